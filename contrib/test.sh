@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The one test command: installs what is missing, builds the normal
+# (warnings as errors) and the sanitizer (ASan+UBSan) variants, runs every
+# test in both, and ends with the line "N passed, N failed".
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+contrib/bootstrap.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+jobs=$(nproc 2>/dev/null || echo 2)
+export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
+export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1"
+
+# name, then meson options
+variants=(
+	"build-release|-Dwerror=true --buildtype=debugoptimized"
+	"build-sanitize|-Dwerror=true --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false"
+)
+
+status=0
+passed=0
+failed=0
+skipped=0
+for v in "${variants[@]}"; do
+	dir=${v%%|*}
+	opts=${v#*|}
+	echo "== $dir: configure and build"
+	if [ -f "$dir/build.ninja" ]; then
+		# shellcheck disable=SC2086
+		meson setup --reconfigure "$dir" $opts >/dev/null || status=1
+	else
+		# shellcheck disable=SC2086
+		meson setup "$dir" $opts >/dev/null || status=1
+	fi
+	if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
+		tail -40 "$dir.build.log"
+		echo "== $dir: build failed"
+		failed=$((failed + 1))
+		status=1
+		continue
+	fi
+	echo "== $dir: test"
+	rm -f "$dir/meson-logs/testlog.json"
+	meson test -C "$dir" --num-processes "$jobs" --print-errorlogs ||
+		status=1
+	log="$dir/meson-logs/testlog.json"
+	if [ ! -f "$log" ]; then
+		failed=$((failed + 1))
+		status=1
+		continue
+	fi
+	p=$(grep -c '"result": "OK"' "$log")
+	s=$(grep -c '"result": "SKIP"' "$log")
+	t=$(grep -c '"result": ' "$log")
+	passed=$((passed + p))
+	skipped=$((skipped + s))
+	failed=$((failed + t - p - s))
+done
+
+if [ $((passed + failed)) -eq 0 ]; then
+	status=1
+	failed=1
+fi
+[ "$failed" -eq 0 ] || status=1
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+exit $status
