@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+#include <clearline/margin.h>
+
+#include <string.h>
+
+static uint64_t abs_u64(int64_t v)
+{
+	return v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
+}
+
+static int sign_of(int64_t v)
+{
+	return (v > 0) - (v < 0);
+}
+
+bool margin_tiers_valid(const struct cl_risk_tier *tiers, size_t n)
+{
+	if (n == 0 || tiers[n - 1].notional_cap != INT64_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct cl_risk_tier *t = &tiers[i];
+		if (t->imf_ppm == 0 || t->imf_ppm > CL_PPM || t->mmf_ppm == 0 ||
+		    t->mmf_ppm > t->imf_ppm || t->notional_cap <= 0)
+			return false;
+		if (i > 0 && (t->notional_cap <= tiers[i - 1].notional_cap ||
+			      t->imf_ppm < tiers[i - 1].imf_ppm ||
+			      t->mmf_ppm < tiers[i - 1].mmf_ppm))
+			return false;
+	}
+	return true;
+}
+
+bool margin_notional_up(int64_t *out, const struct cl_market_risk *m,
+			int64_t size, uint64_t mark)
+{
+	struct cl_amount a;
+	bool ok = cl_notional_up(&a, (struct cl_price){mark},
+				 (struct cl_size){abs_u64(size)}, m->scale_exp);
+	*out = a.atoms;
+	return ok;
+}
+
+bool margin_requirement_up(int64_t *im, int64_t *mm,
+			   const struct cl_market_risk *m,
+			   const struct cl_position *pos, uint64_t mark)
+{
+	int64_t notional;
+
+	*im = *mm = 0;
+	if (pos->size == 0)
+		return true;
+	if (!margin_notional_up(&notional, m, pos->size, mark))
+		return false;
+
+	/* marginal bands: sum of piece * fraction, one ceiling at the end */
+	__int128 im_acc = 0, mm_acc = 0;
+	int64_t lower = 0;
+	for (size_t i = 0; i < m->n_tiers && notional > lower; i++) {
+		int64_t cap = m->tiers[i].notional_cap;
+		int64_t piece = (notional < cap ? notional : cap) - lower;
+		im_acc += (__int128)piece * m->tiers[i].imf_ppm;
+		mm_acc += (__int128)piece * m->tiers[i].mmf_ppm;
+		lower = cap;
+	}
+	/* both accumulators are below 2^63 * 1e6: the quotients fit */
+	__int128 imq = (im_acc + CL_PPM - 1) / CL_PPM;
+	__int128 mmq = (mm_acc + CL_PPM - 1) / CL_PPM;
+	return cl_i128_to_i64(im, imq) && cl_i128_to_i64(mm, mmq);
+}
+
+/* Signed value of a position at the mark, rounded down. */
+static bool value_down(int64_t *out, const struct cl_market_risk *m,
+		       const struct cl_position *pos, uint64_t mark)
+{
+	struct cl_amount a;
+	struct cl_size s = {abs_u64(pos->size)};
+
+	*out = 0;
+	if (pos->size >= 0) {
+		if (!cl_notional_down(&a, (struct cl_price){mark}, s,
+				      m->scale_exp))
+			return false;
+		*out = a.atoms;
+		return true;
+	}
+	if (!cl_notional_up(&a, (struct cl_price){mark}, s, m->scale_exp))
+		return false;
+	*out = -a.atoms;
+	return true;
+}
+
+bool margin_upnl_down(int64_t *out, const struct cl_market_risk *m,
+		      const struct cl_position *pos, uint64_t mark)
+{
+	int64_t v;
+	*out = 0;
+	return value_down(&v, m, pos, mark) && cl_sub_i64(out, v, pos->cost);
+}
+
+bool margin_health(struct cl_health *out, int64_t collateral,
+		   const struct cl_position *pos,
+		   const struct cl_market_risk *const *risks,
+		   const uint64_t *marks, size_t n)
+{
+	struct cl_health h = {.collateral = collateral};
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		int64_t u, im, mm;
+		if (!margin_upnl_down(&u, risks[i], &pos[i], marks[i]) ||
+		    !margin_requirement_up(&im, &mm, risks[i], &pos[i],
+					   marks[i]) ||
+		    !cl_add_i64(&h.upnl, h.upnl, u) ||
+		    !cl_add_i64(&h.im, h.im, im) || !cl_add_i64(&h.mm, h.mm, mm))
+			return false;
+	}
+	if (!cl_add_i64(&h.equity, collateral, h.upnl))
+		return false;
+	*out = h;
+	return true;
+}
+
+bool margin_fill_increases_risk(const struct cl_position *pos, bool is_buy,
+				int64_t size)
+{
+	int dir = is_buy ? 1 : -1;
+	if (pos->size == 0 || sign_of(pos->size) == dir)
+		return true;
+	return abs_u64(pos->size) < (uint64_t)size; /* flips */
+}
+
+bool margin_apply_fill(struct cl_position *pos, int64_t *collateral,
+		       int64_t *realised, bool is_buy, int64_t size,
+		       int64_t notional)
+{
+	struct cl_position p = *pos;
+	int64_t coll = *collateral, flow, dsz, newsize, real = 0;
+
+	*realised = 0;
+	if (size <= 0 || notional <= 0)
+		return false;
+	flow = is_buy ? -notional : notional;
+	dsz = is_buy ? size : -size;
+	if (!cl_add_i64(&newsize, p.size, dsz))
+		return false;
+
+	if (p.size == 0 || sign_of(p.size) == sign_of(dsz)) {
+		/* opening or increasing: the flow becomes cost */
+		if (!cl_sub_i64(&p.cost, p.cost, flow))
+			return false;
+	} else if (abs_u64(dsz) <= abs_u64(p.size)) {
+		/* reducing: release ceil(cost * closed / |size|) */
+		__int128 num = (__int128)p.cost * size;
+		__int128 den = (__int128)abs_u64(p.size);
+		__int128 q = num / den;
+		if (num % den != 0 && num > 0)
+			q++;
+		int64_t rel = (int64_t)q; /* |q| <= |cost| */
+		if (!cl_sub_i64(&real, flow, rel) ||
+		    !cl_add_i64(&coll, coll, real))
+			return false;
+		p.cost -= rel;
+	} else {
+		/* flipping: close all of |size|, open the rest */
+		uint64_t closed = abs_u64(p.size);
+		__int128 part = (__int128)notional * closed / size;
+		int64_t flow_close = is_buy ? -(int64_t)part : (int64_t)part;
+		int64_t flow_open = flow - flow_close;
+		if (!cl_sub_i64(&real, flow_close, p.cost) ||
+		    !cl_add_i64(&coll, coll, real))
+			return false;
+		p.cost = -flow_open;
+	}
+	p.size = newsize;
+	if (p.size == 0 && p.cost != 0)
+		CL_BUG("flat position kept a cost basis of %lld",
+		       (long long)p.cost);
+	*pos = p;
+	*collateral = coll;
+	*realised = real;
+	return true;
+}
+
+bool margin_fee_up(int64_t *out, int64_t notional, uint32_t ppm)
+{
+	*out = 0;
+	if (notional < 0 || ppm > CL_PPM)
+		return false;
+	return cl_muldiv_i64_up(out, notional, ppm, CL_PPM);
+}
+
+int64_t margin_withdrawable(const struct cl_health *h)
+{
+	__int128 avail = (__int128)h->collateral +
+			 (h->upnl < 0 ? h->upnl : 0) - h->im;
+	if (avail > h->collateral)
+		avail = h->collateral;
+	return avail > 0 ? (int64_t)avail : 0;
+}
+
+bool margin_entry_price(uint64_t *out, const struct cl_market_risk *m,
+			const struct cl_position *pos)
+{
+	*out = 0;
+	if (pos->size == 0)
+		return true;
+	unsigned __int128 num = abs_u64(pos->cost);
+	unsigned __int128 den = abs_u64(pos->size);
+	int e = m->scale_exp;
+	for (; e < 0; e++) {
+		if (num > ((unsigned __int128)-1) / 10)
+			return false;
+		num *= 10;
+	}
+	for (; e > 0; e--) {
+		if (den > ((unsigned __int128)-1) / 10)
+			return false;
+		den *= 10;
+	}
+	unsigned __int128 q = num / den;
+	if (q > UINT64_MAX)
+		return false;
+	*out = (uint64_t)q;
+	return true;
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/* The worked examples of docs/margin.md, number for number, plus seeded
+ * properties of the accounting model. */
+#include "test.h"
+
+#include <clearline/margin.h>
+
+#define USD 1000000LL /* collateral atoms per dollar (6 decimals) */
+
+/* BTC-PERP as in docs/margin.md: price decimals 2, size decimals 5,
+ * collateral decimals 6: scale_exp = 6 - 2 - 5 = -1. */
+static const struct cl_risk_tier btc_tiers[] = {
+	{1000000 * USD, 20000, 10000},  /* up to $1M: 2% / 1% */
+	{5000000 * USD, 50000, 25000},  /* $1M-$5M: 5% / 2.5% */
+	{INT64_MAX, 100000, 50000},     /* above: 10% / 5% */
+};
+static const struct cl_market_risk btc = {-1, btc_tiers, 3};
+
+#define PRICE(usd_cents) ((uint64_t)(usd_cents))
+#define BTC(x100000) ((int64_t)(x100000))
+
+static int64_t fill_notional(uint64_t price, int64_t size)
+{
+	struct cl_amount a;
+	CHECK(cl_notional_down(&a, (struct cl_price){price},
+			       (struct cl_size){(uint64_t)size}, btc.scale_exp));
+	return a.atoms;
+}
+
+static void worked_examples(void)
+{
+	struct cl_position pos = {0, 0};
+	int64_t coll = 10000 * USD, realised, fee, im, mm, u;
+
+	/* Example 1: buy 1 BTC at $60,000.00 as taker, fee 5 bps */
+	int64_t n = fill_notional(6000000, 100000);
+	CHECK(n == 60000 * USD);
+	CHECK(margin_fee_up(&fee, n, 500) && fee == 30 * USD);
+	coll -= fee;
+	CHECK(margin_apply_fill(&pos, &coll, &realised, true, 100000, n));
+	CHECK(pos.size == 100000 && pos.cost == 60000 * USD &&
+	      coll == 9970 * USD && realised == 0);
+	CHECK(margin_requirement_up(&im, &mm, &btc, &pos, 6000000));
+	CHECK(im == 1200 * USD && mm == 600 * USD);
+	uint64_t entry;
+	CHECK(margin_entry_price(&entry, &btc, &pos) && entry == 6000000);
+
+	/* Example 2: the mark falls to $59,000 */
+	struct cl_health h;
+	const struct cl_market_risk *risks[1] = {&btc};
+	uint64_t marks[1] = {5900000};
+	CHECK(margin_health(&h, coll, &pos, risks, marks, 1));
+	CHECK(h.upnl == -1000 * USD && h.equity == 8970 * USD);
+	CHECK(h.im == 1180 * USD && h.mm == 590 * USD);
+	CHECK(margin_withdrawable(&h) == 7790 * USD);
+	/* unrealised profit is never withdrawable */
+	marks[0] = 7000000;
+	CHECK(margin_health(&h, coll, &pos, risks, marks, 1));
+	CHECK(h.upnl == 10000 * USD);
+	CHECK(margin_withdrawable(&h) == 9970 * USD - 1400 * USD);
+
+	/* Example 3: sell 0.3 BTC at $61,000: realise +$300 */
+	n = fill_notional(6100000, 30000);
+	CHECK(n == 18300 * USD);
+	CHECK(margin_apply_fill(&pos, &coll, &realised, false, 30000, n));
+	CHECK(realised == 300 * USD && coll == 10270 * USD);
+	CHECK(pos.size == 70000 && pos.cost == 42000 * USD);
+	CHECK(margin_entry_price(&entry, &btc, &pos) && entry == 6000000);
+
+	/* Example 4: sell 1 BTC at $62,000: close 0.7, open 0.3 short */
+	n = fill_notional(6200000, 100000);
+	CHECK(margin_apply_fill(&pos, &coll, &realised, false, 100000, n));
+	CHECK(realised == 1400 * USD && coll == 11670 * USD);
+	CHECK(pos.size == -30000 && pos.cost == -18600 * USD);
+	CHECK(margin_entry_price(&entry, &btc, &pos) && entry == 6200000);
+	CHECK(margin_fill_increases_risk(&pos, false, 1));
+	CHECK(!margin_fill_increases_risk(&pos, true, 30000));
+	CHECK(margin_fill_increases_risk(&pos, true, 30001));
+
+	/* Example 5: buy back 0.3 at $63,000: realise -$300, flat */
+	n = fill_notional(6300000, 30000);
+	CHECK(margin_apply_fill(&pos, &coll, &realised, true, 30000, n));
+	CHECK(realised == -300 * USD && pos.size == 0 && pos.cost == 0);
+	CHECK(coll == 11370 * USD);
+
+	/* Example 6: tiers are marginal: $3M of notional */
+	struct cl_position big = {5000000, 3000000 * USD}; /* 50 BTC */
+	CHECK(margin_requirement_up(&im, &mm, &btc, &big, 6000000));
+	CHECK(im == 120000 * USD && mm == 60000 * USD);
+	struct cl_position huge = {10000000, 0}; /* 100 BTC at $60k = $6M */
+	CHECK(margin_requirement_up(&im, &mm, &btc, &huge, 6000000));
+	CHECK(im == 20000 * USD + 200000 * USD + 100000 * USD);
+
+	/* Example 7: rounding in the protocol's favour */
+	struct cl_position tiny = {3, 100};
+	int64_t c2 = 0;
+	CHECK(margin_apply_fill(&tiny, &c2, &realised, false, 1, 40));
+	CHECK(realised == 6 && tiny.cost == 66 && c2 == 6); /* 100/3 up = 34 */
+	struct cl_position s3 = {-3, -1800000};
+	CHECK(margin_upnl_down(&u, &btc, &s3, 6000001)); /* 1800000.3 */
+	CHECK(u == -1);
+	struct cl_position l3 = {3, 1800000};
+	CHECK(margin_upnl_down(&u, &btc, &l3, 6000001) && u == 0);
+	CHECK(margin_requirement_up(&im, &mm, &btc, &l3, 6000001));
+	CHECK(im == 36001 && mm == 18001); /* 1800001 * 2% = 36000.02 up */
+	CHECK(margin_fee_up(&fee, 1, 500) && fee == 1);
+	CHECK(margin_fee_up(&fee, 0, 500) && fee == 0);
+}
+
+static void bad_inputs(void)
+{
+	struct cl_position pos = {INT64_MAX - 5, 1};
+	int64_t coll = 0, r;
+	CHECK(!margin_apply_fill(&pos, &coll, &r, true, 10, 10));
+	CHECK(pos.size == INT64_MAX - 5 && pos.cost == 1 && coll == 0);
+	CHECK(!margin_apply_fill(&pos, &coll, &r, true, 0, 10));
+	CHECK(!margin_apply_fill(&pos, &coll, &r, true, 1, 0));
+	struct cl_position p2 = {1, INT64_MAX};
+	CHECK(!margin_apply_fill(&p2, &coll, &r, true, 1, 10));
+	int64_t im, mm;
+	struct cl_position p3 = {INT64_MAX, 0};
+	CHECK(!margin_requirement_up(&im, &mm, &btc, &p3, UINT64_MAX));
+
+	CHECK(margin_tiers_valid(btc_tiers, 3));
+	struct cl_risk_tier bad[2] = {{100, 20000, 10000}, {50, 50000, 25000}};
+	CHECK(!margin_tiers_valid(bad, 2)); /* cap not at INT64_MAX */
+	bad[1].notional_cap = INT64_MAX;
+	bad[1].imf_ppm = 10000; /* falls */
+	CHECK(!margin_tiers_valid(bad, 2));
+	bad[1].imf_ppm = 50000;
+	bad[0].mmf_ppm = 30000; /* mm above im */
+	CHECK(!margin_tiers_valid(bad, 2));
+	CHECK(!margin_tiers_valid(bad, 0));
+}
+
+/* Random fills between accounts: sum of (collateral - cost) is conserved
+ * exactly, sizes net to zero, and a flat position has no cost. */
+static void conservation(void)
+{
+	enum { N = 6 };
+	struct cl_position pos[N] = {{0, 0}};
+	int64_t coll[N], r;
+	__int128 before = 0;
+
+	test_seed();
+	for (int i = 0; i < N; i++) {
+		coll[i] = 1000000 * USD;
+		before += coll[i];
+	}
+	for (int step = 0; step < 200000; step++) {
+		int b = (int)(test_rand() % N), s = (int)(test_rand() % N);
+		if (b == s)
+			continue;
+		int64_t size = (int64_t)(test_rand() % 300000) + 1;
+		uint64_t price = 5000000 + test_rand() % 2000000;
+		int64_t n = fill_notional(price, size);
+		if (n <= 0)
+			continue;
+		struct cl_position pb = pos[b], ps = pos[s];
+		int64_t cb = coll[b], cs = coll[s];
+		if (!margin_apply_fill(&pb, &cb, &r, true, size, n) ||
+		    !margin_apply_fill(&ps, &cs, &r, false, size, n))
+			continue;
+		pos[b] = pb, pos[s] = ps, coll[b] = cb, coll[s] = cs;
+		__int128 sum = 0;
+		int64_t net = 0;
+		for (int i = 0; i < N; i++) {
+			sum += (__int128)coll[i] - pos[i].cost;
+			net += pos[i].size;
+			CHECK(pos[i].size != 0 || pos[i].cost == 0);
+		}
+		CHECK(sum == before);
+		CHECK(net == 0);
+	}
+}
+
+int main(void)
+{
+	worked_examples();
+	bad_inputs();
+	conservation();
+	return test_done("margin");
+}
