@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Source rules that a compiler does not check (STYLE.md):
+#  1. banned functions: the wall clock, libc randomness and unbounded
+#     string functions appear only in their one accessor (src/common/clock.c);
+#  2. each third-party library is included by exactly one module;
+#  3. dependencies point one way: a module includes only the public headers
+#     of the modules below it.
+set -u
+top=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
+cd "$top" || exit 2
+fail=0
+
+say() {
+	echo "lint: $*"
+	fail=1
+}
+
+# 1. banned calls (comments are not exempt: keep the names out of them)
+banned='(^|[^a-z_])(time|clock_gettime|rand|srand|random|sprintf|vsprintf|strcpy|strcat|atoi|atol|gets)\('
+while IFS= read -r hit; do
+	case "$hit" in
+	src/common/clock.c:*) ;;
+	*) say "banned call: $hit" ;;
+	esac
+done < <(grep -rnE "$banned" src include 2>/dev/null)
+
+# 2. one module wraps each library
+check_lib() {
+	local pattern=$1 allowed=$2
+	while IFS= read -r hit; do
+		case "$hit" in
+		"$allowed"/*) ;;
+		*) say "$pattern outside $allowed: $hit" ;;
+		esac
+	done < <(grep -rnE "#include <($pattern)" src include 2>/dev/null)
+}
+check_lib 'lmdb\.h' src/state
+check_lib 'secp256k1' src/crypto
+check_lib 'sodium' src/crypto
+check_lib 'curl/' src/l1
+check_lib 'microhttpd\.h' src/rpc
+check_lib 'jansson\.h' src/rpc
+check_lib 'zstd' src/batch
+
+# 3. layering: the modules each one may include
+order=(common crypto state margin matching stf batch l1 rpc node cli)
+declare -A allowed=(
+	[common]="common"
+	[crypto]="common crypto"
+	[state]="common crypto state"
+	[margin]="common margin"
+	[matching]="common margin matching"
+	[stf]="common crypto state margin stf"
+	[batch]="common crypto state margin stf batch"
+	[l1]="common crypto state margin stf batch l1"
+	[rpc]="common crypto state margin matching stf batch l1 rpc"
+	[node]="${order[*]}"
+	[cli]="common crypto cli"
+)
+for m in "${order[@]}"; do
+	[ -d "src/$m" ] || continue
+	while IFS= read -r hit; do
+		hdr=$(sed -E 's|.*#include <clearline/([a-z_0-9]+)\.h>.*|\1|' <<<"$hit")
+		ok=0
+		for a in ${allowed[$m]}; do
+			[ "$a" = "$hdr" ] && ok=1
+		done
+		[ $ok -eq 1 ] || say "src/$m may not include clearline/$hdr.h: $hit"
+	done < <(grep -rnE '#include <clearline/' "src/$m" 2>/dev/null)
+done
+
+[ $fail -eq 0 ] && echo "lint: clean"
+exit $fail
