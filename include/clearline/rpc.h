@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rpc — a JSON-RPC 2.0 server over HTTP POST, and the JSON helpers that
+ * every method handler uses.
+ *
+ * The server owns the HTTP library (libmicrohttpd) and the JSON library
+ * (jansson): nothing outside src/rpc includes either. A method table maps
+ * names to handlers; a handler gets one call and must finish it through
+ * exactly one of the reply functions (cl_rpc_result, cl_rpc_error,
+ * cl_rpc_pending), whose return type nothing else can produce, so a
+ * handler cannot forget to answer.
+ *
+ * Requests: single calls and batches; notifications (no "id") get no
+ * answer. Standard errors: -32700 parse error, -32600 invalid request
+ * (also: body too large, nesting too deep, batch too long), -32601 method
+ * not found, -32602 invalid params, -32603 internal error. Application
+ * errors use the codes in docs/api.md.
+ *
+ * Limits (all configurable): request body bytes, JSON nesting depth,
+ * batch length, concurrent connections, idle seconds per connection.
+ * Methods flagged CL_RPC_OPERATOR answer only to loopback clients (unless
+ * operator_loopback is off, e.g. behind a local reverse proxy) or to a
+ * request carrying "Authorization: Bearer <token>" with the configured
+ * token (compared in constant time).
+ *
+ * Threads: handlers run on the server's worker threads (several at once:
+ * they must be thread-safe). A handler may park its call with
+ * cl_rpc_pending() and finish it later from any thread with cl_rpc_result
+ * or cl_rpc_error; the HTTP answer goes out when every call of the request
+ * has finished. Every pending call must be finished before
+ * cl_rpc_server_free().
+ */
+#ifndef CLEARLINE_RPC_H
+#define CLEARLINE_RPC_H
+
+#include <jansson.h>
+
+#include <clearline/common.h>
+
+/* Standard JSON-RPC 2.0 error codes. */
+enum {
+	CL_RPC_PARSE_ERROR = -32700,
+	CL_RPC_INVALID_REQUEST = -32600,
+	CL_RPC_METHOD_NOT_FOUND = -32601,
+	CL_RPC_INVALID_PARAMS = -32602,
+	CL_RPC_INTERNAL_ERROR = -32603,
+};
+
+struct cl_rpc_call;
+
+/* Returned by the reply functions only: the proof that a call finished
+ * (or was handed on with cl_rpc_pending). */
+struct cl_rpc_done {
+	struct cl_rpc_call *call;
+};
+
+typedef struct cl_rpc_done (*cl_rpc_handler)(struct cl_rpc_call *call,
+					     json_t *params, void *app);
+
+enum cl_rpc_method_flags {
+	CL_RPC_OPERATOR = 1u << 0, /* loopback or token only */
+};
+
+struct cl_rpc_method {
+	const char *name;
+	cl_rpc_handler fn;
+	unsigned flags;
+};
+
+struct cl_rpc_config {
+	const char *bind_addr;   /* IPv4 or IPv6 literal; "127.0.0.1" default */
+	uint16_t port;           /* 0: any free port (see cl_rpc_server_port) */
+	size_t max_body;         /* bytes; default 1 MiB */
+	unsigned max_depth;      /* JSON nesting; default 32 */
+	unsigned max_batch;      /* calls per batch; default 100 */
+	unsigned max_conns;      /* concurrent connections; default 1024 */
+	unsigned idle_timeout_s; /* default 30 */
+	unsigned threads;        /* worker threads; default: number of cores */
+	const char *operator_token; /* NULL: operator methods loopback only */
+	bool operator_loopback;     /* loopback clients are operators (default
+				     * true; turn off behind a local proxy) */
+};
+
+/* Fill `cfg` with the defaults above. */
+void cl_rpc_config_defaults(struct cl_rpc_config *cfg);
+
+struct cl_rpc_server;
+
+/*
+ * Start serving `methods` (`n` entries, borrowed: they must outlive the
+ * server; `app` is passed to every handler). Returns CL_OK and sets *out,
+ * CL_ERR_CONFIG for a bad address or limits, or CL_ERR_NET when the port
+ * cannot be bound (logged).
+ */
+CL_WUR int cl_rpc_server_new(struct cl_rpc_server **out,
+			     const struct cl_rpc_config *cfg,
+			     const struct cl_rpc_method *methods, size_t n,
+			     void *app);
+
+/* The port actually bound (useful with port 0). */
+uint16_t cl_rpc_server_port(const struct cl_rpc_server *s);
+
+/* Stop and free; every pending call must be finished. NULL is a no-op. */
+void cl_rpc_server_free(struct cl_rpc_server *s);
+
+/* ---- finishing a call ---- */
+
+/* Answer with `result` (reference stolen; NULL means JSON null). */
+struct cl_rpc_done cl_rpc_result(struct cl_rpc_call *call, json_t *result);
+
+/* Answer with an error object {code, message}. */
+struct cl_rpc_done cl_rpc_error(struct cl_rpc_call *call, int code,
+				const char *fmt, ...) CL_PRINTF(3, 4);
+
+/* Same, with a "data" member (reference stolen). */
+struct cl_rpc_done cl_rpc_error_data(struct cl_rpc_call *call, int code,
+				     json_t *data, const char *fmt, ...)
+	CL_PRINTF(4, 5);
+
+/* The call will be finished later, from any thread, by cl_rpc_result or
+ * cl_rpc_error on the same `call` pointer (valid until then). */
+struct cl_rpc_done cl_rpc_pending(struct cl_rpc_call *call);
+
+/* Was the call made by a loopback client or with the operator token? */
+bool cl_rpc_call_is_operator(const struct cl_rpc_call *call);
+
+/* ---- strict parameter readers ----
+ * Each returns false when the value is missing or malformed; the caller
+ * then answers CL_RPC_INVALID_PARAMS naming the field. */
+
+/* A 64-bit quantity: a decimal string (JavaScript cannot hold it as a
+ * number); strict as cl_parse_u64. */
+CL_WUR bool cl_json_u64(uint64_t *out, const json_t *v);
+/* A small integer: a JSON integer or a decimal string, <= max. */
+CL_WUR bool cl_json_uint(uint64_t *out, const json_t *v, uint64_t max);
+CL_WUR bool cl_json_bool(bool *out, const json_t *v);
+/* "0x" + exactly 2*len hex digits. */
+CL_WUR bool cl_json_bytes(uint8_t *out, size_t len, const json_t *v);
+/* "0x" + any even number of hex digits up to cap bytes. */
+CL_WUR bool cl_json_bytes_var(uint8_t *out, size_t cap, size_t *outlen,
+			      const json_t *v);
+
+/* ---- building results ---- */
+json_t *cl_json_from_u64(uint64_t v); /* decimal string */
+json_t *cl_json_from_i64(int64_t v);  /* decimal string */
+json_t *cl_json_from_bytes(const uint8_t *p, size_t len); /* 0x hex */
+
+/* Serialise compactly with keys in insertion order; caller frees. */
+char *cl_json_dump(const json_t *v);
+
+#endif /* CLEARLINE_RPC_H */
