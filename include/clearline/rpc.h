@@ -33,9 +33,8 @@
 #ifndef CLEARLINE_RPC_H
 #define CLEARLINE_RPC_H
 
-#include <jansson.h>
-
 #include <clearline/common.h>
+#include <clearline/json.h>
 
 /* Standard JSON-RPC 2.0 error codes. */
 enum {
@@ -123,29 +122,5 @@ struct cl_rpc_done cl_rpc_pending(struct cl_rpc_call *call);
 
 /* Was the call made by a loopback client or with the operator token? */
 bool cl_rpc_call_is_operator(const struct cl_rpc_call *call);
-
-/* ---- strict parameter readers ----
- * Each returns false when the value is missing or malformed; the caller
- * then answers CL_RPC_INVALID_PARAMS naming the field. */
-
-/* A 64-bit quantity: a decimal string (JavaScript cannot hold it as a
- * number); strict as cl_parse_u64. */
-CL_WUR bool cl_json_u64(uint64_t *out, const json_t *v);
-/* A small integer: a JSON integer or a decimal string, <= max. */
-CL_WUR bool cl_json_uint(uint64_t *out, const json_t *v, uint64_t max);
-CL_WUR bool cl_json_bool(bool *out, const json_t *v);
-/* "0x" + exactly 2*len hex digits. */
-CL_WUR bool cl_json_bytes(uint8_t *out, size_t len, const json_t *v);
-/* "0x" + any even number of hex digits up to cap bytes. */
-CL_WUR bool cl_json_bytes_var(uint8_t *out, size_t cap, size_t *outlen,
-			      const json_t *v);
-
-/* ---- building results ---- */
-json_t *cl_json_from_u64(uint64_t v); /* decimal string */
-json_t *cl_json_from_i64(int64_t v);  /* decimal string */
-json_t *cl_json_from_bytes(const uint8_t *p, size_t len); /* 0x hex */
-
-/* Serialise compactly with keys in insertion order; caller frees. */
-char *cl_json_dump(const json_t *v);
 
 #endif /* CLEARLINE_RPC_H */

@@ -43,13 +43,14 @@ check_lib 'secp256k1' src/crypto
 check_lib 'sodium' src/crypto
 check_lib 'curl/' src/l1 src/cli
 check_lib 'microhttpd\.h' src/rpc
-check_lib 'jansson\.h' src/rpc
+check_lib 'jansson\.h' src/json
 check_lib 'zstd' src/batch
 
 # 3. layering: the modules each one may include
-order=(common config crypto state margin matching stf batch l1 sequencer rpc node cli)
+order=(common json config crypto state margin matching stf batch l1 sequencer rpc node cli)
 declare -A allowed=(
 	[common]="common"
+	[json]="common json"
 	[config]="common config"
 	[crypto]="common crypto"
 	[state]="common crypto state"
@@ -57,11 +58,11 @@ declare -A allowed=(
 	[matching]="common margin matching"
 	[stf]="common crypto state margin stf"
 	[batch]="common crypto state margin stf batch"
-	[l1]="common crypto state margin stf batch l1"
-	[sequencer]="common crypto state margin matching stf batch l1 sequencer"
-	[rpc]="common crypto state margin matching stf batch l1 sequencer rpc"
+	[l1]="common json crypto state margin stf batch l1"
+	[sequencer]="common json crypto state margin matching stf batch l1 sequencer"
+	[rpc]="common json config crypto state margin matching stf batch l1 sequencer rpc"
 	[node]="${order[*]}"
-	[cli]="common config crypto stf rpc cli"
+	[cli]="common json config crypto stf cli"
 )
 for m in "${order[@]}"; do
 	[ -d "src/$m" ] || continue

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * EIP-712 hashing of the Clearline message types (DESIGN.md, fixed).
+ *
+ * Every field is a static type, so hashStruct is keccak256 of the type hash
+ * followed by one 32-byte word per field: unsigned integers and bool
+ * left-padded big-endian, addresses left-padded, bytes32 as is.
+ */
+#include <string.h>
+
+#include "crypto_int.h"
+
+/* clang-format off */
+static const char domain_type_str[] =
+	"EIP712Domain(string name,string version,uint256 chainId,"
+	"address verifyingContract)";
+
+static const char *const type_str[] = {
+	[CL_EIP712_ORDER] = "Order(address trader,uint32 market,bool isBuy,"
+			    "uint64 price,uint64 size,uint64 nonce,"
+			    "uint64 expiry,uint8 flags)",
+	[CL_EIP712_CANCEL] = "Cancel(address trader,bytes32 orderHash)",
+	[CL_EIP712_WITHDRAW] = "Withdraw(address trader,address recipient,"
+			       "uint64 amount,uint64 nonce)",
+	[CL_EIP712_APPROVE_AGENT] = "ApproveAgent(address trader,"
+				    "address agent,uint64 expiry,"
+				    "uint64 nonce)",
+	[CL_EIP712_ORACLE_PRICE] = "OraclePrice(uint32 market,uint64 price,"
+				   "uint64 timestamp)",
+};
+
+/* keccak256 of the strings above; tests/unit/crypto checks them. */
+static const struct cl_hash32 domain_type_hash = { {
+	0x8b, 0x73, 0xc3, 0xc6, 0x9b, 0xb8, 0xfe, 0x3d,
+	0x51, 0x2e, 0xcc, 0x4c, 0xf7, 0x59, 0xcc, 0x79,
+	0x23, 0x9f, 0x7b, 0x17, 0x9b, 0x0f, 0xfa, 0xca,
+	0xa9, 0xa7, 0x5d, 0x52, 0x2b, 0x39, 0x40, 0x0f,
+} };
+
+static const struct cl_hash32 type_hash[] = {
+	[CL_EIP712_ORDER] = { {
+		0x74, 0xc4, 0x58, 0xba, 0xb4, 0xb9, 0xaf, 0xaa,
+		0xf7, 0x0a, 0x08, 0x1e, 0x82, 0xe7, 0x70, 0xe8,
+		0x00, 0xcd, 0x17, 0xcf, 0x9a, 0x2d, 0x6a, 0xc8,
+		0x07, 0xc2, 0x5d, 0xed, 0x75, 0x0b, 0xe7, 0xcd,
+	} },
+	[CL_EIP712_CANCEL] = { {
+		0xb1, 0x46, 0x65, 0x44, 0x0f, 0x59, 0x56, 0xaa,
+		0x2a, 0x42, 0x30, 0xc9, 0x6f, 0x96, 0x40, 0xc9,
+		0xc4, 0x51, 0x3b, 0x30, 0xb7, 0x8c, 0x3f, 0x3a,
+		0x7e, 0xe6, 0xc6, 0x6c, 0xb5, 0xcc, 0x07, 0x52,
+	} },
+	[CL_EIP712_WITHDRAW] = { {
+		0x4a, 0x0c, 0xad, 0x87, 0xb0, 0xab, 0xb8, 0xea,
+		0xf0, 0xb9, 0x94, 0x9e, 0x13, 0x6b, 0x4a, 0x8b,
+		0xad, 0x89, 0x0c, 0xd0, 0x58, 0x87, 0xf4, 0x48,
+		0xe3, 0x08, 0x77, 0xca, 0xd5, 0x00, 0xa6, 0x81,
+	} },
+	[CL_EIP712_APPROVE_AGENT] = { {
+		0x05, 0x00, 0x5f, 0xa7, 0xcd, 0xbe, 0x10, 0x24,
+		0xaf, 0x2a, 0xfa, 0x6e, 0xbe, 0xb6, 0x50, 0x9c,
+		0x51, 0x59, 0xee, 0xd2, 0xf4, 0x7b, 0xea, 0x64,
+		0xe4, 0x0a, 0x5b, 0x16, 0xb1, 0x2a, 0x71, 0x97,
+	} },
+	[CL_EIP712_ORACLE_PRICE] = { {
+		0x7c, 0xb3, 0xc6, 0xe7, 0xb8, 0xab, 0x4a, 0xbf,
+		0xa1, 0xc3, 0xe3, 0x6b, 0x13, 0x73, 0x1c, 0xc7,
+		0x3e, 0x42, 0xa3, 0x2c, 0x18, 0xfc, 0x49, 0xe3,
+		0x36, 0x48, 0xd3, 0x76, 0x11, 0xf6, 0xb1, 0x77,
+	} },
+};
+/* clang-format on */
+
+const char *cl_eip712_type_string(enum cl_eip712_type type)
+{
+	CL_REQUIRE((size_t)type < CL_ARRAY_LEN(type_str));
+	return type_str[type];
+}
+
+const struct cl_hash32 *cl_eip712_type_hash(enum cl_eip712_type type)
+{
+	CL_REQUIRE((size_t)type < CL_ARRAY_LEN(type_hash));
+	return &type_hash[type];
+}
+
+const char *cl_eip712_domain_type_string(void)
+{
+	return domain_type_str;
+}
+
+const struct cl_hash32 *cl_eip712_domain_type_hash(void)
+{
+	return &domain_type_hash;
+}
+
+/* One 32-byte ABI word per field. */
+static void word_u64(struct cl_keccak *k, uint64_t v)
+{
+	uint8_t w[32] = {0};
+
+	cl_put_be64(w + 24, v);
+	cl_keccak_update(k, w, sizeof(w));
+}
+
+static void word_address(struct cl_keccak *k, const struct cl_address *a)
+{
+	uint8_t w[32] = {0};
+
+	memcpy(w + 12, a->b, sizeof(a->b));
+	cl_keccak_update(k, w, sizeof(w));
+}
+
+static void word_bytes32(struct cl_keccak *k, const struct cl_hash32 *h)
+{
+	cl_keccak_update(k, h->b, sizeof(h->b));
+}
+
+static void struct_begin(struct cl_keccak *k, enum cl_eip712_type type)
+{
+	cl_keccak_init(k);
+	word_bytes32(k, cl_eip712_type_hash(type));
+}
+
+void cl_eip712_domain_init(struct cl_eip712_domain *d, uint64_t chain_id,
+			   const struct cl_address *verifying_contract)
+{
+	static const char name[] = "Clearline";
+	static const char version[] = "1";
+	struct cl_hash32 h;
+	struct cl_keccak k;
+
+	memset(d, 0, sizeof(*d));
+	d->chain_id = chain_id;
+	d->verifying_contract = *verifying_contract;
+
+	cl_keccak_init(&k);
+	word_bytes32(&k, &domain_type_hash);
+	cl_keccak256(h.b, name, sizeof(name) - 1);
+	word_bytes32(&k, &h);
+	cl_keccak256(h.b, version, sizeof(version) - 1);
+	word_bytes32(&k, &h);
+	word_u64(&k, chain_id);
+	word_address(&k, verifying_contract);
+	cl_keccak_final(&k, d->separator.b);
+}
+
+void cl_eip712_digest(struct cl_hash32 *out, const struct cl_eip712_domain *d,
+		      const struct cl_hash32 *struct_hash)
+{
+	static const uint8_t prefix[2] = {0x19, 0x01};
+	struct cl_keccak k;
+
+	cl_keccak_init(&k);
+	cl_keccak_update(&k, prefix, sizeof(prefix));
+	word_bytes32(&k, &d->separator);
+	word_bytes32(&k, struct_hash);
+	cl_keccak_final(&k, out->b);
+}
+
+static enum cl_sig_err recover(struct cl_address *signer,
+			       struct cl_hash32 *digest_out,
+			       const struct cl_eip712_domain *d,
+			       const struct cl_hash32 *struct_hash,
+			       const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 digest;
+
+	cl_eip712_digest(&digest, d, struct_hash);
+	if (digest_out)
+		*digest_out = digest;
+	return cl_sig_recover(signer, &digest, sig, sig_len);
+}
+
+/* Order */
+
+void cl_order_struct_hash(struct cl_hash32 *out, const struct cl_order *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_ORDER);
+	word_address(&k, &msg->trader);
+	word_u64(&k, msg->market);
+	word_u64(&k, msg->is_buy ? 1 : 0);
+	word_u64(&k, msg->price);
+	word_u64(&k, msg->size);
+	word_u64(&k, msg->nonce);
+	word_u64(&k, msg->expiry);
+	word_u64(&k, msg->flags);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_order_digest(struct cl_hash32 *out, const struct cl_eip712_domain *d,
+		     const struct cl_order *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_order_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_order_recover(struct cl_address *signer,
+				 struct cl_hash32 *digest,
+				 const struct cl_eip712_domain *d,
+				 const struct cl_order *msg, const uint8_t *sig,
+				 size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_order_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* Cancel */
+
+void cl_cancel_struct_hash(struct cl_hash32 *out, const struct cl_cancel *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_CANCEL);
+	word_address(&k, &msg->trader);
+	word_bytes32(&k, &msg->order_hash);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_cancel_digest(struct cl_hash32 *out, const struct cl_eip712_domain *d,
+		      const struct cl_cancel *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_cancel_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_cancel_recover(struct cl_address *signer,
+				  struct cl_hash32 *digest,
+				  const struct cl_eip712_domain *d,
+				  const struct cl_cancel *msg,
+				  const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_cancel_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* Withdraw */
+
+void cl_withdraw_struct_hash(struct cl_hash32 *out,
+			     const struct cl_withdraw *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_WITHDRAW);
+	word_address(&k, &msg->trader);
+	word_address(&k, &msg->recipient);
+	word_u64(&k, msg->amount);
+	word_u64(&k, msg->nonce);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_withdraw_digest(struct cl_hash32 *out, const struct cl_eip712_domain *d,
+			const struct cl_withdraw *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_withdraw_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_withdraw_recover(struct cl_address *signer,
+				    struct cl_hash32 *digest,
+				    const struct cl_eip712_domain *d,
+				    const struct cl_withdraw *msg,
+				    const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_withdraw_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* ApproveAgent */
+
+void cl_approve_agent_struct_hash(struct cl_hash32 *out,
+				  const struct cl_approve_agent *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_APPROVE_AGENT);
+	word_address(&k, &msg->trader);
+	word_address(&k, &msg->agent);
+	word_u64(&k, msg->expiry);
+	word_u64(&k, msg->nonce);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_approve_agent_digest(struct cl_hash32 *out,
+			     const struct cl_eip712_domain *d,
+			     const struct cl_approve_agent *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_approve_agent_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_approve_agent_recover(struct cl_address *signer,
+					 struct cl_hash32 *digest,
+					 const struct cl_eip712_domain *d,
+					 const struct cl_approve_agent *msg,
+					 const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_approve_agent_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* OraclePrice */
+
+void cl_oracle_price_struct_hash(struct cl_hash32 *out,
+				 const struct cl_oracle_price *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_ORACLE_PRICE);
+	word_u64(&k, msg->market);
+	word_u64(&k, msg->price);
+	word_u64(&k, msg->timestamp);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_oracle_price_digest(struct cl_hash32 *out,
+			    const struct cl_eip712_domain *d,
+			    const struct cl_oracle_price *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_oracle_price_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_oracle_price_recover(struct cl_address *signer,
+					struct cl_hash32 *digest,
+					const struct cl_eip712_domain *d,
+					const struct cl_oracle_price *msg,
+					const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_oracle_price_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
