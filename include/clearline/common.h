@@ -87,6 +87,18 @@ struct cl_address {
 	uint8_t b[20];
 };
 
+static inline bool cl_hash32_eq(const struct cl_hash32 *a,
+				const struct cl_hash32 *b)
+{
+	return __builtin_memcmp(a->b, b->b, 32) == 0;
+}
+
+static inline bool cl_address_eq(const struct cl_address *a,
+				 const struct cl_address *b)
+{
+	return __builtin_memcmp(a->b, b->b, 20) == 0;
+}
+
 /* Constant-time comparison of two equally long buffers. */
 bool cl_ct_equal(const void *a, const void *b, size_t len);
 
@@ -277,6 +289,9 @@ CL_WUR bool cl_notional_up(struct cl_amount *out, struct cl_price p,
  */
 CL_WUR bool cl_parse_u64(uint64_t *out, const char *s, size_t len);
 CL_WUR bool cl_parse_i64(int64_t *out, const char *s, size_t len);
+/* A decimal of up to 78 digits (no leading zeros) into a 32-byte
+ * big-endian unsigned integer (wei amounts, uint256); fails above 2^256-1. */
+CL_WUR bool cl_parse_u256_be(uint8_t out[32], const char *s, size_t len);
 /* Writes a NUL-terminated decimal; out must hold 21 bytes. Returns length. */
 size_t cl_fmt_u64(char out[21], uint64_t v);
 size_t cl_fmt_i64(char out[21], int64_t v);

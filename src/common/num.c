@@ -256,3 +256,28 @@ size_t cl_fmt_i64(char out[21], int64_t v)
 	memcpy(out + 1, digits, n + 1);
 	return n + 1;
 }
+
+bool cl_parse_u256_be(uint8_t out[32], const char *s, size_t len)
+{
+	memset(out, 0, 32);
+	if (len == 0 || len > 78 || (s[0] == '0' && len > 1))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9') {
+			memset(out, 0, 32);
+			return false;
+		}
+		/* out = out * 10 + digit, byte by byte from the right */
+		unsigned carry = (unsigned)(s[i] - '0');
+		for (int b = 31; b >= 0; b--) {
+			unsigned v = out[b] * 10u + carry;
+			out[b] = (uint8_t)v;
+			carry = v >> 8;
+		}
+		if (carry) {
+			memset(out, 0, 32);
+			return false;
+		}
+	}
+	return true;
+}

@@ -134,5 +134,18 @@ int main(void)
 	}
 	CHECK(cl_fmt_i64(buf, INT64_MIN) == 20 &&
 	      strcmp(buf, "-9223372036854775808") == 0);
+	/* uint256 decimals */
+	uint8_t w[32];
+	CHECK(cl_parse_u256_be(w, "1000000000000000000", 19));
+	CHECK_HEX(w, 32, "0x0000000000000000000000000000000000000000000000000de0b6b3a7640000");
+	const char *max = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
+	CHECK(cl_parse_u256_be(w, max, strlen(max)));
+	CHECK(w[0] == 0xff && w[31] == 0xff);
+	const char *over = "115792089237316195423570985008687907853269984665640564039457584007913129639936";
+	CHECK(!cl_parse_u256_be(w, over, strlen(over)) && w[0] == 0);
+	CHECK(!cl_parse_u256_be(w, "01", 2));
+	CHECK(!cl_parse_u256_be(w, "", 0));
+	CHECK(!cl_parse_u256_be(w, "12x", 3));
+	CHECK(cl_parse_u256_be(w, "0", 1) && w[31] == 0);
 	return test_done("num");
 }
