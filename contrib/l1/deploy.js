@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+// Deploys ClearlineToken (unless --token is given) and ClearlineRollup to an
+// Ethereum JSON-RPC endpoint with cast, mints test tokens, and prints the
+// result as one JSON object on stdout. Progress goes to stderr.
+//
+// usage: node deploy.js --rpc-url URL --private-key KEY [options]
+//   --sequencer ADDR              batch poster (default: the deployer)
+//   --arbiter ADDR                challenge resolver (default: the deployer)
+//   --challenge-period SECONDS    default 3600
+//   --forced-inclusion-delay SECONDS  default 600
+//   --challenge-bond WEI          default 1000000000000000000 (1 ether)
+//   --token ADDR                  use this collateral token, deploy none
+//   --mint ADDR=AMOUNT            mint AMOUNT units to ADDR (repeatable)
+//   --mint-to ADDR[,ADDR...] --mint-amount AMOUNT   the same for a list
+//   --compile                     recompile even if the artifacts look fresh
+//
+// Uses only node's built-ins and cast (contrib/l1/node_modules/.bin/cast,
+// or $CAST). Compiles first when an artifact is missing or older than a source.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { execFileSync } = require('child_process');
+
+const here = __dirname;
+const CAST = process.env.CAST || path.join(here, 'node_modules', '.bin', 'cast');
+
+function fail(msg) {
+	process.stderr.write(`deploy.js: ${msg}\n`);
+	process.exit(1);
+}
+
+function parseArgs(argv) {
+	const opts = {
+		challengePeriod: '3600',
+		forcedInclusionDelay: '600',
+		challengeBond: '1000000000000000000',
+		mints: [],
+		mintTo: [],
+		mintAmount: null,
+		compile: false,
+	};
+	const names = {
+		'--rpc-url': 'rpcUrl',
+		'--private-key': 'privateKey',
+		'--sequencer': 'sequencer',
+		'--arbiter': 'arbiter',
+		'--challenge-period': 'challengePeriod',
+		'--forced-inclusion-delay': 'forcedInclusionDelay',
+		'--challenge-bond': 'challengeBond',
+		'--token': 'token',
+		'--mint-amount': 'mintAmount',
+	};
+	for (let i = 0; i < argv.length; i++) {
+		const a = argv[i];
+		if (a === '--compile') { opts.compile = true; continue; }
+		if (a === '-h' || a === '--help') {
+			process.stderr.write(fs.readFileSync(__filename, 'utf8').split('\n')
+				.filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n');
+			process.exit(0);
+		}
+		const v = argv[i + 1];
+		if (v === undefined) fail(`${a} needs a value`);
+		i++;
+		if (a === '--mint') {
+			const m = /^(0x[0-9a-fA-F]{40})=([0-9]+)$/.exec(v);
+			if (!m) fail(`--mint wants ADDR=AMOUNT, got ${v}`);
+			opts.mints.push({ address: m[1], amount: m[2] });
+		} else if (a === '--mint-to') {
+			opts.mintTo.push(...v.split(',').filter(Boolean));
+		} else if (names[a]) {
+			opts[names[a]] = v;
+		} else {
+			fail(`unknown option ${a} (see --help)`);
+		}
+	}
+	if (!opts.rpcUrl) fail('--rpc-url is required');
+	if (!opts.privateKey) fail('--private-key is required');
+	for (const k of ['challengePeriod', 'forcedInclusionDelay', 'challengeBond', 'mintAmount']) {
+		if (opts[k] !== null && opts[k] !== undefined && !/^[0-9]+$/.test(opts[k])) {
+			fail(`${k} must be a decimal integer, got ${opts[k]}`);
+		}
+	}
+	if (/^0+$/.test(opts.challengeBond)) fail('--challenge-bond must be above zero');
+	for (const k of ['sequencer', 'arbiter', 'token']) {
+		if (opts[k] && !/^0x[0-9a-fA-F]{40}$/.test(opts[k])) fail(`${k} is not an address: ${opts[k]}`);
+	}
+	if (opts.mintTo.length) {
+		if (opts.mintAmount === null) fail('--mint-to needs --mint-amount');
+		for (const a of opts.mintTo) {
+			if (!/^0x[0-9a-fA-F]{40}$/.test(a)) fail(`--mint-to: not an address: ${a}`);
+			opts.mints.push({ address: a, amount: opts.mintAmount });
+		}
+	}
+	return opts;
+}
+
+function cast(args) {
+	try {
+		return execFileSync(CAST, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+	} catch (err) {
+		const shown = args.map((a) => (a.length > 80 ? a.slice(0, 20) + '...' : a));
+		// Never echo the private key.
+		const i = shown.indexOf('--private-key');
+		if (i >= 0) shown[i + 1] = '<key>';
+		fail(`cast ${shown.join(' ')} failed:\n${(err.stderr || err.message).toString().trim()}`);
+	}
+}
+
+function artifactsStale() {
+	const srcDir = path.join(here, 'src');
+	const sources = fs.readdirSync(srcDir).filter((f) => f.endsWith('.sol'))
+		.map((f) => fs.statSync(path.join(srcDir, f)).mtimeMs);
+	sources.push(fs.statSync(path.join(here, 'compile.js')).mtimeMs);
+	const newest = Math.max(...sources);
+	for (const name of ['ClearlineToken', 'ClearlineRollup']) {
+		const f = path.join(here, 'artifacts', `${name}.json`);
+		if (!fs.existsSync(f) || fs.statSync(f).mtimeMs < newest) return true;
+	}
+	return false;
+}
+
+function loadArtifact(name) {
+	return JSON.parse(fs.readFileSync(path.join(here, 'artifacts', `${name}.json`), 'utf8'));
+}
+
+function send(opts, args) {
+	const out = cast(['send', '--rpc-url', opts.rpcUrl, '--private-key', opts.privateKey, '--json', ...args]);
+	let receipt;
+	try {
+		receipt = JSON.parse(out);
+	} catch (_) {
+		fail(`unexpected cast output: ${out.slice(0, 200)}`);
+	}
+	if (receipt.status !== '0x1') fail(`transaction ${receipt.transactionHash} reverted`);
+	return receipt;
+}
+
+function create(opts, artifact, ctorSig, ctorArgs) {
+	let code = artifact.bytecode;
+	if (ctorSig) code += cast(['abi-encode', ctorSig, ...ctorArgs]).replace(/^0x/, '');
+	const r = send(opts, ['--create', code]);
+	if (!r.contractAddress) fail(`no contract address in receipt ${r.transactionHash}`);
+	return { address: cast(['to-check-sum-address', r.contractAddress]), block: parseInt(r.blockNumber, 16) };
+}
+
+function main() {
+	const opts = parseArgs(process.argv.slice(2));
+	if (opts.compile || artifactsStale()) {
+		execFileSync(process.execPath, [path.join(here, 'compile.js'), '--quiet'], { stdio: 'inherit' });
+	}
+
+	const chainId = Number(cast(['chain-id', '--rpc-url', opts.rpcUrl]));
+	const deployer = cast(['wallet', 'address', '--private-key', opts.privateKey]);
+	const sequencer = cast(['to-check-sum-address', opts.sequencer || deployer]);
+	const arbiter = cast(['to-check-sum-address', opts.arbiter || deployer]);
+
+	let token;
+	let tokenBlock = null;
+	if (opts.token) {
+		token = cast(['to-check-sum-address', opts.token]);
+	} else {
+		const t = create(opts, loadArtifact('ClearlineToken'));
+		token = t.address;
+		tokenBlock = t.block;
+		process.stderr.write(`deploy.js: ClearlineToken at ${token}\n`);
+	}
+
+	const rollup = create(opts, loadArtifact('ClearlineRollup'),
+		'constructor(address,address,uint64,uint64,uint256,address)',
+		[token, sequencer, opts.challengePeriod, opts.forcedInclusionDelay, opts.challengeBond, arbiter]);
+	process.stderr.write(`deploy.js: ClearlineRollup at ${rollup.address}\n`);
+
+	const minted = [];
+	for (const m of opts.mints) {
+		send(opts, [token, 'mint(address,uint256)', m.address, m.amount]);
+		minted.push({ address: cast(['to-check-sum-address', m.address]), amount: m.amount });
+	}
+
+	const result = {
+		chainId,
+		deployer,
+		collateralToken: token,
+		collateralDecimals: 6,
+		tokenDeployBlock: tokenBlock,
+		rollup: rollup.address,
+		rollupDeployBlock: rollup.block,
+		sequencer,
+		arbiter,
+		challengePeriod: Number(opts.challengePeriod),
+		forcedInclusionDelay: Number(opts.forcedInclusionDelay),
+		challengeBond: opts.challengeBond,
+		minted,
+	};
+	process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+}
+
+main();

@@ -1,0 +1,596 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @dev The two ERC-20 calls the rollup makes. Tokens that return nothing
+///      instead of `true` are accepted as well (see _callToken).
+interface IClearlineCollateral {
+    function transfer(address to, uint256 amount) external returns (bool);
+    function transferFrom(address from, address to, uint256 amount) external returns (bool);
+}
+
+/// @title ClearlineRollup
+/// @notice L1 side of the Clearline rollup: collateral deposits, the batch
+///         log posted by the sequencer, finality after a challenge period,
+///         challenges resolved by an arbiter, and withdrawal claims proven
+///         against a final batch's withdrawal root.
+/// @dev Batch data lives only in calldata; the contract keeps its keccak256.
+///      See docs/l1.md for the rules in prose.
+contract ClearlineRollup {
+    // ------------------------------------------------------------------
+    // Types and constants
+    // ------------------------------------------------------------------
+
+    /// @dev One posted batch. The last four fields share one storage slot.
+    struct Batch {
+        bytes32 dataHash;
+        bytes32 stateRoot;
+        bytes32 withdrawalRoot;
+        uint64 depositsConsumed;
+        uint64 firstBlock;
+        uint64 lastBlock;
+        uint64 timestamp;
+    }
+
+    /// @dev One deposit, packed into a single slot. The L1 timestamp is kept
+    ///      in 32 bits, which lasts until the year 2106.
+    struct DepositRecord {
+        address to;
+        uint64 amount;
+        uint32 timestamp;
+    }
+
+    /// @notice L2 block number of the first block of batch 0. Block 0 is the
+    ///         genesis state, which is never posted.
+    uint64 public constant FIRST_L2_BLOCK = 1;
+
+    /// @notice How many challenges may be open at the same time.
+    uint256 public constant MAX_OPEN_CHALLENGES = 16;
+
+    /// @notice Table id of withdrawals in the L2 state tree.
+    uint8 public constant WITHDRAWAL_TABLE_ID = 5;
+
+    /// @notice Longest accepted Merkle proof (the paths have 256 bits).
+    uint256 public constant MAX_PROOF_DEPTH = 256;
+
+    uint64 private constant NO_CHALLENGE = type(uint64).max;
+
+    // ------------------------------------------------------------------
+    // Events
+    // ------------------------------------------------------------------
+
+    /// @notice A deposit of `amount` collateral units for L2 account `to`.
+    /// @param id Sequential deposit id, from 0.
+    /// @param to L2 account credited.
+    /// @param amount Amount in the token's smallest unit.
+    /// @param timestamp L1 block timestamp of the deposit.
+    event Deposit(uint64 indexed id, address indexed to, uint64 amount, uint64 timestamp);
+
+    /// @notice The sequencer appended batch `index`.
+    /// @param index Sequential batch index, from 0 (reused after a rollback).
+    /// @param dataHash keccak256 of the batch data (the calldata argument).
+    /// @param stateRoot L2 state root after the batch's last block.
+    /// @param withdrawalRoot Root that withdrawal claims against this batch are proven against.
+    /// @param depositsConsumed Cumulative number of deposits the L2 has applied after this batch.
+    /// @param firstBlock First L2 block in the batch.
+    /// @param lastBlock Last L2 block in the batch (inclusive).
+    event BatchAppended(
+        uint64 indexed index,
+        bytes32 dataHash,
+        bytes32 stateRoot,
+        bytes32 withdrawalRoot,
+        uint64 depositsConsumed,
+        uint64 firstBlock,
+        uint64 lastBlock
+    );
+
+    /// @notice `challenger` posted the bond against batch `index`.
+    event BatchChallenged(uint64 indexed index, address indexed challenger);
+
+    /// @notice The arbiter decided the challenge against batch `index`.
+    event ChallengeResolved(uint64 indexed index, address indexed challenger, bool challengerWins);
+
+    /// @notice The challenge against batch `index` ended without a decision
+    ///         because an earlier batch was discarded; the bond is credited back.
+    event ChallengeVoided(uint64 indexed index, address indexed challenger);
+
+    /// @notice Batches `fromIndex` .. `fromIndex + count - 1` were discarded;
+    ///         batchCount is now `fromIndex`.
+    event BatchesDiscarded(uint64 indexed fromIndex, uint64 count);
+
+    /// @notice Withdrawal `withdrawalId` was paid to `recipient`.
+    event WithdrawalClaimed(
+        uint64 indexed withdrawalId, uint64 indexed batchIndex, address indexed recipient, uint64 amount
+    );
+
+    /// @notice `amount` wei of bond was credited to `account`.
+    event BondCredited(address indexed account, uint256 amount);
+
+    /// @notice `account` withdrew `amount` wei of credited bond.
+    event BondWithdrawn(address indexed account, uint256 amount);
+
+    // ------------------------------------------------------------------
+    // Errors
+    // ------------------------------------------------------------------
+
+    /// @notice A constructor address parameter or a deposit recipient is zero.
+    error ZeroAddress();
+    /// @notice The collateral token address has no code.
+    error NotAContract(address account);
+    /// @notice The challenge bond given to the constructor is zero.
+    error ZeroBond();
+    /// @notice Only the sequencer may append batches.
+    error NotSequencer(address caller);
+    /// @notice Only the arbiter may resolve challenges.
+    error NotArbiter(address caller);
+    /// @notice A deposit of zero.
+    error ZeroAmount();
+    /// @notice A deposit above 2^64 - 1 units.
+    error AmountTooLarge(uint256 amount, uint256 max);
+    /// @notice The batch data is empty.
+    error EmptyBatchData();
+    /// @notice The batch does not start right after the previous batch's last block.
+    error NonContiguousBlocks(uint64 expectedFirstBlock, uint64 firstBlock);
+    /// @notice lastBlock is before firstBlock, or is 2^64 - 1.
+    error InvalidBlockRange(uint64 firstBlock, uint64 lastBlock);
+    /// @notice The cumulative deposits consumed went down.
+    error DepositsConsumedDecreased(uint64 previous, uint64 given);
+    /// @notice The cumulative deposits consumed exceeds the deposits made.
+    error DepositsConsumedExceedDeposits(uint64 given, uint64 depositCount);
+    /// @notice The batch leaves deposit `depositId` unconsumed past its deadline.
+    error ForcedInclusionViolated(uint64 depositId, uint256 deadline);
+    /// @notice No batch with this index.
+    error UnknownBatch(uint64 index);
+    /// @notice No deposit with this id.
+    error UnknownDeposit(uint64 id);
+    /// @notice msg.value differs from the challenge bond.
+    error WrongBond(uint256 sent, uint256 required);
+    /// @notice The batch is already final and cannot be challenged.
+    error BatchAlreadyFinal(uint64 index);
+    /// @notice A challenge against this batch is already open.
+    error ChallengeAlreadyOpen(uint64 index);
+    /// @notice MAX_OPEN_CHALLENGES challenges are open already.
+    error TooManyOpenChallenges(uint256 max);
+    /// @notice No open challenge against this batch.
+    error NoOpenChallenge(uint64 index);
+    /// @notice The batch is not final (or does not exist).
+    error BatchNotFinal(uint64 index);
+    /// @notice The withdrawal was claimed before.
+    error WithdrawalAlreadyClaimed(uint64 withdrawalId);
+    /// @notice More than MAX_PROOF_DEPTH siblings.
+    error ProofTooLong(uint256 length);
+    /// @notice The proof does not lead to the batch's withdrawal root.
+    error InvalidWithdrawalProof();
+    /// @notice The token call failed or returned false.
+    error TokenTransferFailed();
+    /// @notice The caller has no bond credit.
+    error NothingToWithdraw();
+    /// @notice Sending ether to the caller failed.
+    error EtherTransferFailed();
+
+    // ------------------------------------------------------------------
+    // Parameters
+    // ------------------------------------------------------------------
+
+    /// @notice The ERC-20 collateral token.
+    address public immutable collateralToken;
+    /// @notice The only address that may append batches.
+    address public immutable sequencer;
+    /// @notice Seconds after a batch's L1 timestamp before it can be final.
+    uint64 public immutable challengePeriod;
+    /// @notice Seconds after a deposit's L1 timestamp within which a batch must consume it.
+    uint64 public immutable forcedInclusionDelay;
+    /// @notice Exact msg.value of challenge(), in wei.
+    uint256 public immutable challengeBond;
+    /// @notice The address that resolves challenges (until a fault-proof game replaces it).
+    address public immutable arbiter;
+
+    // ------------------------------------------------------------------
+    // State
+    // ------------------------------------------------------------------
+
+    /// @notice Number of live batches; the next batch gets this index.
+    uint64 public batchCount;
+    /// @notice Number of deposits made; the next deposit gets this id.
+    uint64 public depositCount;
+    /// @notice Cumulative deposits consumed by the live batches.
+    uint64 public depositsConsumed;
+    /// @notice L2 block number the next batch must start with.
+    uint64 public nextL2Block;
+
+    /// @notice Lowest batch index with an open challenge, or 2^64 - 1 if none.
+    uint64 public earliestOpenChallenge;
+
+    /// @notice Challenger of the open challenge against a batch, or zero.
+    mapping(uint64 => address) public challengerOf;
+
+    /// @notice Ether (wei) credited from bonds and not yet withdrawn.
+    mapping(address => uint256) public bondCredit;
+
+    mapping(uint64 => Batch) private _batches;
+    mapping(uint64 => DepositRecord) private _deposits;
+    uint64[] private _openChallenges;
+    mapping(uint256 => uint256) private _claimedWords;
+
+    /// @param collateralToken_ ERC-20 collateral token.
+    /// @param sequencer_ Address allowed to append batches.
+    /// @param challengePeriod_ Seconds before a batch can become final.
+    /// @param forcedInclusionDelay_ Seconds within which a deposit must be consumed.
+    /// @param challengeBond_ Bond in wei for challenge(); must be non-zero.
+    /// @param arbiter_ Address that resolves challenges.
+    constructor(
+        address collateralToken_,
+        address sequencer_,
+        uint64 challengePeriod_,
+        uint64 forcedInclusionDelay_,
+        uint256 challengeBond_,
+        address arbiter_
+    ) {
+        if (collateralToken_ == address(0) || sequencer_ == address(0) || arbiter_ == address(0)) {
+            revert ZeroAddress();
+        }
+        if (collateralToken_.code.length == 0) revert NotAContract(collateralToken_);
+        if (challengeBond_ == 0) revert ZeroBond();
+        collateralToken = collateralToken_;
+        sequencer = sequencer_;
+        challengePeriod = challengePeriod_;
+        forcedInclusionDelay = forcedInclusionDelay_;
+        challengeBond = challengeBond_;
+        arbiter = arbiter_;
+        nextL2Block = FIRST_L2_BLOCK;
+        earliestOpenChallenge = NO_CHALLENGE;
+    }
+
+    // ------------------------------------------------------------------
+    // Deposits
+    // ------------------------------------------------------------------
+
+    /// @notice Deposits `amount` collateral units for L2 account `to`. The
+    ///         caller must have approved this contract for at least `amount`.
+    /// @dev Emits Deposit with the next sequential id. The sequencer must
+    ///      apply deposits in id order within forcedInclusionDelay.
+    /// @param to L2 account to credit (not the zero address).
+    /// @param amount Amount in the token's smallest unit, 1 .. 2^64 - 1.
+    /// @return id The deposit id.
+    function deposit(address to, uint256 amount) external returns (uint64 id) {
+        if (to == address(0)) revert ZeroAddress();
+        if (amount == 0) revert ZeroAmount();
+        if (amount > type(uint64).max) revert AmountTooLarge(amount, type(uint64).max);
+
+        id = depositCount;
+        _deposits[id] = DepositRecord(to, uint64(amount), uint32(block.timestamp));
+        depositCount = id + 1;
+        emit Deposit(id, to, uint64(amount), uint64(block.timestamp));
+
+        _callToken(abi.encodeCall(IClearlineCollateral.transferFrom, (msg.sender, address(this), amount)));
+    }
+
+    /// @notice Returns deposit `id`.
+    /// @param id Deposit id, below depositCount.
+    /// @return to L2 account credited.
+    /// @return amount Amount in the token's smallest unit.
+    /// @return timestamp L1 block timestamp of the deposit.
+    function deposits(uint64 id) external view returns (address to, uint64 amount, uint64 timestamp) {
+        if (id >= depositCount) revert UnknownDeposit(id);
+        DepositRecord storage d = _deposits[id];
+        return (d.to, d.amount, d.timestamp);
+    }
+
+    /// @notice Latest L1 timestamp at which a batch may still leave the
+    ///         oldest unconsumed deposit unconsumed.
+    /// @return depositId The oldest unconsumed deposit (valid if `pending`).
+    /// @return deadline Its deadline: a batch appended at a later timestamp must consume it.
+    /// @return pending False if every deposit has been consumed.
+    function forcedInclusionDeadline() external view returns (uint64 depositId, uint256 deadline, bool pending) {
+        depositId = depositsConsumed;
+        if (depositId >= depositCount) return (depositId, 0, false);
+        return (depositId, uint256(_deposits[depositId].timestamp) + forcedInclusionDelay, true);
+    }
+
+    // ------------------------------------------------------------------
+    // Batches
+    // ------------------------------------------------------------------
+
+    /// @notice Appends the next batch. Sequencer only.
+    /// @dev Only keccak256(batchData) is stored; the data itself stays in
+    ///      this transaction's calldata, where verifiers read it.
+    /// @param batchData Encoded, compressed L2 blocks (non-empty).
+    /// @param stateRoot L2 state root after lastBlock.
+    /// @param withdrawalRoot Root of the withdrawal proofs for this batch.
+    /// @param newDepositsConsumed Cumulative deposits applied on L2 up to and
+    ///        including this batch: at least the previous value, at most depositCount,
+    ///        and it must include every deposit older than forcedInclusionDelay.
+    /// @param firstBlock First L2 block: nextL2Block.
+    /// @param lastBlock Last L2 block, >= firstBlock.
+    function appendBatch(
+        bytes calldata batchData,
+        bytes32 stateRoot,
+        bytes32 withdrawalRoot,
+        uint64 newDepositsConsumed,
+        uint64 firstBlock,
+        uint64 lastBlock
+    ) external {
+        if (msg.sender != sequencer) revert NotSequencer(msg.sender);
+        if (batchData.length == 0) revert EmptyBatchData();
+
+        uint64 expectedFirst = nextL2Block;
+        if (firstBlock != expectedFirst) revert NonContiguousBlocks(expectedFirst, firstBlock);
+        if (lastBlock < firstBlock || lastBlock == type(uint64).max) revert InvalidBlockRange(firstBlock, lastBlock);
+
+        uint64 previous = depositsConsumed;
+        uint64 made = depositCount;
+        if (newDepositsConsumed < previous) revert DepositsConsumedDecreased(previous, newDepositsConsumed);
+        if (newDepositsConsumed > made) revert DepositsConsumedExceedDeposits(newDepositsConsumed, made);
+        if (newDepositsConsumed < made) {
+            // Deposit timestamps never decrease with the id, so the first
+            // unconsumed deposit is the oldest one left behind.
+            uint256 deadline = uint256(_deposits[newDepositsConsumed].timestamp) + forcedInclusionDelay;
+            if (block.timestamp > deadline) revert ForcedInclusionViolated(newDepositsConsumed, deadline);
+        }
+
+        bytes32 dataHash = keccak256(batchData);
+        uint64 index = batchCount;
+        _batches[index] = Batch({
+            dataHash: dataHash,
+            stateRoot: stateRoot,
+            withdrawalRoot: withdrawalRoot,
+            depositsConsumed: newDepositsConsumed,
+            firstBlock: firstBlock,
+            lastBlock: lastBlock,
+            timestamp: uint64(block.timestamp)
+        });
+        batchCount = index + 1;
+        depositsConsumed = newDepositsConsumed;
+        nextL2Block = lastBlock + 1;
+
+        emit BatchAppended(index, dataHash, stateRoot, withdrawalRoot, newDepositsConsumed, firstBlock, lastBlock);
+    }
+
+    /// @notice Returns live batch `index`.
+    /// @param index Batch index, below batchCount.
+    /// @return dataHash keccak256 of the batch data.
+    /// @return stateRoot L2 state root after the batch.
+    /// @return withdrawalRoot Withdrawal root of the batch.
+    /// @return batchDepositsConsumed Cumulative deposits consumed after the batch.
+    /// @return firstBlock First L2 block.
+    /// @return lastBlock Last L2 block.
+    /// @return timestamp L1 timestamp at which the batch was appended.
+    function batches(uint64 index)
+        external
+        view
+        returns (
+            bytes32 dataHash,
+            bytes32 stateRoot,
+            bytes32 withdrawalRoot,
+            uint64 batchDepositsConsumed,
+            uint64 firstBlock,
+            uint64 lastBlock,
+            uint64 timestamp
+        )
+    {
+        if (index >= batchCount) revert UnknownBatch(index);
+        Batch storage b = _batches[index];
+        return (b.dataHash, b.stateRoot, b.withdrawalRoot, b.depositsConsumed, b.firstBlock, b.lastBlock, b.timestamp);
+    }
+
+    // ------------------------------------------------------------------
+    // Finality
+    // ------------------------------------------------------------------
+
+    /// @notice Whether batch `index` is final: it exists, challengePeriod
+    ///         seconds have passed since it was appended, and no open
+    ///         challenge stands against it or any earlier batch.
+    /// @param index Batch index.
+    /// @return True if final. A final batch stays final.
+    function isFinal(uint64 index) public view returns (bool) {
+        if (index >= batchCount || index >= earliestOpenChallenge) return false;
+        return block.timestamp >= uint256(_batches[index].timestamp) + challengePeriod;
+    }
+
+    /// @notice Number of final batches: batches 0 .. n-1 are final, the rest are not.
+    /// @return n Count of final batches (the last final batch is n - 1 if n > 0).
+    function finalizedBatchCount() external view returns (uint64 n) {
+        uint64 hi = batchCount;
+        if (earliestOpenChallenge < hi) hi = earliestOpenChallenge;
+        // Batch timestamps never decrease with the index: binary search for
+        // the first batch whose challenge period has not passed.
+        uint64 lo = 0;
+        while (lo < hi) {
+            uint64 mid = lo + (hi - lo) / 2;
+            if (block.timestamp >= uint256(_batches[mid].timestamp) + challengePeriod) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    // ------------------------------------------------------------------
+    // Challenges
+    // ------------------------------------------------------------------
+
+    /// @notice Challenges batch `index`, which must not be final yet.
+    ///         msg.value must equal challengeBond. While the challenge is open,
+    ///         neither this batch nor any later one can become final.
+    /// @param batchIndex The batch claimed to be wrong.
+    function challenge(uint64 batchIndex) external payable {
+        if (batchIndex >= batchCount) revert UnknownBatch(batchIndex);
+        if (msg.value != challengeBond) revert WrongBond(msg.value, challengeBond);
+        if (isFinal(batchIndex)) revert BatchAlreadyFinal(batchIndex);
+        if (challengerOf[batchIndex] != address(0)) revert ChallengeAlreadyOpen(batchIndex);
+        if (_openChallenges.length >= MAX_OPEN_CHALLENGES) revert TooManyOpenChallenges(MAX_OPEN_CHALLENGES);
+
+        challengerOf[batchIndex] = msg.sender;
+        _openChallenges.push(batchIndex);
+        if (batchIndex < earliestOpenChallenge) earliestOpenChallenge = batchIndex;
+        emit BatchChallenged(batchIndex, msg.sender);
+    }
+
+    /// @notice Decides the open challenge against batch `batchIndex`. Arbiter only.
+    /// @dev If the challenger wins, batch `batchIndex` and every later batch
+    ///      are discarded (batchCount, depositsConsumed and nextL2Block roll
+    ///      back to the end of batch `batchIndex - 1`), open challenges against
+    ///      the discarded later batches are voided, and the bonds are credited
+    ///      back to their challengers. If the challenger loses, the bond is
+    ///      credited to the sequencer and the batch continues toward finality
+    ///      with its original timestamp. Credits are paid by withdrawBondCredit().
+    /// @param batchIndex Batch with an open challenge.
+    /// @param challengerWins The decision.
+    function resolveChallenge(uint64 batchIndex, bool challengerWins) external {
+        if (msg.sender != arbiter) revert NotArbiter(msg.sender);
+        address challenger = challengerOf[batchIndex];
+        if (challenger == address(0)) revert NoOpenChallenge(batchIndex);
+
+        uint256 bond = challengeBond;
+        uint64 earliest = NO_CHALLENGE;
+        uint256 k = 0;
+        while (k < _openChallenges.length) {
+            uint64 idx = _openChallenges[k];
+            bool remove = challengerWins ? idx >= batchIndex : idx == batchIndex;
+            if (remove) {
+                if (idx != batchIndex) {
+                    address voided = challengerOf[idx];
+                    bondCredit[voided] += bond;
+                    emit ChallengeVoided(idx, voided);
+                    emit BondCredited(voided, bond);
+                }
+                delete challengerOf[idx];
+                _openChallenges[k] = _openChallenges[_openChallenges.length - 1];
+                _openChallenges.pop();
+            } else {
+                if (idx < earliest) earliest = idx;
+                k++;
+            }
+        }
+        earliestOpenChallenge = earliest;
+
+        address payee = challengerWins ? challenger : sequencer;
+        bondCredit[payee] += bond;
+        emit ChallengeResolved(batchIndex, challenger, challengerWins);
+        emit BondCredited(payee, bond);
+
+        if (challengerWins) {
+            uint64 discarded = batchCount - batchIndex;
+            batchCount = batchIndex;
+            if (batchIndex == 0) {
+                depositsConsumed = 0;
+                nextL2Block = FIRST_L2_BLOCK;
+            } else {
+                Batch storage prev = _batches[batchIndex - 1];
+                depositsConsumed = prev.depositsConsumed;
+                nextL2Block = prev.lastBlock + 1;
+            }
+            emit BatchesDiscarded(batchIndex, discarded);
+        }
+    }
+
+    /// @notice Number of open challenges (at most MAX_OPEN_CHALLENGES).
+    function openChallengeCount() external view returns (uint256) {
+        return _openChallenges.length;
+    }
+
+    /// @notice Pays the caller's bond credit in ether.
+    function withdrawBondCredit() external {
+        uint256 amount = bondCredit[msg.sender];
+        if (amount == 0) revert NothingToWithdraw();
+        bondCredit[msg.sender] = 0;
+        emit BondWithdrawn(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert EtherTransferFailed();
+    }
+
+    // ------------------------------------------------------------------
+    // Withdrawals
+    // ------------------------------------------------------------------
+
+    /// @notice Pays withdrawal `withdrawalId` of `amount` to `recipient`,
+    ///         proven against the withdrawal root of final batch `batchIndex`.
+    ///         Anyone may submit the claim; the tokens go to `recipient`.
+    /// @dev Leaf: keccak256(0x00 ‖ path ‖ keccak256(recipient ‖ amount)) with
+    ///      path = keccak256(uint8(5) ‖ uint64 withdrawalId); inner node:
+    ///      keccak256(0x01 ‖ left ‖ right); siblings[0] is next to the root,
+    ///      the leaf sits at depth siblings.length; path bit i (MSB first)
+    ///      chooses the side at depth i, 1 = right.
+    /// @param batchIndex A final batch.
+    /// @param withdrawalId The L2 withdrawal id; each id is paid once.
+    /// @param recipient L1 receiver of the tokens.
+    /// @param amount Amount in the token's smallest unit.
+    /// @param siblings Sibling hashes from the root's children down to the leaf.
+    function claimWithdrawal(
+        uint64 batchIndex,
+        uint64 withdrawalId,
+        address recipient,
+        uint64 amount,
+        bytes32[] calldata siblings
+    ) external {
+        if (!isFinal(batchIndex)) revert BatchNotFinal(batchIndex);
+        if (siblings.length > MAX_PROOF_DEPTH) revert ProofTooLong(siblings.length);
+        uint256 word = withdrawalId >> 8;
+        uint256 mask = uint256(1) << (withdrawalId & 0xff);
+        uint256 claimed = _claimedWords[word];
+        if (claimed & mask != 0) revert WithdrawalAlreadyClaimed(withdrawalId);
+
+        bytes32 path = keccak256(abi.encodePacked(WITHDRAWAL_TABLE_ID, withdrawalId));
+        bytes32 h = _hashLeaf(path, keccak256(abi.encodePacked(recipient, amount)));
+        for (uint256 i = siblings.length; i > 0;) {
+            unchecked {
+                --i;
+            }
+            if ((uint256(path) >> (255 - i)) & 1 == 1) {
+                h = _hashNode(siblings[i], h);
+            } else {
+                h = _hashNode(h, siblings[i]);
+            }
+        }
+        if (h != _batches[batchIndex].withdrawalRoot) revert InvalidWithdrawalProof();
+
+        _claimedWords[word] = claimed | mask;
+        emit WithdrawalClaimed(withdrawalId, batchIndex, recipient, amount);
+
+        _callToken(abi.encodeCall(IClearlineCollateral.transfer, (recipient, uint256(amount))));
+    }
+
+    /// @notice Whether withdrawal `withdrawalId` has been paid.
+    function isWithdrawalClaimed(uint64 withdrawalId) external view returns (bool) {
+        return _claimedWords[withdrawalId >> 8] & (uint256(1) << (withdrawalId & 0xff)) != 0;
+    }
+
+    // ------------------------------------------------------------------
+    // Internals
+    // ------------------------------------------------------------------
+
+    function _hashLeaf(bytes32 path, bytes32 valueHash) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore8(p, 0x00)
+            mstore(add(p, 1), path)
+            mstore(add(p, 33), valueHash)
+            h := keccak256(p, 65)
+        }
+    }
+
+    function _hashNode(bytes32 left, bytes32 right) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore8(p, 0x01)
+            mstore(add(p, 1), left)
+            mstore(add(p, 33), right)
+            h := keccak256(p, 65)
+        }
+    }
+
+    /// @dev Calls the token; accepts `true` or no return data, bubbles up
+    ///      the token's own revert data, and otherwise reverts.
+    function _callToken(bytes memory data) private {
+        (bool ok, bytes memory ret) = collateralToken.call(data);
+        if (!ok) {
+            if (ret.length > 0) {
+                assembly ("memory-safe") {
+                    revert(add(ret, 32), mload(ret))
+                }
+            }
+            revert TokenTransferFailed();
+        }
+        if (ret.length != 0 && (ret.length != 32 || abi.decode(ret, (uint256)) != 1)) revert TokenTransferFailed();
+    }
+}

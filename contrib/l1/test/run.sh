@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Contract test driver: starts a private anvil on a free loopback port,
+# compiles the contracts, runs test/rollup.test.js against it (which deploys
+# with deploy.js), stops anvil, and ends with "N passed, N failed".
+# Exit status is non-zero on any failure. Runs offline.
+#
+# Environment:
+#   CLEARLINE_L1_HARDFORK  anvil hardfork (default cancun: calldata costs
+#                          16/4 gas per byte, no EIP-7623 floor)
+set -uo pipefail
+
+l1=$(cd "$(dirname "$0")/.." && pwd)
+anvil="$l1/node_modules/.bin/anvil"
+hardfork=${CLEARLINE_L1_HARDFORK:-cancun}
+export CLEARLINE_L1_HARDFORK=$hardfork
+
+if [ ! -x "$anvil" ] || [ ! -d "$l1/node_modules/ethers" ] || [ ! -d "$l1/node_modules/solc" ]; then
+	echo "run.sh: contrib/l1/node_modules is incomplete; run contrib/bootstrap.sh" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/clearline-l1-test.XXXXXX")
+anvil_pid=""
+
+cleanup() {
+	if [ -n "$anvil_pid" ] && kill -0 "$anvil_pid" 2>/dev/null; then
+		kill "$anvil_pid" 2>/dev/null
+		for _ in $(seq 1 50); do
+			kill -0 "$anvil_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$anvil_pid" 2>/dev/null
+		wait "$anvil_pid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+rpc_ok() {
+	# eth_chainId over plain HTTP with node (no curl dependency).
+	node -e '
+		fetch(process.argv[1], { method: "POST", headers: { "content-type": "application/json" },
+			body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }) })
+			.then((r) => r.json()).then((j) => process.exit(j.result ? 0 : 1), () => process.exit(1));
+	' "$1" 2>/dev/null
+}
+
+start_anvil() {
+	local attempt port
+	for attempt in $(seq 1 20); do
+		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		"$anvil" --host 127.0.0.1 --port "$port" --hardfork "$hardfork" \
+			--chain-id 31337 --silent >"$tmp/anvil.log" 2>&1 &
+		anvil_pid=$!
+		for _ in $(seq 1 100); do
+			if ! kill -0 "$anvil_pid" 2>/dev/null; then
+				break # exited: port taken or another failure; try again
+			fi
+			if rpc_ok "http://127.0.0.1:$port"; then
+				rpc="http://127.0.0.1:$port"
+				return 0
+			fi
+			sleep 0.05
+		done
+		kill "$anvil_pid" 2>/dev/null
+		wait "$anvil_pid" 2>/dev/null
+		anvil_pid=""
+	done
+	echo "run.sh: could not start anvil; last log:" >&2
+	cat "$tmp/anvil.log" >&2
+	return 1
+}
+
+if ! node "$l1/compile.js"; then
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+if ! start_anvil; then
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+echo "anvil $("$anvil" --version | head -n1) on $rpc, hardfork $hardfork"
+
+# A hung RPC must not hang the suite: the tests take ~20 s.
+cd "$l1" && timeout --kill-after=5 110 node test/rollup.test.js "$rpc"
+status=$?
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+	echo "run.sh: the tests did not finish within 110 s"
+	echo "0 passed, 1 failed"
+fi
+exit $status
