@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * state — the committed state of the rollup: typed tables in LMDB (or in
+ * memory for tests), the sparse Merkle tree over them, and its proofs.
+ *
+ * What lives here: a table registry (one-byte ids; committed tables are in
+ * the state root, local tables are not), the LMDB environment (cl_db), the
+ * store the state transition function reads and writes (cl_state), read-only
+ * snapshots for RPC readers (cl_snapshot), and Merkle proofs (cl_proof),
+ * whose verification is a pure function that needs no database.
+ *
+ * The tree (docs/state.md has the exact rules): path = keccak256(table_id ‖
+ * key), value hash = keccak256(value), leaf = keccak256(0x00 ‖ path ‖
+ * value hash), internal node = keccak256(0x01 ‖ left ‖ right), empty = 32
+ * zero bytes; a subtree holding exactly one leaf is that leaf.
+ *
+ * Invariants:
+ *  - The stored root always matches the committed tables' contents: a block
+ *    (its table writes, the tree update and the new root) is one LMDB write
+ *    transaction, committed with sync on. cl_state_recompute_root() checks it.
+ *  - The same sequence of writes gives the same root on every backend and
+ *    machine: nothing hashed depends on memory layout or iteration order.
+ *  - Writes go to an in-memory overlay; the tree is updated once per block
+ *    for the changed paths only (O(k log n) hashes for k changed keys).
+ *
+ * Ownership: callers own the objects they create (x_new/x_free). Values and
+ * keys handed out by get and iterator calls are BORROWED: from a cl_state
+ * they stay valid until the next put, del, rollback, commit or discard on
+ * that state; from a cl_snapshot until the snapshot is freed. Copy anything
+ * you keep. Never keep a pointer into LMDB after its transaction.
+ *
+ * Threads: one environment per process (a second cl_db_new() fails while
+ * one is open); never fork() with it open. Exactly one writer: one cl_state
+ * per cl_db, used by one thread. Any number of snapshots may be used at the
+ * same time, each by one thread at a time; keep them short (a long read
+ * transaction stops LMDB from reusing pages).
+ *
+ * Errors: negative enum cl_err codes for system failures, logged once where
+ * they start (CL_ERR_MAP_FULL when the LMDB map is full, CL_ERR_IO,
+ * CL_ERR_DB, CL_ERR_CORRUPT, CL_ERR_BUSY); CL_ERR_NOT_FOUND for a missing
+ * key, not logged. Misuse (an unregistered table, an oversized key, a
+ * commit with an iterator open) is a bug and aborts.
+ */
+#ifndef CLEARLINE_STATE_H
+#define CLEARLINE_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <clearline/common.h>
+
+/* ------------------------------------------------------------------ */
+/* Table registry                                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every table has a one-byte id, which is part of each Merkle path, so an
+ * id is never reused or renumbered. Committed tables (ids 0x01..0x7f) are
+ * in the state root; local tables (ids 0x80..0xff) are node bookkeeping
+ * and are not. Key layouts belong to the stf and are written down in
+ * docs/; keys should be fixed-width big-endian so byte order is numeric
+ * order. Adding a table: append it here and in src/state/tables.c.
+ */
+enum cl_table {
+	/* committed */
+	CL_TABLE_ACCOUNTS = 0x01,    /* accounts: collateral, action nonce */
+	CL_TABLE_POSITIONS = 0x02,   /* positions per account and market */
+	CL_TABLE_MARKETS = 0x03,     /* market parameters, prices, funding */
+	CL_TABLE_ORDERS = 0x04,      /* resting orders, replay protection */
+	CL_TABLE_WITHDRAWALS = 0x05, /* withdrawal id -> recipient, amount */
+	CL_TABLE_DEPOSITS = 0x06,    /* processed L1 deposits */
+	CL_TABLE_GLOBALS = 0x07,     /* insurance fund, counters */
+	/* local */
+	CL_TABLE_BLOCKS = 0x80,   /* block headers */
+	CL_TABLE_TX_INDEX = 0x81, /* transaction hash -> location */
+	CL_TABLE_NODE = 0x82,     /* node bookkeeping (L1 cursor, ...) */
+};
+
+#define CL_TABLE_LOCAL_MIN 0x80
+
+struct cl_table_info {
+	enum cl_table id;
+	bool committed;   /* in the state root */
+	const char *name; /* the LMDB database name */
+};
+
+/* All registered tables in increasing id order; *n gets their count. */
+const struct cl_table_info *cl_table_list(size_t *n);
+
+/* The registry entry for `id`, or NULL when no such table exists. */
+const struct cl_table_info *cl_table_find(unsigned id);
+
+/* Largest key and value the store accepts (keys are at least one byte). */
+#define CL_STATE_KEY_MAX 255
+#define CL_STATE_VALUE_MAX (1u << 20)
+
+/* ------------------------------------------------------------------ */
+/* Merkle tree primitives and proofs (pure functions, no database)     */
+/* ------------------------------------------------------------------ */
+
+#define CL_SMT_DEPTH 256
+
+/* path = keccak256(table_id ‖ key). */
+void cl_smt_path(struct cl_hash32 *out, uint8_t table_id, const uint8_t *key,
+		 size_t klen);
+/* value hash = keccak256(value). */
+void cl_smt_value_hash(struct cl_hash32 *out, const uint8_t *val,
+		       size_t vlen);
+/* leaf = keccak256(0x00 ‖ path ‖ value_hash). */
+void cl_smt_leaf_hash(struct cl_hash32 *out, const struct cl_hash32 *path,
+		      const struct cl_hash32 *value_hash);
+/* internal node = keccak256(0x01 ‖ left ‖ right). */
+void cl_smt_node_hash(struct cl_hash32 *out, const struct cl_hash32 *left,
+		      const struct cl_hash32 *right);
+/* Bit i (0..255) of a path: 0 goes left; bit 0 decides the root's child. */
+static inline unsigned cl_smt_bit(const struct cl_hash32 *path, unsigned i)
+{
+	return (path->b[i / 8] >> (7 - i % 8)) & 1;
+}
+
+enum cl_proof_kind {
+	CL_PROOF_INCLUSION = 0,       /* the leaf (path, value hash) exists */
+	CL_PROOF_EXCLUSION_EMPTY = 1, /* the subtree at the path is empty */
+	CL_PROOF_EXCLUSION_LEAF = 2,  /* the subtree is another single leaf */
+};
+
+/*
+ * A proof about one path. `depth` (0..256) is where the walk from the root
+ * ends: the leaf's depth (inclusion), the empty subtree's depth, or the
+ * depth of the other leaf sitting alone in the subtree that would hold the
+ * path. siblings[i] (i < depth) is the hash of the other child of the node
+ * at depth i on the path; entries from `depth` on are zero.
+ */
+struct cl_proof {
+	enum cl_proof_kind kind;
+	unsigned depth;
+	struct cl_hash32 siblings[CL_SMT_DEPTH];
+	struct cl_hash32 other_path;       /* CL_PROOF_EXCLUSION_LEAF only */
+	struct cl_hash32 other_value_hash; /* CL_PROOF_EXCLUSION_LEAF only */
+};
+
+/*
+ * Canonical encoding: kind (1 byte), depth (big-endian u16, <= 256), the
+ * depth siblings from the root side down (32 bytes each), then for
+ * CL_PROOF_EXCLUSION_LEAF other_path and other_value_hash (32 bytes each).
+ */
+#define CL_PROOF_ENCODED_MAX (1 + 2 + CL_SMT_DEPTH * 32 + 64)
+
+/* Append the encoding of `p` (which must be well formed) to `out`. */
+void cl_proof_encode(struct cl_buf *out, const struct cl_proof *p);
+
+/*
+ * Strictly decode exactly `len` bytes into *out: unknown kinds, a depth
+ * above 256, short input and trailing bytes fail. On failure *out is
+ * zeroed.
+ */
+CL_WUR bool cl_proof_decode(struct cl_proof *out, const uint8_t *p,
+			    size_t len);
+
+/*
+ * True when `p` proves that the tree with root `root` holds the leaf
+ * (path, value_hash). Fails for any other proof kind.
+ */
+CL_WUR bool cl_proof_verify_inclusion(const struct cl_proof *p,
+				      const struct cl_hash32 *root,
+				      const struct cl_hash32 *path,
+				      const struct cl_hash32 *value_hash);
+
+/*
+ * True when `p` proves that the tree with root `root` holds no leaf at
+ * `path`. An "other leaf" with the same path, or one that does not share
+ * the first `depth` bits with `path`, fails.
+ */
+CL_WUR bool cl_proof_verify_exclusion(const struct cl_proof *p,
+				      const struct cl_hash32 *root,
+				      const struct cl_hash32 *path);
+
+/* ------------------------------------------------------------------ */
+/* LMDB environment                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Current layout version; see the migration list in src/state/db.c. */
+#define CL_DB_SCHEMA_VERSION 1
+
+struct cl_db;
+
+struct cl_db_config {
+	const char *path;     /* directory, created (mode 0700) if missing */
+	uint64_t map_size;    /* bytes: the most the database may grow to */
+	unsigned max_tables;  /* named databases; 0 = what the registry needs */
+	unsigned max_readers; /* concurrent read transactions; 0 = default */
+};
+
+/*
+ * Open (creating if needed) the environment at cfg->path, create missing
+ * tables and run pending schema migrations in one write transaction.
+ * Returns CL_OK and sets *out, or: CL_ERR_BUSY when an environment is
+ * already open in this process, CL_ERR_CONFIG for bad arguments or a
+ * database written by a newer schema, CL_ERR_IO / CL_ERR_DB /
+ * CL_ERR_CORRUPT / CL_ERR_MAP_FULL from LMDB. Call from one thread, before
+ * any other thread uses the database.
+ */
+CL_WUR int cl_db_new(struct cl_db **out, const struct cl_db_config *cfg);
+
+/* Close the environment. Every state and snapshot on it must be freed
+ * first. cl_db_free(NULL) does nothing. */
+void cl_db_free(struct cl_db *db);
+
+/* The schema version stored in the open database. */
+uint32_t cl_db_schema_version(const struct cl_db *db);
+
+/* ------------------------------------------------------------------ */
+/* The state store (one writer)                                        */
+/* ------------------------------------------------------------------ */
+
+struct cl_state;
+
+/*
+ * A writer on `db`. Returns CL_OK and sets *out, or CL_ERR_BUSY when `db`
+ * already has a writer. `db` must outlive the state.
+ */
+CL_WUR int cl_state_new_lmdb(struct cl_state **out, struct cl_db *db);
+
+/* A state kept entirely in memory (tests, tools); starts empty. */
+struct cl_state *cl_state_new_memory(void);
+
+/* Discard uncommitted changes and free. cl_state_free(NULL) is a no-op. */
+void cl_state_free(struct cl_state *st);
+
+/*
+ * Look up `key` in `table`, seeing this block's uncommitted writes. On
+ * CL_OK *val and *vlen describe the value (borrowed, see above; *val may
+ * be non-NULL with *vlen == 0 for an empty value). Returns
+ * CL_ERR_NOT_FOUND when absent (then *val = NULL, *vlen = 0), or a
+ * negative error from the backend.
+ */
+CL_WUR int cl_state_get(struct cl_state *st, const uint8_t **val,
+			size_t *vlen, enum cl_table table, const uint8_t *key,
+			size_t klen);
+
+/* Set `key` (1..CL_STATE_KEY_MAX bytes) to a copy of `val` (up to
+ * CL_STATE_VALUE_MAX bytes) in this block's overlay. Cannot fail. */
+void cl_state_put(struct cl_state *st, enum cl_table table,
+		  const uint8_t *key, size_t klen, const uint8_t *val,
+		  size_t vlen);
+
+/* Delete `key` in this block's overlay (deleting an absent key is fine). */
+void cl_state_del(struct cl_state *st, enum cl_table table,
+		  const uint8_t *key, size_t klen);
+
+/*
+ * Savepoints: cl_state_rollback_to(sp) undoes exactly the puts and dels
+ * made since cl_state_savepoint() returned sp, so a rejected transaction
+ * changes nothing. Savepoints nest; rolling back to an outer one also
+ * undoes the inner ones. A savepoint is valid until the next commit or
+ * discard; using it later is a bug.
+ */
+struct cl_state_sp {
+	size_t pos;
+	uint64_t epoch;
+};
+struct cl_state_sp cl_state_savepoint(struct cl_state *st);
+void cl_state_rollback_to(struct cl_state *st, struct cl_state_sp sp);
+
+/*
+ * Seal the block: write the overlay to the backend, update the Merkle tree
+ * for the changed paths, store the new root and commit everything
+ * atomically (LMDB: one write transaction, synced to disk before this
+ * returns). On CL_OK *root (may be NULL) gets the new root and the block is
+ * durable. On failure (CL_ERR_MAP_FULL, CL_ERR_IO, ...) nothing of the
+ * block is stored and the overlay is kept, so the caller may retry or
+ * discard. No iterator may be open.
+ */
+CL_WUR int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root);
+
+/* Drop every uncommitted write (the overlay and any open transaction). */
+void cl_state_discard(struct cl_state *st);
+
+/* The root of the last committed block (zero for an empty state). */
+CL_WUR int cl_state_root(struct cl_state *st, struct cl_hash32 *root);
+
+/*
+ * A proof for `key` in committed `table` against the last committed root
+ * (uncommitted writes are ignored): inclusion when the key is present,
+ * exclusion otherwise. Returns CL_OK or a negative error.
+ */
+CL_WUR int cl_state_prove(struct cl_state *st, struct cl_proof *out,
+			  enum cl_table table, const uint8_t *key,
+			  size_t klen);
+
+/*
+ * Recompute the root from scratch from the committed tables' contents,
+ * without using the stored tree (verification tooling, crash tests).
+ * Uncommitted writes are ignored. Memory use is 64 bytes per entry.
+ */
+CL_WUR int cl_state_recompute_root(struct cl_state *st,
+				   struct cl_hash32 *root);
+
+/* Counters and timings of the most recent commit (measurement only). */
+struct cl_state_stats {
+	uint64_t blocks;   /* blocks committed through this handle */
+	uint64_t entries;  /* overlay entries written by the last commit */
+	uint64_t dirty;    /* leaves that changed in the last commit */
+	uint64_t hashes;   /* tree node hashes computed by the last commit */
+	uint64_t flush_ns; /* writing the overlay (and leaf hashes) */
+	uint64_t tree_ns;  /* updating the tree */
+	uint64_t sync_ns;  /* the LMDB commit and fsync */
+};
+void cl_state_stats(const struct cl_state *st, struct cl_state_stats *out);
+
+/* ------------------------------------------------------------------ */
+/* Read-only snapshots (RPC readers)                                   */
+/* ------------------------------------------------------------------ */
+
+struct cl_snapshot;
+
+/*
+ * A consistent read-only view of the last committed block (an LMDB read
+ * transaction). Returns CL_OK, or CL_ERR_BUSY when the reader table is
+ * full, or another negative error. Keep it short-lived.
+ */
+CL_WUR int cl_snapshot_new(struct cl_snapshot **out, struct cl_db *db);
+/* End the read transaction. cl_snapshot_free(NULL) is a no-op. */
+void cl_snapshot_free(struct cl_snapshot *s);
+
+/* As cl_state_get; the value is valid until the snapshot is freed. */
+CL_WUR int cl_snapshot_get(struct cl_snapshot *s, const uint8_t **val,
+			   size_t *vlen, enum cl_table table,
+			   const uint8_t *key, size_t klen);
+/* The snapshot's root, a proof against it, and a from-scratch recompute. */
+CL_WUR int cl_snapshot_root(struct cl_snapshot *s, struct cl_hash32 *root);
+CL_WUR int cl_snapshot_prove(struct cl_snapshot *s, struct cl_proof *out,
+			     enum cl_table table, const uint8_t *key,
+			     size_t klen);
+CL_WUR int cl_snapshot_recompute_root(struct cl_snapshot *s,
+				      struct cl_hash32 *root);
+
+/* ------------------------------------------------------------------ */
+/* Forward iteration in key order                                      */
+/* ------------------------------------------------------------------ */
+
+struct cl_state_iter;
+
+/*
+ * Iterate `table` in increasing key order (bytewise, shorter first), from
+ * the first key >= `start` (NULL/0 for the beginning). On a cl_state the
+ * iterator sees uncommitted writes, including those made while it is open
+ * (it continues after the last key it returned). The state or snapshot
+ * must outlive the iterator; a state cannot commit or discard while one is
+ * open. Returns CL_OK and sets *out, or a negative error.
+ */
+CL_WUR int cl_state_iter_new(struct cl_state_iter **out, struct cl_state *st,
+			     enum cl_table table, const uint8_t *start,
+			     size_t slen);
+CL_WUR int cl_snapshot_iter_new(struct cl_state_iter **out,
+				struct cl_snapshot *s, enum cl_table table,
+				const uint8_t *start, size_t slen);
+
+/*
+ * Move to the next entry: CL_OK with the borrowed key and value, or
+ * CL_ERR_NOT_FOUND at the end, or a negative error.
+ */
+CL_WUR int cl_state_iter_next(struct cl_state_iter *it, const uint8_t **key,
+			      size_t *klen, const uint8_t **val,
+			      size_t *vlen);
+
+/* cl_state_iter_free(NULL) is a no-op. */
+void cl_state_iter_free(struct cl_state_iter *it);
+
+#endif /* CLEARLINE_STATE_H */

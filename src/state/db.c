@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The LMDB environment. This is the only file of the project that calls
+ * LMDB; every LMDB error is mapped to enum cl_err in db_err() and logged
+ * there, once, where it starts.
+ *
+ * Layout: one named database per kv table (meta, smt_leaves, smt_nodes and
+ * one per registered table). Commits use LMDB's default durability (a
+ * synced write of the data pages, then of the meta page); MDB_NOSYNC and
+ * MDB_NOMETASYNC are never set. MDB_NOTLS lets a read transaction move
+ * between threads of a pool.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <lmdb.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "state_int.h"
+
+struct cl_db {
+	MDB_env *env;
+	MDB_dbi *dbi; /* kv_table_count() handles */
+	uint64_t map_size;
+	uint32_t schema_version;
+	atomic_bool has_writer;
+	atomic_uint readers; /* open snapshots */
+};
+
+/* One environment per process (LMDB's locks are per process). */
+static atomic_bool db_open_in_process;
+
+/*
+ * The one place LMDB (and errno) codes become enum cl_err. Everything but
+ * "not found" is logged here, so callers only forward the code.
+ */
+static int db_err(const struct cl_db *db, int rc, const char *op)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return CL_OK;
+	case MDB_NOTFOUND:
+		return CL_ERR_NOT_FOUND;
+	case MDB_MAP_FULL:
+		cl_unusual(STATE_LOG,
+			   "%s: lmdb map is full (map size %" PRIu64
+			   " bytes): raise the map size in the config",
+			   op, db ? db->map_size : 0);
+		return CL_ERR_MAP_FULL;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+	case MDB_INCOMPATIBLE:
+		cl_unusual(STATE_LOG,
+			   "%s: database is corrupt or incompatible: %s", op,
+			   mdb_strerror(rc));
+		return CL_ERR_CORRUPT;
+	case MDB_READERS_FULL:
+		cl_unusual(STATE_LOG,
+			   "%s: lmdb reader table is full: too many snapshots",
+			   op);
+		return CL_ERR_BUSY;
+	case MDB_TXN_FULL:
+		cl_unusual(STATE_LOG,
+			   "%s: too many changes for one lmdb transaction", op);
+		return CL_ERR_DB;
+	case EIO:
+	case ENOSPC:
+	case EACCES:
+	case EROFS:
+	case ENOENT:
+	case EDQUOT:
+		cl_unusual(STATE_LOG, "%s: %s", op, mdb_strerror(rc));
+		return CL_ERR_IO;
+	case MDB_BAD_VALSIZE:
+	case MDB_BAD_DBI:
+	case MDB_BAD_TXN:
+	case EINVAL:
+		cl_broken(STATE_LOG, "%s: lmdb refused the call: %s", op,
+			  mdb_strerror(rc));
+		return CL_ERR_DB;
+	default:
+		cl_unusual(STATE_LOG, "%s: lmdb error: %s", op,
+			   mdb_strerror(rc));
+		return CL_ERR_DB;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Migrations: an append-only list, applied in order in one transaction */
+/* ------------------------------------------------------------------ */
+
+struct migration {
+	uint32_t version;
+	const char *what;
+	int (*apply)(struct cl_db *db, MDB_txn *txn);
+};
+
+static int migrate_initial(struct cl_db *db, MDB_txn *txn)
+{
+	static const uint8_t zero[32];
+
+	/* the tables themselves were created when they were opened */
+	return db_put(db, txn, KV_META, (const uint8_t *)META_KEY_ROOT,
+		      strlen(META_KEY_ROOT), zero, sizeof(zero));
+}
+
+static const struct migration migrations[] = {
+	{ 1, "initial layout: meta, smt_leaves, smt_nodes, tables",
+	  migrate_initial },
+};
+
+static int read_schema(struct cl_db *db, MDB_txn *txn, uint32_t *version)
+{
+	const uint8_t *v;
+	size_t vlen;
+	int rc = db_get(db, txn, &v, &vlen, KV_META,
+			(const uint8_t *)META_KEY_SCHEMA,
+			strlen(META_KEY_SCHEMA));
+
+	*version = 0;
+	if (rc == CL_ERR_NOT_FOUND)
+		return CL_OK;
+	if (rc)
+		return rc;
+	if (vlen != 4) {
+		cl_unusual(STATE_LOG, "meta schema_version has %zu bytes",
+			   vlen);
+		return CL_ERR_CORRUPT;
+	}
+	*version = cl_get_be32(v);
+	return CL_OK;
+}
+
+static int migrate(struct cl_db *db, MDB_txn *txn)
+{
+	uint32_t have;
+	int rc = read_schema(db, txn, &have);
+
+	if (rc)
+		return rc;
+	CL_REQUIRE(migrations[CL_ARRAY_LEN(migrations) - 1].version ==
+		   CL_DB_SCHEMA_VERSION);
+	if (have > CL_DB_SCHEMA_VERSION) {
+		cl_unusual(STATE_LOG,
+			   "database schema version %" PRIu32
+			   " is newer than this program supports (%u)",
+			   have, CL_DB_SCHEMA_VERSION);
+		return CL_ERR_CONFIG;
+	}
+	for (size_t i = 0; i < CL_ARRAY_LEN(migrations); i++) {
+		const struct migration *m = &migrations[i];
+		uint8_t be[4];
+
+		CL_REQUIRE(m->version == i + 1);
+		if (m->version <= have)
+			continue;
+		cl_info(STATE_LOG, "migrating database to schema %" PRIu32
+			": %s", m->version, m->what);
+		rc = m->apply(db, txn);
+		if (rc)
+			return rc;
+		cl_put_be32(be, m->version);
+		rc = db_put(db, txn, KV_META, (const uint8_t *)META_KEY_SCHEMA,
+			    strlen(META_KEY_SCHEMA), be, sizeof(be));
+		if (rc)
+			return rc;
+		have = m->version;
+	}
+	db->schema_version = have;
+	return CL_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Environment                                                         */
+/* ------------------------------------------------------------------ */
+
+static int open_tables(struct cl_db *db)
+{
+	MDB_txn *txn;
+	int rc = db_txn_begin(db, (struct MDB_txn **)&txn, true);
+
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < kv_table_count(); i++) {
+		int mrc = mdb_dbi_open(txn, kv_table_name(i), MDB_CREATE,
+				       &db->dbi[i]);
+		if (mrc) {
+			rc = db_err(db, mrc, "opening a table");
+			db_txn_abort(txn);
+			return rc;
+		}
+	}
+	rc = migrate(db, txn);
+	if (rc) {
+		db_txn_abort(txn);
+		return rc;
+	}
+	return db_txn_commit(db, txn);
+}
+
+int cl_db_new(struct cl_db **out, const struct cl_db_config *cfg)
+{
+	struct cl_db *db;
+	unsigned need = kv_table_count();
+	unsigned maxdbs = cfg->max_tables ? cfg->max_tables : need;
+	uint64_t map_size;
+	int mrc, rc;
+	int dead = 0;
+
+	*out = NULL;
+	if (!cfg->path || !cfg->path[0] || cfg->map_size == 0) {
+		cl_unusual(STATE_LOG,
+			   "database path and map size are required");
+		return CL_ERR_CONFIG;
+	}
+	if (maxdbs < need) {
+		cl_unusual(STATE_LOG,
+			   "max tables %u is below the %u tables in use",
+			   maxdbs, need);
+		return CL_ERR_CONFIG;
+	}
+	/* round the map up to whole 64 KiB so any page size divides it */
+	if (cfg->map_size > UINT64_MAX - 0xffff) {
+		cl_unusual(STATE_LOG, "map size is too large");
+		return CL_ERR_CONFIG;
+	}
+	map_size = (cfg->map_size + 0xffff) & ~(uint64_t)0xffff;
+	if (atomic_exchange(&db_open_in_process, true)) {
+		cl_unusual(STATE_LOG, "an lmdb environment is already open "
+				      "in this process");
+		return CL_ERR_BUSY;
+	}
+	if (mkdir(cfg->path, 0700) != 0 && errno != EEXIST) {
+		rc = db_err(NULL, errno, "creating the database directory");
+		atomic_store(&db_open_in_process, false);
+		return rc;
+	}
+
+	db = cl_xcalloc(1, sizeof(*db));
+	db->dbi = cl_xcalloc(need, sizeof(*db->dbi));
+	db->map_size = map_size;
+	atomic_init(&db->has_writer, false);
+	atomic_init(&db->readers, 0);
+	mrc = mdb_env_create(&db->env);
+	if (mrc) {
+		rc = db_err(db, mrc, "creating the lmdb environment");
+		db->env = NULL;
+		goto fail;
+	}
+	mrc = mdb_env_set_mapsize(db->env, (size_t)map_size);
+	if (!mrc)
+		mrc = mdb_env_set_maxdbs(db->env, maxdbs);
+	if (!mrc && cfg->max_readers)
+		mrc = mdb_env_set_maxreaders(db->env, cfg->max_readers);
+	if (mrc) {
+		rc = db_err(db, mrc, "configuring the lmdb environment");
+		goto fail;
+	}
+	mrc = mdb_env_open(db->env, cfg->path, MDB_NOTLS, 0600);
+	if (mrc) {
+		rc = db_err(db, mrc, "opening the database");
+		goto fail;
+	}
+	/* reader slots left behind by a crashed process */
+	mrc = mdb_reader_check(db->env, &dead);
+	if (mrc) {
+		rc = db_err(db, mrc, "checking lmdb readers");
+		goto fail;
+	}
+	if (dead)
+		cl_info(STATE_LOG, "cleared %d stale lmdb reader slots", dead);
+	rc = open_tables(db);
+	if (rc)
+		goto fail;
+	cl_debug(STATE_LOG, "database open, schema %" PRIu32 ", map %" PRIu64
+		 " bytes", db->schema_version, db->map_size);
+	*out = db;
+	return CL_OK;
+
+fail:
+	if (db->env)
+		mdb_env_close(db->env);
+	free(db->dbi);
+	free(db);
+	atomic_store(&db_open_in_process, false);
+	return rc;
+}
+
+void cl_db_free(struct cl_db *db)
+{
+	if (!db)
+		return;
+	CL_REQUIRE(!atomic_load(&db->has_writer));
+	CL_REQUIRE(atomic_load(&db->readers) == 0);
+	mdb_env_close(db->env);
+	free(db->dbi);
+	free(db);
+	atomic_store(&db_open_in_process, false);
+}
+
+uint32_t cl_db_schema_version(const struct cl_db *db)
+{
+	return db->schema_version;
+}
+
+bool db_writer_claim(struct cl_db *db)
+{
+	return !atomic_exchange(&db->has_writer, true);
+}
+
+void db_writer_release(struct cl_db *db)
+{
+	atomic_store(&db->has_writer, false);
+}
+
+void db_readers_add(struct cl_db *db, int delta)
+{
+	if (delta > 0)
+		atomic_fetch_add(&db->readers, 1);
+	else
+		atomic_fetch_sub(&db->readers, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Transactions, records, cursors                                      */
+/* ------------------------------------------------------------------ */
+
+int db_txn_begin(struct cl_db *db, struct MDB_txn **out, bool write)
+{
+	MDB_txn *txn = NULL;
+	int mrc = mdb_txn_begin(db->env, NULL, write ? 0 : MDB_RDONLY, &txn);
+
+	*out = NULL;
+	if (mrc)
+		return db_err(db, mrc, write ? "starting a write transaction"
+					     : "starting a read transaction");
+	*out = txn;
+	return CL_OK;
+}
+
+int db_txn_commit(struct cl_db *db, struct MDB_txn *txn)
+{
+	int mrc = mdb_txn_commit(txn);
+
+	return mrc ? db_err(db, mrc, "committing") : CL_OK;
+}
+
+void db_txn_abort(struct MDB_txn *txn)
+{
+	if (txn)
+		mdb_txn_abort(txn);
+}
+
+static MDB_val mval(const uint8_t *p, size_t len)
+{
+	MDB_val v = { .mv_size = len, .mv_data = (void *)p };
+	return v;
+}
+
+int db_get(struct cl_db *db, struct MDB_txn *txn, const uint8_t **val,
+	   size_t *vlen, unsigned tbl, const uint8_t *key, size_t klen)
+{
+	MDB_val k = mval(key, klen), v = { 0, NULL };
+	int mrc = mdb_get(txn, db->dbi[tbl], &k, &v);
+
+	*val = NULL;
+	*vlen = 0;
+	if (mrc)
+		return db_err(db, mrc, "reading");
+	*val = v.mv_data;
+	*vlen = v.mv_size;
+	return CL_OK;
+}
+
+int db_put(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
+	   const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+	MDB_val k = mval(key, klen), v = mval(val, vlen);
+	int mrc = mdb_put(txn, db->dbi[tbl], &k, &v, 0);
+
+	return mrc ? db_err(db, mrc, "writing") : CL_OK;
+}
+
+int db_del(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
+	   const uint8_t *key, size_t klen)
+{
+	MDB_val k = mval(key, klen);
+	int mrc = mdb_del(txn, db->dbi[tbl], &k, NULL);
+
+	return mrc ? db_err(db, mrc, "deleting") : CL_OK;
+}
+
+int db_cursor_open(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
+		   struct MDB_cursor **out)
+{
+	MDB_cursor *mc = NULL;
+	int mrc = mdb_cursor_open(txn, db->dbi[tbl], &mc);
+
+	*out = NULL;
+	if (mrc)
+		return db_err(db, mrc, "opening a cursor");
+	*out = mc;
+	return CL_OK;
+}
+
+void db_cursor_close(struct MDB_cursor *mc)
+{
+	if (mc)
+		mdb_cursor_close(mc);
+}
+
+int db_cursor_get(struct cl_db *db, struct MDB_cursor *mc, int op,
+		  const uint8_t *key, size_t klen, const uint8_t **k,
+		  size_t *kl, const uint8_t **v, size_t *vl)
+{
+	MDB_val mk = mval(key, klen), mv = { 0, NULL };
+	MDB_cursor_op mop;
+	int mrc;
+
+	if (op == 0)
+		mop = klen ? MDB_SET_RANGE : MDB_FIRST;
+	else
+		mop = MDB_NEXT;
+	mrc = mdb_cursor_get(mc, &mk, &mv, mop);
+	*k = NULL;
+	*v = NULL;
+	*kl = 0;
+	*vl = 0;
+	if (mrc)
+		return db_err(db, mrc, "moving a cursor");
+	*k = mk.mv_data;
+	*kl = mk.mv_size;
+	*v = mv.mv_data;
+	*vl = mv.mv_size;
+	return CL_OK;
+}

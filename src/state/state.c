@@ -1,0 +1,650 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cl_state: the store the state transition function uses.
+ *
+ * Writes land in an overlay (a sorted map keyed by table id ‖ key, holding
+ * values and deletion markers) with an undo journal beside it: every put or
+ * del first records what the overlay held for that key, so rolling back to
+ * a savepoint replays the journal backwards. Reads look at the overlay
+ * first, then at the backend, which holds the last committed block (the
+ * LMDB writer reads through its write transaction, which sees nothing of
+ * the block until the commit writes it).
+ *
+ * cl_state_commit_block() writes the overlay to the backend in key order,
+ * keeps KV_LEAVES in step for committed tables, updates the tree for the
+ * changed paths and commits: one LMDB write transaction per block.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "state_int.h"
+
+struct journal_entry {
+	uint8_t *ckey; /* table id ‖ key, owned */
+	size_t cklen;
+	bool existed; /* the overlay had an entry before */
+	bool tomb;    /* its previous deletion flag */
+	uint8_t *val; /* its previous value, owned */
+	size_t vlen;
+};
+
+struct cl_state {
+	struct kv kv;
+	struct smap overlay;
+	struct journal_entry *journal;
+	size_t jlen, jcap;
+	uint64_t epoch;
+	unsigned open_iters;
+	struct cl_state_stats stats;
+};
+
+struct cl_snapshot {
+	struct kv kv;
+	unsigned open_iters;
+};
+
+struct cl_state_iter {
+	struct cl_state *st;     /* NULL for a snapshot iterator */
+	struct cl_snapshot *snap; /* NULL for a state iterator */
+	uint8_t tid;
+	struct kv_cursor bc; /* the backend */
+	bool seeked;         /* bc was positioned */
+	bool strict;         /* pos was returned: continue after it */
+	uint8_t pos[1 + CL_STATE_KEY_MAX]; /* tid ‖ start or last key */
+	size_t pos_len;
+};
+
+static const uint8_t empty_value[1];
+
+/* ------------------------------------------------------------------ */
+/* Construction                                                        */
+/* ------------------------------------------------------------------ */
+
+static struct cl_state *state_alloc(void)
+{
+	struct cl_state *st = cl_xcalloc(1, sizeof(*st));
+
+	smap_init(&st->overlay);
+	return st;
+}
+
+int cl_state_new_lmdb(struct cl_state **out, struct cl_db *db)
+{
+	struct cl_state *st;
+
+	*out = NULL;
+	if (!db_writer_claim(db)) {
+		cl_unusual(STATE_LOG, "the database already has a writer");
+		return CL_ERR_BUSY;
+	}
+	st = state_alloc();
+	st->kv.kind = KV_LMDB;
+	st->kv.db = db;
+	*out = st;
+	return CL_OK;
+}
+
+struct cl_state *cl_state_new_memory(void)
+{
+	struct cl_state *st = state_alloc();
+
+	st->kv.kind = KV_MEM;
+	st->kv.mem = mem_store_new();
+	return st;
+}
+
+static void journal_clear(struct cl_state *st)
+{
+	for (size_t i = 0; i < st->jlen; i++) {
+		free(st->journal[i].ckey);
+		free(st->journal[i].val);
+	}
+	st->jlen = 0;
+}
+
+static void drop_txn(struct cl_state *st)
+{
+	switch (st->kv.kind) {
+	case KV_LMDB:
+		db_txn_abort(st->kv.txn);
+		st->kv.txn = NULL;
+		break;
+	case KV_MEM:
+		break;
+	}
+}
+
+void cl_state_free(struct cl_state *st)
+{
+	if (!st)
+		return;
+	CL_REQUIRE(st->open_iters == 0);
+	drop_txn(st);
+	journal_clear(st);
+	free(st->journal);
+	smap_release(&st->overlay);
+	switch (st->kv.kind) {
+	case KV_LMDB:
+		db_writer_release(st->kv.db);
+		break;
+	case KV_MEM:
+		mem_store_free(st->kv.mem);
+		break;
+	}
+	free(st);
+}
+
+/* Make the backend readable: the LMDB writer's transaction starts lazily
+ * and lives until the block is committed or discarded. */
+static int backend(struct cl_state *st)
+{
+	switch (st->kv.kind) {
+	case KV_LMDB:
+		if (st->kv.txn)
+			return CL_OK;
+		return db_txn_begin(st->kv.db, &st->kv.txn, true);
+	case KV_MEM:
+		return CL_OK;
+	}
+	CL_BUG("bad kv kind");
+}
+
+/* ------------------------------------------------------------------ */
+/* Reads and writes                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Check the arguments and build the overlay key table id ‖ key. */
+static size_t overlay_key(uint8_t ck[1 + CL_STATE_KEY_MAX],
+			  enum cl_table table, const uint8_t *key, size_t klen)
+{
+	table_require(table);
+	CL_REQUIRE(key && klen >= 1 && klen <= CL_STATE_KEY_MAX);
+	ck[0] = (uint8_t)table;
+	memcpy(ck + 1, key, klen);
+	return 1 + klen;
+}
+
+int cl_state_get(struct cl_state *st, const uint8_t **val, size_t *vlen,
+		 enum cl_table table, const uint8_t *key, size_t klen)
+{
+	uint8_t ck[1 + CL_STATE_KEY_MAX];
+	size_t cklen = overlay_key(ck, table, key, klen);
+	struct smap_node *n = smap_find(&st->overlay, ck, cklen);
+	int rc;
+
+	*val = NULL;
+	*vlen = 0;
+	if (n) {
+		if (n->tomb)
+			return CL_ERR_NOT_FOUND;
+		*val = n->val ? n->val : empty_value;
+		*vlen = n->vlen;
+		return CL_OK;
+	}
+	rc = backend(st);
+	if (rc)
+		return rc;
+	return kv_get(&st->kv, val, vlen, kv_table_index(table), key, klen);
+}
+
+/* The overlay entry for ck, its previous contents moved to the journal. */
+static struct smap_node *journaled(struct cl_state *st, const uint8_t *ck,
+				   size_t cklen)
+{
+	struct journal_entry *e;
+	bool created;
+	struct smap_node *n = smap_upsert(&st->overlay, &created, ck, cklen);
+
+	if (st->jlen == st->jcap) {
+		st->jcap = st->jcap ? st->jcap * 2 : 64;
+		st->journal = cl_xrealloc(st->journal,
+					  st->jcap * sizeof(*st->journal));
+	}
+	e = &st->journal[st->jlen++];
+	e->ckey = cl_xmalloc(cklen);
+	memcpy(e->ckey, ck, cklen);
+	e->cklen = cklen;
+	e->existed = !created;
+	e->tomb = n->tomb;
+	e->val = n->val;
+	e->vlen = n->vlen;
+	n->val = NULL;
+	n->vlen = 0;
+	return n;
+}
+
+void cl_state_put(struct cl_state *st, enum cl_table table,
+		  const uint8_t *key, size_t klen, const uint8_t *val,
+		  size_t vlen)
+{
+	uint8_t ck[1 + CL_STATE_KEY_MAX];
+	size_t cklen = overlay_key(ck, table, key, klen);
+	struct smap_node *n;
+
+	CL_REQUIRE(vlen <= CL_STATE_VALUE_MAX && (val || vlen == 0));
+	n = journaled(st, ck, cklen);
+	smap_set_val(n, val, vlen);
+	n->tomb = false;
+}
+
+void cl_state_del(struct cl_state *st, enum cl_table table,
+		  const uint8_t *key, size_t klen)
+{
+	uint8_t ck[1 + CL_STATE_KEY_MAX];
+	size_t cklen = overlay_key(ck, table, key, klen);
+	struct smap_node *n = journaled(st, ck, cklen);
+
+	n->tomb = true;
+}
+
+struct cl_state_sp cl_state_savepoint(struct cl_state *st)
+{
+	struct cl_state_sp sp = { .pos = st->jlen, .epoch = st->epoch };
+
+	return sp;
+}
+
+void cl_state_rollback_to(struct cl_state *st, struct cl_state_sp sp)
+{
+	CL_REQUIRE(sp.epoch == st->epoch && sp.pos <= st->jlen);
+	while (st->jlen > sp.pos) {
+		struct journal_entry *e = &st->journal[--st->jlen];
+
+		if (!e->existed) {
+			CL_REQUIRE(smap_remove(&st->overlay, e->ckey,
+					       e->cklen));
+			free(e->val);
+		} else {
+			struct smap_node *n =
+				smap_find(&st->overlay, e->ckey, e->cklen);
+
+			CL_REQUIRE(n);
+			free(n->val);
+			n->val = e->val;
+			n->vlen = e->vlen;
+			n->tomb = e->tomb;
+		}
+		free(e->ckey);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Commit                                                              */
+/* ------------------------------------------------------------------ */
+
+static int path_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/* Write one overlay entry to the backend; a changed leaf's path is
+ * appended to dirty[*nd]. */
+static int flush_one(struct cl_state *st, struct cl_hash32 *dirty,
+		     size_t *nd, const struct smap_node *n)
+{
+	const struct cl_table_info *info = cl_table_find(n->key[0]);
+	const uint8_t *key = n->key + 1, *old;
+	size_t klen = n->klen - 1, oldlen;
+	unsigned tbl;
+	struct cl_hash32 path, vh;
+	int rc;
+
+	CL_REQUIRE(info && n->klen >= 2);
+	tbl = kv_table_index(info->id);
+	if (n->tomb) {
+		rc = kv_del(&st->kv, tbl, key, klen);
+		if (rc == CL_ERR_NOT_FOUND)
+			return CL_OK; /* was not there: nothing changes */
+		if (rc || !info->committed)
+			return rc;
+		cl_smt_path(&path, n->key[0], key, klen);
+		rc = kv_del(&st->kv, KV_LEAVES, path.b, 32);
+		if (rc == CL_ERR_NOT_FOUND) {
+			cl_unusual(STATE_LOG, "a deleted key had no leaf");
+			return CL_ERR_CORRUPT;
+		}
+		if (rc)
+			return rc;
+		dirty[(*nd)++] = path;
+		return CL_OK;
+	}
+	rc = kv_put(&st->kv, tbl, key, klen, n->val ? n->val : empty_value,
+		    n->vlen);
+	if (rc || !info->committed)
+		return rc;
+	cl_smt_path(&path, n->key[0], key, klen);
+	cl_smt_value_hash(&vh, n->val, n->vlen);
+	rc = kv_get(&st->kv, &old, &oldlen, KV_LEAVES, path.b, 32);
+	if (rc == CL_OK && oldlen == 32 && memcmp(old, vh.b, 32) == 0)
+		return CL_OK; /* same value written again */
+	if (rc && rc != CL_ERR_NOT_FOUND)
+		return rc;
+	rc = kv_put(&st->kv, KV_LEAVES, path.b, 32, vh.b, 32);
+	if (rc)
+		return rc;
+	dirty[(*nd)++] = path;
+	return CL_OK;
+}
+
+int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
+{
+	struct cl_state_stats s = st->stats;
+	struct cl_hash32 newroot, *dirty;
+	size_t nd = 0;
+	uint64_t t0, t1, t2, t3;
+	int rc;
+
+	CL_REQUIRE(st->open_iters == 0);
+	t0 = cl_clock_mono_ns();
+	rc = backend(st);
+	if (rc)
+		return rc;
+	dirty = cl_xcalloc(st->overlay.count + 1, sizeof(*dirty));
+	for (struct smap_node *n = smap_first(&st->overlay); n && !rc;
+	     n = n->next[0])
+		rc = flush_one(st, dirty, &nd, n);
+	t1 = cl_clock_mono_ns();
+	s.hashes = 0;
+	if (!rc) {
+		qsort(dirty, nd, sizeof(*dirty), path_cmp);
+		for (size_t i = 1; i < nd && !rc; i++)
+			if (memcmp(dirty[i - 1].b, dirty[i].b, 32) == 0)
+				rc = CL_ERR_CORRUPT;
+		if (rc)
+			cl_unusual(STATE_LOG, "two keys with one path");
+	}
+	if (!rc)
+		rc = smt_update(&st->kv, &newroot, dirty, nd, &s.hashes);
+	free(dirty);
+	t2 = cl_clock_mono_ns();
+	switch (st->kv.kind) {
+	case KV_LMDB:
+		if (rc) {
+			drop_txn(st);
+			return rc;
+		}
+		rc = db_txn_commit(st->kv.db, st->kv.txn);
+		st->kv.txn = NULL;
+		if (rc)
+			return rc;
+		break;
+	case KV_MEM:
+		/* only an inconsistent store fails, half-written */
+		if (rc)
+			return rc;
+		break;
+	}
+	t3 = cl_clock_mono_ns();
+
+	s.blocks++;
+	s.entries = st->overlay.count;
+	s.dirty = nd;
+	s.flush_ns = t1 - t0;
+	s.tree_ns = t2 - t1;
+	s.sync_ns = t3 - t2;
+	st->stats = s;
+	smap_clear(&st->overlay);
+	journal_clear(st);
+	st->epoch++;
+	if (root)
+		*root = newroot;
+	return CL_OK;
+}
+
+void cl_state_discard(struct cl_state *st)
+{
+	CL_REQUIRE(st->open_iters == 0);
+	drop_txn(st);
+	smap_clear(&st->overlay);
+	journal_clear(st);
+	st->epoch++;
+}
+
+void cl_state_stats(const struct cl_state *st, struct cl_state_stats *out)
+{
+	*out = st->stats;
+}
+
+/* ------------------------------------------------------------------ */
+/* Committed reads: root, proofs, recomputation                        */
+/* ------------------------------------------------------------------ */
+
+int cl_state_root(struct cl_state *st, struct cl_hash32 *root)
+{
+	int rc = backend(st);
+
+	if (rc) {
+		memset(root, 0, sizeof(*root));
+		return rc;
+	}
+	return smt_stored_root(&st->kv, root);
+}
+
+static int prove(struct kv *kv, struct cl_proof *out, enum cl_table table,
+		 const uint8_t *key, size_t klen)
+{
+	const struct cl_table_info *info = table_require(table);
+	struct cl_hash32 path;
+
+	CL_REQUIRE(info->committed);
+	CL_REQUIRE(key && klen >= 1 && klen <= CL_STATE_KEY_MAX);
+	cl_smt_path(&path, (uint8_t)table, key, klen);
+	return smt_prove(kv, out, &path);
+}
+
+int cl_state_prove(struct cl_state *st, struct cl_proof *out,
+		   enum cl_table table, const uint8_t *key, size_t klen)
+{
+	int rc = backend(st);
+
+	if (rc) {
+		memset(out, 0, sizeof(*out));
+		return rc;
+	}
+	return prove(&st->kv, out, table, key, klen);
+}
+
+int cl_state_recompute_root(struct cl_state *st, struct cl_hash32 *root)
+{
+	int rc = backend(st);
+
+	if (rc) {
+		memset(root, 0, sizeof(*root));
+		return rc;
+	}
+	return smt_recompute(&st->kv, root, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Snapshots                                                           */
+/* ------------------------------------------------------------------ */
+
+int cl_snapshot_new(struct cl_snapshot **out, struct cl_db *db)
+{
+	struct cl_snapshot *s = cl_xcalloc(1, sizeof(*s));
+	int rc = db_txn_begin(db, &s->kv.txn, false);
+
+	*out = NULL;
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	s->kv.kind = KV_LMDB;
+	s->kv.db = db;
+	db_readers_add(db, 1);
+	*out = s;
+	return CL_OK;
+}
+
+void cl_snapshot_free(struct cl_snapshot *s)
+{
+	if (!s)
+		return;
+	CL_REQUIRE(s->open_iters == 0);
+	db_txn_abort(s->kv.txn);
+	db_readers_add(s->kv.db, -1);
+	free(s);
+}
+
+int cl_snapshot_get(struct cl_snapshot *s, const uint8_t **val,
+		    size_t *vlen, enum cl_table table, const uint8_t *key,
+		    size_t klen)
+{
+	table_require(table);
+	CL_REQUIRE(key && klen >= 1 && klen <= CL_STATE_KEY_MAX);
+	return kv_get(&s->kv, val, vlen, kv_table_index(table), key, klen);
+}
+
+int cl_snapshot_root(struct cl_snapshot *s, struct cl_hash32 *root)
+{
+	return smt_stored_root(&s->kv, root);
+}
+
+int cl_snapshot_prove(struct cl_snapshot *s, struct cl_proof *out,
+		      enum cl_table table, const uint8_t *key, size_t klen)
+{
+	return prove(&s->kv, out, table, key, klen);
+}
+
+int cl_snapshot_recompute_root(struct cl_snapshot *s, struct cl_hash32 *root)
+{
+	return smt_recompute(&s->kv, root, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Iterators: the backend merged with the overlay                      */
+/* ------------------------------------------------------------------ */
+
+static struct cl_state_iter *iter_alloc(struct kv *kv, enum cl_table table,
+					const uint8_t *start, size_t slen,
+					int *rc)
+{
+	struct cl_state_iter *it;
+
+	table_require(table);
+	CL_REQUIRE(slen <= CL_STATE_KEY_MAX && (start || slen == 0));
+	it = cl_xcalloc(1, sizeof(*it));
+	it->tid = (uint8_t)table;
+	it->pos[0] = it->tid;
+	if (slen)
+		memcpy(it->pos + 1, start, slen);
+	it->pos_len = 1 + slen;
+	*rc = kv_cursor_open(&it->bc, kv, kv_table_index(table));
+	if (*rc) {
+		free(it);
+		return NULL;
+	}
+	return it;
+}
+
+int cl_state_iter_new(struct cl_state_iter **out, struct cl_state *st,
+		      enum cl_table table, const uint8_t *start, size_t slen)
+{
+	int rc = backend(st);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	*out = iter_alloc(&st->kv, table, start, slen, &rc);
+	if (rc)
+		return rc;
+	(*out)->st = st;
+	st->open_iters++;
+	return CL_OK;
+}
+
+int cl_snapshot_iter_new(struct cl_state_iter **out, struct cl_snapshot *s,
+			 enum cl_table table, const uint8_t *start,
+			 size_t slen)
+{
+	int rc;
+
+	*out = iter_alloc(&s->kv, table, start, slen, &rc);
+	if (rc)
+		return rc;
+	(*out)->snap = s;
+	s->open_iters++;
+	return CL_OK;
+}
+
+/* Move the backend cursor to its first key after pos (or at pos when
+ * not strict). */
+static int iter_backend(struct cl_state_iter *it)
+{
+	const uint8_t *last = it->pos + 1;
+	size_t last_len = it->pos_len - 1;
+	int rc;
+
+	if (!it->seeked) {
+		rc = kv_cursor_seek(&it->bc, last, last_len);
+		if (rc && rc != CL_ERR_NOT_FOUND)
+			return rc;
+		it->seeked = true;
+	}
+	while (it->strict && it->bc.valid &&
+	       smap_cmp(it->bc.key, it->bc.klen, last, last_len) <= 0) {
+		rc = kv_cursor_next(&it->bc);
+		if (rc && rc != CL_ERR_NOT_FOUND)
+			return rc;
+	}
+	return CL_OK;
+}
+
+int cl_state_iter_next(struct cl_state_iter *it, const uint8_t **key,
+		       size_t *klen, const uint8_t **val, size_t *vlen)
+{
+	for (;;) {
+		struct smap_node *o = NULL;
+		struct kv_cursor *bc = &it->bc;
+		bool take_o;
+		int rc = iter_backend(it);
+
+		*key = *val = NULL;
+		*klen = *vlen = 0;
+		if (rc)
+			return rc;
+		if (it->st)
+			o = smap_seek(&it->st->overlay, it->pos, it->pos_len,
+				      it->strict);
+		if (o && o->key[0] != it->tid)
+			o = NULL;
+		if (!o && !bc->valid)
+			return CL_ERR_NOT_FOUND;
+		take_o = o && (!bc->valid ||
+			       smap_cmp(o->key + 1, o->klen - 1, bc->key,
+					bc->klen) <= 0);
+		if (take_o) {
+			*key = o->key + 1;
+			*klen = o->klen - 1;
+		} else {
+			*key = bc->key;
+			*klen = bc->klen;
+		}
+		CL_REQUIRE(*klen <= CL_STATE_KEY_MAX);
+		memcpy(it->pos + 1, *key, *klen);
+		it->pos_len = 1 + *klen;
+		it->strict = true;
+		if (take_o && o->tomb)
+			continue; /* deleted in this block */
+		if (take_o) {
+			*val = o->val ? o->val : empty_value;
+			*vlen = o->vlen;
+		} else {
+			*val = bc->val;
+			*vlen = bc->vlen;
+		}
+		return CL_OK;
+	}
+}
+
+void cl_state_iter_free(struct cl_state_iter *it)
+{
+	if (!it)
+		return;
+	kv_cursor_close(&it->bc);
+	if (it->st)
+		it->st->open_iters--;
+	if (it->snap)
+		it->snap->open_iters--;
+	free(it);
+}

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals of the state module, shared by its .c files only.
+ *
+ * Layers, bottom up:
+ *  - smap: a sorted byte-string map (skip list), used by the memory backend
+ *    and by the write overlay;
+ *  - kv: one small key-value interface over two backends, LMDB (db.c, the
+ *    only file that calls LMDB) and memory (kv.c); tables are addressed by
+ *    an internal index (KV_META, KV_LEAVES, KV_NODES, then the registry);
+ *  - smt: the Merkle tree kept in the kv tables KV_LEAVES and KV_NODES;
+ *  - state.c: cl_state (overlay, journal, commit), snapshots, iterators.
+ */
+#ifndef CLEARLINE_STATE_INT_H
+#define CLEARLINE_STATE_INT_H
+
+#include <clearline/state.h>
+
+#define STATE_LOG "state"
+
+/* ------------------------------------------------------------------ */
+/* tables.c                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Internal kv tables: three of our own, then the registry in order. */
+enum {
+	KV_META = 0,   /* "schema_version" -> be32, "root" -> 32 bytes */
+	KV_LEAVES = 1, /* path (32) -> value hash (32) */
+	KV_NODES = 2,  /* depth (1) ‖ masked prefix (32) -> node hash (32) */
+	KV_FIRST_TABLE = 3,
+};
+
+/* Number of kv tables (internal plus registry). */
+unsigned kv_table_count(void);
+/* The LMDB name of kv table `idx`. */
+const char *kv_table_name(unsigned idx);
+/* The kv index of a registered table; aborts for an unknown id. */
+unsigned kv_table_index(enum cl_table t);
+/* The registry entry of a table; aborts for an unknown id. */
+const struct cl_table_info *table_require(enum cl_table t);
+
+#define META_KEY_SCHEMA "schema_version"
+#define META_KEY_ROOT "root"
+
+/* ------------------------------------------------------------------ */
+/* smap.c: sorted map of byte strings                                  */
+/* ------------------------------------------------------------------ */
+
+#define SMAP_MAX_LEVEL 24
+
+struct smap_node {
+	uint8_t *key; /* stored inline after next[] */
+	size_t klen;
+	uint8_t *val; /* owned, may be NULL when vlen == 0 */
+	size_t vlen;
+	bool tomb; /* overlay: a deletion marker */
+	unsigned level;
+	struct smap_node *next[];
+};
+
+struct smap {
+	struct smap_node *head;
+	unsigned level;
+	uint64_t rng;
+	size_t count;
+};
+
+void smap_init(struct smap *m);
+void smap_release(struct smap *m);
+/* Remove every entry. */
+void smap_clear(struct smap *m);
+/* Bytewise comparison, a shorter prefix first (LMDB's default order). */
+int smap_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+struct smap_node *smap_find(const struct smap *m, const uint8_t *key,
+			    size_t klen);
+/* First entry with key >= (strict: >) the given key, or NULL. */
+struct smap_node *smap_seek(const struct smap *m, const uint8_t *key,
+			    size_t klen, bool strict);
+static inline struct smap_node *smap_first(const struct smap *m)
+{
+	return m->head->next[0];
+}
+/* Find or create the entry for key; *created tells which. A new entry has
+ * val = NULL, vlen = 0, tomb = false. */
+struct smap_node *smap_upsert(struct smap *m, bool *created,
+			      const uint8_t *key, size_t klen);
+/* Remove and free the entry (and its value); false if absent. */
+bool smap_remove(struct smap *m, const uint8_t *key, size_t klen);
+/* Replace a node's value with a copy of (val, vlen). */
+void smap_set_val(struct smap_node *n, const uint8_t *val, size_t vlen);
+
+/* ------------------------------------------------------------------ */
+/* kv: the backend interface                                           */
+/* ------------------------------------------------------------------ */
+
+enum kv_kind {
+	KV_LMDB,
+	KV_MEM,
+};
+
+struct MDB_txn;
+struct MDB_cursor;
+
+struct mem_store {
+	struct smap *tables; /* kv_table_count() maps */
+};
+
+struct kv {
+	enum kv_kind kind;
+	struct cl_db *db;     /* KV_LMDB */
+	struct MDB_txn *txn;  /* KV_LMDB: the open transaction */
+	struct mem_store *mem; /* KV_MEM */
+};
+
+/* Values returned by kv_get and cursors are borrowed until the next write
+ * through the same kv (or the end of the LMDB transaction). */
+int kv_get(struct kv *kv, const uint8_t **val, size_t *vlen, unsigned tbl,
+	   const uint8_t *key, size_t klen);
+int kv_put(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen,
+	   const uint8_t *val, size_t vlen);
+/* Deleting an absent key returns CL_ERR_NOT_FOUND (not logged). */
+int kv_del(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen);
+
+struct kv_cursor {
+	struct kv *kv;
+	unsigned tbl;
+	struct MDB_cursor *mc;    /* KV_LMDB */
+	struct smap_node *node;   /* KV_MEM */
+	bool valid;
+	const uint8_t *key, *val;
+	size_t klen, vlen;
+};
+
+int kv_cursor_open(struct kv_cursor *c, struct kv *kv, unsigned tbl);
+/* Position at the first key >= key (klen 0: the first key). CL_OK, or
+ * CL_ERR_NOT_FOUND (valid = false) past the end, or an error. */
+int kv_cursor_seek(struct kv_cursor *c, const uint8_t *key, size_t klen);
+int kv_cursor_next(struct kv_cursor *c);
+void kv_cursor_close(struct kv_cursor *c);
+
+struct mem_store *mem_store_new(void);
+void mem_store_free(struct mem_store *m);
+int mem_get(struct mem_store *m, const uint8_t **val, size_t *vlen,
+	    unsigned tbl, const uint8_t *key, size_t klen);
+void mem_put(struct mem_store *m, unsigned tbl, const uint8_t *key,
+	     size_t klen, const uint8_t *val, size_t vlen);
+int mem_del(struct mem_store *m, unsigned tbl, const uint8_t *key,
+	    size_t klen);
+
+/* ------------------------------------------------------------------ */
+/* db.c: LMDB (the only file that includes lmdb.h)                     */
+/* ------------------------------------------------------------------ */
+
+int db_txn_begin(struct cl_db *db, struct MDB_txn **out, bool write);
+/* Commits (and frees) the transaction; on failure it is freed as well. */
+int db_txn_commit(struct cl_db *db, struct MDB_txn *txn);
+void db_txn_abort(struct MDB_txn *txn);
+int db_get(struct cl_db *db, struct MDB_txn *txn, const uint8_t **val,
+	   size_t *vlen, unsigned tbl, const uint8_t *key, size_t klen);
+int db_put(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
+	   const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
+int db_del(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
+	   const uint8_t *key, size_t klen);
+int db_cursor_open(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
+		   struct MDB_cursor **out);
+void db_cursor_close(struct MDB_cursor *mc);
+/* op: 0 = first key >= key (klen 0: first), 1 = next. */
+int db_cursor_get(struct cl_db *db, struct MDB_cursor *mc, int op,
+		  const uint8_t *key, size_t klen, const uint8_t **k,
+		  size_t *kl, const uint8_t **v, size_t *vl);
+/* Claim / release the single writer slot of a db. */
+bool db_writer_claim(struct cl_db *db);
+void db_writer_release(struct cl_db *db);
+/* Count open snapshots (+1 / -1), so closing the db with one open aborts. */
+void db_readers_add(struct cl_db *db, int delta);
+
+/* ------------------------------------------------------------------ */
+/* smt.c: the tree over KV_LEAVES and KV_NODES                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Bring KV_NODES up to date after the leaves at `dirty` (sorted, distinct
+ * paths) changed in KV_LEAVES, and store the new root in *root. `hashes`
+ * is incremented by the number of node hashes computed.
+ */
+int smt_update(struct kv *kv, struct cl_hash32 *root,
+	       const struct cl_hash32 *dirty, size_t n, uint64_t *hashes);
+/* A proof for `path` against the stored tree. */
+int smt_prove(struct kv *kv, struct cl_proof *out,
+	      const struct cl_hash32 *path);
+/* The root recomputed from the committed tables' contents. */
+int smt_recompute(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes);
+/* Do a and b (32 bytes each) agree on their first `bits` bits? */
+bool smt_same_prefix(const uint8_t *a, const uint8_t *b, unsigned bits);
+/* The stored root (meta), zero when absent. */
+int smt_stored_root(struct kv *kv, struct cl_hash32 *root);
+
+#endif /* CLEARLINE_STATE_INT_H */

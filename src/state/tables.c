@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The table registry: one-byte ids and LMDB names. Ids are part of every
+ * Merkle path, so an entry is never renumbered or removed.
+ */
+#include "state_int.h"
+
+/* In increasing id order. */
+static const struct cl_table_info registry[] = {
+	{ CL_TABLE_ACCOUNTS, true, "accounts" },
+	{ CL_TABLE_POSITIONS, true, "positions" },
+	{ CL_TABLE_MARKETS, true, "markets" },
+	{ CL_TABLE_ORDERS, true, "orders" },
+	{ CL_TABLE_WITHDRAWALS, true, "withdrawals" },
+	{ CL_TABLE_DEPOSITS, true, "deposits" },
+	{ CL_TABLE_GLOBALS, true, "globals" },
+	{ CL_TABLE_BLOCKS, false, "blocks" },
+	{ CL_TABLE_TX_INDEX, false, "tx_index" },
+	{ CL_TABLE_NODE, false, "node" },
+};
+
+static const char *const internal_names[KV_FIRST_TABLE] = {
+	[KV_META] = "meta",
+	[KV_LEAVES] = "smt_leaves",
+	[KV_NODES] = "smt_nodes",
+};
+
+const struct cl_table_info *cl_table_list(size_t *n)
+{
+	*n = CL_ARRAY_LEN(registry);
+	return registry;
+}
+
+/* The position of `id` in the registry, or -1. */
+static int registry_pos(unsigned id)
+{
+	for (size_t i = 0; i < CL_ARRAY_LEN(registry); i++)
+		if ((unsigned)registry[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+const struct cl_table_info *cl_table_find(unsigned id)
+{
+	int pos = registry_pos(id);
+
+	return pos < 0 ? NULL : &registry[pos];
+}
+
+const struct cl_table_info *table_require(enum cl_table t)
+{
+	const struct cl_table_info *info = cl_table_find((unsigned)t);
+
+	if (!info)
+		CL_BUG("unknown table id 0x%02x", (unsigned)t);
+	return info;
+}
+
+unsigned kv_table_count(void)
+{
+	return KV_FIRST_TABLE + (unsigned)CL_ARRAY_LEN(registry);
+}
+
+const char *kv_table_name(unsigned idx)
+{
+	CL_REQUIRE(idx < kv_table_count());
+	if (idx < KV_FIRST_TABLE)
+		return internal_names[idx];
+	return registry[idx - KV_FIRST_TABLE].name;
+}
+
+unsigned kv_table_index(enum cl_table t)
+{
+	int pos = registry_pos((unsigned)t);
+
+	if (pos < 0)
+		CL_BUG("unknown table id 0x%02x", (unsigned)t);
+	return KV_FIRST_TABLE + (unsigned)pos;
+}

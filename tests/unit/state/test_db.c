@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The LMDB environment: schema version, one environment and one writer,
+ * configuration errors, snapshot isolation, and a full map reported as
+ * CL_ERR_MAP_FULL with nothing of the failed block stored.
+ */
+#include "state_util.h"
+
+static void test_open_rules(void)
+{
+	char *dir = tmpdir_make("db");
+	struct cl_db *db = db_open_at(dir, 8u << 20), *db2 = NULL;
+	struct cl_state *st = NULL, *st2 = NULL;
+	struct cl_db_config cfg = { .path = dir, .map_size = 8u << 20 };
+
+	CHECK(cl_db_schema_version(db) == CL_DB_SCHEMA_VERSION);
+	/* one environment per process */
+	CHECK(cl_db_new(&db2, &cfg) == CL_ERR_BUSY && db2 == NULL);
+	/* one writer per environment */
+	CHECK(cl_state_new_lmdb(&st, db) == 0);
+	CHECK(cl_state_new_lmdb(&st2, db) == CL_ERR_BUSY && st2 == NULL);
+	cl_state_free(st);
+	CHECK(cl_state_new_lmdb(&st, db) == 0);
+	cl_state_free(st);
+	cl_db_free(db);
+	cl_db_free(NULL);
+	cl_state_free(NULL);
+	cl_snapshot_free(NULL);
+	cl_state_iter_free(NULL);
+
+	/* bad configurations */
+	cfg.map_size = 0;
+	CHECK(cl_db_new(&db2, &cfg) == CL_ERR_CONFIG);
+	cfg.map_size = 8u << 20;
+	cfg.max_tables = 2;
+	CHECK(cl_db_new(&db2, &cfg) == CL_ERR_CONFIG);
+	cfg.max_tables = 0;
+	cfg.path = "";
+	CHECK(cl_db_new(&db2, &cfg) == CL_ERR_CONFIG);
+
+	/* reopening keeps the schema version */
+	db = db_open_at(dir, 8u << 20);
+	CHECK(cl_db_schema_version(db) == CL_DB_SCHEMA_VERSION);
+	cl_db_free(db);
+	tmpdir_remove(dir);
+}
+
+static void test_snapshot_isolation(void)
+{
+	char *dir = tmpdir_make("db");
+	struct cl_db *db = db_open_at(dir, 8u << 20);
+	struct cl_state *st;
+	struct cl_snapshot *s1, *s2;
+	struct cl_hash32 r1, r2, r;
+	const uint8_t k[2] = { 0, 1 };
+	const uint8_t *v;
+	size_t vl;
+
+	CHECK(cl_state_new_lmdb(&st, db) == 0);
+	cl_state_put(st, CL_TABLE_MARKETS, k, 2, (const uint8_t *)"one", 3);
+	CHECK(cl_state_commit_block(st, &r1) == 0);
+	CHECK(cl_snapshot_new(&s1, db) == 0);
+
+	/* uncommitted writes are invisible to snapshots and proofs */
+	cl_state_put(st, CL_TABLE_MARKETS, k, 2, (const uint8_t *)"two", 3);
+	CHECK(cl_snapshot_get(s1, &v, &vl, CL_TABLE_MARKETS, k, 2) == 0);
+	CHECK(vl == 3 && memcmp(v, "one", 3) == 0);
+	CHECK(cl_state_get(st, &v, &vl, CL_TABLE_MARKETS, k, 2) == 0);
+	CHECK(vl == 3 && memcmp(v, "two", 3) == 0);
+	CHECK(cl_state_root(st, &r) == 0 && memcmp(r.b, r1.b, 32) == 0);
+
+	CHECK(cl_state_commit_block(st, &r2) == 0);
+	CHECK(memcmp(r1.b, r2.b, 32) != 0);
+	CHECK(cl_snapshot_new(&s2, db) == 0);
+	/* the old snapshot still sees the old block */
+	CHECK(cl_snapshot_root(s1, &r) == 0 && memcmp(r.b, r1.b, 32) == 0);
+	CHECK(cl_snapshot_get(s1, &v, &vl, CL_TABLE_MARKETS, k, 2) == 0);
+	CHECK(vl == 3 && memcmp(v, "one", 3) == 0);
+	CHECK(cl_snapshot_root(s2, &r) == 0 && memcmp(r.b, r2.b, 32) == 0);
+	CHECK(cl_snapshot_get(s2, &v, &vl, CL_TABLE_MARKETS, k, 2) == 0);
+	CHECK(vl == 3 && memcmp(v, "two", 3) == 0);
+	CHECK(cl_snapshot_get(s2, &v, &vl, CL_TABLE_ACCOUNTS, k, 2) ==
+	      CL_ERR_NOT_FOUND && v == NULL && vl == 0);
+	cl_snapshot_free(s1);
+	cl_snapshot_free(s2);
+	cl_state_free(st);
+	cl_db_free(db);
+	tmpdir_remove(dir);
+}
+
+static void test_map_full(void)
+{
+	char *dir = tmpdir_make("db");
+	struct cl_db *db = db_open_at(dir, 1u << 20);
+	struct cl_state *st;
+	struct cl_hash32 r1, r2;
+	uint8_t key[8], val[512];
+	int rc = 0, blocks = 0;
+
+	memset(val, 0x5a, sizeof(val));
+	CHECK(cl_state_new_lmdb(&st, db) == 0);
+	cl_put_be64(key, 0);
+	cl_state_put(st, CL_TABLE_ORDERS, key, 8, val, 16);
+	CHECK(cl_state_commit_block(st, &r1) == 0);
+	/* grow until the map is full */
+	for (uint64_t i = 1; blocks < 1000; blocks++) {
+		for (int j = 0; j < 64; j++, i++) {
+			cl_put_be64(key, i);
+			cl_state_put(st, CL_TABLE_ORDERS, key, 8, val,
+				     sizeof(val));
+		}
+		rc = cl_state_commit_block(st, &r2);
+		if (rc)
+			break;
+		r1 = r2;
+	}
+	CHECK_MSG(rc == CL_ERR_MAP_FULL, "rc %d after %d blocks", rc, blocks);
+	/* the failed block left no trace */
+	CHECK(cl_state_root(st, &r2) == 0 && memcmp(r1.b, r2.b, 32) == 0);
+	CHECK(cl_state_recompute_root(st, &r2) == 0);
+	CHECK(memcmp(r1.b, r2.b, 32) == 0);
+	/* the overlay was kept: a retry fails the same way */
+	CHECK(cl_state_commit_block(st, &r2) == CL_ERR_MAP_FULL);
+	cl_state_discard(st);
+	/* a small block still fits after a delete */
+	cl_put_be64(key, 1);
+	cl_state_del(st, CL_TABLE_ORDERS, key, 8);
+	CHECK(cl_state_commit_block(st, &r2) == 0);
+	CHECK(cl_state_recompute_root(st, &r1) == 0);
+	CHECK(memcmp(r1.b, r2.b, 32) == 0);
+	cl_state_free(st);
+	cl_db_free(db);
+
+	/* and the database reopens consistent */
+	db = db_open_at(dir, 1u << 20);
+	CHECK(cl_state_new_lmdb(&st, db) == 0);
+	CHECK(cl_state_root(st, &r1) == 0 && memcmp(r1.b, r2.b, 32) == 0);
+	cl_state_free(st);
+	cl_db_free(db);
+	tmpdir_remove(dir);
+}
+
+int main(void)
+{
+	test_open_rules();
+	test_snapshot_isolation();
+	test_map_full();
+	return test_done("test_db");
+}
