@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal to src/cli: the option table, commands and small helpers. */
+#ifndef CLEARLINE_CLI_INT_H
+#define CLEARLINE_CLI_INT_H
+
+#include <clearline/cli.h>
+
+/* Every option of every command; the globals come first. */
+enum cli_opt {
+	OPT_RPC,
+	OPT_JSON,
+	OPT_KEY,
+	OPT_KEY_ENV,
+	OPT_KEYSTORE,
+	OPT_PASSPHRASE,
+	OPT_HELP,
+	OPT_IOC,
+	OPT_FOK,
+	OPT_GTC,
+	OPT_POST_ONLY,
+	OPT_REDUCE_ONLY,
+	OPT_EXPIRY,
+	OPT_NONCE,
+	OPT_AGENT_FOR,
+	OPT_TO,
+	OPT_DEPTH,
+	OPT_COUNT
+};
+
+#define CLI_GLOBAL_OPTS                                                        \
+	((1u << OPT_RPC) | (1u << OPT_JSON) | (1u << OPT_KEY) |                \
+	 (1u << OPT_KEY_ENV) | (1u << OPT_KEYSTORE) | (1u << OPT_PASSPHRASE) | \
+	 (1u << OPT_HELP))
+
+#define CLI_MAX_POS 8
+
+struct cli_cmd;
+
+/* A parsed command line; the strings are borrowed from argv. */
+struct cli_args {
+	const struct cli_cmd *cmd;
+	const char *pos[CLI_MAX_POS]; /* positional arguments after the
+				       * command name(s) */
+	size_t npos;
+	const char *val[OPT_COUNT]; /* NULL for flags and unset options */
+	bool set[OPT_COUNT];
+};
+
+struct cli_cmd {
+	const char *name; /* "order", "key new" */
+	int (*run)(struct cl_cli *cli, const struct cli_args *a);
+	size_t min_pos, max_pos;
+	uint32_t opts; /* options beyond the global ones */
+	const char *synopsis;
+	const char *help;
+};
+
+extern const struct cli_cmd cli_cmds[];
+extern const size_t cli_ncmds;
+
+/* ---- messages (cli.c) ---- */
+
+/* "clearline-cli: MESSAGE" on cli->err. */
+void cli_errorf(struct cl_cli *cli, const char *fmt, ...) CL_PRINTF(2, 3);
+/* A usage error for `cmd` (may be NULL): the message, then the command's
+ * synopsis. Returns CL_CLI_EXIT_USAGE. */
+int cli_usage(struct cl_cli *cli, const struct cli_cmd *cmd, const char *fmt,
+	      ...) CL_PRINTF(3, 4);
+/* "label               value" on cli->out. */
+void cli_kv(struct cl_cli *cli, const char *label, const char *value);
+/* The result as one line of JSON on cli->out. */
+void cli_print_json(struct cl_cli *cli, const json_t *v);
+
+/* ---- shared steps of the commands (cli.c) ---- */
+
+/* Check the key options before any network call: one source, and a
+ * passphrase spec when a keystore is named. Returns an exit code. */
+CL_WUR int cli_check_key_opts(struct cl_cli *cli, const struct cli_cmd *cmd);
+/* Load the selected key into cli->key. Returns an exit code. */
+CL_WUR int cli_load_key(struct cl_cli *cli, const struct cli_cmd *cmd);
+/* Fetch and cache l2_getConfig in cli->config. Returns an exit code. */
+CL_WUR int cli_get_config(struct cl_cli *cli);
+/* Resolve a market name or print the usage error (exit code in *rc). */
+const struct cl_cli_market *cli_market(struct cl_cli *cli,
+				       const struct cli_cmd *cmd, int *rc,
+				       const char *name);
+/* "SECONDS" from now or "@UNIX"; false if malformed or zero. */
+CL_WUR bool cli_parse_expiry(uint64_t *out, struct cl_cli *cli,
+			     const char *text);
+/* An address typed by a person. */
+CL_WUR bool cli_parse_address(struct cl_address *out, const char *text);
+/* A 32-byte 0x hash typed by a person. */
+CL_WUR bool cli_parse_hash(struct cl_hash32 *out, const char *text);
+/* Unix seconds as "YYYY-MM-DD HH:MM:SS UTC". */
+void cli_fmt_time(char out[32], uint64_t secs);
+
+/* ---- values from the node (output.c) ---- */
+
+/* A decimal string or a JSON integer. */
+CL_WUR bool cli_json_u64(uint64_t *out, const json_t *v);
+CL_WUR bool cli_json_i64(int64_t *out, const json_t *v);
+/* A value as text ("-" when missing); strings without quotes. */
+void cli_fmt_text(char *out, size_t cap, const json_t *v);
+/* Replace control bytes (from the node) by '?', in place. */
+void cli_sanitize(char *s);
+/* A value that should have been a number, marked with "(?)". */
+void cli_fmt_raw(char *out, size_t cap, const json_t *v);
+
+/* ---- the commands ---- */
+
+int cli_cmd_key_new(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_key_import(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_key_address(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_order(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_sign_order(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_cancel(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_withdraw(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_approve_agent(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_account(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_book(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_markets(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_status(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_order_status(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_withdrawal_proof(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_help(struct cl_cli *cli, const struct cli_args *a);
+
+#endif /* CLEARLINE_CLI_INT_H */
