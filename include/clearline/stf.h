@@ -1,0 +1,549 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stf — the state transition function: genesis parameters, the transaction
+ * types and their canonical encoding, and apply(tx) to the committed state.
+ *
+ * Design: the stf is a pure, deterministic function of (pre-state, block
+ * header, transaction). It reads and writes only through struct cl_state
+ * (memory or LMDB backend, same results), takes time only from the block
+ * header, uses no floating point, iterates only in key order and rejects a
+ * transaction on any integer overflow instead of wrapping. docs/protocol.md
+ * is the byte-level reference: encodings, state layouts, every validation
+ * rule and reject code; docs/margin.md the accounting model.
+ *
+ * Life of a block:
+ *   cl_stf_begin_block(header)          checks and stores number and time
+ *   cl_stf_apply(tx) ...                each tx is accepted or changes nothing
+ *   cl_stf_end_block()
+ *   cl_state_commit_block()             the caller seals the block
+ *
+ * Signatures: recovering signers is the expensive part and a pure function
+ * of (transaction bytes, domain), so it is split out: cl_tx_recover() may
+ * run on any thread, many transactions in parallel, and stores the signers
+ * in the struct cl_tx; cl_stf_apply() requires that it ran (a bug
+ * otherwise) and only compares addresses.
+ *
+ * Ownership and threads: the caller owns the struct cl_state and the
+ * genesis it hands to cl_stf_new() (the genesis is copied). A struct
+ * cl_stf is used by one thread, the single writer. Read helpers work on a
+ * struct cl_stf_view, which wraps either the writer's state (same thread)
+ * or a read-only snapshot (any thread, one view per thread).
+ *
+ * Return values: cl_stf_apply() and the other state-touching calls return
+ * CL_STF_OK (0), a positive enum cl_stf_code (a domain outcome: the
+ * transaction is rejected and nothing changed), or a negative enum cl_err
+ * from the state backend (a system failure; nothing of the transaction is
+ * kept either, and the caller should stop the block).
+ */
+#ifndef CLEARLINE_STF_H
+#define CLEARLINE_STF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <clearline/common.h>
+#include <clearline/crypto.h>
+#include <clearline/margin.h>
+#include <clearline/state.h>
+
+/* ------------------------------------------------------------------ */
+/* Genesis parameters                                                  */
+/* ------------------------------------------------------------------ */
+
+#define CL_GENESIS_MAX_SIGNERS 16
+#define CL_GENESIS_MAX_MARKETS 64
+#define CL_GENESIS_MAX_TIERS 8
+#define CL_SYMBOL_MAX 16
+#define CL_DECIMALS_MAX 18
+
+/* One market, fixed at genesis. Units: DESIGN.md "Numbers". */
+struct cl_market_params {
+	uint32_t id;
+	char symbol[CL_SYMBOL_MAX + 1]; /* 1..16 chars of [A-Za-z0-9._-], NUL */
+	uint8_t price_decimals;
+	uint8_t size_decimals;
+	uint64_t tick_size;      /* prices are multiples of it, > 0 */
+	uint64_t step_size;      /* sizes are multiples of it, > 0 */
+	uint64_t max_order_size; /* size units; a multiple of step_size */
+	uint64_t oi_cap;         /* open interest cap: total long size */
+	uint32_t maker_fee_ppm;  /* <= 1e6 */
+	uint32_t taker_fee_ppm;  /* <= 1e6 */
+	uint32_t n_tiers;        /* 1..CL_GENESIS_MAX_TIERS */
+	struct cl_risk_tier tiers[CL_GENESIS_MAX_TIERS];
+};
+
+/*
+ * Everything fixed at genesis. A plain struct: loading it from a file is
+ * the job of whoever reads the file (the rpc/node modules own JSON).
+ */
+struct cl_genesis {
+	uint64_t l1_chain_id;        /* > 0; the EIP-712 chainId */
+	struct cl_address rollup;    /* the EIP-712 verifyingContract */
+	uint8_t collateral_decimals; /* <= 18 */
+	uint64_t expiry_horizon;     /* s: max (order expiry - block time) */
+	uint32_t n_oracle_signers;   /* 1..CL_GENESIS_MAX_SIGNERS */
+	struct cl_address oracle_signers[CL_GENESIS_MAX_SIGNERS];
+	uint32_t oracle_quorum;  /* 1..n_oracle_signers */
+	uint64_t oracle_max_age; /* s: max (block time - price timestamp) */
+	uint32_t n_markets;      /* 1..CL_GENESIS_MAX_MARKETS */
+	struct cl_market_params markets[CL_GENESIS_MAX_MARKETS];
+};
+
+/*
+ * Check every rule of docs/protocol.md "Genesis": chain id and rollup
+ * non-zero; decimals <= 18 and every market's scale_exp in [-38, 18];
+ * horizon and max age > 0; 1..16 distinct non-zero signers, 1 <= quorum
+ * <= signers; 1..64 markets with strictly increasing ids, a valid symbol,
+ * tick, step > 0, a fill of one tick by one step worth at least one atom,
+ * 0 < max order size <= INT64_MAX and a multiple of step, 0 < oi cap <=
+ * INT64_MAX, fees <= 1e6 ppm, 1..8 tiers valid for margin_tiers_valid().
+ *
+ * why: out, may be NULL: a static lowercase description of the first
+ *      broken rule, or NULL when valid.
+ * Returns true when valid.
+ */
+CL_WUR bool cl_genesis_validate(const struct cl_genesis *g, const char **why);
+
+/* scale_exp = collateralDecimals - priceDecimals - sizeDecimals. */
+int cl_genesis_scale_exp(const struct cl_genesis *g,
+			 const struct cl_market_params *m);
+
+/* The market with id `id`, or NULL. `g` must be valid (ids sorted). */
+const struct cl_market_params *cl_genesis_market(const struct cl_genesis *g,
+						 uint32_t id);
+
+/*
+ * Append the canonical encoding of `g` (docs/protocol.md "Genesis
+ * encoding") to `out`. Only the used entries of the arrays are encoded;
+ * `g` must be valid.
+ */
+void cl_genesis_encode(struct cl_buf *out, const struct cl_genesis *g);
+
+/* keccak256 of the canonical encoding; `g` must be valid. */
+void cl_genesis_hash(struct cl_hash32 *out, const struct cl_genesis *g);
+
+/* ------------------------------------------------------------------ */
+/* Orders                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Order flags as signed (DESIGN.md, fixed). */
+#define CL_ORDER_REDUCE_ONLY 0x01u
+#define CL_ORDER_POST_ONLY 0x02u
+#define CL_ORDER_TIF_SHIFT 2
+#define CL_ORDER_TIF_MASK 0x0cu
+
+enum cl_tif {
+	CL_TIF_GTC = 0, /* good till cancelled */
+	CL_TIF_IOC = 1, /* immediate or cancel */
+	CL_TIF_FOK = 2, /* fill or kill */
+};
+
+static inline unsigned cl_order_tif(uint8_t flags)
+{
+	return (flags & CL_ORDER_TIF_MASK) >> CL_ORDER_TIF_SHIFT;
+}
+
+/* Valid flags: no bit above 3, tif != 3, post-only only with GTC. */
+bool cl_order_flags_valid(uint8_t flags);
+
+/* Status of a stored order. */
+enum cl_order_status {
+	CL_ORDER_OPEN = 1,      /* may still fill */
+	CL_ORDER_FILLED = 2,    /* filled completely */
+	CL_ORDER_CANCELLED = 3, /* cancelled by the trader (or an agent) */
+	CL_ORDER_DONE = 4,      /* remainder closed by an ORDER_DONE tx */
+};
+
+/* Why the sequencer closes an order (ORDER_DONE). */
+enum cl_done_reason {
+	CL_DONE_IOC_REMAINDER = 1,   /* the order is IOC */
+	CL_DONE_FOK_UNFILLED = 2,    /* the order is FOK and has no fill */
+	CL_DONE_SELF_TRADE = 3,      /* self-trade prevention */
+	CL_DONE_POST_ONLY_CROSS = 4, /* post-only, no fill */
+	CL_DONE_MARGIN = 5,          /* a fill would break the margin rules */
+	CL_DONE_EXPIRED = 6,         /* expiry <= block time */
+};
+#define CL_DONE_REASON_MAX 6
+
+/* The stored record of an order (docs/protocol.md "ORDERS"). */
+struct cl_order_record {
+	struct cl_address trader;
+	uint32_t market;
+	uint8_t flags;
+	bool is_buy;
+	uint64_t price, size, filled, expiry;
+	enum cl_order_status status;
+	uint64_t sequence; /* arrival order, from 0 */
+};
+
+/* ------------------------------------------------------------------ */
+/* Transactions                                                        */
+/* ------------------------------------------------------------------ */
+
+enum cl_tx_type {
+	CL_TX_DEPOSIT = 1,
+	CL_TX_PLACE_ORDER = 2,
+	CL_TX_FILL = 3,
+	CL_TX_CANCEL = 4,
+	CL_TX_WITHDRAW = 5,
+	CL_TX_APPROVE_AGENT = 6,
+	CL_TX_ORACLE_PRICE = 7,
+	CL_TX_ORDER_DONE = 8,
+};
+
+/* Most signatures an ORACLE_PRICE transaction may carry. */
+#define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
+
+/* Longest encoding: an ORACLE_PRICE with 16 signatures. */
+#define CL_TX_MAX_LEN (1 + 4 + 8 + 8 + 1 + CL_TX_ORACLE_MAX_SIGS * CL_SIG_LEN)
+
+struct cl_tx_deposit {
+	uint64_t id;
+	struct cl_address to;
+	uint64_t amount; /* collateral atoms */
+};
+
+struct cl_tx_place {
+	struct cl_order order;
+	struct cl_sig sig;
+};
+
+struct cl_tx_fill {
+	struct cl_hash32 maker; /* the resting order; the price is its price */
+	struct cl_hash32 taker;
+	uint64_t size;
+};
+
+struct cl_tx_cancel {
+	struct cl_cancel msg;
+	struct cl_sig sig;
+};
+
+struct cl_tx_withdraw {
+	struct cl_withdraw msg;
+	struct cl_sig sig;
+};
+
+struct cl_tx_approve {
+	struct cl_approve_agent msg;
+	struct cl_sig sig;
+};
+
+struct cl_tx_oracle {
+	struct cl_oracle_price msg;
+	uint32_t n_sigs; /* 0..CL_TX_ORACLE_MAX_SIGS */
+	struct cl_sig sigs[CL_TX_ORACLE_MAX_SIGS];
+};
+
+struct cl_tx_done {
+	struct cl_hash32 order_hash;
+	enum cl_done_reason reason;
+};
+
+/*
+ * What cl_tx_recover() found. For the one-signature types the result is
+ * in entry 0; for ORACLE_PRICE entry i belongs to signature i.
+ */
+struct cl_tx_auth {
+	bool recovered;             /* cl_tx_recover() ran */
+	struct cl_hash32 separator; /* ... for this domain */
+	struct cl_hash32 digest;    /* the signed digest (order hash) */
+	enum cl_sig_err err[CL_TX_ORACLE_MAX_SIGS];
+	struct cl_address signer[CL_TX_ORACLE_MAX_SIGS];
+};
+
+/* A decoded transaction. Plain data: copy it freely. */
+struct cl_tx {
+	enum cl_tx_type type;
+	union {
+		struct cl_tx_deposit deposit;
+		struct cl_tx_place place;
+		struct cl_tx_fill fill;
+		struct cl_tx_cancel cancel;
+		struct cl_tx_withdraw withdraw;
+		struct cl_tx_approve approve;
+		struct cl_tx_oracle oracle;
+		struct cl_tx_done done;
+	} u;
+	struct cl_tx_auth auth;
+};
+
+/*
+ * Strictly decode exactly `len` bytes (borrowed) into *out: a known type
+ * byte, every field present, booleans 0 or 1, a known done reason, at most
+ * CL_TX_ORACLE_MAX_SIGS oracle signatures, no trailing bytes. Signatures
+ * are not checked here (cl_tx_recover() does). On success out->auth is
+ * cleared (not recovered); on failure *out is zeroed.
+ */
+CL_WUR bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len);
+
+/* Append the canonical encoding of `tx` to `out`. `tx` must hold values
+ * cl_tx_decode() accepts (a bug otherwise). */
+void cl_tx_encode(struct cl_buf *out, const struct cl_tx *tx);
+
+/* Length of the encoding of `tx`. */
+size_t cl_tx_encoded_len(const struct cl_tx *tx);
+
+/* tx hash = keccak256(encoding). */
+void cl_tx_hash(struct cl_hash32 *out, const struct cl_tx *tx);
+
+/*
+ * Recover the signer(s) of `tx` in domain `d` and store them, with the
+ * digest and the domain separator, in tx->auth. A pure function of the
+ * transaction and the domain: safe on any thread (cl_crypto_init() first).
+ * Unsigned types (DEPOSIT, FILL, ORDER_DONE) are only marked recovered.
+ * For PLACE_ORDER, auth.digest is the order hash whatever the outcome.
+ */
+void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d);
+
+/* A static name for a transaction type ("deposit", ...) or "unknown". */
+const char *cl_tx_type_str(int type);
+
+/* ------------------------------------------------------------------ */
+/* Outcomes                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Why a transaction (or a block header) is rejected. Stable numbers. */
+enum cl_stf_code {
+	CL_STF_OK = 0,
+	CL_STF_ERR_BAD_SIGNATURE = 1,      /* malformed or unrecoverable */
+	CL_STF_ERR_NOT_AUTHORIZED = 2,     /* signer may not act for trader */
+	CL_STF_ERR_UNKNOWN_MARKET = 3,
+	CL_STF_ERR_BAD_FLAGS = 4,
+	CL_STF_ERR_BAD_PRICE = 5,          /* zero price */
+	CL_STF_ERR_OFF_TICK = 6,
+	CL_STF_ERR_BAD_SIZE = 7,           /* zero size */
+	CL_STF_ERR_OFF_STEP = 8,
+	CL_STF_ERR_SIZE_TOO_LARGE = 9,     /* above max order size */
+	CL_STF_ERR_EXPIRED = 10,
+	CL_STF_ERR_EXPIRY_TOO_FAR = 11,
+	CL_STF_ERR_DUPLICATE_ORDER = 12,
+	CL_STF_ERR_UNKNOWN_ORDER = 13,
+	CL_STF_ERR_ORDER_NOT_OPEN = 14,
+	CL_STF_ERR_MARKET_MISMATCH = 15,   /* fill across two markets */
+	CL_STF_ERR_SAME_SIDE = 16,         /* fill between two buys/sells */
+	CL_STF_ERR_BAD_MAKER = 17,         /* maker newer or not GTC */
+	CL_STF_ERR_NOT_CROSSING = 18,
+	CL_STF_ERR_FILL_TOO_LARGE = 19,    /* above a remaining size */
+	CL_STF_ERR_SELF_TRADE = 20,
+	CL_STF_ERR_POST_ONLY_TAKER = 21,
+	CL_STF_ERR_NO_MARK_PRICE = 22,
+	CL_STF_ERR_REDUCE_ONLY = 23,
+	CL_STF_ERR_OI_CAP = 24,
+	CL_STF_ERR_INSUFFICIENT_MARGIN = 25,
+	CL_STF_ERR_BAD_NONCE = 26,
+	CL_STF_ERR_BAD_AMOUNT = 27,        /* zero or above INT64_MAX */
+	CL_STF_ERR_BAD_RECIPIENT = 28,     /* zero address */
+	CL_STF_ERR_INSUFFICIENT_COLLATERAL = 29,
+	CL_STF_ERR_BAD_AGENT = 30,         /* agent is zero or the trader */
+	CL_STF_ERR_DEPOSIT_OUT_OF_ORDER = 31,
+	CL_STF_ERR_ORACLE_UNKNOWN_SIGNER = 32,
+	CL_STF_ERR_ORACLE_DUPLICATE_SIGNER = 33,
+	CL_STF_ERR_ORACLE_QUORUM = 34,
+	CL_STF_ERR_ORACLE_STALE = 35,      /* older than the max age */
+	CL_STF_ERR_ORACLE_FUTURE = 36,     /* after the block time */
+	CL_STF_ERR_ORACLE_NOT_MONOTONIC = 37,
+	CL_STF_ERR_BAD_REASON = 38,        /* ORDER_DONE reason does not hold */
+	CL_STF_ERR_OVERFLOW = 39,
+	CL_STF_ERR_BAD_BLOCK = 40,         /* header number/time/parent */
+};
+#define CL_STF_CODE_MAX 40
+
+/*
+ * A static, lowercase description of `code`: a positive enum cl_stf_code,
+ * 0, or a negative enum cl_err (delegated to cl_err_str()).
+ */
+const char *cl_stf_err_str(int code);
+
+/* ------------------------------------------------------------------ */
+/* The state transition function                                       */
+/* ------------------------------------------------------------------ */
+
+struct cl_stf;
+
+/* An L2 block header as the stf sees it. */
+struct cl_block_header {
+	uint64_t number;            /* previous + 1; the first block is 1 */
+	uint64_t timestamp_ms;      /* unix ms, >= the previous block's */
+	struct cl_hash32 prev_root; /* state root after the previous block */
+};
+
+/*
+ * A state transition function on `st` (borrowed; must outlive it) for the
+ * chain described by `g` (copied). When `st` already holds a genesis hash
+ * it must equal cl_genesis_hash(g).
+ *
+ * Returns CL_OK and *out; CL_ERR_CONFIG when `g` is invalid (logged) or
+ * belongs to another chain than `st`; or a negative backend error.
+ */
+CL_WUR int cl_stf_new(struct cl_stf **out, struct cl_state *st,
+		      const struct cl_genesis *g);
+
+/* cl_stf_free(NULL) is a no-op. The state is not touched. */
+void cl_stf_free(struct cl_stf *s);
+
+/* True when the state holds this chain's genesis records. */
+bool cl_stf_initialized(const struct cl_stf *s);
+
+/*
+ * Write the genesis state (block 0: globals, one MARKETS record per
+ * market) into the state's overlay; the caller then commits it with
+ * cl_state_commit_block(). The state must not be initialized yet.
+ * Returns CL_OK or a negative backend error.
+ */
+CL_WUR int cl_stf_genesis_init(struct cl_stf *s);
+
+/* The EIP-712 domain of this chain (for cl_tx_recover). */
+const struct cl_eip712_domain *cl_stf_domain(const struct cl_stf *s);
+
+/* The genesis (the stf's copy). */
+const struct cl_genesis *cl_stf_genesis(const struct cl_stf *s);
+
+/*
+ * Open a block. Checks number == last + 1, timestamp_ms >= last
+ * timestamp and prev_root == cl_state_root() (so the previous block must
+ * be committed), then stores number and timestamp in GLOBALS.
+ *
+ * Returns CL_STF_OK; CL_STF_ERR_BAD_BLOCK (nothing written); or a negative
+ * backend error. A block must not be open already.
+ */
+CL_WUR int cl_stf_begin_block(struct cl_stf *s,
+			      const struct cl_block_header *h);
+
+/* Close the open block. The caller then commits the state. */
+void cl_stf_end_block(struct cl_stf *s);
+
+/* Which order of a refused FILL was the obstacle (for the sequencer). */
+enum cl_stf_blame {
+	CL_STF_BLAME_NONE = 0, /* neither alone (sizes, prices, OI cap, ...) */
+	CL_STF_BLAME_MAKER,    /* the maker's own state: not open, expired,
+				* cannot rest, reduce-only, margin */
+	CL_STF_BLAME_TAKER,    /* the taker's own state: not open, expired,
+				* post-only, reduce-only, margin */
+};
+
+/*
+ * After cl_stf_apply() refused a FILL with a positive code: which side it
+ * blames. CL_STF_BLAME_NONE after any other outcome or transaction type.
+ */
+enum cl_stf_blame cl_stf_fill_blame(const struct cl_stf *s);
+
+/*
+ * Apply one transaction inside the open block. cl_tx_recover() must have
+ * run on `tx` with this stf's domain (a bug otherwise).
+ *
+ * Returns CL_STF_OK (applied), a positive enum cl_stf_code (rejected:
+ * every write was rolled back), or a negative backend error (also rolled
+ * back). Never reads the wall clock.
+ */
+CL_WUR int cl_stf_apply(struct cl_stf *s, const struct cl_tx *tx);
+
+/* ------------------------------------------------------------------ */
+/* Reading the state (RPC, tests)                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What a reader looks at: the genesis plus exactly one of a writer state
+ * (only on the writer's thread, sees uncommitted writes) or a snapshot
+ * (any thread, the last committed block).
+ */
+struct cl_stf_view {
+	const struct cl_genesis *genesis;
+	struct cl_state *state;
+	struct cl_snapshot *snapshot;
+};
+
+/* The view of the stf's own state (writer thread only). */
+struct cl_stf_view cl_stf_view(const struct cl_stf *s);
+
+struct cl_account {
+	int64_t collateral; /* atoms; may be negative after losses */
+	uint64_t nonce;     /* action nonce (Withdraw, ApproveAgent) */
+};
+
+struct cl_stf_position {
+	uint32_t market;
+	int64_t size; /* signed size units; > 0 long */
+	int64_t cost; /* cost basis in atoms (docs/margin.md) */
+};
+
+struct cl_market_state {
+	uint64_t oracle_price;     /* 0 before the first accepted update */
+	uint64_t oracle_timestamp; /* s */
+	uint64_t mark_price;       /* 0: no mark yet */
+	uint64_t open_interest;    /* total long size */
+};
+
+struct cl_stf_globals {
+	int64_t fee_balance;
+	int64_t insurance_balance;
+	uint64_t next_deposit_id;
+	uint64_t next_withdrawal_id;
+	uint64_t next_order_sequence;
+	uint64_t block_number;
+	uint64_t block_timestamp_ms;
+	struct cl_hash32 genesis_hash;
+};
+
+/*
+ * Each getter returns CL_OK; CL_ERR_NOT_FOUND when the record does not
+ * exist (then *out is zeroed: an absent account has zero collateral and
+ * nonce); CL_ERR_CORRUPT when stored bytes do not decode; or another
+ * negative backend error.
+ */
+CL_WUR int cl_stf_get_account(const struct cl_stf_view *v,
+			      struct cl_account *out,
+			      const struct cl_address *addr);
+
+/* Positions of `addr` in increasing market id (at most one per market).
+ * out must hold CL_GENESIS_MAX_MARKETS entries; *n gets the count. */
+CL_WUR int cl_stf_get_positions(const struct cl_stf_view *v,
+				struct cl_stf_position *out, size_t *n,
+				const struct cl_address *addr);
+
+/* Health (margin_health) of `addr` at the current marks. Returns CL_OK,
+ * CL_STF_ERR_OVERFLOW, or a negative error. */
+CL_WUR int cl_stf_get_health(const struct cl_stf_view *v,
+			     struct cl_health *out,
+			     const struct cl_address *addr);
+
+CL_WUR int cl_stf_get_order(const struct cl_stf_view *v,
+			    struct cl_order_record *out,
+			    const struct cl_hash32 *order_hash);
+
+/*
+ * The hashes of `trader`'s open orders (status CL_ORDER_OPEN, which
+ * includes expired ones not yet closed by ORDER_DONE) in arrival order,
+ * at most `cap` of them; *n gets how many were stored. Returns CL_OK (also
+ * when there are more than cap: the first cap are returned) or a negative
+ * error.
+ */
+CL_WUR int cl_stf_get_open_orders(const struct cl_stf_view *v,
+				  struct cl_hash32 *out, size_t cap,
+				  size_t *n, const struct cl_address *trader);
+
+CL_WUR int cl_stf_get_market(const struct cl_stf_view *v,
+			     struct cl_market_state *out, uint32_t market);
+
+CL_WUR int cl_stf_get_globals(const struct cl_stf_view *v,
+			      struct cl_stf_globals *out);
+
+/* The expiry (s) of trader's approval of agent. */
+CL_WUR int cl_stf_get_agent(const struct cl_stf_view *v, uint64_t *expiry,
+			    const struct cl_address *trader,
+			    const struct cl_address *agent);
+
+CL_WUR int cl_stf_get_withdrawal(const struct cl_stf_view *v,
+				 struct cl_address *recipient,
+				 uint64_t *amount, uint64_t id);
+
+/* Keys, for proofs (cl_state_prove / cl_snapshot_prove). */
+#define CL_STF_ACCOUNT_KEY_LEN 20
+#define CL_STF_WITHDRAWAL_KEY_LEN 8
+void cl_stf_account_key(uint8_t out[CL_STF_ACCOUNT_KEY_LEN],
+			const struct cl_address *addr);
+void cl_stf_withdrawal_key(uint8_t out[CL_STF_WITHDRAWAL_KEY_LEN],
+			   uint64_t id);
+
+#endif /* CLEARLINE_STF_H */

@@ -1,0 +1,653 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cl_stf_apply(): one handler per transaction type. Each handler checks
+ * every rule first, in the order docs/protocol.md lists them, and writes
+ * only at the end; cl_stf_apply() still wraps it in a savepoint so any
+ * failure leaves the state untouched.
+ */
+#include "stf_int.h"
+
+#include <string.h>
+
+static bool addr_eq(const struct cl_address *a, const struct cl_address *b)
+{
+	return memcmp(a->b, b->b, sizeof(a->b)) == 0;
+}
+
+static bool addr_zero(const struct cl_address *a)
+{
+	static const struct cl_address zero;
+	return addr_eq(a, &zero);
+}
+
+static int64_t long_part(int64_t size)
+{
+	return size > 0 ? size : 0;
+}
+
+/* An absent account is all zero. */
+static int load_account(struct cl_stf *s, struct cl_account *a,
+			const struct cl_address *addr)
+{
+	struct cl_stf_view v = cl_stf_view(s);
+	int rc = cl_stf_get_account(&v, a, addr);
+
+	return rc == CL_ERR_NOT_FOUND ? CL_OK : rc;
+}
+
+/* Genesis records must exist once initialized. */
+static int missing_is_corrupt(int rc)
+{
+	return rc == CL_ERR_NOT_FOUND ? CL_ERR_CORRUPT : rc;
+}
+
+static int load_global(struct cl_stf *s, uint64_t *out, const char *name)
+{
+	struct cl_stf_view v = cl_stf_view(s);
+
+	return missing_is_corrupt(stf_get_global_u64(&v, out, name));
+}
+
+/* Take the current value of a counter and store value + 1. */
+static int take_counter(struct cl_stf *s, uint64_t *out, const char *name)
+{
+	int rc = load_global(s, out, name);
+
+	if (rc != CL_OK)
+		return rc;
+	if (*out == UINT64_MAX)
+		return CL_STF_ERR_OVERFLOW;
+	stf_put_global_u64(s->st, name, *out + 1);
+	return CL_OK;
+}
+
+static int load_market(struct cl_stf *s, struct cl_market_state *ms,
+		       uint32_t market)
+{
+	struct cl_stf_view v = cl_stf_view(s);
+
+	return missing_is_corrupt(cl_stf_get_market(&v, ms, market));
+}
+
+/*
+ * Load an order for a transaction that names it: an absent order is the
+ * domain outcome CL_STF_ERR_UNKNOWN_ORDER.
+ */
+static int load_order(struct cl_stf *s, struct cl_order_record *o,
+		      const struct cl_hash32 *hash)
+{
+	struct cl_stf_view v = cl_stf_view(s);
+	int rc = cl_stf_get_order(&v, o, hash);
+
+	return rc == CL_ERR_NOT_FOUND ? CL_STF_ERR_UNKNOWN_ORDER : rc;
+}
+
+/* May `signer` act for `trader` (itself, or an unexpired agent)? */
+static int check_authorized(struct cl_stf *s, const struct cl_address *trader,
+			    const struct cl_address *signer)
+{
+	struct cl_stf_view v = cl_stf_view(s);
+	uint64_t expiry;
+	int rc;
+
+	if (addr_eq(trader, signer))
+		return CL_STF_OK;
+	rc = cl_stf_get_agent(&v, &expiry, trader, signer);
+	if (rc == CL_ERR_NOT_FOUND)
+		return CL_STF_ERR_NOT_AUTHORIZED;
+	if (rc != CL_OK)
+		return rc;
+	return expiry > s->now_s ? CL_STF_OK : CL_STF_ERR_NOT_AUTHORIZED;
+}
+
+static bool expired(const struct cl_stf *s, uint64_t expiry)
+{
+	return expiry <= s->now_s;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int apply_deposit(struct cl_stf *s, const struct cl_tx_deposit *d)
+{
+	struct cl_account a;
+	uint64_t next;
+	int rc;
+
+	rc = load_global(s, &next, G_NEXT_DEPOSIT);
+	if (rc != CL_OK)
+		return rc;
+	if (d->id != next)
+		return CL_STF_ERR_DEPOSIT_OUT_OF_ORDER;
+	rc = load_account(s, &a, &d->to);
+	if (rc != CL_OK)
+		return rc;
+	if (d->amount > INT64_MAX ||
+	    !cl_add_i64(&a.collateral, a.collateral, (int64_t)d->amount))
+		return CL_STF_ERR_OVERFLOW;
+	rc = take_counter(s, &next, G_NEXT_DEPOSIT);
+	if (rc != CL_OK)
+		return rc;
+	stf_put_account(s->st, &d->to, &a);
+	return CL_STF_OK;
+}
+
+static int apply_place(struct cl_stf *s, const struct cl_tx *tx)
+{
+	const struct cl_order *o = &tx->u.place.order;
+	const struct cl_hash32 *hash = &tx->auth.digest;
+	const struct cl_market_params *m;
+	struct cl_stf_view v = cl_stf_view(s);
+	struct cl_order_record rec;
+	uint64_t latest;
+	int rc;
+
+	if (tx->auth.err[0] != CL_SIG_OK)
+		return CL_STF_ERR_BAD_SIGNATURE;
+	rc = check_authorized(s, &o->trader, &tx->auth.signer[0]);
+	if (rc != CL_STF_OK)
+		return rc;
+	m = cl_genesis_market(&s->g, o->market);
+	if (!m)
+		return CL_STF_ERR_UNKNOWN_MARKET;
+	if (!cl_order_flags_valid(o->flags))
+		return CL_STF_ERR_BAD_FLAGS;
+	if (o->price == 0)
+		return CL_STF_ERR_BAD_PRICE;
+	if (o->price % m->tick_size != 0)
+		return CL_STF_ERR_OFF_TICK;
+	if (o->size == 0)
+		return CL_STF_ERR_BAD_SIZE;
+	if (o->size % m->step_size != 0)
+		return CL_STF_ERR_OFF_STEP;
+	if (o->size > m->max_order_size)
+		return CL_STF_ERR_SIZE_TOO_LARGE;
+	if (expired(s, o->expiry))
+		return CL_STF_ERR_EXPIRED;
+	if (!cl_add_u64(&latest, s->now_s, s->g.expiry_horizon))
+		latest = UINT64_MAX;
+	if (o->expiry > latest)
+		return CL_STF_ERR_EXPIRY_TOO_FAR;
+	rc = cl_stf_get_order(&v, &rec, hash);
+	if (rc == CL_OK)
+		return CL_STF_ERR_DUPLICATE_ORDER;
+	if (rc != CL_ERR_NOT_FOUND)
+		return rc;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.trader = o->trader;
+	rec.market = o->market;
+	rec.flags = o->flags;
+	rec.is_buy = o->is_buy;
+	rec.price = o->price;
+	rec.size = o->size;
+	rec.filled = 0;
+	rec.expiry = o->expiry;
+	rec.status = CL_ORDER_OPEN;
+	rc = take_counter(s, &rec.sequence, G_NEXT_ORDER_SEQ);
+	if (rc != CL_OK)
+		return rc;
+	stf_put_order(s->st, hash, &rec);
+	stf_put_open(s->st, &rec, hash);
+	return CL_STF_OK;
+}
+
+/* One side of a fill while it is being checked. */
+struct fill_side {
+	const struct cl_hash32 *hash;
+	struct cl_order_record o;
+	uint32_t fee_ppm;
+	int64_t fee;
+	struct cl_account acc;
+	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
+	size_t n, idx; /* idx: this market's entry in pos[] */
+	struct cl_position before, after;
+	bool increases;
+	struct cl_health h_before, h_after;
+};
+
+/* Load the account and positions; check reduce-only; compute `after`. */
+static int side_prepare(struct cl_stf *s, struct fill_side *fs,
+			uint64_t size, int64_t notional)
+{
+	struct cl_stf_view v = cl_stf_view(s);
+	int64_t coll, realised, sz = (int64_t)size;
+	int rc;
+
+	rc = load_account(s, &fs->acc, &fs->o.trader);
+	if (rc != CL_OK)
+		return rc;
+	rc = cl_stf_get_positions(&v, fs->pos, &fs->n, &fs->o.trader);
+	if (rc != CL_OK)
+		return rc;
+	fs->before = (struct cl_position){0, 0};
+	for (fs->idx = 0; fs->idx < fs->n; fs->idx++)
+		if (fs->pos[fs->idx].market == fs->o.market)
+			break;
+	if (fs->idx < fs->n) {
+		fs->before.size = fs->pos[fs->idx].size;
+		fs->before.cost = fs->pos[fs->idx].cost;
+	}
+
+	if (fs->o.flags & CL_ORDER_REDUCE_ONLY) {
+		int64_t cur = fs->before.size;
+		bool opposite = fs->o.is_buy ? cur < 0 : cur > 0;
+		uint64_t mag = cur < 0 ? (uint64_t)-(cur + 1) + 1 :
+					 (uint64_t)cur;
+		if (!opposite || size > mag)
+			return CL_STF_ERR_REDUCE_ONLY;
+	}
+
+	fs->increases = margin_fill_increases_risk(&fs->before, fs->o.is_buy,
+						   sz);
+	if (!fs->increases) {
+		rc = stf_health(&v, &fs->h_before, fs->acc.collateral, fs->pos,
+				fs->n);
+		if (rc != CL_OK)
+			return rc;
+	}
+
+	fs->after = fs->before;
+	coll = fs->acc.collateral;
+	if (!margin_apply_fill(&fs->after, &coll, &realised, fs->o.is_buy, sz,
+			       notional) ||
+	    !cl_sub_i64(&coll, coll, fs->fee))
+		return CL_STF_ERR_OVERFLOW;
+	fs->acc.collateral = coll;
+	if (fs->idx == fs->n) {
+		fs->pos[fs->n].market = fs->o.market;
+		fs->n++;
+	}
+	fs->pos[fs->idx].size = fs->after.size;
+	fs->pos[fs->idx].cost = fs->after.cost;
+	return CL_STF_OK;
+}
+
+/* The margin rules of docs/margin.md after the fill. */
+static int side_check_margin(struct cl_stf *s, struct fill_side *fs)
+{
+	struct cl_stf_view v = cl_stf_view(s);
+	int rc;
+
+	rc = stf_health(&v, &fs->h_after, fs->acc.collateral, fs->pos, fs->n);
+	if (rc != CL_OK)
+		return rc;
+	if (fs->increases)
+		return fs->h_after.equity >= fs->h_after.im ?
+			       CL_STF_OK :
+			       CL_STF_ERR_INSUFFICIENT_MARGIN;
+	if (fs->h_after.equity >= fs->h_after.mm)
+		return CL_STF_OK;
+	if ((__int128)fs->h_after.equity - fs->h_after.mm >=
+	    (__int128)fs->h_before.equity - fs->h_before.mm)
+		return CL_STF_OK;
+	return CL_STF_ERR_INSUFFICIENT_MARGIN;
+}
+
+static void side_write(struct cl_stf *s, struct fill_side *fs, uint64_t size)
+{
+	fs->o.filled += size;
+	if (fs->o.filled == fs->o.size) {
+		fs->o.status = CL_ORDER_FILLED;
+		stf_del_open(s->st, &fs->o);
+	}
+	stf_put_order(s->st, fs->hash, &fs->o);
+	stf_put_account(s->st, &fs->o.trader, &fs->acc);
+	stf_put_position(s->st, &fs->o.trader, fs->o.market, &fs->after);
+}
+
+/* A side's own refusal (not a system error) is blamed on that side. */
+static int blame(struct cl_stf *s, int rc, enum cl_stf_blame who)
+{
+	if (rc > 0)
+		s->blame = who;
+	return rc;
+}
+
+static int apply_fill(struct cl_stf *s, const struct cl_tx_fill *f)
+{
+	struct fill_side sides[2];
+	struct fill_side *mk = &sides[0], *tk = &sides[1];
+	const struct cl_market_params *m;
+	struct cl_market_state ms;
+	struct cl_amount notional;
+	uint64_t fees_u, oi_u;
+	int64_t fee_bal;
+	__int128 oi;
+	int rc;
+
+	memset(sides, 0, sizeof(sides));
+	mk->hash = &f->maker;
+	tk->hash = &f->taker;
+	rc = load_order(s, &mk->o, &f->maker);
+	if (rc != CL_OK)
+		return rc;
+	rc = load_order(s, &tk->o, &f->taker);
+	if (rc != CL_OK)
+		return rc;
+	if (mk->o.status != CL_ORDER_OPEN || tk->o.status != CL_ORDER_OPEN) {
+		s->blame = mk->o.status != CL_ORDER_OPEN ? CL_STF_BLAME_MAKER :
+							   CL_STF_BLAME_TAKER;
+		return CL_STF_ERR_ORDER_NOT_OPEN;
+	}
+	if (expired(s, mk->o.expiry) || expired(s, tk->o.expiry)) {
+		s->blame = expired(s, mk->o.expiry) ? CL_STF_BLAME_MAKER :
+						      CL_STF_BLAME_TAKER;
+		return CL_STF_ERR_EXPIRED;
+	}
+	if (mk->o.market != tk->o.market)
+		return CL_STF_ERR_MARKET_MISMATCH;
+	if (mk->o.is_buy == tk->o.is_buy)
+		return CL_STF_ERR_SAME_SIDE;
+	if (mk->o.sequence >= tk->o.sequence)
+		return CL_STF_ERR_BAD_MAKER;
+	if (cl_order_tif(mk->o.flags) != CL_TIF_GTC) {
+		s->blame = CL_STF_BLAME_MAKER;
+		return CL_STF_ERR_BAD_MAKER;
+	}
+	if (addr_eq(&mk->o.trader, &tk->o.trader))
+		return CL_STF_ERR_SELF_TRADE;
+	if (tk->o.flags & CL_ORDER_POST_ONLY) {
+		s->blame = CL_STF_BLAME_TAKER;
+		return CL_STF_ERR_POST_ONLY_TAKER;
+	}
+	if (tk->o.is_buy ? tk->o.price < mk->o.price :
+			   tk->o.price > mk->o.price)
+		return CL_STF_ERR_NOT_CROSSING;
+	m = cl_genesis_market(&s->g, mk->o.market);
+	if (!m) {
+		cl_broken("stf", "stored order in unknown market %u",
+			  mk->o.market);
+		return CL_ERR_CORRUPT;
+	}
+	if (f->size == 0)
+		return CL_STF_ERR_BAD_SIZE;
+	if (f->size % m->step_size != 0)
+		return CL_STF_ERR_OFF_STEP;
+	if (f->size > mk->o.size - mk->o.filled ||
+	    f->size > tk->o.size - tk->o.filled)
+		return CL_STF_ERR_FILL_TOO_LARGE;
+	rc = load_market(s, &ms, m->id);
+	if (rc != CL_OK)
+		return rc;
+	if (ms.mark_price == 0)
+		return CL_STF_ERR_NO_MARK_PRICE;
+
+	if (!cl_notional_down(&notional, (struct cl_price){mk->o.price},
+			      (struct cl_size){f->size},
+			      cl_genesis_scale_exp(&s->g, m)) ||
+	    notional.atoms <= 0)
+		return CL_STF_ERR_OVERFLOW;
+	mk->fee_ppm = m->maker_fee_ppm;
+	tk->fee_ppm = m->taker_fee_ppm;
+	if (!margin_fee_up(&mk->fee, notional.atoms, mk->fee_ppm) ||
+	    !margin_fee_up(&tk->fee, notional.atoms, tk->fee_ppm))
+		return CL_STF_ERR_OVERFLOW;
+
+	rc = side_prepare(s, mk, f->size, notional.atoms);
+	if (rc != CL_STF_OK)
+		return blame(s, rc, CL_STF_BLAME_MAKER);
+	rc = side_prepare(s, tk, f->size, notional.atoms);
+	if (rc != CL_STF_OK)
+		return blame(s, rc, CL_STF_BLAME_TAKER);
+
+	oi = (__int128)ms.open_interest + long_part(mk->after.size) -
+	     long_part(mk->before.size) + long_part(tk->after.size) -
+	     long_part(tk->before.size);
+	if (oi < 0 || oi > INT64_MAX) {
+		cl_broken("stf", "open interest of market %u out of range",
+			  m->id);
+		return CL_ERR_CORRUPT;
+	}
+	if (oi > (__int128)ms.open_interest && oi > (__int128)m->oi_cap)
+		return CL_STF_ERR_OI_CAP;
+
+	rc = side_check_margin(s, mk);
+	if (rc != CL_STF_OK)
+		return blame(s, rc, CL_STF_BLAME_MAKER);
+	rc = side_check_margin(s, tk);
+	if (rc != CL_STF_OK)
+		return blame(s, rc, CL_STF_BLAME_TAKER);
+
+	rc = load_global(s, &fees_u, G_FEE);
+	if (rc != CL_OK)
+		return rc;
+	fee_bal = (int64_t)fees_u;
+	if (!cl_add_i64(&fee_bal, fee_bal, mk->fee) ||
+	    !cl_add_i64(&fee_bal, fee_bal, tk->fee))
+		return CL_STF_ERR_OVERFLOW;
+
+	side_write(s, mk, f->size);
+	side_write(s, tk, f->size);
+	stf_put_global_u64(s->st, G_FEE, (uint64_t)fee_bal);
+	oi_u = (uint64_t)oi;
+	ms.open_interest = oi_u;
+	stf_put_market(s->st, m->id, &ms);
+	return CL_STF_OK;
+}
+
+static int apply_cancel(struct cl_stf *s, const struct cl_tx *tx)
+{
+	const struct cl_cancel *c = &tx->u.cancel.msg;
+	struct cl_order_record o;
+	int rc;
+
+	if (tx->auth.err[0] != CL_SIG_OK)
+		return CL_STF_ERR_BAD_SIGNATURE;
+	rc = check_authorized(s, &c->trader, &tx->auth.signer[0]);
+	if (rc != CL_STF_OK)
+		return rc;
+	rc = load_order(s, &o, &c->order_hash);
+	if (rc != CL_OK)
+		return rc;
+	if (!addr_eq(&o.trader, &c->trader))
+		return CL_STF_ERR_NOT_AUTHORIZED;
+	if (o.status != CL_ORDER_OPEN)
+		return CL_STF_ERR_ORDER_NOT_OPEN;
+	o.status = CL_ORDER_CANCELLED;
+	stf_put_order(s->st, &c->order_hash, &o);
+	stf_del_open(s->st, &o);
+	return CL_STF_OK;
+}
+
+static int apply_withdraw(struct cl_stf *s, const struct cl_tx *tx)
+{
+	const struct cl_withdraw *w = &tx->u.withdraw.msg;
+	struct cl_stf_view v = cl_stf_view(s);
+	struct cl_health h;
+	struct cl_account a;
+	uint64_t id;
+	int rc;
+
+	if (tx->auth.err[0] != CL_SIG_OK)
+		return CL_STF_ERR_BAD_SIGNATURE;
+	if (!addr_eq(&w->trader, &tx->auth.signer[0]))
+		return CL_STF_ERR_NOT_AUTHORIZED;
+	rc = load_account(s, &a, &w->trader);
+	if (rc != CL_OK)
+		return rc;
+	if (w->nonce != a.nonce)
+		return CL_STF_ERR_BAD_NONCE;
+	if (w->amount == 0 || w->amount > INT64_MAX)
+		return CL_STF_ERR_BAD_AMOUNT;
+	if (addr_zero(&w->recipient))
+		return CL_STF_ERR_BAD_RECIPIENT;
+	rc = cl_stf_get_health(&v, &h, &w->trader);
+	if (rc != CL_OK)
+		return rc;
+	if (w->amount > (uint64_t)margin_withdrawable(&h))
+		return CL_STF_ERR_INSUFFICIENT_COLLATERAL;
+	if (a.nonce == UINT64_MAX)
+		return CL_STF_ERR_OVERFLOW;
+	rc = take_counter(s, &id, G_NEXT_WITHDRAWAL);
+	if (rc != CL_OK)
+		return rc;
+	/* amount <= withdrawable <= collateral: no overflow */
+	a.collateral -= (int64_t)w->amount;
+	a.nonce++;
+	stf_put_account(s->st, &w->trader, &a);
+	stf_put_withdrawal(s->st, id, &w->recipient, w->amount);
+	return CL_STF_OK;
+}
+
+static int apply_approve(struct cl_stf *s, const struct cl_tx *tx)
+{
+	const struct cl_approve_agent *ap = &tx->u.approve.msg;
+	struct cl_account a;
+	int rc;
+
+	if (tx->auth.err[0] != CL_SIG_OK)
+		return CL_STF_ERR_BAD_SIGNATURE;
+	if (!addr_eq(&ap->trader, &tx->auth.signer[0]))
+		return CL_STF_ERR_NOT_AUTHORIZED;
+	rc = load_account(s, &a, &ap->trader);
+	if (rc != CL_OK)
+		return rc;
+	if (ap->nonce != a.nonce)
+		return CL_STF_ERR_BAD_NONCE;
+	if (addr_zero(&ap->agent) || addr_eq(&ap->agent, &ap->trader))
+		return CL_STF_ERR_BAD_AGENT;
+	if (ap->expiry != 0 && expired(s, ap->expiry))
+		return CL_STF_ERR_EXPIRED;
+	if (a.nonce == UINT64_MAX)
+		return CL_STF_ERR_OVERFLOW;
+	a.nonce++;
+	stf_put_account(s->st, &ap->trader, &a);
+	if (ap->expiry == 0)
+		stf_del_agent(s->st, &ap->trader, &ap->agent);
+	else
+		stf_put_agent(s->st, &ap->trader, &ap->agent, ap->expiry);
+	return CL_STF_OK;
+}
+
+static bool is_oracle_signer(const struct cl_genesis *g,
+			     const struct cl_address *a)
+{
+	for (uint32_t i = 0; i < g->n_oracle_signers; i++)
+		if (addr_eq(&g->oracle_signers[i], a))
+			return true;
+	return false;
+}
+
+static int apply_oracle(struct cl_stf *s, const struct cl_tx *tx)
+{
+	const struct cl_tx_oracle *o = &tx->u.oracle;
+	struct cl_market_state ms;
+	int rc;
+
+	if (!cl_genesis_market(&s->g, o->msg.market))
+		return CL_STF_ERR_UNKNOWN_MARKET;
+	if (o->msg.price == 0)
+		return CL_STF_ERR_BAD_PRICE;
+	if (o->msg.timestamp > s->now_s)
+		return CL_STF_ERR_ORACLE_FUTURE;
+	if (s->now_s - o->msg.timestamp > s->g.oracle_max_age)
+		return CL_STF_ERR_ORACLE_STALE;
+	rc = load_market(s, &ms, o->msg.market);
+	if (rc != CL_OK)
+		return rc;
+	if (o->msg.timestamp <= ms.oracle_timestamp)
+		return CL_STF_ERR_ORACLE_NOT_MONOTONIC;
+	CL_REQUIRE(o->n_sigs <= CL_TX_ORACLE_MAX_SIGS);
+	for (uint32_t i = 0; i < o->n_sigs; i++) {
+		const struct cl_address *signer = &tx->auth.signer[i];
+		if (tx->auth.err[i] != CL_SIG_OK)
+			return CL_STF_ERR_BAD_SIGNATURE;
+		if (!is_oracle_signer(&s->g, signer))
+			return CL_STF_ERR_ORACLE_UNKNOWN_SIGNER;
+		for (uint32_t j = 0; j < i; j++)
+			if (addr_eq(&tx->auth.signer[j], signer))
+				return CL_STF_ERR_ORACLE_DUPLICATE_SIGNER;
+	}
+	if (o->n_sigs < s->g.oracle_quorum)
+		return CL_STF_ERR_ORACLE_QUORUM;
+	ms.oracle_price = o->msg.price;
+	ms.oracle_timestamp = o->msg.timestamp;
+	ms.mark_price = o->msg.price;
+	stf_put_market(s->st, o->msg.market, &ms);
+	return CL_STF_OK;
+}
+
+static bool done_reason_holds(const struct cl_stf *s,
+			      const struct cl_order_record *o,
+			      enum cl_done_reason r)
+{
+	switch (r) {
+	case CL_DONE_IOC_REMAINDER:
+		return cl_order_tif(o->flags) == CL_TIF_IOC;
+	case CL_DONE_FOK_UNFILLED:
+		return cl_order_tif(o->flags) == CL_TIF_FOK && o->filled == 0;
+	case CL_DONE_POST_ONLY_CROSS:
+		return (o->flags & CL_ORDER_POST_ONLY) && o->filled == 0;
+	case CL_DONE_SELF_TRADE:
+	case CL_DONE_MARGIN:
+		return true;
+	case CL_DONE_EXPIRED:
+		return expired(s, o->expiry);
+	}
+	return false;
+}
+
+static int apply_done(struct cl_stf *s, const struct cl_tx_done *d)
+{
+	struct cl_order_record o;
+	int rc;
+
+	rc = load_order(s, &o, &d->order_hash);
+	if (rc != CL_OK)
+		return rc;
+	if (o.status != CL_ORDER_OPEN)
+		return CL_STF_ERR_ORDER_NOT_OPEN;
+	if (!done_reason_holds(s, &o, d->reason))
+		return CL_STF_ERR_BAD_REASON;
+	o.status = CL_ORDER_DONE;
+	stf_put_order(s->st, &d->order_hash, &o);
+	stf_del_open(s->st, &o);
+	return CL_STF_OK;
+}
+
+static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
+{
+	switch (tx->type) {
+	case CL_TX_DEPOSIT:
+		return apply_deposit(s, &tx->u.deposit);
+	case CL_TX_PLACE_ORDER:
+		return apply_place(s, tx);
+	case CL_TX_FILL:
+		return apply_fill(s, &tx->u.fill);
+	case CL_TX_CANCEL:
+		return apply_cancel(s, tx);
+	case CL_TX_WITHDRAW:
+		return apply_withdraw(s, tx);
+	case CL_TX_APPROVE_AGENT:
+		return apply_approve(s, tx);
+	case CL_TX_ORACLE_PRICE:
+		return apply_oracle(s, tx);
+	case CL_TX_ORDER_DONE:
+		return apply_done(s, &tx->u.done);
+	}
+	CL_BUG("applying a transaction of unknown type %d", (int)tx->type);
+}
+
+int cl_stf_apply(struct cl_stf *s, const struct cl_tx *tx)
+{
+	struct cl_state_sp sp;
+	int rc;
+
+	CL_REQUIRE(s->in_block);
+	CL_REQUIRE(tx->auth.recovered);
+	CL_REQUIRE(memcmp(tx->auth.separator.b, s->domain.separator.b, 32) ==
+		   0);
+	s->blame = CL_STF_BLAME_NONE;
+	sp = cl_state_savepoint(s->st);
+	rc = dispatch(s, tx);
+	if (rc != CL_STF_OK)
+		cl_state_rollback_to(s->st, sp);
+	if (rc <= 0)
+		s->blame = CL_STF_BLAME_NONE;
+	return rc;
+}
+
+enum cl_stf_blame cl_stf_fill_blame(const struct cl_stf *s)
+{
+	return s->blame;
+}

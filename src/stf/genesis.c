@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/* Genesis parameters: validation, canonical encoding and hash. */
+#include <clearline/stf.h>
+
+#include <string.h>
+
+#define GENESIS_ENCODING_VERSION 1
+
+static bool address_is_zero(const struct cl_address *a)
+{
+	static const struct cl_address zero;
+	return memcmp(a->b, zero.b, sizeof(a->b)) == 0;
+}
+
+static bool symbol_valid(const char *s)
+{
+	size_t n = strnlen(s, CL_SYMBOL_MAX + 1);
+	if (n == 0 || n > CL_SYMBOL_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			  (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+			  c == '-';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+int cl_genesis_scale_exp(const struct cl_genesis *g,
+			 const struct cl_market_params *m)
+{
+	return (int)g->collateral_decimals - (int)m->price_decimals -
+	       (int)m->size_decimals;
+}
+
+static const char *market_invalid(const struct cl_genesis *g,
+				  const struct cl_market_params *m)
+{
+	int e;
+	struct cl_amount a;
+
+	if (!symbol_valid(m->symbol))
+		return "market symbol: 1 to 16 of [A-Za-z0-9._-]";
+	if (m->price_decimals > CL_DECIMALS_MAX ||
+	    m->size_decimals > CL_DECIMALS_MAX)
+		return "market decimals above 18";
+	e = cl_genesis_scale_exp(g, m);
+	if (e < -38 || e > 18)
+		return "market scale exponent out of range";
+	if (m->tick_size == 0)
+		return "market tick size is zero";
+	if (m->step_size == 0)
+		return "market step size is zero";
+	if (!cl_notional_down(&a, (struct cl_price){m->tick_size},
+			      (struct cl_size){m->step_size}, e) ||
+	    a.atoms < 1)
+		return "one tick of one step must be worth an atom";
+	if (m->max_order_size == 0 || m->max_order_size > INT64_MAX ||
+	    m->max_order_size % m->step_size != 0)
+		return "max order size: a positive multiple of step";
+	if (m->oi_cap == 0 || m->oi_cap > INT64_MAX)
+		return "market open interest cap out of range";
+	if (m->maker_fee_ppm > CL_PPM || m->taker_fee_ppm > CL_PPM)
+		return "market fee above 100%";
+	if (m->n_tiers == 0 || m->n_tiers > CL_GENESIS_MAX_TIERS)
+		return "market needs 1 to 8 risk tiers";
+	if (!margin_tiers_valid(m->tiers, m->n_tiers))
+		return "market risk tiers invalid";
+	return NULL;
+}
+
+static const char *genesis_invalid(const struct cl_genesis *g)
+{
+	if (g->l1_chain_id == 0)
+		return "l1 chain id is zero";
+	if (address_is_zero(&g->rollup))
+		return "rollup address is zero";
+	if (g->collateral_decimals > CL_DECIMALS_MAX)
+		return "collateral decimals above 18";
+	if (g->expiry_horizon == 0)
+		return "expiry horizon is zero";
+	if (g->n_oracle_signers == 0 ||
+	    g->n_oracle_signers > CL_GENESIS_MAX_SIGNERS)
+		return "need 1 to 16 oracle signers";
+	if (g->oracle_quorum == 0 || g->oracle_quorum > g->n_oracle_signers)
+		return "oracle quorum out of range";
+	if (g->oracle_max_age == 0)
+		return "oracle max age is zero";
+	for (uint32_t i = 0; i < g->n_oracle_signers; i++) {
+		if (address_is_zero(&g->oracle_signers[i]))
+			return "oracle signer is the zero address";
+		for (uint32_t j = 0; j < i; j++)
+			if (memcmp(g->oracle_signers[i].b,
+				   g->oracle_signers[j].b, 20) == 0)
+				return "duplicate oracle signer";
+	}
+	if (g->n_markets == 0 || g->n_markets > CL_GENESIS_MAX_MARKETS)
+		return "need 1 to 64 markets";
+	for (uint32_t i = 0; i < g->n_markets; i++) {
+		const char *why = market_invalid(g, &g->markets[i]);
+		if (why)
+			return why;
+		if (i > 0 && g->markets[i].id <= g->markets[i - 1].id)
+			return "market ids must be unique and increasing";
+	}
+	return NULL;
+}
+
+bool cl_genesis_validate(const struct cl_genesis *g, const char **why)
+{
+	const char *w = genesis_invalid(g);
+	if (why)
+		*why = w;
+	return w == NULL;
+}
+
+const struct cl_market_params *cl_genesis_market(const struct cl_genesis *g,
+						 uint32_t id)
+{
+	size_t lo = 0, hi = g->n_markets;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint32_t v = g->markets[mid].id;
+		if (v == id)
+			return &g->markets[mid];
+		if (v < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void cl_genesis_encode(struct cl_buf *out, const struct cl_genesis *g)
+{
+	CL_REQUIRE(cl_genesis_validate(g, NULL));
+	cl_buf_append(out, "CLGENESIS", 9);
+	cl_buf_append_byte(out, GENESIS_ENCODING_VERSION);
+	cl_buf_append_be64(out, g->l1_chain_id);
+	cl_buf_append(out, g->rollup.b, 20);
+	cl_buf_append_byte(out, g->collateral_decimals);
+	cl_buf_append_be64(out, g->expiry_horizon);
+	cl_buf_append_byte(out, (uint8_t)g->n_oracle_signers);
+	for (uint32_t i = 0; i < g->n_oracle_signers; i++)
+		cl_buf_append(out, g->oracle_signers[i].b, 20);
+	cl_buf_append_byte(out, (uint8_t)g->oracle_quorum);
+	cl_buf_append_be64(out, g->oracle_max_age);
+	cl_buf_append_byte(out, (uint8_t)g->n_markets);
+	for (uint32_t i = 0; i < g->n_markets; i++) {
+		const struct cl_market_params *m = &g->markets[i];
+		size_t slen = strlen(m->symbol);
+
+		cl_buf_append_be32(out, m->id);
+		cl_buf_append_byte(out, (uint8_t)slen);
+		cl_buf_append(out, m->symbol, slen);
+		cl_buf_append_byte(out, m->price_decimals);
+		cl_buf_append_byte(out, m->size_decimals);
+		cl_buf_append_be64(out, m->tick_size);
+		cl_buf_append_be64(out, m->step_size);
+		cl_buf_append_be64(out, m->max_order_size);
+		cl_buf_append_be64(out, m->oi_cap);
+		cl_buf_append_be32(out, m->maker_fee_ppm);
+		cl_buf_append_be32(out, m->taker_fee_ppm);
+		cl_buf_append_byte(out, (uint8_t)m->n_tiers);
+		for (uint32_t t = 0; t < m->n_tiers; t++) {
+			cl_buf_append_be64(out,
+					   (uint64_t)m->tiers[t].notional_cap);
+			cl_buf_append_be32(out, m->tiers[t].imf_ppm);
+			cl_buf_append_be32(out, m->tiers[t].mmf_ppm);
+		}
+	}
+}
+
+void cl_genesis_hash(struct cl_hash32 *out, const struct cl_genesis *g)
+{
+	struct cl_buf b;
+
+	cl_buf_init(&b);
+	cl_genesis_encode(&b, g);
+	cl_keccak256(out->b, b.p, b.len);
+	cl_buf_release(&b);
+}

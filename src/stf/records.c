@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The record layer: fixed-width big-endian keys and values of the stf's
+ * tables (docs/protocol.md "State"), read through a view (writer state or
+ * snapshot) and written to the writer state.
+ */
+#include "stf_int.h"
+
+#include <string.h>
+
+int stf_view_get(const struct cl_stf_view *v, const uint8_t **val,
+		 size_t *vlen, enum cl_table t, const uint8_t *key,
+		 size_t klen)
+{
+	CL_REQUIRE((v->state == NULL) != (v->snapshot == NULL));
+	if (v->state)
+		return cl_state_get(v->state, val, vlen, t, key, klen);
+	return cl_snapshot_get(v->snapshot, val, vlen, t, key, klen);
+}
+
+static int view_iter(const struct cl_stf_view *v, struct cl_state_iter **it,
+		     enum cl_table t, const uint8_t *start, size_t slen)
+{
+	CL_REQUIRE((v->state == NULL) != (v->snapshot == NULL));
+	if (v->state)
+		return cl_state_iter_new(it, v->state, t, start, slen);
+	return cl_snapshot_iter_new(it, v->snapshot, t, start, slen);
+}
+
+/* A stored value of the wrong length is corruption, never a user error. */
+static int corrupt(const char *what, size_t got)
+{
+	cl_broken("stf", "stored %s record has %zu bytes", what, got);
+	return CL_ERR_CORRUPT;
+}
+
+/* Get a fixed-length value; CL_ERR_NOT_FOUND zeroes out. */
+static int get_fixed(const struct cl_stf_view *v, uint8_t *out, size_t len,
+		     enum cl_table t, const uint8_t *key, size_t klen,
+		     const char *what)
+{
+	const uint8_t *val;
+	size_t vlen;
+	int rc = stf_view_get(v, &val, &vlen, t, key, klen);
+
+	memset(out, 0, len);
+	if (rc != CL_OK)
+		return rc;
+	if (vlen != len)
+		return corrupt(what, vlen);
+	memcpy(out, val, len);
+	return CL_OK;
+}
+
+/* ---- keys ---- */
+
+void cl_stf_account_key(uint8_t out[CL_STF_ACCOUNT_KEY_LEN],
+			const struct cl_address *addr)
+{
+	memcpy(out, addr->b, 20);
+}
+
+void cl_stf_withdrawal_key(uint8_t out[CL_STF_WITHDRAWAL_KEY_LEN],
+			   uint64_t id)
+{
+	cl_put_be64(out, id);
+}
+
+static void position_key(uint8_t out[POSITION_KEY_LEN],
+			 const struct cl_address *addr, uint32_t market)
+{
+	memcpy(out, addr->b, 20);
+	cl_put_be32(out + 20, market);
+}
+
+static void agent_key(uint8_t out[AGENT_KEY_LEN],
+		      const struct cl_address *trader,
+		      const struct cl_address *agent)
+{
+	memcpy(out, trader->b, 20);
+	memcpy(out + 20, agent->b, 20);
+}
+
+/* ---- globals ---- */
+
+int stf_get_global_u64(const struct cl_stf_view *v, uint64_t *out,
+		       const char *name)
+{
+	uint8_t b[8];
+	int rc = get_fixed(v, b, sizeof(b), CL_TABLE_GLOBALS,
+			   (const uint8_t *)name, strlen(name), "global");
+
+	*out = rc == CL_OK ? cl_get_be64(b) : 0;
+	return rc;
+}
+
+void stf_put_global_u64(struct cl_state *st, const char *name, uint64_t v)
+{
+	uint8_t b[8];
+
+	cl_put_be64(b, v);
+	cl_state_put(st, CL_TABLE_GLOBALS, (const uint8_t *)name,
+		     strlen(name), b, sizeof(b));
+}
+
+void stf_put_global_hash(struct cl_state *st, const char *name,
+			 const struct cl_hash32 *h)
+{
+	cl_state_put(st, CL_TABLE_GLOBALS, (const uint8_t *)name,
+		     strlen(name), h->b, sizeof(h->b));
+}
+
+int cl_stf_get_globals(const struct cl_stf_view *v,
+		       struct cl_stf_globals *out)
+{
+	static const char *const names[] = {
+		G_FEE, G_INSURANCE, G_NEXT_DEPOSIT, G_NEXT_WITHDRAWAL,
+		G_NEXT_ORDER_SEQ, G_BLOCK_NUMBER, G_BLOCK_TIME,
+	};
+	uint64_t vals[CL_ARRAY_LEN(names)];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < CL_ARRAY_LEN(names); i++) {
+		rc = stf_get_global_u64(v, &vals[i], names[i]);
+		if (rc != CL_OK)
+			return rc;
+	}
+	rc = get_fixed(v, out->genesis_hash.b, 32, CL_TABLE_GLOBALS,
+		       (const uint8_t *)G_GENESIS, strlen(G_GENESIS),
+		       "genesis hash");
+	if (rc != CL_OK)
+		return rc;
+	out->fee_balance = (int64_t)vals[0];
+	out->insurance_balance = (int64_t)vals[1];
+	out->next_deposit_id = vals[2];
+	out->next_withdrawal_id = vals[3];
+	out->next_order_sequence = vals[4];
+	out->block_number = vals[5];
+	out->block_timestamp_ms = vals[6];
+	return CL_OK;
+}
+
+/* ---- accounts and agents ---- */
+
+int cl_stf_get_account(const struct cl_stf_view *v, struct cl_account *out,
+		       const struct cl_address *addr)
+{
+	uint8_t b[ACCOUNT_VAL_LEN];
+	int rc = get_fixed(v, b, sizeof(b), CL_TABLE_ACCOUNTS, addr->b, 20,
+			   "account");
+
+	out->collateral = (int64_t)cl_get_be64(b);
+	out->nonce = cl_get_be64(b + 8);
+	return rc;
+}
+
+void stf_put_account(struct cl_state *st, const struct cl_address *addr,
+		     const struct cl_account *a)
+{
+	uint8_t b[ACCOUNT_VAL_LEN];
+
+	cl_put_be64(b, (uint64_t)a->collateral);
+	cl_put_be64(b + 8, a->nonce);
+	cl_state_put(st, CL_TABLE_ACCOUNTS, addr->b, 20, b, sizeof(b));
+}
+
+int cl_stf_get_agent(const struct cl_stf_view *v, uint64_t *expiry,
+		     const struct cl_address *trader,
+		     const struct cl_address *agent)
+{
+	uint8_t k[AGENT_KEY_LEN], b[AGENT_VAL_LEN];
+	int rc;
+
+	agent_key(k, trader, agent);
+	rc = get_fixed(v, b, sizeof(b), CL_TABLE_ACCOUNTS, k, sizeof(k),
+		       "agent");
+	*expiry = cl_get_be64(b);
+	return rc;
+}
+
+void stf_put_agent(struct cl_state *st, const struct cl_address *trader,
+		   const struct cl_address *agent, uint64_t expiry)
+{
+	uint8_t k[AGENT_KEY_LEN], b[AGENT_VAL_LEN];
+
+	agent_key(k, trader, agent);
+	cl_put_be64(b, expiry);
+	cl_state_put(st, CL_TABLE_ACCOUNTS, k, sizeof(k), b, sizeof(b));
+}
+
+void stf_del_agent(struct cl_state *st, const struct cl_address *trader,
+		   const struct cl_address *agent)
+{
+	uint8_t k[AGENT_KEY_LEN];
+
+	agent_key(k, trader, agent);
+	cl_state_del(st, CL_TABLE_ACCOUNTS, k, sizeof(k));
+}
+
+/* ---- positions ---- */
+
+static void decode_position(struct cl_position *p, const uint8_t *b)
+{
+	p->size = (int64_t)cl_get_be64(b);
+	p->cost = (int64_t)cl_get_be64(b + 8);
+}
+
+int stf_get_position(const struct cl_stf_view *v, struct cl_position *out,
+		     const struct cl_address *addr, uint32_t market)
+{
+	uint8_t k[POSITION_KEY_LEN], b[POSITION_VAL_LEN];
+	int rc;
+
+	position_key(k, addr, market);
+	rc = get_fixed(v, b, sizeof(b), CL_TABLE_POSITIONS, k, sizeof(k),
+		       "position");
+	decode_position(out, b);
+	if (rc == CL_OK && out->size == 0)
+		return corrupt("flat position", POSITION_VAL_LEN);
+	return rc;
+}
+
+void stf_put_position(struct cl_state *st, const struct cl_address *addr,
+		      uint32_t market, const struct cl_position *p)
+{
+	uint8_t k[POSITION_KEY_LEN], b[POSITION_VAL_LEN];
+
+	position_key(k, addr, market);
+	if (p->size == 0) {
+		CL_REQUIRE(p->cost == 0);
+		cl_state_del(st, CL_TABLE_POSITIONS, k, sizeof(k));
+		return;
+	}
+	cl_put_be64(b, (uint64_t)p->size);
+	cl_put_be64(b + 8, (uint64_t)p->cost);
+	cl_state_put(st, CL_TABLE_POSITIONS, k, sizeof(k), b, sizeof(b));
+}
+
+int cl_stf_get_positions(const struct cl_stf_view *v,
+			 struct cl_stf_position *out, size_t *n,
+			 const struct cl_address *addr)
+{
+	struct cl_state_iter *it;
+	const uint8_t *key, *val;
+	size_t klen, vlen;
+	int rc;
+
+	*n = 0;
+	rc = view_iter(v, &it, CL_TABLE_POSITIONS, addr->b, 20);
+	if (rc != CL_OK)
+		return rc;
+	while ((rc = cl_state_iter_next(it, &key, &klen, &val, &vlen)) ==
+	       CL_OK) {
+		struct cl_position p;
+
+		if (klen < 20 || memcmp(key, addr->b, 20) != 0)
+			break;
+		if (klen != POSITION_KEY_LEN || vlen != POSITION_VAL_LEN) {
+			rc = corrupt("position", vlen);
+			break;
+		}
+		if (*n == CL_GENESIS_MAX_MARKETS) {
+			rc = corrupt("position (too many)", vlen);
+			break;
+		}
+		decode_position(&p, val);
+		if (p.size == 0) {
+			rc = corrupt("flat position", vlen);
+			break;
+		}
+		out[*n].market = cl_get_be32(key + 20);
+		out[*n].size = p.size;
+		out[*n].cost = p.cost;
+		(*n)++;
+	}
+	cl_state_iter_free(it);
+	if (rc == CL_ERR_NOT_FOUND)
+		rc = CL_OK;
+	if (rc != CL_OK)
+		*n = 0;
+	return rc;
+}
+
+/* ---- markets ---- */
+
+int cl_stf_get_market(const struct cl_stf_view *v,
+		      struct cl_market_state *out, uint32_t market)
+{
+	uint8_t k[MARKET_KEY_LEN], b[MARKET_VAL_LEN];
+	int rc;
+
+	cl_put_be32(k, market);
+	rc = get_fixed(v, b, sizeof(b), CL_TABLE_MARKETS, k, sizeof(k),
+		       "market");
+	out->oracle_price = cl_get_be64(b);
+	out->oracle_timestamp = cl_get_be64(b + 8);
+	out->mark_price = cl_get_be64(b + 16);
+	out->open_interest = cl_get_be64(b + 24);
+	return rc;
+}
+
+void stf_put_market(struct cl_state *st, uint32_t market,
+		    const struct cl_market_state *m)
+{
+	uint8_t k[MARKET_KEY_LEN], b[MARKET_VAL_LEN];
+
+	cl_put_be32(k, market);
+	cl_put_be64(b, m->oracle_price);
+	cl_put_be64(b + 8, m->oracle_timestamp);
+	cl_put_be64(b + 16, m->mark_price);
+	cl_put_be64(b + 24, m->open_interest);
+	cl_state_put(st, CL_TABLE_MARKETS, k, sizeof(k), b, sizeof(b));
+}
+
+/* ---- orders ---- */
+
+int cl_stf_get_order(const struct cl_stf_view *v, struct cl_order_record *out,
+		     const struct cl_hash32 *hash)
+{
+	uint8_t b[ORDER_VAL_LEN];
+	int rc = get_fixed(v, b, sizeof(b), CL_TABLE_ORDERS, hash->b, 32,
+			   "order");
+
+	memset(out, 0, sizeof(*out));
+	if (rc != CL_OK)
+		return rc;
+	memcpy(out->trader.b, b, 20);
+	out->market = cl_get_be32(b + 20);
+	out->flags = b[24];
+	out->is_buy = b[25] == 1;
+	out->price = cl_get_be64(b + 26);
+	out->size = cl_get_be64(b + 34);
+	out->filled = cl_get_be64(b + 42);
+	out->expiry = cl_get_be64(b + 50);
+	out->status = (enum cl_order_status)b[58];
+	out->sequence = cl_get_be64(b + 59);
+	if (b[25] > 1 || b[58] < CL_ORDER_OPEN || b[58] > CL_ORDER_DONE ||
+	    out->filled > out->size) {
+		memset(out, 0, sizeof(*out));
+		return corrupt("order", ORDER_VAL_LEN);
+	}
+	return CL_OK;
+}
+
+void stf_put_order(struct cl_state *st, const struct cl_hash32 *hash,
+		   const struct cl_order_record *o)
+{
+	uint8_t b[ORDER_VAL_LEN];
+
+	memcpy(b, o->trader.b, 20);
+	cl_put_be32(b + 20, o->market);
+	b[24] = o->flags;
+	b[25] = o->is_buy ? 1 : 0;
+	cl_put_be64(b + 26, o->price);
+	cl_put_be64(b + 34, o->size);
+	cl_put_be64(b + 42, o->filled);
+	cl_put_be64(b + 50, o->expiry);
+	b[58] = (uint8_t)o->status;
+	cl_put_be64(b + 59, o->sequence);
+	cl_state_put(st, CL_TABLE_ORDERS, hash->b, 32, b, sizeof(b));
+}
+
+static void open_key(uint8_t out[OPEN_KEY_LEN],
+		     const struct cl_address *trader, uint64_t seq)
+{
+	memcpy(out, trader->b, 20);
+	cl_put_be64(out + 20, seq);
+}
+
+void stf_put_open(struct cl_state *st, const struct cl_order_record *o,
+		  const struct cl_hash32 *hash)
+{
+	uint8_t k[OPEN_KEY_LEN];
+
+	open_key(k, &o->trader, o->sequence);
+	cl_state_put(st, CL_TABLE_ORDERS, k, sizeof(k), hash->b, 32);
+}
+
+void stf_del_open(struct cl_state *st, const struct cl_order_record *o)
+{
+	uint8_t k[OPEN_KEY_LEN];
+
+	open_key(k, &o->trader, o->sequence);
+	cl_state_del(st, CL_TABLE_ORDERS, k, sizeof(k));
+}
+
+int cl_stf_get_open_orders(const struct cl_stf_view *v,
+			   struct cl_hash32 *out, size_t cap, size_t *n,
+			   const struct cl_address *trader)
+{
+	struct cl_state_iter *it;
+	const uint8_t *key, *val;
+	size_t klen, vlen;
+	int rc;
+
+	*n = 0;
+	rc = view_iter(v, &it, CL_TABLE_ORDERS, trader->b, 20);
+	if (rc != CL_OK)
+		return rc;
+	while (*n < cap && (rc = cl_state_iter_next(it, &key, &klen, &val,
+						     &vlen)) == CL_OK) {
+		if (klen < 20 || memcmp(key, trader->b, 20) != 0)
+			break;
+		if (klen != OPEN_KEY_LEN)
+			continue; /* an order hash that starts alike */
+		if (vlen != 32) {
+			rc = corrupt("open order index", vlen);
+			break;
+		}
+		memcpy(out[*n].b, val, 32);
+		(*n)++;
+	}
+	cl_state_iter_free(it);
+	if (rc == CL_ERR_NOT_FOUND)
+		rc = CL_OK;
+	if (rc != CL_OK)
+		*n = 0;
+	return rc;
+}
+
+/* ---- withdrawals ---- */
+
+int cl_stf_get_withdrawal(const struct cl_stf_view *v,
+			  struct cl_address *recipient, uint64_t *amount,
+			  uint64_t id)
+{
+	uint8_t k[8], b[WITHDRAWAL_VAL_LEN];
+	int rc;
+
+	cl_put_be64(k, id);
+	rc = get_fixed(v, b, sizeof(b), CL_TABLE_WITHDRAWALS, k, sizeof(k),
+		       "withdrawal");
+	memcpy(recipient->b, b, 20);
+	*amount = cl_get_be64(b + 20);
+	return rc;
+}
+
+void stf_put_withdrawal(struct cl_state *st, uint64_t id,
+			const struct cl_address *recipient, uint64_t amount)
+{
+	uint8_t k[8], b[WITHDRAWAL_VAL_LEN];
+
+	cl_put_be64(k, id);
+	memcpy(b, recipient->b, 20);
+	cl_put_be64(b + 20, amount);
+	cl_state_put(st, CL_TABLE_WITHDRAWALS, k, sizeof(k), b, sizeof(b));
+}
+
+/* ---- health ---- */
+
+int stf_health(const struct cl_stf_view *v, struct cl_health *out,
+	       int64_t collateral, const struct cl_stf_position *pos,
+	       size_t n)
+{
+	struct cl_market_risk risk[CL_GENESIS_MAX_MARKETS];
+	const struct cl_market_risk *rp[CL_GENESIS_MAX_MARKETS];
+	struct cl_position p[CL_GENESIS_MAX_MARKETS];
+	uint64_t marks[CL_GENESIS_MAX_MARKETS];
+
+	CL_REQUIRE(n <= CL_GENESIS_MAX_MARKETS);
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		const struct cl_market_params *m =
+			cl_genesis_market(v->genesis, pos[i].market);
+		struct cl_market_state ms;
+		int rc;
+
+		if (!m) {
+			cl_broken("stf", "position in unknown market %u",
+				  pos[i].market);
+			return CL_ERR_CORRUPT;
+		}
+		rc = cl_stf_get_market(v, &ms, pos[i].market);
+		if (rc == CL_ERR_NOT_FOUND || (rc == CL_OK && !ms.mark_price)) {
+			cl_broken("stf", "position in market %u without mark",
+				  pos[i].market);
+			return CL_ERR_CORRUPT;
+		}
+		if (rc != CL_OK)
+			return rc;
+		risk[i].scale_exp = cl_genesis_scale_exp(v->genesis, m);
+		risk[i].tiers = m->tiers;
+		risk[i].n_tiers = m->n_tiers;
+		rp[i] = &risk[i];
+		p[i].size = pos[i].size;
+		p[i].cost = pos[i].cost;
+		marks[i] = ms.mark_price;
+	}
+	if (!margin_health(out, collateral, p, rp, marks, n))
+		return CL_STF_ERR_OVERFLOW;
+	return CL_OK;
+}
+
+int cl_stf_get_health(const struct cl_stf_view *v, struct cl_health *out,
+		      const struct cl_address *addr)
+{
+	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
+	struct cl_account a;
+	size_t n;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = cl_stf_get_account(v, &a, addr);
+	if (rc != CL_OK && rc != CL_ERR_NOT_FOUND)
+		return rc;
+	rc = cl_stf_get_positions(v, pos, &n, addr);
+	if (rc != CL_OK)
+		return rc;
+	return stf_health(v, out, a.collateral, pos, n);
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/* The stf context, genesis state, blocks and outcome strings. */
+#include "stf_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *cl_stf_err_str(int code)
+{
+	if (code < 0)
+		return cl_err_str(code);
+	switch ((enum cl_stf_code)code) {
+	case CL_STF_OK:
+		return "ok";
+	case CL_STF_ERR_BAD_SIGNATURE:
+		return "bad signature";
+	case CL_STF_ERR_NOT_AUTHORIZED:
+		return "signer not authorized for this trader";
+	case CL_STF_ERR_UNKNOWN_MARKET:
+		return "unknown market";
+	case CL_STF_ERR_BAD_FLAGS:
+		return "invalid order flags";
+	case CL_STF_ERR_BAD_PRICE:
+		return "price must be positive";
+	case CL_STF_ERR_OFF_TICK:
+		return "price is not a multiple of the tick size";
+	case CL_STF_ERR_BAD_SIZE:
+		return "size must be positive";
+	case CL_STF_ERR_OFF_STEP:
+		return "size is not a multiple of the step size";
+	case CL_STF_ERR_SIZE_TOO_LARGE:
+		return "size above the market's max order size";
+	case CL_STF_ERR_EXPIRED:
+		return "expired";
+	case CL_STF_ERR_EXPIRY_TOO_FAR:
+		return "expiry too far in the future";
+	case CL_STF_ERR_DUPLICATE_ORDER:
+		return "order already placed";
+	case CL_STF_ERR_UNKNOWN_ORDER:
+		return "unknown order";
+	case CL_STF_ERR_ORDER_NOT_OPEN:
+		return "order is not open";
+	case CL_STF_ERR_MARKET_MISMATCH:
+		return "orders are in different markets";
+	case CL_STF_ERR_SAME_SIDE:
+		return "orders are on the same side";
+	case CL_STF_ERR_BAD_MAKER:
+		return "maker order is newer than the taker or cannot rest";
+	case CL_STF_ERR_NOT_CROSSING:
+		return "prices do not cross";
+	case CL_STF_ERR_FILL_TOO_LARGE:
+		return "fill size above an order's remaining size";
+	case CL_STF_ERR_SELF_TRADE:
+		return "self trade";
+	case CL_STF_ERR_POST_ONLY_TAKER:
+		return "post-only order cannot take";
+	case CL_STF_ERR_NO_MARK_PRICE:
+		return "market has no mark price yet";
+	case CL_STF_ERR_REDUCE_ONLY:
+		return "reduce-only order would increase the position";
+	case CL_STF_ERR_OI_CAP:
+		return "open interest cap reached";
+	case CL_STF_ERR_INSUFFICIENT_MARGIN:
+		return "insufficient margin";
+	case CL_STF_ERR_BAD_NONCE:
+		return "bad nonce";
+	case CL_STF_ERR_BAD_AMOUNT:
+		return "bad amount";
+	case CL_STF_ERR_BAD_RECIPIENT:
+		return "bad recipient";
+	case CL_STF_ERR_INSUFFICIENT_COLLATERAL:
+		return "insufficient withdrawable collateral";
+	case CL_STF_ERR_BAD_AGENT:
+		return "agent must be non-zero and not the trader";
+	case CL_STF_ERR_DEPOSIT_OUT_OF_ORDER:
+		return "deposit out of order";
+	case CL_STF_ERR_ORACLE_UNKNOWN_SIGNER:
+		return "oracle signature from a non-signer";
+	case CL_STF_ERR_ORACLE_DUPLICATE_SIGNER:
+		return "duplicate oracle signer";
+	case CL_STF_ERR_ORACLE_QUORUM:
+		return "oracle quorum not reached";
+	case CL_STF_ERR_ORACLE_STALE:
+		return "oracle price is stale";
+	case CL_STF_ERR_ORACLE_FUTURE:
+		return "oracle timestamp after the block time";
+	case CL_STF_ERR_ORACLE_NOT_MONOTONIC:
+		return "oracle timestamp not after the last one";
+	case CL_STF_ERR_BAD_REASON:
+		return "order done reason does not hold";
+	case CL_STF_ERR_OVERFLOW:
+		return "arithmetic overflow";
+	case CL_STF_ERR_BAD_BLOCK:
+		return "bad block header";
+	}
+	return "unknown";
+}
+
+struct cl_stf_view cl_stf_view(const struct cl_stf *s)
+{
+	return (struct cl_stf_view){
+		.genesis = &s->g, .state = s->st, .snapshot = NULL};
+}
+
+int cl_stf_new(struct cl_stf **out, struct cl_state *st,
+	       const struct cl_genesis *g)
+{
+	struct cl_stf *s;
+	struct cl_stf_view v;
+	const uint8_t *val;
+	size_t vlen;
+	const char *why;
+	int rc;
+
+	*out = NULL;
+	if (!cl_genesis_validate(g, &why)) {
+		cl_unusual("stf", "invalid genesis: %s", why);
+		return CL_ERR_CONFIG;
+	}
+	s = cl_xcalloc(1, sizeof(*s));
+	s->g = *g;
+	s->st = st;
+	cl_eip712_domain_init(&s->domain, g->l1_chain_id, &g->rollup);
+	cl_genesis_hash(&s->genesis_hash, g);
+
+	v = cl_stf_view(s);
+	rc = stf_view_get(&v, &val, &vlen, CL_TABLE_GLOBALS,
+			  (const uint8_t *)G_GENESIS, strlen(G_GENESIS));
+	if (rc == CL_OK) {
+		if (vlen != 32 || memcmp(val, s->genesis_hash.b, 32) != 0) {
+			cl_unusual("stf", "state belongs to another genesis");
+			free(s);
+			return CL_ERR_CONFIG;
+		}
+		s->initialized = true;
+	} else if (rc != CL_ERR_NOT_FOUND) {
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return CL_OK;
+}
+
+void cl_stf_free(struct cl_stf *s)
+{
+	free(s);
+}
+
+bool cl_stf_initialized(const struct cl_stf *s)
+{
+	return s->initialized;
+}
+
+const struct cl_eip712_domain *cl_stf_domain(const struct cl_stf *s)
+{
+	return &s->domain;
+}
+
+const struct cl_genesis *cl_stf_genesis(const struct cl_stf *s)
+{
+	return &s->g;
+}
+
+int cl_stf_genesis_init(struct cl_stf *s)
+{
+	static const struct cl_market_state zero_market;
+
+	CL_REQUIRE(!s->initialized);
+	stf_put_global_hash(s->st, G_GENESIS, &s->genesis_hash);
+	stf_put_global_u64(s->st, G_FEE, 0);
+	stf_put_global_u64(s->st, G_INSURANCE, 0);
+	stf_put_global_u64(s->st, G_NEXT_DEPOSIT, 0);
+	stf_put_global_u64(s->st, G_NEXT_WITHDRAWAL, 0);
+	stf_put_global_u64(s->st, G_NEXT_ORDER_SEQ, 0);
+	stf_put_global_u64(s->st, G_BLOCK_NUMBER, 0);
+	stf_put_global_u64(s->st, G_BLOCK_TIME, 0);
+	for (uint32_t i = 0; i < s->g.n_markets; i++)
+		stf_put_market(s->st, s->g.markets[i].id, &zero_market);
+	s->initialized = true;
+	return CL_OK;
+}
+
+int cl_stf_begin_block(struct cl_stf *s, const struct cl_block_header *h)
+{
+	struct cl_stf_view v = cl_stf_view(s);
+	struct cl_hash32 root;
+	uint64_t last_number, last_ms;
+	int rc;
+
+	CL_REQUIRE(s->initialized);
+	CL_REQUIRE(!s->in_block);
+	rc = stf_get_global_u64(&v, &last_number, G_BLOCK_NUMBER);
+	if (rc == CL_OK)
+		rc = stf_get_global_u64(&v, &last_ms, G_BLOCK_TIME);
+	if (rc == CL_OK)
+		rc = cl_state_root(s->st, &root);
+	if (rc != CL_OK)
+		return rc == CL_ERR_NOT_FOUND ? CL_ERR_CORRUPT : rc;
+	if (last_number == UINT64_MAX || h->number != last_number + 1 ||
+	    h->timestamp_ms < last_ms ||
+	    memcmp(root.b, h->prev_root.b, 32) != 0)
+		return CL_STF_ERR_BAD_BLOCK;
+	stf_put_global_u64(s->st, G_BLOCK_NUMBER, h->number);
+	stf_put_global_u64(s->st, G_BLOCK_TIME, h->timestamp_ms);
+	s->block_number = h->number;
+	s->block_ms = h->timestamp_ms;
+	s->now_s = h->timestamp_ms / 1000;
+	s->in_block = true;
+	return CL_STF_OK;
+}
+
+void cl_stf_end_block(struct cl_stf *s)
+{
+	CL_REQUIRE(s->in_block);
+	s->in_block = false;
+}

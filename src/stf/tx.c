@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/* Transactions: strict decoding, canonical encoding, signer recovery. */
+#include <clearline/stf.h>
+
+#include <string.h>
+
+bool cl_order_flags_valid(uint8_t flags)
+{
+	unsigned tif = cl_order_tif(flags);
+
+	if (flags & ~(CL_ORDER_REDUCE_ONLY | CL_ORDER_POST_ONLY |
+		      CL_ORDER_TIF_MASK))
+		return false;
+	if (tif > CL_TIF_FOK)
+		return false;
+	if ((flags & CL_ORDER_POST_ONLY) && tif != CL_TIF_GTC)
+		return false;
+	return true;
+}
+
+const char *cl_tx_type_str(int type)
+{
+	switch (type) {
+	case CL_TX_DEPOSIT:
+		return "deposit";
+	case CL_TX_PLACE_ORDER:
+		return "place_order";
+	case CL_TX_FILL:
+		return "fill";
+	case CL_TX_CANCEL:
+		return "cancel";
+	case CL_TX_WITHDRAW:
+		return "withdraw";
+	case CL_TX_APPROVE_AGENT:
+		return "approve_agent";
+	case CL_TX_ORACLE_PRICE:
+		return "oracle_price";
+	case CL_TX_ORDER_DONE:
+		return "order_done";
+	}
+	return "unknown";
+}
+
+static void cur_addr(struct cl_cursor *c, struct cl_address *a)
+{
+	cl_cur_bytes(c, a->b, sizeof(a->b));
+}
+
+static void cur_hash(struct cl_cursor *c, struct cl_hash32 *h)
+{
+	cl_cur_bytes(c, h->b, sizeof(h->b));
+}
+
+static void cur_sig(struct cl_cursor *c, struct cl_sig *s)
+{
+	cl_cur_bytes(c, s->b, sizeof(s->b));
+}
+
+/* A canonical boolean: exactly 0 or 1. */
+static bool cur_bool(struct cl_cursor *c)
+{
+	uint8_t v = cl_cur_u8(c);
+	if (v > 1)
+		cl_cur_fail(c);
+	return v == 1;
+}
+
+static void decode_order(struct cl_cursor *c, struct cl_order *o)
+{
+	cur_addr(c, &o->trader);
+	o->market = cl_cur_be32(c);
+	o->is_buy = cur_bool(c);
+	o->price = cl_cur_be64(c);
+	o->size = cl_cur_be64(c);
+	o->nonce = cl_cur_be64(c);
+	o->expiry = cl_cur_be64(c);
+	o->flags = cl_cur_u8(c);
+}
+
+bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
+{
+	struct cl_cursor c;
+	uint8_t type;
+
+	memset(out, 0, sizeof(*out));
+	cl_cur_init(&c, p, len);
+	type = cl_cur_u8(&c);
+	switch (type) {
+	case CL_TX_DEPOSIT: {
+		struct cl_tx_deposit *d = &out->u.deposit;
+		d->id = cl_cur_be64(&c);
+		cur_addr(&c, &d->to);
+		d->amount = cl_cur_be64(&c);
+		break;
+	}
+	case CL_TX_PLACE_ORDER:
+		decode_order(&c, &out->u.place.order);
+		cur_sig(&c, &out->u.place.sig);
+		break;
+	case CL_TX_FILL:
+		cur_hash(&c, &out->u.fill.maker);
+		cur_hash(&c, &out->u.fill.taker);
+		out->u.fill.size = cl_cur_be64(&c);
+		break;
+	case CL_TX_CANCEL:
+		cur_addr(&c, &out->u.cancel.msg.trader);
+		cur_hash(&c, &out->u.cancel.msg.order_hash);
+		cur_sig(&c, &out->u.cancel.sig);
+		break;
+	case CL_TX_WITHDRAW: {
+		struct cl_withdraw *w = &out->u.withdraw.msg;
+		cur_addr(&c, &w->trader);
+		cur_addr(&c, &w->recipient);
+		w->amount = cl_cur_be64(&c);
+		w->nonce = cl_cur_be64(&c);
+		cur_sig(&c, &out->u.withdraw.sig);
+		break;
+	}
+	case CL_TX_APPROVE_AGENT: {
+		struct cl_approve_agent *a = &out->u.approve.msg;
+		cur_addr(&c, &a->trader);
+		cur_addr(&c, &a->agent);
+		a->expiry = cl_cur_be64(&c);
+		a->nonce = cl_cur_be64(&c);
+		cur_sig(&c, &out->u.approve.sig);
+		break;
+	}
+	case CL_TX_ORACLE_PRICE: {
+		struct cl_tx_oracle *o = &out->u.oracle;
+		o->msg.market = cl_cur_be32(&c);
+		o->msg.price = cl_cur_be64(&c);
+		o->msg.timestamp = cl_cur_be64(&c);
+		o->n_sigs = cl_cur_u8(&c);
+		if (o->n_sigs > CL_TX_ORACLE_MAX_SIGS) {
+			cl_cur_fail(&c);
+			break;
+		}
+		for (uint32_t i = 0; i < o->n_sigs; i++)
+			cur_sig(&c, &o->sigs[i]);
+		break;
+	}
+	case CL_TX_ORDER_DONE: {
+		uint8_t r;
+		cur_hash(&c, &out->u.done.order_hash);
+		r = cl_cur_u8(&c);
+		if (r == 0 || r > CL_DONE_REASON_MAX)
+			cl_cur_fail(&c);
+		out->u.done.reason = (enum cl_done_reason)r;
+		break;
+	}
+	default:
+		cl_cur_fail(&c);
+		break;
+	}
+	if (!cl_cur_done(&c)) {
+		memset(out, 0, sizeof(*out));
+		return false;
+	}
+	out->type = (enum cl_tx_type)type;
+	return true;
+}
+
+static void encode_order(struct cl_buf *b, const struct cl_order *o)
+{
+	cl_buf_append(b, o->trader.b, 20);
+	cl_buf_append_be32(b, o->market);
+	cl_buf_append_byte(b, o->is_buy ? 1 : 0);
+	cl_buf_append_be64(b, o->price);
+	cl_buf_append_be64(b, o->size);
+	cl_buf_append_be64(b, o->nonce);
+	cl_buf_append_be64(b, o->expiry);
+	cl_buf_append_byte(b, o->flags);
+}
+
+void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
+{
+	cl_buf_reserve(b, cl_tx_encoded_len(tx));
+	cl_buf_append_byte(b, (uint8_t)tx->type);
+	switch (tx->type) {
+	case CL_TX_DEPOSIT:
+		cl_buf_append_be64(b, tx->u.deposit.id);
+		cl_buf_append(b, tx->u.deposit.to.b, 20);
+		cl_buf_append_be64(b, tx->u.deposit.amount);
+		return;
+	case CL_TX_PLACE_ORDER:
+		encode_order(b, &tx->u.place.order);
+		cl_buf_append(b, tx->u.place.sig.b, CL_SIG_LEN);
+		return;
+	case CL_TX_FILL:
+		cl_buf_append(b, tx->u.fill.maker.b, 32);
+		cl_buf_append(b, tx->u.fill.taker.b, 32);
+		cl_buf_append_be64(b, tx->u.fill.size);
+		return;
+	case CL_TX_CANCEL:
+		cl_buf_append(b, tx->u.cancel.msg.trader.b, 20);
+		cl_buf_append(b, tx->u.cancel.msg.order_hash.b, 32);
+		cl_buf_append(b, tx->u.cancel.sig.b, CL_SIG_LEN);
+		return;
+	case CL_TX_WITHDRAW:
+		cl_buf_append(b, tx->u.withdraw.msg.trader.b, 20);
+		cl_buf_append(b, tx->u.withdraw.msg.recipient.b, 20);
+		cl_buf_append_be64(b, tx->u.withdraw.msg.amount);
+		cl_buf_append_be64(b, tx->u.withdraw.msg.nonce);
+		cl_buf_append(b, tx->u.withdraw.sig.b, CL_SIG_LEN);
+		return;
+	case CL_TX_APPROVE_AGENT:
+		cl_buf_append(b, tx->u.approve.msg.trader.b, 20);
+		cl_buf_append(b, tx->u.approve.msg.agent.b, 20);
+		cl_buf_append_be64(b, tx->u.approve.msg.expiry);
+		cl_buf_append_be64(b, tx->u.approve.msg.nonce);
+		cl_buf_append(b, tx->u.approve.sig.b, CL_SIG_LEN);
+		return;
+	case CL_TX_ORACLE_PRICE:
+		CL_REQUIRE(tx->u.oracle.n_sigs <= CL_TX_ORACLE_MAX_SIGS);
+		cl_buf_append_be32(b, tx->u.oracle.msg.market);
+		cl_buf_append_be64(b, tx->u.oracle.msg.price);
+		cl_buf_append_be64(b, tx->u.oracle.msg.timestamp);
+		cl_buf_append_byte(b, (uint8_t)tx->u.oracle.n_sigs);
+		for (uint32_t i = 0; i < tx->u.oracle.n_sigs; i++)
+			cl_buf_append(b, tx->u.oracle.sigs[i].b, CL_SIG_LEN);
+		return;
+	case CL_TX_ORDER_DONE:
+		CL_REQUIRE(tx->u.done.reason >= 1 &&
+			   tx->u.done.reason <= CL_DONE_REASON_MAX);
+		cl_buf_append(b, tx->u.done.order_hash.b, 32);
+		cl_buf_append_byte(b, (uint8_t)tx->u.done.reason);
+		return;
+	}
+	CL_BUG("encoding a transaction of unknown type %d", (int)tx->type);
+}
+
+size_t cl_tx_encoded_len(const struct cl_tx *tx)
+{
+	switch (tx->type) {
+	case CL_TX_DEPOSIT:
+		return 1 + 8 + 20 + 8;
+	case CL_TX_PLACE_ORDER:
+		return 1 + 20 + 4 + 1 + 4 * 8 + 1 + CL_SIG_LEN;
+	case CL_TX_FILL:
+		return 1 + 32 + 32 + 8;
+	case CL_TX_CANCEL:
+		return 1 + 20 + 32 + CL_SIG_LEN;
+	case CL_TX_WITHDRAW:
+	case CL_TX_APPROVE_AGENT:
+		return 1 + 20 + 20 + 8 + 8 + CL_SIG_LEN;
+	case CL_TX_ORACLE_PRICE:
+		return 1 + 4 + 8 + 8 + 1 +
+		       (size_t)tx->u.oracle.n_sigs * CL_SIG_LEN;
+	case CL_TX_ORDER_DONE:
+		return 1 + 32 + 1;
+	}
+	CL_BUG("unknown transaction type %d", (int)tx->type);
+}
+
+void cl_tx_hash(struct cl_hash32 *out, const struct cl_tx *tx)
+{
+	struct cl_buf b;
+
+	cl_buf_init(&b);
+	cl_tx_encode(&b, tx);
+	cl_keccak256(out->b, b.p, b.len);
+	cl_buf_release(&b);
+}
+
+void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
+{
+	struct cl_tx_auth *a = &tx->auth;
+
+	memset(a, 0, sizeof(*a));
+	a->separator = d->separator;
+	switch (tx->type) {
+	case CL_TX_DEPOSIT:
+	case CL_TX_FILL:
+	case CL_TX_ORDER_DONE:
+		break;
+	case CL_TX_PLACE_ORDER:
+		a->err[0] = cl_order_recover(&a->signer[0], &a->digest, d,
+					     &tx->u.place.order,
+					     tx->u.place.sig.b, CL_SIG_LEN);
+		break;
+	case CL_TX_CANCEL:
+		a->err[0] = cl_cancel_recover(&a->signer[0], &a->digest, d,
+					      &tx->u.cancel.msg,
+					      tx->u.cancel.sig.b, CL_SIG_LEN);
+		break;
+	case CL_TX_WITHDRAW:
+		a->err[0] = cl_withdraw_recover(&a->signer[0], &a->digest, d,
+						&tx->u.withdraw.msg,
+						tx->u.withdraw.sig.b,
+						CL_SIG_LEN);
+		break;
+	case CL_TX_APPROVE_AGENT:
+		a->err[0] = cl_approve_agent_recover(&a->signer[0], &a->digest,
+						     d, &tx->u.approve.msg,
+						     tx->u.approve.sig.b,
+						     CL_SIG_LEN);
+		break;
+	case CL_TX_ORACLE_PRICE:
+		CL_REQUIRE(tx->u.oracle.n_sigs <= CL_TX_ORACLE_MAX_SIGS);
+		cl_oracle_price_digest(&a->digest, d, &tx->u.oracle.msg);
+		for (uint32_t i = 0; i < tx->u.oracle.n_sigs; i++)
+			a->err[i] = cl_sig_recover(&a->signer[i], &a->digest,
+						   tx->u.oracle.sigs[i].b,
+						   CL_SIG_LEN);
+		break;
+	}
+	a->recovered = true;
+}

@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared helpers of the stf tests: a three-market genesis, anvil's
+ * development keys, transaction builders that sign for real, and block
+ * handling on top of a memory (or LMDB) state.
+ */
+#ifndef CLEARLINE_TEST_STF_UTIL_H
+#define CLEARLINE_TEST_STF_UTIL_H
+
+#include "test.h"
+
+#include <clearline/crypto.h>
+#include <clearline/state.h>
+#include <clearline/stf.h>
+
+/* anvil's well-known development keys 0..9 */
+static const char *const anvil_keys[10] = {
+	"0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+	"0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+	"0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+	"0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+	"0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+	"0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+	"0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
+	"0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
+	"0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
+	"0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
+};
+
+#define T_BTC 1
+#define T_ETH 2
+#define T_SOL 3
+#define T_USD 1000000LL /* atoms per dollar */
+#define T_START_MS 1700000000000ULL
+#define T_HORIZON 2592000ULL
+#define T_MAX_AGE 60ULL
+#define T_N_ORACLE 3
+#define T_N_KEYS 20 /* anvil's 10, then derived ones */
+
+static inline void t_addr_hex(struct cl_address *a, const char *hex)
+{
+	if (!cl_hex_decode(a->b, 20, hex, strlen(hex), CL_HEX_0X))
+		abort();
+}
+
+static inline void t_market(struct cl_market_params *m, uint32_t id,
+			    const char *sym, uint8_t pd, uint8_t sd,
+			    uint64_t tick, uint64_t step, uint64_t max,
+			    uint64_t oi_cap, uint32_t maker, uint32_t taker)
+{
+	memset(m, 0, sizeof(*m));
+	m->id = id;
+	snprintf(m->symbol, sizeof(m->symbol), "%s", sym);
+	m->price_decimals = pd;
+	m->size_decimals = sd;
+	m->tick_size = tick;
+	m->step_size = step;
+	m->max_order_size = max;
+	m->oi_cap = oi_cap;
+	m->maker_fee_ppm = maker;
+	m->taker_fee_ppm = taker;
+}
+
+/*
+ * BTC: price 2 dp, size 5 dp (scale -1), tick $1, step 0.001 BTC, the
+ *      tiers of docs/margin.md, maker 2 bps, taker 5 bps.
+ * ETH: price 2 dp, size 4 dp (scale 0), 5 %/3 %, no maker fee.
+ * SOL: price 3 dp, size 2 dp (scale 1), 10 %/5 %, a small OI cap.
+ */
+static inline void t_genesis(struct cl_genesis *g,
+			     const struct cl_address *oracles)
+{
+	struct cl_market_params *m;
+
+	memset(g, 0, sizeof(*g));
+	g->l1_chain_id = 31337;
+	t_addr_hex(&g->rollup, "0x5fbdb2315678afecb367f032d93f642f64180aa3");
+	g->collateral_decimals = 6;
+	g->expiry_horizon = T_HORIZON;
+	g->n_oracle_signers = T_N_ORACLE;
+	for (int i = 0; i < T_N_ORACLE; i++)
+		g->oracle_signers[i] = oracles[i];
+	g->oracle_quorum = 2;
+	g->oracle_max_age = T_MAX_AGE;
+	g->n_markets = 3;
+
+	m = &g->markets[0];
+	t_market(m, T_BTC, "BTC-PERP", 2, 5, 100, 100, 10000000, 50000000,
+		 200, 500);
+	m->n_tiers = 3;
+	m->tiers[0] = (struct cl_risk_tier){1000000 * T_USD, 20000, 10000};
+	m->tiers[1] = (struct cl_risk_tier){5000000 * T_USD, 50000, 25000};
+	m->tiers[2] = (struct cl_risk_tier){INT64_MAX, 100000, 50000};
+
+	m = &g->markets[1];
+	t_market(m, T_ETH, "ETH-PERP", 2, 4, 1, 10, 10000000, 100000000, 0,
+		 300);
+	m->n_tiers = 1;
+	m->tiers[0] = (struct cl_risk_tier){INT64_MAX, 50000, 30000};
+
+	m = &g->markets[2];
+	t_market(m, T_SOL, "SOL-PERP", 3, 2, 10, 1, 100000, 150000, 100, 100);
+	m->n_tiers = 1;
+	m->tiers[0] = (struct cl_risk_tier){INT64_MAX, 100000, 50000};
+}
+
+struct tenv {
+	struct cl_genesis g;
+	struct cl_state *st;
+	struct cl_stf *stf;
+	struct cl_seckey *key[T_N_KEYS];
+	struct cl_address addr[T_N_KEYS];
+	struct cl_seckey *okey[T_N_ORACLE];
+	struct cl_address oaddr[T_N_ORACLE];
+	bool in_block;
+	uint64_t number, ms;
+	uint64_t next_deposit;
+	uint64_t order_nonce;
+	struct cl_hash32 root;
+};
+
+static inline struct cl_seckey *t_derived_key(const char *what, int i)
+{
+	struct cl_seckey *k;
+	uint8_t b[32];
+	char seed[40];
+
+	snprintf(seed, sizeof(seed), "clearline test %s %d", what, i);
+	cl_keccak256(b, seed, strlen(seed));
+	if (!cl_seckey_new_from_bytes(&k, b))
+		abort();
+	return k;
+}
+
+/* Traders: anvil's keys, then derived ones; oracle signers: derived
+ * keys that never trade. */
+static inline void t_keys(struct tenv *e)
+{
+	for (int i = 0; i < T_N_KEYS; i++) {
+		if (i < 10) {
+			if (!cl_seckey_new_from_hex(&e->key[i], anvil_keys[i],
+						    strlen(anvil_keys[i])))
+				abort();
+		} else {
+			e->key[i] = t_derived_key("trader", i);
+		}
+		cl_seckey_address(&e->addr[i], e->key[i]);
+	}
+	for (int i = 0; i < T_N_ORACLE; i++) {
+		e->okey[i] = t_derived_key("oracle", i);
+		cl_seckey_address(&e->oaddr[i], e->okey[i]);
+	}
+}
+
+static inline void t_commit(struct tenv *e)
+{
+	if (cl_state_commit_block(e->st, &e->root) != CL_OK)
+		abort();
+}
+
+/* A fresh stf on `st` with the genesis committed as block 0. */
+static inline void tenv_init(struct tenv *e, struct cl_state *st)
+{
+	memset(e, 0, sizeof(*e));
+	if (cl_crypto_init() != CL_OK)
+		abort();
+	t_keys(e);
+	t_genesis(&e->g, e->oaddr);
+	e->st = st;
+	if (cl_stf_new(&e->stf, st, &e->g) != CL_OK)
+		abort();
+	if (cl_stf_genesis_init(e->stf) != CL_OK)
+		abort();
+	t_commit(e);
+	e->ms = T_START_MS;
+}
+
+static inline void tenv_release(struct tenv *e)
+{
+	cl_stf_free(e->stf);
+	cl_state_free(e->st);
+	for (int i = 0; i < T_N_KEYS; i++)
+		cl_seckey_free(e->key[i]);
+	for (int i = 0; i < T_N_ORACLE; i++)
+		cl_seckey_free(e->okey[i]);
+}
+
+/* Close the open block (if any), commit, and open the next one
+ * `advance_ms` later. */
+static inline void tenv_block(struct tenv *e, uint64_t advance_ms)
+{
+	struct cl_block_header h;
+
+	if (e->in_block)
+		cl_stf_end_block(e->stf);
+	t_commit(e);
+	h.number = ++e->number;
+	e->ms += advance_ms;
+	h.timestamp_ms = e->ms;
+	h.prev_root = e->root;
+	if (cl_stf_begin_block(e->stf, &h) != CL_STF_OK)
+		abort();
+	e->in_block = true;
+}
+
+static inline uint64_t tenv_now(const struct tenv *e)
+{
+	return e->ms / 1000;
+}
+
+static inline struct cl_stf_view tenv_view(struct tenv *e)
+{
+	return cl_stf_view(e->stf);
+}
+
+/* ---- builders ---- */
+
+static inline void t_sign(struct cl_sig *sig, const struct cl_seckey *k,
+			  const struct cl_hash32 *digest)
+{
+	if (cl_sign_digest(sig, k, digest) != CL_OK)
+		abort();
+}
+
+static inline struct cl_tx t_deposit(uint64_t id, const struct cl_address *to,
+				     uint64_t amount)
+{
+	struct cl_tx tx = {.type = CL_TX_DEPOSIT};
+	tx.u.deposit.id = id;
+	tx.u.deposit.to = *to;
+	tx.u.deposit.amount = amount;
+	return tx;
+}
+
+static inline struct cl_order t_order(const struct cl_address *trader,
+				      uint32_t market, bool is_buy,
+				      uint64_t price, uint64_t size,
+				      uint64_t nonce, uint64_t expiry,
+				      uint8_t flags)
+{
+	struct cl_order o = {.trader = *trader, .market = market,
+			     .is_buy = is_buy, .price = price, .size = size,
+			     .nonce = nonce, .expiry = expiry,
+			     .flags = flags};
+	return o;
+}
+
+static inline struct cl_tx t_place(struct tenv *e, const struct cl_order *o,
+				   const struct cl_seckey *signer)
+{
+	struct cl_tx tx = {.type = CL_TX_PLACE_ORDER};
+	struct cl_hash32 d;
+
+	tx.u.place.order = *o;
+	cl_order_digest(&d, cl_stf_domain(e->stf), o);
+	t_sign(&tx.u.place.sig, signer, &d);
+	return tx;
+}
+
+static inline struct cl_hash32 t_order_hash(struct tenv *e,
+					    const struct cl_order *o)
+{
+	struct cl_hash32 d;
+	cl_order_digest(&d, cl_stf_domain(e->stf), o);
+	return d;
+}
+
+static inline struct cl_tx t_fill(const struct cl_hash32 *maker,
+				  const struct cl_hash32 *taker, uint64_t size)
+{
+	struct cl_tx tx = {.type = CL_TX_FILL};
+	tx.u.fill.maker = *maker;
+	tx.u.fill.taker = *taker;
+	tx.u.fill.size = size;
+	return tx;
+}
+
+static inline struct cl_tx t_cancel(struct tenv *e,
+				    const struct cl_address *trader,
+				    const struct cl_hash32 *order,
+				    const struct cl_seckey *signer)
+{
+	struct cl_tx tx = {.type = CL_TX_CANCEL};
+	struct cl_hash32 d;
+
+	tx.u.cancel.msg.trader = *trader;
+	tx.u.cancel.msg.order_hash = *order;
+	cl_cancel_digest(&d, cl_stf_domain(e->stf), &tx.u.cancel.msg);
+	t_sign(&tx.u.cancel.sig, signer, &d);
+	return tx;
+}
+
+static inline struct cl_tx t_withdraw(struct tenv *e,
+				      const struct cl_address *trader,
+				      const struct cl_address *recipient,
+				      uint64_t amount, uint64_t nonce,
+				      const struct cl_seckey *signer)
+{
+	struct cl_tx tx = {.type = CL_TX_WITHDRAW};
+	struct cl_hash32 d;
+
+	tx.u.withdraw.msg.trader = *trader;
+	tx.u.withdraw.msg.recipient = *recipient;
+	tx.u.withdraw.msg.amount = amount;
+	tx.u.withdraw.msg.nonce = nonce;
+	cl_withdraw_digest(&d, cl_stf_domain(e->stf), &tx.u.withdraw.msg);
+	t_sign(&tx.u.withdraw.sig, signer, &d);
+	return tx;
+}
+
+static inline struct cl_tx t_approve(struct tenv *e,
+				     const struct cl_address *trader,
+				     const struct cl_address *agent,
+				     uint64_t expiry, uint64_t nonce,
+				     const struct cl_seckey *signer)
+{
+	struct cl_tx tx = {.type = CL_TX_APPROVE_AGENT};
+	struct cl_hash32 d;
+
+	tx.u.approve.msg.trader = *trader;
+	tx.u.approve.msg.agent = *agent;
+	tx.u.approve.msg.expiry = expiry;
+	tx.u.approve.msg.nonce = nonce;
+	cl_approve_agent_digest(&d, cl_stf_domain(e->stf), &tx.u.approve.msg);
+	t_sign(&tx.u.approve.sig, signer, &d);
+	return tx;
+}
+
+/* An oracle update signed by the keys in `signers` (n of them). */
+static inline struct cl_tx t_oracle(struct tenv *e, uint32_t market,
+				    uint64_t price, uint64_t ts,
+				    struct cl_seckey *const *signers,
+				    uint32_t n)
+{
+	struct cl_tx tx = {.type = CL_TX_ORACLE_PRICE};
+	struct cl_hash32 d;
+
+	tx.u.oracle.msg.market = market;
+	tx.u.oracle.msg.price = price;
+	tx.u.oracle.msg.timestamp = ts;
+	tx.u.oracle.n_sigs = n;
+	cl_oracle_price_digest(&d, cl_stf_domain(e->stf), &tx.u.oracle.msg);
+	for (uint32_t i = 0; i < n; i++)
+		t_sign(&tx.u.oracle.sigs[i], signers[i], &d);
+	return tx;
+}
+
+static inline struct cl_tx t_done(const struct cl_hash32 *order,
+				  enum cl_done_reason reason)
+{
+	struct cl_tx tx = {.type = CL_TX_ORDER_DONE};
+	tx.u.done.order_hash = *order;
+	tx.u.done.reason = reason;
+	return tx;
+}
+
+/* ---- applying ---- */
+
+/*
+ * Encode, decode again (the result must be the same bytes), recover and
+ * apply, as a node would.
+ */
+static inline int t_apply(struct tenv *e, struct cl_tx *tx)
+{
+	struct cl_buf b, b2;
+	struct cl_tx dec;
+
+	cl_buf_init(&b);
+	cl_buf_init(&b2);
+	cl_tx_encode(&b, tx);
+	CHECK(b.len == cl_tx_encoded_len(tx));
+	CHECK(cl_tx_decode(&dec, b.p, b.len));
+	cl_tx_encode(&b2, &dec);
+	CHECK(b.len == b2.len && memcmp(b.p, b2.p, b.len) == 0);
+	cl_buf_release(&b);
+	cl_buf_release(&b2);
+	cl_tx_recover(&dec, cl_stf_domain(e->stf));
+	*tx = dec;
+	return cl_stf_apply(e->stf, &dec);
+}
+
+#define EXPECT_OK(e, tx)                                                   \
+	do {                                                               \
+		struct cl_tx t_ = (tx);                                    \
+		int rc_ = t_apply((e), &t_);                               \
+		CHECK_MSG(rc_ == CL_STF_OK, "want ok, got %d (%s)", rc_,   \
+			  cl_stf_err_str(rc_));                            \
+	} while (0)
+
+/* The transaction is rejected with `code` and the committed root is the
+ * same before and after it. */
+#define EXPECT_REJECT(e, tx, code)                                         \
+	do {                                                               \
+		struct cl_tx t_ = (tx);                                    \
+		struct cl_hash32 before_;                                  \
+		t_commit(e);                                               \
+		before_ = (e)->root;                                       \
+		int rc_ = t_apply((e), &t_);                               \
+		CHECK_MSG(rc_ == (code), "want %d (%s), got %d (%s)",      \
+			  (int)(code), cl_stf_err_str(code), rc_,          \
+			  cl_stf_err_str(rc_));                            \
+		t_commit(e);                                               \
+		CHECK_MSG(memcmp(before_.b, (e)->root.b, 32) == 0,         \
+			  "root changed by a rejected tx");                \
+		t_seen_code[(code) & 63] = true;                           \
+	} while (0)
+
+static bool t_seen_code[64] __attribute__((unused));
+
+#endif
