@@ -1,0 +1,1074 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The transaction sender of one key: nonce manager, fee policy, resends,
+ * fee bumps and reorg handling (docs/l1-client.md tells the rules).
+ *
+ * Write-ahead rule: a signed version of a transaction is recorded in the
+ * state file (its hash among the record's hashes) before it is handed to
+ * the node, so after a crash every transaction that may be on L1 is known
+ * by hash and its nonce is never given to another payload.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "l1_int.h"
+
+#define SENDER_MAGIC "CLL1SNDR"
+#define SENDER_VERSION 1u
+#define SENDER_MAX_TXS 65536u
+#define SENDER_MAX_DATA (8u << 20)
+
+struct cl_l1_sender {
+	struct cl_l1_rpc *rpc;
+	const struct cl_seckey *key;
+	struct cl_address from;
+	char *dir;
+	char fname[80];
+	uint64_t chain_id;
+	struct cl_l1_sender_opts o;
+	uint64_t next_nonce;
+	uint64_t next_id;
+	size_t n, cap;
+	struct cl_l1_tx *txs; /* by id, which is also nonce order */
+	bool dirty;
+	/* fees of the current step, computed at most once per step */
+	bool fees_known;
+	int fees_rc;
+	uint64_t fee_max, fee_tip;
+};
+
+const char *cl_l1_tx_state_str(enum cl_l1_tx_state s)
+{
+	switch (s) {
+	case CL_L1_TX_QUEUED:
+		return "queued";
+	case CL_L1_TX_SENT:
+		return "sent";
+	case CL_L1_TX_INCLUDED:
+		return "included";
+	case CL_L1_TX_CONFIRMED:
+		return "confirmed";
+	case CL_L1_TX_FAILED:
+		return "failed";
+	}
+	return "unknown";
+}
+
+void cl_l1_sender_opts_default(struct cl_l1_sender_opts *o)
+{
+	o->max_fee_ceiling = 500000000000ULL; /* 500 gwei */
+	o->min_priority_fee = 1000000000ULL;  /* 1 gwei */
+	o->fee_blocks = 10;
+	o->fee_percentile = 50;
+	o->gas_margin_pct = 25;
+	o->confirmations = 3;
+	o->drop_timeout_ms = 30000;
+	o->stuck_timeout_ms = 60000;
+	o->bump_permille = 1125;
+	o->max_inflight = 64;
+}
+
+uint64_t cl_l1_calldata_floor(const uint8_t *data, size_t len, bool create)
+{
+	uint64_t gas = 21000 + (create ? 32000 : 0);
+
+	for (size_t i = 0; i < len; i++)
+		gas += data[i] ? 40 : 10;
+	return gas;
+}
+
+static bool finished(const struct cl_l1_tx *t)
+{
+	return t->state == CL_L1_TX_CONFIRMED || t->state == CL_L1_TX_FAILED;
+}
+
+static void tx_clear(struct cl_l1_tx *t)
+{
+	free(t->data);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ------------------------------------------------------------------ */
+/* State file                                                          */
+/* ------------------------------------------------------------------ */
+
+static void file_name(char out[80], const struct cl_address *from)
+{
+	char hex[41];
+
+	cl_hex_encode(hex, from->b, 20, false);
+	snprintf(out, 80, "l1-sender-0x%s.dat", hex);
+}
+
+static void put_tx(struct cl_buf *b, const struct cl_l1_tx *t)
+{
+	cl_buf_append_be64(b, t->id);
+	cl_buf_append_be64(b, t->nonce);
+	cl_buf_append_byte(b, (uint8_t)t->state);
+	cl_buf_append_byte(b, t->has_to);
+	cl_buf_append(b, t->to.b, 20);
+	cl_buf_append(b, t->value, 32);
+	cl_buf_append_be64(b, t->gas_limit);
+	cl_buf_append_be64(b, t->max_fee);
+	cl_buf_append_be64(b, t->priority_fee);
+	cl_buf_append_be32(b, (uint32_t)t->data_len);
+	cl_buf_append(b, t->data, t->data_len);
+	cl_buf_append_byte(b, (uint8_t)t->n_hashes);
+	for (size_t i = 0; i < t->n_hashes; i++)
+		cl_buf_append(b, t->hashes[i].b, 32);
+	cl_buf_append(b, t->mined_hash.b, 32);
+	cl_buf_append_be64(b, t->block_number);
+	cl_buf_append(b, t->block_hash.b, 32);
+	cl_buf_append_byte(b, t->success);
+	cl_buf_append_be64(b, t->gas_used);
+	cl_buf_append_be64(b, t->effective_gas_price);
+}
+
+static bool get_tx(struct cl_cursor *c, struct cl_l1_tx *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->id = cl_cur_be64(c);
+	t->nonce = cl_cur_be64(c);
+	uint8_t state = cl_cur_u8(c);
+	uint8_t has_to = cl_cur_u8(c);
+	cl_cur_bytes(c, t->to.b, 20);
+	cl_cur_bytes(c, t->value, 32);
+	t->gas_limit = cl_cur_be64(c);
+	t->max_fee = cl_cur_be64(c);
+	t->priority_fee = cl_cur_be64(c);
+	uint32_t dlen = cl_cur_be32(c);
+	if (c->failed || state > CL_L1_TX_FAILED || has_to > 1 ||
+	    dlen > SENDER_MAX_DATA)
+		return false;
+	t->state = (enum cl_l1_tx_state)state;
+	t->has_to = has_to;
+	const uint8_t *d = cl_cur_borrow(c, dlen);
+	if (!d)
+		return false;
+	if (dlen) {
+		t->data = cl_xmalloc(dlen);
+		memcpy(t->data, d, dlen);
+	}
+	t->data_len = dlen;
+	uint8_t nh = cl_cur_u8(c);
+	if (nh > CL_L1_TX_VERSIONS)
+		return false;
+	t->n_hashes = nh;
+	for (size_t i = 0; i < nh; i++)
+		cl_cur_bytes(c, t->hashes[i].b, 32);
+	cl_cur_bytes(c, t->mined_hash.b, 32);
+	t->block_number = cl_cur_be64(c);
+	cl_cur_bytes(c, t->block_hash.b, 32);
+	uint8_t ok = cl_cur_u8(c);
+	t->success = ok == 1;
+	t->gas_used = cl_cur_be64(c);
+	t->effective_gas_price = cl_cur_be64(c);
+	return !c->failed && ok <= 1;
+}
+
+int cl_l1_sender_file_save(const char *dir, const struct cl_l1_sender_file *f)
+{
+	struct cl_buf b;
+	char name[80];
+
+	CL_REQUIRE(f->n <= SENDER_MAX_TXS);
+	cl_buf_init(&b);
+	cl_buf_append_be64(&b, f->chain_id);
+	cl_buf_append(&b, f->from.b, 20);
+	cl_buf_append_be64(&b, f->next_nonce);
+	cl_buf_append_be64(&b, f->next_id);
+	cl_buf_append_be32(&b, (uint32_t)f->n);
+	for (size_t i = 0; i < f->n; i++)
+		put_tx(&b, &f->txs[i]);
+	file_name(name, &f->from);
+	int rc =
+	    l1_file_write(dir, name, SENDER_MAGIC, SENDER_VERSION, b.p, b.len);
+	cl_buf_release(&b);
+	return rc;
+}
+
+void cl_l1_sender_file_release(struct cl_l1_sender_file *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		tx_clear(&f->txs[i]);
+	free(f->txs);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Rules a stored file must meet beyond its encoding. */
+static bool file_consistent(const struct cl_l1_sender_file *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const struct cl_l1_tx *t = &f->txs[i];
+		if (t->id >= f->next_id || t->nonce >= f->next_nonce)
+			return false;
+		if (i && t->id <= f->txs[i - 1].id)
+			return false;
+		if (t->state != CL_L1_TX_QUEUED &&
+		    t->state != CL_L1_TX_FAILED && t->n_hashes == 0)
+			return false;
+	}
+	return true;
+}
+
+int cl_l1_sender_file_load(struct cl_l1_sender_file *out, const char *dir,
+			   const struct cl_address *from)
+{
+	struct cl_buf b;
+	struct cl_cursor c;
+	char name[80];
+
+	memset(out, 0, sizeof(*out));
+	cl_buf_init(&b);
+	file_name(name, from);
+	int rc = l1_file_read(&b, dir, name, SENDER_MAGIC, SENDER_VERSION);
+	if (rc != CL_OK)
+		goto out;
+	cl_cur_init(&c, b.p, b.len);
+	out->chain_id = cl_cur_be64(&c);
+	cl_cur_bytes(&c, out->from.b, 20);
+	out->next_nonce = cl_cur_be64(&c);
+	out->next_id = cl_cur_be64(&c);
+	uint32_t n = cl_cur_be32(&c);
+	if (c.failed || n > SENDER_MAX_TXS)
+		goto corrupt;
+	if (n)
+		out->txs = cl_xcalloc(n, sizeof(*out->txs));
+	for (uint32_t i = 0; i < n; i++) {
+		out->n = i + 1;
+		if (!get_tx(&c, &out->txs[i]))
+			goto corrupt;
+	}
+	if (!cl_cur_done(&c) || !cl_address_eq(&out->from, from) ||
+	    !file_consistent(out))
+		goto corrupt;
+	goto out;
+corrupt:
+	cl_unusual(L1_LOG, "%s/%s: contents do not decode", dir, name);
+	cl_l1_sender_file_release(out);
+	rc = CL_ERR_CORRUPT;
+out:
+	cl_buf_release(&b);
+	return rc;
+}
+
+static int save(struct cl_l1_sender *s)
+{
+	struct cl_l1_sender_file f = {
+	    .chain_id = s->chain_id,
+	    .from = s->from,
+	    .next_nonce = s->next_nonce,
+	    .next_id = s->next_id,
+	    .n = s->n,
+	    .txs = s->txs,
+	};
+	int rc = cl_l1_sender_file_save(s->dir, &f);
+	if (rc == CL_OK)
+		s->dirty = false;
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Open and close                                                      */
+/* ------------------------------------------------------------------ */
+
+void cl_l1_sender_free(struct cl_l1_sender *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		tx_clear(&s->txs[i]);
+	free(s->txs);
+	free(s->dir);
+	free(s);
+}
+
+static int reconcile(struct cl_l1_sender *s, bool had_file)
+{
+	uint64_t latest, pending;
+	int rc = cl_l1_eth_tx_count(s->rpc, &latest, &s->from, CL_L1_LATEST);
+	if (rc != CL_OK)
+		return rc;
+	rc = cl_l1_eth_tx_count(s->rpc, &pending, &s->from, CL_L1_PENDING);
+	if (rc != CL_OK)
+		return rc;
+	if (!had_file) {
+		if (pending > latest)
+			cl_unusual(L1_LOG,
+				   "sender: %llu transactions of this key are "
+				   "in the pool but unknown to this sender",
+				   (unsigned long long)(pending - latest));
+		s->next_nonce = pending;
+		return save(s);
+	}
+	if (pending > s->next_nonce) {
+		cl_unusual(L1_LOG,
+			   "sender: the node knows nonces up to %llu, this "
+			   "sender assigned up to %llu: another sender uses "
+			   "this key",
+			   (unsigned long long)pending,
+			   (unsigned long long)s->next_nonce);
+		s->next_nonce = pending;
+		return save(s);
+	}
+	if (latest < s->next_nonce)
+		cl_info(L1_LOG,
+			"sender: resuming at nonce %llu (l1 has %llu "
+			"mined)",
+			(unsigned long long)s->next_nonce,
+			(unsigned long long)latest);
+	return CL_OK;
+}
+
+int cl_l1_sender_open(struct cl_l1_sender **out, struct cl_l1_rpc *rpc,
+		      const struct cl_seckey *key, const char *state_dir,
+		      uint64_t expect_chain_id,
+		      const struct cl_l1_sender_opts *opts)
+{
+	struct cl_l1_sender *s = cl_xcalloc(1, sizeof(*s));
+	struct cl_l1_sender_file f;
+	int rc;
+
+	*out = NULL;
+	s->rpc = rpc;
+	s->key = key;
+	s->dir = cl_xstrdup(state_dir);
+	if (opts)
+		s->o = *opts;
+	else
+		cl_l1_sender_opts_default(&s->o);
+	if (s->o.confirmations == 0)
+		s->o.confirmations = 1;
+	if (s->o.bump_permille < 1125)
+		s->o.bump_permille = 1125;
+	if (s->o.fee_blocks == 0 || s->o.fee_blocks > CL_L1_FEE_HISTORY_MAX)
+		s->o.fee_blocks = 10;
+	if (s->o.fee_percentile > 100)
+		s->o.fee_percentile = 50;
+	cl_seckey_address(&s->from, key);
+	file_name(s->fname, &s->from);
+
+	rc = cl_l1_eth_chain_id(rpc, &s->chain_id);
+	if (rc != CL_OK)
+		goto fail;
+	if (expect_chain_id && s->chain_id != expect_chain_id) {
+		cl_unusual(L1_LOG, "sender: l1 chain id is %llu, expected %llu",
+			   (unsigned long long)s->chain_id,
+			   (unsigned long long)expect_chain_id);
+		rc = CL_L1_WRONG_CHAIN;
+		goto fail;
+	}
+
+	rc = cl_l1_sender_file_load(&f, state_dir, &s->from);
+	if (rc != CL_OK && rc != CL_ERR_NOT_FOUND)
+		goto fail;
+	bool had_file = rc == CL_OK;
+	if (had_file) {
+		if (f.chain_id != s->chain_id) {
+			cl_unusual(L1_LOG,
+				   "sender: state file is for chain %llu, the "
+				   "node is on %llu",
+				   (unsigned long long)f.chain_id,
+				   (unsigned long long)s->chain_id);
+			cl_l1_sender_file_release(&f);
+			rc = CL_L1_WRONG_CHAIN;
+			goto fail;
+		}
+		s->next_nonce = f.next_nonce;
+		s->next_id = f.next_id;
+		s->txs = f.txs;
+		s->n = s->cap = f.n;
+		uint64_t now = cl_clock_mono_ns();
+		for (size_t i = 0; i < s->n; i++) {
+			s->txs[i].state_since_ns = now;
+			s->txs[i].sent_ns = now;
+		}
+	}
+	rc = reconcile(s, had_file);
+	if (rc != CL_OK)
+		goto fail;
+	*out = s;
+	return CL_OK;
+fail:
+	cl_l1_sender_free(s);
+	return rc;
+}
+
+void cl_l1_sender_address(const struct cl_l1_sender *s, struct cl_address *out)
+{
+	*out = s->from;
+}
+
+struct cl_l1_rpc *l1_sender_rpc(struct cl_l1_sender *s)
+{
+	return s->rpc;
+}
+
+uint64_t cl_l1_sender_chain_id(const struct cl_l1_sender *s)
+{
+	return s->chain_id;
+}
+
+uint64_t cl_l1_sender_next_nonce(const struct cl_l1_sender *s)
+{
+	return s->next_nonce;
+}
+
+static struct cl_l1_tx *find(const struct cl_l1_sender *s, uint64_t id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->txs[i].id == id)
+			return &s->txs[i];
+	return NULL;
+}
+
+const struct cl_l1_tx *cl_l1_sender_get(const struct cl_l1_sender *s,
+					uint64_t id)
+{
+	return find(s, id);
+}
+
+size_t cl_l1_sender_list(const struct cl_l1_sender *s, uint64_t *ids,
+			 size_t cap)
+{
+	for (size_t i = 0; i < s->n && i < cap; i++)
+		ids[i] = s->txs[i].id;
+	return s->n;
+}
+
+int cl_l1_sender_forget(struct cl_l1_sender *s, uint64_t id)
+{
+	struct cl_l1_tx *t = find(s, id);
+
+	if (!t)
+		return CL_ERR_NOT_FOUND;
+	if (!finished(t))
+		return CL_ERR_BUSY;
+	size_t i = (size_t)(t - s->txs);
+	tx_clear(t);
+	memmove(&s->txs[i], &s->txs[i + 1], (s->n - i - 1) * sizeof(*t));
+	s->n--;
+	return save(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Fees and sending                                                    */
+/* ------------------------------------------------------------------ */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The fees for a new version now: max fee = 2 * next base fee + tip,
+ * tip = the median of the window's reward percentile, at least the
+ * configured minimum. Capped at the ceiling when base + tip still fits
+ * under it; CL_L1_FEE_CEILING otherwise. Computed once per step.
+ */
+static int current_fees(struct cl_l1_sender *s, uint64_t *max_fee,
+			uint64_t *tip)
+{
+	struct cl_l1_fee_history h;
+	uint64_t t, base, m;
+
+	*max_fee = *tip = 0;
+	if (s->fees_known) {
+		*max_fee = s->fee_max;
+		*tip = s->fee_tip;
+		return s->fees_rc;
+	}
+	int rc = cl_l1_eth_fee_history(s->rpc, &h, s->o.fee_blocks,
+				       s->o.fee_percentile);
+	if (rc != CL_OK)
+		return rc;
+	base = h.base_fee[h.n];
+	if (h.has_reward && h.n) {
+		uint64_t r[CL_L1_FEE_HISTORY_MAX];
+		memcpy(r, h.reward, h.n * sizeof(r[0]));
+		qsort(r, h.n, sizeof(r[0]), cmp_u64);
+		t = r[h.n / 2];
+	} else {
+		rc = cl_l1_eth_max_priority_fee(s->rpc, &t);
+		if (rc != CL_OK)
+			return rc;
+	}
+	if (t < s->o.min_priority_fee)
+		t = s->o.min_priority_fee;
+
+	s->fees_known = true;
+	s->fees_rc = CL_OK;
+	if (!cl_mul_u64(&m, base, 2) || !cl_add_u64(&m, m, t) ||
+	    m > s->o.max_fee_ceiling) {
+		uint64_t need;
+		if (!cl_add_u64(&need, base, t) ||
+		    need > s->o.max_fee_ceiling) {
+			cl_unusual(L1_LOG,
+				   "sender: base fee %llu + tip %llu is above "
+				   "the ceiling %llu: not sending now",
+				   (unsigned long long)base,
+				   (unsigned long long)t,
+				   (unsigned long long)s->o.max_fee_ceiling);
+			s->fees_rc = CL_L1_FEE_CEILING;
+			return s->fees_rc;
+		}
+		cl_unusual(L1_LOG, "sender: max fee capped at the ceiling %llu",
+			   (unsigned long long)s->o.max_fee_ceiling);
+		m = s->o.max_fee_ceiling;
+	}
+	s->fee_max = *max_fee = m;
+	s->fee_tip = *tip = t;
+	return CL_OK;
+}
+
+static void fill_tx(struct cl_tx1559 *tx, const struct cl_l1_sender *s,
+		    const struct cl_l1_tx *t, uint64_t max_fee, uint64_t tip)
+{
+	memset(tx, 0, sizeof(*tx));
+	tx->chain_id = s->chain_id;
+	tx->nonce = t->nonce;
+	tx->max_priority_fee_per_gas = tip;
+	tx->max_fee_per_gas = max_fee;
+	tx->gas_limit = t->gas_limit;
+	tx->has_to = t->has_to;
+	tx->to = t->to;
+	memcpy(tx->value, t->value, 32);
+	tx->data = t->data;
+	tx->data_len = t->data_len;
+}
+
+static bool has_hash(const struct cl_l1_tx *t, const struct cl_hash32 *h)
+{
+	for (size_t i = 0; i < t->n_hashes; i++)
+		if (cl_hash32_eq(&t->hashes[i], h))
+			return true;
+	return false;
+}
+
+static void set_state(struct cl_l1_sender *s, struct cl_l1_tx *t,
+		      enum cl_l1_tx_state st)
+{
+	if (t->state == st)
+		return;
+	t->state = st;
+	t->state_since_ns = cl_clock_mono_ns();
+	s->dirty = true;
+}
+
+/* An RPC error text that means the node has this transaction already. */
+static bool already_known(const struct cl_l1_error *e)
+{
+	return strstr(e->message, "already known") ||
+	       strstr(e->message, "known transaction") ||
+	       strstr(e->message, "already imported");
+}
+
+/*
+ * Sign the version (nonce, max_fee, tip) of t, record its hash durably,
+ * then hand it to the node. Returns CL_OK, a transport or I/O failure, or
+ * CL_L1_RPC_ERROR when the node refused it (logged by the client).
+ */
+static int send_version(struct cl_l1_sender *s, struct cl_l1_tx *t,
+			uint64_t max_fee, uint64_t tip)
+{
+	struct cl_tx1559 tx;
+	struct cl_buf raw;
+	struct cl_hash32 h;
+	int rc;
+
+	fill_tx(&tx, s, t, max_fee, tip);
+	cl_buf_init(&raw);
+	rc = cl_tx1559_sign(&raw, &h, s->key, &tx);
+	if (rc != CL_OK) {
+		cl_unusual(L1_LOG, "sender: cannot sign nonce %llu",
+			   (unsigned long long)t->nonce);
+		goto out;
+	}
+	if (!has_hash(t, &h)) {
+		if (t->n_hashes == CL_L1_TX_VERSIONS) {
+			memmove(&t->hashes[0], &t->hashes[1],
+				(CL_L1_TX_VERSIONS - 1) * sizeof(h));
+			t->n_hashes--;
+		}
+		t->hashes[t->n_hashes++] = h;
+		t->max_fee = max_fee;
+		t->priority_fee = tip;
+		s->dirty = true;
+	}
+	if (s->dirty) {
+		rc = save(s);
+		if (rc != CL_OK)
+			goto out;
+	}
+	t->sends++;
+	rc = cl_l1_eth_send_raw(s->rpc, NULL, raw.p, raw.len);
+	if (rc == CL_L1_RPC_ERROR &&
+	    already_known(cl_l1_rpc_last_error(s->rpc)))
+		rc = CL_OK;
+	if (rc == CL_OK) {
+		t->sent_ns = cl_clock_mono_ns();
+		t->unknown_ns = 0;
+		if (t->state == CL_L1_TX_QUEUED)
+			set_state(s, t, CL_L1_TX_SENT);
+		cl_debug(L1_LOG,
+			 "sender: sent id %llu nonce %llu max fee %llu "
+			 "tip %llu gas %llu",
+			 (unsigned long long)t->id,
+			 (unsigned long long)t->nonce,
+			 (unsigned long long)max_fee, (unsigned long long)tip,
+			 (unsigned long long)t->gas_limit);
+	}
+out:
+	cl_buf_release(&raw);
+	return rc;
+}
+
+/*
+ * Send a transaction the node does not know again: the latest version,
+ * or a new one when the fee policy now asks for more (a node may evict
+ * a transaction whose max fee fell below the base fee). Without a
+ * version in the pool there is no replacement rule to meet.
+ */
+static int resend(struct cl_l1_sender *s, struct cl_l1_tx *t)
+{
+	uint64_t cur_max, cur_tip;
+	uint64_t max_fee = t->max_fee, tip = t->priority_fee;
+	int rc = current_fees(s, &cur_max, &cur_tip);
+
+	if (rc != CL_OK && rc != CL_L1_FEE_CEILING)
+		return rc;
+	if (rc == CL_OK && t->n_hashes) {
+		if (cur_max > max_fee)
+			max_fee = cur_max;
+		if (cur_tip > tip)
+			tip = cur_tip;
+	}
+	if (!t->n_hashes) {
+		if (rc != CL_OK)
+			return CL_OK; /* over the ceiling: wait */
+		max_fee = cur_max;
+		tip = cur_tip;
+	}
+	return send_version(s, t, max_fee, tip);
+}
+
+/* A fee raised by the bump factor, rounded up. */
+static bool bumped(uint64_t *out, uint64_t fee, unsigned permille)
+{
+	return cl_muldiv_u64_up(out, fee, permille, 1000);
+}
+
+/*
+ * Replace a stuck transaction: both fees at least bump_permille of the
+ * old ones (at least +12.5%), and at least the current policy's fees.
+ */
+static int bump(struct cl_l1_sender *s, struct cl_l1_tx *t)
+{
+	uint64_t cur_max = 0, cur_tip = 0, min_max, min_tip, new_max, new_tip;
+	int rc = current_fees(s, &cur_max, &cur_tip);
+
+	if (rc != CL_OK && rc != CL_L1_FEE_CEILING)
+		return rc;
+	bool can = bumped(&min_max, t->max_fee, s->o.bump_permille) &&
+		   bumped(&min_tip, t->priority_fee, s->o.bump_permille);
+	new_max = min_max > cur_max ? min_max : cur_max;
+	new_tip = min_tip > cur_tip ? min_tip : cur_tip;
+	if (new_max > s->o.max_fee_ceiling)
+		new_max = s->o.max_fee_ceiling;
+	if (!can || new_max < min_max || new_tip > new_max) {
+		cl_unusual(L1_LOG,
+			   "sender: nonce %llu is stuck and a bump would pass "
+			   "the fee ceiling %llu",
+			   (unsigned long long)t->nonce,
+			   (unsigned long long)s->o.max_fee_ceiling);
+		t->sent_ns = cl_clock_mono_ns(); /* try again later */
+		return CL_L1_FEE_CEILING;
+	}
+	cl_info(L1_LOG,
+		"sender: nonce %llu stuck for %llu ms, bumping fees "
+		"%llu/%llu -> %llu/%llu",
+		(unsigned long long)t->nonce,
+		(unsigned long long)l1_ms_since(t->sent_ns),
+		(unsigned long long)t->max_fee,
+		(unsigned long long)t->priority_fee,
+		(unsigned long long)new_max, (unsigned long long)new_tip);
+	t->bumps++;
+	return send_version(s, t, new_max, new_tip);
+}
+
+/* ------------------------------------------------------------------ */
+/* Submit                                                              */
+/* ------------------------------------------------------------------ */
+
+int cl_l1_sender_submit(struct cl_l1_sender *s, uint64_t *id,
+			const struct cl_l1_txreq *req)
+{
+	size_t open = 0;
+	uint64_t gas = req->gas_limit;
+	int rc;
+
+	*id = 0;
+	for (size_t i = 0; i < s->n; i++)
+		open += !finished(&s->txs[i]);
+	if (open >= s->o.max_inflight)
+		return CL_ERR_BUSY;
+	if (req->data_len > SENDER_MAX_DATA)
+		return CL_L1_DATA_TOO_LARGE;
+
+	uint64_t floor =
+	    cl_l1_calldata_floor(req->data, req->data_len, req->to == NULL);
+	if (gas == 0) {
+		struct cl_l1_callreq cr = {
+		    .from = &s->from,
+		    .to = req->to,
+		    .data = req->data,
+		    .data_len = req->data_len,
+		    .value = req->value,
+		};
+		uint64_t est;
+		rc = cl_l1_eth_estimate_gas(s->rpc, &est, &cr);
+		if (rc != CL_OK)
+			return rc;
+		if (!cl_muldiv_u64_up(&gas, est, 100 + s->o.gas_margin_pct,
+				      100))
+			gas = UINT64_MAX;
+	}
+	if (gas < floor)
+		gas = floor;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 8;
+		s->txs = cl_xrealloc(s->txs, s->cap * sizeof(*s->txs));
+	}
+	struct cl_l1_tx *t = &s->txs[s->n];
+	memset(t, 0, sizeof(*t));
+	t->id = s->next_id;
+	t->nonce = s->next_nonce;
+	t->state = CL_L1_TX_QUEUED;
+	t->has_to = req->to != NULL;
+	if (req->to)
+		t->to = *req->to;
+	if (req->value)
+		memcpy(t->value, req->value, 32);
+	if (req->data_len) {
+		t->data = cl_xmalloc(req->data_len);
+		memcpy(t->data, req->data, req->data_len);
+	}
+	t->data_len = req->data_len;
+	t->gas_limit = gas;
+	t->state_since_ns = t->sent_ns = cl_clock_mono_ns();
+	s->n++;
+	s->next_id++;
+	s->next_nonce++;
+
+	rc = save(s);
+	if (rc != CL_OK) {
+		s->n--;
+		s->next_id--;
+		s->next_nonce--;
+		tx_clear(&s->txs[s->n]);
+		return rc;
+	}
+	*id = t->id;
+	cl_debug(L1_LOG,
+		 "sender: queued id %llu nonce %llu, %zu bytes, gas "
+		 "%llu",
+		 (unsigned long long)t->id, (unsigned long long)t->nonce,
+		 t->data_len, (unsigned long long)gas);
+
+	/* the first send; whatever fails here is retried by step() */
+	uint64_t max_fee, tip;
+	s->fees_known = false;
+	if (current_fees(s, &max_fee, &tip) == CL_OK)
+		(void)send_version(s, t, max_fee, tip);
+	return CL_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Step                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Look for a receipt of any version, newest first. */
+static int find_receipt(struct cl_l1_sender *s, struct cl_l1_tx *t, bool *found)
+{
+	*found = false;
+	for (size_t i = t->n_hashes; i-- > 0;) {
+		struct cl_l1_receipt r;
+		int rc = cl_l1_eth_receipt(s->rpc, &r, found, &t->hashes[i]);
+		if (rc != CL_OK)
+			return rc;
+		if (!*found)
+			continue;
+		t->mined_hash = t->hashes[i];
+		t->block_number = r.block_number;
+		t->block_hash = r.block_hash;
+		t->success = r.status;
+		t->gas_used = r.gas_used;
+		t->effective_gas_price = r.effective_gas_price;
+		cl_l1_receipt_release(&r);
+		return CL_OK;
+	}
+	return CL_OK;
+}
+
+/* Does the node know any version (pending or mined)? */
+static int node_knows(struct cl_l1_sender *s, const struct cl_l1_tx *t,
+		      bool *known)
+{
+	*known = false;
+	for (size_t i = t->n_hashes; i-- > 0;) {
+		struct cl_l1_txinfo info;
+		int rc =
+		    cl_l1_eth_tx_by_hash(s->rpc, &info, known, &t->hashes[i]);
+		if (rc != CL_OK || *known)
+			return rc;
+	}
+	return CL_OK;
+}
+
+/*
+ * The chain's mined nonce is below our lowest open nonce and nothing is
+ * pending: the chain lost transactions we thought were final (a reorg
+ * deeper than the confirmation depth, or a new chain with the same id).
+ * Our open transactions would wait forever behind the gap, so they are
+ * given new nonces from the chain's one.
+ */
+static int renumber(struct cl_l1_sender *s, uint64_t latest)
+{
+	uint64_t pending;
+	int rc = cl_l1_eth_tx_count(s->rpc, &pending, &s->from, CL_L1_PENDING);
+
+	if (rc != CL_OK)
+		return rc;
+	if (pending != latest)
+		return CL_OK; /* something is pending: wait for it */
+	uint64_t next = latest;
+	cl_unusual(L1_LOG,
+		   "sender: l1 lost nonces %llu..%llu, giving the "
+		   "open transactions new nonces",
+		   (unsigned long long)latest,
+		   (unsigned long long)s->next_nonce);
+	for (size_t i = 0; i < s->n; i++) {
+		struct cl_l1_tx *t = &s->txs[i];
+		if (finished(t))
+			continue;
+		t->nonce = next++;
+		t->n_hashes = 0;
+		t->unknown_ns = 0;
+		t->state = CL_L1_TX_QUEUED;
+		t->state_since_ns = cl_clock_mono_ns();
+	}
+	s->next_nonce = next;
+	s->dirty = true;
+	return save(s);
+}
+
+static int step_sent(struct cl_l1_sender *s, struct cl_l1_tx *t,
+		     uint64_t latest_nonce, bool lowest_open)
+{
+	bool found, known;
+	int rc = find_receipt(s, t, &found);
+
+	if (rc != CL_OK)
+		return rc;
+	if (found) {
+		set_state(s, t, CL_L1_TX_INCLUDED);
+		t->unknown_ns = 0;
+		t->resend_now = false;
+		cl_debug(L1_LOG,
+			 "sender: id %llu nonce %llu included in block "
+			 "%llu",
+			 (unsigned long long)t->id,
+			 (unsigned long long)t->nonce,
+			 (unsigned long long)t->block_number);
+		return CL_OK;
+	}
+	uint64_t now = cl_clock_mono_ns();
+	if (latest_nonce > t->nonce) {
+		/* our nonce is used, but by none of our versions (or the
+		 * receipt lags): give it the drop timeout */
+		if (!t->unknown_ns)
+			t->unknown_ns = now;
+		if (l1_ms_since(t->unknown_ns) < s->o.drop_timeout_ms)
+			return CL_OK;
+		cl_unusual(L1_LOG,
+			   "sender: nonce %llu of id %llu was used by "
+			   "another transaction",
+			   (unsigned long long)t->nonce,
+			   (unsigned long long)t->id);
+		set_state(s, t, CL_L1_TX_FAILED);
+		return CL_OK;
+	}
+	rc = node_knows(s, t, &known);
+	if (rc != CL_OK)
+		return rc;
+	if (known) {
+		t->unknown_ns = 0;
+		if (l1_ms_since(t->sent_ns) >= s->o.stuck_timeout_ms) {
+			rc = bump(s, t);
+			if (rc == CL_L1_FEE_CEILING || rc == CL_L1_RPC_ERROR)
+				rc = CL_OK;
+		}
+		return rc;
+	}
+	if (!t->unknown_ns)
+		t->unknown_ns = now;
+	if (!t->resend_now && l1_ms_since(t->unknown_ns) < s->o.drop_timeout_ms)
+		return CL_OK;
+	if (lowest_open && latest_nonce < t->nonce)
+		return renumber(s, latest_nonce);
+	cl_info(L1_LOG,
+		"sender: id %llu nonce %llu is unknown to l1, "
+		"sending it again",
+		(unsigned long long)t->id, (unsigned long long)t->nonce);
+	t->resend_now = false;
+	t->resends++;
+	t->unknown_ns = now; /* a refused resend waits another timeout */
+	rc = resend(s, t);
+	if (rc == CL_L1_RPC_ERROR)
+		rc = CL_OK; /* logged; tried again next round */
+	return rc;
+}
+
+static int step_included(struct cl_l1_sender *s, struct cl_l1_tx *t,
+			 uint64_t head)
+{
+	struct cl_l1_block b;
+	bool found;
+	int rc = cl_l1_eth_block_by_number(s->rpc, &b, &found, t->block_number);
+
+	if (rc != CL_OK)
+		return rc;
+	if (!found || !cl_hash32_eq(&b.hash, &t->block_hash)) {
+		cl_unusual(L1_LOG,
+			   "sender: block %llu holding nonce %llu left "
+			   "the canonical chain",
+			   (unsigned long long)t->block_number,
+			   (unsigned long long)t->nonce);
+		t->reorgs++;
+		t->resend_now = true;
+		t->unknown_ns = 0;
+		t->sent_ns = cl_clock_mono_ns();
+		memset(&t->mined_hash, 0, sizeof(t->mined_hash));
+		memset(&t->block_hash, 0, sizeof(t->block_hash));
+		t->block_number = 0;
+		set_state(s, t, CL_L1_TX_SENT);
+		return CL_OK;
+	}
+	if (head + 1 >= t->block_number + s->o.confirmations) {
+		set_state(s, t, CL_L1_TX_CONFIRMED);
+		cl_info(L1_LOG,
+			"sender: id %llu nonce %llu confirmed in block "
+			"%llu (%s, gas used %llu)",
+			(unsigned long long)t->id, (unsigned long long)t->nonce,
+			(unsigned long long)t->block_number,
+			t->success ? "success" : "reverted",
+			(unsigned long long)t->gas_used);
+	}
+	return CL_OK;
+}
+
+int cl_l1_sender_step(struct cl_l1_sender *s)
+{
+	uint64_t head, latest_nonce;
+	bool lowest = true;
+	int rc = CL_OK;
+
+	s->fees_known = false;
+	size_t open = 0;
+	for (size_t i = 0; i < s->n; i++)
+		open += !finished(&s->txs[i]);
+	if (!open)
+		return s->dirty ? save(s) : CL_OK;
+
+	rc = cl_l1_eth_block_number(s->rpc, &head);
+	if (rc != CL_OK)
+		return rc;
+	rc = cl_l1_eth_tx_count(s->rpc, &latest_nonce, &s->from, CL_L1_LATEST);
+	if (rc != CL_OK)
+		return rc;
+
+	for (size_t i = 0; i < s->n && rc == CL_OK; i++) {
+		struct cl_l1_tx *t = &s->txs[i];
+		uint64_t max_fee, tip;
+		bool was_lowest = lowest;
+
+		if (finished(t))
+			continue;
+		lowest = false;
+		switch (t->state) {
+		case CL_L1_TX_QUEUED:
+			if (t->n_hashes) {
+				/* signed and stored, maybe sent before a
+				 * restart: look for it like a sent one */
+				set_state(s, t, CL_L1_TX_SENT);
+				rc = step_sent(s, t, latest_nonce, was_lowest);
+				break;
+			}
+			if (latest_nonce > t->nonce) {
+				/* no version of ours exists: not our use */
+				cl_unusual(L1_LOG,
+					   "sender: nonce %llu of id "
+					   "%llu was used by another "
+					   "transaction",
+					   (unsigned long long)t->nonce,
+					   (unsigned long long)t->id);
+				set_state(s, t, CL_L1_TX_FAILED);
+				break;
+			}
+			rc = current_fees(s, &max_fee, &tip);
+			if (rc == CL_L1_FEE_CEILING) {
+				rc = CL_OK;
+				break;
+			}
+			if (rc == CL_OK)
+				rc = send_version(s, t, max_fee, tip);
+			if (rc == CL_L1_RPC_ERROR)
+				rc = CL_OK;
+			break;
+		case CL_L1_TX_SENT:
+			rc = step_sent(s, t, latest_nonce, was_lowest);
+			break;
+		case CL_L1_TX_INCLUDED:
+			rc = step_included(s, t, head);
+			break;
+		case CL_L1_TX_CONFIRMED:
+		case CL_L1_TX_FAILED:
+			break;
+		}
+	}
+	if (s->dirty) {
+		int src = save(s);
+		if (rc == CL_OK)
+			rc = src;
+	}
+	return rc;
+}
+
+int cl_l1_sender_wait(struct cl_l1_sender *s, uint64_t id, uint64_t timeout_ms,
+		      uint64_t poll_ms)
+{
+	uint64_t start = cl_clock_mono_ns();
+
+	for (;;) {
+		const struct cl_l1_tx *t = find(s, id);
+		if (!t)
+			return CL_ERR_NOT_FOUND;
+		if (t->state == CL_L1_TX_CONFIRMED)
+			return t->success ? CL_OK : CL_L1_REVERTED;
+		if (t->state == CL_L1_TX_FAILED)
+			return CL_L1_NONCE_TAKEN;
+		if (l1_ms_since(start) >= timeout_ms)
+			return CL_ERR_TIMEOUT;
+		/* failures are logged where they start; keep going */
+		int rc = cl_l1_sender_step(s);
+		(void)rc;
+		t = find(s, id);
+		if (t && (t->state == CL_L1_TX_CONFIRMED ||
+			  t->state == CL_L1_TX_FAILED))
+			continue;
+		l1_sleep_ms(poll_ms);
+	}
+}

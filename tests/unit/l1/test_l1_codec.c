@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The L1 client's pure parts, without a node: quantities, ABI encoding of
+ * the rollup calls, event decoding of a captured log, the calldata floor,
+ * and the sender's state file (round trip and corruption).
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <clearline/l1.h>
+
+#include "test.h"
+
+static void test_qty(void)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+		uint64_t v;
+	} cases[] = {
+	    {"0x0", true, 0},
+	    {"0x1", true, 1},
+	    {"0x10", true, 16},
+	    {"0xff", true, 255},
+	    {"0xFF", true, 255},
+	    {"0xffffffffffffffff", true, UINT64_MAX},
+	    {"0x1ffffffffffffffff", false, 0},
+	    {"0x", false, 0},
+	    {"0x00", false, 0},
+	    {"0x01", false, 0},
+	    {"0X1", false, 0},
+	    {"1", false, 0},
+	    {"", false, 0},
+	    {"0x1g", false, 0},
+	    {"0x 1", false, 0},
+	    {"-0x1", false, 0},
+	};
+	for (size_t i = 0; i < CL_ARRAY_LEN(cases); i++) {
+		uint64_t v = 99;
+		bool ok = cl_l1_parse_qty(&v, cases[i].s, strlen(cases[i].s));
+		CHECK_MSG(ok == cases[i].ok, "qty %s", cases[i].s);
+		CHECK_MSG(v == cases[i].v, "qty %s value", cases[i].s);
+	}
+
+	/* format and parse back */
+	uint64_t vals[] = {0, 1, 15, 16, 255, 256, 1000000007, UINT64_MAX};
+	for (size_t i = 0; i < CL_ARRAY_LEN(vals); i++) {
+		char s[19];
+		uint64_t v;
+		size_t n = cl_l1_fmt_qty(s, vals[i]);
+		CHECK(n == strlen(s));
+		CHECK(cl_l1_parse_qty(&v, s, n) && v == vals[i]);
+	}
+	char s[19];
+	cl_l1_fmt_qty(s, 0x1a2b);
+	CHECK(strcmp(s, "0x1a2b") == 0);
+
+	/* 256-bit */
+	uint8_t w[32], want[32] = {0};
+	const char *big = "0xde0b6b3a7640000"; /* 10^18 */
+	want[24] = 0x0d;
+	want[25] = 0xe0;
+	want[26] = 0xb6;
+	want[27] = 0xb3;
+	want[28] = 0xa7;
+	want[29] = 0x64;
+	want[30] = 0x00;
+	want[31] = 0x00;
+	CHECK(cl_l1_parse_qty256(w, big, strlen(big)));
+	CHECK(memcmp(w, want, 32) == 0);
+	char q[67];
+	cl_l1_fmt_qty256(q, w);
+	CHECK(strcmp(q, big) == 0);
+	memset(want, 0xff, 32);
+	const char *max =
+	    "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+	    "ffffffff";
+	CHECK(cl_l1_parse_qty256(w, max, strlen(max)));
+	CHECK(memcmp(w, want, 32) == 0);
+	char over[68] = "0x1";
+	memset(over + 3, 'f', 64);
+	over[67] = 0; /* 65 digits: 2^260 - 1 */
+	CHECK(!cl_l1_parse_qty256(w, over, strlen(over)));
+	CHECK(!cl_l1_parse_qty256(w, "0x00", 4));
+	memset(w, 0, 32);
+	cl_l1_fmt_qty256(q, w);
+	CHECK(strcmp(q, "0x0") == 0);
+
+	/* JSON forms: a quantity, or (only where allowed) a JSON integer */
+	json_t *j = json_integer(1795448125);
+	uint64_t v;
+	CHECK(!cl_l1_json_qty(&v, j));
+	CHECK(cl_l1_json_qty_or_int(&v, j) && v == 1795448125);
+	json_decref(j);
+	j = json_integer(-1);
+	CHECK(!cl_l1_json_qty_or_int(&v, j));
+	json_decref(j);
+	j = json_string("0x6b045eac");
+	CHECK(cl_l1_json_qty(&v, j) && v == 0x6b045eac);
+	CHECK(cl_l1_json_qty_or_int(&v, j) && v == 0x6b045eac);
+	json_decref(j);
+}
+
+/* Selectors as solc and cast compute them (cast sig). */
+static void test_selectors(void)
+{
+	static const struct {
+		const char *sig;
+		const char *sel;
+	} cases[] = {
+	    {CL_L1_SIG_APPEND_BATCH, "0x33ba586e"},
+	    {CL_L1_SIG_CLAIM_WITHDRAWAL, "0x5fae9902"},
+	    {CL_L1_SIG_DEPOSIT_FN, "0x47e7ef24"},
+	    {CL_L1_SIG_CHALLENGE, "0xeff6fc12"},
+	    {CL_L1_SIG_BATCH_COUNT, "0x06f13056"},
+	    {CL_L1_SIG_IS_FINAL, "0xa0d7031a"},
+	    {CL_L1_SIG_DEPOSIT_COUNT, "0x2dfdf0b5"},
+	    {CL_L1_SIG_ERC20_APPROVE, "0x095ea7b3"},
+	};
+	for (size_t i = 0; i < CL_ARRAY_LEN(cases); i++) {
+		uint8_t sel[4], h[32];
+		cl_l1_selector(sel, cases[i].sig);
+		CHECK_HEX(sel, 4, cases[i].sel);
+		/* the definition: the first 4 bytes of keccak256 */
+		cl_keccak256(h, cases[i].sig, strlen(cases[i].sig));
+		CHECK(memcmp(h, sel, 4) == 0);
+	}
+	struct cl_hash32 t;
+	cl_l1_event_topic(&t, CL_L1_EV_DEPOSIT);
+	CHECK_HEX(t.b, 32,
+		  "0xb8de39cde55f97a845e6a98f3c17a41caf3c79700437840d"
+		  "5466bac6339bafd3");
+	cl_l1_event_topic(&t, CL_L1_EV_BATCH_APPENDED);
+	CHECK_HEX(t.b, 32,
+		  "0x74907053f1d2f0ce056c48ceff687a1a048f8c81766db5e5"
+		  "2301a41ca44af543");
+}
+
+static char *cat_words(const char *const *words, size_t n)
+{
+	size_t len = 3;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(words[i]);
+	char *s = cl_xmalloc(len);
+	s[0] = 0;
+	size_t at = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(words[i]);
+		memcpy(s + at, words[i], k);
+		at += k;
+	}
+	s[at] = 0;
+	return s;
+}
+
+static const uint8_t zero32[32];
+
+static void test_append_batch(void)
+{
+	static const uint8_t data[5] = {1, 2, 3, 4, 5};
+	struct cl_l1_batch_args a = {
+	    .data = data,
+	    .data_len = sizeof(data),
+	    .deposits_consumed = 7,
+	    .first_block = 1,
+	    .last_block = 10,
+	};
+	memset(a.state_root.b, 0x11, 32);
+	memset(a.withdrawal_root.b, 0x22, 32);
+
+	/* by hand: selector; head (offset 0xc0, roots, three uint64);
+	 * tail (length 5, the bytes padded to 32) */
+	static const char *const words[] = {
+	    "0x33ba586e",
+	    "00000000000000000000000000000000000000000000000000000000000000c0",
+	    "1111111111111111111111111111111111111111111111111111111111111111",
+	    "2222222222222222222222222222222222222222222222222222222222222222",
+	    "0000000000000000000000000000000000000000000000000000000000000007",
+	    "0000000000000000000000000000000000000000000000000000000000000001",
+	    "000000000000000000000000000000000000000000000000000000000000000a",
+	    "0000000000000000000000000000000000000000000000000000000000000005",
+	    "0102030405000000000000000000000000000000000000000000000000000000",
+	};
+	char *want = cat_words(words, CL_ARRAY_LEN(words));
+	struct cl_buf b;
+	cl_buf_init(&b);
+	cl_l1_abi_append_batch(&b, &a);
+	CHECK(b.len == 4 + 8 * 32);
+	CHECK_HEX(b.p, b.len, want);
+	free(want);
+
+	/* decode it back */
+	struct cl_l1_batch_args d;
+	CHECK(cl_l1_abi_decode_append_batch(&d, b.p, b.len));
+	CHECK(d.data_len == 5 && memcmp(d.data, data, 5) == 0);
+	CHECK(d.deposits_consumed == 7 && d.first_block == 1 &&
+	      d.last_block == 10);
+	CHECK(cl_hash32_eq(&d.state_root, &a.state_root));
+	CHECK(cl_hash32_eq(&d.withdrawal_root, &a.withdrawal_root));
+
+	/* non-canonical forms are refused */
+	b.p[b.len - 1] = 1; /* padding not zero */
+	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len));
+	b.p[b.len - 1] = 0;
+	b.p[4 + 31] = 0xe0; /* another offset */
+	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len));
+	b.p[4 + 31] = 0xc0;
+	b.p[4 + 3 * 32] = 1; /* a uint64 with high bits */
+	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len));
+	b.p[4 + 3 * 32] = 0;
+	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len - 32)); /* short */
+	cl_buf_append(&b, zero32, 32);
+	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len)); /* trailing */
+	b.len -= 32;
+	b.p[0] ^= 1; /* selector */
+	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len));
+	b.p[0] ^= 1;
+	CHECK(cl_l1_abi_decode_append_batch(&d, b.p, b.len));
+
+	/* a 32-byte multiple has no padding; empty data has no tail words */
+	uint8_t d32[64];
+	memset(d32, 0xab, sizeof(d32));
+	a.data = d32;
+	a.data_len = 64;
+	cl_buf_reset(&b);
+	cl_l1_abi_append_batch(&b, &a);
+	CHECK(b.len == 4 + 7 * 32 + 64);
+	CHECK(cl_l1_abi_decode_append_batch(&d, b.p, b.len) &&
+	      d.data_len == 64);
+	cl_buf_release(&b);
+}
+
+static void test_claim(void)
+{
+	struct cl_address to;
+	struct cl_hash32 sib[2];
+	const char *addr = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+	CHECK(cl_address_parse(&to, addr, strlen(addr)));
+	memset(sib[0].b, 0xaa, 32);
+	memset(sib[1].b, 0xbb, 32);
+	static const char *const words[] = {
+	    "0x5fae9902",
+	    "0000000000000000000000000000000000000000000000000000000000000003",
+	    "0000000000000000000000000000000000000000000000000000000000000009",
+	    "00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8",
+	    "00000000000000000000000000000000000000000000000000000000000f4240",
+	    "00000000000000000000000000000000000000000000000000000000000000a0",
+	    "0000000000000000000000000000000000000000000000000000000000000002",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+	};
+	char *want = cat_words(words, CL_ARRAY_LEN(words));
+	struct cl_buf b;
+	cl_buf_init(&b);
+	cl_l1_abi_claim_withdrawal(&b, 3, 9, &to, 1000000, sib, 2);
+	CHECK_HEX(b.p, b.len, want);
+	free(want);
+
+	/* no siblings: offset, then a zero length */
+	cl_buf_reset(&b);
+	cl_l1_abi_claim_withdrawal(&b, 0, 0, &to, 1, NULL, 0);
+	CHECK(b.len == 4 + 6 * 32);
+	CHECK(b.p[4 + 5 * 32 - 1] == 0xa0 && b.p[b.len - 1] == 0);
+
+	/* the small ones */
+	cl_buf_reset(&b);
+	cl_l1_abi_deposit(&b, &to, 2500000);
+	CHECK_HEX(
+	    b.p, b.len,
+	    "0x47e7ef24"
+	    "00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8"
+	    "00000000000000000000000000000000000000000000000000000000002625a0");
+	cl_buf_reset(&b);
+	cl_l1_abi_is_final(&b, 258);
+	CHECK_HEX(
+	    b.p, b.len,
+	    "0xa0d7031a"
+	    "0000000000000000000000000000000000000000000000000000000000000102");
+	cl_buf_reset(&b);
+	cl_l1_abi_batch_count(&b);
+	CHECK_HEX(b.p, b.len, "0x06f13056");
+
+	/* return words */
+	uint8_t w[32] = {0};
+	uint64_t v;
+	bool f;
+	w[31] = 5;
+	CHECK(cl_l1_abi_ret_u64(&v, w, 32) && v == 5);
+	CHECK(!cl_l1_abi_ret_u64(&v, w, 31));
+	CHECK(!cl_l1_abi_ret_bool(&f, w, 32));
+	w[31] = 1;
+	CHECK(cl_l1_abi_ret_bool(&f, w, 32) && f);
+	w[0] = 1;
+	CHECK(!cl_l1_abi_ret_u64(&v, w, 32));
+	cl_buf_release(&b);
+}
+
+static void fill_log(struct cl_l1_log *l, const char *const *topics,
+		     size_t n_topics, const char *data)
+{
+	size_t len;
+
+	memset(l, 0, sizeof(*l));
+	l->n_topics = n_topics;
+	for (size_t i = 0; i < n_topics; i++)
+		CHECK(cl_hex_decode(l->topics[i].b, 32, topics[i],
+				    strlen(topics[i]), CL_HEX_0X));
+	l->data = test_unhex(data, &len);
+	l->data_len = len;
+	l->block_number = 5;
+	l->log_index = 0;
+}
+
+static void test_events(void)
+{
+	/* a Deposit log captured from anvil 1.7.1 (eth_getLogs) */
+	static const char *const topics[] = {
+	    "0xb8de39cde55f97a845e6a98f3c17a41caf3c79700437840d5466bac6339bafd"
+	    "3",
+	    "0x000000000000000000000000000000000000000000000000000000000000000"
+	    "0",
+	    "0x00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c"
+	    "8",
+	};
+	static const char *data =
+	    "0x00000000000000000000000000000000000000000000000000000000002625a0"
+	    "000000000000000000000000000000000000000000000000000000006b045eac";
+	struct cl_l1_log l;
+	struct cl_l1_deposit d;
+	char addr[CL_ADDRESS_STR_LEN + 1];
+
+	fill_log(&l, topics, 3, data);
+	CHECK(cl_l1_decode_deposit(&d, &l));
+	CHECK(d.id == 0 && d.amount == 2500000 && d.timestamp == 0x6b045eac);
+	cl_address_format(addr, &d.to);
+	CHECK(strcmp(addr, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8") == 0);
+	CHECK(d.loc.block_number == 5);
+
+	/* not a BatchAppended; and damaged forms fail */
+	struct cl_l1_batch_event be;
+	CHECK(!cl_l1_decode_batch_appended(&be, &l));
+	l.topics[2].b[0] = 1; /* address word with high bits */
+	CHECK(!cl_l1_decode_deposit(&d, &l));
+	l.topics[2].b[0] = 0;
+	l.data_len = 32;
+	CHECK(!cl_l1_decode_deposit(&d, &l));
+	l.data_len = 64;
+	l.n_topics = 2;
+	CHECK(!cl_l1_decode_deposit(&d, &l));
+	l.n_topics = 3;
+	l.topics[0].b[31] ^= 1;
+	CHECK(!cl_l1_decode_deposit(&d, &l));
+	free(l.data);
+
+	/* BatchAppended(index 4, ...) built by hand */
+	static const char *const bt[] = {
+	    "0x74907053f1d2f0ce056c48ceff687a1a048f8c81766db5e52301a41ca44af54"
+	    "3",
+	    "0x000000000000000000000000000000000000000000000000000000000000000"
+	    "4",
+	};
+	static const char *bd =
+	    "0x1111111111111111111111111111111111111111111111111111111111111111"
+	    "2222222222222222222222222222222222222222222222222222222222222222"
+	    "3333333333333333333333333333333333333333333333333333333333333333"
+	    "0000000000000000000000000000000000000000000000000000000000000002"
+	    "0000000000000000000000000000000000000000000000000000000000000065"
+	    "00000000000000000000000000000000000000000000000000000000000000c8";
+	fill_log(&l, bt, 2, bd);
+	CHECK(cl_l1_decode_batch_appended(&be, &l));
+	CHECK(be.index == 4 && be.deposits_consumed == 2 &&
+	      be.first_block == 101 && be.last_block == 200);
+	CHECK(be.data_hash.b[0] == 0x11 && be.state_root.b[31] == 0x22 &&
+	      be.withdrawal_root.b[5] == 0x33);
+	CHECK(!cl_l1_decode_deposit(&d, &l));
+	free(l.data);
+}
+
+static void test_floor(void)
+{
+	uint8_t d[10] = {0, 0, 1, 2, 3, 0, 0, 0, 0, 9};
+	CHECK(cl_l1_calldata_floor(NULL, 0, false) == 21000);
+	CHECK(cl_l1_calldata_floor(d, 10, false) == 21000 + 6 * 10 + 4 * 40);
+	CHECK(cl_l1_calldata_floor(d, 10, true) == 53000 + 6 * 10 + 4 * 40);
+}
+
+static void make_file(struct cl_l1_sender_file *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->chain_id = 31337;
+	memset(f->from.b, 0x42, 20);
+	f->next_nonce = 12;
+	f->next_id = 7;
+	f->n = 2;
+	f->txs = cl_xcalloc(2, sizeof(*f->txs));
+	struct cl_l1_tx *t = &f->txs[0];
+	t->id = 5;
+	t->nonce = 10;
+	t->state = CL_L1_TX_INCLUDED;
+	t->has_to = true;
+	memset(t->to.b, 0x77, 20);
+	t->value[31] = 9;
+	t->data_len = 300;
+	t->data = cl_xmalloc(300);
+	for (size_t i = 0; i < 300; i++)
+		t->data[i] = (uint8_t)i;
+	t->gas_limit = 100000;
+	t->max_fee = 3000000000;
+	t->priority_fee = 1000000000;
+	t->n_hashes = 2;
+	memset(t->hashes[0].b, 0xa1, 32);
+	memset(t->hashes[1].b, 0xa2, 32);
+	t->mined_hash = t->hashes[1];
+	t->block_number = 77;
+	memset(t->block_hash.b, 0xbb, 32);
+	t->success = true;
+	t->gas_used = 54321;
+	t->effective_gas_price = 1500000000;
+	t = &f->txs[1];
+	t->id = 6;
+	t->nonce = 11;
+	t->state = CL_L1_TX_QUEUED;
+	t->gas_limit = 21000;
+}
+
+static void test_state_file(void)
+{
+	char dir[] = "/tmp/cl-l1-codec-XXXXXX";
+	struct cl_l1_sender_file f, g;
+	char path[256], hex[41];
+
+	CHECK(mkdtemp(dir) != NULL);
+	make_file(&f);
+	cl_hex_encode(hex, f.from.b, 20, false);
+	snprintf(path, sizeof(path), "%s/l1-sender-0x%s.dat", dir, hex);
+
+	CHECK(cl_l1_sender_file_load(&g, dir, &f.from) == CL_ERR_NOT_FOUND);
+	CHECK(cl_l1_sender_file_save(dir, &f) == CL_OK);
+	CHECK(cl_l1_sender_file_load(&g, dir, &f.from) == CL_OK);
+	CHECK(g.chain_id == 31337 && g.next_nonce == 12 && g.next_id == 7);
+	CHECK(g.n == 2);
+	if (g.n == 2) {
+		const struct cl_l1_tx *a = &f.txs[0], *b = &g.txs[0];
+		CHECK(b->id == 5 && b->nonce == 10 &&
+		      b->state == CL_L1_TX_INCLUDED && b->has_to);
+		CHECK(cl_address_eq(&a->to, &b->to));
+		CHECK(memcmp(a->value, b->value, 32) == 0);
+		CHECK(b->data_len == 300 && memcmp(a->data, b->data, 300) == 0);
+		CHECK(b->gas_limit == 100000 && b->max_fee == 3000000000 &&
+		      b->priority_fee == 1000000000);
+		CHECK(b->n_hashes == 2 &&
+		      cl_hash32_eq(&a->hashes[1], &b->hashes[1]));
+		CHECK(cl_hash32_eq(&a->mined_hash, &b->mined_hash));
+		CHECK(b->block_number == 77 && b->success &&
+		      b->gas_used == 54321 &&
+		      b->effective_gas_price == 1500000000);
+		CHECK(g.txs[1].id == 6 && g.txs[1].data_len == 0 &&
+		      g.txs[1].state == CL_L1_TX_QUEUED);
+	}
+	cl_l1_sender_file_release(&g);
+
+	/* another key's file is another file */
+	struct cl_address other;
+	memset(other.b, 0x43, 20);
+	CHECK(cl_l1_sender_file_load(&g, dir, &other) == CL_ERR_NOT_FOUND);
+
+	/* corruption: every single flipped byte is caught */
+	struct stat st;
+	CHECK(stat(path, &st) == 0);
+	size_t size = (size_t)st.st_size;
+	uint8_t *orig = cl_xmalloc(size);
+	int fd = open(path, O_RDONLY);
+	CHECK(fd >= 0 && read(fd, orig, size) == (ssize_t)size);
+	close(fd);
+	size_t bad = 0;
+	for (size_t i = 0; i < size; i += 7) {
+		orig[i] ^= 0x10;
+		fd = open(path, O_WRONLY | O_TRUNC);
+		CHECK(write(fd, orig, size) == (ssize_t)size);
+		close(fd);
+		orig[i] ^= 0x10;
+		if (cl_l1_sender_file_load(&g, dir, &f.from) == CL_ERR_CORRUPT)
+			bad++;
+		cl_l1_sender_file_release(&g);
+	}
+	CHECK(bad == (size + 6) / 7);
+	/* truncated, empty */
+	CHECK(truncate(path, (off_t)size - 1) == 0);
+	CHECK(cl_l1_sender_file_load(&g, dir, &f.from) == CL_ERR_CORRUPT);
+	CHECK(truncate(path, 0) == 0);
+	CHECK(cl_l1_sender_file_load(&g, dir, &f.from) == CL_ERR_CORRUPT);
+
+	/* an internally inconsistent file (tx id >= next id) is refused
+	 * even with a valid checksum */
+	f.next_id = 6;
+	CHECK(cl_l1_sender_file_save(dir, &f) == CL_OK);
+	CHECK(cl_l1_sender_file_load(&g, dir, &f.from) == CL_ERR_CORRUPT);
+	f.next_id = 7;
+	CHECK(cl_l1_sender_file_save(dir, &f) == CL_OK);
+	CHECK(cl_l1_sender_file_load(&g, dir, &f.from) == CL_OK);
+	cl_l1_sender_file_release(&g);
+
+	/* no temporary files are left behind */
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "test $(ls -A %s | wc -l) -eq 1", dir);
+	CHECK(system(cmd) == 0);
+
+	free(orig);
+	cl_l1_sender_file_release(&f);
+	unlink(path);
+	rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	cl_log_min_level = CL_LOG_BROKEN;
+	test_qty();
+	test_selectors();
+	test_append_batch();
+	test_claim();
+	test_events();
+	test_floor();
+	test_state_file();
+	return test_done("test_l1_codec");
+}
