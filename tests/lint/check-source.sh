@@ -60,8 +60,8 @@ declare -A allowed=(
 	[batch]="common crypto state margin stf batch"
 	[l1]="common json crypto state margin stf batch l1"
 	[sequencer]="common json crypto state margin matching stf batch l1 sequencer"
-	[rpc]="common json config crypto state margin matching stf batch l1 sequencer rpc"
-	[node]="${order[*]}"
+	[rpc]="common json config crypto state margin matching stf batch l1 sequencer rpc api"
+	[node]="${order[*]} api"
 	[cli]="common json config crypto stf cli"
 )
 for m in "${order[@]}"; do

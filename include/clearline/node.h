@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * node — wiring of clearlined: the option table, the genesis file loader,
+ * and (later) the modes. `src/node/main.c` is a thin main() around it.
+ */
+#ifndef CLEARLINE_NODE_H
+#define CLEARLINE_NODE_H
+
+#include <clearline/common.h>
+#include <clearline/config.h>
+#include <clearline/stf.h>
+
+enum cl_node_mode {
+	CL_MODE_SEQUENCER = 0,
+	CL_MODE_VERIFIER = 1,
+	CL_MODE_REPLICA = 2,
+};
+
+/* Every option of clearlined (src/node/options.c is the table). */
+struct cl_node_config {
+	uint64_t mode; /* enum cl_node_mode */
+	char *datadir;
+	char *genesis;
+	uint64_t log_level;
+	uint64_t map_size_mb;
+	char *rpc_bind;
+	uint64_t rpc_port;
+	uint64_t rpc_max_body;
+	uint64_t rpc_max_batch;
+	uint64_t rpc_max_depth;
+	uint64_t rpc_max_conns;
+	uint64_t rpc_idle_s;
+	uint64_t rpc_threads;
+	char *rpc_token_file;
+	bool rpc_operator_loopback;
+	uint64_t block_interval_ms;
+	uint64_t block_max_txs;
+	uint64_t queue_max;
+	char *collateral_token;
+	bool dev_credit;
+};
+
+/* The option table. */
+const struct cl_opt *cl_node_options(size_t *n);
+
+/*
+ * Run clearlined with argv until SIGINT or SIGTERM. Returns the process
+ * exit status (0 after a clean shutdown, 1 on a start-up error, 2 on a
+ * usage error).
+ */
+int cl_node_main(int argc, char **argv);
+
+/*
+ * Load a genesis file (docs/genesis.md) into *out and validate it with
+ * cl_genesis_validate(). Unknown keys, missing keys, wrong types, numbers
+ * out of range and invalid values are all errors with a message naming
+ * the field (in `err`, up to errlen bytes). Returns CL_OK or
+ * CL_ERR_CONFIG; on failure *out is zeroed.
+ */
+CL_WUR int cl_genesis_load(struct cl_genesis *out, const char *path,
+			   char *err, size_t errlen);
+
+/* Same, from JSON text in memory. */
+CL_WUR int cl_genesis_parse(struct cl_genesis *out, const char *text,
+			    size_t len, char *err, size_t errlen);
+
+#endif /* CLEARLINE_NODE_H */

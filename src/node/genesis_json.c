@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/* The genesis file: strict JSON into struct cl_genesis. */
+#include <clearline/json.h>
+#include <clearline/node.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct ctx {
+	char *err;
+	size_t errlen;
+	bool failed;
+};
+
+static void fail(struct ctx *c, const char *fmt, ...) CL_PRINTF(2, 3);
+static void fail(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	if (c->failed)
+		return; /* keep the first error */
+	c->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(c->err, c->errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Only the listed keys may appear. */
+static void only_keys(struct ctx *c, const json_t *o, const char *where,
+		      const char *const *keys)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)o, k, v) {
+		bool known = false;
+		for (size_t i = 0; keys[i]; i++)
+			known |= strcmp(k, keys[i]) == 0;
+		if (!known)
+			fail(c, "%s: unknown key \"%s\"", where, k);
+	}
+}
+
+static const json_t *need(struct ctx *c, const json_t *o, const char *where,
+			  const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	if (!v)
+		fail(c, "%s: missing \"%s\"", where, key);
+	return v;
+}
+
+static uint64_t get_uint(struct ctx *c, const json_t *o, const char *where,
+			 const char *key, uint64_t max)
+{
+	const json_t *v = need(c, o, where, key);
+	uint64_t u;
+	if (v && !cl_json_uint(&u, v, max)) {
+		fail(c, "%s.%s: expected an integer in [0, %llu]", where, key,
+		     (unsigned long long)max);
+		return 0;
+	}
+	return v ? u : 0;
+}
+
+/* 64-bit quantities are decimal strings. */
+static uint64_t get_u64(struct ctx *c, const json_t *o, const char *where,
+			const char *key)
+{
+	const json_t *v = need(c, o, where, key);
+	uint64_t u;
+	if (v && !cl_json_u64(&u, v)) {
+		fail(c, "%s.%s: expected a decimal string", where, key);
+		return 0;
+	}
+	return v ? u : 0;
+}
+
+static void get_address(struct ctx *c, struct cl_address *out,
+			const json_t *v, const char *where)
+{
+	if (!json_is_string(v) ||
+	    !cl_address_parse(out, json_string_value(v),
+			      json_string_length(v)))
+		fail(c, "%s: expected an address (0x + 40 hex digits, EIP-55 "
+		     "checksum if mixed case)", where);
+}
+
+static void parse_market(struct ctx *c, struct cl_market_params *m,
+			 const json_t *j, size_t idx)
+{
+	static const char *const keys[] = {
+		"id", "symbol", "priceDecimals", "sizeDecimals", "tickSize",
+		"stepSize", "maxOrderSize", "openInterestCap", "makerFeePpm",
+		"takerFeePpm", "riskTiers", NULL};
+	char where[32];
+	snprintf(where, sizeof(where), "markets[%zu]", idx);
+	if (!json_is_object(j)) {
+		fail(c, "%s: expected an object", where);
+		return;
+	}
+	only_keys(c, j, where, keys);
+	m->id = (uint32_t)get_uint(c, j, where, "id", UINT32_MAX);
+	const json_t *sym = need(c, j, where, "symbol");
+	if (sym && (!json_is_string(sym) ||
+		    json_string_length(sym) > CL_SYMBOL_MAX))
+		fail(c, "%s.symbol: expected a string of at most %d "
+		     "characters", where, CL_SYMBOL_MAX);
+	else if (sym)
+		memcpy(m->symbol, json_string_value(sym),
+		       json_string_length(sym) + 1);
+	m->price_decimals = (uint8_t)get_uint(c, j, where, "priceDecimals",
+					      CL_DECIMALS_MAX);
+	m->size_decimals = (uint8_t)get_uint(c, j, where, "sizeDecimals",
+					     CL_DECIMALS_MAX);
+	m->tick_size = get_u64(c, j, where, "tickSize");
+	m->step_size = get_u64(c, j, where, "stepSize");
+	m->max_order_size = get_u64(c, j, where, "maxOrderSize");
+	m->oi_cap = get_u64(c, j, where, "openInterestCap");
+	m->maker_fee_ppm =
+		(uint32_t)get_uint(c, j, where, "makerFeePpm", CL_PPM);
+	m->taker_fee_ppm =
+		(uint32_t)get_uint(c, j, where, "takerFeePpm", CL_PPM);
+	const json_t *tiers = need(c, j, where, "riskTiers");
+	if (!tiers)
+		return;
+	if (!json_is_array(tiers) || json_array_size(tiers) == 0 ||
+	    json_array_size(tiers) > CL_GENESIS_MAX_TIERS) {
+		fail(c, "%s.riskTiers: expected 1..%d tiers", where,
+		     CL_GENESIS_MAX_TIERS);
+		return;
+	}
+	m->n_tiers = (uint32_t)json_array_size(tiers);
+	for (size_t t = 0; t < m->n_tiers; t++) {
+		static const char *const tkeys[] = {"notionalCap", "imfPpm",
+						    "mmfPpm", NULL};
+		const json_t *tj = json_array_get(tiers, t);
+		char tw[80];
+		snprintf(tw, sizeof(tw), "%s.riskTiers[%zu]", where, t);
+		if (!json_is_object(tj)) {
+			fail(c, "%s: expected an object", tw);
+			return;
+		}
+		only_keys(c, tj, tw, tkeys);
+		const json_t *cap = need(c, tj, tw, "notionalCap");
+		uint64_t capv = 0;
+		if (json_is_string(cap) &&
+		    strcmp(json_string_value(cap), "max") == 0)
+			capv = INT64_MAX;
+		else if (cap && (!cl_json_u64(&capv, cap) || capv > INT64_MAX))
+			fail(c, "%s.notionalCap: expected a decimal string in "
+			     "collateral atoms, or \"max\"", tw);
+		m->tiers[t].notional_cap = (int64_t)capv;
+		m->tiers[t].imf_ppm =
+			(uint32_t)get_uint(c, tj, tw, "imfPpm", CL_PPM);
+		m->tiers[t].mmf_ppm =
+			(uint32_t)get_uint(c, tj, tw, "mmfPpm", CL_PPM);
+	}
+}
+
+static void parse(struct ctx *c, struct cl_genesis *g, const json_t *j)
+{
+	static const char *const keys[] = {
+		"version", "l1ChainId", "rollup", "collateralDecimals",
+		"expiryHorizonSeconds", "oracle", "markets", NULL};
+	static const char *const okeys[] = {"signers", "quorum",
+					    "maxAgeSeconds", NULL};
+
+	if (!json_is_object(j)) {
+		fail(c, "genesis: expected an object");
+		return;
+	}
+	only_keys(c, j, "genesis", keys);
+	if (get_uint(c, j, "genesis", "version", 255) != 1)
+		fail(c, "genesis.version: only version 1 is known");
+	g->l1_chain_id = get_uint(c, j, "genesis", "l1ChainId", UINT64_MAX);
+	const json_t *r = need(c, j, "genesis", "rollup");
+	if (r)
+		get_address(c, &g->rollup, r, "genesis.rollup");
+	g->collateral_decimals = (uint8_t)get_uint(
+		c, j, "genesis", "collateralDecimals", CL_DECIMALS_MAX);
+	g->expiry_horizon = get_uint(c, j, "genesis", "expiryHorizonSeconds",
+				     UINT32_MAX);
+
+	const json_t *o = need(c, j, "genesis", "oracle");
+	if (o && !json_is_object(o))
+		fail(c, "genesis.oracle: expected an object");
+	if (o && json_is_object(o)) {
+		only_keys(c, o, "genesis.oracle", okeys);
+		const json_t *s = need(c, o, "genesis.oracle", "signers");
+		if (s && (!json_is_array(s) || json_array_size(s) == 0 ||
+			  json_array_size(s) > CL_GENESIS_MAX_SIGNERS))
+			fail(c, "genesis.oracle.signers: expected 1..%d "
+			     "addresses", CL_GENESIS_MAX_SIGNERS);
+		else if (s) {
+			g->n_oracle_signers = (uint32_t)json_array_size(s);
+			for (size_t i = 0; i < g->n_oracle_signers; i++) {
+				char w[80];
+				snprintf(w, sizeof(w),
+					 "genesis.oracle.signers[%zu]", i);
+				get_address(c, &g->oracle_signers[i],
+					    json_array_get(s, i), w);
+			}
+		}
+		g->oracle_quorum = (uint32_t)get_uint(
+			c, o, "genesis.oracle", "quorum", CL_GENESIS_MAX_SIGNERS);
+		g->oracle_max_age = get_uint(c, o, "genesis.oracle",
+					     "maxAgeSeconds", UINT32_MAX);
+	}
+
+	const json_t *ms = need(c, j, "genesis", "markets");
+	if (ms && (!json_is_array(ms) || json_array_size(ms) == 0 ||
+		   json_array_size(ms) > CL_GENESIS_MAX_MARKETS)) {
+		fail(c, "genesis.markets: expected 1..%d markets",
+		     CL_GENESIS_MAX_MARKETS);
+		return;
+	}
+	if (!ms)
+		return;
+	g->n_markets = (uint32_t)json_array_size(ms);
+	for (size_t i = 0; i < g->n_markets; i++)
+		parse_market(c, &g->markets[i], json_array_get(ms, i), i);
+}
+
+int cl_genesis_parse(struct cl_genesis *out, const char *text, size_t len,
+		     char *err, size_t errlen)
+{
+	struct ctx c = {err, errlen, false};
+	char jerr[160];
+
+	memset(out, 0, sizeof(*out));
+	json_t *j = cl_json_load(text, len, jerr, sizeof(jerr));
+	if (!j) {
+		fail(&c, "genesis: not valid JSON: %s", jerr);
+		return CL_ERR_CONFIG;
+	}
+	parse(&c, out, j);
+	json_decref(j);
+	const char *why = NULL;
+	if (!c.failed && !cl_genesis_validate(out, &why))
+		fail(&c, "genesis: %s", why ? why : "invalid");
+	if (c.failed) {
+		memset(out, 0, sizeof(*out));
+		return CL_ERR_CONFIG;
+	}
+	return CL_OK;
+}
+
+int cl_genesis_load(struct cl_genesis *out, const char *path, char *err,
+		    size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	struct cl_buf b;
+	char chunk[4096];
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (!f) {
+		snprintf(err, errlen, "cannot open genesis file %s", path);
+		return CL_ERR_CONFIG;
+	}
+	cl_buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		cl_buf_append(&b, chunk, n);
+		if (b.len > (4u << 20)) {
+			fclose(f);
+			cl_buf_release(&b);
+			snprintf(err, errlen, "genesis file %s is larger than "
+				 "4 MiB", path);
+			return CL_ERR_CONFIG;
+		}
+	}
+	fclose(f);
+	char sub[400];
+	int rc = cl_genesis_parse(out, (const char *)b.p, b.len, sub,
+				  sizeof(sub));
+	cl_buf_release(&b);
+	if (rc)
+		snprintf(err, errlen, "%s: %s", path, sub);
+	return rc;
+}

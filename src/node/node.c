@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/* clearlined: configuration, start-up, the sequencer mode, shutdown. */
+#include <clearline/api.h>
+#include <clearline/node.h>
+#include <clearline/sequencer.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const SUB = "node";
+
+static char *read_token(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char buf[512];
+
+	if (!f)
+		return NULL;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	size_t n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (n < 16) {
+		explicit_bzero(buf, sizeof(buf));
+		return NULL; /* too short to be a secret */
+	}
+	char *t = cl_xstrdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return t;
+}
+
+static int run_sequencer(const struct cl_node_config *cfg,
+			 const struct cl_genesis *g, struct cl_db *db,
+			 const sigset_t *sigs)
+{
+	struct cl_seq_config sc;
+	struct cl_seq *seq = NULL;
+	struct cl_rpc_server *srv = NULL;
+	struct cl_api api;
+	char *token = NULL;
+	int rc, status = 1;
+
+	memset(&api, 0, sizeof(api));
+	pthread_mutex_init(&api.lock, NULL);
+	cl_seq_config_defaults(&sc);
+	sc.block_interval_ms = cfg->block_interval_ms;
+	sc.block_max_txs = cfg->block_max_txs;
+	sc.queue_max = cfg->queue_max;
+	rc = cl_seq_new(&seq, &sc, db, g);
+	if (rc)
+		goto out;
+	rc = cl_seq_start(seq);
+	if (rc)
+		goto out;
+
+	api.seq = seq;
+	api.db = db;
+	api.genesis = g;
+	api.dev_credit = cfg->dev_credit;
+	api.mode_name = "sequencer";
+	if (cfg->collateral_token) {
+		if (!cl_address_parse(&api.collateral_token,
+				      cfg->collateral_token,
+				      strlen(cfg->collateral_token))) {
+			cl_unusual(SUB, "option collateral-token: not an "
+				   "address");
+			goto out;
+		}
+		api.has_token = true;
+	}
+
+	struct cl_rpc_config rcfg;
+	cl_rpc_config_defaults(&rcfg);
+	rcfg.bind_addr = cfg->rpc_bind;
+	rcfg.port = (uint16_t)cfg->rpc_port;
+	rcfg.max_body = cfg->rpc_max_body;
+	rcfg.max_batch = (unsigned)cfg->rpc_max_batch;
+	rcfg.max_depth = (unsigned)cfg->rpc_max_depth;
+	rcfg.max_conns = (unsigned)cfg->rpc_max_conns;
+	rcfg.idle_timeout_s = (unsigned)cfg->rpc_idle_s;
+	if (cfg->rpc_threads)
+		rcfg.threads = (unsigned)cfg->rpc_threads;
+	rcfg.operator_loopback = cfg->rpc_operator_loopback;
+	if (cfg->rpc_token_file) {
+		token = read_token(cfg->rpc_token_file);
+		if (!token) {
+			cl_unusual(SUB, "cannot read an operator token of at "
+				   "least 16 characters from %s",
+				   cfg->rpc_token_file);
+			goto out;
+		}
+		rcfg.operator_token = token;
+	}
+	size_t nm;
+	const struct cl_rpc_method *methods = cl_api_methods(&nm);
+	rc = cl_rpc_server_new(&srv, &rcfg, methods, nm, &api);
+	if (rc)
+		goto out;
+	cl_info(SUB, "ready: sequencer serving JSON-RPC on %s:%u",
+		cfg->rpc_bind, cl_rpc_server_port(srv));
+
+	int sig = 0;
+	while (sigwait(sigs, &sig) != 0)
+		;
+	cl_info(SUB, "signal %d: shutting down", sig);
+	status = 0;
+out:
+	/* the sequencer answers every queued call before the server stops */
+	if (seq)
+		cl_seq_stop(seq);
+	cl_rpc_server_free(srv);
+	cl_seq_free(seq);
+	if (token) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	pthread_mutex_destroy(&api.lock);
+	return status;
+}
+
+int cl_node_main(int argc, char **argv)
+{
+	struct cl_node_config cfg;
+	size_t nopts;
+	const struct cl_opt *opts = cl_node_options(&nopts);
+	char err[512];
+	bool help;
+	int status = 1;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (cl_config_defaults(&cfg, opts, nopts))
+		return 1;
+	if (cl_config_parse_args(&cfg, opts, nopts, argc, argv, &help, err,
+				 sizeof(err))) {
+		fprintf(stderr, "clearlined: %s\n", err);
+		cl_config_release(&cfg, opts, nopts);
+		return 2;
+	}
+	if (help) {
+		printf("usage: clearlined --genesis FILE [--option=value ...]\n"
+		       "       (options also from --config FILE, one "
+		       "name=value per line)\n\n");
+		fflush(stdout);
+		cl_config_print_help(opts, nopts, 1);
+		cl_config_release(&cfg, opts, nopts);
+		return 0;
+	}
+	cl_log_min_level = (int)cfg.log_level;
+	if (!cfg.genesis) {
+		fprintf(stderr, "clearlined: --genesis FILE is required\n");
+		cl_config_release(&cfg, opts, nopts);
+		return 2;
+	}
+	cl_config_log(&cfg, opts, nopts, SUB);
+
+	/* signals are taken by sigwait() in this thread only */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct cl_genesis *g = cl_xcalloc(1, sizeof(*g));
+	struct cl_db *db = NULL;
+	if (cl_crypto_init() != CL_OK)
+		goto out;
+	if (cl_genesis_load(g, cfg.genesis, err, sizeof(err))) {
+		cl_unusual(SUB, "%s", err);
+		goto out;
+	}
+	struct cl_db_config dbc = {
+		.path = cfg.datadir,
+		.map_size = cfg.map_size_mb << 20,
+	};
+	if (cl_db_new(&db, &dbc) != CL_OK)
+		goto out;
+
+	switch ((enum cl_node_mode)cfg.mode) {
+	case CL_MODE_SEQUENCER:
+		status = run_sequencer(&cfg, g, db, &sigs);
+		break;
+	case CL_MODE_VERIFIER:
+	case CL_MODE_REPLICA:
+		cl_unusual(SUB, "mode %s is not available yet: run a "
+			   "sequencer", cfg.mode == CL_MODE_VERIFIER
+						? "verifier"
+						: "replica");
+		status = 2;
+		break;
+	}
+out:
+	cl_db_free(db);
+	free(g);
+	cl_config_release(&cfg, opts, nopts);
+	cl_info(SUB, "stopped");
+	return status;
+}

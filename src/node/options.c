@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* clearlined's option table: one list drives flags, config files, --help
+ * and the startup log (docs/operations.md lists them). */
+#include <clearline/node.h>
+
+#include <stddef.h>
+
+static const char *const modes[] = {"sequencer", "verifier", "replica", NULL};
+static const char *const levels[] = {"trace", "debug", "info", "unusual",
+				     "broken", NULL};
+
+#define OFF(f) offsetof(struct cl_node_config, f)
+
+static const struct cl_opt opts[] = {
+	{"mode", CL_OPT_ENUM, 0, 0, "sequencer", modes,
+	 "what this node runs", OFF(mode), 0, false},
+	{"datadir", CL_OPT_STR, 0, 0, ".clearline", NULL,
+	 "directory of the node's database", OFF(datadir), 0, false},
+	{"genesis", CL_OPT_STR, 0, 0, NULL, NULL,
+	 "genesis file (required)", OFF(genesis), 0, false},
+	{"log-level", CL_OPT_ENUM, 0, 0, "info", levels,
+	 "least severe log level printed", OFF(log_level), 0, false},
+	{"map-size-mb", CL_OPT_U64, 16, 1u << 24, "4096", NULL,
+	 "largest size the database may grow to, MiB", OFF(map_size_mb), 0,
+	 false},
+	{"rpc-bind", CL_OPT_STR, 0, 0, "127.0.0.1", NULL,
+	 "address the JSON-RPC server listens on", OFF(rpc_bind), 0, false},
+	{"rpc-port", CL_OPT_U64, 0, 65535, "8645", NULL,
+	 "JSON-RPC port (0: any free port)", OFF(rpc_port), 0, false},
+	{"rpc-max-body", CL_OPT_U64, 1024, 64u << 20, "1048576", NULL,
+	 "largest request body, bytes", OFF(rpc_max_body), 0, false},
+	{"rpc-max-batch", CL_OPT_U64, 1, 10000, "100", NULL,
+	 "most calls in one batch request", OFF(rpc_max_batch), 0, false},
+	{"rpc-max-depth", CL_OPT_U64, 2, 256, "32", NULL,
+	 "deepest JSON nesting accepted", OFF(rpc_max_depth), 0, false},
+	{"rpc-max-conns", CL_OPT_U64, 1, 65536, "1024", NULL,
+	 "most concurrent connections", OFF(rpc_max_conns), 0, false},
+	{"rpc-idle-timeout", CL_OPT_U64, 1, 3600, "30", NULL,
+	 "seconds before an idle connection is closed", OFF(rpc_idle_s), 0,
+	 false},
+	{"rpc-threads", CL_OPT_U64, 0, 256, "0", NULL,
+	 "RPC worker threads, which also recover signatures (0: one per "
+	 "core)", OFF(rpc_threads), 0, false},
+	{"rpc-operator-token-file", CL_OPT_STR, 0, 0, NULL, NULL,
+	 "file holding the bearer token for operator methods",
+	 OFF(rpc_token_file), 0, false},
+	{"rpc-operator-loopback", CL_OPT_BOOL, 0, 0, "true", NULL,
+	 "loopback clients may call operator methods (turn off behind a "
+	 "local proxy)", OFF(rpc_operator_loopback), 0, false},
+	{"block-interval-ms", CL_OPT_U64, 1, 60000, "100", NULL,
+	 "a block is sealed this long after it opens", OFF(block_interval_ms),
+	 0, false},
+	{"block-max-txs", CL_OPT_U64, 1, 1000000, "20000", NULL,
+	 "... or when it holds this many transactions", OFF(block_max_txs), 0,
+	 false},
+	{"queue-max", CL_OPT_U64, 1, 10000000, "65536", NULL,
+	 "submissions waiting for the sequencer before it answers busy",
+	 OFF(queue_max), 0, false},
+	{"collateral-token", CL_OPT_STR, 0, 0, NULL, NULL,
+	 "L1 address of the collateral token (shown by l2_getConfig)",
+	 OFF(collateral_token), 0, false},
+	{"dev-credit", CL_OPT_BOOL, 0, 0, "false", NULL,
+	 "allow the operator method op_credit (a node without an L1 only)",
+	 OFF(dev_credit), 0, false},
+};
+
+const struct cl_opt *cl_node_options(size_t *n)
+{
+	*n = CL_ARRAY_LEN(opts);
+	return opts;
+}

@@ -1,0 +1,1058 @@
+/* SPDX-License-Identifier: MIT */
+#include <clearline/sequencer.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const SUB = "seq";
+
+struct item {
+	struct cl_tx tx;
+	cl_seq_done_fn fn;
+	void *arg;
+};
+
+/* An accepted submission waiting for its block to be durable. */
+struct ack {
+	cl_seq_done_fn fn;
+	void *arg;
+	struct cl_seq_result r;
+	size_t fills_off; /* into seq->fills */
+};
+
+/* What the fill callback learns while a taker matches. */
+struct maker_reason {
+	struct cl_hash32 maker;
+	enum cl_done_reason reason;
+};
+
+struct match_ctx {
+	struct cl_seq *s;
+	const struct cl_tx *place;
+	enum cl_done_reason taker_reason;
+	int sys_err;
+	struct maker_reason *reasons;
+	size_t n_reasons, cap_reasons;
+};
+
+struct cl_seq {
+	struct cl_seq_config cfg;
+	struct cl_db *db;
+	struct cl_state *st;
+	struct cl_stf *stf;
+	struct cl_genesis genesis;
+
+	/* books: written by the writer under the write lock */
+	pthread_rwlock_t books_lock;
+	struct book *books[CL_GENESIS_MAX_MARKETS];
+	struct book_plan plan;
+
+	/* the queue */
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct item *q;
+	size_t qcap, qhead, qlen;
+	bool stopping, running;
+	pthread_t thread;
+
+	/* the open block (writer only) */
+	bool block_open;
+	struct cl_block_header hdr;
+	uint64_t deadline_ns;
+	struct cl_buf block_txs; /* be32 len ‖ encoding, per tx */
+	size_t block_ntx;
+	struct ack *acks;
+	size_t n_acks, cap_acks;
+	struct cl_seq_fill *fills;
+	size_t n_fills, cap_fills;
+	struct cl_buf scratch;
+
+	/* published status */
+	pthread_mutex_t status_lock;
+	struct cl_seq_status status;
+};
+
+void cl_seq_config_defaults(struct cl_seq_config *cfg)
+{
+	cfg->block_interval_ms = 100;
+	cfg->block_max_txs = 20000;
+	cfg->queue_max = 65536;
+}
+
+const char *cl_seq_err_str(int code)
+{
+	switch (code) {
+	case CL_SEQ_ERR_NOT_ALLOWED:
+		return "transaction type is written by the sequencer only";
+	case CL_SEQ_ERR_SHUTDOWN:
+		return "the sequencer is shutting down";
+	case CL_SEQ_ERR_BAD_SIGNATURE:
+		return "bad signature";
+	}
+	return cl_stf_err_str(code);
+}
+
+/* ------------------------------------------------------------------ */
+/* Block records                                                       */
+/* ------------------------------------------------------------------ */
+
+bool cl_block_record_parse(struct cl_block_record *out, uint64_t number,
+			   const uint8_t *p, size_t len)
+{
+	struct cl_cursor c;
+
+	memset(out, 0, sizeof(*out));
+	cl_cur_init(&c, p, len);
+	out->number = number;
+	out->timestamp_ms = cl_cur_be64(&c);
+	cl_cur_bytes(&c, out->prev_root.b, 32);
+	uint32_t n = cl_cur_be32(&c);
+	if (c.failed || n > len / 4)
+		return false;
+	out->n_txs = n;
+	out->txs = cl_xcalloc(n ? n : 1, sizeof(*out->txs));
+	out->tx_lens = cl_xcalloc(n ? n : 1, sizeof(*out->tx_lens));
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t tl = cl_cur_be32(&c);
+		out->tx_lens[i] = tl;
+		out->txs[i] = cl_cur_borrow(&c, tl);
+	}
+	if (!cl_cur_done(&c)) {
+		cl_block_record_release(out);
+		return false;
+	}
+	return true;
+}
+
+void cl_block_record_release(struct cl_block_record *r)
+{
+	free(r->txs);
+	free(r->tx_lens);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ------------------------------------------------------------------ */
+/* Books                                                               */
+/* ------------------------------------------------------------------ */
+
+static int market_index(const struct cl_genesis *g, uint32_t market)
+{
+	for (uint32_t i = 0; i < g->n_markets; i++)
+		if (g->markets[i].id == market)
+			return (int)i;
+	return -1;
+}
+
+static void books_free(struct cl_seq *s)
+{
+	for (uint32_t i = 0; i < s->genesis.n_markets; i++) {
+		book_free(s->books[i]);
+		s->books[i] = NULL;
+	}
+}
+
+static void book_order_from(struct book_order *o, const struct cl_hash32 *h,
+			    const struct cl_order_record *r)
+{
+	memset(o, 0, sizeof(*o));
+	o->hash = *h;
+	o->owner = r->trader;
+	o->market = r->market;
+	o->side = r->is_buy ? BOOK_BUY : BOOK_SELL;
+	o->price.v = r->price;
+	o->size.v = r->size - r->filled;
+	o->flags = r->flags;
+	o->expiry = r->expiry;
+	o->seq = r->sequence + 1; /* the book's sequences start at 1 */
+}
+
+/* Rebuild every book from the open orders in the committed state. */
+static int books_rebuild(struct cl_seq *s)
+{
+	struct cl_state_iter *it;
+	const uint8_t *k, *v;
+	size_t kl, vl;
+	int rc;
+	size_t restored = 0;
+
+	books_free(s);
+	for (uint32_t i = 0; i < s->genesis.n_markets; i++) {
+		const struct cl_market_params *m = &s->genesis.markets[i];
+		struct book_params bp = {
+			.market = m->id,
+			.tick = m->tick_size,
+			.step = m->step_size,
+			.min_price = m->tick_size,
+			.max_price = UINT64_MAX - UINT64_MAX % m->tick_size,
+			.min_size = m->step_size,
+			.max_size = m->max_order_size,
+		};
+		s->books[i] = book_new(&bp);
+	}
+	rc = cl_state_iter_new(&it, s->st, CL_TABLE_ORDERS, NULL, 0);
+	if (rc)
+		return rc;
+	struct cl_stf_view view = cl_stf_view(s->stf);
+	while ((rc = cl_state_iter_next(it, &k, &kl, &v, &vl)) == CL_OK) {
+		struct cl_hash32 h;
+		struct cl_order_record r;
+		if (kl != 32)
+			continue;
+		memcpy(h.b, k, 32);
+		rc = cl_stf_get_order(&view, &r, &h);
+		if (rc)
+			break;
+		if (r.status != CL_ORDER_OPEN)
+			continue;
+		int mi = market_index(&s->genesis, r.market);
+		if (mi < 0) {
+			cl_broken(SUB, "open order in unknown market %u",
+				  r.market);
+			continue;
+		}
+		struct book_order o;
+		book_order_from(&o, &h, &r);
+		enum book_code bc = book_restore(s->books[mi], &o);
+		if (bc != BOOK_OK)
+			cl_broken(SUB, "cannot restore an open order: %s",
+				  book_code_str(bc));
+		else
+			restored++;
+	}
+	cl_state_iter_free(it);
+	if (rc != CL_ERR_NOT_FOUND && rc != CL_OK)
+		return rc;
+	cl_info(SUB, "order books rebuilt: %zu resting orders", restored);
+	return CL_OK;
+}
+
+size_t cl_seq_book_depth(struct cl_seq *s, struct book_level *out,
+			 size_t max, uint32_t market, enum book_side side)
+{
+	int mi = market_index(&s->genesis, market);
+	if (mi < 0)
+		return 0;
+	pthread_rwlock_rdlock(&s->books_lock);
+	size_t n = book_depth(s->books[mi], out, max, side);
+	pthread_rwlock_unlock(&s->books_lock);
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Applying transactions inside the open block                         */
+/* ------------------------------------------------------------------ */
+
+static void reply_now(struct item *it, int code, const struct cl_tx *tx)
+{
+	struct cl_seq_result r;
+	if (!it->fn)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.code = code;
+	cl_tx_hash(&r.tx_hash, tx);
+	if (tx->type == CL_TX_PLACE_ORDER)
+		r.order_hash = tx->auth.digest;
+	it->fn(it->arg, &r);
+}
+
+/* Apply and, when accepted, log the transaction into the block. */
+static int apply_logged(struct cl_seq *s, const struct cl_tx *tx)
+{
+	int rc = cl_stf_apply(s->stf, tx);
+	if (rc != CL_STF_OK)
+		return rc;
+	cl_buf_reset(&s->scratch);
+	cl_tx_encode(&s->scratch, tx);
+	cl_buf_append_be32(&s->block_txs, (uint32_t)s->scratch.len);
+	cl_buf_append(&s->block_txs, s->scratch.p, s->scratch.len);
+	s->block_ntx++;
+	return CL_STF_OK;
+}
+
+/* An ORDER_DONE the sequencer must be able to write; failure is a bug. */
+static int apply_done(struct cl_seq *s, const struct cl_hash32 *order,
+		      enum cl_done_reason reason)
+{
+	struct cl_tx tx;
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_ORDER_DONE;
+	tx.u.done.order_hash = *order;
+	tx.u.done.reason = reason;
+	cl_tx_recover(&tx, cl_stf_domain(s->stf));
+	int rc = apply_logged(s, &tx);
+	if (rc > 0)
+		cl_broken(SUB, "order_done (reason %d) refused: %s",
+			  (int)reason, cl_stf_err_str(rc));
+	return rc;
+}
+
+static struct ack *push_ack(struct cl_seq *s, struct item *it,
+			    const struct cl_tx *tx)
+{
+	if (s->n_acks == s->cap_acks) {
+		s->cap_acks = s->cap_acks ? 2 * s->cap_acks : 256;
+		s->acks = cl_xrealloc(s->acks, s->cap_acks * sizeof(*s->acks));
+	}
+	struct ack *a = &s->acks[s->n_acks++];
+	memset(a, 0, sizeof(*a));
+	a->fn = it->fn;
+	a->arg = it->arg;
+	a->fills_off = s->n_fills;
+	cl_tx_hash(&a->r.tx_hash, tx);
+	return a;
+}
+
+static void push_fill(struct cl_seq *s, const struct book_candidate *c,
+		      uint64_t size)
+{
+	if (s->n_fills == s->cap_fills) {
+		s->cap_fills = s->cap_fills ? 2 * s->cap_fills : 256;
+		s->fills = cl_xrealloc(s->fills,
+				       s->cap_fills * sizeof(*s->fills));
+	}
+	struct cl_seq_fill *f = &s->fills[s->n_fills++];
+	f->maker = c->maker->hash;
+	f->maker_owner = c->maker->owner;
+	f->price = c->price.v;
+	f->size = size;
+}
+
+/* How much of `side` would only reduce owner's position in `market`. */
+static int reducible(struct cl_seq *s, uint64_t *out,
+		     const struct cl_address *owner, uint32_t market,
+		     enum book_side side)
+{
+	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
+	size_t n;
+	struct cl_stf_view view = cl_stf_view(s->stf);
+	int rc = cl_stf_get_positions(&view, pos, &n, owner);
+
+	*out = 0;
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (pos[i].market != market)
+			continue;
+		if (side == BOOK_BUY && pos[i].size < 0)
+			*out = (uint64_t)(-(pos[i].size + 1)) + 1;
+		if (side == BOOK_SELL && pos[i].size > 0)
+			*out = (uint64_t)pos[i].size;
+	}
+	return CL_OK;
+}
+
+static void note_maker(struct match_ctx *m, const struct cl_hash32 *h,
+		       enum cl_done_reason reason)
+{
+	if (m->n_reasons == m->cap_reasons) {
+		m->cap_reasons = m->cap_reasons ? 2 * m->cap_reasons : 16;
+		m->reasons = cl_xrealloc(m->reasons,
+					 m->cap_reasons * sizeof(*m->reasons));
+	}
+	m->reasons[m->n_reasons].maker = *h;
+	m->reasons[m->n_reasons].reason = reason;
+	m->n_reasons++;
+}
+
+static enum cl_done_reason maker_reason(const struct match_ctx *m,
+					const struct cl_hash32 *h)
+{
+	for (size_t i = m->n_reasons; i-- > 0;)
+		if (cl_hash32_eq(&m->reasons[i].maker, h))
+			return m->reasons[i].reason;
+	return CL_DONE_MARGIN;
+}
+
+/*
+ * The fill callback: each candidate is applied to the stf at once as a
+ * FILL, so the next candidate sees its effect on margin and positions.
+ */
+static enum book_verdict on_candidate(void *arg, uint64_t *allowed,
+				      const struct book_candidate *c)
+{
+	struct match_ctx *m = arg;
+	struct cl_seq *s = m->s;
+	uint64_t want = c->size.v, r;
+	int rc;
+
+	*allowed = 0;
+	if (c->maker->expiry * 1000 <= s->hdr.timestamp_ms) {
+		note_maker(m, &c->maker->hash, CL_DONE_EXPIRED);
+		return BOOK_CANCEL_MAKER;
+	}
+	if (c->taker->flags & BOOK_FLAG_REDUCE_ONLY) {
+		rc = reducible(s, &r, &c->taker->owner, c->taker->market,
+			       c->taker->side);
+		if (rc) {
+			m->sys_err = rc;
+			return BOOK_STOP_TAKER;
+		}
+		if (r == 0) {
+			m->taker_reason = CL_DONE_MARGIN;
+			return BOOK_STOP_TAKER;
+		}
+		if (want > r)
+			want = r;
+	}
+	if (c->maker->flags & BOOK_FLAG_REDUCE_ONLY) {
+		rc = reducible(s, &r, &c->maker->owner, c->maker->market,
+			       c->maker->side);
+		if (rc) {
+			m->sys_err = rc;
+			return BOOK_STOP_TAKER;
+		}
+		if (r == 0) {
+			note_maker(m, &c->maker->hash, CL_DONE_MARGIN);
+			return BOOK_CANCEL_MAKER;
+		}
+		if (want > r)
+			want = r;
+	}
+	if (want == 0) {
+		m->taker_reason = CL_DONE_MARGIN;
+		return BOOK_STOP_TAKER;
+	}
+
+	struct cl_tx fill;
+	memset(&fill, 0, sizeof(fill));
+	fill.type = CL_TX_FILL;
+	fill.u.fill.maker = c->maker->hash;
+	fill.u.fill.taker = c->taker->hash;
+	fill.u.fill.size = want;
+	cl_tx_recover(&fill, cl_stf_domain(s->stf));
+	rc = apply_logged(s, &fill);
+	if (rc == CL_STF_OK) {
+		push_fill(s, c, want);
+		*allowed = want;
+		return BOOK_ACCEPT;
+	}
+	if (rc < 0) {
+		m->sys_err = rc;
+		return BOOK_STOP_TAKER;
+	}
+	switch (cl_stf_fill_blame(s->stf)) {
+	case CL_STF_BLAME_MAKER:
+		note_maker(m, &c->maker->hash, CL_DONE_MARGIN);
+		return BOOK_CANCEL_MAKER;
+	case CL_STF_BLAME_TAKER:
+	case CL_STF_BLAME_NONE:
+		break;
+	}
+	cl_debug(SUB, "fill refused (%s): taker stops", cl_stf_err_str(rc));
+	m->taker_reason = CL_DONE_MARGIN;
+	return BOOK_STOP_TAKER;
+}
+
+static enum cl_done_reason taker_done_reason(enum book_outcome o,
+					     const struct match_ctx *m)
+{
+	switch (o) {
+	case BOOK_CANCELLED_IOC:
+		return CL_DONE_IOC_REMAINDER;
+	case BOOK_REJECTED_FOK:
+		return CL_DONE_FOK_UNFILLED;
+	case BOOK_REJECTED_POST_ONLY:
+		return CL_DONE_POST_ONLY_CROSS;
+	case BOOK_CANCELLED_STOPPED:
+	case BOOK_CANCELLED_CROSSING:
+	case BOOK_FILLED:
+	case BOOK_RESTING:
+		break;
+	}
+	return m->taker_reason;
+}
+
+/* Returns 0, or a negative system error that aborts the block; *acked
+ * tells whether the item already waits in the block's acks. */
+static int process_place(struct cl_seq *s, struct item *it, bool *acked)
+{
+	const struct cl_tx *tx = &it->tx;
+	const struct cl_order *o = &tx->u.place.order;
+	int rc = apply_logged(s, tx);
+
+	if (rc > 0) {
+		reply_now(it, rc, tx);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+
+	const struct cl_hash32 *hash = &tx->auth.digest;
+	struct cl_order_record rec;
+	struct cl_stf_view view = cl_stf_view(s->stf);
+	rc = cl_stf_get_order(&view, &rec, hash);
+	if (rc)
+		return rc < 0 ? rc : CL_ERR_CORRUPT;
+	int mi = market_index(&s->genesis, o->market);
+	CL_REQUIRE(mi >= 0); /* the stf accepted the market */
+	struct book *b = s->books[mi];
+
+	struct book_order taker;
+	book_order_from(&taker, hash, &rec);
+	struct ack *a = push_ack(s, it, tx);
+	*acked = true;
+	a->r.order_hash = *hash;
+
+	/* everything after the placement may be undone for FOK */
+	struct cl_state_sp sp = cl_state_savepoint(s->st);
+	size_t log_len = s->block_txs.len, log_n = s->block_ntx;
+	size_t fills_mark = s->n_fills;
+	struct match_ctx m = {.s = s, .place = tx,
+			      .taker_reason = CL_DONE_MARGIN};
+
+	enum book_code bc = book_match(b, &s->plan, &taker, on_candidate, &m);
+	if (bc != BOOK_OK) {
+		/* the stf and the book disagree on validity: a bug */
+		cl_broken(SUB, "book refused an order the stf accepted: %s",
+			  book_code_str(bc));
+		free(m.reasons);
+		return CL_ERR_CORRUPT;
+	}
+	if (m.sys_err) {
+		book_discard(&s->plan);
+		free(m.reasons);
+		return m.sys_err;
+	}
+	enum book_outcome out = s->plan.outcome;
+	if (out == BOOK_REJECTED_FOK || out == BOOK_REJECTED_POST_ONLY) {
+		book_discard(&s->plan);
+		cl_state_rollback_to(s->st, sp);
+		s->block_txs.len = log_len;
+		s->block_ntx = log_n;
+		s->n_fills = fills_mark;
+		rc = apply_done(s, hash, taker_done_reason(out, &m));
+	} else {
+		pthread_rwlock_wrlock(&s->books_lock);
+		book_commit(b, &s->plan);
+		pthread_rwlock_unlock(&s->books_lock);
+		rc = 0;
+		for (size_t i = 0; i < s->plan.n_cancels && rc >= 0; i++) {
+			const struct book_cancel *c = &s->plan.cancels[i];
+			enum cl_done_reason why =
+				c->reason == BOOK_CANCEL_SELF_TRADE
+					? CL_DONE_SELF_TRADE
+					: maker_reason(&m, &c->maker);
+			rc = apply_done(s, &c->maker, why);
+		}
+		if (rc >= 0 && (out == BOOK_CANCELLED_IOC ||
+				out == BOOK_CANCELLED_STOPPED ||
+				out == BOOK_CANCELLED_CROSSING))
+			rc = apply_done(s, hash, taker_done_reason(out, &m));
+	}
+	free(m.reasons);
+	if (rc < 0)
+		return rc;
+	if (rc > 0)
+		return CL_ERR_CORRUPT; /* logged as broken by apply_done */
+
+	view = cl_stf_view(s->stf);
+	rc = cl_stf_get_order(&view, &rec, hash);
+	if (rc)
+		return rc < 0 ? rc : CL_ERR_CORRUPT;
+	a = &s->acks[s->n_acks - 1];
+	a->r.status = rec.status;
+	a->r.filled = rec.filled;
+	a->r.n_fills = s->n_fills - a->fills_off;
+	if (rec.status == CL_ORDER_DONE)
+		a->r.done_reason = taker_done_reason(out, &m);
+	return 0;
+}
+
+static int process_simple(struct cl_seq *s, struct item *it, bool *acked)
+{
+	const struct cl_tx *tx = &it->tx;
+	int rc = apply_logged(s, tx);
+
+	if (rc > 0) {
+		reply_now(it, rc, tx);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	struct ack *a = push_ack(s, it, tx);
+	*acked = true;
+	struct cl_stf_view view = cl_stf_view(s->stf);
+	switch (tx->type) {
+	case CL_TX_CANCEL: {
+		a->r.order_hash = tx->u.cancel.msg.order_hash;
+		a->r.status = CL_ORDER_CANCELLED;
+		struct cl_order_record rec;
+		if (cl_stf_get_order(&view, &rec, &a->r.order_hash) == CL_OK) {
+			int mi = market_index(&s->genesis, rec.market);
+			a->r.filled = rec.filled;
+			if (mi >= 0) {
+				pthread_rwlock_wrlock(&s->books_lock);
+				enum book_code bc = book_cancel(
+					s->books[mi], NULL, &a->r.order_hash);
+				pthread_rwlock_unlock(&s->books_lock);
+				if (bc != BOOK_OK)
+					cl_broken(SUB, "cancelled order was "
+						  "not resting: %s",
+						  book_code_str(bc));
+			}
+		}
+		break;
+	}
+	case CL_TX_WITHDRAW: {
+		struct cl_stf_globals g;
+		rc = cl_stf_get_globals(&view, &g);
+		if (rc)
+			return rc < 0 ? rc : CL_ERR_CORRUPT;
+		a->r.withdrawal_id = g.next_withdrawal_id - 1;
+		break;
+	}
+	case CL_TX_ORACLE_PRICE: {
+		struct cl_market_state ms;
+		if (cl_stf_get_market(&view, &ms, tx->u.oracle.msg.market) ==
+		    CL_OK)
+			a->r.mark_price = ms.mark_price;
+		break;
+	}
+	case CL_TX_DEPOSIT:
+	case CL_TX_APPROVE_AGENT:
+	case CL_TX_PLACE_ORDER:
+	case CL_TX_FILL:
+	case CL_TX_ORDER_DONE:
+		break;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Blocks                                                              */
+/* ------------------------------------------------------------------ */
+
+static void publish_status(struct cl_seq *s, uint64_t number, uint64_t ts,
+			   const struct cl_hash32 *root, uint64_t ntx)
+{
+	pthread_mutex_lock(&s->status_lock);
+	s->status.head_block = number;
+	s->status.head_timestamp_ms = ts;
+	s->status.head_root = *root;
+	s->status.txs_sealed += ntx;
+	pthread_mutex_unlock(&s->status_lock);
+}
+
+static int open_block(struct cl_seq *s)
+{
+	struct cl_seq_status st;
+	cl_seq_status(s, &st);
+	uint64_t now = cl_clock_now_ms();
+	s->hdr.number = st.head_block + 1;
+	s->hdr.timestamp_ms = now > st.head_timestamp_ms ? now
+							 : st.head_timestamp_ms;
+	s->hdr.prev_root = st.head_root;
+	int rc = cl_stf_begin_block(s->stf, &s->hdr);
+	if (rc) {
+		cl_broken(SUB, "cannot open block %llu: %s",
+			  (unsigned long long)s->hdr.number,
+			  cl_stf_err_str(rc));
+		return rc < 0 ? rc : CL_ERR_CORRUPT;
+	}
+	s->block_open = true;
+	s->deadline_ns = cl_clock_mono_ns() + s->cfg.block_interval_ms * 1000000u;
+	cl_buf_reset(&s->block_txs);
+	s->block_ntx = 0;
+	s->n_acks = 0;
+	s->n_fills = 0;
+	return CL_OK;
+}
+
+static void answer_acks(struct cl_seq *s, int code, uint64_t block)
+{
+	for (size_t i = 0; i < s->n_acks; i++) {
+		struct ack *a = &s->acks[i];
+		if (!a->fn)
+			continue;
+		a->r.code = code;
+		a->r.block = code == 0 ? block : 0;
+		a->r.fills = a->r.n_fills ? &s->fills[a->fills_off] : NULL;
+		if (code)
+			a->r.n_fills = 0;
+		a->fn(a->arg, &a->r);
+	}
+	s->n_acks = 0;
+	s->n_fills = 0;
+}
+
+/* A system failure inside the block: nothing of it is kept. */
+static void abort_block(struct cl_seq *s, int err)
+{
+	cl_unusual(SUB, "block %llu abandoned: %s",
+		   (unsigned long long)s->hdr.number, cl_err_str(err));
+	cl_stf_end_block(s->stf);
+	cl_state_discard(s->st);
+	answer_acks(s, err, 0);
+	s->block_open = false;
+	pthread_rwlock_wrlock(&s->books_lock);
+	int rc = books_rebuild(s);
+	pthread_rwlock_unlock(&s->books_lock);
+	cl_state_discard(s->st);
+	if (rc)
+		CL_BUG("cannot rebuild the books after a failed block: %s",
+		       cl_err_str(rc));
+}
+
+static void seal_block(struct cl_seq *s)
+{
+	struct cl_buf rec;
+	uint8_t key[8];
+	struct cl_hash32 root;
+
+	cl_stf_end_block(s->stf);
+	if (s->block_ntx == 0) {
+		/* everything was rejected: nothing to keep */
+		cl_state_discard(s->st);
+		s->block_open = false;
+		return;
+	}
+	cl_buf_init(&rec);
+	cl_buf_append_be64(&rec, s->hdr.timestamp_ms);
+	cl_buf_append(&rec, s->hdr.prev_root.b, 32);
+	cl_buf_append_be32(&rec, (uint32_t)s->block_ntx);
+	cl_buf_append(&rec, s->block_txs.p, s->block_txs.len);
+	cl_put_be64(key, s->hdr.number);
+	cl_state_put(s->st, CL_TABLE_BLOCKS, key, 8, rec.p, rec.len);
+	cl_buf_release(&rec);
+
+	int rc = cl_state_commit_block(s->st, &root);
+	if (rc) {
+		cl_unusual(SUB, "commit of block %llu failed: %s",
+			   (unsigned long long)s->hdr.number, cl_err_str(rc));
+		s->block_open = false;
+		cl_state_discard(s->st);
+		answer_acks(s, rc, 0);
+		pthread_rwlock_wrlock(&s->books_lock);
+		if (books_rebuild(s))
+			CL_BUG("cannot rebuild the books");
+		pthread_rwlock_unlock(&s->books_lock);
+		return;
+	}
+	s->block_open = false;
+	publish_status(s, s->hdr.number, s->hdr.timestamp_ms, &root,
+		       s->block_ntx);
+	cl_debug(SUB, "sealed block %llu: %zu txs",
+		 (unsigned long long)s->hdr.number, s->block_ntx);
+	answer_acks(s, 0, s->hdr.number);
+}
+
+/* ------------------------------------------------------------------ */
+/* The writer thread                                                   */
+/* ------------------------------------------------------------------ */
+
+static void process(struct cl_seq *s, struct item *it)
+{
+	bool acked = false;
+	int rc = 0;
+
+	if (!s->block_open && (rc = open_block(s)) != CL_OK) {
+		reply_now(it, rc, &it->tx);
+		return;
+	}
+	switch (it->tx.type) {
+	case CL_TX_PLACE_ORDER:
+		rc = process_place(s, it, &acked);
+		break;
+	case CL_TX_DEPOSIT:
+	case CL_TX_CANCEL:
+	case CL_TX_WITHDRAW:
+	case CL_TX_APPROVE_AGENT:
+	case CL_TX_ORACLE_PRICE:
+		rc = process_simple(s, it, &acked);
+		break;
+	case CL_TX_FILL:
+	case CL_TX_ORDER_DONE:
+		CL_BUG("internal transaction type in the queue");
+	}
+	if (rc < 0) {
+		/* an acked item is answered by abort_block */
+		if (!acked)
+			reply_now(it, rc, &it->tx);
+		abort_block(s, rc);
+		return;
+	}
+	if (s->block_ntx >= s->cfg.block_max_txs)
+		seal_block(s);
+}
+
+static void *writer_main(void *arg)
+{
+	struct cl_seq *s = arg;
+	enum { BATCH = 256 };
+	struct item *local = cl_xcalloc(BATCH, sizeof(*local));
+
+	for (;;) {
+		size_t n = 0;
+		bool stop;
+
+		pthread_mutex_lock(&s->qlock);
+		while (s->qlen == 0 && !s->stopping) {
+			if (!s->block_open) {
+				pthread_cond_wait(&s->qcond, &s->qlock);
+				continue;
+			}
+			uint64_t now = cl_clock_mono_ns();
+			if (now >= s->deadline_ns)
+				break;
+			/* the condition variable waits on CLOCK_MONOTONIC */
+			struct timespec ts;
+			uint64_t dl = s->deadline_ns;
+			ts.tv_sec = (time_t)(dl / 1000000000u);
+			ts.tv_nsec = (long)(dl % 1000000000u);
+			pthread_cond_timedwait(&s->qcond, &s->qlock, &ts);
+		}
+		stop = s->stopping;
+		while (n < BATCH && s->qlen > 0 && !stop) {
+			local[n++] = s->q[s->qhead];
+			s->qhead = (s->qhead + 1) % s->qcap;
+			s->qlen--;
+		}
+		pthread_mutex_unlock(&s->qlock);
+
+		for (size_t i = 0; i < n; i++)
+			process(s, &local[i]);
+		if (s->block_open &&
+		    (stop || cl_clock_mono_ns() >= s->deadline_ns))
+			seal_block(s);
+		if (stop)
+			break;
+	}
+
+	/* answer whatever is still queued */
+	pthread_mutex_lock(&s->qlock);
+	while (s->qlen > 0) {
+		struct item it = s->q[s->qhead];
+		s->qhead = (s->qhead + 1) % s->qcap;
+		s->qlen--;
+		pthread_mutex_unlock(&s->qlock);
+		reply_now(&it, CL_SEQ_ERR_SHUTDOWN, &it.tx);
+		pthread_mutex_lock(&s->qlock);
+	}
+	pthread_mutex_unlock(&s->qlock);
+	free(local);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Life cycle and the public API                                       */
+/* ------------------------------------------------------------------ */
+
+int cl_seq_new(struct cl_seq **out, const struct cl_seq_config *cfg,
+	       struct cl_db *db, const struct cl_genesis *g)
+{
+	struct cl_seq *s;
+	int rc;
+
+	*out = NULL;
+	if (cfg->block_interval_ms == 0 || cfg->block_max_txs == 0 ||
+	    cfg->queue_max == 0)
+		return CL_ERR_CONFIG;
+	s = cl_xcalloc(1, sizeof(*s));
+	s->cfg = *cfg;
+	s->db = db;
+	s->genesis = *g;
+	pthread_rwlock_init(&s->books_lock, NULL);
+	pthread_mutex_init(&s->qlock, NULL);
+	pthread_mutex_init(&s->status_lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->qcond, &ca);
+	pthread_condattr_destroy(&ca);
+	s->qcap = cfg->queue_max;
+	s->q = cl_xcalloc(s->qcap, sizeof(*s->q));
+	cl_buf_init(&s->block_txs);
+	cl_buf_init(&s->scratch);
+	book_plan_init(&s->plan);
+
+	rc = cl_state_new_lmdb(&s->st, db);
+	if (rc)
+		goto fail;
+	rc = cl_stf_new(&s->stf, s->st, g);
+	if (rc)
+		goto fail;
+	if (!cl_stf_initialized(s->stf)) {
+		struct cl_hash32 root;
+		rc = cl_stf_genesis_init(s->stf);
+		if (!rc)
+			rc = cl_state_commit_block(s->st, &root);
+		if (rc)
+			goto fail;
+		cl_info(SUB, "genesis state written");
+	}
+	struct cl_stf_globals gl;
+	struct cl_stf_view view = cl_stf_view(s->stf);
+	rc = cl_stf_get_globals(&view, &gl);
+	if (rc)
+		goto fail;
+	struct cl_hash32 root;
+	rc = cl_state_root(s->st, &root);
+	if (rc)
+		goto fail;
+	publish_status(s, gl.block_number, gl.block_timestamp_ms, &root, 0);
+	rc = books_rebuild(s);
+	if (rc)
+		goto fail;
+	/* LMDB ties a write transaction to its thread: end the one these
+	 * reads opened here before the writer thread takes over */
+	cl_state_discard(s->st);
+	char hex[67];
+	cl_hex_encode(hex, root.b, 32, true);
+	cl_info(SUB, "head block %llu, state root %s",
+		(unsigned long long)gl.block_number, hex);
+	*out = s;
+	return CL_OK;
+fail:
+	cl_unusual(SUB, "cannot start the sequencer: %s", cl_stf_err_str(rc));
+	cl_seq_free(s);
+	return rc < 0 ? rc : CL_ERR_CONFIG;
+}
+
+int cl_seq_start(struct cl_seq *s)
+{
+	CL_REQUIRE(!s->running);
+	if (pthread_create(&s->thread, NULL, writer_main, s) != 0)
+		return CL_ERR_IO;
+	s->running = true;
+	return CL_OK;
+}
+
+void cl_seq_stop(struct cl_seq *s)
+{
+	if (!s->running) {
+		/* never started: still answer what was queued */
+		pthread_mutex_lock(&s->qlock);
+		s->stopping = true;
+		while (s->qlen > 0) {
+			struct item it = s->q[s->qhead];
+			s->qhead = (s->qhead + 1) % s->qcap;
+			s->qlen--;
+			pthread_mutex_unlock(&s->qlock);
+			reply_now(&it, CL_SEQ_ERR_SHUTDOWN, &it.tx);
+			pthread_mutex_lock(&s->qlock);
+		}
+		pthread_mutex_unlock(&s->qlock);
+		return;
+	}
+	pthread_mutex_lock(&s->qlock);
+	s->stopping = true;
+	pthread_cond_broadcast(&s->qcond);
+	pthread_mutex_unlock(&s->qlock);
+	pthread_join(s->thread, NULL);
+	s->running = false;
+}
+
+void cl_seq_free(struct cl_seq *s)
+{
+	if (!s)
+		return;
+	cl_seq_stop(s);
+	books_free(s);
+	book_plan_release(&s->plan);
+	cl_stf_free(s->stf);
+	cl_state_free(s->st);
+	free(s->q);
+	free(s->acks);
+	free(s->fills);
+	cl_buf_release(&s->block_txs);
+	cl_buf_release(&s->scratch);
+	pthread_rwlock_destroy(&s->books_lock);
+	pthread_mutex_destroy(&s->qlock);
+	pthread_mutex_destroy(&s->status_lock);
+	pthread_cond_destroy(&s->qcond);
+	free(s);
+}
+
+const struct cl_eip712_domain *cl_seq_domain(const struct cl_seq *s)
+{
+	return cl_stf_domain(s->stf);
+}
+
+const struct cl_genesis *cl_seq_genesis(const struct cl_seq *s)
+{
+	return &s->genesis;
+}
+
+struct cl_db *cl_seq_db(const struct cl_seq *s)
+{
+	return s->db;
+}
+
+int cl_seq_submit(struct cl_seq *s, const struct cl_tx *tx,
+		  cl_seq_done_fn fn, void *arg)
+{
+	if (tx->type == CL_TX_FILL || tx->type == CL_TX_ORDER_DONE)
+		return CL_SEQ_ERR_NOT_ALLOWED;
+	CL_REQUIRE(tx->auth.recovered);
+	pthread_mutex_lock(&s->qlock);
+	if (s->stopping || s->qlen == s->qcap) {
+		pthread_mutex_unlock(&s->qlock);
+		return CL_ERR_BUSY;
+	}
+	struct item *it = &s->q[(s->qhead + s->qlen) % s->qcap];
+	it->tx = *tx;
+	it->fn = fn;
+	it->arg = arg;
+	s->qlen++;
+	pthread_cond_signal(&s->qcond);
+	pthread_mutex_unlock(&s->qlock);
+	return CL_OK;
+}
+
+void cl_seq_status(struct cl_seq *s, struct cl_seq_status *out)
+{
+	pthread_mutex_lock(&s->status_lock);
+	*out = s->status;
+	pthread_mutex_unlock(&s->status_lock);
+	pthread_mutex_lock(&s->qlock);
+	out->queued = s->qlen;
+	pthread_mutex_unlock(&s->qlock);
+}
+
+int cl_seq_view(struct cl_seq *s, struct cl_stf_view *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->genesis = &s->genesis;
+	return cl_snapshot_new(&out->snapshot, s->db);
+}
+
+void cl_seq_view_release(struct cl_stf_view *v)
+{
+	cl_snapshot_free(v->snapshot);
+	v->snapshot = NULL;
+}
+
+int cl_seq_block_root(struct cl_seq *s, struct cl_hash32 *out,
+		      uint64_t number)
+{
+	struct cl_seq_status st;
+	struct cl_snapshot *snap;
+	const uint8_t *v;
+	size_t vl;
+	uint8_t key[8];
+
+	memset(out, 0, sizeof(*out));
+	cl_seq_status(s, &st);
+	if (number > st.head_block)
+		return CL_ERR_NOT_FOUND;
+	int rc = cl_snapshot_new(&snap, s->db);
+	if (rc)
+		return rc;
+	/* the root after block n is the prev_root of block n + 1 */
+	cl_put_be64(key, number + 1);
+	rc = cl_snapshot_get(snap, &v, &vl, CL_TABLE_BLOCKS, key, 8);
+	if (rc == CL_OK) {
+		if (vl < 40)
+			rc = CL_ERR_CORRUPT;
+		else
+			memcpy(out->b, v + 8, 32);
+	} else if (rc == CL_ERR_NOT_FOUND) {
+		/* n is the head (of this snapshot) */
+		rc = cl_snapshot_root(snap, out);
+	}
+	cl_snapshot_free(snap);
+	return rc;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* The genesis loader: the devnet file loads and validates; every kind of
+ * mistake is an error naming the field. */
+#include "test.h"
+
+#include <clearline/node.h>
+
+static void bad(const char *base, const char *from, const char *to,
+		const char *want_in_msg)
+{
+	char *text = cl_xmalloc(strlen(base) + strlen(to) + 1);
+	const char *at = strstr(base, from);
+	CHECK_MSG(at != NULL, "pattern %s", from);
+	if (!at) {
+		free(text);
+		return;
+	}
+	size_t pre = (size_t)(at - base);
+	memcpy(text, base, pre);
+	strcpy(text + pre, to);
+	strcat(text, at + strlen(from));
+	struct cl_genesis g;
+	char err[400] = "";
+	int rc = cl_genesis_parse(&g, text, strlen(text), err, sizeof(err));
+	CHECK_MSG(rc == CL_ERR_CONFIG && strstr(err, want_in_msg),
+		  "%s -> %s: got \"%s\"", from, to, err);
+	CHECK(g.n_markets == 0); /* zeroed on failure */
+	free(text);
+}
+
+int main(int argc, char **argv)
+{
+	char path[4096], err[400];
+	struct cl_genesis g;
+
+	snprintf(path, sizeof(path), "%s/genesis/devnet.json",
+		 argc > 1 ? argv[1] : ".");
+	int rc = cl_genesis_load(&g, path, err, sizeof(err));
+	CHECK_MSG(rc == CL_OK, "%s", err);
+	CHECK(g.l1_chain_id == 31337 && g.collateral_decimals == 6);
+	CHECK(g.n_markets == 3 && g.markets[0].id == 1 &&
+	      strcmp(g.markets[0].symbol, "BTC-PERP") == 0);
+	CHECK(g.markets[0].n_tiers == 4 &&
+	      g.markets[0].tiers[3].notional_cap == INT64_MAX);
+	CHECK(g.n_oracle_signers == 3 && g.oracle_quorum == 2);
+	CHECK(cl_genesis_scale_exp(&g, &g.markets[0]) == 1);
+
+	/* read the text back for the mutations */
+	FILE *f = fopen(path, "rb");
+	static char text[65536];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+
+	bad(text, "\"quorum\": 2", "\"quorum\": 4", "genesis");
+	bad(text, "\"quorum\": 2", "\"quorum\": \"two\"", "quorum");
+	bad(text, "\"l1ChainId\": 31337", "\"l1ChainId\": -1", "l1ChainId");
+	bad(text, "\"version\": 1", "\"version\": 2", "version");
+	bad(text, "\"collateralDecimals\": 6", "\"collateralDecimals\": 6, "
+	    "\"colateral\": 1", "unknown key \"colateral\"");
+	bad(text, "\"tickSize\": \"1\"", "\"tickSize\": 1", "tickSize");
+	bad(text, "\"tickSize\": \"1\"", "\"tickSize\": \"01\"", "tickSize");
+	bad(text, "\"maxOrderSize\": \"10000000\"",
+	    "\"maxOrderSize\": \"18446744073709551616\"", "maxOrderSize");
+	bad(text, "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
+	    "0xE7f1725E7734CE288F8367e1Bb143E90bb3F0512", "rollup");
+	bad(text, "\"imfPpm\": 20000, \"mmfPpm\": 10000",
+	    "\"imfPpm\": 20000, \"mmfPpm\": 30000", "genesis");
+	bad(text, "\"notionalCap\": \"max\", \"imfPpm\": 200000",
+	    "\"notionalCap\": \"5\", \"imfPpm\": 200000", "genesis");
+	bad(text, "\"symbol\": \"BTC-PERP\"",
+	    "\"symbol\": \"BTC-PERPETUAL-FUTURES\"", "symbol");
+	bad(text, "\"makerFeePpm\": 200", "\"makerFeePpm\": 2000000",
+	    "makerFeePpm");
+	bad(text, "\"id\": 2,", "\"id\": 1,", "genesis");
+	bad(text, "\"maxAgeSeconds\": 60", "\"maxAge\": 60", "unknown key \"maxAge\"");
+	bad(text, "{\n  \"version\"", "[{\n  \"version\"", "JSON");
+	CHECK(cl_genesis_load(&g, "/nonexistent/genesis.json", err,
+			      sizeof(err)) == CL_ERR_CONFIG);
+	return test_done("genesis");
+}

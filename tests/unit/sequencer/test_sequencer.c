@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sequencer in process, on a real LMDB in a temporary folder with the
+ * devnet genesis: deposits, oracle updates, every order outcome (rest,
+ * fill, IOC, FOK, post-only, self-trade prevention, margin stop), cancels,
+ * group-commit acknowledgements, back-pressure, and a restart that
+ * rebuilds the books from the stored state.
+ */
+#include "test.h"
+
+#include <ftw.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <clearline/crypto.h>
+#include <clearline/node.h>
+#include <clearline/sequencer.h>
+
+static const char *const keys[10] = {
+	"0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+	"0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+	"0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+	"0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+	"0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+	"0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+	"0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
+	"0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
+	"0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
+	"0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
+};
+
+#define USD 1000000ULL
+#define BTC 1
+
+static struct cl_seckey *key[10];
+static struct cl_address addr[10];
+static struct cl_seq *seq;
+static uint64_t deposit_id;
+
+/* ---- waiting for one submission ---- */
+
+struct waiter {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	bool done;
+	struct cl_seq_result r;
+	struct cl_seq_fill fills[16];
+};
+
+static void on_result(void *arg, const struct cl_seq_result *r)
+{
+	struct waiter *w = arg;
+	pthread_mutex_lock(&w->m);
+	w->r = *r;
+	size_t n = r->n_fills < 16 ? r->n_fills : 16;
+	if (n)
+		memcpy(w->fills, r->fills, n * sizeof(*r->fills));
+	w->r.fills = w->fills;
+	w->done = true;
+	pthread_cond_signal(&w->c);
+	pthread_mutex_unlock(&w->m);
+}
+
+static struct cl_seq_result run(struct cl_tx *tx, struct waiter *w)
+{
+	memset(w, 0, sizeof(*w));
+	pthread_mutex_init(&w->m, NULL);
+	pthread_cond_init(&w->c, NULL);
+	cl_tx_recover(tx, cl_seq_domain(seq));
+	int rc = cl_seq_submit(seq, tx, on_result, w);
+	CHECK_MSG(rc == CL_OK, "submit: %d", rc);
+	if (rc != CL_OK) {
+		w->r.code = rc;
+		return w->r;
+	}
+	pthread_mutex_lock(&w->m);
+	while (!w->done)
+		pthread_cond_wait(&w->c, &w->m);
+	pthread_mutex_unlock(&w->m);
+	return w->r;
+}
+
+/* ---- transactions ---- */
+
+static int deposit(int who, uint64_t amount)
+{
+	struct cl_tx tx;
+	struct waiter w;
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_DEPOSIT;
+	tx.u.deposit.id = deposit_id;
+	tx.u.deposit.to = addr[who];
+	tx.u.deposit.amount = amount;
+	struct cl_seq_result r = run(&tx, &w);
+	if (r.code == 0)
+		deposit_id++;
+	return r.code;
+}
+
+static uint64_t now_s(void)
+{
+	return cl_clock_now_ms() / 1000;
+}
+
+static struct cl_seq_result oracle(uint32_t market, uint64_t price)
+{
+	struct cl_tx tx;
+	struct waiter w;
+	struct cl_hash32 d;
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_ORACLE_PRICE;
+	tx.u.oracle.msg.market = market;
+	tx.u.oracle.msg.price = price;
+	tx.u.oracle.msg.timestamp = now_s();
+	cl_oracle_price_digest(&d, cl_seq_domain(seq), &tx.u.oracle.msg);
+	tx.u.oracle.n_sigs = 2;
+	CHECK(cl_sign_digest(&tx.u.oracle.sigs[0], key[7], &d) == CL_OK);
+	CHECK(cl_sign_digest(&tx.u.oracle.sigs[1], key[8], &d) == CL_OK);
+	return run(&tx, &w);
+}
+
+static uint64_t nonce_ctr = 1;
+
+static struct cl_tx order_tx(int who, bool buy, uint64_t price, uint64_t size,
+			     uint8_t flags)
+{
+	struct cl_tx tx;
+	struct cl_hash32 d;
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_PLACE_ORDER;
+	struct cl_order *o = &tx.u.place.order;
+	o->trader = addr[who];
+	o->market = BTC;
+	o->is_buy = buy;
+	o->price = price;
+	o->size = size;
+	o->nonce = nonce_ctr++;
+	o->expiry = now_s() + 3600;
+	o->flags = flags;
+	cl_order_digest(&d, cl_seq_domain(seq), o);
+	CHECK(cl_sign_digest(&tx.u.place.sig, key[who], &d) == CL_OK);
+	return tx;
+}
+
+static struct cl_seq_result place(int who, bool buy, uint64_t price,
+				  uint64_t size, uint8_t flags,
+				  struct waiter *w)
+{
+	struct cl_tx tx = order_tx(who, buy, price, size, flags);
+	return run(&tx, w);
+}
+
+static int cancel(int signer, int trader, const struct cl_hash32 *h)
+{
+	struct cl_tx tx;
+	struct waiter w;
+	struct cl_hash32 d;
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_CANCEL;
+	tx.u.cancel.msg.trader = addr[trader];
+	tx.u.cancel.msg.order_hash = *h;
+	cl_cancel_digest(&d, cl_seq_domain(seq), &tx.u.cancel.msg);
+	CHECK(cl_sign_digest(&tx.u.cancel.sig, key[signer], &d) == CL_OK);
+	return run(&tx, &w).code;
+}
+
+static size_t asks(uint64_t *best_size)
+{
+	struct book_level lv[8];
+	size_t n = cl_seq_book_depth(seq, lv, 8, BTC, BOOK_SELL);
+	*best_size = n ? lv[0].size.v : 0;
+	return n;
+}
+
+static size_t bids(uint64_t *best_size)
+{
+	struct book_level lv[8];
+	size_t n = cl_seq_book_depth(seq, lv, 8, BTC, BOOK_BUY);
+	*best_size = n ? lv[0].size.v : 0;
+	return n;
+}
+
+/* ---- set-up ---- */
+
+static int rm_entry(const char *p, const struct stat *sb, int flag,
+		    struct FTW *ftw)
+{
+	return remove(p);
+}
+
+static struct cl_genesis genesis;
+static struct cl_db *db;
+
+static void open_seq(uint64_t queue_max, bool start)
+{
+	struct cl_seq_config cfg;
+	cl_seq_config_defaults(&cfg);
+	cfg.block_interval_ms = 5;
+	cfg.queue_max = queue_max;
+	CHECK(cl_seq_new(&seq, &cfg, db, &genesis) == CL_OK);
+	if (start)
+		CHECK(cl_seq_start(seq) == CL_OK);
+}
+
+int main(int argc, char **argv)
+{
+	char path[4096], err[400], dir[] = "/tmp/clseqXXXXXX";
+	struct waiter w;
+	struct cl_seq_result r;
+	uint64_t sz;
+
+	CHECK(cl_crypto_init() == CL_OK);
+	for (int i = 0; i < 10; i++) {
+		CHECK(cl_seckey_new_from_hex(&key[i], keys[i], strlen(keys[i])));
+		cl_seckey_address(&addr[i], key[i]);
+	}
+	snprintf(path, sizeof(path), "%s/genesis/devnet.json",
+		 argc > 1 ? argv[1] : ".");
+	CHECK_MSG(cl_genesis_load(&genesis, path, err, sizeof(err)) == CL_OK,
+		  "%s", err);
+	/* the devnet's oracle signers are anvil's accounts 7, 8, 9 */
+	CHECK(cl_address_eq(&genesis.oracle_signers[0], &addr[7]));
+	CHECK(cl_address_eq(&genesis.oracle_signers[2], &addr[9]));
+
+	CHECK(mkdtemp(dir) != NULL);
+	struct cl_db_config dbc = {.path = dir, .map_size = 256u << 20};
+	CHECK(cl_db_new(&db, &dbc) == CL_OK);
+	open_seq(1024, true);
+
+	/* deposits: in order, exactly once */
+	CHECK(deposit(1, 100000 * USD) == 0);
+	CHECK(deposit(2, 100000 * USD) == 0);
+	CHECK(deposit(3, 100 * USD) == 0);
+	deposit_id = 7;
+	CHECK(deposit(1, USD) == CL_STF_ERR_DEPOSIT_OUT_OF_ORDER);
+	deposit_id = 3;
+
+	/* no mark yet: a crossing order cannot fill */
+	r = oracle(BTC, 650000); /* $65,000.0 */
+	CHECK_MSG(r.code == 0, "oracle: %s", cl_stf_err_str(r.code));
+	CHECK(r.mark_price == 650000 && r.block > 0);
+
+	/* A rests 1 BTC at $65,001.0 */
+	r = place(1, false, 650010, 10000, 0, &w);
+	CHECK_MSG(r.code == 0, "place: %s", cl_stf_err_str(r.code));
+	CHECK(r.status == CL_ORDER_OPEN && r.filled == 0 && r.n_fills == 0);
+	struct cl_hash32 ask_a = r.order_hash;
+	CHECK(asks(&sz) == 1 && sz == 10000);
+
+	/* B takes 0.4 with IOC */
+	r = place(2, true, 650020, 4000, 1u << 2, &w);
+	CHECK(r.code == 0 && r.status == CL_ORDER_FILLED && r.filled == 4000);
+	CHECK(r.n_fills == 1 && r.fills[0].price == 650010 &&
+	      r.fills[0].size == 4000 &&
+	      cl_hash32_eq(&r.fills[0].maker, &ask_a));
+	CHECK(asks(&sz) == 1 && sz == 6000);
+
+	/* IOC with a remainder: closed, remainder dropped */
+	r = place(2, true, 650020, 7000, 1u << 2, &w);
+	CHECK(r.code == 0 && r.status == CL_ORDER_DONE &&
+	      r.done_reason == CL_DONE_IOC_REMAINDER && r.filled == 6000);
+	CHECK(asks(&sz) == 0);
+
+	/* A rests again; FOK for more than there is: nothing happens */
+	r = place(1, false, 650010, 10000, 0, &w);
+	CHECK(r.code == 0 && r.status == CL_ORDER_OPEN);
+	ask_a = r.order_hash;
+	r = place(2, true, 650020, 20000, 2u << 2, &w);
+	CHECK(r.code == 0 && r.status == CL_ORDER_DONE &&
+	      r.done_reason == CL_DONE_FOK_UNFILLED && r.filled == 0);
+	CHECK(asks(&sz) == 1 && sz == 10000);
+
+	/* post-only that would cross: closed, no fill */
+	r = place(2, true, 650010, 1000, 0x02, &w);
+	CHECK(r.code == 0 && r.status == CL_ORDER_DONE &&
+	      r.done_reason == CL_DONE_POST_ONLY_CROSS && r.filled == 0);
+
+	/* a reduce-only buy from a flat account cannot fill */
+	r = place(3, true, 650020, 1000, 0x01, &w);
+	CHECK(r.code == 0 && r.filled == 0);
+
+	/* margin: $100 cannot buy 1 BTC ($65k): the taker is stopped */
+	r = place(3, true, 650020, 10000, 0, &w);
+	CHECK(r.code == 0 && r.filled == 0 && r.status == CL_ORDER_DONE &&
+	      r.done_reason == CL_DONE_MARGIN);
+	CHECK(asks(&sz) == 1 && sz == 10000);
+
+	/* self-trade prevention: A's own buy cancels A's resting sell */
+	r = place(1, true, 650010, 5000, 0, &w);
+	CHECK(r.code == 0 && r.status == CL_ORDER_OPEN && r.filled == 0);
+	struct cl_hash32 bid_a = r.order_hash;
+	CHECK(asks(&sz) == 0);
+	CHECK(bids(&sz) == 1 && sz == 5000);
+
+	/* cancels: only by the trader (or an approved agent) */
+	CHECK(cancel(2, 1, &bid_a) == CL_STF_ERR_NOT_AUTHORIZED);
+	CHECK(cancel(1, 1, &bid_a) == 0);
+	CHECK(bids(&sz) == 0);
+	CHECK(cancel(1, 1, &bid_a) == CL_STF_ERR_ORDER_NOT_OPEN);
+
+	/* bad signatures: a high-S twin of a valid signature is refused */
+	struct cl_tx bad = order_tx(1, false, 650100, 1000, 0);
+	{
+		/* s' = n - s, v flipped */
+		static const uint8_t n[32] = {
+			0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+			0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+			0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b,
+			0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
+		uint8_t *s = bad.u.place.sig.b + 32;
+		int borrow = 0;
+		for (int i = 31; i >= 0; i--) {
+			int v = n[i] - s[i] - borrow;
+			borrow = v < 0;
+			s[i] = (uint8_t)(v + (borrow ? 256 : 0));
+		}
+		bad.u.place.sig.b[64] ^= 1;
+	}
+	r = run(&bad, &w);
+	CHECK(r.code == CL_STF_ERR_BAD_SIGNATURE);
+
+	/* a resting order survives a restart: the book is rebuilt */
+	r = place(2, false, 651000, 3000, 0, &w);
+	CHECK(r.code == 0 && r.status == CL_ORDER_OPEN);
+	struct cl_seq_status before, after;
+	cl_seq_status(seq, &before);
+	CHECK(before.head_block >= 10 && before.queued == 0);
+	struct cl_hash32 root_before;
+	CHECK(cl_seq_block_root(seq, &root_before, before.head_block) == CL_OK);
+	CHECK(cl_hash32_eq(&root_before, &before.head_root));
+	struct cl_hash32 root1;
+	CHECK(cl_seq_block_root(seq, &root1, 1) == CL_OK);
+	CHECK(!cl_hash32_eq(&root1, &before.head_root));
+	CHECK(cl_seq_block_root(seq, &root1, before.head_block + 1) ==
+	      CL_ERR_NOT_FOUND);
+	cl_seq_free(seq);
+	open_seq(1024, true);
+	cl_seq_status(seq, &after);
+	CHECK(after.head_block == before.head_block);
+	CHECK(cl_hash32_eq(&after.head_root, &before.head_root));
+	CHECK(asks(&sz) == 1 && sz == 3000);
+	/* and it still matches after the restart */
+	r = place(1, true, 651000, 3000, 0, &w);
+	CHECK(r.code == 0 && r.status == CL_ORDER_FILLED && r.filled == 3000);
+	cl_seq_free(seq);
+
+	/* back-pressure: a stopped writer and a queue of one */
+	open_seq(1, false);
+	struct cl_tx t1 = order_tx(1, false, 660000, 1000, 0);
+	struct cl_tx t2 = order_tx(1, false, 660010, 1000, 0);
+	cl_tx_recover(&t1, cl_seq_domain(seq));
+	cl_tx_recover(&t2, cl_seq_domain(seq));
+	CHECK(cl_seq_submit(seq, &t1, NULL, NULL) == CL_OK);
+	CHECK(cl_seq_submit(seq, &t2, NULL, NULL) == CL_ERR_BUSY);
+	struct cl_tx fill;
+	memset(&fill, 0, sizeof(fill));
+	fill.type = CL_TX_FILL;
+	cl_tx_recover(&fill, cl_seq_domain(seq));
+	CHECK(cl_seq_submit(seq, &fill, NULL, NULL) == CL_SEQ_ERR_NOT_ALLOWED);
+	cl_seq_free(seq);
+
+	cl_db_free(db);
+	for (int i = 0; i < 10; i++)
+		cl_seckey_free(key[i]);
+	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	return test_done("sequencer");
+}
