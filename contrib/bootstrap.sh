@@ -46,4 +46,7 @@ if [ ! -x "$l1/node_modules/.bin/anvil" ] ||
 fi
 "$l1/node_modules/.bin/anvil" --version >/dev/null
 "$l1/node_modules/.bin/cast" --version >/dev/null
+
+# The contracts' artifacts (generated, never committed).
+(cd "$l1" && node compile.js >/dev/null)
 echo "bootstrap: ready"

@@ -40,6 +40,7 @@ enum {
 /* What the methods work on; owned by the node, borrowed by the server. */
 struct cl_api {
 	struct cl_seq *seq;               /* sequencer mode; NULL otherwise */
+	struct cl_l1_driver *l1;          /* attached to L1; NULL otherwise */
 	struct cl_db *db;
 	const struct cl_genesis *genesis;
 	struct cl_address collateral_token;

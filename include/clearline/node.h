@@ -38,6 +38,16 @@ struct cl_node_config {
 	uint64_t queue_max;
 	char *collateral_token;
 	bool dev_credit;
+	char *l1_rpc;
+	char *l1_keystore;
+	char *l1_passphrase;
+	uint64_t l1_confirmations;
+	uint64_t l1_poll_ms;
+	uint64_t l1_start_block;
+	uint64_t l1_max_fee_gwei;
+	uint64_t batch_interval_ms;
+	uint64_t batch_max_bytes;
+	uint64_t batch_zstd_level;
 };
 
 /* The option table. */

@@ -32,6 +32,7 @@
 #define CLEARLINE_SEQUENCER_H
 
 #include <clearline/common.h>
+#include <clearline/l1.h>
 #include <clearline/matching.h>
 #include <clearline/state.h>
 #include <clearline/stf.h>
@@ -40,6 +41,9 @@ struct cl_seq_config {
 	uint64_t block_interval_ms; /* seal this long after a block opens */
 	uint64_t block_max_txs;     /* ... or when it holds this many */
 	uint64_t queue_max;         /* submissions waiting, at most */
+	uint64_t cut_interval_ms;   /* cut a batch this often; 0: never */
+	uint64_t cut_max_bytes;     /* ... or once this many transaction
+				     * bytes are uncut */
 };
 
 void cl_seq_config_defaults(struct cl_seq_config *cfg);
@@ -145,6 +149,37 @@ CL_WUR int cl_seq_block_root(struct cl_seq *s, struct cl_hash32 *out,
 CL_WUR int cl_seq_view(struct cl_seq *s, struct cl_stf_view *out);
 void cl_seq_view_release(struct cl_stf_view *v);
 
+/* ---- batch cuts ----
+ * The writer cuts the sealed blocks into batches for L1: a cut fixes the
+ * block range, the state root after its last block (also the withdrawal
+ * root: withdrawals live in the state tree) and the deposits consumed,
+ * and stores an inclusion proof against that root for every withdrawal
+ * made in the range. Cuts are numbered from 0 like L1 batches, and are
+ * stored in CL_TABLE_NODE in the same LMDB transaction as the proofs. */
+struct cl_batch_cut {
+	uint64_t seq;
+	uint64_t first_block, last_block;
+	struct cl_hash32 root;
+	uint64_t deposits_consumed; /* cumulative, after last_block */
+	uint64_t wid_begin, wid_end; /* withdrawal ids made in the range */
+};
+
+/* Cut `seq` from a snapshot: CL_OK, CL_ERR_NOT_FOUND or an error. */
+CL_WUR int cl_seq_get_cut(struct cl_snapshot *snap, struct cl_batch_cut *out,
+			  uint64_t seq);
+
+/* The proof stored for withdrawal `wid` and the cut it belongs to:
+ * CL_OK, CL_ERR_NOT_FOUND (not cut yet) or an error. */
+CL_WUR int cl_seq_get_withdrawal_proof(struct cl_snapshot *snap,
+				       uint64_t *cut_seq,
+				       struct cl_proof *proof, uint64_t wid);
+
+/* The batch payload (docs/batch-format.md) of a cut, from the stored
+ * block records; appended to `out`. */
+CL_WUR int cl_seq_cut_payload(struct cl_snapshot *snap,
+			      const struct cl_batch_cut *cut,
+			      struct cl_buf *out);
+
 /* ---- block records (also used by the batch poster and verifiers) ----
  * key: be64(number); value: be64 timestamp_ms ‖ prev_root (32) ‖
  * be32 tx count ‖ per tx: be32 length ‖ encoding. */
@@ -162,5 +197,48 @@ CL_WUR bool cl_block_record_parse(struct cl_block_record *out,
 				  uint64_t number, const uint8_t *p,
 				  size_t len);
 void cl_block_record_release(struct cl_block_record *r);
+
+/* ---- the link to L1 (src/sequencer/l1_driver.c) ----
+ * A thread that credits L1 deposits through the sequencer (in id order,
+ * exactly once) and posts the batch cuts to the rollup contract, one at a
+ * time and in order, resuming from the contract's batchCount. */
+struct cl_l1_driver_config {
+	const char *url;            /* L1 JSON-RPC endpoint */
+	const char *datadir;        /* the sender's nonce file lives here */
+	const struct cl_seckey *key; /* the sequencer's key (borrowed) */
+	struct cl_address rollup;
+	uint64_t chain_id;          /* must match the L1 */
+	uint64_t confirmations;     /* depth for deposits and batches */
+	uint64_t poll_ms;
+	uint64_t start_block;       /* where deposits are searched from */
+	uint64_t max_fee_wei;       /* fee ceiling per gas */
+	int zstd_level;
+	size_t max_calldata;        /* appendBatch calldata bytes, at most */
+};
+
+struct cl_l1_status {
+	bool attached;              /* a driver runs */
+	bool reachable;             /* the last poll reached L1 */
+	uint64_t l1_head;
+	uint64_t batches_posted;    /* the contract's batchCount */
+	uint64_t batches_final;     /* batches 0..n-1 are final */
+	uint64_t deposits_credited; /* deposit ids below this are credited */
+	size_t last_batch_bytes;    /* calldata of the last confirmed batch */
+	uint64_t last_batch_gas;
+	size_t last_batch_orders;
+};
+
+struct cl_l1_driver;
+
+CL_WUR int cl_l1_driver_start(struct cl_l1_driver **out,
+			      const struct cl_l1_driver_config *cfg,
+			      struct cl_seq *seq);
+/* Stop the thread and free; NULL is a no-op. */
+void cl_l1_driver_stop(struct cl_l1_driver *drv);
+void cl_l1_driver_status(struct cl_l1_driver *drv, struct cl_l1_status *out);
+/* Ask L1 whether withdrawal `wid` was claimed (thread-safe). */
+CL_WUR int cl_l1_driver_is_claimed(struct cl_l1_driver *drv, bool *claimed,
+				   uint64_t wid);
+const struct cl_address *cl_l1_driver_rollup(const struct cl_l1_driver *drv);
 
 #endif /* CLEARLINE_SEQUENCER_H */

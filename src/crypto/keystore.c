@@ -314,8 +314,10 @@ static const char *take_line(struct ks_reader *r, const char *key, size_t *vlen)
 	size_t klen = strlen(key);
 
 	*vlen = 0;
-	if (r->failed)
+	if (r->failed || r->len == 0 || !r->p) {
+		r->failed = true;
 		return NULL;
+	}
 
 	const char *nl = memchr(r->p, '\n', r->len);
 

@@ -43,6 +43,8 @@ static int run_sequencer(const struct cl_node_config *cfg,
 {
 	struct cl_seq_config sc;
 	struct cl_seq *seq = NULL;
+	struct cl_l1_driver *l1 = NULL;
+	struct cl_seckey *key = NULL;
 	struct cl_rpc_server *srv = NULL;
 	struct cl_api api;
 	char *token = NULL;
@@ -54,14 +56,59 @@ static int run_sequencer(const struct cl_node_config *cfg,
 	sc.block_interval_ms = cfg->block_interval_ms;
 	sc.block_max_txs = cfg->block_max_txs;
 	sc.queue_max = cfg->queue_max;
+	if (cfg->l1_rpc) {
+		if (cfg->dev_credit) {
+			cl_unusual(SUB, "dev-credit is for a node without an "
+				   "L1: deposits come from L1");
+			goto out;
+		}
+		if (!cfg->l1_keystore || !cfg->l1_passphrase) {
+			cl_unusual(SUB, "l1-rpc needs l1-keystore and "
+				   "l1-passphrase (the sequencer's key)");
+			goto out;
+		}
+		struct cl_passphrase *pass = NULL;
+		rc = cl_passphrase_load(&pass, cfg->l1_passphrase);
+		if (rc == CL_OK)
+			rc = cl_keystore_unlock(&key, cfg->l1_keystore, pass);
+		cl_passphrase_free(pass);
+		if (rc) {
+			cl_unusual(SUB, "cannot unlock the keystore %s: %s",
+				   cfg->l1_keystore, cl_keystore_err_str(rc));
+			goto out;
+		}
+		sc.cut_interval_ms = cfg->batch_interval_ms;
+		/* transaction bytes before a cut, leaving room for the
+		 * block headers, the ABI and the zstd frame */
+		sc.cut_max_bytes = cfg->batch_max_bytes * 9 / 10;
+	}
 	rc = cl_seq_new(&seq, &sc, db, g);
 	if (rc)
 		goto out;
 	rc = cl_seq_start(seq);
 	if (rc)
 		goto out;
+	if (cfg->l1_rpc) {
+		struct cl_l1_driver_config lc = {
+			.url = cfg->l1_rpc,
+			.datadir = cfg->datadir,
+			.key = key,
+			.rollup = g->rollup,
+			.chain_id = g->l1_chain_id,
+			.confirmations = cfg->l1_confirmations,
+			.poll_ms = cfg->l1_poll_ms,
+			.start_block = cfg->l1_start_block,
+			.max_fee_wei = cfg->l1_max_fee_gwei * 1000000000ull,
+			.zstd_level = (int)cfg->batch_zstd_level,
+			.max_calldata = cfg->batch_max_bytes,
+		};
+		rc = cl_l1_driver_start(&l1, &lc, seq);
+		if (rc)
+			goto out;
+	}
 
 	api.seq = seq;
+	api.l1 = l1;
 	api.db = db;
 	api.genesis = g;
 	api.dev_credit = cfg->dev_credit;
@@ -114,10 +161,12 @@ static int run_sequencer(const struct cl_node_config *cfg,
 	status = 0;
 out:
 	/* the sequencer answers every queued call before the server stops */
+	cl_l1_driver_stop(l1);
 	if (seq)
 		cl_seq_stop(seq);
 	cl_rpc_server_free(srv);
 	cl_seq_free(seq);
+	cl_seckey_free(key);
 	if (token) {
 		explicit_bzero(token, strlen(token));
 		free(token);
@@ -171,7 +220,7 @@ int cl_node_main(int argc, char **argv)
 
 	struct cl_genesis *g = cl_xcalloc(1, sizeof(*g));
 	struct cl_db *db = NULL;
-	if (cl_crypto_init() != CL_OK)
+	if (cl_crypto_init() != CL_OK || cl_l1_global_init() != CL_OK)
 		goto out;
 	if (cl_genesis_load(g, cfg.genesis, err, sizeof(err))) {
 		cl_unusual(SUB, "%s", err);

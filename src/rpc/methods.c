@@ -791,10 +791,28 @@ static struct cl_rpc_done m_sync_status(struct cl_rpc_call *call,
 	json_object_set_new(res, "headTimestampMs",
 			    cl_json_from_u64(g.block_timestamp_ms));
 	json_object_set_new(res, "headStateRoot", hash_json(&root));
-	/* no L1 attached yet: nothing is posted or final */
-	json_object_set_new(res, "postedBatch", json_null());
-	json_object_set_new(res, "finalizedBatch", json_null());
-	json_object_set_new(res, "l1Head", json_null());
+	if (api->l1) {
+		struct cl_l1_status ls;
+		cl_l1_driver_status(api->l1, &ls);
+		json_object_set_new(res, "postedBatch",
+				    ls.batches_posted
+					    ? cl_json_from_u64(ls.batches_posted - 1)
+					    : json_null());
+		json_object_set_new(res, "finalizedBatch",
+				    ls.batches_final
+					    ? cl_json_from_u64(ls.batches_final - 1)
+					    : json_null());
+		json_object_set_new(res, "l1Head", cl_json_from_u64(ls.l1_head));
+		json_object_set_new(res, "l1Reachable",
+				    json_boolean(ls.reachable));
+		json_object_set_new(res, "depositsCredited",
+				    cl_json_from_u64(ls.deposits_credited));
+	} else {
+		/* no L1 attached: nothing is posted or final */
+		json_object_set_new(res, "postedBatch", json_null());
+		json_object_set_new(res, "finalizedBatch", json_null());
+		json_object_set_new(res, "l1Head", json_null());
+	}
 	if (api->seq) {
 		struct cl_seq_status st;
 		cl_seq_status(api->seq, &st);
@@ -844,21 +862,64 @@ static struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
 	if (rc)
 		return api_error(call, rc);
 	rc = cl_stf_get_withdrawal(&v, &to, &amount, id);
+	uint64_t cut = 0;
+	struct cl_proof *proof = cl_xcalloc(1, sizeof(*proof));
+	int prc = CL_ERR_NOT_FOUND;
+	if (rc == CL_OK)
+		prc = cl_seq_get_withdrawal_proof(v.snapshot, &cut, proof, id);
 	cl_seq_view_release(&v);
-	if (rc == CL_ERR_NOT_FOUND)
+	if (rc == CL_ERR_NOT_FOUND) {
+		free(proof);
 		return cl_rpc_error(call, CL_API_ERR_UNKNOWN_WITHDRAWAL,
 				    "unknown withdrawal %llu",
 				    (unsigned long long)id);
-	if (rc)
-		return api_error(call, rc);
-	/* without an L1 poster nothing is posted: the claim stays pending */
+	}
+	if (rc || (prc && prc != CL_ERR_NOT_FOUND)) {
+		free(proof);
+		return api_error(call, rc ? rc : prc);
+	}
 	json_t *res = json_object();
 	json_object_set_new(res, "withdrawalId", cl_json_from_u64(id));
 	json_object_set_new(res, "recipient", addr_json(&to));
 	json_object_set_new(res, "amount", cl_json_from_u64(amount));
-	json_object_set_new(res, "status", json_string("pending"));
-	json_object_set_new(res, "batch", json_null());
-	json_object_set_new(res, "tx", json_null());
+
+	/* pending: not in a posted batch yet; posted: on L1, inside the
+	 * challenge period; final: claimable with `tx`; claimed: done */
+	const char *status = "pending";
+	struct cl_l1_status ls = {0};
+	if (api->l1)
+		cl_l1_driver_status(api->l1, &ls);
+	if (api->l1 && prc == CL_OK && cut < ls.batches_posted)
+		status = cut < ls.batches_final ? "final" : "posted";
+	bool claimed = false;
+	if (strcmp(status, "final") == 0 &&
+	    cl_l1_driver_is_claimed(api->l1, &claimed, id) == CL_OK && claimed)
+		status = "claimed";
+	json_object_set_new(res, "status", json_string(status));
+	json_object_set_new(res, "batch", prc == CL_OK && strcmp(status, "pending")
+						  ? cl_json_from_u64(cut)
+						  : json_null());
+	if (prc == CL_OK && strcmp(status, "pending") != 0) {
+		json_t *sib = json_array();
+		for (unsigned i = 0; i < proof->depth; i++)
+			json_array_append_new(sib, hash_json(&proof->siblings[i]));
+		json_object_set_new(res, "proof", sib);
+	}
+	if (strcmp(status, "final") == 0) {
+		struct cl_buf data;
+		cl_buf_init(&data);
+		cl_l1_abi_claim_withdrawal(&data, cut, id, &to, amount,
+					   proof->siblings, proof->depth);
+		json_object_set_new(
+			res, "tx",
+			json_pack("{s:o,s:o}", "to",
+				  addr_json(cl_l1_driver_rollup(api->l1)),
+				  "data", cl_json_from_bytes(data.p, data.len)));
+		cl_buf_release(&data);
+	} else {
+		json_object_set_new(res, "tx", json_null());
+	}
+	free(proof);
 	return cl_rpc_result(call, res);
 }
 

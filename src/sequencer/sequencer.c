@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <clearline/batch.h>
 #include <clearline/sequencer.h>
 
 #include <errno.h>
@@ -70,6 +71,13 @@ struct cl_seq {
 	size_t n_fills, cap_fills;
 	struct cl_buf scratch;
 
+	/* batch cuts (writer only) */
+	uint64_t cut_seq;       /* next cut number */
+	uint64_t cut_first;     /* first block of the next cut */
+	uint64_t cut_wid;       /* first withdrawal id of the next cut */
+	uint64_t cut_bytes;     /* transaction bytes sealed since the last */
+	uint64_t cut_due_ns;    /* monotonic time of the next timed cut */
+
 	/* published status */
 	pthread_mutex_t status_lock;
 	struct cl_seq_status status;
@@ -80,6 +88,8 @@ void cl_seq_config_defaults(struct cl_seq_config *cfg)
 	cfg->block_interval_ms = 100;
 	cfg->block_max_txs = 20000;
 	cfg->queue_max = 65536;
+	cfg->cut_interval_ms = 0;
+	cfg->cut_max_bytes = 110000;
 }
 
 const char *cl_seq_err_str(int code)
@@ -625,6 +635,8 @@ static int process_simple(struct cl_seq *s, struct item *it, bool *acked)
 /* Blocks                                                              */
 /* ------------------------------------------------------------------ */
 
+static void do_cut(struct cl_seq *s);
+
 static void publish_status(struct cl_seq *s, uint64_t number, uint64_t ts,
 			   const struct cl_hash32 *root, uint64_t ntx)
 {
@@ -737,6 +749,225 @@ static void seal_block(struct cl_seq *s)
 	cl_debug(SUB, "sealed block %llu: %zu txs",
 		 (unsigned long long)s->hdr.number, s->block_ntx);
 	answer_acks(s, 0, s->hdr.number);
+	if (s->cfg.cut_interval_ms) {
+		s->cut_bytes += s->block_txs.len;
+		if (s->cut_bytes >= s->cfg.cut_max_bytes)
+			do_cut(s);
+	}
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Batch cuts                                                          */
+/* ------------------------------------------------------------------ */
+
+static const uint8_t CUT_NEXT_KEY[] = "cut-next";
+#define CUT_PREFIX 'c'
+#define WPROOF_PREFIX 'w'
+
+static void prefixed_key(uint8_t out[9], uint8_t prefix, uint64_t n)
+{
+	out[0] = prefix;
+	cl_put_be64(out + 1, n);
+}
+
+static int load_cut_cursor(struct cl_seq *s)
+{
+	const uint8_t *v;
+	size_t vl;
+	int rc = cl_state_get(s->st, &v, &vl, CL_TABLE_NODE, CUT_NEXT_KEY,
+			      sizeof(CUT_NEXT_KEY) - 1);
+	if (rc == CL_ERR_NOT_FOUND) {
+		s->cut_seq = 0;
+		s->cut_first = 1; /* block 0 is genesis, never posted */
+		s->cut_wid = 0;
+		return CL_OK;
+	}
+	if (rc)
+		return rc;
+	if (vl != 24)
+		return CL_ERR_CORRUPT;
+	s->cut_seq = cl_get_be64(v);
+	s->cut_first = cl_get_be64(v + 8);
+	s->cut_wid = cl_get_be64(v + 16);
+	return CL_OK;
+}
+
+/* Cut the sealed blocks [cut_first, head] into the next batch. Runs on
+ * the writer thread between blocks. */
+static void do_cut(struct cl_seq *s)
+{
+	struct cl_seq_status st;
+	struct cl_stf_globals g;
+	struct cl_buf v;
+	uint8_t key[9];
+	int rc;
+
+	cl_seq_status(s, &st);
+	s->cut_due_ns = cl_clock_mono_ns() + s->cfg.cut_interval_ms * 1000000u;
+	if (st.head_block < s->cut_first)
+		return;
+	struct cl_stf_view view = cl_stf_view(s->stf);
+	rc = cl_stf_get_globals(&view, &g);
+	if (rc)
+		goto fail;
+
+	struct cl_batch_cut c = {
+		.seq = s->cut_seq,
+		.first_block = s->cut_first,
+		.last_block = st.head_block,
+		.root = st.head_root,
+		.deposits_consumed = g.next_deposit_id,
+		.wid_begin = s->cut_wid,
+		.wid_end = g.next_withdrawal_id,
+	};
+	cl_buf_init(&v);
+	for (uint64_t wid = c.wid_begin; wid < c.wid_end; wid++) {
+		uint8_t wk[CL_STF_WITHDRAWAL_KEY_LEN];
+		struct cl_proof *proof = cl_xmalloc(sizeof(*proof));
+		cl_stf_withdrawal_key(wk, wid);
+		rc = cl_state_prove(s->st, proof, CL_TABLE_WITHDRAWALS, wk,
+				    sizeof(wk));
+		if (!rc && proof->kind != CL_PROOF_INCLUSION)
+			rc = CL_ERR_CORRUPT;
+		if (rc) {
+			free(proof);
+			cl_buf_release(&v);
+			goto fail;
+		}
+		cl_buf_reset(&v);
+		cl_buf_append_be64(&v, c.seq);
+		cl_proof_encode(&v, proof);
+		free(proof);
+		prefixed_key(key, WPROOF_PREFIX, wid);
+		cl_state_put(s->st, CL_TABLE_NODE, key, 9, v.p, v.len);
+	}
+	cl_buf_reset(&v);
+	cl_buf_append_be64(&v, c.first_block);
+	cl_buf_append_be64(&v, c.last_block);
+	cl_buf_append(&v, c.root.b, 32);
+	cl_buf_append_be64(&v, c.deposits_consumed);
+	cl_buf_append_be64(&v, c.wid_begin);
+	cl_buf_append_be64(&v, c.wid_end);
+	prefixed_key(key, CUT_PREFIX, c.seq);
+	cl_state_put(s->st, CL_TABLE_NODE, key, 9, v.p, v.len);
+	cl_buf_reset(&v);
+	cl_buf_append_be64(&v, c.seq + 1);
+	cl_buf_append_be64(&v, c.last_block + 1);
+	cl_buf_append_be64(&v, c.wid_end);
+	cl_state_put(s->st, CL_TABLE_NODE, CUT_NEXT_KEY,
+		     sizeof(CUT_NEXT_KEY) - 1, v.p, v.len);
+	cl_buf_release(&v);
+
+	/* bookkeeping only: the state root does not move */
+	struct cl_hash32 root;
+	rc = cl_state_commit_block(s->st, &root);
+	if (rc)
+		goto fail;
+	if (!cl_hash32_eq(&root, &c.root))
+		CL_BUG("a batch cut changed the state root");
+	s->cut_seq = c.seq + 1;
+	s->cut_first = c.last_block + 1;
+	s->cut_wid = c.wid_end;
+	s->cut_bytes = 0;
+	cl_info(SUB, "cut batch %llu: blocks %llu..%llu, %llu withdrawals",
+		(unsigned long long)c.seq, (unsigned long long)c.first_block,
+		(unsigned long long)c.last_block,
+		(unsigned long long)(c.wid_end - c.wid_begin));
+	return;
+fail:
+	cl_unusual(SUB, "cannot cut batch %llu: %s; will retry",
+		   (unsigned long long)s->cut_seq, cl_err_str(rc));
+	cl_state_discard(s->st);
+}
+
+int cl_seq_get_cut(struct cl_snapshot *snap, struct cl_batch_cut *out,
+		   uint64_t seq)
+{
+	uint8_t key[9];
+	const uint8_t *v;
+	size_t vl;
+
+	memset(out, 0, sizeof(*out));
+	prefixed_key(key, CUT_PREFIX, seq);
+	int rc = cl_snapshot_get(snap, &v, &vl, CL_TABLE_NODE, key, 9);
+	if (rc)
+		return rc;
+	if (vl != 72)
+		return CL_ERR_CORRUPT;
+	out->seq = seq;
+	out->first_block = cl_get_be64(v);
+	out->last_block = cl_get_be64(v + 8);
+	memcpy(out->root.b, v + 16, 32);
+	out->deposits_consumed = cl_get_be64(v + 48);
+	out->wid_begin = cl_get_be64(v + 56);
+	out->wid_end = cl_get_be64(v + 64);
+	return CL_OK;
+}
+
+int cl_seq_get_withdrawal_proof(struct cl_snapshot *snap, uint64_t *cut_seq,
+				struct cl_proof *proof, uint64_t wid)
+{
+	uint8_t key[9];
+	const uint8_t *v;
+	size_t vl;
+
+	*cut_seq = 0;
+	prefixed_key(key, WPROOF_PREFIX, wid);
+	int rc = cl_snapshot_get(snap, &v, &vl, CL_TABLE_NODE, key, 9);
+	if (rc)
+		return rc;
+	if (vl < 8 || !cl_proof_decode(proof, v + 8, vl - 8))
+		return CL_ERR_CORRUPT;
+	*cut_seq = cl_get_be64(v);
+	return CL_OK;
+}
+
+int cl_seq_cut_payload(struct cl_snapshot *snap,
+		       const struct cl_batch_cut *cut, struct cl_buf *out)
+{
+	size_t n = (size_t)(cut->last_block - cut->first_block + 1);
+	struct cl_batch_block *blocks = cl_xcalloc(n, sizeof(*blocks));
+	struct cl_block_record *recs = cl_xcalloc(n, sizeof(*recs));
+	int rc = CL_OK;
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		uint8_t key[8];
+		const uint8_t *v;
+		size_t vl;
+		uint64_t num = cut->first_block + i;
+		cl_put_be64(key, num);
+		rc = cl_snapshot_get(snap, &v, &vl, CL_TABLE_BLOCKS, key, 8);
+		if (rc)
+			break;
+		if (!cl_block_record_parse(&recs[i], num, v, vl)) {
+			rc = CL_ERR_CORRUPT;
+			break;
+		}
+		blocks[i].number = num;
+		blocks[i].timestamp_ms = recs[i].timestamp_ms;
+		blocks[i].n_txs = recs[i].n_txs;
+		blocks[i].txs = cl_xcalloc(recs[i].n_txs ? recs[i].n_txs : 1,
+					   sizeof(struct cl_batch_tx));
+		for (size_t t = 0; t < recs[i].n_txs; t++) {
+			blocks[i].txs[t].p = recs[i].txs[t];
+			blocks[i].txs[t].len = recs[i].tx_lens[t];
+		}
+		/* the root after block i is the next block's prev_root */
+		if (i > 0)
+			blocks[i - 1].root = recs[i].prev_root;
+	}
+	if (!rc) {
+		blocks[n - 1].root = cut->root;
+		cl_batch_encode_payload(out, blocks, n);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(blocks[i].txs);
+		cl_block_record_release(&recs[i]);
+	}
+	free(blocks);
+	free(recs);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -790,16 +1021,18 @@ static void *writer_main(void *arg)
 
 		pthread_mutex_lock(&s->qlock);
 		while (s->qlen == 0 && !s->stopping) {
-			if (!s->block_open) {
+			bool cuts = s->cfg.cut_interval_ms != 0;
+			if (!s->block_open && !cuts) {
 				pthread_cond_wait(&s->qcond, &s->qlock);
 				continue;
 			}
 			uint64_t now = cl_clock_mono_ns();
-			if (now >= s->deadline_ns)
+			uint64_t dl = s->block_open ? s->deadline_ns
+						    : s->cut_due_ns;
+			if (now >= dl)
 				break;
 			/* the condition variable waits on CLOCK_MONOTONIC */
 			struct timespec ts;
-			uint64_t dl = s->deadline_ns;
 			ts.tv_sec = (time_t)(dl / 1000000000u);
 			ts.tv_nsec = (long)(dl % 1000000000u);
 			pthread_cond_timedwait(&s->qcond, &s->qlock, &ts);
@@ -817,6 +1050,9 @@ static void *writer_main(void *arg)
 		if (s->block_open &&
 		    (stop || cl_clock_mono_ns() >= s->deadline_ns))
 			seal_block(s);
+		if (!s->block_open && s->cfg.cut_interval_ms &&
+		    cl_clock_mono_ns() >= s->cut_due_ns)
+			do_cut(s);
 		if (stop)
 			break;
 	}
@@ -896,6 +1132,10 @@ int cl_seq_new(struct cl_seq **out, const struct cl_seq_config *cfg,
 	rc = books_rebuild(s);
 	if (rc)
 		goto fail;
+	rc = load_cut_cursor(s);
+	if (rc)
+		goto fail;
+	s->cut_due_ns = cl_clock_mono_ns() + cfg->cut_interval_ms * 1000000u;
 	/* LMDB ties a write transaction to its thread: end the one these
 	 * reads opened here before the writer thread takes over */
 	cl_state_discard(s->st);

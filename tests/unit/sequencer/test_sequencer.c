@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <clearline/batch.h>
 #include <clearline/crypto.h>
 #include <clearline/node.h>
 #include <clearline/sequencer.h>
@@ -164,6 +165,22 @@ static int cancel(int signer, int trader, const struct cl_hash32 *h)
 	return run(&tx, &w).code;
 }
 
+static struct cl_seq_result withdraw(int who, uint64_t amount, uint64_t nonce)
+{
+	struct cl_tx tx;
+	struct waiter w;
+	struct cl_hash32 d;
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_WITHDRAW;
+	tx.u.withdraw.msg.trader = addr[who];
+	tx.u.withdraw.msg.recipient = addr[who];
+	tx.u.withdraw.msg.amount = amount;
+	tx.u.withdraw.msg.nonce = nonce;
+	cl_withdraw_digest(&d, cl_seq_domain(seq), &tx.u.withdraw.msg);
+	CHECK(cl_sign_digest(&tx.u.withdraw.sig, key[who], &d) == CL_OK);
+	return run(&tx, &w);
+}
+
 static size_t asks(uint64_t *best_size)
 {
 	struct book_level lv[8];
@@ -191,12 +208,15 @@ static int rm_entry(const char *p, const struct stat *sb, int flag,
 static struct cl_genesis genesis;
 static struct cl_db *db;
 
+static uint64_t cut_ms;
+
 static void open_seq(uint64_t queue_max, bool start)
 {
 	struct cl_seq_config cfg;
 	cl_seq_config_defaults(&cfg);
 	cfg.block_interval_ms = 5;
 	cfg.queue_max = queue_max;
+	cfg.cut_interval_ms = cut_ms;
 	CHECK(cl_seq_new(&seq, &cfg, db, &genesis) == CL_OK);
 	if (start)
 		CHECK(cl_seq_start(seq) == CL_OK);
@@ -357,6 +377,88 @@ int main(int argc, char **argv)
 	fill.type = CL_TX_FILL;
 	cl_tx_recover(&fill, cl_seq_domain(seq));
 	CHECK(cl_seq_submit(seq, &fill, NULL, NULL) == CL_SEQ_ERR_NOT_ALLOWED);
+	cl_seq_free(seq);
+
+	/* batch cuts: withdrawals get proofs against the cut's root */
+	cut_ms = 30;
+	open_seq(1024, true);
+	r = withdraw(1, 5000 * USD, 0);
+	CHECK_MSG(r.code == 0, "withdraw: %s", cl_stf_err_str(r.code));
+	uint64_t wid = r.withdrawal_id;
+	CHECK(withdraw(1, 1, 0).code == CL_STF_ERR_BAD_NONCE);
+	r = withdraw(2, 7 * USD, 0);
+	CHECK(r.code == 0 && r.withdrawal_id == wid + 1);
+	struct cl_snapshot *snap = NULL;
+	struct cl_batch_cut cut;
+	int got = CL_ERR_NOT_FOUND;
+	for (int tries = 0; tries < 400 && got == CL_ERR_NOT_FOUND; tries++) {
+		usleep(10000);
+		CHECK(cl_snapshot_new(&snap, db) == CL_OK);
+		got = cl_seq_get_cut(snap, &cut, 0);
+		if (got == CL_OK)
+			break;
+		cl_snapshot_free(snap);
+		snap = NULL;
+	}
+	CHECK_MSG(got == CL_OK, "no cut: %d", got);
+	if (got == CL_OK) {
+		struct cl_seq_status st;
+		cl_seq_status(seq, &st);
+		CHECK(cut.first_block == 1 && cut.last_block <= st.head_block);
+		CHECK(cut.deposits_consumed == 3);
+		CHECK(cut.wid_begin == 0 && cut.wid_end == wid + 2);
+		struct cl_hash32 broot;
+		CHECK(cl_seq_block_root(seq, &broot, cut.last_block) == CL_OK);
+		CHECK(cl_hash32_eq(&broot, &cut.root));
+		/* the proof verifies against the cut's root, as L1 will */
+		struct cl_proof *proof = cl_xmalloc(sizeof(*proof));
+		uint64_t cs;
+		CHECK(cl_seq_get_withdrawal_proof(snap, &cs, proof, wid) ==
+		      CL_OK && cs == 0);
+		uint8_t wk[8], val[28];
+		struct cl_hash32 wpath, vh;
+		cl_put_be64(wk, wid);
+		cl_smt_path(&wpath, CL_TABLE_WITHDRAWALS, wk, 8);
+		memcpy(val, addr[1].b, 20);
+		cl_put_be64(val + 20, 5000 * USD);
+		cl_smt_value_hash(&vh, val, 28);
+		CHECK(cl_proof_verify_inclusion(proof, &cut.root, &wpath, &vh));
+		cl_put_be64(val + 20, 5000 * USD + 1);
+		cl_smt_value_hash(&vh, val, 28);
+		CHECK(!cl_proof_verify_inclusion(proof, &cut.root, &wpath, &vh));
+		free(proof);
+		/* the payload decodes to the same blocks and roots */
+		struct cl_buf pl;
+		cl_buf_init(&pl);
+		CHECK(cl_seq_cut_payload(snap, &cut, &pl) == CL_OK);
+		struct cl_batch_limits lim;
+		struct cl_batch b;
+		cl_batch_limits_default(&lim);
+		CHECK(cl_batch_parse_payload(&b, pl.p, pl.len, &lim) ==
+		      CL_BATCH_OK);
+		CHECK(b.first_block == 1 &&
+		      b.n_blocks == cut.last_block - cut.first_block + 1);
+		if (b.n_blocks > 0) {
+			CHECK(cl_hash32_eq(&b.blocks[b.n_blocks - 1].root,
+					   &cut.root));
+			struct cl_hash32 r1;
+			CHECK(cl_seq_block_root(seq, &r1, 1) == CL_OK);
+			CHECK(cl_hash32_eq(&b.blocks[0].root, &r1));
+		}
+		/* every transaction in the batch decodes */
+		size_t ntx = 0;
+		for (size_t i = 0; i < b.n_blocks; i++)
+			for (size_t t = 0; t < b.blocks[i].n_txs; t++) {
+				struct cl_tx dt;
+				CHECK(cl_tx_decode(&dt, b.blocks[i].txs[t].p,
+						   b.blocks[i].txs[t].len));
+				ntx++;
+			}
+		CHECK(ntx > 20);
+		cl_batch_release(&b);
+		cl_buf_release(&pl);
+		cl_snapshot_free(snap);
+	}
 	cl_seq_free(seq);
 
 	cl_db_free(db);

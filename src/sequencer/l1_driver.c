@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sequencer's link to L1, on its own thread: deposits from the
+ * watcher become DEPOSIT transactions (in id order, exactly once: the stf
+ * refuses an id it already credited), and batch cuts become appendBatch
+ * transactions, one at a time, in order (the contract's batchCount says
+ * which cut is next, so a restart resumes where L1 is).
+ */
+#include <clearline/batch.h>
+#include <clearline/sequencer.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const SUB = "l1";
+
+struct cl_l1_driver {
+	struct cl_l1_driver_config cfg;
+	struct cl_seq *seq;
+	pthread_t thread;
+	bool running;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	struct cl_l1_status status;
+
+	/* a second client for RPC threads' queries, under `qlock` */
+	pthread_mutex_t qlock;
+	struct cl_l1_rpc *query_rpc;
+
+	/* driver thread only */
+	struct cl_l1_rpc *rpc;
+	struct cl_l1_sender *sender;
+	struct cl_l1_poster *poster;
+	struct cl_l1_watcher *watcher;
+	bool posting;
+	uint64_t posting_cut;
+	size_t posting_orders;
+	uint64_t retry_ns;
+};
+
+/* ---- contract views ---- */
+
+static int view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
+		    const char *sig, uint64_t *out)
+{
+	struct cl_buf cd, ret;
+	uint8_t sel[4];
+	int rc;
+
+	*out = 0;
+	cl_buf_init(&cd);
+	cl_buf_init(&ret);
+	cl_l1_selector(sel, sig);
+	cl_buf_append(&cd, sel, 4);
+	struct cl_l1_callreq req = {.to = rollup, .data = cd.p,
+				    .data_len = cd.len};
+	rc = cl_l1_eth_call(rpc, &ret, &req, CL_L1_LATEST);
+	if (!rc && !cl_l1_abi_ret_u64(out, ret.p, ret.len))
+		rc = CL_ERR_CORRUPT;
+	cl_buf_release(&cd);
+	cl_buf_release(&ret);
+	return rc;
+}
+
+/* ---- deposits ---- */
+
+struct dep_wait {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	bool done;
+	int code;
+};
+
+static void dep_done(void *arg, const struct cl_seq_result *r)
+{
+	struct dep_wait *w = arg;
+	pthread_mutex_lock(&w->m);
+	w->code = r->code;
+	w->done = true;
+	pthread_cond_signal(&w->c);
+	pthread_mutex_unlock(&w->m);
+}
+
+static int on_deposit(void *arg, const struct cl_l1_deposit *d)
+{
+	struct cl_l1_driver *drv = arg;
+	struct cl_stf_view v;
+	struct cl_stf_globals g;
+
+	int rc = cl_seq_view(drv->seq, &v);
+	if (rc)
+		return rc;
+	rc = cl_stf_get_globals(&v, &g);
+	cl_seq_view_release(&v);
+	if (rc)
+		return rc;
+	if (d->id < g.next_deposit_id)
+		return CL_OK; /* credited before (a restart re-reads L1) */
+
+	struct cl_tx tx;
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_DEPOSIT;
+	tx.u.deposit.id = d->id;
+	tx.u.deposit.to = d->to;
+	tx.u.deposit.amount = d->amount;
+	cl_tx_recover(&tx, cl_seq_domain(drv->seq));
+
+	struct dep_wait w = {.done = false};
+	pthread_mutex_init(&w.m, NULL);
+	pthread_cond_init(&w.c, NULL);
+	rc = cl_seq_submit(drv->seq, &tx, dep_done, &w);
+	if (rc == CL_OK) {
+		pthread_mutex_lock(&w.m);
+		while (!w.done)
+			pthread_cond_wait(&w.c, &w.m);
+		pthread_mutex_unlock(&w.m);
+		rc = w.code;
+	}
+	pthread_mutex_destroy(&w.m);
+	pthread_cond_destroy(&w.c);
+	if (rc) {
+		cl_unusual(SUB, "deposit %llu not credited yet: %s",
+			   (unsigned long long)d->id, cl_seq_err_str(rc));
+		return rc;
+	}
+	char to[CL_ADDRESS_STR_LEN + 1];
+	cl_address_format(to, &d->to);
+	cl_info(SUB, "deposit %llu credited: %llu to %s",
+		(unsigned long long)d->id, (unsigned long long)d->amount, to);
+	pthread_mutex_lock(&drv->lock);
+	drv->status.deposits_credited = d->id + 1;
+	pthread_mutex_unlock(&drv->lock);
+	return CL_OK;
+}
+
+/* ---- batches ---- */
+
+static size_t count_orders(const uint8_t *payload, size_t len)
+{
+	struct cl_batch_limits lim;
+	struct cl_batch b;
+	size_t n = 0;
+
+	cl_batch_limits_default(&lim);
+	if (cl_batch_parse_payload(&b, payload, len, &lim) != CL_BATCH_OK)
+		return 0;
+	for (size_t i = 0; i < b.n_blocks; i++)
+		for (size_t t = 0; t < b.blocks[i].n_txs; t++)
+			n += b.blocks[i].txs[t].p[0] == CL_TX_PLACE_ORDER;
+	cl_batch_release(&b);
+	return n;
+}
+
+static void finish_post(struct cl_l1_driver *drv)
+{
+	struct cl_l1_post_result r;
+	cl_l1_poster_result(drv->poster, &r);
+	if (r.state == CL_L1_POST_CONFIRMED) {
+		uint64_t per = drv->posting_orders
+				       ? r.gas_used / drv->posting_orders
+				       : 0;
+		cl_info(SUB, "batch %llu confirmed in L1 block %llu: blocks "
+			"%llu..%llu, %zu calldata bytes, %llu gas, %zu "
+			"orders, %llu gas per order",
+			(unsigned long long)drv->posting_cut,
+			(unsigned long long)r.l1_block,
+			(unsigned long long)r.first_block,
+			(unsigned long long)r.last_block, r.calldata_bytes,
+			(unsigned long long)r.gas_used, drv->posting_orders,
+			(unsigned long long)per);
+		pthread_mutex_lock(&drv->lock);
+		drv->status.last_batch_bytes = r.calldata_bytes;
+		drv->status.last_batch_gas = r.gas_used;
+		drv->status.last_batch_orders = drv->posting_orders;
+		pthread_mutex_unlock(&drv->lock);
+	} else {
+		cl_unusual(SUB, "batch %llu failed on L1 (%s); retrying",
+			   (unsigned long long)drv->posting_cut,
+			   r.reverted ? "reverted" : "nonce taken");
+		drv->retry_ns = cl_clock_mono_ns() + 5000000000ull;
+	}
+	drv->posting = false;
+}
+
+static void try_post(struct cl_l1_driver *drv, uint64_t batch_count,
+		     uint64_t next_l2_block)
+{
+	struct cl_snapshot *snap;
+	struct cl_batch_cut cut;
+
+	if (cl_clock_mono_ns() < drv->retry_ns)
+		return;
+	if (cl_snapshot_new(&snap, cl_seq_db(drv->seq)) != CL_OK)
+		return;
+	int rc = cl_seq_get_cut(snap, &cut, batch_count);
+	if (rc) {
+		if (rc != CL_ERR_NOT_FOUND)
+			cl_unusual(SUB, "cannot read cut %llu: %s",
+				   (unsigned long long)batch_count,
+				   cl_err_str(rc));
+		cl_snapshot_free(snap);
+		return;
+	}
+	if (cut.first_block != next_l2_block) {
+		cl_broken(SUB, "cut %llu starts at block %llu but L1 expects "
+			  "%llu: not posting",
+			  (unsigned long long)batch_count,
+			  (unsigned long long)cut.first_block,
+			  (unsigned long long)next_l2_block);
+		drv->retry_ns = cl_clock_mono_ns() + 60000000000ull;
+		cl_snapshot_free(snap);
+		return;
+	}
+	struct cl_buf payload, data;
+	cl_buf_init(&payload);
+	cl_buf_init(&data);
+	rc = cl_seq_cut_payload(snap, &cut, &payload);
+	cl_snapshot_free(snap);
+	if (!rc)
+		rc = cl_batch_compress(&data, payload.p, payload.len,
+				       drv->cfg.zstd_level, NULL, 0);
+	if (rc) {
+		cl_unusual(SUB, "cannot build batch %llu: %s",
+			   (unsigned long long)batch_count, cl_err_str(rc));
+		goto out;
+	}
+	struct cl_l1_batch_args a = {
+		.data = data.p,
+		.data_len = data.len,
+		.state_root = cut.root,
+		.withdrawal_root = cut.root,
+		.deposits_consumed = cut.deposits_consumed,
+		.first_block = cut.first_block,
+		.last_block = cut.last_block,
+	};
+	rc = cl_l1_poster_post(drv->poster, &a);
+	if (rc) {
+		cl_unusual(SUB, "cannot post batch %llu: %s",
+			   (unsigned long long)batch_count, cl_l1_err_str(rc));
+		drv->retry_ns = cl_clock_mono_ns() + 2000000000ull;
+		goto out;
+	}
+	drv->posting = true;
+	drv->posting_cut = batch_count;
+	drv->posting_orders = count_orders(payload.p, payload.len);
+	cl_info(SUB, "posting batch %llu: blocks %llu..%llu, %zu bytes "
+		"(%zu before compression, ratio %zu.%02zu)",
+		(unsigned long long)batch_count,
+		(unsigned long long)cut.first_block,
+		(unsigned long long)cut.last_block, data.len, payload.len,
+		payload.len / data.len, payload.len * 100 / data.len % 100);
+out:
+	cl_buf_release(&payload);
+	cl_buf_release(&data);
+}
+
+/* ---- the thread ---- */
+
+static bool sleep_or_stop(struct cl_l1_driver *drv, uint64_t ms)
+{
+	/* the condition variable waits on CLOCK_MONOTONIC */
+	uint64_t dl = cl_clock_mono_ns() + ms * 1000000u;
+	struct timespec ts = {.tv_sec = (time_t)(dl / 1000000000u),
+			      .tv_nsec = (long)(dl % 1000000000u)};
+	pthread_mutex_lock(&drv->lock);
+	if (!drv->stop)
+		pthread_cond_timedwait(&drv->cond, &drv->lock, &ts);
+	bool stop = drv->stop;
+	pthread_mutex_unlock(&drv->lock);
+	return stop;
+}
+
+static void *driver_main(void *arg)
+{
+	struct cl_l1_driver *drv = arg;
+	const struct cl_address *rollup = &drv->cfg.rollup;
+
+	while (!sleep_or_stop(drv, drv->cfg.poll_ms)) {
+		size_t got = 0;
+		int rc = cl_l1_watcher_step(drv->watcher, &got);
+		if (rc && rc != CL_L1_STOPPED)
+			cl_debug(SUB, "deposit watcher: %s", cl_l1_err_str(rc));
+
+		if (drv->posting) {
+			rc = cl_l1_poster_step(drv->poster);
+			enum cl_l1_poster_state ps =
+				cl_l1_poster_state(drv->poster);
+			if (ps == CL_L1_POST_CONFIRMED ||
+			    ps == CL_L1_POST_FAILED)
+				finish_post(drv);
+		}
+
+		uint64_t head = 0, count = 0, final = 0, next_block = 0;
+		rc = cl_l1_eth_block_number(drv->rpc, &head);
+		if (!rc)
+			rc = view_u64(drv->rpc, rollup, "batchCount()", &count);
+		if (!rc)
+			rc = view_u64(drv->rpc, rollup, "finalizedBatchCount()",
+				      &final);
+		if (!rc)
+			rc = view_u64(drv->rpc, rollup, "nextL2Block()",
+				      &next_block);
+		pthread_mutex_lock(&drv->lock);
+		drv->status.reachable = rc == CL_OK;
+		if (!rc) {
+			drv->status.l1_head = head;
+			drv->status.batches_posted = count;
+			drv->status.batches_final = final;
+		}
+		pthread_mutex_unlock(&drv->lock);
+		if (rc)
+			continue;
+		if (!drv->posting)
+			try_post(drv, count, next_block);
+	}
+	return NULL;
+}
+
+int cl_l1_driver_start(struct cl_l1_driver **out,
+		       const struct cl_l1_driver_config *cfg,
+		       struct cl_seq *seq)
+{
+	struct cl_l1_driver *drv = cl_xcalloc(1, sizeof(*drv));
+	struct cl_l1_rpc_opts ro;
+	int rc;
+
+	*out = NULL;
+	drv->cfg = *cfg;
+	drv->seq = seq;
+	pthread_mutex_init(&drv->lock, NULL);
+	pthread_mutex_init(&drv->qlock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&drv->cond, &ca);
+	pthread_condattr_destroy(&ca);
+
+	cl_l1_rpc_opts_default(&ro);
+	drv->rpc = cl_l1_rpc_new(cfg->url, &ro);
+	drv->query_rpc = cl_l1_rpc_new(cfg->url, &ro);
+	if (!drv->rpc || !drv->query_rpc) {
+		rc = CL_ERR_CONFIG;
+		goto fail;
+	}
+	struct cl_l1_sender_opts so;
+	cl_l1_sender_opts_default(&so);
+	so.confirmations = cfg->confirmations;
+	so.max_fee_ceiling = cfg->max_fee_wei;
+	rc = cl_l1_sender_open(&drv->sender, drv->rpc, cfg->key, cfg->datadir,
+			       cfg->chain_id, &so);
+	if (rc)
+		goto fail;
+	struct cl_l1_poster_opts po;
+	cl_l1_poster_opts_default(&po);
+	po.rollup = cfg->rollup;
+	po.max_calldata = cfg->max_calldata;
+	drv->poster = cl_l1_poster_new(drv->sender, &po);
+	if (cl_l1_poster_state(drv->poster) != CL_L1_POST_IDLE) {
+		/* a batch was in flight before a restart */
+		drv->posting = true;
+		drv->posting_cut = 0;
+		cl_info(SUB, "resuming the batch that was in flight");
+	}
+	struct cl_l1_watcher_opts wo;
+	cl_l1_watcher_opts_default(&wo);
+	wo.rollup = cfg->rollup;
+	wo.start_block = cfg->start_block;
+	wo.confirmations = cfg->confirmations;
+	/* the cursor is not kept: a restart re-reads deposits from the
+	 * start block and the stf's deposit index drops the known ones */
+	struct cl_l1_cursor cur = {.next_block = cfg->start_block};
+	rc = cl_l1_watcher_open(&drv->watcher, drv->rpc, NULL, &cur, &wo,
+				on_deposit, drv);
+	if (rc)
+		goto fail;
+	if (pthread_create(&drv->thread, NULL, driver_main, drv) != 0) {
+		rc = CL_ERR_IO;
+		goto fail;
+	}
+	drv->running = true;
+	char a[CL_ADDRESS_STR_LEN + 1];
+	struct cl_address from;
+	cl_l1_sender_address(drv->sender, &from);
+	cl_address_format(a, &from);
+	cl_info(SUB, "attached to L1 at %s as %s", cfg->url, a);
+	*out = drv;
+	return CL_OK;
+fail:
+	cl_unusual(SUB, "cannot attach to L1 at %s: %s", cfg->url,
+		   cl_l1_err_str(rc));
+	cl_l1_driver_stop(drv);
+	return rc < 0 ? rc : CL_ERR_NET;
+}
+
+void cl_l1_driver_stop(struct cl_l1_driver *drv)
+{
+	if (!drv)
+		return;
+	if (drv->running) {
+		pthread_mutex_lock(&drv->lock);
+		drv->stop = true;
+		pthread_cond_broadcast(&drv->cond);
+		pthread_mutex_unlock(&drv->lock);
+		pthread_join(drv->thread, NULL);
+	}
+	cl_l1_watcher_free(drv->watcher);
+	cl_l1_poster_free(drv->poster);
+	cl_l1_sender_free(drv->sender);
+	cl_l1_rpc_free(drv->rpc);
+	cl_l1_rpc_free(drv->query_rpc);
+	pthread_mutex_destroy(&drv->lock);
+	pthread_mutex_destroy(&drv->qlock);
+	pthread_cond_destroy(&drv->cond);
+	free(drv);
+}
+
+void cl_l1_driver_status(struct cl_l1_driver *drv, struct cl_l1_status *out)
+{
+	pthread_mutex_lock(&drv->lock);
+	*out = drv->status;
+	pthread_mutex_unlock(&drv->lock);
+	out->attached = true;
+}
+
+int cl_l1_driver_is_claimed(struct cl_l1_driver *drv, bool *claimed,
+			    uint64_t wid)
+{
+	struct cl_buf cd, ret;
+	uint8_t sel[4];
+
+	*claimed = false;
+	cl_buf_init(&cd);
+	cl_buf_init(&ret);
+	cl_l1_selector(sel, "isWithdrawalClaimed(uint64)");
+	cl_buf_append(&cd, sel, 4);
+	cl_l1_abi_put_u64(&cd, wid);
+	struct cl_l1_callreq req = {.to = &drv->cfg.rollup, .data = cd.p,
+				    .data_len = cd.len};
+	pthread_mutex_lock(&drv->qlock);
+	int rc = cl_l1_eth_call(drv->query_rpc, &ret, &req, CL_L1_LATEST);
+	pthread_mutex_unlock(&drv->qlock);
+	if (!rc && !cl_l1_abi_ret_bool(claimed, ret.p, ret.len))
+		rc = CL_ERR_CORRUPT;
+	cl_buf_release(&cd);
+	cl_buf_release(&ret);
+	return rc;
+}
+
+const struct cl_address *cl_l1_driver_rollup(const struct cl_l1_driver *drv)
+{
+	return &drv->cfg.rollup;
+}
