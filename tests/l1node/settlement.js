@@ -1,0 +1,304 @@
+'use strict';
+/*
+ * The sequencer attached to a real L1 (anvil): deposits credited once and
+ * in order, a deposit reorged out before its confirmation never credited,
+ * posted batches carrying the sequencer's own roots, a withdrawal claimed
+ * on L1 with the proof from l2_getWithdrawalProof (and a second claim
+ * reverting), an L1 outage during which trading goes on and after which
+ * posting resumes with nothing lost or posted twice, and a reorg that
+ * removes a posted batch, after which it is posted again.
+ *
+ * Run as: node settlement.js SOURCE_ROOT CLEARLINED CLEARLINE_CLI
+ */
+const childProcess = require('child_process');
+const fs = require('fs');
+const net = require('net');
+const path = require('path');
+const lib = require('../integration/lib.js');
+const { assert, ethers, root, devKey, sleep, waitFor } = lib;
+
+const l1dir = path.join(root, 'contrib', 'l1');
+const anvilBin = path.join(l1dir, 'node_modules', '.bin', 'anvil');
+const CONFIRMATIONS = 2;
+const CHALLENGE_PERIOD = 20;
+
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const s = net.createServer();
+		s.once('error', reject);
+		s.listen(0, '127.0.0.1', () => {
+			const p = s.address().port;
+			s.close(() => resolve(p));
+		});
+	});
+}
+
+class Anvil {
+	constructor(test, port) {
+		this.test = test;
+		this.port = port;
+		this.url = `http://127.0.0.1:${port}`;
+		this.state = test.tmpPath('anvil-state.json');
+		this.proc = null;
+		this.starts = 0;
+	}
+
+	async start() {
+		this.starts++;
+		const log = this.test.tmpPath(`anvil-${this.starts}.log`);
+		const fd = fs.openSync(log, 'w');
+		const args = ['--host', '127.0.0.1', '--port', String(this.port),
+			      '--chain-id', '31337', '--dump-state', this.state];
+		if (fs.existsSync(this.state))
+			args.push('--load-state', this.state);
+		this.proc = childProcess.spawn(anvilBin, args,
+					       { stdio: ['ignore', fd, fd] });
+		fs.closeSync(fd);
+		this.exited = new Promise((r) => this.proc.on('exit', r));
+		const provider = new ethers.JsonRpcProvider(this.url, 31337,
+							    { staticNetwork: true });
+		await waitFor('anvil', async () => {
+			try { return (await provider.getBlockNumber()) >= 0; } catch (e) { return false; }
+		}, 20000);
+		provider.destroy();
+	}
+
+	/* SIGTERM lets anvil dump its state for the next start */
+	async stop() {
+		if (!this.proc)
+			return;
+		this.proc.kill('SIGTERM');
+		await this.exited;
+		this.proc = null;
+	}
+
+	kill() {
+		if (this.proc)
+			try { this.proc.kill('SIGKILL'); } catch (e) { /* gone */ }
+	}
+}
+
+async function rpc(provider, method, params) {
+	return provider.send(method, params);
+}
+
+async function mine(provider, n) {
+	for (let i = 0; i < n; i++)
+		await rpc(provider, 'evm_mine', []);
+}
+
+lib.main('l1-settlement', async (t) => {
+	const port = await freePort();
+	const anvil = new Anvil(t, port);
+	process.on('exit', () => anvil.kill());
+	await anvil.start();
+	let provider = new ethers.JsonRpcProvider(anvil.url, 31337, { staticNetwork: true });
+
+	/* contracts: token and rollup, collateral minted to accounts 1..3 */
+	const deployer = devKey(0);
+	const users = [devKey(1), devKey(2), devKey(3)];
+	const out = childProcess.execFileSync('node', [
+		path.join(l1dir, 'deploy.js'), '--rpc-url', anvil.url,
+		'--private-key', deployer.privateKey,
+		'--challenge-period', String(CHALLENGE_PERIOD),
+		'--mint-to', users.map((u) => u.address).join(','),
+		'--mint-amount', '1000000000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+	const dep = JSON.parse(out.toString());
+	t.log(`rollup ${dep.rollup}, token ${dep.collateralToken}`);
+	const art = (n) => JSON.parse(fs.readFileSync(path.join(l1dir, 'artifacts', `${n}.json`)));
+	const rollupAbi = art('ClearlineRollup').abi;
+	const tokenAbi = art('ClearlineToken').abi;
+
+	/* genesis with the deployed rollup, and the sequencer's keystore */
+	const genesis = JSON.parse(fs.readFileSync(lib.DEVNET_GENESIS, 'utf8'));
+	genesis.rollup = dep.rollup;
+	const gpath = t.tmpPath('genesis.json');
+	fs.writeFileSync(gpath, JSON.stringify(genesis, null, 2));
+	const pass = t.tmpPath('passphrase');
+	fs.writeFileSync(pass, 'a devnet passphrase\n', { mode: 0o600 });
+	const ks = t.tmpPath('sequencer.keystore');
+	childProcess.execFileSync(lib.cliBinary, ['key', 'import', '--keystore', ks,
+		'--passphrase', `file:${pass}`],
+		{ input: deployer.privateKey + '\n', stdio: ['pipe', 'pipe', 'pipe'] });
+
+	const node = t.node({
+		genesis: gpath, devCredit: false, args: [
+			'--l1-rpc', anvil.url, '--l1-keystore', ks,
+			'--l1-passphrase', `file:${pass}`,
+			'--l1-confirmations', String(CONFIRMATIONS),
+			'--l1-start-block', String(dep.rollupDeployBlock),
+			'--l1-poll-ms', '100', '--batch-interval-ms', '300',
+			'--collateral-token', dep.collateralToken] });
+	await node.start();
+
+	/* ---- deposits: once, in order ---- */
+	/* explicit nonces: the provider's answers may lag a fresh block */
+	const signer = (w) => w.connect(provider);
+	const send = async (w, tx) => {
+		/* a raw call: the provider caches identical requests briefly */
+		const nonce = Number(await provider.send('eth_getTransactionCount',
+							 [w.address, 'latest']));
+		return (await signer(w).sendTransaction(Object.assign({ nonce }, tx))).wait();
+	};
+	const deposit = async (w, amount) => {
+		const ti = new ethers.Interface(tokenAbi);
+		const ri = new ethers.Interface(rollupAbi);
+		await send(w, { to: dep.collateralToken,
+				data: ti.encodeFunctionData('approve', [dep.rollup, amount]) });
+		await send(w, { to: dep.rollup,
+				data: ri.encodeFunctionData('deposit', [w.address, amount]) });
+	};
+	await deposit(users[0], 100000000000n);
+	await deposit(users[1], 200000000000n);
+	await deposit(users[0], 5000000n);
+	/* automine: blocks only come with transactions; add depth */
+	await mine(provider, CONFIRMATIONS);
+	const coll = async (w) => BigInt((await node.call('l2_getAccount', [w.address])).collateral);
+	await waitFor('three deposits credited', async () =>
+		(await coll(users[0])) === 100005000000n &&
+		(await coll(users[1])) === 200000000000n, 20000);
+	let st = await node.call('l2_syncStatus', []);
+	assert.strictEqual(st.depositsCredited, '3');
+	t.log('deposits credited once, in order');
+
+	/* ---- a deposit reorged out before its confirmation ---- */
+	const c2 = await coll(users[2]);
+	{
+		/* approve and deposit in one block, then replace that block */
+		const w = users[2];
+		const ti = new ethers.Interface(tokenAbi);
+		const ri = new ethers.Interface(rollupAbi);
+		const nonce = Number(await provider.send('eth_getTransactionCount',
+							 [w.address, 'latest']));
+		await rpc(provider, 'evm_setAutomine', [false]);
+		await signer(w).sendTransaction({ nonce, to: dep.collateralToken,
+			data: ti.encodeFunctionData('approve', [dep.rollup, 7000000n]) });
+		await signer(w).sendTransaction({ nonce: nonce + 1, to: dep.rollup,
+			data: ri.encodeFunctionData('deposit', [w.address, 7000000n]) });
+		await mine(provider, 1);
+		const n4 = await new ethers.Contract(dep.rollup, rollupAbi, provider).depositCount();
+		assert.strictEqual(n4, 4n, 'the fourth deposit was mined');
+		await rpc(provider, 'anvil_reorg', [1, []]);
+		await rpc(provider, 'evm_setAutomine', [true]);
+	}
+	await mine(provider, CONFIRMATIONS + 2);
+	/* bound to the current provider (it is replaced after the outage) */
+	const rollupAt = () => new ethers.Contract(dep.rollup, rollupAbi, provider);
+	assert.strictEqual(await rollupAt().depositCount(), 3n,
+			   'the reorg removed the fourth deposit on L1');
+	await sleep(1500);
+	assert.strictEqual(await coll(users[2]), c2, 'a reorged deposit is never credited');
+	st = await node.call('l2_syncStatus', []);
+	assert.strictEqual(st.depositsCredited, '3');
+	t.log('a deposit reorged out before confirmation was not credited');
+
+	/* ---- trading, then batches on L1 carry the sequencer's roots ---- */
+	const cfg = await lib.config(node.url);
+	const domain = lib.domainOf(cfg);
+	await lib.postOracle(node.url, domain, [devKey(7), devKey(8)], 1, 650000);
+	const sell = await lib.signOrder(users[0], domain, { isBuy: false, price: 650010, size: 2000 });
+	let r = await node.call('l2_submitOrder', [sell.order, sell.signature]);
+	assert.strictEqual(r.status, 'open');
+	const buy = await lib.signOrder(users[1], domain, { isBuy: true, price: 650010, size: 1000, flags: lib.TIF_IOC });
+	r = await node.call('l2_submitOrder', [buy.order, buy.signature]);
+	assert.strictEqual(r.status, 'filled');
+
+	const checkBatches = async () => {
+		const rollupRead = rollupAt();
+		const n = Number(await rollupRead.batchCount());
+		let expectFirst = 1;
+		for (let i = 0; i < n; i++) {
+			const b = await rollupRead.batches(i);
+			assert.strictEqual(Number(b.firstBlock), expectFirst,
+					   `batch ${i} starts where the previous ended`);
+			const sr = await node.call('l2_getStateRoot', [String(b.lastBlock)]);
+			assert.strictEqual(b.stateRoot, sr.stateRoot,
+					   `batch ${i} root equals the sequencer's root of block ${b.lastBlock}`);
+			assert.strictEqual(b.withdrawalRoot, sr.stateRoot);
+			expectFirst = Number(b.lastBlock) + 1;
+		}
+		return { n, next: expectFirst };
+	};
+	const head = async () => Number((await node.call('l2_syncStatus', [])).headBlock);
+	const allPosted = async () => {
+		await mine(provider, 1);
+		const h = await head();
+		const { next } = await checkBatches();
+		return next > h;
+	};
+	await waitFor('every block posted', allPosted, 30000);
+	t.log(`batches posted with the sequencer's roots (${(await checkBatches()).n} batches)`);
+
+	/* ---- withdrawal: proof, claim on L1, second claim reverts ---- */
+	const acct = await node.call('l2_getAccount', [users[0].address]);
+	const wmsg = { trader: users[0].address, recipient: users[0].address,
+		       amount: '1000000000', nonce: acct.nonce };
+	const wsig = await users[0].signTypedData(domain, lib.TYPES.Withdraw, wmsg);
+	const w = await node.call('l2_withdraw', [wmsg, wsig]);
+	const wid = w.withdrawalId;
+	await waitFor('withdrawal posted', async () => {
+		await mine(provider, 1);
+		const p = await node.call('l2_getWithdrawalProof', [wid]);
+		return p.status === 'posted' || p.status === 'final';
+	}, 30000);
+	await rpc(provider, 'evm_increaseTime', [CHALLENGE_PERIOD + 1]);
+	let proof;
+	await waitFor('withdrawal final', async () => {
+		await mine(provider, 1);
+		proof = await node.call('l2_getWithdrawalProof', [wid]);
+		return proof.status === 'final';
+	}, 30000);
+	assert.ok(proof.tx && proof.tx.to === dep.rollup, 'a ready L1 call');
+	const token = new ethers.Contract(dep.collateralToken, tokenAbi, provider);
+	const before = await token.balanceOf(users[0].address);
+	await send(users[0], { to: proof.tx.to, data: proof.tx.data });
+	const after = await token.balanceOf(users[0].address);
+	assert.strictEqual(after - before, 1000000000n, 'the claim pays the amount');
+	await assert.rejects(send(users[0], { to: proof.tx.to, data: proof.tx.data }),
+			     'a second claim reverts');
+	await waitFor('claimed', async () =>
+		(await node.call('l2_getWithdrawalProof', [wid])).status === 'claimed', 10000);
+	t.log('withdrawal claimed on L1 once; the second claim reverted');
+
+	/* ---- L1 outage: trading goes on, posting resumes ---- */
+	await waitFor('every block posted before the outage', allPosted, 30000);
+	provider.destroy();
+	await anvil.stop();
+	const outageStart = Date.now();
+	for (let i = 0; i < 5; i++) {
+		const o = await lib.signOrder(users[1], domain,
+			{ isBuy: false, price: 660000 + i * 10, size: 100 });
+		r = await node.call('l2_submitOrder', [o.order, o.signature]);
+		assert.strictEqual(r.status, 'open');
+	}
+	await waitFor('the outage to show in l2_syncStatus', async () =>
+		(await node.call('l2_syncStatus', [])).l1Reachable === false, 25000);
+	const OUTAGE_MS = Number(process.env.CL_L1_OUTAGE_MS || 30000);
+	await sleep(Math.max(0, OUTAGE_MS - (Date.now() - outageStart)));
+	await anvil.start();
+	provider = new ethers.JsonRpcProvider(anvil.url, 31337, { staticNetwork: true });
+	await waitFor('posting resumed', allPosted, 60000);
+	const after2 = await checkBatches();
+	t.log(`after a ${OUTAGE_MS / 1000} s outage: ${after2.n} batches, contiguous, roots equal`);
+
+	/* ---- a reorg removes a posted batch: it is posted again ---- */
+	const o = await lib.signOrder(users[1], domain, { isBuy: false, price: 670000, size: 100 });
+	await node.call('l2_submitOrder', [o.order, o.signature]);
+	const rollup2 = new ethers.Contract(dep.rollup, rollupAbi, provider);
+	const nBefore = Number(await rollup2.batchCount());
+	await waitFor('the new block posted', async () => {
+		return Number(await rollup2.batchCount()) > nBefore;
+	}, 30000);
+	const nPosted = Number(await rollup2.batchCount());
+	/* drop the last L1 block (the appendBatch) and its transaction */
+	await rpc(provider, 'anvil_reorg', [1, []]);
+	assert.strictEqual(Number(await rollup2.batchCount()), nPosted - 1, 'the batch is gone');
+	await waitFor('the batch posted again', allPosted, 60000);
+	assert.strictEqual(Number(await rollup2.batchCount()), nPosted);
+	await checkBatches();
+	t.log('a batch removed by a reorg was posted again');
+
+	provider.destroy();
+	await node.stop();
+	await anvil.stop();
+}, 240000);
