@@ -1,126 +1,609 @@
 #!/usr/bin/env bash
-# The devnet: `up` installs what is missing, builds, starts a local L1
-# (anvil on loopback) and writes .devnet/devnet.json; `down` stops exactly
-# what `up` started; `restart NAME` kills one component with SIGKILL and
-# starts it again on the same data.
+# The devnet on one machine, loopback only:
 #
-# Today only the L1 is started: the sequencer, verifier, contracts, oracle
-# feeder and demo traffic are not built yet, and `up` says so.
+#   contrib/devnet.sh up            install what is missing, build, start
+#                                   everything, write .devnet/devnet.json
+#   contrib/devnet.sh down          stop exactly what `up` started
+#   contrib/devnet.sh restart NAME  SIGKILL one component and start it again
+#                                   on the same data: l1, sequencer,
+#                                   verifier, oracle, bots (or maker, taker)
+#   contrib/devnet.sh status        what runs, and the chain heads
+#
+# `up` starts: anvil (the L1, chain id 31337, one block a second, its state
+# kept in .devnet/l1/state.json), the contracts (deployed by anvil key 0,
+# which is also the sequencer, with a 30 s challenge period), collateral
+# minted to anvil keys 1-4 and to the two bots, the sequencer (clearlined),
+# the oracle price feeder (clearline-cli oracle-feed, anvil keys 7-9) and
+# the demo traffic (clearline-cli bot maker / bot taker, keys derived from
+# fixed labels, funded on L1 and deposited into the rollup), and a verifier
+# (clearlined --mode verifier, challenging with anvil key 5) when this
+# build has one; otherwise verifierRpc is null and `up` says so. It returns
+# once the nodes answer, every market has a mark price and the maker
+# quotes every market. Running `up` again while the devnet is up changes
+# nothing (a component found dead is started again); after `down`, `up`
+# starts a fresh chain.
+#
+# Environment: CLEARLINE_L1_PORT (default 8545), CLEARLINE_L2_PORT (default
+# 8645), CLEARLINE_VERIFIER_PORT (default 8745), CLEARLINE_DEVNET_DIR (default .devnet at the top of the tree),
+# CLEARLINE_DEVNET_BUILD (build directory, default build).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-dev="$top/.devnet"
-l1port=${CLEARLINE_L1_PORT:-8545}
+dev=${CLEARLINE_DEVNET_DIR:-$top/.devnet}
+case "$dev" in /*) ;; *) dev="$PWD/$dev" ;; esac
+build=${CLEARLINE_DEVNET_BUILD:-$top/build}
+case "$build" in /*) ;; *) build="$top/$build" ;; esac
 anvil="$top/contrib/l1/node_modules/.bin/anvil"
 cast="$top/contrib/l1/node_modules/.bin/cast"
+clearlined="$build/src/clearlined"
+cli="$build/src/clearline-cli"
 
-# anvil's well-known development keys (mnemonic "test test ... junk"):
-# for people and tests, never for anything real.
-dev_keys=(
-	0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
-	0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
-	0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a
-	0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6
-)
+all_components=(l1 sequencer verifier oracle maker taker)
+mnemonic="test test test test test test test test test test test junk"
+challenge_period=30
+account_mint=1000000000000 # 1 000 000 tUSD (6 decimals) to each account
+bot_mint=10000000000000    # 10 000 000 tUSD to each bot, all deposited
+
+say() { echo "devnet: $*"; }
+die() {
+	echo "devnet: $*" >&2
+	exit 1
+}
+
+# ---------------------------------------------------------------- helpers
+
+pidfile() {
+	case "$1" in
+	maker | taker) echo "$dev/bots/$1.pid" ;;
+	*) echo "$dev/$1/pid" ;;
+	esac
+}
+
+logfile() {
+	case "$1" in
+	l1) echo "$dev/l1/anvil.log" ;;
+	sequencer) echo "$dev/sequencer/clearlined.log" ;;
+	verifier) echo "$dev/verifier/clearlined.log" ;;
+	oracle) echo "$dev/oracle/oracle.log" ;;
+	maker | taker) echo "$dev/bots/$1.log" ;;
+	esac
+}
+
+# What the process of a component must be (guards against a reused pid).
+binary_of() {
+	case "$1" in
+	l1) echo anvil ;;
+	sequencer | verifier) echo clearlined ;;
+	*) echo clearline-cli ;;
+	esac
+}
+
+# Whether a process runs (an exited one waiting to be reaped does not).
+running() {
+	local st
+	kill -0 "$1" 2>/dev/null || return 1
+	st=$(sed -E 's/^.*\) ([A-Za-z]).*$/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ "$st" != Z ] && [ "$st" != X ]
+}
+
+# The pid of a running component, or nothing.
+live_pid() {
+	local f pid
+	f=$(pidfile "$1")
+	[ -f "$f" ] || return 0
+	pid=$(cat "$f")
+	[ -n "$pid" ] && running "$pid" || return 0
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+		grep -q "$(binary_of "$1")" || return 0
+	echo "$pid"
+}
+
+# Stop one component: SIGTERM (or the given signal), then SIGKILL after 5 s.
+stop_component() {
+	local name=$1 sig=${2:-TERM} pid
+	pid=$(live_pid "$name")
+	if [ -n "$pid" ]; then
+		kill -s "$sig" "$pid" 2>/dev/null || true
+		for _ in $(seq 1 100); do
+			running "$pid" || break
+			sleep 0.05
+		done
+		kill -9 "$pid" 2>/dev/null || true
+		while running "$pid"; do sleep 0.05; done
+	fi
+	rm -f "$(pidfile "$name")"
+}
+
+# Start a command detached from this shell, output to its log.
+spawn() {
+	local name=$1
+	shift
+	mkdir -p "$(dirname "$(pidfile "$name")")"
+	setsid "$@" </dev/null >>"$(logfile "$name")" 2>&1 &
+	echo $! >"$(pidfile "$name")"
+}
+
+# Poll a command until it succeeds: wait_for SECONDS WHAT NAME cmd...
+wait_for() {
+	local secs=$1 what=$2 name=$3 i
+	shift 3
+	for ((i = 0; i < secs * 5; i++)); do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		if [ -z "$(live_pid "$name")" ]; then
+			tail -n 20 "$(logfile "$name")" >&2 || true
+			die "$name exited while waiting for $what; see $(logfile "$name")"
+		fi
+		sleep 0.2
+	done
+	tail -n 20 "$(logfile "$name")" >&2 || true
+	die "timed out after ${secs}s waiting for $what; see $(logfile "$name")"
+}
+
+port_busy() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# A field of a JSON document on stdin: json_get EXPR (JavaScript on `j`).
+json_get() {
+	node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
+		const j=JSON.parse(s);const v=eval(process.argv[1]);
+		if(v===undefined||v===null)process.exit(1);
+		console.log(typeof v==="object"?JSON.stringify(v):String(v));})' "$1"
+}
+
+rpc() { # rpc URL METHOD PARAMS-JSON  -> result JSON
+	curl -s --max-time 5 -H 'content-type: application/json' \
+		-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$3}" "$1" |
+		json_get 'j.result'
+}
+
+# ---------------------------------------------------------------- keys
+
+dev_key() { "$cast" wallet private-key "$mnemonic" "$1"; }
+bot_key() { "$cast" keccak "clearline devnet bot $1"; }
+address_of() { "$cast" wallet address --private-key "$1"; }
+
+# ---------------------------------------------------------------- state
+# .devnet/state.env: what a restart needs (no secrets but the dev keys).
+
+load_state() {
+	[ -f "$dev/state.env" ] || die "no devnet here ($dev/state.env is missing): run contrib/devnet.sh up"
+	# shellcheck disable=SC1091
+	. "$dev/state.env"
+}
+
+# ---------------------------------------------------------------- components
+
+# The components of this devnet: all, less the verifier when there is none.
+components() {
+	local c
+	for c in "${all_components[@]}"; do
+		[ "$c" = verifier ] && [ "${VERIFIER_AVAILABLE:-1}" = 0 ] && continue
+		echo "$c"
+	done
+}
 
 start_l1() {
 	mkdir -p "$dev/l1"
-	local state_args=()
-	[ -f "$dev/l1/state.json" ] && state_args=(--load-state "$dev/l1/state.json")
-	"$anvil" --host 127.0.0.1 --port "$l1port" --chain-id 31337 \
-		--dump-state "$dev/l1/state.json" "${state_args[@]}" \
-		>"$dev/l1/anvil.log" 2>&1 &
-	echo $! >"$dev/l1/pid"
-	for _ in $(seq 1 100); do
-		if "$cast" chain-id --rpc-url "http://127.0.0.1:$l1port" \
-			>/dev/null 2>&1; then
+	# --state loads the file when it exists and dumps to it on exit and
+	# every second, so a SIGKILLed anvil comes back with its chain
+	spawn l1 "$anvil" --host 127.0.0.1 --port "$L1_PORT" --chain-id 31337 \
+		--block-time 1 --state "$dev/l1/state.json" --state-interval 1
+	wait_for 30 "the L1 to answer" l1 \
+		"$cast" chain-id --rpc-url "http://127.0.0.1:$L1_PORT"
+}
+
+start_sequencer() {
+	mkdir -p "$dev/sequencer"
+	spawn sequencer "$clearlined" --genesis "$dev/genesis.json" \
+		--datadir "$dev/sequencer/data" \
+		--rpc-bind 127.0.0.1 --rpc-port "$L2_PORT" \
+		--l1-rpc "http://127.0.0.1:$L1_PORT" \
+		--l1-keystore "$dev/sequencer/l1-key.json" \
+		--l1-passphrase "file:$dev/passphrase" \
+		--l1-confirmations 1 --l1-start-block "$START_BLOCK" \
+		--batch-interval-ms 1000 --collateral-token "$TOKEN"
+	wait_for 60 "the sequencer to answer" sequencer \
+		rpc "http://127.0.0.1:$L2_PORT" l2_syncStatus '[]'
+}
+
+# The verifier, when this build has one: VERIFIER_AVAILABLE=1 once it
+# answers, 0 when clearlined says the mode is not available (or it fails:
+# then the devnet goes on without it and says so).
+start_verifier() {
+	local i
+	mkdir -p "$dev/verifier"
+	spawn verifier "$clearlined" --mode verifier --genesis "$dev/genesis.json" \
+		--datadir "$dev/verifier/data" \
+		--rpc-bind 127.0.0.1 --rpc-port "$VERIFIER_PORT" \
+		--l1-rpc "http://127.0.0.1:$L1_PORT" \
+		--l1-keystore "$dev/verifier/l1-key.json" \
+		--l1-passphrase "file:$dev/passphrase" \
+		--l1-confirmations 1 --l1-start-block "$START_BLOCK" \
+		--collateral-token "$TOKEN"
+	for ((i = 0; i < 300; i++)); do
+		if rpc "http://127.0.0.1:$VERIFIER_PORT" l2_syncStatus '[]' >/dev/null 2>&1; then
+			VERIFIER_AVAILABLE=1
 			return 0
 		fi
-		sleep 0.1
+		if [ -z "$(live_pid verifier)" ]; then
+			rm -f "$(pidfile verifier)"
+			VERIFIER_AVAILABLE=0
+			if grep -q "not available" "$(logfile verifier)"; then
+				say "no verifier: this build's clearlined has no verifier mode yet"
+			else
+				tail -n 10 "$(logfile verifier)" >&2 || true
+				say "WARNING: the verifier exited; going on without it (see $(logfile verifier))"
+			fi
+			return 0
+		fi
+		sleep 0.2
 	done
-	echo "devnet: anvil did not answer; see $dev/l1/anvil.log" >&2
-	return 1
+	stop_component verifier
+	VERIFIER_AVAILABLE=0
+	say "WARNING: the verifier did not answer within 60s; going on without it (see $(logfile verifier))"
 }
 
-write_json() {
-	local accounts="" sep=""
-	for k in "${dev_keys[@]}"; do
-		local a
-		a=$("$cast" wallet address --private-key "$k")
-		accounts+="$sep    { \"address\": \"$a\", \"privateKey\": \"$k\" }"
-		sep=$',\n'
-	done
-	cat >"$dev/devnet.json" <<JSON
-{
-  "l1Rpc": "http://127.0.0.1:$l1port",
-  "l2Rpc": null,
-  "verifierRpc": null,
-  "l1ChainId": 31337,
-  "rollup": null,
-  "collateralToken": null,
-  "accounts": [
-$accounts
-  ],
-  "oracleKeys": [],
-  "pids": { "l1": $(cat "$dev/l1/pid") }
-}
-JSON
+start_oracle() {
+	mkdir -p "$dev/oracle"
+	ORACLE_KEY_1=$ORACLE_KEY_1 ORACLE_KEY_2=$ORACLE_KEY_2 \
+		ORACLE_KEY_3=$ORACLE_KEY_3 \
+		spawn oracle "$cli" --rpc "http://127.0.0.1:$L2_PORT" oracle-feed \
+		--oracle-key-env ORACLE_KEY_1,ORACLE_KEY_2,ORACLE_KEY_3 \
+		--interval-ms 1000 --seed 1
+	wait_for 60 "a mark price on every market" oracle marks_ready
 }
 
-stop_pidfile() {
-	local f=$1
-	[ -f "$f" ] || return 0
-	local pid
-	pid=$(cat "$f")
-	if kill -0 "$pid" 2>/dev/null; then
-		kill "$pid" 2>/dev/null || true
-		for _ in $(seq 1 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -9 "$pid" 2>/dev/null || true
+start_bot() {
+	local kind=$1 key
+	if [ "$kind" = maker ]; then key=$MAKER_KEY; else key=$TAKER_KEY; fi
+	mkdir -p "$dev/bots"
+	BOT_KEY=$key spawn "$kind" "$cli" --rpc "http://127.0.0.1:$L2_PORT" \
+		bot "$kind" --key-env BOT_KEY \
+		--interval-ms "$([ "$kind" = maker ] && echo 2000 || echo 3000)"
+	if [ "$kind" = maker ]; then
+		wait_for 90 "the maker's quotes on every market" maker quotes_ready
 	fi
-	rm -f "$f"
+}
+
+start_component() {
+	case "$1" in
+	l1) start_l1 ;;
+	sequencer) start_sequencer ;;
+	verifier) start_verifier ;;
+	oracle) start_oracle ;;
+	maker | taker) start_bot "$1" ;;
+	esac
+}
+
+marks_ready() {
+	rpc "http://127.0.0.1:$L2_PORT" l2_getMarkets '[]' |
+		json_get 'j.length>0&&j.every(m=>m.markPrice!=="0")||undefined'
+}
+
+quotes_ready() {
+	local n i
+	n=$(rpc "http://127.0.0.1:$L2_PORT" l2_getMarkets '[]' | json_get 'j.length')
+	for ((i = 1; i <= n; i++)); do
+		rpc "http://127.0.0.1:$L2_PORT" l2_getOrderBook "[$i, 1]" |
+			json_get '(j.bids.length>0&&j.asks.length>0)||undefined' ||
+			return 1
+	done
+}
+
+# ---------------------------------------------------------------- outputs
+
+write_outputs() {
+	local pids="" sep="" c p
+	for c in $(components); do
+		p=$(live_pid "$c")
+		pids+="$sep\"$c\": ${p:-null}"
+		sep=", "
+	done
+	(set -a && . "$dev/state.env" && DEVNET_PIDS="{ $pids }" node -e '
+		const e = process.env;
+		const accounts = [1, 2, 3, 4].map((i) => ({
+			address: e["ACCOUNT_" + i], privateKey: e["ACCOUNT_KEY_" + i] }));
+		const out = {
+			l1Rpc: `http://127.0.0.1:${e.L1_PORT}`,
+			l2Rpc: `http://127.0.0.1:${e.L2_PORT}`,
+			verifierRpc: e.VERIFIER_AVAILABLE === "1"
+				? `http://127.0.0.1:${e.VERIFIER_PORT}` : null,
+			l1ChainId: 31337,
+			rollup: e.ROLLUP,
+			rollupDeployBlock: Number(e.START_BLOCK),
+			collateralToken: e.TOKEN,
+			collateralDecimals: 6,
+			challengePeriodSeconds: Number(e.CHALLENGE_PERIOD),
+			sequencer: e.SEQUENCER,
+			accounts,
+			oracleKeys: [e.ORACLE_KEY_1, e.ORACLE_KEY_2, e.ORACLE_KEY_3],
+			bots: { maker: e.MAKER, taker: e.TAKER },
+			pids: JSON.parse(e.DEVNET_PIDS),
+			logs: {
+				l1: "l1/anvil.log", sequencer: "sequencer/clearlined.log",
+				verifier: "verifier/clearlined.log",
+				oracle: "oracle/oracle.log", maker: "bots/maker.log",
+				taker: "bots/taker.log" },
+		};
+		require("fs").writeFileSync(process.argv[1] + ".tmp",
+			JSON.stringify(out, null, 2) + "\n");' "$dev/devnet.json")
+	mv "$dev/devnet.json.tmp" "$dev/devnet.json"
+
+	cat >"$dev/env.sh" <<ENV
+# Source this file (. .devnet/env.sh) for the walkthrough of README.md.
+export L1_RPC=http://127.0.0.1:$L1_PORT
+export ETH_RPC_URL=\$L1_RPC
+export CLEARLINE_RPC=http://127.0.0.1:$L2_PORT
+export ROLLUP=$ROLLUP
+export TOKEN=$TOKEN
+export ALICE=$ACCOUNT_1 ALICE_KEY=$ACCOUNT_KEY_1
+export BOB=$ACCOUNT_2 BOB_KEY=$ACCOUNT_KEY_2
+export CAROL=$ACCOUNT_3 CAROL_KEY=$ACCOUNT_KEY_3
+export DAVE=$ACCOUNT_4 DAVE_KEY=$ACCOUNT_KEY_4
+export PATH="$build/src:$top/contrib/l1/node_modules/.bin:\$PATH"
+ENV
+}
+
+summary() {
+	cat <<EOF
+devnet: up
+  L1 (anvil)        http://127.0.0.1:$L1_PORT  chain id 31337, a block a second
+  L2 (sequencer)    http://127.0.0.1:$L2_PORT
+$(if [ "${VERIFIER_AVAILABLE:-0}" = 1 ]; then
+	echo "  L2 (verifier)     http://127.0.0.1:$VERIFIER_PORT  (derives everything from L1)"
+else
+	echo "  verifier          none: this build has no working verifier mode yet"
+	echo "                    (verifierRpc is null in devnet.json)"
+fi)
+  rollup            $ROLLUP  (challenge period ${CHALLENGE_PERIOD}s)
+  collateral token  $TOKEN  (tUSD, 6 decimals)
+  accounts          anvil keys 1-4, 1000000 tUSD each on L1 (not deposited)
+  oracle            anvil keys 7, 8, 9; maker $MAKER, taker $TAKER
+
+  details  $dev/devnet.json
+  logs     $dev/{l1/anvil.log, sequencer/clearlined.log,
+                 verifier/clearlined.log, oracle/oracle.log,
+                 bots/maker.log, bots/taker.log}
+
+  try:     . ${dev#"$top"/}/env.sh
+           clearline-cli book BTC-PERP
+           clearline-cli markets
+           cast call \$TOKEN "balanceOf(address)(uint256)" \$ALICE
+           (README.md "Try it" walks through deposit, trade and withdrawal)
+  stop:    contrib/devnet.sh down
+EOF
+}
+
+# ---------------------------------------------------------------- up
+
+prepare_tools() {
+	"$top/contrib/bootstrap.sh"
+	mkdir -p "$dev"
+	if [ ! -f "$build/build.ninja" ]; then
+		meson setup "$build" "$top" >"$dev/build.log" 2>&1 ||
+			{ tail -n 30 "$dev/build.log" >&2; die "meson setup failed; see $dev/build.log"; }
+	fi
+	say "building in ${build#"$top"/}"
+	ninja -C "$build" src/clearlined src/clearline-cli >"$dev/build.log" 2>&1 ||
+		{ tail -n 30 "$dev/build.log" >&2; die "the build failed; see $dev/build.log"; }
+}
+
+fresh_up() {
+	local t0=$SECONDS i deploy
+	L1_PORT=${CLEARLINE_L1_PORT:-8545}
+	L2_PORT=${CLEARLINE_L2_PORT:-8645}
+	VERIFIER_PORT=${CLEARLINE_VERIFIER_PORT:-8745}
+	for p in "$L1_PORT" "$L2_PORT" "$VERIFIER_PORT"; do
+		port_busy "$p" && die "port $p on 127.0.0.1 is in use (set CLEARLINE_L1_PORT, CLEARLINE_L2_PORT, CLEARLINE_VERIFIER_PORT)"
+	done
+	# a fresh chain: forget the previous run's data and logs
+	rm -rf "$dev/l1" "$dev/sequencer" "$dev/verifier" "$dev/oracle" "$dev/bots" \
+		"$dev/genesis.json" "$dev/devnet.json" "$dev/env.sh" "$dev/state.env" \
+		"$dev/passphrase"
+	prepare_tools
+
+	say "deriving keys"
+	DEPLOYER_KEY=$(dev_key 0)
+	SEQUENCER=$(address_of "$DEPLOYER_KEY")
+	for i in 1 2 3 4; do
+		printf -v "ACCOUNT_KEY_$i" '%s' "$(dev_key $i)"
+		k="ACCOUNT_KEY_$i"
+		printf -v "ACCOUNT_$i" '%s' "$(address_of "${!k}")"
+	done
+	ORACLE_KEY_1=$(dev_key 7)
+	ORACLE_KEY_2=$(dev_key 8)
+	ORACLE_KEY_3=$(dev_key 9)
+	MAKER_KEY=$(bot_key maker)
+	TAKER_KEY=$(bot_key taker)
+	MAKER=$(address_of "$MAKER_KEY")
+	TAKER=$(address_of "$TAKER_KEY")
+	CHALLENGE_PERIOD=$challenge_period
+
+	say "starting the L1 (anvil) on 127.0.0.1:$L1_PORT"
+	start_l1
+	local l1="http://127.0.0.1:$L1_PORT"
+	# set-up transactions are mined at once; one block a second after
+	"$cast" rpc --rpc-url "$l1" evm_setAutomine true >/dev/null
+
+	say "deploying the contracts (challenge period ${challenge_period}s)"
+	deploy=$(node "$top/contrib/l1/deploy.js" --rpc-url "$l1" \
+		--private-key "$DEPLOYER_KEY" --challenge-period "$challenge_period" \
+		--mint "$ACCOUNT_1=$account_mint" --mint "$ACCOUNT_2=$account_mint" \
+		--mint "$ACCOUNT_3=$account_mint" --mint "$ACCOUNT_4=$account_mint" \
+		--mint "$MAKER=$bot_mint" --mint "$TAKER=$bot_mint" \
+		2>"$dev/l1/deploy.log") ||
+		{ tail -n 20 "$dev/l1/deploy.log" >&2; die "deploy failed; see $dev/l1/deploy.log"; }
+	echo "$deploy" >"$dev/l1/deploy.json"
+	ROLLUP=$(json_get 'j.rollup' <<<"$deploy")
+	TOKEN=$(json_get 'j.collateralToken' <<<"$deploy")
+	START_BLOCK=$(json_get 'j.rollupDeployBlock' <<<"$deploy")
+
+	say "funding the bots and depositing their collateral"
+	for k in "$MAKER_KEY" "$TAKER_KEY"; do
+		local a
+		a=$(address_of "$k")
+		"$cast" rpc --rpc-url "$l1" anvil_setBalance "$a" 0x3635c9adc5dea00000 >/dev/null
+		"$cast" send --rpc-url "$l1" --private-key "$k" "$TOKEN" \
+			"approve(address,uint256)" "$ROLLUP" "$bot_mint" >/dev/null
+		"$cast" send --rpc-url "$l1" --private-key "$k" "$ROLLUP" \
+			"deposit(address,uint256)" "$a" "$bot_mint" >/dev/null
+	done
+	"$cast" rpc --rpc-url "$l1" evm_setIntervalMining 1 >/dev/null
+
+	say "writing the genesis and the sequencer's keystore"
+	ROLLUP=$ROLLUP node -e '
+		const fs = require("fs");
+		const g = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+		g.rollup = process.env.ROLLUP;
+		fs.writeFileSync(process.argv[2], JSON.stringify(g, null, 2) + "\n");' \
+		"$top/genesis/devnet.json" "$dev/genesis.json"
+	mkdir -p "$dev/sequencer" "$dev/verifier"
+	(
+		umask 077
+		head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dev/passphrase"
+		echo >>"$dev/passphrase"
+		printf '%s\n' "$DEPLOYER_KEY" | "$cli" key import \
+			--keystore "$dev/sequencer/l1-key.json" \
+			--passphrase "file:$dev/passphrase" >/dev/null
+		printf '%s\n' "$(dev_key 5)" | "$cli" key import \
+			--keystore "$dev/verifier/l1-key.json" \
+			--passphrase "file:$dev/passphrase" >/dev/null
+	)
+
+	{
+		for v in L1_PORT L2_PORT VERIFIER_PORT ROLLUP TOKEN START_BLOCK CHALLENGE_PERIOD \
+			SEQUENCER ACCOUNT_1 ACCOUNT_2 ACCOUNT_3 ACCOUNT_4 \
+			ACCOUNT_KEY_1 ACCOUNT_KEY_2 ACCOUNT_KEY_3 ACCOUNT_KEY_4 \
+			ORACLE_KEY_1 ORACLE_KEY_2 ORACLE_KEY_3 \
+			MAKER MAKER_KEY TAKER TAKER_KEY; do
+			echo "$v=${!v}"
+		done
+	} >"$dev/state.env"
+	chmod 600 "$dev/state.env"
+	export L1_PORT L2_PORT
+
+	say "starting the sequencer on 127.0.0.1:$L2_PORT"
+	start_sequencer
+	say "starting the verifier on 127.0.0.1:$VERIFIER_PORT"
+	start_verifier
+	echo "VERIFIER_AVAILABLE=$VERIFIER_AVAILABLE" >>"$dev/state.env"
+	say "starting the oracle price feeder"
+	start_oracle
+	say "starting the demo traffic (maker, taker)"
+	start_bot maker
+	start_bot taker
+	write_outputs
+	say "ready in $((SECONDS - t0))s"
+	summary
+}
+
+cmd_up() {
+	local c alive=() dead=()
+	if [ -f "$dev/state.env" ]; then
+		load_state
+		for c in $(components); do
+			if [ -n "$(live_pid "$c")" ]; then alive+=("$c"); else dead+=("$c"); fi
+		done
+	fi
+	if [ ${#alive[@]} -eq 0 ]; then
+		fresh_up
+		return
+	fi
+	if [ ${#dead[@]} -gt 0 ]; then
+		say "already up except: ${dead[*]}; starting them again"
+		for c in "${dead[@]}"; do
+			start_component "$c"
+		done
+		write_outputs
+	else
+		say "already up (contrib/devnet.sh down to stop)"
+	fi
+	summary
+}
+
+cmd_down() {
+	local i any=0
+	for ((i = ${#all_components[@]} - 1; i >= 0; i--)); do
+		local c=${all_components[$i]}
+		if [ -n "$(live_pid "$c")" ]; then
+			stop_component "$c"
+			say "stopped $c"
+			any=1
+		else
+			rm -f "$(pidfile "$c")"
+		fi
+	done
+	[ $any -eq 1 ] || say "nothing was running"
+	if [ -f "$dev/devnet.json" ]; then
+		node -e '
+			const fs = require("fs"), f = process.argv[1];
+			const j = JSON.parse(fs.readFileSync(f, "utf8"));
+			for (const k of Object.keys(j.pids || {})) j.pids[k] = null;
+			fs.writeFileSync(f, JSON.stringify(j, null, 2) + "\n");' \
+			"$dev/devnet.json" || true
+	fi
+	say "down (data and logs kept in $dev until the next up)"
+}
+
+cmd_restart() {
+	local name=${1:-} targets
+	case "$name" in
+	l1 | sequencer | verifier | oracle | maker | taker) targets=("$name") ;;
+	bots) targets=(maker taker) ;;
+	*) die "usage: contrib/devnet.sh restart l1|sequencer|verifier|oracle|bots|maker|taker" ;;
+	esac
+	load_state
+	if [ "$name" = verifier ] && [ "${VERIFIER_AVAILABLE:-0}" != 1 ]; then
+		die "this devnet has no verifier (this build's clearlined has no verifier mode)"
+	fi
+	export L1_PORT L2_PORT
+	for c in "${targets[@]}"; do
+		stop_component "$c" KILL
+		say "killed $c; starting it again"
+		start_component "$c"
+		[ "$c" != verifier ] || [ "$VERIFIER_AVAILABLE" = 1 ] ||
+			die "the verifier did not come back; see $(logfile verifier)"
+	done
+	write_outputs
+	say "restarted ${targets[*]}"
+}
+
+cmd_status() {
+	local c p st=0
+	if [ ! -f "$dev/state.env" ]; then
+		say "not set up (contrib/devnet.sh up)"
+		return 3
+	fi
+	load_state
+	for c in $(components); do
+		p=$(live_pid "$c")
+		if [ -n "$p" ]; then
+			printf '  %-10s running  pid %-8s %s\n' "$c" "$p" "$(logfile "$c")"
+		else
+			printf '  %-10s stopped\n' "$c"
+			st=1
+		fi
+	done
+	[ "${VERIFIER_AVAILABLE:-0}" = 1 ] || printf '  %-10s none (not available in this build)\n' verifier
+	if [ -n "$(live_pid l1)" ]; then
+		echo "  L1 block   $("$cast" block-number --rpc-url "http://127.0.0.1:$L1_PORT" 2>/dev/null || echo '?')"
+	fi
+	if [ -n "$(live_pid sequencer)" ]; then
+		"$cli" --rpc "http://127.0.0.1:$L2_PORT" status 2>&1 | sed 's/^/  /' || true
+	fi
+	return $st
 }
 
 case "${1:-}" in
-up)
-	"$top/contrib/bootstrap.sh"
-	(cd "$top" && { [ -f build/build.ninja ] || meson setup build >/dev/null; } &&
-		ninja -C build >/dev/null)
-	mkdir -p "$dev"
-	if [ -f "$dev/l1/pid" ] && kill -0 "$(cat "$dev/l1/pid")" 2>/dev/null; then
-		echo "devnet: already up (contrib/devnet.sh down to stop)"
-		exit 0
-	fi
-	start_l1
-	write_json
-	echo "devnet: L1 (anvil) on http://127.0.0.1:$l1port, chain id 31337"
-	echo "devnet: wrote $dev/devnet.json"
-	echo "devnet: the sequencer, verifier, L1 contracts, oracle feeder and"
-	echo "devnet: demo traffic are not built yet; only the L1 runs"
-	;;
-down)
-	stop_pidfile "$dev/l1/pid"
-	echo "devnet: stopped"
-	;;
-restart)
-	case "${2:-}" in
-	l1)
-		[ -f "$dev/l1/pid" ] && kill -9 "$(cat "$dev/l1/pid")" 2>/dev/null || true
-		rm -f "$dev/l1/pid"
-		start_l1
-		write_json
-		echo "devnet: l1 restarted"
-		;;
-	*)
-		echo "devnet: unknown component '${2:-}' (running today: l1)" >&2
-		exit 2
-		;;
-	esac
-	;;
+up) cmd_up ;;
+down) cmd_down ;;
+restart) cmd_restart "${2:-}" ;;
+status) cmd_status ;;
 *)
-	echo "usage: contrib/devnet.sh up | down | restart NAME" >&2
+	echo "usage: contrib/devnet.sh up | down | restart NAME | status" >&2
 	exit 2
 	;;
 esac

@@ -99,6 +99,13 @@ CL_WUR int cl_rpc_server_new(struct cl_rpc_server **out,
 /* The port actually bound (useful with port 0). */
 uint16_t cl_rpc_server_port(const struct cl_rpc_server *s);
 
+/* Stop accepting connections; the open ones are still served. */
+void cl_rpc_server_quiesce(struct cl_rpc_server *s);
+
+/* Wait until every request received so far has been answered and sent,
+ * at most timeout_ms. True when none is left. */
+bool cl_rpc_server_drain(struct cl_rpc_server *s, uint64_t timeout_ms);
+
 /* Stop and free; every pending call must be finished. NULL is a no-op. */
 void cl_rpc_server_free(struct cl_rpc_server *s);
 

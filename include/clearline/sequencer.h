@@ -40,6 +40,9 @@
 struct cl_seq_config {
 	uint64_t block_interval_ms; /* seal this long after a block opens */
 	uint64_t block_max_txs;     /* ... or when it holds this many */
+	uint64_t block_max_bytes;   /* ... or this many transaction bytes
+				     * (at most cut_max_bytes with cuts: a
+				     * block never spans two batches) */
 	uint64_t queue_max;         /* submissions waiting, at most */
 	uint64_t cut_interval_ms;   /* cut a batch this often; 0: never */
 	uint64_t cut_max_bytes;     /* ... or once this many transaction
@@ -114,13 +117,22 @@ struct cl_db *cl_seq_db(const struct cl_seq *s);
 /*
  * Queue `tx` (copied; cl_tx_recover() must have run with cl_seq_domain()).
  * Returns CL_OK: `fn(arg, result)` will be called exactly once (NULL fn:
- * fire and forget); CL_ERR_BUSY when the queue is full or the sequencer is
- * stopping (fn is not called); CL_SEQ_ERR_NOT_ALLOWED for FILL and
+ * fire and forget); CL_ERR_BUSY when the queue is full, CL_SEQ_ERR_SHUTDOWN
+ * when the sequencer is stopping (fn is not called in either case); CL_SEQ_ERR_NOT_ALLOWED for FILL and
  * ORDER_DONE, which only the sequencer writes (fn is not called).
  * Thread-safe.
  */
 CL_WUR int cl_seq_submit(struct cl_seq *s, const struct cl_tx *tx,
 			 cl_seq_done_fn fn, void *arg);
+
+/*
+ * A credit for a node without an L1 (operator method op_credit): a
+ * DEPOSIT of `amount` to `to` whose id the writer assigns (the next
+ * deposit id), so concurrent credits never race and a refused one leaves
+ * no gap. Same returns as cl_seq_submit().
+ */
+CL_WUR int cl_seq_submit_credit(struct cl_seq *s, const struct cl_address *to,
+				uint64_t amount, cl_seq_done_fn fn, void *arg);
 
 /* The best `max` levels of one side of a market's book; thread-safe.
  * Returns the count, or 0 for an unknown market. */
@@ -214,6 +226,7 @@ struct cl_l1_driver_config {
 	uint64_t max_fee_wei;       /* fee ceiling per gas */
 	int zstd_level;
 	size_t max_calldata;        /* appendBatch calldata bytes, at most */
+	const char *fault;          /* tests only: KIND[:AT] (fault.c) */
 };
 
 struct cl_l1_status {
@@ -240,5 +253,42 @@ void cl_l1_driver_status(struct cl_l1_driver *drv, struct cl_l1_status *out);
 CL_WUR int cl_l1_driver_is_claimed(struct cl_l1_driver *drv, bool *claimed,
 				   uint64_t wid);
 const struct cl_address *cl_l1_driver_rollup(const struct cl_l1_driver *drv);
+
+/* ---- fault injection, for tests only (src/sequencer/fault.c) ----
+ * Corrupts exactly one thing in exactly one posted batch at posting time;
+ * the sequencer's own state stays honest. KIND is root, fill-size,
+ * fill-price, balance, drop or signature; AT (default 0) is the first
+ * batch index that may be corrupted: the first batch at or after it that
+ * holds a suitable transaction is the one (docs/verifier.md). */
+enum cl_seq_fault_kind {
+	CL_FAULT_NONE = 0,
+	CL_FAULT_ROOT,
+	CL_FAULT_FILL_SIZE,
+	CL_FAULT_FILL_PRICE,
+	CL_FAULT_BALANCE,
+	CL_FAULT_DROP,
+	CL_FAULT_SIGNATURE,
+};
+
+struct cl_seq_fault {
+	enum cl_seq_fault_kind kind;
+	uint64_t at;
+	bool applied;     /* a batch was corrupted ... */
+	uint64_t batch;   /* ... this one (corrupted again if re-posted) */
+};
+
+/* Parse "KIND[:AT]"; false (and *out zeroed) when malformed. */
+CL_WUR bool cl_seq_fault_parse(struct cl_seq_fault *out, const char *spec);
+bool cl_seq_fault_valid(const char *spec);
+
+/*
+ * The hook of the batch poster: called with batch `index`, its payload
+ * (docs/batch-format.md) and its cut just before compression. When this
+ * batch is the one, rewrites the payload or the cut's root and returns
+ * true (logged as unusual with what changed).
+ */
+bool cl_seq_fault_apply(struct cl_seq_fault *f, uint64_t index,
+			struct cl_buf *payload, struct cl_batch_cut *cut,
+			const struct cl_eip712_domain *domain);
 
 #endif /* CLEARLINE_SEQUENCER_H */

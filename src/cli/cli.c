@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli_int.h"
+#include "cmd_bot.h"
 
 #define PROG "clearline-cli"
 
@@ -81,6 +82,14 @@ const struct cli_cmd cli_cmds[] = {
 	 "one order: its fields, filled size and status"},
 	{"withdrawal-proof", cli_cmd_withdrawal_proof, 1, 1, 0, "ID",
 	 "the status of a withdrawal and, once final, the L1 claim call"},
+	{"oracle-feed", cli_cmd_oracle_feed, 0, 0, 0,
+	 "--oracle-key-env NAME[,NAME...] [--interval-ms N] [--seed N] "
+	 "[--start SYMBOL=PRICE,...] [--markets SYMBOL,...] [--ticks N]",
+	 "devnet: sign and submit oracle prices for every market"},
+	{"bot", cli_cmd_bot, 1, 1, 0,
+	 "maker|taker [--interval-ms N] [--levels N] [--spread-bps N] "
+	 "[--notional USD] [--markets SYMBOL,...] [--seed N] [--ticks N]",
+	 "devnet: demo traffic, a market maker or a taker"},
 	{"help", cli_cmd_help, 0, 2, 0, "[COMMAND]", "show help"},
 };
 const size_t cli_ncmds = CL_ARRAY_LEN(cli_cmds);
@@ -345,6 +354,8 @@ int cl_cli_run(struct cl_cli *cli, int argc, char **argv)
 		cli_errorf(cli, "cannot initialise the crypto libraries");
 		return CL_CLI_EXIT_FAILED;
 	}
+	if (cli_bot_claims(argc, argv)) /* options of their own */
+		return cli_bot_main(cli, argc, argv);
 	memset(&a, 0, sizeof(a));
 	rc = parse_argv(cli, &a, words, &nwords, argc, argv);
 	if (rc)

@@ -205,8 +205,10 @@ int cli_cmd_sign_order(struct cl_cli *cli, const struct cli_args *a)
 	return CL_CLI_EXIT_OK;
 }
 
+/* The node's fills name the resting order's hash (maker) and its trader
+ * (makerTrader); the taker is the order just placed, by `taker`. */
 static void print_fills(struct cl_cli *cli, const struct cl_cli_market *m,
-			const json_t *fills)
+			const json_t *fills, const json_t *taker)
 {
 	static const char *const head[] = {"price", "size", "maker", "taker"};
 	struct cl_cli_table t;
@@ -224,8 +226,8 @@ static void print_fills(struct cl_cli *cli, const struct cl_cli_market *m,
 				 m->price_decimals);
 		cl_cli_fmt_units(s, json_object_get(f, "size"),
 				 m->size_decimals);
-		cl_cli_fmt_address(mk, json_object_get(f, "maker"));
-		cl_cli_fmt_address(tk, json_object_get(f, "taker"));
+		cl_cli_fmt_address(mk, json_object_get(f, "makerTrader"));
+		cl_cli_fmt_address(tk, taker);
 		cl_cli_table_add(&t, p, s, mk, tk);
 	}
 	fputc('\n', cli->out);
@@ -264,7 +266,11 @@ int cli_cmd_order(struct cl_cli *cli, const struct cli_args *a)
 	cl_cli_fmt_units(buf, json_object_get(r, "filledSize"),
 			 so.market->size_decimals);
 	cli_kv(cli, "filled size", buf);
-	print_fills(cli, so.market, json_object_get(r, "fills"));
+	char trader[CL_ADDRESS_STR_LEN + 1];
+	cl_address_format(trader, &so.order.trader);
+	json_t *jt = json_string(trader);
+	print_fills(cli, so.market, json_object_get(r, "fills"), jt);
+	json_decref(jt);
 	json_decref(r);
 	return CL_CLI_EXIT_OK;
 }

@@ -122,11 +122,14 @@ static bool parse_config(struct cl_cli_config *cfg, char *err, size_t errlen,
 		snprintf(err, errlen, "the result is not an object");
 		return false;
 	}
+	/* collateralToken is null on a node without an L1 */
+	memset(&cfg->collateral_token, 0, sizeof(cfg->collateral_token));
 	if (!get_uint(&cfg->l1_chain_id, err, errlen, r, "", "l1ChainId",
 		      UINT64_MAX) ||
 	    !get_address(&cfg->rollup, err, errlen, r, "", "rollup") ||
-	    !get_address(&cfg->collateral_token, err, errlen, r, "",
-			 "collateralToken") ||
+	    (!json_is_null(json_object_get(r, "collateralToken")) &&
+	     !get_address(&cfg->collateral_token, err, errlen, r, "",
+			  "collateralToken")) ||
 	    !get_uint(&v, err, errlen, r, "", "collateralDecimals",
 		      CL_DEC_MAX_DECIMALS))
 		return false;

@@ -33,6 +33,10 @@ struct cl_rpc_server {
 	size_t n_methods;
 	void *app;
 	uint16_t port;
+	/* requests alive (for a clean drain at shutdown) */
+	pthread_mutex_t active_lock;
+	pthread_cond_t active_cond;
+	unsigned long active;
 };
 
 struct request;
@@ -191,6 +195,11 @@ static char *whole_error(int code, const char *msg)
 
 static void request_free(struct request *r)
 {
+	struct cl_rpc_server *srv = r->srv;
+	pthread_mutex_lock(&srv->active_lock);
+	if (--srv->active == 0)
+		pthread_cond_broadcast(&srv->active_cond);
+	pthread_mutex_unlock(&srv->active_lock);
 	for (size_t i = 0; i < r->n_calls; i++)
 		json_decref(r->calls[i].reply);
 	free(r->calls);
@@ -473,6 +482,9 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 		}
 		r = cl_xcalloc(1, sizeof(*r));
 		r->srv = s;
+		pthread_mutex_lock(&s->active_lock);
+		s->active++;
+		pthread_mutex_unlock(&s->active_lock);
 		r->conn = conn;
 		r->refs = 1; /* MHD's, dropped in completed_cb */
 		pthread_mutex_init(&r->lock, NULL);
@@ -587,6 +599,8 @@ int cl_rpc_server_new(struct cl_rpc_server **out,
 	s->methods = methods;
 	s->n_methods = n;
 	s->app = app;
+	pthread_mutex_init(&s->active_lock, NULL);
+	pthread_cond_init(&s->active_cond, NULL);
 
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
@@ -605,6 +619,8 @@ int cl_rpc_server_new(struct cl_rpc_server **out,
 		cl_unusual(SUBSYS, "cannot listen on %s port %u (in use?)",
 			   addr, cfg->port);
 		free(s->token);
+		pthread_mutex_destroy(&s->active_lock);
+		pthread_cond_destroy(&s->active_cond);
 		free(s);
 		return CL_ERR_NET;
 	}
@@ -622,11 +638,36 @@ uint16_t cl_rpc_server_port(const struct cl_rpc_server *s)
 	return s->port;
 }
 
+void cl_rpc_server_quiesce(struct cl_rpc_server *s)
+{
+	MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+}
+
+bool cl_rpc_server_drain(struct cl_rpc_server *s, uint64_t timeout_ms)
+{
+	uint64_t deadline = cl_clock_mono_ns() + timeout_ms * 1000000u;
+	bool done;
+
+	pthread_mutex_lock(&s->active_lock);
+	while (s->active > 0 && cl_clock_mono_ns() < deadline) {
+		pthread_mutex_unlock(&s->active_lock);
+		usleep(5000);
+		pthread_mutex_lock(&s->active_lock);
+	}
+	done = s->active == 0;
+	pthread_mutex_unlock(&s->active_lock);
+	return done;
+}
+
 void cl_rpc_server_free(struct cl_rpc_server *s)
 {
 	if (!s)
 		return;
 	MHD_stop_daemon(s->mhd);
+	pthread_mutex_destroy(&s->active_lock);
+	pthread_cond_destroy(&s->active_cond);
 	if (s->token) {
 		volatile char *t = s->token;
 		for (size_t i = 0; t[i]; i++)

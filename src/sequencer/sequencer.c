@@ -14,6 +14,7 @@ struct item {
 	struct cl_tx tx;
 	cl_seq_done_fn fn;
 	void *arg;
+	bool assign_deposit_id; /* a dev credit: the writer picks the id */
 };
 
 /* An accepted submission waiting for its block to be durable. */
@@ -88,6 +89,7 @@ void cl_seq_config_defaults(struct cl_seq_config *cfg)
 	cfg->block_interval_ms = 100;
 	cfg->block_max_txs = 20000;
 	cfg->queue_max = 65536;
+	cfg->block_max_bytes = 512u << 10; /* the record stays below 1 MiB */
 	cfg->cut_interval_ms = 0;
 	cfg->cut_max_bytes = 110000;
 }
@@ -636,6 +638,8 @@ static int process_simple(struct cl_seq *s, struct item *it, bool *acked)
 /* ------------------------------------------------------------------ */
 
 static void do_cut(struct cl_seq *s);
+static int cut_prepare(struct cl_seq *s, struct cl_batch_cut *c);
+static void cut_done(struct cl_seq *s, const struct cl_batch_cut *c);
 
 static void publish_status(struct cl_seq *s, uint64_t number, uint64_t ts,
 			   const struct cl_hash32 *root, uint64_t ntx)
@@ -714,12 +718,31 @@ static void seal_block(struct cl_seq *s)
 	uint8_t key[8];
 	struct cl_hash32 root;
 
+	int rc;
+
 	cl_stf_end_block(s->stf);
 	if (s->block_ntx == 0) {
 		/* everything was rejected: nothing to keep */
 		cl_state_discard(s->st);
 		s->block_open = false;
 		return;
+	}
+	/* the committed blocks go into a batch of their own first when this
+	 * one would not fit with them */
+	struct cl_batch_cut cut;
+	bool cutting = false;
+	if (s->cfg.cut_interval_ms && s->cut_bytes > 0 &&
+	    s->cut_bytes + s->block_txs.len > s->cfg.cut_max_bytes) {
+		int crc = cut_prepare(s, &cut);
+		if (crc == CL_OK) {
+			cutting = true;
+		} else if (crc != CL_ERR_NOT_FOUND) {
+			cl_unusual(SUB, "cannot cut before block %llu: %s",
+				   (unsigned long long)s->hdr.number,
+				   cl_err_str(crc));
+			rc = crc;
+			goto failed;
+		}
 	}
 	cl_buf_init(&rec);
 	cl_buf_append_be64(&rec, s->hdr.timestamp_ms);
@@ -730,10 +753,11 @@ static void seal_block(struct cl_seq *s)
 	cl_state_put(s->st, CL_TABLE_BLOCKS, key, 8, rec.p, rec.len);
 	cl_buf_release(&rec);
 
-	int rc = cl_state_commit_block(s->st, &root);
+	rc = cl_state_commit_block(s->st, &root);
 	if (rc) {
 		cl_unusual(SUB, "commit of block %llu failed: %s",
 			   (unsigned long long)s->hdr.number, cl_err_str(rc));
+failed:
 		s->block_open = false;
 		cl_state_discard(s->st);
 		answer_acks(s, rc, 0);
@@ -749,6 +773,8 @@ static void seal_block(struct cl_seq *s)
 	cl_debug(SUB, "sealed block %llu: %zu txs",
 		 (unsigned long long)s->hdr.number, s->block_ntx);
 	answer_acks(s, 0, s->hdr.number);
+	if (cutting)
+		cut_done(s, &cut);
 	if (s->cfg.cut_interval_ms) {
 		s->cut_bytes += s->block_txs.len;
 		if (s->cut_bytes >= s->cfg.cut_max_bytes)
@@ -793,26 +819,41 @@ static int load_cut_cursor(struct cl_seq *s)
 	return CL_OK;
 }
 
-/* Cut the sealed blocks [cut_first, head] into the next batch. Runs on
- * the writer thread between blocks. */
-static void do_cut(struct cl_seq *s)
+/*
+ * Write the cut of the committed blocks [cut_first, head] into the state's
+ * overlay: the cut record, the next-cut cursor and a proof for every
+ * withdrawal in the range. Everything is read from the committed state
+ * (a snapshot for the counters; proofs ignore uncommitted writes), so this
+ * also works while the next block is open, and rides along in its commit.
+ * Returns CL_OK with *c filled, CL_ERR_NOT_FOUND when there is nothing to
+ * cut, or an error (the overlay may then hold part of the cut: discard).
+ */
+static int cut_prepare(struct cl_seq *s, struct cl_batch_cut *c)
 {
 	struct cl_seq_status st;
 	struct cl_stf_globals g;
+	struct cl_stf_view view;
 	struct cl_buf v;
 	uint8_t key[9];
 	int rc;
 
 	cl_seq_status(s, &st);
-	s->cut_due_ns = cl_clock_mono_ns() + s->cfg.cut_interval_ms * 1000000u;
 	if (st.head_block < s->cut_first)
-		return;
-	struct cl_stf_view view = cl_stf_view(s->stf);
-	rc = cl_stf_get_globals(&view, &g);
+		return CL_ERR_NOT_FOUND;
+	rc = cl_seq_view(s, &view);
 	if (rc)
-		goto fail;
+		return rc;
+	rc = cl_stf_get_globals(&view, &g);
+	if (rc) {
+		cl_seq_view_release(&view);
+		return rc;
+	}
+	if (g.block_number != st.head_block)
+		CL_BUG("committed state at block %llu, head %llu",
+		       (unsigned long long)g.block_number,
+		       (unsigned long long)st.head_block);
 
-	struct cl_batch_cut c = {
+	*c = (struct cl_batch_cut){
 		.seq = s->cut_seq,
 		.first_block = s->cut_first,
 		.last_block = st.head_block,
@@ -822,63 +863,97 @@ static void do_cut(struct cl_seq *s)
 		.wid_end = g.next_withdrawal_id,
 	};
 	cl_buf_init(&v);
-	for (uint64_t wid = c.wid_begin; wid < c.wid_end; wid++) {
+	struct cl_proof *proof = cl_xmalloc(sizeof(*proof));
+	for (uint64_t wid = c->wid_begin; wid < c->wid_end; wid++) {
 		uint8_t wk[CL_STF_WITHDRAWAL_KEY_LEN];
-		struct cl_proof *proof = cl_xmalloc(sizeof(*proof));
 		cl_stf_withdrawal_key(wk, wid);
 		rc = cl_state_prove(s->st, proof, CL_TABLE_WITHDRAWALS, wk,
 				    sizeof(wk));
-		if (!rc && proof->kind != CL_PROOF_INCLUSION)
-			rc = CL_ERR_CORRUPT;
-		if (rc) {
-			free(proof);
-			cl_buf_release(&v);
-			goto fail;
+		/* check it as the L1 contract will, before storing it */
+		struct cl_address to;
+		uint64_t amount;
+		if (!rc)
+			rc = cl_stf_get_withdrawal(&view, &to, &amount, wid);
+		if (!rc) {
+			uint8_t val[28];
+			struct cl_hash32 path, vh;
+			memcpy(val, to.b, 20);
+			cl_put_be64(val + 20, amount);
+			cl_smt_path(&path, CL_TABLE_WITHDRAWALS, wk, sizeof(wk));
+			cl_smt_value_hash(&vh, val, sizeof(val));
+			if (!cl_proof_verify_inclusion(proof, &c->root, &path,
+						       &vh))
+				CL_BUG("a fresh withdrawal proof does not "
+				       "verify");
 		}
+		if (rc)
+			break;
 		cl_buf_reset(&v);
-		cl_buf_append_be64(&v, c.seq);
+		cl_buf_append_be64(&v, c->seq);
 		cl_proof_encode(&v, proof);
-		free(proof);
 		prefixed_key(key, WPROOF_PREFIX, wid);
 		cl_state_put(s->st, CL_TABLE_NODE, key, 9, v.p, v.len);
 	}
+	free(proof);
+	cl_seq_view_release(&view);
+	if (rc) {
+		cl_buf_release(&v);
+		return rc;
+	}
 	cl_buf_reset(&v);
-	cl_buf_append_be64(&v, c.first_block);
-	cl_buf_append_be64(&v, c.last_block);
-	cl_buf_append(&v, c.root.b, 32);
-	cl_buf_append_be64(&v, c.deposits_consumed);
-	cl_buf_append_be64(&v, c.wid_begin);
-	cl_buf_append_be64(&v, c.wid_end);
-	prefixed_key(key, CUT_PREFIX, c.seq);
+	cl_buf_append_be64(&v, c->first_block);
+	cl_buf_append_be64(&v, c->last_block);
+	cl_buf_append(&v, c->root.b, 32);
+	cl_buf_append_be64(&v, c->deposits_consumed);
+	cl_buf_append_be64(&v, c->wid_begin);
+	cl_buf_append_be64(&v, c->wid_end);
+	prefixed_key(key, CUT_PREFIX, c->seq);
 	cl_state_put(s->st, CL_TABLE_NODE, key, 9, v.p, v.len);
 	cl_buf_reset(&v);
-	cl_buf_append_be64(&v, c.seq + 1);
-	cl_buf_append_be64(&v, c.last_block + 1);
-	cl_buf_append_be64(&v, c.wid_end);
+	cl_buf_append_be64(&v, c->seq + 1);
+	cl_buf_append_be64(&v, c->last_block + 1);
+	cl_buf_append_be64(&v, c->wid_end);
 	cl_state_put(s->st, CL_TABLE_NODE, CUT_NEXT_KEY,
 		     sizeof(CUT_NEXT_KEY) - 1, v.p, v.len);
 	cl_buf_release(&v);
+	return CL_OK;
+}
 
-	/* bookkeeping only: the state root does not move */
+/* After the commit that stored the cut. */
+static void cut_done(struct cl_seq *s, const struct cl_batch_cut *c)
+{
+	s->cut_seq = c->seq + 1;
+	s->cut_first = c->last_block + 1;
+	s->cut_wid = c->wid_end;
+	s->cut_bytes = 0;
+	s->cut_due_ns = cl_clock_mono_ns() + s->cfg.cut_interval_ms * 1000000u;
+	cl_info(SUB, "cut batch %llu: blocks %llu..%llu, %llu withdrawals",
+		(unsigned long long)c->seq, (unsigned long long)c->first_block,
+		(unsigned long long)c->last_block,
+		(unsigned long long)(c->wid_end - c->wid_begin));
+}
+
+/* A timed cut between blocks: its own (bookkeeping) commit. */
+static void do_cut(struct cl_seq *s)
+{
+	struct cl_batch_cut c;
 	struct cl_hash32 root;
-	rc = cl_state_commit_block(s->st, &root);
-	if (rc)
-		goto fail;
+
+	s->cut_due_ns = cl_clock_mono_ns() + s->cfg.cut_interval_ms * 1000000u;
+	int rc = cut_prepare(s, &c);
+	if (rc == CL_ERR_NOT_FOUND)
+		return;
+	if (!rc)
+		rc = cl_state_commit_block(s->st, &root);
+	if (rc) {
+		cl_unusual(SUB, "cannot cut batch %llu: %s; will retry",
+			   (unsigned long long)s->cut_seq, cl_err_str(rc));
+		cl_state_discard(s->st);
+		return;
+	}
 	if (!cl_hash32_eq(&root, &c.root))
 		CL_BUG("a batch cut changed the state root");
-	s->cut_seq = c.seq + 1;
-	s->cut_first = c.last_block + 1;
-	s->cut_wid = c.wid_end;
-	s->cut_bytes = 0;
-	cl_info(SUB, "cut batch %llu: blocks %llu..%llu, %llu withdrawals",
-		(unsigned long long)c.seq, (unsigned long long)c.first_block,
-		(unsigned long long)c.last_block,
-		(unsigned long long)(c.wid_end - c.wid_begin));
-	return;
-fail:
-	cl_unusual(SUB, "cannot cut batch %llu: %s; will retry",
-		   (unsigned long long)s->cut_seq, cl_err_str(rc));
-	cl_state_discard(s->st);
+	cut_done(s, &c);
 }
 
 int cl_seq_get_cut(struct cl_snapshot *snap, struct cl_batch_cut *out,
@@ -983,6 +1058,16 @@ static void process(struct cl_seq *s, struct item *it)
 		reply_now(it, rc, &it->tx);
 		return;
 	}
+	if (it->assign_deposit_id) {
+		struct cl_stf_globals g;
+		struct cl_stf_view view = cl_stf_view(s->stf);
+		rc = cl_stf_get_globals(&view, &g);
+		if (rc) {
+			reply_now(it, rc < 0 ? rc : CL_ERR_CORRUPT, &it->tx);
+			return;
+		}
+		it->tx.u.deposit.id = g.next_deposit_id;
+	}
 	switch (it->tx.type) {
 	case CL_TX_PLACE_ORDER:
 		rc = process_place(s, it, &acked);
@@ -1005,7 +1090,8 @@ static void process(struct cl_seq *s, struct item *it)
 		abort_block(s, rc);
 		return;
 	}
-	if (s->block_ntx >= s->cfg.block_max_txs)
+	if (s->block_ntx >= s->cfg.block_max_txs ||
+	    s->block_txs.len >= s->cfg.block_max_bytes)
 		seal_block(s);
 }
 
@@ -1084,10 +1170,18 @@ int cl_seq_new(struct cl_seq **out, const struct cl_seq_config *cfg,
 
 	*out = NULL;
 	if (cfg->block_interval_ms == 0 || cfg->block_max_txs == 0 ||
+	    cfg->block_max_bytes == 0 ||
 	    cfg->queue_max == 0)
 		return CL_ERR_CONFIG;
 	s = cl_xcalloc(1, sizeof(*s));
 	s->cfg = *cfg;
+	if (cfg->cut_interval_ms && cfg->block_max_bytes > cfg->cut_max_bytes) {
+		/* a block never spans two batches */
+		s->cfg.block_max_bytes = cfg->cut_max_bytes;
+		cl_info(SUB, "blocks hold at most %llu transaction bytes, the "
+			"most one batch carries",
+			(unsigned long long)cfg->cut_max_bytes);
+	}
 	s->db = db;
 	s->genesis = *g;
 	pthread_rwlock_init(&s->books_lock, NULL);
@@ -1221,25 +1315,45 @@ struct cl_db *cl_seq_db(const struct cl_seq *s)
 	return s->db;
 }
 
+static int enqueue(struct cl_seq *s, const struct cl_tx *tx,
+		   cl_seq_done_fn fn, void *arg, bool assign_id)
+{
+	pthread_mutex_lock(&s->qlock);
+	if (s->stopping || s->qlen == s->qcap) {
+		int rc = s->stopping ? CL_SEQ_ERR_SHUTDOWN : CL_ERR_BUSY;
+		pthread_mutex_unlock(&s->qlock);
+		return rc;
+	}
+	struct item *it = &s->q[(s->qhead + s->qlen) % s->qcap];
+	it->tx = *tx;
+	it->fn = fn;
+	it->arg = arg;
+	it->assign_deposit_id = assign_id;
+	s->qlen++;
+	pthread_cond_signal(&s->qcond);
+	pthread_mutex_unlock(&s->qlock);
+	return CL_OK;
+}
+
 int cl_seq_submit(struct cl_seq *s, const struct cl_tx *tx,
 		  cl_seq_done_fn fn, void *arg)
 {
 	if (tx->type == CL_TX_FILL || tx->type == CL_TX_ORDER_DONE)
 		return CL_SEQ_ERR_NOT_ALLOWED;
 	CL_REQUIRE(tx->auth.recovered);
-	pthread_mutex_lock(&s->qlock);
-	if (s->stopping || s->qlen == s->qcap) {
-		pthread_mutex_unlock(&s->qlock);
-		return CL_ERR_BUSY;
-	}
-	struct item *it = &s->q[(s->qhead + s->qlen) % s->qcap];
-	it->tx = *tx;
-	it->fn = fn;
-	it->arg = arg;
-	s->qlen++;
-	pthread_cond_signal(&s->qcond);
-	pthread_mutex_unlock(&s->qlock);
-	return CL_OK;
+	return enqueue(s, tx, fn, arg, false);
+}
+
+int cl_seq_submit_credit(struct cl_seq *s, const struct cl_address *to,
+			 uint64_t amount, cl_seq_done_fn fn, void *arg)
+{
+	struct cl_tx tx;
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_DEPOSIT;
+	tx.u.deposit.to = *to;
+	tx.u.deposit.amount = amount;
+	cl_tx_recover(&tx, cl_seq_domain(s));
+	return enqueue(s, &tx, fn, arg, true);
 }
 
 void cl_seq_status(struct cl_seq *s, struct cl_seq_status *out)

@@ -28,6 +28,7 @@
  * Usage (from the project root):
  *   bench_pipeline [-n orders] [-r rounds] [-g genesis.json]
  *                  [-b block-interval-ms] [-m block-max-txs] [-q queue-max]
+ *                  [-M modes]   (modes: a list of 1, 2, 0; 0 = writer only)
  * Defaults: 200000 orders, 2 rounds, genesis/devnet.json, blocks of
  * 100 ms or 5000 transactions, a queue of 65536 (docs/performance.md
  * says why not the node's 20000 transactions).
@@ -36,11 +37,11 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <clearline/crypto.h>
@@ -356,8 +357,11 @@ static void submit_retry(struct cl_seq *s, const struct cl_tx *tx,
 			return;
 		if (rc != CL_ERR_BUSY)
 			die("submit", rc);
+		/* a full queue: back off as a client told "busy" would */
+		struct timespec ts = {0, 100000};
+
 		(*busy)++;
-		sched_yield();
+		nanosleep(&ts, NULL);
 	}
 }
 
@@ -569,6 +573,7 @@ int main(int argc, char **argv)
 {
 	const char *gpath = "genesis/devnet.json";
 	uint64_t n = 200000, rounds = 2;
+	const char *modes = "1,2,0";
 	struct cl_seq_config cfg;
 	char err[512];
 	int c;
@@ -579,7 +584,7 @@ int main(int argc, char **argv)
 	 * at CL_STATE_VALUE_MAX (1 MiB), about 9000 order transactions */
 	cfg.block_max_txs = 5000;
 	cfg.queue_max = 65536;
-	while ((c = getopt(argc, argv, "n:r:g:b:m:q:")) != -1) {
+	while ((c = getopt(argc, argv, "n:r:g:b:m:q:M:")) != -1) {
 		uint64_t *dst = NULL;
 
 		switch (c) {
@@ -589,10 +594,12 @@ int main(int argc, char **argv)
 		case 'm': dst = &cfg.block_max_txs; break;
 		case 'q': dst = &cfg.queue_max; break;
 		case 'g': gpath = optarg; continue;
+		case 'M': modes = optarg; continue;
 		default:
 			fprintf(stderr, "usage: bench_pipeline [-n orders] "
 				"[-r rounds] [-g genesis] [-b block-ms] "
-				"[-m block-max-txs] [-q queue-max]\n");
+				"[-m block-max-txs] [-q queue-max] "
+				"[-M 1,2,0]\n");
 			return 2;
 		}
 		if (!cl_parse_u64(dst, optarg, strlen(optarg)) || *dst == 0) {
@@ -603,6 +610,7 @@ int main(int argc, char **argv)
 	}
 	if (n < 100)
 		n = 100;
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	cl_log_min_level = CL_LOG_UNUSUAL;
 	if (cl_crypto_init() != CL_OK)
 		return 1;
@@ -641,12 +649,20 @@ int main(int argc, char **argv)
 		printf("  recovery    %8.0f /s on 1 thread, %8.0f /s on 2 "
 		       "(cl_tx_recover: EIP-712 digest + secp256k1)\n",
 		       rec1, rec2);
-		struct run_result a = run(&cfg, 1, r == 0);
-		print_run("ingress 1", &a, rec1);
-		struct run_result b = run(&cfg, 2, r == 0);
-		print_run("ingress 2", &b, rec2);
-		struct run_result w = run(&cfg, 0, r == 0);
-		print_run("writer only", &w, 0);
+		for (const char *p = modes; *p; p++) {
+			struct run_result res;
+
+			if (*p == '1') {
+				res = run(&cfg, 1, r == 0);
+				print_run("ingress 1", &res, rec1);
+			} else if (*p == '2') {
+				res = run(&cfg, 2, r == 0);
+				print_run("ingress 2", &res, rec2);
+			} else if (*p == '0') {
+				res = run(&cfg, 0, r == 0);
+				print_run("writer only", &res, 0);
+			}
+		}
 	}
 	free(auths);
 	free(msgs);

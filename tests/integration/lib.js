@@ -19,8 +19,13 @@ if (!root || !clearlined || !cliBinary) {
 	console.error('usage: node SCRIPT SOURCE_ROOT CLEARLINED CLEARLINE_CLI');
 	process.exit(2);
 }
-const { ethers } = require(path.join(root, 'contrib', 'l1', 'node_modules',
-				     'ethers'));
+const ethersPath = path.join(root, 'contrib', 'l1', 'node_modules', 'ethers');
+if (!fs.existsSync(ethersPath)) {
+	console.error(`ethers is missing (${path.relative(process.cwd(), ethersPath)}): ` +
+		      'run contrib/bootstrap.sh first');
+	process.exit(1);
+}
+const { ethers } = require(ethersPath);
 
 const DEVNET_GENESIS = path.join(root, 'genesis', 'devnet.json');
 
@@ -130,6 +135,51 @@ async function signOrder(wallet, domain, o) {
 function signOrderSync(wallet, domain, order) {
 	const hash = orderHash(domain, order);
 	return { order, signature: wallet.signingKey.sign(hash).serialized, hash };
+}
+
+/* Sign many orders on worker threads: jobs are [{ key, order }], the
+ * result is [{ order, signature, hash }] in the same order. */
+function presignOrders(domain, jobs, nWorkers) {
+	const { Worker } = require('worker_threads');
+	const n = Math.max(1, Math.min(nWorkers || os.cpus().length, 4, jobs.length));
+	const per = Math.ceil(jobs.length / n);
+	const code = `
+		const { parentPort, workerData } = require('worker_threads');
+		const { ethers } = require(workerData.ethersPath);
+		const wallets = new Map();
+		const out = workerData.jobs.map((j) => {
+			let w = wallets.get(j.key);
+			if (!w) { w = new ethers.Wallet(j.key); wallets.set(j.key, w); }
+			const hash = ethers.TypedDataEncoder.hash(workerData.domain,
+				workerData.types, j.order);
+			return { hash, signature: w.signingKey.sign(hash).serialized };
+		});
+		parentPort.postMessage(out);`;
+	const parts = [];
+	for (let i = 0; i < n; i++) {
+		const slice = jobs.slice(i * per, (i + 1) * per);
+		parts.push(new Promise((resolve, reject) => {
+			const w = new Worker(code, { eval: true, workerData: {
+				ethersPath,
+				domain, types: TYPES.Order, jobs: slice } });
+			w.once('message', resolve);
+			w.once('error', reject);
+		}));
+	}
+	return Promise.all(parts).then((rs) => rs.flat().map((r, i) => (
+		{ order: jobs[i].order, signature: r.signature, hash: r.hash })));
+}
+
+/* A small seeded PRNG (mulberry32), so a failing run can be repeated. */
+function prng(seed) {
+	let a = seed >>> 0;
+	return () => {
+		a = (a + 0x6d2b79f5) >>> 0;
+		let x = a;
+		x = Math.imul(x ^ (x >>> 15), x | 1);
+		x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+		return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+	};
 }
 
 /* ------------------------------------------------------------------ */
@@ -495,7 +545,7 @@ function main(name, fn, budgetMs = 280000) {
 module.exports = {
 	assert, ethers, root, clearlined, cliBinary, DEVNET_GENESIS,
 	devKey, devKeys, TYPES, FLAG_REDUCE_ONLY, FLAG_POST_ONLY, TIF_IOC, TIF_FOK,
-	nowSec, makeOrder, orderHash, signOrder, signOrderSync,
+	nowSec, makeOrder, orderHash, signOrder, signOrderSync, presignOrders, prng,
 	RpcError, postRaw, rpcResponse, call, callError, batch,
 	Node, sleep, waitFor, config, domainOf, credit, signOracle, postOracle,
 	feeUp, notional, runCli, main,

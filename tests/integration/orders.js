@@ -242,6 +242,69 @@ L.main('orders', async (t) => {
 	const flat = await node.call('l2_getAccount', [taker.address]);
 	assert.deepStrictEqual(flat.positions, [], 'the position is closed, not flipped');
 
+	/* FOK: all or nothing. The asks are the maker's 13 at 650100 */
+	book = await node.call('l2_getOrderBook', [1, 10]);
+	assert.deepStrictEqual(book.asks, [['650100', '13']]);
+	const fok = await L.signOrder(taker, domain, { isBuy: true, price: 650100, size: 14,
+						       flags: L.TIF_FOK });
+	rb = await node.call('l2_submitOrder', [fok.order, fok.signature]);
+	assert.strictEqual(rb.status, 'closed');
+	assert.strictEqual(rb.closeReason, 'fok_unfilled');
+	assert.strictEqual(rb.filledSize, '0');
+	assert.deepStrictEqual(rb.fills, []);
+	assert.deepStrictEqual((await node.call('l2_getOrderBook', [1, 10])).asks,
+			       [['650100', '13']], 'a refused FOK leaves the book alone');
+	assert.strictEqual((await node.call('l2_getOrder', [resting[2].hash])).filledSize, '0');
+	/* IOC: fills what it can, the rest is closed */
+	const ioc2 = await L.signOrder(taker, domain, { isBuy: true, price: 650100, size: 20,
+							flags: L.TIF_IOC });
+	rb = await node.call('l2_submitOrder', [ioc2.order, ioc2.signature]);
+	assert.strictEqual(rb.status, 'closed');
+	assert.strictEqual(rb.closeReason, 'ioc_remainder');
+	assert.strictEqual(rb.filledSize, '13');
+	assert.strictEqual((await node.call('l2_getOrder', [resting[2].hash])).status, 'filled');
+	assert.deepStrictEqual((await node.call('l2_getOrderBook', [1, 10])).asks, []);
+	/* GTC larger than the book: fills, the remainder rests */
+	for (const [px, sz] of [[650200, 3], [650300, 4]]) {
+		const a = await L.signOrder(maker, domain, { isBuy: false, price: px, size: sz });
+		await node.call('l2_submitOrder', [a.order, a.signature]);
+	}
+	const sweep = await L.signOrder(taker, domain, { isBuy: true, price: 650250, size: 10 });
+	rb = await node.call('l2_submitOrder', [sweep.order, sweep.signature]);
+	assert.strictEqual(rb.status, 'open');
+	assert.strictEqual(rb.filledSize, '3');
+	book = await node.call('l2_getOrderBook', [1]);
+	assert.deepStrictEqual(book.asks, [['650300', '4']]);
+	assert.deepStrictEqual(book.bids[0], ['650250', '7'], 'the remainder rests at its price');
+
+	/* the default depth is 20 levels */
+	const ladder = [];
+	for (let i = 0; i < 25; i++)
+		ladder.push(await L.signOrder(maker, domain, { isBuy: true, price: 600000 - i, size: 1 }));
+	const placed = await Promise.all(ladder.map((b) =>
+		node.call('l2_submitOrder', [b.order, b.signature])));
+	assert.ok(placed.every((x) => x.status === 'open'));
+	assert.strictEqual((await node.call('l2_getOrderBook', [1])).bids.length, 20);
+	assert.strictEqual((await node.call('l2_getOrderBook', [1, 500])).bids.length, 28);
+
+	/* SOL-PERP: scale_exp 2 (6 - 3 - 1), fees on its notional */
+	await L.postOracle(node.url, domain, [L.devKey(8), L.devKey(9)], 3, 150000);
+	const solAsk = await L.signOrder(maker, domain, { market: 3, isBuy: false, price: 150123,
+							  size: 25 });
+	await node.call('l2_submitOrder', [solAsk.order, solAsk.signature]);
+	const tb = await node.call('l2_getAccount', [taker.address]);
+	const solBid = await L.signOrder(taker, domain, { market: 3, isBuy: true, price: 150123,
+							  size: 25 });
+	rb = await node.call('l2_submitOrder', [solBid.order, solBid.signature]);
+	assert.strictEqual(rb.status, 'filled');
+	const nSol = L.notional(cfg, 3, 150123, 25);
+	assert.strictEqual(nSol, 375307500n, '$375.3075 for 2.5 SOL at $150.123');
+	const ta = await node.call('l2_getAccount', [taker.address]);
+	assert.strictEqual(BigInt(ta.collateral), BigInt(tb.collateral) - L.feeUp(nSol, 500));
+	const solPos = ta.positions.find((x) => x.market === 3);
+	assert.strictEqual(solPos.entryPrice, '150123');
+	assert.strictEqual(solPos.symbol, 'SOL-PERP');
+
 	const st = await node.call('l2_syncStatus', []);
 	assert.strictEqual(st.mode, 'sequencer');
 	assert.match(st.headStateRoot, /^0x[0-9a-f]{64}$/);

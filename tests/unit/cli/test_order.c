@@ -183,8 +183,9 @@ static void test_order_cmd(const struct fixture *fx)
 		 "{\"orderHash\":\"%s\",\"status\":\"partiallyFilled\","
 		 "\"filledSize\":\"50000000\",\"fills\":[{\"price\":"
 		 "\"64999000000\",\"size\":\"50000000\",\"maker\":"
-		 "\"0x70997970c51812dc3a010c7d01b50e0d17dc79c8\",\"taker\":"
-		 "\"" DEV_ADDR "\"}]}",
+		 "\"0x1111111111111111111111111111111111111111111111111111"
+		 "111111111111\",\"makerTrader\":"
+		 "\"0x70997970c51812dc3a010c7d01b50e0d17dc79c8\"}]}",
 		 fx->hash);
 	fake_answer(&f, "l2_submitOrder", result);
 	r = run_cli(&f, "order", "btc-perp", fx->side, fx->price, fx->size,

@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# Checks the devnet end to end, the way README.md "Try it" uses it:
+# `contrib/devnet.sh up`, then with anvil account 1 a deposit on L1 that is
+# credited on L2, an order that fills against the demo maker, an order
+# placed and cancelled, a withdrawal that becomes final after the challenge
+# period and is claimed on L1 (the balance grows by the amount; a second
+# claim reverts), `up` again (changes nothing), a SIGKILL restart of the
+# sequencer and of the L1 (the account survives), and `down` (nothing left
+# running). Prints `N passed, N failed` and exits non-zero on any failure.
+#
+# By default it runs on its own free loopback ports and its own data folder
+# (removed afterwards), so it does not disturb a devnet already up; set
+# CLEARLINE_L1_PORT, CLEARLINE_L2_PORT or CLEARLINE_DEVNET_DIR to choose.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+devnet="$top/contrib/devnet.sh"
+cast="$top/contrib/l1/node_modules/.bin/cast"
+build=${CLEARLINE_DEVNET_BUILD:-$top/build}
+case "$build" in /*) ;; *) build="$top/$build" ;; esac
+cli="$build/src/clearline-cli"
+
+passed=0
+failed=0
+ok() {
+	echo "ok:   $*"
+	passed=$((passed + 1))
+}
+bad() {
+	echo "FAIL: $*"
+	failed=$((failed + 1))
+}
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit $?
+}
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$((20000 + RANDOM % 30000))
+		port_busy "$p" || {
+			echo "$p"
+			return 0
+		}
+	done
+	return 1
+}
+
+# A value from JSON on stdin: js EXPR (JavaScript on `j`); fails when the
+# value is undefined or null.
+js() {
+	node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
+		let v;try{const j=JSON.parse(s);v=eval(process.argv[1]);}catch(e){process.exit(1);}
+		if(v===undefined||v===null)process.exit(1);
+		console.log(typeof v==="object"?JSON.stringify(v):String(v));})' "$1"
+}
+
+own_dir=0
+if [ -z "${CLEARLINE_DEVNET_DIR:-}" ]; then
+	CLEARLINE_DEVNET_DIR=$(mktemp -d "${TMPDIR:-/tmp}/clearline-devnet-check.XXXXXX")
+	own_dir=1
+fi
+export CLEARLINE_DEVNET_DIR
+export CLEARLINE_L1_PORT=${CLEARLINE_L1_PORT:-$(free_port)}
+l2=${CLEARLINE_L2_PORT:-$(free_port)}
+while [ "$l2" = "$CLEARLINE_L1_PORT" ]; do l2=$(free_port); done
+export CLEARLINE_L2_PORT=$l2
+vp=${CLEARLINE_VERIFIER_PORT:-$(free_port)}
+while [ "$vp" = "$CLEARLINE_L1_PORT" ] || [ "$vp" = "$l2" ]; do vp=$(free_port); done
+export CLEARLINE_VERIFIER_PORT=$vp
+dev=$CLEARLINE_DEVNET_DIR
+
+cleanup() {
+	"$devnet" down >/dev/null 2>&1 || true
+	if [ $own_dir -eq 1 ]; then
+		if [ "$failed" -gt 0 ]; then
+			echo "devnet-check: logs kept in $dev"
+		else
+			rm -rf "$dev"
+		fi
+	fi
+}
+trap cleanup EXIT
+
+# ------------------------------------------------------------------ up
+t0=$SECONDS
+if ! "$devnet" up; then
+	bad "contrib/devnet.sh up"
+	finish
+fi
+ok "contrib/devnet.sh up in $((SECONDS - t0))s"
+
+j=$(cat "$dev/devnet.json")
+fields_ok=1
+for f in l1Rpc l2Rpc l1ChainId rollup collateralToken accounts oracleKeys pids \
+	pids.l1 pids.sequencer pids.oracle pids.maker pids.taker; do
+	js "j.$f" <<<"$j" >/dev/null || {
+		fields_ok=0
+		bad "devnet.json has no $f"
+	}
+done
+[ "$(js 'j.verifierRpc===null||/^http:\/\/127\.0\.0\.1:[0-9]+$/.test(j.verifierRpc)' <<<"$j")" = true ] || fields_ok=0
+[ "$(js 'j.accounts.length' <<<"$j")" = 4 ] || fields_ok=0
+[ "$(js 'j.oracleKeys.length' <<<"$j")" = 3 ] || fields_ok=0
+[ "$(js 'j.l1ChainId' <<<"$j")" = 31337 ] || fields_ok=0
+if [ $fields_ok -eq 1 ]; then
+	ok "devnet.json has the documented fields"
+else
+	bad "devnet.json: $j"
+fi
+
+L1_RPC=$(js j.l1Rpc <<<"$j")
+export ETH_RPC_URL=$L1_RPC
+export CLEARLINE_RPC=$(js j.l2Rpc <<<"$j")
+ROLLUP=$(js j.rollup <<<"$j")
+TOKEN=$(js j.collateralToken <<<"$j")
+ALICE=$(js 'j.accounts[0].address' <<<"$j")
+export ALICE_KEY=$(js 'j.accounts[0].privateKey' <<<"$j")
+MAKER=$(js 'j.bots.maker' <<<"$j")
+
+if [ "$("$cast" chain-id)" = 31337 ]; then ok "L1 chain id 31337"; else bad "L1 chain id"; fi
+
+# --------------------------------------------------------- deposit
+before=$("$cast" call "$TOKEN" "balanceOf(address)(uint256)" "$ALICE" | cut -d' ' -f1)
+[ "$before" = 1000000000000 ] && ok "account 1 holds 1000000 tUSD on L1" ||
+	bad "account 1 holds $before atoms on L1, not 1000000 tUSD"
+"$cast" send "$TOKEN" "approve(address,uint256)" "$ROLLUP" 1000000000 \
+	--private-key "$ALICE_KEY" >/dev/null &&
+	"$cast" send "$ROLLUP" "deposit(address,uint256)" "$ALICE" 1000000000 \
+		--private-key "$ALICE_KEY" >/dev/null ||
+	bad "approve + deposit on L1"
+credited=0
+for _ in $(seq 1 150); do
+	c=$("$cli" --json account "$ALICE" 2>/dev/null | js j.collateral) || c=
+	if [ "$c" = 1000000000 ]; then
+		credited=1
+		break
+	fi
+	sleep 0.2
+done
+[ $credited -eq 1 ] && ok "deposit of 1000 tUSD credited on L2" ||
+	bad "deposit not credited on L2 within 30 s (collateral ${c:-?})"
+
+# ----------------------------------------------------------- trade
+book=$("$cli" --json book BTC-PERP 2>/dev/null)
+ask=$(js 'j.asks[0][0]' <<<"$book") && ok "the maker quotes BTC-PERP (best ask $ask)" ||
+	bad "no ask on BTC-PERP"
+# a buy 1% above the best ask, immediate-or-cancel (price 0.1 ticks)
+limit=$(node -p "n=BigInt('${ask:-650000}');p=n+n/100n;(p/10n)+'.'+(p%10n)")
+res=$("$cli" --json order BTC-PERP buy "$limit" 0.01 --ioc --key-env ALICE_KEY)
+st=$(js j.status <<<"$res")
+fill_maker=$(js 'j.fills[0].makerTrader' <<<"$res")
+if [ "$st" = filled ] && [ "$(js j.filledSize <<<"$res")" = 100 ] &&
+	[ "${fill_maker,,}" = "${MAKER,,}" ]; then
+	ok "an IOC buy of 0.01 BTC filled against the maker"
+else
+	bad "IOC buy: $res"
+fi
+res=$("$cli" --json order BTC-PERP buy 50000 0.01 --key-env ALICE_KEY)
+hash=$(js j.orderHash <<<"$res")
+[ "$(js j.status <<<"$res")" = open ] && ok "a resting buy at 50000 is open" ||
+	bad "resting buy: $res"
+res=$("$cli" --json cancel "$hash" --key-env ALICE_KEY)
+[ "$(js j.status <<<"$res")" = cancelled ] && ok "and cancelled" || bad "cancel: $res"
+acct=$("$cli" --json account "$ALICE")
+[ "$(js 'j.positions.length' <<<"$acct")" = 1 ] &&
+	[ "$(js 'j.openOrders.length' <<<"$acct")" = 0 ] &&
+	ok "account 1: one position, no open order" || bad "account: $acct"
+
+# -------------------------------------------------------- withdraw
+res=$("$cli" --json withdraw 100 --key-env ALICE_KEY)
+wid=$(js j.withdrawalId <<<"$res") && ok "withdrawal $wid of 100 tUSD accepted" ||
+	bad "withdraw: $res"
+t1=$SECONDS
+final=0
+for _ in $(seq 1 240); do
+	proof=$("$cli" --json withdrawal-proof "${wid:-0}" 2>/dev/null) || proof='{}'
+	if [ "$(js j.status <<<"$proof")" = final ]; then
+		final=1
+		break
+	fi
+	sleep 0.5
+done
+if [ $final -eq 1 ]; then
+	ok "withdrawal final after $((SECONDS - t1))s"
+else
+	bad "withdrawal not final within 120 s: $proof"
+fi
+to=$(js j.tx.to <<<"$proof")
+data=$(js j.tx.data <<<"$proof")
+before=$("$cast" call "$TOKEN" "balanceOf(address)(uint256)" "$ALICE" | cut -d' ' -f1)
+if "$cast" send "$to" "$data" --private-key "$ALICE_KEY" >/dev/null 2>&1; then
+	ok "claimed on L1"
+else
+	bad "the claim failed"
+fi
+after=$("$cast" call "$TOKEN" "balanceOf(address)(uint256)" "$ALICE" | cut -d' ' -f1)
+[ "$after" = $((before + 100000000)) ] && ok "L1 balance grew by 100 tUSD" ||
+	bad "L1 balance $before -> $after"
+if "$cast" send "$to" "$data" --private-key "$ALICE_KEY" >/dev/null 2>&1; then
+	bad "a second claim succeeded"
+else
+	ok "a second claim reverts"
+fi
+after2=$("$cast" call "$TOKEN" "balanceOf(address)(uint256)" "$ALICE" | cut -d' ' -f1)
+[ "$after2" = "$after" ] && ok "and pays nothing" || bad "second claim paid: $after -> $after2"
+[ "$("$cli" --json withdrawal-proof "${wid:-0}" | js j.status)" = claimed ] &&
+	ok "the node reports the withdrawal claimed" || bad "status after the claim"
+
+# ------------------------------------------------------- verifier
+vrpc=$(js j.verifierRpc <"$dev/devnet.json") || vrpc=
+if [ -n "$vrpc" ]; then
+	vh=$("$cli" --rpc "$vrpc" --json status | js j.headBlock)
+	r1=$(curl -s -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"l2_getStateRoot\",\"params\":[\"$vh\"]}" "$vrpc" | js j.result.stateRoot)
+	r2=$(curl -s -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"l2_getStateRoot\",\"params\":[\"$vh\"]}" "$CLEARLINE_RPC" | js j.result.stateRoot)
+	[ -n "$r1" ] && [ "$r1" = "$r2" ] && ok "the verifier agrees with the sequencer at block $vh" ||
+		bad "state roots at block $vh: verifier $r1, sequencer $r2"
+else
+	echo "note: no verifier in this build (verifierRpc is null)"
+fi
+
+# ------------------------------------------------- idempotence, restarts
+t2=$SECONDS
+out=$("$devnet" up 2>&1)
+grep -q "already up" <<<"$out" && [ $((SECONDS - t2)) -le 5 ] &&
+	ok "up again: already up, nothing started" || bad "up again: $out"
+coll=$("$cli" --json account "$ALICE" | js j.collateral)
+restarts="sequencer l1"
+[ -n "$vrpc" ] && restarts+=" verifier"
+for c in $restarts; do
+	old=$(js "j.pids.$c" <"$dev/devnet.json")
+	if "$devnet" restart "$c" >/dev/null; then
+		new=$(js "j.pids.$c" <"$dev/devnet.json")
+		[ "$new" != "$old" ] && ok "restart $c (pid $old -> $new)" ||
+			bad "restart $c kept pid $old"
+	else
+		bad "restart $c"
+	fi
+done
+sleep 3
+[ "$("$cli" --json account "$ALICE" | js j.collateral)" = "$coll" ] &&
+	ok "account 1 unchanged after the restarts" || bad "account changed after the restarts"
+h1=$("$cli" --json status | js j.headBlock)
+sleep 2
+h2=$("$cli" --json status | js j.headBlock)
+book=$("$cli" --json book ETH-PERP)
+[ -n "$h1" ] && [ "${h2:-0}" -gt "${h1:-0}" ] && js 'j.asks[0]' <<<"$book" >/dev/null &&
+	ok "the chain moves on and the maker quotes after the restarts" ||
+	bad "after the restarts: head $h1 -> $h2, book $book"
+
+# ------------------------------------------------------------ down
+pids=$(js 'Object.values(j.pids).join(" ")' <"$dev/devnet.json")
+"$devnet" down >/dev/null && ok "contrib/devnet.sh down" || bad "down"
+left=""
+for p in $pids; do
+	st=$(sed -E 's/^.*\) ([A-Za-z]).*$/\1/' "/proc/$p/stat" 2>/dev/null) || continue
+	[ "$st" = Z ] || [ "$st" = X ] || left+=" $p"
+done
+[ -z "$left" ] && ok "nothing left running" || bad "still running:$left"
+for port in "$CLEARLINE_L1_PORT" "$CLEARLINE_L2_PORT" "$CLEARLINE_VERIFIER_PORT"; do
+	port_busy "$port" && bad "port $port still open"
+done
+finish

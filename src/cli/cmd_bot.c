@@ -1,0 +1,1284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Demo traffic for a devnet, as long-running commands:
+ *
+ *   oracle-feed  signs an OraclePrice update for every market on every
+ *                tick with a quorum of oracle keys and submits it; the
+ *                prices follow a seeded, bounded random walk around a
+ *                realistic start price.
+ *   bot maker    keeps a few post-only quotes on both sides of the mark
+ *                of every market, replacing those that moved off the grid,
+ *                got filled or are about to expire.
+ *   bot taker    now and then sends a crossing immediate-or-cancel order
+ *                on a market picked at random.
+ *
+ * All three run until killed, or for --ticks N ticks. A failed request is
+ * reported on stderr and retried on the next tick, so they ride out a
+ * restart of the node. Every message is signed here, with the EIP-712
+ * domain the node reports; nothing is signed by the node.
+ */
+#include <clearline/cli.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cli_int.h"
+#include "cmd_bot.h"
+
+#define MAX_ORACLE_KEYS 16
+#define MAX_LEVELS 10
+#define MAX_BOT_MARKETS 64
+/* Maker quotes live this long and are replaced this close to expiry. */
+#define QUOTE_LIFETIME_S 600
+#define QUOTE_REFRESH_S 60
+/* A taker's limit price is this far (basis points) through the mark. */
+#define TAKER_SLIPPAGE_BPS 100
+
+enum bot_kind { BOT_ORACLE, BOT_MAKER, BOT_TAKER };
+
+#define K_ORACLE (1u << BOT_ORACLE)
+#define K_MAKER (1u << BOT_MAKER)
+#define K_TAKER (1u << BOT_TAKER)
+#define K_ALL (K_ORACLE | K_MAKER | K_TAKER)
+#define K_BOTS (K_MAKER | K_TAKER)
+
+enum bot_opt {
+	BO_RPC,
+	BO_JSON,
+	BO_KEY,
+	BO_KEY_ENV,
+	BO_KEYSTORE,
+	BO_PASSPHRASE,
+	BO_HELP,
+	BO_ORACLE_KEY_ENV,
+	BO_INTERVAL_MS,
+	BO_SEED,
+	BO_TICKS,
+	BO_START,
+	BO_VOLATILITY_BPS,
+	BO_MARKETS,
+	BO_LEVELS,
+	BO_SPREAD_BPS,
+	BO_NOTIONAL,
+	BO_COUNT
+};
+
+static const struct {
+	const char *name;
+	bool has_arg;
+	unsigned kinds; /* the commands that take it */
+} bot_opts[BO_COUNT] = {
+	[BO_RPC] = {"rpc", true, K_ALL},
+	[BO_JSON] = {"json", false, K_ALL},
+	[BO_KEY] = {"key", true, K_BOTS},
+	[BO_KEY_ENV] = {"key-env", true, K_BOTS},
+	[BO_KEYSTORE] = {"keystore", true, K_BOTS},
+	[BO_PASSPHRASE] = {"passphrase", true, K_BOTS},
+	[BO_HELP] = {"help", false, K_ALL},
+	[BO_ORACLE_KEY_ENV] = {"oracle-key-env", true, K_ORACLE},
+	[BO_INTERVAL_MS] = {"interval-ms", true, K_ALL},
+	[BO_SEED] = {"seed", true, K_ALL},
+	[BO_TICKS] = {"ticks", true, K_ALL},
+	[BO_START] = {"start", true, K_ORACLE},
+	[BO_VOLATILITY_BPS] = {"volatility-bps", true, K_ORACLE},
+	[BO_MARKETS] = {"markets", true, K_ALL},
+	[BO_LEVELS] = {"levels", true, K_MAKER},
+	[BO_SPREAD_BPS] = {"spread-bps", true, K_MAKER},
+	[BO_NOTIONAL] = {"notional", true, K_BOTS},
+};
+
+/* Options of the other commands that take a value: skipped when looking
+ * for the command word, so `--rpc URL bot` and `--depth 5 bot` agree with
+ * the main parser. */
+static const char *const other_valued[] = {"expiry", "nonce", "agent-for",
+					   "to", "depth"};
+
+struct bot_args {
+	const struct cli_cmd *cmd;
+	enum bot_kind kind;
+	const char *val[BO_COUNT];
+	bool set[BO_COUNT];
+	uint64_t interval_ms, seed, ticks, volatility_bps, levels, spread_bps,
+		notional;
+};
+
+/* The state of a run. */
+struct bot {
+	struct cl_cli *cli;
+	struct bot_args *a;
+	uint64_t rng;
+	bool selected[MAX_BOT_MARKETS]; /* by index in cli->config */
+	uint64_t mark[MAX_BOT_MARKETS]; /* 0: none yet */
+	uint64_t ref[MAX_BOT_MARKETS];	/* maker: the mark its grid and sizes
+					 * come from */
+	bool said_waiting;
+};
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+/* splitmix64: a small, seedable generator (demo prices, not secrets). */
+static uint64_t next_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n). */
+static uint64_t rand_below(uint64_t *s, uint64_t n)
+{
+	return n ? next_rand(s) % n : 0;
+}
+
+/* Roughly normal with standard deviation about r/2 (a sum of three
+ * uniforms in [-r, r]). */
+static int64_t rand_step(uint64_t *s, int64_t r)
+{
+	int64_t sum = 0;
+
+	if (r <= 0)
+		return 0;
+	for (int i = 0; i < 3; i++)
+		sum += (int64_t)rand_below(s, (uint64_t)(2 * r + 1)) - r;
+	return sum / 2;
+}
+
+static void sleep_ms(uint64_t ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* a * b / c without overflow for the magnitudes used here; 0 if c is 0
+ * or the result does not fit. */
+static uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c)
+{
+	unsigned __int128 r;
+
+	if (c == 0)
+		return 0;
+	r = (unsigned __int128)a * b / c;
+	return r > UINT64_MAX ? 0 : (uint64_t)r;
+}
+
+static uint64_t pow10_u64(unsigned n)
+{
+	uint64_t v = 1;
+
+	while (n-- && v <= UINT64_MAX / 10)
+		v *= 10;
+	return v;
+}
+
+static void out_line(struct cl_cli *cli, const char *fmt, ...) CL_PRINTF(2, 3);
+static void out_line(struct cl_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(cli->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', cli->out);
+	fflush(cli->out);
+}
+
+static const struct cli_cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < cli_ncmds; i++)
+		if (strcmp(cli_cmds[i].name, name) == 0)
+			return &cli_cmds[i];
+	return NULL;
+}
+
+static int find_bot_opt(const char *name, size_t len)
+{
+	for (int i = 0; i < BO_COUNT; i++)
+		if (strlen(bot_opts[i].name) == len &&
+		    memcmp(bot_opts[i].name, name, len) == 0)
+			return i;
+	return -1;
+}
+
+static bool takes_value(const char *name, size_t len)
+{
+	int o = find_bot_opt(name, len);
+
+	if (o >= 0)
+		return bot_opts[o].has_arg;
+	for (size_t i = 0; i < CL_ARRAY_LEN(other_valued); i++)
+		if (strlen(other_valued[i]) == len &&
+		    memcmp(other_valued[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+static bool is_negative_number(const char *s)
+{
+	return s[0] == '-' && ((s[1] >= '0' && s[1] <= '9') || s[1] == '.');
+}
+
+/* ------------------------------------------------------------------ */
+/* The command line                                                    */
+/* ------------------------------------------------------------------ */
+
+bool cli_bot_claims(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+
+		if (strcmp(s, "--") == 0) {
+			s = i + 1 < argc ? argv[i + 1] : "";
+		} else if (s[0] == '-' && s[1] != '\0' &&
+			   !is_negative_number(s)) {
+			if (s[1] == '-' && !strchr(s, '=') &&
+			    takes_value(s + 2, strlen(s + 2)))
+				i++;
+			continue;
+		}
+		return strcmp(s, "oracle-feed") == 0 || strcmp(s, "bot") == 0;
+	}
+	return false;
+}
+
+static void print_bot_help(struct cl_cli *cli, enum bot_kind kind)
+{
+	FILE *f = cli->out;
+
+	if (kind == BOT_ORACLE) {
+		fprintf(f,
+			"usage: clearline-cli oracle-feed --oracle-key-env "
+			"NAME[,NAME...] [options]\n\n"
+			"Signs an OraclePrice update for every market on every "
+			"tick with the\n"
+			"given oracle keys (at least the oracle quorum) and "
+			"submits it with\n"
+			"l2_submitOraclePrice. Prices follow a seeded, bounded "
+			"random walk\n"
+			"(within 10%% of the start price).\n\n"
+			"  --oracle-key-env N,N  variables holding the oracle "
+			"secret keys\n"
+			"  --interval-ms N       tick length (default 1000)\n"
+			"  --seed N              seed of the walk (default 1)\n"
+			"  --start SYM=P,...     start prices (defaults: BTC "
+			"65000, ETH 3200,\n"
+			"                        SOL 150, others 100)\n"
+			"  --volatility-bps N    typical move per tick "
+			"(default 4)\n"
+			"  --markets SYM,...     only these markets (default "
+			"all)\n"
+			"  --ticks N             stop after N ticks (default: "
+			"run until killed)\n");
+		return;
+	}
+	fprintf(f,
+		"usage: clearline-cli bot maker|taker --key-env NAME "
+		"[options]\n\n"
+		"maker: keeps post-only quotes at --levels prices on each side "
+		"of the mark\n"
+		"       of every market, on a grid --spread-bps apart; level k "
+		"holds k times\n"
+		"       --notional dollars; quotes off the grid, filled or "
+		"close to expiry\n"
+		"       are cancelled and replaced.\n"
+		"taker: on every tick sends an immediate-or-cancel order of "
+		"--notional\n"
+		"       dollars, 1%% through the mark, on a random market and "
+		"side (leaning\n"
+		"       towards reducing its position).\n\n"
+		"The account needs collateral first (an L1 deposit); until "
+		"then the bot waits.\n\n"
+		"  --interval-ms N       tick length (default maker 2000, "
+		"taker 3000)\n"
+		"  --seed N              seed of the choices (default 1)\n"
+		"  --markets SYM,...     only these markets (default all)\n"
+		"  --levels N            maker: quotes per side (default 3, "
+		"at most 10)\n"
+		"  --spread-bps N        maker: grid step (default 5)\n"
+		"  --notional USD        dollars per order (default maker "
+		"5000, taker 2000)\n"
+		"  --ticks N             stop after N ticks (default: run "
+		"until killed)\n");
+}
+
+static int parse_number(struct cl_cli *cli, struct bot_args *a, int o,
+			uint64_t *out, uint64_t def, uint64_t lo, uint64_t hi)
+{
+	const char *v = a->val[o];
+
+	*out = def;
+	if (!a->set[o])
+		return CL_CLI_EXIT_OK;
+	if (!cl_parse_u64(out, v, strlen(v)) || *out < lo || *out > hi)
+		return cli_usage(cli, a->cmd,
+				 "--%s: expected a whole number in [%" PRIu64
+				 ", %" PRIu64 "], not '%s'",
+				 bot_opts[o].name, lo, hi, v);
+	return CL_CLI_EXIT_OK;
+}
+
+static int parse_bot_argv(struct cl_cli *cli, struct bot_args *a, int argc,
+			  char **argv)
+{
+	const char *words[4];
+	size_t nwords = 0;
+	bool only_pos = false;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+
+		if (only_pos || s[0] != '-' || s[1] == '\0' ||
+		    is_negative_number(s)) {
+			if (nwords == CL_ARRAY_LEN(words))
+				return cli_usage(cli, NULL,
+						 "too many arguments");
+			words[nwords++] = s;
+			continue;
+		}
+		if (strcmp(s, "--") == 0) {
+			only_pos = true;
+			continue;
+		}
+		if (strcmp(s, "-h") == 0) {
+			a->set[BO_HELP] = true;
+			continue;
+		}
+		if (s[1] != '-')
+			return cli_usage(cli, NULL, "unknown option %s", s);
+
+		const char *name = s + 2, *eq = strchr(name, '=');
+		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+		int o = find_bot_opt(name, nlen);
+
+		if (o < 0)
+			return cli_usage(cli, NULL, "unknown option --%.*s",
+					 (int)nlen, name);
+		if (a->set[o])
+			return cli_usage(cli, NULL, "--%s given twice",
+					 bot_opts[o].name);
+		a->set[o] = true;
+		if (!bot_opts[o].has_arg) {
+			if (eq)
+				return cli_usage(cli, NULL,
+						 "--%s takes no value",
+						 bot_opts[o].name);
+			continue;
+		}
+		if (eq) {
+			a->val[o] = eq + 1;
+		} else {
+			if (i + 1 >= argc)
+				return cli_usage(cli, NULL,
+						 "--%s needs a value",
+						 bot_opts[o].name);
+			a->val[o] = argv[++i];
+		}
+	}
+
+	/* words[0] is the command (cli_bot_claims() said so) */
+	if (nwords == 0)
+		return cli_usage(cli, NULL, "no command given");
+	if (strcmp(words[0], "oracle-feed") == 0) {
+		a->cmd = find_cmd("oracle-feed");
+		a->kind = BOT_ORACLE;
+		if (a->set[BO_HELP]) {
+			print_bot_help(cli, BOT_ORACLE);
+			return -1;
+		}
+		if (nwords > 1)
+			return cli_usage(cli, a->cmd,
+					 "unexpected argument '%s'", words[1]);
+	} else {
+		a->cmd = find_cmd("bot");
+		if (nwords < 2 && a->set[BO_HELP]) {
+			print_bot_help(cli, BOT_MAKER);
+			return -1;
+		}
+		if (nwords < 2)
+			return cli_usage(cli, a->cmd,
+					 "expected maker or taker");
+		if (strcmp(words[1], "maker") == 0)
+			a->kind = BOT_MAKER;
+		else if (strcmp(words[1], "taker") == 0)
+			a->kind = BOT_TAKER;
+		else
+			return cli_usage(cli, a->cmd,
+					 "expected maker or taker, not '%s'",
+					 words[1]);
+		if (a->set[BO_HELP]) {
+			print_bot_help(cli, a->kind);
+			return -1;
+		}
+		if (nwords > 2)
+			return cli_usage(cli, a->cmd,
+					 "unexpected argument '%s'", words[2]);
+	}
+	for (int o = 0; o < BO_COUNT; o++)
+		if (a->set[o] && !(bot_opts[o].kinds & (1u << a->kind)))
+			return cli_usage(cli, a->cmd,
+					 "option --%s does not apply here",
+					 bot_opts[o].name);
+
+	rc = parse_number(cli, a, BO_INTERVAL_MS, &a->interval_ms,
+			  a->kind == BOT_ORACLE  ? 1000
+			  : a->kind == BOT_MAKER ? 2000
+						 : 3000,
+			  10, 3600000);
+	if (!rc)
+		rc = parse_number(cli, a, BO_SEED, &a->seed, 1, 0, UINT64_MAX);
+	if (!rc)
+		rc = parse_number(cli, a, BO_TICKS, &a->ticks, 0, 0,
+				  UINT64_MAX);
+	if (!rc)
+		rc = parse_number(cli, a, BO_VOLATILITY_BPS,
+				  &a->volatility_bps, 4, 0, 1000);
+	if (!rc)
+		rc = parse_number(cli, a, BO_LEVELS, &a->levels, 3, 1,
+				  MAX_LEVELS);
+	if (!rc)
+		rc = parse_number(cli, a, BO_SPREAD_BPS, &a->spread_bps, 5, 1,
+				  1000);
+	if (!rc)
+		rc = parse_number(cli, a, BO_NOTIONAL, &a->notional,
+				  a->kind == BOT_MAKER ? 5000 : 2000, 1,
+				  1000000000);
+	if (rc)
+		return rc;
+	if (a->kind == BOT_ORACLE && !a->set[BO_ORACLE_KEY_ENV])
+		return cli_usage(cli, a->cmd,
+				 "--oracle-key-env NAME[,NAME...] is required");
+	return CL_CLI_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Node data                                                           */
+/* ------------------------------------------------------------------ */
+
+/* l2_getConfig, kept in cli->config; the raw answer in *raw when asked
+ * for. With ticks == 0 (run forever) a node that does not answer yet is
+ * asked again every interval. */
+static int bot_config(struct bot *b, json_t **raw)
+{
+	struct cl_cli *cli = b->cli;
+	char err[256];
+	json_t *r;
+	int rc;
+
+	for (;;) {
+		rc = cl_cli_call(cli, &r, "l2_getConfig", NULL);
+		if (rc == CL_CLI_EXIT_OK)
+			break;
+		if (b->a->ticks != 0)
+			return rc;
+		sleep_ms(b->a->interval_ms);
+	}
+	if (!cl_cli_config_parse(&cli->config, err, sizeof(err), r)) {
+		cli_errorf(cli, "l2_getConfig: unusable answer: %s", err);
+		json_decref(r);
+		return CL_CLI_EXIT_FAILED;
+	}
+	cli->have_config = true;
+	if (cli->config.n_markets > MAX_BOT_MARKETS) {
+		cli_errorf(cli, "the node has more than %d markets",
+			   MAX_BOT_MARKETS);
+		json_decref(r);
+		return CL_CLI_EXIT_FAILED;
+	}
+	if (raw)
+		*raw = r;
+	else
+		json_decref(r);
+	return CL_CLI_EXIT_OK;
+}
+
+/* --markets, or every market. */
+static int select_markets(struct bot *b)
+{
+	const char *list = b->a->val[BO_MARKETS];
+	const struct cl_cli_config *cfg = &b->cli->config;
+	char name[CL_CLI_SYMBOL_MAX + 1];
+	int rc;
+
+	for (size_t i = 0; i < cfg->n_markets; i++)
+		b->selected[i] = list == NULL;
+	while (list && *list) {
+		const char *end = strchr(list, ',');
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+		const struct cl_cli_market *m;
+
+		if (len == 0 || len > CL_CLI_SYMBOL_MAX)
+			return cli_usage(b->cli, b->a->cmd,
+					 "--markets: expected SYMBOL[,SYMBOL...]");
+		memcpy(name, list, len);
+		name[len] = '\0';
+		m = cli_market(b->cli, b->a->cmd, &rc, name);
+		if (!m)
+			return rc;
+		b->selected[m - cfg->markets] = true;
+		list = end ? end + 1 : list + len;
+	}
+	return CL_CLI_EXIT_OK;
+}
+
+/* Mark prices from l2_getMarkets into b->mark (0 where there is none). */
+static int read_marks(struct bot *b)
+{
+	const struct cl_cli_config *cfg = &b->cli->config;
+	const json_t *e;
+	json_t *r, *list;
+	size_t i;
+	int rc = cl_cli_call(b->cli, &r, "l2_getMarkets", NULL);
+
+	if (rc)
+		return rc;
+	memset(b->mark, 0, sizeof(b->mark));
+	list = json_is_array(r) ? r : json_object_get(r, "markets");
+	json_array_foreach(list, i, e) {
+		const json_t *id = json_object_get(e, "id");
+		uint64_t mid, mark;
+		const struct cl_cli_market *m;
+
+		if (!id)
+			id = json_object_get(e, "market");
+		if (!cl_json_uint(&mid, id, UINT32_MAX) ||
+		    !cli_json_u64(&mark, json_object_get(e, "markPrice")))
+			continue;
+		m = cl_cli_market_by_id(cfg, (uint32_t)mid);
+		if (m)
+			b->mark[m - cfg->markets] = mark;
+	}
+	json_decref(r);
+	return CL_CLI_EXIT_OK;
+}
+
+/* l2_getAccount of the key's own address. */
+static int read_account(struct bot *b, json_t **acct, int64_t *collateral)
+{
+	char addr[CL_ADDRESS_STR_LEN + 1];
+	struct cl_address me;
+	json_t *p = json_array();
+	int rc;
+
+	cl_seckey_address(&me, b->cli->key);
+	cl_address_format(addr, &me);
+	json_array_append_new(p, json_string(addr));
+	rc = cl_cli_call(b->cli, acct, "l2_getAccount", p);
+	if (rc)
+		return rc;
+	if (!cli_json_i64(collateral, json_object_get(*acct, "collateral")))
+		*collateral = 0;
+	return CL_CLI_EXIT_OK;
+}
+
+/* Run `step` every interval, `ticks` times or forever. Returns the exit
+ * code of the last tick when the count is bounded. */
+static int run_ticks(struct bot *b, int (*step)(struct bot *b, uint64_t tick))
+{
+	uint64_t start = cl_clock_mono_ns(), interval = b->a->interval_ms;
+	int rc = CL_CLI_EXIT_OK;
+
+	for (uint64_t t = 0; b->a->ticks == 0 || t < b->a->ticks; t++) {
+		rc = step(b, t);
+		if (b->a->ticks != 0 && t + 1 == b->a->ticks)
+			break;
+
+		uint64_t elapsed = (cl_clock_mono_ns() - start) / 1000000;
+		uint64_t next = (t + 1) * interval;
+
+		if (elapsed < next)
+			sleep_ms(next - elapsed);
+		else
+			t = elapsed / interval; /* fell behind: skip ticks */
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* oracle-feed                                                         */
+/* ------------------------------------------------------------------ */
+
+struct walk {
+	uint64_t start, price, last_ts, rng;
+};
+
+struct oracle {
+	struct cl_seckey *keys[MAX_ORACLE_KEYS];
+	size_t nkeys;
+	struct walk walk[MAX_BOT_MARKETS];
+};
+
+static struct oracle *g_oracle; /* the running feed (one per process) */
+
+static const char *default_start(const char *symbol)
+{
+	static const struct {
+		const char *base, *price;
+	} starts[] = {{"BTC", "65000"}, {"ETH", "3200"}, {"SOL", "150"}};
+
+	for (size_t i = 0; i < CL_ARRAY_LEN(starts); i++) {
+		size_t n = strlen(starts[i].base);
+
+		if (strncasecmp(symbol, starts[i].base, n) == 0 &&
+		    (symbol[n] == '\0' || symbol[n] == '-' ||
+		     symbol[n] == '/' || symbol[n] == '_'))
+			return starts[i].price;
+	}
+	return "100";
+}
+
+/* The start price of market m: --start SYM=PRICE,... or the default. */
+static int start_price(struct bot *b, const struct cl_cli_market *m,
+		       uint64_t *out)
+{
+	const char *list = b->a->val[BO_START], *text = default_start(m->symbol);
+	char buf[96];
+
+	while (list && *list) {
+		const char *end = strchr(list, ',');
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+		const char *eq = memchr(list, '=', len);
+
+		if (!eq || len >= sizeof(buf))
+			return cli_usage(b->cli, b->a->cmd,
+					 "--start: expected SYMBOL=PRICE[,...]");
+		memcpy(buf, list, len);
+		buf[len] = '\0';
+		buf[eq - list] = '\0';
+		if (strcasecmp(buf, m->symbol) == 0) {
+			static char chosen[96];
+
+			memcpy(chosen, buf + (eq - list) + 1,
+			       len - (size_t)(eq - list));
+			text = chosen;
+		}
+		list = end ? end + 1 : list + len;
+	}
+	if (!cl_cli_parse_price(out, buf, sizeof(buf), m, text))
+		return cli_usage(b->cli, b->a->cmd, "--start: %s", buf);
+	return CL_CLI_EXIT_OK;
+}
+
+/* One step of the walk: a roughly normal move of about volatility_bps,
+ * a pull back towards the start, reflected into start +/- 10 %, on the
+ * tick grid. */
+static uint64_t walk_step(struct walk *w, uint64_t vol_bps, uint64_t tick)
+{
+	int64_t start = (int64_t)w->start, p = (int64_t)w->price;
+	int64_t lo = start - start / 10, hi = start + start / 10;
+	int64_t r = (int64_t)mul_div(w->start, 2 * vol_bps, 10000);
+
+	p += rand_step(&w->rng, r) - (p - start) / 64;
+	if (p < lo)
+		p = lo + (lo - p);
+	if (p > hi)
+		p = hi - (p - hi);
+	if (p < lo)
+		p = lo;
+	p -= p % (int64_t)tick;
+	if (p < (int64_t)tick)
+		p = (int64_t)tick;
+	w->price = (uint64_t)p;
+	return w->price;
+}
+
+static int oracle_submit(struct bot *b, const struct cl_cli_market *m,
+			 uint64_t price, uint64_t ts)
+{
+	struct cl_oracle_price msg = {m->id, price, ts};
+	struct cl_hash32 digest;
+	json_t *sigs = json_array(), *p, *r;
+	int rc;
+
+	cl_oracle_price_digest(&digest, &b->cli->config.domain, &msg);
+	for (size_t i = 0; i < g_oracle->nkeys; i++) {
+		struct cl_sig sig;
+
+		if (cl_sign_digest(&sig, g_oracle->keys[i], &digest) != CL_OK) {
+			json_decref(sigs);
+			cli_errorf(b->cli, "signing failed");
+			return CL_CLI_EXIT_FAILED;
+		}
+		json_array_append_new(sigs,
+				      cl_json_from_bytes(sig.b, CL_SIG_LEN));
+	}
+	p = json_array();
+	json_array_append_new(p, json_pack("{s:i,s:o,s:o}", "market",
+					   (json_int_t)m->id, "price",
+					   cl_json_from_u64(price), "timestamp",
+					   cl_json_from_u64(ts)));
+	json_array_append_new(p, sigs);
+	rc = cl_cli_call(b->cli, &r, "l2_submitOraclePrice", p);
+	if (rc == CL_CLI_EXIT_OK)
+		json_decref(r);
+	return rc;
+}
+
+static int oracle_tick(struct bot *b, uint64_t tick)
+{
+	const struct cl_cli_config *cfg = &b->cli->config;
+	uint64_t ts = b->cli->now_ms() / 1000;
+	char line[1024];
+	size_t n = 0;
+	int rc = CL_CLI_EXIT_OK, sent = 0;
+
+	for (size_t i = 0; i < cfg->n_markets; i++) {
+		const struct cl_cli_market *m = &cfg->markets[i];
+		struct walk *w = &g_oracle->walk[i];
+		char px[CL_DEC_STR_MAX];
+
+		if (!b->selected[i])
+			continue;
+		if (ts <= w->last_ts)
+			continue; /* one update per second at most */
+		uint64_t price = walk_step(w, b->a->volatility_bps,
+					   m->tick_size);
+		int r1 = oracle_submit(b, m, price, ts);
+
+		if (r1) {
+			rc = r1;
+			continue;
+		}
+		w->last_ts = ts;
+		sent++;
+		cl_dec_format_u64(px, price, m->price_decimals);
+		if (n < sizeof(line)) {
+			int k = snprintf(line + n, sizeof(line) - n, "  %s %s",
+					 m->symbol, px);
+			if (k > 0)
+				n += (size_t)k;
+		}
+	}
+	/* a line now and then, not every second */
+	if (sent && (tick % 10 == 0 || b->a->ticks != 0))
+		out_line(b->cli, "oracle: t=%" PRIu64 "%s", ts, line);
+	return rc;
+}
+
+static int load_oracle_keys(struct bot *b, struct oracle *o,
+			    const json_t *raw_config)
+{
+	const char *list = b->a->val[BO_ORACLE_KEY_ENV];
+	const json_t *oc = json_object_get(raw_config, "oracle");
+	const json_t *signers = json_object_get(oc, "signers");
+	uint64_t quorum = 1;
+	char name[128];
+
+	if (!cl_json_uint(&quorum, json_object_get(oc, "quorum"), 16))
+		quorum = 1;
+	while (*list) {
+		const char *end = strchr(list, ',');
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+		const char *hex;
+
+		if (len == 0 || len >= sizeof(name))
+			return cli_usage(b->cli, b->a->cmd,
+					 "--oracle-key-env: expected "
+					 "NAME[,NAME...]");
+		if (o->nkeys == MAX_ORACLE_KEYS)
+			return cli_usage(b->cli, b->a->cmd,
+					 "--oracle-key-env: at most %d keys",
+					 MAX_ORACLE_KEYS);
+		memcpy(name, list, len);
+		name[len] = '\0';
+		hex = getenv(name);
+		if (!hex || !*hex)
+			return cli_usage(b->cli, b->a->cmd,
+					 "--oracle-key-env: variable %s is not "
+					 "set",
+					 name);
+		if (!cl_seckey_new_from_hex(&o->keys[o->nkeys], hex,
+					    strlen(hex)))
+			return cli_usage(b->cli, b->a->cmd,
+					 "--oracle-key-env: variable %s does "
+					 "not hold a valid secret key",
+					 name);
+
+		/* say so when the node does not list this signer */
+		struct cl_address addr;
+		bool known = !json_is_array(signers);
+		size_t i;
+		const json_t *s;
+
+		cl_seckey_address(&addr, o->keys[o->nkeys]);
+		json_array_foreach(signers, i, s) {
+			struct cl_address sa;
+			const char *t = json_string_value(s);
+
+			if (t && cl_address_parse(&sa, t, strlen(t)) &&
+			    cl_address_eq(&sa, &addr))
+				known = true;
+		}
+		if (!known) {
+			char a[CL_ADDRESS_STR_LEN + 1];
+
+			cl_address_format(a, &addr);
+			fprintf(b->cli->err,
+				"clearline-cli: warning: %s (from %s) is not "
+				"an oracle signer of this node\n",
+				a, name);
+		}
+		o->nkeys++;
+		list = end ? end + 1 : list + len;
+	}
+	if (o->nkeys < quorum)
+		return cli_usage(b->cli, b->a->cmd,
+				 "--oracle-key-env: %zu key(s) given, the "
+				 "oracle quorum is %" PRIu64,
+				 o->nkeys, quorum);
+	return CL_CLI_EXIT_OK;
+}
+
+static int run_oracle(struct bot *b)
+{
+	const struct cl_cli_config *cfg;
+	struct oracle o;
+	json_t *raw = NULL;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	rc = bot_config(b, &raw);
+	if (!rc)
+		rc = select_markets(b);
+	if (!rc)
+		rc = load_oracle_keys(b, &o, raw);
+	json_decref(raw);
+	cfg = &b->cli->config;
+	for (size_t i = 0; !rc && i < cfg->n_markets; i++) {
+		struct walk *w = &o.walk[i];
+
+		rc = start_price(b, &cfg->markets[i], &w->start);
+		w->price = w->start;
+		w->rng = b->a->seed ^ (0x5851f42d4c957f2dULL *
+				       (cfg->markets[i].id + 1ULL));
+	}
+	if (!rc) {
+		out_line(b->cli,
+			 "oracle: %zu key(s), %zu market(s), every %" PRIu64
+			 " ms, seed %" PRIu64,
+			 o.nkeys, cfg->n_markets, b->a->interval_ms,
+			 b->a->seed);
+		g_oracle = &o;
+		rc = run_ticks(b, oracle_tick);
+		g_oracle = NULL;
+	}
+	for (size_t i = 0; i < o.nkeys; i++)
+		cl_seckey_free(o.keys[i]);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Orders                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Sign and submit an order; *result is the node's answer (or NULL). */
+static int place_order(struct bot *b, json_t **result,
+		       const struct cl_cli_market *m, bool is_buy,
+		       uint64_t price, uint64_t size, uint8_t flags,
+		       uint64_t lifetime_s)
+{
+	struct cl_order o;
+	struct cl_hash32 h;
+	struct cl_sig sig;
+	json_t *p;
+
+	memset(&o, 0, sizeof(o));
+	cl_seckey_address(&o.trader, b->cli->key);
+	o.market = m->id;
+	o.is_buy = is_buy;
+	o.price = price;
+	o.size = size;
+	cl_randbytes(&o.nonce, sizeof(o.nonce));
+	o.nonce &= INT64_MAX;
+	o.expiry = b->cli->now_ms() / 1000 + lifetime_s;
+	o.flags = flags;
+	cl_order_digest(&h, &b->cli->config.domain, &o);
+	if (cl_sign_digest(&sig, b->cli->key, &h) != CL_OK) {
+		cli_errorf(b->cli, "signing failed");
+		*result = NULL;
+		return CL_CLI_EXIT_FAILED;
+	}
+	p = json_array();
+	json_array_append_new(p, cl_cli_order_json(&o));
+	json_array_append_new(p, cl_json_from_bytes(sig.b, CL_SIG_LEN));
+	return cl_cli_call(b->cli, result, "l2_submitOrder", p);
+}
+
+static int cancel_order(struct bot *b, const char *hash_text)
+{
+	struct cl_cancel c;
+	struct cl_hash32 digest;
+	struct cl_sig sig;
+	json_t *p, *r;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	if (!cli_parse_hash(&c.order_hash, hash_text))
+		return CL_CLI_EXIT_FAILED;
+	cl_seckey_address(&c.trader, b->cli->key);
+	cl_cancel_digest(&digest, &b->cli->config.domain, &c);
+	if (cl_sign_digest(&sig, b->cli->key, &digest) != CL_OK)
+		return CL_CLI_EXIT_FAILED;
+	p = json_array();
+	json_array_append_new(p, cl_cli_cancel_json(&c));
+	json_array_append_new(p, cl_json_from_bytes(sig.b, CL_SIG_LEN));
+	rc = cl_cli_call(b->cli, &r, "l2_cancelOrder", p);
+	if (rc == CL_CLI_EXIT_OK)
+		json_decref(r);
+	return rc;
+}
+
+/* `notional` dollars of market m at `price`, in size units on the step
+ * grid: at least one step, at most the market's maximum. */
+static uint64_t size_for(const struct bot *b, const struct cl_cli_market *m,
+			 uint64_t notional, uint64_t price)
+{
+	uint64_t scale = pow10_u64(m->price_decimals + m->size_decimals);
+	uint64_t s = mul_div(notional, scale, price);
+
+	s -= s % m->step_size;
+	if (s < m->step_size)
+		s = m->step_size;
+	if (m->max_order_size && s > m->max_order_size)
+		s = m->max_order_size - m->max_order_size % m->step_size;
+	(void)b;
+	return s;
+}
+
+/* Wait for collateral: true (after saying so once) while there is none. */
+static bool no_collateral(struct bot *b, int64_t collateral)
+{
+	if (collateral > 0) {
+		b->said_waiting = false;
+		return false;
+	}
+	if (!b->said_waiting)
+		out_line(b->cli, "%s: the account has no collateral yet; "
+				 "waiting for a deposit from L1",
+			 b->a->kind == BOT_MAKER ? "maker" : "taker");
+	b->said_waiting = true;
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* bot maker                                                           */
+/* ------------------------------------------------------------------ */
+
+struct quote {
+	bool is_buy;
+	uint64_t price, size;
+	bool present;
+};
+
+/* The quotes wanted around `mark`. The grid step g (spread_bps of the
+ * reference price, at least one tick) and the base size come from a
+ * reference price that stays put while the mark wanders less than 20 %
+ * from it, so a quote stays where it is until the mark crosses a grid
+ * line. The best bid is strictly below the mark and the best ask strictly
+ * above; level k (from 1) holds k times the base size. */
+static size_t wanted_quotes(struct bot *b, size_t i,
+			    const struct cl_cli_market *m, struct quote *q)
+{
+	uint64_t mark = b->mark[i], ref = b->ref[i];
+	uint64_t g, bid0, ask0, base;
+	size_t n = 0;
+
+	if (ref == 0 || mark < ref - ref / 5 || mark > ref + ref / 4)
+		ref = b->ref[i] = mark;
+	g = mul_div(ref, b->a->spread_bps, 10000);
+	g -= g % m->tick_size;
+	if (g < m->tick_size)
+		g = m->tick_size;
+	base = size_for(b, m, b->a->notional, ref);
+	bid0 = (mark - 1) / g * g;
+	ask0 = (mark / g + 1) * g;
+	for (uint64_t k = 0; k < b->a->levels; k++) {
+		uint64_t bid = bid0 >= k * g ? bid0 - k * g : 0;
+		uint64_t ask = ask0 + k * g;
+		uint64_t sz = base * (k + 1);
+
+		if (m->max_order_size && sz > m->max_order_size)
+			sz = base;
+		if (bid > 0)
+			q[n++] = (struct quote){true, bid, sz, false};
+		q[n++] = (struct quote){false, ask, sz, false};
+	}
+	return n;
+}
+
+static int maker_tick(struct bot *b, uint64_t tick)
+{
+	const struct cl_cli_config *cfg = &b->cli->config;
+	uint64_t now = b->cli->now_ms() / 1000;
+	const json_t *orders, *o;
+	json_t *acct;
+	int64_t collateral;
+	size_t k;
+	int rc;
+
+	(void)tick;
+	rc = read_account(b, &acct, &collateral);
+	if (rc)
+		return rc;
+	if (no_collateral(b, collateral)) {
+		json_decref(acct);
+		return CL_CLI_EXIT_OK;
+	}
+	rc = read_marks(b);
+	if (rc) {
+		json_decref(acct);
+		return rc;
+	}
+	orders = json_object_get(acct, "openOrders");
+	for (size_t i = 0; i < cfg->n_markets; i++) {
+		const struct cl_cli_market *m = &cfg->markets[i];
+		struct quote q[2 * MAX_LEVELS];
+		size_t nq;
+		int placed = 0, cancelled = 0;
+
+		if (!b->selected[i] || b->mark[i] == 0)
+			continue;
+		nq = wanted_quotes(b, i, m, q);
+
+		/* keep a quote at a wanted price that still holds at least
+		 * half the wanted size and does not expire soon; cancel the
+		 * rest */
+		json_array_foreach(orders, k, o) {
+			uint64_t mid, price, size, filled, expiry;
+			const char *side = json_string_value(
+				json_object_get(o, "side"));
+			const char *hash = json_string_value(
+				json_object_get(o, "orderHash"));
+			bool keep = false;
+
+			if (!cl_json_uint(&mid, json_object_get(o, "market"),
+					  UINT32_MAX) ||
+			    mid != m->id || !side || !hash)
+				continue;
+			if (cli_json_u64(&price, json_object_get(o, "price")) &&
+			    cli_json_u64(&size, json_object_get(o, "size")) &&
+			    cli_json_u64(&filled,
+					 json_object_get(o, "filledSize")) &&
+			    cli_json_u64(&expiry,
+					 json_object_get(o, "expiry")) &&
+			    expiry > now + QUOTE_REFRESH_S) {
+				bool buy = strcmp(side, "buy") == 0;
+
+				for (size_t j = 0; j < nq; j++) {
+					if (q[j].present || q[j].is_buy != buy ||
+					    q[j].price != price ||
+					    filled > size ||
+					    2 * (size - filled) < q[j].size)
+						continue;
+					q[j].present = keep = true;
+					break;
+				}
+			}
+			if (!keep && cancel_order(b, hash) == CL_CLI_EXIT_OK)
+				cancelled++;
+		}
+		for (size_t j = 0; j < nq; j++) {
+			json_t *r;
+
+			if (q[j].present)
+				continue;
+			if (place_order(b, &r, m, q[j].is_buy, q[j].price,
+					q[j].size, CL_CLI_FLAG_POST_ONLY,
+					QUOTE_LIFETIME_S) != CL_CLI_EXIT_OK)
+				continue;
+			json_decref(r);
+			placed++;
+		}
+		if (placed || cancelled) {
+			char mk[CL_DEC_STR_MAX], bid[CL_DEC_STR_MAX] = "-",
+							ask[CL_DEC_STR_MAX] = "-";
+
+			cl_dec_format_u64(mk, b->mark[i], m->price_decimals);
+			for (size_t j = 0; j < nq; j++) {
+				if (q[j].is_buy && strcmp(bid, "-") == 0)
+					cl_dec_format_u64(bid, q[j].price,
+							  m->price_decimals);
+				if (!q[j].is_buy && strcmp(ask, "-") == 0)
+					cl_dec_format_u64(ask, q[j].price,
+							  m->price_decimals);
+			}
+			out_line(b->cli,
+				 "maker: %s mark %s  best bid %s  best ask %s  "
+				 "placed %d  cancelled %d",
+				 m->symbol, mk, bid, ask, placed, cancelled);
+		}
+	}
+	json_decref(acct);
+	return CL_CLI_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* bot taker                                                           */
+/* ------------------------------------------------------------------ */
+
+/* The side of the position in market id, from l2_getAccount: +1 long,
+ * -1 short, 0 none. */
+static int position_side(const json_t *acct, uint32_t id)
+{
+	const json_t *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(acct, "positions"), i, p) {
+		uint64_t mid;
+		const char *side = json_string_value(json_object_get(p, "side"));
+
+		if (cl_json_uint(&mid, json_object_get(p, "market"),
+				 UINT32_MAX) &&
+		    mid == id && side)
+			return strcmp(side, "long") == 0 ? 1 : -1;
+	}
+	return 0;
+}
+
+static int taker_tick(struct bot *b, uint64_t tick)
+{
+	const struct cl_cli_config *cfg = &b->cli->config;
+	const struct cl_cli_market *m;
+	size_t cand[MAX_BOT_MARKETS], ncand = 0, i;
+	uint64_t mark, price, size;
+	char px[CL_DEC_STR_MAX], sz[CL_DEC_STR_MAX], filled[CL_DEC_STR_MAX];
+	json_t *acct, *r;
+	int64_t collateral;
+	bool buy;
+	int rc;
+
+	(void)tick;
+	rc = read_account(b, &acct, &collateral);
+	if (rc)
+		return rc;
+	if (no_collateral(b, collateral)) {
+		json_decref(acct);
+		return CL_CLI_EXIT_OK;
+	}
+	rc = read_marks(b);
+	for (i = 0; !rc && i < cfg->n_markets; i++)
+		if (b->selected[i] && b->mark[i] > 0)
+			cand[ncand++] = i;
+	if (rc || ncand == 0) {
+		json_decref(acct);
+		return rc;
+	}
+	i = cand[rand_below(&b->rng, ncand)];
+	m = &cfg->markets[i];
+	mark = b->mark[i];
+
+	/* lean towards reducing the position: 2 in 3 */
+	int pos = position_side(acct, m->id);
+
+	json_decref(acct);
+	if (pos == 0)
+		buy = rand_below(&b->rng, 2) == 0;
+	else
+		buy = (rand_below(&b->rng, 3) != 0) == (pos < 0);
+
+	uint64_t slip = mul_div(mark, TAKER_SLIPPAGE_BPS, 10000);
+
+	if (buy) {
+		price = mark + slip;
+		price += (m->tick_size - price % m->tick_size) % m->tick_size;
+	} else {
+		price = mark > slip ? mark - slip : m->tick_size;
+		price -= price % m->tick_size;
+		if (price == 0)
+			price = m->tick_size;
+	}
+	/* a random share of the notional, 25 % .. 100 % */
+	size = size_for(b, m,
+			b->a->notional * (1 + rand_below(&b->rng, 4)) / 4 + 1,
+			mark);
+	rc = place_order(b, &r, m, buy, price, size, CL_CLI_FLAG_IOC, 60);
+	if (rc)
+		return rc;
+	cl_dec_format_u64(px, price, m->price_decimals);
+	cl_dec_format_u64(sz, size, m->size_decimals);
+	cl_cli_fmt_units(filled, json_object_get(r, "filledSize"),
+			 m->size_decimals);
+	out_line(b->cli, "taker: %s %s %s limit %s: filled %s in %zu fill(s)",
+		 buy ? "buy" : "sell", sz, m->symbol, px, filled,
+		 json_array_size(json_object_get(r, "fills")));
+	json_decref(r);
+	return CL_CLI_EXIT_OK;
+}
+
+static int run_bot(struct bot *b)
+{
+	char addr[CL_ADDRESS_STR_LEN + 1];
+	struct cl_address me;
+	int rc = cli_load_key(b->cli, b->a->cmd);
+
+	if (!rc)
+		rc = bot_config(b, NULL);
+	if (!rc)
+		rc = select_markets(b);
+	if (rc)
+		return rc;
+	cl_seckey_address(&me, b->cli->key);
+	cl_address_format(addr, &me);
+	out_line(b->cli, "%s: %s, every %" PRIu64 " ms, seed %" PRIu64,
+		 b->a->kind == BOT_MAKER ? "maker" : "taker", addr,
+		 b->a->interval_ms, b->a->seed);
+	return run_ticks(b, b->a->kind == BOT_MAKER ? maker_tick : taker_tick);
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry points                                                        */
+/* ------------------------------------------------------------------ */
+
+int cli_bot_main(struct cl_cli *cli, int argc, char **argv)
+{
+	struct bot_args a;
+	struct bot b;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	rc = parse_bot_argv(cli, &a, argc, argv);
+	if (rc < 0)
+		return CL_CLI_EXIT_OK; /* help printed */
+	if (rc)
+		return rc;
+	if (a.set[BO_RPC])
+		cli->rpc_url = a.val[BO_RPC];
+	else if (getenv("CLEARLINE_RPC") && *getenv("CLEARLINE_RPC"))
+		cli->rpc_url = getenv("CLEARLINE_RPC");
+	if (!*cli->rpc_url)
+		return cli_usage(cli, a.cmd, "--rpc needs a URL");
+	cli->json = a.set[BO_JSON];
+	cli->key_hex = a.val[BO_KEY];
+	cli->key_env = a.val[BO_KEY_ENV];
+	cli->keystore = a.val[BO_KEYSTORE];
+	cli->passphrase = a.val[BO_PASSPHRASE];
+	rc = cli_check_key_opts(cli, a.cmd);
+	if (rc)
+		return rc;
+
+	memset(&b, 0, sizeof(b));
+	b.cli = cli;
+	b.a = &a;
+	b.rng = a.seed ^ 0x2545f4914f6cdd1dULL;
+	return a.kind == BOT_ORACLE ? run_oracle(&b) : run_bot(&b);
+}
+
+int cli_cmd_oracle_feed(struct cl_cli *cli, const struct cli_args *a)
+{
+	return cli_usage(cli, a->cmd, "internal error: not dispatched");
+}
+
+int cli_cmd_bot(struct cl_cli *cli, const struct cli_args *a)
+{
+	return cli_usage(cli, a->cmd, "internal error: not dispatched");
+}
