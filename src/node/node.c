@@ -160,10 +160,16 @@ static int run_sequencer(const struct cl_node_config *cfg,
 	cl_info(SUB, "signal %d: shutting down", sig);
 	status = 0;
 out:
-	/* the sequencer answers every queued call before the server stops */
+	/* no new connections; the sequencer answers every queued call (its
+	 * last block is sealed first), and every answer is sent before the
+	 * server stops */
+	if (srv)
+		cl_rpc_server_quiesce(srv);
 	cl_l1_driver_stop(l1);
 	if (seq)
 		cl_seq_stop(seq);
+	if (srv && !cl_rpc_server_drain(srv, 10000))
+		cl_unusual(SUB, "some answers were not sent before shutdown");
 	cl_rpc_server_free(srv);
 	cl_seq_free(seq);
 	cl_seckey_free(key);

@@ -400,35 +400,34 @@ static struct cl_rpc_done m_op_credit(struct cl_rpc_call *call,
 				      json_t *params, void *app)
 {
 	struct cl_api *api = app;
-	struct cl_tx tx;
 
 	if (!api->dev_credit)
 		return cl_rpc_error(call, CL_API_ERR_NOT_ALLOWED,
 				    "op_credit is only available on a node "
 				    "without an L1 (deposits come from L1)");
-	memset(&tx, 0, sizeof(tx));
-	tx.type = CL_TX_DEPOSIT;
+	struct cl_address to;
+	uint64_t amount;
 	if (!nparams(params, 2) ||
-	    !get_address(&tx.u.deposit.to, json_array_get(params, 0)) ||
-	    !cl_json_u64(&tx.u.deposit.amount, json_array_get(params, 1)))
+	    !get_address(&to, json_array_get(params, 0)) ||
+	    !cl_json_u64(&amount, json_array_get(params, 1)))
 		return bad_params(call, "expected [address, amount]");
+	if (amount == 0 || amount > INT64_MAX)
+		return bad_params(call, "amount must be in [1, 2^63-1]");
+	if (!api->seq)
+		return cl_rpc_error(call, CL_API_ERR_READ_ONLY,
+				    "op_credit needs the sequencer");
 
-	/* deposit ids are sequential: hand them out under a lock */
-	struct cl_stf_view v;
-	struct cl_stf_globals g;
-	int rc = cl_seq_view(api->seq, &v);
-	if (rc)
+	/* the writer assigns the deposit id: concurrent credits never race
+	 * and a refused one leaves no gap */
+	struct pending *p = cl_xmalloc(sizeof(*p));
+	p->call = call;
+	p->type = CL_TX_DEPOSIT;
+	int rc = cl_seq_submit_credit(api->seq, &to, amount, on_done, p);
+	if (rc != CL_OK) {
+		free(p);
 		return api_error(call, rc);
-	rc = cl_stf_get_globals(&v, &g);
-	cl_seq_view_release(&v);
-	if (rc)
-		return api_error(call, rc);
-	pthread_mutex_lock(&api->lock);
-	if (api->credit_next < g.next_deposit_id)
-		api->credit_next = g.next_deposit_id;
-	tx.u.deposit.id = api->credit_next++;
-	pthread_mutex_unlock(&api->lock);
-	return submit(call, api, &tx);
+	}
+	return cl_rpc_pending(call);
 }
 
 /* ------------------------------------------------------------------ */

@@ -44,9 +44,12 @@ L.main('credit', async (t) => {
 	assert.strictEqual(r.ok, true, 'a credit after the restart');
 	assert.strictEqual((await balances())[1], before[1] + 7n);
 
-	/* a refused credit (amount above 2^63 - 1) must not break the next */
-	await node.callError('op_credit', [addrs[0], '9223372036854775808'], 1039,
+	/* an amount above 2^63 - 1 is refused at the door; one the stf
+	 * refuses (the balance would overflow) must not break the next */
+	await node.callError('op_credit', [addrs[0], '9223372036854775808'], -32602,
 			     'credit above 2^63 - 1');
+	await node.callError('op_credit', [addrs[0], '9223372036854775807'], 1039,
+			     'credit overflowing a balance');
 	const next = await L.rpcResponse(node.url, 'op_credit', [addrs[0], '5']);
 	const refusedBreaksNext = next.error ? JSON.stringify(next.error) : null;
 	await node.stop();
