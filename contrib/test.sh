@@ -59,6 +59,21 @@ for v in "${variants[@]}"; do
 	failed=$((failed + t - p - s))
 done
 
+# The devnet end to end (README "Try it"), once, on the release build.
+if [ -x build-release/src/clearlined ]; then
+	echo "== devnet: contrib/devnet-check.sh"
+	if CLEARLINE_DEVNET_BUILD=build-release contrib/devnet-check.sh \
+		>build-release.devnet.log 2>&1; then
+		passed=$((passed + 1))
+		tail -1 build-release.devnet.log
+	else
+		failed=$((failed + 1))
+		status=1
+		tail -40 build-release.devnet.log
+		echo "== devnet check failed (log: build-release.devnet.log)"
+	fi
+fi
+
 if [ $((passed + failed)) -eq 0 ]; then
 	status=1
 	failed=1
