@@ -72,10 +72,20 @@ CL_WUR bool margin_notional_up(int64_t *out, const struct cl_market_risk *m,
 			       int64_t size, uint64_t mark);
 
 /* Initial and maintenance requirement of one position at `mark`,
- * rounded up. A flat position requires 0. */
+ * rounded up. A flat position requires 0. The same as
+ * margin_requirement_scaled_up() with a scale of 1 000 000 (x1). */
 CL_WUR bool margin_requirement_up(int64_t *im, int64_t *mm,
 				  const struct cl_market_risk *m,
 				  const struct cl_position *pos, uint64_t mark);
+
+/* As margin_requirement_up() with the dynamic multiplier `scale_ppm`
+ * (margin_imf_scale_ppm(); 0 counts as 1 000 000): the marginal tier sums
+ * times the scale, one ceiling at the end, each requirement capped at the
+ * position's notional (an effective fraction never exceeds 100 %). */
+CL_WUR bool margin_requirement_scaled_up(int64_t *im, int64_t *mm,
+					 const struct cl_market_risk *m,
+					 const struct cl_position *pos,
+					 uint64_t mark, uint32_t scale_ppm);
 
 /* Unrealised PnL of one position at `mark`: value - cost, where a long's
  * value is its notional rounded down and a short's value is minus its
@@ -92,6 +102,13 @@ CL_WUR bool margin_health(struct cl_health *out, int64_t collateral,
 			  const struct cl_market_risk *const *risks,
 			  const uint64_t *marks, size_t n);
 
+/* As margin_health() with each market's multiplier scales[i] (NULL: x1). */
+CL_WUR bool margin_health_scaled(struct cl_health *out, int64_t collateral,
+				 const struct cl_position *pos,
+				 const struct cl_market_risk *const *risks,
+				 const uint64_t *marks, const uint32_t *scales,
+				 size_t n);
+
 /*
  * Apply one side of a fill to a position and its account's collateral.
  * `is_buy`, `size` (> 0) and `notional` (> 0, the fill's value in atoms,
@@ -103,6 +120,15 @@ CL_WUR bool margin_health(struct cl_health *out, int64_t collateral,
 CL_WUR bool margin_apply_fill(struct cl_position *pos, int64_t *collateral,
 			      int64_t *realised, bool is_buy, int64_t size,
 			      int64_t notional);
+
+/*
+ * As margin_apply_fill() but `notional` may be 0: a close at a price of
+ * zero (a liquidation or deleveraging at a bankruptcy price that rounds to
+ * nothing). Used by the stf's backstop and ADL transfers only.
+ */
+CL_WUR bool margin_apply_close(struct cl_position *pos, int64_t *collateral,
+			       int64_t *realised, bool is_buy, int64_t size,
+			       int64_t notional);
 
 /* A fee of `ppm` parts per million of `notional`, rounded up. */
 CL_WUR bool margin_fee_up(int64_t *out, int64_t notional, uint32_t ppm);
@@ -122,5 +148,120 @@ int64_t margin_withdrawable(const struct cl_health *h);
  * 0 for a flat position. */
 CL_WUR bool margin_entry_price(uint64_t *out, const struct cl_market_risk *m,
 			       const struct cl_position *pos);
+
+/* ------------------------------------------------------------------ */
+/* Risk engine arithmetic (docs/margin.md "Risk engine")              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Rates (premiums, funding rates) are fixed-point in parts per billion
+ * (1e-9). A market's cumulative funding index is in 1e-9 collateral atoms
+ * per size unit (CL_FUNDING_SCALE), signed, 128 bits. Variances of
+ * returns are in ppm^2 (1e-12).
+ */
+#define CL_PPB 1000000000LL
+#define CL_FUNDING_SCALE 1000000000LL
+
+/* The lower median of n (1..16) prices: element (n-1)/2 of the sorted
+ * list, so always one of the inputs. */
+uint64_t margin_median_lower(const uint64_t *v, size_t n);
+
+/* The median of three values. */
+uint64_t margin_median3(uint64_t a, uint64_t b, uint64_t c);
+
+/* The band ref * (1 -+ ppm / 1e6): lo rounded up (at least 1), hi rounded
+ * down (saturating at UINT64_MAX). ppm <= 1e6. */
+void margin_band(uint64_t *lo, uint64_t *hi, uint64_t ref, uint32_t ppm);
+
+/* The circuit breaker: `candidate` clamped into the band of `anchor` of
+ * +- jump_ppm. An anchor of 0 (no price yet) accepts the candidate. */
+uint64_t margin_breaker_clamp(uint64_t anchor, uint64_t candidate,
+			      uint32_t jump_ppm);
+
+/* The premium of `last` over `index` in ppb, rounded toward zero and
+ * clamped to +- band_ppm * 1000; 0 when last or index is 0. */
+int64_t margin_premium_sample_ppb(uint64_t last, uint64_t index,
+				  uint32_t band_ppm);
+
+/* Time-weighted EMA: ema + (x - ema) * dt / (dt + tau), rounded toward
+ * zero. dt = 0 leaves ema unchanged; tau = 0 takes x. */
+int64_t margin_ema_update(int64_t ema, int64_t x, uint64_t dt, uint64_t tau);
+
+/*
+ * The mark price: the median of (index, index * (1 + ema), last clamped to
+ * index +- band_ppm), with index * (1 + ema) rounded down and ema clamped
+ * to +- band_ppm * 1000 ppb; a last of 0 counts as the index. 0 when the
+ * index is 0.
+ */
+uint64_t margin_mark_price(uint64_t index, int64_t ema_ppb, uint64_t last,
+			   uint32_t band_ppm);
+
+/* Funding rate of one interval in ppb: clamp(avg + clamp(interest - avg,
+ * +-clamp), +-cap). */
+int64_t margin_funding_rate_ppb(int64_t avg_premium_ppb, int64_t interest_ppb,
+				int64_t clamp_ppb, int64_t cap_ppb);
+
+/* Change of the funding index over `periods` intervals at `rate_ppb`:
+ * rate * periods * mark * 10^scale_exp (1e-9 atoms per size unit),
+ * rounded toward zero. Fails on overflow. */
+CL_WUR bool margin_funding_delta(__int128 *out, int64_t rate_ppb,
+				 uint64_t periods, uint64_t mark,
+				 int scale_exp);
+
+/*
+ * What a position of `size` owes for funding between its snapshot and
+ * `index`: size * (index - snap) / 1e9 atoms, positive when it pays.
+ * Rounded against the holder (toward +infinity): a payment rounds up, a
+ * receipt rounds toward zero.
+ * Fails on overflow.
+ */
+CL_WUR bool margin_funding_payment(int64_t *out, int64_t size,
+				   __int128 index, __int128 snap);
+
+/* EWMA of squared returns: var + (r^2 - var) * alpha / 1e6 rounded toward
+ * zero, r = |new - old| * 1e6 / old (ppm, rounded down). Unchanged when
+ * old is 0. */
+uint64_t margin_vol_update(uint64_t var, uint64_t old_price,
+			   uint64_t new_price, uint32_t alpha_ppm);
+
+/* floor(sqrt(v)). */
+uint64_t margin_isqrt(uint64_t v);
+
+/* What makes a market's requirements scale (genesis parameters). */
+struct cl_imf_scale_params {
+	uint64_t oi_cap;          /* the market's open interest cap */
+	uint32_t oi_threshold_ppm; /* share of the cap where scaling starts */
+	uint32_t oi_factor_ppm;   /* extra multiplier at the cap */
+	uint32_t vol_factor;      /* extra ppm per ppm of volatility */
+	uint32_t max_scale_ppm;   /* upper bound of the multiplier (>= 1e6) */
+};
+
+/*
+ * The multiplier of a market's tier fractions, in ppm (>= 1e6):
+ * 1e6 + ceil(oi_factor * min(oi - thr, cap - thr) / (cap - thr)) when oi
+ * exceeds thr = floor(cap * oi_threshold / 1e6), plus isqrt(var) *
+ * vol_factor, capped at max_scale_ppm.
+ */
+uint32_t margin_imf_scale_ppm(const struct cl_imf_scale_params *p,
+			      uint64_t oi, uint64_t var);
+
+/* A slice's share of an account's equity: ceil(equity * part / total)
+ * (total > 0, 0 <= part <= total). Fails on overflow. */
+CL_WUR bool margin_equity_share_up(int64_t *out, int64_t equity, int64_t part,
+				   int64_t total);
+
+/* The largest liquidation slice of a position of |size| abs_size:
+ * ceil(abs_size * share_ppm / 1e6) rounded up to a multiple of step, at
+ * least one step, at most abs_size. */
+uint64_t margin_slice_max(uint64_t abs_size, uint32_t share_ppm,
+			  uint64_t step);
+
+/*
+ * The auto-deleveraging score of a position: (upnl / |cost|) * (notional /
+ * equity), both ratios in ppm rounded toward zero, the product in ppm
+ * (saturating). INT64_MIN when equity <= 0 (ranked last).
+ */
+int64_t margin_adl_score(int64_t upnl, int64_t cost, int64_t notional,
+			 int64_t equity);
 
 #endif /* CLEARLINE_MARGIN_H */

@@ -77,6 +77,19 @@ enum cl_table {
 	CL_TABLE_NODE = 0x82,     /* node bookkeeping (L1 cursor, ...) */
 };
 
+/*
+ * The risk engine's tables, appended to the registry. They are declared
+ * as their own enum so that exhaustive switches over enum cl_table keep
+ * compiling until they list them; pass them where an enum cl_table is
+ * expected with a cast, (enum cl_table)CL_TABLE_ADL_RANK. Merging them
+ * into enum cl_table is a one-line change.
+ */
+enum cl_table_risk {
+	CL_TABLE_ADL_RANK = 0x08,    /* committed: auto-deleveraging ranking */
+	CL_TABLE_LIQ_INDEX = 0x83,   /* local: liquidation prices per market */
+	CL_TABLE_RISK_EVENTS = 0x84, /* local: liquidation and ADL log */
+};
+
 #define CL_TABLE_LOCAL_MIN 0x80
 
 struct cl_table_info {

@@ -29,6 +29,19 @@
  * struct cl_stf_view, which wraps either the writer's state (same thread)
  * or a read-only snapshot (any thread, one view per thread).
  *
+ * Risk engine (docs/margin.md "Risk engine", docs/liquidation.md): the
+ * index is the median of a quorum of oracle signers' prices, moved at most
+ * a genesis bound per window (circuit breaker); the mark is the median of
+ * index, index plus a clamped premium EMA, and the clamped last trade.
+ * Funding accrues into a cumulative index per market in begin_block and
+ * is settled lazily whenever an account is touched. Requirements scale
+ * with size (tiers), open interest and realised volatility. Accounts
+ * below maintenance are liquidated in slices against the insurance fund
+ * (LIQUIDATE), or, when the fund cannot take the loss, against the
+ * top-ranked opposite positions (ADL). Two indexes make this cheap: a
+ * local liquidation-price index (cl_stf_liquidation_candidates()) and a
+ * committed ADL ranking.
+ *
  * Return values: cl_stf_apply() and the other state-touching calls return
  * CL_STF_OK (0), a positive enum cl_stf_code (a domain outcome: the
  * transaction is rejected and nothing changed), or a negative enum cl_err
@@ -57,6 +70,32 @@
 #define CL_SYMBOL_MAX 16
 #define CL_DECIMALS_MAX 18
 
+/*
+ * Risk-engine parameters of one market (docs/genesis.md "risk"). ppm is
+ * parts per million; every bound is checked by cl_genesis_validate().
+ */
+struct cl_market_risk_params {
+	uint32_t oracle_band_ppm; /* a quorum of entries must lie within
+				   * this of their median (<= 1e6) */
+	uint32_t max_jump_ppm;    /* breaker: most the index moves per
+				   * window (1..1e6) */
+	uint64_t max_jump_window; /* s, >= 1 */
+	uint32_t mark_band_ppm;   /* clamp of premium and last trade (<= 1e6;
+				   * 0: mark = index) */
+	uint64_t premium_ema_seconds;        /* EMA time constant, >= 1 */
+	uint32_t funding_interest_ppm;       /* interest per interval, <= 1e6 */
+	uint32_t funding_interest_clamp_ppm; /* <= 1e6 */
+	uint32_t funding_cap_ppm;            /* |rate| bound, <= 1e6 */
+	uint32_t oi_imf_threshold_ppm; /* share of the OI cap, <= 1e6 */
+	uint32_t oi_imf_factor_ppm;    /* extra multiplier at the cap, <= 1e7 */
+	uint32_t vol_imf_factor;       /* ppm per ppm of volatility, <= 1000 */
+	uint32_t vol_alpha_ppm;        /* EWMA weight of a new return, 1..1e6 */
+	uint32_t imf_max_scale_ppm;    /* multiplier bound, 1e6..1e7 */
+	uint32_t liq_slice_ppm;        /* largest slice, share of |size|,
+					* 1..1e6 */
+	uint32_t liq_fee_ppm;          /* of slice notional, <= 1e6 */
+};
+
 /* One market, fixed at genesis. Units: DESIGN.md "Numbers". */
 struct cl_market_params {
 	uint32_t id;
@@ -71,6 +110,7 @@ struct cl_market_params {
 	uint32_t taker_fee_ppm;  /* <= 1e6 */
 	uint32_t n_tiers;        /* 1..CL_GENESIS_MAX_TIERS */
 	struct cl_risk_tier tiers[CL_GENESIS_MAX_TIERS];
+	struct cl_market_risk_params risk;
 };
 
 /*
@@ -86,6 +126,7 @@ struct cl_genesis {
 	struct cl_address oracle_signers[CL_GENESIS_MAX_SIGNERS];
 	uint32_t oracle_quorum;  /* 1..n_oracle_signers */
 	uint64_t oracle_max_age; /* s: max (block time - price timestamp) */
+	uint64_t funding_interval; /* s, >= 1: one funding period */
 	uint32_t n_markets;      /* 1..CL_GENESIS_MAX_MARKETS */
 	struct cl_market_params markets[CL_GENESIS_MAX_MARKETS];
 };
@@ -97,7 +138,9 @@ struct cl_genesis {
  * <= signers; 1..64 markets with strictly increasing ids, a valid symbol,
  * tick, step > 0, a fill of one tick by one step worth at least one atom,
  * 0 < max order size <= INT64_MAX and a multiple of step, 0 < oi cap <=
- * INT64_MAX, fees <= 1e6 ppm, 1..8 tiers valid for margin_tiers_valid().
+ * INT64_MAX, fees <= 1e6 ppm, 1..8 tiers valid for margin_tiers_valid(),
+ * a funding interval >= 1 s and risk parameters within the bounds of
+ * struct cl_market_risk_params.
  *
  * why: out, may be NULL: a static lowercase description of the first
  *      broken rule, or NULL when valid.
@@ -192,11 +235,30 @@ enum cl_tx_type {
 	CL_TX_ORDER_DONE = 8,
 };
 
+/*
+ * The risk engine's transaction types continue the numbering. They are a
+ * separate enum so that exhaustive switches over enum cl_tx_type in other
+ * modules keep compiling until they handle them; struct cl_tx stores them
+ * in its `type` field like the others (cast: (enum cl_tx_type)
+ * CL_TX_LIQUIDATE). Merging them into enum cl_tx_type is a one-line
+ * change once every switch handles them.
+ */
+enum cl_tx_risk_type {
+	CL_TX_ORACLE_UPDATE = 9, /* per-signer prices for one market */
+	CL_TX_LIQUIDATE = 10,    /* sequencer-issued: a slice to the fund */
+	CL_TX_ADL = 11,          /* sequencer-issued: a slice to the ranking */
+};
+#define CL_TX_TYPE_MAX 11
+
 /* Most signatures an ORACLE_PRICE transaction may carry. */
 #define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
+/* Most entries of an ORACLE_UPDATE, counterparties of an ADL. */
+#define CL_TX_ORACLE_MAX_ENTRIES CL_GENESIS_MAX_SIGNERS
+#define CL_TX_ADL_MAX 16
 
-/* Longest encoding: an ORACLE_PRICE with 16 signatures. */
-#define CL_TX_MAX_LEN (1 + 4 + 8 + 8 + 1 + CL_TX_ORACLE_MAX_SIGS * CL_SIG_LEN)
+/* Longest encoding: an ORACLE_UPDATE with 16 entries. */
+#define CL_TX_MAX_LEN                                                      \
+	(1 + 4 + 1 + CL_TX_ORACLE_MAX_ENTRIES * (8 + 8 + CL_SIG_LEN))
 
 struct cl_tx_deposit {
 	uint64_t id;
@@ -241,9 +303,38 @@ struct cl_tx_done {
 	enum cl_done_reason reason;
 };
 
+/* One signer's OraclePrice(market, price, timestamp) and its signature. */
+struct cl_oracle_entry {
+	uint64_t price;
+	uint64_t timestamp;
+	struct cl_sig sig;
+};
+
+struct cl_tx_oracle_update {
+	uint32_t market;
+	uint32_t n; /* 1..CL_TX_ORACLE_MAX_ENTRIES */
+	struct cl_oracle_entry e[CL_TX_ORACLE_MAX_ENTRIES];
+};
+
+struct cl_tx_liquidate {
+	struct cl_address account;
+	uint32_t market;
+	uint64_t size; /* the slice, size units, > 0 */
+};
+
+struct cl_tx_adl {
+	struct cl_address account; /* the bankrupt account */
+	uint32_t market;
+	uint64_t size; /* the slice, size units, > 0 */
+	uint32_t n;    /* 1..CL_TX_ADL_MAX counterparties, in ranking order */
+	struct cl_address counterparty[CL_TX_ADL_MAX];
+};
+
 /*
  * What cl_tx_recover() found. For the one-signature types the result is
- * in entry 0; for ORACLE_PRICE entry i belongs to signature i.
+ * in entry 0; for ORACLE_PRICE entry i belongs to signature i, for
+ * ORACLE_UPDATE to entry i (each entry has its own digest; `digest` holds
+ * entry 0's).
  */
 struct cl_tx_auth {
 	bool recovered;             /* cl_tx_recover() ran */
@@ -265,6 +356,9 @@ struct cl_tx {
 		struct cl_tx_approve approve;
 		struct cl_tx_oracle oracle;
 		struct cl_tx_done done;
+		struct cl_tx_oracle_update oracle_update;
+		struct cl_tx_liquidate liquidate;
+		struct cl_tx_adl adl;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -272,7 +366,8 @@ struct cl_tx {
 /*
  * Strictly decode exactly `len` bytes (borrowed) into *out: a known type
  * byte, every field present, booleans 0 or 1, a known done reason, at most
- * CL_TX_ORACLE_MAX_SIGS oracle signatures, no trailing bytes. Signatures
+ * CL_TX_ORACLE_MAX_SIGS oracle signatures, 1..16 oracle update entries and
+ * 1..16 ADL counterparties, no trailing bytes. Signatures
  * are not checked here (cl_tx_recover() does). On success out->auth is
  * cleared (not recovered); on failure *out is zeroed.
  */
@@ -292,7 +387,8 @@ void cl_tx_hash(struct cl_hash32 *out, const struct cl_tx *tx);
  * Recover the signer(s) of `tx` in domain `d` and store them, with the
  * digest and the domain separator, in tx->auth. A pure function of the
  * transaction and the domain: safe on any thread (cl_crypto_init() first).
- * Unsigned types (DEPOSIT, FILL, ORDER_DONE) are only marked recovered.
+ * Unsigned types (DEPOSIT, FILL, ORDER_DONE, LIQUIDATE, ADL) are only
+ * marked recovered.
  * For PLACE_ORDER, auth.digest is the order hash whatever the outcome.
  */
 void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d);
@@ -347,8 +443,16 @@ enum cl_stf_code {
 	CL_STF_ERR_BAD_REASON = 38,        /* ORDER_DONE reason does not hold */
 	CL_STF_ERR_OVERFLOW = 39,
 	CL_STF_ERR_BAD_BLOCK = 40,         /* header number/time/parent */
+	CL_STF_ERR_ORACLE_OUT_OF_BOUND = 41, /* no quorum within the band */
+	CL_STF_ERR_NOT_LIQUIDATABLE = 42,  /* equity >= maintenance */
+	CL_STF_ERR_NOT_RISKIEST = 43,      /* another position goes first */
+	CL_STF_ERR_SLICE_TOO_LARGE = 44,   /* above the slice bound */
+	CL_STF_ERR_INSURANCE_INSUFFICIENT = 45, /* the fund cannot take it */
+	CL_STF_ERR_ADL_NOT_ALLOWED = 46,   /* the fund can take it */
+	CL_STF_ERR_ADL_BAD_COUNTERPARTIES = 47, /* not the ranking's top */
+	CL_STF_ERR_NO_POSITION = 48,       /* no position in the market */
 };
-#define CL_STF_CODE_MAX 40
+#define CL_STF_CODE_MAX 48
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,
@@ -466,13 +570,32 @@ struct cl_stf_position {
 	uint32_t market;
 	int64_t size; /* signed size units; > 0 long */
 	int64_t cost; /* cost basis in atoms (docs/margin.md) */
+	__int128 funding_snap; /* the market's funding index when last settled */
 };
 
+/* A market's committed record (docs/protocol.md "MARKETS"). */
 struct cl_market_state {
-	uint64_t oracle_price;     /* 0 before the first accepted update */
-	uint64_t oracle_timestamp; /* s */
+	uint64_t oracle_price;     /* the index; 0 before the first update */
+	uint64_t oracle_timestamp; /* s: newest accepted entry */
 	uint64_t mark_price;       /* 0: no mark yet */
-	uint64_t open_interest;    /* total long size */
+	uint64_t open_interest;    /* total long size (the fund included) */
+	uint64_t last_trade_price; /* 0 before the first fill */
+	int64_t premium_ema_ppb;   /* EMA of the clamped last-trade premium */
+	uint64_t ema_time;         /* s: when the EMA was last advanced */
+	uint64_t breaker_start;    /* s: start of the breaker window */
+	uint64_t breaker_anchor;   /* the index at the start of the window */
+	uint64_t vol_var;          /* EWMA of squared index returns, ppm^2 */
+	__int128 funding_index;    /* 1e-9 atoms per size unit, cumulative */
+	uint64_t funding_time;     /* s: start of the open funding interval */
+	int64_t premium_sum_ppb;   /* premium samples of the open interval */
+	uint64_t premium_samples;
+	int64_t funding_rate_ppb;  /* the last applied rate */
+	int64_t funding_pool;      /* atoms paid in minus paid out */
+	__int128 snap_sum;         /* sum of size x funding_snap, fund too */
+	int64_t fund_size;         /* the insurance fund's position */
+	int64_t fund_cost;
+	__int128 fund_snap;
+	uint64_t last_trade_time;  /* s: block time of the last fill */
 };
 
 struct cl_stf_globals {
@@ -537,6 +660,116 @@ CL_WUR int cl_stf_get_agent(const struct cl_stf_view *v, uint64_t *expiry,
 CL_WUR int cl_stf_get_withdrawal(const struct cl_stf_view *v,
 				 struct cl_address *recipient,
 				 uint64_t *amount, uint64_t id);
+
+/* ------------------------------------------------------------------ */
+/* Risk engine: reads for the RPC and the sequencer                    */
+/* ------------------------------------------------------------------ */
+
+/* One position with its risk numbers at the current marks, pending
+ * funding included. */
+struct cl_stf_position_risk {
+	uint32_t market;
+	int64_t size, cost;
+	int64_t pending_funding;    /* atoms the position owes (+) / is owed */
+	int64_t upnl, im, mm;       /* this position's share */
+	uint64_t entry_price;
+	uint64_t liquidation_price; /* mark at which the account reaches
+				     * maintenance, others fixed; 0 (long)
+				     * or UINT64_MAX (short): none */
+	uint64_t bankruptcy_price;  /* mark at which the equity is zero */
+	int64_t adl_score;          /* margin_adl_score() */
+};
+
+/* The account as a whole, and its positions (at most 64). */
+struct cl_stf_account_risk {
+	struct cl_health health;   /* pending funding settled */
+	int64_t margin_ratio_ppm;  /* mm * 1e6 / equity; INT64_MAX if
+				    * equity <= 0 */
+	bool liquidatable;         /* equity < mm */
+	size_t n;
+	struct cl_stf_position_risk pos[CL_GENESIS_MAX_MARKETS];
+};
+
+/* Risk view of `addr`. Returns CL_OK (an absent account is empty),
+ * CL_STF_ERR_OVERFLOW, or a negative error. */
+CL_WUR int cl_stf_get_account_risk(const struct cl_stf_view *v,
+				   struct cl_stf_account_risk *out,
+				   const struct cl_address *addr);
+
+struct cl_stf_market_info {
+	uint64_t index_price, mark_price, last_trade_price;
+	int64_t premium_ppb;        /* the EMA */
+	int64_t funding_rate_ppb;   /* the last interval's rate */
+	int64_t predicted_rate_ppb; /* if the interval closed now */
+	uint64_t next_funding_time; /* s; 0 before the first price */
+	__int128 funding_index;
+	uint64_t open_interest;
+	uint32_t imf_scale_ppm;     /* the dynamic multiplier now */
+	uint64_t volatility_ppm;    /* isqrt of the return variance */
+	int64_t fund_size;          /* the insurance fund's position */
+	int64_t funding_pool;
+};
+
+CL_WUR int cl_stf_get_market_info(const struct cl_stf_view *v,
+				  struct cl_stf_market_info *out,
+				  uint32_t market);
+
+/* The insurance fund: its balance (GLOBALS insurance_balance) and its
+ * positions (size and cost per market, at most 64). */
+CL_WUR int cl_stf_get_insurance(const struct cl_stf_view *v,
+				int64_t *balance,
+				struct cl_stf_position *pos, size_t *n);
+
+enum cl_stf_event_kind {
+	CL_STF_EVENT_LIQUIDATED = 1, /* a slice went to the insurance fund */
+	CL_STF_EVENT_ADL_BANKRUPT = 2, /* a slice went to a counterparty */
+	CL_STF_EVENT_ADL_COUNTERPARTY = 3, /* this account was deleveraged */
+};
+
+/* One entry of an account's event log (a local table, not committed). */
+struct cl_stf_event {
+	uint64_t seq;   /* global order of events */
+	uint64_t block;
+	enum cl_stf_event_kind kind;
+	uint32_t market;
+	int64_t size;   /* signed change of this account's position */
+	int64_t flow;   /* quote atoms to this account (negative: paid) */
+	int64_t equity_share; /* equity moved to the fund (+) or from it */
+	int64_t fee;    /* liquidation fee paid */
+	struct cl_address other; /* counterparty; zero for the fund */
+};
+
+/* The events of `addr` with seq >= from, oldest first, at most cap. */
+CL_WUR int cl_stf_get_events(const struct cl_stf_view *v,
+			     struct cl_stf_event *out, size_t cap, size_t *n,
+			     const struct cl_address *addr, uint64_t from);
+
+/*
+ * Accounts that may be below maintenance in `market` at `mark`: the
+ * long positions whose indexed liquidation price is >= mark and the short
+ * ones whose price is <= mark (a local index maintained on every position
+ * change, so this costs O(answer * log n)). The index is conservative:
+ * it uses each market's largest margin multiplier, so every account that
+ * is liquidatable because of this market's mark is listed, plus some that
+ * are not; confirm each with cl_stf_liquidation_next(). At most cap
+ * addresses are stored, in index order; *n gets how many. Returns CL_OK
+ * or a negative error.
+ */
+CL_WUR int cl_stf_liquidation_candidates(const struct cl_stf_view *v,
+					 uint32_t market, uint64_t mark,
+					 struct cl_address *out, size_t cap,
+					 size_t *n);
+
+/*
+ * The next risk transaction for `addr`, ready to recover and apply: a
+ * LIQUIDATE of the riskiest position's largest slice, or an ADL naming
+ * the top of the ranking when the fund cannot take it. *has is false when
+ * the account is not below maintenance (nothing to do). Returns CL_OK,
+ * CL_STF_ERR_OVERFLOW, or a negative error.
+ */
+CL_WUR int cl_stf_liquidation_next(const struct cl_stf_view *v,
+				   struct cl_tx *out, bool *has,
+				   const struct cl_address *addr);
 
 /* Keys, for proofs (cl_state_prove / cl_snapshot_prove). */
 #define CL_STF_ACCOUNT_KEY_LEN 20

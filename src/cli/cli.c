@@ -67,6 +67,8 @@ const struct cli_cmd cli_cmds[] = {
 	 "ORDERHASH [--agent-for TRADER]", "cancel an open order"},
 	{"withdraw", cli_cmd_withdraw, 1, 1, O(OPT_TO), "AMOUNT [--to ADDRESS]",
 	 "withdraw collateral to an L1 address (default: your own)"},
+	{"credit", cli_cmd_credit, 2, 2, 0, "ADDRESS AMOUNT",
+	 "operator, node without an L1 only: credit collateral to an account"},
 	{"approve-agent", cli_cmd_approve_agent, 1, 1, O(OPT_EXPIRY),
 	 "AGENT --expiry SECONDS|@UNIX",
 	 "let AGENT sign orders for the selected key until the expiry"},

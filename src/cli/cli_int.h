@@ -116,6 +116,7 @@ int cli_cmd_sign_order(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_cancel(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_withdraw(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_approve_agent(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_credit(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_account(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_book(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_markets(struct cl_cli *cli, const struct cli_args *a);

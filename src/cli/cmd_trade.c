@@ -376,6 +376,49 @@ int cli_cmd_withdraw(struct cl_cli *cli, const struct cli_args *a)
 	return CL_CLI_EXIT_OK;
 }
 
+/* op_credit: the operator's faucet on a node started with --dev-credit
+ * and no L1 (the node refuses it otherwise). */
+int cli_cmd_credit(struct cl_cli *cli, const struct cli_args *a)
+{
+	struct cl_address to;
+	char err[CL_CLI_ERR_MAX], buf[CL_DEC_STR_MAX + 64];
+	uint64_t amount;
+	json_t *r;
+	int rc;
+
+	if (!cli_parse_address(&to, a->pos[0]))
+		return cli_usage(cli, a->cmd, "ADDRESS: not an address: %s",
+				 a->pos[0]);
+	rc = check_decimal(cli, a, "amount", a->pos[1]);
+	if (rc)
+		return rc;
+	rc = cli_get_config(cli);
+	if (rc)
+		return rc;
+	if (!cl_cli_parse_amount(&amount, err, sizeof(err),
+				 cli->config.collateral_decimals, a->pos[1]))
+		return cli_usage(cli, a->cmd, "%s", err);
+	char addr[CL_ADDRESS_STR_LEN + 1];
+	cl_address_format(addr, &to);
+	json_t *p = json_array();
+	json_array_append_new(p, json_string(addr));
+	json_array_append_new(p, cl_json_from_u64(amount));
+	rc = cl_cli_call(cli, &r, "op_credit", p);
+	if (rc)
+		return rc;
+	if (cli->json) {
+		cli_print_json(cli, r);
+		json_decref(r);
+		return CL_CLI_EXIT_OK;
+	}
+	cli_kv(cli, "credited", a->pos[1]);
+	cli_kv(cli, "to", addr);
+	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "block"));
+	cli_kv(cli, "block", buf);
+	json_decref(r);
+	return CL_CLI_EXIT_OK;
+}
+
 int cli_cmd_approve_agent(struct cl_cli *cli, const struct cli_args *a)
 {
 	struct cl_approve_agent ap;

@@ -44,6 +44,14 @@ bool margin_requirement_up(int64_t *im, int64_t *mm,
 			   const struct cl_market_risk *m,
 			   const struct cl_position *pos, uint64_t mark)
 {
+	return margin_requirement_scaled_up(im, mm, m, pos, mark, CL_PPM);
+}
+
+bool margin_requirement_scaled_up(int64_t *im, int64_t *mm,
+				  const struct cl_market_risk *m,
+				  const struct cl_position *pos, uint64_t mark,
+				  uint32_t scale_ppm)
+{
 	int64_t notional;
 
 	*im = *mm = 0;
@@ -62,9 +70,16 @@ bool margin_requirement_up(int64_t *im, int64_t *mm,
 		mm_acc += (__int128)piece * m->tiers[i].mmf_ppm;
 		lower = cap;
 	}
-	/* both accumulators are below 2^63 * 1e6: the quotients fit */
-	__int128 imq = (im_acc + CL_PPM - 1) / CL_PPM;
-	__int128 mmq = (mm_acc + CL_PPM - 1) / CL_PPM;
+	/* both accumulators are below 2^63 * 1e6 and the scale is at most
+	 * 2^32, so the products fit 128 bits; one ceiling at the end */
+	__int128 scale = scale_ppm ? scale_ppm : CL_PPM;
+	__int128 den = (__int128)CL_PPM * CL_PPM;
+	__int128 imq = (im_acc * scale + den - 1) / den;
+	__int128 mmq = (mm_acc * scale + den - 1) / den;
+	if (imq > notional)
+		imq = notional;
+	if (mmq > notional)
+		mmq = notional;
 	return cl_i128_to_i64(im, imq) && cl_i128_to_i64(mm, mmq);
 }
 
@@ -102,14 +117,25 @@ bool margin_health(struct cl_health *out, int64_t collateral,
 		   const struct cl_market_risk *const *risks,
 		   const uint64_t *marks, size_t n)
 {
+	return margin_health_scaled(out, collateral, pos, risks, marks, NULL,
+				    n);
+}
+
+bool margin_health_scaled(struct cl_health *out, int64_t collateral,
+			  const struct cl_position *pos,
+			  const struct cl_market_risk *const *risks,
+			  const uint64_t *marks, const uint32_t *scales,
+			  size_t n)
+{
 	struct cl_health h = {.collateral = collateral};
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < n; i++) {
 		int64_t u, im, mm;
 		if (!margin_upnl_down(&u, risks[i], &pos[i], marks[i]) ||
-		    !margin_requirement_up(&im, &mm, risks[i], &pos[i],
-					   marks[i]) ||
+		    !margin_requirement_scaled_up(&im, &mm, risks[i], &pos[i],
+						  marks[i],
+						  scales ? scales[i] : CL_PPM) ||
 		    !cl_add_i64(&h.upnl, h.upnl, u) ||
 		    !cl_add_i64(&h.im, h.im, im) || !cl_add_i64(&h.mm, h.mm, mm))
 			return false;
@@ -129,15 +155,15 @@ bool margin_fill_increases_risk(const struct cl_position *pos, bool is_buy,
 	return abs_u64(pos->size) < (uint64_t)size; /* flips */
 }
 
-bool margin_apply_fill(struct cl_position *pos, int64_t *collateral,
-		       int64_t *realised, bool is_buy, int64_t size,
-		       int64_t notional)
+static bool apply_trade(struct cl_position *pos, int64_t *collateral,
+			int64_t *realised, bool is_buy, int64_t size,
+			int64_t notional)
 {
 	struct cl_position p = *pos;
 	int64_t coll = *collateral, flow, dsz, newsize, real = 0;
 
 	*realised = 0;
-	if (size <= 0 || notional <= 0)
+	if (size <= 0 || notional < 0)
 		return false;
 	flow = is_buy ? -notional : notional;
 	dsz = is_buy ? size : -size;
@@ -179,6 +205,23 @@ bool margin_apply_fill(struct cl_position *pos, int64_t *collateral,
 	*collateral = coll;
 	*realised = real;
 	return true;
+}
+
+bool margin_apply_fill(struct cl_position *pos, int64_t *collateral,
+		       int64_t *realised, bool is_buy, int64_t size,
+		       int64_t notional)
+{
+	*realised = 0;
+	if (notional <= 0)
+		return false;
+	return apply_trade(pos, collateral, realised, is_buy, size, notional);
+}
+
+bool margin_apply_close(struct cl_position *pos, int64_t *collateral,
+			int64_t *realised, bool is_buy, int64_t size,
+			int64_t notional)
+{
+	return apply_trade(pos, collateral, realised, is_buy, size, notional);
 }
 
 bool margin_fee_up(int64_t *out, int64_t notional, uint32_t ppm)

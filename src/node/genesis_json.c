@@ -85,13 +85,60 @@ static void get_address(struct ctx *c, struct cl_address *out,
 		     "checksum if mixed case)", where);
 }
 
+/* A market's risk-engine parameters (docs/genesis.md "risk"). */
+static void parse_risk(struct ctx *c, struct cl_market_risk_params *r,
+		       const json_t *j, const char *market)
+{
+	static const char *const keys[] = {
+		"oracleBandPpm", "maxJumpPpm", "maxJumpWindowSeconds",
+		"markBandPpm", "premiumEmaSeconds", "fundingInterestPpm",
+		"fundingInterestClampPpm", "fundingCapPpm",
+		"oiImfThresholdPpm", "oiImfFactorPpm", "volImfFactor",
+		"volAlphaPpm", "imfMaxScalePpm", "liquidationSlicePpm",
+		"liquidationFeePpm", NULL};
+	char w[48];
+
+	snprintf(w, sizeof(w), "%s.risk", market);
+	if (!json_is_object(j)) {
+		fail(c, "%s: expected an object", w);
+		return;
+	}
+	only_keys(c, j, w, keys);
+	r->oracle_band_ppm = (uint32_t)get_uint(c, j, w, "oracleBandPpm",
+						CL_PPM);
+	r->max_jump_ppm = (uint32_t)get_uint(c, j, w, "maxJumpPpm", CL_PPM);
+	r->max_jump_window = get_uint(c, j, w, "maxJumpWindowSeconds",
+				      UINT32_MAX);
+	r->mark_band_ppm = (uint32_t)get_uint(c, j, w, "markBandPpm", CL_PPM);
+	r->premium_ema_seconds = get_uint(c, j, w, "premiumEmaSeconds",
+					  UINT32_MAX);
+	r->funding_interest_ppm = (uint32_t)get_uint(
+		c, j, w, "fundingInterestPpm", CL_PPM);
+	r->funding_interest_clamp_ppm = (uint32_t)get_uint(
+		c, j, w, "fundingInterestClampPpm", CL_PPM);
+	r->funding_cap_ppm = (uint32_t)get_uint(c, j, w, "fundingCapPpm",
+						CL_PPM);
+	r->oi_imf_threshold_ppm = (uint32_t)get_uint(
+		c, j, w, "oiImfThresholdPpm", CL_PPM);
+	r->oi_imf_factor_ppm = (uint32_t)get_uint(c, j, w, "oiImfFactorPpm",
+						  10 * CL_PPM);
+	r->vol_imf_factor = (uint32_t)get_uint(c, j, w, "volImfFactor", 1000);
+	r->vol_alpha_ppm = (uint32_t)get_uint(c, j, w, "volAlphaPpm", CL_PPM);
+	r->imf_max_scale_ppm = (uint32_t)get_uint(c, j, w, "imfMaxScalePpm",
+						  10 * CL_PPM);
+	r->liq_slice_ppm = (uint32_t)get_uint(c, j, w, "liquidationSlicePpm",
+					      CL_PPM);
+	r->liq_fee_ppm = (uint32_t)get_uint(c, j, w, "liquidationFeePpm",
+					    CL_PPM);
+}
+
 static void parse_market(struct ctx *c, struct cl_market_params *m,
 			 const json_t *j, size_t idx)
 {
 	static const char *const keys[] = {
 		"id", "symbol", "priceDecimals", "sizeDecimals", "tickSize",
 		"stepSize", "maxOrderSize", "openInterestCap", "makerFeePpm",
-		"takerFeePpm", "riskTiers", NULL};
+		"takerFeePpm", "riskTiers", "risk", NULL};
 	char where[32];
 	snprintf(where, sizeof(where), "markets[%zu]", idx);
 	if (!json_is_object(j)) {
@@ -120,6 +167,9 @@ static void parse_market(struct ctx *c, struct cl_market_params *m,
 		(uint32_t)get_uint(c, j, where, "makerFeePpm", CL_PPM);
 	m->taker_fee_ppm =
 		(uint32_t)get_uint(c, j, where, "takerFeePpm", CL_PPM);
+	const json_t *risk = need(c, j, where, "risk");
+	if (risk)
+		parse_risk(c, &m->risk, risk, where);
 	const json_t *tiers = need(c, j, where, "riskTiers");
 	if (!tiers)
 		return;
@@ -161,7 +211,8 @@ static void parse(struct ctx *c, struct cl_genesis *g, const json_t *j)
 {
 	static const char *const keys[] = {
 		"version", "l1ChainId", "rollup", "collateralDecimals",
-		"expiryHorizonSeconds", "oracle", "markets", NULL};
+		"expiryHorizonSeconds", "fundingIntervalSeconds", "oracle",
+		"markets", NULL};
 	static const char *const okeys[] = {"signers", "quorum",
 					    "maxAgeSeconds", NULL};
 
@@ -180,6 +231,8 @@ static void parse(struct ctx *c, struct cl_genesis *g, const json_t *j)
 		c, j, "genesis", "collateralDecimals", CL_DECIMALS_MAX);
 	g->expiry_horizon = get_uint(c, j, "genesis", "expiryHorizonSeconds",
 				     UINT32_MAX);
+	g->funding_interval = get_uint(c, j, "genesis",
+				       "fundingIntervalSeconds", UINT32_MAX);
 
 	const json_t *o = need(c, j, "genesis", "oracle");
 	if (o && !json_is_object(o))

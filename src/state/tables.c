@@ -14,9 +14,12 @@ static const struct cl_table_info registry[] = {
 	{ CL_TABLE_WITHDRAWALS, true, "withdrawals" },
 	{ CL_TABLE_DEPOSITS, true, "deposits" },
 	{ CL_TABLE_GLOBALS, true, "globals" },
+	{ (enum cl_table)CL_TABLE_ADL_RANK, true, "adl_rank" },
 	{ CL_TABLE_BLOCKS, false, "blocks" },
 	{ CL_TABLE_TX_INDEX, false, "tx_index" },
 	{ CL_TABLE_NODE, false, "node" },
+	{ (enum cl_table)CL_TABLE_LIQ_INDEX, false, "liq_index" },
+	{ (enum cl_table)CL_TABLE_RISK_EVENTS, false, "risk_events" },
 };
 
 static const char *const internal_names[KV_FIRST_TABLE] = {

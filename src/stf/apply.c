@@ -128,7 +128,7 @@ static int apply_deposit(struct cl_stf *s, const struct cl_tx_deposit *d)
 	if (rc != CL_OK)
 		return rc;
 	stf_put_account(s->st, &d->to, &a);
-	return CL_STF_OK;
+	return stf_reindex(s, &d->to);
 }
 
 static int apply_place(struct cl_stf *s, const struct cl_tx *tx)
@@ -201,6 +201,7 @@ struct fill_side {
 	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
 	size_t n, idx; /* idx: this market's entry in pos[] */
 	struct cl_position before, after;
+	__int128 snap; /* the market's funding index */
 	bool increases;
 	struct cl_health h_before, h_after;
 };
@@ -211,14 +212,18 @@ static int side_prepare(struct cl_stf *s, struct fill_side *fs,
 {
 	struct cl_stf_view v = cl_stf_view(s);
 	int64_t coll, realised, sz = (int64_t)size;
+	struct stf_acct a;
 	int rc;
 
-	rc = load_account(s, &fs->acc, &fs->o.trader);
+	/* funding first: every rule below sees a settled account */
+	rc = stf_acct_load(s, &a, &fs->o.trader);
+	if (rc == CL_OK)
+		rc = stf_settle(s, &a);
 	if (rc != CL_OK)
 		return rc;
-	rc = cl_stf_get_positions(&v, fs->pos, &fs->n, &fs->o.trader);
-	if (rc != CL_OK)
-		return rc;
+	fs->acc = a.acc;
+	fs->n = a.n;
+	memcpy(fs->pos, a.pos, sizeof(fs->pos));
 	fs->before = (struct cl_position){0, 0};
 	for (fs->idx = 0; fs->idx < fs->n; fs->idx++)
 		if (fs->pos[fs->idx].market == fs->o.market)
@@ -255,6 +260,7 @@ static int side_prepare(struct cl_stf *s, struct fill_side *fs,
 	fs->acc.collateral = coll;
 	if (fs->idx == fs->n) {
 		fs->pos[fs->n].market = fs->o.market;
+		fs->pos[fs->n].funding_snap = fs->snap;
 		fs->n++;
 	}
 	fs->pos[fs->idx].size = fs->after.size;
@@ -283,7 +289,7 @@ static int side_check_margin(struct cl_stf *s, struct fill_side *fs)
 	return CL_STF_ERR_INSUFFICIENT_MARGIN;
 }
 
-static void side_write(struct cl_stf *s, struct fill_side *fs, uint64_t size)
+static int side_write(struct cl_stf *s, struct fill_side *fs, uint64_t size)
 {
 	fs->o.filled += size;
 	if (fs->o.filled == fs->o.size) {
@@ -292,7 +298,9 @@ static void side_write(struct cl_stf *s, struct fill_side *fs, uint64_t size)
 	}
 	stf_put_order(s->st, fs->hash, &fs->o);
 	stf_put_account(s->st, &fs->o.trader, &fs->acc);
-	stf_put_position(s->st, &fs->o.trader, fs->o.market, &fs->after);
+	stf_put_position(s->st, &fs->o.trader, fs->o.market, &fs->after,
+			 fs->snap);
+	return CL_OK;
 }
 
 /* A side's own refusal (not a system error) is blamed on that side. */
@@ -383,12 +391,17 @@ static int apply_fill(struct cl_stf *s, const struct cl_tx_fill *f)
 	    !margin_fee_up(&tk->fee, notional.atoms, tk->fee_ppm))
 		return CL_STF_ERR_OVERFLOW;
 
+	mk->snap = tk->snap = ms.funding_index;
 	rc = side_prepare(s, mk, f->size, notional.atoms);
 	if (rc != CL_STF_OK)
 		return blame(s, rc, CL_STF_BLAME_MAKER);
 	rc = side_prepare(s, tk, f->size, notional.atoms);
 	if (rc != CL_STF_OK)
 		return blame(s, rc, CL_STF_BLAME_TAKER);
+	/* settling moved the market's funding pool: read it again */
+	rc = load_market(s, &ms, m->id);
+	if (rc != CL_OK)
+		return rc;
 
 	oi = (__int128)ms.open_interest + long_part(mk->after.size) -
 	     long_part(mk->before.size) + long_part(tk->after.size) -
@@ -416,13 +429,21 @@ static int apply_fill(struct cl_stf *s, const struct cl_tx_fill *f)
 	    !cl_add_i64(&fee_bal, fee_bal, tk->fee))
 		return CL_STF_ERR_OVERFLOW;
 
-	side_write(s, mk, f->size);
-	side_write(s, tk, f->size);
+	rc = side_write(s, mk, f->size);
+	if (rc == CL_OK)
+		rc = side_write(s, tk, f->size);
+	if (rc != CL_OK)
+		return rc;
 	stf_put_global_u64(s->st, G_FEE, (uint64_t)fee_bal);
 	oi_u = (uint64_t)oi;
 	ms.open_interest = oi_u;
+	ms.last_trade_price = mk->o.price;
+	ms.last_trade_time = s->now_s;
 	stf_put_market(s->st, m->id, &ms);
-	return CL_STF_OK;
+	rc = stf_reindex(s, &mk->o.trader);
+	if (rc == CL_OK)
+		rc = stf_reindex(s, &tk->o.trader);
+	return rc;
 }
 
 static int apply_cancel(struct cl_stf *s, const struct cl_tx *tx)
@@ -455,6 +476,7 @@ static int apply_withdraw(struct cl_stf *s, const struct cl_tx *tx)
 	struct cl_stf_view v = cl_stf_view(s);
 	struct cl_health h;
 	struct cl_account a;
+	struct stf_acct sa;
 	uint64_t id;
 	int rc;
 
@@ -471,9 +493,14 @@ static int apply_withdraw(struct cl_stf *s, const struct cl_tx *tx)
 		return CL_STF_ERR_BAD_AMOUNT;
 	if (addr_zero(&w->recipient))
 		return CL_STF_ERR_BAD_RECIPIENT;
-	rc = cl_stf_get_health(&v, &h, &w->trader);
+	rc = stf_acct_load(s, &sa, &w->trader);
+	if (rc == CL_OK)
+		rc = stf_settle(s, &sa);
+	if (rc == CL_OK)
+		rc = stf_health(&v, &h, sa.acc.collateral, sa.pos, sa.n);
 	if (rc != CL_OK)
 		return rc;
+	a.collateral = sa.acc.collateral;
 	if (w->amount > (uint64_t)margin_withdrawable(&h))
 		return CL_STF_ERR_INSUFFICIENT_COLLATERAL;
 	if (a.nonce == UINT64_MAX)
@@ -486,7 +513,7 @@ static int apply_withdraw(struct cl_stf *s, const struct cl_tx *tx)
 	a.nonce++;
 	stf_put_account(s->st, &w->trader, &a);
 	stf_put_withdrawal(s->st, id, &w->recipient, w->amount);
-	return CL_STF_OK;
+	return stf_reindex(s, &w->trader);
 }
 
 static int apply_approve(struct cl_stf *s, const struct cl_tx *tx)
@@ -519,52 +546,48 @@ static int apply_approve(struct cl_stf *s, const struct cl_tx *tx)
 	return CL_STF_OK;
 }
 
-static bool is_oracle_signer(const struct cl_genesis *g,
-			     const struct cl_address *a)
-{
-	for (uint32_t i = 0; i < g->n_oracle_signers; i++)
-		if (addr_eq(&g->oracle_signers[i], a))
-			return true;
-	return false;
-}
-
+/* ORACLE_PRICE: every signer vouches for the same price. */
 static int apply_oracle(struct cl_stf *s, const struct cl_tx *tx)
 {
 	const struct cl_tx_oracle *o = &tx->u.oracle;
-	struct cl_market_state ms;
-	int rc;
+	struct stf_oracle_entry e[CL_TX_ORACLE_MAX_SIGS];
 
 	if (!cl_genesis_market(&s->g, o->msg.market))
 		return CL_STF_ERR_UNKNOWN_MARKET;
-	if (o->msg.price == 0)
-		return CL_STF_ERR_BAD_PRICE;
-	if (o->msg.timestamp > s->now_s)
-		return CL_STF_ERR_ORACLE_FUTURE;
-	if (s->now_s - o->msg.timestamp > s->g.oracle_max_age)
-		return CL_STF_ERR_ORACLE_STALE;
-	rc = load_market(s, &ms, o->msg.market);
-	if (rc != CL_OK)
-		return rc;
-	if (o->msg.timestamp <= ms.oracle_timestamp)
-		return CL_STF_ERR_ORACLE_NOT_MONOTONIC;
 	CL_REQUIRE(o->n_sigs <= CL_TX_ORACLE_MAX_SIGS);
 	for (uint32_t i = 0; i < o->n_sigs; i++) {
-		const struct cl_address *signer = &tx->auth.signer[i];
-		if (tx->auth.err[i] != CL_SIG_OK)
-			return CL_STF_ERR_BAD_SIGNATURE;
-		if (!is_oracle_signer(&s->g, signer))
-			return CL_STF_ERR_ORACLE_UNKNOWN_SIGNER;
-		for (uint32_t j = 0; j < i; j++)
-			if (addr_eq(&tx->auth.signer[j], signer))
-				return CL_STF_ERR_ORACLE_DUPLICATE_SIGNER;
+		e[i].price = o->msg.price;
+		e[i].timestamp = o->msg.timestamp;
+		e[i].err = tx->auth.err[i];
+		e[i].signer = tx->auth.signer[i];
 	}
-	if (o->n_sigs < s->g.oracle_quorum)
+	if (o->n_sigs == 0) {
+		/* keep the order of the checks: price and time first */
+		if (o->msg.price == 0)
+			return CL_STF_ERR_BAD_PRICE;
+		if (o->msg.timestamp > s->now_s)
+			return CL_STF_ERR_ORACLE_FUTURE;
+		if (s->now_s - o->msg.timestamp > s->g.oracle_max_age)
+			return CL_STF_ERR_ORACLE_STALE;
 		return CL_STF_ERR_ORACLE_QUORUM;
-	ms.oracle_price = o->msg.price;
-	ms.oracle_timestamp = o->msg.timestamp;
-	ms.mark_price = o->msg.price;
-	stf_put_market(s->st, o->msg.market, &ms);
-	return CL_STF_OK;
+	}
+	return stf_apply_oracle_entries(s, o->msg.market, e, o->n_sigs);
+}
+
+/* ORACLE_UPDATE: each signer signs its own price and time. */
+static int apply_oracle_update(struct cl_stf *s, const struct cl_tx *tx)
+{
+	const struct cl_tx_oracle_update *o = &tx->u.oracle_update;
+	struct stf_oracle_entry e[CL_TX_ORACLE_MAX_ENTRIES];
+
+	CL_REQUIRE(o->n >= 1 && o->n <= CL_TX_ORACLE_MAX_ENTRIES);
+	for (uint32_t i = 0; i < o->n; i++) {
+		e[i].price = o->e[i].price;
+		e[i].timestamp = o->e[i].timestamp;
+		e[i].err = tx->auth.err[i];
+		e[i].signer = tx->auth.signer[i];
+	}
+	return stf_apply_oracle_entries(s, o->market, e, o->n);
 }
 
 static bool done_reason_holds(const struct cl_stf *s,
@@ -624,6 +647,14 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 		return apply_oracle(s, tx);
 	case CL_TX_ORDER_DONE:
 		return apply_done(s, &tx->u.done);
+	}
+	switch ((enum cl_tx_risk_type)tx->type) {
+	case CL_TX_ORACLE_UPDATE:
+		return apply_oracle_update(s, tx);
+	case CL_TX_LIQUIDATE:
+		return stf_apply_liquidate(s, &tx->u.liquidate);
+	case CL_TX_ADL:
+		return stf_apply_adl(s, &tx->u.adl);
 	}
 	CL_BUG("applying a transaction of unknown type %d", (int)tx->type);
 }

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#define GENESIS_ENCODING_VERSION 1
+#define GENESIS_ENCODING_VERSION 2
 
 static bool address_is_zero(const struct cl_address *a)
 {
@@ -33,6 +33,40 @@ int cl_genesis_scale_exp(const struct cl_genesis *g,
 {
 	return (int)g->collateral_decimals - (int)m->price_decimals -
 	       (int)m->size_decimals;
+}
+
+static const char *risk_invalid(const struct cl_market_risk_params *r)
+{
+	if (r->oracle_band_ppm > CL_PPM)
+		return "risk.oracleBandPpm above 100%";
+	if (r->max_jump_ppm == 0 || r->max_jump_ppm > CL_PPM)
+		return "risk.maxJumpPpm must be in 1..1000000";
+	if (r->max_jump_window == 0 || r->max_jump_window > UINT32_MAX)
+		return "risk.maxJumpWindowSeconds must be in 1..2^32-1";
+	if (r->mark_band_ppm > CL_PPM)
+		return "risk.markBandPpm above 100%";
+	if (r->premium_ema_seconds == 0 ||
+	    r->premium_ema_seconds > UINT32_MAX)
+		return "risk.premiumEmaSeconds must be in 1..2^32-1";
+	if (r->funding_interest_ppm > CL_PPM ||
+	    r->funding_interest_clamp_ppm > CL_PPM ||
+	    r->funding_cap_ppm > CL_PPM)
+		return "risk funding rates above 100%";
+	if (r->oi_imf_threshold_ppm > CL_PPM)
+		return "risk.oiImfThresholdPpm above 100%";
+	if (r->oi_imf_factor_ppm > 10 * CL_PPM)
+		return "risk.oiImfFactorPpm above 10000000";
+	if (r->vol_imf_factor > 1000)
+		return "risk.volImfFactor above 1000";
+	if (r->vol_alpha_ppm == 0 || r->vol_alpha_ppm > CL_PPM)
+		return "risk.volAlphaPpm must be in 1..1000000";
+	if (r->imf_max_scale_ppm < CL_PPM || r->imf_max_scale_ppm > 10 * CL_PPM)
+		return "risk.imfMaxScalePpm must be in 1000000..10000000";
+	if (r->liq_slice_ppm == 0 || r->liq_slice_ppm > CL_PPM)
+		return "risk.liquidationSlicePpm must be in 1..1000000";
+	if (r->liq_fee_ppm > CL_PPM)
+		return "risk.liquidationFeePpm above 100%";
+	return NULL;
 }
 
 static const char *market_invalid(const struct cl_genesis *g,
@@ -68,7 +102,7 @@ static const char *market_invalid(const struct cl_genesis *g,
 		return "market needs 1 to 8 risk tiers";
 	if (!margin_tiers_valid(m->tiers, m->n_tiers))
 		return "market risk tiers invalid";
-	return NULL;
+	return risk_invalid(&m->risk);
 }
 
 static const char *genesis_invalid(const struct cl_genesis *g)
@@ -88,6 +122,8 @@ static const char *genesis_invalid(const struct cl_genesis *g)
 		return "oracle quorum out of range";
 	if (g->oracle_max_age == 0)
 		return "oracle max age is zero";
+	if (g->funding_interval == 0 || g->funding_interval > UINT32_MAX)
+		return "funding interval must be in 1..2^32-1 seconds";
 	for (uint32_t i = 0; i < g->n_oracle_signers; i++) {
 		if (address_is_zero(&g->oracle_signers[i]))
 			return "oracle signer is the zero address";
@@ -134,6 +170,26 @@ const struct cl_market_params *cl_genesis_market(const struct cl_genesis *g,
 	return NULL;
 }
 
+static void encode_risk(struct cl_buf *out,
+			const struct cl_market_risk_params *r)
+{
+	cl_buf_append_be32(out, r->oracle_band_ppm);
+	cl_buf_append_be32(out, r->max_jump_ppm);
+	cl_buf_append_be64(out, r->max_jump_window);
+	cl_buf_append_be32(out, r->mark_band_ppm);
+	cl_buf_append_be64(out, r->premium_ema_seconds);
+	cl_buf_append_be32(out, r->funding_interest_ppm);
+	cl_buf_append_be32(out, r->funding_interest_clamp_ppm);
+	cl_buf_append_be32(out, r->funding_cap_ppm);
+	cl_buf_append_be32(out, r->oi_imf_threshold_ppm);
+	cl_buf_append_be32(out, r->oi_imf_factor_ppm);
+	cl_buf_append_be32(out, r->vol_imf_factor);
+	cl_buf_append_be32(out, r->vol_alpha_ppm);
+	cl_buf_append_be32(out, r->imf_max_scale_ppm);
+	cl_buf_append_be32(out, r->liq_slice_ppm);
+	cl_buf_append_be32(out, r->liq_fee_ppm);
+}
+
 void cl_genesis_encode(struct cl_buf *out, const struct cl_genesis *g)
 {
 	CL_REQUIRE(cl_genesis_validate(g, NULL));
@@ -148,6 +204,7 @@ void cl_genesis_encode(struct cl_buf *out, const struct cl_genesis *g)
 		cl_buf_append(out, g->oracle_signers[i].b, 20);
 	cl_buf_append_byte(out, (uint8_t)g->oracle_quorum);
 	cl_buf_append_be64(out, g->oracle_max_age);
+	cl_buf_append_be64(out, g->funding_interval);
 	cl_buf_append_byte(out, (uint8_t)g->n_markets);
 	for (uint32_t i = 0; i < g->n_markets; i++) {
 		const struct cl_market_params *m = &g->markets[i];
@@ -171,6 +228,7 @@ void cl_genesis_encode(struct cl_buf *out, const struct cl_genesis *g)
 			cl_buf_append_be32(out, m->tiers[t].imf_ppm);
 			cl_buf_append_be32(out, m->tiers[t].mmf_ppm);
 		}
+		encode_risk(out, &m->risk);
 	}
 }
 

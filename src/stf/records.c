@@ -52,6 +52,23 @@ static int get_fixed(const struct cl_stf_view *v, uint8_t *out, size_t len,
 	return CL_OK;
 }
 
+/* ---- 128-bit fields: two's complement, big-endian, 16 bytes ---- */
+
+void stf_put_i128(uint8_t *b, __int128 v)
+{
+	unsigned __int128 u = (unsigned __int128)v;
+
+	cl_put_be64(b, (uint64_t)(u >> 64));
+	cl_put_be64(b + 8, (uint64_t)u);
+}
+
+__int128 stf_get_i128(const uint8_t *b)
+{
+	unsigned __int128 u = ((unsigned __int128)cl_get_be64(b) << 64) |
+			      cl_get_be64(b + 8);
+	return (__int128)u;
+}
+
 /* ---- keys ---- */
 
 void cl_stf_account_key(uint8_t out[CL_STF_ACCOUNT_KEY_LEN],
@@ -200,29 +217,17 @@ void stf_del_agent(struct cl_state *st, const struct cl_address *trader,
 
 /* ---- positions ---- */
 
-static void decode_position(struct cl_position *p, const uint8_t *b)
+static void decode_position(struct cl_position *p, __int128 *snap,
+			    const uint8_t *b)
 {
 	p->size = (int64_t)cl_get_be64(b);
 	p->cost = (int64_t)cl_get_be64(b + 8);
-}
-
-int stf_get_position(const struct cl_stf_view *v, struct cl_position *out,
-		     const struct cl_address *addr, uint32_t market)
-{
-	uint8_t k[POSITION_KEY_LEN], b[POSITION_VAL_LEN];
-	int rc;
-
-	position_key(k, addr, market);
-	rc = get_fixed(v, b, sizeof(b), CL_TABLE_POSITIONS, k, sizeof(k),
-		       "position");
-	decode_position(out, b);
-	if (rc == CL_OK && out->size == 0)
-		return corrupt("flat position", POSITION_VAL_LEN);
-	return rc;
+	*snap = stf_get_i128(b + 16);
 }
 
 void stf_put_position(struct cl_state *st, const struct cl_address *addr,
-		      uint32_t market, const struct cl_position *p)
+		      uint32_t market, const struct cl_position *p,
+		      __int128 snap)
 {
 	uint8_t k[POSITION_KEY_LEN], b[POSITION_VAL_LEN];
 
@@ -234,6 +239,7 @@ void stf_put_position(struct cl_state *st, const struct cl_address *addr,
 	}
 	cl_put_be64(b, (uint64_t)p->size);
 	cl_put_be64(b + 8, (uint64_t)p->cost);
+	stf_put_i128(b + 16, snap);
 	cl_state_put(st, CL_TABLE_POSITIONS, k, sizeof(k), b, sizeof(b));
 }
 
@@ -253,6 +259,7 @@ int cl_stf_get_positions(const struct cl_stf_view *v,
 	while ((rc = cl_state_iter_next(it, &key, &klen, &val, &vlen)) ==
 	       CL_OK) {
 		struct cl_position p;
+		__int128 snap;
 
 		if (klen < 20 || memcmp(key, addr->b, 20) != 0)
 			break;
@@ -264,7 +271,7 @@ int cl_stf_get_positions(const struct cl_stf_view *v,
 			rc = corrupt("position (too many)", vlen);
 			break;
 		}
-		decode_position(&p, val);
+		decode_position(&p, &snap, val);
 		if (p.size == 0) {
 			rc = corrupt("flat position", vlen);
 			break;
@@ -272,6 +279,7 @@ int cl_stf_get_positions(const struct cl_stf_view *v,
 		out[*n].market = cl_get_be32(key + 20);
 		out[*n].size = p.size;
 		out[*n].cost = p.cost;
+		out[*n].funding_snap = snap;
 		(*n)++;
 	}
 	cl_state_iter_free(it);
@@ -297,6 +305,23 @@ int cl_stf_get_market(const struct cl_stf_view *v,
 	out->oracle_timestamp = cl_get_be64(b + 8);
 	out->mark_price = cl_get_be64(b + 16);
 	out->open_interest = cl_get_be64(b + 24);
+	out->last_trade_price = cl_get_be64(b + 32);
+	out->premium_ema_ppb = (int64_t)cl_get_be64(b + 40);
+	out->ema_time = cl_get_be64(b + 48);
+	out->breaker_start = cl_get_be64(b + 56);
+	out->breaker_anchor = cl_get_be64(b + 64);
+	out->vol_var = cl_get_be64(b + 72);
+	out->funding_index = stf_get_i128(b + 80);
+	out->funding_time = cl_get_be64(b + 96);
+	out->premium_sum_ppb = (int64_t)cl_get_be64(b + 104);
+	out->premium_samples = cl_get_be64(b + 112);
+	out->funding_rate_ppb = (int64_t)cl_get_be64(b + 120);
+	out->funding_pool = (int64_t)cl_get_be64(b + 128);
+	out->snap_sum = stf_get_i128(b + 136);
+	out->fund_size = (int64_t)cl_get_be64(b + 152);
+	out->fund_cost = (int64_t)cl_get_be64(b + 160);
+	out->fund_snap = stf_get_i128(b + 168);
+	out->last_trade_time = cl_get_be64(b + 184);
 	return rc;
 }
 
@@ -310,6 +335,23 @@ void stf_put_market(struct cl_state *st, uint32_t market,
 	cl_put_be64(b + 8, m->oracle_timestamp);
 	cl_put_be64(b + 16, m->mark_price);
 	cl_put_be64(b + 24, m->open_interest);
+	cl_put_be64(b + 32, m->last_trade_price);
+	cl_put_be64(b + 40, (uint64_t)m->premium_ema_ppb);
+	cl_put_be64(b + 48, m->ema_time);
+	cl_put_be64(b + 56, m->breaker_start);
+	cl_put_be64(b + 64, m->breaker_anchor);
+	cl_put_be64(b + 72, m->vol_var);
+	stf_put_i128(b + 80, m->funding_index);
+	cl_put_be64(b + 96, m->funding_time);
+	cl_put_be64(b + 104, (uint64_t)m->premium_sum_ppb);
+	cl_put_be64(b + 112, m->premium_samples);
+	cl_put_be64(b + 120, (uint64_t)m->funding_rate_ppb);
+	cl_put_be64(b + 128, (uint64_t)m->funding_pool);
+	stf_put_i128(b + 136, m->snap_sum);
+	cl_put_be64(b + 152, (uint64_t)m->fund_size);
+	cl_put_be64(b + 160, (uint64_t)m->fund_cost);
+	stf_put_i128(b + 168, m->fund_snap);
+	cl_put_be64(b + 184, m->last_trade_time);
 	cl_state_put(st, CL_TABLE_MARKETS, k, sizeof(k), b, sizeof(b));
 }
 
@@ -445,67 +487,4 @@ void stf_put_withdrawal(struct cl_state *st, uint64_t id,
 	memcpy(b, recipient->b, 20);
 	cl_put_be64(b + 20, amount);
 	cl_state_put(st, CL_TABLE_WITHDRAWALS, k, sizeof(k), b, sizeof(b));
-}
-
-/* ---- health ---- */
-
-int stf_health(const struct cl_stf_view *v, struct cl_health *out,
-	       int64_t collateral, const struct cl_stf_position *pos,
-	       size_t n)
-{
-	struct cl_market_risk risk[CL_GENESIS_MAX_MARKETS];
-	const struct cl_market_risk *rp[CL_GENESIS_MAX_MARKETS];
-	struct cl_position p[CL_GENESIS_MAX_MARKETS];
-	uint64_t marks[CL_GENESIS_MAX_MARKETS];
-
-	CL_REQUIRE(n <= CL_GENESIS_MAX_MARKETS);
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < n; i++) {
-		const struct cl_market_params *m =
-			cl_genesis_market(v->genesis, pos[i].market);
-		struct cl_market_state ms;
-		int rc;
-
-		if (!m) {
-			cl_broken("stf", "position in unknown market %u",
-				  pos[i].market);
-			return CL_ERR_CORRUPT;
-		}
-		rc = cl_stf_get_market(v, &ms, pos[i].market);
-		if (rc == CL_ERR_NOT_FOUND || (rc == CL_OK && !ms.mark_price)) {
-			cl_broken("stf", "position in market %u without mark",
-				  pos[i].market);
-			return CL_ERR_CORRUPT;
-		}
-		if (rc != CL_OK)
-			return rc;
-		risk[i].scale_exp = cl_genesis_scale_exp(v->genesis, m);
-		risk[i].tiers = m->tiers;
-		risk[i].n_tiers = m->n_tiers;
-		rp[i] = &risk[i];
-		p[i].size = pos[i].size;
-		p[i].cost = pos[i].cost;
-		marks[i] = ms.mark_price;
-	}
-	if (!margin_health(out, collateral, p, rp, marks, n))
-		return CL_STF_ERR_OVERFLOW;
-	return CL_OK;
-}
-
-int cl_stf_get_health(const struct cl_stf_view *v, struct cl_health *out,
-		      const struct cl_address *addr)
-{
-	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
-	struct cl_account a;
-	size_t n;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	rc = cl_stf_get_account(v, &a, addr);
-	if (rc != CL_OK && rc != CL_ERR_NOT_FOUND)
-		return rc;
-	rc = cl_stf_get_positions(v, pos, &n, addr);
-	if (rc != CL_OK)
-		return rc;
-	return stf_health(v, out, a.collateral, pos, n);
 }

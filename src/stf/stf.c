@@ -92,6 +92,22 @@ const char *cl_stf_err_str(int code)
 		return "arithmetic overflow";
 	case CL_STF_ERR_BAD_BLOCK:
 		return "bad block header";
+	case CL_STF_ERR_ORACLE_OUT_OF_BOUND:
+		return "oracle prices out of bound or without a quorum in band";
+	case CL_STF_ERR_NOT_LIQUIDATABLE:
+		return "account is not below maintenance margin";
+	case CL_STF_ERR_NOT_RISKIEST:
+		return "another position must be liquidated first";
+	case CL_STF_ERR_SLICE_TOO_LARGE:
+		return "liquidation slice above the allowed share";
+	case CL_STF_ERR_INSURANCE_INSUFFICIENT:
+		return "insurance fund cannot take the slice";
+	case CL_STF_ERR_ADL_NOT_ALLOWED:
+		return "auto-deleveraging not allowed: the fund can take it";
+	case CL_STF_ERR_ADL_BAD_COUNTERPARTIES:
+		return "counterparties are not the top of the adl ranking";
+	case CL_STF_ERR_NO_POSITION:
+		return "no position in this market";
 	}
 	return "unknown";
 }
@@ -184,6 +200,7 @@ int cl_stf_begin_block(struct cl_stf *s, const struct cl_block_header *h)
 {
 	struct cl_stf_view v = cl_stf_view(s);
 	struct cl_hash32 root;
+	struct cl_state_sp sp;
 	uint64_t last_number, last_ms;
 	int rc;
 
@@ -200,11 +217,18 @@ int cl_stf_begin_block(struct cl_stf *s, const struct cl_block_header *h)
 	    h->timestamp_ms < last_ms ||
 	    memcmp(root.b, h->prev_root.b, 32) != 0)
 		return CL_STF_ERR_BAD_BLOCK;
+	sp = cl_state_savepoint(s->st);
 	stf_put_global_u64(s->st, G_BLOCK_NUMBER, h->number);
 	stf_put_global_u64(s->st, G_BLOCK_TIME, h->timestamp_ms);
 	s->block_number = h->number;
 	s->block_ms = h->timestamp_ms;
 	s->now_s = h->timestamp_ms / 1000;
+	/* premium EMA, funding accrual and marks move with the block time */
+	rc = stf_risk_begin_block(s);
+	if (rc != CL_OK) {
+		cl_state_rollback_to(s->st, sp);
+		return rc;
+	}
 	s->in_block = true;
 	return CL_STF_OK;
 }

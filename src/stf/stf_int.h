@@ -23,9 +23,9 @@ struct cl_stf {
 #define AGENT_KEY_LEN 40
 #define AGENT_VAL_LEN 8
 #define POSITION_KEY_LEN 24
-#define POSITION_VAL_LEN 16
+#define POSITION_VAL_LEN 32 /* size ‖ cost ‖ funding snapshot (i128) */
 #define MARKET_KEY_LEN 4
-#define MARKET_VAL_LEN 32
+#define MARKET_VAL_LEN 192
 #define ORDER_KEY_LEN 32
 #define ORDER_VAL_LEN 67
 #define OPEN_KEY_LEN 28 /* trader(20) ‖ sequence(8) -> order hash */
@@ -54,11 +54,12 @@ void stf_put_global_hash(struct cl_state *st, const char *name,
 
 void stf_put_account(struct cl_state *st, const struct cl_address *addr,
 		     const struct cl_account *a);
-int stf_get_position(const struct cl_stf_view *v, struct cl_position *out,
-		     const struct cl_address *addr, uint32_t market);
 /* Deletes the record when the position is flat. */
 void stf_put_position(struct cl_state *st, const struct cl_address *addr,
-		      uint32_t market, const struct cl_position *p);
+		      uint32_t market, const struct cl_position *p,
+		      __int128 snap);
+void stf_put_i128(uint8_t *b, __int128 v);
+__int128 stf_get_i128(const uint8_t *b);
 void stf_put_market(struct cl_state *st, uint32_t market,
 		    const struct cl_market_state *m);
 void stf_put_order(struct cl_state *st, const struct cl_hash32 *hash,
@@ -74,9 +75,71 @@ void stf_del_agent(struct cl_state *st, const struct cl_address *trader,
 void stf_put_withdrawal(struct cl_state *st, uint64_t id,
 			const struct cl_address *recipient, uint64_t amount);
 
-/* Health from explicit positions (markets' marks read through v). */
+/* Health from explicit positions (markets' marks and the current
+ * dynamic margin multipliers read through v; funding as stored). */
 int stf_health(const struct cl_stf_view *v, struct cl_health *out,
 	       int64_t collateral, const struct cl_stf_position *pos,
 	       size_t n);
+
+/* ---- risk engine (risk.c, liquidation.c) ---- */
+
+/* Keys of the risk tables. */
+#define LIQ_ENTRY_KEY_LEN 33 /* market ‖ side ‖ price ‖ address */
+#define LIQ_REV_KEY_LEN 24   /* address ‖ market -> side ‖ price */
+#define ADL_ENTRY_KEY_LEN 33 /* market ‖ side ‖ ~score ‖ address */
+#define ADL_REV_KEY_LEN 24   /* address ‖ market -> side ‖ ~score */
+#define EVENT_KEY_LEN 28     /* address ‖ seq */
+#define EVENT_VAL_LEN 65
+#define T_ADL ((enum cl_table)CL_TABLE_ADL_RANK)
+#define T_LIQ ((enum cl_table)CL_TABLE_LIQ_INDEX)
+#define T_EVENTS ((enum cl_table)CL_TABLE_RISK_EVENTS)
+
+/* An account with all its positions, loaded for a transaction. */
+struct stf_acct {
+	struct cl_address addr;
+	struct cl_account acc;
+	size_t n;
+	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
+};
+
+int stf_load_market(const struct cl_stf_view *v, struct cl_market_state *ms,
+		    uint32_t market);
+/* The market's current multiplier of the tier fractions. */
+uint32_t stf_market_scale(const struct cl_market_params *m,
+			  const struct cl_market_state *ms);
+/* Load an account (absent: zero) and its positions. */
+int stf_acct_load(struct cl_stf *s, struct stf_acct *a,
+		  const struct cl_address *addr);
+/* Settle the pending funding of every position of `a` (writes the
+ * account, the positions' snapshots, the markets and the insurance
+ * balance). */
+int stf_settle(struct cl_stf *s, struct stf_acct *a);
+/* Refresh the liquidation and ADL index entries of `addr` (after its
+ * account and positions were written). */
+int stf_reindex(struct cl_stf *s, const struct cl_address *addr);
+/* Pending funding of a position (margin_funding_payment). */
+int stf_pending_funding(const struct cl_stf_view *v, int64_t *out,
+			const struct cl_stf_position *p);
+
+/* Oracle updates (both transaction types), liquidation, ADL. */
+struct stf_oracle_entry {
+	uint64_t price, timestamp;
+	enum cl_sig_err err;
+	struct cl_address signer;
+};
+int stf_apply_oracle_entries(struct cl_stf *s, uint32_t market,
+			     const struct stf_oracle_entry *e, size_t n);
+int stf_apply_liquidate(struct cl_stf *s, const struct cl_tx_liquidate *l);
+int stf_apply_adl(struct cl_stf *s, const struct cl_tx_adl *a);
+/* begin_block: premium EMA, funding accrual and mark of every market. */
+int stf_risk_begin_block(struct cl_stf *s);
+/* Settle the insurance fund's position in a loaded market record (the
+ * caller writes the record). */
+int stf_settle_fund(struct cl_stf *s, struct cl_market_state *ms);
+/* Append an event to addr's log (local table). */
+int stf_log_event(struct cl_stf *s, const struct cl_address *addr,
+		  const struct cl_stf_event *ev);
+/* The insurance balance (GLOBALS). */
+int stf_get_insurance(const struct cl_stf_view *v, int64_t *out);
 
 #endif

@@ -37,6 +37,12 @@ const char *cl_tx_type_str(int type)
 		return "oracle_price";
 	case CL_TX_ORDER_DONE:
 		return "order_done";
+	case CL_TX_ORACLE_UPDATE:
+		return "oracle_update";
+	case CL_TX_LIQUIDATE:
+		return "liquidate";
+	case CL_TX_ADL:
+		return "adl";
 	}
 	return "unknown";
 }
@@ -148,6 +154,40 @@ bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
 		out->u.done.reason = (enum cl_done_reason)r;
 		break;
 	}
+	case CL_TX_ORACLE_UPDATE: {
+		struct cl_tx_oracle_update *o = &out->u.oracle_update;
+		o->market = cl_cur_be32(&c);
+		o->n = cl_cur_u8(&c);
+		if (o->n == 0 || o->n > CL_TX_ORACLE_MAX_ENTRIES) {
+			cl_cur_fail(&c);
+			break;
+		}
+		for (uint32_t i = 0; i < o->n; i++) {
+			o->e[i].price = cl_cur_be64(&c);
+			o->e[i].timestamp = cl_cur_be64(&c);
+			cur_sig(&c, &o->e[i].sig);
+		}
+		break;
+	}
+	case CL_TX_LIQUIDATE:
+		cur_addr(&c, &out->u.liquidate.account);
+		out->u.liquidate.market = cl_cur_be32(&c);
+		out->u.liquidate.size = cl_cur_be64(&c);
+		break;
+	case CL_TX_ADL: {
+		struct cl_tx_adl *a = &out->u.adl;
+		cur_addr(&c, &a->account);
+		a->market = cl_cur_be32(&c);
+		a->size = cl_cur_be64(&c);
+		a->n = cl_cur_u8(&c);
+		if (a->n == 0 || a->n > CL_TX_ADL_MAX) {
+			cl_cur_fail(&c);
+			break;
+		}
+		for (uint32_t i = 0; i < a->n; i++)
+			cur_addr(&c, &a->counterparty[i]);
+		break;
+	}
 	default:
 		cl_cur_fail(&c);
 		break;
@@ -226,6 +266,36 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 		cl_buf_append_byte(b, (uint8_t)tx->u.done.reason);
 		return;
 	}
+	switch ((enum cl_tx_risk_type)tx->type) {
+	case CL_TX_ORACLE_UPDATE: {
+		const struct cl_tx_oracle_update *o = &tx->u.oracle_update;
+		CL_REQUIRE(o->n >= 1 && o->n <= CL_TX_ORACLE_MAX_ENTRIES);
+		cl_buf_append_be32(b, o->market);
+		cl_buf_append_byte(b, (uint8_t)o->n);
+		for (uint32_t i = 0; i < o->n; i++) {
+			cl_buf_append_be64(b, o->e[i].price);
+			cl_buf_append_be64(b, o->e[i].timestamp);
+			cl_buf_append(b, o->e[i].sig.b, CL_SIG_LEN);
+		}
+		return;
+	}
+	case CL_TX_LIQUIDATE:
+		cl_buf_append(b, tx->u.liquidate.account.b, 20);
+		cl_buf_append_be32(b, tx->u.liquidate.market);
+		cl_buf_append_be64(b, tx->u.liquidate.size);
+		return;
+	case CL_TX_ADL: {
+		const struct cl_tx_adl *a = &tx->u.adl;
+		CL_REQUIRE(a->n >= 1 && a->n <= CL_TX_ADL_MAX);
+		cl_buf_append(b, a->account.b, 20);
+		cl_buf_append_be32(b, a->market);
+		cl_buf_append_be64(b, a->size);
+		cl_buf_append_byte(b, (uint8_t)a->n);
+		for (uint32_t i = 0; i < a->n; i++)
+			cl_buf_append(b, a->counterparty[i].b, 20);
+		return;
+	}
+	}
 	CL_BUG("encoding a transaction of unknown type %d", (int)tx->type);
 }
 
@@ -248,6 +318,15 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 		       (size_t)tx->u.oracle.n_sigs * CL_SIG_LEN;
 	case CL_TX_ORDER_DONE:
 		return 1 + 32 + 1;
+	}
+	switch ((enum cl_tx_risk_type)tx->type) {
+	case CL_TX_ORACLE_UPDATE:
+		return 1 + 4 + 1 +
+		       (size_t)tx->u.oracle_update.n * (8 + 8 + CL_SIG_LEN);
+	case CL_TX_LIQUIDATE:
+		return 1 + 20 + 4 + 8;
+	case CL_TX_ADL:
+		return 1 + 20 + 4 + 8 + 1 + (size_t)tx->u.adl.n * 20;
 	}
 	CL_BUG("unknown transaction type %d", (int)tx->type);
 }
@@ -302,6 +381,28 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 			a->err[i] = cl_sig_recover(&a->signer[i], &a->digest,
 						   tx->u.oracle.sigs[i].b,
 						   CL_SIG_LEN);
+		break;
+	}
+	switch ((enum cl_tx_risk_type)tx->type) {
+	case CL_TX_ORACLE_UPDATE: {
+		const struct cl_tx_oracle_update *o = &tx->u.oracle_update;
+		CL_REQUIRE(o->n <= CL_TX_ORACLE_MAX_ENTRIES);
+		for (uint32_t i = 0; i < o->n; i++) {
+			struct cl_oracle_price msg = {.market = o->market,
+						      .price = o->e[i].price,
+						      .timestamp =
+							      o->e[i].timestamp};
+			struct cl_hash32 dg;
+			a->err[i] = cl_oracle_price_recover(
+				&a->signer[i], &dg, d, &msg, o->e[i].sig.b,
+				CL_SIG_LEN);
+			if (i == 0)
+				a->digest = dg;
+		}
+		break;
+	}
+	case CL_TX_LIQUIDATE:
+	case CL_TX_ADL:
 		break;
 	}
 	a->recovered = true;

@@ -44,6 +44,14 @@ int main(int argc, char **argv)
 	      g.markets[0].tiers[3].notional_cap == INT64_MAX);
 	CHECK(g.n_oracle_signers == 3 && g.oracle_quorum == 2);
 	CHECK(cl_genesis_scale_exp(&g, &g.markets[0]) == 1);
+	/* the risk engine: a short funding interval on the devnet */
+	CHECK(g.funding_interval == 60);
+	CHECK(g.markets[0].risk.max_jump_ppm == 100000 &&
+	      g.markets[0].risk.max_jump_window == 60 &&
+	      g.markets[0].risk.mark_band_ppm == 5000 &&
+	      g.markets[0].risk.liq_slice_ppm == 250000 &&
+	      g.markets[0].risk.liq_fee_ppm == 5000 &&
+	      g.markets[2].risk.imf_max_scale_ppm == 3000000);
 
 	/* read the text back for the mutations */
 	FILE *f = fopen(path, "rb");
@@ -75,6 +83,19 @@ int main(int argc, char **argv)
 	bad(text, "\"id\": 2,", "\"id\": 1,", "genesis");
 	bad(text, "\"maxAgeSeconds\": 60", "\"maxAge\": 60", "unknown key \"maxAge\"");
 	bad(text, "{\n  \"version\"", "[{\n  \"version\"", "JSON");
+	bad(text, "\"fundingIntervalSeconds\": 60", "\"fundingIntervalSeconds\": 0",
+	    "funding interval");
+	bad(text, "\"fundingIntervalSeconds\": 60,", "", "fundingIntervalSeconds");
+	bad(text, "\"maxJumpPpm\": 100000", "\"maxJumpPpm\": 0", "maxJumpPpm");
+	bad(text, "\"maxJumpPpm\": 100000", "\"maxJumpPpm\": 2000000",
+	    "maxJumpPpm");
+	bad(text, "\"imfMaxScalePpm\": 3000000", "\"imfMaxScalePpm\": 999999",
+	    "imfMaxScalePpm");
+	bad(text, "\"liquidationSlicePpm\": 250000",
+	    "\"liquidationSlicePpm\": 0", "liquidationSlicePpm");
+	bad(text, "\"volAlphaPpm\": 100000", "\"volAlpha\": 100000",
+	    "unknown key \"volAlpha\"");
+	bad(text, "\"markBandPpm\": 5000,", "", "markBandPpm");
 	CHECK(cl_genesis_load(&g, "/nonexistent/genesis.json", err,
 			      sizeof(err)) == CL_ERR_CONFIG);
 	return test_done("genesis");

@@ -59,6 +59,37 @@ static inline void t_market(struct cl_market_params *m, uint32_t id,
 	m->oi_cap = oi_cap;
 	m->maker_fee_ppm = maker;
 	m->taker_fee_ppm = taker;
+	/* neutral risk engine: mark = index, no breaker, no funding, no
+	 * dynamic margin; the risk tests switch it on (t_risk_on) */
+	m->risk.oracle_band_ppm = 1000000;
+	m->risk.max_jump_ppm = 1000000;
+	m->risk.max_jump_window = 1;
+	m->risk.mark_band_ppm = 0;
+	m->risk.premium_ema_seconds = 1;
+	m->risk.oi_imf_threshold_ppm = 1000000;
+	m->risk.vol_alpha_ppm = 1000000;
+	m->risk.imf_max_scale_ppm = 1000000;
+	m->risk.liq_slice_ppm = 1000000;
+}
+
+/* The risk parameters of the risk tests (docs/margin.md examples). */
+static inline void t_risk_on(struct cl_market_params *m)
+{
+	m->risk.oracle_band_ppm = 20000;      /* 2 % agreement band */
+	m->risk.max_jump_ppm = 100000;        /* 10 % per window */
+	m->risk.max_jump_window = 60;
+	m->risk.mark_band_ppm = 5000;         /* 0.5 % */
+	m->risk.premium_ema_seconds = 300;
+	m->risk.funding_interest_ppm = 10;
+	m->risk.funding_interest_clamp_ppm = 50;
+	m->risk.funding_cap_ppm = 500;
+	m->risk.oi_imf_threshold_ppm = 500000;
+	m->risk.oi_imf_factor_ppm = 1000000;
+	m->risk.vol_imf_factor = 10;
+	m->risk.vol_alpha_ppm = 100000;
+	m->risk.imf_max_scale_ppm = 3000000;
+	m->risk.liq_slice_ppm = 250000;
+	m->risk.liq_fee_ppm = 5000;
 }
 
 /*
@@ -82,6 +113,7 @@ static inline void t_genesis(struct cl_genesis *g,
 		g->oracle_signers[i] = oracles[i];
 	g->oracle_quorum = 2;
 	g->oracle_max_age = T_MAX_AGE;
+	g->funding_interval = 3600;
 	g->n_markets = 3;
 
 	m = &g->markets[0];
@@ -158,14 +190,18 @@ static inline void t_commit(struct tenv *e)
 		abort();
 }
 
-/* A fresh stf on `st` with the genesis committed as block 0. */
-static inline void tenv_init(struct tenv *e, struct cl_state *st)
+/* A fresh stf on `st` with the genesis committed as block 0; `tweak`
+ * (may be NULL) edits the genesis first. */
+static inline void tenv_init_with(struct tenv *e, struct cl_state *st,
+				  void (*tweak)(struct cl_genesis *))
 {
 	memset(e, 0, sizeof(*e));
 	if (cl_crypto_init() != CL_OK)
 		abort();
 	t_keys(e);
 	t_genesis(&e->g, e->oaddr);
+	if (tweak)
+		tweak(&e->g);
 	e->st = st;
 	if (cl_stf_new(&e->stf, st, &e->g) != CL_OK)
 		abort();
@@ -173,6 +209,11 @@ static inline void tenv_init(struct tenv *e, struct cl_state *st)
 		abort();
 	t_commit(e);
 	e->ms = T_START_MS;
+}
+
+static inline void tenv_init(struct tenv *e, struct cl_state *st)
+{
+	tenv_init_with(e, st, NULL);
 }
 
 static inline void tenv_release(struct tenv *e)
@@ -345,6 +386,40 @@ static inline struct cl_tx t_oracle(struct tenv *e, uint32_t market,
 	return tx;
 }
 
+/* An ORACLE_UPDATE: signer i (okey[idx[i]]) reports prices[i] at ts. */
+static inline struct cl_tx t_oracle_update(struct tenv *e, uint32_t market,
+					   const uint64_t *prices,
+					   const uint64_t *ts,
+					   struct cl_seckey *const *signers,
+					   uint32_t n)
+{
+	struct cl_tx tx = {.type = (enum cl_tx_type)CL_TX_ORACLE_UPDATE};
+
+	tx.u.oracle_update.market = market;
+	tx.u.oracle_update.n = n;
+	for (uint32_t i = 0; i < n; i++) {
+		struct cl_oracle_price msg = {.market = market,
+					      .price = prices[i],
+					      .timestamp = ts[i]};
+		struct cl_hash32 d;
+		tx.u.oracle_update.e[i].price = prices[i];
+		tx.u.oracle_update.e[i].timestamp = ts[i];
+		cl_oracle_price_digest(&d, cl_stf_domain(e->stf), &msg);
+		t_sign(&tx.u.oracle_update.e[i].sig, signers[i], &d);
+	}
+	return tx;
+}
+
+static inline struct cl_tx t_liquidate(const struct cl_address *acct,
+				       uint32_t market, uint64_t size)
+{
+	struct cl_tx tx = {.type = (enum cl_tx_type)CL_TX_LIQUIDATE};
+	tx.u.liquidate.account = *acct;
+	tx.u.liquidate.market = market;
+	tx.u.liquidate.size = size;
+	return tx;
+}
+
 static inline struct cl_tx t_done(const struct cl_hash32 *order,
 				  enum cl_done_reason reason)
 {
@@ -352,6 +427,14 @@ static inline struct cl_tx t_done(const struct cl_hash32 *order,
 	tx.u.done.order_hash = *order;
 	tx.u.done.reason = reason;
 	return tx;
+}
+
+/* A stored 128-bit big-endian two's complement field. */
+static inline __int128 stf_test_i128(const uint8_t *b)
+{
+	unsigned __int128 u = ((unsigned __int128)cl_get_be64(b) << 64) |
+			      cl_get_be64(b + 8);
+	return (__int128)u;
 }
 
 /* ---- applying ---- */

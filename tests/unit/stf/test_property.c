@@ -434,7 +434,7 @@ static void check_invariants(void)
 	CHECK(cl_state_iter_new(&it, e.st, CL_TABLE_POSITIONS, NULL, 0) ==
 	      CL_OK);
 	while (cl_state_iter_next(it, &key, &klen, &val, &vlen) == CL_OK) {
-		CHECK(klen == 24 && vlen == 16);
+		CHECK(klen == 24 && vlen == 32);
 		int mi = cur_market_index(cl_get_be32(key + 20));
 		int64_t size = (int64_t)cl_get_be64(val);
 		int64_t cost = (int64_t)cl_get_be64(val + 8);
@@ -448,6 +448,16 @@ static void check_invariants(void)
 	CHECK(cl_stf_get_globals(&v, &g) == CL_OK);
 	sum += g.fee_balance;
 	sum += g.insurance_balance;
+	/* the insurance fund's positions and the funding pools */
+	for (int mi = 0; mi < 3; mi++) {
+		struct cl_market_state ms;
+		CHECK(cl_stf_get_market(&v, &ms, market_ids[mi]) == CL_OK);
+		sum += ms.funding_pool;
+		sum -= ms.fund_cost;
+		net[mi] += ms.fund_size;
+		if (ms.fund_size > 0)
+			longs[mi] += ms.fund_size;
+	}
 	CHECK_MSG(sum == total_deposits - total_withdrawals,
 		  "conservation broken by %lld atoms",
 		  (long long)(sum - (total_deposits - total_withdrawals)));

