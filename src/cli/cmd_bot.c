@@ -598,8 +598,10 @@ static int run_ticks(struct bot *b, int (*step)(struct bot *b, uint64_t tick))
 
 		if (elapsed < next)
 			sleep_ms(next - elapsed);
-		else
-			t = elapsed / interval; /* fell behind: skip ticks */
+		else if (b->a->ticks == 0)
+			t = elapsed / interval; /* fell behind: skip ticks
+						 * (a bounded run does them
+						 * all, late) */
 	}
 	return rc;
 }

@@ -573,6 +573,8 @@ static int process_place(struct cl_seq *s, struct item *it, bool *acked)
 	return 0;
 }
 
+static int run_liquidations(struct cl_seq *s, uint32_t market);
+
 static int process_simple(struct cl_seq *s, struct item *it, bool *acked)
 {
 	const struct cl_tx *tx = &it->tx;
@@ -618,9 +620,12 @@ static int process_simple(struct cl_seq *s, struct item *it, bool *acked)
 	}
 	case CL_TX_ORACLE_PRICE: {
 		struct cl_market_state ms;
-		if (cl_stf_get_market(&view, &ms, tx->u.oracle.msg.market) ==
-		    CL_OK)
+		uint32_t market = tx->u.oracle.msg.market;
+		if (cl_stf_get_market(&view, &ms, market) == CL_OK)
 			a->r.mark_price = ms.mark_price;
+		rc = run_liquidations(s, market);
+		if (rc)
+			return rc;
 		break;
 	}
 	case CL_TX_DEPOSIT:
@@ -630,7 +635,86 @@ static int process_simple(struct cl_seq *s, struct item *it, bool *acked)
 	case CL_TX_ORDER_DONE:
 		break;
 	}
+	if ((int)tx->type == CL_TX_ORACLE_UPDATE) {
+		struct cl_market_state ms;
+		uint32_t market = tx->u.oracle_update.market;
+		if (cl_stf_get_market(&view, &ms, market) == CL_OK)
+			a->r.mark_price = ms.mark_price;
+		rc = run_liquidations(s, market);
+		if (rc)
+			return rc;
+	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Liquidations                                                        */
+/* ------------------------------------------------------------------ */
+
+#define LIQ_CANDIDATES 1024
+#define LIQ_STEPS_PER_ACCOUNT 64
+
+/*
+ * After a price moved in `market`: find the accounts that may be below
+ * maintenance through the stf's liquidation-price index (no scan of all
+ * accounts) and apply LIQUIDATE / ADL transactions until each is healthy
+ * again. Every transaction is checked by the stf like any other, so the
+ * verifiers check them too. Returns 0 or a negative system error.
+ */
+static int run_liquidations(struct cl_seq *s, uint32_t market)
+{
+	struct cl_market_state ms;
+	struct cl_stf_view view = cl_stf_view(s->stf);
+	int rc = cl_stf_get_market(&view, &ms, market);
+
+	if (rc == CL_ERR_NOT_FOUND || (rc == CL_OK && ms.mark_price == 0))
+		return 0;
+	if (rc)
+		return rc < 0 ? rc : CL_ERR_CORRUPT;
+	struct cl_address *cand = cl_xcalloc(LIQ_CANDIDATES, sizeof(*cand));
+	size_t n = 0, applied = 0;
+	rc = cl_stf_liquidation_candidates(&view, market, ms.mark_price, cand,
+					   LIQ_CANDIDATES, &n);
+	for (size_t i = 0; !rc && i < n; i++) {
+		for (int step = 0; step < LIQ_STEPS_PER_ACCOUNT; step++) {
+			struct cl_tx tx;
+			bool has = false;
+			view = cl_stf_view(s->stf);
+			rc = cl_stf_liquidation_next(&view, &tx, &has, &cand[i]);
+			if (rc > 0) {
+				cl_unusual(SUB, "cannot plan a liquidation: %s",
+					   cl_stf_err_str(rc));
+				rc = 0;
+				break;
+			}
+			if (rc || !has)
+				break;
+			cl_tx_recover(&tx, cl_stf_domain(s->stf));
+			rc = apply_logged(s, &tx);
+			if (rc > 0) {
+				char a[CL_ADDRESS_STR_LEN + 1];
+				cl_address_format(a, &cand[i]);
+				cl_unusual(SUB, "%s of %s refused: %s",
+					   cl_tx_type_str((int)tx.type), a,
+					   cl_stf_err_str(rc));
+				rc = 0;
+				break;
+			}
+			if (rc)
+				break;
+			applied++;
+		}
+	}
+	free(cand);
+	if (applied)
+		cl_info(SUB, "market %u at mark %llu: %zu liquidation "
+			"transactions for %zu candidates", market,
+			(unsigned long long)ms.mark_price, applied, n);
+	if (n == LIQ_CANDIDATES)
+		cl_unusual(SUB, "market %u: more than %d liquidation "
+			   "candidates; the rest follow with the next price",
+			   market, LIQ_CANDIDATES);
+	return rc < 0 ? rc : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -674,6 +758,12 @@ static int open_block(struct cl_seq *s)
 	s->block_ntx = 0;
 	s->n_acks = 0;
 	s->n_fills = 0;
+	/* the new block's time moves funding and the mark */
+	for (uint32_t i = 0; i < s->genesis.n_markets; i++) {
+		rc = run_liquidations(s, s->genesis.markets[i].id);
+		if (rc)
+			return rc;
+	}
 	return CL_OK;
 }
 
@@ -1056,6 +1146,8 @@ static void process(struct cl_seq *s, struct item *it)
 
 	if (!s->block_open && (rc = open_block(s)) != CL_OK) {
 		reply_now(it, rc, &it->tx);
+		if (s->block_open)
+			abort_block(s, rc); /* a liquidation failed */
 		return;
 	}
 	if (it->assign_deposit_id) {
@@ -1067,6 +1159,10 @@ static void process(struct cl_seq *s, struct item *it)
 			return;
 		}
 		it->tx.u.deposit.id = g.next_deposit_id;
+	}
+	if ((int)it->tx.type == CL_TX_ORACLE_UPDATE) {
+		rc = process_simple(s, it, &acked);
+		goto done;
 	}
 	switch (it->tx.type) {
 	case CL_TX_PLACE_ORDER:
@@ -1083,6 +1179,7 @@ static void process(struct cl_seq *s, struct item *it)
 	case CL_TX_ORDER_DONE:
 		CL_BUG("internal transaction type in the queue");
 	}
+done:
 	if (rc < 0) {
 		/* an acked item is answered by abort_block */
 		if (!acked)
@@ -1338,7 +1435,8 @@ static int enqueue(struct cl_seq *s, const struct cl_tx *tx,
 int cl_seq_submit(struct cl_seq *s, const struct cl_tx *tx,
 		  cl_seq_done_fn fn, void *arg)
 {
-	if (tx->type == CL_TX_FILL || tx->type == CL_TX_ORDER_DONE)
+	if (tx->type == CL_TX_FILL || tx->type == CL_TX_ORDER_DONE ||
+	    (int)tx->type == CL_TX_LIQUIDATE || (int)tx->type == CL_TX_ADL)
 		return CL_SEQ_ERR_NOT_ALLOWED;
 	CL_REQUIRE(tx->auth.recovered);
 	return enqueue(s, tx, fn, arg, false);

@@ -379,6 +379,39 @@ int main(int argc, char **argv)
 	CHECK(cl_seq_submit(seq, &fill, NULL, NULL) == CL_SEQ_ERR_NOT_ALLOWED);
 	cl_seq_free(seq);
 
+	/* liquidation: an oracle drop liquidates an over-leveraged account
+	 * in the same block, through transactions the stf checks */
+	open_seq(1024, true);
+	CHECK(deposit(4, 1000 * USD) == 0);
+	r = place(2, false, 650000, 3000, 0, &w); /* 0.3 BTC at $65,000 */
+	CHECK(r.code == 0);
+	r = place(4, true, 650000, 3000, 1u << 2, &w); /* ~19.5x */
+	CHECK_MSG(r.code == 0 && r.filled == 3000, "leveraged buy: %d %llu",
+		  r.code, (unsigned long long)r.filled);
+	{
+		struct cl_stf_view v;
+		struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
+		size_t np = 0;
+		CHECK(cl_seq_view(seq, &v) == CL_OK);
+		CHECK(cl_stf_get_positions(&v, pos, &np, &addr[4]) == CL_OK);
+		CHECK(np == 1 && pos[0].size == 3000);
+		cl_seq_view_release(&v);
+		usleep(1100000); /* the next oracle timestamp must be newer */
+		r = oracle(BTC, 611000); /* -6 % */
+		CHECK_MSG(r.code == 0, "oracle drop: %s", cl_stf_err_str(r.code));
+		CHECK(cl_seq_view(seq, &v) == CL_OK);
+		CHECK(cl_stf_get_positions(&v, pos, &np, &addr[4]) == CL_OK);
+		CHECK_MSG(np == 0 || pos[0].size < 3000,
+			  "the over-leveraged long was liquidated (%zu, %lld)",
+			  np, np ? (long long)pos[0].size : 0LL);
+		struct cl_stf_event ev[8];
+		size_t nev = 0;
+		CHECK(cl_stf_get_events(&v, ev, 8, &nev, &addr[4], 0) == CL_OK);
+		CHECK(nev >= 1);
+		cl_seq_view_release(&v);
+	}
+	cl_seq_free(seq);
+
 	/* batch cuts: withdrawals get proofs against the cut's root */
 	cut_ms = 30;
 	open_seq(1024, true);
@@ -405,7 +438,7 @@ int main(int argc, char **argv)
 		struct cl_seq_status st;
 		cl_seq_status(seq, &st);
 		CHECK(cut.first_block == 1 && cut.last_block <= st.head_block);
-		CHECK(cut.deposits_consumed == 3);
+		CHECK(cut.deposits_consumed == 4);
 		CHECK(cut.wid_begin == 0 && cut.wid_end == wid + 2);
 		struct cl_hash32 broot;
 		CHECK(cl_seq_block_root(seq, &broot, cut.last_block) == CL_OK);
