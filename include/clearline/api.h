@@ -9,6 +9,10 @@
  * them is durable. Reads use a fresh LMDB snapshot of the last sealed
  * block, so they never wait for the writer.
  *
+ * On a verifier or replica (seq NULL, ver set) the reads come from the
+ * state derived from L1, and every write answers CL_API_ERR_READ_ONLY
+ * naming the sequencer's URL.
+ *
  * Application error codes: 1000 + enum cl_stf_code for every stf
  * rejection (1001 bad signature, 1003 unknown market, 1006 off tick,
  * 1010 expired, 1025 insufficient margin, ...), and the 2000 range for the
@@ -23,6 +27,7 @@
 #include <clearline/rpc.h>
 #include <clearline/sequencer.h>
 #include <clearline/stf.h>
+#include <clearline/verifier.h>
 
 enum {
 	CL_API_ERR_STF_BASE = 1000,
@@ -41,6 +46,7 @@ enum {
 struct cl_api {
 	struct cl_seq *seq;               /* sequencer mode; NULL otherwise */
 	struct cl_l1_driver *l1;          /* attached to L1; NULL otherwise */
+	struct cl_verifier *ver;          /* verifier/replica; NULL otherwise */
 	struct cl_db *db;
 	const struct cl_genesis *genesis;
 	struct cl_address collateral_token;

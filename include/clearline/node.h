@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * node — wiring of clearlined: the option table, the genesis file loader,
- * and (later) the modes. `src/node/main.c` is a thin main() around it.
+ * and the modes (sequencer, verifier, replica; docs/operations.md). `src/node/main.c` is a thin main() around it.
  */
 #ifndef CLEARLINE_NODE_H
 #define CLEARLINE_NODE_H
@@ -48,6 +48,10 @@ struct cl_node_config {
 	uint64_t batch_interval_ms;
 	uint64_t batch_max_bytes;
 	uint64_t batch_zstd_level;
+	char *fault;           /* sequencer, devnet only: KIND[:AT] */
+	char *sequencer_url;   /* replica: where writes go */
+	uint64_t l1_log_range; /* verifier: L1 blocks per eth_getLogs */
+	uint64_t progress_ms;  /* verifier: sync log line period */
 };
 
 /* The option table. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* clearlined: configuration, start-up, the sequencer mode, shutdown. */
+/* clearlined: configuration, start-up, the three modes, shutdown. */
 #include <clearline/api.h>
 #include <clearline/node.h>
 #include <clearline/sequencer.h>
+#include <clearline/verifier.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -37,6 +38,49 @@ static char *read_token(const char *path)
 	return t;
 }
 
+static int load_key(struct cl_seckey **key, const struct cl_node_config *cfg)
+{
+	struct cl_passphrase *pass = NULL;
+	int rc = cl_passphrase_load(&pass, cfg->l1_passphrase);
+	if (rc == CL_OK)
+		rc = cl_keystore_unlock(key, cfg->l1_keystore, pass);
+	cl_passphrase_free(pass);
+	if (rc)
+		cl_unusual(SUB, "cannot unlock the keystore %s: %s",
+			   cfg->l1_keystore, cl_keystore_err_str(rc));
+	return rc;
+}
+
+static int start_rpc(struct cl_rpc_server **srv, char **token,
+		     const struct cl_node_config *cfg, struct cl_api *api)
+{
+	struct cl_rpc_config rcfg;
+	cl_rpc_config_defaults(&rcfg);
+	rcfg.bind_addr = cfg->rpc_bind;
+	rcfg.port = (uint16_t)cfg->rpc_port;
+	rcfg.max_body = cfg->rpc_max_body;
+	rcfg.max_batch = (unsigned)cfg->rpc_max_batch;
+	rcfg.max_depth = (unsigned)cfg->rpc_max_depth;
+	rcfg.max_conns = (unsigned)cfg->rpc_max_conns;
+	rcfg.idle_timeout_s = (unsigned)cfg->rpc_idle_s;
+	if (cfg->rpc_threads)
+		rcfg.threads = (unsigned)cfg->rpc_threads;
+	rcfg.operator_loopback = cfg->rpc_operator_loopback;
+	if (cfg->rpc_token_file) {
+		*token = read_token(cfg->rpc_token_file);
+		if (!*token) {
+			cl_unusual(SUB, "cannot read an operator token of at "
+				   "least 16 characters from %s",
+				   cfg->rpc_token_file);
+			return CL_ERR_CONFIG;
+		}
+		rcfg.operator_token = *token;
+	}
+	size_t nm;
+	const struct cl_rpc_method *methods = cl_api_methods(&nm);
+	return cl_rpc_server_new(srv, &rcfg, methods, nm, api);
+}
+
 static int run_sequencer(const struct cl_node_config *cfg,
 			 const struct cl_genesis *g, struct cl_db *db,
 			 const sigset_t *sigs)
@@ -56,6 +100,11 @@ static int run_sequencer(const struct cl_node_config *cfg,
 	sc.block_interval_ms = cfg->block_interval_ms;
 	sc.block_max_txs = cfg->block_max_txs;
 	sc.queue_max = cfg->queue_max;
+	if (cfg->fault && !cfg->l1_rpc) {
+		cl_unusual(SUB, "option fault corrupts posted batches: it "
+			   "needs l1-rpc");
+		goto out;
+	}
 	if (cfg->l1_rpc) {
 		if (cfg->dev_credit) {
 			cl_unusual(SUB, "dev-credit is for a node without an "
@@ -67,14 +116,17 @@ static int run_sequencer(const struct cl_node_config *cfg,
 				   "l1-passphrase (the sequencer's key)");
 			goto out;
 		}
-		struct cl_passphrase *pass = NULL;
-		rc = cl_passphrase_load(&pass, cfg->l1_passphrase);
-		if (rc == CL_OK)
-			rc = cl_keystore_unlock(&key, cfg->l1_keystore, pass);
-		cl_passphrase_free(pass);
-		if (rc) {
-			cl_unusual(SUB, "cannot unlock the keystore %s: %s",
-				   cfg->l1_keystore, cl_keystore_err_str(rc));
+		if (load_key(&key, cfg))
+			goto out;
+		if (cfg->fault && g->l1_chain_id != 31337) {
+			cl_unusual(SUB, "option fault is for tests on a devnet "
+				   "genesis (l1ChainId 31337) only");
+			goto out;
+		}
+		if (cfg->fault && !cl_seq_fault_valid(cfg->fault)) {
+			cl_unusual(SUB, "option fault: expected KIND[:AT] with "
+				   "KIND root, fill-size, fill-price, balance, "
+				   "drop or signature");
 			goto out;
 		}
 		sc.cut_interval_ms = cfg->batch_interval_ms;
@@ -101,6 +153,7 @@ static int run_sequencer(const struct cl_node_config *cfg,
 			.max_fee_wei = cfg->l1_max_fee_gwei * 1000000000ull,
 			.zstd_level = (int)cfg->batch_zstd_level,
 			.max_calldata = cfg->batch_max_bytes,
+			.fault = cfg->fault,
 		};
 		rc = cl_l1_driver_start(&l1, &lc, seq);
 		if (rc)
@@ -124,31 +177,7 @@ static int run_sequencer(const struct cl_node_config *cfg,
 		api.has_token = true;
 	}
 
-	struct cl_rpc_config rcfg;
-	cl_rpc_config_defaults(&rcfg);
-	rcfg.bind_addr = cfg->rpc_bind;
-	rcfg.port = (uint16_t)cfg->rpc_port;
-	rcfg.max_body = cfg->rpc_max_body;
-	rcfg.max_batch = (unsigned)cfg->rpc_max_batch;
-	rcfg.max_depth = (unsigned)cfg->rpc_max_depth;
-	rcfg.max_conns = (unsigned)cfg->rpc_max_conns;
-	rcfg.idle_timeout_s = (unsigned)cfg->rpc_idle_s;
-	if (cfg->rpc_threads)
-		rcfg.threads = (unsigned)cfg->rpc_threads;
-	rcfg.operator_loopback = cfg->rpc_operator_loopback;
-	if (cfg->rpc_token_file) {
-		token = read_token(cfg->rpc_token_file);
-		if (!token) {
-			cl_unusual(SUB, "cannot read an operator token of at "
-				   "least 16 characters from %s",
-				   cfg->rpc_token_file);
-			goto out;
-		}
-		rcfg.operator_token = token;
-	}
-	size_t nm;
-	const struct cl_rpc_method *methods = cl_api_methods(&nm);
-	rc = cl_rpc_server_new(&srv, &rcfg, methods, nm, &api);
+	rc = start_rpc(&srv, &token, cfg, &api);
 	if (rc)
 		goto out;
 	cl_info(SUB, "ready: sequencer serving JSON-RPC on %s:%u",
@@ -172,6 +201,98 @@ out:
 		cl_unusual(SUB, "some answers were not sent before shutdown");
 	cl_rpc_server_free(srv);
 	cl_seq_free(seq);
+	cl_seckey_free(key);
+	if (token) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	pthread_mutex_destroy(&api.lock);
+	return status;
+}
+
+static int run_verifier(const struct cl_node_config *cfg,
+			const struct cl_genesis *g, struct cl_db *db,
+			const sigset_t *sigs, bool replica)
+{
+	struct cl_verifier_config vc;
+	struct cl_verifier *ver = NULL;
+	struct cl_seckey *key = NULL;
+	struct cl_rpc_server *srv = NULL;
+	struct cl_api api;
+	char *token = NULL;
+	const char *name = replica ? "replica" : "verifier";
+	int rc, status = 1;
+
+	memset(&api, 0, sizeof(api));
+	pthread_mutex_init(&api.lock, NULL);
+	if (!cfg->l1_rpc) {
+		cl_unusual(SUB, "a %s needs l1-rpc: it derives everything "
+			   "from L1", name);
+		status = 2;
+		goto out;
+	}
+	if (cfg->dev_credit || cfg->fault) {
+		cl_unusual(SUB, "dev-credit and fault are sequencer options");
+		status = 2;
+		goto out;
+	}
+	if (cfg->l1_keystore && !cfg->l1_passphrase) {
+		cl_unusual(SUB, "l1-keystore needs l1-passphrase");
+		status = 2;
+		goto out;
+	}
+	if (cfg->l1_keystore && load_key(&key, cfg))
+		goto out;
+	if (!key)
+		cl_unusual(SUB, "no l1-keystore: a wrong batch is reported "
+			   "but not challenged");
+	cl_verifier_config_defaults(&vc);
+	vc.replica = replica;
+	vc.l1_url = cfg->l1_rpc;
+	vc.datadir = cfg->datadir;
+	vc.key = key;
+	vc.confirmations = cfg->l1_confirmations;
+	vc.poll_ms = cfg->l1_poll_ms;
+	vc.start_block = cfg->l1_start_block;
+	vc.log_range = cfg->l1_log_range;
+	vc.max_fee_wei = cfg->l1_max_fee_gwei * 1000000000ull;
+	vc.progress_ms = cfg->progress_ms;
+	rc = cl_verifier_new(&ver, &vc, db, g);
+	if (rc)
+		goto out;
+	rc = cl_verifier_start(ver);
+	if (rc)
+		goto out;
+
+	api.ver = ver;
+	api.db = db;
+	api.genesis = g;
+	api.mode_name = name;
+	api.sequencer_url = cfg->sequencer_url;
+	if (cfg->collateral_token) {
+		if (!cl_address_parse(&api.collateral_token,
+				      cfg->collateral_token,
+				      strlen(cfg->collateral_token))) {
+			cl_unusual(SUB, "option collateral-token: not an "
+				   "address");
+			goto out;
+		}
+		api.has_token = true;
+	}
+	rc = start_rpc(&srv, &token, cfg, &api);
+	if (rc)
+		goto out;
+	cl_info(SUB, "ready: %s serving JSON-RPC on %s:%u", name,
+		cfg->rpc_bind, cl_rpc_server_port(srv));
+
+	int sig = 0;
+	while (sigwait(sigs, &sig) != 0)
+		;
+	cl_info(SUB, "signal %d: shutting down", sig);
+	status = 0;
+out:
+	cl_rpc_server_free(srv);
+	cl_verifier_free(ver);
 	cl_seckey_free(key);
 	if (token) {
 		explicit_bzero(token, strlen(token));
@@ -244,12 +365,10 @@ int cl_node_main(int argc, char **argv)
 		status = run_sequencer(&cfg, g, db, &sigs);
 		break;
 	case CL_MODE_VERIFIER:
+		status = run_verifier(&cfg, g, db, &sigs, false);
+		break;
 	case CL_MODE_REPLICA:
-		cl_unusual(SUB, "mode %s is not available yet: run a "
-			   "sequencer", cfg.mode == CL_MODE_VERIFIER
-						? "verifier"
-						: "replica");
-		status = 2;
+		status = run_verifier(&cfg, g, db, &sigs, true);
 		break;
 	}
 out:

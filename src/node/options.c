@@ -63,7 +63,8 @@ static const struct cl_opt opts[] = {
 	 "L1 JSON-RPC endpoint; unset: run without an L1", OFF(l1_rpc), 0,
 	 false},
 	{"l1-keystore", CL_OPT_STR, 0, 0, NULL, NULL,
-	 "keystore file of the sequencer's L1 key", OFF(l1_keystore), 0,
+	 "keystore file of the node's L1 key (sequencer: posts batches; "
+	 "verifier: sends challenges)", OFF(l1_keystore), 0,
 	 false},
 	{"l1-passphrase", CL_OPT_STR, 0, 0, NULL, NULL,
 	 "where the keystore passphrase is: file:PATH or env:NAME",
@@ -87,6 +88,18 @@ static const struct cl_opt opts[] = {
 	 OFF(batch_max_bytes), 0, false},
 	{"batch-zstd-level", CL_OPT_U64, 1, 19, "9", NULL,
 	 "zstd level of batch data", OFF(batch_zstd_level), 0, false},
+	{"fault", CL_OPT_STR, 0, 0, NULL, NULL,
+	 "tests only, devnet genesis only: corrupt one posted batch "
+	 "(KIND[:AT], docs/verifier.md)", OFF(fault), 0, false},
+	{"sequencer-url", CL_OPT_STR, 0, 0, NULL, NULL,
+	 "replica: the sequencer's JSON-RPC URL, named when a write is "
+	 "refused", OFF(sequencer_url), 0, false},
+	{"l1-log-range", CL_OPT_U64, 1, 100000, "1000", NULL,
+	 "verifier: most L1 blocks per eth_getLogs", OFF(l1_log_range), 0,
+	 false},
+	{"progress-ms", CL_OPT_U64, 100, 3600000, "5000", NULL,
+	 "verifier: how often sync progress is logged", OFF(progress_ms), 0,
+	 false},
 	{"dev-credit", CL_OPT_BOOL, 0, 0, "false", NULL,
 	 "allow the operator method op_credit (a node without an L1 only)",
 	 OFF(dev_credit), 0, false},

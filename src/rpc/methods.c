@@ -249,8 +249,8 @@ static struct cl_rpc_done submit(struct cl_rpc_call *call, struct cl_api *api,
 {
 	if (!api->seq)
 		return cl_rpc_error(call, CL_API_ERR_READ_ONLY,
-				    "this node is read-only; send writes to "
-				    "the sequencer%s%s",
+				    "read-only node: send writes to the "
+				    "sequencer%s%s",
 				    api->sequencer_url ? " at " : "",
 				    api->sequencer_url ? api->sequencer_url
 						       : "");
@@ -500,40 +500,6 @@ static struct cl_rpc_done m_get_config(struct cl_rpc_call *call,
 	(void)params;
 }
 
-/*
- * Liquidation price of one position, the others held at their marks and
- * this position's maintenance fraction held at its current effective
- * value (docs/api.md): the price p where equity(p) = MM(p). NULL when the
- * account cannot be liquidated by this market alone.
- */
-static json_t *liq_price(const struct cl_genesis *g,
-			 const struct cl_market_params *m,
-			 const struct cl_stf_position *p, uint64_t mark,
-			 const struct cl_health *h, int64_t mm_this)
-{
-	int e = cl_genesis_scale_exp(g, m);
-	__int128 scale_num = 1, scale_den = 1;
-	for (int i = 0; i < (e > 0 ? e : -e); i++)
-		*(e > 0 ? &scale_num : &scale_den) *= 10;
-	/* value at the mark, V(m) = size * mark * 10^e */
-	__int128 vm = (__int128)p->size * (__int128)mark * scale_num / scale_den;
-	__int128 absvm = vm < 0 ? -vm : vm;
-	if (absvm == 0)
-		return json_null();
-	/* f = mm_this / |V(m)| as a fraction in 1e9 */
-	__int128 f = (__int128)mm_this * 1000000000 / absvm;
-	__int128 rhs = (__int128)(h->mm - mm_this) - h->equity + vm;
-	__int128 den = p->size > 0 ? 1000000000 - f : 1000000000 + f;
-	if (den <= 0)
-		return json_null();
-	__int128 vp = rhs * 1000000000 / den; /* V(p) */
-	/* p = V(p) / (size * 10^e) */
-	__int128 price = vp * scale_den / ((__int128)p->size * scale_num);
-	if (price <= 0 || price > (__int128)UINT64_MAX)
-		return json_null();
-	return cl_json_from_u64((uint64_t)price);
-}
-
 static struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 					json_t *params, void *app)
 {
@@ -541,9 +507,6 @@ static struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	struct cl_address addr;
 	struct cl_stf_view v;
 	struct cl_account acct;
-	struct cl_health h;
-	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
-	size_t n = 0;
 	int rc;
 
 	if (!nparams(params, 1) || !get_address(&addr, json_array_get(params, 0)))
@@ -551,59 +514,55 @@ static struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	rc = open_view(api, &v);
 	if (rc)
 		return api_error(call, rc);
+	/* the risk engine's view: pending funding settled, dynamic margin */
+	struct cl_stf_account_risk *risk = cl_xcalloc(1, sizeof(*risk));
 	rc = cl_stf_get_account(&v, &acct, &addr);
 	if (rc == CL_ERR_NOT_FOUND)
 		rc = CL_OK;
 	if (!rc)
-		rc = cl_stf_get_positions(&v, pos, &n, &addr);
-	if (!rc)
-		rc = cl_stf_get_health(&v, &h, &addr);
+		rc = cl_stf_get_account_risk(&v, risk, &addr);
 	if (rc) {
+		free(risk);
 		cl_seq_view_release(&v);
 		return api_error(call, rc);
 	}
+	const struct cl_health h = risk->health;
 
 	json_t *jpos = json_array();
-	for (size_t i = 0; i < n; i++) {
-		const struct cl_market_params *m = market_by_id(api, pos[i].market);
+	for (size_t i = 0; i < risk->n; i++) {
+		const struct cl_stf_position_risk *p = &risk->pos[i];
+		const struct cl_market_params *m = market_by_id(api, p->market);
 		struct cl_market_state ms;
-		if (!m || cl_stf_get_market(&v, &ms, pos[i].market) != CL_OK)
+		if (!m || cl_stf_get_market(&v, &ms, p->market) != CL_OK)
 			continue;
-		struct cl_market_risk risk = {
-			cl_genesis_scale_exp(api->genesis, m), m->tiers,
-			m->n_tiers};
-		struct cl_position cp = {pos[i].size, pos[i].cost};
-		int64_t upnl = 0, im = 0, mm = 0;
-		uint64_t entry = 0;
-		bool ok = margin_upnl_down(&upnl, &risk, &cp, ms.mark_price) &&
-			  margin_requirement_up(&im, &mm, &risk, &cp,
-						ms.mark_price) &&
-			  margin_entry_price(&entry, &risk, &cp);
-		uint64_t abs_size = pos[i].size < 0
-					    ? (uint64_t)(-(pos[i].size + 1)) + 1
-					    : (uint64_t)pos[i].size;
+		uint64_t abs_size = p->size < 0 ? (uint64_t)(-(p->size + 1)) + 1
+						: (uint64_t)p->size;
+		bool has_liq = p->size > 0 ? p->liquidation_price != 0
+					   : p->liquidation_price != UINT64_MAX;
 		json_t *jp = json_object();
-		json_object_set_new(jp, "market", json_integer(pos[i].market));
+		json_object_set_new(jp, "market", json_integer(p->market));
 		json_object_set_new(jp, "symbol", json_string(m->symbol));
-		json_object_set_new(jp, "side", json_string(pos[i].size > 0
-								    ? "long"
-								    : "short"));
+		json_object_set_new(jp, "side",
+				    json_string(p->size > 0 ? "long" : "short"));
 		json_object_set_new(jp, "size", cl_json_from_u64(abs_size));
-		json_object_set_new(jp, "entryPrice", cl_json_from_u64(entry));
+		json_object_set_new(jp, "entryPrice",
+				    cl_json_from_u64(p->entry_price));
 		json_object_set_new(jp, "markPrice",
 				    cl_json_from_u64(ms.mark_price));
-		json_object_set_new(jp, "unrealizedPnl",
-				    ok ? cl_json_from_i64(upnl) : json_null());
-		json_object_set_new(jp, "initialMargin",
-				    ok ? cl_json_from_i64(im) : json_null());
+		json_object_set_new(jp, "unrealizedPnl", cl_json_from_i64(p->upnl));
+		json_object_set_new(jp, "pendingFunding",
+				    cl_json_from_i64(p->pending_funding));
+		json_object_set_new(jp, "initialMargin", cl_json_from_i64(p->im));
 		json_object_set_new(jp, "maintenanceMargin",
-				    ok ? cl_json_from_i64(mm) : json_null());
+				    cl_json_from_i64(p->mm));
 		json_object_set_new(jp, "liquidationPrice",
-				    ok ? liq_price(api->genesis, m, &pos[i],
-						   ms.mark_price, &h, mm)
-				       : json_null());
+				    has_liq ? cl_json_from_u64(p->liquidation_price)
+					    : json_null());
+		json_object_set_new(jp, "bankruptcyPrice",
+				    cl_json_from_u64(p->bankruptcy_price));
 		json_array_append_new(jpos, jp);
 	}
+	free(risk);
 
 	json_t *orders = json_array();
 	struct cl_hash32 hashes[CL_API_MAX_OPEN_ORDERS];
@@ -646,6 +605,10 @@ static struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	json_object_set_new(res, "withdrawable",
 			    cl_json_from_i64(margin_withdrawable(&h)));
 	json_object_set_new(res, "nonce", cl_json_from_u64(acct.nonce));
+	json_object_set_new(res, "marginRatioPpm",
+			    h.equity > 0 ? cl_json_from_i64(h.mm * 1000000 / h.equity)
+					 : json_null());
+	json_object_set_new(res, "liquidatable", json_boolean(h.equity < h.mm));
 	json_object_set_new(res, "positions", jpos);
 	json_object_set_new(res, "openOrders", orders);
 	return cl_rpc_result(call, res);
@@ -706,15 +669,21 @@ static struct cl_rpc_done m_get_order_book(struct cl_rpc_call *call,
 				    CL_API_ERR_STF_BASE + CL_STF_ERR_UNKNOWN_MARKET,
 				    "unknown market %llu",
 				    (unsigned long long)market);
-	if (!api->seq)
+	if (!api->seq && !(api->ver && cl_verifier_has_books(api->ver)))
 		return cl_rpc_error(call, CL_API_ERR_READ_ONLY,
-				    "the order book is served by the sequencer");
+				    "the order book is served by the sequencer "
+				    "and by replicas");
 	json_t *res = json_object();
 	const char *names[2] = {"bids", "asks"};
 	for (int side = 0; side < 2; side++) {
-		size_t n = cl_seq_book_depth(api->seq, lv, (size_t)depth,
-					     (uint32_t)market,
-					     side ? BOOK_SELL : BOOK_BUY);
+		enum book_side bs = side ? BOOK_SELL : BOOK_BUY;
+		size_t n = api->seq ? cl_seq_book_depth(api->seq, lv,
+							(size_t)depth,
+							(uint32_t)market, bs)
+				    : cl_verifier_book_depth(api->ver, lv,
+							     (size_t)depth,
+							     (uint32_t)market,
+							     bs);
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(
@@ -745,18 +714,38 @@ static struct cl_rpc_done m_get_markets(struct cl_rpc_call *call,
 		json_t *o = json_object();
 		json_object_set_new(o, "id", json_integer(m->id));
 		json_object_set_new(o, "symbol", json_string(m->symbol));
+		struct cl_stf_market_info mi;
+		rc = cl_stf_get_market_info(&v, &mi, m->id);
+		if (rc) {
+			json_decref(o);
+			break;
+		}
 		json_object_set_new(o, "oraclePrice",
 				    cl_json_from_u64(ms.oracle_price));
 		json_object_set_new(o, "oracleTimestamp",
 				    cl_json_from_u64(ms.oracle_timestamp));
 		json_object_set_new(o, "indexPrice",
-				    cl_json_from_u64(ms.oracle_price));
-		json_object_set_new(o, "markPrice",
-				    cl_json_from_u64(ms.mark_price));
-		/* funding arrives with the risk engine: no rate yet */
-		json_object_set_new(o, "fundingRate", json_null());
+				    cl_json_from_u64(mi.index_price));
+		json_object_set_new(o, "markPrice", cl_json_from_u64(mi.mark_price));
+		json_object_set_new(o, "lastTradePrice",
+				    cl_json_from_u64(mi.last_trade_price));
+		/* rates in parts per billion per funding interval */
+		json_object_set_new(o, "fundingRate",
+				    cl_json_from_i64(mi.funding_rate_ppb));
+		json_object_set_new(o, "predictedFundingRate",
+				    cl_json_from_i64(mi.predicted_rate_ppb));
+		json_object_set_new(o, "nextFundingTime",
+				    cl_json_from_u64(mi.next_funding_time));
+		json_object_set_new(o, "premiumPpb",
+				    cl_json_from_i64(mi.premium_ppb));
 		json_object_set_new(o, "openInterest",
-				    cl_json_from_u64(ms.open_interest));
+				    cl_json_from_u64(mi.open_interest));
+		json_object_set_new(o, "imfScalePpm",
+				    cl_json_from_u64(mi.imf_scale_ppm));
+		json_object_set_new(o, "volatilityPpm",
+				    cl_json_from_u64(mi.volatility_ppm));
+		json_object_set_new(o, "insuranceFundPosition",
+				    cl_json_from_i64(mi.fund_size));
 		json_array_append_new(arr, o);
 	}
 	cl_seq_view_release(&v);
@@ -766,6 +755,65 @@ static struct cl_rpc_done m_get_markets(struct cl_rpc_call *call,
 	}
 	return cl_rpc_result(call, arr);
 	(void)params;
+}
+
+static json_t *opt_u64(bool has, uint64_t v)
+{
+	return has ? cl_json_from_u64(v) : json_null();
+}
+
+/* l2_syncStatus of a verifier or replica (docs/verifier.md). */
+static json_t *verifier_status_json(struct cl_api *api)
+{
+	struct cl_verifier_status st;
+	cl_verifier_status(api->ver, &st);
+	json_t *res = json_object();
+	json_object_set_new(res, "mode", json_string(api->mode_name));
+	json_object_set_new(res, "headBlock", cl_json_from_u64(st.head_block));
+	json_object_set_new(res, "headTimestampMs",
+			    cl_json_from_u64(st.head_timestamp_ms));
+	json_object_set_new(res, "headStateRoot", hash_json(&st.head_root));
+	json_object_set_new(res, "derivedBatch",
+			    opt_u64(st.has_derived, st.derived_batch));
+	json_object_set_new(res, "postedBatch",
+			    opt_u64(st.has_posted, st.posted_batch));
+	json_object_set_new(res, "finalizedBatch",
+			    opt_u64(st.has_final, st.finalized_batch));
+	json_object_set_new(res, "postedBlock",
+			    cl_json_from_u64(st.posted_last_block));
+	json_object_set_new(res, "l1Head", cl_json_from_u64(st.l1_head));
+	json_object_set_new(res, "l1Scanned", cl_json_from_u64(st.l1_scanned));
+	json_object_set_new(res, "l1Reachable", json_boolean(st.l1_reachable));
+	json_object_set_new(res, "blocksPerSecond",
+			    cl_json_from_u64(st.blocks_per_second));
+	json_object_set_new(res, "etaSeconds",
+			    opt_u64(st.has_eta, st.eta_seconds));
+	json_object_set_new(res, "txsDerived",
+			    cl_json_from_u64(st.txs_derived));
+	json_object_set_new(res, "rederivations",
+			    cl_json_from_u64(st.rederivations));
+	if (!st.fault.set) {
+		json_object_set_new(res, "fault", json_null());
+		return res;
+	}
+	const struct cl_verifier_fault *f = &st.fault;
+	json_t *jf = json_object();
+	json_object_set_new(jf, "batch", cl_json_from_u64(f->batch));
+	json_object_set_new(jf, "block", opt_u64(f->has_block, f->block));
+	json_object_set_new(jf, "tx", opt_u64(f->has_tx, f->tx));
+	json_object_set_new(jf, "expectedRoot", f->has_roots
+							? hash_json(&f->expected)
+							: json_null());
+	json_object_set_new(jf, "postedRoot", f->has_roots
+						      ? hash_json(&f->posted)
+						      : json_null());
+	json_object_set_new(jf, "reason", json_string(f->reason));
+	json_object_set_new(jf, "challenge",
+			    json_string(f->challenged ? "confirmed"
+					: f->challenge_failed ? "not sent"
+							      : "pending"));
+	json_object_set_new(res, "fault", jf);
+	return res;
 }
 
 static struct cl_rpc_done m_sync_status(struct cl_rpc_call *call,
@@ -785,6 +833,8 @@ static struct cl_rpc_done m_sync_status(struct cl_rpc_call *call,
 	cl_seq_view_release(&v);
 	if (rc)
 		return api_error(call, rc);
+	if (api->ver)
+		return cl_rpc_result(call, verifier_status_json(api));
 	json_t *res = json_object();
 	json_object_set_new(res, "headBlock", cl_json_from_u64(g.block_number));
 	json_object_set_new(res, "headTimestampMs",
@@ -832,10 +882,11 @@ static struct cl_rpc_done m_get_state_root(struct cl_rpc_call *call,
 	if (!nparams(params, 1) || !cl_json_uint(&n, json_array_get(params, 0),
 						 UINT64_MAX))
 		return bad_params(call, "expected [blockNumber]");
-	if (!api->seq)
+	if (!api->seq && !api->ver)
 		return cl_rpc_error(call, CL_API_ERR_READ_ONLY,
 				    "block roots are served by the sequencer");
-	int rc = cl_seq_block_root(api->seq, &root, n);
+	int rc = api->seq ? cl_seq_block_root(api->seq, &root, n)
+			  : cl_verifier_block_root(api->ver, &root, n);
 	if (rc == CL_ERR_NOT_FOUND)
 		return cl_rpc_error(call, CL_API_ERR_UNKNOWN_BLOCK,
 				    "unknown block %llu", (unsigned long long)n);
@@ -864,7 +915,9 @@ static struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
 	uint64_t cut = 0;
 	struct cl_proof *proof = cl_xcalloc(1, sizeof(*proof));
 	int prc = CL_ERR_NOT_FOUND;
-	if (rc == CL_OK)
+	if (rc == CL_OK && api->ver)
+		prc = cl_verifier_withdrawal_proof(v.snapshot, &cut, proof, id);
+	else if (rc == CL_OK)
 		prc = cl_seq_get_withdrawal_proof(v.snapshot, &cut, proof, id);
 	cl_seq_view_release(&v);
 	if (rc == CL_ERR_NOT_FOUND) {
@@ -886,13 +939,26 @@ static struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
 	 * challenge period; final: claimable with `tx`; claimed: done */
 	const char *status = "pending";
 	struct cl_l1_status ls = {0};
-	if (api->l1)
-		cl_l1_driver_status(api->l1, &ls);
-	if (api->l1 && prc == CL_OK && cut < ls.batches_posted)
-		status = cut < ls.batches_final ? "final" : "posted";
+	const struct cl_address *rollup = NULL;
 	bool claimed = false;
+	if (api->l1) {
+		cl_l1_driver_status(api->l1, &ls);
+		rollup = cl_l1_driver_rollup(api->l1);
+	} else if (api->ver) {
+		/* a verified batch is on L1; final once L1 says so */
+		struct cl_verifier_status vs;
+		cl_verifier_status(api->ver, &vs);
+		ls.batches_posted = vs.has_posted ? vs.posted_batch + 1 : 0;
+		ls.batches_final = vs.has_final ? vs.finalized_batch + 1 : 0;
+		rollup = cl_verifier_rollup(api->ver);
+	}
+	if (rollup && prc == CL_OK && cut < ls.batches_posted)
+		status = cut < ls.batches_final ? "final" : "posted";
 	if (strcmp(status, "final") == 0 &&
-	    cl_l1_driver_is_claimed(api->l1, &claimed, id) == CL_OK && claimed)
+	    (api->l1 ? cl_l1_driver_is_claimed(api->l1, &claimed, id)
+		     : cl_verifier_is_claimed(api->ver, &claimed, id)) ==
+		    CL_OK &&
+	    claimed)
 		status = "claimed";
 	json_object_set_new(res, "status", json_string(status));
 	json_object_set_new(res, "batch", prc == CL_OK && strcmp(status, "pending")
@@ -911,8 +977,7 @@ static struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
 					   proof->siblings, proof->depth);
 		json_object_set_new(
 			res, "tx",
-			json_pack("{s:o,s:o}", "to",
-				  addr_json(cl_l1_driver_rollup(api->l1)),
+			json_pack("{s:o,s:o}", "to", addr_json(rollup),
 				  "data", cl_json_from_bytes(data.p, data.len)));
 		cl_buf_release(&data);
 	} else {
@@ -920,6 +985,94 @@ static struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
 	}
 	free(proof);
 	return cl_rpc_result(call, res);
+}
+
+static struct cl_rpc_done m_get_insurance(struct cl_rpc_call *call,
+					  json_t *params, void *app)
+{
+	struct cl_api *api = app;
+	struct cl_stf_view v;
+	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
+	size_t n = 0;
+	int64_t balance = 0;
+
+	int rc = open_view(api, &v);
+	if (rc)
+		return api_error(call, rc);
+	rc = cl_stf_get_insurance(&v, &balance, pos, &n);
+	cl_seq_view_release(&v);
+	if (rc)
+		return api_error(call, rc);
+	json_t *jp = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(
+			jp, json_pack("{s:i,s:o,s:o}", "market",
+				      (int)pos[i].market, "size",
+				      cl_json_from_i64(pos[i].size), "cost",
+				      cl_json_from_i64(pos[i].cost)));
+	return cl_rpc_result(call, json_pack("{s:o,s:o}", "balance",
+					     cl_json_from_i64(balance),
+					     "positions", jp));
+	(void)params;
+}
+
+static const char *event_kind_str(enum cl_stf_event_kind k)
+{
+	switch (k) {
+	case CL_STF_EVENT_LIQUIDATED:
+		return "liquidated";
+	case CL_STF_EVENT_ADL_BANKRUPT:
+		return "adl_bankrupt";
+	case CL_STF_EVENT_ADL_COUNTERPARTY:
+		return "adl_counterparty";
+	}
+	return "unknown";
+}
+
+#define CL_API_MAX_EVENTS 200
+
+static struct cl_rpc_done m_get_risk_events(struct cl_rpc_call *call,
+					    json_t *params, void *app)
+{
+	struct cl_api *api = app;
+	struct cl_address addr;
+	struct cl_stf_view v;
+	uint64_t from = 0;
+	size_t n = 0;
+
+	if (!json_is_array(params) || json_array_size(params) < 1 ||
+	    json_array_size(params) > 2 ||
+	    !get_address(&addr, json_array_get(params, 0)) ||
+	    (json_array_size(params) == 2 &&
+	     !cl_json_uint(&from, json_array_get(params, 1), UINT64_MAX)))
+		return bad_params(call, "expected [address, fromSeq]");
+	struct cl_stf_event *ev = cl_xcalloc(CL_API_MAX_EVENTS, sizeof(*ev));
+	int rc = open_view(api, &v);
+	if (!rc)
+		rc = cl_stf_get_events(&v, ev, CL_API_MAX_EVENTS, &n, &addr,
+				       from);
+	if (v.snapshot)
+		cl_seq_view_release(&v);
+	if (rc) {
+		free(ev);
+		return api_error(call, rc);
+	}
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(
+			arr,
+			json_pack("{s:o,s:o,s:s,s:i,s:o,s:o,s:o,s:o,s:o}",
+				  "seq", cl_json_from_u64(ev[i].seq), "block",
+				  cl_json_from_u64(ev[i].block), "kind",
+				  event_kind_str(ev[i].kind), "market",
+				  (int)ev[i].market, "size",
+				  cl_json_from_i64(ev[i].size), "flow",
+				  cl_json_from_i64(ev[i].flow), "equityShare",
+				  cl_json_from_i64(ev[i].equity_share), "fee",
+				  cl_json_from_i64(ev[i].fee), "counterparty",
+				  addr_json(&ev[i].other)));
+	free(ev);
+	return cl_rpc_result(call, arr);
 }
 
 static const struct cl_rpc_method methods[] = {
@@ -936,6 +1089,8 @@ static const struct cl_rpc_method methods[] = {
 	{"l2_getWithdrawalProof", m_withdrawal_proof, 0},
 	{"l2_syncStatus", m_sync_status, 0},
 	{"l2_getStateRoot", m_get_state_root, 0},
+	{"l2_getInsuranceFund", m_get_insurance, 0},
+	{"l2_getRiskEvents", m_get_risk_events, 0},
 	{"op_credit", m_op_credit, CL_RPC_OPERATOR},
 };
 

@@ -40,6 +40,7 @@ struct cl_l1_driver {
 	uint64_t posting_cut;
 	size_t posting_orders;
 	uint64_t retry_ns;
+	struct cl_seq_fault fault; /* tests only: --fault */
 };
 
 /* ---- contract views ---- */
@@ -221,6 +222,9 @@ static void try_post(struct cl_l1_driver *drv, uint64_t batch_count,
 	rc = cl_seq_cut_payload(snap, &cut, &payload);
 	cl_snapshot_free(snap);
 	if (!rc)
+		cl_seq_fault_apply(&drv->fault, batch_count, &payload, &cut,
+				   cl_seq_domain(drv->seq));
+	if (!rc)
 		rc = cl_batch_compress(&data, payload.p, payload.len,
 				       drv->cfg.zstd_level, NULL, 0);
 	if (rc) {
@@ -331,6 +335,10 @@ int cl_l1_driver_start(struct cl_l1_driver **out,
 	*out = NULL;
 	drv->cfg = *cfg;
 	drv->seq = seq;
+	if (cfg->fault && !cl_seq_fault_parse(&drv->fault, cfg->fault)) {
+		free(drv);
+		return CL_ERR_CONFIG;
+	}
 	pthread_mutex_init(&drv->lock, NULL);
 	pthread_mutex_init(&drv->qlock, NULL);
 	pthread_condattr_t ca;

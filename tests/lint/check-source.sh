@@ -47,7 +47,7 @@ check_lib 'jansson\.h' src/json
 check_lib 'zstd' src/batch
 
 # 3. layering: the modules each one may include
-order=(common json config crypto state margin matching stf batch l1 sequencer rpc node cli)
+order=(common json config crypto state margin matching stf batch l1 sequencer verifier rpc node cli)
 declare -A allowed=(
 	[common]="common"
 	[json]="common json"
@@ -60,7 +60,8 @@ declare -A allowed=(
 	[batch]="common crypto state margin stf batch"
 	[l1]="common json crypto state margin stf batch l1"
 	[sequencer]="common json crypto state margin matching stf batch l1 sequencer"
-	[rpc]="common json config crypto state margin matching stf batch l1 sequencer rpc api"
+	[verifier]="common json crypto state margin matching stf batch l1 sequencer verifier"
+	[rpc]="common json config crypto state margin matching stf batch l1 sequencer verifier rpc api"
 	[node]="${order[*]} api"
 	[cli]="common json config crypto stf cli"
 )

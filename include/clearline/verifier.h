@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * verifier — derives the L2 chain from L1 alone and checks every posted
+ * batch by replaying it through the same stf as the sequencer.
+ *
+ * Derivation: one thread follows the rollup contract. It scans the
+ * contract's logs in bounded eth_getLogs ranges that end at the
+ * confirmation depth (head - confirmations + 1), in log order. Deposit
+ * events are remembered (their contents are what a DEPOSIT transaction
+ * must carry); each BatchAppended event is handled when it is reached:
+ * the batch data comes from the posting transaction's input
+ * (cl_l1_abi_decode_append_batch), keccak256(data) must equal the event's
+ * dataHash, the data is decoded with bounds (cl_batch_decode), every
+ * transaction must decode, its signatures are recovered on two threads,
+ * and the blocks are replayed: begin_block with the block's number,
+ * timestamp and the previous root; every transaction must be accepted;
+ * a DEPOSIT must equal the L1 Deposit event of its id; each block is
+ * committed and its root compared with the root the batch carries; at
+ * the end the event's stateRoot, withdrawalRoot and depositsConsumed are
+ * compared with the derived state. docs/verifier.md has the details.
+ *
+ * Persistence: the verifier's own LMDB (its datadir) holds the derived
+ * state and, in the local table CL_TABLE_NODE, its cursor (the next batch
+ * index and the L1 position of the last verified batch), the deposits
+ * seen but not yet consumed, the root after every block, per-batch
+ * records and the withdrawal proofs of every verified batch. Each block is
+ * one LMDB transaction that also records which batch it belongs to; the
+ * cursor moves in the transaction that closes a batch, right after its
+ * last block's root was compared. A SIGKILL at any instant resumes
+ * correctly: blocks of an unfinished batch are recognised by that record
+ * and checked against the batch again instead of being replayed.
+ *
+ * Faults: on the first mismatch the verifier stops applying at that batch,
+ * logs exactly one `broken` line, exposes the fault in its status, and
+ * (with a key) sends challenge(batchIndex) with the bond read from the
+ * contract. A batch is challenged only while it is still the live batch
+ * of that index on L1 (same dataHash) and nobody challenged it yet.
+ *
+ * Reorgs and discards: only confirmed logs are used, so a reorg shallower
+ * than the depth never reaches applied state. A deeper reorg that changes
+ * the L1 block of the last verified batch, or a BatchesDiscarded event
+ * below the cursor, makes the verifier wipe its database and derive again
+ * from genesis (correct, slow).
+ *
+ * Threads: the derivation thread is the only writer of the database.
+ * cl_verifier_status(), the order-book and root readers and
+ * cl_verifier_is_claimed() may be called from any thread.
+ */
+#ifndef CLEARLINE_VERIFIER_H
+#define CLEARLINE_VERIFIER_H
+
+#include <clearline/batch.h>
+#include <clearline/common.h>
+#include <clearline/l1.h>
+#include <clearline/matching.h>
+#include <clearline/state.h>
+#include <clearline/stf.h>
+
+struct cl_verifier_config {
+	bool replica;		     /* keep order books for readers */
+	const char *l1_url;	     /* L1 JSON-RPC endpoint (copied) */
+	const char *datadir;	     /* the challenger's nonce file (copied) */
+	const struct cl_seckey *key; /* challenger key (borrowed); NULL:
+				      * faults are reported, not challenged */
+	uint64_t confirmations;	     /* L1 depth before a log is used, >= 1 */
+	uint64_t poll_ms;	     /* pause between idle rounds */
+	uint64_t start_block;	     /* first L1 block to scan */
+	uint64_t log_range;	     /* L1 blocks per eth_getLogs, >= 1 */
+	uint64_t max_fee_wei;	     /* fee ceiling of the challenge */
+	uint64_t progress_ms;	     /* period of the progress log line */
+	struct cl_batch_limits limits;
+};
+
+/* Defaults: confirmations 3, poll 500 ms, range 1000, progress 5 s,
+ * default batch limits, 500 gwei; everything else zero or NULL. */
+void cl_verifier_config_defaults(struct cl_verifier_config *cfg);
+
+/* The first wrong thing found (docs/verifier.md "Faults"). */
+struct cl_verifier_fault {
+	bool set;
+	uint64_t batch;
+	struct cl_hash32 data_hash; /* of the faulty batch */
+	bool has_block;		    /* the first diverging block is known */
+	uint64_t block;
+	bool has_tx; /* ... and the transaction in it */
+	uint64_t tx;
+	bool has_roots;		   /* both roots below are meaningful */
+	struct cl_hash32 expected; /* derived here */
+	struct cl_hash32 posted;   /* what the batch or event says */
+	char reason[192];
+	bool challenged;       /* our challenge is confirmed on L1 */
+	bool challenge_failed; /* gave up (see the log) */
+};
+
+struct cl_verifier_status {
+	bool replica;
+	bool l1_reachable;
+	bool has_derived;	/* derived_batch is valid */
+	uint64_t derived_batch; /* last batch verified */
+	bool has_posted;
+	uint64_t posted_batch; /* last batch on L1 (batchCount - 1) */
+	bool has_final;
+	uint64_t finalized_batch;   /* last final batch */
+	uint64_t posted_last_block; /* last L2 block posted (nextL2Block - 1) */
+	uint64_t head_block;	    /* last derived block */
+	uint64_t head_timestamp_ms;
+	struct cl_hash32 head_root;
+	uint64_t l1_head;
+	uint64_t l1_scanned; /* L1 blocks below this are scanned */
+	uint64_t blocks_per_second;
+	bool has_eta;
+	uint64_t eta_seconds;
+	uint64_t txs_derived;	/* transactions replayed (persisted) */
+	uint64_t rederivations; /* wipes since start */
+	struct cl_verifier_fault fault;
+};
+
+struct cl_verifier;
+
+/*
+ * A verifier on the open database `db` (borrowed; the verifier is its
+ * only writer) for the chain `g` (copied). Writes the genesis state on an
+ * empty database and refuses one of another chain (CL_ERR_CONFIG).
+ * Returns CL_OK and *out, or a negative error (logged).
+ */
+CL_WUR int cl_verifier_new(struct cl_verifier **out,
+			   const struct cl_verifier_config *cfg,
+			   struct cl_db *db, const struct cl_genesis *g);
+
+/* Start the derivation thread. CL_OK or CL_ERR_IO. */
+CL_WUR int cl_verifier_start(struct cl_verifier *v);
+
+/* Stop and join the thread (idempotent). */
+void cl_verifier_stop(struct cl_verifier *v);
+
+/* Stop and free; NULL is a no-op. */
+void cl_verifier_free(struct cl_verifier *v);
+
+void cl_verifier_status(struct cl_verifier *v, struct cl_verifier_status *out);
+
+/* True when the verifier keeps order books (replica). */
+bool cl_verifier_has_books(const struct cl_verifier *v);
+
+/* The best `max` levels of one side of a market's derived book
+ * (replicas only; 0 otherwise or for an unknown market). Thread-safe. */
+size_t cl_verifier_book_depth(struct cl_verifier *v, struct book_level *out,
+			      size_t max, uint32_t market, enum book_side side);
+
+/* The state root after derived block `number` (0: genesis). Thread-safe.
+ * CL_OK, CL_ERR_NOT_FOUND (not derived yet), or an error. */
+CL_WUR int cl_verifier_block_root(struct cl_verifier *v, struct cl_hash32 *out,
+				  uint64_t number);
+
+/* The proof of withdrawal `wid` stored when its batch was verified, and
+ * that batch's index: CL_OK, CL_ERR_NOT_FOUND, or an error. */
+CL_WUR int cl_verifier_withdrawal_proof(struct cl_snapshot *snap,
+					uint64_t *batch, struct cl_proof *proof,
+					uint64_t wid);
+
+/* Ask L1 whether withdrawal `wid` was claimed. Thread-safe. */
+CL_WUR int cl_verifier_is_claimed(struct cl_verifier *v, bool *claimed,
+				  uint64_t wid);
+
+const struct cl_address *cl_verifier_rollup(const struct cl_verifier *v);
+
+#endif /* CLEARLINE_VERIFIER_H */
