@@ -71,6 +71,11 @@ export CLEARLINE_L2_PORT=$l2
 vp=${CLEARLINE_VERIFIER_PORT:-$(free_port)}
 while [ "$vp" = "$CLEARLINE_L1_PORT" ] || [ "$vp" = "$l2" ]; do vp=$(free_port); done
 export CLEARLINE_VERIFIER_PORT=$vp
+rp=${CLEARLINE_REPLICA_PORT:-$(free_port)}
+while [ "$rp" = "$CLEARLINE_L1_PORT" ] || [ "$rp" = "$l2" ] || [ "$rp" = "$vp" ]; do
+	rp=$(free_port)
+done
+export CLEARLINE_REPLICA_PORT=$rp
 dev=$CLEARLINE_DEVNET_DIR
 
 cleanup() {
@@ -222,6 +227,31 @@ else
 	echo "note: no verifier in this build (verifierRpc is null)"
 fi
 
+# ------------------------------------------------------- replica
+rrpc=$(js j.replicaRpc <"$dev/devnet.json") || rrpc=
+if [ -n "$rrpc" ] && [ "$rrpc" != null ]; then
+	rh=0
+	for _ in $(seq 1 100); do
+		rh=$("$cli" --rpc "$rrpc" --json status | js j.headBlock) || rh=0
+		[ "${rh:-0}" -gt 0 ] && break
+		sleep 0.3
+	done
+	r1=$(curl -s -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"l2_getStateRoot\",\"params\":[\"$rh\"]}" "$rrpc" | js j.result.stateRoot)
+	r2=$(curl -s -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"l2_getStateRoot\",\"params\":[\"$rh\"]}" "$CLEARLINE_RPC" | js j.result.stateRoot)
+	[ -n "$r1" ] && [ "$r1" = "$r2" ] && ok "the replica agrees with the sequencer at block $rh" ||
+		bad "state roots at block $rh: replica $r1, sequencer $r2"
+	a1=$("$cli" --rpc "$rrpc" --json account "$ALICE" | js j.address)
+	[ "$a1" = "$ALICE" ] && ok "the replica serves l2_getAccount" ||
+		bad "replica l2_getAccount: $a1"
+	zh=0x$(printf '0%.0s' $(seq 1 64))
+	zs=0x$(printf '0%.0s' $(seq 1 130))
+	code=$(curl -s -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"l2_cancelOrder\",\"params\":[{\"trader\":\"$ALICE\",\"orderHash\":\"$zh\"},\"$zs\"]}" "$rrpc" | js j.error.code)
+	[ "$code" = 2003 ] && ok "the replica refuses writes (2003, naming the sequencer)" ||
+		bad "replica write answer: $code"
+else
+	echo "note: no replica in this devnet (replicaRpc is null)"
+fi
+
 # ------------------------------------------------- idempotence, restarts
 t2=$SECONDS
 out=$("$devnet" up 2>&1)
@@ -260,7 +290,7 @@ for p in $pids; do
 	[ "$st" = Z ] || [ "$st" = X ] || left+=" $p"
 done
 [ -z "$left" ] && ok "nothing left running" || bad "still running:$left"
-for port in "$CLEARLINE_L1_PORT" "$CLEARLINE_L2_PORT" "$CLEARLINE_VERIFIER_PORT"; do
+for port in "$CLEARLINE_L1_PORT" "$CLEARLINE_L2_PORT" "$CLEARLINE_VERIFIER_PORT" "$CLEARLINE_REPLICA_PORT"; do
 	port_busy "$port" && bad "port $port still open"
 done
 finish

@@ -38,7 +38,7 @@ cast="$top/contrib/l1/node_modules/.bin/cast"
 clearlined="$build/src/clearlined"
 cli="$build/src/clearline-cli"
 
-all_components=(l1 sequencer verifier oracle maker taker)
+all_components=(l1 sequencer verifier replica oracle maker taker)
 mnemonic="test test test test test test test test test test test junk"
 challenge_period=30
 account_mint=1000000000000 # 1 000 000 tUSD (6 decimals) to each account
@@ -64,6 +64,7 @@ logfile() {
 	l1) echo "$dev/l1/anvil.log" ;;
 	sequencer) echo "$dev/sequencer/clearlined.log" ;;
 	verifier) echo "$dev/verifier/clearlined.log" ;;
+	replica) echo "$dev/replica/clearlined.log" ;;
 	oracle) echo "$dev/oracle/oracle.log" ;;
 	maker | taker) echo "$dev/bots/$1.log" ;;
 	esac
@@ -73,7 +74,7 @@ logfile() {
 binary_of() {
 	case "$1" in
 	l1) echo anvil ;;
-	sequencer | verifier) echo clearlined ;;
+	sequencer | verifier | replica) echo clearlined ;;
 	*) echo clearline-cli ;;
 	esac
 }
@@ -181,6 +182,7 @@ components() {
 	local c
 	for c in "${all_components[@]}"; do
 		[ "$c" = verifier ] && [ "${VERIFIER_AVAILABLE:-1}" = 0 ] && continue
+		[ "$c" = replica ] && [ "${REPLICA_AVAILABLE:-1}" = 0 ] && continue
 		echo "$c"
 	done
 }
@@ -246,6 +248,37 @@ start_verifier() {
 	say "WARNING: the verifier did not answer within 60s; going on without it (see $(logfile verifier))"
 }
 
+# A replica: derives the state from L1 like the verifier and serves the
+# read methods to wallets; it holds no key (it reports, never challenges).
+start_replica() {
+	local i
+	mkdir -p "$dev/replica"
+	spawn replica "$clearlined" --mode replica --genesis "$dev/genesis.json" \
+		--datadir "$dev/replica/data" \
+		--rpc-bind 127.0.0.1 --rpc-port "$REPLICA_PORT" \
+		--l1-rpc "http://127.0.0.1:$L1_PORT" \
+		--l1-confirmations 1 --l1-start-block "$START_BLOCK" \
+		--collateral-token "$TOKEN" \
+		--sequencer-url "http://127.0.0.1:$L2_PORT"
+	for ((i = 0; i < 300; i++)); do
+		if rpc "http://127.0.0.1:$REPLICA_PORT" l2_syncStatus '[]' >/dev/null 2>&1; then
+			REPLICA_AVAILABLE=1
+			return 0
+		fi
+		if [ -z "$(live_pid replica)" ]; then
+			rm -f "$(pidfile replica)"
+			REPLICA_AVAILABLE=0
+			tail -n 10 "$(logfile replica)" >&2 || true
+			say "WARNING: the replica exited; going on without it (see $(logfile replica))"
+			return 0
+		fi
+		sleep 0.2
+	done
+	stop_component replica
+	REPLICA_AVAILABLE=0
+	say "WARNING: the replica did not answer within 60s; going on without it (see $(logfile replica))"
+}
+
 start_oracle() {
 	mkdir -p "$dev/oracle"
 	ORACLE_KEY_1=$ORACLE_KEY_1 ORACLE_KEY_2=$ORACLE_KEY_2 \
@@ -273,6 +306,7 @@ start_component() {
 	l1) start_l1 ;;
 	sequencer) start_sequencer ;;
 	verifier) start_verifier ;;
+	replica) start_replica ;;
 	oracle) start_oracle ;;
 	maker | taker) start_bot "$1" ;;
 	esac
@@ -311,6 +345,8 @@ write_outputs() {
 			l2Rpc: `http://127.0.0.1:${e.L2_PORT}`,
 			verifierRpc: e.VERIFIER_AVAILABLE === "1"
 				? `http://127.0.0.1:${e.VERIFIER_PORT}` : null,
+			replicaRpc: e.REPLICA_AVAILABLE === "1"
+				? `http://127.0.0.1:${e.REPLICA_PORT}` : null,
 			l1ChainId: 31337,
 			rollup: e.ROLLUP,
 			rollupDeployBlock: Number(e.START_BLOCK),
@@ -325,6 +361,7 @@ write_outputs() {
 			logs: {
 				l1: "l1/anvil.log", sequencer: "sequencer/clearlined.log",
 				verifier: "verifier/clearlined.log",
+				replica: "replica/clearlined.log",
 				oracle: "oracle/oracle.log", maker: "bots/maker.log",
 				taker: "bots/taker.log" },
 		};
@@ -354,6 +391,8 @@ devnet: up
   L2 (sequencer)    http://127.0.0.1:$L2_PORT
 $(if [ "${VERIFIER_AVAILABLE:-0}" = 1 ]; then
 	echo "  L2 (verifier)     http://127.0.0.1:$VERIFIER_PORT  (derives everything from L1)"
+	[ "${REPLICA_AVAILABLE:-0}" = 1 ] &&
+		echo "  L2 (replica)      http://127.0.0.1:$REPLICA_PORT  (reads, derived from L1)"
 else
 	echo "  verifier          none: this build has no working verifier mode yet"
 	echo "                    (verifierRpc is null in devnet.json)"
@@ -396,11 +435,12 @@ fresh_up() {
 	L1_PORT=${CLEARLINE_L1_PORT:-8545}
 	L2_PORT=${CLEARLINE_L2_PORT:-8645}
 	VERIFIER_PORT=${CLEARLINE_VERIFIER_PORT:-8745}
-	for p in "$L1_PORT" "$L2_PORT" "$VERIFIER_PORT"; do
-		port_busy "$p" && die "port $p on 127.0.0.1 is in use (set CLEARLINE_L1_PORT, CLEARLINE_L2_PORT, CLEARLINE_VERIFIER_PORT)"
+	REPLICA_PORT=${CLEARLINE_REPLICA_PORT:-8845}
+	for p in "$L1_PORT" "$L2_PORT" "$VERIFIER_PORT" "$REPLICA_PORT"; do
+		port_busy "$p" && die "port $p on 127.0.0.1 is in use (set CLEARLINE_L1_PORT, CLEARLINE_L2_PORT, CLEARLINE_VERIFIER_PORT, CLEARLINE_REPLICA_PORT)"
 	done
 	# a fresh chain: forget the previous run's data and logs
-	rm -rf "$dev/l1" "$dev/sequencer" "$dev/verifier" "$dev/oracle" "$dev/bots" \
+	rm -rf "$dev/l1" "$dev/sequencer" "$dev/verifier" "$dev/replica" "$dev/oracle" "$dev/bots" \
 		"$dev/genesis.json" "$dev/devnet.json" "$dev/env.sh" "$dev/state.env" \
 		"$dev/passphrase"
 	prepare_tools
@@ -474,7 +514,7 @@ fresh_up() {
 	)
 
 	{
-		for v in L1_PORT L2_PORT VERIFIER_PORT ROLLUP TOKEN START_BLOCK CHALLENGE_PERIOD \
+		for v in L1_PORT L2_PORT VERIFIER_PORT REPLICA_PORT ROLLUP TOKEN START_BLOCK CHALLENGE_PERIOD \
 			SEQUENCER ACCOUNT_1 ACCOUNT_2 ACCOUNT_3 ACCOUNT_4 \
 			ACCOUNT_KEY_1 ACCOUNT_KEY_2 ACCOUNT_KEY_3 ACCOUNT_KEY_4 \
 			ORACLE_KEY_1 ORACLE_KEY_2 ORACLE_KEY_3 \
@@ -490,6 +530,9 @@ fresh_up() {
 	say "starting the verifier on 127.0.0.1:$VERIFIER_PORT"
 	start_verifier
 	echo "VERIFIER_AVAILABLE=$VERIFIER_AVAILABLE" >>"$dev/state.env"
+	say "starting the replica on 127.0.0.1:$REPLICA_PORT"
+	start_replica
+	echo "REPLICA_AVAILABLE=$REPLICA_AVAILABLE" >>"$dev/state.env"
 	say "starting the oracle price feeder"
 	start_oracle
 	say "starting the demo traffic (maker, taker)"
