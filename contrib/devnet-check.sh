@@ -252,6 +252,64 @@ else
 	echo "note: no replica in this devnet (replicaRpc is null)"
 fi
 
+# ------------------------------------------------------- liquidation
+# An over-leveraged long and an oracle drop: the account is liquidated in
+# the next blocks, the event is on record, and the verifier still agrees.
+BOB=$(js 'j.accounts[1].address' <<<"$j")
+export BOB_KEY=$(js 'j.accounts[1].privateKey' <<<"$j")
+"$cast" send "$TOKEN" "approve(address,uint256)" "$ROLLUP" 500000000 \
+	--private-key "$BOB_KEY" >/dev/null &&
+	"$cast" send "$ROLLUP" "deposit(address,uint256)" "$BOB" 500000000 \
+		--private-key "$BOB_KEY" >/dev/null || bad "account 2: deposit on L1"
+c=
+for _ in $(seq 1 150); do
+	c=$("$cli" --json account "$BOB" 2>/dev/null | js j.collateral) || c=
+	[ "$c" = 500000000 ] && break
+	sleep 0.2
+done
+mark=$("$cli" --json markets | js 'j.find(m=>m.id===1).markPrice')
+limit=$(node -p "const p=BigInt('$mark')*102n/100n; (p/10n)+'.'+(p%10n)")
+filled=$("$cli" --json order BTC-PERP buy "$limit" 0.1 --ioc --key-env BOB_KEY |
+	js j.filledSize) || filled=0
+if [ "${filled:-0}" -gt 0 ]; then
+	ok "account 2: a ~13x long of $filled size units on 500 tUSD"
+	kill "$(js j.pids.oracle <"$dev/devnet.json")" 2>/dev/null
+	sleep 1.2 # the next oracle timestamp must be newer than the feeder's
+	drop=$(node -p "const p=BigInt('$mark')*91n/100n; (p/10n)+'.'+(p%10n)")
+	O1=$(js 'j.oracleKeys[0]' <<<"$j") O2=$(js 'j.oracleKeys[1]' <<<"$j") \
+		"$cli" oracle-feed --oracle-key-env O1,O2 --markets BTC-PERP \
+		--start "BTC-PERP=$drop" --ticks 1 >/dev/null ||
+		bad "an oracle update at $drop"
+	left=
+	for _ in $(seq 1 50); do
+		left=$("$cli" --json account "$BOB" | js 'j.positions.length') || left=
+		[ "$left" = 0 ] && break
+		sleep 0.2
+	done
+	[ "$left" = 0 ] && ok "a 9 % oracle drop liquidated account 2" ||
+		bad "account 2 still has ${left:-?} positions after the drop"
+	nev=$(curl -s -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"l2_getRiskEvents\",\"params\":[\"$BOB\"]}" "$CLEARLINE_RPC" | js 'j.result.length') || nev=0
+	[ "${nev:-0}" -gt 0 ] && ok "l2_getRiskEvents lists $nev liquidation events" ||
+		bad "no risk events for account 2"
+	"$devnet" restart oracle >/dev/null || bad "restart the oracle feeder"
+	if [ -n "$vrpc" ]; then
+		sh=$("$cli" --json status | js j.headBlock)
+		vh=0
+		for _ in $(seq 1 150); do
+			vh=$("$cli" --rpc "$vrpc" --json status | js j.headBlock) || vh=0
+			[ "${vh:-0}" -ge "$sh" ] && break
+			sleep 0.2
+		done
+		r1=$(curl -s -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"l2_getStateRoot\",\"params\":[\"$sh\"]}" "$vrpc" | js j.result.stateRoot)
+		r2=$(curl -s -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"l2_getStateRoot\",\"params\":[\"$sh\"]}" "$CLEARLINE_RPC" | js j.result.stateRoot)
+		[ -n "$r1" ] && [ "$r1" = "$r2" ] &&
+			ok "the verifier agrees after the liquidation (block $sh)" ||
+			bad "after the liquidation, block $sh: verifier $r1, sequencer $r2"
+	fi
+else
+	bad "account 2: the leveraged buy did not fill (limit $limit)"
+fi
+
 # ------------------------------------------------- idempotence, restarts
 t2=$SECONDS
 out=$("$devnet" up 2>&1)
