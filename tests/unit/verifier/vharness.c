@@ -210,6 +210,9 @@ int vh_restart(struct vh_env *e, struct vh_node *n, const char *mode,
 
 void vh_kill(struct vh_node *n, int sig)
 {
+	/* the client goes with the process (a restart makes a new one) */
+	cl_l1_rpc_free(n->rpc);
+	n->rpc = NULL;
 	if (n->pid <= 0)
 		return;
 	kill(n->pid, sig);
@@ -232,6 +235,12 @@ done:
 int vh_call(struct vh_node *n, json_t **res, const char *method, json_t *params)
 {
 	json_t *r = NULL;
+	if (!n->rpc) { /* the node was stopped */
+		if (res)
+			*res = NULL;
+		json_decref(params);
+		return CL_ERR_NET;
+	}
 	int rc = cl_l1_rpc_call(n->rpc, &r, method, params);
 	if (res)
 		*res = r;
