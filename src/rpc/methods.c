@@ -238,6 +238,11 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 		json_object_set_new(res, "ok", json_true());
 		break;
 	}
+	if ((int)type == CL_TX_ORACLE_UPDATE) {
+		json_object_set_new(res, "accepted", json_true());
+		json_object_set_new(res, "markPrice",
+				    cl_json_from_u64(r->mark_price));
+	}
 	json_object_set_new(res, "block", cl_json_from_u64(r->block));
 	json_object_set_new(res, "txHash", hash_json(&r->tx_hash));
 	cl_rpc_result(call, res);
@@ -256,6 +261,7 @@ static struct cl_rpc_done submit(struct cl_rpc_call *call, struct cl_api *api,
 						       : "");
 	cl_tx_recover(tx, cl_seq_domain(api->seq));
 	if (tx->type != CL_TX_ORACLE_PRICE && tx->type != CL_TX_DEPOSIT &&
+	    (int)tx->type != CL_TX_ORACLE_UPDATE &&
 	    tx->auth.err[0] != CL_SIG_OK)
 		return cl_rpc_error_data(
 			call, CL_API_ERR_STF_BASE + CL_STF_ERR_BAD_SIGNATURE,
@@ -392,6 +398,46 @@ static struct cl_rpc_done m_submit_oracle(struct cl_rpc_call *call,
 		if (!get_sig(&tx.u.oracle.sigs[i], json_array_get(sigs, i)))
 			return bad_params(call, "signatures: expected 0x + 65 "
 					  "bytes each");
+	return submit(call, app, &tx);
+}
+
+/*
+ * l2_submitOracleUpdate [market, [{price, timestamp, signature}, ...]]:
+ * each signer signs its own OraclePrice; the index is their median
+ * (docs/margin.md).
+ */
+static struct cl_rpc_done m_submit_oracle_update(struct cl_rpc_call *call,
+						 json_t *params, void *app)
+{
+	static const char *const keys[] = {"price", "timestamp", "signature",
+					   NULL};
+	struct cl_tx tx;
+	uint64_t v;
+
+	memset(&tx, 0, sizeof(tx));
+	if (!nparams(params, 2) ||
+	    !cl_json_uint(&v, json_array_get(params, 0), UINT32_MAX))
+		return bad_params(call, "expected [market, [entries]]");
+	const json_t *es = json_array_get(params, 1);
+	if (!json_is_array(es) || json_array_size(es) == 0 ||
+	    json_array_size(es) > CL_TX_ORACLE_MAX_ENTRIES)
+		return bad_params(call, "entries: expected 1..16 "
+				  "{price, timestamp, signature}");
+	tx.type = (enum cl_tx_type)CL_TX_ORACLE_UPDATE;
+	tx.u.oracle_update.market = (uint32_t)v;
+	tx.u.oracle_update.n = (uint32_t)json_array_size(es);
+	for (size_t i = 0; i < tx.u.oracle_update.n; i++) {
+		const json_t *e = json_array_get(es, i);
+		struct cl_oracle_entry *o = &tx.u.oracle_update.e[i];
+		if (!exact_keys(e, keys) ||
+		    !cl_json_u64(&o->price, json_object_get(e, "price")) ||
+		    !cl_json_u64(&o->timestamp,
+				 json_object_get(e, "timestamp")) ||
+		    !get_sig(&o->sig, json_object_get(e, "signature")))
+			return bad_params(call, "entries: expected {price, "
+					  "timestamp, signature} with decimal "
+					  "strings and a 65-byte signature");
+	}
 	return submit(call, app, &tx);
 }
 
@@ -1082,6 +1128,7 @@ static const struct cl_rpc_method methods[] = {
 	{"l2_withdraw", m_withdraw, 0},
 	{"l2_approveAgent", m_approve_agent, 0},
 	{"l2_submitOraclePrice", m_submit_oracle, 0},
+	{"l2_submitOracleUpdate", m_submit_oracle_update, 0},
 	{"l2_getAccount", m_get_account, 0},
 	{"l2_getOrder", m_get_order, 0},
 	{"l2_getOrderBook", m_get_order_book, 0},
