@@ -297,10 +297,11 @@ static int rewind_to_fork(struct cl_l1_watcher *w)
 			   (unsigned long long)w->cur.next_block);
 		return CL_OK;
 	}
-	cl_broken(L1_LOG,
-		  "watcher: l1 reorg deeper than the watcher's "
-		  "memory below block %llu",
-		  (unsigned long long)from);
+	/* the owner decides: start again from a known point, or stop */
+	cl_unusual(L1_LOG,
+		   "watcher: l1 reorg deeper than the watcher's "
+		   "memory below block %llu",
+		   (unsigned long long)from);
 	return go_broken(w);
 }
 

@@ -286,8 +286,30 @@ static void *driver_main(void *arg)
 	while (!sleep_or_stop(drv, drv->cfg.poll_ms)) {
 		size_t got = 0;
 		int rc = cl_l1_watcher_step(drv->watcher, &got);
-		if (rc && rc != CL_L1_STOPPED)
+		if (rc == CL_L1_BROKEN) {
+			/* L1 lost more blocks than the watcher remembers (an
+			 * L1 node restarted on older state, or a deep reorg):
+			 * read the deposits again from the start; the stf's
+			 * deposit index keeps every id credited once */
+			cl_unusual(SUB, "deposit watcher lost its place on L1: "
+				   "reading deposits again from block %llu",
+				   (unsigned long long)drv->cfg.start_block);
+			struct cl_l1_watcher *w = NULL;
+			struct cl_l1_watcher_opts wo;
+			cl_l1_watcher_opts_default(&wo);
+			wo.rollup = drv->cfg.rollup;
+			wo.start_block = drv->cfg.start_block;
+			wo.confirmations = drv->cfg.confirmations;
+			struct cl_l1_cursor cur = {
+				.next_block = drv->cfg.start_block};
+			if (cl_l1_watcher_open(&w, drv->rpc, NULL, &cur, &wo,
+					       on_deposit, drv) == CL_OK) {
+				cl_l1_watcher_free(drv->watcher);
+				drv->watcher = w;
+			}
+		} else if (rc && rc != CL_L1_STOPPED) {
 			cl_debug(SUB, "deposit watcher: %s", cl_l1_err_str(rc));
+		}
 
 		if (drv->posting) {
 			rc = cl_l1_poster_step(drv->poster);
