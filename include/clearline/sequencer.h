@@ -180,6 +180,12 @@ struct cl_batch_cut {
 CL_WUR int cl_seq_get_cut(struct cl_snapshot *snap, struct cl_batch_cut *out,
 			  uint64_t seq);
 
+/* Store the proof of withdrawal `wid` against the root of batch
+ * `cut_seq` in `st`'s overlay (the sequencer at a cut, a verifier or
+ * replica when it verified the batch: one format for both). */
+void cl_seq_put_withdrawal_proof(struct cl_state *st, uint64_t cut_seq,
+				 const struct cl_proof *proof, uint64_t wid);
+
 /* The proof stored for withdrawal `wid` and the cut it belongs to:
  * CL_OK, CL_ERR_NOT_FOUND (not cut yet) or an error. */
 CL_WUR int cl_seq_get_withdrawal_proof(struct cl_snapshot *snap,

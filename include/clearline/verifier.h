@@ -151,11 +151,8 @@ size_t cl_verifier_book_depth(struct cl_verifier *v, struct book_level *out,
 CL_WUR int cl_verifier_block_root(struct cl_verifier *v, struct cl_hash32 *out,
 				  uint64_t number);
 
-/* The proof of withdrawal `wid` stored when its batch was verified, and
- * that batch's index: CL_OK, CL_ERR_NOT_FOUND, or an error. */
-CL_WUR int cl_verifier_withdrawal_proof(struct cl_snapshot *snap,
-					uint64_t *batch, struct cl_proof *proof,
-					uint64_t wid);
+/* Withdrawal proofs are stored when a batch is verified, in the
+ * sequencer's format: read them with cl_seq_get_withdrawal_proof(). */
 
 /* Ask L1 whether withdrawal `wid` was claimed. Thread-safe. */
 CL_WUR int cl_verifier_is_claimed(struct cl_verifier *v, bool *claimed,

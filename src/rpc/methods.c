@@ -961,9 +961,7 @@ static struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
 	uint64_t cut = 0;
 	struct cl_proof *proof = cl_xcalloc(1, sizeof(*proof));
 	int prc = CL_ERR_NOT_FOUND;
-	if (rc == CL_OK && api->ver)
-		prc = cl_verifier_withdrawal_proof(v.snapshot, &cut, proof, id);
-	else if (rc == CL_OK)
+	if (rc == CL_OK)
 		prc = cl_seq_get_withdrawal_proof(v.snapshot, &cut, proof, id);
 	cl_seq_view_release(&v);
 	if (rc == CL_ERR_NOT_FOUND) {

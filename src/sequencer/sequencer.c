@@ -978,11 +978,7 @@ static int cut_prepare(struct cl_seq *s, struct cl_batch_cut *c)
 		}
 		if (rc)
 			break;
-		cl_buf_reset(&v);
-		cl_buf_append_be64(&v, c->seq);
-		cl_proof_encode(&v, proof);
-		prefixed_key(key, WPROOF_PREFIX, wid);
-		cl_state_put(s->st, CL_TABLE_NODE, key, 9, v.p, v.len);
+		cl_seq_put_withdrawal_proof(s->st, c->seq, proof, wid);
 	}
 	free(proof);
 	cl_seq_view_release(&view);
@@ -1068,6 +1064,20 @@ int cl_seq_get_cut(struct cl_snapshot *snap, struct cl_batch_cut *out,
 	out->wid_begin = cl_get_be64(v + 56);
 	out->wid_end = cl_get_be64(v + 64);
 	return CL_OK;
+}
+
+void cl_seq_put_withdrawal_proof(struct cl_state *st, uint64_t cut_seq,
+				 const struct cl_proof *proof, uint64_t wid)
+{
+	uint8_t key[9];
+	struct cl_buf v;
+
+	cl_buf_init(&v);
+	cl_buf_append_be64(&v, cut_seq);
+	cl_proof_encode(&v, proof);
+	prefixed_key(key, WPROOF_PREFIX, wid);
+	cl_state_put(st, CL_TABLE_NODE, key, 9, v.p, v.len);
+	cl_buf_release(&v);
 }
 
 int cl_seq_get_withdrawal_proof(struct cl_snapshot *snap, uint64_t *cut_seq,

@@ -7,6 +7,7 @@
  */
 #include <clearline/batch.h>
 #include <clearline/verifier.h>
+#include <clearline/sequencer.h>
 
 #include <pthread.h>
 #include <stdio.h>
@@ -23,7 +24,6 @@ static const char *const SUB = "verifier";
 static const uint8_t CURSOR_KEY[] = "v-cursor";
 static const uint8_t PARTIAL_KEY[] = "v-partial";
 #define ROOT_PREFIX 'R'	   /* be64 block -> root after it */
-#define WPROOF_PREFIX 'W'  /* be64 wid -> be64 batch || proof */
 #define DEPOSIT_PREFIX 'D' /* be64 id -> to || be64 amount */
 #define BATCH_PREFIX 'B'   /* be64 index -> batch record */
 
@@ -1085,12 +1085,8 @@ static int close_batch(struct cl_verifier *v,
 			cl_state_discard(v->st);
 			return rc;
 		}
-		cl_buf_reset(&b);
-		cl_buf_append_be64(&b, ev->index);
-		cl_proof_encode(&b, proof);
+		cl_seq_put_withdrawal_proof(v->st, ev->index, proof, wid);
 		free(proof);
-		pkey(key, WPROOF_PREFIX, wid);
-		cl_state_put(v->st, CL_TABLE_NODE, key, 9, b.p, b.len);
 	}
 	cl_buf_reset(&b);
 	cl_buf_append_be64(&b, ev->first_block);
@@ -1863,24 +1859,6 @@ int cl_verifier_block_root(struct cl_verifier *v, struct cl_hash32 *out,
 	}
 	cl_snapshot_free(snap);
 	return rc;
-}
-
-int cl_verifier_withdrawal_proof(struct cl_snapshot *snap, uint64_t *batch,
-				 struct cl_proof *proof, uint64_t wid)
-{
-	uint8_t key[9];
-	const uint8_t *val;
-	size_t vl;
-
-	*batch = 0;
-	pkey(key, WPROOF_PREFIX, wid);
-	int rc = cl_snapshot_get(snap, &val, &vl, CL_TABLE_NODE, key, 9);
-	if (rc)
-		return rc;
-	if (vl < 8 || !cl_proof_decode(proof, val + 8, vl - 8))
-		return CL_ERR_CORRUPT;
-	*batch = cl_get_be64(val);
-	return CL_OK;
 }
 
 int cl_verifier_is_claimed(struct cl_verifier *v, bool *claimed, uint64_t wid)
