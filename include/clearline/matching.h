@@ -376,6 +376,7 @@ struct book_plan {
 	const struct book *book;
 	uint64_t version;
 	enum book_plan_state state;
+	bool outside; /* made by book_match_outside() */
 };
 
 void book_plan_init(struct book_plan *plan);
@@ -406,6 +407,18 @@ void book_plan_release(struct book_plan *plan);
 CL_WUR enum book_code book_match(const struct book *b, struct book_plan *plan,
 				 const struct book_order *taker,
 				 book_fill_fn fn, void *ctx);
+
+/*
+ * book_match() for a taker from outside the order sequence: a liquidation
+ * or an insurance-fund unwind the sequencer makes on behalf of the risk
+ * engine. The taker must be IOC (a bug otherwise); its `seq` is ignored,
+ * and committing the plan leaves book_last_seq() unchanged. Everything
+ * else is as for book_match().
+ */
+CL_WUR enum book_code book_match_outside(const struct book *b,
+					 struct book_plan *plan,
+					 const struct book_order *taker,
+					 book_fill_fn fn, void *ctx);
 
 /* True if `plan` is READY and was made on `b` at its current version. */
 bool book_plan_valid(const struct book *b, const struct book_plan *plan);

@@ -247,14 +247,19 @@ enum cl_tx_risk_type {
 	CL_TX_ORACLE_UPDATE = 9, /* per-signer prices for one market */
 	CL_TX_LIQUIDATE = 10,    /* sequencer-issued: a slice to the fund */
 	CL_TX_ADL = 11,          /* sequencer-issued: a slice to the ranking */
+	CL_TX_LIQUIDATE_FILL = 12, /* sequencer-issued: a slice on the book */
+	CL_TX_FUND_FILL = 13,    /* sequencer-issued: the fund unwinds */
+	CL_TX_REINDEX = 14,      /* sequencer-issued: re-score accounts */
 };
-#define CL_TX_TYPE_MAX 11
+#define CL_TX_TYPE_MAX 14
 
 /* Most signatures an ORACLE_PRICE transaction may carry. */
 #define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
 /* Most entries of an ORACLE_UPDATE, counterparties of an ADL. */
 #define CL_TX_ORACLE_MAX_ENTRIES CL_GENESIS_MAX_SIGNERS
 #define CL_TX_ADL_MAX 16
+/* Most accounts one REINDEX names. */
+#define CL_TX_REINDEX_MAX 32
 
 /* Longest encoding: an ORACLE_UPDATE with 16 entries. */
 #define CL_TX_MAX_LEN                                                      \
@@ -330,6 +335,25 @@ struct cl_tx_adl {
 	struct cl_address counterparty[CL_TX_ADL_MAX];
 };
 
+/* A liquidation slice (or part of one) filled against a resting order. */
+struct cl_tx_liquidate_fill {
+	struct cl_address account; /* the account being liquidated */
+	struct cl_hash32 maker;    /* the resting order; its price */
+	uint64_t size;             /* size units, > 0 */
+};
+
+/* The insurance fund reduces its position against a resting order. */
+struct cl_tx_fund_fill {
+	struct cl_hash32 maker;
+	uint64_t size;
+};
+
+/* Refresh the ADL scores and liquidation prices of some accounts. */
+struct cl_tx_reindex {
+	uint32_t n; /* 1..CL_TX_REINDEX_MAX */
+	struct cl_address account[CL_TX_REINDEX_MAX];
+};
+
 /*
  * What cl_tx_recover() found. For the one-signature types the result is
  * in entry 0; for ORACLE_PRICE entry i belongs to signature i, for
@@ -359,6 +383,9 @@ struct cl_tx {
 		struct cl_tx_oracle_update oracle_update;
 		struct cl_tx_liquidate liquidate;
 		struct cl_tx_adl adl;
+		struct cl_tx_liquidate_fill liquidate_fill;
+		struct cl_tx_fund_fill fund_fill;
+		struct cl_tx_reindex reindex;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -367,7 +394,7 @@ struct cl_tx {
  * Strictly decode exactly `len` bytes (borrowed) into *out: a known type
  * byte, every field present, booleans 0 or 1, a known done reason, at most
  * CL_TX_ORACLE_MAX_SIGS oracle signatures, 1..16 oracle update entries and
- * 1..16 ADL counterparties, no trailing bytes. Signatures
+ * 1..16 ADL counterparties, 1..32 REINDEX accounts, no trailing bytes. Signatures
  * are not checked here (cl_tx_recover() does). On success out->auth is
  * cleared (not recovered); on failure *out is zeroed.
  */
@@ -387,7 +414,8 @@ void cl_tx_hash(struct cl_hash32 *out, const struct cl_tx *tx);
  * Recover the signer(s) of `tx` in domain `d` and store them, with the
  * digest and the domain separator, in tx->auth. A pure function of the
  * transaction and the domain: safe on any thread (cl_crypto_init() first).
- * Unsigned types (DEPOSIT, FILL, ORDER_DONE, LIQUIDATE, ADL) are only
+ * Unsigned types (DEPOSIT, FILL, ORDER_DONE and the sequencer-issued
+ * risk types LIQUIDATE, ADL, LIQUIDATE_FILL, FUND_FILL, REINDEX) are only
  * marked recovered.
  * For PLACE_ORDER, auth.digest is the order hash whatever the outcome.
  */
@@ -451,8 +479,10 @@ enum cl_stf_code {
 	CL_STF_ERR_ADL_NOT_ALLOWED = 46,   /* the fund can take it */
 	CL_STF_ERR_ADL_BAD_COUNTERPARTIES = 47, /* not the ranking's top */
 	CL_STF_ERR_NO_POSITION = 48,       /* no position in the market */
+	CL_STF_ERR_BEYOND_LIMIT = 49,      /* price worse than the bankruptcy
+					    * or unwind limit */
 };
-#define CL_STF_CODE_MAX 48
+#define CL_STF_CODE_MAX 49
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,
@@ -724,6 +754,9 @@ enum cl_stf_event_kind {
 	CL_STF_EVENT_LIQUIDATED = 1, /* a slice went to the insurance fund */
 	CL_STF_EVENT_ADL_BANKRUPT = 2, /* a slice went to a counterparty */
 	CL_STF_EVENT_ADL_COUNTERPARTY = 3, /* this account was deleveraged */
+	CL_STF_EVENT_LIQUIDATED_BOOK = 4, /* a slice filled on the book */
+	CL_STF_EVENT_FUND_UNWOUND = 5, /* the fund (zero address) reduced
+					* its position on the book */
 };
 
 /* One entry of an account's event log (a local table, not committed). */
@@ -770,6 +803,52 @@ CL_WUR int cl_stf_liquidation_candidates(const struct cl_stf_view *v,
 CL_WUR int cl_stf_liquidation_next(const struct cl_stf_view *v,
 				   struct cl_tx *out, bool *has,
 				   const struct cl_address *addr);
+
+/*
+ * The worst maker price at which a LIQUIDATE_FILL of *size (0 in: the
+ * largest slice, stored back) of addr's position in `market` is accepted
+ * now: the
+ * slice's bankruptcy price, rounded to the tick towards the mark (the
+ * lowest bid a long may sell to, the highest ask a short may buy from).
+ * *is_buy is the account's closing side. *limit is 0 when no price on the
+ * tick grid qualifies. Returns CL_OK, a positive code of the LIQUIDATE
+ * rules 1, 3-6 (the account may not be liquidated in this market now),
+ * or a negative error.
+ */
+CL_WUR int cl_stf_liquidation_limit(const struct cl_stf_view *v,
+				    uint64_t *limit, bool *is_buy,
+				    const struct cl_address *addr,
+				    uint32_t market, uint64_t *size);
+
+/*
+ * What the insurance fund may unwind in `market` now: *size its whole
+ * position (0: none, or no mark yet), *is_buy its closing side, and
+ * *limit the worst maker price a FUND_FILL accepts (the mark moved
+ * against the fund by the market's mark band, rounded to the tick towards
+ * the mark). Returns CL_OK, CL_STF_ERR_UNKNOWN_MARKET or a negative error.
+ */
+CL_WUR int cl_stf_fund_unwind_limit(const struct cl_stf_view *v,
+				    uint64_t *size, bool *is_buy,
+				    uint64_t *limit, uint32_t market);
+
+/*
+ * The first `cap` accounts of the committed ADL ranking on `side` (0
+ * long, 1 short) of `market`, best score first (ties by address).
+ */
+CL_WUR int cl_stf_adl_ranking(const struct cl_stf_view *v,
+			      struct cl_address *out, size_t cap, size_t *n,
+			      uint32_t market, uint8_t side);
+
+/*
+ * Accounts holding positions in two or more markets, in address order,
+ * starting after `after` (NULL: from the first), at most `cap`. Their
+ * liquidation-index entries assume the other markets' marks of their last
+ * touch, so the sequencer also sweeps them (docs/liquidation.md).
+ */
+CL_WUR int cl_stf_multi_market_accounts(const struct cl_stf_view *v,
+					struct cl_address *out, size_t cap,
+					size_t *n,
+					const struct cl_address *after);
 
 /* Keys, for proofs (cl_state_prove / cl_snapshot_prove). */
 #define CL_STF_ACCOUNT_KEY_LEN 20

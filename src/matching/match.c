@@ -12,6 +12,7 @@ void book_plan_init(struct book_plan *plan)
 {
 	memset(plan, 0, sizeof(*plan));
 	plan->state = BOOK_PLAN_EMPTY;
+	plan->outside = false;
 }
 
 void book_plan_release(struct book_plan *plan)
@@ -187,9 +188,9 @@ static void finish(struct book_plan *plan, const struct walk *w)
 		plan->outcome = BOOK_RESTING;
 }
 
-enum book_code book_match(const struct book *b, struct book_plan *plan,
-			  const struct book_order *taker, book_fill_fn fn,
-			  void *ctx)
+static enum book_code match(const struct book *b, struct book_plan *plan,
+			    const struct book_order *taker, book_fill_fn fn,
+			    void *ctx, bool outside)
 {
 	CL_REQUIRE(plan->state != BOOK_PLAN_READY);
 	CL_REQUIRE(taker->side == BOOK_BUY || taker->side == BOOK_SELL);
@@ -201,9 +202,13 @@ enum book_code book_match(const struct book *b, struct book_plan *plan,
 		return code;
 	if (book_map_find(&b->map, &taker->hash))
 		return BOOK_ERR_DUPLICATE;
-	CL_REQUIRE(taker->seq > b->last_seq);
+	if (outside)
+		CL_REQUIRE(book_flags_tif(taker->flags) == BOOK_IOC);
+	else
+		CL_REQUIRE(taker->seq > b->last_seq);
 
 	plan->taker = *taker;
+	plan->outside = outside;
 	plan->book = b;
 	plan->version = b->version;
 	plan->state = BOOK_PLAN_READY;
@@ -229,6 +234,21 @@ enum book_code book_match(const struct book *b, struct book_plan *plan,
 	walk_book(plan, &w, opp, fn, ctx);
 	finish(plan, &w);
 	return BOOK_OK;
+}
+
+enum book_code book_match(const struct book *b, struct book_plan *plan,
+			  const struct book_order *taker, book_fill_fn fn,
+			  void *ctx)
+{
+	return match(b, plan, taker, fn, ctx, false);
+}
+
+enum book_code book_match_outside(const struct book *b,
+				  struct book_plan *plan,
+				  const struct book_order *taker,
+				  book_fill_fn fn, void *ctx)
+{
+	return match(b, plan, taker, fn, ctx, true);
 }
 
 bool book_plan_valid(const struct book *b, const struct book_plan *plan)
@@ -276,7 +296,8 @@ void book_commit(struct book *b, struct book_plan *plan)
 		e->o.size = plan->remaining;
 		book_entry_link(b, l, l->tail, e);
 	}
-	b->last_seq = plan->taker.seq;
+	if (!plan->outside)
+		b->last_seq = plan->taker.seq;
 	b->version++;
 	plan->state = BOOK_PLAN_COMMITTED;
 }

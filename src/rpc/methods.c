@@ -1069,6 +1069,10 @@ static const char *event_kind_str(enum cl_stf_event_kind k)
 		return "adl_bankrupt";
 	case CL_STF_EVENT_ADL_COUNTERPARTY:
 		return "adl_counterparty";
+	case CL_STF_EVENT_LIQUIDATED_BOOK:
+		return "liquidated_on_book";
+	case CL_STF_EVENT_FUND_UNWOUND:
+		return "fund_unwound";
 	}
 	return "unknown";
 }

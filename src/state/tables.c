@@ -20,6 +20,7 @@ static const struct cl_table_info registry[] = {
 	{ CL_TABLE_NODE, false, "node" },
 	{ (enum cl_table)CL_TABLE_LIQ_INDEX, false, "liq_index" },
 	{ (enum cl_table)CL_TABLE_RISK_EVENTS, false, "risk_events" },
+	{ (enum cl_table)CL_TABLE_LIQ_MULTI, false, "liq_multi" },
 };
 
 static const char *const internal_names[KV_FIRST_TABLE] = {

@@ -191,23 +191,9 @@ static int apply_place(struct cl_stf *s, const struct cl_tx *tx)
 	return CL_STF_OK;
 }
 
-/* One side of a fill while it is being checked. */
-struct fill_side {
-	const struct cl_hash32 *hash;
-	struct cl_order_record o;
-	uint32_t fee_ppm;
-	int64_t fee;
-	struct cl_account acc;
-	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
-	size_t n, idx; /* idx: this market's entry in pos[] */
-	struct cl_position before, after;
-	__int128 snap; /* the market's funding index */
-	bool increases;
-	struct cl_health h_before, h_after;
-};
 
 /* Load the account and positions; check reduce-only; compute `after`. */
-static int side_prepare(struct cl_stf *s, struct fill_side *fs,
+int stf_side_prepare(struct cl_stf *s, struct stf_fill_side *fs,
 			uint64_t size, int64_t notional)
 {
 	struct cl_stf_view v = cl_stf_view(s);
@@ -269,7 +255,7 @@ static int side_prepare(struct cl_stf *s, struct fill_side *fs,
 }
 
 /* The margin rules of docs/margin.md after the fill. */
-static int side_check_margin(struct cl_stf *s, struct fill_side *fs)
+int stf_side_check_margin(struct cl_stf *s, struct stf_fill_side *fs)
 {
 	struct cl_stf_view v = cl_stf_view(s);
 	int rc;
@@ -289,7 +275,7 @@ static int side_check_margin(struct cl_stf *s, struct fill_side *fs)
 	return CL_STF_ERR_INSUFFICIENT_MARGIN;
 }
 
-static int side_write(struct cl_stf *s, struct fill_side *fs, uint64_t size)
+int stf_side_write(struct cl_stf *s, struct stf_fill_side *fs, uint64_t size)
 {
 	fs->o.filled += size;
 	if (fs->o.filled == fs->o.size) {
@@ -313,8 +299,8 @@ static int blame(struct cl_stf *s, int rc, enum cl_stf_blame who)
 
 static int apply_fill(struct cl_stf *s, const struct cl_tx_fill *f)
 {
-	struct fill_side sides[2];
-	struct fill_side *mk = &sides[0], *tk = &sides[1];
+	struct stf_fill_side sides[2];
+	struct stf_fill_side *mk = &sides[0], *tk = &sides[1];
 	const struct cl_market_params *m;
 	struct cl_market_state ms;
 	struct cl_amount notional;
@@ -392,10 +378,10 @@ static int apply_fill(struct cl_stf *s, const struct cl_tx_fill *f)
 		return CL_STF_ERR_OVERFLOW;
 
 	mk->snap = tk->snap = ms.funding_index;
-	rc = side_prepare(s, mk, f->size, notional.atoms);
+	rc = stf_side_prepare(s, mk, f->size, notional.atoms);
 	if (rc != CL_STF_OK)
 		return blame(s, rc, CL_STF_BLAME_MAKER);
-	rc = side_prepare(s, tk, f->size, notional.atoms);
+	rc = stf_side_prepare(s, tk, f->size, notional.atoms);
 	if (rc != CL_STF_OK)
 		return blame(s, rc, CL_STF_BLAME_TAKER);
 	/* settling moved the market's funding pool: read it again */
@@ -414,10 +400,10 @@ static int apply_fill(struct cl_stf *s, const struct cl_tx_fill *f)
 	if (oi > (__int128)ms.open_interest && oi > (__int128)m->oi_cap)
 		return CL_STF_ERR_OI_CAP;
 
-	rc = side_check_margin(s, mk);
+	rc = stf_side_check_margin(s, mk);
 	if (rc != CL_STF_OK)
 		return blame(s, rc, CL_STF_BLAME_MAKER);
-	rc = side_check_margin(s, tk);
+	rc = stf_side_check_margin(s, tk);
 	if (rc != CL_STF_OK)
 		return blame(s, rc, CL_STF_BLAME_TAKER);
 
@@ -429,9 +415,9 @@ static int apply_fill(struct cl_stf *s, const struct cl_tx_fill *f)
 	    !cl_add_i64(&fee_bal, fee_bal, tk->fee))
 		return CL_STF_ERR_OVERFLOW;
 
-	rc = side_write(s, mk, f->size);
+	rc = stf_side_write(s, mk, f->size);
 	if (rc == CL_OK)
-		rc = side_write(s, tk, f->size);
+		rc = stf_side_write(s, tk, f->size);
 	if (rc != CL_OK)
 		return rc;
 	stf_put_global_u64(s->st, G_FEE, (uint64_t)fee_bal);
@@ -655,6 +641,12 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 		return stf_apply_liquidate(s, &tx->u.liquidate);
 	case CL_TX_ADL:
 		return stf_apply_adl(s, &tx->u.adl);
+	case CL_TX_LIQUIDATE_FILL:
+		return stf_apply_liquidate_fill(s, &tx->u.liquidate_fill);
+	case CL_TX_FUND_FILL:
+		return stf_apply_fund_fill(s, &tx->u.fund_fill);
+	case CL_TX_REINDEX:
+		return stf_apply_reindex(s, &tx->u.reindex);
 	}
 	CL_BUG("applying a transaction of unknown type %d", (int)tx->type);
 }

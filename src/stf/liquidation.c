@@ -13,24 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Everything a slice needs, computed on a view without writing. */
-struct liq_plan {
-	const struct cl_market_params *m;
-	struct cl_market_state ms;
-	struct cl_account acc; /* collateral with pending funding settled */
-	size_t n, j;           /* positions; j: the slice's market */
-	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
-	struct cl_health h;
-	uint64_t q;            /* the slice */
-	bool is_buy;           /* the account's closing side */
-	int64_t n_q;           /* slice value at the mark */
-	int64_t total;         /* all positions' notional at their marks */
-	int64_t e_q;           /* the slice's share of the equity */
-	/* after a LIQUIDATE */
-	struct cl_position acct_after, fund_after;
-	int64_t coll_after, fee, ins_after;
-	uint64_t oi_after;
-};
 
 static uint64_t sz_abs(int64_t v)
 {
@@ -46,7 +28,7 @@ static int64_t long_part(int64_t size)
  * Check that `addr` may lose `q` (0: the largest slice) of its position in
  * `market` and work out the liquidation against the fund.
  */
-static int liq_compute(const struct cl_stf_view *v, struct liq_plan *p,
+int stf_liq_compute(const struct cl_stf_view *v, struct stf_liq_plan *p,
 		       const struct cl_address *addr, uint32_t market,
 		       uint64_t q)
 {
@@ -204,7 +186,7 @@ static int liq_compute(const struct cl_stf_view *v, struct liq_plan *p,
 	return CL_STF_OK;
 }
 
-static int settle_for_liquidation(struct cl_stf *s,
+int stf_settle_for_liquidation(struct cl_stf *s,
 				  const struct cl_address *addr,
 				  uint32_t market)
 {
@@ -230,17 +212,17 @@ static int settle_for_liquidation(struct cl_stf *s,
 int stf_apply_liquidate(struct cl_stf *s, const struct cl_tx_liquidate *l)
 {
 	struct cl_stf_view v = cl_stf_view(s);
-	struct liq_plan plan, *p = &plan;
+	struct stf_liq_plan plan, *p = &plan;
 	struct cl_stf_event ev;
 	int64_t before;
 	int rc;
 
 	if (l->size == 0)
 		return CL_STF_ERR_BAD_SIZE;
-	rc = settle_for_liquidation(s, &l->account, l->market);
+	rc = stf_settle_for_liquidation(s, &l->account, l->market);
 	if (rc != CL_OK)
 		return rc;
-	rc = liq_compute(&v, p, &l->account, l->market, l->size);
+	rc = stf_liq_compute(&v, p, &l->account, l->market, l->size);
 	if (rc != CL_STF_OK)
 		return rc;
 	if (p->ins_after < 0)
@@ -311,6 +293,12 @@ static int adl_top(const struct cl_stf_view *v, struct cl_address *out,
 	return rc;
 }
 
+int cl_stf_adl_ranking(const struct cl_stf_view *v, struct cl_address *out,
+		       size_t cap, size_t *n, uint32_t market, uint8_t side)
+{
+	return adl_top(v, out, cap, n, market, side);
+}
+
 /* The signed position of `addr` in `market` (0 when none). */
 static int position_in(const struct cl_stf_view *v, int64_t *size,
 		       const struct cl_address *addr, uint32_t market)
@@ -329,7 +317,7 @@ static int position_in(const struct cl_stf_view *v, int64_t *size,
 int stf_apply_adl(struct cl_stf *s, const struct cl_tx_adl *t)
 {
 	struct cl_stf_view v = cl_stf_view(s);
-	struct liq_plan plan, *p = &plan;
+	struct stf_liq_plan plan, *p = &plan;
 	struct cl_address top[CL_TX_ADL_MAX];
 	uint64_t take[CL_TX_ADL_MAX], covered = 0;
 	int64_t flows[CL_TX_ADL_MAX], total_flow, realised, before;
@@ -339,10 +327,10 @@ int stf_apply_adl(struct cl_stf *s, const struct cl_tx_adl *t)
 
 	if (t->size == 0)
 		return CL_STF_ERR_BAD_SIZE;
-	rc = settle_for_liquidation(s, &t->account, t->market);
+	rc = stf_settle_for_liquidation(s, &t->account, t->market);
 	if (rc != CL_OK)
 		return rc;
-	rc = liq_compute(&v, p, &t->account, t->market, t->size);
+	rc = stf_liq_compute(&v, p, &t->account, t->market, t->size);
 	if (rc != CL_STF_OK)
 		return rc;
 	if (p->ins_after >= 0)
@@ -486,7 +474,7 @@ int cl_stf_liquidation_next(const struct cl_stf_view *v, struct cl_tx *out,
 			    bool *has, const struct cl_address *addr)
 {
 	struct cl_stf_account_risk r;
-	struct liq_plan *p;
+	struct stf_liq_plan *p;
 	struct cl_address top[CL_TX_ADL_MAX];
 	size_t ntop, best = 0;
 	uint64_t covered = 0;
@@ -504,7 +492,7 @@ int cl_stf_liquidation_next(const struct cl_stf_view *v, struct cl_tx *out,
 		if (r.pos[i].mm > r.pos[best].mm)
 			best = i;
 	p = cl_xcalloc(1, sizeof(*p));
-	rc = liq_compute(v, p, addr, r.pos[best].market, 0);
+	rc = stf_liq_compute(v, p, addr, r.pos[best].market, 0);
 	if (rc != CL_STF_OK)
 		goto out;
 	*has = true;

@@ -572,6 +572,19 @@ int stf_reindex(struct cl_stf *s, const struct cl_address *addr)
 		if (rc != CL_OK)
 			return rc;
 	}
+	/* accounts in several markets are swept by the sequencer too */
+	if (n >= 2) {
+		const uint8_t one = 1;
+		const uint8_t *old;
+		size_t olen;
+		rc = cl_state_get(s->st, &old, &olen, T_MULTI, addr->b, 20);
+		if (rc == CL_ERR_NOT_FOUND)
+			cl_state_put(s->st, T_MULTI, addr->b, 20, &one, 1);
+		else if (rc != CL_OK)
+			return rc;
+	} else {
+		cl_state_del(s->st, T_MULTI, addr->b, 20);
+	}
 	/* drop the entries of markets the account left */
 	for (size_t k = 0; k < nhad; k++) {
 		bool held = false;

@@ -108,6 +108,8 @@ const char *cl_stf_err_str(int code)
 		return "counterparties are not the top of the adl ranking";
 	case CL_STF_ERR_NO_POSITION:
 		return "no position in this market";
+	case CL_STF_ERR_BEYOND_LIMIT:
+		return "price beyond the liquidation or unwind limit";
 	}
 	return "unknown";
 }

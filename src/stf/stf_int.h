@@ -81,6 +81,32 @@ int stf_health(const struct cl_stf_view *v, struct cl_health *out,
 	       int64_t collateral, const struct cl_stf_position *pos,
 	       size_t n);
 
+/* One side of a fill while it is being checked. */
+struct stf_fill_side {
+	const struct cl_hash32 *hash;
+	struct cl_order_record o;
+	uint32_t fee_ppm;
+	int64_t fee;
+	struct cl_account acc;
+	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
+	size_t n, idx; /* idx: this market's entry in pos[] */
+	struct cl_position before, after;
+	__int128 snap; /* the market's funding index */
+	bool increases;
+	struct cl_health h_before, h_after;
+};
+
+/* Load the side's account and positions (funding settled), check
+ * reduce-only and compute the position after trading `size` at
+ * `notional` (fs->o, fs->fee and fs->snap set by the caller). */
+int stf_side_prepare(struct cl_stf *s, struct stf_fill_side *fs,
+		     uint64_t size, int64_t notional);
+/* The margin rules of docs/margin.md after the fill. */
+int stf_side_check_margin(struct cl_stf *s, struct stf_fill_side *fs);
+/* Write the order, account and position of a checked side. */
+int stf_side_write(struct cl_stf *s, struct stf_fill_side *fs,
+		   uint64_t size);
+
 /* ---- risk engine (risk.c, liquidation.c) ---- */
 
 /* Keys of the risk tables. */
@@ -92,6 +118,7 @@ int stf_health(const struct cl_stf_view *v, struct cl_health *out,
 #define EVENT_VAL_LEN 65
 #define T_ADL ((enum cl_table)CL_TABLE_ADL_RANK)
 #define T_LIQ ((enum cl_table)CL_TABLE_LIQ_INDEX)
+#define T_MULTI ((enum cl_table)CL_TABLE_LIQ_MULTI)
 #define T_EVENTS ((enum cl_table)CL_TABLE_RISK_EVENTS)
 
 /* An account with all its positions, loaded for a transaction. */
@@ -129,7 +156,43 @@ struct stf_oracle_entry {
 };
 int stf_apply_oracle_entries(struct cl_stf *s, uint32_t market,
 			     const struct stf_oracle_entry *e, size_t n);
+/* Everything a slice needs, computed on a view without writing. */
+struct stf_liq_plan {
+	const struct cl_market_params *m;
+	struct cl_market_state ms;
+	struct cl_account acc; /* collateral with pending funding settled */
+	size_t n, j;           /* positions; j: the slice's market */
+	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
+	struct cl_health h;
+	uint64_t q;            /* the slice */
+	bool is_buy;           /* the account's closing side */
+	int64_t n_q;           /* slice value at the mark */
+	int64_t total;         /* all positions' notional at their marks */
+	int64_t e_q;           /* the slice's share of the equity */
+	/* after a LIQUIDATE */
+	struct cl_position acct_after, fund_after;
+	int64_t coll_after, fee, ins_after;
+	uint64_t oi_after;
+};
+
+/*
+ * Check that `addr` may lose `q` (0: the largest slice) of its position in
+ * `market` (docs/liquidation.md rules 1, 3-6) and work out the close of
+ * that slice against the fund. Reads only.
+ */
+int stf_liq_compute(const struct cl_stf_view *v, struct stf_liq_plan *p,
+		    const struct cl_address *addr, uint32_t market,
+		    uint64_t q);
+/* Settle the pending funding of `addr` and of the fund in `market`. */
+int stf_settle_for_liquidation(struct cl_stf *s,
+			       const struct cl_address *addr,
+			       uint32_t market);
 int stf_apply_liquidate(struct cl_stf *s, const struct cl_tx_liquidate *l);
+/* The book-side risk transactions (liq_book.c). */
+int stf_apply_liquidate_fill(struct cl_stf *s,
+			     const struct cl_tx_liquidate_fill *t);
+int stf_apply_fund_fill(struct cl_stf *s, const struct cl_tx_fund_fill *t);
+int stf_apply_reindex(struct cl_stf *s, const struct cl_tx_reindex *t);
 int stf_apply_adl(struct cl_stf *s, const struct cl_tx_adl *a);
 /* begin_block: premium EMA, funding accrual and mark of every market. */
 int stf_risk_begin_block(struct cl_stf *s);

@@ -43,6 +43,12 @@ const char *cl_tx_type_str(int type)
 		return "liquidate";
 	case CL_TX_ADL:
 		return "adl";
+	case CL_TX_LIQUIDATE_FILL:
+		return "liquidate_fill";
+	case CL_TX_FUND_FILL:
+		return "fund_fill";
+	case CL_TX_REINDEX:
+		return "reindex";
 	}
 	return "unknown";
 }
@@ -188,6 +194,26 @@ bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
 			cur_addr(&c, &a->counterparty[i]);
 		break;
 	}
+	case CL_TX_LIQUIDATE_FILL:
+		cur_addr(&c, &out->u.liquidate_fill.account);
+		cur_hash(&c, &out->u.liquidate_fill.maker);
+		out->u.liquidate_fill.size = cl_cur_be64(&c);
+		break;
+	case CL_TX_FUND_FILL:
+		cur_hash(&c, &out->u.fund_fill.maker);
+		out->u.fund_fill.size = cl_cur_be64(&c);
+		break;
+	case CL_TX_REINDEX: {
+		struct cl_tx_reindex *r = &out->u.reindex;
+		r->n = cl_cur_u8(&c);
+		if (r->n == 0 || r->n > CL_TX_REINDEX_MAX) {
+			cl_cur_fail(&c);
+			break;
+		}
+		for (uint32_t i = 0; i < r->n; i++)
+			cur_addr(&c, &r->account[i]);
+		break;
+	}
 	default:
 		cl_cur_fail(&c);
 		break;
@@ -295,6 +321,23 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 			cl_buf_append(b, a->counterparty[i].b, 20);
 		return;
 	}
+	case CL_TX_LIQUIDATE_FILL:
+		cl_buf_append(b, tx->u.liquidate_fill.account.b, 20);
+		cl_buf_append(b, tx->u.liquidate_fill.maker.b, 32);
+		cl_buf_append_be64(b, tx->u.liquidate_fill.size);
+		return;
+	case CL_TX_FUND_FILL:
+		cl_buf_append(b, tx->u.fund_fill.maker.b, 32);
+		cl_buf_append_be64(b, tx->u.fund_fill.size);
+		return;
+	case CL_TX_REINDEX: {
+		const struct cl_tx_reindex *r = &tx->u.reindex;
+		CL_REQUIRE(r->n >= 1 && r->n <= CL_TX_REINDEX_MAX);
+		cl_buf_append_byte(b, (uint8_t)r->n);
+		for (uint32_t i = 0; i < r->n; i++)
+			cl_buf_append(b, r->account[i].b, 20);
+		return;
+	}
 	}
 	CL_BUG("encoding a transaction of unknown type %d", (int)tx->type);
 }
@@ -327,6 +370,12 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 		return 1 + 20 + 4 + 8;
 	case CL_TX_ADL:
 		return 1 + 20 + 4 + 8 + 1 + (size_t)tx->u.adl.n * 20;
+	case CL_TX_LIQUIDATE_FILL:
+		return 1 + 20 + 32 + 8;
+	case CL_TX_FUND_FILL:
+		return 1 + 32 + 8;
+	case CL_TX_REINDEX:
+		return 1 + 1 + (size_t)tx->u.reindex.n * 20;
 	}
 	CL_BUG("unknown transaction type %d", (int)tx->type);
 }
@@ -403,6 +452,9 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 	}
 	case CL_TX_LIQUIDATE:
 	case CL_TX_ADL:
+	case CL_TX_LIQUIDATE_FILL:
+	case CL_TX_FUND_FILL:
+	case CL_TX_REINDEX:
 		break;
 	}
 	a->recovered = true;

@@ -465,6 +465,7 @@ enum misuse {
 	DISCARD_AFTER_COMMIT,
 	ALLOW_TOO_MUCH,
 	SEQ_NOT_INCREASING,
+	OUTSIDE_NOT_IOC,
 	MISUSE_NONE,
 };
 
@@ -496,6 +497,10 @@ static void misuse_run(enum misuse m)
 		CHECK(book_match(b, &plan, &t, NULL, NULL) == BOOK_OK);
 		return;
 	}
+	if (m == OUTSIDE_NOT_IOC) {
+		CHECK(book_match_outside(b, &plan, &t, NULL, NULL) == BOOK_OK);
+		return;
+	}
 	CHECK(book_match(b, &plan, &t, NULL, NULL) == BOOK_OK);
 	switch (m) {
 	case COMMIT_TWICE:
@@ -523,6 +528,7 @@ static void misuse_run(enum misuse m)
 		break;
 	case ALLOW_TOO_MUCH:
 	case SEQ_NOT_INCREASING:
+	case OUTSIDE_NOT_IOC:
 	case MISUSE_NONE:
 		book_commit(b, &plan);
 		break;
@@ -568,6 +574,44 @@ static void test_misuse(void)
 	CHECK(aborts(DISCARD_AFTER_COMMIT));
 	CHECK(aborts(ALLOW_TOO_MUCH));
 	CHECK(aborts(SEQ_NOT_INCREASING));
+	CHECK(aborts(OUTSIDE_NOT_IOC));
+}
+
+/*
+ * A taker from outside the order sequence (a liquidation): any seq, IOC,
+ * and the book's sequence counter does not move, so the next real order
+ * still numbers on from it.
+ */
+static void test_outside(void)
+{
+	struct book *b = new_book();
+	struct book_plan plan;
+
+	book_plan_init(&plan);
+	rest(b, 1, 1, BUY, 100, 2);
+	rest(b, 2, 2, BUY, 99, 2);
+	uint64_t last = book_last_seq(b);
+	struct book_order t = util_order(10, 3, SELL, 99, 3, IOC);
+	t.seq = 0;
+	CHECK(book_match_outside(b, &plan, &t, NULL, NULL) == BOOK_OK);
+	CHECK(plan.n_fills == 2 && plan.filled.v == 3);
+	CHECK(plan.outcome == BOOK_FILLED);
+	book_commit(b, &plan);
+	CHECK(book_check_invariants(b));
+	CHECK(book_last_seq(b) == last);
+	CHECK(book_count(b) == 1 && remaining(b, 2) == 1);
+	/* the remainder of an outside taker never rests */
+	t = util_order(11, 3, SELL, 90, 5, IOC);
+	t.seq = 1;
+	CHECK(book_match_outside(b, &plan, &t, NULL, NULL) == BOOK_OK);
+	CHECK(plan.outcome == BOOK_CANCELLED_IOC && plan.filled.v == 1);
+	book_commit(b, &plan);
+	CHECK(book_count(b) == 0 && book_last_seq(b) == last);
+	/* a real order still numbers on from the book's counter */
+	rest(b, 3, 1, BUY, 100, 1);
+	CHECK(book_last_seq(b) > last);
+	book_plan_release(&plan);
+	book_free(b);
 }
 
 int main(void)
@@ -580,5 +624,6 @@ int main(void)
 	test_no_callback_cases();
 	test_protocol();
 	test_misuse();
+	test_outside();
 	return test_done("test_plan");
 }

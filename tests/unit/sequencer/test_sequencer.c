@@ -222,6 +222,190 @@ static void open_seq(uint64_t queue_max, bool start)
 		CHECK(cl_seq_start(seq) == CL_OK);
 }
 
+/* ---- the risk engine's book side ---- */
+
+static int64_t position_of(const struct cl_address *a)
+{
+	struct cl_stf_view v;
+	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
+	size_t np = 0;
+	int64_t size = 0;
+	CHECK(cl_seq_view(seq, &v) == CL_OK);
+	CHECK(cl_stf_get_positions(&v, pos, &np, a) == CL_OK);
+	for (size_t i = 0; i < np; i++)
+		if (pos[i].market == BTC)
+			size = pos[i].size;
+	cl_seq_view_release(&v);
+	return size;
+}
+
+static struct cl_market_state market_now(void)
+{
+	struct cl_stf_view v;
+	struct cl_market_state ms;
+	memset(&ms, 0, sizeof(ms));
+	CHECK(cl_seq_view(seq, &v) == CL_OK);
+	CHECK(cl_stf_get_market(&v, &ms, BTC) == CL_OK);
+	cl_seq_view_release(&v);
+	return ms;
+}
+
+/* Sum of the sizes of addr's events of `kind`; *count gets how many. */
+static int64_t event_sizes(const struct cl_address *a,
+			   enum cl_stf_event_kind kind, size_t *count)
+{
+	struct cl_stf_view v;
+	struct cl_stf_event ev[64];
+	size_t n = 0;
+	int64_t sum = 0;
+	*count = 0;
+	CHECK(cl_seq_view(seq, &v) == CL_OK);
+	CHECK(cl_stf_get_events(&v, ev, 64, &n, a, 0) == CL_OK);
+	cl_seq_view_release(&v);
+	for (size_t i = 0; i < n; i++)
+		if (ev[i].kind == kind) {
+			sum += ev[i].size;
+			(*count)++;
+		}
+	return sum;
+}
+
+/*
+ * The insurance fund unwinds on the book within the mark band and only
+ * there; a liquidation goes to the book first, at prices no worse than
+ * the bankruptcy price.
+ */
+/*
+ * A 36x long of `who` opened at `price` against an ask of account 2;
+ * returns its liquidation and bankruptcy prices.
+ */
+static void open_36x(int who, uint64_t price, uint64_t *liq, uint64_t *bkr)
+{
+	struct waiter w;
+	struct cl_seq_result r;
+	struct cl_stf_view v;
+
+	CHECK(deposit(who, 500 * USD) == 0);
+	r = place(2, false, price, 3000, 0, &w);
+	CHECK(r.code == 0);
+	r = place(who, true, price, 3000, 1u << 2, &w);
+	CHECK_MSG(r.code == 0 && r.filled == 3000, "36x buy: %d %llu", r.code,
+		  (unsigned long long)r.filled);
+	struct cl_stf_account_risk *risk = cl_xcalloc(1, sizeof(*risk));
+	CHECK(cl_seq_view(seq, &v) == CL_OK);
+	CHECK(cl_stf_get_account_risk(&v, risk, &addr[who]) == CL_OK);
+	cl_seq_view_release(&v);
+	CHECK(risk->n == 1);
+	*liq = risk->pos[0].liquidation_price;
+	*bkr = risk->pos[0].bankruptcy_price;
+	free(risk);
+	CHECK_MSG(*bkr < *liq && *liq < price, "prices %llu %llu",
+		  (unsigned long long)*bkr, (unsigned long long)*liq);
+}
+
+/*
+ * A liquidation goes to the book first, at prices no worse than the
+ * bankruptcy price; with no such bid the fund takes it; the fund then
+ * unwinds on the book within the mark band, and only there.
+ */
+static void risk_on_the_book(void)
+{
+	static const struct cl_address fund;
+	struct waiter w;
+	struct cl_seq_result r;
+	uint64_t liq, bkr;
+	size_t k;
+
+	open_seq(1024, true);
+	CHECK(deposit(6, 100000 * USD) == 0);
+	CHECK(market_now().fund_size == 0);
+
+	/* account 5: a bid between its bankruptcy and liquidation prices
+	 * takes the liquidation */
+	open_36x(5, 611000, &liq, &bkr);
+	int64_t maker_before = position_of(&addr[6]);
+	r = place(6, true, bkr + (liq - bkr) / 3, 3000, 0, &w);
+	CHECK(r.code == 0 && r.status == CL_ORDER_OPEN);
+	struct cl_hash32 bid = r.order_hash;
+	usleep(1100000); /* the next oracle timestamp must be newer */
+	r = oracle(BTC, liq - 3500);
+	CHECK_MSG(r.code == 0, "oracle: %s", cl_stf_err_str(r.code));
+	CHECK_MSG(r.mark_price < liq, "mark %llu, liquidation at %llu",
+		  (unsigned long long)r.mark_price, (unsigned long long)liq);
+	int64_t on_book = event_sizes(&addr[5], CL_STF_EVENT_LIQUIDATED_BOOK,
+				      &k);
+	CHECK_MSG(k >= 1 && on_book < 0, "liquidated on the book: %zu, %lld",
+		  k, (long long)on_book);
+	CHECK(position_of(&addr[6]) == maker_before - on_book);
+	CHECK(position_of(&addr[5]) ==
+	      3000 + on_book + event_sizes(&addr[5], CL_STF_EVENT_LIQUIDATED,
+					   &k));
+	int rc = cancel(6, 6, &bid);
+	CHECK(rc == 0 || rc == CL_STF_ERR_ORDER_NOT_OPEN);
+
+	/* account 3: nothing on the book at or above its bankruptcy price,
+	 * so the fund takes it at the mark */
+	uint64_t mark = market_now().mark_price;
+	int64_t fund_before = market_now().fund_size;
+	open_36x(3, mark, &liq, &bkr);
+	usleep(1100000);
+	r = oracle(BTC, liq - 3500);
+	CHECK_MSG(r.code == 0, "oracle: %s", cl_stf_err_str(r.code));
+	int64_t to_fund = event_sizes(&addr[3], CL_STF_EVENT_LIQUIDATED, &k);
+	CHECK_MSG(k >= 1 && to_fund < 0, "liquidated to the fund: %zu",
+		  k);
+	CHECK(event_sizes(&addr[3], CL_STF_EVENT_LIQUIDATED_BOOK, &k) == 0 &&
+	      k == 0);
+	struct cl_market_state ms = market_now();
+	int64_t held = ms.fund_size;
+	CHECK_MSG(held == fund_before - to_fund, "the fund holds the long: "
+		  "%lld", (long long)held);
+
+	/* a bid 1 % under the mark is beyond the 0.5 % band: not taken */
+	mark = ms.mark_price;
+	r = place(6, true, mark - mark / 100, (uint64_t)held, 0, &w);
+	CHECK(r.code == 0 && r.status == CL_ORDER_OPEN);
+	struct cl_hash32 far = r.order_hash;
+	for (int i = 0; i < 5; i++) { /* blocks open on traffic */
+		CHECK(deposit(7, 1) == 0);
+		usleep(10000);
+	}
+	CHECK(market_now().fund_size == held);
+	/* 0.4 % under: the fund sells to it, a quarter per block */
+	maker_before = position_of(&addr[6]);
+	int64_t unwound_before = event_sizes(&fund, CL_STF_EVENT_FUND_UNWOUND,
+					     &k);
+	int64_t book3_before = event_sizes(&addr[3],
+					   CL_STF_EVENT_LIQUIDATED_BOOK, &k);
+	r = place(6, true, mark - mark * 4 / 1000, (uint64_t)held, 0, &w);
+	CHECK(r.code == 0 && r.status == CL_ORDER_OPEN);
+	for (int i = 0; i < 200 && market_now().fund_size != 0; i++) {
+		CHECK(deposit(7, 1) == 0);
+		usleep(10000);
+	}
+	CHECK_MSG(market_now().fund_size == 0, "the fund unwound: %lld left",
+		  (long long)market_now().fund_size);
+	/* everything the fund took (also from later blocks' sweeps) went */
+	int64_t unwound = event_sizes(&fund, CL_STF_EVENT_FUND_UNWOUND, &k);
+	int64_t intake = event_sizes(&addr[3], CL_STF_EVENT_LIQUIDATED, &k) +
+			 event_sizes(&addr[5], CL_STF_EVENT_LIQUIDATED, &k);
+	CHECK_MSG(unwound == intake && unwound <= -held,
+		  "unwound %lld of %lld (%lld held)", (long long)unwound,
+		  (long long)intake, (long long)held);
+	CHECK(event_sizes(&fund, CL_STF_EVENT_FUND_UNWOUND, &k) < 0 && k >= 2);
+	/* the near bid took what the fund held (and any later slice of
+	 * account 3 that the book could take) */
+	int64_t later3 = event_sizes(&addr[3], CL_STF_EVENT_LIQUIDATED_BOOK,
+				     &k) - book3_before;
+	CHECK_MSG(position_of(&addr[6]) ==
+			  maker_before - (unwound - unwound_before) - later3,
+		  "maker %lld, before %lld, unwound %lld, book %lld",
+		  (long long)position_of(&addr[6]), (long long)maker_before,
+		  (long long)(unwound - unwound_before), (long long)later3);
+	CHECK(cancel(6, 6, &far) == 0);
+	cl_seq_free(seq);
+}
+
 int main(int argc, char **argv)
 {
 	char path[4096], err[400], dir[] = "/tmp/clseqXXXXXX";
@@ -493,6 +677,8 @@ int main(int argc, char **argv)
 		cl_snapshot_free(snap);
 	}
 	cl_seq_free(seq);
+
+	risk_on_the_book();
 
 	cl_db_free(db);
 	for (int i = 0; i < 10; i++)

@@ -226,6 +226,16 @@ static size_t sample(uint8_t *p, int type, unsigned n_sigs)
 		p[len++] = (uint8_t)n_sigs;
 		len += 20 * n_sigs;
 		break;
+	case CL_TX_LIQUIDATE_FILL:
+		len += 60;
+		break;
+	case CL_TX_FUND_FILL:
+		len += 40;
+		break;
+	case CL_TX_REINDEX:
+		p[len++] = (uint8_t)n_sigs;
+		len += 20 * n_sigs;
+		break;
 	}
 	return len;
 }
@@ -307,7 +317,18 @@ static void test_decode(void)
 		if (n > 0)
 			CHECK(!cl_tx_decode(&tx, buf, len - 20));
 	}
+	/* reindex accounts: 1..32 */
+	for (unsigned n = 0; n <= 33; n++) {
+		len = sample(buf, CL_TX_REINDEX, n);
+		CHECK(cl_tx_decode(&tx, buf, len) == (n >= 1 && n <= 32));
+		if (n >= 1 && n <= 32)
+			CHECK(tx.u.reindex.n == n);
+		if (n > 0)
+			CHECK(!cl_tx_decode(&tx, buf, len - 20));
+	}
 	CHECK(sample(buf, CL_TX_LIQUIDATE, 0) == 33);
+	CHECK(sample(buf, CL_TX_LIQUIDATE_FILL, 0) == 61);
+	CHECK(sample(buf, CL_TX_FUND_FILL, 0) == 41);
 	CHECK(CL_TX_MAX_LEN == sample(buf, CL_TX_ORACLE_UPDATE, 16));
 	CHECK(CL_TX_MAX_LEN > sample(buf, CL_TX_ORACLE_PRICE, 16));
 	cl_buf_release(&b);
@@ -320,6 +341,36 @@ static void test_risk_field_order(void)
 	struct cl_buf b;
 
 	cl_buf_init(&b);
+	memset(&tx, 0, sizeof(tx));
+	tx.type = (enum cl_tx_type)CL_TX_LIQUIDATE_FILL;
+	memset(tx.u.liquidate_fill.account.b, 0xaa, 20);
+	memset(tx.u.liquidate_fill.maker.b, 0xcc, 32);
+	tx.u.liquidate_fill.size = 0x0102;
+	cl_tx_encode(&b, &tx);
+	CHECK_HEX(b.p, b.len,
+		  "0x0caaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaccccccccccccccc"
+		  "ccccccccccccccccccccccccccccccccccccccccccccccccc000000000"
+		  "0000102");
+	cl_buf_reset(&b);
+	memset(&tx, 0, sizeof(tx));
+	tx.type = (enum cl_tx_type)CL_TX_FUND_FILL;
+	memset(tx.u.fund_fill.maker.b, 0xcc, 32);
+	tx.u.fund_fill.size = 3;
+	cl_tx_encode(&b, &tx);
+	CHECK_HEX(b.p, b.len,
+		  "0x0dcccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+		  "cccccccccc0000000000000003");
+	cl_buf_reset(&b);
+	memset(&tx, 0, sizeof(tx));
+	tx.type = (enum cl_tx_type)CL_TX_REINDEX;
+	tx.u.reindex.n = 2;
+	memset(tx.u.reindex.account[0].b, 0xaa, 20);
+	memset(tx.u.reindex.account[1].b, 0xbb, 20);
+	cl_tx_encode(&b, &tx);
+	CHECK_HEX(b.p, b.len,
+		  "0x0e02aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaabbbbbbbbbbbb"
+		  "bbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+	cl_buf_reset(&b);
 	memset(&tx, 0, sizeof(tx));
 	tx.type = (enum cl_tx_type)CL_TX_LIQUIDATE;
 	memset(tx.u.liquidate.account.b, 0xaa, 20);
