@@ -286,17 +286,32 @@ if [ "${filled:-0}" -gt 0 ]; then
 		"$cli" oracle-feed --oracle-key-env O1,O2 --markets BTC-PERP \
 		--start "BTC-PERP=$drop" --ticks 1 >/dev/null ||
 		bad "an oracle update at $drop"
-	left=
+	# liquidated until it is back above maintenance: flat, or a smaller
+	# position when the book paid better than the bankruptcy price
+	st=
 	for _ in $(seq 1 50); do
-		left=$("$cli" --json account "$BOB" | js 'j.positions.length') || left=
-		[ "$left" = 0 ] && break
+		st=$("$cli" --json account "$BOB" | js '(j.positions.length===0?"flat":(BigInt(j.positions[0].size)<'"$filled"'n&&!j.liquidatable?"reduced "+j.positions[0].size:"open"))') || st=
+		case "$st" in flat | reduced*) break ;; esac
 		sleep 0.2
 	done
-	[ "$left" = 0 ] && ok "a 9 % oracle drop liquidated account 2" ||
-		bad "account 2 still has ${left:-?} positions after the drop"
+	case "$st" in
+	flat | reduced*) ok "a 9 % oracle drop liquidated account 2 ($st)" ;;
+	*) bad "account 2 after the drop: ${st:-?}" ;;
+	esac
 	nev=$(curl -s -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"l2_getRiskEvents\",\"params\":[\"$BOB\"]}" "$CLEARLINE_RPC" | js 'j.result.length') || nev=0
 	[ "${nev:-0}" -gt 0 ] && ok "l2_getRiskEvents lists $nev liquidation events" ||
 		bad "no risk events for account 2"
+	kinds=$(curl -s -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"l2_getRiskEvents\",\"params\":[\"$BOB\"]}" "$CLEARLINE_RPC" | js 'Object.entries(j.result.reduce((a,e)=>(a[e.kind]=(a[e.kind]||0)+1,a),{})).map(([k,n])=>k+" "+n).join(", ")') || kinds=
+	echo "note: account 2's liquidation, by kind: ${kinds:-?}"
+	# whatever the insurance fund took, it sells back to the book
+	held=
+	for _ in $(seq 1 150); do
+		held=$(curl -s -d '{"jsonrpc":"2.0","id":1,"method":"l2_getInsuranceFund","params":[]}' "$CLEARLINE_RPC" | js 'j.result.positions.filter(p=>BigInt(p.size)!==0n).length') || held=
+		[ "$held" = 0 ] && break
+		sleep 0.2
+	done
+	[ "$held" = 0 ] && ok "the insurance fund holds no position after the liquidation" ||
+		bad "the insurance fund still holds ${held:-?} positions 30 s after the liquidation"
 	"$devnet" restart oracle >/dev/null || bad "restart the oracle feeder"
 	if [ -n "$vrpc" ]; then
 		sh=$("$cli" --json status | js j.headBlock)

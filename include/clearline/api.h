@@ -22,7 +22,6 @@
 #ifndef CLEARLINE_API_H
 #define CLEARLINE_API_H
 
-#include <pthread.h>
 
 #include <clearline/rpc.h>
 #include <clearline/sequencer.h>
@@ -54,8 +53,6 @@ struct cl_api {
 	bool dev_credit;           /* op_credit allowed (no L1 attached) */
 	const char *sequencer_url; /* read-only nodes: where writes go */
 	const char *mode_name;     /* "sequencer", "verifier", "replica" */
-	pthread_mutex_t lock;
-	uint64_t credit_next;      /* next op_credit deposit id */
 };
 
 /* The method table (static storage). */

@@ -95,7 +95,6 @@ static int run_sequencer(const struct cl_node_config *cfg,
 	int rc, status = 1;
 
 	memset(&api, 0, sizeof(api));
-	pthread_mutex_init(&api.lock, NULL);
 	cl_seq_config_defaults(&sc);
 	sc.block_interval_ms = cfg->block_interval_ms;
 	sc.block_max_txs = cfg->block_max_txs;
@@ -206,7 +205,6 @@ out:
 		explicit_bzero(token, strlen(token));
 		free(token);
 	}
-	pthread_mutex_destroy(&api.lock);
 	return status;
 }
 
@@ -224,7 +222,6 @@ static int run_verifier(const struct cl_node_config *cfg,
 	int rc, status = 1;
 
 	memset(&api, 0, sizeof(api));
-	pthread_mutex_init(&api.lock, NULL);
 	if (!cfg->l1_rpc) {
 		cl_unusual(SUB, "a %s needs l1-rpc: it derives everything "
 			   "from L1", name);
@@ -298,7 +295,6 @@ out:
 		explicit_bzero(token, strlen(token));
 		free(token);
 	}
-	pthread_mutex_destroy(&api.lock);
 	return status;
 }
 

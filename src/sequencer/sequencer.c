@@ -55,6 +55,7 @@ struct cl_seq {
 	uint64_t adl_reindexed[CL_GENESIS_MAX_MARKETS][2]; /* block */
 	struct cl_address multi_cursor;
 	bool multi_has_cursor;
+	bool risk_pending; /* risk work stopped at a full block */
 
 	/* the queue */
 	pthread_mutex_t qlock;
@@ -657,8 +658,19 @@ static int process_simple(struct cl_seq *s, struct item *it, bool *acked)
 
 #define LIQ_CANDIDATES 1024
 #define LIQ_STEPS_PER_ACCOUNT 256
-#define REINDEX_SIDE_MAX 65536
+#define REINDEX_SIDE_MAX 2048
 #define MULTI_SWEEP_PER_BLOCK 1024
+/* Risk work stops this many bytes before a block is full (one batch must
+ * carry a block); what is left follows in the next block. */
+#define RISK_BLOCK_RESERVE 4096
+
+static bool block_full(struct cl_seq *s)
+{
+	if (s->block_txs.len + RISK_BLOCK_RESERVE < s->cfg.block_max_bytes)
+		return false;
+	s->risk_pending = true; /* the writer opens the next block at once */
+	return true;
+}
 
 /* What the risk fill callback learns while a liquidation or an unwind
  * walks the book. */
@@ -682,6 +694,8 @@ static enum book_verdict on_risk_candidate(void *arg, uint64_t *allowed,
 	int rc;
 
 	*allowed = 0;
+	if (block_full(s))
+		return BOOK_STOP_TAKER;
 	if (c->maker->expiry * 1000 <= s->hdr.timestamp_ms) {
 		note_maker(&rx->m, &c->maker->hash, CL_DONE_EXPIRED);
 		return BOOK_CANCEL_MAKER;
@@ -815,10 +829,11 @@ static int risk_sweep(struct cl_seq *s, const struct cl_address *account,
 }
 
 /*
- * Refresh the ADL scores of every account on `side` of `market` (at most
- * REINDEX_SIDE_MAX of them, best stored score first) with REINDEX
- * transactions, once per block and side: the ranking an ADL names is
- * then the one at the current marks.
+ * Refresh the ADL scores of the accounts on `side` of `market` (the first
+ * REINDEX_SIDE_MAX of the stored ranking, 41 kB of transactions) with
+ * REINDEX transactions, once per block and side: the ranking an ADL
+ * names is then the one at the current marks. When the block fills
+ * first, the ADL waits for the next block's pass.
  */
 static int reindex_side(struct cl_seq *s, uint32_t market, uint8_t side)
 {
@@ -835,6 +850,11 @@ static int reindex_side(struct cl_seq *s, uint32_t market, uint8_t side)
 	rc = cl_stf_adl_ranking(&view, all, REINDEX_SIDE_MAX, &n, market,
 				side);
 	for (size_t i = 0; rc == 0 && i < n; i += CL_TX_REINDEX_MAX) {
+		if (block_full(s)) {
+			/* not all re-scored: no ADL in this block */
+			s->adl_reindexed[mi][side] = 0;
+			break;
+		}
 		struct cl_tx tx;
 		memset(&tx, 0, sizeof(tx));
 		tx.type = (enum cl_tx_type)CL_TX_REINDEX;
@@ -874,7 +894,8 @@ static int liquidate_account(struct cl_seq *s, const struct cl_address *addr,
 {
 	int rc = 0;
 
-	for (int step = 0; step < LIQ_STEPS_PER_ACCOUNT; step++) {
+	for (int step = 0; step < LIQ_STEPS_PER_ACCOUNT && !block_full(s);
+	     step++) {
 		struct cl_stf_view view = cl_stf_view(s->stf);
 		struct cl_tx tx;
 		bool has = false, is_buy = false, have_side;
@@ -958,8 +979,11 @@ static int run_liquidations(struct cl_seq *s, uint32_t market)
 	size_t n = 0, applied = 0;
 	rc = cl_stf_liquidation_candidates(&view, market, ms.mark_price, cand,
 					   LIQ_CANDIDATES, &n);
-	for (size_t i = 0; !rc && i < n; i++)
+	for (size_t i = 0; !rc && i < n && !block_full(s); i++)
 		rc = liquidate_account(s, &cand[i], &applied);
+	if (block_full(s))
+		cl_info(SUB, "market %u: the block is full; liquidations go on "
+			"in the next one", market);
 	free(cand);
 	if (applied)
 		cl_info(SUB, "market %u at mark %llu: %zu liquidation "
@@ -981,26 +1005,34 @@ static int run_liquidations(struct cl_seq *s, uint32_t market)
 static int sweep_multi_market(struct cl_seq *s)
 {
 	struct cl_stf_view view = cl_stf_view(s->stf);
-	struct cl_address *acc = cl_xcalloc(MULTI_SWEEP_PER_BLOCK,
-					    sizeof(*acc));
-	size_t n = 0, applied = 0;
-	int rc = cl_stf_multi_market_accounts(
+	struct cl_address *acc;
+	size_t n = 0, done = 0, applied = 0;
+	int rc;
+
+	if (block_full(s))
+		return 0; /* the cursor stays: the next block goes on */
+	acc = cl_xcalloc(MULTI_SWEEP_PER_BLOCK, sizeof(*acc));
+	rc = cl_stf_multi_market_accounts(
 		&view, acc, MULTI_SWEEP_PER_BLOCK, &n,
 		s->multi_has_cursor ? &s->multi_cursor : NULL);
-
-	for (size_t i = 0; !rc && i < n; i++) {
+	for (; !rc && done < n && !block_full(s); done++) {
 		struct cl_stf_account_risk *r = cl_xcalloc(1, sizeof(*r));
 		view = cl_stf_view(s->stf);
-		rc = cl_stf_get_account_risk(&view, r, &acc[i]);
+		rc = cl_stf_get_account_risk(&view, r, &acc[done]);
 		if (rc > 0)
 			rc = 0; /* out of range: left to the index */
 		else if (rc == 0 && r->liquidatable)
-			rc = liquidate_account(s, &acc[i], &applied);
+			rc = liquidate_account(s, &acc[done], &applied);
 		free(r);
 	}
-	s->multi_has_cursor = n == MULTI_SWEEP_PER_BLOCK;
-	if (n > 0)
-		s->multi_cursor = acc[n - 1];
+	/* go on after the last account checked; from the start after the
+	 * last one */
+	if (done > 0 && (done < n || n == MULTI_SWEEP_PER_BLOCK)) {
+		s->multi_cursor = acc[done - 1];
+		s->multi_has_cursor = true;
+	} else if (done == n) {
+		s->multi_has_cursor = false;
+	}
 	free(acc);
 	if (applied)
 		cl_info(SUB, "multi-market sweep: %zu liquidation transactions",
@@ -1024,7 +1056,7 @@ static int unwind_fund(struct cl_seq *s)
 						  &limit, m->id);
 		if (rc)
 			return rc < 0 ? rc : CL_ERR_CORRUPT;
-		if (size == 0)
+		if (size == 0 || block_full(s))
 			continue;
 		size = margin_slice_max(size, m->risk.liq_slice_ppm,
 					m->step_size);
@@ -1076,6 +1108,7 @@ static int open_block(struct cl_seq *s)
 		return rc < 0 ? rc : CL_ERR_CORRUPT;
 	}
 	s->block_open = true;
+	s->risk_pending = false;
 	s->deadline_ns = cl_clock_mono_ns() + s->cfg.block_interval_ms * 1000000u;
 	cl_buf_reset(&s->block_txs);
 	s->block_ntx = 0;
@@ -1574,6 +1607,15 @@ static void *writer_main(void *arg)
 			do_cut(s);
 		if (stop)
 			break;
+		/* a cascade that filled a block goes on without waiting for
+		 * traffic */
+		if (!s->block_open && s->risk_pending) {
+			int rc = open_block(s);
+			if (rc && s->block_open)
+				abort_block(s, rc);
+			else if (rc)
+				s->risk_pending = false;
+		}
 	}
 
 	/* answer whatever is still queued */

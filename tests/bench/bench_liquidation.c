@@ -10,7 +10,12 @@
  *  - the cascade: LIQUIDATE / ADL transactions from
  *    cl_stf_liquidation_next() applied until the first M candidates
  *    (default 20 000) are no longer below maintenance, in transactions
- *    per second (each account takes about 14 slices of 25 %).
+ *    per second (each account takes about 14 slices of 25 %);
+ *  - the book-first cascade: for the next M candidates a second maker
+ *    bids 5 % over the mark (a quote the crash left behind); each slice whose bankruptcy price is at or under
+ *    the bid fills on the book (LIQUIDATE_FILL, after the planning calls
+ *    cl_stf_liquidation_next and cl_stf_liquidation_limit), the others
+ *    go to the fund or ADL as above.
  *
  * The accounts' orders are not signed: each transaction is given the
  * result of signer recovery directly (bench_crypto measures recovery),
@@ -251,8 +256,9 @@ int main(int argc, char **argv)
 
 	/* the cascade */
 	uint64_t n_liq = 0, n_adl = 0, accounts = 0;
+	size_t c0 = 0;
 	t0 = now_ns();
-	for (size_t c = 0; c < nc && accounts < m; c++) {
+	for (size_t c = 0; c < nc && accounts < m; c++, c0 = c) {
 		bool has, touched = false;
 		for (;;) {
 			if (cl_stf_liquidation_next(&v, &tx, &has, &cand[c]) !=
@@ -277,6 +283,69 @@ int main(int argc, char **argv)
 	       "call)\n",
 	       accounts, n_liq, n_adl, secs,
 	       secs > 0 ? (double)(n_liq + n_adl) / secs : 0.0);
+	/* the book-first cascade, for the next m candidates */
+	addr_of(&lp, (UINT64_MAX >> 8) - 1);
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_DEPOSIT;
+	tx.u.deposit.id = dep++;
+	tx.u.deposit.to = lp;
+	tx.u.deposit.amount = 100000000000000000ull;
+	cl_tx_recover(&tx, cl_stf_domain(stf));
+	must(cl_stf_apply(stf, &tx), "deposit");
+	uint64_t bid_price = ms.mark_price + ms.mark_price / 20;
+	bid_price -= bid_price % 100;
+	struct cl_order bo = {.trader = lp, .market = 1, .is_buy = true,
+			      .price = bid_price, .size = m * size,
+			      .nonce = 1, .expiry = now_s + 3600, .flags = 0};
+	place(&tx, &bo);
+	struct cl_hash32 bid = tx.auth.digest;
+	must(cl_stf_apply(stf, &tx), "bid");
+	uint64_t n_book = 0, n_back = 0, booked = 0;
+	accounts = 0;
+	t0 = now_ns();
+	for (size_t c = c0; c < nc && accounts < m; c++) {
+		bool has, touched = false;
+		for (;;) {
+			uint64_t limit, q = 0;
+			bool is_buy;
+			if (cl_stf_liquidation_next(&v, &tx, &has, &cand[c]) !=
+			    CL_OK)
+				return 1;
+			if (!has)
+				break;
+			uint32_t mk = (int)tx.type == CL_TX_ADL
+					      ? tx.u.adl.market
+					      : tx.u.liquidate.market;
+			int rc = cl_stf_liquidation_limit(&v, &limit, &is_buy,
+							  &cand[c], mk, &q);
+			if (rc < 0)
+				return 1;
+			if (rc == 0 && limit != 0 && limit <= bid_price) {
+				memset(&tx, 0, sizeof(tx));
+				tx.type = (enum cl_tx_type)CL_TX_LIQUIDATE_FILL;
+				tx.u.liquidate_fill.account = cand[c];
+				tx.u.liquidate_fill.maker = bid;
+				tx.u.liquidate_fill.size = q;
+				booked += q;
+				n_book++;
+			} else {
+				n_back++;
+			}
+			cl_tx_recover(&tx, cl_stf_domain(stf));
+			must(cl_stf_apply(stf, &tx), "book-first liquidation");
+			touched = true;
+		}
+		accounts += touched;
+	}
+	t1 = now_ns();
+	secs = (double)(t1 - t0) / 1e9;
+	printf("book-first cascade: %" PRIu64 " accounts, %" PRIu64
+	       " liquidate_fill (%" PRIu64 " size units on the book) + %" PRIu64
+	       " fund/adl transactions in %.2f s: %.0f tx/s (with both "
+	       "planning calls)\n",
+	       accounts, n_book, booked, n_back, secs,
+	       secs > 0 ? (double)(n_book + n_back) / secs : 0.0);
+
 	struct cl_stf_globals gl;
 	if (cl_stf_get_globals(&v, &gl) != CL_OK)
 		return 1;

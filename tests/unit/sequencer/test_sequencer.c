@@ -33,8 +33,9 @@ static const char *const keys[10] = {
 #define USD 1000000ULL
 #define BTC 1
 
-static struct cl_seckey *key[10];
-static struct cl_address addr[10];
+#define NKEYS 18 /* anvil's ten, and eight more from seeds */
+static struct cl_seckey *key[NKEYS];
+static struct cl_address addr[NKEYS];
 static struct cl_seq *seq;
 static uint64_t deposit_id;
 
@@ -196,6 +197,14 @@ static size_t bids(uint64_t *best_size)
 	*best_size = n ? lv[0].size.v : 0;
 	return n;
 }
+
+/*
+ * A cascade larger than a block: eight 39x longs liquidated by one price
+ * move in blocks of a few kB. The work goes on block after block without
+ * any traffic, and no block passes its byte limit by more than the
+ * reserve the risk engine keeps.
+ */
+static void cascade_across_blocks(void);
 
 /* ---- set-up ---- */
 
@@ -414,8 +423,17 @@ int main(int argc, char **argv)
 	uint64_t sz;
 
 	CHECK(cl_crypto_init() == CL_OK);
-	for (int i = 0; i < 10; i++) {
-		CHECK(cl_seckey_new_from_hex(&key[i], keys[i], strlen(keys[i])));
+	for (int i = 0; i < NKEYS; i++) {
+		if (i < 10) {
+			CHECK(cl_seckey_new_from_hex(&key[i], keys[i],
+						     strlen(keys[i])));
+		} else {
+			uint8_t seed[32];
+			char text[16];
+			int len = snprintf(text, sizeof(text), "trader %d", i);
+			cl_keccak256(seed, text, (size_t)len);
+			CHECK(cl_seckey_new_from_bytes(&key[i], seed));
+		}
 		cl_seckey_address(&addr[i], key[i]);
 	}
 	snprintf(path, sizeof(path), "%s/genesis/devnet.json",
@@ -681,8 +699,95 @@ int main(int argc, char **argv)
 	risk_on_the_book();
 
 	cl_db_free(db);
-	for (int i = 0; i < 10; i++)
+	cascade_across_blocks();
+	for (int i = 0; i < NKEYS; i++)
 		cl_seckey_free(key[i]);
 	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	return test_done("sequencer");
+}
+
+static void cascade_across_blocks(void)
+{
+	char dir[] = "/tmp/clseqXXXXXX";
+	struct cl_db *db2;
+	struct cl_seq_config cfg;
+	struct cl_seq_status st;
+	struct waiter w;
+	struct cl_seq_result r;
+	uint64_t liq = 0, bkr = 0;
+
+	CHECK(mkdtemp(dir) != NULL);
+	struct cl_db_config dbc = {.path = dir, .map_size = 256u << 20};
+	CHECK(cl_db_new(&db2, &dbc) == CL_OK);
+	cl_seq_config_defaults(&cfg);
+	cfg.block_interval_ms = 5;
+	cfg.block_max_bytes = 4096 + 1500; /* ~1.5 kB of risk work a block */
+	CHECK(cl_seq_new(&seq, &cfg, db2, &genesis) == CL_OK);
+	CHECK(cl_seq_start(seq) == CL_OK);
+	deposit_id = 0;
+	CHECK(deposit(1, 100000 * USD) == 0);
+	r = oracle(BTC, 650000);
+	CHECK(r.code == 0);
+	r = place(1, false, 650000, 8 * 3000, 0, &w);
+	CHECK(r.code == 0 && r.status == CL_ORDER_OPEN);
+	for (int i = 10; i < 18; i++) {
+		CHECK(deposit(i, 500 * USD) == 0);
+		r = place(i, true, 650000, 3000, 1u << 2, &w);
+		CHECK_MSG(r.code == 0 && r.filled == 3000, "39x buy %d: %d", i,
+			  r.code);
+	}
+	struct cl_stf_view v;
+	struct cl_stf_account_risk *risk = cl_xcalloc(1, sizeof(*risk));
+	CHECK(cl_seq_view(seq, &v) == CL_OK);
+	CHECK(cl_stf_get_account_risk(&v, risk, &addr[10]) == CL_OK);
+	cl_seq_view_release(&v);
+	if (risk->n == 1) {
+		liq = risk->pos[0].liquidation_price;
+		bkr = risk->pos[0].bankruptcy_price;
+	}
+	free(risk);
+	CHECK(bkr < liq && liq < 650000);
+	usleep(1100000); /* the next oracle timestamp must be newer */
+	r = oracle(BTC, (liq + bkr) / 2);
+	CHECK_MSG(r.code == 0, "oracle: %s", cl_stf_err_str(r.code));
+	cl_seq_status(seq, &st);
+	uint64_t at_drop = st.head_block;
+	/* no traffic from here on */
+	size_t open = 8;
+	for (int t = 0; t < 300 && open > 0; t++) {
+		usleep(10000);
+		open = 0;
+		for (int i = 10; i < 18; i++) {
+			struct cl_health h;
+			CHECK(cl_seq_view(seq, &v) == CL_OK);
+			CHECK(cl_stf_get_health(&v, &h, &addr[i]) == CL_OK);
+			cl_seq_view_release(&v);
+			open += h.equity < h.mm;
+		}
+	}
+	cl_seq_status(seq, &st);
+	CHECK_MSG(open == 0, "%zu accounts still below maintenance", open);
+	CHECK_MSG(st.head_block >= at_drop + 2,
+		  "the cascade took blocks %llu..%llu",
+		  (unsigned long long)at_drop, (unsigned long long)st.head_block);
+	/* every block fits its limit plus at most one transaction */
+	struct cl_snapshot *snap = NULL;
+	CHECK(cl_snapshot_new(&snap, db2) == CL_OK);
+	for (uint64_t b = 1; snap && b <= st.head_block; b++) {
+		const uint8_t *val;
+		size_t vlen;
+		uint8_t k[8];
+		cl_put_be64(k, b);
+		if (cl_snapshot_get(snap, &val, &vlen, CL_TABLE_BLOCKS, k, 8) !=
+		    CL_OK)
+			continue;
+		CHECK_MSG(vlen <= 8 + 32 + 4 + cfg.block_max_bytes + 200,
+			  "block %llu holds %zu bytes",
+			  (unsigned long long)b, vlen);
+	}
+	cl_snapshot_free(snap);
+	cl_seq_free(seq);
+	seq = NULL;
+	cl_db_free(db2);
+	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
