@@ -263,7 +263,7 @@ static void print_bot_help(struct cl_cli *cli, enum bot_kind kind)
 			"tick with the\n"
 			"given oracle keys (at least the oracle quorum) and "
 			"submits it with\n"
-			"l2_submitOraclePrice. Prices follow a seeded, bounded "
+			"l2_submitOracleUpdate. Prices follow a seeded, bounded "
 			"random walk\n"
 			"(within 10%% of the start price).\n\n"
 			"  --oracle-key-env N,N  variables holding the oracle "
@@ -694,33 +694,47 @@ static uint64_t walk_step(struct walk *w, uint64_t vol_bps, uint64_t tick)
 	return w->price;
 }
 
+/*
+ * One ORACLE_UPDATE: each oracle key signs its own OraclePrice, as
+ * independent oracles would (l2_submitOracleUpdate). With an odd number
+ * of keys the prices spread one tick apart around `price`, so the index
+ * (their median) is `price` itself; with an even number they all sign
+ * `price`.
+ */
 static int oracle_submit(struct bot *b, const struct cl_cli_market *m,
 			 uint64_t price, uint64_t ts)
 {
-	struct cl_oracle_price msg = {m->id, price, ts};
-	struct cl_hash32 digest;
-	json_t *sigs = json_array(), *p, *r;
+	size_t n = g_oracle->nkeys;
+	json_t *entries = json_array(), *p, *r;
 	int rc;
 
-	cl_oracle_price_digest(&digest, &b->cli->config.domain, &msg);
-	for (size_t i = 0; i < g_oracle->nkeys; i++) {
+	for (size_t i = 0; i < n; i++) {
+		int64_t off = n % 2 ? (int64_t)i - (int64_t)(n / 2) : 0;
+		struct cl_oracle_price msg = {m->id, price, ts};
+		struct cl_hash32 digest;
 		struct cl_sig sig;
 
+		if (off < 0 && price > (uint64_t)-off * m->tick_size)
+			msg.price = price - (uint64_t)-off * m->tick_size;
+		else if (off > 0)
+			msg.price = price + (uint64_t)off * m->tick_size;
+		cl_oracle_price_digest(&digest, &b->cli->config.domain, &msg);
 		if (cl_sign_digest(&sig, g_oracle->keys[i], &digest) != CL_OK) {
-			json_decref(sigs);
+			json_decref(entries);
 			cli_errorf(b->cli, "signing failed");
 			return CL_CLI_EXIT_FAILED;
 		}
-		json_array_append_new(sigs,
-				      cl_json_from_bytes(sig.b, CL_SIG_LEN));
+		json_array_append_new(
+			entries,
+			json_pack("{s:o,s:o,s:o}", "price",
+				  cl_json_from_u64(msg.price), "timestamp",
+				  cl_json_from_u64(ts), "signature",
+				  cl_json_from_bytes(sig.b, CL_SIG_LEN)));
 	}
 	p = json_array();
-	json_array_append_new(p, json_pack("{s:i,s:o,s:o}", "market",
-					   (json_int_t)m->id, "price",
-					   cl_json_from_u64(price), "timestamp",
-					   cl_json_from_u64(ts)));
-	json_array_append_new(p, sigs);
-	rc = cl_cli_call(b->cli, &r, "l2_submitOraclePrice", p);
+	json_array_append_new(p, json_integer((json_int_t)m->id));
+	json_array_append_new(p, entries);
+	rc = cl_cli_call(b->cli, &r, "l2_submitOracleUpdate", p);
 	if (rc == CL_CLI_EXIT_OK)
 		json_decref(r);
 	return rc;

@@ -107,19 +107,32 @@ static bool bankruptcy_flow(int64_t *out, const struct stf_liq_plan *p)
 	return cl_sub_i64(out, p->n_q, p->e_q);
 }
 
-/* New open interest after two positions changed; CORRUPT out of range. */
-static int oi_after(uint64_t *out, const struct cl_market_state *ms,
-		    int64_t a0, int64_t a1, int64_t b0, int64_t b1)
+/*
+ * The maker's side of a risk fill after the other side's position moved
+ * from b0 to b1: the new open interest (*out) within the cap when it
+ * grows, and the maker's margin rules (blamed on the maker).
+ */
+static int check_maker_side(struct cl_stf *s, uint64_t *out,
+			    const struct cl_market_params *m,
+			    const struct cl_market_state *ms,
+			    struct stf_fill_side *mk, int64_t b0, int64_t b1)
 {
-	__int128 oi = (__int128)ms->open_interest + long_part(a1) -
-		      long_part(a0) + long_part(b1) - long_part(b0);
+	__int128 oi = (__int128)ms->open_interest +
+		      long_part(mk->after.size) - long_part(mk->before.size) +
+		      long_part(b1) - long_part(b0);
+	int rc;
 
 	if (oi < 0 || oi > INT64_MAX) {
 		cl_broken("stf", "open interest out of range");
 		return CL_ERR_CORRUPT;
 	}
+	if (oi > (__int128)ms->open_interest && oi > (__int128)m->oi_cap)
+		return CL_STF_ERR_OI_CAP;
+	rc = stf_side_check_margin(s, mk);
+	if (rc != CL_STF_OK)
+		return maker_blamed(s, rc);
 	*out = (uint64_t)oi;
-	return CL_OK;
+	return CL_STF_OK;
 }
 
 int stf_apply_liquidate_fill(struct cl_stf *s,
@@ -188,15 +201,10 @@ int stf_apply_liquidate_fill(struct cl_stf *s,
 	rc = stf_load_market(&v, &ms, m->id);
 	if (rc != CL_OK)
 		return rc;
-	rc = oi_after(&oi, &ms, mk->before.size, mk->after.size,
-		      ac->before.size, ac->after.size);
-	if (rc != CL_OK)
-		return rc;
-	if (oi > ms.open_interest && oi > m->oi_cap)
-		return CL_STF_ERR_OI_CAP;
-	rc = stf_side_check_margin(s, mk);
+	rc = check_maker_side(s, &oi, m, &ms, mk, ac->before.size,
+			      ac->after.size);
 	if (rc != CL_STF_OK)
-		return maker_blamed(s, rc);
+		return rc;
 
 	/* the liquidation fee, capped so the account keeps equity >= 0 */
 	rc = stf_health(&v, &h, ac->acc.collateral, ac->pos, ac->n);
@@ -320,15 +328,9 @@ int stf_apply_fund_fill(struct cl_stf *s, const struct cl_tx_fund_fill *t)
 	if (!margin_apply_close(&fund, &ins, &realised, fund_buys,
 				(int64_t)t->size, notional.atoms))
 		return CL_STF_ERR_OVERFLOW;
-	rc = oi_after(&oi, &ms, mk->before.size, mk->after.size, ms.fund_size,
-		      fund.size);
-	if (rc != CL_OK)
-		return rc;
-	if (oi > ms.open_interest && oi > m->oi_cap)
-		return CL_STF_ERR_OI_CAP;
-	rc = stf_side_check_margin(s, mk);
+	rc = check_maker_side(s, &oi, m, &ms, mk, ms.fund_size, fund.size);
 	if (rc != CL_STF_OK)
-		return maker_blamed(s, rc);
+		return rc;
 	rc = add_fee(s, mk->fee);
 	if (rc != CL_OK)
 		return rc;

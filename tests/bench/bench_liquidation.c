@@ -72,6 +72,20 @@ static void place(struct cl_tx *tx, const struct cl_order *o)
 	tx->auth.signer[0] = o->trader;
 }
 
+static uint64_t next_deposit;
+
+static void deposit(const struct cl_address *to, uint64_t amount)
+{
+	struct cl_tx tx;
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_DEPOSIT;
+	tx.u.deposit.id = next_deposit++;
+	tx.u.deposit.to = *to;
+	tx.u.deposit.amount = amount;
+	cl_tx_recover(&tx, cl_stf_domain(stf));
+	must(cl_stf_apply(stf, &tx), "deposit");
+}
+
 static void genesis(struct cl_genesis *g, const struct cl_address *oracle)
 {
 	struct cl_market_params *m = &g->markets[0];
@@ -148,7 +162,7 @@ int main(int argc, char **argv)
 	struct cl_tx tx;
 	struct cl_stf_view v;
 	uint8_t seed[32];
-	uint64_t t0, t1, dep = 0;
+	uint64_t t0, t1;
 
 	if (n == 0 || cl_crypto_init() != CL_OK)
 		return 2;
@@ -170,13 +184,7 @@ int main(int argc, char **argv)
 	/* the market maker sells n * 0.1 BTC in one resting order */
 	t0 = now_ns();
 	addr_of(&lp, UINT64_MAX >> 8);
-	memset(&tx, 0, sizeof(tx));
-	tx.type = CL_TX_DEPOSIT;
-	tx.u.deposit.id = dep++;
-	tx.u.deposit.to = lp;
-	tx.u.deposit.amount = 100000000000000000ull;
-	cl_tx_recover(&tx, cl_stf_domain(stf));
-	must(cl_stf_apply(stf, &tx), "deposit");
+	deposit(&lp, 100000000000000000ull);
 	struct cl_order mo = {.trader = lp, .market = 1, .is_buy = false,
 			      .price = price, .size = n * size, .nonce = 0,
 			      .expiry = now_s + 3600, .flags = 0};
@@ -188,13 +196,7 @@ int main(int argc, char **argv)
 		struct cl_address a;
 		uint64_t lev = 3 + i % 43; /* 3x .. 45x */
 		addr_of(&a, i);
-		memset(&tx, 0, sizeof(tx));
-		tx.type = CL_TX_DEPOSIT;
-		tx.u.deposit.id = dep++;
-		tx.u.deposit.to = a;
-		tx.u.deposit.amount = 6000000000ull / lev;
-		cl_tx_recover(&tx, cl_stf_domain(stf));
-		must(cl_stf_apply(stf, &tx), "deposit");
+		deposit(&a, 6000000000ull / lev);
 		struct cl_order o = {.trader = a, .market = 1, .is_buy = true,
 				     .price = price, .size = size, .nonce = i,
 				     .expiry = now_s + 3600, .flags = 0};
@@ -285,13 +287,7 @@ int main(int argc, char **argv)
 	       secs > 0 ? (double)(n_liq + n_adl) / secs : 0.0);
 	/* the book-first cascade, for the next m candidates */
 	addr_of(&lp, (UINT64_MAX >> 8) - 1);
-	memset(&tx, 0, sizeof(tx));
-	tx.type = CL_TX_DEPOSIT;
-	tx.u.deposit.id = dep++;
-	tx.u.deposit.to = lp;
-	tx.u.deposit.amount = 100000000000000000ull;
-	cl_tx_recover(&tx, cl_stf_domain(stf));
-	must(cl_stf_apply(stf, &tx), "deposit");
+	deposit(&lp, 100000000000000000ull);
 	uint64_t bid_price = ms.mark_price + ms.mark_price / 20;
 	bid_price -= bid_price % 100;
 	struct cl_order bo = {.trader = lp, .market = 1, .is_buy = true,

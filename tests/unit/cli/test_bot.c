@@ -47,6 +47,9 @@
 	"0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97"
 #define ORACLE_ADDR_7 "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
 #define ORACLE_ADDR_8 "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f"
+#define ORACLE_KEY_9 \
+	"0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6"
+#define ORACLE_ADDR_9 "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
 
 /* marks: BTC 65000.0, ETH 3200.00, SOL 150.000 */
 #define BOT_MARKETS                                          \
@@ -87,7 +90,7 @@ static int bot_post(void *arg, struct cl_buf *resp, long *status, char *err,
 		result = BOT_MARKETS;
 	else if (strcmp(method, "l2_getAccount") == 0)
 		result = n->account;
-	else if (strcmp(method, "l2_submitOraclePrice") == 0)
+	else if (strcmp(method, "l2_submitOracleUpdate") == 0)
 		result = "{\"accepted\":true,\"markPrice\":\"1\",\"block\":\"1\","
 			 "\"txHash\":" ZERO_HASH "}";
 	else if (strcmp(method, "l2_submitOrder") == 0)
@@ -204,47 +207,68 @@ static bool addr_is(const struct cl_address *a, const char *text)
 /* oracle-feed                                                         */
 /* ------------------------------------------------------------------ */
 
-/* Check every update of a run; the prices in `prices` (3 per tick). */
+/*
+ * Check every update of a run, signed by `nkeys` of the oracle keys 7, 8,
+ * 9 in order, each its own OraclePrice; the medians go to `prices` (3 per
+ * tick).
+ */
 static size_t check_oracle_updates(const struct bot_node *n, uint64_t *prices,
-				   size_t cap)
+				   size_t cap, size_t nkeys)
 {
 	static const uint64_t start[] = {650000, 320000, 150000};
-	json_t *ups = calls_of(n, "l2_submitOraclePrice");
+	static const char *const signers[] = {ORACLE_ADDR_7, ORACLE_ADDR_8,
+					      ORACLE_ADDR_9};
+	static const uint64_t ticks[] = {1, 5, 1};
+	json_t *ups = calls_of(n, "l2_submitOracleUpdate");
 	const json_t *p;
 	size_t i, np = 0;
 
 	json_array_foreach(ups, i, p) {
-		const json_t *u = json_array_get(p, 0);
-		const json_t *sigs = json_array_get(p, 1);
-		struct cl_oracle_price msg;
-		uint8_t sig[CL_SIG_LEN];
-		struct cl_address signer;
+		const json_t *entries = json_array_get(p, 1);
+		uint64_t market = u64_of(json_array_get(p, 0));
+		uint64_t px[3] = {0, 0, 0}, ts = 0;
 
-		msg.market = (uint32_t)u64_of(json_object_get(u, "market"));
-		msg.price = u64_of(json_object_get(u, "price"));
-		msg.timestamp = u64_of(json_object_get(u, "timestamp"));
-		CHECK(json_is_string(json_object_get(u, "price")));
-		CHECK(msg.market >= 1 && msg.market <= 3);
-		if (msg.market < 1 || msg.market > 3)
+		CHECK(market >= 1 && market <= 3);
+		if (market < 1 || market > 3)
 			continue;
-		uint64_t s0 = start[msg.market - 1];
-		CHECK_MSG(msg.price >= s0 - s0 / 10 && msg.price <= s0 + s0 / 10,
-			  "market %u price %" PRIu64, msg.market, msg.price);
-		if (msg.market == 2)
-			CHECK(msg.price % 5 == 0); /* ETH tick is 5 units */
-		CHECK(msg.timestamp >= 1893456000ULL);
-		CHECK(json_array_size(sigs) == 2);
-		for (size_t k = 0; k < json_array_size(sigs); k++) {
+		CHECK(json_array_size(entries) == nkeys);
+		if (json_array_size(entries) != nkeys || nkeys > 3)
+			continue;
+		for (size_t k = 0; k < nkeys; k++) {
+			const json_t *e = json_array_get(entries, k);
+			struct cl_oracle_price msg;
+			uint8_t sig[CL_SIG_LEN];
+			struct cl_address signer;
+
+			msg.market = (uint32_t)market;
+			msg.price = u64_of(json_object_get(e, "price"));
+			msg.timestamp = u64_of(json_object_get(e, "timestamp"));
+			CHECK(json_is_string(json_object_get(e, "price")));
+			CHECK(k == 0 || msg.timestamp == ts);
+			ts = msg.timestamp;
+			px[k] = msg.price;
 			CHECK(cl_json_bytes(sig, CL_SIG_LEN,
-					    json_array_get(sigs, k)));
+					    json_object_get(e, "signature")));
 			CHECK(cl_oracle_price_recover(&signer, NULL,
 						      &g_cfg.domain, &msg, sig,
 						      CL_SIG_LEN) == CL_SIG_OK);
-			CHECK(addr_is(&signer,
-				      k == 0 ? ORACLE_ADDR_7 : ORACLE_ADDR_8));
+			CHECK(addr_is(&signer, signers[k]));
 		}
+		/* two keys sign one price; three spread a tick around it */
+		uint64_t med = nkeys == 3 ? px[1] : px[0];
+		if (nkeys == 3)
+			CHECK(px[0] + ticks[market - 1] == med &&
+			      med + ticks[market - 1] == px[2]);
+		else
+			CHECK(px[1] == med);
+		uint64_t s0 = start[market - 1];
+		CHECK_MSG(med >= s0 - s0 / 10 && med <= s0 + s0 / 10,
+			  "market %" PRIu64 " price %" PRIu64, market, med);
+		if (market == 2)
+			CHECK(med % 5 == 0); /* ETH tick is 5 units */
+		CHECK(ts >= 1893456000ULL);
 		if (np < cap)
-			prices[np++] = msg.price;
+			prices[np++] = med;
 	}
 	json_decref(ups);
 	return np;
@@ -266,7 +290,7 @@ static void test_oracle(void)
 		    "TEST_ORACLE_7,TEST_ORACLE_8", "--ticks", "3",
 		    "--interval-ms", "10", NULL);
 	CHECK_MSG(r.rc == 0, "rc %d: %s", r.rc, r.err);
-	na = check_oracle_updates(&n, a, 600);
+	na = check_oracle_updates(&n, a, 600, 2);
 	CHECK(na == 3);
 	CHECK(strstr(r.out, "BTC-PERP") != NULL);
 	run_release(&r);
@@ -278,7 +302,7 @@ static void test_oracle(void)
 		    "TEST_ORACLE_7,TEST_ORACLE_8", "--ticks", "100",
 		    "--interval-ms", "10", "--seed", "7", NULL);
 	CHECK(r.rc == 0);
-	na = check_oracle_updates(&n, a, 600);
+	na = check_oracle_updates(&n, a, 600, 2);
 	CHECK(na == 300);
 	run_release(&r);
 	json_decref(n.calls);
@@ -286,7 +310,7 @@ static void test_oracle(void)
 	r = run_bot(&n, true, "oracle-feed", "--oracle-key-env",
 		    "TEST_ORACLE_7,TEST_ORACLE_8", "--ticks", "100",
 		    "--interval-ms", "10", "--seed", "7", NULL);
-	nb = check_oracle_updates(&n, b, 600);
+	nb = check_oracle_updates(&n, b, 600, 2);
 	CHECK(na == nb && memcmp(a, b, na * sizeof(a[0])) == 0);
 	run_release(&r);
 	json_decref(n.calls);
@@ -299,7 +323,7 @@ static void test_oracle(void)
 	r = run_bot(&n, true, "oracle-feed", "--oracle-key-env",
 		    "TEST_ORACLE_7,TEST_ORACLE_8", "--ticks", "100",
 		    "--interval-ms", "10", "--seed", "8", NULL);
-	nb = check_oracle_updates(&n, b, 600);
+	nb = check_oracle_updates(&n, b, 600, 2);
 	CHECK(na == nb && memcmp(a, b, na * sizeof(a[0])) != 0);
 	run_release(&r);
 	json_decref(n.calls);
@@ -309,15 +333,27 @@ static void test_oracle(void)
 		    "TEST_ORACLE_7,TEST_ORACLE_8", "--ticks", "1", "--markets",
 		    "eth-perp", "--start", "ETH-PERP=3000", NULL);
 	{
-		json_t *ups = calls_of(&n, "l2_submitOraclePrice");
-		const json_t *u = json_array_get(json_array_get(ups, 0), 0);
+		json_t *ups = calls_of(&n, "l2_submitOracleUpdate");
+		const json_t *u = json_array_get(json_array_get(ups, 0), 1);
 
 		CHECK(json_array_size(ups) == 1);
-		CHECK(u64_of(json_object_get(u, "market")) == 2);
-		uint64_t px = u64_of(json_object_get(u, "price"));
+		CHECK(u64_of(json_array_get(json_array_get(ups, 0), 0)) == 2);
+		uint64_t px = u64_of(
+			json_object_get(json_array_get(u, 0), "price"));
 		CHECK(px >= 270000 && px <= 330000);
 		json_decref(ups);
 	}
+	run_release(&r);
+	json_decref(n.calls);
+
+	/* three independent oracles: the node's median is the walk */
+	setenv("TEST_ORACLE_9", ORACLE_KEY_9, 1);
+	r = run_bot(&n, true, "oracle-feed", "--oracle-key-env",
+		    "TEST_ORACLE_7,TEST_ORACLE_8,TEST_ORACLE_9", "--ticks", "20",
+		    "--interval-ms", "10", "--seed", "7", NULL);
+	CHECK_MSG(r.rc == 0, "rc %d: %s", r.rc, r.err);
+	nb = check_oracle_updates(&n, b, 600, 3);
+	CHECK(nb == 60 && memcmp(a, b, nb * sizeof(a[0])) == 0);
 	run_release(&r);
 	json_decref(n.calls);
 
@@ -326,7 +362,7 @@ static void test_oracle(void)
 		    "TEST_ORACLE_7", "--ticks", "1", NULL);
 	CHECK(r.rc == CL_CLI_EXIT_USAGE && strstr(r.err, "quorum"));
 	{
-		json_t *ups = calls_of(&n, "l2_submitOraclePrice");
+		json_t *ups = calls_of(&n, "l2_submitOracleUpdate");
 		CHECK(json_array_size(ups) == 0);
 		json_decref(ups);
 	}
