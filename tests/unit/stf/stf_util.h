@@ -9,6 +9,9 @@
 
 #include "test.h"
 
+#include <dirent.h>
+#include <unistd.h>
+
 #include <clearline/crypto.h>
 #include <clearline/state.h>
 #include <clearline/stf.h>
@@ -420,6 +423,52 @@ static inline struct cl_tx t_liquidate(const struct cl_address *acct,
 	return tx;
 }
 
+static inline struct cl_tx t_liquidate_fill(const struct cl_address *acct,
+					    const struct cl_hash32 *maker,
+					    uint64_t size)
+{
+	struct cl_tx tx = {.type = (enum cl_tx_type)CL_TX_LIQUIDATE_FILL};
+	tx.u.liquidate_fill.account = *acct;
+	tx.u.liquidate_fill.maker = *maker;
+	tx.u.liquidate_fill.size = size;
+	return tx;
+}
+
+static inline struct cl_tx t_fund_fill(const struct cl_hash32 *maker,
+				       uint64_t size)
+{
+	struct cl_tx tx = {.type = (enum cl_tx_type)CL_TX_FUND_FILL};
+	tx.u.fund_fill.maker = *maker;
+	tx.u.fund_fill.size = size;
+	return tx;
+}
+
+/* An ADL naming n (1..16) counterparties. */
+static inline struct cl_tx t_adl(const struct cl_address *acct,
+				 uint32_t market, uint64_t size,
+				 const struct cl_address *cp, uint32_t n)
+{
+	struct cl_tx tx = {.type = (enum cl_tx_type)CL_TX_ADL};
+	tx.u.adl.account = *acct;
+	tx.u.adl.market = market;
+	tx.u.adl.size = size;
+	tx.u.adl.n = n;
+	for (uint32_t i = 0; i < n; i++)
+		tx.u.adl.counterparty[i] = cp[i];
+	return tx;
+}
+
+/* A REINDEX of n (1..32) accounts. */
+static inline struct cl_tx t_reindex(const struct cl_address *acct,
+				     uint32_t n)
+{
+	struct cl_tx tx = {.type = (enum cl_tx_type)CL_TX_REINDEX};
+	tx.u.reindex.n = n;
+	for (uint32_t i = 0; i < n; i++)
+		tx.u.reindex.account[i] = acct[i];
+	return tx;
+}
+
 static inline struct cl_tx t_done(const struct cl_hash32 *order,
 				  enum cl_done_reason reason)
 {
@@ -489,5 +538,176 @@ static inline int t_apply(struct tenv *e, struct cl_tx *tx)
 	} while (0)
 
 static bool t_seen_code[64] __attribute__((unused));
+
+/* ---- risk scenarios (test_risk.c, test_liq_book.c) ---- */
+
+/* Every oracle signer reports `price` now (ORACLE_UPDATE). */
+static inline int t_oracle_all(struct tenv *e, uint32_t market,
+			       uint64_t price)
+{
+	uint64_t p[3] = {price, price, price}, ts[3];
+	for (int i = 0; i < 3; i++)
+		ts[i] = tenv_now(e);
+	struct cl_tx tx = t_oracle_update(e, market, p, ts, e->okey, 3);
+	return t_apply(e, &tx);
+}
+
+static inline struct cl_market_state t_mkt(struct tenv *e, uint32_t id)
+{
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_market_state m;
+	CHECK(cl_stf_get_market(&v, &m, id) == CL_OK);
+	return m;
+}
+
+/* A trade of `size` at `price` between two accounts: the seller's
+ * order rests (maker), the buyer takes. When the fill is refused both
+ * orders are closed with ORDER_DONE; returns the fill's outcome. */
+static inline int t_trade(struct tenv *e, const struct cl_address *buyer,
+			  struct cl_seckey *bk, const struct cl_address *seller,
+			  struct cl_seckey *sk, uint32_t market, uint64_t price,
+			  uint64_t size)
+{
+	uint64_t exp = tenv_now(e) + 3600;
+	struct cl_order mo = t_order(seller, market, false, price, size,
+				     e->order_nonce++, exp, 0);
+	struct cl_order to = t_order(buyer, market, true, price, size,
+				     e->order_nonce++, exp, 0);
+	struct cl_hash32 mh = t_order_hash(e, &mo), th = t_order_hash(e, &to);
+	EXPECT_OK(e, t_place(e, &mo, sk));
+	EXPECT_OK(e, t_place(e, &to, bk));
+	struct cl_tx f = t_fill(&mh, &th, size);
+	int rc = t_apply(e, &f);
+	if (rc != CL_STF_OK) {
+		EXPECT_OK(e, t_done(&mh, CL_DONE_MARGIN));
+		EXPECT_OK(e, t_done(&th, CL_DONE_MARGIN));
+	}
+	return rc;
+}
+
+/*
+ * The risk engine's invariants (docs/liquidation.md), on the harness's
+ * three markets: Σ accounts (collateral − Σ cost) + fees + insurance
+ * balance − Σ fund costs + Σ funding pools equals `net_in` (deposits −
+ * withdrawals) to the atom; positions, the fund's included, net to zero
+ * per market; open interest is Σ long sizes; snap_sum is Σ size ×
+ * snapshot and the pool holds it to less than one atom.
+ */
+static inline void t_invariants(struct tenv *e, const char *where,
+				__int128 net_in)
+{
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_state_iter *it;
+	const uint8_t *key, *val;
+	size_t klen, vlen;
+	__int128 sum = 0, snaps[4] = {0};
+	int64_t net[4] = {0}, longs[4] = {0};
+	struct cl_stf_globals g;
+
+	CHECK(cl_state_iter_new(&it, e->st, CL_TABLE_ACCOUNTS, NULL, 0) ==
+	      CL_OK);
+	while (cl_state_iter_next(it, &key, &klen, &val, &vlen) == CL_OK)
+		if (klen == 20)
+			sum += (int64_t)cl_get_be64(val);
+	cl_state_iter_free(it);
+	CHECK(cl_state_iter_new(&it, e->st, CL_TABLE_POSITIONS, NULL, 0) ==
+	      CL_OK);
+	while (cl_state_iter_next(it, &key, &klen, &val, &vlen) == CL_OK) {
+		uint32_t m = cl_get_be32(key + 20);
+		int64_t size = (int64_t)cl_get_be64(val);
+		CHECK(klen == 24 && vlen == 32 && m >= 1 && m <= 3);
+		if (m < 1 || m > 3)
+			continue;
+		sum -= (int64_t)cl_get_be64(val + 8);
+		net[m] += size;
+		longs[m] += size > 0 ? size : 0;
+		snaps[m] += (__int128)size * stf_test_i128(val + 16);
+	}
+	cl_state_iter_free(it);
+	CHECK(cl_stf_get_globals(&v, &g) == CL_OK);
+	sum += g.fee_balance + g.insurance_balance;
+	for (uint32_t m = 1; m <= 3; m++) {
+		struct cl_market_state ms = t_mkt(e, m);
+		__int128 dust;
+		sum += ms.funding_pool - ms.fund_cost;
+		net[m] += ms.fund_size;
+		longs[m] += ms.fund_size > 0 ? ms.fund_size : 0;
+		snaps[m] += (__int128)ms.fund_size * ms.fund_snap;
+		CHECK_MSG(net[m] == 0, "%s: market %u nets to %lld", where, m,
+			  (long long)net[m]);
+		CHECK_MSG(ms.open_interest == (uint64_t)longs[m],
+			  "%s: market %u oi", where, m);
+		CHECK_MSG(snaps[m] == ms.snap_sum, "%s: snapshot sum", where);
+		dust = (__int128)ms.funding_pool * CL_FUNDING_SCALE -
+		       ms.snap_sum;
+		CHECK_MSG(dust >= 0 && dust < CL_FUNDING_SCALE,
+			  "%s: funding dust %lld out of [0, 1 atom) (pool %lld)",
+			  where, (long long)dust, (long long)ms.funding_pool);
+	}
+	CHECK_MSG(sum == net_in, "%s: conservation broken by %lld atoms",
+		  where, (long long)(sum - net_in));
+}
+
+/* ---- an LMDB state in a temporary directory ---- */
+
+struct t_lmdb {
+	struct cl_db *db;
+	char path[512];
+};
+
+/*
+ * A fresh LMDB state in a new directory, in tmpfs when there is one:
+ * every block commit fsyncs, and durability is not what the tests are
+ * about. Only one may be open at a time (one cl_db per process). NULL
+ * (and a failed check) when it cannot be created.
+ */
+static inline struct cl_state *t_lmdb_open(struct t_lmdb *l)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct cl_state *st;
+
+	memset(l, 0, sizeof(*l));
+	if (access("/dev/shm", W_OK) == 0)
+		tmp = "/dev/shm";
+	else if (!tmp || strlen(tmp) > 400)
+		tmp = "/tmp";
+	snprintf(l->path, sizeof(l->path), "%s/clearline-stf-XXXXXX", tmp);
+	if (!mkdtemp(l->path)) {
+		CHECK_MSG(false, "mkdtemp failed");
+		return NULL;
+	}
+	struct cl_db_config cfg = {.path = l->path, .map_size = 1ULL << 31};
+	if (cl_db_new(&l->db, &cfg) != CL_OK) {
+		CHECK_MSG(false, "cl_db_new failed");
+		rmdir(l->path);
+		return NULL;
+	}
+	if (cl_state_new_lmdb(&st, l->db) != CL_OK) {
+		CHECK_MSG(false, "cl_state_new_lmdb failed");
+		st = NULL;
+	}
+	return st;
+}
+
+/* Close the database (its state freed first) and remove the directory. */
+static inline void t_lmdb_close(struct t_lmdb *l)
+{
+	DIR *d;
+	struct dirent *de;
+
+	cl_db_free(l->db);
+	l->db = NULL;
+	d = opendir(l->path);
+	while (d && (de = readdir(d))) {
+		char f[1024];
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(f, sizeof(f), "%s/%s", l->path, de->d_name);
+		unlink(f);
+	}
+	if (d)
+		closedir(d);
+	rmdir(l->path);
+}
 
 #endif

@@ -14,9 +14,6 @@
  */
 #include "stf_util.h"
 
-#include <dirent.h>
-#include <unistd.h>
-
 #define N_ACC T_N_KEYS
 #define TXS_PER_BLOCK 100
 
@@ -603,44 +600,16 @@ static void replay(struct cl_state *st, const char *name)
 	tenv_release(&r); /* frees st */
 }
 
-/*
- * The LMDB copy lives in tmpfs when there is one: every block commit
- * fsyncs, and durability is not what this test is about.
- */
+/* The LMDB copy (t_lmdb_open: in tmpfs when there is one). */
 static void replay_lmdb(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	char path[512];
-	struct cl_db *db;
-	struct cl_state *st;
+	struct t_lmdb l;
+	struct cl_state *st = t_lmdb_open(&l);
 
-	if (access("/dev/shm", W_OK) == 0)
-		tmp = "/dev/shm";
-	else if (!tmp || strlen(tmp) > 400)
-		tmp = "/tmp";
-	snprintf(path, sizeof(path), "%s/clearline-stf-XXXXXX", tmp);
-	if (!mkdtemp(path)) {
-		CHECK_MSG(false, "mkdtemp failed");
+	if (!st)
 		return;
-	}
-	struct cl_db_config cfg = {.path = path, .map_size = 1ULL << 31};
-	CHECK(cl_db_new(&db, &cfg) == CL_OK);
-	CHECK(cl_state_new_lmdb(&st, db) == CL_OK);
 	replay(st, "lmdb");
-	cl_db_free(db);
-
-	DIR *d = opendir(path);
-	struct dirent *de;
-	while (d && (de = readdir(d))) {
-		char f[1024];
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(f, sizeof(f), "%s/%s", path, de->d_name);
-		unlink(f);
-	}
-	if (d)
-		closedir(d);
-	rmdir(path);
+	t_lmdb_close(&l);
 }
 
 int main(void)

@@ -44,106 +44,29 @@ static void deposit(struct tenv *e, const struct cl_address *a, int64_t amt)
 	deposited += amt;
 }
 
-static uint64_t index_ts[4];
-
-/* Every oracle signer reports `price` now. */
 static int oracle_all(struct tenv *e, uint32_t market, uint64_t price)
 {
-	uint64_t p[3] = {price, price, price}, ts[3];
-	for (int i = 0; i < 3; i++)
-		ts[i] = tenv_now(e);
-	struct cl_tx tx = t_oracle_update(e, market, p, ts, e->okey, 3);
-	int rc = t_apply(e, &tx);
-	if (rc == CL_STF_OK)
-		index_ts[market] = tenv_now(e);
-	return rc;
+	return t_oracle_all(e, market, price);
 }
 
 static struct cl_market_state mkt(struct tenv *e, uint32_t id)
 {
-	struct cl_stf_view v = tenv_view(e);
-	struct cl_market_state m;
-	CHECK(cl_stf_get_market(&v, &m, id) == CL_OK);
-	return m;
+	return t_mkt(e, id);
 }
 
-/* A trade of `size` at `price` between two accounts: the seller's
- * order rests, the buyer takes. */
 static int trade(struct tenv *e, const struct cl_address *buyer,
 		 struct cl_seckey *bk, const struct cl_address *seller,
 		 struct cl_seckey *sk, uint32_t market, uint64_t price,
 		 uint64_t size)
 {
-	uint64_t exp = tenv_now(e) + 3600;
-	struct cl_order mo = t_order(seller, market, false, price, size,
-				     e->order_nonce++, exp, 0);
-	struct cl_order to = t_order(buyer, market, true, price, size,
-				     e->order_nonce++, exp, 0);
-	struct cl_hash32 mh = t_order_hash(e, &mo), th = t_order_hash(e, &to);
-	EXPECT_OK(e, t_place(e, &mo, sk));
-	EXPECT_OK(e, t_place(e, &to, bk));
-	struct cl_tx f = t_fill(&mh, &th, size);
-	int rc = t_apply(e, &f);
-	if (rc != CL_STF_OK) {
-		EXPECT_OK(e, t_done(&mh, CL_DONE_MARGIN));
-		EXPECT_OK(e, t_done(&th, CL_DONE_MARGIN));
-	}
-	return rc;
+	return t_trade(e, buyer, bk, seller, sk, market, price, size);
 }
 
-/* ---- invariants ---- */
+/* ---- invariants (t_invariants, stf_util.h) ---- */
 
 static void invariants(struct tenv *e, const char *where)
 {
-	struct cl_stf_view v = tenv_view(e);
-	struct cl_state_iter *it;
-	const uint8_t *key, *val;
-	size_t klen, vlen;
-	__int128 sum = 0, snaps[4] = {0};
-	int64_t net[4] = {0}, longs[4] = {0};
-	struct cl_stf_globals g;
-
-	CHECK(cl_state_iter_new(&it, e->st, CL_TABLE_ACCOUNTS, NULL, 0) ==
-	      CL_OK);
-	while (cl_state_iter_next(it, &key, &klen, &val, &vlen) == CL_OK)
-		if (klen == 20)
-			sum += (int64_t)cl_get_be64(val);
-	cl_state_iter_free(it);
-	CHECK(cl_state_iter_new(&it, e->st, CL_TABLE_POSITIONS, NULL, 0) ==
-	      CL_OK);
-	while (cl_state_iter_next(it, &key, &klen, &val, &vlen) == CL_OK) {
-		uint32_t m = cl_get_be32(key + 20);
-		int64_t size = (int64_t)cl_get_be64(val);
-		CHECK(klen == 24 && vlen == 32 && m >= 1 && m <= 3);
-		sum -= (int64_t)cl_get_be64(val + 8);
-		net[m] += size;
-		longs[m] += size > 0 ? size : 0;
-		snaps[m] += (__int128)size * stf_test_i128(val + 16);
-	}
-	cl_state_iter_free(it);
-	CHECK(cl_stf_get_globals(&v, &g) == CL_OK);
-	sum += g.fee_balance + g.insurance_balance;
-	for (uint32_t m = 1; m <= 3; m++) {
-		struct cl_market_state ms = mkt(e, m);
-		__int128 dust;
-		sum += ms.funding_pool - ms.fund_cost;
-		net[m] += ms.fund_size;
-		longs[m] += ms.fund_size > 0 ? ms.fund_size : 0;
-		snaps[m] += (__int128)ms.fund_size * ms.fund_snap;
-		CHECK_MSG(net[m] == 0, "%s: market %u nets to %lld", where, m,
-			  (long long)net[m]);
-		CHECK_MSG(ms.open_interest == (uint64_t)longs[m],
-			  "%s: market %u oi", where, m);
-		CHECK_MSG(snaps[m] == ms.snap_sum, "%s: snapshot sum", where);
-		dust = (__int128)ms.funding_pool * CL_FUNDING_SCALE -
-		       ms.snap_sum;
-		CHECK_MSG(dust >= 0 && dust < CL_FUNDING_SCALE,
-			  "%s: funding dust %lld out of [0, 1 atom) (pool %lld)",
-			  where, (long long)dust, (long long)ms.funding_pool);
-	}
-	CHECK_MSG(sum == deposited - withdrawn,
-		  "%s: conservation broken by %lld atoms", where,
-		  (long long)(sum - (deposited - withdrawn)));
+	t_invariants(e, where, deposited - withdrawn);
 }
 
 /* No account is below maintenance (hence none below zero). */
@@ -744,7 +667,8 @@ int main(void)
 	crash(10, true);
 	crash(30, true);
 	crash(50, true);
-	for (int c = CL_STF_ERR_ORACLE_OUT_OF_BOUND; c <= CL_STF_CODE_MAX; c++)
+	for (int c = CL_STF_ERR_ORACLE_OUT_OF_BOUND;
+	     c <= CL_STF_ERR_NO_POSITION; c++)
 		CHECK_MSG(t_seen_code[c], "reject code %d (%s) not tested", c,
 			  cl_stf_err_str(c));
 	for (int i = 0; i < NA; i++)
