@@ -4,7 +4,10 @@
 # credited on L2, an order that fills against the demo maker, an order
 # placed and cancelled, a withdrawal that becomes final after the challenge
 # period and is claimed on L1 (the balance grows by the amount; a second
-# claim reverts), `up` again (changes nothing), a SIGKILL restart of the
+# claim reverts), the replica, an oracle drop that liquidates a leveraged
+# long through the book, a gap with an empty book where the insurance fund
+# and ADL take over (and the fund later sells on the book), the verifier
+# agreeing throughout, `up` again (changes nothing), a SIGKILL restart of the
 # sequencer and of the L1 (the account survives), and `down` (nothing left
 # running). Prints `N passed, N failed` and exits non-zero on any failure.
 #
@@ -330,6 +333,133 @@ if [ "${filled:-0}" -gt 0 ]; then
 else
 	bad "account 2: the leveraged buy did not fill (limit $limit)"
 fi
+
+# ------------------------------------------- insurance fund and ADL
+# With the demo traffic stopped and its quotes cancelled, a 25x long on
+# ETH-PERP meets a 9 % drop with nothing on the book: the fund pays what
+# it can, ADL closes the rest against the top of the re-scored short
+# ranking, an account without an ETH position pays nothing, the fund
+# never goes below zero, and the verifier agrees. Then the demo traffic
+# comes back and the fund sells what it took to the book.
+rpc() {
+	curl -s -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}" "$CLEARLINE_RPC"
+}
+l1_deposit() { # KEY ADDRESS AMOUNT
+	"$cast" send "$TOKEN" "approve(address,uint256)" "$ROLLUP" "$3" \
+		--private-key "$1" >/dev/null &&
+		"$cast" send "$ROLLUP" "deposit(address,uint256)" "$2" "$3" \
+			--private-key "$1" >/dev/null
+}
+credited() { # ADDRESS AMOUNT
+	local c
+	for _ in $(seq 1 150); do
+		c=$("$cli" --json account "$1" 2>/dev/null | js j.collateral) || c=
+		[ "$c" = "$2" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+CAROL=$(js 'j.accounts[2].address' <<<"$j")
+export CAROL_KEY=$(js 'j.accounts[2].privateKey' <<<"$j")
+DAVE=$(js 'j.accounts[3].address' <<<"$j")
+export DAVE_KEY=$(js 'j.accounts[3].privateKey' <<<"$j")
+MAKER=$(js 'j.bots.maker' <<<"$j")
+export MAKER_KEY=$("$cast" keccak "clearline devnet bot maker")
+for c in maker taker oracle; do
+	kill "$(js "j.pids.$c" <"$dev/devnet.json")" 2>/dev/null
+done
+sleep 0.5
+for h in $("$cli" --json account "$MAKER" | js 'j.openOrders.map(o=>o.orderHash).join(" ")'); do
+	"$cli" cancel "$h" --key-env MAKER_KEY >/dev/null 2>&1
+done
+empty=
+for _ in $(seq 1 50); do
+	empty=$(rpc l2_getOrderBook '[2, 5]' | js 'j.result.bids.length+j.result.asks.length') || empty=
+	[ "$empty" = 0 ] && break
+	sleep 0.2
+done
+[ "$empty" = 0 ] && ok "demo traffic stopped, the ETH-PERP book is empty" ||
+	bad "the ETH-PERP book still holds ${empty:-?} levels"
+l1_deposit "$CAROL_KEY" "$CAROL" 500000000 && l1_deposit "$DAVE_KEY" "$DAVE" 5000000000 ||
+	bad "deposits of accounts 3 and 4 on L1"
+credited "$CAROL" 500000000 && credited "$DAVE" 5000000000 ||
+	bad "the deposits of accounts 3 and 4 were not credited"
+emark=$("$cli" --json markets | js 'j.find(m=>m.id===2).markPrice')
+eprice=$(node -p "const p=BigInt('$emark'); (p/100n)+'.'+String(p%100n).padStart(2,'0')")
+esize=$(node -p "(12500/(Number('$emark')/100)).toFixed(3)")
+"$cli" order ETH-PERP sell "$eprice" "$esize" --key-env DAVE_KEY >/dev/null ||
+	bad "account 4: a resting ask of $esize ETH at $eprice"
+out=$("$cli" --json order ETH-PERP buy "$eprice" "$esize" --ioc --key-env CAROL_KEY 2>&1)
+efilled=$(js j.filledSize <<<"$out") || efilled=0
+if [ "${efilled:-0}" -gt 0 ]; then
+	ok "account 3: a ~25x ETH long of $efilled size units on 500 tUSD, account 4 short"
+	ins0=$(rpc l2_getInsuranceFund '[]' | js j.result.balance) || ins0=?
+	sleep 1.2
+	edrop=$(node -p "const p=BigInt('$emark')*91n/100n; (p/100n)+'.'+String(p%100n).padStart(2,'0')")
+	O1=$(js 'j.oracleKeys[0]' <<<"$j") O2=$(js 'j.oracleKeys[1]' <<<"$j") \
+		"$cli" oracle-feed --oracle-key-env O1,O2 --markets ETH-PERP \
+		--start "ETH-PERP=$edrop" --ticks 1 >/dev/null ||
+		bad "an oracle update at $edrop"
+	left=
+	for _ in $(seq 1 50); do
+		left=$("$cli" --json account "$CAROL" | js 'j.positions.length') || left=
+		[ "$left" = 0 ] && break
+		sleep 0.2
+	done
+	ev=$(rpc l2_getRiskEvents "[\"$CAROL\"]" | js j.result) || ev='[]'
+	kinds=$(js 'Object.entries(j.reduce((a,e)=>(a[e.kind]=(a[e.kind]||0)+1,a),{})).map(([k,n])=>k+" "+n).join(", ")' <<<"$ev") || kinds=
+	[ "$left" = 0 ] && ok "a 9 % ETH drop closed account 3 ($kinds; the fund held $ins0 atoms)" ||
+		bad "account 3 after the ETH drop: ${left:-?} positions ($kinds)"
+	cp=$(js 'j.filter(e=>e.kind==="adl_bankrupt").map(e=>e.counterparty).filter((a,i,x)=>x.indexOf(a)===i).join(" ")' <<<"$ev") || cp=
+	if [ -n "$cp" ]; then
+		ok "the fund could not cover it: ADL against $(wc -w <<<"$cp") short(s)"
+		mirror=1
+		for a in $cp; do
+			n=$(rpc l2_getRiskEvents "[\"$a\"]" | js "j.result.filter(e=>e.kind==='adl_counterparty'&&e.counterparty.toLowerCase()==='${CAROL,,}').length") || n=0
+			[ "${n:-0}" -gt 0 ] || mirror=0
+		done
+		[ $mirror = 1 ] && ok "each deleveraged short has the matching event" ||
+			bad "an ADL counterparty without its event"
+		top=$(js 'j.find(e=>e.kind==="adl_bankrupt").counterparty.toLowerCase()' <<<"$ev")
+		[ "$top" = "${DAVE,,}" ] && ok "account 4 (the most profitable, most leveraged short) ranked first" ||
+			bad "ADL went first to $top, not account 4"
+	else
+		bad "no ADL for account 3 ($kinds)"
+	fi
+	na=$(rpc l2_getRiskEvents "[\"$ALICE\"]" | js 'j.result.filter(e=>e.kind.startsWith("adl")).length') || na=?
+	[ "$na" = 0 ] && ok "account 1 (no ETH position) took no part in the ADL" ||
+		bad "account 1 has $na ADL events"
+	ins=$(rpc l2_getInsuranceFund '[]' | js j.result.balance) || ins=
+	[ -n "$ins" ] && [ "$(node -p "BigInt('$ins')>=0n")" = true ] &&
+		ok "the insurance fund stays at or above zero ($ins atoms)" ||
+		bad "the insurance fund balance is ${ins:-?}"
+	if [ -n "$vrpc" ]; then
+		sh=$("$cli" --json status | js j.headBlock)
+		vh=0
+		for _ in $(seq 1 150); do
+			vh=$("$cli" --rpc "$vrpc" --json status | js j.headBlock) || vh=0
+			[ "${vh:-0}" -ge "$sh" ] && break
+			sleep 0.2
+		done
+		r1=$(curl -s -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"l2_getStateRoot\",\"params\":[\"$sh\"]}" "$vrpc" | js j.result.stateRoot)
+		r2=$(rpc l2_getStateRoot "[\"$sh\"]" | js j.result.stateRoot)
+		[ -n "$r1" ] && [ "$r1" = "$r2" ] &&
+			ok "the verifier agrees after the ADL (block $sh)" ||
+			bad "after the ADL, block $sh: verifier $r1, sequencer $r2"
+	fi
+else
+	bad "account 3: the leveraged ETH buy did not fill: $out"
+fi
+"$devnet" restart oracle >/dev/null && "$devnet" restart bots >/dev/null ||
+	bad "restart the oracle feeder and the bots"
+held=
+for _ in $(seq 1 150); do
+	held=$(rpc l2_getInsuranceFund '[]' | js 'j.result.positions.filter(p=>BigInt(p.size)!==0n).length') || held=
+	[ "$held" = 0 ] && break
+	sleep 0.2
+done
+[ "$held" = 0 ] && ok "with the maker back, the fund sold what it took to the book" ||
+	bad "the insurance fund still holds ${held:-?} positions 30 s after the maker came back"
 
 # ------------------------------------------------- idempotence, restarts
 t2=$SECONDS
