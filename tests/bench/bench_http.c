@@ -55,6 +55,8 @@
 #include <clearline/crypto.h>
 #include <clearline/node.h>
 
+#include "order_mix.h"
+
 #define N_ACCOUNTS 50
 #define MARKET 1
 #define MID 650000ULL
@@ -187,23 +189,7 @@ static void generate(size_t n, uint64_t nonce_base, uint64_t expiry)
 		o->is_buy = rnd(2) == 0;
 		o->nonce = nonce_base + i;
 		o->expiry = expiry;
-		if (r < 55 || r >= 90) {
-			uint64_t off = (1 + rnd(50)) * tick;
-
-			o->price = o->is_buy ? MID - off : MID + off;
-			o->size = (1 + rnd(20)) * step;
-			o->flags = rnd(5) == 0 ? CL_ORDER_POST_ONLY : 0;
-		} else {
-			uint64_t off = (5 + rnd(20)) * tick;
-			uint64_t tif = rnd(10);
-
-			o->price = o->is_buy ? MID + off : MID - off;
-			o->size = (1 + rnd(40)) * step;
-			o->flags = (uint8_t)((tif < 7   ? CL_TIF_IOC
-					      : tif < 8 ? CL_TIF_FOK
-							: CL_TIF_GTC)
-					     << CL_ORDER_TIF_SHIFT);
-		}
+		order_mix(o, r, rnd, MID, tick, step);
 		if (o->flags == 0 || o->flags == CL_ORDER_POST_ONLY) {
 			if (l->n == l->cap) {
 				l->cap = l->cap ? 2 * l->cap : 256;

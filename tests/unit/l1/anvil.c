@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static pid_t live[8];
+static pid_t live[16];
 
 static void kill_all(void)
 {
@@ -28,7 +28,7 @@ static void kill_all(void)
 	}
 }
 
-static void track(pid_t pid, bool add)
+void anvil_track_child(pid_t pid, bool add)
 {
 	static bool registered;
 	if (!registered) {
@@ -62,8 +62,7 @@ void anvil_find(struct anvil *a, const char *root)
 	}
 }
 
-/* A port the kernel just gave out and released. */
-static int free_port(void)
+int anvil_free_port(void)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t len = sizeof(sa);
@@ -146,7 +145,7 @@ int anvil_start(struct anvil *a, const char *const *extra)
 
 	for (int attempt = 0; attempt < 8; attempt++) {
 		if (!fixed)
-			a->port = free_port();
+			a->port = anvil_free_port();
 		if (a->port <= 0)
 			continue;
 		snprintf(a->url, sizeof(a->url), "http://127.0.0.1:%d",
@@ -154,14 +153,14 @@ int anvil_start(struct anvil *a, const char *const *extra)
 		pid_t pid = spawn(a, extra);
 		if (pid < 0)
 			return -1;
-		track(pid, true);
+		anvil_track_child(pid, true);
 		if (ready(a, pid)) {
 			a->pid = pid;
 			return 0;
 		}
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		track(pid, false);
+		anvil_track_child(pid, false);
 		if (fixed) {
 			/* the old socket may linger a moment */
 			struct timespec ts = {0, 200 * 1000000L};
@@ -186,7 +185,7 @@ void anvil_stop(struct anvil *a)
 	kill(a->pid, SIGKILL);
 	waitpid(a->pid, NULL, 0);
 done:
-	track(a->pid, false);
+	anvil_track_child(a->pid, false);
 	a->pid = 0;
 }
 

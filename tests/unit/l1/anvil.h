@@ -7,6 +7,7 @@
 #ifndef CLEARLINE_TEST_ANVIL_H
 #define CLEARLINE_TEST_ANVIL_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include <clearline/l1.h>
@@ -50,6 +51,15 @@ int anvil_call(struct cl_l1_rpc *rpc, const char *method, json_t *params);
 
 /* Load a secret key from hex (aborts on a bad one). */
 struct cl_seckey *anvil_key(const char *hex);
+
+/*
+ * Child processes of a test (anvil, nodes): `add` true records one, false
+ * forgets it. Whatever is recorded gets SIGKILL when the test exits.
+ */
+void anvil_track_child(pid_t pid, bool add);
+
+/* A loopback port the kernel just gave out and released. */
+int anvil_free_port(void);
 
 /* A fresh temporary folder (mkdtemp); the caller removes it. */
 char *anvil_tmpdir(void);

@@ -1,16 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "vharness.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,53 +58,6 @@ static uint64_t rnd_below(struct vh_env *e, uint64_t n)
 /* ------------------------------------------------------------------ */
 /* Processes                                                           */
 /* ------------------------------------------------------------------ */
-
-static pid_t children[16];
-
-static void kill_children(void)
-{
-	for (size_t i = 0; i < CL_ARRAY_LEN(children); i++)
-		if (children[i] > 0) {
-			kill(children[i], SIGKILL);
-			waitpid(children[i], NULL, 0);
-			children[i] = 0;
-		}
-}
-
-static void track(pid_t pid, bool add)
-{
-	static bool registered;
-	if (!registered) {
-		atexit(kill_children);
-		registered = true;
-	}
-	for (size_t i = 0; i < CL_ARRAY_LEN(children); i++) {
-		if (add && children[i] == 0) {
-			children[i] = pid;
-			return;
-		}
-		if (!add && children[i] == pid) {
-			children[i] = 0;
-			return;
-		}
-	}
-}
-
-static int free_port(void)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	int port = -1;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
 
 static int spawn(struct vh_env *e, struct vh_node *n, const char *mode,
 		 const char *const *extra)
@@ -163,7 +113,7 @@ static int spawn(struct vh_env *e, struct vh_node *n, const char *mode,
 		_exit(127);
 	}
 	n->pid = pid;
-	track(pid, true);
+	anvil_track_child(pid, true);
 	struct cl_l1_rpc_opts o;
 	cl_l1_rpc_opts_default(&o);
 	o.retries = 0;
@@ -173,7 +123,7 @@ static int spawn(struct vh_env *e, struct vh_node *n, const char *mode,
 	for (int i = 0; i < 400; i++) {
 		json_t *res = NULL;
 		if (waitpid(pid, NULL, WNOHANG) == pid) {
-			track(pid, false);
+			anvil_track_child(pid, false);
 			n->pid = 0;
 			fprintf(stderr, "%s exited at start (see %s)\n",
 				n->name, n->log);
@@ -197,7 +147,7 @@ int vh_start(struct vh_env *e, struct vh_node *n, const char *name,
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	snprintf(n->dir, sizeof(n->dir), "%s/%s", e->tmp, name);
 	snprintf(n->log, sizeof(n->log), "%s/%s.log", e->tmp, name);
-	n->port = free_port();
+	n->port = anvil_free_port();
 	snprintf(n->url, sizeof(n->url), "http://127.0.0.1:%d", n->port);
 	return spawn(e, n, mode, extra);
 }
@@ -224,7 +174,7 @@ void vh_kill(struct vh_node *n, int sig)
 	kill(n->pid, SIGKILL);
 	waitpid(n->pid, NULL, 0);
 done:
-	track(n->pid, false);
+	anvil_track_child(n->pid, false);
 	n->pid = 0;
 }
 
