@@ -299,6 +299,38 @@ lib.main('l1-settlement', async (t) => {
 	await checkBatches();
 	t.log('a batch removed by a reorg was posted again');
 
+	/* ---- L1 loses more blocks than the deposit watcher remembers ---- */
+	/* an L1 node restarted on old state: every checkpoint the watcher
+	 * keeps (64, one per scanned range) lies in the lost blocks, so the
+	 * sequencer reads the deposits again from the start block; none is
+	 * credited twice, and a deposit made after the loss is credited once */
+	await waitFor('every block posted before the loss', allPosted, 30000);
+	const before3 = await Promise.all(users.map(coll));
+	const creditedBefore = BigInt((await node.call('l2_syncStatus', [])).depositsCredited);
+	const snap = await rpc(provider, 'evm_snapshot', []);
+	for (let i = 0; i < 90; i++) {
+		await mine(provider, 1);
+		await sleep(150); /* the watcher polls every 100 ms */
+	}
+	await rpc(provider, 'evm_revert', [snap]);
+	await mine(provider, 2);
+	await waitFor('the watcher to find it lost its place', async () =>
+		fs.readFileSync(node.logPath, 'utf8').includes('lost its place on L1'), 20000);
+	await sleep(1000); /* the old deposits are read again meanwhile */
+	assert.deepStrictEqual(await Promise.all(users.map(coll)), before3,
+			       'no deposit credited twice');
+	await deposit(users[2], 9000000n);
+	await mine(provider, CONFIRMATIONS);
+	await waitFor('the new deposit credited', async () =>
+		(await coll(users[2])) === before3[2] + 9000000n, 20000);
+	await sleep(1000);
+	assert.strictEqual(await coll(users[2]), before3[2] + 9000000n, 'credited once');
+	assert.strictEqual(await coll(users[0]), before3[0]);
+	assert.strictEqual(BigInt((await node.call('l2_syncStatus', [])).depositsCredited),
+			   creditedBefore + 1n);
+	await waitFor('posting goes on after the loss', allPosted, 60000);
+	t.log('after losing 90 L1 blocks: deposits read again, each credited once, a new one credited');
+
 	provider.destroy();
 	await node.stop();
 	await anvil.stop();
