@@ -31,6 +31,13 @@ struct maker_reason {
 	enum cl_done_reason reason;
 };
 
+/* A resting order by expiry (the writer's expiry heap). */
+struct expiring {
+	uint64_t expiry;
+	struct cl_hash32 hash;
+	uint32_t mi; /* market index */
+};
+
 struct match_ctx {
 	struct cl_seq *s;
 	const struct cl_tx *place;
@@ -56,6 +63,10 @@ struct cl_seq {
 	struct cl_address multi_cursor;
 	bool multi_has_cursor;
 	bool risk_pending; /* risk work stopped at a full block */
+	/* resting orders by expiry, a binary min-heap; entries of orders
+	 * that left the book are dropped when they come up (writer only) */
+	struct expiring *exp;
+	size_t n_exp, cap_exp;
 
 	/* the queue */
 	pthread_mutex_t qlock;
@@ -163,6 +174,74 @@ static int market_index(const struct cl_genesis *g, uint32_t market)
 	return -1;
 }
 
+/* Expiry heap: earlier expiry first, then the hash (a fixed order). */
+static bool exp_before(const struct expiring *a, const struct expiring *b)
+{
+	if (a->expiry != b->expiry)
+		return a->expiry < b->expiry;
+	return memcmp(a->hash.b, b->hash.b, 32) < 0;
+}
+
+static void exp_push(struct cl_seq *s, uint64_t expiry,
+		     const struct cl_hash32 *hash, uint32_t mi)
+{
+	if (s->n_exp == s->cap_exp) {
+		s->cap_exp = s->cap_exp ? 2 * s->cap_exp : 1024;
+		s->exp = cl_xrealloc(s->exp, s->cap_exp * sizeof(*s->exp));
+	}
+	size_t i = s->n_exp++;
+	struct expiring e = {expiry, *hash, mi};
+	while (i > 0 && exp_before(&e, &s->exp[(i - 1) / 2])) {
+		s->exp[i] = s->exp[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	s->exp[i] = e;
+}
+
+static void exp_pop(struct cl_seq *s)
+{
+	struct expiring last = s->exp[--s->n_exp];
+	size_t i = 0;
+
+	if (s->n_exp == 0)
+		return;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= s->n_exp)
+			break;
+		if (c + 1 < s->n_exp && exp_before(&s->exp[c + 1], &s->exp[c]))
+			c++;
+		if (!exp_before(&s->exp[c], &last))
+			break;
+		s->exp[i] = s->exp[c];
+		i = c;
+	}
+	s->exp[i] = last;
+}
+
+struct exp_rebuild {
+	struct cl_seq *s;
+	uint32_t mi;
+};
+
+static int exp_add_resting(void *ctx, const struct book_order *o)
+{
+	struct exp_rebuild *r = ctx;
+	exp_push(r->s, o->expiry, &o->hash, r->mi);
+	return 0;
+}
+
+/* The heap from the books alone (drops the entries of orders gone). */
+static void exp_rebuild(struct cl_seq *s)
+{
+	s->n_exp = 0;
+	for (uint32_t i = 0; i < s->genesis.n_markets; i++) {
+		struct exp_rebuild r = {s, i};
+		if (s->books[i])
+			(void)book_foreach(s->books[i], exp_add_resting, &r);
+	}
+}
+
 static void books_free(struct cl_seq *s)
 {
 	for (uint32_t i = 0; i < s->genesis.n_markets; i++) {
@@ -242,6 +321,7 @@ static int books_rebuild(struct cl_seq *s)
 	cl_state_iter_free(it);
 	if (rc != CL_ERR_NOT_FOUND && rc != CL_OK)
 		return rc;
+	exp_rebuild(s);
 	cl_info(SUB, "order books rebuilt: %zu resting orders", restored);
 	return CL_OK;
 }
@@ -545,6 +625,8 @@ static int process_place(struct cl_seq *s, struct item *it, bool *acked)
 		pthread_rwlock_wrlock(&s->books_lock);
 		book_commit(b, &s->plan);
 		pthread_rwlock_unlock(&s->books_lock);
+		if (out == BOOK_RESTING)
+			exp_push(s, rec.expiry, hash, (uint32_t)mi);
 		rc = 0;
 		for (size_t i = 0; i < s->plan.n_cancels && rc >= 0; i++) {
 			const struct book_cancel *c = &s->plan.cancels[i];
@@ -1072,6 +1154,48 @@ static int unwind_fund(struct cl_seq *s)
 	return 0;
 }
 
+/*
+ * Resting orders that expired leave the book when a block opens: an
+ * ORDER_DONE (expired) each, in expiry order, as far as the block has
+ * room. (A taker that meets one first closes it the same way.)
+ */
+static int sweep_expired(struct cl_seq *s)
+{
+	size_t closed = 0, resting = 0;
+	int rc = 0;
+
+	while (s->n_exp > 0 &&
+	       s->exp[0].expiry * 1000 <= s->hdr.timestamp_ms &&
+	       !block_full(s)) {
+		struct expiring e = s->exp[0];
+		struct book_order o;
+
+		exp_pop(s);
+		if (!book_get(s->books[e.mi], &o, &e.hash) ||
+		    o.expiry != e.expiry)
+			continue; /* it left the book already */
+		rc = apply_done(s, &e.hash, CL_DONE_EXPIRED);
+		if (rc < 0)
+			return rc;
+		pthread_rwlock_wrlock(&s->books_lock);
+		enum book_code bc = book_cancel(s->books[e.mi], NULL, &e.hash);
+		pthread_rwlock_unlock(&s->books_lock);
+		CL_REQUIRE(bc == BOOK_OK); /* book_get found it */
+		if (rc > 0)
+			return CL_ERR_CORRUPT; /* logged as broken */
+		closed++;
+	}
+	if (closed)
+		cl_info(SUB, "%zu expired orders left the book", closed);
+	/* entries of filled and cancelled orders wait for their expiry:
+	 * start again from the books when they are most of the heap */
+	for (uint32_t i = 0; i < s->genesis.n_markets; i++)
+		resting += book_count(s->books[i]);
+	if (s->n_exp > 2 * resting + 4096)
+		exp_rebuild(s);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Blocks                                                              */
 /* ------------------------------------------------------------------ */
@@ -1123,6 +1247,8 @@ static int open_block(struct cl_seq *s)
 	rc = sweep_multi_market(s);
 	if (rc == 0)
 		rc = unwind_fund(s);
+	if (rc == 0)
+		rc = sweep_expired(s);
 	return rc;
 }
 
@@ -1760,6 +1886,7 @@ void cl_seq_free(struct cl_seq *s)
 		return;
 	cl_seq_stop(s);
 	books_free(s);
+	free(s->exp);
 	book_plan_release(&s->plan);
 	cl_stf_free(s->stf);
 	cl_state_free(s->st);

@@ -205,6 +205,7 @@ static size_t bids(uint64_t *best_size)
  * reserve the risk engine keeps.
  */
 static void cascade_across_blocks(void);
+static void expired_leave_the_book(void);
 
 /* ---- set-up ---- */
 
@@ -697,6 +698,7 @@ int main(int argc, char **argv)
 	cl_seq_free(seq);
 
 	risk_on_the_book();
+	expired_leave_the_book();
 
 	cl_db_free(db);
 	cascade_across_blocks();
@@ -790,4 +792,65 @@ static void cascade_across_blocks(void)
 	seq = NULL;
 	cl_db_free(db2);
 	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * A resting order whose expiry passes leaves the book when a block opens,
+ * closed as expired, without a taker ever meeting it; one with a later
+ * expiry stays.
+ */
+static void expired_leave_the_book(void)
+{
+	struct waiter w;
+	struct cl_seq_result r;
+	uint64_t sz;
+	struct cl_hash32 d;
+
+	open_seq(1024, true);
+	size_t levels = asks(&sz);
+	struct cl_tx tx = order_tx(2, false, 990000, 1000, 0);
+	tx.u.place.order.expiry = now_s() + 2;
+	cl_order_digest(&d, cl_seq_domain(seq), &tx.u.place.order);
+	CHECK(cl_sign_digest(&tx.u.place.sig, key[2], &d) == CL_OK);
+	r = run(&tx, &w);
+	CHECK(r.code == 0 && r.status == CL_ORDER_OPEN);
+	struct cl_hash32 soon = r.order_hash;
+	r = place(2, false, 990010, 1000, 0, &w); /* expires in an hour */
+	CHECK(r.code == 0 && r.status == CL_ORDER_OPEN);
+	struct cl_hash32 later = r.order_hash;
+	CHECK(asks(&sz) == levels + 2);
+	usleep(3100000);
+	CHECK(deposit(7, 1) == 0); /* a block opens */
+	struct cl_stf_view v;
+	struct cl_order_record rec;
+	CHECK(cl_seq_view(seq, &v) == CL_OK);
+	CHECK(cl_stf_get_order(&v, &rec, &soon) == CL_OK);
+	CHECK_MSG(rec.status == CL_ORDER_DONE, "status %d", (int)rec.status);
+	CHECK(cl_stf_get_order(&v, &rec, &later) == CL_OK);
+	CHECK(rec.status == CL_ORDER_OPEN);
+	cl_seq_view_release(&v);
+	CHECK(asks(&sz) == levels + 1);
+	CHECK(cancel(2, 2, &later) == 0);
+	r = run(&tx, &w); /* the same order again */
+	CHECK(r.code == CL_STF_ERR_EXPIRED);
+
+	/* across a restart: the expiries come back with the books */
+	tx = order_tx(2, false, 990020, 1000, 0);
+	tx.u.place.order.expiry = now_s() + 2;
+	cl_order_digest(&d, cl_seq_domain(seq), &tx.u.place.order);
+	CHECK(cl_sign_digest(&tx.u.place.sig, key[2], &d) == CL_OK);
+	r = run(&tx, &w);
+	CHECK(r.code == 0 && r.status == CL_ORDER_OPEN);
+	soon = r.order_hash;
+	cl_seq_free(seq);
+	open_seq(1024, true);
+	CHECK(asks(&sz) == levels + 1);
+	usleep(3100000);
+	CHECK(deposit(7, 1) == 0);
+	CHECK(cl_seq_view(seq, &v) == CL_OK);
+	CHECK(cl_stf_get_order(&v, &rec, &soon) == CL_OK);
+	CHECK(rec.status == CL_ORDER_DONE);
+	cl_seq_view_release(&v);
+	CHECK(asks(&sz) == levels);
+	cl_seq_free(seq);
 }
