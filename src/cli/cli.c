@@ -144,6 +144,15 @@ void cli_print_json(struct cl_cli *cli, const json_t *v)
 	free(s);
 }
 
+bool cli_json_done(struct cl_cli *cli, json_t *r)
+{
+	if (!cli->json)
+		return false;
+	cli_print_json(cli, r);
+	json_decref(r);
+	return true;
+}
+
 static void print_global_help(struct cl_cli *cli)
 {
 	FILE *f = cli->out;

@@ -70,6 +70,9 @@ int cli_usage(struct cl_cli *cli, const struct cli_cmd *cmd, const char *fmt,
 void cli_kv(struct cl_cli *cli, const char *label, const char *value);
 /* The result as one line of JSON on cli->out. */
 void cli_print_json(struct cl_cli *cli, const json_t *v);
+/* With --json: print the result `r`, release it and return true (the
+ * command is done); otherwise false and `r` stays the caller's. */
+bool cli_json_done(struct cl_cli *cli, json_t *r);
 
 /* ---- shared steps of the commands (cli.c) ---- */
 

@@ -203,11 +203,8 @@ int cli_cmd_account(struct cl_cli *cli, const struct cli_args *a)
 	rc = cl_cli_call(cli, &r, "l2_getAccount", p);
 	if (rc)
 		return rc;
-	if (cli->json) {
-		cli_print_json(cli, r);
-		json_decref(r);
+	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
-	}
 	cd = cli->config.collateral_decimals;
 	cl_cli_fmt_address(s, json_object_get(r, "address"));
 	cli_kv(cli, "address", s);
@@ -256,11 +253,8 @@ int cli_cmd_book(struct cl_cli *cli, const struct cli_args *a)
 	rc = cl_cli_call(cli, &r, "l2_getOrderBook", p);
 	if (rc)
 		return rc;
-	if (cli->json) {
-		cli_print_json(cli, r);
-		json_decref(r);
+	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
-	}
 	bids = json_object_get(r, "bids");
 	asks = json_object_get(r, "asks");
 	n = json_array_size(bids) > json_array_size(asks)
@@ -330,11 +324,8 @@ int cli_cmd_markets(struct cl_cli *cli, const struct cli_args *a)
 	rc = cl_cli_call(cli, &r, "l2_getMarkets", NULL);
 	if (rc)
 		return rc;
-	if (cli->json) {
-		cli_print_json(cli, r);
-		json_decref(r);
+	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
-	}
 	cl_cli_table_init(&t, 9, head, 0x1fd);
 	for (size_t i = 0; i < cli->config.n_markets; i++) {
 		const struct cl_cli_market *m = &cli->config.markets[i];
@@ -371,11 +362,8 @@ int cli_cmd_status(struct cl_cli *cli, const struct cli_args *a)
 
 	if (rc)
 		return rc;
-	if (cli->json) {
-		cli_print_json(cli, r);
-		json_decref(r);
+	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
-	}
 	kv_text(cli, "head block", json_object_get(r, "headBlock"));
 	kv_text(cli, "head state root", json_object_get(r, "headStateRoot"));
 	kv_text(cli, "posted batch", json_object_get(r, "postedBatch"));
@@ -408,11 +396,8 @@ int cli_cmd_order_status(struct cl_cli *cli, const struct cli_args *a)
 	rc = cl_cli_call(cli, &r, "l2_getOrder", p);
 	if (rc)
 		return rc;
-	if (cli->json) {
-		cli_print_json(cli, r);
-		json_decref(r);
+	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
-	}
 	o = json_object_get(r, "order");
 	if (!json_is_object(o))
 		o = r;
@@ -456,11 +441,8 @@ int cli_cmd_withdrawal_proof(struct cl_cli *cli, const struct cli_args *a)
 	rc = cl_cli_call(cli, &r, "l2_getWithdrawalProof", p);
 	if (rc)
 		return rc;
-	if (cli->json) {
-		cli_print_json(cli, r);
-		json_decref(r);
+	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
-	}
 	cli_kv(cli, "withdrawal id", a->pos[0]);
 	kv_text(cli, "status", json_object_get(r, "status"));
 	kv_text(cli, "batch", json_object_get(r, "batch"));

@@ -255,11 +255,8 @@ int cli_cmd_order(struct cl_cli *cli, const struct cli_args *a)
 			"clearline-cli: warning: the node reports another "
 			"order hash than %s (a different signing domain?)\n",
 			ours);
-	if (cli->json) {
-		cli_print_json(cli, r);
-		json_decref(r);
+	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
-	}
 	cli_kv(cli, "order hash", ours);
 	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "status"));
 	cli_kv(cli, "status", buf);
@@ -361,11 +358,8 @@ int cli_cmd_withdraw(struct cl_cli *cli, const struct cli_args *a)
 			   &digest);
 	if (rc)
 		return rc;
-	if (cli->json) {
-		cli_print_json(cli, r);
-		json_decref(r);
+	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
-	}
 	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "withdrawalId"));
 	cli_kv(cli, "withdrawal id", buf);
 	cl_dec_format_u64(buf, w.amount, cli->config.collateral_decimals);
@@ -406,11 +400,8 @@ int cli_cmd_credit(struct cl_cli *cli, const struct cli_args *a)
 	rc = cl_cli_call(cli, &r, "op_credit", p);
 	if (rc)
 		return rc;
-	if (cli->json) {
-		cli_print_json(cli, r);
-		json_decref(r);
+	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
-	}
 	cli_kv(cli, "credited", a->pos[1]);
 	cli_kv(cli, "to", addr);
 	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "block"));
@@ -448,11 +439,8 @@ int cli_cmd_approve_agent(struct cl_cli *cli, const struct cli_args *a)
 			   cl_cli_approve_agent_json(&ap), &digest);
 	if (rc)
 		return rc;
-	if (cli->json) {
-		cli_print_json(cli, r);
-		json_decref(r);
+	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
-	}
 	cl_address_format(buf, &ap.agent);
 	cli_kv(cli, "agent", buf);
 	cli_fmt_time(buf, ap.expiry);

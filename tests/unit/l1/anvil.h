@@ -12,13 +12,11 @@
 
 #include <clearline/l1.h>
 
+#include "dev_keys.h"
+
 /* anvil's first development accounts (public knowledge, test only) */
-#define ANVIL_KEY0 \
-	"0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-#define ANVIL_KEY1 \
-	"0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
-#define ANVIL_KEY2 \
-	"0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3b3ce8a9a6d5e6b5"
+#define ANVIL_KEY0 (dev_anvil_keys[0])
+#define ANVIL_KEY1 (dev_anvil_keys[1])
 
 struct anvil {
 	char bin[4096];

@@ -176,4 +176,45 @@ static inline bool util_books_equal(const struct book *x, const struct book *y)
 	return eq && book_count(x) == book_count(y);
 }
 
+/* Short names the tests use. */
+#define BUY BOOK_BUY
+#define SELL BOOK_SELL
+#define GTC 0
+#define IOC ((uint8_t)(BOOK_IOC << BOOK_FLAG_TIF_SHIFT))
+#define FOK ((uint8_t)(BOOK_FOK << BOOK_FLAG_TIF_SHIFT))
+#define POST BOOK_FLAG_POST_ONLY
+#define REDUCE BOOK_FLAG_REDUCE_ONLY
+
+/* An empty book with util_params(). */
+static inline struct book *util_new_book(void)
+{
+	struct book_params p = util_params();
+
+	return book_new(&p);
+}
+
+/* Place a resting maker; checks that it rests untouched. */
+static inline void util_rest(struct book *b, uint64_t id, unsigned owner,
+			     enum book_side side, uint64_t price,
+			     uint64_t size)
+{
+	struct book_plan plan;
+	struct book_order o = util_order(id, owner, side, price, size, GTC);
+
+	book_plan_init(&plan);
+	CHECK(util_submit(b, &plan, &o, NULL, NULL) == BOOK_OK);
+	CHECK(plan.outcome == BOOK_RESTING);
+	CHECK(plan.n_fills == 0);
+	book_plan_release(&plan);
+}
+
+/* What is left of order `id` on the book (0: not resting). */
+static inline uint64_t util_remaining(const struct book *b, uint64_t id)
+{
+	struct book_order o;
+	struct cl_hash32 h = util_hash(id);
+
+	return book_get(b, &o, &h) ? o.size.v : 0;
+}
+
 #endif /* CLEARLINE_TEST_BOOK_UTIL_H */

@@ -5,45 +5,6 @@
  */
 #include "book_util.h"
 
-#define BUY BOOK_BUY
-#define SELL BOOK_SELL
-#define GTC 0
-#define IOC ((uint8_t)(BOOK_IOC << BOOK_FLAG_TIF_SHIFT))
-#define FOK ((uint8_t)(BOOK_FOK << BOOK_FLAG_TIF_SHIFT))
-#define POST BOOK_FLAG_POST_ONLY
-#define REDUCE BOOK_FLAG_REDUCE_ONLY
-
-static struct book *new_book(void)
-{
-	struct book_params p = util_params();
-
-	return book_new(&p);
-}
-
-/* Place a resting maker; checks that it rests untouched. */
-static void rest(struct book *b, uint64_t id, unsigned owner,
-		 enum book_side side, uint64_t price, uint64_t size)
-{
-	struct book_plan plan;
-	struct book_order o = util_order(id, owner, side, price, size, GTC);
-
-	book_plan_init(&plan);
-	CHECK(util_submit(b, &plan, &o, NULL, NULL) == BOOK_OK);
-	CHECK(plan.outcome == BOOK_RESTING);
-	CHECK(plan.n_fills == 0);
-	book_plan_release(&plan);
-}
-
-static uint64_t remaining(const struct book *b, uint64_t id)
-{
-	struct book_order o;
-	struct cl_hash32 h = util_hash(id);
-
-	if (!book_get(b, &o, &h))
-		return 0;
-	return o.size.v;
-}
-
 static bool fill_is(const struct book_plan *p, size_t i, uint64_t maker,
 		    uint64_t price, uint64_t size, bool done)
 {
@@ -171,17 +132,17 @@ static void test_validation(void)
 
 static void test_gtc_rest_and_queries(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct cl_price best;
 
 	CHECK(!book_best(b, &best, BUY));
 	CHECK(best.v == 0);
 	CHECK(!book_best(b, &best, SELL));
-	rest(b, 1, 1, BUY, 100, 5);
-	rest(b, 2, 1, BUY, 99, 3);
-	rest(b, 3, 2, SELL, 101, 4);
-	rest(b, 4, 2, SELL, 103, 2);
-	rest(b, 5, 2, SELL, 101, 1);
+	util_rest(b, 1, 1, BUY, 100, 5);
+	util_rest(b, 2, 1, BUY, 99, 3);
+	util_rest(b, 3, 2, SELL, 101, 4);
+	util_rest(b, 4, 2, SELL, 103, 2);
+	util_rest(b, 5, 2, SELL, 101, 1);
 	CHECK(book_count(b) == 5);
 	CHECK(book_count_side(b, BUY) == 2);
 	CHECK(book_count_side(b, SELL) == 3);
@@ -206,16 +167,16 @@ static void test_gtc_rest_and_queries(void)
 
 static void test_fills_and_priority(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct book_plan plan;
 
 	book_plan_init(&plan);
 	/* three asks at 101 in arrival order, a better one arriving later */
-	rest(b, 1, 1, SELL, 101, 2);
-	rest(b, 2, 2, SELL, 101, 3);
-	rest(b, 3, 1, SELL, 101, 4);
-	rest(b, 4, 2, SELL, 100, 1);
-	rest(b, 5, 1, SELL, 105, 9);
+	util_rest(b, 1, 1, SELL, 101, 2);
+	util_rest(b, 2, 2, SELL, 101, 3);
+	util_rest(b, 3, 1, SELL, 101, 4);
+	util_rest(b, 4, 2, SELL, 100, 1);
+	util_rest(b, 5, 1, SELL, 105, 9);
 
 	/* a buy at 101 for 4: 100 first, then FIFO at 101 */
 	struct book_order t = util_order(10, 3, BUY, 101, 4, GTC);
@@ -227,8 +188,8 @@ static void test_fills_and_priority(void)
 	CHECK(fill_is(&plan, 2, 2, 101, 1, false));
 	CHECK(plan.filled.v == 4 && plan.remaining.v == 0);
 	CHECK(plan.n_cancels == 0);
-	CHECK(remaining(b, 2) == 2);
-	CHECK(remaining(b, 4) == 0 && remaining(b, 1) == 0);
+	CHECK(util_remaining(b, 2) == 2);
+	CHECK(util_remaining(b, 4) == 0 && util_remaining(b, 1) == 0);
 	CHECK(book_count(b) == 3);
 
 	/* partially filled maker keeps its place at the front */
@@ -237,7 +198,7 @@ static void test_fills_and_priority(void)
 	CHECK(plan.n_fills == 2);
 	CHECK(fill_is(&plan, 0, 2, 101, 2, true));
 	CHECK(fill_is(&plan, 1, 3, 101, 1, false));
-	CHECK(remaining(b, 3) == 3);
+	CHECK(util_remaining(b, 3) == 3);
 
 	/* a taker that sweeps and rests its remainder at its own price;
 	 * trade prices are the makers' prices */
@@ -249,14 +210,14 @@ static void test_fills_and_priority(void)
 	CHECK(fill_is(&plan, 1, 5, 105, 9, true));
 	CHECK(plan.filled.v == 12 && plan.remaining.v == 8);
 	CHECK(book_count_side(b, SELL) == 0);
-	CHECK(remaining(b, 12) == 8);
+	CHECK(util_remaining(b, 12) == 8);
 
 	struct cl_price best;
 	CHECK(book_best(b, &best, BUY) && best.v == 106);
 
 	/* sell side mirror: bids highest first */
-	rest(b, 13, 4, BUY, 104, 1);
-	rest(b, 14, 4, BUY, 106, 1);
+	util_rest(b, 13, 4, BUY, 104, 1);
+	util_rest(b, 14, 4, BUY, 106, 1);
 	t = util_order(15, 5, SELL, 104, 10, IOC);
 	CHECK(util_submit(b, &plan, &t, NULL, NULL) == BOOK_OK);
 	CHECK(plan.n_fills == 3);
@@ -274,11 +235,11 @@ static void test_fills_and_priority(void)
 
 static void test_ioc(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct book_plan plan;
 
 	book_plan_init(&plan);
-	rest(b, 1, 1, SELL, 100, 2);
+	util_rest(b, 1, 1, SELL, 100, 2);
 
 	/* no cross: nothing fills, nothing rests */
 	struct book_order t = util_order(2, 2, BUY, 99, 5, IOC);
@@ -295,7 +256,7 @@ static void test_ioc(void)
 	CHECK(book_count(b) == 0);
 
 	/* full */
-	rest(b, 4, 1, SELL, 100, 2);
+	util_rest(b, 4, 1, SELL, 100, 2);
 	t = util_order(5, 2, BUY, 100, 2, IOC);
 	CHECK(util_submit(b, &plan, &t, NULL, NULL) == BOOK_OK);
 	CHECK(plan.outcome == BOOK_FILLED);
@@ -306,13 +267,13 @@ static void test_ioc(void)
 
 static void test_fok(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct book_plan plan;
 
 	book_plan_init(&plan);
-	rest(b, 1, 1, SELL, 100, 2);
-	rest(b, 2, 1, SELL, 101, 2);
-	rest(b, 3, 1, SELL, 103, 5);
+	util_rest(b, 1, 1, SELL, 100, 2);
+	util_rest(b, 2, 1, SELL, 101, 2);
+	util_rest(b, 3, 1, SELL, 103, 5);
 
 	uint64_t v0 = book_version(b);
 	/* 5 within 101: only 4 there */
@@ -321,7 +282,7 @@ static void test_fok(void)
 	CHECK(plan.outcome == BOOK_REJECTED_FOK);
 	CHECK(plan.n_fills == 0 && plan.n_cancels == 0);
 	CHECK(plan.filled.v == 0 && plan.remaining.v == 5);
-	CHECK(book_count(b) == 3 && remaining(b, 1) == 2);
+	CHECK(book_count(b) == 3 && util_remaining(b, 1) == 2);
 	CHECK(book_version(b) != v0); /* a commit, but nothing changed */
 
 	/* exactly 4 within 101 */
@@ -333,41 +294,41 @@ static void test_fok(void)
 	CHECK(book_count(b) == 1);
 
 	/* sell FOK against bids */
-	rest(b, 6, 3, BUY, 90, 3);
-	rest(b, 7, 3, BUY, 95, 1);
+	util_rest(b, 6, 3, BUY, 90, 3);
+	util_rest(b, 7, 3, BUY, 95, 1);
 	t = util_order(8, 2, SELL, 90, 3, FOK);
 	CHECK(util_submit(b, &plan, &t, NULL, NULL) == BOOK_OK);
 	CHECK(plan.outcome == BOOK_FILLED);
 	CHECK(fill_is(&plan, 0, 7, 95, 1, true));
 	CHECK(fill_is(&plan, 1, 6, 90, 2, false));
-	CHECK(remaining(b, 6) == 1);
+	CHECK(util_remaining(b, 6) == 1);
 
 	/* self-trade makers count as liquidity in the quick check but not
 	 * in the walk: the FOK fails and the self maker stays */
-	rest(b, 9, 2, BUY, 90, 5);
+	util_rest(b, 9, 2, BUY, 90, 5);
 	t = util_order(10, 2, SELL, 90, 3, FOK);
 	CHECK(util_submit(b, &plan, &t, NULL, NULL) == BOOK_OK);
 	CHECK(plan.outcome == BOOK_REJECTED_FOK);
 	CHECK(plan.n_cancels == 0);
-	CHECK(remaining(b, 9) == 5 && remaining(b, 6) == 1);
+	CHECK(util_remaining(b, 9) == 5 && util_remaining(b, 6) == 1);
 	book_plan_release(&plan);
 	book_free(b);
 }
 
 static void test_post_only(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct book_plan plan;
 
 	book_plan_init(&plan);
-	rest(b, 1, 1, SELL, 100, 2);
-	rest(b, 2, 1, BUY, 98, 2);
+	util_rest(b, 1, 1, SELL, 100, 2);
+	util_rest(b, 2, 1, BUY, 98, 2);
 
 	struct book_order t = util_order(3, 2, BUY, 100, 1, POST);
 	CHECK(util_submit(b, &plan, &t, NULL, NULL) == BOOK_OK);
 	CHECK(plan.outcome == BOOK_REJECTED_POST_ONLY);
 	CHECK(plan.n_fills == 0 && plan.remaining.v == 1);
-	CHECK(book_count(b) == 2 && remaining(b, 3) == 0);
+	CHECK(book_count(b) == 2 && util_remaining(b, 3) == 0);
 
 	/* crossing its own order is still crossing */
 	t = util_order(4, 1, SELL, 98, 1, POST);
@@ -378,7 +339,7 @@ static void test_post_only(void)
 	t = util_order(5, 2, BUY, 99, 1, POST | REDUCE);
 	CHECK(util_submit(b, &plan, &t, NULL, NULL) == BOOK_OK);
 	CHECK(plan.outcome == BOOK_RESTING);
-	CHECK(remaining(b, 5) == 1);
+	CHECK(util_remaining(b, 5) == 1);
 
 	struct book_order got;
 	struct cl_hash32 h = util_hash(5);
@@ -389,16 +350,16 @@ static void test_post_only(void)
 
 static void test_cancel_and_depth(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct book_level lv[8];
 
-	rest(b, 1, 1, BUY, 100, 5);
-	rest(b, 2, 2, BUY, 100, 7);
-	rest(b, 3, 1, BUY, 97, 1);
-	rest(b, 4, 1, BUY, 99, 2);
-	rest(b, 5, 1, SELL, 103, 4);
-	rest(b, 6, 1, SELL, 102, 6);
-	rest(b, 7, 1, SELL, 110, 8);
+	util_rest(b, 1, 1, BUY, 100, 5);
+	util_rest(b, 2, 2, BUY, 100, 7);
+	util_rest(b, 3, 1, BUY, 97, 1);
+	util_rest(b, 4, 1, BUY, 99, 2);
+	util_rest(b, 5, 1, SELL, 103, 4);
+	util_rest(b, 6, 1, SELL, 102, 6);
+	util_rest(b, 7, 1, SELL, 110, 8);
 
 	CHECK(book_depth(b, lv, 8, BUY) == 3);
 	CHECK(lv[0].price.v == 100 && lv[0].size.v == 12 && lv[0].orders == 2);
@@ -446,14 +407,14 @@ static void test_cancel_and_depth(void)
 
 static void test_self_trade(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct book_plan plan;
 
 	book_plan_init(&plan);
-	rest(b, 1, 2, SELL, 100, 1);
-	rest(b, 2, 1, SELL, 100, 3); /* the taker's own */
-	rest(b, 3, 2, SELL, 101, 2);
-	rest(b, 4, 1, SELL, 101, 1); /* own, but not reached */
+	util_rest(b, 1, 2, SELL, 100, 1);
+	util_rest(b, 2, 1, SELL, 100, 3); /* the taker's own */
+	util_rest(b, 3, 2, SELL, 101, 2);
+	util_rest(b, 4, 1, SELL, 101, 1); /* own, but not reached */
 
 	struct book_order t = util_order(5, 1, BUY, 101, 3, GTC);
 	CHECK(util_submit(b, &plan, &t, NULL, NULL) == BOOK_OK);
@@ -467,15 +428,15 @@ static void test_self_trade(void)
 	CHECK(plan.cancels[0].size.v == 3);
 	CHECK(plan.cancels[0].after_fills == 1);
 	CHECK(util_owner_id(&plan.cancels[0].maker_owner) == 1);
-	CHECK(remaining(b, 2) == 0);
-	CHECK(remaining(b, 4) == 1);
+	CHECK(util_remaining(b, 2) == 0);
+	CHECK(util_remaining(b, 4) == 1);
 
 	/* only own orders cross: they go, the taker rests */
 	t = util_order(6, 1, BUY, 101, 2, GTC);
 	CHECK(util_submit(b, &plan, &t, NULL, NULL) == BOOK_OK);
 	CHECK(plan.outcome == BOOK_RESTING);
 	CHECK(plan.n_fills == 0 && plan.n_cancels == 1);
-	CHECK(remaining(b, 4) == 0 && remaining(b, 6) == 2);
+	CHECK(util_remaining(b, 4) == 0 && util_remaining(b, 6) == 2);
 	CHECK(book_count_side(b, SELL) == 0);
 	book_plan_release(&plan);
 	book_free(b);
@@ -485,7 +446,7 @@ static void test_self_trade(void)
  * be the same, whatever order the snapshot is restored in. */
 static void test_rebuild(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct book_plan plan;
 
 	book_plan_init(&plan);
@@ -493,7 +454,7 @@ static void test_rebuild(void)
 		enum book_side side = i % 2 ? BUY : SELL;
 		uint64_t price = side == BUY ? 100 - i % 7 : 101 + i % 5;
 
-		rest(b, i, (unsigned)(i % 3), side, price, 1 + i % 4);
+		util_rest(b, i, (unsigned)(i % 3), side, price, 1 + i % 4);
 	}
 	/* partial fills and cancels so sizes differ from the originals */
 	struct book_order t = util_order(100, 9, BUY, 102, 7, IOC);
@@ -554,7 +515,7 @@ static void test_rebuild(void)
 
 static void test_restore_errors(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct book_order o = util_order(1, 1, BUY, 100, 2, GTC);
 
 	o.seq = 50;
@@ -611,14 +572,14 @@ static int stop_after_two(void *ctx, const struct book_order *o)
 
 static void test_foreach_order(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 
-	rest(b, 1, 1, SELL, 105, 1);
-	rest(b, 2, 1, BUY, 99, 1);
-	rest(b, 3, 1, SELL, 104, 1);
-	rest(b, 4, 1, BUY, 100, 1);
-	rest(b, 5, 1, BUY, 99, 1);
-	rest(b, 6, 1, SELL, 104, 1);
+	util_rest(b, 1, 1, SELL, 105, 1);
+	util_rest(b, 2, 1, BUY, 99, 1);
+	util_rest(b, 3, 1, SELL, 104, 1);
+	util_rest(b, 4, 1, BUY, 100, 1);
+	util_rest(b, 5, 1, BUY, 99, 1);
+	util_rest(b, 6, 1, SELL, 104, 1);
 
 	static const uint64_t want[] = {4, 2, 5, 3, 6, 1};
 	struct util_snap s = {0};
@@ -639,7 +600,7 @@ static void test_foreach_order(void)
  * counts and depth stay consistent and everything is freed. */
 static void test_many(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	const uint64_t n = 20000;
 	uint64_t sum_bid = 0;
 

@@ -11,41 +11,6 @@
 
 #include "book_util.h"
 
-#define BUY BOOK_BUY
-#define SELL BOOK_SELL
-#define GTC 0
-#define IOC ((uint8_t)(BOOK_IOC << BOOK_FLAG_TIF_SHIFT))
-#define FOK ((uint8_t)(BOOK_FOK << BOOK_FLAG_TIF_SHIFT))
-#define POST BOOK_FLAG_POST_ONLY
-#define REDUCE BOOK_FLAG_REDUCE_ONLY
-
-static struct book *new_book(void)
-{
-	struct book_params p = util_params();
-
-	return book_new(&p);
-}
-
-static void rest(struct book *b, uint64_t id, unsigned owner,
-		 enum book_side side, uint64_t price, uint64_t size)
-{
-	struct book_plan plan;
-	struct book_order o = util_order(id, owner, side, price, size, GTC);
-
-	book_plan_init(&plan);
-	CHECK(util_submit(b, &plan, &o, NULL, NULL) == BOOK_OK);
-	CHECK(plan.outcome == BOOK_RESTING);
-	book_plan_release(&plan);
-}
-
-static uint64_t remaining(const struct book *b, uint64_t id)
-{
-	struct book_order o;
-	struct cl_hash32 h = util_hash(id);
-
-	return book_get(b, &o, &h) ? o.size.v : 0;
-}
-
 static struct book *clone_book(const struct book *b)
 {
 	struct util_snap s = {0};
@@ -122,14 +87,14 @@ static enum book_verdict script_fn(void *ctx, uint64_t *allowed,
 
 static void test_reduce(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct book_plan plan;
 	struct script s;
 
 	book_plan_init(&plan);
-	rest(b, 1, 1, SELL, 100, 5);
-	rest(b, 2, 2, SELL, 100, 2);
-	rest(b, 3, 2, SELL, 101, 4);
+	util_rest(b, 1, 1, SELL, 100, 5);
+	util_rest(b, 2, 2, SELL, 100, 2);
+	util_rest(b, 3, 2, SELL, 101, 4);
 
 	/* maker 1 may only give 2 of its 5 (its margin): it keeps 3 and
 	 * the taker goes on to maker 2 and 3 */
@@ -147,8 +112,8 @@ static void test_reduce(void)
 	CHECK(s.seen_size[1] == 2 && s.seen_filled[1] == 2);
 	CHECK(s.seen_size[2] == 2 && s.seen_filled[2] == 4);
 	CHECK(s.seen_price[2] == 101);
-	CHECK(remaining(b, 1) == 3 && remaining(b, 2) == 0);
-	CHECK(remaining(b, 3) == 2);
+	CHECK(util_remaining(b, 1) == 3 && util_remaining(b, 2) == 0);
+	CHECK(util_remaining(b, 3) == 2);
 
 	/* maker 1 refuses entirely (allowed 0, accept): a GTC taker that
 	 * is left with size cannot rest across it */
@@ -160,11 +125,11 @@ static void test_reduce(void)
 	CHECK(util_hash_id(&plan.fills[0].maker) == 3);
 	CHECK(plan.outcome == BOOK_CANCELLED_CROSSING);
 	CHECK(plan.filled.v == 2 && plan.remaining.v == 2);
-	CHECK(remaining(b, 1) == 3 && remaining(b, 11) == 0);
+	CHECK(util_remaining(b, 1) == 3 && util_remaining(b, 11) == 0);
 	CHECK(book_count(b) == 1);
 
 	/* the same with IOC is an ordinary IOC cancel */
-	rest(b, 4, 2, SELL, 101, 1);
+	util_rest(b, 4, 2, SELL, 101, 1);
 	script_init(&s);
 	s.allow[1] = 0;
 	t = util_order(12, 3, BUY, 101, 4, IOC);
@@ -177,14 +142,14 @@ static void test_reduce(void)
 
 static void test_reduce_only_cumulative(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct book_plan plan;
 	struct script s;
 
 	book_plan_init(&plan);
-	rest(b, 1, 1, BUY, 100, 2);
-	rest(b, 2, 1, BUY, 99, 2);
-	rest(b, 3, 1, BUY, 98, 2);
+	util_rest(b, 1, 1, BUY, 100, 2);
+	util_rest(b, 2, 1, BUY, 99, 2);
+	util_rest(b, 3, 1, BUY, 98, 2);
 
 	/* a reduce-only sell with a long position of 3: 2 then 1, then the
 	 * callback stops it */
@@ -197,8 +162,8 @@ static void test_reduce_only_cumulative(void)
 	CHECK(plan.outcome == BOOK_CANCELLED_STOPPED);
 	CHECK(plan.filled.v == 3 && plan.remaining.v == 3);
 	CHECK(s.calls == 3);
-	CHECK(remaining(b, 2) == 1 && remaining(b, 3) == 2);
-	CHECK(remaining(b, 10) == 0);
+	CHECK(util_remaining(b, 2) == 1 && util_remaining(b, 3) == 2);
+	CHECK(util_remaining(b, 10) == 0);
 
 	/* position exactly used up by the last fill: filled, no stop */
 	script_init(&s);
@@ -214,15 +179,15 @@ static void test_reduce_only_cumulative(void)
 
 static void test_cancel_maker(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct book_plan plan;
 	struct script s;
 
 	book_plan_init(&plan);
-	rest(b, 1, 1, SELL, 100, 2);
-	rest(b, 2, 2, SELL, 100, 2);
-	rest(b, 3, 1, SELL, 101, 3);
-	rest(b, 4, 2, SELL, 101, 3);
+	util_rest(b, 1, 1, SELL, 100, 2);
+	util_rest(b, 2, 2, SELL, 100, 2);
+	util_rest(b, 3, 1, SELL, 101, 3);
+	util_rest(b, 4, 2, SELL, 101, 3);
 
 	/* maker 2 has expired: cancelled, matching goes on; maker 3 fills 1
 	 * and then loses its remainder (e.g. out of margin) */
@@ -254,20 +219,20 @@ static void test_cancel_maker(void)
 	CHECK(util_hash_id(&plan.cancels[1].maker) == 3);
 	CHECK(plan.cancels[1].size.v == 2 && plan.cancels[1].after_fills == 2);
 	CHECK(plan.outcome == BOOK_FILLED);
-	CHECK(book_count(b) == 1 && remaining(b, 4) == 2);
+	CHECK(book_count(b) == 1 && util_remaining(b, 4) == 2);
 	book_plan_release(&plan);
 	book_free(b);
 }
 
 static void test_stop_taker(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct book_plan plan;
 	struct script s;
 
 	book_plan_init(&plan);
-	rest(b, 1, 1, BUY, 100, 2);
-	rest(b, 2, 2, BUY, 100, 2);
+	util_rest(b, 1, 1, BUY, 100, 2);
+	util_rest(b, 2, 2, BUY, 100, 2);
 
 	/* the taker is out of margin at once */
 	script_init(&s);
@@ -279,7 +244,7 @@ static void test_stop_taker(void)
 	CHECK(plan.n_fills == 0 && plan.filled.v == 0);
 	CHECK(plan.remaining.v == 3);
 	CHECK(s.calls == 1);
-	CHECK(book_count(b) == 2 && remaining(b, 10) == 0);
+	CHECK(book_count(b) == 2 && util_remaining(b, 10) == 0);
 
 	/* stop after a partial fill of the first maker */
 	script_init(&s);
@@ -289,7 +254,7 @@ static void test_stop_taker(void)
 	CHECK(util_submit(b, &plan, &t, script_fn, &s) == BOOK_OK);
 	CHECK(plan.outcome == BOOK_CANCELLED_STOPPED);
 	CHECK(plan.n_fills == 1 && plan.filled.v == 1);
-	CHECK(remaining(b, 1) == 1 && remaining(b, 2) == 2);
+	CHECK(util_remaining(b, 1) == 1 && util_remaining(b, 2) == 2);
 
 	/* an IOC that is stopped reports the stop */
 	script_init(&s);
@@ -314,16 +279,16 @@ static void test_stop_taker(void)
 
 static void test_fok_atomic(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct book_plan plan;
 	struct script s;
 
 	book_plan_init(&plan);
-	rest(b, 1, 1, SELL, 100, 2);
-	rest(b, 2, 3, SELL, 100, 1); /* the taker's own: STP */
-	rest(b, 3, 2, SELL, 101, 2);
-	rest(b, 4, 1, SELL, 102, 4);
-	rest(b, 5, 2, SELL, 102, 9);
+	util_rest(b, 1, 1, SELL, 100, 2);
+	util_rest(b, 2, 3, SELL, 100, 1); /* the taker's own: STP */
+	util_rest(b, 3, 2, SELL, 101, 2);
+	util_rest(b, 4, 1, SELL, 102, 4);
+	util_rest(b, 5, 2, SELL, 102, 9);
 
 	struct book *before = clone_book(b);
 
@@ -366,7 +331,7 @@ static void test_fok_atomic(void)
 	CHECK(plan.outcome == BOOK_FILLED);
 	CHECK(plan.n_fills == 3 && plan.n_cancels == 1);
 	CHECK(plan.cancels[0].reason == BOOK_CANCEL_SELF_TRADE);
-	CHECK(remaining(b, 4) == 2 && remaining(b, 2) == 0);
+	CHECK(util_remaining(b, 4) == 2 && util_remaining(b, 2) == 0);
 	book_free(before);
 	book_plan_release(&plan);
 	book_free(b);
@@ -374,12 +339,12 @@ static void test_fok_atomic(void)
 
 static void test_no_callback_cases(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct book_plan plan;
 	struct script s;
 
 	book_plan_init(&plan);
-	rest(b, 1, 1, SELL, 100, 2);
+	util_rest(b, 1, 1, SELL, 100, 2);
 
 	/* post-only never asks */
 	script_init(&s);
@@ -398,12 +363,12 @@ static void test_no_callback_cases(void)
 
 static void test_protocol(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct book_plan plan;
 
 	book_plan_init(&plan);
-	rest(b, 1, 1, SELL, 100, 2);
-	rest(b, 2, 1, SELL, 101, 2);
+	util_rest(b, 1, 1, SELL, 100, 2);
+	util_rest(b, 2, 1, SELL, 101, 2);
 
 	struct book *before = clone_book(b);
 	uint64_t v = book_version(b);
@@ -439,11 +404,11 @@ static void test_protocol(void)
 	CHECK(plan.state == BOOK_PLAN_COMMITTED);
 	CHECK(!book_plan_valid(b, &plan));
 	CHECK(plan.outcome == BOOK_RESTING);
-	CHECK(remaining(b, 10) == 1);
+	CHECK(util_remaining(b, 10) == 1);
 
 	/* plans grow: one taker against many makers */
 	for (uint64_t i = 20; i < 60; i++)
-		rest(b, i, 3, SELL, 200 + i % 3, 1);
+		util_rest(b, i, 3, SELL, 200 + i % 3, 1);
 	t = util_order(61, 2, BUY, 300, 50, IOC);
 	CHECK(util_submit(b, &plan, &t, NULL, NULL) == BOOK_OK);
 	CHECK(plan.n_fills == 40 && plan.filled.v == 40);
@@ -479,12 +444,12 @@ static enum book_verdict greedy_fn(void *ctx, uint64_t *allowed,
 
 static void misuse_run(enum misuse m)
 {
-	struct book *b = new_book();
-	struct book *other = new_book();
+	struct book *b = util_new_book();
+	struct book *other = util_new_book();
 	struct book_plan plan;
 
 	book_plan_init(&plan);
-	rest(b, 1, 1, SELL, 100, 2);
+	util_rest(b, 1, 1, SELL, 100, 2);
 	struct book_order t = util_order(10, 2, BUY, 100, 1, GTC);
 	struct cl_hash32 h = util_hash(1);
 
@@ -584,12 +549,12 @@ static void test_misuse(void)
  */
 static void test_outside(void)
 {
-	struct book *b = new_book();
+	struct book *b = util_new_book();
 	struct book_plan plan;
 
 	book_plan_init(&plan);
-	rest(b, 1, 1, BUY, 100, 2);
-	rest(b, 2, 2, BUY, 99, 2);
+	util_rest(b, 1, 1, BUY, 100, 2);
+	util_rest(b, 2, 2, BUY, 99, 2);
 	uint64_t last = book_last_seq(b);
 	struct book_order t = util_order(10, 3, SELL, 99, 3, IOC);
 	t.seq = 0;
@@ -599,7 +564,7 @@ static void test_outside(void)
 	book_commit(b, &plan);
 	CHECK(book_check_invariants(b));
 	CHECK(book_last_seq(b) == last);
-	CHECK(book_count(b) == 1 && remaining(b, 2) == 1);
+	CHECK(book_count(b) == 1 && util_remaining(b, 2) == 1);
 	/* the remainder of an outside taker never rests */
 	t = util_order(11, 3, SELL, 90, 5, IOC);
 	t.seq = 1;
@@ -608,7 +573,7 @@ static void test_outside(void)
 	book_commit(b, &plan);
 	CHECK(book_count(b) == 0 && book_last_seq(b) == last);
 	/* a real order still numbers on from the book's counter */
-	rest(b, 3, 1, BUY, 100, 1);
+	util_rest(b, 3, 1, BUY, 100, 1);
 	CHECK(book_last_seq(b) > last);
 	book_plan_release(&plan);
 	book_free(b);

@@ -6,6 +6,7 @@
  * group-commit acknowledgements, back-pressure, and a restart that
  * rebuilds the books from the stored state.
  */
+#include "dev_keys.h"
 #include "test.h"
 
 #include <ftw.h>
@@ -17,18 +18,6 @@
 #include <clearline/node.h>
 #include <clearline/sequencer.h>
 
-static const char *const keys[10] = {
-	"0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-	"0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-	"0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-	"0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-	"0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
-	"0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
-	"0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
-	"0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
-	"0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
-	"0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
-};
 
 #define USD 1000000ULL
 #define BTC 1
@@ -425,16 +414,7 @@ int main(int argc, char **argv)
 
 	CHECK(cl_crypto_init() == CL_OK);
 	for (int i = 0; i < NKEYS; i++) {
-		if (i < 10) {
-			CHECK(cl_seckey_new_from_hex(&key[i], keys[i],
-						     strlen(keys[i])));
-		} else {
-			uint8_t seed[32];
-			char text[16];
-			int len = snprintf(text, sizeof(text), "trader %d", i);
-			cl_keccak256(seed, text, (size_t)len);
-			CHECK(cl_seckey_new_from_bytes(&key[i], seed));
-		}
+		CHECK(dev_key(&key[i], (unsigned)i, "trader"));
 		cl_seckey_address(&addr[i], key[i]);
 	}
 	snprintf(path, sizeof(path), "%s/genesis/devnet.json",
