@@ -242,6 +242,7 @@ struct cl_l1_status {
 	uint64_t batches_posted;    /* the contract's batchCount */
 	uint64_t batches_final;     /* batches 0..n-1 are final */
 	uint64_t deposits_credited; /* deposit ids below this are credited */
+	uint64_t l1_scanned;        /* deposits scanned below this L1 block */
 	size_t last_batch_bytes;    /* calldata of the last confirmed batch */
 	uint64_t last_batch_gas;
 	size_t last_batch_orders;

@@ -902,6 +902,8 @@ static struct cl_rpc_done m_sync_status(struct cl_rpc_call *call,
 				    json_boolean(ls.reachable));
 		json_object_set_new(res, "depositsCredited",
 				    cl_json_from_u64(ls.deposits_credited));
+		json_object_set_new(res, "l1Scanned",
+				    cl_json_from_u64(ls.l1_scanned));
 	} else {
 		/* no L1 attached: nothing is posted or final */
 		json_object_set_new(res, "postedBatch", json_null());

@@ -310,6 +310,11 @@ static void *driver_main(void *arg)
 		} else if (rc && rc != CL_L1_STOPPED) {
 			cl_debug(SUB, "deposit watcher: %s", cl_l1_err_str(rc));
 		}
+		struct cl_l1_cursor wc;
+		cl_l1_watcher_cursor(drv->watcher, &wc);
+		pthread_mutex_lock(&drv->lock);
+		drv->status.l1_scanned = wc.next_block;
+		pthread_mutex_unlock(&drv->lock);
 
 		if (drv->posting) {
 			rc = cl_l1_poster_step(drv->poster);

@@ -82,6 +82,11 @@ async function rpc(provider, method, params) {
 	return provider.send(method, params);
 }
 
+/* the head as L1 has it now (ethers caches getBlockNumber) */
+async function l1HeadOf(provider) {
+	return Number(await rpc(provider, 'eth_blockNumber', []));
+}
+
 async function mine(provider, n) {
 	for (let i = 0; i < n; i++)
 		await rpc(provider, 'evm_mine', []);
@@ -93,6 +98,7 @@ lib.main('l1-settlement', async (t) => {
 	process.on('exit', () => anvil.kill());
 	await anvil.start();
 	let provider = new ethers.JsonRpcProvider(anvil.url, 31337, { staticNetwork: true });
+	const l1Head = () => l1HeadOf(provider);
 
 	/* contracts: token and rollup, collateral minted to accounts 1..3 */
 	const deployer = devKey(0);
@@ -287,12 +293,21 @@ lib.main('l1-settlement', async (t) => {
 	const nBefore = Number(await rollup2.batchCount());
 	const o = await lib.signOrder(users[1], domain, { isBuy: false, price: 670000, size: 100 });
 	await node.call('l2_submitOrder', [o.order, o.signature]);
+	/* the poster sends the next batch only once the previous one is
+	 * at the confirmation depth, and anvil mines only on transactions:
+	 * mine while waiting, but not once the batch is in */
 	await waitFor('the new block posted', async () => {
-		return Number(await rollup2.batchCount()) > nBefore;
+		if (Number(await rollup2.batchCount()) > nBefore)
+			return true;
+		await mine(provider, 1);
+		return false;
 	}, 30000);
 	const nPosted = Number(await rollup2.batchCount());
-	/* drop the last L1 block (the appendBatch) and its transaction */
-	await rpc(provider, 'anvil_reorg', [1, []]);
+	/* drop the L1 block with the appendBatch (and any mined after it) */
+	const ev = await rollup2.queryFilter(rollup2.filters.BatchAppended(nPosted - 1));
+	assert.strictEqual(ev.length, 1, 'one BatchAppended for the new batch');
+	const depth = (await l1Head()) - ev[0].blockNumber + 1;
+	await rpc(provider, 'anvil_reorg', [depth, []]);
 	assert.strictEqual(Number(await rollup2.batchCount()), nPosted - 1, 'the batch is gone');
 	await waitFor('the batch posted again', allPosted, 60000);
 	assert.strictEqual(Number(await rollup2.batchCount()), nPosted);
@@ -303,16 +318,28 @@ lib.main('l1-settlement', async (t) => {
 	/* an L1 node restarted on old state: every checkpoint the watcher
 	 * keeps (64, one per scanned range) lies in the lost blocks, so the
 	 * sequencer reads the deposits again from the start block; none is
-	 * credited twice, and a deposit made after the loss is credited once */
+	 * credited twice, and a deposit made after the loss is credited once.
+	 * Blocks are mined one at a time, each once the watcher has scanned
+	 * the one before (l2_syncStatus.l1Scanned), so each is a range of
+	 * its own and leaves a checkpoint however slow the machine is. */
 	await waitFor('every block posted before the loss', allPosted, 30000);
 	const before3 = await Promise.all(users.map(coll));
 	const creditedBefore = BigInt((await node.call('l2_syncStatus', [])).depositsCredited);
+	const scannedUpTo = async (h) => {
+		const want = h - CONFIRMATIONS + 2; /* the watcher's next block */
+		await waitFor(`deposits scanned below L1 block ${want}`, async () =>
+			Number((await node.call('l2_syncStatus', [])).l1Scanned) >= want, 20000);
+	};
+	await scannedUpTo(await l1Head());
 	const snap = await rpc(provider, 'evm_snapshot', []);
-	for (let i = 0; i < 90; i++) {
+	for (let i = 0; i < 70; i++) {
 		await mine(provider, 1);
-		await sleep(150); /* the watcher polls every 100 ms */
+		await scannedUpTo(await l1Head());
 	}
 	await rpc(provider, 'evm_revert', [snap]);
+	/* empty blocks on the same parent with the same timestamp would be
+	 * the very blocks that were lost: move the clock so they differ */
+	await rpc(provider, 'evm_increaseTime', [3600]);
 	await mine(provider, 2);
 	await waitFor('the watcher to find it lost its place', async () =>
 		fs.readFileSync(node.logPath, 'utf8').includes('lost its place on L1'), 20000);
@@ -329,7 +356,7 @@ lib.main('l1-settlement', async (t) => {
 	assert.strictEqual(BigInt((await node.call('l2_syncStatus', [])).depositsCredited),
 			   creditedBefore + 1n);
 	await waitFor('posting goes on after the loss', allPosted, 60000);
-	t.log('after losing 90 L1 blocks: deposits read again, each credited once, a new one credited');
+	t.log('after losing 70 L1 blocks: deposits read again, each credited once, a new one credited');
 
 	provider.destroy();
 	await node.stop();
