@@ -537,6 +537,8 @@ struct cl_l1_tx {
 	uint64_t state_since_ns; /* monotonic: when the state last changed */
 	uint64_t sent_ns;	 /* monotonic: last version sent */
 	uint64_t unknown_ns;	 /* monotonic: first seen unknown, or 0 */
+	uint64_t gap_ns;	 /* monotonic: first seen behind lost nonces */
+	uint32_t gap_fills;	 /* empty transfers sent to fill such a gap */
 	bool resend_now;	 /* reorged away: re-send without waiting */
 };
 
@@ -547,7 +549,8 @@ struct cl_l1_sender_opts {
 	unsigned fee_percentile;   /* reward percentile; default 50 */
 	unsigned gas_margin_pct;   /* over eth_estimateGas; default 25 */
 	uint64_t confirmations;	   /* depth, >= 1; default 3 */
-	uint64_t drop_timeout_ms;  /* unknown to the node; default 30000 */
+	uint64_t drop_timeout_ms;  /* unknown to the node, or held behind
+				      lost nonces; default 30000 */
 	uint64_t stuck_timeout_ms; /* pending, not mined; default 60000 */
 	unsigned bump_permille;	   /* fee bump, >= 1125; default 1125 */
 	size_t max_inflight;	   /* unconfirmed transactions; default 64 */

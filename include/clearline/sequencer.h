@@ -230,6 +230,7 @@ struct cl_l1_driver_config {
 	uint64_t poll_ms;
 	uint64_t start_block;       /* where deposits are searched from */
 	uint64_t max_fee_wei;       /* fee ceiling per gas */
+	uint64_t drop_timeout_ms;   /* sender: 0 takes its default */
 	int zstd_level;
 	size_t max_calldata;        /* appendBatch calldata bytes, at most */
 	const char *fault;          /* tests only: KIND[:AT] (fault.c) */
@@ -243,6 +244,7 @@ struct cl_l1_status {
 	uint64_t batches_final;     /* batches 0..n-1 are final */
 	uint64_t deposits_credited; /* deposit ids below this are credited */
 	uint64_t l1_scanned;        /* deposits scanned below this L1 block */
+	bool posting;               /* a batch is in flight, not yet final */
 	size_t last_batch_bytes;    /* calldata of the last confirmed batch */
 	uint64_t last_batch_gas;
 	size_t last_batch_orders;

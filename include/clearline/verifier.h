@@ -67,6 +67,7 @@ struct cl_verifier_config {
 	uint64_t start_block;	     /* first L1 block to scan */
 	uint64_t log_range;	     /* L1 blocks per eth_getLogs, >= 1 */
 	uint64_t max_fee_wei;	     /* fee ceiling of the challenge */
+	uint64_t drop_timeout_ms;    /* sender: 0 takes its default */
 	uint64_t progress_ms;	     /* period of the progress log line */
 	struct cl_batch_limits limits;
 };

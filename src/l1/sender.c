@@ -865,6 +865,71 @@ static int renumber(struct cl_l1_sender *s, uint64_t latest)
 	return save(s);
 }
 
+/* Most empty transfers sent to fill one gap; a larger gap is not a
+ * reorg of our own recent history (renumber() handles a new chain). */
+#define GAP_FILL_MAX 64
+
+/*
+ * The chain lost nonces below our lowest open transaction, ones we had as
+ * final (a reorg deeper than the confirmation depth), while the node
+ * holds that transaction: it waits behind the gap, which only this key
+ * can fill. Empty transfers to ourselves at the missing nonces let the
+ * open transactions be mined as they are; what the lost transactions did
+ * is for their owners to redo (the poster posts a lost batch again, and
+ * a copy it sent meanwhile is one of the open transactions).
+ */
+static int fill_gap(struct cl_l1_sender *s, struct cl_l1_tx *t,
+		    uint64_t latest)
+{
+	uint64_t pending, max_fee, tip;
+	int rc = cl_l1_eth_tx_count(s->rpc, &pending, &s->from, CL_L1_PENDING);
+
+	if (rc != CL_OK)
+		return rc;
+	if (pending != latest)
+		return CL_OK; /* lost ones are back in the pool: wait */
+	if (t->nonce - latest > GAP_FILL_MAX)
+		return renumber(s, latest);
+	rc = current_fees(s, &max_fee, &tip);
+	if (rc == CL_L1_FEE_CEILING)
+		return CL_OK; /* logged; the next timeout tries again */
+	if (rc != CL_OK)
+		return rc;
+	cl_unusual(L1_LOG,
+		   "sender: l1 lost nonces %llu..%llu below id %llu (a reorg "
+		   "deeper than %llu confirmations): filling them with empty "
+		   "transfers",
+		   (unsigned long long)latest,
+		   (unsigned long long)(t->nonce - 1),
+		   (unsigned long long)t->id,
+		   (unsigned long long)s->o.confirmations);
+	for (uint64_t n = latest; n < t->nonce; n++) {
+		struct cl_tx1559 tx;
+		struct cl_buf raw;
+		struct cl_hash32 h;
+
+		memset(&tx, 0, sizeof(tx));
+		tx.chain_id = s->chain_id;
+		tx.nonce = n;
+		tx.max_priority_fee_per_gas = tip;
+		tx.max_fee_per_gas = max_fee;
+		tx.gas_limit = 21000;
+		tx.has_to = true;
+		tx.to = s->from;
+		cl_buf_init(&raw);
+		rc = cl_tx1559_sign(&raw, &h, s->key, &tx);
+		if (rc == CL_OK)
+			rc = cl_l1_eth_send_raw(s->rpc, NULL, raw.p, raw.len);
+		cl_buf_release(&raw);
+		if (rc == CL_L1_RPC_ERROR)
+			return CL_OK; /* logged; the next timeout tries again */
+		if (rc != CL_OK)
+			return rc;
+		t->gap_fills++;
+	}
+	return CL_OK;
+}
+
 static int step_sent(struct cl_l1_sender *s, struct cl_l1_tx *t,
 		     uint64_t latest_nonce, bool lowest_open)
 {
@@ -906,6 +971,17 @@ static int step_sent(struct cl_l1_sender *s, struct cl_l1_tx *t,
 		return rc;
 	if (known) {
 		t->unknown_ns = 0;
+		if (lowest_open && latest_nonce < t->nonce) {
+			/* held behind nonces the chain lost: give a lagging
+			 * node the drop timeout, then fill the gap */
+			if (!t->gap_ns)
+				t->gap_ns = now;
+			if (l1_ms_since(t->gap_ns) < s->o.drop_timeout_ms)
+				return CL_OK;
+			t->gap_ns = now; /* a fill that fails waits again */
+			return fill_gap(s, t, latest_nonce);
+		}
+		t->gap_ns = 0;
 		if (l1_ms_since(t->sent_ns) >= s->o.stuck_timeout_ms) {
 			rc = bump(s, t);
 			if (rc == CL_L1_FEE_CEILING || rc == CL_L1_RPC_ERROR)

@@ -150,6 +150,7 @@ static int run_sequencer(const struct cl_node_config *cfg,
 			.poll_ms = cfg->l1_poll_ms,
 			.start_block = cfg->l1_start_block,
 			.max_fee_wei = cfg->l1_max_fee_gwei * 1000000000ull,
+			.drop_timeout_ms = cfg->l1_drop_timeout_ms,
 			.zstd_level = (int)cfg->batch_zstd_level,
 			.max_calldata = cfg->batch_max_bytes,
 			.fault = cfg->fault,
@@ -253,6 +254,7 @@ static int run_verifier(const struct cl_node_config *cfg,
 	vc.start_block = cfg->l1_start_block;
 	vc.log_range = cfg->l1_log_range;
 	vc.max_fee_wei = cfg->l1_max_fee_gwei * 1000000000ull;
+	vc.drop_timeout_ms = cfg->l1_drop_timeout_ms;
 	vc.progress_ms = cfg->progress_ms;
 	rc = cl_verifier_new(&ver, &vc, db, g);
 	if (rc)

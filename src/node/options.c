@@ -80,6 +80,10 @@ static const struct cl_opt opts[] = {
 	{"l1-max-fee-gwei", CL_OPT_U64, 1, 1000000, "500", NULL,
 	 "most the sequencer pays per gas on L1", OFF(l1_max_fee_gwei), 0,
 	 false},
+	{"l1-drop-timeout-ms", CL_OPT_U64, 100, 3600000, "30000", NULL,
+	 "how long an L1 transaction may be unknown to the L1 node, or held "
+	 "behind nonces L1 lost, before it is sent again or the gap filled",
+	 OFF(l1_drop_timeout_ms), 0, false},
 	{"batch-interval-ms", CL_OPT_U64, 10, 3600000, "2000", NULL,
 	 "a batch is cut at least this often while blocks arrive",
 	 OFF(batch_interval_ms), 0, false},

@@ -904,6 +904,7 @@ static struct cl_rpc_done m_sync_status(struct cl_rpc_call *call,
 				    cl_json_from_u64(ls.deposits_credited));
 		json_object_set_new(res, "l1Scanned",
 				    cl_json_from_u64(ls.l1_scanned));
+		json_object_set_new(res, "l1Posting", json_boolean(ls.posting));
 	} else {
 		/* no L1 attached: nothing is posted or final */
 		json_object_set_new(res, "postedBatch", json_null());

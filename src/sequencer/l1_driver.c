@@ -185,6 +185,9 @@ static void finish_post(struct cl_l1_driver *drv)
 		drv->retry_ns = cl_clock_mono_ns() + 5000000000ull;
 	}
 	drv->posting = false;
+	pthread_mutex_lock(&drv->lock);
+	drv->status.posting = false;
+	pthread_mutex_unlock(&drv->lock);
 }
 
 static void try_post(struct cl_l1_driver *drv, uint64_t batch_count,
@@ -250,6 +253,9 @@ static void try_post(struct cl_l1_driver *drv, uint64_t batch_count,
 	}
 	drv->posting = true;
 	drv->posting_cut = batch_count;
+	pthread_mutex_lock(&drv->lock);
+	drv->status.posting = true;
+	pthread_mutex_unlock(&drv->lock);
 	drv->posting_orders = count_orders(payload.p, payload.len);
 	cl_info(SUB, "posting batch %llu: blocks %llu..%llu, %zu bytes "
 		"(%zu before compression, ratio %zu.%02zu)",
@@ -385,6 +391,8 @@ int cl_l1_driver_start(struct cl_l1_driver **out,
 	cl_l1_sender_opts_default(&so);
 	so.confirmations = cfg->confirmations;
 	so.max_fee_ceiling = cfg->max_fee_wei;
+	if (cfg->drop_timeout_ms)
+		so.drop_timeout_ms = cfg->drop_timeout_ms;
 	rc = cl_l1_sender_open(&drv->sender, drv->rpc, cfg->key, cfg->datadir,
 			       cfg->chain_id, &so);
 	if (rc)
@@ -398,6 +406,7 @@ int cl_l1_driver_start(struct cl_l1_driver **out,
 		/* a batch was in flight before a restart */
 		drv->posting = true;
 		drv->posting_cut = 0;
+		drv->status.posting = true;
 		cl_info(SUB, "resuming the batch that was in flight");
 	}
 	struct cl_l1_watcher_opts wo;

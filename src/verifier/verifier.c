@@ -402,6 +402,8 @@ static int open_sender(struct cl_verifier *v)
 	cl_l1_sender_opts_default(&so);
 	so.confirmations = v->cfg.confirmations;
 	so.max_fee_ceiling = v->cfg.max_fee_wei;
+	if (v->cfg.drop_timeout_ms)
+		so.drop_timeout_ms = v->cfg.drop_timeout_ms;
 	return cl_l1_sender_open(&v->sender, v->rpc, v->cfg.key, v->datadir,
 				 v->genesis.l1_chain_id, &so);
 }

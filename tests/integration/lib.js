@@ -525,7 +525,10 @@ function main(name, fn, budgetMs = 280000) {
 				      broken.join('\n'));
 		}
 		clearTimeout(timer);
-		if (ok) {
+		if (ok && process.env.CL_TEST_KEEP) {
+			test.log(`PASS (${((Date.now() - test.t0) / 1000).toFixed(1)} s), ` +
+				 `files kept in ${test.tmp} (CL_TEST_KEEP)`);
+		} else if (ok) {
 			fs.rmSync(test.tmp, { recursive: true, force: true });
 			test.log(`PASS (${((Date.now() - test.t0) / 1000).toFixed(1)} s)`);
 		} else {

@@ -5,8 +5,10 @@
  * posted batches carrying the sequencer's own roots, a withdrawal claimed
  * on L1 with the proof from l2_getWithdrawalProof (and a second claim
  * reverting), an L1 outage during which trading goes on and after which
- * posting resumes with nothing lost or posted twice, and a reorg that
- * removes a posted batch, after which it is posted again.
+ * posting resumes with nothing lost or posted twice, reorgs that remove
+ * a posted batch (one within the confirmation depth, one deeper), after
+ * which it is posted again, and an L1 that loses more blocks than the
+ * deposit watcher remembers.
  *
  * Run as: node settlement.js SOURCE_ROOT CLEARLINED CLEARLINE_CLI
  */
@@ -134,6 +136,7 @@ lib.main('l1-settlement', async (t) => {
 			'--l1-confirmations', String(CONFIRMATIONS),
 			'--l1-start-block', String(dep.rollupDeployBlock),
 			'--l1-poll-ms', '100', '--batch-interval-ms', '300',
+			'--l1-drop-timeout-ms', '1000',
 			'--collateral-token', dep.collateralToken] });
 	await node.start();
 
@@ -159,6 +162,16 @@ lib.main('l1-settlement', async (t) => {
 	await deposit(users[0], 5000000n);
 	/* automine: blocks only come with transactions; add depth */
 	await mine(provider, CONFIRMATIONS);
+	/* the deposit watcher has read every Deposit log up to L1 block h
+	 * at the confirmation depth (and no further than h: a cursor from
+	 * before a loss of blocks does not count) */
+	const scannedUpTo = async (h) => {
+		const want = h - CONFIRMATIONS + 2; /* the watcher's next block */
+		await waitFor(`deposits scanned below L1 block ${want}`, async () => {
+			const s = Number((await node.call('l2_syncStatus', [])).l1Scanned);
+			return s >= want && s <= h + 1;
+		}, 20000);
+	};
 	const coll = async (w) => BigInt((await node.call('l2_getAccount', [w.address])).collateral);
 	await waitFor('three deposits credited', async () =>
 		(await coll(users[0])) === 100005000000n &&
@@ -192,7 +205,7 @@ lib.main('l1-settlement', async (t) => {
 	const rollupAt = () => new ethers.Contract(dep.rollup, rollupAbi, provider);
 	assert.strictEqual(await rollupAt().depositCount(), 3n,
 			   'the reorg removed the fourth deposit on L1');
-	await sleep(1500);
+	await scannedUpTo(await l1Head());
 	assert.strictEqual(await coll(users[2]), c2, 'a reorged deposit is never credited');
 	st = await node.call('l2_syncStatus', []);
 	assert.strictEqual(st.depositsCredited, '3');
@@ -287,32 +300,59 @@ lib.main('l1-settlement', async (t) => {
 	const after2 = await checkBatches();
 	t.log(`after a ${OUTAGE_MS / 1000} s outage: ${after2.n} batches, contiguous, roots equal`);
 
-	/* ---- a reorg removes a posted batch: it is posted again ---- */
-	/* count before the order: its batch may be cut and posted at once */
+	/* ---- reorgs that remove a posted batch: it is posted again ---- */
 	const rollup2 = new ethers.Contract(dep.rollup, rollupAbi, provider);
-	const nBefore = Number(await rollup2.batchCount());
-	const o = await lib.signOrder(users[1], domain, { isBuy: false, price: 670000, size: 100 });
-	await node.call('l2_submitOrder', [o.order, o.signature]);
-	/* the poster sends the next batch only once the previous one is
-	 * at the confirmation depth, and anvil mines only on transactions:
-	 * mine while waiting, but not once the batch is in */
-	await waitFor('the new block posted', async () => {
-		if (Number(await rollup2.batchCount()) > nBefore)
-			return true;
-		await mine(provider, 1);
-		return false;
-	}, 30000);
-	const nPosted = Number(await rollup2.batchCount());
-	/* drop the L1 block with the appendBatch (and any mined after it) */
-	const ev = await rollup2.queryFilter(rollup2.filters.BatchAppended(nPosted - 1));
-	assert.strictEqual(ev.length, 1, 'one BatchAppended for the new batch');
-	const depth = (await l1Head()) - ev[0].blockNumber + 1;
-	await rpc(provider, 'anvil_reorg', [depth, []]);
-	assert.strictEqual(Number(await rollup2.batchCount()), nPosted - 1, 'the batch is gone');
-	await waitFor('the batch posted again', allPosted, 60000);
-	assert.strictEqual(Number(await rollup2.batchCount()), nPosted);
-	await checkBatches();
-	t.log('a batch removed by a reorg was posted again');
+	/* one order, one batch: the batch before it is first taken to its
+	 * confirmation depth (the poster has one in flight at a time and
+	 * anvil mines only on transactions), so the new batch goes out at
+	 * once and its block is the last one */
+	const postOne = async (price) => {
+		await waitFor('every block posted', allPosted, 30000);
+		await waitFor('no batch in flight', async () => {
+			if (!(await node.call('l2_syncStatus', [])).l1Posting)
+				return true;
+			await mine(provider, 1);
+			return false;
+		}, 30000);
+		const nBefore = Number(await rollup2.batchCount());
+		const o = await lib.signOrder(users[1], domain, { isBuy: false, price, size: 100 });
+		await node.call('l2_submitOrder', [o.order, o.signature]);
+		await waitFor('the new block posted', async () =>
+			Number(await rollup2.batchCount()) > nBefore, 30000);
+		const n = Number(await rollup2.batchCount());
+		const ev = await rollup2.queryFilter(rollup2.filters.BatchAppended(n - 1));
+		assert.strictEqual(ev.length, 1, 'one BatchAppended for the new batch');
+		return { n, block: ev[0].blockNumber };
+	};
+	const reorgAway = async (p, depth) => {
+		assert.ok((await l1Head()) - p.block + 1 <= depth, 'the batch is in the reorged blocks');
+		await rpc(provider, 'anvil_reorg', [depth, []]);
+		assert.strictEqual(Number(await rollup2.batchCount()), p.n - 1, 'the batch is gone');
+		await waitFor('the batch posted again', allPosted, 60000);
+		assert.strictEqual(Number(await rollup2.batchCount()), p.n);
+		await checkBatches();
+	};
+
+	/* within the confirmation depth: the sender sees its transaction's
+	 * block leave the chain and sends it again */
+	let p = await postOne(670000);
+	assert.strictEqual(await l1Head(), p.block, 'the batch is in the head block');
+	await reorgAway(p, 1);
+	t.log('a batch removed by a 1-block reorg was posted again');
+
+	/* deeper than the confirmation depth: the batch was final for the
+	 * sequencer; it is cut again, and the sender fills the nonce L1 lost
+	 * (after --l1-drop-timeout-ms) so the new copy can be mined */
+	p = await postOne(670010);
+	await mine(provider, CONFIRMATIONS);
+	await waitFor('the batch at its confirmation depth', async () =>
+		!(await node.call('l2_syncStatus', [])).l1Posting, 20000);
+	const deep = (await l1Head()) - p.block + 1;
+	assert.ok(deep > CONFIRMATIONS);
+	await reorgAway(p, deep);
+	assert.ok(fs.readFileSync(node.logPath, 'utf8').includes('filling them with empty transfers'),
+		  'the sender filled the lost nonce');
+	t.log(`a batch removed by a ${deep}-block reorg (deeper than the confirmations) was posted again`);
 
 	/* ---- L1 loses more blocks than the deposit watcher remembers ---- */
 	/* an L1 node restarted on old state: every checkpoint the watcher
@@ -325,11 +365,6 @@ lib.main('l1-settlement', async (t) => {
 	await waitFor('every block posted before the loss', allPosted, 30000);
 	const before3 = await Promise.all(users.map(coll));
 	const creditedBefore = BigInt((await node.call('l2_syncStatus', [])).depositsCredited);
-	const scannedUpTo = async (h) => {
-		const want = h - CONFIRMATIONS + 2; /* the watcher's next block */
-		await waitFor(`deposits scanned below L1 block ${want}`, async () =>
-			Number((await node.call('l2_syncStatus', [])).l1Scanned) >= want, 20000);
-	};
 	await scannedUpTo(await l1Head());
 	const snap = await rpc(provider, 'evm_snapshot', []);
 	for (let i = 0; i < 70; i++) {
@@ -343,14 +378,14 @@ lib.main('l1-settlement', async (t) => {
 	await mine(provider, 2);
 	await waitFor('the watcher to find it lost its place', async () =>
 		fs.readFileSync(node.logPath, 'utf8').includes('lost its place on L1'), 20000);
-	await sleep(1000); /* the old deposits are read again meanwhile */
+	await scannedUpTo(await l1Head()); /* the old deposits read again */
 	assert.deepStrictEqual(await Promise.all(users.map(coll)), before3,
 			       'no deposit credited twice');
 	await deposit(users[2], 9000000n);
 	await mine(provider, CONFIRMATIONS);
 	await waitFor('the new deposit credited', async () =>
 		(await coll(users[2])) === before3[2] + 9000000n, 20000);
-	await sleep(1000);
+	await scannedUpTo(await l1Head());
 	assert.strictEqual(await coll(users[2]), before3[2] + 9000000n, 'credited once');
 	assert.strictEqual(await coll(users[0]), before3[0]);
 	assert.strictEqual(BigInt((await node.call('l2_syncStatus', [])).depositsCredited),

@@ -294,6 +294,63 @@ out:
 	cl_l1_sender_free(s);
 }
 
+/*
+ * A reorg deeper than the confirmation depth takes a confirmed transaction
+ * away; the next one, sent with the following nonce, is held by the node
+ * behind the gap. After the drop timeout the sender fills the gap with an
+ * empty transfer and the held transaction is mined as it is.
+ */
+static void test_deep_reorg(struct cl_l1_rpc *rpc, const struct cl_seckey *k,
+			    const char *dir)
+{
+	struct cl_l1_sender_opts o;
+	struct cl_address to, from;
+	uint64_t a, b, head, nonce;
+
+	opts_fast(&o);
+	struct cl_l1_sender *s = open_sender(rpc, k, dir, &o);
+	if (!s)
+		return;
+	cl_l1_sender_address(s, &from);
+	memset(to.b, 0x76, 20);
+	struct cl_l1_txreq req = {.to = &to};
+	CHECK(cl_l1_sender_submit(s, &a, &req) == CL_OK);
+	CHECK(drive(s, rpc, a, true, 60) == CL_L1_TX_CONFIRMED);
+	const struct cl_l1_tx *ta = cl_l1_sender_get(s, a);
+	CHECK(ta && ta->success);
+	if (!ta)
+		goto out;
+	uint64_t na = ta->nonce;
+	CHECK(cl_l1_eth_block_number(rpc, &head) == CL_OK);
+	CHECK(head + 1 >= ta->block_number + o.confirmations);
+
+	/* L1 loses every block from the one holding a */
+	uint64_t depth = head - ta->block_number + 1;
+	CHECK(depth > 1);
+	CHECK(anvil_call(rpc, "anvil_reorg",
+			 json_pack("[I, []]", (json_int_t)depth)) == CL_OK);
+	CHECK(cl_l1_eth_tx_count(rpc, &nonce, &from, CL_L1_LATEST) == CL_OK &&
+	      nonce == na);
+
+	/* b gets the next nonce and waits in the pool behind the gap */
+	CHECK(cl_l1_sender_submit(s, &b, &req) == CL_OK);
+	const struct cl_l1_tx *tb = cl_l1_sender_get(s, b);
+	CHECK(tb && tb->nonce == na + 1);
+	CHECK(cl_l1_sender_step(s) == CL_OK);
+	CHECK(mine(rpc, 2) == CL_OK);
+	CHECK(cl_l1_sender_step(s) == CL_OK);
+	tb = cl_l1_sender_get(s, b);
+	CHECK(tb && tb->state == CL_L1_TX_SENT && tb->gap_fills == 0);
+
+	CHECK(drive(s, rpc, b, true, 100) == CL_L1_TX_CONFIRMED);
+	tb = cl_l1_sender_get(s, b);
+	CHECK(tb && tb->success && tb->nonce == na + 1 && tb->gap_fills == 1);
+	CHECK(cl_l1_eth_tx_count(rpc, &nonce, &from, CL_L1_LATEST) == CL_OK &&
+	      nonce == na + 2);
+out:
+	cl_l1_sender_free(s);
+}
+
 struct waiter {
 	struct cl_l1_sender *s;
 	uint64_t id;
@@ -453,6 +510,7 @@ int main(int argc, char **argv)
 	test_drop(rpc, k0, dir);
 	test_stuck(rpc, k0, dir);
 	test_reorg(rpc, k0, dir);
+	test_deep_reorg(rpc, k0, dir);
 	test_restart_and_ceiling(rpc, dir);
 	cl_l1_rpc_free(rpc);
 	test_outage(k0, dir);
