@@ -747,6 +747,9 @@ const char *cl_l1_poster_state_str(enum cl_l1_poster_state s);
 struct cl_l1_poster_opts {
 	struct cl_address rollup;
 	size_t max_calldata; /* bytes of appendBatch calldata; default 120000 */
+	/* adopt only a batch transaction whose sender id is at least this
+	 * (several posters on one sender, one batch each); UINT64_MAX: none */
+	uint64_t adopt_from_id;
 };
 
 void cl_l1_poster_opts_default(struct cl_l1_poster_opts *o);
@@ -772,8 +775,9 @@ struct cl_l1_poster;
 
 /*
  * A poster sending through `sender` (borrowed). If the sender holds an
- * unfinished appendBatch transaction to opts->rollup (after a restart),
- * the poster adopts it as the batch in flight.
+ * unfinished appendBatch transaction to opts->rollup with an id of at
+ * least opts->adopt_from_id (after a restart), the poster adopts the first
+ * such as the batch in flight.
  */
 struct cl_l1_poster *cl_l1_poster_new(struct cl_l1_sender *sender,
 				      const struct cl_l1_poster_opts *opts);
@@ -792,6 +796,11 @@ CL_WUR int cl_l1_poster_post(struct cl_l1_poster *p,
 /* Drive the sender one round and update the state. Returns CL_OK or
  * cl_l1_sender_step()'s failure. */
 CL_WUR int cl_l1_poster_step(struct cl_l1_poster *p);
+
+/* Update the state from the sender without driving it (several posters
+ * on one sender: step the sender once, then follow each). Returns CL_OK
+ * or a failure reading the receipt of a confirmed batch. */
+CL_WUR int cl_l1_poster_follow(struct cl_l1_poster *p);
 
 enum cl_l1_poster_state cl_l1_poster_state(const struct cl_l1_poster *p);
 

@@ -46,6 +46,7 @@ struct cl_node_config {
 	uint64_t l1_start_block;
 	uint64_t l1_max_fee_gwei;
 	uint64_t l1_drop_timeout_ms;
+	uint64_t l1_batches_in_flight;
 	uint64_t batch_interval_ms;
 	uint64_t batch_max_bytes;
 	uint64_t batch_zstd_level;

@@ -231,10 +231,14 @@ struct cl_l1_driver_config {
 	uint64_t start_block;       /* where deposits are searched from */
 	uint64_t max_fee_wei;       /* fee ceiling per gas */
 	uint64_t drop_timeout_ms;   /* sender: 0 takes its default */
+	size_t batches_in_flight;   /* 1..CL_L1_MAX_BATCHES_IN_FLIGHT; 0: 4 */
 	int zstd_level;
 	size_t max_calldata;        /* appendBatch calldata bytes, at most */
 	const char *fault;          /* tests only: KIND[:AT] (fault.c) */
 };
+
+/* Most appendBatch transactions on their way to L1 at once. */
+#define CL_L1_MAX_BATCHES_IN_FLIGHT 16
 
 struct cl_l1_status {
 	bool attached;              /* a driver runs */

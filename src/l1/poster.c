@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The batch poster: appendBatch through the sender, one batch in flight,
- * followed to the confirmation depth. A reorg that removes the batch's
+ * followed to the confirmation depth (several posters may share one
+ * sender to keep several batches in flight). A reorg that removes the batch's
  * transaction is handled by the sender (the same nonce and calldata go
  * out again); the poster counts it and reports it.
  */
@@ -80,15 +81,9 @@ struct cl_l1_poster *cl_l1_poster_new(struct cl_l1_sender *sender,
 	for (size_t i = 0; i < n; i++) {
 		const struct cl_l1_tx *t = cl_l1_sender_get(sender, ids[i]);
 		struct cl_l1_post_result r;
-		if (!t || !is_our_batch(p, t, &r))
+		if (!t || t->id < p->o.adopt_from_id ||
+		    !is_our_batch(p, t, &r))
 			continue;
-		if (in_flight(p)) {
-			cl_unusual(L1_LOG,
-				   "poster: more than one batch in "
-				   "flight; following id %llu first",
-				   (unsigned long long)p->res.tx_id);
-			break;
-		}
 		p->res = r;
 		cl_info(L1_LOG,
 			"poster: resuming batch of blocks %llu..%llu "
@@ -96,6 +91,7 @@ struct cl_l1_poster *cl_l1_poster_new(struct cl_l1_sender *sender,
 			(unsigned long long)r.first_block,
 			(unsigned long long)r.last_block,
 			(unsigned long long)r.tx_id);
+		break;
 	}
 	return p;
 }
@@ -261,6 +257,11 @@ static int update(struct cl_l1_poster *p)
 		return finish(p, t);
 	}
 	return CL_OK;
+}
+
+int cl_l1_poster_follow(struct cl_l1_poster *p)
+{
+	return update(p);
 }
 
 int cl_l1_poster_step(struct cl_l1_poster *p)

@@ -84,6 +84,10 @@ static const struct cl_opt opts[] = {
 	 "how long an L1 transaction may be unknown to the L1 node, or held "
 	 "behind nonces L1 lost, before it is sent again or the gap filled",
 	 OFF(l1_drop_timeout_ms), 0, false},
+	{"l1-batches-in-flight", CL_OPT_U64, 1, 16, "4", NULL,
+	 "sequencer: most appendBatch transactions on their way to L1 at "
+	 "once (the next goes out when the earlier ones are in a block)",
+	 OFF(l1_batches_in_flight), 0, false},
 	{"batch-interval-ms", CL_OPT_U64, 10, 3600000, "2000", NULL,
 	 "a batch is cut at least this often while blocks arrive",
 	 OFF(batch_interval_ms), 0, false},

@@ -3,8 +3,11 @@
  * The sequencer's link to L1, on its own thread: deposits from the
  * watcher become DEPOSIT transactions (in id order, exactly once: the stf
  * refuses an id it already credited), and batch cuts become appendBatch
- * transactions, one at a time, in order (the contract's batchCount says
- * which cut is next, so a restart resumes where L1 is).
+ * transactions in order (the contract's batchCount says which cut is
+ * next, so a restart resumes where L1 is). Up to `batches_in_flight` are
+ * on their way at once, one poster each: the next is sent once every
+ * earlier one is in a block (so its gas estimate runs on a state that
+ * has them), not only once they are at the confirmation depth.
  */
 #include <clearline/batch.h>
 #include <clearline/sequencer.h>
@@ -15,6 +18,14 @@
 #include <time.h>
 
 static const char *const SUB = "l1";
+
+/* One batch on its way to L1. */
+struct inflight {
+	struct cl_l1_poster *poster;
+	bool cut_known; /* false: adopted after a restart */
+	uint64_t cut;
+	size_t orders;
+};
 
 struct cl_l1_driver {
 	struct cl_l1_driver_config cfg;
@@ -34,11 +45,10 @@ struct cl_l1_driver {
 	/* driver thread only */
 	struct cl_l1_rpc *rpc;
 	struct cl_l1_sender *sender;
-	struct cl_l1_poster *poster;
+	struct cl_l1_poster_opts po;
 	struct cl_l1_watcher *watcher;
-	bool posting;
-	uint64_t posting_cut;
-	size_t posting_orders;
+	struct inflight fl[CL_L1_MAX_BATCHES_IN_FLIGHT]; /* in cut order */
+	size_t n_fl;
 	uint64_t retry_ns;
 	struct cl_seq_fault fault; /* tests only: --fault */
 };
@@ -156,38 +166,92 @@ static size_t count_orders(const uint8_t *payload, size_t len)
 	return n;
 }
 
+static void set_posting(struct cl_l1_driver *drv)
+{
+	pthread_mutex_lock(&drv->lock);
+	drv->status.posting = drv->n_fl > 0;
+	pthread_mutex_unlock(&drv->lock);
+}
+
+/* The oldest batch in flight is final: log it, drop its poster. */
 static void finish_post(struct cl_l1_driver *drv)
 {
+	struct inflight *f = &drv->fl[0];
 	struct cl_l1_post_result r;
-	cl_l1_poster_result(drv->poster, &r);
+	cl_l1_poster_result(f->poster, &r);
+	uint64_t index = r.has_index ? r.batch_index : f->cut;
 	if (r.state == CL_L1_POST_CONFIRMED) {
-		uint64_t per = drv->posting_orders
-				       ? r.gas_used / drv->posting_orders
-				       : 0;
+		uint64_t per = f->orders ? r.gas_used / f->orders : 0;
 		cl_info(SUB, "batch %llu confirmed in L1 block %llu: blocks "
 			"%llu..%llu, %zu calldata bytes, %llu gas, %zu "
 			"orders, %llu gas per order",
-			(unsigned long long)drv->posting_cut,
+			(unsigned long long)index,
 			(unsigned long long)r.l1_block,
 			(unsigned long long)r.first_block,
 			(unsigned long long)r.last_block, r.calldata_bytes,
-			(unsigned long long)r.gas_used, drv->posting_orders,
+			(unsigned long long)r.gas_used, f->orders,
 			(unsigned long long)per);
 		pthread_mutex_lock(&drv->lock);
 		drv->status.last_batch_bytes = r.calldata_bytes;
 		drv->status.last_batch_gas = r.gas_used;
-		drv->status.last_batch_orders = drv->posting_orders;
+		drv->status.last_batch_orders = f->orders;
 		pthread_mutex_unlock(&drv->lock);
 	} else {
-		cl_unusual(SUB, "batch %llu failed on L1 (%s); retrying",
-			   (unsigned long long)drv->posting_cut,
+		/* the batches sent after it cannot follow it on L1 and fail
+		 * in turn; posting starts again from batchCount */
+		cl_unusual(SUB, "batch %llu (blocks %llu..%llu) failed on L1 "
+			   "(%s); retrying",
+			   (unsigned long long)index,
+			   (unsigned long long)r.first_block,
+			   (unsigned long long)r.last_block,
 			   r.reverted ? "reverted" : "nonce taken");
 		drv->retry_ns = cl_clock_mono_ns() + 5000000000ull;
 	}
-	drv->posting = false;
-	pthread_mutex_lock(&drv->lock);
-	drv->status.posting = false;
-	pthread_mutex_unlock(&drv->lock);
+	cl_l1_poster_free(f->poster);
+	memmove(&drv->fl[0], &drv->fl[1], (drv->n_fl - 1) * sizeof(drv->fl[0]));
+	drv->n_fl--;
+	set_posting(drv);
+}
+
+/* Follow every batch in flight; finish the final ones, oldest first. */
+static void follow_posts(struct cl_l1_driver *drv)
+{
+	if (!drv->n_fl)
+		return;
+	int rc = cl_l1_sender_step(drv->sender);
+	if (rc)
+		cl_debug(SUB, "sender: %s", cl_l1_err_str(rc));
+	for (size_t i = 0; i < drv->n_fl; i++) {
+		rc = cl_l1_poster_follow(drv->fl[i].poster);
+		if (rc)
+			cl_debug(SUB, "poster: %s", cl_l1_err_str(rc));
+	}
+	while (drv->n_fl) {
+		enum cl_l1_poster_state ps = cl_l1_poster_state(drv->fl[0].poster);
+		if (ps != CL_L1_POST_CONFIRMED && ps != CL_L1_POST_FAILED)
+			break;
+		finish_post(drv);
+	}
+}
+
+/*
+ * May batch `count` (the contract's batchCount) go out now? Room for one
+ * more, every batch in flight in a block (their effects are in the state
+ * the estimate runs on), and batchCount right after the last of them (a
+ * reorg that just took one away is left to the sender, which sends it
+ * again; posting resumes once L1 agrees again).
+ */
+static bool may_post(const struct cl_l1_driver *drv, uint64_t count)
+{
+	if (drv->n_fl >= drv->cfg.batches_in_flight)
+		return false;
+	for (size_t i = 0; i < drv->n_fl; i++) {
+		const struct inflight *f = &drv->fl[i];
+		if (!f->cut_known ||
+		    cl_l1_poster_state(f->poster) != CL_L1_POST_INCLUDED)
+			return false;
+	}
+	return !drv->n_fl || count == drv->fl[drv->n_fl - 1].cut + 1;
 }
 
 static void try_post(struct cl_l1_driver *drv, uint64_t batch_count,
@@ -244,19 +308,22 @@ static void try_post(struct cl_l1_driver *drv, uint64_t batch_count,
 		.first_block = cut.first_block,
 		.last_block = cut.last_block,
 	};
-	rc = cl_l1_poster_post(drv->poster, &a);
+	struct cl_l1_poster *poster = cl_l1_poster_new(drv->sender, &drv->po);
+	rc = cl_l1_poster_post(poster, &a);
 	if (rc) {
+		cl_l1_poster_free(poster);
 		cl_unusual(SUB, "cannot post batch %llu: %s",
 			   (unsigned long long)batch_count, cl_l1_err_str(rc));
 		drv->retry_ns = cl_clock_mono_ns() + 2000000000ull;
 		goto out;
 	}
-	drv->posting = true;
-	drv->posting_cut = batch_count;
-	pthread_mutex_lock(&drv->lock);
-	drv->status.posting = true;
-	pthread_mutex_unlock(&drv->lock);
-	drv->posting_orders = count_orders(payload.p, payload.len);
+	drv->fl[drv->n_fl++] = (struct inflight){
+	    .poster = poster,
+	    .cut_known = true,
+	    .cut = batch_count,
+	    .orders = count_orders(payload.p, payload.len),
+	};
+	set_posting(drv);
 	cl_info(SUB, "posting batch %llu: blocks %llu..%llu, %zu bytes "
 		"(%zu before compression, ratio %zu.%02zu)",
 		(unsigned long long)batch_count,
@@ -322,14 +389,7 @@ static void *driver_main(void *arg)
 		drv->status.l1_scanned = wc.next_block;
 		pthread_mutex_unlock(&drv->lock);
 
-		if (drv->posting) {
-			rc = cl_l1_poster_step(drv->poster);
-			enum cl_l1_poster_state ps =
-				cl_l1_poster_state(drv->poster);
-			if (ps == CL_L1_POST_CONFIRMED ||
-			    ps == CL_L1_POST_FAILED)
-				finish_post(drv);
-		}
+		follow_posts(drv);
 
 		uint64_t head = 0, count = 0, final = 0, next_block = 0;
 		rc = cl_l1_eth_block_number(drv->rpc, &head);
@@ -351,7 +411,7 @@ static void *driver_main(void *arg)
 		pthread_mutex_unlock(&drv->lock);
 		if (rc)
 			continue;
-		if (!drv->posting)
+		if (may_post(drv, count))
 			try_post(drv, count, next_block);
 	}
 	return NULL;
@@ -367,6 +427,10 @@ int cl_l1_driver_start(struct cl_l1_driver **out,
 
 	*out = NULL;
 	drv->cfg = *cfg;
+	if (drv->cfg.batches_in_flight == 0)
+		drv->cfg.batches_in_flight = 4;
+	if (drv->cfg.batches_in_flight > CL_L1_MAX_BATCHES_IN_FLIGHT)
+		drv->cfg.batches_in_flight = CL_L1_MAX_BATCHES_IN_FLIGHT;
 	drv->seq = seq;
 	if (cfg->fault && !cl_seq_fault_parse(&drv->fault, cfg->fault)) {
 		free(drv);
@@ -397,18 +461,30 @@ int cl_l1_driver_start(struct cl_l1_driver **out,
 			       cfg->chain_id, &so);
 	if (rc)
 		goto fail;
-	struct cl_l1_poster_opts po;
-	cl_l1_poster_opts_default(&po);
-	po.rollup = cfg->rollup;
-	po.max_calldata = cfg->max_calldata;
-	drv->poster = cl_l1_poster_new(drv->sender, &po);
-	if (cl_l1_poster_state(drv->poster) != CL_L1_POST_IDLE) {
-		/* a batch was in flight before a restart */
-		drv->posting = true;
-		drv->posting_cut = 0;
-		drv->status.posting = true;
-		cl_info(SUB, "resuming the batch that was in flight");
+	cl_l1_poster_opts_default(&drv->po);
+	drv->po.rollup = cfg->rollup;
+	drv->po.max_calldata = cfg->max_calldata;
+	/* batches that were in flight before a restart, oldest first */
+	while (drv->n_fl < CL_L1_MAX_BATCHES_IN_FLIGHT) {
+		struct cl_l1_poster_opts ao = drv->po;
+		struct cl_l1_post_result r;
+		if (drv->n_fl) {
+			cl_l1_poster_result(drv->fl[drv->n_fl - 1].poster, &r);
+			ao.adopt_from_id = r.tx_id + 1;
+		}
+		struct cl_l1_poster *p = cl_l1_poster_new(drv->sender, &ao);
+		if (cl_l1_poster_state(p) == CL_L1_POST_IDLE) {
+			cl_l1_poster_free(p);
+			break;
+		}
+		drv->fl[drv->n_fl++] = (struct inflight){.poster = p};
 	}
+	if (drv->n_fl)
+		cl_info(SUB, "resuming %zu batch(es) that were in flight",
+			drv->n_fl);
+	drv->status.posting = drv->n_fl > 0;
+	/* new posters adopt nothing: each gets the batch it posts */
+	drv->po.adopt_from_id = UINT64_MAX;
 	struct cl_l1_watcher_opts wo;
 	cl_l1_watcher_opts_default(&wo);
 	wo.rollup = cfg->rollup;
@@ -452,7 +528,8 @@ void cl_l1_driver_stop(struct cl_l1_driver *drv)
 		pthread_join(drv->thread, NULL);
 	}
 	cl_l1_watcher_free(drv->watcher);
-	cl_l1_poster_free(drv->poster);
+	for (size_t i = 0; i < drv->n_fl; i++)
+		cl_l1_poster_free(drv->fl[i].poster);
 	cl_l1_sender_free(drv->sender);
 	cl_l1_rpc_free(drv->rpc);
 	cl_l1_rpc_free(drv->query_rpc);

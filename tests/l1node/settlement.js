@@ -7,8 +7,8 @@
  * reverting), an L1 outage during which trading goes on and after which
  * posting resumes with nothing lost or posted twice, reorgs that remove
  * a posted batch (one within the confirmation depth, one deeper), after
- * which it is posted again, and an L1 that loses more blocks than the
- * deposit watcher remembers.
+ * which it is posted again, several batches in flight at once, and an L1
+ * that loses more blocks than the deposit watcher remembers.
  *
  * Run as: node settlement.js SOURCE_ROOT CLEARLINED CLEARLINE_CLI
  */
@@ -353,6 +353,33 @@ lib.main('l1-settlement', async (t) => {
 	assert.ok(fs.readFileSync(node.logPath, 'utf8').includes('filling them with empty transfers'),
 		  'the sender filled the lost nonce');
 	t.log(`a batch removed by a ${deep}-block reorg (deeper than the confirmations) was posted again`);
+
+	/* ---- several batches in flight ---- */
+	/* with nothing mined but the batches themselves, each batch goes out
+	 * once the one before is in a block, not at its confirmation depth:
+	 * three orders a batch apart land in three consecutive L1 blocks */
+	{
+		const first = await postOne(670020);
+		let last = first;
+		for (let i = 1; i < 3; i++) {
+			const o = await lib.signOrder(users[1], domain,
+				{ isBuy: false, price: 670020 + i * 10, size: 100 });
+			await node.call('l2_submitOrder', [o.order, o.signature]);
+			await waitFor(`batch ${last.n} posted, nothing mined`, async () =>
+				Number(await rollup2.batchCount()) > last.n, 30000);
+			const n = Number(await rollup2.batchCount());
+			const ev = await rollup2.queryFilter(rollup2.filters.BatchAppended(n - 1));
+			assert.strictEqual(ev.length, 1);
+			assert.strictEqual(ev[0].blockNumber, last.block + 1,
+					   'sent while the batch before had one confirmation');
+			last = { n, block: ev[0].blockNumber };
+		}
+		assert.strictEqual(await l1Head(), last.block, 'the test mined nothing');
+		await waitFor('every block posted', allPosted, 30000);
+		await checkBatches();
+		t.log(`batches ${first.n - 1}..${last.n - 1} were in flight together, ` +
+		      `in L1 blocks ${first.block}..${last.block}`);
+	}
 
 	/* ---- L1 loses more blocks than the deposit watcher remembers ---- */
 	/* an L1 node restarted on old state: every checkpoint the watcher

@@ -4,7 +4,8 @@
  * hardfork): selectors and event signatures against solc's ABI, deploy,
  * deposits through the watcher (in order, exactly once, across restarts
  * and reorgs), and batches through the poster (BatchAppended read back,
- * a reorged batch posted again, a batch adopted after a restart).
+ * a reorged batch posted again, two batches in flight adopted after a
+ * restart).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -489,6 +490,18 @@ static int drive_poster(struct cl_l1_poster *p, int rounds)
 	return -1;
 }
 
+/* Step (without mining: automine puts it in a block) until included. */
+static void step_until_included(struct cl_l1_poster *p)
+{
+	for (int i = 0; i < 40; i++) {
+		CHECK(cl_l1_poster_step(p) == CL_OK);
+		if (cl_l1_poster_state(p) == CL_L1_POST_INCLUDED)
+			break;
+		sleep_ms(10);
+	}
+	CHECK(cl_l1_poster_state(p) == CL_L1_POST_INCLUDED);
+}
+
 static void test_batches(struct cl_l1_sender **sp, const char *dir0,
 			 const struct cl_seckey *k0)
 {
@@ -565,13 +578,7 @@ static void test_batches(struct cl_l1_sender **sp, const char *dir0,
 	b.first_block = 11;
 	b.last_block = 20;
 	CHECK(cl_l1_poster_post(p, &b) == CL_OK);
-	for (int i = 0; i < 20; i++) {
-		CHECK(cl_l1_poster_step(p) == CL_OK);
-		if (cl_l1_poster_state(p) == CL_L1_POST_INCLUDED)
-			break;
-		sleep_ms(10);
-	}
-	CHECK(cl_l1_poster_state(p) == CL_L1_POST_INCLUDED);
+	step_until_included(p);
 	CHECK(anvil_call(rpc, "anvil_reorg", json_pack("[i, []]", 1)) == CL_OK);
 	CHECK(drive_poster(p, 60) == CL_L1_POST_CONFIRMED);
 	cl_l1_poster_result(p, &res);
@@ -587,22 +594,62 @@ static void test_batches(struct cl_l1_sender **sp, const char *dir0,
 	CHECK(cl_l1_poster_post(p, &bb) == CL_L1_DATA_TOO_LARGE);
 	free(big);
 
-	/* in flight across a restart: the new poster adopts it */
-	CHECK(anvil_call(rpc, "evm_setAutomine", json_pack("[b]", 0)) == CL_OK);
+	/* two in flight across a restart, on one sender: the first new
+	 * poster adopts the older, the second (adopting from the next id)
+	 * the newer. The second is posted once the first is in a block. */
 	b.first_block = 21;
 	b.last_block = 30;
 	CHECK(cl_l1_poster_post(p, &b) == CL_OK);
+	step_until_included(p);
+	CHECK(anvil_call(rpc, "evm_setAutomine", json_pack("[b]", 0)) == CL_OK);
+	struct cl_l1_poster *p2 = cl_l1_poster_new(s, &po);
+	CHECK(cl_l1_poster_state(p2) == CL_L1_POST_PENDING); /* adopted 21 */
+	cl_l1_poster_free(p2);
+	struct cl_l1_poster_opts none = po;
+	none.adopt_from_id = UINT64_MAX;
+	p2 = cl_l1_poster_new(s, &none);
+	CHECK(cl_l1_poster_state(p2) == CL_L1_POST_IDLE);
+	b.first_block = 31;
+	b.last_block = 40;
+	CHECK(cl_l1_poster_post(p2, &b) == CL_OK);
 	cl_l1_poster_free(p);
+	cl_l1_poster_free(p2);
 	s = reopen(s, k0, dir0, 2);
 	p = cl_l1_poster_new(s, &po);
 	CHECK(cl_l1_poster_state(p) == CL_L1_POST_PENDING);
 	cl_l1_poster_result(p, &res);
 	CHECK(res.first_block == 21 && res.last_block == 30);
+	struct cl_l1_poster_opts next = po;
+	next.adopt_from_id = res.tx_id + 1;
+	p2 = cl_l1_poster_new(s, &next);
+	CHECK(cl_l1_poster_state(p2) == CL_L1_POST_PENDING);
+	struct cl_l1_post_result res2;
+	cl_l1_poster_result(p2, &res2);
+	CHECK(res2.first_block == 31 && res2.last_block == 40);
+	next.adopt_from_id = res2.tx_id + 1;
+	struct cl_l1_poster *p3 = cl_l1_poster_new(s, &next);
+	CHECK(cl_l1_poster_state(p3) == CL_L1_POST_IDLE); /* nothing more */
+	cl_l1_poster_free(p3);
 	CHECK(anvil_call(rpc, "evm_setAutomine", json_pack("[b]", 1)) == CL_OK);
-	CHECK(drive_poster(p, 60) == CL_L1_POST_CONFIRMED);
+	CHECK(mine(1) == CL_OK);
+	/* one sender step per round, both posters follow it */
+	for (int i = 0; i < 60; i++) {
+		CHECK(cl_l1_poster_step(p) == CL_OK);
+		CHECK(cl_l1_poster_follow(p2) == CL_OK);
+		if (cl_l1_poster_state(p) == CL_L1_POST_CONFIRMED &&
+		    cl_l1_poster_state(p2) == CL_L1_POST_CONFIRMED)
+			break;
+		CHECK(mine(1) == CL_OK);
+		sleep_ms(20);
+	}
 	cl_l1_poster_result(p, &res);
-	CHECK(res.batch_index == 2);
+	cl_l1_poster_result(p2, &res2);
+	CHECK(res.state == CL_L1_POST_CONFIRMED && res.batch_index == 2);
+	CHECK(res2.state == CL_L1_POST_CONFIRMED && res2.batch_index == 3);
 	CHECK(cl_l1_sender_get(s, res.tx_id) == NULL); /* forgotten */
+	CHECK(cl_l1_sender_get(s, res2.tx_id) == NULL);
+	CHECK(view_u64(cl_l1_abi_batch_count) == 4);
+	cl_l1_poster_free(p2);
 
 	cl_l1_poster_free(p);
 	*sp = s;
