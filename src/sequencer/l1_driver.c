@@ -180,7 +180,16 @@ static void finish_post(struct cl_l1_driver *drv)
 	struct cl_l1_post_result r;
 	cl_l1_poster_result(f->poster, &r);
 	uint64_t index = r.has_index ? r.batch_index : f->cut;
-	if (r.state == CL_L1_POST_CONFIRMED) {
+	if (r.state == CL_L1_POST_CONFIRMED && !f->cut_known) {
+		/* adopted after a restart: its orders were not counted */
+		cl_info(SUB, "batch %llu confirmed in L1 block %llu: blocks "
+			"%llu..%llu, %zu calldata bytes, %llu gas",
+			(unsigned long long)index,
+			(unsigned long long)r.l1_block,
+			(unsigned long long)r.first_block,
+			(unsigned long long)r.last_block, r.calldata_bytes,
+			(unsigned long long)r.gas_used);
+	} else if (r.state == CL_L1_POST_CONFIRMED) {
 		uint64_t per = f->orders ? r.gas_used / f->orders : 0;
 		cl_info(SUB, "batch %llu confirmed in L1 block %llu: blocks "
 			"%llu..%llu, %zu calldata bytes, %llu gas, %zu "

@@ -7,8 +7,9 @@
  * reverting), an L1 outage during which trading goes on and after which
  * posting resumes with nothing lost or posted twice, reorgs that remove
  * a posted batch (one within the confirmation depth, one deeper), after
- * which it is posted again, several batches in flight at once, and an L1
- * that loses more blocks than the deposit watcher remembers.
+ * which it is posted again, several batches in flight at once, an L1
+ * that loses more blocks than the deposit watcher remembers, and a node
+ * killed with two batches in flight.
  *
  * Run as: node settlement.js SOURCE_ROOT CLEARLINED CLEARLINE_CLI
  */
@@ -306,14 +307,16 @@ lib.main('l1-settlement', async (t) => {
 	 * confirmation depth (the poster has one in flight at a time and
 	 * anvil mines only on transactions), so the new batch goes out at
 	 * once and its block is the last one */
+	/* mine until every batch sent is at its confirmation depth */
+	const noneInFlight = () => waitFor('no batch in flight', async () => {
+		if (!(await node.call('l2_syncStatus', [])).l1Posting)
+			return true;
+		await mine(provider, 1);
+		return false;
+	}, 30000);
 	const postOne = async (price) => {
 		await waitFor('every block posted', allPosted, 30000);
-		await waitFor('no batch in flight', async () => {
-			if (!(await node.call('l2_syncStatus', [])).l1Posting)
-				return true;
-			await mine(provider, 1);
-			return false;
-		}, 30000);
+		await noneInFlight();
 		const nBefore = Number(await rollup2.batchCount());
 		const o = await lib.signOrder(users[1], domain, { isBuy: false, price, size: 100 });
 		await node.call('l2_submitOrder', [o.order, o.signature]);
@@ -419,6 +422,44 @@ lib.main('l1-settlement', async (t) => {
 			   creditedBefore + 1n);
 	await waitFor('posting goes on after the loss', allPosted, 60000);
 	t.log('after losing 70 L1 blocks: deposits read again, each credited once, a new one credited');
+
+	/* ---- killed with two batches in flight ---- */
+	/* with automine off: batch A is mined by hand, batch B is sent while
+	 * A has one confirmation and stays in the pool; SIGKILL; the node
+	 * restarted on the same data adopts both, oldest first, and posts
+	 * nothing twice */
+	{
+		await waitFor('every block posted', allPosted, 30000);
+		await noneInFlight();
+		const seqAddr = deployer.address;
+		const pendingNonce = async () =>
+			Number(await rpc(provider, 'eth_getTransactionCount', [seqAddr, 'pending']));
+		const n0 = Number(await rollup2.batchCount());
+		await rpc(provider, 'evm_setAutomine', [false]);
+		let nonce = await pendingNonce();
+		for (let i = 0; i < 2; i++) {
+			const o = await lib.signOrder(users[1], domain,
+				{ isBuy: false, price: 670100 + i * 10, size: 100 });
+			await node.call('l2_submitOrder', [o.order, o.signature]);
+			await waitFor(`batch ${n0 + i} sent`, async () =>
+				(await pendingNonce()) > nonce, 30000);
+			nonce = await pendingNonce();
+			if (i === 0)
+				await mine(provider, 1); /* A in a block, one confirmation */
+		}
+		assert.strictEqual(Number(await rollup2.batchCount()), n0 + 1, 'A mined, B not');
+		await node.kill9();
+		await mine(provider, 1); /* B mined while the node is down */
+		await rpc(provider, 'evm_setAutomine', [true]);
+		await node.start();
+		await waitFor('every block posted after the restart', allPosted, 60000);
+		assert.strictEqual(Number(await rollup2.batchCount()), n0 + 2, 'A and B once each');
+		await checkBatches();
+		const log = fs.readFileSync(node.logPath, 'utf8');
+		assert.ok(log.includes('resuming 2 batch(es) that were in flight'), 'both adopted');
+		assert.ok(!log.includes('failed on L1'), 'nothing posted twice');
+		t.log('killed with two batches in flight: both adopted after the restart, each posted once');
+	}
 
 	provider.destroy();
 	await node.stop();
