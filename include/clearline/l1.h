@@ -750,7 +750,18 @@ struct cl_l1_poster_opts {
 	/* adopt only a batch transaction whose sender id is at least this
 	 * (several posters on one sender, one batch each); UINT64_MAX: none */
 	uint64_t adopt_from_id;
+	/* false: the gas limit comes from eth_estimateGas, which also
+	 * refuses a batch that would revert, but needs every earlier batch
+	 * mined; true: cl_l1_append_batch_gas_bound(), unchecked, so a batch
+	 * can follow earlier ones still in the pool */
+	bool gas_bound;
 };
+
+/* A gas limit that covers appendBatch with `calldata_len` bytes of
+ * calldata (every byte counted non-zero; the contract's work, the copy
+ * and hash of the data and its memory, with room to spare). The sender
+ * raises it to the EIP-7623 floor where that is higher. */
+uint64_t cl_l1_append_batch_gas_bound(size_t calldata_len);
 
 void cl_l1_poster_opts_default(struct cl_l1_poster_opts *o);
 

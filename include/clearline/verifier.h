@@ -81,6 +81,7 @@ struct cl_verifier_fault {
 	bool set;
 	uint64_t batch;
 	struct cl_hash32 data_hash; /* of the faulty batch */
+	uint64_t l1_block;	    /* the L1 block of its BatchAppended */
 	bool has_block;		    /* the first diverging block is known */
 	uint64_t block;
 	bool has_tx; /* ... and the transaction in it */

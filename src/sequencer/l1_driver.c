@@ -5,9 +5,9 @@
  * refuses an id it already credited), and batch cuts become appendBatch
  * transactions in order (the contract's batchCount says which cut is
  * next, so a restart resumes where L1 is). Up to `batches_in_flight` are
- * on their way at once, one poster each: the next is sent once every
- * earlier one is in a block (so its gas estimate runs on a state that
- * has them), not only once they are at the confirmation depth.
+ * on their way at once, one poster each, so several can go in one L1
+ * block and none waits for the confirmation depth of the one before
+ * (next_post() says when the gas is estimated and when bounded).
  */
 #include <clearline/batch.h>
 #include <clearline/sequencer.h>
@@ -24,6 +24,7 @@ struct inflight {
 	struct cl_l1_poster *poster;
 	bool cut_known; /* false: adopted after a restart */
 	uint64_t cut;
+	uint64_t last_block;
 	size_t orders;
 };
 
@@ -49,6 +50,7 @@ struct cl_l1_driver {
 	struct cl_l1_watcher *watcher;
 	struct inflight fl[CL_L1_MAX_BATCHES_IN_FLIGHT]; /* in cut order */
 	size_t n_fl;
+	bool draining; /* a batch failed: post again once none is in flight */
 	uint64_t retry_ns;
 	struct cl_seq_fault fault; /* tests only: --fault */
 };
@@ -215,6 +217,7 @@ static void finish_post(struct cl_l1_driver *drv)
 			   (unsigned long long)r.last_block,
 			   r.reverted ? "reverted" : "nonce taken");
 		drv->retry_ns = cl_clock_mono_ns() + 5000000000ull;
+		drv->draining = true;
 	}
 	cl_l1_poster_free(f->poster);
 	memmove(&drv->fl[0], &drv->fl[1], (drv->n_fl - 1) * sizeof(drv->fl[0]));
@@ -243,31 +246,60 @@ static void follow_posts(struct cl_l1_driver *drv)
 	}
 }
 
+/* What goes out next, if anything may. */
+struct next_post {
+	uint64_t cut;	      /* cut number, the batch index it will get */
+	uint64_t first_block; /* where L1 will expect it to start */
+	bool gas_bound;	      /* an earlier batch is not mined yet */
+};
+
 /*
- * May batch `count` (the contract's batchCount) go out now? Room for one
- * more, every batch in flight in a block (their effects are in the state
- * the estimate runs on), and batchCount right after the last of them (a
- * reorg that just took one away is left to the sender, which sends it
- * again; posting resumes once L1 agrees again).
+ * Nothing in flight: cut `count` (the contract's batchCount), starting at
+ * the contract's nextL2Block, with a gas estimate. Else the cut after the
+ * last batch in flight, starting after its last block, so a reorg or a
+ * lagging node that lowers batchCount meanwhile never makes a batch go
+ * out twice (the sender sends the reorged ones again). Its gas is
+ * estimated when every batch before it is in a block and batchCount
+ * agrees, else bounded (cl_l1_append_batch_gas_bound): then several
+ * batches can go in one L1 block. Nothing goes out behind a batch that
+ * failed (the ones after it fail in turn; posting starts again from
+ * batchCount once none is in flight) or behind one adopted after a
+ * restart.
  */
-static bool may_post(const struct cl_l1_driver *drv, uint64_t count)
+static bool next_post(struct cl_l1_driver *drv, uint64_t count,
+		      uint64_t next_block, struct next_post *np)
 {
+	if (drv->draining && drv->n_fl)
+		return false;
+	drv->draining = false;
 	if (drv->n_fl >= drv->cfg.batches_in_flight)
 		return false;
+	if (!drv->n_fl) {
+		*np = (struct next_post){.cut = count, .first_block = next_block};
+		return true;
+	}
+	bool mined = true;
 	for (size_t i = 0; i < drv->n_fl; i++) {
 		const struct inflight *f = &drv->fl[i];
-		if (!f->cut_known ||
-		    cl_l1_poster_state(f->poster) != CL_L1_POST_INCLUDED)
+		enum cl_l1_poster_state ps = cl_l1_poster_state(f->poster);
+		if (!f->cut_known || ps == CL_L1_POST_FAILED)
 			return false;
+		mined = mined && ps == CL_L1_POST_INCLUDED;
 	}
-	return !drv->n_fl || count == drv->fl[drv->n_fl - 1].cut + 1;
+	const struct inflight *last = &drv->fl[drv->n_fl - 1];
+	*np = (struct next_post){
+	    .cut = last->cut + 1,
+	    .first_block = last->last_block + 1,
+	    .gas_bound = !(mined && count == last->cut + 1),
+	};
+	return true;
 }
 
-static void try_post(struct cl_l1_driver *drv, uint64_t batch_count,
-		     uint64_t next_l2_block)
+static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 {
 	struct cl_snapshot *snap;
 	struct cl_batch_cut cut;
+	uint64_t batch_count = np->cut;
 
 	if (cl_clock_mono_ns() < drv->retry_ns)
 		return;
@@ -282,12 +314,12 @@ static void try_post(struct cl_l1_driver *drv, uint64_t batch_count,
 		cl_snapshot_free(snap);
 		return;
 	}
-	if (cut.first_block != next_l2_block) {
+	if (cut.first_block != np->first_block) {
 		cl_broken(SUB, "cut %llu starts at block %llu but L1 expects "
 			  "%llu: not posting",
 			  (unsigned long long)batch_count,
 			  (unsigned long long)cut.first_block,
-			  (unsigned long long)next_l2_block);
+			  (unsigned long long)np->first_block);
 		drv->retry_ns = cl_clock_mono_ns() + 60000000000ull;
 		cl_snapshot_free(snap);
 		return;
@@ -317,7 +349,9 @@ static void try_post(struct cl_l1_driver *drv, uint64_t batch_count,
 		.first_block = cut.first_block,
 		.last_block = cut.last_block,
 	};
-	struct cl_l1_poster *poster = cl_l1_poster_new(drv->sender, &drv->po);
+	struct cl_l1_poster_opts po = drv->po;
+	po.gas_bound = np->gas_bound;
+	struct cl_l1_poster *poster = cl_l1_poster_new(drv->sender, &po);
 	rc = cl_l1_poster_post(poster, &a);
 	if (rc) {
 		cl_l1_poster_free(poster);
@@ -330,15 +364,17 @@ static void try_post(struct cl_l1_driver *drv, uint64_t batch_count,
 	    .poster = poster,
 	    .cut_known = true,
 	    .cut = batch_count,
+	    .last_block = cut.last_block,
 	    .orders = count_orders(payload.p, payload.len),
 	};
 	set_posting(drv);
 	cl_info(SUB, "posting batch %llu: blocks %llu..%llu, %zu bytes "
-		"(%zu before compression, ratio %zu.%02zu)",
+		"(%zu before compression, ratio %zu.%02zu)%s",
 		(unsigned long long)batch_count,
 		(unsigned long long)cut.first_block,
 		(unsigned long long)cut.last_block, data.len, payload.len,
-		payload.len / data.len, payload.len * 100 / data.len % 100);
+		payload.len / data.len, payload.len * 100 / data.len % 100,
+		np->gas_bound ? ", behind batches not yet mined" : "");
 out:
 	cl_buf_release(&payload);
 	cl_buf_release(&data);
@@ -420,8 +456,9 @@ static void *driver_main(void *arg)
 		pthread_mutex_unlock(&drv->lock);
 		if (rc)
 			continue;
-		if (may_post(drv, count))
-			try_post(drv, count, next_block);
+		struct next_post np;
+		if (next_post(drv, count, next_block, &np))
+			try_post(drv, &np);
 	}
 	return NULL;
 }

@@ -310,9 +310,16 @@ static int view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 	return rc;
 }
 
-/* Is batch `index` on L1 now the one with `data_hash`? */
+/*
+ * Is batch `index` on L1 now the one a BatchAppended with `data_hash` in
+ * L1 block `l1_block` appended? The data hash alone does not say: after
+ * a discard the sequencer posts the same data again for every batch
+ * after the bad one, so an old event and its new copy differ only in
+ * when they were appended. The record keeps the timestamp of its block,
+ * and block timestamps grow strictly.
+ */
 static int batch_live(struct cl_verifier *v, bool *live, uint64_t index,
-		      const struct cl_hash32 *data_hash)
+		      const struct cl_hash32 *data_hash, uint64_t l1_block)
 {
 	struct cl_buf ret;
 	uint64_t count;
@@ -326,9 +333,20 @@ static int batch_live(struct cl_verifier *v, bool *live, uint64_t index,
 		       true, index);
 	if (!rc && ret.len != 7 * 32)
 		rc = CL_ERR_CORRUPT;
-	if (!rc)
-		*live = memcmp(ret.p, data_hash->b, 32) == 0;
+	uint64_t appended_at = 0;
+	if (!rc && !cl_l1_abi_ret_u64(&appended_at, ret.p + 6 * 32, 32))
+		rc = CL_ERR_CORRUPT;
+	bool same_data = !rc && memcmp(ret.p, data_hash->b, 32) == 0;
 	cl_buf_release(&ret);
+	if (rc || !same_data)
+		return rc;
+	struct cl_l1_block b;
+	bool found = false;
+	rc = cl_l1_eth_block_by_number(v->rpc, &b, &found, l1_block);
+	if (!rc && !found)
+		rc = CL_ERR_NOT_FOUND; /* moved under us: next round */
+	if (!rc)
+		*live = b.timestamp == appended_at;
 	return rc;
 }
 
@@ -363,6 +381,7 @@ static int record_fault(struct cl_verifier *v,
 	f->set = true;
 	f->batch = ev->index;
 	f->data_hash = ev->data_hash;
+	f->l1_block = ev->loc.block_number;
 	f->has_block = at->has_block;
 	f->block = at->block;
 	f->has_tx = at->has_tx;
@@ -477,7 +496,7 @@ static void challenge_step(struct cl_verifier *v)
 
 	v->challenge_retry_ns = cl_clock_mono_ns() + 2000000000ull;
 	bool live = false;
-	rc = batch_live(v, &live, f->batch, &f->data_hash);
+	rc = batch_live(v, &live, f->batch, &f->data_hash, f->l1_block);
 	if (rc)
 		return;
 	if (!live) {
@@ -1306,7 +1325,8 @@ static int verify_batch(struct cl_verifier *v,
 	bool found = false, live = false;
 	int rc;
 
-	rc = batch_live(v, &live, ev->index, &ev->data_hash);
+	rc = batch_live(v, &live, ev->index, &ev->data_hash,
+			ev->loc.block_number);
 	if (rc)
 		return rc;
 	if (!live) {
@@ -1493,7 +1513,8 @@ static int on_log(struct cl_verifier *v, const struct cl_l1_log *l)
 	}
 	if (ev.index > v->cur.next_batch) {
 		bool live = false;
-		int rc = batch_live(v, &live, ev.index, &ev.data_hash);
+		int rc = batch_live(v, &live, ev.index, &ev.data_hash,
+				    ev.loc.block_number);
 		if (rc)
 			return rc;
 		if (!live)

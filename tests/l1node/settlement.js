@@ -384,6 +384,35 @@ lib.main('l1-settlement', async (t) => {
 		      `in L1 blocks ${first.block}..${last.block}`);
 	}
 
+	/* with automine off, batches follow earlier ones still in the pool
+	 * (a gas bound in place of an estimate) and share one L1 block */
+	{
+		await waitFor('every block posted', allPosted, 30000);
+		await noneInFlight();
+		const n0 = Number(await rollup2.batchCount());
+		const pendingNonce = async () => Number(await rpc(provider,
+			'eth_getTransactionCount', [deployer.address, 'pending']));
+		await rpc(provider, 'evm_setAutomine', [false]);
+		let nonce = await pendingNonce();
+		for (let i = 0; i < 3; i++) {
+			const o = await lib.signOrder(users[1], domain,
+				{ isBuy: false, price: 670060 + i * 10, size: 100 });
+			await node.call('l2_submitOrder', [o.order, o.signature]);
+			await waitFor(`batch ${n0 + i} in the pool`, async () =>
+				(await pendingNonce()) > nonce, 30000);
+			nonce = await pendingNonce();
+		}
+		assert.strictEqual(Number(await rollup2.batchCount()), n0, 'none mined yet');
+		await mine(provider, 1);
+		await rpc(provider, 'evm_setAutomine', [true]);
+		const evs = await rollup2.queryFilter(rollup2.filters.BatchAppended(), await l1Head());
+		assert.deepStrictEqual(evs.map((e) => Number(e.args.index)), [n0, n0 + 1, n0 + 2],
+				       'three batches in the one block');
+		await waitFor('every block posted', allPosted, 30000);
+		await checkBatches();
+		t.log(`batches ${n0}..${n0 + 2} went out together and share L1 block ${evs[0].blockNumber}`);
+	}
+
 	/* ---- L1 loses more blocks than the deposit watcher remembers ---- */
 	/* an L1 node restarted on old state: every checkpoint the watcher
 	 * keeps (64, one per scanned range) lies in the lost blocks, so the

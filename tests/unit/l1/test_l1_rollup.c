@@ -651,6 +651,37 @@ static void test_batches(struct cl_l1_sender **sp, const char *dir0,
 	CHECK(view_u64(cl_l1_abi_batch_count) == 4);
 	cl_l1_poster_free(p2);
 
+	/* the gas bound (no estimate: a batch behind unmined ones) covers a
+	 * nearly full batch of incompressible data, and a small one */
+	size_t sizes[2] = {110000, 100};
+	for (size_t i = 0; i < 2; i++) {
+		uint8_t *d = cl_xmalloc(sizes[i]);
+		cl_randbytes(d, sizes[i]);
+		b.data = d;
+		b.data_len = sizes[i];
+		b.first_block = 41 + 10 * i;
+		b.last_block = 50 + 10 * i;
+		struct cl_l1_poster_opts bo = po;
+		bo.adopt_from_id = UINT64_MAX;
+		bo.gas_bound = true;
+		p2 = cl_l1_poster_new(s, &bo);
+		CHECK(cl_l1_poster_post(p2, &b) == CL_OK);
+		cl_l1_poster_result(p2, &res2);
+		const struct cl_l1_tx *t = cl_l1_sender_get(s, res2.tx_id);
+		uint64_t limit = t ? t->gas_limit : 0;
+		CHECK(limit >= cl_l1_append_batch_gas_bound(res2.calldata_bytes));
+		CHECK(drive_poster(p2, 60) == CL_L1_POST_CONFIRMED);
+		cl_l1_poster_result(p2, &res2);
+		/* at most: a data-heavy batch pays the EIP-7623 floor, which
+		 * is then its limit too */
+		CHECK_MSG(res2.gas_used <= limit, "gas used %llu, limit %llu",
+			  (unsigned long long)res2.gas_used,
+			  (unsigned long long)limit);
+		CHECK(res2.batch_index == 4 + i);
+		cl_l1_poster_free(p2);
+		free(d);
+	}
+
 	cl_l1_poster_free(p);
 	*sp = s;
 }
