@@ -358,9 +358,10 @@ lib.main('l1-settlement', async (t) => {
 	t.log(`a batch removed by a ${deep}-block reorg (deeper than the confirmations) was posted again`);
 
 	/* ---- several batches in flight ---- */
-	/* with nothing mined but the batches themselves, each batch goes out
-	 * once the one before is in a block, not at its confirmation depth:
-	 * three orders a batch apart land in three consecutive L1 blocks */
+	/* with nothing mined but the batches themselves, no batch waits for
+	 * the one before to reach its confirmation depth: three orders a
+	 * batch apart land in three consecutive L1 blocks (anvil mines each
+	 * transaction as it comes) */
 	{
 		const first = await postOne(670020);
 		let last = first;
