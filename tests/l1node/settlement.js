@@ -13,151 +13,31 @@
  *
  * Run as: node settlement.js SOURCE_ROOT CLEARLINED CLEARLINE_CLI
  */
-const childProcess = require('child_process');
 const fs = require('fs');
-const net = require('net');
-const path = require('path');
 const lib = require('../integration/lib.js');
-const { assert, ethers, root, devKey, sleep, waitFor } = lib;
+const { assert, ethers, devKey, sleep, waitFor } = lib;
+const { rpc, l1HeadOf, mine, setup, sendTx, deposit: l1deposit } = require('./l1env.js');
 
-const l1dir = path.join(root, 'contrib', 'l1');
-const anvilBin = path.join(l1dir, 'node_modules', '.bin', 'anvil');
 const CONFIRMATIONS = 2;
 const CHALLENGE_PERIOD = 20;
 
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = net.createServer();
-		s.once('error', reject);
-		s.listen(0, '127.0.0.1', () => {
-			const p = s.address().port;
-			s.close(() => resolve(p));
-		});
-	});
-}
-
-class Anvil {
-	constructor(test, port) {
-		this.test = test;
-		this.port = port;
-		this.url = `http://127.0.0.1:${port}`;
-		this.state = test.tmpPath('anvil-state.json');
-		this.proc = null;
-		this.starts = 0;
-	}
-
-	async start() {
-		this.starts++;
-		const log = this.test.tmpPath(`anvil-${this.starts}.log`);
-		const fd = fs.openSync(log, 'w');
-		const args = ['--host', '127.0.0.1', '--port', String(this.port),
-			      '--chain-id', '31337', '--dump-state', this.state];
-		if (fs.existsSync(this.state))
-			args.push('--load-state', this.state);
-		this.proc = childProcess.spawn(anvilBin, args,
-					       { stdio: ['ignore', fd, fd] });
-		fs.closeSync(fd);
-		this.exited = new Promise((r) => this.proc.on('exit', r));
-		const provider = new ethers.JsonRpcProvider(this.url, 31337,
-							    { staticNetwork: true });
-		await waitFor('anvil', async () => {
-			try { return (await provider.getBlockNumber()) >= 0; } catch (e) { return false; }
-		}, 20000);
-		provider.destroy();
-	}
-
-	/* SIGTERM lets anvil dump its state for the next start */
-	async stop() {
-		if (!this.proc)
-			return;
-		this.proc.kill('SIGTERM');
-		await this.exited;
-		this.proc = null;
-	}
-
-	kill() {
-		if (this.proc)
-			try { this.proc.kill('SIGKILL'); } catch (e) { /* gone */ }
-	}
-}
-
-async function rpc(provider, method, params) {
-	return provider.send(method, params);
-}
-
-/* the head as L1 has it now (ethers caches getBlockNumber) */
-async function l1HeadOf(provider) {
-	return Number(await rpc(provider, 'eth_blockNumber', []));
-}
-
-async function mine(provider, n) {
-	for (let i = 0; i < n; i++)
-		await rpc(provider, 'evm_mine', []);
-}
-
 lib.main('l1-settlement', async (t) => {
-	const port = await freePort();
-	const anvil = new Anvil(t, port);
-	process.on('exit', () => anvil.kill());
-	await anvil.start();
-	let provider = new ethers.JsonRpcProvider(anvil.url, 31337, { staticNetwork: true });
-	const l1Head = () => l1HeadOf(provider);
-
 	/* contracts: token and rollup, collateral minted to accounts 1..3 */
-	const deployer = devKey(0);
 	const users = [devKey(1), devKey(2), devKey(3)];
-	const out = childProcess.execFileSync('node', [
-		path.join(l1dir, 'deploy.js'), '--rpc-url', anvil.url,
-		'--private-key', deployer.privateKey,
-		'--challenge-period', String(CHALLENGE_PERIOD),
-		'--mint-to', users.map((u) => u.address).join(','),
-		'--mint-amount', '1000000000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
-	const dep = JSON.parse(out.toString());
+	const env = await setup(t, {
+		users, confirmations: CONFIRMATIONS, challengePeriod: CHALLENGE_PERIOD,
+		nodeArgs: ['--l1-poll-ms', '100', '--batch-interval-ms', '300',
+			   '--l1-drop-timeout-ms', '1000'] });
+	const { anvil, dep, deployer, node, rollupAbi, tokenAbi } = env;
 	t.log(`rollup ${dep.rollup}, token ${dep.collateralToken}`);
-	const art = (n) => JSON.parse(fs.readFileSync(path.join(l1dir, 'artifacts', `${n}.json`)));
-	const rollupAbi = art('ClearlineRollup').abi;
-	const tokenAbi = art('ClearlineToken').abi;
-
-	/* genesis with the deployed rollup, and the sequencer's keystore */
-	const genesis = JSON.parse(fs.readFileSync(lib.DEVNET_GENESIS, 'utf8'));
-	genesis.rollup = dep.rollup;
-	const gpath = t.tmpPath('genesis.json');
-	fs.writeFileSync(gpath, JSON.stringify(genesis, null, 2));
-	const pass = t.tmpPath('passphrase');
-	fs.writeFileSync(pass, 'a devnet passphrase\n', { mode: 0o600 });
-	const ks = t.tmpPath('sequencer.keystore');
-	childProcess.execFileSync(lib.cliBinary, ['key', 'import', '--keystore', ks,
-		'--passphrase', `file:${pass}`],
-		{ input: deployer.privateKey + '\n', stdio: ['pipe', 'pipe', 'pipe'] });
-
-	const node = t.node({
-		genesis: gpath, devCredit: false, args: [
-			'--l1-rpc', anvil.url, '--l1-keystore', ks,
-			'--l1-passphrase', `file:${pass}`,
-			'--l1-confirmations', String(CONFIRMATIONS),
-			'--l1-start-block', String(dep.rollupDeployBlock),
-			'--l1-poll-ms', '100', '--batch-interval-ms', '300',
-			'--l1-drop-timeout-ms', '1000',
-			'--collateral-token', dep.collateralToken] });
+	let provider = env.provider();
+	const l1Head = () => l1HeadOf(provider);
 	await node.start();
 
 	/* ---- deposits: once, in order ---- */
-	/* explicit nonces: the provider's answers may lag a fresh block */
 	const signer = (w) => w.connect(provider);
-	const send = async (w, tx) => {
-		/* a raw call: the provider caches identical requests briefly */
-		const nonce = Number(await provider.send('eth_getTransactionCount',
-							 [w.address, 'latest']));
-		return (await signer(w).sendTransaction(Object.assign({ nonce }, tx))).wait();
-	};
-	const deposit = async (w, amount) => {
-		const ti = new ethers.Interface(tokenAbi);
-		const ri = new ethers.Interface(rollupAbi);
-		await send(w, { to: dep.collateralToken,
-				data: ti.encodeFunctionData('approve', [dep.rollup, amount]) });
-		await send(w, { to: dep.rollup,
-				data: ri.encodeFunctionData('deposit', [w.address, amount]) });
-	};
+	const send = (w, tx) => sendTx(provider, w, tx);
+	const deposit = (w, amount) => l1deposit(env, provider, w, amount);
 	await deposit(users[0], 100000000000n);
 	await deposit(users[1], 200000000000n);
 	await deposit(users[0], 5000000n);
@@ -296,7 +176,7 @@ lib.main('l1-settlement', async (t) => {
 	const OUTAGE_MS = Number(process.env.CL_L1_OUTAGE_MS || 30000);
 	await sleep(Math.max(0, OUTAGE_MS - (Date.now() - outageStart)));
 	await anvil.start();
-	provider = new ethers.JsonRpcProvider(anvil.url, 31337, { staticNetwork: true });
+	provider = env.provider();
 	await waitFor('posting resumed', allPosted, 60000);
 	const after2 = await checkBatches();
 	t.log(`after a ${OUTAGE_MS / 1000} s outage: ${after2.n} batches, contiguous, roots equal`);
