@@ -194,6 +194,16 @@ lib.main('l1-settlement', async (t) => {
 		await mine(provider, 1);
 		return false;
 	}, 30000);
+	/* with automine off: one order, then wait until the sequencer's
+	 * batch with it is in anvil's pool (its pending nonce rises) */
+	const pendingNonce = async () => Number(await rpc(provider,
+		'eth_getTransactionCount', [deployer.address, 'pending']));
+	const orderToPool = async (price, what) => {
+		const nonce = await pendingNonce();
+		const o = await lib.signOrder(users[1], domain, { isBuy: false, price, size: 100 });
+		await node.call('l2_submitOrder', [o.order, o.signature]);
+		await waitFor(what, async () => (await pendingNonce()) > nonce, 30000);
+	};
 	const postOne = async (price) => {
 		await waitFor('every block posted', allPosted, 30000);
 		await noneInFlight();
@@ -271,18 +281,9 @@ lib.main('l1-settlement', async (t) => {
 		await waitFor('every block posted', allPosted, 30000);
 		await noneInFlight();
 		const n0 = Number(await rollup2.batchCount());
-		const pendingNonce = async () => Number(await rpc(provider,
-			'eth_getTransactionCount', [deployer.address, 'pending']));
 		await rpc(provider, 'evm_setAutomine', [false]);
-		let nonce = await pendingNonce();
-		for (let i = 0; i < 3; i++) {
-			const o = await lib.signOrder(users[1], domain,
-				{ isBuy: false, price: 670060 + i * 10, size: 100 });
-			await node.call('l2_submitOrder', [o.order, o.signature]);
-			await waitFor(`batch ${n0 + i} in the pool`, async () =>
-				(await pendingNonce()) > nonce, 30000);
-			nonce = await pendingNonce();
-		}
+		for (let i = 0; i < 3; i++)
+			await orderToPool(670060 + i * 10, `batch ${n0 + i} in the pool`);
 		assert.strictEqual(Number(await rollup2.batchCount()), n0, 'none mined yet');
 		await mine(provider, 1);
 		await rpc(provider, 'evm_setAutomine', [true]);
@@ -341,22 +342,11 @@ lib.main('l1-settlement', async (t) => {
 	{
 		await waitFor('every block posted', allPosted, 30000);
 		await noneInFlight();
-		const seqAddr = deployer.address;
-		const pendingNonce = async () =>
-			Number(await rpc(provider, 'eth_getTransactionCount', [seqAddr, 'pending']));
 		const n0 = Number(await rollup2.batchCount());
 		await rpc(provider, 'evm_setAutomine', [false]);
-		let nonce = await pendingNonce();
-		for (let i = 0; i < 2; i++) {
-			const o = await lib.signOrder(users[1], domain,
-				{ isBuy: false, price: 670100 + i * 10, size: 100 });
-			await node.call('l2_submitOrder', [o.order, o.signature]);
-			await waitFor(`batch ${n0 + i} sent`, async () =>
-				(await pendingNonce()) > nonce, 30000);
-			nonce = await pendingNonce();
-			if (i === 0)
-				await mine(provider, 1); /* A in a block, one confirmation */
-		}
+		await orderToPool(670100, `batch ${n0} sent`);
+		await mine(provider, 1); /* A in a block, one confirmation */
+		await orderToPool(670110, `batch ${n0 + 1} sent`);
 		assert.strictEqual(Number(await rollup2.batchCount()), n0 + 1, 'A mined, B not');
 		await node.kill9();
 		await mine(provider, 1); /* B mined while the node is down */
