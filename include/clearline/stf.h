@@ -285,6 +285,8 @@ struct cl_tx_fill {
 struct cl_tx_cancel {
 	struct cl_cancel msg;
 	struct cl_sig sig;
+	uint64_t order_seq; /* the order's sequence number: batches carry it
+			     * instead of the hash */
 };
 
 struct cl_tx_withdraw {
@@ -481,8 +483,14 @@ enum cl_stf_code {
 	CL_STF_ERR_NO_POSITION = 48,       /* no position in the market */
 	CL_STF_ERR_BEYOND_LIMIT = 49,      /* price worse than the bankruptcy
 					    * or unwind limit */
+	CL_STF_ERR_L1_TIME_WINDOW = 52,    /* block time outside the window
+					    * of its L1 block's time */
+	CL_STF_ERR_L1_REF = 53,            /* L1 reference runs backwards or
+					    * contradicts the previous one */
+	CL_STF_ERR_NOT_A_REQUEST = 54,     /* a derived type given as a
+					    * request */
 };
-#define CL_STF_CODE_MAX 49
+#define CL_STF_CODE_MAX 54
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,
@@ -496,11 +504,25 @@ const char *cl_stf_err_str(int code);
 
 struct cl_stf;
 
+/* The L1 block an L2 block refers to (docs/protocol.md "Blocks"). */
+struct cl_l1_ref {
+	uint64_t number;       /* L1 block number */
+	struct cl_hash32 hash; /* its hash */
+	uint64_t timestamp;    /* its timestamp, unix seconds */
+};
+
+/*
+ * How far (s) an L2 block's time may run ahead of the timestamp of the
+ * L1 block it names. The L2 time also may not be before it.
+ */
+#define CL_L1_MAX_DRIFT_S 600
+
 /* An L2 block header as the stf sees it. */
 struct cl_block_header {
 	uint64_t number;            /* previous + 1; the first block is 1 */
 	uint64_t timestamp_ms;      /* unix ms, >= the previous block's */
 	struct cl_hash32 prev_root; /* state root after the previous block */
+	struct cl_l1_ref l1;        /* the L1 block it refers to */
 };
 
 /*
@@ -572,6 +594,118 @@ enum cl_stf_blame cl_stf_fill_blame(const struct cl_stf *s);
  * back). Never reads the wall clock.
  */
 CL_WUR int cl_stf_apply(struct cl_stf *s, const struct cl_tx *tx);
+
+/* ------------------------------------------------------------------ */
+/* Blocks of requests: what the sequencer orders and verifiers replay  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A block is a header and a list of requests: signed orders, cancels,
+ * withdrawals and agent approvals, signed oracle updates and L1
+ * deposits. Everything else is derived here from the state and those
+ * inputs, the same way on every node (docs/protocol.md "Derived
+ * transitions"):
+ *  - a placed order matches the book by price and time, with self-trade
+ *    prevention (the resting order is cancelled), post-only, IOC, FOK and
+ *    reduce-only outcomes; a maker that expired or can no longer trade
+ *    is closed on the way;
+ *  - when a block opens: expired resting orders are closed, the
+ *    liquidation pass runs on every market (book first, then the
+ *    insurance fund, then ADL on re-scored rankings), accounts in several
+ *    markets are swept a slice at a time, the insurance fund unwinds one
+ *    slice per market on the book;
+ *  - after every accepted oracle request the liquidation pass runs on its
+ *    market.
+ * Derived work is bounded per block (CL_STF_DERIVED_PER_BLOCK); what is
+ * left goes on when the next block opens (cl_stf_derived_pending()).
+ *
+ * The FILL, ORDER_DONE, LIQUIDATE, ADL, LIQUIDATE_FILL, FUND_FILL and
+ * REINDEX transactions are the primitive steps the derivation applies
+ * through cl_stf_apply(); they never come from outside.
+ *
+ * The order books are a cache of the open orders in the committed state
+ * (rebuilt whenever the state moved without this stf seeing it: a
+ * discarded block, a primitive cl_stf_apply() from a test, a restart).
+ */
+
+/* Most derived primitive steps a block performs at its opening and after
+ * oracle requests; the rest is left for the next block. */
+#define CL_STF_DERIVED_PER_BLOCK 8192
+
+/* One price level of a book. */
+struct cl_stf_level {
+	uint64_t price;
+	uint64_t size;   /* total remaining size at the price */
+	uint32_t orders; /* resting orders at the price */
+};
+
+/* One fill of a placed order against a resting one. */
+struct cl_stf_fill {
+	struct cl_hash32 maker;        /* the resting order */
+	struct cl_address maker_owner;
+	uint64_t price;                /* the maker's price */
+	uint64_t size;
+};
+
+/* What a request did. */
+struct cl_stf_result {
+	struct cl_hash32 order_hash;   /* PLACE_ORDER, CANCEL */
+	enum cl_order_status status;   /* the order afterwards (PLACE_ORDER,
+					* CANCEL) */
+	uint64_t filled;               /* the order's filled size */
+	enum cl_done_reason done_reason; /* when status is CL_ORDER_DONE */
+	size_t n_fills;                /* PLACE_ORDER: its fills, in order */
+	const struct cl_stf_fill *fills; /* valid until the next request or
+					  * cl_stf_end_block() */
+	uint64_t withdrawal_id;        /* WITHDRAW */
+	uint64_t mark_price;           /* ORACLE_PRICE, ORACLE_UPDATE */
+};
+
+/*
+ * Open a block (the checks of cl_stf_begin_block()) and do the work due
+ * at its opening: expiries, liquidations, the multi-market sweep and the
+ * fund's unwind. Returns CL_STF_OK; CL_STF_ERR_BAD_BLOCK,
+ * CL_STF_ERR_L1_TIME_WINDOW or CL_STF_ERR_L1_REF (nothing written); or a
+ * negative backend error (the caller discards the block).
+ */
+CL_WUR int cl_stf_open_block(struct cl_stf *s,
+			     const struct cl_block_header *h);
+
+/*
+ * Apply one request inside the open block, with everything it derives.
+ * `tx` must be a request type (else CL_STF_ERR_NOT_A_REQUEST) on which
+ * cl_tx_recover() ran — except a CANCEL whose msg.order_hash is zero (as
+ * decoded from a batch): its hash is taken from the trader's open order
+ * with sequence u.cancel.order_seq (CL_STF_ERR_UNKNOWN_ORDER if none)
+ * and its signature recovered here; *tx is updated. For a CANCEL given
+ * with its hash, order_seq is filled in.
+ *
+ * *out (may be NULL) gets what the request did. Returns CL_STF_OK (the
+ * request is accepted and belongs in the block), a positive code (it is
+ * rejected and nothing changed), or a negative backend error (the caller
+ * discards the block).
+ */
+CL_WUR int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
+			  struct cl_tx *tx);
+
+/* Primitive steps derived in the open block so far (a block with no
+ * request and no derived step changed nothing worth keeping). */
+uint64_t cl_stf_block_derived(const struct cl_stf *s);
+
+/* True when derived work was cut short by CL_STF_DERIVED_PER_BLOCK in
+ * the last block: the next block should open without waiting. */
+bool cl_stf_derived_pending(const struct cl_stf *s);
+
+/*
+ * Price levels of one side of `market`'s book as the stf sees it now
+ * (best first, at most `max`). Writer thread only; the node publishes
+ * copies for readers. Returns the count (0 for an unknown market).
+ */
+size_t cl_stf_book_depth(struct cl_stf *s, struct cl_stf_level *out,
+			 size_t max, uint32_t market, bool bids);
+
+/* Changes whenever `market`'s book changes (0 for an unknown market). */
+uint64_t cl_stf_book_version(struct cl_stf *s, uint32_t market);
 
 /* ------------------------------------------------------------------ */
 /* Reading the state (RPC, tests)                                      */

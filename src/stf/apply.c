@@ -660,6 +660,8 @@ int cl_stf_apply(struct cl_stf *s, const struct cl_tx *tx)
 	CL_REQUIRE(tx->auth.recovered);
 	CL_REQUIRE(memcmp(tx->auth.separator.b, s->domain.separator.b, 32) ==
 		   0);
+	if (!s->deriving)
+		stf_engine_invalidate(s); /* the books no longer mirror it */
 	s->blame = CL_STF_BLAME_NONE;
 	sp = cl_state_savepoint(s->st);
 	rc = dispatch(s, tx);

@@ -110,6 +110,12 @@ const char *cl_stf_err_str(int code)
 		return "no position in this market";
 	case CL_STF_ERR_BEYOND_LIMIT:
 		return "price beyond the liquidation or unwind limit";
+	case CL_STF_ERR_L1_TIME_WINDOW:
+		return "block time outside the window of its l1 block's time";
+	case CL_STF_ERR_L1_REF:
+		return "l1 reference runs backwards or contradicts the last one";
+	case CL_STF_ERR_NOT_A_REQUEST:
+		return "transaction type is derived by the rollup, not requested";
 	}
 	return "unknown";
 }
@@ -140,6 +146,7 @@ int cl_stf_new(struct cl_stf **out, struct cl_state *st,
 	s->st = st;
 	cl_eip712_domain_init(&s->domain, g->l1_chain_id, &g->rollup);
 	cl_genesis_hash(&s->genesis_hash, g);
+	s->eng = stf_engine_new();
 
 	v = cl_stf_view(s);
 	rc = stf_view_get(&v, &val, &vlen, CL_TABLE_GLOBALS,
@@ -147,12 +154,12 @@ int cl_stf_new(struct cl_stf **out, struct cl_state *st,
 	if (rc == CL_OK) {
 		if (vlen != 32 || memcmp(val, s->genesis_hash.b, 32) != 0) {
 			cl_unusual("stf", "state belongs to another genesis");
-			free(s);
+			cl_stf_free(s);
 			return CL_ERR_CONFIG;
 		}
 		s->initialized = true;
 	} else if (rc != CL_ERR_NOT_FOUND) {
-		free(s);
+		cl_stf_free(s);
 		return rc;
 	}
 	*out = s;
@@ -161,6 +168,9 @@ int cl_stf_new(struct cl_stf **out, struct cl_state *st,
 
 void cl_stf_free(struct cl_stf *s)
 {
+	if (!s)
+		return;
+	stf_engine_free(s);
 	free(s);
 }
 
@@ -192,10 +202,54 @@ int cl_stf_genesis_init(struct cl_stf *s)
 	stf_put_global_u64(s->st, G_NEXT_ORDER_SEQ, 0);
 	stf_put_global_u64(s->st, G_BLOCK_NUMBER, 0);
 	stf_put_global_u64(s->st, G_BLOCK_TIME, 0);
+	stf_put_global_u64(s->st, G_L1_NUMBER, 0);
+	stf_put_global_hash(s->st, G_L1_HASH, &(struct cl_hash32){{0}});
+	stf_put_global_u64(s->st, G_L1_TIME, 0);
 	for (uint32_t i = 0; i < s->g.n_markets; i++)
 		stf_put_market(s->st, s->g.markets[i].id, &zero_market);
 	s->initialized = true;
 	return CL_OK;
+}
+
+/*
+ * The L1 reference of a block (docs/protocol.md "Blocks"): it never runs
+ * backwards, names the same block the same way, and the block's time lies
+ * in [its timestamp, its timestamp + CL_L1_MAX_DRIFT_S]. After genesis
+ * (last_number 0) any first reference is accepted.
+ */
+static int check_l1_ref(struct cl_stf *s, const struct cl_block_header *h,
+			uint64_t last_number)
+{
+	struct cl_stf_view v = cl_stf_view(s);
+	uint64_t l1_number, l1_time;
+	const uint8_t *hash;
+	size_t hlen;
+	uint64_t now = h->timestamp_ms / 1000;
+	int rc = stf_get_global_u64(&v, &l1_number, G_L1_NUMBER);
+
+	if (rc == CL_OK)
+		rc = stf_get_global_u64(&v, &l1_time, G_L1_TIME);
+	if (rc == CL_OK)
+		rc = stf_view_get(&v, &hash, &hlen, CL_TABLE_GLOBALS,
+				  (const uint8_t *)G_L1_HASH,
+				  strlen(G_L1_HASH));
+	if (rc != CL_OK)
+		return rc == CL_ERR_NOT_FOUND ? CL_ERR_CORRUPT : rc;
+	if (hlen != 32)
+		return CL_ERR_CORRUPT;
+	if (last_number > 0) {
+		if (h->l1.number < l1_number)
+			return CL_STF_ERR_L1_REF;
+		if (h->l1.number == l1_number &&
+		    (h->l1.timestamp != l1_time ||
+		     memcmp(h->l1.hash.b, hash, 32) != 0))
+			return CL_STF_ERR_L1_REF;
+		if (h->l1.timestamp < l1_time)
+			return CL_STF_ERR_L1_REF;
+	}
+	if (now < h->l1.timestamp || now - h->l1.timestamp > CL_L1_MAX_DRIFT_S)
+		return CL_STF_ERR_L1_TIME_WINDOW;
+	return CL_STF_OK;
 }
 
 int cl_stf_begin_block(struct cl_stf *s, const struct cl_block_header *h)
@@ -219,9 +273,15 @@ int cl_stf_begin_block(struct cl_stf *s, const struct cl_block_header *h)
 	    h->timestamp_ms < last_ms ||
 	    memcmp(root.b, h->prev_root.b, 32) != 0)
 		return CL_STF_ERR_BAD_BLOCK;
+	rc = check_l1_ref(s, h, last_number);
+	if (rc != CL_STF_OK)
+		return rc;
 	sp = cl_state_savepoint(s->st);
 	stf_put_global_u64(s->st, G_BLOCK_NUMBER, h->number);
 	stf_put_global_u64(s->st, G_BLOCK_TIME, h->timestamp_ms);
+	stf_put_global_u64(s->st, G_L1_NUMBER, h->l1.number);
+	stf_put_global_hash(s->st, G_L1_HASH, &h->l1.hash);
+	stf_put_global_u64(s->st, G_L1_TIME, h->l1.timestamp);
 	s->block_number = h->number;
 	s->block_ms = h->timestamp_ms;
 	s->now_s = h->timestamp_ms / 1000;
@@ -239,4 +299,5 @@ void cl_stf_end_block(struct cl_stf *s)
 {
 	CL_REQUIRE(s->in_block);
 	s->in_block = false;
+	stf_engine_end_block(s);
 }

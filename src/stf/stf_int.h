@@ -16,6 +16,8 @@ struct cl_stf {
 	uint64_t block_number;
 	uint64_t block_ms;
 	uint64_t now_s; /* block timestamp in whole seconds */
+	struct stf_engine *eng; /* the derivation layer (engine_int.h) */
+	bool deriving; /* cl_stf_apply() is called by the derivation */
 };
 
 /* Record sizes (docs/protocol.md "State"). */
@@ -40,6 +42,18 @@ struct cl_stf {
 #define G_BLOCK_NUMBER "block_number"
 #define G_BLOCK_TIME "block_timestamp_ms"
 #define G_GENESIS "genesis_hash"
+#define G_L1_NUMBER "l1_block_number"
+#define G_L1_HASH "l1_block_hash"
+#define G_L1_TIME "l1_block_timestamp"
+
+/* The derivation layer (engine.c): apply a primitive transition on its
+ * behalf; the books follow the block's end; a stale cache. */
+struct stf_engine;
+int stf_apply_primitive(struct cl_stf *s, const struct cl_tx *tx);
+struct stf_engine *stf_engine_new(void);
+void stf_engine_free(struct cl_stf *s);
+void stf_engine_end_block(struct cl_stf *s);
+void stf_engine_invalidate(struct cl_stf *s);
 
 int stf_view_get(const struct cl_stf_view *v, const uint8_t **val,
 		 size_t *vlen, enum cl_table t, const uint8_t *key,

@@ -178,6 +178,9 @@ int main(int argc, char **argv)
 	h.number = 1;
 	h.timestamp_ms = 1700000000000ull;
 	now_s = h.timestamp_ms / 1000;
+	memset(&h.l1, 0, sizeof(h.l1));
+	h.l1.number = 1;
+	h.l1.timestamp = now_s;
 	must(cl_stf_begin_block(stf, &h), "begin block");
 	oracle(ok, price, now_s - 1);
 

@@ -845,6 +845,7 @@ static void test_blocks(void)
 	h.number = e.number + 2;
 	h.timestamp_ms = e.ms;
 	h.prev_root = e.root;
+	h.l1 = t_l1_at(e.ms);
 	CHECK(cl_stf_begin_block(e.stf, &h) == CL_STF_ERR_BAD_BLOCK);
 	h.number = e.number;
 	CHECK(cl_stf_begin_block(e.stf, &h) == CL_STF_ERR_BAD_BLOCK);

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Blocks of requests (include/clearline/stf.h "Blocks of requests"): the
+ * entry points the sequencer and the verifiers share, so that both derive
+ * the same fills, closures and liquidations from the same requests.
+ */
+#include "engine_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const SUB = "stf";
+
+struct stf_engine *stf_engine_new(void)
+{
+	struct stf_engine *e = cl_xcalloc(1, sizeof(*e));
+
+	book_plan_init(&e->plan);
+	e->synced_block = UINT64_MAX;
+	return e;
+}
+
+void stf_engine_free(struct cl_stf *s)
+{
+	struct stf_engine *e = s->eng;
+
+	if (!e)
+		return;
+	stf_books_free(e);
+	book_plan_release(&e->plan);
+	free(e->exp);
+	free(e->fills);
+	free(e);
+	s->eng = NULL;
+}
+
+void stf_engine_invalidate(struct cl_stf *s)
+{
+	if (s->eng)
+		s->eng->valid = false;
+}
+
+int stf_apply_primitive(struct cl_stf *s, const struct cl_tx *tx)
+{
+	s->deriving = true;
+	int rc = cl_stf_apply(s, tx);
+	s->deriving = false;
+	if (rc == CL_STF_OK)
+		s->eng->derived++;
+	return rc;
+}
+
+int stf_derive(struct cl_stf *s, struct cl_tx *tx)
+{
+	cl_tx_recover(tx, &s->domain);
+	return stf_apply_primitive(s, tx);
+}
+
+int stf_derive_done(struct cl_stf *s, const struct cl_hash32 *order,
+		    enum cl_done_reason reason)
+{
+	struct cl_tx tx;
+
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_ORDER_DONE;
+	tx.u.done.order_hash = *order;
+	tx.u.done.reason = reason;
+	int rc = stf_derive(s, &tx);
+	if (rc > 0) {
+		cl_broken(SUB, "order_done (reason %d) refused: %s",
+			  (int)reason, cl_stf_err_str(rc));
+		return CL_ERR_CORRUPT;
+	}
+	return rc;
+}
+
+bool stf_budget_out(struct cl_stf *s)
+{
+	if (s->eng->risk_ops < CL_STF_DERIVED_PER_BLOCK)
+		return false;
+	s->eng->pending = true;
+	return true;
+}
+
+/* Make the books mirror the state when anything moved them unseen. */
+static int ensure_books(struct cl_stf *s)
+{
+	if (s->eng->valid)
+		return CL_OK;
+	return stf_books_rebuild(s);
+}
+
+int cl_stf_open_block(struct cl_stf *s, const struct cl_block_header *h)
+{
+	struct stf_engine *e = s->eng;
+	int rc;
+
+	if (e->synced_block == UINT64_MAX || h->number == 0 ||
+	    e->synced_block != h->number - 1)
+		e->valid = false; /* a discarded block, a restart, ... */
+	rc = cl_stf_begin_block(s, h);
+	if (rc)
+		return rc;
+	e->derived = 0;
+	e->risk_ops = 0;
+	e->pending = false;
+	e->n_fills = 0;
+	rc = ensure_books(s);
+	if (rc == 0)
+		rc = stf_open_block_work(s);
+	if (rc > 0) {
+		cl_broken(SUB, "derived work at the opening of block %llu "
+			  "was refused: %s", (unsigned long long)h->number,
+			  cl_stf_err_str(rc));
+		rc = CL_ERR_CORRUPT;
+	}
+	return rc;
+}
+
+/* A CANCEL as a batch carries it names its order by sequence: take the
+ * hash from the trader's open-order index and check the signature. */
+static int resolve_cancel(struct cl_stf *s, struct cl_tx *tx)
+{
+	struct cl_tx_cancel *c = &tx->u.cancel;
+	uint8_t key[OPEN_KEY_LEN];
+	const uint8_t *v;
+	size_t vl;
+	int rc;
+
+	memcpy(key, c->msg.trader.b, 20);
+	cl_put_be64(key + 20, c->order_seq);
+	rc = cl_state_get(s->st, &v, &vl, CL_TABLE_ORDERS, key, sizeof(key));
+	if (rc == CL_ERR_NOT_FOUND)
+		return CL_STF_ERR_UNKNOWN_ORDER;
+	if (rc)
+		return rc;
+	if (vl != 32)
+		return CL_ERR_CORRUPT;
+	memcpy(c->msg.order_hash.b, v, 32);
+	cl_tx_recover(tx, &s->domain);
+	return CL_OK;
+}
+
+static int cancel(struct cl_stf *s, struct cl_stf_result *r,
+		  struct cl_tx *tx)
+{
+	struct cl_stf_view view = cl_stf_view(s);
+	struct cl_order_record rec;
+	struct cl_tx_cancel *c = &tx->u.cancel;
+	int rc;
+
+	static const struct cl_hash32 zero;
+
+	if (cl_hash32_eq(&c->msg.order_hash, &zero)) {
+		rc = resolve_cancel(s, tx);
+		if (rc)
+			return rc;
+	}
+	rc = stf_apply_primitive(s, tx);
+	if (rc)
+		return rc;
+	rc = cl_stf_get_order(&view, &rec, &c->msg.order_hash);
+	if (rc)
+		return rc < 0 ? rc : CL_ERR_CORRUPT;
+	c->order_seq = rec.sequence;
+	int mi = stf_market_index(&s->g, rec.market);
+	CL_REQUIRE(mi >= 0);
+	stf_book_remove(s, (uint32_t)mi, &c->msg.order_hash);
+	if (r) {
+		r->order_hash = c->msg.order_hash;
+		r->status = rec.status;
+		r->filled = rec.filled;
+	}
+	return CL_STF_OK;
+}
+
+static int oracle(struct cl_stf *s, struct cl_stf_result *r, uint32_t market,
+		  const struct cl_tx *tx)
+{
+	struct cl_stf_view view = cl_stf_view(s);
+	struct cl_market_state ms;
+	int rc = stf_apply_primitive(s, tx);
+
+	if (rc)
+		return rc;
+	rc = stf_run_liquidations(s, market);
+	if (rc)
+		return rc > 0 ? CL_ERR_CORRUPT : rc;
+	rc = cl_stf_get_market(&view, &ms, market);
+	if (rc)
+		return rc < 0 ? rc : CL_ERR_CORRUPT;
+	if (r)
+		r->mark_price = ms.mark_price;
+	return CL_STF_OK;
+}
+
+int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
+		   struct cl_tx *tx)
+{
+	struct cl_stf_view view = cl_stf_view(s);
+	struct cl_state_sp sp;
+	int rc;
+
+	CL_REQUIRE(s->in_block);
+	if (out)
+		memset(out, 0, sizeof(*out));
+	s->eng->n_fills = 0;
+	rc = ensure_books(s);
+	if (rc)
+		return rc;
+	sp = cl_state_savepoint(s->st);
+	switch ((int)tx->type) {
+	case CL_TX_PLACE_ORDER:
+		rc = stf_place(s, out, tx);
+		break;
+	case CL_TX_CANCEL:
+		rc = cancel(s, out, tx);
+		break;
+	case CL_TX_ORACLE_PRICE:
+		rc = oracle(s, out, tx->u.oracle.msg.market, tx);
+		break;
+	case CL_TX_ORACLE_UPDATE:
+		rc = oracle(s, out, tx->u.oracle_update.market, tx);
+		break;
+	case CL_TX_WITHDRAW: {
+		struct cl_stf_globals g;
+		rc = stf_apply_primitive(s, tx);
+		if (rc == 0)
+			rc = cl_stf_get_globals(&view, &g);
+		if (rc == 0 && out)
+			out->withdrawal_id = g.next_withdrawal_id - 1;
+		if (rc > 0)
+			rc = CL_ERR_CORRUPT;
+		break;
+	}
+	case CL_TX_DEPOSIT:
+	case CL_TX_APPROVE_AGENT:
+		rc = stf_apply_primitive(s, tx);
+		break;
+	default:
+		return CL_STF_ERR_NOT_A_REQUEST;
+	}
+	if (rc)
+		cl_state_rollback_to(s->st, sp);
+	if (rc < 0)
+		s->eng->valid = false; /* the books may be ahead of the state */
+	return rc;
+}
+
+uint64_t cl_stf_block_derived(const struct cl_stf *s)
+{
+	return s->eng->derived;
+}
+
+bool cl_stf_derived_pending(const struct cl_stf *s)
+{
+	return s->eng->pending;
+}
+
+void stf_engine_end_block(struct cl_stf *s)
+{
+	s->eng->synced_block = s->eng->valid ? s->block_number : UINT64_MAX;
+	s->eng->n_fills = 0;
+}
+
+size_t cl_stf_book_depth(struct cl_stf *s, struct cl_stf_level *out,
+			 size_t max, uint32_t market, bool bids)
+{
+	int mi = stf_market_index(&s->g, market);
+	struct book_level *lv;
+	size_t n;
+
+	if (mi < 0 || max == 0 || ensure_books(s) != CL_OK)
+		return 0;
+	lv = cl_xcalloc(max, sizeof(*lv));
+	n = book_depth(s->eng->books[mi], lv, max, bids ? BOOK_BUY : BOOK_SELL);
+	for (size_t i = 0; i < n; i++) {
+		out[i].price = lv[i].price.v;
+		out[i].size = lv[i].size.v;
+		out[i].orders = lv[i].orders;
+	}
+	free(lv);
+	return n;
+}
+
+uint64_t cl_stf_book_version(struct cl_stf *s, uint32_t market)
+{
+	int mi = stf_market_index(&s->g, market);
+	return mi < 0 ? 0 : s->eng->versions[mi];
+}
