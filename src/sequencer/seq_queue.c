@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ingress queue: RPC threads (and the L1 driver) enqueue recovered
+ * transactions; the writer thread takes them in arrival order. A full
+ * queue answers CL_ERR_BUSY at once.
+ */
+#include "seq_int.h"
+
+#include <pthread.h>
+#include <time.h>
+#include <stdlib.h>
+#include <string.h>
+
+void seq_reply_now(struct item *it, int code, const struct cl_tx *tx)
+{
+	struct cl_seq_result r;
+	if (!it->fn)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.code = code;
+	cl_tx_hash(&r.tx_hash, tx);
+	if (tx->type == CL_TX_PLACE_ORDER)
+		r.order_hash = tx->auth.digest;
+	it->fn(it->arg, &r);
+}
+
+static int enqueue(struct cl_seq *s, const struct cl_tx *tx,
+		   cl_seq_done_fn fn, void *arg, bool assign_id)
+{
+	pthread_mutex_lock(&s->qlock);
+	if (s->stopping || s->qlen == s->qcap) {
+		int rc = s->stopping ? CL_SEQ_ERR_SHUTDOWN : CL_ERR_BUSY;
+		pthread_mutex_unlock(&s->qlock);
+		return rc;
+	}
+	struct item *it = &s->q[(s->qhead + s->qlen) % s->qcap];
+	it->tx = *tx;
+	it->fn = fn;
+	it->arg = arg;
+	it->assign_deposit_id = assign_id;
+	s->qlen++;
+	pthread_cond_signal(&s->qcond);
+	pthread_mutex_unlock(&s->qlock);
+	return CL_OK;
+}
+
+int cl_seq_submit(struct cl_seq *s, const struct cl_tx *tx,
+		  cl_seq_done_fn fn, void *arg)
+{
+	/* fills, closes and the risk engine's own transactions come only
+	 * from the sequencer */
+	if (tx->type == CL_TX_FILL || tx->type == CL_TX_ORDER_DONE ||
+	    (int)tx->type == CL_TX_LIQUIDATE || (int)tx->type == CL_TX_ADL ||
+	    (int)tx->type == CL_TX_LIQUIDATE_FILL ||
+	    (int)tx->type == CL_TX_FUND_FILL ||
+	    (int)tx->type == CL_TX_REINDEX)
+		return CL_SEQ_ERR_NOT_ALLOWED;
+	CL_REQUIRE(tx->auth.recovered);
+	return enqueue(s, tx, fn, arg, false);
+}
+
+int cl_seq_submit_credit(struct cl_seq *s, const struct cl_address *to,
+			 uint64_t amount, cl_seq_done_fn fn, void *arg)
+{
+	struct cl_tx tx;
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_DEPOSIT;
+	tx.u.deposit.to = *to;
+	tx.u.deposit.amount = amount;
+	cl_tx_recover(&tx, cl_seq_domain(s));
+	return enqueue(s, &tx, fn, arg, true);
+}
+
+size_t seq_queue_take(struct cl_seq *s, struct item *out, size_t max,
+		      bool *stop)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&s->qlock);
+	while (s->qlen == 0 && !s->stopping) {
+		bool cuts = s->cfg.cut_interval_ms != 0;
+		if (!s->block_open && !cuts) {
+			pthread_cond_wait(&s->qcond, &s->qlock);
+			continue;
+		}
+		uint64_t now = cl_clock_mono_ns();
+		uint64_t dl = s->block_open ? s->deadline_ns : s->cut_due_ns;
+		if (now >= dl)
+			break;
+		/* the condition variable waits on CLOCK_MONOTONIC */
+		struct timespec ts;
+		ts.tv_sec = (time_t)(dl / 1000000000u);
+		ts.tv_nsec = (long)(dl % 1000000000u);
+		pthread_cond_timedwait(&s->qcond, &s->qlock, &ts);
+	}
+	*stop = s->stopping;
+	while (n < max && s->qlen > 0 && !*stop) {
+		out[n++] = s->q[s->qhead];
+		s->qhead = (s->qhead + 1) % s->qcap;
+		s->qlen--;
+	}
+	pthread_mutex_unlock(&s->qlock);
+	return n;
+}
+
+void seq_queue_drain(struct cl_seq *s)
+{
+	pthread_mutex_lock(&s->qlock);
+	while (s->qlen > 0) {
+		struct item it = s->q[s->qhead];
+		s->qhead = (s->qhead + 1) % s->qcap;
+		s->qlen--;
+		pthread_mutex_unlock(&s->qlock);
+		seq_reply_now(&it, CL_SEQ_ERR_SHUTDOWN, &it.tx);
+		pthread_mutex_lock(&s->qlock);
+	}
+	pthread_mutex_unlock(&s->qlock);
+}

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The verifier's private header: the object every file of src/verifier
+ * shares and the functions they call across files. Nothing outside
+ * src/verifier includes it.
+ *
+ * Files, one job each:
+ *   verifier.c       life cycle, the derivation loop, start-up and wipe,
+ *                    readers
+ *   ver_scan.c       following L1: counters, confirmed logs, the anchor
+ *   ver_replay.c     replaying and closing one batch
+ *   ver_deposits.c   the cursor and the L1 deposits not yet consumed
+ *   ver_challenge.c  recording a fault and challenging it on L1
+ *   ver_books.c      the replica's order books (a mirror of the state)
+ *   ver_status.c     the published status and the progress line
+ *
+ * Threads: everything here belongs to the derivation thread except what
+ * is under `lock` (status, stop), `books_lock` (the books) and `qlock`
+ * (the readers' L1 client).
+ */
+#ifndef CLEARLINE_VER_INT_H
+#define CLEARLINE_VER_INT_H
+
+#include <clearline/batch.h>
+#include <clearline/sequencer.h>
+#include <clearline/verifier.h>
+
+#include <pthread.h>
+
+/* ------------------------------------------------------------------ */
+/* Keys of the local table CL_TABLE_NODE                               */
+/* ------------------------------------------------------------------ */
+
+static const uint8_t CURSOR_KEY[] __attribute__((unused)) = "v-cursor";
+static const uint8_t PARTIAL_KEY[] __attribute__((unused)) = "v-partial";
+#define ROOT_PREFIX 'R'	   /* be64 block -> root after it */
+#define DEPOSIT_PREFIX 'D' /* be64 id -> to || be64 amount */
+#define BATCH_PREFIX 'B'   /* be64 index -> batch record */
+
+static inline void pkey(uint8_t out[9], uint8_t prefix, uint64_t n)
+{
+	out[0] = prefix;
+	cl_put_be64(out + 1, n);
+}
+
+/* Where derivation stands; stored under CURSOR_KEY. */
+struct cursor {
+	uint64_t next_batch;	    /* batches below are verified */
+	uint64_t l1_block;	    /* the last verified batch's event ... */
+	uint64_t l1_log;	    /* ... position (valid if next_batch) */
+	struct cl_hash32 l1_hash;   /* hash of l1_block when it was read */
+	uint64_t last_block;	    /* last L2 block of the last batch */
+	uint64_t deposits_consumed; /* after it */
+	uint64_t wid_end;	    /* next withdrawal id after it */
+	uint64_t txs;		    /* transactions replayed so far */
+};
+
+#define CURSOR_LEN (8 * 3 + 32 + 8 * 4)
+
+/* ------------------------------------------------------------------ */
+/* The object                                                          */
+/* ------------------------------------------------------------------ */
+
+struct vdeposit {
+	struct cl_address to;
+	uint64_t amount;
+	bool stored; /* in the database already */
+};
+
+/* One decoded transaction of a batch being verified. */
+struct vtx {
+	struct cl_tx tx;
+	uint32_t block; /* index in the batch */
+	uint32_t index; /* index in its block */
+};
+
+struct cl_verifier {
+	struct cl_verifier_config cfg;
+	char *l1_url, *datadir;
+	struct cl_genesis genesis;
+	struct cl_db *db;
+	struct cl_state *st;
+	struct cl_stf *stf;
+
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t lock; /* status, stop, cond */
+	pthread_cond_t cond;
+	bool stop;
+	struct cl_verifier_status status;
+
+	/* books (replica), readers take the read lock */
+	pthread_rwlock_t books_lock;
+	struct book *books[CL_GENESIS_MAX_MARKETS];
+
+	/* a client for reader threads, under qlock */
+	pthread_mutex_t qlock;
+	struct cl_l1_rpc *query_rpc;
+
+	/* derivation thread only */
+	struct cl_l1_rpc *rpc;
+	struct cursor cur;
+	uint64_t scan_next;	       /* next L1 block to scan */
+	struct cl_hash32 scan_prev;    /* hash of scan_next - 1, or zero */
+	uint64_t skip_block, skip_log; /* logs at or before are done */
+	bool skip_set;
+	struct vdeposit *deps; /* ids dep_base .. dep_base + n_deps */
+	uint64_t dep_base;
+	size_t n_deps, cap_deps;
+	bool wipe_requested;
+	uint64_t l1_head;
+	uint64_t batch_count, final_count, next_l2_block;
+
+	/* fault and challenge (thread only; copied to status) */
+	struct cl_verifier_fault fault;
+	struct cl_l1_sender *sender;
+	bool challenge_inflight;
+	uint64_t challenge_id;
+	uint64_t challenge_retry_ns;
+	bool warned_no_key;
+
+	/* progress */
+	uint64_t prog_ns, prog_block;
+	uint64_t bps;
+	uint64_t last_log_ns;
+
+	/* replica: order hashes touched by the current block */
+	struct cl_hash32 *touched;
+	size_t n_touched, cap_touched;
+};
+
+enum step_rc {
+	STEP_OK = 0,
+	STEP_FAULT = 1,	  /* a fault was recorded: stop applying */
+	STEP_SKIP = 2,	  /* the event is not live any more */
+	STEP_RESTART = 3, /* wipe and derive again */
+};
+
+struct fault_at {
+	bool has_block;
+	uint64_t block;
+	bool has_tx;
+	uint64_t tx;
+	bool has_roots;
+	const struct cl_hash32 *expected, *posted;
+};
+
+/* ---- verifier.c ---- */
+
+void ver_hexroot(char out[67], const struct cl_hash32 *h);
+/* Was cl_verifier_stop() called? (takes `lock`) */
+bool ver_stopping(struct cl_verifier *v);
+
+/* ---- ver_status.c ---- */
+
+/* Publish the derived head (and the fault) from the committed state. */
+void ver_publish_head(struct cl_verifier *v);
+/* Publish what the last poll of L1 learnt. */
+void ver_publish_l1(struct cl_verifier *v, bool reachable);
+/* Update the rate and time left; log the progress line when due (or
+ * `force`). */
+void ver_progress(struct cl_verifier *v, bool force);
+
+/* ---- ver_scan.c ---- */
+
+/* eth_call of the view `sig` (with one uint64 argument if has_arg) on
+ * the rollup; the raw return data into `ret`. */
+int ver_view_call(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
+		  struct cl_buf *ret, const char *sig, bool has_arg,
+		  uint64_t arg);
+int ver_view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
+		 const char *sig, uint64_t *out);
+/* Is batch `index` on L1 now the one a BatchAppended with `data_hash` in
+ * L1 block `l1_block` appended? */
+int ver_batch_live(struct cl_verifier *v, bool *live, uint64_t index,
+		   const struct cl_hash32 *data_hash, uint64_t l1_block);
+/* Deep-reorg check of the last verified batch's L1 block. */
+int ver_check_anchor(struct cl_verifier *v);
+/* Scan up to a few ranges of confirmed L1 blocks. */
+int ver_scan(struct cl_verifier *v, bool *more);
+/* Read the L1 head and the contract's counters. */
+int ver_poll_l1(struct cl_verifier *v);
+
+/* ---- ver_replay.c ---- */
+
+/* Verify the batch of a BatchAppended event at the cursor: STEP_OK,
+ * STEP_FAULT, STEP_SKIP, STEP_RESTART or a negative error. */
+int ver_verify_batch(struct cl_verifier *v,
+		     const struct cl_l1_batch_event *ev);
+
+/* ---- ver_deposits.c ---- */
+
+void ver_cursor_encode(struct cl_buf *b, const struct cursor *c);
+void ver_deps_clear(struct cl_verifier *v);
+/* Remember a Deposit event; ids must come in order. CL_OK or
+ * CL_ERR_CORRUPT. */
+int ver_deps_add(struct cl_verifier *v, const struct cl_l1_deposit *d,
+		 bool stored);
+/* The deposit `id` seen on L1, or NULL. */
+const struct vdeposit *ver_deps_get(const struct cl_verifier *v, uint64_t id);
+/* Put the deposits not stored yet into the open overlay. */
+void ver_deps_store(struct cl_verifier *v);
+/* After the commit that stored them. */
+void ver_deps_mark_stored(struct cl_verifier *v);
+/* Forget deposits below `consumed` (memory only). */
+void ver_deps_trim(struct cl_verifier *v, uint64_t consumed);
+/* Load the cursor and the stored, unconsumed deposits; position the
+ * scan just after the last verified batch's event. */
+int ver_load_cursor(struct cl_verifier *v);
+
+/* ---- ver_challenge.c ---- */
+
+/* Record the first fault (one broken line); returns STEP_FAULT. */
+int ver_record_fault(struct cl_verifier *v,
+		     const struct cl_l1_batch_event *ev,
+		     const struct fault_at *at, const char *fmt, ...)
+    CL_PRINTF(4, 5);
+/* Drive the challenge of the recorded fault by one step. */
+void ver_challenge_step(struct cl_verifier *v);
+
+/* ---- ver_books.c (replica) ---- */
+
+/* Rebuild every book from the open orders of the committed state. */
+int ver_books_rebuild(struct cl_verifier *v);
+/* Note the orders `tx` touches, for ver_books_mirror(). */
+void ver_touch_tx(struct cl_verifier *v, const struct cl_tx *tx);
+/* After a committed block: bring the touched orders' books up to date. */
+void ver_books_mirror(struct cl_verifier *v);
+
+#endif /* CLEARLINE_VER_INT_H */

@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Replaying one batch: fetch its data from the posting transaction,
+ * check and decode it, recover the signatures on two threads, apply each
+ * block through the stf and compare its root, then close the batch
+ * (final comparisons, cursor, withdrawal proofs) in one transaction.
+ */
+#include "ver_int.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const SUB = "verifier";
+
+struct recover_job {
+	struct vtx *txs;
+	size_t n;
+	const struct cl_eip712_domain *d;
+};
+
+static void *recover_main(void *arg)
+{
+	struct recover_job *j = arg;
+	for (size_t i = 0; i < j->n; i++)
+		cl_tx_recover(&j->txs[i].tx, j->d);
+	return NULL;
+}
+
+/* Recover the signatures of txs[0..n) on two threads. */
+static void recover_all(struct cl_verifier *v, struct vtx *txs, size_t n)
+{
+	const struct cl_eip712_domain *d = cl_stf_domain(v->stf);
+	size_t half = n / 2;
+	struct recover_job j = {txs + half, n - half, d};
+	pthread_t th;
+	bool threaded =
+	    n >= 64 && pthread_create(&th, NULL, recover_main, &j) == 0;
+
+	if (!threaded) {
+		for (size_t i = 0; i < n; i++)
+			cl_tx_recover(&txs[i].tx, d);
+		return;
+	}
+	for (size_t i = 0; i < half; i++)
+		cl_tx_recover(&txs[i].tx, d);
+	pthread_join(th, NULL);
+}
+
+static int stored_root(struct cl_verifier *v, struct cl_hash32 *out,
+		       uint64_t number, uint64_t head)
+{
+	const uint8_t *val;
+	size_t vl;
+	uint8_t key[9];
+
+	if (number == head)
+		return cl_state_root(v->st, out);
+	pkey(key, ROOT_PREFIX, number);
+	int rc = cl_state_get(v->st, &val, &vl, CL_TABLE_NODE, key, 9);
+	if (rc)
+		return rc;
+	if (vl != 32)
+		return CL_ERR_CORRUPT;
+	memcpy(out->b, val, 32);
+	return CL_OK;
+}
+
+/* Close batch `ev`: the final comparisons, then the cursor, the batch
+ * record, the deposits seen and the withdrawal proofs in one
+ * transaction (the state root does not move). */
+static int close_batch(struct cl_verifier *v,
+		       const struct cl_l1_batch_event *ev,
+		       const struct cl_l1_block *evblock)
+{
+	struct cl_stf_globals g;
+	struct cl_hash32 root;
+	struct cl_stf_view view = cl_stf_view(v->stf);
+	struct fault_at at = {.has_block = true, .block = ev->last_block};
+	int rc;
+
+	rc = cl_stf_get_globals(&view, &g);
+	if (!rc)
+		rc = cl_state_root(v->st, &root);
+	if (rc)
+		return rc;
+	at.has_roots = true;
+	at.expected = &root;
+	if (!cl_hash32_eq(&root, &ev->state_root)) {
+		at.posted = &ev->state_root;
+		return ver_record_fault(v, ev, &at,
+					"the posted state root differs "
+					"from the derived one");
+	}
+	if (!cl_hash32_eq(&root, &ev->withdrawal_root)) {
+		at.posted = &ev->withdrawal_root;
+		return ver_record_fault(v, ev, &at,
+					"the posted withdrawal root "
+					"differs from the derived state root");
+	}
+	if (g.next_deposit_id != ev->deposits_consumed) {
+		at.posted = &ev->state_root;
+		return ver_record_fault(v, ev, &at,
+					"depositsConsumed is %llu, the "
+					"batch applied deposits up to %llu",
+					(unsigned long long)ev->deposits_consumed,
+					(unsigned long long)g.next_deposit_id);
+	}
+
+	struct cl_buf b;
+	uint8_t key[9];
+	cl_buf_init(&b);
+	for (uint64_t wid = v->cur.wid_end; wid < g.next_withdrawal_id; wid++) {
+		uint8_t wk[CL_STF_WITHDRAWAL_KEY_LEN];
+		struct cl_proof *proof = cl_xmalloc(sizeof(*proof));
+		cl_stf_withdrawal_key(wk, wid);
+		rc = cl_state_prove(v->st, proof, CL_TABLE_WITHDRAWALS, wk,
+				    sizeof(wk));
+		if (!rc && proof->kind != CL_PROOF_INCLUSION)
+			rc = CL_ERR_CORRUPT;
+		if (rc) {
+			free(proof);
+			cl_buf_release(&b);
+			cl_state_discard(v->st);
+			return rc;
+		}
+		cl_seq_put_withdrawal_proof(v->st, ev->index, proof, wid);
+		free(proof);
+	}
+	cl_buf_reset(&b);
+	cl_buf_append_be64(&b, ev->first_block);
+	cl_buf_append_be64(&b, ev->last_block);
+	cl_buf_append(&b, root.b, 32);
+	cl_buf_append_be64(&b, v->cur.wid_end);
+	cl_buf_append_be64(&b, g.next_withdrawal_id);
+	cl_buf_append_be64(&b, ev->loc.block_number);
+	cl_buf_append(&b, ev->loc.tx_hash.b, 32);
+	pkey(key, BATCH_PREFIX, ev->index);
+	cl_state_put(v->st, CL_TABLE_NODE, key, 9, b.p, b.len);
+
+	struct cursor nc = v->cur;
+	nc.next_batch = ev->index + 1;
+	nc.l1_block = ev->loc.block_number;
+	nc.l1_log = ev->loc.log_index;
+	nc.l1_hash = evblock->hash;
+	nc.last_block = ev->last_block;
+	nc.deposits_consumed = g.next_deposit_id;
+	nc.wid_end = g.next_withdrawal_id;
+	cl_buf_reset(&b);
+	ver_cursor_encode(&b, &nc);
+	cl_state_put(v->st, CL_TABLE_NODE, CURSOR_KEY, sizeof(CURSOR_KEY) - 1,
+		     b.p, b.len);
+	cl_state_del(v->st, CL_TABLE_NODE, PARTIAL_KEY,
+		     sizeof(PARTIAL_KEY) - 1);
+	ver_deps_store(v);
+	cl_buf_release(&b);
+
+	struct cl_hash32 after;
+	rc = cl_state_commit_block(v->st, &after);
+	if (rc) {
+		cl_state_discard(v->st);
+		return rc;
+	}
+	if (!cl_hash32_eq(&after, &root))
+		CL_BUG("closing a batch changed the state root");
+	ver_deps_mark_stored(v);
+	v->cur = nc;
+	ver_deps_trim(v, nc.deposits_consumed);
+	ver_publish_head(v);
+	char hex[67];
+	ver_hexroot(hex, &root);
+	cl_info(SUB, "batch %llu verified: blocks %llu..%llu, root %s",
+		(unsigned long long)ev->index,
+		(unsigned long long)ev->first_block,
+		(unsigned long long)ev->last_block, hex);
+	return STEP_OK;
+}
+
+/* Apply one block of the batch; the transactions are decoded and
+ * recovered already. Returns STEP_OK, STEP_FAULT or a negative error. */
+static int apply_block(struct cl_verifier *v,
+		       const struct cl_l1_batch_event *ev,
+		       const struct cl_batch_block *blk, struct vtx *txs,
+		       size_t n)
+{
+	struct cl_block_header h;
+	struct cl_hash32 prev, root;
+	struct fault_at at = {.has_block = true, .block = blk->number};
+	uint8_t key[9];
+	int rc;
+
+	rc = cl_state_root(v->st, &prev);
+	if (rc)
+		return rc;
+	h.number = blk->number;
+	h.timestamp_ms = blk->timestamp_ms;
+	h.prev_root = prev;
+	rc = cl_stf_begin_block(v->stf, &h);
+	if (rc < 0)
+		return rc;
+	if (rc > 0) {
+		cl_state_discard(v->st);
+		return ver_record_fault(v, ev, &at, "block header refused: %s",
+					cl_stf_err_str(rc));
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct cl_tx *tx = &txs[i].tx;
+		at.has_tx = true;
+		at.tx = i;
+		if (tx->type == CL_TX_DEPOSIT) {
+			const struct vdeposit *d =
+			    ver_deps_get(v, tx->u.deposit.id);
+			if (!d) {
+				cl_stf_end_block(v->stf);
+				cl_state_discard(v->st);
+				return ver_record_fault(
+				    v, ev, &at, "deposit %llu is not on l1",
+				    (unsigned long long)tx->u.deposit.id);
+			}
+			if (!cl_address_eq(&d->to, &tx->u.deposit.to) ||
+			    d->amount != tx->u.deposit.amount) {
+				cl_stf_end_block(v->stf);
+				cl_state_discard(v->st);
+				return ver_record_fault(
+				    v, ev, &at,
+				    "deposit %llu differs from "
+				    "the l1 deposit event (amount %llu, "
+				    "on l1 %llu)",
+				    (unsigned long long)tx->u.deposit.id,
+				    (unsigned long long)tx->u.deposit.amount,
+				    (unsigned long long)d->amount);
+			}
+		}
+		rc = cl_stf_apply(v->stf, tx);
+		if (rc < 0) {
+			cl_stf_end_block(v->stf);
+			cl_state_discard(v->st);
+			return rc;
+		}
+		if (rc > 0) {
+			cl_stf_end_block(v->stf);
+			cl_state_discard(v->st);
+			return ver_record_fault(v, ev, &at,
+						"%s transaction "
+						"refused: %s",
+						cl_tx_type_str(tx->type),
+						cl_stf_err_str(rc));
+		}
+		ver_touch_tx(v, tx);
+	}
+	cl_stf_end_block(v->stf);
+
+	/* the root after the previous block, and which batch this block
+	 * belongs to (see docs/verifier.md "Restart") */
+	pkey(key, ROOT_PREFIX, blk->number - 1);
+	cl_state_put(v->st, CL_TABLE_NODE, key, 9, prev.b, 32);
+	uint8_t partial[40];
+	cl_put_be64(partial, ev->index);
+	memcpy(partial + 8, ev->data_hash.b, 32);
+	cl_state_put(v->st, CL_TABLE_NODE, PARTIAL_KEY, sizeof(PARTIAL_KEY) - 1,
+		     partial, sizeof(partial));
+	rc = cl_state_commit_block(v->st, &root);
+	if (rc) {
+		cl_state_discard(v->st);
+		v->n_touched = 0;
+		return rc;
+	}
+	v->cur.txs += n;
+	ver_books_mirror(v);
+	ver_publish_head(v);
+	if (!cl_hash32_eq(&root, &blk->root)) {
+		at.has_tx = false;
+		at.has_roots = true;
+		at.expected = &root;
+		at.posted = &blk->root;
+		return ver_record_fault(v, ev, &at, "block root differs");
+	}
+	return STEP_OK;
+}
+
+/* Blocks of this batch committed before a restart: check them against
+ * the batch instead of replaying them. Returns STEP_OK with *done set to
+ * the number of blocks already applied, STEP_FAULT, STEP_RESTART (they
+ * belong to another batch), or an error. */
+static int check_partial(struct cl_verifier *v,
+			 const struct cl_l1_batch_event *ev,
+			 const struct cl_batch *b, uint64_t head, size_t *done)
+{
+	const uint8_t *val;
+	size_t vl;
+
+	*done = 0;
+	if (head <= v->cur.last_block)
+		return STEP_OK;
+	int rc = cl_state_get(v->st, &val, &vl, CL_TABLE_NODE, PARTIAL_KEY,
+			      sizeof(PARTIAL_KEY) - 1);
+	if (rc && rc != CL_ERR_NOT_FOUND)
+		return rc;
+	if (rc == CL_ERR_NOT_FOUND || vl != 40 ||
+	    cl_get_be64(val) != ev->index ||
+	    memcmp(val + 8, ev->data_hash.b, 32) != 0 ||
+	    head > ev->last_block) {
+		v->wipe_requested = true;
+		cl_unusual(SUB,
+			   "blocks %llu..%llu were derived from a batch "
+			   "that is no longer on l1",
+			   (unsigned long long)v->cur.last_block + 1,
+			   (unsigned long long)head);
+		return STEP_RESTART;
+	}
+	for (uint64_t n = ev->first_block; n <= head; n++) {
+		struct cl_hash32 r;
+		const struct cl_batch_block *blk =
+		    &b->blocks[n - ev->first_block];
+		rc = stored_root(v, &r, n, head);
+		if (rc)
+			return rc;
+		if (!cl_hash32_eq(&r, &blk->root)) {
+			struct fault_at at = {.has_block = true,
+					      .block = n,
+					      .has_roots = true,
+					      .expected = &r,
+					      .posted = &blk->root};
+			return ver_record_fault(v, ev, &at, "block root differs");
+		}
+	}
+	*done = (size_t)(head - ev->first_block + 1);
+	cl_info(SUB,
+		"batch %llu: blocks %llu..%llu were applied already "
+		"and match",
+		(unsigned long long)ev->index,
+		(unsigned long long)ev->first_block, (unsigned long long)head);
+	return STEP_OK;
+}
+
+int ver_verify_batch(struct cl_verifier *v,
+		     const struct cl_l1_batch_event *ev)
+{
+	struct fault_at none = {0};
+	struct cl_buf input;
+	struct cl_l1_batch_args args;
+	struct cl_l1_block evblock;
+	bool found = false, live = false;
+	int rc;
+
+	rc = ver_batch_live(v, &live, ev->index, &ev->data_hash,
+			    ev->loc.block_number);
+	if (rc)
+		return rc;
+	if (!live) {
+		cl_info(SUB,
+			"batch %llu of l1 block %llu was replaced: "
+			"skipped",
+			(unsigned long long)ev->index,
+			(unsigned long long)ev->loc.block_number);
+		return STEP_SKIP;
+	}
+	rc = cl_l1_eth_block_by_number(v->rpc, &evblock, &found,
+				       ev->loc.block_number);
+	if (!rc &&
+	    (!found || !cl_hash32_eq(&evblock.hash, &ev->loc.block_hash)))
+		rc = CL_ERR_NOT_FOUND; /* moved under us: next round */
+	if (rc)
+		return rc;
+
+	cl_buf_init(&input);
+	rc = cl_l1_eth_tx_input(v->rpc, &input, &found, &ev->loc.tx_hash);
+	if (rc) {
+		cl_buf_release(&input);
+		return rc;
+	}
+	if (!found) {
+		cl_buf_release(&input);
+		return CL_ERR_NOT_FOUND;
+	}
+	if (!cl_l1_abi_decode_append_batch(&args, input.p, input.len)) {
+		cl_buf_release(&input);
+		return ver_record_fault(v, ev, &none,
+					"the posting transaction's "
+					"input is not an appendBatch call");
+	}
+	struct cl_hash32 dh;
+	cl_keccak256(dh.b, args.data, args.data_len);
+	if (!cl_hash32_eq(&dh, &ev->data_hash)) {
+		cl_buf_release(&input);
+		return ver_record_fault(v, ev, &none,
+					"keccak256 of the batch data "
+					"differs from the event's dataHash");
+	}
+	struct cl_batch b;
+	enum cl_batch_err be = cl_batch_decode(&b, args.data, args.data_len,
+					       &v->cfg.limits, NULL, 0);
+	cl_buf_release(&input);
+	if (be != CL_BATCH_OK)
+		return ver_record_fault(v, ev, &none,
+					"batch data does not decode: "
+					"%s",
+					cl_batch_err_str(be));
+	if (b.first_block != ev->first_block ||
+	    b.n_blocks != ev->last_block - ev->first_block + 1 ||
+	    ev->first_block != v->cur.last_block + 1) {
+		cl_batch_release(&b);
+		return ver_record_fault(v, ev, &none,
+					"blocks %llu..%llu do not "
+					"continue the chain at block %llu",
+					(unsigned long long)ev->first_block,
+					(unsigned long long)ev->last_block,
+					(unsigned long long)v->cur.last_block + 1);
+	}
+
+	struct cl_stf_globals g;
+	struct cl_stf_view view = cl_stf_view(v->stf);
+	size_t done = 0;
+	rc = cl_stf_get_globals(&view, &g);
+	if (!rc)
+		rc = check_partial(v, ev, &b, g.block_number, &done);
+	if (rc) {
+		cl_batch_release(&b);
+		return rc;
+	}
+
+	/* decode everything first: an undecodable transaction is a fault
+	 * whatever comes before it */
+	size_t total = 0;
+	for (size_t i = done; i < b.n_blocks; i++)
+		total += b.blocks[i].n_txs;
+	struct vtx *txs = cl_xcalloc(total ? total : 1, sizeof(*txs));
+	size_t k = 0;
+	for (size_t i = done; i < b.n_blocks && !rc; i++) {
+		const struct cl_batch_block *blk = &b.blocks[i];
+		for (size_t t = 0; t < blk->n_txs; t++, k++) {
+			txs[k].block = (uint32_t)i;
+			txs[k].index = (uint32_t)t;
+			if (cl_tx_decode(&txs[k].tx, blk->txs[t].p,
+					 blk->txs[t].len))
+				continue;
+			struct fault_at at = {.has_block = true,
+					      .block = blk->number,
+					      .has_tx = true,
+					      .tx = t};
+			rc = ver_record_fault(v, ev, &at,
+					      "transaction does not "
+					      "decode");
+			break;
+		}
+	}
+	if (!rc)
+		recover_all(v, txs, total);
+	k = 0;
+	for (size_t i = done; i < b.n_blocks && !rc; i++) {
+		const struct cl_batch_block *blk = &b.blocks[i];
+		rc = apply_block(v, ev, blk, txs + k, blk->n_txs);
+		k += blk->n_txs;
+		if (!rc && ver_stopping(v) && i + 1 < b.n_blocks)
+			rc = CL_ERR_BUSY; /* resumes after the restart */
+		if (!rc)
+			ver_progress(v, false);
+	}
+	free(txs);
+	cl_batch_release(&b);
+	if (rc)
+		return rc;
+	return close_batch(v, ev, &evblock);
+}
+
