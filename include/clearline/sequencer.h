@@ -134,6 +134,14 @@ CL_WUR int cl_seq_submit(struct cl_seq *s, const struct cl_tx *tx,
 CL_WUR int cl_seq_submit_credit(struct cl_seq *s, const struct cl_address *to,
 				uint64_t amount, cl_seq_done_fn fn, void *arg);
 
+/*
+ * The L1 block the next blocks name (the L1 driver sets it: the newest
+ * block at its confirmation depth; it must never go backwards). Without
+ * one the sequencer names a made-up L1 block per second (a devnet
+ * without L1). Thread-safe.
+ */
+void cl_seq_set_l1_ref(struct cl_seq *s, const struct cl_l1_ref *ref);
+
 /* The best `max` levels of one side of a market's book; thread-safe.
  * Returns the count, or 0 for an unknown market. */
 size_t cl_seq_book_depth(struct cl_seq *s, struct book_level *out,
@@ -200,11 +208,13 @@ CL_WUR int cl_seq_cut_payload(struct cl_snapshot *snap,
 
 /* ---- block records (also used by the batch poster and verifiers) ----
  * key: be64(number); value: be64 timestamp_ms ‖ prev_root (32) ‖
- * be32 tx count ‖ per tx: be32 length ‖ encoding. */
+ * L1 reference: be64 number ‖ hash (32) ‖ be64 timestamp ‖
+ * be32 request count ‖ per request: be32 length ‖ stf encoding. */
 struct cl_block_record {
 	uint64_t number;
 	uint64_t timestamp_ms;
 	struct cl_hash32 prev_root;
+	struct cl_l1_ref l1;
 	size_t n_txs;
 	const uint8_t **txs; /* borrowed from the record bytes */
 	size_t *tx_lens;
@@ -215,6 +225,11 @@ CL_WUR bool cl_block_record_parse(struct cl_block_record *out,
 				  uint64_t number, const uint8_t *p,
 				  size_t len);
 void cl_block_record_release(struct cl_block_record *r);
+/* Append the record of a block: header `h`, `n` requests whose
+ * length-prefixed encodings are the `len` bytes at `txs`. */
+void cl_block_record_encode(struct cl_buf *out,
+			    const struct cl_block_header *h, size_t n,
+			    const uint8_t *txs, size_t len);
 
 /* ---- the link to L1 (src/sequencer/l1_driver.c) ----
  * A thread that credits L1 deposits through the sequencer (in id order,

@@ -698,8 +698,10 @@ bool cl_stf_derived_pending(const struct cl_stf *s);
 
 /*
  * Price levels of one side of `market`'s book as the stf sees it now
- * (best first, at most `max`). Writer thread only; the node publishes
- * copies for readers. Returns the count (0 for an unknown market).
+ * (best first, at most `max`). It only reads, so it may run on another
+ * thread while the writer is outside every other stf call (the node
+ * holds a lock). Returns the count (0 for an unknown market, or while
+ * the books wait to be rebuilt at the next block's opening).
  */
 size_t cl_stf_book_depth(struct cl_stf *s, struct cl_stf_level *out,
 			 size_t max, uint32_t market, bool bids);

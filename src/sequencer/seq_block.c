@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Block building on the writer thread: open a block, apply each queued
- * submission through the stf and log it into the block, seal the block
- * in one LMDB transaction and only then answer its submissions (acks).
+ * Block building on the writer thread: open a block, hand each queued
+ * request to the stf (which derives its fills, closures and
+ * liquidations: include/clearline/stf.h "Blocks of requests"), log the
+ * accepted requests into the block, seal the block in one LMDB
+ * transaction and only then answer its submissions (acks). The block
+ * log holds requests only: a verifier derives the rest as the stf did
+ * here.
  */
 #include "seq_int.h"
 
@@ -12,39 +16,8 @@
 
 static const char *const SUB = "seq";
 
-/* Apply and, when accepted, log the transaction into the block. */
-int seq_apply_logged(struct cl_seq *s, const struct cl_tx *tx)
-{
-	int rc = cl_stf_apply(s->stf, tx);
-	if (rc != CL_STF_OK)
-		return rc;
-	cl_buf_reset(&s->scratch);
-	cl_tx_encode(&s->scratch, tx);
-	cl_buf_append_be32(&s->block_txs, (uint32_t)s->scratch.len);
-	cl_buf_append(&s->block_txs, s->scratch.p, s->scratch.len);
-	s->block_ntx++;
-	return CL_STF_OK;
-}
-
-/* An ORDER_DONE the sequencer must be able to write; failure is a bug. */
-int seq_apply_done(struct cl_seq *s, const struct cl_hash32 *order,
-		   enum cl_done_reason reason)
-{
-	struct cl_tx tx;
-	memset(&tx, 0, sizeof(tx));
-	tx.type = CL_TX_ORDER_DONE;
-	tx.u.done.order_hash = *order;
-	tx.u.done.reason = reason;
-	cl_tx_recover(&tx, cl_stf_domain(s->stf));
-	int rc = seq_apply_logged(s, &tx);
-	if (rc > 0)
-		cl_broken(SUB, "order_done (reason %d) refused: %s",
-			  (int)reason, cl_stf_err_str(rc));
-	return rc;
-}
-
-struct ack *seq_push_ack(struct cl_seq *s, struct item *it,
-			 const struct cl_tx *tx)
+static struct ack *push_ack(struct cl_seq *s, struct item *it,
+			    const struct cl_tx *tx)
 {
 	if (s->n_acks == s->cap_acks) {
 		s->cap_acks = s->cap_acks ? 2 * s->cap_acks : 256;
@@ -59,81 +32,20 @@ struct ack *seq_push_ack(struct cl_seq *s, struct item *it,
 	return a;
 }
 
-void seq_push_fill(struct cl_seq *s, const struct book_candidate *c,
-		   uint64_t size)
+static void push_fills(struct cl_seq *s, const struct cl_stf_result *r)
 {
-	if (s->n_fills == s->cap_fills) {
-		s->cap_fills = s->cap_fills ? 2 * s->cap_fills : 256;
-		s->fills = cl_xrealloc(s->fills,
-				       s->cap_fills * sizeof(*s->fills));
-	}
-	struct cl_seq_fill *f = &s->fills[s->n_fills++];
-	f->maker = c->maker->hash;
-	f->maker_owner = c->maker->owner;
-	f->price = c->price.v;
-	f->size = size;
-}
-
-static int process_simple(struct cl_seq *s, struct item *it, bool *acked)
-{
-	const struct cl_tx *tx = &it->tx;
-	int rc = seq_apply_logged(s, tx);
-
-	if (rc > 0) {
-		seq_reply_now(it, rc, tx);
-		return 0;
-	}
-	if (rc < 0)
-		return rc;
-	struct ack *a = seq_push_ack(s, it, tx);
-	*acked = true;
-	struct cl_stf_view view = cl_stf_view(s->stf);
-	switch (tx->type) {
-	case CL_TX_CANCEL: {
-		a->r.order_hash = tx->u.cancel.msg.order_hash;
-		a->r.status = CL_ORDER_CANCELLED;
-		struct cl_order_record rec;
-		if (cl_stf_get_order(&view, &rec, &a->r.order_hash) == CL_OK) {
-			a->r.filled = rec.filled;
-			seq_books_cancel(s, rec.market, &a->r.order_hash);
+	for (size_t i = 0; i < r->n_fills; i++) {
+		if (s->n_fills == s->cap_fills) {
+			s->cap_fills = s->cap_fills ? 2 * s->cap_fills : 256;
+			s->fills = cl_xrealloc(s->fills, s->cap_fills *
+							   sizeof(*s->fills));
 		}
-		break;
+		struct cl_seq_fill *f = &s->fills[s->n_fills++];
+		f->maker = r->fills[i].maker;
+		f->maker_owner = r->fills[i].maker_owner;
+		f->price = r->fills[i].price;
+		f->size = r->fills[i].size;
 	}
-	case CL_TX_WITHDRAW: {
-		struct cl_stf_globals g;
-		rc = cl_stf_get_globals(&view, &g);
-		if (rc)
-			return rc < 0 ? rc : CL_ERR_CORRUPT;
-		a->r.withdrawal_id = g.next_withdrawal_id - 1;
-		break;
-	}
-	case CL_TX_ORACLE_PRICE: {
-		struct cl_market_state ms;
-		uint32_t market = tx->u.oracle.msg.market;
-		if (cl_stf_get_market(&view, &ms, market) == CL_OK)
-			a->r.mark_price = ms.mark_price;
-		rc = seq_run_liquidations(s, market);
-		if (rc)
-			return rc;
-		break;
-	}
-	case CL_TX_DEPOSIT:
-	case CL_TX_APPROVE_AGENT:
-	case CL_TX_PLACE_ORDER:
-	case CL_TX_FILL:
-	case CL_TX_ORDER_DONE:
-		break;
-	}
-	if ((int)tx->type == CL_TX_ORACLE_UPDATE) {
-		struct cl_market_state ms;
-		uint32_t market = tx->u.oracle_update.market;
-		if (cl_stf_get_market(&view, &ms, market) == CL_OK)
-			a->r.mark_price = ms.mark_price;
-		rc = seq_run_liquidations(s, market);
-		if (rc)
-			return rc;
-	}
-	return 0;
 }
 
 void seq_publish_status(struct cl_seq *s, uint64_t number, uint64_t ts,
@@ -147,40 +59,71 @@ void seq_publish_status(struct cl_seq *s, uint64_t number, uint64_t ts,
 	pthread_mutex_unlock(&s->status_lock);
 }
 
+/*
+ * The header of the next block: the L1 block the driver last saw at its
+ * confirmation depth (or, with no L1, one made up per second), and a
+ * time from the clock kept inside that block's window and never behind
+ * the last block's.
+ */
+static void next_header(struct cl_seq *s, const struct cl_seq_status *st)
+{
+	uint64_t now = cl_clock_now_ms(), lo, hi;
+
+	s->hdr.number = st->head_block + 1;
+	s->hdr.prev_root = st->head_root;
+	pthread_mutex_lock(&s->l1_lock);
+	bool has = s->has_l1_ref;
+	if (has)
+		s->hdr.l1 = s->l1_ref;
+	pthread_mutex_unlock(&s->l1_lock);
+	if (!has) {
+		uint64_t t = now > st->head_timestamp_ms ? now
+							 : st->head_timestamp_ms;
+		memset(&s->hdr.l1, 0, sizeof(s->hdr.l1));
+		s->hdr.l1.number = t / 1000;
+		s->hdr.l1.timestamp = t / 1000;
+	}
+	lo = s->hdr.l1.timestamp * 1000;
+	hi = lo + CL_L1_MAX_DRIFT_S * 1000 + 999;
+	if (now < lo)
+		now = lo;
+	if (now > hi) {
+		now = hi;
+		cl_unusual(SUB, "the last L1 block (%llu) is more than %d s "
+			   "old: block time held at the edge of its window",
+			   (unsigned long long)s->hdr.l1.number,
+			   CL_L1_MAX_DRIFT_S);
+	}
+	s->hdr.timestamp_ms = now > st->head_timestamp_ms
+				      ? now
+				      : st->head_timestamp_ms;
+}
+
 int seq_open_block(struct cl_seq *s)
 {
 	struct cl_seq_status st;
+
 	cl_seq_status(s, &st);
-	uint64_t now = cl_clock_now_ms();
-	s->hdr.number = st.head_block + 1;
-	s->hdr.timestamp_ms = now > st.head_timestamp_ms ? now
-							 : st.head_timestamp_ms;
-	s->hdr.prev_root = st.head_root;
-	int rc = cl_stf_begin_block(s->stf, &s->hdr);
-	if (rc) {
-		cl_broken(SUB, "cannot open block %llu: %s",
-			  (unsigned long long)s->hdr.number,
-			  cl_stf_err_str(rc));
-		return rc < 0 ? rc : CL_ERR_CORRUPT;
-	}
-	s->block_open = true;
-	s->risk_pending = false;
+	next_header(s, &st);
+	s->block_open = true; /* the stf may write even when it fails */
 	s->deadline_ns = cl_clock_mono_ns() + s->cfg.block_interval_ms * 1000000u;
 	cl_buf_reset(&s->block_txs);
 	s->block_ntx = 0;
 	s->n_acks = 0;
 	s->n_fills = 0;
-	/* the new block's time moves funding and the mark */
-	for (uint32_t i = 0; i < s->genesis.n_markets; i++) {
-		rc = seq_run_liquidations(s, s->genesis.markets[i].id);
-		if (rc)
-			return rc;
+	pthread_rwlock_wrlock(&s->books_lock);
+	int rc = cl_stf_open_block(s->stf, &s->hdr);
+	pthread_rwlock_unlock(&s->books_lock);
+	if (rc > 0) {
+		/* refused before anything was written */
+		s->block_open = false;
+		cl_broken(SUB, "cannot open block %llu: %s",
+			  (unsigned long long)s->hdr.number,
+			  cl_stf_err_str(rc));
+		return CL_ERR_CORRUPT;
 	}
-	rc = seq_sweep_multi_market(s);
 	if (rc == 0)
-		rc = seq_unwind_fund(s);
-	if (rc == 0)
-		rc = seq_sweep_expired(s);
+		s->risk_pending = cl_stf_derived_pending(s->stf);
 	return rc;
 }
 
@@ -201,7 +144,8 @@ static void answer_acks(struct cl_seq *s, int code, uint64_t block)
 	s->n_fills = 0;
 }
 
-/* A system failure inside the block: nothing of it is kept. */
+/* A system failure inside the block: nothing of it is kept (the stf
+ * rebuilds its books from the state when the next block opens). */
 void seq_abort_block(struct cl_seq *s, int err)
 {
 	cl_unusual(SUB, "block %llu abandoned: %s",
@@ -210,13 +154,6 @@ void seq_abort_block(struct cl_seq *s, int err)
 	cl_state_discard(s->st);
 	answer_acks(s, err, 0);
 	s->block_open = false;
-	pthread_rwlock_wrlock(&s->books_lock);
-	int rc = seq_books_rebuild(s);
-	pthread_rwlock_unlock(&s->books_lock);
-	cl_state_discard(s->st);
-	if (rc)
-		CL_BUG("cannot rebuild the books after a failed block: %s",
-		       cl_err_str(rc));
 }
 
 void seq_seal_block(struct cl_seq *s)
@@ -224,12 +161,12 @@ void seq_seal_block(struct cl_seq *s)
 	struct cl_buf rec;
 	uint8_t key[8];
 	struct cl_hash32 root;
-
 	int rc;
 
+	bool derived = cl_stf_block_derived(s->stf) > 0;
 	cl_stf_end_block(s->stf);
-	if (s->block_ntx == 0) {
-		/* everything was rejected: nothing to keep */
+	if (s->block_ntx == 0 && !derived) {
+		/* nothing accepted, nothing derived: nothing to keep */
 		cl_state_discard(s->st);
 		s->block_open = false;
 		return;
@@ -252,10 +189,8 @@ void seq_seal_block(struct cl_seq *s)
 		}
 	}
 	cl_buf_init(&rec);
-	cl_buf_append_be64(&rec, s->hdr.timestamp_ms);
-	cl_buf_append(&rec, s->hdr.prev_root.b, 32);
-	cl_buf_append_be32(&rec, (uint32_t)s->block_ntx);
-	cl_buf_append(&rec, s->block_txs.p, s->block_txs.len);
+	cl_block_record_encode(&rec, &s->hdr, s->block_ntx, s->block_txs.p,
+			       s->block_txs.len);
 	cl_put_be64(key, s->hdr.number);
 	cl_state_put(s->st, CL_TABLE_BLOCKS, key, 8, rec.p, rec.len);
 	cl_buf_release(&rec);
@@ -268,37 +203,42 @@ failed:
 		s->block_open = false;
 		cl_state_discard(s->st);
 		answer_acks(s, rc, 0);
-		pthread_rwlock_wrlock(&s->books_lock);
-		if (seq_books_rebuild(s))
-			CL_BUG("cannot rebuild the books");
-		pthread_rwlock_unlock(&s->books_lock);
 		return;
 	}
 	s->block_open = false;
 	seq_publish_status(s, s->hdr.number, s->hdr.timestamp_ms, &root,
 			   s->block_ntx);
-	cl_debug(SUB, "sealed block %llu: %zu txs",
+	cl_debug(SUB, "sealed block %llu: %zu requests",
 		 (unsigned long long)s->hdr.number, s->block_ntx);
 	answer_acks(s, 0, s->hdr.number);
 	if (cutting)
 		seq_cut_done(s, &cut);
 	if (s->cfg.cut_interval_ms) {
-		s->cut_bytes += s->block_txs.len;
+		s->cut_bytes += s->block_txs.len + 16;
 		if (s->cut_bytes >= s->cfg.cut_max_bytes)
 			seq_do_cut(s);
 	}
 }
 
+/* Log an accepted request into the block. */
+static void log_request(struct cl_seq *s, const struct cl_tx *tx)
+{
+	cl_buf_reset(&s->scratch);
+	cl_tx_encode(&s->scratch, tx);
+	cl_buf_append_be32(&s->block_txs, (uint32_t)s->scratch.len);
+	cl_buf_append(&s->block_txs, s->scratch.p, s->scratch.len);
+	s->block_ntx++;
+}
 
 void seq_process(struct cl_seq *s, struct item *it)
 {
-	bool acked = false;
+	struct cl_stf_result r;
 	int rc = 0;
 
 	if (!s->block_open && (rc = seq_open_block(s)) != CL_OK) {
 		seq_reply_now(it, rc, &it->tx);
 		if (s->block_open)
-			seq_abort_block(s, rc); /* a liquidation failed */
+			seq_abort_block(s, rc); /* derived work failed */
 		return;
 	}
 	if (it->assign_deposit_id) {
@@ -311,33 +251,30 @@ void seq_process(struct cl_seq *s, struct item *it)
 		}
 		it->tx.u.deposit.id = g.next_deposit_id;
 	}
-	if ((int)it->tx.type == CL_TX_ORACLE_UPDATE) {
-		rc = process_simple(s, it, &acked);
-		goto done;
+	pthread_rwlock_wrlock(&s->books_lock);
+	rc = cl_stf_request(s->stf, &r, &it->tx);
+	pthread_rwlock_unlock(&s->books_lock);
+	if (rc > 0) {
+		seq_reply_now(it, rc, &it->tx);
+		return;
 	}
-	switch (it->tx.type) {
-	case CL_TX_PLACE_ORDER:
-		rc = seq_process_place(s, it, &acked);
-		break;
-	case CL_TX_DEPOSIT:
-	case CL_TX_CANCEL:
-	case CL_TX_WITHDRAW:
-	case CL_TX_APPROVE_AGENT:
-	case CL_TX_ORACLE_PRICE:
-		rc = process_simple(s, it, &acked);
-		break;
-	case CL_TX_FILL:
-	case CL_TX_ORDER_DONE:
-		CL_BUG("internal transaction type in the queue");
-	}
-done:
 	if (rc < 0) {
-		/* an acked item is answered by abort_block */
-		if (!acked)
-			seq_reply_now(it, rc, &it->tx);
+		seq_reply_now(it, rc, &it->tx);
 		seq_abort_block(s, rc);
 		return;
 	}
+	log_request(s, &it->tx);
+	struct ack *a = push_ack(s, it, &it->tx);
+	a->r.order_hash = r.order_hash;
+	a->r.status = r.status;
+	a->r.filled = r.filled;
+	a->r.done_reason = r.done_reason;
+	a->r.withdrawal_id = r.withdrawal_id;
+	a->r.mark_price = r.mark_price;
+	a->r.n_fills = r.n_fills;
+	push_fills(s, &r);
+	if (cl_stf_derived_pending(s->stf))
+		s->risk_pending = true;
 	if (s->block_ntx >= s->cfg.block_max_txs ||
 	    s->block_txs.len >= s->cfg.block_max_bytes)
 		seq_seal_block(s);

@@ -21,6 +21,9 @@ bool cl_block_record_parse(struct cl_block_record *out, uint64_t number,
 	out->number = number;
 	out->timestamp_ms = cl_cur_be64(&c);
 	cl_cur_bytes(&c, out->prev_root.b, 32);
+	out->l1.number = cl_cur_be64(&c);
+	cl_cur_bytes(&c, out->l1.hash.b, 32);
+	out->l1.timestamp = cl_cur_be64(&c);
 	uint32_t n = cl_cur_be32(&c);
 	if (c.failed || n > len / 4)
 		return false;
@@ -37,6 +40,19 @@ bool cl_block_record_parse(struct cl_block_record *out, uint64_t number,
 		return false;
 	}
 	return true;
+}
+
+void cl_block_record_encode(struct cl_buf *out,
+			    const struct cl_block_header *h, size_t n,
+			    const uint8_t *txs, size_t len)
+{
+	cl_buf_append_be64(out, h->timestamp_ms);
+	cl_buf_append(out, h->prev_root.b, 32);
+	cl_buf_append_be64(out, h->l1.number);
+	cl_buf_append(out, h->l1.hash.b, 32);
+	cl_buf_append_be64(out, h->l1.timestamp);
+	cl_buf_append_be32(out, (uint32_t)n);
+	cl_buf_append(out, txs, len);
 }
 
 void cl_block_record_release(struct cl_block_record *r)

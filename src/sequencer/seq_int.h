@@ -7,10 +7,9 @@
  * Files, one job each:
  *   sequencer.c  life cycle, the writer thread, published status, readers
  *   seq_queue.c  the ingress queue (submit, credit, shutdown answers)
- *   seq_block.c  block building: open, apply and log, seal, abort, acks
- *   seq_match.c  matching a PLACE_ORDER (FILL and ORDER_DONE transactions)
- *   seq_risk.c   liquidations, the multi-market sweep, the fund's unwind
- *   seq_books.c  the order books and the expiry heap
+ *   seq_block.c  block building: open, hand each request to the stf
+ *                (which derives fills, closures and liquidations), log
+ *                it, seal, abort, acks
  *   seq_cut.c    batch cuts, block records, withdrawal proofs
  *   l1_driver.c  the link to L1 (deposits in, batches out)
  *   fault.c      fault injection for tests
@@ -41,28 +40,6 @@ struct ack {
 	size_t fills_off; /* into seq->fills */
 };
 
-/* What the fill callback learns while a taker matches. */
-struct maker_reason {
-	struct cl_hash32 maker;
-	enum cl_done_reason reason;
-};
-
-/* A resting order by expiry (the writer's expiry heap). */
-struct expiring {
-	uint64_t expiry;
-	struct cl_hash32 hash;
-	uint32_t mi; /* market index */
-};
-
-struct match_ctx {
-	struct cl_seq *s;
-	const struct cl_tx *place;
-	enum cl_done_reason taker_reason;
-	int sys_err;
-	struct maker_reason *reasons;
-	size_t n_reasons, cap_reasons;
-};
-
 struct cl_seq {
 	struct cl_seq_config cfg;
 	struct cl_db *db;
@@ -70,19 +47,16 @@ struct cl_seq {
 	struct cl_stf *stf;
 	struct cl_genesis genesis;
 
-	/* books: written by the writer under the write lock */
+	/* the stf's order books: the writer changes them (in every stf
+	 * call inside a block) under the write lock, readers read them
+	 * under the read lock */
 	pthread_rwlock_t books_lock;
-	struct book *books[CL_GENESIS_MAX_MARKETS];
-	struct book_plan plan;
-	/* risk engine (writer only) */
-	uint64_t adl_reindexed[CL_GENESIS_MAX_MARKETS][2]; /* block */
-	struct cl_address multi_cursor;
-	bool multi_has_cursor;
-	bool risk_pending; /* risk work stopped at a full block */
-	/* resting orders by expiry, a binary min-heap; entries of orders
-	 * that left the book are dropped when they come up (writer only) */
-	struct expiring *exp;
-	size_t n_exp, cap_exp;
+	bool risk_pending; /* derived work was cut short by its budget */
+	/* the L1 block the next block names (set by the L1 driver; without
+	 * one, a made-up reference per second) */
+	pthread_mutex_t l1_lock;
+	struct cl_l1_ref l1_ref;
+	bool has_l1_ref;
 
 	/* the queue */
 	pthread_mutex_t qlock;
@@ -96,7 +70,7 @@ struct cl_seq {
 	bool block_open;
 	struct cl_block_header hdr;
 	uint64_t deadline_ns;
-	struct cl_buf block_txs; /* be32 len ‖ encoding, per tx */
+	struct cl_buf block_txs; /* be32 len ‖ encoding, per request */
 	size_t block_ntx;
 	struct ack *acks;
 	size_t n_acks, cap_acks;
@@ -130,19 +104,6 @@ void seq_queue_drain(struct cl_seq *s);
 
 /* ---- seq_block.c (writer thread) ---- */
 
-/* Apply `tx` through the stf and, when accepted, log it into the open
- * block. CL_STF_OK, a positive stf code (nothing changed) or < 0. */
-int seq_apply_logged(struct cl_seq *s, const struct cl_tx *tx);
-/* An ORDER_DONE the sequencer must be able to write; a refusal is logged
- * as broken. Same returns as seq_apply_logged(). */
-int seq_apply_done(struct cl_seq *s, const struct cl_hash32 *order,
-		   enum cl_done_reason reason);
-/* Keep `it` to be answered when the block is durable. */
-struct ack *seq_push_ack(struct cl_seq *s, struct item *it,
-			 const struct cl_tx *tx);
-/* Record a fill for the last ack's answer. */
-void seq_push_fill(struct cl_seq *s, const struct book_candidate *c,
-		   uint64_t size);
 void seq_publish_status(struct cl_seq *s, uint64_t number, uint64_t ts,
 			const struct cl_hash32 *root, uint64_t ntx);
 /* Open the next block and do its opening risk work: CL_OK or an error
@@ -154,45 +115,6 @@ void seq_abort_block(struct cl_seq *s, int err);
 void seq_seal_block(struct cl_seq *s);
 /* One queued submission into the open block (opening one if needed). */
 void seq_process(struct cl_seq *s, struct item *it);
-
-/* ---- seq_match.c (writer thread) ---- */
-
-/* How much of `side` would only reduce owner's position in `market`. */
-int seq_reducible(struct cl_seq *s, uint64_t *out,
-		  const struct cl_address *owner, uint32_t market,
-		  enum book_side side);
-void seq_note_maker(struct match_ctx *m, const struct cl_hash32 *h,
-		    enum cl_done_reason reason);
-enum cl_done_reason seq_maker_reason(const struct match_ctx *m,
-				     const struct cl_hash32 *h);
-/* A PLACE_ORDER: apply, match, close. 0, or a negative system error that
- * aborts the block; *acked tells whether the item waits in the acks. */
-int seq_process_place(struct cl_seq *s, struct item *it, bool *acked);
-
-/* ---- seq_risk.c (writer thread) ---- */
-
-/* Is the open block too full for more risk work? Sets risk_pending. */
-bool seq_block_full(struct cl_seq *s);
-int seq_run_liquidations(struct cl_seq *s, uint32_t market);
-int seq_sweep_multi_market(struct cl_seq *s);
-int seq_unwind_fund(struct cl_seq *s);
-
-/* ---- seq_books.c ---- */
-
-/* Index of `market` in the genesis, or -1. */
-int seq_market_index(const struct cl_genesis *g, uint32_t market);
-void seq_exp_push(struct cl_seq *s, uint64_t expiry,
-		  const struct cl_hash32 *hash, uint32_t mi);
-void seq_books_free(struct cl_seq *s);
-void seq_book_order_from(struct book_order *o, const struct cl_hash32 *h,
-			 const struct cl_order_record *r);
-/* Rebuild every book from the open orders in the committed state. */
-int seq_books_rebuild(struct cl_seq *s);
-/* A CANCEL was applied: take the order out of the book of `market`. */
-void seq_books_cancel(struct cl_seq *s, uint32_t market,
-		      const struct cl_hash32 *order);
-/* Close the resting orders that expired (writer thread, open block). */
-int seq_sweep_expired(struct cl_seq *s);
 
 /* ---- seq_cut.c (writer thread) ---- */
 

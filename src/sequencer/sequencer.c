@@ -101,6 +101,7 @@ int cl_seq_new(struct cl_seq **out, const struct cl_seq_config *cfg,
 	s->db = db;
 	s->genesis = *g;
 	pthread_rwlock_init(&s->books_lock, NULL);
+	pthread_mutex_init(&s->l1_lock, NULL);
 	pthread_mutex_init(&s->qlock, NULL);
 	pthread_mutex_init(&s->status_lock, NULL);
 	pthread_condattr_t ca;
@@ -112,7 +113,6 @@ int cl_seq_new(struct cl_seq **out, const struct cl_seq_config *cfg,
 	s->q = cl_xcalloc(s->qcap, sizeof(*s->q));
 	cl_buf_init(&s->block_txs);
 	cl_buf_init(&s->scratch);
-	book_plan_init(&s->plan);
 
 	rc = cl_state_new_lmdb(&s->st, db);
 	if (rc)
@@ -139,9 +139,6 @@ int cl_seq_new(struct cl_seq **out, const struct cl_seq_config *cfg,
 	if (rc)
 		goto fail;
 	seq_publish_status(s, gl.block_number, gl.block_timestamp_ms, &root, 0);
-	rc = seq_books_rebuild(s);
-	if (rc)
-		goto fail;
 	rc = seq_load_cut_cursor(s);
 	if (rc)
 		goto fail;
@@ -193,9 +190,6 @@ void cl_seq_free(struct cl_seq *s)
 	if (!s)
 		return;
 	cl_seq_stop(s);
-	seq_books_free(s);
-	free(s->exp);
-	book_plan_release(&s->plan);
 	cl_stf_free(s->stf);
 	cl_state_free(s->st);
 	free(s->q);
@@ -204,6 +198,7 @@ void cl_seq_free(struct cl_seq *s)
 	cl_buf_release(&s->block_txs);
 	cl_buf_release(&s->scratch);
 	pthread_rwlock_destroy(&s->books_lock);
+	pthread_mutex_destroy(&s->l1_lock);
 	pthread_mutex_destroy(&s->qlock);
 	pthread_mutex_destroy(&s->status_lock);
 	pthread_cond_destroy(&s->qcond);
@@ -223,6 +218,37 @@ const struct cl_genesis *cl_seq_genesis(const struct cl_seq *s)
 struct cl_db *cl_seq_db(const struct cl_seq *s)
 {
 	return s->db;
+}
+
+void cl_seq_set_l1_ref(struct cl_seq *s, const struct cl_l1_ref *ref)
+{
+	pthread_mutex_lock(&s->l1_lock);
+	if (!s->has_l1_ref || ref->number > s->l1_ref.number) {
+		s->l1_ref = *ref;
+		s->has_l1_ref = true;
+	}
+	pthread_mutex_unlock(&s->l1_lock);
+}
+
+size_t cl_seq_book_depth(struct cl_seq *s, struct book_level *out,
+			 size_t max, uint32_t market, enum book_side side)
+{
+	struct cl_stf_level *lv;
+	size_t n;
+
+	if (max == 0)
+		return 0;
+	lv = cl_xcalloc(max, sizeof(*lv));
+	pthread_rwlock_rdlock(&s->books_lock);
+	n = cl_stf_book_depth(s->stf, lv, max, market, side == BOOK_BUY);
+	pthread_rwlock_unlock(&s->books_lock);
+	for (size_t i = 0; i < n; i++) {
+		out[i].price.v = lv[i].price;
+		out[i].size.v = lv[i].size;
+		out[i].orders = lv[i].orders;
+	}
+	free(lv);
+	return n;
 }
 
 void cl_seq_status(struct cl_seq *s, struct cl_seq_status *out)

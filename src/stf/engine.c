@@ -270,8 +270,8 @@ size_t cl_stf_book_depth(struct cl_stf *s, struct cl_stf_level *out,
 	struct book_level *lv;
 	size_t n;
 
-	if (mi < 0 || max == 0 || ensure_books(s) != CL_OK)
-		return 0;
+	if (mi < 0 || max == 0 || !s->eng->valid)
+		return 0; /* no books yet: the next block rebuilds them */
 	lv = cl_xcalloc(max, sizeof(*lv));
 	n = book_depth(s->eng->books[mi], lv, max, bids ? BOOK_BUY : BOOK_SELL);
 	for (size_t i = 0; i < n; i++) {
