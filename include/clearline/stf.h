@@ -285,6 +285,7 @@ struct cl_tx_fill {
 struct cl_tx_cancel {
 	struct cl_cancel msg;
 	struct cl_sig sig;
+	uint64_t order_seq; /* the order's sequence number: batches carry it instead of the hash */
 };
 
 struct cl_tx_withdraw {
@@ -496,11 +497,19 @@ const char *cl_stf_err_str(int code);
 
 struct cl_stf;
 
+/* The L1 block an L2 block refers to (docs/protocol.md "Blocks"). */
+struct cl_l1_ref {
+	uint64_t number;       /* L1 block number */
+	struct cl_hash32 hash; /* its hash */
+	uint64_t timestamp;    /* its timestamp, unix seconds */
+};
+
 /* An L2 block header as the stf sees it. */
 struct cl_block_header {
 	uint64_t number;            /* previous + 1; the first block is 1 */
 	uint64_t timestamp_ms;      /* unix ms, >= the previous block's */
 	struct cl_hash32 prev_root; /* state root after the previous block */
+	struct cl_l1_ref l1;
 };
 
 /*

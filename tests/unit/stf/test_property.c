@@ -572,7 +572,8 @@ static void replay(struct cl_state *st, const char *name)
 	tenv_init(&r, st);
 	for (size_t bi = 0; bi < n_blocks; bi++) {
 		const struct blk *b = &blocks[bi];
-		struct cl_block_header h = {b->number, b->ms, r.root};
+		struct cl_block_header h = {
+			.number = b->number, .timestamp_ms = b->ms, .prev_root = r.root};
 
 		CHECK(cl_stf_begin_block(r.stf, &h) == CL_STF_OK);
 		for (size_t k = b->first; k < b->first + b->count; k++) {
