@@ -7,6 +7,10 @@
 #include <zdict.h>
 #include <zstd.h>
 
+/* Version 1 (the old format) and what both versions share: the limits
+ * and the error strings. Version 2 is batch2_encode.c and
+ * batch2_decode.c. */
+
 /*
  * Payload (all integers big-endian):
  *   u64 first block number, u32 block count, then per block:
@@ -22,6 +26,7 @@ void cl_batch_limits_default(struct cl_batch_limits *lim)
 	lim->max_blocks = 100000;
 	lim->max_txs_per_block = 100000;
 	lim->max_tx_len = 64u << 10;
+	lim->max_txs = 65536;
 }
 
 const char *cl_batch_err_str(enum cl_batch_err e)
@@ -45,6 +50,12 @@ const char *cl_batch_err_str(enum cl_batch_err e)
 		return "batch blocks not consecutive";
 	case CL_BATCH_LIMIT:
 		return "batch over a limit";
+	case CL_BATCH_BAD_TX:
+		return "bad transaction in batch";
+	case CL_BATCH_DERIVED_TX:
+		return "derived transaction type in batch";
+	case CL_BATCH_UNENCODABLE:
+		return "transaction or block not encodable in a batch";
 	}
 	return "unknown batch error";
 }
