@@ -31,6 +31,7 @@
 #ifndef CLEARLINE_SEQUENCER_H
 #define CLEARLINE_SEQUENCER_H
 
+#include <clearline/batch.h>
 #include <clearline/common.h>
 #include <clearline/l1.h>
 #include <clearline/matching.h>
@@ -47,6 +48,9 @@ struct cl_seq_config {
 	uint64_t cut_interval_ms;   /* cut a batch this often; 0: never */
 	uint64_t cut_max_bytes;     /* ... or once this many transaction
 				     * bytes are uncut */
+	bool wait_for_l1;           /* attached to L1: no block before the
+				     * L1 driver named an L1 block
+				     * (cl_seq_set_l1_ref) */
 };
 
 void cl_seq_config_defaults(struct cl_seq_config *cfg);
@@ -56,6 +60,7 @@ enum {
 	CL_SEQ_ERR_NOT_ALLOWED = 100, /* a type clients may not submit */
 	CL_SEQ_ERR_SHUTDOWN = 101,    /* the sequencer is stopping */
 	CL_SEQ_ERR_BAD_SIGNATURE = 102, /* recovery failed before the queue */
+	CL_SEQ_ERR_NO_L1 = 103,       /* no L1 block seen yet: retry */
 };
 
 const char *cl_seq_err_str(int code);
@@ -200,11 +205,18 @@ CL_WUR int cl_seq_get_withdrawal_proof(struct cl_snapshot *snap,
 				       uint64_t *cut_seq,
 				       struct cl_proof *proof, uint64_t wid);
 
-/* The batch payload (docs/batch-format.md) of a cut, from the stored
- * block records; appended to `out`. */
-CL_WUR int cl_seq_cut_payload(struct cl_snapshot *snap,
-			      const struct cl_batch_cut *cut,
-			      struct cl_buf *out);
+/*
+ * The blocks of a cut as a version 2 batch carries them, from the stored
+ * block records: header, L1 reference, the root after each block, the
+ * decoded requests, each CANCEL with the sequence number of its order
+ * (read through `snap`). Release *out with cl_batch2_release(). Returns
+ * CL_OK or a negative error (CL_ERR_CORRUPT for a record that does not
+ * parse).
+ */
+CL_WUR int cl_seq_cut_blocks(struct cl_snapshot *snap,
+			     const struct cl_genesis *g,
+			     const struct cl_batch_cut *cut,
+			     struct cl_batch2 *out);
 
 /* ---- block records (also used by the batch poster and verifiers) ----
  * key: be64(number); value: be64 timestamp_ms ‖ prev_root (32) ‖
@@ -290,12 +302,13 @@ const struct cl_address *cl_l1_driver_rollup(const struct cl_l1_driver *drv);
  * holds a suitable transaction is the one (docs/verifier.md). */
 enum cl_seq_fault_kind {
 	CL_FAULT_NONE = 0,
-	CL_FAULT_ROOT,
-	CL_FAULT_FILL_SIZE,
-	CL_FAULT_FILL_PRICE,
-	CL_FAULT_BALANCE,
-	CL_FAULT_DROP,
-	CL_FAULT_SIGNATURE,
+	CL_FAULT_ROOT,       /* the batch's post-state root */
+	CL_FAULT_BLOCK_ROOT, /* the root after the batch's first block */
+	CL_FAULT_BALANCE,    /* a deposit's amount (+1) */
+	CL_FAULT_DROP,       /* the batch's last acknowledged request */
+	CL_FAULT_SIGNATURE,  /* a byte of an order's signature */
+	CL_FAULT_TIME,       /* a block time beyond its L1 block's window */
+	CL_FAULT_L1_REF,     /* an L1 reference that is not on L1 */
 };
 
 struct cl_seq_fault {
@@ -310,13 +323,12 @@ CL_WUR bool cl_seq_fault_parse(struct cl_seq_fault *out, const char *spec);
 bool cl_seq_fault_valid(const char *spec);
 
 /*
- * The hook of the batch poster: called with batch `index`, its payload
- * (docs/batch-format.md) and its cut just before compression. When this
- * batch is the one, rewrites the payload or the cut's root and returns
+ * The hook of the batch poster: called with batch `index`, its blocks
+ * (cl_seq_cut_blocks()) and its cut just before encoding. When this
+ * batch is the one, changes the blocks or the cut's root and returns
  * true (logged as unusual with what changed).
  */
 bool cl_seq_fault_apply(struct cl_seq_fault *f, uint64_t index,
-			struct cl_buf *payload, struct cl_batch_cut *cut,
-			const struct cl_eip712_domain *domain);
+			struct cl_batch2 *b, struct cl_batch_cut *cut);
 
 #endif /* CLEARLINE_SEQUENCER_H */

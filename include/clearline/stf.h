@@ -772,6 +772,7 @@ struct cl_stf_globals {
 	uint64_t next_order_sequence;
 	uint64_t block_number;
 	uint64_t block_timestamp_ms;
+	struct cl_l1_ref l1; /* the L1 block the last block named */
 	struct cl_hash32 genesis_hash;
 };
 

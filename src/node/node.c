@@ -124,11 +124,12 @@ static int run_sequencer(const struct cl_node_config *cfg,
 		}
 		if (cfg->fault && !cl_seq_fault_valid(cfg->fault)) {
 			cl_unusual(SUB, "option fault: expected KIND[:AT] with "
-				   "KIND root, fill-size, fill-price, balance, "
-				   "drop or signature");
+				   "KIND root, block-root, balance, drop, "
+				   "signature, time or l1-ref");
 			goto out;
 		}
 		sc.cut_interval_ms = cfg->batch_interval_ms;
+		sc.wait_for_l1 = true;
 		/* transaction bytes before a cut, leaving room for the
 		 * block headers, the ABI and the zstd frame */
 		sc.cut_max_bytes = cfg->batch_max_bytes * 9 / 10;

@@ -20,6 +20,7 @@ int cl_api_error_code(int code)
 		return CL_API_ERR_STF_BASE + code;
 	switch (code) {
 	case CL_ERR_BUSY:
+	case CL_SEQ_ERR_NO_L1:
 		return CL_API_ERR_BUSY;
 	case CL_SEQ_ERR_SHUTDOWN:
 		return CL_API_ERR_SHUTDOWN;

@@ -53,6 +53,7 @@ struct cl_l1_driver {
 	bool draining; /* a batch failed: post again once none is in flight */
 	uint64_t retry_ns;
 	struct cl_seq_fault fault; /* tests only: --fault */
+	uint64_t l1_named; /* the newest L1 block blocks may name */
 };
 
 /* ---- contract views ---- */
@@ -152,19 +153,13 @@ static int on_deposit(void *arg, const struct cl_l1_deposit *d)
 
 /* ---- batches ---- */
 
-static size_t count_orders(const uint8_t *payload, size_t len)
+static size_t count_orders(const struct cl_batch2 *b)
 {
-	struct cl_batch_limits lim;
-	struct cl_batch b;
 	size_t n = 0;
 
-	cl_batch_limits_default(&lim);
-	if (cl_batch_parse_payload(&b, payload, len, &lim) != CL_BATCH_OK)
-		return 0;
-	for (size_t i = 0; i < b.n_blocks; i++)
-		for (size_t t = 0; t < b.blocks[i].n_txs; t++)
-			n += b.blocks[i].txs[t].p[0] == CL_TX_PLACE_ORDER;
-	cl_batch_release(&b);
+	for (size_t i = 0; i < b->n_blocks; i++)
+		for (size_t t = 0; t < b->blocks[i].n_txs; t++)
+			n += b->blocks[i].txs[t].type == CL_TX_PLACE_ORDER;
 	return n;
 }
 
@@ -324,17 +319,17 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 		cl_snapshot_free(snap);
 		return;
 	}
-	struct cl_buf payload, data;
-	cl_buf_init(&payload);
+	struct cl_batch2 blocks = {0};
+	struct cl_buf data;
 	cl_buf_init(&data);
-	rc = cl_seq_cut_payload(snap, &cut, &payload);
+	rc = cl_seq_cut_blocks(snap, cl_seq_genesis(drv->seq), &cut, &blocks);
 	cl_snapshot_free(snap);
-	if (!rc)
-		cl_seq_fault_apply(&drv->fault, batch_count, &payload, &cut,
-				   cl_seq_domain(drv->seq));
-	if (!rc)
-		rc = cl_batch_compress(&data, payload.p, payload.len,
-				       drv->cfg.zstd_level, NULL, 0);
+	if (!rc) {
+		cl_seq_fault_apply(&drv->fault, batch_count, &blocks, &cut);
+		if (cl_batch2_encode(&data, blocks.blocks, blocks.n_blocks) !=
+		    CL_BATCH_OK)
+			rc = CL_ERR_CORRUPT; /* the stf accepted each request */
+	}
 	if (rc) {
 		cl_unusual(SUB, "cannot build batch %llu: %s",
 			   (unsigned long long)batch_count, cl_err_str(rc));
@@ -365,22 +360,42 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 	    .cut_known = true,
 	    .cut = batch_count,
 	    .last_block = cut.last_block,
-	    .orders = count_orders(payload.p, payload.len),
+	    .orders = count_orders(&blocks),
 	};
 	set_posting(drv);
-	cl_info(SUB, "posting batch %llu: blocks %llu..%llu, %zu bytes "
-		"(%zu before compression, ratio %zu.%02zu)%s",
+	cl_info(SUB, "posting batch %llu: blocks %llu..%llu, %zu requests, "
+		"%zu bytes%s",
 		(unsigned long long)batch_count,
 		(unsigned long long)cut.first_block,
-		(unsigned long long)cut.last_block, data.len, payload.len,
-		payload.len / data.len, payload.len * 100 / data.len % 100,
+		(unsigned long long)cut.last_block, blocks.n_txs, data.len,
 		np->gas_bound ? ", behind batches not yet mined" : "");
 out:
-	cl_buf_release(&payload);
+	cl_batch2_release(&blocks);
 	cl_buf_release(&data);
 }
 
 /* ---- the thread ---- */
+
+/*
+ * Blocks name the newest L1 block the deposit watcher has read (it is at
+ * the confirmation depth, so a shallow reorg cannot take it away); the
+ * sequencer never lets the reference go backwards.
+ */
+static void name_l1_block(struct cl_l1_driver *drv, uint64_t next_block)
+{
+	struct cl_l1_block b;
+	bool found = false;
+
+	if (next_block == 0 || next_block - 1 <= drv->l1_named)
+		return;
+	if (cl_l1_eth_block_by_number(drv->rpc, &b, &found, next_block - 1) ||
+	    !found)
+		return;
+	struct cl_l1_ref ref = {.number = b.number, .hash = b.hash,
+				.timestamp = b.timestamp};
+	cl_seq_set_l1_ref(drv->seq, &ref);
+	drv->l1_named = b.number;
+}
 
 static bool sleep_or_stop(struct cl_l1_driver *drv, uint64_t ms)
 {
@@ -403,6 +418,9 @@ static void *driver_main(void *arg)
 
 	while (!sleep_or_stop(drv, drv->cfg.poll_ms)) {
 		size_t got = 0;
+		struct cl_l1_cursor before;
+		cl_l1_watcher_cursor(drv->watcher, &before);
+		name_l1_block(drv, before.next_block); /* before any deposit */
 		int rc = cl_l1_watcher_step(drv->watcher, &got);
 		if (rc == CL_L1_BROKEN) {
 			/* L1 lost more blocks than the watcher remembers (an
@@ -433,6 +451,7 @@ static void *driver_main(void *arg)
 		pthread_mutex_lock(&drv->lock);
 		drv->status.l1_scanned = wc.next_block;
 		pthread_mutex_unlock(&drv->lock);
+		name_l1_block(drv, wc.next_block);
 
 		follow_posts(drv);
 

@@ -65,10 +65,15 @@ void seq_publish_status(struct cl_seq *s, uint64_t number, uint64_t ts,
  * time from the clock kept inside that block's window and never behind
  * the last block's.
  */
-static void next_header(struct cl_seq *s, const struct cl_seq_status *st)
+static int next_header(struct cl_seq *s, const struct cl_seq_status *st)
 {
 	uint64_t now = cl_clock_now_ms(), lo, hi;
+	struct cl_stf_view view = cl_stf_view(s->stf);
+	struct cl_stf_globals g;
+	int rc = cl_stf_get_globals(&view, &g);
 
+	if (rc)
+		return rc < 0 ? rc : CL_ERR_CORRUPT;
 	s->hdr.number = st->head_block + 1;
 	s->hdr.prev_root = st->head_root;
 	pthread_mutex_lock(&s->l1_lock);
@@ -76,6 +81,10 @@ static void next_header(struct cl_seq *s, const struct cl_seq_status *st)
 	if (has)
 		s->hdr.l1 = s->l1_ref;
 	pthread_mutex_unlock(&s->l1_lock);
+	if (has && g.block_number > 0 && s->hdr.l1.number <= g.l1.number)
+		s->hdr.l1 = g.l1; /* never backwards (a restart, a reorg) */
+	if (!has && s->cfg.wait_for_l1)
+		return CL_SEQ_ERR_NO_L1;
 	if (!has) {
 		uint64_t t = now > st->head_timestamp_ms ? now
 							 : st->head_timestamp_ms;
@@ -97,6 +106,7 @@ static void next_header(struct cl_seq *s, const struct cl_seq_status *st)
 	s->hdr.timestamp_ms = now > st->head_timestamp_ms
 				      ? now
 				      : st->head_timestamp_ms;
+	return CL_OK;
 }
 
 int seq_open_block(struct cl_seq *s)
@@ -104,7 +114,9 @@ int seq_open_block(struct cl_seq *s)
 	struct cl_seq_status st;
 
 	cl_seq_status(s, &st);
-	next_header(s, &st);
+	int rc = next_header(s, &st);
+	if (rc)
+		return rc;
 	s->block_open = true; /* the stf may write even when it fails */
 	s->deadline_ns = cl_clock_mono_ns() + s->cfg.block_interval_ms * 1000000u;
 	cl_buf_reset(&s->block_txs);
@@ -112,7 +124,7 @@ int seq_open_block(struct cl_seq *s)
 	s->n_acks = 0;
 	s->n_fills = 0;
 	pthread_rwlock_wrlock(&s->books_lock);
-	int rc = cl_stf_open_block(s->stf, &s->hdr);
+	rc = cl_stf_open_block(s->stf, &s->hdr);
 	pthread_rwlock_unlock(&s->books_lock);
 	if (rc > 0) {
 		/* refused before anything was written */

@@ -283,14 +283,16 @@ int cl_seq_get_withdrawal_proof(struct cl_snapshot *snap, uint64_t *cut_seq,
 	return CL_OK;
 }
 
-int cl_seq_cut_payload(struct cl_snapshot *snap,
-		       const struct cl_batch_cut *cut, struct cl_buf *out)
+int cl_seq_cut_blocks(struct cl_snapshot *snap, const struct cl_genesis *g,
+		      const struct cl_batch_cut *cut, struct cl_batch2 *out)
 {
 	size_t n = (size_t)(cut->last_block - cut->first_block + 1);
-	struct cl_batch_block *blocks = cl_xcalloc(n, sizeof(*blocks));
 	struct cl_block_record *recs = cl_xcalloc(n, sizeof(*recs));
+	struct cl_stf_view view = {.genesis = g, .snapshot = snap};
+	size_t total = 0, k = 0;
 	int rc = CL_OK;
 
+	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < n && !rc; i++) {
 		uint8_t key[8];
 		const uint8_t *v;
@@ -300,32 +302,53 @@ int cl_seq_cut_payload(struct cl_snapshot *snap,
 		rc = cl_snapshot_get(snap, &v, &vl, CL_TABLE_BLOCKS, key, 8);
 		if (rc)
 			break;
-		if (!cl_block_record_parse(&recs[i], num, v, vl)) {
+		if (!cl_block_record_parse(&recs[i], num, v, vl))
 			rc = CL_ERR_CORRUPT;
-			break;
-		}
-		blocks[i].number = num;
-		blocks[i].timestamp_ms = recs[i].timestamp_ms;
-		blocks[i].n_txs = recs[i].n_txs;
-		blocks[i].txs = cl_xcalloc(recs[i].n_txs ? recs[i].n_txs : 1,
-					   sizeof(struct cl_batch_tx));
-		for (size_t t = 0; t < recs[i].n_txs; t++) {
-			blocks[i].txs[t].p = recs[i].txs[t];
-			blocks[i].txs[t].len = recs[i].tx_lens[t];
-		}
+		else
+			total += recs[i].n_txs;
+	}
+	if (rc)
+		goto out;
+	out->first_block = cut->first_block;
+	out->n_blocks = n;
+	out->blocks = cl_xcalloc(n, sizeof(*out->blocks));
+	out->n_txs = total;
+	out->tx_store = cl_xcalloc(total ? total : 1, sizeof(*out->tx_store));
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct cl_batch2_block *b = &out->blocks[i];
+		b->number = recs[i].number;
+		b->timestamp_ms = recs[i].timestamp_ms;
+		b->l1 = recs[i].l1;
+		b->n_txs = recs[i].n_txs;
+		b->txs = out->tx_store + k;
 		/* the root after block i is the next block's prev_root */
 		if (i > 0)
-			blocks[i - 1].root = recs[i].prev_root;
+			out->blocks[i - 1].root = recs[i].prev_root;
+		for (size_t t = 0; t < recs[i].n_txs && !rc; t++, k++) {
+			struct cl_tx *tx = &out->tx_store[k];
+			if (!cl_tx_decode(tx, recs[i].txs[t],
+					  recs[i].tx_lens[t])) {
+				rc = CL_ERR_CORRUPT;
+				break;
+			}
+			if (tx->type != CL_TX_CANCEL)
+				continue;
+			/* batches name the cancelled order by sequence */
+			struct cl_order_record o;
+			rc = cl_stf_get_order(&view, &o,
+					      &tx->u.cancel.msg.order_hash);
+			if (rc > 0 || rc == CL_ERR_NOT_FOUND)
+				rc = CL_ERR_CORRUPT;
+			tx->u.cancel.order_seq = o.sequence;
+		}
 	}
-	if (!rc) {
-		blocks[n - 1].root = cut->root;
-		cl_batch_encode_payload(out, blocks, n);
-	}
-	for (size_t i = 0; i < n; i++) {
-		free(blocks[i].txs);
+	if (!rc)
+		out->blocks[n - 1].root = cut->root;
+out:
+	for (size_t i = 0; i < n; i++)
 		cl_block_record_release(&recs[i]);
-	}
-	free(blocks);
 	free(recs);
+	if (rc)
+		cl_batch2_release(out);
 	return rc;
 }

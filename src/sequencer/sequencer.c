@@ -20,6 +20,7 @@ void cl_seq_config_defaults(struct cl_seq_config *cfg)
 	cfg->block_max_bytes = 512u << 10; /* the record stays below 1 MiB */
 	cfg->cut_interval_ms = 0;
 	cfg->cut_max_bytes = 110000;
+	cfg->wait_for_l1 = false;
 }
 
 const char *cl_seq_err_str(int code)
@@ -31,6 +32,8 @@ const char *cl_seq_err_str(int code)
 		return "the sequencer is shutting down";
 	case CL_SEQ_ERR_BAD_SIGNATURE:
 		return "bad signature";
+	case CL_SEQ_ERR_NO_L1:
+		return "the sequencer has not read L1 yet: retry in a moment";
 	}
 	return cl_stf_err_str(code);
 }

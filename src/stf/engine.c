@@ -34,6 +34,19 @@ void stf_engine_free(struct cl_stf *s)
 	s->eng = NULL;
 }
 
+int stf_engine_load(struct cl_stf *s)
+{
+	struct cl_stf_view v = cl_stf_view(s);
+	uint64_t number;
+	int rc = stf_books_rebuild(s);
+
+	if (rc == CL_OK)
+		rc = stf_get_global_u64(&v, &number, G_BLOCK_NUMBER);
+	if (rc == CL_OK)
+		s->eng->synced_block = number;
+	return rc;
+}
+
 void stf_engine_invalidate(struct cl_stf *s)
 {
 	if (s->eng)
@@ -225,12 +238,13 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	case CL_TX_WITHDRAW: {
 		struct cl_stf_globals g;
 		rc = stf_apply_primitive(s, tx);
-		if (rc == 0)
-			rc = cl_stf_get_globals(&view, &g);
-		if (rc == 0 && out)
+		if (rc)
+			break;
+		rc = cl_stf_get_globals(&view, &g);
+		if (rc)
+			rc = rc < 0 ? rc : CL_ERR_CORRUPT;
+		else if (out)
 			out->withdrawal_id = g.next_withdrawal_id - 1;
-		if (rc > 0)
-			rc = CL_ERR_CORRUPT;
 		break;
 	}
 	case CL_TX_DEPOSIT:

@@ -133,6 +133,7 @@ int cl_stf_get_globals(const struct cl_stf_view *v,
 	static const char *const names[] = {
 		G_FEE, G_INSURANCE, G_NEXT_DEPOSIT, G_NEXT_WITHDRAWAL,
 		G_NEXT_ORDER_SEQ, G_BLOCK_NUMBER, G_BLOCK_TIME,
+		G_L1_NUMBER, G_L1_TIME,
 	};
 	uint64_t vals[CL_ARRAY_LEN(names)];
 	int rc;
@@ -155,7 +156,11 @@ int cl_stf_get_globals(const struct cl_stf_view *v,
 	out->next_order_sequence = vals[4];
 	out->block_number = vals[5];
 	out->block_timestamp_ms = vals[6];
-	return CL_OK;
+	out->l1.number = vals[7];
+	out->l1.timestamp = vals[8];
+	return get_fixed(v, out->l1.hash.b, 32, CL_TABLE_GLOBALS,
+			 (const uint8_t *)G_L1_HASH, strlen(G_L1_HASH),
+			 "l1 block hash");
 }
 
 /* ---- accounts and agents ---- */

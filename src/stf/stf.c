@@ -158,6 +158,11 @@ int cl_stf_new(struct cl_stf **out, struct cl_state *st,
 			return CL_ERR_CONFIG;
 		}
 		s->initialized = true;
+		rc = stf_engine_load(s);
+		if (rc) {
+			cl_stf_free(s);
+			return rc;
+		}
 	} else if (rc != CL_ERR_NOT_FOUND) {
 		cl_stf_free(s);
 		return rc;
@@ -208,7 +213,7 @@ int cl_stf_genesis_init(struct cl_stf *s)
 	for (uint32_t i = 0; i < s->g.n_markets; i++)
 		stf_put_market(s->st, s->g.markets[i].id, &zero_market);
 	s->initialized = true;
-	return CL_OK;
+	return stf_engine_load(s);
 }
 
 /*

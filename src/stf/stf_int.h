@@ -51,6 +51,8 @@ struct cl_stf {
 struct stf_engine;
 int stf_apply_primitive(struct cl_stf *s, const struct cl_tx *tx);
 struct stf_engine *stf_engine_new(void);
+/* Build the books from the state (a committed block): at start-up. */
+int stf_engine_load(struct cl_stf *s);
 void stf_engine_free(struct cl_stf *s);
 void stf_engine_end_block(struct cl_stf *s);
 void stf_engine_invalidate(struct cl_stf *s);

@@ -11,11 +11,11 @@
  *   ver_replay.c     replaying and closing one batch
  *   ver_deposits.c   the cursor and the L1 deposits not yet consumed
  *   ver_challenge.c  recording a fault and challenging it on L1
- *   ver_books.c      the replica's order books (a mirror of the state)
  *   ver_status.c     the published status and the progress line
  *
  * Threads: everything here belongs to the derivation thread except what
- * is under `lock` (status, stop), `books_lock` (the books) and `qlock`
+ * is under `lock` (status, stop), `books_lock` (the stf's books, which
+ * replicas serve) and `qlock`
  * (the readers' L1 client).
  */
 #ifndef CLEARLINE_VER_INT_H
@@ -89,9 +89,9 @@ struct cl_verifier {
 	bool stop;
 	struct cl_verifier_status status;
 
-	/* books (replica), readers take the read lock */
+	/* the stf's order books: the derivation thread changes them under
+	 * the write lock, readers (replica) read them under the read lock */
 	pthread_rwlock_t books_lock;
-	struct book *books[CL_GENESIS_MAX_MARKETS];
 
 	/* a client for reader threads, under qlock */
 	pthread_mutex_t qlock;
@@ -124,9 +124,9 @@ struct cl_verifier {
 	uint64_t bps;
 	uint64_t last_log_ns;
 
-	/* replica: order hashes touched by the current block */
-	struct cl_hash32 *touched;
-	size_t n_touched, cap_touched;
+	/* the last L1 reference checked against L1 */
+	struct cl_l1_ref l1_checked;
+	bool has_l1_checked;
 };
 
 enum step_rc {
@@ -217,14 +217,5 @@ int ver_record_fault(struct cl_verifier *v,
     CL_PRINTF(4, 5);
 /* Drive the challenge of the recorded fault by one step. */
 void ver_challenge_step(struct cl_verifier *v);
-
-/* ---- ver_books.c (replica) ---- */
-
-/* Rebuild every book from the open orders of the committed state. */
-int ver_books_rebuild(struct cl_verifier *v);
-/* Note the orders `tx` touches, for ver_books_mirror(). */
-void ver_touch_tx(struct cl_verifier *v, const struct cl_tx *tx);
-/* After a committed block: bring the touched orders' books up to date. */
-void ver_books_mirror(struct cl_verifier *v);
 
 #endif /* CLEARLINE_VER_INT_H */

@@ -20,11 +20,23 @@ struct recover_job {
 	const struct cl_eip712_domain *d;
 };
 
+/* A cancel that names its order by sequence is recovered by the stf
+ * once it has found the order's hash. */
+static void recover_one(struct cl_tx *tx, const struct cl_eip712_domain *d)
+{
+	static const struct cl_hash32 zero;
+
+	if (tx->type == CL_TX_CANCEL &&
+	    cl_hash32_eq(&tx->u.cancel.msg.order_hash, &zero))
+		return;
+	cl_tx_recover(tx, d);
+}
+
 static void *recover_main(void *arg)
 {
 	struct recover_job *j = arg;
 	for (size_t i = 0; i < j->n; i++)
-		cl_tx_recover(&j->txs[i].tx, j->d);
+		recover_one(&j->txs[i].tx, j->d);
 	return NULL;
 }
 
@@ -40,11 +52,11 @@ static void recover_all(struct cl_verifier *v, struct vtx *txs, size_t n)
 
 	if (!threaded) {
 		for (size_t i = 0; i < n; i++)
-			cl_tx_recover(&txs[i].tx, d);
+			recover_one(&txs[i].tx, d);
 		return;
 	}
 	for (size_t i = 0; i < half; i++)
-		cl_tx_recover(&txs[i].tx, d);
+		recover_one(&txs[i].tx, d);
 	pthread_join(th, NULL);
 }
 
@@ -177,11 +189,71 @@ static int close_batch(struct cl_verifier *v,
 	return STEP_OK;
 }
 
-/* Apply one block of the batch; the transactions are decoded and
+/*
+ * The L1 block a block names must be on L1 as named (number, hash,
+ * timestamp) and older than the L1 block holding the batch. Returns
+ * STEP_OK, STEP_FAULT or a negative error (L1 unreachable: try again).
+ */
+static int check_l1_ref(struct cl_verifier *v,
+			const struct cl_l1_batch_event *ev,
+			const struct cl_batch2_block *blk)
+{
+	struct fault_at at = {.has_block = true, .block = blk->number};
+	struct cl_l1_block b;
+	bool found = false;
+
+	if (v->has_l1_checked && blk->l1.number == v->l1_checked.number &&
+	    blk->l1.timestamp == v->l1_checked.timestamp &&
+	    cl_hash32_eq(&blk->l1.hash, &v->l1_checked.hash))
+		return STEP_OK;
+	if (blk->l1.number >= ev->loc.block_number)
+		return ver_record_fault(v, ev, &at,
+					"block names L1 block %llu, not "
+					"before the batch's own L1 block %llu",
+					(unsigned long long)blk->l1.number,
+					(unsigned long long)ev->loc.block_number);
+	int rc = cl_l1_eth_block_by_number(v->rpc, &b, &found, blk->l1.number);
+	if (rc)
+		return rc;
+	if (!found || !cl_hash32_eq(&b.hash, &blk->l1.hash) ||
+	    b.timestamp != blk->l1.timestamp)
+		return ver_record_fault(v, ev, &at,
+					"block names L1 block %llu with a "
+					"hash or time that L1 does not have",
+					(unsigned long long)blk->l1.number);
+	v->l1_checked = blk->l1;
+	v->has_l1_checked = true;
+	return STEP_OK;
+}
+
+/* A deposit request must be the L1 deposit event of its id. */
+static int check_deposit(struct cl_verifier *v,
+			 const struct cl_l1_batch_event *ev,
+			 const struct fault_at *at, const struct cl_tx *tx)
+{
+	const struct vdeposit *d = ver_deps_get(v, tx->u.deposit.id);
+
+	if (!d)
+		return ver_record_fault(v, ev, at, "deposit %llu is not on l1",
+					(unsigned long long)tx->u.deposit.id);
+	if (!cl_address_eq(&d->to, &tx->u.deposit.to) ||
+	    d->amount != tx->u.deposit.amount)
+		return ver_record_fault(
+			v, ev, at,
+			"deposit %llu differs from the l1 deposit event "
+			"(amount %llu, on l1 %llu)",
+			(unsigned long long)tx->u.deposit.id,
+			(unsigned long long)tx->u.deposit.amount,
+			(unsigned long long)d->amount);
+	return STEP_OK;
+}
+
+/* Apply one block of the batch through the stf, which derives its
+ * fills, closures and liquidations; the requests are decoded and
  * recovered already. Returns STEP_OK, STEP_FAULT or a negative error. */
 static int apply_block(struct cl_verifier *v,
 		       const struct cl_l1_batch_event *ev,
-		       const struct cl_batch_block *blk, struct vtx *txs,
+		       const struct cl_batch2_block *blk, struct vtx *txs,
 		       size_t n)
 {
 	struct cl_block_header h;
@@ -190,66 +262,47 @@ static int apply_block(struct cl_verifier *v,
 	uint8_t key[9];
 	int rc;
 
+	rc = check_l1_ref(v, ev, blk);
+	if (rc)
+		return rc;
 	rc = cl_state_root(v->st, &prev);
 	if (rc)
 		return rc;
 	h.number = blk->number;
 	h.timestamp_ms = blk->timestamp_ms;
 	h.prev_root = prev;
-	rc = cl_stf_begin_block(v->stf, &h);
-	if (rc < 0)
-		return rc;
+	h.l1 = blk->l1;
+	pthread_rwlock_wrlock(&v->books_lock);
+	rc = cl_stf_open_block(v->stf, &h);
+	pthread_rwlock_unlock(&v->books_lock);
 	if (rc > 0) {
 		cl_state_discard(v->st);
 		return ver_record_fault(v, ev, &at, "block header refused: %s",
 					cl_stf_err_str(rc));
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct cl_tx *tx = &txs[i].tx;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct cl_tx *tx = &txs[i].tx;
 		at.has_tx = true;
 		at.tx = i;
 		if (tx->type == CL_TX_DEPOSIT) {
-			const struct vdeposit *d =
-			    ver_deps_get(v, tx->u.deposit.id);
-			if (!d) {
-				cl_stf_end_block(v->stf);
-				cl_state_discard(v->st);
-				return ver_record_fault(
-				    v, ev, &at, "deposit %llu is not on l1",
-				    (unsigned long long)tx->u.deposit.id);
-			}
-			if (!cl_address_eq(&d->to, &tx->u.deposit.to) ||
-			    d->amount != tx->u.deposit.amount) {
-				cl_stf_end_block(v->stf);
-				cl_state_discard(v->st);
-				return ver_record_fault(
-				    v, ev, &at,
-				    "deposit %llu differs from "
-				    "the l1 deposit event (amount %llu, "
-				    "on l1 %llu)",
-				    (unsigned long long)tx->u.deposit.id,
-				    (unsigned long long)tx->u.deposit.amount,
-				    (unsigned long long)d->amount);
-			}
+			rc = check_deposit(v, ev, &at, tx);
+			if (rc)
+				break;
 		}
-		rc = cl_stf_apply(v->stf, tx);
-		if (rc < 0) {
-			cl_stf_end_block(v->stf);
-			cl_state_discard(v->st);
-			return rc;
-		}
-		if (rc > 0) {
-			cl_stf_end_block(v->stf);
-			cl_state_discard(v->st);
-			return ver_record_fault(v, ev, &at,
-						"%s transaction "
-						"refused: %s",
-						cl_tx_type_str(tx->type),
-						cl_stf_err_str(rc));
-		}
-		ver_touch_tx(v, tx);
+		pthread_rwlock_wrlock(&v->books_lock);
+		rc = cl_stf_request(v->stf, NULL, tx);
+		pthread_rwlock_unlock(&v->books_lock);
+		if (rc > 0)
+			rc = ver_record_fault(v, ev, &at,
+					      "%s request refused: %s",
+					      cl_tx_type_str(tx->type),
+					      cl_stf_err_str(rc));
 	}
 	cl_stf_end_block(v->stf);
+	if (rc) {
+		cl_state_discard(v->st);
+		return rc;
+	}
 
 	/* the root after the previous block, and which batch this block
 	 * belongs to (see docs/verifier.md "Restart") */
@@ -263,11 +316,9 @@ static int apply_block(struct cl_verifier *v,
 	rc = cl_state_commit_block(v->st, &root);
 	if (rc) {
 		cl_state_discard(v->st);
-		v->n_touched = 0;
 		return rc;
 	}
 	v->cur.txs += n;
-	ver_books_mirror(v);
 	ver_publish_head(v);
 	if (!cl_hash32_eq(&root, &blk->root)) {
 		at.has_tx = false;
@@ -285,7 +336,7 @@ static int apply_block(struct cl_verifier *v,
  * belong to another batch), or an error. */
 static int check_partial(struct cl_verifier *v,
 			 const struct cl_l1_batch_event *ev,
-			 const struct cl_batch *b, uint64_t head, size_t *done)
+			 const struct cl_batch2 *b, uint64_t head, size_t *done)
 {
 	const uint8_t *val;
 	size_t vl;
@@ -311,7 +362,7 @@ static int check_partial(struct cl_verifier *v,
 	}
 	for (uint64_t n = ev->first_block; n <= head; n++) {
 		struct cl_hash32 r;
-		const struct cl_batch_block *blk =
+		const struct cl_batch2_block *blk =
 		    &b->blocks[n - ev->first_block];
 		rc = stored_root(v, &r, n, head);
 		if (rc)
@@ -388,9 +439,9 @@ int ver_verify_batch(struct cl_verifier *v,
 					"keccak256 of the batch data "
 					"differs from the event's dataHash");
 	}
-	struct cl_batch b;
-	enum cl_batch_err be = cl_batch_decode(&b, args.data, args.data_len,
-					       &v->cfg.limits, NULL, 0);
+	struct cl_batch2 b;
+	enum cl_batch_err be = cl_batch2_decode(&b, args.data, args.data_len,
+						&v->cfg.limits);
 	cl_buf_release(&input);
 	if (be != CL_BATCH_OK)
 		return ver_record_fault(v, ev, &none,
@@ -400,7 +451,7 @@ int ver_verify_batch(struct cl_verifier *v,
 	if (b.first_block != ev->first_block ||
 	    b.n_blocks != ev->last_block - ev->first_block + 1 ||
 	    ev->first_block != v->cur.last_block + 1) {
-		cl_batch_release(&b);
+		cl_batch2_release(&b);
 		return ver_record_fault(v, ev, &none,
 					"blocks %llu..%llu do not "
 					"continue the chain at block %llu",
@@ -416,40 +467,29 @@ int ver_verify_batch(struct cl_verifier *v,
 	if (!rc)
 		rc = check_partial(v, ev, &b, g.block_number, &done);
 	if (rc) {
-		cl_batch_release(&b);
+		cl_batch2_release(&b);
 		return rc;
 	}
 
-	/* decode everything first: an undecodable transaction is a fault
-	 * whatever comes before it */
+	/* the requests are decoded already (a batch that does not decode
+	 * is a fault as a whole); recover their signers on two threads */
 	size_t total = 0;
 	for (size_t i = done; i < b.n_blocks; i++)
 		total += b.blocks[i].n_txs;
 	struct vtx *txs = cl_xcalloc(total ? total : 1, sizeof(*txs));
 	size_t k = 0;
-	for (size_t i = done; i < b.n_blocks && !rc; i++) {
-		const struct cl_batch_block *blk = &b.blocks[i];
+	for (size_t i = done; i < b.n_blocks; i++) {
+		const struct cl_batch2_block *blk = &b.blocks[i];
 		for (size_t t = 0; t < blk->n_txs; t++, k++) {
 			txs[k].block = (uint32_t)i;
 			txs[k].index = (uint32_t)t;
-			if (cl_tx_decode(&txs[k].tx, blk->txs[t].p,
-					 blk->txs[t].len))
-				continue;
-			struct fault_at at = {.has_block = true,
-					      .block = blk->number,
-					      .has_tx = true,
-					      .tx = t};
-			rc = ver_record_fault(v, ev, &at,
-					      "transaction does not "
-					      "decode");
-			break;
+			txs[k].tx = blk->txs[t];
 		}
 	}
-	if (!rc)
-		recover_all(v, txs, total);
+	recover_all(v, txs, total);
 	k = 0;
 	for (size_t i = done; i < b.n_blocks && !rc; i++) {
-		const struct cl_batch_block *blk = &b.blocks[i];
+		const struct cl_batch2_block *blk = &b.blocks[i];
 		rc = apply_block(v, ev, blk, txs + k, blk->n_txs);
 		k += blk->n_txs;
 		if (!rc && ver_stopping(v) && i + 1 < b.n_blocks)
@@ -458,7 +498,7 @@ int ver_verify_batch(struct cl_verifier *v,
 			ver_progress(v, false);
 	}
 	free(txs);
-	cl_batch_release(&b);
+	cl_batch2_release(&b);
 	if (rc)
 		return rc;
 	return close_batch(v, ev, &evblock);

@@ -61,8 +61,6 @@ static int init_state(struct cl_verifier *v)
 	}
 	rc = ver_load_cursor(v);
 	if (!rc)
-		rc = ver_books_rebuild(v);
-	if (!rc)
 		ver_publish_head(v);
 	return rc;
 }
@@ -113,6 +111,7 @@ static int rederive(struct cl_verifier *v, const char *why)
 		   "%s: wiping the database and deriving again from "
 		   "genesis",
 		   why);
+	pthread_rwlock_wrlock(&v->books_lock);
 	cl_stf_free(v->stf);
 	v->stf = NULL;
 	int rc = wipe_all(v);
@@ -121,11 +120,14 @@ static int rederive(struct cl_verifier *v, const char *why)
 		/* the old state is still whole: keep it and retry later */
 		if (cl_stf_new(&v->stf, v->st, &v->genesis) == CL_OK)
 			cl_state_discard(v->st);
+		pthread_rwlock_unlock(&v->books_lock);
 		return rc;
 	}
 	memset(&v->fault, 0, sizeof(v->fault));
 	v->challenge_inflight = false;
+	v->has_l1_checked = false;
 	rc = init_state(v);
+	pthread_rwlock_unlock(&v->books_lock);
 	cl_state_discard(v->st);
 	pthread_mutex_lock(&v->lock);
 	v->status.rederivations++;
@@ -283,15 +285,12 @@ void cl_verifier_free(struct cl_verifier *v)
 	if (!v)
 		return;
 	cl_verifier_stop(v);
-	for (uint32_t i = 0; i < v->genesis.n_markets; i++)
-		book_free(v->books[i]);
 	cl_l1_sender_free(v->sender);
 	cl_stf_free(v->stf);
 	cl_state_free(v->st);
 	cl_l1_rpc_free(v->rpc);
 	cl_l1_rpc_free(v->query_rpc);
 	free(v->deps);
-	free(v->touched);
 	free(v->l1_url);
 	free(v->datadir);
 	pthread_mutex_destroy(&v->lock);
@@ -354,6 +353,34 @@ int cl_verifier_is_claimed(struct cl_verifier *v, bool *claimed, uint64_t wid)
 		rc = CL_ERR_CORRUPT;
 	cl_buf_release(&ret);
 	return rc;
+}
+
+bool cl_verifier_has_books(const struct cl_verifier *v)
+{
+	return v->cfg.replica;
+}
+
+size_t cl_verifier_book_depth(struct cl_verifier *v, struct book_level *out,
+			      size_t max, uint32_t market, enum book_side side)
+{
+	struct cl_stf_level *lv;
+	size_t n = 0;
+
+	if (max == 0 || !v->cfg.replica)
+		return 0;
+	lv = cl_xcalloc(max, sizeof(*lv));
+	pthread_rwlock_rdlock(&v->books_lock);
+	if (v->stf)
+		n = cl_stf_book_depth(v->stf, lv, max, market,
+				      side == BOOK_BUY);
+	pthread_rwlock_unlock(&v->books_lock);
+	for (size_t i = 0; i < n; i++) {
+		out[i].price.v = lv[i].price;
+		out[i].size.v = lv[i].size;
+		out[i].orders = lv[i].orders;
+	}
+	free(lv);
+	return n;
 }
 
 const struct cl_address *cl_verifier_rollup(const struct cl_verifier *v)
