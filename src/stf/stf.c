@@ -110,6 +110,10 @@ const char *cl_stf_err_str(int code)
 		return "no position in this market";
 	case CL_STF_ERR_BEYOND_LIMIT:
 		return "price beyond the liquidation or unwind limit";
+	case CL_STF_ERR_NO_COLLATERAL:
+		return "account has no collateral";
+	case CL_STF_ERR_ORDER_MARGIN:
+		return "open orders would exceed the account's equity";
 	}
 	return "unknown";
 }
