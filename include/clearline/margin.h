@@ -61,6 +61,17 @@ struct cl_health {
 	int64_t equity; /* collateral + upnl */
 	int64_t im;     /* initial requirement, rounded up */
 	int64_t mm;     /* maintenance requirement, rounded up */
+	int64_t order_im; /* initial requirement counting the open orders
+			   * (>= im; docs/margin.md "Open orders"); the
+			   * margin_health*() functions know no orders and
+			   * set it to im */
+};
+
+/* The open orders of one account in one market: the remaining sizes of
+ * its open orders that are not reduce-only, per side (size units). */
+struct cl_open_sizes {
+	uint64_t buy;
+	uint64_t sell;
 };
 
 /* Check a tier table: non-empty, caps strictly rising and ending at
@@ -86,6 +97,18 @@ CL_WUR bool margin_requirement_scaled_up(int64_t *im, int64_t *mm,
 					 const struct cl_market_risk *m,
 					 const struct cl_position *pos,
 					 uint64_t mark, uint32_t scale_ppm);
+
+/*
+ * Initial requirement of a position of `size` with open orders `open`
+ * in its market, at `mark` with the multiplier `scale_ppm`: the worse of
+ * the two sides, max(IM(size + buy), IM(size - sell)), each IM as
+ * margin_requirement_scaled_up() (rounded up). Equals the position's own
+ * IM when both sides are 0, and never less. Fails when size + buy or
+ * size - sell leaves [-(2^63 - 1), 2^63 - 1], or on overflow.
+ */
+CL_WUR bool margin_order_im_up(int64_t *out, const struct cl_market_risk *m,
+			       int64_t size, const struct cl_open_sizes *open,
+			       uint64_t mark, uint32_t scale_ppm);
 
 /* Unrealised PnL of one position at `mark`: value - cost, where a long's
  * value is its notional rounded down and a short's value is minus its
@@ -138,9 +161,9 @@ bool margin_fill_increases_risk(const struct cl_position *pos, bool is_buy,
 				int64_t size);
 
 /*
- * What can leave the account: collateral + min(0, upnl) - im, never using
- * unrealised profit, and never more than the collateral itself; 0 when
- * negative.
+ * What can leave the account: collateral + min(0, upnl) - max(im,
+ * order_im), never using unrealised profit or what the open orders
+ * reserve, and never more than the collateral itself; 0 when negative.
  */
 int64_t margin_withdrawable(const struct cl_health *h);
 

@@ -86,6 +86,8 @@ enum cl_table {
  */
 enum cl_table_risk {
 	CL_TABLE_ADL_RANK = 0x08,    /* committed: auto-deleveraging ranking */
+	CL_TABLE_OPEN_SIZE = 0x09,   /* committed: open order sizes per
+				      * account and market (margin) */
 	CL_TABLE_LIQ_INDEX = 0x83,   /* local: liquidation prices per market */
 	CL_TABLE_RISK_EVENTS = 0x84, /* local: liquidation and ADL log */
 	CL_TABLE_LIQ_MULTI = 0x85,   /* local: accounts in several markets */

@@ -483,6 +483,10 @@ enum cl_stf_code {
 	CL_STF_ERR_NO_POSITION = 48,       /* no position in the market */
 	CL_STF_ERR_BEYOND_LIMIT = 49,      /* price worse than the bankruptcy
 					    * or unwind limit */
+	CL_STF_ERR_NO_COLLATERAL = 50,     /* order from an account with no
+					    * collateral and no position */
+	CL_STF_ERR_ORDER_MARGIN = 51,      /* open orders would exceed the
+					    * account's equity */
 	CL_STF_ERR_L1_TIME_WINDOW = 52,    /* block time outside the window
 					    * of its L1 block's time */
 	CL_STF_ERR_L1_REF = 53,            /* L1 reference runs backwards or
@@ -792,8 +796,10 @@ CL_WUR int cl_stf_get_positions(const struct cl_stf_view *v,
 				struct cl_stf_position *out, size_t *n,
 				const struct cl_address *addr);
 
-/* Health (margin_health) of `addr` at the current marks. Returns CL_OK,
- * CL_STF_ERR_OVERFLOW, or a negative error. */
+/* Health (margin_health) of `addr` at the current marks, pending funding
+ * included; out->order_im counts the account's open orders
+ * (docs/margin.md "Open orders"). Returns CL_OK, CL_STF_ERR_OVERFLOW, or
+ * a negative error. */
 CL_WUR int cl_stf_get_health(const struct cl_stf_view *v,
 			     struct cl_health *out,
 			     const struct cl_address *addr);
@@ -812,6 +818,24 @@ CL_WUR int cl_stf_get_order(const struct cl_stf_view *v,
 CL_WUR int cl_stf_get_open_orders(const struct cl_stf_view *v,
 				  struct cl_hash32 *out, size_t cap,
 				  size_t *n, const struct cl_address *trader);
+
+/* One market's open order sizes of an account (docs/protocol.md
+ * "OPEN_SIZE"): what its open orders reserve margin for. */
+struct cl_stf_open_sizes {
+	uint32_t market;
+	struct cl_open_sizes open; /* both 0 never stored */
+};
+
+/*
+ * The open order sizes of `addr`, in increasing market id (only markets
+ * where a side is non-zero). out must hold CL_GENESIS_MAX_MARKETS
+ * entries; *n gets the count. Returns CL_OK (none: *n = 0),
+ * CL_ERR_CORRUPT when a stored record does not decode, or another
+ * negative error.
+ */
+CL_WUR int cl_stf_get_open_sizes(const struct cl_stf_view *v,
+				 struct cl_stf_open_sizes *out, size_t *n,
+				 const struct cl_address *addr);
 
 CL_WUR int cl_stf_get_market(const struct cl_stf_view *v,
 			     struct cl_market_state *out, uint32_t market);
@@ -849,7 +873,9 @@ struct cl_stf_position_risk {
 
 /* The account as a whole, and its positions (at most 64). */
 struct cl_stf_account_risk {
-	struct cl_health health;   /* pending funding settled */
+	struct cl_health health;   /* pending funding settled; order_im
+				    * counts the open orders, and
+				    * order_im - im is what they reserve */
 	int64_t margin_ratio_ppm;  /* mm * 1e6 / equity; INT64_MAX if
 				    * equity <= 0 */
 	bool liquidatable;         /* equity < mm */

@@ -83,6 +83,29 @@ bool margin_requirement_scaled_up(int64_t *im, int64_t *mm,
 	return cl_i128_to_i64(im, imq) && cl_i128_to_i64(mm, mmq);
 }
 
+bool margin_order_im_up(int64_t *out, const struct cl_market_risk *m,
+			int64_t size, const struct cl_open_sizes *open,
+			uint64_t mark, uint32_t scale_ppm)
+{
+	__int128 hi = (__int128)size + open->buy;
+	__int128 lo = (__int128)size - open->sell;
+	struct cl_position ph, pl;
+	int64_t im_hi, im_lo, mm;
+
+	*out = 0;
+	if (hi > INT64_MAX || lo < -(__int128)INT64_MAX)
+		return false;
+	ph = (struct cl_position){(int64_t)hi, 0};
+	pl = (struct cl_position){(int64_t)lo, 0};
+	if (!margin_requirement_scaled_up(&im_hi, &mm, m, &ph, mark,
+					  scale_ppm) ||
+	    !margin_requirement_scaled_up(&im_lo, &mm, m, &pl, mark,
+					  scale_ppm))
+		return false;
+	*out = im_hi > im_lo ? im_hi : im_lo;
+	return true;
+}
+
 /* Signed value of a position at the mark, rounded down. */
 static bool value_down(int64_t *out, const struct cl_market_risk *m,
 		       const struct cl_position *pos, uint64_t mark)
@@ -142,6 +165,7 @@ bool margin_health_scaled(struct cl_health *out, int64_t collateral,
 	}
 	if (!cl_add_i64(&h.equity, collateral, h.upnl))
 		return false;
+	h.order_im = h.im;
 	*out = h;
 	return true;
 }
@@ -234,8 +258,9 @@ bool margin_fee_up(int64_t *out, int64_t notional, uint32_t ppm)
 
 int64_t margin_withdrawable(const struct cl_health *h)
 {
+	int64_t im = h->order_im > h->im ? h->order_im : h->im;
 	__int128 avail = (__int128)h->collateral +
-			 (h->upnl < 0 ? h->upnl : 0) - h->im;
+			 (h->upnl < 0 ? h->upnl : 0) - im;
 	if (avail > h->collateral)
 		avail = h->collateral;
 	return avail > 0 ? (int64_t)avail : 0;

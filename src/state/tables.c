@@ -15,6 +15,7 @@ static const struct cl_table_info registry[] = {
 	{ CL_TABLE_DEPOSITS, true, "deposits" },
 	{ CL_TABLE_GLOBALS, true, "globals" },
 	{ (enum cl_table)CL_TABLE_ADL_RANK, true, "adl_rank" },
+	{ (enum cl_table)CL_TABLE_OPEN_SIZE, true, "open_size" },
 	{ CL_TABLE_BLOCKS, false, "blocks" },
 	{ CL_TABLE_TX_INDEX, false, "tx_index" },
 	{ CL_TABLE_NODE, false, "node" },

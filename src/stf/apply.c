@@ -183,12 +183,16 @@ static int apply_place(struct cl_stf *s, const struct cl_tx *tx)
 	rec.filled = 0;
 	rec.expiry = o->expiry;
 	rec.status = CL_ORDER_OPEN;
+	/* 9, 10: collateral, and the margin its open orders reserve */
+	rc = stf_place_check(s, &rec);
+	if (rc != CL_STF_OK)
+		return rc;
 	rc = take_counter(s, &rec.sequence, G_NEXT_ORDER_SEQ);
 	if (rc != CL_OK)
 		return rc;
 	stf_put_order(s->st, hash, &rec);
 	stf_put_open(s->st, &rec, hash);
-	return CL_STF_OK;
+	return stf_open_add(s, &rec, rec.size);
 }
 
 
@@ -277,6 +281,10 @@ int stf_side_check_margin(struct cl_stf *s, struct stf_fill_side *fs)
 
 int stf_side_write(struct cl_stf *s, struct stf_fill_side *fs, uint64_t size)
 {
+	int rc = stf_open_release(s, &fs->o, size);
+
+	if (rc != CL_OK)
+		return rc;
 	fs->o.filled += size;
 	if (fs->o.filled == fs->o.size) {
 		fs->o.status = CL_ORDER_FILLED;
@@ -450,6 +458,9 @@ static int apply_cancel(struct cl_stf *s, const struct cl_tx *tx)
 		return CL_STF_ERR_NOT_AUTHORIZED;
 	if (o.status != CL_ORDER_OPEN)
 		return CL_STF_ERR_ORDER_NOT_OPEN;
+	rc = stf_open_release(s, &o, o.size - o.filled);
+	if (rc != CL_OK)
+		return rc;
 	o.status = CL_ORDER_CANCELLED;
 	stf_put_order(s->st, &c->order_hash, &o);
 	stf_del_open(s->st, &o);
@@ -484,6 +495,10 @@ static int apply_withdraw(struct cl_stf *s, const struct cl_tx *tx)
 		rc = stf_settle(s, &sa);
 	if (rc == CL_OK)
 		rc = stf_health(&v, &h, sa.acc.collateral, sa.pos, sa.n);
+	/* what the open orders reserve stays */
+	if (rc == CL_OK)
+		rc = stf_order_im(&v, &h.order_im, &w->trader, sa.pos, sa.n,
+				  NULL);
 	if (rc != CL_OK)
 		return rc;
 	a.collateral = sa.acc.collateral;
@@ -608,6 +623,9 @@ static int apply_done(struct cl_stf *s, const struct cl_tx_done *d)
 		return CL_STF_ERR_ORDER_NOT_OPEN;
 	if (!done_reason_holds(s, &o, d->reason))
 		return CL_STF_ERR_BAD_REASON;
+	rc = stf_open_release(s, &o, o.size - o.filled);
+	if (rc != CL_OK)
+		return rc;
 	o.status = CL_ORDER_DONE;
 	stf_put_order(s->st, &d->order_hash, &o);
 	stf_del_open(s->st, &o);

@@ -188,9 +188,11 @@ int cl_stf_get_health(const struct cl_stf_view *v, struct cl_health *out,
 	if (rc != CL_OK)
 		return rc;
 	rc = collateral_settled(v, &a.collateral, pos, n);
-	if (rc != CL_OK)
-		return rc;
-	return stf_health(v, out, a.collateral, pos, n);
+	if (rc == CL_OK)
+		rc = stf_health(v, out, a.collateral, pos, n);
+	if (rc == CL_OK)
+		rc = stf_order_im(v, &out->order_im, addr, pos, n, NULL);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -634,6 +636,9 @@ int cl_stf_get_account_risk(const struct cl_stf_view *v,
 		for (size_t i = 0; i < n; i++)
 			out->pos[i].pending_funding = pending[i];
 	}
+	if (rc == CL_OK)
+		rc = stf_order_im(v, &out->health.order_im, addr, pos, n,
+				  NULL);
 	return rc;
 }
 

@@ -123,6 +123,35 @@ int stf_side_check_margin(struct cl_stf *s, struct stf_fill_side *fs);
 int stf_side_write(struct cl_stf *s, struct stf_fill_side *fs,
 		   uint64_t size);
 
+/* ---- open orders reserve initial margin (reserve.c) ---- */
+
+#define OPEN_SIZE_KEY_LEN 24 /* address ‖ market u32 */
+#define OPEN_SIZE_VAL_LEN 16 /* buy u64 ‖ sell u64 */
+
+/* Count `size` more (add) or less (release) on order o's side of its
+ * trader's open sizes in its market; a reduce-only order counts
+ * nothing. add fails with CL_STF_ERR_OVERFLOW past 2^63 - 1; release
+ * below zero is corruption. */
+int stf_open_add(struct cl_stf *s, const struct cl_order_record *o,
+		 uint64_t size);
+int stf_open_release(struct cl_stf *s, const struct cl_order_record *o,
+		     uint64_t size);
+/* An order not stored yet that stf_order_im() counts too. */
+struct stf_order_extra {
+	uint32_t market;
+	bool is_buy;
+	uint64_t size;
+};
+/* The initial requirement of `trader` counting its open orders (and
+ * `extra`, may be NULL) with positions pos[0..n), at the current marks
+ * and multipliers (docs/margin.md "Open orders"). */
+int stf_order_im(const struct cl_stf_view *v, int64_t *out,
+		 const struct cl_address *trader,
+		 const struct cl_stf_position *pos, size_t n,
+		 const struct stf_order_extra *extra);
+/* PLACE_ORDER rules 9 and 10 for the record `rec` about to be stored. */
+int stf_place_check(struct cl_stf *s, const struct cl_order_record *rec);
+
 /* ---- risk engine (risk.c, liquidation.c) ---- */
 
 /* Keys of the risk tables. */

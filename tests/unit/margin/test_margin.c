@@ -174,9 +174,70 @@ static void conservation(void)
 	}
 }
 
+/* docs/margin.md "Open orders": the worse side per market. */
+static void open_orders(void)
+{
+	const uint64_t mark = 6000000;
+	struct cl_open_sizes o;
+	struct cl_health h;
+	struct cl_position p = {BTC(100000), 60000 * USD};
+	const struct cl_market_risk *rp = &btc;
+	int64_t im;
+
+	/* no orders: the position's own IM; margin_health sets order_im */
+	o = (struct cl_open_sizes){0, 0};
+	CHECK(margin_order_im_up(&im, &btc, p.size, &o, mark, CL_PPM) &&
+	      im == 1200 * USD);
+	CHECK(margin_health(&h, 4000 * USD, &p, &rp, &mark, 1) &&
+	      h.order_im == h.im && h.im == 1200 * USD);
+	/* the table of the worked example */
+	o = (struct cl_open_sizes){200000, 0};
+	CHECK(margin_order_im_up(&im, &btc, p.size, &o, mark, CL_PPM) &&
+	      im == 3600 * USD);
+	o = (struct cl_open_sizes){200000, 300000};
+	CHECK(margin_order_im_up(&im, &btc, p.size, &o, mark, CL_PPM) &&
+	      im == 3600 * USD);
+	o = (struct cl_open_sizes){250000, 300000};
+	CHECK(margin_order_im_up(&im, &btc, p.size, &o, mark, CL_PPM) &&
+	      im == 4200 * USD);
+	o = (struct cl_open_sizes){233300, 400000};
+	CHECK(margin_order_im_up(&im, &btc, p.size, &o, mark, CL_PPM) &&
+	      im == 3999600000LL);
+	/* the sell side is the worse one for a short */
+	o = (struct cl_open_sizes){100000, 100000};
+	CHECK(margin_order_im_up(&im, &btc, -p.size, &o, mark, CL_PPM) &&
+	      im == 2400 * USD);
+	/* a reducing order adds nothing */
+	o = (struct cl_open_sizes){0, 100000};
+	CHECK(margin_order_im_up(&im, &btc, p.size, &o, mark, CL_PPM) &&
+	      im == 1200 * USD);
+	/* the multiplier and the rounding of each side: x1.5, and one
+	 * unit at a mark of 6000001 (IM 36 000.02 x 1.5 -> 54 001) */
+	o = (struct cl_open_sizes){3, 0};
+	CHECK(margin_order_im_up(&im, &btc, 0, &o, 6000001, 1500000) &&
+	      im == 54001);
+	/* no mark: nothing to value */
+	o = (struct cl_open_sizes){300000, 300000};
+	CHECK(margin_order_im_up(&im, &btc, 0, &o, 0, CL_PPM) && im == 0);
+	/* out of range: fails, *out zeroed */
+	o = (struct cl_open_sizes){(uint64_t)INT64_MAX, 0};
+	CHECK(!margin_order_im_up(&im, &btc, 1, &o, mark, CL_PPM) &&
+	      im == 0);
+	o = (struct cl_open_sizes){0, (uint64_t)INT64_MAX};
+	CHECK(!margin_order_im_up(&im, &btc, -1, &o, mark, CL_PPM));
+	CHECK(margin_order_im_up(&im, &btc, 0, &o, 1, CL_PPM));
+	/* withdrawable leaves the larger of im and order_im */
+	h = (struct cl_health){.collateral = 4000 * USD, .equity = 4000 * USD,
+			       .im = 1200 * USD, .order_im = 3999600000LL};
+	CHECK(margin_withdrawable(&h) == 400000);
+	h.order_im = 0;
+	CHECK(margin_withdrawable(&h) == 2800 * USD);
+}
+
 int main(void)
 {
 	worked_examples();
+	open_orders();
 	bad_inputs();
 	conservation();
 	return test_done("margin");

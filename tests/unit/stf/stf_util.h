@@ -589,6 +589,115 @@ static inline int t_trade(struct tenv *e, const struct cl_address *buyer,
 }
 
 /*
+ * The OPEN_SIZE table (docs/protocol.md) against a scan of every order
+ * record: for each (trader, market) the stored buy and sell sizes are the
+ * sums of size - filled over the open orders that are not reduce-only,
+ * and no entry holds two zeros; cl_stf_get_open_sizes() reads the same.
+ * Returns the number of (trader, market) entries.
+ */
+struct t_open_sum {
+	struct cl_address trader;
+	uint32_t market;
+	uint64_t buy, sell;
+};
+
+static inline size_t t_open_sizes_check(struct tenv *e, const char *where)
+{
+	enum { CAP = 4096 };
+	static struct t_open_sum sum[CAP];
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_state_iter *it;
+	const uint8_t *key, *val;
+	size_t klen, vlen, n = 0, stored = 0;
+
+	CHECK(cl_state_iter_new(&it, e->st, CL_TABLE_ORDERS, NULL, 0) ==
+	      CL_OK);
+	while (cl_state_iter_next(it, &key, &klen, &val, &vlen) == CL_OK) {
+		struct cl_hash32 h;
+		struct cl_order_record o;
+		size_t i;
+
+		if (klen != 32)
+			continue; /* the open-order index */
+		memcpy(h.b, key, 32);
+		CHECK(cl_stf_get_order(&v, &o, &h) == CL_OK);
+		if (o.status != CL_ORDER_OPEN ||
+		    (o.flags & CL_ORDER_REDUCE_ONLY))
+			continue;
+		for (i = 0; i < n; i++)
+			if (sum[i].market == o.market &&
+			    memcmp(sum[i].trader.b, o.trader.b, 20) == 0)
+				break;
+		if (i == n) {
+			CHECK(n < CAP);
+			if (n == CAP)
+				break;
+			memset(&sum[n], 0, sizeof(sum[n]));
+			sum[n].trader = o.trader;
+			sum[n].market = o.market;
+			n++;
+		}
+		*(o.is_buy ? &sum[i].buy : &sum[i].sell) += o.size - o.filled;
+	}
+	cl_state_iter_free(it);
+	CHECK(cl_state_iter_new(&it, e->st,
+				(enum cl_table)CL_TABLE_OPEN_SIZE, NULL, 0) ==
+	      CL_OK);
+	while (cl_state_iter_next(it, &key, &klen, &val, &vlen) == CL_OK) {
+		uint64_t buy, sell;
+		size_t i;
+
+		CHECK_MSG(klen == 24 && vlen == 16, "%s: open size record %zu/%zu",
+			  where, klen, vlen);
+		if (klen != 24 || vlen != 16)
+			continue;
+		buy = cl_get_be64(val);
+		sell = cl_get_be64(val + 8);
+		CHECK_MSG(buy | sell, "%s: an open size record of zeros", where);
+		for (i = 0; i < n; i++)
+			if (sum[i].market == cl_get_be32(key + 20) &&
+			    memcmp(sum[i].trader.b, key, 20) == 0)
+				break;
+		CHECK_MSG(i < n, "%s: open size record without open orders",
+			  where);
+		if (i == n)
+			continue;
+		CHECK_MSG(sum[i].buy == buy && sum[i].sell == sell,
+			  "%s: market %u stored %llu/%llu, scan %llu/%llu",
+			  where, sum[i].market, (unsigned long long)buy,
+			  (unsigned long long)sell,
+			  (unsigned long long)sum[i].buy,
+			  (unsigned long long)sum[i].sell);
+		stored++;
+	}
+	cl_state_iter_free(it);
+	/* every scanned sum with a non-zero side is stored */
+	for (size_t i = 0; i < n; i++)
+		if (sum[i].buy | sum[i].sell)
+			stored--;
+	CHECK_MSG(stored == 0, "%s: open size records and scan differ",
+		  where);
+	/* the read helper agrees, account by account */
+	for (int k = 0; k < T_N_KEYS; k++) {
+		struct cl_stf_open_sizes os[CL_GENESIS_MAX_MARKETS];
+		size_t m;
+		CHECK(cl_stf_get_open_sizes(&v, os, &m, &e->addr[k]) == CL_OK);
+		for (size_t j = 0; j < m; j++) {
+			size_t i;
+			for (i = 0; i < n; i++)
+				if (sum[i].market == os[j].market &&
+				    memcmp(sum[i].trader.b, e->addr[k].b,
+					   20) == 0)
+					break;
+			CHECK(j == 0 || os[j].market > os[j - 1].market);
+			CHECK(i < n && sum[i].buy == os[j].open.buy &&
+			      sum[i].sell == os[j].open.sell);
+		}
+	}
+	return n;
+}
+
+/*
  * The risk engine's invariants (docs/liquidation.md), on the harness's
  * three markets: Σ accounts (collateral − Σ cost) + fees + insurance
  * balance − Σ fund costs + Σ funding pools equals `net_in` (deposits −
@@ -649,6 +758,7 @@ static inline void t_invariants(struct tenv *e, const char *where,
 	}
 	CHECK_MSG(sum == net_in, "%s: conservation broken by %lld atoms",
 		  where, (long long)(sum - net_in));
+	t_open_sizes_check(e, where);
 }
 
 /* ---- an LMDB state in a temporary directory ---- */

@@ -134,6 +134,24 @@ static struct cl_hash32 place(struct tenv *e, int who, uint32_t market,
 	return t_order_hash(e, &o);
 }
 
+/* Crafted state: `who`'s collateral becomes `amount`, as losses
+ * elsewhere could leave it (the invariants follow through net_in). A
+ * resting order reserves its margin when it is placed, so a maker that
+ * cannot afford its fill must have lost money after placing it. */
+static void craft_collateral(struct tenv *e, int who, int64_t amount)
+{
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_account a;
+	uint8_t b[16];
+
+	CHECK(cl_stf_get_account(&v, &a, &e->addr[who]) == CL_OK);
+	net_in += (__int128)amount - a.collateral;
+	cl_put_be64(b, (uint64_t)amount);
+	cl_put_be64(b + 8, a.nonce);
+	cl_state_put(e->st, CL_TABLE_ACCOUNTS, e->addr[who].b, 20, b,
+		     sizeof(b));
+}
+
 /* `who` opens (or adds to) a position against account `cp`. */
 static void open_pos(struct tenv *e, int who, int cp, bool is_long,
 		     uint32_t market, uint64_t price, uint64_t size)
@@ -307,7 +325,8 @@ struct book {
  * MK (0) is a deep market maker and the counterparty of every opening;
  * A1 and A2 are the accounts of `struct dir`; A3 is healthy (0.1 BTC,
  * $20,000); A4 is about A1 plus a small ETH position; A5 a flat maker with
- * money; A6 has collateral but no position; A7 a maker with $50; A8
+ * money; A6 has collateral but no position; A7 a maker left with $50
+ * after placing its orders; A8
  * holds one step (0.001 BTC) like A1: its slice is the whole position.
  */
 static void book_setup(struct tenv *e, const struct dir *d, struct book *b)
@@ -337,6 +356,9 @@ static void book_setup(struct tenv *e, const struct dir *d, struct book *b)
 	CHECK(coll_of(e, &e->addr[A1]) == 2070 * T_USD);
 	CHECK(coll_of(e, &e->addr[A2]) == 1550 * T_USD);
 	CHECK(coll_of(e, &e->addr[A8]) == 2070000);
+	/* A1's own resting order, placed while A1 could still afford it
+	 * (IM $1,500 of equity $2,070); it rests through the price move */
+	b->self = place(e, A1, T_BTC, mk_buy, d->limit1, BTC_SZ(250), 0, 0);
 	/* expires before the next block */
 	b->exp = place(e, A5, T_BTC, mk_buy, d->price, BTC_SZ(250),
 		       tenv_now(e) + 1, 0);
@@ -358,7 +380,6 @@ static void book_setup(struct tenv *e, const struct dir *d, struct book *b)
 	b->small = place(e, MK, T_BTC, mk_buy, d->limit1, BTC_SZ(100), 0, 0);
 	b->big = place(e, MK, T_BTC, mk_buy, d->limit1, BTC_SZ(500), 0, 0);
 	b->same = place(e, MK, T_BTC, !mk_buy, d->price, BTC_SZ(250), 0, 0);
-	b->self = place(e, A1, T_BTC, mk_buy, d->limit1, BTC_SZ(250), 0, 0);
 	b->eth = place(e, A5, T_ETH, mk_buy, ETH_P(3000), 10, 0, 0);
 	b->cancelled = place(e, A5, T_BTC, mk_buy, d->limit1, BTC_SZ(250), 0,
 			     0);
@@ -367,7 +388,9 @@ static void book_setup(struct tenv *e, const struct dir *d, struct book *b)
 		       IOC_FLAG);
 	b->ro = place(e, A5, T_BTC, mk_buy, d->limit1, BTC_SZ(250), 0,
 		      CL_ORDER_REDUCE_ONLY);
+	craft_collateral(e, A7, 1000 * T_USD);
 	b->poor = place(e, A7, T_BTC, mk_buy, d->limit1, BTC_SZ(250), 0, 0);
+	craft_collateral(e, A7, 50 * T_USD);
 	cl_keccak256(b->unknown.b, "no such order", 13);
 }
 
@@ -657,7 +680,9 @@ static void fund_unwind(struct tenv *e, const struct dir *d, struct book *b)
 	b->f_big = place(e, A5, T_BTC, mk_buy, d->band, BTC_SZ(300), 0, 0);
 	b->f_ro = place(e, A5, T_BTC, mk_buy, d->band, BTC_SZ(100), 0,
 			CL_ORDER_REDUCE_ONLY);
+	craft_collateral(e, A7, 1000 * T_USD);
 	b->f_poor = place(e, A7, T_BTC, mk_buy, d->band, BTC_SZ(100), 0, 0);
+	craft_collateral(e, A7, 50 * T_USD);
 	b->f_rest = place(e, A5, T_BTC, mk_buy, d->price, BTC_SZ(88), 0, 0);
 
 	/* every refusal, in the order of the rules */
@@ -1345,7 +1370,8 @@ int main(void)
 			  backend_name[0], backend_name[1]);
 	fund_no_mark();
 	/* the codes the new transactions introduce */
-	for (int c = CL_STF_ERR_BEYOND_LIMIT; c <= CL_STF_ERR_BEYOND_LIMIT; c++)
+	for (int c = CL_STF_ERR_BEYOND_LIMIT; c <= CL_STF_ERR_BEYOND_LIMIT;
+	     c++)
 		CHECK_MSG(t_seen_code[c], "reject code %d (%s) not tested", c,
 			  cl_stf_err_str(c));
 	/* and every one LIQUIDATE_FILL, FUND_FILL and REINDEX return */

@@ -556,10 +556,13 @@ static void run(uint64_t n_txs)
 		b->root = e.root;
 		b->count = n_log - b->first;
 		check_invariants();
-		if (n_blocks % 100 == 0)
+		if (n_blocks % 100 == 0) {
 			check_open_index();
+			t_open_sizes_check(&e, "property");
+		}
 	}
 	check_open_index();
+	t_open_sizes_check(&e, "property end");
 }
 
 /* Replay the accepted log on `st`; every root must match. */

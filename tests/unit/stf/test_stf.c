@@ -140,6 +140,7 @@ static void test_place(void)
 
 	new_env(&e);
 	now = tenv_now(&e);
+	deposit(&e, 0, 1000); /* an account without collateral places nothing */
 	o = t_order(&e.addr[0], T_BTC, true, BTC_P(60000), BTC_1, 1,
 		    now + 3600, 0);
 	tx = t_place(&e, &o, e.key[0]);
@@ -306,6 +307,7 @@ static void test_cancel(void)
 	struct cl_tx tx;
 
 	new_env(&e);
+	deposit(&e, 0, 1000);
 	h = place(&e, 0, T_ETH, true, 300000, 100, 0);
 	memset(unknown.b, 0x42, 32);
 	tx = t_cancel(&e, &e.addr[0], &h, e.key[0]);
@@ -504,9 +506,19 @@ static void test_fill_margin(void)
 	      h.mm == 600 * T_USD);
 	EXPECT_REJECT(&e, t_fill(&bs, &as, BTC_1), CL_STF_ERR_ORDER_NOT_OPEN);
 
-	/* Carol cannot open 1 BTC on $1000 */
+	/* Carol cannot open 1 BTC on $1000: a resting order is refused
+	 * when placed (IM $1,200), an IOC one (which never rests) when it
+	 * fills */
 	bs = place(&e, 1, T_BTC, false, BTC_P(60000), BTC_1, 0);
-	cb = place(&e, 2, T_BTC, true, BTC_P(60000), BTC_1, 0);
+	{
+		struct cl_order o = t_order(&e.addr[2], T_BTC, true,
+					    BTC_P(60000), BTC_1,
+					    e.order_nonce++,
+					    tenv_now(&e) + 3600, 0);
+		EXPECT_REJECT(&e, t_place(&e, &o, e.key[2]),
+			      CL_STF_ERR_ORDER_MARGIN);
+	}
+	cb = place(&e, 2, T_BTC, true, BTC_P(60000), BTC_1, CL_TIF_IOC << 2);
 	EXPECT_REJECT(&e, t_fill(&bs, &cb, BTC_1),
 		      CL_STF_ERR_INSUFFICIENT_MARGIN);
 	BLAME(&e, CL_STF_BLAME_TAKER);
