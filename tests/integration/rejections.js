@@ -210,14 +210,22 @@ L.main('rejections', async (t) => {
 	assert.strictEqual((await node.call('l2_submitOrder', [m1.order, m1.signature])).status,
 			   'open');
 	{
-		/* $10 of collateral cannot open $6,500 at 2 % initial margin */
-		const poor = await L.signOrder(k3, domain, { isBuy: true, price: 650000, size: 100 });
-		const r = await node.call('l2_submitOrder', [poor.order, poor.signature]);
+		/* $10 of collateral cannot rest a $6,500 buy at 2 % initial
+		 * margin: refused, no record */
+		const poor = await L.signOrder(k3, domain, { isBuy: true, price: 640000, size: 100 });
+		await expectErr('resting order beyond the equity', 'l2_submitOrder',
+				[poor.order, poor.signature], 1051);
+		await unknown(poor.hash, 'resting order beyond the equity');
+		/* as IOC it may try: the first fill is refused and the taker
+		 * stops */
+		const ioc = await L.signOrder(k3, domain, { isBuy: true, price: 650000, size: 100,
+							    flags: 1 << 2 });
+		const r = await node.call('l2_submitOrder', [ioc.order, ioc.signature]);
 		assert.strictEqual(r.status, 'closed');
 		assert.strictEqual(r.closeReason, 'insufficient_margin');
 		assert.strictEqual(r.filledSize, '0');
 		assert.deepStrictEqual(r.fills, []);
-		const o = await node.call('l2_getOrder', [poor.hash]);
+		const o = await node.call('l2_getOrder', [ioc.hash]);
 		assert.strictEqual(o.status, 'closed');
 		const acct = await node.call('l2_getAccount', [k3.address]);
 		assert.deepStrictEqual(acct.positions, []);
@@ -227,21 +235,16 @@ L.main('rejections', async (t) => {
 		assert.strictEqual(mo.filledSize, '0');
 	}
 	{
-		/* a resting maker without collateral is closed when reached; the
-		 * taker goes on to the next maker */
+		/* a key with no deposit cannot place an order at all */
 		const broke = await L.signOrder(k4, domain, { isBuy: false, price: 649990, size: 100 });
-		assert.strictEqual((await node.call('l2_submitOrder',
-			[broke.order, broke.signature])).status, 'open', 'resting needs no margin');
-		const book = await node.call('l2_getOrderBook', [1, 5]);
-		assert.deepStrictEqual(book.asks[0], ['649990', '100']);
+		await expectErr('order without collateral', 'l2_submitOrder',
+				[broke.order, broke.signature], 1050);
+		await unknown(broke.hash, 'order without collateral');
 		const buy = await L.signOrder(k2, domain, { isBuy: true, price: 650000, size: 100 });
 		const r = await node.call('l2_submitOrder', [buy.order, buy.signature]);
 		assert.strictEqual(r.status, 'filled');
 		assert.deepStrictEqual(r.fills, [{ maker: m1.hash, makerTrader: k1.address,
 						   price: '650000', size: '100' }]);
-		assert.strictEqual((await node.call('l2_getOrder', [broke.hash])).status, 'closed');
-		const after = await node.call('l2_getOrderBook', [1, 5]);
-		assert.ok(!after.asks.some(([p]) => p === '649990'), 'the broke maker left the book');
 	}
 
 	/* ---- cancels ---- */
