@@ -221,8 +221,6 @@ void seq_abort_block(struct cl_seq *s, int err)
 
 void seq_seal_block(struct cl_seq *s)
 {
-	struct cl_buf rec;
-	uint8_t key[8];
 	struct cl_hash32 root;
 
 	int rc;
@@ -251,14 +249,8 @@ void seq_seal_block(struct cl_seq *s)
 			goto failed;
 		}
 	}
-	cl_buf_init(&rec);
-	cl_buf_append_be64(&rec, s->hdr.timestamp_ms);
-	cl_buf_append(&rec, s->hdr.prev_root.b, 32);
-	cl_buf_append_be32(&rec, (uint32_t)s->block_ntx);
-	cl_buf_append(&rec, s->block_txs.p, s->block_txs.len);
-	cl_put_be64(key, s->hdr.number);
-	cl_state_put(s->st, CL_TABLE_BLOCKS, key, 8, rec.p, rec.len);
-	cl_buf_release(&rec);
+	cl_chain_put_block(s->st, &s->hdr, s->block_ntx, s->block_txs.p,
+			   s->block_txs.len);
 
 	rc = cl_state_commit_block(s->st, &root);
 	if (rc) {

@@ -11,7 +11,8 @@
  *   seq_match.c  matching a PLACE_ORDER (FILL and ORDER_DONE transactions)
  *   seq_risk.c   liquidations, the multi-market sweep, the fund's unwind
  *   seq_books.c  the order books and the expiry heap
- *   seq_cut.c    batch cuts, block records, withdrawal proofs
+ *   seq_cut.c    batch cuts and their withdrawal proofs
+ *   seq_reader.c the read interface (struct cl_chain_reader)
  *   l1_driver.c  the link to L1 (deposits in, batches out)
  *   fault.c      fault injection for tests
  *
@@ -114,6 +115,9 @@ struct cl_seq {
 	/* published status */
 	pthread_mutex_t status_lock;
 	struct cl_seq_status status;
+
+	/* the read interface's object (seq_reader.c), made once */
+	struct seq_reader *reader;
 };
 
 /* ---- seq_queue.c ---- */
