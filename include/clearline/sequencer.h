@@ -167,7 +167,9 @@ void cl_seq_view_release(struct cl_stf_view *v);
  * The read interface of a sequencer (include/clearline/chain.h): its
  * book, block roots and status; with `l1` (may be NULL: no L1 attached)
  * also the batches posted and final, and claims. Both objects are
- * borrowed and must outlive every use of *out.
+ * borrowed and must outlive every use of *out. Call it before the reader
+ * is shared (the object it points to is made on the first call; later
+ * calls must name the same driver).
  */
 void cl_seq_reader(struct cl_chain_reader *out, struct cl_seq *s,
 		   struct cl_l1_driver *l1);

@@ -938,8 +938,8 @@ static struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
 	/* pending: not in a posted batch yet; posted: on L1, inside the
 	 * challenge period; final: claimable with `tx`; claimed: done */
 	bool in_batch = w.status != CL_WITHDRAWAL_PENDING;
-	json_object_set_new(res, "status",
-			    json_string(cl_chain_withdrawal_status_str(w.status)));
+	const char *status = cl_chain_withdrawal_status_str(w.status);
+	json_object_set_new(res, "status", json_string(status));
 	json_object_set_new(res, "batch", in_batch ? cl_json_from_u64(w.batch)
 						   : json_null());
 	if (in_batch) {

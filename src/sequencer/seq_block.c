@@ -298,7 +298,8 @@ void seq_process(struct cl_seq *s, struct item *it)
 		struct cl_stf_view view = cl_stf_view(s->stf);
 		rc = cl_stf_get_globals(&view, &g);
 		if (rc) {
-			seq_reply_now(it, rc < 0 ? rc : CL_ERR_CORRUPT, &it->tx);
+			seq_reply_now(it, rc < 0 ? rc : CL_ERR_CORRUPT,
+				      &it->tx);
 			return;
 		}
 		it->tx.u.deposit.id = g.next_deposit_id;

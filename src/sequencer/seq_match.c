@@ -234,7 +234,8 @@ int seq_process_place(struct cl_seq *s, struct item *it, bool *acked)
 		if (rc >= 0 && (out == BOOK_CANCELLED_IOC ||
 				out == BOOK_CANCELLED_STOPPED ||
 				out == BOOK_CANCELLED_CROSSING))
-			rc = seq_apply_done(s, hash, taker_done_reason(out, &m));
+			rc = seq_apply_done(s, hash,
+					    taker_done_reason(out, &m));
 	}
 	free(m.reasons);
 	if (rc < 0)

@@ -173,9 +173,10 @@ static int risk_sweep(struct cl_seq *s, const struct cl_address *account,
 	*filled = s->plan.filled.v;
 	for (size_t i = 0; i < s->plan.n_cancels && rc >= 0; i++) {
 		const struct book_cancel *c = &s->plan.cancels[i];
-		enum cl_done_reason why = c->reason == BOOK_CANCEL_SELF_TRADE
-						  ? CL_DONE_SELF_TRADE
-						  : seq_maker_reason(&rx.m, &c->maker);
+		enum cl_done_reason why =
+			c->reason == BOOK_CANCEL_SELF_TRADE
+				? CL_DONE_SELF_TRADE
+				: seq_maker_reason(&rx.m, &c->maker);
 		rc = seq_apply_done(s, &c->maker, why);
 	}
 	free(rx.m.reasons);

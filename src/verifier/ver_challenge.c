@@ -152,7 +152,8 @@ void ver_challenge_step(struct cl_verifier *v)
 	}
 	struct cl_buf ret;
 	cl_buf_init(&ret);
-	rc = ver_view_call(v->rpc, &v->genesis.rollup, &ret, "challengerOf(uint64)",
+	rc = ver_view_call(v->rpc, &v->genesis.rollup, &ret,
+			   "challengerOf(uint64)",
 			   true, f->batch);
 	if (!rc && ret.len == 32) {
 		bool zero = true;

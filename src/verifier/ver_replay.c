@@ -93,7 +93,8 @@ static int close_batch(struct cl_verifier *v,
 		return ver_record_fault(v, ev, &at,
 					"depositsConsumed is %llu, the "
 					"batch applied deposits up to %llu",
-					(unsigned long long)ev->deposits_consumed,
+					(unsigned long long)
+						ev->deposits_consumed,
 					(unsigned long long)g.next_deposit_id);
 	}
 
@@ -294,7 +295,8 @@ static int check_partial(struct cl_verifier *v,
 					      .has_roots = true,
 					      .expected = &r,
 					      .posted = &blk->root};
-			return ver_record_fault(v, ev, &at, "block root differs");
+			return ver_record_fault(v, ev, &at,
+						"block root differs");
 		}
 	}
 	*done = (size_t)(head - ev->first_block + 1);
@@ -378,7 +380,8 @@ int ver_verify_batch(struct cl_verifier *v,
 					"continue the chain at block %llu",
 					(unsigned long long)ev->first_block,
 					(unsigned long long)ev->last_block,
-					(unsigned long long)v->cur.last_block + 1);
+					(unsigned long long)(v->cur.last_block +
+							     1));
 	}
 
 	struct cl_stf_globals g;
