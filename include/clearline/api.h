@@ -9,9 +9,11 @@
  * them is durable. Reads use a fresh LMDB snapshot of the last sealed
  * block, so they never wait for the writer.
  *
- * On a verifier or replica (seq NULL, ver set) the reads come from the
- * state derived from L1, and every write answers CL_API_ERR_READ_ONLY
- * naming the sequencer's URL.
+ * Reads go through the node's struct cl_chain_reader (include/clearline/
+ * chain.h), which a sequencer and a verifier or replica each implement,
+ * so no method asks which mode it runs in. On a verifier or replica
+ * (seq NULL) the reads come from the state derived from L1, and every
+ * write answers CL_API_ERR_READ_ONLY naming the sequencer's URL.
  *
  * Application error codes: 1000 + enum cl_stf_code for every stf
  * rejection (1001 bad signature, 1003 unknown market, 1006 off tick,
@@ -23,10 +25,10 @@
 #define CLEARLINE_API_H
 
 
+#include <clearline/chain.h>
 #include <clearline/rpc.h>
 #include <clearline/sequencer.h>
 #include <clearline/stf.h>
-#include <clearline/verifier.h>
 
 enum {
 	CL_API_ERR_STF_BASE = 1000,
@@ -43,10 +45,8 @@ enum {
 
 /* What the methods work on; owned by the node, borrowed by the server. */
 struct cl_api {
-	struct cl_seq *seq;               /* sequencer mode; NULL otherwise */
-	struct cl_l1_driver *l1;          /* attached to L1; NULL otherwise */
-	struct cl_verifier *ver;          /* verifier/replica; NULL otherwise */
-	struct cl_db *db;
+	struct cl_seq *seq;            /* takes writes; NULL: read-only node */
+	struct cl_chain_reader reader; /* every read, whatever the mode */
 	const struct cl_genesis *genesis;
 	struct cl_address collateral_token;
 	bool has_token;

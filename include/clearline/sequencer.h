@@ -25,13 +25,13 @@
  * Back-pressure: the queue is bounded; a full queue makes cl_seq_submit()
  * return CL_ERR_BUSY at once. Nothing grows without bound.
  *
- * Blocks are kept in the local table CL_TABLE_BLOCKS, keyed by number
- * (docs/sequencer.md has the record layout).
+ * Blocks are kept as block records (src/chain, CL_TABLE_BLOCKS), keyed
+ * by number (docs/sequencer.md has the record layout).
  */
 #ifndef CLEARLINE_SEQUENCER_H
 #define CLEARLINE_SEQUENCER_H
 
-#include <clearline/batch.h>
+#include <clearline/chain.h>
 #include <clearline/common.h>
 #include <clearline/l1.h>
 #include <clearline/matching.h>
@@ -95,6 +95,7 @@ struct cl_seq_result {
 typedef void (*cl_seq_done_fn)(void *arg, const struct cl_seq_result *r);
 
 struct cl_seq;
+struct cl_l1_driver;
 
 /*
  * A sequencer on the open database `db` for the chain `g`. Initialises
@@ -174,74 +175,27 @@ CL_WUR int cl_seq_block_root(struct cl_seq *s, struct cl_hash32 *out,
 CL_WUR int cl_seq_view(struct cl_seq *s, struct cl_stf_view *out);
 void cl_seq_view_release(struct cl_stf_view *v);
 
-/* ---- batch cuts ----
- * The writer cuts the sealed blocks into batches for L1: a cut fixes the
- * block range, the state root after its last block (also the withdrawal
- * root: withdrawals live in the state tree) and the deposits consumed,
- * and stores an inclusion proof against that root for every withdrawal
- * made in the range. Cuts are numbered from 0 like L1 batches, and are
- * stored in CL_TABLE_NODE in the same LMDB transaction as the proofs. */
-struct cl_batch_cut {
-	uint64_t seq;
-	uint64_t first_block, last_block;
-	struct cl_hash32 root;
-	uint64_t deposits_consumed; /* cumulative, after last_block */
-	uint64_t wid_begin, wid_end; /* withdrawal ids made in the range */
-};
-
-/* Cut `seq` from a snapshot: CL_OK, CL_ERR_NOT_FOUND or an error. */
-CL_WUR int cl_seq_get_cut(struct cl_snapshot *snap, struct cl_batch_cut *out,
-			  uint64_t seq);
-
-/* Store the proof of withdrawal `wid` against the root of batch
- * `cut_seq` in `st`'s overlay (the sequencer at a cut, a verifier or
- * replica when it verified the batch: one format for both). */
-void cl_seq_put_withdrawal_proof(struct cl_state *st, uint64_t cut_seq,
-				 const struct cl_proof *proof, uint64_t wid);
-
-/* The proof stored for withdrawal `wid` and the cut it belongs to:
- * CL_OK, CL_ERR_NOT_FOUND (not cut yet) or an error. */
-CL_WUR int cl_seq_get_withdrawal_proof(struct cl_snapshot *snap,
-				       uint64_t *cut_seq,
-				       struct cl_proof *proof, uint64_t wid);
-
 /*
- * The blocks of a cut as a version 2 batch carries them, from the stored
- * block records: header, L1 reference, the root after each block, the
- * decoded requests, each CANCEL with the sequence number of its order
- * (read through `snap`). Release *out with cl_batch2_release(). Returns
- * CL_OK or a negative error (CL_ERR_CORRUPT for a record that does not
- * parse).
+ * The read interface of a sequencer (include/clearline/chain.h): its
+ * book, block roots and status; with `l1` (may be NULL: no L1 attached)
+ * also the batches posted and final, and claims. Both objects are
+ * borrowed and must outlive every use of *out. Call it before the reader
+ * is shared (the object it points to is made on the first call; later
+ * calls must name the same driver).
  */
-CL_WUR int cl_seq_cut_blocks(struct cl_snapshot *snap,
-			     const struct cl_genesis *g,
-			     const struct cl_batch_cut *cut,
-			     struct cl_batch2 *out);
+void cl_seq_reader(struct cl_chain_reader *out, struct cl_seq *s,
+		   struct cl_l1_driver *l1);
 
-/* ---- block records (also used by the batch poster and verifiers) ----
- * key: be64(number); value: be64 timestamp_ms ‖ prev_root (32) ‖
- * L1 reference: be64 number ‖ hash (32) ‖ be64 timestamp ‖
- * be32 request count ‖ per request: be32 length ‖ stf encoding. */
-struct cl_block_record {
-	uint64_t number;
-	uint64_t timestamp_ms;
-	struct cl_hash32 prev_root;
-	struct cl_l1_ref l1;
-	size_t n_txs;
-	const uint8_t **txs; /* borrowed from the record bytes */
-	size_t *tx_lens;
-};
+/* ---- batch cuts ----
+ * The writer cuts the sealed blocks into batches for L1 (cut_interval_ms,
+ * cut_max_bytes): a cut fixes the block range, the state root after its
+ * last block and the deposits consumed, and stores an inclusion proof
+ * against that root for every withdrawal made in the range, in the same
+ * LMDB transaction. The records belong to src/chain (struct
+ * cl_batch_cut, cl_chain_get_cut(), cl_chain_cut_blocks(),
+ * cl_chain_get_withdrawal_proof()). */
 
-/* Parse a stored record (borrowing `p`); release frees the arrays. */
-CL_WUR bool cl_block_record_parse(struct cl_block_record *out,
-				  uint64_t number, const uint8_t *p,
-				  size_t len);
-void cl_block_record_release(struct cl_block_record *r);
-/* Append the record of a block: header `h`, `n` requests whose
- * length-prefixed encodings are the `len` bytes at `txs`. */
-void cl_block_record_encode(struct cl_buf *out,
-			    const struct cl_block_header *h, size_t n,
-			    const uint8_t *txs, size_t len);
+
 
 /* ---- the link to L1 (src/sequencer/l1_driver.c) ----
  * A thread that credits L1 deposits through the sequencer (in id order,
@@ -324,7 +278,7 @@ bool cl_seq_fault_valid(const char *spec);
 
 /*
  * The hook of the batch poster: called with batch `index`, its blocks
- * (cl_seq_cut_blocks()) and its cut just before encoding. When this
+ * (cl_chain_cut_blocks()) and its cut just before encoding. When this
  * batch is the one, changes the blocks or the cut's root and returns
  * true (logged as unusual with what changed).
  */

@@ -20,7 +20,7 @@
  * compared with the derived state. docs/verifier.md has the details.
  *
  * Persistence: the verifier's own LMDB (its datadir) holds the derived
- * state and, in the local table CL_TABLE_NODE, its cursor (the next batch
+ * state and, through src/chain (CL_TABLE_NODE), its cursor (the next batch
  * index and the L1 position of the last verified batch), the deposits
  * seen but not yet consumed, the root after every block, per-batch
  * records and the withdrawal proofs of every verified batch. Each block is
@@ -50,6 +50,7 @@
 #define CLEARLINE_VERIFIER_H
 
 #include <clearline/batch.h>
+#include <clearline/chain.h>
 #include <clearline/common.h>
 #include <clearline/l1.h>
 #include <clearline/matching.h>
@@ -76,24 +77,6 @@ struct cl_verifier_config {
  * default batch limits, 500 gwei; everything else zero or NULL. */
 void cl_verifier_config_defaults(struct cl_verifier_config *cfg);
 
-/* The first wrong thing found (docs/verifier.md "Faults"). */
-struct cl_verifier_fault {
-	bool set;
-	uint64_t batch;
-	struct cl_hash32 data_hash; /* of the faulty batch */
-	uint64_t l1_block;	    /* the L1 block of its BatchAppended */
-	bool has_block;		    /* the first diverging block is known */
-	uint64_t block;
-	bool has_tx; /* ... and the transaction in it */
-	uint64_t tx;
-	bool has_roots;		   /* both roots below are meaningful */
-	struct cl_hash32 expected; /* derived here */
-	struct cl_hash32 posted;   /* what the batch or event says */
-	char reason[192];
-	bool challenged;       /* our challenge is confirmed on L1 */
-	bool challenge_failed; /* gave up (see the log) */
-};
-
 struct cl_verifier_status {
 	bool replica;
 	bool l1_reachable;
@@ -114,7 +97,7 @@ struct cl_verifier_status {
 	uint64_t eta_seconds;
 	uint64_t txs_derived;	/* transactions replayed (persisted) */
 	uint64_t rederivations; /* wipes since start */
-	struct cl_verifier_fault fault;
+	struct cl_chain_fault fault; /* the first wrong thing found */
 };
 
 struct cl_verifier;
@@ -153,13 +136,19 @@ size_t cl_verifier_book_depth(struct cl_verifier *v, struct book_level *out,
 CL_WUR int cl_verifier_block_root(struct cl_verifier *v, struct cl_hash32 *out,
 				  uint64_t number);
 
-/* Withdrawal proofs are stored when a batch is verified, in the
- * sequencer's format: read them with cl_seq_get_withdrawal_proof(). */
+/* Withdrawal proofs are stored when a batch is verified, in the same
+ * format as a sequencer's: read them with
+ * cl_chain_get_withdrawal_proof(). */
 
 /* Ask L1 whether withdrawal `wid` was claimed. Thread-safe. */
 CL_WUR int cl_verifier_is_claimed(struct cl_verifier *v, bool *claimed,
 				  uint64_t wid);
 
 const struct cl_address *cl_verifier_rollup(const struct cl_verifier *v);
+
+/* The read interface of a verifier or replica (include/clearline/
+ * chain.h): the derived state, roots, the replica's books, the sync
+ * status and claims. `v` is borrowed and must outlive every use. */
+void cl_verifier_reader(struct cl_chain_reader *out, struct cl_verifier *v);
 
 #endif /* CLEARLINE_VERIFIER_H */

@@ -163,8 +163,7 @@ static int run_sequencer(const struct cl_node_config *cfg,
 	}
 
 	api.seq = seq;
-	api.l1 = l1;
-	api.db = db;
+	cl_seq_reader(&api.reader, seq, l1);
 	api.genesis = g;
 	api.dev_credit = cfg->dev_credit;
 	api.mode_name = "sequencer";
@@ -265,8 +264,7 @@ static int run_verifier(const struct cl_node_config *cfg,
 	if (rc)
 		goto out;
 
-	api.ver = ver;
-	api.db = db;
+	cl_verifier_reader(&api.reader, ver);
 	api.genesis = g;
 	api.mode_name = name;
 	api.sequencer_url = cfg->sequencer_url;

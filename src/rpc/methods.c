@@ -483,9 +483,7 @@ static struct cl_rpc_done m_op_credit(struct cl_rpc_call *call,
 
 static int open_view(struct cl_api *api, struct cl_stf_view *v)
 {
-	memset(v, 0, sizeof(*v));
-	v->genesis = api->genesis;
-	return cl_snapshot_new(&v->snapshot, api->db);
+	return cl_chain_view(&api->reader, v);
 }
 
 static const struct cl_market_params *market_by_id(const struct cl_api *api,
@@ -570,7 +568,7 @@ static struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 		rc = cl_stf_get_account_risk(&v, risk, &addr);
 	if (rc) {
 		free(risk);
-		cl_seq_view_release(&v);
+		cl_chain_view_release(&v);
 		return api_error(call, rc);
 	}
 	const struct cl_health h = risk->health;
@@ -632,7 +630,7 @@ static struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 				  cl_json_from_u64(r.expiry), "flags",
 				  (int)r.flags));
 	}
-	cl_seq_view_release(&v);
+	cl_chain_view_release(&v);
 	if (rc && rc != CL_ERR_NOT_FOUND) {
 		json_decref(jpos);
 		json_decref(orders);
@@ -676,7 +674,7 @@ static struct cl_rpc_done m_get_order(struct cl_rpc_call *call,
 	if (rc)
 		return api_error(call, rc);
 	rc = cl_stf_get_order(&v, &r, &h);
-	cl_seq_view_release(&v);
+	cl_chain_view_release(&v);
 	if (rc == CL_ERR_NOT_FOUND)
 		return cl_rpc_error(call,
 				    CL_API_ERR_STF_BASE + CL_STF_ERR_UNKNOWN_ORDER,
@@ -716,7 +714,7 @@ static struct cl_rpc_done m_get_order_book(struct cl_rpc_call *call,
 				    CL_API_ERR_STF_BASE + CL_STF_ERR_UNKNOWN_MARKET,
 				    "unknown market %llu",
 				    (unsigned long long)market);
-	if (!api->seq && !(api->ver && cl_verifier_has_books(api->ver)))
+	if (!cl_chain_has_books(&api->reader))
 		return cl_rpc_error(call, CL_API_ERR_READ_ONLY,
 				    "the order book is served by the sequencer "
 				    "and by replicas");
@@ -724,13 +722,8 @@ static struct cl_rpc_done m_get_order_book(struct cl_rpc_call *call,
 	const char *names[2] = {"bids", "asks"};
 	for (int side = 0; side < 2; side++) {
 		enum book_side bs = side ? BOOK_SELL : BOOK_BUY;
-		size_t n = api->seq ? cl_seq_book_depth(api->seq, lv,
-							(size_t)depth,
-							(uint32_t)market, bs)
-				    : cl_verifier_book_depth(api->ver, lv,
-							     (size_t)depth,
-							     (uint32_t)market,
-							     bs);
+		size_t n = cl_chain_book_depth(&api->reader, lv, (size_t)depth,
+					       (uint32_t)market, bs);
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(
@@ -795,7 +788,7 @@ static struct cl_rpc_done m_get_markets(struct cl_rpc_call *call,
 				    cl_json_from_i64(mi.fund_size));
 		json_array_append_new(arr, o);
 	}
-	cl_seq_view_release(&v);
+	cl_chain_view_release(&v);
 	if (rc) {
 		json_decref(arr);
 		return api_error(call, rc);
@@ -809,41 +802,10 @@ static json_t *opt_u64(bool has, uint64_t v)
 	return has ? cl_json_from_u64(v) : json_null();
 }
 
-/* l2_syncStatus of a verifier or replica (docs/verifier.md). */
-static json_t *verifier_status_json(struct cl_api *api)
+static json_t *fault_json(const struct cl_chain_fault *f)
 {
-	struct cl_verifier_status st;
-	cl_verifier_status(api->ver, &st);
-	json_t *res = json_object();
-	json_object_set_new(res, "mode", json_string(api->mode_name));
-	json_object_set_new(res, "headBlock", cl_json_from_u64(st.head_block));
-	json_object_set_new(res, "headTimestampMs",
-			    cl_json_from_u64(st.head_timestamp_ms));
-	json_object_set_new(res, "headStateRoot", hash_json(&st.head_root));
-	json_object_set_new(res, "derivedBatch",
-			    opt_u64(st.has_derived, st.derived_batch));
-	json_object_set_new(res, "postedBatch",
-			    opt_u64(st.has_posted, st.posted_batch));
-	json_object_set_new(res, "finalizedBatch",
-			    opt_u64(st.has_final, st.finalized_batch));
-	json_object_set_new(res, "postedBlock",
-			    cl_json_from_u64(st.posted_last_block));
-	json_object_set_new(res, "l1Head", cl_json_from_u64(st.l1_head));
-	json_object_set_new(res, "l1Scanned", cl_json_from_u64(st.l1_scanned));
-	json_object_set_new(res, "l1Reachable", json_boolean(st.l1_reachable));
-	json_object_set_new(res, "blocksPerSecond",
-			    cl_json_from_u64(st.blocks_per_second));
-	json_object_set_new(res, "etaSeconds",
-			    opt_u64(st.has_eta, st.eta_seconds));
-	json_object_set_new(res, "txsDerived",
-			    cl_json_from_u64(st.txs_derived));
-	json_object_set_new(res, "rederivations",
-			    cl_json_from_u64(st.rederivations));
-	if (!st.fault.set) {
-		json_object_set_new(res, "fault", json_null());
-		return res;
-	}
-	const struct cl_verifier_fault *f = &st.fault;
+	if (!f->set)
+		return json_null();
 	json_t *jf = json_object();
 	json_object_set_new(jf, "batch", cl_json_from_u64(f->batch));
 	json_object_set_new(jf, "block", opt_u64(f->has_block, f->block));
@@ -859,65 +821,60 @@ static json_t *verifier_status_json(struct cl_api *api)
 			    json_string(f->challenged ? "confirmed"
 					: f->challenge_failed ? "not sent"
 							      : "pending"));
-	json_object_set_new(res, "fault", jf);
-	return res;
+	return jf;
 }
 
+/* l2_syncStatus (docs/api.md, docs/verifier.md): the head, then each
+ * group of fields the node knows. */
 static struct cl_rpc_done m_sync_status(struct cl_rpc_call *call,
 					json_t *params, void *app)
 {
 	struct cl_api *api = app;
-	struct cl_stf_view v;
-	struct cl_stf_globals g;
-	struct cl_hash32 root;
+	struct cl_chain_sync s;
 
-	int rc = open_view(api, &v);
+	int rc = cl_chain_sync(&api->reader, &s);
 	if (rc)
 		return api_error(call, rc);
-	rc = cl_stf_get_globals(&v, &g);
-	if (!rc)
-		rc = cl_snapshot_root(v.snapshot, &root);
-	cl_seq_view_release(&v);
-	if (rc)
-		return api_error(call, rc);
-	if (api->ver)
-		return cl_rpc_result(call, verifier_status_json(api));
 	json_t *res = json_object();
-	json_object_set_new(res, "headBlock", cl_json_from_u64(g.block_number));
-	json_object_set_new(res, "headTimestampMs",
-			    cl_json_from_u64(g.block_timestamp_ms));
-	json_object_set_new(res, "headStateRoot", hash_json(&root));
-	if (api->l1) {
-		struct cl_l1_status ls;
-		cl_l1_driver_status(api->l1, &ls);
-		json_object_set_new(res, "postedBatch",
-				    ls.batches_posted
-					    ? cl_json_from_u64(ls.batches_posted - 1)
-					    : json_null());
-		json_object_set_new(res, "finalizedBatch",
-				    ls.batches_final
-					    ? cl_json_from_u64(ls.batches_final - 1)
-					    : json_null());
-		json_object_set_new(res, "l1Head", cl_json_from_u64(ls.l1_head));
-		json_object_set_new(res, "l1Reachable",
-				    json_boolean(ls.reachable));
-		json_object_set_new(res, "depositsCredited",
-				    cl_json_from_u64(ls.deposits_credited));
-		json_object_set_new(res, "l1Scanned",
-				    cl_json_from_u64(ls.l1_scanned));
-		json_object_set_new(res, "l1Posting", json_boolean(ls.posting));
-	} else {
-		/* no L1 attached: nothing is posted or final */
-		json_object_set_new(res, "postedBatch", json_null());
-		json_object_set_new(res, "finalizedBatch", json_null());
-		json_object_set_new(res, "l1Head", json_null());
-	}
-	if (api->seq) {
-		struct cl_seq_status st;
-		cl_seq_status(api->seq, &st);
-		json_object_set_new(res, "queued", cl_json_from_u64(st.queued));
-	}
 	json_object_set_new(res, "mode", json_string(api->mode_name));
+	json_object_set_new(res, "headBlock", cl_json_from_u64(s.head_block));
+	json_object_set_new(res, "headTimestampMs",
+			    cl_json_from_u64(s.head_timestamp_ms));
+	json_object_set_new(res, "headStateRoot", hash_json(&s.head_root));
+	/* without an L1 nothing is posted or final */
+	json_object_set_new(res, "postedBatch",
+			    opt_u64(s.has_posted, s.posted_batch));
+	json_object_set_new(res, "finalizedBatch",
+			    opt_u64(s.has_final, s.finalized_batch));
+	json_object_set_new(res, "l1Head", opt_u64(s.l1_attached, s.l1_head));
+	if (s.l1_attached) {
+		json_object_set_new(res, "l1Scanned",
+				    cl_json_from_u64(s.l1_scanned));
+		json_object_set_new(res, "l1Reachable",
+				    json_boolean(s.l1_reachable));
+	}
+	if (s.has_posting) {
+		json_object_set_new(res, "depositsCredited",
+				    cl_json_from_u64(s.deposits_credited));
+		json_object_set_new(res, "l1Posting", json_boolean(s.posting));
+	}
+	if (s.has_derivation) {
+		json_object_set_new(res, "derivedBatch",
+				    opt_u64(s.has_derived, s.derived_batch));
+		json_object_set_new(res, "postedBlock",
+				    cl_json_from_u64(s.posted_last_block));
+		json_object_set_new(res, "blocksPerSecond",
+				    cl_json_from_u64(s.blocks_per_second));
+		json_object_set_new(res, "etaSeconds",
+				    opt_u64(s.has_eta, s.eta_seconds));
+		json_object_set_new(res, "txsDerived",
+				    cl_json_from_u64(s.txs_derived));
+		json_object_set_new(res, "rederivations",
+				    cl_json_from_u64(s.rederivations));
+		json_object_set_new(res, "fault", fault_json(&s.fault));
+	}
+	if (s.has_queue)
+		json_object_set_new(res, "queued", cl_json_from_u64(s.queued));
 	return cl_rpc_result(call, res);
 	(void)params;
 }
@@ -932,11 +889,7 @@ static struct cl_rpc_done m_get_state_root(struct cl_rpc_call *call,
 	if (!nparams(params, 1) || !cl_json_uint(&n, json_array_get(params, 0),
 						 UINT64_MAX))
 		return bad_params(call, "expected [blockNumber]");
-	if (!api->seq && !api->ver)
-		return cl_rpc_error(call, CL_API_ERR_READ_ONLY,
-				    "block roots are served by the sequencer");
-	int rc = api->seq ? cl_seq_block_root(api->seq, &root, n)
-			  : cl_verifier_block_root(api->ver, &root, n);
+	int rc = cl_chain_block_root(&api->reader, &root, n);
 	if (rc == CL_ERR_NOT_FOUND)
 		return cl_rpc_error(call, CL_API_ERR_UNKNOWN_BLOCK,
 				    "unknown block %llu", (unsigned long long)n);
@@ -961,21 +914,21 @@ static struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
 	int rc = open_view(api, &v);
 	if (rc)
 		return api_error(call, rc);
+	struct cl_chain_withdrawal w;
 	rc = cl_stf_get_withdrawal(&v, &to, &amount, id);
-	uint64_t cut = 0;
-	struct cl_proof *proof = cl_xcalloc(1, sizeof(*proof));
-	int prc = CL_ERR_NOT_FOUND;
+	int prc = CL_OK;
+	memset(&w, 0, sizeof(w));
 	if (rc == CL_OK)
-		prc = cl_seq_get_withdrawal_proof(v.snapshot, &cut, proof, id);
-	cl_seq_view_release(&v);
+		prc = cl_chain_withdrawal(&api->reader, &w, &v, id);
+	cl_chain_view_release(&v);
 	if (rc == CL_ERR_NOT_FOUND) {
-		free(proof);
+		cl_chain_withdrawal_release(&w);
 		return cl_rpc_error(call, CL_API_ERR_UNKNOWN_WITHDRAWAL,
 				    "unknown withdrawal %llu",
 				    (unsigned long long)id);
 	}
-	if (rc || (prc && prc != CL_ERR_NOT_FOUND)) {
-		free(proof);
+	if (rc || prc) {
+		cl_chain_withdrawal_release(&w);
 		return api_error(call, rc ? rc : prc);
 	}
 	json_t *res = json_object();
@@ -985,53 +938,32 @@ static struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
 
 	/* pending: not in a posted batch yet; posted: on L1, inside the
 	 * challenge period; final: claimable with `tx`; claimed: done */
-	const char *status = "pending";
-	struct cl_l1_status ls = {0};
-	const struct cl_address *rollup = NULL;
-	bool claimed = false;
-	if (api->l1) {
-		cl_l1_driver_status(api->l1, &ls);
-		rollup = cl_l1_driver_rollup(api->l1);
-	} else if (api->ver) {
-		/* a verified batch is on L1; final once L1 says so */
-		struct cl_verifier_status vs;
-		cl_verifier_status(api->ver, &vs);
-		ls.batches_posted = vs.has_posted ? vs.posted_batch + 1 : 0;
-		ls.batches_final = vs.has_final ? vs.finalized_batch + 1 : 0;
-		rollup = cl_verifier_rollup(api->ver);
-	}
-	if (rollup && prc == CL_OK && cut < ls.batches_posted)
-		status = cut < ls.batches_final ? "final" : "posted";
-	if (strcmp(status, "final") == 0 &&
-	    (api->l1 ? cl_l1_driver_is_claimed(api->l1, &claimed, id)
-		     : cl_verifier_is_claimed(api->ver, &claimed, id)) ==
-		    CL_OK &&
-	    claimed)
-		status = "claimed";
+	bool in_batch = w.status != CL_WITHDRAWAL_PENDING;
+	const char *status = cl_chain_withdrawal_status_str(w.status);
 	json_object_set_new(res, "status", json_string(status));
-	json_object_set_new(res, "batch", prc == CL_OK && strcmp(status, "pending")
-						  ? cl_json_from_u64(cut)
-						  : json_null());
-	if (prc == CL_OK && strcmp(status, "pending") != 0) {
+	json_object_set_new(res, "batch", in_batch ? cl_json_from_u64(w.batch)
+						   : json_null());
+	if (in_batch) {
 		json_t *sib = json_array();
-		for (unsigned i = 0; i < proof->depth; i++)
-			json_array_append_new(sib, hash_json(&proof->siblings[i]));
+		for (unsigned i = 0; i < w.proof->depth; i++)
+			json_array_append_new(sib,
+					      hash_json(&w.proof->siblings[i]));
 		json_object_set_new(res, "proof", sib);
 	}
-	if (strcmp(status, "final") == 0) {
+	if (w.status == CL_WITHDRAWAL_FINAL) {
 		struct cl_buf data;
 		cl_buf_init(&data);
-		cl_l1_abi_claim_withdrawal(&data, cut, id, &to, amount,
-					   proof->siblings, proof->depth);
+		cl_l1_abi_claim_withdrawal(&data, w.batch, id, &to, amount,
+					   w.proof->siblings, w.proof->depth);
 		json_object_set_new(
 			res, "tx",
-			json_pack("{s:o,s:o}", "to", addr_json(rollup),
+			json_pack("{s:o,s:o}", "to", addr_json(w.rollup),
 				  "data", cl_json_from_bytes(data.p, data.len)));
 		cl_buf_release(&data);
 	} else {
 		json_object_set_new(res, "tx", json_null());
 	}
-	free(proof);
+	cl_chain_withdrawal_release(&w);
 	return cl_rpc_result(call, res);
 }
 
@@ -1048,7 +980,7 @@ static struct cl_rpc_done m_get_insurance(struct cl_rpc_call *call,
 	if (rc)
 		return api_error(call, rc);
 	rc = cl_stf_get_insurance(&v, &balance, pos, &n);
-	cl_seq_view_release(&v);
+	cl_chain_view_release(&v);
 	if (rc)
 		return api_error(call, rc);
 	json_t *jp = json_array();
@@ -1104,7 +1036,7 @@ static struct cl_rpc_done m_get_risk_events(struct cl_rpc_call *call,
 		rc = cl_stf_get_events(&v, ev, CL_API_MAX_EVENTS, &n, &addr,
 				       from);
 	if (v.snapshot)
-		cl_seq_view_release(&v);
+		cl_chain_view_release(&v);
 	if (rc) {
 		free(ev);
 		return api_error(call, rc);

@@ -300,7 +300,7 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 		return;
 	if (cl_snapshot_new(&snap, cl_seq_db(drv->seq)) != CL_OK)
 		return;
-	int rc = cl_seq_get_cut(snap, &cut, batch_count);
+	int rc = cl_chain_get_cut(snap, &cut, batch_count);
 	if (rc) {
 		if (rc != CL_ERR_NOT_FOUND)
 			cl_unusual(SUB, "cannot read cut %llu: %s",
@@ -322,7 +322,8 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 	struct cl_batch2 blocks = {0};
 	struct cl_buf data;
 	cl_buf_init(&data);
-	rc = cl_seq_cut_blocks(snap, cl_seq_genesis(drv->seq), &cut, &blocks);
+	rc = cl_chain_cut_blocks(snap, cl_seq_genesis(drv->seq), &cut,
+				 &blocks);
 	cl_snapshot_free(snap);
 	if (!rc) {
 		cl_seq_fault_apply(&drv->fault, batch_count, &blocks, &cut);

@@ -170,8 +170,6 @@ void seq_abort_block(struct cl_seq *s, int err)
 
 void seq_seal_block(struct cl_seq *s)
 {
-	struct cl_buf rec;
-	uint8_t key[8];
 	struct cl_hash32 root;
 	int rc;
 
@@ -200,12 +198,8 @@ void seq_seal_block(struct cl_seq *s)
 			goto failed;
 		}
 	}
-	cl_buf_init(&rec);
-	cl_block_record_encode(&rec, &s->hdr, s->block_ntx, s->block_txs.p,
-			       s->block_txs.len);
-	cl_put_be64(key, s->hdr.number);
-	cl_state_put(s->st, CL_TABLE_BLOCKS, key, 8, rec.p, rec.len);
-	cl_buf_release(&rec);
+	cl_chain_put_block(s->st, &s->hdr, s->block_ntx, s->block_txs.p,
+			   s->block_txs.len);
 
 	rc = cl_state_commit_block(s->st, &root);
 	if (rc) {
@@ -258,7 +252,8 @@ void seq_process(struct cl_seq *s, struct item *it)
 		struct cl_stf_view view = cl_stf_view(s->stf);
 		rc = cl_stf_get_globals(&view, &g);
 		if (rc) {
-			seq_reply_now(it, rc < 0 ? rc : CL_ERR_CORRUPT, &it->tx);
+			seq_reply_now(it, rc < 0 ? rc : CL_ERR_CORRUPT,
+				      &it->tx);
 			return;
 		}
 		it->tx.u.deposit.id = g.next_deposit_id;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Batch cuts and the node-local tables behind them: block records, the
- * cut records and cursor, and the withdrawal proofs of every cut.
+ * Batch cuts: the writer cuts the sealed blocks into batches for L1 by
+ * size and time, with a proof for every withdrawal of the range (the
+ * records themselves belong to src/chain).
  */
 #include "seq_int.h"
 
@@ -11,86 +12,15 @@
 
 static const char *const SUB = "seq";
 
-bool cl_block_record_parse(struct cl_block_record *out, uint64_t number,
-			   const uint8_t *p, size_t len)
-{
-	struct cl_cursor c;
-
-	memset(out, 0, sizeof(*out));
-	cl_cur_init(&c, p, len);
-	out->number = number;
-	out->timestamp_ms = cl_cur_be64(&c);
-	cl_cur_bytes(&c, out->prev_root.b, 32);
-	out->l1.number = cl_cur_be64(&c);
-	cl_cur_bytes(&c, out->l1.hash.b, 32);
-	out->l1.timestamp = cl_cur_be64(&c);
-	uint32_t n = cl_cur_be32(&c);
-	if (c.failed || n > len / 4)
-		return false;
-	out->n_txs = n;
-	out->txs = cl_xcalloc(n ? n : 1, sizeof(*out->txs));
-	out->tx_lens = cl_xcalloc(n ? n : 1, sizeof(*out->tx_lens));
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t tl = cl_cur_be32(&c);
-		out->tx_lens[i] = tl;
-		out->txs[i] = cl_cur_borrow(&c, tl);
-	}
-	if (!cl_cur_done(&c)) {
-		cl_block_record_release(out);
-		return false;
-	}
-	return true;
-}
-
-void cl_block_record_encode(struct cl_buf *out,
-			    const struct cl_block_header *h, size_t n,
-			    const uint8_t *txs, size_t len)
-{
-	cl_buf_append_be64(out, h->timestamp_ms);
-	cl_buf_append(out, h->prev_root.b, 32);
-	cl_buf_append_be64(out, h->l1.number);
-	cl_buf_append(out, h->l1.hash.b, 32);
-	cl_buf_append_be64(out, h->l1.timestamp);
-	cl_buf_append_be32(out, (uint32_t)n);
-	cl_buf_append(out, txs, len);
-}
-
-void cl_block_record_release(struct cl_block_record *r)
-{
-	free(r->txs);
-	free(r->tx_lens);
-	memset(r, 0, sizeof(*r));
-}
-
-static const uint8_t CUT_NEXT_KEY[] = "cut-next";
-#define CUT_PREFIX 'c'
-#define WPROOF_PREFIX 'w'
-
-static void prefixed_key(uint8_t out[9], uint8_t prefix, uint64_t n)
-{
-	out[0] = prefix;
-	cl_put_be64(out + 1, n);
-}
-
 int seq_load_cut_cursor(struct cl_seq *s)
 {
-	const uint8_t *v;
-	size_t vl;
-	int rc = cl_state_get(s->st, &v, &vl, CL_TABLE_NODE, CUT_NEXT_KEY,
-			      sizeof(CUT_NEXT_KEY) - 1);
-	if (rc == CL_ERR_NOT_FOUND) {
-		s->cut_seq = 0;
-		s->cut_first = 1; /* block 0 is genesis, never posted */
-		s->cut_wid = 0;
-		return CL_OK;
-	}
+	struct cl_chain_cut_cursor c;
+	int rc = cl_chain_load_cut_cursor(s->st, &c);
 	if (rc)
 		return rc;
-	if (vl != 24)
-		return CL_ERR_CORRUPT;
-	s->cut_seq = cl_get_be64(v);
-	s->cut_first = cl_get_be64(v + 8);
-	s->cut_wid = cl_get_be64(v + 16);
+	s->cut_seq = c.seq;
+	s->cut_first = c.first_block;
+	s->cut_wid = c.wid;
 	return CL_OK;
 }
 
@@ -108,8 +38,6 @@ int seq_cut_prepare(struct cl_seq *s, struct cl_batch_cut *c)
 	struct cl_seq_status st;
 	struct cl_stf_globals g;
 	struct cl_stf_view view;
-	struct cl_buf v;
-	uint8_t key[9];
 	int rc;
 
 	cl_seq_status(s, &st);
@@ -137,7 +65,6 @@ int seq_cut_prepare(struct cl_seq *s, struct cl_batch_cut *c)
 		.wid_begin = s->cut_wid,
 		.wid_end = g.next_withdrawal_id,
 	};
-	cl_buf_init(&v);
 	struct cl_proof *proof = cl_xmalloc(sizeof(*proof));
 	for (uint64_t wid = c->wid_begin; wid < c->wid_end; wid++) {
 		uint8_t wk[CL_STF_WITHDRAWAL_KEY_LEN];
@@ -163,30 +90,13 @@ int seq_cut_prepare(struct cl_seq *s, struct cl_batch_cut *c)
 		}
 		if (rc)
 			break;
-		cl_seq_put_withdrawal_proof(s->st, c->seq, proof, wid);
+		cl_chain_put_withdrawal_proof(s->st, c->seq, proof, wid);
 	}
 	free(proof);
 	cl_seq_view_release(&view);
-	if (rc) {
-		cl_buf_release(&v);
+	if (rc)
 		return rc;
-	}
-	cl_buf_reset(&v);
-	cl_buf_append_be64(&v, c->first_block);
-	cl_buf_append_be64(&v, c->last_block);
-	cl_buf_append(&v, c->root.b, 32);
-	cl_buf_append_be64(&v, c->deposits_consumed);
-	cl_buf_append_be64(&v, c->wid_begin);
-	cl_buf_append_be64(&v, c->wid_end);
-	prefixed_key(key, CUT_PREFIX, c->seq);
-	cl_state_put(s->st, CL_TABLE_NODE, key, 9, v.p, v.len);
-	cl_buf_reset(&v);
-	cl_buf_append_be64(&v, c->seq + 1);
-	cl_buf_append_be64(&v, c->last_block + 1);
-	cl_buf_append_be64(&v, c->wid_end);
-	cl_state_put(s->st, CL_TABLE_NODE, CUT_NEXT_KEY,
-		     sizeof(CUT_NEXT_KEY) - 1, v.p, v.len);
-	cl_buf_release(&v);
+	cl_chain_put_cut(s->st, c);
 	return CL_OK;
 }
 
@@ -225,130 +135,4 @@ void seq_do_cut(struct cl_seq *s)
 	if (!cl_hash32_eq(&root, &c.root))
 		CL_BUG("a batch cut changed the state root");
 	seq_cut_done(s, &c);
-}
-
-int cl_seq_get_cut(struct cl_snapshot *snap, struct cl_batch_cut *out,
-		   uint64_t seq)
-{
-	uint8_t key[9];
-	const uint8_t *v;
-	size_t vl;
-
-	memset(out, 0, sizeof(*out));
-	prefixed_key(key, CUT_PREFIX, seq);
-	int rc = cl_snapshot_get(snap, &v, &vl, CL_TABLE_NODE, key, 9);
-	if (rc)
-		return rc;
-	if (vl != 72)
-		return CL_ERR_CORRUPT;
-	out->seq = seq;
-	out->first_block = cl_get_be64(v);
-	out->last_block = cl_get_be64(v + 8);
-	memcpy(out->root.b, v + 16, 32);
-	out->deposits_consumed = cl_get_be64(v + 48);
-	out->wid_begin = cl_get_be64(v + 56);
-	out->wid_end = cl_get_be64(v + 64);
-	return CL_OK;
-}
-
-void cl_seq_put_withdrawal_proof(struct cl_state *st, uint64_t cut_seq,
-				 const struct cl_proof *proof, uint64_t wid)
-{
-	uint8_t key[9];
-	struct cl_buf v;
-
-	cl_buf_init(&v);
-	cl_buf_append_be64(&v, cut_seq);
-	cl_proof_encode(&v, proof);
-	prefixed_key(key, WPROOF_PREFIX, wid);
-	cl_state_put(st, CL_TABLE_NODE, key, 9, v.p, v.len);
-	cl_buf_release(&v);
-}
-
-int cl_seq_get_withdrawal_proof(struct cl_snapshot *snap, uint64_t *cut_seq,
-				struct cl_proof *proof, uint64_t wid)
-{
-	uint8_t key[9];
-	const uint8_t *v;
-	size_t vl;
-
-	*cut_seq = 0;
-	prefixed_key(key, WPROOF_PREFIX, wid);
-	int rc = cl_snapshot_get(snap, &v, &vl, CL_TABLE_NODE, key, 9);
-	if (rc)
-		return rc;
-	if (vl < 8 || !cl_proof_decode(proof, v + 8, vl - 8))
-		return CL_ERR_CORRUPT;
-	*cut_seq = cl_get_be64(v);
-	return CL_OK;
-}
-
-int cl_seq_cut_blocks(struct cl_snapshot *snap, const struct cl_genesis *g,
-		      const struct cl_batch_cut *cut, struct cl_batch2 *out)
-{
-	size_t n = (size_t)(cut->last_block - cut->first_block + 1);
-	struct cl_block_record *recs = cl_xcalloc(n, sizeof(*recs));
-	struct cl_stf_view view = {.genesis = g, .snapshot = snap};
-	size_t total = 0, k = 0;
-	int rc = CL_OK;
-
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < n && !rc; i++) {
-		uint8_t key[8];
-		const uint8_t *v;
-		size_t vl;
-		uint64_t num = cut->first_block + i;
-		cl_put_be64(key, num);
-		rc = cl_snapshot_get(snap, &v, &vl, CL_TABLE_BLOCKS, key, 8);
-		if (rc)
-			break;
-		if (!cl_block_record_parse(&recs[i], num, v, vl))
-			rc = CL_ERR_CORRUPT;
-		else
-			total += recs[i].n_txs;
-	}
-	if (rc)
-		goto out;
-	out->first_block = cut->first_block;
-	out->n_blocks = n;
-	out->blocks = cl_xcalloc(n, sizeof(*out->blocks));
-	out->n_txs = total;
-	out->tx_store = cl_xcalloc(total ? total : 1, sizeof(*out->tx_store));
-	for (size_t i = 0; i < n && !rc; i++) {
-		struct cl_batch2_block *b = &out->blocks[i];
-		b->number = recs[i].number;
-		b->timestamp_ms = recs[i].timestamp_ms;
-		b->l1 = recs[i].l1;
-		b->n_txs = recs[i].n_txs;
-		b->txs = out->tx_store + k;
-		/* the root after block i is the next block's prev_root */
-		if (i > 0)
-			out->blocks[i - 1].root = recs[i].prev_root;
-		for (size_t t = 0; t < recs[i].n_txs && !rc; t++, k++) {
-			struct cl_tx *tx = &out->tx_store[k];
-			if (!cl_tx_decode(tx, recs[i].txs[t],
-					  recs[i].tx_lens[t])) {
-				rc = CL_ERR_CORRUPT;
-				break;
-			}
-			if (tx->type != CL_TX_CANCEL)
-				continue;
-			/* batches name the cancelled order by sequence */
-			struct cl_order_record o;
-			rc = cl_stf_get_order(&view, &o,
-					      &tx->u.cancel.msg.order_hash);
-			if (rc > 0 || rc == CL_ERR_NOT_FOUND)
-				rc = CL_ERR_CORRUPT;
-			tx->u.cancel.order_seq = o.sequence;
-		}
-	}
-	if (!rc)
-		out->blocks[n - 1].root = cut->root;
-out:
-	for (size_t i = 0; i < n; i++)
-		cl_block_record_release(&recs[i]);
-	free(recs);
-	if (rc)
-		cl_batch2_release(out);
-	return rc;
 }

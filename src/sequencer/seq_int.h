@@ -10,7 +10,8 @@
  *   seq_block.c  block building: open, hand each request to the stf
  *                (which derives fills, closures and liquidations), log
  *                it, seal, abort, acks
- *   seq_cut.c    batch cuts, block records, withdrawal proofs
+ *   seq_cut.c    batch cuts and their withdrawal proofs
+ *   seq_reader.c the read interface (struct cl_chain_reader)
  *   l1_driver.c  the link to L1 (deposits in, batches out)
  *   fault.c      fault injection for tests
  *
@@ -88,6 +89,9 @@ struct cl_seq {
 	/* published status */
 	pthread_mutex_t status_lock;
 	struct cl_seq_status status;
+
+	/* the read interface's object (seq_reader.c), made once */
+	struct seq_reader *reader;
 };
 
 /* ---- seq_queue.c ---- */

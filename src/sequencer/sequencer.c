@@ -205,6 +205,7 @@ void cl_seq_free(struct cl_seq *s)
 	pthread_mutex_destroy(&s->qlock);
 	pthread_mutex_destroy(&s->status_lock);
 	pthread_cond_destroy(&s->qcond);
+	free(s->reader);
 	free(s);
 }
 
@@ -282,9 +283,6 @@ int cl_seq_block_root(struct cl_seq *s, struct cl_hash32 *out,
 {
 	struct cl_seq_status st;
 	struct cl_snapshot *snap;
-	const uint8_t *v;
-	size_t vl;
-	uint8_t key[8];
 
 	memset(out, 0, sizeof(*out));
 	cl_seq_status(s, &st);
@@ -293,18 +291,7 @@ int cl_seq_block_root(struct cl_seq *s, struct cl_hash32 *out,
 	int rc = cl_snapshot_new(&snap, s->db);
 	if (rc)
 		return rc;
-	/* the root after block n is the prev_root of block n + 1 */
-	cl_put_be64(key, number + 1);
-	rc = cl_snapshot_get(snap, &v, &vl, CL_TABLE_BLOCKS, key, 8);
-	if (rc == CL_OK) {
-		if (vl < 40)
-			rc = CL_ERR_CORRUPT;
-		else
-			memcpy(out->b, v + 8, 32);
-	} else if (rc == CL_ERR_NOT_FOUND) {
-		/* n is the head (of this snapshot) */
-		rc = cl_snapshot_root(snap, out);
-	}
+	rc = cl_chain_root_from_blocks(snap, out, number);
 	cl_snapshot_free(snap);
 	return rc;
 }

@@ -17,7 +17,7 @@ int ver_record_fault(struct cl_verifier *v,
 		     const struct cl_l1_batch_event *ev,
 		     const struct fault_at *at, const char *fmt, ...)
 {
-	struct cl_verifier_fault *f = &v->fault;
+	struct cl_chain_fault *f = &v->fault;
 	va_list ap;
 	char blk[32] = "unknown", txs[32] = "unknown";
 	char er[67] = "none", pr[67] = "none";
@@ -85,7 +85,7 @@ static void challenge_done(struct cl_verifier *v, bool ok)
 /* Drive the challenge of the recorded fault: one submit, then steps. */
 void ver_challenge_step(struct cl_verifier *v)
 {
-	struct cl_verifier_fault *f = &v->fault;
+	struct cl_chain_fault *f = &v->fault;
 	int rc;
 
 	if (!f->set || f->challenged || f->challenge_failed)
@@ -152,7 +152,8 @@ void ver_challenge_step(struct cl_verifier *v)
 	}
 	struct cl_buf ret;
 	cl_buf_init(&ret);
-	rc = ver_view_call(v->rpc, &v->genesis.rollup, &ret, "challengerOf(uint64)",
+	rc = ver_view_call(v->rpc, &v->genesis.rollup, &ret,
+			   "challengerOf(uint64)",
 			   true, f->batch);
 	if (!rc && ret.len == 32) {
 		bool zero = true;

@@ -12,34 +12,6 @@
 
 static const char *const SUB = "verifier";
 
-void ver_cursor_encode(struct cl_buf *b, const struct cursor *c)
-{
-	cl_buf_append_be64(b, c->next_batch);
-	cl_buf_append_be64(b, c->l1_block);
-	cl_buf_append_be64(b, c->l1_log);
-	cl_buf_append(b, c->l1_hash.b, 32);
-	cl_buf_append_be64(b, c->last_block);
-	cl_buf_append_be64(b, c->deposits_consumed);
-	cl_buf_append_be64(b, c->wid_end);
-	cl_buf_append_be64(b, c->txs);
-}
-
-static bool cursor_decode(struct cursor *c, const uint8_t *p, size_t len)
-{
-	struct cl_cursor r;
-	cl_cur_init(&r, p, len);
-	c->next_batch = cl_cur_be64(&r);
-	c->l1_block = cl_cur_be64(&r);
-	c->l1_log = cl_cur_be64(&r);
-	cl_cur_bytes(&r, c->l1_hash.b, 32);
-	c->last_block = cl_cur_be64(&r);
-	c->deposits_consumed = cl_cur_be64(&r);
-	c->wid_end = cl_cur_be64(&r);
-	c->txs = cl_cur_be64(&r);
-	return cl_cur_done(&r);
-}
-
-
 void ver_deps_clear(struct cl_verifier *v)
 {
 	v->n_deps = 0;
@@ -91,13 +63,9 @@ void ver_deps_store(struct cl_verifier *v)
 {
 	for (size_t i = 0; i < v->n_deps; i++) {
 		struct vdeposit *d = &v->deps[i];
-		uint8_t key[9], val[28];
 		if (d->stored)
 			continue;
-		pkey(key, DEPOSIT_PREFIX, v->dep_base + i);
-		memcpy(val, d->to.b, 20);
-		cl_put_be64(val + 20, d->amount);
-		cl_state_put(v->st, CL_TABLE_NODE, key, 9, val, 28);
+		cl_chain_put_deposit(v->st, v->dep_base + i, &d->to, d->amount);
 	}
 }
 
@@ -122,44 +90,28 @@ void ver_deps_trim(struct cl_verifier *v, uint64_t consumed)
 
 /* Load the cursor and the stored, unconsumed deposits; position the
  * scan just after the last verified batch's event. */
+static int load_deposit(void *ctx, uint64_t id, const struct cl_address *to,
+			uint64_t amount)
+{
+	struct cl_l1_deposit d;
+
+	memset(&d, 0, sizeof(d));
+	d.id = id;
+	d.to = *to;
+	d.amount = amount;
+	return ver_deps_add(ctx, &d, true);
+}
+
 int ver_load_cursor(struct cl_verifier *v)
 {
-	const uint8_t *val, *k;
-	size_t vl, kl;
-	struct cl_state_iter *it;
-	uint8_t start[9];
-
-	memset(&v->cur, 0, sizeof(v->cur));
-	int rc = cl_state_get(v->st, &val, &vl, CL_TABLE_NODE, CURSOR_KEY,
-			      sizeof(CURSOR_KEY) - 1);
-	if (rc == CL_OK && !cursor_decode(&v->cur, val, vl))
-		return CL_ERR_CORRUPT;
-	if (rc && rc != CL_ERR_NOT_FOUND)
+	int rc = cl_chain_load_derive_cursor(v->st, &v->cur);
+	if (rc)
 		return rc;
 	ver_deps_clear(v);
 	v->dep_base = v->cur.deposits_consumed;
-	pkey(start, DEPOSIT_PREFIX, v->cur.deposits_consumed);
-	rc = cl_state_iter_new(&it, v->st, CL_TABLE_NODE, start, 9);
+	rc = cl_chain_load_deposits(v->st, v->cur.deposits_consumed,
+				    load_deposit, v);
 	if (rc)
-		return rc;
-	while ((rc = cl_state_iter_next(it, &k, &kl, &val, &vl)) == CL_OK) {
-		if (kl != 9 || k[0] != DEPOSIT_PREFIX)
-			break;
-		if (vl != 28) {
-			rc = CL_ERR_CORRUPT;
-			break;
-		}
-		struct cl_l1_deposit d;
-		memset(&d, 0, sizeof(d));
-		d.id = cl_get_be64(k + 1);
-		memcpy(d.to.b, val, 20);
-		d.amount = cl_get_be64(val + 20);
-		rc = ver_deps_add(v, &d, true);
-		if (rc)
-			break;
-	}
-	cl_state_iter_free(it);
-	if (rc && rc != CL_ERR_NOT_FOUND && rc != CL_OK)
 		return rc;
 	if (v->cur.next_batch) {
 		v->scan_next = v->cur.l1_block;
@@ -173,4 +125,3 @@ int ver_load_cursor(struct cl_verifier *v)
 	memset(&v->scan_prev, 0, sizeof(v->scan_prev));
 	return CL_OK;
 }
-

@@ -12,6 +12,7 @@
  *   ver_deposits.c   the cursor and the L1 deposits not yet consumed
  *   ver_challenge.c  recording a fault and challenging it on L1
  *   ver_status.c     the published status and the progress line
+ *   ver_reader.c     the read interface (struct cl_chain_reader)
  *
  * Threads: everything here belongs to the derivation thread except what
  * is under `lock` (status, stop), `books_lock` (the stf's books, which
@@ -22,40 +23,10 @@
 #define CLEARLINE_VER_INT_H
 
 #include <clearline/batch.h>
-#include <clearline/sequencer.h>
+#include <clearline/chain.h>
 #include <clearline/verifier.h>
 
 #include <pthread.h>
-
-/* ------------------------------------------------------------------ */
-/* Keys of the local table CL_TABLE_NODE                               */
-/* ------------------------------------------------------------------ */
-
-static const uint8_t CURSOR_KEY[] __attribute__((unused)) = "v-cursor";
-static const uint8_t PARTIAL_KEY[] __attribute__((unused)) = "v-partial";
-#define ROOT_PREFIX 'R'	   /* be64 block -> root after it */
-#define DEPOSIT_PREFIX 'D' /* be64 id -> to || be64 amount */
-#define BATCH_PREFIX 'B'   /* be64 index -> batch record */
-
-static inline void pkey(uint8_t out[9], uint8_t prefix, uint64_t n)
-{
-	out[0] = prefix;
-	cl_put_be64(out + 1, n);
-}
-
-/* Where derivation stands; stored under CURSOR_KEY. */
-struct cursor {
-	uint64_t next_batch;	    /* batches below are verified */
-	uint64_t l1_block;	    /* the last verified batch's event ... */
-	uint64_t l1_log;	    /* ... position (valid if next_batch) */
-	struct cl_hash32 l1_hash;   /* hash of l1_block when it was read */
-	uint64_t last_block;	    /* last L2 block of the last batch */
-	uint64_t deposits_consumed; /* after it */
-	uint64_t wid_end;	    /* next withdrawal id after it */
-	uint64_t txs;		    /* transactions replayed so far */
-};
-
-#define CURSOR_LEN (8 * 3 + 32 + 8 * 4)
 
 /* ------------------------------------------------------------------ */
 /* The object                                                          */
@@ -99,7 +70,7 @@ struct cl_verifier {
 
 	/* derivation thread only */
 	struct cl_l1_rpc *rpc;
-	struct cursor cur;
+	struct cl_chain_derive_cursor cur;
 	uint64_t scan_next;	       /* next L1 block to scan */
 	struct cl_hash32 scan_prev;    /* hash of scan_next - 1, or zero */
 	uint64_t skip_block, skip_log; /* logs at or before are done */
@@ -112,7 +83,7 @@ struct cl_verifier {
 	uint64_t batch_count, final_count, next_l2_block;
 
 	/* fault and challenge (thread only; copied to status) */
-	struct cl_verifier_fault fault;
+	struct cl_chain_fault fault;
 	struct cl_l1_sender *sender;
 	bool challenge_inflight;
 	uint64_t challenge_id;
@@ -190,7 +161,6 @@ int ver_verify_batch(struct cl_verifier *v,
 
 /* ---- ver_deposits.c ---- */
 
-void ver_cursor_encode(struct cl_buf *b, const struct cursor *c);
 void ver_deps_clear(struct cl_verifier *v);
 /* Remember a Deposit event; ids must come in order. CL_OK or
  * CL_ERR_CORRUPT. */

@@ -63,20 +63,9 @@ static void recover_all(struct cl_verifier *v, struct vtx *txs, size_t n)
 static int stored_root(struct cl_verifier *v, struct cl_hash32 *out,
 		       uint64_t number, uint64_t head)
 {
-	const uint8_t *val;
-	size_t vl;
-	uint8_t key[9];
-
 	if (number == head)
 		return cl_state_root(v->st, out);
-	pkey(key, ROOT_PREFIX, number);
-	int rc = cl_state_get(v->st, &val, &vl, CL_TABLE_NODE, key, 9);
-	if (rc)
-		return rc;
-	if (vl != 32)
-		return CL_ERR_CORRUPT;
-	memcpy(out->b, val, 32);
-	return CL_OK;
+	return cl_chain_load_root(v->st, out, number);
 }
 
 /* Close batch `ev`: the final comparisons, then the cursor, the batch
@@ -116,13 +105,11 @@ static int close_batch(struct cl_verifier *v,
 		return ver_record_fault(v, ev, &at,
 					"depositsConsumed is %llu, the "
 					"batch applied deposits up to %llu",
-					(unsigned long long)ev->deposits_consumed,
+					(unsigned long long)
+						ev->deposits_consumed,
 					(unsigned long long)g.next_deposit_id);
 	}
 
-	struct cl_buf b;
-	uint8_t key[9];
-	cl_buf_init(&b);
 	for (uint64_t wid = v->cur.wid_end; wid < g.next_withdrawal_id; wid++) {
 		uint8_t wk[CL_STF_WITHDRAWAL_KEY_LEN];
 		struct cl_proof *proof = cl_xmalloc(sizeof(*proof));
@@ -133,25 +120,24 @@ static int close_batch(struct cl_verifier *v,
 			rc = CL_ERR_CORRUPT;
 		if (rc) {
 			free(proof);
-			cl_buf_release(&b);
 			cl_state_discard(v->st);
 			return rc;
 		}
-		cl_seq_put_withdrawal_proof(v->st, ev->index, proof, wid);
+		cl_chain_put_withdrawal_proof(v->st, ev->index, proof, wid);
 		free(proof);
 	}
-	cl_buf_reset(&b);
-	cl_buf_append_be64(&b, ev->first_block);
-	cl_buf_append_be64(&b, ev->last_block);
-	cl_buf_append(&b, root.b, 32);
-	cl_buf_append_be64(&b, v->cur.wid_end);
-	cl_buf_append_be64(&b, g.next_withdrawal_id);
-	cl_buf_append_be64(&b, ev->loc.block_number);
-	cl_buf_append(&b, ev->loc.tx_hash.b, 32);
-	pkey(key, BATCH_PREFIX, ev->index);
-	cl_state_put(v->st, CL_TABLE_NODE, key, 9, b.p, b.len);
+	struct cl_chain_batch_record br = {
+		.first_block = ev->first_block,
+		.last_block = ev->last_block,
+		.root = root,
+		.wid_begin = v->cur.wid_end,
+		.wid_end = g.next_withdrawal_id,
+		.l1_block = ev->loc.block_number,
+		.l1_tx = ev->loc.tx_hash,
+	};
+	cl_chain_put_batch_record(v->st, ev->index, &br);
 
-	struct cursor nc = v->cur;
+	struct cl_chain_derive_cursor nc = v->cur;
 	nc.next_batch = ev->index + 1;
 	nc.l1_block = ev->loc.block_number;
 	nc.l1_log = ev->loc.log_index;
@@ -159,14 +145,9 @@ static int close_batch(struct cl_verifier *v,
 	nc.last_block = ev->last_block;
 	nc.deposits_consumed = g.next_deposit_id;
 	nc.wid_end = g.next_withdrawal_id;
-	cl_buf_reset(&b);
-	ver_cursor_encode(&b, &nc);
-	cl_state_put(v->st, CL_TABLE_NODE, CURSOR_KEY, sizeof(CURSOR_KEY) - 1,
-		     b.p, b.len);
-	cl_state_del(v->st, CL_TABLE_NODE, PARTIAL_KEY,
-		     sizeof(PARTIAL_KEY) - 1);
+	cl_chain_put_derive_cursor(v->st, &nc);
+	cl_chain_del_partial(v->st);
 	ver_deps_store(v);
-	cl_buf_release(&b);
 
 	struct cl_hash32 after;
 	rc = cl_state_commit_block(v->st, &after);
@@ -259,7 +240,6 @@ static int apply_block(struct cl_verifier *v,
 	struct cl_block_header h;
 	struct cl_hash32 prev, root;
 	struct fault_at at = {.has_block = true, .block = blk->number};
-	uint8_t key[9];
 	int rc;
 
 	rc = check_l1_ref(v, ev, blk);
@@ -306,13 +286,8 @@ static int apply_block(struct cl_verifier *v,
 
 	/* the root after the previous block, and which batch this block
 	 * belongs to (see docs/verifier.md "Restart") */
-	pkey(key, ROOT_PREFIX, blk->number - 1);
-	cl_state_put(v->st, CL_TABLE_NODE, key, 9, prev.b, 32);
-	uint8_t partial[40];
-	cl_put_be64(partial, ev->index);
-	memcpy(partial + 8, ev->data_hash.b, 32);
-	cl_state_put(v->st, CL_TABLE_NODE, PARTIAL_KEY, sizeof(PARTIAL_KEY) - 1,
-		     partial, sizeof(partial));
+	cl_chain_put_root(v->st, blk->number - 1, &prev);
+	cl_chain_put_partial(v->st, ev->index, &ev->data_hash);
 	rc = cl_state_commit_block(v->st, &root);
 	if (rc) {
 		cl_state_discard(v->st);
@@ -338,19 +313,17 @@ static int check_partial(struct cl_verifier *v,
 			 const struct cl_l1_batch_event *ev,
 			 const struct cl_batch2 *b, uint64_t head, size_t *done)
 {
-	const uint8_t *val;
-	size_t vl;
+	uint64_t pbatch;
+	struct cl_hash32 phash;
 
 	*done = 0;
 	if (head <= v->cur.last_block)
 		return STEP_OK;
-	int rc = cl_state_get(v->st, &val, &vl, CL_TABLE_NODE, PARTIAL_KEY,
-			      sizeof(PARTIAL_KEY) - 1);
-	if (rc && rc != CL_ERR_NOT_FOUND)
+	int rc = cl_chain_load_partial(v->st, &pbatch, &phash);
+	if (rc && rc != CL_ERR_NOT_FOUND && rc != CL_ERR_CORRUPT)
 		return rc;
-	if (rc == CL_ERR_NOT_FOUND || vl != 40 ||
-	    cl_get_be64(val) != ev->index ||
-	    memcmp(val + 8, ev->data_hash.b, 32) != 0 ||
+	if (rc == CL_ERR_NOT_FOUND || rc == CL_ERR_CORRUPT ||
+	    pbatch != ev->index || !cl_hash32_eq(&phash, &ev->data_hash) ||
 	    head > ev->last_block) {
 		v->wipe_requested = true;
 		cl_unusual(SUB,
@@ -373,7 +346,8 @@ static int check_partial(struct cl_verifier *v,
 					      .has_roots = true,
 					      .expected = &r,
 					      .posted = &blk->root};
-			return ver_record_fault(v, ev, &at, "block root differs");
+			return ver_record_fault(v, ev, &at,
+						"block root differs");
 		}
 	}
 	*done = (size_t)(head - ev->first_block + 1);
@@ -457,7 +431,8 @@ int ver_verify_batch(struct cl_verifier *v,
 					"continue the chain at block %llu",
 					(unsigned long long)ev->first_block,
 					(unsigned long long)ev->last_block,
-					(unsigned long long)v->cur.last_block + 1);
+					(unsigned long long)(v->cur.last_block +
+							     1));
 	}
 
 	struct cl_stf_globals g;

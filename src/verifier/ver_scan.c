@@ -60,7 +60,8 @@ int ver_batch_live(struct cl_verifier *v, bool *live, uint64_t index,
 	uint64_t count;
 
 	*live = false;
-	int rc = ver_view_u64(v->rpc, &v->genesis.rollup, "batchCount()", &count);
+	int rc = ver_view_u64(v->rpc, &v->genesis.rollup, "batchCount()",
+			      &count);
 	if (rc || index >= count)
 		return rc;
 	cl_buf_init(&ret);

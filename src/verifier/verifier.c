@@ -300,10 +300,9 @@ void cl_verifier_free(struct cl_verifier *v)
 	free(v);
 }
 
-
+/* ------------------------------------------------------------------ */
 /* Readers                                                             */
 /* ------------------------------------------------------------------ */
-
 
 int cl_verifier_block_root(struct cl_verifier *v, struct cl_hash32 *out,
 			   uint64_t number)
@@ -311,9 +310,6 @@ int cl_verifier_block_root(struct cl_verifier *v, struct cl_hash32 *out,
 	struct cl_snapshot *snap;
 	struct cl_stf_view view;
 	struct cl_stf_globals g;
-	const uint8_t *val;
-	size_t vl;
-	uint8_t key[9];
 
 	memset(out, 0, sizeof(*out));
 	int rc = cl_snapshot_new(&snap, v->db);
@@ -328,12 +324,7 @@ int cl_verifier_block_root(struct cl_verifier *v, struct cl_hash32 *out,
 	if (!rc && number == g.block_number) {
 		rc = cl_snapshot_root(snap, out);
 	} else if (!rc) {
-		pkey(key, ROOT_PREFIX, number);
-		rc = cl_snapshot_get(snap, &val, &vl, CL_TABLE_NODE, key, 9);
-		if (!rc && vl != 32)
-			rc = CL_ERR_CORRUPT;
-		if (!rc)
-			memcpy(out->b, val, 32);
+		rc = cl_chain_get_root(snap, out, number);
 	}
 	cl_snapshot_free(snap);
 	return rc;

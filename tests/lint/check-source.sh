@@ -4,7 +4,10 @@
 #     string functions appear only in their one accessor (src/common/clock.c);
 #  2. each third-party library is included by exactly one module;
 #  3. dependencies point one way: a module includes only the public headers
-#     of the modules below it.
+#     of the modules below it: ... stf <- batch <- l1 <- chain <-
+#     {sequencer, verifier} <- rpc <- node. chain owns the node-local
+#     tables and the read interface both modes implement, so a verifier
+#     never needs the sequencer (nor the reverse).
 set -u
 top=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$top" || exit 2
@@ -47,7 +50,7 @@ check_lib 'jansson\.h' src/json
 check_lib 'zstd' src/batch
 
 # 3. layering: the modules each one may include
-order=(common json config crypto state margin matching stf batch l1 sequencer verifier rpc node cli)
+order=(common json config crypto state margin matching stf batch l1 chain sequencer verifier rpc node cli)
 declare -A allowed=(
 	[common]="common"
 	[json]="common json"
@@ -59,9 +62,10 @@ declare -A allowed=(
 	[stf]="common crypto state margin matching stf"
 	[batch]="common crypto state margin stf batch"
 	[l1]="common json crypto state margin stf batch l1"
-	[sequencer]="common json crypto state margin matching stf batch l1 sequencer"
-	[verifier]="common json crypto state margin matching stf batch l1 sequencer verifier"
-	[rpc]="common json config crypto state margin matching stf batch l1 sequencer verifier rpc api"
+	[chain]="common crypto state margin matching stf batch l1 chain"
+	[sequencer]="common json crypto state margin matching stf batch l1 chain sequencer"
+	[verifier]="common json crypto state margin matching stf batch l1 chain verifier"
+	[rpc]="common json config crypto state margin matching stf batch l1 chain sequencer verifier rpc api"
 	[node]="${order[*]} api"
 	[cli]="common json config crypto stf cli"
 )

@@ -613,7 +613,7 @@ int main(int argc, char **argv)
 	for (int tries = 0; tries < 400 && got == CL_ERR_NOT_FOUND; tries++) {
 		usleep(10000);
 		CHECK(cl_snapshot_new(&snap, db) == CL_OK);
-		got = cl_seq_get_cut(snap, &cut, 0);
+		got = cl_chain_get_cut(snap, &cut, 0);
 		if (got == CL_OK)
 			break;
 		cl_snapshot_free(snap);
@@ -632,7 +632,7 @@ int main(int argc, char **argv)
 		/* the proof verifies against the cut's root, as L1 will */
 		struct cl_proof *proof = cl_xmalloc(sizeof(*proof));
 		uint64_t cs;
-		CHECK(cl_seq_get_withdrawal_proof(snap, &cs, proof, wid) ==
+		CHECK(cl_chain_get_withdrawal_proof(snap, &cs, proof, wid) ==
 		      CL_OK && cs == 0);
 		uint8_t wk[8], val[28];
 		struct cl_hash32 wpath, vh;
@@ -653,7 +653,7 @@ int main(int argc, char **argv)
 		struct cl_batch_limits lim;
 		cl_buf_init(&data);
 		cl_batch_limits_default(&lim);
-		CHECK(cl_seq_cut_blocks(snap, cl_seq_genesis(seq), &cut, &cb) ==
+		CHECK(cl_chain_cut_blocks(snap, cl_seq_genesis(seq), &cut, &cb) ==
 		      CL_OK);
 		CHECK(cl_batch2_encode(&data, cb.blocks, cb.n_blocks) ==
 		      CL_BATCH_OK);
@@ -763,13 +763,13 @@ static void cascade_across_blocks(void)
 	struct cl_snapshot *snap = NULL;
 	CHECK(cl_snapshot_new(&snap, db2) == CL_OK);
 	for (uint64_t b = 1; snap && b <= st.head_block; b++) {
-		const uint8_t *val;
-		size_t vlen;
-		uint8_t k[8];
-		cl_put_be64(k, b);
-		if (cl_snapshot_get(snap, &val, &vlen, CL_TABLE_BLOCKS, k, 8) !=
-		    CL_OK)
+		struct cl_block_record rec;
+		if (cl_chain_get_block(snap, &rec, b) != CL_OK)
 			continue;
+		size_t vlen = 8 + 32 + 4; /* the record's bytes */
+		for (size_t i = 0; i < rec.n_txs; i++)
+			vlen += 4 + rec.tx_lens[i];
+		cl_block_record_release(&rec);
 		CHECK_MSG(vlen <= 8 + 32 + 4 + cfg.block_max_bytes + 200,
 			  "block %llu holds %zu bytes",
 			  (unsigned long long)b, vlen);

@@ -1049,14 +1049,19 @@ static void stream(enum mode mode, const char *name, uint64_t n)
 		release_stream();
 		return;
 	}
+	/* a short stream still restarts a few times */
+	unsigned every = R.n_blk / 3 < REBUILD_EVERY ? (unsigned)R.n_blk / 3
+						     : REBUILD_EVERY;
+	if (every == 0)
+		every = 1;
 	if (mode == M_MATCH) {
 		st = cl_state_new_memory();
-		replay(st, REBUILD_EVERY, "memory");
+		replay(st, every, "memory");
 		cl_state_free(st);
 	} else {
 		st = t_lmdb_open(&l);
 		if (st) {
-			replay(st, REBUILD_EVERY, "lmdb");
+			replay(st, every, "lmdb");
 			cl_state_free(st);
 			t_lmdb_close(&l);
 		}
