@@ -245,6 +245,79 @@ static bool same_answer(struct vh_node *a, struct vh_node *b,
 	return ok;
 }
 
+/*
+ * An oracle move liquidates an account with no operator call: the stf
+ * derives the liquidation while applying the price, so the sequencer, a
+ * verifier and a replica all log it, and their roots agree.
+ */
+static void scenario_liquidation(void)
+{
+	struct vh_node seq, ver, rep;
+	const char *sa[16];
+	json_t *res = NULL;
+
+	vh_setup(&env, env.root, env.bin, 3600);
+	seq_args(sa, NULL);
+	CHECK(vh_start(&env, &seq, "sequencer", "sequencer", sa) == 0);
+	CHECK(vh_start(&env, &ver, "verifier", "verifier", verifier_args) == 0);
+	char url[96];
+	snprintf(url, sizeof(url), "%s", seq.url);
+	const char *ra[] = {"--sequencer-url", url, NULL};
+	CHECK(vh_start(&env, &rep, "replica", "replica", ra) == 0);
+	/* trader 0 makes the market; trader 1 buys 0.3 BTC at $65,000 with
+	 * $1,000 (19.5x) */
+	CHECK(vh_deposit(&env, &seq, 0, 1, 1000000000000ull) == 0);
+	CHECK(vh_deposit(&env, &seq, 1, 2, 1000000000ull) == 0);
+	env.mid[1] = 650000;
+	vh_oracle(&env, &seq);
+	json_t *calls = json_array();
+	json_array_append_new(calls, vh_order_call(&env, 0, 1, false, 650000,
+						   3000, 0));
+	json_array_append_new(calls, vh_order_call(&env, 1, 1, true, 650000,
+						   3000, 1u << 2));
+	json_array_append_new(calls, vh_order_call(&env, 0, 1, true, 600000,
+						   3000, 0));
+	json_t *ans = vh_batch(seq.url, calls);
+	json_t *buy = json_object_get(json_array_get(ans, 1), "result");
+	const char *filled =
+	    buy ? json_string_value(json_object_get(buy, "filledSize")) : NULL;
+	CHECK_MSG(filled && strcmp(filled, "3000") == 0,
+		  "the leveraged buy filled");
+	json_decref(ans);
+	json_decref(calls);
+	/* -6 %: below maintenance; nobody asks for a liquidation */
+	vh_sleep_ms(1100);
+	env.mid[1] = 611000;
+	vh_oracle(&env, &seq);
+	char a[CL_ADDRESS_STR_LEN + 1];
+	cl_address_format(a, &env.tr[1].addr);
+	CHECK(vh_call(&seq, &res, "l2_getRiskEvents", json_pack("[s]", a)) ==
+	      CL_OK);
+	CHECK_MSG(res && json_array_size(res) >= 1,
+		  "the sequencer logged the liquidation");
+	json_decref(res);
+	CHECK(wait_posted(&seq));
+	CHECK(wait_caught_up(&seq, &ver));
+	CHECK(wait_caught_up(&seq, &rep));
+	json_t *vs = vh_status(&ver);
+	CHECK(vs && json_is_null(json_object_get(vs, "fault")));
+	json_decref(vs);
+	CHECK(same_answer(&seq, &ver, "l2_getRiskEvents", json_pack("[s]", a)));
+	CHECK(same_answer(&seq, &rep, "l2_getRiskEvents", json_pack("[s]", a)));
+	CHECK(same_answer(&seq, &rep, "l2_getAccount", json_pack("[s]", a)));
+	CHECK(same_answer(&seq, &rep, "l2_getOrderBook",
+			  json_pack("[i,i]", 1, 50)));
+	compare_roots(&seq, &ver);
+	compare_roots(&seq, &rep);
+	printf("liquidated with no operator call; events, accounts, books "
+	       "and roots agree on sequencer, verifier and replica\n");
+	CHECK(vh_log_count(&seq, "Z broken ") == 0);
+	vh_kill(&rep, SIGTERM);
+	vh_kill(&ver, SIGTERM);
+	vh_kill(&seq, SIGTERM);
+	vh_teardown(&env);
+}
+
 static void scenario_replica(void)
 {
 	struct vh_node seq, rep;
@@ -522,7 +595,7 @@ int main(int argc, char **argv)
 	if (argc < 4) {
 		fprintf(stderr,
 			"usage: %s SOURCE_ROOT CLEARLINED "
-			"honest|replica|fault KIND|discard KIND\n",
+			"honest|replica|liquidation|fault KIND|discard KIND\n",
 			argv[0]);
 		return 2;
 	}
@@ -537,6 +610,8 @@ int main(int argc, char **argv)
 		scenario_honest();
 	} else if (strcmp(argv[3], "replica") == 0) {
 		scenario_replica();
+	} else if (strcmp(argv[3], "liquidation") == 0) {
+		scenario_liquidation();
 	} else if (strcmp(argv[3], "fault") == 0 && argc >= 5) {
 		scenario_fault(argv[4], false);
 	} else if (strcmp(argv[3], "discard") == 0 && argc >= 5) {
