@@ -120,7 +120,7 @@ static struct cl_open_sizes open_sizes(struct tenv *e, int who,
 	for (size_t i = 0; i < n; i++)
 		if (os[i].market == market)
 			return os[i].open;
-	return (struct cl_open_sizes){0, 0};
+	return (struct cl_open_sizes){{0}, {0}};
 }
 
 static size_t n_open_markets(struct tenv *e, int who)
@@ -136,10 +136,10 @@ static size_t n_open_markets(struct tenv *e, int who)
 #define OPEN_IS(e, who, market, b, s)                                      \
 	do {                                                               \
 		struct cl_open_sizes o_ = open_sizes(e, who, market);      \
-		CHECK_MSG(o_.buy == (b) && o_.sell == (s),                 \
+		CHECK_MSG(o_.buy.v == (b) && o_.sell.v == (s),             \
 			  "open sizes %llu/%llu, want %llu/%llu",          \
-			  (unsigned long long)o_.buy,                      \
-			  (unsigned long long)o_.sell,                     \
+			  (unsigned long long)o_.buy.v,                    \
+			  (unsigned long long)o_.sell.v,                   \
 			  (unsigned long long)(b), (unsigned long long)(s)); \
 	} while (0)
 
