@@ -210,8 +210,14 @@ L.main('rejections', async (t) => {
 	assert.strictEqual((await node.call('l2_submitOrder', [m1.order, m1.signature])).status,
 			   'open');
 	{
-		/* $10 of collateral cannot open $6,500 at 2 % initial margin */
-		const poor = await L.signOrder(k3, domain, { isBuy: true, price: 650000, size: 100 });
+		/* $10 of collateral cannot open $6,500 at 2 % initial margin: a
+		 * resting (GTC) order is refused when placed, since open orders
+		 * reserve initial margin (docs/margin.md "Open orders") ... */
+		const gtc = await L.signOrder(k3, domain, { isBuy: true, price: 640000, size: 100 });
+		await rejectOrder('resting order above the equity', gtc, 1051);
+		/* ... and an IOC one (it never rests) when it would fill */
+		const poor = await L.signOrder(k3, domain, { isBuy: true, price: 650000, size: 100,
+							     flags: 1 << 2 });
 		const r = await node.call('l2_submitOrder', [poor.order, poor.signature]);
 		assert.strictEqual(r.status, 'closed');
 		assert.strictEqual(r.closeReason, 'insufficient_margin');
@@ -227,21 +233,20 @@ L.main('rejections', async (t) => {
 		assert.strictEqual(mo.filledSize, '0');
 	}
 	{
-		/* a resting maker without collateral is closed when reached; the
-		 * taker goes on to the next maker */
+		/* an account without collateral places nothing, resting or not,
+		 * so it cannot put depth on the book */
 		const broke = await L.signOrder(k4, domain, { isBuy: false, price: 649990, size: 100 });
-		assert.strictEqual((await node.call('l2_submitOrder',
-			[broke.order, broke.signature])).status, 'open', 'resting needs no margin');
+		await rejectOrder('order without collateral', broke, 1050);
+		const brokeIoc = await L.signOrder(k4, domain, { isBuy: false, price: 649990, size: 100,
+								 flags: 1 << 2 });
+		await rejectOrder('IOC order without collateral', brokeIoc, 1050);
 		const book = await node.call('l2_getOrderBook', [1, 5]);
-		assert.deepStrictEqual(book.asks[0], ['649990', '100']);
+		assert.ok(!book.asks.some(([p]) => p === '649990'), 'no depth without collateral');
 		const buy = await L.signOrder(k2, domain, { isBuy: true, price: 650000, size: 100 });
 		const r = await node.call('l2_submitOrder', [buy.order, buy.signature]);
 		assert.strictEqual(r.status, 'filled');
 		assert.deepStrictEqual(r.fills, [{ maker: m1.hash, makerTrader: k1.address,
 						   price: '650000', size: '100' }]);
-		assert.strictEqual((await node.call('l2_getOrder', [broke.hash])).status, 'closed');
-		const after = await node.call('l2_getOrderBook', [1, 5]);
-		assert.ok(!after.asks.some(([p]) => p === '649990'), 'the broke maker left the book');
 	}
 
 	/* ---- cancels ---- */

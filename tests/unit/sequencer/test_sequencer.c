@@ -482,8 +482,12 @@ int main(int argc, char **argv)
 	r = place(3, true, 650020, 1000, 0x01, &w);
 	CHECK(r.code == 0 && r.filled == 0);
 
-	/* margin: $100 cannot buy 1 BTC ($65k): the taker is stopped */
+	/* margin: $100 cannot buy 1 BTC ($65k): a resting order is refused
+	 * when placed (open orders reserve margin), an IOC taker is stopped
+	 * at the fill */
 	r = place(3, true, 650020, 10000, 0, &w);
+	CHECK(r.code == CL_STF_ERR_ORDER_MARGIN);
+	r = place(3, true, 650020, 10000, 1u << 2, &w);
 	CHECK(r.code == 0 && r.filled == 0 && r.status == CL_ORDER_DONE &&
 	      r.done_reason == CL_DONE_MARGIN);
 	CHECK(asks(&sz) == 1 && sz == 10000);
