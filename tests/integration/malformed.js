@@ -342,6 +342,8 @@ L.main('malformed', async (t) => {
 	{
 		const small = await t.node({ datadir: t.tmpPath('small-queue'),
 					      args: ['--queue-max', '1', '--block-interval-ms', '200'] }).start();
+		/* an account without collateral places nothing (1050) */
+		await L.credit(small.url, k1.address, 1000000n * 10n ** 6n);
 		const jobs = Array.from({ length: 100 }, (_, i) => ({ key: k1.privateKey,
 			order: L.makeOrder(k1.address, { isBuy: true, price: 590000 + i, size: 1 }) }));
 		const signed = await L.presignOrders(domain, jobs);
