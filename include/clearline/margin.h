@@ -7,6 +7,13 @@
  * is deterministic integer arithmetic (no floats, no clock) and fails
  * rather than wraps; a failure rejects the transaction that caused it.
  *
+ * Types: collateral amounts are struct cl_amount (atoms), prices struct
+ * cl_price and unsigned sizes struct cl_size (common.h), so the compiler
+ * refuses a price where a size belongs. A position's signed size stays
+ * an int64_t inside struct cl_position. Ratios (ppm, ppb) and funding
+ * indexes stay plain integers. struct cl_health keeps plain int64_t atoms
+ * (read by the RPC and the sequencer), as does margin_withdrawable().
+ *
  * Accounting model (docs/margin.md has the formulas and worked examples):
  *  - A position is a signed size (base units of the market, positive long)
  *    and a signed cost basis in collateral atoms (positive for a long:
@@ -50,9 +57,16 @@ struct cl_market_risk {
 };
 
 struct cl_position {
-	int64_t size; /* signed, size units; > 0 long */
-	int64_t cost; /* signed cost basis, collateral atoms; 0 iff size 0 */
+	int64_t size;          /* signed, size units; > 0 long */
+	struct cl_amount cost; /* signed cost basis; 0 iff size 0 */
 };
+
+/* |size| of a signed position size (INT64_MIN included). */
+static inline struct cl_size margin_abs_size(int64_t size)
+{
+	return (struct cl_size){size < 0 ? (uint64_t)-(size + 1) + 1 :
+					   (uint64_t)size};
+}
 
 /* The health of a whole account at given marks. */
 struct cl_health {
@@ -70,8 +84,8 @@ struct cl_health {
 /* The open orders of one account in one market: the remaining sizes of
  * its open orders that are not reduce-only, per side (size units). */
 struct cl_open_sizes {
-	uint64_t buy;
-	uint64_t sell;
+	struct cl_size buy;
+	struct cl_size sell;
 };
 
 /* Check a tier table: non-empty, caps strictly rising and ending at
@@ -79,58 +93,68 @@ struct cl_open_sizes {
 CL_WUR bool margin_tiers_valid(const struct cl_risk_tier *tiers, size_t n);
 
 /* Notional of |size| at `mark`, rounded up (for requirements). */
-CL_WUR bool margin_notional_up(int64_t *out, const struct cl_market_risk *m,
-			       int64_t size, uint64_t mark);
+CL_WUR bool margin_notional_up(struct cl_amount *out,
+			       const struct cl_market_risk *m,
+			       struct cl_size size, struct cl_price mark);
 
 /* Initial and maintenance requirement of one position at `mark`,
  * rounded up. A flat position requires 0. The same as
  * margin_requirement_scaled_up() with a scale of 1 000 000 (x1). */
-CL_WUR bool margin_requirement_up(int64_t *im, int64_t *mm,
+CL_WUR bool margin_requirement_up(struct cl_amount *im, struct cl_amount *mm,
 				  const struct cl_market_risk *m,
-				  const struct cl_position *pos, uint64_t mark);
+				  const struct cl_position *pos,
+				  struct cl_price mark);
 
 /* As margin_requirement_up() with the dynamic multiplier `scale_ppm`
  * (margin_imf_scale_ppm(); 0 counts as 1 000 000): the marginal tier sums
  * times the scale, one ceiling at the end, each requirement capped at the
  * position's notional (an effective fraction never exceeds 100 %). */
-CL_WUR bool margin_requirement_scaled_up(int64_t *im, int64_t *mm,
+CL_WUR bool margin_requirement_scaled_up(struct cl_amount *im,
+					 struct cl_amount *mm,
 					 const struct cl_market_risk *m,
 					 const struct cl_position *pos,
-					 uint64_t mark, uint32_t scale_ppm);
+					 struct cl_price mark,
+					 uint32_t scale_ppm);
 
 /*
- * Initial requirement of a position of `size` with open orders `open`
- * in its market, at `mark` with the multiplier `scale_ppm`: the worse of
- * the two sides, max(IM(size + buy), IM(size - sell)), each IM as
- * margin_requirement_scaled_up() (rounded up). Equals the position's own
- * IM when both sides are 0, and never less. Fails when size + buy or
- * size - sell leaves [-(2^63 - 1), 2^63 - 1], or on overflow.
+ * Initial requirement of a position `pos` (only its size counts) with
+ * open orders `open` in its market, at `mark` with the multiplier
+ * `scale_ppm`: the worse of the two sides, max(IM(size + buy), IM(size -
+ * sell)), each IM as margin_requirement_scaled_up() (rounded up). Equals
+ * the position's own IM when both sides are 0, and never less. Fails
+ * (*out zeroed) when size + buy or size - sell leaves [-(2^63 - 1),
+ * 2^63 - 1], or on overflow.
  */
-CL_WUR bool margin_order_im_up(int64_t *out, const struct cl_market_risk *m,
-			       int64_t size, const struct cl_open_sizes *open,
-			       uint64_t mark, uint32_t scale_ppm);
+CL_WUR bool margin_order_im_up(struct cl_amount *out,
+			       const struct cl_market_risk *m,
+			       const struct cl_position *pos,
+			       const struct cl_open_sizes *open,
+			       struct cl_price mark, uint32_t scale_ppm);
 
 /* Unrealised PnL of one position at `mark`: value - cost, where a long's
  * value is its notional rounded down and a short's value is minus its
  * notional rounded up (so PnL is always rounded down). */
-CL_WUR bool margin_upnl_down(int64_t *out, const struct cl_market_risk *m,
-			     const struct cl_position *pos, uint64_t mark);
+CL_WUR bool margin_upnl_down(struct cl_amount *out,
+			     const struct cl_market_risk *m,
+			     const struct cl_position *pos,
+			     struct cl_price mark);
 
 /*
  * Health of an account: `collateral` plus `n` positions, each with its
  * market's risk (`risks[i]`) and mark (`marks[i]`).
  */
-CL_WUR bool margin_health(struct cl_health *out, int64_t collateral,
+CL_WUR bool margin_health(struct cl_health *out, struct cl_amount collateral,
 			  const struct cl_position *pos,
 			  const struct cl_market_risk *const *risks,
-			  const uint64_t *marks, size_t n);
+			  const struct cl_price *marks, size_t n);
 
 /* As margin_health() with each market's multiplier scales[i] (NULL: x1). */
-CL_WUR bool margin_health_scaled(struct cl_health *out, int64_t collateral,
+CL_WUR bool margin_health_scaled(struct cl_health *out,
+				 struct cl_amount collateral,
 				 const struct cl_position *pos,
 				 const struct cl_market_risk *const *risks,
-				 const uint64_t *marks, const uint32_t *scales,
-				 size_t n);
+				 const struct cl_price *marks,
+				 const uint32_t *scales, size_t n);
 
 /*
  * Apply one side of a fill to a position and its account's collateral.
@@ -140,25 +164,28 @@ CL_WUR bool margin_health_scaled(struct cl_health *out, int64_t collateral,
  * realised by the reducing part (0 when only opening). On failure
  * (overflow) nothing is changed.
  */
-CL_WUR bool margin_apply_fill(struct cl_position *pos, int64_t *collateral,
-			      int64_t *realised, bool is_buy, int64_t size,
-			      int64_t notional);
+CL_WUR bool margin_apply_fill(struct cl_position *pos,
+			      struct cl_amount *collateral,
+			      struct cl_amount *realised, bool is_buy,
+			      struct cl_size size, struct cl_amount notional);
 
 /*
  * As margin_apply_fill() but `notional` may be 0: a close at a price of
  * zero (a liquidation or deleveraging at a bankruptcy price that rounds to
  * nothing). Used by the stf's backstop and ADL transfers only.
  */
-CL_WUR bool margin_apply_close(struct cl_position *pos, int64_t *collateral,
-			       int64_t *realised, bool is_buy, int64_t size,
-			       int64_t notional);
+CL_WUR bool margin_apply_close(struct cl_position *pos,
+			       struct cl_amount *collateral,
+			       struct cl_amount *realised, bool is_buy,
+			       struct cl_size size, struct cl_amount notional);
 
 /* A fee of `ppm` parts per million of `notional`, rounded up. */
-CL_WUR bool margin_fee_up(int64_t *out, int64_t notional, uint32_t ppm);
+CL_WUR bool margin_fee_up(struct cl_amount *out, struct cl_amount notional,
+			  uint32_t ppm);
 
 /* Does a fill of `is_buy` side increase the absolute size (or flip)? */
 bool margin_fill_increases_risk(const struct cl_position *pos, bool is_buy,
-				int64_t size);
+				struct cl_size size);
 
 /*
  * What can leave the account: collateral + min(0, upnl) - max(im,
@@ -169,7 +196,8 @@ int64_t margin_withdrawable(const struct cl_health *h);
 
 /* Entry price (cost / size in price units), rounded down, for display;
  * 0 for a flat position. */
-CL_WUR bool margin_entry_price(uint64_t *out, const struct cl_market_risk *m,
+CL_WUR bool margin_entry_price(struct cl_price *out,
+			       const struct cl_market_risk *m,
 			       const struct cl_position *pos);
 
 /* ------------------------------------------------------------------ */
@@ -187,23 +215,26 @@ CL_WUR bool margin_entry_price(uint64_t *out, const struct cl_market_risk *m,
 
 /* The lower median of n (1..16) prices: element (n-1)/2 of the sorted
  * list, so always one of the inputs. */
-uint64_t margin_median_lower(const uint64_t *v, size_t n);
+struct cl_price margin_median_lower(const struct cl_price *v, size_t n);
 
-/* The median of three values. */
-uint64_t margin_median3(uint64_t a, uint64_t b, uint64_t c);
+/* The median of three prices. */
+struct cl_price margin_median3(struct cl_price a, struct cl_price b,
+			       struct cl_price c);
 
 /* The band ref * (1 -+ ppm / 1e6): lo rounded up (at least 1), hi rounded
  * down (saturating at UINT64_MAX). ppm <= 1e6. */
-void margin_band(uint64_t *lo, uint64_t *hi, uint64_t ref, uint32_t ppm);
+void margin_band(struct cl_price *lo, struct cl_price *hi,
+		 struct cl_price ref, uint32_t ppm);
 
 /* The circuit breaker: `candidate` clamped into the band of `anchor` of
  * +- jump_ppm. An anchor of 0 (no price yet) accepts the candidate. */
-uint64_t margin_breaker_clamp(uint64_t anchor, uint64_t candidate,
-			      uint32_t jump_ppm);
+struct cl_price margin_breaker_clamp(struct cl_price anchor,
+				     struct cl_price candidate,
+				     uint32_t jump_ppm);
 
 /* The premium of `last` over `index` in ppb, rounded toward zero and
  * clamped to +- band_ppm * 1000; 0 when last or index is 0. */
-int64_t margin_premium_sample_ppb(uint64_t last, uint64_t index,
+int64_t margin_premium_sample_ppb(struct cl_price last, struct cl_price index,
 				  uint32_t band_ppm);
 
 /* Time-weighted EMA: ema + (x - ema) * dt / (dt + tau), rounded toward
@@ -216,8 +247,8 @@ int64_t margin_ema_update(int64_t ema, int64_t x, uint64_t dt, uint64_t tau);
  * to +- band_ppm * 1000 ppb; a last of 0 counts as the index. 0 when the
  * index is 0.
  */
-uint64_t margin_mark_price(uint64_t index, int64_t ema_ppb, uint64_t last,
-			   uint32_t band_ppm);
+struct cl_price margin_mark_price(struct cl_price index, int64_t ema_ppb,
+				  struct cl_price last, uint32_t band_ppm);
 
 /* Funding rate of one interval in ppb: clamp(avg + clamp(interest - avg,
  * +-clamp), +-cap). */
@@ -228,7 +259,7 @@ int64_t margin_funding_rate_ppb(int64_t avg_premium_ppb, int64_t interest_ppb,
  * rate * periods * mark * 10^scale_exp (1e-9 atoms per size unit),
  * rounded toward zero. Fails on overflow. */
 CL_WUR bool margin_funding_delta(__int128 *out, int64_t rate_ppb,
-				 uint64_t periods, uint64_t mark,
+				 uint64_t periods, struct cl_price mark,
 				 int scale_exp);
 
 /*
@@ -238,21 +269,21 @@ CL_WUR bool margin_funding_delta(__int128 *out, int64_t rate_ppb,
  * receipt rounds toward zero.
  * Fails on overflow.
  */
-CL_WUR bool margin_funding_payment(int64_t *out, int64_t size,
+CL_WUR bool margin_funding_payment(struct cl_amount *out, int64_t size,
 				   __int128 index, __int128 snap);
 
 /* EWMA of squared returns: var + (r^2 - var) * alpha / 1e6 rounded toward
  * zero, r = |new - old| * 1e6 / old (ppm, rounded down). Unchanged when
  * old is 0. */
-uint64_t margin_vol_update(uint64_t var, uint64_t old_price,
-			   uint64_t new_price, uint32_t alpha_ppm);
+uint64_t margin_vol_update(uint64_t var, struct cl_price old_price,
+			   struct cl_price new_price, uint32_t alpha_ppm);
 
 /* floor(sqrt(v)). */
 uint64_t margin_isqrt(uint64_t v);
 
 /* What makes a market's requirements scale (genesis parameters). */
 struct cl_imf_scale_params {
-	uint64_t oi_cap;          /* the market's open interest cap */
+	struct cl_size oi_cap;    /* the market's open interest cap */
 	uint32_t oi_threshold_ppm; /* share of the cap where scaling starts */
 	uint32_t oi_factor_ppm;   /* extra multiplier at the cap */
 	uint32_t vol_factor;      /* extra ppm per ppm of volatility */
@@ -266,12 +297,14 @@ struct cl_imf_scale_params {
  * vol_factor, capped at max_scale_ppm.
  */
 uint32_t margin_imf_scale_ppm(const struct cl_imf_scale_params *p,
-			      uint64_t oi, uint64_t var);
+			      struct cl_size oi, uint64_t var);
 
 /* A slice's share of an account's equity: ceil(equity * part / total)
  * (total > 0, 0 <= part <= total). Fails on overflow. */
-CL_WUR bool margin_equity_share_up(int64_t *out, int64_t equity, int64_t part,
-				   int64_t total);
+CL_WUR bool margin_equity_share_up(struct cl_amount *out,
+				   struct cl_amount equity,
+				   struct cl_amount part,
+				   struct cl_amount total);
 
 /* The largest liquidation slice of a position of |size| abs_size:
  * ceil(abs_size * share_ppm / 1e6) rounded up to a multiple of step, at
@@ -284,7 +317,7 @@ uint64_t margin_slice_max(uint64_t abs_size, uint32_t share_ppm,
  * equity), both ratios in ppm rounded toward zero, the product in ppm
  * (saturating). INT64_MIN when equity <= 0 (ranked last).
  */
-int64_t margin_adl_score(int64_t upnl, int64_t cost, int64_t notional,
-			 int64_t equity);
+int64_t margin_adl_score(struct cl_amount upnl, struct cl_amount cost,
+			 struct cl_amount notional, struct cl_amount equity);
 
 #endif /* CLEARLINE_MARGIN_H */

@@ -42,6 +42,14 @@
  * local liquidation-price index (cl_stf_liquidation_candidates()) and a
  * committed ADL ranking.
  *
+ * Open orders reserve initial margin (docs/margin.md "Open orders"): a
+ * committed table (OPEN_SIZE) keeps per (trader, market) the remaining
+ * size of the trader's open orders that are not reduce-only, per side,
+ * moved by every transition that opens, fills or closes an order; a
+ * resting order is refused when the account's equity does not cover the
+ * requirement counting its orders (CL_STF_ERR_ORDER_MARGIN), and an
+ * account without collateral places nothing (CL_STF_ERR_NO_COLLATERAL).
+ *
  * Return values: cl_stf_apply() and the other state-touching calls return
  * CL_STF_OK (0), a positive enum cl_stf_code (a domain outcome: the
  * transaction is rejected and nothing changed), or a negative enum cl_err

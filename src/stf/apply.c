@@ -201,7 +201,7 @@ int stf_side_prepare(struct cl_stf *s, struct stf_fill_side *fs,
 			uint64_t size, int64_t notional)
 {
 	struct cl_stf_view v = cl_stf_view(s);
-	int64_t coll, realised, sz = (int64_t)size;
+	struct cl_amount coll, realised;
 	struct stf_acct a;
 	int rc;
 
@@ -214,13 +214,13 @@ int stf_side_prepare(struct cl_stf *s, struct stf_fill_side *fs,
 	fs->acc = a.acc;
 	fs->n = a.n;
 	memcpy(fs->pos, a.pos, sizeof(fs->pos));
-	fs->before = (struct cl_position){0, 0};
+	fs->before = (struct cl_position){0, {0}};
 	for (fs->idx = 0; fs->idx < fs->n; fs->idx++)
 		if (fs->pos[fs->idx].market == fs->o.market)
 			break;
 	if (fs->idx < fs->n) {
 		fs->before.size = fs->pos[fs->idx].size;
-		fs->before.cost = fs->pos[fs->idx].cost;
+		fs->before.cost.atoms = fs->pos[fs->idx].cost;
 	}
 
 	if (fs->o.flags & CL_ORDER_REDUCE_ONLY) {
@@ -233,7 +233,7 @@ int stf_side_prepare(struct cl_stf *s, struct stf_fill_side *fs,
 	}
 
 	fs->increases = margin_fill_increases_risk(&fs->before, fs->o.is_buy,
-						   sz);
+						   (struct cl_size){size});
 	if (!fs->increases) {
 		rc = stf_health(&v, &fs->h_before, fs->acc.collateral, fs->pos,
 				fs->n);
@@ -242,19 +242,20 @@ int stf_side_prepare(struct cl_stf *s, struct stf_fill_side *fs,
 	}
 
 	fs->after = fs->before;
-	coll = fs->acc.collateral;
-	if (!margin_apply_fill(&fs->after, &coll, &realised, fs->o.is_buy, sz,
-			       notional) ||
-	    !cl_sub_i64(&coll, coll, fs->fee))
+	coll.atoms = fs->acc.collateral;
+	if (!margin_apply_fill(&fs->after, &coll, &realised, fs->o.is_buy,
+			       (struct cl_size){size},
+			       (struct cl_amount){notional}) ||
+	    !cl_sub_i64(&coll.atoms, coll.atoms, fs->fee))
 		return CL_STF_ERR_OVERFLOW;
-	fs->acc.collateral = coll;
+	fs->acc.collateral = coll.atoms;
 	if (fs->idx == fs->n) {
 		fs->pos[fs->n].market = fs->o.market;
 		fs->pos[fs->n].funding_snap = fs->snap;
 		fs->n++;
 	}
 	fs->pos[fs->idx].size = fs->after.size;
-	fs->pos[fs->idx].cost = fs->after.cost;
+	fs->pos[fs->idx].cost = fs->after.cost.atoms;
 	return CL_STF_OK;
 }
 
@@ -311,7 +312,7 @@ static int apply_fill(struct cl_stf *s, const struct cl_tx_fill *f)
 	struct stf_fill_side *mk = &sides[0], *tk = &sides[1];
 	const struct cl_market_params *m;
 	struct cl_market_state ms;
-	struct cl_amount notional;
+	struct cl_amount notional, mk_fee, tk_fee;
 	uint64_t fees_u, oi_u;
 	int64_t fee_bal;
 	__int128 oi;
@@ -381,9 +382,11 @@ static int apply_fill(struct cl_stf *s, const struct cl_tx_fill *f)
 		return CL_STF_ERR_OVERFLOW;
 	mk->fee_ppm = m->maker_fee_ppm;
 	tk->fee_ppm = m->taker_fee_ppm;
-	if (!margin_fee_up(&mk->fee, notional.atoms, mk->fee_ppm) ||
-	    !margin_fee_up(&tk->fee, notional.atoms, tk->fee_ppm))
+	if (!margin_fee_up(&mk_fee, notional, mk->fee_ppm) ||
+	    !margin_fee_up(&tk_fee, notional, tk->fee_ppm))
 		return CL_STF_ERR_OVERFLOW;
+	mk->fee = mk_fee.atoms;
+	tk->fee = tk_fee.atoms;
 
 	mk->snap = tk->snap = ms.funding_index;
 	rc = stf_side_prepare(s, mk, f->size, notional.atoms);

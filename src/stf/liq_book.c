@@ -144,7 +144,7 @@ int stf_apply_liquidate_fill(struct cl_stf *s,
 	struct stf_liq_plan plan, *p = &plan;
 	const struct cl_market_params *m;
 	struct cl_market_state ms;
-	struct cl_amount notional;
+	struct cl_amount notional, fa;
 	struct cl_health h;
 	struct cl_stf_event ev;
 	int64_t flow, fee, ins;
@@ -183,8 +183,9 @@ int stf_apply_liquidate_fill(struct cl_stf *s,
 	if (rc != CL_OK)
 		return rc;
 	mk->fee_ppm = m->maker_fee_ppm;
-	if (!margin_fee_up(&mk->fee, notional.atoms, mk->fee_ppm))
+	if (!margin_fee_up(&fa, notional, mk->fee_ppm))
 		return CL_STF_ERR_OVERFLOW;
+	mk->fee = fa.atoms;
 	mk->snap = ac->snap = ms.funding_index;
 	rc = stf_side_prepare(s, mk, t->size, notional.atoms);
 	if (rc != CL_STF_OK)
@@ -210,8 +211,9 @@ int stf_apply_liquidate_fill(struct cl_stf *s,
 	rc = stf_health(&v, &h, ac->acc.collateral, ac->pos, ac->n);
 	if (rc != CL_OK)
 		return rc;
-	if (!margin_fee_up(&fee, notional.atoms, m->risk.liq_fee_ppm))
+	if (!margin_fee_up(&fa, notional, m->risk.liq_fee_ppm))
 		return CL_STF_ERR_OVERFLOW;
+	fee = fa.atoms;
 	if (fee > h.equity)
 		fee = h.equity > 0 ? h.equity : 0;
 	rc = stf_get_insurance(&v, &ins);
@@ -271,7 +273,8 @@ int stf_apply_fund_fill(struct cl_stf *s, const struct cl_tx_fund_fill *t)
 	struct cl_position fund;
 	struct cl_amount notional;
 	struct cl_stf_event ev;
-	int64_t ins, realised;
+	struct cl_amount ins_a, realised, fa;
+	int64_t ins;
 	uint64_t oi;
 	bool fund_buys;
 	int rc;
@@ -311,8 +314,9 @@ int stf_apply_fund_fill(struct cl_stf *s, const struct cl_tx_fund_fill *t)
 	    notional.atoms <= 0)
 		return CL_STF_ERR_OVERFLOW;
 	mk->fee_ppm = m->maker_fee_ppm;
-	if (!margin_fee_up(&mk->fee, notional.atoms, mk->fee_ppm))
+	if (!margin_fee_up(&fa, notional, mk->fee_ppm))
 		return CL_STF_ERR_OVERFLOW;
+	mk->fee = fa.atoms;
 	mk->snap = ms.funding_index;
 	rc = stf_side_prepare(s, mk, t->size, notional.atoms);
 	if (rc != CL_STF_OK)
@@ -324,10 +328,12 @@ int stf_apply_fund_fill(struct cl_stf *s, const struct cl_tx_fund_fill *t)
 		rc = stf_get_insurance(&v, &ins);
 	if (rc != CL_OK)
 		return rc;
-	fund = (struct cl_position){ms.fund_size, ms.fund_cost};
-	if (!margin_apply_close(&fund, &ins, &realised, fund_buys,
-				(int64_t)t->size, notional.atoms))
+	fund = (struct cl_position){ms.fund_size, {ms.fund_cost}};
+	ins_a.atoms = ins;
+	if (!margin_apply_close(&fund, &ins_a, &realised, fund_buys,
+				(struct cl_size){t->size}, notional))
 		return CL_STF_ERR_OVERFLOW;
+	ins = ins_a.atoms;
 	rc = check_maker_side(s, &oi, m, &ms, mk, ms.fund_size, fund.size);
 	if (rc != CL_STF_OK)
 		return rc;
@@ -345,7 +351,7 @@ int stf_apply_fund_fill(struct cl_stf *s, const struct cl_tx_fund_fill *t)
 	ev.flow = fund_buys ? -notional.atoms : notional.atoms;
 	ev.other = mk->o.trader;
 	ms.fund_size = fund.size;
-	ms.fund_cost = fund.cost;
+	ms.fund_cost = fund.cost.atoms;
 	ms.open_interest = oi;
 	ms.last_trade_price = mk->o.price;
 	ms.last_trade_time = s->now_s;

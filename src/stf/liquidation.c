@@ -35,8 +35,9 @@ int stf_liq_compute(const struct cl_stf_view *v, struct stf_liq_plan *p,
 	struct cl_market_risk risk;
 	struct cl_amount a;
 	struct cl_health h2;
-	int64_t im_i, mm_i, best_mm = -1, realised, pend, ins;
-	int64_t fund_coll;
+	struct cl_amount im_i, mm_i, realised, fpend, e_q, fee;
+	int64_t best_mm = -1, pend, ins;
+	struct cl_amount coll, fund_coll;
 	uint64_t absz, smax;
 	__int128 oi;
 	int rc;
@@ -77,8 +78,8 @@ int stf_liq_compute(const struct cl_stf_view *v, struct stf_liq_plan *p,
 		const struct cl_market_params *mi =
 			cl_genesis_market(v->genesis, p->pos[i].market);
 		struct cl_market_state msi;
-		struct cl_position cp = {p->pos[i].size, p->pos[i].cost};
-		int64_t nt;
+		struct cl_position cp = {p->pos[i].size, {p->pos[i].cost}};
+		struct cl_amount nt;
 
 		rc = stf_load_market(v, &msi, p->pos[i].market);
 		if (rc != CL_OK)
@@ -86,14 +87,16 @@ int stf_liq_compute(const struct cl_stf_view *v, struct stf_liq_plan *p,
 		risk = (struct cl_market_risk){cl_genesis_scale_exp(v->genesis,
 								    mi),
 					       mi->tiers, mi->n_tiers};
-		if (!margin_requirement_scaled_up(&im_i, &mm_i, &risk, &cp,
-						  msi.mark_price,
-						  stf_market_scale(mi, &msi)) ||
-		    !margin_notional_up(&nt, &risk, cp.size, msi.mark_price) ||
-		    !cl_add_i64(&p->total, p->total, nt))
+		if (!margin_requirement_scaled_up(
+			    &im_i, &mm_i, &risk, &cp,
+			    (struct cl_price){msi.mark_price},
+			    stf_market_scale(mi, &msi)) ||
+		    !margin_notional_up(&nt, &risk, margin_abs_size(cp.size),
+					(struct cl_price){msi.mark_price}) ||
+		    !cl_add_i64(&p->total, p->total, nt.atoms))
 			return CL_STF_ERR_OVERFLOW;
-		if (mm_i > best_mm) {
-			best_mm = mm_i;
+		if (mm_i.atoms > best_mm) {
+			best_mm = mm_i.atoms;
 			riskiest = i;
 		}
 	}
@@ -122,28 +125,30 @@ int stf_liq_compute(const struct cl_stf_view *v, struct stf_liq_plan *p,
 		return CL_STF_ERR_OVERFLOW;
 	p->n_q = a.atoms;
 	if (p->total <= 0 || p->n_q > p->total ||
-	    !margin_equity_share_up(&p->e_q, p->h.equity, p->n_q, p->total))
+	    !margin_equity_share_up(&e_q, (struct cl_amount){p->h.equity},
+				    a, (struct cl_amount){p->total}))
 		return CL_STF_ERR_OVERFLOW;
+	p->e_q = e_q.atoms;
 
 	/* the close at the mark against the fund */
-	struct cl_position acct = {p->pos[p->j].size, p->pos[p->j].cost};
-	struct cl_position fund = {p->ms.fund_size, p->ms.fund_cost};
-	int64_t coll = p->acc.collateral;
+	struct cl_position acct = {p->pos[p->j].size, {p->pos[p->j].cost}};
+	struct cl_position fund = {p->ms.fund_size, {p->ms.fund_cost}};
+	coll.atoms = p->acc.collateral;
 
 	rc = stf_get_insurance(v, &ins);
 	if (rc != CL_OK)
 		return rc;
-	if (!margin_funding_payment(&pend, p->ms.fund_size,
+	if (!margin_funding_payment(&fpend, p->ms.fund_size,
 				    p->ms.funding_index, p->ms.fund_snap) ||
-	    !cl_sub_i64(&ins, ins, pend))
+	    !cl_sub_i64(&ins, ins, fpend.atoms))
 		return CL_STF_ERR_OVERFLOW;
-	fund_coll = ins;
-	if (!margin_apply_close(&acct, &coll, &realised, p->is_buy, (int64_t)q,
-				p->n_q) ||
+	fund_coll.atoms = ins;
+	if (!margin_apply_close(&acct, &coll, &realised, p->is_buy,
+				(struct cl_size){q}, a) ||
 	    !margin_apply_close(&fund, &fund_coll, &realised, !p->is_buy,
-				(int64_t)q, p->n_q) ||
-	    !cl_sub_i64(&coll, coll, p->e_q) ||
-	    !cl_add_i64(&fund_coll, fund_coll, p->e_q))
+				(struct cl_size){q}, a) ||
+	    !cl_sub_i64(&coll.atoms, coll.atoms, p->e_q) ||
+	    !cl_add_i64(&fund_coll.atoms, fund_coll.atoms, p->e_q))
 		return CL_STF_ERR_OVERFLOW;
 
 	/* the fee, capped so the account keeps equity >= 0 */
@@ -155,19 +160,20 @@ int stf_liq_compute(const struct cl_stf_view *v, struct stf_liq_plan *p,
 			if (acct.size == 0)
 				continue;
 			after[na].size = acct.size;
-			after[na].cost = acct.cost;
+			after[na].cost = acct.cost.atoms;
 		}
 		na++;
 	}
-	rc = stf_health(v, &h2, coll, after, na);
+	rc = stf_health(v, &h2, coll.atoms, after, na);
 	if (rc != CL_OK)
 		return rc;
-	if (!margin_fee_up(&p->fee, p->n_q, p->m->risk.liq_fee_ppm))
+	if (!margin_fee_up(&fee, a, p->m->risk.liq_fee_ppm))
 		return CL_STF_ERR_OVERFLOW;
+	p->fee = fee.atoms;
 	if (p->fee > h2.equity)
 		p->fee = h2.equity > 0 ? h2.equity : 0;
-	if (!cl_sub_i64(&coll, coll, p->fee) ||
-	    !cl_add_i64(&fund_coll, fund_coll, p->fee))
+	if (!cl_sub_i64(&coll.atoms, coll.atoms, p->fee) ||
+	    !cl_add_i64(&fund_coll.atoms, fund_coll.atoms, p->fee))
 		return CL_STF_ERR_OVERFLOW;
 
 	oi = (__int128)p->ms.open_interest + long_part(acct.size) -
@@ -180,8 +186,8 @@ int stf_liq_compute(const struct cl_stf_view *v, struct stf_liq_plan *p,
 	}
 	p->acct_after = acct;
 	p->fund_after = fund;
-	p->coll_after = coll;
-	p->ins_after = fund_coll;
+	p->coll_after = coll.atoms;
+	p->ins_after = fund_coll.atoms;
 	p->oi_after = (uint64_t)oi;
 	return CL_STF_OK;
 }
@@ -234,7 +240,7 @@ int stf_apply_liquidate(struct cl_stf *s, const struct cl_tx_liquidate *l)
 	stf_put_position(s->st, &l->account, l->market, &p->acct_after,
 			 p->ms.funding_index);
 	p->ms.fund_size = p->fund_after.size;
-	p->ms.fund_cost = p->fund_after.cost;
+	p->ms.fund_cost = p->fund_after.cost.atoms;
 	p->ms.fund_snap = p->ms.funding_index;
 	p->ms.open_interest = p->oi_after;
 	stf_put_market(s->st, l->market, &p->ms);
@@ -320,7 +326,8 @@ int stf_apply_adl(struct cl_stf *s, const struct cl_tx_adl *t)
 	struct stf_liq_plan plan, *p = &plan;
 	struct cl_address top[CL_TX_ADL_MAX];
 	uint64_t take[CL_TX_ADL_MAX], covered = 0;
-	int64_t flows[CL_TX_ADL_MAX], total_flow, realised, before;
+	int64_t flows[CL_TX_ADL_MAX], total_flow, before;
+	struct cl_amount realised;
 	size_t ntop;
 	uint8_t opp;
 	int rc;
@@ -389,16 +396,17 @@ int stf_apply_adl(struct cl_stf *s, const struct cl_tx_adl *t)
 	}
 
 	/* the account */
-	struct cl_position acct = {p->pos[p->j].size, p->pos[p->j].cost};
-	int64_t coll = p->acc.collateral;
+	struct cl_position acct = {p->pos[p->j].size, {p->pos[p->j].cost}};
+	struct cl_amount coll = {p->acc.collateral};
 	__int128 oi = p->ms.open_interest;
 
 	before = acct.size;
 	if (!margin_apply_close(&acct, &coll, &realised, p->is_buy,
-				(int64_t)p->q, total_flow))
+				(struct cl_size){p->q},
+				(struct cl_amount){total_flow}))
 		return CL_STF_ERR_OVERFLOW;
 	oi += long_part(acct.size) - long_part(before);
-	p->acc.collateral = coll;
+	p->acc.collateral = coll.atoms;
 	stf_put_account(s->st, &t->account, &p->acc);
 	stf_put_position(s->st, &t->account, t->market, &acct,
 			 p->ms.funding_index);
@@ -419,11 +427,14 @@ int stf_apply_adl(struct cl_stf *s, const struct cl_tx_adl *t)
 			if (c->pos[k].market == t->market)
 				break;
 		CL_REQUIRE(k < c->n);
-		cp = (struct cl_position){c->pos[k].size, c->pos[k].cost};
+		cp = (struct cl_position){c->pos[k].size, {c->pos[k].cost}};
 		b = cp.size;
-		if (!margin_apply_close(&cp, &c->acc.collateral, &realised,
-					!p->is_buy, (int64_t)take[i], flows[i]))
+		coll.atoms = c->acc.collateral;
+		if (!margin_apply_close(&cp, &coll, &realised, !p->is_buy,
+					(struct cl_size){take[i]},
+					(struct cl_amount){flows[i]}))
 			return CL_STF_ERR_OVERFLOW;
+		c->acc.collateral = coll.atoms;
 		oi += long_part(cp.size) - long_part(b);
 		stf_put_account(s->st, &top[i], &c->acc);
 		stf_put_position(s->st, &top[i], t->market, &cp,

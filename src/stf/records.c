@@ -226,7 +226,7 @@ static void decode_position(struct cl_position *p, __int128 *snap,
 			    const uint8_t *b)
 {
 	p->size = (int64_t)cl_get_be64(b);
-	p->cost = (int64_t)cl_get_be64(b + 8);
+	p->cost.atoms = (int64_t)cl_get_be64(b + 8);
 	*snap = stf_get_i128(b + 16);
 }
 
@@ -238,12 +238,12 @@ void stf_put_position(struct cl_state *st, const struct cl_address *addr,
 
 	position_key(k, addr, market);
 	if (p->size == 0) {
-		CL_REQUIRE(p->cost == 0);
+		CL_REQUIRE(p->cost.atoms == 0);
 		cl_state_del(st, CL_TABLE_POSITIONS, k, sizeof(k));
 		return;
 	}
 	cl_put_be64(b, (uint64_t)p->size);
-	cl_put_be64(b + 8, (uint64_t)p->cost);
+	cl_put_be64(b + 8, (uint64_t)p->cost.atoms);
 	stf_put_i128(b + 16, snap);
 	cl_state_put(st, CL_TABLE_POSITIONS, k, sizeof(k), b, sizeof(b));
 }
@@ -283,7 +283,7 @@ int cl_stf_get_positions(const struct cl_stf_view *v,
 		}
 		out[*n].market = cl_get_be32(key + 20);
 		out[*n].size = p.size;
-		out[*n].cost = p.cost;
+		out[*n].cost = p.cost.atoms;
 		out[*n].funding_snap = snap;
 		(*n)++;
 	}

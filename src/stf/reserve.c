@@ -29,10 +29,10 @@ static bool decode_open(struct cl_open_sizes *out, const uint8_t *val,
 	memset(out, 0, sizeof(*out));
 	if (vlen != OPEN_SIZE_VAL_LEN)
 		return false;
-	out->buy = cl_get_be64(val);
-	out->sell = cl_get_be64(val + 8);
-	return out->buy <= INT64_MAX && out->sell <= INT64_MAX &&
-	       (out->buy | out->sell) != 0;
+	out->buy.v = cl_get_be64(val);
+	out->sell.v = cl_get_be64(val + 8);
+	return out->buy.v <= INT64_MAX && out->sell.v <= INT64_MAX &&
+	       (out->buy.v | out->sell.v) != 0;
 }
 
 static int corrupt(size_t vlen)
@@ -66,12 +66,12 @@ static void open_put(struct cl_state *st, const struct cl_address *trader,
 	uint8_t k[OPEN_SIZE_KEY_LEN], b[OPEN_SIZE_VAL_LEN];
 
 	open_size_key(k, trader, market);
-	if (o->buy == 0 && o->sell == 0) {
+	if (o->buy.v == 0 && o->sell.v == 0) {
 		cl_state_del(st, T_OPEN, k, sizeof(k));
 		return;
 	}
-	cl_put_be64(b, o->buy);
-	cl_put_be64(b + 8, o->sell);
+	cl_put_be64(b, o->buy.v);
+	cl_put_be64(b + 8, o->sell.v);
 	cl_state_put(st, T_OPEN, k, sizeof(k), b, sizeof(b));
 }
 
@@ -85,7 +85,7 @@ int stf_open_add(struct cl_stf *s, const struct cl_order_record *o,
 {
 	struct cl_stf_view v = cl_stf_view(s);
 	struct cl_open_sizes os;
-	uint64_t *side = o->is_buy ? &os.buy : &os.sell;
+	struct cl_size *side = o->is_buy ? &os.buy : &os.sell;
 	int rc;
 
 	if (!reserves(o) || size == 0)
@@ -93,9 +93,9 @@ int stf_open_add(struct cl_stf *s, const struct cl_order_record *o,
 	rc = open_get(&v, &os, &o->trader, o->market);
 	if (rc != CL_OK)
 		return rc;
-	if (size > INT64_MAX || *side > INT64_MAX - size)
+	if (size > INT64_MAX || side->v > INT64_MAX - size)
 		return CL_STF_ERR_OVERFLOW;
-	*side += size;
+	side->v += size;
 	open_put(s->st, &o->trader, o->market, &os);
 	return CL_OK;
 }
@@ -105,7 +105,7 @@ int stf_open_release(struct cl_stf *s, const struct cl_order_record *o,
 {
 	struct cl_stf_view v = cl_stf_view(s);
 	struct cl_open_sizes os;
-	uint64_t *side = o->is_buy ? &os.buy : &os.sell;
+	struct cl_size *side = o->is_buy ? &os.buy : &os.sell;
 	int rc;
 
 	if (!reserves(o) || size == 0)
@@ -113,12 +113,12 @@ int stf_open_release(struct cl_stf *s, const struct cl_order_record *o,
 	rc = open_get(&v, &os, &o->trader, o->market);
 	if (rc != CL_OK)
 		return rc;
-	if (*side < size) {
+	if (side->v < size) {
 		cl_broken("stf", "open size of market %u below an open order",
 			  o->market);
 		return CL_ERR_CORRUPT;
 	}
-	*side -= size;
+	side->v -= size;
 	open_put(s->st, &o->trader, o->market, &os);
 	return CL_OK;
 }
@@ -174,8 +174,10 @@ static int market_order_im(const struct cl_stf_view *v, int64_t *out,
 {
 	const struct cl_market_params *m = cl_genesis_market(v->genesis,
 							     market);
+	struct cl_position pos = {size, {0}};
 	struct cl_market_risk risk;
 	struct cl_market_state ms;
+	struct cl_amount im;
 	int rc;
 
 	*out = 0;
@@ -189,9 +191,11 @@ static int market_order_im(const struct cl_stf_view *v, int64_t *out,
 		return rc;
 	risk = (struct cl_market_risk){cl_genesis_scale_exp(v->genesis, m),
 				       m->tiers, m->n_tiers};
-	if (!margin_order_im_up(out, &risk, size, open, ms.mark_price,
+	if (!margin_order_im_up(&im, &risk, &pos, open,
+				(struct cl_price){ms.mark_price},
 				stf_market_scale(m, &ms)))
 		return CL_STF_ERR_OVERFLOW;
+	*out = im.atoms;
 	return CL_OK;
 }
 
@@ -217,16 +221,16 @@ int stf_order_im(const struct cl_stf_view *v, int64_t *out,
 		if (at == k || os[at].market != extra->market) {
 			memmove(&os[at + 1], &os[at],
 				(k - at) * sizeof(os[0]));
-			os[at] = (struct cl_stf_open_sizes){extra->market,
-							    {0, 0}};
+			memset(&os[at], 0, sizeof(os[at]));
+			os[at].market = extra->market;
 			k++;
 		}
-		uint64_t *side = extra->is_buy ? &os[at].open.buy :
-						 &os[at].open.sell;
+		struct cl_size *side = extra->is_buy ? &os[at].open.buy :
+						       &os[at].open.sell;
 		if (extra->size > INT64_MAX ||
-		    *side > INT64_MAX - extra->size)
+		    side->v > INT64_MAX - extra->size)
 			return CL_STF_ERR_OVERFLOW;
-		*side += extra->size;
+		side->v += extra->size;
 	}
 	/* positions and open sizes are both in increasing market order */
 	while (i < n || j < k) {

@@ -1,20 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The risk engine inside the stf: oracle updates (median, agreement band,
- * circuit breaker, volatility), the per-block premium EMA, funding
- * accrual and mark, lazy funding settlement with its dust sweep, health
- * with the dynamic multipliers, and the two indexes (liquidation prices,
- * local; ADL ranking, committed) with their read helpers.
+ * The risk engine inside the stf (oracle updates, the mark and funding
+ * accrual are in mark.c): lazy funding settlement with its dust sweep,
+ * health with the dynamic multipliers, and the two indexes (liquidation
+ * prices, local; ADL ranking, committed) with their read helpers.
  * docs/margin.md "Risk engine" and docs/liquidation.md are the reference.
  */
 #include "stf_int.h"
 
 #include <string.h>
-
-static bool addr_eq(const struct cl_address *a, const struct cl_address *b)
-{
-	return memcmp(a->b, b->b, sizeof(a->b)) == 0;
-}
 
 static int view_iter(const struct cl_stf_view *v, struct cl_state_iter **it,
 		     enum cl_table t, const uint8_t *start, size_t slen)
@@ -50,14 +44,15 @@ uint32_t stf_market_scale(const struct cl_market_params *m,
 			  const struct cl_market_state *ms)
 {
 	struct cl_imf_scale_params p = {
-		.oi_cap = m->oi_cap,
+		.oi_cap = {m->oi_cap},
 		.oi_threshold_ppm = m->risk.oi_imf_threshold_ppm,
 		.oi_factor_ppm = m->risk.oi_imf_factor_ppm,
 		.vol_factor = m->risk.vol_imf_factor,
 		.max_scale_ppm = m->risk.imf_max_scale_ppm,
 	};
 
-	return margin_imf_scale_ppm(&p, ms->open_interest, ms->vol_var);
+	return margin_imf_scale_ppm(&p, (struct cl_size){ms->open_interest},
+				    ms->vol_var);
 }
 
 static struct cl_market_risk market_risk(const struct cl_genesis *g,
@@ -87,7 +82,7 @@ struct health_in {
 	struct cl_market_risk risk[CL_GENESIS_MAX_MARKETS];
 	const struct cl_market_risk *rp[CL_GENESIS_MAX_MARKETS];
 	struct cl_position p[CL_GENESIS_MAX_MARKETS];
-	uint64_t marks[CL_GENESIS_MAX_MARKETS];
+	struct cl_price marks[CL_GENESIS_MAX_MARKETS];
 	uint32_t scales[CL_GENESIS_MAX_MARKETS];
 	uint32_t worst[CL_GENESIS_MAX_MARKETS];
 	const struct cl_market_params *m[CL_GENESIS_MAX_MARKETS];
@@ -117,8 +112,8 @@ static int health_prepare(const struct cl_stf_view *v, struct health_in *in,
 		in->risk[i] = market_risk(v->genesis, m);
 		in->rp[i] = &in->risk[i];
 		in->p[i].size = pos[i].size;
-		in->p[i].cost = pos[i].cost;
-		in->marks[i] = ms.mark_price;
+		in->p[i].cost.atoms = pos[i].cost;
+		in->marks[i].v = ms.mark_price;
 		in->scales[i] = stf_market_scale(m, &ms);
 		in->worst[i] = m->risk.imf_max_scale_ppm;
 	}
@@ -136,8 +131,8 @@ int stf_health(const struct cl_stf_view *v, struct cl_health *out,
 	rc = health_prepare(v, &in, pos, n);
 	if (rc != CL_OK)
 		return rc;
-	if (!margin_health_scaled(out, collateral, in.p, in.rp, in.marks,
-				  in.scales, n))
+	if (!margin_health_scaled(out, (struct cl_amount){collateral}, in.p,
+				  in.rp, in.marks, in.scales, n))
 		return CL_STF_ERR_OVERFLOW;
 	return CL_OK;
 }
@@ -146,14 +141,16 @@ int stf_pending_funding(const struct cl_stf_view *v, int64_t *out,
 			const struct cl_stf_position *p)
 {
 	struct cl_market_state ms;
+	struct cl_amount pay;
 	int rc = stf_load_market(v, &ms, p->market);
 
 	*out = 0;
 	if (rc != CL_OK)
 		return rc;
-	if (!margin_funding_payment(out, p->size, ms.funding_index,
+	if (!margin_funding_payment(&pay, p->size, ms.funding_index,
 				    p->funding_snap))
 		return CL_STF_ERR_OVERFLOW;
+	*out = pay.atoms;
 	return CL_OK;
 }
 
@@ -256,8 +253,8 @@ int stf_settle(struct cl_stf *s, struct stf_acct *a)
 	for (size_t i = 0; i < a->n; i++) {
 		struct cl_stf_position *p = &a->pos[i];
 		struct cl_market_state ms;
-		struct cl_position cp = {p->size, p->cost};
-		int64_t pay;
+		struct cl_position cp = {p->size, {p->cost}};
+		struct cl_amount pay;
 		int rc = stf_load_market(&v, &ms, p->market);
 
 		if (rc != CL_OK)
@@ -266,9 +263,10 @@ int stf_settle(struct cl_stf *s, struct stf_acct *a)
 			continue;
 		if (!margin_funding_payment(&pay, p->size, ms.funding_index,
 					    p->funding_snap) ||
-		    !cl_sub_i64(&a->acc.collateral, a->acc.collateral, pay))
+		    !cl_sub_i64(&a->acc.collateral, a->acc.collateral,
+				pay.atoms))
 			return CL_STF_ERR_OVERFLOW;
-		rc = pool_settle(s, &ms, p->size, p->funding_snap, pay);
+		rc = pool_settle(s, &ms, p->size, p->funding_snap, pay.atoms);
 		if (rc != CL_OK)
 			return rc;
 		p->funding_snap = ms.funding_index;
@@ -285,6 +283,7 @@ int stf_settle(struct cl_stf *s, struct stf_acct *a)
 int stf_settle_fund(struct cl_stf *s, struct cl_market_state *ms)
 {
 	struct cl_stf_view v = cl_stf_view(s);
+	struct cl_amount pay_a;
 	int64_t pay, ins;
 	int rc;
 
@@ -294,9 +293,10 @@ int stf_settle_fund(struct cl_stf *s, struct cl_market_state *ms)
 		ms->fund_snap = ms->funding_index;
 		return CL_OK;
 	}
-	if (!margin_funding_payment(&pay, ms->fund_size, ms->funding_index,
+	if (!margin_funding_payment(&pay_a, ms->fund_size, ms->funding_index,
 				    ms->fund_snap))
 		return CL_STF_ERR_OVERFLOW;
+	pay = pay_a.atoms;
 	rc = pool_settle(s, ms, ms->fund_size, ms->fund_snap, pay);
 	if (rc != CL_OK)
 		return rc;
@@ -327,13 +327,14 @@ static __int128 f_at(const struct health_in *in, size_t n, size_t j,
 
 	*ok = true;
 	for (size_t i = 0; i < n; i++) {
-		int64_t u, im, mm;
-		uint64_t mk = i == j ? price : in->marks[i];
+		struct cl_amount u, im, mm;
+		struct cl_price mk = i == j ? (struct cl_price){price} :
+					      in->marks[i];
 		if (!margin_upnl_down(&u, in->rp[i], &in->p[i], mk)) {
 			*ok = false;
 			return 0;
 		}
-		acc += u;
+		acc += u.atoms;
 		if (!with_mm)
 			continue;
 		if (!margin_requirement_scaled_up(&im, &mm, in->rp[i],
@@ -341,7 +342,7 @@ static __int128 f_at(const struct health_in *in, size_t n, size_t j,
 			*ok = false;
 			return 0;
 		}
-		acc -= mm;
+		acc -= mm.atoms;
 	}
 	return acc;
 }
@@ -476,8 +477,8 @@ static int account_risk(const struct cl_stf_view *v,
 	rc = health_prepare(v, &in, pos, n);
 	if (rc != CL_OK)
 		return rc;
-	if (!margin_health_scaled(h, collateral, in.p, in.rp, in.marks,
-				  in.scales, n))
+	if (!margin_health_scaled(h, (struct cl_amount){collateral}, in.p,
+				  in.rp, in.marks, in.scales, n))
 		return CL_STF_ERR_OVERFLOW;
 	out->liquidatable = h->equity < h->mm;
 	if (h->equity <= 0) {
@@ -489,28 +490,32 @@ static int account_risk(const struct cl_stf_view *v,
 	out->n = n;
 	for (size_t i = 0; i < n; i++) {
 		struct cl_stf_position_risk *r = &out->pos[i];
-		int64_t notional;
+		struct cl_amount upnl, im, mm, notional;
+		struct cl_price entry;
 
 		r->market = pos[i].market;
 		r->size = pos[i].size;
 		r->cost = pos[i].cost;
-		if (!margin_upnl_down(&r->upnl, in.rp[i], &in.p[i],
-				      in.marks[i]) ||
-		    !margin_requirement_scaled_up(&r->im, &r->mm, in.rp[i],
-						  &in.p[i], in.marks[i],
-						  in.scales[i]) ||
-		    !margin_notional_up(&notional, in.rp[i], pos[i].size,
+		if (!margin_upnl_down(&upnl, in.rp[i], &in.p[i], in.marks[i]) ||
+		    !margin_requirement_scaled_up(&im, &mm, in.rp[i], &in.p[i],
+						  in.marks[i], in.scales[i]) ||
+		    !margin_notional_up(&notional, in.rp[i],
+					margin_abs_size(pos[i].size),
 					in.marks[i]) ||
-		    !margin_entry_price(&r->entry_price, in.rp[i], &in.p[i]))
+		    !margin_entry_price(&entry, in.rp[i], &in.p[i]))
 			return CL_STF_ERR_OVERFLOW;
+		r->upnl = upnl.atoms;
+		r->im = im.atoms;
+		r->mm = mm.atoms;
+		r->entry_price = entry.v;
 		r->liquidation_price =
 			crossing_price(&in, n, i, collateral,
 				       indexing ? in.worst : in.scales, true);
 		r->bankruptcy_price = indexing ? 0 :
 				crossing_price(&in, n, i, collateral,
 					       in.scales, false);
-		r->adl_score = margin_adl_score(r->upnl, r->cost, notional,
-						h->equity);
+		r->adl_score = margin_adl_score(upnl, in.p[i].cost, notional,
+						(struct cl_amount){h->equity});
 	}
 	return CL_OK;
 }
@@ -683,239 +688,6 @@ int cl_stf_liquidation_candidates(const struct cl_stf_view *v,
 			return rc;
 		}
 	}
-	return CL_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* Oracle                                                              */
-/* ------------------------------------------------------------------ */
-
-static bool is_oracle_signer(const struct cl_genesis *g,
-			     const struct cl_address *a)
-{
-	for (uint32_t i = 0; i < g->n_oracle_signers; i++)
-		if (addr_eq(&g->oracle_signers[i], a))
-			return true;
-	return false;
-}
-
-/* The last trade counts while it is younger than the premium EMA's time
- * constant; an older one (or none) counts as the index. */
-static uint64_t last_trade(const struct cl_market_params *m,
-			   const struct cl_market_state *ms, uint64_t now)
-{
-	if (ms->last_trade_price == 0 ||
-	    now - ms->last_trade_time > m->risk.premium_ema_seconds)
-		return 0;
-	return ms->last_trade_price;
-}
-
-/* The largest price an oracle may report: keeps every product of a
- * price with a ppm or ppb factor inside 128 bits with room to spare. */
-#define ORACLE_PRICE_MAX ((uint64_t)1 << 62)
-
-int stf_apply_oracle_entries(struct cl_stf *s, uint32_t market,
-			     const struct stf_oracle_entry *e, size_t n)
-{
-	struct cl_stf_view v = cl_stf_view(s);
-	const struct cl_market_params *m = cl_genesis_market(&s->g, market);
-	struct cl_market_state ms;
-	uint64_t prices[CL_TX_ORACLE_MAX_ENTRIES], median, lo, hi, newest = 0;
-	uint64_t anchor, index;
-	size_t agree = 0;
-	int rc;
-
-	CL_REQUIRE(n <= CL_TX_ORACLE_MAX_ENTRIES);
-	if (!m)
-		return CL_STF_ERR_UNKNOWN_MARKET;
-	rc = stf_load_market(&v, &ms, market);
-	if (rc != CL_OK)
-		return rc;
-	for (size_t i = 0; i < n; i++) {
-		if (e[i].price == 0)
-			return CL_STF_ERR_BAD_PRICE;
-		if (e[i].price > ORACLE_PRICE_MAX)
-			return CL_STF_ERR_ORACLE_OUT_OF_BOUND;
-		if (e[i].timestamp > s->now_s)
-			return CL_STF_ERR_ORACLE_FUTURE;
-		if (s->now_s - e[i].timestamp > s->g.oracle_max_age)
-			return CL_STF_ERR_ORACLE_STALE;
-		if (e[i].timestamp <= ms.oracle_timestamp)
-			return CL_STF_ERR_ORACLE_NOT_MONOTONIC;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (e[i].err != CL_SIG_OK)
-			return CL_STF_ERR_BAD_SIGNATURE;
-		if (!is_oracle_signer(&s->g, &e[i].signer))
-			return CL_STF_ERR_ORACLE_UNKNOWN_SIGNER;
-		for (size_t j = 0; j < i; j++)
-			if (addr_eq(&e[j].signer, &e[i].signer))
-				return CL_STF_ERR_ORACLE_DUPLICATE_SIGNER;
-	}
-	if (n < s->g.oracle_quorum)
-		return CL_STF_ERR_ORACLE_QUORUM;
-	for (size_t i = 0; i < n; i++) {
-		prices[i] = e[i].price;
-		if (e[i].timestamp > newest)
-			newest = e[i].timestamp;
-	}
-	median = margin_median_lower(prices, n);
-	margin_band(&lo, &hi, median, m->risk.oracle_band_ppm);
-	for (size_t i = 0; i < n; i++)
-		agree += prices[i] >= lo && prices[i] <= hi;
-	if (agree < s->g.oracle_quorum)
-		return CL_STF_ERR_ORACLE_OUT_OF_BOUND;
-
-	/* circuit breaker: a window opens at the first update after the
-	 * previous one closed; the index moves at most max_jump from the
-	 * window's anchor */
-	if (ms.breaker_start == 0 ||
-	    s->now_s - ms.breaker_start >= m->risk.max_jump_window) {
-		ms.breaker_start = s->now_s;
-		ms.breaker_anchor = ms.oracle_price;
-	}
-	anchor = ms.breaker_anchor;
-	index = margin_breaker_clamp(anchor, median, m->risk.max_jump_ppm);
-	if (anchor == 0)
-		ms.breaker_anchor = index;
-	if (ms.oracle_price != 0 && index != ms.oracle_price)
-		ms.vol_var = margin_vol_update(ms.vol_var, ms.oracle_price,
-					       index, m->risk.vol_alpha_ppm);
-	ms.oracle_price = index;
-	ms.oracle_timestamp = newest;
-	ms.mark_price = margin_mark_price(index, ms.premium_ema_ppb,
-					  last_trade(m, &ms, s->now_s),
-					  m->risk.mark_band_ppm);
-	stf_put_market(s->st, market, &ms);
-	return CL_STF_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* Per block: premium EMA, funding accrual, mark                       */
-/* ------------------------------------------------------------------ */
-
-static int64_t ppm_to_ppb(uint32_t ppm)
-{
-	return (int64_t)ppm * 1000;
-}
-
-/* The funding rate if the open interval closed now. */
-static int64_t predicted_rate(const struct cl_market_params *m,
-			      const struct cl_market_state *ms)
-{
-	int64_t avg = ms->premium_samples ?
-			      ms->premium_sum_ppb /
-				      (int64_t)ms->premium_samples :
-			      0;
-
-	return margin_funding_rate_ppb(
-		avg, ppm_to_ppb(m->risk.funding_interest_ppm),
-		ppm_to_ppb(m->risk.funding_interest_clamp_ppm),
-		ppm_to_ppb(m->risk.funding_cap_ppm));
-}
-
-static void market_tick(const struct cl_genesis *g,
-			const struct cl_market_params *m,
-			struct cl_market_state *ms, uint64_t now)
-{
-	bool stale = now - ms->oracle_timestamp > g->oracle_max_age;
-	int e = cl_genesis_scale_exp(g, m);
-	int64_t x;
-
-	if (ms->ema_time == 0 || now < ms->ema_time)
-		ms->ema_time = now;
-	if (ms->funding_time == 0 || now < ms->funding_time)
-		ms->funding_time = now;
-	/* a stale index (no quorum for longer than the oracle max age)
-	 * freezes the mark and the premium: margin keeps the last mark and
-	 * no funding accrues until prices return */
-	if (!stale) {
-		x = margin_premium_sample_ppb(last_trade(m, ms, now),
-					      ms->oracle_price,
-					      m->risk.mark_band_ppm);
-		ms->premium_ema_ppb = margin_ema_update(
-			ms->premium_ema_ppb, x, now - ms->ema_time,
-			m->risk.premium_ema_seconds);
-		if (ms->premium_samples < UINT32_MAX) {
-			ms->premium_sum_ppb += ms->premium_ema_ppb;
-			ms->premium_samples++;
-		}
-	}
-	ms->ema_time = now;
-	if (now - ms->funding_time >= g->funding_interval) {
-		uint64_t periods = (now - ms->funding_time) /
-				   g->funding_interval;
-		int64_t rate = ms->premium_samples ? predicted_rate(m, ms) : 0;
-		__int128 d, lim = (__int128)1 << 125;
-
-		if (margin_funding_delta(&d, rate, periods, ms->mark_price, e) &&
-		    !(d > 0 && ms->funding_index > lim - d) &&
-		    !(d < 0 && ms->funding_index < -lim - d))
-			ms->funding_index += d;
-		else
-			cl_unusual("stf", "funding index of market %u saturated",
-				   m->id);
-		ms->funding_rate_ppb = rate;
-		ms->funding_time += periods * g->funding_interval;
-		ms->premium_sum_ppb = 0;
-		ms->premium_samples = 0;
-	}
-	if (!stale)
-		ms->mark_price = margin_mark_price(ms->oracle_price,
-						   ms->premium_ema_ppb,
-						   last_trade(m, ms, now),
-						   m->risk.mark_band_ppm);
-}
-
-int stf_risk_begin_block(struct cl_stf *s)
-{
-	struct cl_stf_view v = cl_stf_view(s);
-
-	for (uint32_t i = 0; i < s->g.n_markets; i++) {
-		const struct cl_market_params *m = &s->g.markets[i];
-		struct cl_market_state ms;
-		int rc = stf_load_market(&v, &ms, m->id);
-
-		if (rc != CL_OK)
-			return rc;
-		if (ms.oracle_price == 0)
-			continue;
-		market_tick(&s->g, m, &ms, s->now_s);
-		stf_put_market(s->st, m->id, &ms);
-	}
-	return CL_OK;
-}
-
-int cl_stf_get_market_info(const struct cl_stf_view *v,
-			   struct cl_stf_market_info *out, uint32_t market)
-{
-	const struct cl_market_params *m = cl_genesis_market(v->genesis,
-							     market);
-	struct cl_market_state ms;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (!m)
-		return CL_STF_ERR_UNKNOWN_MARKET;
-	rc = cl_stf_get_market(v, &ms, market);
-	if (rc != CL_OK)
-		return rc;
-	out->index_price = ms.oracle_price;
-	out->mark_price = ms.mark_price;
-	out->last_trade_price = ms.last_trade_price;
-	out->premium_ppb = ms.premium_ema_ppb;
-	out->funding_rate_ppb = ms.funding_rate_ppb;
-	out->predicted_rate_ppb = predicted_rate(m, &ms);
-	out->next_funding_time = ms.funding_time ?
-					 ms.funding_time +
-						 v->genesis->funding_interval :
-					 0;
-	out->funding_index = ms.funding_index;
-	out->open_interest = ms.open_interest;
-	out->imf_scale_ppm = stf_market_scale(m, &ms);
-	out->volatility_ppm = margin_isqrt(ms.vol_var);
-	out->fund_size = ms.fund_size;
-	out->funding_pool = ms.funding_pool;
 	return CL_OK;
 }
 

@@ -690,8 +690,8 @@ static inline size_t t_open_sizes_check(struct tenv *e, const char *where)
 					   20) == 0)
 					break;
 			CHECK(j == 0 || os[j].market > os[j - 1].market);
-			CHECK(i < n && sum[i].buy == os[j].open.buy &&
-			      sum[i].sell == os[j].open.sell);
+			CHECK(i < n && sum[i].buy == os[j].open.buy.v &&
+			      sum[i].sell == os[j].open.sell.v);
 		}
 	}
 	return n;

@@ -944,9 +944,13 @@ static struct cl_hash32 with_funding(enum backend bk)
 	CHECK(ms.fund_size == (int64_t)q && ms.funding_index != ms.fund_snap);
 	/* the fills below the index made the premium negative: the fund,
 	 * long, receives */
-	CHECK(margin_funding_payment(&fpay, ms.fund_size, ms.funding_index,
-				     ms.fund_snap) &&
-	      fpay < 0);
+	{
+		struct cl_amount fp;
+		CHECK(margin_funding_payment(&fp, ms.fund_size,
+					     ms.funding_index, ms.fund_snap) &&
+		      fp.atoms < 0);
+		fpay = fp.atoms;
+	}
 	CHECK(cl_stf_fund_unwind_limit(&v, &size, &buy, &lim, T_BTC) ==
 		      CL_OK &&
 	      size == q && !buy);

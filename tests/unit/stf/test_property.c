@@ -156,8 +156,8 @@ static struct cl_position pos_of(int who, uint32_t market)
 	CHECK(cl_stf_get_positions(&v, p, &n, &e.addr[who]) == CL_OK);
 	for (size_t i = 0; i < n; i++)
 		if (p[i].market == market)
-			return (struct cl_position){p[i].size, p[i].cost};
-	return (struct cl_position){0, 0};
+			return (struct cl_position){p[i].size, {p[i].cost}};
+	return (struct cl_position){0, {0}};
 }
 
 /* ---- generators ---- */
@@ -286,12 +286,14 @@ static void gen_fill(void)
 	/* right after an accepted risk-increasing fill: equity >= IM */
 	struct cl_stf_view v = tenv_view(&e);
 	struct cl_health h;
-	if (margin_fill_increases_risk(&pm, mk->is_buy, (int64_t)size)) {
+	if (margin_fill_increases_risk(&pm, mk->is_buy,
+				       (struct cl_size){size})) {
 		CHECK(cl_stf_get_health(&v, &h, &e.addr[im]) == CL_OK);
 		CHECK_MSG(h.equity >= h.im, "maker below IM after fill");
 		n_im_checks++;
 	}
-	if (margin_fill_increases_risk(&pt, tk->is_buy, (int64_t)size)) {
+	if (margin_fill_increases_risk(&pt, tk->is_buy,
+				       (struct cl_size){size})) {
 		CHECK(cl_stf_get_health(&v, &h, &e.addr[it]) == CL_OK);
 		CHECK_MSG(h.equity >= h.im, "taker below IM after fill");
 		n_im_checks++;

@@ -7,8 +7,8 @@
  *  - the worked example of docs/margin.md to the atom: the worse side
  *    per market, the refused order, the order that adds nothing, the
  *    reads (cl_stf_get_health, cl_stf_get_account_risk,
- *    cl_stf_get_open_sizes) and the withdrawal that leaves the
- *    reservation;
+ *    cl_stf_get_open_sizes, also from an LMDB snapshot) and the
+ *    withdrawal that leaves the reservation;
  *  - NO_COLLATERAL and ORDER_MARGIN, with their precedence after the
  *    earlier rules;
  *  - a second resting order refused, then accepted once a cancel
@@ -33,6 +33,7 @@
 enum backend { B_MEMORY, B_LMDB };
 static const char *const backend_name[2] = {"memory", "lmdb"};
 static struct t_lmdb lmdb;
+static enum backend cur_backend;
 
 static void env_open(struct tenv *e, enum backend bk)
 {
@@ -120,7 +121,7 @@ static struct cl_open_sizes open_sizes(struct tenv *e, int who,
 	for (size_t i = 0; i < n; i++)
 		if (os[i].market == market)
 			return os[i].open;
-	return (struct cl_open_sizes){0, 0};
+	return (struct cl_open_sizes){{0}, {0}};
 }
 
 static size_t n_open_markets(struct tenv *e, int who)
@@ -136,10 +137,10 @@ static size_t n_open_markets(struct tenv *e, int who)
 #define OPEN_IS(e, who, market, b, s)                                      \
 	do {                                                               \
 		struct cl_open_sizes o_ = open_sizes(e, who, market);      \
-		CHECK_MSG(o_.buy == (b) && o_.sell == (s),                 \
+		CHECK_MSG(o_.buy.v == (b) && o_.sell.v == (s),             \
 			  "open sizes %llu/%llu, want %llu/%llu",          \
-			  (unsigned long long)o_.buy,                      \
-			  (unsigned long long)o_.sell,                     \
+			  (unsigned long long)o_.buy.v,                    \
+			  (unsigned long long)o_.sell.v,                   \
 			  (unsigned long long)(b), (unsigned long long)(s)); \
 	} while (0)
 
@@ -212,6 +213,32 @@ static void worked_example(struct tenv *e)
 				e->key[alice]));
 	h = health(e, alice);
 	CHECK(h.equity == h.order_im && margin_withdrawable(&h) == 0);
+
+	if (cur_backend == B_LMDB) {
+		/* the same reads from a snapshot of the committed state */
+		struct cl_stf_open_sizes os[CL_GENESIS_MAX_MARKETS];
+		struct cl_snapshot *snap;
+		struct cl_health hs;
+		size_t n;
+
+		t_commit(e);
+		CHECK(cl_snapshot_new(&snap, lmdb.db) == CL_OK);
+		struct cl_stf_view sv = {cl_stf_genesis(e->stf), NULL, snap};
+		CHECK(cl_stf_get_open_sizes(&sv, os, &n, &e->addr[alice]) ==
+			      CL_OK &&
+		      n == 1 && os[0].market == T_BTC &&
+		      os[0].open.buy.v == 2 * BTC_1 + 33300 &&
+		      os[0].open.sell.v == 4 * BTC_1);
+		CHECK(cl_stf_get_health(&sv, &hs, &e->addr[alice]) == CL_OK &&
+		      hs.order_im == h.order_im && hs.im == h.im);
+		CHECK(cl_stf_get_account_risk(&sv, &r, &e->addr[alice]) ==
+			      CL_OK &&
+		      r.health.order_im == h.order_im);
+		CHECK(cl_stf_get_open_sizes(&sv, os, &n, &e->addr[bob]) ==
+			      CL_OK &&
+		      n == 0);
+		cl_snapshot_free(snap);
+	}
 }
 
 /* Rules 9 and 10 and their place after the earlier ones. */
@@ -356,6 +383,7 @@ static struct cl_hash32 run_scenario(enum backend bk,
 {
 	struct tenv e;
 
+	cur_backend = bk;
 	env_open(&e, bk);
 	fn(&e);
 	t_open_sizes_check(&e, backend_name[bk]);
