@@ -71,26 +71,16 @@ enum cl_table {
 	CL_TABLE_WITHDRAWALS = 0x05, /* withdrawal id -> recipient, amount */
 	CL_TABLE_DEPOSITS = 0x06,    /* processed L1 deposits */
 	CL_TABLE_GLOBALS = 0x07,     /* insurance fund, counters */
+	CL_TABLE_ADL_RANK = 0x08,    /* auto-deleveraging ranking */
+	CL_TABLE_OPEN_SIZE = 0x09,   /* open order sizes per account and
+				      * market (margin) */
 	/* local */
-	CL_TABLE_BLOCKS = 0x80,   /* block headers */
-	CL_TABLE_TX_INDEX = 0x81, /* transaction hash -> location */
-	CL_TABLE_NODE = 0x82,     /* node bookkeeping (L1 cursor, ...) */
-};
-
-/*
- * The risk engine's tables, appended to the registry. They are declared
- * as their own enum so that exhaustive switches over enum cl_table keep
- * compiling until they list them; pass them where an enum cl_table is
- * expected with a cast, (enum cl_table)CL_TABLE_ADL_RANK. Merging them
- * into enum cl_table is a one-line change.
- */
-enum cl_table_risk {
-	CL_TABLE_ADL_RANK = 0x08,    /* committed: auto-deleveraging ranking */
-	CL_TABLE_OPEN_SIZE = 0x09,   /* committed: open order sizes per
-				      * account and market (margin) */
-	CL_TABLE_LIQ_INDEX = 0x83,   /* local: liquidation prices per market */
-	CL_TABLE_RISK_EVENTS = 0x84, /* local: liquidation and ADL log */
-	CL_TABLE_LIQ_MULTI = 0x85,   /* local: accounts in several markets */
+	CL_TABLE_BLOCKS = 0x80,      /* block headers */
+	CL_TABLE_TX_INDEX = 0x81,    /* transaction hash -> location */
+	CL_TABLE_NODE = 0x82,        /* node bookkeeping (L1 cursor, ...) */
+	CL_TABLE_LIQ_INDEX = 0x83,   /* liquidation prices per market */
+	CL_TABLE_RISK_EVENTS = 0x84, /* liquidation and ADL log */
+	CL_TABLE_LIQ_MULTI = 0x85,   /* accounts in several markets */
 };
 
 #define CL_TABLE_LOCAL_MIN 0x80

@@ -232,32 +232,27 @@ struct cl_order_record {
 /* Transactions                                                        */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Requests (DEPOSIT, PLACE_ORDER, CANCEL, WITHDRAW, APPROVE_AGENT,
+ * ORACLE_PRICE, ORACLE_UPDATE) are what blocks carry; the other types are
+ * the primitive steps the stf derives from them (docs/protocol.md
+ * "Derived transitions") and never come from outside.
+ */
 enum cl_tx_type {
 	CL_TX_DEPOSIT = 1,
 	CL_TX_PLACE_ORDER = 2,
-	CL_TX_FILL = 3,
+	CL_TX_FILL = 3,            /* derived: a match */
 	CL_TX_CANCEL = 4,
 	CL_TX_WITHDRAW = 5,
 	CL_TX_APPROVE_AGENT = 6,
 	CL_TX_ORACLE_PRICE = 7,
-	CL_TX_ORDER_DONE = 8,
-};
-
-/*
- * The risk engine's transaction types continue the numbering. They are a
- * separate enum so that exhaustive switches over enum cl_tx_type in other
- * modules keep compiling until they handle them; struct cl_tx stores them
- * in its `type` field like the others (cast: (enum cl_tx_type)
- * CL_TX_LIQUIDATE). Merging them into enum cl_tx_type is a one-line
- * change once every switch handles them.
- */
-enum cl_tx_risk_type {
-	CL_TX_ORACLE_UPDATE = 9, /* per-signer prices for one market */
-	CL_TX_LIQUIDATE = 10,    /* sequencer-issued: a slice to the fund */
-	CL_TX_ADL = 11,          /* sequencer-issued: a slice to the ranking */
-	CL_TX_LIQUIDATE_FILL = 12, /* sequencer-issued: a slice on the book */
-	CL_TX_FUND_FILL = 13,    /* sequencer-issued: the fund unwinds */
-	CL_TX_REINDEX = 14,      /* sequencer-issued: re-score accounts */
+	CL_TX_ORDER_DONE = 8,      /* derived: an order closed */
+	CL_TX_ORACLE_UPDATE = 9,   /* per-signer prices for one market */
+	CL_TX_LIQUIDATE = 10,      /* derived: a slice to the fund */
+	CL_TX_ADL = 11,            /* derived: a slice to the ranking */
+	CL_TX_LIQUIDATE_FILL = 12, /* derived: a slice on the book */
+	CL_TX_FUND_FILL = 13,      /* derived: the fund unwinds */
+	CL_TX_REINDEX = 14,        /* derived: re-score accounts */
 };
 #define CL_TX_TYPE_MAX 14
 
@@ -430,6 +425,10 @@ void cl_tx_hash(struct cl_hash32 *out, const struct cl_tx *tx);
  * For PLACE_ORDER, auth.digest is the order hash whatever the outcome.
  */
 void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d);
+
+/* True for the types a block carries (requests); false for the derived
+ * ones (docs/protocol.md "Derived transitions"). */
+bool cl_tx_is_request(enum cl_tx_type type);
 
 /* A static name for a transaction type ("deposit", ...) or "unknown". */
 const char *cl_tx_type_str(int type);

@@ -421,14 +421,20 @@ static void get_sigs(struct dec *d)
 			for (uint32_t k = 0; k < tx->u.oracle.n_sigs; k++)
 				sig_rs(d, &tx->u.oracle.sigs[k]);
 			break;
+		case CL_TX_ORACLE_UPDATE:
+			for (uint32_t k = 0; k < tx->u.oracle_update.n; k++)
+				sig_rs(d, &tx->u.oracle_update.e[k].sig);
+			break;
 		case CL_TX_DEPOSIT:
 		case CL_TX_FILL:
 		case CL_TX_ORDER_DONE:
-			break;
+		case CL_TX_LIQUIDATE:
+		case CL_TX_ADL:
+		case CL_TX_LIQUIDATE_FILL:
+		case CL_TX_FUND_FILL:
+		case CL_TX_REINDEX:
+			break; /* unsigned, or never in a batch */
 		}
-		if ((int)tx->type == CL_TX_ORACLE_UPDATE)
-			for (uint32_t k = 0; k < tx->u.oracle_update.n; k++)
-				sig_rs(d, &tx->u.oracle_update.e[k].sig);
 	}
 	CL_REQUIRE(d->off == d->len);
 }

@@ -133,8 +133,6 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 	case CL_TX_FILL:
 	case CL_TX_ORDER_DONE:
 		return false; /* derived by the stf */
-	}
-	switch ((enum cl_tx_risk_type)tx->type) {
 	case CL_TX_ORACLE_UPDATE: {
 		const struct cl_tx_oracle_update *u = &tx->u.oracle_update;
 		if (u->n < 1 || u->n > CL_TX_ORACLE_MAX_ENTRIES)
@@ -254,8 +252,6 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 	case CL_TX_FILL:
 	case CL_TX_ORDER_DONE:
 		CL_BUG("batch: derived tx type %d passed collect()", tx->type);
-	}
-	switch ((enum cl_tx_risk_type)tx->type) {
 	case CL_TX_ORACLE_UPDATE: {
 		const struct cl_tx_oracle_update *u = &tx->u.oracle_update;
 		put_head(e, CL_TX_ORACLE_UPDATE, NULL);

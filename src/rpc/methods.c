@@ -228,6 +228,7 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 				    cl_json_from_u64(r->withdrawal_id));
 		break;
 	case CL_TX_ORACLE_PRICE:
+	case CL_TX_ORACLE_UPDATE:
 		json_object_set_new(res, "accepted", json_true());
 		json_object_set_new(res, "markPrice",
 				    cl_json_from_u64(r->mark_price));
@@ -236,13 +237,13 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 	case CL_TX_APPROVE_AGENT:
 	case CL_TX_FILL:
 	case CL_TX_ORDER_DONE:
+	case CL_TX_LIQUIDATE:
+	case CL_TX_ADL:
+	case CL_TX_LIQUIDATE_FILL:
+	case CL_TX_FUND_FILL:
+	case CL_TX_REINDEX:
 		json_object_set_new(res, "ok", json_true());
 		break;
-	}
-	if ((int)type == CL_TX_ORACLE_UPDATE) {
-		json_object_set_new(res, "accepted", json_true());
-		json_object_set_new(res, "markPrice",
-				    cl_json_from_u64(r->mark_price));
 	}
 	json_object_set_new(res, "block", cl_json_from_u64(r->block));
 	json_object_set_new(res, "txHash", hash_json(&r->tx_hash));
@@ -262,7 +263,7 @@ static struct cl_rpc_done submit(struct cl_rpc_call *call, struct cl_api *api,
 						       : "");
 	cl_tx_recover(tx, cl_seq_domain(api->seq));
 	if (tx->type != CL_TX_ORACLE_PRICE && tx->type != CL_TX_DEPOSIT &&
-	    (int)tx->type != CL_TX_ORACLE_UPDATE &&
+	    tx->type != CL_TX_ORACLE_UPDATE &&
 	    tx->auth.err[0] != CL_SIG_OK)
 		return cl_rpc_error_data(
 			call, CL_API_ERR_STF_BASE + CL_STF_ERR_BAD_SIGNATURE,
@@ -424,7 +425,7 @@ static struct cl_rpc_done m_submit_oracle_update(struct cl_rpc_call *call,
 	    json_array_size(es) > CL_TX_ORACLE_MAX_ENTRIES)
 		return bad_params(call, "entries: expected 1..16 "
 				  "{price, timestamp, signature}");
-	tx.type = (enum cl_tx_type)CL_TX_ORACLE_UPDATE;
+	tx.type = CL_TX_ORACLE_UPDATE;
 	tx.u.oracle_update.market = (uint32_t)v;
 	tx.u.oracle_update.n = (uint32_t)json_array_size(es);
 	for (size_t i = 0; i < tx.u.oracle_update.n; i++) {

@@ -47,13 +47,8 @@ static int enqueue(struct cl_seq *s, const struct cl_tx *tx,
 int cl_seq_submit(struct cl_seq *s, const struct cl_tx *tx,
 		  cl_seq_done_fn fn, void *arg)
 {
-	/* fills, closes and the risk engine's own transactions come only
-	 * from the sequencer */
-	if (tx->type == CL_TX_FILL || tx->type == CL_TX_ORDER_DONE ||
-	    (int)tx->type == CL_TX_LIQUIDATE || (int)tx->type == CL_TX_ADL ||
-	    (int)tx->type == CL_TX_LIQUIDATE_FILL ||
-	    (int)tx->type == CL_TX_FUND_FILL ||
-	    (int)tx->type == CL_TX_REINDEX)
+	/* fills, closures and liquidations are derived by the stf */
+	if (!cl_tx_is_request(tx->type))
 		return CL_SEQ_ERR_NOT_ALLOWED;
 	CL_REQUIRE(tx->auth.recovered);
 	return enqueue(s, tx, fn, arg, false);

@@ -14,14 +14,14 @@ static const struct cl_table_info registry[] = {
 	{ CL_TABLE_WITHDRAWALS, true, "withdrawals" },
 	{ CL_TABLE_DEPOSITS, true, "deposits" },
 	{ CL_TABLE_GLOBALS, true, "globals" },
-	{ (enum cl_table)CL_TABLE_ADL_RANK, true, "adl_rank" },
-	{ (enum cl_table)CL_TABLE_OPEN_SIZE, true, "open_size" },
+	{ CL_TABLE_ADL_RANK, true, "adl_rank" },
+	{ CL_TABLE_OPEN_SIZE, true, "open_size" },
 	{ CL_TABLE_BLOCKS, false, "blocks" },
 	{ CL_TABLE_TX_INDEX, false, "tx_index" },
 	{ CL_TABLE_NODE, false, "node" },
-	{ (enum cl_table)CL_TABLE_LIQ_INDEX, false, "liq_index" },
-	{ (enum cl_table)CL_TABLE_RISK_EVENTS, false, "risk_events" },
-	{ (enum cl_table)CL_TABLE_LIQ_MULTI, false, "liq_multi" },
+	{ CL_TABLE_LIQ_INDEX, false, "liq_index" },
+	{ CL_TABLE_RISK_EVENTS, false, "risk_events" },
+	{ CL_TABLE_LIQ_MULTI, false, "liq_multi" },
 };
 
 static const char *const internal_names[KV_FIRST_TABLE] = {

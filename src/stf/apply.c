@@ -654,8 +654,6 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 		return apply_oracle(s, tx);
 	case CL_TX_ORDER_DONE:
 		return apply_done(s, &tx->u.done);
-	}
-	switch ((enum cl_tx_risk_type)tx->type) {
 	case CL_TX_ORACLE_UPDATE:
 		return apply_oracle_update(s, tx);
 	case CL_TX_LIQUIDATE:

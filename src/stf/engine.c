@@ -222,7 +222,7 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	if (rc)
 		return rc;
 	sp = cl_state_savepoint(s->st);
-	switch ((int)tx->type) {
+	switch (tx->type) {
 	case CL_TX_PLACE_ORDER:
 		rc = stf_place(s, out, tx);
 		break;
@@ -251,7 +251,13 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	case CL_TX_APPROVE_AGENT:
 		rc = stf_apply_primitive(s, tx);
 		break;
-	default:
+	case CL_TX_FILL:
+	case CL_TX_ORDER_DONE:
+	case CL_TX_LIQUIDATE:
+	case CL_TX_ADL:
+	case CL_TX_LIQUIDATE_FILL:
+	case CL_TX_FUND_FILL:
+	case CL_TX_REINDEX:
 		return CL_STF_ERR_NOT_A_REQUEST;
 	}
 	if (rc)

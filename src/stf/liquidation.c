@@ -508,7 +508,7 @@ int cl_stf_liquidation_next(const struct cl_stf_view *v, struct cl_tx *out,
 		goto out;
 	*has = true;
 	if (p->ins_after >= 0) {
-		out->type = (enum cl_tx_type)CL_TX_LIQUIDATE;
+		out->type = CL_TX_LIQUIDATE;
 		out->u.liquidate.account = *addr;
 		out->u.liquidate.market = r.pos[best].market;
 		out->u.liquidate.size = p->q;
@@ -518,7 +518,7 @@ int cl_stf_liquidation_next(const struct cl_stf_view *v, struct cl_tx *out,
 		     p->pos[p->j].size > 0 ? 1 : 0);
 	if (rc != CL_OK)
 		goto out;
-	out->type = (enum cl_tx_type)CL_TX_ADL;
+	out->type = CL_TX_ADL;
 	out->u.adl.account = *addr;
 	out->u.adl.market = r.pos[best].market;
 	for (size_t i = 0; i < ntop && covered < p->q; i++) {
@@ -533,7 +533,7 @@ int cl_stf_liquidation_next(const struct cl_stf_view *v, struct cl_tx *out,
 	out->u.adl.size = covered < p->q ? covered : p->q;
 	if (used == 0) {
 		/* nobody to deleverage: the fund is the whole other side */
-		out->type = (enum cl_tx_type)CL_TX_LIQUIDATE;
+		out->type = CL_TX_LIQUIDATE;
 		out->u.liquidate.account = *addr;
 		out->u.liquidate.market = r.pos[best].market;
 		out->u.liquidate.size = p->q;

@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#define T_OPEN ((enum cl_table)CL_TABLE_OPEN_SIZE)
+#define T_OPEN (CL_TABLE_OPEN_SIZE)
 
 static void open_size_key(uint8_t k[OPEN_SIZE_KEY_LEN],
 			  const struct cl_address *trader, uint32_t market)

@@ -161,10 +161,10 @@ int stf_place_check(struct cl_stf *s, const struct cl_order_record *rec);
 #define ADL_REV_KEY_LEN 24   /* address ‖ market -> side ‖ ~score */
 #define EVENT_KEY_LEN 28     /* address ‖ seq */
 #define EVENT_VAL_LEN 65
-#define T_ADL ((enum cl_table)CL_TABLE_ADL_RANK)
-#define T_LIQ ((enum cl_table)CL_TABLE_LIQ_INDEX)
-#define T_MULTI ((enum cl_table)CL_TABLE_LIQ_MULTI)
-#define T_EVENTS ((enum cl_table)CL_TABLE_RISK_EVENTS)
+#define T_ADL (CL_TABLE_ADL_RANK)
+#define T_LIQ (CL_TABLE_LIQ_INDEX)
+#define T_MULTI (CL_TABLE_LIQ_MULTI)
+#define T_EVENTS (CL_TABLE_RISK_EVENTS)
 
 /* An account with all its positions, loaded for a transaction. */
 struct stf_acct {

@@ -72,12 +72,12 @@ static enum book_verdict on_risk_candidate(void *arg, uint64_t *allowed,
 	}
 	memset(&tx, 0, sizeof(tx));
 	if (rx->account) {
-		tx.type = (enum cl_tx_type)CL_TX_LIQUIDATE_FILL;
+		tx.type = CL_TX_LIQUIDATE_FILL;
 		tx.u.liquidate_fill.account = *rx->account;
 		tx.u.liquidate_fill.maker = c->maker->hash;
 		tx.u.liquidate_fill.size = want;
 	} else {
-		tx.type = (enum cl_tx_type)CL_TX_FUND_FILL;
+		tx.type = CL_TX_FUND_FILL;
 		tx.u.fund_fill.maker = c->maker->hash;
 		tx.u.fund_fill.size = want;
 	}
@@ -198,7 +198,7 @@ static int reindex_side(struct cl_stf *s, uint32_t market, uint8_t side)
 		}
 		struct cl_tx tx;
 		memset(&tx, 0, sizeof(tx));
-		tx.type = (enum cl_tx_type)CL_TX_REINDEX;
+		tx.type = CL_TX_REINDEX;
 		tx.u.reindex.n = (uint32_t)(n - i < CL_TX_REINDEX_MAX
 						    ? n - i
 						    : CL_TX_REINDEX_MAX);
@@ -245,7 +245,7 @@ static int liquidate_account(struct cl_stf *s, const struct cl_address *addr)
 			return 0; /* out of range: left as it is */
 		if (rc || !has)
 			return rc;
-		market = (int)tx.type == CL_TX_ADL ? tx.u.adl.market
+		market = tx.type == CL_TX_ADL ? tx.u.adl.market
 						   : tx.u.liquidate.market;
 
 		/* the book first */
@@ -262,7 +262,7 @@ static int liquidate_account(struct cl_stf *s, const struct cl_address *addr)
 			if (filled > 0)
 				continue;
 		}
-		if ((int)tx.type == CL_TX_ADL && have_side) {
+		if (tx.type == CL_TX_ADL && have_side) {
 			int mi = stf_market_index(&s->g, market);
 			uint8_t side = is_buy ? 0 : 1; /* the opposite side */
 			if (mi >= 0 &&

@@ -291,8 +291,6 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 		cl_buf_append(b, tx->u.done.order_hash.b, 32);
 		cl_buf_append_byte(b, (uint8_t)tx->u.done.reason);
 		return;
-	}
-	switch ((enum cl_tx_risk_type)tx->type) {
 	case CL_TX_ORACLE_UPDATE: {
 		const struct cl_tx_oracle_update *o = &tx->u.oracle_update;
 		CL_REQUIRE(o->n >= 1 && o->n <= CL_TX_ORACLE_MAX_ENTRIES);
@@ -361,8 +359,6 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 		       (size_t)tx->u.oracle.n_sigs * CL_SIG_LEN;
 	case CL_TX_ORDER_DONE:
 		return 1 + 32 + 1;
-	}
-	switch ((enum cl_tx_risk_type)tx->type) {
 	case CL_TX_ORACLE_UPDATE:
 		return 1 + 4 + 1 +
 		       (size_t)tx->u.oracle_update.n * (8 + 8 + CL_SIG_LEN);
@@ -431,8 +427,6 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 						   tx->u.oracle.sigs[i].b,
 						   CL_SIG_LEN);
 		break;
-	}
-	switch ((enum cl_tx_risk_type)tx->type) {
 	case CL_TX_ORACLE_UPDATE: {
 		const struct cl_tx_oracle_update *o = &tx->u.oracle_update;
 		CL_REQUIRE(o->n <= CL_TX_ORACLE_MAX_ENTRIES);
@@ -458,4 +452,27 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 		break;
 	}
 	a->recovered = true;
+}
+
+bool cl_tx_is_request(enum cl_tx_type type)
+{
+	switch (type) {
+	case CL_TX_DEPOSIT:
+	case CL_TX_PLACE_ORDER:
+	case CL_TX_CANCEL:
+	case CL_TX_WITHDRAW:
+	case CL_TX_APPROVE_AGENT:
+	case CL_TX_ORACLE_PRICE:
+	case CL_TX_ORACLE_UPDATE:
+		return true;
+	case CL_TX_FILL:
+	case CL_TX_ORDER_DONE:
+	case CL_TX_LIQUIDATE:
+	case CL_TX_ADL:
+	case CL_TX_LIQUIDATE_FILL:
+	case CL_TX_FUND_FILL:
+	case CL_TX_REINDEX:
+		return false;
+	}
+	return false;
 }

@@ -273,7 +273,7 @@ int main(int argc, char **argv)
 				break;
 			cl_tx_recover(&tx, cl_stf_domain(stf));
 			must(cl_stf_apply(stf, &tx), "liquidation");
-			if ((int)tx.type == CL_TX_LIQUIDATE)
+			if (tx.type == CL_TX_LIQUIDATE)
 				n_liq++;
 			else
 				n_adl++;
@@ -312,7 +312,7 @@ int main(int argc, char **argv)
 				return 1;
 			if (!has)
 				break;
-			uint32_t mk = (int)tx.type == CL_TX_ADL
+			uint32_t mk = tx.type == CL_TX_ADL
 					      ? tx.u.adl.market
 					      : tx.u.liquidate.market;
 			int rc = cl_stf_liquidation_limit(&v, &limit, &is_buy,
@@ -321,7 +321,7 @@ int main(int argc, char **argv)
 				return 1;
 			if (rc == 0 && limit != 0 && limit <= bid_price) {
 				memset(&tx, 0, sizeof(tx));
-				tx.type = (enum cl_tx_type)CL_TX_LIQUIDATE_FILL;
+				tx.type = CL_TX_LIQUIDATE_FILL;
 				tx.u.liquidate_fill.account = cand[c];
 				tx.u.liquidate_fill.maker = bid;
 				tx.u.liquidate_fill.size = q;

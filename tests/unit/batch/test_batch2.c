@@ -95,7 +95,7 @@ static void rnd_tx(struct cl_tx *tx)
 		return;
 	case 5: {
 		struct cl_tx_oracle_update *u = &tx->u.oracle_update;
-		tx->type = (enum cl_tx_type)CL_TX_ORACLE_UPDATE;
+		tx->type = CL_TX_ORACLE_UPDATE;
 		u->market = (uint32_t)rnd_u64();
 		u->n = 1 + (uint32_t)(test_rand() % 16);
 		for (uint32_t i = 0; i < u->n; i++) {
@@ -678,7 +678,7 @@ static void unencodable(void)
 	tx.type = CL_TX_ORACLE_PRICE;
 	tx.u.oracle.n_sigs = 17;
 	CHECK(cl_batch2_encode(&out, blk, 1) == CL_BATCH_UNENCODABLE);
-	tx.type = (enum cl_tx_type)CL_TX_ORACLE_UPDATE;
+	tx.type = CL_TX_ORACLE_UPDATE;
 	tx.u.oracle_update.n = 0;
 	CHECK(cl_batch2_encode(&out, blk, 1) == CL_BATCH_UNENCODABLE);
 	/* a block older than the one before */
@@ -769,7 +769,7 @@ static void signatures(const struct cl_batch_limits *lim)
 	CHECK(cl_sign_digest(&txs[5].u.oracle.sigs[0], k[1], &dg) == CL_OK);
 	CHECK(cl_sign_digest(&txs[5].u.oracle.sigs[1], k[2], &dg) == CL_OK);
 
-	txs[6].type = (enum cl_tx_type)CL_TX_ORACLE_UPDATE;
+	txs[6].type = CL_TX_ORACLE_UPDATE;
 	txs[6].u.oracle_update.market = 1;
 	txs[6].u.oracle_update.n = 3;
 	for (uint32_t i = 0; i < 3; i++) {

@@ -52,6 +52,11 @@ static size_t key_of(uint8_t *key, size_t ti, unsigned u)
 	case CL_TABLE_DEPOSITS:
 	case CL_TABLE_BLOCKS:
 	case CL_TABLE_TX_INDEX:
+	case CL_TABLE_ADL_RANK:
+	case CL_TABLE_OPEN_SIZE:
+	case CL_TABLE_LIQ_INDEX:
+	case CL_TABLE_RISK_EVENTS:
+	case CL_TABLE_LIQ_MULTI:
 		break;
 	}
 	if (u < 8) {

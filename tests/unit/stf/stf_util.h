@@ -399,7 +399,7 @@ static inline struct cl_tx t_oracle_update(struct tenv *e, uint32_t market,
 					   struct cl_seckey *const *signers,
 					   uint32_t n)
 {
-	struct cl_tx tx = {.type = (enum cl_tx_type)CL_TX_ORACLE_UPDATE};
+	struct cl_tx tx = {.type = CL_TX_ORACLE_UPDATE};
 
 	tx.u.oracle_update.market = market;
 	tx.u.oracle_update.n = n;
@@ -419,7 +419,7 @@ static inline struct cl_tx t_oracle_update(struct tenv *e, uint32_t market,
 static inline struct cl_tx t_liquidate(const struct cl_address *acct,
 				       uint32_t market, uint64_t size)
 {
-	struct cl_tx tx = {.type = (enum cl_tx_type)CL_TX_LIQUIDATE};
+	struct cl_tx tx = {.type = CL_TX_LIQUIDATE};
 	tx.u.liquidate.account = *acct;
 	tx.u.liquidate.market = market;
 	tx.u.liquidate.size = size;
@@ -430,7 +430,7 @@ static inline struct cl_tx t_liquidate_fill(const struct cl_address *acct,
 					    const struct cl_hash32 *maker,
 					    uint64_t size)
 {
-	struct cl_tx tx = {.type = (enum cl_tx_type)CL_TX_LIQUIDATE_FILL};
+	struct cl_tx tx = {.type = CL_TX_LIQUIDATE_FILL};
 	tx.u.liquidate_fill.account = *acct;
 	tx.u.liquidate_fill.maker = *maker;
 	tx.u.liquidate_fill.size = size;
@@ -440,7 +440,7 @@ static inline struct cl_tx t_liquidate_fill(const struct cl_address *acct,
 static inline struct cl_tx t_fund_fill(const struct cl_hash32 *maker,
 				       uint64_t size)
 {
-	struct cl_tx tx = {.type = (enum cl_tx_type)CL_TX_FUND_FILL};
+	struct cl_tx tx = {.type = CL_TX_FUND_FILL};
 	tx.u.fund_fill.maker = *maker;
 	tx.u.fund_fill.size = size;
 	return tx;
@@ -451,7 +451,7 @@ static inline struct cl_tx t_adl(const struct cl_address *acct,
 				 uint32_t market, uint64_t size,
 				 const struct cl_address *cp, uint32_t n)
 {
-	struct cl_tx tx = {.type = (enum cl_tx_type)CL_TX_ADL};
+	struct cl_tx tx = {.type = CL_TX_ADL};
 	tx.u.adl.account = *acct;
 	tx.u.adl.market = market;
 	tx.u.adl.size = size;
@@ -465,7 +465,7 @@ static inline struct cl_tx t_adl(const struct cl_address *acct,
 static inline struct cl_tx t_reindex(const struct cl_address *acct,
 				     uint32_t n)
 {
-	struct cl_tx tx = {.type = (enum cl_tx_type)CL_TX_REINDEX};
+	struct cl_tx tx = {.type = CL_TX_REINDEX};
 	tx.u.reindex.n = n;
 	for (uint32_t i = 0; i < n; i++)
 		tx.u.reindex.account[i] = acct[i];
@@ -641,7 +641,7 @@ static inline size_t t_open_sizes_check(struct tenv *e, const char *where)
 	}
 	cl_state_iter_free(it);
 	CHECK(cl_state_iter_new(&it, e->st,
-				(enum cl_table)CL_TABLE_OPEN_SIZE, NULL, 0) ==
+				CL_TABLE_OPEN_SIZE, NULL, 0) ==
 	      CL_OK);
 	while (cl_state_iter_next(it, &key, &klen, &val, &vlen) == CL_OK) {
 		uint64_t buy, sell;

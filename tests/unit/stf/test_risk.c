@@ -134,7 +134,7 @@ static void sweep(struct tenv *e, const char *where)
 				if (rc != CL_STF_OK)
 					break;
 				acted = true;
-				if ((int)tx.type == CL_TX_LIQUIDATE)
+				if (tx.type == CL_TX_LIQUIDATE)
 					liquidations++;
 				else
 					adls++;
@@ -496,7 +496,7 @@ static void liquidation_rules(void)
 	      h0.equity - h1.equity <= ev[0].equity_share + ev[0].fee + 1);
 	invariants(e, "liquidation");
 	/* ADL is refused while the fund can take it */
-	struct cl_tx adl = {.type = (enum cl_tx_type)CL_TX_ADL};
+	struct cl_tx adl = {.type = CL_TX_ADL};
 	adl.u.adl.account = aaddr[1];
 	adl.u.adl.market = T_BTC;
 	adl.u.adl.size = BTC_SZ(100);
@@ -550,7 +550,7 @@ static void adl_rules(void)
 	CHECK(cl_stf_get_account_risk(&v, &r2, &aaddr[2]) == CL_OK);
 	CHECK(cl_stf_get_account_risk(&v, &r3, &aaddr[3]) == CL_OK);
 	CHECK(r3.pos[0].adl_score > r2.pos[0].adl_score);
-	struct cl_tx adl = {.type = (enum cl_tx_type)CL_TX_ADL};
+	struct cl_tx adl = {.type = CL_TX_ADL};
 	adl.u.adl.account = aaddr[1];
 	adl.u.adl.market = T_BTC;
 	adl.u.adl.size = BTC_SZ(250);

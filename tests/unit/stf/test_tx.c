@@ -309,7 +309,7 @@ static void test_decode(void)
 		CHECK(cl_tx_decode(&tx, buf, len) == (n >= 1 && n <= 16));
 		if (n >= 1 && n <= 16)
 			CHECK(tx.u.oracle_update.n == n &&
-			      tx.type == (enum cl_tx_type)CL_TX_ORACLE_UPDATE);
+			      tx.type == CL_TX_ORACLE_UPDATE);
 		if (n > 0)
 			CHECK(!cl_tx_decode(&tx, buf, len - 81));
 		len = sample(buf, CL_TX_ADL, n);
@@ -342,7 +342,7 @@ static void test_risk_field_order(void)
 
 	cl_buf_init(&b);
 	memset(&tx, 0, sizeof(tx));
-	tx.type = (enum cl_tx_type)CL_TX_LIQUIDATE_FILL;
+	tx.type = CL_TX_LIQUIDATE_FILL;
 	memset(tx.u.liquidate_fill.account.b, 0xaa, 20);
 	memset(tx.u.liquidate_fill.maker.b, 0xcc, 32);
 	tx.u.liquidate_fill.size = 0x0102;
@@ -353,7 +353,7 @@ static void test_risk_field_order(void)
 		  "0000102");
 	cl_buf_reset(&b);
 	memset(&tx, 0, sizeof(tx));
-	tx.type = (enum cl_tx_type)CL_TX_FUND_FILL;
+	tx.type = CL_TX_FUND_FILL;
 	memset(tx.u.fund_fill.maker.b, 0xcc, 32);
 	tx.u.fund_fill.size = 3;
 	cl_tx_encode(&b, &tx);
@@ -362,7 +362,7 @@ static void test_risk_field_order(void)
 		  "cccccccccc0000000000000003");
 	cl_buf_reset(&b);
 	memset(&tx, 0, sizeof(tx));
-	tx.type = (enum cl_tx_type)CL_TX_REINDEX;
+	tx.type = CL_TX_REINDEX;
 	tx.u.reindex.n = 2;
 	memset(tx.u.reindex.account[0].b, 0xaa, 20);
 	memset(tx.u.reindex.account[1].b, 0xbb, 20);
@@ -372,7 +372,7 @@ static void test_risk_field_order(void)
 		  "bbbbbbbbbbbbbbbbbbbbbbbbbbbb");
 	cl_buf_reset(&b);
 	memset(&tx, 0, sizeof(tx));
-	tx.type = (enum cl_tx_type)CL_TX_LIQUIDATE;
+	tx.type = CL_TX_LIQUIDATE;
 	memset(tx.u.liquidate.account.b, 0xaa, 20);
 	tx.u.liquidate.market = 7;
 	tx.u.liquidate.size = 0x0102;
@@ -382,7 +382,7 @@ static void test_risk_field_order(void)
 		  "00000102");
 	cl_buf_reset(&b);
 	memset(&tx, 0, sizeof(tx));
-	tx.type = (enum cl_tx_type)CL_TX_ADL;
+	tx.type = CL_TX_ADL;
 	memset(tx.u.adl.account.b, 0xaa, 20);
 	tx.u.adl.market = 1;
 	tx.u.adl.size = 5;
@@ -394,7 +394,7 @@ static void test_risk_field_order(void)
 		  "000000000501bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
 	cl_buf_reset(&b);
 	memset(&tx, 0, sizeof(tx));
-	tx.type = (enum cl_tx_type)CL_TX_ORACLE_UPDATE;
+	tx.type = CL_TX_ORACLE_UPDATE;
 	tx.u.oracle_update.market = 2;
 	tx.u.oracle_update.n = 1;
 	tx.u.oracle_update.e[0].price = 3;
