@@ -272,7 +272,7 @@ static int ecall_preimage(struct vm_cpu *cpu, const struct vm_host *h)
 		n = want;
 	if (n > VM_IO_MAX)
 		n = VM_IO_MAX;
-	if (!in_range(dst, n)) {
+	if (n > 0 && !in_range(dst, n)) {
 		fault(cpu, VM_FAULT_ADDR_RANGE);
 		return VM_OK;
 	}
