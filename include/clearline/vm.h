@@ -208,8 +208,8 @@ void vm_machine_free(struct vm_machine *m); /* NULL is a no-op */
  * Load an ELF64 little-endian RISC-V executable (hostile bytes, borrowed)
  * into a fresh machine: copies every PT_LOAD segment and sets pc to the
  * entry point. The rules are in docs/vm.md "Programs".
- * Returns VM_OK, or VM_E_ELF (the machine is then unchanged only if it
- * failed before the first copy: free it).
+ * Every header is checked before anything is copied.
+ * Returns VM_OK, or VM_E_ELF (the machine is unchanged).
  */
 CL_WUR int vm_load_elf(struct vm_machine *m, const uint8_t *elf, size_t len);
 
