@@ -360,8 +360,89 @@ static void test_decoder_words(void)
 	CHECK(!vm_decode(&d, 0x00200073)); /* uret-like system word */
 }
 
+/* The op whose form (asm.h's table, written from the specification)
+ * matches w, or VM_OP_ILLEGAL: an oracle independent of decode.c. */
+static enum vm_op oracle_op(uint32_t w)
+{
+	uint32_t opc = w & 0x7f, f3 = (w >> 12) & 7, f7 = w >> 25;
+
+	if (w == 0x00000073u)
+		return VM_OP_ECALL;
+	if (w == 0x00100073u)
+		return VM_OP_EBREAK;
+	if (opc == 0x0f)
+		return f3 == 0 && ((w >> 7) & 0x1f) == 0 &&
+			       ((w >> 15) & 0x1f) == 0
+			   ? VM_OP_FENCE
+			   : VM_OP_ILLEGAL;
+	for (int op = 1; op < VM_OP_COUNT; op++) {
+		const struct rv_form *f = &rv_forms[op];
+
+		if (f->kind == 'X' || f->opc != opc)
+			continue;
+		switch (f->kind) {
+		case 'U': case 'J':
+			return (enum vm_op)op;
+		case 'I': case 'S': case 'B':
+			if (f3 == f->f3)
+				return (enum vm_op)op;
+			break;
+		case 'R': case 'W':
+			if (f3 == f->f3 && f7 == f->f7)
+				return (enum vm_op)op;
+			break;
+		case 'H':
+			if (f3 == f->f3 && (w >> 26) == (f->f7 >> 1))
+				return (enum vm_op)op;
+			break;
+		}
+	}
+	return VM_OP_ILLEGAL;
+}
+
+/* Decode w; true when decode.c and the oracle agree and a legal word
+ * (but fence) re-encodes to itself. */
+static bool sweep_one(uint32_t w, uint64_t *legal)
+{
+	struct vm_insn d;
+	bool ok = vm_decode(&d, w);
+
+	*legal += ok;
+	if (d.op != oracle_op(w) || ok != (d.op != VM_OP_ILLEGAL))
+		return false;
+	return !ok || d.op == VM_OP_FENCE ||
+	       rv_enc(d.op, d.rd, d.rs1, d.rs2, d.imm) == w;
+}
+
+/* Every opcode x funct3 x funct7 combination with random other bits,
+ * the ecall and ebreak words, and a million random words. */
+static void test_decoder_sweep(void)
+{
+	uint64_t legal = 0, n = 0;
+	int bad = 0;
+
+	for (uint32_t top = 0; top < (1u << 17); top++) {
+		uint32_t opc = top & 0x7f, f3 = (top >> 7) & 7, f7 = top >> 10;
+
+		for (int k = 0; k < 4; k++, n++) {
+			uint32_t w = (f7 << 25) | (f3 << 12) | opc |
+				     ((uint32_t)test_rand() & 0x01ff8f80u);
+
+			if (!sweep_one(w, &legal) && bad++ < 10)
+				fprintf(stderr, "word %08x disagrees\n", w);
+		}
+	}
+	bad += !sweep_one(0x00000073u, &legal) + !sweep_one(0x00100073u, &legal);
+	for (int i = 0; i < 1000000; i++, n++)
+		bad += !sweep_one((uint32_t)test_rand(), &legal);
+	CHECK_MSG(bad == 0, "%d words disagree", bad);
+	printf("decoder sweep: %llu words, %llu legal\n",
+	       (unsigned long long)n, (unsigned long long)legal);
+}
+
 int main(void)
 {
+	test_seed();
 	test_alu();
 	test_w_forms();
 	test_m_ext();
@@ -369,6 +450,7 @@ int main(void)
 	test_memory();
 	test_faults();
 	test_decoder_words();
+	test_decoder_sweep();
 	printf("proofs verified: %llu\n",
 	       (unsigned long long)vmt_proofs_checked);
 	return test_done("test_insn");
