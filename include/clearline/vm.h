@@ -204,6 +204,10 @@ struct vm_machine;
 struct vm_machine *vm_machine_new(void);
 void vm_machine_free(struct vm_machine *m); /* NULL is a no-op */
 
+/* A deep copy (memory, tree, preimages, output): a checkpoint to run on
+ * from, e.g. while bisecting. Owned by the caller. */
+struct vm_machine *vm_machine_clone(const struct vm_machine *m);
+
 /*
  * Load an ELF64 little-endian RISC-V executable (hostile bytes, borrowed)
  * into a fresh machine: copies every PT_LOAD segment and sets pc to the

@@ -42,6 +42,52 @@ void vm_machine_free(struct vm_machine *m)
 	free(m);
 }
 
+struct vm_machine *vm_machine_clone(const struct vm_machine *m)
+{
+	struct vm_machine *c = cl_xmalloc(sizeof(*c));
+
+	*c = *m;
+	for (uint32_t i = 0; i < DIR_SIZE; i++) {
+		if (!m->dir[i])
+			continue;
+		c->dir[i] = cl_xcalloc(DIR_SIZE, sizeof(*c->dir[i]));
+		for (uint32_t j = 0; j < DIR_SIZE; j++) {
+			if (!m->dir[i][j])
+				continue;
+			c->dir[i][j] = cl_xmalloc(sizeof(struct vm_page));
+			*c->dir[i][j] = *m->dir[i][j];
+		}
+	}
+	c->upper.keys = NULL;
+	c->upper.vals = NULL;
+	if (m->upper.cap) {
+		c->upper.keys = cl_xmalloc(m->upper.cap * sizeof(*m->upper.keys));
+		c->upper.vals = cl_xmalloc(m->upper.cap * sizeof(*m->upper.vals));
+		memcpy(c->upper.keys, m->upper.keys,
+		       m->upper.cap * sizeof(*m->upper.keys));
+		memcpy(c->upper.vals, m->upper.vals,
+		       m->upper.cap * sizeof(*m->upper.vals));
+	}
+	c->dirty_pages = NULL;
+	if (m->dirty_cap) {
+		c->dirty_pages =
+		    cl_xmalloc(m->dirty_cap * sizeof(*m->dirty_pages));
+		memcpy(c->dirty_pages, m->dirty_pages,
+		       m->ndirty * sizeof(*m->dirty_pages));
+	}
+	c->pre = m->pre_cap ? cl_xcalloc(m->pre_cap, sizeof(*c->pre)) : NULL;
+	for (size_t i = 0; i < m->pre_cap; i++) {
+		if (!m->pre[i].data)
+			continue;
+		c->pre[i] = m->pre[i];
+		c->pre[i].data = cl_xmalloc(m->pre[i].len ? m->pre[i].len : 1);
+		memcpy(c->pre[i].data, m->pre[i].data, m->pre[i].len);
+	}
+	cl_buf_init(&c->output);
+	cl_buf_append(&c->output, m->output.p, m->output.len);
+	return c;
+}
+
 struct vm_cpu *vm_machine_cpu(struct vm_machine *m)
 {
 	return &m->cpu;

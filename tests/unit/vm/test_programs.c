@@ -66,7 +66,10 @@ static struct vm_machine *run(const char *dir, const char *name,
 		CHECK(vm_mem_write(m, 0x1000, key, 32));
 		CHECK(vm_preimage_add(m, input, input_len));
 	}
+	struct vm_machine *half = NULL;
 	while (c->status == VM_RUNNING && n < MAX_STEPS) {
+		if (n == 1000)
+			half = vm_machine_clone(m);
 		if (sample == 1 || at_ecall(m) || test_rand() % sample == 0) {
 			CHECK(vmt_step(m) == VM_OK);
 			proven++;
@@ -80,6 +83,17 @@ static struct vm_machine *run(const char *dir, const char *name,
 		  c->status, (unsigned long long)c->exit_code,
 		  (unsigned long long)c->pc, (unsigned long long)n);
 	CHECK(c->step == n);
+	if (half) {
+		/* a checkpoint taken at step 1000 reaches the same end */
+		struct cl_hash32 h1, h2;
+		uint64_t ran;
+
+		CHECK(vm_run(half, MAX_STEPS, &ran) == VM_OK);
+		vm_state_hash(m, &h1);
+		vm_state_hash(half, &h2);
+		CHECK(cl_hash32_eq(&h1, &h2) && ran == n - 1000);
+		vm_machine_free(half);
+	}
 	printf("%s: %llu steps, %llu proven\n", name, (unsigned long long)n,
 	       (unsigned long long)proven);
 	total_steps += proven;
