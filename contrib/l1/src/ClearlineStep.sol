@@ -106,8 +106,18 @@ contract ClearlineStep {
 	// ---------------------------------------------------------------
 	// Proof decoding (docs/vm.md "The step proof"), strict
 
+	/// The n-byte (n <= 32) big-endian integer at p[off..]; the caller
+	/// has checked the bounds.
 	function be(bytes calldata p, uint256 off, uint256 n) private pure returns (uint256 v) {
-		for (uint256 i = 0; i < n; i++) v = (v << 8) | uint8(p[off + i]);
+		v = uint256(bytes32(p[off:off + n])) >> (256 - 8 * n);
+	}
+
+	function hashPair(bytes32 l, bytes32 r) private pure returns (bytes32 h) {
+		assembly {
+			mstore(0, l)
+			mstore(32, r)
+			h := keccak256(0, 64)
+		}
 	}
 
 	function nsib(uint256 a, uint256 b) private pure returns (uint256 n) {
@@ -195,7 +205,7 @@ contract ClearlineStep {
 				s += 32;
 				n++;
 			}
-			for (uint256 i = 0; i < n / 2; i++) buf[i] = keccak256(abi.encodePacked(buf[2 * i], buf[2 * i + 1]));
+			for (uint256 i = 0; i < n / 2; i++) buf[i] = hashPair(buf[2 * i], buf[2 * i + 1]);
 			n /= 2;
 			a >>= 1;
 			b >>= 1;
@@ -637,7 +647,7 @@ contract ClearlineStep {
 	// ---------------------------------------------------------------
 	// The state hash (docs/vm.md "State hash")
 
-	function stateHash(Ctx memory c) private pure returns (bytes32 h) {
+	function stateHash(Ctx memory c) private pure returns (bytes32) {
 		bytes memory b = abi.encodePacked(
 			c.root,
 			c.outHash,
@@ -646,7 +656,20 @@ contract ClearlineStep {
 			uint8(c.status),
 			uint64(c.exitCode)
 		);
-		for (uint256 i = 1; i < 32; i++) b = abi.encodePacked(b, uint64(c.x[i]));
-		h = keccak256(b);
+		// x1..x31, 8 big-endian bytes each: each 32-byte store leaves
+		// zeros the next one overwrites; the last one's 24 zeros fall in
+		// the room allocated past the end, then the length is cut
+		bytes memory regs = new bytes(31 * 8 + 24);
+		for (uint256 i = 1; i < 32; i++) {
+			uint256 v = c.x[i] << 192;
+			assembly {
+				mstore(add(add(regs, 32), mul(sub(i, 1), 8)), v)
+			}
+		}
+		assembly {
+			mstore(regs, 248)
+		}
+		return keccak256(abi.encodePacked(b, regs));
 	}
+
 }
