@@ -69,8 +69,6 @@ static inline void put_u64(uint64_t v)
 	vm_write(b, 8);
 }
 
-void *memcpy(void *dst, const void *src, size_t n);
-void *memset(void *dst, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
+#include <string.h>
 
 #endif

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The few libc functions the compiler may call on its own. */
+#include <string.h>
+
 #include "guest.h"
 
 void *memcpy(void *dst, const void *src, size_t n)
@@ -29,4 +31,28 @@ int memcmp(const void *a, const void *b, size_t n)
 		if (*x != *y)
 			return *x < *y ? -1 : 1;
 	return 0;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	if (d < s) {
+		while (n--)
+			*d++ = *s++;
+	} else {
+		while (n--)
+			d[n] = s[n];
+	}
+	return dst;
+}
+
+size_t strlen(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
 }

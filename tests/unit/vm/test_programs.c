@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The guest programs of tests/vm-programs, cross-compiled for RV64IM, run
- * to their exit with the one-step proof of EVERY step verified against
- * the machine: a loop with loads, stores and a 128-bit product, the M
- * extension's edge cases, the preimage oracle with keccak256 as a host
- * call and in software, and ecrecover. Their outputs are checked against
- * values computed here. argv[1] is the folder of the ELF files, or
- * "--no-compiler" when meson found no cross compiler: then this test
- * fails (contrib/bootstrap.sh installs it).
+ * to their exit with one-step proofs verified against the machine (every
+ * step of the short programs; every ecall and a seeded eighth of the
+ * other steps of the long ones): a loop with loads, stores and a 128-bit
+ * product, the M extension's edge cases, the preimage oracle with
+ * keccak256 as a host call and in software, ecrecover, and the project's
+ * own checked arithmetic (src/common/num.c) against the same code run
+ * natively. Their outputs are checked against values computed here; a
+ * checkpoint (vm_machine_clone) reaches the same end. argv[1] is the
+ * folder of the ELF files, or "--no-compiler" when meson found no cross
+ * compiler: then this test fails (contrib/bootstrap.sh installs it).
  */
 #include <clearline/crypto.h>
 #include <clearline/vm.h>
@@ -209,6 +212,88 @@ static void test_ecrecover(const char *dir)
 	cl_seckey_free(key);
 }
 
+static uint64_t pick_num(void)
+{
+	static const uint64_t palette[] = {
+		0, 1, 2, 3, 10, 1000000, 0x7fffffffffffffffull,
+		0x8000000000000000ull, 0xffffffffffffffffull,
+		0xfffffffffffffffeull, 0x100000000ull,
+	};
+	uint64_t r = test_rand();
+
+	switch (r % 4) {
+	case 0: return palette[(r >> 8) % CL_ARRAY_LEN(palette)];
+	case 1: return (r >> 8) % 100000;
+	case 2: return (uint64_t)-(int64_t)((r >> 8) % 100000);
+	default: return test_rand();
+	}
+}
+
+static void expect(const uint8_t **p, bool ok, uint64_t v, size_t i,
+		   int k)
+{
+	uint8_t want[9];
+
+	want[0] = ok;
+	for (int j = 0; j < 8; j++, v >>= 8)
+		want[1 + j] = (uint8_t)v;
+	CHECK_MSG(memcmp(*p, want, 9) == 0, "case %zu result %d differs", i,
+		  k);
+	*p += 9;
+}
+
+/* src/common/num.c inside the VM against the same code natively. */
+static void test_numeric(const char *dir)
+{
+	enum { NCASES = 120 };
+	uint8_t in[NCASES * 24];
+	uint64_t cs[NCASES][3];
+	struct vm_machine *m;
+	const uint8_t *out, *p;
+	size_t n;
+
+	for (size_t i = 0; i < NCASES; i++)
+		for (int k = 0; k < 3; k++) {
+			uint64_t v = cs[i][k] = pick_num();
+
+			for (int j = 0; j < 8; j++, v >>= 8)
+				in[24 * i + 8 * k + (size_t)j] = (uint8_t)v;
+		}
+	m = run(dir, "numeric.elf", in, sizeof(in), 8);
+	out = vm_output(m, &n);
+	CHECK(n == NCASES * 81);
+	p = out;
+	for (size_t i = 0; i < NCASES && n == NCASES * 81; i++) {
+		uint64_t a = cs[i][0], b = cs[i][1], d = cs[i][2], u;
+		int64_t s;
+		struct cl_amount amt;
+		int exp = (int)(d % 40) - 38;
+		bool ok;
+
+		ok = cl_muldiv_u64_down(&u, a, b, d);
+		expect(&p, ok, u, i, 0);
+		ok = cl_muldiv_u64_up(&u, a, b, d);
+		expect(&p, ok, u, i, 1);
+		ok = cl_muldiv_i64_down(&s, (int64_t)a, (int64_t)b, (int64_t)d);
+		expect(&p, ok, (uint64_t)s, i, 2);
+		ok = cl_muldiv_i64_up(&s, (int64_t)a, (int64_t)b, (int64_t)d);
+		expect(&p, ok, (uint64_t)s, i, 3);
+		ok = cl_div_i64_down(&s, (int64_t)a, (int64_t)d);
+		expect(&p, ok, (uint64_t)s, i, 4);
+		ok = cl_div_i64_up(&s, (int64_t)a, (int64_t)d);
+		expect(&p, ok, (uint64_t)s, i, 5);
+		ok = cl_mul_i64(&s, (int64_t)a, (int64_t)b);
+		expect(&p, ok, (uint64_t)s, i, 6);
+		ok = cl_notional_down(&amt, (struct cl_price){a},
+				      (struct cl_size){b}, exp);
+		expect(&p, ok, (uint64_t)amt.atoms, i, 7);
+		ok = cl_notional_up(&amt, (struct cl_price){a},
+				    (struct cl_size){b}, exp);
+		expect(&p, ok, (uint64_t)amt.atoms, i, 8);
+	}
+	vm_machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--no-compiler") == 0) {
@@ -225,6 +310,7 @@ int main(int argc, char **argv)
 	test_keccak(argv[1], 136);
 	test_keccak(argv[1], 0);
 	test_ecrecover(argv[1]);
+	test_numeric(argv[1]);
 	printf("steps proven and verified: %llu\n",
 	       (unsigned long long)total_steps);
 	CHECK(total_steps >= 10000);
