@@ -12,6 +12,7 @@ packages=(
 	libsecp256k1-dev libsodium-dev liblmdb-dev libcurl4-openssl-dev
 	libzstd-dev libmicrohttpd-dev libjansson-dev
 	clang curl ca-certificates
+	gcc-riscv64-unknown-elf
 )
 
 missing=()

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* The part of <string.h> guest programs and the project's own sources
+ * need, for a freestanding build (rt.c defines them). */
+#ifndef CLEARLINE_GUEST_STRING_H
+#define CLEARLINE_GUEST_STRING_H
+
+#include <stddef.h>
+
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+
+#endif
