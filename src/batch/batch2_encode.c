@@ -12,7 +12,7 @@ struct keyset {
 	uint8_t (*keys)[20]; /* in first-use order */
 	size_t n;
 	uint32_t *slot; /* hash table of index + 1; 0 is empty */
-	size_t cap;     /* power of two, >= 2n */
+	size_t cap;	/* power of two, >= 2n */
 };
 
 static uint64_t key_hash(const uint8_t *k)
@@ -100,7 +100,8 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 		return true;
 	case CL_TX_PLACE_ORDER: {
 		const struct cl_order *o = &tx->u.place.order;
-		if (o->flags & ~B2_ORDER_FLAGS_MASK || !sig_ok(&tx->u.place.sig))
+		if (o->flags & ~B2_ORDER_FLAGS_MASK ||
+		    !sig_ok(&tx->u.place.sig))
 			return false;
 		(void)keyset_index(&e->addr, o->trader.b);
 		(void)market_index(&e->mkt, o->market);
@@ -182,7 +183,8 @@ static void put_order(struct enc *e, const struct cl_tx_place *p,
 	const struct cl_order *o = &p->order;
 	uint32_t t = keyset_index(&e->addr, o->trader.b);
 	uint32_t m = market_index(&e->mkt, o->market);
-	unsigned head = B2_HEAD_ORDER | o->flags | (o->is_buy ? B2_ORDER_BUY : 0) |
+	unsigned head = B2_HEAD_ORDER | o->flags |
+			(o->is_buy ? B2_ORDER_BUY : 0) |
 			(unsigned)vcode(&p->sig) << B2_ORDER_V_SHIFT;
 
 	cl_buf_append_byte(e->f, (uint8_t)head);
@@ -206,7 +208,8 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 	switch (tx->type) {
 	case CL_TX_DEPOSIT:
 		put_head(e, CL_TX_DEPOSIT, NULL);
-		b2_put_varint(e->f, b2_zigzag(tx->u.deposit.id, e->next_deposit));
+		b2_put_varint(e->f,
+			      b2_zigzag(tx->u.deposit.id, e->next_deposit));
 		put_addr(e, &tx->u.deposit.to);
 		b2_put_varint(e->f, tx->u.deposit.amount);
 		e->next_deposit = tx->u.deposit.id + 1;
@@ -234,7 +237,8 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 		put_head(e, CL_TX_APPROVE_AGENT, &tx->u.approve.sig);
 		put_addr(e, &tx->u.approve.msg.trader);
 		put_addr(e, &tx->u.approve.msg.agent);
-		b2_put_varint(e->f, b2_zigzag(tx->u.approve.msg.expiry, block_s));
+		b2_put_varint(e->f,
+			      b2_zigzag(tx->u.approve.msg.expiry, block_s));
 		b2_put_varint(e->f, tx->u.approve.msg.nonce);
 		put_sig(e, &tx->u.approve.sig);
 		return;
@@ -263,7 +267,8 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 		b2_put_varint(e->f, u->n);
 		for (uint32_t i = 0; i < u->n; i++) {
 			b2_put_varint(e->f, u->e[i].price);
-			b2_put_varint(e->f, b2_zigzag(u->e[i].timestamp, block_s));
+			b2_put_varint(e->f,
+				      b2_zigzag(u->e[i].timestamp, block_s));
 			cl_buf_append_byte(e->f, vcode(&u->e[i].sig));
 			put_sig(e, &u->e[i].sig);
 		}
@@ -294,13 +299,13 @@ static void put_block(struct enc *e, const struct cl_batch2_block *b,
 	b2_put_varint(e->f, prev ? b->timestamp_ms - prev->timestamp_ms
 				 : b->timestamp_ms);
 	if (!same) {
-		b2_put_varint(e->f, prev ? b2_zigzag(b->l1.number,
-						     prev->l1.number)
-					 : b->l1.number);
+		b2_put_varint(e->f,
+			      prev ? b2_zigzag(b->l1.number, prev->l1.number)
+				   : b->l1.number);
 		cl_buf_append(e->f, b->l1.hash.b, 32);
-		b2_put_varint(e->f, prev ? b2_zigzag(b->l1.timestamp,
-						     prev->l1.timestamp)
-					 : b->l1.timestamp);
+		b2_put_varint(
+		    e->f, prev ? b2_zigzag(b->l1.timestamp, prev->l1.timestamp)
+			       : b->l1.timestamp);
 	}
 	cl_buf_append(e->f, b->root.b, 32);
 	b2_put_varint(e->f, b->n_txs);

@@ -92,10 +92,10 @@ static void v1_push(struct stream *st, const struct cl_tx *tx)
 {
 	if (st->v1_n == st->v1_cap) {
 		st->v1_cap = st->v1_cap ? 2 * st->v1_cap : 4096;
-		st->v1_off = cl_xrealloc(st->v1_off,
-					 st->v1_cap * sizeof(size_t));
-		st->v1_len = cl_xrealloc(st->v1_len,
-					 st->v1_cap * sizeof(size_t));
+		st->v1_off =
+		    cl_xrealloc(st->v1_off, st->v1_cap * sizeof(size_t));
+		st->v1_len =
+		    cl_xrealloc(st->v1_len, st->v1_cap * sizeof(size_t));
 	}
 	size_t before = st->v1bytes.len;
 	cl_tx_encode(&st->v1bytes, tx);
@@ -193,9 +193,9 @@ static void generate(struct stream *st, struct gen *g, size_t orders)
 			o.is_buy = rnd() & 1;
 			order_mix(&o, r, rnd_n, g->mid, 1, 1);
 			bool maker = r < 55 || r >= 90;
-			int who = maker ? (int)rnd_n(N_MAKERS)
-					: N_MAKERS + (int)rnd_n(N_KEYS -
-								N_MAKERS);
+			int who =
+			    maker ? (int)rnd_n(N_MAKERS)
+				  : N_MAKERS + (int)rnd_n(N_KEYS - N_MAKERS);
 			(void)place(st, g, who, &o);
 			continue;
 		}
@@ -414,8 +414,8 @@ static void v2_blocks(struct cl_batch2_block *out, const struct stream *st,
 	}
 }
 
-static void encode_v2(struct cl_buf *out, const struct stream *st,
-		      size_t first, size_t nb)
+static void encode_v2(struct cl_buf *out, const struct stream *st, size_t first,
+		      size_t nb)
 {
 	struct cl_batch2_block *bb = cl_xcalloc(nb, sizeof(*bb));
 
@@ -469,7 +469,7 @@ static void post_v2(struct cost *c, struct cost *zall, struct cost *zfields,
 		struct cl_batch2 d;
 		cl_batch_limits_default(&lim);
 		if (cl_batch2_decode(&d, last.p, last.len, &lim) !=
-			    CL_BATCH_OK ||
+			CL_BATCH_OK ||
 		    d.n_blocks != nb)
 			abort();
 		cl_batch2_release(&d);
@@ -576,9 +576,8 @@ int main(int argc, char **argv)
 	printf("mix: %zu orders, %zu cancels (%.2f per order), %zu blocks "
 	       "of %d requests; version 1 also carries %zu FILLs and %zu "
 	       "ORDER_DONEs\n",
-	       st.orders, st.cancels,
-	       (double)st.cancels / (double)st.orders, st.n_blocks,
-	       REQS_PER_BLOCK, st.fills, st.dones);
+	       st.orders, st.cancels, (double)st.cancels / (double)st.orders,
+	       st.n_blocks, REQS_PER_BLOCK, st.fills, st.dones);
 	printf("signature bytes alone (r, s: 64 per request): %.1f per "
 	       "order\n\n",
 	       64.0 * (double)(st.orders + st.cancels) / (double)st.orders);

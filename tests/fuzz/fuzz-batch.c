@@ -67,8 +67,8 @@ static void v1(const uint8_t *data, size_t size,
 
 	for (int raw = 0; raw < 2; raw++) {
 		enum cl_batch_err e =
-			raw ? cl_batch_parse_payload(&b, data, size, lim)
-			    : cl_batch_decode(&b, data, size, lim, NULL, 0);
+		    raw ? cl_batch_parse_payload(&b, data, size, lim)
+			: cl_batch_decode(&b, data, size, lim, NULL, 0);
 		if (e != CL_BATCH_OK) {
 			if (b.payload || b.blocks)
 				abort();
