@@ -138,12 +138,13 @@ static void get_order(struct dec *d, struct cl_tx *tx, uint8_t head,
 	if (d->err)
 		return;
 	o->market = d->mkt[m];
-	o->price = b2_unzigzag(get_varint(d), d->last_price[m]);
+	size_t ps = 2 * m + o->is_buy;
+	o->price = b2_unzigzag(get_varint(d), d->last_price[ps]);
 	o->size = get_varint(d);
 	o->nonce = b2_unzigzag(get_varint(d), d->last_nonce[t]);
 	uint64_t base = d->has_expiry[t] ? d->last_expiry[t] : block_s;
 	o->expiry = b2_unzigzag(get_varint(d), base);
-	d->last_price[m] = o->price;
+	d->last_price[ps] = o->price;
 	d->last_nonce[t] = o->nonce;
 	d->last_expiry[t] = o->expiry;
 	d->has_expiry[t] = true;
@@ -510,7 +511,7 @@ enum cl_batch_err cl_batch2_decode(struct cl_batch2 *out, const uint8_t *data,
 		d.last_nonce = cl_xcalloc(na, sizeof(uint64_t));
 		d.last_expiry = cl_xcalloc(na, sizeof(uint64_t));
 		d.has_expiry = cl_xcalloc(na, sizeof(bool));
-		d.last_price = cl_xcalloc(nm, sizeof(uint64_t));
+		d.last_price = cl_xcalloc(2 * nm, sizeof(uint64_t));
 		out->blocks = cl_xcalloc(out->n_blocks, sizeof(*out->blocks));
 		tx_start = cl_xcalloc(out->n_blocks, sizeof(size_t));
 	}

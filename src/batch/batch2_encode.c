@@ -78,7 +78,7 @@ struct enc {
 	/* per address: the last order's nonce and expiry in this batch */
 	uint64_t *last_nonce, *last_expiry;
 	bool *has_expiry;
-	uint64_t *last_price; /* per market index */
+	uint64_t *last_price; /* per market index and side (2m + is_buy) */
 	uint64_t last_cancel_seq;
 	uint64_t next_deposit;
 	struct cl_buf *f;   /* fields */
@@ -190,12 +190,13 @@ static void put_order(struct enc *e, const struct cl_tx_place *p,
 	cl_buf_append_byte(e->f, (uint8_t)head);
 	b2_put_varint(e->f, t);
 	b2_put_varint(e->f, m);
-	b2_put_varint(e->f, b2_zigzag(o->price, e->last_price[m]));
+	size_t ps = 2 * (size_t)m + o->is_buy;
+	b2_put_varint(e->f, b2_zigzag(o->price, e->last_price[ps]));
 	b2_put_varint(e->f, o->size);
 	b2_put_varint(e->f, b2_zigzag(o->nonce, e->last_nonce[t]));
 	uint64_t base = e->has_expiry[t] ? e->last_expiry[t] : block_s;
 	b2_put_varint(e->f, b2_zigzag(o->expiry, base));
-	e->last_price[m] = o->price;
+	e->last_price[ps] = o->price;
 	e->last_nonce[t] = o->nonce;
 	e->last_expiry[t] = o->expiry;
 	e->has_expiry[t] = true;
@@ -355,7 +356,7 @@ enum cl_batch_err cl_batch2_encode(struct cl_buf *out,
 	e.last_nonce = cl_xcalloc(na, sizeof(uint64_t));
 	e.last_expiry = cl_xcalloc(na, sizeof(uint64_t));
 	e.has_expiry = cl_xcalloc(na, sizeof(bool));
-	e.last_price = cl_xcalloc(nm, sizeof(uint64_t));
+	e.last_price = cl_xcalloc(2 * nm, sizeof(uint64_t));
 	cl_buf_init(&e.sigs);
 	for (size_t i = 0; i < n; i++)
 		put_block(&e, &blocks[i], i ? &blocks[i - 1] : NULL);
