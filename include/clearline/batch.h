@@ -41,34 +41,11 @@
 #define CL_BATCH_VERSION_1 0x01
 #define CL_BATCH_VERSION_2 0x02
 
-/* One transaction: its canonical stf encoding (borrowed). */
-struct cl_batch_tx {
-	const uint8_t *p;
-	size_t len;
-};
-
-struct cl_batch_block {
-	uint64_t number;
-	uint64_t timestamp_ms;
-	struct cl_hash32 root; /* state root after the block */
-	size_t n_txs;
-	struct cl_batch_tx *txs;
-};
-
-struct cl_batch {
-	uint64_t first_block;
-	size_t n_blocks;
-	struct cl_batch_block *blocks;
-	/* owned storage */
-	uint8_t *payload;
-	size_t payload_len;
-	struct cl_batch_tx *tx_store;
-};
-
 /* Bounds applied while decoding (all configurable by the node). */
 struct cl_batch_limits {
 	size_t max_compressed;   /* bytes of L1 data; default 1 MiB */
-	size_t max_payload;      /* decompressed bytes; default 32 MiB */
+	size_t max_payload;      /* v1: decompressed bytes; v2: the data
+				  * after the version byte; default 32 MiB */
 	size_t max_blocks;       /* default 100 000 */
 	size_t max_txs_per_block; /* default 100 000 */
 	size_t max_tx_len;       /* default 64 KiB (version 1 only) */
@@ -168,6 +145,30 @@ void cl_batch2_release(struct cl_batch2 *b);
 /* Version 1 (old format: kept for its current callers and the         */
 /* benchmark's comparison)                                             */
 /* ------------------------------------------------------------------ */
+
+/* One transaction: its canonical stf encoding (borrowed). */
+struct cl_batch_tx {
+	const uint8_t *p;
+	size_t len;
+};
+
+struct cl_batch_block {
+	uint64_t number;
+	uint64_t timestamp_ms;
+	struct cl_hash32 root; /* state root after the block */
+	size_t n_txs;
+	struct cl_batch_tx *txs;
+};
+
+struct cl_batch {
+	uint64_t first_block;
+	size_t n_blocks;
+	struct cl_batch_block *blocks;
+	/* owned storage */
+	uint8_t *payload;
+	size_t payload_len;
+	struct cl_batch_tx *tx_store;
+};
 
 /* Append the canonical payload of `n` blocks (numbers must be
  * consecutive; a bug otherwise). */

@@ -138,12 +138,13 @@ static void get_order(struct dec *d, struct cl_tx *tx, uint8_t head,
 	if (d->err)
 		return;
 	o->market = d->mkt[m];
-	o->price = b2_unzigzag(get_varint(d), d->last_price[m]);
+	size_t ps = 2 * m + o->is_buy;
+	o->price = b2_unzigzag(get_varint(d), d->last_price[ps]);
 	o->size = get_varint(d);
 	o->nonce = b2_unzigzag(get_varint(d), d->last_nonce[t]);
 	uint64_t base = d->has_expiry[t] ? d->last_expiry[t] : block_s;
 	o->expiry = b2_unzigzag(get_varint(d), base);
-	d->last_price[m] = o->price;
+	d->last_price[ps] = o->price;
 	d->last_nonce[t] = o->nonce;
 	d->last_expiry[t] = o->expiry;
 	d->has_expiry[t] = true;
@@ -262,8 +263,7 @@ static void get_tx(struct dec *d, struct cl_tx *tx, uint64_t block_s)
 		x->n = (uint32_t)n;
 		for (uint32_t i = 0; i < x->n && !d->err; i++) {
 			x->e[i].price = get_varint(d);
-			x->e[i].timestamp =
-				b2_unzigzag(get_varint(d), block_s);
+			x->e[i].timestamp = b2_unzigzag(get_varint(d), block_s);
 			get_vcode(d, &x->e[i].sig, get_u8(d));
 		}
 		return;
@@ -322,8 +322,8 @@ static void get_block(struct dec *d, struct cl_batch2_block *b,
 		get_bytes(d, b->l1.hash.b, 32);
 		uint64_t ts = get_varint(d);
 		b->l1.number = prev ? b2_unzigzag(num, prev->l1.number) : num;
-		b->l1.timestamp = prev ? b2_unzigzag(ts, prev->l1.timestamp)
-				       : ts;
+		b->l1.timestamp =
+		    prev ? b2_unzigzag(ts, prev->l1.timestamp) : ts;
 		if (d->err == CL_BATCH_OK && prev && same_l1(&b->l1, &prev->l1))
 			fail(d, CL_BATCH_NOT_CANONICAL); /* flag not used */
 	}
@@ -371,7 +371,7 @@ static void check_dicts(struct dec *d)
 		fail(d, CL_BATCH_NOT_CANONICAL);
 		return;
 	}
-	uint8_t (*a)[20] = cl_xmalloc((d->n_addr ? d->n_addr : 1) * 20);
+	uint8_t(*a)[20] = cl_xmalloc((d->n_addr ? d->n_addr : 1) * 20);
 	memcpy(a, d->addr, d->n_addr * 20);
 	qsort(a, d->n_addr, 20, cmp_addr);
 	for (size_t i = 1; i < d->n_addr; i++)
@@ -517,7 +517,7 @@ enum cl_batch_err cl_batch2_decode(struct cl_batch2 *out, const uint8_t *data,
 		d.last_nonce = cl_xcalloc(na, sizeof(uint64_t));
 		d.last_expiry = cl_xcalloc(na, sizeof(uint64_t));
 		d.has_expiry = cl_xcalloc(na, sizeof(bool));
-		d.last_price = cl_xcalloc(nm, sizeof(uint64_t));
+		d.last_price = cl_xcalloc(2 * nm, sizeof(uint64_t));
 		out->blocks = cl_xcalloc(out->n_blocks, sizeof(*out->blocks));
 		tx_start = cl_xcalloc(out->n_blocks, sizeof(size_t));
 	}
@@ -544,9 +544,8 @@ enum cl_batch_err cl_batch2_decode(struct cl_batch2 *out, const uint8_t *data,
 	out->tx_store = d.txs;
 	out->n_txs = d.n_txs;
 	for (size_t i = 0; i < out->n_blocks; i++)
-		out->blocks[i].txs = out->blocks[i].n_txs
-					     ? &out->tx_store[tx_start[i]]
-					     : NULL;
+		out->blocks[i].txs =
+		    out->blocks[i].n_txs ? &out->tx_store[tx_start[i]] : NULL;
 	free(tx_start);
 	return CL_BATCH_OK;
 }

@@ -12,7 +12,7 @@ struct keyset {
 	uint8_t (*keys)[20]; /* in first-use order */
 	size_t n;
 	uint32_t *slot; /* hash table of index + 1; 0 is empty */
-	size_t cap;     /* power of two, >= 2n */
+	size_t cap;	/* power of two, >= 2n */
 };
 
 static uint64_t key_hash(const uint8_t *k)
@@ -78,7 +78,7 @@ struct enc {
 	/* per address: the last order's nonce and expiry in this batch */
 	uint64_t *last_nonce, *last_expiry;
 	bool *has_expiry;
-	uint64_t *last_price; /* per market index */
+	uint64_t *last_price; /* per market index and side (2m + is_buy) */
 	uint64_t last_cancel_seq;
 	uint64_t next_deposit;
 	struct cl_buf *f;   /* fields */
@@ -100,7 +100,8 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 		return true;
 	case CL_TX_PLACE_ORDER: {
 		const struct cl_order *o = &tx->u.place.order;
-		if (o->flags & ~B2_ORDER_FLAGS_MASK || !sig_ok(&tx->u.place.sig))
+		if (o->flags & ~B2_ORDER_FLAGS_MASK ||
+		    !sig_ok(&tx->u.place.sig))
 			return false;
 		(void)keyset_index(&e->addr, o->trader.b);
 		(void)market_index(&e->mkt, o->market);
@@ -180,18 +181,20 @@ static void put_order(struct enc *e, const struct cl_tx_place *p,
 	const struct cl_order *o = &p->order;
 	uint32_t t = keyset_index(&e->addr, o->trader.b);
 	uint32_t m = market_index(&e->mkt, o->market);
-	unsigned head = B2_HEAD_ORDER | o->flags | (o->is_buy ? B2_ORDER_BUY : 0) |
+	unsigned head = B2_HEAD_ORDER | o->flags |
+			(o->is_buy ? B2_ORDER_BUY : 0) |
 			(unsigned)vcode(&p->sig) << B2_ORDER_V_SHIFT;
 
 	cl_buf_append_byte(e->f, (uint8_t)head);
 	b2_put_varint(e->f, t);
 	b2_put_varint(e->f, m);
-	b2_put_varint(e->f, b2_zigzag(o->price, e->last_price[m]));
+	size_t ps = 2 * (size_t)m + o->is_buy;
+	b2_put_varint(e->f, b2_zigzag(o->price, e->last_price[ps]));
 	b2_put_varint(e->f, o->size);
 	b2_put_varint(e->f, b2_zigzag(o->nonce, e->last_nonce[t]));
 	uint64_t base = e->has_expiry[t] ? e->last_expiry[t] : block_s;
 	b2_put_varint(e->f, b2_zigzag(o->expiry, base));
-	e->last_price[m] = o->price;
+	e->last_price[ps] = o->price;
 	e->last_nonce[t] = o->nonce;
 	e->last_expiry[t] = o->expiry;
 	e->has_expiry[t] = true;
@@ -204,7 +207,8 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 	switch (tx->type) {
 	case CL_TX_DEPOSIT:
 		put_head(e, CL_TX_DEPOSIT, NULL);
-		b2_put_varint(e->f, b2_zigzag(tx->u.deposit.id, e->next_deposit));
+		b2_put_varint(e->f,
+			      b2_zigzag(tx->u.deposit.id, e->next_deposit));
 		put_addr(e, &tx->u.deposit.to);
 		b2_put_varint(e->f, tx->u.deposit.amount);
 		e->next_deposit = tx->u.deposit.id + 1;
@@ -232,7 +236,8 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 		put_head(e, CL_TX_APPROVE_AGENT, &tx->u.approve.sig);
 		put_addr(e, &tx->u.approve.msg.trader);
 		put_addr(e, &tx->u.approve.msg.agent);
-		b2_put_varint(e->f, b2_zigzag(tx->u.approve.msg.expiry, block_s));
+		b2_put_varint(e->f,
+			      b2_zigzag(tx->u.approve.msg.expiry, block_s));
 		b2_put_varint(e->f, tx->u.approve.msg.nonce);
 		put_sig(e, &tx->u.approve.sig);
 		return;
@@ -259,7 +264,8 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 		b2_put_varint(e->f, u->n);
 		for (uint32_t i = 0; i < u->n; i++) {
 			b2_put_varint(e->f, u->e[i].price);
-			b2_put_varint(e->f, b2_zigzag(u->e[i].timestamp, block_s));
+			b2_put_varint(e->f,
+				      b2_zigzag(u->e[i].timestamp, block_s));
 			cl_buf_append_byte(e->f, vcode(&u->e[i].sig));
 			put_sig(e, &u->e[i].sig);
 		}
@@ -290,13 +296,13 @@ static void put_block(struct enc *e, const struct cl_batch2_block *b,
 	b2_put_varint(e->f, prev ? b->timestamp_ms - prev->timestamp_ms
 				 : b->timestamp_ms);
 	if (!same) {
-		b2_put_varint(e->f, prev ? b2_zigzag(b->l1.number,
-						     prev->l1.number)
-					 : b->l1.number);
+		b2_put_varint(e->f,
+			      prev ? b2_zigzag(b->l1.number, prev->l1.number)
+				   : b->l1.number);
 		cl_buf_append(e->f, b->l1.hash.b, 32);
-		b2_put_varint(e->f, prev ? b2_zigzag(b->l1.timestamp,
-						     prev->l1.timestamp)
-					 : b->l1.timestamp);
+		b2_put_varint(
+		    e->f, prev ? b2_zigzag(b->l1.timestamp, prev->l1.timestamp)
+			       : b->l1.timestamp);
 	}
 	cl_buf_append(e->f, b->root.b, 32);
 	b2_put_varint(e->f, b->n_txs);
@@ -346,7 +352,7 @@ enum cl_batch_err cl_batch2_encode(struct cl_buf *out,
 	e.last_nonce = cl_xcalloc(na, sizeof(uint64_t));
 	e.last_expiry = cl_xcalloc(na, sizeof(uint64_t));
 	e.has_expiry = cl_xcalloc(na, sizeof(bool));
-	e.last_price = cl_xcalloc(nm, sizeof(uint64_t));
+	e.last_price = cl_xcalloc(2 * nm, sizeof(uint64_t));
 	cl_buf_init(&e.sigs);
 	for (size_t i = 0; i < n; i++)
 		put_block(&e, &blocks[i], i ? &blocks[i - 1] : NULL);

@@ -58,7 +58,8 @@ static void rnd_tx(struct cl_tx *tx)
 	switch (test_rand() % 9) {
 	case 0:
 		tx->type = CL_TX_DEPOSIT;
-		tx->u.deposit.id = test_rand() % 3 ? test_rand() % 50 : rnd_u64();
+		tx->u.deposit.id =
+		    test_rand() % 3 ? test_rand() % 50 : rnd_u64();
 		rnd_addr(&tx->u.deposit.to);
 		tx->u.deposit.amount = rnd_u64();
 		return;
@@ -151,7 +152,8 @@ static void make_blocks(struct rblocks *r, size_t n)
 		for (int k = 0; k < 32; k++)
 			b->root.b[k] = (uint8_t)test_rand();
 		b->n_txs = test_rand() % 4 ? test_rand() % 12 : 0;
-		b->txs = cl_xcalloc(b->n_txs ? b->n_txs : 1, sizeof(struct cl_tx));
+		b->txs =
+		    cl_xcalloc(b->n_txs ? b->n_txs : 1, sizeof(struct cl_tx));
 		for (size_t k = 0; k < b->n_txs; k++)
 			rnd_tx(&b->txs[k]);
 	}
@@ -242,8 +244,8 @@ static void round_trips(const struct cl_batch_limits *lim)
 		cl_buf_reset(&data);
 		CHECK(cl_batch2_encode(&data, r.b, r.n) == CL_BATCH_OK);
 		CHECK(data.p[0] == CL_BATCH_VERSION_2);
-		enum cl_batch_err e = cl_batch2_decode(&d, data.p, data.len,
-						       lim);
+		enum cl_batch_err e =
+		    cl_batch2_decode(&d, data.p, data.len, lim);
 		CHECK_MSG(e == CL_BATCH_OK, "round %d: %s", round,
 			  cl_batch_err_str(e));
 		if (e != CL_BATCH_OK) {
@@ -359,7 +361,8 @@ static enum cl_batch_err dec(const struct cl_buf *b,
 		CHECK(canonical_or_refused(b->p, b->len, lim));
 		cl_batch2_release(&d);
 	} else {
-		CHECK(d.blocks == NULL && d.tx_store == NULL && d.n_blocks == 0);
+		CHECK(d.blocks == NULL && d.tx_store == NULL &&
+		      d.n_blocks == 0);
 	}
 	return e;
 }
@@ -572,16 +575,16 @@ static void refusals(const struct cl_batch_limits *lim)
 		uint8_t head;
 		enum cl_batch_err want;
 	} heads[] = {
-		{0x00, CL_BATCH_BAD_TX},      {0x0f, CL_BATCH_BAD_TX},
-		{0x02, CL_BATCH_BAD_TX},      /* PLACE_ORDER, wrong form */
-		{0x41, CL_BATCH_BAD_TX},      /* reserved bit 6 */
-		{0x11, CL_BATCH_BAD_TX},      /* v code on a DEPOSIT */
-		{0x17, CL_BATCH_BAD_TX},      /* ... an ORACLE_PRICE */
-		{0x19, CL_BATCH_BAD_TX},      /* ... an ORACLE_UPDATE */
-		{0x03, CL_BATCH_DERIVED_TX},  {0x08, CL_BATCH_DERIVED_TX},
-		{0x0a, CL_BATCH_DERIVED_TX},  {0x0b, CL_BATCH_DERIVED_TX},
-		{0x0c, CL_BATCH_DERIVED_TX},  {0x0d, CL_BATCH_DERIVED_TX},
-		{0x0e, CL_BATCH_DERIVED_TX},
+	    {0x00, CL_BATCH_BAD_TX},	 {0x0f, CL_BATCH_BAD_TX},
+	    {0x02, CL_BATCH_BAD_TX}, /* PLACE_ORDER, wrong form */
+	    {0x41, CL_BATCH_BAD_TX}, /* reserved bit 6 */
+	    {0x11, CL_BATCH_BAD_TX}, /* v code on a DEPOSIT */
+	    {0x17, CL_BATCH_BAD_TX}, /* ... an ORACLE_PRICE */
+	    {0x19, CL_BATCH_BAD_TX}, /* ... an ORACLE_UPDATE */
+	    {0x03, CL_BATCH_DERIVED_TX}, {0x08, CL_BATCH_DERIVED_TX},
+	    {0x0a, CL_BATCH_DERIVED_TX}, {0x0b, CL_BATCH_DERIVED_TX},
+	    {0x0c, CL_BATCH_DERIVED_TX}, {0x0d, CL_BATCH_DERIVED_TX},
+	    {0x0e, CL_BATCH_DERIVED_TX},
 	};
 	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
 		header(&b, 1, 1, 0, NULL);
@@ -647,8 +650,15 @@ static void unencodable(void)
 	struct cl_tx tx;
 	struct cl_buf out;
 	static const int derived[] = {
-		CL_TX_FILL, CL_TX_ORDER_DONE, CL_TX_LIQUIDATE, CL_TX_ADL,
-		CL_TX_LIQUIDATE_FILL, CL_TX_FUND_FILL, CL_TX_REINDEX, 0, 15,
+	    CL_TX_FILL,
+	    CL_TX_ORDER_DONE,
+	    CL_TX_LIQUIDATE,
+	    CL_TX_ADL,
+	    CL_TX_LIQUIDATE_FILL,
+	    CL_TX_FUND_FILL,
+	    CL_TX_REINDEX,
+	    0,
+	    15,
 	};
 
 	cl_buf_init(&out);
@@ -809,7 +819,7 @@ static void signatures(const struct cl_batch_limits *lim)
 		cl_tx_recover(&x[i], &dom);
 		CHECK(x[i].auth.recovered);
 		CHECK_MSG(x[i].auth.err[0] == CL_SIG_OK &&
-				  cl_address_eq(&x[i].auth.signer[0], want[i]),
+			      cl_address_eq(&x[i].auth.signer[0], want[i]),
 			  "tx %d", i);
 	}
 	CHECK(cl_hash32_eq(&x[0].auth.digest, &order_hash));
