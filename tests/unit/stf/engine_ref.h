@@ -170,7 +170,8 @@ static inline void ref_candidates(struct ref_book *r, size_t t)
 		r->cand[r->n_cand++] = r->rest[k];
 	}
 	ref_sort_book = r;
-	qsort(r->cand, r->n_cand, sizeof(*r->cand), ref_prio_cmp);
+	if (r->n_cand > 1)
+		qsort(r->cand, r->n_cand, sizeof(*r->cand), ref_prio_cmp);
 }
 
 /* How much of a buy (sell) reduces a position pos. */
@@ -385,7 +386,8 @@ static inline size_t ref_depth(struct ref_book *r, struct ref_level *out,
 		r->cand[r->n_cand++] = r->rest[k];
 	}
 	ref_sort_book = r;
-	qsort(r->cand, r->n_cand, sizeof(*r->cand), ref_prio_cmp);
+	if (r->n_cand > 1)
+		qsort(r->cand, r->n_cand, sizeof(*r->cand), ref_prio_cmp);
 	for (; n < r->n_cand; n++) {
 		const struct ref_order *m = &r->all[r->cand[n]];
 		if (nl > 0 && out[nl - 1].price == m->price) {

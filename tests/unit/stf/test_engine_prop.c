@@ -276,7 +276,8 @@ static void sync_resting(void)
 	size_t n = R.ref.n_rest;
 	size_t *copy = cl_xmalloc((n + 1) * sizeof(*copy));
 
-	memcpy(copy, R.ref.rest, n * sizeof(*copy));
+	if (n)
+		memcpy(copy, R.ref.rest, n * sizeof(*copy));
 	for (size_t k = 0; k < n; k++) {
 		struct cl_order_record rec;
 		CHECK(cl_stf_get_order(&v, &rec, &R.ref.all[copy[k]].h) ==
@@ -641,7 +642,8 @@ static void do_place(int t)
 	ref_candidates(&R.ref, i);
 	size_t n_cand = R.ref.n_cand;
 	size_t *cand = cl_xmalloc((n_cand + 1) * sizeof(*cand));
-	memcpy(cand, R.ref.cand, n_cand * sizeof(*cand));
+	if (n_cand)
+		memcpy(cand, R.ref.cand, n_cand * sizeof(*cand));
 	struct cl_stf_view v = tenv_view(&R.e);
 	struct cl_order_record rec;
 	CHECK(cl_stf_get_order(&v, &rec, &h) == CL_OK);
