@@ -100,6 +100,14 @@ const size_t cli_ncmds = CL_ARRAY_LEN(cli_cmds);
 /* Messages                                                            */
 /* ------------------------------------------------------------------ */
 
+uint64_t cli_order_nonce(struct cl_cli *cli)
+{
+	uint16_t low;
+
+	cl_randbytes(&low, sizeof(low));
+	return ((cli->now_ms() & (INT64_MAX >> 10)) << 10) | (low & 1023u);
+}
+
 void cli_errorf(struct cl_cli *cli, const char *fmt, ...)
 {
 	va_list ap;
@@ -200,8 +208,8 @@ static void print_cmd_help(struct cl_cli *cli, const struct cli_cmd *cmd)
 			"  --expiry SECONDS      valid for SECONDS from now "
 			"(default 3600);\n"
 			"                        @UNIX for an absolute time\n"
-			"  --nonce N             default: random 63-bit "
-			"value\n"
+			"  --nonce N             default: the time in ms "
+			"times 1024 plus 10 random bits\n"
 			"  --agent-for TRADER    sign as an approved agent of "
 			"TRADER\n");
 }

@@ -914,8 +914,7 @@ static int place_order(struct bot *b, json_t **result,
 	o.is_buy = is_buy;
 	o.price = price;
 	o.size = size;
-	cl_randbytes(&o.nonce, sizeof(o.nonce));
-	o.nonce &= INT64_MAX;
+	o.nonce = cli_order_nonce(b->cli);
 	o.expiry = b->cli->now_ms() / 1000 + lifetime_s;
 	o.flags = flags;
 	cl_order_digest(&h, &b->cli->config.domain, &o);

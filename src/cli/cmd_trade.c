@@ -148,8 +148,7 @@ static int make_order(struct cl_cli *cli, const struct cli_args *a,
 					 "--nonce: not a decimal number: %s",
 					 a->val[OPT_NONCE]);
 	} else {
-		cl_randbytes(&req.nonce, sizeof(req.nonce));
-		req.nonce &= INT64_MAX; /* 63 bits */
+		req.nonce = cli_order_nonce(cli);
 	}
 	rc = key_trader_config(cli, a, &req.trader);
 	if (rc)
