@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal to src/rpc: what the method files share.
+ *
+ *   methods.c    the error mapping and the method table
+ *   api_json.c   JSON <-> our types
+ *   api_write.c  the write methods (to the sequencer)
+ *   api_read.c   the read methods (through the chain reader)
+ */
+#ifndef CLEARLINE_RPC_API_INT_H
+#define CLEARLINE_RPC_API_INT_H
+
+#include <clearline/api.h>
+
+/* ---- methods.c ---- */
+/* Answer with the JSON-RPC error of `code` (a domain or system code). */
+struct cl_rpc_done api_error(struct cl_rpc_call *call, int code);
+/* Answer "invalid params: what". */
+struct cl_rpc_done api_bad_params(struct cl_rpc_call *call, const char *what);
+
+/* ---- api_json.c ---- */
+json_t *api_addr_json(const struct cl_address *a);
+json_t *api_hash_json(const struct cl_hash32 *h);
+/* A 0x address in any case; false when malformed. */
+bool api_get_address(struct cl_address *out, const json_t *v);
+/* True when `o` is an object with exactly the keys listed (NULL-ended). */
+bool api_exact_keys(const json_t *o, const char *const *keys);
+/* An Order object into *o: NULL, or what is wrong with it. */
+const char *api_parse_order(struct cl_order *o, const json_t *j);
+/* A 65-byte 0x signature. */
+bool api_get_sig(struct cl_sig *out, const json_t *v);
+/* True when params is an array of exactly n. */
+bool api_nparams(const json_t *p, size_t n);
+const char *api_status_str(enum cl_order_status st);
+const char *api_reason_str(enum cl_done_reason r);
+
+/* ---- api_write.c ---- */
+struct cl_rpc_done m_submit_order(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+struct cl_rpc_done m_cancel_order(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+struct cl_rpc_done m_withdraw(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+struct cl_rpc_done m_approve_agent(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+struct cl_rpc_done m_submit_oracle(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+struct cl_rpc_done m_submit_oracle_update(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+struct cl_rpc_done m_op_credit(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+
+/* ---- api_read.c ---- */
+struct cl_rpc_done m_get_config(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+struct cl_rpc_done m_get_account(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+struct cl_rpc_done m_get_order(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+struct cl_rpc_done m_get_order_book(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+struct cl_rpc_done m_get_markets(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+struct cl_rpc_done m_sync_status(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+struct cl_rpc_done m_get_state_root(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+struct cl_rpc_done m_get_insurance(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+struct cl_rpc_done m_get_risk_events(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+
+#endif

@@ -1,0 +1,591 @@
+/* SPDX-License-Identifier: MIT */
+/* The read methods: every mode answers them through its read interface
+ * (struct cl_chain_reader) from a snapshot of the last sealed or derived
+ * block (docs/api.md). */
+#include "api_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Reads                                                               */
+/* ------------------------------------------------------------------ */
+
+static int open_view(struct cl_api *api, struct cl_stf_view *v)
+{
+	return cl_chain_view(&api->reader, v);
+}
+
+static const struct cl_market_params *market_by_id(const struct cl_api *api,
+						   uint32_t id)
+{
+	return cl_genesis_market(api->genesis, id);
+}
+
+static json_t *market_params_json(const struct cl_api *api,
+				  const struct cl_market_params *m)
+{
+	return json_pack(
+		"{s:i,s:s,s:i,s:i,s:o,s:o,s:o,s:o,s:i,s:i}", "id", (int)m->id,
+		"symbol", m->symbol, "priceDecimals", (int)m->price_decimals,
+		"sizeDecimals", (int)m->size_decimals, "tickSize",
+		cl_json_from_u64(m->tick_size), "stepSize",
+		cl_json_from_u64(m->step_size), "maxOrderSize",
+		cl_json_from_u64(m->max_order_size), "openInterestCap",
+		cl_json_from_u64(m->oi_cap), "makerFeePpm",
+		(int)m->maker_fee_ppm, "takerFeePpm", (int)m->taker_fee_ppm);
+	(void)api;
+}
+
+struct cl_rpc_done m_get_config(struct cl_rpc_call *call,
+				       json_t *params, void *app)
+{
+	struct cl_api *api = app;
+	const struct cl_genesis *g = api->genesis;
+	json_t *markets = json_array();
+
+	for (uint32_t i = 0; i < g->n_markets; i++)
+		json_array_append_new(markets,
+				      market_params_json(api, &g->markets[i]));
+	json_t *res = json_object();
+	json_object_set_new(res, "l1ChainId", json_integer((json_int_t)g->l1_chain_id));
+	json_object_set_new(res, "rollup", api_addr_json(&g->rollup));
+	json_object_set_new(res, "collateralToken",
+			    api->has_token ? api_addr_json(&api->collateral_token)
+					   : json_null());
+	json_object_set_new(res, "collateralDecimals",
+			    json_integer(g->collateral_decimals));
+	json_object_set_new(
+		res, "domain",
+		json_pack("{s:s,s:s,s:I,s:o}", "name", "Clearline", "version",
+			  "1", "chainId", (json_int_t)g->l1_chain_id,
+			  "verifyingContract", api_addr_json(&g->rollup)));
+	json_object_set_new(res, "markets", markets);
+	json_object_set_new(res, "expiryHorizonSeconds",
+			    cl_json_from_u64(g->expiry_horizon));
+	json_t *signers = json_array();
+	for (uint32_t i = 0; i < g->n_oracle_signers; i++)
+		json_array_append_new(signers, api_addr_json(&g->oracle_signers[i]));
+	json_object_set_new(res, "oracle",
+			    json_pack("{s:o,s:i,s:o}", "signers", signers,
+				      "quorum", (int)g->oracle_quorum,
+				      "maxAgeSeconds",
+				      cl_json_from_u64(g->oracle_max_age)));
+	return cl_rpc_result(call, res);
+	(void)params;
+}
+
+struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
+					json_t *params, void *app)
+{
+	struct cl_api *api = app;
+	struct cl_address addr;
+	struct cl_stf_view v;
+	struct cl_account acct;
+	int rc;
+
+	if (!api_nparams(params, 1) || !api_get_address(&addr, json_array_get(params, 0)))
+		return api_bad_params(call, "expected [address]");
+	rc = open_view(api, &v);
+	if (rc)
+		return api_error(call, rc);
+	/* the risk engine's view: pending funding settled, dynamic margin */
+	struct cl_stf_account_risk *risk = cl_xcalloc(1, sizeof(*risk));
+	rc = cl_stf_get_account(&v, &acct, &addr);
+	if (rc == CL_ERR_NOT_FOUND)
+		rc = CL_OK;
+	if (!rc)
+		rc = cl_stf_get_account_risk(&v, risk, &addr);
+	if (rc) {
+		free(risk);
+		cl_chain_view_release(&v);
+		return api_error(call, rc);
+	}
+	const struct cl_health h = risk->health;
+
+	json_t *jpos = json_array();
+	for (size_t i = 0; i < risk->n; i++) {
+		const struct cl_stf_position_risk *p = &risk->pos[i];
+		const struct cl_market_params *m = market_by_id(api, p->market);
+		struct cl_market_state ms;
+		if (!m || cl_stf_get_market(&v, &ms, p->market) != CL_OK)
+			continue;
+		uint64_t abs_size = p->size < 0 ? (uint64_t)(-(p->size + 1)) + 1
+						: (uint64_t)p->size;
+		bool has_liq = p->size > 0 ? p->liquidation_price != 0
+					   : p->liquidation_price != UINT64_MAX;
+		json_t *jp = json_object();
+		json_object_set_new(jp, "market", json_integer(p->market));
+		json_object_set_new(jp, "symbol", json_string(m->symbol));
+		json_object_set_new(jp, "side",
+				    json_string(p->size > 0 ? "long" : "short"));
+		json_object_set_new(jp, "size", cl_json_from_u64(abs_size));
+		json_object_set_new(jp, "entryPrice",
+				    cl_json_from_u64(p->entry_price));
+		json_object_set_new(jp, "markPrice",
+				    cl_json_from_u64(ms.mark_price));
+		json_object_set_new(jp, "unrealizedPnl", cl_json_from_i64(p->upnl));
+		json_object_set_new(jp, "pendingFunding",
+				    cl_json_from_i64(p->pending_funding));
+		json_object_set_new(jp, "initialMargin", cl_json_from_i64(p->im));
+		json_object_set_new(jp, "maintenanceMargin",
+				    cl_json_from_i64(p->mm));
+		json_object_set_new(jp, "liquidationPrice",
+				    has_liq ? cl_json_from_u64(p->liquidation_price)
+					    : json_null());
+		json_object_set_new(jp, "bankruptcyPrice",
+				    cl_json_from_u64(p->bankruptcy_price));
+		json_array_append_new(jpos, jp);
+	}
+	free(risk);
+
+	json_t *orders = json_array();
+	struct cl_hash32 hashes[CL_API_MAX_OPEN_ORDERS];
+	size_t n_orders = 0;
+	rc = cl_stf_get_open_orders(&v, hashes, CL_API_MAX_OPEN_ORDERS,
+				    &n_orders, &addr);
+	for (size_t i = 0; rc == CL_OK && i < n_orders; i++) {
+		struct cl_order_record r;
+		if (cl_stf_get_order(&v, &r, &hashes[i]) != CL_OK)
+			continue;
+		json_array_append_new(
+			orders,
+			json_pack("{s:o,s:i,s:s,s:o,s:o,s:o,s:o,s:i}",
+				  "orderHash", api_hash_json(&hashes[i]), "market",
+				  (int)r.market, "side",
+				  r.is_buy ? "buy" : "sell", "price",
+				  cl_json_from_u64(r.price), "size",
+				  cl_json_from_u64(r.size), "filledSize",
+				  cl_json_from_u64(r.filled), "expiry",
+				  cl_json_from_u64(r.expiry), "flags",
+				  (int)r.flags));
+	}
+	cl_chain_view_release(&v);
+	if (rc && rc != CL_ERR_NOT_FOUND) {
+		json_decref(jpos);
+		json_decref(orders);
+		return api_error(call, rc);
+	}
+
+	int64_t free_coll = h.equity - h.im;
+	json_t *res = json_object();
+	json_object_set_new(res, "address", api_addr_json(&addr));
+	json_object_set_new(res, "collateral", cl_json_from_i64(acct.collateral));
+	json_object_set_new(res, "equity", cl_json_from_i64(h.equity));
+	json_object_set_new(res, "unrealizedPnl", cl_json_from_i64(h.upnl));
+	json_object_set_new(res, "initialMargin", cl_json_from_i64(h.im));
+	json_object_set_new(res, "maintenanceMargin", cl_json_from_i64(h.mm));
+	json_object_set_new(res, "freeCollateral",
+			    cl_json_from_i64(free_coll > 0 ? free_coll : 0));
+	json_object_set_new(res, "withdrawable",
+			    cl_json_from_i64(margin_withdrawable(&h)));
+	json_object_set_new(res, "nonce", cl_json_from_u64(acct.nonce));
+	json_object_set_new(res, "marginRatioPpm",
+			    h.equity > 0 ? cl_json_from_i64(h.mm * 1000000 / h.equity)
+					 : json_null());
+	json_object_set_new(res, "liquidatable", json_boolean(h.equity < h.mm));
+	json_object_set_new(res, "positions", jpos);
+	json_object_set_new(res, "openOrders", orders);
+	return cl_rpc_result(call, res);
+}
+
+struct cl_rpc_done m_get_order(struct cl_rpc_call *call,
+				      json_t *params, void *app)
+{
+	struct cl_api *api = app;
+	struct cl_hash32 h;
+	struct cl_stf_view v;
+	struct cl_order_record r;
+
+	if (!api_nparams(params, 1) ||
+	    !cl_json_bytes(h.b, 32, json_array_get(params, 0)))
+		return api_bad_params(call, "expected [orderHash]");
+	int rc = open_view(api, &v);
+	if (rc)
+		return api_error(call, rc);
+	rc = cl_stf_get_order(&v, &r, &h);
+	cl_chain_view_release(&v);
+	if (rc == CL_ERR_NOT_FOUND)
+		return cl_rpc_error(call,
+				    CL_API_ERR_STF_BASE + CL_STF_ERR_UNKNOWN_ORDER,
+				    "unknown order");
+	if (rc)
+		return api_error(call, rc);
+	json_t *res = json_object();
+	json_object_set_new(res, "orderHash", api_hash_json(&h));
+	json_object_set_new(
+		res, "order",
+		json_pack("{s:o,s:i,s:b,s:o,s:o,s:o,s:i}", "trader",
+			  api_addr_json(&r.trader), "market", (int)r.market,
+			  "isBuy", r.is_buy, "price", cl_json_from_u64(r.price),
+			  "size", cl_json_from_u64(r.size), "expiry",
+			  cl_json_from_u64(r.expiry), "flags", (int)r.flags));
+	json_object_set_new(res, "status", json_string(api_status_str(r.status)));
+	json_object_set_new(res, "filledSize", cl_json_from_u64(r.filled));
+	json_object_set_new(res, "sequence", cl_json_from_u64(r.sequence));
+	return cl_rpc_result(call, res);
+}
+
+struct cl_rpc_done m_get_order_book(struct cl_rpc_call *call,
+					   json_t *params, void *app)
+{
+	struct cl_api *api = app;
+	uint64_t market, depth = 20;
+	struct book_level lv[CL_API_MAX_DEPTH];
+
+	if (!json_is_array(params) || json_array_size(params) < 1 ||
+	    json_array_size(params) > 2 ||
+	    !cl_json_uint(&market, json_array_get(params, 0), UINT32_MAX) ||
+	    (json_array_size(params) == 2 &&
+	     !cl_json_uint(&depth, json_array_get(params, 1), CL_API_MAX_DEPTH)))
+		return api_bad_params(call, "expected [market, depth <= 500]");
+	if (!market_by_id(api, (uint32_t)market))
+		return cl_rpc_error(call,
+				    CL_API_ERR_STF_BASE + CL_STF_ERR_UNKNOWN_MARKET,
+				    "unknown market %llu",
+				    (unsigned long long)market);
+	if (!cl_chain_has_books(&api->reader))
+		return cl_rpc_error(call, CL_API_ERR_READ_ONLY,
+				    "the order book is served by the sequencer "
+				    "and by replicas");
+	json_t *res = json_object();
+	const char *names[2] = {"bids", "asks"};
+	for (int side = 0; side < 2; side++) {
+		enum book_side bs = side ? BOOK_SELL : BOOK_BUY;
+		size_t n = cl_chain_book_depth(&api->reader, lv, (size_t)depth,
+					       (uint32_t)market, bs);
+		json_t *arr = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(
+				arr, json_pack("[o,o]",
+					       cl_json_from_u64(lv[i].price.v),
+					       cl_json_from_u64(lv[i].size.v)));
+		json_object_set_new(res, names[side], arr);
+	}
+	json_object_set_new(res, "market", json_integer((json_int_t)market));
+	return cl_rpc_result(call, res);
+}
+
+struct cl_rpc_done m_get_markets(struct cl_rpc_call *call,
+					json_t *params, void *app)
+{
+	struct cl_api *api = app;
+	struct cl_stf_view v;
+	int rc = open_view(api, &v);
+	if (rc)
+		return api_error(call, rc);
+	json_t *arr = json_array();
+	for (uint32_t i = 0; i < api->genesis->n_markets; i++) {
+		const struct cl_market_params *m = &api->genesis->markets[i];
+		struct cl_market_state ms;
+		rc = cl_stf_get_market(&v, &ms, m->id);
+		if (rc)
+			break;
+		json_t *o = json_object();
+		json_object_set_new(o, "id", json_integer(m->id));
+		json_object_set_new(o, "symbol", json_string(m->symbol));
+		struct cl_stf_market_info mi;
+		rc = cl_stf_get_market_info(&v, &mi, m->id);
+		if (rc) {
+			json_decref(o);
+			break;
+		}
+		json_object_set_new(o, "oraclePrice",
+				    cl_json_from_u64(ms.oracle_price));
+		json_object_set_new(o, "oracleTimestamp",
+				    cl_json_from_u64(ms.oracle_timestamp));
+		json_object_set_new(o, "indexPrice",
+				    cl_json_from_u64(mi.index_price));
+		json_object_set_new(o, "markPrice", cl_json_from_u64(mi.mark_price));
+		json_object_set_new(o, "lastTradePrice",
+				    cl_json_from_u64(mi.last_trade_price));
+		/* rates in parts per billion per funding interval */
+		json_object_set_new(o, "fundingRate",
+				    cl_json_from_i64(mi.funding_rate_ppb));
+		json_object_set_new(o, "predictedFundingRate",
+				    cl_json_from_i64(mi.predicted_rate_ppb));
+		json_object_set_new(o, "nextFundingTime",
+				    cl_json_from_u64(mi.next_funding_time));
+		json_object_set_new(o, "premiumPpb",
+				    cl_json_from_i64(mi.premium_ppb));
+		json_object_set_new(o, "openInterest",
+				    cl_json_from_u64(mi.open_interest));
+		json_object_set_new(o, "imfScalePpm",
+				    cl_json_from_u64(mi.imf_scale_ppm));
+		json_object_set_new(o, "volatilityPpm",
+				    cl_json_from_u64(mi.volatility_ppm));
+		json_object_set_new(o, "insuranceFundPosition",
+				    cl_json_from_i64(mi.fund_size));
+		json_array_append_new(arr, o);
+	}
+	cl_chain_view_release(&v);
+	if (rc) {
+		json_decref(arr);
+		return api_error(call, rc);
+	}
+	return cl_rpc_result(call, arr);
+	(void)params;
+}
+
+static json_t *opt_u64(bool has, uint64_t v)
+{
+	return has ? cl_json_from_u64(v) : json_null();
+}
+
+static json_t *fault_json(const struct cl_chain_fault *f)
+{
+	if (!f->set)
+		return json_null();
+	json_t *jf = json_object();
+	json_object_set_new(jf, "batch", cl_json_from_u64(f->batch));
+	json_object_set_new(jf, "block", opt_u64(f->has_block, f->block));
+	json_object_set_new(jf, "tx", opt_u64(f->has_tx, f->tx));
+	json_object_set_new(jf, "expectedRoot", f->has_roots
+							? api_hash_json(&f->expected)
+							: json_null());
+	json_object_set_new(jf, "postedRoot", f->has_roots
+						      ? api_hash_json(&f->posted)
+						      : json_null());
+	json_object_set_new(jf, "reason", json_string(f->reason));
+	json_object_set_new(jf, "challenge",
+			    json_string(f->challenged ? "confirmed"
+					: f->challenge_failed ? "not sent"
+							      : "pending"));
+	return jf;
+}
+
+/* l2_syncStatus (docs/api.md, docs/verifier.md): the head, then each
+ * group of fields the node knows. */
+struct cl_rpc_done m_sync_status(struct cl_rpc_call *call,
+					json_t *params, void *app)
+{
+	struct cl_api *api = app;
+	struct cl_chain_sync s;
+
+	int rc = cl_chain_sync(&api->reader, &s);
+	if (rc)
+		return api_error(call, rc);
+	json_t *res = json_object();
+	json_object_set_new(res, "mode", json_string(api->mode_name));
+	json_object_set_new(res, "headBlock", cl_json_from_u64(s.head_block));
+	json_object_set_new(res, "headTimestampMs",
+			    cl_json_from_u64(s.head_timestamp_ms));
+	json_object_set_new(res, "headStateRoot", api_hash_json(&s.head_root));
+	/* without an L1 nothing is posted or final */
+	json_object_set_new(res, "postedBatch",
+			    opt_u64(s.has_posted, s.posted_batch));
+	json_object_set_new(res, "finalizedBatch",
+			    opt_u64(s.has_final, s.finalized_batch));
+	json_object_set_new(res, "l1Head", opt_u64(s.l1_attached, s.l1_head));
+	if (s.l1_attached) {
+		json_object_set_new(res, "l1Scanned",
+				    cl_json_from_u64(s.l1_scanned));
+		json_object_set_new(res, "l1Reachable",
+				    json_boolean(s.l1_reachable));
+	}
+	if (s.has_posting) {
+		json_object_set_new(res, "depositsCredited",
+				    cl_json_from_u64(s.deposits_credited));
+		json_object_set_new(res, "l1Posting", json_boolean(s.posting));
+	}
+	if (s.has_derivation) {
+		json_object_set_new(res, "derivedBatch",
+				    opt_u64(s.has_derived, s.derived_batch));
+		json_object_set_new(res, "postedBlock",
+				    cl_json_from_u64(s.posted_last_block));
+		json_object_set_new(res, "blocksPerSecond",
+				    cl_json_from_u64(s.blocks_per_second));
+		json_object_set_new(res, "etaSeconds",
+				    opt_u64(s.has_eta, s.eta_seconds));
+		json_object_set_new(res, "txsDerived",
+				    cl_json_from_u64(s.txs_derived));
+		json_object_set_new(res, "rederivations",
+				    cl_json_from_u64(s.rederivations));
+		json_object_set_new(res, "fault", fault_json(&s.fault));
+	}
+	if (s.has_queue)
+		json_object_set_new(res, "queued", cl_json_from_u64(s.queued));
+	return cl_rpc_result(call, res);
+	(void)params;
+}
+
+struct cl_rpc_done m_get_state_root(struct cl_rpc_call *call,
+					   json_t *params, void *app)
+{
+	struct cl_api *api = app;
+	uint64_t n;
+	struct cl_hash32 root;
+
+	if (!api_nparams(params, 1) || !cl_json_uint(&n, json_array_get(params, 0),
+						 UINT64_MAX))
+		return api_bad_params(call, "expected [blockNumber]");
+	int rc = cl_chain_block_root(&api->reader, &root, n);
+	if (rc == CL_ERR_NOT_FOUND)
+		return cl_rpc_error(call, CL_API_ERR_UNKNOWN_BLOCK,
+				    "unknown block %llu", (unsigned long long)n);
+	if (rc)
+		return api_error(call, rc);
+	return cl_rpc_result(call, json_pack("{s:o,s:o}", "block",
+					     cl_json_from_u64(n), "stateRoot",
+					     api_hash_json(&root)));
+}
+
+struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
+					     json_t *params, void *app)
+{
+	struct cl_api *api = app;
+	uint64_t id, amount;
+	struct cl_address to;
+	struct cl_stf_view v;
+
+	if (!api_nparams(params, 1) ||
+	    !cl_json_uint(&id, json_array_get(params, 0), UINT64_MAX))
+		return api_bad_params(call, "expected [withdrawalId]");
+	int rc = open_view(api, &v);
+	if (rc)
+		return api_error(call, rc);
+	struct cl_chain_withdrawal w;
+	rc = cl_stf_get_withdrawal(&v, &to, &amount, id);
+	int prc = CL_OK;
+	memset(&w, 0, sizeof(w));
+	if (rc == CL_OK)
+		prc = cl_chain_withdrawal(&api->reader, &w, &v, id);
+	cl_chain_view_release(&v);
+	if (rc == CL_ERR_NOT_FOUND) {
+		cl_chain_withdrawal_release(&w);
+		return cl_rpc_error(call, CL_API_ERR_UNKNOWN_WITHDRAWAL,
+				    "unknown withdrawal %llu",
+				    (unsigned long long)id);
+	}
+	if (rc || prc) {
+		cl_chain_withdrawal_release(&w);
+		return api_error(call, rc ? rc : prc);
+	}
+	json_t *res = json_object();
+	json_object_set_new(res, "withdrawalId", cl_json_from_u64(id));
+	json_object_set_new(res, "recipient", api_addr_json(&to));
+	json_object_set_new(res, "amount", cl_json_from_u64(amount));
+
+	/* pending: not in a posted batch yet; posted: on L1, inside the
+	 * challenge period; final: claimable with `tx`; claimed: done */
+	bool in_batch = w.status != CL_WITHDRAWAL_PENDING;
+	const char *status = cl_chain_withdrawal_status_str(w.status);
+	json_object_set_new(res, "status", json_string(status));
+	json_object_set_new(res, "batch", in_batch ? cl_json_from_u64(w.batch)
+						   : json_null());
+	if (in_batch) {
+		json_t *sib = json_array();
+		for (unsigned i = 0; i < w.proof->depth; i++)
+			json_array_append_new(sib,
+					      api_hash_json(&w.proof->siblings[i]));
+		json_object_set_new(res, "proof", sib);
+	}
+	if (w.status == CL_WITHDRAWAL_FINAL) {
+		struct cl_buf data;
+		cl_buf_init(&data);
+		cl_l1_abi_claim_withdrawal(&data, w.batch, id, &to, amount,
+					   w.proof->siblings, w.proof->depth);
+		json_object_set_new(
+			res, "tx",
+			json_pack("{s:o,s:o}", "to", api_addr_json(w.rollup),
+				  "data", cl_json_from_bytes(data.p, data.len)));
+		cl_buf_release(&data);
+	} else {
+		json_object_set_new(res, "tx", json_null());
+	}
+	cl_chain_withdrawal_release(&w);
+	return cl_rpc_result(call, res);
+}
+
+struct cl_rpc_done m_get_insurance(struct cl_rpc_call *call,
+					  json_t *params, void *app)
+{
+	struct cl_api *api = app;
+	struct cl_stf_view v;
+	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
+	size_t n = 0;
+	int64_t balance = 0;
+
+	int rc = open_view(api, &v);
+	if (rc)
+		return api_error(call, rc);
+	rc = cl_stf_get_insurance(&v, &balance, pos, &n);
+	cl_chain_view_release(&v);
+	if (rc)
+		return api_error(call, rc);
+	json_t *jp = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(
+			jp, json_pack("{s:i,s:o,s:o}", "market",
+				      (int)pos[i].market, "size",
+				      cl_json_from_i64(pos[i].size), "cost",
+				      cl_json_from_i64(pos[i].cost)));
+	return cl_rpc_result(call, json_pack("{s:o,s:o}", "balance",
+					     cl_json_from_i64(balance),
+					     "positions", jp));
+	(void)params;
+}
+
+static const char *event_kind_str(enum cl_stf_event_kind k)
+{
+	switch (k) {
+	case CL_STF_EVENT_LIQUIDATED:
+		return "liquidated";
+	case CL_STF_EVENT_ADL_BANKRUPT:
+		return "adl_bankrupt";
+	case CL_STF_EVENT_ADL_COUNTERPARTY:
+		return "adl_counterparty";
+	case CL_STF_EVENT_LIQUIDATED_BOOK:
+		return "liquidated_on_book";
+	case CL_STF_EVENT_FUND_UNWOUND:
+		return "fund_unwound";
+	}
+	return "unknown";
+}
+
+#define CL_API_MAX_EVENTS 200
+
+struct cl_rpc_done m_get_risk_events(struct cl_rpc_call *call,
+					    json_t *params, void *app)
+{
+	struct cl_api *api = app;
+	struct cl_address addr;
+	struct cl_stf_view v;
+	uint64_t from = 0;
+	size_t n = 0;
+
+	if (!json_is_array(params) || json_array_size(params) < 1 ||
+	    json_array_size(params) > 2 ||
+	    !api_get_address(&addr, json_array_get(params, 0)) ||
+	    (json_array_size(params) == 2 &&
+	     !cl_json_uint(&from, json_array_get(params, 1), UINT64_MAX)))
+		return api_bad_params(call, "expected [address, fromSeq]");
+	struct cl_stf_event *ev = cl_xcalloc(CL_API_MAX_EVENTS, sizeof(*ev));
+	int rc = open_view(api, &v);
+	if (!rc)
+		rc = cl_stf_get_events(&v, ev, CL_API_MAX_EVENTS, &n, &addr,
+				       from);
+	if (v.snapshot)
+		cl_chain_view_release(&v);
+	if (rc) {
+		free(ev);
+		return api_error(call, rc);
+	}
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(
+			arr,
+			json_pack("{s:o,s:o,s:s,s:i,s:o,s:o,s:o,s:o,s:o}",
+				  "seq", cl_json_from_u64(ev[i].seq), "block",
+				  cl_json_from_u64(ev[i].block), "kind",
+				  event_kind_str(ev[i].kind), "market",
+				  (int)ev[i].market, "size",
+				  cl_json_from_i64(ev[i].size), "flow",
+				  cl_json_from_i64(ev[i].flow), "equityShare",
+				  cl_json_from_i64(ev[i].equity_share), "fee",
+				  cl_json_from_i64(ev[i].fee), "counterparty",
+				  api_addr_json(&ev[i].other)));
+	free(ev);
+	return cl_rpc_result(call, arr);
+}

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/* The write methods: requests checked, their signatures recovered on the
+ * RPC worker, queued to the sequencer and answered once their block is
+ * durable (docs/api.md). */
+#include "api_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Writes                                                              */
+/* ------------------------------------------------------------------ */
+
+struct pending {
+	struct cl_rpc_call *call;
+	enum cl_tx_type type;
+};
+
+static void on_done(void *arg, const struct cl_seq_result *r)
+{
+	struct pending *p = arg;
+	struct cl_rpc_call *call = p->call;
+	enum cl_tx_type type = p->type;
+
+	free(p);
+	if (r->code != 0) {
+		if (type == CL_TX_PLACE_ORDER)
+			cl_rpc_error_data(call, cl_api_error_code(r->code),
+					  json_pack("{s:o}", "orderHash",
+						    api_hash_json(&r->order_hash)),
+					  "%s", cl_seq_err_str(r->code));
+		else
+			api_error(call, r->code);
+		return;
+	}
+	json_t *res = json_object();
+	switch (type) {
+	case CL_TX_PLACE_ORDER: {
+		json_object_set_new(res, "orderHash", api_hash_json(&r->order_hash));
+		json_object_set_new(res, "status",
+				    json_string(api_status_str(r->status)));
+		if (r->status == CL_ORDER_DONE)
+			json_object_set_new(
+				res, "closeReason",
+				json_string(api_reason_str(r->done_reason)));
+		json_object_set_new(res, "filledSize",
+				    cl_json_from_u64(r->filled));
+		json_t *fills = json_array();
+		for (size_t i = 0; i < r->n_fills; i++) {
+			const struct cl_seq_fill *f = &r->fills[i];
+			json_array_append_new(
+				fills,
+				json_pack("{s:o,s:o,s:o,s:o}", "maker",
+					  api_hash_json(&f->maker), "makerTrader",
+					  api_addr_json(&f->maker_owner), "price",
+					  cl_json_from_u64(f->price), "size",
+					  cl_json_from_u64(f->size)));
+		}
+		json_object_set_new(res, "fills", fills);
+		break;
+	}
+	case CL_TX_CANCEL:
+		json_object_set_new(res, "orderHash", api_hash_json(&r->order_hash));
+		json_object_set_new(res, "status", json_string("cancelled"));
+		json_object_set_new(res, "filledSize",
+				    cl_json_from_u64(r->filled));
+		break;
+	case CL_TX_WITHDRAW:
+		json_object_set_new(res, "withdrawalId",
+				    cl_json_from_u64(r->withdrawal_id));
+		break;
+	case CL_TX_ORACLE_PRICE:
+	case CL_TX_ORACLE_UPDATE:
+		json_object_set_new(res, "accepted", json_true());
+		json_object_set_new(res, "markPrice",
+				    cl_json_from_u64(r->mark_price));
+		break;
+	case CL_TX_DEPOSIT:
+	case CL_TX_APPROVE_AGENT:
+	case CL_TX_FILL:
+	case CL_TX_ORDER_DONE:
+	case CL_TX_LIQUIDATE:
+	case CL_TX_ADL:
+	case CL_TX_LIQUIDATE_FILL:
+	case CL_TX_FUND_FILL:
+	case CL_TX_REINDEX:
+		json_object_set_new(res, "ok", json_true());
+		break;
+	}
+	json_object_set_new(res, "block", cl_json_from_u64(r->block));
+	json_object_set_new(res, "txHash", api_hash_json(&r->tx_hash));
+	cl_rpc_result(call, res);
+}
+
+/* Recover signatures here, on the RPC worker (in parallel), then queue. */
+static struct cl_rpc_done submit(struct cl_rpc_call *call, struct cl_api *api,
+				 struct cl_tx *tx)
+{
+	if (!api->seq)
+		return cl_rpc_error(call, CL_API_ERR_READ_ONLY,
+				    "read-only node: send writes to the "
+				    "sequencer%s%s",
+				    api->sequencer_url ? " at " : "",
+				    api->sequencer_url ? api->sequencer_url
+						       : "");
+	cl_tx_recover(tx, cl_seq_domain(api->seq));
+	if (tx->type != CL_TX_ORACLE_PRICE && tx->type != CL_TX_DEPOSIT &&
+	    tx->type != CL_TX_ORACLE_UPDATE &&
+	    tx->auth.err[0] != CL_SIG_OK)
+		return cl_rpc_error_data(
+			call, CL_API_ERR_STF_BASE + CL_STF_ERR_BAD_SIGNATURE,
+			json_pack("{s:s}", "signature",
+				  cl_sig_err_str(tx->auth.err[0])),
+			"bad signature: %s", cl_sig_err_str(tx->auth.err[0]));
+	struct pending *p = cl_xmalloc(sizeof(*p));
+	p->call = call;
+	p->type = tx->type;
+	int rc = cl_seq_submit(api->seq, tx, on_done, p);
+	if (rc != CL_OK) {
+		free(p);
+		return api_error(call, rc);
+	}
+	return cl_rpc_pending(call);
+}
+
+struct cl_rpc_done m_submit_order(struct cl_rpc_call *call,
+					 json_t *params, void *app)
+{
+	struct cl_tx tx;
+	const char *why;
+
+	memset(&tx, 0, sizeof(tx));
+	if (!api_nparams(params, 2))
+		return api_bad_params(call, "expected [order, signature]");
+	tx.type = CL_TX_PLACE_ORDER;
+	why = api_parse_order(&tx.u.place.order, json_array_get(params, 0));
+	if (why)
+		return api_bad_params(call, why);
+	if (!api_get_sig(&tx.u.place.sig, json_array_get(params, 1)))
+		return api_bad_params(call, "signature: expected 0x + 65 bytes");
+	return submit(call, app, &tx);
+}
+
+struct cl_rpc_done m_cancel_order(struct cl_rpc_call *call,
+					 json_t *params, void *app)
+{
+	static const char *const keys[] = {"trader", "orderHash", NULL};
+	struct cl_tx tx;
+
+	memset(&tx, 0, sizeof(tx));
+	if (!api_nparams(params, 2))
+		return api_bad_params(call, "expected [cancel, signature]");
+	const json_t *c = json_array_get(params, 0);
+	tx.type = CL_TX_CANCEL;
+	if (!api_exact_keys(c, keys) ||
+	    !api_get_address(&tx.u.cancel.msg.trader, json_object_get(c, "trader")) ||
+	    !cl_json_bytes(tx.u.cancel.msg.order_hash.b, 32,
+			   json_object_get(c, "orderHash")))
+		return api_bad_params(call, "cancel must be {trader, orderHash}");
+	if (!api_get_sig(&tx.u.cancel.sig, json_array_get(params, 1)))
+		return api_bad_params(call, "signature: expected 0x + 65 bytes");
+	return submit(call, app, &tx);
+}
+
+struct cl_rpc_done m_withdraw(struct cl_rpc_call *call, json_t *params,
+				     void *app)
+{
+	static const char *const keys[] = {"trader", "recipient", "amount",
+					   "nonce", NULL};
+	struct cl_tx tx;
+
+	memset(&tx, 0, sizeof(tx));
+	if (!api_nparams(params, 2))
+		return api_bad_params(call, "expected [withdraw, signature]");
+	const json_t *w = json_array_get(params, 0);
+	struct cl_withdraw *m = &tx.u.withdraw.msg;
+	tx.type = CL_TX_WITHDRAW;
+	if (!api_exact_keys(w, keys) ||
+	    !api_get_address(&m->trader, json_object_get(w, "trader")) ||
+	    !api_get_address(&m->recipient, json_object_get(w, "recipient")) ||
+	    !cl_json_u64(&m->amount, json_object_get(w, "amount")) ||
+	    !cl_json_u64(&m->nonce, json_object_get(w, "nonce")))
+		return api_bad_params(call, "withdraw must be {trader, recipient, "
+				  "amount, nonce} (amounts as decimal strings)");
+	if (!api_get_sig(&tx.u.withdraw.sig, json_array_get(params, 1)))
+		return api_bad_params(call, "signature: expected 0x + 65 bytes");
+	return submit(call, app, &tx);
+}
+
+struct cl_rpc_done m_approve_agent(struct cl_rpc_call *call,
+					  json_t *params, void *app)
+{
+	static const char *const keys[] = {"trader", "agent", "expiry",
+					   "nonce", NULL};
+	struct cl_tx tx;
+
+	memset(&tx, 0, sizeof(tx));
+	if (!api_nparams(params, 2))
+		return api_bad_params(call, "expected [approveAgent, signature]");
+	const json_t *w = json_array_get(params, 0);
+	struct cl_approve_agent *m = &tx.u.approve.msg;
+	tx.type = CL_TX_APPROVE_AGENT;
+	if (!api_exact_keys(w, keys) ||
+	    !api_get_address(&m->trader, json_object_get(w, "trader")) ||
+	    !api_get_address(&m->agent, json_object_get(w, "agent")) ||
+	    !cl_json_u64(&m->expiry, json_object_get(w, "expiry")) ||
+	    !cl_json_u64(&m->nonce, json_object_get(w, "nonce")))
+		return api_bad_params(call, "approveAgent must be {trader, agent, "
+				  "expiry, nonce}");
+	if (!api_get_sig(&tx.u.approve.sig, json_array_get(params, 1)))
+		return api_bad_params(call, "signature: expected 0x + 65 bytes");
+	return submit(call, app, &tx);
+}
+
+struct cl_rpc_done m_submit_oracle(struct cl_rpc_call *call,
+					  json_t *params, void *app)
+{
+	static const char *const keys[] = {"market", "price", "timestamp",
+					   NULL};
+	struct cl_tx tx;
+	uint64_t v;
+
+	memset(&tx, 0, sizeof(tx));
+	if (!api_nparams(params, 2))
+		return api_bad_params(call, "expected [update, [signatures]]");
+	const json_t *u = json_array_get(params, 0);
+	const json_t *sigs = json_array_get(params, 1);
+	struct cl_oracle_price *m = &tx.u.oracle.msg;
+	tx.type = CL_TX_ORACLE_PRICE;
+	if (!api_exact_keys(u, keys) ||
+	    !cl_json_uint(&v, json_object_get(u, "market"), UINT32_MAX) ||
+	    !cl_json_u64(&m->price, json_object_get(u, "price")) ||
+	    !cl_json_u64(&m->timestamp, json_object_get(u, "timestamp")))
+		return api_bad_params(call, "update must be {market, price, "
+				  "timestamp}");
+	m->market = (uint32_t)v;
+	if (!json_is_array(sigs) || json_array_size(sigs) == 0 ||
+	    json_array_size(sigs) > CL_TX_ORACLE_MAX_SIGS)
+		return api_bad_params(call, "signatures: expected 1..16 signatures");
+	tx.u.oracle.n_sigs = (uint32_t)json_array_size(sigs);
+	for (size_t i = 0; i < tx.u.oracle.n_sigs; i++)
+		if (!api_get_sig(&tx.u.oracle.sigs[i], json_array_get(sigs, i)))
+			return api_bad_params(call, "signatures: expected 0x + 65 "
+					  "bytes each");
+	return submit(call, app, &tx);
+}
+
+/*
+ * l2_submitOracleUpdate [market, [{price, timestamp, signature}, ...]]:
+ * each signer signs its own OraclePrice; the index is their median
+ * (docs/margin.md).
+ */
+struct cl_rpc_done m_submit_oracle_update(struct cl_rpc_call *call,
+						 json_t *params, void *app)
+{
+	static const char *const keys[] = {"price", "timestamp", "signature",
+					   NULL};
+	struct cl_tx tx;
+	uint64_t v;
+
+	memset(&tx, 0, sizeof(tx));
+	if (!api_nparams(params, 2) ||
+	    !cl_json_uint(&v, json_array_get(params, 0), UINT32_MAX))
+		return api_bad_params(call, "expected [market, [entries]]");
+	const json_t *es = json_array_get(params, 1);
+	if (!json_is_array(es) || json_array_size(es) == 0 ||
+	    json_array_size(es) > CL_TX_ORACLE_MAX_ENTRIES)
+		return api_bad_params(call, "entries: expected 1..16 "
+				  "{price, timestamp, signature}");
+	tx.type = CL_TX_ORACLE_UPDATE;
+	tx.u.oracle_update.market = (uint32_t)v;
+	tx.u.oracle_update.n = (uint32_t)json_array_size(es);
+	for (size_t i = 0; i < tx.u.oracle_update.n; i++) {
+		const json_t *e = json_array_get(es, i);
+		struct cl_oracle_entry *o = &tx.u.oracle_update.e[i];
+		if (!api_exact_keys(e, keys) ||
+		    !cl_json_u64(&o->price, json_object_get(e, "price")) ||
+		    !cl_json_u64(&o->timestamp,
+				 json_object_get(e, "timestamp")) ||
+		    !api_get_sig(&o->sig, json_object_get(e, "signature")))
+			return api_bad_params(call, "entries: expected {price, "
+					  "timestamp, signature} with decimal "
+					  "strings and a 65-byte signature");
+	}
+	return submit(call, app, &tx);
+}
+
+/* Operator only, and only without an L1: credit collateral directly. */
+struct cl_rpc_done m_op_credit(struct cl_rpc_call *call,
+				      json_t *params, void *app)
+{
+	struct cl_api *api = app;
+
+	if (!api->dev_credit)
+		return cl_rpc_error(call, CL_API_ERR_NOT_ALLOWED,
+				    "op_credit is only available on a node "
+				    "without an L1 (deposits come from L1)");
+	struct cl_address to;
+	uint64_t amount;
+	if (!api_nparams(params, 2) ||
+	    !api_get_address(&to, json_array_get(params, 0)) ||
+	    !cl_json_u64(&amount, json_array_get(params, 1)))
+		return api_bad_params(call, "expected [address, amount]");
+	if (amount == 0 || amount > INT64_MAX)
+		return api_bad_params(call, "amount must be in [1, 2^63-1]");
+	if (!api->seq)
+		return cl_rpc_error(call, CL_API_ERR_READ_ONLY,
+				    "op_credit needs the sequencer");
+
+	/* the writer assigns the deposit id: concurrent credits never race
+	 * and a refused one leaves no gap */
+	struct pending *p = cl_xmalloc(sizeof(*p));
+	p->call = call;
+	p->type = CL_TX_DEPOSIT;
+	int rc = cl_seq_submit_credit(api->seq, &to, amount, on_done, p);
+	if (rc != CL_OK) {
+		free(p);
+		return api_error(call, rc);
+	}
+	return cl_rpc_pending(call);
+}
