@@ -168,7 +168,10 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 		return api_error(call, rc);
 	}
 
-	int64_t free_coll = h.equity - h.im;
+	/* open orders reserve initial margin (docs/margin.md "Open
+	 * orders"): what is free is what neither positions nor orders use */
+	int64_t need = h.order_im > h.im ? h.order_im : h.im;
+	int64_t free_coll = h.equity - need;
 	json_t *res = json_object();
 	json_object_set_new(res, "address", api_addr_json(&addr));
 	json_object_set_new(res, "collateral", cl_json_from_i64(acct.collateral));
@@ -176,6 +179,9 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	json_object_set_new(res, "unrealizedPnl", cl_json_from_i64(h.upnl));
 	json_object_set_new(res, "initialMargin", cl_json_from_i64(h.im));
 	json_object_set_new(res, "maintenanceMargin", cl_json_from_i64(h.mm));
+	json_object_set_new(res, "orderInitialMargin", cl_json_from_i64(need));
+	json_object_set_new(res, "reservedByOrders",
+			    cl_json_from_i64(need - h.im));
 	json_object_set_new(res, "freeCollateral",
 			    cl_json_from_i64(free_coll > 0 ? free_coll : 0));
 	json_object_set_new(res, "withdrawable",

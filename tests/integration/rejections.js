@@ -210,6 +210,15 @@ L.main('rejections', async (t) => {
 	assert.strictEqual((await node.call('l2_submitOrder', [m1.order, m1.signature])).status,
 			   'open');
 	{
+		/* a resting order reserves initial margin, shown in the account */
+		const a = await node.call('l2_getAccount', [k1.address]);
+		assert.ok(BigInt(a.reservedByOrders) > 0n, JSON.stringify(a));
+		assert.strictEqual(BigInt(a.orderInitialMargin),
+				   BigInt(a.initialMargin) + BigInt(a.reservedByOrders));
+		assert.ok(BigInt(a.freeCollateral) <=
+			  BigInt(a.equity) - BigInt(a.orderInitialMargin));
+	}
+	{
 		/* $10 of collateral cannot rest a $6,500 buy at 2 % initial
 		 * margin: refused, no record */
 		const poor = await L.signOrder(k3, domain, { isBuy: true, price: 640000, size: 100 });
