@@ -199,6 +199,10 @@ contract ClearlineRollup {
 
     /// @notice Lowest batch index with an open challenge, or 2^64 - 1 if none.
     uint64 public earliestOpenChallenge;
+    /// @notice L1 timestamp of the last discard (a challenge won by the
+    ///         challenger), or 0 if none. Every deposit's forced-inclusion
+    ///         window runs from the later of its own timestamp and this one.
+    uint64 public lastDiscardTime;
 
     /// @notice Challenger of the open challenge against a batch, or zero.
     mapping(uint64 => address) public challengerOf;
@@ -283,7 +287,17 @@ contract ClearlineRollup {
     function forcedInclusionDeadline() external view returns (uint64 depositId, uint256 deadline, bool pending) {
         depositId = depositsConsumed;
         if (depositId >= depositCount) return (depositId, 0, false);
-        return (depositId, uint256(_deposits[depositId].timestamp) + forcedInclusionDelay, true);
+        return (depositId, _deadline(depositId), true);
+    }
+
+    /// @dev Deadline of deposit `id`: forcedInclusionDelay after the later
+    ///      of its own L1 timestamp and the last discard. Deposit timestamps
+    ///      never decrease with the id, so neither do deadlines.
+    function _deadline(uint64 id) private view returns (uint256) {
+        uint256 start = _deposits[id].timestamp;
+        uint256 discard = lastDiscardTime;
+        if (discard > start) start = discard;
+        return start + forcedInclusionDelay;
     }
 
     // ------------------------------------------------------------------
@@ -321,9 +335,9 @@ contract ClearlineRollup {
         if (newDepositsConsumed < previous) revert DepositsConsumedDecreased(previous, newDepositsConsumed);
         if (newDepositsConsumed > made) revert DepositsConsumedExceedDeposits(newDepositsConsumed, made);
         if (newDepositsConsumed < made) {
-            // Deposit timestamps never decrease with the id, so the first
-            // unconsumed deposit is the oldest one left behind.
-            uint256 deadline = uint256(_deposits[newDepositsConsumed].timestamp) + forcedInclusionDelay;
+            // Deadlines never decrease with the id, so the first
+            // unconsumed deposit has the earliest one left behind.
+            uint256 deadline = _deadline(newDepositsConsumed);
             if (block.timestamp > deadline) revert ForcedInclusionViolated(newDepositsConsumed, deadline);
         }
 
@@ -480,6 +494,9 @@ contract ClearlineRollup {
                 depositsConsumed = prev.depositsConsumed;
                 nextL2Block = prev.lastBlock + 1;
             }
+            // Every pending deposit gets a fresh window from now, so the
+            // re-posted batches can always meet the rule (docs/l1.md).
+            lastDiscardTime = uint64(block.timestamp);
             emit BatchesDiscarded(batchIndex, discarded);
         }
     }

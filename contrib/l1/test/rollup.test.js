@@ -414,6 +414,83 @@ test('forced inclusion: a batch may not leave a deposit older than the delay unc
 	assert.equal(dl[2], false);
 });
 
+test('forced inclusion after a discard: deposits consumed by discarded batches get a fresh window, the re-post from k succeeds', async () => {
+	await fund(alice, 1000);
+	await mined(as(rollup, alice).deposit(alice.address, 10)); // deposit 0
+	const bt = batcher();
+	await bt.append({ consumed: 1n, blocks: 2n }); // batch 0: blocks 1..2
+	await bt.append({ blocks: 2n, consumed: 1n }); // batch 1 (k): blocks 3..4, wrong root
+	await mined(as(rollup, carol).challenge(1, { value: BOND }));
+	// While the challenge is open a user deposits; the sequencer credits it
+	// in block 6 and batch k+2 consumes it on L1.
+	const rd = await mined(as(rollup, alice).deposit(alice.address, 10)); // deposit 1
+	const td = (await provider.getBlock(rd.blockNumber)).timestamp;
+	await bt.append({ blocks: 1n, consumed: 1n }); // batch 2: block 5
+	await bt.append({ blocks: 2n, consumed: 2n }); // batch 3 (k+2): blocks 6..7
+	// L1 time passes the forced-inclusion delay; the challenge is upheld.
+	await advance(FORCED_DELAY + 100);
+	assert.ok((await now()) > td + FORCED_DELAY);
+	const r = await mined(as(rollup, arb).resolveChallenge(1, true));
+	const tr = (await provider.getBlock(r.blockNumber)).timestamp;
+	assert.equal(await rollup.lastDiscardTime(), BigInt(tr));
+	assert.equal(await rollup.batchCount(), 1n);
+	assert.equal(await rollup.depositsConsumed(), 1n);
+	const dl = await rollup.forcedInclusionDeadline();
+	assert.deepEqual([...dl], [1n, BigInt(tr + FORCED_DELAY), true]);
+	// The re-post from k ends before the block that credited deposit 1 and
+	// leaves it unconsumed: allowed, the window restarted at the discard.
+	bt.reset(3n);
+	const ra = await bt.append({ blocks: 2n, consumed: 1n });
+	assert.equal(events(ra, rollupIface, 'BatchAppended')[0].args.index, 1n);
+	await bt.append({ blocks: 1n, consumed: 1n });
+	await bt.append({ blocks: 2n, consumed: 2n });
+	assert.equal(await rollup.depositsConsumed(), 2n);
+	// A deposit made after the discard keeps its own window.
+	const rn = await mined(as(rollup, alice).deposit(alice.address, 10)); // deposit 2
+	const tn = (await provider.getBlock(rn.blockNumber)).timestamp;
+	assert.equal((await rollup.forcedInclusionDeadline())[1], BigInt(tn + FORCED_DELAY));
+});
+
+test('forced inclusion after a discard: a sequencer that provokes discards cannot postpone a deposit past max(deposit, last discard) + delay', async () => {
+	await fund(alice, 1000);
+	const bt = batcher();
+	await bt.append({ blocks: 1n }); // batch 0
+	await bt.append({ blocks: 1n, stateRoot: ethers.id('wrong') }); // batch 1: wrong on purpose
+	// The sequencer challenges its own batch (its bond comes back if it wins).
+	await mined(as(rollup, seq).challenge(1, { value: BOND }));
+	const rd = await mined(as(rollup, alice).deposit(alice.address, 10)); // deposit 0
+	const td = (await provider.getBlock(rd.blockNumber)).timestamp;
+	// While the challenge is open the deadline still runs from the deposit:
+	// the pending discard does not help.
+	await mineAt(td + FORCED_DELAY + 1);
+	await expectRevert(
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next), 'ForcedInclusionViolated');
+	await bt.append({ blocks: 1n, consumed: 1n }); // batch 2 must consume it
+	// The discard comes at T: the window restarts once, from T.
+	const r1 = await mined(as(rollup, arb).resolveChallenge(1, true));
+	const t1 = (await provider.getBlock(r1.blockNumber)).timestamp;
+	bt.reset(2n);
+	await provider.send('evm_setNextBlockTimestamp', [t1 + FORCED_DELAY]);
+	await bt.append({ blocks: 1n, stateRoot: ethers.id('wrong again') }); // batch 1 again, at the last second
+	await mineAt(t1 + FORCED_DELAY + 1);
+	const args = await expectRevert(
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next), 'ForcedInclusionViolated');
+	assert.deepEqual([args[0], args[1]], [0n, BigInt(t1 + FORCED_DELAY)]);
+	// Another self-provoked discard needs another challenge won before the
+	// arbiter; even then every batch after T2 + delay must consume the deposit.
+	await mined(as(rollup, seq).challenge(1, { value: BOND }));
+	const r2 = await mined(as(rollup, arb).resolveChallenge(1, true));
+	const t2 = (await provider.getBlock(r2.blockNumber)).timestamp;
+	bt.reset(2n);
+	await mineAt(t2 + FORCED_DELAY + 1);
+	await expectRevert(
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next), 'ForcedInclusionViolated');
+	await bt.append({ blocks: 1n, consumed: 1n });
+	// The challenger lost nothing and the sequencer gained nothing: both bonds
+	// went back to the challenger, here the sequencer itself.
+	assert.equal(await rollup.bondCredit(seq.address), 2n * BOND);
+});
+
 test('finality: a batch is final once the challenge period has passed', async () => {
 	const bt = batcher();
 	const r0 = await bt.append();
