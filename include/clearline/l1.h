@@ -115,6 +115,10 @@ struct cl_l1_error {
 	int64_t rpc_code;  /* the error object's code (CL_L1_CLASS_RPC) */
 	char method[48];   /* the method that failed */
 	char message[256]; /* the node's or libcurl's text, truncated */
+	/* CL_L1_CLASS_RPC: the error object's "data" when it is a hex string
+	 * of at most 260 bytes (a revert's return data), else empty */
+	uint8_t revert[260];
+	size_t revert_len;
 };
 
 /* ------------------------------------------------------------------ */
@@ -419,6 +423,30 @@ void cl_l1_abi_is_final(struct cl_buf *out, uint64_t batch_index);
  */
 CL_WUR bool cl_l1_abi_decode_append_batch(struct cl_l1_batch_args *out,
 					  const uint8_t *p, size_t len);
+
+/*
+ * Describe revert data of the rollup (a custom error of ClearlineRollup
+ * or ClearlineToken, or Error(string)) as text, e.g.
+ * "ForcedInclusionViolated(depositId 2, deadline 1700000600)", into out
+ * (NUL-terminated, truncated to cap). Unknown or malformed data is shown
+ * as "revert 0x<selector> (N bytes)"; no data as "revert without data".
+ * Returns the error's name's enum below (CL_L1_REVERT_OTHER when unknown).
+ */
+enum cl_l1_revert {
+	CL_L1_REVERT_NONE,  /* no data */
+	CL_L1_REVERT_OTHER, /* not one of the rollup's errors */
+	CL_L1_REVERT_NOT_SEQUENCER,
+	CL_L1_REVERT_EMPTY_BATCH_DATA,
+	CL_L1_REVERT_NON_CONTIGUOUS_BLOCKS,
+	CL_L1_REVERT_INVALID_BLOCK_RANGE,
+	CL_L1_REVERT_DEPOSITS_CONSUMED_DECREASED,
+	CL_L1_REVERT_DEPOSITS_CONSUMED_EXCEED_DEPOSITS,
+	CL_L1_REVERT_FORCED_INCLUSION_VIOLATED,
+	CL_L1_REVERT_ROLLUP_OTHER, /* another error of the rollup or token */
+};
+
+enum cl_l1_revert cl_l1_revert_describe(char *out, size_t cap,
+					const uint8_t *data, size_t len);
 
 /* Return data of a view returning one uint64 / bool (exactly one word,
  * high bytes zero). */

@@ -180,6 +180,22 @@ struct cl_batch_cut {
 CL_WUR int cl_seq_get_cut(struct cl_snapshot *snap, struct cl_batch_cut *out,
 			  uint64_t seq);
 
+/*
+ * Merge the cuts from `from` on (up to the last cut, plus the blocks
+ * sealed since) into as few cuts as cut_max_bytes allows, at the old cut
+ * boundaries; the last new cut ends at the head and holds the proofs of
+ * every withdrawal of the merged range. Used by the L1 driver when the
+ * cuts from `from` are to be posted again (after a discard) or late.
+ * The writer does it between blocks; the call waits for it.
+ *
+ * cuts: out: how many cuts from `from` on exist afterwards.
+ * Returns CL_OK; CL_ERR_NOT_FOUND when nothing would merge (no cut
+ * `from`, or the cuts are as few as the limit allows); CL_ERR_BUSY when
+ * another re-cut is under way; CL_SEQ_ERR_SHUTDOWN; or a storage error.
+ * Thread-safe; never call it from the writer (a deposit callback).
+ */
+CL_WUR int cl_seq_recut(struct cl_seq *s, uint64_t from, uint64_t *cuts);
+
 /* Store the proof of withdrawal `wid` against the root of batch
  * `cut_seq` in `st`'s overlay (the sequencer at a cut, a verifier or
  * replica when it verified the batch: one format for both). */
@@ -252,6 +268,10 @@ struct cl_l1_status {
 	size_t last_batch_bytes;    /* calldata of the last confirmed batch */
 	uint64_t last_batch_gas;
 	size_t last_batch_orders;
+	/* why the last post failed, "" after a success (e.g. "appendBatch
+	 * reverts: ForcedInclusionViolated(depositId 2, deadline 1700000600)") */
+	char post_error[200];
+	uint64_t post_failures;     /* failed posts in a row */
 };
 
 struct cl_l1_driver;

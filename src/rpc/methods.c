@@ -905,6 +905,12 @@ static struct cl_rpc_done m_sync_status(struct cl_rpc_call *call,
 		json_object_set_new(res, "l1Scanned",
 				    cl_json_from_u64(ls.l1_scanned));
 		json_object_set_new(res, "l1Posting", json_boolean(ls.posting));
+		json_object_set_new(res, "l1PostError",
+				    ls.post_error[0]
+					    ? json_string(ls.post_error)
+					    : json_null());
+		json_object_set_new(res, "l1PostFailures",
+				    cl_json_from_u64(ls.post_failures));
 	} else {
 		/* no L1 attached: nothing is posted or final */
 		json_object_set_new(res, "postedBatch", json_null());

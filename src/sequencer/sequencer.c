@@ -94,6 +94,11 @@ struct cl_seq {
 	uint64_t cut_wid;       /* first withdrawal id of the next cut */
 	uint64_t cut_bytes;     /* transaction bytes sealed since the last */
 	uint64_t cut_due_ns;    /* monotonic time of the next timed cut */
+	/* a re-cut asked by the L1 driver (under qlock; see cl_seq_recut) */
+	pthread_cond_t recut_cond;
+	bool recut_req, recut_done;
+	uint64_t recut_from, recut_cuts;
+	int recut_rc;
 
 	/* published status */
 	pthread_mutex_t status_lock;
@@ -1203,6 +1208,7 @@ static int sweep_expired(struct cl_seq *s)
 static void do_cut(struct cl_seq *s);
 static int cut_prepare(struct cl_seq *s, struct cl_batch_cut *c);
 static void cut_done(struct cl_seq *s, const struct cl_batch_cut *c);
+static void recut_serve(struct cl_seq *s);
 
 static void publish_status(struct cl_seq *s, uint64_t number, uint64_t ts,
 			   const struct cl_hash32 *root, uint64_t ntx)
@@ -1372,6 +1378,20 @@ static void prefixed_key(uint8_t out[9], uint8_t prefix, uint64_t n)
 	cl_put_be64(out + 1, n);
 }
 
+static void put_cut(struct cl_seq *s, const struct cl_batch_cut *c)
+{
+	uint8_t key[9], v[72];
+
+	cl_put_be64(v, c->first_block);
+	cl_put_be64(v + 8, c->last_block);
+	memcpy(v + 16, c->root.b, 32);
+	cl_put_be64(v + 48, c->deposits_consumed);
+	cl_put_be64(v + 56, c->wid_begin);
+	cl_put_be64(v + 64, c->wid_end);
+	prefixed_key(key, CUT_PREFIX, c->seq);
+	cl_state_put(s->st, CL_TABLE_NODE, key, 9, v, sizeof(v));
+}
+
 static int load_cut_cursor(struct cl_seq *s)
 {
 	const uint8_t *v;
@@ -1409,7 +1429,6 @@ static int cut_prepare(struct cl_seq *s, struct cl_batch_cut *c)
 	struct cl_stf_globals g;
 	struct cl_stf_view view;
 	struct cl_buf v;
-	uint8_t key[9];
 	int rc;
 
 	cl_seq_status(s, &st);
@@ -1471,15 +1490,7 @@ static int cut_prepare(struct cl_seq *s, struct cl_batch_cut *c)
 		cl_buf_release(&v);
 		return rc;
 	}
-	cl_buf_reset(&v);
-	cl_buf_append_be64(&v, c->first_block);
-	cl_buf_append_be64(&v, c->last_block);
-	cl_buf_append(&v, c->root.b, 32);
-	cl_buf_append_be64(&v, c->deposits_consumed);
-	cl_buf_append_be64(&v, c->wid_begin);
-	cl_buf_append_be64(&v, c->wid_end);
-	prefixed_key(key, CUT_PREFIX, c->seq);
-	cl_state_put(s->st, CL_TABLE_NODE, key, 9, v.p, v.len);
+	put_cut(s, c);
 	cl_buf_reset(&v);
 	cl_buf_append_be64(&v, c->seq + 1);
 	cl_buf_append_be64(&v, c->last_block + 1);
@@ -1525,6 +1536,172 @@ static void do_cut(struct cl_seq *s)
 	if (!cl_hash32_eq(&root, &c.root))
 		CL_BUG("a batch cut changed the state root");
 	cut_done(s, &c);
+}
+
+/* Bytes of the block records [first, last] (the measure of a cut's size,
+ * close to the transaction bytes cut_max_bytes counts). */
+static int records_bytes(struct cl_snapshot *snap, uint64_t *out,
+			 uint64_t first, uint64_t last)
+{
+	*out = 0;
+	for (uint64_t n = first; n <= last; n++) {
+		uint8_t key[8];
+		const uint8_t *v;
+		size_t vl;
+		cl_put_be64(key, n);
+		int rc = cl_snapshot_get(snap, &v, &vl, CL_TABLE_BLOCKS, key, 8);
+		if (rc)
+			return rc;
+		*out += vl;
+	}
+	return CL_OK;
+}
+
+/*
+ * Merge cuts from..cut_seq-1 and the blocks sealed since into as few cuts
+ * as cut_max_bytes allows, greedily at the old cut boundaries (their roots
+ * and deposit counts are known); the last new cut runs to the head and
+ * carries the proof of every withdrawal of the merged range, against the
+ * head root (a withdrawal stays in the state tree, so a proof against a
+ * later root is as good). CL_ERR_NOT_FOUND when that would not lower the
+ * number of cuts. Writer only, between blocks.
+ */
+static int do_recut(struct cl_seq *s, uint64_t from, uint64_t *cuts)
+{
+	struct cl_snapshot *snap;
+	struct cl_seq_status st;
+	struct cl_batch_cut c;
+	const uint64_t seq0 = s->cut_seq, first0 = s->cut_first,
+		       wid0 = s->cut_wid;
+	int rc;
+
+	*cuts = seq0 > from ? seq0 - from : 0;
+	if (from >= seq0 || seq0 - from > SIZE_MAX / sizeof(c))
+		return CL_ERR_NOT_FOUND;
+	size_t n = (size_t)(seq0 - from);
+	struct cl_batch_cut *old = cl_xcalloc(n, sizeof(*old));
+	uint64_t *bytes = cl_xcalloc(n + 1, sizeof(*bytes));
+	rc = cl_snapshot_new(&snap, s->db);
+	if (rc)
+		goto out_free;
+	cl_seq_status(s, &st);
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = cl_seq_get_cut(snap, &old[i], from + i);
+		if (!rc)
+			rc = records_bytes(snap, &bytes[i], old[i].first_block,
+					   old[i].last_block);
+	}
+	if (!rc && st.head_block >= first0)
+		rc = records_bytes(snap, &bytes[n], first0, st.head_block);
+	cl_snapshot_free(snap);
+	if (rc)
+		goto out_free;
+	/* groups of old cuts: [start, i) each; the last one takes the tail */
+	size_t *ends = cl_xcalloc(n, sizeof(*ends));
+	size_t groups = 0, start = 0;
+	uint64_t acc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i > start && acc + bytes[i] > s->cfg.cut_max_bytes) {
+			ends[groups++] = i;
+			start = i;
+			acc = 0;
+		}
+		acc += bytes[i];
+	}
+	if (bytes[n] && acc + bytes[n] > s->cfg.cut_max_bytes) {
+		ends[groups++] = n;
+		start = n;
+	}
+	/* groups + 1 new cuts against n old ones (and an uncut tail) */
+	if (groups + 1 >= n + (start == n)) {
+		free(ends);
+		rc = CL_ERR_NOT_FOUND;
+		goto out_free;
+	}
+	size_t b = 0;
+	for (size_t g = 0; g < groups; g++) {
+		const struct cl_batch_cut *lo = &old[b], *hi = &old[ends[g] - 1];
+		struct cl_batch_cut m = *hi;
+		m.seq = from + g;
+		m.first_block = lo->first_block;
+		m.wid_begin = lo->wid_begin;
+		put_cut(s, &m);
+		b = ends[g];
+	}
+	free(ends);
+	s->cut_seq = from + groups;
+	s->cut_first = b < n ? old[b].first_block : first0;
+	s->cut_wid = old[0].wid_begin;
+	rc = cut_prepare(s, &c);
+	if (!rc) {
+		uint8_t key[9];
+		for (uint64_t q = c.seq + 1; q < seq0; q++) {
+			prefixed_key(key, CUT_PREFIX, q);
+			cl_state_del(s->st, CL_TABLE_NODE, key, 9);
+		}
+		struct cl_hash32 root;
+		rc = cl_state_commit_block(s->st, &root);
+		if (!rc && !cl_hash32_eq(&root, &c.root))
+			CL_BUG("a batch re-cut changed the state root");
+	}
+	if (rc) {
+		cl_state_discard(s->st);
+		s->cut_seq = seq0;
+		s->cut_first = first0;
+		s->cut_wid = wid0;
+		goto out_free;
+	}
+	cl_info(SUB, "re-cut batches %llu..%llu into %llu: blocks %llu..%llu",
+		(unsigned long long)from, (unsigned long long)(seq0 - 1),
+		(unsigned long long)(c.seq - from + 1),
+		(unsigned long long)old[0].first_block,
+		(unsigned long long)c.last_block);
+	cut_done(s, &c);
+	*cuts = c.seq - from + 1;
+out_free:
+	free(old);
+	free(bytes);
+	return rc;
+}
+
+/* Serve a pending cl_seq_recut() (writer, between blocks). */
+static void recut_serve(struct cl_seq *s)
+{
+	pthread_mutex_lock(&s->qlock);
+	bool req = s->recut_req;
+	uint64_t from = s->recut_from;
+	pthread_mutex_unlock(&s->qlock);
+	if (!req)
+		return;
+	uint64_t cuts = 0;
+	int rc = do_recut(s, from, &cuts);
+	pthread_mutex_lock(&s->qlock);
+	s->recut_req = false;
+	s->recut_done = true;
+	s->recut_rc = rc;
+	s->recut_cuts = cuts;
+	pthread_cond_broadcast(&s->recut_cond);
+	pthread_mutex_unlock(&s->qlock);
+}
+
+int cl_seq_recut(struct cl_seq *s, uint64_t from, uint64_t *cuts)
+{
+	pthread_mutex_lock(&s->qlock);
+	if (s->stopping || !s->running || s->recut_req) {
+		int rc = s->recut_req ? CL_ERR_BUSY : CL_SEQ_ERR_SHUTDOWN;
+		pthread_mutex_unlock(&s->qlock);
+		return rc;
+	}
+	s->recut_req = true;
+	s->recut_done = false;
+	s->recut_from = from;
+	pthread_cond_signal(&s->qcond);
+	while (!s->recut_done)
+		pthread_cond_wait(&s->recut_cond, &s->qlock);
+	int rc = s->recut_rc;
+	*cuts = s->recut_cuts;
+	pthread_mutex_unlock(&s->qlock);
+	return rc;
 }
 
 int cl_seq_get_cut(struct cl_snapshot *snap, struct cl_batch_cut *out,
@@ -1698,7 +1875,8 @@ static void *writer_main(void *arg)
 		bool stop;
 
 		pthread_mutex_lock(&s->qlock);
-		while (s->qlen == 0 && !s->stopping) {
+		while (s->qlen == 0 && !s->stopping &&
+		       !(s->recut_req && !s->block_open)) {
 			bool cuts = s->cfg.cut_interval_ms != 0;
 			if (!s->block_open && !cuts) {
 				pthread_cond_wait(&s->qcond, &s->qlock);
@@ -1731,6 +1909,8 @@ static void *writer_main(void *arg)
 		if (!s->block_open && s->cfg.cut_interval_ms &&
 		    cl_clock_mono_ns() >= s->cut_due_ns)
 			do_cut(s);
+		if (!s->block_open)
+			recut_serve(s);
 		if (stop)
 			break;
 		/* a cascade that filled a block goes on without waiting for
@@ -1792,6 +1972,7 @@ int cl_seq_new(struct cl_seq **out, const struct cl_seq_config *cfg,
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->qcond, &ca);
+	pthread_cond_init(&s->recut_cond, NULL);
 	pthread_condattr_destroy(&ca);
 	s->qcap = cfg->queue_max;
 	s->q = cl_xcalloc(s->qcap, sizeof(*s->q));
@@ -1878,6 +2059,15 @@ void cl_seq_stop(struct cl_seq *s)
 	pthread_mutex_unlock(&s->qlock);
 	pthread_join(s->thread, NULL);
 	s->running = false;
+	/* a re-cut asked for and not served: answer it */
+	pthread_mutex_lock(&s->qlock);
+	if (s->recut_req) {
+		s->recut_req = false;
+		s->recut_done = true;
+		s->recut_rc = CL_SEQ_ERR_SHUTDOWN;
+		pthread_cond_broadcast(&s->recut_cond);
+	}
+	pthread_mutex_unlock(&s->qlock);
 }
 
 void cl_seq_free(struct cl_seq *s)
@@ -1899,6 +2089,7 @@ void cl_seq_free(struct cl_seq *s)
 	pthread_mutex_destroy(&s->qlock);
 	pthread_mutex_destroy(&s->status_lock);
 	pthread_cond_destroy(&s->qcond);
+	pthread_cond_destroy(&s->recut_cond);
 	free(s);
 }
 

@@ -95,9 +95,10 @@ async function mine(provider, n) {
  * anvil, the contracts (collateral minted to `users`), genesis, keystore
  * and a sequencer attached with --l1-confirmations `confirmations` and
  * `nodeArgs`; the node is not started. `tag` prefixes the file names (for
- * several setups in one test). Returns what the caller needs.
+ * several setups in one test); `arbiter` an address other than the
+ * deployer's (which is the sequencer's). Returns what the caller needs.
  */
-async function setup(t, { users, confirmations, challengePeriod, anvilArgs, nodeArgs, tag }) {
+async function setup(t, { users, confirmations, challengePeriod, anvilArgs, nodeArgs, tag, arbiter }) {
 	tag = tag || '';
 	const anvil = new Anvil(t, await freePort(), anvilArgs, tag);
 	process.on('exit', () => anvil.kill());
@@ -107,6 +108,7 @@ async function setup(t, { users, confirmations, challengePeriod, anvilArgs, node
 		path.join(l1dir, 'deploy.js'), '--rpc-url', anvil.url,
 		'--private-key', deployer.privateKey,
 		'--challenge-period', String(challengePeriod || 20),
+		...(arbiter ? ['--arbiter', arbiter] : []),
 		'--mint-to', users.map((u) => u.address).join(','),
 		'--mint-amount', '1000000000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
 	const dep = JSON.parse(out.toString());
