@@ -265,7 +265,7 @@ static void finish_post(struct cl_l1_driver *drv)
 			 (unsigned long long)r.last_block,
 			 r.reverted ? "reverted" : "lost its nonce");
 		post_failed(drv, index, why);
-		drv->retry_ns = cl_clock_mono_ns() + 5000000000ull;
+		drv->retry_ns = cl_clock_mono_ns() + 1000000000ull;
 		drv->draining = true;
 	}
 	cl_l1_poster_free(f->poster);
@@ -511,7 +511,8 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 		 * batch reaches the block that credited them */
 		if (fi && !drv->n_fl)
 			drv->want_recut = true;
-		drv->retry_ns = cl_clock_mono_ns() + 2000000000ull;
+		drv->retry_ns = cl_clock_mono_ns() +
+				(fi ? 500000000ull : 2000000000ull);
 		goto out;
 	}
 	post_ok(drv);

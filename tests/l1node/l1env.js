@@ -96,9 +96,11 @@ async function mine(provider, n) {
  * and a sequencer attached with --l1-confirmations `confirmations` and
  * `nodeArgs`; the node is not started. `tag` prefixes the file names (for
  * several setups in one test); `arbiter` an address other than the
- * deployer's (which is the sequencer's). Returns what the caller needs.
+ * deployer's (which is the sequencer's); `sequencer` the address the
+ * rollup accepts batches from (default: the deployer, the node's key).
+ * Returns what the caller needs.
  */
-async function setup(t, { users, confirmations, challengePeriod, anvilArgs, nodeArgs, tag, arbiter }) {
+async function setup(t, { users, confirmations, challengePeriod, anvilArgs, nodeArgs, tag, arbiter, sequencer }) {
 	tag = tag || '';
 	const anvil = new Anvil(t, await freePort(), anvilArgs, tag);
 	process.on('exit', () => anvil.kill());
@@ -109,6 +111,7 @@ async function setup(t, { users, confirmations, challengePeriod, anvilArgs, node
 		'--private-key', deployer.privateKey,
 		'--challenge-period', String(challengePeriod || 20),
 		...(arbiter ? ['--arbiter', arbiter] : []),
+		...(sequencer ? ['--sequencer', sequencer] : []),
 		'--mint-to', users.map((u) => u.address).join(','),
 		'--mint-amount', '1000000000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
 	const dep = JSON.parse(out.toString());

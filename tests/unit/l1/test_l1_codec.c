@@ -515,6 +515,91 @@ static void test_state_file(void)
 	rmdir(dir);
 }
 
+/* Revert data of appendBatch as text, one case per error it can raise,
+ * and malformed data. */
+static void test_revert(void)
+{
+	uint8_t d[4 + 64];
+	char out[200];
+	struct cl_buf b;
+
+	cl_l1_selector(d, "ForcedInclusionViolated(uint64,uint256)");
+	memset(d + 4, 0, 64);
+	cl_put_be64(d + 4 + 24, 2);
+	cl_put_be64(d + 36 + 24, 1700000600);
+	CHECK(cl_l1_revert_describe(out, sizeof(out), d, sizeof(d)) ==
+	      CL_L1_REVERT_FORCED_INCLUSION_VIOLATED);
+	CHECK_MSG(strcmp(out, "ForcedInclusionViolated(depositId 2, "
+			      "deadline 1700000600)") == 0,
+		  "%s", out);
+	/* a uint64 word with high bits set is not that error */
+	d[4] = 1;
+	CHECK(cl_l1_revert_describe(out, sizeof(out), d, sizeof(d)) ==
+	      CL_L1_REVERT_OTHER);
+	CHECK(strstr(out, "revert 0x") == out);
+	/* a short one */
+	CHECK(cl_l1_revert_describe(out, sizeof(out), d, 36) ==
+	      CL_L1_REVERT_OTHER);
+
+	static const struct {
+		const char *sig;
+		enum cl_l1_revert kind;
+		unsigned words;
+		const char *text;
+	} cases[] = {
+	    {"NotSequencer(address)", CL_L1_REVERT_NOT_SEQUENCER, 1,
+	     "NotSequencer(caller 0x0000000000000000000000000000000000000007)"},
+	    {"EmptyBatchData()", CL_L1_REVERT_EMPTY_BATCH_DATA, 0,
+	     "EmptyBatchData()"},
+	    {"NonContiguousBlocks(uint64,uint64)",
+	     CL_L1_REVERT_NON_CONTIGUOUS_BLOCKS, 2,
+	     "NonContiguousBlocks(expectedFirstBlock 7, firstBlock 8)"},
+	    {"InvalidBlockRange(uint64,uint64)",
+	     CL_L1_REVERT_INVALID_BLOCK_RANGE, 2,
+	     "InvalidBlockRange(firstBlock 7, lastBlock 8)"},
+	    {"DepositsConsumedDecreased(uint64,uint64)",
+	     CL_L1_REVERT_DEPOSITS_CONSUMED_DECREASED, 2,
+	     "DepositsConsumedDecreased(previous 7, given 8)"},
+	    {"DepositsConsumedExceedDeposits(uint64,uint64)",
+	     CL_L1_REVERT_DEPOSITS_CONSUMED_EXCEED_DEPOSITS, 2,
+	     "DepositsConsumedExceedDeposits(given 7, depositCount 8)"},
+	};
+	for (size_t i = 0; i < CL_ARRAY_LEN(cases); i++) {
+		cl_buf_init(&b);
+		uint8_t sel[4];
+		cl_l1_selector(sel, cases[i].sig);
+		cl_buf_append(&b, sel, 4);
+		for (unsigned w = 0; w < cases[i].words; w++)
+			cl_l1_abi_put_u64(&b, 7 + w);
+		CHECK_MSG(cl_l1_revert_describe(out, sizeof(out), b.p, b.len) ==
+			      cases[i].kind,
+			  "%s", cases[i].sig);
+		CHECK_MSG(strcmp(out, cases[i].text) == 0, "%s", out);
+		cl_buf_release(&b);
+	}
+	/* Error(string) and no data */
+	cl_buf_init(&b);
+	static const uint8_t es[4] = {0x08, 0xc3, 0x79, 0xa0};
+	cl_buf_append(&b, es, 4);
+	cl_l1_abi_put_u64(&b, 32);
+	cl_l1_abi_put_u64(&b, 5);
+	uint8_t w[32] = "hello";
+	cl_buf_append(&b, w, 32);
+	CHECK(cl_l1_revert_describe(out, sizeof(out), b.p, b.len) ==
+	      CL_L1_REVERT_OTHER);
+	CHECK_MSG(strcmp(out, "Error(\"hello\")") == 0, "%s", out);
+	/* a length past the data */
+	b.p[4 + 63] = 200;
+	(void)cl_l1_revert_describe(out, sizeof(out), b.p, b.len);
+	CHECK(strstr(out, "revert 0x08c379a0") == out);
+	cl_buf_release(&b);
+	CHECK(cl_l1_revert_describe(out, sizeof(out), NULL, 0) ==
+	      CL_L1_REVERT_NONE);
+	/* truncation keeps a NUL */
+	CHECK(cl_l1_revert_describe(out, 8, d, 36) == CL_L1_REVERT_OTHER);
+	CHECK(strlen(out) == 7);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -527,5 +612,6 @@ int main(int argc, char **argv)
 	test_events();
 	test_floor();
 	test_state_file();
+	test_revert();
 	return test_done("test_l1_codec");
 }
