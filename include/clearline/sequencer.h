@@ -285,6 +285,11 @@ void cl_l1_driver_status(struct cl_l1_driver *drv, struct cl_l1_status *out);
 /* Ask L1 whether withdrawal `wid` was claimed (thread-safe). */
 CL_WUR int cl_l1_driver_is_claimed(struct cl_l1_driver *drv, bool *claimed,
 				   uint64_t wid);
+/* The record of live batch `index` from L1 (cl_l1_batch_record()), for
+ * a withdrawal claim. Thread-safe. */
+CL_WUR int cl_l1_driver_batch_record(struct cl_l1_driver *drv,
+				     struct cl_l1_batch_event *out,
+				     uint64_t index);
 const struct cl_address *cl_l1_driver_rollup(const struct cl_l1_driver *drv);
 
 /* ---- fault injection, for tests only (src/sequencer/fault.c) ----

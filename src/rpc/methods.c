@@ -1023,10 +1023,15 @@ static struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
 			json_array_append_new(sib, hash_json(&proof->siblings[i]));
 		json_object_set_new(res, "proof", sib);
 	}
-	if (strcmp(status, "final") == 0) {
+	/* the claim carries the batch's record, read from L1 */
+	struct cl_l1_batch_event brec;
+	if (strcmp(status, "final") == 0 &&
+	    (api->l1 ? cl_l1_driver_batch_record(api->l1, &brec, cut)
+		     : cl_verifier_batch_record(api->ver, &brec, cut)) ==
+		CL_OK) {
 		struct cl_buf data;
 		cl_buf_init(&data);
-		cl_l1_abi_claim_withdrawal(&data, cut, id, &to, amount,
+		cl_l1_abi_claim_withdrawal(&data, &brec, id, &to, amount,
 					   proof->siblings, proof->depth);
 		json_object_set_new(
 			res, "tx",

@@ -786,6 +786,16 @@ int cl_l1_driver_is_claimed(struct cl_l1_driver *drv, bool *claimed,
 	return rc;
 }
 
+int cl_l1_driver_batch_record(struct cl_l1_driver *drv,
+			      struct cl_l1_batch_event *out, uint64_t index)
+{
+	pthread_mutex_lock(&drv->qlock);
+	int rc = cl_l1_batch_record(drv->query_rpc, &drv->cfg.rollup, out,
+				    index, drv->cfg.start_block, 0);
+	pthread_mutex_unlock(&drv->qlock);
+	return rc;
+}
+
 const struct cl_address *cl_l1_driver_rollup(const struct cl_l1_driver *drv)
 {
 	return &drv->cfg.rollup;

@@ -311,43 +311,15 @@ static int view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 }
 
 /*
- * Is batch `index` on L1 now the one a BatchAppended with `data_hash` in
- * L1 block `l1_block` appended? The data hash alone does not say: after
- * a discard the sequencer posts the same data again for every batch
- * after the bad one, so an old event and its new copy differ only in
- * when they were appended. The record keeps the timestamp of its block,
- * and block timestamps grow strictly.
+ * Is batch ev->index on L1 now the one this BatchAppended appended? After
+ * a discard the sequencer may post the same data again, so the data hash
+ * alone does not say; the contract's commitment covers the whole record,
+ * timestamp included (cl_l1_batch_live).
  */
-static int batch_live(struct cl_verifier *v, bool *live, uint64_t index,
-		      const struct cl_hash32 *data_hash, uint64_t l1_block)
+static int batch_live(struct cl_verifier *v, bool *live,
+		      const struct cl_l1_batch_event *ev)
 {
-	struct cl_buf ret;
-	uint64_t count;
-
-	*live = false;
-	int rc = view_u64(v->rpc, &v->genesis.rollup, "batchCount()", &count);
-	if (rc || index >= count)
-		return rc;
-	cl_buf_init(&ret);
-	rc = view_call(v->rpc, &v->genesis.rollup, &ret, "batches(uint64)",
-		       true, index);
-	if (!rc && ret.len != 7 * 32)
-		rc = CL_ERR_CORRUPT;
-	uint64_t appended_at = 0;
-	if (!rc && !cl_l1_abi_ret_u64(&appended_at, ret.p + 6 * 32, 32))
-		rc = CL_ERR_CORRUPT;
-	bool same_data = !rc && memcmp(ret.p, data_hash->b, 32) == 0;
-	cl_buf_release(&ret);
-	if (rc || !same_data)
-		return rc;
-	struct cl_l1_block b;
-	bool found = false;
-	rc = cl_l1_eth_block_by_number(v->rpc, &b, &found, l1_block);
-	if (!rc && !found)
-		rc = CL_ERR_NOT_FOUND; /* moved under us: next round */
-	if (!rc)
-		*live = b.timestamp == appended_at;
-	return rc;
+	return cl_l1_batch_live(v->rpc, &v->genesis.rollup, live, ev);
 }
 
 /* ------------------------------------------------------------------ */
@@ -495,10 +467,15 @@ static void challenge_step(struct cl_verifier *v)
 	}
 
 	v->challenge_retry_ns = cl_clock_mono_ns() + 2000000000ull;
-	bool live = false;
-	rc = batch_live(v, &live, f->batch, &f->data_hash, f->l1_block);
-	if (rc)
+	/* live: the batch's record on L1 is the event flagged (and the
+	 * challenge carries that record) */
+	struct cl_l1_batch_event rec;
+	rc = cl_l1_batch_record(v->rpc, &v->genesis.rollup, &rec, f->batch,
+				f->l1_block, 0);
+	if (rc && rc != CL_ERR_NOT_FOUND)
 		return;
+	bool live = !rc && cl_hash32_eq(&rec.data_hash, &f->data_hash) &&
+		    rec.loc.block_number == f->l1_block;
 	if (!live) {
 		cl_info(SUB, "batch %llu is no longer on l1: no challenge",
 			(unsigned long long)f->batch);
@@ -545,7 +522,7 @@ static void challenge_step(struct cl_verifier *v)
 	}
 	struct cl_buf cd;
 	cl_buf_init(&cd);
-	cl_l1_abi_challenge(&cd, f->batch);
+	cl_l1_abi_challenge(&cd, &rec);
 	struct cl_l1_txreq req = {.to = &v->genesis.rollup,
 				  .value = bond,
 				  .data = cd.p,
@@ -1325,8 +1302,7 @@ static int verify_batch(struct cl_verifier *v,
 	bool found = false, live = false;
 	int rc;
 
-	rc = batch_live(v, &live, ev->index, &ev->data_hash,
-			ev->loc.block_number);
+	rc = batch_live(v, &live, ev);
 	if (rc)
 		return rc;
 	if (!live) {
@@ -1513,8 +1489,7 @@ static int on_log(struct cl_verifier *v, const struct cl_l1_log *l)
 	}
 	if (ev.index > v->cur.next_batch) {
 		bool live = false;
-		int rc = batch_live(v, &live, ev.index, &ev.data_hash,
-				    ev.loc.block_number);
+		int rc = batch_live(v, &live, &ev);
 		if (rc)
 			return rc;
 		if (!live)
@@ -1897,6 +1872,17 @@ int cl_verifier_is_claimed(struct cl_verifier *v, bool *claimed, uint64_t wid)
 	if (!rc && !cl_l1_abi_ret_bool(claimed, ret.p, ret.len))
 		rc = CL_ERR_CORRUPT;
 	cl_buf_release(&ret);
+	return rc;
+}
+
+int cl_verifier_batch_record(struct cl_verifier *v,
+			     struct cl_l1_batch_event *out, uint64_t index)
+{
+	pthread_mutex_lock(&v->qlock);
+	int rc = cl_l1_batch_record(v->query_rpc, &v->genesis.rollup, out,
+				    index, v->cfg.start_block,
+				    v->cfg.log_range);
+	pthread_mutex_unlock(&v->qlock);
 	return rc;
 }
 

@@ -162,4 +162,29 @@ async function deposit(env, provider, w, amount) {
 		data: ri.encodeFunctionData('deposit', [w.address, amount]) });
 }
 
-module.exports = { Anvil, freePort, rpc, l1HeadOf, mine, setup, sendTx, deposit };
+/*
+ * The record of live batch `index` (docs/l1.md "Batches"): the latest
+ * BatchAppended of that index whose commitment is the one the contract
+ * stores. Fields as in the event: dataHash, stateRoot, withdrawalRoot,
+ * prevDepositsConsumed, depositsConsumed, firstBlock, lastBlock, timestamp.
+ */
+async function batchRecord(provider, rollupAddr, rollupAbi, index) {
+	const rollup = new ethers.Contract(rollupAddr, rollupAbi, provider);
+	const iface = rollup.interface;
+	const stored = await rollup.batchCommitment(index);
+	const logs = await provider.getLogs({ address: rollupAddr, fromBlock: 0, toBlock: 'latest',
+		topics: [iface.getEvent('BatchAppended').topicHash, ethers.toBeHex(index, 32)] });
+	for (let k = logs.length - 1; k >= 0; k--) {
+		const a = iface.parseLog(logs[k]).args;
+		const rec = [a.dataHash, a.stateRoot, a.withdrawalRoot, a.prevDepositsConsumed,
+			a.depositsConsumed, a.firstBlock, a.lastBlock, a.timestamp];
+		if ((await rollup.commitBatchRecord(rec)) === stored)
+			return { dataHash: a.dataHash, stateRoot: a.stateRoot,
+				withdrawalRoot: a.withdrawalRoot, prevDepositsConsumed: a.prevDepositsConsumed,
+				depositsConsumed: a.depositsConsumed, firstBlock: a.firstBlock,
+				lastBlock: a.lastBlock, timestamp: a.timestamp };
+	}
+	throw new Error(`no BatchAppended matches the commitment of batch ${index}`);
+}
+
+module.exports = { Anvil, freePort, rpc, l1HeadOf, mine, setup, sendTx, deposit, batchRecord };

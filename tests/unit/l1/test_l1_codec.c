@@ -112,9 +112,9 @@ static void test_selectors(void)
 		const char *sel;
 	} cases[] = {
 	    {CL_L1_SIG_APPEND_BATCH, "0x33ba586e"},
-	    {CL_L1_SIG_CLAIM_WITHDRAWAL, "0x5fae9902"},
+	    {CL_L1_SIG_CLAIM_WITHDRAWAL, "0x3da7e7e4"},
 	    {CL_L1_SIG_DEPOSIT_FN, "0x47e7ef24"},
-	    {CL_L1_SIG_CHALLENGE, "0xeff6fc12"},
+	    {CL_L1_SIG_CHALLENGE, "0x9adad82a"},
 	    {CL_L1_SIG_BATCH_COUNT, "0x06f13056"},
 	    {CL_L1_SIG_IS_FINAL, "0xa0d7031a"},
 	    {CL_L1_SIG_DEPOSIT_COUNT, "0x2dfdf0b5"},
@@ -135,8 +135,8 @@ static void test_selectors(void)
 		  "5466bac6339bafd3");
 	cl_l1_event_topic(&t, CL_L1_EV_BATCH_APPENDED);
 	CHECK_HEX(t.b, 32,
-		  "0x74907053f1d2f0ce056c48ceff687a1a048f8c81766db5e5"
-		  "2301a41ca44af543");
+		  "0x6f6cc499d1cd709fee4258b8d4351b0bb1b6fa2cd510f07d"
+		  "1c2c30ec72a571b9");
 }
 
 static char *cat_words(const char *const *words, size_t n)
@@ -242,13 +242,33 @@ static void test_claim(void)
 	CHECK(cl_address_parse(&to, addr, strlen(addr)));
 	memset(sib[0].b, 0xaa, 32);
 	memset(sib[1].b, 0xbb, 32);
+	/* batch 3's record: as ethers v6 encodes the call */
+	struct cl_l1_batch_event rec = {
+	    .index = 3,
+	    .prev_deposits_consumed = 1,
+	    .deposits_consumed = 2,
+	    .first_block = 101,
+	    .last_block = 200,
+	    .timestamp = 0x6b045eac,
+	};
+	memset(rec.data_hash.b, 0x11, 32);
+	memset(rec.state_root.b, 0x22, 32);
+	memset(rec.withdrawal_root.b, 0x33, 32);
 	static const char *const words[] = {
-	    "0x5fae9902",
+	    "0x3da7e7e4",
 	    "0000000000000000000000000000000000000000000000000000000000000003",
+	    "1111111111111111111111111111111111111111111111111111111111111111",
+	    "2222222222222222222222222222222222222222222222222222222222222222",
+	    "3333333333333333333333333333333333333333333333333333333333333333",
+	    "0000000000000000000000000000000000000000000000000000000000000001",
+	    "0000000000000000000000000000000000000000000000000000000000000002",
+	    "0000000000000000000000000000000000000000000000000000000000000065",
+	    "00000000000000000000000000000000000000000000000000000000000000c8",
+	    "000000000000000000000000000000000000000000000000000000006b045eac",
 	    "0000000000000000000000000000000000000000000000000000000000000009",
 	    "00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8",
 	    "00000000000000000000000000000000000000000000000000000000000f4240",
-	    "00000000000000000000000000000000000000000000000000000000000000a0",
+	    "00000000000000000000000000000000000000000000000000000000000001a0",
 	    "0000000000000000000000000000000000000000000000000000000000000002",
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
@@ -256,15 +276,32 @@ static void test_claim(void)
 	char *want = cat_words(words, CL_ARRAY_LEN(words));
 	struct cl_buf b;
 	cl_buf_init(&b);
-	cl_l1_abi_claim_withdrawal(&b, 3, 9, &to, 1000000, sib, 2);
+	cl_l1_abi_claim_withdrawal(&b, &rec, 9, &to, 1000000, sib, 2);
 	CHECK_HEX(b.p, b.len, want);
 	free(want);
 
 	/* no siblings: offset, then a zero length */
 	cl_buf_reset(&b);
-	cl_l1_abi_claim_withdrawal(&b, 0, 0, &to, 1, NULL, 0);
-	CHECK(b.len == 4 + 6 * 32);
-	CHECK(b.p[4 + 5 * 32 - 1] == 0xa0 && b.p[b.len - 1] == 0);
+	cl_l1_abi_claim_withdrawal(&b, &rec, 0, &to, 1, NULL, 0);
+	CHECK(b.len == 4 + 14 * 32);
+	CHECK(b.p[4 + 13 * 32 - 1] == 0xa0 && b.p[4 + 13 * 32 - 2] == 0x01 &&
+	      b.p[b.len - 1] == 0);
+
+	/* the challenge: index, then the record */
+	cl_buf_reset(&b);
+	cl_l1_abi_challenge(&b, &rec);
+	CHECK(b.len == 4 + 9 * 32);
+	CHECK_HEX(b.p, 4, "0x9adad82a");
+	CHECK(b.p[4 + 31] == 3 && b.p[4 + 32] == 0x11 &&
+	      b.p[b.len - 1] == 0xac);
+
+	/* the commitment the contract stores (value from ethers: keccak256 of
+	 * the abi-encoded record, low 32 bits replaced by the timestamp) */
+	struct cl_hash32 c;
+	cl_l1_batch_commitment(&c, &rec);
+	CHECK_HEX(c.b, 32,
+		  "0x3086f8bcce47066cf86fcff4d7f8c88b620f22f627f4d096475c19e96b0"
+		  "45eac");
 
 	/* the small ones */
 	cl_buf_reset(&b);
@@ -358,8 +395,8 @@ static void test_events(void)
 
 	/* BatchAppended(index 4, ...) built by hand */
 	static const char *const bt[] = {
-	    "0x74907053f1d2f0ce056c48ceff687a1a048f8c81766db5e52301a41ca44af54"
-	    "3",
+	    "0x6f6cc499d1cd709fee4258b8d4351b0bb1b6fa2cd510f07d1c2c30ec72a571b"
+	    "9",
 	    "0x000000000000000000000000000000000000000000000000000000000000000"
 	    "4",
 	};
@@ -367,13 +404,16 @@ static void test_events(void)
 	    "0x1111111111111111111111111111111111111111111111111111111111111111"
 	    "2222222222222222222222222222222222222222222222222222222222222222"
 	    "3333333333333333333333333333333333333333333333333333333333333333"
+	    "0000000000000000000000000000000000000000000000000000000000000001"
 	    "0000000000000000000000000000000000000000000000000000000000000002"
 	    "0000000000000000000000000000000000000000000000000000000000000065"
-	    "00000000000000000000000000000000000000000000000000000000000000c8";
+	    "00000000000000000000000000000000000000000000000000000000000000c8"
+	    "000000000000000000000000000000000000000000000000000000006b045eac";
 	fill_log(&l, bt, 2, bd);
 	CHECK(cl_l1_decode_batch_appended(&be, &l));
-	CHECK(be.index == 4 && be.deposits_consumed == 2 &&
-	      be.first_block == 101 && be.last_block == 200);
+	CHECK(be.index == 4 && be.prev_deposits_consumed == 1 &&
+	      be.deposits_consumed == 2 && be.first_block == 101 &&
+	      be.last_block == 200 && be.timestamp == 0x6b045eac);
 	CHECK(be.data_hash.b[0] == 0x11 && be.state_root.b[31] == 0x22 &&
 	      be.withdrawal_root.b[5] == 0x33);
 	CHECK(!cl_l1_decode_deposit(&d, &l));
