@@ -44,9 +44,14 @@ struct cl_seq_config {
 				     * (at most cut_max_bytes with cuts: a
 				     * block never spans two batches) */
 	uint64_t queue_max;         /* submissions waiting, at most */
-	uint64_t cut_interval_ms;   /* cut a batch this often; 0: never */
-	uint64_t cut_max_bytes;     /* ... or once this many transaction
-				     * bytes are uncut */
+	uint64_t cut_interval_ms;   /* cut a batch at the latest this long
+				     * after its first block; 0: never */
+	uint64_t cut_max_bytes;     /* a batch holds at most this many
+				     * transaction bytes (also the limit of
+				     * a re-cut) */
+	uint64_t cut_target_bytes;  /* ... and is cut once it holds this
+				     * many; 0 or above cut_max_bytes:
+				     * cut_max_bytes */
 };
 
 void cl_seq_config_defaults(struct cl_seq_config *cfg);
