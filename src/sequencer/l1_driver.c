@@ -9,10 +9,9 @@
  * block and none waits for the confirmation depth of the one before
  * (next_post() says when the gas is estimated and when bounded).
  *
- * Posting cannot wedge: when nothing is in flight and several cuts wait
- * (L1 discarded batches, or posting fell behind), the cuts from the
- * contract's batchCount are merged into as few as the size limit allows
- * (cl_seq_recut) before the next post; a post that the contract refuses
+ * Posting cannot wedge: when several cuts wait (L1 discarded batches, or
+ * posting fell behind), the cuts from the next one to post are merged
+ * into as few as the size limit allows (cl_seq_recut) before it goes; a post that the contract refuses
  * with ForcedInclusionViolated asks for that merge too. A discard is seen
  * from the contract's lastDiscardTime: the batches in flight are then
  * left to finish on their own (they revert) and posting starts again at
@@ -391,8 +390,9 @@ static bool cut_exists(struct cl_l1_driver *drv, uint64_t seq)
 	return ok;
 }
 
-/* Nothing in flight: merge the cuts waiting from batchCount `count` when
- * asked to, or when several wait and that was not found useless before. */
+/* Merge the cuts waiting from `count` (the next to post: batchCount, or
+ * the one after the last in flight) when asked to, or when several wait
+ * and that was not found useless before. */
 static void maybe_recut(struct cl_l1_driver *drv, uint64_t count)
 {
 	if (!drv->want_recut) {
@@ -622,8 +622,8 @@ static void *driver_main(void *arg)
 		drv->last_discard = discard;
 		struct next_post np;
 		if (next_post(drv, count, next_block, &np)) {
-			if (!drv->n_fl && cl_clock_mono_ns() >= drv->retry_ns)
-				maybe_recut(drv, count);
+			if (cl_clock_mono_ns() >= drv->retry_ns)
+				maybe_recut(drv, np.cut);
 			try_post(drv, &np);
 		}
 	}

@@ -13,6 +13,10 @@
  * 2. A rollup that does not accept this node as its sequencer: every post
  *    fails with NotSequencer(caller ...), shown in l2_syncStatus and the
  *    log; the node keeps running and serving.
+ * 3. A backlog bigger than one batch: L1 is down while orders keep coming
+ *    and the sequencer cuts many small batches; when L1 is back, they are
+ *    merged into as few as --batch-max-bytes allows (more than one, each
+ *    within the limit), posted contiguously, and every block reaches L1.
  *
  * Run as: node overdue.js SOURCE_ROOT CLEARLINED CLEARLINE_CLI
  */
@@ -134,4 +138,66 @@ lib.main('l1-overdue', async (t) => {
 	t.log(`l2_syncStatus said: ${s2.l1PostError}`);
 	await env2.node.stop();
 	await env2.anvil.stop();
+
+	/* 3: a backlog of many cuts, more than one batch can carry */
+	const MAX = 8192;
+	const env3 = await setup(t, {
+		users, confirmations: 1, challengePeriod: 3600, tag: 'c-',
+		nodeArgs: ['--l1-poll-ms', '100', '--batch-interval-ms', '150',
+			   '--block-interval-ms', '50', '--batch-max-bytes', String(MAX)] });
+	let p3 = env3.provider();
+	await env3.node.start();
+	await l1deposit(env3, p3, users[0], 100000000000n);
+	await mine(p3, 1);
+	const st3 = () => env3.node.call('l2_syncStatus', []);
+	await waitFor('deposit credited', async () => (await st3()).depositsCredited === '1', 20000);
+	const dom3 = lib.domainOf(await lib.config(env3.node.url));
+	await lib.postOracle(env3.node.url, dom3, [devKey(7), devKey(8)], 1, 650000);
+	const r3 = () => new ethers.Contract(env3.dep.rollup, rollupAbi, p3);
+	await waitFor('posted', async () =>
+		Number(await r3().nextL2Block()) - 1 === Number((await st3()).headBlock), 20000);
+	const before3 = Number(await r3().batchCount());
+	p3.destroy();
+	await env3.anvil.stop();
+	/* about 30 kB of orders in small cuts while L1 is away */
+	let px = 700000;
+	const cutsBefore = (seqLog3()).match(/seq: cut batch/g).length;
+	for (let i = 0; i < 150; i++) {
+		px += 1;
+		const o = await lib.signOrder(users[0], dom3, { isBuy: false, price: px, size: 1000 });
+		const r = await env3.node.call('l2_submitOrder', [o.order, o.signature]);
+		assert.strictEqual(r.status, 'open');
+		if (i % 10 === 9)
+			await sleep(200);
+	}
+	await sleep(500);
+	const cuts = (seqLog3()).match(/seq: cut batch/g).length - cutsBefore;
+	await env3.anvil.start();
+	p3 = env3.provider();
+	await waitFor('the backlog posted', async () => {
+		await mine(p3, 1);
+		return Number(await r3().nextL2Block()) - 1 === Number((await st3()).headBlock);
+	}, 60000);
+	const posted3 = Number(await r3().batchCount()) - before3;
+	const m = /batches from [0-9]+ merged into ([0-9]+) for posting/.exec(seqLog3());
+	assert.ok(m, 'the backlog was merged');
+	t.log(`${cuts} cuts made while L1 was down, merged into ${m[1]}; ${posted3} batches posted`);
+	assert.ok(Number(m[1]) >= 2 && Number(m[1]) < cuts, 'more than one batch, fewer than the cuts');
+	let next3 = BigInt(1);
+	const ri3 = new ethers.Interface(rollupAbi);
+	for (let i = 0; i < before3 + posted3; i++) {
+		const b = await batchRecord(p3, env3.dep.rollup, rollupAbi, i);
+		assert.strictEqual(b.firstBlock, next3, `batch ${i} contiguous`);
+		next3 = b.lastBlock + 1n;
+	}
+	const logs3 = await p3.getLogs({ address: env3.dep.rollup, fromBlock: 0, toBlock: 'latest',
+		topics: [ri3.getEvent('BatchAppended').topicHash] });
+	for (const l of logs3) {
+		const tx = await p3.getTransaction(l.transactionHash);
+		assert.ok((tx.data.length - 2) / 2 <= MAX, 'each batch within --batch-max-bytes');
+	}
+	await env3.node.stop();
+	await env3.anvil.stop();
+
+	function seqLog3() { return fs.readFileSync(env3.node.logPath, 'utf8'); }
 });
