@@ -518,9 +518,12 @@ CL_WUR int cl_l1_batch_live(struct cl_l1_rpc *rpc,
 
 /*
  * The record of live batch `index`: its BatchAppended event (the latest
- * whose commitment is the stored one), searched from the L1 head back to
- * `from_block` (the rollup's deployment, or any block known to be at or
- * before the append) in ranges of `range` blocks (0: 10000).
+ * whose commitment is the stored one). The commitment keeps the append's
+ * timestamp, so the block is found by a binary search over block
+ * timestamps in [from_block, head] (about log2 of the span in block
+ * reads) and its logs read; failing that, every range of `range` blocks
+ * (0: 10000) from the head back to `from_block` (the rollup's deployment,
+ * or any block known to be at or before the append).
  * Returns CL_OK; CL_ERR_NOT_FOUND (no such batch, or no matching event
  * in the range); or an RPC code.
  */

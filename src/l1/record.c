@@ -74,6 +74,76 @@ int cl_l1_batch_live(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 	return CL_OK;
 }
 
+/* The live record of `index` among the events of blocks [lo, hi], newest
+ * first: CL_OK, CL_ERR_NOT_FOUND or an RPC code. */
+static int find_in(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
+		   struct cl_l1_batch_event *out, uint64_t index,
+		   const struct cl_hash32 *stored, uint64_t lo, uint64_t hi)
+{
+	struct cl_l1_filter f = {
+	    .has_address = true,
+	    .address = *rollup,
+	    .n_topics = 2,
+	    .from_block = lo,
+	    .to_block = hi,
+	};
+	struct cl_l1_logs logs;
+
+	cl_l1_event_topic(&f.topics[0], CL_L1_EV_BATCH_APPENDED);
+	cl_put_be64(f.topics[1].b + 24, index);
+	int rc = cl_l1_eth_get_logs(rpc, &logs, &f);
+	if (rc)
+		return rc;
+	rc = CL_ERR_NOT_FOUND;
+	for (size_t i = logs.n; i-- > 0;) {
+		struct cl_l1_batch_event ev;
+		struct cl_hash32 c;
+		if (logs.v[i].removed ||
+		    !cl_address_eq(&logs.v[i].address, rollup) ||
+		    !cl_l1_decode_batch_appended(&ev, &logs.v[i]) ||
+		    ev.index != index)
+			continue;
+		cl_l1_batch_commitment(&c, &ev);
+		if (cl_hash32_eq(&c, stored)) {
+			*out = ev;
+			rc = CL_OK;
+			break;
+		}
+	}
+	cl_l1_logs_release(&logs);
+	return rc;
+}
+
+/*
+ * The first block in [lo, hi] whose timestamp is at least `ts` (block
+ * timestamps grow with the number): a binary search, about log2(hi - lo)
+ * block reads. *found false when none is.
+ */
+static int block_at_time(struct cl_l1_rpc *rpc, uint64_t *out, bool *found,
+			 uint64_t lo, uint64_t hi, uint64_t ts)
+{
+	*found = false;
+	*out = 0;
+	uint64_t a = lo, b = hi + 1; /* the answer is in [a, b] */
+	while (a < b) {
+		uint64_t mid = a + (b - a) / 2;
+		struct cl_l1_block blk;
+		bool got = false;
+		int rc = cl_l1_eth_block_by_number(rpc, &blk, &got, mid);
+		if (rc)
+			return rc;
+		if (!got)
+			return CL_ERR_NOT_FOUND; /* moved under us */
+		if (blk.timestamp >= ts)
+			b = mid;
+		else
+			a = mid + 1;
+	}
+	*found = a <= hi;
+	*out = a;
+	return CL_OK;
+}
+
 int cl_l1_batch_record(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 		       struct cl_l1_batch_event *out, uint64_t index,
 		       uint64_t from_block, uint64_t range)
@@ -93,40 +163,30 @@ int cl_l1_batch_record(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 	rc = cl_l1_eth_block_number(rpc, &head);
 	if (rc)
 		return rc;
-	struct cl_l1_filter f = {
-	    .has_address = true,
-	    .address = *rollup,
-	    .n_topics = 2,
-	};
-	cl_l1_event_topic(&f.topics[0], CL_L1_EV_BATCH_APPENDED);
-	cl_put_be64(f.topics[1].b + 24, index);
-	/* newest range first: the live record is the latest append of the
-	 * index, usually recent */
+	if (from_block > head)
+		return CL_ERR_NOT_FOUND;
+	/* the commitment keeps the append's timestamp (low 32 bits): the
+	 * first block at that time holds the event, found in about log2 of
+	 * the chain's length block reads */
+	uint64_t ts = cl_get_be32(stored.b + 28), at;
+	bool found;
+	rc = block_at_time(rpc, &at, &found, from_block, head, ts);
+	if (rc && rc != CL_ERR_NOT_FOUND)
+		return rc;
+	if (!rc && found) {
+		uint64_t hi = at + 1 <= head ? at + 1 : head;
+		rc = find_in(rpc, rollup, out, index, &stored, at, hi);
+		if (rc != CL_ERR_NOT_FOUND)
+			return rc;
+	}
+	/* else every range, newest first (a chain whose timestamps do not
+	 * fit in 32 bits any more, or one that moved under us) */
 	for (uint64_t hi = head; hi >= from_block;) {
 		uint64_t lo = hi - from_block + 1 > range ? hi - range + 1
 							  : from_block;
-		struct cl_l1_logs logs;
-		f.from_block = lo;
-		f.to_block = hi;
-		rc = cl_l1_eth_get_logs(rpc, &logs, &f);
-		if (rc)
+		rc = find_in(rpc, rollup, out, index, &stored, lo, hi);
+		if (rc != CL_ERR_NOT_FOUND)
 			return rc;
-		for (size_t i = logs.n; i-- > 0;) {
-			struct cl_l1_batch_event ev;
-			struct cl_hash32 c;
-			if (logs.v[i].removed ||
-			    !cl_address_eq(&logs.v[i].address, rollup) ||
-			    !cl_l1_decode_batch_appended(&ev, &logs.v[i]) ||
-			    ev.index != index)
-				continue;
-			cl_l1_batch_commitment(&c, &ev);
-			if (cl_hash32_eq(&c, &stored)) {
-				*out = ev;
-				cl_l1_logs_release(&logs);
-				return CL_OK;
-			}
-		}
-		cl_l1_logs_release(&logs);
 		if (lo == from_block || lo == 0)
 			break;
 		hi = lo - 1;
