@@ -206,7 +206,7 @@ start_sequencer() {
 		--l1-keystore "$dev/sequencer/l1-key.json" \
 		--l1-passphrase "file:$dev/passphrase" \
 		--l1-confirmations 1 --l1-start-block "$START_BLOCK" \
-		--batch-interval-ms 1000 --collateral-token "$TOKEN"
+		--batch-interval-ms 3000 --collateral-token "$TOKEN"
 	wait_for 60 "the sequencer to answer" sequencer \
 		rpc "http://127.0.0.1:$L2_PORT" l2_syncStatus '[]'
 }

@@ -30,6 +30,7 @@
 
 #include <clearline/batch.h>
 #include <clearline/common.h>
+#include <clearline/l1.h>
 #include <clearline/matching.h>
 #include <clearline/state.h>
 #include <clearline/stf.h>
@@ -66,6 +67,10 @@ void cl_chain_put_block(struct cl_state *st, const struct cl_block_header *hdr,
 CL_WUR int cl_chain_get_block(struct cl_snapshot *snap,
 			      struct cl_block_record *out, uint64_t number);
 
+/* The bytes of the block records [first, last] (a cut's size, close to
+ * the request bytes a cut is limited by). CL_OK or an error. */
+CL_WUR int cl_chain_blocks_bytes(struct cl_snapshot *snap, uint64_t *out,
+				 uint64_t first, uint64_t last);
 /* The state root after block `number`, from the records: the prev_root
  * of block number + 1, or the snapshot's root when there is none (the
  * caller checked that `number` is at most the head). */
@@ -100,6 +105,8 @@ CL_WUR int cl_chain_load_cut_cursor(struct cl_state *st,
 /* Put cut `c` and move the cursor after it, in `st`'s overlay. */
 void cl_chain_put_cut(struct cl_state *st, const struct cl_batch_cut *c);
 
+/* Delete the record of cut `seq` (a re-cut merged it into another). */
+void cl_chain_del_cut(struct cl_state *st, uint64_t seq);
 /* Cut `seq`: CL_OK, CL_ERR_NOT_FOUND, CL_ERR_CORRUPT or an error. */
 CL_WUR int cl_chain_get_cut(struct cl_snapshot *snap, struct cl_batch_cut *out,
 			    uint64_t seq);
@@ -250,6 +257,8 @@ struct cl_chain_sync {
 	uint64_t txs_derived;
 	uint64_t rederivations;
 	struct cl_chain_fault fault;
+	char post_error[200];        /* why the last post failed; "" */
+	uint64_t post_failures;      /* failed posts in a row */
 	/* a node that takes writes (a sequencer) */
 	bool has_queue;
 	uint64_t queued; /* submissions waiting */
@@ -272,6 +281,11 @@ struct cl_chain_reader_ops {
 	const struct cl_address *(*rollup)(void *impl);
 	/* Ask L1 whether withdrawal `wid` was claimed (an L1 is attached). */
 	int (*is_claimed)(void *impl, bool *claimed, uint64_t wid);
+	/* The record of live batch `index` from L1 (what a withdrawal claim
+	 * carries: cl_l1_batch_record()). CL_OK, CL_ERR_NOT_FOUND or an
+	 * error. */
+	int (*batch_record)(void *impl, struct cl_l1_batch_event *out,
+			    uint64_t index);
 };
 
 struct cl_chain_reader {

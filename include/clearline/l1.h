@@ -115,6 +115,10 @@ struct cl_l1_error {
 	int64_t rpc_code;  /* the error object's code (CL_L1_CLASS_RPC) */
 	char method[48];   /* the method that failed */
 	char message[256]; /* the node's or libcurl's text, truncated */
+	/* CL_L1_CLASS_RPC: the error object's "data" when it is a hex string
+	 * of at most 260 bytes (a revert's return data), else empty */
+	uint8_t revert[260];
+	size_t revert_len;
 };
 
 /* ------------------------------------------------------------------ */
@@ -359,16 +363,22 @@ CL_WUR int cl_l1_eth_get_logs(struct cl_l1_rpc *rpc, struct cl_l1_logs *out,
 #define CL_L1_SIG_DEPOSIT_FN "deposit(address,uint256)"
 #define CL_L1_SIG_APPEND_BATCH \
 	"appendBatch(bytes,bytes32,bytes32,uint64,uint64,uint64)"
-#define CL_L1_SIG_CLAIM_WITHDRAWAL \
-	"claimWithdrawal(uint64,uint64,address,uint64,bytes32[])"
-#define CL_L1_SIG_CHALLENGE "challenge(uint64)"
+/* the tuple of a batch record, ClearlineRollup.BatchRecord */
+#define CL_L1_BATCH_RECORD_TUPLE \
+	"(bytes32,bytes32,bytes32,uint64,uint64,uint64,uint64,uint64)"
+#define CL_L1_SIG_CLAIM_WITHDRAWAL                                         \
+	"claimWithdrawal(uint64," CL_L1_BATCH_RECORD_TUPLE                  \
+	",uint64,address,uint64,bytes32[])"
+#define CL_L1_SIG_CHALLENGE "challenge(uint64," CL_L1_BATCH_RECORD_TUPLE ")"
+#define CL_L1_SIG_BATCH_COMMITMENT "batchCommitment(uint64)"
 #define CL_L1_SIG_BATCH_COUNT "batchCount()"
 #define CL_L1_SIG_IS_FINAL "isFinal(uint64)"
 #define CL_L1_SIG_DEPOSIT_COUNT "depositCount()"
 #define CL_L1_SIG_ERC20_APPROVE "approve(address,uint256)"
 #define CL_L1_EV_DEPOSIT "Deposit(uint64,address,uint64,uint64)"
-#define CL_L1_EV_BATCH_APPENDED \
-	"BatchAppended(uint64,bytes32,bytes32,bytes32,uint64,uint64,uint64)"
+#define CL_L1_EV_BATCH_APPENDED                                            \
+	"BatchAppended(uint64,bytes32,bytes32,bytes32,uint64,uint64,uint64,"  \
+	"uint64,uint64)"
 #define CL_L1_EV_BATCH_CHALLENGED "BatchChallenged(uint64,address)"
 #define CL_L1_EV_BATCHES_DISCARDED "BatchesDiscarded(uint64,uint64)"
 
@@ -396,10 +406,15 @@ struct cl_l1_batch_args {
 	uint64_t last_block;
 };
 
-/* Calldata builders: each APPENDS selector and arguments to out. */
+struct cl_l1_batch_event;
+
+/* Calldata builders: each APPENDS selector and arguments to out. The
+ * claim and the challenge carry the batch's record (docs/l1.md): `batch`
+ * is its BatchAppended event (index and record fields; loc unused). */
 void cl_l1_abi_append_batch(struct cl_buf *out,
 			    const struct cl_l1_batch_args *a);
-void cl_l1_abi_claim_withdrawal(struct cl_buf *out, uint64_t batch_index,
+void cl_l1_abi_claim_withdrawal(struct cl_buf *out,
+				const struct cl_l1_batch_event *batch,
 				uint64_t withdrawal_id,
 				const struct cl_address *recipient,
 				uint64_t amount,
@@ -407,7 +422,8 @@ void cl_l1_abi_claim_withdrawal(struct cl_buf *out, uint64_t batch_index,
 				size_t n_siblings);
 void cl_l1_abi_deposit(struct cl_buf *out, const struct cl_address *to,
 		       uint64_t amount);
-void cl_l1_abi_challenge(struct cl_buf *out, uint64_t batch_index);
+void cl_l1_abi_challenge(struct cl_buf *out,
+			 const struct cl_l1_batch_event *batch);
 void cl_l1_abi_batch_count(struct cl_buf *out);
 void cl_l1_abi_deposit_count(struct cl_buf *out);
 void cl_l1_abi_is_final(struct cl_buf *out, uint64_t batch_index);
@@ -419,6 +435,30 @@ void cl_l1_abi_is_final(struct cl_buf *out, uint64_t batch_index);
  */
 CL_WUR bool cl_l1_abi_decode_append_batch(struct cl_l1_batch_args *out,
 					  const uint8_t *p, size_t len);
+
+/*
+ * Describe revert data of the rollup (a custom error of ClearlineRollup
+ * or ClearlineToken, or Error(string)) as text, e.g.
+ * "ForcedInclusionViolated(depositId 2, deadline 1700000600)", into out
+ * (NUL-terminated, truncated to cap). Unknown or malformed data is shown
+ * as "revert 0x<selector> (N bytes)"; no data as "revert without data".
+ * Returns the error's name's enum below (CL_L1_REVERT_OTHER when unknown).
+ */
+enum cl_l1_revert {
+	CL_L1_REVERT_NONE,  /* no data */
+	CL_L1_REVERT_OTHER, /* not one of the rollup's errors */
+	CL_L1_REVERT_NOT_SEQUENCER,
+	CL_L1_REVERT_EMPTY_BATCH_DATA,
+	CL_L1_REVERT_NON_CONTIGUOUS_BLOCKS,
+	CL_L1_REVERT_INVALID_BLOCK_RANGE,
+	CL_L1_REVERT_DEPOSITS_CONSUMED_DECREASED,
+	CL_L1_REVERT_DEPOSITS_CONSUMED_EXCEED_DEPOSITS,
+	CL_L1_REVERT_FORCED_INCLUSION_VIOLATED,
+	CL_L1_REVERT_ROLLUP_OTHER, /* another error of the rollup or token */
+};
+
+enum cl_l1_revert cl_l1_revert_describe(char *out, size_t cap,
+					const uint8_t *data, size_t len);
 
 /* Return data of a view returning one uint64 / bool (exactly one word,
  * high bytes zero). */
@@ -444,18 +484,53 @@ struct cl_l1_deposit {
 };
 
 /* BatchAppended(uint64 indexed index, bytes32 dataHash, bytes32 stateRoot,
- *   bytes32 withdrawalRoot, uint64 depositsConsumed, uint64 firstBlock,
- *   uint64 lastBlock) */
+ *   bytes32 withdrawalRoot, uint64 prevDepositsConsumed,
+ *   uint64 depositsConsumed, uint64 firstBlock, uint64 lastBlock,
+ *   uint64 timestamp): the index and the batch's record in full. */
 struct cl_l1_batch_event {
 	uint64_t index;
 	struct cl_hash32 data_hash;
 	struct cl_hash32 state_root;
 	struct cl_hash32 withdrawal_root;
-	uint64_t deposits_consumed;
+	uint64_t prev_deposits_consumed; /* cumulative, before the batch */
+	uint64_t deposits_consumed;	 /* cumulative, after the batch */
 	uint64_t first_block;
 	uint64_t last_block;
+	uint64_t timestamp; /* L1 block timestamp of the append */
 	struct cl_l1_event_loc loc;
 };
+
+/* The commitment the contract stores for a record: the top 224 bits of
+ * keccak256 of its eight ABI words, then its timestamp's low 32 bits. */
+void cl_l1_batch_commitment(struct cl_hash32 *out,
+			    const struct cl_l1_batch_event *rec);
+
+/*
+ * Is `ev` (a decoded BatchAppended) the record of live batch ev->index,
+ * i.e. is its commitment the one the contract stores now? An event of a
+ * batch discarded since, or a replaced one, is not. Returns CL_OK with
+ * *live set (false also for an index at or past batchCount), or an RPC
+ * code.
+ */
+CL_WUR int cl_l1_batch_live(struct cl_l1_rpc *rpc,
+			    const struct cl_address *rollup, bool *live,
+			    const struct cl_l1_batch_event *ev);
+
+/*
+ * The record of live batch `index`: its BatchAppended event (the latest
+ * whose commitment is the stored one). The commitment keeps the append's
+ * timestamp, so the block is found by a binary search over block
+ * timestamps in [from_block, head] (about log2 of the span in block
+ * reads) and its logs read; failing that, every range of `range` blocks
+ * (0: 10000) from the head back to `from_block` (the rollup's deployment,
+ * or any block known to be at or before the append).
+ * Returns CL_OK; CL_ERR_NOT_FOUND (no such batch, or no matching event
+ * in the range); or an RPC code.
+ */
+CL_WUR int cl_l1_batch_record(struct cl_l1_rpc *rpc,
+			      const struct cl_address *rollup,
+			      struct cl_l1_batch_event *out, uint64_t index,
+			      uint64_t from_block, uint64_t range);
 
 /* BatchChallenged(uint64 indexed index, address indexed challenger) */
 struct cl_l1_challenge_event {

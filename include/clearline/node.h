@@ -49,6 +49,7 @@ struct cl_node_config {
 	uint64_t l1_batches_in_flight;
 	uint64_t batch_interval_ms;
 	uint64_t batch_max_bytes;
+	uint64_t batch_target_bytes;
 	uint64_t batch_zstd_level;
 	char *fault;           /* sequencer, devnet only: KIND[:AT] */
 	char *sequencer_url;   /* replica: where writes go */

@@ -45,9 +45,14 @@ struct cl_seq_config {
 				     * (at most cut_max_bytes with cuts: a
 				     * block never spans two batches) */
 	uint64_t queue_max;         /* submissions waiting, at most */
-	uint64_t cut_interval_ms;   /* cut a batch this often; 0: never */
-	uint64_t cut_max_bytes;     /* ... or once this many transaction
-				     * bytes are uncut */
+	uint64_t cut_interval_ms;   /* cut a batch at the latest this long
+				     * after its first block; 0: never */
+	uint64_t cut_max_bytes;     /* a batch holds at most this many
+				     * transaction bytes (also the limit of
+				     * a re-cut) */
+	uint64_t cut_target_bytes;  /* ... and is cut once it holds this
+				     * many; 0 or above cut_max_bytes:
+				     * cut_max_bytes */
 	bool wait_for_l1;           /* attached to L1: no block before the
 				     * L1 driver named an L1 block
 				     * (cl_seq_set_l1_ref) */
@@ -196,6 +201,22 @@ void cl_seq_reader(struct cl_chain_reader *out, struct cl_seq *s,
  * cl_chain_get_withdrawal_proof()). */
 
 
+/*
+ * Merge the cuts from `from` on (up to the last cut, plus the blocks
+ * sealed since) into as few cuts as cut_max_bytes allows, at the old cut
+ * boundaries; the last new cut ends at the head and holds the proofs of
+ * every withdrawal of the merged range. Used by the L1 driver when the
+ * cuts from `from` are to be posted again (after a discard) or late.
+ * The writer does it between blocks; the call waits for it.
+ *
+ * cuts: out: how many cuts from `from` on exist afterwards.
+ * Returns CL_OK; CL_ERR_NOT_FOUND when nothing would merge (no cut
+ * `from`, or the cuts are as few as the limit allows); CL_ERR_BUSY when
+ * another re-cut is under way; CL_SEQ_ERR_SHUTDOWN; or a storage error.
+ * Thread-safe; never call it from the writer (a deposit callback).
+ */
+CL_WUR int cl_seq_recut(struct cl_seq *s, uint64_t from, uint64_t *cuts);
+
 
 /* ---- the link to L1 (src/sequencer/l1_driver.c) ----
  * A thread that credits L1 deposits through the sequencer (in id order,
@@ -233,6 +254,10 @@ struct cl_l1_status {
 	size_t last_batch_bytes;    /* calldata of the last confirmed batch */
 	uint64_t last_batch_gas;
 	size_t last_batch_orders;
+	/* why the last post failed, "" after a success (e.g. "appendBatch
+	 * reverts: ForcedInclusionViolated(depositId 2, deadline 1700000600)") */
+	char post_error[200];
+	uint64_t post_failures;     /* failed posts in a row */
 };
 
 struct cl_l1_driver;
@@ -246,6 +271,11 @@ void cl_l1_driver_status(struct cl_l1_driver *drv, struct cl_l1_status *out);
 /* Ask L1 whether withdrawal `wid` was claimed (thread-safe). */
 CL_WUR int cl_l1_driver_is_claimed(struct cl_l1_driver *drv, bool *claimed,
 				   uint64_t wid);
+/* The record of live batch `index` from L1 (cl_l1_batch_record()), for
+ * a withdrawal claim. Thread-safe. */
+CL_WUR int cl_l1_driver_batch_record(struct cl_l1_driver *drv,
+				     struct cl_l1_batch_event *out,
+				     uint64_t index);
 const struct cl_address *cl_l1_driver_rollup(const struct cl_l1_driver *drv);
 
 /* ---- fault injection, for tests only (src/sequencer/fault.c) ----

@@ -144,6 +144,12 @@ CL_WUR int cl_verifier_block_root(struct cl_verifier *v, struct cl_hash32 *out,
 CL_WUR int cl_verifier_is_claimed(struct cl_verifier *v, bool *claimed,
 				  uint64_t wid);
 
+/* The record of live batch `index` from L1 (cl_l1_batch_record()), for
+ * a withdrawal claim. Thread-safe. */
+CL_WUR int cl_verifier_batch_record(struct cl_verifier *v,
+				    struct cl_l1_batch_event *out,
+				    uint64_t index);
+
 const struct cl_address *cl_verifier_rollup(const struct cl_verifier *v);
 
 /* The read interface of a verifier or replica (include/clearline/

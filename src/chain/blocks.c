@@ -88,6 +88,23 @@ int cl_chain_get_block(struct cl_snapshot *snap, struct cl_block_record *out,
 	return CL_OK;
 }
 
+int cl_chain_blocks_bytes(struct cl_snapshot *snap, uint64_t *out,
+			  uint64_t first, uint64_t last)
+{
+	*out = 0;
+	for (uint64_t n = first; n <= last; n++) {
+		uint8_t key[8];
+		const uint8_t *v;
+		size_t vl;
+		cl_put_be64(key, n);
+		int rc = cl_snapshot_get(snap, &v, &vl, CL_TABLE_BLOCKS, key, 8);
+		if (rc)
+			return rc;
+		*out += vl;
+	}
+	return CL_OK;
+}
+
 int cl_chain_root_from_blocks(struct cl_snapshot *snap, struct cl_hash32 *out,
 			      uint64_t number)
 {

@@ -34,6 +34,14 @@ int cl_chain_load_cut_cursor(struct cl_state *st,
 	return CL_OK;
 }
 
+void cl_chain_del_cut(struct cl_state *st, uint64_t seq)
+{
+	uint8_t key[9];
+
+	chain_key(key, CHAIN_CUT, seq);
+	cl_state_del(st, CL_TABLE_NODE, key, 9);
+}
+
 void cl_chain_put_cut(struct cl_state *st, const struct cl_batch_cut *c)
 {
 	struct cl_buf v;

@@ -85,7 +85,33 @@ void cl_l1_abi_append_batch(struct cl_buf *out,
 	cl_buf_append(out, zeros, pad32(a->data_len) - a->data_len);
 }
 
-void cl_l1_abi_claim_withdrawal(struct cl_buf *out, uint64_t batch_index,
+/* The record's eight words, as the BatchRecord tuple (static, in place). */
+static void put_record(struct cl_buf *out, const struct cl_l1_batch_event *r)
+{
+	cl_l1_abi_put_bytes32(out, &r->data_hash);
+	cl_l1_abi_put_bytes32(out, &r->state_root);
+	cl_l1_abi_put_bytes32(out, &r->withdrawal_root);
+	cl_l1_abi_put_u64(out, r->prev_deposits_consumed);
+	cl_l1_abi_put_u64(out, r->deposits_consumed);
+	cl_l1_abi_put_u64(out, r->first_block);
+	cl_l1_abi_put_u64(out, r->last_block);
+	cl_l1_abi_put_u64(out, r->timestamp);
+}
+
+void cl_l1_batch_commitment(struct cl_hash32 *out,
+			    const struct cl_l1_batch_event *rec)
+{
+	struct cl_buf b;
+
+	cl_buf_init(&b);
+	put_record(&b, rec);
+	cl_keccak256(out->b, b.p, b.len);
+	cl_buf_release(&b);
+	cl_put_be32(out->b + 28, (uint32_t)rec->timestamp);
+}
+
+void cl_l1_abi_claim_withdrawal(struct cl_buf *out,
+				const struct cl_l1_batch_event *batch,
 				uint64_t withdrawal_id,
 				const struct cl_address *recipient,
 				uint64_t amount,
@@ -94,11 +120,12 @@ void cl_l1_abi_claim_withdrawal(struct cl_buf *out, uint64_t batch_index,
 {
 	CL_REQUIRE(n_siblings <= CL_L1_MAX_SIBLINGS);
 	put_selector(out, CL_L1_SIG_CLAIM_WITHDRAWAL);
-	cl_l1_abi_put_u64(out, batch_index);
+	cl_l1_abi_put_u64(out, batch->index);
+	put_record(out, batch);
 	cl_l1_abi_put_u64(out, withdrawal_id);
 	cl_l1_abi_put_address(out, recipient);
 	cl_l1_abi_put_u64(out, amount);
-	cl_l1_abi_put_u64(out, 5 * 32); /* offset of the array */
+	cl_l1_abi_put_u64(out, 13 * 32); /* offset of the array */
 	cl_l1_abi_put_u64(out, n_siblings);
 	for (size_t i = 0; i < n_siblings; i++)
 		cl_l1_abi_put_bytes32(out, &siblings[i]);
@@ -112,10 +139,12 @@ void cl_l1_abi_deposit(struct cl_buf *out, const struct cl_address *to,
 	cl_l1_abi_put_u64(out, amount);
 }
 
-void cl_l1_abi_challenge(struct cl_buf *out, uint64_t batch_index)
+void cl_l1_abi_challenge(struct cl_buf *out,
+			 const struct cl_l1_batch_event *batch)
 {
 	put_selector(out, CL_L1_SIG_CHALLENGE);
-	cl_l1_abi_put_u64(out, batch_index);
+	cl_l1_abi_put_u64(out, batch->index);
+	put_record(out, batch);
 }
 
 void cl_l1_abi_batch_count(struct cl_buf *out)
@@ -256,12 +285,14 @@ bool cl_l1_decode_batch_appended(struct cl_l1_batch_event *out,
 	const uint8_t *d = log->data;
 
 	memset(out, 0, sizeof(*out));
-	if (!topic_is(log, CL_L1_EV_BATCH_APPENDED, 2, 6 * 32))
+	if (!topic_is(log, CL_L1_EV_BATCH_APPENDED, 2, 8 * 32))
 		return false;
 	if (!word_u64(&out->index, log->topics[1].b) ||
-	    !word_u64(&out->deposits_consumed, d + 3 * 32) ||
-	    !word_u64(&out->first_block, d + 4 * 32) ||
-	    !word_u64(&out->last_block, d + 5 * 32)) {
+	    !word_u64(&out->prev_deposits_consumed, d + 3 * 32) ||
+	    !word_u64(&out->deposits_consumed, d + 4 * 32) ||
+	    !word_u64(&out->first_block, d + 5 * 32) ||
+	    !word_u64(&out->last_block, d + 6 * 32) ||
+	    !word_u64(&out->timestamp, d + 7 * 32)) {
 		memset(out, 0, sizeof(*out));
 		return false;
 	}

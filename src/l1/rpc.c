@@ -338,6 +338,14 @@ static enum cl_l1_class parse_reply(struct cl_l1_rpc *rpc, json_t **result,
 		set_error(rpc, CL_L1_CLASS_RPC, "%s (code %lld)",
 			  json_is_string(msg) ? json_string_value(msg) : "",
 			  (long long)rpc->err.rpc_code);
+		/* revert data, when the node gives it as a hex string */
+		const json_t *data = json_object_get(error, "data");
+		if (json_is_string(data) &&
+		    !cl_hex_decode_var(rpc->err.revert, sizeof(rpc->err.revert),
+				       &rpc->err.revert_len,
+				       json_string_value(data),
+				       json_string_length(data), CL_HEX_0X))
+			rpc->err.revert_len = 0;
 		cls = CL_L1_CLASS_RPC;
 		goto out;
 	}

@@ -133,6 +133,7 @@ static int run_sequencer(const struct cl_node_config *cfg,
 		/* transaction bytes before a cut, leaving room for the
 		 * block headers, the ABI and the zstd frame */
 		sc.cut_max_bytes = cfg->batch_max_bytes * 9 / 10;
+		sc.cut_target_bytes = cfg->batch_target_bytes;
 	}
 	rc = cl_seq_new(&seq, &sc, db, g);
 	if (rc)

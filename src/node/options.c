@@ -88,9 +88,14 @@ static const struct cl_opt opts[] = {
 	 "sequencer: most appendBatch transactions on their way to L1 at "
 	 "once (the next goes out when the earlier ones are in a block)",
 	 OFF(l1_batches_in_flight), 0, false},
-	{"batch-interval-ms", CL_OPT_U64, 10, 3600000, "2000", NULL,
-	 "a batch is cut at least this often while blocks arrive",
+	{"batch-interval-ms", CL_OPT_U64, 10, 3600000, "12000", NULL,
+	 "sequencer: the longest a block waits to be cut into a batch "
+	 "(the age limit of a batch, from its first block)",
 	 OFF(batch_interval_ms), 0, false},
+	{"batch-target-bytes", CL_OPT_U64, 1024, 2000000, "64000", NULL,
+	 "sequencer: a batch is cut as soon as its transactions reach this "
+	 "many bytes (at most 90 % of batch-max-bytes is used)",
+	 OFF(batch_target_bytes), 0, false},
 	{"batch-max-bytes", CL_OPT_U64, 4096, 2000000, "120000", NULL,
 	 "most calldata bytes of one appendBatch transaction",
 	 OFF(batch_max_bytes), 0, false},

@@ -394,6 +394,11 @@ struct cl_rpc_done m_sync_status(struct cl_rpc_call *call,
 		json_object_set_new(res, "depositsCredited",
 				    cl_json_from_u64(s.deposits_credited));
 		json_object_set_new(res, "l1Posting", json_boolean(s.posting));
+		json_object_set_new(res, "l1PostError",
+				    s.post_error[0] ? json_string(s.post_error)
+						    : json_null());
+		json_object_set_new(res, "l1PostFailures",
+				    cl_json_from_u64(s.post_failures));
 	}
 	if (s.has_derivation) {
 		json_object_set_new(res, "derivedBatch",
@@ -487,10 +492,14 @@ struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
 					      api_hash_json(&w.proof->siblings[i]));
 		json_object_set_new(res, "proof", sib);
 	}
-	if (w.status == CL_WITHDRAWAL_FINAL) {
+	/* the claim carries the batch's record, read from L1 */
+	struct cl_l1_batch_event brec;
+	if (w.status == CL_WITHDRAWAL_FINAL &&
+	    api->reader.ops->batch_record(api->reader.impl, &brec, w.batch) ==
+		    CL_OK) {
 		struct cl_buf data;
 		cl_buf_init(&data);
-		cl_l1_abi_claim_withdrawal(&data, w.batch, id, &to, amount,
+		cl_l1_abi_claim_withdrawal(&data, &brec, id, &to, amount,
 					   w.proof->siblings, w.proof->depth);
 		json_object_set_new(
 			res, "tx",

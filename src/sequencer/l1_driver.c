@@ -8,6 +8,15 @@
  * on their way at once, one poster each, so several can go in one L1
  * block and none waits for the confirmation depth of the one before
  * (next_post() says when the gas is estimated and when bounded).
+ *
+ * Posting cannot wedge: when several cuts wait (L1 discarded batches, or
+ * posting fell behind), the cuts from the next one to post are merged
+ * into as few as the size limit allows (cl_seq_recut) before it goes; a post that the contract refuses
+ * with ForcedInclusionViolated asks for that merge too. A discard is seen
+ * from the contract's lastDiscardTime: the batches in flight are then
+ * left to finish on their own (they revert) and posting starts again at
+ * once from batchCount. A post that keeps failing says why (the decoded
+ * revert) in the log and in the status until it succeeds.
  */
 #include <clearline/batch.h>
 #include <clearline/sequencer.h>
@@ -52,6 +61,16 @@ struct cl_l1_driver {
 	size_t n_fl;
 	bool draining; /* a batch failed: post again once none is in flight */
 	uint64_t retry_ns;
+	/* posters of batches L1 discarded: followed until they finish, never
+	 * waited for */
+	struct cl_l1_poster *stale[2 * CL_L1_MAX_BATCHES_IN_FLIGHT];
+	size_t n_stale;
+	bool have_discard;     /* last_discard read once */
+	uint64_t last_discard; /* the contract's lastDiscardTime */
+	bool want_recut;       /* merge the waiting cuts before posting */
+	uint64_t noop_count;   /* a re-cut from here merged nothing ... */
+	uint64_t noop_cuts;    /* ... with this many cuts waiting */
+	bool has_noop;
 	struct cl_seq_fault fault; /* tests only: --fault */
 	uint64_t l1_named; /* the newest L1 block blocks may name */
 };
@@ -170,6 +189,34 @@ static void set_posting(struct cl_l1_driver *drv)
 	pthread_mutex_unlock(&drv->lock);
 }
 
+/* A post failed for `why`: into the status, and into the log when the
+ * reason changes (or every 30th time, so a long failure stays visible). */
+static void post_failed(struct cl_l1_driver *drv, uint64_t index,
+			const char *why)
+{
+	pthread_mutex_lock(&drv->lock);
+	bool same = strcmp(drv->status.post_error, why) == 0;
+	uint64_t n = ++drv->status.post_failures;
+	snprintf(drv->status.post_error, sizeof(drv->status.post_error), "%s",
+		 why);
+	pthread_mutex_unlock(&drv->lock);
+	if (!same || n % 30 == 0)
+		cl_unusual(SUB, "cannot post batch %llu: %s (%llu failures in "
+			   "a row)",
+			   (unsigned long long)index, why, (unsigned long long)n);
+}
+
+static void post_ok(struct cl_l1_driver *drv)
+{
+	pthread_mutex_lock(&drv->lock);
+	bool was = drv->status.post_failures > 0;
+	drv->status.post_error[0] = 0;
+	drv->status.post_failures = 0;
+	pthread_mutex_unlock(&drv->lock);
+	if (was)
+		cl_info(SUB, "posting works again");
+}
+
 /* The oldest batch in flight is final: log it, drop its poster. */
 static void finish_post(struct cl_l1_driver *drv)
 {
@@ -205,13 +252,14 @@ static void finish_post(struct cl_l1_driver *drv)
 	} else {
 		/* the batches sent after it cannot follow it on L1 and fail
 		 * in turn; posting starts again from batchCount */
-		cl_unusual(SUB, "batch %llu (blocks %llu..%llu) failed on L1 "
-			   "(%s); retrying",
-			   (unsigned long long)index,
-			   (unsigned long long)r.first_block,
-			   (unsigned long long)r.last_block,
-			   r.reverted ? "reverted" : "nonce taken");
-		drv->retry_ns = cl_clock_mono_ns() + 5000000000ull;
+		char why[160];
+		snprintf(why, sizeof(why),
+			 "batch of blocks %llu..%llu %s on L1",
+			 (unsigned long long)r.first_block,
+			 (unsigned long long)r.last_block,
+			 r.reverted ? "reverted" : "lost its nonce");
+		post_failed(drv, index, why);
+		drv->retry_ns = cl_clock_mono_ns() + 1000000000ull;
 		drv->draining = true;
 	}
 	cl_l1_poster_free(f->poster);
@@ -223,11 +271,24 @@ static void finish_post(struct cl_l1_driver *drv)
 /* Follow every batch in flight; finish the final ones, oldest first. */
 static void follow_posts(struct cl_l1_driver *drv)
 {
-	if (!drv->n_fl)
+	if (!drv->n_fl && !drv->n_stale)
 		return;
 	int rc = cl_l1_sender_step(drv->sender);
 	if (rc)
 		cl_debug(SUB, "sender: %s", cl_l1_err_str(rc));
+	for (size_t i = 0; i < drv->n_stale;) {
+		struct cl_l1_poster *p = drv->stale[i];
+		if (cl_l1_poster_follow(p) != CL_OK)
+			cl_debug(SUB, "poster of a discarded batch: not read");
+		enum cl_l1_poster_state ps = cl_l1_poster_state(p);
+		if (ps != CL_L1_POST_CONFIRMED && ps != CL_L1_POST_FAILED &&
+		    ps != CL_L1_POST_IDLE) {
+			i++;
+			continue;
+		}
+		cl_l1_poster_free(p);
+		drv->stale[i] = drv->stale[--drv->n_stale];
+	}
 	for (size_t i = 0; i < drv->n_fl; i++) {
 		rc = cl_l1_poster_follow(drv->fl[i].poster);
 		if (rc)
@@ -290,6 +351,93 @@ static bool next_post(struct cl_l1_driver *drv, uint64_t count,
 	return true;
 }
 
+/* L1 discarded batches (lastDiscardTime moved): what was in flight
+ * cannot land any more; start again from batchCount with merged cuts. */
+static void on_discard(struct cl_l1_driver *drv, uint64_t count)
+{
+	cl_info(SUB, "L1 discarded batches: re-posting from batch %llu",
+		(unsigned long long)count);
+	for (size_t i = 0; i < drv->n_fl; i++) {
+		if (drv->n_stale < CL_ARRAY_LEN(drv->stale))
+			drv->stale[drv->n_stale++] = drv->fl[i].poster;
+		else
+			cl_l1_poster_free(drv->fl[i].poster);
+	}
+	drv->n_fl = 0;
+	set_posting(drv);
+	drv->draining = false;
+	drv->retry_ns = 0;
+	drv->want_recut = true;
+	/* tests: the corrupted batch was caught; post honestly from now on */
+	if (drv->fault.applied)
+		drv->fault.kind = CL_FAULT_NONE;
+}
+
+static bool cut_exists(struct cl_l1_driver *drv, uint64_t seq)
+{
+	struct cl_snapshot *snap;
+	struct cl_batch_cut cut;
+
+	if (cl_snapshot_new(&snap, cl_seq_db(drv->seq)) != CL_OK)
+		return false;
+	bool ok = cl_chain_get_cut(snap, &cut, seq) == CL_OK;
+	cl_snapshot_free(snap);
+	return ok;
+}
+
+/* Merge the cuts waiting from `count` (the next to post: batchCount, or
+ * the one after the last in flight) when asked to, or when several wait
+ * and that was not found useless before. */
+static void maybe_recut(struct cl_l1_driver *drv, uint64_t count)
+{
+	if (!drv->want_recut) {
+		if (!cut_exists(drv, count + 1))
+			return;
+		if (drv->has_noop && drv->noop_count == count &&
+		    !cut_exists(drv, count + drv->noop_cuts))
+			return;
+	}
+	uint64_t cuts = 0;
+	int rc = cl_seq_recut(drv->seq, count, &cuts);
+	drv->want_recut = false;
+	drv->has_noop = false;
+	if (rc == CL_ERR_NOT_FOUND) {
+		drv->has_noop = true;
+		drv->noop_count = count;
+		drv->noop_cuts = cuts;
+		return;
+	}
+	if (rc) {
+		cl_unusual(SUB, "cannot merge the batches from %llu: %s",
+			   (unsigned long long)count, cl_seq_err_str(rc));
+		return;
+	}
+	cl_info(SUB, "batches from %llu merged into %llu for posting",
+		(unsigned long long)count, (unsigned long long)cuts);
+}
+
+/* Why a post was refused, as text; *fi when it was the forced-inclusion
+ * rule (the waiting cuts should be merged). */
+static void refusal(struct cl_l1_driver *drv, int rc, char *why, size_t cap,
+		    bool *fi)
+{
+	*fi = false;
+	if (rc != CL_L1_RPC_ERROR) {
+		snprintf(why, cap, "%s", cl_l1_err_str(rc));
+		return;
+	}
+	const struct cl_l1_error *e = cl_l1_rpc_last_error(drv->rpc);
+	if (e->revert_len == 0) {
+		snprintf(why, cap, "%.40s: %.150s", e->method, e->message);
+		return;
+	}
+	char r[160];
+	enum cl_l1_revert k =
+	    cl_l1_revert_describe(r, sizeof(r), e->revert, e->revert_len);
+	*fi = k == CL_L1_REVERT_FORCED_INCLUSION_VIOLATED;
+	snprintf(why, cap, "appendBatch reverts: %s", r);
+}
+
 static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 {
 	struct cl_snapshot *snap;
@@ -350,12 +498,20 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 	struct cl_l1_poster *poster = cl_l1_poster_new(drv->sender, &po);
 	rc = cl_l1_poster_post(poster, &a);
 	if (rc) {
+		char why[200];
+		bool fi;
 		cl_l1_poster_free(poster);
-		cl_unusual(SUB, "cannot post batch %llu: %s",
-			   (unsigned long long)batch_count, cl_l1_err_str(rc));
-		drv->retry_ns = cl_clock_mono_ns() + 2000000000ull;
+		refusal(drv, rc, why, sizeof(why), &fi);
+		post_failed(drv, batch_count, why);
+		/* overdue deposits: merge the waiting cuts so that the next
+		 * batch reaches the block that credited them */
+		if (fi && !drv->n_fl)
+			drv->want_recut = true;
+		drv->retry_ns = cl_clock_mono_ns() +
+				(fi ? 500000000ull : 2000000000ull);
 		goto out;
 	}
+	post_ok(drv);
 	drv->fl[drv->n_fl++] = (struct inflight){
 	    .poster = poster,
 	    .cut_known = true,
@@ -457,6 +613,7 @@ static void *driver_main(void *arg)
 		follow_posts(drv);
 
 		uint64_t head = 0, count = 0, final = 0, next_block = 0;
+		uint64_t discard = 0;
 		rc = cl_l1_eth_block_number(drv->rpc, &head);
 		if (!rc)
 			rc = view_u64(drv->rpc, rollup, "batchCount()", &count);
@@ -466,6 +623,9 @@ static void *driver_main(void *arg)
 		if (!rc)
 			rc = view_u64(drv->rpc, rollup, "nextL2Block()",
 				      &next_block);
+		if (!rc)
+			rc = view_u64(drv->rpc, rollup, "lastDiscardTime()",
+				      &discard);
 		pthread_mutex_lock(&drv->lock);
 		drv->status.reachable = rc == CL_OK;
 		if (!rc) {
@@ -476,9 +636,16 @@ static void *driver_main(void *arg)
 		pthread_mutex_unlock(&drv->lock);
 		if (rc)
 			continue;
+		if (drv->have_discard && discard != drv->last_discard)
+			on_discard(drv, count);
+		drv->have_discard = true;
+		drv->last_discard = discard;
 		struct next_post np;
-		if (next_post(drv, count, next_block, &np))
+		if (next_post(drv, count, next_block, &np)) {
+			if (cl_clock_mono_ns() >= drv->retry_ns)
+				maybe_recut(drv, np.cut);
 			try_post(drv, &np);
+		}
 	}
 	return NULL;
 }
@@ -596,6 +763,8 @@ void cl_l1_driver_stop(struct cl_l1_driver *drv)
 	cl_l1_watcher_free(drv->watcher);
 	for (size_t i = 0; i < drv->n_fl; i++)
 		cl_l1_poster_free(drv->fl[i].poster);
+	for (size_t i = 0; i < drv->n_stale; i++)
+		cl_l1_poster_free(drv->stale[i]);
 	cl_l1_sender_free(drv->sender);
 	cl_l1_rpc_free(drv->rpc);
 	cl_l1_rpc_free(drv->query_rpc);
@@ -634,6 +803,16 @@ int cl_l1_driver_is_claimed(struct cl_l1_driver *drv, bool *claimed,
 		rc = CL_ERR_CORRUPT;
 	cl_buf_release(&cd);
 	cl_buf_release(&ret);
+	return rc;
+}
+
+int cl_l1_driver_batch_record(struct cl_l1_driver *drv,
+			      struct cl_l1_batch_event *out, uint64_t index)
+{
+	pthread_mutex_lock(&drv->qlock);
+	int rc = cl_l1_batch_record(drv->query_rpc, &drv->cfg.rollup, out,
+				    index, drv->cfg.start_block, 0);
+	pthread_mutex_unlock(&drv->qlock);
 	return rc;
 }
 

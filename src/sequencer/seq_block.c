@@ -220,8 +220,17 @@ failed:
 	if (cutting)
 		seq_cut_done(s, &cut);
 	if (s->cfg.cut_interval_ms) {
+		/* a batch's age counts from its first block */
+		if (s->cut_bytes == 0)
+			s->cut_due_ns = cl_clock_mono_ns() +
+					s->cfg.cut_interval_ms * 1000000u;
 		s->cut_bytes += s->block_txs.len + 16;
-		if (s->cut_bytes >= s->cfg.cut_max_bytes)
+		uint64_t target = s->cfg.cut_target_bytes &&
+					  s->cfg.cut_target_bytes <
+					      s->cfg.cut_max_bytes
+				      ? s->cfg.cut_target_bytes
+				      : s->cfg.cut_max_bytes;
+		if (s->cut_bytes >= target)
 			seq_do_cut(s);
 	}
 }

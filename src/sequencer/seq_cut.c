@@ -136,3 +136,148 @@ void seq_do_cut(struct cl_seq *s)
 		CL_BUG("a batch cut changed the state root");
 	seq_cut_done(s, &c);
 }
+
+/*
+ * Merge cuts from..cut_seq-1 and the blocks sealed since into as few cuts
+ * as cut_max_bytes allows, greedily at the old cut boundaries (their roots
+ * and deposit counts are known); the last new cut runs to the head and
+ * carries the proof of every withdrawal of the merged range, against the
+ * head root (a withdrawal stays in the state tree, so a proof against a
+ * later root is as good). CL_ERR_NOT_FOUND when that would not lower the
+ * number of cuts. Writer only, between blocks.
+ */
+static int do_recut(struct cl_seq *s, uint64_t from, uint64_t *cuts)
+{
+	struct cl_snapshot *snap;
+	struct cl_seq_status st;
+	struct cl_batch_cut c;
+	const uint64_t seq0 = s->cut_seq, first0 = s->cut_first,
+		       wid0 = s->cut_wid;
+	int rc;
+
+	*cuts = seq0 > from ? seq0 - from : 0;
+	if (from >= seq0 || seq0 - from > SIZE_MAX / sizeof(c))
+		return CL_ERR_NOT_FOUND;
+	size_t n = (size_t)(seq0 - from);
+	struct cl_batch_cut *old = cl_xcalloc(n, sizeof(*old));
+	uint64_t *bytes = cl_xcalloc(n + 1, sizeof(*bytes));
+	rc = cl_snapshot_new(&snap, s->db);
+	if (rc)
+		goto out_free;
+	cl_seq_status(s, &st);
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = cl_chain_get_cut(snap, &old[i], from + i);
+		if (!rc)
+			rc = cl_chain_blocks_bytes(snap, &bytes[i],
+						   old[i].first_block,
+						   old[i].last_block);
+	}
+	if (!rc && st.head_block >= first0)
+		rc = cl_chain_blocks_bytes(snap, &bytes[n], first0,
+					   st.head_block);
+	cl_snapshot_free(snap);
+	if (rc)
+		goto out_free;
+	/* groups of old cuts: [start, i) each; the last one takes the tail */
+	size_t *ends = cl_xcalloc(n, sizeof(*ends));
+	size_t groups = 0, start = 0;
+	uint64_t acc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i > start && acc + bytes[i] > s->cfg.cut_max_bytes) {
+			ends[groups++] = i;
+			start = i;
+			acc = 0;
+		}
+		acc += bytes[i];
+	}
+	if (bytes[n] && acc + bytes[n] > s->cfg.cut_max_bytes) {
+		ends[groups++] = n;
+		start = n;
+	}
+	/* groups + 1 new cuts against n old ones (and an uncut tail) */
+	if (groups + 1 >= n + (start == n)) {
+		free(ends);
+		rc = CL_ERR_NOT_FOUND;
+		goto out_free;
+	}
+	size_t b = 0;
+	for (size_t g = 0; g < groups; g++) {
+		const struct cl_batch_cut *lo = &old[b], *hi = &old[ends[g] - 1];
+		struct cl_batch_cut m = *hi;
+		m.seq = from + g;
+		m.first_block = lo->first_block;
+		m.wid_begin = lo->wid_begin;
+		cl_chain_put_cut(s->st, &m);
+		b = ends[g];
+	}
+	free(ends);
+	s->cut_seq = from + groups;
+	s->cut_first = b < n ? old[b].first_block : first0;
+	s->cut_wid = old[0].wid_begin;
+	rc = seq_cut_prepare(s, &c);
+	if (!rc) {
+		for (uint64_t q = c.seq + 1; q < seq0; q++)
+			cl_chain_del_cut(s->st, q);
+		struct cl_hash32 root;
+		rc = cl_state_commit_block(s->st, &root);
+		if (!rc && !cl_hash32_eq(&root, &c.root))
+			CL_BUG("a batch re-cut changed the state root");
+	}
+	if (rc) {
+		cl_state_discard(s->st);
+		s->cut_seq = seq0;
+		s->cut_first = first0;
+		s->cut_wid = wid0;
+		goto out_free;
+	}
+	cl_info(SUB, "re-cut batches %llu..%llu into %llu: blocks %llu..%llu",
+		(unsigned long long)from, (unsigned long long)(seq0 - 1),
+		(unsigned long long)(c.seq - from + 1),
+		(unsigned long long)old[0].first_block,
+		(unsigned long long)c.last_block);
+	seq_cut_done(s, &c);
+	*cuts = c.seq - from + 1;
+out_free:
+	free(old);
+	free(bytes);
+	return rc;
+}
+
+void seq_recut_serve(struct cl_seq *s)
+{
+	pthread_mutex_lock(&s->qlock);
+	bool req = s->recut_req;
+	uint64_t from = s->recut_from;
+	pthread_mutex_unlock(&s->qlock);
+	if (!req)
+		return;
+	uint64_t cuts = 0;
+	int rc = do_recut(s, from, &cuts);
+	pthread_mutex_lock(&s->qlock);
+	s->recut_req = false;
+	s->recut_done = true;
+	s->recut_rc = rc;
+	s->recut_cuts = cuts;
+	pthread_cond_broadcast(&s->recut_cond);
+	pthread_mutex_unlock(&s->qlock);
+}
+
+int cl_seq_recut(struct cl_seq *s, uint64_t from, uint64_t *cuts)
+{
+	pthread_mutex_lock(&s->qlock);
+	if (s->stopping || !s->running || s->recut_req) {
+		int rc = s->recut_req ? CL_ERR_BUSY : CL_SEQ_ERR_SHUTDOWN;
+		pthread_mutex_unlock(&s->qlock);
+		return rc;
+	}
+	s->recut_req = true;
+	s->recut_done = false;
+	s->recut_from = from;
+	pthread_cond_signal(&s->qcond);
+	while (!s->recut_done)
+		pthread_cond_wait(&s->recut_cond, &s->qlock);
+	int rc = s->recut_rc;
+	*cuts = s->recut_cuts;
+	pthread_mutex_unlock(&s->qlock);
+	return rc;
+}

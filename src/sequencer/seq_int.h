@@ -85,6 +85,11 @@ struct cl_seq {
 	uint64_t cut_wid;       /* first withdrawal id of the next cut */
 	uint64_t cut_bytes;     /* transaction bytes sealed since the last */
 	uint64_t cut_due_ns;    /* monotonic time of the next timed cut */
+	/* a re-cut asked by the L1 driver (under qlock; see cl_seq_recut) */
+	pthread_cond_t recut_cond;
+	bool recut_req, recut_done;
+	uint64_t recut_from, recut_cuts;
+	int recut_rc;
 
 	/* published status */
 	pthread_mutex_t status_lock;
@@ -126,5 +131,7 @@ int seq_load_cut_cursor(struct cl_seq *s);
 int seq_cut_prepare(struct cl_seq *s, struct cl_batch_cut *c);
 void seq_cut_done(struct cl_seq *s, const struct cl_batch_cut *c);
 void seq_do_cut(struct cl_seq *s);
+/* Serve a pending cl_seq_recut() (writer, between blocks). */
+void seq_recut_serve(struct cl_seq *s);
 
 #endif /* CLEARLINE_SEQ_INT_H */

@@ -72,7 +72,8 @@ size_t seq_queue_take(struct cl_seq *s, struct item *out, size_t max,
 	size_t n = 0;
 
 	pthread_mutex_lock(&s->qlock);
-	while (s->qlen == 0 && !s->stopping) {
+	while (s->qlen == 0 && !s->stopping &&
+	       !(s->recut_req && !s->block_open)) {
 		bool cuts = s->cfg.cut_interval_ms != 0;
 		if (!s->block_open && !cuts) {
 			pthread_cond_wait(&s->qcond, &s->qlock);

@@ -66,6 +66,9 @@ static int r_sync(void *impl, struct cl_chain_sync *out)
 		out->has_posting = true;
 		out->deposits_credited = ls.deposits_credited;
 		out->posting = ls.posting;
+		memcpy(out->post_error, ls.post_error, sizeof(out->post_error));
+		out->post_error[sizeof(out->post_error) - 1] = 0;
+		out->post_failures = ls.post_failures;
 	}
 	struct cl_seq_status st;
 	cl_seq_status(r->s, &st);
@@ -89,6 +92,15 @@ static int r_is_claimed(void *impl, bool *claimed, uint64_t wid)
 	return cl_l1_driver_is_claimed(r->l1, claimed, wid);
 }
 
+static int r_batch_record(void *impl, struct cl_l1_batch_event *out,
+			  uint64_t index)
+{
+	struct seq_reader *r = impl;
+	if (!r->l1)
+		return CL_ERR_NOT_FOUND;
+	return cl_l1_driver_batch_record(r->l1, out, index);
+}
+
 static const struct cl_chain_reader_ops seq_reader_ops = {
     .block_root = r_block_root,
     .has_books = r_has_books,
@@ -96,6 +108,7 @@ static const struct cl_chain_reader_ops seq_reader_ops = {
     .sync = r_sync,
     .rollup = r_rollup,
     .is_claimed = r_is_claimed,
+    .batch_record = r_batch_record,
 };
 
 void cl_seq_reader(struct cl_chain_reader *out, struct cl_seq *s,

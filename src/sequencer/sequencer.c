@@ -20,6 +20,7 @@ void cl_seq_config_defaults(struct cl_seq_config *cfg)
 	cfg->block_max_bytes = 512u << 10; /* the record stays below 1 MiB */
 	cfg->cut_interval_ms = 0;
 	cfg->cut_max_bytes = 110000;
+	cfg->cut_target_bytes = 0;
 	cfg->wait_for_l1 = false;
 }
 
@@ -58,6 +59,8 @@ static void *writer_main(void *arg)
 		if (!s->block_open && s->cfg.cut_interval_ms &&
 		    cl_clock_mono_ns() >= s->cut_due_ns)
 			seq_do_cut(s);
+		if (!s->block_open)
+			seq_recut_serve(s);
 		if (stop)
 			break;
 		/* a cascade that filled a block goes on without waiting for
@@ -111,6 +114,7 @@ int cl_seq_new(struct cl_seq **out, const struct cl_seq_config *cfg,
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->qcond, &ca);
+	pthread_cond_init(&s->recut_cond, NULL);
 	pthread_condattr_destroy(&ca);
 	s->qcap = cfg->queue_max;
 	s->q = cl_xcalloc(s->qcap, sizeof(*s->q));
@@ -186,6 +190,15 @@ void cl_seq_stop(struct cl_seq *s)
 	pthread_mutex_unlock(&s->qlock);
 	pthread_join(s->thread, NULL);
 	s->running = false;
+	/* a re-cut asked for and not served: answer it */
+	pthread_mutex_lock(&s->qlock);
+	if (s->recut_req) {
+		s->recut_req = false;
+		s->recut_done = true;
+		s->recut_rc = CL_SEQ_ERR_SHUTDOWN;
+		pthread_cond_broadcast(&s->recut_cond);
+	}
+	pthread_mutex_unlock(&s->qlock);
 }
 
 void cl_seq_free(struct cl_seq *s)
@@ -205,6 +218,7 @@ void cl_seq_free(struct cl_seq *s)
 	pthread_mutex_destroy(&s->qlock);
 	pthread_mutex_destroy(&s->status_lock);
 	pthread_cond_destroy(&s->qcond);
+	pthread_cond_destroy(&s->recut_cond);
 	free(s->reader);
 	free(s);
 }

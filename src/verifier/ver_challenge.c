@@ -140,10 +140,15 @@ void ver_challenge_step(struct cl_verifier *v)
 	}
 
 	v->challenge_retry_ns = cl_clock_mono_ns() + 2000000000ull;
-	bool live = false;
-	rc = ver_batch_live(v, &live, f->batch, &f->data_hash, f->l1_block);
-	if (rc)
+	/* live: the batch's record on L1 is the event flagged (and the
+	 * challenge carries that record) */
+	struct cl_l1_batch_event rec;
+	rc = cl_l1_batch_record(v->rpc, &v->genesis.rollup, &rec, f->batch,
+				f->l1_block, 0);
+	if (rc && rc != CL_ERR_NOT_FOUND)
 		return;
+	bool live = !rc && cl_hash32_eq(&rec.data_hash, &f->data_hash) &&
+		    rec.loc.block_number == f->l1_block;
 	if (!live) {
 		cl_info(SUB, "batch %llu is no longer on l1: no challenge",
 			(unsigned long long)f->batch);
@@ -191,7 +196,7 @@ void ver_challenge_step(struct cl_verifier *v)
 	}
 	struct cl_buf cd;
 	cl_buf_init(&cd);
-	cl_l1_abi_challenge(&cd, f->batch);
+	cl_l1_abi_challenge(&cd, &rec);
 	struct cl_l1_txreq req = {.to = &v->genesis.rollup,
 				  .value = bond,
 				  .data = cd.p,

@@ -141,10 +141,9 @@ int ver_view_call(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 		  uint64_t arg);
 int ver_view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 		 const char *sig, uint64_t *out);
-/* Is batch `index` on L1 now the one a BatchAppended with `data_hash` in
- * L1 block `l1_block` appended? */
-int ver_batch_live(struct cl_verifier *v, bool *live, uint64_t index,
-		   const struct cl_hash32 *data_hash, uint64_t l1_block);
+/* Is batch ev->index on L1 now the one this BatchAppended appended? */
+int ver_batch_live(struct cl_verifier *v, bool *live,
+		   const struct cl_l1_batch_event *ev);
 /* Deep-reorg check of the last verified batch's L1 block. */
 int ver_check_anchor(struct cl_verifier *v);
 /* Scan up to a few ranges of confirmed L1 blocks. */

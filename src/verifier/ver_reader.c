@@ -64,6 +64,12 @@ static int r_is_claimed(void *impl, bool *claimed, uint64_t wid)
 	return cl_verifier_is_claimed(impl, claimed, wid);
 }
 
+static int r_batch_record(void *impl, struct cl_l1_batch_event *out,
+			  uint64_t index)
+{
+	return cl_verifier_batch_record(impl, out, index);
+}
+
 static const struct cl_chain_reader_ops ver_reader_ops = {
     .block_root = r_block_root,
     .has_books = r_has_books,
@@ -71,6 +77,7 @@ static const struct cl_chain_reader_ops ver_reader_ops = {
     .sync = r_sync,
     .rollup = r_rollup,
     .is_claimed = r_is_claimed,
+    .batch_record = r_batch_record,
 };
 
 void cl_verifier_reader(struct cl_chain_reader *out, struct cl_verifier *v)

@@ -369,8 +369,7 @@ int ver_verify_batch(struct cl_verifier *v,
 	bool found = false, live = false;
 	int rc;
 
-	rc = ver_batch_live(v, &live, ev->index, &ev->data_hash,
-			    ev->loc.block_number);
+	rc = ver_batch_live(v, &live, ev);
 	if (rc)
 		return rc;
 	if (!live) {

@@ -46,46 +46,16 @@ int ver_view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 }
 
 /*
- * Is batch `index` on L1 now the one a BatchAppended with `data_hash` in
- * L1 block `l1_block` appended? The data hash alone does not say: after
- * a discard the sequencer posts the same data again for every batch
- * after the bad one, so an old event and its new copy differ only in
- * when they were appended. The record keeps the timestamp of its block,
- * and block timestamps grow strictly.
+ * Is batch ev->index on L1 now the one this BatchAppended appended? After
+ * a discard the sequencer may post the same data again, so the data hash
+ * alone does not say; the contract's commitment covers the whole record,
+ * timestamp included (cl_l1_batch_live).
  */
-int ver_batch_live(struct cl_verifier *v, bool *live, uint64_t index,
-		   const struct cl_hash32 *data_hash, uint64_t l1_block)
+int ver_batch_live(struct cl_verifier *v, bool *live,
+		   const struct cl_l1_batch_event *ev)
 {
-	struct cl_buf ret;
-	uint64_t count;
-
-	*live = false;
-	int rc = ver_view_u64(v->rpc, &v->genesis.rollup, "batchCount()",
-			      &count);
-	if (rc || index >= count)
-		return rc;
-	cl_buf_init(&ret);
-	rc = ver_view_call(v->rpc, &v->genesis.rollup, &ret, "batches(uint64)",
-			   true, index);
-	if (!rc && ret.len != 7 * 32)
-		rc = CL_ERR_CORRUPT;
-	uint64_t appended_at = 0;
-	if (!rc && !cl_l1_abi_ret_u64(&appended_at, ret.p + 6 * 32, 32))
-		rc = CL_ERR_CORRUPT;
-	bool same_data = !rc && memcmp(ret.p, data_hash->b, 32) == 0;
-	cl_buf_release(&ret);
-	if (rc || !same_data)
-		return rc;
-	struct cl_l1_block b;
-	bool found = false;
-	rc = cl_l1_eth_block_by_number(v->rpc, &b, &found, l1_block);
-	if (!rc && !found)
-		rc = CL_ERR_NOT_FOUND; /* moved under us: next round */
-	if (!rc)
-		*live = b.timestamp == appended_at;
-	return rc;
+	return cl_l1_batch_live(v->rpc, &v->genesis.rollup, live, ev);
 }
-
 
 static bool before_skip(const struct cl_verifier *v, const struct cl_l1_log *l)
 {
@@ -151,8 +121,7 @@ static int on_log(struct cl_verifier *v, const struct cl_l1_log *l)
 	}
 	if (ev.index > v->cur.next_batch) {
 		bool live = false;
-		int rc = ver_batch_live(v, &live, ev.index, &ev.data_hash,
-					ev.loc.block_number);
+		int rc = ver_batch_live(v, &live, &ev);
 		if (rc)
 			return rc;
 		if (!live)

@@ -346,6 +346,17 @@ int cl_verifier_is_claimed(struct cl_verifier *v, bool *claimed, uint64_t wid)
 	return rc;
 }
 
+int cl_verifier_batch_record(struct cl_verifier *v,
+			     struct cl_l1_batch_event *out, uint64_t index)
+{
+	pthread_mutex_lock(&v->qlock);
+	int rc = cl_l1_batch_record(v->query_rpc, &v->genesis.rollup, out,
+				    index, v->cfg.start_block,
+				    v->cfg.log_range);
+	pthread_mutex_unlock(&v->qlock);
+	return rc;
+}
+
 bool cl_verifier_has_books(const struct cl_verifier *v)
 {
 	return v->cfg.replica;

@@ -95,9 +95,12 @@ async function mine(provider, n) {
  * anvil, the contracts (collateral minted to `users`), genesis, keystore
  * and a sequencer attached with --l1-confirmations `confirmations` and
  * `nodeArgs`; the node is not started. `tag` prefixes the file names (for
- * several setups in one test). Returns what the caller needs.
+ * several setups in one test); `arbiter` an address other than the
+ * deployer's (which is the sequencer's); `sequencer` the address the
+ * rollup accepts batches from (default: the deployer, the node's key).
+ * Returns what the caller needs.
  */
-async function setup(t, { users, confirmations, challengePeriod, anvilArgs, nodeArgs, tag }) {
+async function setup(t, { users, confirmations, challengePeriod, anvilArgs, nodeArgs, tag, arbiter, sequencer }) {
 	tag = tag || '';
 	const anvil = new Anvil(t, await freePort(), anvilArgs, tag);
 	process.on('exit', () => anvil.kill());
@@ -107,6 +110,8 @@ async function setup(t, { users, confirmations, challengePeriod, anvilArgs, node
 		path.join(l1dir, 'deploy.js'), '--rpc-url', anvil.url,
 		'--private-key', deployer.privateKey,
 		'--challenge-period', String(challengePeriod || 20),
+		...(arbiter ? ['--arbiter', arbiter] : []),
+		...(sequencer ? ['--sequencer', sequencer] : []),
 		'--mint-to', users.map((u) => u.address).join(','),
 		'--mint-amount', '1000000000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
 	const dep = JSON.parse(out.toString());
@@ -157,4 +162,29 @@ async function deposit(env, provider, w, amount) {
 		data: ri.encodeFunctionData('deposit', [w.address, amount]) });
 }
 
-module.exports = { Anvil, freePort, rpc, l1HeadOf, mine, setup, sendTx, deposit };
+/*
+ * The record of live batch `index` (docs/l1.md "Batches"): the latest
+ * BatchAppended of that index whose commitment is the one the contract
+ * stores. Fields as in the event: dataHash, stateRoot, withdrawalRoot,
+ * prevDepositsConsumed, depositsConsumed, firstBlock, lastBlock, timestamp.
+ */
+async function batchRecord(provider, rollupAddr, rollupAbi, index) {
+	const rollup = new ethers.Contract(rollupAddr, rollupAbi, provider);
+	const iface = rollup.interface;
+	const stored = await rollup.batchCommitment(index);
+	const logs = await provider.getLogs({ address: rollupAddr, fromBlock: 0, toBlock: 'latest',
+		topics: [iface.getEvent('BatchAppended').topicHash, ethers.toBeHex(index, 32)] });
+	for (let k = logs.length - 1; k >= 0; k--) {
+		const a = iface.parseLog(logs[k]).args;
+		const rec = [a.dataHash, a.stateRoot, a.withdrawalRoot, a.prevDepositsConsumed,
+			a.depositsConsumed, a.firstBlock, a.lastBlock, a.timestamp];
+		if ((await rollup.commitBatchRecord(rec)) === stored)
+			return { dataHash: a.dataHash, stateRoot: a.stateRoot,
+				withdrawalRoot: a.withdrawalRoot, prevDepositsConsumed: a.prevDepositsConsumed,
+				depositsConsumed: a.depositsConsumed, firstBlock: a.firstBlock,
+				lastBlock: a.lastBlock, timestamp: a.timestamp };
+	}
+	throw new Error(`no BatchAppended matches the commitment of batch ${index}`);
+}
+
+module.exports = { Anvil, freePort, rpc, l1HeadOf, mine, setup, sendTx, deposit, batchRecord };

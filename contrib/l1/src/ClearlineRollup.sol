@@ -13,22 +13,27 @@ interface IClearlineCollateral {
 ///         log posted by the sequencer, finality after a challenge period,
 ///         challenges resolved by an arbiter, and withdrawal claims proven
 ///         against a final batch's withdrawal root.
-/// @dev Batch data lives only in calldata; the contract keeps its keccak256.
-///      See docs/l1.md for the rules in prose.
+/// @dev Batch data lives only in calldata. Per batch the contract keeps one
+///      32-byte commitment to the batch's record (emitted in full in
+///      BatchAppended); callers that need the record's fields pass it back
+///      and it is checked against the commitment. See docs/l1.md.
 contract ClearlineRollup {
     // ------------------------------------------------------------------
     // Types and constants
     // ------------------------------------------------------------------
 
-    /// @dev One posted batch. The last four fields share one storage slot.
-    struct Batch {
-        bytes32 dataHash;
-        bytes32 stateRoot;
-        bytes32 withdrawalRoot;
-        uint64 depositsConsumed;
+    /// @notice The record of one posted batch, emitted in full in
+    ///         BatchAppended. Storage keeps only its commitment (see
+    ///         batchCommitment).
+    struct BatchRecord {
+        bytes32 dataHash; // keccak256 of the batch data
+        bytes32 stateRoot; // L2 state root after lastBlock
+        bytes32 withdrawalRoot; // root of the withdrawal proofs
+        uint64 prevDepositsConsumed; // cumulative deposits consumed before the batch
+        uint64 depositsConsumed; // ... and after it
         uint64 firstBlock;
         uint64 lastBlock;
-        uint64 timestamp;
+        uint64 timestamp; // L1 block timestamp of the append
     }
 
     /// @dev One deposit, packed into a single slot. The L1 timestamp is kept
@@ -65,22 +70,26 @@ contract ClearlineRollup {
     /// @param timestamp L1 block timestamp of the deposit.
     event Deposit(uint64 indexed id, address indexed to, uint64 amount, uint64 timestamp);
 
-    /// @notice The sequencer appended batch `index`.
+    /// @notice The sequencer appended batch `index`; the data is its record.
     /// @param index Sequential batch index, from 0 (reused after a rollback).
     /// @param dataHash keccak256 of the batch data (the calldata argument).
     /// @param stateRoot L2 state root after the batch's last block.
     /// @param withdrawalRoot Root that withdrawal claims against this batch are proven against.
+    /// @param prevDepositsConsumed Cumulative deposits applied before this batch.
     /// @param depositsConsumed Cumulative number of deposits the L2 has applied after this batch.
     /// @param firstBlock First L2 block in the batch.
     /// @param lastBlock Last L2 block in the batch (inclusive).
+    /// @param timestamp L1 block timestamp of the append.
     event BatchAppended(
         uint64 indexed index,
         bytes32 dataHash,
         bytes32 stateRoot,
         bytes32 withdrawalRoot,
+        uint64 prevDepositsConsumed,
         uint64 depositsConsumed,
         uint64 firstBlock,
-        uint64 lastBlock
+        uint64 lastBlock,
+        uint64 timestamp
     );
 
     /// @notice `challenger` posted the bond against batch `index`.
@@ -160,6 +169,8 @@ contract ClearlineRollup {
     error ProofTooLong(uint256 length);
     /// @notice The proof does not lead to the batch's withdrawal root.
     error InvalidWithdrawalProof();
+    /// @notice The record passed does not match batch `index`'s commitment.
+    error InvalidBatchRecord(uint64 index);
     /// @notice The token call failed or returned false.
     error TokenTransferFailed();
     /// @notice The caller has no bond credit.
@@ -199,6 +210,10 @@ contract ClearlineRollup {
 
     /// @notice Lowest batch index with an open challenge, or 2^64 - 1 if none.
     uint64 public earliestOpenChallenge;
+    /// @notice L1 timestamp of the last discard (a challenge won by the
+    ///         challenger), or 0 if none. Every deposit's forced-inclusion
+    ///         window runs from the later of its own timestamp and this one.
+    uint64 public lastDiscardTime;
 
     /// @notice Challenger of the open challenge against a batch, or zero.
     mapping(uint64 => address) public challengerOf;
@@ -206,7 +221,12 @@ contract ClearlineRollup {
     /// @notice Ether (wei) credited from bonds and not yet withdrawn.
     mapping(address => uint256) public bondCredit;
 
-    mapping(uint64 => Batch) private _batches;
+    /// @dev Per batch: the top 224 bits of keccak256(abi.encode(record)),
+    ///      then the record's timestamp in the low 32 bits (until 2106).
+    mapping(uint64 => bytes32) private _commitments;
+    /// @dev Per open challenge: what a rollback to before the challenged
+    ///      batch restores (its firstBlock << 64 | prevDepositsConsumed).
+    mapping(uint64 => uint128) private _rollbackOf;
     mapping(uint64 => DepositRecord) private _deposits;
     uint64[] private _openChallenges;
     mapping(uint256 => uint256) private _claimedWords;
@@ -283,7 +303,17 @@ contract ClearlineRollup {
     function forcedInclusionDeadline() external view returns (uint64 depositId, uint256 deadline, bool pending) {
         depositId = depositsConsumed;
         if (depositId >= depositCount) return (depositId, 0, false);
-        return (depositId, uint256(_deposits[depositId].timestamp) + forcedInclusionDelay, true);
+        return (depositId, _deadline(depositId), true);
+    }
+
+    /// @dev Deadline of deposit `id`: forcedInclusionDelay after the later
+    ///      of its own L1 timestamp and the last discard. Deposit timestamps
+    ///      never decrease with the id, so neither do deadlines.
+    function _deadline(uint64 id) private view returns (uint256) {
+        uint256 start = _deposits[id].timestamp;
+        uint256 discard = lastDiscardTime;
+        if (discard > start) start = discard;
+        return start + forcedInclusionDelay;
     }
 
     // ------------------------------------------------------------------
@@ -321,55 +351,79 @@ contract ClearlineRollup {
         if (newDepositsConsumed < previous) revert DepositsConsumedDecreased(previous, newDepositsConsumed);
         if (newDepositsConsumed > made) revert DepositsConsumedExceedDeposits(newDepositsConsumed, made);
         if (newDepositsConsumed < made) {
-            // Deposit timestamps never decrease with the id, so the first
-            // unconsumed deposit is the oldest one left behind.
-            uint256 deadline = uint256(_deposits[newDepositsConsumed].timestamp) + forcedInclusionDelay;
+            // Deadlines never decrease with the id, so the first
+            // unconsumed deposit has the earliest one left behind.
+            uint256 deadline = _deadline(newDepositsConsumed);
             if (block.timestamp > deadline) revert ForcedInclusionViolated(newDepositsConsumed, deadline);
         }
 
-        bytes32 dataHash = keccak256(batchData);
-        uint64 index = batchCount;
-        _batches[index] = Batch({
-            dataHash: dataHash,
+        BatchRecord memory rec = BatchRecord({
+            dataHash: keccak256(batchData),
             stateRoot: stateRoot,
             withdrawalRoot: withdrawalRoot,
+            prevDepositsConsumed: previous,
             depositsConsumed: newDepositsConsumed,
             firstBlock: firstBlock,
             lastBlock: lastBlock,
             timestamp: uint64(block.timestamp)
         });
+        uint64 index = batchCount;
+        _commitments[index] = _commit(rec);
         batchCount = index + 1;
         depositsConsumed = newDepositsConsumed;
         nextL2Block = lastBlock + 1;
 
-        emit BatchAppended(index, dataHash, stateRoot, withdrawalRoot, newDepositsConsumed, firstBlock, lastBlock);
+        emit BatchAppended(
+            index,
+            rec.dataHash,
+            stateRoot,
+            withdrawalRoot,
+            previous,
+            newDepositsConsumed,
+            firstBlock,
+            lastBlock,
+            rec.timestamp
+        );
     }
 
-    /// @notice Returns live batch `index`.
-    /// @param index Batch index, below batchCount.
-    /// @return dataHash keccak256 of the batch data.
-    /// @return stateRoot L2 state root after the batch.
-    /// @return withdrawalRoot Withdrawal root of the batch.
-    /// @return batchDepositsConsumed Cumulative deposits consumed after the batch.
-    /// @return firstBlock First L2 block.
-    /// @return lastBlock Last L2 block.
-    /// @return timestamp L1 timestamp at which the batch was appended.
-    function batches(uint64 index)
-        external
-        view
-        returns (
-            bytes32 dataHash,
-            bytes32 stateRoot,
-            bytes32 withdrawalRoot,
-            uint64 batchDepositsConsumed,
-            uint64 firstBlock,
-            uint64 lastBlock,
-            uint64 timestamp
-        )
-    {
+    /// @notice The commitment of a batch record as stored: the top 224 bits
+    ///         of keccak256(abi.encode(record)) and the record's timestamp
+    ///         in the low 32 bits.
+    /// @param rec A batch record.
+    /// @return The commitment.
+    function commitBatchRecord(BatchRecord calldata rec) external pure returns (bytes32) {
+        return _commit(rec);
+    }
+
+    function _commit(BatchRecord memory rec) private pure returns (bytes32) {
+        return bytes32(
+            (uint256(keccak256(abi.encode(rec))) & ~uint256(0xffffffff)) | uint256(uint32(rec.timestamp))
+        );
+    }
+
+    /// @dev Reverts unless `rec` is the record of live batch `index`.
+    function _checkRecord(uint64 index, BatchRecord calldata rec) private view {
         if (index >= batchCount) revert UnknownBatch(index);
-        Batch storage b = _batches[index];
-        return (b.dataHash, b.stateRoot, b.withdrawalRoot, b.depositsConsumed, b.firstBlock, b.lastBlock, b.timestamp);
+        if (_commitments[index] != _commit(rec)) revert InvalidBatchRecord(index);
+    }
+
+    /// @dev L1 timestamp of batch `index` (which must exist), from its commitment.
+    function _batchTime(uint64 index) private view returns (uint256) {
+        return uint256(_commitments[index]) & 0xffffffff;
+    }
+
+    /// @notice The commitment of live batch `index` (see commitBatchRecord).
+    /// @param index Batch index, below batchCount.
+    function batchCommitment(uint64 index) external view returns (bytes32) {
+        if (index >= batchCount) revert UnknownBatch(index);
+        return _commitments[index];
+    }
+
+    /// @notice The L1 timestamp at which live batch `index` was appended.
+    /// @param index Batch index, below batchCount.
+    function batchTimestamp(uint64 index) external view returns (uint64) {
+        if (index >= batchCount) revert UnknownBatch(index);
+        return uint64(_batchTime(index));
     }
 
     // ------------------------------------------------------------------
@@ -383,7 +437,7 @@ contract ClearlineRollup {
     /// @return True if final. A final batch stays final.
     function isFinal(uint64 index) public view returns (bool) {
         if (index >= batchCount || index >= earliestOpenChallenge) return false;
-        return block.timestamp >= uint256(_batches[index].timestamp) + challengePeriod;
+        return block.timestamp >= _batchTime(index) + challengePeriod;
     }
 
     /// @notice Number of final batches: batches 0 .. n-1 are final, the rest are not.
@@ -396,7 +450,7 @@ contract ClearlineRollup {
         uint64 lo = 0;
         while (lo < hi) {
             uint64 mid = lo + (hi - lo) / 2;
-            if (block.timestamp >= uint256(_batches[mid].timestamp) + challengePeriod) {
+            if (block.timestamp >= _batchTime(mid) + challengePeriod) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -413,14 +467,17 @@ contract ClearlineRollup {
     ///         msg.value must equal challengeBond. While the challenge is open,
     ///         neither this batch nor any later one can become final.
     /// @param batchIndex The batch claimed to be wrong.
-    function challenge(uint64 batchIndex) external payable {
-        if (batchIndex >= batchCount) revert UnknownBatch(batchIndex);
+    /// @param rec Its record (from BatchAppended); a rollback restores its
+    ///        firstBlock and prevDepositsConsumed.
+    function challenge(uint64 batchIndex, BatchRecord calldata rec) external payable {
+        _checkRecord(batchIndex, rec);
         if (msg.value != challengeBond) revert WrongBond(msg.value, challengeBond);
         if (isFinal(batchIndex)) revert BatchAlreadyFinal(batchIndex);
         if (challengerOf[batchIndex] != address(0)) revert ChallengeAlreadyOpen(batchIndex);
         if (_openChallenges.length >= MAX_OPEN_CHALLENGES) revert TooManyOpenChallenges(MAX_OPEN_CHALLENGES);
 
         challengerOf[batchIndex] = msg.sender;
+        _rollbackOf[batchIndex] = (uint128(rec.firstBlock) << 64) | rec.prevDepositsConsumed;
         _openChallenges.push(batchIndex);
         if (batchIndex < earliestOpenChallenge) earliestOpenChallenge = batchIndex;
         emit BatchChallenged(batchIndex, msg.sender);
@@ -431,7 +488,8 @@ contract ClearlineRollup {
     ///      are discarded (batchCount, depositsConsumed and nextL2Block roll
     ///      back to the end of batch `batchIndex - 1`), open challenges against
     ///      the discarded later batches are voided, and the bonds are credited
-    ///      back to their challengers. If the challenger loses, the bond is
+    ///      back to their challengers, and every pending deposit gets a fresh
+    ///      forced-inclusion window. If the challenger loses, the bond is
     ///      credited to the sequencer and the batch continues toward finality
     ///      with its original timestamp. Credits are paid by withdrawBondCredit().
     /// @param batchIndex Batch with an open challenge.
@@ -440,6 +498,7 @@ contract ClearlineRollup {
         if (msg.sender != arbiter) revert NotArbiter(msg.sender);
         address challenger = challengerOf[batchIndex];
         if (challenger == address(0)) revert NoOpenChallenge(batchIndex);
+        uint128 rollback = _rollbackOf[batchIndex];
 
         uint256 bond = challengeBond;
         uint64 earliest = NO_CHALLENGE;
@@ -455,6 +514,7 @@ contract ClearlineRollup {
                     emit BondCredited(voided, bond);
                 }
                 delete challengerOf[idx];
+                delete _rollbackOf[idx];
                 _openChallenges[k] = _openChallenges[_openChallenges.length - 1];
                 _openChallenges.pop();
             } else {
@@ -472,14 +532,11 @@ contract ClearlineRollup {
         if (challengerWins) {
             uint64 discarded = batchCount - batchIndex;
             batchCount = batchIndex;
-            if (batchIndex == 0) {
-                depositsConsumed = 0;
-                nextL2Block = FIRST_L2_BLOCK;
-            } else {
-                Batch storage prev = _batches[batchIndex - 1];
-                depositsConsumed = prev.depositsConsumed;
-                nextL2Block = prev.lastBlock + 1;
-            }
+            depositsConsumed = uint64(rollback);
+            nextL2Block = uint64(rollback >> 64);
+            // Every pending deposit gets a fresh window from now, so the
+            // re-posted batches can always meet the rule (docs/l1.md).
+            lastDiscardTime = uint64(block.timestamp);
             emit BatchesDiscarded(batchIndex, discarded);
         }
     }
@@ -512,18 +569,21 @@ contract ClearlineRollup {
     ///      the leaf sits at depth siblings.length; path bit i (MSB first)
     ///      chooses the side at depth i, 1 = right.
     /// @param batchIndex A final batch.
+    /// @param rec Its record (from BatchAppended), for the withdrawal root.
     /// @param withdrawalId The L2 withdrawal id; each id is paid once.
     /// @param recipient L1 receiver of the tokens.
     /// @param amount Amount in the token's smallest unit.
     /// @param siblings Sibling hashes from the root's children down to the leaf.
     function claimWithdrawal(
         uint64 batchIndex,
+        BatchRecord calldata rec,
         uint64 withdrawalId,
         address recipient,
         uint64 amount,
         bytes32[] calldata siblings
     ) external {
         if (!isFinal(batchIndex)) revert BatchNotFinal(batchIndex);
+        if (_commitments[batchIndex] != _commit(rec)) revert InvalidBatchRecord(batchIndex);
         if (siblings.length > MAX_PROOF_DEPTH) revert ProofTooLong(siblings.length);
         uint256 word = withdrawalId >> 8;
         uint256 mask = uint256(1) << (withdrawalId & 0xff);
@@ -542,7 +602,7 @@ contract ClearlineRollup {
                 h = _hashNode(h, siblings[i]);
             }
         }
-        if (h != _batches[batchIndex].withdrawalRoot) revert InvalidWithdrawalProof();
+        if (h != rec.withdrawalRoot) revert InvalidWithdrawalProof();
 
         _claimedWords[word] = claimed | mask;
         emit WithdrawalClaimed(withdrawalId, batchIndex, recipient, amount);

@@ -146,6 +146,31 @@ function batcher() {
 	};
 }
 
+// The record of live batch `index` from its BatchAppended events (the
+// latest whose commitment is the stored one), as the contract takes it;
+// an all-zero record when there is none (the call then reverts on the index).
+const ZERO_RECORD = [ZERO32, ZERO32, ZERO32, 0n, 0n, 0n, 0n, 0n];
+function recordOf(e) {
+	const a = e.args;
+	return [a.dataHash, a.stateRoot, a.withdrawalRoot, a.prevDepositsConsumed, a.depositsConsumed,
+		a.firstBlock, a.lastBlock, a.timestamp];
+}
+async function rec(index) {
+	let stored;
+	try {
+		stored = await rollup.batchCommitment(index);
+	} catch (e) {
+		return ZERO_RECORD;
+	}
+	const logs = await provider.getLogs({ address: rollup.target, fromBlock: 0, toBlock: 'latest',
+		topics: [rollupIface.getEvent('BatchAppended').topicHash, ethers.toBeHex(index, 32)] });
+	for (let k = logs.length - 1; k >= 0; k--) {
+		const r = recordOf(rollupIface.parseLog(logs[k]));
+		if ((await rollup.commitBatchRecord(r)) === stored) return r;
+	}
+	return ZERO_RECORD;
+}
+
 // ---------------------------------------------------------------------
 // An independent sparse Merkle tree (the rule of docs/l1.md)
 // ---------------------------------------------------------------------
@@ -337,16 +362,24 @@ test('appendBatch: records the batch and emits BatchAppended', async () => {
 	const wRoot = ethers.id('wroot-0');
 	const r = await mined(as(rollup, seq).appendBatch(data, stateRoot, wRoot, 0, 1, 7));
 	const [e] = events(r, rollupIface, 'BatchAppended');
-	assert.deepEqual(
-		[e.args.index, e.args.dataHash, e.args.stateRoot, e.args.withdrawalRoot, e.args.depositsConsumed, e.args.firstBlock, e.args.lastBlock],
-		[0n, ethers.keccak256(data), stateRoot, wRoot, 0n, 1n, 7n],
-	);
 	const ts = BigInt((await provider.getBlock(r.blockNumber)).timestamp);
-	const b = await rollup.batches(0);
-	assert.deepEqual([...b], [ethers.keccak256(data), stateRoot, wRoot, 0n, 1n, 7n, ts]);
+	assert.deepEqual(
+		[e.args.index, ...recordOf(e)],
+		[0n, ethers.keccak256(data), stateRoot, wRoot, 0n, 0n, 1n, 7n, ts],
+	);
+	// One storage word per batch: the top 224 bits of the record's hash,
+	// then its timestamp.
+	const h = BigInt(ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(
+		['bytes32', 'bytes32', 'bytes32', 'uint64', 'uint64', 'uint64', 'uint64', 'uint64'], recordOf(e))));
+	const want = ethers.toBeHex((h & ~0xffffffffn) | ts, 32);
+	assert.equal(await rollup.batchCommitment(0), want);
+	assert.equal(await rollup.commitBatchRecord(recordOf(e)), want);
+	assert.equal(await rollup.batchTimestamp(0), ts);
+	assert.deepEqual(await rec(0), recordOf(e));
 	assert.equal(await rollup.batchCount(), 1n);
 	assert.equal(await rollup.nextL2Block(), 8n);
-	await expectRevert(rollup.batches(1), 'UnknownBatch');
+	await expectRevert(rollup.batchCommitment(1), 'UnknownBatch');
+	await expectRevert(rollup.batchTimestamp(1), 'UnknownBatch');
 	const r2 = await mined(as(rollup, seq).appendBatch('0x02', stateRoot, wRoot, 0, 8, 8));
 	assert.equal(events(r2, rollupIface, 'BatchAppended')[0].args.index, 1n);
 });
@@ -376,7 +409,8 @@ test('appendBatch: deposits consumed must not decrease nor exceed deposits made'
 	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 1, bt.next, bt.next), 'DepositsConsumedDecreased');
 	await bt.append({ consumed: 2n });
 	await bt.append({ consumed: 3n });
-	assert.equal((await rollup.batches(2))[3], 3n);
+	assert.equal((await rec(2))[3], 2n);
+	assert.equal((await rec(2))[4], 3n);
 });
 
 test('forced inclusion: a batch may not leave a deposit older than the delay unconsumed', async () => {
@@ -414,6 +448,83 @@ test('forced inclusion: a batch may not leave a deposit older than the delay unc
 	assert.equal(dl[2], false);
 });
 
+test('forced inclusion after a discard: deposits consumed by discarded batches get a fresh window, the re-post from k succeeds', async () => {
+	await fund(alice, 1000);
+	await mined(as(rollup, alice).deposit(alice.address, 10)); // deposit 0
+	const bt = batcher();
+	await bt.append({ consumed: 1n, blocks: 2n }); // batch 0: blocks 1..2
+	await bt.append({ blocks: 2n, consumed: 1n }); // batch 1 (k): blocks 3..4, wrong root
+	await mined(as(rollup, carol).challenge(1, await rec(1), { value: BOND }));
+	// While the challenge is open a user deposits; the sequencer credits it
+	// in block 6 and batch k+2 consumes it on L1.
+	const rd = await mined(as(rollup, alice).deposit(alice.address, 10)); // deposit 1
+	const td = (await provider.getBlock(rd.blockNumber)).timestamp;
+	await bt.append({ blocks: 1n, consumed: 1n }); // batch 2: block 5
+	await bt.append({ blocks: 2n, consumed: 2n }); // batch 3 (k+2): blocks 6..7
+	// L1 time passes the forced-inclusion delay; the challenge is upheld.
+	await advance(FORCED_DELAY + 100);
+	assert.ok((await now()) > td + FORCED_DELAY);
+	const r = await mined(as(rollup, arb).resolveChallenge(1, true));
+	const tr = (await provider.getBlock(r.blockNumber)).timestamp;
+	assert.equal(await rollup.lastDiscardTime(), BigInt(tr));
+	assert.equal(await rollup.batchCount(), 1n);
+	assert.equal(await rollup.depositsConsumed(), 1n);
+	const dl = await rollup.forcedInclusionDeadline();
+	assert.deepEqual([...dl], [1n, BigInt(tr + FORCED_DELAY), true]);
+	// The re-post from k ends before the block that credited deposit 1 and
+	// leaves it unconsumed: allowed, the window restarted at the discard.
+	bt.reset(3n);
+	const ra = await bt.append({ blocks: 2n, consumed: 1n });
+	assert.equal(events(ra, rollupIface, 'BatchAppended')[0].args.index, 1n);
+	await bt.append({ blocks: 1n, consumed: 1n });
+	await bt.append({ blocks: 2n, consumed: 2n });
+	assert.equal(await rollup.depositsConsumed(), 2n);
+	// A deposit made after the discard keeps its own window.
+	const rn = await mined(as(rollup, alice).deposit(alice.address, 10)); // deposit 2
+	const tn = (await provider.getBlock(rn.blockNumber)).timestamp;
+	assert.equal((await rollup.forcedInclusionDeadline())[1], BigInt(tn + FORCED_DELAY));
+});
+
+test('forced inclusion after a discard: a sequencer that provokes discards cannot postpone a deposit past max(deposit, last discard) + delay', async () => {
+	await fund(alice, 1000);
+	const bt = batcher();
+	await bt.append({ blocks: 1n }); // batch 0
+	await bt.append({ blocks: 1n, stateRoot: ethers.id('wrong') }); // batch 1: wrong on purpose
+	// The sequencer challenges its own batch (its bond comes back if it wins).
+	await mined(as(rollup, seq).challenge(1, await rec(1), { value: BOND }));
+	const rd = await mined(as(rollup, alice).deposit(alice.address, 10)); // deposit 0
+	const td = (await provider.getBlock(rd.blockNumber)).timestamp;
+	// While the challenge is open the deadline still runs from the deposit:
+	// the pending discard does not help.
+	await mineAt(td + FORCED_DELAY + 1);
+	await expectRevert(
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next), 'ForcedInclusionViolated');
+	await bt.append({ blocks: 1n, consumed: 1n }); // batch 2 must consume it
+	// The discard comes at T: the window restarts once, from T.
+	const r1 = await mined(as(rollup, arb).resolveChallenge(1, true));
+	const t1 = (await provider.getBlock(r1.blockNumber)).timestamp;
+	bt.reset(2n);
+	await provider.send('evm_setNextBlockTimestamp', [t1 + FORCED_DELAY]);
+	await bt.append({ blocks: 1n, stateRoot: ethers.id('wrong again') }); // batch 1 again, at the last second
+	await mineAt(t1 + FORCED_DELAY + 1);
+	const args = await expectRevert(
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next), 'ForcedInclusionViolated');
+	assert.deepEqual([args[0], args[1]], [0n, BigInt(t1 + FORCED_DELAY)]);
+	// Another self-provoked discard needs another challenge won before the
+	// arbiter; even then every batch after T2 + delay must consume the deposit.
+	await mined(as(rollup, seq).challenge(1, await rec(1), { value: BOND }));
+	const r2 = await mined(as(rollup, arb).resolveChallenge(1, true));
+	const t2 = (await provider.getBlock(r2.blockNumber)).timestamp;
+	bt.reset(2n);
+	await mineAt(t2 + FORCED_DELAY + 1);
+	await expectRevert(
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next), 'ForcedInclusionViolated');
+	await bt.append({ blocks: 1n, consumed: 1n });
+	// The challenger lost nothing and the sequencer gained nothing: both bonds
+	// went back to the challenger, here the sequencer itself.
+	assert.equal(await rollup.bondCredit(seq.address), 2n * BOND);
+});
+
 test('finality: a batch is final once the challenge period has passed', async () => {
 	const bt = batcher();
 	const r0 = await bt.append();
@@ -441,18 +552,22 @@ test('challenge: wrong bond, unknown batch, final batch and duplicate challenges
 	const bt = batcher();
 	await bt.append();
 	const c = as(rollup, carol);
-	await expectRevert(c.challenge(0), 'WrongBond');
-	await expectRevert(c.challenge(0, { value: BOND - 1n }), 'WrongBond');
-	const args = await expectRevert(c.challenge(0, { value: BOND + 1n }), 'WrongBond');
+	await expectRevert(c.challenge(0, await rec(0)), 'WrongBond');
+	await expectRevert(c.challenge(0, await rec(0), { value: BOND - 1n }), 'WrongBond');
+	const args = await expectRevert(c.challenge(0, await rec(0), { value: BOND + 1n }), 'WrongBond');
 	assert.deepEqual([args[0], args[1]], [BOND + 1n, BOND]);
-	await expectRevert(c.challenge(1, { value: BOND }), 'UnknownBatch');
-	const r = await mined(c.challenge(0, { value: BOND }));
+	await expectRevert(c.challenge(1, await rec(1), { value: BOND }), 'UnknownBatch');
+	// the record must be batch 0's: any other field fails
+	const bad = [...(await rec(0))];
+	bad[3] = 1n;
+	await expectRevert(c.challenge(0, bad, { value: BOND }), 'InvalidBatchRecord');
+	const r = await mined(c.challenge(0, await rec(0), { value: BOND }));
 	const [e] = events(r, rollupIface, 'BatchChallenged');
 	assert.deepEqual([e.args.index, e.args.challenger], [0n, carol.address]);
 	assert.equal(await rollup.challengerOf(0), carol.address);
 	assert.equal(await rollup.openChallengeCount(), 1n);
 	assert.equal(await provider.getBalance(rollup.target), BOND);
-	await expectRevert(as(rollup, dave).challenge(0, { value: BOND }), 'ChallengeAlreadyOpen');
+	await expectRevert(as(rollup, dave).challenge(0, await rec(0), { value: BOND }), 'ChallengeAlreadyOpen');
 	gasReport.push(['challenge', r.gasUsed]);
 
 	// A final batch cannot be challenged.
@@ -460,23 +575,23 @@ test('challenge: wrong bond, unknown batch, final batch and duplicate challenges
 	await advance(CHALLENGE_PERIOD + 1);
 	await mined(as(rollup, arb).resolveChallenge(0, false));
 	assert.equal(await rollup.isFinal(1), true);
-	await expectRevert(c.challenge(1, { value: BOND }), 'BatchAlreadyFinal');
-	await expectRevert(c.challenge(0, { value: BOND }), 'BatchAlreadyFinal');
+	await expectRevert(c.challenge(1, await rec(1), { value: BOND }), 'BatchAlreadyFinal');
+	await expectRevert(c.challenge(0, await rec(0), { value: BOND }), 'BatchAlreadyFinal');
 });
 
 test('challenge: blocks finality of the challenged batch and every later one', async () => {
 	const bt = batcher();
 	for (let i = 0; i < 4; i++) await bt.append();
-	await mined(as(rollup, carol).challenge(2, { value: BOND }));
+	await mined(as(rollup, carol).challenge(2, await rec(2), { value: BOND }));
 	// An earlier challenge moves the barrier down.
-	await mined(as(rollup, dave).challenge(1, { value: BOND }));
+	await mined(as(rollup, dave).challenge(1, await rec(1), { value: BOND }));
 	assert.equal(await rollup.earliestOpenChallenge(), 1n);
 	await advance(CHALLENGE_PERIOD + 1);
 	assert.equal(await rollup.isFinal(0), true);
 	assert.equal(await rollup.isFinal(1), false);
 	assert.equal(await rollup.finalizedBatchCount(), 1n);
 	// Batch 1 is past its period but blocked, so it can still be challenged.
-	await expectRevert(as(rollup, eve).challenge(1, { value: BOND }), 'ChallengeAlreadyOpen');
+	await expectRevert(as(rollup, eve).challenge(1, await rec(1), { value: BOND }), 'ChallengeAlreadyOpen');
 	await mined(as(rollup, arb).resolveChallenge(1, false));
 	assert.equal(await rollup.earliestOpenChallenge(), 2n);
 	assert.equal(await rollup.isFinal(0), true);
@@ -484,9 +599,9 @@ test('challenge: blocks finality of the challenged batch and every later one', a
 	assert.equal(await rollup.isFinal(2), false);
 	assert.equal(await rollup.isFinal(3), false);
 	assert.equal(await rollup.finalizedBatchCount(), 2n);
-	await expectRevert(as(rollup, eve).challenge(1, { value: BOND }), 'BatchAlreadyFinal');
+	await expectRevert(as(rollup, eve).challenge(1, await rec(1), { value: BOND }), 'BatchAlreadyFinal');
 	// Batch 3 is past its period and not final: it can still be challenged.
-	await mined(as(rollup, eve).challenge(3, { value: BOND }));
+	await mined(as(rollup, eve).challenge(3, await rec(3), { value: BOND }));
 	// Batches appended later are blocked too.
 	await bt.append();
 	await advance(CHALLENGE_PERIOD + 1);
@@ -503,7 +618,7 @@ test('challenge: blocks finality of the challenged batch and every later one', a
 test('resolveChallenge: challenger loses, bond to the sequencer, batch goes on to finality', async () => {
 	const bt = batcher();
 	for (let i = 0; i < 3; i++) await bt.append();
-	await mined(as(rollup, carol).challenge(1, { value: BOND }));
+	await mined(as(rollup, carol).challenge(1, await rec(1), { value: BOND }));
 	await expectRevert(as(rollup, carol).resolveChallenge(1, true), 'NotArbiter');
 	await expectRevert(as(rollup, seq).resolveChallenge(1, false), 'NotArbiter');
 	await expectRevert(as(rollup, arb).resolveChallenge(0, false), 'NoOpenChallenge');
@@ -540,9 +655,9 @@ test('resolveChallenge: challenger wins, the batch and all later ones are discar
 	await bt.append({ consumed: 2n, blocks: 2n }); // 4..5
 	await bt.append({ consumed: 4n, blocks: 2n }); // 6..7
 	await bt.append({ consumed: 5n, blocks: 1n }); // 8
-	await mined(as(rollup, carol).challenge(3, { value: BOND }));
-	await mined(as(rollup, dave).challenge(2, { value: BOND }));
-	await mined(as(rollup, eve).challenge(0, { value: BOND }));
+	await mined(as(rollup, carol).challenge(3, await rec(3), { value: BOND }));
+	await mined(as(rollup, dave).challenge(2, await rec(2), { value: BOND }));
+	await mined(as(rollup, eve).challenge(0, await rec(0), { value: BOND }));
 	assert.equal(await rollup.earliestOpenChallenge(), 0n);
 	// Dave is right about batch 2: batches 2 and 3 go, Carol's challenge is void.
 	const r = await mined(as(rollup, arb).resolveChallenge(2, true));
@@ -560,8 +675,8 @@ test('resolveChallenge: challenger wins, the batch and all later ones are discar
 	assert.equal(await rollup.challengerOf(3), ethers.ZeroAddress);
 	assert.equal(await rollup.bondCredit(dave.address), BOND);
 	assert.equal(await rollup.bondCredit(carol.address), BOND);
-	await expectRevert(rollup.batches(2), 'UnknownBatch');
-	await expectRevert(as(rollup, carol).challenge(2, { value: BOND }), 'UnknownBatch');
+	await expectRevert(rollup.batchCommitment(2), 'UnknownBatch');
+	await expectRevert(as(rollup, carol).challenge(2, await rec(2), { value: BOND }), 'UnknownBatch');
 	// The sequencer continues from the end of batch 1.
 	bt.reset(6n);
 	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 1, 6, 6), 'DepositsConsumedDecreased');
@@ -584,7 +699,7 @@ test('resolveChallenge: challenger wins against batch 0, everything rolls back',
 	const bt = batcher();
 	await bt.append({ consumed: 1n, blocks: 4n });
 	await bt.append({ consumed: 1n });
-	await mined(as(rollup, carol).challenge(0, { value: BOND }));
+	await mined(as(rollup, carol).challenge(0, await rec(0), { value: BOND }));
 	await mined(as(rollup, arb).resolveChallenge(0, true));
 	assert.equal(await rollup.batchCount(), 0n);
 	assert.equal(await rollup.depositsConsumed(), 0n);
@@ -599,8 +714,8 @@ test('challenge: at most MAX_OPEN_CHALLENGES open at once', async () => {
 	const max = Number(await rollup.MAX_OPEN_CHALLENGES());
 	const bt = batcher();
 	for (let i = 0; i <= max; i++) await bt.append();
-	for (let i = 0; i < max; i++) await mined(as(rollup, wallets[3 + (i % 5)]).challenge(i, { value: BOND }));
-	await expectRevert(as(rollup, carol).challenge(max, { value: BOND }), 'TooManyOpenChallenges');
+	for (let i = 0; i < max; i++) await mined(as(rollup, wallets[3 + (i % 5)]).challenge(i, await rec(i), { value: BOND }));
+	await expectRevert(as(rollup, carol).challenge(max, await rec(max), { value: BOND }), 'TooManyOpenChallenges');
 	const r = await mined(as(rollup, arb).resolveChallenge(5, true));
 	assert.equal(events(r, rollupIface, 'ChallengeVoided').length, max - 6);
 	assert.equal(await rollup.openChallengeCount(), 5n);
@@ -627,23 +742,28 @@ test('withdrawal: one leaf (empty proof), claim once, second claim reverts', asy
 	const siblings = tree.proof(w.id);
 	assert.equal(siblings.length, 0);
 	const r = as(rollup, dave); // anyone may submit the claim
-	let args = await expectRevert(r.claimWithdrawal(0, w.id, w.recipient, w.amount, siblings), 'BatchNotFinal');
+	let args = await expectRevert(r.claimWithdrawal(0, await rec(0), w.id, w.recipient, w.amount, siblings), 'BatchNotFinal');
 	assert.equal(args[0], 0n);
-	await expectRevert(r.claimWithdrawal(1, w.id, w.recipient, w.amount, siblings), 'BatchNotFinal');
+	await expectRevert(r.claimWithdrawal(1, await rec(1), w.id, w.recipient, w.amount, siblings), 'BatchNotFinal');
 	await advance(CHALLENGE_PERIOD + 1);
 	const b0 = await token.balanceOf(bob.address);
 	const rb = await token.balanceOf(rollup.target);
 	assert.equal(await rollup.isWithdrawalClaimed(w.id), false);
-	const rc = await mined(r.claimWithdrawal(0, w.id, w.recipient, w.amount, siblings));
+	// the batch record must be batch 0's (here: another withdrawal root)
+	const forged = [...(await rec(0))];
+	forged[2] = tree.root;
+	forged[1] = ethers.id('other');
+	await expectRevert(r.claimWithdrawal(0, forged, w.id, w.recipient, w.amount, siblings), 'InvalidBatchRecord');
+	const rc = await mined(r.claimWithdrawal(0, await rec(0), w.id, w.recipient, w.amount, siblings));
 	const [e] = events(rc, rollupIface, 'WithdrawalClaimed');
 	assert.deepEqual([e.args.withdrawalId, e.args.batchIndex, e.args.recipient, e.args.amount], [0n, 0n, bob.address, w.amount]);
 	assert.equal(await token.balanceOf(bob.address), b0 + w.amount);
 	assert.equal(await token.balanceOf(rollup.target), rb - w.amount);
 	assert.equal(await rollup.isWithdrawalClaimed(w.id), true);
 	assert.equal(await rollup.isWithdrawalClaimed(1), false);
-	args = await expectRevert(r.claimWithdrawal(0, w.id, w.recipient, w.amount, siblings), 'WithdrawalAlreadyClaimed');
+	args = await expectRevert(r.claimWithdrawal(0, await rec(0), w.id, w.recipient, w.amount, siblings), 'WithdrawalAlreadyClaimed');
 	assert.equal(args[0], 0n);
-	await expectRevert(as(rollup, bob).claimWithdrawal(0, w.id, w.recipient, w.amount, siblings), 'WithdrawalAlreadyClaimed');
+	await expectRevert(as(rollup, bob).claimWithdrawal(0, await rec(0), w.id, w.recipient, w.amount, siblings), 'WithdrawalAlreadyClaimed');
 	gasReport.push(['claimWithdrawal (depth 0)', rc.gasUsed]);
 });
 
@@ -657,20 +777,20 @@ test('withdrawal: two leaves, every bad proof reverts', async () => {
 	const p7 = tree.proof(7n);
 	assert.ok(p7.length >= 1);
 	const r = as(rollup, dave);
-	await expectRevert(r.claimWithdrawal(0, 7n, bob.address, 501n, p7), 'InvalidWithdrawalProof');
-	await expectRevert(r.claimWithdrawal(0, 7n, carol.address, 500n, p7), 'InvalidWithdrawalProof');
-	await expectRevert(r.claimWithdrawal(0, 8n, bob.address, 500n, p7), 'InvalidWithdrawalProof');
-	await expectRevert(r.claimWithdrawal(0, 7n, bob.address, 500n, p7.slice(0, -1)), 'InvalidWithdrawalProof');
-	await expectRevert(r.claimWithdrawal(0, 7n, bob.address, 500n, [...p7, ZERO32]), 'InvalidWithdrawalProof');
-	await expectRevert(r.claimWithdrawal(0, 7n, bob.address, 500n, [ethers.id('x'), ...p7.slice(1)]), 'InvalidWithdrawalProof');
-	await expectRevert(r.claimWithdrawal(0, 7n, bob.address, 500n, Array(257).fill(ZERO32)), 'ProofTooLong');
+	await expectRevert(r.claimWithdrawal(0, await rec(0), 7n, bob.address, 501n, p7), 'InvalidWithdrawalProof');
+	await expectRevert(r.claimWithdrawal(0, await rec(0), 7n, carol.address, 500n, p7), 'InvalidWithdrawalProof');
+	await expectRevert(r.claimWithdrawal(0, await rec(0), 8n, bob.address, 500n, p7), 'InvalidWithdrawalProof');
+	await expectRevert(r.claimWithdrawal(0, await rec(0), 7n, bob.address, 500n, p7.slice(0, -1)), 'InvalidWithdrawalProof');
+	await expectRevert(r.claimWithdrawal(0, await rec(0), 7n, bob.address, 500n, [...p7, ZERO32]), 'InvalidWithdrawalProof');
+	await expectRevert(r.claimWithdrawal(0, await rec(0), 7n, bob.address, 500n, [ethers.id('x'), ...p7.slice(1)]), 'InvalidWithdrawalProof');
+	await expectRevert(r.claimWithdrawal(0, await rec(0), 7n, bob.address, 500n, Array(257).fill(ZERO32)), 'ProofTooLong');
 	// The other leaf's proof does not prove this one.
-	await expectRevert(r.claimWithdrawal(0, 7n, bob.address, 500n, tree.proof(8n)), 'InvalidWithdrawalProof');
-	await mined(r.claimWithdrawal(0, 7n, bob.address, 500n, p7));
-	await mined(r.claimWithdrawal(0, 8n, carol.address, 700n, tree.proof(8n)));
+	await expectRevert(r.claimWithdrawal(0, await rec(0), 7n, bob.address, 500n, tree.proof(8n)), 'InvalidWithdrawalProof');
+	await mined(r.claimWithdrawal(0, await rec(0), 7n, bob.address, 500n, p7));
+	await mined(r.claimWithdrawal(0, await rec(0), 8n, carol.address, 700n, tree.proof(8n)));
 	assert.equal(await rollup.isWithdrawalClaimed(7n), true);
 	assert.equal(await rollup.isWithdrawalClaimed(8n), true);
-	await expectRevert(r.claimWithdrawal(0, 8n, carol.address, 700n, tree.proof(8n)), 'WithdrawalAlreadyClaimed');
+	await expectRevert(r.claimWithdrawal(0, await rec(0), 8n, carol.address, 700n, tree.proof(8n)), 'WithdrawalAlreadyClaimed');
 });
 
 test('withdrawal: five leaves across two batches, claims against the right root only', async () => {
@@ -692,17 +812,17 @@ test('withdrawal: five leaves across two batches, claims against the right root 
 	for (const w of ws) {
 		const p = tree.proof(w.id);
 		depths.push(p.length);
-		await expectRevert(r.claimWithdrawal(1, w.id, w.recipient, w.amount, p), 'InvalidWithdrawalProof');
-		await expectRevert(r.claimWithdrawal(0, w.id, w.recipient, w.amount + 1n, p), 'InvalidWithdrawalProof');
+		await expectRevert(r.claimWithdrawal(1, await rec(1), w.id, w.recipient, w.amount, p), 'InvalidWithdrawalProof');
+		await expectRevert(r.claimWithdrawal(0, await rec(0), w.id, w.recipient, w.amount + 1n, p), 'InvalidWithdrawalProof');
 		const before = await token.balanceOf(w.recipient);
-		const rc = await mined(r.claimWithdrawal(0, w.id, w.recipient, w.amount, p));
+		const rc = await mined(r.claimWithdrawal(0, await rec(0), w.id, w.recipient, w.amount, p));
 		assert.equal(await token.balanceOf(w.recipient), before + w.amount);
 		if (w.id === 256n) gasReport.push([`claimWithdrawal (depth ${p.length})`, rc.gasUsed]);
 	}
 	assert.ok(Math.max(...depths) >= 2, `depths ${depths}`);
 	// Claimed ids stay claimed whatever batch the proof comes from.
-	await expectRevert(r.claimWithdrawal(1, 2n, carol.address, 300n, tree2.proof(2n)), 'WithdrawalAlreadyClaimed');
-	await mined(r.claimWithdrawal(1, 9n, bob.address, 9n, tree2.proof(9n)));
+	await expectRevert(r.claimWithdrawal(1, await rec(1), 2n, carol.address, 300n, tree2.proof(2n)), 'WithdrawalAlreadyClaimed');
+	await mined(r.claimWithdrawal(1, await rec(1), 9n, bob.address, 9n, tree2.proof(9n)));
 	for (const id of [0n, 1n, 2n, 9n, 255n, 256n]) assert.equal(await rollup.isWithdrawalClaimed(id), true);
 	for (const id of [3n, 254n, 257n, 512n]) assert.equal(await rollup.isWithdrawalClaimed(id), false);
 });
@@ -736,7 +856,7 @@ test('withdrawal: the worked example of docs/l1.md (three leaves, zero siblings)
 	await advance(CHALLENGE_PERIOD + 1);
 	for (const w of ws) {
 		const before = await token.balanceOf(w.recipient);
-		await mined(as(rollup, eve).claimWithdrawal(0, w.id, w.recipient, w.amount, tree.proof(w.id)));
+		await mined(as(rollup, eve).claimWithdrawal(0, await rec(0), w.id, w.recipient, w.amount, tree.proof(w.id)));
 		assert.equal(await token.balanceOf(w.recipient), before + w.amount);
 	}
 });
@@ -754,12 +874,12 @@ test('withdrawal: larger tree (200 leaves) and proofs of depth 32 and 256', asyn
 	const r = as(rollup, seq);
 	for (const w of [ws[0], ws[77], ws[199]]) {
 		const p = tree.proof(w.id);
-		await expectRevert(r.claimWithdrawal(0, w.id, w.recipient, w.amount, p.slice(1)), 'InvalidWithdrawalProof');
-		const rc = await mined(r.claimWithdrawal(0, w.id, w.recipient, w.amount, p));
+		await expectRevert(r.claimWithdrawal(0, await rec(0), w.id, w.recipient, w.amount, p.slice(1)), 'InvalidWithdrawalProof');
+		const rc = await mined(r.claimWithdrawal(0, await rec(0), w.id, w.recipient, w.amount, p));
 		if (w === ws[199]) gasReport.push([`claimWithdrawal (depth ${p.length}, 200 leaves)`, rc.gasUsed]);
 	}
-	const r32 = await mined(r.claimWithdrawal(1, 1000000n, bob.address, 5n, deep32));
-	const r256 = await mined(r.claimWithdrawal(2, 2000000n, bob.address, 6n, deep256));
+	const r32 = await mined(r.claimWithdrawal(1, await rec(1), 1000000n, bob.address, 5n, deep32));
+	const r256 = await mined(r.claimWithdrawal(2, await rec(2), 2000000n, bob.address, 6n, deep256));
 	gasReport.push(['claimWithdrawal (depth 32)', r32.gasUsed]);
 	gasReport.push(['claimWithdrawal (depth 256)', r256.gasUsed]);
 });
@@ -767,7 +887,7 @@ test('withdrawal: larger tree (200 leaves) and proofs of depth 32 and 256', asyn
 test('gas: appendBatch with about 1 kB, 10 kB and 100 kB of calldata', async () => {
 	const bt = batcher();
 	await bt.append(); // first batch writes the counters slot from zero; measure later ones
-	for (const size of [1024, 10 * 1024, 100 * 1024]) {
+	for (const size of [1, 100, 1024, 10 * 1024, 100 * 1024]) {
 		// Compressed batches look random.
 		const data = ethers.hexlify(crypto.randomBytes(size));
 		const r = await bt.append({ data, stateRoot: ethers.id(`s${size}`), withdrawalRoot: ethers.id(`w${size}`), blocks: 10n });
@@ -782,7 +902,7 @@ test('gas: appendBatch with about 1 kB, 10 kB and 100 kB of calldata', async () 
 			: `calldata ${calldataGas} at 16/4, execution ${r.gasUsed - 21000n - calldataGas}; ` +
 				`the EIP-7623 floor would be ${floorGas}`;
 		gasReport.push([`appendBatch ${size} B data, ${bytes.length} B calldata (${how})`, r.gasUsed]);
-		assert.equal((await rollup.batches(await rollup.batchCount() - 1n))[0], ethers.keccak256(data));
+		assert.equal(recordOf(events(r, rollupIface, 'BatchAppended')[0])[0], ethers.keccak256(data));
 	}
 });
 

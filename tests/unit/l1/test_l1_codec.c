@@ -112,9 +112,9 @@ static void test_selectors(void)
 		const char *sel;
 	} cases[] = {
 	    {CL_L1_SIG_APPEND_BATCH, "0x33ba586e"},
-	    {CL_L1_SIG_CLAIM_WITHDRAWAL, "0x5fae9902"},
+	    {CL_L1_SIG_CLAIM_WITHDRAWAL, "0x3da7e7e4"},
 	    {CL_L1_SIG_DEPOSIT_FN, "0x47e7ef24"},
-	    {CL_L1_SIG_CHALLENGE, "0xeff6fc12"},
+	    {CL_L1_SIG_CHALLENGE, "0x9adad82a"},
 	    {CL_L1_SIG_BATCH_COUNT, "0x06f13056"},
 	    {CL_L1_SIG_IS_FINAL, "0xa0d7031a"},
 	    {CL_L1_SIG_DEPOSIT_COUNT, "0x2dfdf0b5"},
@@ -135,8 +135,8 @@ static void test_selectors(void)
 		  "5466bac6339bafd3");
 	cl_l1_event_topic(&t, CL_L1_EV_BATCH_APPENDED);
 	CHECK_HEX(t.b, 32,
-		  "0x74907053f1d2f0ce056c48ceff687a1a048f8c81766db5e5"
-		  "2301a41ca44af543");
+		  "0x6f6cc499d1cd709fee4258b8d4351b0bb1b6fa2cd510f07d"
+		  "1c2c30ec72a571b9");
 }
 
 static char *cat_words(const char *const *words, size_t n)
@@ -242,13 +242,33 @@ static void test_claim(void)
 	CHECK(cl_address_parse(&to, addr, strlen(addr)));
 	memset(sib[0].b, 0xaa, 32);
 	memset(sib[1].b, 0xbb, 32);
+	/* batch 3's record: as ethers v6 encodes the call */
+	struct cl_l1_batch_event rec = {
+	    .index = 3,
+	    .prev_deposits_consumed = 1,
+	    .deposits_consumed = 2,
+	    .first_block = 101,
+	    .last_block = 200,
+	    .timestamp = 0x6b045eac,
+	};
+	memset(rec.data_hash.b, 0x11, 32);
+	memset(rec.state_root.b, 0x22, 32);
+	memset(rec.withdrawal_root.b, 0x33, 32);
 	static const char *const words[] = {
-	    "0x5fae9902",
+	    "0x3da7e7e4",
 	    "0000000000000000000000000000000000000000000000000000000000000003",
+	    "1111111111111111111111111111111111111111111111111111111111111111",
+	    "2222222222222222222222222222222222222222222222222222222222222222",
+	    "3333333333333333333333333333333333333333333333333333333333333333",
+	    "0000000000000000000000000000000000000000000000000000000000000001",
+	    "0000000000000000000000000000000000000000000000000000000000000002",
+	    "0000000000000000000000000000000000000000000000000000000000000065",
+	    "00000000000000000000000000000000000000000000000000000000000000c8",
+	    "000000000000000000000000000000000000000000000000000000006b045eac",
 	    "0000000000000000000000000000000000000000000000000000000000000009",
 	    "00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8",
 	    "00000000000000000000000000000000000000000000000000000000000f4240",
-	    "00000000000000000000000000000000000000000000000000000000000000a0",
+	    "00000000000000000000000000000000000000000000000000000000000001a0",
 	    "0000000000000000000000000000000000000000000000000000000000000002",
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
@@ -256,15 +276,32 @@ static void test_claim(void)
 	char *want = cat_words(words, CL_ARRAY_LEN(words));
 	struct cl_buf b;
 	cl_buf_init(&b);
-	cl_l1_abi_claim_withdrawal(&b, 3, 9, &to, 1000000, sib, 2);
+	cl_l1_abi_claim_withdrawal(&b, &rec, 9, &to, 1000000, sib, 2);
 	CHECK_HEX(b.p, b.len, want);
 	free(want);
 
 	/* no siblings: offset, then a zero length */
 	cl_buf_reset(&b);
-	cl_l1_abi_claim_withdrawal(&b, 0, 0, &to, 1, NULL, 0);
-	CHECK(b.len == 4 + 6 * 32);
-	CHECK(b.p[4 + 5 * 32 - 1] == 0xa0 && b.p[b.len - 1] == 0);
+	cl_l1_abi_claim_withdrawal(&b, &rec, 0, &to, 1, NULL, 0);
+	CHECK(b.len == 4 + 14 * 32);
+	CHECK(b.p[4 + 13 * 32 - 1] == 0xa0 && b.p[4 + 13 * 32 - 2] == 0x01 &&
+	      b.p[b.len - 1] == 0);
+
+	/* the challenge: index, then the record */
+	cl_buf_reset(&b);
+	cl_l1_abi_challenge(&b, &rec);
+	CHECK(b.len == 4 + 9 * 32);
+	CHECK_HEX(b.p, 4, "0x9adad82a");
+	CHECK(b.p[4 + 31] == 3 && b.p[4 + 32] == 0x11 &&
+	      b.p[b.len - 1] == 0xac);
+
+	/* the commitment the contract stores (value from ethers: keccak256 of
+	 * the abi-encoded record, low 32 bits replaced by the timestamp) */
+	struct cl_hash32 c;
+	cl_l1_batch_commitment(&c, &rec);
+	CHECK_HEX(c.b, 32,
+		  "0x3086f8bcce47066cf86fcff4d7f8c88b620f22f627f4d096475c19e96b0"
+		  "45eac");
 
 	/* the small ones */
 	cl_buf_reset(&b);
@@ -358,8 +395,8 @@ static void test_events(void)
 
 	/* BatchAppended(index 4, ...) built by hand */
 	static const char *const bt[] = {
-	    "0x74907053f1d2f0ce056c48ceff687a1a048f8c81766db5e52301a41ca44af54"
-	    "3",
+	    "0x6f6cc499d1cd709fee4258b8d4351b0bb1b6fa2cd510f07d1c2c30ec72a571b"
+	    "9",
 	    "0x000000000000000000000000000000000000000000000000000000000000000"
 	    "4",
 	};
@@ -367,13 +404,16 @@ static void test_events(void)
 	    "0x1111111111111111111111111111111111111111111111111111111111111111"
 	    "2222222222222222222222222222222222222222222222222222222222222222"
 	    "3333333333333333333333333333333333333333333333333333333333333333"
+	    "0000000000000000000000000000000000000000000000000000000000000001"
 	    "0000000000000000000000000000000000000000000000000000000000000002"
 	    "0000000000000000000000000000000000000000000000000000000000000065"
-	    "00000000000000000000000000000000000000000000000000000000000000c8";
+	    "00000000000000000000000000000000000000000000000000000000000000c8"
+	    "000000000000000000000000000000000000000000000000000000006b045eac";
 	fill_log(&l, bt, 2, bd);
 	CHECK(cl_l1_decode_batch_appended(&be, &l));
-	CHECK(be.index == 4 && be.deposits_consumed == 2 &&
-	      be.first_block == 101 && be.last_block == 200);
+	CHECK(be.index == 4 && be.prev_deposits_consumed == 1 &&
+	      be.deposits_consumed == 2 && be.first_block == 101 &&
+	      be.last_block == 200 && be.timestamp == 0x6b045eac);
 	CHECK(be.data_hash.b[0] == 0x11 && be.state_root.b[31] == 0x22 &&
 	      be.withdrawal_root.b[5] == 0x33);
 	CHECK(!cl_l1_decode_deposit(&d, &l));
@@ -515,6 +555,91 @@ static void test_state_file(void)
 	rmdir(dir);
 }
 
+/* Revert data of appendBatch as text, one case per error it can raise,
+ * and malformed data. */
+static void test_revert(void)
+{
+	uint8_t d[4 + 64];
+	char out[200];
+	struct cl_buf b;
+
+	cl_l1_selector(d, "ForcedInclusionViolated(uint64,uint256)");
+	memset(d + 4, 0, 64);
+	cl_put_be64(d + 4 + 24, 2);
+	cl_put_be64(d + 36 + 24, 1700000600);
+	CHECK(cl_l1_revert_describe(out, sizeof(out), d, sizeof(d)) ==
+	      CL_L1_REVERT_FORCED_INCLUSION_VIOLATED);
+	CHECK_MSG(strcmp(out, "ForcedInclusionViolated(depositId 2, "
+			      "deadline 1700000600)") == 0,
+		  "%s", out);
+	/* a uint64 word with high bits set is not that error */
+	d[4] = 1;
+	CHECK(cl_l1_revert_describe(out, sizeof(out), d, sizeof(d)) ==
+	      CL_L1_REVERT_OTHER);
+	CHECK(strstr(out, "revert 0x") == out);
+	/* a short one */
+	CHECK(cl_l1_revert_describe(out, sizeof(out), d, 36) ==
+	      CL_L1_REVERT_OTHER);
+
+	static const struct {
+		const char *sig;
+		enum cl_l1_revert kind;
+		unsigned words;
+		const char *text;
+	} cases[] = {
+	    {"NotSequencer(address)", CL_L1_REVERT_NOT_SEQUENCER, 1,
+	     "NotSequencer(caller 0x0000000000000000000000000000000000000007)"},
+	    {"EmptyBatchData()", CL_L1_REVERT_EMPTY_BATCH_DATA, 0,
+	     "EmptyBatchData()"},
+	    {"NonContiguousBlocks(uint64,uint64)",
+	     CL_L1_REVERT_NON_CONTIGUOUS_BLOCKS, 2,
+	     "NonContiguousBlocks(expectedFirstBlock 7, firstBlock 8)"},
+	    {"InvalidBlockRange(uint64,uint64)",
+	     CL_L1_REVERT_INVALID_BLOCK_RANGE, 2,
+	     "InvalidBlockRange(firstBlock 7, lastBlock 8)"},
+	    {"DepositsConsumedDecreased(uint64,uint64)",
+	     CL_L1_REVERT_DEPOSITS_CONSUMED_DECREASED, 2,
+	     "DepositsConsumedDecreased(previous 7, given 8)"},
+	    {"DepositsConsumedExceedDeposits(uint64,uint64)",
+	     CL_L1_REVERT_DEPOSITS_CONSUMED_EXCEED_DEPOSITS, 2,
+	     "DepositsConsumedExceedDeposits(given 7, depositCount 8)"},
+	};
+	for (size_t i = 0; i < CL_ARRAY_LEN(cases); i++) {
+		cl_buf_init(&b);
+		uint8_t sel[4];
+		cl_l1_selector(sel, cases[i].sig);
+		cl_buf_append(&b, sel, 4);
+		for (unsigned w = 0; w < cases[i].words; w++)
+			cl_l1_abi_put_u64(&b, 7 + w);
+		CHECK_MSG(cl_l1_revert_describe(out, sizeof(out), b.p, b.len) ==
+			      cases[i].kind,
+			  "%s", cases[i].sig);
+		CHECK_MSG(strcmp(out, cases[i].text) == 0, "%s", out);
+		cl_buf_release(&b);
+	}
+	/* Error(string) and no data */
+	cl_buf_init(&b);
+	static const uint8_t es[4] = {0x08, 0xc3, 0x79, 0xa0};
+	cl_buf_append(&b, es, 4);
+	cl_l1_abi_put_u64(&b, 32);
+	cl_l1_abi_put_u64(&b, 5);
+	uint8_t w[32] = "hello";
+	cl_buf_append(&b, w, 32);
+	CHECK(cl_l1_revert_describe(out, sizeof(out), b.p, b.len) ==
+	      CL_L1_REVERT_OTHER);
+	CHECK_MSG(strcmp(out, "Error(\"hello\")") == 0, "%s", out);
+	/* a length past the data */
+	b.p[4 + 63] = 200;
+	(void)cl_l1_revert_describe(out, sizeof(out), b.p, b.len);
+	CHECK(strstr(out, "revert 0x08c379a0") == out);
+	cl_buf_release(&b);
+	CHECK(cl_l1_revert_describe(out, sizeof(out), NULL, 0) ==
+	      CL_L1_REVERT_NONE);
+	/* truncation keeps a NUL */
+	CHECK(cl_l1_revert_describe(out, 8, d, 36) == CL_L1_REVERT_OTHER);
+	CHECK(strlen(out) == 7);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -527,5 +652,6 @@ int main(int argc, char **argv)
 	test_events();
 	test_floor();
 	test_state_file();
+	test_revert();
 	return test_done("test_l1_codec");
 }

@@ -52,16 +52,39 @@ static json_t *load_artifact(const char *root, const char *name)
 	return j;
 }
 
+/* "type,type" of an ABI parameter list; a tuple is "(its components)". */
+static size_t abi_params(char *out, size_t cap, const json_t *in)
+{
+	size_t at = 0;
+	for (size_t i = 0; i < json_array_size(in) && at < cap; i++) {
+		const json_t *p = json_array_get(in, i);
+		const char *t = json_string_value(json_object_get(p, "type"));
+		if (i)
+			at += (size_t)snprintf(out + at, cap - at, ",");
+		if (at < cap && t && strcmp(t, "tuple") == 0) {
+			at += (size_t)snprintf(out + at, cap - at, "(");
+			if (at < cap)
+				at += abi_params(out + at, cap - at,
+						 json_object_get(p,
+								 "components"));
+			if (at < cap)
+				at += (size_t)snprintf(out + at, cap - at, ")");
+		} else if (at < cap) {
+			at += (size_t)snprintf(out + at, cap - at, "%s",
+					       t ? t : "?");
+		}
+	}
+	return at;
+}
+
 /* "name(type,type)" of an ABI entry. */
 static void abi_signature(char *out, size_t cap, const json_t *e)
 {
 	size_t at = (size_t)snprintf(
 	    out, cap, "%s(", json_string_value(json_object_get(e, "name")));
-	const json_t *in = json_object_get(e, "inputs");
-	for (size_t i = 0; i < json_array_size(in) && at < cap; i++)
-		at += (size_t)snprintf(out + at, cap - at, "%s%s", i ? "," : "",
-				       json_string_value(json_object_get(
-					   json_array_get(in, i), "type")));
+	if (at < cap)
+		at += abi_params(out + at, cap - at,
+				 json_object_get(e, "inputs"));
 	if (at < cap)
 		snprintf(out + at, cap - at, ")");
 }
@@ -92,6 +115,7 @@ static void test_abi_matches_solc(void)
 	    {"function", "batchCount", CL_L1_SIG_BATCH_COUNT},
 	    {"function", "isFinal", CL_L1_SIG_IS_FINAL},
 	    {"function", "depositCount", CL_L1_SIG_DEPOSIT_COUNT},
+	    {"function", "batchCommitment", CL_L1_SIG_BATCH_COMMITMENT},
 	    {"event", "Deposit", CL_L1_EV_DEPOSIT},
 	    {"event", "BatchAppended", CL_L1_EV_BATCH_APPENDED},
 	    {"event", "BatchChallenged", CL_L1_EV_BATCH_CHALLENGED},
@@ -573,6 +597,25 @@ static void test_batches(struct cl_l1_sender **sp, const char *dir0,
 	      memcmp(back.data, data, sizeof(data)) == 0);
 	cl_buf_release(&in);
 	cl_l1_logs_release(&logs);
+
+	/* the record: found from its event, live, and any change is not */
+	struct cl_l1_batch_event rec;
+	bool live = false;
+	CHECK(cl_l1_batch_record(rpc, &rollup, &rec, 0, rollup_block, 3) ==
+	      CL_OK);
+	CHECK(rec.index == 0 && rec.prev_deposits_consumed == 0 &&
+	      rec.timestamp > 0 && cl_hash32_eq(&rec.data_hash, &ev.data_hash) &&
+	      rec.loc.block_number == res.l1_block);
+	CHECK(cl_l1_batch_live(rpc, &rollup, &live, &rec) == CL_OK && live);
+	rec.timestamp++;
+	CHECK(cl_l1_batch_live(rpc, &rollup, &live, &rec) == CL_OK && !live);
+	rec.timestamp--;
+	rec.withdrawal_root.b[0] ^= 1;
+	CHECK(cl_l1_batch_live(rpc, &rollup, &live, &rec) == CL_OK && !live);
+	rec.index = 1; /* no batch 1 yet */
+	CHECK(cl_l1_batch_live(rpc, &rollup, &live, &rec) == CL_OK && !live);
+	CHECK(cl_l1_batch_record(rpc, &rollup, &rec, 1, rollup_block, 0) ==
+	      CL_ERR_NOT_FOUND);
 
 	/* a batch whose inclusion is reorged away is posted again */
 	b.first_block = 11;
