@@ -19,8 +19,9 @@
  *
  * Only full batches are counted. For each it prices appendBatch with its
  * ABI encoding: the calldata at the Cancun price (16 gas per non-zero
- * byte, 4 per zero byte), the whole transaction (21 000 + ~99 000 of
- * execution, docs/l1.md, + calldata), and the EIP-7623 floor that Prague
+ * byte, 4 per zero byte), the whole transaction (21 000 + ~33 800 of
+ * execution + ~0.58 gas per data byte of hashing, docs/l1.md, +
+ * calldata), and the EIP-7623 floor that Prague
  * applies to data-heavy transactions (21 000 + 10 per token, a zero byte
  * one token, a non-zero byte four: 10 / 40 gas per byte); a transaction
  * pays the higher of the two.
@@ -47,9 +48,11 @@
 #define N_MAKERS 16
 #define REQS_PER_BLOCK 150
 #define BATCH_MAX 108000 /* 90 % of the node's default 120 000 */
-/* appendBatch besides calldata: base 21 000 plus storage and the event
- * (docs/l1.md measured ~99 000 of execution) */
-#define APPEND_EXEC_GAS 99000
+/* appendBatch besides calldata: base 21 000, then execution: one
+ * commitment slot, the counters and the event (~33 800, docs/l1.md
+ * "Gas"), plus hashing the data (~58 000 per 100 kB measured there) */
+#define APPEND_EXEC_GAS 33800
+#define APPEND_HASH_GAS_PER_KB 580
 #define BASE_GAS 21000
 #define T0_MS 1795000000000ull
 #define EXPIRY 1893456000
@@ -311,7 +314,8 @@ static void add_cost(struct cost *c, const uint8_t *data, size_t len,
 		tokens += cd.p[i] ? 4 : 1;
 	}
 	cl_buf_release(&cd);
-	uint64_t total = BASE_GAS + APPEND_EXEC_GAS + g16;
+	uint64_t total = BASE_GAS + APPEND_EXEC_GAS +
+			 len * APPEND_HASH_GAS_PER_KB / 1000 + g16;
 	uint64_t floor = BASE_GAS + 10 * tokens;
 	c->batches++;
 	c->orders += orders;
@@ -582,9 +586,9 @@ int main(int argc, char **argv)
 	       "order\n\n",
 	       64.0 * (double)(st.orders + st.cancels) / (double)st.orders);
 	printf("per order: B/order L1 data bytes; cd calldata gas of "
-	       "appendBatch; tx the whole transaction\n(21 000 + 99 000 "
-	       "execution + calldata); 7623: the higher of tx and the "
-	       "floor 21 000 + cd 40/10\n\n");
+	       "appendBatch; tx the whole transaction\n(21 000 + 33 800 "
+	       "execution + 0.58 per data byte + calldata); 7623: the "
+	       "higher of tx and the floor 21 000 + cd 40/10\n\n");
 	print_head();
 	memset(&v1, 0, sizeof(v1));
 	memset(&v2, 0, sizeof(v2));
