@@ -293,6 +293,7 @@ enum cl_seq_fault_kind {
 	CL_FAULT_SIGNATURE,  /* a byte of an order's signature */
 	CL_FAULT_TIME,       /* a block time beyond its L1 block's window */
 	CL_FAULT_L1_REF,     /* an L1 reference that is not on L1 */
+	CL_FAULT_WITHDRAWAL_ROOT, /* the posted withdrawal root only */
 };
 
 struct cl_seq_fault {

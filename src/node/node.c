@@ -125,7 +125,8 @@ static int run_sequencer(const struct cl_node_config *cfg,
 		if (cfg->fault && !cl_seq_fault_valid(cfg->fault)) {
 			cl_unusual(SUB, "option fault: expected KIND[:AT] with "
 				   "KIND root, block-root, balance, drop, "
-				   "signature, time or l1-ref");
+				   "signature, time, l1-ref or "
+				   "withdrawal-root");
 			goto out;
 		}
 		sc.cut_interval_ms = cfg->batch_interval_ms;

@@ -23,7 +23,7 @@ static const struct {
     {"root", CL_FAULT_ROOT},           {"block-root", CL_FAULT_BLOCK_ROOT},
     {"balance", CL_FAULT_BALANCE},     {"drop", CL_FAULT_DROP},
     {"signature", CL_FAULT_SIGNATURE}, {"time", CL_FAULT_TIME},
-    {"l1-ref", CL_FAULT_L1_REF},
+    {"l1-ref", CL_FAULT_L1_REF},       {"withdrawal-root", CL_FAULT_WITHDRAWAL_ROOT},
 };
 
 bool cl_seq_fault_parse(struct cl_seq_fault *out, const char *spec)
@@ -137,6 +137,8 @@ bool cl_seq_fault_apply(struct cl_seq_fault *f, uint64_t index,
 			b->blocks[i].l1.hash.b[0] ^= 0x5a;
 		block = b->blocks[0].number;
 		break;
+	case CL_FAULT_WITHDRAWAL_ROOT:
+		break; /* the poster flips it in the appendBatch arguments */
 	case CL_FAULT_NONE:
 		return false;
 	}

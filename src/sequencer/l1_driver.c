@@ -473,8 +473,10 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 	rc = cl_chain_cut_blocks(snap, cl_seq_genesis(drv->seq), &cut,
 				 &blocks);
 	cl_snapshot_free(snap);
+	bool faulted = false;
 	if (!rc) {
-		cl_seq_fault_apply(&drv->fault, batch_count, &blocks, &cut);
+		faulted = cl_seq_fault_apply(&drv->fault, batch_count, &blocks,
+					     &cut);
 		if (cl_batch2_encode(&data, blocks.blocks, blocks.n_blocks) !=
 		    CL_BATCH_OK)
 			rc = CL_ERR_CORRUPT; /* the stf accepted each request */
@@ -493,6 +495,8 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 		.first_block = cut.first_block,
 		.last_block = cut.last_block,
 	};
+	if (faulted && drv->fault.kind == CL_FAULT_WITHDRAWAL_ROOT)
+		a.withdrawal_root.b[31] ^= 0x01; /* tests only: --fault */
 	struct cl_l1_poster_opts po = drv->po;
 	po.gas_bound = np->gas_bound;
 	struct cl_l1_poster *poster = cl_l1_poster_new(drv->sender, &po);
