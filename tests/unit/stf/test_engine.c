@@ -385,6 +385,59 @@ static void test_cache(void)
 	tenv_release(&b);
 }
 
+/*
+ * The budget of derived work: more expiries at once than one block may
+ * derive. The first block closes exactly CL_STF_DERIVED_PER_BLOCK of
+ * them and says work is pending; the next block closes the rest.
+ */
+static void test_budget(void)
+{
+	struct tenv e;
+	struct cl_stf_result r;
+	const size_t n = CL_STF_DERIVED_PER_BLOCK + 300;
+	struct cl_hash32 *h = calloc(n, sizeof(*h));
+
+	tenv_init(&e, cl_state_new_memory());
+	open_next(&e, 1000);
+	fund(&e, 1, 100000000);
+	price(&e, P(60000));
+	uint64_t exp = tenv_now(&e) + 10;
+	for (size_t i = 0; i < n; i++) {
+		struct cl_order o = t_order(&e.addr[1], T_BTC, false,
+					    P(61000) + P(1) * (i % 50), SZ(1),
+					    e.order_nonce++, exp, 0);
+		h[i] = t_order_hash(&e, &o);
+		CHECK(place(&e, &r, &o, 1) == CL_STF_OK &&
+		      r.status == CL_ORDER_OPEN);
+	}
+	CHECK(!cl_stf_derived_pending(e.stf));
+	open_next(&e, 11000); /* every order expired */
+	CHECK(cl_stf_derived_pending(e.stf));
+	CHECK(cl_stf_block_derived(e.stf) == CL_STF_DERIVED_PER_BLOCK);
+	struct cl_stf_view v = tenv_view(&e);
+	size_t open = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct cl_order_record rec;
+		CHECK(cl_stf_get_order(&v, &rec, &h[i]) == CL_OK);
+		open += rec.status == CL_ORDER_OPEN;
+	}
+	CHECK_MSG(open == n - CL_STF_DERIVED_PER_BLOCK, "%zu still open",
+		  open);
+	open_next(&e, 100);
+	CHECK(!cl_stf_derived_pending(e.stf));
+	CHECK(cl_stf_block_derived(e.stf) == n - CL_STF_DERIVED_PER_BLOCK);
+	v = tenv_view(&e);
+	for (size_t i = 0; i < n; i++) {
+		struct cl_order_record rec;
+		CHECK(cl_stf_get_order(&v, &rec, &h[i]) == CL_OK &&
+		      rec.status == CL_ORDER_DONE);
+	}
+	struct cl_stf_level lv[4];
+	CHECK(cl_stf_book_depth(e.stf, lv, 4, T_BTC, false) == 0);
+	free(h);
+	tenv_release(&e);
+}
+
 int main(void)
 {
 	struct t_lmdb l;
@@ -401,6 +454,7 @@ int main(void)
 		t_lmdb_close(&l);
 	}
 	test_cache();
+	test_budget();
 	for (int c = CL_STF_ERR_L1_TIME_WINDOW; c <= CL_STF_ERR_NOT_A_REQUEST;
 	     c++)
 		CHECK_MSG(t_seen_code[c], "reject code %d (%s) not tested", c,
