@@ -96,10 +96,13 @@ void smap_set_val(struct smap_node *n, const uint8_t *val, size_t vlen);
 enum kv_kind {
 	KV_LMDB,
 	KV_MEM,
+	KV_WITNESS, /* witness.c: reads proven against a root */
 };
 
 struct MDB_txn;
 struct MDB_cursor;
+
+struct witness;
 
 struct mem_store {
 	struct smap *tables; /* kv_table_count() maps */
@@ -110,6 +113,7 @@ struct kv {
 	struct cl_db *db;     /* KV_LMDB */
 	struct MDB_txn *txn;  /* KV_LMDB: the open transaction */
 	struct mem_store *mem; /* KV_MEM */
+	struct witness *wit;   /* KV_WITNESS */
 };
 
 /* Values returned by kv_get and cursors are borrowed until the next write
@@ -194,5 +198,28 @@ int smt_recompute(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes);
 bool smt_same_prefix(const uint8_t *a, const uint8_t *b, unsigned bits);
 /* The stored root (meta), zero when absent. */
 int smt_stored_root(struct kv *kv, struct cl_hash32 *root);
+
+/* ------------------------------------------------------------------ */
+/* state.c: access for witness.c                                       */
+/* ------------------------------------------------------------------ */
+
+/* The backend of `st`, made readable (NULL on a backend error). */
+struct kv *state_kv(struct cl_state *st);
+/* A state over witness `w` (owned by the state from now on). */
+struct cl_state *state_new_on_witness(struct witness *w);
+
+/* ------------------------------------------------------------------ */
+/* witness.c: the witness backend (KV_WITNESS)                         */
+/* ------------------------------------------------------------------ */
+
+void wit_free(struct witness *w);
+/* kv_get on a witness: KV_META "root", or a registered table. */
+int wit_get(struct witness *w, const uint8_t **val, size_t *vlen,
+	    unsigned tbl, const uint8_t *key, size_t klen);
+int wit_cursor_seek(struct kv_cursor *c, const uint8_t *key, size_t klen);
+int wit_cursor_next(struct kv_cursor *c);
+/* The new root after the overlay's writes; seals the witness. */
+int wit_commit(struct witness *w, struct cl_hash32 *root,
+	       const struct smap *overlay);
 
 #endif /* CLEARLINE_STATE_INT_H */

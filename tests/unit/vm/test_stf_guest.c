@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stf as a VM program (src/guest, docs/vm.md "The stf as a VM
+ * program") against the native stf, block by block over a small
+ * scenario: deposits, oracle updates, orders that match, a cancel, a
+ * withdrawal, a leveraged long liquidated by an oracle move.
+ *
+ * For every block: the native stf runs it on a memory state (the root
+ * everyone agrees on); a witness state over the pre-state's full witness
+ * runs it natively and must reach the same root, recording the part of
+ * the witness it used; a witness state over only that part must reach it
+ * too; then the RISC-V program runs the block in the VM from that part
+ * and must write the same root. Tampering: every preimage of the used
+ * witness, changed by one byte, makes the native witness run fail with
+ * a backend error (never a root), and in the VM a changed value makes
+ * the program exit non-zero with no output.
+ *
+ * argv[1] is the folder of the guest ELF files, or "--no-compiler" when
+ * meson found no cross compiler: then this test fails.
+ */
+#include <time.h>
+
+#include <clearline/vm.h>
+
+#include "stf/stf_util.h"
+
+#define MAX_STEPS 2000000000ull
+#define MAX_BLOCKS 8
+#define MAX_REQS 16
+
+#define P(usd) ((uint64_t)(usd) * 100)     /* BTC price, cents */
+#define SZ(milli) ((uint64_t)(milli) * 100) /* 0.001 BTC units */
+
+static uint8_t *elf;
+static size_t elf_len;
+
+static uint8_t *read_elf(const char *dir, size_t *len)
+{
+	char path[4096];
+	FILE *f;
+	long n;
+	uint8_t *p;
+
+	snprintf(path, sizeof(path), "%s/stf.elf", dir);
+	f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "cannot open %s\n", path);
+		exit(1);
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	p = malloc((size_t)n);
+	if (fread(p, 1, (size_t)n, f) != (size_t)n)
+		abort();
+	fclose(f);
+	*len = (size_t)n;
+	return p;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One block: its header and its requests as a batch carries them. */
+struct blk {
+	struct cl_block_header h;
+	struct cl_buf req[MAX_REQS];
+	size_t n;
+};
+
+/* Run `b` on stf `s` over state `st`: CL_OK and the root, or the first
+ * negative error (a positive request outcome is a rejection, fine). */
+static int run_block(struct cl_state *st, const struct cl_genesis *g,
+		     const struct blk *b, struct cl_hash32 *root,
+		     int *rejected)
+{
+	struct cl_stf *s;
+	int rc = cl_stf_new(&s, st, g);
+
+	*rejected = 0;
+	if (rc)
+		return rc < 0 ? rc : -1000;
+	rc = cl_stf_open_block(s, &b->h);
+	if (rc) {
+		cl_stf_free(s);
+		return rc < 0 ? rc : -1000 - rc;
+	}
+	for (size_t i = 0; i < b->n && rc >= 0; i++) {
+		struct cl_tx tx;
+
+		CHECK(cl_tx_decode(&tx, b->req[i].p, b->req[i].len));
+		cl_tx_recover(&tx, cl_stf_domain(s));
+		rc = cl_stf_request(s, NULL, &tx);
+		if (rc > 0) {
+			(*rejected)++;
+			rc = 0;
+		}
+	}
+	if (rc >= 0)
+		cl_stf_end_block(s);
+	cl_stf_free(s);
+	if (rc < 0) {
+		cl_state_discard(st);
+		return rc;
+	}
+	return cl_state_commit_block(st, root);
+}
+
+/* The program's input: "CLB1" ‖ witness key ‖ header ‖ genesis ‖
+ * requests (src/guest/main.c). */
+static void encode_input(struct cl_buf *out, const struct blk *b,
+			 const struct cl_genesis *g, const uint8_t *wit,
+			 size_t wit_len)
+{
+	uint8_t key[32];
+
+	cl_keccak256(key, wit, wit_len);
+	cl_buf_append(out, "CLB1", 4);
+	cl_buf_append(out, key, 32);
+	cl_buf_append_be64(out, b->h.number);
+	cl_buf_append_be64(out, b->h.timestamp_ms);
+	cl_buf_append(out, b->h.prev_root.b, 32);
+	cl_buf_append_be64(out, b->h.l1.number);
+	cl_buf_append(out, b->h.l1.hash.b, 32);
+	cl_buf_append_be64(out, b->h.l1.timestamp);
+	cl_buf_append_be32(out, (uint32_t)sizeof(*g));
+	cl_buf_append(out, g, sizeof(*g));
+	cl_buf_append_be32(out, (uint32_t)b->n);
+	for (size_t i = 0; i < b->n; i++) {
+		cl_buf_append_be32(out, (uint32_t)b->req[i].len);
+		cl_buf_append(out, b->req[i].p, b->req[i].len);
+	}
+}
+
+/* Run the guest on (block, witness): the machine after it halted. */
+static struct vm_machine *run_vm(const struct blk *b,
+				 const struct cl_genesis *g,
+				 const uint8_t *wit, size_t wit_len,
+				 uint64_t *steps, double *secs)
+{
+	struct vm_machine *m = vm_machine_new();
+	struct cl_buf in;
+	uint8_t key[32];
+	double t0;
+
+	cl_buf_init(&in);
+	encode_input(&in, b, g, wit, wit_len);
+	cl_keccak256(key, in.p, in.len);
+	CHECK(vm_load_elf(m, elf, elf_len) == VM_OK);
+	CHECK(vm_mem_write(m, 0x1000, key, 32));
+	CHECK(vm_preimage_add(m, in.p, in.len));
+	CHECK(vm_preimage_add(m, wit, wit_len));
+	cl_buf_release(&in);
+	t0 = now_s();
+	CHECK(vm_run(m, MAX_STEPS, steps) == VM_OK);
+	*secs = now_s() - t0;
+	return m;
+}
+
+/* Offsets of the preimages of an encoded witness (docs/vm.md). */
+static size_t witness_preimages(const uint8_t *w, size_t len, size_t *off,
+				uint32_t *plen, size_t max)
+{
+	size_t n = cl_get_be32(w + 4), at = 8, k = 0;
+
+	CHECK(len >= 8 && memcmp(w, "CLW1", 4) == 0);
+	for (size_t i = 0; i < n && k < max; i++) {
+		uint32_t l = cl_get_be32(w + at);
+
+		off[k] = at + 4;
+		plen[k++] = l;
+		at += 4 + l;
+	}
+	return k;
+}
+
+static uint64_t total_steps;
+static double total_secs;
+
+/* The block through every path; the native state then holds its result. */
+static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
+{
+	struct cl_buf full, used, again;
+	struct cl_state *ws;
+	struct cl_hash32 native, wroot;
+	int rej, rej_w, rc;
+
+	cl_buf_init(&full);
+	cl_buf_init(&used);
+	cl_buf_init(&again);
+	CHECK(cl_witness_full(e->st, &full) == CL_OK);
+
+	/* native, the reference */
+	CHECK(run_block(e->st, &e->g, b, &native, &rej) == CL_OK);
+
+	/* a witness state over the full witness, recording what it used */
+	CHECK(cl_state_new_witness(&ws, &b->h.prev_root, full.p, full.len) ==
+	      CL_OK);
+	rc = run_block(ws, &e->g, b, &wroot, &rej_w);
+	CHECK_MSG(rc == CL_OK && cl_hash32_eq(&wroot, &native) && rej == rej_w,
+		  "block %llu: full witness rc %d", (unsigned long long)b->h.number,
+		  rc);
+	cl_witness_used(ws, &used);
+	cl_state_free(ws);
+
+	/* a witness state over the used part only */
+	CHECK(cl_state_new_witness(&ws, &b->h.prev_root, used.p, used.len) ==
+	      CL_OK);
+	rc = run_block(ws, &e->g, b, &wroot, &rej_w);
+	CHECK_MSG(rc == CL_OK && cl_hash32_eq(&wroot, &native),
+		  "block %llu: used witness rc %d",
+		  (unsigned long long)b->h.number, rc);
+	cl_witness_used(ws, &again);
+	CHECK(again.len == used.len &&
+	      memcmp(again.p, used.p, used.len) == 0);
+	cl_state_free(ws);
+
+	/* every preimage changed by one byte: a backend error, no root */
+	size_t off[4096];
+	uint32_t plen[4096];
+	size_t np = witness_preimages(used.p, used.len, off, plen, 4096);
+	size_t tampered = 0, at_decode = 0;
+	int level = cl_log_min_level;
+
+	cl_log_min_level = CL_LOG_BROKEN; /* each refusal is logged */
+
+	for (size_t i = 0; i < np; i++) {
+		if (plen[i] == 0)
+			continue;
+		used.p[off[i] + plen[i] / 2] ^= 0x40;
+		if (cl_state_new_witness(&ws, &b->h.prev_root, used.p,
+					 used.len) == CL_OK) {
+			rc = run_block(ws, &e->g, b, &wroot, &rej_w);
+			CHECK_MSG(rc < 0, "block %llu: tampered preimage %zu "
+				  "gave rc %d", (unsigned long long)b->h.number,
+				  i, rc);
+			cl_state_free(ws);
+		} else {
+			at_decode++; /* now equal to another preimage */
+		}
+		used.p[off[i] + plen[i] / 2] ^= 0x40;
+		tampered++;
+	}
+	cl_log_min_level = level;
+
+	/* the VM */
+	uint64_t steps;
+	double secs;
+	size_t olen;
+	struct vm_machine *m = run_vm(b, &e->g, used.p, used.len, &steps,
+				      &secs);
+	struct vm_cpu *c = vm_machine_cpu(m);
+	const uint8_t *o = vm_output(m, &olen);
+
+	CHECK_MSG(c->status == VM_EXITED && c->exit_code == 0,
+		  "block %llu: status %u code %llu pc %llx after %llu steps",
+		  (unsigned long long)b->h.number, c->status,
+		  (unsigned long long)c->exit_code, (unsigned long long)c->pc,
+		  (unsigned long long)steps);
+	CHECK(olen == 32 && memcmp(o, native.b, 32) == 0);
+	printf("block %llu: %zu requests (%d rejected), witness %zu bytes "
+	       "(%zu preimages, full %zu), %llu steps, %.2f s in the VM, "
+	       "%zu tampered witnesses refused natively (%zu as malformed)\n",
+	       (unsigned long long)b->h.number, b->n, rej, used.len, np,
+	       full.len, (unsigned long long)steps, secs, tampered, at_decode);
+	total_steps += steps;
+	total_secs += secs;
+	vm_machine_free(m);
+
+	if (vm_tamper) {
+		/* the largest value (tree nodes are 65 bytes) changed in
+		 * the VM: it decodes, and the read of it fails */
+		size_t i = np;
+
+		for (size_t k = 0; k < np; k++)
+			if (plen[k] > 65 && (i == np || plen[k] > plen[i]))
+				i = k;
+		CHECK(i < np);
+		used.p[off[i] + plen[i] - 1] ^= 0x01;
+		m = run_vm(b, &e->g, used.p, used.len, &steps, &secs);
+		c = vm_machine_cpu(m);
+		o = vm_output(m, &olen);
+		CHECK_MSG(c->status == VM_EXITED && c->exit_code == 13 &&
+			  olen == 0,
+			  "tampered witness: status %u code %llu output %zu",
+			  c->status, (unsigned long long)c->exit_code, olen);
+		printf("block %llu, one value byte changed: status %u, exit "
+		       "code %llu, no output, %llu steps\n",
+		       (unsigned long long)b->h.number, c->status,
+		       (unsigned long long)c->exit_code,
+		       (unsigned long long)steps);
+		vm_machine_free(m);
+		used.p[off[i] + plen[i] - 1] ^= 0x01;
+	}
+	e->root = native;
+	cl_buf_release(&full);
+	cl_buf_release(&used);
+	cl_buf_release(&again);
+}
+
+static void blk_init(struct tenv *e, struct blk *b, uint64_t advance_ms)
+{
+	memset(b, 0, sizeof(*b));
+	b->h.number = ++e->number;
+	e->ms += advance_ms;
+	b->h.timestamp_ms = e->ms;
+	b->h.prev_root = e->root;
+	b->h.l1 = t_l1_at(e->ms);
+}
+
+static void add(struct blk *b, const struct cl_tx *tx)
+{
+	CHECK(b->n < MAX_REQS);
+	cl_buf_init(&b->req[b->n]);
+	cl_tx_encode(&b->req[b->n], tx);
+	b->n++;
+}
+
+static void blk_release(struct blk *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		cl_buf_release(&b->req[i]);
+}
+
+static struct cl_tx price_tx(struct tenv *e, uint64_t p)
+{
+	uint64_t ps[3] = {p, p, p}, ts[3];
+
+	for (int i = 0; i < 3; i++)
+		ts[i] = tenv_now(e);
+	return t_oracle_update(e, T_BTC, ps, ts, e->okey, 3);
+}
+
+static struct cl_tx place_tx(struct tenv *e, int who, bool buy, uint64_t p,
+			     uint64_t sz, uint8_t flags)
+{
+	struct cl_order o = t_order(&e->addr[who], T_BTC, buy, p, sz,
+				    e->order_nonce++, tenv_now(e) + 3600,
+				    flags);
+
+	return t_place(e, &o, e->key[who]);
+}
+
+static void test_scenario(void)
+{
+	struct tenv e;
+	struct blk b;
+	struct cl_tx tx;
+
+	tenv_init(&e, cl_state_new_memory());
+
+	/* 1: deposits and a price */
+	blk_init(&e, &b, 1000);
+	for (int i = 0; i < 6; i++) {
+		tx = t_deposit(e.next_deposit++, &e.addr[i], 1000000 * T_USD);
+		add(&b, &tx);
+	}
+	tx = t_deposit(e.next_deposit++, &e.addr[6], 150 * T_USD);
+	add(&b, &tx);
+	tx = price_tx(&e, P(60000));
+	add(&b, &tx);
+	check_block(&e, &b, false);
+	blk_release(&b);
+
+	/* 2: three asks, a buy that takes them all, a resting bid */
+	blk_init(&e, &b, 1000);
+	tx = place_tx(&e, 1, false, P(60010), SZ(2), 0);
+	add(&b, &tx);
+	tx = place_tx(&e, 2, false, P(60010), SZ(2), 0);
+	add(&b, &tx);
+	tx = place_tx(&e, 3, false, P(60005), SZ(1), 0);
+	add(&b, &tx);
+	tx = place_tx(&e, 4, true, P(60010), SZ(4), 0);
+	add(&b, &tx);
+	struct cl_order bid = t_order(&e.addr[5], T_BTC, true, P(59000),
+				      SZ(1), e.order_nonce++,
+				      tenv_now(&e) + 3600, 0);
+	tx = t_place(&e, &bid, e.key[5]);
+	add(&b, &tx);
+	check_block(&e, &b, true);
+	blk_release(&b);
+
+	/* 3: the bid cancelled, a withdrawal, a new price */
+	blk_init(&e, &b, 1000);
+	struct cl_hash32 bh = t_order_hash(&e, &bid);
+	tx = t_cancel(&e, &e.addr[5], &bh, e.key[5]);
+	add(&b, &tx);
+	tx = t_withdraw(&e, &e.addr[0], &e.addr[0], 1000 * T_USD, 0, e.key[0]);
+	add(&b, &tx);
+	tx = price_tx(&e, P(60020));
+	add(&b, &tx);
+	check_block(&e, &b, false);
+	blk_release(&b);
+
+	/* 4: trader 6 goes 40x long against trader 1, who bids below */
+	blk_init(&e, &b, 1000);
+	tx = place_tx(&e, 1, false, P(60000), SZ(100), 0);
+	add(&b, &tx);
+	tx = place_tx(&e, 6, true, P(60000), SZ(100),
+		      (uint8_t)(CL_TIF_IOC << CL_ORDER_TIF_SHIFT));
+	add(&b, &tx);
+	tx = place_tx(&e, 1, true, P(59000), SZ(200), 0);
+	add(&b, &tx);
+	check_block(&e, &b, false);
+	blk_release(&b);
+
+	/* 5: the price falls to 59000: the long is liquidated on the book */
+	blk_init(&e, &b, 1000);
+	tx = price_tx(&e, P(59000));
+	add(&b, &tx);
+	check_block(&e, &b, false);
+	blk_release(&b);
+	struct cl_stf_event ev[8];
+	size_t n = 0;
+	struct cl_stf_view v;
+
+	/* the native stf of tenv saw none of this: a fresh one reads it */
+	cl_stf_free(e.stf);
+	CHECK(cl_stf_new(&e.stf, e.st, &e.g) == CL_OK);
+	v = tenv_view(&e);
+	CHECK(cl_stf_get_events(&v, ev, 8, &n, &e.addr[6], 0) == CL_OK);
+	CHECK_MSG(n >= 1 && ev[0].kind == CL_STF_EVENT_LIQUIDATED_BOOK,
+		  "the scenario's liquidation did not happen (%zu events)", n);
+
+	/* 6: an empty block an hour later: funding, expiries */
+	blk_init(&e, &b, 3600 * 1000);
+	check_block(&e, &b, false);
+	blk_release(&b);
+
+	printf("%llu steps in %.2f s: %.1f M steps/s\n",
+	       (unsigned long long)total_steps, total_secs,
+	       total_secs > 0 ? (double)total_steps / total_secs / 1e6 : 0.0);
+	tenv_release(&e);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--no-compiler") == 0) {
+		fprintf(stderr, "no RISC-V cross compiler: run "
+				"contrib/bootstrap.sh, then meson setup again\n");
+		return 1;
+	}
+	elf = read_elf(argv[1], &elf_len);
+	test_scenario();
+	free(elf);
+	return test_done("test_stf_guest");
+}
