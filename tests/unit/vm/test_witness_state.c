@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The witness state (src/state/witness.c), which the stf guest runs on,
+ * against the memory state, natively: seeded random blocks of puts,
+ * overwrites and deletes (down to an empty tree, so every way a subtree
+ * collapses to one leaf is hit), point reads and ordered iteration, on a
+ * witness built from the memory state's pre-state. For every block: the
+ * same reads, the same iteration and the same root as the memory state,
+ * from the full witness and from the part of it the block used; a
+ * witness without the nodes a deletion needs, a listed key that is not
+ * in the tree and a malformed encoding are refused.
+ */
+#include <clearline/state.h>
+
+#include "test.h"
+
+#define KEYS 48     /* small key spaces: many collisions of prefixes */
+#define BLOCKS 300
+
+static const enum cl_table tables[] = {
+	CL_TABLE_ACCOUNTS, CL_TABLE_ORDERS, CL_TABLE_GLOBALS,
+	CL_TABLE_LIQ_INDEX, /* local */
+};
+#define NT (sizeof(tables) / sizeof(tables[0]))
+
+struct op {
+	int kind; /* 0 get, 1 put, 2 del, 3 iterate */
+	enum cl_table t;
+	uint8_t key[2];
+	uint8_t val[40];
+	size_t vlen;
+};
+
+/* Apply ops to st, folding every read into a digest; the root in *root.
+ * Returns CL_OK or the first backend error. */
+static int run(struct cl_state *st, const struct op *ops, size_t n,
+	       uint8_t digest[32], struct cl_hash32 *root)
+{
+	struct cl_keccak k;
+	int rc = CL_OK;
+
+	cl_keccak_init(&k);
+	for (size_t i = 0; i < n && rc == CL_OK; i++) {
+		const struct op *o = &ops[i];
+		const uint8_t *v, *key;
+		size_t vlen, klen;
+		struct cl_state_iter *it;
+
+		switch (o->kind) {
+		case 0:
+			rc = cl_state_get(st, &v, &vlen, o->t, o->key, 2);
+			if (rc == CL_ERR_NOT_FOUND) {
+				cl_keccak_update(&k, "-", 1);
+				rc = CL_OK;
+			} else if (rc == CL_OK) {
+				cl_keccak_update(&k, v, vlen);
+			}
+			break;
+		case 1:
+			cl_state_put(st, o->t, o->key, 2, o->val, o->vlen);
+			break;
+		case 2:
+			cl_state_del(st, o->t, o->key, 2);
+			break;
+		case 3:
+			rc = cl_state_iter_new(&it, st, o->t, o->key, 1);
+			for (int j = 0; rc == CL_OK && j < 6; j++) {
+				rc = cl_state_iter_next(it, &key, &klen, &v,
+							&vlen);
+				if (rc == CL_OK) {
+					cl_keccak_update(&k, key, klen);
+					cl_keccak_update(&k, v, vlen);
+				}
+			}
+			if (rc == CL_ERR_NOT_FOUND)
+				rc = CL_OK;
+			cl_state_iter_free(it);
+			break;
+		}
+	}
+	cl_keccak_final(&k, digest);
+	if (rc) {
+		cl_state_discard(st);
+		return rc;
+	}
+	return cl_state_commit_block(st, root);
+}
+
+static size_t random_block(struct op *ops, size_t max, unsigned phase)
+{
+	size_t n = 1 + test_rand() % max;
+
+	for (size_t i = 0; i < n; i++) {
+		struct op *o = &ops[i];
+		unsigned r = (unsigned)(test_rand() % 100);
+
+		memset(o, 0, sizeof(*o));
+		o->t = tables[test_rand() % NT];
+		o->key[0] = (uint8_t)(test_rand() % 3);
+		o->key[1] = (uint8_t)(test_rand() % (KEYS / 3));
+		/* phases: grow, churn, shrink to nothing */
+		if (r < 30)
+			o->kind = 0;
+		else if (r < 40)
+			o->kind = 3;
+		else if (phase == 2 || (phase == 1 && r < 70))
+			o->kind = 2;
+		else
+			o->kind = 1;
+		o->vlen = test_rand() % sizeof(o->val);
+		for (size_t j = 0; j < o->vlen; j++)
+			o->val[j] = (uint8_t)(test_rand() % 4);
+	}
+	return n;
+}
+
+static void test_random(void)
+{
+	struct cl_state *mem = cl_state_new_memory();
+	struct op ops[40];
+	size_t refused_deletes = 0, empty = 0;
+
+	test_seed();
+	for (unsigned b = 0; b < BLOCKS; b++) {
+		unsigned phase = b < 100 ? 0 : b < 200 ? 1 : 2;
+		size_t n = random_block(ops, 40, phase);
+		struct cl_buf full, used;
+		struct cl_hash32 pre, r_mem, r_wit;
+		uint8_t d_mem[32], d_wit[32];
+		struct cl_state *w;
+
+		cl_buf_init(&full);
+		cl_buf_init(&used);
+		CHECK(cl_state_root(mem, &pre) == CL_OK);
+		CHECK(cl_witness_full(mem, &full) == CL_OK);
+		CHECK(run(mem, ops, n, d_mem, &r_mem) == CL_OK);
+
+		CHECK(cl_state_new_witness(&w, &pre, full.p, full.len) ==
+		      CL_OK);
+		CHECK(run(w, ops, n, d_wit, &r_wit) == CL_OK);
+		CHECK_MSG(memcmp(d_mem, d_wit, 32) == 0 &&
+			  cl_hash32_eq(&r_mem, &r_wit),
+			  "block %u: the witness state differs", b);
+		cl_witness_used(w, &used);
+		cl_state_free(w);
+		empty += cl_hash32_eq(&r_mem, &(struct cl_hash32){ { 0 } });
+
+		CHECK(cl_state_new_witness(&w, &pre, used.p, used.len) ==
+		      CL_OK);
+		CHECK(run(w, ops, n, d_wit, &r_wit) == CL_OK);
+		CHECK_MSG(memcmp(d_mem, d_wit, 32) == 0 &&
+			  cl_hash32_eq(&r_mem, &r_wit),
+			  "block %u: the used witness differs", b);
+		cl_state_free(w);
+
+		/* without any one preimage the block cannot run */
+		size_t np = cl_get_be32(used.p + 4), at = 8;
+
+		for (size_t i = 0; i < np; i++) {
+			uint32_t len = cl_get_be32(used.p + at);
+			struct cl_buf cut;
+			int rc;
+
+			cl_buf_init(&cut);
+			cl_buf_append(&cut, used.p, 4);
+			cl_buf_append_be32(&cut, (uint32_t)(np - 1));
+			cl_buf_append(&cut, used.p + 8, at - 8);
+			cl_buf_append(&cut, used.p + at + 4 + len,
+				      used.len - at - 4 - len);
+			CHECK(cl_state_new_witness(&w, &pre, cut.p, cut.len) ==
+			      CL_OK);
+			rc = run(w, ops, n, d_wit, &r_wit);
+			CHECK_MSG(rc == CL_ERR_CORRUPT,
+				  "block %u: preimage %zu of %zu left out: %d",
+				  b, i, np, rc);
+			cl_state_free(w);
+			cl_buf_release(&cut);
+			at += 4 + len;
+			refused_deletes++;
+		}
+		cl_buf_release(&full);
+		cl_buf_release(&used);
+	}
+	CHECK(cl_state_root(mem, &(struct cl_hash32){ { 0 } }) == CL_OK);
+	printf("%zu witnesses with one preimage left out refused; %zu blocks "
+	       "ended with the empty tree\n", refused_deletes, empty);
+	cl_state_free(mem);
+}
+
+/* A listed key that is not in the tree, and malformed encodings. */
+static void test_refusals(void)
+{
+	struct cl_state *mem = cl_state_new_memory(), *w;
+	struct cl_hash32 root;
+	struct cl_buf full;
+	const uint8_t *k, *v;
+	size_t kl, vl;
+	struct cl_state_iter *it;
+	uint8_t key[2] = { 1, 2 };
+
+	cl_state_put(mem, CL_TABLE_ORDERS, key, 2, (const uint8_t *)"x", 1);
+	CHECK(cl_state_commit_block(mem, &root) == CL_OK);
+	cl_buf_init(&full);
+	CHECK(cl_witness_full(mem, &full) == CL_OK);
+
+	/* ORDERS' list names 0x0102; rename it 0x0103, not in the tree */
+	for (size_t i = full.len - 2; i > 0; i--) {
+		if (full.p[i] == 1 && full.p[i + 1] == 2 && full.p[i - 1] == 2) {
+			full.p[i + 1] = 3;
+			break;
+		}
+	}
+	CHECK(cl_state_new_witness(&w, &root, full.p, full.len) == CL_OK);
+	CHECK(cl_state_iter_new(&it, w, CL_TABLE_ORDERS, NULL, 0) == CL_OK);
+	CHECK(cl_state_iter_next(it, &k, &kl, &v, &vl) == CL_ERR_CORRUPT);
+	cl_state_iter_free(it);
+	/* a point read of the real key still proves */
+	CHECK(cl_state_get(w, &v, &vl, CL_TABLE_ORDERS, key, 2) == CL_OK &&
+	      vl == 1 && v[0] == 'x');
+	cl_state_free(w);
+
+	/* truncated, trailing bytes, bad magic */
+	CHECK(cl_state_new_witness(&w, &root, full.p, full.len - 1) ==
+	      CL_ERR_CORRUPT && !w);
+	cl_buf_append_byte(&full, 0);
+	CHECK(cl_state_new_witness(&w, &root, full.p, full.len) ==
+	      CL_ERR_CORRUPT && !w);
+	full.p[0] = 'X';
+	CHECK(cl_state_new_witness(&w, &root, full.p, full.len - 1) ==
+	      CL_ERR_CORRUPT && !w);
+	/* a wrong root: the value is not found under it */
+	full.p[0] = 'C';
+	root.b[0] ^= 1;
+	CHECK(cl_state_new_witness(&w, &root, full.p, full.len - 1) == CL_OK);
+	CHECK(cl_state_get(w, &v, &vl, CL_TABLE_ORDERS, key, 2) ==
+	      CL_ERR_CORRUPT);
+	cl_state_free(w);
+	cl_buf_release(&full);
+	cl_state_free(mem);
+}
+
+int main(void)
+{
+	cl_log_min_level = CL_LOG_BROKEN; /* refusals are logged */
+	test_random();
+	test_refusals();
+	return test_done("test_witness_state");
+}
