@@ -75,9 +75,11 @@ struct blk {
 
 /* Run `b` on stf `s` over state `st`: CL_OK and the root, or the first
  * negative error (a positive request outcome is a rejection, fine). */
+static uint64_t derived; /* primitive steps the native runs derived */
+
 static int run_block(struct cl_state *st, const struct cl_genesis *g,
 		     const struct blk *b, struct cl_hash32 *root,
-		     int *rejected)
+		     int *rejected, bool native)
 {
 	struct cl_stf *s;
 	int rc = cl_stf_new(&s, st, g);
@@ -101,8 +103,11 @@ static int run_block(struct cl_state *st, const struct cl_genesis *g,
 			rc = 0;
 		}
 	}
-	if (rc >= 0)
+	if (rc >= 0) {
+		if (native)
+			derived += cl_stf_block_derived(s);
 		cl_stf_end_block(s);
+	}
 	cl_stf_free(s);
 	if (rc < 0) {
 		cl_state_discard(st);
@@ -179,10 +184,13 @@ static size_t witness_preimages(const uint8_t *w, size_t len, size_t *off,
 	return k;
 }
 
-static uint64_t total_steps;
+static uint64_t total_steps, max_steps, total_reqs, total_rejected;
 static double total_secs;
+static size_t max_witness;
 
 /* The block through every path; the native state then holds its result. */
+static bool quiet;
+
 static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 {
 	struct cl_buf full, used, again;
@@ -196,12 +204,12 @@ static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 	CHECK(cl_witness_full(e->st, &full) == CL_OK);
 
 	/* native, the reference */
-	CHECK(run_block(e->st, &e->g, b, &native, &rej) == CL_OK);
+	CHECK(run_block(e->st, &e->g, b, &native, &rej, true) == CL_OK);
 
 	/* a witness state over the full witness, recording what it used */
 	CHECK(cl_state_new_witness(&ws, &b->h.prev_root, full.p, full.len) ==
 	      CL_OK);
-	rc = run_block(ws, &e->g, b, &wroot, &rej_w);
+	rc = run_block(ws, &e->g, b, &wroot, &rej_w, false);
 	CHECK_MSG(rc == CL_OK && cl_hash32_eq(&wroot, &native) && rej == rej_w,
 		  "block %llu: full witness rc %d", (unsigned long long)b->h.number,
 		  rc);
@@ -211,7 +219,7 @@ static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 	/* a witness state over the used part only */
 	CHECK(cl_state_new_witness(&ws, &b->h.prev_root, used.p, used.len) ==
 	      CL_OK);
-	rc = run_block(ws, &e->g, b, &wroot, &rej_w);
+	rc = run_block(ws, &e->g, b, &wroot, &rej_w, false);
 	CHECK_MSG(rc == CL_OK && cl_hash32_eq(&wroot, &native),
 		  "block %llu: used witness rc %d",
 		  (unsigned long long)b->h.number, rc);
@@ -235,7 +243,7 @@ static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 		used.p[off[i] + plen[i] / 2] ^= 0x40;
 		if (cl_state_new_witness(&ws, &b->h.prev_root, used.p,
 					 used.len) == CL_OK) {
-			rc = run_block(ws, &e->g, b, &wroot, &rej_w);
+			rc = run_block(ws, &e->g, b, &wroot, &rej_w, false);
 			CHECK_MSG(rc < 0, "block %llu: tampered preimage %zu "
 				  "gave rc %d", (unsigned long long)b->h.number,
 				  i, rc);
@@ -263,13 +271,20 @@ static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 		  (unsigned long long)c->exit_code, (unsigned long long)c->pc,
 		  (unsigned long long)steps);
 	CHECK(olen == 32 && memcmp(o, native.b, 32) == 0);
-	printf("block %llu: %zu requests (%d rejected), witness %zu bytes "
+	if (!quiet)
+		printf("block %llu: %zu requests (%d rejected), witness %zu bytes "
 	       "(%zu preimages, full %zu), %llu steps, %.2f s in the VM, "
 	       "%zu tampered witnesses refused natively (%zu as malformed)\n",
 	       (unsigned long long)b->h.number, b->n, rej, used.len, np,
 	       full.len, (unsigned long long)steps, secs, tampered, at_decode);
 	total_steps += steps;
 	total_secs += secs;
+	total_reqs += b->n;
+	total_rejected += (uint64_t)rej;
+	if (steps > max_steps)
+		max_steps = steps;
+	if (used.len > max_witness)
+		max_witness = used.len;
 	vm_machine_free(m);
 
 	if (vm_tamper) {
@@ -432,9 +447,142 @@ static void test_scenario(void)
 	check_block(&e, &b, false);
 	blk_release(&b);
 
-	printf("%llu steps in %.2f s: %.1f M steps/s\n",
-	       (unsigned long long)total_steps, total_secs,
-	       total_secs > 0 ? (double)total_steps / total_secs / 1e6 : 0.0);
+	tenv_release(&e);
+}
+
+/* ---- a seeded random stream ---- */
+
+#define NTRADERS 12
+#define NPLACED 256
+
+static const uint64_t tick[3] = {100, 1, 10};
+static const uint64_t step[3] = {100, 10, 1};
+
+static uint64_t rnd(uint64_t n)
+{
+	return test_rand() % n;
+}
+
+static void tweak_stream(struct cl_genesis *g)
+{
+	for (uint32_t i = 0; i < g->n_markets; i++) {
+		g->markets[i].oi_cap = INT64_MAX / 2;
+		g->markets[i].risk.liq_slice_ppm = 250000;
+		g->markets[i].risk.liq_fee_ppm = 5000;
+	}
+	t_risk_on(&g->markets[0]);
+}
+
+static struct cl_tx oracle_tx(struct tenv *e, int mi, uint64_t p)
+{
+	uint64_t ps[3] = {p, p, p}, ts[3];
+
+	for (int i = 0; i < 3; i++)
+		ts[i] = tenv_now(e);
+	return t_oracle_update(e, e->g.markets[mi].id, ps, ts, e->okey, 3);
+}
+
+/*
+ * Blocks of random requests from 12 traders on the three markets: four
+ * market makers with deep pockets, eight traders with thin collateral
+ * (leverage up to ~20x), orders of every kind around a moving mid,
+ * cancels of earlier orders, deposits, and oracle moves, some sharp
+ * (liquidations), with gaps of up to an hour between blocks (funding,
+ * expiries).
+ */
+static void test_stream(unsigned nblocks)
+{
+	struct tenv e;
+	struct blk b;
+	struct cl_tx tx;
+	uint64_t mid[3] = {5000000, 300000, 150000};
+	struct cl_order placed[NPLACED];
+	int owner[NPLACED];
+	size_t nplaced = 0;
+	uint64_t derived0 = derived;
+
+	test_seed();
+	tenv_init_with(&e, cl_state_new_memory(), tweak_stream);
+	quiet = true;
+	blk_init(&e, &b, 1000);
+	for (int t = 0; t < NTRADERS; t++) {
+		uint64_t usd = t < 4 ? 10000000 : 500 + rnd(5000);
+
+		tx = t_deposit(e.next_deposit++, &e.addr[t], usd * T_USD);
+		add(&b, &tx);
+	}
+	for (int mi = 0; mi < 3; mi++) {
+		tx = oracle_tx(&e, mi, mid[mi]);
+		add(&b, &tx);
+	}
+	check_block(&e, &b, false);
+	blk_release(&b);
+
+	for (unsigned k = 1; k < nblocks; k++) {
+		uint64_t gap = rnd(10) == 0 ? 3600 * 1000 : 1000 + rnd(20000);
+		size_t nreq = rnd(11);
+
+		blk_init(&e, &b, gap);
+		for (size_t i = 0; i < nreq; i++) {
+			unsigned r = (unsigned)rnd(100);
+			int mi = (int)rnd(3), t = (int)rnd(NTRADERS);
+
+			if (r < 60) {
+				bool maker = t < 4;
+				int64_t off = (int64_t)rnd(21) - 10;
+				uint64_t p = mid[mi] + (uint64_t)(off * 5 *
+						(int64_t)tick[mi]);
+				uint64_t sz = step[mi] *
+					      (1 + rnd(maker ? 20 : 60));
+				uint8_t f = 0;
+				unsigned fr = (unsigned)rnd(100);
+
+				p -= p % tick[mi];
+				if (fr < 20)
+					f = CL_TIF_IOC << CL_ORDER_TIF_SHIFT;
+				else if (fr < 28)
+					f = CL_TIF_FOK << CL_ORDER_TIF_SHIFT;
+				else if (fr < 36)
+					f = CL_ORDER_POST_ONLY;
+				if (rnd(10) == 0)
+					f |= CL_ORDER_REDUCE_ONLY;
+				struct cl_order o = t_order(
+					&e.addr[t], e.g.markets[mi].id,
+					rnd(2) == 0, p, sz, e.order_nonce++,
+					tenv_now(&e) + 5 + rnd(3600), f);
+				tx = t_place(&e, &o, e.key[t]);
+				if (nplaced < NPLACED) {
+					placed[nplaced] = o;
+					owner[nplaced++] = t;
+				}
+			} else if (r < 75 && nplaced > 0) {
+				size_t j = (size_t)rnd(nplaced);
+				struct cl_hash32 h = t_order_hash(&e, &placed[j]);
+
+				tx = t_cancel(&e, &e.addr[owner[j]], &h,
+					      e.key[owner[j]]);
+			} else if (r < 90) {
+				unsigned pct = rnd(5) == 0 ? 8 : 2;
+				int64_t d = (int64_t)(mid[mi] * pct / 100);
+				int64_t np = (int64_t)mid[mi] +
+					     (int64_t)rnd((uint64_t)(2 * d + 1)) - d;
+
+				mid[mi] = (uint64_t)np - (uint64_t)np % tick[mi];
+				tx = oracle_tx(&e, mi, mid[mi]);
+			} else {
+				tx = t_deposit(e.next_deposit++, &e.addr[t],
+					       (100 + rnd(1000)) * T_USD);
+			}
+			add(&b, &tx);
+		}
+		check_block(&e, &b, false);
+		blk_release(&b);
+	}
+	quiet = false;
+	printf("random stream: %u blocks, %llu derived steps (expiries, "
+	       "liquidations, funding fills)\n", nblocks,
+	       (unsigned long long)(derived - derived0));
+	CHECK(derived > derived0);
 	tenv_release(&e);
 }
 
@@ -447,6 +595,14 @@ int main(int argc, char **argv)
 	}
 	elf = read_elf(argv[1], &elf_len);
 	test_scenario();
+	test_stream(40);
+	printf("%llu requests (%llu rejected); %llu steps in %.2f s: %.1f M "
+	       "steps/s; the longest block %llu steps, the largest witness "
+	       "%zu bytes\n", (unsigned long long)total_reqs,
+	       (unsigned long long)total_rejected,
+	       (unsigned long long)total_steps, total_secs,
+	       total_secs > 0 ? (double)total_steps / total_secs / 1e6 : 0.0,
+	       (unsigned long long)max_steps, max_witness);
 	free(elf);
 	return test_done("test_stf_guest");
 }
