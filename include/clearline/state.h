@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * state — the committed state of the rollup: typed tables in LMDB (or in
- * memory for tests), the sparse Merkle tree over them, and its proofs.
+ * memory for tests, or read from a witness of tree nodes proven against a
+ * root, for the stf as a VM program), the sparse Merkle tree over them,
+ * and its proofs.
  *
  * What lives here: a table registry (one-byte ids; committed tables are in
  * the state root, local tables are not), the LMDB environment (cl_db), the
