@@ -16,7 +16,8 @@
 enum guest_exit {
 	GUEST_OK = 0,
 	GUEST_E_INPUT = 10,    /* the input preimage is malformed */
-	GUEST_E_WITNESS = 11,  /* the witness is malformed or incomplete */
+	GUEST_E_WITNESS = 11,  /* the witness is malformed, or not complete
+				* when the input requires it */
 	GUEST_E_BLOCK = 12,    /* the block does not open on the pre-state */
 	GUEST_E_BACKEND = 13,  /* a state read failed (a value the witness
 				* does not prove against the root) */

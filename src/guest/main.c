@@ -8,7 +8,9 @@
  * the run with a non-zero exit code (enum guest_exit) and no output.
  *
  * Input, the preimage of the 32-byte key at GUEST_BOOT_KEY:
- *   "CLB1" ‖ witness key (32) ‖ header ‖ genesis ‖ requests, where
+ *   "CLB1" ‖ witness key (32) ‖ complete (u8) ‖ header ‖ genesis ‖
+ *   requests, where complete = 1 requires a complete witness (iteration
+ *   proven, docs/vm.md "State witness"), 0 accepts any, and
  *   header   = number (be64) ‖ timestamp_ms (be64) ‖ prev_root (32) ‖
  *              l1 number (be64) ‖ l1 hash (32) ‖ l1 timestamp (be64)
  *   genesis  = be32 length ‖ the bytes of struct cl_genesis
@@ -64,6 +66,7 @@ int main(void)
 	uint8_t *in, *wit;
 	size_t in_len, wit_len;
 	uint32_t n;
+	uint8_t complete;
 	int rc;
 
 	in = read_preimage(GUEST_BOOT_KEY, &in_len);
@@ -72,6 +75,9 @@ int main(void)
 	if (!magic || memcmp(magic, INPUT_MAGIC, 4) != 0)
 		return GUEST_E_INPUT;
 	cl_cur_bytes(&c, wkey.b, 32);
+	complete = cl_cur_u8(&c);
+	if (complete > 1)
+		return GUEST_E_INPUT;
 	memset(&h, 0, sizeof(h));
 	h.number = cl_cur_be64(&c);
 	h.timestamp_ms = cl_cur_be64(&c);
@@ -88,6 +94,8 @@ int main(void)
 
 	wit = read_preimage(wkey.b, &wit_len);
 	if (cl_state_new_witness(&st, &h.prev_root, wit, wit_len) != CL_OK)
+		return GUEST_E_WITNESS;
+	if (complete && !cl_state_witness_complete(st))
 		return GUEST_E_WITNESS;
 	free(wit);
 	rc = cl_stf_new(&stf, st, &g);

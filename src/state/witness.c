@@ -36,7 +36,8 @@ struct wit_pre {
 	struct cl_hash32 h;
 	const uint8_t *p; /* into the witness copy */
 	uint32_t len;
-	bool used;
+	bool used; /* fetched by a read or the commit */
+	bool node; /* a node of the pre-state's tree (complete witness) */
 };
 
 struct witness {
@@ -47,6 +48,7 @@ struct witness {
 	struct mem_store *lists; /* committed: listed keys; local: contents */
 	bool listed[256];        /* tables the witness has a list for */
 	bool touched[256];       /* iterated (committed) or read (local) */
+	bool complete;           /* every key of the tree is listed */
 	bool sealed;             /* the block was committed */
 };
 
@@ -79,7 +81,8 @@ static int pre_cmp(const void *a, const void *b)
 		      ((const struct wit_pre *)b)->h.b, 32);
 }
 
-static struct wit_pre *pre_find(struct witness *w, const struct cl_hash32 *h)
+static struct wit_pre *pre_lookup(struct witness *w,
+				  const struct cl_hash32 *h)
 {
 	size_t lo = 0, hi = w->npre;
 
@@ -87,16 +90,24 @@ static struct wit_pre *pre_find(struct witness *w, const struct cl_hash32 *h)
 		size_t mid = lo + (hi - lo) / 2;
 		int c = memcmp(w->pre[mid].h.b, h->b, 32);
 
-		if (c == 0) {
-			w->pre[mid].used = true;
+		if (c == 0)
 			return &w->pre[mid];
-		}
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* The preimage of h, marked used (what cl_witness_used() keeps). */
+static struct wit_pre *pre_find(struct witness *w, const struct cl_hash32 *h)
+{
+	struct wit_pre *p = pre_lookup(w, h);
+
+	if (p)
+		p->used = true;
+	return p;
 }
 
 /* ------------------------------------------------------------------ */
@@ -186,6 +197,95 @@ static bool decode(struct witness *w, size_t len)
 	return cl_cur_done(&c);
 }
 
+static int path_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/* Append the path of every leaf under h (at `depth`) to *v. */
+static bool collect_leaves(struct witness *w, struct cl_hash32 **v,
+			   size_t *n, size_t *cap, const struct cl_hash32 *h,
+			   unsigned depth)
+{
+	struct wit_pre *p;
+	struct cl_hash32 kid;
+
+	if (is_zero(h))
+		return true;
+	p = pre_lookup(w, h);
+	if (!p || p->len != 65 || p->p[0] > 1)
+		return false;
+	p->node = true;
+	if (p->p[0] == 0x00) {
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 256;
+			*v = cl_xrealloc(*v, *cap * sizeof(**v));
+		}
+		memcpy((*v)[(*n)++].b, p->p + 1, 32);
+		return true;
+	}
+	if (depth >= CL_SMT_DEPTH)
+		return false;
+	memcpy(kid.b, p->p + 1, 32);
+	if (!collect_leaves(w, v, n, cap, &kid, depth + 1))
+		return false;
+	memcpy(kid.b, p->p + 33, 32);
+	return collect_leaves(w, v, n, cap, &kid, depth + 1);
+}
+
+/*
+ * A witness listing every committed table: its lists must name exactly
+ * the leaves of the tree (every node of which it must then hold), which
+ * makes every list complete, so iteration is proven too.
+ */
+static int check_complete(struct witness *w)
+{
+	const struct cl_table_info *tables;
+	struct cl_hash32 *tree = NULL, *listed = NULL;
+	size_t ntables, nt = 0, ct = 0, nl = 0;
+	int rc = CL_OK;
+
+	tables = cl_table_list(&ntables);
+	for (size_t i = 0; i < ntables; i++)
+		if (tables[i].committed && !w->listed[tables[i].id])
+			return CL_OK; /* not complete: lists trusted */
+	if (!collect_leaves(w, &tree, &nt, &ct, &w->root, 0)) {
+		rc = incomplete("a complete witness lacks a tree node");
+		goto out;
+	}
+	for (size_t i = 0; i < ntables; i++) {
+		struct smap *m;
+
+		if (!tables[i].committed)
+			continue;
+		m = &w->lists->tables[kv_table_index(tables[i].id)];
+		if (nl + m->count > nt) {
+			rc = incomplete("a listed key is not in the tree");
+			goto out;
+		}
+		if (!listed)
+			listed = cl_xcalloc(nt + 1, sizeof(*listed));
+		for (struct smap_node *o = smap_first(m); o; o = o->next[0])
+			cl_smt_path(&listed[nl++], (uint8_t)tables[i].id,
+				    o->key, o->klen);
+	}
+	if (nl != nt) {
+		rc = incomplete("the key lists miss keys of the tree");
+		goto out;
+	}
+	qsort(tree, nt, sizeof(*tree), path_cmp);
+	qsort(listed, nl, sizeof(*listed), path_cmp);
+	if (nt && memcmp(tree, listed, nt * sizeof(*tree)) != 0) {
+		rc = incomplete("the key lists are not the tree's keys");
+		goto out;
+	}
+	w->complete = true;
+out:
+	free(tree);
+	free(listed);
+	return rc;
+}
+
 int cl_state_new_witness(struct cl_state **out, const struct cl_hash32 *root,
 			 const uint8_t *wit, size_t len)
 {
@@ -201,8 +301,20 @@ int cl_state_new_witness(struct cl_state **out, const struct cl_hash32 *root,
 		cl_unusual(STATE_LOG, "witness: malformed encoding");
 		return CL_ERR_CORRUPT;
 	}
+	if (check_complete(w) != CL_OK) {
+		wit_free(w);
+		return CL_ERR_CORRUPT;
+	}
 	*out = state_new_on_witness(w);
 	return CL_OK;
+}
+
+bool cl_state_witness_complete(struct cl_state *st)
+{
+	struct kv *kv = state_kv(st);
+
+	CL_REQUIRE(kv && kv->kind == KV_WITNESS);
+	return kv->wit->complete;
 }
 
 void wit_free(struct witness *w)
@@ -757,7 +869,7 @@ done:
 	return rc;
 }
 
-void cl_witness_used(struct cl_state *st, struct cl_buf *out)
+void cl_witness_used(struct cl_state *st, struct cl_buf *out, bool complete)
 {
 	struct kv *kv = state_kv(st);
 	struct witness *w;
@@ -767,21 +879,24 @@ void cl_witness_used(struct cl_state *st, struct cl_buf *out)
 
 	CL_REQUIRE(kv && kv->kind == KV_WITNESS);
 	w = kv->wit;
+	CL_REQUIRE(w->complete || !complete);
 	for (size_t i = 0; i < w->npre; i++)
-		if (w->pre[i].used)
+		if (w->pre[i].used || (complete && w->pre[i].node))
 			pre_add(&pres, w->pre[i].p, w->pre[i].len);
 	encode_pres(out, &pres);
 	free(pres.v);
 	tables = cl_table_list(&ntables);
 	for (size_t i = 0; i < ntables; i++)
-		ntouched += w->touched[tables[i].id];
+		ntouched += w->touched[tables[i].id] ||
+			    (complete && tables[i].committed);
 	cl_buf_append_be32(out, (uint32_t)ntouched);
 	for (size_t i = 0; i < ntables; i++) {
 		unsigned tbl = kv_table_index(tables[i].id);
 		struct smap *m = &w->lists->tables[tbl];
 		size_t cnt = 0;
 
-		if (!w->touched[tables[i].id])
+		if (!w->touched[tables[i].id] &&
+		    !(complete && tables[i].committed))
 			continue;
 		cl_buf_append_byte(out, (uint8_t)tables[i].id);
 		cl_buf_append_be32(out, (uint32_t)m->count);

@@ -120,13 +120,14 @@ static int run_block(struct cl_state *st, const struct cl_genesis *g,
  * requests (src/guest/main.c). */
 static void encode_input(struct cl_buf *out, const struct blk *b,
 			 const struct cl_genesis *g, const uint8_t *wit,
-			 size_t wit_len)
+			 size_t wit_len, bool complete)
 {
 	uint8_t key[32];
 
 	cl_keccak256(key, wit, wit_len);
 	cl_buf_append(out, "CLB1", 4);
 	cl_buf_append(out, key, 32);
+	cl_buf_append_byte(out, complete);
 	cl_buf_append_be64(out, b->h.number);
 	cl_buf_append_be64(out, b->h.timestamp_ms);
 	cl_buf_append(out, b->h.prev_root.b, 32);
@@ -146,7 +147,8 @@ static void encode_input(struct cl_buf *out, const struct blk *b,
 static struct vm_machine *run_vm(const struct blk *b,
 				 const struct cl_genesis *g,
 				 const uint8_t *wit, size_t wit_len,
-				 uint64_t *steps, double *secs)
+				 bool complete, uint64_t *steps,
+				 double *secs)
 {
 	struct vm_machine *m = vm_machine_new();
 	struct cl_buf in;
@@ -154,7 +156,7 @@ static struct vm_machine *run_vm(const struct blk *b,
 	double t0;
 
 	cl_buf_init(&in);
-	encode_input(&in, b, g, wit, wit_len);
+	encode_input(&in, b, g, wit, wit_len, complete);
 	cl_keccak256(key, in.p, in.len);
 	CHECK(vm_load_elf(m, elf, elf_len) == VM_OK);
 	CHECK(vm_mem_write(m, 0x1000, key, 32));
@@ -185,15 +187,16 @@ static size_t witness_preimages(const uint8_t *w, size_t len, size_t *off,
 }
 
 static uint64_t total_steps, max_steps, total_reqs, total_rejected;
+static uint64_t total_csteps;
 static double total_secs;
-static size_t max_witness;
+static size_t max_witness, max_complete;
 
 /* The block through every path; the native state then holds its result. */
 static bool quiet;
 
 static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 {
-	struct cl_buf full, used, again;
+	struct cl_buf full, used, again, comp;
 	struct cl_state *ws;
 	struct cl_hash32 native, wroot;
 	int rej, rej_w, rc;
@@ -201,6 +204,7 @@ static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 	cl_buf_init(&full);
 	cl_buf_init(&used);
 	cl_buf_init(&again);
+	cl_buf_init(&comp);
 	CHECK(cl_witness_full(e->st, &full) == CL_OK);
 
 	/* native, the reference */
@@ -213,7 +217,8 @@ static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 	CHECK_MSG(rc == CL_OK && cl_hash32_eq(&wroot, &native) && rej == rej_w,
 		  "block %llu: full witness rc %d", (unsigned long long)b->h.number,
 		  rc);
-	cl_witness_used(ws, &used);
+	cl_witness_used(ws, &used, false);
+	cl_witness_used(ws, &comp, true);
 	cl_state_free(ws);
 
 	/* a witness state over the used part only */
@@ -223,9 +228,20 @@ static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 	CHECK_MSG(rc == CL_OK && cl_hash32_eq(&wroot, &native),
 		  "block %llu: used witness rc %d",
 		  (unsigned long long)b->h.number, rc);
-	cl_witness_used(ws, &again);
+	cl_witness_used(ws, &again, false);
 	CHECK(again.len == used.len &&
 	      memcmp(again.p, used.p, used.len) == 0);
+	CHECK(!cl_state_witness_complete(ws));
+	cl_state_free(ws);
+
+	/* a witness state over the complete part: iteration proven */
+	CHECK(cl_state_new_witness(&ws, &b->h.prev_root, comp.p, comp.len) ==
+	      CL_OK);
+	CHECK(cl_state_witness_complete(ws));
+	rc = run_block(ws, &e->g, b, &wroot, &rej_w, false);
+	CHECK_MSG(rc == CL_OK && cl_hash32_eq(&wroot, &native),
+		  "block %llu: complete witness rc %d",
+		  (unsigned long long)b->h.number, rc);
 	cl_state_free(ws);
 
 	/* every preimage changed by one byte: a backend error, no root */
@@ -260,8 +276,8 @@ static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 	uint64_t steps;
 	double secs;
 	size_t olen;
-	struct vm_machine *m = run_vm(b, &e->g, used.p, used.len, &steps,
-				      &secs);
+	struct vm_machine *m = run_vm(b, &e->g, used.p, used.len, false,
+				      &steps, &secs);
 	struct vm_cpu *c = vm_machine_cpu(m);
 	const uint8_t *o = vm_output(m, &olen);
 
@@ -272,19 +288,42 @@ static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 		  (unsigned long long)steps);
 	CHECK(olen == 32 && memcmp(o, native.b, 32) == 0);
 	if (!quiet)
-		printf("block %llu: %zu requests (%d rejected), witness %zu bytes "
-	       "(%zu preimages, full %zu), %llu steps, %.2f s in the VM, "
-	       "%zu tampered witnesses refused natively (%zu as malformed)\n",
-	       (unsigned long long)b->h.number, b->n, rej, used.len, np,
-	       full.len, (unsigned long long)steps, secs, tampered, at_decode);
+		printf("block %llu: %zu requests (%d rejected), witness %zu "
+		       "bytes (%zu preimages, full %zu), %llu steps, %.2f s "
+		       "in the VM, %zu tampered witnesses refused natively "
+		       "(%zu as malformed)\n",
+		       (unsigned long long)b->h.number, b->n, rej, used.len,
+		       np, full.len, (unsigned long long)steps, secs,
+		       tampered, at_decode);
 	total_steps += steps;
 	total_secs += secs;
+	vm_machine_free(m);
+
+	/* the VM from the complete witness, completeness required */
+	uint64_t csteps;
+	double csecs;
+
+	m = run_vm(b, &e->g, comp.p, comp.len, true, &csteps, &csecs);
+	c = vm_machine_cpu(m);
+	o = vm_output(m, &olen);
+	CHECK_MSG(c->status == VM_EXITED && c->exit_code == 0 && olen == 32 &&
+		  memcmp(o, native.b, 32) == 0,
+		  "block %llu, complete witness: status %u code %llu",
+		  (unsigned long long)b->h.number, c->status,
+		  (unsigned long long)c->exit_code);
+	if (!quiet)
+		printf("block %llu, complete witness: %zu bytes, %llu steps, "
+		       "%.2f s in the VM\n", (unsigned long long)b->h.number,
+		       comp.len, (unsigned long long)csteps, csecs);
+	total_csteps += csteps;
 	total_reqs += b->n;
 	total_rejected += (uint64_t)rej;
 	if (steps > max_steps)
 		max_steps = steps;
 	if (used.len > max_witness)
 		max_witness = used.len;
+	if (comp.len > max_complete)
+		max_complete = comp.len;
 	vm_machine_free(m);
 
 	if (vm_tamper) {
@@ -297,7 +336,7 @@ static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 				i = k;
 		CHECK(i < np);
 		used.p[off[i] + plen[i] - 1] ^= 0x01;
-		m = run_vm(b, &e->g, used.p, used.len, &steps, &secs);
+		m = run_vm(b, &e->g, used.p, used.len, false, &steps, &secs);
 		c = vm_machine_cpu(m);
 		o = vm_output(m, &olen);
 		CHECK_MSG(c->status == VM_EXITED && c->exit_code == 13 &&
@@ -311,11 +350,19 @@ static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 		       (unsigned long long)steps);
 		vm_machine_free(m);
 		used.p[off[i] + plen[i] - 1] ^= 0x01;
+
+		/* a used witness where a complete one is required */
+		m = run_vm(b, &e->g, used.p, used.len, true, &steps, &secs);
+		c = vm_machine_cpu(m);
+		CHECK(c->status == VM_EXITED && c->exit_code == 11 &&
+		      (vm_output(m, &olen), olen == 0));
+		vm_machine_free(m);
 	}
 	e->root = native;
 	cl_buf_release(&full);
 	cl_buf_release(&used);
 	cl_buf_release(&again);
+	cl_buf_release(&comp);
 }
 
 static void blk_init(struct tenv *e, struct blk *b, uint64_t advance_ms)
@@ -603,6 +650,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)total_steps, total_secs,
 	       total_secs > 0 ? (double)total_steps / total_secs / 1e6 : 0.0,
 	       (unsigned long long)max_steps, max_witness);
+	printf("complete witnesses: %llu steps in all, the largest %zu "
+	       "bytes\n", (unsigned long long)total_csteps, max_complete);
 	free(elf);
 	return test_done("test_stf_guest");
 }

@@ -7,8 +7,9 @@
  * witness built from the memory state's pre-state. For every block: the
  * same reads, the same iteration and the same root as the memory state,
  * from the full witness and from the part of it the block used; a
- * witness without the nodes a deletion needs, a listed key that is not
- * in the tree and a malformed encoding are refused.
+ * witness without any one preimage it used, a listed key that is not in
+ * the tree, a complete witness whose lists are not the tree's keys, a
+ * wrong root and a malformed encoding are refused.
  */
 #include <clearline/state.h>
 
@@ -141,7 +142,8 @@ static void test_random(void)
 		CHECK_MSG(memcmp(d_mem, d_wit, 32) == 0 &&
 			  cl_hash32_eq(&r_mem, &r_wit),
 			  "block %u: the witness state differs", b);
-		cl_witness_used(w, &used);
+		CHECK(cl_state_witness_complete(w));
+		cl_witness_used(w, &used, false);
 		cl_state_free(w);
 		empty += cl_hash32_eq(&r_mem, &(struct cl_hash32){ { 0 } });
 
@@ -187,39 +189,87 @@ static void test_random(void)
 	cl_state_free(mem);
 }
 
-/* A listed key that is not in the tree, and malformed encodings. */
+/* Find `key` (2 bytes) after table id `tid` in an encoding: the offset
+ * of its first byte. */
+static size_t find_key(const struct cl_buf *b, uint8_t tid, const uint8_t *key)
+{
+	for (size_t i = b->len - 2; i > 5; i--)
+		if (b->p[i - 1] == 2 && b->p[i] == key[0] &&
+		    b->p[i + 1] == key[1] && b->p[i - 6] == tid)
+			return i;
+	CHECK(false);
+	return 0;
+}
+
+/* Listed keys that are not in the tree, lists that miss keys, and
+ * malformed encodings. */
 static void test_refusals(void)
 {
 	struct cl_state *mem = cl_state_new_memory(), *w;
-	struct cl_hash32 root;
-	struct cl_buf full;
+	struct cl_hash32 root, r2;
+	struct cl_buf full, part;
 	const uint8_t *k, *v;
 	size_t kl, vl;
 	struct cl_state_iter *it;
-	uint8_t key[2] = { 1, 2 };
+	uint8_t key[2] = { 1, 2 }, other[2] = { 1, 3 };
+	size_t at;
 
 	cl_state_put(mem, CL_TABLE_ORDERS, key, 2, (const uint8_t *)"x", 1);
+	cl_state_put(mem, CL_TABLE_ACCOUNTS, other, 2, (const uint8_t *)"y", 1);
 	CHECK(cl_state_commit_block(mem, &root) == CL_OK);
 	cl_buf_init(&full);
+	cl_buf_init(&part);
 	CHECK(cl_witness_full(mem, &full) == CL_OK);
 
-	/* ORDERS' list names 0x0102; rename it 0x0103, not in the tree */
-	for (size_t i = full.len - 2; i > 0; i--) {
-		if (full.p[i] == 1 && full.p[i + 1] == 2 && full.p[i - 1] == 2) {
-			full.p[i + 1] = 3;
-			break;
-		}
-	}
+	/* the part a block iterating ORDERS uses: ORDERS' list only, so
+	 * not complete */
 	CHECK(cl_state_new_witness(&w, &root, full.p, full.len) == CL_OK);
+	CHECK(cl_state_witness_complete(w));
+	CHECK(cl_state_iter_new(&it, w, CL_TABLE_ORDERS, NULL, 0) == CL_OK);
+	CHECK(cl_state_iter_next(it, &k, &kl, &v, &vl) == CL_OK && kl == 2 &&
+	      vl == 1 && v[0] == 'x');
+	cl_state_iter_free(it);
+	cl_witness_used(w, &part, false);
+	cl_state_free(w);
+
+	/* ORDERS' list names 0x0103 instead: refused when reached */
+	at = find_key(&part, CL_TABLE_ORDERS, key);
+	part.p[at + 1] = 3;
+	CHECK(cl_state_new_witness(&w, &root, part.p, part.len) == CL_OK);
+	CHECK(!cl_state_witness_complete(w));
 	CHECK(cl_state_iter_new(&it, w, CL_TABLE_ORDERS, NULL, 0) == CL_OK);
 	CHECK(cl_state_iter_next(it, &k, &kl, &v, &vl) == CL_ERR_CORRUPT);
 	cl_state_iter_free(it);
 	/* a point read of the real key still proves */
 	CHECK(cl_state_get(w, &v, &vl, CL_TABLE_ORDERS, key, 2) == CL_OK &&
 	      vl == 1 && v[0] == 'x');
+	/* a table without a list cannot be iterated */
+	CHECK(cl_state_iter_new(&it, w, CL_TABLE_ACCOUNTS, NULL, 0) == CL_OK);
+	CHECK(cl_state_iter_next(it, &k, &kl, &v, &vl) == CL_ERR_CORRUPT);
+	cl_state_iter_free(it);
+	cl_state_free(w);
+
+	/* in a complete witness the same change is refused at once: the
+	 * lists must name exactly the tree's keys */
+	at = find_key(&full, CL_TABLE_ORDERS, key);
+	full.p[at + 1] = 3;
+	CHECK(cl_state_new_witness(&w, &root, full.p, full.len) ==
+	      CL_ERR_CORRUPT && !w);
+	full.p[at + 1] = 2;
+	/* and so is a wrong root (its nodes are not there) */
+	r2 = root;
+	r2.b[0] ^= 1;
+	CHECK(cl_state_new_witness(&w, &r2, full.p, full.len) ==
+	      CL_ERR_CORRUPT && !w);
+	/* ... while an incomplete one finds out at the first read */
+	CHECK(cl_state_new_witness(&w, &r2, part.p, part.len) == CL_OK);
+	CHECK(cl_state_get(w, &v, &vl, CL_TABLE_ORDERS, key, 2) ==
+	      CL_ERR_CORRUPT);
 	cl_state_free(w);
 
 	/* truncated, trailing bytes, bad magic */
+	CHECK(cl_state_new_witness(&w, &root, full.p, full.len) == CL_OK);
+	cl_state_free(w);
 	CHECK(cl_state_new_witness(&w, &root, full.p, full.len - 1) ==
 	      CL_ERR_CORRUPT && !w);
 	cl_buf_append_byte(&full, 0);
@@ -228,14 +278,8 @@ static void test_refusals(void)
 	full.p[0] = 'X';
 	CHECK(cl_state_new_witness(&w, &root, full.p, full.len - 1) ==
 	      CL_ERR_CORRUPT && !w);
-	/* a wrong root: the value is not found under it */
-	full.p[0] = 'C';
-	root.b[0] ^= 1;
-	CHECK(cl_state_new_witness(&w, &root, full.p, full.len - 1) == CL_OK);
-	CHECK(cl_state_get(w, &v, &vl, CL_TABLE_ORDERS, key, 2) ==
-	      CL_ERR_CORRUPT);
-	cl_state_free(w);
 	cl_buf_release(&full);
+	cl_buf_release(&part);
 	cl_state_free(mem);
 }
 
