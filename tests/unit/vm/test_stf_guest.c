@@ -1,31 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The stf as a VM program (src/guest, docs/vm.md "The stf as a VM
- * program") against the native stf, block by block over a small
- * scenario: deposits, oracle updates, orders that match, a cancel, a
- * withdrawal, a leveraged long liquidated by an oracle move.
+ * program") against the native stf, block by block: a scenario
+ * (deposits, oracle updates, orders that match, a cancel, a withdrawal,
+ * a leveraged long liquidated by an oracle move, an empty block an hour
+ * later) and a seeded random stream of 40 blocks (CL_TEST_SEED replays).
  *
  * For every block: the native stf runs it on a memory state (the root
  * everyone agrees on); a witness state over the pre-state's full witness
  * runs it natively and must reach the same root, recording the part of
- * the witness it used; a witness state over only that part must reach it
- * too; then the RISC-V program runs the block in the VM from that part
- * and must write the same root. Tampering: every preimage of the used
- * witness, changed by one byte, makes the native witness run fail with
- * a backend error (never a root), and in the VM a changed value makes
- * the program exit non-zero with no output.
+ * the witness it used; witness states over only that part, and over the
+ * complete part (iteration proven), must reach it too; then the RISC-V
+ * program runs the block in the VM from the used part and from the
+ * complete part (completeness required) and must write the same root.
+ * Tampering: every preimage of the used witness, changed by one byte, is
+ * refused natively (never a root); in the VM a changed value makes the
+ * program exit 13 with no output, and a used witness where a complete
+ * one is required exit 11. Steps and VM time are printed per block.
  *
  * argv[1] is the folder of the guest ELF files, or "--no-compiler" when
  * meson found no cross compiler: then this test fails.
  */
-#include <time.h>
-
-#include <clearline/vm.h>
-
 #include "stf/stf_util.h"
+#include "vm/stf_guest.h"
 
-#define MAX_STEPS 2000000000ull
-#define MAX_BLOCKS 8
 #define MAX_REQS 16
 
 #define P(usd) ((uint64_t)(usd) * 100)     /* BTC price, cents */
@@ -33,38 +31,7 @@
 
 static uint8_t *elf;
 static size_t elf_len;
-
-static uint8_t *read_elf(const char *dir, size_t *len)
-{
-	char path[4096];
-	FILE *f;
-	long n;
-	uint8_t *p;
-
-	snprintf(path, sizeof(path), "%s/stf.elf", dir);
-	f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(1);
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = malloc((size_t)n);
-	if (fread(p, 1, (size_t)n, f) != (size_t)n)
-		abort();
-	fclose(f);
-	*len = (size_t)n;
-	return p;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static uint64_t derived; /* primitive steps the native runs derived */
 
 /* One block: its header and its requests as a batch carries them. */
 struct blk {
@@ -73,99 +40,28 @@ struct blk {
 	size_t n;
 };
 
-/* Run `b` on stf `s` over state `st`: CL_OK and the root, or the first
- * negative error (a positive request outcome is a rejection, fine). */
-static uint64_t derived; /* primitive steps the native runs derived */
-
 static int run_block(struct cl_state *st, const struct cl_genesis *g,
 		     const struct blk *b, struct cl_hash32 *root,
 		     int *rejected, bool native)
 {
-	struct cl_stf *s;
-	int rc = cl_stf_new(&s, st, g);
-
-	*rejected = 0;
-	if (rc)
-		return rc < 0 ? rc : -1000;
-	rc = cl_stf_open_block(s, &b->h);
-	if (rc) {
-		cl_stf_free(s);
-		return rc < 0 ? rc : -1000 - rc;
-	}
-	for (size_t i = 0; i < b->n && rc >= 0; i++) {
-		struct cl_tx tx;
-
-		CHECK(cl_tx_decode(&tx, b->req[i].p, b->req[i].len));
-		cl_tx_recover(&tx, cl_stf_domain(s));
-		rc = cl_stf_request(s, NULL, &tx);
-		if (rc > 0) {
-			(*rejected)++;
-			rc = 0;
-		}
-	}
-	if (rc >= 0) {
-		if (native)
-			derived += cl_stf_block_derived(s);
-		cl_stf_end_block(s);
-	}
-	cl_stf_free(s);
-	if (rc < 0) {
-		cl_state_discard(st);
-		return rc;
-	}
-	return cl_state_commit_block(st, root);
+	return sg_run_block(st, g, &b->h, b->req, b->n, root, rejected,
+			    native ? &derived : NULL);
 }
 
-/* The program's input: "CLB1" ‖ witness key ‖ header ‖ genesis ‖
- * requests (src/guest/main.c). */
-static void encode_input(struct cl_buf *out, const struct blk *b,
-			 const struct cl_genesis *g, const uint8_t *wit,
-			 size_t wit_len, bool complete)
-{
-	uint8_t key[32];
-
-	cl_keccak256(key, wit, wit_len);
-	cl_buf_append(out, "CLB1", 4);
-	cl_buf_append(out, key, 32);
-	cl_buf_append_byte(out, complete);
-	cl_buf_append_be64(out, b->h.number);
-	cl_buf_append_be64(out, b->h.timestamp_ms);
-	cl_buf_append(out, b->h.prev_root.b, 32);
-	cl_buf_append_be64(out, b->h.l1.number);
-	cl_buf_append(out, b->h.l1.hash.b, 32);
-	cl_buf_append_be64(out, b->h.l1.timestamp);
-	cl_buf_append_be32(out, (uint32_t)sizeof(*g));
-	cl_buf_append(out, g, sizeof(*g));
-	cl_buf_append_be32(out, (uint32_t)b->n);
-	for (size_t i = 0; i < b->n; i++) {
-		cl_buf_append_be32(out, (uint32_t)b->req[i].len);
-		cl_buf_append(out, b->req[i].p, b->req[i].len);
-	}
-}
-
-/* Run the guest on (block, witness): the machine after it halted. */
 static struct vm_machine *run_vm(const struct blk *b,
 				 const struct cl_genesis *g,
 				 const uint8_t *wit, size_t wit_len,
 				 bool complete, uint64_t *steps,
 				 double *secs)
 {
-	struct vm_machine *m = vm_machine_new();
-	struct cl_buf in;
-	uint8_t key[32];
-	double t0;
+	struct vm_machine *m = sg_run_vm(elf, elf_len, &b->h, g, b->req, b->n,
+					 wit, wit_len, complete, steps, secs);
 
-	cl_buf_init(&in);
-	encode_input(&in, b, g, wit, wit_len, complete);
-	cl_keccak256(key, in.p, in.len);
-	CHECK(vm_load_elf(m, elf, elf_len) == VM_OK);
-	CHECK(vm_mem_write(m, 0x1000, key, 32));
-	CHECK(vm_preimage_add(m, in.p, in.len));
-	CHECK(vm_preimage_add(m, wit, wit_len));
-	cl_buf_release(&in);
-	t0 = now_s();
-	CHECK(vm_run(m, MAX_STEPS, steps) == VM_OK);
-	*secs = now_s() - t0;
+	if (!m) {
+		fprintf(stderr, "block %llu: the VM stopped with an error\n",
+			(unsigned long long)b->h.number);
+		exit(1);
+	}
 	return m;
 }
 
@@ -207,8 +103,16 @@ static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 	cl_buf_init(&comp);
 	CHECK(cl_witness_full(e->st, &full) == CL_OK);
 
+	/* the one-call hook other tests use (stf_guest.h), on the scenario */
+	struct cl_hash32 hook_root;
+	uint64_t hook_steps = 0;
+	bool hook_ok = quiet || sg_block_root(&hook_root, &hook_steps, elf,
+					      elf_len, e->st, &e->g, &b->h,
+					      b->req, b->n, true);
+
 	/* native, the reference */
 	CHECK(run_block(e->st, &e->g, b, &native, &rej, true) == CL_OK);
+	CHECK(hook_ok && (quiet || cl_hash32_eq(&hook_root, &native)));
 
 	/* a witness state over the full witness, recording what it used */
 	CHECK(cl_state_new_witness(&ws, &b->h.prev_root, full.p, full.len) ==
@@ -640,7 +544,7 @@ int main(int argc, char **argv)
 				"contrib/bootstrap.sh, then meson setup again\n");
 		return 1;
 	}
-	elf = read_elf(argv[1], &elf_len);
+	elf = sg_read_elf(argv[1], &elf_len);
 	test_scenario();
 	test_stream(40);
 	printf("%llu requests (%llu rejected); %llu steps in %.2f s: %.1f M "
