@@ -5,9 +5,11 @@
  * Layers, bottom up:
  *  - smap: a sorted byte-string map (skip list), used by the memory backend
  *    and by the write overlay;
- *  - kv: one small key-value interface over two backends, LMDB (db.c, the
- *    only file that calls LMDB) and memory (kv.c); tables are addressed by
- *    an internal index (KV_META, KV_LEAVES, KV_NODES, then the registry);
+ *  - kv: one small key-value interface over three backends, LMDB (db.c,
+ *    the only file that calls LMDB), memory (kv.c) and a witness of tree
+ *    nodes read against a root (witness.c, which keeps no tree: it
+ *    computes the root at commit itself); tables are addressed by an
+ *    internal index (KV_META, KV_LEAVES, KV_NODES, then the registry);
  *  - smt: the Merkle tree kept in the kv tables KV_LEAVES and KV_NODES;
  *  - state.c: cl_state (overlay, journal, commit), snapshots, iterators.
  */
