@@ -211,9 +211,35 @@ struct kv *state_kv(struct cl_state *st);
 struct cl_state *state_new_on_witness(struct witness *w);
 
 /* ------------------------------------------------------------------ */
-/* witness.c: the witness backend (KV_WITNESS)                         */
+/* witness.c: the witness backend (KV_WITNESS); witness_make.c makes   */
+/* witnesses from a memory or LMDB state                               */
 /* ------------------------------------------------------------------ */
 
+#define WIT_MAGIC "CLW1"
+
+/* One preimage of a witness: a tree node or a value. */
+struct wit_pre {
+	struct cl_hash32 h;
+	const uint8_t *p; /* into the witness copy */
+	uint32_t len;
+	bool used; /* fetched by a read or the commit */
+	bool node; /* a node of the pre-state's tree (complete witness) */
+};
+
+struct witness {
+	struct cl_hash32 root;
+	uint8_t *blob; /* owned copy of the encoding */
+	struct wit_pre *pre; /* sorted by hash, distinct */
+	size_t npre;
+	struct mem_store *lists; /* committed: listed keys; local: contents */
+	bool listed[256];        /* tables the witness has a list for */
+	bool touched[256];       /* iterated (committed) or read (local) */
+	bool complete;           /* every key of the tree is listed */
+	bool sealed;             /* the block was committed */
+};
+
+/* qsort order of struct wit_pre: by hash. */
+int wit_pre_cmp(const void *a, const void *b);
 void wit_free(struct witness *w);
 /* kv_get on a witness: KV_META "root", or a registered table. */
 int wit_get(struct witness *w, const uint8_t **val, size_t *vlen,
