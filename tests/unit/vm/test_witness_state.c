@@ -9,7 +9,8 @@
  * from the full witness and from the part of it the block used; a
  * witness without any one preimage it used, a listed key that is not in
  * the tree, a complete witness whose lists are not the tree's keys, a
- * wrong root and a malformed encoding are refused.
+ * wrong root and a malformed encoding are refused; a complete witness
+ * damaged at random is refused or changes no committed read and no root.
  */
 #include <clearline/state.h>
 
@@ -32,15 +33,30 @@ struct op {
 	size_t vlen;
 };
 
-/* Apply ops to st, folding every read into a digest; the root in *root.
+/* What a run read: every read, and the reads of committed tables only. */
+struct digest {
+	uint8_t all[32];
+	uint8_t committed[32];
+};
+
+static void absorb(struct cl_keccak k[2], enum cl_table t, const void *p,
+		   size_t len)
+{
+	cl_keccak_update(&k[0], p, len);
+	if (t < CL_TABLE_LOCAL_MIN)
+		cl_keccak_update(&k[1], p, len);
+}
+
+/* Apply ops to st, folding the reads into *d; the root in *root.
  * Returns CL_OK or the first backend error. */
 static int run(struct cl_state *st, const struct op *ops, size_t n,
-	       uint8_t digest[32], struct cl_hash32 *root)
+	       struct digest *d, struct cl_hash32 *root)
 {
-	struct cl_keccak k;
+	struct cl_keccak k[2];
 	int rc = CL_OK;
 
-	cl_keccak_init(&k);
+	cl_keccak_init(&k[0]);
+	cl_keccak_init(&k[1]);
 	for (size_t i = 0; i < n && rc == CL_OK; i++) {
 		const struct op *o = &ops[i];
 		const uint8_t *v, *key;
@@ -51,10 +67,10 @@ static int run(struct cl_state *st, const struct op *ops, size_t n,
 		case 0:
 			rc = cl_state_get(st, &v, &vlen, o->t, o->key, 2);
 			if (rc == CL_ERR_NOT_FOUND) {
-				cl_keccak_update(&k, "-", 1);
+				absorb(k, o->t, "-", 1);
 				rc = CL_OK;
 			} else if (rc == CL_OK) {
-				cl_keccak_update(&k, v, vlen);
+				absorb(k, o->t, v, vlen);
 			}
 			break;
 		case 1:
@@ -69,8 +85,8 @@ static int run(struct cl_state *st, const struct op *ops, size_t n,
 				rc = cl_state_iter_next(it, &key, &klen, &v,
 							&vlen);
 				if (rc == CL_OK) {
-					cl_keccak_update(&k, key, klen);
-					cl_keccak_update(&k, v, vlen);
+					absorb(k, o->t, key, klen);
+					absorb(k, o->t, v, vlen);
 				}
 			}
 			if (rc == CL_ERR_NOT_FOUND)
@@ -79,7 +95,8 @@ static int run(struct cl_state *st, const struct op *ops, size_t n,
 			break;
 		}
 	}
-	cl_keccak_final(&k, digest);
+	cl_keccak_final(&k[0], d->all);
+	cl_keccak_final(&k[1], d->committed);
 	if (rc) {
 		cl_state_discard(st);
 		return rc;
@@ -119,7 +136,7 @@ static void test_random(void)
 {
 	struct cl_state *mem = cl_state_new_memory();
 	struct op ops[40];
-	size_t refused_deletes = 0, empty = 0;
+	size_t refused_deletes = 0, empty = 0, damaged[4] = { 0 };
 
 	test_seed();
 	for (unsigned b = 0; b < BLOCKS; b++) {
@@ -127,19 +144,19 @@ static void test_random(void)
 		size_t n = random_block(ops, 40, phase);
 		struct cl_buf full, used;
 		struct cl_hash32 pre, r_mem, r_wit;
-		uint8_t d_mem[32], d_wit[32];
+		struct digest d_mem, d_wit;
 		struct cl_state *w;
 
 		cl_buf_init(&full);
 		cl_buf_init(&used);
 		CHECK(cl_state_root(mem, &pre) == CL_OK);
 		CHECK(cl_witness_full(mem, &full) == CL_OK);
-		CHECK(run(mem, ops, n, d_mem, &r_mem) == CL_OK);
+		CHECK(run(mem, ops, n, &d_mem, &r_mem) == CL_OK);
 
 		CHECK(cl_state_new_witness(&w, &pre, full.p, full.len) ==
 		      CL_OK);
-		CHECK(run(w, ops, n, d_wit, &r_wit) == CL_OK);
-		CHECK_MSG(memcmp(d_mem, d_wit, 32) == 0 &&
+		CHECK(run(w, ops, n, &d_wit, &r_wit) == CL_OK);
+		CHECK_MSG(memcmp(&d_mem, &d_wit, sizeof(d_mem)) == 0 &&
 			  cl_hash32_eq(&r_mem, &r_wit),
 			  "block %u: the witness state differs", b);
 		CHECK(cl_state_witness_complete(w));
@@ -149,8 +166,8 @@ static void test_random(void)
 
 		CHECK(cl_state_new_witness(&w, &pre, used.p, used.len) ==
 		      CL_OK);
-		CHECK(run(w, ops, n, d_wit, &r_wit) == CL_OK);
-		CHECK_MSG(memcmp(d_mem, d_wit, 32) == 0 &&
+		CHECK(run(w, ops, n, &d_wit, &r_wit) == CL_OK);
+		CHECK_MSG(memcmp(&d_mem, &d_wit, sizeof(d_mem)) == 0 &&
 			  cl_hash32_eq(&r_mem, &r_wit),
 			  "block %u: the used witness differs", b);
 		cl_state_free(w);
@@ -171,7 +188,7 @@ static void test_random(void)
 				      used.len - at - 4 - len);
 			CHECK(cl_state_new_witness(&w, &pre, cut.p, cut.len) ==
 			      CL_OK);
-			rc = run(w, ops, n, d_wit, &r_wit);
+			rc = run(w, ops, n, &d_wit, &r_wit);
 			CHECK_MSG(rc == CL_ERR_CORRUPT,
 				  "block %u: preimage %zu of %zu left out: %d",
 				  b, i, np, rc);
@@ -180,12 +197,62 @@ static void test_random(void)
 			at += 4 + len;
 			refused_deletes++;
 		}
+
+		/* the complete part, damaged at random: refused (when made,
+		 * when read, or as not complete), or the same committed reads
+		 * and root (local contents are trusted: only their reads may
+		 * differ) */
+		struct cl_buf comp;
+
+		cl_buf_init(&comp);
+		CHECK(cl_state_new_witness(&w, &pre, full.p, full.len) ==
+		      CL_OK);
+		CHECK(run(w, ops, n, &d_wit, &r_wit) == CL_OK);
+		cl_witness_used(w, &comp, true);
+		cl_state_free(w);
+		for (int t = 0; t < 12; t++) {
+			struct cl_buf bad;
+			unsigned flips = 1 + (unsigned)(test_rand() % 3);
+			int rc;
+
+			cl_buf_init(&bad);
+			cl_buf_append(&bad, comp.p, comp.len);
+			for (unsigned f = 0; f < flips; f++)
+				bad.p[test_rand() % bad.len] ^=
+					(uint8_t)(1u << (test_rand() % 8));
+			if (test_rand() % 8 == 0)
+				bad.len = test_rand() % bad.len;
+			if (cl_state_new_witness(&w, &pre, bad.p, bad.len) !=
+			    CL_OK) {
+				damaged[0]++;
+			} else if (!cl_state_witness_complete(w)) {
+				damaged[1]++;
+				cl_state_free(w);
+			} else {
+				rc = run(w, ops, n, &d_wit, &r_wit);
+				CHECK_MSG(rc == CL_ERR_CORRUPT ||
+					  (rc == CL_OK &&
+					   memcmp(d_mem.committed,
+						  d_wit.committed, 32) == 0 &&
+					   cl_hash32_eq(&r_mem, &r_wit)),
+					  "block %u: a damaged complete witness "
+					  "gave rc %d, or other reads", b, rc);
+				damaged[rc == CL_OK ? 3 : 2]++;
+				cl_state_free(w);
+			}
+			cl_buf_release(&bad);
+		}
+		cl_buf_release(&comp);
 		cl_buf_release(&full);
 		cl_buf_release(&used);
 	}
 	CHECK(cl_state_root(mem, &(struct cl_hash32){ { 0 } }) == CL_OK);
 	printf("%zu witnesses with one preimage left out refused; %zu blocks "
 	       "ended with the empty tree\n", refused_deletes, empty);
+	printf("damaged complete witnesses: %zu refused when made, %zu no "
+	       "longer complete, %zu refused when read, %zu harmless (same "
+	       "committed reads and root)\n", damaged[0], damaged[1],
+	       damaged[2], damaged[3]);
 	cl_state_free(mem);
 }
 
