@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * state — the committed state of the rollup: typed tables in LMDB (or in
- * memory for tests), the sparse Merkle tree over them, and its proofs.
+ * memory for tests, or read from a witness of tree nodes proven against a
+ * root, for the stf as a VM program), the sparse Merkle tree over them,
+ * and its proofs.
  *
  * What lives here: a table registry (one-byte ids; committed tables are in
  * the state root, local tables are not), the LMDB environment (cl_db), the
@@ -230,6 +232,57 @@ CL_WUR int cl_state_new_lmdb(struct cl_state **out, struct cl_db *db);
 
 /* A state kept entirely in memory (tests, tools); starts empty. */
 struct cl_state *cl_state_new_memory(void);
+
+/*
+ * A state over a witness (docs/vm.md "State witness"): the committed
+ * state with root `root`, of which `wit` (hostile bytes, copied) holds
+ * the tree nodes and values a block needs, each found by its keccak256,
+ * plus key lists of the committed tables it iterates and the contents of
+ * the local tables it reads. Every committed value read is proven against
+ * the root by walking its nodes; the completeness of the key lists is
+ * trusted unless the witness lists every committed table (then it must
+ * name exactly the tree's keys, checked here from every node of the
+ * tree: cl_state_witness_complete()); the local contents are always
+ * trusted. A read the witness cannot prove fails
+ * with CL_ERR_CORRUPT (logged). It commits exactly one block:
+ * cl_state_commit_block() computes the new root from the changed paths
+ * and the witness's nodes, stores nothing, and later reads other than
+ * the root fail. Returns CL_OK and *out, or CL_ERR_CORRUPT when `wit` is
+ * malformed, or lists every committed table but not exactly the keys of
+ * the tree under `root`.
+ */
+CL_WUR int cl_state_new_witness(struct cl_state **out,
+				const struct cl_hash32 *root,
+				const uint8_t *wit, size_t len);
+
+/*
+ * Append to `out` the witness of the whole last committed block of `st`
+ * (a memory or LMDB state, not a witness): every tree node and value, the
+ * key list of every committed table and the contents of every local
+ * table. Its size grows with the state: for tests and tools, and as the
+ * input of cl_witness_used(). Returns CL_OK, CL_ERR_CORRUPT when the
+ * tables do not give the stored root, or a negative backend error.
+ */
+CL_WUR int cl_witness_full(struct cl_state *st, struct cl_buf *out);
+
+/*
+ * Append to `out` the part of a witness state's witness it used so far:
+ * the preimages its reads and its commit fetched, the key lists of the
+ * committed tables it iterated and the contents of the local tables it
+ * read. Running the same block on a witness state over this gives the
+ * same reads, so the same root. With `complete` (the state's own witness
+ * must be complete) it also keeps every tree node and the key list of
+ * every committed table, so the result is complete as well.
+ */
+void cl_witness_used(struct cl_state *st, struct cl_buf *out, bool complete);
+
+/*
+ * True when the witness state's witness is complete: it lists every
+ * committed table, and the lists name exactly the keys of the tree
+ * (checked when the state was made, from every node of the tree), so
+ * iteration over committed tables is proven, not trusted.
+ */
+bool cl_state_witness_complete(struct cl_state *st);
 
 /* Discard uncommitted changes and free. cl_state_free(NULL) is a no-op. */
 void cl_state_free(struct cl_state *st);

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the guest has instead of the host's logging, clocks and LMDB:
+ * logging is off (cl_log() tests cl_log_min_level first, so no message
+ * is ever formatted), the monotonic clock only feeds the state module's
+ * timing counters and reads 0, and the LMDB entry points of
+ * src/state/db.c, which the witness state never reaches, are bugs.
+ */
+#include <clearline/common.h>
+
+#include "../state/state_int.h"
+
+int cl_log_min_level = 1000; /* above every level: nothing is emitted */
+
+void cl_log_emit(enum cl_log_level lvl, const char *subsys, const char *fmt,
+		 ...)
+{
+	(void)lvl;
+	(void)subsys;
+	(void)fmt;
+}
+
+uint64_t cl_clock_mono_ns(void)
+{
+	return 0;
+}
+
+uint64_t cl_clock_now_ms(void)
+{
+	CL_BUG("no wall clock in the guest");
+}
+
+int db_txn_begin(struct cl_db *db, struct MDB_txn **out, bool write)
+{
+	(void)db, (void)out, (void)write;
+	CL_BUG("no LMDB in the guest");
+}
+
+int db_txn_commit(struct cl_db *db, struct MDB_txn *txn)
+{
+	(void)db, (void)txn;
+	CL_BUG("no LMDB in the guest");
+}
+
+void db_txn_abort(struct MDB_txn *txn)
+{
+	(void)txn;
+}
+
+int db_get(struct cl_db *db, struct MDB_txn *txn, const uint8_t **val,
+	   size_t *vlen, unsigned tbl, const uint8_t *key, size_t klen)
+{
+	(void)db, (void)txn, (void)val, (void)vlen, (void)tbl, (void)key;
+	(void)klen;
+	CL_BUG("no LMDB in the guest");
+}
+
+int db_put(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
+	   const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+	(void)db, (void)txn, (void)tbl, (void)key, (void)klen, (void)val;
+	(void)vlen;
+	CL_BUG("no LMDB in the guest");
+}
+
+int db_del(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
+	   const uint8_t *key, size_t klen)
+{
+	(void)db, (void)txn, (void)tbl, (void)key, (void)klen;
+	CL_BUG("no LMDB in the guest");
+}
+
+int db_cursor_open(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
+		   struct MDB_cursor **out)
+{
+	(void)db, (void)txn, (void)tbl, (void)out;
+	CL_BUG("no LMDB in the guest");
+}
+
+void db_cursor_close(struct MDB_cursor *mc)
+{
+	(void)mc;
+}
+
+int db_cursor_get(struct cl_db *db, struct MDB_cursor *mc, int op,
+		  const uint8_t *key, size_t klen, const uint8_t **k,
+		  size_t *kl, const uint8_t **v, size_t *vl)
+{
+	(void)db, (void)mc, (void)op, (void)key, (void)klen, (void)k;
+	(void)kl, (void)v, (void)vl;
+	CL_BUG("no LMDB in the guest");
+}
+
+bool db_writer_claim(struct cl_db *db)
+{
+	(void)db;
+	CL_BUG("no LMDB in the guest");
+}
+
+void db_writer_release(struct cl_db *db)
+{
+	(void)db;
+}
+
+void db_readers_add(struct cl_db *db, int delta)
+{
+	(void)db, (void)delta;
+}
