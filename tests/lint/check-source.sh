@@ -50,13 +50,14 @@ check_lib 'jansson\.h' src/json
 check_lib 'zstd' src/batch
 
 # 3. layering: the modules each one may include
-order=(common json config crypto vm state margin matching stf batch l1 chain sequencer verifier rpc node cli)
+order=(common json config crypto vm state margin matching stf guest batch l1 chain sequencer verifier rpc node cli)
 declare -A allowed=(
 	[common]="common"
 	[json]="common json"
 	[config]="common config"
 	[crypto]="common crypto"
 	[vm]="common crypto vm"
+	[guest]="common crypto vm state margin matching stf guest"
 	[state]="common crypto state"
 	[margin]="common margin"
 	[matching]="common margin matching"

@@ -546,7 +546,9 @@ int main(int argc, char **argv)
 	}
 	elf = sg_read_elf(argv[1], &elf_len);
 	test_scenario();
-	test_stream(40);
+	/* CL_TEST_BLOCKS shortens the random stream (the sanitizer build) */
+	const char *nb = getenv("CL_TEST_BLOCKS");
+	test_stream(nb ? (unsigned)strtoul(nb, NULL, 10) : 40);
 	printf("%llu requests (%llu rejected); %llu steps in %.2f s: %.1f M "
 	       "steps/s; the longest block %llu steps, the largest witness "
 	       "%zu bytes\n", (unsigned long long)total_reqs,
