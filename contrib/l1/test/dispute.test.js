@@ -177,8 +177,8 @@ function loadTrace() {
 	return realTrace;
 }
 
-function proofOf(k) {
-	const [pre, proof, post] = execFileSync(TRACE_EXE, [KECCAK_ELF, INPUT, 'proof', String(k)], {
+function proofOf(k, input = INPUT) {
+	const [pre, proof, post] = execFileSync(TRACE_EXE, [KECCAK_ELF, input, 'proof', String(k)], {
 		encoding: 'utf8',
 		maxBuffer: 1 << 26,
 	}).trim().split('\n');
@@ -507,6 +507,24 @@ test('N = 2^32 steps: the worst-case number of moves and the gas of each', async
 	await provider.send('evm_mine', []);
 	const r = await mined(dispute.timeout(id));
 	assert.equal(Number(events(r, 'Resolved')[0].args.winner), other(Number(g.hiOwner)));
+});
+
+test('a one-step game whose step carries a 60 KiB preimage', async () => {
+	// the program's first preimage read comes at the same step whatever
+	// the input; its proof carries the whole input
+	const t = loadTrace();
+	const k = BigInt(t.preimageSteps[0]);
+	const big = ethers.hexlify(ethers.randomBytes(60 * 1024));
+	const p = proofOf(k, big);
+	assert.ok(p.proof.endsWith(big.slice(2)));
+	const { id } = await create(p.pre, 1n, p.post, ethers.id('wrong'));
+	await mined(as(dan).defend(id, ZERO32, { value: BOND }));
+	await expectRevert(as(olly).step(id, p.proof), 'PreimageNotPosted');
+	const rp = await mined(oracle.connect(olly).post(big));
+	gasReport.push(['preimage post (60 KiB)', rp.gasUsed]);
+	const rs = await mined(as(olly).step(id, p.proof));
+	gasReport.push([`step (a preimage read, ${(p.proof.length - 2) / 2} B proof)`, rs.gasUsed]);
+	assert.equal(Number(events(rs, 'Resolved')[0].args.winner), DEFENDER);
 });
 
 function other(side) {

@@ -27,7 +27,7 @@
 
 #define MAX_STEPS 5000000u
 #define MAX_ELF (1u << 20)
-#define MAX_INPUT (1u << 16)
+#define MAX_INPUT (1u << 17)
 
 static void hex_line(const uint8_t *p, size_t len)
 {
