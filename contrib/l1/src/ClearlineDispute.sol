@@ -22,8 +22,10 @@ interface IClearlinePreimages {
 /// side whose clock runs out loses (anyone calls `timeout`).
 ///
 /// The rules (docs/disputes.md has the argument and the figures):
-/// - `create` (the challenger, with BOND) opens a game; the defender is
-///   whoever first calls `defend` with BOND, on the defender's clock.
+/// - `create` (the challenger, with BOND) opens a game and names its
+///   defender, or leaves the slot open (address 0): then the defender is
+///   whoever first calls `defend` with BOND. Joining runs on the
+///   defender's clock.
 /// - The game keeps an interval (lo, hi] of steps, the hash at lo both
 ///   sides agreed to (`loHash`), the hash at hi (`hiHash`) and which side
 ///   claims it (`hiOwner`; the other side disputes it), and a pending hash
@@ -76,7 +78,8 @@ contract ClearlineDispute {
 		uint64 hi;
 		uint64 since; // when the side to move got the turn
 		uint64 steps;
-		// slots 3..7
+		// slots 3..8
+		bytes32 pre;
 		bytes32 loHash;
 		bytes32 hiHash;
 		bytes32 midHash;
@@ -107,6 +110,7 @@ contract ClearlineDispute {
 	event Created(
 		uint256 indexed id,
 		address indexed challenger,
+		address defender,
 		bytes32 pre,
 		uint64 steps,
 		bytes32 defenderClaim,
@@ -129,9 +133,16 @@ contract ClearlineDispute {
 	// Playing
 
 	/// @notice Open a game (msg.value == BOND): both sides agree on `pre`
-	/// at step 0; after `steps` steps the defender will claim
-	/// `defenderClaim` and the caller claims `challengerClaim`.
-	function create(bytes32 pre, uint64 steps, bytes32 defenderClaim, bytes32 challengerClaim)
+	/// at step 0; after `steps` steps the defender claims `defenderClaim`
+	/// and the caller claims `challengerClaim`. Only `defender` may defend
+	/// (anyone when it is address 0).
+	function create(
+		bytes32 pre,
+		uint64 steps,
+		bytes32 defenderClaim,
+		bytes32 challengerClaim,
+		address defender
+	)
 		external
 		payable
 		returns (uint256 id)
@@ -142,6 +153,7 @@ contract ClearlineDispute {
 		id = ++gameCount;
 		Game storage g = games[id];
 		g.challenger = msg.sender;
+		g.defender = defender;
 		g.challengerClock = CLOCK;
 		g.defenderClock = CLOCK;
 		g.phase = P_WAIT_DEFENDER;
@@ -150,11 +162,12 @@ contract ClearlineDispute {
 		g.hi = steps;
 		g.steps = steps;
 		g.since = uint64(block.timestamp);
+		g.pre = pre;
 		g.loHash = pre;
 		g.hiHash = defenderClaim;
 		g.defenderClaim = defenderClaim;
 		g.challengerClaim = challengerClaim;
-		emit Created(id, msg.sender, pre, steps, defenderClaim, challengerClaim);
+		emit Created(id, msg.sender, defender, pre, steps, defenderClaim, challengerClaim);
 	}
 
 	/// @notice Take the defender's side (msg.value == BOND) and post the
@@ -163,6 +176,7 @@ contract ClearlineDispute {
 		Game storage g = live(id, P_WAIT_DEFENDER);
 		if (msg.value != BOND) revert WrongBond(msg.value, BOND);
 		if (msg.sender == g.challenger) revert SelfPlay();
+		if (g.defender != address(0) && msg.sender != g.defender) revert NotYourTurn(id, g.defender);
 		charge(id, g);
 		g.defender = msg.sender;
 		emit Defended(id, msg.sender, mid);

@@ -200,8 +200,9 @@ function syntheticOf(tag) {
 	return (i) => ethers.keccak256(ethers.solidityPacked(['string', 'uint64'], [tag, i]));
 }
 
-async function create(pre, steps, defenderClaim, challengerClaim, who = cat) {
-	const r = await mined(as(who).create(pre, steps, defenderClaim, challengerClaim, { value: BOND }));
+// A game `cat` opens, for `dan` to defend (anyone when defender is 0).
+async function create(pre, steps, defenderClaim, challengerClaim, defender = dan.address) {
+	const r = await mined(as(cat).create(pre, steps, defenderClaim, challengerClaim, defender, { value: BOND }));
 	const ev = events(r, 'Created');
 	assert.equal(ev.length, 1);
 	return { id: ev[0].args.id, receipt: r };
@@ -416,8 +417,21 @@ test('a silent party at the final step loses on its clock', async () => {
 	assert.equal(Number(events(r, 'Resolved')[0].args.winner), other(owner));
 });
 
-test('a game nobody defends returns the challenger its bond', async () => {
+test('only the named defender defends; an open slot takes the first comer', async () => {
 	const { id } = await create(ethers.id('pre'), 10n, ethers.id('a'), ethers.id('b'));
+	const g = await dispute.game(id);
+	assert.equal(g.defender, dan.address);
+	assert.equal(g.pre, ethers.id('pre'));
+	const args = await expectRevert(as(olly).defend(id, ZERO32, { value: BOND }), 'NotYourTurn');
+	assert.equal(args[1], dan.address);
+	await mined(as(dan).defend(id, ZERO32, { value: BOND }));
+	const open = await create(ethers.id('pre'), 10n, ethers.id('a'), ethers.id('b'), ethers.ZeroAddress);
+	await mined(as(olly).defend(open.id, ZERO32, { value: BOND }));
+	assert.equal((await dispute.game(open.id)).defender, olly.address);
+});
+
+test('a game nobody defends returns the challenger its bond', async () => {
+	const { id } = await create(ethers.id('pre'), 10n, ethers.id('a'), ethers.id('b'), ethers.ZeroAddress);
 	await expectRevert(as(cat).defend(id, ZERO32, { value: BOND }), 'SelfPlay');
 	await expectRevert(as(dan).defend(id, ZERO32, { value: BOND - 1n }), 'WrongBond');
 	await expectRevert(dispute.timeout(id), 'NotTimedOut');
@@ -432,9 +446,9 @@ test('a game nobody defends returns the challenger its bond', async () => {
 });
 
 test('moves out of turn, outside the interval or out of phase revert', async () => {
-	await expectRevert(as(cat).create(ethers.id('p'), 0n, ethers.id('a'), ethers.id('b'), { value: BOND }), 'ZeroSteps');
-	await expectRevert(as(cat).create(ethers.id('p'), 8n, ethers.id('a'), ethers.id('a'), { value: BOND }), 'SameClaims');
-	await expectRevert(as(cat).create(ethers.id('p'), 8n, ethers.id('a'), ethers.id('b')), 'WrongBond');
+	await expectRevert(as(cat).create(ethers.id('p'), 0n, ethers.id('a'), ethers.id('b'), dan.address, { value: BOND }), 'ZeroSteps');
+	await expectRevert(as(cat).create(ethers.id('p'), 8n, ethers.id('a'), ethers.id('a'), dan.address, { value: BOND }), 'SameClaims');
+	await expectRevert(as(cat).create(ethers.id('p'), 8n, ethers.id('a'), ethers.id('b'), dan.address), 'WrongBond');
 	await expectRevert(dispute.game(99n), 'NoGame');
 	await expectRevert(dispute.timeout(99n), 'NoGame');
 
