@@ -345,7 +345,8 @@ test('the liar loses even when its lie starts at the last step or the first', as
 	const honest = honestOf(t);
 	for (const k of [1n, N]) {
 		const liar = liarOf(honest, k);
-		const { id } = await create(honest(0n), N, honest(N), liar(N));
+		const { id, receipt } = await create(honest(0n), N, honest(N), liar(N));
+		if (k === N) gasReport.push(['create (not the contract\'s first game)', receipt.gasUsed]);
 		await mined(as(dan).defend(id, honest(N / 2n), { value: BOND }));
 		const { g } = await play(id, { [DEFENDER]: { wallet: dan, trace: honest }, [CHALLENGER]: { wallet: cat, trace: liar } });
 		assert.equal(g.lo, k - 1n);
