@@ -98,6 +98,7 @@ contract ClearlineDispute {
 	error SameClaims();
 	error WrongPhase(uint256 id, uint8 phase);
 	error SelfPlay();
+	error BadSide(uint8 side);
 	error NotYourTurn(uint256 id, address expected);
 	error WrongInterval(uint64 lo, uint64 hi, uint64 gameLo, uint64 gameHi);
 	error MidNotExpected();
@@ -150,6 +151,7 @@ contract ClearlineDispute {
 		if (msg.value != BOND) revert WrongBond(msg.value, BOND);
 		if (steps == 0) revert ZeroSteps();
 		if (defenderClaim == challengerClaim) revert SameClaims();
+		if (defender == msg.sender) revert SelfPlay();
 		id = ++gameCount;
 		Game storage g = games[id];
 		g.challenger = msg.sender;
@@ -256,6 +258,7 @@ contract ClearlineDispute {
 	function clockLeft(uint256 id, uint8 side) external view returns (uint64) {
 		Game storage g = games[id];
 		if (g.phase == P_NONE) revert NoGame(id);
+		if (side != DEFENDER && side != CHALLENGER) revert BadSide(side);
 		uint64 c = clockOf(g, side);
 		if (g.phase == P_OVER || side != g.turn) return c;
 		uint256 used = elapsed(g);

@@ -450,6 +450,7 @@ test('moves out of turn, outside the interval or out of phase revert', async () 
 	await expectRevert(as(cat).create(ethers.id('p'), 0n, ethers.id('a'), ethers.id('b'), dan.address, { value: BOND }), 'ZeroSteps');
 	await expectRevert(as(cat).create(ethers.id('p'), 8n, ethers.id('a'), ethers.id('a'), dan.address, { value: BOND }), 'SameClaims');
 	await expectRevert(as(cat).create(ethers.id('p'), 8n, ethers.id('a'), ethers.id('b'), dan.address), 'WrongBond');
+	await expectRevert(as(cat).create(ethers.id('p'), 8n, ethers.id('a'), ethers.id('b'), cat.address, { value: BOND }), 'SelfPlay');
 	await expectRevert(dispute.game(99n), 'NoGame');
 	await expectRevert(dispute.timeout(99n), 'NoGame');
 
@@ -460,6 +461,8 @@ test('moves out of turn, outside the interval or out of phase revert', async () 
 	const { id } = await create(honest(0n), N, honest(N), liar(N));
 	await expectRevert(as(dan).move(id, 0n, N, true, ZERO32), 'WrongPhase');
 	await mined(as(dan).defend(id, honest(N / 2n), { value: BOND }));
+	await expectRevert(dispute.clockLeft(id, 0), 'BadSide');
+	await expectRevert(dispute.clockLeft(id, 3), 'BadSide');
 	await expectRevert(as(olly).defend(id, ZERO32, { value: BOND }), 'WrongPhase');
 	await expectRevert(as(olly).step(id, '0x01'), 'WrongPhase');
 
