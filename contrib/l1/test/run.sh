@@ -91,4 +91,7 @@ if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
 	echo "run.sh: the tests did not finish within 110 s"
 	echo "0 passed, 1 failed"
 fi
+# The dispute game on real VM traces (the build's vm_trace and guest
+# programs: CLEARLINE_BUILD, default build/ at the top of the tree).
+timeout --kill-after=5 110 node test/dispute.test.js "$rpc" "${CLEARLINE_BUILD:-$l1/../../build}" || status=1
 exit $status
