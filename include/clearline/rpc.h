@@ -123,6 +123,8 @@ struct cl_rpc_stats {
 	uint64_t no_fd;        /* accept failed for want of descriptors */
 	uint64_t too_large;    /* bodies refused for size (413) */
 	uint64_t bad_encoding; /* bodies refused for Content-Encoding (415) */
+	uint64_t at_limit;     /* connections that filled the limit (the
+				* next ones wait in the listen queue) */
 	unsigned max_conns;    /* connection limit in force (after the
 				* open-file limit) */
 };

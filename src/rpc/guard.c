@@ -183,8 +183,16 @@ struct guard_conn *guard_conn_open(struct guard *g, int fd)
 	if (g->head)
 		g->head->prev = c;
 	g->head = c;
-	g->open++;
+	bool full = ++g->open >= g->lim.max_conns;
+	uint64_t open = g->open;
 	pthread_mutex_unlock(&g->lock);
+	if (full)
+		guard_event(g, GUARD_EV_FULL,
+			    "at the connection limit: %" PRIu64 " open "
+			    "(rpc-max-conns %u after the open-file limit); new "
+			    "connections wait in the listen queue until one "
+			    "closes",
+			    open, g->lim.max_conns);
 	return c;
 }
 
@@ -233,7 +241,8 @@ void guard_event(struct guard *g, enum guard_event ev, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (ev == GUARD_EV_NOFD || ev == GUARD_EV_REFUSED)
+	if (ev == GUARD_EV_NOFD || ev == GUARD_EV_REFUSED ||
+	    ev == GUARD_EV_FULL)
 		cl_unusual(SUBSYS, "%s (%" PRIu64 " since the last line)", msg,
 			   n);
 	else
@@ -253,6 +262,7 @@ void guard_stats(struct guard *g, struct cl_rpc_stats *out)
 	out->no_fd = g->events[GUARD_EV_NOFD];
 	out->too_large = g->events[GUARD_EV_TOO_LARGE];
 	out->bad_encoding = g->events[GUARD_EV_ENCODING];
+	out->at_limit = g->events[GUARD_EV_FULL];
 	pthread_mutex_unlock(&g->lock);
 }
 

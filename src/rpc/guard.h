@@ -47,7 +47,8 @@ enum guard_event {
 	GUARD_EV_NOFD = 1,     /* accept failed: out of file descriptors */
 	GUARD_EV_TOO_LARGE = 2,
 	GUARD_EV_ENCODING = 3,
-	GUARD_EV_COUNT = 4,
+	GUARD_EV_FULL = 4,     /* the connection limit reached */
+	GUARD_EV_COUNT = 5,
 };
 
 struct guard_limits {
@@ -55,6 +56,7 @@ struct guard_limits {
 	unsigned header_s;
 	unsigned body_s;
 	unsigned send_s;
+	unsigned max_conns; /* reaching it is logged */
 };
 
 struct guard;

@@ -795,6 +795,7 @@ int cl_rpc_server_new(struct cl_rpc_server **out,
 		.header_s = cfg->header_timeout_s,
 		.body_s = cfg->body_timeout_s,
 		.send_s = cfg->send_timeout_s,
+		.max_conns = max_conns,
 	};
 	s->guard = guard_new(&lim);
 
