@@ -25,7 +25,10 @@
  * keeping descriptors for the database and L1 (logged). Bodies with a
  * Content-Encoding are refused (HTTP 415), never inflated; a body over
  * the limit is answered 413, at once when its declared length is over 8
- * times the limit, else after it has been read and dropped.
+ * times the limit, else after it has been read and dropped. Optionally,
+ * calls per second per client address (a token bucket; a batch of n
+ * counts n): over it, the whole request is answered HTTP 429 with error
+ * -32005 before its calls run.
  * Methods flagged CL_RPC_OPERATOR answer only to loopback clients (unless
  * operator_loopback is off, e.g. behind a local reverse proxy) or to a
  * request carrying "Authorization: Bearer <token>" with the configured
@@ -51,6 +54,7 @@ enum {
 	CL_RPC_METHOD_NOT_FOUND = -32601,
 	CL_RPC_INVALID_PARAMS = -32602,
 	CL_RPC_INTERNAL_ERROR = -32603,
+	CL_RPC_LIMIT_EXCEEDED = -32005, /* call rate limit (HTTP 429) */
 };
 
 struct cl_rpc_call;
@@ -87,6 +91,10 @@ struct cl_rpc_config {
 	unsigned header_timeout_s; /* request line to end of headers; 10 */
 	unsigned body_timeout_s;   /* end of headers to end of body; 30 */
 	unsigned send_timeout_s;   /* answer queued to answer taken; 30 */
+	unsigned rate_per_ip;      /* calls per second per client address;
+				    * default 0: no limit */
+	unsigned rate_burst;       /* calls at once above the rate; 0: twice
+				    * the rate (at least max_batch) */
 	unsigned threads;        /* worker threads; default: number of cores */
 	const char *operator_token; /* NULL: operator methods loopback only */
 	bool operator_loopback;     /* loopback clients are operators (default
@@ -125,6 +133,7 @@ struct cl_rpc_stats {
 	uint64_t bad_encoding; /* bodies refused for Content-Encoding (415) */
 	uint64_t at_limit;     /* connections that filled the limit (the
 				* next ones wait in the listen queue) */
+	uint64_t rate_limited; /* requests refused by the call rate limit */
 	unsigned max_conns;    /* connection limit in force (after the
 				* open-file limit) */
 };

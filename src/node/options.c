@@ -39,6 +39,13 @@ static const struct cl_opt opts[] = {
 	 "most concurrent connections from one client address (0: no "
 	 "limit; raise it behind a proxy)", OFF(rpc_max_conns_per_ip), 0,
 	 false},
+	{"rpc-rate-per-ip", CL_OPT_U64, 0, 10000000, "0", NULL,
+	 "most JSON-RPC calls per second from one client address, a batch "
+	 "of n counting n (0: no limit; set it where clients connect "
+	 "directly)", OFF(rpc_rate_per_ip), 0, false},
+	{"rpc-rate-burst", CL_OPT_U64, 0, 10000000, "0", NULL,
+	 "calls one address may make at once above its rate (0: twice the "
+	 "rate, at least rpc-max-batch)", OFF(rpc_rate_burst), 0, false},
 	{"rpc-idle-timeout", CL_OPT_U64, 1, 3600, "30", NULL,
 	 "seconds a connection may wait before starting a request",
 	 OFF(rpc_idle_s), 0, false},

@@ -263,6 +263,7 @@ void guard_stats(struct guard *g, struct cl_rpc_stats *out)
 	out->too_large = g->events[GUARD_EV_TOO_LARGE];
 	out->bad_encoding = g->events[GUARD_EV_ENCODING];
 	out->at_limit = g->events[GUARD_EV_FULL];
+	out->rate_limited = g->events[GUARD_EV_RATE];
 	pthread_mutex_unlock(&g->lock);
 }
 

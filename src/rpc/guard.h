@@ -48,7 +48,8 @@ enum guard_event {
 	GUARD_EV_TOO_LARGE = 2,
 	GUARD_EV_ENCODING = 3,
 	GUARD_EV_FULL = 4,     /* the connection limit reached */
-	GUARD_EV_COUNT = 5,
+	GUARD_EV_RATE = 5,     /* a request over the call rate limit */
+	GUARD_EV_COUNT = 6,
 };
 
 struct guard_limits {

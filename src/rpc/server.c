@@ -24,6 +24,7 @@
 #include <clearline/rpc.h>
 
 #include "guard.h"
+#include "ratelimit.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -47,6 +48,8 @@ struct cl_rpc_server {
 	void *app;
 	uint16_t port;
 	struct guard *guard;
+	struct ratelimit *rate; /* NULL: no call rate limit */
+	unsigned rate_burst;
 	unsigned max_conns; /* in force, after the open-file limit */
 	/* requests alive (for a clean drain at shutdown) */
 	pthread_mutex_t active_lock;
@@ -348,11 +351,23 @@ static const char *check_call(json_t *c, json_t **id, json_t **params,
 	return NULL;
 }
 
+static const struct sockaddr *client_addr(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	return ci ? ci->client_addr : NULL;
+}
+
 /* Parse the body and run every call. Called once, on an MHD thread. */
 static void dispatch(struct request *r)
 {
 	struct cl_rpc_server *s = r->srv;
 	json_error_t jerr;
+	unsigned status = MHD_HTTP_OK;
+
+	/* one call's worth before parsing, so a flood costs no parsing */
+	if (s->rate && !ratelimit_take(s->rate, client_addr(r->conn), 1))
+		goto limited;
 
 	if (json_depth(r->body.p, r->body.len, s->cfg.max_depth) >
 	    s->cfg.max_depth) {
@@ -383,6 +398,9 @@ static void dispatch(struct request *r)
 			r->answer = whole_error(CL_RPC_INVALID_REQUEST, msg);
 			goto whole;
 		}
+		if (s->rate && !ratelimit_take(s->rate, client_addr(r->conn),
+					       (unsigned)n_calls - 1))
+			goto limited;
 	}
 
 	r->n_calls = n_calls;
@@ -438,8 +456,18 @@ static void dispatch(struct request *r)
 	}
 	pthread_mutex_unlock(&r->lock);
 	return;
+limited: {
+	char msg[128];
+	snprintf(msg, sizeof(msg),
+		 "rate limit: at most %u calls a second from one address "
+		 "(bursts of %u)",
+		 s->cfg.rate_per_ip, s->rate_burst);
+	r->answer = whole_error(CL_RPC_LIMIT_EXCEEDED, msg);
+	status = MHD_HTTP_TOO_MANY_REQUESTS;
+	guard_event(s->guard, GUARD_EV_RATE, "refused a request: %s", msg);
+}
 whole:
-	r->status = MHD_HTTP_OK;
+	r->status = status;
 	r->answer_ready = true;
 	r->dispatched = true;
 }
@@ -798,6 +826,13 @@ int cl_rpc_server_new(struct cl_rpc_server **out,
 		.max_conns = max_conns,
 	};
 	s->guard = guard_new(&lim);
+	if (cfg->rate_per_ip) {
+		s->rate_burst = cfg->rate_burst ? cfg->rate_burst
+						: 2 * cfg->rate_per_ip;
+		if (s->rate_burst < cfg->max_batch)
+			s->rate_burst = cfg->max_batch;
+		s->rate = ratelimit_new(cfg->rate_per_ip, s->rate_burst);
+	}
 
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
@@ -820,6 +855,7 @@ int cl_rpc_server_new(struct cl_rpc_server **out,
 			   addr, cfg->port);
 		free(s->token);
 		guard_free(s->guard);
+		ratelimit_free(s->rate);
 		pthread_mutex_destroy(&s->active_lock);
 		pthread_cond_destroy(&s->active_cond);
 		free(s);
@@ -830,10 +866,12 @@ int cl_rpc_server_new(struct cl_rpc_server **out,
 	s->port = di ? di->port : cfg->port;
 	cl_info(SUBSYS, "json-rpc listening on %s port %u (%u threads, at "
 		"most %u connections, %u per address; deadlines: idle %u s, "
-		"headers %u s, body %u s, send %u s)",
+		"headers %u s, body %u s, send %u s; calls per second per "
+		"address %u, bursts %u)",
 		addr, s->port, cfg->threads, max_conns, cfg->max_conns_per_ip,
 		cfg->idle_timeout_s, cfg->header_timeout_s,
-		cfg->body_timeout_s, cfg->send_timeout_s);
+		cfg->body_timeout_s, cfg->send_timeout_s, cfg->rate_per_ip,
+		s->rate_burst);
 	*out = s;
 	return CL_OK;
 }
@@ -878,6 +916,7 @@ void cl_rpc_server_free(struct cl_rpc_server *s)
 		return;
 	MHD_stop_daemon(s->mhd);
 	guard_free(s->guard);
+	ratelimit_free(s->rate);
 	pthread_mutex_destroy(&s->active_lock);
 	pthread_cond_destroy(&s->active_cond);
 	if (s->token) {

@@ -31,6 +31,11 @@ static const struct cl_rpc_method methods[] = {
 
 static uint16_t port;
 
+static int atoi_3(const char *p)
+{
+	return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+}
+
 static int connect_from(const char *src)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -110,6 +115,30 @@ static bool trickle_until_closed(int fd, int every_ms, int ms)
 			return true;
 	}
 	return false;
+}
+
+/* One request with Connection: close from `src`; the HTTP status (0 if
+ * none), the answer in buf. */
+static int request(const char *src, const char *body, char *buf, size_t cap)
+{
+	char req[2048];
+	int n = snprintf(req, sizeof(req),
+			 "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+			 "Content-Length: %zu\r\n\r\n%s",
+			 strlen(body), body);
+	int fd = connect_from(src);
+	buf[0] = '\0';
+	if (fd < 0 || !send_all(fd, req, (size_t)n)) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	read_until_closed(fd, buf, cap, 2000);
+	close(fd);
+	int status = 0;
+	if (strncmp(buf, "HTTP/1.1 ", 9) == 0)
+		status = atoi_3(buf + 9);
+	return status;
 }
 
 int main(void)
@@ -239,6 +268,41 @@ int main(void)
 	CHECK_MSG(st.refused >= 1, "%" PRIu64, st.refused);
 	CHECK(st.max_conns == cfg.max_conns);
 	cl_rpc_server_free(srv);
+
+	/* calls per second per address: 10 a second, bursts of 10, a batch
+	 * of n counts n */
+	cl_rpc_config_defaults(&cfg);
+	cfg.port = 0;
+	cfg.threads = 2;
+	cfg.max_batch = 5;
+	cfg.rate_per_ip = 10;
+	cfg.rate_burst = 10;
+	CHECK(cl_rpc_server_new(&srv, &cfg, methods, 1, NULL) == CL_OK);
+	port = cl_rpc_server_port(srv);
+	const char *one = "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":1}";
+	const char *five = "[{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":1},"
+			   "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":2},"
+			   "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":3},"
+			   "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":4},"
+			   "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":5}]";
+	int ok = 0;
+	for (int i = 0; i < 10; i++)
+		ok += request("127.0.0.20", one, buf, sizeof(buf)) == 200;
+	CHECK_MSG(ok >= 9, "%d of 10 within the burst", ok);
+	/* the bucket is (nearly) empty: a batch of 5 is refused whole */
+	CHECK(request("127.0.0.20", five, buf, sizeof(buf)) == 429);
+	CHECK(strstr(buf, "-32005") && strstr(buf, "rate limit"));
+	/* another address has its own bucket */
+	CHECK(request("127.0.0.21", five, buf, sizeof(buf)) == 200);
+	/* half a second later five calls have come back */
+	usleep(600000);
+	CHECK(request("127.0.0.20", five, buf, sizeof(buf)) == 200);
+	cl_rpc_server_stats(srv, &st);
+	CHECK(st.rate_limited >= 1);
+	cl_rpc_server_free(srv);
+	cl_rpc_config_defaults(&cfg);
+	cfg.port = 0;
+	cfg.threads = 2;
 
 	/* the open-file limit: the soft limit is raised towards the hard */
 	struct rlimit rl0;
