@@ -9,7 +9,8 @@
  * acknowledged is lost and nothing refused stored. Then the operator
  * frees space (the tmpfs is grown in place): writes are accepted again,
  * by the same process, and after a restart everything acknowledged is
- * still there.
+ * still there. Orders refused while the disk is full are unknown, and
+ * once writes resume the book holds exactly the acknowledged ones.
  */
 const childProcess = require('child_process');
 const fs = require('fs');
@@ -37,6 +38,11 @@ L.main('diskfull', async (t) => {
 	const datadir = `${disk}/data`;
 	const node = await t.node({ datadir, args: ['--map-size-mb', '64',
 						    '--block-interval-ms', '20'] }).start();
+	/* a trader with collateral and a mark price, before the disk fills */
+	const domain = L.domainOf(await node.call('l2_getConfig', []));
+	const trader = L.devKey(1);
+	await L.credit(node.url, trader.address, 100000n * 10n ** 6n);
+	await L.postOracle(node.url, domain, [L.devKey(7), L.devKey(8)], 1, 650000);
 	const acked = new Map();
 	const refused = new Map();
 	let next = 0;
@@ -78,6 +84,39 @@ L.main('diskfull', async (t) => {
 	};
 	await check(node.url);
 
+	/* orders until one is refused (a small block may still fit in
+	 * pages LMDB freed): the refused ones are unknown. (Known gap: the
+	 * in-memory book keeps a discarded block's orders until the next
+	 * block opens, so l2_getOrderBook shows them while writes fail; the
+	 * stf rebuilds it at the next opening, checked below.) */
+	const resting = [];
+	const refusedOrders = [];
+	let refusedOrder = null;
+	for (let round = 0; round < 20 && !refusedOrder; round++) {
+		const asks = await Promise.all(Array.from({ length: 100 }, () =>
+			L.signOrder(trader, domain, { isBuy: false, price: 651000, size: 10 })));
+		const rs = await Promise.all(asks.map((a) => L.rpcResponse(node.url, 'l2_submitOrder',
+									    [a.order, a.signature])));
+		rs.forEach((r, k) => {
+			if (r.error) {
+				refusedOrder = refusedOrder || asks[k];
+				refusedOrders.push(asks[k]);
+			} else
+				resting.push(asks[k]);
+		});
+	}
+	t.log(`orders: ${resting.length} acknowledged before one was refused`);
+	assert.ok(refusedOrder, 'an order was refused');
+	/* one price level: its size is 10 per acknowledged order */
+	const bookAsks = async () => (await node.call('l2_getOrderBook', [1, 5])).asks;
+	const expectAsks = resting.length ? [['651000', String(10 * resting.length)]] : [];
+	for (const o of refusedOrders.slice(0, 20)) {
+		const ro = await L.rpcResponse(node.url, 'l2_getOrder', [o.hash]);
+		assert.ok(ro.error, 'a refused order is unknown');
+	}
+	for (const o of resting.slice(-20))
+		assert.strictEqual((await node.call('l2_getOrder', [o.hash])).status, 'open');
+
 	/* the operator frees space: the same process takes writes again */
 	assert.strictEqual(sh('mount', ['-o', 'remount,size=128m', disk]).status, 0);
 	const again = [...refused.keys()].slice(0, 20);
@@ -93,6 +132,7 @@ L.main('diskfull', async (t) => {
 		refused.delete(i);
 	}
 	await check(node.url);
+	assert.deepStrictEqual(await bookAsks(), expectAsks, 'no phantom order once writes resume');
 	await node.stop();
 	await node.start();
 	await check(node.url);
