@@ -63,6 +63,7 @@ L.main('diskfull', async (t) => {
 	}
 	t.log(`disk full after ${acked.size} acknowledged credits; error ${JSON.stringify(err)}`);
 	assert.ok(err, 'the disk filled within the budget');
+	assert.match(err.message, /i\/o error: nothing of this request was stored \(is the disk full\?\)/);
 	assert.ok(node.running, 'the node is alive');
 	await node.call('l2_getMarkets', []);
 	const log = fs.readFileSync(node.logPath, 'utf8');

@@ -47,7 +47,8 @@ L.main('resources', async (t) => {
 	}
 	t.log(`map full after ${acked.size} acknowledged credits; error ${JSON.stringify(fullError)}`);
 	assert.ok(fullError, 'the map filled within the budget');
-	assert.match(fullError.message, /map full/, 'the error names the full map');
+	assert.match(fullError.message, /storage map full: nothing of this request was stored \(the operator must raise map-size-mb\)/,
+		     "the error names the full map and what to do");
 
 	/* reads still served, the node alive */
 	await node.call('l2_getMarkets', []);
