@@ -29,7 +29,13 @@ struct cl_node_config {
 	uint64_t rpc_max_batch;
 	uint64_t rpc_max_depth;
 	uint64_t rpc_max_conns;
+	uint64_t rpc_max_conns_per_ip;
 	uint64_t rpc_idle_s;
+	uint64_t rpc_header_s;
+	uint64_t rpc_body_s;
+	uint64_t rpc_send_s;
+	uint64_t rpc_rate_per_ip;
+	uint64_t rpc_rate_burst;
 	uint64_t rpc_threads;
 	char *rpc_token_file;
 	bool rpc_operator_loopback;

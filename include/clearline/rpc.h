@@ -16,8 +16,19 @@
  * not found, -32602 invalid params, -32603 internal error. Application
  * errors use the codes in docs/api.md.
  *
- * Limits (all configurable): request body bytes, JSON nesting depth,
- * batch length, concurrent connections, idle seconds per connection.
+ * Limits (all configurable; docs/operations.md): request body bytes,
+ * JSON nesting depth, batch length, concurrent connections in all and per
+ * client address, and a deadline for each phase of a request (idle, headers,
+ * body, sending the answer) counted from the start of the phase, so a
+ * client that trickles bytes is cut off as surely as a silent one. The
+ * connection limit is lowered to what the open-file limit allows after
+ * keeping descriptors for the database and L1 (logged). Bodies with a
+ * Content-Encoding are refused (HTTP 415), never inflated; a body over
+ * the limit is answered 413, at once when its declared length is over 8
+ * times the limit, else after it has been read and dropped. Optionally,
+ * calls per second per client address (a token bucket; a batch of n
+ * counts n): over it, the whole request is answered HTTP 429 with error
+ * -32005 before its calls run.
  * Methods flagged CL_RPC_OPERATOR answer only to loopback clients (unless
  * operator_loopback is off, e.g. behind a local reverse proxy) or to a
  * request carrying "Authorization: Bearer <token>" with the configured
@@ -43,6 +54,7 @@ enum {
 	CL_RPC_METHOD_NOT_FOUND = -32601,
 	CL_RPC_INVALID_PARAMS = -32602,
 	CL_RPC_INTERNAL_ERROR = -32603,
+	CL_RPC_LIMIT_EXCEEDED = -32005, /* call rate limit (HTTP 429) */
 };
 
 struct cl_rpc_call;
@@ -73,7 +85,16 @@ struct cl_rpc_config {
 	unsigned max_depth;      /* JSON nesting; default 32 */
 	unsigned max_batch;      /* calls per batch; default 100 */
 	unsigned max_conns;      /* concurrent connections; default 1024 */
-	unsigned idle_timeout_s; /* default 30 */
+	unsigned max_conns_per_ip; /* from one client address; default 256,
+				    * 0: no per-address limit */
+	unsigned idle_timeout_s;   /* no request started; default 30 */
+	unsigned header_timeout_s; /* request line to end of headers; 10 */
+	unsigned body_timeout_s;   /* end of headers to end of body; 30 */
+	unsigned send_timeout_s;   /* answer queued to answer taken; 30 */
+	unsigned rate_per_ip;      /* calls per second per client address;
+				    * default 0: no limit */
+	unsigned rate_burst;       /* calls at once above the rate; 0: twice
+				    * the rate (at least max_batch) */
 	unsigned threads;        /* worker threads; default: number of cores */
 	const char *operator_token; /* NULL: operator methods loopback only */
 	bool operator_loopback;     /* loopback clients are operators (default
@@ -98,6 +119,26 @@ CL_WUR int cl_rpc_server_new(struct cl_rpc_server **out,
 
 /* The port actually bound (useful with port 0). */
 uint16_t cl_rpc_server_port(const struct cl_rpc_server *s);
+
+/* What the limits did so far (cl_rpc_server_stats). */
+struct cl_rpc_stats {
+	uint64_t open;         /* connections open now */
+	uint64_t cut_idle;     /* closed: no request within the idle limit */
+	uint64_t cut_headers;  /* closed: headers slower than their limit */
+	uint64_t cut_body;     /* closed: body slower than its limit */
+	uint64_t cut_send;     /* closed: answer not read within the limit */
+	uint64_t refused;      /* refused at rpc-max-conns or per address */
+	uint64_t no_fd;        /* accept failed for want of descriptors */
+	uint64_t too_large;    /* bodies refused for size (413) */
+	uint64_t bad_encoding; /* bodies refused for Content-Encoding (415) */
+	uint64_t at_limit;     /* connections that filled the limit (the
+				* next ones wait in the listen queue) */
+	uint64_t rate_limited; /* requests refused by the call rate limit */
+	unsigned max_conns;    /* connection limit in force (after the
+				* open-file limit) */
+};
+
+void cl_rpc_server_stats(struct cl_rpc_server *s, struct cl_rpc_stats *out);
 
 /* Stop accepting connections; the open ones are still served. */
 void cl_rpc_server_quiesce(struct cl_rpc_server *s);

@@ -62,7 +62,13 @@ static int start_rpc(struct cl_rpc_server **srv, char **token,
 	rcfg.max_batch = (unsigned)cfg->rpc_max_batch;
 	rcfg.max_depth = (unsigned)cfg->rpc_max_depth;
 	rcfg.max_conns = (unsigned)cfg->rpc_max_conns;
+	rcfg.max_conns_per_ip = (unsigned)cfg->rpc_max_conns_per_ip;
 	rcfg.idle_timeout_s = (unsigned)cfg->rpc_idle_s;
+	rcfg.header_timeout_s = (unsigned)cfg->rpc_header_s;
+	rcfg.body_timeout_s = (unsigned)cfg->rpc_body_s;
+	rcfg.send_timeout_s = (unsigned)cfg->rpc_send_s;
+	rcfg.rate_per_ip = (unsigned)cfg->rpc_rate_per_ip;
+	rcfg.rate_burst = (unsigned)cfg->rpc_rate_burst;
 	if (cfg->rpc_threads)
 		rcfg.threads = (unsigned)cfg->rpc_threads;
 	rcfg.operator_loopback = cfg->rpc_operator_loopback;

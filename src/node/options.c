@@ -35,9 +35,29 @@ static const struct cl_opt opts[] = {
 	 "deepest JSON nesting accepted", OFF(rpc_max_depth), 0, false},
 	{"rpc-max-conns", CL_OPT_U64, 1, 65536, "1024", NULL,
 	 "most concurrent connections", OFF(rpc_max_conns), 0, false},
-	{"rpc-idle-timeout", CL_OPT_U64, 1, 3600, "30", NULL,
-	 "seconds before an idle connection is closed", OFF(rpc_idle_s), 0,
+	{"rpc-max-conns-per-ip", CL_OPT_U64, 0, 65536, "256", NULL,
+	 "most concurrent connections from one client address (0: no "
+	 "limit; raise it behind a proxy)", OFF(rpc_max_conns_per_ip), 0,
 	 false},
+	{"rpc-rate-per-ip", CL_OPT_U64, 0, 10000000, "0", NULL,
+	 "most JSON-RPC calls per second from one client address, a batch "
+	 "of n counting n (0: no limit; set it where clients connect "
+	 "directly)", OFF(rpc_rate_per_ip), 0, false},
+	{"rpc-rate-burst", CL_OPT_U64, 0, 10000000, "0", NULL,
+	 "calls one address may make at once above its rate (0: twice the "
+	 "rate, at least rpc-max-batch)", OFF(rpc_rate_burst), 0, false},
+	{"rpc-idle-timeout", CL_OPT_U64, 1, 3600, "30", NULL,
+	 "seconds a connection may wait before starting a request",
+	 OFF(rpc_idle_s), 0, false},
+	{"rpc-header-timeout", CL_OPT_U64, 1, 3600, "10", NULL,
+	 "seconds from a request line to the end of its headers",
+	 OFF(rpc_header_s), 0, false},
+	{"rpc-body-timeout", CL_OPT_U64, 1, 3600, "30", NULL,
+	 "seconds from the end of the headers to the end of the body",
+	 OFF(rpc_body_s), 0, false},
+	{"rpc-send-timeout", CL_OPT_U64, 1, 3600, "30", NULL,
+	 "seconds a client has to take its whole answer",
+	 OFF(rpc_send_s), 0, false},
 	{"rpc-threads", CL_OPT_U64, 0, 256, "0", NULL,
 	 "RPC worker threads, which also recover signatures (0: one per "
 	 "core)", OFF(rpc_threads), 0, false},

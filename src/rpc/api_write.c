@@ -24,6 +24,24 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 	enum cl_tx_type type = p->type;
 
 	free(p);
+	if (r->code < 0 &&
+	    cl_api_error_code(r->code) == CL_RPC_INTERNAL_ERROR) {
+		/* the block was not committed: say so, and what to do */
+		json_t *data = type == CL_TX_PLACE_ORDER
+				       ? json_pack("{s:o}", "orderHash",
+						   api_hash_json(&r->order_hash))
+				       : NULL;
+		cl_rpc_error_data(call, cl_api_error_code(r->code), data,
+				  "internal error: %s: nothing of this request "
+				  "was stored%s",
+				  cl_err_str(r->code),
+				  r->code == CL_ERR_MAP_FULL
+					  ? " (the operator must raise map-size-mb)"
+				  : r->code == CL_ERR_IO
+					  ? " (is the disk full?)"
+					  : "");
+		return;
+	}
 	if (r->code != 0) {
 		if (type == CL_TX_PLACE_ORDER)
 			cl_rpc_error_data(call, cl_api_error_code(r->code),

@@ -11,10 +11,23 @@
  * is suspended and the last finishing call resumes it, after which MHD
  * calls `access` again and the stored answer is queued. `completed` frees
  * the request when MHD is done with it and no call still points at it.
+ *
+ * Hostile clients: MHD enforces the connection limits (in all, per
+ * address) and the header size (its per-connection memory); guard.c
+ * enforces a deadline per phase of a request, moved here at each step
+ * (connection opened, request line seen, headers complete, calls
+ * dispatched, answer queued, request completed). A body over the limit
+ * or with a Content-Encoding is read and dropped up to 8 times the limit
+ * (then answered), beyond that the connection is closed; a declared
+ * length over that is answered at once.
  */
 #include <clearline/rpc.h>
 
+#include "guard.h"
+#include "ratelimit.h"
+
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -22,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,6 +47,10 @@ struct cl_rpc_server {
 	size_t n_methods;
 	void *app;
 	uint16_t port;
+	struct guard *guard;
+	struct ratelimit *rate; /* NULL: no call rate limit */
+	unsigned rate_burst;
+	unsigned max_conns; /* in force, after the open-file limit */
 	/* requests alive (for a clean drain at shutdown) */
 	pthread_mutex_t active_lock;
 	pthread_cond_t active_cond;
@@ -49,11 +67,20 @@ struct cl_rpc_call {
 	bool is_operator;
 };
 
+enum refusal {
+	REFUSE_NONE = 0,
+	REFUSE_SIZE = 1,     /* 413 */
+	REFUSE_ENCODING = 2, /* 415 */
+};
+
 struct request {
 	struct cl_rpc_server *srv;
 	struct MHD_Connection *conn;
+	struct guard_conn *gc; /* the connection's deadline slot */
 	struct cl_buf body;
-	bool too_large;
+	enum refusal refuse;  /* the body is dropped, the answer an error */
+	uint64_t dropped;     /* body bytes dropped */
+	char encoding[32];    /* the refused Content-Encoding */
 	bool dispatched;
 	bool suspended;
 	bool is_operator;
@@ -82,7 +109,11 @@ void cl_rpc_config_defaults(struct cl_rpc_config *cfg)
 	cfg->max_depth = 32;
 	cfg->max_batch = 100;
 	cfg->max_conns = 1024;
+	cfg->max_conns_per_ip = 256;
 	cfg->idle_timeout_s = 30;
+	cfg->header_timeout_s = 10;
+	cfg->body_timeout_s = 30;
+	cfg->send_timeout_s = 30;
 	cfg->threads = cores > 0 ? (unsigned)cores : 2;
 	cfg->operator_loopback = true;
 }
@@ -320,11 +351,23 @@ static const char *check_call(json_t *c, json_t **id, json_t **params,
 	return NULL;
 }
 
+static const struct sockaddr *client_addr(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	return ci ? ci->client_addr : NULL;
+}
+
 /* Parse the body and run every call. Called once, on an MHD thread. */
 static void dispatch(struct request *r)
 {
 	struct cl_rpc_server *s = r->srv;
 	json_error_t jerr;
+	unsigned status = MHD_HTTP_OK;
+
+	/* one call's worth before parsing, so a flood costs no parsing */
+	if (s->rate && !ratelimit_take(s->rate, client_addr(r->conn), 1))
+		goto limited;
 
 	if (json_depth(r->body.p, r->body.len, s->cfg.max_depth) >
 	    s->cfg.max_depth) {
@@ -355,6 +398,9 @@ static void dispatch(struct request *r)
 			r->answer = whole_error(CL_RPC_INVALID_REQUEST, msg);
 			goto whole;
 		}
+		if (s->rate && !ratelimit_take(s->rate, client_addr(r->conn),
+					       (unsigned)n_calls - 1))
+			goto limited;
 	}
 
 	r->n_calls = n_calls;
@@ -410,8 +456,18 @@ static void dispatch(struct request *r)
 	}
 	pthread_mutex_unlock(&r->lock);
 	return;
+limited: {
+	char msg[128];
+	snprintf(msg, sizeof(msg),
+		 "rate limit: at most %u calls a second from one address "
+		 "(bursts of %u)",
+		 s->cfg.rate_per_ip, s->rate_burst);
+	r->answer = whole_error(CL_RPC_LIMIT_EXCEEDED, msg);
+	status = MHD_HTTP_TOO_MANY_REQUESTS;
+	guard_event(s->guard, GUARD_EV_RATE, "refused a request: %s", msg);
+}
 whole:
-	r->status = MHD_HTTP_OK;
+	r->status = status;
 	r->answer_ready = true;
 	r->dispatched = true;
 }
@@ -463,6 +519,110 @@ static bool has_token(struct cl_rpc_server *s, struct MHD_Connection *conn)
 	return strlen(h) == n && cl_ct_equal(h, s->token, n);
 }
 
+/* The deadline slot of a connection (NULL if it has none). */
+static struct guard_conn *conn_slot(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* Body bytes read and dropped at most, for a refused request, before the
+ * connection is closed instead of answered. */
+static uint64_t drain_cap(const struct cl_rpc_server *s)
+{
+	return (uint64_t)s->cfg.max_body * 8u;
+}
+
+static enum MHD_Result send_refusal(struct cl_rpc_server *s,
+				    struct request *r)
+{
+	char msg[160];
+	unsigned status;
+
+	switch (r->refuse) {
+	case REFUSE_SIZE:
+		snprintf(msg, sizeof(msg),
+			 "request body too large (limit %zu bytes)",
+			 s->cfg.max_body);
+		status = MHD_HTTP_CONTENT_TOO_LARGE;
+		guard_event(s->guard, GUARD_EV_TOO_LARGE,
+			    "refused a request body over %zu bytes (413)",
+			    s->cfg.max_body);
+		break;
+	case REFUSE_ENCODING:
+		snprintf(msg, sizeof(msg),
+			 "Content-Encoding %s is not accepted: send the body "
+			 "uncompressed",
+			 r->encoding);
+		status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
+		guard_event(s->guard, GUARD_EV_ENCODING,
+			    "refused a body with Content-Encoding %s (415)",
+			    r->encoding);
+		break;
+	case REFUSE_NONE:
+	default:
+		CL_BUG("no refusal to send");
+	}
+	char *e = whole_error(CL_RPC_INVALID_REQUEST, msg);
+	guard_conn_phase(s->guard, r->gc, GUARD_SENDING);
+	enum MHD_Result ret = send_answer(r->conn, status, e);
+	free(e);
+	return ret;
+}
+
+/* First call for a request: headers complete. */
+static enum MHD_Result request_begin(struct cl_rpc_server *s,
+				     struct MHD_Connection *conn,
+				     const char *method, void **con_cls)
+{
+	struct guard_conn *gc = conn_slot(conn);
+
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
+		char *e = whole_error(CL_RPC_INVALID_REQUEST, "use HTTP POST");
+		guard_conn_phase(s->guard, gc, GUARD_SENDING);
+		enum MHD_Result ret =
+			send_answer(conn, MHD_HTTP_METHOD_NOT_ALLOWED, e);
+		free(e);
+		return ret;
+	}
+	struct request *r = cl_xcalloc(1, sizeof(*r));
+	r->srv = s;
+	pthread_mutex_lock(&s->active_lock);
+	s->active++;
+	pthread_mutex_unlock(&s->active_lock);
+	r->conn = conn;
+	r->gc = gc;
+	r->refs = 1; /* MHD's, dropped in completed_cb */
+	pthread_mutex_init(&r->lock, NULL);
+	cl_buf_init(&r->body);
+	r->is_operator =
+		(s->cfg.operator_loopback && peer_is_loopback(conn)) ||
+		has_token(s, conn);
+	*con_cls = r;
+	guard_conn_phase(s->guard, gc, GUARD_BODY);
+
+	const char *enc = MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+	if (enc && strcasecmp(enc, "identity") != 0) {
+		r->refuse = REFUSE_ENCODING;
+		snprintf(r->encoding, sizeof(r->encoding), "%.24s", enc);
+		for (char *p = r->encoding; *p; p++)
+			if (*p < 0x20 || *p > 0x7e)
+				*p = '?';
+	}
+	const char *cl = MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	uint64_t declared;
+	bool has_len = cl && cl_parse_u64(&declared, cl, strlen(cl));
+	if (has_len && declared > s->cfg.max_body && !r->refuse)
+		r->refuse = REFUSE_SIZE;
+	/* not worth reading: answer now, MHD closes after the answer */
+	if (r->refuse && has_len && declared > drain_cap(s))
+		return send_refusal(s, r);
+	return MHD_YES;
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 				 const char *url, const char *method,
 				 const char *version, const char *upload,
@@ -471,91 +631,133 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 	struct cl_rpc_server *s = cls;
 	struct request *r = *con_cls;
 
-	if (!r) {
-		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
-			char *e = whole_error(CL_RPC_INVALID_REQUEST,
-					      "use HTTP POST");
-			enum MHD_Result ret = send_answer(
-				conn, MHD_HTTP_METHOD_NOT_ALLOWED, e);
-			free(e);
-			return ret;
-		}
-		r = cl_xcalloc(1, sizeof(*r));
-		r->srv = s;
-		pthread_mutex_lock(&s->active_lock);
-		s->active++;
-		pthread_mutex_unlock(&s->active_lock);
-		r->conn = conn;
-		r->refs = 1; /* MHD's, dropped in completed_cb */
-		pthread_mutex_init(&r->lock, NULL);
-		cl_buf_init(&r->body);
-		r->is_operator = (s->cfg.operator_loopback &&
-				  peer_is_loopback(conn)) ||
-				 has_token(s, conn);
-		const char *cl = MHD_lookup_connection_value(
-			conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		uint64_t declared;
-		if (cl && cl_parse_u64(&declared, cl, strlen(cl)) &&
-		    declared > s->cfg.max_body)
-			r->too_large = true;
-		*con_cls = r;
-		return MHD_YES;
-	}
+	(void)url;
+	(void)version;
+	if (!r)
+		return request_begin(s, conn, method, con_cls);
 
 	if (*upload_size) {
-		if (!r->too_large && r->body.len + *upload_size > s->cfg.max_body)
-			r->too_large = true;
-		if (!r->too_large)
-			cl_buf_append(&r->body, upload, *upload_size);
+		size_t n = *upload_size;
 		*upload_size = 0;
+		if (!r->refuse && r->body.len + n > s->cfg.max_body) {
+			r->refuse = REFUSE_SIZE;
+			r->dropped = r->body.len;
+			cl_buf_release(&r->body);
+			cl_buf_init(&r->body);
+		}
+		if (!r->refuse) {
+			cl_buf_append(&r->body, upload, n);
+			return MHD_YES;
+		}
+		r->dropped += n;
+		if (r->dropped > drain_cap(s)) {
+			/* a body without a length that goes on and on */
+			if (r->refuse == REFUSE_SIZE)
+				guard_event(s->guard, GUARD_EV_TOO_LARGE,
+					    "closed a connection sending a body "
+					    "over %" PRIu64 " bytes",
+					    drain_cap(s));
+			return MHD_NO;
+		}
 		return MHD_YES;
 	}
 
-	if (r->too_large) {
-		char msg[96];
-		snprintf(msg, sizeof(msg), "request body too large (limit %zu "
-			 "bytes)", s->cfg.max_body);
-		char *e = whole_error(CL_RPC_INVALID_REQUEST, msg);
-		enum MHD_Result ret = send_answer(
-			conn, MHD_HTTP_CONTENT_TOO_LARGE, e);
-		free(e);
-		return ret;
-	}
-	if (!r->dispatched)
+	if (r->refuse)
+		return send_refusal(s, r);
+	if (!r->dispatched) {
+		guard_conn_phase(s->guard, r->gc, GUARD_WORKING);
 		dispatch(r);
+	}
 	pthread_mutex_lock(&r->lock);
 	bool ready = r->answer_ready;
 	pthread_mutex_unlock(&r->lock);
 	if (!ready)
 		return MHD_YES; /* suspended; called again after resume */
+	guard_conn_phase(s->guard, r->gc, GUARD_SENDING);
 	return send_answer(conn, r->status, r->answer);
-	(void)url;
-	(void)version;
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *conn,
 			 void **con_cls, enum MHD_RequestTerminationCode toe)
 {
+	struct cl_rpc_server *s = cls;
 	struct request *r = *con_cls;
+
+	/* next: the connection waits for its next request (if kept) */
+	guard_conn_phase(s->guard, conn_slot(conn), GUARD_IDLE);
+	(void)toe;
 	if (!r)
 		return;
 	*con_cls = NULL;
 	request_unref(r);
-	(void)cls;
-	(void)conn;
-	(void)toe;
 }
 
+/* The request line has arrived: the headers' deadline starts. The value
+ * returned becomes the request's context, which must stay NULL until
+ * access_cb allocates it. */
+static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct cl_rpc_server *s = cls;
+	guard_conn_phase(s->guard, conn_slot(conn), GUARD_HEADERS);
+	(void)uri;
+	return NULL;
+}
+
+static void notify_conn_cb(void *cls, struct MHD_Connection *conn,
+			   void **socket_context,
+			   enum MHD_ConnectionNotificationCode code)
+{
+	struct cl_rpc_server *s = cls;
+
+	switch (code) {
+	case MHD_CONNECTION_NOTIFY_STARTED: {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+			conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context =
+			ci ? guard_conn_open(s->guard, ci->connect_fd) : NULL;
+		break;
+	}
+	case MHD_CONNECTION_NOTIFY_CLOSED:
+		guard_conn_close(s->guard, *socket_context);
+		*socket_context = NULL;
+		break;
+	default:
+		break;
+	}
+}
+
+/* MHD's messages: the ones hostile traffic causes are counted and logged
+ * at a bounded rate; the rest go to the debug log. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct cl_rpc_server *s = cls;
 	char msg[512];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	size_t n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	cl_debug(SUBSYS, "http: %s", msg);
-	(void)cls;
+	if (strstr(msg, "reached connection limit")) {
+		struct cl_rpc_stats st;
+		guard_stats(s->guard, &st);
+		guard_event(s->guard, GUARD_EV_REFUSED,
+			    "refused a connection: %" PRIu64 " open, limits "
+			    "rpc-max-conns %u, rpc-max-conns-per-ip %u",
+			    st.open, s->max_conns, s->cfg.max_conns_per_ip);
+	} else if (strstr(msg, "resource limit") ||
+		   strstr(msg, "Too many open files")) {
+		guard_event(s->guard, GUARD_EV_NOFD,
+			    "cannot accept a connection: %s", msg);
+	} else {
+		cl_debug(SUBSYS, "http: %s", msg);
+	}
 }
+
+/* Descriptors kept out of the connection budget: the database, the L1
+ * connections, logs, MHD's own (listen socket, epoll and wake-up
+ * descriptors per worker). */
+#define FD_RESERVE 64u
+/* Fewest connections worth serving. */
+#define MIN_CONNS 8u
 
 int cl_rpc_server_new(struct cl_rpc_server **out,
 		      const struct cl_rpc_config *cfg,
@@ -566,7 +768,9 @@ int cl_rpc_server_new(struct cl_rpc_server **out,
 
 	*out = NULL;
 	if (cfg->max_body == 0 || cfg->max_batch == 0 || cfg->max_depth == 0 ||
-	    cfg->max_conns == 0 || cfg->threads == 0 || cfg->threads > 256) {
+	    cfg->max_conns == 0 || cfg->threads == 0 || cfg->threads > 256 ||
+	    cfg->idle_timeout_s == 0 || cfg->header_timeout_s == 0 ||
+	    cfg->body_timeout_s == 0 || cfg->send_timeout_s == 0) {
 		cl_broken(SUBSYS, "rpc limits must be positive");
 		return CL_ERR_CONFIG;
 	}
@@ -589,6 +793,18 @@ int cl_rpc_server_new(struct cl_rpc_server **out,
 	}
 	(void)sslen;
 
+	unsigned max_conns = guard_fd_budget(cfg->max_conns, FD_RESERVE,
+					     MIN_CONNS);
+	if (max_conns == 0) {
+		cl_unusual(SUBSYS, "raise the open-file limit (ulimit -n) to "
+			   "at least %u to serve JSON-RPC",
+			   FD_RESERVE + MIN_CONNS);
+		return CL_ERR_CONFIG;
+	}
+	/* MHD splits the limit between its workers */
+	if (max_conns < cfg->threads)
+		max_conns = cfg->threads;
+
 	struct cl_rpc_server *s = cl_xcalloc(1, sizeof(*s));
 	s->cfg = *cfg;
 	s->cfg.bind_addr = NULL;
@@ -601,6 +817,22 @@ int cl_rpc_server_new(struct cl_rpc_server **out,
 	s->app = app;
 	pthread_mutex_init(&s->active_lock, NULL);
 	pthread_cond_init(&s->active_cond, NULL);
+	s->max_conns = max_conns;
+	struct guard_limits lim = {
+		.idle_s = cfg->idle_timeout_s,
+		.header_s = cfg->header_timeout_s,
+		.body_s = cfg->body_timeout_s,
+		.send_s = cfg->send_timeout_s,
+		.max_conns = max_conns,
+	};
+	s->guard = guard_new(&lim);
+	if (cfg->rate_per_ip) {
+		s->rate_burst = cfg->rate_burst ? cfg->rate_burst
+						: 2 * cfg->rate_per_ip;
+		if (s->rate_burst < cfg->max_batch)
+			s->rate_burst = cfg->max_batch;
+		s->rate = ratelimit_new(cfg->rate_per_ip, s->rate_burst);
+	}
 
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
@@ -611,14 +843,19 @@ int cl_rpc_server_new(struct cl_rpc_server **out,
 		flags, cfg->port, NULL, NULL, access_cb, s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-		MHD_OPTION_CONNECTION_LIMIT, cfg->max_conns,
+		MHD_OPTION_CONNECTION_LIMIT, max_conns,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
+		MHD_OPTION_NOTIFY_CONNECTION, notify_conn_cb, s,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
 	if (!s->mhd) {
 		cl_unusual(SUBSYS, "cannot listen on %s port %u (in use?)",
 			   addr, cfg->port);
 		free(s->token);
+		guard_free(s->guard);
+		ratelimit_free(s->rate);
 		pthread_mutex_destroy(&s->active_lock);
 		pthread_cond_destroy(&s->active_cond);
 		free(s);
@@ -627,10 +864,22 @@ int cl_rpc_server_new(struct cl_rpc_server **out,
 	const union MHD_DaemonInfo *di =
 		MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di ? di->port : cfg->port;
-	cl_info(SUBSYS, "json-rpc listening on %s port %u (%u threads)", addr,
-		s->port, cfg->threads);
+	cl_info(SUBSYS, "json-rpc listening on %s port %u (%u threads, at "
+		"most %u connections, %u per address; deadlines: idle %u s, "
+		"headers %u s, body %u s, send %u s; calls per second per "
+		"address %u, bursts %u)",
+		addr, s->port, cfg->threads, max_conns, cfg->max_conns_per_ip,
+		cfg->idle_timeout_s, cfg->header_timeout_s,
+		cfg->body_timeout_s, cfg->send_timeout_s, cfg->rate_per_ip,
+		s->rate_burst);
 	*out = s;
 	return CL_OK;
+}
+
+void cl_rpc_server_stats(struct cl_rpc_server *s, struct cl_rpc_stats *out)
+{
+	guard_stats(s->guard, out);
+	out->max_conns = s->max_conns;
 }
 
 uint16_t cl_rpc_server_port(const struct cl_rpc_server *s)
@@ -666,6 +915,8 @@ void cl_rpc_server_free(struct cl_rpc_server *s)
 	if (!s)
 		return;
 	MHD_stop_daemon(s->mhd);
+	guard_free(s->guard);
+	ratelimit_free(s->rate);
 	pthread_mutex_destroy(&s->active_lock);
 	pthread_cond_destroy(&s->active_cond);
 	if (s->token) {

@@ -18,7 +18,7 @@
  *
  *   clearlined --genesis genesis/devnet.json --datadir "$(mktemp -d)" \
  *       --dev-credit --log-level unusual --block-max-txs 5000 \
- *       --rpc-max-conns 4096
+ *       --rpc-max-conns 4096 --rpc-max-conns-per-ip 0
  *
  * Set-up through the API: op_credit for 50 accounts (anvil's ten dev keys
  * and forty derived from a fixed seed), and an oracle price for BTC-PERP
@@ -678,7 +678,8 @@ static void spawn(const char *bin, const char *gpath, unsigned port,
 		dup2(2, 1);
 		execl(bin, bin, a_gen, a_dir, a_port, "--dev-credit",
 		      "--log-level=unusual", "--block-max-txs=5000", a_ms,
-		      "--rpc-max-conns=4096", (char *)NULL);
+		      "--rpc-max-conns=4096", "--rpc-max-conns-per-ip=0",
+		      (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 200; i++) {

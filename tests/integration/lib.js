@@ -279,6 +279,8 @@ class Node {
 		this.genesis = opts.genesis || DEVNET_GENESIS;
 		this.args = opts.args || [];
 		this.devCredit = opts.devCredit !== false;
+		/* a command that execs clearlined, e.g. ['prlimit', '--nofile=128:128', '--'] */
+		this.prefix = opts.prefix || [];
 		this.proc = null;
 		this.url = null;
 		this.starts = 0;
@@ -300,7 +302,8 @@ class Node {
 		if (this.devCredit)
 			args.push('--dev-credit');
 		args.push(...this.args);
-		const proc = childProcess.spawn(clearlined, args,
+		const argv = [...this.prefix, clearlined, ...args];
+		const proc = childProcess.spawn(argv[0], argv.slice(1),
 						{ stdio: ['ignore', fd, fd] });
 		fs.closeSync(fd);
 		this.proc = proc;

@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: MIT */
+/* The JSON-RPC server against hostile clients, over raw loopback sockets:
+ * compressed bodies refused (415), a declared length far over the limit
+ * answered before the body, slow headers, slow bodies and answers never
+ * read cut at their deadlines, the per-address connection limit, and the
+ * connection budget taken from the open-file limit. Each check reads the
+ * server's counters (cl_rpc_server_stats) as well as what the client
+ * sees. */
+#include "test.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <clearline/rpc.h>
+
+static struct cl_rpc_done m_echo(struct cl_rpc_call *c, json_t *params,
+				 void *app)
+{
+	(void)app;
+	return cl_rpc_result(c, json_incref(params));
+}
+
+static const struct cl_rpc_method methods[] = {
+	{"echo", m_echo, 0},
+};
+
+static uint16_t port;
+
+static int atoi_3(const char *p)
+{
+	return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+}
+
+static int connect_from(const char *src)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	if (fd < 0)
+		return -1;
+	if (src) {
+		inet_pton(AF_INET, src, &a.sin_addr);
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+			close(fd);
+			return -1;
+		}
+	}
+	a.sin_port = htons(port);
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool send_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* Read until the peer closes or `ms` pass; the bytes go to buf (up to
+ * cap-1, NUL-terminated). Returns true when the peer closed. */
+static bool read_until_closed(int fd, char *buf, size_t cap, int ms)
+{
+	size_t len = 0;
+	uint64_t end = cl_clock_mono_ns() + (uint64_t)ms * 1000000u;
+	buf[0] = '\0';
+	for (;;) {
+		uint64_t now = cl_clock_mono_ns();
+		if (now >= end)
+			return false;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, (int)((end - now) / 1000000u) + 1) <= 0)
+			continue;
+		char tmp[4096];
+		ssize_t r = recv(fd, tmp, sizeof(tmp), 0);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+			return true;
+		if (r > 0 && len + 1 < cap) {
+			size_t k = (size_t)r < cap - 1 - len ? (size_t)r
+							     : cap - 1 - len;
+			memcpy(buf + len, tmp, k);
+			len += k;
+			buf[len] = '\0';
+		}
+	}
+}
+
+/* Send a byte every `every_ms` until the server closes or `ms` pass;
+ * true when the server closed. */
+static bool trickle_until_closed(int fd, int every_ms, int ms)
+{
+	uint64_t end = cl_clock_mono_ns() + (uint64_t)ms * 1000000u;
+	while (cl_clock_mono_ns() < end) {
+		char tmp[256];
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, every_ms) > 0) {
+			ssize_t r = recv(fd, tmp, sizeof(tmp), 0);
+			if (r <= 0)
+				return true;
+		}
+		if (send(fd, "a", 1, MSG_NOSIGNAL) != 1)
+			return true;
+	}
+	return false;
+}
+
+/* One request with Connection: close from `src`; the HTTP status (0 if
+ * none), the answer in buf. */
+static int request(const char *src, const char *body, char *buf, size_t cap)
+{
+	char req[2048];
+	int n = snprintf(req, sizeof(req),
+			 "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+			 "Content-Length: %zu\r\n\r\n%s",
+			 strlen(body), body);
+	int fd = connect_from(src);
+	buf[0] = '\0';
+	if (fd < 0 || !send_all(fd, req, (size_t)n)) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	read_until_closed(fd, buf, cap, 2000);
+	close(fd);
+	int status = 0;
+	if (strncmp(buf, "HTTP/1.1 ", 9) == 0)
+		status = atoi_3(buf + 9);
+	return status;
+}
+
+int main(void)
+{
+	struct cl_rpc_config cfg;
+	struct cl_rpc_server *srv;
+	struct cl_rpc_stats st;
+	char buf[8192];
+	int fd;
+
+	cl_rpc_config_defaults(&cfg);
+	cfg.port = 0;
+	cfg.threads = 2;
+	cfg.max_body = 4096;
+	cfg.idle_timeout_s = 2;
+	cfg.header_timeout_s = 1;
+	cfg.body_timeout_s = 1;
+	cfg.send_timeout_s = 1;
+	cfg.max_conns_per_ip = 3;
+	CHECK(cl_rpc_server_new(&srv, &cfg, methods, 1, NULL) == CL_OK);
+	port = cl_rpc_server_port(srv);
+
+	/* a compressed body: 415 and -32600, never inflated */
+	const char *gz = "POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip"
+			 "\r\nContent-Length: 3\r\n\r\n\x1f\x8b\x08";
+	fd = connect_from(NULL);
+	CHECK(fd >= 0 && send_all(fd, gz, strlen(gz)));
+	read_until_closed(fd, buf, sizeof(buf), 1500);
+	CHECK_MSG(strncmp(buf, "HTTP/1.1 415", 12) == 0, "%.40s", buf);
+	CHECK(strstr(buf, "-32600") && strstr(buf, "Content-Encoding gzip"));
+	close(fd);
+	/* identity is no encoding */
+	const char *id = "POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: "
+			 "identity\r\nConnection: close\r\nContent-Length: 40"
+			 "\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"echo\","
+			 "\"id\":1}";
+	fd = connect_from(NULL);
+	CHECK(fd >= 0 && send_all(fd, id, strlen(id)));
+	read_until_closed(fd, buf, sizeof(buf), 1500);
+	CHECK_MSG(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%.40s", buf);
+	close(fd);
+
+	/* a declared length over 8x the limit: answered before any body */
+	const char *huge = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: "
+			   "100000000\r\n\r\n";
+	fd = connect_from(NULL);
+	CHECK(fd >= 0 && send_all(fd, huge, strlen(huge)));
+	CHECK(read_until_closed(fd, buf, sizeof(buf), 1500));
+	CHECK_MSG(strncmp(buf, "HTTP/1.1 413", 12) == 0, "%.40s", buf);
+	close(fd);
+
+	/* slowloris: headers a byte every 100 ms, cut after about 1 s */
+	fd = connect_from(NULL);
+	CHECK(fd >= 0 && send_all(fd, "POST / HTTP/1.1\r\nX-A: ", 22));
+	uint64_t t0 = cl_clock_mono_ns();
+	CHECK(trickle_until_closed(fd, 100, 4000));
+	uint64_t took = (cl_clock_mono_ns() - t0) / 1000000u;
+	CHECK_MSG(took >= 800 && took < 3000, "cut after %" PRIu64 " ms", took);
+	close(fd);
+
+	/* a body a byte every 100 ms: cut after about 1 s */
+	const char *slow = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000"
+			   "\r\n\r\n[";
+	fd = connect_from(NULL);
+	CHECK(fd >= 0 && send_all(fd, slow, strlen(slow)));
+	CHECK(trickle_until_closed(fd, 100, 4000));
+	close(fd);
+
+	/* answers never read: ~4 MB of pipelined answers into a 4 KiB
+	 * receive buffer, nothing read; the server cuts the connection */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	int small = 4096;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	{
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_port = htons(port)};
+		inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+		CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+	}
+	char body[3900], req[4096];
+	int bl = snprintf(body, sizeof(body),
+			  "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":1,"
+			  "\"params\":[\"%03800d\"]}", 0);
+	int rl = snprintf(req, sizeof(req),
+			  "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d"
+			  "\r\n\r\n%s", bl, body);
+	size_t pushed = 0;
+	for (int i = 0; i < 1000; i++) {
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		if (poll(&p, 1, 200) <= 0 || !(p.revents & POLLOUT) ||
+		    !send_all(fd, req, (size_t)rl))
+			break;
+		pushed += (size_t)rl;
+	}
+	CHECK(pushed > 0);
+	for (int i = 0; i < 50; i++) {
+		cl_rpc_server_stats(srv, &st);
+		if (st.cut_send > 0)
+			break;
+		usleep(100000);
+	}
+	CHECK_MSG(st.cut_send == 1, "cut_send %" PRIu64, st.cut_send);
+	close(fd);
+
+	/* per-address limit 3: the fourth connection is closed at once */
+	int held[4];
+	for (int i = 0; i < 4; i++)
+		held[i] = connect_from("127.0.0.9");
+	CHECK(held[3] >= 0);
+	CHECK(read_until_closed(held[3], buf, sizeof(buf), 1000));
+	for (int i = 0; i < 3; i++)
+		CHECK(!read_until_closed(held[i], buf, sizeof(buf), 100));
+	/* another address is not affected */
+	fd = connect_from("127.0.0.10");
+	CHECK(fd >= 0 && !read_until_closed(fd, buf, sizeof(buf), 300));
+	close(fd);
+	/* idle connections are cut after the idle limit */
+	CHECK(read_until_closed(held[0], buf, sizeof(buf), 4000));
+	for (int i = 0; i < 4; i++)
+		close(held[i]);
+
+	cl_rpc_server_stats(srv, &st);
+	CHECK(st.bad_encoding == 1);
+	CHECK(st.too_large == 1);
+	CHECK_MSG(st.cut_headers == 1, "%" PRIu64, st.cut_headers);
+	CHECK_MSG(st.cut_body == 1, "%" PRIu64, st.cut_body);
+	CHECK_MSG(st.refused >= 1, "%" PRIu64, st.refused);
+	CHECK(st.max_conns == cfg.max_conns);
+	cl_rpc_server_free(srv);
+
+	/* calls per second per address: 10 a second, bursts of 10, a batch
+	 * of n counts n */
+	cl_rpc_config_defaults(&cfg);
+	cfg.port = 0;
+	cfg.threads = 2;
+	cfg.max_batch = 5;
+	cfg.rate_per_ip = 10;
+	cfg.rate_burst = 10;
+	CHECK(cl_rpc_server_new(&srv, &cfg, methods, 1, NULL) == CL_OK);
+	port = cl_rpc_server_port(srv);
+	const char *one = "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":1}";
+	const char *five = "[{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":1},"
+			   "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":2},"
+			   "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":3},"
+			   "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":4},"
+			   "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":5}]";
+	int ok = 0;
+	for (int i = 0; i < 10; i++)
+		ok += request("127.0.0.20", one, buf, sizeof(buf)) == 200;
+	CHECK_MSG(ok >= 9, "%d of 10 within the burst", ok);
+	/* the bucket is (nearly) empty: a batch of 5 is refused whole */
+	CHECK(request("127.0.0.20", five, buf, sizeof(buf)) == 429);
+	CHECK(strstr(buf, "-32005") && strstr(buf, "rate limit"));
+	/* another address has its own bucket */
+	CHECK(request("127.0.0.21", five, buf, sizeof(buf)) == 200);
+	/* half a second later five calls have come back */
+	usleep(600000);
+	CHECK(request("127.0.0.20", five, buf, sizeof(buf)) == 200);
+	cl_rpc_server_stats(srv, &st);
+	CHECK(st.rate_limited >= 1);
+	cl_rpc_server_free(srv);
+	cl_rpc_config_defaults(&cfg);
+	cfg.port = 0;
+	cfg.threads = 2;
+
+	/* the open-file limit: the soft limit is raised towards the hard */
+	struct rlimit rl0;
+	CHECK(getrlimit(RLIMIT_NOFILE, &rl0) == 0);
+	if (rl0.rlim_max == RLIM_INFINITY || rl0.rlim_max >= 2000) {
+		struct rlimit low = {.rlim_cur = 200, .rlim_max = rl0.rlim_max};
+		CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+		cfg.max_conns = 1024;
+		CHECK(cl_rpc_server_new(&srv, &cfg, methods, 1, NULL) == CL_OK);
+		cl_rpc_server_stats(srv, &st);
+		CHECK(st.max_conns == 1024);
+		struct rlimit now;
+		CHECK(getrlimit(RLIMIT_NOFILE, &now) == 0);
+		CHECK_MSG(now.rlim_cur >= 1024 + 64, "%llu",
+			  (unsigned long long)now.rlim_cur);
+		cl_rpc_server_free(srv);
+	}
+	/* ... and when the hard limit is low, connections are capped */
+	struct rlimit hard = {.rlim_cur = 100, .rlim_max = 100};
+	CHECK(setrlimit(RLIMIT_NOFILE, &hard) == 0);
+	CHECK(cl_rpc_server_new(&srv, &cfg, methods, 1, NULL) == CL_OK);
+	cl_rpc_server_stats(srv, &st);
+	CHECK_MSG(st.max_conns == 36, "%u", st.max_conns);
+	cl_rpc_server_free(srv);
+	/* too low to keep the reserve: refused */
+	hard.rlim_cur = hard.rlim_max = 60;
+	CHECK(setrlimit(RLIMIT_NOFILE, &hard) == 0);
+	CHECK(cl_rpc_server_new(&srv, &cfg, methods, 1, NULL) ==
+	      CL_ERR_CONFIG);
+	return test_done("rpc_guard");
+}
