@@ -29,13 +29,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!w)
 		w = cl_xmalloc(sizeof(*w));
-	/* the first byte picks the grid: tick 1..4, step 1..2 */
+	/* the first byte picks the tick (1..4) and the largest size (8 or
+	 * 16); the step stays 1: the fill policy cuts makers to size - 1 */
 	uint8_t g = size ? data[0] : 0;
 	p.tick = 1 + (g & 3);
-	p.step = 1 + ((g >> 2) & 1);
+	p.step = 1;
 	p.min_price = p.tick;
 	p.max_price = 40 * p.tick;
-	p.max_size = 8 * p.step;
+	p.max_size = (g & 4) ? 16 : 8;
 	world_init(w, &p);
 	mismatches = 0;
 	test_rng_state = 0; /* rebuild() draws its order: reproducible */

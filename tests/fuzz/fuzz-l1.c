@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,13 +117,18 @@ static void respond(int fd, const char *req_body)
 		}
 	}
 	pthread_mutex_unlock(&lock);
+	/* one write: a header sent apart would wait for a delayed ACK */
+	struct cl_buf out;
 	char head[128];
 	int n = snprintf(head, sizeof(head),
 			 "HTTP/1.1 200 OK\r\nContent-Type: application/json"
 			 "\r\nContent-Length: %zu\r\n\r\n",
 			 b.len);
-	if (write_all(fd, head, (size_t)n))
-		(void)write_all(fd, b.p, b.len);
+	cl_buf_init(&out);
+	cl_buf_append(&out, head, (size_t)n);
+	cl_buf_append(&out, b.p, b.len);
+	(void)write_all(fd, out.p, out.len);
+	cl_buf_release(&out);
 	cl_buf_release(&b);
 }
 
@@ -132,8 +138,11 @@ static void *responder(void *arg)
 	(void)arg;
 	for (;;) {
 		int fd = accept(listen_fd, NULL, NULL);
+		int one = 1;
 		if (fd < 0)
 			continue;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				 sizeof(one));
 		char *body;
 		size_t len;
 		while (read_request(fd, buf, sizeof(buf), &body, &len))
