@@ -150,6 +150,19 @@ bool cl_rpc_server_drain(struct cl_rpc_server *s, uint64_t timeout_ms);
 /* Stop and free; every pending call must be finished. NULL is a no-op. */
 void cl_rpc_server_free(struct cl_rpc_server *s);
 
+/*
+ * Run one request body (a call or a batch) through the same parsing,
+ * limits (cfg->max_depth, cfg->max_batch) and dispatch as the server,
+ * without HTTP: for tests and the fuzz target (tests/fuzz/fuzz-rpc.c).
+ * `is_operator` stands for a loopback or token client. Every handler must
+ * finish its call before returning (none may pend: aborts otherwise).
+ * Returns the answer (JSON text, free() it), or NULL when every call was
+ * a notification (HTTP would answer 204).
+ */
+char *cl_rpc_run_body(const struct cl_rpc_config *cfg,
+		      const struct cl_rpc_method *methods, size_t n, void *app,
+		      const uint8_t *body, size_t len, bool is_operator);
+
 /* ---- finishing a call ---- */
 
 /* Answer with `result` (reference stolen; NULL means JSON null). */

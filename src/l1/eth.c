@@ -357,6 +357,8 @@ static bool append_hex(struct cl_buf *out, const json_t *v)
 	if (len < 2 || s[0] != '0' || s[1] != 'x' || len % 2)
 		return false;
 	size_t n = (len - 2) / 2, used;
+	if (n == 0)
+		return true; /* "0x": nothing to add (out->p may be NULL) */
 	cl_buf_reserve(out, n);
 	if (!cl_hex_decode_var(out->p + out->len, n, &used, s, len,
 			       CL_HEX_0X) ||

@@ -451,6 +451,7 @@ static void dispatch(struct request *r)
 	if (r->pending == 0 && !r->answer_ready)
 		request_answer_locked(r);
 	if (!r->answer_ready) {
+		CL_REQUIRE(r->conn); /* cl_rpc_run_body: no call may pend */
 		r->suspended = true;
 		MHD_suspend_connection(r->conn);
 	}
@@ -926,4 +927,38 @@ void cl_rpc_server_free(struct cl_rpc_server *s)
 	}
 	free(s->token);
 	free(s);
+}
+
+char *cl_rpc_run_body(const struct cl_rpc_config *cfg,
+		      const struct cl_rpc_method *methods, size_t n, void *app,
+		      const uint8_t *body, size_t len, bool is_operator)
+{
+	struct cl_rpc_server s;
+	struct request *r;
+	char *answer;
+
+	memset(&s, 0, sizeof(s));
+	s.cfg = *cfg;
+	s.methods = methods;
+	s.n_methods = n;
+	s.app = app;
+	pthread_mutex_init(&s.active_lock, NULL);
+	pthread_cond_init(&s.active_cond, NULL);
+	s.active = 1;
+
+	r = cl_xcalloc(1, sizeof(*r));
+	r->srv = &s;
+	r->refs = 1;
+	r->is_operator = is_operator;
+	pthread_mutex_init(&r->lock, NULL);
+	cl_buf_init(&r->body);
+	cl_buf_append(&r->body, body, len);
+	dispatch(r);
+	CL_REQUIRE(r->answer_ready);
+	answer = r->answer;
+	r->answer = NULL;
+	request_unref(r);
+	pthread_mutex_destroy(&s.active_lock);
+	pthread_cond_destroy(&s.active_cond);
+	return answer;
 }

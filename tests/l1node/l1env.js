@@ -11,10 +11,16 @@ const fs = require('fs');
 const net = require('net');
 const path = require('path');
 const lib = require('../integration/lib.js');
-const { ethers, root, devKey, waitFor } = lib;
+const { ethers, root, devKey, waitFor, missingTool } = lib;
 
 const l1dir = path.join(root, 'contrib', 'l1');
 const anvilBin = path.join(l1dir, 'node_modules', '.bin', 'anvil');
+/* fail at once (not after a start-up timeout) when anvil is not there */
+try {
+	fs.accessSync(anvilBin, fs.constants.X_OK);
+} catch (e) {
+	missingTool(`anvil (${path.relative(process.cwd(), anvilBin)})`);
+}
 
 function freePort() {
 	return new Promise((resolve, reject) => {

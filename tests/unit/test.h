@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A tiny harness for unit tests: CHECK() records a failure and goes on,
- * test_done() prints a summary and returns the exit status. Vector files
+ * test_done() prints a summary and returns the exit status (a failure
+ * when a check failed, and when no check ran at all). Vector files
  * are read with jansson from the folder given as argv[1] (meson passes
  * tests/vectors).
  */
@@ -50,10 +51,22 @@ static int test_checks;
 		free(got_);                                                \
 	} while (0)
 
+/*
+ * The exit status of a test: 0 when at least one check ran and none
+ * failed. A test that ran no check fails too: it cannot have shown
+ * anything (a skipped setup, a loop over an empty list).
+ */
 static inline int test_done(const char *name)
 {
 	printf("%s: %d checks, %d failed\n", name, test_checks,
 	       test_failures);
+	if (test_checks == 0) {
+		fprintf(stderr,
+			"%s: FAIL: no check ran; a test that checks nothing "
+			"cannot fail\n",
+			name);
+		return 1;
+	}
 	return test_failures ? 1 : 0;
 }
 

@@ -625,7 +625,11 @@ int main(int argc, char **argv)
 		cl_seq_status(seq, &st);
 		CHECK(cut.first_block == 1 && cut.last_block <= st.head_block);
 		CHECK(cut.deposits_consumed == 4);
-		CHECK(cut.wid_begin == 0 && cut.wid_end == wid + 2);
+		/* the first cut holds the first withdrawal; the second one
+		 * too unless the 30 ms cut fell between them (a slow run:
+		 * valgrind, a loaded machine) */
+		CHECK(cut.wid_begin == 0 &&
+		      (cut.wid_end == wid + 1 || cut.wid_end == wid + 2));
 		struct cl_hash32 broot;
 		CHECK(cl_seq_block_root(seq, &broot, cut.last_block) == CL_OK);
 		CHECK(cl_hash32_eq(&broot, &cut.root));
