@@ -131,8 +131,16 @@ static int on_deposit(void *arg, const struct cl_l1_deposit *d)
 	cl_seq_view_release(&v);
 	if (rc)
 		return rc;
-	if (d->id < g.next_deposit_id)
-		return CL_OK; /* credited before (a restart re-reads L1) */
+	if (d->id < g.next_deposit_id) {
+		/* credited before (a restart re-reads L1): l2_syncStatus
+		 * counts it all the same, or it would show 0 after a restart
+		 * until the next new deposit */
+		pthread_mutex_lock(&drv->lock);
+		if (drv->status.deposits_credited < d->id + 1)
+			drv->status.deposits_credited = d->id + 1;
+		pthread_mutex_unlock(&drv->lock);
+		return CL_OK;
+	}
 
 	struct cl_tx tx;
 	memset(&tx, 0, sizeof(tx));
