@@ -699,6 +699,15 @@ CL_WUR int cl_stf_open_block(struct cl_stf *s,
 CL_WUR int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 			  struct cl_tx *tx);
 
+/*
+ * After the caller discarded an open or failed block (its writes are
+ * gone from the state): rebuild the books from the committed state, so
+ * that readers do not see the orders of the block that was thrown away.
+ * No block may be open. Returns CL_OK or a negative backend error (the
+ * books then rebuild when the next block opens).
+ */
+CL_WUR int cl_stf_reload(struct cl_stf *s);
+
 /* Primitive steps derived in the open block so far (a block with no
  * request and no derived step changed nothing worth keeping). */
 uint64_t cl_stf_block_derived(const struct cl_stf *s);

@@ -156,14 +156,26 @@ static void answer_acks(struct cl_seq *s, int code, uint64_t block)
 	s->n_fills = 0;
 }
 
-/* A system failure inside the block: nothing of it is kept (the stf
- * rebuilds its books from the state when the next block opens). */
+/* The block was thrown away: the books go back to the committed state
+ * (if that fails too, they rebuild when the next block opens). */
+static void reload_books(struct cl_seq *s)
+{
+	pthread_rwlock_wrlock(&s->books_lock);
+	int rc = cl_stf_reload(s->stf);
+	pthread_rwlock_unlock(&s->books_lock);
+	if (rc)
+		cl_unusual(SUB, "cannot rebuild the books after a discarded "
+			   "block: %s", cl_err_str(rc));
+}
+
+/* A system failure inside the block: nothing of it is kept. */
 void seq_abort_block(struct cl_seq *s, int err)
 {
 	cl_unusual(SUB, "block %llu abandoned: %s",
 		   (unsigned long long)s->hdr.number, cl_err_str(err));
 	cl_stf_end_block(s->stf);
 	cl_state_discard(s->st);
+	reload_books(s);
 	answer_acks(s, err, 0);
 	s->block_open = false;
 }
@@ -208,6 +220,7 @@ void seq_seal_block(struct cl_seq *s)
 failed:
 		s->block_open = false;
 		cl_state_discard(s->st);
+		reload_books(s);
 		answer_acks(s, rc, 0);
 		return;
 	}

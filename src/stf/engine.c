@@ -47,6 +47,13 @@ int stf_engine_load(struct cl_stf *s)
 	return rc;
 }
 
+int cl_stf_reload(struct cl_stf *s)
+{
+	CL_REQUIRE(!s->in_block);
+	s->eng->n_fills = 0;
+	return stf_engine_load(s);
+}
+
 void stf_engine_invalidate(struct cl_stf *s)
 {
 	if (s->eng)

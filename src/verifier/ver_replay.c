@@ -281,6 +281,12 @@ static int apply_block(struct cl_verifier *v,
 	cl_stf_end_block(v->stf);
 	if (rc) {
 		cl_state_discard(v->st);
+		/* the books go back to the committed state (a replica serves
+		 * them); failing that, they rebuild when a block opens */
+		pthread_rwlock_wrlock(&v->books_lock);
+		if (cl_stf_reload(v->stf))
+			cl_unusual(SUB, "cannot rebuild the books");
+		pthread_rwlock_unlock(&v->books_lock);
 		return rc;
 	}
 

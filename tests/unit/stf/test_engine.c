@@ -360,6 +360,12 @@ static void test_cache(void)
 	cl_stf_end_block(a.stf);
 	cl_state_discard(a.st);
 	a.in_block = false;
+	/* readers see the committed book again at once */
+	struct cl_stf_level lv[4];
+	CHECK(cl_stf_book_depth(a.stf, lv, 4, T_BTC, false) == 2);
+	CHECK(cl_stf_reload(a.stf) == CL_OK);
+	CHECK(cl_stf_book_depth(a.stf, lv, 4, T_BTC, false) == 1 &&
+	      lv[0].price == P(60000));
 	a.number--;
 	a.ms -= 1000;
 	/* b: a new stf on the same state, as after a restart */
