@@ -220,7 +220,7 @@ lib.main('l1-faults', async (t) => {
 		}, 180000);
 		/* every deposit credited once */
 		await mine(CONFIRMATIONS);
-		const head = await l1Head();
+		const head = (await l1Head()) - 1;
 		const count = Number(await rollup().depositCount({ blockTag: head }));
 		await waitFor(`${label}: deposits credited`, async () => {
 			const st = await node.call('l2_syncStatus', []);
