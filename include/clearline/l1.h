@@ -712,6 +712,13 @@ size_t cl_l1_sender_list(const struct cl_l1_sender *s, uint64_t *ids,
  * CL_ERR_NOT_FOUND, CL_ERR_BUSY when it is not final, or CL_ERR_IO. */
 CL_WUR int cl_l1_sender_forget(struct cl_l1_sender *s, uint64_t id);
 
+/* Look again at a CONFIRMED record whose receipt cannot be found: when its
+ * block has left the canonical chain (a reorg deeper than the confirmation
+ * depth, after it was counted confirmed), it is sent again as in any
+ * reorg (state SENT, `reorgs` + 1). Does nothing to other records or when
+ * the block is still there. Returns CL_OK or an RPC error. */
+CL_WUR int cl_l1_sender_recheck(struct cl_l1_sender *s, uint64_t id);
+
 /*
  * Step until transaction `id` is CONFIRMED or FAILED, sleeping poll_ms
  * between rounds, at most timeout_ms. Transport failures in between are

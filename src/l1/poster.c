@@ -220,8 +220,11 @@ static int finish(struct cl_l1_poster *p, const struct cl_l1_tx *t)
 		p->res.reverted = t->state != CL_L1_TX_FAILED;
 	} else {
 		int rc = read_event(p, t);
+		if (rc == CL_ERR_NOT_FOUND) /* no receipt (yet): reorged out
+					     * after it was confirmed? */
+			return cl_l1_sender_recheck(p->s, p->res.tx_id);
 		if (rc != CL_OK)
-			return rc == CL_ERR_NOT_FOUND ? CL_OK : rc;
+			return rc;
 		p->res.state = CL_L1_POST_CONFIRMED;
 		cl_info(L1_LOG,
 			"poster: batch %llu (blocks %llu..%llu) "

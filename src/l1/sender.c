@@ -1046,6 +1046,25 @@ static int step_included(struct cl_l1_sender *s, struct cl_l1_tx *t,
 	return CL_OK;
 }
 
+int cl_l1_sender_recheck(struct cl_l1_sender *s, uint64_t id)
+{
+	struct cl_l1_tx *t = find(s, id);
+	struct cl_l1_block b;
+	bool found;
+
+	if (!t || t->state != CL_L1_TX_CONFIRMED)
+		return CL_OK;
+	int rc = cl_l1_eth_block_by_number(s->rpc, &b, &found, t->block_number);
+	if (rc != CL_OK || (found && cl_hash32_eq(&b.hash, &t->block_hash)))
+		return rc;
+	/* as if still included: step_included sees the block gone and
+	 * sends it again (head 0: it cannot count it confirmed here) */
+	set_state(s, t, CL_L1_TX_INCLUDED);
+	rc = step_included(s, t, 0);
+	int src = s->dirty ? save(s) : CL_OK;
+	return rc != CL_OK ? rc : src;
+}
+
 int cl_l1_sender_step(struct cl_l1_sender *s)
 {
 	uint64_t head, latest_nonce;

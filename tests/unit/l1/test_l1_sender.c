@@ -351,6 +351,48 @@ out:
 	cl_l1_sender_free(s);
 }
 
+/*
+ * A reorg deeper than the confirmation depth after the sender counted a
+ * transaction confirmed, before its owner read the receipt: recheck finds
+ * the block gone and the transaction is sent again (the batch poster calls
+ * it when the receipt is missing). A recheck of a block still there
+ * changes nothing.
+ */
+static void test_recheck(struct cl_l1_rpc *rpc, const struct cl_seckey *k,
+			 const char *dir)
+{
+	struct cl_l1_sender_opts o;
+	struct cl_address to;
+	uint64_t id, head;
+
+	opts_fast(&o);
+	struct cl_l1_sender *s = open_sender(rpc, k, dir, &o);
+	if (!s)
+		return;
+	memset(to.b, 0x77, 20);
+	struct cl_l1_txreq req = {.to = &to};
+	CHECK(cl_l1_sender_submit(s, &id, &req) == CL_OK);
+	CHECK(drive(s, rpc, id, true, 60) == CL_L1_TX_CONFIRMED);
+	CHECK(cl_l1_sender_recheck(s, id) == CL_OK);
+	const struct cl_l1_tx *t = cl_l1_sender_get(s, id);
+	CHECK(t && t->state == CL_L1_TX_CONFIRMED && t->reorgs == 0);
+	if (!t)
+		goto out;
+	struct cl_hash32 bh = t->block_hash;
+	CHECK(cl_l1_eth_block_number(rpc, &head) == CL_OK);
+	uint64_t depth = head - t->block_number + 1;
+	CHECK(anvil_call(rpc, "anvil_reorg",
+			 json_pack("[I, []]", (json_int_t)depth)) == CL_OK);
+	CHECK(cl_l1_sender_recheck(s, id) == CL_OK);
+	t = cl_l1_sender_get(s, id);
+	CHECK(t && t->state == CL_L1_TX_SENT && t->reorgs == 1);
+	CHECK(drive(s, rpc, id, true, 100) == CL_L1_TX_CONFIRMED);
+	t = cl_l1_sender_get(s, id);
+	CHECK(t && t->success && !cl_hash32_eq(&t->block_hash, &bh));
+out:
+	cl_l1_sender_free(s);
+}
+
 struct waiter {
 	struct cl_l1_sender *s;
 	uint64_t id;
@@ -511,6 +553,7 @@ int main(int argc, char **argv)
 	test_stuck(rpc, k0, dir);
 	test_reorg(rpc, k0, dir);
 	test_deep_reorg(rpc, k0, dir);
+	test_recheck(rpc, k0, dir);
 	test_restart_and_ceiling(rpc, dir);
 	cl_l1_rpc_free(rpc);
 	test_outage(k0, dir);
