@@ -128,7 +128,8 @@ static bool decode(struct witness *w, size_t len)
 	if (c.failed)
 		return false;
 	w->npre = n;
-	qsort(w->pre, n, sizeof(*w->pre), wit_pre_cmp);
+	if (n > 1)
+		qsort(w->pre, n, sizeof(*w->pre), wit_pre_cmp);
 	for (size_t i = 1; i < n; i++)
 		if (memcmp(w->pre[i - 1].h.b, w->pre[i].h.b, 32) == 0)
 			return false; /* one preimage given twice */
@@ -253,8 +254,10 @@ static int check_complete(struct witness *w)
 		rc = incomplete("the key lists miss keys of the tree");
 		goto out;
 	}
-	qsort(tree, nt, sizeof(*tree), path_cmp);
-	qsort(listed, nl, sizeof(*listed), path_cmp);
+	if (nt > 1)
+		qsort(tree, nt, sizeof(*tree), path_cmp);
+	if (nl > 1)
+		qsort(listed, nl, sizeof(*listed), path_cmp);
 	if (nt && memcmp(tree, listed, nt * sizeof(*tree)) != 0) {
 		rc = incomplete("the key lists are not the tree's keys");
 		goto out;
@@ -274,7 +277,8 @@ int cl_state_new_witness(struct cl_state **out, const struct cl_hash32 *root,
 	*out = NULL;
 	w->root = *root;
 	w->blob = cl_xmalloc(len);
-	memcpy(w->blob, wit, len);
+	if (len)
+		memcpy(w->blob, wit, len);
 	w->lists = mem_store_new();
 	if (!decode(w, len)) {
 		wit_free(w);
@@ -643,7 +647,8 @@ int wit_commit(struct witness *w, struct cl_hash32 *root,
 			cl_smt_value_hash(&u[n].vh, o->val, o->vlen);
 		n++;
 	}
-	qsort(u, n, sizeof(*u), upd_cmp);
+	if (n > 1)
+		qsort(u, n, sizeof(*u), upd_cmp);
 	for (size_t i = 1; i < n && !rc; i++)
 		if (memcmp(u[i - 1].path.b, u[i].path.b, 32) == 0)
 			rc = incomplete("two keys with one path");

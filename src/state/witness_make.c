@@ -84,7 +84,8 @@ static void encode_pres(struct cl_buf *out, struct pre_list *l)
 {
 	size_t n = 0;
 
-	qsort(l->v, l->n, sizeof(*l->v), wit_pre_cmp);
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), wit_pre_cmp);
 	for (size_t i = 0; i < l->n; i++)
 		if (i == 0 || memcmp(l->v[i - 1].h.b, l->v[i].h.b, 32) != 0)
 			l->v[n++] = l->v[i];
@@ -165,7 +166,8 @@ int cl_witness_full(struct cl_state *st, struct cl_buf *out)
 	}
 	if (rc)
 		goto done;
-	qsort(leaves, n, sizeof(*leaves), fleaf_cmp);
+	if (n > 1)
+		qsort(leaves, n, sizeof(*leaves), fleaf_cmp);
 	full_build(&nodes, &root, leaves, n, 0);
 	rc = smt_stored_root(kv, &stored);
 	if (!rc && memcmp(root.b, stored.b, 32) != 0) {
