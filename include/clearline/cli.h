@@ -9,7 +9,7 @@
  * struct.
  *
  * Numbers: prices, sizes and collateral amounts travel as integers in the
- * units of DESIGN.md "Numbers"; people type and read them as decimals. The
+ * units of docs/conventions.md "Numbers"; people type and read them as decimals. The
  * conversion is exact in both directions: a decimal with more fractional
  * digits than the unit allows, an off-tick price or an off-step size is
  * refused with a message, never rounded. The market decimals and the
@@ -116,7 +116,7 @@ size_t cl_dec_format_i64(char out[CL_DEC_STR_MAX], int64_t v,
 #define CL_CLI_SYMBOL_MAX 32
 
 /* One market as the node describes it. Integer fields are in the units of
- * DESIGN.md "Numbers"; max_order_size 0 means the node gave no limit. */
+ * docs/conventions.md "Numbers"; max_order_size 0 means the node gave no limit. */
 struct cl_cli_market {
 	uint32_t id;
 	char symbol[CL_CLI_SYMBOL_MAX + 1];
@@ -163,7 +163,7 @@ const struct cl_cli_market *cl_cli_market_by_id(const struct cl_cli_config *cfg,
 /* Building signed messages                                            */
 /* ------------------------------------------------------------------ */
 
-/* Order flags as signed (DESIGN.md, fixed). */
+/* Order flags as signed (docs/crypto.md "EIP-712", fixed). */
 #define CL_CLI_FLAG_REDUCE_ONLY 0x01u
 #define CL_CLI_FLAG_POST_ONLY 0x02u
 #define CL_CLI_FLAG_IOC (1u << 2)
@@ -207,7 +207,7 @@ CL_WUR bool cl_cli_order_build(struct cl_order *out, char *err, size_t errlen,
 			       const struct cl_cli_order_req *req);
 
 /*
- * The JSON forms the node takes (DESIGN.md JSON-RPC): addresses EIP-55,
+ * The JSON forms the node takes (docs/api.md): addresses EIP-55,
  * 64-bit fields as decimal strings, market and flags as numbers, hashes as
  * 0x hex. New references owned by the caller (json_decref).
  */

@@ -258,7 +258,7 @@ CL_WUR bool cl_i128_to_u64(uint64_t *out, __int128 v);
 
 /*
  * Money types: one integer in a struct so a price cannot be passed as a
- * size. Units (DESIGN.md "Numbers", fixed): an amount is collateral atoms
+ * size. Units (docs/conventions.md "Numbers", fixed): an amount is collateral atoms
  * (signed, so PnL and debits fit); a price is p * 10^-priceDecimals
  * collateral per base unit; a size is s * 10^-sizeDecimals base units.
  */

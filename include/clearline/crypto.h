@@ -204,7 +204,7 @@ void cl_address_format(char out[CL_ADDRESS_STR_LEN + 1],
 CL_WUR bool cl_address_parse(struct cl_address *out, const char *s, size_t len);
 
 /* ------------------------------------------------------------------ */
-/* EIP-712 typed data for the Clearline messages (DESIGN.md, fixed)     */
+/* EIP-712 typed data for the Clearline messages (docs/crypto.md "EIP-712", fixed)     */
 /* ------------------------------------------------------------------ */
 
 /*

@@ -53,7 +53,7 @@ enum book_side {
 	BOOK_SELL = 1, /* an ask */
 };
 
-/* Order flags, as signed (DESIGN.md, fixed). */
+/* Order flags, as signed (docs/crypto.md "EIP-712", fixed). */
 #define BOOK_FLAG_REDUCE_ONLY 0x01u
 #define BOOK_FLAG_POST_ONLY 0x02u
 #define BOOK_FLAG_TIF_SHIFT 2

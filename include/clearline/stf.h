@@ -104,7 +104,7 @@ struct cl_market_risk_params {
 	uint32_t liq_fee_ppm;          /* of slice notional, <= 1e6 */
 };
 
-/* One market, fixed at genesis. Units: DESIGN.md "Numbers". */
+/* One market, fixed at genesis. Units: docs/conventions.md "Numbers". */
 struct cl_market_params {
 	uint32_t id;
 	char symbol[CL_SYMBOL_MAX + 1]; /* 1..16 chars of [A-Za-z0-9._-], NUL */
@@ -178,7 +178,7 @@ void cl_genesis_hash(struct cl_hash32 *out, const struct cl_genesis *g);
 /* Orders                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Order flags as signed (DESIGN.md, fixed). */
+/* Order flags as signed (docs/crypto.md "EIP-712", fixed). */
 #define CL_ORDER_REDUCE_ONLY 0x01u
 #define CL_ORDER_POST_ONLY 0x02u
 #define CL_ORDER_TIF_SHIFT 2

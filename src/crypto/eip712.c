@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * EIP-712 hashing of the Clearline message types (DESIGN.md, fixed).
+ * EIP-712 hashing of the Clearline message types (docs/crypto.md "EIP-712", fixed).
  *
  * Every field is a static type, so hashStruct is keccak256 of the type hash
  * followed by one 32-byte word per field: unsigned integers and bool
