@@ -15,7 +15,8 @@
  * All three run until killed, or for --ticks N ticks. A failed request is
  * reported on stderr and retried on the next tick, so they ride out a
  * restart of the node. Every message is signed here, with the EIP-712
- * domain the node reports; nothing is signed by the node.
+ * domain the node reports; nothing is signed by the node. This file has
+ * the command line and the two bots; oracle-feed is in cmd_oracle.c.
  */
 #include <clearline/cli.h>
 
