@@ -76,6 +76,8 @@ enum cl_table {
 	CL_TABLE_ADL_RANK = 0x08,    /* auto-deleveraging ranking */
 	CL_TABLE_OPEN_SIZE = 0x09,   /* open order sizes per account and
 				      * market (margin) */
+	CL_TABLE_FORCED = 0x0a,      /* consumed L1 forced requests and
+				      * their outcomes */
 	/* local */
 	CL_TABLE_BLOCKS = 0x80,      /* block headers */
 	CL_TABLE_TX_INDEX = 0x81,    /* transaction hash -> location */
