@@ -362,7 +362,7 @@ CL_WUR int cl_l1_eth_get_logs(struct cl_l1_rpc *rpc, struct cl_l1_logs *out,
  * an event's topic 0 is all 32 bytes). */
 #define CL_L1_SIG_DEPOSIT_FN "deposit(address,uint256)"
 #define CL_L1_SIG_APPEND_BATCH \
-	"appendBatch(bytes,bytes32,bytes32,uint64,uint64,uint64)"
+	"appendBatch(bytes,bytes32,bytes32,uint64,uint64,uint64,uint64)"
 /* the tuple of a batch record, ClearlineRollup.BatchRecord */
 #define CL_L1_BATCH_RECORD_TUPLE \
 	"(bytes32,bytes32,bytes32,uint64,uint64,uint64,uint64,uint64)"
@@ -404,6 +404,7 @@ struct cl_l1_batch_args {
 	uint64_t deposits_consumed; /* cumulative, after the batch */
 	uint64_t first_block;
 	uint64_t last_block;
+	uint64_t forced_consumed; /* cumulative forced requests, after it */
 };
 
 struct cl_l1_batch_event;
@@ -430,7 +431,7 @@ void cl_l1_abi_is_final(struct cl_buf *out, uint64_t batch_index);
 
 /*
  * Decode appendBatch calldata (selector included), canonical form only:
- * the offset of `bytes` is 0xc0, its padding is zero, the uint64 words
+ * the offset of `bytes` is 0xe0, its padding is zero, the uint64 words
  * have no high bits, nothing trails. out->data borrows from `p`.
  */
 CL_WUR bool cl_l1_abi_decode_append_batch(struct cl_l1_batch_args *out,

@@ -564,7 +564,7 @@ static void test_batches(struct cl_l1_sender **sp, const char *dir0,
 	cl_keccak256(dh, data, sizeof(data));
 	CHECK(res.has_index && res.batch_index == 0);
 	CHECK(memcmp(res.data_hash.b, dh, 32) == 0);
-	CHECK(res.calldata_bytes == 4 + 7 * 32 + 1024);
+	CHECK(res.calldata_bytes == 4 + 8 * 32 + 1024);
 	CHECK(res.gas_used > cl_l1_calldata_floor(data, sizeof(data), false));
 	CHECK(res.effective_gas_price > 0 && res.l1_block > 0);
 	CHECK(view_u64(cl_l1_abi_batch_count) == 1);
