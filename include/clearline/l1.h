@@ -23,7 +23,8 @@
  *     nonce. The sender re-sends dropped transactions with the same nonce,
  *     replaces stuck ones with bumped fees, and notices when the block that
  *     held a receipt left the canonical chain.
- *  5. struct cl_l1_watcher: Deposit events up to a confirmation depth,
+ *  5. struct cl_l1_watcher: Deposit (or ForcedRequest) events up to a
+ *     confirmation depth,
  *     delivered to a callback exactly once and strictly in id order, with
  *     a persisted cursor that survives restarts and L1 reorgs.
  *  6. struct cl_l1_poster: appendBatch through the sender, one batch in
@@ -63,6 +64,7 @@
 #include <clearline/common.h>
 #include <clearline/crypto.h>
 #include <clearline/json.h>
+#include <clearline/stf.h>
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
@@ -381,6 +383,11 @@ CL_WUR int cl_l1_eth_get_logs(struct cl_l1_rpc *rpc, struct cl_l1_logs *out,
 	"uint64,uint64)"
 #define CL_L1_EV_BATCH_CHALLENGED "BatchChallenged(uint64,address)"
 #define CL_L1_EV_BATCHES_DISCARDED "BatchesDiscarded(uint64,uint64)"
+#define CL_L1_SIG_FORCE_REQUEST "forceRequest(uint8,uint64,uint64)"
+#define CL_L1_SIG_FORCED_CONSUMED "forcedConsumed()"
+#define CL_L1_SIG_FORCED_COUNT "forcedCount()"
+#define CL_L1_EV_FORCED_REQUEST \
+	"ForcedRequest(uint64,address,uint8,uint64,uint64,uint64)"
 
 /* The most siblings a withdrawal proof may carry here. */
 #define CL_L1_MAX_SIBLINGS 256
@@ -484,6 +491,25 @@ struct cl_l1_deposit {
 	struct cl_l1_event_loc loc;
 };
 
+/* ForcedRequest(uint64 indexed id, address indexed account, uint8 kind,
+ *               uint64 a, uint64 b, uint64 timestamp): docs/l1.md
+ * "Forced requests". */
+struct cl_l1_forced {
+	uint64_t id;
+	struct cl_address account;
+	uint8_t kind; /* as the contract took it (1..4) */
+	uint64_t a, b;
+	uint64_t timestamp; /* L1 block timestamp, seconds */
+	struct cl_l1_event_loc loc;
+};
+
+/*
+ * The L2 request (a CL_TX_FORCED, auth not recovered) that a forced
+ * event asks for. False when the kind and fields do not make one (the
+ * contract refuses such requests, so an event never does).
+ */
+CL_WUR bool cl_l1_forced_tx(struct cl_tx *out, const struct cl_l1_forced *f);
+
 /* BatchAppended(uint64 indexed index, bytes32 dataHash, bytes32 stateRoot,
  *   bytes32 withdrawalRoot, uint64 prevDepositsConsumed,
  *   uint64 depositsConsumed, uint64 firstBlock, uint64 lastBlock,
@@ -557,6 +583,8 @@ CL_WUR bool cl_l1_decode_deposit(struct cl_l1_deposit *out,
 				 const struct cl_l1_log *log);
 CL_WUR bool cl_l1_decode_batch_appended(struct cl_l1_batch_event *out,
 					const struct cl_l1_log *log);
+CL_WUR bool cl_l1_decode_forced(struct cl_l1_forced *out,
+				const struct cl_l1_log *log);
 CL_WUR bool cl_l1_decode_batch_challenged(struct cl_l1_challenge_event *out,
 					  const struct cl_l1_log *log);
 CL_WUR bool cl_l1_decode_batches_discarded(struct cl_l1_discard_event *out,
@@ -812,6 +840,23 @@ CL_WUR int cl_l1_watcher_step(struct cl_l1_watcher *w, size_t *delivered);
 
 void cl_l1_watcher_cursor(const struct cl_l1_watcher *w,
 			  struct cl_l1_cursor *out);
+
+/* Called once per forced request, in id order, as cl_l1_deposit_fn. */
+typedef int (*cl_l1_forced_fn)(void *arg, const struct cl_l1_forced *f);
+
+/*
+ * A watcher of ForcedRequest events instead of deposits: everything as
+ * cl_l1_watcher_open() (the same depth, reorg and exactly-once rules; a
+ * forced request delivered before must come back with the same account,
+ * kind and fields), with its own state file l1-forced.dat. Step, cursor
+ * and free are the same functions.
+ */
+CL_WUR int cl_l1_forced_watcher_open(struct cl_l1_watcher **out,
+				     struct cl_l1_rpc *rpc,
+				     const char *state_dir,
+				     const struct cl_l1_cursor *initial,
+				     const struct cl_l1_watcher_opts *opts,
+				     cl_l1_forced_fn fn, void *arg);
 
 /* ------------------------------------------------------------------ */
 /* Batch poster                                                        */

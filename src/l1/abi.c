@@ -281,6 +281,27 @@ bool cl_l1_decode_deposit(struct cl_l1_deposit *out,
 	return true;
 }
 
+bool cl_l1_decode_forced(struct cl_l1_forced *out, const struct cl_l1_log *log)
+{
+	uint64_t kind;
+
+	memset(out, 0, sizeof(*out));
+	if (!topic_is(log, CL_L1_EV_FORCED_REQUEST, 3, 4 * 32))
+		return false;
+	if (!word_u64(&out->id, log->topics[1].b) ||
+	    !word_address(&out->account, log->topics[2].b) ||
+	    !word_u64(&kind, log->data) || kind > 0xff ||
+	    !word_u64(&out->a, log->data + 32) ||
+	    !word_u64(&out->b, log->data + 64) ||
+	    !word_u64(&out->timestamp, log->data + 96)) {
+		memset(out, 0, sizeof(*out));
+		return false;
+	}
+	out->kind = (uint8_t)kind;
+	set_loc(&out->loc, log);
+	return true;
+}
+
 bool cl_l1_decode_batch_appended(struct cl_l1_batch_event *out,
 				 const struct cl_l1_log *log)
 {
