@@ -393,6 +393,8 @@ struct cl_rpc_done m_sync_status(struct cl_rpc_call *call,
 	if (s.has_posting) {
 		json_object_set_new(res, "depositsCredited",
 				    cl_json_from_u64(s.deposits_credited));
+		json_object_set_new(res, "forcedApplied",
+				    cl_json_from_u64(s.forced_applied));
 		json_object_set_new(res, "l1Posting", json_boolean(s.posting));
 		json_object_set_new(res, "l1PostError",
 				    s.post_error[0] ? json_string(s.post_error)
