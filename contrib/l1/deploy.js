@@ -12,6 +12,7 @@
 //   --forced-request-delay SECONDS    default 3600
 //   --forced-request-fee WEI      default 10000000000000000 (0.01 ether)
 //   --max-forced-per-block N      default 16 (above zero)
+//   --max-batch-gap SECONDS       default 86400 (anyone may freeze after it)
 //   --token ADDR                  use this collateral token, deploy none
 //   --mint ADDR=AMOUNT            mint AMOUNT units to ADDR (repeatable)
 //   --mint-to ADDR[,ADDR...] --mint-amount AMOUNT   the same for a list
@@ -41,6 +42,7 @@ function parseArgs(argv) {
 		forcedRequestDelay: '3600',
 		forcedRequestFee: '10000000000000000',
 		maxForcedPerBlock: '16',
+		maxBatchGap: '86400',
 		mints: [],
 		mintTo: [],
 		mintAmount: null,
@@ -57,6 +59,7 @@ function parseArgs(argv) {
 		'--forced-request-delay': 'forcedRequestDelay',
 		'--forced-request-fee': 'forcedRequestFee',
 		'--max-forced-per-block': 'maxForcedPerBlock',
+		'--max-batch-gap': 'maxBatchGap',
 		'--token': 'token',
 		'--mint-amount': 'mintAmount',
 	};
@@ -86,7 +89,7 @@ function parseArgs(argv) {
 	if (!opts.rpcUrl) fail('--rpc-url is required');
 	if (!opts.privateKey) fail('--private-key is required');
 	for (const k of ['challengePeriod', 'forcedInclusionDelay', 'challengeBond', 'forcedRequestDelay',
-		'forcedRequestFee', 'maxForcedPerBlock', 'mintAmount']) {
+		'forcedRequestFee', 'maxForcedPerBlock', 'maxBatchGap', 'mintAmount']) {
 		if (opts[k] !== null && opts[k] !== undefined && !/^[0-9]+$/.test(opts[k])) {
 			fail(`${k} must be a decimal integer, got ${opts[k]}`);
 		}
@@ -180,9 +183,9 @@ function main() {
 	}
 
 	const rollup = create(opts, loadArtifact('ClearlineRollup'),
-		'constructor(address,address,uint64,uint64,uint256,address,uint64,uint256,uint32)',
+		'constructor(address,address,uint64,uint64,uint256,address,uint64,uint256,uint32,uint64)',
 		[token, sequencer, opts.challengePeriod, opts.forcedInclusionDelay, opts.challengeBond, arbiter,
-			opts.forcedRequestDelay, opts.forcedRequestFee, opts.maxForcedPerBlock]);
+			opts.forcedRequestDelay, opts.forcedRequestFee, opts.maxForcedPerBlock, opts.maxBatchGap]);
 	process.stderr.write(`deploy.js: ClearlineRollup at ${rollup.address}\n`);
 
 	const minted = [];
@@ -207,6 +210,7 @@ function main() {
 		forcedRequestDelay: Number(opts.forcedRequestDelay),
 		forcedRequestFee: opts.forcedRequestFee,
 		maxForcedPerBlock: Number(opts.maxForcedPerBlock),
+		maxBatchGap: Number(opts.maxBatchGap),
 		minted,
 	};
 	process.stdout.write(JSON.stringify(result, null, 2) + '\n');

@@ -64,6 +64,10 @@ contract ClearlineRollup {
     uint8 public constant FORCED_CANCEL_ALL = 3;
     uint8 public constant FORCED_CLOSE = 4;
 
+    /// @notice Why the rollup froze (RollupFrozen's reason).
+    uint8 public constant FREEZE_FORCED_OVERDUE = 1;
+    uint8 public constant FREEZE_NO_BATCH = 2;
+
     /// @notice L2 block number of the first block of batch 0. Block 0 is the
     ///         genesis state, which is never posted.
     uint64 public constant FIRST_L2_BLOCK = 1;
@@ -123,6 +127,14 @@ contract ClearlineRollup {
 
     /// @notice The fee of forced request `id` was credited back to its account.
     event ForcedFeeRefunded(uint64 indexed id, address indexed account, uint256 amount);
+
+    /// @notice The rollup froze: no more batches, challenges, deposits or
+    ///         forced requests. The exit root is the state root of the last
+    ///         batch final at that moment (zero when none was).
+    /// @param finalBatches Batches final at the freeze (0 .. finalBatches - 1).
+    /// @param exitRoot The state root accounts exit from.
+    /// @param reason FREEZE_FORCED_OVERDUE or FREEZE_NO_BATCH.
+    event RollupFrozen(uint64 finalBatches, bytes32 exitRoot, uint8 reason);
 
     /// @notice `challenger` posted the bond against batch `index`.
     event BatchChallenged(uint64 indexed index, address indexed challenger);
@@ -231,6 +243,12 @@ contract ClearlineRollup {
     error ForcedFeeAlreadyRefunded(uint64 id);
     /// @notice maxForcedPerBlock given to the constructor is zero.
     error ZeroForcedLimit();
+    /// @notice The rollup is frozen (see freeze()).
+    error Frozen();
+    /// @notice freeze(): no forced request is overdue and a batch came
+    ///         within maxBatchGap (the earliest time it becomes possible
+    ///         without a new request).
+    error NotFreezable(uint256 freezableAt);
 
     // ------------------------------------------------------------------
     // Parameters
@@ -254,6 +272,11 @@ contract ClearlineRollup {
     uint256 public immutable forcedRequestFee;
     /// @notice Most forced requests accepted in one L1 block.
     uint32 public immutable maxForcedPerBlock;
+    /// @notice Seconds without a batch (since the last one, the last
+    ///         discard, or the deployment) after which anyone may freeze.
+    uint64 public immutable maxBatchGap;
+    /// @notice L1 timestamp of the deployment.
+    uint64 public immutable deployTime;
 
     // ------------------------------------------------------------------
     // State
@@ -302,6 +325,15 @@ contract ClearlineRollup {
     /// @dev Per batch index, four to a slot: forcedConsumed after the batch.
     mapping(uint256 => uint256) private _forcedAfterWords;
 
+    /// @notice Whether the rollup is frozen (for good).
+    bool public frozen;
+    /// @notice Batches final when it froze; the exit root is the last one's.
+    uint64 public exitBatchCount;
+    /// @notice L1 timestamp of the freeze (0 while not frozen).
+    uint64 public frozenAt;
+    /// @notice The state root accounts exit from after the freeze.
+    bytes32 public exitRoot;
+
     /// @param collateralToken_ ERC-20 collateral token.
     /// @param sequencer_ Address allowed to append batches.
     /// @param challengePeriod_ Seconds before a batch can become final.
@@ -311,6 +343,7 @@ contract ClearlineRollup {
     /// @param forcedRequestDelay_ Seconds within which a forced request must be consumed.
     /// @param forcedRequestFee_ Fee in wei of forceRequest() (may be zero).
     /// @param maxForcedPerBlock_ Most forced requests per L1 block; must be non-zero.
+    /// @param maxBatchGap_ Seconds without a batch after which anyone may freeze.
     constructor(
         address collateralToken_,
         address sequencer_,
@@ -320,7 +353,8 @@ contract ClearlineRollup {
         address arbiter_,
         uint64 forcedRequestDelay_,
         uint256 forcedRequestFee_,
-        uint32 maxForcedPerBlock_
+        uint32 maxForcedPerBlock_,
+        uint64 maxBatchGap_
     ) {
         if (collateralToken_ == address(0) || sequencer_ == address(0) || arbiter_ == address(0)) {
             revert ZeroAddress();
@@ -337,6 +371,8 @@ contract ClearlineRollup {
         forcedRequestDelay = forcedRequestDelay_;
         forcedRequestFee = forcedRequestFee_;
         maxForcedPerBlock = maxForcedPerBlock_;
+        maxBatchGap = maxBatchGap_;
+        deployTime = uint64(block.timestamp);
         nextL2Block = FIRST_L2_BLOCK;
         earliestOpenChallenge = NO_CHALLENGE;
     }
@@ -353,6 +389,7 @@ contract ClearlineRollup {
     /// @param amount Amount in the token's smallest unit, 1 .. 2^64 - 1.
     /// @return id The deposit id.
     function deposit(address to, uint256 amount) external returns (uint64 id) {
+        if (frozen) revert Frozen();
         if (to == address(0)) revert ZeroAddress();
         if (amount == 0) revert ZeroAmount();
         if (amount > type(uint64).max) revert AmountTooLarge(amount, type(uint64).max);
@@ -556,6 +593,7 @@ contract ClearlineRollup {
     /// @param rec Its record (from BatchAppended); a rollback restores its
     ///        firstBlock and prevDepositsConsumed.
     function challenge(uint64 batchIndex, BatchRecord calldata rec) external payable {
+        if (frozen) revert Frozen();
         _checkRecord(batchIndex, rec);
         if (msg.value != challengeBond) revert WrongBond(msg.value, challengeBond);
         if (isFinal(batchIndex)) revert BatchAlreadyFinal(batchIndex);
@@ -658,6 +696,7 @@ contract ClearlineRollup {
     /// @param b CLOSE: limit price (> 0); else 0.
     /// @return id The forced request id.
     function forceRequest(uint8 kind, uint64 a, uint64 b) external payable returns (uint64 id) {
+        if (frozen) revert Frozen();
         if (msg.value != forcedRequestFee) revert WrongForcedFee(msg.value, forcedRequestFee);
         if (kind == FORCED_WITHDRAW) {
             if (a == 0 || b != 0) revert InvalidForcedFields(kind, a, b);
@@ -745,6 +784,7 @@ contract ClearlineRollup {
     /// @dev The forced-request rules of appendBatch for batch `index`;
     ///      records the new cumulative count for the batch.
     function _checkForced(uint64 index, uint64 newForcedConsumed) private {
+        if (frozen) revert Frozen();
         uint64 previous = forcedConsumed;
         uint64 made = forcedCount;
         if (newForcedConsumed < previous) revert ForcedConsumedDecreased(previous, newForcedConsumed);
@@ -759,6 +799,52 @@ contract ClearlineRollup {
         uint256 old = _forcedAfterWords[word];
         uint256 updated = (old & ~(uint256(type(uint64).max) << shift)) | (uint256(newForcedConsumed) << shift);
         if (updated != old) _forcedAfterWords[word] = updated;
+    }
+
+    /// @notice The earliest L1 time at which freeze() succeeds as things
+    ///         stand: the deadline of the oldest unconsumed forced request,
+    ///         or maxBatchGap after the last batch (or discard, or the
+    ///         deployment), whichever comes first; a call must come later.
+    function freezableAt() public view returns (uint256 when) {
+        uint256 last = deployTime;
+        if (batchCount > 0 && _batchTime(batchCount - 1) > last) last = _batchTime(batchCount - 1);
+        if (lastDiscardTime > last) last = lastDiscardTime;
+        when = last + maxBatchGap;
+        if (forcedConsumed < forcedCount) {
+            uint256 d = _forcedDeadline(forcedConsumed);
+            if (d < when) when = d;
+        }
+    }
+
+    /// @notice Freezes the rollup for good. Anyone may call it once a
+    ///         forced request is past its deadline unconsumed, or no batch
+    ///         came for maxBatchGap seconds (both strictly after the time).
+    ///         Afterwards appendBatch, challenge, deposit and forceRequest
+    ///         revert Frozen(); the state root of the last batch final now
+    ///         is the exit root.
+    /// @param rec The record of batch finalizedBatchCount() - 1 (from its
+    ///        BatchAppended), for its state root; ignored when no batch is final.
+    function freeze(BatchRecord calldata rec) external {
+        if (frozen) revert Frozen();
+        uint8 reason;
+        if (forcedConsumed < forcedCount && block.timestamp > _forcedDeadline(forcedConsumed)) {
+            reason = FREEZE_FORCED_OVERDUE;
+        } else {
+            uint256 when = freezableAt();
+            if (block.timestamp <= when) revert NotFreezable(when);
+            reason = FREEZE_NO_BATCH;
+        }
+        uint64 n = finalizedBatchCount();
+        bytes32 root;
+        if (n > 0) {
+            _checkRecord(n - 1, rec);
+            root = rec.stateRoot;
+        }
+        frozen = true;
+        exitBatchCount = n;
+        frozenAt = uint64(block.timestamp);
+        exitRoot = root;
+        emit RollupFrozen(n, root, reason);
     }
 
     /// @dev forcedConsumed after batch `index`.

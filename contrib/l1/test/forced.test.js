@@ -27,6 +27,7 @@ const CHALLENGE_PERIOD = 3600;
 const DELAY = 600; // forcedRequestDelay
 const FEE = ethers.parseEther('0.01');
 const PER_BLOCK = 3;
+const GAP = 7200; // maxBatchGap
 const BOND = ethers.parseEther('1');
 const U32_MAX = 0xffffffffn;
 const U64_MAX = (1n << 64n) - 1n;
@@ -124,6 +125,7 @@ async function append(forced, { wait = true } = {}) {
 	return r;
 }
 
+const ZERO_REC = [ZERO32, ZERO32, ZERO32, 0n, 0n, 0n, 0n, 0n];
 function recordOf(e) {
 	const a = e.args;
 	return [a.dataHash, a.stateRoot, a.withdrawalRoot, a.prevDepositsConsumed, a.depositsConsumed,
@@ -357,6 +359,68 @@ test('refundForcedFee: once a final batch consumed it, to the requester, once', 
 	void r0;
 });
 
+test('freeze: a forced request overdue, to the second; the last final batch gives the exit root; then everything stops', async () => {
+	const e0 = events(await append(0), 'BatchAppended')[0];
+	await advance(CHALLENGE_PERIOD + 1);
+	assert.equal(await rollup.finalizedBatchCount(), 1n);
+	const r = await mined(force(alice, WITHDRAW, 10, 0));
+	const t0 = (await provider.getBlock(r.blockNumber)).timestamp;
+	const e1 = events(await append(0), 'BatchAppended')[0]; // not final, leaves it
+	assert.equal(await rollup.freezableAt(), BigInt(t0 + DELAY));
+	await setNext(t0 + DELAY);
+	const args = await expectRevert(as(rollup, carol).freeze(recordOf(e0)), 'NotFreezable');
+	assert.equal(args[0], BigInt(t0 + DELAY));
+	await setNext(t0 + DELAY + 1);
+	await expectRevert(as(rollup, carol).freeze(recordOf(e1)), 'InvalidBatchRecord');
+	const rf = await mined(as(rollup, carol).freeze(recordOf(e0)));
+	const [ev] = events(rf, 'RollupFrozen');
+	assert.deepEqual([ev.args.finalBatches, ev.args.exitRoot, ev.args.reason], [1n, e0.args.stateRoot, 1n]);
+	assert.equal(await rollup.frozen(), true);
+	assert.equal(await rollup.exitRoot(), e0.args.stateRoot);
+	assert.equal(await rollup.exitBatchCount(), 1n);
+	assert.equal(await rollup.frozenAt(), BigInt((await provider.getBlock(rf.blockNumber)).timestamp));
+	gasReport.push(['freeze', rf.gasUsed]);
+	// nothing moves any more
+	await expectRevert(append(1, { wait: false }), 'Frozen');
+	await expectRevert(as(rollup, bob).challenge(1, recordOf(e1), { value: BOND }), 'Frozen');
+	await expectRevert(force(alice, CANCEL_ALL, 0, 0), 'Frozen');
+	await expectRevert(as(rollup, alice).deposit(alice.address, 1), 'Frozen');
+	await expectRevert(as(rollup, carol).freeze(recordOf(e0)), 'Frozen');
+});
+
+test('freeze: no batch for maxBatchGap, to the second, from the deployment or the last batch', async () => {
+	const deployTime = Number(await rollup.deployTime());
+	assert.equal(await rollup.freezableAt(), BigInt(deployTime + GAP));
+	const e0 = events(await append(0), 'BatchAppended')[0];
+	const tb = Number(e0.args.timestamp);
+	assert.equal(await rollup.freezableAt(), BigInt(tb + GAP));
+	await setNext(tb + GAP);
+	const args = await expectRevert(as(rollup, carol).freeze(recordOf(e0)), 'NotFreezable');
+	assert.equal(args[0], BigInt(tb + GAP));
+	await setNext(tb + GAP + 1);
+	// the batch is final by then: its root is the exit root
+	const rf = await mined(as(rollup, carol).freeze(recordOf(e0)));
+	const [ev] = events(rf, 'RollupFrozen');
+	assert.deepEqual([ev.args.finalBatches, ev.args.exitRoot, ev.args.reason], [1n, e0.args.stateRoot, 2n]);
+});
+
+test('freeze: with no final batch the exit root is zero; a pending request does not help before its deadline', async () => {
+	const deployTime = Number(await rollup.deployTime());
+	const r = await mined(force(alice, CANCEL_ALL, 0, 0));
+	const t0 = (await provider.getBlock(r.blockNumber)).timestamp;
+	const at = Math.min(deployTime + GAP, t0 + DELAY);
+	assert.equal(await rollup.freezableAt(), BigInt(at));
+	const start = await now();
+	if (start < at) {
+		await setNext(at);
+		await expectRevert(as(rollup, carol).freeze(ZERO_REC), 'NotFreezable');
+	}
+	await setNext(Math.max(start, at) + 1);
+	const rf = await mined(as(rollup, carol).freeze(ZERO_REC));
+	const [ev] = events(rf, 'RollupFrozen');
+	assert.deepEqual([ev.args.finalBatches, ev.args.exitRoot], [0n, ZERO32]);
+});
+
 async function main() {
 	const out = execFileSync(process.execPath, [
 		path.join(L1, 'deploy.js'),
@@ -369,6 +433,7 @@ async function main() {
 		'--forced-request-delay', String(DELAY),
 		'--forced-request-fee', FEE.toString(),
 		'--max-forced-per-block', String(PER_BLOCK),
+		'--max-batch-gap', String(GAP),
 	], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 	const info = JSON.parse(out);
 	assert.equal(info.forcedRequestDelay, DELAY);

@@ -297,12 +297,12 @@ test('deploy: parameters are set as given', async () => {
 test('constructor: rejects zero addresses, a token without code, a zero bond and a zero forced limit', async () => {
 	const f = new ethers.ContractFactory(rollupArtifact.abi, rollupArtifact.bytecode, deployer);
 	const a = seq.address;
-	await expectRevert(f.deploy(ethers.ZeroAddress, a, 1, 1, 1, a, 600, 0, 1), 'ZeroAddress');
-	await expectRevert(f.deploy(token.target, ethers.ZeroAddress, 1, 1, 1, a, 600, 0, 1), 'ZeroAddress');
-	await expectRevert(f.deploy(token.target, a, 1, 1, 1, ethers.ZeroAddress, 600, 0, 1), 'ZeroAddress');
-	await expectRevert(f.deploy(alice.address, a, 1, 1, 1, a, 600, 0, 1), 'NotAContract');
-	await expectRevert(f.deploy(token.target, a, 1, 1, 0, a, 600, 0, 1), 'ZeroBond');
-	await expectRevert(f.deploy(token.target, a, 1, 1, 1, a, 600, 0, 0), 'ZeroForcedLimit');
+	await expectRevert(f.deploy(ethers.ZeroAddress, a, 1, 1, 1, a, 600, 0, 1, 86400), 'ZeroAddress');
+	await expectRevert(f.deploy(token.target, ethers.ZeroAddress, 1, 1, 1, a, 600, 0, 1, 86400), 'ZeroAddress');
+	await expectRevert(f.deploy(token.target, a, 1, 1, 1, ethers.ZeroAddress, 600, 0, 1, 86400), 'ZeroAddress');
+	await expectRevert(f.deploy(alice.address, a, 1, 1, 1, a, 600, 0, 1, 86400), 'NotAContract');
+	await expectRevert(f.deploy(token.target, a, 1, 1, 0, a, 600, 0, 1, 86400), 'ZeroBond');
+	await expectRevert(f.deploy(token.target, a, 1, 1, 1, a, 600, 0, 0, 86400), 'ZeroForcedLimit');
 });
 
 test('deposit after approve: sequential ids, events, tokens move', async () => {

@@ -259,11 +259,13 @@ static void deploy(struct cl_l1_sender *s, const struct cl_address *seq)
 	cl_l1_abi_put_u64(&b, 600);
 	cl_l1_abi_put_u256(&b, bond);
 	cl_l1_abi_put_address(&b, seq);
-	/* forced requests: delay 3600 s, no fee, 16 per L1 block */
+	/* forced requests: delay 3600 s, no fee, 16 per L1 block; a day
+	 * without a batch before anyone may freeze */
 	static const uint8_t no_fee[32];
 	cl_l1_abi_put_u64(&b, 3600);
 	cl_l1_abi_put_u256(&b, no_fee);
 	cl_l1_abi_put_u64(&b, 16);
+	cl_l1_abi_put_u64(&b, 86400); /* maxBatchGap */
 	CHECK(create(s, &rollup, &rollup_block, &b) == CL_OK);
 	cl_buf_release(&b);
 }
