@@ -296,6 +296,9 @@ enum cl_seq_fault_kind {
 	CL_FAULT_TIME,       /* a block time beyond its L1 block's window */
 	CL_FAULT_L1_REF,     /* an L1 reference that is not on L1 */
 	CL_FAULT_WITHDRAWAL_ROOT, /* the posted withdrawal root only */
+	CL_FAULT_FORCED,     /* a forced request's amount or fields, not as
+			      * on L1 */
+	CL_FAULT_FORCED_COUNT, /* the posted forcedConsumed (+1) only */
 };
 
 struct cl_seq_fault {

@@ -600,6 +600,8 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 	};
 	if (faulted && drv->fault.kind == CL_FAULT_WITHDRAWAL_ROOT)
 		a.withdrawal_root.b[31] ^= 0x01; /* tests only: --fault */
+	if (faulted && drv->fault.kind == CL_FAULT_FORCED_COUNT)
+		a.forced_consumed--; /* tests only: one fewer than applied */
 	struct cl_l1_poster_opts po = drv->po;
 	po.gas_bound = np->gas_bound;
 	struct cl_l1_poster *poster = cl_l1_poster_new(drv->sender, &po);

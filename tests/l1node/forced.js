@@ -10,7 +10,9 @@
  * them (forcedConsumed on L1); the capped withdrawal is claimed on L1 to
  * the account's own address, every fee is refunded once the batch is
  * final, and a verifier following L1 derives the same state, without a
- * fault.
+ * fault. Then two lying sequencers (--fault forced: a forced request
+ * other than the one made on L1; --fault forced-count: forcedConsumed one
+ * below what the batch applied): the verifier reports each batch.
  *
  * Run as: node forced.js SOURCE_ROOT CLEARLINED CLEARLINE_CLI
  */
@@ -24,13 +26,14 @@ const CHALLENGE_PERIOD = 20;
 const [WITHDRAW, CANCEL, CANCEL_ALL, CLOSE] = [1, 2, 3, 4];
 
 /* A verifier without a key (it reports a fault, it cannot challenge). */
-async function startVerifier(t, env) {
+async function startVerifier(t, env, tag) {
+	tag = tag || '';
 	const port = await freePort();
-	const logPath = t.tmpPath('verifier.log');
+	const logPath = t.tmpPath(`${tag}verifier.log`);
 	const fd = fs.openSync(logPath, 'w');
 	const proc = childProcess.spawn(lib.clearlined || process.argv[3], [
 		'--mode', 'verifier', '--genesis', env.node.genesis,
-		'--datadir', t.tmpPath('verifier-data'), '--rpc-port', String(port),
+		'--datadir', t.tmpPath(`${tag}verifier-data`), '--rpc-port', String(port),
 		'--l1-rpc', env.anvil.url, '--l1-start-block', String(env.dep.rollupDeployBlock),
 		'--l1-confirmations', '1', '--l1-poll-ms', '100'],
 	{ stdio: ['ignore', fd, fd] });
@@ -41,6 +44,36 @@ async function startVerifier(t, env) {
 		/ready: verifier serving/.test(fs.readFileSync(logPath, 'utf8')), 30000);
 	return { proc, url, call: (m, p) => lib.call(url, m, p || []),
 		 log: () => fs.readFileSync(logPath, 'utf8') };
+}
+
+/* A sequencer that lies about forced requests (`fault`); the verifier
+ * reports the batch with a reason matching `want`. */
+async function lyingSequencer(t, fault, want) {
+	const alice = devKey(1);
+	const env = await setup(t, {
+		users: [alice], confirmations: 1, challengePeriod: CHALLENGE_PERIOD, tag: `${fault}-`,
+		nodeArgs: ['--l1-poll-ms', '100', '--batch-interval-ms', '300',
+			   '--block-interval-ms', '50', '--fault', fault] });
+	const { dep, node, rollupAbi } = env;
+	const provider = env.provider();
+	const rollup = new ethers.Contract(dep.rollup, rollupAbi, provider);
+	await node.start();
+	const ver = await startVerifier(t, env, `${fault}-`);
+	await l1deposit(env, provider, alice, 1000000000n);
+	await sendTx(provider, alice, { to: dep.rollup, value: await rollup.forcedRequestFee(),
+		data: rollup.interface.encodeFunctionData('forceRequest', [WITHDRAW, 1000, 0]) });
+	await mine(provider, 1);
+	let vs;
+	await waitFor(`the verifier reports the ${fault} fault`, async () => {
+		await mine(provider, 1);
+		vs = await ver.call('l2_syncStatus');
+		return vs.fault !== null;
+	}, 60000, 200);
+	assert.ok(want.test(vs.fault.reason), `fault reason: ${vs.fault.reason}`);
+	t.log(`--fault ${fault}: the verifier reports batch ${vs.fault.batch}: ${vs.fault.reason}`);
+	ver.proc.kill('SIGTERM');
+	await node.stop();
+	await env.anvil.stop();
 }
 
 lib.main('l1-forced', async (t) => {
@@ -177,4 +210,9 @@ lib.main('l1-forced', async (t) => {
 	assert.ok(!/ broken /.test(ver.log()), 'no broken line in the verifier log');
 	t.log(`verifier agrees at block ${seqHead}`);
 	ver.proc.kill('SIGTERM');
+	await node.stop();
+	await env.anvil.stop();
+
+	await lyingSequencer(t, 'forced', /forced request 0 differs from the l1 event/);
+	await lyingSequencer(t, 'forced-count', /forcedConsumed is 0, the batch applied forced requests up to 1/);
 });
