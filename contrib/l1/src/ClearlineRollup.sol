@@ -321,12 +321,13 @@ contract ClearlineRollup {
     /// @dev The L1 block of the last forced request, and how many it holds.
     uint64 private _forcedBlock;
     uint32 private _forcedInBlock;
+    /// @notice Whether the rollup is frozen (for good). In the slot of the
+    ///         forced counters, which appendBatch reads anyway.
+    bool public frozen;
     mapping(uint64 => ForcedRecord) private _forced;
     /// @dev Per batch index, four to a slot: forcedConsumed after the batch.
     mapping(uint256 => uint256) private _forcedAfterWords;
 
-    /// @notice Whether the rollup is frozen (for good).
-    bool public frozen;
     /// @notice Batches final when it froze; the exit root is the last one's.
     uint64 public exitBatchCount;
     /// @notice L1 timestamp of the freeze (0 while not frozen).
@@ -789,6 +790,7 @@ contract ClearlineRollup {
         uint64 made = forcedCount;
         if (newForcedConsumed < previous) revert ForcedConsumedDecreased(previous, newForcedConsumed);
         if (newForcedConsumed > made) revert ForcedConsumedExceedRequests(newForcedConsumed, made);
+        if (made == 0) return; // never a request: every count is zero
         if (newForcedConsumed < made) {
             uint256 deadline = _forcedDeadline(newForcedConsumed);
             if (block.timestamp > deadline) revert ForcedRequestOverdue(newForcedConsumed, deadline);
