@@ -134,6 +134,8 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 		return true;
 	case CL_TX_FORCED: {
 		const struct cl_tx_forced *f = &tx->u.forced;
+		if (f->kind < 1 || f->kind > CL_FORCED_KIND_MAX)
+			return false; /* not a kind */
 		switch (f->kind) {
 		case CL_FORCED_WITHDRAW:
 			if (f->amount == 0)
@@ -146,8 +148,6 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 			if (f->price == 0)
 				return false;
 			break;
-		default:
-			return false; /* not a kind */
 		}
 		(void)keyset_index(&e->addr, f->account.b);
 		return true;

@@ -334,6 +334,8 @@ int stf_apply_forced(struct cl_stf *s, const struct cl_tx_forced *f)
 	uint64_t next;
 	int rc;
 
+	/* what cl_tx_decode() accepts: a kind, its fields */
+	CL_REQUIRE(f->kind >= 1 && f->kind <= CL_FORCED_KIND_MAX);
 	rc = stf_get_global_u64(&v, &next, G_FORCED_CONSUMED);
 	if (rc != CL_OK && rc != CL_ERR_NOT_FOUND)
 		return rc;
