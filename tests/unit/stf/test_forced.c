@@ -15,7 +15,13 @@
  *    filled), a partial close, the rest closed; the limit rounded to the
  *    tick in the account's favour; no position and an unknown market are
  *    no-ops; the other side's orders are only ever filled at their own
- *    prices.
+ *    prices;
+ *  - a seeded random mix of orders, price moves and forced requests of
+ *    every kind with random fields: every forced request is accepted
+ *    (never refused) with an outcome, the open sizes and the accounting
+ *    invariants hold throughout, and memory and LMDB end on one root.
+ *
+ * CL_TEST_SEED sets the seed of the random part.
  */
 #include "stf_util.h"
 
@@ -418,6 +424,105 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	return root;
 }
 
+/* ---- a random mix ---- */
+
+static uint64_t rnd(uint64_t n)
+{
+	return test_rand() % n;
+}
+
+static struct cl_hash32 random_mix(struct cl_state *st, uint64_t seed)
+{
+	struct tenv e;
+	struct cl_stf_result r;
+	__int128 net = 0;
+	uint64_t id = 0;
+	uint64_t counts[4][4] = {{0}}; /* kind x outcome */
+
+	test_rng_state = seed;
+	tenv_init(&e, st);
+	open_next(&e, 1000);
+	for (int who = 0; who < 4; who++) {
+		fund(&e, who, 100000);
+		net += (__int128)100000 * T_USD;
+	}
+	price(&e, P(50000));
+	for (int step = 0; step < 400; step++) {
+		if (step % 8 == 7)
+			open_next(&e, 1000);
+		uint64_t k = rnd(10), who = rnd(4);
+		if (k <= 4) {
+			bool buy = rnd(2);
+			uint8_t flags = k == 4 ? TIF(CL_TIF_IOC) : 0;
+			struct cl_order o = order(&e, (int)who, buy,
+						  P(49000 + 10 * rnd(201)),
+						  SZ(1 + rnd(50)), flags);
+			CHECK(place(&e, &r, &o, (int)who) >= 0);
+			continue;
+		}
+		if (k == 5) {
+			/* oracle times must move: a new block, a second on */
+			open_next(&e, 1000);
+			price(&e, P(49500 + 10 * rnd(101)));
+			continue;
+		}
+		struct cl_stf_globals g;
+		struct cl_stf_view v = tenv_view(&e);
+		CHECK(cl_stf_get_globals(&v, &g) == CL_OK);
+		enum cl_forced_kind kind = (enum cl_forced_kind)(1 + rnd(4));
+		uint64_t x = 0, y = 0;
+		switch (kind) {
+		case CL_FORCED_WITHDRAW:
+			x = 1 + rnd((uint64_t)collateral(&e, (int)who) * 2 + 1);
+			break;
+		case CL_FORCED_CANCEL: {
+			/* half the time one of the account's open orders */
+			struct cl_hash32 h[8];
+			struct cl_order_record rec;
+			size_t n = 0;
+			CHECK(cl_stf_get_open_orders(&v, h, 8, &n,
+						     &e.addr[who]) == CL_OK);
+			x = rnd(g.next_order_sequence + 3);
+			if (n && rnd(2) &&
+			    cl_stf_get_order(&v, &rec, &h[rnd(n)]) == CL_OK)
+				x = rec.sequence;
+			break;
+		}
+		case CL_FORCED_CANCEL_ALL:
+			break;
+		case CL_FORCED_CLOSE:
+			x = rnd(4) ? T_BTC : 99;
+			/* a limit anywhere from far in the money to far out */
+			y = P(45000 + rnd(10001)) + rnd(100);
+			break;
+		}
+		CHECK(req(&e, &r, forced(id, &e.addr[who], kind, x, y)) ==
+		      CL_STF_OK);
+		CHECK(r.forced_outcome >= CL_FORCED_DONE &&
+		      r.forced_outcome <= CL_FORCED_NOTHING);
+		if (kind == CL_FORCED_WITHDRAW) {
+			CHECK(r.forced_value <= x);
+			net -= r.forced_value;
+		}
+		counts[kind - 1][r.forced_outcome] += 1;
+		id++;
+		t_open_sizes_check(&e, "random forced");
+	}
+	t_invariants(&e, "random mix", net);
+	for (int kd = 0; kd < 4; kd++)
+		printf("forced %-10s done %llu partial %llu nothing %llu\n",
+		       cl_forced_kind_str(kd + 1),
+		       (unsigned long long)counts[kd][CL_FORCED_DONE],
+		       (unsigned long long)counts[kd][CL_FORCED_PARTIAL],
+		       (unsigned long long)counts[kd][CL_FORCED_NOTHING]);
+	cl_stf_end_block(e.stf);
+	e.in_block = false;
+	t_commit(&e);
+	struct cl_hash32 root = e.root;
+	tenv_release(&e);
+	return root;
+}
+
 int main(void)
 {
 	struct t_lmdb l;
@@ -432,6 +537,15 @@ int main(void)
 		struct cl_hash32 disk = scenario(st);
 		CHECK_MSG(memcmp(mem.b, disk.b, 32) == 0,
 			  "memory and lmdb roots differ");
+		t_lmdb_close(&l);
+	}
+	uint64_t seed = test_seed();
+	struct cl_hash32 m1 = random_mix(cl_state_new_memory(), seed);
+	st = t_lmdb_open(&l);
+	if (st) {
+		struct cl_hash32 d1 = random_mix(st, seed);
+		CHECK_MSG(memcmp(m1.b, d1.b, 32) == 0,
+			  "random mix: memory and lmdb roots differ");
 		t_lmdb_close(&l);
 	}
 	CHECK(t_seen_code[CL_STF_ERR_FORCED_OUT_OF_ORDER]);
