@@ -10,6 +10,7 @@
  *   ver_scan.c       following L1: counters, confirmed logs, the anchor
  *   ver_replay.c     replaying and closing one batch
  *   ver_deposits.c   the cursor and the L1 deposits not yet consumed
+ *   ver_forced.c     L1 forced requests seen; each FORCED checked against L1
  *   ver_challenge.c  recording a fault and challenging it on L1
  *   ver_status.c     the published status and the progress line
  *   ver_reader.c     the read interface (struct cl_chain_reader)
