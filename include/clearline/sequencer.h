@@ -298,7 +298,9 @@ enum cl_seq_fault_kind {
 	CL_FAULT_WITHDRAWAL_ROOT, /* the posted withdrawal root only */
 	CL_FAULT_FORCED,     /* a forced request's amount or fields, not as
 			      * on L1 */
-	CL_FAULT_FORCED_COUNT, /* the posted forcedConsumed (+1) only */
+	CL_FAULT_FORCED_COUNT, /* the posted forcedConsumed (-1) only */
+	CL_FAULT_CENSOR_FORCED, /* forced requests are never applied (the
+				 * batches stay honest) */
 };
 
 struct cl_seq_fault {

@@ -43,6 +43,7 @@ static const struct {
     {"ForcedConsumedExceedRequests(uint64,uint64)",
      CL_L1_REVERT_ROLLUP_OTHER, 2, {A_U64, A_U64},
      {"given", "forcedCount"}},
+    {"Frozen()", CL_L1_REVERT_ROLLUP_OTHER, 0, {0}, {0}},
     {"UnknownBatch(uint64)", CL_L1_REVERT_ROLLUP_OTHER, 1, {A_U64},
      {"index"}},
     {"BatchNotFinal(uint64)", CL_L1_REVERT_ROLLUP_OTHER, 1, {A_U64},

@@ -25,6 +25,7 @@ static const struct {
     {"signature", CL_FAULT_SIGNATURE}, {"time", CL_FAULT_TIME},
     {"l1-ref", CL_FAULT_L1_REF},       {"withdrawal-root", CL_FAULT_WITHDRAWAL_ROOT},
     {"forced", CL_FAULT_FORCED},       {"forced-count", CL_FAULT_FORCED_COUNT},
+    {"censor-forced", CL_FAULT_CENSOR_FORCED},
 };
 
 bool cl_seq_fault_parse(struct cl_seq_fault *out, const char *spec)
@@ -160,6 +161,7 @@ bool cl_seq_fault_apply(struct cl_seq_fault *f, uint64_t index,
 		if (!find_first(b, CL_TX_FORCED, &block))
 			return false;
 		break; /* the poster adds one to forcedConsumed */
+	case CL_FAULT_CENSOR_FORCED: /* the L1 driver ignores them */
 	case CL_FAULT_NONE:
 		return false;
 	}

@@ -193,6 +193,12 @@ static int on_forced(void *arg, const struct cl_l1_forced *f)
 	struct cl_stf_globals g;
 	struct cl_tx tx;
 
+	if (drv->fault.kind == CL_FAULT_CENSOR_FORCED) {
+		/* tests only (--fault censor-forced): a censoring sequencer */
+		cl_debug(SUB, "fault injection: forced request %llu ignored",
+			 (unsigned long long)f->id);
+		return CL_ERR_BUSY;
+	}
 	int rc = cl_seq_view(drv->seq, &v);
 	if (rc)
 		return rc;

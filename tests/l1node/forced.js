@@ -12,7 +12,12 @@
  * final, and a verifier following L1 derives the same state, without a
  * fault. Then two lying sequencers (--fault forced: a forced request
  * other than the one made on L1; --fault forced-count: forcedConsumed one
- * below what the batch applied): the verifier reports each batch.
+ * below what the batch applied): the verifier reports each batch. Last, a
+ * censoring sequencer (--fault censor-forced: it never applies forced
+ * requests; a 60 s forcedRequestDelay): once the deadline passes its
+ * posts revert ForcedRequestOverdue, anyone freezes the rollup, the exit
+ * root is the state root of the last final batch (the sequencer's and the
+ * verifier's root of that block), and every later post reverts Frozen().
  *
  * Run as: node forced.js SOURCE_ROOT CLEARLINED CLEARLINE_CLI
  */
@@ -20,7 +25,7 @@ const childProcess = require('child_process');
 const fs = require('fs');
 const lib = require('../integration/lib.js');
 const { assert, ethers, devKey, waitFor } = lib;
-const { freePort, mine, rpc, setup, sendTx, deposit: l1deposit } = require('./l1env.js');
+const { freePort, mine, rpc, setup, sendTx, deposit: l1deposit, batchRecord } = require('./l1env.js');
 
 const CHALLENGE_PERIOD = 20;
 const [WITHDRAW, CANCEL, CANCEL_ALL, CLOSE] = [1, 2, 3, 4];
@@ -71,6 +76,96 @@ async function lyingSequencer(t, fault, want) {
 	}, 60000, 200);
 	assert.ok(want.test(vs.fault.reason), `fault reason: ${vs.fault.reason}`);
 	t.log(`--fault ${fault}: the verifier reports batch ${vs.fault.batch}: ${vs.fault.reason}`);
+	ver.proc.kill('SIGTERM');
+	await node.stop();
+	await env.anvil.stop();
+}
+
+/* A sequencer that ignores forced requests; the rollup is frozen. */
+async function censoringSequencer(t) {
+	const DELAY = 60;
+	const [alice, anyone] = [devKey(1), devKey(3)];
+	const env = await setup(t, {
+		users: [alice], confirmations: 1, challengePeriod: CHALLENGE_PERIOD, tag: 'censor-',
+		deployArgs: ['--forced-request-delay', String(DELAY)],
+		nodeArgs: ['--l1-poll-ms', '100', '--batch-interval-ms', '300',
+			   '--block-interval-ms', '50', '--fault', 'censor-forced'] });
+	const { dep, node, rollupAbi } = env;
+	const provider = env.provider();
+	const rollup = new ethers.Contract(dep.rollup, rollupAbi, provider);
+	const ri = rollup.interface;
+	await node.start();
+	const ver = await startVerifier(t, env, 'censor-');
+	const status = () => node.call('l2_syncStatus', []);
+	await l1deposit(env, provider, alice, 1000000000n);
+	await mine(provider, 1);
+	await waitFor('the deposit credited', async () => (await status()).depositsCredited === '1', 20000);
+	const domain = lib.domainOf(await lib.config(node.url));
+	await lib.postOracle(node.url, domain, [devKey(7), devKey(8)], 1, 650000);
+	let px = 700000;
+	const traffic = async () => {
+		const o = await lib.signOrder(alice, domain, { isBuy: false, price: px++, size: 10 });
+		const res = await node.call('l2_submitOrder', [o.order, o.signature]);
+		assert.strictEqual(res.status, 'open');
+	};
+	await traffic();
+	await waitFor('a batch on L1', async () => {
+		await mine(provider, 1);
+		return (await rollup.batchCount()) >= 1n;
+	}, 30000, 200);
+	await rpc(provider, 'evm_increaseTime', [CHALLENGE_PERIOD + 1]);
+	await mine(provider, 1);
+	assert.ok((await rollup.finalizedBatchCount()) >= 1n);
+
+	const r = await sendTx(provider, alice, { to: dep.rollup, value: await rollup.forcedRequestFee(),
+		data: ri.encodeFunctionData('forceRequest', [WITHDRAW, 1000, 0]) });
+	const t0 = (await provider.getBlock(r.blockNumber)).timestamp;
+	for (let i = 0; i < 5; i++) {
+		await traffic();
+		await mine(provider, 1);
+	}
+	assert.strictEqual((await status()).forcedApplied, '0', 'the request is ignored');
+	assert.strictEqual(await rollup.freezableAt(), BigInt(t0 + DELAY));
+	await assert.rejects(sendTx(provider, anyone, { to: dep.rollup,
+		data: ri.encodeFunctionData('freeze', [[ethers.ZeroHash, ethers.ZeroHash, ethers.ZeroHash, 0, 0, 0, 0, 0]]) }),
+	'no freeze before the deadline');
+
+	/* past the deadline: the censoring sequencer cannot post any more */
+	await rpc(provider, 'evm_increaseTime', [DELAY + 1]);
+	await mine(provider, 1);
+	await waitFor('posts refused as overdue', async () => {
+		await traffic();
+		await mine(provider, 1);
+		const e = (await status()).l1PostError;
+		return e !== null && /ForcedRequestOverdue\(id 0, deadline [0-9]+\)/.test(e);
+	}, 30000, 200);
+	t.log(`censoring sequencer: ${(await status()).l1PostError}`);
+
+	/* anyone freezes, with the last final batch's record */
+	const n = Number(await rollup.finalizedBatchCount());
+	const rec = await batchRecord(provider, dep.rollup, rollupAbi, n - 1);
+	const recArr = [rec.dataHash, rec.stateRoot, rec.withdrawalRoot, rec.prevDepositsConsumed,
+		rec.depositsConsumed, rec.firstBlock, rec.lastBlock, rec.timestamp];
+	const fr = await sendTx(provider, anyone, { to: dep.rollup,
+		data: ri.encodeFunctionData('freeze', [recArr]) });
+	const ev = fr.logs.map((l) => { try { return ri.parseLog(l); } catch (x) { return null; } })
+		.find((x) => x && x.name === 'RollupFrozen');
+	assert.strictEqual(Number(ev.args.reason), 1, 'frozen for an overdue forced request');
+	assert.strictEqual(ev.args.exitRoot, rec.stateRoot);
+	assert.strictEqual(await rollup.exitRoot(), rec.stateRoot);
+	const sr = await node.call('l2_getStateRoot', [String(rec.lastBlock)]);
+	assert.strictEqual(sr.stateRoot, rec.stateRoot, 'the exit root is the sequencer\'s root of that block');
+	await waitFor('the verifier has that block', async () =>
+		Number((await ver.call('l2_syncStatus')).headBlock) >= Number(rec.lastBlock), 30000, 200);
+	const vr = await ver.call('l2_getStateRoot', [String(rec.lastBlock)]);
+	assert.strictEqual(vr.stateRoot, rec.stateRoot, 'and the verifier\'s');
+	await waitFor('posts refused as frozen', async () => {
+		await traffic();
+		await mine(provider, 1);
+		const e = (await status()).l1PostError;
+		return e !== null && /Frozen\(\)/.test(e);
+	}, 30000, 200);
+	t.log(`frozen by anyone at batch ${n - 1}, exit root ${rec.stateRoot}; then: ${(await status()).l1PostError}`);
 	ver.proc.kill('SIGTERM');
 	await node.stop();
 	await env.anvil.stop();
@@ -215,4 +310,5 @@ lib.main('l1-forced', async (t) => {
 
 	await lyingSequencer(t, 'forced', /forced request 0 differs from the l1 event/);
 	await lyingSequencer(t, 'forced-count', /forcedConsumed is 0, the batch applied forced requests up to 1/);
+	await censoringSequencer(t);
 });
