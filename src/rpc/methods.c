@@ -64,6 +64,7 @@ static const struct cl_rpc_method methods[] = {
 	{"l2_submitOracleUpdate", m_submit_oracle_update, 0},
 	{"l2_getAccount", m_get_account, 0},
 	{"l2_getOrder", m_get_order, 0},
+	{"l2_getForcedRequest", m_get_forced, 0},
 	{"l2_getOrderBook", m_get_order_book, 0},
 	{"l2_getMarkets", m_get_markets, 0},
 	{"l2_getWithdrawalProof", m_withdrawal_proof, 0},

@@ -240,6 +240,21 @@ lib.main('l1-forced', async (t) => {
 	assert.strictEqual((await account(alice)).openOrders.length, 0);
 	assert.strictEqual(await position(alice), 600n, 'the close sold what the book had within the limit');
 	assert.strictEqual(await position(bob), -600n, 'bob only traded at his own price');
+	/* each outcome is recorded (l2_getForcedRequest) */
+	const outcome = async (call, id) => {
+		const f = await call('l2_getForcedRequest', [String(id)]);
+		assert.strictEqual(f.account, alice.address);
+		return `${f.kind}:${f.outcome}:${f.value}`;
+	};
+	const outcomes = async (call) => {
+		const o = [];
+		for (let i = 0; i < 4; i++)
+			o.push(await outcome(call, i));
+		return o;
+	};
+	assert.deepStrictEqual(await outcomes((m, p) => node.call(m, p)),
+		['cancel:done:1', 'cancel:nothing:0', 'close:partial:400', 'cancel_all:done:1']);
+	await assert.rejects(node.call('l2_getForcedRequest', ['4']), /2006|not applied/);
 	t.log('cancel, unknown cancel, partial close and cancel-all applied in order');
 
 	/* the withdrawal: far above what the margin allows, so capped */
@@ -302,6 +317,8 @@ lib.main('l1-forced', async (t) => {
 	assert.strictEqual(vr.stateRoot, sr.stateRoot);
 	const va = await ver.call('l2_getAccount', [alice.address]);
 	assert.strictEqual(va.collateral, (await account(alice)).collateral);
+	assert.deepStrictEqual(await outcomes(ver.call), await outcomes((m, p) => node.call(m, p)));
+	assert.strictEqual(await outcome(ver.call, 4), `withdraw:partial:${paid}`);
 	assert.ok(!/ broken /.test(ver.log()), 'no broken line in the verifier log');
 	t.log(`verifier agrees at block ${seqHead}`);
 	ver.proc.kill('SIGTERM');
