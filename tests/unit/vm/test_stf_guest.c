@@ -559,6 +559,97 @@ static void test_stream(unsigned nblocks)
 	tenv_release(&e);
 }
 
+/*
+ * Steps against the size of the state: N accounts funded by deposits
+ * (an account and a deposit record each, so about 2 N entries), then an
+ * empty block a second later, run natively and in the VM from its
+ * pre-state root. The walk is linear in the state; the figures go to
+ * docs/vm.md. CL_TEST_WALK_SIZES (comma-separated) sets the sizes.
+ */
+static void test_sizes(void)
+{
+	const char *env = getenv("CL_TEST_WALK_SIZES");
+	char list[256];
+
+	snprintf(list, sizeof(list), "%s", env ? env : "500,2000");
+	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+		unsigned nacc = (unsigned)strtoul(tok, NULL, 10);
+		struct tenv e;
+		struct cl_block_header h;
+		struct cl_buf *req = cl_xcalloc(1000, sizeof(*req));
+		struct cl_hash32 native;
+		int rej;
+
+		tenv_init(&e, cl_state_new_memory());
+		for (unsigned done = 0; done < nacc;) {
+			size_t n = 0;
+
+			memset(&h, 0, sizeof(h));
+			h.number = ++e.number;
+			e.ms += 1000;
+			h.timestamp_ms = e.ms;
+			h.prev_root = e.root;
+			h.l1 = t_l1_at(e.ms);
+			for (; n < 1000 && done < nacc; n++, done++) {
+				struct cl_address a;
+				struct cl_tx tx;
+
+				memset(a.b, 0x42, 20);
+				cl_put_be32(a.b + 16, done);
+				tx = t_deposit(e.next_deposit++, &a,
+					       1000 * T_USD);
+				cl_buf_init(&req[n]);
+				cl_tx_encode(&req[n], &tx);
+			}
+			CHECK(sg_run_block(e.st, &e.g, &h, req, n, &e.root,
+					   &rej, NULL) == CL_OK && rej == 0);
+			for (size_t i = 0; i < n; i++)
+				cl_buf_release(&req[i]);
+		}
+		memset(&h, 0, sizeof(h));
+		h.number = ++e.number;
+		e.ms += 1000;
+		h.timestamp_ms = e.ms;
+		h.prev_root = e.root;
+		h.l1 = t_l1_at(e.ms);
+
+		struct cl_preimage_map *pm = cl_preimage_map_new();
+		struct cl_state *ws;
+		struct cl_state_walk_stats wst;
+		size_t np, nbytes, olen;
+		uint64_t steps = 0;
+		double secs = 0;
+
+		CHECK(cl_preimage_map_add_state(pm, e.st) == CL_OK);
+		np = cl_preimage_map_count(pm, &nbytes);
+		CHECK(cl_state_new_walk(&ws, &e.root, cl_preimage_map_fetch,
+					pm) == CL_OK);
+		cl_state_walk_stats(ws, &wst);
+		cl_state_free(ws);
+		struct vm_machine *m = sg_run_vm(elf, elf_len, &h, &e.g, NULL,
+						 0, pm, &steps, &secs);
+		CHECK(m);
+		CHECK(sg_run_block(e.st, &e.g, &h, NULL, 0, &native, &rej,
+				   NULL) == CL_OK);
+		const uint8_t *o = vm_output(m, &olen);
+		CHECK_MSG(vm_machine_cpu(m)->exit_code == 0 && olen == 32 &&
+			  memcmp(o, native.b, 32) == 0,
+			  "%u accounts: the program's root differs", nacc);
+		printf("%u accounts: %llu entries, %llu inner nodes, %zu "
+		       "preimages (%zu bytes); an empty block: %llu steps "
+		       "(%.0f per entry), %.2f s in the VM\n", nacc,
+		       (unsigned long long)wst.leaves,
+		       (unsigned long long)wst.nodes, np, nbytes,
+		       (unsigned long long)steps,
+		       (double)steps / (double)(wst.leaves ? wst.leaves : 1),
+		       secs);
+		vm_machine_free(m);
+		cl_preimage_map_free(pm);
+		free(req);
+		tenv_release(&e);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--no-compiler") == 0) {
@@ -571,6 +662,7 @@ int main(int argc, char **argv)
 	/* CL_TEST_BLOCKS shortens the random stream (the sanitizer build) */
 	const char *nb = getenv("CL_TEST_BLOCKS");
 	test_stream(nb ? (unsigned)strtoul(nb, NULL, 10) : 40);
+	test_sizes();
 	printf("%llu requests (%llu rejected); %llu steps in %.2f s: %.1f M "
 	       "steps/s; the longest block %llu steps; the largest pre-state "
 	       "%zu preimages, %zu bytes\n", (unsigned long long)total_reqs,
