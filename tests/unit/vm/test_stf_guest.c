@@ -594,8 +594,11 @@ static void test_sizes(void)
 				struct cl_address a;
 				struct cl_tx tx;
 
-				memset(a.b, 0x42, 20);
-				cl_put_be32(a.b + 16, done);
+				uint8_t seed[4], hb[32];
+
+				cl_put_be32(seed, done);
+				cl_keccak256(hb, seed, 4);
+				memcpy(a.b, hb, 20);
 				tx = t_deposit(e.next_deposit++, &a,
 					       1000 * T_USD);
 				cl_buf_init(&req[n]);
