@@ -17,6 +17,9 @@
  *    internal node over one leaf, a leaf off its path, a node or a path
  *    preimage of the wrong shape, a leaf of a local or unknown table, a
  *    value above the limit.
+ *  - 3 000 random damages (a node, key or value changed, every ancestor
+ *    rehashed so the new root opens all the way down) are refused, or
+ *    give a state that recomputes to exactly the new root.
  *
  * CL_TEST_SEED replays.
  */
@@ -447,10 +450,140 @@ static void test_malformed(void)
 	cl_preimage_map_free(pm);
 }
 
+/* ---- random damage under a consistent chain of hashes ---- */
+
+/* A random change of p[0..*len) in place (room for one more byte). */
+static void damage(uint8_t *p, size_t *len)
+{
+	unsigned how = (unsigned)(test_rand() % 10);
+
+	if (how == 0 && *len > 0) {
+		(*len)--; /* a byte less */
+	} else if (how == 1) {
+		p[(*len)++] = (uint8_t)test_rand(); /* a byte more */
+	} else if (how == 2 && *len > 0) {
+		p[0] = (uint8_t)(test_rand() % 4); /* the tag, or the table */
+	} else if (*len > 0) {
+		size_t i = (size_t)(test_rand() % *len);
+
+		p[i] ^= (uint8_t)(1u << (test_rand() % 8));
+	} else {
+		p[(*len)++] = 0x01;
+	}
+}
+
+/*
+ * A node of a real tree, or a leaf's key or value preimage, picked on a
+ * random path and changed (a bit flipped, a byte added or dropped, the
+ * tag changed); every ancestor is rehashed over it, so the new root
+ * opens all the way down. The walk must refuse it, or give a state that
+ * recomputes to exactly that root: it never accepts a tree the module
+ * would not write.
+ */
+static void test_damage(void)
+{
+	struct cl_state *st = cl_state_new_memory();
+	struct cl_preimage_map *pm = cl_preimage_map_new();
+	struct cl_hash32 root;
+	size_t accepted = 0, refused = 0;
+	int level = cl_log_min_level;
+
+	test_seed();
+	for (unsigned u = 0; u < 60; u++) {
+		uint8_t key[64], val[40];
+		size_t kl = key_of(key, u);
+
+		memset(val, (int)u, sizeof(val));
+		cl_state_put(st, tables[u % NT], key, kl, val, u % 40);
+	}
+	CHECK(cl_state_commit_block(st, &root) == CL_OK);
+	CHECK(cl_preimage_map_add_state(pm, st) == CL_OK);
+	cl_log_min_level = CL_LOG_BROKEN;
+	for (unsigned trial = 0; trial < 3000; trial++) {
+		struct {
+			uint8_t pre[65];
+			unsigned side;
+		} up[CL_SMT_DEPTH + 1];
+		size_t depth = 0, len;
+		struct cl_hash32 h = root, nh;
+		const uint8_t *p;
+		uint8_t buf[512];
+		struct cl_state *ws;
+
+		/* down a random path to a node to change */
+		for (;;) {
+			CHECK(cl_preimage_map_get(pm, &h, &p, &len) &&
+			      len == 65);
+			if (p[0] == 0x00 || test_rand() % 4 == 0)
+				break;
+			static const uint8_t zero[32];
+			unsigned side = (unsigned)(test_rand() % 2);
+
+			if (memcmp(p + 1 + 32 * side, zero, 32) == 0)
+				side ^= 1; /* not into an empty subtree */
+			memcpy(up[depth].pre, p, 65);
+			up[depth++].side = side;
+			memcpy(h.b, p + 1 + 32 * side, 32);
+		}
+		memcpy(buf, p, 65);
+		len = 65;
+		if (p[0] == 0x00 && test_rand() % 3 != 0) {
+			/* the leaf's key (path preimage) or value instead */
+			unsigned which = (unsigned)(test_rand() % 2);
+			struct cl_hash32 sub;
+			const uint8_t *q;
+			size_t ql;
+			uint8_t leaf[65];
+
+			memcpy(leaf, p, 65);
+			memcpy(sub.b, leaf + 1 + 32 * which, 32);
+			CHECK(cl_preimage_map_get(pm, &sub, &q, &ql) &&
+			      ql < sizeof(buf));
+			memcpy(buf, q, ql);
+			len = ql;
+			damage(buf, &len);
+			cl_preimage_map_add(pm, buf, len);
+			cl_keccak256(leaf + 1 + 32 * which, buf, len);
+			memcpy(buf, leaf, 65);
+			len = 65;
+		} else {
+			damage(buf, &len);
+		}
+		cl_preimage_map_add(pm, buf, len);
+		cl_keccak256(nh.b, buf, len);
+		/* rehash the ancestors over it */
+		while (depth-- > 0) {
+			memcpy(up[depth].pre + 1 + 32 * up[depth].side, nh.b, 32);
+			cl_preimage_map_add(pm, up[depth].pre, 65);
+			cl_keccak256(nh.b, up[depth].pre, 65);
+		}
+		if (cl_state_new_walk(&ws, &nh, cl_preimage_map_fetch, pm) !=
+		    CL_OK) {
+			refused++;
+			continue;
+		}
+		struct cl_hash32 r, rec;
+
+		CHECK(cl_state_root(ws, &r) == CL_OK && cl_hash32_eq(&r, &nh));
+		CHECK_MSG(cl_state_recompute_root(ws, &rec) == CL_OK &&
+			  cl_hash32_eq(&rec, &nh),
+			  "trial %u: an accepted tree is not the module's", trial);
+		accepted++;
+		cl_state_free(ws);
+	}
+	cl_log_min_level = level;
+	printf("damaged trees: %zu refused, %zu accepted (each recomputes to "
+	       "its root)\n", refused, accepted);
+	CHECK(refused > 0 && accepted > 0);
+	cl_preimage_map_free(pm);
+	cl_state_free(st);
+}
+
 int main(void)
 {
 	test_stream();
 	test_missing();
 	test_malformed();
+	test_damage();
 	return test_done("test_walk");
 }
