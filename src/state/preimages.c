@@ -24,7 +24,7 @@ struct pre {
 struct cl_preimage_map {
 	struct pre *v; /* in insertion order */
 	size_t n, cap;
-	size_t *slot; /* 1 + index into v, 0 = free */
+	size_t *slot;  /* 1 + index into v, 0 = free */
 	size_t nslots; /* a power of two, at least 2n */
 	size_t bytes;
 };
@@ -55,8 +55,7 @@ static size_t find(const struct cl_preimage_map *pm, const struct cl_hash32 *h)
 {
 	size_t i = home(pm, h);
 
-	while (pm->slot[i] &&
-	       memcmp(pm->v[pm->slot[i] - 1].h.b, h->b, 32) != 0)
+	while (pm->slot[i] && memcmp(pm->v[pm->slot[i] - 1].h.b, h->b, 32) != 0)
 		i = (i + 1) & (pm->nslots - 1);
 	return i;
 }
@@ -218,8 +217,8 @@ int cl_preimage_map_add_state(struct cl_preimage_map *pm, struct cl_state *st)
 		     rc = kv_cursor_next(&c)) {
 			if (n == cap) {
 				cap = cap ? cap * 2 : 1024;
-				leaves = cl_xrealloc(leaves,
-						     cap * sizeof(*leaves));
+				leaves =
+				    cl_xrealloc(leaves, cap * sizeof(*leaves));
 			}
 			CL_REQUIRE(c.klen >= 1 && c.klen <= CL_STATE_KEY_MAX);
 			tk[0] = (uint8_t)tables[i].id;
@@ -242,7 +241,8 @@ int cl_preimage_map_add_state(struct cl_preimage_map *pm, struct cl_state *st)
 	add_nodes(pm, &root, leaves, n, 0);
 	rc = smt_stored_root(kv, &stored);
 	if (!rc && memcmp(root.b, stored.b, 32) != 0) {
-		cl_unusual(STATE_LOG, "the stored root is not the tables' root");
+		cl_unusual(STATE_LOG,
+			   "the stored root is not the tables' root");
 		rc = CL_ERR_CORRUPT;
 	}
 out:

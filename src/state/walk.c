@@ -49,8 +49,7 @@ static int refuse(const char *what, unsigned depth)
 	return CL_ERR_CORRUPT;
 }
 
-static bool get(struct walker *w, struct cl_buf *out,
-		const struct cl_hash32 *h)
+static bool get(struct walker *w, struct cl_buf *out, const struct cl_hash32 *h)
 {
 	cl_buf_reset(out);
 	if (!w->fetch(w->arg, out, h))
@@ -81,8 +80,8 @@ static int walk_leaf(struct walker *w, unsigned depth,
 		return refuse("a value is missing", depth);
 	if (w->val.len > CL_STATE_VALUE_MAX)
 		return refuse("a value is too long", depth);
-	mem_put(w->mem, kv_table_index(info->id), w->key.p + 1,
-		w->key.len - 1, w->val.p, w->val.len);
+	mem_put(w->mem, kv_table_index(info->id), w->key.p + 1, w->key.len - 1,
+		w->val.p, w->val.len);
 	mem_put(w->mem, KV_LEAVES, path.b, 32, vh.b, 32);
 	w->stats.leaves++;
 	return CL_OK;
@@ -140,7 +139,7 @@ int cl_state_new_walk(struct cl_state **out, const struct cl_hash32 *root,
 	static const struct cl_hash32 zero;
 	struct cl_state *st = cl_state_new_memory();
 	struct kv *kv = state_kv(st);
-	struct walker w = { .fetch = fetch, .arg = arg, .mem = kv->mem };
+	struct walker w = {.fetch = fetch, .arg = arg, .mem = kv->mem};
 	unsigned count;
 	int rc;
 
