@@ -1,0 +1,461 @@
+'use strict';
+/*
+ * The WebSocket endpoint (docs/api.md "WebSocket") against a real node:
+ *  - book and trades streams: the book rebuilt from the snapshot and the
+ *    diffs equals l2_getOrderBook after every step, and every stream's
+ *    seq goes up by exactly one;
+ *  - order entry over the socket: l2_submitOrder and l2_cancelOrder as
+ *    JSON-RPC messages, answered with the client's id and the same
+ *    results and error codes as over HTTP;
+ *  - a client that drops its connection and resubscribes from its last
+ *    seq gets exactly what it missed and rebuilds the node's book; a seq
+ *    the stream never gave is answered with a fresh snapshot flagged
+ *    historyLost;
+ *  - a client that stops reading is cut with close code 4001 and its
+ *    reason while another client goes on unaffected;
+ *  - bad messages are answered with an error and change nothing; an
+ *    oversized one closes with 1009; a client that stops answering pings
+ *    is dropped.
+ * The client is the `ws` package (contrib/l1/node_modules): unlike Node's
+ * experimental WebSocket it lets a test stop reading from the socket,
+ * turn off its automatic pong and send binary frames.
+ */
+const L = require('./lib');
+const { assert } = L;
+const fs = require('fs');
+const path = require('path');
+
+const wsPath = path.join(L.root, 'contrib', 'l1', 'node_modules', 'ws');
+if (!fs.existsSync(wsPath))
+	L.missingTool(`the ws package (${wsPath})`);
+const WebSocket = require(wsPath);
+
+const MARKET = 1;
+const DEPTH = 500;
+
+/* A client that keeps every stream's state and checks its numbering. */
+class Client {
+	constructor(url, opts = {}) {
+		this.url = url;
+		this.opts = opts;
+		this.books = new Map();   /* stream -> { bids: Map, asks: Map } */
+		this.seq = new Map();     /* stream -> last seq (BigInt) */
+		this.block = new Map();   /* stream -> last block named */
+		this.trades = [];
+		this.acks = [];           /* subscribed, snapshot, errors, ... */
+		this.rpc = new Map();     /* id -> answer */
+		this.waiters = [];
+		this.closed = null;
+	}
+
+	open() {
+		this.ws = new WebSocket(this.url, this.opts);
+		this.ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+		this.ws.on('close', (code, reason) => {
+			this.closed = { code, reason: String(reason) };
+			this.wake();
+		});
+		this.ws.on('error', () => {});
+		return new Promise((resolve, reject) => {
+			this.ws.once('open', resolve);
+			this.ws.once('error', reject);
+		});
+	}
+
+	wake() {
+		const w = this.waiters;
+		this.waiters = [];
+		for (const f of w)
+			f();
+	}
+
+	async until(what, fn, ms = 10000) {
+		const deadline = Date.now() + ms;
+		for (;;) {
+			const v = fn();
+			if (v)
+				return v;
+			const left = deadline - Date.now();
+			if (left <= 0)
+				throw new Error(`timed out waiting for ${what}`);
+			await new Promise((r) => {
+				this.waiters.push(r);
+				setTimeout(r, Math.min(left, 100));
+			});
+		}
+	}
+
+	send(obj) { this.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj)); }
+
+	onMessage(data, isBinary) {
+		assert.ok(!isBinary, 'the server sends text only');
+		const m = JSON.parse(String(data));
+		if (m.jsonrpc !== undefined) {
+			this.rpc.set(m.id, m);
+		} else if (m.type === 'snapshot' && m.stream.startsWith('book:')) {
+			const b = { bids: new Map(), asks: new Map() };
+			for (const [p, s] of m.bids) b.bids.set(p, s);
+			for (const [p, s] of m.asks) b.asks.set(p, s);
+			this.books.set(m.stream, b);
+			this.seq.set(m.stream, BigInt(m.seq));
+			this.block.set(m.stream, BigInt(m.block));
+			this.acks.push(m);
+		} else if (m.type === 'subscribed' || m.type === 'snapshot') {
+			this.seq.set(m.stream, BigInt(m.seq));
+			this.acks.push(m);
+		} else if (['diff', 'trades', 'block', 'account', 'gap'].includes(m.type)) {
+			const prev = this.seq.get(m.stream);
+			assert.ok(prev !== undefined, `${m.type} before its subscription: ${JSON.stringify(m)}`);
+			assert.strictEqual(BigInt(m.seq), prev + 1n,
+					   `${m.stream}: seq ${m.seq} after ${prev}`);
+			this.seq.set(m.stream, BigInt(m.seq));
+			this.block.set(m.stream, BigInt(m.block ?? m.toBlock));
+			if (m.type === 'diff') {
+				const b = this.books.get(m.stream);
+				for (const [side, list] of [['bids', m.bids], ['asks', m.asks]])
+					for (const [p, s] of list) {
+						if (s === '0') {
+							assert.ok(b[side].has(p), `removal of a level not held: ${p}`);
+							b[side].delete(p);
+						} else {
+							b[side].set(p, s);
+						}
+					}
+			} else if (m.type === 'trades') {
+				for (const t of m.trades)
+					this.trades.push(Object.assign({ block: m.block }, t));
+			} else if (m.type === 'account') {
+				this.acks.push(m);
+			}
+		} else {
+			this.acks.push(m);
+		}
+		this.wake();
+	}
+
+	/* The book as l2_getOrderBook shows it. */
+	book(stream) {
+		const b = this.books.get(stream);
+		if (!b)
+			return null;
+		const bids = [...b.bids].sort((x, y) => Number(BigInt(y[0]) - BigInt(x[0])));
+		const asks = [...b.asks].sort((x, y) => Number(BigInt(x[0]) - BigInt(y[0])));
+		return { bids, asks, market: Number(stream.split(':')[1]) };
+	}
+
+	async call(id, method, params) {
+		this.send({ jsonrpc: '2.0', id, method, params });
+		return this.until(`the answer to ${id}`, () => this.rpc.get(id));
+	}
+
+	async ack(what, pred) {
+		return this.until(what, () => this.acks.find(pred));
+	}
+
+	close() { this.ws.terminate(); }
+}
+
+/* The client's book equals the node's once the stream named `block`. */
+async function sameBook(node, c, block, what) {
+	const stream = `book:${MARKET}`;
+	let want;
+	try {
+		await c.until(`${what}: book at block ${block}`, () => {
+			const seen = c.block.get(stream);
+			return seen !== undefined && seen >= BigInt(block);
+		}, 5000);
+	} catch (e) {
+		/* a step that does not change the book sends no diff */
+	}
+	await L.waitFor(`${what}: the rebuilt book equals l2_getOrderBook`, async () => {
+		want = await node.call('l2_getOrderBook', [MARKET, DEPTH]);
+		const got = c.book(stream);
+		return got && JSON.stringify(got) === JSON.stringify(want);
+	}, 5000).catch((e) => {
+		assert.deepStrictEqual(c.book(stream), want, `${what}: ${e.message}`);
+	});
+}
+
+function wsPort(node) {
+	const log = fs.readFileSync(node.logPath, 'utf8');
+	const m = /websocket listening on ([0-9.]+) port ([0-9]+)/.exec(log);
+	assert.ok(m, 'the node logs its WebSocket port');
+	return `ws://${m[1]}:${m[2]}/`;
+}
+
+L.main('ws', async (t) => {
+	const node = await t.node({
+		args: ['--ws-port', '0', '--ws-queue-msgs', '64',
+		       '--ws-queue-bytes', '262144', '--ws-history', '64',
+		       '--ws-max-msg-bytes', '4096'],
+	}).start();
+	const url = wsPort(node);
+	const cfg = await node.call('l2_getConfig', []);
+	const domain = L.domainOf(cfg);
+	const maker = L.devKey(1), taker = L.devKey(2);
+	for (const w of [maker, taker])
+		await L.credit(node.url, w.address, 1000000n * 10n ** 6n);
+	await L.postOracle(node.url, domain, [L.devKey(7), L.devKey(8)], MARKET, 650000);
+
+	/* ---- A: book, trades, blocks, the maker's account ---- */
+	const a = new Client(url);
+	await a.open();
+	a.send({ op: 'subscribe', stream: `book:${MARKET}`, id: 'b' });
+	a.send({ op: 'subscribe', stream: `trades:${MARKET}`, id: 't' });
+	a.send({ op: 'subscribe', stream: 'blocks', id: 'k' });
+	a.send({ op: 'subscribe', stream: `account:${maker.address}`, id: 'm' });
+	await a.ack('the book snapshot', (m) => m.id === 'b' && m.type === 'snapshot');
+	await a.ack('trades subscribed', (m) => m.id === 't' && m.type === 'subscribed');
+	await a.ack('blocks subscribed', (m) => m.id === 'k');
+	const acctSnap = await a.ack('account snapshot', (m) => m.id === 'm');
+	assert.strictEqual(acctSnap.account.address, maker.address);
+	await sameBook(node, a, 0, 'empty book');
+
+	/* ---- asks over HTTP ---- */
+	let last;
+	const resting = [];
+	for (let i = 0; i < 5; i++) {
+		const s = await L.signOrder(maker, domain,
+					    { isBuy: false, price: 650100 + 10 * i, size: 10 + i });
+		last = await node.call('l2_submitOrder', [s.order, s.signature]);
+		assert.strictEqual(last.status, 'open');
+		resting.push(s);
+		await sameBook(node, a, last.block, `HTTP ask ${i}`);
+	}
+
+	/* ---- bids over the socket: same answers as HTTP, id echoed ---- */
+	const bids = [];
+	for (let i = 0; i < 4; i++) {
+		const s = await L.signOrder(maker, domain,
+					    { isBuy: true, price: 649900 - 10 * i, size: 7 + i });
+		const id = `bid-${i}`;
+		const r = await a.call(id, 'l2_submitOrder', [s.order, s.signature]);
+		assert.strictEqual(r.jsonrpc, '2.0');
+		assert.strictEqual(r.id, id, 'the client id is echoed');
+		assert.ok(r.result, `order over the socket: ${JSON.stringify(r)}`);
+		assert.strictEqual(r.result.orderHash, s.hash);
+		assert.strictEqual(r.result.status, 'open');
+		assert.deepStrictEqual(Object.keys(r.result).sort(),
+				       Object.keys(last).sort(), 'the same result shape as HTTP');
+		bids.push(s);
+		await sameBook(node, a, r.result.block, `socket bid ${i}`);
+	}
+	const ord = await node.call('l2_getOrder', [bids[0].hash]);
+	assert.strictEqual(ord.status, 'open', 'an order sent over the socket is in the state');
+
+	/* ---- a cancel over the socket ---- */
+	{
+		const c = bids[3];
+		const msg = { trader: maker.address, orderHash: c.hash };
+		const sig = await maker.signTypedData(domain, L.TYPES.Cancel, msg);
+		const r = await a.call(77, 'l2_cancelOrder', [msg, sig]);
+		assert.strictEqual(r.id, 77);
+		assert.ok(r.result, JSON.stringify(r));
+		assert.strictEqual(r.result.status, 'cancelled');
+		await sameBook(node, a, r.result.block, 'socket cancel');
+		/* cancelling again: the same error over both transports */
+		const again = await a.call('again', 'l2_cancelOrder', [msg, sig]);
+		const http = await L.rpcResponse(node.url, 'l2_cancelOrder', [msg, sig]);
+		assert.ok(again.error && http.error, 'a second cancel fails');
+		assert.strictEqual(again.error.code, http.error.code);
+		assert.strictEqual(again.error.message, http.error.message);
+	}
+
+	/* ---- the same errors: bad params, unknown method, operator only ---- */
+	for (const [method, params] of [['l2_submitOrder', [{}, '0x']],
+					['l2_nope', []],
+					['op_credit', [maker.address, '1']]]) {
+		const w = await a.call(`e-${method}`, method, params);
+		const h = await L.rpcResponse(node.url, method, params);
+		assert.ok(w.error, `${method} over the socket fails`);
+		if (method === 'op_credit') {
+			/* HTTP from loopback is an operator; the socket never is */
+			assert.strictEqual(w.error.code, -32601);
+			continue;
+		}
+		assert.strictEqual(w.error.code, h.error.code, method);
+		assert.strictEqual(w.error.message, h.error.message, method);
+	}
+
+	/* ---- a taker over HTTP: trades and the maker's fills ---- */
+	{
+		const s = await L.signOrder(taker, domain,
+					    { isBuy: true, price: 650110, size: 15 });
+		const r = await node.call('l2_submitOrder', [s.order, s.signature]);
+		assert.strictEqual(r.status, 'filled');
+		await sameBook(node, a, r.block, 'a crossing buy');
+		const tr = await a.until('the trades', () =>
+			a.trades.length >= 2 ? a.trades : null);
+		assert.deepStrictEqual(tr.map((x) => [x.price, x.size, x.maker, x.taker,
+						      x.takerSide, x.makerTrader]),
+				       r.fills.map((f) => [f.price, f.size, f.maker, s.hash,
+							   'buy', maker.address]));
+		assert.ok(tr.every((x) => x.block === r.block && x.market === MARKET));
+		const acct = await a.ack('the maker account update', (m) =>
+			m.type === 'account' && m.fills.length === 2);
+		assert.strictEqual(acct.block, r.block);
+		const http = await node.call('l2_getAccount', [maker.address]);
+		assert.strictEqual(acct.account.collateral, http.collateral);
+	}
+	assert.ok(a.seq.get('blocks') >= 1n, 'block messages came');
+
+	/* ---- B drops mid-stream and resubscribes from its last seq ---- */
+	const b = new Client(url);
+	await b.open();
+	b.send({ op: 'subscribe', stream: `book:${MARKET}`, id: 1 });
+	await b.ack('B snapshot', (m) => m.id === 1);
+	{
+		const s = await L.signOrder(maker, domain, { isBuy: false, price: 650300, size: 3 });
+		const r = await node.call('l2_submitOrder', [s.order, s.signature]);
+		await sameBook(node, b, r.block, 'B before the drop');
+	}
+	const lastSeq = b.seq.get(`book:${MARKET}`);
+	const kept = b.books.get(`book:${MARKET}`);
+	b.close();
+	for (let i = 0; i < 3; i++) {
+		const s = await L.signOrder(maker, domain,
+					    { isBuy: i % 2 === 0, price: i % 2 ? 650400 + i : 649000 - i, size: 5 });
+		await node.call('l2_submitOrder', [s.order, s.signature]);
+	}
+	await sameBook(node, a, 0, 'A while B was away');
+	const b2 = new Client(url);
+	await b2.open();
+	b2.books.set(`book:${MARKET}`, kept);
+	b2.seq.set(`book:${MARKET}`, lastSeq);
+	b2.send({ op: 'subscribe', stream: `book:${MARKET}`, since: String(lastSeq), id: 'again' });
+	const res = await b2.ack('the resumed subscription', (m) => m.id === 'again');
+	assert.strictEqual(res.type, 'subscribed', JSON.stringify(res));
+	assert.strictEqual(res.resumed, true);
+	assert.strictEqual(res.seq, String(lastSeq));
+	await b2.until('the missed diffs', () => b2.seq.get(`book:${MARKET}`) >= a.seq.get(`book:${MARKET}`));
+	await sameBook(node, b2, 0, 'B after resubscribing');
+	/* a seq the stream never gave: a fresh snapshot, flagged */
+	const b3 = new Client(url);
+	await b3.open();
+	b3.send({ op: 'subscribe', stream: `book:${MARKET}`, since: '999999999', id: 'lost' });
+	const lost = await b3.ack('the historyLost snapshot', (m) => m.id === 'lost');
+	assert.strictEqual(lost.type, 'snapshot');
+	assert.strictEqual(lost.historyLost, true);
+	await sameBook(node, b3, 0, 'a snapshot after history lost');
+	b3.close();
+
+	/* ---- bad messages: an error each, nothing changes ---- */
+	{
+		const before = await node.call('l2_getOrderBook', [MARKET, DEPTH]);
+		const seqBefore = a.seq.get(`book:${MARKET}`);
+		const c = new Client(url);
+		await c.open();
+		const bad = [
+			['not json', 'garbage{'],
+			['a number', '42'],
+			['unknown op', { op: 'explode', id: 1 }],
+			['unknown member', { op: 'subscribe', stream: 'blocks', extra: 1 }],
+			['unknown stream', { op: 'subscribe', stream: 'book:999' }],
+			['bad stream', { op: 'subscribe', stream: 'candles' }],
+			['bad account', { op: 'subscribe', stream: 'account:0x12' }],
+			['bad since', { op: 'subscribe', stream: 'blocks', since: 'x' }],
+			['not subscribed', { op: 'unsubscribe', stream: 'blocks' }],
+			['resync without subscription', { op: 'resync', stream: `book:${MARKET}` }],
+			['bad id', { op: 'ping', id: { a: 1 } }],
+		];
+		for (const [what, m] of bad) {
+			const n = c.acks.length;
+			c.send(m);
+			const e = await c.until(what, () => c.acks.length > n && c.acks[n]);
+			assert.strictEqual(e.type, 'error', `${what}: ${JSON.stringify(e)}`);
+			assert.ok(Number.isInteger(e.code) && e.message.length > 0, what);
+		}
+		c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+		const e = await c.until('binary', () => c.acks.find((m) =>
+			m.type === 'error' && /binary/.test(m.message)));
+		assert.ok(e);
+		/* a JSON-RPC parse error comes back as JSON-RPC */
+		c.send('{"jsonrpc":"2.0","id":5,"method":');
+		c.send({ jsonrpc: '2.0', id: 6, method: 'l2_getOrderBook', params: ['x'] });
+		const r6 = await c.until('invalid params', () => c.rpc.get(6));
+		assert.strictEqual(r6.error.code, -32602);
+		c.send({ op: 'ping', id: 'p' });
+		await c.ack('pong', (m) => m.type === 'pong' && m.id === 'p');
+		assert.deepStrictEqual(await node.call('l2_getOrderBook', [MARKET, DEPTH]), before);
+		assert.strictEqual(a.seq.get(`book:${MARKET}`), seqBefore, 'no book message');
+		/* over ws-max-msg-bytes: closed with 1009 */
+		c.send({ op: 'ping', id: 'x'.repeat(5000) });
+		await c.until('the 1009 close', () => c.closed);
+		assert.strictEqual(c.closed.code, 1009, JSON.stringify(c.closed));
+		assert.match(c.closed.reason, /message over 4096 bytes/);
+	}
+
+	/* ---- a slow consumer is cut; A is not ----
+	 * The slow client stops reading and asks, in short bursts, for
+	 * snapshots of an account with many open orders (tens of KB each):
+	 * the socket's buffers fill, then its queue, and it is cut. (It
+	 * stops sending between bursts: a client still sending when it is
+	 * cut may see the connection reset instead of the close frame, as
+	 * TCP discards what it had not read.) */
+	{
+		const orders = [];
+		for (let i = 0; i < 200; i++)
+			orders.push(L.signOrder(maker, domain,
+						{ isBuy: false, price: 651000 + i, size: 1 }));
+		const signed = await Promise.all(orders);
+		for (let i = 0; i < signed.length; i += 100) {
+			const rs = await L.batch(node.url, signed.slice(i, i + 100).map((s) =>
+				['l2_submitOrder', [s.order, s.signature]]));
+			for (const r of rs)
+				assert.ok(r.result && r.result.status === 'open', JSON.stringify(r));
+		}
+		await sameBook(node, a, 0, 'the deeper book');
+		const slow = new Client(url);
+		await slow.open();
+		const stream = `account:${maker.address}`;
+		slow.send({ op: 'subscribe', stream, id: 's' });
+		const snap = await slow.ack('slow snapshot', (m) => m.id === 's');
+		const size = JSON.stringify(snap).length;
+		assert.ok(size > 20000, `a big snapshot (${size} bytes)`);
+		slow.ws._socket.pause(); /* stops reading */
+		const tFlood = Date.now();
+		const cutLogged = () => /client [0-9]+ cut/.test(fs.readFileSync(node.logPath, 'utf8'));
+		let asked = 0;
+		for (let burst = 0; burst < 200 && !cutLogged(); burst++) {
+			for (let i = 0; i < 20; i++, asked++)
+				slow.send({ op: 'resync', stream });
+			await L.sleep(50);
+		}
+		await L.waitFor('the cut in the log', cutLogged, 10000);
+		t.log(`slow consumer cut ${Date.now() - tFlood} ms after it stopped reading ` +
+		      `(${asked} snapshots of ${size} bytes asked)`);
+		/* A goes on */
+		const s = await L.signOrder(maker, domain, { isBuy: true, price: 649500, size: 2 });
+		const r = await a.call('after-cut', 'l2_submitOrder', [s.order, s.signature]);
+		assert.ok(r.result, JSON.stringify(r));
+		await sameBook(node, a, r.result.block, 'A after the cut');
+		slow.ws._socket.resume();
+		await slow.until('the slow consumer closed', () => slow.closed, 10000);
+		assert.strictEqual(slow.closed.code, 4001, JSON.stringify(slow.closed));
+		assert.match(slow.closed.reason, /slow consumer/);
+	}
+
+	/* ---- keepalive: a client that never answers pings is dropped ---- */
+	{
+		const quick = await t.node({
+			datadir: t.tmpPath('quick'),
+			args: ['--ws-port', '0', '--ws-ping-s', '1', '--ws-timeout-s', '3'],
+		}).start();
+		const alive = new Client(wsPort(quick));
+		await alive.open();
+		const mute = new Client(wsPort(quick), { autoPong: false });
+		await mute.open();
+		const t0 = Date.now();
+		await mute.until('the mute client dropped', () => mute.closed, 10000);
+		const took = Date.now() - t0;
+		assert.ok(took >= 2000, `dropped after ${took} ms, ws-timeout-s is 3`);
+		assert.ok(!alive.closed, 'a client that answers pings stays');
+		alive.close();
+	}
+
+	await sameBook(node, a, 0, 'the end');
+	for (const [stream, seq] of a.seq)
+		t.log(`${stream}: ${seq} messages, contiguous`);
+	a.close();
+	b2.close();
+});
