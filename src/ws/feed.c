@@ -253,35 +253,66 @@ static void book_alloc(struct cl_ws_server *s, struct ws_stream *st)
 	}
 }
 
+/* The book of `st` is now b/a (after `block`): a diff when it changed. */
 static void book_update(struct cl_ws_server *s, struct ws_stream *st,
-			uint64_t block)
+			uint64_t block, const struct ws_level *b, size_t nb,
+			const struct ws_level *a, size_t na)
+{
+	book_alloc(s, st);
+	if (!st->book_known) {
+		book_store(st, b, nb, a, na); /* the state before seq 1 */
+		return;
+	}
+	json_t *db = side_diff(st->bids, st->n_bids, b, nb, true);
+	json_t *da = side_diff(st->asks, st->n_asks, a, na, false);
+	if (json_array_size(db) == 0 && json_array_size(da) == 0) {
+		json_decref(db);
+		json_decref(da);
+		return;
+	}
+	json_t *o = json_object();
+	json_object_set_new(o, "type", json_string("diff"));
+	json_object_set_new(o, "block", cl_json_from_u64(block));
+	json_object_set_new(o, "bids", db);
+	json_object_set_new(o, "asks", da);
+	book_store(st, b, nb, a, na);
+	ws_stream_publish(s, st, o);
+}
+
+/* Read the live book of `st` (a node without a block hook). */
+static void book_update_live(struct cl_ws_server *s, struct ws_stream *st,
+			     uint64_t block)
 {
 	struct ws_level *b = cl_xcalloc(s->cfg.book_depth, sizeof(*b));
 	struct ws_level *a = cl_xcalloc(s->cfg.book_depth, sizeof(*a));
 	size_t nb = read_side(s, b, st->market, BOOK_BUY);
 	size_t na = read_side(s, a, st->market, BOOK_SELL);
-
-	book_alloc(s, st);
-	if (!st->book_known) {
-		book_store(st, b, nb, a, na); /* the state before seq 1 */
-	} else {
-		json_t *db = side_diff(st->bids, st->n_bids, b, nb, true);
-		json_t *da = side_diff(st->asks, st->n_asks, a, na, false);
-		if (json_array_size(db) || json_array_size(da)) {
-			json_t *o = json_object();
-			json_object_set_new(o, "type", json_string("diff"));
-			json_object_set_new(o, "block", cl_json_from_u64(block));
-			json_object_set_new(o, "bids", db);
-			json_object_set_new(o, "asks", da);
-			book_store(st, b, nb, a, na);
-			ws_stream_publish(s, st, o);
-		} else {
-			json_decref(db);
-			json_decref(da);
-		}
-	}
+	book_update(s, st, block, b, nb, a, na);
 	free(b);
 	free(a);
+}
+
+/* The books the hook copied with event `e`. */
+static void book_update_event(struct cl_ws_server *s, const struct ws_event *e)
+{
+	size_t depth = s->cfg.book_depth;
+	if (!e->levels)
+		return;
+	for (size_t i = 0; i < s->n_markets; i++)
+		book_update(s, &s->books[i], e->number,
+			    &e->levels[2 * i * depth], e->n_levels[2 * i],
+			    &e->levels[(2 * i + 1) * depth],
+			    e->n_levels[2 * i + 1]);
+}
+
+void ws_event_free(struct ws_event *e)
+{
+	if (!e)
+		return;
+	free(e->trades);
+	free(e->levels);
+	free(e->n_levels);
+	free(e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -409,8 +440,7 @@ void ws_feed_run(struct cl_ws_server *s, struct ws_event *events)
 		while (events) {
 			struct ws_event *e = events;
 			events = e->next;
-			free(e->trades);
-			free(e);
+			ws_event_free(e);
 		}
 		return;
 	}
@@ -430,11 +460,11 @@ void ws_feed_run(struct cl_ws_server *s, struct ws_event *events)
 		if (e->number > s->published) {
 			publish_unnamed(s, s->published, e->number - 1, &gl);
 			publish_event(s, &v, e, &run);
+			book_update_event(s, e);
 			s->published = e->number;
 			changed = true;
 		}
-		free(e->trades);
-		free(e);
+		ws_event_free(e);
 	}
 	if (events) {
 		/* put the rest back in front of the inbox, in order */
@@ -464,9 +494,9 @@ void ws_feed_run(struct cl_ws_server *s, struct ws_event *events)
 			changed = true;
 		}
 	}
-	if (s->books_kept) {
+	if (s->books_kept && !s->has_hook) {
 		for (size_t i = 0; i < s->n_markets; i++)
-			book_update(s, &s->books[i], s->published);
+			book_update_live(s, &s->books[i], s->published);
 	}
 	if (changed || run.n) {
 		for (size_t i = 0; i < s->n_accounts; i++)

@@ -202,6 +202,32 @@ static int client_write(struct ws_client *c)
 /* The inbox                                                           */
 /* ------------------------------------------------------------------ */
 
+/* The books as the block left them: the writer is between blocks now,
+ * so its books are exactly the committed state (a later read on the ws
+ * thread could see the next block's orders before it is sealed). */
+static void copy_books(struct cl_ws_server *s, struct ws_event *e)
+{
+	size_t depth = s->cfg.book_depth;
+	struct book_level *lv = cl_xcalloc(depth, sizeof(*lv));
+
+	e->levels = cl_xcalloc(2 * s->n_markets * depth, sizeof(*e->levels));
+	e->n_levels = cl_xcalloc(2 * s->n_markets, sizeof(*e->n_levels));
+	for (size_t i = 0; i < s->n_markets; i++) {
+		for (int side = 0; side < 2; side++) {
+			size_t k = 2 * i + (size_t)side;
+			size_t n = cl_chain_book_depth(
+				&s->reader, lv, depth, s->books[i].market,
+				side ? BOOK_SELL : BOOK_BUY);
+			for (size_t j = 0; j < n; j++) {
+				e->levels[k * depth + j].price = lv[j].price.v;
+				e->levels[k * depth + j].size = lv[j].size.v;
+			}
+			e->n_levels[k] = n;
+		}
+	}
+	free(lv);
+}
+
 void cl_ws_on_block(void *arg, const struct cl_seq_block_event *ev)
 {
 	struct cl_ws_server *s = arg;
@@ -230,6 +256,8 @@ void cl_ws_on_block(void *arg, const struct cl_seq_block_event *ev)
 			memcpy(e->trades, ev->trades,
 			       ev->n_trades * sizeof(*e->trades));
 		}
+		if (s->books_kept)
+			copy_books(s, e);
 	}
 	pthread_mutex_lock(&s->lock);
 	if (e) {
@@ -641,8 +669,7 @@ void cl_ws_server_free(struct cl_ws_server *s)
 	while (s->events) {
 		struct ws_event *e = s->events;
 		s->events = e->next;
-		free(e->trades);
-		free(e);
+		ws_event_free(e);
 	}
 	while (s->answers) {
 		struct ws_answer *w = s->answers;

@@ -126,7 +126,14 @@ struct ws_event {
 	struct cl_hash32 root;
 	size_t n_trades;
 	struct cl_seq_trade *trades;
+	/* the books right after the block (market i: bids at
+	 * levels[2i * depth], asks at levels[(2i + 1) * depth], counts in
+	 * n_levels[2i], n_levels[2i + 1]); NULL without books */
+	struct ws_level *levels;
+	size_t *n_levels;
 };
+
+void ws_event_free(struct ws_event *e);
 
 /* A JSON-RPC answer on its way back to client `client_id`. */
 struct ws_answer {
