@@ -63,17 +63,10 @@ static void ack(struct ws_client *c, const json_t *id, const char *type,
 }
 
 static void op_subscribe(struct ws_client *c, const json_t *id,
-			 struct ws_stream *st, const json_t *since_j)
+			 struct ws_stream *st, bool has_since, uint64_t since)
 {
 	struct cl_ws_server *s = c->srv;
-	uint64_t since = 0;
 
-	if (since_j && !cl_json_u64(&since, since_j) &&
-	    !cl_json_uint(&since, since_j, UINT64_MAX)) {
-		ws_send_error(c, id, WS_ERR_BAD_PARAMS,
-			      "since: a sequence number (decimal string)");
-		return;
-	}
 	if (!holds(c, st, NULL)) {
 		if (c->n_subs >= s->cfg.max_subs) {
 			ws_send_error(c, id, WS_ERR_TOO_MANY_SUBS,
@@ -87,7 +80,7 @@ static void op_subscribe(struct ws_client *c, const json_t *id,
 		c->subs[c->n_subs++] = st;
 		st->subs++;
 	}
-	if (since_j && history_holds(st, since)) {
+	if (has_since && history_holds(st, since)) {
 		ack(c, id, "subscribed", st, since, true);
 		bool ok = ws_stream_replay(st, c, since);
 		CL_REQUIRE(ok);
@@ -96,7 +89,7 @@ static void op_subscribe(struct ws_client *c, const json_t *id,
 	json_t *flags = json_object();
 	if (id)
 		json_object_set(flags, "id", (json_t *)id);
-	if (since_j)
+	if (has_since)
 		json_object_set_new(flags, "historyLost", json_true());
 	ws_feed_snapshot(s, st, c, flags);
 	json_decref(flags);
@@ -191,9 +184,16 @@ void ws_proto_message(struct ws_client *c, const char *text, size_t len)
 		goto out;
 	}
 	json_t *since_j = json_object_get(j, "since");
+	uint64_t since = 0;
 	if (since_j && !sub) {
 		ws_send_error(c, id, WS_ERR_BAD_PARAMS,
 			      "since is for subscribe only");
+		goto out;
+	}
+	if (since_j && !cl_json_u64(&since, since_j) &&
+	    !cl_json_uint(&since, since_j, UINT64_MAX)) {
+		ws_send_error(c, id, WS_ERR_BAD_PARAMS,
+			      "since: a sequence number (decimal string)");
 		goto out;
 	}
 	json_t *name_j = json_object_get(j, "stream");
@@ -203,12 +203,11 @@ void ws_proto_message(struct ws_client *c, const char *text, size_t len)
 		goto out;
 	}
 	const char *why;
+	int code;
 	struct ws_stream *st =
-		ws_stream_find(s, json_string_value(name_j), sub, &why);
+		ws_stream_find(s, json_string_value(name_j), sub, &why, &code);
 	if (!st) {
-		ws_send_error(c, id, sub ? WS_ERR_UNKNOWN_STREAM
-					 : WS_ERR_NOT_SUBSCRIBED,
-			      "%s", why);
+		ws_send_error(c, id, code, "%s", why);
 		goto out;
 	}
 	if (st->kind == WS_BOOK && !s->books_kept) {
@@ -223,7 +222,7 @@ void ws_proto_message(struct ws_client *c, const char *text, size_t len)
 		goto out;
 	}
 	if (sub) {
-		op_subscribe(c, id, st, since_j);
+		op_subscribe(c, id, st, since_j != NULL, since);
 		goto out;
 	}
 	size_t at;

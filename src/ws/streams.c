@@ -94,8 +94,9 @@ static bool parse_u32(uint32_t *out, const char *p)
 }
 
 struct ws_stream *ws_stream_find(struct cl_ws_server *s, const char *name,
-				 bool create, const char **why)
+				 bool create, const char **why, int *code)
 {
+	*code = WS_ERR_UNKNOWN_STREAM;
 	*why = "unknown stream: expected blocks, book:MARKET, "
 	       "trades:MARKET or account:ADDRESS";
 	if (strcmp(name, "blocks") == 0)
@@ -127,9 +128,11 @@ struct ws_stream *ws_stream_find(struct cl_ws_server *s, const char *name,
 			return s->accounts[i];
 	if (!create) {
 		*why = "not subscribed";
+		*code = WS_ERR_NOT_SUBSCRIBED;
 		return NULL;
 	}
 	if (s->n_accounts >= s->cfg.max_accounts) {
+		*code = WS_ERR_TOO_MANY_SUBS;
 		*why = "too many account streams open (ws-max-accounts)";
 		return NULL;
 	}

@@ -189,10 +189,11 @@ void ws_stream_release(struct ws_stream *st);
  * it to every subscriber. Steals `body`. */
 void ws_stream_publish(struct cl_ws_server *s, struct ws_stream *st,
 		       json_t *body);
-/* The stream named `name`, made if it is an account stream not yet
- * open; NULL with a reason in *why. */
+/* The stream named `name`, made (when `create`) if it is an account
+ * stream not yet open; NULL with a reason in *why and its error code in
+ * *code. */
 struct ws_stream *ws_stream_find(struct cl_ws_server *s, const char *name,
-				 bool create, const char **why);
+				 bool create, const char **why, int *code);
 /* Replay the messages after `since` to `c`: true when the history still
  * holds all of them. */
 bool ws_stream_replay(struct ws_stream *st, struct ws_client *c,
