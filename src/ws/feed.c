@@ -470,18 +470,18 @@ void ws_feed_run(struct cl_ws_server *s, struct ws_event *events)
 		/* put the rest back in front of the inbox, in order */
 		pthread_mutex_lock(&s->lock);
 		struct ws_event *last = events;
-		size_t n = 1, nt = last->n_trades;
+		size_t n = 1, nb = last->bytes;
 		while (last->next) {
 			last = last->next;
 			n++;
-			nt += last->n_trades;
+			nb += last->bytes;
 		}
 		last->next = s->events;
 		if (!s->events)
 			s->events_tail = &last->next;
 		s->events = events;
 		s->n_events += n;
-		s->n_event_trades += nt;
+		s->n_event_bytes += nb;
 		pthread_mutex_unlock(&s->lock);
 	}
 	/* without a hook (or when events were dropped and no later one

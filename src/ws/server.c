@@ -228,17 +228,30 @@ static void copy_books(struct cl_ws_server *s, struct ws_event *e)
 	free(lv);
 }
 
+/* The bytes an event of `n_trades` holds. */
+static size_t event_bytes(const struct cl_ws_server *s, size_t n_trades)
+{
+	size_t b = sizeof(struct ws_event) +
+		   n_trades * sizeof(struct cl_seq_trade);
+	if (s->books_kept)
+		b += 2 * s->n_markets * (s->cfg.book_depth *
+						 sizeof(struct ws_level) +
+					 sizeof(size_t));
+	return b;
+}
+
 void cl_ws_on_block(void *arg, const struct cl_seq_block_event *ev)
 {
 	struct cl_ws_server *s = arg;
 	struct ws_event *e = NULL;
+	size_t bytes = event_bytes(s, ev->n_trades);
 
 	pthread_mutex_lock(&s->lock);
 	bool room = s->n_events < WS_EVENTS_MAX &&
-		    s->n_event_trades + ev->n_trades <= WS_EVENT_TRADES_MAX;
+		    s->n_event_bytes + bytes <= WS_EVENT_BYTES_MAX;
 	if (room) {
 		s->n_events++;
-		s->n_event_trades += ev->n_trades;
+		s->n_event_bytes += bytes;
 	} else {
 		s->stats.events_dropped++;
 	}
@@ -249,6 +262,7 @@ void cl_ws_on_block(void *arg, const struct cl_seq_block_event *ev)
 		e->number = ev->number;
 		e->timestamp_ms = ev->timestamp_ms;
 		e->root = ev->root;
+		e->bytes = bytes;
 		e->n_trades = ev->n_trades;
 		if (ev->n_trades) {
 			e->trades = cl_xmalloc(ev->n_trades *
@@ -324,7 +338,7 @@ static void inbox_serve(struct cl_ws_server *s)
 	s->events = NULL;
 	s->events_tail = &s->events;
 	s->n_events = 0;
-	s->n_event_trades = 0;
+	s->n_event_bytes = 0;
 	pthread_mutex_unlock(&s->lock);
 
 	while (list) {

@@ -86,12 +86,12 @@ struct cl_ws_server {
 	pthread_mutex_t lock;
 	bool stopping;
 	/* blocks committed (the block hook), a bounded queue: over
-	 * WS_EVENTS_MAX events or WS_EVENT_TRADES_MAX trades waiting, an
+	 * WS_EVENTS_MAX events or WS_EVENT_BYTES_MAX bytes waiting, an
 	 * event is dropped and its blocks published from the reader, with a
 	 * gap message on the trades streams */
 	struct ws_event *events;
 	struct ws_event **events_tail;
-	size_t n_events, n_event_trades;
+	size_t n_events, n_event_bytes;
 	bool has_hook;     /* events come (a sequencer) */
 	uint64_t newest_block; /* the head, polled */
 	bool has_newest;
@@ -117,13 +117,14 @@ struct cl_ws_server {
 };
 
 #define WS_EVENTS_MAX 256
-#define WS_EVENT_TRADES_MAX 1000000
+#define WS_EVENT_BYTES_MAX ((size_t)64 << 20)
 
 /* A committed block from the hook (a copy). */
 struct ws_event {
 	struct ws_event *next;
 	uint64_t number, timestamp_ms;
 	struct cl_hash32 root;
+	size_t bytes; /* what it holds, for the queue's bound */
 	size_t n_trades;
 	struct cl_seq_trade *trades;
 	/* the books right after the block (market i: bids at

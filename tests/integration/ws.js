@@ -304,12 +304,18 @@ L.main('ws', async (t) => {
 	{
 		const quick = await t.node({
 			datadir: t.tmpPath('quick'),
-			args: ['--ws-port', '0', '--ws-ping-s', '1', '--ws-timeout-s', '3'],
+			args: ['--ws-port', '0', '--ws-ping-s', '1', '--ws-timeout-s', '3',
+			       '--ws-max-clients', '2'],
 		}).start();
 		const alive = new Client(wsPort(quick.logPath));
 		await alive.open();
 		const mute = new Client(wsPort(quick.logPath), { autoPong: false });
 		await mute.open();
+		/* a third client is over ws-max-clients: refused at the upgrade */
+		const third = new Client(wsPort(quick.logPath));
+		await assert.rejects(third.open(), 'a third client is refused');
+		assert.match(fs.readFileSync(quick.logPath, 'utf8'),
+			     /refused a connection: 2 clients/);
 		const t0 = Date.now();
 		await mute.until('the mute client dropped', () => mute.closed, 10000);
 		const took = Date.now() - t0;
