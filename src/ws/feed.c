@@ -430,6 +430,9 @@ void ws_feed_run(struct cl_ws_server *s, struct ws_event *events)
 	uint64_t head = s->newest_block;
 	bool has_head = s->has_newest;
 	pthread_mutex_unlock(&s->lock);
+	if (!events && s->has_published &&
+	    (s->has_hook || !has_head || head <= s->published))
+		return; /* nothing new */
 
 	int rc = cl_chain_view(&s->reader, &v);
 	if (rc == CL_OK)

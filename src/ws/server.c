@@ -360,22 +360,31 @@ static void inbox_serve(struct cl_ws_server *s)
 	ws_feed_run(s, events);
 }
 
+/* Every poll_ms: a node without a block hook reads its head; a node
+ * with one only retries events a run left for later (their block was
+ * newer than the snapshot it read). */
 static void poll_head(lws_sorted_usec_list_t *sul)
 {
 	struct cl_ws_server *s =
 		lws_container_of(sul, struct cl_ws_server, poll_sul);
 	struct cl_chain_sync sync;
+	bool run = false;
 
-	if (cl_chain_sync(&s->reader, &sync) == CL_OK) {
+	if (!s->has_hook) {
+		run = cl_chain_sync(&s->reader, &sync) == CL_OK;
 		pthread_mutex_lock(&s->lock);
-		if (!s->has_newest || sync.head_block > s->newest_block) {
+		if (run && (!s->has_newest || sync.head_block > s->newest_block)) {
 			s->newest_block = sync.head_block;
 			s->has_newest = true;
 		}
 		pthread_mutex_unlock(&s->lock);
-		/* the events first: a block they name is not read twice */
-		inbox_serve(s);
+	} else {
+		pthread_mutex_lock(&s->lock);
+		run = s->events != NULL;
+		pthread_mutex_unlock(&s->lock);
 	}
+	if (run)
+		inbox_serve(s);
 	lws_sul_schedule(s->ctx, 0, &s->poll_sul, poll_head,
 			 (lws_usec_t)s->cfg.poll_ms * LWS_US_PER_MS);
 }
