@@ -52,7 +52,7 @@ L.main('ws', async (t) => {
 	const node = await t.node({
 		args: ['--ws-port', '0', '--ws-queue-msgs', '64',
 		       '--ws-queue-bytes', '262144', '--ws-history', '64',
-		       '--ws-max-msg-bytes', '4096'],
+		       '--ws-max-msg-bytes', '4096', '--block-interval-ms', '20'],
 	}).start();
 	const url = wsPort(node.logPath);
 	const cfg = await node.call('l2_getConfig', []);
@@ -298,6 +298,131 @@ L.main('ws', async (t) => {
 		await slow.until('the slow consumer closed', () => slow.closed, 10000);
 		assert.strictEqual(slow.closed.code, 4001, JSON.stringify(slow.closed));
 		assert.match(slow.closed.reason, /slow consumer/);
+	}
+
+	/* ---- random traffic: orders and cancels over both transports,
+	 * several at once, clients dropping and resubscribing; at the end
+	 * every client's book is the node's, every seq contiguous, and the
+	 * client that never dropped saw exactly the fills the answers name */
+	{
+		const seed = Number(process.env.CL_TEST_SEED || Date.now() % 1000000);
+		t.log(`random traffic: seed ${seed} (CL_TEST_SEED)`);
+		const rnd = L.prng(seed);
+		const pick = (a) => a[Math.floor(rnd() * a.length)];
+		const stream = `book:${MARKET}`;
+		const watcher = new Client(url);
+		await watcher.open();
+		watcher.send({ op: 'subscribe', stream: `trades:${MARKET}`, id: 'w' });
+		await watcher.ack('watcher', (m) => m.id === 'w');
+		const tradesBefore = watcher.trades.length;
+		const subscribe = async (c, since) => {
+			const id = `s${Math.floor(rnd() * 1e9)}`;
+			c.send(since === undefined ? { op: 'subscribe', stream, id }
+						   : { op: 'subscribe', stream, id, since: String(since) });
+			return c.ack('subscribed', (m) => m.id === id);
+		};
+		const fleet = [];
+		for (let i = 0; i < 3; i++) {
+			const c = new Client(url);
+			await c.open();
+			await subscribe(c);
+			fleet.push(c);
+		}
+		const open = [];
+		let fills = 0, lastBlock = 0n, nid = 0;
+		const place = async (via) => {
+			const isBuy = rnd() < 0.5;
+			const w = rnd() < 0.5 ? maker : taker;
+			const price = isBuy ? 649700 + Math.floor(rnd() * 500)
+					    : 649800 + Math.floor(rnd() * 500);
+			const s = await L.signOrder(w, domain, { isBuy, price, size: 1 + Math.floor(rnd() * 5) });
+			let r;
+			if (via) {
+				const a = await via.call(`r${nid++}`, 'l2_submitOrder', [s.order, s.signature]);
+				assert.ok(a.result, JSON.stringify(a));
+				r = a.result;
+			} else {
+				r = await node.call('l2_submitOrder', [s.order, s.signature]);
+			}
+			fills += r.fills.length;
+			if (r.status === 'open')
+				open.push({ w, hash: s.hash });
+			if (BigInt(r.block) > lastBlock)
+				lastBlock = BigInt(r.block);
+		};
+		const cancel = async (via) => {
+			if (!open.length)
+				return;
+			const o = open.splice(Math.floor(rnd() * open.length), 1)[0];
+			const msg = { trader: o.w.address, orderHash: o.hash };
+			const sig = await o.w.signTypedData(domain, L.TYPES.Cancel, msg);
+			const a = via ? await via.call(`c${nid++}`, 'l2_cancelOrder', [msg, sig])
+				      : await L.rpcResponse(node.url, 'l2_cancelOrder', [msg, sig]);
+			/* a filled order cannot be cancelled: 1014 */
+			assert.ok(a.result || a.error.code === 1014, JSON.stringify(a));
+			if (a.result && BigInt(a.result.block) > lastBlock)
+				lastBlock = BigInt(a.result.block);
+		};
+		let drops = 0, resumed = 0;
+		for (let step = 0; step < 40; step++) {
+			const live = fleet.filter((c) => !c.closed);
+			const x = rnd();
+			if (x < 0.15 && live.length > 1) {
+				/* a client drops; it comes back a few steps later */
+				const c = pick(live);
+				c.close();
+				await c.until('closed', () => c.closed);
+				drops++;
+			} else if (x < 0.3) {
+				/* a dropped client resubscribes from its last seq */
+				const gone = fleet.filter((c) => c.closed);
+				if (gone.length) {
+					const old = pick(gone);
+					const c = new Client(url);
+					await c.open();
+					c.books.set(stream, old.books.get(stream));
+					c.seq.set(stream, old.seq.get(stream));
+					const a = await subscribe(c, old.seq.get(stream));
+					assert.ok(a.resumed || a.historyLost, JSON.stringify(a));
+					if (a.resumed)
+						resumed++;
+					fleet[fleet.indexOf(old)] = c;
+				}
+			} else {
+				/* two to four writes at once, some over the socket */
+				const jobs = [];
+				const n = 2 + Math.floor(rnd() * 3);
+				for (let k = 0; k < n; k++) {
+					const via = rnd() < 0.5 ? pick(live) : null;
+					jobs.push(rnd() < 0.7 ? place(via) : cancel(via));
+				}
+				await Promise.all(jobs);
+			}
+		}
+		for (let i = 0; i < fleet.length; i++) {
+			if (!fleet[i].closed)
+				continue;
+			const old = fleet[i];
+			const c = new Client(url);
+			await c.open();
+			c.books.set(stream, old.books.get(stream));
+			c.seq.set(stream, old.seq.get(stream));
+			await subscribe(c, old.seq.get(stream));
+			fleet[i] = c;
+		}
+		/* (the last write may not change the book: no diff names its
+		 * block, so wait for equality only) */
+		for (const [i, c] of fleet.entries())
+			await sameBook(node, c, 0, `random traffic, client ${i} (up to block ${lastBlock})`);
+		await watcher.until('every fill as a trade', () =>
+			watcher.trades.length - tradesBefore >= fills, 5000).catch(() => {});
+		assert.strictEqual(watcher.trades.length - tradesBefore, fills,
+				   'the trades stream holds exactly the fills the answers name');
+		t.log(`random traffic: ${fills} fills, ${drops} drops, ${resumed} resumed, ` +
+		      `books equal, seqs contiguous`);
+		for (const c of fleet)
+			c.close();
+		watcher.close();
 	}
 
 	/* ---- keepalive: a client that never answers pings is dropped ---- */
