@@ -10,13 +10,15 @@
  * work through a mutex-guarded inbox and wake it (lws_cancel_service).
  *
  * Where the data comes from: after each committed block the sequencer
- * calls cl_ws_on_block() (its block hook) with the block's number, time,
- * root and fills; that call copies them into a bounded queue and wakes
- * the ws thread, never waiting for it. A deriving node (verifier,
- * replica) has no hook: its head is polled every poll_ms. The ws thread
- * then reads a snapshot through the node's chain reader (order records,
- * accounts, roots) and the books, and turns them into numbered
- * messages.
+ * calls cl_ws_on_block() (its block hook, on its writer thread, between
+ * blocks) with the block's number, time, root and fills; that call
+ * copies them and the books' best levels (exactly the committed books:
+ * no next block has started) into a bounded queue and wakes the ws
+ * thread, never waiting for it. A deriving node (verifier, replica) has
+ * no hook: its head is polled every poll_ms and its books read then. The
+ * ws thread reads a snapshot through the node's chain reader (order
+ * records for the trades, accounts, roots) and turns it all into
+ * numbered messages.
  *
  * Streams: every stream numbers its messages (`seq`, +1 per message, no
  * gaps) and keeps the last `history` messages, so a client that comes
@@ -28,7 +30,7 @@
  * bytes; a client over either bound is cut (close code 4001 with the
  * reason) and its queue freed at once: memory never grows with a slow
  * reader. Keepalive: a ping after ping_s of silence, the connection
- * dropped after timeout_s without any frame from the client.
+ * dropped after timeout_s without a pong.
  *
  * Order entry: a message that is a JSON-RPC request object (or batch) is
  * run by the JSON-RPC server's own dispatcher (cl_rpc_server_call) and
