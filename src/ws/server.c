@@ -341,6 +341,10 @@ static void inbox_serve(struct cl_ws_server *s)
 	s->n_event_bytes = 0;
 	pthread_mutex_unlock(&s->lock);
 
+	/* the blocks first: a block's event is queued before its writes are
+	 * answered, so on one connection the stream messages of a block
+	 * come before the answers it holds */
+	ws_feed_run(s, events);
 	while (list) {
 		struct ws_answer *w = list;
 		list = w->next;
@@ -357,7 +361,6 @@ static void inbox_serve(struct cl_ws_server *s)
 		free(w->text);
 		free(w);
 	}
-	ws_feed_run(s, events);
 }
 
 /* Every poll_ms: a node without a block hook reads its head; a node

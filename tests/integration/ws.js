@@ -102,6 +102,9 @@ L.main('ws', async (t) => {
 		assert.strictEqual(r.result.status, 'open');
 		assert.deepStrictEqual(Object.keys(r.result).sort(),
 				       Object.keys(last).sort(), 'the same result shape as HTTP');
+		/* on one connection the block's diff came before the answer */
+		assert.ok(a.block.get(`book:${MARKET}`) >= BigInt(r.result.block),
+			  `socket bid ${i}: the diff of block ${r.result.block} first`);
 		bids.push(s);
 		await sameBook(node, a, r.result.block, `socket bid ${i}`);
 	}
