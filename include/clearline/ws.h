@@ -46,27 +46,27 @@
 #include <clearline/sequencer.h>
 
 struct cl_ws_config {
-	const char *bind_addr;   /* IPv4 or IPv6 literal; "127.0.0.1" */
-	uint16_t port;           /* 0: any free port (cl_ws_server_port) */
-	unsigned max_clients;    /* connections at once; default 1024 */
-	size_t max_msg_bytes;    /* largest client message; default 64 KiB */
-	size_t queue_bytes;      /* send queue per client, bytes; 4 MiB */
-	unsigned queue_msgs;     /* ... and messages; default 4096 */
-	unsigned history;        /* messages kept per stream; default 1024 */
-	unsigned max_subs;       /* subscriptions per client; default 64 */
-	unsigned max_accounts;   /* account streams at once; default 1024 */
-	unsigned max_inflight;   /* JSON-RPC requests per client not yet
-				  * answered; default 64 */
-	unsigned ping_s;         /* ping after this much silence; 20 */
-	unsigned timeout_s;      /* drop after this much silence; 60 */
-	unsigned cut_grace_s;    /* a cut client's close frame waits this
-				  * long for room in the socket; 10 */
-	unsigned poll_ms;        /* the head is also polled this often
-				  * (a node without a block hook); 200 */
-	unsigned book_depth;     /* levels per side in book streams; 500 */
-	bool block_hook;         /* blocks come through cl_ws_on_block()
-				  * (with their trades); false: the head is
-				  * polled and no trades are streamed */
+	const char *bind_addr; /* IPv4 or IPv6 literal; "127.0.0.1" */
+	uint16_t port;	       /* 0: any free port (cl_ws_server_port) */
+	unsigned max_clients;  /* connections at once; default 1024 */
+	size_t max_msg_bytes;  /* largest client message; default 64 KiB */
+	size_t queue_bytes;    /* send queue per client, bytes; 4 MiB */
+	unsigned queue_msgs;   /* ... and messages; default 4096 */
+	unsigned history;      /* messages kept per stream; default 1024 */
+	unsigned max_subs;     /* subscriptions per client; default 64 */
+	unsigned max_accounts; /* account streams at once; default 1024 */
+	unsigned max_inflight; /* JSON-RPC requests per client not yet
+				* answered; default 64 */
+	unsigned ping_s;       /* ping after this much silence; 20 */
+	unsigned timeout_s;    /* drop after this much silence; 60 */
+	unsigned cut_grace_s;  /* a cut client's close frame waits this
+				* long for room in the socket; 10 */
+	unsigned poll_ms;      /* the head is also polled this often
+				* (a node without a block hook); 200 */
+	unsigned book_depth;   /* levels per side in book streams; 500 */
+	bool block_hook;       /* blocks come through cl_ws_on_block()
+				* (with their trades); false: the head is
+				* polled and no trades are streamed */
 };
 
 /* Fill `cfg` with the defaults above. */
@@ -98,10 +98,10 @@ uint16_t cl_ws_server_port(const struct cl_ws_server *s);
 void cl_ws_on_block(void *arg, const struct cl_seq_block_event *ev);
 
 struct cl_ws_stats {
-	uint64_t clients;  /* connected now */
-	uint64_t cut_slow; /* clients cut for a full send queue */
-	uint64_t dropped;  /* messages freed unsent with them */
-	uint64_t sent;     /* messages handed to the socket */
+	uint64_t clients;	 /* connected now */
+	uint64_t cut_slow;	 /* clients cut for a full send queue */
+	uint64_t dropped;	 /* messages freed unsent with them */
+	uint64_t sent;		 /* messages handed to the socket */
 	uint64_t events_dropped; /* block events over the queue's bound */
 };
 

@@ -103,7 +103,8 @@ static int start_ws(struct cl_ws_server **ws, const struct cl_node_config *cfg,
 		return CL_OK;
 	if (!cl_parse_u64(&port, cfg->ws_port, strlen(cfg->ws_port)) ||
 	    port > 65535) {
-		cl_unusual(SUB, "option ws-port: expected a port number 0..65535");
+		cl_unusual(SUB, "option ws-port: expected a port number "
+			   "0..65535");
 		return CL_ERR_CONFIG;
 	}
 	cl_ws_config_defaults(&wc);

@@ -97,7 +97,8 @@ static void publish_event(struct cl_ws_server *s, const struct cl_stf_view *v,
 		struct cl_address taker;
 		json_t *t = trade_json(v, &e->trades[i], &market, &taker);
 		if (!t) {
-			cl_unusual(SUB, "block %llu: a fill's order cannot be "
+			cl_unusual(SUB,
+				   "block %llu: a fill's order cannot be "
 				   "read: trade not streamed",
 				   (unsigned long long)e->number);
 			continue;
@@ -114,8 +115,8 @@ static void publish_event(struct cl_ws_server *s, const struct cl_stf_view *v,
 		}
 		if (run->n == run->cap) {
 			run->cap = run->cap ? 2 * run->cap : 64;
-			run->fills = cl_xrealloc(run->fills,
-						 run->cap * sizeof(*run->fills));
+			run->fills = cl_xrealloc(
+			    run->fills, run->cap * sizeof(*run->fills));
 		}
 		struct run_fill *f = &run->fills[run->n++];
 		f->taker = taker;
@@ -137,8 +138,8 @@ static void publish_event(struct cl_ws_server *s, const struct cl_stf_view *v,
 }
 
 /* Blocks (from, to] named by no event: read them from the reader. */
-static void publish_unnamed(struct cl_ws_server *s, uint64_t from,
-			    uint64_t to, const struct cl_stf_globals *gl)
+static void publish_unnamed(struct cl_ws_server *s, uint64_t from, uint64_t to,
+			    const struct cl_stf_globals *gl)
 {
 	if (to <= from)
 		return;
@@ -184,9 +185,9 @@ static json_t *levels_json(const struct ws_level *l, size_t n)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("[o,o]",
-						   cl_json_from_u64(l[i].price),
-						   cl_json_from_u64(l[i].size)));
+		json_array_append_new(
+		    a, json_pack("[o,o]", cl_json_from_u64(l[i].price),
+				 cl_json_from_u64(l[i].size)));
 	return a;
 }
 
@@ -215,20 +216,21 @@ static json_t *side_diff(const struct ws_level *old, size_t n_old,
 		if (take_old && take_now) {
 			if (old[i].size != now[j].size)
 				json_array_append_new(
-					d, json_pack("[o,o]",
-						     cl_json_from_u64(now[j].price),
-						     cl_json_from_u64(now[j].size)));
+				    d,
+				    json_pack("[o,o]",
+					      cl_json_from_u64(now[j].price),
+					      cl_json_from_u64(now[j].size)));
 			i++, j++;
 		} else if (take_old) {
 			json_array_append_new(
-				d, json_pack("[o,s]",
-					     cl_json_from_u64(old[i].price), "0"));
+			    d, json_pack("[o,s]",
+					 cl_json_from_u64(old[i].price), "0"));
 			i++;
 		} else {
 			json_array_append_new(
-				d, json_pack("[o,o]",
-					     cl_json_from_u64(now[j].price),
-					     cl_json_from_u64(now[j].size)));
+			    d,
+			    json_pack("[o,o]", cl_json_from_u64(now[j].price),
+				      cl_json_from_u64(now[j].size)));
 			j++;
 		}
 	}
@@ -332,7 +334,7 @@ static json_t *account_json(const struct cl_stf_view *v,
 	if (cl_stf_get_positions(v, pos, &np, addr) != CL_OK)
 		return NULL;
 	struct cl_hash32 *hashes =
-		cl_xcalloc(CL_API_MAX_OPEN_ORDERS, sizeof(*hashes));
+	    cl_xcalloc(CL_API_MAX_OPEN_ORDERS, sizeof(*hashes));
 	size_t no = 0;
 	if (cl_stf_get_open_orders(v, hashes, CL_API_MAX_OPEN_ORDERS, &no,
 				   addr) != CL_OK) {
@@ -346,10 +348,10 @@ static json_t *account_json(const struct cl_stf_view *v,
 	json_t *pa = json_array();
 	for (size_t i = 0; i < np; i++)
 		json_array_append_new(
-			pa, json_pack("{s:i,s:o,s:o}", "market",
-				      (json_int_t)pos[i].market, "size",
-				      cl_json_from_i64(pos[i].size), "cost",
-				      cl_json_from_i64(pos[i].cost)));
+		    pa, json_pack("{s:i,s:o,s:o}", "market",
+				  (json_int_t)pos[i].market, "size",
+				  cl_json_from_i64(pos[i].size), "cost",
+				  cl_json_from_i64(pos[i].cost)));
 	json_object_set_new(o, "positions", pa);
 	json_t *oa = json_array();
 	for (size_t i = 0; i < no; i++) {
@@ -357,13 +359,13 @@ static json_t *account_json(const struct cl_stf_view *v,
 		if (cl_stf_get_order(v, &r, &hashes[i]) != CL_OK)
 			continue;
 		json_array_append_new(
-			oa, json_pack("{s:o,s:i,s:s,s:o,s:o,s:o}", "orderHash",
-				      hash_json(&hashes[i]), "market",
-				      (json_int_t)r.market, "side",
-				      r.is_buy ? "buy" : "sell", "price",
-				      cl_json_from_u64(r.price), "size",
-				      cl_json_from_u64(r.size), "filledSize",
-				      cl_json_from_u64(r.filled)));
+		    oa, json_pack("{s:o,s:i,s:s,s:o,s:o,s:o}", "orderHash",
+				  hash_json(&hashes[i]), "market",
+				  (json_int_t)r.market, "side",
+				  r.is_buy ? "buy" : "sell", "price",
+				  cl_json_from_u64(r.price), "size",
+				  cl_json_from_u64(r.size), "filledSize",
+				  cl_json_from_u64(r.filled)));
 	}
 	json_object_set_new(o, "openOrders", oa);
 	free(hashes);
@@ -521,9 +523,9 @@ void ws_feed_snapshot(struct cl_ws_server *s, struct ws_stream *st,
 		if (!st->book_known) {
 			/* first use before any run: the state before seq 1 */
 			struct ws_level *b =
-				cl_xcalloc(s->cfg.book_depth, sizeof(*b));
+			    cl_xcalloc(s->cfg.book_depth, sizeof(*b));
 			struct ws_level *a =
-				cl_xcalloc(s->cfg.book_depth, sizeof(*a));
+			    cl_xcalloc(s->cfg.book_depth, sizeof(*a));
 			size_t nb = read_side(s, b, st->market, BOOK_BUY);
 			size_t na = read_side(s, a, st->market, BOOK_SELL);
 			book_alloc(s, st);
@@ -532,8 +534,10 @@ void ws_feed_snapshot(struct cl_ws_server *s, struct ws_stream *st,
 			free(a);
 		}
 		json_object_set_new(o, "type", json_string("snapshot"));
-		json_object_set_new(o, "bids", levels_json(st->bids, st->n_bids));
-		json_object_set_new(o, "asks", levels_json(st->asks, st->n_asks));
+		json_object_set_new(o, "bids",
+				    levels_json(st->bids, st->n_bids));
+		json_object_set_new(o, "asks",
+				    levels_json(st->asks, st->n_asks));
 		break;
 	case WS_ACCOUNT: {
 		json_t *a = NULL;

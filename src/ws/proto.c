@@ -110,15 +110,16 @@ static void rpc_message(struct ws_client *c, json_t *j, const char *text,
 		json_t *o = json_object();
 		json_object_set_new(o, "jsonrpc", json_string("2.0"));
 		json_object_set_new(
-			o, "error",
-			json_pack("{s:i,s:s}", "code", CL_RPC_LIMIT_EXCEEDED,
-				  "message",
-				  "too many requests waiting for their answer "
-				  "on this connection (ws-max-inflight)"));
-		json_object_set(o, "id", id && (json_is_string(id) ||
-						json_is_integer(id))
-					 ? id
-					 : json_null());
+		    o, "error",
+		    json_pack("{s:i,s:s}", "code", CL_RPC_LIMIT_EXCEEDED,
+			      "message",
+			      "too many requests waiting for their answer "
+			      "on this connection (ws-max-inflight)"));
+		json_object_set(
+		    o, "id",
+		    id && (json_is_string(id) || json_is_integer(id))
+			? id
+			: json_null());
 		ws_send_json(c, o);
 		return;
 	}
@@ -157,7 +158,8 @@ void ws_proto_message(struct ws_client *c, const char *text, size_t len)
 	}
 	const char *key;
 	json_t *val;
-	json_object_foreach(j, key, val) {
+	json_object_foreach(j, key, val)
+	{
 		if (strcmp(key, "op") && strcmp(key, "id") &&
 		    strcmp(key, "stream") && strcmp(key, "since")) {
 			ws_send_error(c, id, WS_ERR_BAD_MESSAGE,
@@ -205,7 +207,7 @@ void ws_proto_message(struct ws_client *c, const char *text, size_t len)
 	const char *why;
 	int code;
 	struct ws_stream *st =
-		ws_stream_find(s, json_string_value(name_j), sub, &why, &code);
+	    ws_stream_find(s, json_string_value(name_j), sub, &why, &code);
 	if (!st) {
 		ws_send_error(c, id, code, "%s", why);
 		goto out;

@@ -216,8 +216,8 @@ static void copy_books(struct cl_ws_server *s, struct ws_event *e)
 		for (int side = 0; side < 2; side++) {
 			size_t k = 2 * i + (size_t)side;
 			size_t n = cl_chain_book_depth(
-				&s->reader, lv, depth, s->books[i].market,
-				side ? BOOK_SELL : BOOK_BUY);
+			    &s->reader, lv, depth, s->books[i].market,
+			    side ? BOOK_SELL : BOOK_BUY);
 			for (size_t j = 0; j < n; j++) {
 				e->levels[k * depth + j].price = lv[j].price.v;
 				e->levels[k * depth + j].size = lv[j].size.v;
@@ -231,12 +231,12 @@ static void copy_books(struct cl_ws_server *s, struct ws_event *e)
 /* The bytes an event of `n_trades` holds. */
 static size_t event_bytes(const struct cl_ws_server *s, size_t n_trades)
 {
-	size_t b = sizeof(struct ws_event) +
-		   n_trades * sizeof(struct cl_seq_trade);
+	size_t b =
+	    sizeof(struct ws_event) + n_trades * sizeof(struct cl_seq_trade);
 	if (s->books_kept)
-		b += 2 * s->n_markets * (s->cfg.book_depth *
-						 sizeof(struct ws_level) +
-					 sizeof(size_t));
+		b += 2 * s->n_markets *
+		     (s->cfg.book_depth * sizeof(struct ws_level) +
+		      sizeof(size_t));
 	return b;
 }
 
@@ -265,8 +265,8 @@ void cl_ws_on_block(void *arg, const struct cl_seq_block_event *ev)
 		e->bytes = bytes;
 		e->n_trades = ev->n_trades;
 		if (ev->n_trades) {
-			e->trades = cl_xmalloc(ev->n_trades *
-					       sizeof(*e->trades));
+			e->trades =
+			    cl_xmalloc(ev->n_trades * sizeof(*e->trades));
 			memcpy(e->trades, ev->trades,
 			       ev->n_trades * sizeof(*e->trades));
 		}
@@ -353,7 +353,7 @@ static void inbox_serve(struct cl_ws_server *s)
 			c->inflight--;
 			if (w->text) {
 				struct ws_msg *m =
-					ws_msg_new(w->text, strlen(w->text));
+				    ws_msg_new(w->text, strlen(w->text));
 				ws_send(c, m);
 				ws_msg_unref(m);
 			}
@@ -369,14 +369,15 @@ static void inbox_serve(struct cl_ws_server *s)
 static void poll_head(lws_sorted_usec_list_t *sul)
 {
 	struct cl_ws_server *s =
-		lws_container_of(sul, struct cl_ws_server, poll_sul);
+	    lws_container_of(sul, struct cl_ws_server, poll_sul);
 	struct cl_chain_sync sync;
 	bool run = false;
 
 	if (!s->has_hook) {
 		run = cl_chain_sync(&s->reader, &sync) == CL_OK;
 		pthread_mutex_lock(&s->lock);
-		if (run && (!s->has_newest || sync.head_block > s->newest_block)) {
+		if (run &&
+		    (!s->has_newest || sync.head_block > s->newest_block)) {
 			s->newest_block = sync.head_block;
 			s->has_newest = true;
 		}
@@ -443,7 +444,8 @@ static int on_receive(struct ws_client *c, const void *in, size_t len)
 		char why[80];
 		snprintf(why, sizeof(why), "message over %zu bytes",
 			 s->cfg.max_msg_bytes);
-		lws_close_reason(c->wsi, (enum lws_close_status)WS_CLOSE_TOO_BIG,
+		lws_close_reason(c->wsi,
+				 (enum lws_close_status)WS_CLOSE_TOO_BIG,
 				 (unsigned char *)why, strlen(why));
 		return -1;
 	}
@@ -474,8 +476,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		if (count_clients(s) >= (int)s->cfg.max_clients) {
-			cl_info(SUB, "refused a connection: %u clients "
-				"(ws-max-clients)", s->cfg.max_clients);
+			cl_info(SUB,
+				"refused a connection: %u clients "
+				"(ws-max-clients)",
+				s->cfg.max_clients);
 			return 1;
 		}
 		return 0;
@@ -557,8 +561,8 @@ static void *thread_main(void *arg)
 }
 
 static const struct lws_protocols protocols[] = {
-	{"clearline", callback, sizeof(struct ws_client *), 4096, 0, NULL, 0},
-	{NULL, NULL, 0, 0, 0, NULL, 0},
+    {"clearline", callback, sizeof(struct ws_client *), 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 static lws_retry_bo_t retry;
@@ -575,15 +579,17 @@ int cl_ws_server_new(struct cl_ws_server **out, const struct cl_ws_config *cfg,
 	    cfg->poll_ms == 0 || cfg->book_depth == 0 ||
 	    cfg->book_depth > CL_API_MAX_DEPTH) {
 		cl_unusual(SUB, "ws limits must be positive (and ws-timeout "
-			   "above ws-ping)");
+				"above ws-ping)");
 		return CL_ERR_CONFIG;
 	}
 	const char *addr = cfg->bind_addr ? cfg->bind_addr : "127.0.0.1";
 	uint8_t tmp[16];
 	bool v4 = inet_pton(AF_INET, addr, tmp) == 1;
 	if (!v4 && inet_pton(AF_INET6, addr, tmp) != 1) {
-		cl_unusual(SUB, "bad ws bind address '%s' (give an IPv4 or "
-			   "IPv6 literal)", addr);
+		cl_unusual(SUB,
+			   "bad ws bind address '%s' (give an IPv4 or "
+			   "IPv6 literal)",
+			   addr);
 		return CL_ERR_CONFIG;
 	}
 
@@ -599,10 +605,10 @@ int cl_ws_server_new(struct cl_ws_server **out, const struct cl_ws_config *cfg,
 	s->books_kept = cl_chain_has_books(reader);
 	const struct cl_genesis *g = reader->genesis;
 	s->n_markets = g->n_markets;
-	s->books = cl_xcalloc(s->n_markets ? s->n_markets : 1,
-			      sizeof(*s->books));
-	s->trades = cl_xcalloc(s->n_markets ? s->n_markets : 1,
-			       sizeof(*s->trades));
+	s->books =
+	    cl_xcalloc(s->n_markets ? s->n_markets : 1, sizeof(*s->books));
+	s->trades =
+	    cl_xcalloc(s->n_markets ? s->n_markets : 1, sizeof(*s->trades));
 	ws_stream_init(&s->blocks, WS_BLOCKS, "blocks", cfg->history);
 	for (size_t i = 0; i < s->n_markets; i++) {
 		char name[32];
@@ -658,7 +664,8 @@ int cl_ws_server_new(struct cl_ws_server **out, const struct cl_ws_config *cfg,
 		return CL_ERR_CONFIG;
 	}
 	s->started = true;
-	cl_info(SUB, "websocket listening on %s port %u (at most %u clients; "
+	cl_info(SUB,
+		"websocket listening on %s port %u (at most %u clients; "
 		"send queue %u messages / %zu bytes; history %u messages per "
 		"stream; ping after %u s, timeout %u s)",
 		addr, s->port, cfg->max_clients, cfg->queue_msgs,

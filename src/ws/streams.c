@@ -66,8 +66,7 @@ void ws_stream_publish(struct cl_ws_server *s, struct ws_stream *st,
 	ws_msg_unref(m);
 }
 
-bool ws_stream_replay(struct ws_stream *st, struct ws_client *c,
-		      uint64_t since)
+bool ws_stream_replay(struct ws_stream *st, struct ws_client *c, uint64_t since)
 {
 	if (since > st->seq)
 		return false; /* not a number this stream gave */
@@ -102,13 +101,14 @@ struct ws_stream *ws_stream_find(struct cl_ws_server *s, const char *name,
 	if (strcmp(name, "blocks") == 0)
 		return &s->blocks;
 	uint32_t market;
-	if (strncmp(name, "book:", 5) == 0 || strncmp(name, "trades:", 7) == 0) {
+	if (strncmp(name, "book:", 5) == 0 ||
+	    strncmp(name, "trades:", 7) == 0) {
 		bool book = name[0] == 'b';
 		if (!parse_u32(&market, name + (book ? 5 : 7)))
 			return NULL;
 		for (size_t i = 0; i < s->n_markets; i++) {
 			struct ws_stream *st =
-				book ? &s->books[i] : &s->trades[i];
+			    book ? &s->books[i] : &s->trades[i];
 			if (st->market == market)
 				return st;
 		}

@@ -54,18 +54,18 @@ struct ws_level {
 
 struct ws_stream {
 	enum ws_stream_kind kind;
-	char name[64];     /* "blocks", "book:1", "trades:1", "account:0x.." */
-	uint32_t market;   /* book, trades */
+	char name[64];	 /* "blocks", "book:1", "trades:1", "account:0x.." */
+	uint32_t market; /* book, trades */
 	struct cl_address account;
-	uint64_t seq;      /* of the last message; 0: none yet */
+	uint64_t seq; /* of the last message; 0: none yet */
 	/* the last `n_hist` messages, oldest at hist[(head) % cap] */
 	struct ws_msg **hist;
 	size_t hist_cap, hist_head, n_hist;
-	unsigned subs;     /* clients subscribed */
+	unsigned subs; /* clients subscribed */
 	/* book: the levels the last message left the client with */
 	struct ws_level *bids, *asks;
 	size_t n_bids, n_asks;
-	bool book_known;   /* bids/asks hold a read (snapshot taken) */
+	bool book_known; /* bids/asks hold a read (snapshot taken) */
 	/* account: the last state sent (JSON text), to send only changes */
 	char *acct_text;
 };
@@ -92,7 +92,7 @@ struct cl_ws_server {
 	struct ws_event *events;
 	struct ws_event **events_tail;
 	size_t n_events, n_event_bytes;
-	bool has_hook;     /* events come (a sequencer) */
+	bool has_hook;	       /* events come (a sequencer) */
 	uint64_t newest_block; /* the head, polled */
 	bool has_newest;
 	/* JSON-RPC answers waiting for the ws thread */
@@ -103,17 +103,17 @@ struct cl_ws_server {
 	/* ---- the ws thread's ---- */
 	struct ws_client *clients; /* doubly linked */
 	uint64_t next_client_id;
-	uint64_t published;        /* last block turned into messages */
+	uint64_t published; /* last block turned into messages */
 	bool has_published;
 	lws_sorted_usec_list_t poll_sul; /* the head poll's timer */
-	int close_all;                   /* shutting down: a close code */
+	int close_all;			 /* shutting down: a close code */
 	struct ws_stream blocks;
-	struct ws_stream *books;   /* one per market (genesis order) */
+	struct ws_stream *books; /* one per market (genesis order) */
 	struct ws_stream *trades;
 	size_t n_markets;
 	struct ws_stream **accounts; /* account streams with subscribers */
 	size_t n_accounts;
-	bool books_kept;           /* the node keeps order books */
+	bool books_kept; /* the node keeps order books */
 };
 
 #define WS_EVENTS_MAX 256
@@ -151,7 +151,7 @@ struct ws_client {
 	/* the send queue */
 	struct ws_qnode *q_head, *q_tail;
 	size_t q_msgs, q_bytes;
-	bool cutting;      /* closing: the close frame goes out next */
+	bool cutting; /* closing: the close frame goes out next */
 	int close_code;
 	char close_reason[100];
 	/* the message being received (fragments joined) */
