@@ -238,10 +238,17 @@ L.main('ws', async (t) => {
 			m.type === 'error' && /binary/.test(m.message)));
 		assert.ok(e);
 		/* a JSON-RPC parse error comes back as JSON-RPC */
+		const n5 = c.acks.length;
 		c.send('{"jsonrpc":"2.0","id":5,"method":');
+		const e5 = await c.until('not JSON', () => c.acks.slice(n5).find((m) =>
+			m.type === 'error' && /not JSON/.test(m.message) && m.code === -32600));
 		c.send({ jsonrpc: '2.0', id: 6, method: 'l2_getOrderBook', params: ['x'] });
 		const r6 = await c.until('invalid params', () => c.rpc.get(6));
 		assert.strictEqual(r6.error.code, -32602);
+		assert.ok(e5);
+		c.send({ jsonrpc: '2.0', id: 8, method: 'l2_getOrderBook', extra: 1 });
+		const r8 = await c.until('invalid request', () => c.rpc.get(8));
+		assert.strictEqual(r8.error.code, -32600);
 		c.send({ op: 'ping', id: 'p' });
 		await c.ack('pong', (m) => m.type === 'pong' && m.id === 'p');
 		assert.deepStrictEqual(await node.call('l2_getOrderBook', [MARKET, DEPTH]), before);
