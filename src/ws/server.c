@@ -92,7 +92,8 @@ static void queue_free(struct ws_client *c)
 	c->q_msgs = c->q_bytes = 0;
 }
 
-/* Close `c` with `code` and `reason` once the socket takes the frame. */
+/* Close `c` with `code` and `reason` once its queue is sent and the socket
+ * takes the frame (at most cut_grace_s). */
 static void client_close(struct ws_client *c, int code, const char *reason)
 {
 	if (c->cutting)
@@ -170,13 +171,15 @@ void ws_send_error(struct ws_client *c, const json_t *id, int code,
 /* Hand the next queued message to the library; -1 closes. */
 static int client_write(struct ws_client *c)
 {
-	if (c->cutting) {
+	struct ws_qnode *n = c->q_head;
+	if (!n && c->cutting) {
+		/* closing: what was queued before went first (a cut client's
+		 * queue was freed) */
 		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
 				 (unsigned char *)c->close_reason,
 				 strlen(c->close_reason));
 		return -1;
 	}
-	struct ws_qnode *n = c->q_head;
 	if (!n)
 		return 0;
 	c->q_head = n->next;
@@ -549,7 +552,10 @@ static void *thread_main(void *arg)
 		if (lws_service(s->ctx, 0) < 0)
 			break;
 	}
-	/* say goodbye: every client gets 1001, for up to a second */
+	/* say goodbye: what is in the inbox (answers to writes the stopping
+	 * sequencer gave) is queued, then every client gets 1001 after its
+	 * queue, for up to a second */
+	inbox_serve(s);
 	s->close_all = WS_CLOSE_GOING_AWAY;
 	for (struct ws_client *c = s->clients; c; c = c->next)
 		client_close(c, WS_CLOSE_GOING_AWAY, "server shutting down");
