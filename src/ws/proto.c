@@ -39,12 +39,30 @@ void ws_proto_unsubscribe_all(struct ws_client *c)
 		unsubscribe(c, c->n_subs - 1);
 }
 
-/* Is the history of `st` holding every message after `since`? */
-static bool history_holds(const struct ws_stream *st, uint64_t since)
+/*
+ * Is the history of `st` holding every message after `since`, and do
+ * they fit in half of what `c` may still queue? (A replay that would
+ * cut the client gets a snapshot instead.)
+ */
+static bool history_holds(const struct ws_client *c,
+			  const struct ws_stream *st, uint64_t since)
 {
-	if (since > st->seq)
+	const struct cl_ws_config *cfg = &c->srv->cfg;
+	size_t room_msgs = cfg->queue_msgs / 2 > c->q_msgs
+				   ? cfg->queue_msgs / 2 - c->q_msgs
+				   : 0;
+	size_t room_bytes = cfg->queue_bytes / 2 > c->q_bytes
+				    ? cfg->queue_bytes / 2 - c->q_bytes
+				    : 0;
+
+	if (since > st->seq || st->seq - since > st->n_hist)
 		return false;
-	return st->seq - since <= st->n_hist;
+	size_t n = (size_t)(st->seq - since), bytes = 0;
+	if (n > room_msgs)
+		return false;
+	for (size_t i = st->n_hist - n; i < st->n_hist; i++)
+		bytes += st->hist[(st->hist_head + i) % st->hist_cap]->len;
+	return bytes <= room_bytes;
 }
 
 static void ack(struct ws_client *c, const json_t *id, const char *type,
@@ -80,7 +98,7 @@ static void op_subscribe(struct ws_client *c, const json_t *id,
 		c->subs[c->n_subs++] = st;
 		st->subs++;
 	}
-	if (has_since && history_holds(st, since)) {
+	if (has_since && history_holds(c, st, since)) {
 		ack(c, id, "subscribed", st, since, true);
 		bool ok = ws_stream_replay(st, c, since);
 		CL_REQUIRE(ok);

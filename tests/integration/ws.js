@@ -207,6 +207,25 @@ L.main('ws', async (t) => {
 	await sameBook(node, b3, 0, 'a snapshot after history lost');
 	b3.close();
 
+	/* ---- a replay over half the send queue (64 messages on this
+	 * node) is a snapshot flagged historyLost instead ---- */
+	{
+		const seq0 = a.seq.get('blocks');
+		for (let i = 0; i < 40; i++)
+			await L.credit(node.url, L.devKey(5).address, 1n);
+		await a.until('40 more blocks', () => a.seq.get('blocks') >= seq0 + 40n);
+		const c = new Client(url);
+		await c.open();
+		c.send({ op: 'subscribe', stream: 'blocks', since: String(seq0), id: 'far' });
+		const far = await c.ack('far', (m) => m.id === 'far');
+		assert.strictEqual(far.historyLost, true, JSON.stringify(far));
+		const near = a.seq.get('blocks') - 5n;
+		c.send({ op: 'subscribe', stream: 'blocks', since: String(near), id: 'near' });
+		const nr = await c.ack('near', (m) => m.id === 'near');
+		assert.strictEqual(nr.resumed, true, JSON.stringify(nr));
+		c.close();
+	}
+
 	/* ---- bad messages: an error each, nothing changes ---- */
 	{
 		const before = await node.call('l2_getOrderBook', [MARKET, DEPTH]);
@@ -253,6 +272,43 @@ L.main('ws', async (t) => {
 		await c.ack('pong', (m) => m.type === 'pong' && m.id === 'p');
 		assert.deepStrictEqual(await node.call('l2_getOrderBook', [MARKET, DEPTH]), before);
 		assert.strictEqual(a.seq.get(`book:${MARKET}`), seqBefore, 'no book message');
+		/* mutated messages (seeded): each gets an answer or nothing
+		 * (a notification), the connection stays, nothing changes */
+		const rnd = L.prng(Number(process.env.CL_TEST_SEED || 12345));
+		const valid = [
+			JSON.stringify({ op: 'subscribe', stream: `book:${MARKET}`, id: 1, since: '3' }),
+			JSON.stringify({ op: 'resync', stream: `account:${maker.address}` }),
+			JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'l2_getOrderBook', params: [1, 5] }),
+			JSON.stringify([{ jsonrpc: '2.0', id: 3, method: 'l2_getMarkets' }]),
+			JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'l2_cancelOrder',
+					 params: [{ trader: maker.address, orderHash: '0x' + '00'.repeat(32) }, '0x' + '11'.repeat(65)] }),
+		];
+		const chars = '{}[]",:0123456789-eE.truefalsnul\\ abc\u00e9';
+		for (let i = 0; i < 300; i++) {
+			let m = valid[Math.floor(rnd() * valid.length)];
+			const k = Math.floor(rnd() * 4);
+			if (k === 0)
+				m = m.slice(0, Math.floor(rnd() * m.length));
+			else if (k === 1)
+				for (let j = 0; j < 3; j++) {
+					const at = Math.floor(rnd() * m.length);
+					m = m.slice(0, at) + chars[Math.floor(rnd() * chars.length)] + m.slice(at + 1);
+				}
+			else if (k === 2)
+				m = '['.repeat(1 + Math.floor(rnd() * 3000)) + m;
+			else
+				m = m.replace(/"(id|op|stream|since|method|params)"/, '"$1x"');
+			c.send(m);
+			if (i % 20 === 19) {
+				/* (answers count against the send queue, which is
+				 * only 64 messages on this node) */
+				c.send({ op: 'ping', id: `f${i}` });
+				await c.ack('pong after mutated messages',
+					    (x) => x.type === 'pong' && x.id === `f${i}`);
+			}
+		}
+		assert.ok(!c.closed, 'the connection stays');
+		assert.deepStrictEqual(await node.call('l2_getOrderBook', [MARKET, DEPTH]), before);
 		/* over ws-max-msg-bytes: closed with 1009 */
 		c.send({ op: 'ping', id: 'x'.repeat(5000) });
 		await c.until('the 1009 close', () => c.closed);
