@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * state — the committed state of the rollup: typed tables in LMDB (or in
- * memory for tests, or read from a witness of tree nodes proven against a
- * root, for the stf as a VM program), the sparse Merkle tree over them,
- * and its proofs.
+ * memory for tests, and for the stf as a VM program, which fetches it
+ * node by node from a root), the sparse Merkle tree over them, and its
+ * proofs.
  *
  * What lives here: a table registry (one-byte ids; committed tables are in
  * the state root, local tables are not), the LMDB environment (cl_db), the
@@ -78,13 +78,16 @@ enum cl_table {
 				      * market (margin) */
 	CL_TABLE_FORCED = 0x0a,      /* consumed L1 forced requests and
 				      * their outcomes */
+	CL_TABLE_LIQ_INDEX = 0x20,   /* liquidation prices per market (was
+				      * local 0x83 until the stf ran as a
+				      * VM program: docs/state.md) */
+	CL_TABLE_LIQ_MULTI = 0x21,   /* accounts in several markets (was
+				      * local 0x85) */
 	/* local */
 	CL_TABLE_BLOCKS = 0x80,      /* block headers */
 	CL_TABLE_TX_INDEX = 0x81,    /* transaction hash -> location */
 	CL_TABLE_NODE = 0x82,        /* node bookkeeping (L1 cursor, ...) */
-	CL_TABLE_LIQ_INDEX = 0x83,   /* liquidation prices per market */
 	CL_TABLE_RISK_EVENTS = 0x84, /* liquidation and ADL log */
-	CL_TABLE_LIQ_MULTI = 0x85,   /* accounts in several markets */
 };
 
 #define CL_TABLE_LOCAL_MIN 0x80
@@ -191,7 +194,7 @@ CL_WUR bool cl_proof_verify_exclusion(const struct cl_proof *p,
 /* ------------------------------------------------------------------ */
 
 /* Current layout version; see the migration list in src/state/db.c. */
-#define CL_DB_SCHEMA_VERSION 1
+#define CL_DB_SCHEMA_VERSION 2
 
 struct cl_db;
 
@@ -236,55 +239,89 @@ CL_WUR int cl_state_new_lmdb(struct cl_state **out, struct cl_db *db);
 struct cl_state *cl_state_new_memory(void);
 
 /*
- * A state over a witness (docs/vm.md "State witness"): the committed
- * state with root `root`, of which `wit` (hostile bytes, copied) holds
- * the tree nodes and values a block needs, each found by its keccak256,
- * plus key lists of the committed tables it iterates and the contents of
- * the local tables it reads. Every committed value read is proven against
- * the root by walking its nodes; the completeness of the key lists is
- * trusted unless the witness lists every committed table (then it must
- * name exactly the tree's keys, checked here from every node of the
- * tree: cl_state_witness_complete()); the local contents are always
- * trusted. A read the witness cannot prove fails
- * with CL_ERR_CORRUPT (logged). It commits exactly one block:
- * cl_state_commit_block() computes the new root from the changed paths
- * and the witness's nodes, stores nothing, and later reads other than
- * the root fail. Returns CL_OK and *out, or CL_ERR_CORRUPT when `wit` is
- * malformed, or lists every committed table but not exactly the keys of
- * the tree under `root`.
+ * Fetching committed state node by node (docs/vm.md "The stf as a VM
+ * program", docs/state.md "Walking the tree").
+ *
+ * A cl_state_fetch_fn gives the bytes whose keccak256 is `h`: it
+ * replaces out's contents with them and returns true, or returns false
+ * when it has none. The walk does not hash what it gets again, so the
+ * function must only ever return true preimages: inside the VM the
+ * preimage ecall guarantees it; natively a cl_preimage_map does (it
+ * files every preimage under the hash it computes itself).
  */
-CL_WUR int cl_state_new_witness(struct cl_state **out,
-				const struct cl_hash32 *root,
-				const uint8_t *wit, size_t len);
+typedef bool (*cl_state_fetch_fn)(void *arg, struct cl_buf *out,
+				  const struct cl_hash32 *h);
 
 /*
- * Append to `out` the witness of the whole last committed block of `st`
- * (a memory or LMDB state, not a witness): every tree node and value, the
- * key list of every committed table and the contents of every local
- * table. Its size grows with the state: for tests and tools, and as the
- * input of cl_witness_used(). Returns CL_OK, CL_ERR_CORRUPT when the
- * tables do not give the stored root, or a negative backend error.
+ * A memory state holding exactly the committed state whose root is
+ * `root`, fetched from it node by node: every internal node
+ * (0x01 ‖ left ‖ right), every leaf (0x00 ‖ path ‖ value hash), the
+ * preimage of each leaf's path (table id ‖ key: this is how a leaf gives
+ * its table and key) and each value. Every entry of every committed
+ * table comes from the tree, so the state is complete by construction:
+ * its iteration is as proven as its point reads. Local tables start
+ * empty. The tree must be one this module writes: an internal node over
+ * fewer than two leaves, a leaf off its path's position, a path preimage
+ * that is not a committed table id and a 1..255-byte key, a value above
+ * CL_STATE_VALUE_MAX or a preimage of the wrong shape is refused. The
+ * state's stored tree is the walked one, so its commits update the root
+ * incrementally, as any memory state does. Cost: one fetch per node,
+ * leaf, key and value, no hashing. Returns CL_OK and *out, or
+ * CL_ERR_CORRUPT (logged) when a preimage is missing or the tree is
+ * malformed; nothing is kept then.
  */
-CL_WUR int cl_witness_full(struct cl_state *st, struct cl_buf *out);
+CL_WUR int cl_state_new_walk(struct cl_state **out,
+			     const struct cl_hash32 *root,
+			     cl_state_fetch_fn fetch, void *arg);
+
+/* Sizes of a walked state (measurement). */
+struct cl_state_walk_stats {
+	uint64_t nodes;  /* internal nodes */
+	uint64_t leaves; /* leaves = committed entries */
+	uint64_t bytes;  /* bytes of every preimage fetched */
+};
+/* The stats of the walk that made `st` (zero for any other state). */
+void cl_state_walk_stats(struct cl_state *st,
+			 struct cl_state_walk_stats *out);
 
 /*
- * Append to `out` the part of a witness state's witness it used so far:
- * the preimages its reads and its commit fetched, the key lists of the
- * committed tables it iterated and the contents of the local tables it
- * read. Running the same block on a witness state over this gives the
- * same reads, so the same root. With `complete` (the state's own witness
- * must be complete) it also keeps every tree node and the key list of
- * every committed table, so the result is complete as well.
+ * The preimages of a committed state: a map from keccak256 to bytes, the
+ * native side of the walk (an honest party answers the VM's preimage
+ * reads, and posts to the L1 preimage oracle, from it). Preimages are
+ * filed under the hash computed here, so a lookup can only return a true
+ * preimage.
  */
-void cl_witness_used(struct cl_state *st, struct cl_buf *out, bool complete);
+struct cl_preimage_map;
 
+/* An empty map. */
+struct cl_preimage_map *cl_preimage_map_new(void);
+/* cl_preimage_map_free(NULL) is a no-op. */
+void cl_preimage_map_free(struct cl_preimage_map *pm);
+/* Add a copy of `p` (a second copy of the same bytes is ignored). */
+void cl_preimage_map_add(struct cl_preimage_map *pm, const uint8_t *p,
+			 size_t len);
 /*
- * True when the witness state's witness is complete: it lists every
- * committed table, and the lists name exactly the keys of the tree
- * (checked when the state was made, from every node of the tree), so
- * iteration over committed tables is proven, not trusted.
+ * Add every preimage a walk of the last committed root of `st` (a memory
+ * or LMDB state) fetches: each tree node, each leaf's path preimage and
+ * each value. Returns CL_OK, CL_ERR_CORRUPT when the tables do not give
+ * the stored root, or a negative backend error.
  */
-bool cl_state_witness_complete(struct cl_state *st);
+CL_WUR int cl_preimage_map_add_state(struct cl_preimage_map *pm,
+				     struct cl_state *st);
+/* The preimage of `h`: true with *p (borrowed until the next add or the
+ * free) and *len, or false. */
+bool cl_preimage_map_get(const struct cl_preimage_map *pm,
+			 const struct cl_hash32 *h, const uint8_t **p,
+			 size_t *len);
+/* A cl_state_fetch_fn over a map (arg: the map). */
+bool cl_preimage_map_fetch(void *arg, struct cl_buf *out,
+			   const struct cl_hash32 *h);
+/* The number of preimages, and of their bytes. */
+size_t cl_preimage_map_count(const struct cl_preimage_map *pm,
+			     size_t *bytes);
+/* The i-th preimage (0 <= i < count), in the map's order. */
+void cl_preimage_map_at(const struct cl_preimage_map *pm, size_t i,
+			const uint8_t **p, size_t *len);
 
 /* Discard uncommitted changes and free. cl_state_free(NULL) is a no-op. */
 void cl_state_free(struct cl_state *st);

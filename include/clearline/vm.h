@@ -98,6 +98,7 @@ enum vm_err {
 	VM_E_PRE_STATE,	 /* the proof's state is not the pre-state hash */
 	VM_E_MEMORY,	 /* a memory range does not prove against the root */
 	VM_E_MISMATCH,	 /* the proof's data does not match the step */
+	VM_E_BOOT,	 /* not a fresh image with an empty boot page */
 };
 
 /* A short, lowercase, static description of an enum vm_err. */
@@ -188,9 +189,31 @@ struct vm_host {
  */
 CL_WUR int vm_exec(struct vm_cpu *cpu, const struct vm_host *h);
 
-/* The state preimage (VM_STATE_BYTES, docs/vm.md) and its keccak256. */
+/* Offset of the status byte in the state preimage (the exit code's 8
+ * bytes follow it). */
+#define VM_STATE_STATUS_OFF (32 + 32 + 8 + 8)
+
+/*
+ * The verdict a state hash carries in its first byte (docs/vm.md "State
+ * hash"), so that a contract reads from a claimed hash alone whether the
+ * claimed machine halted and how: a dispute about a program that exits
+ * 0 for "the posted root is right" and 1 for "wrong" is decided on it.
+ */
+enum vm_verdict {
+	VM_VERDICT_VALID = 0,	/* exited with code 0 */
+	VM_VERDICT_INVALID = 1, /* exited with code 1 */
+	VM_VERDICT_OTHER = 2,	/* exited with another code, or faulted */
+	VM_VERDICT_RUNNING = 3, /* has not halted */
+};
+enum vm_verdict vm_verdict_of(uint8_t status, uint64_t exit_code);
+
+/* The state preimage (VM_STATE_BYTES, docs/vm.md). */
 void vm_state_encode(uint8_t out[VM_STATE_BYTES], const struct vm_cpu *cpu,
 		     const struct cl_hash32 *mem_root);
+/* The state hash of a preimage: keccak256 with the first byte replaced
+ * by the verdict the preimage's status and exit code give. */
+void vm_state_commit(struct cl_hash32 *out,
+		     const uint8_t state[VM_STATE_BYTES]);
 void vm_state_hash_of(struct cl_hash32 *out, const struct vm_cpu *cpu,
 		      const struct cl_hash32 *mem_root);
 
@@ -308,5 +331,45 @@ CL_WUR bool vm_proof_decode(struct vm_proof *out, const uint8_t *p,
  */
 CL_WUR int vm_step_verify(struct cl_hash32 *post, const struct cl_hash32 *pre,
 			  const uint8_t *proof, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Booting a program on an input (docs/vm.md "Booting")                */
+/* ------------------------------------------------------------------ */
+
+/* The host writes the 32-byte key of the program's input here. */
+#define VM_BOOT_ADDR 0x1000u
+/* Tree levels from the boot page's root up to the memory root. */
+#define VM_BOOT_NSIB (VM_TREE_DEPTH - VM_PAGE_DEPTH)
+
+/*
+ * What an L1 contract needs to compute a program's initial state hash
+ * for any input key without the image: the entry point and the hashes
+ * beside the path from the boot page to the memory root (sib[0] is the
+ * boot page's sibling, sib[VM_BOOT_NSIB - 1] the root's child).
+ */
+struct vm_image_id {
+	uint64_t entry;
+	struct cl_hash32 sib[VM_BOOT_NSIB];
+};
+
+/*
+ * The image id of a machine that vm_load_elf() has just loaded: nothing
+ * stepped, every register zero, no output, and the boot page (bytes
+ * [VM_BOOT_ADDR, VM_BOOT_ADDR + 4096)) all zero, so that the key is the
+ * only thing in it. Returns VM_OK or VM_E_BOOT (out zeroed).
+ */
+CL_WUR int vm_image_id(struct vm_machine *m, struct vm_image_id *out);
+
+/*
+ * The state hash of the image booted on `key`, from the id alone: the
+ * same as vm_boot() then vm_state_hash() on the machine. This is the
+ * formula the rollup's program contract evaluates on L1.
+ */
+void vm_boot_hash(struct cl_hash32 *out, const struct vm_image_id *id,
+		  const struct cl_hash32 *key);
+
+/* Write `key` at VM_BOOT_ADDR of a machine vm_image_id() accepts.
+ * Returns VM_OK or VM_E_BOOT (nothing written). */
+CL_WUR int vm_boot(struct vm_machine *m, const struct cl_hash32 *key);
 
 #endif /* CLEARLINE_VM_H */

@@ -16,11 +16,11 @@
 enum guest_exit {
 	GUEST_OK = 0,
 	GUEST_E_INPUT = 10,    /* the input preimage is malformed */
-	GUEST_E_WITNESS = 11,  /* the witness is malformed, or not complete
-				* when the input requires it */
+	GUEST_E_STATE = 11,    /* the tree under prev_root is not one the
+				* state module writes (src/state/walk.c) */
 	GUEST_E_BLOCK = 12,    /* the block does not open on the pre-state */
-	GUEST_E_BACKEND = 13,  /* a state read failed (a value the witness
-				* does not prove against the root) */
+	GUEST_E_BACKEND = 13,  /* a state read or the commit failed (the stf
+				* found committed data corrupt) */
 	GUEST_E_ABORT = 14,    /* abort(): a broken invariant (CL_BUG) */
 	GUEST_E_MEMORY = 15,   /* the heap is exhausted */
 };

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The stf as a VM program (docs/vm.md "The stf as a VM program"): reads
- * a block and the witness of its pre-state through the preimage ecall,
- * runs the unchanged stf on a witness state (src/state/witness.c), whose
- * every committed read is proven against the block's prev_root, and
- * writes the post-state root (32 bytes) as its output. Any failure ends
- * the run with a non-zero exit code (enum guest_exit) and no output.
+ * The stf as a VM program (docs/vm.md "The stf as a VM program"): its
+ * result is a function of the pre-state root and the block alone. It
+ * reads the block through the preimage ecall, fetches the whole
+ * pre-state from the block's prev_root node by node through the same
+ * ecall (src/state/walk.c: every tree node, leaf, key and value by its
+ * hash, so nothing but the root decides what it runs on), runs the
+ * unchanged stf on that memory state and writes the post-state root (32
+ * bytes) as its only output. Any failure ends the run with a non-zero
+ * exit code (enum guest_exit) and no output; a preimage the host does
+ * not have stops the VM itself (it cannot step).
  *
  * Input, the preimage of the 32-byte key at GUEST_BOOT_KEY:
- *   "CLB1" ‖ witness key (32) ‖ complete (u8) ‖ header ‖ genesis ‖
- *   requests, where complete = 1 requires a complete witness (iteration
- *   proven, docs/vm.md "State witness"), 0 accepts any, and
+ *   "CLB2" ‖ header ‖ genesis ‖ requests, where
  *   header   = number (be64) ‖ timestamp_ms (be64) ‖ prev_root (32) ‖
  *              l1 number (be64) ‖ l1 hash (32) ‖ l1 timestamp (be64)
  *   genesis  = be32 length ‖ the bytes of struct cl_genesis
@@ -25,33 +27,41 @@
 
 #include "ecall.h"
 
-#define INPUT_MAGIC "CLB1"
+#define INPUT_MAGIC "CLB2"
 
 int main(void);
 
-/* The whole preimage of `key`, in a new buffer; exits when absent. */
-static uint8_t *read_preimage(const uint8_t key[32], size_t *len)
+/*
+ * The preimage of h into out (cl_state_fetch_fn): one ecall reads up to
+ * VM_IO_MAX bytes and learns the length, further ones the rest. The VM
+ * hands out only bytes whose keccak256 is h, and cannot step at all on a
+ * hash it has no preimage for, so this never fails.
+ */
+static bool fetch(void *arg, struct cl_buf *out, const struct cl_hash32 *h)
 {
-	long total = 0;
-	uint8_t *buf;
-	size_t off = 0;
+	long total = 0, got;
+	size_t off;
 
-	guest_ecall(VM_ECALL_PREIMAGE, (long)key, 0, 0, 0, &total);
-	buf = malloc((size_t)total + 1);
+	(void)arg;
+	cl_buf_reset(out);
+	cl_buf_reserve(out, VM_IO_MAX);
+	got = guest_ecall(VM_ECALL_PREIMAGE, (long)h->b, 0, (long)out->p,
+			  VM_IO_MAX, &total);
+	off = (size_t)got;
+	cl_buf_reserve(out, (size_t)total); /* out->len is still 0 */
 	while (off < (size_t)total) {
 		size_t want = (size_t)total - off;
-		long got;
 
 		if (want > VM_IO_MAX)
 			want = VM_IO_MAX;
-		got = guest_ecall(VM_ECALL_PREIMAGE, (long)key, (long)off,
-				  (long)(buf + off), (long)want, NULL);
+		got = guest_ecall(VM_ECALL_PREIMAGE, (long)h->b, (long)off,
+				  (long)(out->p + off), (long)want, NULL);
 		if (got <= 0)
 			guest_exit(GUEST_E_INPUT);
 		off += (size_t)got;
 	}
-	*len = (size_t)total;
-	return buf;
+	out->len = (size_t)total;
+	return true;
 }
 
 int main(void)
@@ -61,22 +71,18 @@ int main(void)
 	struct cl_cursor c;
 	struct cl_state *st;
 	struct cl_stf *stf;
-	struct cl_hash32 wkey, root;
+	struct cl_hash32 root, key;
+	struct cl_buf in;
 	const uint8_t *magic;
-	uint8_t *in, *wit;
-	size_t in_len, wit_len;
 	uint32_t n;
-	uint8_t complete;
 	int rc;
 
-	in = read_preimage(GUEST_BOOT_KEY, &in_len);
-	cl_cur_init(&c, in, in_len);
+	cl_buf_init(&in);
+	memcpy(key.b, GUEST_BOOT_KEY, 32);
+	fetch(NULL, &in, &key);
+	cl_cur_init(&c, in.p, in.len);
 	magic = cl_cur_borrow(&c, 4);
 	if (!magic || memcmp(magic, INPUT_MAGIC, 4) != 0)
-		return GUEST_E_INPUT;
-	cl_cur_bytes(&c, wkey.b, 32);
-	complete = cl_cur_u8(&c);
-	if (complete > 1)
 		return GUEST_E_INPUT;
 	memset(&h, 0, sizeof(h));
 	h.number = cl_cur_be64(&c);
@@ -92,12 +98,8 @@ int main(void)
 	if (c.failed)
 		return GUEST_E_INPUT;
 
-	wit = read_preimage(wkey.b, &wit_len);
-	if (cl_state_new_witness(&st, &h.prev_root, wit, wit_len) != CL_OK)
-		return GUEST_E_WITNESS;
-	if (complete && !cl_state_witness_complete(st))
-		return GUEST_E_WITNESS;
-	free(wit);
+	if (cl_state_new_walk(&st, &h.prev_root, fetch, NULL) != CL_OK)
+		return GUEST_E_STATE;
 	rc = cl_stf_new(&stf, st, &g);
 	if (rc)
 		return rc == CL_ERR_CONFIG ? GUEST_E_INPUT : GUEST_E_BACKEND;
@@ -112,8 +114,8 @@ int main(void)
 		if (!p || !cl_tx_decode(&tx, p, len))
 			return GUEST_E_INPUT;
 		cl_tx_recover(&tx, cl_stf_domain(stf));
-		/* a rejected request changes nothing; a backend error is a
-		 * read the witness could not prove */
+		/* a rejected request changes nothing; a backend error is
+		 * committed data the stf finds corrupt */
 		if (cl_stf_request(stf, NULL, &tx) < 0)
 			return GUEST_E_BACKEND;
 	}

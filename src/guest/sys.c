@@ -4,7 +4,7 @@
  * logging is off (cl_log() tests cl_log_min_level first, so no message
  * is ever formatted), the monotonic clock only feeds the state module's
  * timing counters and reads 0, and the LMDB entry points of
- * src/state/db.c, which the witness state never reaches, are bugs.
+ * src/state/db.c, which the memory state never reaches, are bugs.
  */
 #include <clearline/common.h>
 

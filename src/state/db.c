@@ -109,9 +109,65 @@ static int migrate_initial(struct cl_db *db, MDB_txn *txn)
 		      strlen(META_KEY_ROOT), zero, sizeof(zero));
 }
 
+static int path_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/*
+ * Version 2: liq_index and liq_multi, local until then, are committed
+ * (docs/state.md "Tables"): their entries get leaves and the tree is
+ * updated over them, so the stored root is the one the tables give.
+ */
+static int migrate_commit_liq(struct cl_db *db, MDB_txn *txn)
+{
+	static const enum cl_table now_committed[] = {
+		CL_TABLE_LIQ_INDEX, CL_TABLE_LIQ_MULTI,
+	};
+	struct kv kv = { .kind = KV_LMDB, .db = db, .txn = txn };
+	struct cl_hash32 *dirty = NULL, root;
+	size_t n = 0, cap = 0;
+	uint64_t hashes = 0;
+	int rc = CL_OK;
+
+	for (size_t i = 0; i < CL_ARRAY_LEN(now_committed) && !rc; i++) {
+		struct kv_cursor c;
+		enum cl_table t = now_committed[i];
+
+		rc = kv_cursor_open(&c, &kv, kv_table_index(t));
+		for (rc = rc ? rc : kv_cursor_seek(&c, NULL, 0); rc == CL_OK;
+		     rc = kv_cursor_next(&c)) {
+			struct cl_hash32 vh;
+
+			if (n == cap) {
+				cap = cap ? cap * 2 : 1024;
+				dirty = cl_xrealloc(dirty,
+						    cap * sizeof(*dirty));
+			}
+			cl_smt_path(&dirty[n], (uint8_t)t, c.key, c.klen);
+			cl_smt_value_hash(&vh, c.val, c.vlen);
+			rc = kv_put(&kv, KV_LEAVES, dirty[n].b, 32, vh.b, 32);
+			n++;
+			if (rc)
+				break;
+		}
+		kv_cursor_close(&c);
+		if (rc == CL_ERR_NOT_FOUND)
+			rc = CL_OK;
+	}
+	if (!rc && n > 1)
+		qsort(dirty, n, sizeof(*dirty), path_cmp);
+	if (!rc)
+		rc = smt_update(&kv, &root, dirty, n, &hashes);
+	free(dirty);
+	return rc;
+}
+
 static const struct migration migrations[] = {
 	{ 1, "initial layout: meta, smt_leaves, smt_nodes, tables",
 	  migrate_initial },
+	{ 2, "liq_index and liq_multi are committed tables",
+	  migrate_commit_liq },
 };
 
 static int read_schema(struct cl_db *db, MDB_txn *txn, uint32_t *version)

@@ -75,8 +75,6 @@ int kv_get(struct kv *kv, const uint8_t **val, size_t *vlen, unsigned tbl,
 		return db_get(kv->db, kv->txn, val, vlen, tbl, key, klen);
 	case KV_MEM:
 		return mem_get(kv->mem, val, vlen, tbl, key, klen);
-	case KV_WITNESS:
-		return wit_get(kv->wit, val, vlen, tbl, key, klen);
 	}
 	CL_BUG("bad kv kind");
 }
@@ -90,8 +88,6 @@ int kv_put(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen,
 	case KV_MEM:
 		mem_put(kv->mem, tbl, key, klen, val, vlen);
 		return CL_OK;
-	case KV_WITNESS:
-		break; /* a witness state commits through wit_commit() */
 	}
 	CL_BUG("bad kv kind");
 }
@@ -103,8 +99,6 @@ int kv_del(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen)
 		return db_del(kv->db, kv->txn, tbl, key, klen);
 	case KV_MEM:
 		return mem_del(kv->mem, tbl, key, klen);
-	case KV_WITNESS:
-		break;
 	}
 	CL_BUG("bad kv kind");
 }
@@ -122,7 +116,6 @@ int kv_cursor_open(struct kv_cursor *c, struct kv *kv, unsigned tbl)
 	case KV_LMDB:
 		return db_cursor_open(kv->db, kv->txn, tbl, &c->mc);
 	case KV_MEM:
-	case KV_WITNESS:
 		return CL_OK;
 	}
 	CL_BUG("bad kv kind");
@@ -167,8 +160,6 @@ int kv_cursor_seek(struct kv_cursor *c, const uint8_t *key, size_t klen)
 		m = &c->kv->mem->tables[c->tbl];
 		c->node = klen ? smap_seek(m, key, klen, false) : smap_first(m);
 		return mem_cursor_load(c);
-	case KV_WITNESS:
-		return wit_cursor_seek(c, key, klen);
 	}
 	CL_BUG("bad kv kind");
 }
@@ -183,8 +174,6 @@ int kv_cursor_next(struct kv_cursor *c)
 	case KV_MEM:
 		c->node = c->node->next[0];
 		return mem_cursor_load(c);
-	case KV_WITNESS:
-		return wit_cursor_next(c);
 	}
 	CL_BUG("bad kv kind");
 }
@@ -196,7 +185,6 @@ void kv_cursor_close(struct kv_cursor *c)
 		db_cursor_close(c->mc);
 		break;
 	case KV_MEM:
-	case KV_WITNESS:
 		break;
 	}
 	memset(c, 0, sizeof(*c));

@@ -93,15 +93,6 @@ struct cl_state *cl_state_new_memory(void)
 	return st;
 }
 
-struct cl_state *state_new_on_witness(struct witness *w)
-{
-	struct cl_state *st = state_alloc();
-
-	st->kv.kind = KV_WITNESS;
-	st->kv.wit = w;
-	return st;
-}
-
 static void journal_clear(struct cl_state *st)
 {
 	for (size_t i = 0; i < st->jlen; i++) {
@@ -119,7 +110,6 @@ static void drop_txn(struct cl_state *st)
 		st->kv.txn = NULL;
 		break;
 	case KV_MEM:
-	case KV_WITNESS:
 		break;
 	}
 }
@@ -140,9 +130,6 @@ void cl_state_free(struct cl_state *st)
 	case KV_MEM:
 		mem_store_free(st->kv.mem);
 		break;
-	case KV_WITNESS:
-		wit_free(st->kv.wit);
-		break;
 	}
 	free(st);
 }
@@ -157,7 +144,6 @@ static int backend(struct cl_state *st)
 			return CL_OK;
 		return db_txn_begin(st->kv.db, &st->kv.txn, true);
 	case KV_MEM:
-	case KV_WITNESS:
 		return CL_OK;
 	}
 	CL_BUG("bad kv kind");
@@ -358,15 +344,6 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 	rc = backend(st);
 	if (rc)
 		return rc;
-	if (st->kv.kind == KV_WITNESS) {
-		/* the root from the witness's paths; nothing is stored */
-		rc = wit_commit(st->kv.wit, &newroot, &st->overlay);
-		if (rc)
-			return rc;
-		t1 = t2 = t3 = cl_clock_mono_ns();
-		nd = st->overlay.count;
-		goto sealed;
-	}
 	dirty = cl_xcalloc(st->overlay.count + 1, sizeof(*dirty));
 	for (struct smap_node *n = smap_first(&st->overlay); n && !rc;
 	     n = n->next[0])
@@ -401,11 +378,8 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 		if (rc)
 			return rc;
 		break;
-	case KV_WITNESS:
-		CL_BUG("a witness state commits above");
 	}
 	t3 = cl_clock_mono_ns();
-sealed:
 
 	s.blocks++;
 	s.entries = st->overlay.count;

@@ -5,11 +5,11 @@
  * Layers, bottom up:
  *  - smap: a sorted byte-string map (skip list), used by the memory backend
  *    and by the write overlay;
- *  - kv: one small key-value interface over three backends, LMDB (db.c,
- *    the only file that calls LMDB), memory (kv.c) and a witness of tree
- *    nodes read against a root (witness.c, which keeps no tree: it
- *    computes the root at commit itself); tables are addressed by an
- *    internal index (KV_META, KV_LEAVES, KV_NODES, then the registry);
+ *  - kv: one small key-value interface over two backends, LMDB (db.c,
+ *    the only file that calls LMDB) and memory (kv.c); tables are
+ *    addressed by an internal index (KV_META, KV_LEAVES, KV_NODES, then
+ *    the registry); walk.c fills a memory store from a root, node by
+ *    node, and preimages.c gives those nodes from a state;
  *  - smt: the Merkle tree kept in the kv tables KV_LEAVES and KV_NODES;
  *  - state.c: cl_state (overlay, journal, commit), snapshots, iterators.
  */
@@ -98,16 +98,14 @@ void smap_set_val(struct smap_node *n, const uint8_t *val, size_t vlen);
 enum kv_kind {
 	KV_LMDB,
 	KV_MEM,
-	KV_WITNESS, /* witness.c: reads proven against a root */
 };
 
 struct MDB_txn;
 struct MDB_cursor;
 
-struct witness;
-
 struct mem_store {
 	struct smap *tables; /* kv_table_count() maps */
+	struct cl_state_walk_stats walked; /* walk.c: what the walk fetched */
 };
 
 struct kv {
@@ -115,7 +113,6 @@ struct kv {
 	struct cl_db *db;     /* KV_LMDB */
 	struct MDB_txn *txn;  /* KV_LMDB: the open transaction */
 	struct mem_store *mem; /* KV_MEM */
-	struct witness *wit;   /* KV_WITNESS */
 };
 
 /* Values returned by kv_get and cursors are borrowed until the next write
@@ -202,52 +199,10 @@ bool smt_same_prefix(const uint8_t *a, const uint8_t *b, unsigned bits);
 int smt_stored_root(struct kv *kv, struct cl_hash32 *root);
 
 /* ------------------------------------------------------------------ */
-/* state.c: access for witness.c                                       */
+/* state.c: access for walk.c and preimages.c                          */
 /* ------------------------------------------------------------------ */
 
 /* The backend of `st`, made readable (NULL on a backend error). */
 struct kv *state_kv(struct cl_state *st);
-/* A state over witness `w` (owned by the state from now on). */
-struct cl_state *state_new_on_witness(struct witness *w);
-
-/* ------------------------------------------------------------------ */
-/* witness.c: the witness backend (KV_WITNESS); witness_make.c makes   */
-/* witnesses from a memory or LMDB state                               */
-/* ------------------------------------------------------------------ */
-
-#define WIT_MAGIC "CLW1"
-
-/* One preimage of a witness: a tree node or a value. */
-struct wit_pre {
-	struct cl_hash32 h;
-	const uint8_t *p; /* into the witness copy */
-	uint32_t len;
-	bool used; /* fetched by a read or the commit */
-	bool node; /* a node of the pre-state's tree (complete witness) */
-};
-
-struct witness {
-	struct cl_hash32 root;
-	uint8_t *blob; /* owned copy of the encoding */
-	struct wit_pre *pre; /* sorted by hash, distinct */
-	size_t npre;
-	struct mem_store *lists; /* committed: listed keys; local: contents */
-	bool listed[256];        /* tables the witness has a list for */
-	bool touched[256];       /* iterated (committed) or read (local) */
-	bool complete;           /* every key of the tree is listed */
-	bool sealed;             /* the block was committed */
-};
-
-/* qsort order of struct wit_pre: by hash. */
-int wit_pre_cmp(const void *a, const void *b);
-void wit_free(struct witness *w);
-/* kv_get on a witness: KV_META "root", or a registered table. */
-int wit_get(struct witness *w, const uint8_t **val, size_t *vlen,
-	    unsigned tbl, const uint8_t *key, size_t klen);
-int wit_cursor_seek(struct kv_cursor *c, const uint8_t *key, size_t klen);
-int wit_cursor_next(struct kv_cursor *c);
-/* The new root after the overlay's writes; seals the witness. */
-int wit_commit(struct witness *w, struct cl_hash32 *root,
-	       const struct smap *overlay);
 
 #endif /* CLEARLINE_STATE_INT_H */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The table registry: one-byte ids and LMDB names. Ids are part of every
- * Merkle path, so an entry is never renumbered or removed.
+ * Merkle path, so an entry is never renumbered or removed. (liq_index and
+ * liq_multi were local, 0x83 and 0x85, before they were committed: those
+ * two ids are retired, never reused.)
  */
 #include "state_int.h"
 
@@ -17,12 +19,12 @@ static const struct cl_table_info registry[] = {
 	{ CL_TABLE_ADL_RANK, true, "adl_rank" },
 	{ CL_TABLE_OPEN_SIZE, true, "open_size" },
 	{ CL_TABLE_FORCED, true, "forced" },
+	{ CL_TABLE_LIQ_INDEX, true, "liq_index" },
+	{ CL_TABLE_LIQ_MULTI, true, "liq_multi" },
 	{ CL_TABLE_BLOCKS, false, "blocks" },
 	{ CL_TABLE_TX_INDEX, false, "tx_index" },
 	{ CL_TABLE_NODE, false, "node" },
-	{ CL_TABLE_LIQ_INDEX, false, "liq_index" },
 	{ CL_TABLE_RISK_EVENTS, false, "risk_events" },
-	{ CL_TABLE_LIQ_MULTI, false, "liq_multi" },
 };
 
 static const char *const internal_names[KV_FIRST_TABLE] = {

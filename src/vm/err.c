@@ -12,6 +12,7 @@ const char *vm_err_str(int err)
 	case VM_E_PRE_STATE: return "proof is not of the pre-state";
 	case VM_E_MEMORY: return "memory proof does not match the root";
 	case VM_E_MISMATCH: return "proof data does not match the step";
+	case VM_E_BOOT: return "not a fresh image with an empty boot page";
 	}
 	return "unknown";
 }

@@ -101,4 +101,7 @@ timeout --kill-after=5 110 node test/forced.test.js "$rpc" || status=1
 # The dispute game on real VM traces (the build's vm_trace and guest
 # programs: CLEARLINE_BUILD, default build/ at the top of the tree).
 timeout --kill-after=5 110 node test/dispute.test.js "$rpc" "${CLEARLINE_BUILD:-$l1/../../build}" || status=1
+# The program contract (initial VM states) against the build's
+# clearline-vm-image on the guest programs.
+timeout --kill-after=5 60 node test/program.test.js "$rpc" "${CLEARLINE_BUILD:-$l1/../../build}" || status=1
 exit $status

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The LMDB environment: schema version, one environment and one writer,
- * configuration errors, snapshot isolation, and a full map reported as
- * CL_ERR_MAP_FULL with nothing of the failed block stored.
+ * configuration errors, snapshot isolation, a full map reported as
+ * CL_ERR_MAP_FULL with nothing of the failed block stored, and the
+ * migration to schema 2 (liq_index and liq_multi committed) of a
+ * database written by schema 1 (made here with LMDB itself).
  */
 #include "state_util.h"
+
+#include <lmdb.h>
 
 static void test_open_rules(void)
 {
@@ -140,10 +144,89 @@ static void test_map_full(void)
 	tmpdir_remove(dir);
 }
 
+/* Put (key, val) into the named LMDB database of an open write txn. */
+static void raw_put(MDB_txn *txn, const char *name, const void *key,
+		    size_t klen, const void *val, size_t vlen)
+{
+	MDB_dbi dbi;
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+
+	CHECK(mdb_dbi_open(txn, name, 0, &dbi) == 0);
+	CHECK(mdb_put(txn, dbi, &k, &v, 0) == 0);
+}
+
+static void test_migration_2(void)
+{
+	char *dir = tmpdir_make("db");
+	struct cl_db *db = db_open_at(dir, 8u << 20);
+	struct cl_state *st, *mem = cl_state_new_memory();
+	struct cl_hash32 r1, r2, rec, want;
+	uint8_t key[24], val[9], be[4];
+	MDB_env *env;
+	MDB_txn *txn;
+
+	/* what schema 1 committed: accounts, with a root over them only */
+	CHECK(cl_state_new_lmdb(&st, db) == CL_OK);
+	for (unsigned i = 0; i < 20; i++) {
+		memset(key, (int)i + 1, 20);
+		cl_put_be64(val, i);
+		cl_state_put(st, CL_TABLE_ACCOUNTS, key, 20, val, 8);
+		cl_state_put(mem, CL_TABLE_ACCOUNTS, key, 20, val, 8);
+	}
+	CHECK(cl_state_commit_block(st, &r1) == CL_OK);
+	cl_state_free(st);
+	cl_db_free(db);
+
+	/* schema 1 kept liq_index and liq_multi as local tables: entries
+	 * in their databases, no leaves, and the version said 1 */
+	CHECK(mdb_env_create(&env) == 0);
+	CHECK(mdb_env_set_maxdbs(env, 64) == 0);
+	CHECK(mdb_env_set_mapsize(env, 8u << 20) == 0);
+	CHECK(mdb_env_open(env, dir, MDB_NOTLS, 0600) == 0);
+	CHECK(mdb_txn_begin(env, NULL, 0, &txn) == 0);
+	for (unsigned i = 0; i < 12; i++) {
+		memset(key, (int)i + 1, 20);
+		cl_put_be32(key + 20, i % 3);
+		val[0] = 0;
+		cl_put_be64(val + 1, 1000 + i);
+		raw_put(txn, "liq_index", key, 24, val, 9);
+		cl_state_put(mem, CL_TABLE_LIQ_INDEX, key, 24, val, 9);
+		if (i % 4 == 0) {
+			raw_put(txn, "liq_multi", key, 20, val, 1);
+			cl_state_put(mem, CL_TABLE_LIQ_MULTI, key, 20, val, 1);
+		}
+	}
+	cl_put_be32(be, 1);
+	raw_put(txn, "meta", "schema_version", 14, be, 4);
+	CHECK(mdb_txn_commit(txn) == 0);
+	mdb_env_close(env);
+	CHECK(cl_state_commit_block(mem, &want) == CL_OK);
+	CHECK(!cl_hash32_eq(&r1, &want));
+
+	/* opened by schema 2: the tree now covers them */
+	db = db_open_at(dir, 8u << 20);
+	CHECK(cl_db_schema_version(db) == 2);
+	CHECK(cl_state_new_lmdb(&st, db) == CL_OK);
+	CHECK(cl_state_root(st, &r2) == CL_OK && cl_hash32_eq(&r2, &want));
+	CHECK(cl_state_recompute_root(st, &rec) == CL_OK &&
+	      cl_hash32_eq(&rec, &want));
+	cl_state_free(st);
+	cl_db_free(db);
+	/* and opened again, nothing more happens */
+	db = db_open_at(dir, 8u << 20);
+	CHECK(cl_state_new_lmdb(&st, db) == CL_OK);
+	CHECK(cl_state_root(st, &r2) == CL_OK && cl_hash32_eq(&r2, &want));
+	cl_state_free(st);
+	cl_db_free(db);
+	cl_state_free(mem);
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	test_open_rules();
 	test_snapshot_isolation();
 	test_map_full();
+	test_migration_2();
 	return test_done("test_db");
 }

@@ -10,6 +10,7 @@
 #ifndef CLEARLINE_TEST_STF_GUEST_H
 #define CLEARLINE_TEST_STF_GUEST_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,21 +107,14 @@ static inline int sg_run_block(struct cl_state *st, const struct cl_genesis *g,
 	return cl_state_commit_block(st, root);
 }
 
-/* The program's input (src/guest/main.c): "CLB1" ‖ witness key ‖
- * complete ‖ header ‖ genesis ‖ requests. */
+/* The program's input (src/guest/main.c): "CLB2" ‖ header ‖ genesis ‖
+ * requests. Nothing in it but the block: the pre-state is its prev_root. */
 static inline void sg_encode_input(struct cl_buf *out,
 				   const struct cl_block_header *h,
 				   const struct cl_genesis *g,
-				   const struct cl_buf *req, size_t n,
-				   const uint8_t *wit, size_t wit_len,
-				   bool complete)
+				   const struct cl_buf *req, size_t n)
 {
-	uint8_t key[32];
-
-	cl_keccak256(key, wit, wit_len);
-	cl_buf_append(out, "CLB1", 4);
-	cl_buf_append(out, key, 32);
-	cl_buf_append_byte(out, complete);
+	cl_buf_append(out, "CLB2", 4);
 	cl_buf_append_be64(out, h->number);
 	cl_buf_append_be64(out, h->timestamp_ms);
 	cl_buf_append(out, h->prev_root.b, 32);
@@ -136,33 +130,58 @@ static inline void sg_encode_input(struct cl_buf *out,
 	}
 }
 
-/* Run the program on (block, witness) until it halts (or SG_MAX_STEPS):
- * the machine, owned by the caller; NULL when the VM stopped with an
- * error (a preimage it lacks). */
+/* A machine loaded with the program and the block's input, and given
+ * the preimages pm[0..] except index `skip` (SIZE_MAX: none); NULL when
+ * loading failed. */
 static inline struct vm_machine *
-sg_run_vm(const uint8_t *elf, size_t elf_len, const struct cl_block_header *h,
-	  const struct cl_genesis *g, const struct cl_buf *req, size_t n,
-	  const uint8_t *wit, size_t wit_len, bool complete, uint64_t *steps,
-	  double *secs)
+sg_load(const uint8_t *elf, size_t elf_len, const struct cl_block_header *h,
+	const struct cl_genesis *g, const struct cl_buf *req, size_t n,
+	const struct cl_preimage_map *pm, size_t skip)
 {
 	struct vm_machine *m = vm_machine_new();
 	struct cl_buf in;
 	uint8_t key[32];
-	double t0;
-	int rc;
+	size_t np = cl_preimage_map_count(pm, NULL);
+	bool ok;
 
 	cl_buf_init(&in);
-	sg_encode_input(&in, h, g, req, n, wit, wit_len, complete);
+	sg_encode_input(&in, h, g, req, n);
 	cl_keccak256(key, in.p, in.len);
-	if (vm_load_elf(m, elf, elf_len) != VM_OK ||
-	    !vm_mem_write(m, 0x1000, key, 32) ||
-	    !vm_preimage_add(m, in.p, in.len) ||
-	    !vm_preimage_add(m, wit, wit_len)) {
-		cl_buf_release(&in);
+	ok = vm_load_elf(m, elf, elf_len) == VM_OK &&
+	     vm_mem_write(m, 0x1000, key, 32) &&
+	     vm_preimage_add(m, in.p, in.len);
+	for (size_t i = 0; ok && i < np; i++) {
+		const uint8_t *p;
+		size_t len;
+
+		if (i == skip)
+			continue;
+		cl_preimage_map_at(pm, i, &p, &len);
+		ok = vm_preimage_add(m, p, len);
+	}
+	cl_buf_release(&in);
+	if (!ok) {
 		vm_machine_free(m);
 		return NULL;
 	}
-	cl_buf_release(&in);
+	return m;
+}
+
+/* Run the program on a block, with the preimages of its pre-state
+ * (`pm`), until it halts (or SG_MAX_STEPS): the machine, owned by the
+ * caller; NULL when the VM stopped with an error (a preimage it lacks). */
+static inline struct vm_machine *
+sg_run_vm(const uint8_t *elf, size_t elf_len, const struct cl_block_header *h,
+	  const struct cl_genesis *g, const struct cl_buf *req, size_t n,
+	  const struct cl_preimage_map *pm, uint64_t *steps, double *secs)
+{
+	struct vm_machine *m = sg_load(elf, elf_len, h, g, req, n, pm,
+				       SIZE_MAX);
+	double t0;
+	int rc;
+
+	if (!m)
+		return NULL;
 	t0 = sg_now_s();
 	rc = vm_run(m, SG_MAX_STEPS, steps);
 	*secs = sg_now_s() - t0;
@@ -175,54 +194,37 @@ sg_run_vm(const uint8_t *elf, size_t elf_len, const struct cl_block_header *h,
 
 /*
  * The root the program computes for a block on `pre` (a memory or LMDB
- * state whose last block is committed; not changed): a witness state
- * over the full witness runs the block and records what it used (the
- * complete part when `complete`), and the program runs from that. Returns
- * true with *root and *steps when the program exited 0 with a root.
+ * state whose last block is committed; not changed): the VM gets the
+ * block and the preimages of pre's committed state, nothing else.
+ * Returns true with *root and *steps when the program exited 0 with a
+ * root.
  */
 static inline bool sg_block_root(struct cl_hash32 *root, uint64_t *steps,
 				 const uint8_t *elf, size_t elf_len,
 				 struct cl_state *pre,
 				 const struct cl_genesis *g,
 				 const struct cl_block_header *h,
-				 const struct cl_buf *req, size_t n,
-				 bool complete)
+				 const struct cl_buf *req, size_t n)
 {
-	struct cl_buf full, used;
-	struct cl_state *ws;
-	struct cl_hash32 r;
-	struct vm_machine *m;
+	struct cl_preimage_map *pm = cl_preimage_map_new();
+	struct vm_machine *m = NULL;
 	const uint8_t *o;
 	size_t olen;
 	double secs;
-	int rej;
 	bool ok = false;
 
-	cl_buf_init(&full);
-	cl_buf_init(&used);
-	if (cl_witness_full(pre, &full) != CL_OK ||
-	    cl_state_new_witness(&ws, &h->prev_root, full.p, full.len) !=
-		    CL_OK)
-		goto out;
-	if (sg_run_block(ws, g, h, req, n, &r, &rej, NULL) == CL_OK)
-		cl_witness_used(ws, &used, complete);
-	cl_state_free(ws);
-	if (used.len == 0)
-		goto out;
-	m = sg_run_vm(elf, elf_len, h, g, req, n, used.p, used.len, complete,
-		      steps, &secs);
-	if (!m)
-		goto out;
-	o = vm_output(m, &olen);
-	if (vm_machine_cpu(m)->status == VM_EXITED &&
-	    vm_machine_cpu(m)->exit_code == 0 && olen == 32) {
-		memcpy(root->b, o, 32);
-		ok = true;
+	if (cl_preimage_map_add_state(pm, pre) == CL_OK)
+		m = sg_run_vm(elf, elf_len, h, g, req, n, pm, steps, &secs);
+	if (m) {
+		o = vm_output(m, &olen);
+		if (vm_machine_cpu(m)->status == VM_EXITED &&
+		    vm_machine_cpu(m)->exit_code == 0 && olen == 32) {
+			memcpy(root->b, o, 32);
+			ok = true;
+		}
 	}
 	vm_machine_free(m);
-out:
-	cl_buf_release(&full);
-	cl_buf_release(&used);
+	cl_preimage_map_free(pm);
 	return ok;
 }
 

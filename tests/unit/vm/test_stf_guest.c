@@ -6,17 +6,20 @@
  * a leveraged long liquidated by an oracle move, an empty block an hour
  * later) and a seeded random stream of 40 blocks (CL_TEST_SEED replays).
  *
- * For every block: the native stf runs it on a memory state (the root
- * everyone agrees on); a witness state over the pre-state's full witness
- * runs it natively and must reach the same root, recording the part of
- * the witness it used; witness states over only that part, and over the
- * complete part (iteration proven), must reach it too; then the RISC-V
- * program runs the block in the VM from the used part and from the
- * complete part (completeness required) and must write the same root.
- * Tampering: every preimage of the used witness, changed by one byte, is
- * refused natively (never a root); in the VM a changed value makes the
- * program exit 13 with no output, and a used witness where a complete
- * one is required exit 11. Steps and VM time are printed per block.
+ * For every block, from nothing but the pre-state root and the block: the
+ * native stf runs it on a memory state (the root everyone agrees on); a
+ * memory state walked natively from the pre-state root, node by node,
+ * through the preimage map of the pre-state (src/state/walk.c, the same
+ * code the guest runs) runs it to the same root; and the RISC-V program
+ * runs it in the VM, given the block's input and the pre-state's
+ * preimages, and must write the same root. On the liquidation block,
+ * each preimage of the pre-state left out in turn stops the VM
+ * (VM_E_PREIMAGE, never a root), and a prev_root over a tree the state
+ * module would not write makes the program exit 11 with no output. The
+ * liquidation index is committed: its entry for the liquidated long is
+ * proven against the root and removing it changes the root; the local
+ * event log changes no root. Steps, state sizes and VM time are printed
+ * per block.
  *
  * argv[1] is the folder of the guest ELF files, or "--no-compiler" when
  * meson found no cross compiler: then this test fails.
@@ -48,14 +51,15 @@ static int run_block(struct cl_state *st, const struct cl_genesis *g,
 			    native ? &derived : NULL);
 }
 
+/* The program's run of block b on the pre-state behind pm (the VM
+ * stopping with an error fails the test). */
 static struct vm_machine *run_vm(const struct blk *b,
 				 const struct cl_genesis *g,
-				 const uint8_t *wit, size_t wit_len,
-				 bool complete, uint64_t *steps,
-				 double *secs)
+				 const struct cl_preimage_map *pm,
+				 uint64_t *steps, double *secs)
 {
 	struct vm_machine *m = sg_run_vm(elf, elf_len, &b->h, g, b->req, b->n,
-					 wit, wit_len, complete, steps, secs);
+					 pm, steps, secs);
 
 	if (!m) {
 		fprintf(stderr, "block %llu: the VM stopped with an error\n",
@@ -65,123 +69,136 @@ static struct vm_machine *run_vm(const struct blk *b,
 	return m;
 }
 
-/* Offsets of the preimages of an encoded witness (docs/vm.md). */
-static size_t witness_preimages(const uint8_t *w, size_t len, size_t *off,
-				uint32_t *plen, size_t max)
-{
-	size_t n = cl_get_be32(w + 4), at = 8, k = 0;
-
-	CHECK(len >= 8 && memcmp(w, "CLW1", 4) == 0);
-	for (size_t i = 0; i < n && k < max; i++) {
-		uint32_t l = cl_get_be32(w + at);
-
-		off[k] = at + 4;
-		plen[k++] = l;
-		at += 4 + l;
-	}
-	return k;
-}
-
 static uint64_t total_steps, max_steps, total_reqs, total_rejected;
-static uint64_t total_csteps;
 static double total_secs;
-static size_t max_witness, max_complete;
+static size_t max_preimages, max_bytes;
 
-/* The block through every path; the native state then holds its result. */
+/* quiet: the random stream prints only its summary */
 static bool quiet;
 
+/*
+ * Every preimage of the pre-state left out in turn: the VM must stop on
+ * it (VM_E_PREIMAGE: the step that reads it cannot be made, the machine
+ * is left before it, running, with no output), never exit with a root.
+ * A changed preimage is filed under its own hash, so giving it instead
+ * of the right one is the same as leaving the right one out.
+ */
+static void check_missing(const struct blk *b, const struct cl_genesis *g,
+			  const struct cl_preimage_map *pm)
+{
+	size_t np = cl_preimage_map_count(pm, NULL), stopped = 0;
+	uint64_t most = 0;
+
+	for (size_t i = 0; i < np; i++) {
+		struct vm_machine *m = sg_load(elf, elf_len, &b->h, g, b->req,
+					       b->n, pm, i);
+		struct cl_hash32 before, after;
+		uint64_t ran = 0;
+		size_t olen;
+		int rc;
+
+		CHECK(m);
+		rc = vm_run(m, SG_MAX_STEPS, &ran);
+		vm_state_hash(m, &before);
+		CHECK_MSG(rc == VM_E_PREIMAGE &&
+			  vm_machine_cpu(m)->status == VM_RUNNING &&
+			  (vm_output(m, &olen), olen == 0),
+			  "block %llu, preimage %zu left out: rc %d status %u",
+			  (unsigned long long)b->h.number, i, rc,
+			  vm_machine_cpu(m)->status);
+		/* it stays stuck: no step is possible */
+		CHECK(vm_step(m) == VM_E_PREIMAGE);
+		vm_state_hash(m, &after);
+		CHECK(cl_hash32_eq(&before, &after));
+		if (ran > most)
+			most = ran;
+		stopped++;
+		vm_machine_free(m);
+	}
+	printf("block %llu: each of the %zu preimages of the pre-state left "
+	       "out stops the VM (VM_E_PREIMAGE, at most %llu steps in)\n",
+	       (unsigned long long)b->h.number, stopped,
+	       (unsigned long long)most);
+}
+
+/*
+ * A prev_root over a tree the state module does not write: a node whose
+ * left child is the real root and whose right child is empty (every
+ * leaf of the real tree with path bit 0 = 1 is then off its path). The
+ * host has every preimage; the program refuses the tree (exit 11).
+ */
+static void check_malformed(const struct blk *b, const struct cl_genesis *g,
+			    const struct cl_preimage_map *pm)
+{
+	struct cl_preimage_map *bad = cl_preimage_map_new();
+	struct blk fake = *b;
+	size_t np = cl_preimage_map_count(pm, NULL), olen;
+	uint8_t node[65] = {0x01};
+	uint64_t steps;
+	double secs;
+
+	for (size_t i = 0; i < np; i++) {
+		const uint8_t *p;
+		size_t len;
+
+		cl_preimage_map_at(pm, i, &p, &len);
+		cl_preimage_map_add(bad, p, len);
+	}
+	memcpy(node + 1, b->h.prev_root.b, 32);
+	cl_preimage_map_add(bad, node, sizeof(node));
+	cl_keccak256(fake.h.prev_root.b, node, sizeof(node));
+	struct vm_machine *m = run_vm(&fake, g, bad, &steps, &secs);
+	CHECK_MSG(vm_machine_cpu(m)->status == VM_EXITED &&
+		  vm_machine_cpu(m)->exit_code == 11 &&
+		  (vm_output(m, &olen), olen == 0),
+		  "a malformed pre-state tree: status %u code %llu",
+		  vm_machine_cpu(m)->status,
+		  (unsigned long long)vm_machine_cpu(m)->exit_code);
+	vm_machine_free(m);
+	cl_preimage_map_free(bad);
+}
+
+/* The block through every path; the native state then holds its result. */
 static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 {
-	struct cl_buf full, used, again, comp;
+	struct cl_preimage_map *pm = cl_preimage_map_new();
 	struct cl_state *ws;
-	struct cl_hash32 native, wroot;
+	struct cl_state_walk_stats wst;
+	struct cl_hash32 native, wroot, hook_root;
+	uint64_t hook_steps = 0;
+	size_t np, nbytes;
 	int rej, rej_w, rc;
 
-	cl_buf_init(&full);
-	cl_buf_init(&used);
-	cl_buf_init(&again);
-	cl_buf_init(&comp);
-	CHECK(cl_witness_full(e->st, &full) == CL_OK);
+	/* the pre-state's preimages: all the host has */
+	CHECK(cl_preimage_map_add_state(pm, e->st) == CL_OK);
+	np = cl_preimage_map_count(pm, &nbytes);
 
 	/* the one-call hook other tests use (stf_guest.h), on the scenario */
-	struct cl_hash32 hook_root;
-	uint64_t hook_steps = 0;
 	bool hook_ok = quiet || sg_block_root(&hook_root, &hook_steps, elf,
 					      elf_len, e->st, &e->g, &b->h,
-					      b->req, b->n, true);
+					      b->req, b->n);
+
+	/* a memory state walked natively from the pre-state root */
+	CHECK(cl_state_new_walk(&ws, &b->h.prev_root, cl_preimage_map_fetch,
+				pm) == CL_OK);
+	cl_state_walk_stats(ws, &wst);
 
 	/* native, the reference */
 	CHECK(run_block(e->st, &e->g, b, &native, &rej, true) == CL_OK);
 	CHECK(hook_ok && (quiet || cl_hash32_eq(&hook_root, &native)));
 
-	/* a witness state over the full witness, recording what it used */
-	CHECK(cl_state_new_witness(&ws, &b->h.prev_root, full.p, full.len) ==
-	      CL_OK);
+	/* the walked state runs it natively to the same root */
 	rc = run_block(ws, &e->g, b, &wroot, &rej_w, false);
 	CHECK_MSG(rc == CL_OK && cl_hash32_eq(&wroot, &native) && rej == rej_w,
-		  "block %llu: full witness rc %d", (unsigned long long)b->h.number,
-		  rc);
-	cl_witness_used(ws, &used, false);
-	cl_witness_used(ws, &comp, true);
-	cl_state_free(ws);
-
-	/* a witness state over the used part only */
-	CHECK(cl_state_new_witness(&ws, &b->h.prev_root, used.p, used.len) ==
-	      CL_OK);
-	rc = run_block(ws, &e->g, b, &wroot, &rej_w, false);
-	CHECK_MSG(rc == CL_OK && cl_hash32_eq(&wroot, &native),
-		  "block %llu: used witness rc %d",
-		  (unsigned long long)b->h.number, rc);
-	cl_witness_used(ws, &again, false);
-	CHECK(again.len == used.len &&
-	      memcmp(again.p, used.p, used.len) == 0);
-	CHECK(!cl_state_witness_complete(ws));
-	cl_state_free(ws);
-
-	/* a witness state over the complete part: iteration proven */
-	CHECK(cl_state_new_witness(&ws, &b->h.prev_root, comp.p, comp.len) ==
-	      CL_OK);
-	CHECK(cl_state_witness_complete(ws));
-	rc = run_block(ws, &e->g, b, &wroot, &rej_w, false);
-	CHECK_MSG(rc == CL_OK && cl_hash32_eq(&wroot, &native),
-		  "block %llu: complete witness rc %d",
+		  "block %llu: walked state rc %d",
 		  (unsigned long long)b->h.number, rc);
 	cl_state_free(ws);
 
-	/* every preimage changed by one byte: a backend error, no root */
-	size_t off[4096];
-	uint32_t plen[4096];
-	size_t np = witness_preimages(used.p, used.len, off, plen, 4096);
-	size_t tampered = 0, at_decode = 0;
-	int level = cl_log_min_level;
-
-	cl_log_min_level = CL_LOG_BROKEN; /* each refusal is logged */
-
-	for (size_t i = 0; i < np; i++) {
-		if (plen[i] == 0)
-			continue;
-		used.p[off[i] + plen[i] / 2] ^= 0x40;
-		if (cl_state_new_witness(&ws, &b->h.prev_root, used.p,
-					 used.len) == CL_OK) {
-			rc = run_block(ws, &e->g, b, &wroot, &rej_w, false);
-			CHECK_MSG(rc < 0, "block %llu: tampered preimage %zu "
-				  "gave rc %d", (unsigned long long)b->h.number,
-				  i, rc);
-			cl_state_free(ws);
-		} else {
-			at_decode++; /* now equal to another preimage */
-		}
-		used.p[off[i] + plen[i] / 2] ^= 0x40;
-		tampered++;
-	}
-	cl_log_min_level = level;
-
-	/* the VM */
+	/* the VM, from the block and the pre-state's preimages */
 	uint64_t steps;
 	double secs;
 	size_t olen;
-	struct vm_machine *m = run_vm(b, &e->g, used.p, used.len, false,
-				      &steps, &secs);
+	struct vm_machine *m = run_vm(b, &e->g, pm, &steps, &secs);
 	struct vm_cpu *c = vm_machine_cpu(m);
 	const uint8_t *o = vm_output(m, &olen);
 
@@ -192,81 +209,85 @@ static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 		  (unsigned long long)steps);
 	CHECK(olen == 32 && memcmp(o, native.b, 32) == 0);
 	if (!quiet)
-		printf("block %llu: %zu requests (%d rejected), witness %zu "
-		       "bytes (%zu preimages, full %zu), %llu steps, %.2f s "
-		       "in the VM, %zu tampered witnesses refused natively "
-		       "(%zu as malformed)\n",
-		       (unsigned long long)b->h.number, b->n, rej, used.len,
-		       np, full.len, (unsigned long long)steps, secs,
-		       tampered, at_decode);
+		printf("block %llu: %zu requests (%d rejected); pre-state %llu "
+		       "entries, %llu inner nodes, %zu preimages, %zu bytes; "
+		       "%llu steps, %.2f s in the VM\n",
+		       (unsigned long long)b->h.number, b->n, rej,
+		       (unsigned long long)wst.leaves,
+		       (unsigned long long)wst.nodes, np, nbytes,
+		       (unsigned long long)steps, secs);
+	vm_machine_free(m);
 	total_steps += steps;
 	total_secs += secs;
-	vm_machine_free(m);
-
-	/* the VM from the complete witness, completeness required */
-	uint64_t csteps;
-	double csecs;
-
-	m = run_vm(b, &e->g, comp.p, comp.len, true, &csteps, &csecs);
-	c = vm_machine_cpu(m);
-	o = vm_output(m, &olen);
-	CHECK_MSG(c->status == VM_EXITED && c->exit_code == 0 && olen == 32 &&
-		  memcmp(o, native.b, 32) == 0,
-		  "block %llu, complete witness: status %u code %llu",
-		  (unsigned long long)b->h.number, c->status,
-		  (unsigned long long)c->exit_code);
-	if (!quiet)
-		printf("block %llu, complete witness: %zu bytes, %llu steps, "
-		       "%.2f s in the VM\n", (unsigned long long)b->h.number,
-		       comp.len, (unsigned long long)csteps, csecs);
-	total_csteps += csteps;
 	total_reqs += b->n;
 	total_rejected += (uint64_t)rej;
 	if (steps > max_steps)
 		max_steps = steps;
-	if (used.len > max_witness)
-		max_witness = used.len;
-	if (comp.len > max_complete)
-		max_complete = comp.len;
-	vm_machine_free(m);
+	if (np > max_preimages)
+		max_preimages = np;
+	if (nbytes > max_bytes)
+		max_bytes = nbytes;
 
 	if (vm_tamper) {
-		/* the largest value (tree nodes are 65 bytes) changed in
-		 * the VM: it decodes, and the read of it fails */
-		size_t i = np;
-
-		for (size_t k = 0; k < np; k++)
-			if (plen[k] > 65 && (i == np || plen[k] > plen[i]))
-				i = k;
-		CHECK(i < np);
-		used.p[off[i] + plen[i] - 1] ^= 0x01;
-		m = run_vm(b, &e->g, used.p, used.len, false, &steps, &secs);
-		c = vm_machine_cpu(m);
-		o = vm_output(m, &olen);
-		CHECK_MSG(c->status == VM_EXITED && c->exit_code == 13 &&
-			  olen == 0,
-			  "tampered witness: status %u code %llu output %zu",
-			  c->status, (unsigned long long)c->exit_code, olen);
-		printf("block %llu, one value byte changed: status %u, exit "
-		       "code %llu, no output, %llu steps\n",
-		       (unsigned long long)b->h.number, c->status,
-		       (unsigned long long)c->exit_code,
-		       (unsigned long long)steps);
-		vm_machine_free(m);
-		used.p[off[i] + plen[i] - 1] ^= 0x01;
-
-		/* a used witness where a complete one is required */
-		m = run_vm(b, &e->g, used.p, used.len, true, &steps, &secs);
-		c = vm_machine_cpu(m);
-		CHECK(c->status == VM_EXITED && c->exit_code == 11 &&
-		      (vm_output(m, &olen), olen == 0));
-		vm_machine_free(m);
+		check_missing(b, &e->g, pm);
+		check_malformed(b, &e->g, pm);
 	}
 	e->root = native;
-	cl_buf_release(&full);
-	cl_buf_release(&used);
-	cl_buf_release(&again);
-	cl_buf_release(&comp);
+	cl_preimage_map_free(pm);
+}
+
+/*
+ * LIQ_INDEX and LIQ_MULTI are committed (docs/state.md): trader 6's
+ * liquidation entries are proven against the root, and removing one
+ * natively changes the root, so no host can hide an account from the
+ * liquidation pass. RISK_EVENTS, the one local table the stf writes,
+ * is not in the root: changing it natively changes no root, and the
+ * program, which starts it empty, reaches the native root anyway.
+ */
+static void check_liq_committed(struct tenv *e, const struct cl_address *who)
+{
+	struct cl_state_iter *it;
+	const uint8_t *k, *v;
+	size_t kl, vl, found = 0;
+	uint8_t key[CL_STATE_KEY_MAX], val[64], ev[8] = {0xee};
+	size_t klen = 0, vlen = 0;
+	struct cl_proof *pr = cl_xmalloc(sizeof(*pr));
+	struct cl_hash32 r0, r1, r2, path, vh;
+
+	CHECK(cl_state_root(e->st, &r0) == CL_OK);
+	CHECK(cl_state_iter_new(&it, e->st, CL_TABLE_LIQ_INDEX, who->b, 20) ==
+	      CL_OK);
+	while (found == 0 && cl_state_iter_next(it, &k, &kl, &v, &vl) == CL_OK &&
+	       kl >= 20 && memcmp(k, who->b, 20) == 0) {
+		CHECK(kl <= sizeof(key) && vl <= sizeof(val));
+		memcpy(key, k, kl);
+		memcpy(val, v, vl);
+		klen = kl;
+		vlen = vl;
+		found++;
+	}
+	cl_state_iter_free(it);
+	CHECK_MSG(found == 1, "no liquidation entry for the 40x long");
+	CHECK(cl_state_prove(e->st, pr, CL_TABLE_LIQ_INDEX, key, klen) ==
+	      CL_OK);
+	cl_smt_path(&path, CL_TABLE_LIQ_INDEX, key, klen);
+	cl_smt_value_hash(&vh, val, vlen);
+	CHECK(cl_proof_verify_inclusion(pr, &r0, &path, &vh));
+
+	/* removed natively: another root; put back: the same root */
+	cl_state_del(e->st, CL_TABLE_LIQ_INDEX, key, klen);
+	CHECK(cl_state_commit_block(e->st, &r1) == CL_OK);
+	CHECK(!cl_hash32_eq(&r0, &r1));
+	cl_state_put(e->st, CL_TABLE_LIQ_INDEX, key, klen, val, vlen);
+	CHECK(cl_state_commit_block(e->st, &r2) == CL_OK);
+	CHECK(cl_hash32_eq(&r0, &r2));
+
+	/* the local event log changed natively: no root changes */
+	cl_state_put(e->st, CL_TABLE_RISK_EVENTS, (const uint8_t *)"seq", 3,
+		     ev, sizeof(ev));
+	CHECK(cl_state_commit_block(e->st, &r2) == CL_OK);
+	CHECK(cl_hash32_eq(&r0, &r2));
+	free(pr);
 }
 
 static void blk_init(struct tenv *e, struct blk *b, uint64_t advance_ms)
@@ -348,7 +369,7 @@ static void test_scenario(void)
 				      tenv_now(&e) + 3600, 0);
 	tx = t_place(&e, &bid, e.key[5]);
 	add(&b, &tx);
-	check_block(&e, &b, true);
+	check_block(&e, &b, false);
 	blk_release(&b);
 
 	/* 3: the bid cancelled, a withdrawal, a new price */
@@ -374,12 +395,13 @@ static void test_scenario(void)
 	add(&b, &tx);
 	check_block(&e, &b, false);
 	blk_release(&b);
+	check_liq_committed(&e, &e.addr[6]);
 
 	/* 5: the price falls to 59000: the long is liquidated on the book */
 	blk_init(&e, &b, 1000);
 	tx = price_tx(&e, P(59000));
 	add(&b, &tx);
-	check_block(&e, &b, false);
+	check_block(&e, &b, true);
 	blk_release(&b);
 	struct cl_stf_event ev[8];
 	size_t n = 0;
@@ -537,6 +559,100 @@ static void test_stream(unsigned nblocks)
 	tenv_release(&e);
 }
 
+/*
+ * Steps against the size of the state: N accounts funded by deposits
+ * (an account and a deposit record each, so about 2 N entries), then an
+ * empty block a second later, run natively and in the VM from its
+ * pre-state root. The walk is linear in the state; the figures go to
+ * docs/vm.md. CL_TEST_WALK_SIZES (comma-separated) sets the sizes.
+ */
+static void test_sizes(void)
+{
+	const char *env = getenv("CL_TEST_WALK_SIZES");
+	char list[256];
+
+	snprintf(list, sizeof(list), "%s", env ? env : "500,2000");
+	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+		unsigned nacc = (unsigned)strtoul(tok, NULL, 10);
+		struct tenv e;
+		struct cl_block_header h;
+		struct cl_buf *req = cl_xcalloc(1000, sizeof(*req));
+		struct cl_hash32 native;
+		int rej;
+
+		tenv_init(&e, cl_state_new_memory());
+		for (unsigned done = 0; done < nacc;) {
+			size_t n = 0;
+
+			memset(&h, 0, sizeof(h));
+			h.number = ++e.number;
+			e.ms += 1000;
+			h.timestamp_ms = e.ms;
+			h.prev_root = e.root;
+			h.l1 = t_l1_at(e.ms);
+			for (; n < 1000 && done < nacc; n++, done++) {
+				struct cl_address a;
+				struct cl_tx tx;
+
+				uint8_t seed[4], hb[32];
+
+				cl_put_be32(seed, done);
+				cl_keccak256(hb, seed, 4);
+				memcpy(a.b, hb, 20);
+				tx = t_deposit(e.next_deposit++, &a,
+					       1000 * T_USD);
+				cl_buf_init(&req[n]);
+				cl_tx_encode(&req[n], &tx);
+			}
+			CHECK(sg_run_block(e.st, &e.g, &h, req, n, &e.root,
+					   &rej, NULL) == CL_OK && rej == 0);
+			for (size_t i = 0; i < n; i++)
+				cl_buf_release(&req[i]);
+		}
+		memset(&h, 0, sizeof(h));
+		h.number = ++e.number;
+		e.ms += 1000;
+		h.timestamp_ms = e.ms;
+		h.prev_root = e.root;
+		h.l1 = t_l1_at(e.ms);
+
+		struct cl_preimage_map *pm = cl_preimage_map_new();
+		struct cl_state *ws;
+		struct cl_state_walk_stats wst;
+		size_t np, nbytes, olen;
+		uint64_t steps = 0;
+		double secs = 0;
+
+		CHECK(cl_preimage_map_add_state(pm, e.st) == CL_OK);
+		np = cl_preimage_map_count(pm, &nbytes);
+		CHECK(cl_state_new_walk(&ws, &e.root, cl_preimage_map_fetch,
+					pm) == CL_OK);
+		cl_state_walk_stats(ws, &wst);
+		cl_state_free(ws);
+		struct vm_machine *m = sg_run_vm(elf, elf_len, &h, &e.g, NULL,
+						 0, pm, &steps, &secs);
+		CHECK(m);
+		CHECK(sg_run_block(e.st, &e.g, &h, NULL, 0, &native, &rej,
+				   NULL) == CL_OK);
+		const uint8_t *o = vm_output(m, &olen);
+		CHECK_MSG(vm_machine_cpu(m)->exit_code == 0 && olen == 32 &&
+			  memcmp(o, native.b, 32) == 0,
+			  "%u accounts: the program's root differs", nacc);
+		printf("%u accounts: %llu entries, %llu inner nodes, %zu "
+		       "preimages (%zu bytes); an empty block: %llu steps "
+		       "(%.0f per entry), %.2f s in the VM\n", nacc,
+		       (unsigned long long)wst.leaves,
+		       (unsigned long long)wst.nodes, np, nbytes,
+		       (unsigned long long)steps,
+		       (double)steps / (double)(wst.leaves ? wst.leaves : 1),
+		       secs);
+		vm_machine_free(m);
+		cl_preimage_map_free(pm);
+		free(req);
+		tenv_release(&e);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--no-compiler") == 0) {
@@ -549,15 +665,14 @@ int main(int argc, char **argv)
 	/* CL_TEST_BLOCKS shortens the random stream (the sanitizer build) */
 	const char *nb = getenv("CL_TEST_BLOCKS");
 	test_stream(nb ? (unsigned)strtoul(nb, NULL, 10) : 40);
+	test_sizes();
 	printf("%llu requests (%llu rejected); %llu steps in %.2f s: %.1f M "
-	       "steps/s; the longest block %llu steps, the largest witness "
-	       "%zu bytes\n", (unsigned long long)total_reqs,
+	       "steps/s; the longest block %llu steps; the largest pre-state "
+	       "%zu preimages, %zu bytes\n", (unsigned long long)total_reqs,
 	       (unsigned long long)total_rejected,
 	       (unsigned long long)total_steps, total_secs,
 	       total_secs > 0 ? (double)total_steps / total_secs / 1e6 : 0.0,
-	       (unsigned long long)max_steps, max_witness);
-	printf("complete witnesses: %llu steps in all, the largest %zu "
-	       "bytes\n", (unsigned long long)total_csteps, max_complete);
+	       (unsigned long long)max_steps, max_preimages, max_bytes);
 	free(elf);
 	return test_done("test_stf_guest");
 }
