@@ -14,8 +14,9 @@
  */
 const L = require('./lib');
 const { assert } = L;
-const { doc, byName, deref, lintDocument, checkLists, checkError, check,
-	answered } = require('./openrpc_check');
+const { doc, byName, deref, lintDocument, checkLists, checkError, checkAnswer,
+	check, answered } = require('./openrpc_check');
+const { Client, wsPort } = require('./ws_client');
 
 /* ------------------------------------------------------------------ */
 /* The calls                                                           */
@@ -25,7 +26,7 @@ L.main('openrpc', async (t) => {
 	lintDocument();
 	checkLists();
 
-	const node = await t.node().start();
+	const node = await t.node({ args: ['--ws-port', '0'] }).start();
 	const url = node.url;
 	const served = await check(url, 'rpc.discover', []);
 	assert.deepStrictEqual(served, doc, 'rpc.discover answers docs/openrpc.json');
@@ -199,7 +200,7 @@ L.main('openrpc', async (t) => {
 		const ev = await check(url, 'l2_getRiskEvents', [taker.address]);
 		return ev.length > 0 ? ev : null;
 	}, 20000);
-	t.log(`risk events: ${events.map((e) => e.kind).join(', ')}`);
+	t.log(`${events.length} risk events: ${[...new Set(events.map((e) => e.kind))].join(', ')}`);
 	await check(url, 'l2_getRiskEvents', [taker.address, events[0].seq]);
 	await check(url, 'l2_getRiskEvents', [L.ethers.ZeroAddress]);
 	await check(url, 'l2_getInsuranceFund', []);
@@ -207,6 +208,20 @@ L.main('openrpc', async (t) => {
 	await check(url, 'l2_getAccount', [maker.address]);
 	await check(url, 'l2_getMarkets', []);
 	await check(url, 'l2_syncStatus', []);
+
+	/* over the WebSocket: the same document and answers; no operator
+	 * method (x-operator) */
+	{
+		const ws = new Client(wsPort(node.logPath));
+		await ws.open();
+		const d = checkAnswer('rpc.discover', [], await ws.call('d', 'rpc.discover', []));
+		assert.deepStrictEqual(d, doc, 'rpc.discover over the WebSocket');
+		checkAnswer('l2_getConfig', [], await ws.call('c', 'l2_getConfig', []));
+		checkAnswer('l2_getOrderBook', [99], await ws.call('b', 'l2_getOrderBook', [99]), 1003);
+		checkAnswer('op_credit', [maker.address, '1'],
+			    await ws.call('o', 'op_credit', [maker.address, '1']), -32601);
+		ws.close();
+	}
 
 	/* a node where loopback is no operator: op_credit is not found */
 	const plain = await t.node({ datadir: t.tmpPath('plain'),

@@ -209,13 +209,15 @@ function checkError(m, params, err, where) {
 	}
 }
 
-/* Call `method`; `expect` is 'ok' or the error code wanted. Every answer
- * is checked against the document either way. */
-async function check(url, method, params, expect = 'ok') {
+/* Check the answer r (a JSON-RPC response object) of one call, however it
+ * travelled; `expect` is 'ok' or the error code wanted. Returns the result
+ * or the error. */
+function checkAnswer(method, params, r, expect = 'ok') {
 	const m = byName.get(method);
 	assert.ok(m, `${method} is not in docs/openrpc.json`);
-	const r = await L.rpcResponse(url, method, params);
 	const where = `${method}(${String(JSON.stringify(params)).slice(0, 120)})`;
+	assert.ok(r && ('result' in r) !== ('error' in r),
+		  `${where}: exactly one of result and error: ${JSON.stringify(r)}`);
 	const a = answered.get(method) || { results: 0, errors: 0 };
 	answered.set(method, a);
 	if ('error' in r) {
@@ -234,6 +236,12 @@ async function check(url, method, params, expect = 'ok') {
 			       JSON.stringify(r.result).slice(0, 600));
 	a.results++;
 	return r.result;
+}
+
+/* Call `method` over HTTP and check the answer (checkAnswer). */
+async function check(url, method, params, expect = 'ok') {
+	assert.ok(byName.has(method), `${method} is not in docs/openrpc.json`);
+	return checkAnswer(method, params, await L.rpcResponse(url, method, params), expect);
 }
 
 /* ------------------------------------------------------------------ */
@@ -289,4 +297,4 @@ function checkLists() {
 }
 
 module.exports = { doc, MODES, byName, byCode, deref, errorsOf, paramErrors,
-		   lintDocument, checkLists, checkError, check, answered };
+		   lintDocument, checkLists, checkError, checkAnswer, check, answered };
