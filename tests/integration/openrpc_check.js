@@ -259,12 +259,62 @@ function tableMethods() {
 	return new Map(rows.map((r) => [r[1], r[3] === 'CL_RPC_OPERATOR']));
 }
 
+/* The rows of docs/api.md's table of methods: name, params, result. */
+function apiMdRows(md) {
+	const sec = /\n## Methods\n([\s\S]*?)\n## /.exec(md);
+	return [...sec[1].matchAll(/^\| `([A-Za-z0-9_.]+)` \| (.*?) \| (.*) \|$/gm)]
+		.map((x) => ({ name: x[1], params: x[2], result: x[3] }));
+}
+
 function apiMdMethods() {
 	const md = fs.readFileSync(path.join(L.root, 'docs', 'api.md'), 'utf8');
 	const sec = /\n## Methods\n([\s\S]*?)\n## /.exec(md);
 	assert.ok(sec, 'docs/api.md has a "## Methods" section');
 	const names = [...sec[1].matchAll(/^\| `([A-Za-z0-9_.]+)` \|/gm)].map((x) => x[1]);
 	return { md, names };
+}
+
+/* The top-level keys of the first {...} in text (after "?" and ": ..."
+ * are dropped), or null when it has none. */
+function braceKeys(text) {
+	const start = text.indexOf('{');
+	if (start < 0)
+		return null;
+	const keys = [];
+	let depth = 0, seg = '';
+	for (let i = start; i < text.length; i++) {
+		const c = text[i];
+		if (c === '{' || c === '[') {
+			if (++depth === 1)
+				continue;
+		} else if (c === '}' || c === ']') {
+			depth--;
+		}
+		if (depth === 0 || (depth === 1 && c === ',')) {
+			const m = /^\s*([A-Za-z][A-Za-z0-9]*)\??\s*(:|$)/.exec(seg);
+			if (m)
+				keys.push(m[1]);
+			seg = '';
+			if (depth === 0)
+				break;
+			continue;
+		}
+		if (depth === 1)
+			seg += c;
+	}
+	return keys;
+}
+
+/* The top-level property names of a result schema, when its objects are
+ * closed (an open schema such as rpc.discover's is not listed). */
+function resultKeys(s) {
+	while (s.$ref)
+		s = deref(s.$ref);
+	if (s.type === 'array' && s.items)
+		return resultKeys(s.items);
+	if (s.type === 'object' && s.additionalProperties === false)
+		return Object.keys(s.properties);
+	return null;
 }
 
 function sameSet(a, b, what) {
@@ -284,6 +334,24 @@ function checkLists() {
 	const { md, names } = apiMdMethods();
 	assert.strictEqual(new Set(names).size, names.length, 'docs/api.md: a method listed twice');
 	sameSet(new Set(names), new Set(byName.keys()), 'docs/api.md "Methods" vs docs/openrpc.json');
+	/* each row names its result's fields, and only those */
+	const verifierMd = fs.readFileSync(path.join(L.root, 'docs', 'verifier.md'), 'utf8');
+	for (const row of apiMdRows(md)) {
+		const keys = resultKeys(byName.get(row.name).result.schema);
+		if (!keys)
+			continue;
+		for (const k of keys) {
+			const re = new RegExp(`\\b${k}\\b`);
+			assert.ok(re.test(row.result) ||
+				  (row.name === 'l2_syncStatus' && re.test(verifierMd)),
+				  `docs/api.md: the row of ${row.name} does not name its result field ${k}`);
+		}
+		const listed = braceKeys(row.result);
+		assert.ok(listed && listed.length > 0, `docs/api.md: the row of ${row.name} lists no fields`);
+		for (const k of listed)
+			assert.ok(keys.includes(k), `docs/api.md: ${row.name} lists "${k}", ` +
+				  'which docs/openrpc.json does not have');
+	}
 	/* every documented error code is explained in the prose docs */
 	const proto = fs.readFileSync(path.join(L.root, 'docs', 'protocol.md'), 'utf8');
 	for (const code of byCode.keys()) {
