@@ -3,10 +3,11 @@
  * The wallet and operator JSON-RPC methods (docs/api.md): the error
  * mapping, rpc.discover (docs/openrpc.json, built in) and the method
  * table; a method added to the table needs its description in
- * docs/openrpc.json (tests/unit/rpc/test_rpc_openrpc.c). Writes (api_write.c) go to the sequencer
- * and are answered when their block is durable; reads (api_read.c) use
- * a fresh snapshot of the last sealed or derived block; api_json.c
- * converts between JSON and our types. api_int.h lists them.
+ * docs/openrpc.json (tests/unit/rpc/test_rpc_openrpc.c). Writes
+ * (api_write.c) go to the sequencer and are answered when their block
+ * is durable; reads (api_read.c) use a fresh snapshot of the last sealed
+ * or derived block; api_json.c converts between JSON and our types.
+ * api_int.h lists them.
  */
 #include "api_int.h"
 
