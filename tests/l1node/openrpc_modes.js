@@ -59,12 +59,12 @@ lib.main('l1-openrpc-modes', async (t) => {
 	const domain = lib.domainOf(cfg);
 	let ts = lib.nowSec() - 20;
 	const oracleParams = async (price) => {
-		ts = Math.max(ts + 1, lib.nowSec() - 5);
+		ts = Math.max(ts + 1, lib.nowSec() - 20);
 		return lib.signOracle(domain, [devKey(7), devKey(8)], 1, price, ts)
 			.then(({ update, sigs }) => [update, sigs]);
 	};
 	const oracleUpdateParams = async (price) => {
-		ts = Math.max(ts + 1, lib.nowSec() - 5);
+		ts = Math.max(ts + 1, lib.nowSec() - 20);
 		const es = [];
 		for (const w of [devKey(7), devKey(8)]) {
 			const u = { market: 1, price: String(price), timestamp: String(ts) };
