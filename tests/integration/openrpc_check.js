@@ -274,13 +274,13 @@ function apiMdMethods() {
 	return { md, names };
 }
 
-/* The top-level keys of the first {...} in text (after "?" and ": ..."
- * are dropped), or null when it has none. */
-function braceKeys(text) {
-	const start = text.indexOf('{');
+/* The top-level segments (split at commas) of the first group that
+ * `open` ('{' or '[') starts in text, or null when it has none. */
+function topSegments(text, open) {
+	const start = text.indexOf(open);
 	if (start < 0)
 		return null;
-	const keys = [];
+	const segs = [];
 	let depth = 0, seg = '';
 	for (let i = start; i < text.length; i++) {
 		const c = text[i];
@@ -291,18 +291,46 @@ function braceKeys(text) {
 			depth--;
 		}
 		if (depth === 0 || (depth === 1 && c === ',')) {
-			const m = /^\s*([A-Za-z][A-Za-z0-9]*)\??\s*(:|$)/.exec(seg);
-			if (m)
-				keys.push(m[1]);
+			segs.push(seg.trim());
 			seg = '';
 			if (depth === 0)
 				break;
 			continue;
 		}
-		if (depth === 1)
-			seg += c;
+		seg += c;
 	}
-	return keys;
+	return segs;
+}
+
+/* The keys of the first {...} in text ("key?" and "key: ..." give key). */
+function braceKeys(text) {
+	const segs = topSegments(text, '{');
+	if (!segs)
+		return null;
+	return segs.map((x) => /^([A-Za-z][A-Za-z0-9]*)\??\s*(:|$)/.exec(x))
+		.filter((m) => m).map((m) => m[1]);
+}
+
+/* A params cell of docs/api.md against the method's params: as many,
+ * "name?" exactly for the optional ones, a bare name the same name. */
+function checkParamsCell(row, m) {
+	const where = `docs/api.md: the params of ${row.name}`;
+	if (row.params.trim() === '–') {
+		assert.strictEqual(m.params.length, 0, `${where}: "–" but the document has params`);
+		return;
+	}
+	const segs = topSegments(row.params, '[');
+	assert.ok(segs && row.params.trim().startsWith('`['), `${where}: expected \`[...]\``);
+	assert.strictEqual(segs.length, m.params.length,
+			   `${where}: ${segs.length} listed, ${m.params.length} in the document`);
+	segs.forEach((x, i) => {
+		const d = m.params[i];
+		assert.strictEqual(x.endsWith('?'), !d.required,
+				   `${where}: "${x}" vs ${d.name} (required ${d.required})`);
+		const bare = /^([A-Za-z][A-Za-z0-9]*)\??$/.exec(x);
+		if (bare)
+			assert.strictEqual(bare[1], d.name, `${where}: "${x}" is called ${d.name}`);
+	});
 }
 
 /* The top-level property names of a result schema, when its objects are
@@ -337,6 +365,7 @@ function checkLists() {
 	/* each row names its result's fields, and only those */
 	const verifierMd = fs.readFileSync(path.join(L.root, 'docs', 'verifier.md'), 'utf8');
 	for (const row of apiMdRows(md)) {
+		checkParamsCell(row, byName.get(row.name));
 		const keys = resultKeys(byName.get(row.name).result.schema);
 		if (!keys)
 			continue;
