@@ -15,7 +15,8 @@ const fs = require('fs');
 const lib = require('../integration/lib.js');
 const C = require('../integration/openrpc_check.js');
 const { assert, devKey, waitFor } = lib;
-const { freePort, setup, deposit, mine, rpc } = require('./l1env.js');
+const { freePort, setup, deposit, mine, rpc, sendTx } = require('./l1env.js');
+const { ethers } = lib;
 
 const CHALLENGE_PERIOD = 20;
 
@@ -90,6 +91,19 @@ lib.main('l1-openrpc-modes', async (t) => {
 		return [m, await w.signTypedData(domain, lib.TYPES.Withdraw, m)];
 	};
 	const wd = await C.check(node.url, 'l2_withdraw', await withdrawParams(maker));
+	/* a forced withdrawal through L1 (docs/l1.md "Forced requests"),
+	 * applied by the sequencer: l2_getForcedRequest's valid call */
+	const rollup = new ethers.Contract(env.dep.rollup, env.rollupAbi, provider);
+	await sendTx(provider, taker, { to: env.dep.rollup, value: await rollup.forcedRequestFee(),
+		data: rollup.interface.encodeFunctionData('forceRequest', [1, 1000, 0]) });
+	await waitFor('forced request applied', async () => {
+		await mine(provider, 1);
+		return (await node.call('l2_syncStatus', [])).forcedApplied === '1';
+	}, 30000);
+	const forced = await C.check(node.url, 'l2_getForcedRequest', ['0']);
+	assert.strictEqual(forced.kind, 'withdraw');
+	assert.strictEqual(forced.account.toLowerCase(), taker.address.toLowerCase());
+	await C.check(node.url, 'l2_getForcedRequest', ['1'], 2006);
 	await waitFor('withdrawal posted', async () => {
 		await mine(provider, 1);
 		const p = await C.check(node.url, 'l2_getWithdrawalProof', [wd.withdrawalId]);
@@ -137,6 +151,7 @@ lib.main('l1-openrpc-modes', async (t) => {
 		l2_getInsuranceFund: async () => [],
 		l2_getRiskEvents: async () => [taker.address],
 		l2_getWithdrawalProof: async () => [wd.withdrawalId],
+		l2_getForcedRequest: async () => ['0'],
 		l2_syncStatus: async () => [],
 		l2_getStateRoot: async () => [B],
 		op_credit: async () => [maker.address, '1'],
