@@ -1,0 +1,232 @@
+'use strict';
+/*
+ * The metrics endpoint (docs/operations.md "Metrics") of a real sequencer:
+ * every scrape passes `promtool check metrics` (Debian's prometheus
+ * package; missing, the test fails); the counters move by exactly what
+ * the test did over JSON-RPC (orders accepted and rejected with their
+ * code, the ack histogram, blocks sealed, requests in them, a body
+ * refused for size, a WebSocket client); the values agree with
+ * l2_syncStatus; histograms are cumulative and end at their count; and
+ * the port answers nothing but GET and HEAD /metrics.
+ */
+const L = require('./lib');
+const { assert } = L;
+const childProcess = require('child_process');
+const fs = require('fs');
+const { Client, wsPort } = require('./ws_client');
+
+const MARKET = 1;
+
+function havePromtool() {
+	const r = childProcess.spawnSync('promtool', ['--version'], { stdio: 'ignore' });
+	return !r.error && r.status === 0;
+}
+
+function metricsUrl(logPath) {
+	const log = fs.readFileSync(logPath, 'utf8');
+	const m = /metrics listening on ([0-9.]+) port ([0-9]+)/.exec(log);
+	assert.ok(m, 'the node logs its metrics port');
+	return `http://${m[1]}:${m[2]}`;
+}
+
+/* promtool must accept the text without a single complaint. */
+function promtoolCheck(text) {
+	const r = childProcess.spawnSync('promtool', ['check', 'metrics'],
+					 { input: text, encoding: 'utf8' });
+	assert.ok(!r.error, `promtool: ${r.error}`);
+	assert.strictEqual(r.status, 0,
+			   `promtool check metrics: ${r.stdout}${r.stderr}\n--- text ---\n${text}`);
+	assert.strictEqual((r.stdout + r.stderr).trim(), '',
+			   `promtool complains: ${r.stdout}${r.stderr}`);
+}
+
+/* Parse the exposition text: samples by "name{labels}", types by family;
+ * every sample belongs to a family announced with HELP and TYPE. */
+function parse(text) {
+	const samples = new Map(), types = new Map(), helps = new Set();
+	assert.ok(text.endsWith('\n'), 'the text ends with a newline');
+	for (const line of text.split('\n')) {
+		if (line === '')
+			continue;
+		let m = /^# HELP (\S+) .+$/.exec(line);
+		if (m) {
+			helps.add(m[1]);
+			continue;
+		}
+		m = /^# TYPE (\S+) (counter|gauge|histogram)$/.exec(line);
+		if (m) {
+			assert.ok(helps.has(m[1]), `HELP before TYPE of ${m[1]}`);
+			types.set(m[1], m[2]);
+			continue;
+		}
+		m = /^([a-z_]+)(\{[^}]*\})? ([0-9]+(\.[0-9]+)?)$/.exec(line);
+		assert.ok(m, `a sample line: ${line}`);
+		const name = m[1];
+		assert.ok(name.startsWith('clearline_'), `prefixed: ${name}`);
+		const fam = types.has(name) ? name
+			: name.replace(/_(bucket|sum|count)$/, '');
+		assert.ok(types.has(fam), `${name} has a TYPE line`);
+		if (types.get(fam) === 'counter')
+			assert.ok(name.endsWith('_total'), `counter ${name} ends in _total`);
+		samples.set(name + (m[2] || ''), Number(m[3]));
+	}
+	return { samples, types };
+}
+
+async function scrape(base) {
+	const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(10000) });
+	assert.strictEqual(res.status, 200);
+	assert.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+	const text = await res.text();
+	promtoolCheck(text);
+	const p = parse(text);
+	p.text = text;
+	p.get = (key) => {
+		assert.ok(p.samples.has(key), `metric ${key} is present`);
+		return p.samples.get(key);
+	};
+	return p;
+}
+
+/* Buckets of histogram `name`: cumulative, and +Inf equals _count. */
+function checkHistogram(p, name) {
+	assert.strictEqual(p.types.get(name), 'histogram');
+	let prev = 0, bound = 0, n = 0;
+	for (const [k, v] of p.samples) {
+		const m = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\}$`).exec(k);
+		if (!m)
+			continue;
+		n++;
+		assert.ok(v >= prev, `${k}: buckets are cumulative`);
+		if (m[1] !== '+Inf') {
+			assert.ok(Number(m[1]) > bound, `${k}: bounds increase`);
+			bound = Number(m[1]);
+		} else {
+			assert.strictEqual(v, p.get(`${name}_count`), `${name}: +Inf = count`);
+		}
+		prev = v;
+	}
+	assert.ok(n >= 2, `${name} has buckets`);
+	return p.get(`${name}_count`);
+}
+
+const RESULTS = ['accepted', 'rejected', 'refused', 'busy', 'failed'];
+function byResult(p, name) {
+	const o = {};
+	for (const r of RESULTS)
+		o[r] = p.get(`${name}{result="${r}"}`);
+	return o;
+}
+
+L.main('metrics', async (t) => {
+	if (!havePromtool())
+		L.missingTool('promtool (Debian package prometheus)');
+
+	const node = await t.node({
+		args: ['--metrics-port', '0', '--ws-port', '0', '--rpc-max-body', '4096'],
+	}).start();
+	const base = metricsUrl(node.logPath);
+	assert.match(base, /^http:\/\/127\.0\.0\.1:/, 'an operator port on loopback by default');
+
+	/* ---- a fresh node ---- */
+	let p = await scrape(base);
+	assert.strictEqual(p.get('clearline_info{mode="sequencer"}'), 1);
+	assert.strictEqual(p.get('clearline_blocks_sealed_total'), 0);
+	assert.strictEqual(checkHistogram(p, 'clearline_ack_latency_seconds'), 0);
+	assert.strictEqual(checkHistogram(p, 'clearline_block_seal_duration_seconds'), 0);
+	assert.strictEqual(p.get('clearline_queue_depth'), 0);
+	assert.strictEqual(p.get('clearline_ws_clients'), 0);
+	assert.ok(p.get('clearline_process_resident_memory_bytes') > 1000000);
+	assert.ok(p.get('clearline_process_open_fds') > 3);
+	assert.ok(!p.samples.has('clearline_l1_head_block'), 'no L1 metrics without an L1');
+	const before = { req: byResult(p, 'clearline_requests_total'),
+			 ord: byResult(p, 'clearline_orders_total') };
+
+	/* ---- what the test does over JSON-RPC ---- */
+	const cfg = await node.call('l2_getConfig', []);
+	const domain = L.domainOf(cfg);
+	const maker = L.devKey(1), taker = L.devKey(2);
+	for (const w of [maker, taker])
+		await L.credit(node.url, w.address, 1000000n * 10n ** 6n);
+	await L.postOracle(node.url, domain, [L.devKey(7), L.devKey(8)], MARKET, 650000);
+	const ORDERS = 6;
+	for (let i = 0; i < ORDERS; i++) {
+		const s = await L.signOrder(maker, domain,
+					    { isBuy: false, price: 650100 + i, size: 10 });
+		const r = await node.call('l2_submitOrder', [s.order, s.signature]);
+		assert.strictEqual(r.status, 'open');
+	}
+	/* expired: rejected by the stf with 1010 */
+	const bad = await L.signOrder(taker, domain, { isBuy: true, price: 650000, size: 10,
+						      expiry: L.nowSec() - 10 });
+	await node.callError('l2_submitOrder', [bad.order, bad.signature], 1010, 'expired');
+	/* a body over rpc-max-body is refused (413) */
+	const big = await L.postRaw(node.url, ' '.repeat(8192) + '{}');
+	assert.strictEqual(big.status, 413);
+	/* a WebSocket client */
+	const ws = new Client(wsPort(node.logPath));
+	await ws.open();
+
+	/* ---- the counters moved by exactly that ---- */
+	p = await scrape(base);
+	const req = byResult(p, 'clearline_requests_total');
+	const ord = byResult(p, 'clearline_orders_total');
+	assert.strictEqual(ord.accepted - before.ord.accepted, ORDERS, 'orders accepted');
+	assert.strictEqual(ord.rejected - before.ord.rejected, 1, 'orders rejected');
+	assert.strictEqual(ord.busy + ord.failed + ord.refused, 0);
+	assert.strictEqual(p.get('clearline_orders_rejected_total{code="1010"}'), 1);
+	/* two credits, one oracle price, the orders */
+	assert.strictEqual(req.accepted - before.req.accepted, 2 + 1 + ORDERS,
+			   'requests accepted');
+	assert.strictEqual(req.rejected - before.req.rejected, 1);
+	/* every answer is in the ack histogram, once */
+	const acks = checkHistogram(p, 'clearline_ack_latency_seconds');
+	assert.strictEqual(acks, req.accepted + req.rejected + req.refused + req.failed,
+			   'one ack latency per answer');
+	assert.ok(p.get('clearline_ack_latency_seconds_sum') > 0);
+	/* accepted answers wait for their block: at least a few ms each */
+	const sealed = p.get('clearline_blocks_sealed_total');
+	assert.ok(sealed >= 1, 'blocks were sealed');
+	assert.strictEqual(checkHistogram(p, 'clearline_block_seal_duration_seconds'), sealed,
+			   'one seal duration per block');
+	assert.strictEqual(p.get('clearline_block_requests_sealed_total'), req.accepted,
+			   'every accepted request is in a sealed block');
+	assert.strictEqual(p.get('clearline_rpc_refused_total{reason="too_large"}'), 1);
+	assert.strictEqual(p.get('clearline_ws_clients'), 1);
+
+	/* ---- consistent with l2_syncStatus (nothing is submitted now) ---- */
+	const st = await node.call('l2_syncStatus', []);
+	assert.strictEqual(p.get('clearline_head_block'), Number(st.headBlock));
+	assert.strictEqual(p.get('clearline_head_block'), sealed,
+			   'a fresh node: its head is the blocks it sealed');
+	assert.strictEqual(p.get('clearline_head_timestamp_seconds'),
+			   Number(st.headTimestampMs) / 1000);
+	assert.strictEqual(p.get('clearline_queue_depth'), Number(st.queued));
+
+	ws.close();
+	await L.waitFor('the WebSocket client is gone from the metrics', async () =>
+		(await scrape(base)).get('clearline_ws_clients') === 0, 5000);
+
+	/* ---- nothing but GET and HEAD /metrics ---- */
+	for (const method of ['POST', 'PUT', 'DELETE']) {
+		const r = await fetch(`${base}/metrics`, { method, body: method === 'DELETE' ? undefined : 'x' });
+		assert.strictEqual(r.status, 405, `${method} /metrics`);
+		assert.strictEqual(r.headers.get('allow'), 'GET, HEAD');
+		assert.match(await r.text(), /method not allowed/);
+	}
+	for (const url of ['/', '/metric', '/metrics/', '/metricsx', '/favicon.ico']) {
+		const r = await fetch(`${base}${url}`);
+		assert.strictEqual(r.status, 404, `GET ${url}`);
+		assert.match(await r.text(), /not found/);
+	}
+	const head = await fetch(`${base}/metrics`, { method: 'HEAD' });
+	assert.strictEqual(head.status, 200);
+	assert.strictEqual(await head.text(), '');
+	/* the JSON-RPC port does not serve the metrics */
+	const onRpc = await fetch(`${node.url}metrics`);
+	assert.notStrictEqual(onRpc.status, 200);
+
+	/* ---- a bad port is a clear start-up error ---- */
+	const badNode = t.node({ datadir: t.tmpPath('bad'), args: ['--metrics-port', '70000'] });
+	await assert.rejects(badNode.start(), /metrics-port: expected a port number/);
+});
