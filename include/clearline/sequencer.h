@@ -358,8 +358,8 @@ bool cl_seq_fault_apply(struct cl_seq_fault *f, uint64_t index,
 extern const uint64_t cl_seq_hist_bounds_us[CL_SEQ_HIST_BOUNDS];
 
 struct cl_seq_hist {
-	uint64_t bucket[CL_SEQ_HIST_BOUNDS + 1]; /* per bucket, not cumulative;
-						  * the last: above every bound */
+	/* per bucket, not cumulative; the last: above every bound */
+	uint64_t bucket[CL_SEQ_HIST_BOUNDS + 1];
 	uint64_t sum_us;
 };
 

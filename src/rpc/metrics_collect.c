@@ -242,7 +242,8 @@ static void write_derivation(struct cl_metrics_writer *w,
 	cl_metrics_gauge(w, "clearline_batches_verified",
 			 "Batches verified (indices below this)", derived);
 	cl_metrics_gauge(w, "clearline_verifier_lag_batches",
-			 "Batches on L1 not verified yet", sub_sat(posted, derived));
+			 "Batches on L1 not verified yet",
+			 sub_sat(posted, derived));
 	cl_metrics_gauge(w, "clearline_verifier_lag_blocks",
 			 "L2 blocks posted on L1 not derived yet",
 			 sub_sat(s->posted_last_block, s->head_block));
@@ -362,10 +363,10 @@ static void write_process(struct cl_metrics_writer *w)
 	unsigned long long size, rss;
 	if (f) {
 		long page = sysconf(_SC_PAGESIZE);
+		static const char *const RSS =
+			"clearline_process_resident_memory_bytes";
 		if (fscanf(f, "%llu %llu", &size, &rss) == 2 && page > 0)
-			cl_metrics_gauge(w,
-					 "clearline_process_resident_memory_bytes",
-					 "Resident memory of the process",
+			cl_metrics_gauge(w, RSS, "Resident memory",
 					 rss * (uint64_t)page);
 		fclose(f);
 	}
