@@ -13,6 +13,7 @@ packages=(
 	libzstd-dev libmicrohttpd-dev libjansson-dev libwebsockets-dev
 	clang valgrind curl ca-certificates
 	gcc-riscv64-unknown-elf
+	prometheus
 )
 
 missing=()

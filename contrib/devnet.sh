@@ -8,6 +8,12 @@
 #                                   on the same data: l1, sequencer,
 #                                   verifier, oracle, bots (or maker, taker)
 #   contrib/devnet.sh status        what runs, and the chain heads
+#   contrib/devnet.sh prometheus    write .devnet/prometheus/prometheus.yml
+#                                   scraping every node's metrics and start
+#                                   Debian's prometheus on it (127.0.0.1,
+#                                   CLEARLINE_PROMETHEUS_PORT, default 9190:
+#                                   9090 is the system service's);
+#                                   `down` stops it too
 #
 # `up` starts: anvil (the L1, chain id 31337, one block a second, its state
 # kept in .devnet/l1/state.json), the contracts (deployed by anvil key 0,
@@ -26,7 +32,9 @@
 # Environment: CLEARLINE_L1_PORT (default 8545), CLEARLINE_L2_PORT (default
 # 8645), CLEARLINE_VERIFIER_PORT (default 8745), CLEARLINE_DEVNET_DIR (default .devnet at the top of the tree),
 # CLEARLINE_DEVNET_BUILD (build directory, default build). Each node's
-# WebSocket endpoint is on its JSON-RPC port + 1 (8646, 8746, 8846).
+# WebSocket endpoint is on its JSON-RPC port + 1 (8646, 8746, 8846), its
+# Prometheus metrics on its JSON-RPC port + 2 (8647, 8747, 8847; GET
+# /metrics, docs/operations.md "Metrics").
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -68,6 +76,7 @@ logfile() {
 	replica) echo "$dev/replica/clearlined.log" ;;
 	oracle) echo "$dev/oracle/oracle.log" ;;
 	maker | taker) echo "$dev/bots/$1.log" ;;
+	prometheus) echo "$dev/prometheus/prometheus.log" ;;
 	esac
 }
 
@@ -76,6 +85,7 @@ binary_of() {
 	case "$1" in
 	l1) echo anvil ;;
 	sequencer | verifier | replica) echo clearlined ;;
+	prometheus) echo prometheus ;;
 	*) echo clearline-cli ;;
 	esac
 }
@@ -204,6 +214,7 @@ start_sequencer() {
 		--datadir "$dev/sequencer/data" \
 		--rpc-bind 127.0.0.1 --rpc-port "$L2_PORT" \
 		--ws-port "$((L2_PORT + 1))" \
+		--metrics-port "$((L2_PORT + 2))" \
 		--l1-rpc "http://127.0.0.1:$L1_PORT" \
 		--l1-keystore "$dev/sequencer/l1-key.json" \
 		--l1-passphrase "file:$dev/passphrase" \
@@ -223,6 +234,7 @@ start_verifier() {
 		--datadir "$dev/verifier/data" \
 		--rpc-bind 127.0.0.1 --rpc-port "$VERIFIER_PORT" \
 		--ws-port "$((VERIFIER_PORT + 1))" \
+		--metrics-port "$((VERIFIER_PORT + 2))" \
 		--l1-rpc "http://127.0.0.1:$L1_PORT" \
 		--l1-keystore "$dev/verifier/l1-key.json" \
 		--l1-passphrase "file:$dev/passphrase" \
@@ -260,6 +272,7 @@ start_replica() {
 		--datadir "$dev/replica/data" \
 		--rpc-bind 127.0.0.1 --rpc-port "$REPLICA_PORT" \
 		--ws-port "$((REPLICA_PORT + 1))" \
+		--metrics-port "$((REPLICA_PORT + 2))" \
 		--l1-rpc "http://127.0.0.1:$L1_PORT" \
 		--l1-confirmations 1 --l1-start-block "$START_BLOCK" \
 		--collateral-token "$TOKEN" \
@@ -356,6 +369,11 @@ write_outputs() {
 				? `ws://127.0.0.1:${Number(e.VERIFIER_PORT) + 1}/` : null,
 			replicaWs: e.REPLICA_AVAILABLE === "1"
 				? `ws://127.0.0.1:${Number(e.REPLICA_PORT) + 1}/` : null,
+			l2Metrics: `http://127.0.0.1:${Number(e.L2_PORT) + 2}/metrics`,
+			verifierMetrics: e.VERIFIER_AVAILABLE === "1"
+				? `http://127.0.0.1:${Number(e.VERIFIER_PORT) + 2}/metrics` : null,
+			replicaMetrics: e.REPLICA_AVAILABLE === "1"
+				? `http://127.0.0.1:${Number(e.REPLICA_PORT) + 2}/metrics` : null,
 			l1ChainId: 31337,
 			rollup: e.ROLLUP,
 			rollupDeployBlock: Number(e.START_BLOCK),
@@ -372,7 +390,8 @@ write_outputs() {
 				verifier: "verifier/clearlined.log",
 				replica: "replica/clearlined.log",
 				oracle: "oracle/oracle.log", maker: "bots/maker.log",
-				taker: "bots/taker.log" },
+				taker: "bots/taker.log",
+				prometheus: "prometheus/prometheus.log" },
 		};
 		require("fs").writeFileSync(process.argv[1] + ".tmp",
 			JSON.stringify(out, null, 2) + "\n");' "$dev/devnet.json")
@@ -398,6 +417,8 @@ summary() {
 devnet: up
   L1 (anvil)        http://127.0.0.1:$L1_PORT  chain id 31337, a block a second
   L2 (sequencer)    http://127.0.0.1:$L2_PORT  (WebSocket ws://127.0.0.1:$((L2_PORT + 1))/)
+  metrics           http://127.0.0.1:PORT/metrics on each node's JSON-RPC port + 2
+                    (contrib/devnet.sh prometheus scrapes them all)
 $(if [ "${VERIFIER_AVAILABLE:-0}" = 1 ]; then
 	echo "  L2 (verifier)     http://127.0.0.1:$VERIFIER_PORT  (derives everything from L1)"
 	[ "${REPLICA_AVAILABLE:-0}" = 1 ] &&
@@ -446,11 +467,12 @@ fresh_up() {
 	VERIFIER_PORT=${CLEARLINE_VERIFIER_PORT:-8745}
 	REPLICA_PORT=${CLEARLINE_REPLICA_PORT:-8845}
 	for p in "$L1_PORT" "$L2_PORT" "$VERIFIER_PORT" "$REPLICA_PORT" \
-		"$((L2_PORT + 1))" "$((VERIFIER_PORT + 1))" "$((REPLICA_PORT + 1))"; do
+		"$((L2_PORT + 1))" "$((VERIFIER_PORT + 1))" "$((REPLICA_PORT + 1))" \
+		"$((L2_PORT + 2))" "$((VERIFIER_PORT + 2))" "$((REPLICA_PORT + 2))"; do
 		port_busy "$p" && die "port $p on 127.0.0.1 is in use (set CLEARLINE_L1_PORT, CLEARLINE_L2_PORT, CLEARLINE_VERIFIER_PORT, CLEARLINE_REPLICA_PORT)"
 	done
 	# a fresh chain: forget the previous run's data and logs
-	rm -rf "$dev/l1" "$dev/sequencer" "$dev/verifier" "$dev/replica" "$dev/oracle" "$dev/bots" \
+	rm -rf "$dev/l1" "$dev/sequencer" "$dev/verifier" "$dev/replica" "$dev/oracle" "$dev/bots" "$dev/prometheus" \
 		"$dev/genesis.json" "$dev/devnet.json" "$dev/env.sh" "$dev/state.env" \
 		"$dev/passphrase"
 	prepare_tools
@@ -589,6 +611,11 @@ cmd_down() {
 			rm -f "$(pidfile "$c")"
 		fi
 	done
+	if [ -n "$(live_pid prometheus)" ]; then
+		stop_component prometheus
+		say "stopped prometheus"
+		any=1
+	fi
 	[ $any -eq 1 ] || say "nothing was running"
 	if [ -f "$dev/devnet.json" ]; then
 		node -e '
@@ -650,13 +677,59 @@ cmd_status() {
 	return $st
 }
 
+# Debian's prometheus scraping every node of the devnet every 5 s; its
+# data in .devnet/prometheus (gone with the next `up`).
+cmd_prometheus() {
+	local port=${CLEARLINE_PROMETHEUS_PORT:-9190} prom targets p
+	load_state
+	prom=$(command -v prometheus) ||
+		die "prometheus is missing: run contrib/bootstrap.sh (Debian package prometheus)"
+	if [ -n "$(live_pid prometheus)" ]; then
+		say "prometheus already runs: http://127.0.0.1:$(cat "$dev/prometheus/port")/"
+		return 0
+	fi
+	port_busy "$port" && die "port $port on 127.0.0.1 is in use (set CLEARLINE_PROMETHEUS_PORT)"
+	targets="'127.0.0.1:$((L2_PORT + 2))'"
+	[ "${VERIFIER_AVAILABLE:-0}" = 1 ] && targets+=", '127.0.0.1:$((VERIFIER_PORT + 2))'"
+	[ "${REPLICA_AVAILABLE:-0}" = 1 ] && targets+=", '127.0.0.1:$((REPLICA_PORT + 2))'"
+	mkdir -p "$dev/prometheus/data"
+	cat >"$dev/prometheus/prometheus.yml" <<YML
+# Written by contrib/devnet.sh prometheus: every node of the devnet.
+global:
+  scrape_interval: 5s
+  evaluation_interval: 5s
+scrape_configs:
+  - job_name: clearline
+    metrics_path: /metrics
+    static_configs:
+      - targets: [$targets]
+YML
+	"$(dirname "$prom")/promtool" check config "$dev/prometheus/prometheus.yml" \
+		>"$dev/prometheus/check.log" 2>&1 ||
+		{ cat "$dev/prometheus/check.log" >&2; die "promtool refused the configuration"; }
+	echo "$port" >"$dev/prometheus/port"
+	spawn prometheus "$prom" --config.file "$dev/prometheus/prometheus.yml" \
+		--storage.tsdb.path "$dev/prometheus/data" \
+		--web.listen-address "127.0.0.1:$port"
+	wait_for 30 "prometheus to answer" prometheus \
+		curl -sf --max-time 2 "http://127.0.0.1:$port/-/ready"
+	for p in $(seq 1 75); do
+		curl -s --max-time 2 "http://127.0.0.1:$port/api/v1/targets" |
+			grep -q '"health":"up"' && break
+		sleep 0.2
+	done
+	say "prometheus on http://127.0.0.1:$port/ scraping $targets"
+	say "try: curl -s 'http://127.0.0.1:$port/api/v1/query?query=clearline_head_block'"
+}
+
 case "${1:-}" in
 up) cmd_up ;;
 down) cmd_down ;;
 restart) cmd_restart "${2:-}" ;;
 status) cmd_status ;;
+prometheus) cmd_prometheus ;;
 *)
-	echo "usage: contrib/devnet.sh up | down | restart NAME | status" >&2
+	echo "usage: contrib/devnet.sh up | down | restart NAME | status | prometheus" >&2
 	exit 2
 	;;
 esac

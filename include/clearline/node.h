@@ -51,6 +51,8 @@ struct cl_node_config {
 	uint64_t ws_max_inflight;
 	uint64_t ws_ping_s;
 	uint64_t ws_timeout_s;
+	char *metrics_port;    /* unset: no metrics endpoint */
+	char *metrics_bind;
 	uint64_t block_interval_ms;
 	uint64_t block_max_txs;
 	uint64_t queue_max;

@@ -202,4 +202,76 @@ struct cl_rpc_done cl_rpc_pending(struct cl_rpc_call *call);
 /* Was the call made by a loopback client or with the operator token? */
 bool cl_rpc_call_is_operator(const struct cl_rpc_call *call);
 
+/* ---- the metrics endpoint (src/rpc/metrics.c, metrics_collect.c) ----
+ * A second, small HTTP server on its own operator port that answers
+ * GET /metrics (and HEAD) in the Prometheus text exposition format 0.0.4
+ * and nothing else: another path is 404, another method 405 (with
+ * "Allow: GET, HEAD"). Each scrape reads the node's sources afresh:
+ * the chain reader's sync status (every mode), the sequencer's counters
+ * and its L1 driver (a sequencer), the JSON-RPC server's limits, the
+ * process (resident memory, descriptors), and whatever the `extra`
+ * callback writes (the node hands it the WebSocket endpoint's counters,
+ * a module above this one). docs/operations.md "Metrics" lists every
+ * metric. One thread; at most 16 connections; 10 s idle timeout.
+ */
+struct cl_chain_reader;
+struct cl_seq;
+struct cl_l1_driver;
+struct cl_metrics_writer;
+
+/* Writes more metric families into `w` on the metrics thread (must be
+ * thread-safe with respect to what it reads). */
+typedef void (*cl_metrics_fn)(void *arg, struct cl_metrics_writer *w);
+
+struct cl_metrics_config {
+	const char *bind_addr; /* IPv4 or IPv6 literal; NULL: "127.0.0.1" */
+	uint16_t port;         /* 0: any free port (cl_metrics_server_port) */
+	const char *mode;      /* "sequencer", "verifier", "replica" */
+	const struct cl_chain_reader *reader; /* required */
+	struct cl_seq *seq;        /* a sequencer's counters, or NULL */
+	struct cl_l1_driver *l1;   /* a sequencer's L1 driver, or NULL */
+	struct cl_rpc_server *rpc; /* the JSON-RPC server, or NULL */
+	cl_metrics_fn extra;       /* NULL: none */
+	void *extra_arg;
+};
+
+struct cl_metrics_server;
+
+/*
+ * Start the metrics endpoint. Every object in `cfg` is borrowed and must
+ * outlive the server (`mode` too); bind_addr is copied. Returns CL_OK and
+ * *out, CL_ERR_CONFIG for a bad address, or CL_ERR_NET when the port
+ * cannot be bound (logged).
+ */
+CL_WUR int cl_metrics_server_new(struct cl_metrics_server **out,
+				 const struct cl_metrics_config *cfg);
+uint16_t cl_metrics_server_port(const struct cl_metrics_server *m);
+/* Stop and free; NULL is a no-op. */
+void cl_metrics_server_free(struct cl_metrics_server *m);
+
+/* One scrape's text (what GET /metrics answers), for tests: free() it. */
+char *cl_metrics_render(const struct cl_metrics_config *cfg, size_t *len);
+
+/*
+ * Writing families (for cl_metrics_fn). A family starts with
+ * cl_metrics_family (its # HELP and # TYPE lines; `type` is "counter",
+ * "gauge" or "histogram"), then its samples. `name` of a sample is the
+ * family's name, with _bucket, _sum or _count for a histogram; `labels`
+ * is NULL or the label list without braces, values quoted
+ * (`result="accepted"`). Names and label values are the caller's
+ * constants: nothing is escaped.
+ */
+void cl_metrics_family(struct cl_metrics_writer *w, const char *name,
+		       const char *type, const char *help);
+void cl_metrics_sample(struct cl_metrics_writer *w, const char *name,
+		       const char *labels, uint64_t value);
+/* A sample of `micro` millionths (seconds from microseconds). */
+void cl_metrics_sample_micro(struct cl_metrics_writer *w, const char *name,
+			     const char *labels, uint64_t micro);
+/* A family of one sample without labels. */
+void cl_metrics_counter(struct cl_metrics_writer *w, const char *name,
+			const char *help, uint64_t value);
+void cl_metrics_gauge(struct cl_metrics_writer *w, const char *name,
+		      const char *help, uint64_t value);
+
 #endif /* CLEARLINE_RPC_H */

@@ -289,6 +289,11 @@ struct cl_l1_status {
 	 * reverts: ForcedInclusionViolated(depositId 2, deadline 1700000600)") */
 	char post_error[200];
 	uint64_t post_failures;     /* failed posts in a row */
+	/* batches this driver saw confirmed since it started, and their
+	 * calldata bytes and gas (for metrics) */
+	uint64_t batches_confirmed;
+	uint64_t batch_bytes_total;
+	uint64_t batch_gas_total;
 };
 
 struct cl_l1_driver;
@@ -351,5 +356,47 @@ bool cl_seq_fault_valid(const char *spec);
  */
 bool cl_seq_fault_apply(struct cl_seq_fault *f, uint64_t index,
 			struct cl_batch2 *b, struct cl_batch_cut *cut);
+
+/* ---- counters for the metrics endpoint (src/sequencer/seq_metrics.c) ----
+ * Counted with relaxed atomics where submissions are answered and blocks
+ * sealed: no lock on the hot path. Durations are in microseconds, in
+ * buckets with the upper bounds below (the last bucket is unbounded). */
+#define CL_SEQ_HIST_BOUNDS 14
+extern const uint64_t cl_seq_hist_bounds_us[CL_SEQ_HIST_BOUNDS];
+
+struct cl_seq_hist {
+	/* per bucket, not cumulative; the last: above every bound */
+	uint64_t bucket[CL_SEQ_HIST_BOUNDS + 1];
+	uint64_t sum_us;
+};
+
+/* What became of a submission. */
+enum cl_seq_outcome {
+	CL_SEQ_ACCEPTED = 0, /* in a durable block */
+	CL_SEQ_REJECTED = 1, /* a domain outcome of the stf (code 1..99) */
+	CL_SEQ_REFUSED = 2,  /* by the sequencer itself (code >= 100:
+			      * shutdown, no L1 block yet) */
+	CL_SEQ_BUSY = 3,     /* the queue was full (never queued) */
+	CL_SEQ_FAILED = 4,   /* a system failure (negative code) */
+};
+#define CL_SEQ_N_OUTCOMES 5
+/* Rejected orders are also counted per code below this. */
+#define CL_SEQ_MAX_CODE 128
+
+struct cl_seq_metrics {
+	uint64_t requests[CL_SEQ_N_OUTCOMES]; /* every submission */
+	uint64_t orders[CL_SEQ_N_OUTCOMES];   /* PLACE_ORDER only */
+	uint64_t order_rejects[CL_SEQ_MAX_CODE]; /* rejected orders by code */
+	struct cl_seq_hist ack;   /* submit to answer, every answer */
+	struct cl_seq_hist seal;  /* a block's seal: commit and sync */
+	uint64_t blocks_sealed;   /* by this process */
+	uint64_t txs_sealed;      /* requests in them */
+	uint64_t queued;          /* submissions waiting now */
+	uint64_t queue_max;       /* the queue's bound */
+};
+
+/* The counters since cl_seq_new() (thread-safe; the fields are read one
+ * at a time, so a sum may be a few counts behind its parts). */
+void cl_seq_metrics(struct cl_seq *s, struct cl_seq_metrics *out);
 
 #endif /* CLEARLINE_SEQUENCER_H */

@@ -108,6 +108,11 @@ struct cl_ws_stats {
 /* Counters (any thread). */
 void cl_ws_server_stats(struct cl_ws_server *s, struct cl_ws_stats *out);
 
+/* Write the counters above as metric families (a cl_metrics_fn for the
+ * metrics endpoint, include/clearline/rpc.h; `ws` is a struct
+ * cl_ws_server). */
+void cl_ws_metrics(void *ws, struct cl_metrics_writer *w);
+
 /*
  * Stop: every connection is closed (1001 "server shutting down"), the
  * thread joined, everything freed. JSON-RPC calls still pending must be

@@ -128,6 +128,40 @@ static int start_ws(struct cl_ws_server **ws, const struct cl_node_config *cfg,
 	return cl_ws_server_new(ws, &wc, reader, rpc);
 }
 
+/* Start the metrics endpoint when metrics-port is set (*m stays NULL
+ * otherwise); the WebSocket endpoint's counters come through `ws`. */
+static int start_metrics(struct cl_metrics_server **m,
+			 const struct cl_node_config *cfg,
+			 const struct cl_api *api, struct cl_seq *seq,
+			 struct cl_l1_driver *l1, struct cl_rpc_server *rpc,
+			 struct cl_ws_server *ws)
+{
+	uint64_t port;
+
+	*m = NULL;
+	if (!cfg->metrics_port)
+		return CL_OK;
+	if (!cl_parse_u64(&port, cfg->metrics_port,
+			  strlen(cfg->metrics_port)) ||
+	    port > 65535) {
+		cl_unusual(SUB, "option metrics-port: expected a port number "
+			   "0..65535");
+		return CL_ERR_CONFIG;
+	}
+	struct cl_metrics_config mc = {
+		.bind_addr = cfg->metrics_bind,
+		.port = (uint16_t)port,
+		.mode = api->mode_name,
+		.reader = &api->reader,
+		.seq = seq,
+		.l1 = l1,
+		.rpc = rpc,
+		.extra = ws ? cl_ws_metrics : NULL,
+		.extra_arg = ws,
+	};
+	return cl_metrics_server_new(m, &mc);
+}
+
 /* The sequencer's block hook is registered before its writer starts,
  * the WebSocket endpoint only after the RPC server: this relays to it
  * once it exists. */
@@ -151,6 +185,7 @@ static int run_sequencer(const struct cl_node_config *cfg,
 	struct cl_seckey *key = NULL;
 	struct cl_rpc_server *srv = NULL;
 	struct cl_ws_server *ws = NULL;
+	struct cl_metrics_server *metrics = NULL;
 	struct cl_api api;
 	char *token = NULL;
 	int rc, status = 1;
@@ -251,6 +286,9 @@ static int run_sequencer(const struct cl_node_config *cfg,
 		goto out;
 	if (ws)
 		atomic_store(&ws_relay_target, ws);
+	rc = start_metrics(&metrics, cfg, &api, seq, l1, srv, ws);
+	if (rc)
+		goto out;
 	cl_info(SUB, "ready: sequencer serving JSON-RPC on %s:%u",
 		cfg->rpc_bind, cl_rpc_server_port(srv));
 
@@ -263,6 +301,8 @@ out:
 	/* no new connections; the sequencer answers every queued call (its
 	 * last block is sealed first), and every answer is sent before the
 	 * server stops */
+	/* the metrics read everything below: they stop first */
+	cl_metrics_server_free(metrics);
 	if (srv)
 		cl_rpc_server_quiesce(srv);
 	cl_l1_driver_stop(l1);
@@ -293,6 +333,7 @@ static int run_verifier(const struct cl_node_config *cfg,
 	struct cl_seckey *key = NULL;
 	struct cl_rpc_server *srv = NULL;
 	struct cl_ws_server *ws = NULL;
+	struct cl_metrics_server *metrics = NULL;
 	struct cl_api api;
 	char *token = NULL;
 	const char *name = replica ? "replica" : "verifier";
@@ -359,6 +400,9 @@ static int run_verifier(const struct cl_node_config *cfg,
 	rc = start_ws(&ws, cfg, &api.reader, srv, false);
 	if (rc)
 		goto out;
+	rc = start_metrics(&metrics, cfg, &api, NULL, NULL, srv, ws);
+	if (rc)
+		goto out;
 	cl_info(SUB, "ready: %s serving JSON-RPC on %s:%u", name,
 		cfg->rpc_bind, cl_rpc_server_port(srv));
 
@@ -368,6 +412,7 @@ static int run_verifier(const struct cl_node_config *cfg,
 	cl_info(SUB, "signal %d: shutting down", sig);
 	status = 0;
 out:
+	cl_metrics_server_free(metrics);
 	cl_ws_server_free(ws);
 	cl_rpc_server_free(srv);
 	cl_verifier_free(ver);

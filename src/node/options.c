@@ -101,6 +101,12 @@ static const struct cl_opt opts[] = {
 	{"ws-timeout-s", CL_OPT_U64, 2, 65535, "60", NULL,
 	 "seconds of silence (no frame, no pong) before a WebSocket client "
 	 "is dropped (above ws-ping-s)", OFF(ws_timeout_s), 0, false},
+	{"metrics-port", CL_OPT_STR, 0, 0, NULL, NULL,
+	 "Prometheus metrics port, GET /metrics (0: any free port; unset: "
+	 "no metrics endpoint)", OFF(metrics_port), 0, false},
+	{"metrics-bind", CL_OPT_STR, 0, 0, "127.0.0.1", NULL,
+	 "address the metrics endpoint listens on (an operator port)",
+	 OFF(metrics_bind), 0, false},
 	{"block-interval-ms", CL_OPT_U64, 1, 60000, "100", NULL,
 	 "a block is sealed this long after it opens", OFF(block_interval_ms),
 	 0, false},

@@ -355,6 +355,9 @@ static void finish_post(struct cl_l1_driver *drv)
 		drv->status.last_batch_bytes = r.calldata_bytes;
 		drv->status.last_batch_gas = r.gas_used;
 		drv->status.last_batch_orders = f->orders;
+		drv->status.batches_confirmed++;
+		drv->status.batch_bytes_total += r.calldata_bytes;
+		drv->status.batch_gas_total += r.gas_used;
 		pthread_mutex_unlock(&drv->lock);
 	} else {
 		/* the batches sent after it cannot follow it on L1 and fail

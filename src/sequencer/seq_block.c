@@ -28,6 +28,8 @@ static struct ack *push_ack(struct cl_seq *s, struct item *it,
 	a->fn = it->fn;
 	a->arg = it->arg;
 	a->fills_off = s->n_fills;
+	a->t_ns = it->t_ns;
+	a->is_order = tx->type == CL_TX_PLACE_ORDER;
 	cl_tx_hash(&a->r.tx_hash, tx);
 	return a;
 }
@@ -168,6 +170,7 @@ static void answer_acks(struct cl_seq *s, int code, uint64_t block)
 {
 	for (size_t i = 0; i < s->n_acks; i++) {
 		struct ack *a = &s->acks[i];
+		seq_count_answer(&s->ctr, a->is_order, code, a->t_ns);
 		if (!a->fn)
 			continue;
 		a->r.code = code;
@@ -208,6 +211,7 @@ void seq_abort_block(struct cl_seq *s, int err)
 void seq_seal_block(struct cl_seq *s)
 {
 	struct cl_hash32 root;
+	uint64_t t0 = cl_clock_mono_ns();
 	int rc;
 
 	bool derived = cl_stf_block_derived(s->stf) > 0;
@@ -250,6 +254,7 @@ failed:
 		return;
 	}
 	s->block_open = false;
+	seq_count_seal(&s->ctr, cl_clock_mono_ns() - t0, s->block_ntx);
 	seq_publish_status(s, s->hdr.number, s->hdr.timestamp_ms, &root,
 			   s->block_ntx);
 	if (s->block_fn)

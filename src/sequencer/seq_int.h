@@ -14,6 +14,7 @@
  *   seq_reader.c the read interface (struct cl_chain_reader)
  *   l1_driver.c  the link to L1 (deposits in, batches out)
  *   fault.c      fault injection for tests
+ *   seq_metrics.c counters and histograms for the metrics endpoint
  *
  * Threads: everything here except the queue, the books' read side and the
  * published status belongs to the writer thread.
@@ -25,12 +26,30 @@
 #include <clearline/sequencer.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
+
+/* The counters behind cl_seq_metrics(): relaxed atomics, written where
+ * submissions are answered and blocks sealed (seq_metrics.c). */
+struct seq_hist {
+	_Atomic uint64_t bucket[CL_SEQ_HIST_BOUNDS + 1];
+	_Atomic uint64_t sum_us;
+};
+
+struct seq_counters {
+	_Atomic uint64_t requests[CL_SEQ_N_OUTCOMES];
+	_Atomic uint64_t orders[CL_SEQ_N_OUTCOMES];
+	_Atomic uint64_t order_rejects[CL_SEQ_MAX_CODE];
+	struct seq_hist ack, seal;
+	_Atomic uint64_t blocks_sealed, txs_sealed;
+};
 
 struct item {
 	struct cl_tx tx;
 	cl_seq_done_fn fn;
 	void *arg;
 	bool assign_deposit_id; /* a dev credit: the writer picks the id */
+	uint64_t t_ns;             /* monotonic time it was queued */
+	struct seq_counters *ctr;  /* its sequencer's, counted at the answer */
 };
 
 /* An accepted submission waiting for its block to be durable. */
@@ -39,6 +58,8 @@ struct ack {
 	void *arg;
 	struct cl_seq_result r;
 	size_t fills_off; /* into seq->fills */
+	uint64_t t_ns;    /* the item's queue time */
+	bool is_order;    /* a PLACE_ORDER */
 };
 
 struct cl_seq {
@@ -98,6 +119,8 @@ struct cl_seq {
 	cl_seq_block_fn block_fn;
 	void *block_arg;
 
+	struct seq_counters ctr;
+
 	/* the read interface's object (seq_reader.c), made once */
 	struct seq_reader *reader;
 };
@@ -113,6 +136,16 @@ size_t seq_queue_take(struct cl_seq *s, struct item *out, size_t max,
 		      bool *stop);
 /* Answer everything still queued with CL_SEQ_ERR_SHUTDOWN. */
 void seq_queue_drain(struct cl_seq *s);
+
+/* ---- seq_metrics.c ---- */
+
+/* Count one answer with `code` to a submission queued at `t_ns`. */
+void seq_count_answer(struct seq_counters *c, bool is_order, int code,
+		      uint64_t t_ns);
+/* Count a submission refused at the door (queue full). */
+void seq_count_busy(struct seq_counters *c, bool is_order);
+/* Count a block sealed in `dt_ns` with `ntx` requests. */
+void seq_count_seal(struct seq_counters *c, uint64_t dt_ns, uint64_t ntx);
 
 /* ---- seq_block.c (writer thread) ---- */
 

@@ -14,6 +14,9 @@
 void seq_reply_now(struct item *it, int code, const struct cl_tx *tx)
 {
 	struct cl_seq_result r;
+	if (it->ctr)
+		seq_count_answer(it->ctr, tx->type == CL_TX_PLACE_ORDER, code,
+				 it->t_ns);
 	if (!it->fn)
 		return;
 	memset(&r, 0, sizeof(r));
@@ -27,10 +30,15 @@ void seq_reply_now(struct item *it, int code, const struct cl_tx *tx)
 static int enqueue(struct cl_seq *s, const struct cl_tx *tx,
 		   cl_seq_done_fn fn, void *arg, bool assign_id)
 {
+	uint64_t t_ns = cl_clock_mono_ns();
+
 	pthread_mutex_lock(&s->qlock);
 	if (s->stopping || s->qlen == s->qcap) {
 		int rc = s->stopping ? CL_SEQ_ERR_SHUTDOWN : CL_ERR_BUSY;
 		pthread_mutex_unlock(&s->qlock);
+		if (rc == CL_ERR_BUSY)
+			seq_count_busy(&s->ctr,
+				       tx->type == CL_TX_PLACE_ORDER);
 		return rc;
 	}
 	struct item *it = &s->q[(s->qhead + s->qlen) % s->qcap];
@@ -38,6 +46,8 @@ static int enqueue(struct cl_seq *s, const struct cl_tx *tx,
 	it->fn = fn;
 	it->arg = arg;
 	it->assign_deposit_id = assign_id;
+	it->t_ns = t_ns;
+	it->ctr = &s->ctr;
 	s->qlen++;
 	pthread_cond_signal(&s->qcond);
 	pthread_mutex_unlock(&s->qlock);
