@@ -8,6 +8,7 @@
 //   --arbiter ADDR                challenge resolver (default: the deployer)
 //   --challenge-period SECONDS    default 3600
 //   --forced-inclusion-delay SECONDS  default 600
+//   --sequencing-window SECONDS   default 3600 (a public L1: ~43200)
 //   --challenge-bond WEI          default 1000000000000000000 (1 ether)
 //   --token ADDR                  use this collateral token, deploy none
 //   --mint ADDR=AMOUNT            mint AMOUNT units to ADDR (repeatable)
@@ -34,6 +35,7 @@ function parseArgs(argv) {
 	const opts = {
 		challengePeriod: '3600',
 		forcedInclusionDelay: '600',
+		sequencingWindow: '3600',
 		challengeBond: '1000000000000000000',
 		mints: [],
 		mintTo: [],
@@ -47,6 +49,7 @@ function parseArgs(argv) {
 		'--arbiter': 'arbiter',
 		'--challenge-period': 'challengePeriod',
 		'--forced-inclusion-delay': 'forcedInclusionDelay',
+		'--sequencing-window': 'sequencingWindow',
 		'--challenge-bond': 'challengeBond',
 		'--token': 'token',
 		'--mint-amount': 'mintAmount',
@@ -76,7 +79,7 @@ function parseArgs(argv) {
 	}
 	if (!opts.rpcUrl) fail('--rpc-url is required');
 	if (!opts.privateKey) fail('--private-key is required');
-	for (const k of ['challengePeriod', 'forcedInclusionDelay', 'challengeBond', 'mintAmount']) {
+	for (const k of ['challengePeriod', 'forcedInclusionDelay', 'sequencingWindow', 'challengeBond', 'mintAmount']) {
 		if (opts[k] !== null && opts[k] !== undefined && !/^[0-9]+$/.test(opts[k])) {
 			fail(`${k} must be a decimal integer, got ${opts[k]}`);
 		}
@@ -167,8 +170,9 @@ function main() {
 	}
 
 	const rollup = create(opts, loadArtifact('ClearlineRollup'),
-		'constructor(address,address,uint64,uint64,uint256,address)',
-		[token, sequencer, opts.challengePeriod, opts.forcedInclusionDelay, opts.challengeBond, arbiter]);
+		'constructor(address,address,uint64,uint64,uint256,address,uint64)',
+		[token, sequencer, opts.challengePeriod, opts.forcedInclusionDelay, opts.challengeBond, arbiter,
+		 opts.sequencingWindow]);
 	process.stderr.write(`deploy.js: ClearlineRollup at ${rollup.address}\n`);
 
 	const minted = [];
@@ -189,6 +193,7 @@ function main() {
 		arbiter,
 		challengePeriod: Number(opts.challengePeriod),
 		forcedInclusionDelay: Number(opts.forcedInclusionDelay),
+		sequencingWindow: Number(opts.sequencingWindow),
 		challengeBond: opts.challengeBond,
 		minted,
 	};

@@ -24,6 +24,7 @@ static const struct {
     {"balance", CL_FAULT_BALANCE},     {"drop", CL_FAULT_DROP},
     {"signature", CL_FAULT_SIGNATURE}, {"time", CL_FAULT_TIME},
     {"l1-ref", CL_FAULT_L1_REF},       {"withdrawal-root", CL_FAULT_WITHDRAWAL_ROOT},
+    {"l1-timestamp", CL_FAULT_L1_TIMESTAMP},
 };
 
 bool cl_seq_fault_parse(struct cl_seq_fault *out, const char *spec)
@@ -138,7 +139,8 @@ bool cl_seq_fault_apply(struct cl_seq_fault *f, uint64_t index,
 		block = b->blocks[0].number;
 		break;
 	case CL_FAULT_WITHDRAWAL_ROOT:
-		break; /* the poster flips it in the appendBatch arguments */
+	case CL_FAULT_L1_TIMESTAMP:
+		break; /* the poster changes it in the appendBatch arguments */
 	case CL_FAULT_NONE:
 		return false;
 	}

@@ -34,6 +34,7 @@ contract ClearlineRollup {
         uint64 firstBlock;
         uint64 lastBlock;
         uint64 timestamp; // L1 block timestamp of the append
+        uint64 l1Timestamp; // L1 timestamp named by the batch's last L2 block
     }
 
     /// @dev One deposit, packed into a single slot. The L1 timestamp is kept
@@ -80,6 +81,7 @@ contract ClearlineRollup {
     /// @param firstBlock First L2 block in the batch.
     /// @param lastBlock Last L2 block in the batch (inclusive).
     /// @param timestamp L1 block timestamp of the append.
+    /// @param l1Timestamp L1 timestamp named by the batch's last L2 block.
     event BatchAppended(
         uint64 indexed index,
         bytes32 dataHash,
@@ -89,7 +91,8 @@ contract ClearlineRollup {
         uint64 depositsConsumed,
         uint64 firstBlock,
         uint64 lastBlock,
-        uint64 timestamp
+        uint64 timestamp,
+        uint64 l1Timestamp
     );
 
     /// @notice `challenger` posted the bond against batch `index`.
@@ -147,6 +150,14 @@ contract ClearlineRollup {
     error DepositsConsumedExceedDeposits(uint64 given, uint64 depositCount);
     /// @notice The batch leaves deposit `depositId` unconsumed past its deadline.
     error ForcedInclusionViolated(uint64 depositId, uint256 deadline);
+    /// @notice The batch's l1Timestamp is after the L1 block it is appended in.
+    error L1TimestampInFuture(uint64 l1Timestamp, uint256 blockTimestamp);
+    /// @notice The batch's l1Timestamp is before the previous batch's.
+    error L1TimestampDecreased(uint64 previous, uint64 given);
+    /// @notice Deposit `depositId` is overdue and the batch, whose last block
+    ///         names an L1 block from before it, names one older than
+    ///         sequencingWindow allows.
+    error L1TimestampTooOld(uint64 depositId, uint64 l1Timestamp, uint256 oldestAllowed);
     /// @notice No batch with this index.
     error UnknownBatch(uint64 index);
     /// @notice No deposit with this id.
@@ -194,6 +205,9 @@ contract ClearlineRollup {
     uint256 public immutable challengeBond;
     /// @notice The address that resolves challenges (until a fault-proof game replaces it).
     address public immutable arbiter;
+    /// @notice While a deposit is overdue, the oldest L1 block (in seconds
+    ///         before the append) a batch that leaves it unconsumed may name.
+    uint64 public immutable sequencingWindow;
 
     // ------------------------------------------------------------------
     // State
@@ -214,6 +228,9 @@ contract ClearlineRollup {
     ///         challenger), or 0 if none. Every deposit's forced-inclusion
     ///         window runs from the later of its own timestamp and this one.
     uint64 public lastDiscardTime;
+    /// @notice l1Timestamp of the newest live batch (0 before the first
+    ///         batch and after a discard). A batch may not name an older one.
+    uint64 public lastL1Timestamp;
 
     /// @notice Challenger of the open challenge against a batch, or zero.
     mapping(uint64 => address) public challengerOf;
@@ -237,13 +254,16 @@ contract ClearlineRollup {
     /// @param forcedInclusionDelay_ Seconds within which a deposit must be consumed.
     /// @param challengeBond_ Bond in wei for challenge(); must be non-zero.
     /// @param arbiter_ Address that resolves challenges.
+    /// @param sequencingWindow_ Longest staleness, in seconds, of the L1 block
+    ///        named by a batch that leaves an overdue deposit unconsumed.
     constructor(
         address collateralToken_,
         address sequencer_,
         uint64 challengePeriod_,
         uint64 forcedInclusionDelay_,
         uint256 challengeBond_,
-        address arbiter_
+        address arbiter_,
+        uint64 sequencingWindow_
     ) {
         if (collateralToken_ == address(0) || sequencer_ == address(0) || arbiter_ == address(0)) {
             revert ZeroAddress();
@@ -256,6 +276,7 @@ contract ClearlineRollup {
         forcedInclusionDelay = forcedInclusionDelay_;
         challengeBond = challengeBond_;
         arbiter = arbiter_;
+        sequencingWindow = sequencingWindow_;
         nextL2Block = FIRST_L2_BLOCK;
         earliestOpenChallenge = NO_CHALLENGE;
     }
@@ -331,13 +352,18 @@ contract ClearlineRollup {
     ///        and it must include every deposit older than forcedInclusionDelay.
     /// @param firstBlock First L2 block: nextL2Block.
     /// @param lastBlock Last L2 block, >= firstBlock.
+    /// @param l1Timestamp Timestamp of the L1 block that lastBlock's header
+    ///        names: at most block.timestamp, at least the previous batch's.
+    ///        A batch may leave an overdue deposit unconsumed only if it is
+    ///        before the deposit's and at most sequencingWindow old.
     function appendBatch(
         bytes calldata batchData,
         bytes32 stateRoot,
         bytes32 withdrawalRoot,
         uint64 newDepositsConsumed,
         uint64 firstBlock,
-        uint64 lastBlock
+        uint64 lastBlock,
+        uint64 l1Timestamp
     ) external {
         if (msg.sender != sequencer) revert NotSequencer(msg.sender);
         if (batchData.length == 0) revert EmptyBatchData();
@@ -350,12 +376,8 @@ contract ClearlineRollup {
         uint64 made = depositCount;
         if (newDepositsConsumed < previous) revert DepositsConsumedDecreased(previous, newDepositsConsumed);
         if (newDepositsConsumed > made) revert DepositsConsumedExceedDeposits(newDepositsConsumed, made);
-        if (newDepositsConsumed < made) {
-            // Deadlines never decrease with the id, so the first
-            // unconsumed deposit has the earliest one left behind.
-            uint256 deadline = _deadline(newDepositsConsumed);
-            if (block.timestamp > deadline) revert ForcedInclusionViolated(newDepositsConsumed, deadline);
-        }
+        _checkL1Time(l1Timestamp);
+        if (newDepositsConsumed < made) _checkForcedInclusion(newDepositsConsumed, l1Timestamp);
 
         BatchRecord memory rec = BatchRecord({
             dataHash: keccak256(batchData),
@@ -365,13 +387,15 @@ contract ClearlineRollup {
             depositsConsumed: newDepositsConsumed,
             firstBlock: firstBlock,
             lastBlock: lastBlock,
-            timestamp: uint64(block.timestamp)
+            timestamp: uint64(block.timestamp),
+            l1Timestamp: l1Timestamp
         });
         uint64 index = batchCount;
         _commitments[index] = _commit(rec);
         batchCount = index + 1;
         depositsConsumed = newDepositsConsumed;
         nextL2Block = lastBlock + 1;
+        lastL1Timestamp = l1Timestamp;
 
         emit BatchAppended(
             index,
@@ -382,8 +406,33 @@ contract ClearlineRollup {
             newDepositsConsumed,
             firstBlock,
             lastBlock,
-            rec.timestamp
+            rec.timestamp,
+            l1Timestamp
         );
+    }
+
+    /// @dev The L1 time a batch names: not in the future, not before the
+    ///      previous batch's.
+    function _checkL1Time(uint64 l1Timestamp) private view {
+        if (l1Timestamp > block.timestamp) revert L1TimestampInFuture(l1Timestamp, block.timestamp);
+        uint64 previous = lastL1Timestamp;
+        if (l1Timestamp < previous) revert L1TimestampDecreased(previous, l1Timestamp);
+    }
+
+    /// @dev The forced-inclusion rule for a batch that leaves deposit `id`
+    ///      (the first unconsumed one) unconsumed. Deadlines never decrease
+    ///      with the id, so it has the earliest deadline left behind. Past
+    ///      the deadline the batch is still allowed when its last block
+    ///      could not have seen the deposit: it names an L1 block older than
+    ///      the deposit's (equal timestamps are the same Ethereum block), and
+    ///      not older than sequencingWindow (docs/l1.md).
+    function _checkForcedInclusion(uint64 id, uint64 l1Timestamp) private view {
+        uint256 deadline = _deadline(id);
+        if (block.timestamp <= deadline) return;
+        if (l1Timestamp >= _deposits[id].timestamp) revert ForcedInclusionViolated(id, deadline);
+        if (block.timestamp - l1Timestamp > sequencingWindow) {
+            revert L1TimestampTooOld(id, l1Timestamp, block.timestamp - sequencingWindow);
+        }
     }
 
     /// @notice The commitment of a batch record as stored: the top 224 bits
@@ -537,6 +586,9 @@ contract ClearlineRollup {
             // Every pending deposit gets a fresh window from now, so the
             // re-posted batches can always meet the rule (docs/l1.md).
             lastDiscardTime = uint64(block.timestamp);
+            // The discarded batches' L1 time goes with them; the L2 blocks
+            // keep their references in order, which verifiers check.
+            lastL1Timestamp = 0;
             emit BatchesDiscarded(batchIndex, discarded);
         }
     }
