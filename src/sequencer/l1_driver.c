@@ -706,17 +706,30 @@ out:
  * Blocks name the newest L1 block the deposit watcher has read (it is at
  * the confirmation depth, so a shallow reorg cannot take it away); the
  * sequencer never lets the reference go backwards.
+ *
+ * A block that names L1 time T must have credited every deposit made at
+ * T or before: the contract lets an overdue deposit wait only for batches
+ * that name an earlier time (docs/l1.md). On Ethereum every block has a
+ * later time than its parent; a devnet (anvil) gives the blocks of one
+ * second the same time, so a block is named only once the block after it
+ * is seen with a later time (or none is there yet), except the first one
+ * this driver names (no block could be built without one).
  */
 static void name_l1_block(struct cl_l1_driver *drv, uint64_t next_block)
 {
-	struct cl_l1_block b;
-	bool found = false;
+	struct cl_l1_block b, after;
+	bool found = false, has_after = false;
 
 	if (next_block == 0 || next_block - 1 <= drv->l1_named)
 		return;
 	if (cl_l1_eth_block_by_number(drv->rpc, &b, &found, next_block - 1) ||
 	    !found)
 		return;
+	if (cl_l1_eth_block_by_number(drv->rpc, &after, &has_after,
+				      next_block))
+		return;
+	if (has_after && after.timestamp <= b.timestamp && drv->l1_named)
+		return; /* the second is not over: next poll */
 	struct cl_l1_ref ref = {.number = b.number, .hash = b.hash,
 				.timestamp = b.timestamp};
 	cl_seq_set_l1_ref(drv->seq, &ref);
