@@ -510,6 +510,22 @@ test('forced inclusion: an overdue deposit may wait for batches whose last block
 	assert.equal(await rollup.depositsConsumed(), 1n);
 });
 
+test('forced inclusion: a sequencingWindow of 0 turns the exemption off', async () => {
+	const f = new ethers.ContractFactory(rollupArtifact.abi, rollupArtifact.bytecode, deployer);
+	const r0 = await (await f.deploy(token.target, seq.address, CHALLENGE_PERIOD, FORCED_DELAY, BOND,
+		arb.address, 0)).waitForDeployment();
+	const r = new ethers.Contract(await r0.getAddress(), rollupIface, deployer);
+	assert.equal(await r.sequencingWindow(), 0n);
+	await mined(token.mint(alice.address, 100));
+	await mined(as(token, alice).approve(r.target, 100));
+	const rd = await mined(as(r, alice).deposit(alice.address, 10));
+	const td = (await provider.getBlock(rd.blockNumber)).timestamp;
+	await mineAt(td + FORCED_DELAY + 1);
+	const args = await expectRevert(as(r, seq).appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1, td - 1), 'L1TimestampTooOld');
+	assert.equal(args[0], 0n);
+	await mined(as(r, seq).appendBatch('0x01', ZERO32, ZERO32, 1, 1, 1, td - 1));
+});
+
 test('forced inclusion: once a batch named the deposit\'s L1 block, no later batch can claim not to have seen it', async () => {
 	await fund(alice, 100);
 	const bt = batcher();
