@@ -294,11 +294,29 @@ lib.main('l1-faults', async (t) => {
 		const s = await settle(`after ${mode}`);
 		t.log(`during the ${mode}: l1Reachable ${during.l1Reachable}, ` +
 		      `queued L2 head ${during.headBlock}, posted ${during.postedBatch}`);
+		/* the batches appended while a deposit they left pending was
+		 * overdue: each names an L1 time before that deposit */
+		let leftOverdue = 0;
+		const evs = await rollup().queryFilter(rollup().filters.BatchAppended(), 0, 'latest');
+		for (const e of evs) {
+			const a = e.args;
+			if (Number(a.index) < s0.batches || a.depositsConsumed >= BigInt(d1))
+				continue;
+			const d = await rollup().deposits(a.depositsConsumed);
+			if (Number(a.timestamp) <= Number(d.timestamp) + FORCED_DELAY)
+				continue;
+			assert.ok(a.l1Timestamp < d.timestamp,
+				  `${mode}: batch ${a.index} left overdue deposit ${a.depositsConsumed} but names ${a.l1Timestamp}`);
+			leftOverdue++;
+		}
 		const overdue = first ? tBack - Number(first.timestamp) - FORCED_DELAY : -1;
 		t.log(`${mode}: ${tBack - tOut} s of L1 time, ${d1 - d0} deposits during it, ` +
 		      `the first ${overdue > 0 ? `overdue by ${overdue} s` : 'not overdue'} ` +
 		      `when L1 came back; blocks ${s0.last + 1}..${s.last} went in ` +
-		      `${s.batches - s0.batches} batches`);
+		      `${s.batches - s0.batches} batches, ${leftOverdue} of them left an overdue ` +
+		      'deposit pending (their last block names an L1 time before it)');
+		if (overdue > 0 && s.batches - s0.batches > 1)
+			assert.ok(leftOverdue >= 1, `${mode}: the backlog went past an overdue deposit`);
 		if (FAULT_S * 1000 > 15000)
 			assert.strictEqual(during.l1Reachable, false,
 					   `${mode}: l1Reachable during ${FAULT_S} s`);
