@@ -8,6 +8,7 @@
 //   --arbiter ADDR                challenge resolver (default: the deployer)
 //   --challenge-period SECONDS    default 3600
 //   --forced-inclusion-delay SECONDS  default 600
+//   --sequencing-window SECONDS   default 3600 (a public L1: ~43200)
 //   --challenge-bond WEI          default 1000000000000000000 (1 ether)
 //   --forced-request-delay SECONDS    default 3600
 //   --forced-request-fee WEI      default 10000000000000000 (0.01 ether)
@@ -38,6 +39,7 @@ function parseArgs(argv) {
 	const opts = {
 		challengePeriod: '3600',
 		forcedInclusionDelay: '600',
+		sequencingWindow: '3600',
 		challengeBond: '1000000000000000000',
 		forcedRequestDelay: '3600',
 		forcedRequestFee: '10000000000000000',
@@ -55,6 +57,7 @@ function parseArgs(argv) {
 		'--arbiter': 'arbiter',
 		'--challenge-period': 'challengePeriod',
 		'--forced-inclusion-delay': 'forcedInclusionDelay',
+		'--sequencing-window': 'sequencingWindow',
 		'--challenge-bond': 'challengeBond',
 		'--forced-request-delay': 'forcedRequestDelay',
 		'--forced-request-fee': 'forcedRequestFee',
@@ -88,8 +91,8 @@ function parseArgs(argv) {
 	}
 	if (!opts.rpcUrl) fail('--rpc-url is required');
 	if (!opts.privateKey) fail('--private-key is required');
-	for (const k of ['challengePeriod', 'forcedInclusionDelay', 'challengeBond', 'forcedRequestDelay',
-		'forcedRequestFee', 'maxForcedPerBlock', 'maxBatchGap', 'mintAmount']) {
+	for (const k of ['challengePeriod', 'forcedInclusionDelay', 'sequencingWindow', 'challengeBond',
+		'forcedRequestDelay', 'forcedRequestFee', 'maxForcedPerBlock', 'maxBatchGap', 'mintAmount']) {
 		if (opts[k] !== null && opts[k] !== undefined && !/^[0-9]+$/.test(opts[k])) {
 			fail(`${k} must be a decimal integer, got ${opts[k]}`);
 		}
@@ -183,9 +186,10 @@ function main() {
 	}
 
 	const rollup = create(opts, loadArtifact('ClearlineRollup'),
-		'constructor(address,address,uint64,uint64,uint256,address,uint64,uint256,uint32,uint64)',
+		'constructor(address,address,uint64,uint64,uint256,address,uint64,uint64,uint256,uint32,uint64)',
 		[token, sequencer, opts.challengePeriod, opts.forcedInclusionDelay, opts.challengeBond, arbiter,
-			opts.forcedRequestDelay, opts.forcedRequestFee, opts.maxForcedPerBlock, opts.maxBatchGap]);
+			opts.sequencingWindow, opts.forcedRequestDelay, opts.forcedRequestFee, opts.maxForcedPerBlock,
+			opts.maxBatchGap]);
 	process.stderr.write(`deploy.js: ClearlineRollup at ${rollup.address}\n`);
 
 	const minted = [];
@@ -206,6 +210,7 @@ function main() {
 		arbiter,
 		challengePeriod: Number(opts.challengePeriod),
 		forcedInclusionDelay: Number(opts.forcedInclusionDelay),
+		sequencingWindow: Number(opts.sequencingWindow),
 		challengeBond: opts.challengeBond,
 		forcedRequestDelay: Number(opts.forcedRequestDelay),
 		forcedRequestFee: opts.forcedRequestFee,

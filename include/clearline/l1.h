@@ -153,6 +153,11 @@ struct cl_l1_rpc *cl_l1_rpc_new(const char *url,
 				const struct cl_l1_rpc_opts *opts);
 void cl_l1_rpc_free(struct cl_l1_rpc *rpc);
 
+/* cl_clock_mono_ns() when the node last answered a call (a result or a
+ * JSON-RPC error), 0 if never. The only function of a client that any
+ * thread may call while another uses it. */
+uint64_t cl_l1_rpc_last_answer_ns(struct cl_l1_rpc *rpc);
+
 /* Change the retry count (e.g. 0 for a loop that retries by itself). */
 void cl_l1_rpc_set_retries(struct cl_l1_rpc *rpc, uint32_t retries);
 
@@ -364,10 +369,10 @@ CL_WUR int cl_l1_eth_get_logs(struct cl_l1_rpc *rpc, struct cl_l1_logs *out,
  * an event's topic 0 is all 32 bytes). */
 #define CL_L1_SIG_DEPOSIT_FN "deposit(address,uint256)"
 #define CL_L1_SIG_APPEND_BATCH \
-	"appendBatch(bytes,bytes32,bytes32,uint64,uint64,uint64,uint64)"
+	"appendBatch(bytes,bytes32,bytes32,uint64,uint64,uint64,uint64,uint64)"
 /* the tuple of a batch record, ClearlineRollup.BatchRecord */
 #define CL_L1_BATCH_RECORD_TUPLE \
-	"(bytes32,bytes32,bytes32,uint64,uint64,uint64,uint64,uint64)"
+	"(bytes32,bytes32,bytes32,uint64,uint64,uint64,uint64,uint64,uint64)"
 #define CL_L1_SIG_CLAIM_WITHDRAWAL                                         \
 	"claimWithdrawal(uint64," CL_L1_BATCH_RECORD_TUPLE                  \
 	",uint64,address,uint64,bytes32[])"
@@ -380,7 +385,7 @@ CL_WUR int cl_l1_eth_get_logs(struct cl_l1_rpc *rpc, struct cl_l1_logs *out,
 #define CL_L1_EV_DEPOSIT "Deposit(uint64,address,uint64,uint64)"
 #define CL_L1_EV_BATCH_APPENDED                                            \
 	"BatchAppended(uint64,bytes32,bytes32,bytes32,uint64,uint64,uint64,"  \
-	"uint64,uint64)"
+	"uint64,uint64,uint64)"
 #define CL_L1_EV_BATCH_CHALLENGED "BatchChallenged(uint64,address)"
 #define CL_L1_EV_BATCHES_DISCARDED "BatchesDiscarded(uint64,uint64)"
 #define CL_L1_SIG_FORCE_REQUEST "forceRequest(uint8,uint64,uint64)"
@@ -411,6 +416,8 @@ struct cl_l1_batch_args {
 	uint64_t deposits_consumed; /* cumulative, after the batch */
 	uint64_t first_block;
 	uint64_t last_block;
+	/* the timestamp of the L1 block that last_block's header names */
+	uint64_t l1_timestamp;
 	uint64_t forced_consumed; /* cumulative forced requests, after it */
 };
 
@@ -462,12 +469,50 @@ enum cl_l1_revert {
 	CL_L1_REVERT_DEPOSITS_CONSUMED_DECREASED,
 	CL_L1_REVERT_DEPOSITS_CONSUMED_EXCEED_DEPOSITS,
 	CL_L1_REVERT_FORCED_INCLUSION_VIOLATED,
+	CL_L1_REVERT_L1_TIMESTAMP_IN_FUTURE,
+	CL_L1_REVERT_L1_TIMESTAMP_DECREASED,
+	CL_L1_REVERT_L1_TIMESTAMP_TOO_OLD,
 	CL_L1_REVERT_FORCED_REQUEST_OVERDUE,
 	CL_L1_REVERT_ROLLUP_OTHER, /* another error of the rollup or token */
 };
 
 enum cl_l1_revert cl_l1_revert_describe(char *out, size_t cap,
 					const uint8_t *data, size_t len);
+
+/*
+ * The checks of appendBatch that depend on L1 time (docs/l1.md "The
+ * forced-inclusion rule"), exactly as the contract applies them, for a
+ * batch included at an L1 time in [earliest, latest]: the poster checks
+ * a batch before sending it. The state is what the contract will hold
+ * when the batch lands.
+ */
+struct cl_l1_append_state {
+	uint64_t forced_inclusion_delay; /* forcedInclusionDelay() */
+	uint64_t sequencing_window;      /* sequencingWindow() */
+	uint64_t last_discard_time;      /* lastDiscardTime() */
+	/* l1Timestamp of the batch before (lastL1Timestamp(), or the one
+	 * of the batch in flight before this one) */
+	uint64_t prev_l1_timestamp;
+	uint64_t deposit_count; /* depositCount() */
+	/* deposits(deposits_consumed).timestamp when deposits_consumed <
+	 * deposit_count */
+	uint64_t deposit_timestamp;
+};
+
+/*
+ * Would appendBatch with cumulative `deposits_consumed` and
+ * `l1_timestamp` pass these checks at every L1 time in [earliest,
+ * latest]? Returns CL_L1_REVERT_NONE if so; otherwise the error it may
+ * revert with (CL_L1_REVERT_L1_TIMESTAMP_IN_FUTURE, _DECREASED,
+ * CL_L1_REVERT_FORCED_INCLUSION_VIOLATED, CL_L1_REVERT_L1_TIMESTAMP_TOO_OLD)
+ * and in `why` (NUL-terminated, truncated to cap) its text as
+ * cl_l1_revert_describe() would show the revert.
+ */
+enum cl_l1_revert cl_l1_append_rule(char *why, size_t cap,
+				    const struct cl_l1_append_state *st,
+				    uint64_t deposits_consumed,
+				    uint64_t l1_timestamp, uint64_t earliest,
+				    uint64_t latest);
 
 /* Return data of a view returning one uint64 / bool (exactly one word,
  * high bytes zero). */
@@ -514,7 +559,8 @@ CL_WUR bool cl_l1_forced_tx(struct cl_tx *out, const struct cl_l1_forced *f);
 /* BatchAppended(uint64 indexed index, bytes32 dataHash, bytes32 stateRoot,
  *   bytes32 withdrawalRoot, uint64 prevDepositsConsumed,
  *   uint64 depositsConsumed, uint64 firstBlock, uint64 lastBlock,
- *   uint64 timestamp): the index and the batch's record in full. */
+ *   uint64 timestamp, uint64 l1Timestamp): the index and the batch's
+ *   record in full. */
 struct cl_l1_batch_event {
 	uint64_t index;
 	struct cl_hash32 data_hash;
@@ -525,11 +571,12 @@ struct cl_l1_batch_event {
 	uint64_t first_block;
 	uint64_t last_block;
 	uint64_t timestamp; /* L1 block timestamp of the append */
+	uint64_t l1_timestamp; /* L1 time named by the batch's last block */
 	struct cl_l1_event_loc loc;
 };
 
 /* The commitment the contract stores for a record: the top 224 bits of
- * keccak256 of its eight ABI words, then its timestamp's low 32 bits. */
+ * keccak256 of its nine ABI words, then its timestamp's low 32 bits. */
 void cl_l1_batch_commitment(struct cl_hash32 *out,
 			    const struct cl_l1_batch_event *rec);
 

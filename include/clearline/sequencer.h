@@ -268,12 +268,18 @@ struct cl_l1_driver_config {
 	const char *fault;          /* tests only: KIND[:AT] (fault.c) */
 };
 
+/* L1 counts as unreachable in the status when no call was answered for
+ * this long (or three polls, if longer). */
+#define CL_L1_REACHABLE_MS 10000
+
 /* Most appendBatch transactions on their way to L1 at once. */
 #define CL_L1_MAX_BATCHES_IN_FLIGHT 16
 
 struct cl_l1_status {
 	bool attached;              /* a driver runs */
-	bool reachable;             /* the last poll reached L1 */
+	/* an L1 call succeeded within the last CL_L1_REACHABLE_MS and the
+	 * last poll did not fail (docs/sequencer.md) */
+	bool reachable;
 	uint64_t l1_head;
 	uint64_t batches_posted;    /* the contract's batchCount */
 	uint64_t batches_final;     /* batches 0..n-1 are final */
@@ -335,6 +341,7 @@ enum cl_seq_fault_kind {
 	CL_FAULT_FORCED_COUNT, /* the posted forcedConsumed (-1) only */
 	CL_FAULT_CENSOR_FORCED, /* forced requests are never applied (the
 				 * batches stay honest) */
+	CL_FAULT_L1_TIMESTAMP, /* the posted l1Timestamp only (+1 s) */
 };
 
 struct cl_seq_fault {

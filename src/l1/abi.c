@@ -72,13 +72,14 @@ void cl_l1_abi_append_batch(struct cl_buf *out,
 	static const uint8_t zeros[32];
 
 	put_selector(out, CL_L1_SIG_APPEND_BATCH);
-	/* head: seven words; the bytes' tail starts right after them */
-	cl_l1_abi_put_u64(out, 7 * 32);
+	/* head: eight words; the bytes' tail starts right after them */
+	cl_l1_abi_put_u64(out, 8 * 32);
 	cl_l1_abi_put_bytes32(out, &a->state_root);
 	cl_l1_abi_put_bytes32(out, &a->withdrawal_root);
 	cl_l1_abi_put_u64(out, a->deposits_consumed);
 	cl_l1_abi_put_u64(out, a->first_block);
 	cl_l1_abi_put_u64(out, a->last_block);
+	cl_l1_abi_put_u64(out, a->l1_timestamp);
 	cl_l1_abi_put_u64(out, a->forced_consumed);
 	/* tail: length, contents, zero padding */
 	cl_l1_abi_put_u64(out, a->data_len);
@@ -86,7 +87,7 @@ void cl_l1_abi_append_batch(struct cl_buf *out,
 	cl_buf_append(out, zeros, pad32(a->data_len) - a->data_len);
 }
 
-/* The record's eight words, as the BatchRecord tuple (static, in place). */
+/* The record's nine words, as the BatchRecord tuple (static, in place). */
 static void put_record(struct cl_buf *out, const struct cl_l1_batch_event *r)
 {
 	cl_l1_abi_put_bytes32(out, &r->data_hash);
@@ -97,6 +98,7 @@ static void put_record(struct cl_buf *out, const struct cl_l1_batch_event *r)
 	cl_l1_abi_put_u64(out, r->first_block);
 	cl_l1_abi_put_u64(out, r->last_block);
 	cl_l1_abi_put_u64(out, r->timestamp);
+	cl_l1_abi_put_u64(out, r->l1_timestamp);
 }
 
 void cl_l1_batch_commitment(struct cl_hash32 *out,
@@ -126,7 +128,7 @@ void cl_l1_abi_claim_withdrawal(struct cl_buf *out,
 	cl_l1_abi_put_u64(out, withdrawal_id);
 	cl_l1_abi_put_address(out, recipient);
 	cl_l1_abi_put_u64(out, amount);
-	cl_l1_abi_put_u64(out, 13 * 32); /* offset of the array */
+	cl_l1_abi_put_u64(out, 14 * 32); /* offset of the array */
 	cl_l1_abi_put_u64(out, n_siblings);
 	for (size_t i = 0; i < n_siblings; i++)
 		cl_l1_abi_put_bytes32(out, &siblings[i]);
@@ -220,24 +222,25 @@ bool cl_l1_abi_decode_append_batch(struct cl_l1_batch_args *out,
 
 	memset(out, 0, sizeof(*out));
 	cl_l1_selector(sel, CL_L1_SIG_APPEND_BATCH);
-	if (len < 4 + 8 * 32 || memcmp(p, sel, 4) != 0)
+	if (len < 4 + 9 * 32 || memcmp(p, sel, 4) != 0)
 		return false;
 	const uint8_t *w = p + 4;
-	if (!word_u64(&off, w) || off != 7 * 32 ||
+	if (!word_u64(&off, w) || off != 8 * 32 ||
 	    !word_u64(&out->deposits_consumed, w + 3 * 32) ||
 	    !word_u64(&out->first_block, w + 4 * 32) ||
 	    !word_u64(&out->last_block, w + 5 * 32) ||
-	    !word_u64(&out->forced_consumed, w + 6 * 32) ||
-	    !word_u64(&n, w + 7 * 32))
+	    !word_u64(&out->l1_timestamp, w + 6 * 32) ||
+	    !word_u64(&out->forced_consumed, w + 7 * 32) ||
+	    !word_u64(&n, w + 8 * 32))
 		goto bad;
 	memcpy(out->state_root.b, w + 32, 32);
 	memcpy(out->withdrawal_root.b, w + 64, 32);
-	size_t body = len - 4 - 8 * 32;
+	size_t body = len - 4 - 9 * 32;
 	if (n > body || pad32((size_t)n) != body)
 		goto bad;
-	if (!zero(w + 8 * 32 + n, body - (size_t)n))
+	if (!zero(w + 9 * 32 + n, body - (size_t)n))
 		goto bad;
-	out->data = w + 8 * 32;
+	out->data = w + 9 * 32;
 	out->data_len = (size_t)n;
 	return true;
 bad:
@@ -308,14 +311,15 @@ bool cl_l1_decode_batch_appended(struct cl_l1_batch_event *out,
 	const uint8_t *d = log->data;
 
 	memset(out, 0, sizeof(*out));
-	if (!topic_is(log, CL_L1_EV_BATCH_APPENDED, 2, 8 * 32))
+	if (!topic_is(log, CL_L1_EV_BATCH_APPENDED, 2, 9 * 32))
 		return false;
 	if (!word_u64(&out->index, log->topics[1].b) ||
 	    !word_u64(&out->prev_deposits_consumed, d + 3 * 32) ||
 	    !word_u64(&out->deposits_consumed, d + 4 * 32) ||
 	    !word_u64(&out->first_block, d + 5 * 32) ||
 	    !word_u64(&out->last_block, d + 6 * 32) ||
-	    !word_u64(&out->timestamp, d + 7 * 32)) {
+	    !word_u64(&out->timestamp, d + 7 * 32) ||
+	    !word_u64(&out->l1_timestamp, d + 8 * 32)) {
 		memset(out, 0, sizeof(*out));
 		return false;
 	}

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,9 @@ struct cl_l1_rpc {
 	struct cl_buf resp;
 	bool too_large;
 	char curl_msg[CURL_ERROR_SIZE];
+	/* monotonic time of the last answer from the node (any thread may
+	 * read it: cl_l1_rpc_last_answer_ns) */
+	_Atomic uint64_t last_answer_ns;
 };
 
 const char *cl_l1_err_str(int err)
@@ -415,6 +419,11 @@ static enum cl_l1_class attempt(struct cl_l1_rpc *rpc, json_t **result,
 	return parse_reply(rpc, result, id);
 }
 
+uint64_t cl_l1_rpc_last_answer_ns(struct cl_l1_rpc *rpc)
+{
+	return atomic_load(&rpc->last_answer_ns);
+}
+
 int cl_l1_rpc_call(struct cl_l1_rpc *rpc, json_t **result, const char *method,
 		   json_t *params)
 {
@@ -446,6 +455,8 @@ int cl_l1_rpc_call(struct cl_l1_rpc *rpc, json_t **result, const char *method,
 	}
 	free(body);
 	snprintf(rpc->err.method, sizeof(rpc->err.method), "%s", method);
+	if (cls == CL_L1_CLASS_NONE || cls == CL_L1_CLASS_RPC)
+		atomic_store(&rpc->last_answer_ns, cl_clock_mono_ns());
 	if (cls == CL_L1_CLASS_NONE)
 		return CL_OK;
 	cl_unusual(L1_LOG, "%s: %s: %s", method, class_name(cls),

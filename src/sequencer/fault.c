@@ -26,6 +26,7 @@ static const struct {
     {"l1-ref", CL_FAULT_L1_REF},       {"withdrawal-root", CL_FAULT_WITHDRAWAL_ROOT},
     {"forced", CL_FAULT_FORCED},       {"forced-count", CL_FAULT_FORCED_COUNT},
     {"censor-forced", CL_FAULT_CENSOR_FORCED},
+    {"l1-timestamp", CL_FAULT_L1_TIMESTAMP},
 };
 
 bool cl_seq_fault_parse(struct cl_seq_fault *out, const char *spec)
@@ -161,6 +162,8 @@ bool cl_seq_fault_apply(struct cl_seq_fault *f, uint64_t index,
 		if (!find_first(b, CL_TX_FORCED, &block))
 			return false;
 		break; /* the poster adds one to forcedConsumed */
+	case CL_FAULT_L1_TIMESTAMP:
+		break; /* the poster changes it in the appendBatch arguments */
 	case CL_FAULT_CENSOR_FORCED: /* the L1 driver ignores them */
 	case CL_FAULT_NONE:
 		return false;

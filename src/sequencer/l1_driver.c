@@ -17,6 +17,12 @@
  * left to finish on their own (they revert) and posting starts again at
  * once from batchCount. A post that keeps failing says why (the decoded
  * revert) in the log and in the status until it succeeds.
+ *
+ * Before a batch goes out, the time rules of appendBatch (the L1 time its
+ * last block names, and the forced-inclusion rule: docs/l1.md) are
+ * checked as the contract will check them (cl_l1_append_rule) over the
+ * L1 times it can land at; a batch they would refuse is not sent, and the
+ * reason goes to the log and the status the same way.
  */
 #include <clearline/batch.h>
 #include <clearline/sequencer.h>
@@ -34,6 +40,7 @@ struct inflight {
 	bool cut_known; /* false: adopted after a restart */
 	uint64_t cut;
 	uint64_t last_block;
+	uint64_t l1_timestamp; /* the appendBatch argument sent */
 	size_t orders;
 };
 
@@ -74,7 +81,15 @@ struct cl_l1_driver {
 	bool has_noop;
 	struct cl_seq_fault fault; /* tests only: --fault */
 	uint64_t l1_named; /* the newest L1 block blocks may name */
+	/* the contract's forcedInclusionDelay and sequencingWindow */
+	bool have_params;
+	uint64_t fi_delay, seq_window;
 };
+
+/* How much later than the newest L1 block (or the clock, whichever is
+ * later) a batch may land: two mainnet slots. The pre-check of a batch
+ * holds over this whole span. */
+#define INCLUSION_MARGIN_S 24
 
 /* ---- contract views ---- */
 
@@ -95,6 +110,33 @@ static int view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 	rc = cl_l1_eth_call(rpc, &ret, &req, CL_L1_LATEST);
 	if (!rc && !cl_l1_abi_ret_u64(out, ret.p, ret.len))
 		rc = CL_ERR_CORRUPT;
+	cl_buf_release(&cd);
+	cl_buf_release(&ret);
+	return rc;
+}
+
+/* A view with one optional uint64 argument returning `n` words. */
+static int view_words(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
+		      const char *sig, bool has_arg, uint64_t arg,
+		      uint8_t *out, size_t n)
+{
+	struct cl_buf cd, ret;
+	uint8_t sel[4];
+
+	memset(out, 0, 32 * n);
+	cl_buf_init(&cd);
+	cl_buf_init(&ret);
+	cl_l1_selector(sel, sig);
+	cl_buf_append(&cd, sel, 4);
+	if (has_arg)
+		cl_l1_abi_put_u64(&cd, arg);
+	struct cl_l1_callreq req = {.to = rollup, .data = cd.p,
+				    .data_len = cd.len};
+	int rc = cl_l1_eth_call(rpc, &ret, &req, CL_L1_LATEST);
+	if (!rc && ret.len != 32 * n)
+		rc = CL_ERR_CORRUPT;
+	if (!rc)
+		memcpy(out, ret.p, 32 * n);
 	cl_buf_release(&cd);
 	cl_buf_release(&ret);
 	return rc;
@@ -545,8 +587,113 @@ static void refusal(struct cl_l1_driver *drv, int rc, char *why, size_t cap,
 	enum cl_l1_revert k =
 	    cl_l1_revert_describe(r, sizeof(r), e->revert, e->revert_len);
 	*fi = k == CL_L1_REVERT_FORCED_INCLUSION_VIOLATED ||
-	      k == CL_L1_REVERT_FORCED_REQUEST_OVERDUE;
+	      k == CL_L1_REVERT_FORCED_REQUEST_OVERDUE ||
+	      k == CL_L1_REVERT_L1_TIMESTAMP_TOO_OLD;
 	snprintf(why, cap, "appendBatch reverts: %s", r);
+}
+
+/*
+ * What the time rules of appendBatch will read when batch `a` lands
+ * (docs/l1.md), and the span of L1 time it can land in: no earlier than
+ * one second after the newest L1 block, no later than INCLUSION_MARGIN_S
+ * after it or the clock. Returns CL_OK or an RPC code.
+ */
+static int append_state(struct cl_l1_driver *drv,
+			struct cl_l1_append_state *st, uint64_t *earliest,
+			uint64_t *latest, const struct cl_l1_batch_args *a)
+{
+	const struct cl_address *rollup = &drv->cfg.rollup;
+	uint8_t w[3 * 32];
+	uint64_t head;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if (!drv->have_params) {
+		rc = view_u64(drv->rpc, rollup, "forcedInclusionDelay()",
+			      &drv->fi_delay);
+		if (!rc)
+			rc = view_u64(drv->rpc, rollup, "sequencingWindow()",
+				      &drv->seq_window);
+		if (rc)
+			return rc;
+		drv->have_params = true;
+	}
+	st->forced_inclusion_delay = drv->fi_delay;
+	st->sequencing_window = drv->seq_window;
+	st->last_discard_time = drv->last_discard;
+	if (drv->n_fl)
+		st->prev_l1_timestamp = drv->fl[drv->n_fl - 1].l1_timestamp;
+	else if ((rc = view_u64(drv->rpc, rollup, "lastL1Timestamp()",
+				&st->prev_l1_timestamp)))
+		return rc;
+	rc = view_u64(drv->rpc, rollup, "depositCount()", &st->deposit_count);
+	if (!rc && a->deposits_consumed < st->deposit_count) {
+		rc = view_words(drv->rpc, rollup, "deposits(uint64)", true,
+				a->deposits_consumed, w, 3);
+		if (!rc && !cl_l1_abi_ret_u64(&st->deposit_timestamp, w + 64,
+					      32))
+			rc = CL_ERR_CORRUPT;
+	}
+	if (!rc)
+		rc = cl_l1_eth_block_number(drv->rpc, &head);
+	struct cl_l1_block b;
+	bool found = false;
+	if (!rc)
+		rc = cl_l1_eth_block_by_number(drv->rpc, &b, &found, head);
+	if (!rc && !found)
+		rc = CL_ERR_NOT_FOUND;
+	if (rc)
+		return rc;
+	uint64_t wall = cl_clock_now_ms() / 1000;
+	*earliest = b.timestamp + 1;
+	*latest = (wall > b.timestamp ? wall : b.timestamp) +
+		  INCLUSION_MARGIN_S;
+	return CL_OK;
+}
+
+/*
+ * Would the contract refuse batch `a` for its L1 time or an overdue
+ * deposit? Then it is not sent: the reason goes to the log and the
+ * status, and a re-cut is asked for when merging the waiting cuts can
+ * help (an overdue deposit the batch does not reach). Returns true when
+ * the batch may go (also when L1 could not be read: the gas estimate
+ * catches what is left).
+ */
+static bool precheck(struct cl_l1_driver *drv, uint64_t index,
+		     const struct cl_l1_batch_args *a)
+{
+	struct cl_l1_append_state st;
+	uint64_t earliest, latest;
+	char r[160], why[200];
+
+	if (append_state(drv, &st, &earliest, &latest, a) != CL_OK)
+		return true;
+	enum cl_l1_revert k = cl_l1_append_rule(
+	    r, sizeof(r), &st, a->deposits_consumed, a->l1_timestamp,
+	    earliest, latest);
+	if (k == CL_L1_REVERT_NONE)
+		return true;
+	snprintf(why, sizeof(why), "appendBatch would revert: %s", r);
+	post_failed(drv, index, why);
+	bool fi = k == CL_L1_REVERT_FORCED_INCLUSION_VIOLATED ||
+		  k == CL_L1_REVERT_L1_TIMESTAMP_TOO_OLD;
+	if (k == CL_L1_REVERT_L1_TIMESTAMP_TOO_OLD)
+		cl_unusual(SUB,
+			   "batch %llu: deposit %llu is overdue and the "
+			   "batch's last block (%llu) names L1 time %llu, "
+			   "more than sequencingWindow (%llu s) before now: "
+			   "only a batch that consumes the deposit can go "
+			   "(docs/l1.md)",
+			   (unsigned long long)index,
+			   (unsigned long long)a->deposits_consumed,
+			   (unsigned long long)a->last_block,
+			   (unsigned long long)a->l1_timestamp,
+			   (unsigned long long)st.sequencing_window);
+	if (fi && !drv->n_fl)
+		drv->want_recut = true;
+	drv->retry_ns =
+	    cl_clock_mono_ns() + (fi ? 500000000ull : 2000000000ull);
+	return false;
 }
 
 static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
@@ -585,6 +732,8 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 				 &blocks);
 	cl_snapshot_free(snap);
 	bool faulted = false;
+	if (!rc && blocks.n_blocks == 0)
+		rc = CL_ERR_CORRUPT; /* a cut holds one block at least */
 	if (!rc) {
 		faulted = cl_seq_fault_apply(&drv->fault, batch_count, &blocks,
 					     &cut);
@@ -606,11 +755,18 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 		.first_block = cut.first_block,
 		.last_block = cut.last_block,
 		.forced_consumed = cut.forced_consumed,
+		/* what the last block names: the forced-inclusion rule's
+		 * "could not have seen the deposit" (docs/l1.md) */
+		.l1_timestamp = blocks.blocks[blocks.n_blocks - 1].l1.timestamp,
 	};
 	if (faulted && drv->fault.kind == CL_FAULT_WITHDRAWAL_ROOT)
 		a.withdrawal_root.b[31] ^= 0x01; /* tests only: --fault */
 	if (faulted && drv->fault.kind == CL_FAULT_FORCED_COUNT)
 		a.forced_consumed--; /* tests only: one fewer than applied */
+	if (faulted && drv->fault.kind == CL_FAULT_L1_TIMESTAMP)
+		a.l1_timestamp += 1; /* tests only: --fault */
+	if (!precheck(drv, batch_count, &a))
+		goto out;
 	struct cl_l1_poster_opts po = drv->po;
 	po.gas_bound = np->gas_bound;
 	struct cl_l1_poster *poster = cl_l1_poster_new(drv->sender, &po);
@@ -635,6 +791,7 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 	    .cut_known = true,
 	    .cut = batch_count,
 	    .last_block = cut.last_block,
+	    .l1_timestamp = a.l1_timestamp,
 	    .orders = count_orders(&blocks),
 	};
 	set_posting(drv);
@@ -655,17 +812,30 @@ out:
  * Blocks name the newest L1 block the deposit watcher has read (it is at
  * the confirmation depth, so a shallow reorg cannot take it away); the
  * sequencer never lets the reference go backwards.
+ *
+ * A block that names L1 time T must have credited every deposit made at
+ * T or before: the contract lets an overdue deposit wait only for batches
+ * that name an earlier time (docs/l1.md). On Ethereum every block has a
+ * later time than its parent; a devnet (anvil) gives the blocks of one
+ * second the same time, so a block is named only once the block after it
+ * is seen with a later time (or none is there yet), except the first one
+ * this driver names (no block could be built without one).
  */
 static void name_l1_block(struct cl_l1_driver *drv, uint64_t next_block)
 {
-	struct cl_l1_block b;
-	bool found = false;
+	struct cl_l1_block b, after;
+	bool found = false, has_after = false;
 
 	if (next_block == 0 || next_block - 1 <= drv->l1_named)
 		return;
 	if (cl_l1_eth_block_by_number(drv->rpc, &b, &found, next_block - 1) ||
 	    !found)
 		return;
+	if (cl_l1_eth_block_by_number(drv->rpc, &after, &has_after,
+				      next_block))
+		return;
+	if (has_after && after.timestamp <= b.timestamp && drv->l1_named)
+		return; /* the second is not over: next poll */
 	struct cl_l1_ref ref = {.number = b.number, .hash = b.hash,
 				.timestamp = b.timestamp};
 	cl_seq_set_l1_ref(drv->seq, &ref);
@@ -905,6 +1075,16 @@ void cl_l1_driver_status(struct cl_l1_driver *drv, struct cl_l1_status *out)
 	*out = drv->status;
 	pthread_mutex_unlock(&drv->lock);
 	out->attached = true;
+	/* a poll stuck in a call that does not answer (a stalled endpoint)
+	 * does not update the status: L1 counts as unreachable once no call
+	 * was answered for CL_L1_REACHABLE_MS (or three polls) */
+	uint64_t bound = CL_L1_REACHABLE_MS;
+	if (bound < 3 * drv->cfg.poll_ms)
+		bound = 3 * drv->cfg.poll_ms;
+	uint64_t last = cl_l1_rpc_last_answer_ns(drv->rpc);
+	uint64_t now = cl_clock_mono_ns();
+	if (last == 0 || now - last > bound * 1000000u)
+		out->reachable = false;
 }
 
 int cl_l1_driver_is_claimed(struct cl_l1_driver *drv, bool *claimed,

@@ -454,6 +454,19 @@ int ver_verify_batch(struct cl_verifier *v,
 					(unsigned long long)(v->cur.last_block +
 							     1));
 	}
+	/* the record's L1 time is what the contract's forced-inclusion
+	 * rule trusts (docs/l1.md): it must be the last block's */
+	uint64_t named = b.blocks[b.n_blocks - 1].l1.timestamp;
+	if (ev->l1_timestamp != named) {
+		cl_batch2_release(&b);
+		return ver_record_fault(v, ev, &none,
+					"the record's l1Timestamp %llu is not "
+					"the L1 time %llu that its last block "
+					"%llu names",
+					(unsigned long long)ev->l1_timestamp,
+					(unsigned long long)named,
+					(unsigned long long)ev->last_block);
+	}
 
 	struct cl_stf_globals g;
 	struct cl_stf_view view = cl_stf_view(v->stf);

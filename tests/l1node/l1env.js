@@ -103,10 +103,12 @@ async function mine(provider, n) {
  * `nodeArgs` (and deploy.js with `deployArgs`); the node is not started. `tag` prefixes the file names (for
  * several setups in one test); `arbiter` an address other than the
  * deployer's (which is the sequencer's); `sequencer` the address the
- * rollup accepts batches from (default: the deployer, the node's key).
+ * rollup accepts batches from (default: the deployer, the node's key);
+ * `sequencingWindow` the rollup's (default: deploy.js's, 3600 s).
  * Returns what the caller needs.
  */
-async function setup(t, { users, confirmations, challengePeriod, anvilArgs, nodeArgs, tag, arbiter, sequencer, deployArgs }) {
+async function setup(t, { users, confirmations, challengePeriod, anvilArgs, nodeArgs, tag, arbiter, sequencer,
+	sequencingWindow, deployArgs }) {
 	tag = tag || '';
 	const anvil = new Anvil(t, await freePort(), anvilArgs, tag);
 	process.on('exit', () => anvil.kill());
@@ -118,6 +120,7 @@ async function setup(t, { users, confirmations, challengePeriod, anvilArgs, node
 		'--challenge-period', String(challengePeriod || 20),
 		...(arbiter ? ['--arbiter', arbiter] : []),
 		...(sequencer ? ['--sequencer', sequencer] : []),
+		...(sequencingWindow ? ['--sequencing-window', String(sequencingWindow)] : []),
 		'--mint-to', users.map((u) => u.address).join(','),
 		'--mint-amount', '1000000000000', ...(deployArgs || [])], { stdio: ['ignore', 'pipe', 'pipe'] });
 	const dep = JSON.parse(out.toString());
@@ -172,7 +175,8 @@ async function deposit(env, provider, w, amount) {
  * The record of live batch `index` (docs/l1.md "Batches"): the latest
  * BatchAppended of that index whose commitment is the one the contract
  * stores. Fields as in the event: dataHash, stateRoot, withdrawalRoot,
- * prevDepositsConsumed, depositsConsumed, firstBlock, lastBlock, timestamp.
+ * prevDepositsConsumed, depositsConsumed, firstBlock, lastBlock, timestamp,
+ * l1Timestamp.
  */
 async function batchRecord(provider, rollupAddr, rollupAbi, index) {
 	const rollup = new ethers.Contract(rollupAddr, rollupAbi, provider);
@@ -183,12 +187,12 @@ async function batchRecord(provider, rollupAddr, rollupAbi, index) {
 	for (let k = logs.length - 1; k >= 0; k--) {
 		const a = iface.parseLog(logs[k]).args;
 		const rec = [a.dataHash, a.stateRoot, a.withdrawalRoot, a.prevDepositsConsumed,
-			a.depositsConsumed, a.firstBlock, a.lastBlock, a.timestamp];
+			a.depositsConsumed, a.firstBlock, a.lastBlock, a.timestamp, a.l1Timestamp];
 		if ((await rollup.commitBatchRecord(rec)) === stored)
 			return { dataHash: a.dataHash, stateRoot: a.stateRoot,
 				withdrawalRoot: a.withdrawalRoot, prevDepositsConsumed: a.prevDepositsConsumed,
 				depositsConsumed: a.depositsConsumed, firstBlock: a.firstBlock,
-				lastBlock: a.lastBlock, timestamp: a.timestamp };
+				lastBlock: a.lastBlock, timestamp: a.timestamp, l1Timestamp: a.l1Timestamp };
 	}
 	throw new Error(`no BatchAppended matches the commitment of batch ${index}`);
 }

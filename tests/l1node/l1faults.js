@@ -3,7 +3,8 @@
  * L1 faults while users deposit and trade (the suite runs them for a few
  * seconds each; CL_FAULT_SECONDS and CL_FAULT_FEE_SECONDS lengthen them,
  * CL_FAULT_REORGS=all runs every reorg depth 1..64, CL_FAULT_ONLY picks
- * faults, CL_FAULT_BUDGET_S sets the time budget):
+ * faults, CL_FAULT_BUDGET_S sets the time budget, CL_FAULT_BATCH_BYTES
+ * the sequencer's --batch-max-bytes):
  *  - the sequencer's L1 endpoint down (a proxy closes every connection);
  *  - the sequencer's L1 endpoint stalled (connections accepted, nothing
  *    answered);
@@ -12,6 +13,12 @@
  *  - reorgs of several depths (anvil_reorg) that remove posted batches;
  *  - anvil stopped and started again from its state file;
  *  - the verifier's L1 endpoint down while the sequencer's is up.
+ * An outage longer than the devnet's forcedInclusionDelay (600 s) leaves
+ * the deposits made meanwhile overdue when L1 comes back, behind a
+ * backlog of more blocks than one batch carries: the batches whose blocks
+ * name L1 blocks from before those deposits go first (docs/l1.md "The
+ * forced-inclusion rule"), and l1Reachable is false during an outage
+ * longer than CL_L1_REACHABLE_MS.
  * After each: posting resumes within two L1 blocks mined after the cause
  * went away (the sequencer's own transactions are mined as they come and
  * are not counted), every L2 block is posted, every batch is on L1
@@ -40,6 +47,8 @@ const REORGS = (() => {
 	return lo ? Array.from({ length: hi - lo + 1 }, (_, i) => lo + i) : [1, 2, 3, 7, 20, 64];
 })();
 const BUDGET_MS = Number(process.env.CL_FAULT_BUDGET_S || 280) * 1000;
+const BATCH_BYTES = process.env.CL_FAULT_BATCH_BYTES || '';
+const FORCED_DELAY = 600; /* deploy.js default */
 /* which faults (default all): drop,stall,fee,reorg,restart,verifier */
 const ONLY = new Set((process.env.CL_FAULT_ONLY ||
 	'drop,stall,fee,reorg,restart,verifier').split(','));
@@ -59,7 +68,8 @@ lib.main('l1-faults', async (t) => {
 		challengePeriod: 3600,
 		nodeArgs: ['--l1-poll-ms', '100', '--batch-interval-ms', '300',
 			   '--block-interval-ms', '50', '--l1-drop-timeout-ms', '1000',
-			   '--l1-max-fee-gwei', String(CEILING_GWEI)] });
+			   '--l1-max-fee-gwei', String(CEILING_GWEI),
+			   ...(BATCH_BYTES ? ['--batch-max-bytes', BATCH_BYTES] : [])] });
 	const { anvil, dep, node, rollupAbi, tokenAbi } = env;
 	const seqProxy = await new L1Proxy(anvil.port).start();
 	const verProxy = await new L1Proxy(anvil.port).start();
@@ -267,17 +277,49 @@ lib.main('l1-faults', async (t) => {
 
 	/* ---- the sequencer's endpoint down, then stalled ---- */
 	for (const mode of ['drop', 'stall'].filter((m) => ONLY.has(m))) {
-		await settle(`before ${mode}`);
+		const s0 = await settle(`before ${mode}`);
+		const d0 = Number(await rollup().depositCount());
 		const stop = await load();
 		seqProxy.setMode(mode);
+		const tOut = (await provider.getBlock('latest')).timestamp;
 		await sleep(FAULT_S * 1000);
 		const during = await node.call('l2_syncStatus', []);
+		/* the oldest deposit of the outage, and how late it is now */
+		const d1 = Number(await rollup().depositCount());
+		const tBack = (await provider.getBlock('latest')).timestamp;
+		const first = d1 > d0 ? await rollup().deposits(d0) : null;
 		seqProxy.setMode('forward');
 		const res = await resumeBlocks(mode);
 		await stop();
 		const s = await settle(`after ${mode}`);
 		t.log(`during the ${mode}: l1Reachable ${during.l1Reachable}, ` +
 		      `queued L2 head ${during.headBlock}, posted ${during.postedBatch}`);
+		/* the batches appended while a deposit they left pending was
+		 * overdue: each names an L1 time before that deposit */
+		let leftOverdue = 0;
+		const evs = await rollup().queryFilter(rollup().filters.BatchAppended(), 0, 'latest');
+		for (const e of evs) {
+			const a = e.args;
+			if (Number(a.index) < s0.batches || a.depositsConsumed >= BigInt(d1))
+				continue;
+			const d = await rollup().deposits(a.depositsConsumed);
+			if (Number(a.timestamp) <= Number(d.timestamp) + FORCED_DELAY)
+				continue;
+			assert.ok(a.l1Timestamp < d.timestamp,
+				  `${mode}: batch ${a.index} left overdue deposit ${a.depositsConsumed} but names ${a.l1Timestamp}`);
+			leftOverdue++;
+		}
+		const overdue = first ? tBack - Number(first.timestamp) - FORCED_DELAY : -1;
+		t.log(`${mode}: ${tBack - tOut} s of L1 time, ${d1 - d0} deposits during it, ` +
+		      `the first ${overdue > 0 ? `overdue by ${overdue} s` : 'not overdue'} ` +
+		      `when L1 came back; blocks ${s0.last + 1}..${s.last} went in ` +
+		      `${s.batches - s0.batches} batches, ${leftOverdue} of them left an overdue ` +
+		      'deposit pending (their last block names an L1 time before it)');
+		if (overdue > 0 && s.batches - s0.batches > 1)
+			assert.ok(leftOverdue >= 1, `${mode}: the backlog went past an overdue deposit`);
+		if (FAULT_S * 1000 > 15000)
+			assert.strictEqual(during.l1Reachable, false,
+					   `${mode}: l1Reachable during ${FAULT_S} s`);
 		report(`sequencer L1 endpoint ${mode === 'drop' ? 'down' : 'stalled'}`, FAULT_S, res, s);
 	}
 

@@ -5,11 +5,14 @@
  * 1. A deposit becomes overdue before the batch consuming it is posted:
  *    approve and deposit, mine one block, evm_increaseTime past the
  *    forced-inclusion delay, mine. The batches waiting then end before the
- *    block that credits the deposit, and appendBatch refuses them with
- *    ForcedInclusionViolated; the sequencer says so in l2_syncStatus
+ *    block that credits the deposit. Their blocks name L1 blocks from
+ *    before the deposit, so with the default sequencingWindow appendBatch
+ *    accepts them and the deposit is consumed by the batch that reaches
+ *    it (docs/l1.md); with a window shorter than their age it refuses them
+ *    (L1TimestampTooOld), the sequencer says so in l2_syncStatus
  *    (l1PostError), merges the waiting batches into one that reaches the
- *    deposit, posts it, and clears the error: nothing is lost, the deposit
- *    is credited once and consumed on L1.
+ *    deposit, posts it, and clears the error. Either way nothing is lost,
+ *    the deposit is credited once and consumed on L1.
  * 2. A rollup that does not accept this node as its sequencer: every post
  *    fails with NotSequencer(caller ...), shown in l2_syncStatus and the
  *    log; the node keeps running and serving.
@@ -30,92 +33,120 @@ const CONFIRMATIONS = 3;
 
 lib.main('l1-overdue', async (t) => {
 	const users = [devKey(1), devKey(2), devKey(3)];
-	const env = await setup(t, {
-		users, confirmations: CONFIRMATIONS, challengePeriod: 3600,
-		nodeArgs: ['--l1-poll-ms', '100', '--batch-interval-ms', '200',
-			   '--block-interval-ms', '50'] });
-	const { dep, node, rollupAbi } = env;
-	const provider = env.provider();
-	const rollup = new ethers.Contract(dep.rollup, rollupAbi, provider);
-	const view = async (name, ...a) => rollup[name].staticCall(...a);
-	await node.start();
-	const coll = async (w) => BigInt((await node.call('l2_getAccount', [w.address])).collateral);
-	const status = () => node.call('l2_syncStatus', []);
-	const seqLog = () => fs.readFileSync(node.logPath, 'utf8');
 
-	await l1deposit(env, provider, users[0], 100000000000n);
-	await mine(provider, CONFIRMATIONS);
-	await waitFor('deposit 0 credited', async () => (await status()).depositsCredited === '1', 20000);
-	const cfg = await lib.config(node.url);
-	const domain = lib.domainOf(cfg);
-	await lib.postOracle(node.url, domain, [devKey(7), devKey(8)], 1, 650000);
-	let price = 700000;
-	const order = async () => {
-		price += 1;
-		const o = await lib.signOrder(users[0], domain, { isBuy: false, price, size: 1000 });
-		const r = await node.call('l2_submitOrder', [o.order, o.signature]);
-		assert.strictEqual(r.status, 'open');
+	/*
+	 * 1: a deposit becomes overdue behind batches that cannot reach it.
+	 * With the sequencing window longer than the delay those batches
+	 * name L1 blocks from before the deposit and are accepted; with a
+	 * window shorter than their age they are refused, and the sequencer
+	 * merges the waiting cuts into one that consumes the deposit.
+	 */
+	const overdueCase = async (tag, sequencingWindow) => {
+		const env = await setup(t, {
+			users, confirmations: CONFIRMATIONS, challengePeriod: 3600, tag, sequencingWindow,
+			nodeArgs: ['--l1-poll-ms', '100', '--batch-interval-ms', '200',
+				   '--block-interval-ms', '50'] });
+		const { dep, node, rollupAbi } = env;
+		const provider = env.provider();
+		const rollup = new ethers.Contract(dep.rollup, rollupAbi, provider);
+		const view = async (name, ...a) => rollup[name].staticCall(...a);
+		await node.start();
+		const coll = async (w) => BigInt((await node.call('l2_getAccount', [w.address])).collateral);
+		const status = () => node.call('l2_syncStatus', []);
+		const seqLog = () => fs.readFileSync(node.logPath, 'utf8');
+
+		await l1deposit(env, provider, users[0], 100000000000n);
+		await mine(provider, CONFIRMATIONS);
+		await waitFor('deposit 0 credited', async () => (await status()).depositsCredited === '1', 20000);
+		const cfg = await lib.config(node.url);
+		const domain = lib.domainOf(cfg);
+		await lib.postOracle(node.url, domain, [devKey(7), devKey(8)], 1, 650000);
+		let price = 700000;
+		const order = async () => {
+			price += 1;
+			const o = await lib.signOrder(users[0], domain, { isBuy: false, price, size: 1000 });
+			const r = await node.call('l2_submitOrder', [o.order, o.signature]);
+			assert.strictEqual(r.status, 'open');
+		};
+		for (let i = 0; i < 5; i++) {
+			await order();
+			await mine(provider, 1);
+			await sleep(100);
+		}
+		await waitFor('batches posted', async () => (await view('batchCount')) >= 2n, 20000);
+
+		/* the deposit; then, with L1 holding its blocks back, batches of
+		 * L2 blocks sealed before the one that will credit the deposit go
+		 * to the pool; L1 time passes the delay and they are mined */
+		const amount = 3000000n;
+		await l1deposit(env, provider, users[1], amount);
+		const dep1 = await rollup.deposits(1);
+		const deadline = Number(dep1.timestamp) + FORCED_DELAY;
+		await provider.send('evm_setAutomine', [false]);
+		for (let i = 0; i < 3; i++) {
+			await order();
+			await sleep(300);
+		}
+		await provider.send('evm_increaseTime', [FORCED_DELAY + 100]);
+		await mine(provider, 1);
+		await provider.send('evm_setAutomine', [true]);
+
+		/* keep L1 and L2 moving until the deposit is consumed */
+		let sawError = null;
+		await waitFor('deposit 1 consumed on L1', async () => {
+			await order();
+			await mine(provider, 1);
+			const s = await status();
+			if (s.l1PostError && !sawError)
+				sawError = s.l1PostError;
+			return (await view('depositsConsumed')) === 2n;
+		}, 60000);
+		await waitFor('no post error', async () => {
+			await order();
+			await mine(provider, 1);
+			const s = await status();
+			return s.l1PostError === null && s.l1PostFailures === '0';
+		}, 20000);
+		assert.strictEqual(await coll(users[1]), amount, 'deposit 1 credited once');
+		assert.strictEqual((await status()).depositsCredited, '2');
+		/* the batches on L1 are contiguous and end at the sequencer's
+		 * roots; those appended after the deadline that left deposit 1
+		 * pending named an L1 time before it */
+		const n = Number(await view('batchCount'));
+		let next = 1n, late = 0;
+		for (let i = 0; i < n; i++) {
+			const b = await batchRecord(provider, dep.rollup, rollupAbi, i);
+			assert.strictEqual(b.firstBlock, next);
+			const sr = await node.call('l2_getStateRoot', [String(b.lastBlock)]);
+			assert.strictEqual(b.stateRoot, sr.stateRoot);
+			if (Number(b.timestamp) > deadline && b.depositsConsumed === 1n) {
+				assert.ok(b.l1Timestamp < dep1.timestamp, `batch ${i} names an L1 time before the deposit`);
+				late++;
+			}
+			next = b.lastBlock + 1n;
+		}
+		t.log(`window ${sequencingWindow || 3600} s: ${n} batches contiguous, roots equal, ` +
+		      `${late} appended past the deadline before the deposit; l2_syncStatus said: ${sawError}`);
+		await node.stop();
+		await env.anvil.stop();
+		return { sawError, late, log: seqLog() };
 	};
-	for (let i = 0; i < 5; i++) {
-		await order();
-		await mine(provider, 1);
-		await sleep(100);
-	}
-	await waitFor('batches posted', async () => (await view('batchCount')) >= 2n, 20000);
 
-	/* the deposit; then, with L1 holding its blocks back, batches of L2
-	 * blocks sealed before the one that will credit the deposit go to the
-	 * pool; L1 time passes the delay and they are mined: they revert, and
-	 * so would every later batch that does not reach the deposit */
-	const amount = 3000000n;
-	await l1deposit(env, provider, users[1], amount);
-	await provider.send('evm_setAutomine', [false]);
-	for (let i = 0; i < 3; i++) {
-		await order();
-		await sleep(300);
-	}
-	await provider.send('evm_increaseTime', [FORCED_DELAY + 100]);
-	await mine(provider, 1);
-	await provider.send('evm_setAutomine', [true]);
+	/* the default window (3600 s): the batches that predate the deposit
+	 * are accepted past its deadline, nothing fails */
+	const a = await overdueCase('', 0);
+	assert.strictEqual(a.sawError, null, 'no post failed');
+	assert.ok(a.late >= 1, 'a batch that predates the deposit was appended past its deadline');
+	assert.ok(!/cannot post batch/.test(a.log), 'no post failed');
 
-	/* keep L1 and L2 moving; the error shows, then posting recovers */
-	let sawError = null;
-	await waitFor('deposit 1 consumed on L1', async () => {
-		await order();
-		await mine(provider, 1);
-		const s = await status();
-		if (s.l1PostError && !sawError)
-			sawError = s.l1PostError;
-		return (await view('depositsConsumed')) === 2n;
-	}, 60000);
-	t.log(`l2_syncStatus said: ${sawError}`);
-	const log = seqLog();
-	assert.ok(/cannot post batch [0-9]+: (batch of blocks [0-9.]+ reverted on L1|appendBatch reverts: ForcedInclusionViolated\(depositId 1, deadline [0-9]+\))/.test(log),
+	/* a window of 650 s, shorter than their age (700 s): refused, merged */
+	const b = await overdueCase('w-', 650);
+	assert.strictEqual(b.late, 0);
+	assert.ok(/cannot post batch [0-9]+: (batch of blocks [0-9.]+ reverted on L1|appendBatch (would revert|reverts): L1TimestampTooOld\(depositId 1, l1Timestamp [0-9]+, oldestAllowed [0-9]+\))/.test(b.log),
 		  'the log says why posting failed');
-	assert.ok(sawError !== null, 'l2_syncStatus showed the failure');
-	assert.ok(/batches from [0-9]+ merged into 1 for posting/.test(log), 'the waiting batches were merged');
-	await waitFor('the error clears', async () => {
-		await order();
-		await mine(provider, 1);
-		const s = await status();
-		return s.l1PostError === null && s.l1PostFailures === '0';
-	}, 20000);
-	assert.ok(/posting works again/.test(seqLog()));
-	assert.strictEqual(await coll(users[1]), amount, 'deposit 1 credited once');
-	assert.strictEqual((await status()).depositsCredited, '2');
-	/* the batches on L1 are contiguous and end at the sequencer's roots */
-	const n = Number(await view('batchCount'));
-	let next = 1n;
-	for (let i = 0; i < n; i++) {
-		const b = await batchRecord(provider, dep.rollup, rollupAbi, i);
-		assert.strictEqual(b.firstBlock, next);
-		const sr = await node.call('l2_getStateRoot', [String(b.lastBlock)]);
-		assert.strictEqual(b.stateRoot, sr.stateRoot);
-		next = b.lastBlock + 1n;
-	}
-	t.log(`${n} batches contiguous, roots equal; posting recovered`);
-	await node.stop();
-	await env.anvil.stop();
+	assert.ok(b.sawError !== null, 'l2_syncStatus showed the failure');
+	assert.ok(/batches from [0-9]+ merged into 1 for posting/.test(b.log), 'the waiting batches were merged');
+	assert.ok(/posting works again/.test(b.log));
 
 	/* 2: a node that is not the rollup's sequencer */
 	const env2 = await setup(t, {
@@ -145,6 +176,7 @@ lib.main('l1-overdue', async (t) => {
 		users, confirmations: 1, challengePeriod: 3600, tag: 'c-',
 		nodeArgs: ['--l1-poll-ms', '100', '--batch-interval-ms', '150',
 			   '--block-interval-ms', '50', '--batch-max-bytes', String(MAX)] });
+	const { rollupAbi } = env3;
 	let p3 = env3.provider();
 	await env3.node.start();
 	await l1deposit(env3, p3, users[0], 100000000000n);

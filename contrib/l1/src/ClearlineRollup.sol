@@ -34,6 +34,7 @@ contract ClearlineRollup {
         uint64 firstBlock;
         uint64 lastBlock;
         uint64 timestamp; // L1 block timestamp of the append
+        uint64 l1Timestamp; // L1 timestamp named by the batch's last L2 block
     }
 
     /// @dev One deposit, packed into a single slot. The L1 timestamp is kept
@@ -104,6 +105,7 @@ contract ClearlineRollup {
     /// @param firstBlock First L2 block in the batch.
     /// @param lastBlock Last L2 block in the batch (inclusive).
     /// @param timestamp L1 block timestamp of the append.
+    /// @param l1Timestamp L1 timestamp named by the batch's last L2 block.
     event BatchAppended(
         uint64 indexed index,
         bytes32 dataHash,
@@ -113,7 +115,8 @@ contract ClearlineRollup {
         uint64 depositsConsumed,
         uint64 firstBlock,
         uint64 lastBlock,
-        uint64 timestamp
+        uint64 timestamp,
+        uint64 l1Timestamp
     );
 
     /// @notice `account` asked L2 for a forced request through L1.
@@ -191,6 +194,14 @@ contract ClearlineRollup {
     error DepositsConsumedExceedDeposits(uint64 given, uint64 depositCount);
     /// @notice The batch leaves deposit `depositId` unconsumed past its deadline.
     error ForcedInclusionViolated(uint64 depositId, uint256 deadline);
+    /// @notice The batch's l1Timestamp is after the L1 block it is appended in.
+    error L1TimestampInFuture(uint64 l1Timestamp, uint256 blockTimestamp);
+    /// @notice The batch's l1Timestamp is before the previous batch's.
+    error L1TimestampDecreased(uint64 previous, uint64 given);
+    /// @notice Deposit `depositId` is overdue and the batch, whose last block
+    ///         names an L1 block from before it, names one older than
+    ///         sequencingWindow allows.
+    error L1TimestampTooOld(uint64 depositId, uint64 l1Timestamp, uint256 oldestAllowed);
     /// @notice No batch with this index.
     error UnknownBatch(uint64 index);
     /// @notice No deposit with this id.
@@ -266,6 +277,9 @@ contract ClearlineRollup {
     uint256 public immutable challengeBond;
     /// @notice The address that resolves challenges (until a fault-proof game replaces it).
     address public immutable arbiter;
+    /// @notice While a deposit is overdue, the oldest L1 block (in seconds
+    ///         before the append) a batch that leaves it unconsumed may name.
+    uint64 public immutable sequencingWindow;
     /// @notice Seconds after a forced request's L1 timestamp within which a batch must consume it.
     uint64 public immutable forcedRequestDelay;
     /// @notice Exact msg.value of forceRequest(), in wei; credited back once a final batch consumed it.
@@ -297,6 +311,9 @@ contract ClearlineRollup {
     ///         challenger), or 0 if none. Every deposit's forced-inclusion
     ///         window runs from the later of its own timestamp and this one.
     uint64 public lastDiscardTime;
+    /// @notice l1Timestamp of the newest live batch (0 before the first
+    ///         batch and after a discard). A batch may not name an older one.
+    uint64 public lastL1Timestamp;
 
     /// @notice Challenger of the open challenge against a batch, or zero.
     mapping(uint64 => address) public challengerOf;
@@ -341,6 +358,8 @@ contract ClearlineRollup {
     /// @param forcedInclusionDelay_ Seconds within which a deposit must be consumed.
     /// @param challengeBond_ Bond in wei for challenge(); must be non-zero.
     /// @param arbiter_ Address that resolves challenges.
+    /// @param sequencingWindow_ Longest staleness, in seconds, of the L1 block
+    ///        named by a batch that leaves an overdue deposit unconsumed.
     /// @param forcedRequestDelay_ Seconds within which a forced request must be consumed.
     /// @param forcedRequestFee_ Fee in wei of forceRequest() (may be zero).
     /// @param maxForcedPerBlock_ Most forced requests per L1 block; must be non-zero.
@@ -352,6 +371,7 @@ contract ClearlineRollup {
         uint64 forcedInclusionDelay_,
         uint256 challengeBond_,
         address arbiter_,
+        uint64 sequencingWindow_,
         uint64 forcedRequestDelay_,
         uint256 forcedRequestFee_,
         uint32 maxForcedPerBlock_,
@@ -369,6 +389,7 @@ contract ClearlineRollup {
         forcedInclusionDelay = forcedInclusionDelay_;
         challengeBond = challengeBond_;
         arbiter = arbiter_;
+        sequencingWindow = sequencingWindow_;
         forcedRequestDelay = forcedRequestDelay_;
         forcedRequestFee = forcedRequestFee_;
         maxForcedPerBlock = maxForcedPerBlock_;
@@ -450,6 +471,10 @@ contract ClearlineRollup {
     ///        and it must include every deposit older than forcedInclusionDelay.
     /// @param firstBlock First L2 block: nextL2Block.
     /// @param lastBlock Last L2 block, >= firstBlock.
+    /// @param l1Timestamp Timestamp of the L1 block that lastBlock's header
+    ///        names: at most block.timestamp, at least the previous batch's.
+    ///        A batch may leave an overdue deposit unconsumed only if it is
+    ///        before the deposit's and at most sequencingWindow old.
     /// @param newForcedConsumed Cumulative forced requests applied on L2 up to
     ///        and including this batch: at least the previous value, at most
     ///        forcedCount, and every request older than forcedRequestDelay.
@@ -460,6 +485,7 @@ contract ClearlineRollup {
         uint64 newDepositsConsumed,
         uint64 firstBlock,
         uint64 lastBlock,
+        uint64 l1Timestamp,
         uint64 newForcedConsumed
     ) external {
         if (msg.sender != sequencer) revert NotSequencer(msg.sender);
@@ -473,12 +499,8 @@ contract ClearlineRollup {
         uint64 made = depositCount;
         if (newDepositsConsumed < previous) revert DepositsConsumedDecreased(previous, newDepositsConsumed);
         if (newDepositsConsumed > made) revert DepositsConsumedExceedDeposits(newDepositsConsumed, made);
-        if (newDepositsConsumed < made) {
-            // Deadlines never decrease with the id, so the first
-            // unconsumed deposit has the earliest one left behind.
-            uint256 deadline = _deadline(newDepositsConsumed);
-            if (block.timestamp > deadline) revert ForcedInclusionViolated(newDepositsConsumed, deadline);
-        }
+        _checkL1Time(l1Timestamp);
+        if (newDepositsConsumed < made) _checkForcedInclusion(newDepositsConsumed, l1Timestamp);
 
         BatchRecord memory rec = BatchRecord({
             dataHash: keccak256(batchData),
@@ -488,7 +510,8 @@ contract ClearlineRollup {
             depositsConsumed: newDepositsConsumed,
             firstBlock: firstBlock,
             lastBlock: lastBlock,
-            timestamp: uint64(block.timestamp)
+            timestamp: uint64(block.timestamp),
+            l1Timestamp: l1Timestamp
         });
         uint64 index = batchCount;
         _checkForced(index, newForcedConsumed);
@@ -496,18 +519,50 @@ contract ClearlineRollup {
         batchCount = index + 1;
         depositsConsumed = newDepositsConsumed;
         nextL2Block = lastBlock + 1;
+        lastL1Timestamp = l1Timestamp;
 
+        _emitAppended(index, rec);
+    }
+
+    /// @dev BatchAppended from the record (a function of its own, to keep
+    ///      appendBatch's stack shallow).
+    function _emitAppended(uint64 index, BatchRecord memory rec) private {
         emit BatchAppended(
             index,
             rec.dataHash,
-            stateRoot,
-            withdrawalRoot,
-            previous,
-            newDepositsConsumed,
-            firstBlock,
-            lastBlock,
-            rec.timestamp
+            rec.stateRoot,
+            rec.withdrawalRoot,
+            rec.prevDepositsConsumed,
+            rec.depositsConsumed,
+            rec.firstBlock,
+            rec.lastBlock,
+            rec.timestamp,
+            rec.l1Timestamp
         );
+    }
+
+    /// @dev The L1 time a batch names: not in the future, not before the
+    ///      previous batch's.
+    function _checkL1Time(uint64 l1Timestamp) private view {
+        if (l1Timestamp > block.timestamp) revert L1TimestampInFuture(l1Timestamp, block.timestamp);
+        uint64 previous = lastL1Timestamp;
+        if (l1Timestamp < previous) revert L1TimestampDecreased(previous, l1Timestamp);
+    }
+
+    /// @dev The forced-inclusion rule for a batch that leaves deposit `id`
+    ///      (the first unconsumed one) unconsumed. Deadlines never decrease
+    ///      with the id, so it has the earliest deadline left behind. Past
+    ///      the deadline the batch is still allowed when its last block
+    ///      could not have seen the deposit: it names an L1 block older than
+    ///      the deposit's (equal timestamps are the same Ethereum block), and
+    ///      not older than sequencingWindow (docs/l1.md).
+    function _checkForcedInclusion(uint64 id, uint64 l1Timestamp) private view {
+        uint256 deadline = _deadline(id);
+        if (block.timestamp <= deadline) return;
+        if (l1Timestamp >= _deposits[id].timestamp) revert ForcedInclusionViolated(id, deadline);
+        if (block.timestamp - l1Timestamp > sequencingWindow) {
+            revert L1TimestampTooOld(id, l1Timestamp, block.timestamp - sequencingWindow);
+        }
     }
 
     /// @notice The commitment of a batch record as stored: the top 224 bits
@@ -663,6 +718,9 @@ contract ClearlineRollup {
             // Every pending deposit gets a fresh window from now, so the
             // re-posted batches can always meet the rule (docs/l1.md).
             lastDiscardTime = uint64(block.timestamp);
+            // The discarded batches' L1 time goes with them; the L2 blocks
+            // keep their references in order, which verifiers check.
+            lastL1Timestamp = 0;
             emit BatchesDiscarded(batchIndex, discarded);
         }
     }

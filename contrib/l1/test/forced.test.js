@@ -118,18 +118,18 @@ function force(w, kind, a, b, value = FEE) {
 // cumulative forced count.
 let nextBlock = 1n;
 async function append(forced, { wait = true } = {}) {
-	const p = as(rollup, seq).appendBatch('0x01', ethers.id('s'), ZERO32, 0, nextBlock, nextBlock, forced);
+	const p = as(rollup, seq).appendBatch('0x01', ethers.id('s'), ZERO32, 0, nextBlock, nextBlock, 0, forced);
 	if (!wait) return p;
 	const r = await mined(p);
 	nextBlock++;
 	return r;
 }
 
-const ZERO_REC = [ZERO32, ZERO32, ZERO32, 0n, 0n, 0n, 0n, 0n];
+const ZERO_REC = [ZERO32, ZERO32, ZERO32, 0n, 0n, 0n, 0n, 0n, 0n];
 function recordOf(e) {
 	const a = e.args;
 	return [a.dataHash, a.stateRoot, a.withdrawalRoot, a.prevDepositsConsumed, a.depositsConsumed,
-		a.firstBlock, a.lastBlock, a.timestamp];
+		a.firstBlock, a.lastBlock, a.timestamp, a.l1Timestamp];
 }
 
 const tests = [];

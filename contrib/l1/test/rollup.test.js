@@ -24,6 +24,7 @@ if (!RPC) {
 const MNEMONIC = 'test test test test test test test test test test test junk';
 const CHALLENGE_PERIOD = 3600;
 const FORCED_DELAY = 600;
+const SEQ_WINDOW = 3600; // deploy.js default
 const BOND = ethers.parseEther('1');
 const U64_MAX = (1n << 64n) - 1n;
 const ZERO32 = ethers.ZeroHash;
@@ -136,10 +137,13 @@ function batcher() {
 			next = BigInt(v);
 		},
 		async append({ data = '0x01', stateRoot = ethers.id('state'), withdrawalRoot = ZERO32,
-			consumed = 0n, blocks = 1n } = {}) {
+			consumed = 0n, blocks = 1n, l1ts } = {}) {
 			const first = next;
 			const last = first + BigInt(blocks) - 1n;
-			const r = await mined(as(rollup, seq).appendBatch(data, stateRoot, withdrawalRoot, consumed, first, last, 0));
+			// the L1 time the batch's last block names: by default the
+			// newest L1 block's (it has seen every deposit so far)
+			if (l1ts === undefined) l1ts = await now();
+			const r = await mined(as(rollup, seq).appendBatch(data, stateRoot, withdrawalRoot, consumed, first, last, l1ts, 0));
 			next = last + 1n;
 			return r;
 		},
@@ -149,11 +153,11 @@ function batcher() {
 // The record of live batch `index` from its BatchAppended events (the
 // latest whose commitment is the stored one), as the contract takes it;
 // an all-zero record when there is none (the call then reverts on the index).
-const ZERO_RECORD = [ZERO32, ZERO32, ZERO32, 0n, 0n, 0n, 0n, 0n];
+const ZERO_RECORD = [ZERO32, ZERO32, ZERO32, 0n, 0n, 0n, 0n, 0n, 0n];
 function recordOf(e) {
 	const a = e.args;
 	return [a.dataHash, a.stateRoot, a.withdrawalRoot, a.prevDepositsConsumed, a.depositsConsumed,
-		a.firstBlock, a.lastBlock, a.timestamp];
+		a.firstBlock, a.lastBlock, a.timestamp, a.l1Timestamp];
 }
 async function rec(index) {
 	let stored;
@@ -286,6 +290,8 @@ test('deploy: parameters are set as given', async () => {
 	assert.equal(await rollup.arbiter(), arb.address);
 	assert.equal(await rollup.challengePeriod(), BigInt(CHALLENGE_PERIOD));
 	assert.equal(await rollup.forcedInclusionDelay(), BigInt(FORCED_DELAY));
+	assert.equal(await rollup.sequencingWindow(), BigInt(SEQ_WINDOW));
+	assert.equal(await rollup.lastL1Timestamp(), 0n);
 	assert.equal(await rollup.challengeBond(), BOND);
 	assert.equal(await rollup.batchCount(), 0n);
 	assert.equal(await rollup.depositCount(), 0n);
@@ -297,12 +303,12 @@ test('deploy: parameters are set as given', async () => {
 test('constructor: rejects zero addresses, a token without code, a zero bond and a zero forced limit', async () => {
 	const f = new ethers.ContractFactory(rollupArtifact.abi, rollupArtifact.bytecode, deployer);
 	const a = seq.address;
-	await expectRevert(f.deploy(ethers.ZeroAddress, a, 1, 1, 1, a, 600, 0, 1, 86400), 'ZeroAddress');
-	await expectRevert(f.deploy(token.target, ethers.ZeroAddress, 1, 1, 1, a, 600, 0, 1, 86400), 'ZeroAddress');
-	await expectRevert(f.deploy(token.target, a, 1, 1, 1, ethers.ZeroAddress, 600, 0, 1, 86400), 'ZeroAddress');
-	await expectRevert(f.deploy(alice.address, a, 1, 1, 1, a, 600, 0, 1, 86400), 'NotAContract');
-	await expectRevert(f.deploy(token.target, a, 1, 1, 0, a, 600, 0, 1, 86400), 'ZeroBond');
-	await expectRevert(f.deploy(token.target, a, 1, 1, 1, a, 600, 0, 0, 86400), 'ZeroForcedLimit');
+	await expectRevert(f.deploy(ethers.ZeroAddress, a, 1, 1, 1, a, 3600, 600, 0, 1, 86400), 'ZeroAddress');
+	await expectRevert(f.deploy(token.target, ethers.ZeroAddress, 1, 1, 1, a, 3600, 600, 0, 1, 86400), 'ZeroAddress');
+	await expectRevert(f.deploy(token.target, a, 1, 1, 1, ethers.ZeroAddress, 3600, 600, 0, 1, 86400), 'ZeroAddress');
+	await expectRevert(f.deploy(alice.address, a, 1, 1, 1, a, 3600, 600, 0, 1, 86400), 'NotAContract');
+	await expectRevert(f.deploy(token.target, a, 1, 1, 0, a, 3600, 600, 0, 1, 86400), 'ZeroBond');
+	await expectRevert(f.deploy(token.target, a, 1, 1, 1, a, 3600, 600, 0, 0, 86400), 'ZeroForcedLimit');
 });
 
 test('deposit after approve: sequential ids, events, tokens move', async () => {
@@ -352,26 +358,28 @@ test('deposit: zero, above uint64, zero recipient and missing allowance revert',
 });
 
 test('appendBatch: only the sequencer', async () => {
-	await expectRevert(as(rollup, alice).appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1, 0), 'NotSequencer');
-	await expectRevert(rollup.appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1, 0), 'NotSequencer');
-	await expectRevert(as(rollup, arb).appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1, 0), 'NotSequencer');
+	await expectRevert(as(rollup, alice).appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1, await now(), 0), 'NotSequencer');
+	await expectRevert(rollup.appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1, await now(), 0), 'NotSequencer');
+	await expectRevert(as(rollup, arb).appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1, await now(), 0), 'NotSequencer');
 });
 
 test('appendBatch: records the batch and emits BatchAppended', async () => {
 	const data = '0x01' + 'ab'.repeat(99);
 	const stateRoot = ethers.id('root-0');
 	const wRoot = ethers.id('wroot-0');
-	const r = await mined(as(rollup, seq).appendBatch(data, stateRoot, wRoot, 0, 1, 7, 0));
+	const l1ts = (await now()) - 30;
+	const r = await mined(as(rollup, seq).appendBatch(data, stateRoot, wRoot, 0, 1, 7, l1ts, 0));
 	const [e] = events(r, rollupIface, 'BatchAppended');
 	const ts = BigInt((await provider.getBlock(r.blockNumber)).timestamp);
 	assert.deepEqual(
 		[e.args.index, ...recordOf(e)],
-		[0n, ethers.keccak256(data), stateRoot, wRoot, 0n, 0n, 1n, 7n, ts],
+		[0n, ethers.keccak256(data), stateRoot, wRoot, 0n, 0n, 1n, 7n, ts, BigInt(l1ts)],
 	);
+	assert.equal(await rollup.lastL1Timestamp(), BigInt(l1ts));
 	// One storage word per batch: the top 224 bits of the record's hash,
 	// then its timestamp.
 	const h = BigInt(ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(
-		['bytes32', 'bytes32', 'bytes32', 'uint64', 'uint64', 'uint64', 'uint64', 'uint64'], recordOf(e))));
+		['bytes32', 'bytes32', 'bytes32', 'uint64', 'uint64', 'uint64', 'uint64', 'uint64', 'uint64'], recordOf(e))));
 	const want = ethers.toBeHex((h & ~0xffffffffn) | ts, 32);
 	assert.equal(await rollup.batchCommitment(0), want);
 	assert.equal(await rollup.commitBatchRecord(recordOf(e)), want);
@@ -381,33 +389,33 @@ test('appendBatch: records the batch and emits BatchAppended', async () => {
 	assert.equal(await rollup.nextL2Block(), 8n);
 	await expectRevert(rollup.batchCommitment(1), 'UnknownBatch');
 	await expectRevert(rollup.batchTimestamp(1), 'UnknownBatch');
-	const r2 = await mined(as(rollup, seq).appendBatch('0x02', stateRoot, wRoot, 0, 8, 8, 0));
+	const r2 = await mined(as(rollup, seq).appendBatch('0x02', stateRoot, wRoot, 0, 8, 8, await now(), 0));
 	assert.equal(events(r2, rollupIface, 'BatchAppended')[0].args.index, 1n);
 });
 
 test('appendBatch: non-contiguous or empty block ranges and empty data revert', async () => {
 	const s = as(rollup, seq);
-	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 0, 3, 0), 'NonContiguousBlocks');
-	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 2, 3, 0), 'NonContiguousBlocks');
-	await expectRevert(s.appendBatch('0x', ZERO32, ZERO32, 0, 1, 3, 0), 'EmptyBatchData');
-	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 1, 0, 0), 'InvalidBlockRange');
-	await mined(s.appendBatch('0x01', ZERO32, ZERO32, 0, 1, 10, 0));
-	const args = await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 12, 12, 0), 'NonContiguousBlocks');
+	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 0, 3, await now(), 0), 'NonContiguousBlocks');
+	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 2, 3, await now(), 0), 'NonContiguousBlocks');
+	await expectRevert(s.appendBatch('0x', ZERO32, ZERO32, 0, 1, 3, await now(), 0), 'EmptyBatchData');
+	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 1, 0, await now(), 0), 'InvalidBlockRange');
+	await mined(s.appendBatch('0x01', ZERO32, ZERO32, 0, 1, 10, await now(), 0));
+	const args = await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 12, 12, await now(), 0), 'NonContiguousBlocks');
 	assert.deepEqual([args[0], args[1]], [11n, 12n]);
-	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 10, 12, 0), 'NonContiguousBlocks');
-	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 11, 10, 0), 'InvalidBlockRange');
-	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 11, U64_MAX, 0), 'InvalidBlockRange');
-	await mined(s.appendBatch('0x01', ZERO32, ZERO32, 0, 11, 11, 0));
+	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 10, 12, await now(), 0), 'NonContiguousBlocks');
+	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 11, 10, await now(), 0), 'InvalidBlockRange');
+	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 11, U64_MAX, await now(), 0), 'InvalidBlockRange');
+	await mined(s.appendBatch('0x01', ZERO32, ZERO32, 0, 11, 11, await now(), 0));
 });
 
 test('appendBatch: deposits consumed must not decrease nor exceed deposits made', async () => {
 	await fund(alice, 100);
 	for (let i = 0; i < 3; i++) await mined(as(rollup, alice).deposit(alice.address, 10));
 	const bt = batcher();
-	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 4, 1, 1, 0), 'DepositsConsumedExceedDeposits');
+	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 4, 1, 1, await now(), 0), 'DepositsConsumedExceedDeposits');
 	await bt.append({ consumed: 2n });
 	assert.equal(await rollup.depositsConsumed(), 2n);
-	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 1, bt.next, bt.next, 0), 'DepositsConsumedDecreased');
+	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 1, bt.next, bt.next, await now(), 0), 'DepositsConsumedDecreased');
 	await bt.append({ consumed: 2n });
 	await bt.append({ consumed: 3n });
 	assert.equal((await rec(2))[3], 2n);
@@ -429,12 +437,12 @@ test('forced inclusion: a batch may not leave a deposit older than the delay unc
 	// One second later it may not.
 	await mineAt(t0 + FORCED_DELAY + 1);
 	const args = await expectRevert(
-		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, 0), 'ForcedInclusionViolated');
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, await now(), 0), 'ForcedInclusionViolated');
 	assert.deepEqual([args[0], args[1]], [0n, BigInt(t0 + FORCED_DELAY)]);
 	// A second, fresh deposit does not change that.
 	await mined(as(rollup, alice).deposit(alice.address, 10));
 	await expectRevert(
-		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, 0), 'ForcedInclusionViolated');
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, await now(), 0), 'ForcedInclusionViolated');
 	// Consuming the old one (and leaving the fresh one) passes.
 	await bt.append({ consumed: 1n });
 	dl = await rollup.forcedInclusionDeadline();
@@ -443,10 +451,112 @@ test('forced inclusion: a batch may not leave a deposit older than the delay unc
 	// Once the second is old too, it must be consumed as well.
 	await advance(FORCED_DELAY + 5);
 	await expectRevert(
-		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 1, bt.next, bt.next, 0), 'ForcedInclusionViolated');
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 1, bt.next, bt.next, await now(), 0), 'ForcedInclusionViolated');
 	await bt.append({ consumed: 2n });
 	dl = await rollup.forcedInclusionDeadline();
 	assert.equal(dl[2], false);
+});
+
+test('appendBatch: l1Timestamp at most the L1 block time and never below the previous batch\'s', async () => {
+	const bt = batcher();
+	const t = (await now()) + 100;
+	// One second in the future is refused, to the second.
+	await provider.send('evm_setNextBlockTimestamp', [t]);
+	let args = await expectRevert(
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, t + 1, 0), 'L1TimestampInFuture');
+	assert.deepEqual([args[0], args[1]], [BigInt(t + 1), BigInt(t)]);
+	// The append's own block time is allowed.
+	const r = await bt.append({ l1ts: t });
+	assert.equal((await provider.getBlock(r.blockNumber)).timestamp, t);
+	assert.equal(await rollup.lastL1Timestamp(), BigInt(t));
+	// Equal to the previous batch's: allowed; one second less: refused.
+	await bt.append({ l1ts: t });
+	args = await expectRevert(
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, t - 1, 0), 'L1TimestampDecreased');
+	assert.deepEqual([args[0], args[1]], [BigInt(t), BigInt(t - 1)]);
+	// (anvil gives blocks of one second the same time: move on first)
+	await provider.send('evm_setNextBlockTimestamp', [t + 5]);
+	await bt.append({ l1ts: t + 1 });
+	assert.equal((await rec(2))[8], BigInt(t + 1));
+});
+
+test('forced inclusion: an overdue deposit may wait for batches whose last block names an older L1 block, within sequencingWindow', async () => {
+	await fund(alice, 100);
+	const bt = batcher();
+	const l1old = await now(); // what the blocks of an outage name
+	await bt.append({ l1ts: l1old });
+	await advance(30);
+	const rd = await mined(as(rollup, alice).deposit(alice.address, 10)); // deposit 0
+	const td = (await provider.getBlock(rd.blockNumber)).timestamp;
+	assert.ok(td > l1old);
+	await mineAt(td + FORCED_DELAY + 1); // overdue
+	// A batch whose last block named an L1 block from before the deposit
+	// could not have credited it: accepted, the deposit stays pending.
+	await bt.append({ l1ts: td - 1 });
+	assert.equal(await rollup.depositsConsumed(), 0n);
+	// Naming the deposit's own L1 time (the same Ethereum block) is seeing
+	// it: refused, with the deadline.
+	let args = await expectRevert(
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, td, 0), 'ForcedInclusionViolated');
+	assert.deepEqual([args[0], args[1]], [0n, BigInt(td + FORCED_DELAY)]);
+	// Staleness: exactly sequencingWindow old is accepted, one second more is not.
+	await provider.send('evm_setNextBlockTimestamp', [td - 1 + SEQ_WINDOW]);
+	await bt.append({ l1ts: td - 1 });
+	await provider.send('evm_setNextBlockTimestamp', [td + SEQ_WINDOW]);
+	args = await expectRevert(
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, td - 1, 0), 'L1TimestampTooOld');
+	assert.deepEqual([args[0], args[1], args[2]], [0n, BigInt(td - 1), BigInt(td)]);
+	// A batch that consumes the deposit goes whatever it names.
+	await bt.append({ l1ts: td - 1, consumed: 1n });
+	assert.equal(await rollup.depositsConsumed(), 1n);
+});
+
+test('forced inclusion: a sequencingWindow of 0 turns the exemption off', async () => {
+	const f = new ethers.ContractFactory(rollupArtifact.abi, rollupArtifact.bytecode, deployer);
+	const r0 = await (await f.deploy(token.target, seq.address, CHALLENGE_PERIOD, FORCED_DELAY, BOND,
+		arb.address, 0, 3600, 0, 16, 86400)).waitForDeployment();
+	const r = new ethers.Contract(await r0.getAddress(), rollupIface, deployer);
+	assert.equal(await r.sequencingWindow(), 0n);
+	await mined(token.mint(alice.address, 100));
+	await mined(as(token, alice).approve(r.target, 100));
+	const rd = await mined(as(r, alice).deposit(alice.address, 10));
+	const td = (await provider.getBlock(rd.blockNumber)).timestamp;
+	await mineAt(td + FORCED_DELAY + 1);
+	const args = await expectRevert(as(r, seq).appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1, td - 1, 0), 'L1TimestampTooOld');
+	assert.equal(args[0], 0n);
+	await mined(as(r, seq).appendBatch('0x01', ZERO32, ZERO32, 1, 1, 1, td - 1, 0));
+});
+
+test('forced inclusion: once a batch named the deposit\'s L1 block, no later batch can claim not to have seen it', async () => {
+	await fund(alice, 100);
+	const bt = batcher();
+	const rd = await mined(as(rollup, alice).deposit(alice.address, 10)); // deposit 0
+	const td = (await provider.getBlock(rd.blockNumber)).timestamp;
+	// Before the deadline a batch may name the deposit's block and leave it.
+	await bt.append({ l1ts: td });
+	await mineAt(td + FORCED_DELAY + 1);
+	// Overdue now: going back to an older L1 block is refused as a decrease,
+	// staying at it as a forced-inclusion violation.
+	await expectRevert(
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, td - 1, 0), 'L1TimestampDecreased');
+	await expectRevert(
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, td, 0), 'ForcedInclusionViolated');
+	await bt.append({ l1ts: td, consumed: 1n });
+});
+
+test('forced inclusion: a discard forgets the discarded batches\' L1 time', async () => {
+	const bt = batcher();
+	await bt.append({ l1ts: 0 });
+	const t = await now();
+	await bt.append({ l1ts: t }); // batch 1
+	await mined(as(rollup, carol).challenge(1, await rec(1), { value: BOND }));
+	await mined(as(rollup, arb).resolveChallenge(1, true));
+	assert.equal(await rollup.lastL1Timestamp(), 0n);
+	// The re-post of batch 1 may name an older L1 block than the discarded
+	// one did (the L2 blocks keep their order; verifiers check them).
+	bt.reset(2n);
+	await bt.append({ l1ts: t - 10 });
+	assert.equal(await rollup.lastL1Timestamp(), BigInt(t - 10));
 });
 
 test('forced inclusion after a discard: deposits consumed by discarded batches get a fresh window, the re-post from k succeeds', async () => {
@@ -499,7 +609,7 @@ test('forced inclusion after a discard: a sequencer that provokes discards canno
 	// the pending discard does not help.
 	await mineAt(td + FORCED_DELAY + 1);
 	await expectRevert(
-		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, 0), 'ForcedInclusionViolated');
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, await now(), 0), 'ForcedInclusionViolated');
 	await bt.append({ blocks: 1n, consumed: 1n }); // batch 2 must consume it
 	// The discard comes at T: the window restarts once, from T.
 	const r1 = await mined(as(rollup, arb).resolveChallenge(1, true));
@@ -509,7 +619,7 @@ test('forced inclusion after a discard: a sequencer that provokes discards canno
 	await bt.append({ blocks: 1n, stateRoot: ethers.id('wrong again') }); // batch 1 again, at the last second
 	await mineAt(t1 + FORCED_DELAY + 1);
 	const args = await expectRevert(
-		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, 0), 'ForcedInclusionViolated');
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, await now(), 0), 'ForcedInclusionViolated');
 	assert.deepEqual([args[0], args[1]], [0n, BigInt(t1 + FORCED_DELAY)]);
 	// Another self-provoked discard needs another challenge won before the
 	// arbiter; even then every batch after T2 + delay must consume the deposit.
@@ -519,7 +629,7 @@ test('forced inclusion after a discard: a sequencer that provokes discards canno
 	bt.reset(2n);
 	await mineAt(t2 + FORCED_DELAY + 1);
 	await expectRevert(
-		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, 0), 'ForcedInclusionViolated');
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, await now(), 0), 'ForcedInclusionViolated');
 	await bt.append({ blocks: 1n, consumed: 1n });
 	// The challenger lost nothing and the sequencer gained nothing: both bonds
 	// went back to the challenger, here the sequencer itself.
@@ -680,8 +790,8 @@ test('resolveChallenge: challenger wins, the batch and all later ones are discar
 	await expectRevert(as(rollup, carol).challenge(2, await rec(2), { value: BOND }), 'UnknownBatch');
 	// The sequencer continues from the end of batch 1.
 	bt.reset(6n);
-	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 1, 6, 6, 0), 'DepositsConsumedDecreased');
-	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 2, 8, 8, 0), 'NonContiguousBlocks');
+	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 1, 6, 6, await now(), 0), 'DepositsConsumedDecreased');
+	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 2, 8, 8, await now(), 0), 'NonContiguousBlocks');
 	const ra = await bt.append({ data: '0x99', consumed: 5n });
 	assert.equal(events(ra, rollupIface, 'BatchAppended')[0].args.index, 2n);
 	// Eve was wrong about batch 0.

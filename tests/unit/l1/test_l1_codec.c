@@ -111,10 +111,10 @@ static void test_selectors(void)
 		const char *sig;
 		const char *sel;
 	} cases[] = {
-	    {CL_L1_SIG_APPEND_BATCH, "0x0c25e8c9"},
-	    {CL_L1_SIG_CLAIM_WITHDRAWAL, "0x3da7e7e4"},
+	    {CL_L1_SIG_APPEND_BATCH, "0x79ed211b"},
+	    {CL_L1_SIG_CLAIM_WITHDRAWAL, "0x24d5d612"},
 	    {CL_L1_SIG_DEPOSIT_FN, "0x47e7ef24"},
-	    {CL_L1_SIG_CHALLENGE, "0x9adad82a"},
+	    {CL_L1_SIG_CHALLENGE, "0x3eac91c3"},
 	    {CL_L1_SIG_BATCH_COUNT, "0x06f13056"},
 	    {CL_L1_SIG_IS_FINAL, "0xa0d7031a"},
 	    {CL_L1_SIG_DEPOSIT_COUNT, "0x2dfdf0b5"},
@@ -135,8 +135,8 @@ static void test_selectors(void)
 		  "5466bac6339bafd3");
 	cl_l1_event_topic(&t, CL_L1_EV_BATCH_APPENDED);
 	CHECK_HEX(t.b, 32,
-		  "0x6f6cc499d1cd709fee4258b8d4351b0bb1b6fa2cd510f07d"
-		  "1c2c30ec72a571b9");
+		  "0x5ea32cbe07ba77c95ace7ad9956ca506f3fc0a8802adad49"
+		  "2e74970daeed81a2");
 }
 
 static char *cat_words(const char *const *words, size_t n)
@@ -167,21 +167,23 @@ static void test_append_batch(void)
 	    .deposits_consumed = 7,
 	    .first_block = 1,
 	    .last_block = 10,
+	    .l1_timestamp = 0x6b045e00,
 	    .forced_consumed = 3,
 	};
 	memset(a.state_root.b, 0x11, 32);
 	memset(a.withdrawal_root.b, 0x22, 32);
 
-	/* by hand: selector; head (offset 0xe0, roots, four uint64);
+	/* by hand: selector; head (offset 0x100, roots, five uint64);
 	 * tail (length 5, the bytes padded to 32) */
 	static const char *const words[] = {
-	    "0x0c25e8c9",
-	    "00000000000000000000000000000000000000000000000000000000000000e0",
+	    "0x79ed211b",
+	    "0000000000000000000000000000000000000000000000000000000000000100",
 	    "1111111111111111111111111111111111111111111111111111111111111111",
 	    "2222222222222222222222222222222222222222222222222222222222222222",
 	    "0000000000000000000000000000000000000000000000000000000000000007",
 	    "0000000000000000000000000000000000000000000000000000000000000001",
 	    "000000000000000000000000000000000000000000000000000000000000000a",
+	    "000000000000000000000000000000000000000000000000000000006b045e00",
 	    "0000000000000000000000000000000000000000000000000000000000000003",
 	    "0000000000000000000000000000000000000000000000000000000000000005",
 	    "0102030405000000000000000000000000000000000000000000000000000000",
@@ -190,7 +192,7 @@ static void test_append_batch(void)
 	struct cl_buf b;
 	cl_buf_init(&b);
 	cl_l1_abi_append_batch(&b, &a);
-	CHECK(b.len == 4 + 9 * 32);
+	CHECK(b.len == 4 + 10 * 32);
 	CHECK_HEX(b.p, b.len, want);
 	free(want);
 
@@ -199,7 +201,8 @@ static void test_append_batch(void)
 	CHECK(cl_l1_abi_decode_append_batch(&d, b.p, b.len));
 	CHECK(d.data_len == 5 && memcmp(d.data, data, 5) == 0);
 	CHECK(d.deposits_consumed == 7 && d.first_block == 1 &&
-	      d.last_block == 10 && d.forced_consumed == 3);
+	      d.last_block == 10 && d.l1_timestamp == 0x6b045e00 &&
+	      d.forced_consumed == 3);
 	CHECK(cl_hash32_eq(&d.state_root, &a.state_root));
 	CHECK(cl_hash32_eq(&d.withdrawal_root, &a.withdrawal_root));
 
@@ -207,12 +210,15 @@ static void test_append_batch(void)
 	b.p[b.len - 1] = 1; /* padding not zero */
 	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len));
 	b.p[b.len - 1] = 0;
-	b.p[4 + 31] = 0xc0; /* another offset */
+	b.p[4 + 31] = 0xe0; /* another offset */
 	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len));
-	b.p[4 + 31] = 0xe0;
-	b.p[4 + 6 * 32] = 1; /* the forced count with high bits */
+	b.p[4 + 31] = 0x00;
+	b.p[4 + 6 * 32] = 1; /* l1Timestamp with high bits */
 	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len));
 	b.p[4 + 6 * 32] = 0;
+	b.p[4 + 7 * 32] = 1; /* the forced count with high bits */
+	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len));
+	b.p[4 + 7 * 32] = 0;
 	b.p[4 + 3 * 32] = 1; /* a uint64 with high bits */
 	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len));
 	b.p[4 + 3 * 32] = 0;
@@ -232,7 +238,7 @@ static void test_append_batch(void)
 	a.data_len = 64;
 	cl_buf_reset(&b);
 	cl_l1_abi_append_batch(&b, &a);
-	CHECK(b.len == 4 + 8 * 32 + 64);
+	CHECK(b.len == 4 + 9 * 32 + 64);
 	CHECK(cl_l1_abi_decode_append_batch(&d, b.p, b.len) &&
 	      d.data_len == 64);
 	cl_buf_release(&b);
@@ -255,12 +261,13 @@ static void test_claim(void)
 	    .first_block = 101,
 	    .last_block = 200,
 	    .timestamp = 0x6b045eac,
+	    .l1_timestamp = 0x6b045e00,
 	};
 	memset(rec.data_hash.b, 0x11, 32);
 	memset(rec.state_root.b, 0x22, 32);
 	memset(rec.withdrawal_root.b, 0x33, 32);
 	static const char *const words[] = {
-	    "0x3da7e7e4",
+	    "0x24d5d612",
 	    "0000000000000000000000000000000000000000000000000000000000000003",
 	    "1111111111111111111111111111111111111111111111111111111111111111",
 	    "2222222222222222222222222222222222222222222222222222222222222222",
@@ -270,10 +277,11 @@ static void test_claim(void)
 	    "0000000000000000000000000000000000000000000000000000000000000065",
 	    "00000000000000000000000000000000000000000000000000000000000000c8",
 	    "000000000000000000000000000000000000000000000000000000006b045eac",
+	    "000000000000000000000000000000000000000000000000000000006b045e00",
 	    "0000000000000000000000000000000000000000000000000000000000000009",
 	    "00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8",
 	    "00000000000000000000000000000000000000000000000000000000000f4240",
-	    "00000000000000000000000000000000000000000000000000000000000001a0",
+	    "00000000000000000000000000000000000000000000000000000000000001c0",
 	    "0000000000000000000000000000000000000000000000000000000000000002",
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
@@ -288,24 +296,24 @@ static void test_claim(void)
 	/* no siblings: offset, then a zero length */
 	cl_buf_reset(&b);
 	cl_l1_abi_claim_withdrawal(&b, &rec, 0, &to, 1, NULL, 0);
-	CHECK(b.len == 4 + 14 * 32);
-	CHECK(b.p[4 + 13 * 32 - 1] == 0xa0 && b.p[4 + 13 * 32 - 2] == 0x01 &&
+	CHECK(b.len == 4 + 15 * 32);
+	CHECK(b.p[4 + 14 * 32 - 1] == 0xc0 && b.p[4 + 14 * 32 - 2] == 0x01 &&
 	      b.p[b.len - 1] == 0);
 
 	/* the challenge: index, then the record */
 	cl_buf_reset(&b);
 	cl_l1_abi_challenge(&b, &rec);
-	CHECK(b.len == 4 + 9 * 32);
-	CHECK_HEX(b.p, 4, "0x9adad82a");
+	CHECK(b.len == 4 + 10 * 32);
+	CHECK_HEX(b.p, 4, "0x3eac91c3");
 	CHECK(b.p[4 + 31] == 3 && b.p[4 + 32] == 0x11 &&
-	      b.p[b.len - 1] == 0xac);
+	      b.p[b.len - 33] == 0xac && b.p[b.len - 1] == 0x00);
 
 	/* the commitment the contract stores (value from ethers: keccak256 of
 	 * the abi-encoded record, low 32 bits replaced by the timestamp) */
 	struct cl_hash32 c;
 	cl_l1_batch_commitment(&c, &rec);
 	CHECK_HEX(c.b, 32,
-		  "0x3086f8bcce47066cf86fcff4d7f8c88b620f22f627f4d096475c19e96b0"
+		  "0xbc354405e721284af27f33e7abfab5bda01a3b49ae658bd9794992ea6b0"
 		  "45eac");
 
 	/* the small ones */
@@ -400,8 +408,8 @@ static void test_events(void)
 
 	/* BatchAppended(index 4, ...) built by hand */
 	static const char *const bt[] = {
-	    "0x6f6cc499d1cd709fee4258b8d4351b0bb1b6fa2cd510f07d1c2c30ec72a571b"
-	    "9",
+	    "0x5ea32cbe07ba77c95ace7ad9956ca506f3fc0a8802adad492e74970daeed81a"
+	    "2",
 	    "0x000000000000000000000000000000000000000000000000000000000000000"
 	    "4",
 	};
@@ -413,16 +421,76 @@ static void test_events(void)
 	    "0000000000000000000000000000000000000000000000000000000000000002"
 	    "0000000000000000000000000000000000000000000000000000000000000065"
 	    "00000000000000000000000000000000000000000000000000000000000000c8"
-	    "000000000000000000000000000000000000000000000000000000006b045eac";
+	    "000000000000000000000000000000000000000000000000000000006b045eac"
+	    "000000000000000000000000000000000000000000000000000000006b045e00";
 	fill_log(&l, bt, 2, bd);
 	CHECK(cl_l1_decode_batch_appended(&be, &l));
 	CHECK(be.index == 4 && be.prev_deposits_consumed == 1 &&
 	      be.deposits_consumed == 2 && be.first_block == 101 &&
-	      be.last_block == 200 && be.timestamp == 0x6b045eac);
+	      be.last_block == 200 && be.timestamp == 0x6b045eac &&
+	      be.l1_timestamp == 0x6b045e00);
 	CHECK(be.data_hash.b[0] == 0x11 && be.state_root.b[31] == 0x22 &&
 	      be.withdrawal_root.b[5] == 0x33);
 	CHECK(!cl_l1_decode_deposit(&d, &l));
 	free(l.data);
+}
+
+/* The time rules of appendBatch (docs/l1.md), each to the second, as
+ * the contract tests check them on anvil (contrib/l1/test). */
+static void test_append_rule(void)
+{
+	struct cl_l1_append_state st = {
+	    .forced_inclusion_delay = 600,
+	    .sequencing_window = 3600,
+	    .last_discard_time = 0,
+	    .prev_l1_timestamp = 1000,
+	    .deposit_count = 3,
+	    .deposit_timestamp = 5000, /* deposit 1: deadline 5600 */
+	};
+	char why[200];
+#define RULE(c, l1, lo, hi)                                                \
+	cl_l1_append_rule(why, sizeof(why), &st, (c), (l1), (lo), (hi))
+	/* every deposit consumed: only the L1 time itself */
+	CHECK(RULE(3, 1000, 9000, 9000) == CL_L1_REVERT_NONE);
+	CHECK(RULE(3, 9000, 9000, 9000) == CL_L1_REVERT_NONE);
+	CHECK(RULE(3, 9001, 9000, 9100) ==
+	      CL_L1_REVERT_L1_TIMESTAMP_IN_FUTURE);
+	CHECK_MSG(strcmp(why, "L1TimestampInFuture(l1Timestamp 9001, "
+			      "blockTimestamp 9000)") == 0,
+		  "%s", why);
+	CHECK(RULE(3, 999, 9000, 9000) == CL_L1_REVERT_L1_TIMESTAMP_DECREASED);
+	CHECK(strcmp(why, "L1TimestampDecreased(previous 1000, given 999)") ==
+	      0);
+	/* deposit 1 left unconsumed, not overdue up to its deadline */
+	CHECK(RULE(1, 5200, 5500, 5600) == CL_L1_REVERT_NONE);
+	CHECK(RULE(1, 5200, 5500, 5601) ==
+	      CL_L1_REVERT_FORCED_INCLUSION_VIOLATED);
+	CHECK(strcmp(why, "ForcedInclusionViolated(depositId 1, deadline "
+			  "5600)") == 0);
+	/* overdue: a last block that could not have seen it may go */
+	CHECK(RULE(1, 4999, 5601, 5601) == CL_L1_REVERT_NONE);
+	CHECK(RULE(1, 5000, 5601, 5601) ==
+	      CL_L1_REVERT_FORCED_INCLUSION_VIOLATED);
+	/* ... while it is at most sequencingWindow old */
+	CHECK(RULE(1, 4999, 8599, 8599) == CL_L1_REVERT_NONE);
+	CHECK(RULE(1, 4999, 8000, 8600) == CL_L1_REVERT_L1_TIMESTAMP_TOO_OLD);
+	CHECK_MSG(strcmp(why, "L1TimestampTooOld(depositId 1, l1Timestamp "
+			      "4999, oldestAllowed 5000)") == 0,
+		  "%s", why);
+	/* a discard restarts the window, not the deposit's own time */
+	st.last_discard_time = 7000;
+	CHECK(RULE(1, 5000, 7600, 7600) == CL_L1_REVERT_NONE);
+	CHECK(RULE(1, 5000, 7601, 7601) ==
+	      CL_L1_REVERT_FORCED_INCLUSION_VIOLATED);
+	CHECK(RULE(1, 4999, 7601, 7601) == CL_L1_REVERT_NONE);
+	/* a window of 0 leaves only the old rule */
+	st.sequencing_window = 0;
+	CHECK(RULE(1, 4999, 7601, 7601) == CL_L1_REVERT_L1_TIMESTAMP_TOO_OLD);
+	/* no overflow near the top */
+	st.deposit_timestamp = UINT64_MAX - 10;
+	st.last_discard_time = 0;
+	CHECK(RULE(1, 4999, UINT64_MAX, UINT64_MAX) == CL_L1_REVERT_NONE);
+#undef RULE
 }
 
 static void test_floor(void)
@@ -608,6 +676,15 @@ static void test_revert(void)
 	    {"DepositsConsumedExceedDeposits(uint64,uint64)",
 	     CL_L1_REVERT_DEPOSITS_CONSUMED_EXCEED_DEPOSITS, 2,
 	     "DepositsConsumedExceedDeposits(given 7, depositCount 8)"},
+	    {"L1TimestampInFuture(uint64,uint256)",
+	     CL_L1_REVERT_L1_TIMESTAMP_IN_FUTURE, 2,
+	     "L1TimestampInFuture(l1Timestamp 7, blockTimestamp 8)"},
+	    {"L1TimestampDecreased(uint64,uint64)",
+	     CL_L1_REVERT_L1_TIMESTAMP_DECREASED, 2,
+	     "L1TimestampDecreased(previous 7, given 8)"},
+	    {"L1TimestampTooOld(uint64,uint64,uint256)",
+	     CL_L1_REVERT_L1_TIMESTAMP_TOO_OLD, 3,
+	     "L1TimestampTooOld(depositId 7, l1Timestamp 8, oldestAllowed 9)"},
 	};
 	for (size_t i = 0; i < CL_ARRAY_LEN(cases); i++) {
 		cl_buf_init(&b);
@@ -652,6 +729,7 @@ int main(int argc, char **argv)
 	cl_log_min_level = CL_LOG_BROKEN;
 	test_qty();
 	test_selectors();
+	test_append_rule();
 	test_append_batch();
 	test_claim();
 	test_events();

@@ -259,6 +259,7 @@ static void deploy(struct cl_l1_sender *s, const struct cl_address *seq)
 	cl_l1_abi_put_u64(&b, 600);
 	cl_l1_abi_put_u256(&b, bond);
 	cl_l1_abi_put_address(&b, seq);
+	cl_l1_abi_put_u64(&b, 3600); /* sequencingWindow */
 	/* forced requests: delay 3600 s, no fee, 16 per L1 block; a day
 	 * without a batch before anyone may freeze */
 	static const uint8_t no_fee[32];
@@ -659,6 +660,7 @@ static void test_batches(struct cl_l1_sender **sp, const char *dir0,
 	    .deposits_consumed = view_u64(cl_l1_abi_deposit_count),
 	    .first_block = 1,
 	    .last_block = 10,
+	    .l1_timestamp = 1, /* at most now, at least the last one (0) */
 	};
 	memset(b.state_root.b, 0x5a, 32);
 	memset(b.withdrawal_root.b, 0x6b, 32);
@@ -677,7 +679,7 @@ static void test_batches(struct cl_l1_sender **sp, const char *dir0,
 	cl_keccak256(dh, data, sizeof(data));
 	CHECK(res.has_index && res.batch_index == 0);
 	CHECK(memcmp(res.data_hash.b, dh, 32) == 0);
-	CHECK(res.calldata_bytes == 4 + 8 * 32 + 1024);
+	CHECK(res.calldata_bytes == 4 + 9 * 32 + 1024);
 	CHECK(res.gas_used > cl_l1_calldata_floor(data, sizeof(data), false));
 	CHECK(res.effective_gas_price > 0 && res.l1_block > 0);
 	CHECK(view_u64(cl_l1_abi_batch_count) == 1);
@@ -723,6 +725,10 @@ static void test_batches(struct cl_l1_sender **sp, const char *dir0,
 	rec.timestamp++;
 	CHECK(cl_l1_batch_live(rpc, &rollup, &live, &rec) == CL_OK && !live);
 	rec.timestamp--;
+	CHECK(rec.l1_timestamp == 1);
+	rec.l1_timestamp++;
+	CHECK(cl_l1_batch_live(rpc, &rollup, &live, &rec) == CL_OK && !live);
+	rec.l1_timestamp--;
 	rec.withdrawal_root.b[0] ^= 1;
 	CHECK(cl_l1_batch_live(rpc, &rollup, &live, &rec) == CL_OK && !live);
 	rec.index = 1; /* no batch 1 yet */
