@@ -127,7 +127,7 @@ async function censoringSequencer(t) {
 	assert.strictEqual((await status()).forcedApplied, '0', 'the request is ignored');
 	assert.strictEqual(await rollup.freezableAt(), BigInt(t0 + DELAY));
 	await assert.rejects(sendTx(provider, anyone, { to: dep.rollup,
-		data: ri.encodeFunctionData('freeze', [[ethers.ZeroHash, ethers.ZeroHash, ethers.ZeroHash, 0, 0, 0, 0, 0]]) }),
+		data: ri.encodeFunctionData('freeze', [[ethers.ZeroHash, ethers.ZeroHash, ethers.ZeroHash, 0, 0, 0, 0, 0, 0]]) }),
 	'no freeze before the deadline');
 
 	/* past the deadline: the censoring sequencer cannot post any more */
@@ -145,7 +145,7 @@ async function censoringSequencer(t) {
 	const n = Number(await rollup.finalizedBatchCount());
 	const rec = await batchRecord(provider, dep.rollup, rollupAbi, n - 1);
 	const recArr = [rec.dataHash, rec.stateRoot, rec.withdrawalRoot, rec.prevDepositsConsumed,
-		rec.depositsConsumed, rec.firstBlock, rec.lastBlock, rec.timestamp];
+		rec.depositsConsumed, rec.firstBlock, rec.lastBlock, rec.timestamp, rec.l1Timestamp];
 	const fr = await sendTx(provider, anyone, { to: dep.rollup,
 		data: ri.encodeFunctionData('freeze', [recArr]) });
 	const ev = fr.logs.map((l) => { try { return ri.parseLog(l); } catch (x) { return null; } })
