@@ -1,0 +1,676 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The verdict program (docs/vm.md "The verdict program",
+ * include/clearline/game.h) on batches posted the way the sequencer
+ * posts them, natively and in the VM.
+ *
+ * A seeded random stream of blocks (12 traders on three markets, orders
+ * of every kind, cancels, deposits, oracle moves, gaps up to an hour;
+ * CL_TEST_SEED replays) runs natively; each block keeps only its
+ * accepted requests, as the sequencer's blocks do, and the blocks are
+ * posted as two version 2 batches (cl_batch2_encode) with the rollup's
+ * record of each (dataHash, the last root, the deposits consumed) and
+ * its list of deposit records. For every block k of every batch,
+ * cl_game_prepare() builds the CLB3 input and the preimages from nothing
+ * but the record, the data, the deposit records, the genesis and the
+ * state after block k-1, and:
+ *
+ *   - honest data: the native verdict and the VM both say 0 (the VM
+ *     writes the one byte 0 and exits 0);
+ *   - block k's posted root changed (and the record's stateRoot with it
+ *     when k is the last block, as a sequencer posting it would): 1 for
+ *     block k, 0 for the blocks before it; the blocks after it name a
+ *     pre-state root nobody has the tree of, so the VM cannot step
+ *     (the challenger disputes the first wrong block);
+ *   - a deposit record on L1 that differs from the batch's deposit (its
+ *     amount, its recipient), one deposit too many or too few in the
+ *     record: 1 for every block;
+ *   - a request the stf refuses slipped into block k with honest roots:
+ *     1 for block k;
+ *   - data that does not decode, a record whose stateRoot, withdrawal
+ *     root or first block is not the data's: 1;
+ *   - k out of range: 10 (an input the rollup never builds);
+ *   - the batch data's preimage missing: the VM cannot step.
+ *
+ * Every VM run's exit code and output byte must equal the native
+ * verdict. Steps per block are printed next to the same block run as a
+ * CLB2 input (the block alone), so the cost of reading and decoding the
+ * batch shows.
+ */
+#include "stf/stf_util.h"
+#include "vm/stf_guest.h"
+
+#include <clearline/batch.h>
+#include <clearline/game.h>
+
+#define MAX_BLOCKS 16
+#define MAX_REQS 16
+#define MAX_DEPS 64
+#define NTRADERS 12
+#define NPLACED 256
+
+static uint8_t *elf;
+static size_t elf_len;
+
+/* One block of the stream: what the sequencer posts. */
+struct sblock {
+	struct cl_batch2_block b; /* txs points into txs[] */
+	struct cl_tx txs[MAX_REQS];
+	struct cl_preimage_map *pre; /* the state before it */
+	struct cl_hash32 prev_root;
+	uint64_t clb2_steps;
+};
+
+struct stream {
+	struct tenv e;
+	struct sblock blk[MAX_BLOCKS];
+	size_t n;
+	struct cl_hash32 genesis_root;
+	struct cl_game_deposit dep[MAX_DEPS]; /* the rollup's records */
+	size_t n_dep;
+};
+
+/* A posted batch: blocks [first, first + n) of the stream. */
+struct posted {
+	size_t first, n;
+	struct cl_buf data;
+	struct cl_game_batch rec;
+	struct cl_hash32 prev_root;
+	const struct cl_game_deposit *dep;
+	size_t n_dep;
+};
+
+static uint64_t rnd(uint64_t n)
+{
+	return test_rand() % n;
+}
+
+/* ---- the stream ---- */
+
+static const uint64_t tick[3] = {100, 1, 10};
+static const uint64_t lot[3] = {100, 10, 1};
+
+static void tweak(struct cl_genesis *g)
+{
+	for (uint32_t i = 0; i < g->n_markets; i++) {
+		g->markets[i].oi_cap = INT64_MAX / 2;
+		g->markets[i].risk.liq_slice_ppm = 250000;
+		g->markets[i].risk.liq_fee_ppm = 5000;
+	}
+	t_risk_on(&g->markets[0]);
+}
+
+static struct cl_tx oracle_tx(struct tenv *e, int mi, uint64_t p)
+{
+	uint64_t ps[3] = {p, p, p}, ts[3];
+
+	for (int i = 0; i < 3; i++)
+		ts[i] = tenv_now(e);
+	return t_oracle_update(e, e->g.markets[mi].id, ps, ts, e->okey, 3);
+}
+
+/*
+ * Run `cand` (n requests) as the next block of the stream on a fresh stf,
+ * as the sequencer does: each request is recovered and applied; the
+ * accepted ones (a cancel with its order's sequence number filled in)
+ * are the block. The deposits among them become the rollup's records.
+ */
+static void seal(struct stream *s, struct cl_tx *cand, size_t n,
+		 uint64_t gap_ms)
+{
+	struct tenv *e = &s->e;
+	struct sblock *sb = &s->blk[s->n++];
+	struct cl_block_header h;
+	struct cl_stf *stf;
+
+	CHECK(s->n <= MAX_BLOCKS);
+	memset(&h, 0, sizeof(h));
+	h.number = ++e->number;
+	e->ms += gap_ms;
+	h.timestamp_ms = e->ms;
+	h.prev_root = e->root;
+	h.l1 = t_l1_at(e->ms);
+	sb->pre = cl_preimage_map_new();
+	CHECK(cl_preimage_map_add_state(sb->pre, e->st) == CL_OK);
+	sb->prev_root = e->root;
+	CHECK(cl_stf_new(&stf, e->st, &e->g) == CL_OK);
+	CHECK(cl_stf_open_block(stf, &h) == CL_STF_OK);
+	memset(&sb->b, 0, sizeof(sb->b));
+	for (size_t i = 0; i < n; i++) {
+		struct cl_tx tx = cand[i];
+
+		cl_tx_recover(&tx, cl_stf_domain(stf));
+		if (cl_stf_request(stf, NULL, &tx) != CL_STF_OK)
+			continue;
+		sb->txs[sb->b.n_txs++] = tx;
+		if (tx.type == CL_TX_DEPOSIT) {
+			struct cl_game_deposit *d = &s->dep[s->n_dep++];
+
+			CHECK(s->n_dep <= MAX_DEPS);
+			CHECK(tx.u.deposit.id == s->n_dep - 1);
+			d->to = tx.u.deposit.to;
+			d->amount = tx.u.deposit.amount;
+			d->timestamp = (uint32_t)(e->ms / 1000 - 7);
+		}
+	}
+	cl_stf_end_block(stf);
+	CHECK(cl_state_commit_block(e->st, &e->root) == CL_OK);
+	cl_stf_free(stf);
+	sb->b.number = h.number;
+	sb->b.timestamp_ms = h.timestamp_ms;
+	sb->b.l1 = h.l1;
+	sb->b.root = e->root;
+	sb->b.txs = sb->txs;
+}
+
+static void stream_build(struct stream *s, size_t nblocks)
+{
+	struct tenv *e = &s->e;
+	uint64_t mid[3] = {5000000, 300000, 150000};
+	struct cl_order placed[NPLACED];
+	int owner[NPLACED];
+	size_t nplaced = 0;
+	struct cl_tx cand[MAX_REQS];
+	size_t n = 0;
+
+	test_seed();
+	memset(s, 0, sizeof(*s));
+	tenv_init_with(e, cl_state_new_memory(), tweak);
+	s->genesis_root = e->root;
+	for (int t = 0; t < NTRADERS; t++) {
+		uint64_t usd = t < 4 ? 10000000 : 500 + rnd(5000);
+
+		cand[n++] = t_deposit(e->next_deposit++, &e->addr[t],
+				      usd * T_USD);
+	}
+	for (int mi = 0; mi < 3; mi++)
+		cand[n++] = oracle_tx(e, mi, mid[mi]);
+	seal(s, cand, n, 1000);
+
+	for (size_t k = 1; k < nblocks; k++) {
+		uint64_t gap = rnd(10) == 0 ? 3600 * 1000 : 1000 + rnd(20000);
+		size_t nreq = 1 + rnd(MAX_REQS - 1);
+
+		/* the requests are made at the block's time */
+		e->ms += gap;
+		for (n = 0; n < nreq; n++) {
+			unsigned r = (unsigned)rnd(100);
+			int mi = (int)rnd(3), t = (int)rnd(NTRADERS);
+
+			if (r < 60) {
+				int64_t off = (int64_t)rnd(21) - 10;
+				uint64_t p = mid[mi] + (uint64_t)(off * 5 *
+						(int64_t)tick[mi]);
+				uint64_t sz = lot[mi] * (1 + rnd(t < 4 ? 20 : 60));
+				uint8_t f = 0;
+				unsigned fr = (unsigned)rnd(100);
+
+				p -= p % tick[mi];
+				if (fr < 20)
+					f = CL_TIF_IOC << CL_ORDER_TIF_SHIFT;
+				else if (fr < 28)
+					f = CL_ORDER_POST_ONLY;
+				struct cl_order o = t_order(
+					&e->addr[t], e->g.markets[mi].id,
+					rnd(2) == 0, p, sz, e->order_nonce++,
+					tenv_now(e) + 5 + rnd(3600), f);
+				cand[n] = t_place(e, &o, e->key[t]);
+				if (nplaced < NPLACED) {
+					placed[nplaced] = o;
+					owner[nplaced++] = t;
+				}
+			} else if (r < 75 && nplaced > 0) {
+				size_t j = (size_t)rnd(nplaced);
+				struct cl_hash32 h = t_order_hash(e, &placed[j]);
+
+				cand[n] = t_cancel(e, &e->addr[owner[j]], &h,
+						   e->key[owner[j]]);
+			} else if (r < 90) {
+				unsigned pct = rnd(5) == 0 ? 8 : 2;
+				int64_t d = (int64_t)(mid[mi] * pct / 100);
+				int64_t np = (int64_t)mid[mi] +
+					     (int64_t)rnd((uint64_t)(2 * d + 1)) - d;
+
+				mid[mi] = (uint64_t)np - (uint64_t)np % tick[mi];
+				cand[n] = oracle_tx(e, mi, mid[mi]);
+			} else {
+				cand[n] = t_deposit(e->next_deposit++,
+						    &e->addr[t],
+						    (100 + rnd(1000)) * T_USD);
+			}
+		}
+		e->ms -= gap;
+		seal(s, cand, n, gap);
+	}
+}
+
+/* ---- posting ---- */
+
+/* Encode blocks [first, first + n) as the sequencer posts them, with the
+ * rollup's record; prev is the batch before (NULL for batch 0). */
+static void post(struct posted *p, struct stream *s, size_t first, size_t n,
+		 const struct posted *prev)
+{
+	struct cl_batch2_block blocks[MAX_BLOCKS];
+	uint64_t dep0 = prev ? prev->rec.deposits : 0, dep1 = dep0;
+
+	memset(p, 0, sizeof(*p));
+	p->first = first;
+	p->n = n;
+	for (size_t i = 0; i < n; i++) {
+		blocks[i] = s->blk[first + i].b;
+		for (size_t t = 0; t < blocks[i].n_txs; t++)
+			dep1 += blocks[i].txs[t].type == CL_TX_DEPOSIT;
+	}
+	cl_buf_init(&p->data);
+	CHECK(cl_batch2_encode(&p->data, blocks, n) == CL_BATCH_OK);
+	cl_keccak256(p->rec.data_hash.b, p->data.p, p->data.len);
+	p->rec.state_root = blocks[n - 1].root;
+	p->rec.withdrawal_root = blocks[n - 1].root;
+	p->rec.prev_deposits = dep0;
+	p->rec.deposits = dep1;
+	p->rec.first_block = blocks[0].number;
+	p->rec.last_block = blocks[n - 1].number;
+	p->prev_root = prev ? prev->rec.state_root : s->genesis_root;
+	p->dep = s->dep + dep0;
+	p->n_dep = (size_t)(dep1 - dep0);
+}
+
+/* Re-encode `p` from changed blocks (the record follows the data, as a
+ * sequencer posting them would make it). */
+static void repost(struct posted *out, const struct posted *p,
+		   const struct cl_batch2_block *blocks)
+{
+	*out = *p;
+	cl_buf_init(&out->data);
+	CHECK(cl_batch2_encode(&out->data, blocks, p->n) == CL_BATCH_OK);
+	cl_keccak256(out->rec.data_hash.b, out->data.p, out->data.len);
+	out->rec.state_root = blocks[p->n - 1].root;
+	out->rec.withdrawal_root = blocks[p->n - 1].root;
+}
+
+/* ---- running the verdict ---- */
+
+struct outcome {
+	int native;      /* cl_game_verdict(): exit code or CL_ERR_* */
+	int vm;          /* exit code; -1: the VM cannot step; -2: other */
+	int byte;        /* the output byte, -1 if none */
+	uint64_t steps;
+	const char *why;
+};
+
+/*
+ * The verdict about block k of `p` (the pre-state is the stream's state
+ * before block first + k) natively and, when `in_vm`, in the VM. `drop`
+ * (may be NULL) is a hash whose preimage the host leaves out.
+ */
+static struct outcome judge_with(struct stream *s, const struct posted *p,
+				 uint32_t k, bool in_vm,
+				 const struct cl_hash32 *drop, bool host_state)
+{
+	struct outcome o = {.vm = -2, .byte = -1};
+	struct cl_preimage_map *pm = cl_preimage_map_new(), *use = pm;
+	struct cl_game_input in;
+	struct cl_game_report rep;
+	struct cl_hash32 key;
+	struct cl_state *pre = NULL;
+	size_t bi = p->first + (k < p->n ? k : 0);
+
+	memset(&in, 0, sizeof(in));
+	in.rec = p->rec;
+	in.k = k;
+	in.prev_root = p->prev_root;
+	if (host_state)
+		CHECK(cl_state_new_walk(&pre, &s->blk[bi].prev_root,
+					cl_preimage_map_fetch,
+					s->blk[bi].pre) == CL_OK);
+	CHECK(cl_game_prepare(&key, pm, &in, p->data.p, p->data.len, p->dep,
+			      p->n_dep, &s->e.g, pre) == CL_OK);
+	cl_state_free(pre);
+	if (drop) {
+		use = cl_preimage_map_new();
+		for (size_t i = 0; i < cl_preimage_map_count(pm, NULL); i++) {
+			const uint8_t *b;
+			size_t len;
+			struct cl_hash32 h;
+
+			cl_preimage_map_at(pm, i, &b, &len);
+			cl_keccak256(h.b, b, len);
+			if (!cl_hash32_eq(&h, drop))
+				cl_preimage_map_add(use, b, len);
+		}
+	}
+	o.native = cl_game_verdict(&rep, &key, cl_preimage_map_fetch, use);
+	o.why = rep.why;
+	if (in_vm) {
+		struct vm_machine *m = vm_machine_new();
+		size_t np = cl_preimage_map_count(use, NULL), olen;
+		bool ok = vm_load_elf(m, elf, elf_len) == VM_OK &&
+			  vm_mem_write(m, VM_BOOT_ADDR, key.b, 32);
+
+		for (size_t i = 0; ok && i < np; i++) {
+			const uint8_t *b;
+			size_t len;
+
+			cl_preimage_map_at(use, i, &b, &len);
+			ok = vm_preimage_add(m, b, len);
+		}
+		CHECK(ok);
+		int rc = vm_run(m, SG_MAX_STEPS, &o.steps);
+		struct vm_cpu *c = vm_machine_cpu(m);
+		const uint8_t *out = vm_output(m, &olen);
+
+		if (rc == VM_E_PREIMAGE)
+			o.vm = -1;
+		else if (rc == VM_OK && c->status == VM_EXITED)
+			o.vm = (int)c->exit_code;
+		if (olen == 1)
+			o.byte = out[0];
+		CHECK_MSG(olen <= 1, "the program wrote %zu bytes", olen);
+		vm_machine_free(m);
+		/* the VM and the native run of the same code agree */
+		if (o.native == CL_ERR_NOT_FOUND)
+			CHECK_MSG(o.vm == -1, "native: a preimage is missing; "
+					      "the VM: %d", o.vm);
+		else
+			CHECK_MSG(o.vm == o.native &&
+				  o.byte == (o.native <= 1 ? o.native : -1),
+				  "native %d (%s), the VM %d byte %d", o.native,
+				  o.why, o.vm, o.byte);
+	}
+	if (use != pm)
+		cl_preimage_map_free(use);
+	cl_preimage_map_free(pm);
+	return o;
+}
+
+static struct outcome judge(struct stream *s, const struct posted *p,
+			    uint32_t k, bool in_vm,
+			    const struct cl_hash32 *drop)
+{
+	return judge_with(s, p, k, in_vm, drop, true);
+}
+
+static void expect(struct stream *s, const struct posted *p, uint32_t k,
+		   bool in_vm, int want, const char *what)
+{
+	struct outcome o = judge(s, p, k, in_vm, NULL);
+
+	CHECK_MSG(o.native == want,
+		  "%s, block %u of %zu: verdict %d (%s), expected %d", what, k,
+		  p->n, o.native, o.why, want);
+}
+
+/* ---- the checks ---- */
+
+static uint64_t steps_clb3, steps_clb2, runs;
+
+static void check_honest(struct stream *s, const struct posted *p)
+{
+	for (uint32_t k = 0; k < p->n; k++) {
+		struct sblock *sb = &s->blk[p->first + k];
+		struct outcome o = judge(s, p, k, true, NULL);
+		struct cl_buf req[MAX_REQS];
+		struct cl_block_header h;
+		uint64_t st2 = 0;
+		double secs;
+
+		CHECK_MSG(o.native == CL_GAME_RIGHT && o.vm == 0 && o.byte == 0,
+			  "honest block %u: native %d (%s), the VM %d", k,
+			  o.native, o.why, o.vm);
+		/* the same block as a CLB2 input: the block alone */
+		memset(&h, 0, sizeof(h));
+		h.number = sb->b.number;
+		h.timestamp_ms = sb->b.timestamp_ms;
+		h.prev_root = sb->prev_root;
+		h.l1 = sb->b.l1;
+		for (size_t i = 0; i < sb->b.n_txs; i++) {
+			cl_buf_init(&req[i]);
+			cl_tx_encode(&req[i], &sb->txs[i]);
+		}
+		struct vm_machine *m = sg_run_vm(elf, elf_len, &h, &s->e.g, req,
+						 sb->b.n_txs, sb->pre, &st2,
+						 &secs);
+		CHECK(m && vm_machine_cpu(m)->exit_code == 0);
+		vm_machine_free(m);
+		for (size_t i = 0; i < sb->b.n_txs; i++)
+			cl_buf_release(&req[i]);
+		printf("batch of blocks %llu..%llu (%zu bytes), block %u: %zu "
+		       "requests; CLB3 %llu steps, CLB2 %llu steps (+%lld)\n",
+		       (unsigned long long)p->rec.first_block,
+		       (unsigned long long)p->rec.last_block, p->data.len, k,
+		       sb->b.n_txs, (unsigned long long)o.steps,
+		       (unsigned long long)st2,
+		       (long long)o.steps - (long long)st2);
+		steps_clb3 += o.steps;
+		steps_clb2 += st2;
+		runs++;
+	}
+}
+
+/*
+ * Block `bad`'s posted root changed: 1 for it, 0 before it; block bad+1
+ * names the changed root as its pre-state, whose tree nobody has, so
+ * the VM cannot step on it (the honest host has no state to give); the
+ * blocks after that name honest roots again and are right.
+ */
+static void check_root_changed(struct stream *s, const struct posted *p,
+			       uint32_t bad, bool in_vm)
+{
+	struct cl_batch2_block blocks[MAX_BLOCKS];
+	struct posted q;
+
+	for (size_t i = 0; i < p->n; i++)
+		blocks[i] = s->blk[p->first + i].b;
+	blocks[bad].root.b[7] ^= 0x20;
+	repost(&q, p, blocks);
+	for (uint32_t k = 0; k < p->n; k++) {
+		bool next = k == bad + 1 && k < p->n;
+		struct outcome o = judge_with(s, &q, k, in_vm && k <= bad + 1,
+					      NULL, !next);
+
+		if (k == bad)
+			CHECK_MSG(o.native == CL_GAME_WRONG,
+				  "the changed root of block %u: %d (%s)", k,
+				  o.native, o.why);
+		else if (next)
+			CHECK_MSG(o.native == CL_ERR_NOT_FOUND,
+				  "block %u after the changed root: %d (%s)",
+				  k, o.native, o.why);
+		else
+			CHECK_MSG(o.native == CL_GAME_RIGHT,
+				  "block %u (root %u changed): %d (%s)", k,
+				  bad, o.native, o.why);
+	}
+	printf("block %u of %zu: its root changed: verdict 1 for it, 0 for "
+	       "the others, no step for the next%s\n", bad, p->n,
+	       in_vm ? " (native and VM)" : "");
+	cl_buf_release(&q.data);
+}
+
+/* The L1 deposit records against the batch's deposits. */
+static void check_deposits(struct stream *s, const struct posted *p)
+{
+	struct cl_game_deposit dep[MAX_DEPS];
+	struct posted q = *p;
+
+	CHECK(p->n_dep >= 2);
+	memcpy(dep, p->dep, p->n_dep * sizeof(*dep));
+	q.dep = dep;
+
+	dep[1].amount += 1;
+	expect(s, &q, 0, true, CL_GAME_WRONG, "a deposit amount differs");
+	expect(s, &q, (uint32_t)p->n - 1, false, CL_GAME_WRONG,
+	       "a deposit amount differs");
+	dep[1] = p->dep[1];
+	dep[0].to.b[19] ^= 1;
+	expect(s, &q, (uint32_t)p->n - 1, true, CL_GAME_WRONG,
+	       "a deposit recipient differs");
+	dep[0] = p->dep[0];
+	/* the timestamp is in the hash, not in the batch: still right */
+	dep[0].timestamp += 1;
+	expect(s, &q, 0, false, CL_GAME_RIGHT, "another deposit timestamp");
+	dep[0] = p->dep[0];
+
+	/* the record consumes one deposit fewer, or one more */
+	q.n_dep = p->n_dep - 1;
+	q.rec.deposits = p->rec.deposits - 1;
+	expect(s, &q, 0, false, CL_GAME_WRONG, "one deposit fewer on L1");
+	dep[p->n_dep] = dep[0];
+	dep[p->n_dep].amount = 5;
+	q.n_dep = p->n_dep + 1;
+	q.rec.deposits = p->rec.deposits + 1;
+	expect(s, &q, 0, true, CL_GAME_WRONG, "one deposit more on L1");
+	printf("deposits that differ from the L1 records: verdict 1\n");
+}
+
+/* A refused request slipped into block k (the roots stay honest: a
+ * refused request changes nothing), and other malformed posts. */
+static void check_malformed(struct stream *s, const struct posted *p)
+{
+	struct cl_batch2_block blocks[MAX_BLOCKS];
+	struct cl_tx txs[MAX_REQS + 1];
+	struct posted q;
+	uint32_t k = (uint32_t)p->n / 2;
+
+	for (size_t i = 0; i < p->n; i++)
+		blocks[i] = s->blk[p->first + i].b;
+	memcpy(txs, blocks[k].txs, blocks[k].n_txs * sizeof(*txs));
+	/* a withdrawal of more than anyone has */
+	txs[blocks[k].n_txs] = t_withdraw(&s->e, &s->e.addr[5], &s->e.addr[5],
+					  UINT64_MAX / 4, 999, s->e.key[5]);
+	blocks[k].txs = txs;
+	blocks[k].n_txs++;
+	repost(&q, p, blocks);
+	expect(s, &q, k, true, CL_GAME_WRONG, "a refused request");
+	if (k > 0)
+		expect(s, &q, k - 1, false, CL_GAME_RIGHT,
+		       "the block before a refused request");
+	cl_buf_release(&q.data);
+
+	/* data that does not decode: a trailing byte */
+	q = *p;
+	cl_buf_init(&q.data);
+	cl_buf_append(&q.data, p->data.p, p->data.len);
+	cl_buf_append(&q.data, "\0", 1);
+	cl_keccak256(q.rec.data_hash.b, q.data.p, q.data.len);
+	expect(s, &q, 0, true, CL_GAME_WRONG, "data that does not decode");
+	cl_buf_release(&q.data);
+
+	/* records that are not the data's */
+	q = *p;
+	q.rec.state_root.b[0] ^= 1;
+	expect(s, &q, 0, true, CL_GAME_WRONG, "another stateRoot");
+	q = *p;
+	q.rec.withdrawal_root.b[0] ^= 1;
+	expect(s, &q, 0, false, CL_GAME_WRONG, "another withdrawalRoot");
+	q = *p;
+	q.rec.first_block++;
+	q.rec.last_block++;
+	expect(s, &q, 0, false, CL_GAME_WRONG, "another first block");
+	q = *p;
+	q.rec.last_block++;
+	expect(s, &q, 0, false, CL_GAME_WRONG, "another block count");
+
+	/* k out of range: an input the rollup never builds */
+	expect(s, p, (uint32_t)p->n, true, CL_GAME_E_INPUT, "k out of range");
+
+	/* the batch data's preimage missing: the VM cannot step */
+	struct outcome o = judge(s, p, 0, true, &p->rec.data_hash);
+	CHECK_MSG(o.native == CL_ERR_NOT_FOUND && o.vm == -1,
+		  "the data's preimage missing: native %d, the VM %d",
+		  o.native, o.vm);
+	printf("a refused request, data that does not decode, records that "
+	       "are not the data's: verdict 1; k out of range: 10\n");
+}
+
+/* The deposits list and the input layout, byte for byte. */
+static void check_encoding(void)
+{
+	struct cl_game_deposit d = {.amount = 0x0102030405060708ull,
+				    .timestamp = 0x0a0b0c0d};
+	struct cl_game_input in, back;
+	uint8_t bytes[CL_GAME_INPUT_LEN];
+	struct cl_buf b;
+
+	memset(d.to.b, 0xaa, 20);
+	cl_buf_init(&b);
+	cl_game_deposits_encode(&b, &d, 1);
+	CHECK(b.len == CL_GAME_DEPOSIT_LEN && b.p[19] == 0xaa &&
+	      b.p[20] == 1 && b.p[27] == 8 && b.p[28] == 0x0a &&
+	      b.p[31] == 0x0d);
+	cl_buf_release(&b);
+
+	memset(&in, 0, sizeof(in));
+	for (int i = 0; i < 32; i++) {
+		in.rec.data_hash.b[i] = (uint8_t)(1 + i);
+		in.prev_root.b[i] = (uint8_t)(2 + i);
+		in.deposits_hash.b[i] = (uint8_t)(3 + i);
+		in.genesis_hash.b[i] = (uint8_t)(4 + i);
+		in.rec.state_root.b[i] = (uint8_t)(5 + i);
+		in.rec.withdrawal_root.b[i] = (uint8_t)(6 + i);
+	}
+	in.k = 0x11223344;
+	in.rec.prev_deposits = 7;
+	in.rec.deposits = 9;
+	in.rec.first_block = 100;
+	in.rec.last_block = 0x0102030405060708ull;
+	cl_game_input_encode(bytes, &in);
+	CHECK(CL_GAME_INPUT_LEN == 232);
+	CHECK(memcmp(bytes, "CLB3", 4) == 0 && bytes[4] == 1 &&
+	      bytes[36] == 0x11 && bytes[39] == 0x44 && bytes[40] == 2 &&
+	      bytes[72] == 3 && bytes[104] == 4 && bytes[136] == 5 &&
+	      bytes[168] == 6 && bytes[207] == 7 && bytes[215] == 9 &&
+	      bytes[223] == 100 && bytes[224] == 1 && bytes[231] == 8);
+	CHECK(cl_game_input_decode(&back, bytes, sizeof(bytes)) &&
+	      memcmp(&back, &in, sizeof(in)) == 0);
+	CHECK(!cl_game_input_decode(&back, bytes, sizeof(bytes) - 1));
+	bytes[3] = '2';
+	CHECK(!cl_game_input_decode(&back, bytes, sizeof(bytes)));
+}
+
+int main(int argc, char **argv)
+{
+	struct stream *s = cl_xcalloc(1, sizeof(*s));
+	struct posted b0, b1;
+	const char *nb = getenv("CL_TEST_BLOCKS");
+	size_t n = nb ? (size_t)strtoul(nb, NULL, 10) : 12;
+
+	if (argc < 2 || strcmp(argv[1], "--no-compiler") == 0) {
+		fprintf(stderr, "no RISC-V cross compiler: run "
+				"contrib/bootstrap.sh, then meson setup again\n");
+		return 1;
+	}
+	if (n < 4)
+		n = 4;
+	if (n > MAX_BLOCKS)
+		n = MAX_BLOCKS;
+	elf = sg_read_elf(argv[1], &elf_len);
+	check_encoding();
+	stream_build(s, n);
+	post(&b0, s, 0, n / 2, NULL);
+	post(&b1, s, n / 2, n - n / 2, &b0);
+
+	check_honest(s, &b0);
+	check_honest(s, &b1);
+	printf("honest batches: %llu blocks, %llu steps with the batch "
+	       "(CLB3), %llu for the blocks alone (CLB2): %.0f more per "
+	       "block\n", (unsigned long long)runs,
+	       (unsigned long long)steps_clb3, (unsigned long long)steps_clb2,
+	       (double)(steps_clb3 - steps_clb2) / (double)runs);
+
+	check_root_changed(s, &b1, (uint32_t)(b1.n / 2), true);
+	check_root_changed(s, &b0, 0, false);
+	check_root_changed(s, &b1, (uint32_t)(b1.n - 1), false);
+	check_deposits(s, &b0);
+	check_malformed(s, &b1);
+
+	for (size_t i = 0; i < s->n; i++)
+		cl_preimage_map_free(s->blk[i].pre);
+	cl_buf_release(&b0.data);
+	cl_buf_release(&b1.data);
+	tenv_release(&s->e);
+	free(s);
+	free(elf);
+	return test_done("test_stf_batch");
+}
