@@ -52,9 +52,9 @@ enum cl_game_exit {
 	CL_GAME_WRONG = 1,     /* the batch is wrong at block k or as a whole */
 	CL_GAME_E_INPUT = 10,  /* an input the rollup never builds: length,
 				* magic, k out of range, a record whose
-				* numbers do not fit, a deposits list or
-				* genesis of the wrong length, an invalid
-				* genesis or not the state's */
+				* numbers do not fit, a deposits list of
+				* the wrong length, a genesis that is not
+				* a canonical valid one or not the state's */
 	CL_GAME_E_STATE = 11,  /* the tree under the pre-state root is not one
 				* the state module writes */
 	CL_GAME_E_BACKEND = 13, /* a state read or the commit failed (the stf
@@ -82,7 +82,9 @@ struct cl_game_input {
 	struct cl_hash32 prev_root;     /* the previous batch's stateRoot,
 					 * or the genesis root for batch 0 */
 	struct cl_hash32 deposits_hash; /* cl_game_deposits_encode's hash */
-	struct cl_hash32 genesis_hash;  /* keccak256 of the genesis bytes */
+	struct cl_hash32 genesis_hash;  /* the chain's genesis hash,
+					 * cl_genesis_hash(): keccak256 of
+					 * cl_genesis_encode() */
 };
 
 /* One deposit as the rollup stores it (DepositRecord). */
@@ -106,6 +108,15 @@ CL_WUR bool cl_game_input_decode(struct cl_game_input *out, const uint8_t *p,
 void cl_game_deposits_encode(struct cl_buf *out,
 			     const struct cl_game_deposit *d, size_t n);
 
+/*
+ * The genesis from its canonical encoding (cl_genesis_encode(), whose
+ * keccak256 is cl_genesis_hash()): true when `p` is exactly the encoding
+ * of a valid genesis (decoded, validated, encoded again and compared
+ * byte for byte); else false and *out zeroed.
+ */
+CL_WUR bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
+				   size_t len);
+
 /* What cl_game_verdict() found, for logs and tests. */
 struct cl_game_report {
 	const char *why;        /* static text: the first reason, or "right" */
@@ -119,7 +130,7 @@ struct cl_game_report {
  * through `fetch` (which must return only true preimages: the VM's
  * ecall, or a cl_preimage_map). In order:
  *
- *  1. the input, the genesis (sizeof(struct cl_genesis) bytes) and the
+ *  1. the input, the genesis (cl_game_genesis_decode()) and the
  *     deposits list (32 bytes per deposit, depositsConsumed -
  *     prevDepositsConsumed of them), and k < lastBlock - firstBlock + 1:
  *     else CL_GAME_E_INPUT;
@@ -149,7 +160,7 @@ CL_WUR int cl_game_verdict(struct cl_game_report *rep,
  * fills in->deposits_hash and in->genesis_hash, writes the input's
  * keccak256 to *key and adds to `pm` the input, the batch `data`
  * (borrowed for the call), the deposits list of `deps` (n_deps records,
- * ids in->rec.prev_deposits..), the genesis bytes and, when `pre` is not
+ * ids in->rec.prev_deposits..), the genesis encoding and, when `pre` is not
  * NULL, every preimage of pre's last committed state (which must be the
  * state after block k - 1: the previous batch's for k = 0).
  *

@@ -65,9 +65,11 @@ int cl_game_prepare(struct cl_hash32 *key, struct cl_preimage_map *pm,
 	cl_game_deposits_encode(&list, deps, n_deps);
 	cl_keccak256(in->deposits_hash.b, list.p, list.len);
 	cl_preimage_map_add(pm, list.p, list.len);
+	cl_buf_reset(&list);
+	cl_genesis_encode(&list, g);
+	cl_keccak256(in->genesis_hash.b, list.p, list.len);
+	cl_preimage_map_add(pm, list.p, list.len);
 	cl_buf_release(&list);
-	cl_keccak256(in->genesis_hash.b, (const uint8_t *)g, sizeof(*g));
-	cl_preimage_map_add(pm, (const uint8_t *)g, sizeof(*g));
 	cl_preimage_map_add(pm, data, data_len);
 	cl_game_input_encode(bytes, in);
 	cl_keccak256(key->b, bytes, sizeof(bytes));

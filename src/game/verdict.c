@@ -180,10 +180,9 @@ static int load(struct run *r, const struct cl_hash32 *key)
 			       "the record's numbers or k are out of range");
 	if ((rc = get(r, &r->in.genesis_hash)))
 		return rc;
-	if (r->buf.len != sizeof(r->g))
+	if (!cl_game_genesis_decode(&r->g, r->buf.p, r->buf.len))
 		return verdict(r, CL_GAME_E_INPUT,
-			       "the genesis has the wrong length");
-	memcpy(&r->g, r->buf.p, sizeof(r->g));
+			       "the genesis is not a canonical valid one");
 	if (!fetch_cb(&r->f, &r->deps, &r->in.deposits_hash))
 		return CL_ERR_NOT_FOUND;
 	n_deps = rec->deposits - rec->prev_deposits;

@@ -51,6 +51,8 @@
 
 static uint8_t *elf;
 static size_t elf_len;
+/* when set, the genesis the host gives instead of the chain's */
+static const struct cl_genesis *other_genesis;
 
 /* One block of the stream: what the sequencer posts. */
 struct sblock {
@@ -325,7 +327,8 @@ static struct outcome judge_with(struct stream *s, const struct posted *p,
 					cl_preimage_map_fetch,
 					s->blk[bi].pre) == CL_OK);
 	CHECK(cl_game_prepare(&key, pm, &in, p->data.p, p->data.len, p->dep,
-			      p->n_dep, &s->e.g, pre) == CL_OK);
+			      p->n_dep, other_genesis ? other_genesis : &s->e.g,
+			      pre) == CL_OK);
 	cl_state_free(pre);
 	if (drop) {
 		use = cl_preimage_map_new();
@@ -572,6 +575,13 @@ static void check_malformed(struct stream *s, const struct posted *p)
 	q.rec.last_block++;
 	expect(s, &q, 0, false, CL_GAME_WRONG, "another block count");
 
+	/* another valid genesis: not the state's */
+	struct cl_genesis g2 = s->e.g;
+	g2.oracle_max_age++;
+	other_genesis = &g2;
+	expect(s, p, 0, true, CL_GAME_E_INPUT, "another genesis");
+	other_genesis = NULL;
+
 	/* k out of range: an input the rollup never builds */
 	expect(s, p, (uint32_t)p->n, true, CL_GAME_E_INPUT, "k out of range");
 
@@ -582,6 +592,145 @@ static void check_malformed(struct stream *s, const struct posted *p)
 		  o.native, o.vm);
 	printf("a refused request, data that does not decode, records that "
 	       "are not the data's: verdict 1; k out of range: 10\n");
+}
+
+/*
+ * The cost of reading and decoding a large batch: synthetic blocks of
+ * signed-looking orders (50 traders, three markets; the signatures are
+ * random, the stf never sees them) up to about `kib` KiB of data, with a
+ * record whose stateRoot is not the data's, so the program reads the
+ * whole data, decodes it, checks the record and stops with verdict 1
+ * before any state is walked: the steps are those of the batch alone.
+ * CL_TEST_BATCH_KIB (comma-separated) sets the sizes.
+ */
+static void check_decode_cost(struct stream *s)
+{
+	const char *env = getenv("CL_TEST_BATCH_KIB");
+	char list[256];
+
+	snprintf(list, sizeof(list), "%s", env ? env : "16,120");
+	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+		size_t kib = (size_t)strtoul(tok, NULL, 10);
+		size_t per = 100, nblk = 0, ntx = 0;
+		struct cl_batch2_block *blocks = NULL;
+		struct cl_tx *txs = NULL;
+		struct posted q;
+
+		memset(&q, 0, sizeof(q));
+		cl_buf_init(&q.data);
+		/* about 80 bytes an order: grow until the data is big enough */
+		while (q.data.len < kib * 1024) {
+			blocks = cl_xrealloc(blocks, (nblk + 1) * sizeof(*blocks));
+			struct cl_batch2_block *b = &blocks[nblk];
+
+			memset(b, 0, sizeof(*b));
+			b->number = 1 + nblk;
+			b->timestamp_ms = T_START_MS + 100 * nblk;
+			b->l1 = t_l1_at(T_START_MS + 12000 * (nblk / 120));
+			b->root.b[0] = (uint8_t)nblk;
+			b->n_txs = per;
+			nblk++;
+			ntx += per;
+			txs = cl_xrealloc(txs, ntx * sizeof(*txs));
+			for (size_t i = ntx - per; i < ntx; i++) {
+				struct cl_tx *tx = &txs[i];
+				struct cl_order *o = &tx->u.place.order;
+
+				memset(tx, 0, sizeof(*tx));
+				tx->type = CL_TX_PLACE_ORDER;
+				memset(o->trader.b, 0x40 + (int)rnd(50), 20);
+				o->market = 1 + (uint32_t)rnd(3);
+				o->is_buy = rnd(2);
+				o->price = 5000000 + rnd(1000) * 100;
+				o->size = 100 * (1 + rnd(50));
+				o->nonce = i;
+				o->expiry = T_START_MS / 1000 + 3600;
+				for (size_t j = 0; j < 64; j++)
+					tx->u.place.sig.b[j] = (uint8_t)rnd(256);
+				tx->u.place.sig.b[64] = 27;
+			}
+			size_t at = 0;
+			for (size_t j = 0; j < nblk; j++) {
+				blocks[j].txs = txs + at;
+				at += blocks[j].n_txs;
+			}
+			cl_buf_reset(&q.data);
+			CHECK(cl_batch2_encode(&q.data, blocks, nblk) ==
+			      CL_BATCH_OK);
+		}
+		cl_keccak256(q.rec.data_hash.b, q.data.p, q.data.len);
+		q.n = nblk;
+		q.rec.first_block = 1;
+		q.rec.last_block = nblk;
+		q.rec.state_root.b[0] = 0xee; /* not the data's */
+		q.rec.withdrawal_root = q.rec.state_root;
+		q.prev_root = s->genesis_root;
+
+		struct outcome o = judge_with(s, &q, 0, true, NULL, false);
+		CHECK_MSG(o.native == CL_GAME_WRONG && o.vm == 1,
+			  "a large batch: native %d (%s), the VM %d", o.native,
+			  o.why, o.vm);
+		printf("a batch of %zu bytes (%zu blocks, %zu orders): read, "
+		       "decoded and checked in %llu steps (%.1f per byte)\n",
+		       q.data.len, nblk, ntx, (unsigned long long)o.steps,
+		       (double)o.steps / (double)q.data.len);
+		cl_buf_release(&q.data);
+		free(blocks);
+		free(txs);
+	}
+}
+
+/*
+ * The genesis the program reads: the canonical encoding, whose keccak256
+ * is the chain's genesis hash. It decodes back to the same struct; a
+ * truncation, a trailing byte, another version or an overlong symbol is
+ * refused; any one-byte change is refused or decodes to a genesis whose
+ * encoding is exactly the changed bytes (one preimage per genesis).
+ */
+static void check_genesis(const struct cl_genesis *g)
+{
+	struct cl_genesis back, zero;
+	struct cl_buf b, again;
+	struct cl_hash32 h1, h2;
+	size_t refused = 0, other = 0;
+
+	cl_buf_init(&b);
+	cl_buf_init(&again);
+	cl_genesis_encode(&b, g);
+	cl_genesis_hash(&h1, g);
+	cl_keccak256(h2.b, b.p, b.len);
+	CHECK(cl_hash32_eq(&h1, &h2));
+	CHECK(cl_game_genesis_decode(&back, b.p, b.len));
+	CHECK(memcmp(&back, g, sizeof(back)) == 0);
+	memset(&zero, 0, sizeof(zero));
+	CHECK(!cl_game_genesis_decode(&back, b.p, b.len - 1) &&
+	      memcmp(&back, &zero, sizeof(zero)) == 0);
+	cl_buf_append(&again, b.p, b.len);
+	cl_buf_append(&again, "\0", 1);
+	CHECK(!cl_game_genesis_decode(&back, again.p, again.len));
+	b.p[9] ^= 1; /* the version */
+	CHECK(!cl_game_genesis_decode(&back, b.p, b.len));
+	b.p[9] ^= 1;
+	for (size_t i = 0; i < b.len; i++) {
+		uint8_t keep = b.p[i];
+
+		b.p[i] ^= (uint8_t)(1u << (i % 8));
+		if (!cl_game_genesis_decode(&back, b.p, b.len)) {
+			refused++;
+		} else {
+			cl_buf_reset(&again);
+			cl_genesis_encode(&again, &back);
+			CHECK(again.len == b.len &&
+			      memcmp(again.p, b.p, b.len) == 0);
+			other++;
+		}
+		b.p[i] = keep;
+	}
+	printf("genesis: %zu bytes; of the one-bit changes %zu refused, %zu "
+	       "another valid genesis with exactly those bytes\n", b.len,
+	       refused, other);
+	cl_buf_release(&b);
+	cl_buf_release(&again);
 }
 
 /* The deposits list and the input layout, byte for byte. */
@@ -648,6 +797,7 @@ int main(int argc, char **argv)
 	elf = sg_read_elf(argv[1], &elf_len);
 	check_encoding();
 	stream_build(s, n);
+	check_genesis(&s->e.g);
 	post(&b0, s, 0, n / 2, NULL);
 	post(&b1, s, n / 2, n - n / 2, &b0);
 
@@ -664,6 +814,7 @@ int main(int argc, char **argv)
 	check_root_changed(s, &b1, (uint32_t)(b1.n - 1), false);
 	check_deposits(s, &b0);
 	check_malformed(s, &b1);
+	check_decode_cost(s);
 
 	for (size_t i = 0; i < s->n; i++)
 		cl_preimage_map_free(s->blk[i].pre);
