@@ -30,7 +30,10 @@
  *   - data that does not decode, a record whose stateRoot, withdrawal
  *     root or first block is not the data's: 1;
  *   - k out of range: 10 (an input the rollup never builds);
- *   - the batch data's preimage missing: the VM cannot step.
+ *   - the batch data's preimage missing: the VM cannot step;
+ *   - 40 random one-byte changes of a posted batch (its record following
+ *     the changed data): every block's verdict is 0 or 1 (or no step,
+ *     after a changed root), and each change is caught by some block.
  *
  * Every VM run's exit code and output byte must equal the native
  * verdict. Steps per block are printed next to the same block run as a
@@ -733,6 +736,71 @@ static void check_genesis(const struct cl_genesis *g)
 	cl_buf_release(&again);
 }
 
+/*
+ * Random one-byte changes of a posted batch (the record follows the
+ * data's hash, as if the sequencer had posted the changed bytes): for
+ * every block the native verdict is 0 or 1, or a preimage is missing
+ * (the change hit a root, which the next block names as its
+ * pre-state); for one block per change the VM says the same. Some
+ * block must say 1: every field of a batch is signed, checked against
+ * the rollup's records or part of the state root (a block's time and L1
+ * reference are in GLOBALS), so no change goes unseen.
+ */
+static void check_mutations(struct stream *s, const struct posted *p,
+			    unsigned count)
+{
+	unsigned undecodable = 0, caught = 0, unseen = 0;
+	struct cl_batch_limits lim;
+
+	cl_batch_limits_default(&lim);
+	for (unsigned m = 0; m < count; m++) {
+		struct posted q = *p;
+		struct cl_batch2 b;
+		size_t at = (size_t)rnd(p->data.len);
+		bool decodes, wrong = false;
+
+		cl_buf_init(&q.data);
+		cl_buf_append(&q.data, p->data.p, p->data.len);
+		q.data.p[at] ^= (uint8_t)(1 + rnd(255));
+		cl_keccak256(q.rec.data_hash.b, q.data.p, q.data.len);
+		decodes = cl_batch2_decode(&b, q.data.p, q.data.len, &lim) ==
+			  CL_BATCH_OK;
+		if (decodes && b.n_blocks == p->n) {
+			q.rec.state_root = b.blocks[b.n_blocks - 1].root;
+			q.rec.withdrawal_root = q.rec.state_root;
+		}
+		for (uint32_t k = 0; k < p->n; k++) {
+			bool host = true;
+
+			if (decodes && k > 0 && k < b.n_blocks)
+				host = cl_hash32_eq(
+					&b.blocks[k - 1].root,
+					&s->blk[p->first + k - 1].b.root);
+			struct outcome o = judge_with(
+				s, &q, k, k == m % p->n && m < 12, NULL, host);
+			CHECK_MSG(o.native == CL_GAME_RIGHT ||
+				  o.native == CL_GAME_WRONG ||
+				  (!host && o.native == CL_ERR_NOT_FOUND),
+				  "byte %zu changed, block %u: %d (%s)", at, k,
+				  o.native, o.why);
+			wrong |= o.native == CL_GAME_WRONG;
+		}
+		if (decodes)
+			cl_batch2_release(&b);
+		else
+			undecodable++;
+		if (wrong)
+			caught++;
+		else
+			unseen++;
+		CHECK_MSG(wrong, "byte %zu changed: every block right", at);
+		cl_buf_release(&q.data);
+	}
+	printf("%u one-byte changes of a posted batch: %u do not decode, %u "
+	       "give verdict 1 for some block, %u none\n", count,
+	       undecodable, caught, unseen);
+}
+
 /* The deposits list and the input layout, byte for byte. */
 static void check_encoding(void)
 {
@@ -814,6 +882,7 @@ int main(int argc, char **argv)
 	check_root_changed(s, &b1, (uint32_t)(b1.n - 1), false);
 	check_deposits(s, &b0);
 	check_malformed(s, &b1);
+	check_mutations(s, &b1, 40);
 	check_decode_cost(s);
 
 	for (size_t i = 0; i < s->n; i++)
