@@ -48,19 +48,19 @@
 
 /* The program's exit codes (the verdict and why there is none). */
 enum cl_game_exit {
-	CL_GAME_RIGHT = 0,     /* block k's posted root is right */
-	CL_GAME_WRONG = 1,     /* the batch is wrong at block k or as a whole */
-	CL_GAME_E_INPUT = 10,  /* an input the rollup never builds: length,
-				* magic, k out of range, a record whose
-				* numbers do not fit, a deposits list of
-				* the wrong length, a genesis that is not
-				* a canonical valid one or not the state's */
-	CL_GAME_E_STATE = 11,  /* the tree under the pre-state root is not one
-				* the state module writes */
+	CL_GAME_RIGHT = 0,    /* block k's posted root is right */
+	CL_GAME_WRONG = 1,    /* the batch is wrong at block k or as a whole */
+	CL_GAME_E_INPUT = 10, /* an input the rollup never builds: length,
+			       * magic, k out of range, a record whose
+			       * numbers do not fit, a deposits list of
+			       * the wrong length, a genesis that is not
+			       * a canonical valid one or not the state's */
+	CL_GAME_E_STATE = 11, /* the tree under the pre-state root is not one
+			       * the state module writes */
 	CL_GAME_E_BACKEND = 13, /* a state read or the commit failed (the stf
 				 * found committed data corrupt) */
-	CL_GAME_E_ABORT = 14,  /* guest only: abort(), a broken invariant */
-	CL_GAME_E_MEMORY = 15, /* guest only: the heap is exhausted */
+	CL_GAME_E_ABORT = 14,	/* guest only: abort(), a broken invariant */
+	CL_GAME_E_MEMORY = 15,	/* guest only: the heap is exhausted */
 };
 
 /* The rollup's record of the disputed batch (docs/l1.md BatchRecord;
@@ -70,7 +70,7 @@ struct cl_game_batch {
 	struct cl_hash32 state_root; /* the root after lastBlock */
 	struct cl_hash32 withdrawal_root;
 	uint64_t prev_deposits; /* prevDepositsConsumed */
-	uint64_t deposits;      /* depositsConsumed */
+	uint64_t deposits;	/* depositsConsumed */
 	uint64_t first_block;
 	uint64_t last_block;
 };
@@ -78,11 +78,11 @@ struct cl_game_batch {
 /* The fields of a CLB3 input. */
 struct cl_game_input {
 	struct cl_game_batch rec;
-	uint32_t k;                     /* block index within the batch */
-	struct cl_hash32 prev_root;     /* the previous batch's stateRoot,
+	uint32_t k;			/* block index within the batch */
+	struct cl_hash32 prev_root;	/* the previous batch's stateRoot,
 					 * or the genesis root for batch 0 */
 	struct cl_hash32 deposits_hash; /* cl_game_deposits_encode's hash */
-	struct cl_hash32 genesis_hash;  /* the chain's genesis hash,
+	struct cl_hash32 genesis_hash;	/* the chain's genesis hash,
 					 * cl_genesis_hash(): keccak256 of
 					 * cl_genesis_encode() */
 };
@@ -119,9 +119,9 @@ CL_WUR bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
 
 /* What cl_game_verdict() found, for logs and tests. */
 struct cl_game_report {
-	const char *why;        /* static text: the first reason, or "right" */
-	uint32_t n_blocks;      /* blocks in the batch (0 if not decoded) */
-	struct cl_hash32 posted;   /* block k's posted root, if reached */
+	const char *why;	 /* static text: the first reason, or "right" */
+	uint32_t n_blocks;	 /* blocks in the batch (0 if not decoded) */
+	struct cl_hash32 posted; /* block k's posted root, if reached */
 	struct cl_hash32 computed; /* the root the stf computed, if reached */
 };
 
@@ -152,8 +152,8 @@ struct cl_game_report {
  * be NULL.
  */
 CL_WUR int cl_game_verdict(struct cl_game_report *rep,
-			   const struct cl_hash32 *key,
-			   cl_state_fetch_fn fetch, void *arg);
+			   const struct cl_hash32 *key, cl_state_fetch_fn fetch,
+			   void *arg);
 
 /*
  * Everything the program needs for block `in->k` of a posted batch:

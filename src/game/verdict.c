@@ -194,8 +194,7 @@ static int load(struct run *r, const struct cl_hash32 *key)
 	if ((rc = get(r, &rec->data_hash)))
 		return rc;
 	cl_batch_limits_default(&lim);
-	if (cl_batch2_decode(&r->b, r->buf.p, r->buf.len, &lim) !=
-	    CL_BATCH_OK)
+	if (cl_batch2_decode(&r->b, r->buf.p, r->buf.len, &lim) != CL_BATCH_OK)
 		return verdict(r, CL_GAME_WRONG,
 			       "the batch data does not decode");
 	cl_buf_release(&r->buf);
@@ -222,9 +221,10 @@ static int run_block(struct run *r)
 
 	rc = cl_state_new_walk(&r->st, &h.prev_root, fetch_cb, &r->f);
 	if (rc)
-		return r->f.missing ? CL_ERR_NOT_FOUND
-				    : verdict(r, CL_GAME_E_STATE,
-					      "the pre-state tree is malformed");
+		return r->f.missing
+			   ? CL_ERR_NOT_FOUND
+			   : verdict(r, CL_GAME_E_STATE,
+				     "the pre-state tree is malformed");
 	rc = cl_stf_new(&r->stf, r->st, &r->g);
 	if (rc == CL_ERR_CONFIG)
 		return verdict(r, CL_GAME_E_INPUT,

@@ -45,10 +45,10 @@
 #define INPUT_MAGIC "CLB2"
 
 _Static_assert((int)GUEST_E_INPUT == (int)CL_GAME_E_INPUT &&
-		       (int)GUEST_E_STATE == (int)CL_GAME_E_STATE &&
-		       (int)GUEST_E_BACKEND == (int)CL_GAME_E_BACKEND &&
-		       (int)GUEST_E_ABORT == (int)CL_GAME_E_ABORT &&
-		       (int)GUEST_E_MEMORY == (int)CL_GAME_E_MEMORY,
+		   (int)GUEST_E_STATE == (int)CL_GAME_E_STATE &&
+		   (int)GUEST_E_BACKEND == (int)CL_GAME_E_BACKEND &&
+		   (int)GUEST_E_ABORT == (int)CL_GAME_E_ABORT &&
+		   (int)GUEST_E_MEMORY == (int)CL_GAME_E_MEMORY,
 	       "one set of exit codes");
 
 int main(void);

@@ -185,8 +185,8 @@ static void stream_build(struct stream *s, size_t nblocks)
 	for (int t = 0; t < NTRADERS; t++) {
 		uint64_t usd = t < 4 ? 10000000 : 500 + rnd(5000);
 
-		cand[n++] = t_deposit(e->next_deposit++, &e->addr[t],
-				      usd * T_USD);
+		cand[n++] =
+		    t_deposit(e->next_deposit++, &e->addr[t], usd * T_USD);
 	}
 	for (int mi = 0; mi < 3; mi++)
 		cand[n++] = oracle_tx(e, mi, mid[mi]);
@@ -204,9 +204,11 @@ static void stream_build(struct stream *s, size_t nblocks)
 
 			if (r < 60) {
 				int64_t off = (int64_t)rnd(21) - 10;
-				uint64_t p = mid[mi] + (uint64_t)(off * 5 *
-						(int64_t)tick[mi]);
-				uint64_t sz = lot[mi] * (1 + rnd(t < 4 ? 20 : 60));
+				uint64_t p =
+				    mid[mi] +
+				    (uint64_t)(off * 5 * (int64_t)tick[mi]);
+				uint64_t sz =
+				    lot[mi] * (1 + rnd(t < 4 ? 20 : 60));
 				uint8_t f = 0;
 				unsigned fr = (unsigned)rnd(100);
 
@@ -216,9 +218,9 @@ static void stream_build(struct stream *s, size_t nblocks)
 				else if (fr < 28)
 					f = CL_ORDER_POST_ONLY;
 				struct cl_order o = t_order(
-					&e->addr[t], e->g.markets[mi].id,
-					rnd(2) == 0, p, sz, e->order_nonce++,
-					tenv_now(e) + 5 + rnd(3600), f);
+				    &e->addr[t], e->g.markets[mi].id,
+				    rnd(2) == 0, p, sz, e->order_nonce++,
+				    tenv_now(e) + 5 + rnd(3600), f);
 				cand[n] = t_place(e, &o, e->key[t]);
 				if (nplaced < NPLACED) {
 					placed[nplaced] = o;
@@ -226,22 +228,25 @@ static void stream_build(struct stream *s, size_t nblocks)
 				}
 			} else if (r < 75 && nplaced > 0) {
 				size_t j = (size_t)rnd(nplaced);
-				struct cl_hash32 h = t_order_hash(e, &placed[j]);
+				struct cl_hash32 h =
+				    t_order_hash(e, &placed[j]);
 
 				cand[n] = t_cancel(e, &e->addr[owner[j]], &h,
 						   e->key[owner[j]]);
 			} else if (r < 90) {
 				unsigned pct = rnd(5) == 0 ? 8 : 2;
 				int64_t d = (int64_t)(mid[mi] * pct / 100);
-				int64_t np = (int64_t)mid[mi] +
-					     (int64_t)rnd((uint64_t)(2 * d + 1)) - d;
+				int64_t np =
+				    (int64_t)mid[mi] +
+				    (int64_t)rnd((uint64_t)(2 * d + 1)) - d;
 
-				mid[mi] = (uint64_t)np - (uint64_t)np % tick[mi];
+				mid[mi] =
+				    (uint64_t)np - (uint64_t)np % tick[mi];
 				cand[n] = oracle_tx(e, mi, mid[mi]);
 			} else {
-				cand[n] = t_deposit(e->next_deposit++,
-						    &e->addr[t],
-						    (100 + rnd(1000)) * T_USD);
+				cand[n] =
+				    t_deposit(e->next_deposit++, &e->addr[t],
+					      (100 + rnd(1000)) * T_USD);
 			}
 		}
 		e->ms -= gap;
@@ -297,9 +302,9 @@ static void repost(struct posted *out, const struct posted *p,
 /* ---- running the verdict ---- */
 
 struct outcome {
-	int native;      /* cl_game_verdict(): exit code or CL_ERR_* */
-	int vm;          /* exit code; -1: the VM cannot step; -2: other */
-	int byte;        /* the output byte, -1 if none */
+	int native; /* cl_game_verdict(): exit code or CL_ERR_* */
+	int vm;	    /* exit code; -1: the VM cannot step; -2: other */
+	int byte;   /* the output byte, -1 if none */
 	uint64_t steps;
 	const char *why;
 };
@@ -376,11 +381,13 @@ static struct outcome judge_with(struct stream *s, const struct posted *p,
 		vm_machine_free(m);
 		/* the VM and the native run of the same code agree */
 		if (o.native == CL_ERR_NOT_FOUND)
-			CHECK_MSG(o.vm == -1, "native: a preimage is missing; "
-					      "the VM: %d", o.vm);
+			CHECK_MSG(o.vm == -1,
+				  "native: a preimage is missing; "
+				  "the VM: %d",
+				  o.vm);
 		else
 			CHECK_MSG(o.vm == o.native &&
-				  o.byte == (o.native <= 1 ? o.native : -1),
+				      o.byte == (o.native <= 1 ? o.native : -1),
 				  "native %d (%s), the VM %d byte %d", o.native,
 				  o.why, o.vm, o.byte);
 	}
@@ -434,9 +441,9 @@ static void check_honest(struct stream *s, const struct posted *p)
 			cl_buf_init(&req[i]);
 			cl_tx_encode(&req[i], &sb->txs[i]);
 		}
-		struct vm_machine *m = sg_run_vm(elf, elf_len, &h, &s->e.g, req,
-						 sb->b.n_txs, sb->pre, &st2,
-						 &secs);
+		struct vm_machine *m =
+		    sg_run_vm(elf, elf_len, &h, &s->e.g, req, sb->b.n_txs,
+			      sb->pre, &st2, &secs);
 		CHECK(m && vm_machine_cpu(m)->exit_code == 0);
 		vm_machine_free(m);
 		for (size_t i = 0; i < sb->b.n_txs; i++)
@@ -472,8 +479,8 @@ static void check_root_changed(struct stream *s, const struct posted *p,
 	repost(&q, p, blocks);
 	for (uint32_t k = 0; k < p->n; k++) {
 		bool next = k == bad + 1 && k < p->n;
-		struct outcome o = judge_with(s, &q, k, in_vm && k <= bad + 1,
-					      NULL, !next);
+		struct outcome o =
+		    judge_with(s, &q, k, in_vm && k <= bad + 1, NULL, !next);
 
 		if (k == bad)
 			CHECK_MSG(o.native == CL_GAME_WRONG,
@@ -481,16 +488,16 @@ static void check_root_changed(struct stream *s, const struct posted *p,
 				  o.native, o.why);
 		else if (next)
 			CHECK_MSG(o.native == CL_ERR_NOT_FOUND,
-				  "block %u after the changed root: %d (%s)",
-				  k, o.native, o.why);
+				  "block %u after the changed root: %d (%s)", k,
+				  o.native, o.why);
 		else
 			CHECK_MSG(o.native == CL_GAME_RIGHT,
-				  "block %u (root %u changed): %d (%s)", k,
-				  bad, o.native, o.why);
+				  "block %u (root %u changed): %d (%s)", k, bad,
+				  o.native, o.why);
 	}
 	printf("block %u of %zu: its root changed: verdict 1 for it, 0 for "
-	       "the others, no step for the next%s\n", bad, p->n,
-	       in_vm ? " (native and VM)" : "");
+	       "the others, no step for the next%s\n",
+	       bad, p->n, in_vm ? " (native and VM)" : "");
 	cl_buf_release(&q.data);
 }
 
@@ -591,8 +598,8 @@ static void check_malformed(struct stream *s, const struct posted *p)
 	/* the batch data's preimage missing: the VM cannot step */
 	struct outcome o = judge(s, p, 0, true, &p->rec.data_hash);
 	CHECK_MSG(o.native == CL_ERR_NOT_FOUND && o.vm == -1,
-		  "the data's preimage missing: native %d, the VM %d",
-		  o.native, o.vm);
+		  "the data's preimage missing: native %d, the VM %d", o.native,
+		  o.vm);
 	printf("a refused request, data that does not decode, records that "
 	       "are not the data's: verdict 1; k out of range: 10\n");
 }
@@ -623,7 +630,8 @@ static void check_decode_cost(struct stream *s)
 		cl_buf_init(&q.data);
 		/* about 80 bytes an order: grow until the data is big enough */
 		while (q.data.len < kib * 1024) {
-			blocks = cl_xrealloc(blocks, (nblk + 1) * sizeof(*blocks));
+			blocks =
+			    cl_xrealloc(blocks, (nblk + 1) * sizeof(*blocks));
 			struct cl_batch2_block *b = &blocks[nblk];
 
 			memset(b, 0, sizeof(*b));
@@ -649,7 +657,8 @@ static void check_decode_cost(struct stream *s)
 				o->nonce = i;
 				o->expiry = T_START_MS / 1000 + 3600;
 				for (size_t j = 0; j < 64; j++)
-					tx->u.place.sig.b[j] = (uint8_t)rnd(256);
+					tx->u.place.sig.b[j] =
+					    (uint8_t)rnd(256);
 				tx->u.place.sig.b[64] = 27;
 			}
 			size_t at = 0;
@@ -730,8 +739,8 @@ static void check_genesis(const struct cl_genesis *g)
 		b.p[i] = keep;
 	}
 	printf("genesis: %zu bytes; of the one-bit changes %zu refused, %zu "
-	       "another valid genesis with exactly those bytes\n", b.len,
-	       refused, other);
+	       "another valid genesis with exactly those bytes\n",
+	       b.len, refused, other);
 	cl_buf_release(&b);
 	cl_buf_release(&again);
 }
@@ -774,13 +783,13 @@ static void check_mutations(struct stream *s, const struct posted *p,
 
 			if (decodes && k > 0 && k < b.n_blocks)
 				host = cl_hash32_eq(
-					&b.blocks[k - 1].root,
-					&s->blk[p->first + k - 1].b.root);
+				    &b.blocks[k - 1].root,
+				    &s->blk[p->first + k - 1].b.root);
 			struct outcome o = judge_with(
-				s, &q, k, k == m % p->n && m < 12, NULL, host);
+			    s, &q, k, k == m % p->n && m < 12, NULL, host);
 			CHECK_MSG(o.native == CL_GAME_RIGHT ||
-				  o.native == CL_GAME_WRONG ||
-				  (!host && o.native == CL_ERR_NOT_FOUND),
+				      o.native == CL_GAME_WRONG ||
+				      (!host && o.native == CL_ERR_NOT_FOUND),
 				  "byte %zu changed, block %u: %d (%s)", at, k,
 				  o.native, o.why);
 			wrong |= o.native == CL_GAME_WRONG;
@@ -797,8 +806,8 @@ static void check_mutations(struct stream *s, const struct posted *p,
 		cl_buf_release(&q.data);
 	}
 	printf("%u one-byte changes of a posted batch: %u do not decode, %u "
-	       "give verdict 1 for some block, %u none\n", count,
-	       undecodable, caught, unseen);
+	       "give verdict 1 for some block, %u none\n",
+	       count, undecodable, caught, unseen);
 }
 
 /* The deposits list and the input layout, byte for byte. */
@@ -813,9 +822,8 @@ static void check_encoding(void)
 	memset(d.to.b, 0xaa, 20);
 	cl_buf_init(&b);
 	cl_game_deposits_encode(&b, &d, 1);
-	CHECK(b.len == CL_GAME_DEPOSIT_LEN && b.p[19] == 0xaa &&
-	      b.p[20] == 1 && b.p[27] == 8 && b.p[28] == 0x0a &&
-	      b.p[31] == 0x0d);
+	CHECK(b.len == CL_GAME_DEPOSIT_LEN && b.p[19] == 0xaa && b.p[20] == 1 &&
+	      b.p[27] == 8 && b.p[28] == 0x0a && b.p[31] == 0x0d);
 	cl_buf_release(&b);
 
 	memset(&in, 0, sizeof(in));
@@ -854,8 +862,9 @@ int main(int argc, char **argv)
 	size_t n = nb ? (size_t)strtoul(nb, NULL, 10) : 12;
 
 	if (argc < 2 || strcmp(argv[1], "--no-compiler") == 0) {
-		fprintf(stderr, "no RISC-V cross compiler: run "
-				"contrib/bootstrap.sh, then meson setup again\n");
+		fprintf(stderr,
+			"no RISC-V cross compiler: run "
+			"contrib/bootstrap.sh, then meson setup again\n");
 		return 1;
 	}
 	if (n < 4)
@@ -873,8 +882,9 @@ int main(int argc, char **argv)
 	check_honest(s, &b1);
 	printf("honest batches: %llu blocks, %llu steps with the batch "
 	       "(CLB3), %llu for the blocks alone (CLB2): %.0f more per "
-	       "block\n", (unsigned long long)runs,
-	       (unsigned long long)steps_clb3, (unsigned long long)steps_clb2,
+	       "block\n",
+	       (unsigned long long)runs, (unsigned long long)steps_clb3,
+	       (unsigned long long)steps_clb2,
 	       (double)(steps_clb3 - steps_clb2) / (double)runs);
 
 	check_root_changed(s, &b1, (uint32_t)(b1.n / 2), true);
