@@ -88,13 +88,14 @@ int main(int argc, char **argv)
 		struct cl_hash32 key, state, formula;
 		struct cl_buf list;
 		unsigned from = (unsigned)(test_rand() % NDEP);
-		unsigned to = from + (unsigned)(test_rand() % (NDEP - from + 1));
+		unsigned to =
+		    from + (unsigned)(test_rand() % (NDEP - from + 1));
 
 		memset(&in, 0, sizeof(in));
 		rnd_bytes(in.rec.data_hash.b, 32);
 		rnd_bytes(in.rec.state_root.b, 32);
 		in.rec.withdrawal_root =
-			c % 2 ? in.rec.state_root : in.rec.data_hash;
+		    c % 2 ? in.rec.state_root : in.rec.data_hash;
 		in.rec.prev_deposits = from;
 		in.rec.deposits = to;
 		in.rec.first_block = test_rand() >> (test_rand() % 64);
@@ -118,8 +119,8 @@ int main(int argc, char **argv)
 		vm_boot_hash(&formula, &id, &key);
 		CHECK(cl_hash32_eq(&state, &formula));
 
-		printf("%s{\"from\":%u,\"to\":%u,\"k\":%u,\"rec\":[", c ? "," : "",
-		       from, to, in.k);
+		printf("%s{\"from\":%u,\"to\":%u,\"k\":%u,\"rec\":[",
+		       c ? "," : "", from, to, in.k);
 		hex(in.rec.data_hash.b, 32);
 		putchar(',');
 		hex(in.rec.state_root.b, 32);
