@@ -27,8 +27,9 @@
  * cl_game_prepare() is the host side: it builds the input and every
  * preimage the program reads for block k of a posted batch.
  *
- * verdict.c compiles for the guest too (no allocation that outlives a
- * call, no I/O); input.c is native only. Thread-safe: no shared state.
+ * verdict.c and genesis.c compile for the guest too (no allocation that
+ * outlives a call, no I/O); input.c is native only. Thread-safe: no
+ * shared state.
  */
 #ifndef CLEARLINE_GAME_H
 #define CLEARLINE_GAME_H
