@@ -108,8 +108,11 @@ int main(void)
 		uint8_t v;
 
 		rc = cl_game_verdict(NULL, &key, fetch, NULL);
+		/* never CL_ERR_NOT_FOUND: fetch() does not return without
+		 * the preimage (the VM stops instead) */
+		CL_REQUIRE(rc >= 0);
 		if (rc != CL_GAME_RIGHT && rc != CL_GAME_WRONG)
-			return rc; /* never CL_ERR_NOT_FOUND: fetch stops */
+			return rc;
 		v = (uint8_t)rc;
 		guest_ecall(VM_ECALL_WRITE, (long)&v, 1, 0, 0, NULL);
 		return rc;
