@@ -39,9 +39,9 @@
  * verdict. For one right and one wrong verdict every preimage read (the
  * input, the genesis, the deposits list, the batch data, the pre-state)
  * and the exit are proven with vm_step_proof() and verified with
- * vm_step_verify(), as the last step of a game about them would be. Steps per block are printed next to the same block run as a
- * CLB2 input (the block alone), so the cost of reading and decoding the
- * batch shows.
+ * vm_step_verify(), as the last step of a game about them would be. Steps per
+ * block are printed next to the same block run as a CLB2 input (the block
+ * alone), so the cost of reading and decoding the batch shows.
  */
 #include "stf/stf_util.h"
 #include "vm/stf_guest.h"
@@ -87,6 +87,8 @@ struct posted {
 	const struct cl_game_deposit *dep;
 	size_t n_dep;
 };
+
+static uint64_t derived; /* primitive steps the stream's blocks derived */
 
 static uint64_t rnd(uint64_t n)
 {
@@ -161,6 +163,7 @@ static void seal(struct stream *s, struct cl_tx *cand, size_t n,
 			d->timestamp = (uint32_t)(e->ms / 1000 - 7);
 		}
 	}
+	derived += cl_stf_block_derived(stf);
 	cl_stf_end_block(stf);
 	CHECK(cl_state_commit_block(e->st, &e->root) == CL_OK);
 	cl_stf_free(stf);
@@ -946,6 +949,10 @@ int main(int argc, char **argv)
 	check_encoding();
 	stream_build(s, n);
 	check_genesis(&s->e.g);
+	printf("stream: %zu blocks, %llu derived steps (fills, expiries, "
+	       "liquidations)\n",
+	       s->n, (unsigned long long)derived);
+	CHECK(derived > 0);
 	post(&b0, s, 0, n / 2, NULL);
 	post(&b1, s, n / 2, n - n / 2, &b0);
 
