@@ -31,6 +31,8 @@
  *     root or first block is not the data's: 1;
  *   - k out of range: 10 (an input the rollup never builds);
  *   - the batch data's preimage missing: the VM cannot step;
+ *   - cl_game_prepare() refuses data or a deposit count that is not the
+ *     record's and a state that is not the one the program walks;
  *   - 40 random one-byte changes of a posted batch (its record following
  *     the changed data): every block's verdict is 0 or 1 (or no step,
  *     after a changed root), and each change is caught by some block.
@@ -631,6 +633,41 @@ static void check_mutations(struct stream *s, const struct posted *p,
 	       count, undecodable, caught, unseen);
 }
 
+/* cl_game_prepare() refuses data that is not the record's, a deposit
+ * count that is not the record's and a state that is not the one the
+ * program walks, and then adds nothing. */
+static void check_prepare(struct stream *s, const struct posted *p)
+{
+	struct cl_preimage_map *pm = cl_preimage_map_new();
+	struct cl_game_input in;
+	struct cl_hash32 key;
+	struct cl_state *pre;
+
+	CHECK(p->n >= 2);
+	memset(&in, 0, sizeof(in));
+	in.rec = p->rec;
+	in.prev_root = p->prev_root;
+	in.k = 1;
+	/* the state before block 0, not before block 1 */
+	CHECK(cl_state_new_walk(&pre, &s->blk[p->first].prev_root,
+				cl_preimage_map_fetch,
+				s->blk[p->first].pre) == CL_OK);
+	CHECK(cl_game_prepare(&key, pm, &in, p->data.p, p->data.len, p->dep,
+			      p->n_dep, &s->e.g, pre) == CL_ERR_CONFIG);
+	in.k = 0;
+	CHECK(cl_game_prepare(&key, pm, &in, p->data.p, p->data.len - 1, p->dep,
+			      p->n_dep, &s->e.g, pre) == CL_ERR_CONFIG);
+	CHECK(p->n_dep > 0);
+	CHECK(cl_game_prepare(&key, pm, &in, p->data.p, p->data.len, p->dep,
+			      p->n_dep - 1, &s->e.g, pre) == CL_ERR_CONFIG);
+	CHECK(cl_preimage_map_count(pm, NULL) == 0);
+	CHECK(cl_game_prepare(&key, pm, &in, p->data.p, p->data.len, p->dep,
+			      p->n_dep, &s->e.g, pre) == CL_OK);
+	CHECK(cl_preimage_map_count(pm, NULL) > 4);
+	cl_state_free(pre);
+	cl_preimage_map_free(pm);
+}
+
 /* The deposits list and the input layout, byte for byte. */
 static void check_encoding(void)
 {
@@ -730,6 +767,7 @@ int main(int argc, char **argv)
 	check_root_changed(s, &b0, 0, false);
 	check_root_changed(s, &b1, (uint32_t)(b1.n - 1), false);
 	check_deposits(s, &b0);
+	check_prepare(s, &b0);
 	check_malformed(s, &b1);
 	check_mutations(s, &b1, 40);
 	check_decode_cost(s);
