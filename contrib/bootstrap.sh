@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 packages=(
 	gcc pkg-config meson ninja-build
 	libsecp256k1-dev libsodium-dev liblmdb-dev libcurl4-openssl-dev
-	libzstd-dev libmicrohttpd-dev libjansson-dev
+	libzstd-dev libmicrohttpd-dev libjansson-dev libwebsockets-dev
 	clang valgrind curl ca-certificates
 	gcc-riscv64-unknown-elf
 )

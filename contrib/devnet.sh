@@ -25,7 +25,8 @@
 #
 # Environment: CLEARLINE_L1_PORT (default 8545), CLEARLINE_L2_PORT (default
 # 8645), CLEARLINE_VERIFIER_PORT (default 8745), CLEARLINE_DEVNET_DIR (default .devnet at the top of the tree),
-# CLEARLINE_DEVNET_BUILD (build directory, default build).
+# CLEARLINE_DEVNET_BUILD (build directory, default build). Each node's
+# WebSocket endpoint is on its JSON-RPC port + 1 (8646, 8746, 8846).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -202,6 +203,7 @@ start_sequencer() {
 	spawn sequencer "$clearlined" --genesis "$dev/genesis.json" \
 		--datadir "$dev/sequencer/data" \
 		--rpc-bind 127.0.0.1 --rpc-port "$L2_PORT" \
+		--ws-port "$((L2_PORT + 1))" \
 		--l1-rpc "http://127.0.0.1:$L1_PORT" \
 		--l1-keystore "$dev/sequencer/l1-key.json" \
 		--l1-passphrase "file:$dev/passphrase" \
@@ -220,6 +222,7 @@ start_verifier() {
 	spawn verifier "$clearlined" --mode verifier --genesis "$dev/genesis.json" \
 		--datadir "$dev/verifier/data" \
 		--rpc-bind 127.0.0.1 --rpc-port "$VERIFIER_PORT" \
+		--ws-port "$((VERIFIER_PORT + 1))" \
 		--l1-rpc "http://127.0.0.1:$L1_PORT" \
 		--l1-keystore "$dev/verifier/l1-key.json" \
 		--l1-passphrase "file:$dev/passphrase" \
@@ -256,6 +259,7 @@ start_replica() {
 	spawn replica "$clearlined" --mode replica --genesis "$dev/genesis.json" \
 		--datadir "$dev/replica/data" \
 		--rpc-bind 127.0.0.1 --rpc-port "$REPLICA_PORT" \
+		--ws-port "$((REPLICA_PORT + 1))" \
 		--l1-rpc "http://127.0.0.1:$L1_PORT" \
 		--l1-confirmations 1 --l1-start-block "$START_BLOCK" \
 		--collateral-token "$TOKEN" \
@@ -343,10 +347,15 @@ write_outputs() {
 		const out = {
 			l1Rpc: `http://127.0.0.1:${e.L1_PORT}`,
 			l2Rpc: `http://127.0.0.1:${e.L2_PORT}`,
+			l2Ws: `ws://127.0.0.1:${Number(e.L2_PORT) + 1}/`,
 			verifierRpc: e.VERIFIER_AVAILABLE === "1"
 				? `http://127.0.0.1:${e.VERIFIER_PORT}` : null,
 			replicaRpc: e.REPLICA_AVAILABLE === "1"
 				? `http://127.0.0.1:${e.REPLICA_PORT}` : null,
+			verifierWs: e.VERIFIER_AVAILABLE === "1"
+				? `ws://127.0.0.1:${Number(e.VERIFIER_PORT) + 1}/` : null,
+			replicaWs: e.REPLICA_AVAILABLE === "1"
+				? `ws://127.0.0.1:${Number(e.REPLICA_PORT) + 1}/` : null,
 			l1ChainId: 31337,
 			rollup: e.ROLLUP,
 			rollupDeployBlock: Number(e.START_BLOCK),
@@ -388,7 +397,7 @@ summary() {
 	cat <<EOF
 devnet: up
   L1 (anvil)        http://127.0.0.1:$L1_PORT  chain id 31337, a block a second
-  L2 (sequencer)    http://127.0.0.1:$L2_PORT
+  L2 (sequencer)    http://127.0.0.1:$L2_PORT  (WebSocket ws://127.0.0.1:$((L2_PORT + 1))/)
 $(if [ "${VERIFIER_AVAILABLE:-0}" = 1 ]; then
 	echo "  L2 (verifier)     http://127.0.0.1:$VERIFIER_PORT  (derives everything from L1)"
 	[ "${REPLICA_AVAILABLE:-0}" = 1 ] &&
@@ -436,7 +445,8 @@ fresh_up() {
 	L2_PORT=${CLEARLINE_L2_PORT:-8645}
 	VERIFIER_PORT=${CLEARLINE_VERIFIER_PORT:-8745}
 	REPLICA_PORT=${CLEARLINE_REPLICA_PORT:-8845}
-	for p in "$L1_PORT" "$L2_PORT" "$VERIFIER_PORT" "$REPLICA_PORT"; do
+	for p in "$L1_PORT" "$L2_PORT" "$VERIFIER_PORT" "$REPLICA_PORT" \
+		"$((L2_PORT + 1))" "$((VERIFIER_PORT + 1))" "$((REPLICA_PORT + 1))"; do
 		port_busy "$p" && die "port $p on 127.0.0.1 is in use (set CLEARLINE_L1_PORT, CLEARLINE_L2_PORT, CLEARLINE_VERIFIER_PORT, CLEARLINE_REPLICA_PORT)"
 	done
 	# a fresh chain: forget the previous run's data and logs

@@ -9,6 +9,10 @@
 //   --challenge-period SECONDS    default 3600
 //   --forced-inclusion-delay SECONDS  default 600
 //   --challenge-bond WEI          default 1000000000000000000 (1 ether)
+//   --forced-request-delay SECONDS    default 3600
+//   --forced-request-fee WEI      default 10000000000000000 (0.01 ether)
+//   --max-forced-per-block N      default 16 (above zero)
+//   --max-batch-gap SECONDS       default 86400 (anyone may freeze after it)
 //   --token ADDR                  use this collateral token, deploy none
 //   --mint ADDR=AMOUNT            mint AMOUNT units to ADDR (repeatable)
 //   --mint-to ADDR[,ADDR...] --mint-amount AMOUNT   the same for a list
@@ -35,6 +39,10 @@ function parseArgs(argv) {
 		challengePeriod: '3600',
 		forcedInclusionDelay: '600',
 		challengeBond: '1000000000000000000',
+		forcedRequestDelay: '3600',
+		forcedRequestFee: '10000000000000000',
+		maxForcedPerBlock: '16',
+		maxBatchGap: '86400',
 		mints: [],
 		mintTo: [],
 		mintAmount: null,
@@ -48,6 +56,10 @@ function parseArgs(argv) {
 		'--challenge-period': 'challengePeriod',
 		'--forced-inclusion-delay': 'forcedInclusionDelay',
 		'--challenge-bond': 'challengeBond',
+		'--forced-request-delay': 'forcedRequestDelay',
+		'--forced-request-fee': 'forcedRequestFee',
+		'--max-forced-per-block': 'maxForcedPerBlock',
+		'--max-batch-gap': 'maxBatchGap',
 		'--token': 'token',
 		'--mint-amount': 'mintAmount',
 	};
@@ -76,12 +88,16 @@ function parseArgs(argv) {
 	}
 	if (!opts.rpcUrl) fail('--rpc-url is required');
 	if (!opts.privateKey) fail('--private-key is required');
-	for (const k of ['challengePeriod', 'forcedInclusionDelay', 'challengeBond', 'mintAmount']) {
+	for (const k of ['challengePeriod', 'forcedInclusionDelay', 'challengeBond', 'forcedRequestDelay',
+		'forcedRequestFee', 'maxForcedPerBlock', 'maxBatchGap', 'mintAmount']) {
 		if (opts[k] !== null && opts[k] !== undefined && !/^[0-9]+$/.test(opts[k])) {
 			fail(`${k} must be a decimal integer, got ${opts[k]}`);
 		}
 	}
 	if (/^0+$/.test(opts.challengeBond)) fail('--challenge-bond must be above zero');
+	if (/^0+$/.test(opts.maxForcedPerBlock) || BigInt(opts.maxForcedPerBlock) > 0xffffffffn) {
+		fail('--max-forced-per-block must be 1 .. 4294967295');
+	}
 	for (const k of ['sequencer', 'arbiter', 'token']) {
 		if (opts[k] && !/^0x[0-9a-fA-F]{40}$/.test(opts[k])) fail(`${k} is not an address: ${opts[k]}`);
 	}
@@ -167,8 +183,9 @@ function main() {
 	}
 
 	const rollup = create(opts, loadArtifact('ClearlineRollup'),
-		'constructor(address,address,uint64,uint64,uint256,address)',
-		[token, sequencer, opts.challengePeriod, opts.forcedInclusionDelay, opts.challengeBond, arbiter]);
+		'constructor(address,address,uint64,uint64,uint256,address,uint64,uint256,uint32,uint64)',
+		[token, sequencer, opts.challengePeriod, opts.forcedInclusionDelay, opts.challengeBond, arbiter,
+			opts.forcedRequestDelay, opts.forcedRequestFee, opts.maxForcedPerBlock, opts.maxBatchGap]);
 	process.stderr.write(`deploy.js: ClearlineRollup at ${rollup.address}\n`);
 
 	const minted = [];
@@ -190,6 +207,10 @@ function main() {
 		challengePeriod: Number(opts.challengePeriod),
 		forcedInclusionDelay: Number(opts.forcedInclusionDelay),
 		challengeBond: opts.challengeBond,
+		forcedRequestDelay: Number(opts.forcedRequestDelay),
+		forcedRequestFee: opts.forcedRequestFee,
+		maxForcedPerBlock: Number(opts.maxForcedPerBlock),
+		maxBatchGap: Number(opts.maxBatchGap),
 		minted,
 	};
 	process.stdout.write(JSON.stringify(result, null, 2) + '\n');

@@ -38,6 +38,7 @@ enum {
 	CL_API_ERR_READ_ONLY = 2003,
 	CL_API_ERR_UNKNOWN_BLOCK = 2004,
 	CL_API_ERR_UNKNOWN_WITHDRAWAL = 2005,
+	CL_API_ERR_UNKNOWN_FORCED = 2006, /* a forced request not applied */
 };
 
 #define CL_API_MAX_OPEN_ORDERS 1000
@@ -57,6 +58,11 @@ struct cl_api {
 
 /* The method table (static storage). */
 const struct cl_rpc_method *cl_api_methods(size_t *n);
+
+/* The OpenRPC document of the methods (docs/openrpc.json, embedded at
+ * build time; JSON text of *len bytes, NUL-terminated), which the method
+ * rpc.discover answers. */
+const char *cl_api_openrpc(size_t *len);
 
 /* Map a stf/sequencer/system code to its JSON-RPC error code. */
 int cl_api_error_code(int code);

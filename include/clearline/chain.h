@@ -88,6 +88,9 @@ struct cl_batch_cut {
 	struct cl_hash32 root;
 	uint64_t deposits_consumed;  /* cumulative, after last_block */
 	uint64_t wid_begin, wid_end; /* withdrawal ids made in the range */
+	uint64_t forced_consumed;    /* cumulative forced requests, after
+				      * last_block (stored after the rest;
+				      * 0 in a cut from before them) */
 };
 
 /* Where the next cut starts. */
@@ -245,6 +248,8 @@ struct cl_chain_sync {
 	 * an L1) */
 	bool has_posting;
 	uint64_t deposits_credited; /* deposit ids below this are credited */
+	uint64_t forced_applied;    /* forced request ids below this are
+				     * applied */
 	bool posting;		    /* a batch is in flight */
 	/* a node that derives from L1 (verifier, replica) */
 	bool has_derivation;

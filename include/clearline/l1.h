@@ -23,7 +23,8 @@
  *     nonce. The sender re-sends dropped transactions with the same nonce,
  *     replaces stuck ones with bumped fees, and notices when the block that
  *     held a receipt left the canonical chain.
- *  5. struct cl_l1_watcher: Deposit events up to a confirmation depth,
+ *  5. struct cl_l1_watcher: Deposit (or ForcedRequest) events up to a
+ *     confirmation depth,
  *     delivered to a callback exactly once and strictly in id order, with
  *     a persisted cursor that survives restarts and L1 reorgs.
  *  6. struct cl_l1_poster: appendBatch through the sender, one batch in
@@ -63,6 +64,7 @@
 #include <clearline/common.h>
 #include <clearline/crypto.h>
 #include <clearline/json.h>
+#include <clearline/stf.h>
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
@@ -362,7 +364,7 @@ CL_WUR int cl_l1_eth_get_logs(struct cl_l1_rpc *rpc, struct cl_l1_logs *out,
  * an event's topic 0 is all 32 bytes). */
 #define CL_L1_SIG_DEPOSIT_FN "deposit(address,uint256)"
 #define CL_L1_SIG_APPEND_BATCH \
-	"appendBatch(bytes,bytes32,bytes32,uint64,uint64,uint64)"
+	"appendBatch(bytes,bytes32,bytes32,uint64,uint64,uint64,uint64)"
 /* the tuple of a batch record, ClearlineRollup.BatchRecord */
 #define CL_L1_BATCH_RECORD_TUPLE \
 	"(bytes32,bytes32,bytes32,uint64,uint64,uint64,uint64,uint64)"
@@ -381,6 +383,11 @@ CL_WUR int cl_l1_eth_get_logs(struct cl_l1_rpc *rpc, struct cl_l1_logs *out,
 	"uint64,uint64)"
 #define CL_L1_EV_BATCH_CHALLENGED "BatchChallenged(uint64,address)"
 #define CL_L1_EV_BATCHES_DISCARDED "BatchesDiscarded(uint64,uint64)"
+#define CL_L1_SIG_FORCE_REQUEST "forceRequest(uint8,uint64,uint64)"
+#define CL_L1_SIG_FORCED_CONSUMED "forcedConsumed()"
+#define CL_L1_SIG_FORCED_COUNT "forcedCount()"
+#define CL_L1_EV_FORCED_REQUEST \
+	"ForcedRequest(uint64,address,uint8,uint64,uint64,uint64)"
 
 /* The most siblings a withdrawal proof may carry here. */
 #define CL_L1_MAX_SIBLINGS 256
@@ -404,6 +411,7 @@ struct cl_l1_batch_args {
 	uint64_t deposits_consumed; /* cumulative, after the batch */
 	uint64_t first_block;
 	uint64_t last_block;
+	uint64_t forced_consumed; /* cumulative forced requests, after it */
 };
 
 struct cl_l1_batch_event;
@@ -430,7 +438,7 @@ void cl_l1_abi_is_final(struct cl_buf *out, uint64_t batch_index);
 
 /*
  * Decode appendBatch calldata (selector included), canonical form only:
- * the offset of `bytes` is 0xc0, its padding is zero, the uint64 words
+ * the offset of `bytes` is 0xe0, its padding is zero, the uint64 words
  * have no high bits, nothing trails. out->data borrows from `p`.
  */
 CL_WUR bool cl_l1_abi_decode_append_batch(struct cl_l1_batch_args *out,
@@ -454,6 +462,7 @@ enum cl_l1_revert {
 	CL_L1_REVERT_DEPOSITS_CONSUMED_DECREASED,
 	CL_L1_REVERT_DEPOSITS_CONSUMED_EXCEED_DEPOSITS,
 	CL_L1_REVERT_FORCED_INCLUSION_VIOLATED,
+	CL_L1_REVERT_FORCED_REQUEST_OVERDUE,
 	CL_L1_REVERT_ROLLUP_OTHER, /* another error of the rollup or token */
 };
 
@@ -482,6 +491,25 @@ struct cl_l1_deposit {
 	uint64_t timestamp; /* L1 block timestamp, seconds */
 	struct cl_l1_event_loc loc;
 };
+
+/* ForcedRequest(uint64 indexed id, address indexed account, uint8 kind,
+ *               uint64 a, uint64 b, uint64 timestamp): docs/l1.md
+ * "Forced requests". */
+struct cl_l1_forced {
+	uint64_t id;
+	struct cl_address account;
+	uint8_t kind; /* as the contract took it (1..4) */
+	uint64_t a, b;
+	uint64_t timestamp; /* L1 block timestamp, seconds */
+	struct cl_l1_event_loc loc;
+};
+
+/*
+ * The L2 request (a CL_TX_FORCED, auth not recovered) that a forced
+ * event asks for. False when the kind and fields do not make one (the
+ * contract refuses such requests, so an event never does).
+ */
+CL_WUR bool cl_l1_forced_tx(struct cl_tx *out, const struct cl_l1_forced *f);
 
 /* BatchAppended(uint64 indexed index, bytes32 dataHash, bytes32 stateRoot,
  *   bytes32 withdrawalRoot, uint64 prevDepositsConsumed,
@@ -556,6 +584,8 @@ CL_WUR bool cl_l1_decode_deposit(struct cl_l1_deposit *out,
 				 const struct cl_l1_log *log);
 CL_WUR bool cl_l1_decode_batch_appended(struct cl_l1_batch_event *out,
 					const struct cl_l1_log *log);
+CL_WUR bool cl_l1_decode_forced(struct cl_l1_forced *out,
+				const struct cl_l1_log *log);
 CL_WUR bool cl_l1_decode_batch_challenged(struct cl_l1_challenge_event *out,
 					  const struct cl_l1_log *log);
 CL_WUR bool cl_l1_decode_batches_discarded(struct cl_l1_discard_event *out,
@@ -811,6 +841,23 @@ CL_WUR int cl_l1_watcher_step(struct cl_l1_watcher *w, size_t *delivered);
 
 void cl_l1_watcher_cursor(const struct cl_l1_watcher *w,
 			  struct cl_l1_cursor *out);
+
+/* Called once per forced request, in id order, as cl_l1_deposit_fn. */
+typedef int (*cl_l1_forced_fn)(void *arg, const struct cl_l1_forced *f);
+
+/*
+ * A watcher of ForcedRequest events instead of deposits: everything as
+ * cl_l1_watcher_open() (the same depth, reorg and exactly-once rules; a
+ * forced request delivered before must come back with the same account,
+ * kind and fields), with its own state file l1-forced.dat. Step, cursor
+ * and free are the same functions.
+ */
+CL_WUR int cl_l1_forced_watcher_open(struct cl_l1_watcher **out,
+				     struct cl_l1_rpc *rpc,
+				     const char *state_dir,
+				     const struct cl_l1_cursor *initial,
+				     const struct cl_l1_watcher_opts *opts,
+				     cl_l1_forced_fn fn, void *arg);
 
 /* ------------------------------------------------------------------ */
 /* Batch poster                                                        */

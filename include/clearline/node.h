@@ -39,6 +39,18 @@ struct cl_node_config {
 	uint64_t rpc_threads;
 	char *rpc_token_file;
 	bool rpc_operator_loopback;
+	char *ws_port;         /* unset: no WebSocket endpoint */
+	char *ws_bind;
+	uint64_t ws_max_clients;
+	uint64_t ws_max_msg_bytes;
+	uint64_t ws_queue_bytes;
+	uint64_t ws_queue_msgs;
+	uint64_t ws_history;
+	uint64_t ws_max_subs;
+	uint64_t ws_max_accounts;
+	uint64_t ws_max_inflight;
+	uint64_t ws_ping_s;
+	uint64_t ws_timeout_s;
 	uint64_t block_interval_ms;
 	uint64_t block_max_txs;
 	uint64_t queue_max;

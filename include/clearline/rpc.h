@@ -163,6 +163,24 @@ char *cl_rpc_run_body(const struct cl_rpc_config *cfg,
 		      const struct cl_rpc_method *methods, size_t n, void *app,
 		      const uint8_t *body, size_t len, bool is_operator);
 
+/*
+ * Run one request body (a call or a batch) on the running server `s`
+ * for another transport (the WebSocket endpoint, src/ws): the same
+ * parsing, limits, method table and answers as over HTTP, but no HTTP
+ * connection, so the per-address call rate limit does not apply (the
+ * caller limits its own clients). `fn(arg, answer)` is called exactly
+ * once, with the answer's JSON text (the callee owns it: free() it) or
+ * NULL when every call was a notification: on this thread before
+ * cl_rpc_server_call() returns when no call pends, else later on the
+ * thread that finishes the last pending call (the sequencer's writer),
+ * so `fn` must be short and must not block. The request counts as
+ * active for cl_rpc_server_drain() until `fn` has run.
+ */
+typedef void (*cl_rpc_answer_fn)(void *arg, char *answer);
+void cl_rpc_server_call(struct cl_rpc_server *s, const uint8_t *body,
+			size_t len, bool is_operator, cl_rpc_answer_fn fn,
+			void *arg);
+
 /* ---- finishing a call ---- */
 
 /* Answer with `result` (reference stolen; NULL means JSON null). */

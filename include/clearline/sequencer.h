@@ -111,6 +111,35 @@ struct cl_l1_driver;
 CL_WUR int cl_seq_new(struct cl_seq **out, const struct cl_seq_config *cfg,
 		      struct cl_db *db, const struct cl_genesis *g);
 
+/* A fill of a committed block, with the order that took it. */
+struct cl_seq_trade {
+	struct cl_hash32 taker;  /* the incoming order */
+	struct cl_seq_fill fill; /* the resting order, its owner, price, size */
+};
+
+/* A committed block as the block hook sees it. */
+struct cl_seq_block_event {
+	uint64_t number;
+	uint64_t timestamp_ms;
+	struct cl_hash32 root;  /* the state root after it */
+	size_t n_trades;        /* the fills of its orders, in order (fills
+				 * the stf derives at the block's opening,
+				 * liquidations and the fund's, are not
+				 * listed) */
+	const struct cl_seq_trade *trades; /* valid during the call */
+};
+
+/*
+ * Be told of every committed block: `fn(arg, ev)` is called on the
+ * writer thread right after the block is durable, before its submissions
+ * are answered. It must not block (copy what it needs and hand it to its
+ * own thread through a bounded queue). Call before cl_seq_start(); NULL
+ * fn: none.
+ */
+typedef void (*cl_seq_block_fn)(void *arg,
+				const struct cl_seq_block_event *ev);
+void cl_seq_on_block(struct cl_seq *s, cl_seq_block_fn fn, void *arg);
+
 /* Start the writer thread. */
 CL_WUR int cl_seq_start(struct cl_seq *s);
 
@@ -249,6 +278,8 @@ struct cl_l1_status {
 	uint64_t batches_posted;    /* the contract's batchCount */
 	uint64_t batches_final;     /* batches 0..n-1 are final */
 	uint64_t deposits_credited; /* deposit ids below this are credited */
+	uint64_t forced_applied;    /* forced request ids below this are
+				     * applied (docs/sequencer.md) */
 	uint64_t l1_scanned;        /* deposits scanned below this L1 block */
 	bool posting;               /* a batch is in flight, not yet final */
 	size_t last_batch_bytes;    /* calldata of the last confirmed batch */
@@ -294,6 +325,11 @@ enum cl_seq_fault_kind {
 	CL_FAULT_TIME,       /* a block time beyond its L1 block's window */
 	CL_FAULT_L1_REF,     /* an L1 reference that is not on L1 */
 	CL_FAULT_WITHDRAWAL_ROOT, /* the posted withdrawal root only */
+	CL_FAULT_FORCED,     /* a forced request's amount or fields, not as
+			      * on L1 */
+	CL_FAULT_FORCED_COUNT, /* the posted forcedConsumed (-1) only */
+	CL_FAULT_CENSOR_FORCED, /* forced requests are never applied (the
+				 * batches stay honest) */
 };
 
 struct cl_seq_fault {

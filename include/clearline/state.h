@@ -76,6 +76,8 @@ enum cl_table {
 	CL_TABLE_ADL_RANK = 0x08,    /* auto-deleveraging ranking */
 	CL_TABLE_OPEN_SIZE = 0x09,   /* open order sizes per account and
 				      * market (margin) */
+	CL_TABLE_FORCED = 0x0a,      /* consumed L1 forced requests and
+				      * their outcomes */
 	CL_TABLE_LIQ_INDEX = 0x20,   /* liquidation prices per market (was
 				      * local 0x83 until the stf ran as a
 				      * VM program: docs/state.md) */

@@ -253,8 +253,9 @@ enum cl_tx_type {
 	CL_TX_LIQUIDATE_FILL = 12, /* derived: a slice on the book */
 	CL_TX_FUND_FILL = 13,      /* derived: the fund unwinds */
 	CL_TX_REINDEX = 14,        /* derived: re-score accounts */
+	CL_TX_FORCED = 15,         /* an L1 forced request */
 };
-#define CL_TX_TYPE_MAX 14
+#define CL_TX_TYPE_MAX 15
 
 /* Most signatures an ORACLE_PRICE transaction may carry. */
 #define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
@@ -272,6 +273,32 @@ struct cl_tx_deposit {
 	uint64_t id;
 	struct cl_address to;
 	uint64_t amount; /* collateral atoms */
+};
+
+/*
+ * A forced request (docs/protocol.md "FORCED"): made on L1 by the
+ * account's own address through forceRequest(), carried by a block with
+ * its L1 id. Unsigned: L1 authenticated the sender. Which fields a kind
+ * uses is fixed; the others are zero (a canonical encoding has no room
+ * for them).
+ */
+enum cl_forced_kind {
+	CL_FORCED_WITHDRAW = 1,   /* amount: what is asked, > 0 */
+	CL_FORCED_CANCEL = 2,     /* order_seq: one open order */
+	CL_FORCED_CANCEL_ALL = 3, /* every open order of the account */
+	CL_FORCED_CLOSE = 4,      /* market, price: reduce-only IOC at the
+				   * limit `price` (> 0) */
+};
+#define CL_FORCED_KIND_MAX 4
+
+struct cl_tx_forced {
+	uint64_t id; /* the L1 id, from 0, consumed in order */
+	struct cl_address account;
+	enum cl_forced_kind kind;
+	uint64_t amount;    /* WITHDRAW */
+	uint64_t order_seq; /* CANCEL */
+	uint32_t market;    /* CLOSE */
+	uint64_t price;     /* CLOSE */
 };
 
 struct cl_tx_place {
@@ -391,6 +418,7 @@ struct cl_tx {
 		struct cl_tx_liquidate_fill liquidate_fill;
 		struct cl_tx_fund_fill fund_fill;
 		struct cl_tx_reindex reindex;
+		struct cl_tx_forced forced;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -500,8 +528,9 @@ enum cl_stf_code {
 					    * contradicts the previous one */
 	CL_STF_ERR_NOT_A_REQUEST = 54,     /* a derived type given as a
 					    * request */
+	CL_STF_ERR_FORCED_OUT_OF_ORDER = 55, /* not the next forced id */
 };
-#define CL_STF_CODE_MAX 54
+#define CL_STF_CODE_MAX 55
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,
@@ -658,6 +687,29 @@ struct cl_stf_fill {
 	uint64_t size;
 };
 
+/* What a forced request did (never a refusal: docs/protocol.md
+ * "FORCED"). */
+enum cl_forced_outcome {
+	CL_FORCED_DONE = 1,    /* in full: paid as asked, the order(s)
+				* cancelled, the position closed */
+	CL_FORCED_PARTIAL = 2, /* a withdrawal capped by what the margin
+				* allows, a close partly filled */
+	CL_FORCED_NOTHING = 3, /* nothing withdrawable, no such open order,
+				* no open orders, no position (or an
+				* unknown market), no fill within the limit */
+};
+#define CL_FORCED_OUTCOME_MAX 3
+
+/* The committed record of forced request `id` (table FORCED). value:
+ * WITHDRAW the amount paid; CANCEL, CANCEL_ALL the orders cancelled;
+ * CLOSE the size filled. */
+struct cl_forced_record {
+	struct cl_address account;
+	enum cl_forced_kind kind;
+	enum cl_forced_outcome outcome;
+	uint64_t value;
+};
+
 /* What a request did. */
 struct cl_stf_result {
 	struct cl_hash32 order_hash;   /* PLACE_ORDER, CANCEL */
@@ -670,6 +722,8 @@ struct cl_stf_result {
 					  * cl_stf_end_block() */
 	uint64_t withdrawal_id;        /* WITHDRAW */
 	uint64_t mark_price;           /* ORACLE_PRICE, ORACLE_UPDATE */
+	enum cl_forced_outcome forced_outcome; /* FORCED */
+	uint64_t forced_value;         /* FORCED: see struct cl_forced_record */
 };
 
 /*
@@ -790,6 +844,7 @@ struct cl_stf_globals {
 	uint64_t next_deposit_id;
 	uint64_t next_withdrawal_id;
 	uint64_t next_order_sequence;
+	uint64_t next_forced_id; /* forced requests consumed (0 if none) */
 	uint64_t block_number;
 	uint64_t block_timestamp_ms;
 	struct cl_l1_ref l1; /* the L1 block the last block named */
@@ -867,6 +922,15 @@ CL_WUR int cl_stf_get_agent(const struct cl_stf_view *v, uint64_t *expiry,
 CL_WUR int cl_stf_get_withdrawal(const struct cl_stf_view *v,
 				 struct cl_address *recipient,
 				 uint64_t *amount, uint64_t id);
+
+/* The outcome of forced request `id` (CL_ERR_NOT_FOUND: not consumed). */
+CL_WUR int cl_stf_get_forced(const struct cl_stf_view *v,
+			     struct cl_forced_record *out, uint64_t id);
+
+/* A static name of a forced kind ("withdraw", ...) or outcome ("done",
+ * ...), "unknown" otherwise. */
+const char *cl_forced_kind_str(int kind);
+const char *cl_forced_outcome_str(int outcome);
 
 /* ------------------------------------------------------------------ */
 /* Risk engine: reads for the RPC and the sequencer                    */

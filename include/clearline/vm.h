@@ -189,9 +189,31 @@ struct vm_host {
  */
 CL_WUR int vm_exec(struct vm_cpu *cpu, const struct vm_host *h);
 
-/* The state preimage (VM_STATE_BYTES, docs/vm.md) and its keccak256. */
+/* Offset of the status byte in the state preimage (the exit code's 8
+ * bytes follow it). */
+#define VM_STATE_STATUS_OFF (32 + 32 + 8 + 8)
+
+/*
+ * The verdict a state hash carries in its first byte (docs/vm.md "State
+ * hash"), so that a contract reads from a claimed hash alone whether the
+ * claimed machine halted and how: a dispute about a program that exits
+ * 0 for "the posted root is right" and 1 for "wrong" is decided on it.
+ */
+enum vm_verdict {
+	VM_VERDICT_VALID = 0,	/* exited with code 0 */
+	VM_VERDICT_INVALID = 1, /* exited with code 1 */
+	VM_VERDICT_OTHER = 2,	/* exited with another code, or faulted */
+	VM_VERDICT_RUNNING = 3, /* has not halted */
+};
+enum vm_verdict vm_verdict_of(uint8_t status, uint64_t exit_code);
+
+/* The state preimage (VM_STATE_BYTES, docs/vm.md). */
 void vm_state_encode(uint8_t out[VM_STATE_BYTES], const struct vm_cpu *cpu,
 		     const struct cl_hash32 *mem_root);
+/* The state hash of a preimage: keccak256 with the first byte replaced
+ * by the verdict the preimage's status and exit code give. */
+void vm_state_commit(struct cl_hash32 *out,
+		     const uint8_t state[VM_STATE_BYTES]);
 void vm_state_hash_of(struct cl_hash32 *out, const struct vm_cpu *cpu,
 		      const struct cl_hash32 *mem_root);
 

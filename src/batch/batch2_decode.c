@@ -20,7 +20,7 @@ struct dec {
 
 	uint64_t *last_nonce, *last_expiry, *last_price;
 	bool *has_expiry;
-	uint64_t last_cancel_seq, next_deposit;
+	uint64_t last_cancel_seq, next_deposit, next_forced;
 	size_t n_sigs;
 
 	struct cl_tx *txs;
@@ -150,6 +150,44 @@ static void get_order(struct dec *d, struct cl_tx *tx, uint8_t head,
 	d->has_expiry[t] = true;
 }
 
+/* A forced request: exactly the fields its kind uses, each valid for
+ * cl_tx_encode() (amount and price > 0, a 32-bit market). */
+static void get_forced(struct dec *d, struct cl_tx_forced *x)
+{
+	x->id = b2_unzigzag(get_varint(d), d->next_forced);
+	(void)get_addr(d, &x->account);
+	uint8_t kind = get_u8(d);
+	if (d->err)
+		return;
+	x->kind = (enum cl_forced_kind)kind;
+	switch (kind) {
+	case CL_FORCED_WITHDRAW:
+		x->amount = get_varint(d);
+		if (x->amount == 0)
+			fail(d, CL_BATCH_BAD_TX);
+		break;
+	case CL_FORCED_CANCEL:
+		x->order_seq = get_varint(d);
+		break;
+	case CL_FORCED_CANCEL_ALL:
+		break;
+	case CL_FORCED_CLOSE: {
+		uint64_t m = get_varint(d);
+		if (m > UINT32_MAX)
+			fail(d, CL_BATCH_BAD_TX);
+		x->market = (uint32_t)m;
+		x->price = get_varint(d);
+		if (x->price == 0)
+			fail(d, CL_BATCH_BAD_TX);
+		break;
+	}
+	default:
+		fail(d, CL_BATCH_BAD_TX);
+		return;
+	}
+	d->next_forced = x->id + 1;
+}
+
 static void get_tx(struct dec *d, struct cl_tx *tx, uint64_t block_s)
 {
 	uint8_t head = get_u8(d);
@@ -183,13 +221,14 @@ static void get_tx(struct dec *d, struct cl_tx *tx, uint64_t block_s)
 	case CL_TX_DEPOSIT:
 	case CL_TX_ORACLE_PRICE:
 	case CL_TX_ORACLE_UPDATE:
+	case CL_TX_FORCED:
 		if (v != 0) {
 			fail(d, CL_BATCH_BAD_TX); /* unsigned: no v code */
 			return;
 		}
 		break;
 	default:
-		/* 0, 15, and PLACE_ORDER without its own head form */
+		/* 0, and PLACE_ORDER without its own head form */
 		fail(d, CL_BATCH_BAD_TX);
 		return;
 	}
@@ -203,6 +242,9 @@ static void get_tx(struct dec *d, struct cl_tx *tx, uint64_t block_s)
 		d->next_deposit = x->id + 1;
 		return;
 	}
+	case CL_TX_FORCED:
+		get_forced(d, &tx->u.forced);
+		return;
 	case CL_TX_CANCEL: {
 		struct cl_tx_cancel *x = &tx->u.cancel;
 		get_vcode(d, &x->sig, v);
@@ -426,6 +468,7 @@ static void get_sigs(struct dec *d)
 				sig_rs(d, &tx->u.oracle_update.e[k].sig);
 			break;
 		case CL_TX_DEPOSIT:
+		case CL_TX_FORCED:
 		case CL_TX_FILL:
 		case CL_TX_ORDER_DONE:
 		case CL_TX_LIQUIDATE:

@@ -81,6 +81,7 @@ struct enc {
 	uint64_t *last_price; /* per market index and side (2m + is_buy) */
 	uint64_t last_cancel_seq;
 	uint64_t next_deposit;
+	uint64_t next_forced;
 	struct cl_buf *f;   /* fields */
 	struct cl_buf sigs; /* r ‖ s, in order */
 };
@@ -131,6 +132,26 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 			if (!sig_ok(&tx->u.oracle.sigs[i]))
 				return false;
 		return true;
+	case CL_TX_FORCED: {
+		const struct cl_tx_forced *f = &tx->u.forced;
+		if (f->kind < 1 || f->kind > CL_FORCED_KIND_MAX)
+			return false; /* not a kind */
+		switch (f->kind) {
+		case CL_FORCED_WITHDRAW:
+			if (f->amount == 0)
+				return false;
+			break;
+		case CL_FORCED_CANCEL:
+		case CL_FORCED_CANCEL_ALL:
+			break;
+		case CL_FORCED_CLOSE:
+			if (f->price == 0)
+				return false;
+			break;
+		}
+		(void)keyset_index(&e->addr, f->account.b);
+		return true;
+	}
 	case CL_TX_FILL:
 	case CL_TX_ORDER_DONE:
 		return false; /* derived by the stf */
@@ -201,6 +222,31 @@ static void put_order(struct enc *e, const struct cl_tx_place *p,
 	put_sig(e, &p->sig);
 }
 
+/* A forced request: its id against the next one expected, the account,
+ * the kind, and the kind's fields only. */
+static void put_forced(struct enc *e, const struct cl_tx_forced *f)
+{
+	put_head(e, CL_TX_FORCED, NULL);
+	b2_put_varint(e->f, b2_zigzag(f->id, e->next_forced));
+	put_addr(e, &f->account);
+	cl_buf_append_byte(e->f, (uint8_t)f->kind);
+	switch (f->kind) {
+	case CL_FORCED_WITHDRAW:
+		b2_put_varint(e->f, f->amount);
+		break;
+	case CL_FORCED_CANCEL:
+		b2_put_varint(e->f, f->order_seq);
+		break;
+	case CL_FORCED_CANCEL_ALL:
+		break;
+	case CL_FORCED_CLOSE:
+		b2_put_varint(e->f, f->market);
+		b2_put_varint(e->f, f->price);
+		break;
+	}
+	e->next_forced = f->id + 1;
+}
+
 /* Pass 2: write `tx` (collect() accepted it). */
 static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 {
@@ -212,6 +258,9 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 		put_addr(e, &tx->u.deposit.to);
 		b2_put_varint(e->f, tx->u.deposit.amount);
 		e->next_deposit = tx->u.deposit.id + 1;
+		return;
+	case CL_TX_FORCED:
+		put_forced(e, &tx->u.forced);
 		return;
 	case CL_TX_PLACE_ORDER:
 		put_order(e, &tx->u.place, block_s);

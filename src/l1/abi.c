@@ -72,13 +72,14 @@ void cl_l1_abi_append_batch(struct cl_buf *out,
 	static const uint8_t zeros[32];
 
 	put_selector(out, CL_L1_SIG_APPEND_BATCH);
-	/* head: six words; the bytes' tail starts right after them */
-	cl_l1_abi_put_u64(out, 6 * 32);
+	/* head: seven words; the bytes' tail starts right after them */
+	cl_l1_abi_put_u64(out, 7 * 32);
 	cl_l1_abi_put_bytes32(out, &a->state_root);
 	cl_l1_abi_put_bytes32(out, &a->withdrawal_root);
 	cl_l1_abi_put_u64(out, a->deposits_consumed);
 	cl_l1_abi_put_u64(out, a->first_block);
 	cl_l1_abi_put_u64(out, a->last_block);
+	cl_l1_abi_put_u64(out, a->forced_consumed);
 	/* tail: length, contents, zero padding */
 	cl_l1_abi_put_u64(out, a->data_len);
 	cl_buf_append(out, a->data, a->data_len);
@@ -219,23 +220,24 @@ bool cl_l1_abi_decode_append_batch(struct cl_l1_batch_args *out,
 
 	memset(out, 0, sizeof(*out));
 	cl_l1_selector(sel, CL_L1_SIG_APPEND_BATCH);
-	if (len < 4 + 7 * 32 || memcmp(p, sel, 4) != 0)
+	if (len < 4 + 8 * 32 || memcmp(p, sel, 4) != 0)
 		return false;
 	const uint8_t *w = p + 4;
-	if (!word_u64(&off, w) || off != 6 * 32 ||
+	if (!word_u64(&off, w) || off != 7 * 32 ||
 	    !word_u64(&out->deposits_consumed, w + 3 * 32) ||
 	    !word_u64(&out->first_block, w + 4 * 32) ||
 	    !word_u64(&out->last_block, w + 5 * 32) ||
-	    !word_u64(&n, w + 6 * 32))
+	    !word_u64(&out->forced_consumed, w + 6 * 32) ||
+	    !word_u64(&n, w + 7 * 32))
 		goto bad;
 	memcpy(out->state_root.b, w + 32, 32);
 	memcpy(out->withdrawal_root.b, w + 64, 32);
-	size_t body = len - 4 - 7 * 32;
+	size_t body = len - 4 - 8 * 32;
 	if (n > body || pad32((size_t)n) != body)
 		goto bad;
-	if (!zero(w + 7 * 32 + n, body - (size_t)n))
+	if (!zero(w + 8 * 32 + n, body - (size_t)n))
 		goto bad;
-	out->data = w + 7 * 32;
+	out->data = w + 8 * 32;
 	out->data_len = (size_t)n;
 	return true;
 bad:
@@ -275,6 +277,27 @@ bool cl_l1_decode_deposit(struct cl_l1_deposit *out,
 		memset(out, 0, sizeof(*out));
 		return false;
 	}
+	set_loc(&out->loc, log);
+	return true;
+}
+
+bool cl_l1_decode_forced(struct cl_l1_forced *out, const struct cl_l1_log *log)
+{
+	uint64_t kind;
+
+	memset(out, 0, sizeof(*out));
+	if (!topic_is(log, CL_L1_EV_FORCED_REQUEST, 3, 4 * 32))
+		return false;
+	if (!word_u64(&out->id, log->topics[1].b) ||
+	    !word_address(&out->account, log->topics[2].b) ||
+	    !word_u64(&kind, log->data) || kind > 0xff ||
+	    !word_u64(&out->a, log->data + 32) ||
+	    !word_u64(&out->b, log->data + 64) ||
+	    !word_u64(&out->timestamp, log->data + 96)) {
+		memset(out, 0, sizeof(*out));
+		return false;
+	}
+	out->kind = (uint8_t)kind;
 	set_loc(&out->loc, log);
 	return true;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The deposit watcher: Deposit logs of the rollup in bounded ranges up to
- * the confirmation depth, delivered exactly once in id order.
+ * the confirmation depth, delivered exactly once in id order. The same
+ * machine watches ForcedRequest logs (cl_l1_forced_watcher_open): only the
+ * event, its decoding and the state file differ.
  *
  * Memory kept with the cursor (and stored with it): the hashes of the
  * last range ends (to find the fork point after a reorg) and the contents
@@ -17,6 +19,8 @@
 #define WATCH_MAGIC "CLL1DEPW"
 #define WATCH_VERSION 1u
 #define WATCH_FILE "l1-deposits.dat"
+#define FORCED_MAGIC "CLL1FRCW"
+#define FORCED_FILE "l1-forced.dat"
 #define CHECKPOINTS 64
 #define REMEMBERED 1024
 
@@ -25,6 +29,8 @@ struct checkpoint {
 	struct cl_hash32 hash;
 };
 
+/* A delivered event: a deposit's recipient and amount, or a forced
+ * request's account and a digest of its kind and fields. */
 struct remembered {
 	uint64_t id;
 	struct cl_address to;
@@ -36,6 +42,7 @@ struct cl_l1_watcher {
 	char *dir; /* NULL: the caller keeps the cursor */
 	struct cl_l1_watcher_opts o;
 	cl_l1_deposit_fn fn;
+	cl_l1_forced_fn ffn; /* set: a forced-request watcher */
 	void *arg;
 	struct cl_l1_cursor cur;
 	size_t n_cps; /* oldest first */
@@ -92,8 +99,9 @@ static int save(struct cl_l1_watcher *w)
 		cl_buf_append(&b, w->mem[k].to.b, 20);
 		cl_buf_append_be64(&b, w->mem[k].amount);
 	}
-	int rc = l1_file_write(w->dir, WATCH_FILE, WATCH_MAGIC, WATCH_VERSION,
-			       b.p, b.len);
+	int rc = l1_file_write(w->dir, w->ffn ? FORCED_FILE : WATCH_FILE,
+			       w->ffn ? FORCED_MAGIC : WATCH_MAGIC,
+			       WATCH_VERSION, b.p, b.len);
 	cl_buf_release(&b);
 	if (rc == CL_OK)
 		w->dirty = false;
@@ -107,8 +115,9 @@ static int load(struct cl_l1_watcher *w)
 	struct cl_address rollup;
 
 	cl_buf_init(&b);
-	int rc =
-	    l1_file_read(&b, w->dir, WATCH_FILE, WATCH_MAGIC, WATCH_VERSION);
+	int rc = l1_file_read(&b, w->dir, w->ffn ? FORCED_FILE : WATCH_FILE,
+			      w->ffn ? FORCED_MAGIC : WATCH_MAGIC,
+			      WATCH_VERSION);
 	if (rc != CL_OK)
 		goto out;
 	cl_cur_init(&c, b.p, b.len);
@@ -138,7 +147,7 @@ static int load(struct cl_l1_watcher *w)
 		cl_unusual(L1_LOG,
 			   "%s/%s: contents do not decode or name "
 			   "another contract",
-			   w->dir, WATCH_FILE);
+			   w->dir, w->ffn ? FORCED_FILE : WATCH_FILE);
 		rc = CL_ERR_CORRUPT;
 	}
 out:
@@ -150,11 +159,11 @@ out:
 /* Open and close                                                      */
 /* ------------------------------------------------------------------ */
 
-int cl_l1_watcher_open(struct cl_l1_watcher **out, struct cl_l1_rpc *rpc,
-		       const char *state_dir,
-		       const struct cl_l1_cursor *initial,
-		       const struct cl_l1_watcher_opts *opts,
-		       cl_l1_deposit_fn fn, void *arg)
+static int watcher_open(struct cl_l1_watcher **out, struct cl_l1_rpc *rpc,
+			const char *state_dir,
+			const struct cl_l1_cursor *initial,
+			const struct cl_l1_watcher_opts *opts,
+			cl_l1_deposit_fn fn, cl_l1_forced_fn ffn, void *arg)
 {
 	struct cl_l1_watcher *w = cl_xcalloc(1, sizeof(*w));
 
@@ -168,6 +177,7 @@ int cl_l1_watcher_open(struct cl_l1_watcher **out, struct cl_l1_rpc *rpc,
 	if (w->o.max_ranges == 0)
 		w->o.max_ranges = 1;
 	w->fn = fn;
+	w->ffn = ffn;
 	w->arg = arg;
 	w->dir = state_dir ? cl_xstrdup(state_dir) : NULL;
 	w->cur.next_block = opts->start_block;
@@ -193,6 +203,28 @@ int cl_l1_watcher_open(struct cl_l1_watcher **out, struct cl_l1_rpc *rpc,
 	}
 	*out = w;
 	return CL_OK;
+}
+
+int cl_l1_watcher_open(struct cl_l1_watcher **out, struct cl_l1_rpc *rpc,
+		       const char *state_dir,
+		       const struct cl_l1_cursor *initial,
+		       const struct cl_l1_watcher_opts *opts,
+		       cl_l1_deposit_fn fn, void *arg)
+{
+	CL_REQUIRE(fn);
+	return watcher_open(out, rpc, state_dir, initial, opts, fn, NULL,
+			    arg);
+}
+
+int cl_l1_forced_watcher_open(struct cl_l1_watcher **out,
+			      struct cl_l1_rpc *rpc, const char *state_dir,
+			      const struct cl_l1_cursor *initial,
+			      const struct cl_l1_watcher_opts *opts,
+			      cl_l1_forced_fn fn, void *arg)
+{
+	CL_REQUIRE(fn);
+	return watcher_open(out, rpc, state_dir, initial, opts, NULL, fn,
+			    arg);
 }
 
 void cl_l1_watcher_free(struct cl_l1_watcher *w)
@@ -226,13 +258,11 @@ static void push_checkpoint(struct cl_l1_watcher *w, uint64_t block,
 	w->n_cps++;
 }
 
-static void remember(struct cl_l1_watcher *w, const struct cl_l1_deposit *d)
+static void remember(struct cl_l1_watcher *w, const struct remembered *d)
 {
 	struct remembered *m = &w->mem[w->mem_head];
 
-	m->id = d->id;
-	m->to = d->to;
-	m->amount = d->amount;
+	*m = *d;
 	w->mem_head = (w->mem_head + 1) % REMEMBERED;
 	if (w->n_mem < REMEMBERED)
 		w->n_mem++;
@@ -309,6 +339,24 @@ static int rewind_to_fork(struct cl_l1_watcher *w)
 /* Step                                                                */
 /* ------------------------------------------------------------------ */
 
+static const char *what(const struct cl_l1_watcher *w)
+{
+	return w->ffn ? "forced request" : "deposit";
+}
+
+/* 64 bits of keccak256(kind ‖ a ‖ b): what must not change when a
+ * delivered forced request is seen again. */
+static uint64_t forced_digest(const struct cl_l1_forced *f)
+{
+	uint8_t b[17], h[32];
+
+	b[0] = f->kind;
+	cl_put_be64(b + 1, f->a);
+	cl_put_be64(b + 9, f->b);
+	cl_keccak256(h, b, sizeof(b));
+	return cl_get_be64(h);
+}
+
 /* Hand over the deposits of one range. *gap is set when an id is
  * missing (the range is then re-queried later). */
 static int deliver(struct cl_l1_watcher *w, const struct cl_l1_logs *logs,
@@ -317,16 +365,31 @@ static int deliver(struct cl_l1_watcher *w, const struct cl_l1_logs *logs,
 	*gap = false;
 	for (size_t i = 0; i < logs->n; i++) {
 		const struct cl_l1_log *log = &logs->v[i];
-		struct cl_l1_deposit d;
+		struct cl_l1_deposit dep;
+		struct cl_l1_forced frc;
+		struct remembered d;
+		bool ok;
 
 		if (log->removed)
 			continue;
+		if (w->ffn) {
+			ok = cl_l1_decode_forced(&frc, log);
+			d.id = frc.id;
+			d.to = frc.account;
+			d.amount = forced_digest(&frc);
+		} else {
+			ok = cl_l1_decode_deposit(&dep, log);
+			d.id = dep.id;
+			d.to = dep.to;
+			d.amount = dep.amount;
+		}
 		if (!cl_address_eq(&log->address, &w->o.rollup) ||
 		    log->block_number < from || log->block_number > to ||
-		    !cl_l1_decode_deposit(&d, log)) {
+		    !ok) {
 			cl_unusual(L1_LOG,
-				   "eth_getLogs: a deposit log in block "
+				   "eth_getLogs: a %s log in block "
 				   "%llu does not decode",
+				   w->ffn ? "forced request" : "deposit",
 				   (unsigned long long)log->block_number);
 			return CL_L1_MALFORMED;
 		}
@@ -334,41 +397,41 @@ static int deliver(struct cl_l1_watcher *w, const struct cl_l1_logs *logs,
 			const struct remembered *m = recall(w, d.id);
 			if (!m) {
 				cl_unusual(L1_LOG,
-					   "watcher: deposit %llu seen "
+					   "watcher: %s %llu seen "
 					   "again, too old to compare",
-					   (unsigned long long)d.id);
+					   what(w), (unsigned long long)d.id);
 				continue;
 			}
 			if (!cl_address_eq(&m->to, &d.to) ||
 			    m->amount != d.amount) {
 				cl_broken(
 				    L1_LOG,
-				    "watcher: delivered deposit "
+				    "watcher: delivered %s "
 				    "%llu came back with other contents "
 				    "in block %llu",
-				    (unsigned long long)d.id,
-				    (unsigned long long)d.loc.block_number);
+				    what(w), (unsigned long long)d.id,
+				    (unsigned long long)log->block_number);
 				return go_broken(w);
 			}
 			continue;
 		}
 		if (d.id > w->cur.next_id) {
 			cl_unusual(L1_LOG,
-				   "watcher: deposit id gap: expected "
+				   "watcher: %s id gap: expected "
 				   "%llu, found %llu in block %llu; "
 				   "querying again",
-				   (unsigned long long)w->cur.next_id,
+				   what(w), (unsigned long long)w->cur.next_id,
 				   (unsigned long long)d.id,
-				   (unsigned long long)d.loc.block_number);
+				   (unsigned long long)log->block_number);
 			*gap = true;
 			return CL_OK;
 		}
-		int rc = w->fn(w->arg, &d);
+		int rc = w->ffn ? w->ffn(w->arg, &frc) : w->fn(w->arg, &dep);
 		if (rc != CL_OK) {
 			cl_info(L1_LOG,
-				"watcher: deposit %llu refused by the "
+				"watcher: %s %llu refused by the "
 				"consumer (%d)",
-				(unsigned long long)d.id, rc);
+				what(w), (unsigned long long)d.id, rc);
 			return CL_L1_STOPPED;
 		}
 		remember(w, &d);
@@ -406,7 +469,8 @@ static int scan_range(struct cl_l1_watcher *w, uint64_t to, size_t *delivered,
 	f.has_address = true;
 	f.address = w->o.rollup;
 	f.n_topics = 1;
-	cl_l1_event_topic(&f.topics[0], CL_L1_EV_DEPOSIT);
+	cl_l1_event_topic(&f.topics[0],
+			  w->ffn ? CL_L1_EV_FORCED_REQUEST : CL_L1_EV_DEPOSIT);
 	f.from_block = from;
 	f.to_block = to;
 	rc = cl_l1_eth_get_logs(w->rpc, &logs, &f);

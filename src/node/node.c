@@ -4,9 +4,11 @@
 #include <clearline/node.h>
 #include <clearline/sequencer.h>
 #include <clearline/verifier.h>
+#include <clearline/ws.h>
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +89,58 @@ static int start_rpc(struct cl_rpc_server **srv, char **token,
 	return cl_rpc_server_new(srv, &rcfg, methods, nm, api);
 }
 
+/* Start the WebSocket endpoint when ws-port is set (*ws stays NULL
+ * otherwise). */
+static int start_ws(struct cl_ws_server **ws, const struct cl_node_config *cfg,
+		    const struct cl_chain_reader *reader,
+		    struct cl_rpc_server *rpc, bool block_hook)
+{
+	struct cl_ws_config wc;
+	uint64_t port;
+
+	*ws = NULL;
+	if (!cfg->ws_port)
+		return CL_OK;
+	if (!cl_parse_u64(&port, cfg->ws_port, strlen(cfg->ws_port)) ||
+	    port > 65535) {
+		cl_unusual(SUB, "option ws-port: expected a port number "
+			   "0..65535");
+		return CL_ERR_CONFIG;
+	}
+	cl_ws_config_defaults(&wc);
+	wc.bind_addr = cfg->ws_bind;
+	wc.port = (uint16_t)port;
+	wc.max_clients = (unsigned)cfg->ws_max_clients;
+	wc.max_msg_bytes = cfg->ws_max_msg_bytes;
+	wc.queue_bytes = cfg->ws_queue_bytes;
+	wc.queue_msgs = (unsigned)cfg->ws_queue_msgs;
+	wc.history = (unsigned)cfg->ws_history;
+	wc.max_subs = (unsigned)cfg->ws_max_subs;
+	wc.max_accounts = (unsigned)cfg->ws_max_accounts;
+	wc.max_inflight = (unsigned)cfg->ws_max_inflight;
+	wc.ping_s = (unsigned)cfg->ws_ping_s;
+	wc.timeout_s = (unsigned)cfg->ws_timeout_s;
+	wc.block_hook = block_hook;
+	if (wc.timeout_s <= wc.ping_s) {
+		cl_unusual(SUB, "option ws-timeout-s must be above ws-ping-s");
+		return CL_ERR_CONFIG;
+	}
+	return cl_ws_server_new(ws, &wc, reader, rpc);
+}
+
+/* The sequencer's block hook is registered before its writer starts,
+ * the WebSocket endpoint only after the RPC server: this relays to it
+ * once it exists. */
+static _Atomic(struct cl_ws_server *) ws_relay_target;
+
+static void ws_relay(void *arg, const struct cl_seq_block_event *ev)
+{
+	struct cl_ws_server *ws = atomic_load(&ws_relay_target);
+	(void)arg;
+	if (ws)
+		cl_ws_on_block(ws, ev);
+}
+
 static int run_sequencer(const struct cl_node_config *cfg,
 			 const struct cl_genesis *g, struct cl_db *db,
 			 const sigset_t *sigs)
@@ -96,6 +150,7 @@ static int run_sequencer(const struct cl_node_config *cfg,
 	struct cl_l1_driver *l1 = NULL;
 	struct cl_seckey *key = NULL;
 	struct cl_rpc_server *srv = NULL;
+	struct cl_ws_server *ws = NULL;
 	struct cl_api api;
 	char *token = NULL;
 	int rc, status = 1;
@@ -145,6 +200,8 @@ static int run_sequencer(const struct cl_node_config *cfg,
 	rc = cl_seq_new(&seq, &sc, db, g);
 	if (rc)
 		goto out;
+	if (cfg->ws_port)
+		cl_seq_on_block(seq, ws_relay, NULL);
 	rc = cl_seq_start(seq);
 	if (rc)
 		goto out;
@@ -189,6 +246,11 @@ static int run_sequencer(const struct cl_node_config *cfg,
 	rc = start_rpc(&srv, &token, cfg, &api);
 	if (rc)
 		goto out;
+	rc = start_ws(&ws, cfg, &api.reader, srv, true);
+	if (rc)
+		goto out;
+	if (ws)
+		atomic_store(&ws_relay_target, ws);
 	cl_info(SUB, "ready: sequencer serving JSON-RPC on %s:%u",
 		cfg->rpc_bind, cl_rpc_server_port(srv));
 
@@ -208,6 +270,10 @@ out:
 		cl_seq_stop(seq);
 	if (srv && !cl_rpc_server_drain(srv, 10000))
 		cl_unusual(SUB, "some answers were not sent before shutdown");
+	/* the writer is stopped: no block comes any more, and every
+	 * JSON-RPC answer for a WebSocket client is in its inbox */
+	atomic_store(&ws_relay_target, NULL);
+	cl_ws_server_free(ws);
 	cl_rpc_server_free(srv);
 	cl_seq_free(seq);
 	cl_seckey_free(key);
@@ -226,6 +292,7 @@ static int run_verifier(const struct cl_node_config *cfg,
 	struct cl_verifier *ver = NULL;
 	struct cl_seckey *key = NULL;
 	struct cl_rpc_server *srv = NULL;
+	struct cl_ws_server *ws = NULL;
 	struct cl_api api;
 	char *token = NULL;
 	const char *name = replica ? "replica" : "verifier";
@@ -289,6 +356,9 @@ static int run_verifier(const struct cl_node_config *cfg,
 	rc = start_rpc(&srv, &token, cfg, &api);
 	if (rc)
 		goto out;
+	rc = start_ws(&ws, cfg, &api.reader, srv, false);
+	if (rc)
+		goto out;
 	cl_info(SUB, "ready: %s serving JSON-RPC on %s:%u", name,
 		cfg->rpc_bind, cl_rpc_server_port(srv));
 
@@ -298,6 +368,7 @@ static int run_verifier(const struct cl_node_config *cfg,
 	cl_info(SUB, "signal %d: shutting down", sig);
 	status = 0;
 out:
+	cl_ws_server_free(ws);
 	cl_rpc_server_free(srv);
 	cl_verifier_free(ver);
 	cl_seckey_free(key);

@@ -57,6 +57,8 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call, json_t *params,
 			  void *app);
 struct cl_rpc_done m_get_order(struct cl_rpc_call *call, json_t *params,
 			  void *app);
+struct cl_rpc_done m_get_forced(struct cl_rpc_call *call, json_t *params,
+			  void *app);
 struct cl_rpc_done m_get_order_book(struct cl_rpc_call *call, json_t *params,
 			  void *app);
 struct cl_rpc_done m_get_markets(struct cl_rpc_call *call, json_t *params,

@@ -233,6 +233,41 @@ struct cl_rpc_done m_get_order(struct cl_rpc_call *call,
 	return cl_rpc_result(call, res);
 }
 
+/* What forced request `id` did (docs/protocol.md "FORCED"). */
+struct cl_rpc_done m_get_forced(struct cl_rpc_call *call, json_t *params,
+				void *app)
+{
+	struct cl_api *api = app;
+	struct cl_stf_view v;
+	struct cl_forced_record r;
+	uint64_t id;
+
+	if (!api_nparams(params, 1) ||
+	    !cl_json_u64(&id, json_array_get(params, 0)))
+		return api_bad_params(call, "expected [forcedRequestId]");
+	int rc = open_view(api, &v);
+	if (rc)
+		return api_error(call, rc);
+	rc = cl_stf_get_forced(&v, &r, id);
+	cl_chain_view_release(&v);
+	if (rc == CL_ERR_NOT_FOUND)
+		return cl_rpc_error(call, CL_API_ERR_UNKNOWN_FORCED,
+				    "forced request %llu is not applied "
+				    "(yet)",
+				    (unsigned long long)id);
+	if (rc)
+		return api_error(call, rc);
+	json_t *res = json_object();
+	json_object_set_new(res, "id", cl_json_from_u64(id));
+	json_object_set_new(res, "account", api_addr_json(&r.account));
+	json_object_set_new(res, "kind",
+			    json_string(cl_forced_kind_str(r.kind)));
+	json_object_set_new(res, "outcome",
+			    json_string(cl_forced_outcome_str(r.outcome)));
+	json_object_set_new(res, "value", cl_json_from_u64(r.value));
+	return cl_rpc_result(call, res);
+}
+
 struct cl_rpc_done m_get_order_book(struct cl_rpc_call *call,
 					   json_t *params, void *app)
 {
@@ -393,6 +428,8 @@ struct cl_rpc_done m_sync_status(struct cl_rpc_call *call,
 	if (s.has_posting) {
 		json_object_set_new(res, "depositsCredited",
 				    cl_json_from_u64(s.deposits_credited));
+		json_object_set_new(res, "forcedApplied",
+				    cl_json_from_u64(s.forced_applied));
 		json_object_set_new(res, "l1Posting", json_boolean(s.posting));
 		json_object_set_new(res, "l1PostError",
 				    s.post_error[0] ? json_string(s.post_error)

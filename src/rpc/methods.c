@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The wallet and operator JSON-RPC methods (docs/api.md): the error
- * mapping and the method table. Writes (api_write.c) go to the sequencer
- * and are answered when their block is durable; reads (api_read.c) use
- * a fresh snapshot of the last sealed or derived block; api_json.c
- * converts between JSON and our types. api_int.h lists them.
+ * mapping, rpc.discover (docs/openrpc.json, built in) and the method
+ * table; a method added to the table needs its description in
+ * docs/openrpc.json (tests/unit/rpc/test_rpc_openrpc.c). Writes
+ * (api_write.c) go to the sequencer and are answered when their block
+ * is durable; reads (api_read.c) use a fresh snapshot of the last sealed
+ * or derived block; api_json.c converts between JSON and our types.
+ * api_int.h lists them.
  */
 #include "api_int.h"
 
@@ -54,7 +57,39 @@ struct cl_rpc_done api_bad_params(struct cl_rpc_call *call,
 			    what);
 }
 
+/* ------------------------------------------------------------------ */
+/* rpc.discover                                                        */
+/* ------------------------------------------------------------------ */
+
+/* docs/openrpc.json, embedded by the build (src/rpc/embed_json.py) */
+extern const char cl_openrpc_doc[];
+extern const size_t cl_openrpc_doc_len;
+
+const char *cl_api_openrpc(size_t *len)
+{
+	*len = cl_openrpc_doc_len;
+	return cl_openrpc_doc;
+}
+
+/* The OpenRPC document of every method here; parsed per call (a few
+ * hundred microseconds) so no parsed tree is shared between threads. */
+static struct cl_rpc_done m_discover(struct cl_rpc_call *call,
+				     json_t *params, void *app)
+{
+	char err[160];
+	json_t *doc = cl_json_load(cl_openrpc_doc, cl_openrpc_doc_len, err,
+				   sizeof(err));
+	(void)params;
+	(void)app;
+	if (!doc)
+		return cl_rpc_error(call, CL_RPC_INTERNAL_ERROR,
+				    "internal error: the built-in OpenRPC "
+				    "document does not parse: %s", err);
+	return cl_rpc_result(call, doc);
+}
+
 static const struct cl_rpc_method methods[] = {
+	{"rpc.discover", m_discover, 0},
 	{"l2_getConfig", m_get_config, 0},
 	{"l2_submitOrder", m_submit_order, 0},
 	{"l2_cancelOrder", m_cancel_order, 0},
@@ -64,6 +99,7 @@ static const struct cl_rpc_method methods[] = {
 	{"l2_submitOracleUpdate", m_submit_oracle_update, 0},
 	{"l2_getAccount", m_get_account, 0},
 	{"l2_getOrder", m_get_order, 0},
+	{"l2_getForcedRequest", m_get_forced, 0},
 	{"l2_getOrderBook", m_get_order_book, 0},
 	{"l2_getMarkets", m_get_markets, 0},
 	{"l2_getWithdrawalProof", m_withdrawal_proof, 0},

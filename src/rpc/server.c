@@ -95,6 +95,9 @@ struct request {
 	char *answer;      /* NULL with answer_ready: 204 */
 	unsigned status;
 	bool answer_ready;
+	/* cl_rpc_server_call: the answer goes here instead of to HTTP */
+	cl_rpc_answer_fn on_answer;
+	void *on_answer_arg;
 };
 
 static const char *const SUBSYS = "rpc";
@@ -273,6 +276,11 @@ static void request_answer_locked(struct request *r)
 	}
 	json_decref(arr);
 	r->answer_ready = true;
+	if (r->on_answer) {
+		r->on_answer(r->on_answer_arg, r->answer);
+		r->answer = NULL;
+		r->on_answer = NULL;
+	}
 	if (r->suspended) {
 		r->suspended = false;
 		MHD_resume_connection(r->conn);
@@ -366,7 +374,8 @@ static void dispatch(struct request *r)
 	unsigned status = MHD_HTTP_OK;
 
 	/* one call's worth before parsing, so a flood costs no parsing */
-	if (s->rate && !ratelimit_take(s->rate, client_addr(r->conn), 1))
+	if (s->rate && r->conn &&
+	    !ratelimit_take(s->rate, client_addr(r->conn), 1))
 		goto limited;
 
 	if (json_depth(r->body.p, r->body.len, s->cfg.max_depth) >
@@ -398,8 +407,9 @@ static void dispatch(struct request *r)
 			r->answer = whole_error(CL_RPC_INVALID_REQUEST, msg);
 			goto whole;
 		}
-		if (s->rate && !ratelimit_take(s->rate, client_addr(r->conn),
-					       (unsigned)n_calls - 1))
+		if (s->rate && r->conn &&
+		    !ratelimit_take(s->rate, client_addr(r->conn),
+				    (unsigned)n_calls - 1))
 			goto limited;
 	}
 
@@ -450,7 +460,7 @@ static void dispatch(struct request *r)
 	r->dispatched = true;
 	if (r->pending == 0 && !r->answer_ready)
 		request_answer_locked(r);
-	if (!r->answer_ready) {
+	if (!r->answer_ready && !r->on_answer) {
 		CL_REQUIRE(r->conn); /* cl_rpc_run_body: no call may pend */
 		r->suspended = true;
 		MHD_suspend_connection(r->conn);
@@ -927,6 +937,35 @@ void cl_rpc_server_free(struct cl_rpc_server *s)
 	}
 	free(s->token);
 	free(s);
+}
+
+void cl_rpc_server_call(struct cl_rpc_server *s, const uint8_t *body,
+			size_t len, bool is_operator, cl_rpc_answer_fn fn,
+			void *arg)
+{
+	struct request *r = cl_xcalloc(1, sizeof(*r));
+
+	r->srv = s;
+	pthread_mutex_lock(&s->active_lock);
+	s->active++;
+	pthread_mutex_unlock(&s->active_lock);
+	r->refs = 1; /* ours, dropped below */
+	r->is_operator = is_operator;
+	r->on_answer = fn;
+	r->on_answer_arg = arg;
+	pthread_mutex_init(&r->lock, NULL);
+	cl_buf_init(&r->body);
+	cl_buf_append(&r->body, body, len);
+	dispatch(r);
+	pthread_mutex_lock(&r->lock);
+	if (r->answer_ready && r->on_answer) {
+		/* answered as a whole (parse error, limits) */
+		r->on_answer(r->on_answer_arg, r->answer);
+		r->answer = NULL;
+		r->on_answer = NULL;
+	}
+	pthread_mutex_unlock(&r->lock);
+	request_unref(r);
 }
 
 char *cl_rpc_run_body(const struct cl_rpc_config *cfg,

@@ -24,6 +24,8 @@ static const struct {
     {"balance", CL_FAULT_BALANCE},     {"drop", CL_FAULT_DROP},
     {"signature", CL_FAULT_SIGNATURE}, {"time", CL_FAULT_TIME},
     {"l1-ref", CL_FAULT_L1_REF},       {"withdrawal-root", CL_FAULT_WITHDRAWAL_ROOT},
+    {"forced", CL_FAULT_FORCED},       {"forced-count", CL_FAULT_FORCED_COUNT},
+    {"censor-forced", CL_FAULT_CENSOR_FORCED},
 };
 
 bool cl_seq_fault_parse(struct cl_seq_fault *out, const char *spec)
@@ -139,6 +141,27 @@ bool cl_seq_fault_apply(struct cl_seq_fault *f, uint64_t index,
 		break;
 	case CL_FAULT_WITHDRAWAL_ROOT:
 		break; /* the poster flips it in the appendBatch arguments */
+	case CL_FAULT_FORCED: {
+		/* another request than the account made on L1: a larger
+		 * withdrawal, or a withdrawal instead of what it asked */
+		tx = find_first(b, CL_TX_FORCED, &block);
+		if (!tx)
+			return false;
+		struct cl_tx_forced *x = &tx->u.forced;
+		uint64_t amount = x->kind == CL_FORCED_WITHDRAW ? x->amount : 1;
+		struct cl_tx_forced forged = {.id = x->id, .account = x->account,
+					      .kind = CL_FORCED_WITHDRAW,
+					      .amount = amount == UINT64_MAX
+								? amount - 1
+								: amount + 1};
+		*x = forged;
+		break;
+	}
+	case CL_FAULT_FORCED_COUNT:
+		if (!find_first(b, CL_TX_FORCED, &block))
+			return false;
+		break; /* the poster adds one to forcedConsumed */
+	case CL_FAULT_CENSOR_FORCED: /* the L1 driver ignores them */
 	case CL_FAULT_NONE:
 		return false;
 	}

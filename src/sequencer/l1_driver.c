@@ -57,6 +57,7 @@ struct cl_l1_driver {
 	struct cl_l1_sender *sender;
 	struct cl_l1_poster_opts po;
 	struct cl_l1_watcher *watcher;
+	struct cl_l1_watcher *forced; /* ForcedRequest events */
 	struct inflight fl[CL_L1_MAX_BATCHES_IN_FLIGHT]; /* in cut order */
 	size_t n_fl;
 	bool draining; /* a batch failed: post again once none is in flight */
@@ -176,6 +177,104 @@ static int on_deposit(void *arg, const struct cl_l1_deposit *d)
 	drv->status.deposits_credited = d->id + 1;
 	pthread_mutex_unlock(&drv->lock);
 	return CL_OK;
+}
+
+/* ---- forced requests (docs/sequencer.md "Forced requests") ---- */
+
+/*
+ * A forced request read from L1 becomes a FORCED request in the next
+ * block, in id order, exactly once (the stf refuses any other id). The
+ * stf never refuses one for its contents: every outcome is recorded.
+ */
+static int on_forced(void *arg, const struct cl_l1_forced *f)
+{
+	struct cl_l1_driver *drv = arg;
+	struct cl_stf_view v;
+	struct cl_stf_globals g;
+	struct cl_tx tx;
+
+	if (drv->fault.kind == CL_FAULT_CENSOR_FORCED) {
+		/* tests only (--fault censor-forced): a censoring sequencer */
+		cl_debug(SUB, "fault injection: forced request %llu ignored",
+			 (unsigned long long)f->id);
+		return CL_ERR_BUSY;
+	}
+	int rc = cl_seq_view(drv->seq, &v);
+	if (rc)
+		return rc;
+	rc = cl_stf_get_globals(&v, &g);
+	cl_seq_view_release(&v);
+	if (rc)
+		return rc;
+	if (f->id < g.next_forced_id) {
+		pthread_mutex_lock(&drv->lock);
+		if (drv->status.forced_applied < f->id + 1)
+			drv->status.forced_applied = f->id + 1;
+		pthread_mutex_unlock(&drv->lock);
+		return CL_OK;
+	}
+	if (!cl_l1_forced_tx(&tx, f)) {
+		/* the contract refuses such fields: a different contract? */
+		cl_broken(SUB, "forced request %llu has kind %u and fields "
+			  "the rollup contract never accepts",
+			  (unsigned long long)f->id, (unsigned)f->kind);
+		return CL_ERR_CORRUPT;
+	}
+	cl_tx_recover(&tx, cl_seq_domain(drv->seq));
+
+	struct dep_wait w = {.done = false};
+	pthread_mutex_init(&w.m, NULL);
+	pthread_cond_init(&w.c, NULL);
+	rc = cl_seq_submit(drv->seq, &tx, dep_done, &w);
+	if (rc == CL_OK) {
+		pthread_mutex_lock(&w.m);
+		while (!w.done)
+			pthread_cond_wait(&w.c, &w.m);
+		pthread_mutex_unlock(&w.m);
+		rc = w.code;
+	}
+	pthread_mutex_destroy(&w.m);
+	pthread_cond_destroy(&w.c);
+	if (rc) {
+		cl_unusual(SUB, "forced request %llu not applied yet: %s",
+			   (unsigned long long)f->id, cl_seq_err_str(rc));
+		return rc;
+	}
+	char who[CL_ADDRESS_STR_LEN + 1];
+	cl_address_format(who, &f->account);
+	cl_info(SUB, "forced request %llu applied: %s for %s",
+		(unsigned long long)f->id, cl_forced_kind_str(f->kind), who);
+	pthread_mutex_lock(&drv->lock);
+	drv->status.forced_applied = f->id + 1;
+	pthread_mutex_unlock(&drv->lock);
+	return CL_OK;
+}
+
+/* One step of the forced-request watcher; a watcher that lost its place
+ * starts again from the start block (the stf drops applied ids). */
+static void forced_step(struct cl_l1_driver *drv)
+{
+	int rc = cl_l1_watcher_step(drv->forced, NULL);
+
+	if (rc == CL_L1_BROKEN) {
+		cl_unusual(SUB, "forced-request watcher lost its place on "
+			   "L1: reading them again from block %llu",
+			   (unsigned long long)drv->cfg.start_block);
+		struct cl_l1_watcher *w = NULL;
+		struct cl_l1_watcher_opts wo;
+		cl_l1_watcher_opts_default(&wo);
+		wo.rollup = drv->cfg.rollup;
+		wo.start_block = drv->cfg.start_block;
+		wo.confirmations = drv->cfg.confirmations;
+		struct cl_l1_cursor cur = {.next_block = drv->cfg.start_block};
+		if (cl_l1_forced_watcher_open(&w, drv->rpc, NULL, &cur, &wo,
+					      on_forced, drv) == CL_OK) {
+			cl_l1_watcher_free(drv->forced);
+			drv->forced = w;
+		}
+	} else if (rc && rc != CL_L1_STOPPED) {
+		cl_debug(SUB, "forced-request watcher: %s", cl_l1_err_str(rc));
+	}
 }
 
 /* ---- batches ---- */
@@ -442,7 +541,8 @@ static void refusal(struct cl_l1_driver *drv, int rc, char *why, size_t cap,
 	char r[160];
 	enum cl_l1_revert k =
 	    cl_l1_revert_describe(r, sizeof(r), e->revert, e->revert_len);
-	*fi = k == CL_L1_REVERT_FORCED_INCLUSION_VIOLATED;
+	*fi = k == CL_L1_REVERT_FORCED_INCLUSION_VIOLATED ||
+	      k == CL_L1_REVERT_FORCED_REQUEST_OVERDUE;
 	snprintf(why, cap, "appendBatch reverts: %s", r);
 }
 
@@ -502,9 +602,12 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 		.deposits_consumed = cut.deposits_consumed,
 		.first_block = cut.first_block,
 		.last_block = cut.last_block,
+		.forced_consumed = cut.forced_consumed,
 	};
 	if (faulted && drv->fault.kind == CL_FAULT_WITHDRAWAL_ROOT)
 		a.withdrawal_root.b[31] ^= 0x01; /* tests only: --fault */
+	if (faulted && drv->fault.kind == CL_FAULT_FORCED_COUNT)
+		a.forced_consumed--; /* tests only: one fewer than applied */
 	struct cl_l1_poster_opts po = drv->po;
 	po.gas_bound = np->gas_bound;
 	struct cl_l1_poster *poster = cl_l1_poster_new(drv->sender, &po);
@@ -615,6 +718,7 @@ static void *driver_main(void *arg)
 		} else if (rc && rc != CL_L1_STOPPED) {
 			cl_debug(SUB, "deposit watcher: %s", cl_l1_err_str(rc));
 		}
+		forced_step(drv);
 		struct cl_l1_cursor wc;
 		cl_l1_watcher_cursor(drv->watcher, &wc);
 		pthread_mutex_lock(&drv->lock);
@@ -742,6 +846,11 @@ int cl_l1_driver_start(struct cl_l1_driver **out,
 				on_deposit, drv);
 	if (rc)
 		goto fail;
+	/* forced requests: the same, from the same block */
+	rc = cl_l1_forced_watcher_open(&drv->forced, drv->rpc, NULL, &cur, &wo,
+				       on_forced, drv);
+	if (rc)
+		goto fail;
 	if (pthread_create(&drv->thread, NULL, driver_main, drv) != 0) {
 		rc = CL_ERR_IO;
 		goto fail;
@@ -773,6 +882,7 @@ void cl_l1_driver_stop(struct cl_l1_driver *drv)
 		pthread_join(drv->thread, NULL);
 	}
 	cl_l1_watcher_free(drv->watcher);
+	cl_l1_watcher_free(drv->forced);
 	for (size_t i = 0; i < drv->n_fl; i++)
 		cl_l1_poster_free(drv->fl[i].poster);
 	for (size_t i = 0; i < drv->n_stale; i++)

@@ -59,6 +59,31 @@ void seq_publish_status(struct cl_seq *s, uint64_t number, uint64_t ts,
 	pthread_mutex_unlock(&s->status_lock);
 }
 
+/* Tell the block hook (cl_seq_on_block) about the committed block. */
+static void notify_block(struct cl_seq *s, const struct cl_hash32 *root)
+{
+	struct cl_seq_block_event ev = {
+		.number = s->hdr.number,
+		.timestamp_ms = s->hdr.timestamp_ms,
+		.root = *root,
+	};
+	struct cl_seq_trade *t = s->n_fills
+		? cl_xmalloc(s->n_fills * sizeof(*t)) : NULL;
+
+	for (size_t i = 0; i < s->n_acks; i++) {
+		const struct ack *a = &s->acks[i];
+		for (size_t j = 0; j < a->r.n_fills; j++) {
+			CL_REQUIRE(ev.n_trades < s->n_fills);
+			t[ev.n_trades].taker = a->r.order_hash;
+			t[ev.n_trades].fill = s->fills[a->fills_off + j];
+			ev.n_trades++;
+		}
+	}
+	ev.trades = t;
+	s->block_fn(s->block_arg, &ev);
+	free(t);
+}
+
 /*
  * The header of the next block: the L1 block the driver last saw at its
  * confirmation depth (or, with no L1, one made up per second), and a
@@ -227,6 +252,8 @@ failed:
 	s->block_open = false;
 	seq_publish_status(s, s->hdr.number, s->hdr.timestamp_ms, &root,
 			   s->block_ntx);
+	if (s->block_fn)
+		notify_block(s, &root);
 	cl_debug(SUB, "sealed block %llu: %zu requests",
 		 (unsigned long long)s->hdr.number, s->block_ntx);
 	answer_acks(s, 0, s->hdr.number);

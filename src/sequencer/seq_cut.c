@@ -64,6 +64,7 @@ int seq_cut_prepare(struct cl_seq *s, struct cl_batch_cut *c)
 		.deposits_consumed = g.next_deposit_id,
 		.wid_begin = s->cut_wid,
 		.wid_end = g.next_withdrawal_id,
+		.forced_consumed = g.next_forced_id, /* forced requests */
 	};
 	struct cl_proof *proof = cl_xmalloc(sizeof(*proof));
 	for (uint64_t wid = c->wid_begin; wid < c->wid_end; wid++) {

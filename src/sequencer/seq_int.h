@@ -94,6 +94,9 @@ struct cl_seq {
 	/* published status */
 	pthread_mutex_t status_lock;
 	struct cl_seq_status status;
+	/* told each committed block (cl_seq_on_block; set before start) */
+	cl_seq_block_fn block_fn;
+	void *block_arg;
 
 	/* the read interface's object (seq_reader.c), made once */
 	struct seq_reader *reader;

@@ -223,6 +223,13 @@ void cl_seq_free(struct cl_seq *s)
 	free(s);
 }
 
+void cl_seq_on_block(struct cl_seq *s, cl_seq_block_fn fn, void *arg)
+{
+	CL_REQUIRE(!s->running);
+	s->block_fn = fn;
+	s->block_arg = arg;
+}
+
 const struct cl_eip712_domain *cl_seq_domain(const struct cl_seq *s)
 {
 	return cl_stf_domain(s->stf);

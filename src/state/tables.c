@@ -18,6 +18,7 @@ static const struct cl_table_info registry[] = {
 	{ CL_TABLE_GLOBALS, true, "globals" },
 	{ CL_TABLE_ADL_RANK, true, "adl_rank" },
 	{ CL_TABLE_OPEN_SIZE, true, "open_size" },
+	{ CL_TABLE_FORCED, true, "forced" },
 	{ CL_TABLE_LIQ_INDEX, true, "liq_index" },
 	{ CL_TABLE_LIQ_MULTI, true, "liq_multi" },
 	{ CL_TABLE_BLOCKS, false, "blocks" },

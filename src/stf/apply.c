@@ -666,6 +666,8 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 		return stf_apply_fund_fill(s, &tx->u.fund_fill);
 	case CL_TX_REINDEX:
 		return stf_apply_reindex(s, &tx->u.reindex);
+	case CL_TX_FORCED:
+		return stf_apply_forced(s, &tx->u.forced);
 	}
 	CL_BUG("applying a transaction of unknown type %d", (int)tx->type);
 }

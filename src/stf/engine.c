@@ -258,6 +258,9 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	case CL_TX_APPROVE_AGENT:
 		rc = stf_apply_primitive(s, tx);
 		break;
+	case CL_TX_FORCED:
+		rc = stf_forced(s, out, tx);
+		break;
 	case CL_TX_FILL:
 	case CL_TX_ORDER_DONE:
 	case CL_TX_LIQUIDATE:

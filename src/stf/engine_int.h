@@ -9,6 +9,7 @@
  * place.c    a placed order against the book
  * trigger.c  work due when a block opens or a price moves: expiries,
  *            liquidations, the multi-market sweep, the fund's unwind
+ * forced.c   L1 forced requests: withdrawal, cancel, cancel-all, close
  *
  * Every change goes through a primitive transition (stf_derive()), which
  * is checked like any transaction; the books only mirror what the state
@@ -104,6 +105,15 @@ int stf_close_cancelled(struct cl_stf *s, const struct book_plan *plan,
 			const struct stf_maker_reason *v, size_t n);
 int stf_place(struct cl_stf *s, struct cl_stf_result *r,
 	      const struct cl_tx *tx);
+/* Match the open order `hash` (just stored) against its book: fills,
+ * closed makers, the remainder resting or closed. */
+int stf_match_taker(struct cl_stf *s, struct cl_stf_result *r,
+		    const struct cl_hash32 *hash);
+
+/* ---- forced.c ---- */
+/* A forced request with its derived work (books, the close's match). */
+int stf_forced(struct cl_stf *s, struct cl_stf_result *r,
+	       const struct cl_tx *tx);
 
 /* ---- trigger.c ---- */
 /* The liquidation pass of `market` at its mark. */

@@ -204,15 +204,22 @@ static enum cl_done_reason taker_done_reason(enum book_outcome o,
 int stf_place(struct cl_stf *s, struct cl_stf_result *r,
 	      const struct cl_tx *tx)
 {
-	struct stf_engine *e = s->eng;
-	const struct cl_hash32 *hash = &tx->auth.digest;
-	struct cl_stf_view view = cl_stf_view(s);
-	struct cl_order_record rec;
-	struct book_order taker;
 	int rc = stf_apply_primitive(s, tx);
 
 	if (rc)
 		return rc;
+	return stf_match_taker(s, r, &tx->auth.digest);
+}
+
+int stf_match_taker(struct cl_stf *s, struct cl_stf_result *r,
+		    const struct cl_hash32 *hash)
+{
+	struct stf_engine *e = s->eng;
+	struct cl_stf_view view = cl_stf_view(s);
+	struct cl_order_record rec;
+	struct book_order taker;
+	int rc;
+
 	rc = cl_stf_get_order(&view, &rec, hash);
 	if (rc)
 		return rc < 0 ? rc : CL_ERR_CORRUPT;

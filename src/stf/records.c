@@ -158,6 +158,10 @@ int cl_stf_get_globals(const struct cl_stf_view *v,
 	out->block_timestamp_ms = vals[6];
 	out->l1.number = vals[7];
 	out->l1.timestamp = vals[8];
+	/* absent until the first forced request (chains from before it) */
+	rc = stf_get_global_u64(v, &out->next_forced_id, G_FORCED_CONSUMED);
+	if (rc != CL_OK && rc != CL_ERR_NOT_FOUND)
+		return rc;
 	return get_fixed(v, out->l1.hash.b, 32, CL_TABLE_GLOBALS,
 			 (const uint8_t *)G_L1_HASH, strlen(G_L1_HASH),
 			 "l1 block hash");

@@ -91,6 +91,15 @@ void stf_del_agent(struct cl_state *st, const struct cl_address *trader,
 void stf_put_withdrawal(struct cl_state *st, uint64_t id,
 			const struct cl_address *recipient, uint64_t amount);
 
+/* The primitive part of a forced request (forced.c). */
+int stf_apply_forced(struct cl_stf *s, const struct cl_tx_forced *f);
+/* The order a forced close places (keccak256 of a fixed tag and the id). */
+void stf_forced_order_hash(struct cl_hash32 *out, uint64_t id);
+#define G_FORCED_CONSUMED "forced_consumed"
+#define FORCED_VAL_LEN 31 /* account ‖ kind ‖ outcome ‖ value u64 */
+void stf_put_forced(struct cl_state *st, uint64_t id,
+		    const struct cl_forced_record *r);
+
 /* Health from explicit positions (markets' marks and the current
  * dynamic margin multipliers read through v; funding as stored). */
 int stf_health(const struct cl_stf_view *v, struct cl_health *out,

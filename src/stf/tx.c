@@ -49,6 +49,8 @@ const char *cl_tx_type_str(int type)
 		return "fund_fill";
 	case CL_TX_REINDEX:
 		return "reindex";
+	case CL_TX_FORCED:
+		return "forced";
 	}
 	return "unknown";
 }
@@ -87,6 +89,36 @@ static void decode_order(struct cl_cursor *c, struct cl_order *o)
 	o->nonce = cl_cur_be64(c);
 	o->expiry = cl_cur_be64(c);
 	o->flags = cl_cur_u8(c);
+}
+
+/* The fields a forced request's kind uses, and only those. */
+static void decode_forced(struct cl_cursor *c, struct cl_tx_forced *f)
+{
+	f->id = cl_cur_be64(c);
+	cur_addr(c, &f->account);
+	uint8_t kind = cl_cur_u8(c);
+	f->kind = (enum cl_forced_kind)kind;
+	switch (kind) {
+	case CL_FORCED_WITHDRAW:
+		f->amount = cl_cur_be64(c);
+		if (f->amount == 0)
+			cl_cur_fail(c);
+		return;
+	case CL_FORCED_CANCEL:
+		f->order_seq = cl_cur_be64(c);
+		return;
+	case CL_FORCED_CANCEL_ALL:
+		return;
+	case CL_FORCED_CLOSE:
+		f->market = cl_cur_be32(c);
+		f->price = cl_cur_be64(c);
+		if (f->price == 0)
+			cl_cur_fail(c);
+		return;
+	default:
+		cl_cur_fail(c);
+		return;
+	}
 }
 
 bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
@@ -214,6 +246,9 @@ bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
 			cur_addr(&c, &r->account[i]);
 		break;
 	}
+	case CL_TX_FORCED:
+		decode_forced(&c, &out->u.forced);
+		break;
 	default:
 		cl_cur_fail(&c);
 		break;
@@ -336,6 +371,29 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 			cl_buf_append(b, r->account[i].b, 20);
 		return;
 	}
+	case CL_TX_FORCED: {
+		const struct cl_tx_forced *f = &tx->u.forced;
+		cl_buf_append_be64(b, f->id);
+		cl_buf_append(b, f->account.b, 20);
+		cl_buf_append_byte(b, (uint8_t)f->kind);
+		switch (f->kind) {
+		case CL_FORCED_WITHDRAW:
+			CL_REQUIRE(f->amount > 0);
+			cl_buf_append_be64(b, f->amount);
+			return;
+		case CL_FORCED_CANCEL:
+			cl_buf_append_be64(b, f->order_seq);
+			return;
+		case CL_FORCED_CANCEL_ALL:
+			return;
+		case CL_FORCED_CLOSE:
+			CL_REQUIRE(f->price > 0);
+			cl_buf_append_be32(b, f->market);
+			cl_buf_append_be64(b, f->price);
+			return;
+		}
+		CL_BUG("encoding a forced request of kind %d", (int)f->kind);
+	}
 	}
 	CL_BUG("encoding a transaction of unknown type %d", (int)tx->type);
 }
@@ -372,6 +430,18 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 		return 1 + 32 + 8;
 	case CL_TX_REINDEX:
 		return 1 + 1 + (size_t)tx->u.reindex.n * 20;
+	case CL_TX_FORCED:
+		switch (tx->u.forced.kind) {
+		case CL_FORCED_WITHDRAW:
+		case CL_FORCED_CANCEL:
+			return 1 + 8 + 20 + 1 + 8;
+		case CL_FORCED_CANCEL_ALL:
+			return 1 + 8 + 20 + 1;
+		case CL_FORCED_CLOSE:
+			return 1 + 8 + 20 + 1 + 4 + 8;
+		}
+		CL_BUG("forced request of unknown kind %d",
+		       (int)tx->u.forced.kind);
 	}
 	CL_BUG("unknown transaction type %d", (int)tx->type);
 }
@@ -449,6 +519,7 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 	case CL_TX_LIQUIDATE_FILL:
 	case CL_TX_FUND_FILL:
 	case CL_TX_REINDEX:
+	case CL_TX_FORCED:
 		break;
 	}
 	a->recovered = true;
@@ -464,6 +535,7 @@ bool cl_tx_is_request(enum cl_tx_type type)
 	case CL_TX_APPROVE_AGENT:
 	case CL_TX_ORACLE_PRICE:
 	case CL_TX_ORACLE_UPDATE:
+	case CL_TX_FORCED:
 		return true;
 	case CL_TX_FILL:
 	case CL_TX_ORDER_DONE:

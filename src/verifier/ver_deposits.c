@@ -108,6 +108,7 @@ int ver_load_cursor(struct cl_verifier *v)
 	if (rc)
 		return rc;
 	ver_deps_clear(v);
+	ver_forced_clear(v, 0); /* the scan fills it again (ver_forced.c) */
 	v->dep_base = v->cur.deposits_consumed;
 	rc = cl_chain_load_deposits(v->st, v->cur.deposits_consumed,
 				    load_deposit, v);

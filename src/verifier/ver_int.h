@@ -10,6 +10,7 @@
  *   ver_scan.c       following L1: counters, confirmed logs, the anchor
  *   ver_replay.c     replaying and closing one batch
  *   ver_deposits.c   the cursor and the L1 deposits not yet consumed
+ *   ver_forced.c     L1 forced requests seen; each FORCED checked against L1
  *   ver_challenge.c  recording a fault and challenging it on L1
  *   ver_status.c     the published status and the progress line
  *   ver_reader.c     the read interface (struct cl_chain_reader)
@@ -78,6 +79,11 @@ struct cl_verifier {
 	struct vdeposit *deps; /* ids dep_base .. dep_base + n_deps */
 	uint64_t dep_base;
 	size_t n_deps, cap_deps;
+	/* forced requests seen on L1 (ver_forced.c), ids forced_base .. */
+	struct cl_l1_forced *forced;
+	uint64_t forced_base;
+	size_t n_forced, cap_forced;
+	uint64_t batch_forced; /* the batch's appendBatch forcedConsumed */
 	bool wipe_requested;
 	uint64_t l1_head;
 	uint64_t batch_count, final_count, next_l2_block;
@@ -157,6 +163,18 @@ int ver_poll_l1(struct cl_verifier *v);
  * STEP_FAULT, STEP_SKIP, STEP_RESTART or a negative error. */
 int ver_verify_batch(struct cl_verifier *v,
 		     const struct cl_l1_batch_event *ev);
+
+/* ---- ver_forced.c ---- */
+/* Remember a ForcedRequest event (in id order; a re-read must match).
+ * Returns CL_OK or CL_ERR_CORRUPT. */
+int ver_forced_add(struct cl_verifier *v, const struct cl_l1_forced *f);
+/* Forget requests below `consumed`; clear: forget all. */
+void ver_forced_trim(struct cl_verifier *v, uint64_t consumed);
+void ver_forced_clear(struct cl_verifier *v, uint64_t consumed);
+/* Is FORCED request `tx` the L1 request of its id? STEP_OK, STEP_FAULT
+ * (recorded) or a negative error. */
+int ver_forced_check(struct cl_verifier *v, const struct cl_l1_batch_event *ev,
+		     const struct fault_at *at, const struct cl_tx *tx);
 
 /* ---- ver_deposits.c ---- */
 

@@ -100,6 +100,14 @@ static int close_batch(struct cl_verifier *v,
 					"the posted withdrawal root "
 					"differs from the derived state root");
 	}
+	if (g.next_forced_id != v->batch_forced) {
+		at.posted = &ev->state_root;
+		return ver_record_fault(v, ev, &at,
+					"forcedConsumed is %llu, the batch "
+					"applied forced requests up to %llu",
+					(unsigned long long)v->batch_forced,
+					(unsigned long long)g.next_forced_id);
+	}
 	if (g.next_deposit_id != ev->deposits_consumed) {
 		at.posted = &ev->state_root;
 		return ver_record_fault(v, ev, &at,
@@ -160,6 +168,7 @@ static int close_batch(struct cl_verifier *v,
 	ver_deps_mark_stored(v);
 	v->cur = nc;
 	ver_deps_trim(v, nc.deposits_consumed);
+	ver_forced_trim(v, g.next_forced_id);
 	ver_publish_head(v);
 	char hex[67];
 	ver_hexroot(hex, &root);
@@ -266,6 +275,11 @@ static int apply_block(struct cl_verifier *v,
 		at.tx = i;
 		if (tx->type == CL_TX_DEPOSIT) {
 			rc = check_deposit(v, ev, &at, tx);
+			if (rc)
+				break;
+		}
+		if (tx->type == CL_TX_FORCED) {
+			rc = ver_forced_check(v, ev, &at, tx);
 			if (rc)
 				break;
 		}
@@ -410,6 +424,7 @@ int ver_verify_batch(struct cl_verifier *v,
 					"the posting transaction's "
 					"input is not an appendBatch call");
 	}
+	v->batch_forced = args.forced_consumed;
 	struct cl_hash32 dh;
 	cl_keccak256(dh.b, args.data, args.data_len);
 	if (!cl_hash32_eq(&dh, &ev->data_hash)) {

@@ -79,6 +79,9 @@ static int on_log(struct cl_verifier *v, const struct cl_l1_log *l)
 		return STEP_OK;
 	if (cl_l1_decode_deposit(&d, l))
 		return ver_deps_add(v, &d, false);
+	struct cl_l1_forced fr;
+	if (cl_l1_decode_forced(&fr, l))
+		return ver_forced_add(v, &fr);
 	if (cl_l1_decode_batches_discarded(&de, l)) {
 		cl_info(SUB, "l1 discarded batches from %llu (%llu of them)",
 			(unsigned long long)de.from_index,

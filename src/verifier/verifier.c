@@ -291,6 +291,7 @@ void cl_verifier_free(struct cl_verifier *v)
 	cl_l1_rpc_free(v->rpc);
 	cl_l1_rpc_free(v->query_rpc);
 	free(v->deps);
+	free(v->forced);
 	free(v->l1_url);
 	free(v->datadir);
 	pthread_mutex_destroy(&v->lock);

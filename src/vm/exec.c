@@ -492,11 +492,35 @@ void vm_state_encode(uint8_t out[VM_STATE_BYTES], const struct vm_cpu *cpu,
 		cl_put_be64(p, cpu->x[i]);
 }
 
+enum vm_verdict vm_verdict_of(uint8_t status, uint64_t exit_code)
+{
+	switch ((enum vm_status)status) {
+	case VM_RUNNING:
+		return VM_VERDICT_RUNNING;
+	case VM_EXITED:
+		return exit_code == 0 ? VM_VERDICT_VALID
+		       : exit_code == 1 ? VM_VERDICT_INVALID
+					: VM_VERDICT_OTHER;
+	case VM_FAULTED:
+		return VM_VERDICT_OTHER;
+	}
+	return VM_VERDICT_OTHER; /* not a status a machine can have */
+}
+
+void vm_state_commit(struct cl_hash32 *out,
+		     const uint8_t state[VM_STATE_BYTES])
+{
+	cl_keccak256(out->b, state, VM_STATE_BYTES);
+	out->b[0] = (uint8_t)vm_verdict_of(state[VM_STATE_STATUS_OFF],
+					   cl_get_be64(state +
+						       VM_STATE_STATUS_OFF + 1));
+}
+
 void vm_state_hash_of(struct cl_hash32 *out, const struct vm_cpu *cpu,
 		      const struct cl_hash32 *mem_root)
 {
 	uint8_t buf[VM_STATE_BYTES];
 
 	vm_state_encode(buf, cpu, mem_root);
-	cl_keccak256(out->b, buf, sizeof(buf));
+	vm_state_commit(out, buf);
 }

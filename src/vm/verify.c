@@ -214,15 +214,15 @@ int vm_step_verify(struct cl_hash32 *post, const struct cl_hash32 *pre,
 	struct vctx v = {.p = &p};
 	struct vm_host h = {&v, v_read, v_write, v_preimage, NULL};
 	struct vm_cpu cpu;
-	uint8_t hash[32];
 	int rc;
 
 	memset(post, 0, sizeof(*post));
 	CL_REQUIRE(cl_crypto_init() == CL_OK);
 	if (!vm_proof_decode(&p, proof, len))
 		return VM_E_PROOF;
-	cl_keccak256(hash, p.state, VM_STATE_BYTES);
-	if (memcmp(hash, pre->b, 32) != 0)
+	struct cl_hash32 pre_of_proof;
+	vm_state_commit(&pre_of_proof, p.state);
+	if (memcmp(pre_of_proof.b, pre->b, 32) != 0)
 		return VM_E_PRE_STATE;
 	v.root = p.mem_root;
 	cpu = p.cpu;

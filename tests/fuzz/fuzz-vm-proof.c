@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	if (size >= 1 + VM_STATE_BYTES)
-		cl_keccak256(pre.b, data + 1, VM_STATE_BYTES);
+		vm_state_commit(&pre, data + 1);
 	rc = vm_step_verify(&post, &pre, data, size);
 	if (rc != VM_OK) {
 		if (memcmp(post.b, (uint8_t[32]){0}, 32) != 0)

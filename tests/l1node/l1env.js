@@ -100,13 +100,13 @@ async function mine(provider, n) {
 /*
  * anvil, the contracts (collateral minted to `users`), genesis, keystore
  * and a sequencer attached with --l1-confirmations `confirmations` and
- * `nodeArgs`; the node is not started. `tag` prefixes the file names (for
+ * `nodeArgs` (and deploy.js with `deployArgs`); the node is not started. `tag` prefixes the file names (for
  * several setups in one test); `arbiter` an address other than the
  * deployer's (which is the sequencer's); `sequencer` the address the
  * rollup accepts batches from (default: the deployer, the node's key).
  * Returns what the caller needs.
  */
-async function setup(t, { users, confirmations, challengePeriod, anvilArgs, nodeArgs, tag, arbiter, sequencer }) {
+async function setup(t, { users, confirmations, challengePeriod, anvilArgs, nodeArgs, tag, arbiter, sequencer, deployArgs }) {
 	tag = tag || '';
 	const anvil = new Anvil(t, await freePort(), anvilArgs, tag);
 	process.on('exit', () => anvil.kill());
@@ -119,7 +119,7 @@ async function setup(t, { users, confirmations, challengePeriod, anvilArgs, node
 		...(arbiter ? ['--arbiter', arbiter] : []),
 		...(sequencer ? ['--sequencer', sequencer] : []),
 		'--mint-to', users.map((u) => u.address).join(','),
-		'--mint-amount', '1000000000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+		'--mint-amount', '1000000000000', ...(deployArgs || [])], { stdio: ['ignore', 'pipe', 'pipe'] });
 	const dep = JSON.parse(out.toString());
 	const art = (n) => JSON.parse(fs.readFileSync(path.join(l1dir, 'artifacts', `${n}.json`)));
 

@@ -5,9 +5,12 @@
 #  2. each third-party library is included by exactly one module;
 #  3. dependencies point one way: a module includes only the public headers
 #     of the modules below it: ... stf <- batch <- game <- l1 <- chain <-
-#     {sequencer, verifier} <- rpc <- node. chain owns the node-local
+#     {sequencer, verifier} <- rpc <- ws <- node. chain owns the node-local
 #     tables and the read interface both modes implement, so a verifier
-#     never needs the sequencer (nor the reverse).
+#     never needs the sequencer (nor the reverse). ws (the WebSocket
+#     endpoint) sits on rpc: order entry over the socket runs through the
+#     rpc dispatcher (cl_rpc_server_call) instead of repeating it, and the
+#     streams read the chain and take the sequencer's block events.
 set -u
 top=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$top" || exit 2
@@ -48,9 +51,10 @@ check_lib 'curl/' src/l1 src/cli
 check_lib 'microhttpd\.h' src/rpc
 check_lib 'jansson\.h' src/json
 check_lib 'zstd' src/batch
+check_lib 'libwebsockets' src/ws
 
 # 3. layering: the modules each one may include
-order=(common json config crypto vm state margin matching stf batch game guest l1 chain sequencer verifier rpc node cli)
+order=(common json config crypto vm state margin matching stf batch game guest l1 chain sequencer verifier rpc ws node cli)
 declare -A allowed=(
 	[common]="common"
 	[json]="common json"
@@ -69,6 +73,7 @@ declare -A allowed=(
 	[sequencer]="common json crypto state margin matching stf batch game l1 chain sequencer"
 	[verifier]="common json crypto state margin matching stf batch game l1 chain verifier"
 	[rpc]="common json config crypto state margin matching stf batch game l1 chain sequencer verifier rpc api"
+	[ws]="common json crypto state margin matching stf batch game l1 chain sequencer verifier rpc api ws"
 	[node]="${order[*]} api"
 	[cli]="common json config crypto stf cli"
 )

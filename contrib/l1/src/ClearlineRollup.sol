@@ -44,6 +44,30 @@ contract ClearlineRollup {
         uint32 timestamp;
     }
 
+    /// @dev One forced request: the first slot holds the account, kind,
+    ///      L1 timestamp (32 bits, until 2106) and whether its fee was
+    ///      refunded; the second its two fields.
+    struct ForcedRecord {
+        address account;
+        uint8 kind;
+        uint32 timestamp;
+        bool feeRefunded;
+        uint64 a;
+        uint64 b;
+    }
+
+    /// @notice Forced request kinds and their fields (a, b); unused fields are zero.
+    /// @dev WITHDRAW: a = amount (> 0). CANCEL: a = the order's sequence.
+    ///      CANCEL_ALL: none. CLOSE: a = market id (32 bits), b = limit price (> 0).
+    uint8 public constant FORCED_WITHDRAW = 1;
+    uint8 public constant FORCED_CANCEL = 2;
+    uint8 public constant FORCED_CANCEL_ALL = 3;
+    uint8 public constant FORCED_CLOSE = 4;
+
+    /// @notice Why the rollup froze (RollupFrozen's reason).
+    uint8 public constant FREEZE_FORCED_OVERDUE = 1;
+    uint8 public constant FREEZE_NO_BATCH = 2;
+
     /// @notice L2 block number of the first block of batch 0. Block 0 is the
     ///         genesis state, which is never posted.
     uint64 public constant FIRST_L2_BLOCK = 1;
@@ -91,6 +115,26 @@ contract ClearlineRollup {
         uint64 lastBlock,
         uint64 timestamp
     );
+
+    /// @notice `account` asked L2 for a forced request through L1.
+    /// @param id Sequential forced request id, from 0.
+    /// @param account The requester, which is its own L2 account.
+    /// @param kind FORCED_WITHDRAW, FORCED_CANCEL, FORCED_CANCEL_ALL or FORCED_CLOSE.
+    /// @param a First field (see the kinds).
+    /// @param b Second field.
+    /// @param timestamp L1 block timestamp of the request.
+    event ForcedRequest(uint64 indexed id, address indexed account, uint8 kind, uint64 a, uint64 b, uint64 timestamp);
+
+    /// @notice The fee of forced request `id` was credited back to its account.
+    event ForcedFeeRefunded(uint64 indexed id, address indexed account, uint256 amount);
+
+    /// @notice The rollup froze: no more batches, challenges, deposits or
+    ///         forced requests. The exit root is the state root of the last
+    ///         batch final at that moment (zero when none was).
+    /// @param finalBatches Batches final at the freeze (0 .. finalBatches - 1).
+    /// @param exitRoot The state root accounts exit from.
+    /// @param reason FREEZE_FORCED_OVERDUE or FREEZE_NO_BATCH.
+    event RollupFrozen(uint64 finalBatches, bytes32 exitRoot, uint8 reason);
 
     /// @notice `challenger` posted the bond against batch `index`.
     event BatchChallenged(uint64 indexed index, address indexed challenger);
@@ -177,6 +221,34 @@ contract ClearlineRollup {
     error NothingToWithdraw();
     /// @notice Sending ether to the caller failed.
     error EtherTransferFailed();
+    /// @notice A forced request kind that does not exist.
+    error UnknownForcedKind(uint8 kind);
+    /// @notice Fields a forced request's kind does not allow (docs/l1.md).
+    error InvalidForcedFields(uint8 kind, uint64 a, uint64 b);
+    /// @notice msg.value differs from the forced request fee.
+    error WrongForcedFee(uint256 sent, uint256 required);
+    /// @notice maxForcedPerBlock forced requests were made in this L1 block already.
+    error ForcedBlockLimit(uint256 max);
+    /// @notice The cumulative forced requests consumed went down.
+    error ForcedConsumedDecreased(uint64 previous, uint64 given);
+    /// @notice The cumulative forced requests consumed exceeds the requests made.
+    error ForcedConsumedExceedRequests(uint64 given, uint64 forcedCount);
+    /// @notice The batch leaves forced request `id` unconsumed past its deadline.
+    error ForcedRequestOverdue(uint64 id, uint256 deadline);
+    /// @notice No forced request with this id.
+    error UnknownForcedRequest(uint64 id);
+    /// @notice No final batch has consumed forced request `id` yet.
+    error ForcedRequestNotFinal(uint64 id);
+    /// @notice The fee of forced request `id` was refunded before.
+    error ForcedFeeAlreadyRefunded(uint64 id);
+    /// @notice maxForcedPerBlock given to the constructor is zero.
+    error ZeroForcedLimit();
+    /// @notice The rollup is frozen (see freeze()).
+    error Frozen();
+    /// @notice freeze(): no forced request is overdue and a batch came
+    ///         within maxBatchGap (the earliest time it becomes possible
+    ///         without a new request).
+    error NotFreezable(uint256 freezableAt);
 
     // ------------------------------------------------------------------
     // Parameters
@@ -194,6 +266,17 @@ contract ClearlineRollup {
     uint256 public immutable challengeBond;
     /// @notice The address that resolves challenges (until a fault-proof game replaces it).
     address public immutable arbiter;
+    /// @notice Seconds after a forced request's L1 timestamp within which a batch must consume it.
+    uint64 public immutable forcedRequestDelay;
+    /// @notice Exact msg.value of forceRequest(), in wei; credited back once a final batch consumed it.
+    uint256 public immutable forcedRequestFee;
+    /// @notice Most forced requests accepted in one L1 block.
+    uint32 public immutable maxForcedPerBlock;
+    /// @notice Seconds without a batch (since the last one, the last
+    ///         discard, or the deployment) after which anyone may freeze.
+    uint64 public immutable maxBatchGap;
+    /// @notice L1 timestamp of the deployment.
+    uint64 public immutable deployTime;
 
     // ------------------------------------------------------------------
     // State
@@ -231,31 +314,66 @@ contract ClearlineRollup {
     uint64[] private _openChallenges;
     mapping(uint256 => uint256) private _claimedWords;
 
+    /// @notice Number of forced requests made; the next one gets this id.
+    uint64 public forcedCount;
+    /// @notice Cumulative forced requests consumed by the live batches.
+    uint64 public forcedConsumed;
+    /// @dev The L1 block of the last forced request, and how many it holds.
+    uint64 private _forcedBlock;
+    uint32 private _forcedInBlock;
+    /// @notice Whether the rollup is frozen (for good). In the slot of the
+    ///         forced counters, which appendBatch reads anyway.
+    bool public frozen;
+    mapping(uint64 => ForcedRecord) private _forced;
+    /// @dev Per batch index, four to a slot: forcedConsumed after the batch.
+    mapping(uint256 => uint256) private _forcedAfterWords;
+
+    /// @notice Batches final when it froze; the exit root is the last one's.
+    uint64 public exitBatchCount;
+    /// @notice L1 timestamp of the freeze (0 while not frozen).
+    uint64 public frozenAt;
+    /// @notice The state root accounts exit from after the freeze.
+    bytes32 public exitRoot;
+
     /// @param collateralToken_ ERC-20 collateral token.
     /// @param sequencer_ Address allowed to append batches.
     /// @param challengePeriod_ Seconds before a batch can become final.
     /// @param forcedInclusionDelay_ Seconds within which a deposit must be consumed.
     /// @param challengeBond_ Bond in wei for challenge(); must be non-zero.
     /// @param arbiter_ Address that resolves challenges.
+    /// @param forcedRequestDelay_ Seconds within which a forced request must be consumed.
+    /// @param forcedRequestFee_ Fee in wei of forceRequest() (may be zero).
+    /// @param maxForcedPerBlock_ Most forced requests per L1 block; must be non-zero.
+    /// @param maxBatchGap_ Seconds without a batch after which anyone may freeze.
     constructor(
         address collateralToken_,
         address sequencer_,
         uint64 challengePeriod_,
         uint64 forcedInclusionDelay_,
         uint256 challengeBond_,
-        address arbiter_
+        address arbiter_,
+        uint64 forcedRequestDelay_,
+        uint256 forcedRequestFee_,
+        uint32 maxForcedPerBlock_,
+        uint64 maxBatchGap_
     ) {
         if (collateralToken_ == address(0) || sequencer_ == address(0) || arbiter_ == address(0)) {
             revert ZeroAddress();
         }
         if (collateralToken_.code.length == 0) revert NotAContract(collateralToken_);
         if (challengeBond_ == 0) revert ZeroBond();
+        if (maxForcedPerBlock_ == 0) revert ZeroForcedLimit();
         collateralToken = collateralToken_;
         sequencer = sequencer_;
         challengePeriod = challengePeriod_;
         forcedInclusionDelay = forcedInclusionDelay_;
         challengeBond = challengeBond_;
         arbiter = arbiter_;
+        forcedRequestDelay = forcedRequestDelay_;
+        forcedRequestFee = forcedRequestFee_;
+        maxForcedPerBlock = maxForcedPerBlock_;
+        maxBatchGap = maxBatchGap_;
+        deployTime = uint64(block.timestamp);
         nextL2Block = FIRST_L2_BLOCK;
         earliestOpenChallenge = NO_CHALLENGE;
     }
@@ -272,6 +390,7 @@ contract ClearlineRollup {
     /// @param amount Amount in the token's smallest unit, 1 .. 2^64 - 1.
     /// @return id The deposit id.
     function deposit(address to, uint256 amount) external returns (uint64 id) {
+        if (frozen) revert Frozen();
         if (to == address(0)) revert ZeroAddress();
         if (amount == 0) revert ZeroAmount();
         if (amount > type(uint64).max) revert AmountTooLarge(amount, type(uint64).max);
@@ -331,13 +450,17 @@ contract ClearlineRollup {
     ///        and it must include every deposit older than forcedInclusionDelay.
     /// @param firstBlock First L2 block: nextL2Block.
     /// @param lastBlock Last L2 block, >= firstBlock.
+    /// @param newForcedConsumed Cumulative forced requests applied on L2 up to
+    ///        and including this batch: at least the previous value, at most
+    ///        forcedCount, and every request older than forcedRequestDelay.
     function appendBatch(
         bytes calldata batchData,
         bytes32 stateRoot,
         bytes32 withdrawalRoot,
         uint64 newDepositsConsumed,
         uint64 firstBlock,
-        uint64 lastBlock
+        uint64 lastBlock,
+        uint64 newForcedConsumed
     ) external {
         if (msg.sender != sequencer) revert NotSequencer(msg.sender);
         if (batchData.length == 0) revert EmptyBatchData();
@@ -368,6 +491,7 @@ contract ClearlineRollup {
             timestamp: uint64(block.timestamp)
         });
         uint64 index = batchCount;
+        _checkForced(index, newForcedConsumed);
         _commitments[index] = _commit(rec);
         batchCount = index + 1;
         depositsConsumed = newDepositsConsumed;
@@ -442,7 +566,7 @@ contract ClearlineRollup {
 
     /// @notice Number of final batches: batches 0 .. n-1 are final, the rest are not.
     /// @return n Count of final batches (the last final batch is n - 1 if n > 0).
-    function finalizedBatchCount() external view returns (uint64 n) {
+    function finalizedBatchCount() public view returns (uint64 n) {
         uint64 hi = batchCount;
         if (earliestOpenChallenge < hi) hi = earliestOpenChallenge;
         // Batch timestamps never decrease with the index: binary search for
@@ -470,6 +594,7 @@ contract ClearlineRollup {
     /// @param rec Its record (from BatchAppended); a rollback restores its
     ///        firstBlock and prevDepositsConsumed.
     function challenge(uint64 batchIndex, BatchRecord calldata rec) external payable {
+        if (frozen) revert Frozen();
         _checkRecord(batchIndex, rec);
         if (msg.value != challengeBond) revert WrongBond(msg.value, challengeBond);
         if (isFinal(batchIndex)) revert BatchAlreadyFinal(batchIndex);
@@ -534,6 +659,7 @@ contract ClearlineRollup {
             batchCount = batchIndex;
             depositsConsumed = uint64(rollback);
             nextL2Block = uint64(rollback >> 64);
+            _rollbackForced(batchIndex);
             // Every pending deposit gets a fresh window from now, so the
             // re-posted batches can always meet the rule (docs/l1.md).
             lastDiscardTime = uint64(block.timestamp);
@@ -554,6 +680,184 @@ contract ClearlineRollup {
         emit BondWithdrawn(msg.sender, amount);
         (bool ok,) = msg.sender.call{value: amount}("");
         if (!ok) revert EtherTransferFailed();
+    }
+
+    // ------------------------------------------------------------------
+    // Forced requests
+    // ------------------------------------------------------------------
+
+    /// @notice Asks L2, from the caller's own address (its L2 account), for
+    ///         a forced withdrawal, cancel, cancel-all or reduce-only close.
+    ///         msg.value must equal forcedRequestFee.
+    /// @dev Emits ForcedRequest with the next sequential id. A batch must
+    ///      consume it within forcedRequestDelay; L2 applies it by the rules
+    ///      of docs/protocol.md "FORCED", whatever the outcome.
+    /// @param kind FORCED_WITHDRAW, FORCED_CANCEL, FORCED_CANCEL_ALL or FORCED_CLOSE.
+    /// @param a WITHDRAW: amount (> 0); CANCEL: order sequence; CLOSE: market (32 bits); else 0.
+    /// @param b CLOSE: limit price (> 0); else 0.
+    /// @return id The forced request id.
+    function forceRequest(uint8 kind, uint64 a, uint64 b) external payable returns (uint64 id) {
+        if (frozen) revert Frozen();
+        if (msg.value != forcedRequestFee) revert WrongForcedFee(msg.value, forcedRequestFee);
+        if (kind == FORCED_WITHDRAW) {
+            if (a == 0 || b != 0) revert InvalidForcedFields(kind, a, b);
+        } else if (kind == FORCED_CANCEL) {
+            if (b != 0) revert InvalidForcedFields(kind, a, b);
+        } else if (kind == FORCED_CANCEL_ALL) {
+            if (a != 0 || b != 0) revert InvalidForcedFields(kind, a, b);
+        } else if (kind == FORCED_CLOSE) {
+            if (a > type(uint32).max || b == 0) revert InvalidForcedFields(kind, a, b);
+        } else {
+            revert UnknownForcedKind(kind);
+        }
+        if (_forcedBlock == block.number) {
+            if (_forcedInBlock >= maxForcedPerBlock) revert ForcedBlockLimit(maxForcedPerBlock);
+            _forcedInBlock += 1;
+        } else {
+            _forcedBlock = uint64(block.number);
+            _forcedInBlock = 1;
+        }
+
+        id = forcedCount;
+        _forced[id] = ForcedRecord(msg.sender, kind, uint32(block.timestamp), false, a, b);
+        forcedCount = id + 1;
+        emit ForcedRequest(id, msg.sender, kind, a, b, uint64(block.timestamp));
+    }
+
+    /// @notice Returns forced request `id`.
+    /// @param id Forced request id, below forcedCount.
+    function forcedRequests(uint64 id)
+        external
+        view
+        returns (address account, uint8 kind, uint64 a, uint64 b, uint64 timestamp, bool feeRefunded)
+    {
+        if (id >= forcedCount) revert UnknownForcedRequest(id);
+        ForcedRecord storage f = _forced[id];
+        return (f.account, f.kind, f.a, f.b, f.timestamp, f.feeRefunded);
+    }
+
+    /// @notice Latest L1 timestamp at which a batch may still leave the
+    ///         oldest unconsumed forced request unconsumed.
+    /// @return id The oldest unconsumed forced request (valid if `pending`).
+    /// @return deadline Its deadline: a batch appended later must consume it.
+    /// @return pending False if every forced request has been consumed.
+    function forcedRequestDeadline() external view returns (uint64 id, uint256 deadline, bool pending) {
+        id = forcedConsumed;
+        if (id >= forcedCount) return (id, 0, false);
+        return (id, _forcedDeadline(id), true);
+    }
+
+    /// @notice forcedConsumed after live batch `index` (cumulative).
+    /// @param index Batch index, below batchCount.
+    function forcedConsumedAt(uint64 index) external view returns (uint64) {
+        if (index >= batchCount) revert UnknownBatch(index);
+        return _forcedAfter(index);
+    }
+
+    /// @notice Credits forced request `id`'s fee back to its account (see
+    ///         withdrawBondCredit) once a final batch has consumed it.
+    ///         Anyone may call it; the credit always goes to the requester.
+    /// @param id Forced request id.
+    function refundForcedFee(uint64 id) external {
+        if (id >= forcedCount) revert UnknownForcedRequest(id);
+        ForcedRecord storage f = _forced[id];
+        if (f.feeRefunded) revert ForcedFeeAlreadyRefunded(id);
+        uint64 finalCount = finalizedBatchCount();
+        if (finalCount == 0 || _forcedAfter(finalCount - 1) <= id) revert ForcedRequestNotFinal(id);
+        f.feeRefunded = true;
+        uint256 fee = forcedRequestFee;
+        address account = f.account;
+        bondCredit[account] += fee;
+        emit ForcedFeeRefunded(id, account, fee);
+        emit BondCredited(account, fee);
+    }
+
+    /// @dev Deadline of forced request `id`: forcedRequestDelay after the
+    ///      later of its own L1 timestamp and the last discard. Timestamps
+    ///      never decrease with the id, so neither do deadlines.
+    function _forcedDeadline(uint64 id) private view returns (uint256) {
+        uint256 start = _forced[id].timestamp;
+        uint256 discard = lastDiscardTime;
+        if (discard > start) start = discard;
+        return start + forcedRequestDelay;
+    }
+
+    /// @dev The forced-request rules of appendBatch for batch `index`;
+    ///      records the new cumulative count for the batch.
+    function _checkForced(uint64 index, uint64 newForcedConsumed) private {
+        if (frozen) revert Frozen();
+        uint64 previous = forcedConsumed;
+        uint64 made = forcedCount;
+        if (newForcedConsumed < previous) revert ForcedConsumedDecreased(previous, newForcedConsumed);
+        if (newForcedConsumed > made) revert ForcedConsumedExceedRequests(newForcedConsumed, made);
+        if (made == 0) return; // never a request: every count is zero
+        if (newForcedConsumed < made) {
+            uint256 deadline = _forcedDeadline(newForcedConsumed);
+            if (block.timestamp > deadline) revert ForcedRequestOverdue(newForcedConsumed, deadline);
+        }
+        forcedConsumed = newForcedConsumed;
+        uint256 word = index >> 2;
+        uint256 shift = (index & 3) * 64;
+        uint256 old = _forcedAfterWords[word];
+        uint256 updated = (old & ~(uint256(type(uint64).max) << shift)) | (uint256(newForcedConsumed) << shift);
+        if (updated != old) _forcedAfterWords[word] = updated;
+    }
+
+    /// @notice The earliest L1 time at which freeze() succeeds as things
+    ///         stand: the deadline of the oldest unconsumed forced request,
+    ///         or maxBatchGap after the last batch (or discard, or the
+    ///         deployment), whichever comes first; a call must come later.
+    function freezableAt() public view returns (uint256 when) {
+        uint256 last = deployTime;
+        if (batchCount > 0 && _batchTime(batchCount - 1) > last) last = _batchTime(batchCount - 1);
+        if (lastDiscardTime > last) last = lastDiscardTime;
+        when = last + maxBatchGap;
+        if (forcedConsumed < forcedCount) {
+            uint256 d = _forcedDeadline(forcedConsumed);
+            if (d < when) when = d;
+        }
+    }
+
+    /// @notice Freezes the rollup for good. Anyone may call it once a
+    ///         forced request is past its deadline unconsumed, or no batch
+    ///         came for maxBatchGap seconds (both strictly after the time).
+    ///         Afterwards appendBatch, challenge, deposit and forceRequest
+    ///         revert Frozen(); the state root of the last batch final now
+    ///         is the exit root.
+    /// @param rec The record of batch finalizedBatchCount() - 1 (from its
+    ///        BatchAppended), for its state root; ignored when no batch is final.
+    function freeze(BatchRecord calldata rec) external {
+        if (frozen) revert Frozen();
+        uint8 reason;
+        if (forcedConsumed < forcedCount && block.timestamp > _forcedDeadline(forcedConsumed)) {
+            reason = FREEZE_FORCED_OVERDUE;
+        } else {
+            uint256 when = freezableAt();
+            if (block.timestamp <= when) revert NotFreezable(when);
+            reason = FREEZE_NO_BATCH;
+        }
+        uint64 n = finalizedBatchCount();
+        bytes32 root;
+        if (n > 0) {
+            _checkRecord(n - 1, rec);
+            root = rec.stateRoot;
+        }
+        frozen = true;
+        exitBatchCount = n;
+        frozenAt = uint64(block.timestamp);
+        exitRoot = root;
+        emit RollupFrozen(n, root, reason);
+    }
+
+    /// @dev forcedConsumed after batch `index`.
+    function _forcedAfter(uint64 index) private view returns (uint64) {
+        return uint64(_forcedAfterWords[index >> 2] >> ((index & 3) * 64));
+    }
+
+    /// @dev A discard from batch `batchIndex` on: back to the count after
+    ///      the batch before it.
+    function _rollbackForced(uint64 batchIndex) private {
+        forcedConsumed = batchIndex == 0 ? 0 : _forcedAfter(batchIndex - 1);
     }
 
     // ------------------------------------------------------------------

@@ -97,7 +97,7 @@ contract ClearlineStep {
 	function step(bytes32 pre, bytes calldata proof) external pure returns (bytes32) {
 		Ctx memory c;
 		decodeProof(c, proof);
-		if (keccak256(proof[1:1 + STATE_BYTES]) != pre) revert PreState();
+		if (withVerdict(keccak256(proof[1:1 + STATE_BYTES]), c) != pre) revert PreState();
 		exec(c, proof);
 		if (c.next != c.nranges || c.usedPre != c.hasPre) revert Mismatch();
 		return stateHash(c);
@@ -669,7 +669,19 @@ contract ClearlineStep {
 		assembly {
 			mstore(regs, 248)
 		}
-		return keccak256(abi.encodePacked(b, regs));
+		return withVerdict(keccak256(abi.encodePacked(b, regs)), c);
+	}
+
+	/// A state hash carries the machine's verdict in its first byte
+	/// (docs/vm.md "State hash"): 0 exited with code 0, 1 exited with
+	/// code 1, 2 exited otherwise or faulted, 3 running.
+	function withVerdict(bytes32 h, Ctx memory c) private pure returns (bytes32) {
+		uint256 v;
+		if (c.status == RUNNING) v = 3;
+		else if (c.status == EXITED && c.exitCode == 0) v = 0;
+		else if (c.status == EXITED && c.exitCode == 1) v = 1;
+		else v = 2;
+		return bytes32((uint256(h) & ~(uint256(0xff) << 248)) | (v << 248));
 	}
 
 }

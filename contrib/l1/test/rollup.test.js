@@ -139,7 +139,7 @@ function batcher() {
 			consumed = 0n, blocks = 1n } = {}) {
 			const first = next;
 			const last = first + BigInt(blocks) - 1n;
-			const r = await mined(as(rollup, seq).appendBatch(data, stateRoot, withdrawalRoot, consumed, first, last));
+			const r = await mined(as(rollup, seq).appendBatch(data, stateRoot, withdrawalRoot, consumed, first, last, 0));
 			next = last + 1n;
 			return r;
 		},
@@ -294,14 +294,15 @@ test('deploy: parameters are set as given', async () => {
 	for (const m of deployInfo.minted) assert.equal(await token.balanceOf(m.address), BigInt(m.amount));
 });
 
-test('constructor: rejects zero addresses, a token without code and a zero bond', async () => {
+test('constructor: rejects zero addresses, a token without code, a zero bond and a zero forced limit', async () => {
 	const f = new ethers.ContractFactory(rollupArtifact.abi, rollupArtifact.bytecode, deployer);
 	const a = seq.address;
-	await expectRevert(f.deploy(ethers.ZeroAddress, a, 1, 1, 1, a), 'ZeroAddress');
-	await expectRevert(f.deploy(token.target, ethers.ZeroAddress, 1, 1, 1, a), 'ZeroAddress');
-	await expectRevert(f.deploy(token.target, a, 1, 1, 1, ethers.ZeroAddress), 'ZeroAddress');
-	await expectRevert(f.deploy(alice.address, a, 1, 1, 1, a), 'NotAContract');
-	await expectRevert(f.deploy(token.target, a, 1, 1, 0, a), 'ZeroBond');
+	await expectRevert(f.deploy(ethers.ZeroAddress, a, 1, 1, 1, a, 600, 0, 1, 86400), 'ZeroAddress');
+	await expectRevert(f.deploy(token.target, ethers.ZeroAddress, 1, 1, 1, a, 600, 0, 1, 86400), 'ZeroAddress');
+	await expectRevert(f.deploy(token.target, a, 1, 1, 1, ethers.ZeroAddress, 600, 0, 1, 86400), 'ZeroAddress');
+	await expectRevert(f.deploy(alice.address, a, 1, 1, 1, a, 600, 0, 1, 86400), 'NotAContract');
+	await expectRevert(f.deploy(token.target, a, 1, 1, 0, a, 600, 0, 1, 86400), 'ZeroBond');
+	await expectRevert(f.deploy(token.target, a, 1, 1, 1, a, 600, 0, 0, 86400), 'ZeroForcedLimit');
 });
 
 test('deposit after approve: sequential ids, events, tokens move', async () => {
@@ -351,16 +352,16 @@ test('deposit: zero, above uint64, zero recipient and missing allowance revert',
 });
 
 test('appendBatch: only the sequencer', async () => {
-	await expectRevert(as(rollup, alice).appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1), 'NotSequencer');
-	await expectRevert(rollup.appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1), 'NotSequencer');
-	await expectRevert(as(rollup, arb).appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1), 'NotSequencer');
+	await expectRevert(as(rollup, alice).appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1, 0), 'NotSequencer');
+	await expectRevert(rollup.appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1, 0), 'NotSequencer');
+	await expectRevert(as(rollup, arb).appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1, 0), 'NotSequencer');
 });
 
 test('appendBatch: records the batch and emits BatchAppended', async () => {
 	const data = '0x01' + 'ab'.repeat(99);
 	const stateRoot = ethers.id('root-0');
 	const wRoot = ethers.id('wroot-0');
-	const r = await mined(as(rollup, seq).appendBatch(data, stateRoot, wRoot, 0, 1, 7));
+	const r = await mined(as(rollup, seq).appendBatch(data, stateRoot, wRoot, 0, 1, 7, 0));
 	const [e] = events(r, rollupIface, 'BatchAppended');
 	const ts = BigInt((await provider.getBlock(r.blockNumber)).timestamp);
 	assert.deepEqual(
@@ -380,33 +381,33 @@ test('appendBatch: records the batch and emits BatchAppended', async () => {
 	assert.equal(await rollup.nextL2Block(), 8n);
 	await expectRevert(rollup.batchCommitment(1), 'UnknownBatch');
 	await expectRevert(rollup.batchTimestamp(1), 'UnknownBatch');
-	const r2 = await mined(as(rollup, seq).appendBatch('0x02', stateRoot, wRoot, 0, 8, 8));
+	const r2 = await mined(as(rollup, seq).appendBatch('0x02', stateRoot, wRoot, 0, 8, 8, 0));
 	assert.equal(events(r2, rollupIface, 'BatchAppended')[0].args.index, 1n);
 });
 
 test('appendBatch: non-contiguous or empty block ranges and empty data revert', async () => {
 	const s = as(rollup, seq);
-	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 0, 3), 'NonContiguousBlocks');
-	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 2, 3), 'NonContiguousBlocks');
-	await expectRevert(s.appendBatch('0x', ZERO32, ZERO32, 0, 1, 3), 'EmptyBatchData');
-	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 1, 0), 'InvalidBlockRange');
-	await mined(s.appendBatch('0x01', ZERO32, ZERO32, 0, 1, 10));
-	const args = await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 12, 12), 'NonContiguousBlocks');
+	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 0, 3, 0), 'NonContiguousBlocks');
+	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 2, 3, 0), 'NonContiguousBlocks');
+	await expectRevert(s.appendBatch('0x', ZERO32, ZERO32, 0, 1, 3, 0), 'EmptyBatchData');
+	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 1, 0, 0), 'InvalidBlockRange');
+	await mined(s.appendBatch('0x01', ZERO32, ZERO32, 0, 1, 10, 0));
+	const args = await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 12, 12, 0), 'NonContiguousBlocks');
 	assert.deepEqual([args[0], args[1]], [11n, 12n]);
-	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 10, 12), 'NonContiguousBlocks');
-	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 11, 10), 'InvalidBlockRange');
-	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 11, U64_MAX), 'InvalidBlockRange');
-	await mined(s.appendBatch('0x01', ZERO32, ZERO32, 0, 11, 11));
+	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 10, 12, 0), 'NonContiguousBlocks');
+	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 11, 10, 0), 'InvalidBlockRange');
+	await expectRevert(s.appendBatch('0x01', ZERO32, ZERO32, 0, 11, U64_MAX, 0), 'InvalidBlockRange');
+	await mined(s.appendBatch('0x01', ZERO32, ZERO32, 0, 11, 11, 0));
 });
 
 test('appendBatch: deposits consumed must not decrease nor exceed deposits made', async () => {
 	await fund(alice, 100);
 	for (let i = 0; i < 3; i++) await mined(as(rollup, alice).deposit(alice.address, 10));
 	const bt = batcher();
-	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 4, 1, 1), 'DepositsConsumedExceedDeposits');
+	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 4, 1, 1, 0), 'DepositsConsumedExceedDeposits');
 	await bt.append({ consumed: 2n });
 	assert.equal(await rollup.depositsConsumed(), 2n);
-	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 1, bt.next, bt.next), 'DepositsConsumedDecreased');
+	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 1, bt.next, bt.next, 0), 'DepositsConsumedDecreased');
 	await bt.append({ consumed: 2n });
 	await bt.append({ consumed: 3n });
 	assert.equal((await rec(2))[3], 2n);
@@ -428,12 +429,12 @@ test('forced inclusion: a batch may not leave a deposit older than the delay unc
 	// One second later it may not.
 	await mineAt(t0 + FORCED_DELAY + 1);
 	const args = await expectRevert(
-		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next), 'ForcedInclusionViolated');
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, 0), 'ForcedInclusionViolated');
 	assert.deepEqual([args[0], args[1]], [0n, BigInt(t0 + FORCED_DELAY)]);
 	// A second, fresh deposit does not change that.
 	await mined(as(rollup, alice).deposit(alice.address, 10));
 	await expectRevert(
-		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next), 'ForcedInclusionViolated');
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, 0), 'ForcedInclusionViolated');
 	// Consuming the old one (and leaving the fresh one) passes.
 	await bt.append({ consumed: 1n });
 	dl = await rollup.forcedInclusionDeadline();
@@ -442,7 +443,7 @@ test('forced inclusion: a batch may not leave a deposit older than the delay unc
 	// Once the second is old too, it must be consumed as well.
 	await advance(FORCED_DELAY + 5);
 	await expectRevert(
-		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 1, bt.next, bt.next), 'ForcedInclusionViolated');
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 1, bt.next, bt.next, 0), 'ForcedInclusionViolated');
 	await bt.append({ consumed: 2n });
 	dl = await rollup.forcedInclusionDeadline();
 	assert.equal(dl[2], false);
@@ -498,7 +499,7 @@ test('forced inclusion after a discard: a sequencer that provokes discards canno
 	// the pending discard does not help.
 	await mineAt(td + FORCED_DELAY + 1);
 	await expectRevert(
-		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next), 'ForcedInclusionViolated');
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, 0), 'ForcedInclusionViolated');
 	await bt.append({ blocks: 1n, consumed: 1n }); // batch 2 must consume it
 	// The discard comes at T: the window restarts once, from T.
 	const r1 = await mined(as(rollup, arb).resolveChallenge(1, true));
@@ -508,7 +509,7 @@ test('forced inclusion after a discard: a sequencer that provokes discards canno
 	await bt.append({ blocks: 1n, stateRoot: ethers.id('wrong again') }); // batch 1 again, at the last second
 	await mineAt(t1 + FORCED_DELAY + 1);
 	const args = await expectRevert(
-		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next), 'ForcedInclusionViolated');
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, 0), 'ForcedInclusionViolated');
 	assert.deepEqual([args[0], args[1]], [0n, BigInt(t1 + FORCED_DELAY)]);
 	// Another self-provoked discard needs another challenge won before the
 	// arbiter; even then every batch after T2 + delay must consume the deposit.
@@ -518,7 +519,7 @@ test('forced inclusion after a discard: a sequencer that provokes discards canno
 	bt.reset(2n);
 	await mineAt(t2 + FORCED_DELAY + 1);
 	await expectRevert(
-		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next), 'ForcedInclusionViolated');
+		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, 0), 'ForcedInclusionViolated');
 	await bt.append({ blocks: 1n, consumed: 1n });
 	// The challenger lost nothing and the sequencer gained nothing: both bonds
 	// went back to the challenger, here the sequencer itself.
@@ -679,8 +680,8 @@ test('resolveChallenge: challenger wins, the batch and all later ones are discar
 	await expectRevert(as(rollup, carol).challenge(2, await rec(2), { value: BOND }), 'UnknownBatch');
 	// The sequencer continues from the end of batch 1.
 	bt.reset(6n);
-	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 1, 6, 6), 'DepositsConsumedDecreased');
-	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 2, 8, 8), 'NonContiguousBlocks');
+	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 1, 6, 6, 0), 'DepositsConsumedDecreased');
+	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 2, 8, 8, 0), 'NonContiguousBlocks');
 	const ra = await bt.append({ data: '0x99', consumed: 5n });
 	assert.equal(events(ra, rollupIface, 'BatchAppended')[0].args.index, 2n);
 	// Eve was wrong about batch 0.

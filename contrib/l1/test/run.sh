@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Contract test driver: starts a private anvil on a free loopback port,
-# compiles the contracts, runs test/rollup.test.js against it (which deploys
+# compiles the contracts, runs test/rollup.test.js and test/forced.test.js
+# against it (each deploys
 # with deploy.js), stops anvil, and ends with "N passed, N failed".
 # Exit status is non-zero on any failure. Runs offline.
 #
@@ -95,6 +96,8 @@ if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
 	echo "run.sh: the tests did not finish within 110 s"
 	echo "0 passed, 1 failed"
 fi
+# The forced requests (docs/l1.md "Forced requests"), on their own deployment.
+timeout --kill-after=5 110 node test/forced.test.js "$rpc" || status=1
 # The dispute game on real VM traces (the build's vm_trace and guest
 # programs: CLEARLINE_BUILD, default build/ at the top of the tree).
 timeout --kill-after=5 110 node test/dispute.test.js "$rpc" "${CLEARLINE_BUILD:-$l1/../../build}" || status=1

@@ -55,7 +55,7 @@ static void rnd_sig(struct cl_sig *s)
 static void rnd_tx(struct cl_tx *tx)
 {
 	memset(tx, 0, sizeof(*tx));
-	switch (test_rand() % 9) {
+	switch (test_rand() % 10) {
 	case 0:
 		tx->type = CL_TX_DEPOSIT;
 		tx->u.deposit.id =
@@ -94,6 +94,28 @@ static void rnd_tx(struct cl_tx *tx)
 		for (uint32_t i = 0; i < tx->u.oracle.n_sigs; i++)
 			rnd_sig(&tx->u.oracle.sigs[i]);
 		return;
+	case 6: {
+		struct cl_tx_forced *f = &tx->u.forced;
+		tx->type = CL_TX_FORCED;
+		f->id = test_rand() % 3 ? test_rand() % 50 : rnd_u64();
+		rnd_addr(&f->account);
+		f->kind = (enum cl_forced_kind)(1 + test_rand() % 4);
+		switch (f->kind) {
+		case CL_FORCED_WITHDRAW:
+			f->amount = 1 + rnd_u64() % UINT64_MAX;
+			break;
+		case CL_FORCED_CANCEL:
+			f->order_seq = rnd_u64();
+			break;
+		case CL_FORCED_CANCEL_ALL:
+			break;
+		case CL_FORCED_CLOSE:
+			f->market = (uint32_t)rnd_u64();
+			f->price = 1 + rnd_u64() % UINT64_MAX;
+			break;
+		}
+		return;
+	}
 	case 5: {
 		struct cl_tx_oracle_update *u = &tx->u.oracle_update;
 		tx->type = CL_TX_ORACLE_UPDATE;
@@ -626,6 +648,46 @@ static void refusals(const struct cl_batch_limits *lim)
 		cl_buf_append_byte(&b, 0);
 	sigs(&b, 17);
 	CHECK(dec(&b, lim) == CL_BATCH_BAD_TX);
+	/* forced requests: valid, then each field broken */
+	{
+		static const struct {
+			uint8_t head, kind;
+			uint64_t a, b;
+			int fields; /* varints after the kind */
+			enum cl_batch_err want;
+		} fc[] = {
+		    {CL_TX_FORCED, CL_FORCED_WITHDRAW, 5, 0, 1, CL_BATCH_OK},
+		    {CL_TX_FORCED, CL_FORCED_CANCEL, 0, 0, 1, CL_BATCH_OK},
+		    {CL_TX_FORCED, CL_FORCED_CANCEL_ALL, 0, 0, 0, CL_BATCH_OK},
+		    {CL_TX_FORCED, CL_FORCED_CLOSE, 1, 9, 2, CL_BATCH_OK},
+		    {CL_TX_FORCED | 1 << 4, CL_FORCED_CANCEL_ALL, 0, 0, 0,
+		     CL_BATCH_BAD_TX}, /* a v code on an unsigned type */
+		    {CL_TX_FORCED, 0, 0, 0, 0, CL_BATCH_BAD_TX},
+		    {CL_TX_FORCED, 5, 0, 0, 0, CL_BATCH_BAD_TX},
+		    {CL_TX_FORCED, CL_FORCED_WITHDRAW, 0, 0, 1,
+		     CL_BATCH_BAD_TX}, /* amount 0 */
+		    {CL_TX_FORCED, CL_FORCED_CLOSE, 1, 0, 2,
+		     CL_BATCH_BAD_TX}, /* price 0 */
+		    {CL_TX_FORCED, CL_FORCED_CLOSE, 1ull << 32, 9, 2,
+		     CL_BATCH_BAD_TX}, /* market above 32 bits */
+		    {CL_TX_FORCED, CL_FORCED_CANCEL_ALL, 0, 0, 1,
+		     CL_BATCH_MALFORMED}, /* a field the kind has not */
+		};
+		for (size_t k = 0; k < sizeof(fc) / sizeof(fc[0]); k++) {
+			header(&b, 1, 1, 0, NULL);
+			block(&b, false, 1);
+			cl_buf_append_byte(&b, fc[k].head);
+			put_varint(&b, 0); /* id 0 */
+			put_varint(&b, 0); /* address entry 0 */
+			cl_buf_append_byte(&b, fc[k].kind);
+			if (fc[k].fields >= 1)
+				put_varint(&b, fc[k].a);
+			if (fc[k].fields >= 2)
+				put_varint(&b, fc[k].b);
+			CHECK_MSG(dec(&b, lim) == fc[k].want, "forced case %zu",
+				  k);
+		}
+	}
 	for (uint64_t n = 0; n <= 17; n += 17) {
 		header(&b, 1, 0, 0, NULL);
 		block(&b, false, 1);
@@ -658,7 +720,7 @@ static void unencodable(void)
 	    CL_TX_FUND_FILL,
 	    CL_TX_REINDEX,
 	    0,
-	    15,
+	    16,
 	};
 
 	cl_buf_init(&out);
@@ -683,6 +745,17 @@ static void unencodable(void)
 	CHECK(cl_batch2_encode(&out, blk, 1) == CL_BATCH_UNENCODABLE);
 	tx.u.place.order.flags = 0;
 	tx.u.place.sig.b[64] = 29;
+	CHECK(cl_batch2_encode(&out, blk, 1) == CL_BATCH_UNENCODABLE);
+	/* a forced request with no kind, a zero amount or price */
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_FORCED;
+	CHECK(cl_batch2_encode(&out, blk, 1) == CL_BATCH_UNENCODABLE);
+	tx.u.forced.kind = CL_FORCED_WITHDRAW;
+	CHECK(cl_batch2_encode(&out, blk, 1) == CL_BATCH_UNENCODABLE);
+	tx.u.forced.kind = CL_FORCED_CLOSE;
+	CHECK(cl_batch2_encode(&out, blk, 1) == CL_BATCH_UNENCODABLE);
+	tx.u.forced.kind = 5;
+	tx.u.forced.price = 1;
 	CHECK(cl_batch2_encode(&out, blk, 1) == CL_BATCH_UNENCODABLE);
 	memset(&tx, 0, sizeof(tx));
 	tx.type = CL_TX_ORACLE_PRICE;

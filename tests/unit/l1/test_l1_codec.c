@@ -111,7 +111,7 @@ static void test_selectors(void)
 		const char *sig;
 		const char *sel;
 	} cases[] = {
-	    {CL_L1_SIG_APPEND_BATCH, "0x33ba586e"},
+	    {CL_L1_SIG_APPEND_BATCH, "0x0c25e8c9"},
 	    {CL_L1_SIG_CLAIM_WITHDRAWAL, "0x3da7e7e4"},
 	    {CL_L1_SIG_DEPOSIT_FN, "0x47e7ef24"},
 	    {CL_L1_SIG_CHALLENGE, "0x9adad82a"},
@@ -167,20 +167,22 @@ static void test_append_batch(void)
 	    .deposits_consumed = 7,
 	    .first_block = 1,
 	    .last_block = 10,
+	    .forced_consumed = 3,
 	};
 	memset(a.state_root.b, 0x11, 32);
 	memset(a.withdrawal_root.b, 0x22, 32);
 
-	/* by hand: selector; head (offset 0xc0, roots, three uint64);
+	/* by hand: selector; head (offset 0xe0, roots, four uint64);
 	 * tail (length 5, the bytes padded to 32) */
 	static const char *const words[] = {
-	    "0x33ba586e",
-	    "00000000000000000000000000000000000000000000000000000000000000c0",
+	    "0x0c25e8c9",
+	    "00000000000000000000000000000000000000000000000000000000000000e0",
 	    "1111111111111111111111111111111111111111111111111111111111111111",
 	    "2222222222222222222222222222222222222222222222222222222222222222",
 	    "0000000000000000000000000000000000000000000000000000000000000007",
 	    "0000000000000000000000000000000000000000000000000000000000000001",
 	    "000000000000000000000000000000000000000000000000000000000000000a",
+	    "0000000000000000000000000000000000000000000000000000000000000003",
 	    "0000000000000000000000000000000000000000000000000000000000000005",
 	    "0102030405000000000000000000000000000000000000000000000000000000",
 	};
@@ -188,7 +190,7 @@ static void test_append_batch(void)
 	struct cl_buf b;
 	cl_buf_init(&b);
 	cl_l1_abi_append_batch(&b, &a);
-	CHECK(b.len == 4 + 8 * 32);
+	CHECK(b.len == 4 + 9 * 32);
 	CHECK_HEX(b.p, b.len, want);
 	free(want);
 
@@ -197,7 +199,7 @@ static void test_append_batch(void)
 	CHECK(cl_l1_abi_decode_append_batch(&d, b.p, b.len));
 	CHECK(d.data_len == 5 && memcmp(d.data, data, 5) == 0);
 	CHECK(d.deposits_consumed == 7 && d.first_block == 1 &&
-	      d.last_block == 10);
+	      d.last_block == 10 && d.forced_consumed == 3);
 	CHECK(cl_hash32_eq(&d.state_root, &a.state_root));
 	CHECK(cl_hash32_eq(&d.withdrawal_root, &a.withdrawal_root));
 
@@ -205,9 +207,12 @@ static void test_append_batch(void)
 	b.p[b.len - 1] = 1; /* padding not zero */
 	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len));
 	b.p[b.len - 1] = 0;
-	b.p[4 + 31] = 0xe0; /* another offset */
+	b.p[4 + 31] = 0xc0; /* another offset */
 	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len));
-	b.p[4 + 31] = 0xc0;
+	b.p[4 + 31] = 0xe0;
+	b.p[4 + 6 * 32] = 1; /* the forced count with high bits */
+	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len));
+	b.p[4 + 6 * 32] = 0;
 	b.p[4 + 3 * 32] = 1; /* a uint64 with high bits */
 	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len));
 	b.p[4 + 3 * 32] = 0;
@@ -227,7 +232,7 @@ static void test_append_batch(void)
 	a.data_len = 64;
 	cl_buf_reset(&b);
 	cl_l1_abi_append_batch(&b, &a);
-	CHECK(b.len == 4 + 7 * 32 + 64);
+	CHECK(b.len == 4 + 8 * 32 + 64);
 	CHECK(cl_l1_abi_decode_append_batch(&d, b.p, b.len) &&
 	      d.data_len == 64);
 	cl_buf_release(&b);

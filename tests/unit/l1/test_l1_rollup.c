@@ -120,6 +120,10 @@ static void test_abi_matches_solc(void)
 	    {"event", "BatchAppended", CL_L1_EV_BATCH_APPENDED},
 	    {"event", "BatchChallenged", CL_L1_EV_BATCH_CHALLENGED},
 	    {"event", "BatchesDiscarded", CL_L1_EV_BATCHES_DISCARDED},
+	    {"function", "forceRequest", CL_L1_SIG_FORCE_REQUEST},
+	    {"function", "forcedConsumed", CL_L1_SIG_FORCED_CONSUMED},
+	    {"function", "forcedCount", CL_L1_SIG_FORCED_COUNT},
+	    {"event", "ForcedRequest", CL_L1_EV_FORCED_REQUEST},
 	};
 	const char *code =
 	    json_string_value(json_object_get(rollup_art, "deployedBytecode"));
@@ -255,6 +259,13 @@ static void deploy(struct cl_l1_sender *s, const struct cl_address *seq)
 	cl_l1_abi_put_u64(&b, 600);
 	cl_l1_abi_put_u256(&b, bond);
 	cl_l1_abi_put_address(&b, seq);
+	/* forced requests: delay 3600 s, no fee, 16 per L1 block; a day
+	 * without a batch before anyone may freeze */
+	static const uint8_t no_fee[32];
+	cl_l1_abi_put_u64(&b, 3600);
+	cl_l1_abi_put_u256(&b, no_fee);
+	cl_l1_abi_put_u64(&b, 16);
+	cl_l1_abi_put_u64(&b, 86400); /* maxBatchGap */
 	CHECK(create(s, &rollup, &rollup_block, &b) == CL_OK);
 	cl_buf_release(&b);
 }
@@ -326,6 +337,108 @@ static int deposit(struct cl_l1_sender *s, uint64_t amount, uint8_t who,
 	int rc = send_call(s, &rollup, &b, id_out);
 	cl_buf_release(&b);
 	return rc;
+}
+
+/* ---- forced requests ---- */
+
+static uint64_t view_u64(void (*build)(struct cl_buf *));
+
+static void forced_count(struct cl_buf *b)
+{
+	uint8_t sel[4];
+	cl_l1_selector(sel, CL_L1_SIG_FORCED_COUNT);
+	cl_buf_append(b, sel, 4);
+}
+
+struct seen_forced {
+	size_t n;
+	struct cl_l1_forced f[16];
+	bool bad_order;
+};
+
+static int on_forced(void *arg, const struct cl_l1_forced *f)
+{
+	struct seen_forced *s = arg;
+	if (f->id != s->n)
+		s->bad_order = true;
+	if (s->n < CL_ARRAY_LEN(s->f))
+		s->f[s->n] = *f;
+	s->n++;
+	return CL_OK;
+}
+
+static int force(struct cl_l1_sender *s, uint8_t kind, uint64_t a,
+		 uint64_t b, uint64_t *id_out)
+{
+	struct cl_buf cd;
+	uint8_t sel[4];
+
+	cl_buf_init(&cd);
+	cl_l1_selector(sel, CL_L1_SIG_FORCE_REQUEST);
+	cl_buf_append(&cd, sel, 4);
+	cl_l1_abi_put_u64(&cd, kind);
+	cl_l1_abi_put_u64(&cd, a);
+	cl_l1_abi_put_u64(&cd, b);
+	int rc = send_call(s, &rollup, &cd, id_out);
+	cl_buf_release(&cd);
+	return rc;
+}
+
+/* ForcedRequest events through the watcher, in id order, each the L2
+ * request it asks for; a second watcher on the same folder resumes
+ * after them (its own state file beside the deposits'). */
+static void test_forced(struct cl_l1_sender *s, const struct cl_address *me,
+			const char *wdir)
+{
+	struct cl_l1_watcher_opts wo;
+	struct cl_l1_watcher *w = NULL;
+	struct seen_forced seen = {0};
+	uint64_t id;
+	size_t n;
+
+	cl_l1_watcher_opts_default(&wo);
+	wo.rollup = rollup;
+	wo.start_block = rollup_block;
+	wo.confirmations = 1;
+	wo.max_range = 3;
+	wo.max_ranges = 1000;
+	CHECK(force(s, CL_FORCED_WITHDRAW, 500, 0, NULL) == CL_OK);
+	CHECK(force(s, CL_FORCED_CLOSE, 1, 650000, NULL) == CL_OK);
+	CHECK(force(s, CL_FORCED_CANCEL_ALL, 0, 0, &id) == CL_OK);
+	CHECK(drive(s, id, 20) == CL_OK);
+	CHECK(cl_l1_forced_watcher_open(&w, rpc, wdir, NULL, &wo, on_forced,
+					&seen) == CL_OK);
+	CHECK(cl_l1_watcher_step(w, &n) == CL_OK && n == 3);
+	CHECK(seen.n == 3 && !seen.bad_order);
+	CHECK(cl_address_eq(&seen.f[0].account, me) &&
+	      seen.f[0].kind == CL_FORCED_WITHDRAW && seen.f[0].a == 500 &&
+	      seen.f[0].timestamp > 0);
+	struct cl_tx tx;
+	CHECK(cl_l1_forced_tx(&tx, &seen.f[1]) && tx.type == CL_TX_FORCED &&
+	      tx.u.forced.id == 1 && tx.u.forced.kind == CL_FORCED_CLOSE &&
+	      tx.u.forced.market == 1 && tx.u.forced.price == 650000);
+	CHECK(cl_l1_forced_tx(&tx, &seen.f[2]) &&
+	      tx.u.forced.kind == CL_FORCED_CANCEL_ALL);
+	/* fields the contract refuses never make a request */
+	struct cl_l1_forced bad = seen.f[2];
+	bad.a = 1;
+	CHECK(!cl_l1_forced_tx(&tx, &bad) && tx.type == 0);
+	bad = seen.f[2];
+	bad.kind = 9;
+	CHECK(!cl_l1_forced_tx(&tx, &bad));
+	CHECK(cl_l1_watcher_step(w, &n) == CL_OK && n == 0);
+	cl_l1_watcher_free(w);
+
+	/* reopened from the state file: only the new one */
+	CHECK(force(s, CL_FORCED_CANCEL, 7, 0, &id) == CL_OK);
+	CHECK(drive(s, id, 20) == CL_OK);
+	CHECK(cl_l1_forced_watcher_open(&w, rpc, wdir, NULL, &wo, on_forced,
+					&seen) == CL_OK);
+	CHECK(cl_l1_watcher_step(w, &n) == CL_OK && n == 1);
+	CHECK(seen.n == 4 && !seen.bad_order && seen.f[3].a == 7 &&
+	      seen.f[3].kind == CL_FORCED_CANCEL);
+	cl_l1_watcher_free(w);
+	CHECK(view_u64(forced_count) == 4);
 }
 
 /* A sender whose state starts empty (so a freed one never re-sends). */
@@ -564,7 +677,7 @@ static void test_batches(struct cl_l1_sender **sp, const char *dir0,
 	cl_keccak256(dh, data, sizeof(data));
 	CHECK(res.has_index && res.batch_index == 0);
 	CHECK(memcmp(res.data_hash.b, dh, 32) == 0);
-	CHECK(res.calldata_bytes == 4 + 7 * 32 + 1024);
+	CHECK(res.calldata_bytes == 4 + 8 * 32 + 1024);
 	CHECK(res.gas_used > cl_l1_calldata_floor(data, sizeof(data), false));
 	CHECK(res.effective_gas_price > 0 && res.l1_block > 0);
 	CHECK(view_u64(cl_l1_abi_batch_count) == 1);
@@ -759,6 +872,7 @@ int main(int argc, char **argv)
 	fund(s, s);
 
 	test_deposits(&s, dir0, k0, wdir);
+	test_forced(s, &me, wdir);
 	test_batches(&s, dir0, k0);
 
 	cl_l1_sender_free(s);

@@ -54,6 +54,7 @@ static size_t key_of(uint8_t *key, size_t ti, unsigned u)
 	case CL_TABLE_TX_INDEX:
 	case CL_TABLE_ADL_RANK:
 	case CL_TABLE_OPEN_SIZE:
+	case CL_TABLE_FORCED:
 	case CL_TABLE_LIQ_INDEX:
 	case CL_TABLE_RISK_EVENTS:
 	case CL_TABLE_LIQ_MULTI:

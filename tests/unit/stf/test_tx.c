@@ -236,6 +236,12 @@ static size_t sample(uint8_t *p, int type, unsigned n_sigs)
 		p[len++] = (uint8_t)n_sigs;
 		len += 20 * n_sigs;
 		break;
+	case CL_TX_FORCED: /* a close: market, then a non-zero price */
+		len += 28;
+		p[len++] = CL_FORCED_CLOSE;
+		len += 12;
+		p[len - 1] |= 1;
+		break;
 	}
 	return len;
 }

@@ -6,7 +6,9 @@
  * program contract evaluates) equals the hash of a real machine booted
  * on the same key, for random keys; and vm_image_id / vm_boot refuse a
  * machine that is not a fresh image with an empty boot page, changing
- * nothing. argv[1] is the folder of the guest ELF files, or
+ * nothing. The verdict byte of a state hash (docs/vm.md "State hash")
+ * follows the status and exit code, for set states and for real runs
+ * of guest programs to their end. argv[1] is the folder of the guest ELF files, or
  * "--no-compiler" when meson found no cross compiler (then it fails).
  */
 #include <clearline/vm.h>
@@ -135,6 +137,68 @@ static void test_refusals(void)
 	}
 }
 
+/* The first byte of the state hash is the verdict; the rest is the
+ * keccak256 of the preimage. */
+static void check_verdict(struct vm_machine *m, enum vm_verdict want,
+			  const char *what)
+{
+	struct cl_hash32 h, mem;
+	uint8_t enc[VM_STATE_BYTES], k[32];
+	vm_state_hash(m, &h);
+	vm_mem_root(m, &mem);
+	vm_state_encode(enc, vm_machine_cpu(m), &mem);
+	cl_keccak256(k, enc, sizeof enc);
+	CHECK_MSG(h.b[0] == (uint8_t)want, "%s: verdict %u want %u", what,
+		  h.b[0], (unsigned)want);
+	CHECK_MSG(memcmp(h.b + 1, k + 1, 31) == 0, "%s", what);
+}
+
+static void test_verdicts(const char *dir)
+{
+	static const struct {
+		uint8_t status;
+		uint64_t code;
+		enum vm_verdict v;
+	} cases[] = {
+		{ VM_RUNNING, 0, VM_VERDICT_RUNNING },
+		{ VM_EXITED, 0, VM_VERDICT_VALID },
+		{ VM_EXITED, 1, VM_VERDICT_INVALID },
+		{ VM_EXITED, 2, VM_VERDICT_OTHER },
+		{ VM_EXITED, UINT64_MAX, VM_VERDICT_OTHER },
+		{ VM_FAULTED, VM_FAULT_ILLEGAL, VM_VERDICT_OTHER },
+		{ VM_FAULTED, VM_FAULT_EBREAK, VM_VERDICT_OTHER },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct vm_machine *m = vm_machine_new();
+		vm_machine_cpu(m)->status = cases[i].status;
+		vm_machine_cpu(m)->exit_code = cases[i].code;
+		check_verdict(m, cases[i].v, "set state");
+		CHECK(vm_verdict_of(cases[i].status, cases[i].code) ==
+		      cases[i].v);
+		vm_machine_free(m);
+	}
+	CHECK(vm_verdict_of(7, 0) == VM_VERDICT_OTHER);
+
+	/* Real runs to the end: sum.elf and keccak.elf (without input it
+	 * stops on the missing preimage, still running). */
+	static const char *const names[] = { "sum.elf", "mdiv.elf" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		size_t len;
+		uint8_t *elf = read_file(dir, names[i], &len);
+		struct vm_machine *m = vm_machine_new();
+		CHECK(vm_load_elf(m, elf, len) == VM_OK);
+		free(elf);
+		check_verdict(m, VM_VERDICT_RUNNING, names[i]);
+		uint64_t ran = 0;
+		CHECK(vm_run(m, 50000000, &ran) == VM_OK);
+		const struct vm_cpu *c = vm_machine_cpu(m);
+		CHECK_MSG(c->status != VM_RUNNING, "%s did not halt", names[i]);
+		check_verdict(m, vm_verdict_of(c->status, c->exit_code),
+			      names[i]);
+		vm_machine_free(m);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--no-compiler") == 0) {
@@ -148,6 +212,7 @@ int main(int argc, char **argv)
 	test_programs(argv[1]);
 	test_synthetic();
 	test_refusals();
+	test_verdicts(argv[1]);
 	printf("keys booted and compared: %d\n", keys_checked);
 	CHECK(keys_checked >= 200);
 	return test_done("test_boot");

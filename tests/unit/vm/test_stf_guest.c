@@ -4,7 +4,8 @@
  * program") against the native stf, block by block: a scenario
  * (deposits, oracle updates, orders that match, a cancel, a withdrawal,
  * a leveraged long liquidated by an oracle move, an empty block an hour
- * later) and a seeded random stream of 40 blocks (CL_TEST_SEED replays).
+ * later) and a seeded random stream of 40 blocks (CL_TEST_SEED replays)
+ * that includes L1 forced requests of every kind.
  *
  * For every block, from nothing but the pre-state root and the block: the
  * native stf runs it on a memory state (the root everyone agrees on); a
@@ -463,6 +464,32 @@ static struct cl_tx oracle_tx(struct tenv *e, int mi, uint64_t p)
  * (liquidations), with gaps of up to an hour between blocks (funding,
  * expiries).
  */
+/* A forced request (docs/protocol.md "FORCED") of trader t. */
+static struct cl_tx forced_tx(struct tenv *e, uint64_t id, int t, int mi)
+{
+	struct cl_tx tx = {.type = CL_TX_FORCED};
+	struct cl_tx_forced *f = &tx.u.forced;
+
+	f->id = id;
+	f->account = e->addr[t];
+	f->kind = (enum cl_forced_kind)(1 + rnd(4));
+	switch (f->kind) {
+	case CL_FORCED_WITHDRAW:
+		f->amount = 1 + rnd(2000) * T_USD;
+		break;
+	case CL_FORCED_CANCEL:
+		f->order_seq = rnd(64);
+		break;
+	case CL_FORCED_CANCEL_ALL:
+		break;
+	case CL_FORCED_CLOSE:
+		f->market = e->g.markets[mi].id;
+		f->price = 1 + rnd(10000000);
+		break;
+	}
+	return tx;
+}
+
 static void test_stream(unsigned nblocks)
 {
 	struct tenv e;
@@ -473,6 +500,7 @@ static void test_stream(unsigned nblocks)
 	int owner[NPLACED];
 	size_t nplaced = 0;
 	uint64_t derived0 = derived;
+	uint64_t next_forced = 0;
 
 	test_seed();
 	tenv_init_with(&e, cl_state_new_memory(), tweak_stream);
@@ -542,9 +570,12 @@ static void test_stream(unsigned nblocks)
 
 				mid[mi] = (uint64_t)np - (uint64_t)np % tick[mi];
 				tx = oracle_tx(&e, mi, mid[mi]);
-			} else {
+			} else if (r < 95) {
 				tx = t_deposit(e.next_deposit++, &e.addr[t],
 					       (100 + rnd(1000)) * T_USD);
+			} else {
+				/* an L1 forced request of any kind */
+				tx = forced_tx(&e, next_forced++, t, mi);
 			}
 			add(&b, &tx);
 		}

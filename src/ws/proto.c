@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Client messages (docs/api.md "WebSocket"): a JSON-RPC request object
+ * or batch goes to the rpc dispatcher; anything else is a protocol
+ * message {"op": "subscribe" | "unsubscribe" | "resync" | "ping",
+ * "stream": NAME, "since": SEQ, "id": ANY}. A bad message is answered
+ * with {"type": "error", "code", "message", "id"} and changes nothing.
+ */
+#include "ws_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool holds(const struct ws_client *c, const struct ws_stream *st,
+		  size_t *at)
+{
+	for (size_t i = 0; i < c->n_subs; i++) {
+		if (c->subs[i] == st) {
+			if (at)
+				*at = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void unsubscribe(struct ws_client *c, size_t at)
+{
+	struct ws_stream *st = c->subs[at];
+	c->subs[at] = c->subs[--c->n_subs];
+	st->subs--;
+	if (st->kind == WS_ACCOUNT && st->subs == 0)
+		ws_stream_drop_account(c->srv, st);
+}
+
+void ws_proto_unsubscribe_all(struct ws_client *c)
+{
+	while (c->n_subs)
+		unsubscribe(c, c->n_subs - 1);
+}
+
+/*
+ * Is the history of `st` holding every message after `since`, and do
+ * they fit in half of what `c` may still queue? (A replay that would
+ * cut the client gets a snapshot instead.)
+ */
+static bool history_holds(const struct ws_client *c,
+			  const struct ws_stream *st, uint64_t since)
+{
+	const struct cl_ws_config *cfg = &c->srv->cfg;
+	size_t room_msgs = cfg->queue_msgs / 2 > c->q_msgs
+				   ? cfg->queue_msgs / 2 - c->q_msgs
+				   : 0;
+	size_t room_bytes = cfg->queue_bytes / 2 > c->q_bytes
+				    ? cfg->queue_bytes / 2 - c->q_bytes
+				    : 0;
+
+	if (since > st->seq || st->seq - since > st->n_hist)
+		return false;
+	size_t n = (size_t)(st->seq - since), bytes = 0;
+	if (n > room_msgs)
+		return false;
+	for (size_t i = st->n_hist - n; i < st->n_hist; i++)
+		bytes += st->hist[(st->hist_head + i) % st->hist_cap]->len;
+	return bytes <= room_bytes;
+}
+
+static void ack(struct ws_client *c, const json_t *id, const char *type,
+		const struct ws_stream *st, uint64_t seq, bool resumed)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "type", json_string(type));
+	json_object_set_new(o, "stream", json_string(st->name));
+	if (id)
+		json_object_set(o, "id", (json_t *)id);
+	if (resumed) {
+		json_object_set_new(o, "seq", cl_json_from_u64(seq));
+		json_object_set_new(o, "resumed", json_true());
+	}
+	ws_send_json(c, o);
+}
+
+static void op_subscribe(struct ws_client *c, const json_t *id,
+			 struct ws_stream *st, bool has_since, uint64_t since)
+{
+	struct cl_ws_server *s = c->srv;
+
+	if (!holds(c, st, NULL)) {
+		if (c->n_subs >= s->cfg.max_subs) {
+			ws_send_error(c, id, WS_ERR_TOO_MANY_SUBS,
+				      "at most %u subscriptions per "
+				      "connection (ws-max-subs)",
+				      s->cfg.max_subs);
+			if (st->kind == WS_ACCOUNT && st->subs == 0)
+				ws_stream_drop_account(s, st);
+			return;
+		}
+		c->subs[c->n_subs++] = st;
+		st->subs++;
+	}
+	if (has_since && history_holds(c, st, since)) {
+		ack(c, id, "subscribed", st, since, true);
+		bool ok = ws_stream_replay(st, c, since);
+		CL_REQUIRE(ok);
+		return;
+	}
+	json_t *flags = json_object();
+	if (id)
+		json_object_set(flags, "id", (json_t *)id);
+	if (has_since)
+		json_object_set_new(flags, "historyLost", json_true());
+	ws_feed_snapshot(s, st, c, flags);
+	json_decref(flags);
+}
+
+static void rpc_message(struct ws_client *c, json_t *j, const char *text,
+			size_t len)
+{
+	struct cl_ws_server *s = c->srv;
+	json_t *id = json_is_object(j) ? json_object_get(j, "id") : NULL;
+
+	if (!s->rpc) {
+		ws_send_error(c, id, WS_ERR_NO_RPC,
+			      "order entry is not served on this socket");
+		return;
+	}
+	if (c->inflight >= s->cfg.max_inflight) {
+		json_t *o = json_object();
+		json_object_set_new(o, "jsonrpc", json_string("2.0"));
+		json_object_set_new(
+		    o, "error",
+		    json_pack("{s:i,s:s}", "code", CL_RPC_LIMIT_EXCEEDED,
+			      "message",
+			      "too many requests waiting for their answer "
+			      "on this connection (ws-max-inflight)"));
+		json_object_set(
+		    o, "id",
+		    id && (json_is_string(id) || json_is_integer(id))
+			? id
+			: json_null());
+		ws_send_json(c, o);
+		return;
+	}
+	ws_rpc_call(c, text, len);
+}
+
+void ws_proto_message(struct ws_client *c, const char *text, size_t len)
+{
+	struct cl_ws_server *s = c->srv;
+	char err[160];
+	json_t *j = cl_json_load(text, len, err, sizeof(err));
+
+	if (!j) {
+		ws_send_error(c, NULL, WS_ERR_BAD_MESSAGE, "not JSON: %s", err);
+		return;
+	}
+	if (json_is_array(j) ||
+	    (json_is_object(j) && json_object_get(j, "jsonrpc"))) {
+		rpc_message(c, j, text, len);
+		json_decref(j);
+		return;
+	}
+	if (!json_is_object(j)) {
+		ws_send_error(c, NULL, WS_ERR_BAD_MESSAGE,
+			      "expected an object with \"op\" or a JSON-RPC "
+			      "request");
+		json_decref(j);
+		return;
+	}
+	json_t *id = json_object_get(j, "id");
+	if (id && !json_is_string(id) && !json_is_integer(id) &&
+	    !json_is_null(id)) {
+		ws_send_error(c, NULL, WS_ERR_BAD_MESSAGE,
+			      "id must be a string, an integer or null");
+		goto out;
+	}
+	const char *key;
+	json_t *val;
+	json_object_foreach(j, key, val)
+	{
+		if (strcmp(key, "op") && strcmp(key, "id") &&
+		    strcmp(key, "stream") && strcmp(key, "since")) {
+			ws_send_error(c, id, WS_ERR_BAD_MESSAGE,
+				      "unknown member \"%.32s\"", key);
+			goto out;
+		}
+	}
+	json_t *op_j = json_object_get(j, "op");
+	const char *op = json_is_string(op_j) ? json_string_value(op_j) : "";
+	if (strcmp(op, "ping") == 0) {
+		json_t *o = json_pack("{s:s}", "type", "pong");
+		if (id)
+			json_object_set(o, "id", id);
+		ws_send_json(c, o);
+		goto out;
+	}
+	bool sub = strcmp(op, "subscribe") == 0;
+	bool unsub = strcmp(op, "unsubscribe") == 0;
+	bool resync = strcmp(op, "resync") == 0;
+	if (!sub && !unsub && !resync) {
+		ws_send_error(c, id, WS_ERR_BAD_MESSAGE,
+			      "op must be subscribe, unsubscribe, resync or "
+			      "ping");
+		goto out;
+	}
+	json_t *since_j = json_object_get(j, "since");
+	uint64_t since = 0;
+	if (since_j && !sub) {
+		ws_send_error(c, id, WS_ERR_BAD_PARAMS,
+			      "since is for subscribe only");
+		goto out;
+	}
+	if (since_j && !cl_json_u64(&since, since_j) &&
+	    !cl_json_uint(&since, since_j, UINT64_MAX)) {
+		ws_send_error(c, id, WS_ERR_BAD_PARAMS,
+			      "since: a sequence number (decimal string)");
+		goto out;
+	}
+	json_t *name_j = json_object_get(j, "stream");
+	if (!json_is_string(name_j)) {
+		ws_send_error(c, id, WS_ERR_BAD_PARAMS,
+			      "stream must be a string");
+		goto out;
+	}
+	const char *why;
+	int code;
+	struct ws_stream *st =
+	    ws_stream_find(s, json_string_value(name_j), sub, &why, &code);
+	if (!st) {
+		ws_send_error(c, id, code, "%s", why);
+		goto out;
+	}
+	if (st->kind == WS_BOOK && !s->books_kept) {
+		ws_send_error(c, id, WS_ERR_NOT_SERVED,
+			      "this node keeps no order books (the sequencer "
+			      "and replicas do)");
+		goto out;
+	}
+	if (st->kind == WS_TRADES && !s->has_hook) {
+		ws_send_error(c, id, WS_ERR_NOT_SERVED,
+			      "trades are streamed by the sequencer");
+		goto out;
+	}
+	if (sub) {
+		op_subscribe(c, id, st, since_j != NULL, since);
+		goto out;
+	}
+	size_t at;
+	if (!holds(c, st, &at)) {
+		ws_send_error(c, id, WS_ERR_NOT_SUBSCRIBED,
+			      "not subscribed to %s", st->name);
+		goto out;
+	}
+	if (unsub) {
+		json_t *o = json_object();
+		json_object_set_new(o, "type", json_string("unsubscribed"));
+		json_object_set_new(o, "stream", json_string(st->name));
+		if (id)
+			json_object_set(o, "id", id);
+		unsubscribe(c, at); /* may free an account stream */
+		ws_send_json(c, o);
+		goto out;
+	}
+	json_t *flags = json_object();
+	if (id)
+		json_object_set(flags, "id", id);
+	json_object_set_new(flags, "resync", json_true());
+	ws_feed_snapshot(s, st, c, flags);
+	json_decref(flags);
+out:
+	json_decref(j);
+}

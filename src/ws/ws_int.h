@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal to src/ws: what its files share.
+ *
+ *   server.c   libwebsockets: the context, the thread, connections, send
+ *              queues, close codes, the inbox from other threads
+ *   streams.c  streams: numbering, history, shared messages, replay
+ *   feed.c     per block: blocks, trades, book diffs, accounts
+ *   proto.c    client messages: subscribe, unsubscribe, resync,
+ *              JSON-RPC
+ *
+ * Threads: everything here belongs to the ws thread, except the inbox
+ * and the counters (under `lock`).
+ */
+#ifndef CLEARLINE_WS_INT_H
+#define CLEARLINE_WS_INT_H
+
+#include <clearline/api.h>
+#include <clearline/json.h>
+#include <clearline/sequencer.h>
+#include <clearline/ws.h>
+
+#include <libwebsockets.h>
+#include <pthread.h>
+
+/* A message built once, shared by the history and the client queues.
+ * `buf` holds `pre` bytes of room the library writes its frame header
+ * into, then the `len` bytes of text. */
+struct ws_msg {
+	unsigned refs;
+	size_t len;
+	unsigned char *text; /* = buf + pre */
+	unsigned char buf[];
+};
+
+/* A message of `len` bytes of text (one reference). */
+struct ws_msg *ws_msg_new(const char *text, size_t len);
+/* A message from a JSON value (dumped compactly). */
+struct ws_msg *ws_msg_json(const json_t *v);
+void ws_msg_ref(struct ws_msg *m);
+void ws_msg_unref(struct ws_msg *m);
+
+enum ws_stream_kind {
+	WS_BLOCKS = 0,
+	WS_BOOK = 1,
+	WS_TRADES = 2,
+	WS_ACCOUNT = 3,
+};
+
+/* One price level as streams keep it. */
+struct ws_level {
+	uint64_t price, size;
+};
+
+struct ws_stream {
+	enum ws_stream_kind kind;
+	char name[64];	 /* "blocks", "book:1", "trades:1", "account:0x.." */
+	uint32_t market; /* book, trades */
+	struct cl_address account;
+	uint64_t seq; /* of the last message; 0: none yet */
+	/* the last `n_hist` messages, oldest at hist[(head) % cap] */
+	struct ws_msg **hist;
+	size_t hist_cap, hist_head, n_hist;
+	unsigned subs; /* clients subscribed */
+	/* book: the levels the last message left the client with */
+	struct ws_level *bids, *asks;
+	size_t n_bids, n_asks;
+	bool book_known; /* bids/asks hold a read (snapshot taken) */
+	/* account: the last state sent (JSON text), to send only changes */
+	char *acct_text;
+};
+
+struct ws_client;
+
+struct cl_ws_server {
+	struct cl_ws_config cfg;
+	struct cl_chain_reader reader;
+	struct cl_rpc_server *rpc;
+	struct lws_context *ctx;
+	struct lws_vhost *vhost;
+	uint16_t port;
+	pthread_t thread;
+	bool started;
+
+	/* ---- shared with other threads (under lock) ---- */
+	pthread_mutex_t lock;
+	bool stopping;
+	/* blocks committed (the block hook), a bounded queue: over
+	 * WS_EVENTS_MAX events or WS_EVENT_BYTES_MAX bytes waiting, an
+	 * event is dropped and its blocks published from the reader, with a
+	 * gap message on the trades streams */
+	struct ws_event *events;
+	struct ws_event **events_tail;
+	size_t n_events, n_event_bytes;
+	bool has_hook;	       /* events come (a sequencer) */
+	uint64_t newest_block; /* the head, polled */
+	bool has_newest;
+	/* JSON-RPC answers waiting for the ws thread */
+	struct ws_answer *answers;
+	struct ws_answer **answers_tail;
+	struct cl_ws_stats stats;
+
+	/* ---- the ws thread's ---- */
+	struct ws_client *clients; /* doubly linked */
+	uint64_t next_client_id;
+	uint64_t published; /* last block turned into messages */
+	bool has_published;
+	lws_sorted_usec_list_t poll_sul; /* the head poll's timer */
+	int close_all;			 /* shutting down: a close code */
+	struct ws_stream blocks;
+	struct ws_stream *books; /* one per market (genesis order) */
+	struct ws_stream *trades;
+	size_t n_markets;
+	struct ws_stream **accounts; /* account streams with subscribers */
+	size_t n_accounts;
+	bool books_kept; /* the node keeps order books */
+};
+
+#define WS_EVENTS_MAX 256
+#define WS_EVENT_BYTES_MAX ((size_t)64 << 20)
+
+/* A committed block from the hook (a copy). */
+struct ws_event {
+	struct ws_event *next;
+	uint64_t number, timestamp_ms;
+	struct cl_hash32 root;
+	size_t bytes; /* what it holds, for the queue's bound */
+	size_t n_trades;
+	struct cl_seq_trade *trades;
+	/* the books right after the block (market i: bids at
+	 * levels[2i * depth], asks at levels[(2i + 1) * depth], counts in
+	 * n_levels[2i], n_levels[2i + 1]); NULL without books */
+	struct ws_level *levels;
+	size_t *n_levels;
+};
+
+void ws_event_free(struct ws_event *e);
+
+/* A JSON-RPC answer on its way back to client `client_id`. */
+struct ws_answer {
+	struct ws_answer *next;
+	uint64_t client_id;
+	char *text; /* NULL: nothing to send (notifications) */
+};
+
+struct ws_client {
+	struct ws_client *prev, *next;
+	struct cl_ws_server *srv;
+	struct lws *wsi;
+	uint64_t id;
+	/* the send queue */
+	struct ws_qnode *q_head, *q_tail;
+	size_t q_msgs, q_bytes;
+	bool cutting; /* closing: the close frame goes out next */
+	int close_code;
+	char close_reason[100];
+	/* the message being received (fragments joined) */
+	struct cl_buf rx;
+	bool rx_too_big;
+	/* subscriptions */
+	struct ws_stream **subs;
+	size_t n_subs;
+	unsigned inflight; /* JSON-RPC requests not answered yet */
+};
+
+struct ws_qnode {
+	struct ws_qnode *next;
+	struct ws_msg *m;
+};
+
+/* ---- server.c ---- */
+/* Queue `m` (a reference is taken) for `c`; cuts a client over its
+ * bounds. */
+void ws_send(struct ws_client *c, struct ws_msg *m);
+/* Queue a JSON value (built and dropped here). */
+void ws_send_json(struct ws_client *c, json_t *v);
+/* An error answer to a protocol message: {"type":"error", ...}. */
+void ws_send_error(struct ws_client *c, const json_t *id, int code,
+		   const char *fmt, ...) CL_PRINTF(4, 5);
+
+/* Run a JSON-RPC request (text) for `c` through the rpc dispatcher;
+ * the answer is queued to `c` when it comes. */
+void ws_rpc_call(struct ws_client *c, const char *text, size_t len);
+
+/* ---- streams.c ---- */
+void ws_stream_init(struct ws_stream *st, enum ws_stream_kind kind,
+		    const char *name, size_t hist_cap);
+void ws_stream_release(struct ws_stream *st);
+/* Number `body` (adds "stream", "seq"), keep it in the history and send
+ * it to every subscriber. Steals `body`. */
+void ws_stream_publish(struct cl_ws_server *s, struct ws_stream *st,
+		       json_t *body);
+/* The stream named `name`, made (when `create`) if it is an account
+ * stream not yet open; NULL with a reason in *why and its error code in
+ * *code. */
+struct ws_stream *ws_stream_find(struct cl_ws_server *s, const char *name,
+				 bool create, const char **why, int *code);
+/* Replay the messages after `since` to `c`: true when the history still
+ * holds all of them. */
+bool ws_stream_replay(struct ws_stream *st, struct ws_client *c,
+		      uint64_t since);
+/* An account stream lost its last subscriber: free it. */
+void ws_stream_drop_account(struct cl_ws_server *s, struct ws_stream *st);
+
+/* ---- feed.c ---- */
+/* Publish the blocks in `events` (taken from the inbox; freed here),
+ * then every block up to the polled head that no event named (a node
+ * without a block hook), then the books' and accounts' changes. */
+void ws_feed_run(struct cl_ws_server *s, struct ws_event *events);
+/* Read the stream's current state and send it to `c` as a snapshot
+ * (book, account); other kinds send nothing. `flags` go into the
+ * message (e.g. "historyLost"). */
+void ws_feed_snapshot(struct cl_ws_server *s, struct ws_stream *st,
+		      struct ws_client *c, json_t *flags);
+
+/* ---- proto.c ---- */
+/* One complete text message from `c`. */
+void ws_proto_message(struct ws_client *c, const char *text, size_t len);
+/* Drop every subscription of `c` (it is closing). */
+void ws_proto_unsubscribe_all(struct ws_client *c);
+
+/* Error codes of protocol answers (docs/api.md "WebSocket"). */
+enum {
+	WS_ERR_BAD_MESSAGE = -32600,
+	WS_ERR_BAD_PARAMS = -32602,
+	WS_ERR_UNKNOWN_STREAM = 3001,
+	WS_ERR_TOO_MANY_SUBS = 3002,
+	WS_ERR_NOT_SUBSCRIBED = 3003,
+	WS_ERR_NOT_SERVED = 3004,
+	WS_ERR_NO_RPC = 3006,
+};
+
+/* Close codes (docs/api.md "WebSocket"). */
+enum {
+	WS_CLOSE_GOING_AWAY = 1001,
+	WS_CLOSE_TOO_BIG = 1009,
+	WS_CLOSE_SLOW = 4001,
+};
+
+#endif

@@ -1,0 +1,252 @@
+'use strict';
+/*
+ * docs/openrpc.json is the API's contract (docs/api.md "OpenRPC"): this
+ * test holds a real node to it. rpc.discover must answer the file itself;
+ * the method table in src/rpc/methods.c, the document and docs/api.md
+ * must name the same methods (a method added without its description
+ * fails here and in tests/unit/rpc/test_rpc_openrpc.c); every method is
+ * called with valid params (signed orders, cancels, withdrawals, agent
+ * approvals, oracle prices, a liquidation) and with invalid ones, and
+ * every answer is checked: a result against the method's result schema,
+ * an error against the method's documented errors, and the params against
+ * the param schemas (accepted params must validate, params refused with
+ * -32602 must not). The checker is tests/integration/openrpc_check.js.
+ */
+const L = require('./lib');
+const { assert } = L;
+const { doc, byName, deref, lintDocument, checkLists, checkError, checkAnswer,
+	check, answered } = require('./openrpc_check');
+const { Client, wsPort } = require('./ws_client');
+
+/* ------------------------------------------------------------------ */
+/* The calls                                                           */
+/* ------------------------------------------------------------------ */
+
+L.main('openrpc', async (t) => {
+	lintDocument();
+	checkLists();
+
+	const node = await t.node({ args: ['--ws-port', '0'] }).start();
+	const url = node.url;
+	const served = await check(url, 'rpc.discover', []);
+	assert.deepStrictEqual(served, doc, 'rpc.discover answers docs/openrpc.json');
+	await check(url, 'rpc.discover', undefined);
+
+	/* request errors come from x-request-errors */
+	const reqCodes = new Set(doc['x-request-errors'].map((r) => deref(r.$ref, 'errors').code));
+	const unknown = await L.rpcResponse(url, 'l2_noSuchMethod', []);
+	assert.ok(unknown.error && reqCodes.has(unknown.error.code) && unknown.error.code === -32601);
+	checkError(null, null, unknown.error, 'unknown method');
+	for (const body of ['{', '{"jsonrpc":"2.0","id":1}', '[]']) {
+		const r = await L.postRaw(url, body);
+		const e = Array.isArray(r.json) ? r.json[0].error : r.json.error;
+		assert.ok(e && reqCodes.has(e.code), `${body}: ${r.text}`);
+		checkError(null, null, e, body);
+	}
+
+	const cfg = await check(url, 'l2_getConfig', []);
+	const domain = L.domainOf(cfg);
+	const maker = L.devKey(1), taker = L.devKey(2), agent = L.devKey(4);
+	const signers = [L.devKey(7), L.devKey(8), L.devKey(9)];
+	const nobody = L.devKey(5).address;
+
+	/* op_credit */
+	await check(url, 'op_credit', [maker.address, String(1000000n * 10n ** 6n)]);
+	await check(url, 'op_credit', [taker.address, String(1000n * 10n ** 6n)]);
+	await check(url, 'op_credit', [maker.address, '0'], -32602);
+	await check(url, 'op_credit', [maker.address], -32602);
+
+	/* oracle prices */
+	let ts = L.nowSec() - 30;
+	const oracle = async (price, expect) => {
+		ts = Math.max(ts + 1, L.nowSec() - 30);
+		const { update, sigs } = await L.signOracle(domain, signers.slice(0, 2), 1, price, ts);
+		return check(url, 'l2_submitOraclePrice', [update, sigs], expect);
+	};
+	const oracleUpdate = async (price, who, expect) => {
+		ts = Math.max(ts + 1, L.nowSec() - 30);
+		const es = [];
+		for (const w of who) {
+			const u = { market: 1, price: String(price), timestamp: String(ts) };
+			es.push({ price: String(price), timestamp: String(ts),
+				  signature: await w.signTypedData(domain, L.TYPES.OraclePrice, u) });
+		}
+		return check(url, 'l2_submitOracleUpdate', [1, es], expect);
+	};
+	await oracle(650000);
+	await oracleUpdate(650000, signers);
+	await oracleUpdate(650000, [signers[0], L.devKey(3)], 1032);
+	await check(url, 'l2_submitOracleUpdate', [1, []], -32602);
+	{
+		const { update, sigs } = await L.signOracle(domain, signers.slice(0, 1), 1, 650000, ts + 1);
+		await check(url, 'l2_submitOraclePrice', [update, sigs], 1034);
+		await check(url, 'l2_submitOraclePrice', [update, []], -32602);
+	}
+
+	/* orders: a resting ladder, a crossing buy, an IOC remainder */
+	const place = async (w, o, expect) => {
+		const s = await L.signOrder(w, domain, o);
+		const r = await check(url, 'l2_submitOrder', [s.order, s.signature], expect);
+		return { s, r };
+	};
+	const ask = await place(maker, { isBuy: false, price: 650000, size: 4600 });
+	assert.strictEqual(ask.r.status, 'open');
+	const bid = await place(maker, { isBuy: true, price: 600000, size: 10 });
+	const ioc = await place(maker, { isBuy: true, price: 590000, size: 10, flags: L.TIF_IOC });
+	assert.strictEqual(ioc.r.closeReason, 'ioc_remainder');
+	const book = await check(url, 'l2_getOrderBook', [1, 5]);
+	assert.deepStrictEqual(book.bids, [['600000', '10']]);
+	await check(url, 'l2_getOrderBook', [1]);
+	await check(url, 'l2_getOrderBook', ['2', '500']);
+	await check(url, 'l2_getOrderBook', [99], 1003);
+	await check(url, 'l2_getOrderBook', [1, 501], -32602);
+	await check(url, 'l2_getOrderBook', [1, '501'], -32602);
+	await check(url, 'l2_getOrder', [ask.s.hash]);
+	await check(url, 'l2_getOrder', [ethers32(7)], 1013);
+	await check(url, 'l2_getOrder', ['0x12'], -32602);
+
+	/* the taker goes long at about 30x */
+	const buy = await place(taker, { isBuy: true, price: 650000, size: 4600 });
+	assert.strictEqual(buy.r.status, 'filled');
+	assert.strictEqual(buy.r.fills.length, 1);
+	const acct = await check(url, 'l2_getAccount', [taker.address.toLowerCase()]);
+	assert.strictEqual(acct.positions.length, 1);
+	await check(url, 'l2_getAccount', [nobody]);
+	await check(url, 'l2_getAccount', ['0x1234'], -32602);
+	await check(url, 'l2_getAccount', [], -32602);
+
+	/* refused orders */
+	await place(maker, { isBuy: true, price: 600000, size: 10, market: 99 }, 1003);
+	await place(maker, { isBuy: true, price: 600000, size: 10, expiry: L.nowSec() - 10 }, 1010);
+	await place(maker, { isBuy: true, price: 0, size: 10 }, 1005);
+	{
+		const s = await L.signOrder(maker, domain, { isBuy: true, price: 600000, size: 10 });
+		await check(url, 'l2_submitOrder', [s.order, s.signature]);
+		await check(url, 'l2_submitOrder', [s.order, s.signature], 1012);
+		await check(url, 'l2_submitOrder', [s.order], -32602);
+		await check(url, 'l2_submitOrder', [{ ...s.order, price: 600000 }, s.signature], -32602);
+		await check(url, 'l2_submitOrder', [{ ...s.order, flags: 256 }, s.signature], -32602);
+		await check(url, 'l2_submitOrder', [{ ...s.order, extra: 1 }, s.signature], -32602);
+		/* signed by someone else for the maker */
+		const forged = await taker.signTypedData(domain, L.TYPES.Order, s.order);
+		await check(url, 'l2_submitOrder', [s.order, forged], 1002);
+	}
+
+	/* cancel */
+	const cancelOf = async (w, hash) => {
+		const c = { trader: w.address, orderHash: hash };
+		return [c, await w.signTypedData(domain, L.TYPES.Cancel, c)];
+	};
+	const cx = await check(url, 'l2_cancelOrder', await cancelOf(maker, bid.s.hash));
+	assert.strictEqual(cx.status, 'cancelled');
+	await check(url, 'l2_cancelOrder', await cancelOf(maker, bid.s.hash), 1014);
+	await check(url, 'l2_cancelOrder', await cancelOf(maker, ethers32(9)), 1013);
+	await check(url, 'l2_cancelOrder', [{ trader: maker.address }, '0x00'], -32602);
+
+	/* withdraw, and its proof */
+	const nonceOf = async (w) => (await check(url, 'l2_getAccount', [w.address])).nonce;
+	const withdrawOf = async (w, amount, nonce) => {
+		const m = { trader: w.address, recipient: w.address, amount: String(amount),
+			    nonce: String(nonce === undefined ? await nonceOf(w) : nonce) };
+		return [m, await w.signTypedData(domain, L.TYPES.Withdraw, m)];
+	};
+	const wd = await check(url, 'l2_withdraw', await withdrawOf(maker, 1000000));
+	const proof = await check(url, 'l2_getWithdrawalProof', [wd.withdrawalId]);
+	assert.strictEqual(proof.status, 'pending');
+	await check(url, 'l2_getWithdrawalProof', [Number(wd.withdrawalId)]);
+	await check(url, 'l2_getWithdrawalProof', ['999999'], 2005);
+	await check(url, 'l2_getWithdrawalProof', ['-1'], -32602);
+	await check(url, 'l2_withdraw', await withdrawOf(maker, 1000000, 12345), 1026);
+	await check(url, 'l2_withdraw', await withdrawOf(taker, String(10n ** 15n)), 1029);
+	await check(url, 'l2_withdraw', [{ trader: maker.address, amount: '1' }, '0x'], -32602);
+
+	/* an agent, then an order the agent signs for the maker */
+	const approveOf = async (w, ag, nonce) => {
+		const m = { trader: w.address, agent: ag, expiry: String(L.nowSec() + 3600),
+			    nonce: String(nonce === undefined ? await nonceOf(w) : nonce) };
+		return [m, await w.signTypedData(domain, L.TYPES.ApproveAgent, m)];
+	};
+	const ap = await check(url, 'l2_approveAgent', await approveOf(maker, agent.address));
+	assert.strictEqual(ap.ok, true);
+	await check(url, 'l2_approveAgent', await approveOf(maker, maker.address), 1030);
+	await check(url, 'l2_approveAgent', [{ trader: maker.address }, '0x'], -32602);
+	{
+		const order = L.makeOrder(maker.address, { isBuy: true, price: 600000, size: 3 });
+		const sig = await agent.signTypedData(domain, L.TYPES.Order, order);
+		await check(url, 'l2_submitOrder', [order, sig]);
+	}
+
+	/* reads without params, state roots */
+	await check(url, 'l2_getMarkets', []);
+	await check(url, 'l2_getInsuranceFund', []);
+	const st = await check(url, 'l2_syncStatus', []);
+	assert.strictEqual(st.mode, 'sequencer');
+	await check(url, 'l2_getStateRoot', [1]);
+	await check(url, 'l2_getStateRoot', [st.headBlock]);
+	await check(url, 'l2_getStateRoot', [String(BigInt(st.headBlock) + 1000000n)], 2004);
+	await check(url, 'l2_getStateRoot', ['0x1'], -32602);
+	await check(url, 'l2_getRiskEvents', [taker.address]);
+	await check(url, 'l2_getRiskEvents', [taker.address, 0]);
+	await check(url, 'l2_getRiskEvents', ['nope'], -32602);
+
+	/* the price falls about 3.5%: the taker is liquidated, and its risk
+	 * events and the insurance fund show it */
+	let price = 650000;
+	const events = await L.waitFor('the taker\'s liquidation', async () => {
+		if (price > 620000) {
+			price -= 7000;
+			await oracle(price);
+		}
+		const ev = await check(url, 'l2_getRiskEvents', [taker.address]);
+		return ev.length > 0 ? ev : null;
+	}, 20000);
+	t.log(`${events.length} risk events: ${[...new Set(events.map((e) => e.kind))].join(', ')}`);
+	await check(url, 'l2_getRiskEvents', [taker.address, events[0].seq]);
+	await check(url, 'l2_getRiskEvents', [L.ethers.ZeroAddress]);
+	await check(url, 'l2_getInsuranceFund', []);
+	await check(url, 'l2_getAccount', [taker.address]);
+	await check(url, 'l2_getAccount', [maker.address]);
+	await check(url, 'l2_getMarkets', []);
+	await check(url, 'l2_syncStatus', []);
+
+	/* over the WebSocket: the same document and answers; no operator
+	 * method (x-operator) */
+	{
+		const ws = new Client(wsPort(node.logPath));
+		await ws.open();
+		const d = checkAnswer('rpc.discover', [], await ws.call('d', 'rpc.discover', []));
+		assert.deepStrictEqual(d, doc, 'rpc.discover over the WebSocket');
+		checkAnswer('l2_getConfig', [], await ws.call('c', 'l2_getConfig', []));
+		checkAnswer('l2_getOrderBook', [99], await ws.call('b', 'l2_getOrderBook', [99]), 1003);
+		checkAnswer('op_credit', [maker.address, '1'],
+			    await ws.call('o', 'op_credit', [maker.address, '1']), -32601);
+		ws.close();
+	}
+
+	/* a node where loopback is no operator: op_credit is not found */
+	const plain = await t.node({ datadir: t.tmpPath('plain'),
+				     args: ['--rpc-operator-loopback=false'] }).start();
+	await check(plain.url, 'op_credit', [maker.address, '1'], -32601);
+	assert.deepStrictEqual(await check(plain.url, 'rpc.discover', []), doc);
+
+	/* every documented method answered a result that fits */
+	for (const name of byName.keys()) {
+		const a = answered.get(name);
+		assert.ok(a && a.results > 0, `${name}: no valid call was checked`);
+		if (byName.get(name).params.length > 0)
+			assert.ok(a.errors > 0, `${name}: no error was checked`);
+	}
+	let nres = 0, nerr = 0;
+	for (const a of answered.values()) {
+		nres += a.results;
+		nerr += a.errors;
+	}
+	t.log(`${byName.size} methods: ${nres} results and ${nerr} errors checked`);
+	await plain.stop();
+	await node.stop();
+});
+
+/* a 32-byte hash nobody placed */
+function ethers32(n) {
+	return '0x' + n.toString(16).padStart(64, '0');
+}

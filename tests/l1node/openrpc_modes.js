@@ -1,0 +1,175 @@
+'use strict';
+/*
+ * docs/openrpc.json on every node mode (docs/api.md "OpenRPC"): a
+ * sequencer attached to anvil, a replica and a verifier deriving from it.
+ * Each answers rpc.discover with the document, and every method is called
+ * on each with valid params: where the method's x-modes names the mode the
+ * answer must fit the result schema (l2_syncStatus with its L1 fields, the
+ * derivers' derivation fields, a withdrawal proof posted and then final
+ * with its claim call); elsewhere the method must answer 2003. op_credit
+ * answers 2002 on every node here (no node runs without an L1). Every
+ * answer is held to the document by tests/integration/openrpc_check.js.
+ */
+const childProcess = require('child_process');
+const fs = require('fs');
+const lib = require('../integration/lib.js');
+const C = require('../integration/openrpc_check.js');
+const { assert, devKey, waitFor } = lib;
+const { freePort, setup, deposit, mine, rpc } = require('./l1env.js');
+
+const CHALLENGE_PERIOD = 20;
+
+async function startDeriver(t, env, mode) {
+	const port = await freePort();
+	const logPath = t.tmpPath(`${mode}.log`);
+	t.logs.push(logPath);
+	const fd = fs.openSync(logPath, 'w');
+	const proc = childProcess.spawn(lib.clearlined, [
+		'--mode', mode, '--genesis', env.node.genesis,
+		'--datadir', t.tmpPath(`${mode}-data`), '--rpc-port', String(port),
+		'--l1-rpc', env.anvil.url, '--l1-start-block', String(env.dep.rollupDeployBlock),
+		'--l1-confirmations', '1', '--l1-poll-ms', '100'],
+	{ stdio: ['ignore', fd, fd] });
+	fs.closeSync(fd);
+	process.on('exit', () => { try { proc.kill('SIGKILL'); } catch (e) { /* gone */ } });
+	const url = `http://127.0.0.1:${port}/`;
+	const re = new RegExp(`ready: ${mode} serving`);
+	await waitFor(`${mode} ready`, async () =>
+		re.test(fs.readFileSync(logPath, 'utf8')), 30000);
+	return { mode, proc, url };
+}
+
+lib.main('l1-openrpc-modes', async (t) => {
+	C.lintDocument();
+	const maker = devKey(1), taker = devKey(2), agent = devKey(4);
+	const env = await setup(t, {
+		users: [maker, taker], confirmations: 1, challengePeriod: CHALLENGE_PERIOD,
+		nodeArgs: ['--l1-poll-ms', '100', '--batch-interval-ms', '300'] });
+	const { node } = env;
+	const provider = env.provider();
+	await node.start();
+	await deposit(env, provider, maker, 100000000000n);
+	await deposit(env, provider, taker, 100000000000n);
+	await mine(provider, 2);
+	await waitFor('deposits credited', async () =>
+		(await node.call('l2_syncStatus', [])).depositsCredited === '2', 20000);
+
+	const cfg = await C.check(node.url, 'l2_getConfig', []);
+	assert.strictEqual(cfg.collateralToken, env.dep.collateralToken);
+	const domain = lib.domainOf(cfg);
+	let ts = lib.nowSec() - 20;
+	const oracleParams = async (price) => {
+		ts = Math.max(ts + 1, lib.nowSec() - 20);
+		return lib.signOracle(domain, [devKey(7), devKey(8)], 1, price, ts)
+			.then(({ update, sigs }) => [update, sigs]);
+	};
+	const oracleUpdateParams = async (price) => {
+		ts = Math.max(ts + 1, lib.nowSec() - 20);
+		const es = [];
+		for (const w of [devKey(7), devKey(8)]) {
+			const u = { market: 1, price: String(price), timestamp: String(ts) };
+			es.push({ price: String(price), timestamp: String(ts),
+				  signature: await w.signTypedData(domain, lib.TYPES.OraclePrice, u) });
+		}
+		return [1, es];
+	};
+	await C.check(node.url, 'l2_submitOraclePrice', await oracleParams(650000));
+	const orderParams = async (w, o) => {
+		const s = await lib.signOrder(w, domain, o);
+		return [s.order, s.signature];
+	};
+	const ask = await C.check(node.url, 'l2_submitOrder',
+				  await orderParams(maker, { isBuy: false, price: 650100, size: 50 }));
+	const fill = await C.check(node.url, 'l2_submitOrder',
+				   await orderParams(taker, { isBuy: true, price: 650100, size: 20 }));
+	assert.strictEqual(fill.status, 'filled');
+	const nonceOf = async (w) => (await lib.call(node.url, 'l2_getAccount', [w.address])).nonce;
+	const withdrawParams = async (w) => {
+		const m = { trader: w.address, recipient: w.address, amount: '1000000',
+			    nonce: await nonceOf(w) };
+		return [m, await w.signTypedData(domain, lib.TYPES.Withdraw, m)];
+	};
+	const wd = await C.check(node.url, 'l2_withdraw', await withdrawParams(maker));
+	await waitFor('withdrawal posted', async () => {
+		await mine(provider, 1);
+		const p = await C.check(node.url, 'l2_getWithdrawalProof', [wd.withdrawalId]);
+		return p.status !== 'pending';
+	}, 30000);
+	const posted = await C.check(node.url, 'l2_getWithdrawalProof', [wd.withdrawalId]);
+	assert.ok(Array.isArray(posted.proof), 'a posted withdrawal has its proof');
+	await rpc(provider, 'evm_increaseTime', [CHALLENGE_PERIOD + 1]);
+	await waitFor('withdrawal final', async () => {
+		await mine(provider, 1);
+		const p = await C.check(node.url, 'l2_getWithdrawalProof', [wd.withdrawalId]);
+		return p.status === 'final' && p.tx !== null;
+	}, 30000);
+	const B = (await lib.call(node.url, 'l2_syncStatus', [])).headBlock;
+
+	const replica = await startDeriver(t, env, 'replica');
+	const verifier = await startDeriver(t, env, 'verifier');
+	for (const d of [replica, verifier])
+		await waitFor(`${d.mode} derived block ${B}`, async () => {
+			await mine(provider, 1);
+			return BigInt((await lib.call(d.url, 'l2_syncStatus', [])).headBlock) >= BigInt(B);
+		}, 90000);
+
+	/* valid params for every method; writes are signed afresh per call */
+	const valid = {
+		'rpc.discover': async () => [],
+		l2_getConfig: async () => [],
+		l2_submitOrder: async () => orderParams(maker, { isBuy: true, price: 640000, size: 3 }),
+		l2_cancelOrder: async () => {
+			const c = { trader: maker.address, orderHash: ask.orderHash };
+			return [c, await maker.signTypedData(domain, lib.TYPES.Cancel, c)];
+		},
+		l2_withdraw: async () => withdrawParams(maker),
+		l2_approveAgent: async () => {
+			const m = { trader: maker.address, agent: agent.address,
+				    expiry: String(lib.nowSec() + 3600), nonce: await nonceOf(maker) };
+			return [m, await maker.signTypedData(domain, lib.TYPES.ApproveAgent, m)];
+		},
+		l2_submitOraclePrice: async () => oracleParams(650000),
+		l2_submitOracleUpdate: async () => oracleUpdateParams(650000),
+		l2_getAccount: async () => [maker.address],
+		l2_getOrder: async () => [ask.orderHash],
+		l2_getOrderBook: async () => [1, 10],
+		l2_getMarkets: async () => [],
+		l2_getInsuranceFund: async () => [],
+		l2_getRiskEvents: async () => [taker.address],
+		l2_getWithdrawalProof: async () => [wd.withdrawalId],
+		l2_syncStatus: async () => [],
+		l2_getStateRoot: async () => [B],
+		op_credit: async () => [maker.address, '1'],
+	};
+	const names = new Set(C.byName.keys());
+	assert.deepStrictEqual([...names].sort(), Object.keys(valid).sort(),
+			       'a valid call for every documented method');
+
+	/* the derivers first (their writes are refused and change nothing),
+	 * then the sequencer, where the writes run */
+	for (const n of [replica, verifier, { mode: 'sequencer', url: node.url }]) {
+		assert.deepStrictEqual(await C.check(n.url, 'rpc.discover', []), C.doc,
+				       `${n.mode}: rpc.discover answers docs/openrpc.json`);
+		let served = 0;
+		for (const [name, m] of C.byName) {
+			const params = await valid[name]();
+			let expect = m['x-modes'].includes(n.mode) ? 'ok' : 2003;
+			if (name === 'op_credit')
+				expect = 2002; /* only without an L1 */
+			const r = await C.check(n.url, name, params, expect);
+			if (expect === 'ok')
+				served++;
+			if (name === 'l2_syncStatus') {
+				assert.strictEqual(r.mode, n.mode);
+				assert.ok('l1Scanned' in r, `${n.mode}: l1Scanned`);
+				if (n.mode === 'sequencer')
+					assert.ok('l1PostFailures' in r && 'queued' in r, JSON.stringify(r));
+				else
+					assert.ok('derivedBatch' in r && r.fault === null, JSON.stringify(r));
+			}
+			if (name === 'l2_getWithdrawalProof')
+				assert.ok(r.status === 'final' && r.tx && r.proof, `${n.mode}: ${JSON.stringify(r)}`);
+		}
+		t.log(`${n.mode}: ${served} methods answered, ${C.byName.size - served} refused as documented`);
+	}
+});
