@@ -39,13 +39,18 @@
 #include <clearline/stf.h>
 
 #define CL_GAME_INPUT_MAGIC "CLB3"
-/* "CLB3" ‖ dataHash ‖ be32 k ‖ prevRoot ‖ depositsHash ‖ genesisHash ‖
- * stateRoot ‖ withdrawalRoot ‖ be64 prevDepositsConsumed ‖
- * be64 depositsConsumed ‖ be64 firstBlock ‖ be64 lastBlock */
-#define CL_GAME_INPUT_LEN (4 + 4 + 6 * 32 + 4 * 8) /* 232 */
+/* "CLB3" ‖ dataHash ‖ be32 k ‖ prevRoot ‖ depositsHash ‖ forcedHash ‖
+ * genesisHash ‖ stateRoot ‖ withdrawalRoot ‖ be64 prevDepositsConsumed ‖
+ * be64 depositsConsumed ‖ be64 prevForcedConsumed ‖ be64 forcedConsumed ‖
+ * be64 firstBlock ‖ be64 lastBlock */
+#define CL_GAME_INPUT_LEN (4 + 4 + 7 * 32 + 6 * 8) /* 280 */
 /* One deposit record in the deposits list: to (20) ‖ be64 amount ‖
  * be32 timestamp, the rollup's DepositRecord slot, packed. */
 #define CL_GAME_DEPOSIT_LEN 32
+/* One forced request in the forced list: account (20) ‖ kind (1) ‖
+ * be64 a ‖ be64 b, the rollup's ForcedRecord without its timestamp and
+ * fee flag. */
+#define CL_GAME_FORCED_LEN 37
 
 /* The program's exit codes (the verdict and why there is none). */
 enum cl_game_exit {
@@ -72,6 +77,9 @@ struct cl_game_batch {
 	struct cl_hash32 withdrawal_root;
 	uint64_t prev_deposits; /* prevDepositsConsumed */
 	uint64_t deposits;	/* depositsConsumed */
+	uint64_t prev_forced;	/* forcedConsumed after the previous batch */
+	uint64_t forced;	/* forcedConsumed after this batch (the
+				 * rollup keeps it per batch index) */
 	uint64_t first_block;
 	uint64_t last_block;
 };
@@ -83,6 +91,7 @@ struct cl_game_input {
 	struct cl_hash32 prev_root;	/* the previous batch's stateRoot,
 					 * or the genesis root for batch 0 */
 	struct cl_hash32 deposits_hash; /* cl_game_deposits_encode's hash */
+	struct cl_hash32 forced_hash;	/* cl_game_forced_encode's hash */
 	struct cl_hash32 genesis_hash;	/* the chain's genesis hash,
 					 * cl_genesis_hash(): keccak256 of
 					 * cl_genesis_encode() */
@@ -93,6 +102,14 @@ struct cl_game_deposit {
 	struct cl_address to;
 	uint64_t amount;
 	uint32_t timestamp; /* L1 time of the deposit */
+};
+
+/* One forced request as the rollup stores it (ForcedRecord): the kind
+ * and its two fields as forceRequest() took them (docs/l1.md). */
+struct cl_game_forced {
+	struct cl_address account;
+	uint8_t kind;
+	uint64_t a, b;
 };
 
 /* The CLB3 bytes of `in` (CL_GAME_INPUT_LEN of them) into `out`. */
@@ -108,6 +125,17 @@ CL_WUR bool cl_game_input_decode(struct cl_game_input *out, const uint8_t *p,
  * no deposit is empty, its hash keccak256 of nothing). */
 void cl_game_deposits_encode(struct cl_buf *out,
 			     const struct cl_game_deposit *d, size_t n);
+
+/* Append the forced list: n × (account ‖ kind ‖ be64 a ‖ be64 b), 37
+ * bytes each; its keccak256 is the input's forcedHash. */
+void cl_game_forced_encode(struct cl_buf *out, const struct cl_game_forced *f,
+			   size_t n);
+
+/* The rollup's fields of a forced request as a batch carries it (the
+ * inverse of cl_l1_forced_tx(): WITHDRAW a = amount; CANCEL a =
+ * order_seq; CANCEL_ALL none; CLOSE a = market, b = price). */
+void cl_game_forced_of_tx(struct cl_game_forced *out,
+			  const struct cl_tx_forced *x);
 
 /*
  * The genesis from its canonical encoding (cl_genesis_encode(), whose
@@ -131,16 +159,19 @@ struct cl_game_report {
  * through `fetch` (which must return only true preimages: the VM's
  * ecall, or a cl_preimage_map). In order:
  *
- *  1. the input, the genesis (cl_game_genesis_decode()) and the
- *     deposits list (32 bytes per deposit, depositsConsumed -
- *     prevDepositsConsumed of them), and k < lastBlock - firstBlock + 1:
- *     else CL_GAME_E_INPUT;
+ *  1. the input, the genesis (cl_game_genesis_decode()), the deposits
+ *     list (32 bytes per deposit, depositsConsumed -
+ *     prevDepositsConsumed of them) and the forced list (37 bytes per
+ *     request, forcedConsumed - prevForcedConsumed of them), and
+ *     k < lastBlock - firstBlock + 1: else CL_GAME_E_INPUT;
  *  2. the batch data, decoded by cl_batch2_decode() under the default
  *     limits; it must decode, start at firstBlock, hold lastBlock -
  *     firstBlock + 1 blocks, end with the root stateRoot (and
  *     withdrawalRoot, which is the state root), and carry as its
- *     DEPOSIT requests, in order, exactly the list: ids
- *     prevDepositsConsumed.., same to and amount. Else CL_GAME_WRONG;
+ *     DEPOSIT requests, in order, exactly the deposits list (ids
+ *     prevDepositsConsumed.., same to and amount) and as its FORCED
+ *     requests exactly the forced list (ids prevForcedConsumed.., same
+ *     account, kind and fields). Else CL_GAME_WRONG;
  *  3. the pre-state: walked from prevRoot (k = 0) or block k-1's posted
  *     root (CL_GAME_E_STATE, CL_GAME_E_BACKEND);
  *  4. block k through the stf: its header must open and every request be
@@ -158,15 +189,18 @@ CL_WUR int cl_game_verdict(struct cl_game_report *rep,
 
 /*
  * Everything the program needs for block `in->k` of a posted batch:
- * fills in->deposits_hash and in->genesis_hash, writes the input's
- * keccak256 to *key and adds to `pm` the input, the batch `data`
- * (borrowed for the call), the deposits list of `deps` (n_deps records,
- * ids in->rec.prev_deposits..), the genesis encoding and, when `pre` is not
+ * fills in->deposits_hash, in->forced_hash and in->genesis_hash, writes
+ * the input's keccak256 to *key and adds to `pm` the input, the batch
+ * `data` (borrowed for the call), the deposits list of `deps` (n_deps
+ * records, ids in->rec.prev_deposits..), the forced list of `forced`
+ * (n_forced, ids in->rec.prev_forced..), the genesis encoding and, when
+ * `pre` is not
  * NULL, every preimage of pre's last committed state (which must be the
  * state after block k - 1: the previous batch's for k = 0).
  *
  * Returns CL_OK; CL_ERR_CONFIG when keccak256(data) is not
- * rec.data_hash, n_deps is not rec.deposits - rec.prev_deposits, or pre's
+ * rec.data_hash, n_deps is not rec.deposits - rec.prev_deposits, n_forced
+ * is not rec.forced - rec.prev_forced, or pre's
  * root is not the root the program will walk (in->prev_root for k = 0,
  * else block k-1's root in the data, when it decodes); or a negative
  * state error.
@@ -174,7 +208,8 @@ CL_WUR int cl_game_verdict(struct cl_game_report *rep,
 CL_WUR int cl_game_prepare(struct cl_hash32 *key, struct cl_preimage_map *pm,
 			   struct cl_game_input *in, const uint8_t *data,
 			   size_t data_len, const struct cl_game_deposit *deps,
-			   size_t n_deps, const struct cl_genesis *g,
+			   size_t n_deps, const struct cl_game_forced *forced,
+			   size_t n_forced, const struct cl_genesis *g,
 			   struct cl_state *pre);
 
 #endif /* CLEARLINE_GAME_H */

@@ -37,7 +37,8 @@ static bool walk_root(struct cl_hash32 *out, const struct cl_game_input *in,
 int cl_game_prepare(struct cl_hash32 *key, struct cl_preimage_map *pm,
 		    struct cl_game_input *in, const uint8_t *data,
 		    size_t data_len, const struct cl_game_deposit *deps,
-		    size_t n_deps, const struct cl_genesis *g,
+		    size_t n_deps, const struct cl_game_forced *forced,
+		    size_t n_forced, const struct cl_genesis *g,
 		    struct cl_state *pre)
 {
 	uint8_t bytes[CL_GAME_INPUT_LEN];
@@ -48,7 +49,9 @@ int cl_game_prepare(struct cl_hash32 *key, struct cl_preimage_map *pm,
 	cl_keccak256(h.b, data, data_len);
 	if (!cl_hash32_eq(&h, &in->rec.data_hash) ||
 	    in->rec.deposits < in->rec.prev_deposits ||
-	    n_deps != in->rec.deposits - in->rec.prev_deposits)
+	    n_deps != in->rec.deposits - in->rec.prev_deposits ||
+	    in->rec.forced < in->rec.prev_forced ||
+	    n_forced != in->rec.forced - in->rec.prev_forced)
 		return CL_ERR_CONFIG;
 	if (pre) {
 		rc = cl_state_root(pre, &have);
@@ -64,6 +67,10 @@ int cl_game_prepare(struct cl_hash32 *key, struct cl_preimage_map *pm,
 	cl_buf_init(&list);
 	cl_game_deposits_encode(&list, deps, n_deps);
 	cl_keccak256(in->deposits_hash.b, list.p, list.len);
+	cl_preimage_map_add(pm, list.p, list.len);
+	cl_buf_reset(&list);
+	cl_game_forced_encode(&list, forced, n_forced);
+	cl_keccak256(in->forced_hash.b, list.p, list.len);
 	cl_preimage_map_add(pm, list.p, list.len);
 	cl_buf_reset(&list);
 	cl_genesis_encode(&list, g);

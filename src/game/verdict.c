@@ -21,11 +21,14 @@ void cl_game_input_encode(uint8_t out[CL_GAME_INPUT_LEN],
 	cl_put_be32(p, in->k), p += 4;
 	memcpy(p, in->prev_root.b, 32), p += 32;
 	memcpy(p, in->deposits_hash.b, 32), p += 32;
+	memcpy(p, in->forced_hash.b, 32), p += 32;
 	memcpy(p, in->genesis_hash.b, 32), p += 32;
 	memcpy(p, in->rec.state_root.b, 32), p += 32;
 	memcpy(p, in->rec.withdrawal_root.b, 32), p += 32;
 	cl_put_be64(p, in->rec.prev_deposits), p += 8;
 	cl_put_be64(p, in->rec.deposits), p += 8;
+	cl_put_be64(p, in->rec.prev_forced), p += 8;
+	cl_put_be64(p, in->rec.forced), p += 8;
 	cl_put_be64(p, in->rec.first_block), p += 8;
 	cl_put_be64(p, in->rec.last_block), p += 8;
 	CL_REQUIRE(p == out + CL_GAME_INPUT_LEN);
@@ -48,11 +51,14 @@ bool cl_game_input_decode(struct cl_game_input *out, const uint8_t *p,
 	out->k = cl_cur_be32(&c);
 	cl_cur_bytes(&c, out->prev_root.b, 32);
 	cl_cur_bytes(&c, out->deposits_hash.b, 32);
+	cl_cur_bytes(&c, out->forced_hash.b, 32);
 	cl_cur_bytes(&c, out->genesis_hash.b, 32);
 	cl_cur_bytes(&c, out->rec.state_root.b, 32);
 	cl_cur_bytes(&c, out->rec.withdrawal_root.b, 32);
 	out->rec.prev_deposits = cl_cur_be64(&c);
 	out->rec.deposits = cl_cur_be64(&c);
+	out->rec.prev_forced = cl_cur_be64(&c);
+	out->rec.forced = cl_cur_be64(&c);
 	out->rec.first_block = cl_cur_be64(&c);
 	out->rec.last_block = cl_cur_be64(&c);
 	return cl_cur_done(&c);
@@ -66,6 +72,40 @@ void cl_game_deposits_encode(struct cl_buf *out,
 		cl_buf_append_be64(out, d[i].amount);
 		cl_buf_append_be32(out, d[i].timestamp);
 	}
+}
+
+void cl_game_forced_encode(struct cl_buf *out, const struct cl_game_forced *f,
+			   size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		cl_buf_append(out, f[i].account.b, 20);
+		cl_buf_append_byte(out, f[i].kind);
+		cl_buf_append_be64(out, f[i].a);
+		cl_buf_append_be64(out, f[i].b);
+	}
+}
+
+void cl_game_forced_of_tx(struct cl_game_forced *out,
+			  const struct cl_tx_forced *x)
+{
+	memset(out, 0, sizeof(*out));
+	out->account = x->account;
+	out->kind = (uint8_t)x->kind;
+	switch (x->kind) {
+	case CL_FORCED_WITHDRAW:
+		out->a = x->amount;
+		return;
+	case CL_FORCED_CANCEL:
+		out->a = x->order_seq;
+		return;
+	case CL_FORCED_CANCEL_ALL:
+		return;
+	case CL_FORCED_CLOSE:
+		out->a = x->market;
+		out->b = x->price;
+		return;
+	}
+	CL_BUG("forced kind %u", (unsigned)x->kind); /* the decoder's */
 }
 
 /* The caller's fetch, remembering whether a preimage was missing (the
@@ -91,7 +131,7 @@ struct run {
 	struct fetcher f;
 	struct cl_game_input in;
 	struct cl_genesis g;
-	struct cl_buf buf, deps;
+	struct cl_buf buf, deps, forced;
 	struct cl_batch2 b;
 	struct cl_state *st;
 	struct cl_stf *stf;
@@ -102,6 +142,40 @@ static int verdict(struct run *r, int code, const char *why)
 	if (r->rep)
 		r->rep->why = why;
 	return code;
+}
+
+/* The batch's forced requests against the rollup's forced list. */
+static int check_forced(struct run *r)
+{
+	const struct cl_batch2 *b = &r->b;
+	size_t n = r->forced.len / CL_GAME_FORCED_LEN, j = 0;
+
+	for (size_t i = 0; i < b->n_txs; i++) {
+		const struct cl_tx *tx = &b->tx_store[i];
+		const uint8_t *f = r->forced.p + j * CL_GAME_FORCED_LEN;
+		struct cl_game_forced got;
+
+		if (tx->type != CL_TX_FORCED)
+			continue;
+		if (j == n)
+			return verdict(r, CL_GAME_WRONG,
+				       "a forced request the record does not "
+				       "consume");
+		cl_game_forced_of_tx(&got, &tx->u.forced);
+		if (tx->u.forced.id != r->in.rec.prev_forced + j ||
+		    memcmp(got.account.b, f, 20) != 0 || got.kind != f[20] ||
+		    got.a != cl_get_be64(f + 21) ||
+		    got.b != cl_get_be64(f + 29))
+			return verdict(r, CL_GAME_WRONG,
+				       "a forced request differs from the "
+				       "rollup's record");
+		j++;
+	}
+	if (j != n)
+		return verdict(r, CL_GAME_WRONG,
+			       "a forced request the record consumes is "
+			       "missing");
+	return CL_GAME_RIGHT;
 }
 
 /*
@@ -151,7 +225,7 @@ static int check_batch(struct run *r)
 	if (j != n_deps)
 		return verdict(r, CL_GAME_WRONG,
 			       "a deposit the record consumes is missing");
-	return CL_GAME_RIGHT;
+	return check_forced(r);
 }
 
 /* Fetch the preimage of h into r->buf: CL_OK or CL_ERR_NOT_FOUND. */
@@ -166,7 +240,7 @@ static int load(struct run *r, const struct cl_hash32 *key)
 {
 	const struct cl_game_batch *rec = &r->in.rec;
 	struct cl_batch_limits lim;
-	uint64_t n_deps;
+	uint64_t n_deps, n_forced;
 	int rc;
 
 	if ((rc = get(r, key)))
@@ -175,6 +249,7 @@ static int load(struct run *r, const struct cl_hash32 *key)
 		return verdict(r, CL_GAME_E_INPUT, "not a CLB3 input");
 	if (rec->last_block < rec->first_block ||
 	    rec->deposits < rec->prev_deposits ||
+	    rec->forced < rec->prev_forced ||
 	    r->in.k > rec->last_block - rec->first_block)
 		return verdict(r, CL_GAME_E_INPUT,
 			       "the record's numbers or k are out of range");
@@ -190,6 +265,13 @@ static int load(struct run *r, const struct cl_hash32 *key)
 	    r->deps.len != n_deps * CL_GAME_DEPOSIT_LEN)
 		return verdict(r, CL_GAME_E_INPUT,
 			       "the deposits list has the wrong length");
+	if (!fetch_cb(&r->f, &r->forced, &r->in.forced_hash))
+		return CL_ERR_NOT_FOUND;
+	n_forced = rec->forced - rec->prev_forced;
+	if (n_forced > SIZE_MAX / CL_GAME_FORCED_LEN ||
+	    r->forced.len != n_forced * CL_GAME_FORCED_LEN)
+		return verdict(r, CL_GAME_E_INPUT,
+			       "the forced list has the wrong length");
 
 	if ((rc = get(r, &rec->data_hash)))
 		return rc;
@@ -276,6 +358,7 @@ int cl_game_verdict(struct cl_game_report *rep, const struct cl_hash32 *key,
 	r->f.arg = arg;
 	cl_buf_init(&r->buf);
 	cl_buf_init(&r->deps);
+	cl_buf_init(&r->forced);
 	rc = load(r, key);
 	if (rc == CL_GAME_RIGHT)
 		rc = run_block(r);
@@ -286,6 +369,7 @@ int cl_game_verdict(struct cl_game_report *rep, const struct cl_hash32 *key,
 	cl_batch2_release(&r->b);
 	cl_buf_release(&r->buf);
 	cl_buf_release(&r->deps);
+	cl_buf_release(&r->forced);
 	free(r);
 	return rc;
 }

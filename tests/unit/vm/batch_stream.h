@@ -17,10 +17,12 @@
 
 #include <clearline/batch.h>
 #include <clearline/game.h>
+#include <clearline/l1.h>
 
 #define MAX_BLOCKS 16
 #define MAX_REQS 16
 #define MAX_DEPS 64
+#define MAX_FORCED 64
 #define NTRADERS 12
 #define NPLACED 256
 
@@ -39,6 +41,9 @@ struct stream {
 	struct cl_hash32 genesis_root;
 	struct cl_game_deposit dep[MAX_DEPS]; /* the rollup's records */
 	size_t n_dep;
+	struct cl_game_forced forced[MAX_FORCED]; /* the rollup's records */
+	size_t n_forced;
+	uint64_t next_forced_id;
 	uint64_t derived; /* primitive steps the blocks derived */
 };
 
@@ -50,6 +55,8 @@ struct posted {
 	struct cl_hash32 prev_root;
 	const struct cl_game_deposit *dep;
 	size_t n_dep;
+	const struct cl_game_forced *forced;
+	size_t n_forced;
 };
 
 static inline uint64_t rnd(uint64_t n)
@@ -124,6 +131,12 @@ static inline void seal(struct stream *s, struct cl_tx *cand, size_t n,
 			d->amount = tx.u.deposit.amount;
 			d->timestamp = (uint32_t)(e->ms / 1000 - 7);
 		}
+		if (tx.type == CL_TX_FORCED) {
+			CHECK(s->n_forced < MAX_FORCED);
+			CHECK(tx.u.forced.id == s->n_forced);
+			cl_game_forced_of_tx(&s->forced[s->n_forced++],
+					     &tx.u.forced);
+		}
 	}
 	s->derived += cl_stf_block_derived(stf);
 	cl_stf_end_block(stf);
@@ -134,6 +147,39 @@ static inline void seal(struct stream *s, struct cl_tx *cand, size_t n,
 	sb->b.l1 = h.l1;
 	sb->b.root = e->root;
 	sb->b.txs = sb->txs;
+}
+
+/*
+ * A forced request of trader t as L1 takes it (forceRequest: a kind and
+ * two fields) and as the batch carries it (cl_l1_forced_tx, the node's
+ * mapping); the id is the next one the stf consumes.
+ */
+static inline struct cl_tx forced_l1(struct stream *s, int t, int mi,
+				     uint64_t mid)
+{
+	struct cl_l1_forced f;
+	struct cl_tx tx;
+
+	memset(&f, 0, sizeof(f));
+	f.id = s->next_forced_id++;
+	f.account = s->e.addr[t];
+	f.kind = (uint8_t)(1 + rnd(4));
+	switch (f.kind) {
+	case CL_FORCED_WITHDRAW:
+		f.a = (1 + rnd(200)) * T_USD;
+		break;
+	case CL_FORCED_CANCEL:
+		f.a = rnd(40);
+		break;
+	case CL_FORCED_CANCEL_ALL:
+		break;
+	case CL_FORCED_CLOSE:
+		f.a = s->e.g.markets[mi].id;
+		f.b = mid;
+		break;
+	}
+	CHECK(cl_l1_forced_tx(&tx, &f));
+	return tx;
 }
 
 static inline void stream_build(struct stream *s, size_t nblocks)
@@ -211,10 +257,12 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 				mid[mi] =
 				    (uint64_t)np - (uint64_t)np % tick[mi];
 				cand[n] = oracle_tx(e, mi, mid[mi]);
-			} else {
+			} else if (r < 95) {
 				cand[n] =
 				    t_deposit(e->next_deposit++, &e->addr[t],
 					      (100 + rnd(1000)) * T_USD);
+			} else {
+				cand[n] = forced_l1(s, t, mi, mid[mi]);
 			}
 		}
 		e->ms -= gap;
@@ -231,6 +279,7 @@ static inline void post(struct posted *p, struct stream *s, size_t first,
 {
 	struct cl_batch2_block blocks[MAX_BLOCKS];
 	uint64_t dep0 = prev ? prev->rec.deposits : 0, dep1 = dep0;
+	uint64_t f0 = prev ? prev->rec.forced : 0, f1 = f0;
 
 	memset(p, 0, sizeof(*p));
 	p->first = first;
@@ -238,7 +287,8 @@ static inline void post(struct posted *p, struct stream *s, size_t first,
 	for (size_t i = 0; i < n; i++) {
 		blocks[i] = s->blk[first + i].b;
 		for (size_t t = 0; t < blocks[i].n_txs; t++)
-			dep1 += blocks[i].txs[t].type == CL_TX_DEPOSIT;
+			dep1 += blocks[i].txs[t].type == CL_TX_DEPOSIT,
+			    f1 += blocks[i].txs[t].type == CL_TX_FORCED;
 	}
 	cl_buf_init(&p->data);
 	CHECK(cl_batch2_encode(&p->data, blocks, n) == CL_BATCH_OK);
@@ -252,6 +302,10 @@ static inline void post(struct posted *p, struct stream *s, size_t first,
 	p->prev_root = prev ? prev->rec.state_root : s->genesis_root;
 	p->dep = s->dep + dep0;
 	p->n_dep = (size_t)(dep1 - dep0);
+	p->rec.prev_forced = f0;
+	p->rec.forced = f1;
+	p->forced = s->forced + f0;
+	p->n_forced = (size_t)(f1 - f0);
 }
 
 /* Re-encode `p` from changed blocks (the record follows the data, as a

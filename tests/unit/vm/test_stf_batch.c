@@ -157,7 +157,8 @@ static struct outcome judge_with(struct stream *s, const struct posted *p,
 					cl_preimage_map_fetch,
 					s->blk[bi].pre) == CL_OK);
 	CHECK(cl_game_prepare(&key, pm, &in, p->data.p, p->data.len, p->dep,
-			      p->n_dep, other_genesis ? other_genesis : &s->e.g,
+			      p->n_dep, p->forced, p->n_forced,
+			      other_genesis ? other_genesis : &s->e.g,
 			      pre) == CL_OK);
 	cl_state_free(pre);
 	if (drop) {
@@ -358,6 +359,35 @@ static void check_deposits(struct stream *s, const struct posted *p)
 	q.rec.deposits = p->rec.deposits + 1;
 	expect(s, &q, 0, true, CL_GAME_WRONG, "one deposit more on L1");
 	printf("deposits that differ from the L1 records: verdict 1\n");
+}
+
+/* The L1 forced records against the batch's forced requests. */
+static void check_forced_list(struct stream *s, const struct posted *p)
+{
+	struct cl_game_forced f[MAX_FORCED];
+	struct posted q = *p;
+
+	if (p->n_forced == 0) {
+		printf("no forced request in this batch (seed)\n");
+		return;
+	}
+	memcpy(f, p->forced, p->n_forced * sizeof(*f));
+	q.forced = f;
+	f[0].b ^= 1;
+	expect(s, &q, 0, true, CL_GAME_WRONG, "a forced field differs");
+	f[0] = p->forced[0];
+	f[0].account.b[0] ^= 1;
+	expect(s, &q, (uint32_t)p->n - 1, false, CL_GAME_WRONG,
+	       "a forced account differs");
+	f[0] = p->forced[0];
+	q.n_forced = p->n_forced - 1;
+	q.rec.forced = p->rec.forced - 1;
+	expect(s, &q, 0, false, CL_GAME_WRONG, "one forced request fewer");
+	f[p->n_forced] = p->forced[0];
+	q.n_forced = p->n_forced + 1;
+	q.rec.forced = p->rec.forced + 1;
+	expect(s, &q, 0, true, CL_GAME_WRONG, "one forced request more");
+	printf("forced requests that differ from the L1 records: verdict 1\n");
 }
 
 /* A refused request slipped into block k (the roots stay honest: a
@@ -653,16 +683,20 @@ static void check_prepare(struct stream *s, const struct posted *p)
 				cl_preimage_map_fetch,
 				s->blk[p->first].pre) == CL_OK);
 	CHECK(cl_game_prepare(&key, pm, &in, p->data.p, p->data.len, p->dep,
-			      p->n_dep, &s->e.g, pre) == CL_ERR_CONFIG);
+			      p->n_dep, p->forced, p->n_forced, &s->e.g,
+			      pre) == CL_ERR_CONFIG);
 	in.k = 0;
 	CHECK(cl_game_prepare(&key, pm, &in, p->data.p, p->data.len - 1, p->dep,
-			      p->n_dep, &s->e.g, pre) == CL_ERR_CONFIG);
+			      p->n_dep, p->forced, p->n_forced, &s->e.g,
+			      pre) == CL_ERR_CONFIG);
 	CHECK(p->n_dep > 0);
 	CHECK(cl_game_prepare(&key, pm, &in, p->data.p, p->data.len, p->dep,
-			      p->n_dep - 1, &s->e.g, pre) == CL_ERR_CONFIG);
+			      p->n_dep - 1, p->forced, p->n_forced, &s->e.g,
+			      pre) == CL_ERR_CONFIG);
 	CHECK(cl_preimage_map_count(pm, NULL) == 0);
 	CHECK(cl_game_prepare(&key, pm, &in, p->data.p, p->data.len, p->dep,
-			      p->n_dep, &s->e.g, pre) == CL_OK);
+			      p->n_dep, p->forced, p->n_forced, &s->e.g,
+			      pre) == CL_OK);
 	CHECK(cl_preimage_map_count(pm, NULL) > 4);
 	cl_state_free(pre);
 	cl_preimage_map_free(pm);
@@ -690,21 +724,25 @@ static void check_encoding(void)
 		in.prev_root.b[i] = (uint8_t)(2 + i);
 		in.deposits_hash.b[i] = (uint8_t)(3 + i);
 		in.genesis_hash.b[i] = (uint8_t)(4 + i);
+		in.forced_hash.b[i] = (uint8_t)(7 + i);
 		in.rec.state_root.b[i] = (uint8_t)(5 + i);
 		in.rec.withdrawal_root.b[i] = (uint8_t)(6 + i);
 	}
 	in.k = 0x11223344;
 	in.rec.prev_deposits = 7;
 	in.rec.deposits = 9;
+	in.rec.prev_forced = 11;
+	in.rec.forced = 13;
 	in.rec.first_block = 100;
 	in.rec.last_block = 0x0102030405060708ull;
 	cl_game_input_encode(bytes, &in);
-	CHECK(CL_GAME_INPUT_LEN == 232);
+	CHECK(CL_GAME_INPUT_LEN == 280);
 	CHECK(memcmp(bytes, "CLB3", 4) == 0 && bytes[4] == 1 &&
 	      bytes[36] == 0x11 && bytes[39] == 0x44 && bytes[40] == 2 &&
-	      bytes[72] == 3 && bytes[104] == 4 && bytes[136] == 5 &&
-	      bytes[168] == 6 && bytes[207] == 7 && bytes[215] == 9 &&
-	      bytes[223] == 100 && bytes[224] == 1 && bytes[231] == 8);
+	      bytes[72] == 3 && bytes[104] == 7 && bytes[136] == 4 &&
+	      bytes[168] == 5 && bytes[200] == 6 && bytes[239] == 7 &&
+	      bytes[247] == 9 && bytes[255] == 11 && bytes[263] == 13 &&
+	      bytes[271] == 100 && bytes[272] == 1 && bytes[279] == 8);
 	CHECK(cl_game_input_decode(&back, bytes, sizeof(bytes)) &&
 	      memcmp(&back, &in, sizeof(in)) == 0);
 	CHECK(!cl_game_input_decode(&back, bytes, sizeof(bytes) - 1));
@@ -767,6 +805,8 @@ int main(int argc, char **argv)
 	check_root_changed(s, &b0, 0, false);
 	check_root_changed(s, &b1, (uint32_t)(b1.n - 1), false);
 	check_deposits(s, &b0);
+	check_forced_list(s, &b0);
+	check_forced_list(s, &b1);
 	check_prepare(s, &b0);
 	check_malformed(s, &b1);
 	check_mutations(s, &b1, 40);
