@@ -4,9 +4,10 @@
  * records it holds (docs/vm.md "The verdict program")? Compiles a small
  * contract that keeps DepositRecords as ClearlineRollup does (one packed
  * slot: to, amount, timestamp) and builds the CLB3 input from a batch
- * record with abi.encodePacked, deploys it and ClearlineProgram (the
- * image id of stf.elf) on anvil, and checks against clb3_vectors (the C
- * side, src/game): the deposits hash from storage, the input bytes, and
+ * record with abi.encodePacked (and ForcedRecords in two slots, as the
+ * rollup), deploys it and ClearlineProgram (the image id of stf.elf) on
+ * anvil, and checks against clb3_vectors (the C side, src/game): the
+ * deposits and forced hashes from storage, the input bytes, and
  * ClearlineProgram.initialState(keccak256(input)) equal to the state of
  * a real machine booted on the key. Prints the gas of computing the
  * initial state.
@@ -43,18 +44,47 @@ contract Clb3Input {
 		uint32 timestamp;
 	}
 
+	/// As ClearlineRollup keeps it: two slots.
+	struct ForcedRecord {
+		address account;
+		uint8 kind;
+		uint32 timestamp;
+		bool feeRefunded;
+		uint64 a;
+		uint64 b;
+	}
+
+	/// The batch's record, with forcedConsumed before and after it.
 	struct Rec {
 		bytes32 dataHash;
 		bytes32 stateRoot;
 		bytes32 withdrawalRoot;
 		uint64 prevDepositsConsumed;
 		uint64 depositsConsumed;
+		uint64 prevForcedConsumed;
+		uint64 forcedConsumed;
 		uint64 firstBlock;
 		uint64 lastBlock;
 	}
 
 	mapping(uint64 => DepositRecord) private _deposits;
 	uint64 public depositCount;
+	mapping(uint64 => ForcedRecord) private _forced;
+	uint64 public forcedCount;
+
+	function addForced(address account, uint8 kind, uint64 a, uint64 b) external {
+		_forced[forcedCount++] = ForcedRecord(account, kind, uint32(block.timestamp), false, a, b);
+	}
+
+	/// keccak256 of the forced records from..to-1, 37 packed bytes each.
+	function forcedHash(uint64 from, uint64 to) public view returns (bytes32) {
+		bytes memory b;
+		for (uint64 i = from; i < to; i++) {
+			ForcedRecord storage f = _forced[i];
+			b = bytes.concat(b, abi.encodePacked(f.account, f.kind, f.a, f.b));
+		}
+		return keccak256(b);
+	}
 
 	function addDeposit(address to, uint64 amount, uint32 ts) external {
 		_deposits[depositCount++] = DepositRecord(to, amount, ts);
@@ -78,9 +108,11 @@ contract Clb3Input {
 		public view returns (bytes memory)
 	{
 		bytes memory head = abi.encodePacked("CLB3", r.dataHash, k, prevRoot,
-			depositsHash(r.prevDepositsConsumed, r.depositsConsumed), genesisHash);
+			depositsHash(r.prevDepositsConsumed, r.depositsConsumed),
+			forcedHash(r.prevForcedConsumed, r.forcedConsumed), genesisHash);
 		return bytes.concat(head, abi.encodePacked(r.stateRoot, r.withdrawalRoot,
-			r.prevDepositsConsumed, r.depositsConsumed, r.firstBlock, r.lastBlock));
+			r.prevDepositsConsumed, r.depositsConsumed, r.prevForcedConsumed,
+			r.forcedConsumed, r.firstBlock, r.lastBlock));
 	}
 
 	function initialState(IProgram p, Rec calldata r, uint32 k, bytes32 prevRoot,
@@ -146,7 +178,7 @@ async function main() {
 	console.log(lines[0]); // the seed, to replay with CL_TEST_SEED
 	const json = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
 	if (json.length !== 2) throw new Error(`clb3_vectors printed ${json.length} records`);
-	const [image, { deposits, cases }] = json;
+	const [image, { deposits, forced, cases }] = json;
 
 	const { proc, provider } = await startAnvil();
 	let failed = 0;
@@ -159,15 +191,19 @@ async function main() {
 		await c.waitForDeployment();
 		for (const [to, amount, ts] of deposits)
 			await (await c.addDeposit(to, BigInt(amount), ts)).wait();
+		for (const [account, kind, a, b] of forced)
+			await (await c.addForced(account, kind, BigInt(a), BigInt(b))).wait();
 
 		const gas = [];
 		for (const [i, v] of cases.entries()) {
 			const rec = v.rec.map((x) => (x.startsWith('0x') ? x : BigInt(x)));
 			const dh = await c.depositsHash(v.from, v.to);
+			const fh = await c.forcedHash(v.ffrom, v.fto);
 			const input = await c.input(rec, v.k, v.prevRoot, v.genesisHash);
 			const state = await c.initialState(prog.target, rec, v.k, v.prevRoot, v.genesisHash);
 			const bad = [];
 			if (dh !== v.depositsHash) bad.push(`depositsHash ${dh}, C ${v.depositsHash}`);
+			if (fh !== v.forcedHash) bad.push(`forcedHash ${fh}, C ${v.forcedHash}`);
 			if (input !== v.input) bad.push(`input ${input}, C ${v.input}`);
 			if (state !== v.state) bad.push(`initial state ${state}, C ${v.state}`);
 			if (bad.length) {
@@ -178,14 +214,14 @@ async function main() {
 				const data = c.interface.encodeFunctionData('initialState',
 					[prog.target, rec, v.k, v.prevRoot, v.genesisHash]);
 				const g = await provider.estimateGas({ to: c.target, data });
-				gas.push([Number(g), v.to - v.from]);
+				gas.push([Number(g), v.to - v.from, v.fto - v.ffrom]);
 			}
 		}
 		gas.sort((a, b) => a[1] - b[1]);
-		console.log(`${cases.length} inputs: ${cases.length - failed} with the same deposits hash, ` +
-			`input bytes and initial state as the C side, ${failed} differ`);
-		console.log('gas of initialState as a transaction (deposits: gas): ' +
-			gas.map(([g, n]) => `${n}: ${g}`).join(', '));
+		console.log(`${cases.length} inputs: ${cases.length - failed} with the same deposits and ` +
+			`forced hashes, input bytes and initial state as the C side, ${failed} differ`);
+		console.log('gas of initialState as a transaction (deposits + forced requests: gas): ' +
+			gas.map(([g, n, f]) => `${n}+${f}: ${g}`).join(', '));
 	} finally {
 		provider.destroy();
 		proc.kill('SIGTERM');

@@ -5,13 +5,16 @@
  *
  *   {"entry":..., "sib":[...]}               the image id of stf.elf
  *   {"deposits":[[to, amount, ts], ...],     random DepositRecords
- *    "cases":[{"from":, "to":, "k":, "rec":[dataHash, stateRoot,
- *      withdrawalRoot, prevDepositsConsumed, depositsConsumed,
+ *    "forced":[[account, kind, a, b], ...],  random ForcedRecords
+ *    "cases":[{"from":, "to":, "ffrom":, "fto":, "k":, "rec":[dataHash,
+ *      stateRoot, withdrawalRoot, prevDepositsConsumed,
+ *      depositsConsumed, prevForcedConsumed, forcedConsumed,
  *      firstBlock, lastBlock], "prevRoot":, "genesisHash":,
- *      "depositsHash":, "input":, "key":, "state":}, ...]}
+ *      "depositsHash":, "forcedHash":, "input":, "key":, "state":}, ...]}
  *
- * where depositsHash, input and key are what src/game computes
- * (cl_game_deposits_encode(), cl_game_input_encode()) and state is the
+ * where depositsHash, forcedHash, input and key are what src/game
+ * computes (cl_game_deposits_encode(), cl_game_forced_encode(),
+ * cl_game_input_encode()) and state is the
  * state hash of a real machine loaded with stf.elf and booted on the
  * key. Hex with 0x; 64-bit numbers as decimal strings.
  *
@@ -23,6 +26,7 @@
 #include "test.h"
 
 #define NDEP 40
+#define NFORCED 20
 
 static void hex(const uint8_t *p, size_t len)
 {
@@ -41,6 +45,7 @@ static void rnd_bytes(uint8_t *p, size_t n)
 int main(int argc, char **argv)
 {
 	struct cl_game_deposit dep[NDEP];
+	struct cl_game_forced fr[NFORCED];
 	struct vm_machine *img = vm_machine_new();
 	struct vm_image_id id;
 	uint8_t *elf;
@@ -81,6 +86,18 @@ int main(int argc, char **argv)
 		printf(",\"%llu\",%u]", (unsigned long long)dep[i].amount,
 		       dep[i].timestamp);
 	}
+	printf("],\"forced\":[");
+	for (int i = 0; i < NFORCED; i++) {
+		rnd_bytes(fr[i].account.b, 20);
+		fr[i].kind = (uint8_t)(1 + test_rand() % 4);
+		fr[i].a = test_rand() >> (test_rand() % 64);
+		fr[i].b = test_rand() >> (test_rand() % 64);
+		printf("%s[", i ? "," : "");
+		hex(fr[i].account.b, 20);
+		printf(",%u,\"%llu\",\"%llu\"]", fr[i].kind,
+		       (unsigned long long)fr[i].a,
+		       (unsigned long long)fr[i].b);
+	}
 	printf("],\"cases\":[");
 	for (unsigned c = 0; c < n; c++) {
 		struct cl_game_input in;
@@ -90,6 +107,9 @@ int main(int argc, char **argv)
 		unsigned from = (unsigned)(test_rand() % NDEP);
 		unsigned to =
 		    from + (unsigned)(test_rand() % (NDEP - from + 1));
+		unsigned ffrom = (unsigned)(test_rand() % NFORCED);
+		unsigned fto =
+		    ffrom + (unsigned)(test_rand() % (NFORCED - ffrom + 1));
 
 		memset(&in, 0, sizeof(in));
 		rnd_bytes(in.rec.data_hash.b, 32);
@@ -98,6 +118,8 @@ int main(int argc, char **argv)
 		    c % 2 ? in.rec.state_root : in.rec.data_hash;
 		in.rec.prev_deposits = from;
 		in.rec.deposits = to;
+		in.rec.prev_forced = ffrom;
+		in.rec.forced = fto;
 		in.rec.first_block = test_rand() >> (test_rand() % 64);
 		in.rec.last_block = in.rec.first_block + test_rand() % 1000;
 		in.k = (uint32_t)test_rand();
@@ -106,6 +128,9 @@ int main(int argc, char **argv)
 		cl_buf_init(&list);
 		cl_game_deposits_encode(&list, dep + from, to - from);
 		cl_keccak256(in.deposits_hash.b, list.p, list.len);
+		cl_buf_reset(&list);
+		cl_game_forced_encode(&list, fr + ffrom, fto - ffrom);
+		cl_keccak256(in.forced_hash.b, list.p, list.len);
 		cl_buf_release(&list);
 		cl_game_input_encode(bytes, &in);
 		cl_keccak256(key.b, bytes, sizeof(bytes));
@@ -119,16 +144,20 @@ int main(int argc, char **argv)
 		vm_boot_hash(&formula, &id, &key);
 		CHECK(cl_hash32_eq(&state, &formula));
 
-		printf("%s{\"from\":%u,\"to\":%u,\"k\":%u,\"rec\":[",
-		       c ? "," : "", from, to, in.k);
+		printf("%s{\"from\":%u,\"to\":%u,\"ffrom\":%u,\"fto\":%u,"
+		       "\"k\":%u,\"rec\":[",
+		       c ? "," : "", from, to, ffrom, fto, in.k);
 		hex(in.rec.data_hash.b, 32);
 		putchar(',');
 		hex(in.rec.state_root.b, 32);
 		putchar(',');
 		hex(in.rec.withdrawal_root.b, 32);
-		printf(",\"%llu\",\"%llu\",\"%llu\",\"%llu\"],\"prevRoot\":",
+		printf(",\"%llu\",\"%llu\",\"%llu\",\"%llu\",\"%llu\","
+		       "\"%llu\"],\"prevRoot\":",
 		       (unsigned long long)in.rec.prev_deposits,
 		       (unsigned long long)in.rec.deposits,
+		       (unsigned long long)in.rec.prev_forced,
+		       (unsigned long long)in.rec.forced,
 		       (unsigned long long)in.rec.first_block,
 		       (unsigned long long)in.rec.last_block);
 		hex(in.prev_root.b, 32);
@@ -136,6 +165,8 @@ int main(int argc, char **argv)
 		hex(in.genesis_hash.b, 32);
 		printf(",\"depositsHash\":");
 		hex(in.deposits_hash.b, 32);
+		printf(",\"forcedHash\":");
+		hex(in.forced_hash.b, 32);
 		printf(",\"input\":");
 		hex(bytes, sizeof(bytes));
 		printf(",\"key\":");
