@@ -152,8 +152,8 @@ static int check_forced(struct run *r)
 
 	for (size_t i = 0; i < b->n_txs; i++) {
 		const struct cl_tx *tx = &b->tx_store[i];
-		const uint8_t *f = r->forced.p + j * CL_GAME_FORCED_LEN;
 		struct cl_game_forced got;
+		const uint8_t *f;
 
 		if (tx->type != CL_TX_FORCED)
 			continue;
@@ -161,6 +161,7 @@ static int check_forced(struct run *r)
 			return verdict(r, CL_GAME_WRONG,
 				       "a forced request the record does not "
 				       "consume");
+		f = r->forced.p + j * CL_GAME_FORCED_LEN;
 		cl_game_forced_of_tx(&got, &tx->u.forced);
 		if (tx->u.forced.id != r->in.rec.prev_forced + j ||
 		    memcmp(got.account.b, f, 20) != 0 || got.kind != f[20] ||
@@ -179,9 +180,9 @@ static int check_forced(struct run *r)
 }
 
 /*
- * The record against the data, and the batch's deposit requests against
- * the rollup's list: CL_GAME_RIGHT when they agree (nothing decided
- * yet), else CL_GAME_WRONG.
+ * The record against the data, and the batch's deposit and forced
+ * requests against the rollup's lists: CL_GAME_RIGHT when they agree
+ * (nothing decided yet), else CL_GAME_WRONG.
  */
 static int check_batch(struct run *r)
 {
@@ -207,13 +208,14 @@ static int check_batch(struct run *r)
 			       "block's root");
 	for (size_t i = 0; i < b->n_txs; i++) {
 		const struct cl_tx *tx = &b->tx_store[i];
-		const uint8_t *d = r->deps.p + j * CL_GAME_DEPOSIT_LEN;
+		const uint8_t *d;
 
 		if (tx->type != CL_TX_DEPOSIT)
 			continue;
 		if (j == n_deps)
 			return verdict(r, CL_GAME_WRONG,
 				       "a deposit the record does not consume");
+		d = r->deps.p + j * CL_GAME_DEPOSIT_LEN;
 		if (tx->u.deposit.id != rec->prev_deposits + j ||
 		    memcmp(tx->u.deposit.to.b, d, 20) != 0 ||
 		    tx->u.deposit.amount != cl_get_be64(d + 20))
@@ -235,7 +237,7 @@ static int get(struct run *r, const struct cl_hash32 *h)
 }
 
 /* Steps 1 and 2 of cl_game_verdict(): the input, the genesis, the
- * deposits list and the batch data. */
+ * deposits and forced lists and the batch data. */
 static int load(struct run *r, const struct cl_hash32 *key)
 {
 	const struct cl_game_batch *rec = &r->in.rec;
