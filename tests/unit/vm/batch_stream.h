@@ -44,6 +44,7 @@ struct stream {
 	struct cl_game_forced forced[MAX_FORCED]; /* the rollup's records */
 	size_t n_forced;
 	uint64_t next_forced_id;
+	struct cl_game_forced made[MAX_FORCED]; /* as L1 took each, by id */
 	uint64_t derived; /* primitive steps the blocks derived */
 };
 
@@ -132,10 +133,17 @@ static inline void seal(struct stream *s, struct cl_tx *cand, size_t n,
 			d->timestamp = (uint32_t)(e->ms / 1000 - 7);
 		}
 		if (tx.type == CL_TX_FORCED) {
+			struct cl_game_forced back;
+
 			CHECK(s->n_forced < MAX_FORCED);
 			CHECK(tx.u.forced.id == s->n_forced);
-			cl_game_forced_of_tx(&s->forced[s->n_forced++],
-					     &tx.u.forced);
+			/* the rollup's record is what L1 took; mapped back
+			 * from the request it must be the same */
+			s->forced[s->n_forced] = s->made[s->n_forced];
+			cl_game_forced_of_tx(&back, &tx.u.forced);
+			CHECK(memcmp(&back, &s->forced[s->n_forced],
+				     sizeof(back)) == 0);
+			s->n_forced++;
 		}
 	}
 	s->derived += cl_stf_block_derived(stf);
@@ -179,6 +187,12 @@ static inline struct cl_tx forced_l1(struct stream *s, int t, int mi,
 		break;
 	}
 	CHECK(cl_l1_forced_tx(&tx, &f));
+	CHECK(f.id < MAX_FORCED);
+	memset(&s->made[f.id], 0, sizeof(s->made[f.id]));
+	s->made[f.id].account = f.account;
+	s->made[f.id].kind = f.kind;
+	s->made[f.id].a = f.a;
+	s->made[f.id].b = f.b;
 	return tx;
 }
 
