@@ -7,9 +7,10 @@
 #include <zdict.h>
 #include <zstd.h>
 
-/* Version 1 (the old format) and what both versions share: the limits
- * and the error strings. Version 2 is batch2_encode.c and
- * batch2_decode.c. */
+/* Version 1 (the old format) and the error strings both versions
+ * share. Version 2 is batch2_encode.c and batch2_decode.c; the limits
+ * are limits.c (the fault-proof program compiles them with the
+ * version 2 decoder, without zstd). */
 
 /*
  * Payload (all integers big-endian):
@@ -18,16 +19,6 @@
  *   u32 length (> 0), the tx bytes.
  * Block numbers are implicit (first + i), so they cannot be inconsistent.
  */
-
-void cl_batch_limits_default(struct cl_batch_limits *lim)
-{
-	lim->max_compressed = 1u << 20;
-	lim->max_payload = 32u << 20;
-	lim->max_blocks = 100000;
-	lim->max_txs_per_block = 100000;
-	lim->max_tx_len = 64u << 10;
-	lim->max_txs = 65536;
-}
 
 const char *cl_batch_err_str(enum cl_batch_err e)
 {

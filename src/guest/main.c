@@ -1,26 +1,41 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The stf as a VM program (docs/vm.md "The stf as a VM program"): its
- * result is a function of the pre-state root and the block alone. It
- * reads the block through the preimage ecall, fetches the whole
- * pre-state from the block's prev_root node by node through the same
- * ecall (src/state/walk.c: every tree node, leaf, key and value by its
- * hash, so nothing but the root decides what it runs on), runs the
- * unchanged stf on that memory state and writes the post-state root (32
- * bytes) as its only output. Any failure ends the run with a non-zero
- * exit code (enum guest_exit) and no output; a preimage the host does
- * not have stops the VM itself (it cannot step).
+ * The stf as a VM program (docs/vm.md "The stf as a VM program" and "The
+ * verdict program"). Its input is the preimage of the 32-byte key at
+ * GUEST_BOOT_KEY, one of two kinds, told apart by the first four bytes:
  *
- * Input, the preimage of the 32-byte key at GUEST_BOOT_KEY:
+ * "CLB3" (include/clearline/game.h): the question a dispute asks about
+ *   block k of a batch posted on L1, made only of what the rollup
+ *   contract stores. The program is cl_game_verdict() (src/game/
+ *   verdict.c, the same code a node runs natively): it reads the batch
+ *   data, the deposit records and the genesis by their hashes, decodes
+ *   the batch with the node's own decoder, walks the pre-state and runs
+ *   block k through the stf. Its only output is one byte, the verdict,
+ *   and its exit code is the same byte: 0 when block k's posted root is
+ *   right, 1 when the batch is wrong. Any other exit code (enum
+ *   cl_game_exit) writes nothing.
+ *
+ * "CLB2": one block as the host built it, rejected requests included
+ *   (what the per-block comparisons with the native stf run; a rollup
+ *   never builds it):
  *   "CLB2" ‖ header ‖ genesis ‖ requests, where
  *   header   = number (be64) ‖ timestamp_ms (be64) ‖ prev_root (32) ‖
  *              l1 number (be64) ‖ l1 hash (32) ‖ l1 timestamp (be64)
  *   genesis  = be32 length ‖ the bytes of struct cl_genesis
  *   requests = be32 count ‖ count × (be32 length ‖ cl_tx_encode bytes)
+ *   The program fetches the whole pre-state from prev_root node by node
+ *   through the same ecall (src/state/walk.c), runs the unchanged stf on
+ *   that memory state and writes the post-state root (32 bytes) as its
+ *   only output. Any failure ends the run with a non-zero exit code
+ *   (enum guest_exit) and no output.
+ *
+ * A preimage the host does not have stops the VM itself (it cannot
+ * step).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <clearline/game.h>
 #include <clearline/state.h>
 #include <clearline/stf.h>
 #include <clearline/vm.h>
@@ -28,6 +43,13 @@
 #include "ecall.h"
 
 #define INPUT_MAGIC "CLB2"
+
+_Static_assert((int)GUEST_E_INPUT == (int)CL_GAME_E_INPUT &&
+		   (int)GUEST_E_STATE == (int)CL_GAME_E_STATE &&
+		   (int)GUEST_E_BACKEND == (int)CL_GAME_E_BACKEND &&
+		   (int)GUEST_E_ABORT == (int)CL_GAME_E_ABORT &&
+		   (int)GUEST_E_MEMORY == (int)CL_GAME_E_MEMORY,
+	       "one set of exit codes");
 
 int main(void);
 
@@ -82,6 +104,19 @@ int main(void)
 	fetch(NULL, &in, &key);
 	cl_cur_init(&c, in.p, in.len);
 	magic = cl_cur_borrow(&c, 4);
+	if (magic && memcmp(magic, CL_GAME_INPUT_MAGIC, 4) == 0) {
+		uint8_t v;
+
+		rc = cl_game_verdict(NULL, &key, fetch, NULL);
+		/* never CL_ERR_NOT_FOUND: fetch() does not return without
+		 * the preimage (the VM stops instead) */
+		CL_REQUIRE(rc >= 0);
+		if (rc != CL_GAME_RIGHT && rc != CL_GAME_WRONG)
+			return rc;
+		v = (uint8_t)rc;
+		guest_ecall(VM_ECALL_WRITE, (long)&v, 1, 0, 0, NULL);
+		return rc;
+	}
 	if (!magic || memcmp(magic, INPUT_MAGIC, 4) != 0)
 		return GUEST_E_INPUT;
 	memset(&h, 0, sizeof(h));

@@ -4,7 +4,7 @@
 #     string functions appear only in their one accessor (src/common/clock.c);
 #  2. each third-party library is included by exactly one module;
 #  3. dependencies point one way: a module includes only the public headers
-#     of the modules below it: ... stf <- batch <- l1 <- chain <-
+#     of the modules below it: ... stf <- batch <- game <- l1 <- chain <-
 #     {sequencer, verifier} <- rpc <- ws <- node. chain owns the node-local
 #     tables and the read interface both modes implement, so a verifier
 #     never needs the sequencer (nor the reverse). ws (the WebSocket
@@ -54,25 +54,26 @@ check_lib 'zstd' src/batch
 check_lib 'libwebsockets' src/ws
 
 # 3. layering: the modules each one may include
-order=(common json config crypto vm state margin matching stf guest batch l1 chain sequencer verifier rpc ws node cli)
+order=(common json config crypto vm state margin matching stf batch game guest l1 chain sequencer verifier rpc ws node cli)
 declare -A allowed=(
 	[common]="common"
 	[json]="common json"
 	[config]="common config"
 	[crypto]="common crypto"
 	[vm]="common crypto vm"
-	[guest]="common crypto vm state margin matching stf guest"
+	[guest]="common crypto vm state margin matching stf batch game guest"
 	[state]="common crypto state"
 	[margin]="common margin"
 	[matching]="common margin matching"
 	[stf]="common crypto state margin matching stf"
 	[batch]="common crypto state margin stf batch"
+	[game]="common crypto state margin stf batch game"
 	[l1]="common json crypto state margin stf batch l1"
-	[chain]="common crypto state margin matching stf batch l1 chain"
-	[sequencer]="common json crypto state margin matching stf batch l1 chain sequencer"
-	[verifier]="common json crypto state margin matching stf batch l1 chain verifier"
-	[rpc]="common json config crypto state margin matching stf batch l1 chain sequencer verifier rpc api"
-	[ws]="common json crypto state margin matching stf batch l1 chain sequencer verifier rpc api ws"
+	[chain]="common crypto state margin matching stf batch game l1 chain"
+	[sequencer]="common json crypto state margin matching stf batch game l1 chain sequencer"
+	[verifier]="common json crypto state margin matching stf batch game l1 chain verifier"
+	[rpc]="common json config crypto state margin matching stf batch game l1 chain sequencer verifier rpc api"
+	[ws]="common json crypto state margin matching stf batch game l1 chain sequencer verifier rpc api ws"
 	[node]="${order[*]} api"
 	[cli]="common json config crypto stf cli"
 )

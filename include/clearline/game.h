@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * game — the fault-proof program's question about a posted batch, and
+ * its answer (docs/vm.md "The verdict program", docs/disputes.md
+ * "Wiring").
+ *
+ * A dispute is about one block k of one batch the sequencer posted with
+ * ClearlineRollup.appendBatch. The program's input (the "CLB3" input)
+ * holds only what the rollup contract stores or computes itself: the
+ * batch's record (dataHash, stateRoot, withdrawalRoot, the deposits
+ * consumed before and after it, its first and last block), the index k,
+ * the previous batch's state root, the hash of the deposit records the
+ * batch consumes and the genesis hash. Everything else — the batch data,
+ * the deposit records, the genesis struct and the whole pre-state — is
+ * read through the preimage interface by its keccak256, so no party
+ * chooses it.
+ *
+ * cl_game_verdict() is the program: src/guest/main.c calls it inside the
+ * VM with the preimage ecall as the fetch function, and a node calls the
+ * same code natively over a cl_preimage_map (to know the answer before
+ * it plays, and in the tests to compare with the VM). Its answer is an
+ * exit code: CL_GAME_RIGHT (0) when block k's posted root is the root
+ * the stf computes, CL_GAME_WRONG (1) when the batch is wrong at block k
+ * or as a whole, and the codes >= 10 for inputs the rollup never builds
+ * and for failures of the program itself.
+ *
+ * cl_game_prepare() is the host side: it builds the input and every
+ * preimage the program reads for block k of a posted batch.
+ *
+ * verdict.c and genesis.c compile for the guest too (no allocation that
+ * outlives a call, no I/O); input.c is native only. Thread-safe: no
+ * shared state.
+ */
+#ifndef CLEARLINE_GAME_H
+#define CLEARLINE_GAME_H
+
+#include <clearline/common.h>
+#include <clearline/state.h>
+#include <clearline/stf.h>
+
+#define CL_GAME_INPUT_MAGIC "CLB3"
+/* "CLB3" ‖ dataHash ‖ be32 k ‖ prevRoot ‖ depositsHash ‖ forcedHash ‖
+ * genesisHash ‖ stateRoot ‖ withdrawalRoot ‖ be64 prevDepositsConsumed ‖
+ * be64 depositsConsumed ‖ be64 prevForcedConsumed ‖ be64 forcedConsumed ‖
+ * be64 firstBlock ‖ be64 lastBlock */
+#define CL_GAME_INPUT_LEN (4 + 4 + 7 * 32 + 6 * 8) /* 280 */
+/* One deposit record in the deposits list: to (20) ‖ be64 amount ‖
+ * be32 timestamp, the rollup's DepositRecord slot, packed. */
+#define CL_GAME_DEPOSIT_LEN 32
+/* One forced request in the forced list: account (20) ‖ kind (1) ‖
+ * be64 a ‖ be64 b, the rollup's ForcedRecord without its timestamp and
+ * fee flag. */
+#define CL_GAME_FORCED_LEN 37
+
+/* The program's exit codes (the verdict and why there is none). */
+enum cl_game_exit {
+	CL_GAME_RIGHT = 0,    /* block k's posted root is right */
+	CL_GAME_WRONG = 1,    /* the batch is wrong at block k or as a whole */
+	CL_GAME_E_INPUT = 10, /* an input the rollup never builds: length,
+			       * magic, k out of range, a record whose
+			       * numbers do not fit, a deposits list of
+			       * the wrong length, a genesis that is not
+			       * a canonical valid one or not the state's */
+	CL_GAME_E_STATE = 11, /* the tree under the pre-state root is not one
+			       * the state module writes */
+	CL_GAME_E_BACKEND = 13, /* a state read or the commit failed (the stf
+				 * found committed data corrupt) */
+	CL_GAME_E_ABORT = 14,	/* guest only: abort(), a broken invariant */
+	CL_GAME_E_MEMORY = 15,	/* guest only: the heap is exhausted */
+};
+
+/* The rollup's record of the disputed batch (docs/l1.md BatchRecord;
+ * its timestamp plays no part). */
+struct cl_game_batch {
+	struct cl_hash32 data_hash;  /* keccak256 of the posted data */
+	struct cl_hash32 state_root; /* the root after lastBlock */
+	struct cl_hash32 withdrawal_root;
+	uint64_t prev_deposits; /* prevDepositsConsumed */
+	uint64_t deposits;	/* depositsConsumed */
+	uint64_t prev_forced;	/* forcedConsumed after the previous batch */
+	uint64_t forced;	/* forcedConsumed after this batch (the
+				 * rollup keeps it per batch index) */
+	uint64_t first_block;
+	uint64_t last_block;
+};
+
+/* The fields of a CLB3 input. */
+struct cl_game_input {
+	struct cl_game_batch rec;
+	uint32_t k;			/* block index within the batch */
+	struct cl_hash32 prev_root;	/* the previous batch's stateRoot,
+					 * or the genesis root for batch 0 */
+	struct cl_hash32 deposits_hash; /* cl_game_deposits_encode's hash */
+	struct cl_hash32 forced_hash;	/* cl_game_forced_encode's hash */
+	struct cl_hash32 genesis_hash;	/* the chain's genesis hash,
+					 * cl_genesis_hash(): keccak256 of
+					 * cl_genesis_encode() */
+};
+
+/* One deposit as the rollup stores it (DepositRecord). */
+struct cl_game_deposit {
+	struct cl_address to;
+	uint64_t amount;
+	uint32_t timestamp; /* L1 time of the deposit */
+};
+
+/* One forced request as the rollup stores it (ForcedRecord): the kind
+ * and its two fields as forceRequest() took them (docs/l1.md). */
+struct cl_game_forced {
+	struct cl_address account;
+	uint8_t kind;
+	uint64_t a, b;
+};
+
+/* The CLB3 bytes of `in` (CL_GAME_INPUT_LEN of them) into `out`. */
+void cl_game_input_encode(uint8_t out[CL_GAME_INPUT_LEN],
+			  const struct cl_game_input *in);
+
+/* Parse CLB3 bytes: false when the length or the magic is wrong. */
+CL_WUR bool cl_game_input_decode(struct cl_game_input *out, const uint8_t *p,
+				 size_t len);
+
+/* Append the deposits list: n × (to ‖ be64 amount ‖ be32 timestamp),
+ * 32 bytes each; its keccak256 is the input's depositsHash (the list of
+ * no deposit is empty, its hash keccak256 of nothing). */
+void cl_game_deposits_encode(struct cl_buf *out,
+			     const struct cl_game_deposit *d, size_t n);
+
+/* Append the forced list: n × (account ‖ kind ‖ be64 a ‖ be64 b), 37
+ * bytes each; its keccak256 is the input's forcedHash. */
+void cl_game_forced_encode(struct cl_buf *out, const struct cl_game_forced *f,
+			   size_t n);
+
+/* The rollup's fields of a forced request as a batch carries it (the
+ * inverse of cl_l1_forced_tx(): WITHDRAW a = amount; CANCEL a =
+ * order_seq; CANCEL_ALL none; CLOSE a = market, b = price). */
+void cl_game_forced_of_tx(struct cl_game_forced *out,
+			  const struct cl_tx_forced *x);
+
+/*
+ * The genesis from its canonical encoding (cl_genesis_encode(), whose
+ * keccak256 is cl_genesis_hash()): true when `p` is exactly the encoding
+ * of a valid genesis (decoded, validated, encoded again and compared
+ * byte for byte); else false and *out zeroed.
+ */
+CL_WUR bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
+				   size_t len);
+
+/* What cl_game_verdict() found, for logs and tests. */
+struct cl_game_report {
+	const char *why;	 /* static text: the first reason, or "right" */
+	uint32_t n_blocks;	 /* blocks in the batch (0 if not decoded) */
+	struct cl_hash32 posted; /* block k's posted root, if reached */
+	struct cl_hash32 computed; /* the root the stf computed, if reached */
+};
+
+/*
+ * Answer the CLB3 input whose keccak256 is `key`, reading every byte
+ * through `fetch` (which must return only true preimages: the VM's
+ * ecall, or a cl_preimage_map). In order:
+ *
+ *  1. the input, the genesis (cl_game_genesis_decode()), the deposits
+ *     list (32 bytes per deposit, depositsConsumed -
+ *     prevDepositsConsumed of them) and the forced list (37 bytes per
+ *     request, forcedConsumed - prevForcedConsumed of them), and
+ *     k < lastBlock - firstBlock + 1: else CL_GAME_E_INPUT;
+ *  2. the batch data, decoded by cl_batch2_decode() under the default
+ *     limits; it must decode, start at firstBlock, hold lastBlock -
+ *     firstBlock + 1 blocks, end with the root stateRoot (and
+ *     withdrawalRoot, which is the state root), and carry as its
+ *     DEPOSIT requests, in order, exactly the deposits list (ids
+ *     prevDepositsConsumed.., same to and amount) and as its FORCED
+ *     requests exactly the forced list (ids prevForcedConsumed.., same
+ *     account, kind and fields). Else CL_GAME_WRONG;
+ *  3. the pre-state: walked from prevRoot (k = 0) or block k-1's posted
+ *     root (CL_GAME_E_STATE, CL_GAME_E_BACKEND);
+ *  4. block k through the stf: its header must open and every request be
+ *     accepted (a batch carries only accepted requests), and the root
+ *     after it must be block k's posted root: CL_GAME_RIGHT, else
+ *     CL_GAME_WRONG.
+ *
+ * Returns that exit code, or CL_ERR_NOT_FOUND when `fetch` has not a
+ * preimage the answer needs (natively; the VM stops instead). `rep` may
+ * be NULL.
+ */
+CL_WUR int cl_game_verdict(struct cl_game_report *rep,
+			   const struct cl_hash32 *key, cl_state_fetch_fn fetch,
+			   void *arg);
+
+/*
+ * Everything the program needs for block `in->k` of a posted batch:
+ * fills in->deposits_hash, in->forced_hash and in->genesis_hash, writes
+ * the input's keccak256 to *key and adds to `pm` the input, the batch
+ * `data` (borrowed for the call), the deposits list of `deps` (n_deps
+ * records, ids in->rec.prev_deposits..), the forced list of `forced`
+ * (n_forced, ids in->rec.prev_forced..), the genesis encoding and, when
+ * `pre` is not
+ * NULL, every preimage of pre's last committed state (which must be the
+ * state after block k - 1: the previous batch's for k = 0).
+ *
+ * Returns CL_OK; CL_ERR_CONFIG when keccak256(data) is not
+ * rec.data_hash, n_deps is not rec.deposits - rec.prev_deposits, n_forced
+ * is not rec.forced - rec.prev_forced, or pre's
+ * root is not the root the program will walk (in->prev_root for k = 0,
+ * else block k-1's root in the data, when it decodes); or a negative
+ * state error.
+ */
+CL_WUR int cl_game_prepare(struct cl_hash32 *key, struct cl_preimage_map *pm,
+			   struct cl_game_input *in, const uint8_t *data,
+			   size_t data_len, const struct cl_game_deposit *deps,
+			   size_t n_deps, const struct cl_game_forced *forced,
+			   size_t n_forced, const struct cl_genesis *g,
+			   struct cl_state *pre);
+
+#endif /* CLEARLINE_GAME_H */

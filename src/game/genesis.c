@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The genesis as the verdict program reads it: the canonical encoding of
+ * cl_genesis_encode() (src/stf/genesis.c), whose keccak256 is the chain's
+ * genesis hash (cl_genesis_hash(), kept in GLOBALS), decoded back into a
+ * struct. Strict: the bytes must be the encoding of a valid genesis,
+ * byte for byte (decoded, validated, encoded again and compared), so
+ * each genesis has one preimage and no struct padding is ever hashed.
+ * Compiled natively and into the guest.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <clearline/game.h>
+
+static void get_risk(struct cl_cursor *c, struct cl_market_risk_params *r)
+{
+	r->oracle_band_ppm = cl_cur_be32(c);
+	r->max_jump_ppm = cl_cur_be32(c);
+	r->max_jump_window = cl_cur_be64(c);
+	r->mark_band_ppm = cl_cur_be32(c);
+	r->premium_ema_seconds = cl_cur_be64(c);
+	r->funding_interest_ppm = cl_cur_be32(c);
+	r->funding_interest_clamp_ppm = cl_cur_be32(c);
+	r->funding_cap_ppm = cl_cur_be32(c);
+	r->oi_imf_threshold_ppm = cl_cur_be32(c);
+	r->oi_imf_factor_ppm = cl_cur_be32(c);
+	r->vol_imf_factor = cl_cur_be32(c);
+	r->vol_alpha_ppm = cl_cur_be32(c);
+	r->imf_max_scale_ppm = cl_cur_be32(c);
+	r->liq_slice_ppm = cl_cur_be32(c);
+	r->liq_fee_ppm = cl_cur_be32(c);
+}
+
+static bool get_market(struct cl_cursor *c, struct cl_market_params *m)
+{
+	size_t slen;
+
+	m->id = cl_cur_be32(c);
+	slen = cl_cur_u8(c);
+	if (slen > CL_SYMBOL_MAX)
+		return false;
+	cl_cur_bytes(c, m->symbol, slen);
+	m->price_decimals = cl_cur_u8(c);
+	m->size_decimals = cl_cur_u8(c);
+	m->tick_size = cl_cur_be64(c);
+	m->step_size = cl_cur_be64(c);
+	m->max_order_size = cl_cur_be64(c);
+	m->oi_cap = cl_cur_be64(c);
+	m->maker_fee_ppm = cl_cur_be32(c);
+	m->taker_fee_ppm = cl_cur_be32(c);
+	m->n_tiers = cl_cur_u8(c);
+	if (m->n_tiers > CL_GENESIS_MAX_TIERS)
+		return false;
+	for (uint32_t t = 0; t < m->n_tiers; t++) {
+		m->tiers[t].notional_cap = (int64_t)cl_cur_be64(c);
+		m->tiers[t].imf_ppm = cl_cur_be32(c);
+		m->tiers[t].mmf_ppm = cl_cur_be32(c);
+	}
+	get_risk(c, &m->risk);
+	return true;
+}
+
+bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
+			    size_t len)
+{
+	struct cl_cursor c;
+	const uint8_t *magic;
+	struct cl_buf again;
+	bool ok;
+
+	memset(out, 0, sizeof(*out));
+	cl_cur_init(&c, p, len);
+	magic = cl_cur_borrow(&c, 9);
+	if (!magic || memcmp(magic, "CLGENESIS", 9) != 0)
+		return false;
+	(void)cl_cur_u8(&c); /* the version: the comparison below checks it */
+	out->l1_chain_id = cl_cur_be64(&c);
+	cl_cur_bytes(&c, out->rollup.b, 20);
+	out->collateral_decimals = cl_cur_u8(&c);
+	out->expiry_horizon = cl_cur_be64(&c);
+	out->n_oracle_signers = cl_cur_u8(&c);
+	if (out->n_oracle_signers > CL_GENESIS_MAX_SIGNERS)
+		goto bad;
+	for (uint32_t i = 0; i < out->n_oracle_signers; i++)
+		cl_cur_bytes(&c, out->oracle_signers[i].b, 20);
+	out->oracle_quorum = cl_cur_u8(&c);
+	out->oracle_max_age = cl_cur_be64(&c);
+	out->funding_interval = cl_cur_be64(&c);
+	out->n_markets = cl_cur_u8(&c);
+	if (out->n_markets > CL_GENESIS_MAX_MARKETS)
+		goto bad;
+	for (uint32_t i = 0; i < out->n_markets; i++)
+		if (!get_market(&c, &out->markets[i]))
+			goto bad;
+	if (!cl_cur_done(&c) || !cl_genesis_validate(out, NULL))
+		goto bad;
+	cl_buf_init(&again);
+	cl_genesis_encode(&again, out);
+	ok = again.len == len && memcmp(again.p, p, len) == 0;
+	cl_buf_release(&again);
+	if (ok)
+		return true;
+bad:
+	memset(out, 0, sizeof(*out));
+	return false;
+}
