@@ -129,7 +129,10 @@ struct cl_rpc_stats {
 	uint64_t cut_send;     /* closed: answer not read within the limit */
 	uint64_t refused;      /* refused at rpc-max-conns or per address */
 	uint64_t no_fd;        /* accept failed for want of descriptors */
-	uint64_t too_large;    /* bodies refused for size (413) */
+	uint64_t too_large;    /* bodies refused for size at the headers
+				* (413, the body never read) */
+	uint64_t body_cut;     /* connections closed: a chunked body went
+				* past the size limit */
 	uint64_t bad_encoding; /* bodies refused for Content-Encoding (415) */
 	uint64_t at_limit;     /* connections that filled the limit (the
 				* next ones wait in the listen queue) */
@@ -180,6 +183,12 @@ struct cl_rpc_done cl_rpc_error_data(struct cl_rpc_call *call, int code,
 /* The call will be finished later, from any thread, by cl_rpc_result or
  * cl_rpc_error on the same `call` pointer (valid until then). */
 struct cl_rpc_done cl_rpc_pending(struct cl_rpc_call *call);
+
+/* The counters of the server the call came through (cl_rpc_server_stats),
+ * for a method that reports them. False, and *out zeroed, for a call not
+ * made over HTTP (cl_rpc_run_body). */
+bool cl_rpc_call_stats(const struct cl_rpc_call *call,
+		       struct cl_rpc_stats *out);
 
 /* Was the call made by a loopback client or with the operator token? */
 bool cl_rpc_call_is_operator(const struct cl_rpc_call *call);
