@@ -95,7 +95,8 @@ struct cl_rpc_config {
 				    * default 0: no limit */
 	unsigned rate_burst;       /* calls at once above the rate; 0: twice
 				    * the rate (at least max_batch) */
-	unsigned threads;        /* worker threads; default: number of cores */
+	unsigned threads;        /* worker threads; default: 4 per core, at
+				  * least 4, at most 16 */
 	const char *operator_token; /* NULL: operator methods loopback only */
 	bool operator_loopback;     /* loopback clients are operators (default
 				     * true; turn off behind a local proxy) */

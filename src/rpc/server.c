@@ -113,7 +113,13 @@ void cl_rpc_config_defaults(struct cl_rpc_config *cfg)
 	cfg->header_timeout_s = 10;
 	cfg->body_timeout_s = 30;
 	cfg->send_timeout_s = 30;
-	cfg->threads = cores > 0 ? (unsigned)cores : 2;
+	/* more workers than cores: a connection that keeps its worker busy
+	 * (a long batch, a body being read) delays only the connections
+	 * sharing that worker, and the kernel shares the cores between
+	 * workers (docs/operations.md "Measured") */
+	cores = cores > 0 ? cores : 2;
+	cfg->threads = (unsigned)(cores * 4 < 4 ? 4 : cores * 4 > 16 ? 16
+								 : cores * 4);
 	cfg->operator_loopback = true;
 }
 
