@@ -22,10 +22,11 @@
  * body, sending the answer) counted from the start of the phase, so a
  * client that trickles bytes is cut off as surely as a silent one. The
  * connection limit is lowered to what the open-file limit allows after
- * keeping descriptors for the database and L1 (logged). Bodies with a
- * Content-Encoding are refused (HTTP 415), never inflated; a body over
- * the limit is answered 413, at once when its declared length is over 8
- * times the limit, else after it has been read and dropped. Optionally,
+ * keeping descriptors for the database and L1 (logged). Refusals come
+ * at the headers, before any body byte is read: a Content-Encoding
+ * (HTTP 415, never inflated), a declared length over the limit (413);
+ * the connection is then closed. A chunked body is cut (closed, no
+ * answer) as soon as it passes the limit. Optionally,
  * calls per second per client address (a token bucket; a batch of n
  * counts n): over it, the whole request is answered HTTP 429 with error
  * -32005 before its calls run.

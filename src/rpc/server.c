@@ -16,10 +16,11 @@
  * address) and the header size (its per-connection memory); guard.c
  * enforces a deadline per phase of a request, moved here at each step
  * (connection opened, request line seen, headers complete, calls
- * dispatched, answer queued, request completed). A body over the limit
- * or with a Content-Encoding is read and dropped up to 8 times the limit
- * (then answered), beyond that the connection is closed; a declared
- * length over that is answered at once.
+ * dispatched, answer queued, request completed). A declared length over
+ * the limit or a Content-Encoding is answered at the headers (413, 415)
+ * and MHD closes the connection without reading the body; a chunked body
+ * is cut when it passes the limit (MHD 0.9 queues no answer in the middle
+ * of a body, so that one gets none).
  */
 #include <clearline/rpc.h>
 

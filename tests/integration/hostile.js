@@ -2,25 +2,32 @@
 /*
  * Load and hostile clients against a real clearlined (solo sequencer, no
  * L1, --dev-credit), over loopback. A well-behaved keep-alive client
- * calls l2_getMarkets on its own thread and its latency is measured
- * quiet, then under each attack, then under all of them at once:
+ * calls l2_getMarkets in a process of its own (attacks.js GoodClient) and
+ * its latency is measured quiet, then under each attack, then under all
+ * of them at once:
  *
  *   keepalive  1 000 keep-alive clients (16 client addresses), ~1 call/s each
  *   slowloris  headers one byte a second, never finished
  *   slowbody   complete headers, then the body one byte a second
  *   nonreader  pipelined requests with ~150 KB answers, never read
  *   flood      one address opening far more connections than its limit
- *   bodies     oversize (4x the limit, declared 100 GB, endless chunked)
- *              and gzip/deflate bodies
+ *   bodies     oversize (4x the limit sent at once, the same with Expect:
+ *              100-continue, declared 100 GB, endless chunked) and
+ *              gzip/deflate bodies, back to back
  *   all        every attack above at once
  *
  * Checks (no timing assertions): every slow or non-reading connection is
  * closed by the server before the phase ends; the flood gets at most the
  * per-address limit; oversize and compressed bodies get 413/415 and
- * -32600 (an endless body a closed connection); each of the 1 000
- * keep-alive clients is answered; the well-behaved client is answered
- * throughout with no error; the node's RSS stays under its quiet figure
- * plus 256 MiB; the node logged the refusals and closings.
+ * -32600 at the headers (with Expect: 100-continue the body is never
+ * asked for; sent at once, the client may see the connection closed
+ * first; an endless chunked body a closed connection); each of the
+ * 1 000 keep-alive clients is answered; the well-behaved client is
+ * answered throughout with no error; the node's RSS stays under its
+ * quiet figure plus 256 MiB; the node logged the refusals and closings
+ * and counted them (op_rpcStats). Per phase it prints the CPU the node,
+ * the attackers (this process), the well-behaved client and the whole
+ * machine used, in cores.
  *
  * The node runs with --rpc-rate-per-ip 1000 (--rate=N changes it, 0
  * turns it off). The suite runs the short version (short deadlines, ~6 s
@@ -166,6 +173,27 @@ L.main('hostile', async (t) => {
 	 * build sets CL_TEST_SANITIZED) */
 	const bound = process.env.CL_TEST_SANITIZED ? 1024 * 1024 : 256 * 1024;
 	assert.ok(rssPeak < rss0 + bound, 'RSS bounded');
+
+	/* ... and counted it (op_rpcStats, docs/api.md) */
+	const st = await node.call('op_rpcStats', []);
+	t.log(`op_rpcStats: ${JSON.stringify(st)}`);
+	for (const k of ['refused', 'tooLarge', 'bodyCut', 'badEncoding'])
+		assert.ok(st[k] > 0, `op_rpcStats.${k} counted`);
+	for (const k of ['headers', 'body'])
+		assert.ok(st.closed[k] > 0, `op_rpcStats.closed.${k} counted`);
+	/* every bad body the attackers saw refused is counted (the node
+	 * may count more: a refusal whose answer the client lost) */
+	const sum = (k) => bb[k] + all.bodies[k];
+	assert.ok(st.tooLarge >= sum('large413') + sum('expect413') + sum('declared413'),
+		  'op_rpcStats.tooLarge covers every 413 seen');
+	assert.ok(st.badEncoding >= sum('gzip415') + sum('deflate415'),
+		  'op_rpcStats.badEncoding covers every 415 seen');
+	/* an endless body from a starved attacker may meet the body
+	 * deadline before the size limit */
+	assert.ok(st.bodyCut + st.closed.body >= sum('endlessCut'),
+		  'op_rpcStats counts every endless body cut');
+	if (RATE)
+		assert.ok(st.rateLimited > 0, 'op_rpcStats.rateLimited counted');
 
 	/* the node said what it did */
 	const log = fs.readFileSync(node.logPath, 'utf8');
