@@ -22,10 +22,11 @@
  * body, sending the answer) counted from the start of the phase, so a
  * client that trickles bytes is cut off as surely as a silent one. The
  * connection limit is lowered to what the open-file limit allows after
- * keeping descriptors for the database and L1 (logged). Bodies with a
- * Content-Encoding are refused (HTTP 415), never inflated; a body over
- * the limit is answered 413, at once when its declared length is over 8
- * times the limit, else after it has been read and dropped. Optionally,
+ * keeping descriptors for the database and L1 (logged). Refusals come
+ * at the headers, before any body byte is read: a Content-Encoding
+ * (HTTP 415, never inflated), a declared length over the limit (413);
+ * the connection is then closed. A chunked body is cut (closed, no
+ * answer) as soon as it passes the limit. Optionally,
  * calls per second per client address (a token bucket; a batch of n
  * counts n): over it, the whole request is answered HTTP 429 with error
  * -32005 before its calls run.
@@ -95,7 +96,8 @@ struct cl_rpc_config {
 				    * default 0: no limit */
 	unsigned rate_burst;       /* calls at once above the rate; 0: twice
 				    * the rate (at least max_batch) */
-	unsigned threads;        /* worker threads; default: number of cores */
+	unsigned threads;        /* worker threads; default: 4 per core, at
+				  * least 4, at most 16 */
 	const char *operator_token; /* NULL: operator methods loopback only */
 	bool operator_loopback;     /* loopback clients are operators (default
 				     * true; turn off behind a local proxy) */
@@ -129,7 +131,10 @@ struct cl_rpc_stats {
 	uint64_t cut_send;     /* closed: answer not read within the limit */
 	uint64_t refused;      /* refused at rpc-max-conns or per address */
 	uint64_t no_fd;        /* accept failed for want of descriptors */
-	uint64_t too_large;    /* bodies refused for size (413) */
+	uint64_t too_large;    /* bodies refused for size at the headers
+				* (413, the body never read) */
+	uint64_t body_cut;     /* connections closed: a chunked body went
+				* past the size limit */
 	uint64_t bad_encoding; /* bodies refused for Content-Encoding (415) */
 	uint64_t at_limit;     /* connections that filled the limit (the
 				* next ones wait in the listen queue) */
@@ -198,6 +203,12 @@ struct cl_rpc_done cl_rpc_error_data(struct cl_rpc_call *call, int code,
 /* The call will be finished later, from any thread, by cl_rpc_result or
  * cl_rpc_error on the same `call` pointer (valid until then). */
 struct cl_rpc_done cl_rpc_pending(struct cl_rpc_call *call);
+
+/* The counters of the server the call came through (cl_rpc_server_stats),
+ * for a method that reports them. False, and *out zeroed, for a call not
+ * made over HTTP (cl_rpc_run_body). */
+bool cl_rpc_call_stats(const struct cl_rpc_call *call,
+		       struct cl_rpc_stats *out);
 
 /* Was the call made by a loopback client or with the operator token? */
 bool cl_rpc_call_is_operator(const struct cl_rpc_call *call);

@@ -59,8 +59,8 @@ static const struct cl_opt opts[] = {
 	 "seconds a client has to take its whole answer",
 	 OFF(rpc_send_s), 0, false},
 	{"rpc-threads", CL_OPT_U64, 0, 256, "0", NULL,
-	 "RPC worker threads, which also recover signatures (0: one per "
-	 "core)", OFF(rpc_threads), 0, false},
+	 "RPC worker threads, which also recover signatures (0: four per "
+	 "core, 4 to 16)", OFF(rpc_threads), 0, false},
 	{"rpc-operator-token-file", CL_OPT_STR, 0, 0, NULL, NULL,
 	 "file holding the bearer token for operator methods",
 	 OFF(rpc_token_file), 0, false},

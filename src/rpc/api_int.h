@@ -73,5 +73,7 @@ struct cl_rpc_done m_get_insurance(struct cl_rpc_call *call, json_t *params,
 			  void *app);
 struct cl_rpc_done m_get_risk_events(struct cl_rpc_call *call, json_t *params,
 			  void *app);
+struct cl_rpc_done m_op_rpc_stats(struct cl_rpc_call *call, json_t *params,
+			  void *app);
 
 #endif

@@ -641,3 +641,31 @@ struct cl_rpc_done m_get_risk_events(struct cl_rpc_call *call,
 	free(ev);
 	return cl_rpc_result(call, arr);
 }
+
+/* op_rpcStats (docs/api.md, docs/operations.md): what the JSON-RPC
+ * server's limits did since it started. */
+struct cl_rpc_done m_op_rpc_stats(struct cl_rpc_call *call, json_t *params,
+				  void *app)
+{
+	struct cl_rpc_stats st;
+
+	(void)app;
+	if (!api_nparams(params, 0))
+		return api_bad_params(call, "expected []");
+	if (!cl_rpc_call_stats(call, &st))
+		return cl_rpc_error(call, CL_RPC_INTERNAL_ERROR,
+				    "no JSON-RPC server");
+	json_t *res = json_pack(
+		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I}}",
+		"open", (json_int_t)st.open, "maxConns",
+		(json_int_t)st.max_conns, "refused",
+		(json_int_t)st.refused, "atConnLimit", (json_int_t)st.at_limit,
+		"noDescriptor", (json_int_t)st.no_fd, "tooLarge",
+		(json_int_t)st.too_large, "bodyCut", (json_int_t)st.body_cut,
+		"badEncoding", (json_int_t)st.bad_encoding, "rateLimited",
+		(json_int_t)st.rate_limited, "closed", "idle",
+		(json_int_t)st.cut_idle, "headers", (json_int_t)st.cut_headers,
+		"body", (json_int_t)st.cut_body, "send",
+		(json_int_t)st.cut_send);
+	return cl_rpc_result(call, res);
+}

@@ -264,6 +264,7 @@ void guard_stats(struct guard *g, struct cl_rpc_stats *out)
 	out->bad_encoding = g->events[GUARD_EV_ENCODING];
 	out->at_limit = g->events[GUARD_EV_FULL];
 	out->rate_limited = g->events[GUARD_EV_RATE];
+	out->body_cut = g->events[GUARD_EV_BODY_CUT];
 	pthread_mutex_unlock(&g->lock);
 }
 

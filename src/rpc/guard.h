@@ -49,7 +49,8 @@ enum guard_event {
 	GUARD_EV_ENCODING = 3,
 	GUARD_EV_FULL = 4,     /* the connection limit reached */
 	GUARD_EV_RATE = 5,     /* a request over the call rate limit */
-	GUARD_EV_COUNT = 6,
+	GUARD_EV_BODY_CUT = 6, /* a chunked body past the limit: closed */
+	GUARD_EV_COUNT = 7,
 };
 
 struct guard_limits {

@@ -108,6 +108,7 @@ static const struct cl_rpc_method methods[] = {
 	{"l2_getInsuranceFund", m_get_insurance, 0},
 	{"l2_getRiskEvents", m_get_risk_events, 0},
 	{"op_credit", m_op_credit, CL_RPC_OPERATOR},
+	{"op_rpcStats", m_op_rpc_stats, CL_RPC_OPERATOR},
 };
 
 const struct cl_rpc_method *cl_api_methods(size_t *n)

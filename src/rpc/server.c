@@ -16,10 +16,11 @@
  * address) and the header size (its per-connection memory); guard.c
  * enforces a deadline per phase of a request, moved here at each step
  * (connection opened, request line seen, headers complete, calls
- * dispatched, answer queued, request completed). A body over the limit
- * or with a Content-Encoding is read and dropped up to 8 times the limit
- * (then answered), beyond that the connection is closed; a declared
- * length over that is answered at once.
+ * dispatched, answer queued, request completed). A declared length over
+ * the limit or a Content-Encoding is answered at the headers (413, 415)
+ * and MHD closes the connection without reading the body; a chunked body
+ * is cut when it passes the limit (MHD 0.9 queues no answer in the middle
+ * of a body, so that one gets none).
  */
 #include <clearline/rpc.h>
 
@@ -78,8 +79,7 @@ struct request {
 	struct MHD_Connection *conn;
 	struct guard_conn *gc; /* the connection's deadline slot */
 	struct cl_buf body;
-	enum refusal refuse;  /* the body is dropped, the answer an error */
-	uint64_t dropped;     /* body bytes dropped */
+	enum refusal refuse;  /* answered with an error, the body unread */
 	char encoding[32];    /* the refused Content-Encoding */
 	bool dispatched;
 	bool suspended;
@@ -117,7 +117,13 @@ void cl_rpc_config_defaults(struct cl_rpc_config *cfg)
 	cfg->header_timeout_s = 10;
 	cfg->body_timeout_s = 30;
 	cfg->send_timeout_s = 30;
-	cfg->threads = cores > 0 ? (unsigned)cores : 2;
+	/* more workers than cores: a connection that keeps its worker busy
+	 * (a long batch, a body being read) delays only the connections
+	 * sharing that worker, and the kernel shares the cores between
+	 * workers (docs/operations.md "Measured") */
+	cores = cores > 0 ? cores : 2;
+	cfg->threads = (unsigned)(cores * 4 < 4 ? 4 : cores * 4 > 16 ? 16
+								 : cores * 4);
 	cfg->operator_loopback = true;
 }
 
@@ -203,6 +209,18 @@ struct cl_rpc_done cl_rpc_error_data(struct cl_rpc_call *call, int code,
 struct cl_rpc_done cl_rpc_pending(struct cl_rpc_call *call)
 {
 	return (struct cl_rpc_done){call};
+}
+
+bool cl_rpc_call_stats(const struct cl_rpc_call *call,
+		       struct cl_rpc_stats *out)
+{
+	struct cl_rpc_server *s = call->req->srv;
+	if (!s->guard) { /* cl_rpc_run_body: no server */
+		memset(out, 0, sizeof(*out));
+		return false;
+	}
+	cl_rpc_server_stats(s, out);
+	return true;
 }
 
 bool cl_rpc_call_is_operator(const struct cl_rpc_call *call)
@@ -538,13 +556,6 @@ static struct guard_conn *conn_slot(struct MHD_Connection *conn)
 	return ci ? ci->socket_context : NULL;
 }
 
-/* Body bytes read and dropped at most, for a refused request, before the
- * connection is closed instead of answered. */
-static uint64_t drain_cap(const struct cl_rpc_server *s)
-{
-	return (uint64_t)s->cfg.max_body * 8u;
-}
-
 static enum MHD_Result send_refusal(struct cl_rpc_server *s,
 				    struct request *r)
 {
@@ -628,8 +639,10 @@ static enum MHD_Result request_begin(struct cl_rpc_server *s,
 	bool has_len = cl && cl_parse_u64(&declared, cl, strlen(cl));
 	if (has_len && declared > s->cfg.max_body && !r->refuse)
 		r->refuse = REFUSE_SIZE;
-	/* not worth reading: answer now, MHD closes after the answer */
-	if (r->refuse && has_len && declared > drain_cap(s))
+	/* refused at the headers: answer now, before any byte of the body
+	 * is read; MHD closes the connection after the answer, since the
+	 * body was not read */
+	if (r->refuse)
 		return send_refusal(s, r);
 	return MHD_YES;
 }
@@ -650,31 +663,25 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 	if (*upload_size) {
 		size_t n = *upload_size;
 		*upload_size = 0;
-		if (!r->refuse && r->body.len + n > s->cfg.max_body) {
-			r->refuse = REFUSE_SIZE;
-			r->dropped = r->body.len;
-			cl_buf_release(&r->body);
-			cl_buf_init(&r->body);
-		}
-		if (!r->refuse) {
+		if (r->refuse)
+			return MHD_NO; /* refused at the headers: close */
+		if (r->body.len + n <= s->cfg.max_body) {
 			cl_buf_append(&r->body, upload, n);
 			return MHD_YES;
 		}
-		r->dropped += n;
-		if (r->dropped > drain_cap(s)) {
-			/* a body without a length that goes on and on */
-			if (r->refuse == REFUSE_SIZE)
-				guard_event(s->guard, GUARD_EV_TOO_LARGE,
-					    "closed a connection sending a body "
-					    "over %" PRIu64 " bytes",
-					    drain_cap(s));
-			return MHD_NO;
-		}
-		return MHD_YES;
+		/* a chunked body (a declared length over the limit was
+		 * refused at the headers) that just passed the limit: close
+		 * now, reading nothing more. No answer: the HTTP library
+		 * queues one only before the body or after all of it. */
+		guard_event(s->guard, GUARD_EV_BODY_CUT,
+			    "closed a connection sending a chunked body over "
+			    "%zu bytes",
+			    s->cfg.max_body);
+		return MHD_NO;
 	}
 
 	if (r->refuse)
-		return send_refusal(s, r);
+		return MHD_NO; /* its answer was queued at the headers */
 	if (!r->dispatched) {
 		guard_conn_phase(s->guard, r->gc, GUARD_WORKING);
 		dispatch(r);

@@ -2,25 +2,32 @@
 /*
  * Load and hostile clients against a real clearlined (solo sequencer, no
  * L1, --dev-credit), over loopback. A well-behaved keep-alive client
- * calls l2_getMarkets on its own thread and its latency is measured
- * quiet, then under each attack, then under all of them at once:
+ * calls l2_getMarkets in a process of its own (attacks.js GoodClient) and
+ * its latency is measured quiet, then under each attack, then under all
+ * of them at once:
  *
  *   keepalive  1 000 keep-alive clients (16 client addresses), ~1 call/s each
  *   slowloris  headers one byte a second, never finished
  *   slowbody   complete headers, then the body one byte a second
  *   nonreader  pipelined requests with ~150 KB answers, never read
  *   flood      one address opening far more connections than its limit
- *   bodies     oversize (4x the limit, declared 100 GB, endless chunked)
- *              and gzip/deflate bodies
+ *   bodies     oversize (4x the limit sent at once, the same with Expect:
+ *              100-continue, declared 100 GB, endless chunked) and
+ *              gzip/deflate bodies, back to back
  *   all        every attack above at once
  *
  * Checks (no timing assertions): every slow or non-reading connection is
  * closed by the server before the phase ends; the flood gets at most the
  * per-address limit; oversize and compressed bodies get 413/415 and
- * -32600 (an endless body a closed connection); each of the 1 000
- * keep-alive clients is answered; the well-behaved client is answered
- * throughout with no error; the node's RSS stays under its quiet figure
- * plus 256 MiB; the node logged the refusals and closings.
+ * -32600 at the headers (with Expect: 100-continue the body is never
+ * asked for; sent at once, the client may see the connection closed
+ * first; an endless chunked body a closed connection); each of the
+ * 1 000 keep-alive clients is answered; the well-behaved client is
+ * answered throughout with no error; the node's RSS stays under its
+ * quiet figure plus 256 MiB; the node logged the refusals and closings
+ * and counted them (op_rpcStats). Per phase it prints the CPU the node,
+ * the attackers (this process), the well-behaved client and the whole
+ * machine used, in cores.
  *
  * The node runs with --rpc-rate-per-ip 1000 (--rate=N changes it, 0
  * turns it off). The suite runs the short version (short deadlines, ~6 s
@@ -64,6 +71,14 @@ L.main('hostile', async (t) => {
 	await node.call('l2_getMarkets', []);
 
 	const good = new A.GoodClient(url);
+	/* CPU seconds so far: the node, this process (the attackers), the
+	 * well-behaved client's process, and the whole machine (all cores,
+	 * every process: the other jobs sharing it included) */
+	const cpuNow = () => {
+		const u = process.cpuUsage();
+		return { node: A.cpuSec(pid), attackers: (u.user + u.system) / 1e6,
+			 client: A.cpuSec(good.pid), machine: A.machineCpuSec() };
+	};
 	await good.measure(500); /* warm-up */
 	const rows = [];
 	const rss0 = A.rssKiB(pid);
@@ -72,16 +87,24 @@ L.main('hostile', async (t) => {
 	const phase = async (name, attack, ms = P.phaseMs) => {
 		const until = Date.now() + ms;
 		const rss = A.rssSampler(pid);
+		const cpu0 = cpuNow();
 		const [lat, res] = await Promise.all([
 			good.measure(ms - 500),
 			attack ? attack(until) : Promise.resolve(null),
 		]);
 		const r = rss.stop();
+		const cpu1 = cpuNow();
+		/* share of one core each used over the phase */
+		const cpu = {};
+		for (const k of Object.keys(cpu1))
+			cpu[k] = (cpu1[k] - cpu0[k]) / (ms / 1000);
 		rssPeak = Math.max(rssPeak, r.peak);
-		rows.push({ name, lat, rssPeakMiB: r.peak / 1024, rssEndMiB: r.last / 1024, res });
+		rows.push({ name, lat, cpu, rssPeakMiB: r.peak / 1024, rssEndMiB: r.last / 1024, res });
 		t.log(`${name}: p50 ${lat.p50.toFixed(2)} ms p99 ${lat.p99.toFixed(2)} ms ` +
 		      `max ${lat.max.toFixed(1)} ms (${lat.n} calls, ${lat.errors} errors); ` +
-		      `RSS peak ${(r.peak / 1024).toFixed(1)} MiB; ${JSON.stringify(res)}`);
+		      `RSS peak ${(r.peak / 1024).toFixed(1)} MiB; CPU (cores) node ` +
+		      `${cpu.node.toFixed(2)} attackers ${cpu.attackers.toFixed(2)} client ` +
+		      `${cpu.client.toFixed(2)} machine ${cpu.machine.toFixed(2)}; ${JSON.stringify(res)}`);
 		assert.strictEqual(lat.errors, 0, `${name}: the well-behaved client got errors`);
 		assert.ok(lat.n > 10, `${name}: the well-behaved client was answered`);
 		/* let the node close what the attack left behind */
@@ -115,8 +138,9 @@ L.main('hostile', async (t) => {
 
 	const bb = await phase('bodies', (until) => A.badBodies(url, until, MAX_BODY));
 	assert.deepStrictEqual(bb.unexpected, [], 'bodies: only the expected answers');
-	for (const k of ['large413', 'declared413', 'gzip415', 'deflate415', 'endlessCut'])
+	for (const k of ['expect413', 'declared413', 'gzip415', 'deflate415', 'endlessCut'])
 		assert.ok(bb[k] > 0, `bodies: ${k}`);
+	assert.ok(bb.large413 + bb.largeCut > 0, 'bodies: 4x the limit refused');
 
 	const all = await phase('all', async (until) => {
 		const [k, s, b, n, f, x] = await Promise.all([
@@ -150,6 +174,27 @@ L.main('hostile', async (t) => {
 	const bound = process.env.CL_TEST_SANITIZED ? 1024 * 1024 : 256 * 1024;
 	assert.ok(rssPeak < rss0 + bound, 'RSS bounded');
 
+	/* ... and counted it (op_rpcStats, docs/api.md) */
+	const st = await node.call('op_rpcStats', []);
+	t.log(`op_rpcStats: ${JSON.stringify(st)}`);
+	for (const k of ['refused', 'tooLarge', 'bodyCut', 'badEncoding'])
+		assert.ok(st[k] > 0, `op_rpcStats.${k} counted`);
+	for (const k of ['headers', 'body'])
+		assert.ok(st.closed[k] > 0, `op_rpcStats.closed.${k} counted`);
+	/* every bad body the attackers saw refused is counted (the node
+	 * may count more: a refusal whose answer the client lost) */
+	const sum = (k) => bb[k] + all.bodies[k];
+	assert.ok(st.tooLarge >= sum('large413') + sum('expect413') + sum('declared413'),
+		  'op_rpcStats.tooLarge covers every 413 seen');
+	assert.ok(st.badEncoding >= sum('gzip415') + sum('deflate415'),
+		  'op_rpcStats.badEncoding covers every 415 seen');
+	/* an endless body from a starved attacker may meet the body
+	 * deadline before the size limit */
+	assert.ok(st.bodyCut + st.closed.body >= sum('endlessCut'),
+		  'op_rpcStats counts every endless body cut');
+	if (RATE)
+		assert.ok(st.rateLimited > 0, 'op_rpcStats.rateLimited counted');
+
 	/* the node said what it did */
 	const log = fs.readFileSync(node.logPath, 'utf8');
 	const said = ['headers not complete', 'body not complete', 'refused a connection',
@@ -162,9 +207,12 @@ L.main('hostile', async (t) => {
 
 	/* the table for docs/operations.md */
 	const q = rows[0].lat;
-	console.log('| phase | calls | p50 ms | p99 ms | max ms | p99 / quiet | RSS peak MiB |');
-	console.log('|---|---|---|---|---|---|---|');
+	console.log('| phase | calls | p50 ms | p99 ms | max ms | p99 / quiet | RSS peak MiB | ' +
+		    'CPU node | CPU attackers | CPU client | CPU machine |');
+	console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 	for (const r of rows)
 		console.log(`| ${r.name} | ${r.lat.n} | ${r.lat.p50.toFixed(2)} | ${r.lat.p99.toFixed(2)} | ` +
-			    `${r.lat.max.toFixed(1)} | ${(r.lat.p99 / q.p99).toFixed(2)} | ${r.rssPeakMiB.toFixed(1)} |`);
+			    `${r.lat.max.toFixed(1)} | ${(r.lat.p99 / q.p99).toFixed(2)} | ${r.rssPeakMiB.toFixed(1)} | ` +
+			    `${r.cpu.node.toFixed(2)} | ${r.cpu.attackers.toFixed(2)} | ${r.cpu.client.toFixed(2)} | ` +
+			    `${r.cpu.machine.toFixed(2)} |`);
 }, LONG ? 1800000 : 280000);

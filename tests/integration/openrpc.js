@@ -55,6 +55,10 @@ L.main('openrpc', async (t) => {
 	await check(url, 'op_credit', [taker.address, String(1000n * 10n ** 6n)]);
 	await check(url, 'op_credit', [maker.address, '0'], -32602);
 	await check(url, 'op_credit', [maker.address], -32602);
+	/* op_rpcStats */
+	const rs = await check(url, 'op_rpcStats', []);
+	assert.ok(rs.open >= 1 && rs.maxConns >= rs.open, JSON.stringify(rs));
+	await check(url, 'op_rpcStats', [1], -32602);
 
 	/* oracle prices */
 	let ts = L.nowSec() - 30;
@@ -222,6 +226,7 @@ L.main('openrpc', async (t) => {
 		checkAnswer('l2_getOrderBook', [99], await ws.call('b', 'l2_getOrderBook', [99]), 1003);
 		checkAnswer('op_credit', [maker.address, '1'],
 			    await ws.call('o', 'op_credit', [maker.address, '1']), -32601);
+		checkAnswer('op_rpcStats', [], await ws.call('s', 'op_rpcStats', []), -32601);
 		ws.close();
 	}
 
@@ -229,6 +234,7 @@ L.main('openrpc', async (t) => {
 	const plain = await t.node({ datadir: t.tmpPath('plain'),
 				     args: ['--rpc-operator-loopback=false'] }).start();
 	await check(plain.url, 'op_credit', [maker.address, '1'], -32601);
+	await check(plain.url, 'op_rpcStats', [], -32601);
 	assert.deepStrictEqual(await check(plain.url, 'rpc.discover', []), doc);
 
 	/* every documented method answered a result that fits; a forced

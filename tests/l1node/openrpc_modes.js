@@ -155,6 +155,7 @@ lib.main('l1-openrpc-modes', async (t) => {
 		l2_syncStatus: async () => [],
 		l2_getStateRoot: async () => [B],
 		op_credit: async () => [maker.address, '1'],
+		op_rpcStats: async () => [],
 	};
 	const names = new Set(C.byName.keys());
 	assert.deepStrictEqual([...names].sort(), Object.keys(valid).sort(),

@@ -161,9 +161,10 @@ int main(void)
 	CHECK(cl_rpc_server_new(&srv, &cfg, methods, 1, NULL) == CL_OK);
 	port = cl_rpc_server_port(srv);
 
-	/* a compressed body: 415 and -32600, never inflated */
+	/* a compressed body: 415 and -32600 at the headers, before any body
+	 * byte is sent (never read, never inflated) */
 	const char *gz = "POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip"
-			 "\r\nContent-Length: 3\r\n\r\n\x1f\x8b\x08";
+			 "\r\nContent-Length: 3\r\n\r\n";
 	fd = connect_from(NULL);
 	CHECK(fd >= 0 && send_all(fd, gz, strlen(gz)));
 	read_until_closed(fd, buf, sizeof(buf), 1500);
@@ -181,13 +182,45 @@ int main(void)
 	CHECK_MSG(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%.40s", buf);
 	close(fd);
 
-	/* a declared length over 8x the limit: answered before any body */
-	const char *huge = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: "
-			   "100000000\r\n\r\n";
+	/* a declared length over the limit, by one byte or by far: 413
+	 * before any body byte is sent, and the connection closed */
+	const char *huge[] = {
+		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4097\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n"
+		"\r\n",
+	};
+	for (size_t i = 0; i < CL_ARRAY_LEN(huge); i++) {
+		fd = connect_from(NULL);
+		CHECK(fd >= 0 && send_all(fd, huge[i], strlen(huge[i])));
+		CHECK(read_until_closed(fd, buf, sizeof(buf), 900));
+		CHECK_MSG(strncmp(buf, "HTTP/1.1 413", 12) == 0, "%.40s", buf);
+		CHECK(strstr(buf, "-32600") != NULL);
+		close(fd);
+	}
+
+	/* a chunked body is cut as soon as it passes the limit: chunks of
+	 * 1 KiB, each given 50 ms to be read; the connection is closed
+	 * (no answer) before 4 times the limit has been sent, so the server
+	 * read no more than what had arrived */
 	fd = connect_from(NULL);
-	CHECK(fd >= 0 && send_all(fd, huge, strlen(huge)));
-	CHECK(read_until_closed(fd, buf, sizeof(buf), 1500));
-	CHECK_MSG(strncmp(buf, "HTTP/1.1 413", 12) == 0, "%.40s", buf);
+	const char *chunked = "POST / HTTP/1.1\r\nHost: x\r\n"
+			      "Transfer-Encoding: chunked\r\n\r\n";
+	CHECK(fd >= 0 && send_all(fd, chunked, strlen(chunked)));
+	{
+		char chunk[1024 + 16];
+		int cl = snprintf(chunk, sizeof(chunk), "400\r\n%01024d\r\n", 0);
+		size_t sent = 0;
+		bool closed = false;
+		while (sent < 16 * 4096 && !closed) {
+			if (!send_all(fd, chunk, (size_t)cl))
+				break;
+			sent += 1024;
+			closed = read_until_closed(fd, buf, sizeof(buf), 50);
+		}
+		CHECK_MSG(sent > 4096 && sent <= 4 * 4096,
+			  "closed after %zu bytes", sent);
+		CHECK(read_until_closed(fd, buf, sizeof(buf), 900));
+	}
 	close(fd);
 
 	/* slowloris: headers a byte every 100 ms, cut after about 1 s */
@@ -262,7 +295,8 @@ int main(void)
 
 	cl_rpc_server_stats(srv, &st);
 	CHECK(st.bad_encoding == 1);
-	CHECK(st.too_large == 1);
+	CHECK_MSG(st.too_large == 2, "%" PRIu64, st.too_large);
+	CHECK_MSG(st.body_cut == 1, "%" PRIu64, st.body_cut);
 	CHECK_MSG(st.cut_headers == 1, "%" PRIu64, st.cut_headers);
 	CHECK_MSG(st.cut_body == 1, "%" PRIu64, st.cut_body);
 	CHECK_MSG(st.refused >= 1, "%" PRIu64, st.refused);
