@@ -8,8 +8,8 @@
  * Input: one client message (at most 64 KiB, the default
  * ws-max-msg-bytes); it is also tried as a stream name on its own. A
  * refused message carries one of the two protocol error codes, a message
- * and, when it echoes an id, the message's own string, integer or null
- * id. An accepted one is a JSON-RPC array or object with "jsonrpc", or
+ * that is valid UTF-8 (it goes out as a JSON string) and, when it echoes
+ * an id, the message's own string, integer or null id. An accepted one is a JSON-RPC array or object with "jsonrpc", or
  * an object whose op, id, stream and since, written out again as a
  * protocol message, parse to exactly the same request. A stream name
  * that parses has a canonical form that parses to the same name and
@@ -107,10 +107,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					   ? json_object_get(r.msg, "id")
 					   : NULL;
 
+		json_t *msg = json_string(r.why);
+
+		/* the message goes out as a JSON string: valid UTF-8 */
 		if ((r.code != WS_ERR_BAD_MESSAGE &&
 		     r.code != WS_ERR_BAD_PARAMS) ||
-		    !r.why[0] || (r.err_id && r.err_id != id))
+		    !r.why[0] || (r.err_id && r.err_id != id) || !msg)
 			abort();
+		json_decref(msg);
 		ws_request_release(&r);
 		return 0;
 	}
