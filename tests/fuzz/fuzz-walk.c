@@ -24,7 +24,7 @@
  * and stats; and after one more block of writes (a put, a delete) gives
  * the root a fresh memory state with the same contents gives (the walked
  * tree's incremental updates agree with a full recompute).
- * tests/fuzz/gen-walk-seeds.c writes the seeds (real states).
+ * tests/fuzz/seeds-walk.c writes the seeds (real states).
  */
 #include <stdlib.h>
 #include <string.h>
