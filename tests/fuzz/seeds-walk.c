@@ -5,7 +5,8 @@
  * forms, the raw one (an explicit root, then every preimage of
  * cl_preimage_map_add_state() as raw bytes) and the linked one (the tree
  * rebuilt bottom-up from element references, root = the last element),
- * plus the empty state and a state with one entry.
+ * plus the empty state, a state with one entry, and a chain of internal
+ * nodes too deep for any tree.
  *
  * Usage: seeds-walk DIR   (meson builds it; see docs/testing.md)
  */
@@ -119,6 +120,22 @@ static void put_n(struct cl_state *st, enum cl_table t, unsigned n,
 	}
 }
 
+/* Internal nodes 257 deep, each over the next and an empty subtree: the
+ * walk refuses the one at depth 256 ("too deep") before any leaf. */
+static void write_deep(const char *dir)
+{
+	struct cl_buf b;
+
+	cl_buf_init(&b);
+	cl_buf_append_byte(&b, 0);
+	for (uint32_t i = 0; i < 257; i++) {
+		cl_buf_append_byte(&b, 1);
+		cl_buf_append_be32(&b, (i ? i - 1 : 0xffff) << 16 | 0xffff);
+	}
+	save(dir, "too-deep-linked", &b);
+	cl_buf_release(&b);
+}
+
 int main(int argc, char **argv)
 {
 	struct cl_state *st;
@@ -152,5 +169,6 @@ int main(int argc, char **argv)
 	put_n(st, CL_TABLE_FORCED, 1, CL_STATE_KEY_MAX, 3, 8);
 	write_state(argv[1], "five-tables-next", st);
 	cl_state_free(st);
+	write_deep(argv[1]);
 	return 0;
 }
