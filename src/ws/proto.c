@@ -8,6 +8,9 @@
  */
 #include "ws_int.h"
 
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,88 +147,212 @@ static void rpc_message(struct ws_client *c, json_t *j, const char *text,
 	ws_rpc_call(c, text, len);
 }
 
-void ws_proto_message(struct ws_client *c, const char *text, size_t len)
+/*
+ * The error message goes out as a JSON string, which must be valid
+ * UTF-8, but "%.32s" of a member name, or the end of the buffer, can cut
+ * a character in two (the client's text is valid UTF-8: the library
+ * checks it): a message that is not valid UTF-8 then gets its non-ASCII
+ * bytes replaced by '?' (without this the answer went out without its
+ * "message"; found by tests/fuzz/fuzz-ws.c).
+ */
+static void clip_utf8(char *s)
 {
-	struct cl_ws_server *s = c->srv;
-	char err[160];
-	json_t *j = cl_json_load(text, len, err, sizeof(err));
+	json_t *v = json_string(s);
 
-	if (!j) {
-		ws_send_error(c, NULL, WS_ERR_BAD_MESSAGE, "not JSON: %s", err);
+	if (v) {
+		json_decref(v);
 		return;
 	}
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			*s = '?';
+}
+
+static bool refuse(struct ws_request *r, const json_t *id, int code,
+		   const char *fmt, ...) CL_PRINTF(4, 5);
+static bool refuse(struct ws_request *r, const json_t *id, int code,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+	clip_utf8(r->why);
+	r->code = code;
+	r->err_id = id;
+	return false;
+}
+
+bool ws_proto_parse(struct ws_request *r, const char *text, size_t len)
+{
+	char err[160];
+
+	memset(r, 0, sizeof(*r));
+	r->msg = cl_json_load(text, len, err, sizeof(err));
+	json_t *j = r->msg;
+	if (!j)
+		return refuse(r, NULL, WS_ERR_BAD_MESSAGE, "not JSON: %s", err);
 	if (json_is_array(j) ||
 	    (json_is_object(j) && json_object_get(j, "jsonrpc"))) {
-		rpc_message(c, j, text, len);
-		json_decref(j);
-		return;
+		r->op = WS_OP_RPC;
+		return true;
 	}
-	if (!json_is_object(j)) {
-		ws_send_error(c, NULL, WS_ERR_BAD_MESSAGE,
+	if (!json_is_object(j))
+		return refuse(r, NULL, WS_ERR_BAD_MESSAGE,
 			      "expected an object with \"op\" or a JSON-RPC "
 			      "request");
-		json_decref(j);
-		return;
-	}
 	json_t *id = json_object_get(j, "id");
 	if (id && !json_is_string(id) && !json_is_integer(id) &&
-	    !json_is_null(id)) {
-		ws_send_error(c, NULL, WS_ERR_BAD_MESSAGE,
+	    !json_is_null(id))
+		return refuse(r, NULL, WS_ERR_BAD_MESSAGE,
 			      "id must be a string, an integer or null");
-		goto out;
-	}
+	r->id = id;
 	const char *key;
 	json_t *val;
 	json_object_foreach(j, key, val)
 	{
 		if (strcmp(key, "op") && strcmp(key, "id") &&
-		    strcmp(key, "stream") && strcmp(key, "since")) {
-			ws_send_error(c, id, WS_ERR_BAD_MESSAGE,
+		    strcmp(key, "stream") && strcmp(key, "since"))
+			return refuse(r, id, WS_ERR_BAD_MESSAGE,
 				      "unknown member \"%.32s\"", key);
-			goto out;
-		}
 	}
 	json_t *op_j = json_object_get(j, "op");
 	const char *op = json_is_string(op_j) ? json_string_value(op_j) : "";
 	if (strcmp(op, "ping") == 0) {
+		r->op = WS_OP_PING;
+		return true;
+	}
+	if (strcmp(op, "subscribe") == 0)
+		r->op = WS_OP_SUBSCRIBE;
+	else if (strcmp(op, "unsubscribe") == 0)
+		r->op = WS_OP_UNSUBSCRIBE;
+	else if (strcmp(op, "resync") == 0)
+		r->op = WS_OP_RESYNC;
+	else
+		return refuse(r, id, WS_ERR_BAD_MESSAGE,
+			      "op must be subscribe, unsubscribe, resync or "
+			      "ping");
+	json_t *since_j = json_object_get(j, "since");
+	if (since_j && r->op != WS_OP_SUBSCRIBE)
+		return refuse(r, id, WS_ERR_BAD_PARAMS,
+			      "since is for subscribe only");
+	if (since_j && !cl_json_u64(&r->since, since_j) &&
+	    !cl_json_uint(&r->since, since_j, UINT64_MAX))
+		return refuse(r, id, WS_ERR_BAD_PARAMS,
+			      "since: a sequence number (decimal string)");
+	r->has_since = since_j != NULL;
+	json_t *name_j = json_object_get(j, "stream");
+	if (!json_is_string(name_j))
+		return refuse(r, id, WS_ERR_BAD_PARAMS,
+			      "stream must be a string");
+	r->stream = json_string_value(name_j);
+	return true;
+}
+
+void ws_request_release(struct ws_request *r)
+{
+	json_decref(r->msg);
+	memset(r, 0, sizeof(*r));
+}
+
+static bool parse_u32(uint32_t *out, const char *p)
+{
+	uint64_t v;
+	if (!cl_parse_u64(&v, p, strlen(p)) || v > UINT32_MAX) {
+		*out = 0;
+		return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
+bool ws_stream_name_parse(struct ws_stream_name *out, const char *name,
+			  const char **why)
+{
+	memset(out, 0, sizeof(*out));
+	*why = "unknown stream: expected blocks, book:MARKET, "
+	       "trades:MARKET or account:ADDRESS";
+	if (strcmp(name, "blocks") == 0) {
+		out->kind = WS_BLOCKS;
+		return true;
+	}
+	if (strncmp(name, "book:", 5) == 0 ||
+	    strncmp(name, "trades:", 7) == 0) {
+		bool book = name[0] == 'b';
+		out->kind = book ? WS_BOOK : WS_TRADES;
+		if (parse_u32(&out->market, name + (book ? 5 : 7)))
+			return true;
+		memset(out, 0, sizeof(*out));
+		return false;
+	}
+	if (strncmp(name, "account:", 8) != 0)
+		return false;
+	const char *hex = name + 8;
+	if (!cl_address_parse(&out->account, hex, strlen(hex))) {
+		memset(out, 0, sizeof(*out));
+		*why = "account:ADDRESS needs a 0x address";
+		return false;
+	}
+	out->kind = WS_ACCOUNT;
+	return true;
+}
+
+void ws_stream_name_format(char out[WS_STREAM_NAME_MAX],
+			   const struct ws_stream_name *n)
+{
+	char a[CL_ADDRESS_STR_LEN + 1];
+
+	switch (n->kind) {
+	case WS_BLOCKS:
+		snprintf(out, WS_STREAM_NAME_MAX, "blocks");
+		return;
+	case WS_BOOK:
+		snprintf(out, WS_STREAM_NAME_MAX, "book:%" PRIu32, n->market);
+		return;
+	case WS_TRADES:
+		snprintf(out, WS_STREAM_NAME_MAX, "trades:%" PRIu32,
+			 n->market);
+		return;
+	case WS_ACCOUNT:
+		cl_address_format(a, &n->account);
+		snprintf(out, WS_STREAM_NAME_MAX, "account:%s", a);
+		return;
+	}
+	CL_BUG("stream kind %d", (int)n->kind);
+}
+
+void ws_proto_message(struct ws_client *c, const char *text, size_t len)
+{
+	struct cl_ws_server *s = c->srv;
+	struct ws_request r;
+
+	if (!ws_proto_parse(&r, text, len)) {
+		ws_send_error(c, r.err_id, r.code, "%s", r.why);
+		goto out;
+	}
+	const json_t *id = r.id;
+	switch (r.op) {
+	case WS_OP_RPC:
+		rpc_message(c, r.msg, text, len);
+		goto out;
+	case WS_OP_PING: {
 		json_t *o = json_pack("{s:s}", "type", "pong");
 		if (id)
-			json_object_set(o, "id", id);
+			json_object_set(o, "id", (json_t *)id);
 		ws_send_json(c, o);
 		goto out;
 	}
-	bool sub = strcmp(op, "subscribe") == 0;
-	bool unsub = strcmp(op, "unsubscribe") == 0;
-	bool resync = strcmp(op, "resync") == 0;
-	if (!sub && !unsub && !resync) {
-		ws_send_error(c, id, WS_ERR_BAD_MESSAGE,
-			      "op must be subscribe, unsubscribe, resync or "
-			      "ping");
-		goto out;
+	case WS_OP_SUBSCRIBE:
+	case WS_OP_UNSUBSCRIBE:
+	case WS_OP_RESYNC:
+		break;
 	}
-	json_t *since_j = json_object_get(j, "since");
-	uint64_t since = 0;
-	if (since_j && !sub) {
-		ws_send_error(c, id, WS_ERR_BAD_PARAMS,
-			      "since is for subscribe only");
-		goto out;
-	}
-	if (since_j && !cl_json_u64(&since, since_j) &&
-	    !cl_json_uint(&since, since_j, UINT64_MAX)) {
-		ws_send_error(c, id, WS_ERR_BAD_PARAMS,
-			      "since: a sequence number (decimal string)");
-		goto out;
-	}
-	json_t *name_j = json_object_get(j, "stream");
-	if (!json_is_string(name_j)) {
-		ws_send_error(c, id, WS_ERR_BAD_PARAMS,
-			      "stream must be a string");
-		goto out;
-	}
+	bool sub = r.op == WS_OP_SUBSCRIBE;
+	bool unsub = r.op == WS_OP_UNSUBSCRIBE;
 	const char *why;
 	int code;
-	struct ws_stream *st =
-	    ws_stream_find(s, json_string_value(name_j), sub, &why, &code);
+	struct ws_stream *st = ws_stream_find(s, r.stream, sub, &why, &code);
 	if (!st) {
 		ws_send_error(c, id, code, "%s", why);
 		goto out;
@@ -242,7 +369,7 @@ void ws_proto_message(struct ws_client *c, const char *text, size_t len)
 		goto out;
 	}
 	if (sub) {
-		op_subscribe(c, id, st, since_j != NULL, since);
+		op_subscribe(c, id, st, r.has_since, r.since);
 		goto out;
 	}
 	size_t at;
@@ -256,17 +383,17 @@ void ws_proto_message(struct ws_client *c, const char *text, size_t len)
 		json_object_set_new(o, "type", json_string("unsubscribed"));
 		json_object_set_new(o, "stream", json_string(st->name));
 		if (id)
-			json_object_set(o, "id", id);
+			json_object_set(o, "id", (json_t *)id);
 		unsubscribe(c, at); /* may free an account stream */
 		ws_send_json(c, o);
 		goto out;
 	}
 	json_t *flags = json_object();
 	if (id)
-		json_object_set(flags, "id", id);
+		json_object_set(flags, "id", (json_t *)id);
 	json_object_set_new(flags, "resync", json_true());
 	ws_feed_snapshot(s, st, c, flags);
 	json_decref(flags);
 out:
-	json_decref(j);
+	ws_request_release(&r);
 }

@@ -81,50 +81,33 @@ bool ws_stream_replay(struct ws_stream *st, struct ws_client *c, uint64_t since)
 	return true;
 }
 
-static bool parse_u32(uint32_t *out, const char *p)
-{
-	uint64_t v;
-	if (!cl_parse_u64(&v, p, strlen(p)) || v > UINT32_MAX) {
-		*out = 0;
-		return false;
-	}
-	*out = (uint32_t)v;
-	return true;
-}
-
 struct ws_stream *ws_stream_find(struct cl_ws_server *s, const char *name,
 				 bool create, const char **why, int *code)
 {
+	struct ws_stream_name n;
+
 	*code = WS_ERR_UNKNOWN_STREAM;
-	*why = "unknown stream: expected blocks, book:MARKET, "
-	       "trades:MARKET or account:ADDRESS";
-	if (strcmp(name, "blocks") == 0)
+	if (!ws_stream_name_parse(&n, name, why))
+		return NULL;
+	switch (n.kind) {
+	case WS_BLOCKS:
 		return &s->blocks;
-	uint32_t market;
-	if (strncmp(name, "book:", 5) == 0 ||
-	    strncmp(name, "trades:", 7) == 0) {
-		bool book = name[0] == 'b';
-		if (!parse_u32(&market, name + (book ? 5 : 7)))
-			return NULL;
+	case WS_BOOK:
+	case WS_TRADES:
 		for (size_t i = 0; i < s->n_markets; i++) {
-			struct ws_stream *st =
-			    book ? &s->books[i] : &s->trades[i];
-			if (st->market == market)
+			struct ws_stream *st = n.kind == WS_BOOK
+						   ? &s->books[i]
+						   : &s->trades[i];
+			if (st->market == n.market)
 				return st;
 		}
 		*why = "unknown market";
 		return NULL;
-	}
-	if (strncmp(name, "account:", 8) != 0)
-		return NULL;
-	struct cl_address a;
-	const char *hex = name + 8;
-	if (!cl_address_parse(&a, hex, strlen(hex))) {
-		*why = "account:ADDRESS needs a 0x address";
-		return NULL;
+	case WS_ACCOUNT:
+		break;
 	}
 	for (size_t i = 0; i < s->n_accounts; i++)
-		if (memcmp(s->accounts[i]->account.b, a.b, 20) == 0)
+		if (memcmp(s->accounts[i]->account.b, n.account.b, 20) == 0)
 			return s->accounts[i];
 	if (!create) {
 		*why = "not subscribed";
@@ -137,11 +120,10 @@ struct ws_stream *ws_stream_find(struct cl_ws_server *s, const char *name,
 		return NULL;
 	}
 	struct ws_stream *st = cl_xmalloc(sizeof(*st));
-	char canon[8 + 43];
-	memcpy(canon, "account:", 8);
-	cl_address_format(canon + 8, &a);
+	char canon[WS_STREAM_NAME_MAX];
+	ws_stream_name_format(canon, &n);
 	ws_stream_init(st, WS_ACCOUNT, canon, s->cfg.history);
-	st->account = a;
+	st->account = n.account;
 	s->accounts[s->n_accounts++] = st;
 	return st;
 }

@@ -7,7 +7,8 @@
  *   streams.c  streams: numbering, history, shared messages, replay
  *   feed.c     per block: blocks, trades, book diffs, accounts
  *   proto.c    client messages: subscribe, unsubscribe, resync,
- *              JSON-RPC
+ *              JSON-RPC (their parsing, apart from the server, is
+ *              declared in ws_proto.h)
  *
  * Threads: everything here belongs to the ws thread, except the inbox
  * and the counters (under `lock`).
@@ -22,6 +23,8 @@
 
 #include <libwebsockets.h>
 #include <pthread.h>
+
+#include "ws_proto.h"
 
 /* A message built once, shared by the history and the client queues.
  * `buf` holds `pre` bytes of room the library writes its frame header
@@ -39,13 +42,6 @@ struct ws_msg *ws_msg_new(const char *text, size_t len);
 struct ws_msg *ws_msg_json(const json_t *v);
 void ws_msg_ref(struct ws_msg *m);
 void ws_msg_unref(struct ws_msg *m);
-
-enum ws_stream_kind {
-	WS_BLOCKS = 0,
-	WS_BOOK = 1,
-	WS_TRADES = 2,
-	WS_ACCOUNT = 3,
-};
 
 /* One price level as streams keep it. */
 struct ws_level {
@@ -218,17 +214,6 @@ void ws_feed_snapshot(struct cl_ws_server *s, struct ws_stream *st,
 void ws_proto_message(struct ws_client *c, const char *text, size_t len);
 /* Drop every subscription of `c` (it is closing). */
 void ws_proto_unsubscribe_all(struct ws_client *c);
-
-/* Error codes of protocol answers (docs/api.md "WebSocket"). */
-enum {
-	WS_ERR_BAD_MESSAGE = -32600,
-	WS_ERR_BAD_PARAMS = -32602,
-	WS_ERR_UNKNOWN_STREAM = 3001,
-	WS_ERR_TOO_MANY_SUBS = 3002,
-	WS_ERR_NOT_SUBSCRIBED = 3003,
-	WS_ERR_NOT_SERVED = 3004,
-	WS_ERR_NO_RPC = 3006,
-};
 
 /* Close codes (docs/api.md "WebSocket"). */
 enum {
