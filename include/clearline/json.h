@@ -42,6 +42,14 @@ CL_WUR bool cl_json_bytes_var(uint8_t *out, size_t cap, size_t *outlen,
 json_t *cl_json_from_u64(uint64_t v); /* decimal string */
 json_t *cl_json_from_i64(int64_t v);  /* decimal string */
 json_t *cl_json_from_bytes(const uint8_t *p, size_t len); /* 0x hex */
+/*
+ * A JSON string from text that should be UTF-8 but may not be: "%.64s"
+ * of a client's name can cut a character in two, and jansson refuses
+ * such text (json_string() returns NULL). Valid text is kept as it is;
+ * otherwise every byte >= 0x80 becomes '?'. Never NULL for a
+ * NUL-terminated string.
+ */
+json_t *cl_json_from_text(const char *s);
 
 /* Serialise compactly with keys in insertion order; caller frees. */
 char *cl_json_dump(const json_t *v);

@@ -82,6 +82,21 @@ json_t *cl_json_from_bytes(const uint8_t *p, size_t len)
 	return j;
 }
 
+json_t *cl_json_from_text(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char *t = cl_xstrdup(s);
+	for (char *c = t; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			*c = '?';
+	j = json_string(t);
+	free(t);
+	CL_REQUIRE(j); /* ASCII without NUL is always valid */
+	return j;
+}
+
 char *cl_json_dump(const json_t *v)
 {
 	char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER |

@@ -180,7 +180,9 @@ static json_t *error_object(int code, json_t *data, const char *fmt,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	json_t *e = json_object();
 	json_object_set_new(e, "code", json_integer(code));
-	json_object_set_new(e, "message", json_string(msg));
+	/* the message may quote a client's text cut inside a UTF-8
+	 * character ("%.64s" of a method name): never lose it */
+	json_object_set_new(e, "message", cl_json_from_text(msg));
 	if (data)
 		json_object_set_new(e, "data", data);
 	return e;
@@ -233,7 +235,9 @@ static char *whole_error(int code, const char *msg)
 {
 	json_t *o = envelope(), *e = json_object();
 	json_object_set_new(e, "code", json_integer(code));
-	json_object_set_new(e, "message", json_string(msg));
+	/* the message may quote a client's text cut inside a UTF-8
+	 * character ("%.64s" of a method name): never lose it */
+	json_object_set_new(e, "message", cl_json_from_text(msg));
 	json_object_set_new(o, "error", e);
 	json_object_set_new(o, "id", json_null());
 	char *s = cl_json_dump(o);

@@ -147,8 +147,9 @@ static bool good_reply(const json_t *o)
 	bool err = json_object_get(o, "error") != NULL;
 	if (res == err)
 		return false;
-	if (err && !json_is_integer(json_object_get(json_object_get(o, "error"),
-						    "code")))
+	const json_t *e = json_object_get(o, "error");
+	if (err && (!json_is_integer(json_object_get(e, "code")) ||
+		    !json_is_string(json_object_get(e, "message"))))
 		return false;
 	return true;
 }

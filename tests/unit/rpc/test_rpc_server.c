@@ -159,6 +159,25 @@ int main(void)
 	check_error("", CL_RPC_PARSE_ERROR);
 	check_error("42", CL_RPC_INVALID_REQUEST);
 	check_error("[]", CL_RPC_INVALID_REQUEST);
+
+	/* "method not found: %.64s" cuts a 63-byte name and a two-byte
+	 * character in two: the answer still has its message (every error
+	 * does; found by fuzz-ws's twin in src/ws/proto.c) */
+	{
+		char body[256], name[80];
+		memset(name, 'm', 63);
+		strcpy(name + 63, "\u00e9");
+		snprintf(body, sizeof(body),
+			 "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"id\":3}",
+			 name);
+		j = call(body, &st);
+		CHECK(j && err_code(j) == CL_RPC_METHOD_NOT_FOUND);
+		json_t *e = json_object_get(j, "error");
+		const char *msg = json_string_value(json_object_get(e, "message"));
+		CHECK_MSG(msg && strncmp(msg, "method not found: mmm", 21) == 0,
+			  "message %s", msg ? msg : "(none)");
+		json_decref(j);
+	}
 	check_error("{\"jsonrpc\":\"1.0\",\"method\":\"echo\",\"id\":1}",
 		    CL_RPC_INVALID_REQUEST);
 	check_error("{\"jsonrpc\":\"2.0\",\"method\":5,\"id\":1}",
