@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The sequencer's link to L1, on its own thread: deposits from the
- * watcher become DEPOSIT transactions (in id order, exactly once: the stf
- * refuses an id it already credited), and batch cuts become appendBatch
+ * The sequencer's link to L1, on its own thread: deposits and forced
+ * requests from the watchers become requests (l1_inbox.c: in id order,
+ * exactly once: the stf refuses an id it already applied), and batch
+ * cuts become appendBatch
  * transactions in order (the contract's batchCount says which cut is
  * next, so a restart resumes where L1 is). Up to `batches_in_flight` are
  * on their way at once, one poster each, so several can go in one L1
@@ -24,67 +25,13 @@
  * L1 times it can land at; a batch they would refuse is not sent, and the
  * reason goes to the log and the status the same way.
  */
-#include <clearline/batch.h>
-#include <clearline/sequencer.h>
+#include "l1_int.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 static const char *const SUB = "l1";
-
-/* One batch on its way to L1. */
-struct inflight {
-	struct cl_l1_poster *poster;
-	bool cut_known; /* false: adopted after a restart */
-	uint64_t cut;
-	uint64_t last_block;
-	uint64_t l1_timestamp; /* the appendBatch argument sent */
-	size_t orders;
-};
-
-struct cl_l1_driver {
-	struct cl_l1_driver_config cfg;
-	struct cl_seq *seq;
-	pthread_t thread;
-	bool running;
-
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool stop;
-	struct cl_l1_status status;
-
-	/* a second client for RPC threads' queries, under `qlock` */
-	pthread_mutex_t qlock;
-	struct cl_l1_rpc *query_rpc;
-
-	/* driver thread only */
-	struct cl_l1_rpc *rpc;
-	struct cl_l1_sender *sender;
-	struct cl_l1_poster_opts po;
-	struct cl_l1_watcher *watcher;
-	struct cl_l1_watcher *forced; /* ForcedRequest events */
-	struct inflight fl[CL_L1_MAX_BATCHES_IN_FLIGHT]; /* in cut order */
-	size_t n_fl;
-	bool draining; /* a batch failed: post again once none is in flight */
-	uint64_t retry_ns;
-	/* posters of batches L1 discarded: followed until they finish, never
-	 * waited for */
-	struct cl_l1_poster *stale[2 * CL_L1_MAX_BATCHES_IN_FLIGHT];
-	size_t n_stale;
-	bool have_discard;     /* last_discard read once */
-	uint64_t last_discard; /* the contract's lastDiscardTime */
-	bool want_recut;       /* merge the waiting cuts before posting */
-	uint64_t noop_count;   /* a re-cut from here merged nothing ... */
-	uint64_t noop_cuts;    /* ... with this many cuts waiting */
-	bool has_noop;
-	struct cl_seq_fault fault; /* tests only: --fault */
-	uint64_t l1_named; /* the newest L1 block blocks may name */
-	/* the contract's forcedInclusionDelay and sequencingWindow */
-	bool have_params;
-	uint64_t fi_delay, seq_window;
-};
 
 /* How much later than the newest L1 block (or the clock, whichever is
  * later) a batch may land: two mainnet slots. The pre-check of a batch
@@ -93,7 +40,7 @@ struct cl_l1_driver {
 
 /* ---- contract views ---- */
 
-static int view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
+int l1_view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 		    const char *sig, uint64_t *out)
 {
 	struct cl_buf cd, ret;
@@ -116,7 +63,7 @@ static int view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 }
 
 /* A view with one optional uint64 argument returning `n` words. */
-static int view_words(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
+int l1_view_words(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 		      const char *sig, bool has_arg, uint64_t arg,
 		      uint8_t *out, size_t n)
 {
@@ -141,184 +88,6 @@ static int view_words(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 	cl_buf_release(&ret);
 	return rc;
 }
-
-/* ---- deposits ---- */
-
-struct dep_wait {
-	pthread_mutex_t m;
-	pthread_cond_t c;
-	bool done;
-	int code;
-};
-
-static void dep_done(void *arg, const struct cl_seq_result *r)
-{
-	struct dep_wait *w = arg;
-	pthread_mutex_lock(&w->m);
-	w->code = r->code;
-	w->done = true;
-	pthread_cond_signal(&w->c);
-	pthread_mutex_unlock(&w->m);
-}
-
-static int on_deposit(void *arg, const struct cl_l1_deposit *d)
-{
-	struct cl_l1_driver *drv = arg;
-	struct cl_stf_view v;
-	struct cl_stf_globals g;
-
-	int rc = cl_seq_view(drv->seq, &v);
-	if (rc)
-		return rc;
-	rc = cl_stf_get_globals(&v, &g);
-	cl_seq_view_release(&v);
-	if (rc)
-		return rc;
-	if (d->id < g.next_deposit_id) {
-		/* credited before (a restart re-reads L1): l2_syncStatus
-		 * counts it all the same, or it would show 0 after a restart
-		 * until the next new deposit */
-		pthread_mutex_lock(&drv->lock);
-		if (drv->status.deposits_credited < d->id + 1)
-			drv->status.deposits_credited = d->id + 1;
-		pthread_mutex_unlock(&drv->lock);
-		return CL_OK;
-	}
-
-	struct cl_tx tx;
-	memset(&tx, 0, sizeof(tx));
-	tx.type = CL_TX_DEPOSIT;
-	tx.u.deposit.id = d->id;
-	tx.u.deposit.to = d->to;
-	tx.u.deposit.amount = d->amount;
-	cl_tx_recover(&tx, cl_seq_domain(drv->seq));
-
-	struct dep_wait w = {.done = false};
-	pthread_mutex_init(&w.m, NULL);
-	pthread_cond_init(&w.c, NULL);
-	rc = cl_seq_submit(drv->seq, &tx, dep_done, &w);
-	if (rc == CL_OK) {
-		pthread_mutex_lock(&w.m);
-		while (!w.done)
-			pthread_cond_wait(&w.c, &w.m);
-		pthread_mutex_unlock(&w.m);
-		rc = w.code;
-	}
-	pthread_mutex_destroy(&w.m);
-	pthread_cond_destroy(&w.c);
-	if (rc) {
-		cl_unusual(SUB, "deposit %llu not credited yet: %s",
-			   (unsigned long long)d->id, cl_seq_err_str(rc));
-		return rc;
-	}
-	char to[CL_ADDRESS_STR_LEN + 1];
-	cl_address_format(to, &d->to);
-	cl_info(SUB, "deposit %llu credited: %llu to %s",
-		(unsigned long long)d->id, (unsigned long long)d->amount, to);
-	pthread_mutex_lock(&drv->lock);
-	drv->status.deposits_credited = d->id + 1;
-	pthread_mutex_unlock(&drv->lock);
-	return CL_OK;
-}
-
-/* ---- forced requests (docs/sequencer.md "Forced requests") ---- */
-
-/*
- * A forced request read from L1 becomes a FORCED request in the next
- * block, in id order, exactly once (the stf refuses any other id). The
- * stf never refuses one for its contents: every outcome is recorded.
- */
-static int on_forced(void *arg, const struct cl_l1_forced *f)
-{
-	struct cl_l1_driver *drv = arg;
-	struct cl_stf_view v;
-	struct cl_stf_globals g;
-	struct cl_tx tx;
-
-	if (drv->fault.kind == CL_FAULT_CENSOR_FORCED) {
-		/* tests only (--fault censor-forced): a censoring sequencer */
-		cl_debug(SUB, "fault injection: forced request %llu ignored",
-			 (unsigned long long)f->id);
-		return CL_ERR_BUSY;
-	}
-	int rc = cl_seq_view(drv->seq, &v);
-	if (rc)
-		return rc;
-	rc = cl_stf_get_globals(&v, &g);
-	cl_seq_view_release(&v);
-	if (rc)
-		return rc;
-	if (f->id < g.next_forced_id) {
-		pthread_mutex_lock(&drv->lock);
-		if (drv->status.forced_applied < f->id + 1)
-			drv->status.forced_applied = f->id + 1;
-		pthread_mutex_unlock(&drv->lock);
-		return CL_OK;
-	}
-	if (!cl_l1_forced_tx(&tx, f)) {
-		/* the contract refuses such fields: a different contract? */
-		cl_broken(SUB, "forced request %llu has kind %u and fields "
-			  "the rollup contract never accepts",
-			  (unsigned long long)f->id, (unsigned)f->kind);
-		return CL_ERR_CORRUPT;
-	}
-	cl_tx_recover(&tx, cl_seq_domain(drv->seq));
-
-	struct dep_wait w = {.done = false};
-	pthread_mutex_init(&w.m, NULL);
-	pthread_cond_init(&w.c, NULL);
-	rc = cl_seq_submit(drv->seq, &tx, dep_done, &w);
-	if (rc == CL_OK) {
-		pthread_mutex_lock(&w.m);
-		while (!w.done)
-			pthread_cond_wait(&w.c, &w.m);
-		pthread_mutex_unlock(&w.m);
-		rc = w.code;
-	}
-	pthread_mutex_destroy(&w.m);
-	pthread_cond_destroy(&w.c);
-	if (rc) {
-		cl_unusual(SUB, "forced request %llu not applied yet: %s",
-			   (unsigned long long)f->id, cl_seq_err_str(rc));
-		return rc;
-	}
-	char who[CL_ADDRESS_STR_LEN + 1];
-	cl_address_format(who, &f->account);
-	cl_info(SUB, "forced request %llu applied: %s for %s",
-		(unsigned long long)f->id, cl_forced_kind_str(f->kind), who);
-	pthread_mutex_lock(&drv->lock);
-	drv->status.forced_applied = f->id + 1;
-	pthread_mutex_unlock(&drv->lock);
-	return CL_OK;
-}
-
-/* One step of the forced-request watcher; a watcher that lost its place
- * starts again from the start block (the stf drops applied ids). */
-static void forced_step(struct cl_l1_driver *drv)
-{
-	int rc = cl_l1_watcher_step(drv->forced, NULL);
-
-	if (rc == CL_L1_BROKEN) {
-		cl_unusual(SUB, "forced-request watcher lost its place on "
-			   "L1: reading them again from block %llu",
-			   (unsigned long long)drv->cfg.start_block);
-		struct cl_l1_watcher *w = NULL;
-		struct cl_l1_watcher_opts wo;
-		cl_l1_watcher_opts_default(&wo);
-		wo.rollup = drv->cfg.rollup;
-		wo.start_block = drv->cfg.start_block;
-		wo.confirmations = drv->cfg.confirmations;
-		struct cl_l1_cursor cur = {.next_block = drv->cfg.start_block};
-		if (cl_l1_forced_watcher_open(&w, drv->rpc, NULL, &cur, &wo,
-					      on_forced, drv) == CL_OK) {
-			cl_l1_watcher_free(drv->forced);
-			drv->forced = w;
-		}
-	} else if (rc && rc != CL_L1_STOPPED) {
-		cl_debug(SUB, "forced-request watcher: %s", cl_l1_err_str(rc));
-	}
-}
-
 /* ---- batches ---- */
 
 static size_t count_orders(const struct cl_batch2 *b)
@@ -609,10 +378,10 @@ static int append_state(struct cl_l1_driver *drv,
 
 	memset(st, 0, sizeof(*st));
 	if (!drv->have_params) {
-		rc = view_u64(drv->rpc, rollup, "forcedInclusionDelay()",
+		rc = l1_view_u64(drv->rpc, rollup, "forcedInclusionDelay()",
 			      &drv->fi_delay);
 		if (!rc)
-			rc = view_u64(drv->rpc, rollup, "sequencingWindow()",
+			rc = l1_view_u64(drv->rpc, rollup, "sequencingWindow()",
 				      &drv->seq_window);
 		if (rc)
 			return rc;
@@ -623,12 +392,12 @@ static int append_state(struct cl_l1_driver *drv,
 	st->last_discard_time = drv->last_discard;
 	if (drv->n_fl)
 		st->prev_l1_timestamp = drv->fl[drv->n_fl - 1].l1_timestamp;
-	else if ((rc = view_u64(drv->rpc, rollup, "lastL1Timestamp()",
+	else if ((rc = l1_view_u64(drv->rpc, rollup, "lastL1Timestamp()",
 				&st->prev_l1_timestamp)))
 		return rc;
-	rc = view_u64(drv->rpc, rollup, "depositCount()", &st->deposit_count);
+	rc = l1_view_u64(drv->rpc, rollup, "depositCount()", &st->deposit_count);
 	if (!rc && a->deposits_consumed < st->deposit_count) {
-		rc = view_words(drv->rpc, rollup, "deposits(uint64)", true,
+		rc = l1_view_words(drv->rpc, rollup, "deposits(uint64)", true,
 				a->deposits_consumed, w, 3);
 		if (!rc && !cl_l1_abi_ret_u64(&st->deposit_timestamp, w + 64,
 					      32))
@@ -884,14 +653,14 @@ static void *driver_main(void *arg)
 			struct cl_l1_cursor cur = {
 				.next_block = drv->cfg.start_block};
 			if (cl_l1_watcher_open(&w, drv->rpc, NULL, &cur, &wo,
-					       on_deposit, drv) == CL_OK) {
+					       l1_on_deposit, drv) == CL_OK) {
 				cl_l1_watcher_free(drv->watcher);
 				drv->watcher = w;
 			}
 		} else if (rc && rc != CL_L1_STOPPED) {
 			cl_debug(SUB, "deposit watcher: %s", cl_l1_err_str(rc));
 		}
-		forced_step(drv);
+		l1_forced_step(drv);
 		struct cl_l1_cursor wc;
 		cl_l1_watcher_cursor(drv->watcher, &wc);
 		pthread_mutex_lock(&drv->lock);
@@ -905,15 +674,15 @@ static void *driver_main(void *arg)
 		uint64_t discard = 0;
 		rc = cl_l1_eth_block_number(drv->rpc, &head);
 		if (!rc)
-			rc = view_u64(drv->rpc, rollup, "batchCount()", &count);
+			rc = l1_view_u64(drv->rpc, rollup, "batchCount()", &count);
 		if (!rc)
-			rc = view_u64(drv->rpc, rollup, "finalizedBatchCount()",
+			rc = l1_view_u64(drv->rpc, rollup, "finalizedBatchCount()",
 				      &final);
 		if (!rc)
-			rc = view_u64(drv->rpc, rollup, "nextL2Block()",
+			rc = l1_view_u64(drv->rpc, rollup, "nextL2Block()",
 				      &next_block);
 		if (!rc)
-			rc = view_u64(drv->rpc, rollup, "lastDiscardTime()",
+			rc = l1_view_u64(drv->rpc, rollup, "lastDiscardTime()",
 				      &discard);
 		pthread_mutex_lock(&drv->lock);
 		drv->status.reachable = rc == CL_OK;
@@ -1016,12 +785,12 @@ int cl_l1_driver_start(struct cl_l1_driver **out,
 	 * start block and the stf's deposit index drops the known ones */
 	struct cl_l1_cursor cur = {.next_block = cfg->start_block};
 	rc = cl_l1_watcher_open(&drv->watcher, drv->rpc, NULL, &cur, &wo,
-				on_deposit, drv);
+				l1_on_deposit, drv);
 	if (rc)
 		goto fail;
 	/* forced requests: the same, from the same block */
 	rc = cl_l1_forced_watcher_open(&drv->forced, drv->rpc, NULL, &cur, &wo,
-				       on_forced, drv);
+				       l1_on_forced, drv);
 	if (rc)
 		goto fail;
 	if (pthread_create(&drv->thread, NULL, driver_main, drv) != 0) {

@@ -12,7 +12,9 @@
  *                it, seal, abort, acks
  *   seq_cut.c    batch cuts and their withdrawal proofs
  *   seq_reader.c the read interface (struct cl_chain_reader)
- *   l1_driver.c  the link to L1 (deposits in, batches out)
+ *   l1_driver.c  the link to L1: its thread, batches out, status
+ *   l1_inbox.c   deposits and forced requests in (l1_int.h: the
+ *                driver state both share)
  *   fault.c      fault injection for tests
  *   seq_metrics.c counters and histograms for the metrics endpoint
  *

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal to the sequencer's L1 link: the driver's state, shared by
+ * l1_driver.c (the thread, posting batches, status) and l1_inbox.c
+ * (deposits and forced requests from L1 become requests, exactly once),
+ * and the contract views both read.
+ */
+#ifndef CLEARLINE_SEQ_L1_INT_H
+#define CLEARLINE_SEQ_L1_INT_H
+
+#include <clearline/batch.h>
+#include <clearline/sequencer.h>
+
+#include <pthread.h>
+
+/* One batch on its way to L1. */
+struct inflight {
+	struct cl_l1_poster *poster;
+	bool cut_known; /* false: adopted after a restart */
+	uint64_t cut;
+	uint64_t last_block;
+	uint64_t l1_timestamp; /* the appendBatch argument sent */
+	size_t orders;
+};
+
+struct cl_l1_driver {
+	struct cl_l1_driver_config cfg;
+	struct cl_seq *seq;
+	pthread_t thread;
+	bool running;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	struct cl_l1_status status;
+
+	/* a second client for RPC threads' queries, under `qlock` */
+	pthread_mutex_t qlock;
+	struct cl_l1_rpc *query_rpc;
+
+	/* driver thread only */
+	struct cl_l1_rpc *rpc;
+	struct cl_l1_sender *sender;
+	struct cl_l1_poster_opts po;
+	struct cl_l1_watcher *watcher;
+	struct cl_l1_watcher *forced; /* ForcedRequest events */
+	struct inflight fl[CL_L1_MAX_BATCHES_IN_FLIGHT]; /* in cut order */
+	size_t n_fl;
+	bool draining; /* a batch failed: post again once none is in flight */
+	uint64_t retry_ns;
+	/* posters of batches L1 discarded: followed until they finish, never
+	 * waited for */
+	struct cl_l1_poster *stale[2 * CL_L1_MAX_BATCHES_IN_FLIGHT];
+	size_t n_stale;
+	bool have_discard;     /* last_discard read once */
+	uint64_t last_discard; /* the contract's lastDiscardTime */
+	bool want_recut;       /* merge the waiting cuts before posting */
+	uint64_t noop_count;   /* a re-cut from here merged nothing ... */
+	uint64_t noop_cuts;    /* ... with this many cuts waiting */
+	bool has_noop;
+	struct cl_seq_fault fault; /* tests only: --fault */
+	uint64_t l1_named; /* the newest L1 block blocks may name */
+	/* the contract's forcedInclusionDelay and sequencingWindow */
+	bool have_params;
+	uint64_t fi_delay, seq_window;
+};
+
+/* ---- contract views (l1_driver.c) ---- */
+
+/* A view without arguments returning one uint64. */
+CL_WUR int l1_view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
+		       const char *sig, uint64_t *out);
+/* A view with one optional uint64 argument returning `n` words. */
+CL_WUR int l1_view_words(struct cl_l1_rpc *rpc,
+			 const struct cl_address *rollup, const char *sig,
+			 bool has_arg, uint64_t arg, uint8_t *out, size_t n);
+
+/* ---- l1_inbox.c (driver thread) ---- */
+
+/* Watcher callbacks: a deposit or a forced request read from L1 becomes
+ * a request in the next block, in id order, exactly once. */
+int l1_on_deposit(void *arg, const struct cl_l1_deposit *d);
+int l1_on_forced(void *arg, const struct cl_l1_forced *f);
+/* One step of the forced-request watcher. */
+void l1_forced_step(struct cl_l1_driver *drv);
+
+#endif
