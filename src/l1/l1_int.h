@@ -38,6 +38,18 @@ json_t *l1_json_hex(const uint8_t *p, size_t len);
 json_t *l1_json_address(const struct cl_address *a);
 const char *l1_tag_str(enum cl_l1_tag tag);
 
+/* ---- sender.c and sender_file.c ---- */
+
+#define SENDER_MAGIC "CLL1SNDR"
+#define SENDER_VERSION 1u
+#define SENDER_MAX_TXS 65536u
+#define SENDER_MAX_DATA (8u << 20)
+
+/* Free a transaction's data and zero it. */
+void l1_tx_clear(struct cl_l1_tx *t);
+/* The state file's name for the key of `from` (sender_file.c). */
+void l1_sender_file_name(char out[80], const struct cl_address *from);
+
 /* The client a sender talks through (for the poster). */
 struct cl_l1_rpc *l1_sender_rpc(struct cl_l1_sender *s);
 
