@@ -62,6 +62,7 @@ struct cl_node_config {
 	char *l1_keystore;
 	char *l1_passphrase;
 	uint64_t l1_confirmations;
+	uint64_t l1_ref_lag; /* blocks below the confirmed head blocks name */
 	uint64_t l1_poll_ms;
 	uint64_t l1_start_block;
 	uint64_t l1_max_fee_gwei;

@@ -258,6 +258,8 @@ struct cl_l1_driver_config {
 	struct cl_address rollup;
 	uint64_t chain_id;          /* must match the L1 */
 	uint64_t confirmations;     /* depth for deposits and batches */
+	uint64_t ref_lag;           /* the L1 block blocks name: this many
+				     * below the confirmed head (docs/sequencer.md) */
 	uint64_t poll_ms;
 	uint64_t start_block;       /* where deposits are searched from */
 	uint64_t max_fee_wei;       /* fee ceiling per gas */

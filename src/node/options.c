@@ -132,6 +132,10 @@ static const struct cl_opt opts[] = {
 	{"l1-confirmations", CL_OPT_U64, 1, 1000, "3", NULL,
 	 "L1 blocks on top before a deposit or batch counts",
 	 OFF(l1_confirmations), 0, false},
+	{"l1-ref-lag", CL_OPT_U64, 0, 100000, "0", NULL,
+	 "L1 blocks below the confirmed head that L2 blocks name (a reorg "
+	 "deeper than l1-confirmations + l1-ref-lag orphans named blocks)",
+	 OFF(l1_ref_lag), 0, false},
 	{"l1-poll-ms", CL_OPT_U64, 10, 600000, "500", NULL,
 	 "how often L1 is polled", OFF(l1_poll_ms), 0, false},
 	{"l1-start-block", CL_OPT_U64, 0, UINT64_MAX, "0", NULL,

@@ -595,6 +595,12 @@ static void name_l1_block(struct cl_l1_driver *drv, uint64_t next_block)
 	struct cl_l1_block b, after;
 	bool found = false, has_after = false;
 
+	/* `ref_lag` blocks below the confirmed head: a reorg must be deeper
+	 * than the confirmations and the lag to orphan a named block */
+	if (next_block > drv->cfg.ref_lag + 1)
+		next_block -= drv->cfg.ref_lag;
+	else if (next_block > 2)
+		next_block = 2; /* a chain younger than the lag: block 1 */
 	if (next_block == 0 || next_block - 1 <= drv->l1_named)
 		return;
 	if (cl_l1_eth_block_by_number(drv->rpc, &b, &found, next_block - 1) ||

@@ -69,6 +69,10 @@ lib.main('l1-faults', async (t) => {
 		nodeArgs: ['--l1-poll-ms', '100', '--batch-interval-ms', '300',
 			   '--block-interval-ms', '50', '--l1-drop-timeout-ms', '1000',
 			   '--l1-max-fee-gwei', String(CEILING_GWEI),
+			   /* blocks name an L1 block below the deepest reorg the
+			    * test makes: a reorg deeper than confirmations + lag
+			    * orphans the L1 blocks L2 blocks named (docs/l1.md) */
+			   '--l1-ref-lag', String(Math.max(...REORGS)),
 			   ...(BATCH_BYTES ? ['--batch-max-bytes', BATCH_BYTES] : [])] });
 	const { anvil, dep, node, rollupAbi, tokenAbi } = env;
 	const seqProxy = await new L1Proxy(anvil.port).start();
