@@ -50,6 +50,9 @@ json_t *cl_json_from_bytes(const uint8_t *p, size_t len); /* 0x hex */
  * NUL-terminated string.
  */
 json_t *cl_json_from_text(const char *s);
+/* The same repair in place: leaves valid UTF-8 as it is, else turns every
+ * byte >= 0x80 of `s` into '?'. */
+void cl_json_text_repair(char *s);
 
 /* Serialise compactly with keys in insertion order; caller frees. */
 char *cl_json_dump(const json_t *v);

@@ -82,15 +82,25 @@ json_t *cl_json_from_bytes(const uint8_t *p, size_t len)
 	return j;
 }
 
+void cl_json_text_repair(char *s)
+{
+	json_t *j = json_string(s);
+	if (j) {
+		json_decref(j);
+		return;
+	}
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			*s = '?';
+}
+
 json_t *cl_json_from_text(const char *s)
 {
 	json_t *j = json_string(s);
 	if (j)
 		return j;
 	char *t = cl_xstrdup(s);
-	for (char *c = t; *c; c++)
-		if ((unsigned char)*c >= 0x80)
-			*c = '?';
+	cl_json_text_repair(t);
 	j = json_string(t);
 	free(t);
 	CL_REQUIRE(j); /* ASCII without NUL is always valid */

@@ -152,22 +152,9 @@ static void rpc_message(struct ws_client *c, json_t *j, const char *text,
  * UTF-8, but "%.32s" of a member name, or the end of the buffer, can cut
  * a character in two (the client's text is valid UTF-8: the library
  * checks it): a message that is not valid UTF-8 then gets its non-ASCII
- * bytes replaced by '?' (without this the answer went out without its
+ * bytes replaced by '?' (cl_json_text_repair; without this the answer went out without its
  * "message"; found by tests/fuzz/fuzz-ws.c).
  */
-static void clip_utf8(char *s)
-{
-	json_t *v = json_string(s);
-
-	if (v) {
-		json_decref(v);
-		return;
-	}
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			*s = '?';
-}
-
 static bool refuse(struct ws_request *r, const json_t *id, int code,
 		   const char *fmt, ...) CL_PRINTF(4, 5);
 static bool refuse(struct ws_request *r, const json_t *id, int code,
@@ -178,7 +165,7 @@ static bool refuse(struct ws_request *r, const json_t *id, int code,
 	va_start(ap, fmt);
 	vsnprintf(r->why, sizeof(r->why), fmt, ap);
 	va_end(ap);
-	clip_utf8(r->why);
+	cl_json_text_repair(r->why);
 	r->code = code;
 	r->err_id = id;
 	return false;
