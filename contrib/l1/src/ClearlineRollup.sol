@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {ClearlineEscape} from "./ClearlineEscape.sol";
+
 /// @dev The two ERC-20 calls the rollup makes. Tokens that return nothing
 ///      instead of `true` are accepted as well (see _callToken).
 interface IClearlineCollateral {
@@ -17,7 +19,7 @@ interface IClearlineCollateral {
 ///      32-byte commitment to the batch's record (emitted in full in
 ///      BatchAppended); callers that need the record's fields pass it back
 ///      and it is checked against the commitment. See docs/l1.md.
-contract ClearlineRollup {
+contract ClearlineRollup is ClearlineEscape {
     // ------------------------------------------------------------------
     // Types and constants
     // ------------------------------------------------------------------
@@ -975,6 +977,27 @@ contract ClearlineRollup {
     /// @notice Whether withdrawal `withdrawalId` has been paid.
     function isWithdrawalClaimed(uint64 withdrawalId) external view returns (bool) {
         return _claimedWords[withdrawalId >> 8] & (uint256(1) << (withdrawalId & 0xff)) != 0;
+    }
+
+    // ------------------------------------------------------------------
+    // The escape's hooks (ClearlineEscape, docs/l1.md "Escape")
+    // ------------------------------------------------------------------
+
+    function _escapeFrozen() internal view override returns (bool, uint64, bytes32) {
+        return (frozen, frozenAt, exitRoot);
+    }
+
+    function _escapeToken() internal view override returns (address) {
+        return collateralToken;
+    }
+
+    function _escapeDeposit(uint64 id) internal view override returns (address, uint64, bool) {
+        DepositRecord storage d = _deposits[id];
+        return (d.to, d.amount, id < depositCount);
+    }
+
+    function _escapeTransfer(address to, uint256 amount) internal override {
+        _callToken(abi.encodeCall(IClearlineCollateral.transfer, (to, amount)));
     }
 
     // ------------------------------------------------------------------

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Contract test driver: starts a private anvil on a free loopback port,
-# compiles the contracts, runs test/rollup.test.js and test/forced.test.js
+# compiles the contracts, runs test/rollup.test.js, test/forced.test.js and test/escape.test.js
 # against it (each deploys
 # with deploy.js), stops anvil, and ends with "N passed, N failed".
 # Exit status is non-zero on any failure. Runs offline.
@@ -98,6 +98,8 @@ if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
 fi
 # The forced requests (docs/l1.md "Forced requests"), on their own deployment.
 timeout --kill-after=5 110 node test/forced.test.js "$rpc" || status=1
+# The escape after a freeze (docs/l1.md "Escape"), on its own deployment.
+timeout --kill-after=5 110 node test/escape.test.js "$rpc" || status=1
 # The dispute game on real VM traces (the build's vm_trace and guest
 # programs: CLEARLINE_BUILD, default build/ at the top of the tree).
 timeout --kill-after=5 110 node test/dispute.test.js "$rpc" "${CLEARLINE_BUILD:-$l1/../../build}" || status=1

@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @dev The ERC-20 calls the escape makes besides the rollup's transfer.
+interface IClearlineEscapeToken {
+    function balanceOf(address account) external view returns (uint256);
+    function transfer(address to, uint256 amount) external returns (bool);
+}
+
+/// @title ClearlineExitVault
+/// @notice Holds the exit pool fixed at the end of the claim window, so
+///         that nothing the rollup pays afterwards (a late withdrawal
+///         claim) can reach the shares of the exits registered in time.
+///         Only its creator (the rollup) can move the tokens.
+contract ClearlineExitVault {
+    address public immutable owner;
+    address public immutable token;
+
+    error NotOwner(address caller);
+    error VaultTransferFailed();
+
+    constructor(address token_) {
+        owner = msg.sender;
+        token = token_;
+    }
+
+    /// @notice Sends `amount` of the token to `to`; the owner only.
+    function pay(address to, uint256 amount) external {
+        if (msg.sender != owner) revert NotOwner(msg.sender);
+        (bool ok, bytes memory ret) = token.call(abi.encodeCall(IClearlineEscapeToken.transfer, (to, amount)));
+        if (!ok || (ret.length != 0 && (ret.length != 32 || abi.decode(ret, (uint256)) != 1))) {
+            revert VaultTransferFailed();
+        }
+    }
+}
+
+/// @title ClearlineEscape
+/// @notice The escape hatch of a frozen rollup (docs/l1.md "Escape"): every
+///         account proves its account leaf, one position leaf (or its
+///         absence) per market and the market leaves it holds positions in
+///         against the exit root, and is paid its equity once — in full
+///         when the pool suffices, pro rata otherwise. Deposits the exit
+///         root never consumed are refunded to their depositors.
+/// @dev Abstract: the rollup supplies the frozen state, the token, the
+///      deposits and the token transfer through the internal hooks below.
+///      Proofs use the tree of docs/state.md in its canonical encoding
+///      (kind u8 ‖ depth u16 ‖ siblings ‖ other leaf when kind 2).
+abstract contract ClearlineEscape {
+    // ------------------------------------------------------------------
+    // Constants
+    // ------------------------------------------------------------------
+
+    /// @notice Seconds after the freeze during which exits register their
+    ///         claim; the pool is split when it ends.
+    uint64 public constant EXIT_CLAIM_WINDOW = 3 days;
+
+    uint8 private constant T_ACCOUNTS = 0x01;
+    uint8 private constant T_POSITIONS = 0x02;
+    uint8 private constant T_MARKETS = 0x03;
+    uint8 private constant T_GLOBALS = 0x07;
+    uint8 private constant P_INCLUSION = 0;
+    uint8 private constant P_EMPTY = 1;
+    uint8 private constant P_OTHER_LEAF = 2;
+    uint256 private constant ACCOUNT_VALUE_LEN = 16;
+    uint256 private constant POSITION_VALUE_LEN = 32;
+    uint256 private constant MARKET_VALUE_LEN = 192;
+    int256 private constant FUNDING_SCALE = 1e9;
+
+    // ------------------------------------------------------------------
+    // Events and errors
+    // ------------------------------------------------------------------
+
+    /// @notice The escape opened: the exit state's deposit count and markets are known.
+    event EscapeStarted(uint64 depositsConsumed, uint256 markets);
+    /// @notice `account` proved its equity; `claim` is what it is owed (0 when negative).
+    event ExitRegistered(address indexed account, int256 equity, uint256 claim);
+    /// @notice `account` was paid `amount` of its `claim`.
+    event ExitPaid(address indexed account, uint256 claim, uint256 amount);
+    /// @notice The claim window ended: `pool` of `balance` went to the vault for `claims`.
+    event ExitsSettled(uint256 balance, uint256 claims, uint256 pool, address vault);
+    /// @notice Unconsumed deposit `id` was paid back (`amount` of `owed`) to its depositor.
+    event DepositRefunded(uint64 indexed id, address indexed to, uint256 owed, uint256 amount);
+
+    /// @notice The rollup is not frozen.
+    error NotFrozen();
+    /// @notice startEscape() was called before.
+    error EscapeAlreadyStarted();
+    /// @notice startEscape() has not been called yet.
+    error EscapeNotStarted();
+    /// @notice The genesis bytes do not decode (or name another rollup).
+    error InvalidExitGenesis();
+    /// @notice A proof does not lead to the exit root, or the proof bytes
+    ///         are malformed (kind, depth, length, trailing bytes).
+    error InvalidExitProof();
+    /// @notice This account has exited before.
+    error AlreadyExited(address account);
+    /// @notice The claim window has not ended yet (it ends at `windowEnd`).
+    error ClaimWindowOpen(uint256 windowEnd);
+    /// @notice Nothing is owed to this account (never registered, or paid).
+    error NothingToPay(address account);
+    /// @notice The deposit was consumed by the exit state, or does not exist.
+    error DepositNotRefundable(uint64 id);
+    /// @notice The deposit was refunded before.
+    error DepositAlreadyRefunded(uint64 id);
+
+    // ------------------------------------------------------------------
+    // State
+    // ------------------------------------------------------------------
+
+    struct ExitClaim {
+        uint128 claim;
+        bool registered;
+        bool paid;
+    }
+
+    /// @notice Whether startEscape() ran.
+    bool public escapeStarted;
+    /// @notice Whether the claim window's pool has been fixed.
+    bool public exitsSettled;
+    /// @notice Deposits the exit state had consumed (ids below are in it).
+    uint64 public exitDepositsConsumed;
+    /// @notice Sum of the claims registered within the window.
+    uint256 public exitClaimsTotal;
+    /// @notice What the vault received for them: min(balance, exitClaimsTotal).
+    uint256 public exitPool;
+    /// @notice The vault holding exitPool (zero before the settlement).
+    ClearlineExitVault public exitVault;
+
+    mapping(address => ExitClaim) private _exits;
+    mapping(uint256 => uint256) private _refundedWords;
+    /// @dev The genesis markets in order, with their scale exponents.
+    uint32[] private _marketIds;
+    int8[] private _marketScales;
+
+    // ------------------------------------------------------------------
+    // Hooks the rollup implements
+    // ------------------------------------------------------------------
+
+    /// @dev Whether the rollup is frozen, when, and its exit root.
+    function _escapeFrozen() internal view virtual returns (bool frozen_, uint64 frozenAt_, bytes32 exitRoot_);
+    /// @dev The collateral token.
+    function _escapeToken() internal view virtual returns (address);
+    /// @dev Deposit `id`: its recipient and amount; `exists` false when id >= depositCount.
+    function _escapeDeposit(uint64 id) internal view virtual returns (address to, uint64 amount, bool exists);
+    /// @dev Sends `amount` of the token from the rollup to `to` (reverts on failure).
+    function _escapeTransfer(address to, uint256 amount) internal virtual;
+
+    // ------------------------------------------------------------------
+    // Starting the escape
+    // ------------------------------------------------------------------
+
+    /// @notice Opens the escape once, after the freeze: proves the exit
+    ///         state's genesis hash and deposit count (GLOBALS leaves
+    ///         `genesis_hash` and `next_deposit_id`) and reads the markets
+    ///         and their scale from the genesis encoding. Anyone may call it.
+    ///         With a zero exit root (no batch was final) it takes nothing:
+    ///         no deposit was consumed and nobody holds anything.
+    /// @param genesis The canonical genesis encoding (docs/protocol.md).
+    /// @param genesisProof Inclusion proof of GLOBALS `genesis_hash`.
+    /// @param depositsConsumed The exit state's `next_deposit_id`.
+    /// @param depositsProof Inclusion proof of GLOBALS `next_deposit_id`.
+    function startEscape(
+        bytes calldata genesis,
+        bytes calldata genesisProof,
+        uint64 depositsConsumed,
+        bytes calldata depositsProof
+    ) external {
+        (bool frozen_,, bytes32 root) = _escapeFrozen();
+        if (!frozen_) revert NotFrozen();
+        if (escapeStarted) revert EscapeAlreadyStarted();
+        escapeStarted = true;
+        if (root == bytes32(0)) {
+            emit EscapeStarted(0, 0);
+            return;
+        }
+        _requireInclusion(
+            root,
+            keccak256(abi.encodePacked(T_GLOBALS, "genesis_hash")),
+            keccak256(abi.encodePacked(keccak256(genesis))),
+            genesisProof
+        );
+        _requireInclusion(
+            root,
+            keccak256(abi.encodePacked(T_GLOBALS, "next_deposit_id")),
+            keccak256(abi.encodePacked(depositsConsumed)),
+            depositsProof
+        );
+        exitDepositsConsumed = depositsConsumed;
+        _readGenesis(genesis);
+        emit EscapeStarted(depositsConsumed, _marketIds.length);
+    }
+
+    /// @notice How many markets the exit state has (one position proof each).
+    function exitMarketCount() external view returns (uint256) {
+        return _marketIds.length;
+    }
+
+    // ------------------------------------------------------------------
+    // Exits
+    // ------------------------------------------------------------------
+
+    /// @notice Proves `account`'s equity in the exit state and claims it,
+    ///         once. Within the claim window the claim is registered and
+    ///         paid by payExit() after it; later it is paid at once out of
+    ///         what the rollup holds outside the vault. Anyone may send it;
+    ///         the tokens only ever go to `account`.
+    /// @param account The L2 account (its L1 address).
+    /// @param proof accountValue (16) ‖ its proof, then for each market of
+    ///        exitMarkets(), in order, the proof of the position leaf
+    ///        (`account ‖ market`), followed, when it is an inclusion, by the
+    ///        position value (32), the market value (192) and the market
+    ///        leaf's proof (docs/l1.md "Escape").
+    function exit(address account, bytes calldata proof) external {
+        (bool frozen_, uint64 frozenAt_, bytes32 root) = _escapeFrozen();
+        if (!frozen_) revert NotFrozen();
+        if (!escapeStarted) revert EscapeNotStarted();
+        ExitClaim storage c = _exits[account];
+        if (c.registered) revert AlreadyExited(account);
+
+        int256 equity = _proveEquity(root, account, proof);
+        uint256 claim = equity > 0 ? uint256(equity) : 0;
+        c.registered = true;
+        c.claim = uint128(claim);
+        emit ExitRegistered(account, equity, claim);
+
+        if (block.timestamp <= uint256(frozenAt_) + EXIT_CLAIM_WINDOW) {
+            exitClaimsTotal += claim;
+            return;
+        }
+        // late: first come, out of what is left outside the vault
+        _settle(frozenAt_);
+        c.paid = true;
+        uint256 free = IClearlineEscapeToken(_escapeToken()).balanceOf(address(this));
+        uint256 amount = claim < free ? claim : free;
+        emit ExitPaid(account, claim, amount);
+        if (amount > 0) _escapeTransfer(account, amount);
+    }
+
+    /// @notice Fixes the pool once the claim window is over: the vault
+    ///         receives min(balance, exitClaimsTotal). Anyone may call it;
+    ///         payExit() and late exits call it too.
+    function settleExits() external {
+        (bool frozen_, uint64 frozenAt_,) = _escapeFrozen();
+        if (!frozen_) revert NotFrozen();
+        _settle(frozenAt_);
+    }
+
+    /// @notice Pays a claim registered within the window:
+    ///         claim × exitPool / exitClaimsTotal, rounded down (the whole
+    ///         claim when the pool sufficed). Anyone may call it.
+    function payExit(address account) external {
+        (bool frozen_, uint64 frozenAt_,) = _escapeFrozen();
+        if (!frozen_) revert NotFrozen();
+        ExitClaim storage c = _exits[account];
+        if (!c.registered || c.paid) revert NothingToPay(account);
+        _settle(frozenAt_);
+        c.paid = true;
+        uint256 claim = c.claim;
+        uint256 amount = exitClaimsTotal == 0 ? 0 : (claim * exitPool) / exitClaimsTotal;
+        emit ExitPaid(account, claim, amount);
+        if (amount > 0) exitVault.pay(account, amount);
+    }
+
+    /// @notice An account's exit: whether it registered, its claim, whether it was paid.
+    function exitOf(address account) external view returns (bool registered, uint256 claim, bool paid) {
+        ExitClaim storage c = _exits[account];
+        return (c.registered, c.claim, c.paid);
+    }
+
+    /// @notice When the claim window ends (0 while not frozen); payouts come strictly later.
+    function exitWindowEnd() public view returns (uint256) {
+        (bool frozen_, uint64 frozenAt_,) = _escapeFrozen();
+        return frozen_ ? uint256(frozenAt_) + EXIT_CLAIM_WINDOW : 0;
+    }
+
+    // ------------------------------------------------------------------
+    // Deposit refunds
+    // ------------------------------------------------------------------
+
+    /// @notice Pays deposit `id` back to its depositor when the exit state
+    ///         never consumed it (id >= exitDepositsConsumed). Within the
+    ///         claim window in full (senior to the exits); later out of what
+    ///         is left outside the vault. Anyone may call it, once per id.
+    function refundDeposit(uint64 id) external {
+        (bool frozen_, uint64 frozenAt_,) = _escapeFrozen();
+        if (!frozen_) revert NotFrozen();
+        if (!escapeStarted) revert EscapeNotStarted();
+        (address to, uint64 owed, bool exists) = _escapeDeposit(id);
+        if (!exists || id < exitDepositsConsumed) revert DepositNotRefundable(id);
+        uint256 word = id >> 8;
+        uint256 mask = uint256(1) << (id & 0xff);
+        uint256 done = _refundedWords[word];
+        if (done & mask != 0) revert DepositAlreadyRefunded(id);
+        _refundedWords[word] = done | mask;
+        uint256 amount = owed;
+        if (block.timestamp > uint256(frozenAt_) + EXIT_CLAIM_WINDOW) {
+            _settle(frozenAt_);
+            uint256 free = IClearlineEscapeToken(_escapeToken()).balanceOf(address(this));
+            if (free < amount) amount = free;
+        }
+        emit DepositRefunded(id, to, owed, amount);
+        if (amount > 0) _escapeTransfer(to, amount);
+    }
+
+    /// @notice Whether deposit `id` was refunded.
+    function isDepositRefunded(uint64 id) external view returns (bool) {
+        return _refundedWords[id >> 8] & (uint256(1) << (id & 0xff)) != 0;
+    }
+
+    // ------------------------------------------------------------------
+    // Internals
+    // ------------------------------------------------------------------
+
+    function _settle(uint64 frozenAt_) private {
+        if (exitsSettled) return;
+        uint256 end = uint256(frozenAt_) + EXIT_CLAIM_WINDOW;
+        if (block.timestamp <= end) revert ClaimWindowOpen(end);
+        exitsSettled = true;
+        address token = _escapeToken();
+        uint256 balance = IClearlineEscapeToken(token).balanceOf(address(this));
+        uint256 total = exitClaimsTotal;
+        uint256 pool = balance < total ? balance : total;
+        exitPool = pool;
+        ClearlineExitVault vault;
+        if (pool > 0) {
+            vault = new ClearlineExitVault(token);
+            exitVault = vault;
+            _escapeTransfer(address(vault), pool);
+        }
+        emit ExitsSettled(balance, total, pool, address(vault));
+    }
+
+    /// @dev The equity of `account` in the exit state, from the proof bytes.
+    function _proveEquity(bytes32 root, address account, bytes calldata p) private view returns (int256 equity) {
+        uint256 off = ACCOUNT_VALUE_LEN;
+        if (p.length < off) revert InvalidExitProof();
+        bytes calldata acct = p[0:off];
+        off = _requireInclusionAt(
+            root, keccak256(abi.encodePacked(T_ACCOUNTS, account)), keccak256(acct), p, off
+        );
+        equity = int256(int64(uint64(bytes8(acct[0:8]))));
+
+        uint256 n = _marketIds.length;
+        for (uint256 i = 0; i < n; i++) {
+            int256 e;
+            (e, off) = _positionAt(root, account, i, p, off);
+            equity += e;
+        }
+        if (off != p.length) revert InvalidExitProof();
+    }
+
+    /// @dev The position of `account` in the `i`-th market: its proof at
+    ///      `off`, an exclusion (nothing held) or an inclusion followed by
+    ///      the position's value, the market's value and the market leaf's
+    ///      proof. Returns the position's equity and where its bytes end.
+    function _positionAt(bytes32 root, address account, uint256 i, bytes calldata p, uint256 off)
+        private
+        view
+        returns (int256 equity, uint256 next)
+    {
+        uint32 market = _marketIds[i];
+        bytes32 path = keccak256(abi.encodePacked(T_POSITIONS, account, market));
+        (uint8 kind, uint256 end) = _proofKind(p, off);
+        if (kind != P_INCLUSION) return (0, _requireExclusionAt(root, path, p, off));
+        uint256 mktOff = end + POSITION_VALUE_LEN;
+        next = mktOff + MARKET_VALUE_LEN;
+        if (p.length < next) revert InvalidExitProof();
+        _requireInclusionAt(root, path, keccak256(p[end:mktOff]), p, off);
+        next = _requireInclusionAt(
+            root, keccak256(abi.encodePacked(T_MARKETS, market)), keccak256(p[mktOff:next]), p, next
+        );
+        equity = _positionEquity(p, end, _marketScales[i]);
+    }
+
+    /// @dev value at the mark - cost - pending funding, rounded as the stf
+    ///      does: a long's value down, a short's up in magnitude, funding
+    ///      toward +infinity (docs/margin.md).
+    function _positionEquity(bytes calldata p, uint256 pos, int8 scale) private pure returns (int256) {
+        // position: size i64 ‖ cost i64 ‖ fundingSnap i128; the market
+        // record follows it: mark u64 pos 16, fundingIndex i128 pos 80
+        int256 size = int256(int64(uint64(bytes8(p[pos:pos + 8]))));
+        uint256 mkt = pos + POSITION_VALUE_LEN;
+        uint256 prod = uint256(uint64(bytes8(p[mkt + 16:mkt + 24]))) * (size < 0 ? uint256(-size) : uint256(size));
+        uint256 value;
+        if (scale >= 0) {
+            value = prod * (10 ** uint256(int256(scale)));
+        } else {
+            uint256 d = 10 ** uint256(-int256(scale));
+            value = prod / d;
+            if (size < 0 && prod % d != 0) value += 1;
+        }
+        int256 x = size
+            * (int256(int128(uint128(bytes16(p[mkt + 80:mkt + 96])))) - int256(int128(uint128(bytes16(p[pos + 16:pos + 32])))));
+        int256 pay = x / FUNDING_SCALE; // toward zero
+        if (x > 0 && x % FUNDING_SCALE != 0) pay += 1; // toward +infinity
+        return (size < 0 ? -int256(value) : int256(value)) - int256(int64(uint64(bytes8(p[pos + 8:pos + 16])))) - pay;
+    }
+
+    function _readGenesis(bytes calldata g) private {
+        // "CLGENESIS" ‖ version 2 ‖ l1ChainId u64 ‖ rollup ‖ collateralDecimals
+        if (g.length < 48 || bytes9(g[0:9]) != bytes9("CLGENESIS") || uint8(g[9]) != 2) {
+            revert InvalidExitGenesis();
+        }
+        if (address(bytes20(g[18:38])) != address(this)) revert InvalidExitGenesis();
+        int256 cd = int256(uint256(uint8(g[38])));
+        uint256 off = 47; // after expiryHorizon
+        uint256 nSigners = uint8(g[off]);
+        off += 1 + 20 * nSigners + 1 + 8 + 8; // signers, quorum, maxAge, fundingInterval
+        if (g.length < off + 1) revert InvalidExitGenesis();
+        uint256 nMarkets = uint8(g[off]);
+        off += 1;
+        for (uint256 i = 0; i < nMarkets; i++) {
+            if (g.length < off + 5) revert InvalidExitGenesis();
+            uint32 id = uint32(bytes4(g[off:off + 4]));
+            off += 5 + uint8(g[off + 4]); // id, symbol
+            if (g.length < off + 51) revert InvalidExitGenesis();
+            int256 scale = cd - int256(uint256(uint8(g[off]))) - int256(uint256(uint8(g[off + 1])));
+            // decimals 2, tick, step, maxOrder, oiCap 32, fees 8, then the tiers
+            off += 2 + 32 + 8;
+            uint256 nTiers = uint8(g[off]);
+            off += 1 + 16 * nTiers + 68; // tiers, risk
+            if (scale < -38 || scale > 18) revert InvalidExitGenesis();
+            _marketIds.push(id);
+            _marketScales.push(int8(scale));
+        }
+        if (off != g.length) revert InvalidExitGenesis();
+    }
+
+    // ---- proofs (docs/state.md "Proofs"; canonical encoding) ----
+
+    /// @dev The kind of the proof at `off` and where it ends.
+    function _proofKind(bytes calldata p, uint256 off) private pure returns (uint8 kind, uint256 end) {
+        if (p.length < off + 3) revert InvalidExitProof();
+        kind = uint8(p[off]);
+        uint256 depth = uint16(bytes2(p[off + 1:off + 3]));
+        if (depth > 256 || kind > P_OTHER_LEAF) revert InvalidExitProof();
+        end = off + 3 + 32 * depth + (kind == P_OTHER_LEAF ? 64 : 0);
+        if (p.length < end) revert InvalidExitProof();
+    }
+
+    function _fold(bytes32 h, bytes32 path, bytes calldata p, uint256 sib, uint256 depth)
+        private
+        pure
+        returns (bytes32)
+    {
+        for (uint256 i = depth; i > 0;) {
+            unchecked {
+                --i;
+            }
+            bytes32 s = bytes32(p[sib + 32 * i:sib + 32 * i + 32]);
+            h = (uint256(path) >> (255 - i)) & 1 == 1 ? _node(s, h) : _node(h, s);
+        }
+        return h;
+    }
+
+    /// @dev Checks the inclusion proof at `off` for (path, valueHash); returns where it ends.
+    function _requireInclusionAt(bytes32 root, bytes32 path, bytes32 valueHash, bytes calldata p, uint256 off)
+        private
+        pure
+        returns (uint256 end)
+    {
+        uint8 kind;
+        (kind, end) = _proofKind(p, off);
+        if (kind != P_INCLUSION) revert InvalidExitProof();
+        uint256 depth = (end - off - 3) / 32;
+        if (_fold(_leaf(path, valueHash), path, p, off + 3, depth) != root) revert InvalidExitProof();
+    }
+
+    function _requireInclusion(bytes32 root, bytes32 path, bytes32 valueHash, bytes calldata p) private pure {
+        if (_requireInclusionAt(root, path, valueHash, p, 0) != p.length) revert InvalidExitProof();
+    }
+
+    /// @dev Checks the exclusion proof at `off` for `path`; returns where it ends.
+    function _requireExclusionAt(bytes32 root, bytes32 path, bytes calldata p, uint256 off)
+        private
+        pure
+        returns (uint256 end)
+    {
+        uint8 kind;
+        (kind, end) = _proofKind(p, off);
+        uint256 depth;
+        bytes32 h;
+        if (kind == P_EMPTY) {
+            depth = (end - off - 3) / 32;
+        } else if (kind == P_OTHER_LEAF) {
+            depth = (end - off - 67) / 32;
+            bytes32 otherPath = bytes32(p[end - 64:end - 32]);
+            if (otherPath == path) revert InvalidExitProof();
+            if (depth > 0 && (uint256(otherPath ^ path) >> (256 - depth)) != 0) revert InvalidExitProof();
+            h = _leaf(otherPath, bytes32(p[end - 32:end]));
+        } else {
+            revert InvalidExitProof();
+        }
+        if (_fold(h, path, p, off + 3, depth) != root) revert InvalidExitProof();
+    }
+
+    function _leaf(bytes32 path, bytes32 valueHash) private pure returns (bytes32) {
+        return keccak256(abi.encodePacked(bytes1(0x00), path, valueHash));
+    }
+
+    function _node(bytes32 left, bytes32 right) private pure returns (bytes32) {
+        return keccak256(abi.encodePacked(bytes1(0x01), left, right));
+    }
+}

@@ -1,0 +1,550 @@
+#!/usr/bin/env node
+// Contract tests of the escape (ClearlineEscape through ClearlineRollup,
+// docs/l1.md "Escape") against a running anvil (started by test/run.sh):
+// startEscape (genesis and deposit count proven against the exit root),
+// exits (equity from the account, position and market leaves, to the atom;
+// a second exit refused; proofs against another root, tampered or
+// incomplete refused), the claim window to the second, payment in full or
+// pro rata, late exits, and deposit refunds. The L2 state is built here
+// by an independent JavaScript implementation of docs/state.md's tree and
+// docs/protocol.md's layouts. Ends with "N passed, N failed".
+//
+// usage: node test/escape.test.js RPC_URL
+'use strict';
+
+const assert = require('assert/strict');
+const path = require('path');
+const { execFileSync } = require('child_process');
+const { ethers } = require('ethers');
+
+const L1 = path.resolve(__dirname, '..');
+const RPC = process.argv[2] || process.env.L1_RPC;
+if (!RPC) {
+	console.error('usage: node test/escape.test.js RPC_URL');
+	process.exit(2);
+}
+
+const MNEMONIC = 'test test test test test test test test test test test junk';
+const CHALLENGE_PERIOD = 100;
+const DELAY = 600; // forcedRequestDelay
+const FEE = ethers.parseEther('0.01');
+const WINDOW = 3 * 86400; // EXIT_CLAIM_WINDOW
+const ZERO32 = ethers.ZeroHash;
+const MINT = 1_000_000_000_000n;
+
+const provider = new ethers.JsonRpcProvider(RPC, undefined, {
+	staticNetwork: true,
+	cacheTimeout: -1,
+	pollingInterval: 20,
+});
+const hdRoot = ethers.HDNodeWallet.fromPhrase(MNEMONIC, undefined, "m/44'/60'/0'/0");
+const wallets = [];
+for (let i = 0; i < 8; i++) wallets.push(hdRoot.deriveChild(i).connect(provider));
+const [deployer, seq, arb, alice, bob, carol, dave] = wallets;
+
+const rollupArtifact = require(path.join(L1, 'artifacts', 'ClearlineRollup.json'));
+const tokenArtifact = require(path.join(L1, 'artifacts', 'ClearlineToken.json'));
+const iface = new ethers.Interface(rollupArtifact.abi);
+let rollup;
+let token;
+const gasReport = [];
+
+async function mined(txPromise) {
+	const r = await (await txPromise).wait();
+	assert.equal(r.status, 1, 'transaction failed');
+	return r;
+}
+
+function errorOf(err) {
+	const data = err?.data ?? err?.info?.error?.data ?? err?.error?.data;
+	if (typeof data === 'string' && data.length >= 10) {
+		const p = iface.parseError(data);
+		return p ? { name: p.name, args: p.args } : { name: `unknown ${data.slice(0, 10)}` };
+	}
+	if (err?.revert?.name) return { name: err.revert.name, args: err.revert.args };
+	return { name: `no revert data (${err?.shortMessage || err?.message})` };
+}
+
+async function expectRevert(promise, name) {
+	let err = null;
+	try {
+		const tx = await promise;
+		if (tx && typeof tx.wait === 'function') await tx.wait();
+	} catch (e) {
+		err = e;
+	}
+	assert.ok(err, `expected revert ${name}, but the call succeeded`);
+	const got = errorOf(err);
+	assert.equal(got.name, name, `expected revert ${name}, got ${got.name}`);
+	return got.args;
+}
+
+function events(receipt, name) {
+	const out = [];
+	for (const log of receipt.logs) {
+		let p = null;
+		try {
+			p = iface.parseLog(log);
+		} catch (_) {
+			p = null;
+		}
+		if (p && p.name === name) out.push(p);
+	}
+	return out;
+}
+
+async function setNext(ts) {
+	await provider.send('evm_setNextBlockTimestamp', [ts]);
+}
+
+async function advance(seconds) {
+	await provider.send('evm_increaseTime', [seconds]);
+	await provider.send('evm_mine', []);
+}
+
+const as = (c, w) => c.connect(w);
+
+// ---- the tree of docs/state.md, written independently ----
+
+const k256 = (hex) => ethers.keccak256(hex);
+const cat = (...xs) => ethers.concat(xs);
+const leafHash = (p, vh) => k256(cat('0x00', p, vh));
+const nodeHash = (l, r) => k256(cat('0x01', l, r));
+const bit = (p, i) => Number((BigInt(p) >> BigInt(255 - i)) & 1n);
+const be = (v, n) => ethers.toBeHex(BigInt.asUintN(n * 8, BigInt(v)), n);
+
+class Tree {
+	constructor() {
+		this.leaves = new Map(); // path -> value hash
+	}
+
+	put(table, keyHex, valueHex) {
+		const p = k256(cat(be(table, 1), keyHex));
+		this.leaves.set(p, k256(valueHex));
+		return this;
+	}
+
+	sub(list, depth) {
+		if (list.length === 0) return ZERO32;
+		if (list.length === 1) return leafHash(list[0], this.leaves.get(list[0]));
+		const l = list.filter((p) => bit(p, depth) === 0);
+		const r = list.filter((p) => bit(p, depth) === 1);
+		return nodeHash(this.sub(l, depth + 1), this.sub(r, depth + 1));
+	}
+
+	root() {
+		return this.sub([...this.leaves.keys()], 0);
+	}
+
+	// canonical proof bytes (kind u8 ‖ depth u16 ‖ siblings ‖ other leaf)
+	prove(table, keyHex) {
+		const p = k256(cat(be(table, 1), keyHex));
+		let list = [...this.leaves.keys()];
+		const sib = [];
+		for (let d = 0; ; d++) {
+			if (list.length === 0) return cat('0x01', be(d, 2), ...sib);
+			if (list.length === 1) {
+				if (list[0] === p) return cat('0x00', be(d, 2), ...sib);
+				return cat('0x02', be(d, 2), ...sib, list[0], this.leaves.get(list[0]));
+			}
+			const b = bit(p, d);
+			sib.push(this.sub(list.filter((q) => bit(q, d) !== b), d + 1));
+			list = list.filter((q) => bit(q, d) === b);
+		}
+	}
+}
+
+// ---- layouts (docs/protocol.md "State layouts") ----
+
+const MARKETS = [
+	{ id: 1, symbol: 'BTC-PERP', pd: 2, sd: 5 }, // scale 6 - 7 = -1
+	{ id: 2, symbol: 'ETH-PERP', pd: 2, sd: 4 }, // scale 0
+	{ id: 7, symbol: 'X', pd: 0, sd: 0 }, // scale 6
+];
+
+function genesisBytes(rollupAddr) {
+	const parts = [ethers.toUtf8Bytes('CLGENESIS'), be(2, 1), be(31337, 8), rollupAddr, be(6, 1), be(86400, 8),
+		be(1, 1), carol.address, be(1, 1), be(60, 8), be(60, 8), be(MARKETS.length, 1)];
+	for (const m of MARKETS) {
+		parts.push(be(m.id, 4), be(m.symbol.length, 1), ethers.toUtf8Bytes(m.symbol), be(m.pd, 1), be(m.sd, 1),
+			be(1, 8), be(1, 8), be(1000, 8), be(100000, 8), be(100, 4), be(500, 4));
+		parts.push(be(2, 1), be(1000000, 8), be(20000, 4), be(10000, 4), be((1n << 63n) - 1n, 8), be(50000, 4),
+			be(25000, 4));
+		parts.push(ethers.hexlify(new Uint8Array(68).fill(3)));
+	}
+	return cat(...parts);
+}
+
+const accountValue = (coll) => cat(be(coll, 8), be(5, 8));
+const positionValue = (size, cost, snap) => cat(be(size, 8), be(cost, 8), be(snap, 16));
+function marketValue(mark, index) {
+	const v = new Uint8Array(192).fill(0x11);
+	v.set(ethers.getBytes(be(mark, 8)), 16);
+	v.set(ethers.getBytes(be(index, 16)), 80);
+	return ethers.hexlify(v);
+}
+
+// equity as docs/margin.md computes it (the reference for the contract)
+function refEquity(s, addr) {
+	let e = s.accounts[addr] ?? 0n;
+	for (const p of s.positions.filter((q) => q.addr === addr)) {
+		const m = MARKETS.find((q) => q.id === p.market);
+		const mk = s.markets[p.market];
+		const scale = 6 - m.pd - m.sd;
+		const abs = p.size < 0n ? -p.size : p.size;
+		const prod = mk.mark * abs;
+		let value;
+		if (scale >= 0) value = prod * 10n ** BigInt(scale);
+		else {
+			const d = 10n ** BigInt(-scale);
+			value = prod / d + (p.size < 0n && prod % d !== 0n ? 1n : 0n);
+		}
+		const x = p.size * (mk.index - p.snap);
+		let pay = x / 1000000000n;
+		if (x > 0n && x % 1000000000n !== 0n) pay += 1n;
+		e += (p.size < 0n ? -value : value) - p.cost - pay;
+	}
+	return e;
+}
+
+// s = { accounts: {addr: coll}, positions: [{addr, market, size, cost, snap}],
+//       markets: {id: {mark, index}}, depositsConsumed }
+function buildTree(s) {
+	const t = new Tree();
+	for (const [a, c] of Object.entries(s.accounts)) t.put(1, a, accountValue(c));
+	for (const p of s.positions) t.put(2, cat(p.addr, be(p.market, 4)), positionValue(p.size, p.cost, p.snap));
+	for (const [id, m] of Object.entries(s.markets)) t.put(3, be(Number(id), 4), marketValue(m.mark, m.index));
+	t.put(7, ethers.hexlify(ethers.toUtf8Bytes('genesis_hash')), k256(s.genesis));
+	t.put(7, ethers.hexlify(ethers.toUtf8Bytes('next_deposit_id')), be(s.depositsConsumed, 8));
+	t.put(7, ethers.hexlify(ethers.toUtf8Bytes('insurance_balance')), be(0, 8));
+	return t;
+}
+
+function startArgs(t, s) {
+	return [s.genesis, t.prove(7, ethers.hexlify(ethers.toUtf8Bytes('genesis_hash'))), s.depositsConsumed,
+		t.prove(7, ethers.hexlify(ethers.toUtf8Bytes('next_deposit_id')))];
+}
+
+function exitProof(t, s, addr) {
+	const parts = [accountValue(s.accounts[addr]), t.prove(1, addr)];
+	for (const m of MARKETS) {
+		const key = cat(addr, be(m.id, 4));
+		parts.push(t.prove(2, key));
+		const p = s.positions.find((q) => q.addr === addr && q.market === m.id);
+		if (p) {
+			const mk = s.markets[m.id];
+			parts.push(positionValue(p.size, p.cost, p.snap), marketValue(mk.mark, mk.index), t.prove(3, be(m.id, 4)));
+		}
+	}
+	return cat(...parts);
+}
+
+// Deposits `amounts` (from alice, to the accounts given), posts one batch
+// with the state's root consuming `consumed` deposits, and freezes the
+// rollup through an overdue forced request once the batch is final.
+async function freezeWith(root, consumed, deposits) {
+	for (const [w, amount] of deposits) {
+		await mined(as(token, w).approve(rollup.target, amount));
+		await mined(as(rollup, w).deposit(w.address, amount));
+	}
+	const r = await mined(as(rollup, seq).appendBatch('0x01', root, ZERO32, consumed, 1, 1, 0, 0));
+	const [e] = events(r, 'BatchAppended');
+	const a = e.args;
+	const rec = [a.dataHash, a.stateRoot, a.withdrawalRoot, a.prevDepositsConsumed, a.depositsConsumed,
+		a.firstBlock, a.lastBlock, a.timestamp, a.l1Timestamp];
+	await mined(as(rollup, dave).forceRequest(3, 0, 0, { value: FEE }));
+	await advance(DELAY + 1);
+	const rf = await mined(as(rollup, dave).freeze(rec));
+	assert.equal(await rollup.exitRoot(), root);
+	return BigInt((await provider.getBlock(rf.blockNumber)).timestamp);
+}
+
+async function balance(addr) {
+	return token.balanceOf(addr);
+}
+
+// the standard scene: three accounts, positions in two markets with
+// pending funding both ways, one market nobody holds
+function scene(overrides = {}) {
+	const s = {
+		accounts: {
+			[alice.address]: 400_000_000n,
+			[bob.address]: 1_300_000_000n,
+			[carol.address]: 5_000_000n,
+		},
+		positions: [
+			// alice: 0.5 BTC long, cost 30 000 USD, snap below the index: pays funding
+			{ addr: alice.address, market: 1, size: 50000n, cost: 30_000_000_000n, snap: 1_000_000_007n },
+			// bob: the short side, receives funding; ETH long 3 at 2000
+			{ addr: bob.address, market: 1, size: -50000n, cost: -30_000_000_000n, snap: 1_000_000_007n },
+			{ addr: bob.address, market: 2, size: 30000n, cost: 6_000_000_000n, snap: -5n },
+		],
+		markets: {
+			1: { mark: 6_100_001n, index: 2_000_000_000n }, // 61 000.01 USD
+			2: { mark: 190_001n, index: 7n },
+			7: { mark: 0n, index: 0n },
+		},
+		depositsConsumed: 2,
+		...overrides,
+	};
+	s.genesis = genesisBytes(rollup.target);
+	return s;
+}
+
+const tests = [];
+function test(name, fn) {
+	tests.push({ name, fn });
+}
+
+test('startEscape: only when frozen, once; genesis and deposit count proven against the exit root', async () => {
+	const s = scene();
+	const t = buildTree(s);
+	await expectRevert(rollup.startEscape(...startArgs(t, s)), 'NotFrozen');
+	await freezeWith(t.root(), 2, [[alice, 1_000_000_000n], [bob, 1_000_000_000n]]);
+	// another genesis (a market less), a wrong deposit count, a proof of another tree
+	const other = { ...s, genesis: genesisBytes(bob.address) };
+	await expectRevert(rollup.startEscape(other.genesis, startArgs(t, s)[1], 2, startArgs(t, s)[3]),
+		'InvalidExitProof');
+	await expectRevert(rollup.startEscape(s.genesis, startArgs(t, s)[1], 1, startArgs(t, s)[3]),
+		'InvalidExitProof');
+	const t2 = buildTree({ ...s, depositsConsumed: 1 });
+	await expectRevert(rollup.startEscape(...startArgs(t2, { ...s, depositsConsumed: 1 })), 'InvalidExitProof');
+	// a proof with a trailing byte
+	const a = startArgs(t, s);
+	await expectRevert(rollup.startEscape(a[0], cat(a[1], '0x00'), a[2], a[3]), 'InvalidExitProof');
+	await expectRevert(rollup.exit(alice.address, exitProof(t, s, alice.address)), 'EscapeNotStarted');
+	const r = await mined(rollup.startEscape(...startArgs(t, s)));
+	gasReport.push(['startEscape (3 markets)', r.gasUsed]);
+	assert.equal(await rollup.exitDepositsConsumed(), 2n);
+	assert.equal(await rollup.exitMarketCount(), 3n);
+	await expectRevert(rollup.startEscape(...startArgs(t, s)), 'EscapeAlreadyStarted');
+});
+
+test('startEscape: a genesis naming another rollup is refused even when the state holds its hash', async () => {
+	const s = scene();
+	s.genesis = genesisBytes(bob.address);
+	const t = buildTree(s);
+	await freezeWith(t.root(), 2, [[alice, 1_000_000_000n], [bob, 1_000_000_000n]]);
+	await expectRevert(rollup.startEscape(...startArgs(t, s)), 'InvalidExitGenesis');
+});
+
+test('exit: equity to the atom (value rounded down, funding up), registered once; paid in full after the window', async () => {
+	const s = scene();
+	const t = buildTree(s);
+	const frozenAt = await freezeWith(t.root(), 2, [[alice, 1_000_000_000n], [bob, 1_000_000_000n]]);
+	await mined(rollup.startEscape(...startArgs(t, s)));
+	const want = {};
+	for (const w of [alice, bob, carol]) {
+		want[w.address] = refEquity(s, w.address);
+		const r = await mined(as(rollup, w).exit(w.address, exitProof(t, s, w.address)));
+		const [e] = events(r, 'ExitRegistered');
+		assert.equal(e.args.equity, want[w.address], `equity of ${w.address}`);
+		assert.equal(e.args.claim, want[w.address]);
+		gasReport.push([`exit (${s.positions.filter((p) => p.addr === w.address).length} positions, 3 markets)`,
+			r.gasUsed]);
+	}
+	// alice: 400 USD + (30 500.005 - 30 000) USD long value - funding ceil(50000 * 999999993 / 1e9)
+	assert.equal(want[alice.address], 400_000_000n + 30_500_005_000n - 30_000_000_000n - 50000n);
+	// a second exit of the same account, from anyone
+	await expectRevert(as(rollup, bob).exit(alice.address, exitProof(t, s, alice.address)), 'AlreadyExited');
+	assert.equal(await rollup.exitClaimsTotal(), want[alice.address] + want[bob.address] + want[carol.address]);
+	// no payout until the window is over, to the second
+	await setNext(Number(frozenAt) + WINDOW);
+	const args = await expectRevert(as(rollup, alice).payExit(alice.address), 'ClaimWindowOpen');
+	assert.equal(args[0], frozenAt + BigInt(WINDOW));
+	await setNext(Number(frozenAt) + WINDOW + 1);
+	const before = await balance(alice.address);
+	const held = await balance(rollup.target);
+	const r = await mined(as(rollup, carol).payExit(alice.address));
+	gasReport.push(['payExit, the first (settles, creates the vault)', r.gasUsed]);
+	assert.equal(await balance(alice.address), before + want[alice.address]);
+	const [st] = events(r, 'ExitsSettled');
+	assert.equal(st.args.pool, await rollup.exitClaimsTotal());
+	assert.equal(st.args.balance, held);
+	const r2 = await mined(rollup.payExit(bob.address));
+	gasReport.push(['payExit, later', r2.gasUsed]);
+	await mined(rollup.payExit(carol.address));
+	for (const w of [bob, carol]) {
+		assert.equal(await balance(w.address), MINT - 1_000_000_000n * (w === bob ? 1n : 0n) + want[w.address]);
+	}
+	await expectRevert(rollup.payExit(alice.address), 'NothingToPay');
+	await expectRevert(rollup.payExit(dave.address), 'NothingToPay');
+	// the vault is empty; what no claim needed stays with the rollup
+	assert.equal(await balance(await rollup.exitVault()), 0n);
+	assert.equal(await balance(rollup.target), held - (await rollup.exitClaimsTotal()));
+});
+
+test('exit: proofs against another root, tampered values, a hidden position, trailing bytes are refused', async () => {
+	const s = scene();
+	const t = buildTree(s);
+	await freezeWith(t.root(), 2, [[alice, 1_000_000_000n], [bob, 1_000_000_000n]]);
+	await mined(rollup.startEscape(...startArgs(t, s)));
+	// the same account richer in another tree
+	const richer = scene({ accounts: { ...s.accounts, [alice.address]: 900_000_000n } });
+	const t2 = buildTree(richer);
+	await expectRevert(rollup.exit(alice.address, exitProof(t2, richer, alice.address)), 'InvalidExitProof');
+	// a losing position left out: the exclusion proof cannot verify
+	const hidden = { ...s, positions: s.positions.filter((p) => p.addr !== alice.address) };
+	await expectRevert(rollup.exit(alice.address, exitProof(t, hidden, alice.address)), 'InvalidExitProof');
+	// an older mark for the market
+	const stale = { ...s, markets: { ...s.markets, 1: { mark: 7_000_000n, index: 2_000_000_000n } } };
+	await expectRevert(rollup.exit(alice.address, exitProof(t, stale, alice.address)), 'InvalidExitProof');
+	// bob's proof for alice
+	await expectRevert(rollup.exit(alice.address, exitProof(t, s, bob.address)), 'InvalidExitProof');
+	const good = exitProof(t, s, alice.address);
+	await expectRevert(rollup.exit(alice.address, cat(good, '0x00')), 'InvalidExitProof');
+	await expectRevert(rollup.exit(alice.address, ethers.dataSlice(good, 0, ethers.dataLength(good) - 1)),
+		'InvalidExitProof');
+	// a flipped bit in a sibling
+	const b = ethers.getBytes(good);
+	b[16 + 3 + 5] ^= 1;
+	await expectRevert(rollup.exit(alice.address, b), 'InvalidExitProof');
+	// an account the state does not hold
+	await expectRevert(rollup.exit(dave.address, exitProof(t, { ...s, accounts: { ...s.accounts,
+		[dave.address]: 1n } }, dave.address)), 'InvalidExitProof');
+	await mined(rollup.exit(alice.address, good));
+});
+
+test('exit: negative equity claims 0; pro rata when the pool is short, rounded down, never above the pool', async () => {
+	// claims 1 200 + 700 + 0 USD against 1 500 USD held
+	const s = scene({
+		accounts: {
+			[alice.address]: 1_200_000_000n,
+			[bob.address]: 700_000_000n,
+			[carol.address]: -3_000_000n,
+		},
+		positions: [],
+	});
+	const t = buildTree(s);
+	const frozenAt = await freezeWith(t.root(), 2, [[alice, 1_000_000_000n], [bob, 500_000_000n]]);
+	await mined(rollup.startEscape(...startArgs(t, s)));
+	for (const w of [alice, bob, carol]) await mined(rollup.exit(w.address, exitProof(t, s, w.address)));
+	assert.deepEqual([...(await rollup.exitOf(carol.address))], [true, 0n, false]);
+	const total = 1_900_000_000n;
+	assert.equal(await rollup.exitClaimsTotal(), total);
+	await setNext(Number(frozenAt) + WINDOW + 1);
+	const r = await mined(rollup.settleExits());
+	const [st] = events(r, 'ExitsSettled');
+	const pool = 1_500_000_000n;
+	assert.deepEqual([st.args.balance, st.args.claims, st.args.pool], [pool, total, pool]);
+	assert.equal(await balance(rollup.target), 0n);
+	let paid = 0n;
+	for (const [w, claim, left] of [[alice, 1_200_000_000n, MINT - 1_000_000_000n],
+		[bob, 700_000_000n, MINT - 500_000_000n], [carol, 0n, MINT]]) {
+		await mined(rollup.payExit(w.address));
+		const got = (await balance(w.address)) - left;
+		assert.equal(got, (claim * pool) / total);
+		paid += got;
+	}
+	assert.ok(paid <= pool);
+	assert.equal(await balance(await rollup.exitVault()), pool - paid); // rounding dust: at most one atom per claim
+	assert.ok(pool - paid < 3n);
+});
+
+test('exit: at the window\'s last second it registers; one second later it is paid at once from what is left', async () => {
+	const s = scene({
+		accounts: { [alice.address]: 600_000_000n, [bob.address]: 700_000_000n, [carol.address]: 0n },
+		positions: [],
+	});
+	const t = buildTree(s);
+	const frozenAt = await freezeWith(t.root(), 2, [[alice, 1_000_000_000n], [bob, 500_000_000n]]);
+	await mined(rollup.startEscape(...startArgs(t, s)));
+	await setNext(Number(frozenAt) + WINDOW);
+	await mined(rollup.exit(alice.address, exitProof(t, s, alice.address)));
+	assert.equal(await rollup.exitClaimsTotal(), 600_000_000n);
+	await setNext(Number(frozenAt) + WINDOW + 1);
+	const r = await mined(rollup.exit(bob.address, exitProof(t, s, bob.address)));
+	gasReport.push(['exit after the window (settles, creates the vault, pays)', r.gasUsed]);
+	// the pool (600) went to the vault first; bob gets what is left: 900 of 700
+	assert.equal(await balance(bob.address), MINT - 500_000_000n + 700_000_000n);
+	assert.equal(await rollup.exitClaimsTotal(), 600_000_000n);
+	await mined(rollup.payExit(alice.address));
+	assert.equal(await balance(alice.address), MINT - 1_000_000_000n + 600_000_000n);
+	assert.equal(await balance(rollup.target), 200_000_000n);
+});
+
+test('refundDeposit: deposits the exit state never consumed, to the depositor, once; in full within the window', async () => {
+	const s = scene({ depositsConsumed: 1, positions: [] });
+	const t = buildTree(s);
+	const frozenAt = await freezeWith(t.root(), 1, [[alice, 1_000_000_000n], [bob, 250_000_000n], [carol, 7n]]);
+	await expectRevert(rollup.refundDeposit(1), 'EscapeNotStarted');
+	await mined(rollup.startEscape(...startArgs(t, s)));
+	await expectRevert(rollup.refundDeposit(0), 'DepositNotRefundable');
+	await expectRevert(rollup.refundDeposit(3), 'DepositNotRefundable');
+	const r = await mined(as(rollup, dave).refundDeposit(1));
+	gasReport.push(['refundDeposit', r.gasUsed]);
+	assert.equal(await balance(bob.address), MINT);
+	assert.equal(await rollup.isDepositRefunded(1), true);
+	await expectRevert(rollup.refundDeposit(1), 'DepositAlreadyRefunded');
+	// after the window: out of what the vault left
+	await mined(rollup.exit(alice.address, exitProof(t, s, alice.address)));
+	await setNext(Number(frozenAt) + WINDOW + 1);
+	await mined(rollup.refundDeposit(2));
+	assert.equal(await balance(carol.address), MINT);
+	await mined(rollup.payExit(alice.address));
+	assert.equal(await balance(alice.address), MINT - 1_000_000_000n + 400_000_000n);
+});
+
+test('escape: with no final batch the exit root is zero; every deposit is refunded, nobody can exit', async () => {
+	await mined(as(token, alice).approve(rollup.target, 5n));
+	await mined(as(rollup, alice).deposit(alice.address, 5n));
+	await mined(as(rollup, dave).forceRequest(3, 0, 0, { value: FEE }));
+	await advance(DELAY + 1);
+	const zero = [ZERO32, ZERO32, ZERO32, 0n, 0n, 0n, 0n, 0n, 0n];
+	await mined(as(rollup, dave).freeze(zero));
+	await mined(rollup.startEscape('0x', '0x', 0, '0x'));
+	assert.equal(await rollup.exitMarketCount(), 0n);
+	await expectRevert(rollup.exit(alice.address, cat(accountValue(5n), '0x000000')), 'InvalidExitProof');
+	await mined(rollup.refundDeposit(0));
+	assert.equal(await balance(alice.address), MINT);
+});
+
+async function main() {
+	const out = execFileSync(process.execPath, [
+		path.join(L1, 'deploy.js'),
+		'--rpc-url', RPC,
+		'--private-key', deployer.privateKey,
+		'--sequencer', seq.address,
+		'--arbiter', arb.address,
+		'--challenge-period', String(CHALLENGE_PERIOD),
+		'--forced-request-delay', String(DELAY),
+		'--forced-request-fee', FEE.toString(),
+		'--mint-to', [alice.address, bob.address, carol.address].join(','),
+		'--mint-amount', MINT.toString(),
+	], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+	const info = JSON.parse(out);
+	rollup = new ethers.Contract(info.rollup, iface, deployer);
+	token = new ethers.Contract(info.collateralToken, tokenArtifact.abi, deployer);
+	assert.equal(await rollup.EXIT_CLAIM_WINDOW(), BigInt(WINDOW));
+
+	let passed = 0;
+	let failed = 0;
+	let snap = await provider.send('evm_snapshot', []);
+	for (const t of tests) {
+		const started = Date.now();
+		try {
+			await t.fn();
+			passed++;
+			console.log(`ok   ${t.name} (${Date.now() - started} ms)`);
+		} catch (err) {
+			failed++;
+			console.log(`FAIL ${t.name}\n     ${(err && (err.stack || err.message) || String(err)).split('\n').join('\n     ')}`);
+		}
+		await provider.send('evm_revert', [snap]);
+		snap = await provider.send('evm_snapshot', []);
+	}
+	const hardfork = process.env.CLEARLINE_L1_HARDFORK || 'unknown';
+	console.log(`\ngas used (anvil, hardfork ${hardfork}, whole transaction incl. 21000 base):`);
+	for (const [what, gas] of gasReport) console.log(`  ${String(gas).padStart(9)}  ${what}`);
+	console.log(`\n${passed} passed, ${failed} failed`);
+	return failed === 0 ? 0 : 1;
+}
+
+main().then((code) => {
+	provider.destroy();
+	process.exit(code);
+}, (err) => {
+	console.error(err);
+	console.log('0 passed, 1 failed');
+	process.exit(1);
+});
