@@ -73,6 +73,7 @@ struct cl_node_config {
 	uint64_t batch_target_bytes;
 	uint64_t batch_zstd_level;
 	char *fault;           /* sequencer, devnet only: KIND[:AT] */
+	char *censor;          /* sequencer, devnet only: an address */
 	char *sequencer_url;   /* replica: where writes go */
 	uint64_t l1_log_range; /* verifier: L1 blocks per eth_getLogs */
 	uint64_t progress_ms;  /* verifier: sync log line period */

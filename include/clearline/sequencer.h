@@ -56,6 +56,10 @@ struct cl_seq_config {
 	bool wait_for_l1;           /* attached to L1: no block before the
 				     * L1 driver named an L1 block
 				     * (cl_seq_set_l1_ref) */
+	/* tests only (--censor): refuse every request signed by `censored`
+	 * with CL_SEQ_ERR_CENSORED */
+	bool censor;
+	struct cl_address censored;
 };
 
 void cl_seq_config_defaults(struct cl_seq_config *cfg);
@@ -66,6 +70,7 @@ enum {
 	CL_SEQ_ERR_SHUTDOWN = 101,    /* the sequencer is stopping */
 	CL_SEQ_ERR_BAD_SIGNATURE = 102, /* recovery failed before the queue */
 	CL_SEQ_ERR_NO_L1 = 103,       /* no L1 block seen yet: retry */
+	CL_SEQ_ERR_CENSORED = 104,    /* tests only: --censor */
 };
 
 const char *cl_seq_err_str(int code);
@@ -268,6 +273,9 @@ struct cl_l1_driver_config {
 	int zstd_level;
 	size_t max_calldata;        /* appendBatch calldata bytes, at most */
 	const char *fault;          /* tests only: KIND[:AT] (fault.c) */
+	/* tests only (--censor): never apply this account's forced
+	 * requests (NULL: apply all); the queue stalls at the first */
+	const struct cl_address *censor;
 };
 
 /* L1 counts as unreachable in the status when no call was answered for

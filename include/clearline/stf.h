@@ -1101,4 +1101,31 @@ void cl_stf_account_key(uint8_t out[CL_STF_ACCOUNT_KEY_LEN],
 void cl_stf_withdrawal_key(uint8_t out[CL_STF_WITHDRAWAL_KEY_LEN],
 			   uint64_t id);
 
+/*
+ * The escape's proof of `addr` against the root of `v` (docs/l1.md
+ * "Escape"), appended to `out`: the account's value (16 bytes) and its
+ * inclusion proof, then for each genesis market in order the proof of
+ * the position leaf (addr ‖ market), followed, when it is an inclusion,
+ * by the position's value (32), the market's value (192) and the market
+ * leaf's inclusion proof; proofs in the canonical encoding of
+ * docs/state.md. *n_positions counts the positions. CL_OK;
+ * CL_ERR_NOT_FOUND when the state has no account record for addr
+ * (nothing to exit with; `out` unchanged); CL_ERR_CORRUPT or another
+ * negative error otherwise.
+ */
+CL_WUR int cl_stf_exit_proof(const struct cl_stf_view *v, struct cl_buf *out,
+			     size_t *n_positions,
+			     const struct cl_address *addr);
+
+/*
+ * What ClearlineEscape.startEscape() proves against the root of `v`:
+ * the inclusion proofs of GLOBALS genesis_hash and next_deposit_id
+ * (appended to the two buffers, canonical encoding) and the latter's
+ * value. CL_OK or a negative error.
+ */
+CL_WUR int cl_stf_escape_proofs(const struct cl_stf_view *v,
+				struct cl_buf *genesis_proof,
+				struct cl_buf *deposits_proof,
+				uint64_t *deposits_consumed);
+
 #endif /* CLEARLINE_STF_H */

@@ -84,6 +84,9 @@ const struct cli_cmd cli_cmds[] = {
 	 "one order: its fields, filled size and status"},
 	{"withdrawal-proof", cli_cmd_withdrawal_proof, 1, 1, 0, "ID",
 	 "the status of a withdrawal and, once final, the L1 claim call"},
+	{"exit-proof", cli_cmd_exit_proof, 1, 1, 0, "ADDRESS",
+	 "an account's proof against the node's state root and the escape's "
+	 "L1 calls (after a freeze)"},
 	{"oracle-feed", cli_cmd_oracle_feed, 0, 0, 0,
 	 "--oracle-key-env NAME[,NAME...] [--interval-ms N] [--seed N] "
 	 "[--start SYMBOL=PRICE,...] [--markets SYMBOL,...] [--ticks N]",

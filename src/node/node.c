@@ -227,6 +227,23 @@ static int run_sequencer(const struct cl_node_config *cfg,
 		}
 		sc.cut_interval_ms = cfg->batch_interval_ms;
 		sc.wait_for_l1 = true;
+	}
+	if (cfg->censor) {
+		if (g->l1_chain_id != 31337) {
+			cl_unusual(SUB, "option censor is for tests on a devnet "
+				   "genesis (l1ChainId 31337) only");
+			goto out;
+		}
+		if (!cl_address_parse(&sc.censored, cfg->censor,
+				      strlen(cfg->censor))) {
+			cl_unusual(SUB, "option censor: expected a 0x address");
+			goto out;
+		}
+		sc.censor = true;
+		cl_unusual(SUB, "censor: refusing every request of %s and its "
+			   "forced requests (tests only)", cfg->censor);
+	}
+	if (cfg->l1_rpc) {
 		/* transaction bytes before a cut, leaving room for the
 		 * block headers, the ABI and the zstd frame */
 		sc.cut_max_bytes = cfg->batch_max_bytes * 9 / 10;
@@ -257,6 +274,7 @@ static int run_sequencer(const struct cl_node_config *cfg,
 			.zstd_level = (int)cfg->batch_zstd_level,
 			.max_calldata = cfg->batch_max_bytes,
 			.fault = cfg->fault,
+			.censor = sc.censor ? &sc.censored : NULL,
 		};
 		rc = cl_l1_driver_start(&l1, &lc, seq);
 		if (rc)
@@ -347,8 +365,9 @@ static int run_verifier(const struct cl_node_config *cfg,
 		status = 2;
 		goto out;
 	}
-	if (cfg->dev_credit || cfg->fault) {
-		cl_unusual(SUB, "dev-credit and fault are sequencer options");
+	if (cfg->dev_credit || cfg->fault || cfg->censor) {
+		cl_unusual(SUB, "dev-credit, fault and censor are sequencer "
+			   "options");
 		status = 2;
 		goto out;
 	}

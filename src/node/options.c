@@ -168,6 +168,10 @@ static const struct cl_opt opts[] = {
 	{"fault", CL_OPT_STR, 0, 0, NULL, NULL,
 	 "tests only, devnet genesis only: corrupt one posted batch "
 	 "(KIND[:AT], docs/verifier.md)", OFF(fault), 0, false},
+	{"censor", CL_OPT_STR, 0, 0, NULL, NULL,
+	 "tests only, devnet genesis only: refuse every request signed by "
+	 "this address and never apply its forced requests (docs/l1.md "
+	 "\"Escape\")", OFF(censor), 0, false},
 	{"sequencer-url", CL_OPT_STR, 0, 0, NULL, NULL,
 	 "replica: the sequencer's JSON-RPC URL, named when a write is "
 	 "refused", OFF(sequencer_url), 0, false},

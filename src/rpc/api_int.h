@@ -76,4 +76,8 @@ struct cl_rpc_done m_get_risk_events(struct cl_rpc_call *call, json_t *params,
 struct cl_rpc_done m_op_rpc_stats(struct cl_rpc_call *call, json_t *params,
 			  void *app);
 
+/* ---- api_exit.c ---- */
+struct cl_rpc_done m_account_proof(struct cl_rpc_call *call, json_t *params,
+			  void *app);
+
 #endif

@@ -30,6 +30,7 @@ int cl_api_error_code(int code)
 	case CL_SEQ_ERR_SHUTDOWN:
 		return CL_API_ERR_SHUTDOWN;
 	case CL_SEQ_ERR_NOT_ALLOWED:
+	case CL_SEQ_ERR_CENSORED:
 		return CL_API_ERR_NOT_ALLOWED;
 	case CL_SEQ_ERR_BAD_SIGNATURE:
 		return CL_API_ERR_STF_BASE + CL_STF_ERR_BAD_SIGNATURE;
@@ -103,6 +104,7 @@ static const struct cl_rpc_method methods[] = {
 	{"l2_getOrderBook", m_get_order_book, 0},
 	{"l2_getMarkets", m_get_markets, 0},
 	{"l2_getWithdrawalProof", m_withdrawal_proof, 0},
+	{"l2_getAccountProof", m_account_proof, 0},
 	{"l2_syncStatus", m_sync_status, 0},
 	{"l2_getStateRoot", m_get_state_root, 0},
 	{"l2_getInsuranceFund", m_get_insurance, 0},

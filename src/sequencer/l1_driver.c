@@ -729,6 +729,11 @@ int cl_l1_driver_start(struct cl_l1_driver **out,
 	if (drv->cfg.batches_in_flight > CL_L1_MAX_BATCHES_IN_FLIGHT)
 		drv->cfg.batches_in_flight = CL_L1_MAX_BATCHES_IN_FLIGHT;
 	drv->seq = seq;
+	if (cfg->censor) {
+		drv->has_censor = true;
+		drv->censor = *cfg->censor;
+		drv->cfg.censor = NULL; /* borrowed: not kept */
+	}
 	if (cfg->fault && !cl_seq_fault_parse(&drv->fault, cfg->fault)) {
 		free(drv);
 		return CL_ERR_CONFIG;

@@ -118,6 +118,13 @@ int l1_on_forced(void *arg, const struct cl_l1_forced *f)
 			 (unsigned long long)f->id);
 		return CL_ERR_BUSY;
 	}
+	if (drv->has_censor && cl_address_eq(&f->account, &drv->censor)) {
+		/* tests only (--censor): this account's requests, and so
+		 * every later one, wait for ever */
+		cl_debug(SUB, "censor: forced request %llu ignored",
+			 (unsigned long long)f->id);
+		return CL_ERR_BUSY;
+	}
 	int rc = cl_seq_view(drv->seq, &v);
 	if (rc)
 		return rc;

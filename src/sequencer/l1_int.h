@@ -59,6 +59,8 @@ struct cl_l1_driver {
 	uint64_t noop_cuts;    /* ... with this many cuts waiting */
 	bool has_noop;
 	struct cl_seq_fault fault; /* tests only: --fault */
+	bool has_censor;           /* tests only: --censor */
+	struct cl_address censor;
 	uint64_t l1_named; /* the newest L1 block blocks may name */
 	/* the contract's forcedInclusionDelay and sequencingWindow */
 	bool have_params;

@@ -61,6 +61,10 @@ int cl_seq_submit(struct cl_seq *s, const struct cl_tx *tx,
 	if (!cl_tx_is_request(tx->type))
 		return CL_SEQ_ERR_NOT_ALLOWED;
 	CL_REQUIRE(tx->auth.recovered);
+	if (s->cfg.censor && tx->type != CL_TX_ORACLE_PRICE &&
+	    tx->type != CL_TX_ORACLE_UPDATE &&
+	    cl_address_eq(&tx->auth.signer[0], &s->cfg.censored))
+		return CL_SEQ_ERR_CENSORED; /* tests only: --censor */
 	return enqueue(s, tx, fn, arg, false);
 }
 

@@ -35,6 +35,9 @@ const char *cl_seq_err_str(int code)
 		return "bad signature";
 	case CL_SEQ_ERR_NO_L1:
 		return "the sequencer has not read L1 yet: retry in a moment";
+	case CL_SEQ_ERR_CENSORED:
+		return "censored: this sequencer refuses the signer (--censor, "
+		       "tests only)";
 	}
 	return cl_stf_err_str(code);
 }

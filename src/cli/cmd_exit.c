@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * clearline-cli exit-proof ADDRESS (docs/cli.md): the account's leaf and
+ * proof against the node's head root, and the escape's ready-made L1
+ * calls (l2_getAccountProof, docs/l1.md "Escape").
+ */
+#include <string.h>
+
+#include "cli_int.h"
+
+static void kv(struct cl_cli *cli, const char *label, const json_t *v)
+{
+	char buf[512];
+
+	cli_fmt_text(buf, sizeof(buf), v);
+	cli_kv(cli, label, buf);
+}
+
+/* Hex that can be long, printed whole for copying. */
+static void kv_long(struct cl_cli *cli, const char *label, const json_t *v)
+{
+	const char *s = json_is_string(v) ? json_string_value(v) : "-";
+
+	/* the node's hex is checked: nothing but 0x and hex digits */
+	for (const char *c = s; *c; c++)
+		if (!strchr("0123456789abcdefABCDEFx-", *c)) {
+			s = "(?)";
+			break;
+		}
+	fprintf(cli->out, "%-20s%s\n", label, s);
+}
+
+static void kv_tx(struct cl_cli *cli, const char *what, const json_t *tx)
+{
+	char label[32], to[CL_ADDRESS_STR_LEN + 2];
+
+	if (!json_is_object(tx)) {
+		snprintf(label, sizeof(label), "%s tx", what);
+		cli_kv(cli, label, "-");
+		return;
+	}
+	cl_cli_fmt_address(to, json_object_get(tx, "to"));
+	snprintf(label, sizeof(label), "%s tx to", what);
+	cli_kv(cli, label, to);
+	snprintf(label, sizeof(label), "%s tx data", what);
+	kv_long(cli, label, json_object_get(tx, "data"));
+}
+
+int cli_cmd_exit_proof(struct cl_cli *cli, const struct cli_args *a)
+{
+	struct cl_address who;
+	char s[CL_ADDRESS_STR_LEN + 2];
+	json_t *p, *r;
+	int rc;
+
+	if (!cli_parse_address(&who, a->pos[0]))
+		return cli_usage(cli, a->cmd, "not an address: %s", a->pos[0]);
+	cl_address_format(s, &who);
+	p = json_array();
+	json_array_append_new(p, json_string(s));
+	rc = cl_cli_call(cli, &r, "l2_getAccountProof", p);
+	if (rc)
+		return rc;
+	if (cli_json_done(cli, r))
+		return CL_CLI_EXIT_OK;
+	cli_kv(cli, "address", s);
+	kv(cli, "block", json_object_get(r, "block"));
+	kv(cli, "state root", json_object_get(r, "stateRoot"));
+	kv(cli, "in the state", json_object_get(r, "exists"));
+	kv(cli, "collateral atoms", json_object_get(r, "collateral"));
+	kv(cli, "equity atoms", json_object_get(r, "equity"));
+	kv(cli, "claim atoms", json_object_get(r, "claim"));
+	kv(cli, "positions", json_object_get(r, "positions"));
+	kv_long(cli, "account value", json_object_get(r, "accountValue"));
+	kv_long(cli, "account proof", json_object_get(r, "accountProof"));
+	kv_tx(cli, "start", json_object_get(r, "startTx"));
+	kv_tx(cli, "exit", json_object_get(r, "tx"));
+	json_decref(r);
+	return CL_CLI_EXIT_OK;
+}
