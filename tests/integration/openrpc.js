@@ -160,6 +160,12 @@ L.main('openrpc', async (t) => {
 	await check(url, 'l2_getWithdrawalProof', [Number(wd.withdrawalId)]);
 	await check(url, 'l2_getWithdrawalProof', ['999999'], 2005);
 	await check(url, 'l2_getWithdrawalProof', ['-1'], -32602);
+	/* account proofs: a held account, one the state lacks, a bad address */
+	const acp = await check(url, 'l2_getAccountProof', [maker.address]);
+	assert.ok(acp.exists && acp.tx && acp.proof, JSON.stringify(acp));
+	const none = await check(url, 'l2_getAccountProof', [agent.address]);
+	assert.ok(!none.exists && none.tx === null && none.proof === null);
+	await check(url, 'l2_getAccountProof', ['0x12'], -32602);
 	await check(url, 'l2_withdraw', await withdrawOf(maker, 1000000, 12345), 1026);
 	await check(url, 'l2_withdraw', await withdrawOf(taker, String(10n ** 15n)), 1029);
 	await check(url, 'l2_withdraw', [{ trader: maker.address, amount: '1' }, '0x'], -32602);

@@ -151,6 +151,7 @@ lib.main('l1-openrpc-modes', async (t) => {
 		l2_getInsuranceFund: async () => [],
 		l2_getRiskEvents: async () => [taker.address],
 		l2_getWithdrawalProof: async () => [wd.withdrawalId],
+		l2_getAccountProof: async () => [maker.address],
 		l2_getForcedRequest: async () => ['0'],
 		l2_syncStatus: async () => [],
 		l2_getStateRoot: async () => [B],
@@ -183,6 +184,8 @@ lib.main('l1-openrpc-modes', async (t) => {
 				else
 					assert.ok('derivedBatch' in r && r.fault === null, JSON.stringify(r));
 			}
+			if (name === 'l2_getAccountProof')
+				assert.ok(r.exists && r.tx && r.startTx, `${n.mode}: ${JSON.stringify(r)}`);
 			if (name === 'l2_getWithdrawalProof')
 				assert.ok(r.status === 'final' && r.tx && r.proof, `${n.mode}: ${JSON.stringify(r)}`);
 		}
