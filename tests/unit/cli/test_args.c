@@ -59,7 +59,7 @@ static void test_global(void)
 	    "order",	    "sign-order",      "cancel",
 	    "withdraw",	    "approve-agent",   "account",
 	    "book",	    "markets",	       "status",
-	    "order-status", "withdrawal-proof"};
+	    "order-status", "withdrawal-proof", "exit-proof"};
 	for (size_t i = 0; i < CL_ARRAY_LEN(cmds); i++) {
 		char want[64];
 
@@ -352,6 +352,8 @@ static void test_commands(void)
 	USAGE(0, "ID must be a decimal number", "withdrawal-proof", "abc");
 	USAGE(0, "ID must be a decimal number", "withdrawal-proof", "-1");
 	USAGE(0, "ID must be a decimal number", "withdrawal-proof", "01");
+	USAGE(0, "missing arguments", "exit-proof");
+	USAGE(0, "not an address: 0x12", "exit-proof", "0x12");
 	USAGE(0, "does not apply here", "markets", "--to", ADDR2);
 
 	/* each usage error names the command's synopsis */
