@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The escape's proofs (cl_stf_exit_proof, cl_stf_escape_proofs;
+ * docs/l1.md "Escape") on the memory backend and on LMDB: for accounts
+ * with no position, a long and a short in two markets after the mark
+ * moved, every proof in the bytes verifies against the committed root
+ * (inclusion for the account, an inclusion or an exclusion for each
+ * genesis market in order, inclusions for the markets held), the bytes
+ * end exactly after the last one, and the equity computed from the
+ * proven values by the contract's formula (value rounded down, funding
+ * toward +infinity) equals the stf's own (cl_stf_get_health). An account
+ * the state does not hold has no exit proof; the GLOBALS proofs verify.
+ */
+#include "stf_util.h"
+
+struct rd {
+	const uint8_t *p;
+	size_t len, off;
+	bool ok;
+};
+
+static const uint8_t *take(struct rd *r, size_t n)
+{
+	if (!r->ok || r->len - r->off < n) {
+		r->ok = false;
+		return NULL;
+	}
+	r->off += n;
+	return r->p + r->off - n;
+}
+
+/* The next canonical proof; false when short or malformed. */
+static bool take_proof(struct rd *r, struct cl_proof *out)
+{
+	if (!r->ok || r->len - r->off < 3)
+		return r->ok = false;
+	unsigned kind = r->p[r->off];
+	size_t depth = ((size_t)r->p[r->off + 1] << 8) | r->p[r->off + 2];
+	size_t n = 3 + 32 * depth + (kind == 2 ? 64 : 0);
+	const uint8_t *b = take(r, n);
+	return b && cl_proof_decode(out, b, n);
+}
+
+static int64_t be64s(const uint8_t *b)
+{
+	return (int64_t)cl_get_be64(b);
+}
+
+static __int128 be128s(const uint8_t *b)
+{
+	return (__int128)(((unsigned __int128)cl_get_be64(b) << 64) |
+			  cl_get_be64(b + 8));
+}
+
+/* The contract's equity of one position: value - cost - funding. */
+static __int128 position_equity(const uint8_t *pos, const uint8_t *mkt,
+				int scale)
+{
+	__int128 size = be64s(pos), cost = be64s(pos + 8);
+	__int128 snap = be128s(pos + 16), index = be128s(mkt + 80);
+	unsigned __int128 mark = cl_get_be64(mkt + 16);
+	unsigned __int128 abs = size < 0 ? (unsigned __int128)-size
+					 : (unsigned __int128)size;
+	unsigned __int128 prod = mark * abs, value;
+
+	if (scale >= 0) {
+		value = prod;
+		for (int i = 0; i < scale; i++)
+			value *= 10;
+	} else {
+		unsigned __int128 d = 1;
+		for (int i = 0; i < -scale; i++)
+			d *= 10;
+		value = prod / d + (size < 0 && prod % d ? 1 : 0);
+	}
+	__int128 x = size * (index - snap);
+	__int128 pay = x / 1000000000 + (x > 0 && x % 1000000000 ? 1 : 0);
+	return (size < 0 ? -(__int128)value : (__int128)value) - cost - pay;
+}
+
+/* Check the exit proof of `who` against the root; returns the number
+ * of positions it proves. */
+static size_t check_exit(struct tenv *e, const struct cl_address *who)
+{
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_proof *p = cl_xcalloc(1, sizeof(*p));
+	struct cl_hash32 path, vh;
+	struct cl_health h;
+	struct cl_buf b;
+	size_t n = 0, counted = 99;
+
+	cl_buf_init(&b);
+	CHECK(cl_stf_exit_proof(&v, &b, &counted, who) == CL_OK);
+	CHECK(cl_stf_get_health(&v, &h, who) == CL_OK);
+	struct rd r = {b.p, b.len, 0, true};
+	const uint8_t *acct = take(&r, 16);
+	CHECK(take_proof(&r, p) && acct);
+	if (!r.ok)
+		goto out;
+	cl_smt_path(&path, CL_TABLE_ACCOUNTS, who->b, 20);
+	cl_smt_value_hash(&vh, acct, 16);
+	CHECK(cl_proof_verify_inclusion(p, &e->root, &path, &vh));
+	__int128 equity = be64s(acct);
+	for (uint32_t i = 0; i < e->g.n_markets; i++) {
+		const struct cl_market_params *m = &e->g.markets[i];
+		uint8_t key[24], mkey[4];
+
+		memcpy(key, who->b, 20);
+		cl_put_be32(key + 20, m->id);
+		cl_put_be32(mkey, m->id);
+		cl_smt_path(&path, CL_TABLE_POSITIONS, key, sizeof(key));
+		CHECK(take_proof(&r, p));
+		if (!r.ok)
+			goto out;
+		if (p->kind != CL_PROOF_INCLUSION) {
+			CHECK(cl_proof_verify_exclusion(p, &e->root, &path));
+			continue;
+		}
+		n++;
+		const uint8_t *pos = take(&r, 32), *mkt = take(&r, 192);
+		CHECK(pos && mkt);
+		if (!r.ok)
+			goto out;
+		cl_smt_value_hash(&vh, pos, 32);
+		CHECK(cl_proof_verify_inclusion(p, &e->root, &path, &vh));
+		CHECK(take_proof(&r, p));
+		if (!r.ok)
+			goto out;
+		cl_smt_path(&path, CL_TABLE_MARKETS, mkey, sizeof(mkey));
+		cl_smt_value_hash(&vh, mkt, 192);
+		CHECK(cl_proof_verify_inclusion(p, &e->root, &path, &vh));
+		int scale = (int)e->g.collateral_decimals - m->price_decimals -
+			    m->size_decimals;
+		equity += position_equity(pos, mkt, scale);
+	}
+	CHECK_MSG(r.off == b.len, "%zu trailing bytes", b.len - r.off);
+	CHECK_MSG(equity == h.equity, "equity %lld, the stf says %lld",
+		  (long long)equity, (long long)h.equity);
+	CHECK(counted == n);
+out:
+	CHECK(r.ok);
+	cl_buf_release(&b);
+	free(p);
+	return n;
+}
+
+static struct cl_hash32 scenario(struct cl_state *st)
+{
+	struct tenv e;
+	struct cl_address *a = e.addr;
+
+	tenv_init(&e, st);
+	tenv_block(&e, 1000);
+	EXPECT_OK(&e, t_deposit(0, &a[1], 100000 * T_USD));
+	EXPECT_OK(&e, t_deposit(1, &a[2], 100000 * T_USD));
+	EXPECT_OK(&e, t_deposit(2, &a[3], 1000 * T_USD));
+	CHECK(t_oracle_all(&e, T_BTC, 6000000) == CL_STF_OK);
+	CHECK(t_oracle_all(&e, T_ETH, 300000) == CL_STF_OK);
+	/* 0.01 BTC long for 1, 0.1 ETH long for 2 (short 1) */
+	CHECK(t_trade(&e, &a[1], e.key[1], &a[2], e.key[2], T_BTC, 6000000,
+		      1000) == CL_STF_OK);
+	CHECK(t_trade(&e, &a[2], e.key[2], &a[1], e.key[1], T_ETH, 300000,
+		      1000) == CL_STF_OK);
+	tenv_block(&e, 1000);
+	CHECK(t_oracle_all(&e, T_BTC, 6123457) == CL_STF_OK);
+	CHECK(t_oracle_all(&e, T_ETH, 290001) == CL_STF_OK);
+	cl_stf_end_block(e.stf);
+	e.in_block = false;
+	t_commit(&e);
+
+	CHECK(check_exit(&e, &a[1]) == 2);
+	CHECK(check_exit(&e, &a[2]) == 2);
+	CHECK(check_exit(&e, &a[3]) == 0);
+
+	/* an account the state does not hold */
+	struct cl_stf_view v = tenv_view(&e);
+	struct cl_buf b;
+	size_t n;
+	cl_buf_init(&b);
+	CHECK(cl_stf_exit_proof(&v, &b, &n, &a[9]) == CL_ERR_NOT_FOUND);
+	CHECK(b.len == 0);
+
+	/* startEscape's two GLOBALS leaves */
+	struct cl_buf g, d;
+	struct cl_proof *p = cl_xcalloc(1, sizeof(*p));
+	struct cl_hash32 path, vh, gh;
+	uint64_t consumed = 0;
+	uint8_t be[8];
+	cl_buf_init(&g);
+	cl_buf_init(&d);
+	CHECK(cl_stf_escape_proofs(&v, &g, &d, &consumed) == CL_OK);
+	CHECK(consumed == 3);
+	CHECK(cl_proof_decode(p, g.p, g.len));
+	cl_smt_path(&path, CL_TABLE_GLOBALS, (const uint8_t *)"genesis_hash",
+		    12);
+	cl_genesis_hash(&gh, &e.g);
+	cl_smt_value_hash(&vh, gh.b, 32);
+	CHECK(cl_proof_verify_inclusion(p, &e.root, &path, &vh));
+	CHECK(cl_proof_decode(p, d.p, d.len));
+	cl_smt_path(&path, CL_TABLE_GLOBALS,
+		    (const uint8_t *)"next_deposit_id", 15);
+	cl_put_be64(be, 3);
+	cl_smt_value_hash(&vh, be, 8);
+	CHECK(cl_proof_verify_inclusion(p, &e.root, &path, &vh));
+	free(p);
+	cl_buf_release(&g);
+	cl_buf_release(&d);
+	cl_buf_release(&b);
+
+	struct cl_hash32 root = e.root;
+	tenv_release(&e);
+	return root;
+}
+
+int main(void)
+{
+	struct t_lmdb l;
+
+	if (cl_crypto_init() != CL_OK)
+		return 2;
+	struct cl_hash32 mem = scenario(cl_state_new_memory());
+	struct cl_state *st = t_lmdb_open(&l);
+	if (st) {
+		struct cl_hash32 disk = scenario(st);
+		CHECK_MSG(memcmp(mem.b, disk.b, 32) == 0,
+			  "memory and lmdb roots differ");
+		t_lmdb_close(&l);
+	}
+	return test_done("test_exit_proof");
+}
