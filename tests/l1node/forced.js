@@ -10,8 +10,9 @@
  * them (forcedConsumed on L1); the capped withdrawal is claimed on L1 to
  * the account's own address, every fee is refunded once the batch is
  * final, and a verifier following L1 derives the same state, without a
- * fault. Then two lying sequencers (--fault forced: a forced request
- * other than the one made on L1; --fault forced-count: forcedConsumed one
+ * fault, and proves the account with the same l2_getAccountProof.
+ * Then two lying sequencers (--fault forced: a forced request other
+ * than the one made on L1; --fault forced-count: forcedConsumed one
  * below what the batch applied): the verifier reports each batch. Last, a
  * censoring sequencer (--fault censor-forced: it never applies forced
  * requests; a 60 s forcedRequestDelay): once the deadline passes its
@@ -320,6 +321,11 @@ lib.main('l1-forced', async (t) => {
 	assert.deepStrictEqual(await outcomes(ver.call), await outcomes((m, p) => node.call(m, p)));
 	assert.strictEqual(await outcome(ver.call, 4), `withdraw:partial:${paid}`);
 	assert.ok(!/ broken /.test(ver.log()), 'no broken line in the verifier log');
+	/* and proves alice's account exactly as the sequencer does */
+	const sp = await node.call('l2_getAccountProof', [alice.address]);
+	const vp = await ver.call('l2_getAccountProof', [alice.address]);
+	assert.strictEqual(vp.block, seqHead);
+	assert.deepStrictEqual(vp, sp, 'the same account proof from both');
 	t.log(`verifier agrees at block ${seqHead}`);
 	ver.proc.kill('SIGTERM');
 	await node.stop();
