@@ -99,11 +99,11 @@ static int view_prove(const struct cl_stf_view *v, struct cl_proof *out,
 struct exit_parts {
 	struct cl_hash32 root;
 	struct cl_stf_globals g;
-	struct cl_proof *acct;  /* the account leaf's proof */
+	struct cl_proof *acct; /* the account leaf's proof */
 	struct cl_health h;
 	bool exists;
 	size_t n_positions;
-	struct cl_buf exit;     /* exit()'s proof bytes */
+	struct cl_buf exit; /* exit()'s proof bytes */
 	struct cl_buf gproof, dproof;
 	uint64_t deposits;
 };
@@ -180,20 +180,17 @@ struct cl_rpc_done m_account_proof(struct cl_rpc_call *call, json_t *params,
 			json_object_set_new(res, "equity",
 					    cl_json_from_i64(x.h.equity));
 			json_object_set_new(
-				res, "claim",
-				cl_json_from_i64(x.h.equity > 0 ? x.h.equity
-								: 0));
+			    res, "claim",
+			    cl_json_from_i64(x.h.equity > 0 ? x.h.equity : 0));
+			json_object_set_new(res, "positions",
+					    cl_json_from_u64(x.n_positions));
 			json_object_set_new(
-				res, "positions",
-				cl_json_from_u64(x.n_positions));
-			json_object_set_new(res, "proof",
-					    cl_json_from_bytes(x.exit.p,
-							       x.exit.len));
+			    res, "proof",
+			    cl_json_from_bytes(x.exit.p, x.exit.len));
 			cl_buf_reset(&data);
 			abi_exit(&data, &addr, &x.exit);
-			json_object_set_new(res, "tx",
-					    tx_json(&api->genesis->rollup,
-						    &data));
+			json_object_set_new(
+			    res, "tx", tx_json(&api->genesis->rollup, &data));
 		} else {
 			json_object_set_new(res, "accountValue", json_null());
 			json_object_set_new(res, "collateral",

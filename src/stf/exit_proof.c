@@ -33,8 +33,10 @@ static int append_value(const struct cl_stf_view *v, struct cl_buf *out,
 	if (rc != CL_OK)
 		return rc;
 	if (vlen != len) {
-		cl_broken("stf", "stored record of table %u has %zu bytes, "
-			  "%zu expected", (unsigned)t, vlen, len);
+		cl_broken("stf",
+			  "stored record of table %u has %zu bytes, "
+			  "%zu expected",
+			  (unsigned)t, vlen, len);
 		return CL_ERR_CORRUPT;
 	}
 	cl_buf_append(out, val, vlen);
@@ -92,8 +94,8 @@ int cl_stf_exit_proof(const struct cl_stf_view *v, struct cl_buf *out,
 			rc = append_value(v, out, CL_TABLE_MARKETS, mkey,
 					  sizeof(mkey), MARKET_VAL_LEN);
 		if (rc == CL_OK)
-			rc = append_proof(v, out, &kind, CL_TABLE_MARKETS,
-					  mkey, sizeof(mkey));
+			rc = append_proof(v, out, &kind, CL_TABLE_MARKETS, mkey,
+					  sizeof(mkey));
 		if (rc != CL_OK)
 			return rc == CL_ERR_NOT_FOUND ? CL_ERR_CORRUPT : rc;
 	}
@@ -110,9 +112,9 @@ int cl_stf_escape_proofs(const struct cl_stf_view *v,
 
 	rc = stf_get_global_u64(v, deposits_consumed, G_NEXT_DEPOSIT);
 	if (rc == CL_OK)
-		rc = append_proof(v, genesis_proof, &kind, CL_TABLE_GLOBALS,
-				  (const uint8_t *)G_GENESIS,
-				  strlen(G_GENESIS));
+		rc =
+		    append_proof(v, genesis_proof, &kind, CL_TABLE_GLOBALS,
+				 (const uint8_t *)G_GENESIS, strlen(G_GENESIS));
 	if (rc == CL_OK)
 		rc = append_proof(v, deposits_proof, &kind, CL_TABLE_GLOBALS,
 				  (const uint8_t *)G_NEXT_DEPOSIT,

@@ -59,8 +59,8 @@ static __int128 position_equity(const uint8_t *pos, const uint8_t *mkt,
 	__int128 size = be64s(pos), cost = be64s(pos + 8);
 	__int128 snap = be128s(pos + 16), index = be128s(mkt + 80);
 	unsigned __int128 mark = cl_get_be64(mkt + 16);
-	unsigned __int128 abs = size < 0 ? (unsigned __int128)-size
-					 : (unsigned __int128)size;
+	unsigned __int128 abs =
+	    size < 0 ? (unsigned __int128)-size : (unsigned __int128)size;
 	unsigned __int128 prod = mark * abs, value;
 
 	if (scale >= 0) {
@@ -197,8 +197,8 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	cl_smt_value_hash(&vh, gh.b, 32);
 	CHECK(cl_proof_verify_inclusion(p, &e.root, &path, &vh));
 	CHECK(cl_proof_decode(p, d.p, d.len));
-	cl_smt_path(&path, CL_TABLE_GLOBALS,
-		    (const uint8_t *)"next_deposit_id", 15);
+	cl_smt_path(&path, CL_TABLE_GLOBALS, (const uint8_t *)"next_deposit_id",
+		    15);
 	cl_put_be64(be, 3);
 	cl_smt_value_hash(&vh, be, 8);
 	CHECK(cl_proof_verify_inclusion(p, &e.root, &path, &vh));
