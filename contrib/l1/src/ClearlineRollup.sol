@@ -618,6 +618,8 @@ contract ClearlineRollup is ClearlineEscape {
     /// @return True if final. A final batch stays final.
     function isFinal(uint64 index) public view returns (bool) {
         if (index >= batchCount || index >= earliestOpenChallenge) return false;
+        // after a freeze no challenge can be opened: a batch not final then never is
+        if (frozen && index >= exitBatchCount) return false;
         return block.timestamp >= _batchTime(index) + challengePeriod;
     }
 
@@ -626,6 +628,7 @@ contract ClearlineRollup is ClearlineEscape {
     function finalizedBatchCount() public view returns (uint64 n) {
         uint64 hi = batchCount;
         if (earliestOpenChallenge < hi) hi = earliestOpenChallenge;
+        if (frozen && exitBatchCount < hi) hi = exitBatchCount;
         // Batch timestamps never decrease with the index: binary search for
         // the first batch whose challenge period has not passed.
         uint64 lo = 0;

@@ -485,6 +485,35 @@ test('refundDeposit: deposits the exit state never consumed, to the depositor, o
 	assert.equal(await balance(alice.address), MINT - 1_000_000_000n + 400_000_000n);
 });
 
+test('freeze: a batch not final at the freeze never becomes final; its withdrawals cannot be claimed', async () => {
+	await mined(as(token, alice).approve(rollup.target, 1_000_000_000n));
+	await mined(as(rollup, alice).deposit(alice.address, 1_000_000_000n));
+	const recOf = (r) => {
+		const a = events(r, 'BatchAppended')[0].args;
+		return [a.dataHash, a.stateRoot, a.withdrawalRoot, a.prevDepositsConsumed, a.depositsConsumed,
+			a.firstBlock, a.lastBlock, a.timestamp, a.l1Timestamp];
+	};
+	const r0 = await mined(as(rollup, seq).appendBatch('0x01', ethers.id('s0'), ZERO32, 1, 1, 1, 0, 0));
+	await advance(CHALLENGE_PERIOD + 1);
+	await mined(as(rollup, dave).forceRequest(3, 0, 0, { value: FEE }));
+	// batch 1 pays alice 900 USD by a withdrawal; still in its period at the freeze
+	const w = new Tree().put(5, be(0, 8), cat(alice.address, be(900_000_000n, 8)));
+	await advance(DELAY - 50);
+	const r1 = await mined(as(rollup, seq).appendBatch('0x02', ethers.id('s1'), w.root(), 1, 2, 2, 0, 0));
+	await advance(52); // past the request's deadline, within batch 1's period
+	assert.equal(await rollup.isFinal(1), false);
+	await mined(as(rollup, dave).freeze(recOf(r0)));
+	assert.equal(await rollup.exitBatchCount(), 1n);
+	assert.equal(await rollup.exitRoot(), ethers.id('s0'));
+	await advance(CHALLENGE_PERIOD * 10);
+	assert.equal(await rollup.isFinal(0), true);
+	assert.equal(await rollup.isFinal(1), false);
+	assert.equal(await rollup.finalizedBatchCount(), 1n);
+	const args = await expectRevert(
+		rollup.claimWithdrawal(1, recOf(r1), 0, alice.address, 900_000_000n, []), 'BatchNotFinal');
+	assert.equal(args[0], 1n);
+});
+
 test('escape: with no final batch the exit root is zero; every deposit is refunded, nobody can exit', async () => {
 	await mined(as(token, alice).approve(rollup.target, 5n));
 	await mined(as(rollup, alice).deposit(alice.address, 5n));
