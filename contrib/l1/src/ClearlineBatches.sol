@@ -60,7 +60,7 @@ abstract contract ClearlineBatches is ClearlineRollupBase {
     /// @notice Appends the next batch. Sequencer only.
     /// @dev Only keccak256(batchData) is stored; the data itself stays in
     ///      this transaction's calldata, where verifiers read it.
-    /// @param batchData Encoded, compressed L2 blocks (non-empty).
+    /// @param batchData Encoded L2 blocks (1 .. MAX_BATCH_DATA bytes).
     /// @param stateRoot L2 state root after lastBlock.
     /// @param withdrawalRoot Root of the withdrawal proofs for this batch.
     /// @param newDepositsConsumed Cumulative deposits applied on L2 up to and
@@ -87,6 +87,7 @@ abstract contract ClearlineBatches is ClearlineRollupBase {
     ) external {
         if (msg.sender != sequencer) revert NotSequencer(msg.sender);
         if (batchData.length == 0) revert EmptyBatchData();
+        if (batchData.length > MAX_BATCH_DATA) revert BatchTooLarge(batchData.length, MAX_BATCH_DATA);
 
         uint64 expectedFirst = nextL2Block;
         if (firstBlock != expectedFirst) revert NonContiguousBlocks(expectedFirst, firstBlock);

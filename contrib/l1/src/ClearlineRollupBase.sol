@@ -8,6 +8,26 @@ interface IClearlineCollateral {
     function transferFrom(address from, address to, uint256 amount) external returns (bool);
 }
 
+/// @dev The dispute game contract (ClearlineDispute.sol), as the rollup calls it.
+interface IClearlineGames {
+    function BOND() external view returns (uint256);
+    function CLOCK() external view returns (uint64);
+    function createFor(
+        address challenger,
+        address defender,
+        bytes32 pre,
+        uint64 steps,
+        bytes32 challengerClaim,
+        bool zeroVerdict
+    ) external payable returns (uint256 id);
+    function outcome(uint256 id) external view returns (uint8 phase, uint8 winner);
+}
+
+/// @dev The verdict program's initial states (ClearlineProgram.sol).
+interface IClearlineProgram {
+    function initialState(bytes32 key) external view returns (bytes32);
+}
+
 /// @title ClearlineRollupBase
 /// @notice What every part of ClearlineRollup shares: the batch record and
 ///         the deposit and forced-request records, constants, events,
@@ -15,7 +35,7 @@ interface IClearlineCollateral {
 ///         more than one part uses (record commitments, deadlines, the
 ///         forced-request rules of appendBatch, finality, token calls).
 /// @dev The parts, one job a file: ClearlineBatches (deposits and the
-///      batch log), ClearlineChallenges (challenges), ClearlineForced
+///      batch log), ClearlineChallenges (dispute games), ClearlineForced
 ///      (forced requests and the freeze), ClearlineWithdrawals (withdrawal
 ///      claims and bond credit). ClearlineRollup joins them. See docs/l1.md.
 abstract contract ClearlineRollupBase {
@@ -74,8 +94,14 @@ abstract contract ClearlineRollupBase {
     ///         genesis state, which is never posted.
     uint64 public constant FIRST_L2_BLOCK = 1;
 
-    /// @notice How many challenges may be open at the same time.
-    uint256 public constant MAX_OPEN_CHALLENGES = 16;
+    /// @notice Largest batch data appendBatch takes: the preimage oracle's
+    ///         limit, so that a step reading the data fits the oracle.
+    uint256 public constant MAX_BATCH_DATA = 128 * 1024;
+
+    /// @notice The step budget N of every dispute game: the verdict
+    ///         program halts well before it, and a halted machine stays
+    ///         halted, so the claims are about its final state.
+    uint64 public constant GAME_STEPS = uint64(1) << 32;
 
     /// @notice Table id of withdrawals in the L2 state tree.
     uint8 public constant WITHDRAWAL_TABLE_ID = 5;
@@ -83,7 +109,7 @@ abstract contract ClearlineRollupBase {
     /// @notice Longest accepted Merkle proof (the paths have 256 bits).
     uint256 public constant MAX_PROOF_DEPTH = 256;
 
-    uint64 internal constant NO_CHALLENGE = type(uint64).max;
+    uint64 internal constant NO_GAME = type(uint64).max;
 
     // ------------------------------------------------------------------
     // Events
@@ -140,15 +166,18 @@ abstract contract ClearlineRollupBase {
     /// @param reason FREEZE_FORCED_OVERDUE or FREEZE_NO_BATCH.
     event RollupFrozen(uint64 finalBatches, bytes32 exitRoot, uint8 reason);
 
-    /// @notice `challenger` posted the bond against batch `index`.
-    event BatchChallenged(uint64 indexed index, address indexed challenger);
+    /// @notice `challenger` opened dispute game `gameId` (in the dispute
+    ///         contract) about block `k` of batch `batchIndex`.
+    event GameOpened(uint64 indexed batchIndex, uint32 k, uint256 indexed gameId, address indexed challenger);
 
-    /// @notice The arbiter decided the challenge against batch `index`.
-    event ChallengeResolved(uint64 indexed index, address indexed challenger, bool challengerWins);
+    /// @notice Game `gameId` about batch `batchIndex` was resolved: if the
+    ///         challenger won, the batch and every later one were discarded
+    ///         (BatchesDiscarded); else it no longer holds finality.
+    event GameResolved(uint64 indexed batchIndex, uint256 indexed gameId, bool challengerWins);
 
-    /// @notice The challenge against batch `index` ended without a decision
-    ///         because an earlier batch was discarded; the bond is credited back.
-    event ChallengeVoided(uint64 indexed index, address indexed challenger);
+    /// @notice Game `gameId` was about batch `batchIndex` as it stood
+    ///         before a discard: resolving it had no effect.
+    event GameVoided(uint64 indexed batchIndex, uint256 indexed gameId);
 
     /// @notice Batches `fromIndex` .. `fromIndex + count - 1` were discarded;
     ///         batchCount is now `fromIndex`.
@@ -173,12 +202,10 @@ abstract contract ClearlineRollupBase {
     error ZeroAddress();
     /// @notice The collateral token address has no code.
     error NotAContract(address account);
-    /// @notice The challenge bond given to the constructor is zero.
+    /// @notice The dispute contract's bond is zero.
     error ZeroBond();
     /// @notice Only the sequencer may append batches.
     error NotSequencer(address caller);
-    /// @notice Only the arbiter may resolve challenges.
-    error NotArbiter(address caller);
     /// @notice A deposit of zero.
     error ZeroAmount();
     /// @notice A deposit above 2^64 - 1 units.
@@ -209,14 +236,20 @@ abstract contract ClearlineRollupBase {
     error UnknownDeposit(uint64 id);
     /// @notice msg.value differs from the challenge bond.
     error WrongBond(uint256 sent, uint256 required);
-    /// @notice The batch is already final and cannot be challenged.
-    error BatchAlreadyFinal(uint64 index);
-    /// @notice A challenge against this batch is already open.
-    error ChallengeAlreadyOpen(uint64 index);
-    /// @notice MAX_OPEN_CHALLENGES challenges are open already.
-    error TooManyOpenChallenges(uint256 max);
-    /// @notice No open challenge against this batch.
-    error NoOpenChallenge(uint64 index);
+    /// @notice The batch's challenge period ended at `endedAt`: no more games about it.
+    error ChallengePeriodOver(uint64 index, uint256 endedAt);
+    /// @notice Block `k` is not in the batch (its last block is `maxK`).
+    error BlockNotInBatch(uint64 index, uint32 k, uint64 maxK);
+    /// @notice The challenger's claim has verdict byte 0 (it says the batch is right).
+    error NotAFault(bytes32 claim);
+    /// @notice The batch data is over MAX_BATCH_DATA bytes.
+    error BatchTooLarge(uint256 length, uint256 max);
+    /// @notice No game opened by this rollup has this id.
+    error UnknownGame(uint256 gameId);
+    /// @notice The game was resolved before.
+    error GameAlreadyResolved(uint256 gameId);
+    /// @notice The game is not over in the dispute contract (phase 1 .. 3).
+    error GameNotOver(uint256 gameId, uint8 phase);
     /// @notice The batch is not final (or does not exist).
     error BatchNotFinal(uint64 index);
     /// @notice The withdrawal was claimed before.
@@ -274,10 +307,16 @@ abstract contract ClearlineRollupBase {
     uint64 public immutable challengePeriod;
     /// @notice Seconds after a deposit's L1 timestamp within which a batch must consume it.
     uint64 public immutable forcedInclusionDelay;
-    /// @notice Exact msg.value of challenge(), in wei.
+    /// @notice Exact msg.value of challenge(), in wei: the dispute contract's BOND.
     uint256 public immutable challengeBond;
-    /// @notice The address that resolves challenges (until a fault-proof game replaces it).
-    address public immutable arbiter;
+    /// @notice The dispute game contract (ClearlineDispute).
+    IClearlineGames public immutable dispute;
+    /// @notice The verdict program's contract (ClearlineProgram, deployed with stf.elf's image id).
+    IClearlineProgram public immutable program;
+    /// @notice The chain's genesis hash (keccak256 of the genesis encoding), in every game's input.
+    bytes32 public immutable genesisHash;
+    /// @notice The genesis state root: the pre-state of batch 0.
+    bytes32 public immutable genesisRoot;
     /// @notice While a deposit is overdue, the oldest L1 block (in seconds
     ///         before the append) a batch that leaves it unconsumed may name.
     uint64 public immutable sequencingWindow;
@@ -306,8 +345,8 @@ abstract contract ClearlineRollupBase {
     /// @notice L2 block number the next batch must start with.
     uint64 public nextL2Block;
 
-    /// @notice Lowest batch index with an open challenge, or 2^64 - 1 if none.
-    uint64 public earliestOpenChallenge;
+    /// @notice Lowest batch index with an unresolved game, or 2^64 - 1 if none.
+    uint64 public earliestOpenGame;
     /// @notice L1 timestamp of the last discard (a challenge won by the
     ///         challenger), or 0 if none. Every deposit's forced-inclusion
     ///         window runs from the later of its own timestamp and this one.
@@ -315,9 +354,9 @@ abstract contract ClearlineRollupBase {
     /// @notice l1Timestamp of the newest live batch (0 before the first
     ///         batch and after a discard). A batch may not name an older one.
     uint64 public lastL1Timestamp;
-
-    /// @notice Challenger of the open challenge against a batch, or zero.
-    mapping(uint64 => address) public challengerOf;
+    /// @notice Number of discards so far (games remember it: a game
+    ///         opened before a discard of its batch is void).
+    uint64 public discardCount;
 
     /// @notice Ether (wei) credited from bonds and not yet withdrawn.
     mapping(address => uint256) public bondCredit;
@@ -325,11 +364,7 @@ abstract contract ClearlineRollupBase {
     /// @dev Per batch: the top 224 bits of keccak256(abi.encode(record)),
     ///      then the record's timestamp in the low 32 bits (until 2106).
     mapping(uint64 => bytes32) internal _commitments;
-    /// @dev Per open challenge: what a rollback to before the challenged
-    ///      batch restores (its firstBlock << 64 | prevDepositsConsumed).
-    mapping(uint64 => uint128) internal _rollbackOf;
     mapping(uint64 => DepositRecord) internal _deposits;
-    uint64[] internal _openChallenges;
     mapping(uint256 => uint256) internal _claimedWords;
 
     /// @notice Number of forced requests made; the next one gets this id.
@@ -353,51 +388,88 @@ abstract contract ClearlineRollupBase {
     /// @notice The state root accounts exit from after the freeze.
     bytes32 public exitRoot;
 
-    /// @param collateralToken_ ERC-20 collateral token.
-    /// @param sequencer_ Address allowed to append batches.
-    /// @param challengePeriod_ Seconds before a batch can become final.
-    /// @param forcedInclusionDelay_ Seconds within which a deposit must be consumed.
-    /// @param challengeBond_ Bond in wei for challenge(); must be non-zero.
-    /// @param arbiter_ Address that resolves challenges.
-    /// @param sequencingWindow_ Longest staleness, in seconds, of the L1 block
+    /// @dev A game this rollup opened, in one slot: its batch, block, the
+    ///      discardCount when it was opened, and 1 open / 2 resolved.
+    struct GameRef {
+        uint64 batchIndex;
+        uint32 k;
+        uint64 epoch;
+        uint8 state;
+    }
+    mapping(uint256 => GameRef) internal _games;
+    /// @dev Per batch index: unresolved games (bits 0..63), the
+    ///      discardCount before which its games are void (64..127), and
+    ///      what a discard from it restores: its firstBlock (128..191) and
+    ///      prevDepositsConsumed (192..255).
+    mapping(uint64 => uint256) internal _batchGames;
+    /// @dev Bit i of word w: batch 256 w + i has an unresolved game.
+    mapping(uint256 => uint256) internal _gameBits;
+
+    /// @notice The deployment's parameters (the constructor's one argument;
+    ///         a struct, as thirteen arguments do not fit the stack).
+    /// @param collateralToken ERC-20 collateral token.
+    /// @param sequencer Address allowed to append batches; every game's defender.
+    /// @param challengePeriod Seconds after an append during which games may
+    ///        open; the batch cannot be final before.
+    /// @param forcedInclusionDelay Seconds within which a deposit must be consumed.
+    /// @param dispute The dispute game contract (ClearlineDispute); its BOND,
+    ///        non-zero, is the challenge bond.
+    /// @param program The verdict program's contract (ClearlineProgram with stf.elf's image id).
+    /// @param genesisHash The chain's genesis hash (keccak256 of the genesis encoding).
+    /// @param genesisRoot The genesis state root (the pre-state of batch 0).
+    /// @param sequencingWindow Longest staleness, in seconds, of the L1 block
     ///        named by a batch that leaves an overdue deposit unconsumed.
-    /// @param forcedRequestDelay_ Seconds within which a forced request must be consumed.
-    /// @param forcedRequestFee_ Fee in wei of forceRequest() (may be zero).
-    /// @param maxForcedPerBlock_ Most forced requests per L1 block; must be non-zero.
-    /// @param maxBatchGap_ Seconds without a batch after which anyone may freeze.
-    constructor(
-        address collateralToken_,
-        address sequencer_,
-        uint64 challengePeriod_,
-        uint64 forcedInclusionDelay_,
-        uint256 challengeBond_,
-        address arbiter_,
-        uint64 sequencingWindow_,
-        uint64 forcedRequestDelay_,
-        uint256 forcedRequestFee_,
-        uint32 maxForcedPerBlock_,
-        uint64 maxBatchGap_
-    ) {
-        if (collateralToken_ == address(0) || sequencer_ == address(0) || arbiter_ == address(0)) {
+    /// @param forcedRequestDelay Seconds within which a forced request must be consumed.
+    /// @param forcedRequestFee Fee in wei of forceRequest() (may be zero).
+    /// @param maxForcedPerBlock Most forced requests per L1 block; must be non-zero.
+    /// @param maxBatchGap Seconds without a batch after which anyone may freeze.
+    struct Config {
+        address collateralToken;
+        address sequencer;
+        uint64 challengePeriod;
+        uint64 forcedInclusionDelay;
+        IClearlineGames dispute;
+        IClearlineProgram program;
+        bytes32 genesisHash;
+        bytes32 genesisRoot;
+        uint64 sequencingWindow;
+        uint64 forcedRequestDelay;
+        uint256 forcedRequestFee;
+        uint32 maxForcedPerBlock;
+        uint64 maxBatchGap;
+    }
+
+    /// @param c The parameters (see Config).
+    constructor(Config memory c) {
+        if (
+            c.collateralToken == address(0) || c.sequencer == address(0) || address(c.dispute) == address(0)
+                || address(c.program) == address(0)
+        ) {
             revert ZeroAddress();
         }
-        if (collateralToken_.code.length == 0) revert NotAContract(collateralToken_);
-        if (challengeBond_ == 0) revert ZeroBond();
-        if (maxForcedPerBlock_ == 0) revert ZeroForcedLimit();
-        collateralToken = collateralToken_;
-        sequencer = sequencer_;
-        challengePeriod = challengePeriod_;
-        forcedInclusionDelay = forcedInclusionDelay_;
-        challengeBond = challengeBond_;
-        arbiter = arbiter_;
-        sequencingWindow = sequencingWindow_;
-        forcedRequestDelay = forcedRequestDelay_;
-        forcedRequestFee = forcedRequestFee_;
-        maxForcedPerBlock = maxForcedPerBlock_;
-        maxBatchGap = maxBatchGap_;
+        if (c.collateralToken.code.length == 0) revert NotAContract(c.collateralToken);
+        if (address(c.dispute).code.length == 0) revert NotAContract(address(c.dispute));
+        if (address(c.program).code.length == 0) revert NotAContract(address(c.program));
+        uint256 bond = c.dispute.BOND();
+        if (bond == 0) revert ZeroBond();
+        if (c.maxForcedPerBlock == 0) revert ZeroForcedLimit();
+        collateralToken = c.collateralToken;
+        sequencer = c.sequencer;
+        challengePeriod = c.challengePeriod;
+        forcedInclusionDelay = c.forcedInclusionDelay;
+        challengeBond = bond;
+        dispute = c.dispute;
+        program = c.program;
+        genesisHash = c.genesisHash;
+        genesisRoot = c.genesisRoot;
+        sequencingWindow = c.sequencingWindow;
+        forcedRequestDelay = c.forcedRequestDelay;
+        forcedRequestFee = c.forcedRequestFee;
+        maxForcedPerBlock = c.maxForcedPerBlock;
+        maxBatchGap = c.maxBatchGap;
         deployTime = uint64(block.timestamp);
         nextL2Block = FIRST_L2_BLOCK;
-        earliestOpenChallenge = NO_CHALLENGE;
+        earliestOpenGame = NO_GAME;
     }
 
     // ------------------------------------------------------------------
@@ -480,12 +552,12 @@ abstract contract ClearlineRollupBase {
     // ------------------------------------------------------------------
 
     /// @notice Whether batch `index` is final: it exists, challengePeriod
-    ///         seconds have passed since it was appended, and no open
-    ///         challenge stands against it or any earlier batch.
+    ///         seconds have passed since it was appended, and no unresolved
+    ///         game stands on it or any earlier batch.
     /// @param index Batch index.
     /// @return True if final. A final batch stays final.
     function isFinal(uint64 index) public view returns (bool) {
-        if (index >= batchCount || index >= earliestOpenChallenge) return false;
+        if (index >= batchCount || index >= earliestOpenGame) return false;
         return block.timestamp >= _batchTime(index) + challengePeriod;
     }
 
@@ -493,7 +565,7 @@ abstract contract ClearlineRollupBase {
     /// @return n Count of final batches (the last final batch is n - 1 if n > 0).
     function finalizedBatchCount() public view returns (uint64 n) {
         uint64 hi = batchCount;
-        if (earliestOpenChallenge < hi) hi = earliestOpenChallenge;
+        if (earliestOpenGame < hi) hi = earliestOpenGame;
         // Batch timestamps never decrease with the index: binary search for
         // the first batch whose challenge period has not passed.
         uint64 lo = 0;
