@@ -47,7 +47,7 @@ const MNEMONIC = 'test test test test test test test test test test test junk';
 const CHALLENGE_PERIOD = 3600;
 const CLOCK = 3600;
 const BOND = ethers.parseEther('1');
-const N = 1n << 32n;
+let N; // the rollup's GAME_STEPS
 const ZERO32 = ethers.ZeroHash;
 const ZERO_RECORD = [ZERO32, ZERO32, ZERO32, 0n, 0n, 0n, 0n, 0n, 0n];
 const DEFENDER = 1n;
@@ -259,7 +259,7 @@ test('a wrong batch: the honest challenger wins against the sequencer down to th
 	assert.equal(len, ethers.getBytes(b.data).length);
 	const claim = '0x00' + ethers.keccak256(ethers.toUtf8Bytes('the batch is right')).slice(4);
 	const { mids } = await play(id, K, BigInt(L), DEFENDER, claim);
-	assert.equal(mids.length, 32); // N = 2^32: 32 moves after defend
+	assert.equal(BigInt(mids.length), 40n); // N = 2^40: 40 moves after defendClaim
 	const p = stepProof(K, K, L);
 	const gs = await dispute.game(id);
 	assert.equal(gs.phase, 3n);
@@ -416,6 +416,8 @@ async function main() {
 		'--mint-to', funder.address, '--mint-amount', '1000000000000000'],
 	{ encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
 	rollup = new ethers.Contract(dep.rollup, rollupIface, deployer);
+	N = await rollup.GAME_STEPS();
+	assert.equal(N, 1n << 40n);
 	dispute = new ethers.Contract(dep.dispute, disputeIface, deployer);
 	preimages = new ethers.Contract(dep.preimages, art('ClearlinePreimages').abi, deployer);
 	token = new ethers.Contract(dep.collateralToken, art('ClearlineToken').abi, deployer);

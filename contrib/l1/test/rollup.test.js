@@ -332,7 +332,8 @@ test('deploy: parameters are set as given', async () => {
 	assert.equal(await rollup.program(), deployInfo.program);
 	assert.equal(await rollup.genesisHash(), GENESIS_HASH);
 	assert.equal(await rollup.genesisRoot(), GENESIS_ROOT);
-	assert.equal(await rollup.GAME_STEPS(), 1n << 32n);
+	assert.equal(await rollup.GAME_STEPS(), 1n << 40n);
+	assert.equal(deployInfo.gameSteps, 2 ** 40);
 	assert.equal(await rollup.MAX_BATCH_DATA(), 131072n);
 	assert.equal(await dispute.BOND(), BOND);
 	assert.equal(await dispute.CLOCK(), BigInt(CLOCK));
@@ -807,7 +808,7 @@ test('challenge: opens a game in the dispute contract (challenger, the sequencer
 	assert.deepEqual([ce.args.id, ce.args.creator, ce.args.zeroVerdict], [1n, rollup.target, true]);
 	const g = await dispute.game(1);
 	assert.deepEqual([g.challenger, g.defender, g.creator, g.zeroVerdict, g.steps, g.phase, g.defenderClaim,
-		g.challengerClaim], [carol.address, seq.address, rollup.target, true, 1n << 32n, 1n, ZERO32, FAULT]);
+		g.challengerClaim], [carol.address, seq.address, rollup.target, true, 1n << 40n, 1n, ZERO32, FAULT]);
 	assert.deepEqual([...(await rollup.gameOf(1))], [0n, 2n, false]);
 	assert.equal(await rollup.openGames(0), 1n);
 	assert.equal(await rollup.earliestOpenGame(), 0n);
