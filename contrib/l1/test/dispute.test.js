@@ -493,10 +493,10 @@ test('createFor: a game made by a contract for a named challenger, the defender\
 	const { id: id2 } = await create(ethers.id('pre'), 10n, ethers.id('a'), ethers.id('b'));
 	await expectRevert(as(dan).defendClaim(id2, V0, ZERO32, { value: BOND }), 'ClaimGiven');
 	// the challenger (not the creator) is paid: it wins when dan stops
-	await provider.send('evm_increaseTime', [CLOCK]);
+	await provider.send('evm_increaseTime', [CLOCK - 100]);
 	await provider.send('evm_mine', []);
 	await expectRevert(dispute.outcome(999n), 'NoGame');
-	await mined(as(cat).move(id, 0n, 10n, true, ethers.id('m2')));
+	await mined(as(cat).move(id, 0n, 10n, true, ethers.id('m2'), { gasLimit: 200_000 }));
 	await provider.send('evm_increaseTime', [CLOCK + 1]);
 	await provider.send('evm_mine', []);
 	const t = await mined(dispute.timeout(id));

@@ -343,7 +343,7 @@ test('a challenger that stops answering mid-game loses on its clock, to the seco
 	// the defender answers once more, then the challenger is silent
 	const g = await dispute.game(id);
 	const next = realHashes(-1, K, [mids[6]]).get(mids[6]);
-	const rm = await mined(dispute.connect(seq).move(id, g.lo, g.hi, mids[5] <= L, next));
+	const rm = await mined(dispute.connect(seq).move(id, g.lo, g.hi, mids[5] <= L, next, { gasLimit: 200_000 }));
 	const t = await blockTime(rm);
 	const left = Number(await dispute.clockLeft(id, CHALLENGER));
 	assert.ok(left > CLOCK - 60 && left <= CLOCK);

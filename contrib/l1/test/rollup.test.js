@@ -205,7 +205,7 @@ async function challengerWins(id) {
 
 // The sequencer defends (within its clock: right after the game opened).
 async function defend(id) {
-	await mined(as(dispute, seq).defendClaim(id, RIGHT, ethers.id('mid'), { value: BOND }));
+	await mined(as(dispute, seq).defendClaim(id, RIGHT, ethers.id('mid'), { value: BOND, gasLimit: 300_000 }));
 }
 
 // ... and the challenger stays silent: the defender wins.
@@ -828,7 +828,7 @@ test('challenge: opens a game in the dispute contract (challenger, the sequencer
 	assert.equal(v[0], '0x02' + '00'.repeat(31));
 	await expectRevert(as(dispute, seq).defendClaim(1, ZERO32, ethers.id('m'), { value: BOND }), 'ZeroClaim', disputeIface);
 	await expectRevert(as(dispute, dave).defendClaim(1, RIGHT, ethers.id('m'), { value: BOND }), 'NotYourTurn', disputeIface);
-	const d = await mined(as(dispute, seq).defendClaim(1, RIGHT, ethers.id('m'), { value: BOND }));
+	const d = await mined(as(dispute, seq).defendClaim(1, RIGHT, ethers.id('m'), { value: BOND, gasLimit: 300_000 }));
 	assert.equal(events(d, disputeIface, 'DefenderClaim')[0].args.claim, RIGHT);
 	assert.equal(events(d, disputeIface, 'Defended')[0].args.defender, seq.address);
 	await expectRevert(as(dispute, seq).defendClaim(1, RIGHT, ethers.id('m'), { value: BOND }), 'WrongPhase', disputeIface);
@@ -886,7 +886,7 @@ test('resolve: the defender wins, the challenger\'s bond goes to the sequencer, 
 	await expectRevert(rollup.gameOf(id + 1n), 'UnknownGame');
 	const n = await expectRevert(rollup.resolve(id), 'GameNotOver');
 	assert.deepEqual([n[0], n[1]], [id, 1n]);
-	await mined(as(dispute, seq).defendClaim(id, RIGHT, ethers.id('mid'), { value: BOND }));
+	await mined(as(dispute, seq).defendClaim(id, RIGHT, ethers.id('mid'), { value: BOND, gasLimit: 300_000 }));
 	await expectRevert(rollup.resolve(id), 'GameNotOver');
 	await advance(CLOCK + 1);
 	await mined(dispute.timeout(id));
