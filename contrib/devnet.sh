@@ -50,6 +50,10 @@ cli="$build/src/clearline-cli"
 all_components=(l1 sequencer verifier replica oracle maker taker)
 mnemonic="test test test test test test test test test test test junk"
 challenge_period=30
+# each side's chess clock in a dispute game: a wrong batch's challenger and
+# the sequencer answer within seconds on 1 s blocks; finality waits at most
+# challenge_period + 2 x dispute_clock behind a dishonest challenger
+dispute_clock=300
 account_mint=1000000000000 # 1 000 000 tUSD (6 decimals) to each account
 bot_mint=10000000000000    # 10 000 000 tUSD to each bot, all deposited
 
@@ -456,7 +460,9 @@ prepare_tools() {
 			{ tail -n 30 "$dev/build.log" >&2; die "meson setup failed; see $dev/build.log"; }
 	fi
 	say "building in ${build#"$top"/}"
-	ninja -C "$build" src/clearlined src/clearline-cli >"$dev/build.log" 2>&1 ||
+	# the deploy step needs the verdict program and the two id tools
+	ninja -C "$build" src/clearlined src/clearline-cli src/clearline-vm-image \
+		src/clearline-genesis-id tests/vm-programs/stf.elf >"$dev/build.log" 2>&1 ||
 		{ tail -n 30 "$dev/build.log" >&2; die "the build failed; see $dev/build.log"; }
 }
 
@@ -503,6 +509,8 @@ fresh_up() {
 	say "deploying the contracts (challenge period ${challenge_period}s)"
 	deploy=$(node "$top/contrib/l1/deploy.js" --rpc-url "$l1" \
 		--private-key "$DEPLOYER_KEY" --challenge-period "$challenge_period" \
+		--build "$build" --genesis "$top/genesis/devnet.json" --genesis-out "$dev/genesis.json" \
+		--dispute-clock "$dispute_clock" \
 		--mint "$ACCOUNT_1=$account_mint" --mint "$ACCOUNT_2=$account_mint" \
 		--mint "$ACCOUNT_3=$account_mint" --mint "$ACCOUNT_4=$account_mint" \
 		--mint "$MAKER=$bot_mint" --mint "$TAKER=$bot_mint" \
@@ -525,13 +533,9 @@ fresh_up() {
 	done
 	"$cast" rpc --rpc-url "$l1" evm_setIntervalMining 1 >/dev/null
 
-	say "writing the genesis and the sequencer's keystore"
-	ROLLUP=$ROLLUP node -e '
-		const fs = require("fs");
-		const g = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
-		g.rollup = process.env.ROLLUP;
-		fs.writeFileSync(process.argv[2], JSON.stringify(g, null, 2) + "\n");' \
-		"$top/genesis/devnet.json" "$dev/genesis.json"
+	# deploy.js wrote the genesis (naming the rollup) it took the
+	# rollup's genesis hash and root from
+	say "writing the sequencer's keystore"
 	mkdir -p "$dev/sequencer" "$dev/verifier"
 	(
 		umask 077
