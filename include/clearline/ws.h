@@ -36,6 +36,10 @@
  * run by the JSON-RPC server's own dispatcher (cl_rpc_server_call) and
  * answered on the same connection with the same result or error, the
  * client's id echoed; operator methods are never served here.
+ *
+ * The explorer page: a plain HTTP GET on the same port answers the
+ * static files of src/ws/www/, embedded in the binary at build time
+ * (docs/operations.md "Explorer"); the page talks to this endpoint.
  */
 #ifndef CLEARLINE_WS_H
 #define CLEARLINE_WS_H

@@ -469,8 +469,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 {
 	struct lws_context *ctx = lws_get_context(wsi);
 	struct cl_ws_server *s = lws_context_user(ctx);
-	struct ws_client **pc = user;
-	struct ws_client *c = pc ? *pc : NULL;
+	struct ws_pss *pss = user;
+	struct ws_client *c = pss ? pss->c : NULL;
 
 	switch ((int)reason) {
 	case LWS_CALLBACK_PROTOCOL_INIT:
@@ -497,7 +497,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		if (s->clients)
 			s->clients->prev = c;
 		s->clients = c;
-		*pc = c;
+		pss->c = c;
 		pthread_mutex_lock(&s->lock);
 		s->stats.clients++;
 		pthread_mutex_unlock(&s->lock);
@@ -506,10 +506,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 	case LWS_CALLBACK_CLOSED:
 		if (c) {
-			*pc = NULL;
+			pss->c = NULL;
 			client_gone(s, c);
 		}
 		return 0;
+	case LWS_CALLBACK_HTTP:
+		return pss ? ws_www_request(wsi, pss, in) : -1;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return pss ? ws_www_writeable(wsi, pss) : -1;
 	case LWS_CALLBACK_RECEIVE:
 		return c ? on_receive(c, in, len) : -1;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -567,7 +571,7 @@ static void *thread_main(void *arg)
 }
 
 static const struct lws_protocols protocols[] = {
-    {"clearline", callback, sizeof(struct ws_client *), 4096, 0, NULL, 0},
+    {"clearline", callback, sizeof(struct ws_pss), 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
