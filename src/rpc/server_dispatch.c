@@ -290,6 +290,12 @@ static const struct sockaddr *client_addr(struct MHD_Connection *conn)
 	return ci ? ci->client_addr : NULL;
 }
 
+const struct sockaddr *cl_rpc_call_peer(const struct cl_rpc_call *call)
+{
+	struct MHD_Connection *conn = call->req ? call->req->conn : NULL;
+	return conn ? client_addr(conn) : NULL;
+}
+
 /* Parse the body and run every call. Called once, on an MHD thread. */
 void request_dispatch(struct request *r)
 {

@@ -34,6 +34,8 @@ void cl_ws_config_defaults(struct cl_ws_config *cfg)
 	cfg->max_subs = 64;
 	cfg->max_accounts = 1024;
 	cfg->max_inflight = 64;
+	cfg->orders.per_s = 5000;
+	cfg->orders.burst = 10000;
 	cfg->ping_s = 20;
 	cfg->timeout_s = 60;
 	cfg->cut_grace_s = 10;
@@ -587,7 +589,8 @@ int cl_ws_server_new(struct cl_ws_server **out, const struct cl_ws_config *cfg,
 	    cfg->history == 0 || cfg->max_subs == 0 || cfg->ping_s == 0 ||
 	    cfg->timeout_s <= cfg->ping_s || cfg->timeout_s > 65535 ||
 	    cfg->poll_ms == 0 || cfg->book_depth == 0 ||
-	    cfg->book_depth > CL_API_MAX_DEPTH) {
+	    cfg->book_depth > CL_API_MAX_DEPTH ||
+	    (cfg->orders.per_s && !cfg->orders.burst)) {
 		cl_unusual(SUB, "ws limits must be positive (and ws-timeout "
 				"above ws-ping)");
 		return CL_ERR_CONFIG;

@@ -159,6 +159,7 @@ struct ws_client {
 	struct ws_stream **subs;
 	size_t n_subs;
 	unsigned inflight; /* JSON-RPC requests not answered yet */
+	struct cl_rate_bucket orders; /* orders and cancels (cfg.orders) */
 };
 
 struct ws_qnode {
