@@ -39,13 +39,13 @@ CL_WUR bool cl_ws_url_parse(const char *url, char *host, size_t host_cap,
  * URL; CL_ERR_NET or CL_ERR_TIMEOUT with the reason in `why`.
  */
 CL_WUR int cl_ws_conn_open(struct cl_ws_conn **out, char *why, size_t why_len,
-			   const char *url, unsigned timeout_ms,
-			   size_t max_msg, unsigned idle_s);
+			   const char *url, unsigned timeout_ms, size_t max_msg,
+			   unsigned idle_s);
 
 /* Queue one text message and run the loop until the library took it (at
  * most `timeout_ms`). CL_OK, CL_ERR_NET (closed) or CL_ERR_TIMEOUT. */
-CL_WUR int cl_ws_conn_send(struct cl_ws_conn *c, const char *text,
-			   size_t len, unsigned timeout_ms);
+CL_WUR int cl_ws_conn_send(struct cl_ws_conn *c, const char *text, size_t len,
+			   unsigned timeout_ms);
 
 /*
  * The next message, waiting at most `timeout_ms`: CL_OK with *text (NUL-

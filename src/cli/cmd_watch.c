@@ -150,8 +150,8 @@ static void print_book(struct watch *w, const json_t *m, const char *type)
 
 	head(w, m);
 	if (strcmp(type, "snapshot") == 0) {
-		fprintf(o, " snapshot, %zu bids, %zu asks", json_array_size(bids),
-			json_array_size(asks));
+		fprintf(o, " snapshot, %zu bids, %zu asks",
+			json_array_size(bids), json_array_size(asks));
 		best(w, "bid", bids);
 		best(w, "ask", asks);
 		flags_note(w, m);
@@ -166,8 +166,7 @@ static void print_book(struct watch *w, const json_t *m, const char *type)
 				break;
 			const json_t *l = json_array_get(side, i);
 			char p[CL_DEC_STR_MAX], s[CL_DEC_STR_MAX];
-			cl_cli_fmt_units(p, json_array_get(l, 0),
-					 price_dec(w));
+			cl_cli_fmt_units(p, json_array_get(l, 0), price_dec(w));
 			const json_t *sz = json_array_get(l, 1);
 			bool gone = json_is_string(sz) &&
 				    strcmp(json_string_value(sz), "0") == 0;
@@ -204,7 +203,8 @@ static void print_trades(struct watch *w, const json_t *m, const char *type)
 		char tk[CL_ADDRESS_STR_LEN + 2], mk[CL_ADDRESS_STR_LEN + 2];
 		cl_cli_fmt_units(p, json_object_get(t, "price"), price_dec(w));
 		cl_cli_fmt_units(s, json_object_get(t, "size"), size_dec(w));
-		cli_fmt_text(side, sizeof(side), json_object_get(t, "takerSide"));
+		cli_fmt_text(side, sizeof(side),
+			     json_object_get(t, "takerSide"));
 		cl_cli_fmt_address(tk, json_object_get(t, "takerTrader"));
 		cl_cli_fmt_address(mk, json_object_get(t, "makerTrader"));
 		fprintf(o, "%s %s %s @ %s (taker %s, maker %s)", i ? ";" : "",
@@ -346,7 +346,7 @@ static enum step on_message(struct watch *w, struct cl_ws_conn *c,
 
 	if (!json_is_object(m)) {
 		fprintf(cli->err, PROG ": watch: a message that is not a "
-				  "JSON object (ignored)\n");
+				       "JSON object (ignored)\n");
 		goto out;
 	}
 	const char *type = json_string_value(json_object_get(m, "type"));
@@ -367,11 +367,11 @@ static enum step on_message(struct watch *w, struct cl_ws_conn *c,
 	uint64_t seq;
 	if (!cli_json_u64(&seq, json_object_get(m, "seq"))) {
 		fprintf(cli->err, PROG ": watch: a message without seq "
-				  "(ignored)\n");
+				       "(ignored)\n");
 		goto out;
 	}
-	bool fresh = strcmp(type, "snapshot") == 0 ||
-		     strcmp(type, "subscribed") == 0;
+	bool fresh =
+	    strcmp(type, "snapshot") == 0 || strcmp(type, "subscribed") == 0;
 	if (fresh) {
 		if (w->reconnected) {
 			if (json_is_true(json_object_get(m, "resumed")))
@@ -396,9 +396,9 @@ static enum step on_message(struct watch *w, struct cl_ws_conn *c,
 			seq, w->seq,
 			w->kind == WATCH_BOOK ? ": asking for a resync" : "");
 		if (w->kind == WATCH_BOOK) {
-			json_t *r = json_pack("{s:s,s:s,s:s}", "op", "resync",
-					      "stream", w->stream, "id",
-					      "watch");
+			json_t *r =
+			    json_pack("{s:s,s:s,s:s}", "op", "resync", "stream",
+				      w->stream, "id", "watch");
 			(void)send_json(c, r);
 		}
 	}
@@ -431,9 +431,9 @@ static int fetch_config(struct watch *w, struct cl_ws_conn *c)
 
 	if (cli->have_config)
 		return CL_CLI_EXIT_OK;
-	json_t *q = json_pack("{s:s,s:s,s:s,s:[]}", "jsonrpc", "2.0", "id",
-			      "watch-config", "method", "l2_getConfig",
-			      "params");
+	json_t *q =
+	    json_pack("{s:s,s:s,s:s,s:[]}", "jsonrpc", "2.0", "id",
+		      "watch-config", "method", "l2_getConfig", "params");
 	if (send_json(c, q) != CL_OK) {
 		cli_errorf(cli, "watch: the connection closed");
 		return CL_CLI_EXIT_CONNECT;
@@ -460,8 +460,8 @@ static int fetch_config(struct watch *w, struct cl_ws_conn *c)
 			continue;
 		}
 		const json_t *r = json_object_get(m, "result");
-		bool ok = r && cl_cli_config_parse(&cli->config, err,
-						   sizeof(err), r);
+		bool ok =
+		    r && cl_cli_config_parse(&cli->config, err, sizeof(err), r);
 		if (!ok)
 			cli_errorf(cli, "l2_getConfig: unusable answer: %s",
 				   r ? err : "an error");
@@ -600,8 +600,8 @@ int cli_cmd_watch(struct cl_cli *cli, const struct cli_args *a)
 		if (!c) {
 			sleep_ms(backoff);
 			backoff = backoff * 2 > WATCH_BACKOFF_MAX_MS
-					  ? WATCH_BACKOFF_MAX_MS
-					  : backoff * 2;
+				      ? WATCH_BACKOFF_MAX_MS
+				      : backoff * 2;
 			if (cl_ws_conn_open(&c, why, sizeof(why), url,
 					    WATCH_CONNECT_MS, WATCH_MAX_MSG,
 					    WATCH_IDLE_S) != CL_OK) {
@@ -623,8 +623,7 @@ int cli_cmd_watch(struct cl_cli *cli, const struct cli_args *a)
 		}
 		char *text;
 		size_t len;
-		int r = cl_ws_conn_recv(c, &text, &len, why, sizeof(why),
-					1000);
+		int r = cl_ws_conn_recv(c, &text, &len, why, sizeof(why), 1000);
 		if (r == CL_ERR_TIMEOUT)
 			continue;
 		if (r != CL_OK)
@@ -641,12 +640,11 @@ int cli_cmd_watch(struct cl_cli *cli, const struct cli_args *a)
 			goto out;
 		}
 		continue;
-lost:
+	lost:
 		fprintf(cli->err,
 			PROG ": watch: connection lost (%s); reconnecting"
 			     "%s\n",
-			why,
-			w.has_seq ? " to resume after the last seq" : "");
+			why, w.has_seq ? " to resume after the last seq" : "");
 		cl_ws_conn_free(c);
 		c = NULL;
 	}

@@ -259,9 +259,8 @@ int cl_ws_conn_open(struct cl_ws_conn **out, char *why, size_t why_len,
 		return CL_ERR_NET;
 	}
 	char hosthdr[300];
-	snprintf(hosthdr, sizeof(hosthdr), strchr(host, ':') ? "[%s]:%u"
-							     : "%s:%u",
-		 host, port);
+	snprintf(hosthdr, sizeof(hosthdr),
+		 strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
 	struct lws_client_connect_info ci;
 	memset(&ci, 0, sizeof(ci));
 	ci.context = c->ctx;
@@ -279,7 +278,8 @@ int cl_ws_conn_open(struct cl_ws_conn **out, char *why, size_t why_len,
 	else if (!run_until(c, open_done, timeout_ms))
 		set_why(c, "no handshake within %u ms", timeout_ms);
 	if (!c->established || c->closed) {
-		int rc = c->deadline && !c->closed ? CL_ERR_TIMEOUT : CL_ERR_NET;
+		int rc =
+		    c->deadline && !c->closed ? CL_ERR_TIMEOUT : CL_ERR_NET;
 		snprintf(why, why_len, "%s", c->why[0] ? c->why : "failed");
 		cl_ws_conn_free(c);
 		return rc;

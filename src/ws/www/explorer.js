@@ -104,6 +104,8 @@
 
 	function rpc(method, params) {
 		const id = st.nextId++;
+		if (!st.ws || st.ws.readyState !== WebSocket.OPEN)
+			return Promise.reject(new Error('not connected'));
 		return new Promise((resolve, reject) => {
 			st.pending.set(id, { resolve, reject });
 			send({ jsonrpc: '2.0', id, method, params: params || [] });

@@ -47,8 +47,12 @@ int main(void)
 	bad("ws://host/a b");
 	bad("ws://host/\x01");
 	/* a host longer than the buffer */
-	bad("ws://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/");
+	bad("ws://"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aa/");
 	/* a path longer than the buffer */
-	bad("ws://h/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	bad("ws://h/"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aa");
 	return test_done("test_ws_client_url");
 }
