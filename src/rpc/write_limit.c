@@ -176,6 +176,19 @@ static bool write_limit_take(struct write_limit *wl, const uint8_t *key,
 	return ok;
 }
 
+/* Give back the token write_limit_take() took for `key` (the call was
+ * refused by the other bucket). */
+static void write_limit_refund(struct write_limit *wl, const uint8_t *key)
+{
+	uint64_t cap = (uint64_t)wl->lim.burst * NS;
+
+	pthread_mutex_lock(&wl->lock);
+	struct slot *s = find(wl->tab, wl->size, key);
+	if (s->b.used)
+		s->b.tokens = s->b.tokens + NS < cap ? s->b.tokens + NS : cap;
+	pthread_mutex_unlock(&wl->lock);
+}
+
 void cl_api_limits_init(struct cl_api *api, const struct cl_api_write_limits *l)
 {
 	api->limits = *l;
@@ -240,18 +253,22 @@ bool api_rate_check(struct cl_api *api, struct cl_rpc_call *call,
 	uint8_t key[KEY_LEN];
 	uint64_t retry_ms;
 
-	if (api->account_buckets) {
-		memset(key, 0, sizeof(key));
-		key[0] = 'a';
-		memcpy(key + 1, signer->b, sizeof(signer->b));
-		if (!write_limit_take(api->account_buckets, key, &retry_ms)) {
-			*out = api_rate_refuse(call, &api->limits.account,
-					       "account", retry_ms);
-			return false;
-		}
+	uint8_t akey[KEY_LEN];
+
+	memset(akey, 0, sizeof(akey));
+	akey[0] = 'a';
+	memcpy(akey + 1, signer->b, sizeof(signer->b));
+	if (api->account_buckets &&
+	    !write_limit_take(api->account_buckets, akey, &retry_ms)) {
+		*out = api_rate_refuse(call, &api->limits.account, "account",
+				       retry_ms);
+		return false;
 	}
 	if (api->conn_buckets && conn_key(key, cl_rpc_call_peer(call)) &&
 	    !write_limit_take(api->conn_buckets, key, &retry_ms)) {
+		/* a refused call takes no token: the account's comes back */
+		if (api->account_buckets)
+			write_limit_refund(api->account_buckets, akey);
 		*out = api_rate_refuse(call, &api->limits.connection,
 				       "connection", retry_ms);
 		return false;
