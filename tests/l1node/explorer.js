@@ -3,13 +3,15 @@
  * The explorer page (docs/operations.md "Explorer") in Debian's headless
  * Chromium, driven over the DevTools protocol: a sequencer attached to
  * anvil (batches posted and made final, challenge period 4 s) serves the
- * page on its WebSocket port; a maker and a taker trade while the page
- * is open. The test waits until the page has applied a live book diff
+ * page on its WebSocket port; an account is liquidated on SOL-PERP (a
+ * long at about 30x, the index falling 1% a second); a maker and a taker
+ * trade while the page is open. The test waits until the page has applied a live book diff
  * (#book data-diffs), streamed a trade, filled the markets table and
  * shows a final batch; then the book it shows must be the node's
  * l2_getOrderBook once the orders stop, the page must have thrown no
  * error, logged no CSP violation and requested nothing but the node's own
- * origin. The screenshot is kept as explorer.png in this test's build
+ * origin; the account's liquidations typed into the page's lookup form
+ * are its l2_getRiskEvents. The screenshot is kept as explorer.png in this test's build
  * folder (CL_SCREENSHOT_DIR).
  *
  * Chromium: `chromium` on PATH (contrib/bootstrap.sh installs it) or
@@ -128,18 +130,19 @@ function fmtDec(v, dec) {
 lib.main('l1-explorer', async (t) => {
 	const chromium = findChromium();
 	const outDir = process.env.CL_SCREENSHOT_DIR || t.tmp;
-	const maker = devKey(1), taker = devKey(2);
+	const maker = devKey(1), taker = devKey(2), victim = devKey(3);
 	const env = await setup(t, {
-		users: [maker, taker], confirmations: 1, challengePeriod: 4,
+		users: [maker, taker, victim], confirmations: 1, challengePeriod: 4,
 		nodeArgs: ['--l1-poll-ms', '100', '--batch-interval-ms', '500', '--ws-port', '0'] });
 	const { node } = env;
 	const provider = env.provider();
 	await node.start();
 	await deposit(env, provider, maker, 500000000000n);
 	await deposit(env, provider, taker, 500000000000n);
+	await deposit(env, provider, victim, 1000000000n); /* 1 000 tUSD */
 	await mine(provider, 2);
 	await waitFor('deposits credited', async () =>
-		(await node.call('l2_syncStatus', [])).depositsCredited === '2', 20000);
+		(await node.call('l2_syncStatus', [])).depositsCredited === '3', 20000);
 
 	const cfg = await node.call('l2_getConfig', []);
 	const domain = lib.domainOf(cfg);
@@ -159,6 +162,26 @@ lib.main('l1-explorer', async (t) => {
 					size: 100 + Math.floor(rnd() * 900) * (market === 3 ? 1 : 10) });
 				await node.call('l2_submitOrder', [o.order, o.signature]);
 			}
+	}
+
+	/* a liquidation on SOL-PERP (the trading below is on BTC and ETH):
+	 * the victim goes long about 30x, the index falls 1% a second */
+	{
+		const o = await lib.signOrder(victim, domain, { market: 3, isBuy: true, size: 2000,
+			price: 150300, flags: lib.TIF_IOC });
+		const r = await node.call('l2_submitOrder', [o.order, o.signature]);
+		/* as much as its margin allows (the rest closes) */
+		assert.ok(BigInt(r.filledSize) >= 500n, JSON.stringify(r));
+		let p = 150000;
+		await waitFor('the victim\'s liquidation', async () => {
+			if (p > 136000) {
+				await sleep(1000); /* each price a second newer */
+				p -= 1500;
+				await lib.postOracle(node.url, domain, oracles, 3, p);
+			}
+			return (await node.call('l2_getRiskEvents', [victim.address])).length > 0;
+		}, 30000);
+		t.log(`victim liquidated with the index at ${p}`);
 	}
 
 	const url = wsPort(node.logPath).replace(/^ws:/, 'http:');
@@ -240,6 +263,24 @@ lib.main('l1-explorer', async (t) => {
 			assert.ok(row, `a row for ${c.symbol}`);
 			assert.notStrictEqual(row[1], '–', `${c.symbol}: a mark price`);
 		}
+
+		/* the victim's liquidations through the page's lookup form */
+		await b.eval(`(() => {
+			document.getElementById('lookup-addr').value = '${victim.address}';
+			document.getElementById('lookup').requestSubmit();
+			return true; })()`);
+		const events = await node.call('l2_getRiskEvents', [victim.address]);
+		const liq = await waitFor('the liquidations table', async () => {
+			const rows = await b.eval(`[...document.querySelectorAll('#liquidations tbody tr')]
+				.map((r) => [...r.children].map((c) => c.textContent))`);
+			return rows.length && rows[0].length === 5 ? rows : null;
+		}, 10000);
+		assert.strictEqual(liq.length, Math.min(events.length, 12));
+		const lastEv = events[events.length - 1];
+		assert.strictEqual(liq[0][0], lastEv.block);
+		assert.strictEqual(liq[0][1], lastEv.kind.replace(/_/g, ' '));
+		assert.strictEqual(liq[0][2], 'SOL-PERP');
+		t.log(`liquidations shown: ${JSON.stringify(liq[0])}`);
 
 		/* the screenshot: the whole page */
 		const metrics = await b.send('Page.getLayoutMetrics');
