@@ -96,7 +96,7 @@ const struct cli_cmd cli_cmds[] = {
 	 "[--notional USD] [--markets SYMBOL,...] [--seed N] [--ticks N]",
 	 "devnet: demo traffic, a market maker or a taker"},
 	{"watch", cli_cmd_watch, 1, 2, O(OPT_WS) | O(OPT_SINCE) | O(OPT_MAX),
-	 "book|trades SYMBOL|ID, blocks, account ADDRESS [--ws URL] "
+	 "book|trades SYMBOL|ID, blocks, account [ADDRESS] [--ws URL] "
 	 "[--since SEQ] [--max N]",
 	 "stream a subscription to the terminal, one line per message "
 	 "(reconnects and resumes)"},

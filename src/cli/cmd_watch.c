@@ -534,7 +534,15 @@ static int parse_channel(struct watch *w, const struct cli_args *a)
 	}
 	if (strcmp(ch, "account") == 0) {
 		w->kind = WATCH_ACCOUNT;
-		if (!arg || !cli_parse_address(&w->account, arg))
+		if (!arg) {
+			/* the selected key's own account, as `account` */
+			int rc = cli_load_key(w->cli, w->cmd);
+			if (rc)
+				return rc;
+			cl_seckey_address(&w->account, w->cli->key);
+			return CL_CLI_EXIT_OK;
+		}
+		if (!cli_parse_address(&w->account, arg))
 			return cli_usage(w->cli, w->cmd,
 					 "account needs a 0x address");
 		return CL_CLI_EXIT_OK;

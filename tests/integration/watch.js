@@ -212,6 +212,15 @@ L.main('it-watch', async (t) => {
 	assert.strictEqual(lm.type, 'snapshot');
 	assert.strictEqual(lm.historyLost, true);
 
+	/* the selected key's own account */
+	{
+		const own = await L.runCli(['watch', 'account', '--key-env', 'WATCH_KEY', '--ws', ws,
+					    '--max', '1'], { WATCH_KEY: taker.privateKey });
+		assert.strictEqual(own.code, 0, own.stderr);
+		assert.match(own.stdout, new RegExp(`^account ${taker.address} seq \\d+ block \\d+: ` +
+						    'collateral [0-9.]+, 1 position: BTC-PERP 0\\.0015; 0 open orders\n$'));
+	}
+
 	/* refusals */
 	const bad = await L.runCli(['watch', 'candles', '1', '--ws', ws]);
 	assert.strictEqual(bad.code, 2, bad.stderr);
