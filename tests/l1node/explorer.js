@@ -11,7 +11,9 @@
  * l2_getOrderBook once the orders stop, the page must have thrown no
  * error, logged no CSP violation and requested nothing but the node's own
  * origin; the account's liquidations typed into the page's lookup form
- * are its l2_getRiskEvents. The screenshot is kept as explorer.png in this test's build
+ * are its l2_getRiskEvents. The same page on a replica shows its book
+ * and says trades are the sequencer's; on a verifier it says that the
+ * node keeps no order books. The screenshot is kept as explorer.png in this test's build
  * folder (CL_SCREENSHOT_DIR).
  *
  * Chromium: `chromium` on PATH (contrib/bootstrap.sh installs it) or
@@ -23,7 +25,7 @@ const http = require('http');
 const path = require('path');
 const lib = require('../integration/lib.js');
 const { assert, devKey, waitFor, sleep } = lib;
-const { setup, deposit, mine } = require('./l1env.js');
+const { setup, deposit, mine, freePort } = require('./l1env.js');
 const { wsPort, WebSocket } = require('../integration/ws_client.js');
 
 function findChromium() {
@@ -118,6 +120,26 @@ class Browser {
 		try { this.ws.close(); } catch (e) { /* gone */ }
 		try { this.proc.kill('SIGKILL'); } catch (e) { /* gone */ }
 	}
+}
+
+/* A replica or verifier deriving from the same L1, with a WebSocket
+ * port; resolves the log path once it serves. */
+async function startDeriver(t, env, mode) {
+	const port = await freePort();
+	const logPath = t.tmpPath(`${mode}.log`);
+	t.logs.push(logPath);
+	const fd = fs.openSync(logPath, 'w');
+	const proc = childProcess.spawn(lib.clearlined, [
+		'--mode', mode, '--genesis', env.node.genesis,
+		'--datadir', t.tmpPath(`${mode}-data`), '--rpc-port', String(port),
+		'--ws-port', '0', '--l1-rpc', env.anvil.url,
+		'--l1-start-block', String(env.dep.rollupDeployBlock),
+		'--l1-confirmations', '1', '--l1-poll-ms', '100'], { stdio: ['ignore', fd, fd] });
+	fs.closeSync(fd);
+	process.on('exit', () => { try { proc.kill('SIGKILL'); } catch (e) { /* gone */ } });
+	const re = new RegExp(`ready: ${mode} serving`);
+	await waitFor(`${mode} ready`, async () => re.test(fs.readFileSync(logPath, 'utf8')), 30000);
+	return { proc, logPath, url: `http://127.0.0.1:${port}/` };
 }
 
 /* "6500000" with 1 decimal -> "650,000.0", as the page shows prices */
@@ -310,6 +332,33 @@ lib.main('l1-explorer', async (t) => {
 		for (const u of urls)
 			assert.ok(u.startsWith(origin + '/') || u.startsWith(wsOrigin + '/'),
 				  `a request outside the node: ${u}`);
+
+		/* the same page on a replica (a book, no trades) and a verifier
+		 * (neither): each panel says what the node does not serve */
+		for (const mode of ['replica', 'verifier']) {
+			const d = await startDeriver(t, env, mode);
+			const dUrl = wsPort(d.logPath).replace(/^ws:/, 'http:');
+			await b.send('Page.navigate', { url: dUrl });
+			const seen = await waitFor(`the page on the ${mode}`, async () => {
+				const v = await b.eval(`!document.getElementById('book') ? null : ({
+					book: document.getElementById('book').dataset.state,
+					spread: document.getElementById('spread').textContent,
+					trades: document.getElementById('trades').textContent,
+					mode: document.getElementById('mode').textContent,
+					markets: Number(document.body.dataset.markets || 0) })`);
+				return v && v.mode === mode && v.markets === cfg.markets.length &&
+					/sequencer/.test(v.trades) &&
+					(mode === 'replica' ? v.book !== 'waiting' && v.book !== 'refused'
+						: v.book === 'refused') ? v : null;
+			}, 30000);
+			if (mode === 'verifier')
+				assert.match(seen.spread, /keeps no order books/);
+			t.log(`${mode}: ${JSON.stringify(seen)}`);
+			d.proc.kill('SIGTERM');
+		}
+		const late = b.events.filter((e) => e.method === 'Runtime.exceptionThrown');
+		assert.deepStrictEqual(late.map((e) => JSON.stringify(e.params).slice(0, 300)), [],
+				       'page errors on the derivers');
 	} finally {
 		b.stop();
 	}
