@@ -353,6 +353,11 @@ lib.main('l1-explorer', async (t) => {
 			}, 30000);
 			if (mode === 'verifier')
 				assert.match(seen.spread, /keeps no order books/);
+			/* clearline-cli watch: a stream the node does not serve is
+			 * its refusal and exit 1 */
+			const w = await lib.runCli(['watch', 'trades', 'BTC-PERP', '--ws', wsPort(d.logPath)]);
+			assert.strictEqual(w.code, 1, `${mode}: ${w.stderr}`);
+			assert.match(w.stderr, /the node refused: trades are streamed by the sequencer/);
 			t.log(`${mode}: ${JSON.stringify(seen)}`);
 			d.proc.kill('SIGTERM');
 		}
