@@ -14,6 +14,7 @@ packages=(
 	clang valgrind curl ca-certificates
 	gcc-riscv64-unknown-elf
 	prometheus
+	chromium
 )
 
 missing=()

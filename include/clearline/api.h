@@ -39,7 +39,44 @@ enum {
 	CL_API_ERR_UNKNOWN_BLOCK = 2004,
 	CL_API_ERR_UNKNOWN_WITHDRAWAL = 2005,
 	CL_API_ERR_UNKNOWN_FORCED = 2006, /* a forced request not applied */
+	CL_API_ERR_RATE_LIMITED = 2007,	  /* too many orders and cancels */
 };
+
+/* ---- rate limits of orders and cancels (src/rpc/write_limit.c;
+ * docs/api.md "Rate limits") ----
+ * Token buckets: a bucket holds at most `burst` tokens and gains `per_s`
+ * a second; an order or a cancel takes one. Integer arithmetic only. */
+struct cl_rate_limit {
+	uint32_t per_s; /* 0: no limit */
+	uint32_t burst; /* >= 1 when per_s > 0 */
+};
+
+/* One bucket; all zero is a full bucket never used. */
+struct cl_rate_bucket {
+	bool used;
+	uint64_t tokens; /* x 10^9 */
+	uint64_t at_ns;	 /* when `tokens` was computed */
+};
+
+/*
+ * Take `n` tokens from `b` at `now_ns` (monotonic): true, or false with
+ * nothing taken and *retry_ms the wait in milliseconds (rounded up, at
+ * least 1) until the bucket holds `n`. A limit with per_s 0 always
+ * grants. `n` above the burst is never granted: *retry_ms is then
+ * UINT64_MAX.
+ */
+CL_WUR bool cl_rate_take(const struct cl_rate_limit *lim,
+			 struct cl_rate_bucket *b, uint32_t n,
+			 uint64_t now_ns, uint64_t *retry_ms);
+
+/* The limits on orders and cancels. */
+struct cl_api_write_limits {
+	struct cl_rate_limit account;	 /* per signing address */
+	struct cl_rate_limit connection; /* per HTTP or WebSocket
+					  * connection */
+};
+
+struct write_limit;
 
 #define CL_API_MAX_OPEN_ORDERS 1000
 #define CL_API_MAX_DEPTH 500
@@ -54,7 +91,19 @@ struct cl_api {
 	bool dev_credit;           /* op_credit allowed (no L1 attached) */
 	const char *sequencer_url; /* read-only nodes: where writes go */
 	const char *mode_name;     /* "sequencer", "verifier", "replica" */
+	/* orders and cancels: the limits (reported by l2_getConfig) and the
+	 * buckets (cl_api_limits_init; NULL: that limit is off) */
+	struct cl_api_write_limits limits;
+	struct write_limit *account_buckets, *conn_buckets;
 };
+
+/* Set the limits of `api`'s orders and cancels before it serves: the
+ * HTTP connections' buckets are kept here, the WebSocket connections'
+ * by the ws module (config orders_per_s). Release with
+ * cl_api_limits_release(). */
+void cl_api_limits_init(struct cl_api *api,
+			const struct cl_api_write_limits *l);
+void cl_api_limits_release(struct cl_api *api);
 
 /* The method table (static storage). */
 const struct cl_rpc_method *cl_api_methods(size_t *n);

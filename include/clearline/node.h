@@ -36,6 +36,10 @@ struct cl_node_config {
 	uint64_t rpc_send_s;
 	uint64_t rpc_rate_per_ip;
 	uint64_t rpc_rate_burst;
+	uint64_t rate_orders_account; /* orders and cancels, docs/api.md */
+	uint64_t rate_orders_account_burst;
+	uint64_t rate_orders_conn;
+	uint64_t rate_orders_conn_burst;
 	uint64_t rpc_threads;
 	char *rpc_token_file;
 	bool rpc_operator_loopback;

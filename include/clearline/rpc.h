@@ -213,6 +213,12 @@ bool cl_rpc_call_stats(const struct cl_rpc_call *call,
 /* Was the call made by a loopback client or with the operator token? */
 bool cl_rpc_call_is_operator(const struct cl_rpc_call *call);
 
+/* The address and port of the HTTP client that made the call (valid
+ * while the call runs), or NULL for a call not made over HTTP
+ * (cl_rpc_server_call, cl_rpc_run_body). */
+struct sockaddr;
+const struct sockaddr *cl_rpc_call_peer(const struct cl_rpc_call *call);
+
 /* ---- the metrics endpoint (src/rpc/metrics.c, metrics_collect.c) ----
  * A second, small HTTP server on its own operator port that answers
  * GET /metrics (and HEAD) in the Prometheus text exposition format 0.0.4

@@ -36,10 +36,15 @@
  * run by the JSON-RPC server's own dispatcher (cl_rpc_server_call) and
  * answered on the same connection with the same result or error, the
  * client's id echoed; operator methods are never served here.
+ *
+ * The explorer page: a plain HTTP GET on the same port answers the
+ * static files of src/ws/www/, embedded in the binary at build time
+ * (docs/operations.md "Explorer"); the page talks to this endpoint.
  */
 #ifndef CLEARLINE_WS_H
 #define CLEARLINE_WS_H
 
+#include <clearline/api.h>
 #include <clearline/chain.h>
 #include <clearline/common.h>
 #include <clearline/rpc.h>
@@ -57,6 +62,9 @@ struct cl_ws_config {
 	unsigned max_accounts; /* account streams at once; default 1024 */
 	unsigned max_inflight; /* JSON-RPC requests per client not yet
 				* answered; default 64 */
+	struct cl_rate_limit orders; /* orders and cancels per connection
+				      * (docs/api.md "Rate limits");
+				      * default 5000/s, bursts of 10000 */
 	unsigned ping_s;       /* ping after this much silence; 20 */
 	unsigned timeout_s;    /* drop after this much silence; 60 */
 	unsigned cut_grace_s;  /* a cut client's close frame waits this

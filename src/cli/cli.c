@@ -39,6 +39,9 @@ static const struct opt_def opt_defs[OPT_COUNT] = {
 	[OPT_AGENT_FOR] = {"agent-for", true},
 	[OPT_TO] = {"to", true},
 	[OPT_DEPTH] = {"depth", true},
+	[OPT_WS] = {"ws", true},
+	[OPT_SINCE] = {"since", true},
+	[OPT_MAX] = {"max", true},
 };
 
 #define O(x) (1u << (x))
@@ -95,6 +98,11 @@ const struct cli_cmd cli_cmds[] = {
 	 "maker|taker [--interval-ms N] [--levels N] [--spread-bps N] "
 	 "[--notional USD] [--markets SYMBOL,...] [--seed N] [--ticks N]",
 	 "devnet: demo traffic, a market maker or a taker"},
+	{"watch", cli_cmd_watch, 1, 2, O(OPT_WS) | O(OPT_SINCE) | O(OPT_MAX),
+	 "book|trades SYMBOL|ID, blocks, account [ADDRESS] [--ws URL] "
+	 "[--since SEQ] [--max N]",
+	 "stream a subscription to the terminal, one line per message "
+	 "(reconnects and resumes)"},
 	{"help", cli_cmd_help, 0, 2, 0, "[COMMAND]", "show help"},
 };
 const size_t cli_ncmds = CL_ARRAY_LEN(cli_cmds);

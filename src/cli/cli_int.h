@@ -24,6 +24,9 @@ enum cli_opt {
 	OPT_AGENT_FOR,
 	OPT_TO,
 	OPT_DEPTH,
+	OPT_WS,
+	OPT_SINCE,
+	OPT_MAX,
 	OPT_COUNT
 };
 
@@ -133,5 +136,7 @@ int cli_cmd_order_status(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_withdrawal_proof(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_exit_proof(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_help(struct cl_cli *cli, const struct cli_args *a);
+/* cmd_watch.c */
+int cli_cmd_watch(struct cl_cli *cli, const struct cli_args *a);
 
 #endif /* CLEARLINE_CLI_INT_H */

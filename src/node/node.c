@@ -69,6 +69,13 @@ static int start_rpc(struct cl_rpc_server **srv, char **token,
 	rcfg.header_timeout_s = (unsigned)cfg->rpc_header_s;
 	rcfg.body_timeout_s = (unsigned)cfg->rpc_body_s;
 	rcfg.send_timeout_s = (unsigned)cfg->rpc_send_s;
+	struct cl_api_write_limits wl = {
+		.account = {.per_s = (uint32_t)cfg->rate_orders_account,
+			    .burst = (uint32_t)cfg->rate_orders_account_burst},
+		.connection = {.per_s = (uint32_t)cfg->rate_orders_conn,
+			       .burst = (uint32_t)cfg->rate_orders_conn_burst},
+	};
+	cl_api_limits_init(api, &wl);
 	rcfg.rate_per_ip = (unsigned)cfg->rpc_rate_per_ip;
 	rcfg.rate_burst = (unsigned)cfg->rpc_rate_burst;
 	if (cfg->rpc_threads)
@@ -118,6 +125,8 @@ static int start_ws(struct cl_ws_server **ws, const struct cl_node_config *cfg,
 	wc.max_subs = (unsigned)cfg->ws_max_subs;
 	wc.max_accounts = (unsigned)cfg->ws_max_accounts;
 	wc.max_inflight = (unsigned)cfg->ws_max_inflight;
+	wc.orders.per_s = (uint32_t)cfg->rate_orders_conn;
+	wc.orders.burst = (uint32_t)cfg->rate_orders_conn_burst;
 	wc.ping_s = (unsigned)cfg->ws_ping_s;
 	wc.timeout_s = (unsigned)cfg->ws_timeout_s;
 	wc.block_hook = block_hook;
@@ -334,6 +343,7 @@ out:
 	atomic_store(&ws_relay_target, NULL);
 	cl_ws_server_free(ws);
 	cl_rpc_server_free(srv);
+	cl_api_limits_release(&api);
 	cl_seq_free(seq);
 	cl_seckey_free(key);
 	if (token) {
@@ -435,6 +445,7 @@ out:
 	cl_metrics_server_free(metrics);
 	cl_ws_server_free(ws);
 	cl_rpc_server_free(srv);
+	cl_api_limits_release(&api);
 	cl_verifier_free(ver);
 	cl_seckey_free(key);
 	if (token) {

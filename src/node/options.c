@@ -46,6 +46,19 @@ static const struct cl_opt opts[] = {
 	{"rpc-rate-burst", CL_OPT_U64, 0, 10000000, "0", NULL,
 	 "calls one address may make at once above its rate (0: twice the "
 	 "rate, at least rpc-max-batch)", OFF(rpc_rate_burst), 0, false},
+	{"rate-orders-account", CL_OPT_U64, 0, 1000000, "1000", NULL,
+	 "most orders and cancels per second signed by one address (0: no "
+	 "limit; answered 2007 with the wait above)",
+	 OFF(rate_orders_account), 0, false},
+	{"rate-orders-account-burst", CL_OPT_U64, 1, 10000000, "2000", NULL,
+	 "orders and cancels one address may send at once above its rate",
+	 OFF(rate_orders_account_burst), 0, false},
+	{"rate-orders-conn", CL_OPT_U64, 0, 1000000, "5000", NULL,
+	 "most orders and cancels per second on one HTTP or WebSocket "
+	 "connection (0: no limit)", OFF(rate_orders_conn), 0, false},
+	{"rate-orders-conn-burst", CL_OPT_U64, 1, 10000000, "10000", NULL,
+	 "orders and cancels one connection may send at once above its rate",
+	 OFF(rate_orders_conn_burst), 0, false},
 	{"rpc-idle-timeout", CL_OPT_U64, 1, 3600, "30", NULL,
 	 "seconds a connection may wait before starting a request",
 	 OFF(rpc_idle_s), 0, false},

@@ -50,6 +50,18 @@ struct cl_rpc_done m_submit_oracle_update(struct cl_rpc_call *call, json_t *para
 struct cl_rpc_done m_op_credit(struct cl_rpc_call *call, json_t *params,
 			  void *app);
 
+/* ---- write_limit.c ---- */
+/* Take one order-or-cancel token for `signer` and for the call's HTTP
+ * connection: true, or false with *out the answer (2007 with the wait,
+ * docs/api.md "Rate limits"). */
+CL_WUR bool api_rate_check(struct cl_api *api, struct cl_rpc_call *call,
+			   const struct cl_address *signer,
+			   struct cl_rpc_done *out);
+/* Answer `call` with 2007: `per` is "account" or "connection". */
+struct cl_rpc_done api_rate_refuse(struct cl_rpc_call *call,
+				   const struct cl_rate_limit *lim,
+				   const char *per, uint64_t retry_ms);
+
 /* ---- api_read.c ---- */
 struct cl_rpc_done m_get_config(struct cl_rpc_call *call, json_t *params,
 			  void *app);

@@ -72,6 +72,18 @@ struct cl_rpc_done m_get_config(struct cl_rpc_call *call,
 				      "quorum", (int)g->oracle_quorum,
 				      "maxAgeSeconds",
 				      cl_json_from_u64(g->oracle_max_age)));
+	const struct cl_api_write_limits *wl = &api->limits;
+	json_object_set_new(
+		res, "rateLimits",
+		json_pack("{s:{s:I,s:I},s:{s:I,s:I}}", "account", "perSecond",
+			  (json_int_t)wl->account.per_s, "burst",
+			  (json_int_t)(wl->account.burst ? wl->account.burst
+							 : 1),
+			  "connection", "perSecond",
+			  (json_int_t)wl->connection.per_s, "burst",
+			  (json_int_t)(wl->connection.burst
+					   ? wl->connection.burst
+					   : 1)));
 	return cl_rpc_result(call, res);
 	(void)params;
 }

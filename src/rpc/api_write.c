@@ -132,6 +132,11 @@ static struct cl_rpc_done submit(struct cl_rpc_call *call, struct cl_api *api,
 			json_pack("{s:s}", "signature",
 				  cl_sig_err_str(tx->auth.err[0])),
 			"bad signature: %s", cl_sig_err_str(tx->auth.err[0]));
+	/* orders and cancels: the signer's and the connection's rate */
+	struct cl_rpc_done refused;
+	if ((tx->type == CL_TX_PLACE_ORDER || tx->type == CL_TX_CANCEL) &&
+	    !api_rate_check(api, call, &tx->auth.signer[0], &refused))
+		return refused;
 	struct pending *p = cl_xmalloc(sizeof(*p));
 	p->call = call;
 	p->type = tx->type;

@@ -116,6 +116,92 @@ static void op_subscribe(struct ws_client *c, const json_t *id,
 	json_decref(flags);
 }
 
+/* Is `req` a JSON-RPC call of an order or a cancel? */
+static bool is_write(const json_t *req)
+{
+	const char *m = json_string_value(json_object_get(req, "method"));
+	return m && (strcmp(m, "l2_submitOrder") == 0 ||
+		     strcmp(m, "l2_cancelOrder") == 0);
+}
+
+/* The 2007 answer to one call (docs/api.md "Rate limits"). */
+static json_t *rate_error(const struct cl_rate_limit *lim, const json_t *id,
+			  uint32_t n, uint64_t retry_ms)
+{
+	char msg[200];
+	json_t *data = json_object();
+	if (retry_ms == UINT64_MAX) {
+		snprintf(msg, sizeof(msg),
+			 "rate limited: %u orders and cancels in one message "
+			 "are over the connection's burst of %u: send them in "
+			 "parts",
+			 n, lim->burst);
+		json_object_set_new(data, "retryAfterMs", json_null());
+	} else {
+		snprintf(msg, sizeof(msg),
+			 "rate limited: at most %u orders and cancels a second "
+			 "per connection (bursts of %u): retry in %llu ms",
+			 lim->per_s, lim->burst, (unsigned long long)retry_ms);
+		json_object_set_new(data, "retryAfterMs",
+				    json_integer((json_int_t)retry_ms));
+	}
+	json_object_set_new(data, "limit", json_string("connection"));
+	json_object_set_new(data, "perSecond", json_integer(lim->per_s));
+	json_object_set_new(data, "burst", json_integer(lim->burst));
+	json_t *o = json_object();
+	json_object_set_new(o, "jsonrpc", json_string("2.0"));
+	json_object_set_new(
+	    o, "error",
+	    json_pack("{s:i,s:s,s:o}", "code", CL_API_ERR_RATE_LIMITED,
+		      "message", msg, "data", data));
+	json_object_set(o, "id",
+			id && (json_is_string(id) || json_is_integer(id))
+			    ? (json_t *)id
+			    : json_null());
+	return o;
+}
+
+/*
+ * The connection's rate of orders and cancels: a message with n of them
+ * takes n tokens or is refused whole, every call of it answered 2007
+ * (those with an id; nothing of it runs). True when it may run.
+ */
+static bool rate_ok(struct ws_client *c, json_t *j)
+{
+	const struct cl_rate_limit *lim = &c->srv->cfg.orders;
+	uint32_t n = 0;
+	uint64_t retry_ms;
+
+	if (json_is_object(j)) {
+		n = is_write(j);
+	} else {
+		for (size_t i = 0; i < json_array_size(j); i++)
+			n += is_write(json_array_get(j, i));
+	}
+	if (n == 0 ||
+	    cl_rate_take(lim, &c->orders, n, cl_clock_mono_ns(), &retry_ms))
+		return true;
+	if (json_is_object(j)) {
+		if (json_object_get(j, "id"))
+			ws_send_json(c, rate_error(lim, json_object_get(j, "id"),
+						   n, retry_ms));
+		return false;
+	}
+	json_t *all = json_array();
+	for (size_t i = 0; i < json_array_size(j); i++) {
+		const json_t *q = json_array_get(j, i);
+		const json_t *id = json_object_get(q, "id");
+		if (json_is_object(q) && id)
+			json_array_append_new(all,
+					      rate_error(lim, id, n, retry_ms));
+	}
+	if (json_array_size(all))
+		ws_send_json(c, all);
+	else
+		json_decref(all);
+	return false;
+}
+
 static void rpc_message(struct ws_client *c, json_t *j, const char *text,
 			size_t len)
 {
@@ -144,6 +230,8 @@ static void rpc_message(struct ws_client *c, json_t *j, const char *text,
 		ws_send_json(c, o);
 		return;
 	}
+	if (!rate_ok(c, j))
+		return;
 	ws_rpc_call(c, text, len);
 }
 

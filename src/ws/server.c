@@ -34,6 +34,8 @@ void cl_ws_config_defaults(struct cl_ws_config *cfg)
 	cfg->max_subs = 64;
 	cfg->max_accounts = 1024;
 	cfg->max_inflight = 64;
+	cfg->orders.per_s = 5000;
+	cfg->orders.burst = 10000;
 	cfg->ping_s = 20;
 	cfg->timeout_s = 60;
 	cfg->cut_grace_s = 10;
@@ -469,8 +471,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 {
 	struct lws_context *ctx = lws_get_context(wsi);
 	struct cl_ws_server *s = lws_context_user(ctx);
-	struct ws_client **pc = user;
-	struct ws_client *c = pc ? *pc : NULL;
+	struct ws_pss *pss = user;
+	struct ws_client *c = pss ? pss->c : NULL;
 
 	switch ((int)reason) {
 	case LWS_CALLBACK_PROTOCOL_INIT:
@@ -497,7 +499,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		if (s->clients)
 			s->clients->prev = c;
 		s->clients = c;
-		*pc = c;
+		pss->c = c;
 		pthread_mutex_lock(&s->lock);
 		s->stats.clients++;
 		pthread_mutex_unlock(&s->lock);
@@ -506,10 +508,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 	case LWS_CALLBACK_CLOSED:
 		if (c) {
-			*pc = NULL;
+			pss->c = NULL;
 			client_gone(s, c);
 		}
 		return 0;
+	case LWS_CALLBACK_HTTP:
+		return pss ? ws_www_request(wsi, pss, in) : -1;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return pss ? ws_www_writeable(wsi, pss) : -1;
 	case LWS_CALLBACK_RECEIVE:
 		return c ? on_receive(c, in, len) : -1;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -567,7 +573,7 @@ static void *thread_main(void *arg)
 }
 
 static const struct lws_protocols protocols[] = {
-    {"clearline", callback, sizeof(struct ws_client *), 4096, 0, NULL, 0},
+    {"clearline", callback, sizeof(struct ws_pss), 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -583,7 +589,8 @@ int cl_ws_server_new(struct cl_ws_server **out, const struct cl_ws_config *cfg,
 	    cfg->history == 0 || cfg->max_subs == 0 || cfg->ping_s == 0 ||
 	    cfg->timeout_s <= cfg->ping_s || cfg->timeout_s > 65535 ||
 	    cfg->poll_ms == 0 || cfg->book_depth == 0 ||
-	    cfg->book_depth > CL_API_MAX_DEPTH) {
+	    cfg->book_depth > CL_API_MAX_DEPTH ||
+	    (cfg->orders.per_s && !cfg->orders.burst)) {
 		cl_unusual(SUB, "ws limits must be positive (and ws-timeout "
 				"above ws-ping)");
 		return CL_ERR_CONFIG;

@@ -6,6 +6,7 @@
  *              queues, close codes, the inbox from other threads
  *   streams.c  streams: numbering, history, shared messages, replay
  *   feed.c     per block: blocks, trades, book diffs, accounts
+ *   www.c      the explorer page: its files over HTTP on the same port
  *   proto.c    client messages: subscribe, unsubscribe, resync,
  *              JSON-RPC (their parsing, apart from the server, is
  *              declared in ws_proto.h)
@@ -25,6 +26,7 @@
 #include <pthread.h>
 
 #include "ws_proto.h"
+#include "www.h"
 
 /* A message built once, shared by the history and the client queues.
  * `buf` holds `pre` bytes of room the library writes its frame header
@@ -157,11 +159,20 @@ struct ws_client {
 	struct ws_stream **subs;
 	size_t n_subs;
 	unsigned inflight; /* JSON-RPC requests not answered yet */
+	struct cl_rate_bucket orders; /* orders and cancels (cfg.orders) */
 };
 
 struct ws_qnode {
 	struct ws_qnode *next;
 	struct ws_msg *m;
+};
+
+/* What the library keeps per connection: a WebSocket client, or an HTTP
+ * request for one of the explorer's files. */
+struct ws_pss {
+	struct ws_client *c;		 /* WebSocket: the client */
+	const struct ws_www_file *file; /* HTTP: the file being sent */
+	size_t sent;			 /* ... and its bytes sent */
 };
 
 /* ---- server.c ---- */
@@ -208,6 +219,13 @@ void ws_feed_run(struct cl_ws_server *s, struct ws_event *events);
  * message (e.g. "historyLost"). */
 void ws_feed_snapshot(struct cl_ws_server *s, struct ws_stream *st,
 		      struct ws_client *c, json_t *flags);
+
+/* ---- www.c ---- */
+/* LWS_CALLBACK_HTTP: answer a GET of `uri` (an explorer file or 404);
+ * the library's return convention (-1 closes). */
+int ws_www_request(struct lws *wsi, struct ws_pss *pss, const char *uri);
+/* LWS_CALLBACK_HTTP_WRITEABLE: the next chunk of the file. */
+int ws_www_writeable(struct lws *wsi, struct ws_pss *pss);
 
 /* ---- proto.c ---- */
 /* One complete text message from `c`. */

@@ -11,6 +11,8 @@
 #     endpoint) sits on rpc: order entry over the socket runs through the
 #     rpc dispatcher (cl_rpc_server_call) instead of repeating it, and the
 #     streams read the chain and take the sequencer's block events.
+#     The CLI may use ws's small client (ws_client.h, no other part of
+#     ws) for `clearline-cli watch`: libwebsockets stays inside src/ws.
 set -u
 top=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$top" || exit 2
@@ -73,9 +75,9 @@ declare -A allowed=(
 	[sequencer]="common json crypto state margin matching stf batch game l1 chain sequencer"
 	[verifier]="common json crypto state margin matching stf batch game l1 chain verifier"
 	[rpc]="common json config crypto state margin matching stf batch game l1 chain sequencer verifier rpc api"
-	[ws]="common json crypto state margin matching stf batch game l1 chain sequencer verifier rpc api ws"
+	[ws]="common json crypto state margin matching stf batch game l1 chain sequencer verifier rpc api ws ws_client"
 	[node]="${order[*]} api"
-	[cli]="common json config crypto stf cli"
+	[cli]="common json config crypto stf cli ws_client"
 )
 for m in "${order[@]}"; do
 	[ -d "src/$m" ] || continue
