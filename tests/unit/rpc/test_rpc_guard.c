@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -185,6 +186,7 @@ static void check_full_worker_burst(void)
 	if (pid == 0) {
 		struct cl_rpc_config cfg;
 		struct cl_rpc_server *srv;
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
 		close(pfd[0]);
 		cl_rpc_config_defaults(&cfg);
 		cfg.port = 0;
