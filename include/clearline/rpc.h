@@ -97,7 +97,9 @@ struct cl_rpc_config {
 	unsigned rate_burst;       /* calls at once above the rate; 0: twice
 				    * the rate (at least max_batch) */
 	unsigned threads;        /* worker threads; default: 4 per core, at
-				  * least 4, at most 16 */
+				  * least 4, at most 16; raised to
+				  * max_conns / 120 (a worker serves at
+				  * most 120 connections: server.c) */
 	const char *operator_token; /* NULL: operator methods loopback only */
 	bool operator_loopback;     /* loopback clients are operators (default
 				     * true; turn off behind a local proxy) */

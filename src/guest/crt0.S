@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Start-up of the stf guest: set the stack, call main, exit with its
- * result. Every register is zero when the machine starts. */
+/* Start-up of the stf guest (and of the test programs of
+ * tests/vm-programs): set the stack, call main, exit with its result.
+ * Every register is zero when the machine starts. */
 	.section .text.start
 	.globl _start
 _start:

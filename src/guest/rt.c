@@ -2,6 +2,7 @@
 /*
  * The freestanding C runtime of the stf guest: the libc functions the
  * stf, the state module and their dependencies call, and an allocator.
+ * The test programs of tests/vm-programs link it too.
  *
  * The allocator serves power-of-two size classes from a heap that grows
  * upwards from the end of the program's data (pages of the VM appear on

@@ -53,6 +53,15 @@ void cl_rpc_config_defaults(struct cl_rpc_config *cfg)
 #define FD_RESERVE 64u
 /* Fewest connections worth serving. */
 #define MIN_CONNS 8u
+/* Most connections one worker serves. libmicrohttpd 0.9's epoll loop
+ * takes at most 128 events per epoll_wait and, after a wait that returned
+ * all 128, waits again, with its full timeout (up to the idle timeout),
+ * before serving any of them: a worker with 128 descriptors ready at once
+ * (its connections, the listening socket, its wake-up descriptor) stalled
+ * every one of its connections for up to 30 s. Below 126 connections a
+ * wait can never return 128 events. */
+#define CONNS_PER_WORKER 120u
+#define MAX_WORKERS 256u
 
 int cl_rpc_server_new(struct cl_rpc_server **out,
 		      const struct cl_rpc_config *cfg,
@@ -63,7 +72,8 @@ int cl_rpc_server_new(struct cl_rpc_server **out,
 
 	*out = NULL;
 	if (cfg->max_body == 0 || cfg->max_batch == 0 || cfg->max_depth == 0 ||
-	    cfg->max_conns == 0 || cfg->threads == 0 || cfg->threads > 256 ||
+	    cfg->max_conns == 0 || cfg->threads == 0 ||
+	    cfg->threads > MAX_WORKERS ||
 	    cfg->idle_timeout_s == 0 || cfg->header_timeout_s == 0 ||
 	    cfg->body_timeout_s == 0 || cfg->send_timeout_s == 0) {
 		cl_broken(SUBSYS, "rpc limits must be positive");
@@ -96,9 +106,19 @@ int cl_rpc_server_new(struct cl_rpc_server **out,
 			   FD_RESERVE + MIN_CONNS);
 		return CL_ERR_CONFIG;
 	}
-	/* MHD splits the limit between its workers */
-	if (max_conns < cfg->threads)
-		max_conns = cfg->threads;
+	/* MHD splits the limit between its workers: at least one each, at
+	 * most CONNS_PER_WORKER each (more workers when needed) */
+	unsigned threads = cfg->threads;
+	if (max_conns < threads)
+		max_conns = threads;
+	if (max_conns > MAX_WORKERS * CONNS_PER_WORKER)
+		max_conns = MAX_WORKERS * CONNS_PER_WORKER;
+	if (threads < (max_conns + CONNS_PER_WORKER - 1) / CONNS_PER_WORKER) {
+		threads = (max_conns + CONNS_PER_WORKER - 1) / CONNS_PER_WORKER;
+		cl_info(SUBSYS, "rpc-threads raised from %u to %u: a worker "
+			"serves at most %u of the %u connections",
+			cfg->threads, threads, CONNS_PER_WORKER, max_conns);
+	}
 
 	struct cl_rpc_server *s = cl_xcalloc(1, sizeof(*s));
 	s->cfg = *cfg;
@@ -137,7 +157,7 @@ int cl_rpc_server_new(struct cl_rpc_server **out,
 	s->mhd = MHD_start_daemon(
 		flags, cfg->port, NULL, NULL, http_access, s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+		MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_CONNECTION_LIMIT, max_conns,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
@@ -163,7 +183,7 @@ int cl_rpc_server_new(struct cl_rpc_server **out,
 		"most %u connections, %u per address; deadlines: idle %u s, "
 		"headers %u s, body %u s, send %u s; calls per second per "
 		"address %u, bursts %u)",
-		addr, s->port, cfg->threads, max_conns, cfg->max_conns_per_ip,
+		addr, s->port, threads, max_conns, cfg->max_conns_per_ip,
 		cfg->idle_timeout_s, cfg->header_timeout_s,
 		cfg->body_timeout_s, cfg->send_timeout_s, cfg->rate_per_ip,
 		s->rate_burst);

@@ -12,7 +12,7 @@ int main(void)
 	uint8_t addr[20];
 	long total, ok;
 
-	if (vm_preimage(BOOT_KEY, 0, in, sizeof(in), &total) != 97 ||
+	if (vm_preimage(GUEST_BOOT_KEY, 0, in, sizeof(in), &total) != 97 ||
 	    total != 97)
 		return 2;
 	ok = vm_ecrecover(addr, in, in + 32);

@@ -98,7 +98,7 @@ int main(void)
 
 	/* pieces of at most 700 bytes, to cross the oracle's offsets */
 	do {
-		n = vm_preimage(BOOT_KEY, got, buf + got,
+		n = vm_preimage(GUEST_BOOT_KEY, got, buf + got,
 				MAX_IN - got < 700 ? MAX_IN - got : 700,
 				&total);
 		got += (uint64_t)n;

@@ -44,7 +44,7 @@ int main(void)
 	uint64_t got = 0;
 
 	do {
-		n = vm_preimage(BOOT_KEY, got, in + got, sizeof(in) - got, &total);
+		n = vm_preimage(GUEST_BOOT_KEY, got, in + got, sizeof(in) - got, &total);
 		got += (uint64_t)n;
 	} while (n > 0 && got < sizeof(in));
 	if ((uint64_t)total != got || got % 24 != 0)
