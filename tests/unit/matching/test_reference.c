@@ -731,7 +731,9 @@ static void run(struct enumeration *e, unsigned len, const struct op *tail,
 
 static void enumerate(struct enumeration *e, unsigned pos)
 {
-	if (pos == e->depth)
+	/* the second bound is the arrays' size, which gcc -O3 cannot see
+	 * in depth (at most 8, checked where it is set) */
+	if (pos == e->depth || pos >= CL_ARRAY_LEN(e->seq))
 		return;
 	if (e->plan_last && pos + 1 == e->depth) {
 		run(e, pos, e->alpha[pos], e->n_alpha[pos]);
