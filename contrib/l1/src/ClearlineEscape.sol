@@ -239,9 +239,11 @@ contract ClearlineEscape {
             exitClaimsTotal += claim;
             return;
         }
-        // late: first come, out of what is left outside the vault
-        _settle(frozenAt_);
+        // late: first come, out of what is left outside the vault; marked
+        // paid before anything is called (payExit must refuse it, even
+        // from a token's callback during the settlement)
         c.paid = true;
+        _settle(frozenAt_);
         uint256 free = _balance();
         uint256 amount = claim < free ? claim : free;
         emit ExitPaid(account, claim, amount);
@@ -262,8 +264,8 @@ contract ClearlineEscape {
         uint64 frozenAt_ = _requireFrozen();
         ExitClaim storage c = _exits[account];
         if (!c.registered || c.paid) revert NothingToPay(account);
+        c.paid = true; // before any call: a callback finds it paid
         _settle(frozenAt_);
-        c.paid = true;
         uint256 claim = c.claim;
         uint256 amount = exitClaimsTotal == 0 ? 0 : (claim * exitPool) / exitClaimsTotal;
         emit ExitPaid(account, claim, amount);

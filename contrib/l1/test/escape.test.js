@@ -565,6 +565,100 @@ test('escape: with no final batch the exit root is zero; every deposit is refund
 	assert.equal(await balance(alice.address), MINT);
 });
 
+// A token that calls back: on its first transfer out of the rollup it
+// calls the escape with `data` (set by arm()) and keeps what came back.
+// Test-only, compiled here with the pinned solc (never in src/).
+const HOOK_TOKEN = `// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+contract HookToken {
+    mapping(address => uint256) public balanceOf;
+    mapping(address => mapping(address => uint256)) public allowance;
+    address public rollup;
+    address public target;
+    bytes public data;
+    bool public fired;
+    bool public callOk;
+    bytes public callRet;
+    function mint(address to, uint256 amount) external { balanceOf[to] += amount; }
+    function approve(address spender, uint256 amount) external returns (bool) {
+        allowance[msg.sender][spender] = amount;
+        return true;
+    }
+    function arm(address rollup_, address target_, bytes calldata data_) external {
+        rollup = rollup_;
+        target = target_;
+        data = data_;
+    }
+    function transferFrom(address from, address to, uint256 amount) external returns (bool) {
+        allowance[from][msg.sender] -= amount;
+        balanceOf[from] -= amount;
+        balanceOf[to] += amount;
+        return true;
+    }
+    function transfer(address to, uint256 amount) external returns (bool) {
+        balanceOf[msg.sender] -= amount;
+        balanceOf[to] += amount;
+        if (msg.sender == rollup && !fired) {
+            fired = true;
+            (callOk, callRet) = target.call(data);
+        }
+        return true;
+    }
+}
+`;
+
+function compileHookToken() {
+	const solc = require('solc');
+	const out = JSON.parse(solc.compile(JSON.stringify({
+		language: 'Solidity',
+		sources: { 'HookToken.sol': { content: HOOK_TOKEN } },
+		settings: { evmVersion: 'cancun', outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
+	})));
+	for (const e of out.errors || []) if (e.severity === 'error') throw new Error(e.formattedMessage);
+	const c = out.contracts['HookToken.sol'].HookToken;
+	return { abi: c.abi, bytecode: '0x' + c.evm.bytecode.object };
+}
+
+test('payouts: a token calling back from the settlement cannot make payExit pay twice', async () => {
+	const saved = { rollup, escape, token };
+	try {
+		const art = compileHookToken();
+		const hook = await (await new ethers.ContractFactory(art.abi, art.bytecode, deployer).deploy()).waitForDeployment();
+		const out = execFileSync(process.execPath, [
+			path.join(L1, 'deploy.js'), '--rpc-url', RPC, '--private-key', deployer.privateKey,
+			'--sequencer', seq.address, '--challenge-period', String(CHALLENGE_PERIOD),
+			'--genesis-hash', ethers.id('escape.test genesis'), '--genesis-root', ethers.id('escape.test genesis root'),
+			'--forced-request-delay', String(DELAY), '--forced-request-fee', FEE.toString(),
+			'--token', hook.target,
+		], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+		const info = JSON.parse(out);
+		rollup = new ethers.Contract(info.rollup, iface, deployer);
+		escape = new ethers.Contract(info.escape, escIface, deployer);
+		token = hook;
+		for (const w of [alice, bob]) await mined(hook.mint(w.address, MINT));
+		const s = scene();
+		const t = buildTree(s);
+		const frozenAt = await freezeWith(t.root(), 2, [[alice, 1_000_000_000n], [bob, 1_000_000_000n]]);
+		await mined(escape.startEscape(...startArgs(t, s)));
+		const want = refEquity(s, alice.address);
+		for (const w of [alice, bob, carol]) await mined(escape.exit(w.address, exitProof(t, s, w.address)));
+		// the first transfer out of the rollup (the pool into the vault,
+		// during alice's payExit) calls payExit(alice) again
+		await mined(hook.arm(rollup.target, escape.target, escIface.encodeFunctionData('payExit', [alice.address])));
+		await setNext(Number(frozenAt) + WINDOW + 1);
+		const before = await balance(alice.address);
+		await mined(escape.payExit(alice.address));
+		assert.equal(await hook.fired(), true, 'the token called back');
+		assert.equal(await hook.callOk(), false, 'the call back was refused');
+		assert.equal(both.parseError(await hook.callRet()).name, 'NothingToPay');
+		assert.equal(await balance(alice.address), before + want, 'alice paid her claim once');
+		assert.equal(await balance(await escape.exitVault()),
+			(await escape.exitClaimsTotal()) - want, 'the others\' shares are still in the vault');
+	} finally {
+		({ rollup, escape, token } = saved);
+	}
+});
+
 async function main() {
 	const out = execFileSync(process.execPath, [
 		path.join(L1, 'deploy.js'),
