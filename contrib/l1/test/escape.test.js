@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // Contract tests of the escape (ClearlineEscape, the contract the rollup
-// creates and pays through, docs/l1.md "Escape") against a running anvil (started by test/run.sh):
+// creates and pays through, docs/l1.md "Escape") against a running anvil
+// (started by test/run.sh):
 // startEscape (genesis and deposit count proven against the exit root),
 // exits (equity from the account, position and market leaves, to the atom;
 // a second exit refused; proofs against another root, tampered or
 // incomplete refused), the claim window to the second, payment in full or
-// pro rata, late exits, and deposit refunds. The L2 state is built here
+// pro rata, late exits, and deposit refunds; the escape's own address
+// (CREATE(rollup, nonce 1)) and the rollup's escapeTransfer gate; a token
+// calling back during a payout. The L2 state is built here
 // by an independent JavaScript implementation of docs/state.md's tree and
 // docs/protocol.md's layouts. Ends with "N passed, N failed".
 //
