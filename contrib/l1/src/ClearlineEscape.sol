@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-/// @dev The ERC-20 call the escape makes (balances; payouts go through
-///      the rollup's escapeTransfer and the vault).
+/// @dev The ERC-20 calls: the escape reads the rollup's balance (it pays
+///      through the rollup's escapeTransfer), the vault transfers.
 interface IClearlineEscapeToken {
     function balanceOf(address account) external view returns (uint256);
     function transfer(address to, uint256 amount) external returns (bool);
