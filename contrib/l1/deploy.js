@@ -272,6 +272,12 @@ function main() {
 		fail(`the rollup went to ${rollup.address}, not ${expected} (another transaction from the deployer?)`);
 	}
 	process.stderr.write(`deploy.js: ClearlineRollup at ${rollup.address}\n`);
+	// The rollup's constructor created its escape contract (its first CREATE).
+	const escape = cast(['to-check-sum-address',
+		cast(['call', '--rpc-url', opts.rpcUrl, rollup.address, 'escape()(address)'])]);
+	const escapeExpected = cast(['to-check-sum-address',
+		cast(['compute-address', '--nonce', '1', rollup.address]).replace(/^.*:\s*/, '')]);
+	if (escape !== escapeExpected) fail(`the escape is at ${escape}, not CREATE(rollup, 1) = ${escapeExpected}`);
 
 	const minted = [];
 	for (const m of opts.mints) {
@@ -287,6 +293,7 @@ function main() {
 		tokenDeployBlock: tokenBlock,
 		rollup: rollup.address,
 		rollupDeployBlock: rollup.block,
+		escape,
 		sequencer,
 		step: step.address,
 		preimages: preimages.address,

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * clearline-cli exit-proof ADDRESS (docs/cli.md): the account's leaf and
- * proof against the node's head root, and the escape's ready-made L1
- * calls (l2_getAccountProof, docs/l1.md "Escape").
+ * proof against the node's head root, the escape contract's address and
+ * its ready-made L1 calls (l2_getAccountProof, docs/l1.md "Escape").
  */
 #include <string.h>
 
@@ -67,6 +67,8 @@ int cli_cmd_exit_proof(struct cl_cli *cli, const struct cli_args *a)
 	kv(cli, "block", json_object_get(r, "block"));
 	kv(cli, "state root", json_object_get(r, "stateRoot"));
 	kv(cli, "in the state", json_object_get(r, "exists"));
+	cl_cli_fmt_address(s, json_object_get(r, "escape"));
+	cli_kv(cli, "escape contract", s);
 	kv(cli, "collateral atoms", json_object_get(r, "collateral"));
 	kv(cli, "equity atoms", json_object_get(r, "equity"));
 	kv(cli, "claim atoms", json_object_get(r, "claim"));

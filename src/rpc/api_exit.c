@@ -6,7 +6,11 @@
  * the state holds, the escape's proof with the ready-made L1 calls
  * (ClearlineEscape.startEscape and exit), as l2_getWithdrawalProof gives
  * the claim call. Every node mode answers it (the reads go through the
- * chain reader).
+ * chain reader). The calls go to the escape contract, which the rollup's
+ * constructor creates as its first and only CREATE: its address is
+ * CREATE(rollup, nonce 1), derived from the genesis's rollup address
+ * with no L1 call (deploy.js and tests/l1node/escape.js check it
+ * against the rollup's escape() view).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +18,22 @@
 #include <clearline/l1.h>
 
 #include "api_int.h"
+
+/* The address of the contract `from` creates with CREATE at `nonce` 1:
+ * the last 20 bytes of keccak256(rlp([from, 1])), rlp = 0xd6 0x94 from 0x01
+ * (a list of 22 bytes: a 20-byte string, then the single byte 1). */
+static void escape_address(struct cl_address *out,
+			   const struct cl_address *rollup)
+{
+	uint8_t rlp[23], h[32];
+
+	rlp[0] = 0xc0 + 22;
+	rlp[1] = 0x80 + 20;
+	memcpy(rlp + 2, rollup->b, 20);
+	rlp[22] = 0x01;
+	cl_keccak256(h, rlp, sizeof(rlp));
+	memcpy(out->b, h + 12, 20);
+}
 
 /* The 4-byte selector of a Solidity signature. */
 static void put_selector(struct cl_buf *b, const char *sig)
@@ -153,6 +173,8 @@ struct cl_rpc_done m_account_proof(struct cl_rpc_call *call, json_t *params,
 	json_t *res = NULL;
 	if (rc == CL_OK) {
 		struct cl_buf acct, gen, data;
+		struct cl_address escape;
+		escape_address(&escape, &api->genesis->rollup);
 		cl_buf_init(&acct);
 		cl_buf_init(&gen);
 		cl_buf_init(&data);
@@ -163,6 +185,7 @@ struct cl_rpc_done m_account_proof(struct cl_rpc_call *call, json_t *params,
 		json_object_set_new(res, "block",
 				    cl_json_from_u64(x.g.block_number));
 		json_object_set_new(res, "stateRoot", api_hash_json(&x.root));
+		json_object_set_new(res, "escape", api_addr_json(&escape));
 		json_object_set_new(res, "exists", json_boolean(x.exists));
 		json_object_set_new(res, "accountProof",
 				    cl_json_from_bytes(acct.p, acct.len));
@@ -170,7 +193,7 @@ struct cl_rpc_done m_account_proof(struct cl_rpc_call *call, json_t *params,
 				    cl_json_from_u64(x.deposits));
 		abi_start(&data, &gen, &x.gproof, x.deposits, &x.dproof);
 		json_object_set_new(res, "startTx",
-				    tx_json(&api->genesis->rollup, &data));
+				    tx_json(&escape, &data));
 		if (x.exists) {
 			/* the account value is the proof's first 16 bytes */
 			json_object_set_new(res, "accountValue",
@@ -190,7 +213,7 @@ struct cl_rpc_done m_account_proof(struct cl_rpc_call *call, json_t *params,
 			cl_buf_reset(&data);
 			abi_exit(&data, &addr, &x.exit);
 			json_object_set_new(
-			    res, "tx", tx_json(&api->genesis->rollup, &data));
+			    res, "tx", tx_json(&escape, &data));
 		} else {
 			json_object_set_new(res, "accountValue", json_null());
 			json_object_set_new(res, "collateral",

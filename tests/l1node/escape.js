@@ -14,11 +14,15 @@
  * verifier's state gives (equity: collateral, positions at the mark,
  * pending funding), a second exit is refused, and after the claim window
  * each is paid in full; what is paid never exceeds what the rollup held.
+ * The calls go to the escape contract the rollup created, whose address
+ * every node derives (CREATE(rollup, nonce 1)) and the rollup's escape()
+ * view confirms.
  *
  * Run as: node escape.js SOURCE_ROOT CLEARLINED CLEARLINE_CLI
  */
 const childProcess = require('child_process');
 const fs = require('fs');
+const path = require('path');
 const lib = require('../integration/lib.js');
 const { assert, ethers, devKey, waitFor } = lib;
 const { freePort, mine, rpc, setup, sendTx, deposit: l1deposit, batchRecord } = require('./l1env.js');
@@ -63,6 +67,12 @@ lib.main('l1-escape', async (t) => {
 	const rollup = new ethers.Contract(dep.rollup, rollupAbi, provider);
 	const token = new ethers.Contract(dep.collateralToken, tokenAbi, provider);
 	const ri = rollup.interface;
+	const escapeAbi = JSON.parse(fs.readFileSync(
+		path.join(lib.root, 'contrib', 'l1', 'artifacts', 'ClearlineEscape.json'))).abi;
+	const escapeAddr = await rollup.escape();
+	assert.strictEqual(escapeAddr, dep.escape, 'deploy.js names the rollup\'s escape');
+	const escape = new ethers.Contract(escapeAddr, escapeAbi, provider);
+	const ei = escape.interface;
 	const send = (w, tx) => sendTx(provider, w, tx);
 	await node.start();
 	const ver = await startVerifier(t, env);
@@ -164,6 +174,10 @@ lib.main('l1-escape', async (t) => {
 		const p = await ver.call('l2_getAccountProof', [w.address]);
 		assert.strictEqual(p.stateRoot, exitRoot);
 		assert.strictEqual(p.exists, true);
+		/* both calls go to the rollup's escape contract */
+		assert.strictEqual(p.escape, escapeAddr);
+		assert.strictEqual(ethers.getAddress(p.tx.to), escapeAddr);
+		assert.strictEqual(ethers.getAddress(p.startTx.to), escapeAddr);
 		proofs[w.address] = p;
 	}
 	assert.strictEqual(proofs[alice.address].positions, '1', 'alice still holds her long');
@@ -171,24 +185,27 @@ lib.main('l1-escape', async (t) => {
 	const noOne = await ver.call('l2_getAccountProof', [anyone.address]);
 	assert.strictEqual(noOne.exists, false);
 	assert.strictEqual(noOne.tx, null);
+	assert.strictEqual(ethers.getAddress(noOne.startTx.to), escapeAddr);
 	/* the CLI prints the same call */
 	const cli = await lib.runCli(['--rpc', ver.url, 'exit-proof', alice.address]);
 	assert.strictEqual(cli.code, 0, cli.stderr);
 	assert.ok(cli.stdout.includes(proofs[alice.address].tx.data), 'exit-proof prints the exit call');
+	assert.ok(cli.stdout.includes(escapeAddr), 'exit-proof prints the escape contract');
 	/* the sequencer's head is a later state: its proof is refused */
 	const later = await node.call('l2_getAccountProof', [bob.address]);
 	assert.notStrictEqual(later.stateRoot, exitRoot);
+	assert.strictEqual(ethers.getAddress(later.tx.to), escapeAddr, 'the sequencer names the same escape');
 	await assert.rejects(provider.call({ to: later.tx.to, data: later.tx.data }), /InvalidExitProof|0x/);
 
 	/* anyone starts the escape, then every account exits with its proof */
 	const sr = await send(anyone, proofs[alice.address].startTx);
 	t.log(`startEscape: gas ${sr.gasUsed}`);
-	assert.strictEqual(await rollup.exitDepositsConsumed(), rec.depositsConsumed);
+	assert.strictEqual(await escape.exitDepositsConsumed(), rec.depositsConsumed);
 	let claims = 0n;
 	for (const w of accounts) {
 		const p = proofs[w.address];
 		const r = await send(w, p.tx);
-		const [e] = parsed(ri, r, 'ExitRegistered');
+		const [e] = parsed(ei, r, 'ExitRegistered');
 		assert.strictEqual(e.args.equity, BigInt(p.equity), `${w.address}: the verifier's equity`);
 		assert.strictEqual(e.args.claim, BigInt(p.claim));
 		claims += BigInt(p.claim);
@@ -205,17 +222,17 @@ lib.main('l1-escape', async (t) => {
 
 	/* the deposit the exit state never consumed goes back at once */
 	const c0 = await token.balanceOf(carol.address);
-	await send(anyone, { to: dep.rollup, data: ri.encodeFunctionData('refundDeposit', [lateDeposit]) });
+	await send(anyone, { to: escapeAddr, data: ei.encodeFunctionData('refundDeposit', [lateDeposit]) });
 	assert.strictEqual(await token.balanceOf(carol.address) - c0, 77000000n);
 
 	/* after the claim window each is paid its claim, in full */
-	await rpc(provider, 'evm_increaseTime', [Number(await rollup.EXIT_CLAIM_WINDOW()) + 1]);
+	await rpc(provider, 'evm_increaseTime', [Number(await escape.EXIT_CLAIM_WINDOW()) + 1]);
 	await mine(provider, 1);
 	const before = await token.balanceOf(dep.rollup);
 	let paid = 0n;
 	for (const w of accounts) {
 		const b0 = await token.balanceOf(w.address);
-		await send(anyone, { to: dep.rollup, data: ri.encodeFunctionData('payExit', [w.address]) });
+		await send(anyone, { to: escapeAddr, data: ei.encodeFunctionData('payExit', [w.address]) });
 		const got = await token.balanceOf(w.address) - b0;
 		assert.strictEqual(got, BigInt(proofs[w.address].claim), `${w.address} paid its claim`);
 		paid += got;

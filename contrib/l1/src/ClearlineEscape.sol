@@ -1,10 +1,21 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-/// @dev The ERC-20 calls the escape makes besides the rollup's transfer.
+/// @dev The ERC-20 calls: the escape reads the rollup's balance (it pays
+///      through the rollup's escapeTransfer), the vault transfers.
 interface IClearlineEscapeToken {
     function balanceOf(address account) external view returns (uint256);
     function transfer(address to, uint256 amount) external returns (bool);
+}
+
+/// @dev What the escape reads from and asks of the rollup (ClearlineRollup).
+interface IClearlineEscapeRollup {
+    function frozen() external view returns (bool);
+    function frozenAt() external view returns (uint64);
+    function exitRoot() external view returns (bytes32);
+    function depositCount() external view returns (uint64);
+    function deposits(uint64 id) external view returns (address to, uint64 amount, uint64 timestamp);
+    function escapeTransfer(address to, uint256 amount) external;
 }
 
 /// @title ClearlineExitVault
@@ -41,11 +52,14 @@ contract ClearlineExitVault {
 ///         against the exit root, and is paid its equity once — in full
 ///         when the pool suffices, pro rata otherwise. Deposits the exit
 ///         root never consumed are refunded to their depositors.
-/// @dev Abstract: the rollup supplies the frozen state, the token, the
-///      deposits and the token transfer through the internal hooks below.
-///      Proofs use the tree of docs/state.md in its canonical encoding
+/// @dev Its own contract, created by the rollup's constructor (so the
+///      rollup's runtime code stays under EIP-170's limit): it reads the
+///      frozen state and the deposits through the rollup's views and pays
+///      through the rollup's escapeTransfer, which only this contract may
+///      call and only when frozen. The tokens stay in the rollup until
+///      paid. Proofs use the tree of docs/state.md in its canonical encoding
 ///      (kind u8 ‖ depth u16 ‖ siblings ‖ other leaf when kind 2).
-abstract contract ClearlineEscape {
+contract ClearlineEscape {
     // ------------------------------------------------------------------
     // Constants
     // ------------------------------------------------------------------
@@ -65,6 +79,11 @@ abstract contract ClearlineEscape {
     uint256 private constant POSITION_VALUE_LEN = 32;
     uint256 private constant MARKET_VALUE_LEN = 192;
     int256 private constant FUNDING_SCALE = 1e9;
+
+    /// @notice The rollup this escape belongs to (its creator).
+    IClearlineEscapeRollup public immutable rollup;
+    /// @notice The collateral token (the rollup's).
+    address public immutable collateralToken;
 
     // ------------------------------------------------------------------
     // Events and errors
@@ -132,18 +151,12 @@ abstract contract ClearlineEscape {
     uint32[] private _marketIds;
     int8[] private _marketScales;
 
-    // ------------------------------------------------------------------
-    // Hooks the rollup implements
-    // ------------------------------------------------------------------
-
-    /// @dev Whether the rollup is frozen, when, and its exit root.
-    function _escapeFrozen() internal view virtual returns (bool frozen_, uint64 frozenAt_, bytes32 exitRoot_);
-    /// @dev The collateral token.
-    function _escapeToken() internal view virtual returns (address);
-    /// @dev Deposit `id`: its recipient and amount; `exists` false when id >= depositCount.
-    function _escapeDeposit(uint64 id) internal view virtual returns (address to, uint64 amount, bool exists);
-    /// @dev Sends `amount` of the token from the rollup to `to` (reverts on failure).
-    function _escapeTransfer(address to, uint256 amount) internal virtual;
+    /// @param rollup_ The rollup (the creator passes itself).
+    /// @param collateralToken_ The rollup's collateral token.
+    constructor(address rollup_, address collateralToken_) {
+        rollup = IClearlineEscapeRollup(rollup_);
+        collateralToken = collateralToken_;
+    }
 
     // ------------------------------------------------------------------
     // Starting the escape
@@ -165,10 +178,10 @@ abstract contract ClearlineEscape {
         uint64 depositsConsumed,
         bytes calldata depositsProof
     ) external {
-        (bool frozen_,, bytes32 root) = _escapeFrozen();
-        if (!frozen_) revert NotFrozen();
+        _requireFrozen();
         if (escapeStarted) revert EscapeAlreadyStarted();
         escapeStarted = true;
+        bytes32 root = rollup.exitRoot();
         if (root == bytes32(0)) {
             emit EscapeStarted(0, 0);
             return;
@@ -211,13 +224,12 @@ abstract contract ClearlineEscape {
     ///        position value (32), the market value (192) and the market
     ///        leaf's proof (docs/l1.md "Escape").
     function exit(address account, bytes calldata proof) external {
-        (bool frozen_, uint64 frozenAt_, bytes32 root) = _escapeFrozen();
-        if (!frozen_) revert NotFrozen();
+        uint64 frozenAt_ = _requireFrozen();
         if (!escapeStarted) revert EscapeNotStarted();
         ExitClaim storage c = _exits[account];
         if (c.registered) revert AlreadyExited(account);
 
-        int256 equity = _proveEquity(root, account, proof);
+        int256 equity = _proveEquity(rollup.exitRoot(), account, proof);
         uint256 claim = equity > 0 ? uint256(equity) : 0;
         c.registered = true;
         c.claim = uint128(claim);
@@ -227,34 +239,33 @@ abstract contract ClearlineEscape {
             exitClaimsTotal += claim;
             return;
         }
-        // late: first come, out of what is left outside the vault
-        _settle(frozenAt_);
+        // late: first come, out of what is left outside the vault; marked
+        // paid before anything is called (payExit must refuse it, even
+        // from a token's callback during the settlement)
         c.paid = true;
-        uint256 free = IClearlineEscapeToken(_escapeToken()).balanceOf(address(this));
+        _settle(frozenAt_);
+        uint256 free = _balance();
         uint256 amount = claim < free ? claim : free;
         emit ExitPaid(account, claim, amount);
-        if (amount > 0) _escapeTransfer(account, amount);
+        if (amount > 0) rollup.escapeTransfer(account, amount);
     }
 
     /// @notice Fixes the pool once the claim window is over: the vault
     ///         receives min(balance, exitClaimsTotal). Anyone may call it;
     ///         payExit() and late exits call it too.
     function settleExits() external {
-        (bool frozen_, uint64 frozenAt_,) = _escapeFrozen();
-        if (!frozen_) revert NotFrozen();
-        _settle(frozenAt_);
+        _settle(_requireFrozen());
     }
 
     /// @notice Pays a claim registered within the window:
     ///         claim × exitPool / exitClaimsTotal, rounded down (the whole
     ///         claim when the pool sufficed). Anyone may call it.
     function payExit(address account) external {
-        (bool frozen_, uint64 frozenAt_,) = _escapeFrozen();
-        if (!frozen_) revert NotFrozen();
+        uint64 frozenAt_ = _requireFrozen();
         ExitClaim storage c = _exits[account];
         if (!c.registered || c.paid) revert NothingToPay(account);
+        c.paid = true; // before any call: a callback finds it paid
         _settle(frozenAt_);
-        c.paid = true;
         uint256 claim = c.claim;
         uint256 amount = exitClaimsTotal == 0 ? 0 : (claim * exitPool) / exitClaimsTotal;
         emit ExitPaid(account, claim, amount);
@@ -269,8 +280,7 @@ abstract contract ClearlineEscape {
 
     /// @notice When the claim window ends (0 while not frozen); payouts come strictly later.
     function exitWindowEnd() public view returns (uint256) {
-        (bool frozen_, uint64 frozenAt_,) = _escapeFrozen();
-        return frozen_ ? uint256(frozenAt_) + EXIT_CLAIM_WINDOW : 0;
+        return rollup.frozen() ? uint256(rollup.frozenAt()) + EXIT_CLAIM_WINDOW : 0;
     }
 
     // ------------------------------------------------------------------
@@ -282,11 +292,11 @@ abstract contract ClearlineEscape {
     ///         claim window in full (senior to the exits); later out of what
     ///         is left outside the vault. Anyone may call it, once per id.
     function refundDeposit(uint64 id) external {
-        (bool frozen_, uint64 frozenAt_,) = _escapeFrozen();
-        if (!frozen_) revert NotFrozen();
+        uint64 frozenAt_ = _requireFrozen();
         if (!escapeStarted) revert EscapeNotStarted();
-        (address to, uint64 owed, bool exists) = _escapeDeposit(id);
-        if (!exists || id < exitDepositsConsumed) revert DepositNotRefundable(id);
+        // no deposit is made after the freeze: the count is final
+        if (id >= rollup.depositCount() || id < exitDepositsConsumed) revert DepositNotRefundable(id);
+        (address to, uint64 owed,) = rollup.deposits(id);
         uint256 word = id >> 8;
         uint256 mask = uint256(1) << (id & 0xff);
         uint256 done = _refundedWords[word];
@@ -295,11 +305,11 @@ abstract contract ClearlineEscape {
         uint256 amount = owed;
         if (block.timestamp > uint256(frozenAt_) + EXIT_CLAIM_WINDOW) {
             _settle(frozenAt_);
-            uint256 free = IClearlineEscapeToken(_escapeToken()).balanceOf(address(this));
+            uint256 free = _balance();
             if (free < amount) amount = free;
         }
         emit DepositRefunded(id, to, owed, amount);
-        if (amount > 0) _escapeTransfer(to, amount);
+        if (amount > 0) rollup.escapeTransfer(to, amount);
     }
 
     /// @notice Whether deposit `id` was refunded.
@@ -311,21 +321,31 @@ abstract contract ClearlineEscape {
     // Internals
     // ------------------------------------------------------------------
 
+    /// @dev The rollup's freeze time; reverts NotFrozen while it is not frozen.
+    function _requireFrozen() private view returns (uint64) {
+        if (!rollup.frozen()) revert NotFrozen();
+        return rollup.frozenAt();
+    }
+
+    /// @dev What the rollup holds of the token (the vault's tokens are not in it).
+    function _balance() private view returns (uint256) {
+        return IClearlineEscapeToken(collateralToken).balanceOf(address(rollup));
+    }
+
     function _settle(uint64 frozenAt_) private {
         if (exitsSettled) return;
         uint256 end = uint256(frozenAt_) + EXIT_CLAIM_WINDOW;
         if (block.timestamp <= end) revert ClaimWindowOpen(end);
         exitsSettled = true;
-        address token = _escapeToken();
-        uint256 balance = IClearlineEscapeToken(token).balanceOf(address(this));
+        uint256 balance = _balance();
         uint256 total = exitClaimsTotal;
         uint256 pool = balance < total ? balance : total;
         exitPool = pool;
         ClearlineExitVault vault;
         if (pool > 0) {
-            vault = new ClearlineExitVault(token);
+            vault = new ClearlineExitVault(collateralToken);
             exitVault = vault;
-            _escapeTransfer(address(vault), pool);
+            rollup.escapeTransfer(address(vault), pool);
         }
         emit ExitsSettled(balance, total, pool, address(vault));
     }
@@ -401,7 +421,7 @@ abstract contract ClearlineEscape {
         if (g.length < 48 || bytes9(g[0:9]) != bytes9("CLGENESIS") || uint8(g[9]) != 2) {
             revert InvalidExitGenesis();
         }
-        if (address(bytes20(g[18:38])) != address(this)) revert InvalidExitGenesis();
+        if (address(bytes20(g[18:38])) != address(rollup)) revert InvalidExitGenesis();
         int256 cd = int256(uint256(uint8(g[38])));
         uint256 off = 47; // after expiryHorizon
         uint256 nSigners = uint8(g[off]);

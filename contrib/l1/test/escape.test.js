@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// Contract tests of the escape (ClearlineEscape through ClearlineRollup,
-// docs/l1.md "Escape") against a running anvil (started by test/run.sh):
+// Contract tests of the escape (ClearlineEscape, the contract the rollup
+// creates and pays through, docs/l1.md "Escape") against a running anvil
+// (started by test/run.sh):
 // startEscape (genesis and deposit count proven against the exit root),
 // exits (equity from the account, position and market leaves, to the atom;
 // a second exit refused; proofs against another root, tampered or
 // incomplete refused), the claim window to the second, payment in full or
-// pro rata, late exits, and deposit refunds. The L2 state is built here
+// pro rata, late exits, and deposit refunds; the escape's own address
+// (CREATE(rollup, nonce 1)) and the rollup's escapeTransfer gate; a token
+// calling back during a payout. The L2 state is built here
 // by an independent JavaScript implementation of docs/state.md's tree and
 // docs/protocol.md's layouts. Ends with "N passed, N failed".
 //
@@ -40,12 +43,18 @@ const provider = new ethers.JsonRpcProvider(RPC, undefined, {
 const hdRoot = ethers.HDNodeWallet.fromPhrase(MNEMONIC, undefined, "m/44'/60'/0'/0");
 const wallets = [];
 for (let i = 0; i < 8; i++) wallets.push(hdRoot.deriveChild(i).connect(provider));
-const [deployer, seq, arb, alice, bob, carol, dave] = wallets;
+const [deployer, seq, spare, alice, bob, carol, dave] = wallets;
 
 const rollupArtifact = require(path.join(L1, 'artifacts', 'ClearlineRollup.json'));
+const escapeArtifact = require(path.join(L1, 'artifacts', 'ClearlineEscape.json'));
 const tokenArtifact = require(path.join(L1, 'artifacts', 'ClearlineToken.json'));
+// one interface for the errors and events of both contracts (NotFrozen is in both)
 const iface = new ethers.Interface(rollupArtifact.abi);
+const escIface = new ethers.Interface(escapeArtifact.abi);
+const both = new ethers.Interface([...rollupArtifact.abi,
+	...escapeArtifact.abi.filter((f) => f.type !== 'constructor' && !(f.type === 'error' && f.name === 'NotFrozen'))]);
 let rollup;
+let escape;
 let token;
 const gasReport = [];
 
@@ -58,7 +67,7 @@ async function mined(txPromise) {
 function errorOf(err) {
 	const data = err?.data ?? err?.info?.error?.data ?? err?.error?.data;
 	if (typeof data === 'string' && data.length >= 10) {
-		const p = iface.parseError(data);
+		const p = both.parseError(data);
 		return p ? { name: p.name, args: p.args } : { name: `unknown ${data.slice(0, 10)}` };
 	}
 	if (err?.revert?.name) return { name: err.revert.name, args: err.revert.args };
@@ -84,7 +93,7 @@ function events(receipt, name) {
 	for (const log of receipt.logs) {
 		let p = null;
 		try {
-			p = iface.parseLog(log);
+			p = both.parseLog(log);
 		} catch (_) {
 			p = null;
 		}
@@ -296,28 +305,59 @@ function test(name, fn) {
 	tests.push({ name, fn });
 }
 
+test('escape: its own contract at CREATE(rollup, 1); escapeTransfer only from it, only when frozen', async () => {
+	const at = await rollup.escape();
+	assert.equal(at, escape.target);
+	assert.equal(at, ethers.getCreateAddress({ from: rollup.target, nonce: 1 }));
+	assert.equal(await escape.rollup(), rollup.target);
+	assert.equal(await escape.collateralToken(), token.target);
+	// EIP-170: both runtime codes fit the 24 576-byte limit
+	for (const a of [rollup.target, escape.target]) {
+		assert.ok(ethers.dataLength(await provider.getCode(a)) <= 24576, `code size of ${a}`);
+	}
+	await mined(as(token, alice).approve(rollup.target, 7n));
+	await mined(as(rollup, alice).deposit(alice.address, 7n));
+	// anyone else: refused, frozen or not
+	let args = await expectRevert(as(rollup, alice).escapeTransfer(alice.address, 7n), 'NotEscape');
+	assert.equal(args[0], alice.address);
+	// the escape's own address before the freeze: refused
+	await provider.send('anvil_impersonateAccount', [at]);
+	await provider.send('anvil_setBalance', [at, '0xde0b6b3a7640000']);
+	const asEscape = await provider.getSigner(at);
+	await expectRevert(as(rollup, asEscape).escapeTransfer.staticCall(alice.address, 7n), 'NotFrozen');
+	await freezeWith(ZERO32, 0, []);
+	args = await expectRevert(as(rollup, deployer).escapeTransfer(deployer.address, 7n), 'NotEscape');
+	assert.equal(args[0], deployer.address);
+	// after it the escape's address moves the rollup's tokens (the escape decides how much)
+	const before = await balance(alice.address);
+	await mined(as(rollup, asEscape).escapeTransfer(alice.address, 7n, { gasLimit: 200000 }));
+	await provider.send('anvil_stopImpersonatingAccount', [at]);
+	assert.equal(await balance(alice.address), before + 7n);
+	assert.equal(await balance(rollup.target), 0n);
+});
+
 test('startEscape: only when frozen, once; genesis and deposit count proven against the exit root', async () => {
 	const s = scene();
 	const t = buildTree(s);
-	await expectRevert(rollup.startEscape(...startArgs(t, s)), 'NotFrozen');
+	await expectRevert(escape.startEscape(...startArgs(t, s)), 'NotFrozen');
 	await freezeWith(t.root(), 2, [[alice, 1_000_000_000n], [bob, 1_000_000_000n]]);
 	// another genesis (a market less), a wrong deposit count, a proof of another tree
 	const other = { ...s, genesis: genesisBytes(bob.address) };
-	await expectRevert(rollup.startEscape(other.genesis, startArgs(t, s)[1], 2, startArgs(t, s)[3]),
+	await expectRevert(escape.startEscape(other.genesis, startArgs(t, s)[1], 2, startArgs(t, s)[3]),
 		'InvalidExitProof');
-	await expectRevert(rollup.startEscape(s.genesis, startArgs(t, s)[1], 1, startArgs(t, s)[3]),
+	await expectRevert(escape.startEscape(s.genesis, startArgs(t, s)[1], 1, startArgs(t, s)[3]),
 		'InvalidExitProof');
 	const t2 = buildTree({ ...s, depositsConsumed: 1 });
-	await expectRevert(rollup.startEscape(...startArgs(t2, { ...s, depositsConsumed: 1 })), 'InvalidExitProof');
+	await expectRevert(escape.startEscape(...startArgs(t2, { ...s, depositsConsumed: 1 })), 'InvalidExitProof');
 	// a proof with a trailing byte
 	const a = startArgs(t, s);
-	await expectRevert(rollup.startEscape(a[0], cat(a[1], '0x00'), a[2], a[3]), 'InvalidExitProof');
-	await expectRevert(rollup.exit(alice.address, exitProof(t, s, alice.address)), 'EscapeNotStarted');
-	const r = await mined(rollup.startEscape(...startArgs(t, s)));
+	await expectRevert(escape.startEscape(a[0], cat(a[1], '0x00'), a[2], a[3]), 'InvalidExitProof');
+	await expectRevert(escape.exit(alice.address, exitProof(t, s, alice.address)), 'EscapeNotStarted');
+	const r = await mined(escape.startEscape(...startArgs(t, s)));
 	gasReport.push(['startEscape (3 markets)', r.gasUsed]);
-	assert.equal(await rollup.exitDepositsConsumed(), 2n);
-	assert.equal(await rollup.exitMarketCount(), 3n);
-	await expectRevert(rollup.startEscape(...startArgs(t, s)), 'EscapeAlreadyStarted');
+	assert.equal(await escape.exitDepositsConsumed(), 2n);
+	assert.equal(await escape.exitMarketCount(), 3n);
+	await expectRevert(escape.startEscape(...startArgs(t, s)), 'EscapeAlreadyStarted');
 });
 
 test('startEscape: a genesis naming another rollup is refused even when the state holds its hash', async () => {
@@ -325,18 +365,18 @@ test('startEscape: a genesis naming another rollup is refused even when the stat
 	s.genesis = genesisBytes(bob.address);
 	const t = buildTree(s);
 	await freezeWith(t.root(), 2, [[alice, 1_000_000_000n], [bob, 1_000_000_000n]]);
-	await expectRevert(rollup.startEscape(...startArgs(t, s)), 'InvalidExitGenesis');
+	await expectRevert(escape.startEscape(...startArgs(t, s)), 'InvalidExitGenesis');
 });
 
 test('exit: equity to the atom (value rounded down, funding up), registered once; paid in full after the window', async () => {
 	const s = scene();
 	const t = buildTree(s);
 	const frozenAt = await freezeWith(t.root(), 2, [[alice, 1_000_000_000n], [bob, 1_000_000_000n]]);
-	await mined(rollup.startEscape(...startArgs(t, s)));
+	await mined(escape.startEscape(...startArgs(t, s)));
 	const want = {};
 	for (const w of [alice, bob, carol]) {
 		want[w.address] = refEquity(s, w.address);
-		const r = await mined(as(rollup, w).exit(w.address, exitProof(t, s, w.address)));
+		const r = await mined(as(escape, w).exit(w.address, exitProof(t, s, w.address)));
 		const [e] = events(r, 'ExitRegistered');
 		assert.equal(e.args.equity, want[w.address], `equity of ${w.address}`);
 		assert.equal(e.args.claim, want[w.address]);
@@ -346,63 +386,63 @@ test('exit: equity to the atom (value rounded down, funding up), registered once
 	// alice: 400 USD + (30 500.005 - 30 000) USD long value - funding ceil(50000 * 999999993 / 1e9)
 	assert.equal(want[alice.address], 400_000_000n + 30_500_005_000n - 30_000_000_000n - 50000n);
 	// a second exit of the same account, from anyone
-	await expectRevert(as(rollup, bob).exit(alice.address, exitProof(t, s, alice.address)), 'AlreadyExited');
-	assert.equal(await rollup.exitClaimsTotal(), want[alice.address] + want[bob.address] + want[carol.address]);
+	await expectRevert(as(escape, bob).exit(alice.address, exitProof(t, s, alice.address)), 'AlreadyExited');
+	assert.equal(await escape.exitClaimsTotal(), want[alice.address] + want[bob.address] + want[carol.address]);
 	// no payout until the window is over, to the second
 	await setNext(Number(frozenAt) + WINDOW);
-	const args = await expectRevert(as(rollup, alice).payExit(alice.address), 'ClaimWindowOpen');
+	const args = await expectRevert(as(escape, alice).payExit(alice.address), 'ClaimWindowOpen');
 	assert.equal(args[0], frozenAt + BigInt(WINDOW));
 	await setNext(Number(frozenAt) + WINDOW + 1);
 	const before = await balance(alice.address);
 	const held = await balance(rollup.target);
-	const r = await mined(as(rollup, carol).payExit(alice.address));
+	const r = await mined(as(escape, carol).payExit(alice.address));
 	gasReport.push(['payExit, the first (settles, creates the vault)', r.gasUsed]);
 	assert.equal(await balance(alice.address), before + want[alice.address]);
 	const [st] = events(r, 'ExitsSettled');
-	assert.equal(st.args.pool, await rollup.exitClaimsTotal());
+	assert.equal(st.args.pool, await escape.exitClaimsTotal());
 	assert.equal(st.args.balance, held);
-	const r2 = await mined(rollup.payExit(bob.address));
+	const r2 = await mined(escape.payExit(bob.address));
 	gasReport.push(['payExit, later', r2.gasUsed]);
-	await mined(rollup.payExit(carol.address));
+	await mined(escape.payExit(carol.address));
 	for (const w of [bob, carol]) {
 		assert.equal(await balance(w.address), MINT - 1_000_000_000n * (w === bob ? 1n : 0n) + want[w.address]);
 	}
-	await expectRevert(rollup.payExit(alice.address), 'NothingToPay');
-	await expectRevert(rollup.payExit(dave.address), 'NothingToPay');
+	await expectRevert(escape.payExit(alice.address), 'NothingToPay');
+	await expectRevert(escape.payExit(dave.address), 'NothingToPay');
 	// the vault is empty; what no claim needed stays with the rollup
-	assert.equal(await balance(await rollup.exitVault()), 0n);
-	assert.equal(await balance(rollup.target), held - (await rollup.exitClaimsTotal()));
+	assert.equal(await balance(await escape.exitVault()), 0n);
+	assert.equal(await balance(rollup.target), held - (await escape.exitClaimsTotal()));
 });
 
 test('exit: proofs against another root, tampered values, a hidden position, trailing bytes are refused', async () => {
 	const s = scene();
 	const t = buildTree(s);
 	await freezeWith(t.root(), 2, [[alice, 1_000_000_000n], [bob, 1_000_000_000n]]);
-	await mined(rollup.startEscape(...startArgs(t, s)));
+	await mined(escape.startEscape(...startArgs(t, s)));
 	// the same account richer in another tree
 	const richer = scene({ accounts: { ...s.accounts, [alice.address]: 900_000_000n } });
 	const t2 = buildTree(richer);
-	await expectRevert(rollup.exit(alice.address, exitProof(t2, richer, alice.address)), 'InvalidExitProof');
+	await expectRevert(escape.exit(alice.address, exitProof(t2, richer, alice.address)), 'InvalidExitProof');
 	// a losing position left out: the exclusion proof cannot verify
 	const hidden = { ...s, positions: s.positions.filter((p) => p.addr !== alice.address) };
-	await expectRevert(rollup.exit(alice.address, exitProof(t, hidden, alice.address)), 'InvalidExitProof');
+	await expectRevert(escape.exit(alice.address, exitProof(t, hidden, alice.address)), 'InvalidExitProof');
 	// an older mark for the market
 	const stale = { ...s, markets: { ...s.markets, 1: { mark: 7_000_000n, index: 2_000_000_000n } } };
-	await expectRevert(rollup.exit(alice.address, exitProof(t, stale, alice.address)), 'InvalidExitProof');
+	await expectRevert(escape.exit(alice.address, exitProof(t, stale, alice.address)), 'InvalidExitProof');
 	// bob's proof for alice
-	await expectRevert(rollup.exit(alice.address, exitProof(t, s, bob.address)), 'InvalidExitProof');
+	await expectRevert(escape.exit(alice.address, exitProof(t, s, bob.address)), 'InvalidExitProof');
 	const good = exitProof(t, s, alice.address);
-	await expectRevert(rollup.exit(alice.address, cat(good, '0x00')), 'InvalidExitProof');
-	await expectRevert(rollup.exit(alice.address, ethers.dataSlice(good, 0, ethers.dataLength(good) - 1)),
+	await expectRevert(escape.exit(alice.address, cat(good, '0x00')), 'InvalidExitProof');
+	await expectRevert(escape.exit(alice.address, ethers.dataSlice(good, 0, ethers.dataLength(good) - 1)),
 		'InvalidExitProof');
 	// a flipped bit in a sibling
 	const b = ethers.getBytes(good);
 	b[16 + 3 + 5] ^= 1;
-	await expectRevert(rollup.exit(alice.address, b), 'InvalidExitProof');
+	await expectRevert(escape.exit(alice.address, b), 'InvalidExitProof');
 	// an account the state does not hold
-	await expectRevert(rollup.exit(dave.address, exitProof(t, { ...s, accounts: { ...s.accounts,
+	await expectRevert(escape.exit(dave.address, exitProof(t, { ...s, accounts: { ...s.accounts,
 		[dave.address]: 1n } }, dave.address)), 'InvalidExitProof');
-	await mined(rollup.exit(alice.address, good));
+	await mined(escape.exit(alice.address, good));
 });
 
 test('exit: negative equity claims 0; pro rata when the pool is short, rounded down, never above the pool', async () => {
@@ -417,13 +457,13 @@ test('exit: negative equity claims 0; pro rata when the pool is short, rounded d
 	});
 	const t = buildTree(s);
 	const frozenAt = await freezeWith(t.root(), 2, [[alice, 1_000_000_000n], [bob, 500_000_000n]]);
-	await mined(rollup.startEscape(...startArgs(t, s)));
-	for (const w of [alice, bob, carol]) await mined(rollup.exit(w.address, exitProof(t, s, w.address)));
-	assert.deepEqual([...(await rollup.exitOf(carol.address))], [true, 0n, false]);
+	await mined(escape.startEscape(...startArgs(t, s)));
+	for (const w of [alice, bob, carol]) await mined(escape.exit(w.address, exitProof(t, s, w.address)));
+	assert.deepEqual([...(await escape.exitOf(carol.address))], [true, 0n, false]);
 	const total = 1_900_000_000n;
-	assert.equal(await rollup.exitClaimsTotal(), total);
+	assert.equal(await escape.exitClaimsTotal(), total);
 	await setNext(Number(frozenAt) + WINDOW + 1);
-	const r = await mined(rollup.settleExits());
+	const r = await mined(escape.settleExits());
 	const [st] = events(r, 'ExitsSettled');
 	const pool = 1_500_000_000n;
 	assert.deepEqual([st.args.balance, st.args.claims, st.args.pool], [pool, total, pool]);
@@ -431,13 +471,13 @@ test('exit: negative equity claims 0; pro rata when the pool is short, rounded d
 	let paid = 0n;
 	for (const [w, claim, left] of [[alice, 1_200_000_000n, MINT - 1_000_000_000n],
 		[bob, 700_000_000n, MINT - 500_000_000n], [carol, 0n, MINT]]) {
-		await mined(rollup.payExit(w.address));
+		await mined(escape.payExit(w.address));
 		const got = (await balance(w.address)) - left;
 		assert.equal(got, (claim * pool) / total);
 		paid += got;
 	}
 	assert.ok(paid <= pool);
-	assert.equal(await balance(await rollup.exitVault()), pool - paid); // rounding dust: at most one atom per claim
+	assert.equal(await balance(await escape.exitVault()), pool - paid); // rounding dust: at most one atom per claim
 	assert.ok(pool - paid < 3n);
 });
 
@@ -448,17 +488,17 @@ test('exit: at the window\'s last second it registers; one second later it is pa
 	});
 	const t = buildTree(s);
 	const frozenAt = await freezeWith(t.root(), 2, [[alice, 1_000_000_000n], [bob, 500_000_000n]]);
-	await mined(rollup.startEscape(...startArgs(t, s)));
+	await mined(escape.startEscape(...startArgs(t, s)));
 	await setNext(Number(frozenAt) + WINDOW);
-	await mined(rollup.exit(alice.address, exitProof(t, s, alice.address)));
-	assert.equal(await rollup.exitClaimsTotal(), 600_000_000n);
+	await mined(escape.exit(alice.address, exitProof(t, s, alice.address)));
+	assert.equal(await escape.exitClaimsTotal(), 600_000_000n);
 	await setNext(Number(frozenAt) + WINDOW + 1);
-	const r = await mined(rollup.exit(bob.address, exitProof(t, s, bob.address)));
+	const r = await mined(escape.exit(bob.address, exitProof(t, s, bob.address)));
 	gasReport.push(['exit after the window (settles, creates the vault, pays)', r.gasUsed]);
 	// the pool (600) went to the vault first; bob gets what is left: 900 of 700
 	assert.equal(await balance(bob.address), MINT - 500_000_000n + 700_000_000n);
-	assert.equal(await rollup.exitClaimsTotal(), 600_000_000n);
-	await mined(rollup.payExit(alice.address));
+	assert.equal(await escape.exitClaimsTotal(), 600_000_000n);
+	await mined(escape.payExit(alice.address));
 	assert.equal(await balance(alice.address), MINT - 1_000_000_000n + 600_000_000n);
 	assert.equal(await balance(rollup.target), 200_000_000n);
 });
@@ -467,21 +507,21 @@ test('refundDeposit: deposits the exit state never consumed, to the depositor, o
 	const s = scene({ depositsConsumed: 1, positions: [] });
 	const t = buildTree(s);
 	const frozenAt = await freezeWith(t.root(), 1, [[alice, 1_000_000_000n], [bob, 250_000_000n], [carol, 7n]]);
-	await expectRevert(rollup.refundDeposit(1), 'EscapeNotStarted');
-	await mined(rollup.startEscape(...startArgs(t, s)));
-	await expectRevert(rollup.refundDeposit(0), 'DepositNotRefundable');
-	await expectRevert(rollup.refundDeposit(3), 'DepositNotRefundable');
-	const r = await mined(as(rollup, dave).refundDeposit(1));
+	await expectRevert(escape.refundDeposit(1), 'EscapeNotStarted');
+	await mined(escape.startEscape(...startArgs(t, s)));
+	await expectRevert(escape.refundDeposit(0), 'DepositNotRefundable');
+	await expectRevert(escape.refundDeposit(3), 'DepositNotRefundable');
+	const r = await mined(as(escape, dave).refundDeposit(1));
 	gasReport.push(['refundDeposit', r.gasUsed]);
 	assert.equal(await balance(bob.address), MINT);
-	assert.equal(await rollup.isDepositRefunded(1), true);
-	await expectRevert(rollup.refundDeposit(1), 'DepositAlreadyRefunded');
+	assert.equal(await escape.isDepositRefunded(1), true);
+	await expectRevert(escape.refundDeposit(1), 'DepositAlreadyRefunded');
 	// after the window: out of what the vault left
-	await mined(rollup.exit(alice.address, exitProof(t, s, alice.address)));
+	await mined(escape.exit(alice.address, exitProof(t, s, alice.address)));
 	await setNext(Number(frozenAt) + WINDOW + 1);
-	await mined(rollup.refundDeposit(2));
+	await mined(escape.refundDeposit(2));
 	assert.equal(await balance(carol.address), MINT);
-	await mined(rollup.payExit(alice.address));
+	await mined(escape.payExit(alice.address));
 	assert.equal(await balance(alice.address), MINT - 1_000_000_000n + 400_000_000n);
 });
 
@@ -521,11 +561,105 @@ test('escape: with no final batch the exit root is zero; every deposit is refund
 	await advance(DELAY + 1);
 	const zero = [ZERO32, ZERO32, ZERO32, 0n, 0n, 0n, 0n, 0n, 0n];
 	await mined(as(rollup, dave).freeze(zero));
-	await mined(rollup.startEscape('0x', '0x', 0, '0x'));
-	assert.equal(await rollup.exitMarketCount(), 0n);
-	await expectRevert(rollup.exit(alice.address, cat(accountValue(5n), '0x000000')), 'InvalidExitProof');
-	await mined(rollup.refundDeposit(0));
+	await mined(escape.startEscape('0x', '0x', 0, '0x'));
+	assert.equal(await escape.exitMarketCount(), 0n);
+	await expectRevert(escape.exit(alice.address, cat(accountValue(5n), '0x000000')), 'InvalidExitProof');
+	await mined(escape.refundDeposit(0));
 	assert.equal(await balance(alice.address), MINT);
+});
+
+// A token that calls back: on its first transfer out of the rollup it
+// calls the escape with `data` (set by arm()) and keeps what came back.
+// Test-only, compiled here with the pinned solc (never in src/).
+const HOOK_TOKEN = `// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+contract HookToken {
+    mapping(address => uint256) public balanceOf;
+    mapping(address => mapping(address => uint256)) public allowance;
+    address public rollup;
+    address public target;
+    bytes public data;
+    bool public fired;
+    bool public callOk;
+    bytes public callRet;
+    function mint(address to, uint256 amount) external { balanceOf[to] += amount; }
+    function approve(address spender, uint256 amount) external returns (bool) {
+        allowance[msg.sender][spender] = amount;
+        return true;
+    }
+    function arm(address rollup_, address target_, bytes calldata data_) external {
+        rollup = rollup_;
+        target = target_;
+        data = data_;
+    }
+    function transferFrom(address from, address to, uint256 amount) external returns (bool) {
+        allowance[from][msg.sender] -= amount;
+        balanceOf[from] -= amount;
+        balanceOf[to] += amount;
+        return true;
+    }
+    function transfer(address to, uint256 amount) external returns (bool) {
+        balanceOf[msg.sender] -= amount;
+        balanceOf[to] += amount;
+        if (msg.sender == rollup && !fired) {
+            fired = true;
+            (callOk, callRet) = target.call(data);
+        }
+        return true;
+    }
+}
+`;
+
+function compileHookToken() {
+	const solc = require('solc');
+	const out = JSON.parse(solc.compile(JSON.stringify({
+		language: 'Solidity',
+		sources: { 'HookToken.sol': { content: HOOK_TOKEN } },
+		settings: { evmVersion: 'cancun', outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
+	})));
+	for (const e of out.errors || []) if (e.severity === 'error') throw new Error(e.formattedMessage);
+	const c = out.contracts['HookToken.sol'].HookToken;
+	return { abi: c.abi, bytecode: '0x' + c.evm.bytecode.object };
+}
+
+test('payouts: a token calling back from the settlement cannot make payExit pay twice', async () => {
+	const saved = { rollup, escape, token };
+	try {
+		const art = compileHookToken();
+		const hook = await (await new ethers.ContractFactory(art.abi, art.bytecode, deployer).deploy()).waitForDeployment();
+		const out = execFileSync(process.execPath, [
+			path.join(L1, 'deploy.js'), '--rpc-url', RPC, '--private-key', deployer.privateKey,
+			'--sequencer', seq.address, '--challenge-period', String(CHALLENGE_PERIOD),
+			'--genesis-hash', ethers.id('escape.test genesis'), '--genesis-root', ethers.id('escape.test genesis root'),
+			'--forced-request-delay', String(DELAY), '--forced-request-fee', FEE.toString(),
+			'--token', hook.target,
+		], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+		const info = JSON.parse(out);
+		rollup = new ethers.Contract(info.rollup, iface, deployer);
+		escape = new ethers.Contract(info.escape, escIface, deployer);
+		token = hook;
+		for (const w of [alice, bob]) await mined(hook.mint(w.address, MINT));
+		const s = scene();
+		const t = buildTree(s);
+		const frozenAt = await freezeWith(t.root(), 2, [[alice, 1_000_000_000n], [bob, 1_000_000_000n]]);
+		await mined(escape.startEscape(...startArgs(t, s)));
+		const want = refEquity(s, alice.address);
+		for (const w of [alice, bob, carol]) await mined(escape.exit(w.address, exitProof(t, s, w.address)));
+		// the first transfer out of the rollup (the pool into the vault,
+		// during alice's payExit) calls payExit(alice) again
+		await mined(hook.arm(rollup.target, escape.target, escIface.encodeFunctionData('payExit', [alice.address])));
+		await setNext(Number(frozenAt) + WINDOW + 1);
+		const before = await balance(alice.address);
+		await mined(escape.payExit(alice.address));
+		assert.equal(await hook.fired(), true, 'the token called back');
+		assert.equal(await hook.callOk(), false, 'the call back was refused');
+		assert.equal(both.parseError(await hook.callRet()).name, 'NothingToPay');
+		assert.equal(await balance(alice.address), before + want, 'alice paid her claim once');
+		assert.equal(await balance(await escape.exitVault()),
+			(await escape.exitClaimsTotal()) - want, 'the others\' shares are still in the vault');
+	} finally {
+		({ rollup, escape, token } = saved);
+	}
 });
 
 async function main() {
@@ -534,8 +668,9 @@ async function main() {
 		'--rpc-url', RPC,
 		'--private-key', deployer.privateKey,
 		'--sequencer', seq.address,
-		'--arbiter', arb.address,
 		'--challenge-period', String(CHALLENGE_PERIOD),
+		'--genesis-hash', ethers.id('escape.test genesis'),
+		'--genesis-root', ethers.id('escape.test genesis root'),
 		'--forced-request-delay', String(DELAY),
 		'--forced-request-fee', FEE.toString(),
 		'--mint-to', [alice.address, bob.address, carol.address].join(','),
@@ -543,8 +678,9 @@ async function main() {
 	], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 	const info = JSON.parse(out);
 	rollup = new ethers.Contract(info.rollup, iface, deployer);
+	escape = new ethers.Contract(info.escape, escIface, deployer);
 	token = new ethers.Contract(info.collateralToken, tokenArtifact.abi, deployer);
-	assert.equal(await rollup.EXIT_CLAIM_WINDOW(), BigInt(WINDOW));
+	assert.equal(await escape.EXIT_CLAIM_WINDOW(), BigInt(WINDOW));
 
 	let passed = 0;
 	let failed = 0;
