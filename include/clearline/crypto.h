@@ -232,6 +232,8 @@ enum cl_eip712_type {
 	CL_EIP712_WITHDRAW,
 	CL_EIP712_APPROVE_AGENT,
 	CL_EIP712_ORACLE_PRICE,
+	CL_EIP712_SCHEDULE_CANCEL, /* new kinds: docs/protocol.md "Order kinds" */
+	CL_EIP712_CLIENT_ORDER,
 };
 
 /* The canonical type string, e.g. "Cancel(address trader,bytes32
@@ -290,8 +292,31 @@ struct cl_oracle_price {
 	uint64_t price, timestamp;
 };
 
+/* ScheduleCancel(address trader,uint64 time,uint64 nonce): the dead-man
+ * switch; time 0 disarms it. */
+struct cl_schedule_cancel {
+	struct cl_address trader;
+	uint64_t time, nonce;
+};
+
+/* A client order id: 128 bits, big-endian (EIP-712 uint128); all zero
+ * means none. */
+#define CL_CLOID_LEN 16
+struct cl_cloid {
+	uint8_t b[CL_CLOID_LEN];
+};
+
+/* ClientOrder(address trader,uint32 market,bool isBuy,uint64 price,
+ *             uint64 size,uint64 nonce,uint64 expiry,uint8 flags,
+ *             uint128 cloid): an Order with the client's id. */
+struct cl_client_order {
+	struct cl_order order;
+	struct cl_cloid cloid;
+};
+
 /*
  * For each message type T (order, cancel, withdraw, approve_agent,
+ * schedule_cancel, client_order,
  * oracle_price) there are three functions:
  *
  * cl_T_struct_hash(out, msg)
@@ -360,6 +385,29 @@ CL_WUR enum cl_sig_err
 cl_oracle_price_recover(struct cl_address *signer, struct cl_hash32 *digest,
 			const struct cl_eip712_domain *d,
 			const struct cl_oracle_price *msg, const uint8_t *sig,
+			size_t sig_len);
+
+void cl_schedule_cancel_struct_hash(struct cl_hash32 *out,
+				    const struct cl_schedule_cancel *msg);
+void cl_schedule_cancel_digest(struct cl_hash32 *out,
+			       const struct cl_eip712_domain *d,
+			       const struct cl_schedule_cancel *msg);
+CL_WUR enum cl_sig_err
+cl_schedule_cancel_recover(struct cl_address *signer, struct cl_hash32 *digest,
+			   const struct cl_eip712_domain *d,
+			   const struct cl_schedule_cancel *msg,
+			   const uint8_t *sig, size_t sig_len);
+
+/* For a client order the digest is the order hash, as for an Order. */
+void cl_client_order_struct_hash(struct cl_hash32 *out,
+				 const struct cl_client_order *msg);
+void cl_client_order_digest(struct cl_hash32 *out,
+			    const struct cl_eip712_domain *d,
+			    const struct cl_client_order *msg);
+CL_WUR enum cl_sig_err
+cl_client_order_recover(struct cl_address *signer, struct cl_hash32 *digest,
+			const struct cl_eip712_domain *d,
+			const struct cl_client_order *msg, const uint8_t *sig,
 			size_t sig_len);
 
 /* ------------------------------------------------------------------ */

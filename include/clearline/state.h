@@ -78,6 +78,10 @@ enum cl_table {
 				      * market (margin) */
 	CL_TABLE_FORCED = 0x0a,      /* consumed L1 forced requests and
 				      * their outcomes */
+	CL_TABLE_SCHEDULE_CANCEL = 0x0b, /* dead-man switches: account ->
+					  * time, nonce */
+	CL_TABLE_SCHEDULE_DUE = 0x0c, /* armed switches by time */
+	CL_TABLE_CLOIDS = 0x0d,      /* open orders by client order id */
 	CL_TABLE_LIQ_INDEX = 0x20,   /* liquidation prices per market (was
 				      * local 0x83 until the stf ran as a
 				      * VM program: docs/state.md) */

@@ -214,8 +214,9 @@ enum cl_done_reason {
 	CL_DONE_POST_ONLY_CROSS = 4, /* post-only, no fill */
 	CL_DONE_MARGIN = 5,          /* a fill would break the margin rules */
 	CL_DONE_EXPIRED = 6,         /* expiry <= block time */
+	CL_DONE_SCHEDULED_CANCEL = 7, /* the trader's dead-man switch fired */
 };
-#define CL_DONE_REASON_MAX 6
+#define CL_DONE_REASON_MAX 7
 
 /* The stored record of an order (docs/protocol.md "ORDERS"). */
 struct cl_order_record {
@@ -226,6 +227,7 @@ struct cl_order_record {
 	uint64_t price, size, filled, expiry;
 	enum cl_order_status status;
 	uint64_t sequence; /* arrival order, from 0 */
+	struct cl_cloid cloid; /* the client order id; all zero: none */
 };
 
 /* ------------------------------------------------------------------ */
@@ -254,8 +256,10 @@ enum cl_tx_type {
 	CL_TX_FUND_FILL = 13,      /* derived: the fund unwinds */
 	CL_TX_REINDEX = 14,        /* derived: re-score accounts */
 	CL_TX_FORCED = 15,         /* an L1 forced request */
+	CL_TX_SCHEDULE_CANCEL = 16, /* the dead-man switch: arm, disarm */
+	CL_TX_CLIENT_ORDER = 17,   /* PLACE_ORDER with a client order id */
 };
-#define CL_TX_TYPE_MAX 15
+#define CL_TX_TYPE_MAX 17
 
 /* Most signatures an ORACLE_PRICE transaction may carry. */
 #define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
@@ -301,8 +305,18 @@ struct cl_tx_forced {
 	uint64_t price;     /* CLOSE */
 };
 
+/* PLACE_ORDER and CLIENT_ORDER: cloid is all zero for a PLACE_ORDER and
+ * never zero for a CLIENT_ORDER (whose signed message is the
+ * ClientOrder: order and cloid). */
 struct cl_tx_place {
 	struct cl_order order;
+	struct cl_sig sig;
+	struct cl_cloid cloid;
+};
+
+/* The dead-man switch (docs/protocol.md "SCHEDULE_CANCEL"). */
+struct cl_tx_schedule_cancel {
+	struct cl_schedule_cancel msg;
 	struct cl_sig sig;
 };
 
@@ -419,6 +433,7 @@ struct cl_tx {
 		struct cl_tx_fund_fill fund_fill;
 		struct cl_tx_reindex reindex;
 		struct cl_tx_forced forced;
+		struct cl_tx_schedule_cancel schedule_cancel;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -457,6 +472,10 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d);
 /* True for the types a block carries (requests); false for the derived
  * ones (docs/protocol.md "Derived transitions"). */
 bool cl_tx_is_request(enum cl_tx_type type);
+
+/* True for the types that place an order (PLACE_ORDER, CLIENT_ORDER);
+ * both carry it in u.place and their auth.digest is the order hash. */
+bool cl_tx_is_order(enum cl_tx_type type);
 
 /* A static name for a transaction type ("deposit", ...) or "unknown". */
 const char *cl_tx_type_str(int type);
@@ -529,8 +548,10 @@ enum cl_stf_code {
 	CL_STF_ERR_NOT_A_REQUEST = 54,     /* a derived type given as a
 					    * request */
 	CL_STF_ERR_FORCED_OUT_OF_ORDER = 55, /* not the next forced id */
+	CL_STF_ERR_CLOID_IN_USE = 56,      /* an open order of the trader has
+					    * this client order id */
 };
-#define CL_STF_CODE_MAX 55
+#define CL_STF_CODE_MAX 56
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,
@@ -926,6 +947,23 @@ CL_WUR int cl_stf_get_withdrawal(const struct cl_stf_view *v,
 /* The outcome of forced request `id` (CL_ERR_NOT_FOUND: not consumed). */
 CL_WUR int cl_stf_get_forced(const struct cl_stf_view *v,
 			     struct cl_forced_record *out, uint64_t id);
+
+/*
+ * The dead-man switch of `addr` (table SCHEDULE_CANCEL): *time the time
+ * (s) at which its orders are cancelled (0: disarmed), *nonce the last
+ * accepted SCHEDULE_CANCEL nonce. CL_ERR_NOT_FOUND (both 0) when the
+ * account never used it.
+ */
+CL_WUR int cl_stf_get_scheduled_cancel(const struct cl_stf_view *v,
+				       uint64_t *time, uint64_t *nonce,
+				       const struct cl_address *addr);
+
+/* The open order of `trader` with client order id `cloid` (table
+ * CLOIDS): CL_OK and *hash, or CL_ERR_NOT_FOUND. */
+CL_WUR int cl_stf_get_order_by_cloid(const struct cl_stf_view *v,
+				     struct cl_hash32 *hash,
+				     const struct cl_address *trader,
+				     const struct cl_cloid *cloid);
 
 /* A static name of a forced kind ("withdraw", ...) or outcome ("done",
  * ...), "unknown" otherwise. */

@@ -124,15 +124,16 @@ static void get_vcode(struct dec *d, struct cl_sig *s, unsigned code)
 	d->n_sigs++;
 }
 
+/* An order: `head` holds its flags and isBuy (the PLACE_ORDER head, or
+ * a CLIENT_ORDER's flag byte), `v` its v code. */
 static void get_order(struct dec *d, struct cl_tx *tx, uint8_t head,
-		      uint64_t block_s)
+		      unsigned v, uint64_t block_s)
 {
 	struct cl_order *o = &tx->u.place.order;
 
-	tx->type = CL_TX_PLACE_ORDER;
 	o->flags = head & B2_ORDER_FLAGS_MASK;
 	o->is_buy = (head & B2_ORDER_BUY) != 0;
-	get_vcode(d, &tx->u.place.sig, (head >> B2_ORDER_V_SHIFT) & 3);
+	get_vcode(d, &tx->u.place.sig, v);
 	size_t t = get_addr(d, &o->trader);
 	size_t m = get_index(d, d->n_mkt, &d->used_mkt);
 	if (d->err)
@@ -188,6 +189,54 @@ static void get_forced(struct dec *d, struct cl_tx_forced *x)
 	d->next_forced = x->id + 1;
 }
 
+/* The extended types (head bit 6). */
+static void get_ext(struct dec *d, struct cl_tx *tx, unsigned type,
+		    unsigned v, uint64_t block_s)
+{
+	switch (type) {
+	case CL_TX_SCHEDULE_CANCEL: {
+		struct cl_tx_schedule_cancel *x = &tx->u.schedule_cancel;
+		tx->type = CL_TX_SCHEDULE_CANCEL;
+		get_vcode(d, &x->sig, v);
+		(void)get_addr(d, &x->msg.trader);
+		x->msg.time = b2_unzigzag(get_varint(d), block_s);
+		x->msg.nonce = get_varint(d);
+		return;
+	}
+	case CL_TX_CLIENT_ORDER: {
+		uint8_t fl = get_u8(d);
+		if (d->err)
+			return;
+		if (fl & ~(B2_ORDER_FLAGS_MASK | B2_ORDER_BUY)) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		tx->type = CL_TX_CLIENT_ORDER;
+		get_order(d, tx, fl, v, block_s);
+		uint8_t n = get_u8(d);
+		if (d->err)
+			return;
+		if (n == 0 || n > CL_CLOID_LEN) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		if (n > left(d)) {
+			fail(d, CL_BATCH_MALFORMED);
+			return;
+		}
+		memcpy(tx->u.place.cloid.b + CL_CLOID_LEN - n, d->p + d->off,
+		       n);
+		if (d->p[d->off] == 0)
+			fail(d, CL_BATCH_NOT_CANONICAL); /* a leading zero */
+		d->off += n;
+		return;
+	}
+	default:
+		fail(d, CL_BATCH_BAD_TX);
+		return;
+	}
+}
+
 static void get_tx(struct dec *d, struct cl_tx *tx, uint64_t block_s)
 {
 	uint8_t head = get_u8(d);
@@ -195,13 +244,14 @@ static void get_tx(struct dec *d, struct cl_tx *tx, uint64_t block_s)
 	if (d->err)
 		return;
 	if (head & B2_HEAD_ORDER) {
-		get_order(d, tx, head, block_s);
+		tx->type = CL_TX_PLACE_ORDER;
+		get_order(d, tx, head, (head >> B2_ORDER_V_SHIFT) & 3, block_s);
 		return;
 	}
 	unsigned type = head & B2_HEAD_TYPE_MASK;
 	unsigned v = (head >> B2_HEAD_V_SHIFT) & 3;
-	if (head & B2_HEAD_RESERVED) {
-		fail(d, CL_BATCH_BAD_TX);
+	if (head & B2_HEAD_EXT) {
+		get_ext(d, tx, B2_EXT_BASE + type, v, block_s);
 		return;
 	}
 	switch (type) {
@@ -448,7 +498,11 @@ static void get_sigs(struct dec *d)
 		struct cl_tx *tx = &d->txs[i];
 		switch (tx->type) {
 		case CL_TX_PLACE_ORDER:
+		case CL_TX_CLIENT_ORDER:
 			sig_rs(d, &tx->u.place.sig);
+			break;
+		case CL_TX_SCHEDULE_CANCEL:
+			sig_rs(d, &tx->u.schedule_cancel.sig);
 			break;
 		case CL_TX_CANCEL:
 			sig_rs(d, &tx->u.cancel.sig);

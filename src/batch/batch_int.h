@@ -20,6 +20,11 @@
 #define B2_HEAD_TYPE_MASK 0x0fu
 #define B2_HEAD_V_SHIFT 4
 #define B2_HEAD_RESERVED 0x40u
+/* Bit 6 set: an extended type, 16 + bits 0-3 (SCHEDULE_CANCEL,
+ * CLIENT_ORDER); a CLIENT_ORDER's flags and isBuy follow in a byte laid
+ * out as in the PLACE_ORDER head (bits 0-3 flags, bit 4 isBuy). */
+#define B2_HEAD_EXT B2_HEAD_RESERVED
+#define B2_EXT_BASE 16u
 
 /* Block flags: the L1 reference is the previous block's. */
 #define B2_BLOCK_SAME_L1 0x01u

@@ -27,6 +27,12 @@ static const char *const type_str[] = {
 				    "uint64 nonce)",
 	[CL_EIP712_ORACLE_PRICE] = "OraclePrice(uint32 market,uint64 price,"
 				   "uint64 timestamp)",
+	[CL_EIP712_SCHEDULE_CANCEL] = "ScheduleCancel(address trader,"
+				      "uint64 time,uint64 nonce)",
+	[CL_EIP712_CLIENT_ORDER] = "ClientOrder(address trader,uint32 market,"
+				   "bool isBuy,uint64 price,uint64 size,"
+				   "uint64 nonce,uint64 expiry,uint8 flags,"
+				   "uint128 cloid)",
 };
 
 /* keccak256 of the strings above; tests/unit/crypto checks them. */
@@ -67,6 +73,18 @@ static const struct cl_hash32 type_hash[] = {
 		0xa1, 0xc3, 0xe3, 0x6b, 0x13, 0x73, 0x1c, 0xc7,
 		0x3e, 0x42, 0xa3, 0x2c, 0x18, 0xfc, 0x49, 0xe3,
 		0x36, 0x48, 0xd3, 0x76, 0x11, 0xf6, 0xb1, 0x77,
+	} },
+	[CL_EIP712_SCHEDULE_CANCEL] = { {
+		0x71, 0x65, 0xea, 0x8a, 0x9d, 0xc8, 0x50, 0xed,
+		0xe5, 0xeb, 0xe6, 0x5d, 0x95, 0x0e, 0xb3, 0x39,
+		0x19, 0xe1, 0xa2, 0xed, 0x98, 0xab, 0xa5, 0x98,
+		0x43, 0xc9, 0x9f, 0x02, 0x18, 0xc4, 0xb3, 0xd5,
+	} },
+	[CL_EIP712_CLIENT_ORDER] = { {
+		0x9b, 0xfb, 0xec, 0xf7, 0xf4, 0x55, 0xa2, 0xcf,
+		0x37, 0xed, 0xf0, 0xf7, 0x53, 0x06, 0x86, 0xd2,
+		0x78, 0x33, 0x73, 0x3a, 0xbb, 0x79, 0xfc, 0x94,
+		0xb8, 0x28, 0xa5, 0xc7, 0x48, 0xbf, 0x89, 0x21,
 	} },
 };
 /* clang-format on */
@@ -349,5 +367,86 @@ enum cl_sig_err cl_oracle_price_recover(struct cl_address *signer,
 	struct cl_hash32 sh;
 
 	cl_oracle_price_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* ScheduleCancel */
+
+void cl_schedule_cancel_struct_hash(struct cl_hash32 *out,
+				    const struct cl_schedule_cancel *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_SCHEDULE_CANCEL);
+	word_address(&k, &msg->trader);
+	word_u64(&k, msg->time);
+	word_u64(&k, msg->nonce);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_schedule_cancel_digest(struct cl_hash32 *out,
+			       const struct cl_eip712_domain *d,
+			       const struct cl_schedule_cancel *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_schedule_cancel_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_schedule_cancel_recover(struct cl_address *signer,
+					   struct cl_hash32 *digest,
+					   const struct cl_eip712_domain *d,
+					   const struct cl_schedule_cancel *msg,
+					   const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_schedule_cancel_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* ClientOrder: the Order's words, then the id as a uint128 word */
+
+void cl_client_order_struct_hash(struct cl_hash32 *out,
+				 const struct cl_client_order *msg)
+{
+	const struct cl_order *o = &msg->order;
+	uint8_t w[32] = {0};
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_CLIENT_ORDER);
+	word_address(&k, &o->trader);
+	word_u64(&k, o->market);
+	word_u64(&k, o->is_buy ? 1 : 0);
+	word_u64(&k, o->price);
+	word_u64(&k, o->size);
+	word_u64(&k, o->nonce);
+	word_u64(&k, o->expiry);
+	word_u64(&k, o->flags);
+	memcpy(w + 32 - CL_CLOID_LEN, msg->cloid.b, CL_CLOID_LEN);
+	cl_keccak_update(&k, w, sizeof(w));
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_client_order_digest(struct cl_hash32 *out,
+			    const struct cl_eip712_domain *d,
+			    const struct cl_client_order *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_client_order_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_client_order_recover(struct cl_address *signer,
+					struct cl_hash32 *digest,
+					const struct cl_eip712_domain *d,
+					const struct cl_client_order *msg,
+					const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_client_order_struct_hash(&sh, msg);
 	return recover(signer, digest, d, &sh, sig, sig_len);
 }

@@ -149,8 +149,8 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 		struct cl_order_record r;
 		if (cl_stf_get_order(&v, &r, &hashes[i]) != CL_OK)
 			continue;
-		json_array_append_new(
-			orders,
+		json_t *cloid = api_cloid_json(&r.cloid);
+		json_t *jo =
 			json_pack("{s:o,s:i,s:s,s:o,s:o,s:o,s:o,s:i}",
 				  "orderHash", api_hash_json(&hashes[i]), "market",
 				  (int)r.market, "side",
@@ -159,7 +159,18 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 				  cl_json_from_u64(r.size), "filledSize",
 				  cl_json_from_u64(r.filled), "expiry",
 				  cl_json_from_u64(r.expiry), "flags",
-				  (int)r.flags));
+				  (int)r.flags);
+		if (cloid)
+			json_object_set_new(jo, "cloid", cloid);
+		json_array_append_new(orders, jo);
+	}
+	/* the dead-man switch (docs/protocol.md "SCHEDULE_CANCEL") */
+	uint64_t sc_time = 0, sc_nonce = 0;
+	if (rc == CL_OK) {
+		rc = cl_stf_get_scheduled_cancel(&v, &sc_time, &sc_nonce,
+						 &addr);
+		if (rc == CL_ERR_NOT_FOUND)
+			rc = CL_OK;
 	}
 	cl_chain_view_release(&v);
 	if (rc && rc != CL_ERR_NOT_FOUND) {
@@ -193,6 +204,10 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	json_object_set_new(res, "liquidatable", json_boolean(h.equity < h.mm));
 	json_object_set_new(res, "positions", jpos);
 	json_object_set_new(res, "openOrders", orders);
+	json_object_set_new(res, "scheduledCancel",
+			    json_pack("{s:o,s:o}", "time",
+				      cl_json_from_u64(sc_time), "nonce",
+				      cl_json_from_u64(sc_nonce)));
 	return cl_rpc_result(call, res);
 }
 
@@ -218,19 +233,29 @@ struct cl_rpc_done m_get_order(struct cl_rpc_call *call,
 				    "unknown order");
 	if (rc)
 		return api_error(call, rc);
+	return cl_rpc_result(call, api_order_json(&h, &r));
+}
+
+json_t *api_order_json(const struct cl_hash32 *h,
+		       const struct cl_order_record *r)
+{
 	json_t *res = json_object();
-	json_object_set_new(res, "orderHash", api_hash_json(&h));
+	json_t *cloid = api_cloid_json(&r->cloid);
+
+	json_object_set_new(res, "orderHash", api_hash_json(h));
 	json_object_set_new(
 		res, "order",
 		json_pack("{s:o,s:i,s:b,s:o,s:o,s:o,s:i}", "trader",
-			  api_addr_json(&r.trader), "market", (int)r.market,
-			  "isBuy", r.is_buy, "price", cl_json_from_u64(r.price),
-			  "size", cl_json_from_u64(r.size), "expiry",
-			  cl_json_from_u64(r.expiry), "flags", (int)r.flags));
-	json_object_set_new(res, "status", json_string(api_status_str(r.status)));
-	json_object_set_new(res, "filledSize", cl_json_from_u64(r.filled));
-	json_object_set_new(res, "sequence", cl_json_from_u64(r.sequence));
-	return cl_rpc_result(call, res);
+			  api_addr_json(&r->trader), "market", (int)r->market,
+			  "isBuy", r->is_buy, "price", cl_json_from_u64(r->price),
+			  "size", cl_json_from_u64(r->size), "expiry",
+			  cl_json_from_u64(r->expiry), "flags", (int)r->flags));
+	json_object_set_new(res, "status", json_string(api_status_str(r->status)));
+	json_object_set_new(res, "filledSize", cl_json_from_u64(r->filled));
+	json_object_set_new(res, "sequence", cl_json_from_u64(r->sequence));
+	if (cloid)
+		json_object_set_new(res, "cloid", cloid);
+	return res;
 }
 
 /* What forced request `id` did (docs/protocol.md "FORCED"). */

@@ -231,7 +231,11 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	sp = cl_state_savepoint(s->st);
 	switch (tx->type) {
 	case CL_TX_PLACE_ORDER:
+	case CL_TX_CLIENT_ORDER:
 		rc = stf_place(s, out, tx);
+		break;
+	case CL_TX_SCHEDULE_CANCEL:
+		rc = stf_apply_primitive(s, tx);
 		break;
 	case CL_TX_CANCEL:
 		rc = cancel(s, out, tx);

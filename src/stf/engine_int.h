@@ -10,6 +10,8 @@
  * trigger.c  work due when a block opens or a price moves: expiries,
  *            liquidations, the multi-market sweep, the fund's unwind
  * forced.c   L1 forced requests: withdrawal, cancel, cancel-all, close
+ * schedule.c the dead-man switch: armed by SCHEDULE_CANCEL, fired when a
+ *            block opens
  *
  * Every change goes through a primitive transition (stf_derive()), which
  * is checked like any transaction; the books only mirror what the state
@@ -114,6 +116,11 @@ int stf_match_taker(struct cl_stf *s, struct cl_stf_result *r,
 /* A forced request with its derived work (books, the close's match). */
 int stf_forced(struct cl_stf *s, struct cl_stf_result *r,
 	       const struct cl_tx *tx);
+
+/* ---- schedule.c ---- */
+/* Fire the dead-man switches due at the block's time (within the
+ * budget). */
+int stf_fire_scheduled_cancels(struct cl_stf *s);
 
 /* ---- trigger.c ---- */
 /* The liquidation pass of `market` at its mark. */

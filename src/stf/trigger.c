@@ -439,7 +439,9 @@ static int sweep_expired(struct cl_stf *s)
 
 int stf_open_block_work(struct cl_stf *s)
 {
-	int rc = 0;
+	/* dead-man switches first: no order of a trader whose switch
+	 * fell due trades in this block */
+	int rc = stf_fire_scheduled_cancels(s);
 
 	/* the block's time moved funding and the marks */
 	for (uint32_t i = 0; i < s->g.n_markets && rc == 0; i++)

@@ -51,6 +51,10 @@ const char *cl_tx_type_str(int type)
 		return "reindex";
 	case CL_TX_FORCED:
 		return "forced";
+	case CL_TX_SCHEDULE_CANCEL:
+		return "schedule_cancel";
+	case CL_TX_CLIENT_ORDER:
+		return "client_order";
 	}
 	return "unknown";
 }
@@ -249,6 +253,23 @@ bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
 	case CL_TX_FORCED:
 		decode_forced(&c, &out->u.forced);
 		break;
+	case CL_TX_SCHEDULE_CANCEL: {
+		struct cl_schedule_cancel *m = &out->u.schedule_cancel.msg;
+		cur_addr(&c, &m->trader);
+		m->time = cl_cur_be64(&c);
+		m->nonce = cl_cur_be64(&c);
+		cur_sig(&c, &out->u.schedule_cancel.sig);
+		break;
+	}
+	case CL_TX_CLIENT_ORDER: {
+		static const struct cl_cloid zero;
+		decode_order(&c, &out->u.place.order);
+		cl_cur_bytes(&c, out->u.place.cloid.b, CL_CLOID_LEN);
+		cur_sig(&c, &out->u.place.sig);
+		if (memcmp(out->u.place.cloid.b, zero.b, CL_CLOID_LEN) == 0)
+			cl_cur_fail(&c); /* an order without an id is type 2 */
+		break;
+	}
 	default:
 		cl_cur_fail(&c);
 		break;
@@ -394,6 +415,19 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 		}
 		CL_BUG("encoding a forced request of kind %d", (int)f->kind);
 	}
+	case CL_TX_SCHEDULE_CANCEL: {
+		const struct cl_tx_schedule_cancel *sc = &tx->u.schedule_cancel;
+		cl_buf_append(b, sc->msg.trader.b, 20);
+		cl_buf_append_be64(b, sc->msg.time);
+		cl_buf_append_be64(b, sc->msg.nonce);
+		cl_buf_append(b, sc->sig.b, CL_SIG_LEN);
+		return;
+	}
+	case CL_TX_CLIENT_ORDER:
+		encode_order(b, &tx->u.place.order);
+		cl_buf_append(b, tx->u.place.cloid.b, CL_CLOID_LEN);
+		cl_buf_append(b, tx->u.place.sig.b, CL_SIG_LEN);
+		return;
 	}
 	CL_BUG("encoding a transaction of unknown type %d", (int)tx->type);
 }
@@ -442,6 +476,10 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 		}
 		CL_BUG("forced request of unknown kind %d",
 		       (int)tx->u.forced.kind);
+	case CL_TX_SCHEDULE_CANCEL:
+		return 1 + 20 + 8 + 8 + CL_SIG_LEN;
+	case CL_TX_CLIENT_ORDER:
+		return 1 + 20 + 4 + 1 + 4 * 8 + 1 + CL_CLOID_LEN + CL_SIG_LEN;
 	}
 	CL_BUG("unknown transaction type %d", (int)tx->type);
 }
@@ -471,6 +509,20 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 		a->err[0] = cl_order_recover(&a->signer[0], &a->digest, d,
 					     &tx->u.place.order,
 					     tx->u.place.sig.b, CL_SIG_LEN);
+		break;
+	case CL_TX_CLIENT_ORDER: {
+		struct cl_client_order co = {.order = tx->u.place.order,
+					     .cloid = tx->u.place.cloid};
+		a->err[0] = cl_client_order_recover(&a->signer[0], &a->digest,
+						    d, &co, tx->u.place.sig.b,
+						    CL_SIG_LEN);
+		break;
+	}
+	case CL_TX_SCHEDULE_CANCEL:
+		a->err[0] = cl_schedule_cancel_recover(
+			&a->signer[0], &a->digest, d,
+			&tx->u.schedule_cancel.msg,
+			tx->u.schedule_cancel.sig.b, CL_SIG_LEN);
 		break;
 	case CL_TX_CANCEL:
 		a->err[0] = cl_cancel_recover(&a->signer[0], &a->digest, d,
@@ -536,6 +588,8 @@ bool cl_tx_is_request(enum cl_tx_type type)
 	case CL_TX_ORACLE_PRICE:
 	case CL_TX_ORACLE_UPDATE:
 	case CL_TX_FORCED:
+	case CL_TX_SCHEDULE_CANCEL:
+	case CL_TX_CLIENT_ORDER:
 		return true;
 	case CL_TX_FILL:
 	case CL_TX_ORDER_DONE:
@@ -547,4 +601,9 @@ bool cl_tx_is_request(enum cl_tx_type type)
 		return false;
 	}
 	return false;
+}
+
+bool cl_tx_is_order(enum cl_tx_type type)
+{
+	return type == CL_TX_PLACE_ORDER || type == CL_TX_CLIENT_ORDER;
 }

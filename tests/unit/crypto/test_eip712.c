@@ -85,8 +85,29 @@ struct msg {
 		struct cl_withdraw withdraw;
 		struct cl_approve_agent agent;
 		struct cl_oracle_price oracle;
+		struct cl_schedule_cancel sched;
+		struct cl_client_order client;
 	} u;
 };
+
+/* A uint128 given as a decimal string, into 16 big-endian bytes. */
+static void cloid_field(struct cl_cloid *out, json_t *o, const char *key)
+{
+	const char *t = str(o, key);
+	unsigned __int128 v = 0;
+
+	CHECK(*t != '\0');
+	for (; *t; t++) {
+		CHECK(*t >= '0' && *t <= '9');
+		unsigned dg = (unsigned)(*t - '0');
+		CHECK(v <= (~(unsigned __int128)0 - dg) / 10);
+		v = v * 10 + dg;
+	}
+	for (int i = CL_CLOID_LEN - 1; i >= 0; i--) {
+		out->b[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
 
 static bool load_msg(struct msg *m, const char *type, json_t *j)
 {
@@ -124,6 +145,23 @@ static bool load_msg(struct msg *m, const char *type, json_t *j)
 		m->u.agent.agent = addr_field(j, "agent");
 		m->u.agent.expiry = u64_field(j, "expiry");
 		m->u.agent.nonce = u64_field(j, "nonce");
+	} else if (strcmp(type, "ScheduleCancel") == 0) {
+		m->type = CL_EIP712_SCHEDULE_CANCEL;
+		m->u.sched.trader = addr_field(j, "trader");
+		m->u.sched.time = u64_field(j, "time");
+		m->u.sched.nonce = u64_field(j, "nonce");
+	} else if (strcmp(type, "ClientOrder") == 0) {
+		struct cl_order *o = &m->u.client.order;
+		m->type = CL_EIP712_CLIENT_ORDER;
+		o->trader = addr_field(j, "trader");
+		o->market = (uint32_t)u64_field(j, "market");
+		o->is_buy = json_is_true(json_object_get(j, "isBuy"));
+		o->price = u64_field(j, "price");
+		o->size = u64_field(j, "size");
+		o->nonce = u64_field(j, "nonce");
+		o->expiry = u64_field(j, "expiry");
+		o->flags = (uint8_t)u64_field(j, "flags");
+		cloid_field(&m->u.client.cloid, j, "cloid");
 	} else if (strcmp(type, "OraclePrice") == 0) {
 		m->type = CL_EIP712_ORACLE_PRICE;
 		m->u.oracle.market = (uint32_t)u64_field(j, "market");
@@ -159,6 +197,14 @@ static void msg_hashes(struct cl_hash32 *sh, struct cl_hash32 *dg,
 		cl_oracle_price_struct_hash(sh, &m->u.oracle);
 		cl_oracle_price_digest(dg, d, &m->u.oracle);
 		return;
+	case CL_EIP712_SCHEDULE_CANCEL:
+		cl_schedule_cancel_struct_hash(sh, &m->u.sched);
+		cl_schedule_cancel_digest(dg, d, &m->u.sched);
+		return;
+	case CL_EIP712_CLIENT_ORDER:
+		cl_client_order_struct_hash(sh, &m->u.client);
+		cl_client_order_digest(dg, d, &m->u.client);
+		return;
 	}
 	CHECK(!"unknown type");
 }
@@ -183,6 +229,12 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 	case CL_EIP712_ORACLE_PRICE:
 		return cl_oracle_price_recover(signer, dg, d, &m->u.oracle, sig,
 					       len);
+	case CL_EIP712_SCHEDULE_CANCEL:
+		return cl_schedule_cancel_recover(signer, dg, d, &m->u.sched,
+						  sig, len);
+	case CL_EIP712_CLIENT_ORDER:
+		return cl_client_order_recover(signer, dg, d, &m->u.client,
+					       sig, len);
 	}
 	return CL_SIG_INVALID;
 }
@@ -190,7 +242,7 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 static void test_vectors(json_t *root)
 {
 	json_t *vecs = json_object_get(root, "vectors");
-	bool seen[5] = {false};
+	bool seen[7] = {false};
 	size_t i;
 	json_t *v;
 
@@ -288,12 +340,18 @@ static void test_vectors(json_t *root)
 		case CL_EIP712_ORACLE_PRICE:
 			m2.u.oracle.timestamp++;
 			break;
+		case CL_EIP712_SCHEDULE_CANCEL:
+			m2.u.sched.time++;
+			break;
+		case CL_EIP712_CLIENT_ORDER:
+			m2.u.client.cloid.b[0] ^= 0x80;
+			break;
 		}
 		e = msg_recover(&got, NULL, &dom, &m2, ws, slen);
 		CHECK(e != CL_SIG_OK || !addr_eq(&got, &signer));
 		free(ws);
 	}
-	for (int t = 0; t < 5; t++)
+	for (int t = 0; t < 7; t++)
 		CHECK_MSG(seen[t], "no vector for type %d", t);
 }
 
