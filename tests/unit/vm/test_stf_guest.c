@@ -501,6 +501,8 @@ static void test_stream(unsigned nblocks)
 	size_t nplaced = 0;
 	uint64_t derived0 = derived;
 	uint64_t next_forced = 0;
+	uint64_t sched_nonce = 0, armed[NTRADERS] = {0};
+	unsigned fired = 0, client_orders = 0;
 
 	test_seed();
 	tenv_init_with(&e, cl_state_new_memory(), tweak_stream);
@@ -551,6 +553,23 @@ static void test_stream(unsigned nblocks)
 					&e.addr[t], e.g.markets[mi].id,
 					rnd(2) == 0, p, sz, e.order_nonce++,
 					tenv_now(&e) + 5 + rnd(3600), f);
+				if (rnd(4) == 0) {
+					/* with a client order id from a
+					 * small pool: some are in use */
+					struct cl_client_order co = {.order = o};
+					struct cl_hash32 d;
+					co.cloid.b[15] = (uint8_t)(1 + rnd(4));
+					memset(&tx, 0, sizeof(tx));
+					tx.type = CL_TX_CLIENT_ORDER;
+					tx.u.place.order = o;
+					tx.u.place.cloid = co.cloid;
+					cl_client_order_digest(
+						&d, cl_stf_domain(e.stf), &co);
+					t_sign(&tx.u.place.sig, e.key[t], &d);
+					client_orders++;
+					add(&b, &tx);
+					continue;
+				}
 				tx = t_place(&e, &o, e.key[t]);
 				if (nplaced < NPLACED) {
 					placed[nplaced] = o;
@@ -570,9 +589,26 @@ static void test_stream(unsigned nblocks)
 
 				mid[mi] = (uint64_t)np - (uint64_t)np % tick[mi];
 				tx = oracle_tx(&e, mi, mid[mi]);
-			} else if (r < 95) {
+			} else if (r < 93) {
 				tx = t_deposit(e.next_deposit++, &e.addr[t],
 					       (100 + rnd(1000)) * T_USD);
+			} else if (r < 97) {
+				/* the dead-man switch: armed a few seconds
+				 * ahead, or disarmed; always accepted */
+				struct cl_schedule_cancel *m =
+					&tx.u.schedule_cancel.msg;
+				struct cl_hash32 d;
+				memset(&tx, 0, sizeof(tx));
+				tx.type = CL_TX_SCHEDULE_CANCEL;
+				m->trader = e.addr[t];
+				m->time = rnd(4) == 0 ? 0
+						      : tenv_now(&e) + 1 +
+								rnd(30);
+				m->nonce = ++sched_nonce;
+				cl_schedule_cancel_digest(
+					&d, cl_stf_domain(e.stf), m);
+				t_sign(&tx.u.schedule_cancel.sig, e.key[t], &d);
+				armed[t] = m->time;
 			} else {
 				/* an L1 forced request of any kind */
 				tx = forced_tx(&e, next_forced++, t, mi);
@@ -581,8 +617,27 @@ static void test_stream(unsigned nblocks)
 		}
 		check_block(&e, &b, false);
 		blk_release(&b);
+		/* a switch whose time came fired at this block's opening
+		 * (in the VM too: same root) and is disarmed */
+		for (int t = 0; t < NTRADERS; t++) {
+			struct cl_stf_view v = cl_stf_view(e.stf);
+			uint64_t st, sn;
+			if (armed[t] == 0 || armed[t] > tenv_now(&e))
+				continue;
+			CHECK(cl_stf_get_scheduled_cancel(&v, &st, &sn,
+							  &e.addr[t]) == CL_OK);
+			CHECK_MSG(st == 0, "trader %d: switch at %llu not "
+				  "fired at %llu", t,
+				  (unsigned long long)armed[t],
+				  (unsigned long long)tenv_now(&e));
+			armed[t] = 0;
+			fired++;
+		}
 	}
 	quiet = false;
+	printf("random stream: %u client orders, %u dead-man switches "
+	       "fired\n", client_orders, fired);
+	CHECK(nblocks < 40 || (fired > 0 && client_orders > 0));
 	printf("random stream: %u blocks, %llu derived steps (expiries, "
 	       "liquidations, funding fills)\n", nblocks,
 	       (unsigned long long)(derived - derived0));
