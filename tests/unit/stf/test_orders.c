@@ -193,6 +193,76 @@ static void expect_refused(struct tenv *e, struct cl_tx tx, int code)
 	CHECK(memcmp(before.b, after.b, 32) == 0);
 }
 
+/*
+ * The tables of docs/protocol.md section 7: CLOIDS has exactly one entry
+ * per open order with a client order id, SCHEDULE_DUE exactly one per
+ * armed switch. Returns the number of CLOIDS entries.
+ */
+static size_t kinds_check(struct tenv *e, const char *where)
+{
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_state_iter *it;
+	const uint8_t *k, *val;
+	size_t kl, vl, n_cloids = 0, n_with = 0, n_due = 0, n_armed = 0;
+	int rc;
+
+	CHECK(cl_state_iter_new(&it, e->st, CL_TABLE_CLOIDS, NULL, 0) ==
+	      CL_OK);
+	while ((rc = cl_state_iter_next(it, &k, &kl, &val, &vl)) == CL_OK) {
+		struct cl_order_record o;
+		struct cl_hash32 h;
+		CHECK(kl == 36 && vl == 32);
+		memcpy(h.b, val, 32);
+		CHECK(cl_stf_get_order(&v, &o, &h) == CL_OK);
+		CHECK_MSG(o.status == CL_ORDER_OPEN &&
+			  memcmp(o.trader.b, k, 20) == 0 &&
+			  memcmp(o.cloid.b, k + 20, 16) == 0,
+			  "%s: a cloids entry of an order not open", where);
+		n_cloids++;
+	}
+	CHECK(rc == CL_ERR_NOT_FOUND);
+	cl_state_iter_free(it);
+	CHECK(cl_state_iter_new(&it, e->st, CL_TABLE_ORDERS, NULL, 0) ==
+	      CL_OK);
+	while ((rc = cl_state_iter_next(it, &k, &kl, &val, &vl)) == CL_OK) {
+		static const struct cl_cloid zero;
+		struct cl_order_record o;
+		struct cl_hash32 h;
+		if (kl != 32)
+			continue;
+		memcpy(h.b, k, 32);
+		CHECK(cl_stf_get_order(&v, &o, &h) == CL_OK);
+		if (o.status == CL_ORDER_OPEN &&
+		    memcmp(o.cloid.b, zero.b, 16) != 0)
+			n_with++;
+	}
+	cl_state_iter_free(it);
+	CHECK_MSG(n_with == n_cloids, "%s: %zu open orders with an id, %zu "
+		  "cloids entries", where, n_with, n_cloids);
+	CHECK(cl_state_iter_new(&it, e->st, CL_TABLE_SCHEDULE_DUE, NULL, 0) ==
+	      CL_OK);
+	while ((rc = cl_state_iter_next(it, &k, &kl, &val, &vl)) == CL_OK) {
+		struct cl_address a;
+		uint64_t t, nonce;
+		CHECK(kl == 28 && vl == 1 && val[0] == 0);
+		memcpy(a.b, k + 8, 20);
+		CHECK(cl_stf_get_scheduled_cancel(&v, &t, &nonce, &a) == CL_OK);
+		CHECK(t == cl_get_be64(k) && t > 0);
+		n_due++;
+	}
+	cl_state_iter_free(it);
+	CHECK(cl_state_iter_new(&it, e->st, CL_TABLE_SCHEDULE_CANCEL, NULL,
+				0) == CL_OK);
+	while ((rc = cl_state_iter_next(it, &k, &kl, &val, &vl)) == CL_OK) {
+		CHECK(kl == 20 && vl == 16);
+		n_armed += cl_get_be64(val) > 0;
+	}
+	cl_state_iter_free(it);
+	CHECK_MSG(n_due == n_armed, "%s: %zu due entries, %zu armed", where,
+		  n_due, n_armed);
+	return n_cloids;
+}
+
 /* ---- encodings ---- */
 
 static void test_codec(void)
@@ -376,6 +446,7 @@ static struct cl_hash32 scenario(struct cl_state *st)
 		/* t_apply invalidated the books: the next block rebuilds */
 	}
 	t_open_sizes_check(&e, "before the switch");
+	CHECK(kinds_check(&e, "before the switch") == 1);
 
 	/* 4 s later (1700000005 < T): nothing happens */
 	open_next(&e, 4000);
@@ -397,6 +468,7 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	CHECK(cl_stf_book_depth(e.stf, lv, 8, T_BTC, false) == 0);
 	expect_switch(&e, alice, 0, 1000); /* disarmed, the nonce kept */
 	t_open_sizes_check(&e, "after the switch");
+	CHECK(kinds_check(&e, "after the switch") == 0);
 	{
 		struct cl_stf_view v = tenv_view(&e);
 		struct cl_stf_open_sizes os[CL_GENESIS_MAX_MARKETS];
@@ -442,6 +514,7 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	/* the same ClientOrder twice: a duplicate, not an id clash */
 	expect_refused(&e, client_tx(&e, &c3, &c7, e.key[alice]),
 		       CL_STF_ERR_DUPLICATE_ORDER);
+	CHECK(kinds_check(&e, "client ids") == 2); /* alice's c3, bob's */
 
 	/* ---- renew and disarm ---- */
 	now = tenv_now(&e);
@@ -466,6 +539,7 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	open_next(&e, 1000);
 	CHECK(open_count(&e, alice) == 1);
 	t_open_sizes_check(&e, "end");
+	CHECK(kinds_check(&e, "end") == 1); /* bob's; alice's were closed */
 	t_invariants(&e, "orders", (__int128)200000 * T_USD);
 
 	cl_stf_end_block(e.stf);
