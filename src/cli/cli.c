@@ -39,12 +39,14 @@ static const struct opt_def opt_defs[OPT_COUNT] = {
 	[OPT_AGENT_FOR] = {"agent-for", true},
 	[OPT_TO] = {"to", true},
 	[OPT_DEPTH] = {"depth", true},
+	[OPT_CLOID] = {"cloid", true},
 };
 
 #define O(x) (1u << (x))
 #define ORDER_OPTS                                                 \
 	(O(OPT_IOC) | O(OPT_FOK) | O(OPT_GTC) | O(OPT_POST_ONLY) | \
-	 O(OPT_REDUCE_ONLY) | O(OPT_EXPIRY) | O(OPT_NONCE) | O(OPT_AGENT_FOR))
+	 O(OPT_REDUCE_ONLY) | O(OPT_EXPIRY) | O(OPT_NONCE) | O(OPT_AGENT_FOR) | \
+	 O(OPT_CLOID))
 
 const struct cli_cmd cli_cmds[] = {
 	{"key new", cli_cmd_key_new, 0, 0, 0,
@@ -58,11 +60,19 @@ const struct cli_cmd cli_cmds[] = {
 	{"order", cli_cmd_order, 4, 4, ORDER_OPTS,
 	 "SYMBOL|ID buy|sell PRICE SIZE [--gtc|--ioc|--fok] [--post-only] "
 	 "[--reduce-only] [--expiry SECONDS|@UNIX] [--nonce N] "
-	 "[--agent-for TRADER]",
-	 "sign an order with the selected key and submit it"},
+	 "[--agent-for TRADER] [--cloid ID]",
+	 "sign an order with the selected key and submit it (with --cloid: "
+	 "a ClientOrder carrying the client order id ID)"},
 	{"sign-order", cli_cmd_sign_order, 4, 4, ORDER_OPTS,
 	 "SYMBOL|ID buy|sell PRICE SIZE [order options]",
 	 "print a signed order and its hash without submitting it"},
+	{"schedule-cancel", cli_cmd_schedule_cancel, 1, 1,
+	 O(OPT_NONCE) | O(OPT_AGENT_FOR),
+	 "SECONDS|@UNIX|off [--nonce N] [--agent-for TRADER]",
+	 "the dead-man switch: cancel all open orders at that time unless "
+	 "renewed first; off disarms it"},
+	{"order-by-cloid", cli_cmd_order_by_cloid, 2, 2, 0, "TRADER ID",
+	 "the open order of TRADER with client order id ID"},
 	{"cancel", cli_cmd_cancel, 1, 1, O(OPT_AGENT_FOR),
 	 "ORDERHASH [--agent-for TRADER]", "cancel an open order"},
 	{"withdraw", cli_cmd_withdraw, 1, 1, O(OPT_TO), "AMOUNT [--to ADDRESS]",

@@ -24,6 +24,7 @@ enum cli_opt {
 	OPT_AGENT_FOR,
 	OPT_TO,
 	OPT_DEPTH,
+	OPT_CLOID,
 	OPT_COUNT
 };
 
@@ -132,5 +133,11 @@ int cli_cmd_status(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_order_status(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_withdrawal_proof(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_help(struct cl_cli *cli, const struct cli_args *a);
+/* cmd_orders.c: the order kinds (docs/protocol.md "Order kinds") */
+int cli_cmd_schedule_cancel(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_order_by_cloid(struct cl_cli *cli, const struct cli_args *a);
+/* A client order id typed by a person: 0x and 1..32 hex digits, or a
+ * decimal number below 2^64; never zero. */
+CL_WUR bool cli_parse_cloid(struct cl_cloid *out, const char *text);
 
 #endif /* CLEARLINE_CLI_INT_H */

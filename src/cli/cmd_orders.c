@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The order-kind commands (docs/protocol.md "Order kinds"):
+ * schedule-cancel arms, renews or disarms the dead-man switch;
+ * order-by-cloid looks an open order up by its client order id. An
+ * order with a client order id is `order ... --cloid ID` (cmd_trade.c).
+ */
+#include <clearline/cli.h>
+
+#include <string.h>
+
+#include "cli_int.h"
+
+bool cli_parse_cloid(struct cl_cloid *out, const char *text)
+{
+	static const struct cl_cloid zero;
+	size_t len = strlen(text);
+	uint64_t v;
+
+	memset(out, 0, sizeof(*out));
+	if (len > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+		/* 1..32 hex digits, right-aligned in the 16 bytes */
+		char buf[2 + 2 * CL_CLOID_LEN + 1] = "0x";
+		size_t digits = len - 2;
+		if (digits > 2 * CL_CLOID_LEN)
+			return false;
+		memset(buf + 2, '0', 2 * CL_CLOID_LEN - digits);
+		memcpy(buf + 2 + 2 * CL_CLOID_LEN - digits, text + 2, digits);
+		buf[sizeof(buf) - 1] = '\0';
+		if (!cl_hex_decode(out->b, CL_CLOID_LEN, buf, sizeof(buf) - 1,
+				   CL_HEX_0X))
+			return false;
+	} else {
+		if (!cl_parse_u64(&v, text, len))
+			return false;
+		cl_put_be64(out->b + 8, v);
+	}
+	return memcmp(out->b, zero.b, CL_CLOID_LEN) != 0;
+}
+
+/* The trader: --agent-for TRADER, else the selected key's address. */
+static int trader_of(struct cl_cli *cli, const struct cli_args *a,
+		     struct cl_address *out)
+{
+	if (!a->set[OPT_AGENT_FOR]) {
+		cl_seckey_address(out, cli->key);
+		return CL_CLI_EXIT_OK;
+	}
+	if (!cli_parse_address(out, a->val[OPT_AGENT_FOR]))
+		return cli_usage(cli, a->cmd, "--agent-for: not an address: %s",
+				 a->val[OPT_AGENT_FOR]);
+	return CL_CLI_EXIT_OK;
+}
+
+int cli_cmd_schedule_cancel(struct cl_cli *cli, const struct cli_args *a)
+{
+	struct cl_schedule_cancel m;
+	struct cl_hash32 digest;
+	struct cl_sig sig;
+	char buf[64], addr[CL_ADDRESS_STR_LEN + 1];
+	json_t *p, *r;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if (strcmp(a->pos[0], "off") != 0 &&
+	    !cli_parse_expiry(&m.time, cli, a->pos[0]))
+		return cli_usage(cli, a->cmd,
+				 "expected SECONDS (from now), @UNIX or off, "
+				 "not '%s'", a->pos[0]);
+	if (a->set[OPT_NONCE]) {
+		if (!cl_parse_u64(&m.nonce, a->val[OPT_NONCE],
+				  strlen(a->val[OPT_NONCE])))
+			return cli_usage(cli, a->cmd,
+					 "--nonce: not a decimal number: %s",
+					 a->val[OPT_NONCE]);
+	} else {
+		/* grows with the clock: above every earlier one */
+		m.nonce = cli_order_nonce(cli);
+	}
+	rc = cli_load_key(cli, a->cmd);
+	if (!rc)
+		rc = trader_of(cli, a, &m.trader);
+	if (!rc)
+		rc = cli_get_config(cli);
+	if (rc)
+		return rc;
+	cl_schedule_cancel_digest(&digest, &cli->config.domain, &m);
+	if (cl_sign_digest(&sig, cli->key, &digest) != CL_OK) {
+		cli_errorf(cli, "signing failed");
+		return CL_CLI_EXIT_FAILED;
+	}
+	cl_address_format(addr, &m.trader);
+	p = json_array();
+	json_array_append_new(
+		p, json_pack("{s:s,s:o,s:o}", "trader", addr, "time",
+			     cl_json_from_u64(m.time), "nonce",
+			     cl_json_from_u64(m.nonce)));
+	json_array_append_new(p, cl_json_from_bytes(sig.b, CL_SIG_LEN));
+	rc = cl_cli_call(cli, &r, "l2_scheduleCancel", p);
+	if (rc)
+		return rc;
+	if (cli_json_done(cli, r))
+		return CL_CLI_EXIT_OK;
+	cli_kv(cli, "trader", addr);
+	if (m.time == 0) {
+		cli_kv(cli, "dead-man switch", "off");
+	} else {
+		cli_fmt_time(buf, m.time);
+		cli_kv(cli, "cancel all at", buf);
+	}
+	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "block"));
+	cli_kv(cli, "block", buf);
+	json_decref(r);
+	return CL_CLI_EXIT_OK;
+}
+
+int cli_cmd_order_by_cloid(struct cl_cli *cli, const struct cli_args *a)
+{
+	struct cl_address trader;
+	struct cl_cloid id;
+	char addr[CL_ADDRESS_STR_LEN + 1], buf[128];
+	json_t *p, *r;
+	int rc;
+
+	if (!cli_parse_address(&trader, a->pos[0]))
+		return cli_usage(cli, a->cmd, "TRADER: not an address: %s",
+				 a->pos[0]);
+	if (!cli_parse_cloid(&id, a->pos[1]))
+		return cli_usage(cli, a->cmd,
+				 "ID: expected 0x and 1..32 hex digits or a "
+				 "decimal number, not zero: %s", a->pos[1]);
+	cl_address_format(addr, &trader);
+	p = json_array();
+	json_array_append_new(p, json_string(addr));
+	json_array_append_new(p, cl_json_from_bytes(id.b, CL_CLOID_LEN));
+	rc = cl_cli_call(cli, &r, "l2_getOrderByCloid", p);
+	if (rc)
+		return rc;
+	if (cli_json_done(cli, r))
+		return CL_CLI_EXIT_OK;
+	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "orderHash"));
+	cli_kv(cli, "order hash", buf);
+	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "status"));
+	cli_kv(cli, "status", buf);
+	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "filledSize"));
+	cli_kv(cli, "filled size", buf);
+	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "cloid"));
+	cli_kv(cli, "client order id", buf);
+	json_decref(r);
+	return CL_CLI_EXIT_OK;
+}
