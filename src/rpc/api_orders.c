@@ -63,7 +63,8 @@ struct cl_rpc_done m_get_order_by_cloid(struct cl_rpc_call *call,
 		return cl_rpc_error(call,
 				    CL_API_ERR_STF_BASE +
 					    CL_STF_ERR_UNKNOWN_ORDER,
-				    "no open order with this client order id");
+				    "unknown order: no open order with this "
+				    "client order id");
 	if (rc)
 		return api_error(call, rc);
 	return cl_rpc_result(call, api_order_json(&h, &r));

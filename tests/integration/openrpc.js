@@ -180,6 +180,38 @@ L.main('openrpc', async (t) => {
 		await check(url, 'l2_submitOrder', [order, sig]);
 	}
 
+	/* the order kinds (docs/protocol.md section 8): a client order id
+	 * and the dead-man switch */
+	{
+		const CO = { ClientOrder: [...L.TYPES.Order.Order, { name: 'cloid', type: 'uint128' }] };
+		const SC = { ScheduleCancel: [{ name: 'trader', type: 'address' },
+			{ name: 'time', type: 'uint64' }, { name: 'nonce', type: 'uint64' }] };
+		const cloid = '0x' + '00'.repeat(15) + '2a';
+		const order = L.makeOrder(maker.address, { isBuy: true, price: 600000, size: 5 });
+		const sig = await maker.signTypedData(domain, CO, { ...order, cloid: '42' });
+		const placed = await check(url, 'l2_submitOrder', [{ ...order, cloid }, sig]);
+		assert.strictEqual(placed.cloid, cloid);
+		const o2 = L.makeOrder(maker.address, { isBuy: true, price: 600000, size: 6 });
+		await check(url, 'l2_submitOrder',
+			    [{ ...o2, cloid }, await maker.signTypedData(domain, CO, { ...o2, cloid: '42' })], 1056);
+		await check(url, 'l2_submitOrder', [{ ...o2, cloid: '0x' + '00'.repeat(16) }, sig], -32602);
+		assert.strictEqual((await check(url, 'l2_getOrder', [placed.orderHash])).cloid, cloid);
+		await check(url, 'l2_getOrderByCloid', [maker.address, cloid]);
+		await check(url, 'l2_getOrderByCloid', [maker.address, '0x' + '00'.repeat(15) + '07'], 1013);
+		await check(url, 'l2_getOrderByCloid', [maker.address, '0x07'], -32602);
+		await check(url, 'l2_getAccount', [maker.address]);
+		const sched = async (time, nonce) => {
+			const m = { trader: maker.address, time: String(time), nonce: String(nonce) };
+			return [m, await maker.signTypedData(domain, SC, m)];
+		};
+		const sc = await check(url, 'l2_scheduleCancel', await sched(L.nowSec() + 3600, 1));
+		assert.strictEqual(sc.ok, true);
+		await check(url, 'l2_scheduleCancel', await sched(L.nowSec() + 3600, 1), 1026);
+		await check(url, 'l2_scheduleCancel', await sched(L.nowSec() - 10, 2), 1010);
+		await check(url, 'l2_scheduleCancel', await sched(0, 3));
+		await check(url, 'l2_scheduleCancel', [{ trader: maker.address, time: '1' }, '0x'], -32602);
+	}
+
 	/* reads without params, state roots */
 	await check(url, 'l2_getMarkets', []);
 	await check(url, 'l2_getInsuranceFund', []);

@@ -84,6 +84,16 @@ lib.main('l1-openrpc-modes', async (t) => {
 	const fill = await C.check(node.url, 'l2_submitOrder',
 				   await orderParams(taker, { isBuy: true, price: 650100, size: 20 }));
 	assert.strictEqual(fill.status, 'filled');
+	/* an open order with a client order id, for l2_getOrderByCloid */
+	let schedNonce = 0;
+	const cloid = '0x' + '00'.repeat(15) + '2a';
+	{
+		const CO = { ClientOrder: [...lib.TYPES.Order.Order, { name: 'cloid', type: 'uint128' }] };
+		const o = lib.makeOrder(maker.address, { isBuy: true, price: 600000, size: 5 });
+		const r = await C.check(node.url, 'l2_submitOrder',
+			[{ ...o, cloid }, await maker.signTypedData(domain, CO, { ...o, cloid: '42' })]);
+		assert.strictEqual(r.status, 'open');
+	}
 	const nonceOf = async (w) => (await lib.call(node.url, 'l2_getAccount', [w.address])).nonce;
 	const withdrawParams = async (w) => {
 		const m = { trader: w.address, recipient: w.address, amount: '1000000',
@@ -152,6 +162,13 @@ lib.main('l1-openrpc-modes', async (t) => {
 		l2_getRiskEvents: async () => [taker.address],
 		l2_getWithdrawalProof: async () => [wd.withdrawalId],
 		l2_getForcedRequest: async () => ['0'],
+		l2_scheduleCancel: async () => {
+			const m = { trader: maker.address, time: '0', nonce: String(++schedNonce) };
+			return [m, await maker.signTypedData(domain, { ScheduleCancel: [
+				{ name: 'trader', type: 'address' }, { name: 'time', type: 'uint64' },
+				{ name: 'nonce', type: 'uint64' }] }, m)];
+		},
+		l2_getOrderByCloid: async () => [maker.address, cloid],
 		l2_syncStatus: async () => [],
 		l2_getStateRoot: async () => [B],
 		op_credit: async () => [maker.address, '1'],
