@@ -234,6 +234,7 @@ enum cl_eip712_type {
 	CL_EIP712_ORACLE_PRICE,
 	CL_EIP712_SCHEDULE_CANCEL, /* new kinds: docs/protocol.md "Order kinds" */
 	CL_EIP712_CLIENT_ORDER,
+	CL_EIP712_TRIGGER_ORDER,
 };
 
 /* The canonical type string, e.g. "Cancel(address trader,bytes32
@@ -316,7 +317,7 @@ struct cl_client_order {
 
 /*
  * For each message type T (order, cancel, withdraw, approve_agent,
- * schedule_cancel, client_order,
+ * schedule_cancel, client_order, trigger_order,
  * oracle_price) there are three functions:
  *
  * cl_T_struct_hash(out, msg)
@@ -397,6 +398,35 @@ cl_schedule_cancel_recover(struct cl_address *signer, struct cl_hash32 *digest,
 			   const struct cl_eip712_domain *d,
 			   const struct cl_schedule_cancel *msg,
 			   const uint8_t *sig, size_t sig_len);
+
+/* TriggerOrder(address trader,uint32 market,bool isBuy,uint64 triggerPrice,
+ *              bool triggerAbove,uint64 price,uint64 size,uint64 nonce,
+ *              uint64 expiry,uint8 flags,uint64 group,bool positionBound):
+ * an order placed when the mark reaches triggerPrice (docs/protocol.md
+ * "TRIGGER_ORDER"). */
+struct cl_trigger_order {
+	struct cl_address trader;
+	uint32_t market;
+	bool is_buy;
+	uint64_t trigger_price;
+	bool trigger_above; /* fires at mark >= trigger (else <=) */
+	uint64_t price, size, nonce, expiry;
+	uint8_t flags;
+	uint64_t group;      /* 0: none; else one-cancels-the-other */
+	bool position_bound; /* TP/SL: cancelled when the position closes */
+};
+
+/* The digest is the trigger hash. */
+void cl_trigger_order_struct_hash(struct cl_hash32 *out,
+				  const struct cl_trigger_order *msg);
+void cl_trigger_order_digest(struct cl_hash32 *out,
+			     const struct cl_eip712_domain *d,
+			     const struct cl_trigger_order *msg);
+CL_WUR enum cl_sig_err
+cl_trigger_order_recover(struct cl_address *signer, struct cl_hash32 *digest,
+			 const struct cl_eip712_domain *d,
+			 const struct cl_trigger_order *msg, const uint8_t *sig,
+			 size_t sig_len);
 
 /* For a client order the digest is the order hash, as for an Order. */
 void cl_client_order_struct_hash(struct cl_hash32 *out,

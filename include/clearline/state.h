@@ -82,6 +82,11 @@ enum cl_table {
 					  * time, nonce */
 	CL_TABLE_SCHEDULE_DUE = 0x0c, /* armed switches by time */
 	CL_TABLE_CLOIDS = 0x0d,      /* open orders by client order id */
+	CL_TABLE_TRIGGERS = 0x0e,    /* trigger orders (stops, TP/SL) */
+	CL_TABLE_TRIGGER_INDEX = 0x0f, /* pending triggers by market and
+					* price */
+	CL_TABLE_TRIGGER_OWNER = 0x10, /* pending triggers by trader and
+					* sequence */
 	CL_TABLE_LIQ_INDEX = 0x20,   /* liquidation prices per market (was
 				      * local 0x83 until the stf ran as a
 				      * VM program: docs/state.md) */

@@ -258,8 +258,9 @@ enum cl_tx_type {
 	CL_TX_FORCED = 15,         /* an L1 forced request */
 	CL_TX_SCHEDULE_CANCEL = 16, /* the dead-man switch: arm, disarm */
 	CL_TX_CLIENT_ORDER = 17,   /* PLACE_ORDER with a client order id */
+	CL_TX_TRIGGER_ORDER = 18,  /* stop / take-profit / stop-loss */
 };
-#define CL_TX_TYPE_MAX 17
+#define CL_TX_TYPE_MAX 18
 
 /* Most signatures an ORACLE_PRICE transaction may carry. */
 #define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
@@ -312,6 +313,13 @@ struct cl_tx_place {
 	struct cl_order order;
 	struct cl_sig sig;
 	struct cl_cloid cloid;
+};
+
+/* An order placed when the mark reaches a price (docs/protocol.md
+ * "TRIGGER_ORDER"). */
+struct cl_tx_trigger {
+	struct cl_trigger_order msg;
+	struct cl_sig sig;
 };
 
 /* The dead-man switch (docs/protocol.md "SCHEDULE_CANCEL"). */
@@ -434,6 +442,7 @@ struct cl_tx {
 		struct cl_tx_reindex reindex;
 		struct cl_tx_forced forced;
 		struct cl_tx_schedule_cancel schedule_cancel;
+		struct cl_tx_trigger trigger;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -957,6 +966,51 @@ CL_WUR int cl_stf_get_forced(const struct cl_stf_view *v,
 CL_WUR int cl_stf_get_scheduled_cancel(const struct cl_stf_view *v,
 				       uint64_t *time, uint64_t *nonce,
 				       const struct cl_address *addr);
+
+/* A trigger order's state (docs/protocol.md "TRIGGER_ORDER"). */
+enum cl_trigger_status {
+	CL_TRIGGER_PENDING = 1,   /* waiting for the mark */
+	CL_TRIGGER_FIRED = 2,     /* its order was placed */
+	CL_TRIGGER_CANCELLED = 3, /* by its trader, its group, its position
+				   * closing or the dead-man switch */
+	CL_TRIGGER_EXPIRED = 4,   /* reached after its expiry: nothing placed */
+	CL_TRIGGER_REFUSED = 5,   /* reached, but its order was refused
+				   * (collateral, open-order margin) */
+};
+
+/* The stored record of a trigger order (table TRIGGERS). */
+struct cl_trigger_record {
+	struct cl_address trader;
+	uint32_t market;
+	bool is_buy;
+	uint64_t trigger_price;
+	bool trigger_above;
+	uint64_t price, size, expiry;
+	uint8_t flags;
+	uint64_t group;
+	bool position_bound;
+	enum cl_trigger_status status;
+	uint64_t sequence; /* from the order sequence: a cancel names it */
+};
+
+CL_WUR int cl_stf_get_trigger(const struct cl_stf_view *v,
+			      struct cl_trigger_record *out,
+			      const struct cl_hash32 *trigger_hash);
+
+/* The hashes of `trader`'s pending trigger orders in sequence order, at
+ * most `cap`; *n gets how many. */
+CL_WUR int cl_stf_get_pending_triggers(const struct cl_stf_view *v,
+				       struct cl_hash32 *out, size_t cap,
+				       size_t *n,
+				       const struct cl_address *trader);
+
+/* The hash of the order a fired trigger placed: keccak256 of
+ * "clearline.trigger" and the trigger hash. */
+void cl_stf_triggered_order_hash(struct cl_hash32 *out,
+				 const struct cl_hash32 *trigger_hash);
+
+/* A static name of a trigger status ("pending", ...). */
+const char *cl_trigger_status_str(int status);
 
 /* The open order of `trader` with client order id `cloid` (table
  * CLOIDS): CL_OK and *hash, or CL_ERR_NOT_FOUND. */

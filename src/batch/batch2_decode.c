@@ -231,6 +231,34 @@ static void get_ext(struct dec *d, struct cl_tx *tx, unsigned type,
 		d->off += n;
 		return;
 	}
+	case CL_TX_TRIGGER_ORDER: {
+		struct cl_trigger_order *m = &tx->u.trigger.msg;
+		uint8_t fl = get_u8(d);
+		if (d->err)
+			return;
+		if (fl & 0x80) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		tx->type = CL_TX_TRIGGER_ORDER;
+		m->flags = fl & B2_ORDER_FLAGS_MASK;
+		m->is_buy = (fl & B2_ORDER_BUY) != 0;
+		m->trigger_above = (fl & B2_TRIG_ABOVE) != 0;
+		m->position_bound = (fl & B2_TRIG_BOUND) != 0;
+		get_vcode(d, &tx->u.trigger.sig, v);
+		(void)get_addr(d, &m->trader);
+		size_t mi = get_index(d, d->n_mkt, &d->used_mkt);
+		if (d->err)
+			return;
+		m->market = d->mkt[mi];
+		m->trigger_price = get_varint(d);
+		m->price = get_varint(d);
+		m->size = get_varint(d);
+		m->nonce = get_varint(d);
+		m->expiry = b2_unzigzag(get_varint(d), block_s);
+		m->group = get_varint(d);
+		return;
+	}
 	default:
 		fail(d, CL_BATCH_BAD_TX);
 		return;
@@ -503,6 +531,9 @@ static void get_sigs(struct dec *d)
 			break;
 		case CL_TX_SCHEDULE_CANCEL:
 			sig_rs(d, &tx->u.schedule_cancel.sig);
+			break;
+		case CL_TX_TRIGGER_ORDER:
+			sig_rs(d, &tx->u.trigger.sig);
 			break;
 		case CL_TX_CANCEL:
 			sig_rs(d, &tx->u.cancel.sig);

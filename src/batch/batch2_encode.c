@@ -169,6 +169,15 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 		(void)market_index(&e->mkt, o->market);
 		return true;
 	}
+	case CL_TX_TRIGGER_ORDER: {
+		const struct cl_trigger_order *m = &tx->u.trigger.msg;
+		if (m->flags & ~B2_ORDER_FLAGS_MASK ||
+		    !sig_ok(&tx->u.trigger.sig))
+			return false;
+		(void)keyset_index(&e->addr, m->trader.b);
+		(void)market_index(&e->mkt, m->market);
+		return true;
+	}
 	case CL_TX_FILL:
 	case CL_TX_ORDER_DONE:
 		return false; /* derived by the stf */
@@ -301,6 +310,24 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 	case CL_TX_CLIENT_ORDER:
 		put_order(e, &tx->u.place, block_s, true);
 		return;
+	case CL_TX_TRIGGER_ORDER: {
+		const struct cl_trigger_order *m = &tx->u.trigger.msg;
+		unsigned fl = m->flags | (m->is_buy ? B2_ORDER_BUY : 0) |
+			      (m->trigger_above ? B2_TRIG_ABOVE : 0) |
+			      (m->position_bound ? B2_TRIG_BOUND : 0);
+		put_head(e, CL_TX_TRIGGER_ORDER, &tx->u.trigger.sig);
+		cl_buf_append_byte(e->f, (uint8_t)fl);
+		put_addr(e, &m->trader);
+		b2_put_varint(e->f, market_index(&e->mkt, m->market));
+		b2_put_varint(e->f, m->trigger_price);
+		b2_put_varint(e->f, m->price);
+		b2_put_varint(e->f, m->size);
+		b2_put_varint(e->f, m->nonce);
+		b2_put_varint(e->f, b2_zigzag(m->expiry, block_s));
+		b2_put_varint(e->f, m->group);
+		put_sig(e, &tx->u.trigger.sig);
+		return;
+	}
 	case CL_TX_SCHEDULE_CANCEL: {
 		const struct cl_tx_schedule_cancel *sc = &tx->u.schedule_cancel;
 		put_head(e, CL_TX_SCHEDULE_CANCEL, &sc->sig);

@@ -25,6 +25,10 @@
  * out as in the PLACE_ORDER head (bits 0-3 flags, bit 4 isBuy). */
 #define B2_HEAD_EXT B2_HEAD_RESERVED
 #define B2_EXT_BASE 16u
+/* A TRIGGER_ORDER's flag byte: the order flags and isBuy as above, bit 5
+ * triggerAbove, bit 6 positionBound. */
+#define B2_TRIG_ABOVE 0x20u
+#define B2_TRIG_BOUND 0x40u
 
 /* Block flags: the L1 reference is the previous block's. */
 #define B2_BLOCK_SAME_L1 0x01u

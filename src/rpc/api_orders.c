@@ -2,7 +2,9 @@
 /*
  * The order-kind methods (docs/protocol.md "Order kinds", docs/api.md):
  * l2_scheduleCancel arms, renews or disarms the dead-man switch;
- * l2_getOrderByCloid finds an open order by its client order id.
+ * l2_getOrderByCloid finds an open order by its client order id;
+ * l2_submitTriggerOrder and l2_getTriggerOrder place and read trigger
+ * orders (stops, take-profit, stop-loss).
  * l2_submitOrder takes the client order id itself (api_write.c).
  */
 #include "api_int.h"
@@ -68,4 +70,119 @@ struct cl_rpc_done m_get_order_by_cloid(struct cl_rpc_call *call,
 	if (rc)
 		return api_error(call, rc);
 	return cl_rpc_result(call, api_order_json(&h, &r));
+}
+
+json_t *api_trigger_json(const struct cl_hash32 *h,
+			 const struct cl_trigger_record *t)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "triggerHash", api_hash_json(h));
+	json_object_set_new(o, "trader", api_addr_json(&t->trader));
+	json_object_set_new(o, "market", json_integer(t->market));
+	json_object_set_new(o, "side", json_string(t->is_buy ? "buy" : "sell"));
+	json_object_set_new(o, "triggerPrice", cl_json_from_u64(t->trigger_price));
+	json_object_set_new(o, "triggerAbove", json_boolean(t->trigger_above));
+	json_object_set_new(o, "price", cl_json_from_u64(t->price));
+	json_object_set_new(o, "size", cl_json_from_u64(t->size));
+	json_object_set_new(o, "expiry", cl_json_from_u64(t->expiry));
+	json_object_set_new(o, "flags", json_integer(t->flags));
+	json_object_set_new(o, "group", cl_json_from_u64(t->group));
+	json_object_set_new(o, "positionBound", json_boolean(t->position_bound));
+	json_object_set_new(o, "status",
+			    json_string(cl_trigger_status_str(t->status)));
+	json_object_set_new(o, "sequence", cl_json_from_u64(t->sequence));
+	if (t->status == CL_TRIGGER_FIRED) {
+		struct cl_hash32 oh;
+		cl_stf_triggered_order_hash(&oh, h);
+		json_object_set_new(o, "orderHash", api_hash_json(&oh));
+	}
+	return o;
+}
+
+/* The TriggerOrder message of params[0]: exactly its keys. */
+static const char *parse_trigger(struct cl_trigger_order *m, const json_t *j)
+{
+	static const char *const keys[] = {
+		"trader", "market", "isBuy", "triggerPrice", "triggerAbove",
+		"price", "size", "nonce", "expiry", "flags", "group",
+		"positionBound", NULL};
+	uint64_t v;
+
+	memset(m, 0, sizeof(*m));
+	if (!api_exact_keys(j, keys))
+		return "trigger order must have exactly trader, market, isBuy, "
+		       "triggerPrice, triggerAbove, price, size, nonce, "
+		       "expiry, flags, group, positionBound";
+	if (!api_get_address(&m->trader, json_object_get(j, "trader")))
+		return "trader: expected an address";
+	if (!cl_json_uint(&v, json_object_get(j, "market"), UINT32_MAX))
+		return "market: expected a uint32";
+	m->market = (uint32_t)v;
+	if (!cl_json_bool(&m->is_buy, json_object_get(j, "isBuy")) ||
+	    !cl_json_bool(&m->trigger_above,
+			  json_object_get(j, "triggerAbove")) ||
+	    !cl_json_bool(&m->position_bound,
+			  json_object_get(j, "positionBound")))
+		return "isBuy, triggerAbove, positionBound: expected true or "
+		       "false";
+	if (!cl_json_u64(&m->trigger_price, json_object_get(j, "triggerPrice")) ||
+	    !cl_json_u64(&m->price, json_object_get(j, "price")) ||
+	    !cl_json_u64(&m->size, json_object_get(j, "size")) ||
+	    !cl_json_u64(&m->nonce, json_object_get(j, "nonce")) ||
+	    !cl_json_u64(&m->expiry, json_object_get(j, "expiry")) ||
+	    !cl_json_u64(&m->group, json_object_get(j, "group")))
+		return "triggerPrice, price, size, nonce, expiry, group: "
+		       "expected decimal strings";
+	if (!cl_json_uint(&v, json_object_get(j, "flags"), 255))
+		return "flags: expected a uint8";
+	m->flags = (uint8_t)v;
+	return NULL;
+}
+
+/* l2_submitTriggerOrder [triggerOrder, signature] */
+struct cl_rpc_done m_submit_trigger_order(struct cl_rpc_call *call,
+					  json_t *params, void *app)
+{
+	struct cl_tx tx;
+	const char *why;
+
+	memset(&tx, 0, sizeof(tx));
+	if (!api_nparams(params, 2))
+		return api_bad_params(call, "expected [triggerOrder, signature]");
+	tx.type = CL_TX_TRIGGER_ORDER;
+	why = parse_trigger(&tx.u.trigger.msg, json_array_get(params, 0));
+	if (why)
+		return api_bad_params(call, why);
+	if (!api_get_sig(&tx.u.trigger.sig, json_array_get(params, 1)))
+		return api_bad_params(call, "signature: expected 0x + 65 bytes");
+	return api_submit(call, app, &tx, NULL);
+}
+
+/* l2_getTriggerOrder [triggerHash] */
+struct cl_rpc_done m_get_trigger_order(struct cl_rpc_call *call,
+				       json_t *params, void *app)
+{
+	struct cl_api *api = app;
+	struct cl_trigger_record t;
+	struct cl_stf_view v;
+	struct cl_hash32 h;
+
+	if (!api_nparams(params, 1) ||
+	    !cl_json_bytes(h.b, 32, json_array_get(params, 0)))
+		return api_bad_params(call, "expected [triggerHash]");
+	int rc = cl_chain_view(&api->reader, &v);
+	if (rc)
+		return api_error(call, rc);
+	rc = cl_stf_get_trigger(&v, &t, &h);
+	cl_chain_view_release(&v);
+	if (rc == CL_ERR_NOT_FOUND)
+		return cl_rpc_error(call,
+				    CL_API_ERR_STF_BASE +
+					    CL_STF_ERR_UNKNOWN_ORDER,
+				    "unknown order: no trigger order with this "
+				    "hash");
+	if (rc)
+		return api_error(call, rc);
+	return cl_rpc_result(call, api_trigger_json(&h, &t));
 }

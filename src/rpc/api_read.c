@@ -164,6 +164,19 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 			json_object_set_new(jo, "cloid", cloid);
 		json_array_append_new(orders, jo);
 	}
+	/* pending trigger orders (docs/protocol.md "TRIGGER_ORDER") */
+	json_t *triggers = json_array();
+	struct cl_hash32 th[CL_API_MAX_OPEN_ORDERS];
+	size_t n_trig = 0;
+	if (rc == CL_OK)
+		rc = cl_stf_get_pending_triggers(&v, th, CL_API_MAX_OPEN_ORDERS,
+						 &n_trig, &addr);
+	for (size_t i = 0; rc == CL_OK && i < n_trig; i++) {
+		struct cl_trigger_record tr;
+		if (cl_stf_get_trigger(&v, &tr, &th[i]) == CL_OK)
+			json_array_append_new(triggers,
+					      api_trigger_json(&th[i], &tr));
+	}
 	/* the dead-man switch (docs/protocol.md "SCHEDULE_CANCEL") */
 	uint64_t sc_time = 0, sc_nonce = 0;
 	if (rc == CL_OK) {
@@ -176,6 +189,7 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	if (rc && rc != CL_ERR_NOT_FOUND) {
 		json_decref(jpos);
 		json_decref(orders);
+		json_decref(triggers);
 		return api_error(call, rc);
 	}
 
@@ -204,6 +218,7 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	json_object_set_new(res, "liquidatable", json_boolean(h.equity < h.mm));
 	json_object_set_new(res, "positions", jpos);
 	json_object_set_new(res, "openOrders", orders);
+	json_object_set_new(res, "triggerOrders", triggers);
 	json_object_set_new(res, "scheduledCancel",
 			    json_pack("{s:o,s:o}", "time",
 				      cl_json_from_u64(sc_time), "nonce",

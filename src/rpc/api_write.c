@@ -104,6 +104,10 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 		json_object_set_new(res, "markPrice",
 				    cl_json_from_u64(r->mark_price));
 		break;
+	case CL_TX_TRIGGER_ORDER:
+		json_object_set_new(res, "triggerHash",
+				    api_hash_json(&r->order_hash));
+		break;
 	case CL_TX_SCHEDULE_CANCEL:
 	case CL_TX_DEPOSIT:
 	case CL_TX_APPROVE_AGENT:

@@ -472,6 +472,8 @@ static int apply_cancel(struct cl_stf *s, const struct cl_tx *tx)
 	if (rc != CL_STF_OK)
 		return rc;
 	rc = load_order(s, &o, &c->order_hash);
+	if (rc == CL_STF_ERR_UNKNOWN_ORDER) /* a trigger order, or none */
+		return stf_cancel_trigger(s, &c->trader, &c->order_hash);
 	if (rc != CL_OK)
 		return rc;
 	if (!addr_eq(&o.trader, &c->trader))
@@ -671,6 +673,8 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 		return apply_place(s, tx);
 	case CL_TX_SCHEDULE_CANCEL:
 		return stf_apply_schedule_cancel(s, tx);
+	case CL_TX_TRIGGER_ORDER:
+		return stf_apply_trigger_order(s, tx);
 	case CL_TX_FILL:
 		return apply_fill(s, &tx->u.fill);
 	case CL_TX_CANCEL:

@@ -150,8 +150,17 @@ static int resolve_cancel(struct cl_stf *s, struct cl_tx *tx)
 	memcpy(key, c->msg.trader.b, 20);
 	cl_put_be64(key + 20, c->order_seq);
 	rc = cl_state_get(s->st, &v, &vl, CL_TABLE_ORDERS, key, sizeof(key));
-	if (rc == CL_ERR_NOT_FOUND)
-		return CL_STF_ERR_UNKNOWN_ORDER;
+	if (rc == CL_ERR_NOT_FOUND) {
+		/* a pending trigger order has a sequence too */
+		rc = stf_trigger_by_seq(s, &c->msg.order_hash, &c->msg.trader,
+					c->order_seq);
+		if (rc == CL_ERR_NOT_FOUND)
+			return CL_STF_ERR_UNKNOWN_ORDER;
+		if (rc)
+			return rc;
+		cl_tx_recover(tx, &s->domain);
+		return CL_OK;
+	}
 	if (rc)
 		return rc;
 	if (vl != 32)
@@ -180,6 +189,20 @@ static int cancel(struct cl_stf *s, struct cl_stf_result *r,
 	if (rc)
 		return rc;
 	rc = cl_stf_get_order(&view, &rec, &c->msg.order_hash);
+	if (rc == CL_ERR_NOT_FOUND) {
+		/* a trigger order: off the book */
+		struct cl_trigger_record t;
+		rc = cl_stf_get_trigger(&view, &t, &c->msg.order_hash);
+		if (rc)
+			return rc < 0 ? rc : CL_ERR_CORRUPT;
+		c->order_seq = t.sequence;
+		if (r) {
+			r->order_hash = c->msg.order_hash;
+			r->status = CL_ORDER_CANCELLED;
+			r->filled = 0;
+		}
+		return CL_STF_OK;
+	}
 	if (rc)
 		return rc < 0 ? rc : CL_ERR_CORRUPT;
 	c->order_seq = rec.sequence;
@@ -203,6 +226,9 @@ static int oracle(struct cl_stf *s, struct cl_stf_result *r, uint32_t market,
 
 	if (rc)
 		return rc;
+	rc = stf_run_triggers(s, market); /* the mark moved */
+	if (rc)
+		return rc > 0 ? CL_ERR_CORRUPT : rc;
 	rc = stf_run_liquidations(s, market);
 	if (rc)
 		return rc > 0 ? CL_ERR_CORRUPT : rc;
@@ -236,6 +262,14 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 		break;
 	case CL_TX_SCHEDULE_CANCEL:
 		rc = stf_apply_primitive(s, tx);
+		break;
+	case CL_TX_TRIGGER_ORDER:
+		/* placed, then fired at once if the mark is there already */
+		rc = stf_apply_primitive(s, tx);
+		if (rc == CL_OK)
+			rc = stf_run_triggers(s, tx->u.trigger.msg.market);
+		if (rc == CL_OK && out)
+			out->order_hash = tx->auth.digest;
 		break;
 	case CL_TX_CANCEL:
 		rc = cancel(s, out, tx);

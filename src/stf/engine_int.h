@@ -12,6 +12,9 @@
  * forced.c   L1 forced requests: withdrawal, cancel, cancel-all, close
  * schedule.c the dead-man switch: armed by SCHEDULE_CANCEL, fired when a
  *            block opens
+ * conditional.c trigger orders (stops, TP/SL): placed when the mark
+ *            reaches their price, at a block's opening and after oracle
+ *            requests
  *
  * Every change goes through a primitive transition (stf_derive()), which
  * is checked like any transaction; the books only mirror what the state
@@ -116,6 +119,11 @@ int stf_match_taker(struct cl_stf *s, struct cl_stf_result *r,
 /* A forced request with its derived work (books, the close's match). */
 int stf_forced(struct cl_stf *s, struct cl_stf_result *r,
 	       const struct cl_tx *tx);
+
+/* ---- conditional.c ---- */
+/* Fire the pending trigger orders of `market` its mark has reached
+ * (within the budget). */
+int stf_run_triggers(struct cl_stf *s, uint32_t market);
 
 /* ---- schedule.c ---- */
 /* Fire the dead-man switches due at the block's time (within the

@@ -108,6 +108,19 @@ void stf_put_forced(struct cl_state *st, uint64_t id,
 int stf_check_authorized(struct cl_stf *s, const struct cl_address *trader,
 			 const struct cl_address *signer);
 
+/* Trigger orders (conditional.c): TRIGGER_ORDER; a CANCEL of a pending
+ * trigger (CL_STF_ERR_UNKNOWN_ORDER when there is none); the trigger of
+ * `trader` with sequence `seq` (CL_ERR_NOT_FOUND: none); the dead-man
+ * switch's cancel of all of a trader's; the position-bound ones of a
+ * position that is gone (after every re-index of `addr`). */
+int stf_apply_trigger_order(struct cl_stf *s, const struct cl_tx *tx);
+int stf_cancel_trigger(struct cl_stf *s, const struct cl_address *trader,
+		       const struct cl_hash32 *h);
+int stf_trigger_by_seq(struct cl_stf *s, struct cl_hash32 *out,
+		       const struct cl_address *trader, uint64_t seq);
+int stf_cancel_triggers_of(struct cl_stf *s, const struct cl_address *trader);
+int stf_triggers_position(struct cl_stf *s, const struct cl_address *addr);
+
 /* The dead-man switch (schedule.c): SCHEDULE_CANCEL, and the ORDER_DONE
  * reason it makes hold (the trader's switch is armed and due). */
 int stf_apply_schedule_cancel(struct cl_stf *s, const struct cl_tx *tx);

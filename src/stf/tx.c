@@ -55,6 +55,8 @@ const char *cl_tx_type_str(int type)
 		return "schedule_cancel";
 	case CL_TX_CLIENT_ORDER:
 		return "client_order";
+	case CL_TX_TRIGGER_ORDER:
+		return "trigger_order";
 	}
 	return "unknown";
 }
@@ -261,6 +263,23 @@ bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
 		cur_sig(&c, &out->u.schedule_cancel.sig);
 		break;
 	}
+	case CL_TX_TRIGGER_ORDER: {
+		struct cl_trigger_order *m = &out->u.trigger.msg;
+		cur_addr(&c, &m->trader);
+		m->market = cl_cur_be32(&c);
+		m->is_buy = cur_bool(&c);
+		m->trigger_price = cl_cur_be64(&c);
+		m->trigger_above = cur_bool(&c);
+		m->price = cl_cur_be64(&c);
+		m->size = cl_cur_be64(&c);
+		m->nonce = cl_cur_be64(&c);
+		m->expiry = cl_cur_be64(&c);
+		m->flags = cl_cur_u8(&c);
+		m->group = cl_cur_be64(&c);
+		m->position_bound = cur_bool(&c);
+		cur_sig(&c, &out->u.trigger.sig);
+		break;
+	}
 	case CL_TX_CLIENT_ORDER: {
 		static const struct cl_cloid zero;
 		decode_order(&c, &out->u.place.order);
@@ -428,6 +447,23 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 		cl_buf_append(b, tx->u.place.cloid.b, CL_CLOID_LEN);
 		cl_buf_append(b, tx->u.place.sig.b, CL_SIG_LEN);
 		return;
+	case CL_TX_TRIGGER_ORDER: {
+		const struct cl_trigger_order *m = &tx->u.trigger.msg;
+		cl_buf_append(b, m->trader.b, 20);
+		cl_buf_append_be32(b, m->market);
+		cl_buf_append_byte(b, m->is_buy ? 1 : 0);
+		cl_buf_append_be64(b, m->trigger_price);
+		cl_buf_append_byte(b, m->trigger_above ? 1 : 0);
+		cl_buf_append_be64(b, m->price);
+		cl_buf_append_be64(b, m->size);
+		cl_buf_append_be64(b, m->nonce);
+		cl_buf_append_be64(b, m->expiry);
+		cl_buf_append_byte(b, m->flags);
+		cl_buf_append_be64(b, m->group);
+		cl_buf_append_byte(b, m->position_bound ? 1 : 0);
+		cl_buf_append(b, tx->u.trigger.sig.b, CL_SIG_LEN);
+		return;
+	}
 	}
 	CL_BUG("encoding a transaction of unknown type %d", (int)tx->type);
 }
@@ -480,6 +516,8 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 		return 1 + 20 + 8 + 8 + CL_SIG_LEN;
 	case CL_TX_CLIENT_ORDER:
 		return 1 + 20 + 4 + 1 + 4 * 8 + 1 + CL_CLOID_LEN + CL_SIG_LEN;
+	case CL_TX_TRIGGER_ORDER:
+		return 1 + 20 + 4 + 1 + 8 + 1 + 4 * 8 + 1 + 8 + 1 + CL_SIG_LEN;
 	}
 	CL_BUG("unknown transaction type %d", (int)tx->type);
 }
@@ -518,6 +556,12 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 						    CL_SIG_LEN);
 		break;
 	}
+	case CL_TX_TRIGGER_ORDER:
+		a->err[0] = cl_trigger_order_recover(&a->signer[0], &a->digest,
+						     d, &tx->u.trigger.msg,
+						     tx->u.trigger.sig.b,
+						     CL_SIG_LEN);
+		break;
 	case CL_TX_SCHEDULE_CANCEL:
 		a->err[0] = cl_schedule_cancel_recover(
 			&a->signer[0], &a->digest, d,
@@ -590,6 +634,7 @@ bool cl_tx_is_request(enum cl_tx_type type)
 	case CL_TX_FORCED:
 	case CL_TX_SCHEDULE_CANCEL:
 	case CL_TX_CLIENT_ORDER:
+	case CL_TX_TRIGGER_ORDER:
 		return true;
 	case CL_TX_FILL:
 	case CL_TX_ORDER_DONE:

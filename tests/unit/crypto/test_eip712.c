@@ -87,6 +87,7 @@ struct msg {
 		struct cl_oracle_price oracle;
 		struct cl_schedule_cancel sched;
 		struct cl_client_order client;
+		struct cl_trigger_order trig;
 	} u;
 };
 
@@ -162,6 +163,23 @@ static bool load_msg(struct msg *m, const char *type, json_t *j)
 		o->expiry = u64_field(j, "expiry");
 		o->flags = (uint8_t)u64_field(j, "flags");
 		cloid_field(&m->u.client.cloid, j, "cloid");
+	} else if (strcmp(type, "TriggerOrder") == 0) {
+		struct cl_trigger_order *o = &m->u.trig;
+		m->type = CL_EIP712_TRIGGER_ORDER;
+		o->trader = addr_field(j, "trader");
+		o->market = (uint32_t)u64_field(j, "market");
+		o->is_buy = json_is_true(json_object_get(j, "isBuy"));
+		o->trigger_price = u64_field(j, "triggerPrice");
+		o->trigger_above =
+			json_is_true(json_object_get(j, "triggerAbove"));
+		o->price = u64_field(j, "price");
+		o->size = u64_field(j, "size");
+		o->nonce = u64_field(j, "nonce");
+		o->expiry = u64_field(j, "expiry");
+		o->flags = (uint8_t)u64_field(j, "flags");
+		o->group = u64_field(j, "group");
+		o->position_bound =
+			json_is_true(json_object_get(j, "positionBound"));
 	} else if (strcmp(type, "OraclePrice") == 0) {
 		m->type = CL_EIP712_ORACLE_PRICE;
 		m->u.oracle.market = (uint32_t)u64_field(j, "market");
@@ -205,6 +223,10 @@ static void msg_hashes(struct cl_hash32 *sh, struct cl_hash32 *dg,
 		cl_client_order_struct_hash(sh, &m->u.client);
 		cl_client_order_digest(dg, d, &m->u.client);
 		return;
+	case CL_EIP712_TRIGGER_ORDER:
+		cl_trigger_order_struct_hash(sh, &m->u.trig);
+		cl_trigger_order_digest(dg, d, &m->u.trig);
+		return;
 	}
 	CHECK(!"unknown type");
 }
@@ -235,6 +257,9 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 	case CL_EIP712_CLIENT_ORDER:
 		return cl_client_order_recover(signer, dg, d, &m->u.client,
 					       sig, len);
+	case CL_EIP712_TRIGGER_ORDER:
+		return cl_trigger_order_recover(signer, dg, d, &m->u.trig, sig,
+						len);
 	}
 	return CL_SIG_INVALID;
 }
@@ -242,7 +267,7 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 static void test_vectors(json_t *root)
 {
 	json_t *vecs = json_object_get(root, "vectors");
-	bool seen[7] = {false};
+	bool seen[8] = {false};
 	size_t i;
 	json_t *v;
 
@@ -346,12 +371,15 @@ static void test_vectors(json_t *root)
 		case CL_EIP712_CLIENT_ORDER:
 			m2.u.client.cloid.b[0] ^= 0x80;
 			break;
+		case CL_EIP712_TRIGGER_ORDER:
+			m2.u.trig.trigger_above = !m2.u.trig.trigger_above;
+			break;
 		}
 		e = msg_recover(&got, NULL, &dom, &m2, ws, slen);
 		CHECK(e != CL_SIG_OK || !addr_eq(&got, &signer));
 		free(ws);
 	}
-	for (int t = 0; t < 7; t++)
+	for (int t = 0; t < 8; t++)
 		CHECK_MSG(seen[t], "no vector for type %d", t);
 }
 

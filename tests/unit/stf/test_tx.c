@@ -239,6 +239,17 @@ static size_t sample(uint8_t *p, int type, unsigned n_sigs)
 	case CL_TX_SCHEDULE_CANCEL:
 		len += 20 + 8 + 8 + 65;
 		break;
+	case CL_TX_TRIGGER_ORDER: /* booleans at 25, 34 and 76 */
+		len += 20 + 4;
+		p[len++] = 1;
+		len += 8;
+		p[len++] = 0;
+		len += 32;
+		p[len++] = 0x0d;
+		len += 8;
+		p[len++] = 1;
+		len += 65;
+		break;
 	case CL_TX_CLIENT_ORDER: /* an order, a non-zero id, a signature */
 		len += 20 + 4;
 		p[len++] = 1;
