@@ -206,7 +206,7 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 	size_t nplaced = 0;
 	struct cl_tx cand[MAX_REQS];
 	size_t n = 0;
-	uint64_t sched_nonce = 0;
+	uint64_t sched_nonce = 0, triggers_made = 0;
 
 	test_seed();
 	memset(s, 0, sizeof(*s));
@@ -251,6 +251,39 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 				    &e->addr[t], e->g.markets[mi].id,
 				    rnd(2) == 0, p, sz, e->order_nonce++,
 				    tenv_now(e) + 5 + rnd(3600), f);
+				if (rnd(8) == 0) {
+					/* a trigger order around the mid:
+					 * stops, TP/SL bound to a position,
+					 * groups */
+					struct cl_trigger_order m = {
+					    .trader = e->addr[t],
+					    .market = o.market,
+					    .is_buy = o.is_buy,
+					    .trigger_price = p,
+					    .trigger_above = rnd(2) == 0,
+					    .price = o.is_buy
+							 ? p + 10 * tick[mi]
+							 : p - 10 * tick[mi],
+					    .size = o.size,
+					    .nonce = o.nonce,
+					    .expiry = o.expiry,
+					    .flags = o.flags &
+						     ~CL_ORDER_POST_ONLY,
+					    .group = rnd(3),
+					    .position_bound = rnd(3) == 0};
+					struct cl_hash32 d;
+					if (m.position_bound)
+						m.flags |= CL_ORDER_REDUCE_ONLY;
+					memset(&cand[n], 0, sizeof(cand[n]));
+					cand[n].type = CL_TX_TRIGGER_ORDER;
+					cand[n].u.trigger.msg = m;
+					cl_trigger_order_digest(
+					    &d, cl_stf_domain(e->stf), &m);
+					t_sign(&cand[n].u.trigger.sig, e->key[t],
+					       &d);
+					triggers_made++;
+					continue;
+				}
 				if (rnd(4) == 0) {
 					/* a client order id from a small
 					 * pool: some are refused in use */
@@ -320,6 +353,7 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 		e->ms -= gap;
 		seal(s, cand, n, gap);
 	}
+	(void)triggers_made;
 }
 
 /* ---- posting ---- */

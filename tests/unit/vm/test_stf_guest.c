@@ -502,7 +502,7 @@ static void test_stream(unsigned nblocks)
 	uint64_t derived0 = derived;
 	uint64_t next_forced = 0;
 	uint64_t sched_nonce = 0, armed[NTRADERS] = {0};
-	unsigned fired = 0, client_orders = 0;
+	unsigned fired = 0, client_orders = 0, triggers_made = 0;
 
 	test_seed();
 	tenv_init_with(&e, cl_state_new_memory(), tweak_stream);
@@ -553,6 +553,40 @@ static void test_stream(unsigned nblocks)
 					&e.addr[t], e.g.markets[mi].id,
 					rnd(2) == 0, p, sz, e.order_nonce++,
 					tenv_now(&e) + 5 + rnd(3600), f);
+				if (rnd(8) == 0) {
+					/* a trigger order around the mid:
+					 * stops, TP/SL bound to a position,
+					 * groups */
+					struct cl_trigger_order m = {
+					    .trader = e.addr[t],
+					    .market = o.market,
+					    .is_buy = o.is_buy,
+					    .trigger_price = p,
+					    .trigger_above = rnd(2) == 0,
+					    .price = o.is_buy
+							 ? p + 10 * tick[mi]
+							 : p - 10 * tick[mi],
+					    .size = o.size,
+					    .nonce = o.nonce,
+					    .expiry = o.expiry,
+					    .flags = o.flags &
+						     ~CL_ORDER_POST_ONLY,
+					    .group = rnd(3),
+					    .position_bound = rnd(3) == 0};
+					struct cl_hash32 d;
+					if (m.position_bound)
+						m.flags |= CL_ORDER_REDUCE_ONLY;
+					memset(&tx, 0, sizeof(tx));
+					tx.type = CL_TX_TRIGGER_ORDER;
+					tx.u.trigger.msg = m;
+					cl_trigger_order_digest(
+					    &d, cl_stf_domain(e.stf), &m);
+					t_sign(&tx.u.trigger.sig, e.key[t],
+					       &d);
+					triggers_made++;
+					add(&b, &tx);
+					continue;
+				}
 				if (rnd(4) == 0) {
 					/* with a client order id from a
 					 * small pool: some are in use */
@@ -635,9 +669,27 @@ static void test_stream(unsigned nblocks)
 		}
 	}
 	quiet = false;
-	printf("random stream: %u client orders, %u dead-man switches "
-	       "fired\n", client_orders, fired);
+	printf("random stream: %u client orders, %u trigger orders, %u "
+	       "dead-man switches fired\n", client_orders, triggers_made,
+	       fired);
 	CHECK(nblocks < 40 || (fired > 0 && client_orders > 0));
+	/* trigger orders reached their mark in blocks the VM ran */
+	{
+		struct cl_state_iter *it;
+		const uint8_t *k, *val;
+		size_t kl, vl;
+		unsigned by_status[6] = {0};
+		CHECK(cl_state_iter_new(&it, e.st, CL_TABLE_TRIGGERS, NULL,
+					0) == CL_OK);
+		while (cl_state_iter_next(it, &k, &kl, &val, &vl) == CL_OK)
+			if (vl == 77 && val[68] < 6)
+				by_status[val[68]]++;
+		cl_state_iter_free(it);
+		printf("trigger orders: %u pending, %u fired, %u cancelled, "
+		       "%u expired, %u refused\n", by_status[1], by_status[2],
+		       by_status[3], by_status[4], by_status[5]);
+		CHECK(nblocks < 40 || (triggers_made > 0 && by_status[2] > 0));
+	}
 	printf("random stream: %u blocks, %llu derived steps (expiries, "
 	       "liquidations, funding fills)\n", nblocks,
 	       (unsigned long long)(derived - derived0));
