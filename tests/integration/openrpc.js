@@ -210,6 +210,31 @@ L.main('openrpc', async (t) => {
 		await check(url, 'l2_scheduleCancel', await sched(L.nowSec() - 10, 2), 1010);
 		await check(url, 'l2_scheduleCancel', await sched(0, 3));
 		await check(url, 'l2_scheduleCancel', [{ trader: maker.address, time: '1' }, '0x'], -32602);
+		/* a trigger order far from the mark, read, then cancelled */
+		const TT = { TriggerOrder: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+			{ name: 'isBuy', type: 'bool' }, { name: 'triggerPrice', type: 'uint64' },
+			{ name: 'triggerAbove', type: 'bool' }, { name: 'price', type: 'uint64' },
+			{ name: 'size', type: 'uint64' }, { name: 'nonce', type: 'uint64' },
+			{ name: 'expiry', type: 'uint64' }, { name: 'flags', type: 'uint8' },
+			{ name: 'group', type: 'uint64' }, { name: 'positionBound', type: 'bool' }] };
+		const trig = { trader: maker.address, market: 1, isBuy: true, triggerPrice: '900000',
+			triggerAbove: true, price: '910000', size: '5', nonce: '1',
+			expiry: String(L.nowSec() + 3600), flags: 0, group: '0', positionBound: false };
+		const tsig = await maker.signTypedData(domain, TT, trig);
+		const tr = await check(url, 'l2_submitTriggerOrder', [trig, tsig]);
+		const got = await check(url, 'l2_getTriggerOrder', [tr.triggerHash]);
+		assert.strictEqual(got.status, 'pending');
+		assert.strictEqual((await check(url, 'l2_getAccount', [maker.address])).triggerOrders.length, 1);
+		await check(url, 'l2_submitTriggerOrder', [trig, tsig], 1012);
+		await check(url, 'l2_submitTriggerOrder',
+			[{ ...trig, nonce: '2', positionBound: true },
+			 await maker.signTypedData(domain, TT, { ...trig, nonce: '2', positionBound: true })], 1004);
+		await check(url, 'l2_submitTriggerOrder', [{ ...trig, group: 1 }, tsig], -32602);
+		await check(url, 'l2_getTriggerOrder', [ethers32(5)], 1013);
+		await check(url, 'l2_getTriggerOrder', ['0x12'], -32602);
+		const cx = await check(url, 'l2_cancelOrder', await cancelOf(maker, tr.triggerHash));
+		assert.strictEqual(cx.status, 'cancelled');
+		assert.strictEqual((await check(url, 'l2_getTriggerOrder', [tr.triggerHash])).status, 'cancelled');
 	}
 
 	/* reads without params, state roots */

@@ -84,8 +84,20 @@ lib.main('l1-openrpc-modes', async (t) => {
 	const fill = await C.check(node.url, 'l2_submitOrder',
 				   await orderParams(taker, { isBuy: true, price: 650100, size: 20 }));
 	assert.strictEqual(fill.status, 'filled');
-	/* an open order with a client order id, for l2_getOrderByCloid */
-	let schedNonce = 0;
+	/* an open order with a client order id, for l2_getOrderByCloid, and
+	 * a pending trigger order, for l2_getTriggerOrder */
+	let schedNonce = 100;
+	const TT = { TriggerOrder: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+		{ name: 'isBuy', type: 'bool' }, { name: 'triggerPrice', type: 'uint64' },
+		{ name: 'triggerAbove', type: 'bool' }, { name: 'price', type: 'uint64' },
+		{ name: 'size', type: 'uint64' }, { name: 'nonce', type: 'uint64' },
+		{ name: 'expiry', type: 'uint64' }, { name: 'flags', type: 'uint8' },
+		{ name: 'group', type: 'uint64' }, { name: 'positionBound', type: 'bool' }] };
+	const trig0 = { trader: maker.address, market: 1, isBuy: true, triggerPrice: '900000',
+		triggerAbove: true, price: '910000', size: '5', nonce: '1',
+		expiry: String(lib.nowSec() + 3600), flags: 0, group: '0', positionBound: false };
+	const trigHash = (await C.check(node.url, 'l2_submitTriggerOrder',
+		[trig0, await maker.signTypedData(domain, TT, trig0)])).triggerHash;
 	const cloid = '0x' + '00'.repeat(15) + '2a';
 	{
 		const CO = { ClientOrder: [...lib.TYPES.Order.Order, { name: 'cloid', type: 'uint128' }] };
@@ -169,6 +181,13 @@ lib.main('l1-openrpc-modes', async (t) => {
 				{ name: 'nonce', type: 'uint64' }] }, m)];
 		},
 		l2_getOrderByCloid: async () => [maker.address, cloid],
+		l2_submitTriggerOrder: async () => {
+			const m = { trader: maker.address, market: 1, isBuy: true, triggerPrice: '900000',
+				triggerAbove: true, price: '910000', size: '5', nonce: String(++schedNonce),
+				expiry: String(lib.nowSec() + 3600), flags: 0, group: '0', positionBound: false };
+			return [m, await maker.signTypedData(domain, TT, m)];
+		},
+		l2_getTriggerOrder: async () => [trigHash],
 		l2_syncStatus: async () => [],
 		l2_getStateRoot: async () => [B],
 		op_credit: async () => [maker.address, '1'],
