@@ -40,6 +40,8 @@ static const struct opt_def opt_defs[OPT_COUNT] = {
 	[OPT_TO] = {"to", true},
 	[OPT_DEPTH] = {"depth", true},
 	[OPT_CLOID] = {"cloid", true},
+	[OPT_GROUP] = {"group", true},
+	[OPT_TPSL] = {"tpsl", false},
 };
 
 #define O(x) (1u << (x))
@@ -73,6 +75,16 @@ const struct cli_cmd cli_cmds[] = {
 	 "renewed first; off disarms it"},
 	{"order-by-cloid", cli_cmd_order_by_cloid, 2, 2, 0, "TRADER ID",
 	 "the open order of TRADER with client order id ID"},
+	{"trigger", cli_cmd_trigger, 6, 6,
+	 (ORDER_OPTS & ~O(OPT_CLOID)) | O(OPT_GROUP) | O(OPT_TPSL),
+	 "SYMBOL|ID buy|sell PRICE SIZE above|below TRIGGER [order options] "
+	 "[--group N] [--tpsl]",
+	 "a trigger order: placed when the mark reaches TRIGGER (above: at "
+	 "or above it); --ioc makes a stop-market bounded by PRICE, --tpsl a "
+	 "take-profit or stop-loss bound to the position (reduce-only), "
+	 "--group N a one-cancels-the-other pair"},
+	{"trigger-status", cli_cmd_trigger_status, 1, 1, 0, "TRIGGERHASH",
+	 "one trigger order: its fields and status"},
 	{"cancel", cli_cmd_cancel, 1, 1, O(OPT_AGENT_FOR),
 	 "ORDERHASH [--agent-for TRADER]", "cancel an open order"},
 	{"withdraw", cli_cmd_withdraw, 1, 1, O(OPT_TO), "AMOUNT [--to ADDRESS]",

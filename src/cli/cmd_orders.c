@@ -2,7 +2,8 @@
 /*
  * The order-kind commands (docs/protocol.md "Order kinds"):
  * schedule-cancel arms, renews or disarms the dead-man switch;
- * order-by-cloid looks an open order up by its client order id. An
+ * order-by-cloid looks an open order up by its client order id; trigger
+ * and trigger-status place and read trigger orders (stops, TP/SL). An
  * order with a client order id is `order ... --cloid ID` (cmd_trade.c).
  */
 #include <clearline/cli.h>
@@ -146,6 +147,142 @@ int cli_cmd_order_by_cloid(struct cl_cli *cli, const struct cli_args *a)
 	cli_kv(cli, "filled size", buf);
 	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "cloid"));
 	cli_kv(cli, "client order id", buf);
+	json_decref(r);
+	return CL_CLI_EXIT_OK;
+}
+
+int cli_cmd_trigger(struct cl_cli *cli, const struct cli_args *a)
+{
+	struct cl_cli_order_req req;
+	struct cl_trigger_order m;
+	struct cl_order o, ot;
+	struct cl_hash32 digest;
+	struct cl_sig sig;
+	char err[CL_CLI_ERR_MAX], buf[128];
+	json_t *p, *j, *r;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	memset(&m, 0, sizeof(m));
+	if (strcmp(a->pos[1], "buy") == 0)
+		req.is_buy = true;
+	else if (strcmp(a->pos[1], "sell") != 0)
+		return cli_usage(cli, a->cmd,
+				 "side must be buy or sell, not '%s'",
+				 a->pos[1]);
+	if (strcmp(a->pos[4], "above") == 0)
+		m.trigger_above = true;
+	else if (strcmp(a->pos[4], "below") != 0)
+		return cli_usage(cli, a->cmd,
+				 "direction must be above or below, not '%s'",
+				 a->pos[4]);
+	rc = cli_order_flags(cli, a, &req.flags);
+	if (rc)
+		return rc;
+	m.position_bound = a->set[OPT_TPSL];
+	if (m.position_bound)
+		req.flags |= CL_CLI_FLAG_REDUCE_ONLY;
+	if (a->set[OPT_GROUP] &&
+	    !cl_parse_u64(&m.group, a->val[OPT_GROUP],
+			  strlen(a->val[OPT_GROUP])))
+		return cli_usage(cli, a->cmd, "--group: not a decimal number: %s",
+				 a->val[OPT_GROUP]);
+	if (a->set[OPT_EXPIRY]) {
+		if (!cli_parse_expiry(&req.expiry, cli, a->val[OPT_EXPIRY]))
+			return cli_usage(cli, a->cmd,
+					 "--expiry: expected SECONDS or @UNIX, "
+					 "not '%s'", a->val[OPT_EXPIRY]);
+	} else {
+		req.expiry = cli->now_ms() / 1000 + 24 * 3600;
+	}
+	if (a->set[OPT_NONCE]) {
+		if (!cl_parse_u64(&req.nonce, a->val[OPT_NONCE],
+				  strlen(a->val[OPT_NONCE])))
+			return cli_usage(cli, a->cmd,
+					 "--nonce: not a decimal number: %s",
+					 a->val[OPT_NONCE]);
+	} else {
+		req.nonce = cli_order_nonce(cli);
+	}
+	rc = cli_load_key(cli, a->cmd);
+	if (!rc)
+		rc = trader_of(cli, a, &req.trader);
+	if (!rc)
+		rc = cli_get_config(cli);
+	if (rc)
+		return rc;
+	req.market = cli_market(cli, a->cmd, &rc, a->pos[0]);
+	if (!req.market)
+		return rc;
+	req.price = a->pos[2];
+	req.size = a->pos[3];
+	if (!cl_cli_order_build(&o, err, sizeof(err), &req))
+		return cli_usage(cli, a->cmd, "%s", err);
+	req.price = a->pos[5]; /* the trigger price, converted the same way */
+	if (!cl_cli_order_build(&ot, err, sizeof(err), &req))
+		return cli_usage(cli, a->cmd, "trigger: %s", err);
+	m.trader = o.trader;
+	m.market = o.market;
+	m.is_buy = o.is_buy;
+	m.trigger_price = ot.price;
+	m.price = o.price;
+	m.size = o.size;
+	m.nonce = o.nonce;
+	m.expiry = o.expiry;
+	m.flags = o.flags;
+	cl_trigger_order_digest(&digest, &cli->config.domain, &m);
+	if (cl_sign_digest(&sig, cli->key, &digest) != CL_OK) {
+		cli_errorf(cli, "signing failed");
+		return CL_CLI_EXIT_FAILED;
+	}
+	j = cl_cli_order_json(&o);
+	json_object_set_new(j, "triggerPrice",
+			    cl_json_from_u64(m.trigger_price));
+	json_object_set_new(j, "triggerAbove", json_boolean(m.trigger_above));
+	json_object_set_new(j, "group", cl_json_from_u64(m.group));
+	json_object_set_new(j, "positionBound", json_boolean(m.position_bound));
+	p = json_array();
+	json_array_append_new(p, j);
+	json_array_append_new(p, cl_json_from_bytes(sig.b, CL_SIG_LEN));
+	rc = cl_cli_call(cli, &r, "l2_submitTriggerOrder", p);
+	if (rc)
+		return rc;
+	if (cli_json_done(cli, r))
+		return CL_CLI_EXIT_OK;
+	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "triggerHash"));
+	cli_kv(cli, "trigger hash", buf);
+	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "block"));
+	cli_kv(cli, "block", buf);
+	json_decref(r);
+	return CL_CLI_EXIT_OK;
+}
+
+int cli_cmd_trigger_status(struct cl_cli *cli, const struct cli_args *a)
+{
+	struct cl_hash32 h;
+	char buf[128];
+	json_t *p, *r;
+	int rc;
+
+	if (!cli_parse_hash(&h, a->pos[0]))
+		return cli_usage(cli, a->cmd,
+				 "TRIGGERHASH must be 0x and 64 hex digits");
+	p = json_array();
+	json_array_append_new(p, cl_json_from_bytes(h.b, 32));
+	rc = cl_cli_call(cli, &r, "l2_getTriggerOrder", p);
+	if (rc)
+		return rc;
+	if (cli_json_done(cli, r))
+		return CL_CLI_EXIT_OK;
+	static const char *const fields[] = {
+		"triggerHash", "status", "side", "triggerPrice", "triggerAbove",
+		"price", "size", "group", "positionBound", "orderHash"};
+	for (size_t i = 0; i < CL_ARRAY_LEN(fields); i++) {
+		if (!json_object_get(r, fields[i]))
+			continue;
+		cli_fmt_text(buf, sizeof(buf), json_object_get(r, fields[i]));
+		cli_kv(cli, fields[i], buf);
+	}
 	json_decref(r);
 	return CL_CLI_EXIT_OK;
 }

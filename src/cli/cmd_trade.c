@@ -87,8 +87,8 @@ static int check_decimal(struct cl_cli *cli, const struct cli_args *a,
 			 cl_dec_err_str(e));
 }
 
-static int order_flags(struct cl_cli *cli, const struct cli_args *a,
-		       uint8_t *flags)
+int cli_order_flags(struct cl_cli *cli, const struct cli_args *a,
+		    uint8_t *flags)
 {
 	int tifs = a->set[OPT_GTC] + a->set[OPT_IOC] + a->set[OPT_FOK];
 
@@ -130,7 +130,7 @@ static int make_order(struct cl_cli *cli, const struct cli_args *a,
 	if (!rc)
 		rc = check_decimal(cli, a, "size", req.size);
 	if (!rc)
-		rc = order_flags(cli, a, &req.flags);
+		rc = cli_order_flags(cli, a, &req.flags);
 	if (rc)
 		return rc;
 	if (a->set[OPT_EXPIRY]) {

@@ -13,6 +13,10 @@
  *    the first time), then at the first block at or after its time every
  *    open order of the trader is closed while another trader's order
  *    stays; disarmed (time 0) it does nothing; armed from clearline-cli;
+ *  - trigger orders: a stop-market from clearline-cli fires when the
+ *    oracle moves the mark past it and fills; a take-profit / stop-loss
+ *    pair bound to the position it opened: the TP fires, the SL is
+ *    cancelled, the position is flat;
  *  - the batches reach L1 and the verifier, replaying them through the
  *    stf, reaches the sequencer's state root at the head, with the same
  *    orders, client ids and switches, and no fault.
@@ -195,13 +199,64 @@ lib.main('l1-order-kinds', async (t) => {
 	/* from the command line: 2 s ahead, it fires */
 	r = await cli(['schedule-cancel', '2']);
 	assert.strictEqual(r.ok, true);
-	const T2 = Number(r.time);
+	const T2 = Number(r.time), cliNonce = r.nonce;
 	await waitFor('the cli switch fires', async () => {
 		await tick();
 		return (await headSec()) >= T2 &&
 			(await call('l2_getOrder', [keep.hash])).status === 'closed';
 	}, 30000);
 	t.log('disarmed switch did nothing; the one armed from clearline-cli fired');
+
+	/* ---- trigger orders: a stop-market from clearline-cli, then a
+	 * TP/SL pair on the position it opened ---- */
+	const oracleAt = async (px) => {
+		await waitFor('a fresh oracle second', async () => lib.nowSec() > lastTick, 3000);
+		lastTick = lib.nowSec();
+		await lib.postOracle(node.url, domain, [devKey(7), devKey(8)], 1, px, lastTick);
+	};
+	const longOf = async (w) => {
+		const p = (await call('l2_getAccount', [w.address])).positions.find((x) => Number(x.market) === 1);
+		return p ? (p.side === 'short' ? -BigInt(p.size) : BigInt(p.size)) : 0n;
+	};
+	const long0 = await longOf(alice); /* 0.01 from the fill of cloid 1 */
+	const bobAsk = await lib.signOrder(bob, domain, { isBuy: false, price: 660000, size: 100 });
+	assert.strictEqual((await call('l2_submitOrder', [bobAsk.order, bobAsk.signature])).status, 'open');
+	r = await cli(['trigger', 'BTC-PERP', 'buy', '66500', '0.01', 'above', '65200', '--ioc']);
+	const stopHash = r.triggerHash;
+	assert.strictEqual((await call('l2_getTriggerOrder', [stopHash])).status, 'pending');
+	await oracleAt(660000); /* the mark passes 652000: bought at bob's 660000 */
+	let st = await call('l2_getTriggerOrder', [stopHash]);
+	assert.strictEqual(st.status, 'triggered');
+	assert.strictEqual((await call('l2_getOrder', [st.orderHash])).status, 'filled');
+	const long1 = await longOf(alice);
+	assert.strictEqual(long1, long0 + 100n);
+	const TT = { TriggerOrder: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+		{ name: 'isBuy', type: 'bool' }, { name: 'triggerPrice', type: 'uint64' },
+		{ name: 'triggerAbove', type: 'bool' }, { name: 'price', type: 'uint64' },
+		{ name: 'size', type: 'uint64' }, { name: 'nonce', type: 'uint64' },
+		{ name: 'expiry', type: 'uint64' }, { name: 'flags', type: 'uint8' },
+		{ name: 'group', type: 'uint64' }, { name: 'positionBound', type: 'bool' }] };
+	const triggerOf = async (w, o) => {
+		const m = Object.assign({ trader: w.address, market: 1, nonce: String(Date.now()),
+			expiry: String(lib.nowSec() + 3600), group: '0', positionBound: false }, o);
+		return [m, await w.signTypedData(domain, TT, m)];
+	};
+	const IOC_RO = lib.TIF_IOC | lib.FLAG_REDUCE_ONLY;
+	const tp = await call('l2_submitTriggerOrder', await triggerOf(alice, { isBuy: false,
+		triggerPrice: '670000', triggerAbove: true, price: '669000', size: String(long1), flags: IOC_RO,
+		group: '1', positionBound: true }));
+	const sl = await call('l2_submitTriggerOrder', await triggerOf(alice, { isBuy: false,
+		triggerPrice: '640000', triggerAbove: false, price: '630000', size: String(long1), flags: IOC_RO,
+		group: '1', positionBound: true }));
+	assert.strictEqual((await call('l2_getAccount', [alice.address])).triggerOrders.length, 2);
+	const bobBid2 = await lib.signOrder(bob, domain, { isBuy: true, price: 670000, size: Number(long1) });
+	assert.strictEqual((await call('l2_submitOrder', [bobBid2.order, bobBid2.signature])).status, 'open');
+	await oracleAt(675000); /* the TP's 670000: sold into bob's bid */
+	assert.strictEqual((await call('l2_getTriggerOrder', [tp.triggerHash])).status, 'triggered');
+	assert.strictEqual((await call('l2_getTriggerOrder', [sl.triggerHash])).status, 'cancelled');
+	assert.strictEqual(await longOf(alice), 0n);
+	assert.strictEqual((await call('l2_getAccount', [alice.address])).triggerOrders.length, 0);
+	t.log('stop-market fired at the mark and filled; the TP fired, its SL was cancelled');
 
 	/* ---- the verifier agrees on the root ---- */
 	const seqHead = (await call('l2_syncStatus', [])).headBlock;
@@ -217,8 +272,11 @@ lib.main('l1-order-kinds', async (t) => {
 		assert.strictEqual((await ver.call('l2_getStateRoot', [String(n)])).stateRoot,
 				   (await call('l2_getStateRoot', [String(n)])).stateRoot, `root of block ${n}`);
 	assert.deepStrictEqual(await ver.call('l2_getOrder', [a3hash]), await call('l2_getOrder', [a3hash]));
+	for (const h of [stopHash, tp.triggerHash, sl.triggerHash])
+		assert.deepStrictEqual(await ver.call('l2_getTriggerOrder', [h]),
+				       await call('l2_getTriggerOrder', [h]));
 	const va = await ver.call('l2_getAccount', [alice.address]);
-	assert.deepStrictEqual(va.scheduledCancel, { time: '0', nonce: String(r.nonce) });
+	assert.deepStrictEqual(va.scheduledCancel, { time: '0', nonce: String(cliNonce) });
 	assert.ok(!/ broken /.test(ver.log()), 'no broken line in the verifier log');
 	t.log(`verifier agrees at block ${seqHead}: ${sr.stateRoot}`);
 	ver.proc.kill('SIGTERM');
