@@ -235,6 +235,7 @@ enum cl_eip712_type {
 	CL_EIP712_SCHEDULE_CANCEL, /* new kinds: docs/protocol.md "Order kinds" */
 	CL_EIP712_CLIENT_ORDER,
 	CL_EIP712_TRIGGER_ORDER,
+	CL_EIP712_SCALE_ORDER,
 };
 
 /* The canonical type string, e.g. "Cancel(address trader,bytes32
@@ -317,7 +318,7 @@ struct cl_client_order {
 
 /*
  * For each message type T (order, cancel, withdraw, approve_agent,
- * schedule_cancel, client_order, trigger_order,
+ * schedule_cancel, client_order, trigger_order, scale_order,
  * oracle_price) there are three functions:
  *
  * cl_T_struct_hash(out, msg)
@@ -427,6 +428,32 @@ cl_trigger_order_recover(struct cl_address *signer, struct cl_hash32 *digest,
 			 const struct cl_eip712_domain *d,
 			 const struct cl_trigger_order *msg, const uint8_t *sig,
 			 size_t sig_len);
+
+/* ScaleOrder(address trader,uint32 market,bool isBuy,uint64[] prices,
+ *            uint64[] sizes,uint64 nonce,uint64 expiry,uint8 flags): a
+ * signed list of orders on one side (docs/protocol.md "SCALE_ORDER"). */
+#define CL_SCALE_MAX 16
+struct cl_scale_order {
+	struct cl_address trader;
+	uint32_t market;
+	bool is_buy;
+	uint32_t n; /* legs, 1..CL_SCALE_MAX */
+	uint64_t price[CL_SCALE_MAX], size[CL_SCALE_MAX];
+	uint64_t nonce, expiry;
+	uint8_t flags;
+};
+
+/* The digest is the scale hash; n must be 1..CL_SCALE_MAX. */
+void cl_scale_order_struct_hash(struct cl_hash32 *out,
+				const struct cl_scale_order *msg);
+void cl_scale_order_digest(struct cl_hash32 *out,
+			   const struct cl_eip712_domain *d,
+			   const struct cl_scale_order *msg);
+CL_WUR enum cl_sig_err
+cl_scale_order_recover(struct cl_address *signer, struct cl_hash32 *digest,
+		       const struct cl_eip712_domain *d,
+		       const struct cl_scale_order *msg, const uint8_t *sig,
+		       size_t sig_len);
 
 /* For a client order the digest is the order hash, as for an Order. */
 void cl_client_order_struct_hash(struct cl_hash32 *out,

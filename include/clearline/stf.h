@@ -259,8 +259,9 @@ enum cl_tx_type {
 	CL_TX_SCHEDULE_CANCEL = 16, /* the dead-man switch: arm, disarm */
 	CL_TX_CLIENT_ORDER = 17,   /* PLACE_ORDER with a client order id */
 	CL_TX_TRIGGER_ORDER = 18,  /* stop / take-profit / stop-loss */
+	CL_TX_SCALE_ORDER = 19,    /* a signed list of orders */
 };
-#define CL_TX_TYPE_MAX 18
+#define CL_TX_TYPE_MAX 19
 
 /* Most signatures an ORACLE_PRICE transaction may carry. */
 #define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
@@ -319,6 +320,12 @@ struct cl_tx_place {
  * "TRIGGER_ORDER"). */
 struct cl_tx_trigger {
 	struct cl_trigger_order msg;
+	struct cl_sig sig;
+};
+
+/* A signed list of orders on one side (docs/protocol.md "SCALE_ORDER"). */
+struct cl_tx_scale {
+	struct cl_scale_order msg;
 	struct cl_sig sig;
 };
 
@@ -443,6 +450,7 @@ struct cl_tx {
 		struct cl_tx_forced forced;
 		struct cl_tx_schedule_cancel schedule_cancel;
 		struct cl_tx_trigger trigger;
+		struct cl_tx_scale scale;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -1008,6 +1016,11 @@ CL_WUR int cl_stf_get_pending_triggers(const struct cl_stf_view *v,
  * "clearline.trigger" and the trigger hash. */
 void cl_stf_triggered_order_hash(struct cl_hash32 *out,
 				 const struct cl_hash32 *trigger_hash);
+
+/* The order hash of leg `i` of a scale order: keccak256 of
+ * "clearline.scale", the scale hash and i (u8). */
+void cl_stf_scale_leg_hash(struct cl_hash32 *out,
+			   const struct cl_hash32 *scale_hash, uint32_t i);
 
 /* A static name of a trigger status ("pending", ...). */
 const char *cl_trigger_status_str(int status);

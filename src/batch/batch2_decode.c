@@ -231,6 +231,40 @@ static void get_ext(struct dec *d, struct cl_tx *tx, unsigned type,
 		d->off += n;
 		return;
 	}
+	case CL_TX_SCALE_ORDER: {
+		struct cl_scale_order *m = &tx->u.scale.msg;
+		uint8_t fl = get_u8(d);
+		if (d->err)
+			return;
+		if (fl & ~(B2_ORDER_FLAGS_MASK | B2_ORDER_BUY)) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		tx->type = CL_TX_SCALE_ORDER;
+		m->flags = fl & B2_ORDER_FLAGS_MASK;
+		m->is_buy = (fl & B2_ORDER_BUY) != 0;
+		get_vcode(d, &tx->u.scale.sig, v);
+		(void)get_addr(d, &m->trader);
+		size_t mi = get_index(d, d->n_mkt, &d->used_mkt);
+		if (d->err)
+			return;
+		m->market = d->mkt[mi];
+		m->nonce = get_varint(d);
+		m->expiry = b2_unzigzag(get_varint(d), block_s);
+		uint8_t n = get_u8(d);
+		if (d->err)
+			return;
+		if (n == 0 || n > CL_SCALE_MAX) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		m->n = n;
+		for (uint32_t i = 0; i < m->n && !d->err; i++) {
+			m->price[i] = get_varint(d);
+			m->size[i] = get_varint(d);
+		}
+		return;
+	}
 	case CL_TX_TRIGGER_ORDER: {
 		struct cl_trigger_order *m = &tx->u.trigger.msg;
 		uint8_t fl = get_u8(d);
@@ -534,6 +568,9 @@ static void get_sigs(struct dec *d)
 			break;
 		case CL_TX_TRIGGER_ORDER:
 			sig_rs(d, &tx->u.trigger.sig);
+			break;
+		case CL_TX_SCALE_ORDER:
+			sig_rs(d, &tx->u.scale.sig);
 			break;
 		case CL_TX_CANCEL:
 			sig_rs(d, &tx->u.cancel.sig);

@@ -169,6 +169,15 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 		(void)market_index(&e->mkt, o->market);
 		return true;
 	}
+	case CL_TX_SCALE_ORDER: {
+		const struct cl_scale_order *m = &tx->u.scale.msg;
+		if (m->flags & ~B2_ORDER_FLAGS_MASK || m->n < 1 ||
+		    m->n > CL_SCALE_MAX || !sig_ok(&tx->u.scale.sig))
+			return false;
+		(void)keyset_index(&e->addr, m->trader.b);
+		(void)market_index(&e->mkt, m->market);
+		return true;
+	}
 	case CL_TX_TRIGGER_ORDER: {
 		const struct cl_trigger_order *m = &tx->u.trigger.msg;
 		if (m->flags & ~B2_ORDER_FLAGS_MASK ||
@@ -310,6 +319,24 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 	case CL_TX_CLIENT_ORDER:
 		put_order(e, &tx->u.place, block_s, true);
 		return;
+	case CL_TX_SCALE_ORDER: {
+		const struct cl_scale_order *m = &tx->u.scale.msg;
+		put_head(e, CL_TX_SCALE_ORDER, &tx->u.scale.sig);
+		cl_buf_append_byte(e->f, (uint8_t)(m->flags |
+						   (m->is_buy ? B2_ORDER_BUY
+							      : 0)));
+		put_addr(e, &m->trader);
+		b2_put_varint(e->f, market_index(&e->mkt, m->market));
+		b2_put_varint(e->f, m->nonce);
+		b2_put_varint(e->f, b2_zigzag(m->expiry, block_s));
+		cl_buf_append_byte(e->f, (uint8_t)m->n);
+		for (uint32_t i = 0; i < m->n; i++) {
+			b2_put_varint(e->f, m->price[i]);
+			b2_put_varint(e->f, m->size[i]);
+		}
+		put_sig(e, &tx->u.scale.sig);
+		return;
+	}
 	case CL_TX_TRIGGER_ORDER: {
 		const struct cl_trigger_order *m = &tx->u.trigger.msg;
 		unsigned fl = m->flags | (m->is_buy ? B2_ORDER_BUY : 0) |

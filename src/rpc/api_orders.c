@@ -4,7 +4,8 @@
  * l2_scheduleCancel arms, renews or disarms the dead-man switch;
  * l2_getOrderByCloid finds an open order by its client order id;
  * l2_submitTriggerOrder and l2_getTriggerOrder place and read trigger
- * orders (stops, take-profit, stop-loss).
+ * orders (stops, take-profit, stop-loss); l2_submitScaleOrder places a
+ * signed list of orders.
  * l2_submitOrder takes the client order id itself (api_write.c).
  */
 #include "api_int.h"
@@ -185,4 +186,66 @@ struct cl_rpc_done m_get_trigger_order(struct cl_rpc_call *call,
 	if (rc)
 		return api_error(call, rc);
 	return cl_rpc_result(call, api_trigger_json(&h, &t));
+}
+
+/* l2_submitScaleOrder [{trader, market, isBuy, prices, sizes, nonce,
+ * expiry, flags}, signature]; the answer names each leg's order hash */
+struct cl_rpc_done m_submit_scale_order(struct cl_rpc_call *call,
+					json_t *params, void *app)
+{
+	static const char *const keys[] = {"trader", "market", "isBuy",
+					   "prices", "sizes", "nonce",
+					   "expiry", "flags", NULL};
+	struct cl_api *api = app;
+	struct cl_eip712_domain dom;
+	struct cl_hash32 digest;
+	struct cl_tx tx;
+	uint64_t v;
+
+	memset(&tx, 0, sizeof(tx));
+	if (!api_nparams(params, 2))
+		return api_bad_params(call, "expected [scaleOrder, signature]");
+	const json_t *j = json_array_get(params, 0);
+	struct cl_scale_order *m = &tx.u.scale.msg;
+	tx.type = CL_TX_SCALE_ORDER;
+	const json_t *pr = json_object_get(j, "prices");
+	const json_t *sz = json_object_get(j, "sizes");
+	if (!api_exact_keys(j, keys) ||
+	    !api_get_address(&m->trader, json_object_get(j, "trader")) ||
+	    !cl_json_uint(&v, json_object_get(j, "market"), UINT32_MAX) ||
+	    !cl_json_bool(&m->is_buy, json_object_get(j, "isBuy")) ||
+	    !cl_json_u64(&m->nonce, json_object_get(j, "nonce")) ||
+	    !cl_json_u64(&m->expiry, json_object_get(j, "expiry")))
+		return api_bad_params(call, "scale order must be {trader, market, "
+				      "isBuy, prices, sizes, nonce, expiry, "
+				      "flags} (decimal strings)");
+	m->market = (uint32_t)v;
+	if (!cl_json_uint(&v, json_object_get(j, "flags"), 255))
+		return api_bad_params(call, "flags: expected a uint8");
+	m->flags = (uint8_t)v;
+	if (!json_is_array(pr) || !json_is_array(sz) ||
+	    json_array_size(pr) == 0 || json_array_size(pr) > CL_SCALE_MAX ||
+	    json_array_size(sz) != json_array_size(pr))
+		return api_bad_params(call, "prices, sizes: 1..16 decimal "
+				      "strings each, as many sizes as prices");
+	m->n = (uint32_t)json_array_size(pr);
+	for (uint32_t i = 0; i < m->n; i++)
+		if (!cl_json_u64(&m->price[i], json_array_get(pr, i)) ||
+		    !cl_json_u64(&m->size[i], json_array_get(sz, i)))
+			return api_bad_params(call, "prices, sizes: decimal "
+					      "strings");
+	if (!api_get_sig(&tx.u.scale.sig, json_array_get(params, 1)))
+		return api_bad_params(call, "signature: expected 0x + 65 bytes");
+	/* the legs' order hashes, for the answer */
+	cl_eip712_domain_init(&dom, api->genesis->l1_chain_id,
+			      &api->genesis->rollup);
+	cl_scale_order_digest(&digest, &dom, m);
+	json_t *legs = json_array();
+	for (uint32_t i = 0; i < m->n; i++) {
+		struct cl_hash32 h;
+		cl_stf_scale_leg_hash(&h, &digest, i);
+		json_array_append_new(legs, api_hash_json(&h));
+	}
+	return api_submit(call, app, &tx,
+			  json_pack("{s:o}", "orderHashes", legs));
 }

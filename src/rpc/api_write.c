@@ -18,6 +18,24 @@ struct pending {
 	json_t *echo; /* fields of the request the answer repeats, or NULL */
 };
 
+/* The fills of a placed order (or a scale order's legs). */
+static json_t *api_fills_json(const struct cl_seq_result *r)
+{
+	json_t *fills = json_array();
+
+	for (size_t i = 0; i < r->n_fills; i++) {
+		const struct cl_seq_fill *f = &r->fills[i];
+		json_array_append_new(
+			fills,
+			json_pack("{s:o,s:o,s:o,s:o}", "maker",
+				  api_hash_json(&f->maker), "makerTrader",
+				  api_addr_json(&f->maker_owner), "price",
+				  cl_json_from_u64(f->price), "size",
+				  cl_json_from_u64(f->size)));
+	}
+	return fills;
+}
+
 static void on_done(void *arg, const struct cl_seq_result *r)
 {
 	struct pending *p = arg;
@@ -63,6 +81,11 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 	}
 	json_t *res = json_object();
 	switch (type) {
+	case CL_TX_SCALE_ORDER:
+		json_object_set_new(res, "scaleHash",
+				    api_hash_json(&r->order_hash));
+		json_object_set_new(res, "fills", api_fills_json(r));
+		break;
 	case CL_TX_PLACE_ORDER:
 	case CL_TX_CLIENT_ORDER: {
 		json_object_set_new(res, "orderHash", api_hash_json(&r->order_hash));
@@ -74,18 +97,7 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 				json_string(api_reason_str(r->done_reason)));
 		json_object_set_new(res, "filledSize",
 				    cl_json_from_u64(r->filled));
-		json_t *fills = json_array();
-		for (size_t i = 0; i < r->n_fills; i++) {
-			const struct cl_seq_fill *f = &r->fills[i];
-			json_array_append_new(
-				fills,
-				json_pack("{s:o,s:o,s:o,s:o}", "maker",
-					  api_hash_json(&f->maker), "makerTrader",
-					  api_addr_json(&f->maker_owner), "price",
-					  cl_json_from_u64(f->price), "size",
-					  cl_json_from_u64(f->size)));
-		}
-		json_object_set_new(res, "fills", fills);
+		json_object_set_new(res, "fills", api_fills_json(r));
 		break;
 	}
 	case CL_TX_CANCEL:

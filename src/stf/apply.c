@@ -137,6 +137,13 @@ static int apply_deposit(struct cl_stf *s, const struct cl_tx_deposit *d)
 	return stf_reindex(s, &d->to);
 }
 
+static int apply_place(struct cl_stf *s, const struct cl_tx *tx);
+
+int stf_apply_place(struct cl_stf *s, const struct cl_tx *tx)
+{
+	return apply_place(s, tx);
+}
+
 static int apply_place(struct cl_stf *s, const struct cl_tx *tx)
 {
 	const struct cl_order *o = &tx->u.place.order;
@@ -675,6 +682,8 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 		return stf_apply_schedule_cancel(s, tx);
 	case CL_TX_TRIGGER_ORDER:
 		return stf_apply_trigger_order(s, tx);
+	case CL_TX_SCALE_ORDER:
+		return stf_apply_scale(s, tx);
 	case CL_TX_FILL:
 		return apply_fill(s, &tx->u.fill);
 	case CL_TX_CANCEL:

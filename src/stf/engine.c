@@ -263,6 +263,9 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	case CL_TX_SCHEDULE_CANCEL:
 		rc = stf_apply_primitive(s, tx);
 		break;
+	case CL_TX_SCALE_ORDER:
+		rc = stf_scale(s, out, tx);
+		break;
 	case CL_TX_TRIGGER_ORDER:
 		/* placed, then fired at once if the mark is there already */
 		rc = stf_apply_primitive(s, tx);

@@ -125,6 +125,11 @@ int stf_forced(struct cl_stf *s, struct cl_stf_result *r,
  * (within the budget). */
 int stf_run_triggers(struct cl_stf *s, uint32_t market);
 
+/* ---- scale.c ---- */
+/* A scale order: its legs placed, then each matched in order. */
+int stf_scale(struct cl_stf *s, struct cl_stf_result *r,
+	      const struct cl_tx *tx);
+
 /* ---- schedule.c ---- */
 /* Fire the dead-man switches due at the block's time (within the
  * budget). */

@@ -108,6 +108,12 @@ void stf_put_forced(struct cl_state *st, uint64_t id,
 int stf_check_authorized(struct cl_stf *s, const struct cl_address *trader,
 			 const struct cl_address *signer);
 
+/* PLACE_ORDER's rules and effect for a PLACE_ORDER or CLIENT_ORDER
+ * whose auth (signer, digest) is set; scale orders (scale.c) place each
+ * leg through it. */
+int stf_apply_place(struct cl_stf *s, const struct cl_tx *tx);
+int stf_apply_scale(struct cl_stf *s, const struct cl_tx *tx);
+
 /* Trigger orders (conditional.c): TRIGGER_ORDER; a CANCEL of a pending
  * trigger (CL_STF_ERR_UNKNOWN_ORDER when there is none); the trigger of
  * `trader` with sequence `seq` (CL_ERR_NOT_FOUND: none); the dead-man

@@ -57,6 +57,8 @@ const char *cl_tx_type_str(int type)
 		return "client_order";
 	case CL_TX_TRIGGER_ORDER:
 		return "trigger_order";
+	case CL_TX_SCALE_ORDER:
+		return "scale_order";
 	}
 	return "unknown";
 }
@@ -263,6 +265,26 @@ bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
 		cur_sig(&c, &out->u.schedule_cancel.sig);
 		break;
 	}
+	case CL_TX_SCALE_ORDER: {
+		struct cl_scale_order *m = &out->u.scale.msg;
+		cur_addr(&c, &m->trader);
+		m->market = cl_cur_be32(&c);
+		m->is_buy = cur_bool(&c);
+		m->nonce = cl_cur_be64(&c);
+		m->expiry = cl_cur_be64(&c);
+		m->flags = cl_cur_u8(&c);
+		m->n = cl_cur_u8(&c);
+		if (m->n == 0 || m->n > CL_SCALE_MAX) {
+			cl_cur_fail(&c);
+			break;
+		}
+		for (uint32_t i = 0; i < m->n; i++) {
+			m->price[i] = cl_cur_be64(&c);
+			m->size[i] = cl_cur_be64(&c);
+		}
+		cur_sig(&c, &out->u.scale.sig);
+		break;
+	}
 	case CL_TX_TRIGGER_ORDER: {
 		struct cl_trigger_order *m = &out->u.trigger.msg;
 		cur_addr(&c, &m->trader);
@@ -447,6 +469,23 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 		cl_buf_append(b, tx->u.place.cloid.b, CL_CLOID_LEN);
 		cl_buf_append(b, tx->u.place.sig.b, CL_SIG_LEN);
 		return;
+	case CL_TX_SCALE_ORDER: {
+		const struct cl_scale_order *m = &tx->u.scale.msg;
+		CL_REQUIRE(m->n >= 1 && m->n <= CL_SCALE_MAX);
+		cl_buf_append(b, m->trader.b, 20);
+		cl_buf_append_be32(b, m->market);
+		cl_buf_append_byte(b, m->is_buy ? 1 : 0);
+		cl_buf_append_be64(b, m->nonce);
+		cl_buf_append_be64(b, m->expiry);
+		cl_buf_append_byte(b, m->flags);
+		cl_buf_append_byte(b, (uint8_t)m->n);
+		for (uint32_t i = 0; i < m->n; i++) {
+			cl_buf_append_be64(b, m->price[i]);
+			cl_buf_append_be64(b, m->size[i]);
+		}
+		cl_buf_append(b, tx->u.scale.sig.b, CL_SIG_LEN);
+		return;
+	}
 	case CL_TX_TRIGGER_ORDER: {
 		const struct cl_trigger_order *m = &tx->u.trigger.msg;
 		cl_buf_append(b, m->trader.b, 20);
@@ -518,6 +557,9 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 		return 1 + 20 + 4 + 1 + 4 * 8 + 1 + CL_CLOID_LEN + CL_SIG_LEN;
 	case CL_TX_TRIGGER_ORDER:
 		return 1 + 20 + 4 + 1 + 8 + 1 + 4 * 8 + 1 + 8 + 1 + CL_SIG_LEN;
+	case CL_TX_SCALE_ORDER:
+		return 1 + 20 + 4 + 1 + 8 + 8 + 1 + 1 +
+		       (size_t)tx->u.scale.msg.n * 16 + CL_SIG_LEN;
 	}
 	CL_BUG("unknown transaction type %d", (int)tx->type);
 }
@@ -556,6 +598,12 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 						    CL_SIG_LEN);
 		break;
 	}
+	case CL_TX_SCALE_ORDER:
+		a->err[0] = cl_scale_order_recover(&a->signer[0], &a->digest, d,
+						   &tx->u.scale.msg,
+						   tx->u.scale.sig.b,
+						   CL_SIG_LEN);
+		break;
 	case CL_TX_TRIGGER_ORDER:
 		a->err[0] = cl_trigger_order_recover(&a->signer[0], &a->digest,
 						     d, &tx->u.trigger.msg,
@@ -635,6 +683,7 @@ bool cl_tx_is_request(enum cl_tx_type type)
 	case CL_TX_SCHEDULE_CANCEL:
 	case CL_TX_CLIENT_ORDER:
 	case CL_TX_TRIGGER_ORDER:
+	case CL_TX_SCALE_ORDER:
 		return true;
 	case CL_TX_FILL:
 	case CL_TX_ORDER_DONE:

@@ -88,6 +88,7 @@ struct msg {
 		struct cl_schedule_cancel sched;
 		struct cl_client_order client;
 		struct cl_trigger_order trig;
+		struct cl_scale_order scale;
 	} u;
 };
 
@@ -180,6 +181,30 @@ static bool load_msg(struct msg *m, const char *type, json_t *j)
 		o->group = u64_field(j, "group");
 		o->position_bound =
 			json_is_true(json_object_get(j, "positionBound"));
+	} else if (strcmp(type, "ScaleOrder") == 0) {
+		struct cl_scale_order *o = &m->u.scale;
+		json_t *pr = json_object_get(j, "prices");
+		json_t *sz = json_object_get(j, "sizes");
+		m->type = CL_EIP712_SCALE_ORDER;
+		o->trader = addr_field(j, "trader");
+		o->market = (uint32_t)u64_field(j, "market");
+		o->is_buy = json_is_true(json_object_get(j, "isBuy"));
+		CHECK(json_array_size(pr) >= 1 &&
+		      json_array_size(pr) <= CL_SCALE_MAX &&
+		      json_array_size(sz) == json_array_size(pr));
+		o->n = (uint32_t)json_array_size(pr);
+		for (uint32_t i = 0; i < o->n; i++) {
+			uint64_t v;
+			CHECK(cl_parse_u64(&v, json_string_value(json_array_get(pr, i)),
+					   strlen(json_string_value(json_array_get(pr, i)))));
+			o->price[i] = v;
+			CHECK(cl_parse_u64(&v, json_string_value(json_array_get(sz, i)),
+					   strlen(json_string_value(json_array_get(sz, i)))));
+			o->size[i] = v;
+		}
+		o->nonce = u64_field(j, "nonce");
+		o->expiry = u64_field(j, "expiry");
+		o->flags = (uint8_t)u64_field(j, "flags");
 	} else if (strcmp(type, "OraclePrice") == 0) {
 		m->type = CL_EIP712_ORACLE_PRICE;
 		m->u.oracle.market = (uint32_t)u64_field(j, "market");
@@ -227,6 +252,10 @@ static void msg_hashes(struct cl_hash32 *sh, struct cl_hash32 *dg,
 		cl_trigger_order_struct_hash(sh, &m->u.trig);
 		cl_trigger_order_digest(dg, d, &m->u.trig);
 		return;
+	case CL_EIP712_SCALE_ORDER:
+		cl_scale_order_struct_hash(sh, &m->u.scale);
+		cl_scale_order_digest(dg, d, &m->u.scale);
+		return;
 	}
 	CHECK(!"unknown type");
 }
@@ -260,6 +289,9 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 	case CL_EIP712_TRIGGER_ORDER:
 		return cl_trigger_order_recover(signer, dg, d, &m->u.trig, sig,
 						len);
+	case CL_EIP712_SCALE_ORDER:
+		return cl_scale_order_recover(signer, dg, d, &m->u.scale, sig,
+					      len);
 	}
 	return CL_SIG_INVALID;
 }
@@ -267,7 +299,7 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 static void test_vectors(json_t *root)
 {
 	json_t *vecs = json_object_get(root, "vectors");
-	bool seen[8] = {false};
+	bool seen[9] = {false};
 	size_t i;
 	json_t *v;
 
@@ -374,12 +406,15 @@ static void test_vectors(json_t *root)
 		case CL_EIP712_TRIGGER_ORDER:
 			m2.u.trig.trigger_above = !m2.u.trig.trigger_above;
 			break;
+		case CL_EIP712_SCALE_ORDER:
+			m2.u.scale.size[m2.u.scale.n - 1]++;
+			break;
 		}
 		e = msg_recover(&got, NULL, &dom, &m2, ws, slen);
 		CHECK(e != CL_SIG_OK || !addr_eq(&got, &signer));
 		free(ws);
 	}
-	for (int t = 0; t < 8; t++)
+	for (int t = 0; t < 9; t++)
 		CHECK_MSG(seen[t], "no vector for type %d", t);
 }
 

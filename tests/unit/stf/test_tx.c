@@ -239,6 +239,13 @@ static size_t sample(uint8_t *p, int type, unsigned n_sigs)
 	case CL_TX_SCHEDULE_CANCEL:
 		len += 20 + 8 + 8 + 65;
 		break;
+	case CL_TX_SCALE_ORDER: /* isBuy at 25, then n_sigs legs (1..16) */
+		len += 20 + 4;
+		p[len++] = 1;
+		len += 16 + 1;
+		p[len++] = (uint8_t)(n_sigs ? n_sigs : 1);
+		len += 16 * (n_sigs ? n_sigs : 1) + 65;
+		break;
 	case CL_TX_TRIGGER_ORDER: /* booleans at 25, 34 and 76 */
 		len += 20 + 4;
 		p[len++] = 1;
