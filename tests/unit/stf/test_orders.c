@@ -312,7 +312,7 @@ static void test_codec(void)
 static void test_batch(struct tenv *e)
 {
 	struct cl_batch2_block blk;
-	struct cl_tx txs[3];
+	struct cl_tx txs[5];
 	struct cl_buf out;
 	struct cl_batch2 dec;
 
@@ -323,19 +323,42 @@ static void test_batch(struct tenv *e)
 	txs[1] = sched_tx(e, 1, tenv_now(e) + 30, 5, e->key[1]);
 	o.nonce++;
 	txs[2] = client_tx(e, &o, &big, e->key[0]);
+	{
+		struct cl_trigger_order m = {
+			.trader = e->addr[1], .market = T_SOL, .is_buy = false,
+			.trigger_price = 123450, .trigger_above = true,
+			.price = 123000, .size = 7, .nonce = 99,
+			.expiry = tenv_now(e) + 60, .flags = 5, .group = 3,
+			.position_bound = true};
+		struct cl_hash32 d;
+		memset(&txs[3], 0, sizeof(txs[3]));
+		txs[3].type = CL_TX_TRIGGER_ORDER;
+		txs[3].u.trigger.msg = m;
+		cl_trigger_order_digest(&d, cl_stf_domain(e->stf), &m);
+		t_sign(&txs[3].u.trigger.sig, e->key[1], &d);
+		struct cl_scale_order sc = {
+			.trader = e->addr[0], .market = T_ETH, .is_buy = true,
+			.n = 2, .price = {300000, 299990}, .size = {10, 20},
+			.nonce = 5, .expiry = tenv_now(e) + 60, .flags = 0};
+		memset(&txs[4], 0, sizeof(txs[4]));
+		txs[4].type = CL_TX_SCALE_ORDER;
+		txs[4].u.scale.msg = sc;
+		cl_scale_order_digest(&d, cl_stf_domain(e->stf), &sc);
+		t_sign(&txs[4].u.scale.sig, e->key[0], &d);
+	}
 	memset(&blk, 0, sizeof(blk));
 	blk.number = 9;
 	blk.timestamp_ms = e->ms;
 	blk.l1 = t_l1_at(e->ms);
-	blk.n_txs = 3;
+	blk.n_txs = 5;
 	blk.txs = txs;
 	cl_buf_init(&out);
 	CHECK(cl_batch2_encode(&out, &blk, 1) == CL_BATCH_OK);
 	struct cl_batch_limits lim;
 	cl_batch_limits_default(&lim);
 	CHECK(cl_batch2_decode(&dec, out.p, out.len, &lim) == CL_BATCH_OK);
-	CHECK(dec.n_blocks == 1 && dec.blocks[0].n_txs == 3);
-	for (size_t i = 0; i < 3 && dec.n_blocks == 1; i++) {
+	CHECK(dec.n_blocks == 1 && dec.blocks[0].n_txs == 5);
+	for (size_t i = 0; i < 5 && dec.n_blocks == 1; i++) {
 		struct cl_buf a, c;
 		cl_buf_init(&a);
 		cl_buf_init(&c);
@@ -812,6 +835,75 @@ static struct cl_hash32 trigger_scenario(struct cl_state *st)
 	struct cl_hash32 hbig = trig_hash(&e, &big);
 	CHECK(req(&e, &r, trig_tx(&e, &big, e.key[poor])) == CL_STF_OK);
 	CHECK(trig_rec(&e, &hbig).status == CL_TRIGGER_REFUSED);
+
+	/* ---- scale orders: three bids in one signature ---- */
+	{
+		struct cl_scale_order sc = {
+			.trader = e.addr[alice], .market = T_BTC,
+			.is_buy = true, .n = 3,
+			.price = {P(45900), P(45800), P(45700)},
+			.size = {SZ(10), SZ(20), SZ(30)},
+			.nonce = e.order_nonce++,
+			.expiry = tenv_now(&e) + 3600, .flags = 0};
+		struct cl_tx stx = {.type = CL_TX_SCALE_ORDER};
+		struct cl_hash32 d, leg[3];
+		stx.u.scale.msg = sc;
+		cl_scale_order_digest(&d, cl_stf_domain(e.stf), &sc);
+		t_sign(&stx.u.scale.sig, e.key[alice], &d);
+		for (uint32_t i = 0; i < 3; i++)
+			cl_stf_scale_leg_hash(&leg[i], &d, i);
+		size_t before = cl_stf_book_depth(e.stf, lv, 8, T_BTC, true);
+		CHECK(req(&e, &r, stx) == CL_STF_OK);
+		CHECK(cl_hash32_eq(&r.order_hash, &d));
+		for (uint32_t i = 0; i < 3; i++) {
+			struct cl_order_record o = rec_of(&e, &leg[i]);
+			CHECK(o.status == CL_ORDER_OPEN &&
+			      o.price == sc.price[i] && o.size == sc.size[i]);
+		}
+		CHECK(cl_stf_book_depth(e.stf, lv, 8, T_BTC, true) ==
+		      before + 3);
+		/* once only */
+		expect_refused(&e, stx, CL_STF_ERR_DUPLICATE_ORDER);
+		/* one leg off the tick refuses the whole list */
+		sc.nonce = e.order_nonce++;
+		sc.price[1] = P(45800) + 1;
+		stx.u.scale.msg = sc;
+		cl_scale_order_digest(&d, cl_stf_domain(e.stf), &sc);
+		t_sign(&stx.u.scale.sig, e.key[alice], &d);
+		expect_refused(&e, stx, CL_STF_ERR_OFF_TICK);
+		/* bob sells into two of them with one IOC scale: fills at the
+		 * makers' prices, 45900 then 45800 */
+		struct cl_scale_order sb = {
+			.trader = e.addr[bob], .market = T_BTC,
+			.is_buy = false, .n = 2,
+			.price = {P(45900), P(45800)},
+			.size = {SZ(10), SZ(20)},
+			.nonce = e.order_nonce++,
+			.expiry = tenv_now(&e) + 3600,
+			.flags = TIF(CL_TIF_IOC)};
+		stx.u.scale.msg = sb;
+		cl_scale_order_digest(&d, cl_stf_domain(e.stf), &sb);
+		t_sign(&stx.u.scale.sig, e.key[bob], &d);
+		CHECK(req(&e, &r, stx) == CL_STF_OK);
+		CHECK(r.n_fills == 2 && r.fills[0].price == P(45900) &&
+		      r.fills[1].price == P(45800) &&
+		      r.fills[1].size == SZ(20));
+		CHECK(rec_of(&e, &leg[0]).status == CL_ORDER_FILLED &&
+		      rec_of(&e, &leg[1]).status == CL_ORDER_FILLED &&
+		      rec_of(&e, &leg[2]).status == CL_ORDER_OPEN);
+		/* 10 dollars cannot rest a ladder: the second leg's margin */
+		struct cl_scale_order sp = {
+			.trader = e.addr[poor], .market = T_BTC,
+			.is_buy = true, .n = 2,
+			.price = {P(40000), P(39000)},
+			.size = {SZ(1), SZ(1000)},
+			.nonce = e.order_nonce++,
+			.expiry = tenv_now(&e) + 3600, .flags = 0};
+		stx.u.scale.msg = sp;
+		cl_scale_order_digest(&d, cl_stf_domain(e.stf), &sp);
+		t_sign(&stx.u.scale.sig, e.key[poor], &d);
+		expect_refused(&e, stx, CL_STF_ERR_ORDER_MARGIN);
+	}
 
 	/* ---- the dead-man switch takes pending triggers too ---- */
 	struct cl_trigger_order d1 = trig(&e, carol, true, P(60000), true,

@@ -553,6 +553,36 @@ static void test_stream(unsigned nblocks)
 					&e.addr[t], e.g.markets[mi].id,
 					rnd(2) == 0, p, sz, e.order_nonce++,
 					tenv_now(&e) + 5 + rnd(3600), f);
+				if (rnd(10) == 0) {
+					/* a scale order: 2 or 3 legs a few
+					 * ticks apart */
+					struct cl_scale_order sc = {
+					    .trader = e.addr[t],
+					    .market = o.market,
+					    .is_buy = o.is_buy,
+					    .n = 2 + (uint32_t)rnd(2),
+					    .nonce = o.nonce,
+					    .expiry = o.expiry,
+					    .flags = o.flags};
+					struct cl_hash32 d;
+					for (uint32_t lg = 0; lg < sc.n; lg++) {
+						uint64_t gap_px =
+						    2 * lg * tick[mi];
+						sc.price[lg] = o.is_buy
+								   ? p - gap_px
+								   : p + gap_px;
+						sc.size[lg] = o.size;
+					}
+					memset(&tx, 0, sizeof(tx));
+					tx.type = CL_TX_SCALE_ORDER;
+					tx.u.scale.msg = sc;
+					cl_scale_order_digest(
+					    &d, cl_stf_domain(e.stf), &sc);
+					t_sign(&tx.u.scale.sig, e.key[t],
+					       &d);
+					add(&b, &tx);
+					continue;
+				}
 				if (rnd(8) == 0) {
 					/* a trigger order around the mid:
 					 * stops, TP/SL bound to a position,
