@@ -235,6 +235,21 @@ L.main('openrpc', async (t) => {
 		const cx = await check(url, 'l2_cancelOrder', await cancelOf(maker, tr.triggerHash));
 		assert.strictEqual(cx.status, 'cancelled');
 		assert.strictEqual((await check(url, 'l2_getTriggerOrder', [tr.triggerHash])).status, 'cancelled');
+		/* a scale order: two bids far below the book */
+		const SCL = { ScaleOrder: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+			{ name: 'isBuy', type: 'bool' }, { name: 'prices', type: 'uint64[]' },
+			{ name: 'sizes', type: 'uint64[]' }, { name: 'nonce', type: 'uint64' },
+			{ name: 'expiry', type: 'uint64' }, { name: 'flags', type: 'uint8' }] };
+		const scale = { trader: maker.address, market: 1, isBuy: true, prices: ['500000', '499000'],
+			sizes: ['5', '6'], nonce: '1', expiry: String(L.nowSec() + 3600), flags: 0 };
+		const ssig = await maker.signTypedData(domain, SCL, scale);
+		const sr = await check(url, 'l2_submitScaleOrder', [scale, ssig]);
+		assert.strictEqual(sr.orderHashes.length, 2);
+		assert.strictEqual((await check(url, 'l2_getOrder', [sr.orderHashes[1]])).order.price, '499000');
+		await check(url, 'l2_submitScaleOrder', [scale, ssig], 1012);
+		const bad = { ...scale, nonce: '2', prices: ['500000', '0'] };
+		await check(url, 'l2_submitScaleOrder', [bad, await maker.signTypedData(domain, SCL, bad)], 1005);
+		await check(url, 'l2_submitScaleOrder', [{ ...scale, prices: [], sizes: [] }, ssig], -32602);
 	}
 
 	/* reads without params, state roots */

@@ -188,6 +188,15 @@ lib.main('l1-openrpc-modes', async (t) => {
 			return [m, await maker.signTypedData(domain, TT, m)];
 		},
 		l2_getTriggerOrder: async () => [trigHash],
+		l2_submitScaleOrder: async () => {
+			const m = { trader: maker.address, market: 1, isBuy: true, prices: ['500000', '499000'],
+				sizes: ['5', '6'], nonce: String(++schedNonce), expiry: String(lib.nowSec() + 3600),
+				flags: 0 };
+			return [m, await maker.signTypedData(domain, { ScaleOrder: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+				{ name: 'isBuy', type: 'bool' }, { name: 'prices', type: 'uint64[]' },
+				{ name: 'sizes', type: 'uint64[]' }, { name: 'nonce', type: 'uint64' },
+				{ name: 'expiry', type: 'uint64' }, { name: 'flags', type: 'uint8' }] }, m)];
+		},
 		l2_syncStatus: async () => [],
 		l2_getStateRoot: async () => [B],
 		op_credit: async () => [maker.address, '1'],
