@@ -83,6 +83,9 @@ const struct cli_cmd cli_cmds[] = {
 	 "or above it); --ioc makes a stop-market bounded by PRICE, --tpsl a "
 	 "take-profit or stop-loss bound to the position (reduce-only), "
 	 "--group N a one-cancels-the-other pair"},
+	{"scale", cli_cmd_scale, 3, 3, ORDER_OPTS & ~O(OPT_CLOID),
+	 "SYMBOL|ID buy|sell PRICE:SIZE[,PRICE:SIZE...] [order options]",
+	 "a scale order: up to 16 orders on one side signed once"},
 	{"trigger-status", cli_cmd_trigger_status, 1, 1, 0, "TRIGGERHASH",
 	 "one trigger order: its fields and status"},
 	{"cancel", cli_cmd_cancel, 1, 1, O(OPT_AGENT_FOR),

@@ -3,7 +3,8 @@
  * The order-kind commands (docs/protocol.md "Order kinds"):
  * schedule-cancel arms, renews or disarms the dead-man switch;
  * order-by-cloid looks an open order up by its client order id; trigger
- * and trigger-status place and read trigger orders (stops, TP/SL). An
+ * and trigger-status place and read trigger orders (stops, TP/SL); scale
+ * places a signed list of orders. An
  * order with a client order id is `order ... --cloid ID` (cmd_trade.c).
  */
 #include <clearline/cli.h>
@@ -282,6 +283,125 @@ int cli_cmd_trigger_status(struct cl_cli *cli, const struct cli_args *a)
 			continue;
 		cli_fmt_text(buf, sizeof(buf), json_object_get(r, fields[i]));
 		cli_kv(cli, fields[i], buf);
+	}
+	json_decref(r);
+	return CL_CLI_EXIT_OK;
+}
+
+int cli_cmd_scale(struct cl_cli *cli, const struct cli_args *a)
+{
+	struct cl_cli_order_req req;
+	struct cl_scale_order m;
+	struct cl_hash32 digest;
+	struct cl_sig sig;
+	char err[CL_CLI_ERR_MAX], buf[128], legs[512];
+	json_t *p, *j, *pr, *sz, *r;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	memset(&m, 0, sizeof(m));
+	if (strcmp(a->pos[1], "buy") == 0)
+		req.is_buy = true;
+	else if (strcmp(a->pos[1], "sell") != 0)
+		return cli_usage(cli, a->cmd,
+				 "side must be buy or sell, not '%s'",
+				 a->pos[1]);
+	rc = cli_order_flags(cli, a, &req.flags);
+	if (rc)
+		return rc;
+	if (a->set[OPT_EXPIRY]) {
+		if (!cli_parse_expiry(&req.expiry, cli, a->val[OPT_EXPIRY]))
+			return cli_usage(cli, a->cmd,
+					 "--expiry: expected SECONDS or @UNIX, "
+					 "not '%s'", a->val[OPT_EXPIRY]);
+	} else {
+		req.expiry = cli->now_ms() / 1000 + 3600;
+	}
+	if (a->set[OPT_NONCE]) {
+		if (!cl_parse_u64(&req.nonce, a->val[OPT_NONCE],
+				  strlen(a->val[OPT_NONCE])))
+			return cli_usage(cli, a->cmd,
+					 "--nonce: not a decimal number: %s",
+					 a->val[OPT_NONCE]);
+	} else {
+		req.nonce = cli_order_nonce(cli);
+	}
+	if (strlen(a->pos[2]) >= sizeof(legs))
+		return cli_usage(cli, a->cmd, "the list of legs is too long");
+	rc = cli_load_key(cli, a->cmd);
+	if (!rc)
+		rc = trader_of(cli, a, &req.trader);
+	if (!rc)
+		rc = cli_get_config(cli);
+	if (rc)
+		return rc;
+	req.market = cli_market(cli, a->cmd, &rc, a->pos[0]);
+	if (!req.market)
+		return rc;
+	/* PRICE:SIZE legs, comma separated */
+	memcpy(legs, a->pos[2], strlen(a->pos[2]) + 1);
+	for (char *leg = legs, *next; leg && *leg; leg = next) {
+		struct cl_order o;
+		char *colon;
+		next = strchr(leg, ',');
+		if (next)
+			*next++ = '\0';
+		colon = strchr(leg, ':');
+		if (!colon || m.n == CL_SCALE_MAX)
+			return cli_usage(cli, a->cmd,
+					 "legs: 1..16 PRICE:SIZE separated by "
+					 "commas");
+		*colon = '\0';
+		req.price = leg;
+		req.size = colon + 1;
+		if (!cl_cli_order_build(&o, err, sizeof(err), &req))
+			return cli_usage(cli, a->cmd, "leg %u: %s", m.n + 1,
+					 err);
+		m.trader = o.trader;
+		m.market = o.market;
+		m.is_buy = o.is_buy;
+		m.nonce = o.nonce;
+		m.expiry = o.expiry;
+		m.flags = o.flags;
+		m.price[m.n] = o.price;
+		m.size[m.n] = o.size;
+		m.n++;
+	}
+	if (m.n == 0)
+		return cli_usage(cli, a->cmd, "legs: at least one PRICE:SIZE");
+	cl_scale_order_digest(&digest, &cli->config.domain, &m);
+	if (cl_sign_digest(&sig, cli->key, &digest) != CL_OK) {
+		cli_errorf(cli, "signing failed");
+		return CL_CLI_EXIT_FAILED;
+	}
+	char addr[CL_ADDRESS_STR_LEN + 1];
+	cl_address_format(addr, &m.trader);
+	pr = json_array();
+	sz = json_array();
+	for (uint32_t i = 0; i < m.n; i++) {
+		json_array_append_new(pr, cl_json_from_u64(m.price[i]));
+		json_array_append_new(sz, cl_json_from_u64(m.size[i]));
+	}
+	j = json_pack("{s:s,s:i,s:b,s:o,s:o,s:o,s:o,s:i}", "trader", addr,
+		      "market", (int)m.market, "isBuy", m.is_buy, "prices", pr,
+		      "sizes", sz, "nonce", cl_json_from_u64(m.nonce), "expiry",
+		      cl_json_from_u64(m.expiry), "flags", (int)m.flags);
+	p = json_array();
+	json_array_append_new(p, j);
+	json_array_append_new(p, cl_json_from_bytes(sig.b, CL_SIG_LEN));
+	rc = cl_cli_call(cli, &r, "l2_submitScaleOrder", p);
+	if (rc)
+		return rc;
+	if (cli_json_done(cli, r))
+		return CL_CLI_EXIT_OK;
+	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "scaleHash"));
+	cli_kv(cli, "scale hash", buf);
+	const json_t *hs = json_object_get(r, "orderHashes");
+	for (size_t i = 0; i < json_array_size(hs); i++) {
+		char label[32];
+		snprintf(label, sizeof(label), "leg %zu", i + 1);
+		cli_fmt_text(buf, sizeof(buf), json_array_get(hs, i));
+		cli_kv(cli, label, buf);
 	}
 	json_decref(r);
 	return CL_CLI_EXIT_OK;

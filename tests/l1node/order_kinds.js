@@ -17,6 +17,7 @@
  *    oracle moves the mark past it and fills; a take-profit / stop-loss
  *    pair bound to the position it opened: the TP fires, the SL is
  *    cancelled, the position is flat;
+ *  - a scale order from clearline-cli: its two legs rest;
  *  - the batches reach L1 and the verifier, replaying them through the
  *    stf, reaches the sequencer's state root at the head, with the same
  *    orders, client ids and switches, and no fault.
@@ -258,6 +259,16 @@ lib.main('l1-order-kinds', async (t) => {
 	assert.strictEqual((await call('l2_getAccount', [alice.address])).triggerOrders.length, 0);
 	t.log('stop-market fired at the mark and filled; the TP fired, its SL was cancelled');
 
+	/* ---- a scale order from clearline-cli: two bids in one signature */
+	r = await cli(['scale', 'BTC-PERP', 'buy', '60000:0.01,59900:0.02']);
+	const legs = r.orderHashes;
+	assert.strictEqual(legs.length, 2);
+	const leg1 = await call('l2_getOrder', [legs[1]]);
+	assert.strictEqual(leg1.status, 'open');
+	assert.strictEqual(leg1.order.price, '599000');
+	assert.strictEqual(leg1.order.size, '200');
+	t.log('scale order: two legs resting');
+
 	/* ---- the verifier agrees on the root ---- */
 	const seqHead = (await call('l2_syncStatus', [])).headBlock;
 	await waitFor('the verifier derived the head', async () => {
@@ -272,6 +283,8 @@ lib.main('l1-order-kinds', async (t) => {
 		assert.strictEqual((await ver.call('l2_getStateRoot', [String(n)])).stateRoot,
 				   (await call('l2_getStateRoot', [String(n)])).stateRoot, `root of block ${n}`);
 	assert.deepStrictEqual(await ver.call('l2_getOrder', [a3hash]), await call('l2_getOrder', [a3hash]));
+	for (const h of legs)
+		assert.deepStrictEqual(await ver.call('l2_getOrder', [h]), await call('l2_getOrder', [h]));
 	for (const h of [stopHash, tp.triggerHash, sl.triggerHash])
 		assert.deepStrictEqual(await ver.call('l2_getTriggerOrder', [h]),
 				       await call('l2_getTriggerOrder', [h]));
