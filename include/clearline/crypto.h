@@ -236,6 +236,7 @@ enum cl_eip712_type {
 	CL_EIP712_CLIENT_ORDER,
 	CL_EIP712_TRIGGER_ORDER,
 	CL_EIP712_SCALE_ORDER,
+	CL_EIP712_TWAP_ORDER,
 };
 
 /* The canonical type string, e.g. "Cancel(address trader,bytes32
@@ -318,7 +319,7 @@ struct cl_client_order {
 
 /*
  * For each message type T (order, cancel, withdraw, approve_agent,
- * schedule_cancel, client_order, trigger_order, scale_order,
+ * schedule_cancel, client_order, trigger_order, scale_order, twap_order,
  * oracle_price) there are three functions:
  *
  * cl_T_struct_hash(out, msg)
@@ -454,6 +455,32 @@ cl_scale_order_recover(struct cl_address *signer, struct cl_hash32 *digest,
 		       const struct cl_eip712_domain *d,
 		       const struct cl_scale_order *msg, const uint8_t *sig,
 		       size_t sig_len);
+
+/* TwapOrder(address trader,uint32 market,bool isBuy,uint64 size,
+ *           uint64 interval,uint32 slices,uint32 slippagePpm,uint64 nonce,
+ *           bool reduceOnly): a parent order the stf slices over
+ * slices x interval seconds (docs/protocol.md "TWAP_ORDER"). */
+struct cl_twap_order {
+	struct cl_address trader;
+	uint32_t market;
+	bool is_buy;
+	uint64_t size, interval;
+	uint32_t slices, slippage_ppm;
+	uint64_t nonce;
+	bool reduce_only;
+};
+
+/* The digest is the TWAP hash. */
+void cl_twap_order_struct_hash(struct cl_hash32 *out,
+			       const struct cl_twap_order *msg);
+void cl_twap_order_digest(struct cl_hash32 *out,
+			  const struct cl_eip712_domain *d,
+			  const struct cl_twap_order *msg);
+CL_WUR enum cl_sig_err
+cl_twap_order_recover(struct cl_address *signer, struct cl_hash32 *digest,
+		      const struct cl_eip712_domain *d,
+		      const struct cl_twap_order *msg, const uint8_t *sig,
+		      size_t sig_len);
 
 /* For a client order the digest is the order hash, as for an Order. */
 void cl_client_order_struct_hash(struct cl_hash32 *out,

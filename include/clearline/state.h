@@ -87,6 +87,10 @@ enum cl_table {
 					* price */
 	CL_TABLE_TRIGGER_OWNER = 0x10, /* pending triggers by trader and
 					* sequence */
+	CL_TABLE_TWAPS = 0x11,       /* TWAP orders */
+	CL_TABLE_TWAP_DUE = 0x12,    /* running TWAPs by next slice time */
+	CL_TABLE_TWAP_OWNER = 0x13,  /* running TWAPs by trader and
+				      * sequence */
 	CL_TABLE_LIQ_INDEX = 0x20,   /* liquidation prices per market (was
 				      * local 0x83 until the stf ran as a
 				      * VM program: docs/state.md) */

@@ -260,8 +260,9 @@ enum cl_tx_type {
 	CL_TX_CLIENT_ORDER = 17,   /* PLACE_ORDER with a client order id */
 	CL_TX_TRIGGER_ORDER = 18,  /* stop / take-profit / stop-loss */
 	CL_TX_SCALE_ORDER = 19,    /* a signed list of orders */
+	CL_TX_TWAP_ORDER = 20,     /* a parent order sliced over time */
 };
-#define CL_TX_TYPE_MAX 19
+#define CL_TX_TYPE_MAX 20
 
 /* Most signatures an ORACLE_PRICE transaction may carry. */
 #define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
@@ -320,6 +321,12 @@ struct cl_tx_place {
  * "TRIGGER_ORDER"). */
 struct cl_tx_trigger {
 	struct cl_trigger_order msg;
+	struct cl_sig sig;
+};
+
+/* A parent order sliced by the stf (docs/protocol.md "TWAP_ORDER"). */
+struct cl_tx_twap {
+	struct cl_twap_order msg;
 	struct cl_sig sig;
 };
 
@@ -451,6 +458,7 @@ struct cl_tx {
 		struct cl_tx_schedule_cancel schedule_cancel;
 		struct cl_tx_trigger trigger;
 		struct cl_tx_scale scale;
+		struct cl_tx_twap twap;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -567,8 +575,10 @@ enum cl_stf_code {
 	CL_STF_ERR_FORCED_OUT_OF_ORDER = 55, /* not the next forced id */
 	CL_STF_ERR_CLOID_IN_USE = 56,      /* an open order of the trader has
 					    * this client order id */
+	CL_STF_ERR_BAD_TWAP = 57,          /* zero slices or interval, or a
+					    * slippage above 1e6 ppm */
 };
-#define CL_STF_CODE_MAX 56
+#define CL_STF_CODE_MAX 57
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,
@@ -1021,6 +1031,36 @@ void cl_stf_triggered_order_hash(struct cl_hash32 *out,
  * "clearline.scale", the scale hash and i (u8). */
 void cl_stf_scale_leg_hash(struct cl_hash32 *out,
 			   const struct cl_hash32 *scale_hash, uint32_t i);
+
+/* A TWAP order's state (table TWAPS). */
+enum cl_twap_status {
+	CL_TWAP_RUNNING = 1,
+	CL_TWAP_FINISHED = 2,  /* every slice ran */
+	CL_TWAP_CANCELLED = 3, /* by its trader or the dead-man switch */
+};
+
+struct cl_twap_record {
+	struct cl_address trader;
+	uint32_t market;
+	bool is_buy, reduce_only;
+	uint64_t size, filled, interval;
+	uint32_t slices, done, slippage_ppm;
+	uint64_t next; /* s: when the next slice runs */
+	enum cl_twap_status status;
+	uint64_t sequence;
+};
+
+CL_WUR int cl_stf_get_twap(const struct cl_stf_view *v,
+			   struct cl_twap_record *out,
+			   const struct cl_hash32 *twap_hash);
+
+/* The order hash of slice k of a TWAP: keccak256 of "clearline.twap",
+ * the TWAP hash and k (u32). */
+void cl_stf_twap_slice_hash(struct cl_hash32 *out,
+			    const struct cl_hash32 *twap_hash, uint32_t k);
+
+/* A static name of a TWAP status ("running", ...). */
+const char *cl_twap_status_str(int status);
 
 /* A static name of a trigger status ("pending", ...). */
 const char *cl_trigger_status_str(int status);

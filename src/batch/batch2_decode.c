@@ -231,6 +231,34 @@ static void get_ext(struct dec *d, struct cl_tx *tx, unsigned type,
 		d->off += n;
 		return;
 	}
+	case CL_TX_TWAP_ORDER: {
+		struct cl_twap_order *m = &tx->u.twap.msg;
+		uint8_t fl = get_u8(d);
+		if (d->err)
+			return;
+		if (fl & ~(B2_ORDER_BUY | B2_TWAP_RO)) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		tx->type = CL_TX_TWAP_ORDER;
+		m->is_buy = (fl & B2_ORDER_BUY) != 0;
+		m->reduce_only = (fl & B2_TWAP_RO) != 0;
+		get_vcode(d, &tx->u.twap.sig, v);
+		(void)get_addr(d, &m->trader);
+		size_t mi = get_index(d, d->n_mkt, &d->used_mkt);
+		if (d->err)
+			return;
+		m->market = d->mkt[mi];
+		m->size = get_varint(d);
+		m->interval = get_varint(d);
+		uint64_t sl = get_varint(d), pp = get_varint(d);
+		if (sl > UINT32_MAX || pp > UINT32_MAX)
+			fail(d, CL_BATCH_BAD_TX);
+		m->slices = (uint32_t)sl;
+		m->slippage_ppm = (uint32_t)pp;
+		m->nonce = get_varint(d);
+		return;
+	}
 	case CL_TX_SCALE_ORDER: {
 		struct cl_scale_order *m = &tx->u.scale.msg;
 		uint8_t fl = get_u8(d);
@@ -571,6 +599,9 @@ static void get_sigs(struct dec *d)
 			break;
 		case CL_TX_SCALE_ORDER:
 			sig_rs(d, &tx->u.scale.sig);
+			break;
+		case CL_TX_TWAP_ORDER:
+			sig_rs(d, &tx->u.twap.sig);
 			break;
 		case CL_TX_CANCEL:
 			sig_rs(d, &tx->u.cancel.sig);

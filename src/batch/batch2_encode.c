@@ -169,6 +169,12 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 		(void)market_index(&e->mkt, o->market);
 		return true;
 	}
+	case CL_TX_TWAP_ORDER:
+		if (!sig_ok(&tx->u.twap.sig))
+			return false;
+		(void)keyset_index(&e->addr, tx->u.twap.msg.trader.b);
+		(void)market_index(&e->mkt, tx->u.twap.msg.market);
+		return true;
 	case CL_TX_SCALE_ORDER: {
 		const struct cl_scale_order *m = &tx->u.scale.msg;
 		if (m->flags & ~B2_ORDER_FLAGS_MASK || m->n < 1 ||
@@ -319,6 +325,22 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 	case CL_TX_CLIENT_ORDER:
 		put_order(e, &tx->u.place, block_s, true);
 		return;
+	case CL_TX_TWAP_ORDER: {
+		const struct cl_twap_order *m = &tx->u.twap.msg;
+		put_head(e, CL_TX_TWAP_ORDER, &tx->u.twap.sig);
+		cl_buf_append_byte(e->f,
+				   (uint8_t)((m->is_buy ? B2_ORDER_BUY : 0) |
+					     (m->reduce_only ? B2_TWAP_RO : 0)));
+		put_addr(e, &m->trader);
+		b2_put_varint(e->f, market_index(&e->mkt, m->market));
+		b2_put_varint(e->f, m->size);
+		b2_put_varint(e->f, m->interval);
+		b2_put_varint(e->f, m->slices);
+		b2_put_varint(e->f, m->slippage_ppm);
+		b2_put_varint(e->f, m->nonce);
+		put_sig(e, &tx->u.twap.sig);
+		return;
+	}
 	case CL_TX_SCALE_ORDER: {
 		const struct cl_scale_order *m = &tx->u.scale.msg;
 		put_head(e, CL_TX_SCALE_ORDER, &tx->u.scale.sig);

@@ -29,6 +29,8 @@
  * triggerAbove, bit 6 positionBound. */
 #define B2_TRIG_ABOVE 0x20u
 #define B2_TRIG_BOUND 0x40u
+/* A TWAP_ORDER's flag byte: bit 4 isBuy, bit 5 reduceOnly. */
+#define B2_TWAP_RO 0x20u
 
 /* Block flags: the L1 reference is the previous block's. */
 #define B2_BLOCK_SAME_L1 0x01u

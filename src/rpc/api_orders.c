@@ -5,7 +5,8 @@
  * l2_getOrderByCloid finds an open order by its client order id;
  * l2_submitTriggerOrder and l2_getTriggerOrder place and read trigger
  * orders (stops, take-profit, stop-loss); l2_submitScaleOrder places a
- * signed list of orders.
+ * signed list of orders; l2_submitTwapOrder and l2_getTwapOrder place and
+ * read TWAP orders.
  * l2_submitOrder takes the client order id itself (api_write.c).
  */
 #include "api_int.h"
@@ -248,4 +249,88 @@ struct cl_rpc_done m_submit_scale_order(struct cl_rpc_call *call,
 	}
 	return api_submit(call, app, &tx,
 			  json_pack("{s:o}", "orderHashes", legs));
+}
+
+/* l2_submitTwapOrder [{trader, market, isBuy, size, interval, slices,
+ * slippagePpm, nonce, reduceOnly}, signature] */
+struct cl_rpc_done m_submit_twap_order(struct cl_rpc_call *call,
+				       json_t *params, void *app)
+{
+	static const char *const keys[] = {"trader", "market", "isBuy",
+					   "size", "interval", "slices",
+					   "slippagePpm", "nonce",
+					   "reduceOnly", NULL};
+	struct cl_tx tx;
+	uint64_t mk, sl, pp;
+
+	memset(&tx, 0, sizeof(tx));
+	if (!api_nparams(params, 2))
+		return api_bad_params(call, "expected [twapOrder, signature]");
+	const json_t *j = json_array_get(params, 0);
+	struct cl_twap_order *m = &tx.u.twap.msg;
+	tx.type = CL_TX_TWAP_ORDER;
+	if (!api_exact_keys(j, keys) ||
+	    !api_get_address(&m->trader, json_object_get(j, "trader")) ||
+	    !cl_json_uint(&mk, json_object_get(j, "market"), UINT32_MAX) ||
+	    !cl_json_bool(&m->is_buy, json_object_get(j, "isBuy")) ||
+	    !cl_json_u64(&m->size, json_object_get(j, "size")) ||
+	    !cl_json_u64(&m->interval, json_object_get(j, "interval")) ||
+	    !cl_json_uint(&sl, json_object_get(j, "slices"), UINT32_MAX) ||
+	    !cl_json_uint(&pp, json_object_get(j, "slippagePpm"),
+			  UINT32_MAX) ||
+	    !cl_json_u64(&m->nonce, json_object_get(j, "nonce")) ||
+	    !cl_json_bool(&m->reduce_only, json_object_get(j, "reduceOnly")))
+		return api_bad_params(call, "twap order must be {trader, market, "
+				      "isBuy, size, interval, slices, "
+				      "slippagePpm, nonce, reduceOnly}");
+	m->market = (uint32_t)mk;
+	m->slices = (uint32_t)sl;
+	m->slippage_ppm = (uint32_t)pp;
+	if (!api_get_sig(&tx.u.twap.sig, json_array_get(params, 1)))
+		return api_bad_params(call, "signature: expected 0x + 65 bytes");
+	return api_submit(call, app, &tx, NULL);
+}
+
+/* l2_getTwapOrder [twapHash] */
+struct cl_rpc_done m_get_twap_order(struct cl_rpc_call *call,
+				    json_t *params, void *app)
+{
+	struct cl_api *api = app;
+	struct cl_twap_record t;
+	struct cl_stf_view v;
+	struct cl_hash32 h;
+
+	if (!api_nparams(params, 1) ||
+	    !cl_json_bytes(h.b, 32, json_array_get(params, 0)))
+		return api_bad_params(call, "expected [twapHash]");
+	int rc = cl_chain_view(&api->reader, &v);
+	if (rc)
+		return api_error(call, rc);
+	rc = cl_stf_get_twap(&v, &t, &h);
+	cl_chain_view_release(&v);
+	if (rc == CL_ERR_NOT_FOUND)
+		return cl_rpc_error(call,
+				    CL_API_ERR_STF_BASE +
+					    CL_STF_ERR_UNKNOWN_ORDER,
+				    "unknown order: no twap order with this "
+				    "hash");
+	if (rc)
+		return api_error(call, rc);
+	json_t *o = json_object();
+	json_object_set_new(o, "twapHash", api_hash_json(&h));
+	json_object_set_new(o, "trader", api_addr_json(&t.trader));
+	json_object_set_new(o, "market", json_integer(t.market));
+	json_object_set_new(o, "side", json_string(t.is_buy ? "buy" : "sell"));
+	json_object_set_new(o, "reduceOnly", json_boolean(t.reduce_only));
+	json_object_set_new(o, "size", cl_json_from_u64(t.size));
+	json_object_set_new(o, "filledSize", cl_json_from_u64(t.filled));
+	json_object_set_new(o, "interval", cl_json_from_u64(t.interval));
+	json_object_set_new(o, "slices", json_integer(t.slices));
+	json_object_set_new(o, "slicesDone", json_integer(t.done));
+	json_object_set_new(o, "slippagePpm", json_integer(t.slippage_ppm));
+	json_object_set_new(o, "nextSliceTime", cl_json_from_u64(t.next));
+	json_object_set_new(o, "status",
+			    json_string(cl_twap_status_str(t.status)));
+	json_object_set_new(o, "sequence", cl_json_from_u64(t.sequence));
+	return cl_rpc_result(call, o);
 }

@@ -81,6 +81,11 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 	}
 	json_t *res = json_object();
 	switch (type) {
+	case CL_TX_TWAP_ORDER:
+		json_object_set_new(res, "twapHash",
+				    api_hash_json(&r->order_hash));
+		json_object_set_new(res, "fills", api_fills_json(r));
+		break;
 	case CL_TX_SCALE_ORDER:
 		json_object_set_new(res, "scaleHash",
 				    api_hash_json(&r->order_hash));

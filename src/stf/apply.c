@@ -479,8 +479,12 @@ static int apply_cancel(struct cl_stf *s, const struct cl_tx *tx)
 	if (rc != CL_STF_OK)
 		return rc;
 	rc = load_order(s, &o, &c->order_hash);
-	if (rc == CL_STF_ERR_UNKNOWN_ORDER) /* a trigger order, or none */
-		return stf_cancel_trigger(s, &c->trader, &c->order_hash);
+	if (rc == CL_STF_ERR_UNKNOWN_ORDER) { /* a trigger, a TWAP, or none */
+		rc = stf_cancel_trigger(s, &c->trader, &c->order_hash);
+		if (rc == CL_STF_ERR_UNKNOWN_ORDER)
+			rc = stf_cancel_twap(s, &c->trader, &c->order_hash);
+		return rc;
+	}
 	if (rc != CL_OK)
 		return rc;
 	if (!addr_eq(&o.trader, &c->trader))
@@ -684,6 +688,8 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 		return stf_apply_trigger_order(s, tx);
 	case CL_TX_SCALE_ORDER:
 		return stf_apply_scale(s, tx);
+	case CL_TX_TWAP_ORDER:
+		return stf_apply_twap(s, tx);
 	case CL_TX_FILL:
 		return apply_fill(s, &tx->u.fill);
 	case CL_TX_CANCEL:

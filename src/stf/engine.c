@@ -155,6 +155,9 @@ static int resolve_cancel(struct cl_stf *s, struct cl_tx *tx)
 		rc = stf_trigger_by_seq(s, &c->msg.order_hash, &c->msg.trader,
 					c->order_seq);
 		if (rc == CL_ERR_NOT_FOUND)
+			rc = stf_twap_by_seq(s, &c->msg.order_hash,
+					     &c->msg.trader, c->order_seq);
+		if (rc == CL_ERR_NOT_FOUND)
 			return CL_STF_ERR_UNKNOWN_ORDER;
 		if (rc)
 			return rc;
@@ -190,12 +193,18 @@ static int cancel(struct cl_stf *s, struct cl_stf_result *r,
 		return rc;
 	rc = cl_stf_get_order(&view, &rec, &c->msg.order_hash);
 	if (rc == CL_ERR_NOT_FOUND) {
-		/* a trigger order: off the book */
+		/* a trigger or TWAP order: off the book */
 		struct cl_trigger_record t;
+		struct cl_twap_record tw;
 		rc = cl_stf_get_trigger(&view, &t, &c->msg.order_hash);
+		if (rc == CL_OK) {
+			c->order_seq = t.sequence;
+		} else if (rc == CL_ERR_NOT_FOUND) {
+			rc = cl_stf_get_twap(&view, &tw, &c->msg.order_hash);
+			c->order_seq = tw.sequence;
+		}
 		if (rc)
 			return rc < 0 ? rc : CL_ERR_CORRUPT;
-		c->order_seq = t.sequence;
 		if (r) {
 			r->order_hash = c->msg.order_hash;
 			r->status = CL_ORDER_CANCELLED;
@@ -265,6 +274,17 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 		break;
 	case CL_TX_SCALE_ORDER:
 		rc = stf_scale(s, out, tx);
+		break;
+	case CL_TX_TWAP_ORDER:
+		/* placed, and its first slice runs at once */
+		rc = stf_apply_primitive(s, tx);
+		if (rc == CL_OK)
+			rc = stf_twap_first_slice(s, &tx->auth.digest);
+		if (rc == CL_OK && out) {
+			out->order_hash = tx->auth.digest;
+			out->n_fills = s->eng->n_fills;
+			out->fills = s->eng->n_fills ? s->eng->fills : NULL;
+		}
 		break;
 	case CL_TX_TRIGGER_ORDER:
 		/* placed, then fired at once if the mark is there already */

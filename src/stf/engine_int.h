@@ -12,6 +12,8 @@
  * forced.c   L1 forced requests: withdrawal, cancel, cancel-all, close
  * schedule.c the dead-man switch: armed by SCHEDULE_CANCEL, fired when a
  *            block opens
+ * twap.c     TWAP orders: sliced when blocks open
+ * scale.c    scale orders: a signed list placed leg by leg
  * conditional.c trigger orders (stops, TP/SL): placed when the mark
  *            reaches their price, at a block's opening and after oracle
  *            requests
@@ -124,6 +126,12 @@ int stf_forced(struct cl_stf *s, struct cl_stf_result *r,
 /* Fire the pending trigger orders of `market` its mark has reached
  * (within the budget). */
 int stf_run_triggers(struct cl_stf *s, uint32_t market);
+
+/* ---- twap.c ---- */
+/* One slice of every TWAP due now (a block's opening); the first slice
+ * of TWAP `h` (the request that placed it). */
+int stf_run_twaps(struct cl_stf *s);
+int stf_twap_first_slice(struct cl_stf *s, const struct cl_hash32 *h);
 
 /* ---- scale.c ---- */
 /* A scale order: its legs placed, then each matched in order. */

@@ -188,6 +188,8 @@ static int cancel_open_orders(struct cl_stf *s, bool *all,
 	if (rc == CL_OK)
 		rc = stf_cancel_triggers_of(s, trader);
 	if (rc == CL_OK)
+		rc = stf_cancel_twaps_of(s, trader);
+	if (rc == CL_OK)
 		*all = true;
 	return rc == CL_ERR_NOT_FOUND ? CL_ERR_CORRUPT : rc;
 }

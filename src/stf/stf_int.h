@@ -127,6 +127,16 @@ int stf_trigger_by_seq(struct cl_stf *s, struct cl_hash32 *out,
 int stf_cancel_triggers_of(struct cl_stf *s, const struct cl_address *trader);
 int stf_triggers_position(struct cl_stf *s, const struct cl_address *addr);
 
+/* TWAP orders (twap.c): TWAP_ORDER; a CANCEL of a running one
+ * (CL_STF_ERR_UNKNOWN_ORDER when there is none); the one of `trader`
+ * with sequence `seq`; the dead-man switch's cancel of a trader's. */
+int stf_apply_twap(struct cl_stf *s, const struct cl_tx *tx);
+int stf_cancel_twap(struct cl_stf *s, const struct cl_address *trader,
+		    const struct cl_hash32 *h);
+int stf_twap_by_seq(struct cl_stf *s, struct cl_hash32 *out,
+		    const struct cl_address *trader, uint64_t seq);
+int stf_cancel_twaps_of(struct cl_stf *s, const struct cl_address *trader);
+
 /* The dead-man switch (schedule.c): SCHEDULE_CANCEL, and the ORDER_DONE
  * reason it makes hold (the trader's switch is armed and due). */
 int stf_apply_schedule_cancel(struct cl_stf *s, const struct cl_tx *tx);

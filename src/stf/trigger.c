@@ -447,6 +447,9 @@ int stf_open_block_work(struct cl_stf *s)
 	 * pass (a stop-loss may spare its account a liquidation) */
 	for (uint32_t i = 0; i < s->g.n_markets && rc == 0; i++)
 		rc = stf_run_triggers(s, s->g.markets[i].id);
+	/* then the TWAP slices due */
+	if (rc == 0)
+		rc = stf_run_twaps(s);
 
 	/* the block's time moved funding and the marks */
 	for (uint32_t i = 0; i < s->g.n_markets && rc == 0; i++)

@@ -59,6 +59,8 @@ const char *cl_tx_type_str(int type)
 		return "trigger_order";
 	case CL_TX_SCALE_ORDER:
 		return "scale_order";
+	case CL_TX_TWAP_ORDER:
+		return "twap_order";
 	}
 	return "unknown";
 }
@@ -265,6 +267,20 @@ bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
 		cur_sig(&c, &out->u.schedule_cancel.sig);
 		break;
 	}
+	case CL_TX_TWAP_ORDER: {
+		struct cl_twap_order *m = &out->u.twap.msg;
+		cur_addr(&c, &m->trader);
+		m->market = cl_cur_be32(&c);
+		m->is_buy = cur_bool(&c);
+		m->size = cl_cur_be64(&c);
+		m->interval = cl_cur_be64(&c);
+		m->slices = cl_cur_be32(&c);
+		m->slippage_ppm = cl_cur_be32(&c);
+		m->nonce = cl_cur_be64(&c);
+		m->reduce_only = cur_bool(&c);
+		cur_sig(&c, &out->u.twap.sig);
+		break;
+	}
 	case CL_TX_SCALE_ORDER: {
 		struct cl_scale_order *m = &out->u.scale.msg;
 		cur_addr(&c, &m->trader);
@@ -469,6 +485,20 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 		cl_buf_append(b, tx->u.place.cloid.b, CL_CLOID_LEN);
 		cl_buf_append(b, tx->u.place.sig.b, CL_SIG_LEN);
 		return;
+	case CL_TX_TWAP_ORDER: {
+		const struct cl_twap_order *m = &tx->u.twap.msg;
+		cl_buf_append(b, m->trader.b, 20);
+		cl_buf_append_be32(b, m->market);
+		cl_buf_append_byte(b, m->is_buy ? 1 : 0);
+		cl_buf_append_be64(b, m->size);
+		cl_buf_append_be64(b, m->interval);
+		cl_buf_append_be32(b, m->slices);
+		cl_buf_append_be32(b, m->slippage_ppm);
+		cl_buf_append_be64(b, m->nonce);
+		cl_buf_append_byte(b, m->reduce_only ? 1 : 0);
+		cl_buf_append(b, tx->u.twap.sig.b, CL_SIG_LEN);
+		return;
+	}
 	case CL_TX_SCALE_ORDER: {
 		const struct cl_scale_order *m = &tx->u.scale.msg;
 		CL_REQUIRE(m->n >= 1 && m->n <= CL_SCALE_MAX);
@@ -557,6 +587,8 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 		return 1 + 20 + 4 + 1 + 4 * 8 + 1 + CL_CLOID_LEN + CL_SIG_LEN;
 	case CL_TX_TRIGGER_ORDER:
 		return 1 + 20 + 4 + 1 + 8 + 1 + 4 * 8 + 1 + 8 + 1 + CL_SIG_LEN;
+	case CL_TX_TWAP_ORDER:
+		return 1 + 20 + 4 + 1 + 8 + 8 + 4 + 4 + 8 + 1 + CL_SIG_LEN;
 	case CL_TX_SCALE_ORDER:
 		return 1 + 20 + 4 + 1 + 8 + 8 + 1 + 1 +
 		       (size_t)tx->u.scale.msg.n * 16 + CL_SIG_LEN;
@@ -598,6 +630,11 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 						    CL_SIG_LEN);
 		break;
 	}
+	case CL_TX_TWAP_ORDER:
+		a->err[0] = cl_twap_order_recover(&a->signer[0], &a->digest, d,
+						  &tx->u.twap.msg,
+						  tx->u.twap.sig.b, CL_SIG_LEN);
+		break;
 	case CL_TX_SCALE_ORDER:
 		a->err[0] = cl_scale_order_recover(&a->signer[0], &a->digest, d,
 						   &tx->u.scale.msg,
@@ -684,6 +721,7 @@ bool cl_tx_is_request(enum cl_tx_type type)
 	case CL_TX_CLIENT_ORDER:
 	case CL_TX_TRIGGER_ORDER:
 	case CL_TX_SCALE_ORDER:
+	case CL_TX_TWAP_ORDER:
 		return true;
 	case CL_TX_FILL:
 	case CL_TX_ORDER_DONE:

@@ -599,7 +599,7 @@ static void refusals(const struct cl_batch_limits *lim)
 	} heads[] = {
 	    {0x00, CL_BATCH_BAD_TX},	 {0x0f, CL_BATCH_BAD_TX},
 	    {0x02, CL_BATCH_BAD_TX}, /* PLACE_ORDER, wrong form */
-	    {0x44, CL_BATCH_BAD_TX}, /* bit 6: no extended type 20 */
+	    {0x45, CL_BATCH_BAD_TX}, /* bit 6: no extended type 21 */
 	    {0x4f, CL_BATCH_BAD_TX}, /* ... nor 31 */
 	    {0x11, CL_BATCH_BAD_TX}, /* v code on a DEPOSIT */
 	    {0x17, CL_BATCH_BAD_TX}, /* ... an ORACLE_PRICE */
@@ -721,7 +721,7 @@ static void unencodable(void)
 	    CL_TX_FUND_FILL,
 	    CL_TX_REINDEX,
 	    0,
-	    20,
+	    21,
 	};
 
 	cl_buf_init(&out);

@@ -89,6 +89,7 @@ struct msg {
 		struct cl_client_order client;
 		struct cl_trigger_order trig;
 		struct cl_scale_order scale;
+		struct cl_twap_order twap;
 	} u;
 };
 
@@ -205,6 +206,19 @@ static bool load_msg(struct msg *m, const char *type, json_t *j)
 		o->nonce = u64_field(j, "nonce");
 		o->expiry = u64_field(j, "expiry");
 		o->flags = (uint8_t)u64_field(j, "flags");
+	} else if (strcmp(type, "TwapOrder") == 0) {
+		struct cl_twap_order *o = &m->u.twap;
+		m->type = CL_EIP712_TWAP_ORDER;
+		o->trader = addr_field(j, "trader");
+		o->market = (uint32_t)u64_field(j, "market");
+		o->is_buy = json_is_true(json_object_get(j, "isBuy"));
+		o->size = u64_field(j, "size");
+		o->interval = u64_field(j, "interval");
+		o->slices = (uint32_t)u64_field(j, "slices");
+		o->slippage_ppm = (uint32_t)u64_field(j, "slippagePpm");
+		o->nonce = u64_field(j, "nonce");
+		o->reduce_only =
+			json_is_true(json_object_get(j, "reduceOnly"));
 	} else if (strcmp(type, "OraclePrice") == 0) {
 		m->type = CL_EIP712_ORACLE_PRICE;
 		m->u.oracle.market = (uint32_t)u64_field(j, "market");
@@ -256,6 +270,10 @@ static void msg_hashes(struct cl_hash32 *sh, struct cl_hash32 *dg,
 		cl_scale_order_struct_hash(sh, &m->u.scale);
 		cl_scale_order_digest(dg, d, &m->u.scale);
 		return;
+	case CL_EIP712_TWAP_ORDER:
+		cl_twap_order_struct_hash(sh, &m->u.twap);
+		cl_twap_order_digest(dg, d, &m->u.twap);
+		return;
 	}
 	CHECK(!"unknown type");
 }
@@ -292,6 +310,9 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 	case CL_EIP712_SCALE_ORDER:
 		return cl_scale_order_recover(signer, dg, d, &m->u.scale, sig,
 					      len);
+	case CL_EIP712_TWAP_ORDER:
+		return cl_twap_order_recover(signer, dg, d, &m->u.twap, sig,
+					     len);
 	}
 	return CL_SIG_INVALID;
 }
@@ -299,7 +320,7 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 static void test_vectors(json_t *root)
 {
 	json_t *vecs = json_object_get(root, "vectors");
-	bool seen[9] = {false};
+	bool seen[10] = {false};
 	size_t i;
 	json_t *v;
 
@@ -409,12 +430,15 @@ static void test_vectors(json_t *root)
 		case CL_EIP712_SCALE_ORDER:
 			m2.u.scale.size[m2.u.scale.n - 1]++;
 			break;
+		case CL_EIP712_TWAP_ORDER:
+			m2.u.twap.slices++;
+			break;
 		}
 		e = msg_recover(&got, NULL, &dom, &m2, ws, slen);
 		CHECK(e != CL_SIG_OK || !addr_eq(&got, &signer));
 		free(ws);
 	}
-	for (int t = 0; t < 9; t++)
+	for (int t = 0; t < 10; t++)
 		CHECK_MSG(seen[t], "no vector for type %d", t);
 }
 

@@ -925,6 +925,141 @@ static struct cl_hash32 trigger_scenario(struct cl_state *st)
 	return root;
 }
 
+/* ---- TWAP orders ---- */
+
+static struct cl_tx twap_tx(struct tenv *e, const struct cl_twap_order *m,
+			    const struct cl_seckey *signer,
+			    struct cl_hash32 *hash)
+{
+	struct cl_tx tx = {.type = CL_TX_TWAP_ORDER};
+
+	tx.u.twap.msg = *m;
+	cl_twap_order_digest(hash, cl_stf_domain(e->stf), m);
+	t_sign(&tx.u.twap.sig, signer, hash);
+	return tx;
+}
+
+static struct cl_twap_record twap_rec(struct tenv *e, const struct cl_hash32 *h)
+{
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_twap_record t;
+	CHECK(cl_stf_get_twap(&v, &t, h) == CL_OK);
+	return t;
+}
+
+static struct cl_hash32 twap_scenario(struct cl_state *st)
+{
+	struct tenv e;
+	struct cl_stf_result r;
+	struct cl_hash32 h, h2;
+	const int alice = 0, bob = 1;
+
+	tenv_init(&e, st);
+	open_next(&e, 1000);
+	fund(&e, alice, 100000);
+	fund(&e, bob, 1000000);
+	price(&e, P(50000));
+	struct cl_order ask = order(&e, bob, false, P(50100), SZ(50), 0);
+	CHECK(place(&e, &r, &ask, bob) == CL_STF_OK);
+
+	/* rules */
+	struct cl_twap_order m = {
+		.trader = e.addr[alice], .market = T_BTC, .is_buy = true,
+		.size = SZ(40), .interval = 10, .slices = 4,
+		.slippage_ppm = 5000, .nonce = 1, .reduce_only = false};
+	struct cl_twap_order bad = m;
+	bad.slices = 0;
+	expect_refused(&e, twap_tx(&e, &bad, e.key[alice], &h2),
+		       CL_STF_ERR_BAD_TWAP);
+	bad = m;
+	bad.slippage_ppm = 1000001;
+	expect_refused(&e, twap_tx(&e, &bad, e.key[alice], &h2),
+		       CL_STF_ERR_BAD_TWAP);
+	bad = m;
+	bad.slices = 41; /* 0.04 in 41 slices: below the 0.001 step */
+	expect_refused(&e, twap_tx(&e, &bad, e.key[alice], &h2),
+		       CL_STF_ERR_BAD_SIZE);
+	bad = m;
+	bad.interval = T_HORIZON; /* 3 intervals past the horizon */
+	expect_refused(&e, twap_tx(&e, &bad, e.key[alice], &h2),
+		       CL_STF_ERR_EXPIRY_TOO_FAR);
+	expect_refused(&e, twap_tx(&e, &m, e.key[bob], &h2),
+		       CL_STF_ERR_NOT_AUTHORIZED);
+
+	/* 0.04 BTC in 4 slices 10 s apart, no worse than the mark + 0.5 %
+	 * (50 250): the first slice buys 0.01 at 50 100 at once */
+	CHECK(req(&e, &r, twap_tx(&e, &m, e.key[alice], &h)) == CL_STF_OK);
+	CHECK(cl_hash32_eq(&r.order_hash, &h));
+	CHECK(r.n_fills == 1 && r.fills[0].price == P(50100) &&
+	      r.fills[0].size == SZ(10));
+	struct cl_twap_record t = twap_rec(&e, &h);
+	uint64_t t0 = tenv_now(&e);
+	CHECK(t.status == CL_TWAP_RUNNING && t.filled == SZ(10) &&
+	      t.done == 1 && t.next == t0 + 10);
+	{
+		struct cl_hash32 sh;
+		cl_stf_twap_slice_hash(&sh, &h, 0);
+		struct cl_order_record o = rec_of(&e, &sh);
+		CHECK(o.price == P(50250) && o.status == CL_ORDER_FILLED &&
+		      cl_order_tif(o.flags) == CL_TIF_IOC);
+	}
+	expect_refused(&e, twap_tx(&e, &m, e.key[alice], &h2),
+		       CL_STF_ERR_DUPLICATE_ORDER);
+	/* 5 s: nothing; 10 s: slice 2 to 0.02 */
+	open_next(&e, 5000);
+	CHECK(twap_rec(&e, &h).done == 1);
+	open_next(&e, 5000);
+	t = twap_rec(&e, &h);
+	CHECK(t.done == 2 && t.filled == SZ(20) && t.next == t0 + 20);
+	/* the mark falls to 49 000: slice 3's limit 49 245 is below the
+	 * 50 100 ask, nothing fills */
+	open_next(&e, 5000);
+	price(&e, P(49000));
+	open_next(&e, 5000);
+	t = twap_rec(&e, &h);
+	CHECK(t.done == 3 && t.filled == SZ(20));
+	/* back at 50 000: the last slice catches up, 0.02 */
+	open_next(&e, 5000);
+	price(&e, P(50000));
+	open_next(&e, 5000);
+	t = twap_rec(&e, &h);
+	CHECK(t.done == 4 && t.filled == SZ(40) &&
+	      t.status == CL_TWAP_FINISHED);
+	CHECK(btc_position(&e, alice) == (int64_t)SZ(40));
+
+	/* cancelled by its trader; then no slice runs */
+	struct cl_twap_order m2 = m;
+	m2.nonce = 2;
+	m2.interval = 30;
+	CHECK(req(&e, &r, twap_tx(&e, &m2, e.key[alice], &h2)) == CL_STF_OK);
+	CHECK(twap_rec(&e, &h2).filled == SZ(10));
+	CHECK(req(&e, &r, t_cancel(&e, &e.addr[alice], &h2, e.key[alice])) ==
+	      CL_STF_OK);
+	CHECK(twap_rec(&e, &h2).status == CL_TWAP_CANCELLED);
+	open_next(&e, 31000);
+	CHECK(twap_rec(&e, &h2).done == 1);
+	/* the dead-man switch stops one too */
+	struct cl_twap_order m3 = m;
+	m3.nonce = 3;
+	m3.is_buy = false;
+	struct cl_hash32 h3;
+	struct cl_order bid = order(&e, bob, true, P(49900), SZ(50), 0);
+	CHECK(place(&e, &r, &bid, bob) == CL_STF_OK);
+	CHECK(req(&e, &r, twap_tx(&e, &m3, e.key[alice], &h3)) == CL_STF_OK);
+	CHECK(sched(&e, alice, tenv_now(&e) + 1, 1) == CL_STF_OK);
+	open_next(&e, 1000);
+	CHECK(twap_rec(&e, &h3).status == CL_TWAP_CANCELLED);
+
+	t_open_sizes_check(&e, "twap");
+	t_invariants(&e, "twap", (__int128)1100000 * T_USD);
+	cl_stf_end_block(e.stf);
+	e.in_block = false;
+	t_commit(&e);
+	struct cl_hash32 root = e.root;
+	tenv_release(&e);
+	return root;
+}
+
 int main(void)
 {
 	struct t_lmdb l;
@@ -946,6 +1081,14 @@ int main(void)
 		struct cl_hash32 disk = trigger_scenario(st);
 		CHECK_MSG(memcmp(mem.b, disk.b, 32) == 0,
 			  "triggers: memory and lmdb roots differ");
+		t_lmdb_close(&l);
+	}
+	mem = twap_scenario(cl_state_new_memory());
+	st = t_lmdb_open(&l);
+	if (st) {
+		struct cl_hash32 disk = twap_scenario(st);
+		CHECK_MSG(memcmp(mem.b, disk.b, 32) == 0,
+			  "twap: memory and lmdb roots differ");
 		t_lmdb_close(&l);
 	}
 	return test_done("test_orders");

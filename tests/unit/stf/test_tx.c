@@ -239,6 +239,13 @@ static size_t sample(uint8_t *p, int type, unsigned n_sigs)
 	case CL_TX_SCHEDULE_CANCEL:
 		len += 20 + 8 + 8 + 65;
 		break;
+	case CL_TX_TWAP_ORDER: /* booleans at 25 and 58 */
+		len += 20 + 4;
+		p[len++] = 0;
+		len += 8 + 8 + 4 + 4 + 8;
+		p[len++] = 1;
+		len += 65;
+		break;
 	case CL_TX_SCALE_ORDER: /* isBuy at 25, then n_sigs legs (1..16) */
 		len += 20 + 4;
 		p[len++] = 1;

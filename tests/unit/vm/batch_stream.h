@@ -251,6 +251,27 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 				    &e->addr[t], e->g.markets[mi].id,
 				    rnd(2) == 0, p, sz, e->order_nonce++,
 				    tenv_now(e) + 5 + rnd(3600), f);
+				if (rnd(12) == 0) {
+					/* a TWAP: 2 or 3 slices 1..5 s apart */
+					struct cl_twap_order tw = {
+					    .trader = e->addr[t],
+					    .market = o.market,
+					    .is_buy = o.is_buy,
+					    .size = o.size * 3,
+					    .interval = 1 + rnd(5),
+					    .slices = 2 + (uint32_t)rnd(2),
+					    .slippage_ppm = 20000,
+					    .nonce = o.nonce,
+					    .reduce_only = rnd(4) == 0};
+					struct cl_hash32 d;
+					memset(&cand[n], 0, sizeof(cand[n]));
+					cand[n].type = CL_TX_TWAP_ORDER;
+					cand[n].u.twap.msg = tw;
+					cl_twap_order_digest(
+					    &d, cl_stf_domain(e->stf), &tw);
+					t_sign(&cand[n].u.twap.sig, e->key[t], &d);
+					continue;
+				}
 				if (rnd(10) == 0) {
 					/* a scale order: 2 or 3 legs a few
 					 * ticks apart */

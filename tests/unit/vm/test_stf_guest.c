@@ -553,6 +553,28 @@ static void test_stream(unsigned nblocks)
 					&e.addr[t], e.g.markets[mi].id,
 					rnd(2) == 0, p, sz, e.order_nonce++,
 					tenv_now(&e) + 5 + rnd(3600), f);
+				if (rnd(12) == 0) {
+					/* a TWAP: 2 or 3 slices 1..5 s apart */
+					struct cl_twap_order tw = {
+					    .trader = e.addr[t],
+					    .market = o.market,
+					    .is_buy = o.is_buy,
+					    .size = o.size * 3,
+					    .interval = 1 + rnd(5),
+					    .slices = 2 + (uint32_t)rnd(2),
+					    .slippage_ppm = 20000,
+					    .nonce = o.nonce,
+					    .reduce_only = rnd(4) == 0};
+					struct cl_hash32 d;
+					memset(&tx, 0, sizeof(tx));
+					tx.type = CL_TX_TWAP_ORDER;
+					tx.u.twap.msg = tw;
+					cl_twap_order_digest(
+					    &d, cl_stf_domain(e.stf), &tw);
+					t_sign(&tx.u.twap.sig, e.key[t], &d);
+					add(&b, &tx);
+					continue;
+				}
 				if (rnd(10) == 0) {
 					/* a scale order: 2 or 3 legs a few
 					 * ticks apart */
@@ -719,6 +741,23 @@ static void test_stream(unsigned nblocks)
 		       "%u expired, %u refused\n", by_status[1], by_status[2],
 		       by_status[3], by_status[4], by_status[5]);
 		CHECK(nblocks < 40 || (triggers_made > 0 && by_status[2] > 0));
+	}
+	/* TWAP slices ran at block openings the VM replayed */
+	{
+		struct cl_state_iter *it;
+		const uint8_t *k, *val;
+		size_t kl, vl;
+		unsigned twaps = 0, later = 0;
+		CHECK(cl_state_iter_new(&it, e.st, CL_TABLE_TWAPS, NULL, 0) ==
+		      CL_OK);
+		while (cl_state_iter_next(it, &k, &kl, &val, &vl) == CL_OK) {
+			twaps++;
+			later += vl == 79 && cl_get_be32(val + 54) >= 2;
+		}
+		cl_state_iter_free(it);
+		printf("twap orders: %u, %u of them sliced at a later block\n",
+		       twaps, later);
+		CHECK(nblocks < 40 || later > 0);
 	}
 	printf("random stream: %u blocks, %llu derived steps (expiries, "
 	       "liquidations, funding fills)\n", nblocks,
