@@ -250,6 +250,27 @@ L.main('openrpc', async (t) => {
 		const bad = { ...scale, nonce: '2', prices: ['500000', '0'] };
 		await check(url, 'l2_submitScaleOrder', [bad, await maker.signTypedData(domain, SCL, bad)], 1005);
 		await check(url, 'l2_submitScaleOrder', [{ ...scale, prices: [], sizes: [] }, ssig], -32602);
+		/* a TWAP: buys nothing at a 0 slippage far from the asks, then
+		 * stopped */
+		const TW = { TwapOrder: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+			{ name: 'isBuy', type: 'bool' }, { name: 'size', type: 'uint64' },
+			{ name: 'interval', type: 'uint64' }, { name: 'slices', type: 'uint32' },
+			{ name: 'slippagePpm', type: 'uint32' }, { name: 'nonce', type: 'uint64' },
+			{ name: 'reduceOnly', type: 'bool' }] };
+		const twap = { trader: maker.address, market: 1, isBuy: true, size: '10', interval: '60',
+			slices: 2, slippagePpm: 0, nonce: '1', reduceOnly: false };
+		const wsig = await maker.signTypedData(domain, TW, twap);
+		const tw = await check(url, 'l2_submitTwapOrder', [twap, wsig]);
+		const tg = await check(url, 'l2_getTwapOrder', [tw.twapHash]);
+		assert.strictEqual(tg.slicesDone, 1);
+		await check(url, 'l2_submitTwapOrder', [twap, wsig], 1012);
+		const bt = { ...twap, nonce: '2', slices: 0 };
+		await check(url, 'l2_submitTwapOrder', [bt, await maker.signTypedData(domain, TW, bt)], 1057);
+		await check(url, 'l2_submitTwapOrder', [{ ...twap, slices: -1 }, wsig], -32602);
+		await check(url, 'l2_getTwapOrder', [ethers32(6)], 1013);
+		await check(url, 'l2_getTwapOrder', ['0x12'], -32602);
+		await check(url, 'l2_cancelOrder', await cancelOf(maker, tw.twapHash));
+		assert.strictEqual((await check(url, 'l2_getTwapOrder', [tw.twapHash])).status, 'cancelled');
 	}
 
 	/* reads without params, state roots */

@@ -98,6 +98,15 @@ lib.main('l1-openrpc-modes', async (t) => {
 		expiry: String(lib.nowSec() + 3600), flags: 0, group: '0', positionBound: false };
 	const trigHash = (await C.check(node.url, 'l2_submitTriggerOrder',
 		[trig0, await maker.signTypedData(domain, TT, trig0)])).triggerHash;
+	const TW = { TwapOrder: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+		{ name: 'isBuy', type: 'bool' }, { name: 'size', type: 'uint64' },
+		{ name: 'interval', type: 'uint64' }, { name: 'slices', type: 'uint32' },
+		{ name: 'slippagePpm', type: 'uint32' }, { name: 'nonce', type: 'uint64' },
+		{ name: 'reduceOnly', type: 'bool' }] };
+	const twap0 = { trader: maker.address, market: 1, isBuy: true, size: '10', interval: '60',
+		slices: 2, slippagePpm: 0, nonce: '1', reduceOnly: false };
+	const twapHash = (await C.check(node.url, 'l2_submitTwapOrder',
+		[twap0, await maker.signTypedData(domain, TW, twap0)])).twapHash;
 	const cloid = '0x' + '00'.repeat(15) + '2a';
 	{
 		const CO = { ClientOrder: [...lib.TYPES.Order.Order, { name: 'cloid', type: 'uint128' }] };
@@ -188,6 +197,12 @@ lib.main('l1-openrpc-modes', async (t) => {
 			return [m, await maker.signTypedData(domain, TT, m)];
 		},
 		l2_getTriggerOrder: async () => [trigHash],
+		l2_submitTwapOrder: async () => {
+			const m = { trader: maker.address, market: 1, isBuy: true, size: '10', interval: '60',
+				slices: 2, slippagePpm: 0, nonce: String(++schedNonce), reduceOnly: false };
+			return [m, await maker.signTypedData(domain, TW, m)];
+		},
+		l2_getTwapOrder: async () => [twapHash],
 		l2_submitScaleOrder: async () => {
 			const m = { trader: maker.address, market: 1, isBuy: true, prices: ['500000', '499000'],
 				sizes: ['5', '6'], nonce: String(++schedNonce), expiry: String(lib.nowSec() + 3600),
