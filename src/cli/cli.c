@@ -42,6 +42,7 @@ static const struct opt_def opt_defs[OPT_COUNT] = {
 	[OPT_CLOID] = {"cloid", true},
 	[OPT_GROUP] = {"group", true},
 	[OPT_TPSL] = {"tpsl", false},
+	[OPT_SLIPPAGE] = {"slippage-ppm", true},
 };
 
 #define O(x) (1u << (x))
@@ -86,6 +87,15 @@ const struct cli_cmd cli_cmds[] = {
 	{"scale", cli_cmd_scale, 3, 3, ORDER_OPTS & ~O(OPT_CLOID),
 	 "SYMBOL|ID buy|sell PRICE:SIZE[,PRICE:SIZE...] [order options]",
 	 "a scale order: up to 16 orders on one side signed once"},
+	{"twap", cli_cmd_twap, 5, 5,
+	 O(OPT_REDUCE_ONLY) | O(OPT_NONCE) | O(OPT_AGENT_FOR) |
+		 O(OPT_SLIPPAGE),
+	 "SYMBOL|ID buy|sell SIZE SLICES INTERVAL [--slippage-ppm N] "
+	 "[--reduce-only] [--nonce N] [--agent-for TRADER]",
+	 "a TWAP order: SIZE in SLICES IOC slices INTERVAL seconds apart, "
+	 "each within --slippage-ppm (default 30000, 3 %) of the mark"},
+	{"twap-status", cli_cmd_twap_status, 1, 1, 0, "TWAPHASH",
+	 "one TWAP order: its progress and status"},
 	{"trigger-status", cli_cmd_trigger_status, 1, 1, 0, "TRIGGERHASH",
 	 "one trigger order: its fields and status"},
 	{"cancel", cli_cmd_cancel, 1, 1, O(OPT_AGENT_FOR),

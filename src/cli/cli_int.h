@@ -27,6 +27,7 @@ enum cli_opt {
 	OPT_CLOID,
 	OPT_GROUP,
 	OPT_TPSL,
+	OPT_SLIPPAGE,
 	OPT_COUNT
 };
 
@@ -141,6 +142,8 @@ int cli_cmd_order_by_cloid(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_trigger(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_trigger_status(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_scale(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_twap(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_twap_status(struct cl_cli *cli, const struct cli_args *a);
 /* The order flags of --gtc/--ioc/--fok, --post-only, --reduce-only
  * (cmd_trade.c). Returns an exit code. */
 CL_WUR int cli_order_flags(struct cl_cli *cli, const struct cli_args *a,

@@ -4,7 +4,8 @@
  * schedule-cancel arms, renews or disarms the dead-man switch;
  * order-by-cloid looks an open order up by its client order id; trigger
  * and trigger-status place and read trigger orders (stops, TP/SL); scale
- * places a signed list of orders. An
+ * places a signed list of orders; twap and twap-status place and read
+ * TWAP orders. An
  * order with a client order id is `order ... --cloid ID` (cmd_trade.c).
  */
 #include <clearline/cli.h>
@@ -402,6 +403,127 @@ int cli_cmd_scale(struct cl_cli *cli, const struct cli_args *a)
 		snprintf(label, sizeof(label), "leg %zu", i + 1);
 		cli_fmt_text(buf, sizeof(buf), json_array_get(hs, i));
 		cli_kv(cli, label, buf);
+	}
+	json_decref(r);
+	return CL_CLI_EXIT_OK;
+}
+
+int cli_cmd_twap(struct cl_cli *cli, const struct cli_args *a)
+{
+	struct cl_cli_order_req req;
+	struct cl_twap_order m;
+	struct cl_hash32 digest;
+	struct cl_sig sig;
+	char err[CL_CLI_ERR_MAX], buf[128], addr[CL_ADDRESS_STR_LEN + 1];
+	uint64_t slices, slip = 30000;
+	json_t *p, *j, *r;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	memset(&m, 0, sizeof(m));
+	if (strcmp(a->pos[1], "buy") == 0)
+		req.is_buy = true;
+	else if (strcmp(a->pos[1], "sell") != 0)
+		return cli_usage(cli, a->cmd,
+				 "side must be buy or sell, not '%s'",
+				 a->pos[1]);
+	if (!cl_parse_u64(&slices, a->pos[3], strlen(a->pos[3])) ||
+	    slices == 0 || slices > UINT32_MAX)
+		return cli_usage(cli, a->cmd, "SLICES: 1..2^32-1, not '%s'",
+				 a->pos[3]);
+	if (!cl_parse_u64(&m.interval, a->pos[4], strlen(a->pos[4])) ||
+	    m.interval == 0)
+		return cli_usage(cli, a->cmd,
+				 "INTERVAL: seconds, at least 1, not '%s'",
+				 a->pos[4]);
+	if (a->set[OPT_SLIPPAGE] &&
+	    (!cl_parse_u64(&slip, a->val[OPT_SLIPPAGE],
+			   strlen(a->val[OPT_SLIPPAGE])) ||
+	     slip > 1000000))
+		return cli_usage(cli, a->cmd,
+				 "--slippage-ppm: 0..1000000, not '%s'",
+				 a->val[OPT_SLIPPAGE]);
+	if (a->set[OPT_NONCE]) {
+		if (!cl_parse_u64(&m.nonce, a->val[OPT_NONCE],
+				  strlen(a->val[OPT_NONCE])))
+			return cli_usage(cli, a->cmd,
+					 "--nonce: not a decimal number: %s",
+					 a->val[OPT_NONCE]);
+	} else {
+		m.nonce = cli_order_nonce(cli);
+	}
+	rc = cli_load_key(cli, a->cmd);
+	if (!rc)
+		rc = trader_of(cli, a, &req.trader);
+	if (!rc)
+		rc = cli_get_config(cli);
+	if (rc)
+		return rc;
+	req.market = cli_market(cli, a->cmd, &rc, a->pos[0]);
+	if (!req.market)
+		return rc;
+	/* the size in market units (the stf checks the step) */
+	if (!cl_cli_parse_amount(&m.size, err, sizeof(err),
+				 req.market->size_decimals, a->pos[2]))
+		return cli_usage(cli, a->cmd, "SIZE: %s", err);
+	m.trader = req.trader;
+	m.market = req.market->id;
+	m.is_buy = req.is_buy;
+	m.slices = (uint32_t)slices;
+	m.slippage_ppm = (uint32_t)slip;
+	m.reduce_only = a->set[OPT_REDUCE_ONLY];
+	cl_twap_order_digest(&digest, &cli->config.domain, &m);
+	if (cl_sign_digest(&sig, cli->key, &digest) != CL_OK) {
+		cli_errorf(cli, "signing failed");
+		return CL_CLI_EXIT_FAILED;
+	}
+	cl_address_format(addr, &m.trader);
+	j = json_pack("{s:s,s:i,s:b,s:o,s:o,s:I,s:I,s:o,s:b}", "trader", addr,
+		      "market", (int)m.market, "isBuy", m.is_buy, "size",
+		      cl_json_from_u64(m.size), "interval",
+		      cl_json_from_u64(m.interval), "slices",
+		      (json_int_t)m.slices, "slippagePpm",
+		      (json_int_t)m.slippage_ppm, "nonce",
+		      cl_json_from_u64(m.nonce), "reduceOnly", m.reduce_only);
+	p = json_array();
+	json_array_append_new(p, j);
+	json_array_append_new(p, cl_json_from_bytes(sig.b, CL_SIG_LEN));
+	rc = cl_cli_call(cli, &r, "l2_submitTwapOrder", p);
+	if (rc)
+		return rc;
+	if (cli_json_done(cli, r))
+		return CL_CLI_EXIT_OK;
+	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "twapHash"));
+	cli_kv(cli, "twap hash", buf);
+	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "block"));
+	cli_kv(cli, "block", buf);
+	json_decref(r);
+	return CL_CLI_EXIT_OK;
+}
+
+int cli_cmd_twap_status(struct cl_cli *cli, const struct cli_args *a)
+{
+	struct cl_hash32 h;
+	char buf[128];
+	json_t *p, *r;
+	int rc;
+
+	if (!cli_parse_hash(&h, a->pos[0]))
+		return cli_usage(cli, a->cmd,
+				 "TWAPHASH must be 0x and 64 hex digits");
+	p = json_array();
+	json_array_append_new(p, cl_json_from_bytes(h.b, 32));
+	rc = cl_cli_call(cli, &r, "l2_getTwapOrder", p);
+	if (rc)
+		return rc;
+	if (cli_json_done(cli, r))
+		return CL_CLI_EXIT_OK;
+	static const char *const fields[] = {
+		"twapHash", "status", "side", "size", "filledSize", "slices",
+		"slicesDone", "interval", "nextSliceTime", "slippagePpm"};
+	for (size_t i = 0; i < CL_ARRAY_LEN(fields); i++) {
+		cli_fmt_text(buf, sizeof(buf), json_object_get(r, fields[i]));
+		cli_kv(cli, fields[i], buf);
 	}
 	json_decref(r);
 	return CL_CLI_EXIT_OK;

@@ -18,6 +18,7 @@
  *    pair bound to the position it opened: the TP fires, the SL is
  *    cancelled, the position is flat;
  *  - a scale order from clearline-cli: its two legs rest;
+ *  - a TWAP from clearline-cli: three slices at block openings fill it;
  *  - the batches reach L1 and the verifier, replaying them through the
  *    stf, reaches the sequencer's state root at the head, with the same
  *    orders, client ids and switches, and no fault.
@@ -269,6 +270,24 @@ lib.main('l1-order-kinds', async (t) => {
 	assert.strictEqual(leg1.order.size, '200');
 	t.log('scale order: two legs resting');
 
+	/* ---- a TWAP from clearline-cli: 0.03 in 3 slices 1 s apart, into
+	 * bob's asks; blocks open on oracle prices ---- */
+	const bobAsk2 = await lib.signOrder(bob, domain, { isBuy: false, price: 676000, size: 1000 });
+	assert.strictEqual((await call('l2_submitOrder', [bobAsk2.order, bobAsk2.signature])).status, 'open');
+	const long2 = await longOf(alice);
+	r = await cli(['twap', 'BTC-PERP', 'buy', '0.03', '3', '1', '--slippage-ppm', '10000']);
+	const twapHash = r.twapHash;
+	assert.strictEqual(r.fills.length, 1, 'the first slice fills at once');
+	await waitFor('the TWAP finishes', async () => {
+		await oracleAt(675000);
+		return (await call('l2_getTwapOrder', [twapHash])).status === 'finished';
+	}, 30000);
+	const tw = await call('l2_getTwapOrder', [twapHash]);
+	assert.strictEqual(tw.filledSize, '300');
+	assert.strictEqual(tw.slicesDone, 3);
+	assert.strictEqual(await longOf(alice), long2 + 300n);
+	t.log('TWAP: three slices at block openings, 0.03 filled');
+
 	/* ---- the verifier agrees on the root ---- */
 	const seqHead = (await call('l2_syncStatus', [])).headBlock;
 	await waitFor('the verifier derived the head', async () => {
@@ -283,6 +302,8 @@ lib.main('l1-order-kinds', async (t) => {
 		assert.strictEqual((await ver.call('l2_getStateRoot', [String(n)])).stateRoot,
 				   (await call('l2_getStateRoot', [String(n)])).stateRoot, `root of block ${n}`);
 	assert.deepStrictEqual(await ver.call('l2_getOrder', [a3hash]), await call('l2_getOrder', [a3hash]));
+	assert.deepStrictEqual(await ver.call('l2_getTwapOrder', [twapHash]),
+			       await call('l2_getTwapOrder', [twapHash]));
 	for (const h of legs)
 		assert.deepStrictEqual(await ver.call('l2_getOrder', [h]), await call('l2_getOrder', [h]));
 	for (const h of [stopHash, tp.triggerHash, sl.triggerHash])
