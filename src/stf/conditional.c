@@ -369,8 +369,10 @@ int stf_trigger_by_seq(struct cl_stf *s, struct cl_hash32 *out,
 	return CL_OK;
 }
 
-/* Cancel every pending trigger of `trader` that `pick` selects. */
-static int cancel_where(struct cl_stf *s, const struct cl_address *trader,
+/* Cancel every pending trigger of `trader` that `pick` selects; *count
+ * (may be NULL) gets how many. */
+static int cancel_where(struct cl_stf *s, size_t *count,
+			const struct cl_address *trader,
 			bool (*pick)(const struct cl_trigger_record *t,
 				     const void *arg),
 			const void *arg)
@@ -389,8 +391,11 @@ static int cancel_where(struct cl_stf *s, const struct cl_address *trader,
 			break;
 		if (t.status != CL_TRIGGER_PENDING)
 			continue;
-		if (pick(&t, arg))
-			settle(s, &t, &h[i], CL_TRIGGER_CANCELLED);
+		if (!pick(&t, arg))
+			continue;
+		settle(s, &t, &h[i], CL_TRIGGER_CANCELLED);
+		if (count)
+			(*count)++;
 	}
 	free(h);
 	return rc;
@@ -403,9 +408,10 @@ static bool pick_all(const struct cl_trigger_record *t, const void *arg)
 	return true;
 }
 
-int stf_cancel_triggers_of(struct cl_stf *s, const struct cl_address *trader)
+int stf_cancel_triggers_of(struct cl_stf *s, size_t *count,
+			   const struct cl_address *trader)
 {
-	return cancel_where(s, trader, pick_all, NULL);
+	return cancel_where(s, count, trader, pick_all, NULL);
 }
 
 /* The position-bound triggers whose position no longer exists (the
@@ -443,7 +449,7 @@ int stf_triggers_position(struct cl_stf *s, const struct cl_address *addr)
 	rc = cl_stf_get_positions(&v, p.pos, &p.n, addr);
 	if (rc != CL_OK)
 		return rc;
-	return cancel_where(s, addr, pick_orphaned, &p);
+	return cancel_where(s, NULL, addr, pick_orphaned, &p);
 }
 
 /* The others of a group, when one fires. */
@@ -519,7 +525,7 @@ static int fire(struct cl_stf *s, const struct cl_hash32 *h)
 	settle(s, &t, h, CL_TRIGGER_FIRED);
 	if (t.group != 0) {
 		struct group_arg g = {.market = t.market, .group = t.group};
-		rc = cancel_where(s, &t.trader, pick_group, &g);
+		rc = cancel_where(s, NULL, &t.trader, pick_group, &g);
 		if (rc != CL_OK)
 			return rc;
 	}

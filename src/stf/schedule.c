@@ -186,9 +186,9 @@ static int cancel_open_orders(struct cl_stf *s, bool *all,
 	free(h);
 	/* and its trigger orders */
 	if (rc == CL_OK)
-		rc = stf_cancel_triggers_of(s, trader);
+		rc = stf_cancel_triggers_of(s, NULL, trader);
 	if (rc == CL_OK)
-		rc = stf_cancel_twaps_of(s, trader);
+		rc = stf_cancel_twaps_of(s, NULL, trader);
 	if (rc == CL_OK)
 		*all = true;
 	return rc == CL_ERR_NOT_FOUND ? CL_ERR_CORRUPT : rc;

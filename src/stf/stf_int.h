@@ -124,7 +124,8 @@ int stf_cancel_trigger(struct cl_stf *s, const struct cl_address *trader,
 		       const struct cl_hash32 *h);
 int stf_trigger_by_seq(struct cl_stf *s, struct cl_hash32 *out,
 		       const struct cl_address *trader, uint64_t seq);
-int stf_cancel_triggers_of(struct cl_stf *s, const struct cl_address *trader);
+int stf_cancel_triggers_of(struct cl_stf *s, size_t *count,
+			   const struct cl_address *trader);
 int stf_triggers_position(struct cl_stf *s, const struct cl_address *addr);
 
 /* TWAP orders (twap.c): TWAP_ORDER; a CANCEL of a running one
@@ -135,7 +136,8 @@ int stf_cancel_twap(struct cl_stf *s, const struct cl_address *trader,
 		    const struct cl_hash32 *h);
 int stf_twap_by_seq(struct cl_stf *s, struct cl_hash32 *out,
 		    const struct cl_address *trader, uint64_t seq);
-int stf_cancel_twaps_of(struct cl_stf *s, const struct cl_address *trader);
+int stf_cancel_twaps_of(struct cl_stf *s, size_t *count,
+			const struct cl_address *trader);
 
 /* The dead-man switch (schedule.c): SCHEDULE_CANCEL, and the ORDER_DONE
  * reason it makes hold (the trader's switch is armed and due). */

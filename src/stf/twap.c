@@ -242,7 +242,8 @@ int stf_twap_by_seq(struct cl_stf *s, struct cl_hash32 *out,
 	return CL_OK;
 }
 
-int stf_cancel_twaps_of(struct cl_stf *s, const struct cl_address *trader)
+int stf_cancel_twaps_of(struct cl_stf *s, size_t *count,
+			const struct cl_address *trader)
 {
 	struct cl_state_iter *it;
 	const uint8_t *k, *val;
@@ -272,6 +273,8 @@ int stf_cancel_twaps_of(struct cl_stf *s, const struct cl_address *trader)
 		rc = CL_OK;
 	for (size_t i = 0; rc == CL_OK && i < n; i++)
 		rc = stf_cancel_twap(s, trader, &h[i]);
+	if (rc == CL_OK && count)
+		*count += n;
 	free(h);
 	return rc > 0 ? CL_ERR_CORRUPT : rc;
 }

@@ -8,7 +8,8 @@
  *    a position: the TP fires and cancels the SL; a bound stop leaves
  *    with its position; a stop-limit rests after firing; a trigger
  *    reached at once fires in its own request; cancels by hash and by
- *    sequence; expiry; refusal for margin; the dead-man switch;
+ *    sequence; expiry; refusal for margin; an L1 forced cancel-all;
+ *    the dead-man switch;
  *  - SCALE_ORDER: three legs rest; one bad leg refuses the list; an IOC
  *    list fills against them at the makers' prices; the margin of a
  *    later leg refuses the whole list;
@@ -348,6 +349,24 @@ static struct cl_hash32 trigger_scenario(struct cl_state *st)
 		cl_scale_order_digest(&d, cl_stf_domain(e.stf), &sp);
 		t_sign(&stx.u.scale.sig, e.key[poor], &d);
 		expect_refused(&e, stx, CL_STF_ERR_ORDER_MARGIN);
+	}
+
+	/* ---- an L1 forced CANCEL_ALL takes them too (value: 1) ---- */
+	{
+		struct cl_trigger_order f1 = trig(&e, carol, true, P(60000),
+						  true, P(61000), SZ(10), 0, 0,
+						  false);
+		struct cl_hash32 hf1 = trig_hash(&e, &f1);
+		CHECK(req(&e, &r, trig_tx(&e, &f1, e.key[carol])) ==
+		      CL_STF_OK);
+		struct cl_tx ft = {.type = CL_TX_FORCED};
+		ft.u.forced.id = 0;
+		ft.u.forced.account = e.addr[carol];
+		ft.u.forced.kind = CL_FORCED_CANCEL_ALL;
+		CHECK(req(&e, &r, ft) == CL_STF_OK);
+		CHECK(r.forced_outcome == CL_FORCED_DONE &&
+		      r.forced_value == 1);
+		CHECK(trig_rec(&e, &hf1).status == CL_TRIGGER_CANCELLED);
 	}
 
 	/* ---- the dead-man switch takes pending triggers too ---- */
