@@ -1027,6 +1027,15 @@ CL_WUR int cl_stf_get_pending_triggers(const struct cl_stf_view *v,
 void cl_stf_triggered_order_hash(struct cl_hash32 *out,
 				 const struct cl_hash32 *trigger_hash);
 
+/*
+ * The sequence of what a CANCEL names by `hash`: an order, a trigger
+ * order or a TWAP order (a batch carries a cancel by this number,
+ * docs/batch-format.md). CL_OK and *seq, CL_ERR_NOT_FOUND, or another
+ * negative error.
+ */
+CL_WUR int cl_stf_cancel_sequence(const struct cl_stf_view *v, uint64_t *seq,
+				  const struct cl_hash32 *hash);
+
 /* The order hash of leg `i` of a scale order: keccak256 of
  * "clearline.scale", the scale hash and i (u8). */
 void cl_stf_scale_leg_hash(struct cl_hash32 *out,

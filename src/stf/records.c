@@ -450,6 +450,26 @@ int cl_stf_get_order_by_cloid(const struct cl_stf_view *v,
 			 "client order id");
 }
 
+int cl_stf_cancel_sequence(const struct cl_stf_view *v, uint64_t *seq,
+			   const struct cl_hash32 *hash)
+{
+	struct cl_order_record o;
+	struct cl_trigger_record t;
+	struct cl_twap_record w;
+	int rc = cl_stf_get_order(v, &o, hash);
+
+	*seq = o.sequence;
+	if (rc != CL_ERR_NOT_FOUND)
+		return rc;
+	rc = cl_stf_get_trigger(v, &t, hash);
+	*seq = t.sequence;
+	if (rc != CL_ERR_NOT_FOUND)
+		return rc;
+	rc = cl_stf_get_twap(v, &w, hash);
+	*seq = w.sequence;
+	return rc;
+}
+
 static void open_key(uint8_t out[OPEN_KEY_LEN],
 		     const struct cl_address *trader, uint64_t seq)
 {

@@ -288,6 +288,21 @@ lib.main('l1-order-kinds', async (t) => {
 	assert.strictEqual(await longOf(alice), long2 + 300n);
 	t.log('TWAP: three slices at block openings, 0.03 filled');
 
+	/* ---- cancels of a pending trigger and a running TWAP: the batch
+	 * names each by its sequence (the verifier must resolve it) ---- */
+	const cancelOf = async (h) => {
+		const c = { trader: alice.address, orderHash: h };
+		return [c, await alice.signTypedData(domain, lib.TYPES.Cancel, c)];
+	};
+	const far = await call('l2_submitTriggerOrder', await triggerOf(alice, { isBuy: true,
+		triggerPrice: '900000', triggerAbove: true, price: '910000', size: '100', flags: 0 }));
+	r = await cli(['twap', 'BTC-PERP', 'buy', '0.03', '3', '60', '--slippage-ppm', '0']);
+	const slowTwap = r.twapHash;
+	assert.strictEqual((await call('l2_cancelOrder', await cancelOf(far.triggerHash))).status, 'cancelled');
+	assert.strictEqual((await call('l2_cancelOrder', await cancelOf(slowTwap))).status, 'cancelled');
+	assert.strictEqual((await call('l2_getTriggerOrder', [far.triggerHash])).status, 'cancelled');
+	assert.strictEqual((await call('l2_getTwapOrder', [slowTwap])).status, 'cancelled');
+
 	/* ---- the verifier agrees on the root ---- */
 	const seqHead = (await call('l2_syncStatus', [])).headBlock;
 	await waitFor('the verifier derived the head', async () => {
@@ -302,8 +317,11 @@ lib.main('l1-order-kinds', async (t) => {
 		assert.strictEqual((await ver.call('l2_getStateRoot', [String(n)])).stateRoot,
 				   (await call('l2_getStateRoot', [String(n)])).stateRoot, `root of block ${n}`);
 	assert.deepStrictEqual(await ver.call('l2_getOrder', [a3hash]), await call('l2_getOrder', [a3hash]));
-	assert.deepStrictEqual(await ver.call('l2_getTwapOrder', [twapHash]),
-			       await call('l2_getTwapOrder', [twapHash]));
+	for (const h of [twapHash, slowTwap])
+		assert.deepStrictEqual(await ver.call('l2_getTwapOrder', [h]),
+				       await call('l2_getTwapOrder', [h]));
+	assert.deepStrictEqual(await ver.call('l2_getTriggerOrder', [far.triggerHash]),
+			       await call('l2_getTriggerOrder', [far.triggerHash]));
 	for (const h of legs)
 		assert.deepStrictEqual(await ver.call('l2_getOrder', [h]), await call('l2_getOrder', [h]));
 	for (const h of [stopHash, tp.triggerHash, sl.triggerHash])
