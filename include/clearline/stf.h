@@ -1063,6 +1063,12 @@ CL_WUR int cl_stf_get_twap(const struct cl_stf_view *v,
 			   struct cl_twap_record *out,
 			   const struct cl_hash32 *twap_hash);
 
+/* The hashes of `trader`'s running TWAP orders in sequence order, at
+ * most `cap`; *n gets how many. */
+CL_WUR int cl_stf_get_running_twaps(const struct cl_stf_view *v,
+				    struct cl_hash32 *out, size_t cap,
+				    size_t *n, const struct cl_address *trader);
+
 /* The order hash of slice k of a TWAP: keccak256 of "clearline.twap",
  * the TWAP hash and k (u32). */
 void cl_stf_twap_slice_hash(struct cl_hash32 *out,

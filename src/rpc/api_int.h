@@ -79,6 +79,9 @@ struct cl_rpc_done m_submit_twap_order(struct cl_rpc_call *call,
 				       json_t *params, void *app);
 struct cl_rpc_done m_get_twap_order(struct cl_rpc_call *call,
 				    json_t *params, void *app);
+/* A stored TWAP order as the answers show it. */
+json_t *api_twap_json(const struct cl_hash32 *h,
+		      const struct cl_twap_record *t);
 /* A stored trigger order as the answers show it. */
 json_t *api_trigger_json(const struct cl_hash32 *h,
 			 const struct cl_trigger_record *t);

@@ -291,6 +291,28 @@ struct cl_rpc_done m_submit_twap_order(struct cl_rpc_call *call,
 	return api_submit(call, app, &tx, NULL);
 }
 
+json_t *api_twap_json(const struct cl_hash32 *h,
+		      const struct cl_twap_record *t)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "twapHash", api_hash_json(h));
+	json_object_set_new(o, "trader", api_addr_json(&t->trader));
+	json_object_set_new(o, "market", json_integer(t->market));
+	json_object_set_new(o, "side", json_string(t->is_buy ? "buy" : "sell"));
+	json_object_set_new(o, "reduceOnly", json_boolean(t->reduce_only));
+	json_object_set_new(o, "size", cl_json_from_u64(t->size));
+	json_object_set_new(o, "filledSize", cl_json_from_u64(t->filled));
+	json_object_set_new(o, "interval", cl_json_from_u64(t->interval));
+	json_object_set_new(o, "slices", json_integer(t->slices));
+	json_object_set_new(o, "slicesDone", json_integer(t->done));
+	json_object_set_new(o, "slippagePpm", json_integer(t->slippage_ppm));
+	json_object_set_new(o, "nextSliceTime", cl_json_from_u64(t->next));
+	json_object_set_new(o, "status",
+			    json_string(cl_twap_status_str(t->status)));
+	json_object_set_new(o, "sequence", cl_json_from_u64(t->sequence));
+	return o;
+}
+
 /* l2_getTwapOrder [twapHash] */
 struct cl_rpc_done m_get_twap_order(struct cl_rpc_call *call,
 				    json_t *params, void *app)
@@ -316,21 +338,5 @@ struct cl_rpc_done m_get_twap_order(struct cl_rpc_call *call,
 				    "hash");
 	if (rc)
 		return api_error(call, rc);
-	json_t *o = json_object();
-	json_object_set_new(o, "twapHash", api_hash_json(&h));
-	json_object_set_new(o, "trader", api_addr_json(&t.trader));
-	json_object_set_new(o, "market", json_integer(t.market));
-	json_object_set_new(o, "side", json_string(t.is_buy ? "buy" : "sell"));
-	json_object_set_new(o, "reduceOnly", json_boolean(t.reduce_only));
-	json_object_set_new(o, "size", cl_json_from_u64(t.size));
-	json_object_set_new(o, "filledSize", cl_json_from_u64(t.filled));
-	json_object_set_new(o, "interval", cl_json_from_u64(t.interval));
-	json_object_set_new(o, "slices", json_integer(t.slices));
-	json_object_set_new(o, "slicesDone", json_integer(t.done));
-	json_object_set_new(o, "slippagePpm", json_integer(t.slippage_ppm));
-	json_object_set_new(o, "nextSliceTime", cl_json_from_u64(t.next));
-	json_object_set_new(o, "status",
-			    json_string(cl_twap_status_str(t.status)));
-	json_object_set_new(o, "sequence", cl_json_from_u64(t.sequence));
-	return cl_rpc_result(call, o);
+	return cl_rpc_result(call, api_twap_json(&h, &t));
 }

@@ -177,6 +177,18 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 			json_array_append_new(triggers,
 					      api_trigger_json(&th[i], &tr));
 	}
+	/* running TWAP orders (docs/protocol.md "TWAP_ORDER") */
+	json_t *twaps = json_array();
+	size_t n_twap = 0;
+	if (rc == CL_OK)
+		rc = cl_stf_get_running_twaps(&v, th, CL_API_MAX_OPEN_ORDERS,
+					      &n_twap, &addr);
+	for (size_t i = 0; rc == CL_OK && i < n_twap; i++) {
+		struct cl_twap_record tw;
+		if (cl_stf_get_twap(&v, &tw, &th[i]) == CL_OK)
+			json_array_append_new(twaps,
+					      api_twap_json(&th[i], &tw));
+	}
 	/* the dead-man switch (docs/protocol.md "SCHEDULE_CANCEL") */
 	uint64_t sc_time = 0, sc_nonce = 0;
 	if (rc == CL_OK) {
@@ -190,6 +202,7 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 		json_decref(jpos);
 		json_decref(orders);
 		json_decref(triggers);
+		json_decref(twaps);
 		return api_error(call, rc);
 	}
 
@@ -219,6 +232,7 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	json_object_set_new(res, "positions", jpos);
 	json_object_set_new(res, "openOrders", orders);
 	json_object_set_new(res, "triggerOrders", triggers);
+	json_object_set_new(res, "twapOrders", twaps);
 	json_object_set_new(res, "scheduledCancel",
 			    json_pack("{s:o,s:o}", "time",
 				      cl_json_from_u64(sc_time), "nonce",

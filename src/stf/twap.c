@@ -279,6 +279,42 @@ int stf_cancel_twaps_of(struct cl_stf *s, size_t *count,
 	return rc > 0 ? CL_ERR_CORRUPT : rc;
 }
 
+int cl_stf_get_running_twaps(const struct cl_stf_view *v,
+			     struct cl_hash32 *out, size_t cap, size_t *n,
+			     const struct cl_address *trader)
+{
+	struct cl_state_iter *it;
+	const uint8_t *k, *val;
+	size_t kl, vl;
+	int rc;
+
+	*n = 0;
+	CL_REQUIRE((v->state == NULL) != (v->snapshot == NULL));
+	rc = v->state ? cl_state_iter_new(&it, v->state, CL_TABLE_TWAP_OWNER,
+					  trader->b, 20)
+		      : cl_snapshot_iter_new(&it, v->snapshot,
+					     CL_TABLE_TWAP_OWNER, trader->b,
+					     20);
+	if (rc != CL_OK)
+		return rc;
+	while (*n < cap &&
+	       (rc = cl_state_iter_next(it, &k, &kl, &val, &vl)) == CL_OK) {
+		if (kl != TWAP_OWNER_KEY_LEN || memcmp(k, trader->b, 20))
+			break;
+		if (vl != 32) {
+			rc = CL_ERR_CORRUPT;
+			break;
+		}
+		memcpy(out[(*n)++].b, val, 32);
+	}
+	cl_state_iter_free(it);
+	if (rc == CL_ERR_NOT_FOUND)
+		rc = CL_OK;
+	if (rc != CL_OK)
+		*n = 0;
+	return rc;
+}
+
 /* ---- slices ---- */
 
 /* The slice's limit: the mark moved slippage against the trader, on the

@@ -298,10 +298,13 @@ lib.main('l1-order-kinds', async (t) => {
 		triggerPrice: '900000', triggerAbove: true, price: '910000', size: '100', flags: 0 }));
 	r = await cli(['twap', 'BTC-PERP', 'buy', '0.03', '3', '60', '--slippage-ppm', '0']);
 	const slowTwap = r.twapHash;
+	assert.deepStrictEqual((await call('l2_getAccount', [alice.address])).twapOrders.map((x) => x.twapHash),
+			       [slowTwap], 'a running TWAP is listed');
 	assert.strictEqual((await call('l2_cancelOrder', await cancelOf(far.triggerHash))).status, 'cancelled');
 	assert.strictEqual((await call('l2_cancelOrder', await cancelOf(slowTwap))).status, 'cancelled');
 	assert.strictEqual((await call('l2_getTriggerOrder', [far.triggerHash])).status, 'cancelled');
 	assert.strictEqual((await call('l2_getTwapOrder', [slowTwap])).status, 'cancelled');
+	assert.strictEqual((await call('l2_getAccount', [alice.address])).twapOrders.length, 0);
 
 	/* ---- the verifier agrees on the root ---- */
 	const seqHead = (await call('l2_syncStatus', [])).headBlock;
