@@ -201,6 +201,31 @@ static void test_batch(struct tenv *e)
 		cl_buf_release(&c);
 	}
 	cl_batch2_release(&dec);
+	/* what each costs in a batch: the block with it alone, less the
+	 * empty block (the address and market dictionaries included) */
+	{
+		static const char *const name[5] = {
+			"client order (id 0x1234)", "schedule cancel",
+			"client order (id 2^128-2^64)", "trigger order",
+			"scale order (2 legs)"};
+		struct cl_batch2_block one = blk;
+		struct cl_buf b0, b1;
+		cl_buf_init(&b0);
+		one.n_txs = 0;
+		CHECK(cl_batch2_encode(&b0, &one, 1) == CL_BATCH_OK);
+		for (size_t i = 0; i < 5; i++) {
+			cl_buf_init(&b1);
+			one.n_txs = 1;
+			one.txs = &txs[i];
+			CHECK(cl_batch2_encode(&b1, &one, 1) == CL_BATCH_OK);
+			printf("batch bytes: %s %zu (the signature's 64 "
+			       "and a new dictionary entry included)\n",
+			       name[i], b1.len - b0.len);
+			CHECK(b1.len - b0.len < 140);
+			cl_buf_release(&b1);
+		}
+		cl_buf_release(&b0);
+	}
 	/* a zero id is not encodable */
 	txs[0].u.place.cloid = cloid_of(0, 0);
 	size_t len = out.len;
