@@ -196,19 +196,21 @@ static int cancel(struct cl_stf *s, struct cl_stf_result *r,
 		/* a trigger or TWAP order: off the book */
 		struct cl_trigger_record t;
 		struct cl_twap_record tw;
+		uint64_t filled = 0;
 		rc = cl_stf_get_trigger(&view, &t, &c->msg.order_hash);
 		if (rc == CL_OK) {
 			c->order_seq = t.sequence;
 		} else if (rc == CL_ERR_NOT_FOUND) {
 			rc = cl_stf_get_twap(&view, &tw, &c->msg.order_hash);
 			c->order_seq = tw.sequence;
+			filled = tw.filled; /* what its slices bought or sold */
 		}
 		if (rc)
 			return rc < 0 ? rc : CL_ERR_CORRUPT;
 		if (r) {
 			r->order_hash = c->msg.order_hash;
 			r->status = CL_ORDER_CANCELLED;
-			r->filled = 0;
+			r->filled = filled;
 		}
 		return CL_STF_OK;
 	}

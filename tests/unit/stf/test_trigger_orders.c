@@ -499,6 +499,7 @@ static struct cl_hash32 twap_scenario(struct cl_state *st)
 	CHECK(twap_rec(&e, &h2).filled == SZ(10));
 	CHECK(req(&e, &r, t_cancel(&e, &e.addr[alice], &h2, e.key[alice])) ==
 	      CL_STF_OK);
+	CHECK(r.status == CL_ORDER_CANCELLED && r.filled == SZ(10));
 	CHECK(twap_rec(&e, &h2).status == CL_TWAP_CANCELLED);
 	open_next(&e, 31000);
 	CHECK(twap_rec(&e, &h2).done == 1);
