@@ -232,6 +232,11 @@ enum cl_eip712_type {
 	CL_EIP712_WITHDRAW,
 	CL_EIP712_APPROVE_AGENT,
 	CL_EIP712_ORACLE_PRICE,
+	CL_EIP712_SCHEDULE_CANCEL, /* new kinds: docs/protocol.md "Order kinds" */
+	CL_EIP712_CLIENT_ORDER,
+	CL_EIP712_TRIGGER_ORDER,
+	CL_EIP712_SCALE_ORDER,
+	CL_EIP712_TWAP_ORDER,
 };
 
 /* The canonical type string, e.g. "Cancel(address trader,bytes32
@@ -290,8 +295,31 @@ struct cl_oracle_price {
 	uint64_t price, timestamp;
 };
 
+/* ScheduleCancel(address trader,uint64 time,uint64 nonce): the dead-man
+ * switch; time 0 disarms it. */
+struct cl_schedule_cancel {
+	struct cl_address trader;
+	uint64_t time, nonce;
+};
+
+/* A client order id: 128 bits, big-endian (EIP-712 uint128); all zero
+ * means none. */
+#define CL_CLOID_LEN 16
+struct cl_cloid {
+	uint8_t b[CL_CLOID_LEN];
+};
+
+/* ClientOrder(address trader,uint32 market,bool isBuy,uint64 price,
+ *             uint64 size,uint64 nonce,uint64 expiry,uint8 flags,
+ *             uint128 cloid): an Order with the client's id. */
+struct cl_client_order {
+	struct cl_order order;
+	struct cl_cloid cloid;
+};
+
 /*
  * For each message type T (order, cancel, withdraw, approve_agent,
+ * schedule_cancel, client_order, trigger_order, scale_order, twap_order,
  * oracle_price) there are three functions:
  *
  * cl_T_struct_hash(out, msg)
@@ -360,6 +388,110 @@ CL_WUR enum cl_sig_err
 cl_oracle_price_recover(struct cl_address *signer, struct cl_hash32 *digest,
 			const struct cl_eip712_domain *d,
 			const struct cl_oracle_price *msg, const uint8_t *sig,
+			size_t sig_len);
+
+void cl_schedule_cancel_struct_hash(struct cl_hash32 *out,
+				    const struct cl_schedule_cancel *msg);
+void cl_schedule_cancel_digest(struct cl_hash32 *out,
+			       const struct cl_eip712_domain *d,
+			       const struct cl_schedule_cancel *msg);
+CL_WUR enum cl_sig_err
+cl_schedule_cancel_recover(struct cl_address *signer, struct cl_hash32 *digest,
+			   const struct cl_eip712_domain *d,
+			   const struct cl_schedule_cancel *msg,
+			   const uint8_t *sig, size_t sig_len);
+
+/* TriggerOrder(address trader,uint32 market,bool isBuy,uint64 triggerPrice,
+ *              bool triggerAbove,uint64 price,uint64 size,uint64 nonce,
+ *              uint64 expiry,uint8 flags,uint64 group,bool positionBound):
+ * an order placed when the mark reaches triggerPrice (docs/protocol.md
+ * "TRIGGER_ORDER"). */
+struct cl_trigger_order {
+	struct cl_address trader;
+	uint32_t market;
+	bool is_buy;
+	uint64_t trigger_price;
+	bool trigger_above; /* fires at mark >= trigger (else <=) */
+	uint64_t price, size, nonce, expiry;
+	uint8_t flags;
+	uint64_t group;      /* 0: none; else one-cancels-the-other */
+	bool position_bound; /* TP/SL: cancelled when the position closes */
+};
+
+/* The digest is the trigger hash. */
+void cl_trigger_order_struct_hash(struct cl_hash32 *out,
+				  const struct cl_trigger_order *msg);
+void cl_trigger_order_digest(struct cl_hash32 *out,
+			     const struct cl_eip712_domain *d,
+			     const struct cl_trigger_order *msg);
+CL_WUR enum cl_sig_err
+cl_trigger_order_recover(struct cl_address *signer, struct cl_hash32 *digest,
+			 const struct cl_eip712_domain *d,
+			 const struct cl_trigger_order *msg, const uint8_t *sig,
+			 size_t sig_len);
+
+/* ScaleOrder(address trader,uint32 market,bool isBuy,uint64[] prices,
+ *            uint64[] sizes,uint64 nonce,uint64 expiry,uint8 flags): a
+ * signed list of orders on one side (docs/protocol.md "SCALE_ORDER"). */
+#define CL_SCALE_MAX 16
+struct cl_scale_order {
+	struct cl_address trader;
+	uint32_t market;
+	bool is_buy;
+	uint32_t n; /* legs, 1..CL_SCALE_MAX */
+	uint64_t price[CL_SCALE_MAX], size[CL_SCALE_MAX];
+	uint64_t nonce, expiry;
+	uint8_t flags;
+};
+
+/* The digest is the scale hash; n must be 1..CL_SCALE_MAX. */
+void cl_scale_order_struct_hash(struct cl_hash32 *out,
+				const struct cl_scale_order *msg);
+void cl_scale_order_digest(struct cl_hash32 *out,
+			   const struct cl_eip712_domain *d,
+			   const struct cl_scale_order *msg);
+CL_WUR enum cl_sig_err
+cl_scale_order_recover(struct cl_address *signer, struct cl_hash32 *digest,
+		       const struct cl_eip712_domain *d,
+		       const struct cl_scale_order *msg, const uint8_t *sig,
+		       size_t sig_len);
+
+/* TwapOrder(address trader,uint32 market,bool isBuy,uint64 size,
+ *           uint64 interval,uint32 slices,uint32 slippagePpm,uint64 nonce,
+ *           bool reduceOnly): a parent order the stf slices over
+ * slices x interval seconds (docs/protocol.md "TWAP_ORDER"). */
+struct cl_twap_order {
+	struct cl_address trader;
+	uint32_t market;
+	bool is_buy;
+	uint64_t size, interval;
+	uint32_t slices, slippage_ppm;
+	uint64_t nonce;
+	bool reduce_only;
+};
+
+/* The digest is the TWAP hash. */
+void cl_twap_order_struct_hash(struct cl_hash32 *out,
+			       const struct cl_twap_order *msg);
+void cl_twap_order_digest(struct cl_hash32 *out,
+			  const struct cl_eip712_domain *d,
+			  const struct cl_twap_order *msg);
+CL_WUR enum cl_sig_err
+cl_twap_order_recover(struct cl_address *signer, struct cl_hash32 *digest,
+		      const struct cl_eip712_domain *d,
+		      const struct cl_twap_order *msg, const uint8_t *sig,
+		      size_t sig_len);
+
+/* For a client order the digest is the order hash, as for an Order. */
+void cl_client_order_struct_hash(struct cl_hash32 *out,
+				 const struct cl_client_order *msg);
+void cl_client_order_digest(struct cl_hash32 *out,
+			    const struct cl_eip712_domain *d,
+			    const struct cl_client_order *msg);
+CL_WUR enum cl_sig_err
+cl_client_order_recover(struct cl_address *signer, struct cl_hash32 *digest,
+			const struct cl_eip712_domain *d,
+			const struct cl_client_order *msg, const uint8_t *sig,
 			size_t sig_len);
 
 /* ------------------------------------------------------------------ */

@@ -78,6 +78,19 @@ enum cl_table {
 				      * market (margin) */
 	CL_TABLE_FORCED = 0x0a,      /* consumed L1 forced requests and
 				      * their outcomes */
+	CL_TABLE_SCHEDULE_CANCEL = 0x0b, /* dead-man switches: account ->
+					  * time, nonce */
+	CL_TABLE_SCHEDULE_DUE = 0x0c, /* armed switches by time */
+	CL_TABLE_CLOIDS = 0x0d,      /* open orders by client order id */
+	CL_TABLE_TRIGGERS = 0x0e,    /* trigger orders (stops, TP/SL) */
+	CL_TABLE_TRIGGER_INDEX = 0x0f, /* pending triggers by market and
+					* price */
+	CL_TABLE_TRIGGER_OWNER = 0x10, /* pending triggers by trader and
+					* sequence */
+	CL_TABLE_TWAPS = 0x11,       /* TWAP orders */
+	CL_TABLE_TWAP_DUE = 0x12,    /* running TWAPs by next slice time */
+	CL_TABLE_TWAP_OWNER = 0x13,  /* running TWAPs by trader and
+				      * sequence */
 	CL_TABLE_LIQ_INDEX = 0x20,   /* liquidation prices per market (was
 				      * local 0x83 until the stf ran as a
 				      * VM program: docs/state.md) */

@@ -214,8 +214,9 @@ enum cl_done_reason {
 	CL_DONE_POST_ONLY_CROSS = 4, /* post-only, no fill */
 	CL_DONE_MARGIN = 5,          /* a fill would break the margin rules */
 	CL_DONE_EXPIRED = 6,         /* expiry <= block time */
+	CL_DONE_SCHEDULED_CANCEL = 7, /* the trader's dead-man switch fired */
 };
-#define CL_DONE_REASON_MAX 6
+#define CL_DONE_REASON_MAX 7
 
 /* The stored record of an order (docs/protocol.md "ORDERS"). */
 struct cl_order_record {
@@ -226,6 +227,7 @@ struct cl_order_record {
 	uint64_t price, size, filled, expiry;
 	enum cl_order_status status;
 	uint64_t sequence; /* arrival order, from 0 */
+	struct cl_cloid cloid; /* the client order id; all zero: none */
 };
 
 /* ------------------------------------------------------------------ */
@@ -254,8 +256,13 @@ enum cl_tx_type {
 	CL_TX_FUND_FILL = 13,      /* derived: the fund unwinds */
 	CL_TX_REINDEX = 14,        /* derived: re-score accounts */
 	CL_TX_FORCED = 15,         /* an L1 forced request */
+	CL_TX_SCHEDULE_CANCEL = 16, /* the dead-man switch: arm, disarm */
+	CL_TX_CLIENT_ORDER = 17,   /* PLACE_ORDER with a client order id */
+	CL_TX_TRIGGER_ORDER = 18,  /* stop / take-profit / stop-loss */
+	CL_TX_SCALE_ORDER = 19,    /* a signed list of orders */
+	CL_TX_TWAP_ORDER = 20,     /* a parent order sliced over time */
 };
-#define CL_TX_TYPE_MAX 15
+#define CL_TX_TYPE_MAX 20
 
 /* Most signatures an ORACLE_PRICE transaction may carry. */
 #define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
@@ -301,8 +308,37 @@ struct cl_tx_forced {
 	uint64_t price;     /* CLOSE */
 };
 
+/* PLACE_ORDER and CLIENT_ORDER: cloid is all zero for a PLACE_ORDER and
+ * never zero for a CLIENT_ORDER (whose signed message is the
+ * ClientOrder: order and cloid). */
 struct cl_tx_place {
 	struct cl_order order;
+	struct cl_sig sig;
+	struct cl_cloid cloid;
+};
+
+/* An order placed when the mark reaches a price (docs/protocol.md
+ * "TRIGGER_ORDER"). */
+struct cl_tx_trigger {
+	struct cl_trigger_order msg;
+	struct cl_sig sig;
+};
+
+/* A parent order sliced by the stf (docs/protocol.md "TWAP_ORDER"). */
+struct cl_tx_twap {
+	struct cl_twap_order msg;
+	struct cl_sig sig;
+};
+
+/* A signed list of orders on one side (docs/protocol.md "SCALE_ORDER"). */
+struct cl_tx_scale {
+	struct cl_scale_order msg;
+	struct cl_sig sig;
+};
+
+/* The dead-man switch (docs/protocol.md "SCHEDULE_CANCEL"). */
+struct cl_tx_schedule_cancel {
+	struct cl_schedule_cancel msg;
 	struct cl_sig sig;
 };
 
@@ -419,6 +455,10 @@ struct cl_tx {
 		struct cl_tx_fund_fill fund_fill;
 		struct cl_tx_reindex reindex;
 		struct cl_tx_forced forced;
+		struct cl_tx_schedule_cancel schedule_cancel;
+		struct cl_tx_trigger trigger;
+		struct cl_tx_scale scale;
+		struct cl_tx_twap twap;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -457,6 +497,10 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d);
 /* True for the types a block carries (requests); false for the derived
  * ones (docs/protocol.md "Derived transitions"). */
 bool cl_tx_is_request(enum cl_tx_type type);
+
+/* True for the types that place an order (PLACE_ORDER, CLIENT_ORDER);
+ * both carry it in u.place and their auth.digest is the order hash. */
+bool cl_tx_is_order(enum cl_tx_type type);
 
 /* A static name for a transaction type ("deposit", ...) or "unknown". */
 const char *cl_tx_type_str(int type);
@@ -529,8 +573,12 @@ enum cl_stf_code {
 	CL_STF_ERR_NOT_A_REQUEST = 54,     /* a derived type given as a
 					    * request */
 	CL_STF_ERR_FORCED_OUT_OF_ORDER = 55, /* not the next forced id */
+	CL_STF_ERR_CLOID_IN_USE = 56,      /* an open order of the trader has
+					    * this client order id */
+	CL_STF_ERR_BAD_TWAP = 57,          /* zero slices or interval, or a
+					    * slippage above 1e6 ppm */
 };
-#define CL_STF_CODE_MAX 55
+#define CL_STF_CODE_MAX 57
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,
@@ -926,6 +974,118 @@ CL_WUR int cl_stf_get_withdrawal(const struct cl_stf_view *v,
 /* The outcome of forced request `id` (CL_ERR_NOT_FOUND: not consumed). */
 CL_WUR int cl_stf_get_forced(const struct cl_stf_view *v,
 			     struct cl_forced_record *out, uint64_t id);
+
+/*
+ * The dead-man switch of `addr` (table SCHEDULE_CANCEL): *time the time
+ * (s) at which its orders are cancelled (0: disarmed), *nonce the last
+ * accepted SCHEDULE_CANCEL nonce. CL_ERR_NOT_FOUND (both 0) when the
+ * account never used it.
+ */
+CL_WUR int cl_stf_get_scheduled_cancel(const struct cl_stf_view *v,
+				       uint64_t *time, uint64_t *nonce,
+				       const struct cl_address *addr);
+
+/* A trigger order's state (docs/protocol.md "TRIGGER_ORDER"). */
+enum cl_trigger_status {
+	CL_TRIGGER_PENDING = 1,   /* waiting for the mark */
+	CL_TRIGGER_FIRED = 2,     /* its order was placed */
+	CL_TRIGGER_CANCELLED = 3, /* by its trader, its group, its position
+				   * closing or the dead-man switch */
+	CL_TRIGGER_EXPIRED = 4,   /* reached after its expiry: nothing placed */
+	CL_TRIGGER_REFUSED = 5,   /* reached, but its order was refused
+				   * (collateral, open-order margin) */
+};
+
+/* The stored record of a trigger order (table TRIGGERS). */
+struct cl_trigger_record {
+	struct cl_address trader;
+	uint32_t market;
+	bool is_buy;
+	uint64_t trigger_price;
+	bool trigger_above;
+	uint64_t price, size, expiry;
+	uint8_t flags;
+	uint64_t group;
+	bool position_bound;
+	enum cl_trigger_status status;
+	uint64_t sequence; /* from the order sequence: a cancel names it */
+};
+
+CL_WUR int cl_stf_get_trigger(const struct cl_stf_view *v,
+			      struct cl_trigger_record *out,
+			      const struct cl_hash32 *trigger_hash);
+
+/* The hashes of `trader`'s pending trigger orders in sequence order, at
+ * most `cap`; *n gets how many. */
+CL_WUR int cl_stf_get_pending_triggers(const struct cl_stf_view *v,
+				       struct cl_hash32 *out, size_t cap,
+				       size_t *n,
+				       const struct cl_address *trader);
+
+/* The hash of the order a fired trigger placed: keccak256 of
+ * "clearline.trigger" and the trigger hash. */
+void cl_stf_triggered_order_hash(struct cl_hash32 *out,
+				 const struct cl_hash32 *trigger_hash);
+
+/*
+ * The sequence of what a CANCEL names by `hash`: an order, a trigger
+ * order or a TWAP order (a batch carries a cancel by this number,
+ * docs/batch-format.md). CL_OK and *seq, CL_ERR_NOT_FOUND, or another
+ * negative error.
+ */
+CL_WUR int cl_stf_cancel_sequence(const struct cl_stf_view *v, uint64_t *seq,
+				  const struct cl_hash32 *hash);
+
+/* The order hash of leg `i` of a scale order: keccak256 of
+ * "clearline.scale", the scale hash and i (u8). */
+void cl_stf_scale_leg_hash(struct cl_hash32 *out,
+			   const struct cl_hash32 *scale_hash, uint32_t i);
+
+/* A TWAP order's state (table TWAPS). */
+enum cl_twap_status {
+	CL_TWAP_RUNNING = 1,
+	CL_TWAP_FINISHED = 2,  /* every slice ran */
+	CL_TWAP_CANCELLED = 3, /* by its trader or the dead-man switch */
+};
+
+struct cl_twap_record {
+	struct cl_address trader;
+	uint32_t market;
+	bool is_buy, reduce_only;
+	uint64_t size, filled, interval;
+	uint32_t slices, done, slippage_ppm;
+	uint64_t next; /* s: when the next slice runs */
+	enum cl_twap_status status;
+	uint64_t sequence;
+};
+
+CL_WUR int cl_stf_get_twap(const struct cl_stf_view *v,
+			   struct cl_twap_record *out,
+			   const struct cl_hash32 *twap_hash);
+
+/* The hashes of `trader`'s running TWAP orders in sequence order, at
+ * most `cap`; *n gets how many. */
+CL_WUR int cl_stf_get_running_twaps(const struct cl_stf_view *v,
+				    struct cl_hash32 *out, size_t cap,
+				    size_t *n, const struct cl_address *trader);
+
+/* The order hash of slice k of a TWAP: keccak256 of "clearline.twap",
+ * the TWAP hash and k (u32). */
+void cl_stf_twap_slice_hash(struct cl_hash32 *out,
+			    const struct cl_hash32 *twap_hash, uint32_t k);
+
+/* A static name of a TWAP status ("running", ...). */
+const char *cl_twap_status_str(int status);
+
+/* A static name of a trigger status ("pending", ...). */
+const char *cl_trigger_status_str(int status);
+
+/* The open order of `trader` with client order id `cloid` (table
+ * CLOIDS): CL_OK and *hash, or CL_ERR_NOT_FOUND. */
+CL_WUR int cl_stf_get_order_by_cloid(const struct cl_stf_view *v,
+				     struct cl_hash32 *hash,
+				     const struct cl_address *trader,
+				     const struct cl_cloid *cloid);
 
 /* A static name of a forced kind ("withdraw", ...) or outcome ("done",
  * ...), "unknown" otherwise. */

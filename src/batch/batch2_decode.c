@@ -124,15 +124,16 @@ static void get_vcode(struct dec *d, struct cl_sig *s, unsigned code)
 	d->n_sigs++;
 }
 
+/* An order: `head` holds its flags and isBuy (the PLACE_ORDER head, or
+ * a CLIENT_ORDER's flag byte), `v` its v code. */
 static void get_order(struct dec *d, struct cl_tx *tx, uint8_t head,
-		      uint64_t block_s)
+		      unsigned v, uint64_t block_s)
 {
 	struct cl_order *o = &tx->u.place.order;
 
-	tx->type = CL_TX_PLACE_ORDER;
 	o->flags = head & B2_ORDER_FLAGS_MASK;
 	o->is_buy = (head & B2_ORDER_BUY) != 0;
-	get_vcode(d, &tx->u.place.sig, (head >> B2_ORDER_V_SHIFT) & 3);
+	get_vcode(d, &tx->u.place.sig, v);
 	size_t t = get_addr(d, &o->trader);
 	size_t m = get_index(d, d->n_mkt, &d->used_mkt);
 	if (d->err)
@@ -188,6 +189,144 @@ static void get_forced(struct dec *d, struct cl_tx_forced *x)
 	d->next_forced = x->id + 1;
 }
 
+/* The extended types (head bit 6). */
+static void get_ext(struct dec *d, struct cl_tx *tx, unsigned type,
+		    unsigned v, uint64_t block_s)
+{
+	switch (type) {
+	case CL_TX_SCHEDULE_CANCEL: {
+		struct cl_tx_schedule_cancel *x = &tx->u.schedule_cancel;
+		tx->type = CL_TX_SCHEDULE_CANCEL;
+		get_vcode(d, &x->sig, v);
+		(void)get_addr(d, &x->msg.trader);
+		x->msg.time = b2_unzigzag(get_varint(d), block_s);
+		x->msg.nonce = get_varint(d);
+		return;
+	}
+	case CL_TX_CLIENT_ORDER: {
+		uint8_t fl = get_u8(d);
+		if (d->err)
+			return;
+		if (fl & ~(B2_ORDER_FLAGS_MASK | B2_ORDER_BUY)) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		tx->type = CL_TX_CLIENT_ORDER;
+		get_order(d, tx, fl, v, block_s);
+		uint8_t n = get_u8(d);
+		if (d->err)
+			return;
+		if (n == 0 || n > CL_CLOID_LEN) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		if (n > left(d)) {
+			fail(d, CL_BATCH_MALFORMED);
+			return;
+		}
+		memcpy(tx->u.place.cloid.b + CL_CLOID_LEN - n, d->p + d->off,
+		       n);
+		if (d->p[d->off] == 0)
+			fail(d, CL_BATCH_NOT_CANONICAL); /* a leading zero */
+		d->off += n;
+		return;
+	}
+	case CL_TX_TWAP_ORDER: {
+		struct cl_twap_order *m = &tx->u.twap.msg;
+		uint8_t fl = get_u8(d);
+		if (d->err)
+			return;
+		if (fl & ~(B2_ORDER_BUY | B2_TWAP_RO)) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		tx->type = CL_TX_TWAP_ORDER;
+		m->is_buy = (fl & B2_ORDER_BUY) != 0;
+		m->reduce_only = (fl & B2_TWAP_RO) != 0;
+		get_vcode(d, &tx->u.twap.sig, v);
+		(void)get_addr(d, &m->trader);
+		size_t mi = get_index(d, d->n_mkt, &d->used_mkt);
+		if (d->err)
+			return;
+		m->market = d->mkt[mi];
+		m->size = get_varint(d);
+		m->interval = get_varint(d);
+		uint64_t sl = get_varint(d), pp = get_varint(d);
+		if (sl > UINT32_MAX || pp > UINT32_MAX)
+			fail(d, CL_BATCH_BAD_TX);
+		m->slices = (uint32_t)sl;
+		m->slippage_ppm = (uint32_t)pp;
+		m->nonce = get_varint(d);
+		return;
+	}
+	case CL_TX_SCALE_ORDER: {
+		struct cl_scale_order *m = &tx->u.scale.msg;
+		uint8_t fl = get_u8(d);
+		if (d->err)
+			return;
+		if (fl & ~(B2_ORDER_FLAGS_MASK | B2_ORDER_BUY)) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		tx->type = CL_TX_SCALE_ORDER;
+		m->flags = fl & B2_ORDER_FLAGS_MASK;
+		m->is_buy = (fl & B2_ORDER_BUY) != 0;
+		get_vcode(d, &tx->u.scale.sig, v);
+		(void)get_addr(d, &m->trader);
+		size_t mi = get_index(d, d->n_mkt, &d->used_mkt);
+		if (d->err)
+			return;
+		m->market = d->mkt[mi];
+		m->nonce = get_varint(d);
+		m->expiry = b2_unzigzag(get_varint(d), block_s);
+		uint8_t n = get_u8(d);
+		if (d->err)
+			return;
+		if (n == 0 || n > CL_SCALE_MAX) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		m->n = n;
+		for (uint32_t i = 0; i < m->n && !d->err; i++) {
+			m->price[i] = get_varint(d);
+			m->size[i] = get_varint(d);
+		}
+		return;
+	}
+	case CL_TX_TRIGGER_ORDER: {
+		struct cl_trigger_order *m = &tx->u.trigger.msg;
+		uint8_t fl = get_u8(d);
+		if (d->err)
+			return;
+		if (fl & 0x80) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		tx->type = CL_TX_TRIGGER_ORDER;
+		m->flags = fl & B2_ORDER_FLAGS_MASK;
+		m->is_buy = (fl & B2_ORDER_BUY) != 0;
+		m->trigger_above = (fl & B2_TRIG_ABOVE) != 0;
+		m->position_bound = (fl & B2_TRIG_BOUND) != 0;
+		get_vcode(d, &tx->u.trigger.sig, v);
+		(void)get_addr(d, &m->trader);
+		size_t mi = get_index(d, d->n_mkt, &d->used_mkt);
+		if (d->err)
+			return;
+		m->market = d->mkt[mi];
+		m->trigger_price = get_varint(d);
+		m->price = get_varint(d);
+		m->size = get_varint(d);
+		m->nonce = get_varint(d);
+		m->expiry = b2_unzigzag(get_varint(d), block_s);
+		m->group = get_varint(d);
+		return;
+	}
+	default:
+		fail(d, CL_BATCH_BAD_TX);
+		return;
+	}
+}
+
 static void get_tx(struct dec *d, struct cl_tx *tx, uint64_t block_s)
 {
 	uint8_t head = get_u8(d);
@@ -195,13 +334,14 @@ static void get_tx(struct dec *d, struct cl_tx *tx, uint64_t block_s)
 	if (d->err)
 		return;
 	if (head & B2_HEAD_ORDER) {
-		get_order(d, tx, head, block_s);
+		tx->type = CL_TX_PLACE_ORDER;
+		get_order(d, tx, head, (head >> B2_ORDER_V_SHIFT) & 3, block_s);
 		return;
 	}
 	unsigned type = head & B2_HEAD_TYPE_MASK;
 	unsigned v = (head >> B2_HEAD_V_SHIFT) & 3;
-	if (head & B2_HEAD_RESERVED) {
-		fail(d, CL_BATCH_BAD_TX);
+	if (head & B2_HEAD_EXT) {
+		get_ext(d, tx, B2_EXT_BASE + type, v, block_s);
 		return;
 	}
 	switch (type) {
@@ -448,7 +588,20 @@ static void get_sigs(struct dec *d)
 		struct cl_tx *tx = &d->txs[i];
 		switch (tx->type) {
 		case CL_TX_PLACE_ORDER:
+		case CL_TX_CLIENT_ORDER:
 			sig_rs(d, &tx->u.place.sig);
+			break;
+		case CL_TX_SCHEDULE_CANCEL:
+			sig_rs(d, &tx->u.schedule_cancel.sig);
+			break;
+		case CL_TX_TRIGGER_ORDER:
+			sig_rs(d, &tx->u.trigger.sig);
+			break;
+		case CL_TX_SCALE_ORDER:
+			sig_rs(d, &tx->u.scale.sig);
+			break;
+		case CL_TX_TWAP_ORDER:
+			sig_rs(d, &tx->u.twap.sig);
 			break;
 		case CL_TX_CANCEL:
 			sig_rs(d, &tx->u.cancel.sig);

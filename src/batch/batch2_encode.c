@@ -152,6 +152,47 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 		(void)keyset_index(&e->addr, f->account.b);
 		return true;
 	}
+	case CL_TX_SCHEDULE_CANCEL:
+		if (!sig_ok(&tx->u.schedule_cancel.sig))
+			return false;
+		(void)keyset_index(&e->addr,
+				   tx->u.schedule_cancel.msg.trader.b);
+		return true;
+	case CL_TX_CLIENT_ORDER: {
+		static const struct cl_cloid zero;
+		const struct cl_order *o = &tx->u.place.order;
+		if (o->flags & ~B2_ORDER_FLAGS_MASK ||
+		    !sig_ok(&tx->u.place.sig) ||
+		    memcmp(tx->u.place.cloid.b, zero.b, CL_CLOID_LEN) == 0)
+			return false;
+		(void)keyset_index(&e->addr, o->trader.b);
+		(void)market_index(&e->mkt, o->market);
+		return true;
+	}
+	case CL_TX_TWAP_ORDER:
+		if (!sig_ok(&tx->u.twap.sig))
+			return false;
+		(void)keyset_index(&e->addr, tx->u.twap.msg.trader.b);
+		(void)market_index(&e->mkt, tx->u.twap.msg.market);
+		return true;
+	case CL_TX_SCALE_ORDER: {
+		const struct cl_scale_order *m = &tx->u.scale.msg;
+		if (m->flags & ~B2_ORDER_FLAGS_MASK || m->n < 1 ||
+		    m->n > CL_SCALE_MAX || !sig_ok(&tx->u.scale.sig))
+			return false;
+		(void)keyset_index(&e->addr, m->trader.b);
+		(void)market_index(&e->mkt, m->market);
+		return true;
+	}
+	case CL_TX_TRIGGER_ORDER: {
+		const struct cl_trigger_order *m = &tx->u.trigger.msg;
+		if (m->flags & ~B2_ORDER_FLAGS_MASK ||
+		    !sig_ok(&tx->u.trigger.sig))
+			return false;
+		(void)keyset_index(&e->addr, m->trader.b);
+		(void)market_index(&e->mkt, m->market);
+		return true;
+	}
 	case CL_TX_FILL:
 	case CL_TX_ORDER_DONE:
 		return false; /* derived by the stf */
@@ -193,20 +234,28 @@ static void put_head(struct enc *e, unsigned type, const struct cl_sig *s)
 {
 	unsigned v = s ? vcode(s) : 0;
 
+	if (type >= B2_EXT_BASE)
+		type = B2_HEAD_EXT | (type - B2_EXT_BASE);
 	cl_buf_append_byte(e->f, (uint8_t)(type | v << B2_HEAD_V_SHIFT));
 }
 
 static void put_order(struct enc *e, const struct cl_tx_place *p,
-		      uint64_t block_s)
+		      uint64_t block_s, bool client)
 {
 	const struct cl_order *o = &p->order;
 	uint32_t t = keyset_index(&e->addr, o->trader.b);
 	uint32_t m = market_index(&e->mkt, o->market);
-	unsigned head = B2_HEAD_ORDER | o->flags |
-			(o->is_buy ? B2_ORDER_BUY : 0) |
-			(unsigned)vcode(&p->sig) << B2_ORDER_V_SHIFT;
+	unsigned flags = o->flags | (o->is_buy ? B2_ORDER_BUY : 0);
 
-	cl_buf_append_byte(e->f, (uint8_t)head);
+	if (client) {
+		put_head(e, CL_TX_CLIENT_ORDER, &p->sig);
+		cl_buf_append_byte(e->f, (uint8_t)flags);
+	} else {
+		cl_buf_append_byte(e->f,
+				   (uint8_t)(B2_HEAD_ORDER | flags |
+					     (unsigned)vcode(&p->sig)
+						     << B2_ORDER_V_SHIFT));
+	}
 	b2_put_varint(e->f, t);
 	b2_put_varint(e->f, m);
 	size_t ps = 2 * (size_t)m + o->is_buy;
@@ -219,6 +268,14 @@ static void put_order(struct enc *e, const struct cl_tx_place *p,
 	e->last_nonce[t] = o->nonce;
 	e->last_expiry[t] = o->expiry;
 	e->has_expiry[t] = true;
+	if (client) {
+		/* the id without its leading zero bytes (it is not zero) */
+		size_t z = 0;
+		while (p->cloid.b[z] == 0)
+			z++;
+		cl_buf_append_byte(e->f, (uint8_t)(CL_CLOID_LEN - z));
+		cl_buf_append(e->f, p->cloid.b + z, CL_CLOID_LEN - z);
+	}
 	put_sig(e, &p->sig);
 }
 
@@ -263,8 +320,72 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 		put_forced(e, &tx->u.forced);
 		return;
 	case CL_TX_PLACE_ORDER:
-		put_order(e, &tx->u.place, block_s);
+		put_order(e, &tx->u.place, block_s, false);
 		return;
+	case CL_TX_CLIENT_ORDER:
+		put_order(e, &tx->u.place, block_s, true);
+		return;
+	case CL_TX_TWAP_ORDER: {
+		const struct cl_twap_order *m = &tx->u.twap.msg;
+		put_head(e, CL_TX_TWAP_ORDER, &tx->u.twap.sig);
+		cl_buf_append_byte(e->f,
+				   (uint8_t)((m->is_buy ? B2_ORDER_BUY : 0) |
+					     (m->reduce_only ? B2_TWAP_RO : 0)));
+		put_addr(e, &m->trader);
+		b2_put_varint(e->f, market_index(&e->mkt, m->market));
+		b2_put_varint(e->f, m->size);
+		b2_put_varint(e->f, m->interval);
+		b2_put_varint(e->f, m->slices);
+		b2_put_varint(e->f, m->slippage_ppm);
+		b2_put_varint(e->f, m->nonce);
+		put_sig(e, &tx->u.twap.sig);
+		return;
+	}
+	case CL_TX_SCALE_ORDER: {
+		const struct cl_scale_order *m = &tx->u.scale.msg;
+		put_head(e, CL_TX_SCALE_ORDER, &tx->u.scale.sig);
+		cl_buf_append_byte(e->f, (uint8_t)(m->flags |
+						   (m->is_buy ? B2_ORDER_BUY
+							      : 0)));
+		put_addr(e, &m->trader);
+		b2_put_varint(e->f, market_index(&e->mkt, m->market));
+		b2_put_varint(e->f, m->nonce);
+		b2_put_varint(e->f, b2_zigzag(m->expiry, block_s));
+		cl_buf_append_byte(e->f, (uint8_t)m->n);
+		for (uint32_t i = 0; i < m->n; i++) {
+			b2_put_varint(e->f, m->price[i]);
+			b2_put_varint(e->f, m->size[i]);
+		}
+		put_sig(e, &tx->u.scale.sig);
+		return;
+	}
+	case CL_TX_TRIGGER_ORDER: {
+		const struct cl_trigger_order *m = &tx->u.trigger.msg;
+		unsigned fl = m->flags | (m->is_buy ? B2_ORDER_BUY : 0) |
+			      (m->trigger_above ? B2_TRIG_ABOVE : 0) |
+			      (m->position_bound ? B2_TRIG_BOUND : 0);
+		put_head(e, CL_TX_TRIGGER_ORDER, &tx->u.trigger.sig);
+		cl_buf_append_byte(e->f, (uint8_t)fl);
+		put_addr(e, &m->trader);
+		b2_put_varint(e->f, market_index(&e->mkt, m->market));
+		b2_put_varint(e->f, m->trigger_price);
+		b2_put_varint(e->f, m->price);
+		b2_put_varint(e->f, m->size);
+		b2_put_varint(e->f, m->nonce);
+		b2_put_varint(e->f, b2_zigzag(m->expiry, block_s));
+		b2_put_varint(e->f, m->group);
+		put_sig(e, &tx->u.trigger.sig);
+		return;
+	}
+	case CL_TX_SCHEDULE_CANCEL: {
+		const struct cl_tx_schedule_cancel *sc = &tx->u.schedule_cancel;
+		put_head(e, CL_TX_SCHEDULE_CANCEL, &sc->sig);
+		put_addr(e, &sc->msg.trader);
+		b2_put_varint(e->f, b2_zigzag(sc->msg.time, block_s));
+		b2_put_varint(e->f, sc->msg.nonce);
+		put_sig(e, &sc->sig);
+		return;
+	}
 	case CL_TX_CANCEL:
 		put_head(e, CL_TX_CANCEL, &tx->u.cancel.sig);
 		put_addr(e, &tx->u.cancel.msg.trader);

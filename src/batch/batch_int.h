@@ -20,6 +20,17 @@
 #define B2_HEAD_TYPE_MASK 0x0fu
 #define B2_HEAD_V_SHIFT 4
 #define B2_HEAD_RESERVED 0x40u
+/* Bit 6 set: an extended type, 16 + bits 0-3 (SCHEDULE_CANCEL,
+ * CLIENT_ORDER); a CLIENT_ORDER's flags and isBuy follow in a byte laid
+ * out as in the PLACE_ORDER head (bits 0-3 flags, bit 4 isBuy). */
+#define B2_HEAD_EXT B2_HEAD_RESERVED
+#define B2_EXT_BASE 16u
+/* A TRIGGER_ORDER's flag byte: the order flags and isBuy as above, bit 5
+ * triggerAbove, bit 6 positionBound. */
+#define B2_TRIG_ABOVE 0x20u
+#define B2_TRIG_BOUND 0x40u
+/* A TWAP_ORDER's flag byte: bit 4 isBuy, bit 5 reduceOnly. */
+#define B2_TWAP_RO 0x20u
 
 /* Block flags: the L1 reference is the previous block's. */
 #define B2_BLOCK_SAME_L1 0x01u

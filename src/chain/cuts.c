@@ -164,13 +164,13 @@ int cl_chain_cut_blocks(struct cl_snapshot *snap, const struct cl_genesis *g,
 			}
 			if (tx->type != CL_TX_CANCEL)
 				continue;
-			/* batches name the cancelled order by sequence */
-			struct cl_order_record o;
-			rc = cl_stf_get_order(&view, &o,
-					      &tx->u.cancel.msg.order_hash);
+			/* batches name the cancelled order (or trigger or
+			 * TWAP order) by sequence */
+			rc = cl_stf_cancel_sequence(&view,
+						    &tx->u.cancel.order_seq,
+						    &tx->u.cancel.msg.order_hash);
 			if (rc > 0 || rc == CL_ERR_NOT_FOUND)
 				rc = CL_ERR_CORRUPT;
-			tx->u.cancel.order_seq = o.sequence;
 		}
 	}
 	if (!rc)

@@ -42,12 +42,17 @@ static const struct opt_def opt_defs[OPT_COUNT] = {
 	[OPT_WS] = {"ws", true},
 	[OPT_SINCE] = {"since", true},
 	[OPT_MAX] = {"max", true},
+	[OPT_CLOID] = {"cloid", true},
+	[OPT_GROUP] = {"group", true},
+	[OPT_TPSL] = {"tpsl", false},
+	[OPT_SLIPPAGE] = {"slippage-ppm", true},
 };
 
 #define O(x) (1u << (x))
 #define ORDER_OPTS                                                 \
 	(O(OPT_IOC) | O(OPT_FOK) | O(OPT_GTC) | O(OPT_POST_ONLY) | \
-	 O(OPT_REDUCE_ONLY) | O(OPT_EXPIRY) | O(OPT_NONCE) | O(OPT_AGENT_FOR))
+	 O(OPT_REDUCE_ONLY) | O(OPT_EXPIRY) | O(OPT_NONCE) | O(OPT_AGENT_FOR) | \
+	 O(OPT_CLOID))
 
 const struct cli_cmd cli_cmds[] = {
 	{"key new", cli_cmd_key_new, 0, 0, 0,
@@ -61,11 +66,41 @@ const struct cli_cmd cli_cmds[] = {
 	{"order", cli_cmd_order, 4, 4, ORDER_OPTS,
 	 "SYMBOL|ID buy|sell PRICE SIZE [--gtc|--ioc|--fok] [--post-only] "
 	 "[--reduce-only] [--expiry SECONDS|@UNIX] [--nonce N] "
-	 "[--agent-for TRADER]",
-	 "sign an order with the selected key and submit it"},
+	 "[--agent-for TRADER] [--cloid ID]",
+	 "sign an order with the selected key and submit it (with --cloid: "
+	 "a ClientOrder carrying the client order id ID)"},
 	{"sign-order", cli_cmd_sign_order, 4, 4, ORDER_OPTS,
 	 "SYMBOL|ID buy|sell PRICE SIZE [order options]",
 	 "print a signed order and its hash without submitting it"},
+	{"schedule-cancel", cli_cmd_schedule_cancel, 1, 1,
+	 O(OPT_NONCE) | O(OPT_AGENT_FOR),
+	 "SECONDS|@UNIX|off [--nonce N] [--agent-for TRADER]",
+	 "the dead-man switch: cancel all open orders at that time unless "
+	 "renewed first; off disarms it"},
+	{"order-by-cloid", cli_cmd_order_by_cloid, 2, 2, 0, "TRADER ID",
+	 "the open order of TRADER with client order id ID"},
+	{"trigger", cli_cmd_trigger, 6, 6,
+	 (ORDER_OPTS & ~O(OPT_CLOID)) | O(OPT_GROUP) | O(OPT_TPSL),
+	 "SYMBOL|ID buy|sell PRICE SIZE above|below TRIGGER [order options] "
+	 "[--group N] [--tpsl]",
+	 "a trigger order: placed when the mark reaches TRIGGER (above: at "
+	 "or above it); --ioc makes a stop-market bounded by PRICE, --tpsl a "
+	 "take-profit or stop-loss bound to the position (reduce-only), "
+	 "--group N a one-cancels-the-other pair"},
+	{"scale", cli_cmd_scale, 3, 3, ORDER_OPTS & ~O(OPT_CLOID),
+	 "SYMBOL|ID buy|sell PRICE:SIZE[,PRICE:SIZE...] [order options]",
+	 "a scale order: up to 16 orders on one side signed once"},
+	{"twap", cli_cmd_twap, 5, 5,
+	 O(OPT_REDUCE_ONLY) | O(OPT_NONCE) | O(OPT_AGENT_FOR) |
+		 O(OPT_SLIPPAGE),
+	 "SYMBOL|ID buy|sell SIZE SLICES INTERVAL [--slippage-ppm N] "
+	 "[--reduce-only] [--nonce N] [--agent-for TRADER]",
+	 "a TWAP order: SIZE in SLICES IOC slices INTERVAL seconds apart, "
+	 "each within --slippage-ppm (default 30000, 3 %) of the mark"},
+	{"twap-status", cli_cmd_twap_status, 1, 1, 0, "TWAPHASH",
+	 "one TWAP order: its progress and status"},
+	{"trigger-status", cli_cmd_trigger_status, 1, 1, 0, "TRIGGERHASH",
+	 "one trigger order: its fields and status"},
 	{"cancel", cli_cmd_cancel, 1, 1, O(OPT_AGENT_FOR),
 	 "ORDERHASH [--agent-for TRADER]", "cancel an open order"},
 	{"withdraw", cli_cmd_withdraw, 1, 1, O(OPT_TO), "AMOUNT [--to ADDRESS]",

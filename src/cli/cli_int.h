@@ -27,6 +27,10 @@ enum cli_opt {
 	OPT_WS,
 	OPT_SINCE,
 	OPT_MAX,
+	OPT_CLOID,
+	OPT_GROUP,
+	OPT_TPSL,
+	OPT_SLIPPAGE,
 	OPT_COUNT
 };
 
@@ -138,5 +142,20 @@ int cli_cmd_exit_proof(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_help(struct cl_cli *cli, const struct cli_args *a);
 /* cmd_watch.c */
 int cli_cmd_watch(struct cl_cli *cli, const struct cli_args *a);
+/* cmd_orders.c: the order kinds (docs/protocol.md "Order kinds") */
+int cli_cmd_schedule_cancel(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_order_by_cloid(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_trigger(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_trigger_status(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_scale(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_twap(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_twap_status(struct cl_cli *cli, const struct cli_args *a);
+/* The order flags of --gtc/--ioc/--fok, --post-only, --reduce-only
+ * (cmd_trade.c). Returns an exit code. */
+CL_WUR int cli_order_flags(struct cl_cli *cli, const struct cli_args *a,
+			   uint8_t *flags);
+/* A client order id typed by a person: 0x and 1..32 hex digits, or a
+ * decimal number below 2^64; never zero. */
+CL_WUR bool cli_parse_cloid(struct cl_cloid *out, const char *text);
 
 #endif /* CLEARLINE_CLI_INT_H */

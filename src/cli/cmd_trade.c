@@ -14,6 +14,7 @@
 struct signed_order {
 	const struct cl_cli_market *market;
 	struct cl_order order;
+	struct cl_cloid cloid; /* --cloid; all zero: a plain Order */
 	struct cl_hash32 hash;
 	struct cl_sig sig;
 };
@@ -86,8 +87,8 @@ static int check_decimal(struct cl_cli *cli, const struct cli_args *a,
 			 cl_dec_err_str(e));
 }
 
-static int order_flags(struct cl_cli *cli, const struct cli_args *a,
-		       uint8_t *flags)
+int cli_order_flags(struct cl_cli *cli, const struct cli_args *a,
+		    uint8_t *flags)
 {
 	int tifs = a->set[OPT_GTC] + a->set[OPT_IOC] + a->set[OPT_FOK];
 
@@ -129,7 +130,7 @@ static int make_order(struct cl_cli *cli, const struct cli_args *a,
 	if (!rc)
 		rc = check_decimal(cli, a, "size", req.size);
 	if (!rc)
-		rc = order_flags(cli, a, &req.flags);
+		rc = cli_order_flags(cli, a, &req.flags);
 	if (rc)
 		return rc;
 	if (a->set[OPT_EXPIRY]) {
@@ -159,15 +160,41 @@ static int make_order(struct cl_cli *cli, const struct cli_args *a,
 	if (!cl_cli_order_build(&so->order, err, sizeof(err), &req))
 		return cli_usage(cli, a->cmd, "%s", err);
 	so->market = req.market;
-	cl_order_digest(&so->hash, &cli->config.domain, &so->order);
+	memset(&so->cloid, 0, sizeof(so->cloid));
+	if (a->set[OPT_CLOID]) {
+		if (!cli_parse_cloid(&so->cloid, a->val[OPT_CLOID]))
+			return cli_usage(cli, a->cmd,
+					 "--cloid: expected 0x and 1..32 hex "
+					 "digits or a decimal number, not "
+					 "zero: %s",
+					 a->val[OPT_CLOID]);
+		struct cl_client_order co = {.order = so->order,
+					     .cloid = so->cloid};
+		cl_client_order_digest(&so->hash, &cli->config.domain, &co);
+	} else {
+		cl_order_digest(&so->hash, &cli->config.domain, &so->order);
+	}
 	return sign_digest(cli, &so->sig, &so->hash);
+}
+
+/* The order's JSON, with its client order id when it has one. */
+static json_t *order_json(const struct signed_order *so)
+{
+	static const struct cl_cloid zero;
+	json_t *o = cl_cli_order_json(&so->order);
+
+	if (memcmp(so->cloid.b, zero.b, CL_CLOID_LEN) != 0)
+		json_object_set_new(o, "cloid",
+				    cl_json_from_bytes(so->cloid.b,
+						       CL_CLOID_LEN));
+	return o;
 }
 
 static json_t *order_params(const struct signed_order *so)
 {
 	json_t *p = json_array();
 
-	json_array_append_new(p, cl_cli_order_json(&so->order));
+	json_array_append_new(p, order_json(so));
 	json_array_append_new(p, cl_json_from_bytes(so->sig.b, CL_SIG_LEN));
 	return p;
 }
@@ -184,7 +211,7 @@ int cli_cmd_sign_order(struct cl_cli *cli, const struct cli_args *a)
 		return rc;
 	cl_hex_encode(hash, so.hash.b, 32, true);
 	cl_hex_encode(sig, so.sig.b, CL_SIG_LEN, true);
-	j = cl_cli_order_json(&so.order);
+	j = order_json(&so);
 	if (cli->json) {
 		json_t *o = json_object();
 
@@ -262,6 +289,10 @@ int cli_cmd_order(struct cl_cli *cli, const struct cli_args *a)
 	cl_cli_fmt_units(buf, json_object_get(r, "filledSize"),
 			 so.market->size_decimals);
 	cli_kv(cli, "filled size", buf);
+	if (json_object_get(r, "cloid")) {
+		cli_fmt_text(buf, sizeof(buf), json_object_get(r, "cloid"));
+		cli_kv(cli, "client order id", buf);
+	}
 	char trader[CL_ADDRESS_STR_LEN + 1];
 	cl_address_format(trader, &so.order.trader);
 	json_t *jt = json_string(trader);

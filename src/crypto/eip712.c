@@ -27,6 +27,25 @@ static const char *const type_str[] = {
 				    "uint64 nonce)",
 	[CL_EIP712_ORACLE_PRICE] = "OraclePrice(uint32 market,uint64 price,"
 				   "uint64 timestamp)",
+	[CL_EIP712_SCHEDULE_CANCEL] = "ScheduleCancel(address trader,"
+				      "uint64 time,uint64 nonce)",
+	[CL_EIP712_CLIENT_ORDER] = "ClientOrder(address trader,uint32 market,"
+				   "bool isBuy,uint64 price,uint64 size,"
+				   "uint64 nonce,uint64 expiry,uint8 flags,"
+				   "uint128 cloid)",
+	[CL_EIP712_TRIGGER_ORDER] = "TriggerOrder(address trader,"
+				    "uint32 market,bool isBuy,"
+				    "uint64 triggerPrice,bool triggerAbove,"
+				    "uint64 price,uint64 size,uint64 nonce,"
+				    "uint64 expiry,uint8 flags,uint64 group,"
+				    "bool positionBound)",
+	[CL_EIP712_SCALE_ORDER] = "ScaleOrder(address trader,uint32 market,"
+				  "bool isBuy,uint64[] prices,uint64[] sizes,"
+				  "uint64 nonce,uint64 expiry,uint8 flags)",
+	[CL_EIP712_TWAP_ORDER] = "TwapOrder(address trader,uint32 market,"
+				 "bool isBuy,uint64 size,uint64 interval,"
+				 "uint32 slices,uint32 slippagePpm,"
+				 "uint64 nonce,bool reduceOnly)",
 };
 
 /* keccak256 of the strings above; tests/unit/crypto checks them. */
@@ -67,6 +86,36 @@ static const struct cl_hash32 type_hash[] = {
 		0xa1, 0xc3, 0xe3, 0x6b, 0x13, 0x73, 0x1c, 0xc7,
 		0x3e, 0x42, 0xa3, 0x2c, 0x18, 0xfc, 0x49, 0xe3,
 		0x36, 0x48, 0xd3, 0x76, 0x11, 0xf6, 0xb1, 0x77,
+	} },
+	[CL_EIP712_SCHEDULE_CANCEL] = { {
+		0x71, 0x65, 0xea, 0x8a, 0x9d, 0xc8, 0x50, 0xed,
+		0xe5, 0xeb, 0xe6, 0x5d, 0x95, 0x0e, 0xb3, 0x39,
+		0x19, 0xe1, 0xa2, 0xed, 0x98, 0xab, 0xa5, 0x98,
+		0x43, 0xc9, 0x9f, 0x02, 0x18, 0xc4, 0xb3, 0xd5,
+	} },
+	[CL_EIP712_CLIENT_ORDER] = { {
+		0x9b, 0xfb, 0xec, 0xf7, 0xf4, 0x55, 0xa2, 0xcf,
+		0x37, 0xed, 0xf0, 0xf7, 0x53, 0x06, 0x86, 0xd2,
+		0x78, 0x33, 0x73, 0x3a, 0xbb, 0x79, 0xfc, 0x94,
+		0xb8, 0x28, 0xa5, 0xc7, 0x48, 0xbf, 0x89, 0x21,
+	} },
+	[CL_EIP712_TRIGGER_ORDER] = { {
+		0x00, 0xe1, 0x47, 0x6f, 0x5a, 0x2c, 0x66, 0x23,
+		0xd9, 0x2b, 0xb3, 0x38, 0x65, 0x8c, 0x24, 0xbb,
+		0xe2, 0x00, 0x96, 0xc0, 0x2f, 0x6c, 0xaa, 0xb0,
+		0x56, 0x8a, 0x00, 0xeb, 0x8b, 0x8b, 0xf2, 0xc4,
+	} },
+	[CL_EIP712_SCALE_ORDER] = { {
+		0x24, 0x7a, 0xc3, 0x6d, 0x4c, 0x02, 0x49, 0xc9,
+		0x34, 0x71, 0xee, 0xe9, 0xbe, 0x4a, 0x87, 0xe1,
+		0xfa, 0x7c, 0x03, 0xb3, 0x99, 0x7d, 0x68, 0x39,
+		0x3a, 0x23, 0x1c, 0x14, 0x35, 0x2a, 0xb3, 0x50,
+	} },
+	[CL_EIP712_TWAP_ORDER] = { {
+		0xd7, 0xa0, 0x2d, 0x99, 0x2c, 0x4e, 0xbc, 0x97,
+		0xaa, 0x0d, 0x44, 0xda, 0xff, 0x86, 0xae, 0xc9,
+		0x2b, 0x6f, 0xe0, 0x11, 0x42, 0x1e, 0xbb, 0x73,
+		0x08, 0xcc, 0xa6, 0xf6, 0x08, 0x80, 0x35, 0x81,
 	} },
 };
 /* clang-format on */
@@ -349,5 +398,227 @@ enum cl_sig_err cl_oracle_price_recover(struct cl_address *signer,
 	struct cl_hash32 sh;
 
 	cl_oracle_price_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* ScheduleCancel */
+
+void cl_schedule_cancel_struct_hash(struct cl_hash32 *out,
+				    const struct cl_schedule_cancel *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_SCHEDULE_CANCEL);
+	word_address(&k, &msg->trader);
+	word_u64(&k, msg->time);
+	word_u64(&k, msg->nonce);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_schedule_cancel_digest(struct cl_hash32 *out,
+			       const struct cl_eip712_domain *d,
+			       const struct cl_schedule_cancel *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_schedule_cancel_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_schedule_cancel_recover(struct cl_address *signer,
+					   struct cl_hash32 *digest,
+					   const struct cl_eip712_domain *d,
+					   const struct cl_schedule_cancel *msg,
+					   const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_schedule_cancel_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* ClientOrder: the Order's words, then the id as a uint128 word */
+
+void cl_client_order_struct_hash(struct cl_hash32 *out,
+				 const struct cl_client_order *msg)
+{
+	const struct cl_order *o = &msg->order;
+	uint8_t w[32] = {0};
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_CLIENT_ORDER);
+	word_address(&k, &o->trader);
+	word_u64(&k, o->market);
+	word_u64(&k, o->is_buy ? 1 : 0);
+	word_u64(&k, o->price);
+	word_u64(&k, o->size);
+	word_u64(&k, o->nonce);
+	word_u64(&k, o->expiry);
+	word_u64(&k, o->flags);
+	memcpy(w + 32 - CL_CLOID_LEN, msg->cloid.b, CL_CLOID_LEN);
+	cl_keccak_update(&k, w, sizeof(w));
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_client_order_digest(struct cl_hash32 *out,
+			    const struct cl_eip712_domain *d,
+			    const struct cl_client_order *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_client_order_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_client_order_recover(struct cl_address *signer,
+					struct cl_hash32 *digest,
+					const struct cl_eip712_domain *d,
+					const struct cl_client_order *msg,
+					const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_client_order_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* TriggerOrder */
+
+void cl_trigger_order_struct_hash(struct cl_hash32 *out,
+				  const struct cl_trigger_order *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_TRIGGER_ORDER);
+	word_address(&k, &msg->trader);
+	word_u64(&k, msg->market);
+	word_u64(&k, msg->is_buy ? 1 : 0);
+	word_u64(&k, msg->trigger_price);
+	word_u64(&k, msg->trigger_above ? 1 : 0);
+	word_u64(&k, msg->price);
+	word_u64(&k, msg->size);
+	word_u64(&k, msg->nonce);
+	word_u64(&k, msg->expiry);
+	word_u64(&k, msg->flags);
+	word_u64(&k, msg->group);
+	word_u64(&k, msg->position_bound ? 1 : 0);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_trigger_order_digest(struct cl_hash32 *out,
+			     const struct cl_eip712_domain *d,
+			     const struct cl_trigger_order *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_trigger_order_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_trigger_order_recover(struct cl_address *signer,
+					 struct cl_hash32 *digest,
+					 const struct cl_eip712_domain *d,
+					 const struct cl_trigger_order *msg,
+					 const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_trigger_order_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* ScaleOrder: each array is the keccak256 of its elements' words */
+
+static void word_u64_array(struct cl_keccak *k, const uint64_t *v, uint32_t n)
+{
+	struct cl_keccak a;
+	struct cl_hash32 h;
+
+	cl_keccak_init(&a);
+	for (uint32_t i = 0; i < n; i++)
+		word_u64(&a, v[i]);
+	cl_keccak_final(&a, h.b);
+	word_bytes32(k, &h);
+}
+
+void cl_scale_order_struct_hash(struct cl_hash32 *out,
+				const struct cl_scale_order *msg)
+{
+	struct cl_keccak k;
+
+	CL_REQUIRE(msg->n >= 1 && msg->n <= CL_SCALE_MAX);
+	struct_begin(&k, CL_EIP712_SCALE_ORDER);
+	word_address(&k, &msg->trader);
+	word_u64(&k, msg->market);
+	word_u64(&k, msg->is_buy ? 1 : 0);
+	word_u64_array(&k, msg->price, msg->n);
+	word_u64_array(&k, msg->size, msg->n);
+	word_u64(&k, msg->nonce);
+	word_u64(&k, msg->expiry);
+	word_u64(&k, msg->flags);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_scale_order_digest(struct cl_hash32 *out,
+			   const struct cl_eip712_domain *d,
+			   const struct cl_scale_order *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_scale_order_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_scale_order_recover(struct cl_address *signer,
+				       struct cl_hash32 *digest,
+				       const struct cl_eip712_domain *d,
+				       const struct cl_scale_order *msg,
+				       const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_scale_order_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* TwapOrder */
+
+void cl_twap_order_struct_hash(struct cl_hash32 *out,
+			       const struct cl_twap_order *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_TWAP_ORDER);
+	word_address(&k, &msg->trader);
+	word_u64(&k, msg->market);
+	word_u64(&k, msg->is_buy ? 1 : 0);
+	word_u64(&k, msg->size);
+	word_u64(&k, msg->interval);
+	word_u64(&k, msg->slices);
+	word_u64(&k, msg->slippage_ppm);
+	word_u64(&k, msg->nonce);
+	word_u64(&k, msg->reduce_only ? 1 : 0);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_twap_order_digest(struct cl_hash32 *out,
+			  const struct cl_eip712_domain *d,
+			  const struct cl_twap_order *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_twap_order_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_twap_order_recover(struct cl_address *signer,
+				      struct cl_hash32 *digest,
+				      const struct cl_eip712_domain *d,
+				      const struct cl_twap_order *msg,
+				      const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_twap_order_struct_hash(&sh, msg);
 	return recover(signer, digest, d, &sh, sig, sig_len);
 }

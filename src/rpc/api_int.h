@@ -6,6 +6,8 @@
  *   api_json.c   JSON <-> our types
  *   api_write.c  the write methods (to the sequencer)
  *   api_read.c   the read methods (through the chain reader)
+ *   api_orders.c the order-kind methods: the dead-man switch, orders by
+ *                client order id (docs/protocol.md "Order kinds")
  */
 #ifndef CLEARLINE_RPC_API_INT_H
 #define CLEARLINE_RPC_API_INT_H
@@ -27,6 +29,13 @@ bool api_get_address(struct cl_address *out, const json_t *v);
 bool api_exact_keys(const json_t *o, const char *const *keys);
 /* An Order object into *o: NULL, or what is wrong with it. */
 const char *api_parse_order(struct cl_order *o, const json_t *j);
+/* An order that may carry "cloid" (0x + 16 bytes, not zero; *cloid is
+ * zeroed without one). Returns NULL or what is wrong. */
+const char *api_parse_client_order(struct cl_order *o, struct cl_cloid *cloid,
+				   const json_t *j);
+bool api_get_cloid(struct cl_cloid *out, const json_t *v);
+/* A new "0x..." string of a client order id, or NULL for none (zero). */
+json_t *api_cloid_json(const struct cl_cloid *c);
 /* A 65-byte 0x signature. */
 bool api_get_sig(struct cl_sig *out, const json_t *v);
 /* True when params is an array of exactly n. */
@@ -61,6 +70,35 @@ CL_WUR bool api_rate_check(struct cl_api *api, struct cl_rpc_call *call,
 struct cl_rpc_done api_rate_refuse(struct cl_rpc_call *call,
 				   const struct cl_rate_limit *lim,
 				   const char *per, uint64_t retry_ms);
+/* Queue a request for the sequencer (its signature recovered here); the
+ * answer repeats the fields of `echo` (taken; may be NULL). */
+struct cl_rpc_done api_submit(struct cl_rpc_call *call, struct cl_api *api,
+			      struct cl_tx *tx, json_t *echo);
+
+/* ---- api_orders.c ---- */
+struct cl_rpc_done m_schedule_cancel(struct cl_rpc_call *call,
+				     json_t *params, void *app);
+struct cl_rpc_done m_get_order_by_cloid(struct cl_rpc_call *call,
+					json_t *params, void *app);
+struct cl_rpc_done m_submit_trigger_order(struct cl_rpc_call *call,
+					  json_t *params, void *app);
+struct cl_rpc_done m_get_trigger_order(struct cl_rpc_call *call,
+				       json_t *params, void *app);
+struct cl_rpc_done m_submit_scale_order(struct cl_rpc_call *call,
+					json_t *params, void *app);
+struct cl_rpc_done m_submit_twap_order(struct cl_rpc_call *call,
+				       json_t *params, void *app);
+struct cl_rpc_done m_get_twap_order(struct cl_rpc_call *call,
+				    json_t *params, void *app);
+/* A stored TWAP order as the answers show it. */
+json_t *api_twap_json(const struct cl_hash32 *h,
+		      const struct cl_twap_record *t);
+/* A stored trigger order as the answers show it. */
+json_t *api_trigger_json(const struct cl_hash32 *h,
+			 const struct cl_trigger_record *t);
+/* l2_getOrder's answer for the stored order `r` under `h`. */
+json_t *api_order_json(const struct cl_hash32 *h,
+		       const struct cl_order_record *r);
 
 /* ---- api_read.c ---- */
 struct cl_rpc_done m_get_config(struct cl_rpc_call *call, json_t *params,

@@ -43,6 +43,40 @@ bool api_exact_keys(const json_t *o, const char *const *keys)
 	return json_object_size(o) == n;
 }
 
+const char *api_parse_client_order(struct cl_order *o, struct cl_cloid *cloid,
+				   const json_t *j)
+{
+	const json_t *c = json_object_get(j, "cloid");
+
+	memset(cloid, 0, sizeof(*cloid));
+	if (!c)
+		return api_parse_order(o, j);
+	if (!api_get_cloid(cloid, c))
+		return "order.cloid: expected 0x + 16 bytes, not all zero";
+	json_t *rest = json_copy((json_t *)j);
+	json_object_del(rest, "cloid");
+	const char *why = api_parse_order(o, rest);
+	json_decref(rest);
+	return why;
+}
+
+bool api_get_cloid(struct cl_cloid *out, const json_t *v)
+{
+	static const struct cl_cloid zero;
+
+	return cl_json_bytes(out->b, CL_CLOID_LEN, v) &&
+	       memcmp(out->b, zero.b, CL_CLOID_LEN) != 0;
+}
+
+json_t *api_cloid_json(const struct cl_cloid *c)
+{
+	static const struct cl_cloid zero;
+
+	if (memcmp(c->b, zero.b, CL_CLOID_LEN) == 0)
+		return NULL;
+	return cl_json_from_bytes(c->b, CL_CLOID_LEN);
+}
+
 const char *api_parse_order(struct cl_order *o, const json_t *j)
 {
 	static const char *const keys[] = {"trader", "market", "isBuy",
@@ -116,6 +150,8 @@ const char *api_reason_str(enum cl_done_reason r)
 		return "insufficient_margin";
 	case CL_DONE_EXPIRED:
 		return "expired";
+	case CL_DONE_SCHEDULED_CANCEL:
+		return "scheduled_cancel";
 	}
 	return "unknown";
 }

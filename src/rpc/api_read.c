@@ -161,8 +161,8 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 		struct cl_order_record r;
 		if (cl_stf_get_order(&v, &r, &hashes[i]) != CL_OK)
 			continue;
-		json_array_append_new(
-			orders,
+		json_t *cloid = api_cloid_json(&r.cloid);
+		json_t *jo =
 			json_pack("{s:o,s:i,s:s,s:o,s:o,s:o,s:o,s:i}",
 				  "orderHash", api_hash_json(&hashes[i]), "market",
 				  (int)r.market, "side",
@@ -171,12 +171,50 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 				  cl_json_from_u64(r.size), "filledSize",
 				  cl_json_from_u64(r.filled), "expiry",
 				  cl_json_from_u64(r.expiry), "flags",
-				  (int)r.flags));
+				  (int)r.flags);
+		if (cloid)
+			json_object_set_new(jo, "cloid", cloid);
+		json_array_append_new(orders, jo);
+	}
+	/* pending trigger orders (docs/protocol.md "TRIGGER_ORDER") */
+	json_t *triggers = json_array();
+	struct cl_hash32 th[CL_API_MAX_OPEN_ORDERS];
+	size_t n_trig = 0;
+	if (rc == CL_OK)
+		rc = cl_stf_get_pending_triggers(&v, th, CL_API_MAX_OPEN_ORDERS,
+						 &n_trig, &addr);
+	for (size_t i = 0; rc == CL_OK && i < n_trig; i++) {
+		struct cl_trigger_record tr;
+		if (cl_stf_get_trigger(&v, &tr, &th[i]) == CL_OK)
+			json_array_append_new(triggers,
+					      api_trigger_json(&th[i], &tr));
+	}
+	/* running TWAP orders (docs/protocol.md "TWAP_ORDER") */
+	json_t *twaps = json_array();
+	size_t n_twap = 0;
+	if (rc == CL_OK)
+		rc = cl_stf_get_running_twaps(&v, th, CL_API_MAX_OPEN_ORDERS,
+					      &n_twap, &addr);
+	for (size_t i = 0; rc == CL_OK && i < n_twap; i++) {
+		struct cl_twap_record tw;
+		if (cl_stf_get_twap(&v, &tw, &th[i]) == CL_OK)
+			json_array_append_new(twaps,
+					      api_twap_json(&th[i], &tw));
+	}
+	/* the dead-man switch (docs/protocol.md "SCHEDULE_CANCEL") */
+	uint64_t sc_time = 0, sc_nonce = 0;
+	if (rc == CL_OK) {
+		rc = cl_stf_get_scheduled_cancel(&v, &sc_time, &sc_nonce,
+						 &addr);
+		if (rc == CL_ERR_NOT_FOUND)
+			rc = CL_OK;
 	}
 	cl_chain_view_release(&v);
 	if (rc && rc != CL_ERR_NOT_FOUND) {
 		json_decref(jpos);
 		json_decref(orders);
+		json_decref(triggers);
+		json_decref(twaps);
 		return api_error(call, rc);
 	}
 
@@ -205,6 +243,12 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	json_object_set_new(res, "liquidatable", json_boolean(h.equity < h.mm));
 	json_object_set_new(res, "positions", jpos);
 	json_object_set_new(res, "openOrders", orders);
+	json_object_set_new(res, "triggerOrders", triggers);
+	json_object_set_new(res, "twapOrders", twaps);
+	json_object_set_new(res, "scheduledCancel",
+			    json_pack("{s:o,s:o}", "time",
+				      cl_json_from_u64(sc_time), "nonce",
+				      cl_json_from_u64(sc_nonce)));
 	return cl_rpc_result(call, res);
 }
 
@@ -230,19 +274,29 @@ struct cl_rpc_done m_get_order(struct cl_rpc_call *call,
 				    "unknown order");
 	if (rc)
 		return api_error(call, rc);
+	return cl_rpc_result(call, api_order_json(&h, &r));
+}
+
+json_t *api_order_json(const struct cl_hash32 *h,
+		       const struct cl_order_record *r)
+{
 	json_t *res = json_object();
-	json_object_set_new(res, "orderHash", api_hash_json(&h));
+	json_t *cloid = api_cloid_json(&r->cloid);
+
+	json_object_set_new(res, "orderHash", api_hash_json(h));
 	json_object_set_new(
 		res, "order",
 		json_pack("{s:o,s:i,s:b,s:o,s:o,s:o,s:i}", "trader",
-			  api_addr_json(&r.trader), "market", (int)r.market,
-			  "isBuy", r.is_buy, "price", cl_json_from_u64(r.price),
-			  "size", cl_json_from_u64(r.size), "expiry",
-			  cl_json_from_u64(r.expiry), "flags", (int)r.flags));
-	json_object_set_new(res, "status", json_string(api_status_str(r.status)));
-	json_object_set_new(res, "filledSize", cl_json_from_u64(r.filled));
-	json_object_set_new(res, "sequence", cl_json_from_u64(r.sequence));
-	return cl_rpc_result(call, res);
+			  api_addr_json(&r->trader), "market", (int)r->market,
+			  "isBuy", r->is_buy, "price", cl_json_from_u64(r->price),
+			  "size", cl_json_from_u64(r->size), "expiry",
+			  cl_json_from_u64(r->expiry), "flags", (int)r->flags));
+	json_object_set_new(res, "status", json_string(api_status_str(r->status)));
+	json_object_set_new(res, "filledSize", cl_json_from_u64(r->filled));
+	json_object_set_new(res, "sequence", cl_json_from_u64(r->sequence));
+	if (cloid)
+		json_object_set_new(res, "cloid", cloid);
+	return res;
 }
 
 /* What forced request `id` did (docs/protocol.md "FORCED"). */

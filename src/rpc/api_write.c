@@ -15,22 +15,45 @@
 struct pending {
 	struct cl_rpc_call *call;
 	enum cl_tx_type type;
+	json_t *echo; /* fields of the request the answer repeats, or NULL */
 };
+
+/* The fills of a placed order (or a scale order's legs). */
+static json_t *api_fills_json(const struct cl_seq_result *r)
+{
+	json_t *fills = json_array();
+
+	for (size_t i = 0; i < r->n_fills; i++) {
+		const struct cl_seq_fill *f = &r->fills[i];
+		json_array_append_new(
+			fills,
+			json_pack("{s:o,s:o,s:o,s:o}", "maker",
+				  api_hash_json(&f->maker), "makerTrader",
+				  api_addr_json(&f->maker_owner), "price",
+				  cl_json_from_u64(f->price), "size",
+				  cl_json_from_u64(f->size)));
+	}
+	return fills;
+}
 
 static void on_done(void *arg, const struct cl_seq_result *r)
 {
 	struct pending *p = arg;
 	struct cl_rpc_call *call = p->call;
 	enum cl_tx_type type = p->type;
+	json_t *echo = p->echo;
 
 	free(p);
 	if (r->code < 0 &&
 	    cl_api_error_code(r->code) == CL_RPC_INTERNAL_ERROR) {
 		/* the block was not committed: say so, and what to do */
-		json_t *data = type == CL_TX_PLACE_ORDER
+		json_t *data = cl_tx_is_order(type)
 				       ? json_pack("{s:o}", "orderHash",
 						   api_hash_json(&r->order_hash))
 				       : NULL;
+		if (data && echo)
+			json_object_update(data, echo);
+		json_decref(echo);
 		cl_rpc_error_data(call, cl_api_error_code(r->code), data,
 				  "internal error: %s: nothing of this request "
 				  "was stored%s",
@@ -43,18 +66,33 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 		return;
 	}
 	if (r->code != 0) {
-		if (type == CL_TX_PLACE_ORDER)
+		if (cl_tx_is_order(type)) {
+			json_t *data = json_pack("{s:o}", "orderHash",
+						 api_hash_json(&r->order_hash));
+			if (echo)
+				json_object_update(data, echo);
 			cl_rpc_error_data(call, cl_api_error_code(r->code),
-					  json_pack("{s:o}", "orderHash",
-						    api_hash_json(&r->order_hash)),
-					  "%s", cl_seq_err_str(r->code));
-		else
+					  data, "%s", cl_seq_err_str(r->code));
+		} else {
 			api_error(call, r->code);
+		}
+		json_decref(echo);
 		return;
 	}
 	json_t *res = json_object();
 	switch (type) {
-	case CL_TX_PLACE_ORDER: {
+	case CL_TX_TWAP_ORDER:
+		json_object_set_new(res, "twapHash",
+				    api_hash_json(&r->order_hash));
+		json_object_set_new(res, "fills", api_fills_json(r));
+		break;
+	case CL_TX_SCALE_ORDER:
+		json_object_set_new(res, "scaleHash",
+				    api_hash_json(&r->order_hash));
+		json_object_set_new(res, "fills", api_fills_json(r));
+		break;
+	case CL_TX_PLACE_ORDER:
+	case CL_TX_CLIENT_ORDER: {
 		json_object_set_new(res, "orderHash", api_hash_json(&r->order_hash));
 		json_object_set_new(res, "status",
 				    json_string(api_status_str(r->status)));
@@ -64,18 +102,7 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 				json_string(api_reason_str(r->done_reason)));
 		json_object_set_new(res, "filledSize",
 				    cl_json_from_u64(r->filled));
-		json_t *fills = json_array();
-		for (size_t i = 0; i < r->n_fills; i++) {
-			const struct cl_seq_fill *f = &r->fills[i];
-			json_array_append_new(
-				fills,
-				json_pack("{s:o,s:o,s:o,s:o}", "maker",
-					  api_hash_json(&f->maker), "makerTrader",
-					  api_addr_json(&f->maker_owner), "price",
-					  cl_json_from_u64(f->price), "size",
-					  cl_json_from_u64(f->size)));
-		}
-		json_object_set_new(res, "fills", fills);
+		json_object_set_new(res, "fills", api_fills_json(r));
 		break;
 	}
 	case CL_TX_CANCEL:
@@ -94,6 +121,11 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 		json_object_set_new(res, "markPrice",
 				    cl_json_from_u64(r->mark_price));
 		break;
+	case CL_TX_TRIGGER_ORDER:
+		json_object_set_new(res, "triggerHash",
+				    api_hash_json(&r->order_hash));
+		break;
+	case CL_TX_SCHEDULE_CANCEL:
 	case CL_TX_DEPOSIT:
 	case CL_TX_APPROVE_AGENT:
 	case CL_TX_FILL:
@@ -107,45 +139,67 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 		json_object_set_new(res, "ok", json_true());
 		break;
 	}
+	if (echo)
+		json_object_update(res, echo);
+	json_decref(echo);
 	json_object_set_new(res, "block", cl_json_from_u64(r->block));
 	json_object_set_new(res, "txHash", api_hash_json(&r->tx_hash));
 	cl_rpc_result(call, res);
 }
 
-/* Recover signatures here, on the RPC worker (in parallel), then queue. */
-static struct cl_rpc_done submit(struct cl_rpc_call *call, struct cl_api *api,
-				 struct cl_tx *tx)
+/* Recover signatures here, on the RPC worker (in parallel), then queue;
+ * the answer repeats the fields of `echo` (taken; may be NULL). */
+struct cl_rpc_done api_submit(struct cl_rpc_call *call, struct cl_api *api,
+			      struct cl_tx *tx, json_t *echo)
 {
-	if (!api->seq)
+	if (!api->seq) {
+		json_decref(echo);
 		return cl_rpc_error(call, CL_API_ERR_READ_ONLY,
 				    "read-only node: send writes to the "
 				    "sequencer%s%s",
 				    api->sequencer_url ? " at " : "",
 				    api->sequencer_url ? api->sequencer_url
 						       : "");
+	}
 	cl_tx_recover(tx, cl_seq_domain(api->seq));
 	if (tx->type != CL_TX_ORACLE_PRICE && tx->type != CL_TX_DEPOSIT &&
 	    tx->type != CL_TX_ORACLE_UPDATE &&
-	    tx->auth.err[0] != CL_SIG_OK)
+	    tx->auth.err[0] != CL_SIG_OK) {
+		json_decref(echo);
 		return cl_rpc_error_data(
 			call, CL_API_ERR_STF_BASE + CL_STF_ERR_BAD_SIGNATURE,
 			json_pack("{s:s}", "signature",
 				  cl_sig_err_str(tx->auth.err[0])),
 			"bad signature: %s", cl_sig_err_str(tx->auth.err[0]));
-	/* orders and cancels: the signer's and the connection's rate */
+	}
+	/* orders and cancels of every kind: the signer's and the
+	 * connection's rate (docs/api.md "Rate limits") */
 	struct cl_rpc_done refused;
-	if ((tx->type == CL_TX_PLACE_ORDER || tx->type == CL_TX_CANCEL) &&
-	    !api_rate_check(api, call, &tx->auth.signer[0], &refused))
+	if ((cl_tx_is_order(tx->type) || tx->type == CL_TX_CANCEL ||
+	     tx->type == CL_TX_SCHEDULE_CANCEL ||
+	     tx->type == CL_TX_TRIGGER_ORDER || tx->type == CL_TX_SCALE_ORDER ||
+	     tx->type == CL_TX_TWAP_ORDER) &&
+	    !api_rate_check(api, call, &tx->auth.signer[0], &refused)) {
+		json_decref(echo);
 		return refused;
+	}
 	struct pending *p = cl_xmalloc(sizeof(*p));
 	p->call = call;
 	p->type = tx->type;
+	p->echo = echo;
 	int rc = cl_seq_submit(api->seq, tx, on_done, p);
 	if (rc != CL_OK) {
 		free(p);
+		json_decref(echo);
 		return api_error(call, rc);
 	}
 	return cl_rpc_pending(call);
+}
+
+static struct cl_rpc_done submit(struct cl_rpc_call *call, struct cl_api *api,
+				 struct cl_tx *tx)
+{
+	return api_submit(call, api, tx, NULL);
 }
 
 struct cl_rpc_done m_submit_order(struct cl_rpc_call *call,
@@ -153,17 +207,25 @@ struct cl_rpc_done m_submit_order(struct cl_rpc_call *call,
 {
 	struct cl_tx tx;
 	const char *why;
+	json_t *echo = NULL;
 
 	memset(&tx, 0, sizeof(tx));
 	if (!api_nparams(params, 2))
 		return api_bad_params(call, "expected [order, signature]");
 	tx.type = CL_TX_PLACE_ORDER;
-	why = api_parse_order(&tx.u.place.order, json_array_get(params, 0));
+	/* with a client order id it is a ClientOrder (CLIENT_ORDER) */
+	why = api_parse_client_order(&tx.u.place.order, &tx.u.place.cloid,
+				     json_array_get(params, 0));
 	if (why)
 		return api_bad_params(call, why);
 	if (!api_get_sig(&tx.u.place.sig, json_array_get(params, 1)))
 		return api_bad_params(call, "signature: expected 0x + 65 bytes");
-	return submit(call, app, &tx);
+	echo = api_cloid_json(&tx.u.place.cloid);
+	if (echo) {
+		tx.type = CL_TX_CLIENT_ORDER;
+		echo = json_pack("{s:o}", "cloid", echo);
+	}
+	return api_submit(call, app, &tx, echo);
 }
 
 struct cl_rpc_done m_cancel_order(struct cl_rpc_call *call,
@@ -337,6 +399,7 @@ struct cl_rpc_done m_op_credit(struct cl_rpc_call *call,
 	struct pending *p = cl_xmalloc(sizeof(*p));
 	p->call = call;
 	p->type = CL_TX_DEPOSIT;
+	p->echo = NULL;
 	int rc = cl_seq_submit_credit(api->seq, &to, amount, on_done, p);
 	if (rc != CL_OK) {
 		free(p);

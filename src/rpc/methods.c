@@ -109,6 +109,13 @@ static const struct cl_rpc_method methods[] = {
 	{"l2_getStateRoot", m_get_state_root, 0},
 	{"l2_getInsuranceFund", m_get_insurance, 0},
 	{"l2_getRiskEvents", m_get_risk_events, 0},
+	{"l2_scheduleCancel", m_schedule_cancel, 0},
+	{"l2_getOrderByCloid", m_get_order_by_cloid, 0},
+	{"l2_submitTriggerOrder", m_submit_trigger_order, 0},
+	{"l2_getTriggerOrder", m_get_trigger_order, 0},
+	{"l2_submitScaleOrder", m_submit_scale_order, 0},
+	{"l2_submitTwapOrder", m_submit_twap_order, 0},
+	{"l2_getTwapOrder", m_get_twap_order, 0},
 	{"op_credit", m_op_credit, CL_RPC_OPERATOR},
 	{"op_rpcStats", m_op_rpc_stats, CL_RPC_OPERATOR},
 };

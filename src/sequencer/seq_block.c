@@ -29,7 +29,7 @@ static struct ack *push_ack(struct cl_seq *s, struct item *it,
 	a->arg = it->arg;
 	a->fills_off = s->n_fills;
 	a->t_ns = it->t_ns;
-	a->is_order = tx->type == CL_TX_PLACE_ORDER;
+	a->is_order = cl_tx_is_order(tx->type);
 	cl_tx_hash(&a->r.tx_hash, tx);
 	return a;
 }

@@ -15,14 +15,14 @@ void seq_reply_now(struct item *it, int code, const struct cl_tx *tx)
 {
 	struct cl_seq_result r;
 	if (it->ctr)
-		seq_count_answer(it->ctr, tx->type == CL_TX_PLACE_ORDER, code,
+		seq_count_answer(it->ctr, cl_tx_is_order(tx->type), code,
 				 it->t_ns);
 	if (!it->fn)
 		return;
 	memset(&r, 0, sizeof(r));
 	r.code = code;
 	cl_tx_hash(&r.tx_hash, tx);
-	if (tx->type == CL_TX_PLACE_ORDER)
+	if (cl_tx_is_order(tx->type))
 		r.order_hash = tx->auth.digest;
 	it->fn(it->arg, &r);
 }
@@ -38,7 +38,7 @@ static int enqueue(struct cl_seq *s, const struct cl_tx *tx,
 		pthread_mutex_unlock(&s->qlock);
 		if (rc == CL_ERR_BUSY)
 			seq_count_busy(&s->ctr,
-				       tx->type == CL_TX_PLACE_ORDER);
+				       cl_tx_is_order(tx->type));
 		return rc;
 	}
 	struct item *it = &s->q[(s->qhead + s->qlen) % s->qcap];

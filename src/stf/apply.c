@@ -100,6 +100,12 @@ static int check_authorized(struct cl_stf *s, const struct cl_address *trader,
 	return expiry > s->now_s ? CL_STF_OK : CL_STF_ERR_NOT_AUTHORIZED;
 }
 
+int stf_check_authorized(struct cl_stf *s, const struct cl_address *trader,
+			 const struct cl_address *signer)
+{
+	return check_authorized(s, trader, signer);
+}
+
 static bool expired(const struct cl_stf *s, uint64_t expiry)
 {
 	return expiry <= s->now_s;
@@ -129,6 +135,13 @@ static int apply_deposit(struct cl_stf *s, const struct cl_tx_deposit *d)
 		return rc;
 	stf_put_account(s->st, &d->to, &a);
 	return stf_reindex(s, &d->to);
+}
+
+static int apply_place(struct cl_stf *s, const struct cl_tx *tx);
+
+int stf_apply_place(struct cl_stf *s, const struct cl_tx *tx)
+{
+	return apply_place(s, tx);
 }
 
 static int apply_place(struct cl_stf *s, const struct cl_tx *tx)
@@ -172,6 +185,16 @@ static int apply_place(struct cl_stf *s, const struct cl_tx *tx)
 		return CL_STF_ERR_DUPLICATE_ORDER;
 	if (rc != CL_ERR_NOT_FOUND)
 		return rc;
+	if (tx->type == CL_TX_CLIENT_ORDER) {
+		/* 8a: the id names no open order of the trader */
+		struct cl_hash32 other;
+		rc = cl_stf_get_order_by_cloid(&v, &other, &o->trader,
+					       &tx->u.place.cloid);
+		if (rc == CL_OK)
+			return CL_STF_ERR_CLOID_IN_USE;
+		if (rc != CL_ERR_NOT_FOUND)
+			return rc;
+	}
 
 	memset(&rec, 0, sizeof(rec));
 	rec.trader = o->trader;
@@ -183,6 +206,7 @@ static int apply_place(struct cl_stf *s, const struct cl_tx *tx)
 	rec.filled = 0;
 	rec.expiry = o->expiry;
 	rec.status = CL_ORDER_OPEN;
+	rec.cloid = tx->u.place.cloid; /* zero for a PLACE_ORDER */
 	/* 9, 10: collateral, and the margin its open orders reserve */
 	rc = stf_place_check(s, &rec);
 	if (rc != CL_STF_OK)
@@ -455,6 +479,12 @@ static int apply_cancel(struct cl_stf *s, const struct cl_tx *tx)
 	if (rc != CL_STF_OK)
 		return rc;
 	rc = load_order(s, &o, &c->order_hash);
+	if (rc == CL_STF_ERR_UNKNOWN_ORDER) { /* a trigger, a TWAP, or none */
+		rc = stf_cancel_trigger(s, &c->trader, &c->order_hash);
+		if (rc == CL_STF_ERR_UNKNOWN_ORDER)
+			rc = stf_cancel_twap(s, &c->trader, &c->order_hash);
+		return rc;
+	}
 	if (rc != CL_OK)
 		return rc;
 	if (!addr_eq(&o.trader, &c->trader))
@@ -594,11 +624,17 @@ static int apply_oracle_update(struct cl_stf *s, const struct cl_tx *tx)
 	return stf_apply_oracle_entries(s, o->market, e, o->n);
 }
 
-static bool done_reason_holds(const struct cl_stf *s,
+static bool done_reason_holds(struct cl_stf *s,
 			      const struct cl_order_record *o,
-			      enum cl_done_reason r)
+			      enum cl_done_reason r, int *rc)
 {
+	bool due = false;
+
+	*rc = CL_OK;
 	switch (r) {
+	case CL_DONE_SCHEDULED_CANCEL:
+		*rc = stf_schedule_due(s, &due, &o->trader);
+		return due;
 	case CL_DONE_IOC_REMAINDER:
 		return cl_order_tif(o->flags) == CL_TIF_IOC;
 	case CL_DONE_FOK_UNFILLED:
@@ -624,7 +660,10 @@ static int apply_done(struct cl_stf *s, const struct cl_tx_done *d)
 		return rc;
 	if (o.status != CL_ORDER_OPEN)
 		return CL_STF_ERR_ORDER_NOT_OPEN;
-	if (!done_reason_holds(s, &o, d->reason))
+	bool holds = done_reason_holds(s, &o, d->reason, &rc);
+	if (rc != CL_OK)
+		return rc;
+	if (!holds)
 		return CL_STF_ERR_BAD_REASON;
 	rc = stf_open_release(s, &o, o.size - o.filled);
 	if (rc != CL_OK)
@@ -641,7 +680,16 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 	case CL_TX_DEPOSIT:
 		return apply_deposit(s, &tx->u.deposit);
 	case CL_TX_PLACE_ORDER:
+	case CL_TX_CLIENT_ORDER:
 		return apply_place(s, tx);
+	case CL_TX_SCHEDULE_CANCEL:
+		return stf_apply_schedule_cancel(s, tx);
+	case CL_TX_TRIGGER_ORDER:
+		return stf_apply_trigger_order(s, tx);
+	case CL_TX_SCALE_ORDER:
+		return stf_apply_scale(s, tx);
+	case CL_TX_TWAP_ORDER:
+		return stf_apply_twap(s, tx);
 	case CL_TX_FILL:
 		return apply_fill(s, &tx->u.fill);
 	case CL_TX_CANCEL:

@@ -150,8 +150,20 @@ static int resolve_cancel(struct cl_stf *s, struct cl_tx *tx)
 	memcpy(key, c->msg.trader.b, 20);
 	cl_put_be64(key + 20, c->order_seq);
 	rc = cl_state_get(s->st, &v, &vl, CL_TABLE_ORDERS, key, sizeof(key));
-	if (rc == CL_ERR_NOT_FOUND)
-		return CL_STF_ERR_UNKNOWN_ORDER;
+	if (rc == CL_ERR_NOT_FOUND) {
+		/* a pending trigger order has a sequence too */
+		rc = stf_trigger_by_seq(s, &c->msg.order_hash, &c->msg.trader,
+					c->order_seq);
+		if (rc == CL_ERR_NOT_FOUND)
+			rc = stf_twap_by_seq(s, &c->msg.order_hash,
+					     &c->msg.trader, c->order_seq);
+		if (rc == CL_ERR_NOT_FOUND)
+			return CL_STF_ERR_UNKNOWN_ORDER;
+		if (rc)
+			return rc;
+		cl_tx_recover(tx, &s->domain);
+		return CL_OK;
+	}
 	if (rc)
 		return rc;
 	if (vl != 32)
@@ -180,6 +192,28 @@ static int cancel(struct cl_stf *s, struct cl_stf_result *r,
 	if (rc)
 		return rc;
 	rc = cl_stf_get_order(&view, &rec, &c->msg.order_hash);
+	if (rc == CL_ERR_NOT_FOUND) {
+		/* a trigger or TWAP order: off the book */
+		struct cl_trigger_record t;
+		struct cl_twap_record tw;
+		uint64_t filled = 0;
+		rc = cl_stf_get_trigger(&view, &t, &c->msg.order_hash);
+		if (rc == CL_OK) {
+			c->order_seq = t.sequence;
+		} else if (rc == CL_ERR_NOT_FOUND) {
+			rc = cl_stf_get_twap(&view, &tw, &c->msg.order_hash);
+			c->order_seq = tw.sequence;
+			filled = tw.filled; /* what its slices bought or sold */
+		}
+		if (rc)
+			return rc < 0 ? rc : CL_ERR_CORRUPT;
+		if (r) {
+			r->order_hash = c->msg.order_hash;
+			r->status = CL_ORDER_CANCELLED;
+			r->filled = filled;
+		}
+		return CL_STF_OK;
+	}
 	if (rc)
 		return rc < 0 ? rc : CL_ERR_CORRUPT;
 	c->order_seq = rec.sequence;
@@ -203,6 +237,9 @@ static int oracle(struct cl_stf *s, struct cl_stf_result *r, uint32_t market,
 
 	if (rc)
 		return rc;
+	rc = stf_run_triggers(s, market); /* the mark moved */
+	if (rc)
+		return rc > 0 ? CL_ERR_CORRUPT : rc;
 	rc = stf_run_liquidations(s, market);
 	if (rc)
 		return rc > 0 ? CL_ERR_CORRUPT : rc;
@@ -231,7 +268,33 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	sp = cl_state_savepoint(s->st);
 	switch (tx->type) {
 	case CL_TX_PLACE_ORDER:
+	case CL_TX_CLIENT_ORDER:
 		rc = stf_place(s, out, tx);
+		break;
+	case CL_TX_SCHEDULE_CANCEL:
+		rc = stf_apply_primitive(s, tx);
+		break;
+	case CL_TX_SCALE_ORDER:
+		rc = stf_scale(s, out, tx);
+		break;
+	case CL_TX_TWAP_ORDER:
+		/* placed, and its first slice runs at once */
+		rc = stf_apply_primitive(s, tx);
+		if (rc == CL_OK)
+			rc = stf_twap_first_slice(s, &tx->auth.digest);
+		if (rc == CL_OK && out) {
+			out->order_hash = tx->auth.digest;
+			out->n_fills = s->eng->n_fills;
+			out->fills = s->eng->n_fills ? s->eng->fills : NULL;
+		}
+		break;
+	case CL_TX_TRIGGER_ORDER:
+		/* placed, then fired at once if the mark is there already */
+		rc = stf_apply_primitive(s, tx);
+		if (rc == CL_OK)
+			rc = stf_run_triggers(s, tx->u.trigger.msg.market);
+		if (rc == CL_OK && out)
+			out->order_hash = tx->auth.digest;
 		break;
 	case CL_TX_CANCEL:
 		rc = cancel(s, out, tx);

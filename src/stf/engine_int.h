@@ -10,6 +10,13 @@
  * trigger.c  work due when a block opens or a price moves: expiries,
  *            liquidations, the multi-market sweep, the fund's unwind
  * forced.c   L1 forced requests: withdrawal, cancel, cancel-all, close
+ * schedule.c the dead-man switch: armed by SCHEDULE_CANCEL, fired when a
+ *            block opens
+ * twap.c     TWAP orders: sliced when blocks open
+ * scale.c    scale orders: a signed list placed leg by leg
+ * conditional.c trigger orders (stops, TP/SL): placed when the mark
+ *            reaches their price, at a block's opening and after oracle
+ *            requests
  *
  * Every change goes through a primitive transition (stf_derive()), which
  * is checked like any transaction; the books only mirror what the state
@@ -114,6 +121,27 @@ int stf_match_taker(struct cl_stf *s, struct cl_stf_result *r,
 /* A forced request with its derived work (books, the close's match). */
 int stf_forced(struct cl_stf *s, struct cl_stf_result *r,
 	       const struct cl_tx *tx);
+
+/* ---- conditional.c ---- */
+/* Fire the pending trigger orders of `market` its mark has reached
+ * (within the budget). */
+int stf_run_triggers(struct cl_stf *s, uint32_t market);
+
+/* ---- twap.c ---- */
+/* One slice of every TWAP due now (a block's opening); the first slice
+ * of TWAP `h` (the request that placed it). */
+int stf_run_twaps(struct cl_stf *s);
+int stf_twap_first_slice(struct cl_stf *s, const struct cl_hash32 *h);
+
+/* ---- scale.c ---- */
+/* A scale order: its legs placed, then each matched in order. */
+int stf_scale(struct cl_stf *s, struct cl_stf_result *r,
+	      const struct cl_tx *tx);
+
+/* ---- schedule.c ---- */
+/* Fire the dead-man switches due at the block's time (within the
+ * budget). */
+int stf_fire_scheduled_cancels(struct cl_stf *s);
 
 /* ---- trigger.c ---- */
 /* The liquidation pass of `market` at its mark. */

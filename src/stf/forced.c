@@ -245,6 +245,11 @@ static int forced_cancel(struct cl_stf *s, struct cl_forced_record *r,
 	for (size_t i = 0; i < n && rc == CL_OK; i++)
 		rc = cancel_one(s, &h[i]);
 	free(h);
+	/* CANCEL_ALL takes the account's trigger and TWAP orders too */
+	if (rc == CL_OK && f->kind == CL_FORCED_CANCEL_ALL)
+		rc = stf_cancel_triggers_of(s, &n, &f->account);
+	if (rc == CL_OK && f->kind == CL_FORCED_CANCEL_ALL)
+		rc = stf_cancel_twaps_of(s, &n, &f->account);
 	r->value = n;
 	r->outcome = n > 0 ? CL_FORCED_DONE : CL_FORCED_NOTHING;
 	return rc;

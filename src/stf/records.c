@@ -366,16 +366,31 @@ void stf_put_market(struct cl_state *st, uint32_t market,
 
 /* ---- orders ---- */
 
+static bool cloid_zero(const struct cl_cloid *c)
+{
+	static const struct cl_cloid zero;
+	return memcmp(c->b, zero.b, CL_CLOID_LEN) == 0;
+}
+
+/* 67 bytes, or 83 with a client order id (never an all-zero one). */
 int cl_stf_get_order(const struct cl_stf_view *v, struct cl_order_record *out,
 		     const struct cl_hash32 *hash)
 {
-	uint8_t b[ORDER_VAL_LEN];
-	int rc = get_fixed(v, b, sizeof(b), CL_TABLE_ORDERS, hash->b, 32,
-			   "order");
+	uint8_t b[ORDER_CLOID_VAL_LEN];
+	const uint8_t *val;
+	size_t vlen;
+	int rc = stf_view_get(v, &val, &vlen, CL_TABLE_ORDERS, hash->b, 32);
 
 	memset(out, 0, sizeof(*out));
 	if (rc != CL_OK)
 		return rc;
+	if (vlen != ORDER_VAL_LEN && vlen != ORDER_CLOID_VAL_LEN)
+		return corrupt("order", vlen);
+	memset(b, 0, sizeof(b));
+	memcpy(b, val, vlen);
+	memcpy(out->cloid.b, b + ORDER_VAL_LEN, CL_CLOID_LEN);
+	if (vlen == ORDER_CLOID_VAL_LEN && cloid_zero(&out->cloid))
+		return corrupt("order", vlen);
 	memcpy(out->trader.b, b, 20);
 	out->market = cl_get_be32(b + 20);
 	out->flags = b[24];
@@ -397,7 +412,7 @@ int cl_stf_get_order(const struct cl_stf_view *v, struct cl_order_record *out,
 void stf_put_order(struct cl_state *st, const struct cl_hash32 *hash,
 		   const struct cl_order_record *o)
 {
-	uint8_t b[ORDER_VAL_LEN];
+	uint8_t b[ORDER_CLOID_VAL_LEN];
 
 	memcpy(b, o->trader.b, 20);
 	cl_put_be32(b + 20, o->market);
@@ -409,7 +424,50 @@ void stf_put_order(struct cl_state *st, const struct cl_hash32 *hash,
 	cl_put_be64(b + 50, o->expiry);
 	b[58] = (uint8_t)o->status;
 	cl_put_be64(b + 59, o->sequence);
-	cl_state_put(st, CL_TABLE_ORDERS, hash->b, 32, b, sizeof(b));
+	memcpy(b + ORDER_VAL_LEN, o->cloid.b, CL_CLOID_LEN);
+	cl_state_put(st, CL_TABLE_ORDERS, hash->b, 32, b,
+		     cloid_zero(&o->cloid) ? ORDER_VAL_LEN
+					   : ORDER_CLOID_VAL_LEN);
+}
+
+static void cloid_key(uint8_t out[CLOID_KEY_LEN],
+		      const struct cl_address *trader,
+		      const struct cl_cloid *cloid)
+{
+	memcpy(out, trader->b, 20);
+	memcpy(out + 20, cloid->b, CL_CLOID_LEN);
+}
+
+int cl_stf_get_order_by_cloid(const struct cl_stf_view *v,
+			      struct cl_hash32 *hash,
+			      const struct cl_address *trader,
+			      const struct cl_cloid *cloid)
+{
+	uint8_t k[CLOID_KEY_LEN];
+
+	cloid_key(k, trader, cloid);
+	return get_fixed(v, hash->b, 32, CL_TABLE_CLOIDS, k, sizeof(k),
+			 "client order id");
+}
+
+int cl_stf_cancel_sequence(const struct cl_stf_view *v, uint64_t *seq,
+			   const struct cl_hash32 *hash)
+{
+	struct cl_order_record o;
+	struct cl_trigger_record t;
+	struct cl_twap_record w;
+	int rc = cl_stf_get_order(v, &o, hash);
+
+	*seq = o.sequence;
+	if (rc != CL_ERR_NOT_FOUND)
+		return rc;
+	rc = cl_stf_get_trigger(v, &t, hash);
+	*seq = t.sequence;
+	if (rc != CL_ERR_NOT_FOUND)
+		return rc;
+	rc = cl_stf_get_twap(v, &w, hash);
+	*seq = w.sequence;
+	return rc;
 }
 
 static void open_key(uint8_t out[OPEN_KEY_LEN],
@@ -426,6 +484,11 @@ void stf_put_open(struct cl_state *st, const struct cl_order_record *o,
 
 	open_key(k, &o->trader, o->sequence);
 	cl_state_put(st, CL_TABLE_ORDERS, k, sizeof(k), hash->b, 32);
+	if (!cloid_zero(&o->cloid)) {
+		uint8_t ck[CLOID_KEY_LEN];
+		cloid_key(ck, &o->trader, &o->cloid);
+		cl_state_put(st, CL_TABLE_CLOIDS, ck, sizeof(ck), hash->b, 32);
+	}
 }
 
 void stf_del_open(struct cl_state *st, const struct cl_order_record *o)
@@ -434,6 +497,11 @@ void stf_del_open(struct cl_state *st, const struct cl_order_record *o)
 
 	open_key(k, &o->trader, o->sequence);
 	cl_state_del(st, CL_TABLE_ORDERS, k, sizeof(k));
+	if (!cloid_zero(&o->cloid)) {
+		uint8_t ck[CLOID_KEY_LEN];
+		cloid_key(ck, &o->trader, &o->cloid);
+		cl_state_del(st, CL_TABLE_CLOIDS, ck, sizeof(ck));
+	}
 }
 
 int cl_stf_get_open_orders(const struct cl_stf_view *v,

@@ -605,7 +605,8 @@ int stf_reindex(struct cl_stf *s, const struct cl_address *addr)
 		if (rc != CL_OK)
 			return rc;
 	}
-	return CL_OK;
+	/* TP/SL orders of a position that is gone leave with it */
+	return stf_triggers_position(s, addr);
 }
 
 int cl_stf_get_account_risk(const struct cl_stf_view *v,

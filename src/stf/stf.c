@@ -122,6 +122,11 @@ const char *cl_stf_err_str(int code)
 		return "account has no collateral";
 	case CL_STF_ERR_ORDER_MARGIN:
 		return "open orders would exceed the account's equity";
+	case CL_STF_ERR_CLOID_IN_USE:
+		return "client order id in use by an open order";
+	case CL_STF_ERR_BAD_TWAP:
+		return "twap needs slices, an interval and a slippage of at "
+		       "most 1e6 ppm";
 	}
 	return "unknown";
 }

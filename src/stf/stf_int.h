@@ -30,6 +30,8 @@ struct cl_stf {
 #define MARKET_VAL_LEN 192
 #define ORDER_KEY_LEN 32
 #define ORDER_VAL_LEN 67
+#define ORDER_CLOID_VAL_LEN 83 /* the record and a client order id */
+#define CLOID_KEY_LEN 36       /* trader(20) ‖ cloid(16) -> order hash */
 #define OPEN_KEY_LEN 28 /* trader(20) ‖ sequence(8) -> order hash */
 #define WITHDRAWAL_VAL_LEN 28
 
@@ -80,7 +82,8 @@ void stf_put_market(struct cl_state *st, uint32_t market,
 		    const struct cl_market_state *m);
 void stf_put_order(struct cl_state *st, const struct cl_hash32 *hash,
 		   const struct cl_order_record *o);
-/* The open-order index: add when placed, drop when no longer open. */
+/* The open-order index: add when placed, drop when no longer open (an
+ * order with a client order id is indexed by it too, in CLOIDS). */
 void stf_put_open(struct cl_state *st, const struct cl_order_record *o,
 		  const struct cl_hash32 *hash);
 void stf_del_open(struct cl_state *st, const struct cl_order_record *o);
@@ -99,6 +102,50 @@ void stf_forced_order_hash(struct cl_hash32 *out, uint64_t id);
 #define FORCED_VAL_LEN 31 /* account ‖ kind ‖ outcome ‖ value u64 */
 void stf_put_forced(struct cl_state *st, uint64_t id,
 		    const struct cl_forced_record *r);
+
+/* May `signer` act for `trader` (itself, or an agent whose approval has
+ * not expired)? CL_STF_OK, CL_STF_ERR_NOT_AUTHORIZED or a negative error. */
+int stf_check_authorized(struct cl_stf *s, const struct cl_address *trader,
+			 const struct cl_address *signer);
+
+/* PLACE_ORDER's rules and effect for a PLACE_ORDER or CLIENT_ORDER
+ * whose auth (signer, digest) is set; scale orders (scale.c) place each
+ * leg through it. */
+int stf_apply_place(struct cl_stf *s, const struct cl_tx *tx);
+int stf_apply_scale(struct cl_stf *s, const struct cl_tx *tx);
+
+/* Trigger orders (conditional.c): TRIGGER_ORDER; a CANCEL of a pending
+ * trigger (CL_STF_ERR_UNKNOWN_ORDER when there is none); the trigger of
+ * `trader` with sequence `seq` (CL_ERR_NOT_FOUND: none); the dead-man
+ * switch's cancel of all of a trader's; the position-bound ones of a
+ * position that is gone (after every re-index of `addr`). */
+int stf_apply_trigger_order(struct cl_stf *s, const struct cl_tx *tx);
+int stf_cancel_trigger(struct cl_stf *s, const struct cl_address *trader,
+		       const struct cl_hash32 *h);
+int stf_trigger_by_seq(struct cl_stf *s, struct cl_hash32 *out,
+		       const struct cl_address *trader, uint64_t seq);
+int stf_cancel_triggers_of(struct cl_stf *s, size_t *count,
+			   const struct cl_address *trader);
+int stf_triggers_position(struct cl_stf *s, const struct cl_address *addr);
+
+/* TWAP orders (twap.c): TWAP_ORDER; a CANCEL of a running one
+ * (CL_STF_ERR_UNKNOWN_ORDER when there is none); the one of `trader`
+ * with sequence `seq`; the dead-man switch's cancel of a trader's. */
+int stf_apply_twap(struct cl_stf *s, const struct cl_tx *tx);
+int stf_cancel_twap(struct cl_stf *s, const struct cl_address *trader,
+		    const struct cl_hash32 *h);
+int stf_twap_by_seq(struct cl_stf *s, struct cl_hash32 *out,
+		    const struct cl_address *trader, uint64_t seq);
+int stf_cancel_twaps_of(struct cl_stf *s, size_t *count,
+			const struct cl_address *trader);
+
+/* The dead-man switch (schedule.c): SCHEDULE_CANCEL, and the ORDER_DONE
+ * reason it makes hold (the trader's switch is armed and due). */
+int stf_apply_schedule_cancel(struct cl_stf *s, const struct cl_tx *tx);
+int stf_schedule_due(struct cl_stf *s, bool *due,
+		     const struct cl_address *trader);
+#define SCHEDULE_VAL_LEN 16    /* time u64 ‖ nonce u64 */
+#define SCHEDULE_DUE_KEY_LEN 28 /* time u64 ‖ trader */
 
 /* Health from explicit positions (markets' marks and the current
  * dynamic margin multipliers read through v; funding as stored). */

@@ -439,7 +439,17 @@ static int sweep_expired(struct cl_stf *s)
 
 int stf_open_block_work(struct cl_stf *s)
 {
-	int rc = 0;
+	/* dead-man switches first: no order of a trader whose switch
+	 * fell due trades in this block */
+	int rc = stf_fire_scheduled_cancels(s);
+
+	/* trigger orders the block's marks reached, before the liquidation
+	 * pass (a stop-loss may spare its account a liquidation) */
+	for (uint32_t i = 0; i < s->g.n_markets && rc == 0; i++)
+		rc = stf_run_triggers(s, s->g.markets[i].id);
+	/* then the TWAP slices due */
+	if (rc == 0)
+		rc = stf_run_twaps(s);
 
 	/* the block's time moved funding and the marks */
 	for (uint32_t i = 0; i < s->g.n_markets && rc == 0; i++)

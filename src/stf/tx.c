@@ -51,6 +51,16 @@ const char *cl_tx_type_str(int type)
 		return "reindex";
 	case CL_TX_FORCED:
 		return "forced";
+	case CL_TX_SCHEDULE_CANCEL:
+		return "schedule_cancel";
+	case CL_TX_CLIENT_ORDER:
+		return "client_order";
+	case CL_TX_TRIGGER_ORDER:
+		return "trigger_order";
+	case CL_TX_SCALE_ORDER:
+		return "scale_order";
+	case CL_TX_TWAP_ORDER:
+		return "twap_order";
 	}
 	return "unknown";
 }
@@ -249,6 +259,74 @@ bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
 	case CL_TX_FORCED:
 		decode_forced(&c, &out->u.forced);
 		break;
+	case CL_TX_SCHEDULE_CANCEL: {
+		struct cl_schedule_cancel *m = &out->u.schedule_cancel.msg;
+		cur_addr(&c, &m->trader);
+		m->time = cl_cur_be64(&c);
+		m->nonce = cl_cur_be64(&c);
+		cur_sig(&c, &out->u.schedule_cancel.sig);
+		break;
+	}
+	case CL_TX_TWAP_ORDER: {
+		struct cl_twap_order *m = &out->u.twap.msg;
+		cur_addr(&c, &m->trader);
+		m->market = cl_cur_be32(&c);
+		m->is_buy = cur_bool(&c);
+		m->size = cl_cur_be64(&c);
+		m->interval = cl_cur_be64(&c);
+		m->slices = cl_cur_be32(&c);
+		m->slippage_ppm = cl_cur_be32(&c);
+		m->nonce = cl_cur_be64(&c);
+		m->reduce_only = cur_bool(&c);
+		cur_sig(&c, &out->u.twap.sig);
+		break;
+	}
+	case CL_TX_SCALE_ORDER: {
+		struct cl_scale_order *m = &out->u.scale.msg;
+		cur_addr(&c, &m->trader);
+		m->market = cl_cur_be32(&c);
+		m->is_buy = cur_bool(&c);
+		m->nonce = cl_cur_be64(&c);
+		m->expiry = cl_cur_be64(&c);
+		m->flags = cl_cur_u8(&c);
+		m->n = cl_cur_u8(&c);
+		if (m->n == 0 || m->n > CL_SCALE_MAX) {
+			cl_cur_fail(&c);
+			break;
+		}
+		for (uint32_t i = 0; i < m->n; i++) {
+			m->price[i] = cl_cur_be64(&c);
+			m->size[i] = cl_cur_be64(&c);
+		}
+		cur_sig(&c, &out->u.scale.sig);
+		break;
+	}
+	case CL_TX_TRIGGER_ORDER: {
+		struct cl_trigger_order *m = &out->u.trigger.msg;
+		cur_addr(&c, &m->trader);
+		m->market = cl_cur_be32(&c);
+		m->is_buy = cur_bool(&c);
+		m->trigger_price = cl_cur_be64(&c);
+		m->trigger_above = cur_bool(&c);
+		m->price = cl_cur_be64(&c);
+		m->size = cl_cur_be64(&c);
+		m->nonce = cl_cur_be64(&c);
+		m->expiry = cl_cur_be64(&c);
+		m->flags = cl_cur_u8(&c);
+		m->group = cl_cur_be64(&c);
+		m->position_bound = cur_bool(&c);
+		cur_sig(&c, &out->u.trigger.sig);
+		break;
+	}
+	case CL_TX_CLIENT_ORDER: {
+		static const struct cl_cloid zero;
+		decode_order(&c, &out->u.place.order);
+		cl_cur_bytes(&c, out->u.place.cloid.b, CL_CLOID_LEN);
+		cur_sig(&c, &out->u.place.sig);
+		if (memcmp(out->u.place.cloid.b, zero.b, CL_CLOID_LEN) == 0)
+			cl_cur_fail(&c); /* an order without an id is type 2 */
+		break;
+	}
 	default:
 		cl_cur_fail(&c);
 		break;
@@ -394,6 +472,67 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 		}
 		CL_BUG("encoding a forced request of kind %d", (int)f->kind);
 	}
+	case CL_TX_SCHEDULE_CANCEL: {
+		const struct cl_tx_schedule_cancel *sc = &tx->u.schedule_cancel;
+		cl_buf_append(b, sc->msg.trader.b, 20);
+		cl_buf_append_be64(b, sc->msg.time);
+		cl_buf_append_be64(b, sc->msg.nonce);
+		cl_buf_append(b, sc->sig.b, CL_SIG_LEN);
+		return;
+	}
+	case CL_TX_CLIENT_ORDER:
+		encode_order(b, &tx->u.place.order);
+		cl_buf_append(b, tx->u.place.cloid.b, CL_CLOID_LEN);
+		cl_buf_append(b, tx->u.place.sig.b, CL_SIG_LEN);
+		return;
+	case CL_TX_TWAP_ORDER: {
+		const struct cl_twap_order *m = &tx->u.twap.msg;
+		cl_buf_append(b, m->trader.b, 20);
+		cl_buf_append_be32(b, m->market);
+		cl_buf_append_byte(b, m->is_buy ? 1 : 0);
+		cl_buf_append_be64(b, m->size);
+		cl_buf_append_be64(b, m->interval);
+		cl_buf_append_be32(b, m->slices);
+		cl_buf_append_be32(b, m->slippage_ppm);
+		cl_buf_append_be64(b, m->nonce);
+		cl_buf_append_byte(b, m->reduce_only ? 1 : 0);
+		cl_buf_append(b, tx->u.twap.sig.b, CL_SIG_LEN);
+		return;
+	}
+	case CL_TX_SCALE_ORDER: {
+		const struct cl_scale_order *m = &tx->u.scale.msg;
+		CL_REQUIRE(m->n >= 1 && m->n <= CL_SCALE_MAX);
+		cl_buf_append(b, m->trader.b, 20);
+		cl_buf_append_be32(b, m->market);
+		cl_buf_append_byte(b, m->is_buy ? 1 : 0);
+		cl_buf_append_be64(b, m->nonce);
+		cl_buf_append_be64(b, m->expiry);
+		cl_buf_append_byte(b, m->flags);
+		cl_buf_append_byte(b, (uint8_t)m->n);
+		for (uint32_t i = 0; i < m->n; i++) {
+			cl_buf_append_be64(b, m->price[i]);
+			cl_buf_append_be64(b, m->size[i]);
+		}
+		cl_buf_append(b, tx->u.scale.sig.b, CL_SIG_LEN);
+		return;
+	}
+	case CL_TX_TRIGGER_ORDER: {
+		const struct cl_trigger_order *m = &tx->u.trigger.msg;
+		cl_buf_append(b, m->trader.b, 20);
+		cl_buf_append_be32(b, m->market);
+		cl_buf_append_byte(b, m->is_buy ? 1 : 0);
+		cl_buf_append_be64(b, m->trigger_price);
+		cl_buf_append_byte(b, m->trigger_above ? 1 : 0);
+		cl_buf_append_be64(b, m->price);
+		cl_buf_append_be64(b, m->size);
+		cl_buf_append_be64(b, m->nonce);
+		cl_buf_append_be64(b, m->expiry);
+		cl_buf_append_byte(b, m->flags);
+		cl_buf_append_be64(b, m->group);
+		cl_buf_append_byte(b, m->position_bound ? 1 : 0);
+		cl_buf_append(b, tx->u.trigger.sig.b, CL_SIG_LEN);
+		return;
+	}
 	}
 	CL_BUG("encoding a transaction of unknown type %d", (int)tx->type);
 }
@@ -442,6 +581,17 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 		}
 		CL_BUG("forced request of unknown kind %d",
 		       (int)tx->u.forced.kind);
+	case CL_TX_SCHEDULE_CANCEL:
+		return 1 + 20 + 8 + 8 + CL_SIG_LEN;
+	case CL_TX_CLIENT_ORDER:
+		return 1 + 20 + 4 + 1 + 4 * 8 + 1 + CL_CLOID_LEN + CL_SIG_LEN;
+	case CL_TX_TRIGGER_ORDER:
+		return 1 + 20 + 4 + 1 + 8 + 1 + 4 * 8 + 1 + 8 + 1 + CL_SIG_LEN;
+	case CL_TX_TWAP_ORDER:
+		return 1 + 20 + 4 + 1 + 8 + 8 + 4 + 4 + 8 + 1 + CL_SIG_LEN;
+	case CL_TX_SCALE_ORDER:
+		return 1 + 20 + 4 + 1 + 8 + 8 + 1 + 1 +
+		       (size_t)tx->u.scale.msg.n * 16 + CL_SIG_LEN;
 	}
 	CL_BUG("unknown transaction type %d", (int)tx->type);
 }
@@ -471,6 +621,37 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 		a->err[0] = cl_order_recover(&a->signer[0], &a->digest, d,
 					     &tx->u.place.order,
 					     tx->u.place.sig.b, CL_SIG_LEN);
+		break;
+	case CL_TX_CLIENT_ORDER: {
+		struct cl_client_order co = {.order = tx->u.place.order,
+					     .cloid = tx->u.place.cloid};
+		a->err[0] = cl_client_order_recover(&a->signer[0], &a->digest,
+						    d, &co, tx->u.place.sig.b,
+						    CL_SIG_LEN);
+		break;
+	}
+	case CL_TX_TWAP_ORDER:
+		a->err[0] = cl_twap_order_recover(&a->signer[0], &a->digest, d,
+						  &tx->u.twap.msg,
+						  tx->u.twap.sig.b, CL_SIG_LEN);
+		break;
+	case CL_TX_SCALE_ORDER:
+		a->err[0] = cl_scale_order_recover(&a->signer[0], &a->digest, d,
+						   &tx->u.scale.msg,
+						   tx->u.scale.sig.b,
+						   CL_SIG_LEN);
+		break;
+	case CL_TX_TRIGGER_ORDER:
+		a->err[0] = cl_trigger_order_recover(&a->signer[0], &a->digest,
+						     d, &tx->u.trigger.msg,
+						     tx->u.trigger.sig.b,
+						     CL_SIG_LEN);
+		break;
+	case CL_TX_SCHEDULE_CANCEL:
+		a->err[0] = cl_schedule_cancel_recover(
+			&a->signer[0], &a->digest, d,
+			&tx->u.schedule_cancel.msg,
+			tx->u.schedule_cancel.sig.b, CL_SIG_LEN);
 		break;
 	case CL_TX_CANCEL:
 		a->err[0] = cl_cancel_recover(&a->signer[0], &a->digest, d,
@@ -536,6 +717,11 @@ bool cl_tx_is_request(enum cl_tx_type type)
 	case CL_TX_ORACLE_PRICE:
 	case CL_TX_ORACLE_UPDATE:
 	case CL_TX_FORCED:
+	case CL_TX_SCHEDULE_CANCEL:
+	case CL_TX_CLIENT_ORDER:
+	case CL_TX_TRIGGER_ORDER:
+	case CL_TX_SCALE_ORDER:
+	case CL_TX_TWAP_ORDER:
 		return true;
 	case CL_TX_FILL:
 	case CL_TX_ORDER_DONE:
@@ -547,4 +733,9 @@ bool cl_tx_is_request(enum cl_tx_type type)
 		return false;
 	}
 	return false;
+}
+
+bool cl_tx_is_order(enum cl_tx_type type)
+{
+	return type == CL_TX_PLACE_ORDER || type == CL_TX_CLIENT_ORDER;
 }

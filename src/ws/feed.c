@@ -358,14 +358,20 @@ static json_t *account_json(const struct cl_stf_view *v,
 		struct cl_order_record r;
 		if (cl_stf_get_order(v, &r, &hashes[i]) != CL_OK)
 			continue;
-		json_array_append_new(
-		    oa, json_pack("{s:o,s:i,s:s,s:o,s:o,s:o}", "orderHash",
-				  hash_json(&hashes[i]), "market",
-				  (json_int_t)r.market, "side",
-				  r.is_buy ? "buy" : "sell", "price",
-				  cl_json_from_u64(r.price), "size",
-				  cl_json_from_u64(r.size), "filledSize",
-				  cl_json_from_u64(r.filled)));
+		static const struct cl_cloid no_cloid;
+		json_t *jo = json_pack(
+		    "{s:o,s:i,s:s,s:o,s:o,s:o}", "orderHash",
+		    hash_json(&hashes[i]), "market", (json_int_t)r.market,
+		    "side", r.is_buy ? "buy" : "sell", "price",
+		    cl_json_from_u64(r.price), "size",
+		    cl_json_from_u64(r.size), "filledSize",
+		    cl_json_from_u64(r.filled));
+		/* the client order id (docs/protocol.md "CLIENT_ORDER") */
+		if (memcmp(r.cloid.b, no_cloid.b, CL_CLOID_LEN) != 0)
+			json_object_set_new(jo, "cloid",
+					    cl_json_from_bytes(r.cloid.b,
+							       CL_CLOID_LEN));
+		json_array_append_new(oa, jo);
 	}
 	json_object_set_new(o, "openOrders", oa);
 	free(hashes);

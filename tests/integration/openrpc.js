@@ -186,6 +186,99 @@ L.main('openrpc', async (t) => {
 		await check(url, 'l2_submitOrder', [order, sig]);
 	}
 
+	/* the order kinds (docs/protocol.md section 8): a client order id
+	 * and the dead-man switch */
+	{
+		const CO = { ClientOrder: [...L.TYPES.Order.Order, { name: 'cloid', type: 'uint128' }] };
+		const SC = { ScheduleCancel: [{ name: 'trader', type: 'address' },
+			{ name: 'time', type: 'uint64' }, { name: 'nonce', type: 'uint64' }] };
+		const cloid = '0x' + '00'.repeat(15) + '2a';
+		const order = L.makeOrder(maker.address, { isBuy: true, price: 600000, size: 5 });
+		const sig = await maker.signTypedData(domain, CO, { ...order, cloid: '42' });
+		const placed = await check(url, 'l2_submitOrder', [{ ...order, cloid }, sig]);
+		assert.strictEqual(placed.cloid, cloid);
+		const o2 = L.makeOrder(maker.address, { isBuy: true, price: 600000, size: 6 });
+		await check(url, 'l2_submitOrder',
+			    [{ ...o2, cloid }, await maker.signTypedData(domain, CO, { ...o2, cloid: '42' })], 1056);
+		await check(url, 'l2_submitOrder', [{ ...o2, cloid: '0x' + '00'.repeat(16) }, sig], -32602);
+		assert.strictEqual((await check(url, 'l2_getOrder', [placed.orderHash])).cloid, cloid);
+		await check(url, 'l2_getOrderByCloid', [maker.address, cloid]);
+		await check(url, 'l2_getOrderByCloid', [maker.address, '0x' + '00'.repeat(15) + '07'], 1013);
+		await check(url, 'l2_getOrderByCloid', [maker.address, '0x07'], -32602);
+		await check(url, 'l2_getAccount', [maker.address]);
+		const sched = async (time, nonce) => {
+			const m = { trader: maker.address, time: String(time), nonce: String(nonce) };
+			return [m, await maker.signTypedData(domain, SC, m)];
+		};
+		const sc = await check(url, 'l2_scheduleCancel', await sched(L.nowSec() + 3600, 1));
+		assert.strictEqual(sc.ok, true);
+		await check(url, 'l2_scheduleCancel', await sched(L.nowSec() + 3600, 1), 1026);
+		await check(url, 'l2_scheduleCancel', await sched(L.nowSec() - 10, 2), 1010);
+		await check(url, 'l2_scheduleCancel', await sched(0, 3));
+		await check(url, 'l2_scheduleCancel', [{ trader: maker.address, time: '1' }, '0x'], -32602);
+		/* a trigger order far from the mark, read, then cancelled */
+		const TT = { TriggerOrder: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+			{ name: 'isBuy', type: 'bool' }, { name: 'triggerPrice', type: 'uint64' },
+			{ name: 'triggerAbove', type: 'bool' }, { name: 'price', type: 'uint64' },
+			{ name: 'size', type: 'uint64' }, { name: 'nonce', type: 'uint64' },
+			{ name: 'expiry', type: 'uint64' }, { name: 'flags', type: 'uint8' },
+			{ name: 'group', type: 'uint64' }, { name: 'positionBound', type: 'bool' }] };
+		const trig = { trader: maker.address, market: 1, isBuy: true, triggerPrice: '900000',
+			triggerAbove: true, price: '910000', size: '5', nonce: '1',
+			expiry: String(L.nowSec() + 3600), flags: 0, group: '0', positionBound: false };
+		const tsig = await maker.signTypedData(domain, TT, trig);
+		const tr = await check(url, 'l2_submitTriggerOrder', [trig, tsig]);
+		const got = await check(url, 'l2_getTriggerOrder', [tr.triggerHash]);
+		assert.strictEqual(got.status, 'pending');
+		assert.strictEqual((await check(url, 'l2_getAccount', [maker.address])).triggerOrders.length, 1);
+		await check(url, 'l2_submitTriggerOrder', [trig, tsig], 1012);
+		await check(url, 'l2_submitTriggerOrder',
+			[{ ...trig, nonce: '2', positionBound: true },
+			 await maker.signTypedData(domain, TT, { ...trig, nonce: '2', positionBound: true })], 1004);
+		await check(url, 'l2_submitTriggerOrder', [{ ...trig, group: 1 }, tsig], -32602);
+		await check(url, 'l2_getTriggerOrder', [ethers32(5)], 1013);
+		await check(url, 'l2_getTriggerOrder', ['0x12'], -32602);
+		const cx = await check(url, 'l2_cancelOrder', await cancelOf(maker, tr.triggerHash));
+		assert.strictEqual(cx.status, 'cancelled');
+		assert.strictEqual((await check(url, 'l2_getTriggerOrder', [tr.triggerHash])).status, 'cancelled');
+		/* a scale order: two bids far below the book */
+		const SCL = { ScaleOrder: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+			{ name: 'isBuy', type: 'bool' }, { name: 'prices', type: 'uint64[]' },
+			{ name: 'sizes', type: 'uint64[]' }, { name: 'nonce', type: 'uint64' },
+			{ name: 'expiry', type: 'uint64' }, { name: 'flags', type: 'uint8' }] };
+		const scale = { trader: maker.address, market: 1, isBuy: true, prices: ['500000', '499000'],
+			sizes: ['5', '6'], nonce: '1', expiry: String(L.nowSec() + 3600), flags: 0 };
+		const ssig = await maker.signTypedData(domain, SCL, scale);
+		const sr = await check(url, 'l2_submitScaleOrder', [scale, ssig]);
+		assert.strictEqual(sr.orderHashes.length, 2);
+		assert.strictEqual((await check(url, 'l2_getOrder', [sr.orderHashes[1]])).order.price, '499000');
+		await check(url, 'l2_submitScaleOrder', [scale, ssig], 1012);
+		const bad = { ...scale, nonce: '2', prices: ['500000', '0'] };
+		await check(url, 'l2_submitScaleOrder', [bad, await maker.signTypedData(domain, SCL, bad)], 1005);
+		await check(url, 'l2_submitScaleOrder', [{ ...scale, prices: [], sizes: [] }, ssig], -32602);
+		/* a TWAP: buys nothing at a 0 slippage far from the asks, then
+		 * stopped */
+		const TW = { TwapOrder: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+			{ name: 'isBuy', type: 'bool' }, { name: 'size', type: 'uint64' },
+			{ name: 'interval', type: 'uint64' }, { name: 'slices', type: 'uint32' },
+			{ name: 'slippagePpm', type: 'uint32' }, { name: 'nonce', type: 'uint64' },
+			{ name: 'reduceOnly', type: 'bool' }] };
+		const twap = { trader: maker.address, market: 1, isBuy: true, size: '10', interval: '60',
+			slices: 2, slippagePpm: 0, nonce: '1', reduceOnly: false };
+		const wsig = await maker.signTypedData(domain, TW, twap);
+		const tw = await check(url, 'l2_submitTwapOrder', [twap, wsig]);
+		const tg = await check(url, 'l2_getTwapOrder', [tw.twapHash]);
+		assert.strictEqual(tg.slicesDone, 1);
+		await check(url, 'l2_submitTwapOrder', [twap, wsig], 1012);
+		const bt = { ...twap, nonce: '2', slices: 0 };
+		await check(url, 'l2_submitTwapOrder', [bt, await maker.signTypedData(domain, TW, bt)], 1057);
+		await check(url, 'l2_submitTwapOrder', [{ ...twap, slices: -1 }, wsig], -32602);
+		await check(url, 'l2_getTwapOrder', [ethers32(6)], 1013);
+		await check(url, 'l2_getTwapOrder', ['0x12'], -32602);
+		await check(url, 'l2_cancelOrder', await cancelOf(maker, tw.twapHash));
+		assert.strictEqual((await check(url, 'l2_getTwapOrder', [tw.twapHash])).status, 'cancelled');
+	}
+
 	/* reads without params, state roots */
 	await check(url, 'l2_getMarkets', []);
 	await check(url, 'l2_getInsuranceFund', []);

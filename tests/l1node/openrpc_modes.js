@@ -84,6 +84,37 @@ lib.main('l1-openrpc-modes', async (t) => {
 	const fill = await C.check(node.url, 'l2_submitOrder',
 				   await orderParams(taker, { isBuy: true, price: 650100, size: 20 }));
 	assert.strictEqual(fill.status, 'filled');
+	/* an open order with a client order id, for l2_getOrderByCloid, and
+	 * a pending trigger order, for l2_getTriggerOrder */
+	let schedNonce = 100;
+	const TT = { TriggerOrder: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+		{ name: 'isBuy', type: 'bool' }, { name: 'triggerPrice', type: 'uint64' },
+		{ name: 'triggerAbove', type: 'bool' }, { name: 'price', type: 'uint64' },
+		{ name: 'size', type: 'uint64' }, { name: 'nonce', type: 'uint64' },
+		{ name: 'expiry', type: 'uint64' }, { name: 'flags', type: 'uint8' },
+		{ name: 'group', type: 'uint64' }, { name: 'positionBound', type: 'bool' }] };
+	const trig0 = { trader: maker.address, market: 1, isBuy: true, triggerPrice: '900000',
+		triggerAbove: true, price: '910000', size: '5', nonce: '1',
+		expiry: String(lib.nowSec() + 3600), flags: 0, group: '0', positionBound: false };
+	const trigHash = (await C.check(node.url, 'l2_submitTriggerOrder',
+		[trig0, await maker.signTypedData(domain, TT, trig0)])).triggerHash;
+	const TW = { TwapOrder: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+		{ name: 'isBuy', type: 'bool' }, { name: 'size', type: 'uint64' },
+		{ name: 'interval', type: 'uint64' }, { name: 'slices', type: 'uint32' },
+		{ name: 'slippagePpm', type: 'uint32' }, { name: 'nonce', type: 'uint64' },
+		{ name: 'reduceOnly', type: 'bool' }] };
+	const twap0 = { trader: maker.address, market: 1, isBuy: true, size: '10', interval: '60',
+		slices: 2, slippagePpm: 0, nonce: '1', reduceOnly: false };
+	const twapHash = (await C.check(node.url, 'l2_submitTwapOrder',
+		[twap0, await maker.signTypedData(domain, TW, twap0)])).twapHash;
+	const cloid = '0x' + '00'.repeat(15) + '2a';
+	{
+		const CO = { ClientOrder: [...lib.TYPES.Order.Order, { name: 'cloid', type: 'uint128' }] };
+		const o = lib.makeOrder(maker.address, { isBuy: true, price: 600000, size: 5 });
+		const r = await C.check(node.url, 'l2_submitOrder',
+			[{ ...o, cloid }, await maker.signTypedData(domain, CO, { ...o, cloid: '42' })]);
+		assert.strictEqual(r.status, 'open');
+	}
 	const nonceOf = async (w) => (await lib.call(node.url, 'l2_getAccount', [w.address])).nonce;
 	const withdrawParams = async (w) => {
 		const m = { trader: w.address, recipient: w.address, amount: '1000000',
@@ -153,6 +184,35 @@ lib.main('l1-openrpc-modes', async (t) => {
 		l2_getWithdrawalProof: async () => [wd.withdrawalId],
 		l2_getAccountProof: async () => [maker.address],
 		l2_getForcedRequest: async () => ['0'],
+		l2_scheduleCancel: async () => {
+			const m = { trader: maker.address, time: '0', nonce: String(++schedNonce) };
+			return [m, await maker.signTypedData(domain, { ScheduleCancel: [
+				{ name: 'trader', type: 'address' }, { name: 'time', type: 'uint64' },
+				{ name: 'nonce', type: 'uint64' }] }, m)];
+		},
+		l2_getOrderByCloid: async () => [maker.address, cloid],
+		l2_submitTriggerOrder: async () => {
+			const m = { trader: maker.address, market: 1, isBuy: true, triggerPrice: '900000',
+				triggerAbove: true, price: '910000', size: '5', nonce: String(++schedNonce),
+				expiry: String(lib.nowSec() + 3600), flags: 0, group: '0', positionBound: false };
+			return [m, await maker.signTypedData(domain, TT, m)];
+		},
+		l2_getTriggerOrder: async () => [trigHash],
+		l2_submitTwapOrder: async () => {
+			const m = { trader: maker.address, market: 1, isBuy: true, size: '10', interval: '60',
+				slices: 2, slippagePpm: 0, nonce: String(++schedNonce), reduceOnly: false };
+			return [m, await maker.signTypedData(domain, TW, m)];
+		},
+		l2_getTwapOrder: async () => [twapHash],
+		l2_submitScaleOrder: async () => {
+			const m = { trader: maker.address, market: 1, isBuy: true, prices: ['500000', '499000'],
+				sizes: ['5', '6'], nonce: String(++schedNonce), expiry: String(lib.nowSec() + 3600),
+				flags: 0 };
+			return [m, await maker.signTypedData(domain, { ScaleOrder: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+				{ name: 'isBuy', type: 'bool' }, { name: 'prices', type: 'uint64[]' },
+				{ name: 'sizes', type: 'uint64[]' }, { name: 'nonce', type: 'uint64' },
+				{ name: 'expiry', type: 'uint64' }, { name: 'flags', type: 'uint8' }] }, m)];
+		},
 		l2_syncStatus: async () => [],
 		l2_getStateRoot: async () => [B],
 		op_credit: async () => [maker.address, '1'],

@@ -599,7 +599,8 @@ static void refusals(const struct cl_batch_limits *lim)
 	} heads[] = {
 	    {0x00, CL_BATCH_BAD_TX},	 {0x0f, CL_BATCH_BAD_TX},
 	    {0x02, CL_BATCH_BAD_TX}, /* PLACE_ORDER, wrong form */
-	    {0x41, CL_BATCH_BAD_TX}, /* reserved bit 6 */
+	    {0x45, CL_BATCH_BAD_TX}, /* bit 6: no extended type 21 */
+	    {0x4f, CL_BATCH_BAD_TX}, /* ... nor 31 */
 	    {0x11, CL_BATCH_BAD_TX}, /* v code on a DEPOSIT */
 	    {0x17, CL_BATCH_BAD_TX}, /* ... an ORACLE_PRICE */
 	    {0x19, CL_BATCH_BAD_TX}, /* ... an ORACLE_UPDATE */
@@ -720,7 +721,7 @@ static void unencodable(void)
 	    CL_TX_FUND_FILL,
 	    CL_TX_REINDEX,
 	    0,
-	    16,
+	    21,
 	};
 
 	cl_buf_init(&out);
@@ -910,6 +911,109 @@ out:
 		cl_seckey_free(k[i]);
 }
 
+/*
+ * The order kinds' forms (extended head bytes 0x40 | type - 16, the v
+ * code in bits 4-5): one well-formed transaction of each, then each
+ * field made hostile. Every signed type carries one signature.
+ */
+static void order_kinds(const struct cl_batch_limits *lim)
+{
+	static const uint32_t mk[1] = {1};
+	struct cl_buf b;
+	static const struct {
+		const char *what;
+		uint8_t head, flags;
+		int n;           /* id length, legs; -1: none */
+		uint8_t first;   /* the id's first byte */
+		uint64_t big;    /* a TWAP's slices */
+		enum cl_batch_err want;
+	} cases[] = {
+	    {"schedule cancel", 0x40, 0, -1, 0, 0, CL_BATCH_OK},
+	    {"client order", 0x41, 0x1d, 2, 1, 0, CL_BATCH_OK},
+	    {"client order, id of length 0", 0x41, 0, 0, 1, 0,
+	     CL_BATCH_BAD_TX},
+	    {"client order, id of length 17", 0x41, 0, 17, 1, 0,
+	     CL_BATCH_BAD_TX},
+	    {"client order, id with a leading zero", 0x41, 0, 2, 0, 0,
+	     CL_BATCH_NOT_CANONICAL},
+	    {"client order, flag bit 5", 0x41, 0x20, 2, 1, 0,
+	     CL_BATCH_BAD_TX},
+	    {"trigger order", 0x42, 0x7f, -1, 0, 0, CL_BATCH_OK},
+	    {"trigger order, flag bit 7", 0x42, 0x80, -1, 0, 0,
+	     CL_BATCH_BAD_TX},
+	    {"scale order", 0x43, 0x10, 3, 0, 0, CL_BATCH_OK},
+	    {"scale order, no leg", 0x43, 0, 0, 0, 0, CL_BATCH_BAD_TX},
+	    {"scale order, 17 legs", 0x43, 0, 17, 0, 0, CL_BATCH_BAD_TX},
+	    {"scale order, flag bit 5", 0x43, 0x20, 1, 0, 0,
+	     CL_BATCH_BAD_TX},
+	    {"twap order", 0x44, 0x30, -1, 0, 3, CL_BATCH_OK},
+	    {"twap order, flag bit 0", 0x44, 0x01, -1, 0, 3,
+	     CL_BATCH_BAD_TX},
+	    {"twap order, 2^32 slices", 0x44, 0, -1, 0, 1ull << 32,
+	     CL_BATCH_BAD_TX},
+	    {"schedule cancel, v code 3", 0x70, 0, -1, 0, 0, CL_BATCH_OK},
+	};
+
+	cl_buf_init(&b);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t type = cases[i].head & 0x0f;
+		/* a schedule cancel names no market: no dictionary entry */
+		header(&b, 1, 1, type == 0 ? 0 : 1, mk);
+		block(&b, false, 1);
+		cl_buf_append_byte(&b, cases[i].head);
+		switch (type) {
+		case 0: /* trader, time, nonce */
+			put_varint(&b, 0);
+			put_varint(&b, 4);
+			put_varint(&b, 9);
+			break;
+		case 1: /* flags, the order's fields, the id */
+			cl_buf_append_byte(&b, cases[i].flags);
+			put_varint(&b, 0);
+			put_varint(&b, 0);
+			for (int k = 0; k < 4; k++)
+				put_varint(&b, 2);
+			cl_buf_append_byte(&b, (uint8_t)cases[i].n);
+			for (int k = 0; k < cases[i].n; k++)
+				cl_buf_append_byte(&b, k ? 0x55 : cases[i].first);
+			break;
+		case 2: /* flags, trader, market, 6 fields */
+			cl_buf_append_byte(&b, cases[i].flags);
+			put_varint(&b, 0);
+			put_varint(&b, 0);
+			for (int k = 0; k < 6; k++)
+				put_varint(&b, 3);
+			break;
+		case 3: /* flags, trader, market, nonce, expiry, legs */
+			cl_buf_append_byte(&b, cases[i].flags);
+			put_varint(&b, 0);
+			put_varint(&b, 0);
+			put_varint(&b, 1);
+			put_varint(&b, 2);
+			cl_buf_append_byte(&b, (uint8_t)cases[i].n);
+			for (int k = 0; k < cases[i].n; k++) {
+				put_varint(&b, 100 + (uint64_t)k);
+				put_varint(&b, 5);
+			}
+			break;
+		case 4: /* flags, trader, market, size, interval, slices,
+			 * slippage, nonce */
+			cl_buf_append_byte(&b, cases[i].flags);
+			put_varint(&b, 0);
+			put_varint(&b, 0);
+			put_varint(&b, 30);
+			put_varint(&b, 10);
+			put_varint(&b, cases[i].big);
+			put_varint(&b, 5000);
+			put_varint(&b, 1);
+			break;
+		}
+		sigs(&b, 1);
+		CHECK_MSG(dec(&b, lim) == cases[i].want, "%s", cases[i].what);
+	}
+	cl_buf_release(&b);
+}
+
 int main(void)
 {
 	struct cl_batch_limits lim;
@@ -923,5 +1027,6 @@ int main(void)
 	refusals(&lim);
 	unencodable();
 	signatures(&lim);
+	order_kinds(&lim);
 	return test_done("batch2");
 }

@@ -85,8 +85,32 @@ struct msg {
 		struct cl_withdraw withdraw;
 		struct cl_approve_agent agent;
 		struct cl_oracle_price oracle;
+		struct cl_schedule_cancel sched;
+		struct cl_client_order client;
+		struct cl_trigger_order trig;
+		struct cl_scale_order scale;
+		struct cl_twap_order twap;
 	} u;
 };
+
+/* A uint128 given as a decimal string, into 16 big-endian bytes. */
+static void cloid_field(struct cl_cloid *out, json_t *o, const char *key)
+{
+	const char *t = str(o, key);
+	unsigned __int128 v = 0;
+
+	CHECK(*t != '\0');
+	for (; *t; t++) {
+		CHECK(*t >= '0' && *t <= '9');
+		unsigned dg = (unsigned)(*t - '0');
+		CHECK(v <= (~(unsigned __int128)0 - dg) / 10);
+		v = v * 10 + dg;
+	}
+	for (int i = CL_CLOID_LEN - 1; i >= 0; i--) {
+		out->b[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
 
 static bool load_msg(struct msg *m, const char *type, json_t *j)
 {
@@ -124,6 +148,77 @@ static bool load_msg(struct msg *m, const char *type, json_t *j)
 		m->u.agent.agent = addr_field(j, "agent");
 		m->u.agent.expiry = u64_field(j, "expiry");
 		m->u.agent.nonce = u64_field(j, "nonce");
+	} else if (strcmp(type, "ScheduleCancel") == 0) {
+		m->type = CL_EIP712_SCHEDULE_CANCEL;
+		m->u.sched.trader = addr_field(j, "trader");
+		m->u.sched.time = u64_field(j, "time");
+		m->u.sched.nonce = u64_field(j, "nonce");
+	} else if (strcmp(type, "ClientOrder") == 0) {
+		struct cl_order *o = &m->u.client.order;
+		m->type = CL_EIP712_CLIENT_ORDER;
+		o->trader = addr_field(j, "trader");
+		o->market = (uint32_t)u64_field(j, "market");
+		o->is_buy = json_is_true(json_object_get(j, "isBuy"));
+		o->price = u64_field(j, "price");
+		o->size = u64_field(j, "size");
+		o->nonce = u64_field(j, "nonce");
+		o->expiry = u64_field(j, "expiry");
+		o->flags = (uint8_t)u64_field(j, "flags");
+		cloid_field(&m->u.client.cloid, j, "cloid");
+	} else if (strcmp(type, "TriggerOrder") == 0) {
+		struct cl_trigger_order *o = &m->u.trig;
+		m->type = CL_EIP712_TRIGGER_ORDER;
+		o->trader = addr_field(j, "trader");
+		o->market = (uint32_t)u64_field(j, "market");
+		o->is_buy = json_is_true(json_object_get(j, "isBuy"));
+		o->trigger_price = u64_field(j, "triggerPrice");
+		o->trigger_above =
+			json_is_true(json_object_get(j, "triggerAbove"));
+		o->price = u64_field(j, "price");
+		o->size = u64_field(j, "size");
+		o->nonce = u64_field(j, "nonce");
+		o->expiry = u64_field(j, "expiry");
+		o->flags = (uint8_t)u64_field(j, "flags");
+		o->group = u64_field(j, "group");
+		o->position_bound =
+			json_is_true(json_object_get(j, "positionBound"));
+	} else if (strcmp(type, "ScaleOrder") == 0) {
+		struct cl_scale_order *o = &m->u.scale;
+		json_t *pr = json_object_get(j, "prices");
+		json_t *sz = json_object_get(j, "sizes");
+		m->type = CL_EIP712_SCALE_ORDER;
+		o->trader = addr_field(j, "trader");
+		o->market = (uint32_t)u64_field(j, "market");
+		o->is_buy = json_is_true(json_object_get(j, "isBuy"));
+		CHECK(json_array_size(pr) >= 1 &&
+		      json_array_size(pr) <= CL_SCALE_MAX &&
+		      json_array_size(sz) == json_array_size(pr));
+		o->n = (uint32_t)json_array_size(pr);
+		for (uint32_t i = 0; i < o->n; i++) {
+			uint64_t v;
+			CHECK(cl_parse_u64(&v, json_string_value(json_array_get(pr, i)),
+					   strlen(json_string_value(json_array_get(pr, i)))));
+			o->price[i] = v;
+			CHECK(cl_parse_u64(&v, json_string_value(json_array_get(sz, i)),
+					   strlen(json_string_value(json_array_get(sz, i)))));
+			o->size[i] = v;
+		}
+		o->nonce = u64_field(j, "nonce");
+		o->expiry = u64_field(j, "expiry");
+		o->flags = (uint8_t)u64_field(j, "flags");
+	} else if (strcmp(type, "TwapOrder") == 0) {
+		struct cl_twap_order *o = &m->u.twap;
+		m->type = CL_EIP712_TWAP_ORDER;
+		o->trader = addr_field(j, "trader");
+		o->market = (uint32_t)u64_field(j, "market");
+		o->is_buy = json_is_true(json_object_get(j, "isBuy"));
+		o->size = u64_field(j, "size");
+		o->interval = u64_field(j, "interval");
+		o->slices = (uint32_t)u64_field(j, "slices");
+		o->slippage_ppm = (uint32_t)u64_field(j, "slippagePpm");
+		o->nonce = u64_field(j, "nonce");
+		o->reduce_only =
+			json_is_true(json_object_get(j, "reduceOnly"));
 	} else if (strcmp(type, "OraclePrice") == 0) {
 		m->type = CL_EIP712_ORACLE_PRICE;
 		m->u.oracle.market = (uint32_t)u64_field(j, "market");
@@ -159,6 +254,26 @@ static void msg_hashes(struct cl_hash32 *sh, struct cl_hash32 *dg,
 		cl_oracle_price_struct_hash(sh, &m->u.oracle);
 		cl_oracle_price_digest(dg, d, &m->u.oracle);
 		return;
+	case CL_EIP712_SCHEDULE_CANCEL:
+		cl_schedule_cancel_struct_hash(sh, &m->u.sched);
+		cl_schedule_cancel_digest(dg, d, &m->u.sched);
+		return;
+	case CL_EIP712_CLIENT_ORDER:
+		cl_client_order_struct_hash(sh, &m->u.client);
+		cl_client_order_digest(dg, d, &m->u.client);
+		return;
+	case CL_EIP712_TRIGGER_ORDER:
+		cl_trigger_order_struct_hash(sh, &m->u.trig);
+		cl_trigger_order_digest(dg, d, &m->u.trig);
+		return;
+	case CL_EIP712_SCALE_ORDER:
+		cl_scale_order_struct_hash(sh, &m->u.scale);
+		cl_scale_order_digest(dg, d, &m->u.scale);
+		return;
+	case CL_EIP712_TWAP_ORDER:
+		cl_twap_order_struct_hash(sh, &m->u.twap);
+		cl_twap_order_digest(dg, d, &m->u.twap);
+		return;
 	}
 	CHECK(!"unknown type");
 }
@@ -183,6 +298,21 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 	case CL_EIP712_ORACLE_PRICE:
 		return cl_oracle_price_recover(signer, dg, d, &m->u.oracle, sig,
 					       len);
+	case CL_EIP712_SCHEDULE_CANCEL:
+		return cl_schedule_cancel_recover(signer, dg, d, &m->u.sched,
+						  sig, len);
+	case CL_EIP712_CLIENT_ORDER:
+		return cl_client_order_recover(signer, dg, d, &m->u.client,
+					       sig, len);
+	case CL_EIP712_TRIGGER_ORDER:
+		return cl_trigger_order_recover(signer, dg, d, &m->u.trig, sig,
+						len);
+	case CL_EIP712_SCALE_ORDER:
+		return cl_scale_order_recover(signer, dg, d, &m->u.scale, sig,
+					      len);
+	case CL_EIP712_TWAP_ORDER:
+		return cl_twap_order_recover(signer, dg, d, &m->u.twap, sig,
+					     len);
 	}
 	return CL_SIG_INVALID;
 }
@@ -190,7 +320,7 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 static void test_vectors(json_t *root)
 {
 	json_t *vecs = json_object_get(root, "vectors");
-	bool seen[5] = {false};
+	bool seen[10] = {false};
 	size_t i;
 	json_t *v;
 
@@ -288,12 +418,27 @@ static void test_vectors(json_t *root)
 		case CL_EIP712_ORACLE_PRICE:
 			m2.u.oracle.timestamp++;
 			break;
+		case CL_EIP712_SCHEDULE_CANCEL:
+			m2.u.sched.time++;
+			break;
+		case CL_EIP712_CLIENT_ORDER:
+			m2.u.client.cloid.b[0] ^= 0x80;
+			break;
+		case CL_EIP712_TRIGGER_ORDER:
+			m2.u.trig.trigger_above = !m2.u.trig.trigger_above;
+			break;
+		case CL_EIP712_SCALE_ORDER:
+			m2.u.scale.size[m2.u.scale.n - 1]++;
+			break;
+		case CL_EIP712_TWAP_ORDER:
+			m2.u.twap.slices++;
+			break;
 		}
 		e = msg_recover(&got, NULL, &dom, &m2, ws, slen);
 		CHECK(e != CL_SIG_OK || !addr_eq(&got, &signer));
 		free(ws);
 	}
-	for (int t = 0; t < 5; t++)
+	for (int t = 0; t < 10; t++)
 		CHECK_MSG(seen[t], "no vector for type %d", t);
 }
 

@@ -55,6 +55,15 @@ static size_t key_of(uint8_t *key, size_t ti, unsigned u)
 	case CL_TABLE_ADL_RANK:
 	case CL_TABLE_OPEN_SIZE:
 	case CL_TABLE_FORCED:
+	case CL_TABLE_SCHEDULE_CANCEL:
+	case CL_TABLE_SCHEDULE_DUE:
+	case CL_TABLE_CLOIDS:
+	case CL_TABLE_TRIGGERS:
+	case CL_TABLE_TRIGGER_INDEX:
+	case CL_TABLE_TRIGGER_OWNER:
+	case CL_TABLE_TWAPS:
+	case CL_TABLE_TWAP_DUE:
+	case CL_TABLE_TWAP_OWNER:
 	case CL_TABLE_LIQ_INDEX:
 	case CL_TABLE_RISK_EVENTS:
 	case CL_TABLE_LIQ_MULTI:

@@ -557,6 +557,7 @@ static void stat_outcome(const struct ref_order *o, size_t n_fills)
 		break;
 	case CL_DONE_SELF_TRADE:
 	case CL_DONE_EXPIRED:
+	case CL_DONE_SCHEDULED_CANCEL:
 		break;
 	}
 }

@@ -236,6 +236,43 @@ static size_t sample(uint8_t *p, int type, unsigned n_sigs)
 		p[len++] = (uint8_t)n_sigs;
 		len += 20 * n_sigs;
 		break;
+	case CL_TX_SCHEDULE_CANCEL:
+		len += 20 + 8 + 8 + 65;
+		break;
+	case CL_TX_TWAP_ORDER: /* booleans at 25 and 58 */
+		len += 20 + 4;
+		p[len++] = 0;
+		len += 8 + 8 + 4 + 4 + 8;
+		p[len++] = 1;
+		len += 65;
+		break;
+	case CL_TX_SCALE_ORDER: /* isBuy at 25, then n_sigs legs (1..16) */
+		len += 20 + 4;
+		p[len++] = 1;
+		len += 16 + 1;
+		p[len++] = (uint8_t)(n_sigs ? n_sigs : 1);
+		len += 16 * (n_sigs ? n_sigs : 1) + 65;
+		break;
+	case CL_TX_TRIGGER_ORDER: /* booleans at 25, 34 and 76 */
+		len += 20 + 4;
+		p[len++] = 1;
+		len += 8;
+		p[len++] = 0;
+		len += 32;
+		p[len++] = 0x0d;
+		len += 8;
+		p[len++] = 1;
+		len += 65;
+		break;
+	case CL_TX_CLIENT_ORDER: /* an order, a non-zero id, a signature */
+		len += 20 + 4;
+		p[len++] = 1;
+		len += 32;
+		p[len++] = 0x0d;
+		len += 16;
+		p[len - 1] |= 1;
+		len += 65;
+		break;
 	case CL_TX_FORCED: /* a close: market, then a non-zero price */
 		len += 28;
 		p[len++] = CL_FORCED_CLOSE;
@@ -294,11 +331,11 @@ static void test_decode(void)
 	buf[25] = 1;
 	buf[58] = 0xff;
 	CHECK(cl_tx_decode(&tx, buf, len) && tx.u.place.order.flags == 0xff);
-	/* done reasons 1..6 */
+	/* done reasons 1..7 */
 	len = sample(buf, CL_TX_ORDER_DONE, 0);
 	for (unsigned r = 0; r < 256; r++) {
 		buf[33] = (uint8_t)r;
-		CHECK(cl_tx_decode(&tx, buf, len) == (r >= 1 && r <= 6));
+		CHECK(cl_tx_decode(&tx, buf, len) == (r >= 1 && r <= CL_DONE_REASON_MAX));
 	}
 	/* oracle signature counts 0..16, the length must match */
 	for (unsigned n = 0; n <= 17; n++) {

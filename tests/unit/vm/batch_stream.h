@@ -3,8 +3,9 @@
  * A stream of blocks posted as the sequencer posts them, for the tests
  * of the verdict program (test_stf_batch; docs/vm.md "The verdict
  * program"): a seeded random stream (12 traders on three markets, orders
- * of every kind, cancels, deposits, oracle moves, gaps up to an hour)
- * run natively block by block on a fresh stf, each block keeping only
+ * of every kind, some with a client order id, cancels, deposits, oracle
+ * moves, dead-man switches armed and disarmed, gaps up to an hour) run
+ * natively block by block on a fresh stf, each block keeping only
  * its accepted requests (a cancel with its order's sequence number
  * filled in), with the preimages of the state before each block; and
  * version 2 batches of it (cl_batch2_encode) with the rollup's record
@@ -205,6 +206,7 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 	size_t nplaced = 0;
 	struct cl_tx cand[MAX_REQS];
 	size_t n = 0;
+	uint64_t sched_nonce = 0, triggers_made = 0;
 
 	test_seed();
 	memset(s, 0, sizeof(*s));
@@ -249,6 +251,106 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 				    &e->addr[t], e->g.markets[mi].id,
 				    rnd(2) == 0, p, sz, e->order_nonce++,
 				    tenv_now(e) + 5 + rnd(3600), f);
+				if (rnd(12) == 0) {
+					/* a TWAP: 2 or 3 slices 1..5 s apart */
+					struct cl_twap_order tw = {
+					    .trader = e->addr[t],
+					    .market = o.market,
+					    .is_buy = o.is_buy,
+					    .size = o.size * 3,
+					    .interval = 1 + rnd(5),
+					    .slices = 2 + (uint32_t)rnd(2),
+					    .slippage_ppm = 20000,
+					    .nonce = o.nonce,
+					    .reduce_only = rnd(4) == 0};
+					struct cl_hash32 d;
+					memset(&cand[n], 0, sizeof(cand[n]));
+					cand[n].type = CL_TX_TWAP_ORDER;
+					cand[n].u.twap.msg = tw;
+					cl_twap_order_digest(
+					    &d, cl_stf_domain(e->stf), &tw);
+					t_sign(&cand[n].u.twap.sig, e->key[t], &d);
+					continue;
+				}
+				if (rnd(10) == 0) {
+					/* a scale order: 2 or 3 legs a few
+					 * ticks apart */
+					struct cl_scale_order sc = {
+					    .trader = e->addr[t],
+					    .market = o.market,
+					    .is_buy = o.is_buy,
+					    .n = 2 + (uint32_t)rnd(2),
+					    .nonce = o.nonce,
+					    .expiry = o.expiry,
+					    .flags = o.flags};
+					struct cl_hash32 d;
+					for (uint32_t lg = 0; lg < sc.n; lg++) {
+						uint64_t gap_px =
+						    2 * lg * tick[mi];
+						sc.price[lg] = o.is_buy
+								   ? p - gap_px
+								   : p + gap_px;
+						sc.size[lg] = o.size;
+					}
+					memset(&cand[n], 0, sizeof(cand[n]));
+					cand[n].type = CL_TX_SCALE_ORDER;
+					cand[n].u.scale.msg = sc;
+					cl_scale_order_digest(
+					    &d, cl_stf_domain(e->stf), &sc);
+					t_sign(&cand[n].u.scale.sig, e->key[t],
+					       &d);
+					continue;
+				}
+				if (rnd(8) == 0) {
+					/* a trigger order around the mid:
+					 * stops, TP/SL bound to a position,
+					 * groups */
+					struct cl_trigger_order m = {
+					    .trader = e->addr[t],
+					    .market = o.market,
+					    .is_buy = o.is_buy,
+					    .trigger_price = p,
+					    .trigger_above = rnd(2) == 0,
+					    .price = o.is_buy
+							 ? p + 10 * tick[mi]
+							 : p - 10 * tick[mi],
+					    .size = o.size,
+					    .nonce = o.nonce,
+					    .expiry = o.expiry,
+					    .flags = o.flags &
+						     ~CL_ORDER_POST_ONLY,
+					    .group = rnd(3),
+					    .position_bound = rnd(3) == 0};
+					struct cl_hash32 d;
+					if (m.position_bound)
+						m.flags |= CL_ORDER_REDUCE_ONLY;
+					memset(&cand[n], 0, sizeof(cand[n]));
+					cand[n].type = CL_TX_TRIGGER_ORDER;
+					cand[n].u.trigger.msg = m;
+					cl_trigger_order_digest(
+					    &d, cl_stf_domain(e->stf), &m);
+					t_sign(&cand[n].u.trigger.sig, e->key[t],
+					       &d);
+					triggers_made++;
+					continue;
+				}
+				if (rnd(4) == 0) {
+					/* a client order id from a small
+					 * pool: some are refused in use */
+					struct cl_tx ct = {
+					    .type = CL_TX_CLIENT_ORDER};
+					struct cl_client_order co = {
+					    .order = o};
+					struct cl_hash32 d;
+					co.cloid.b[15] = (uint8_t)(1 + rnd(4));
+					ct.u.place.order = o;
+					ct.u.place.cloid = co.cloid;
+					cl_client_order_digest(
+					    &d, cl_stf_domain(e->stf), &co);
+					t_sign(&ct.u.place.sig, e->key[t], &d);
+					cand[n] = ct;
+					continue;
+				}
 				cand[n] = t_place(e, &o, e->key[t]);
 				if (nplaced < NPLACED) {
 					placed[nplaced] = o;
@@ -271,10 +373,29 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 				mid[mi] =
 				    (uint64_t)np - (uint64_t)np % tick[mi];
 				cand[n] = oracle_tx(e, mi, mid[mi]);
-			} else if (r < 95) {
+			} else if (r < 93) {
 				cand[n] =
 				    t_deposit(e->next_deposit++, &e->addr[t],
 					      (100 + rnd(1000)) * T_USD);
+			} else if (r < 97) {
+				/* the dead-man switch: armed a few seconds
+				 * ahead (it fires at a later block), or
+				 * disarmed */
+				struct cl_tx st = {
+				    .type = CL_TX_SCHEDULE_CANCEL};
+				struct cl_schedule_cancel *m =
+				    &st.u.schedule_cancel.msg;
+				struct cl_hash32 d;
+				m->trader = e->addr[t];
+				m->time = rnd(4) == 0 ? 0
+						      : tenv_now(e) + 1 +
+							    rnd(30);
+				m->nonce = ++sched_nonce;
+				cl_schedule_cancel_digest(
+				    &d, cl_stf_domain(e->stf), m);
+				t_sign(&st.u.schedule_cancel.sig, e->key[t],
+				       &d);
+				cand[n] = st;
 			} else {
 				cand[n] = forced_l1(s, t, mi, mid[mi]);
 			}
@@ -282,6 +403,7 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 		e->ms -= gap;
 		seal(s, cand, n, gap);
 	}
+	(void)triggers_made;
 }
 
 /* ---- posting ---- */

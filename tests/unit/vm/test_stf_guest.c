@@ -501,6 +501,8 @@ static void test_stream(unsigned nblocks)
 	size_t nplaced = 0;
 	uint64_t derived0 = derived;
 	uint64_t next_forced = 0;
+	uint64_t sched_nonce = 0, armed[NTRADERS] = {0};
+	unsigned fired = 0, client_orders = 0, triggers_made = 0;
 
 	test_seed();
 	tenv_init_with(&e, cl_state_new_memory(), tweak_stream);
@@ -551,6 +553,109 @@ static void test_stream(unsigned nblocks)
 					&e.addr[t], e.g.markets[mi].id,
 					rnd(2) == 0, p, sz, e.order_nonce++,
 					tenv_now(&e) + 5 + rnd(3600), f);
+				if (rnd(12) == 0) {
+					/* a TWAP: 2 or 3 slices 1..5 s apart */
+					struct cl_twap_order tw = {
+					    .trader = e.addr[t],
+					    .market = o.market,
+					    .is_buy = o.is_buy,
+					    .size = o.size * 3,
+					    .interval = 1 + rnd(5),
+					    .slices = 2 + (uint32_t)rnd(2),
+					    .slippage_ppm = 20000,
+					    .nonce = o.nonce,
+					    .reduce_only = rnd(4) == 0};
+					struct cl_hash32 d;
+					memset(&tx, 0, sizeof(tx));
+					tx.type = CL_TX_TWAP_ORDER;
+					tx.u.twap.msg = tw;
+					cl_twap_order_digest(
+					    &d, cl_stf_domain(e.stf), &tw);
+					t_sign(&tx.u.twap.sig, e.key[t], &d);
+					add(&b, &tx);
+					continue;
+				}
+				if (rnd(10) == 0) {
+					/* a scale order: 2 or 3 legs a few
+					 * ticks apart */
+					struct cl_scale_order sc = {
+					    .trader = e.addr[t],
+					    .market = o.market,
+					    .is_buy = o.is_buy,
+					    .n = 2 + (uint32_t)rnd(2),
+					    .nonce = o.nonce,
+					    .expiry = o.expiry,
+					    .flags = o.flags};
+					struct cl_hash32 d;
+					for (uint32_t lg = 0; lg < sc.n; lg++) {
+						uint64_t gap_px =
+						    2 * lg * tick[mi];
+						sc.price[lg] = o.is_buy
+								   ? p - gap_px
+								   : p + gap_px;
+						sc.size[lg] = o.size;
+					}
+					memset(&tx, 0, sizeof(tx));
+					tx.type = CL_TX_SCALE_ORDER;
+					tx.u.scale.msg = sc;
+					cl_scale_order_digest(
+					    &d, cl_stf_domain(e.stf), &sc);
+					t_sign(&tx.u.scale.sig, e.key[t],
+					       &d);
+					add(&b, &tx);
+					continue;
+				}
+				if (rnd(8) == 0) {
+					/* a trigger order around the mid:
+					 * stops, TP/SL bound to a position,
+					 * groups */
+					struct cl_trigger_order m = {
+					    .trader = e.addr[t],
+					    .market = o.market,
+					    .is_buy = o.is_buy,
+					    .trigger_price = p,
+					    .trigger_above = rnd(2) == 0,
+					    .price = o.is_buy
+							 ? p + 10 * tick[mi]
+							 : p - 10 * tick[mi],
+					    .size = o.size,
+					    .nonce = o.nonce,
+					    .expiry = o.expiry,
+					    .flags = o.flags &
+						     ~CL_ORDER_POST_ONLY,
+					    .group = rnd(3),
+					    .position_bound = rnd(3) == 0};
+					struct cl_hash32 d;
+					if (m.position_bound)
+						m.flags |= CL_ORDER_REDUCE_ONLY;
+					memset(&tx, 0, sizeof(tx));
+					tx.type = CL_TX_TRIGGER_ORDER;
+					tx.u.trigger.msg = m;
+					cl_trigger_order_digest(
+					    &d, cl_stf_domain(e.stf), &m);
+					t_sign(&tx.u.trigger.sig, e.key[t],
+					       &d);
+					triggers_made++;
+					add(&b, &tx);
+					continue;
+				}
+				if (rnd(4) == 0) {
+					/* with a client order id from a
+					 * small pool: some are in use */
+					struct cl_client_order co = {.order = o};
+					struct cl_hash32 d;
+					co.cloid.b[15] = (uint8_t)(1 + rnd(4));
+					memset(&tx, 0, sizeof(tx));
+					tx.type = CL_TX_CLIENT_ORDER;
+					tx.u.place.order = o;
+					tx.u.place.cloid = co.cloid;
+					cl_client_order_digest(
+						&d, cl_stf_domain(e.stf), &co);
+					t_sign(&tx.u.place.sig, e.key[t], &d);
+					client_orders++;
+					add(&b, &tx);
+					continue;
+				}
 				tx = t_place(&e, &o, e.key[t]);
 				if (nplaced < NPLACED) {
 					placed[nplaced] = o;
@@ -570,9 +675,26 @@ static void test_stream(unsigned nblocks)
 
 				mid[mi] = (uint64_t)np - (uint64_t)np % tick[mi];
 				tx = oracle_tx(&e, mi, mid[mi]);
-			} else if (r < 95) {
+			} else if (r < 93) {
 				tx = t_deposit(e.next_deposit++, &e.addr[t],
 					       (100 + rnd(1000)) * T_USD);
+			} else if (r < 97) {
+				/* the dead-man switch: armed a few seconds
+				 * ahead, or disarmed; always accepted */
+				struct cl_schedule_cancel *m =
+					&tx.u.schedule_cancel.msg;
+				struct cl_hash32 d;
+				memset(&tx, 0, sizeof(tx));
+				tx.type = CL_TX_SCHEDULE_CANCEL;
+				m->trader = e.addr[t];
+				m->time = rnd(4) == 0 ? 0
+						      : tenv_now(&e) + 1 +
+								rnd(30);
+				m->nonce = ++sched_nonce;
+				cl_schedule_cancel_digest(
+					&d, cl_stf_domain(e.stf), m);
+				t_sign(&tx.u.schedule_cancel.sig, e.key[t], &d);
+				armed[t] = m->time;
 			} else {
 				/* an L1 forced request of any kind */
 				tx = forced_tx(&e, next_forced++, t, mi);
@@ -581,8 +703,62 @@ static void test_stream(unsigned nblocks)
 		}
 		check_block(&e, &b, false);
 		blk_release(&b);
+		/* a switch whose time came fired at this block's opening
+		 * (in the VM too: same root) and is disarmed */
+		for (int t = 0; t < NTRADERS; t++) {
+			struct cl_stf_view v = cl_stf_view(e.stf);
+			uint64_t st, sn;
+			if (armed[t] == 0 || armed[t] > tenv_now(&e))
+				continue;
+			CHECK(cl_stf_get_scheduled_cancel(&v, &st, &sn,
+							  &e.addr[t]) == CL_OK);
+			CHECK_MSG(st == 0, "trader %d: switch at %llu not "
+				  "fired at %llu", t,
+				  (unsigned long long)armed[t],
+				  (unsigned long long)tenv_now(&e));
+			armed[t] = 0;
+			fired++;
+		}
 	}
 	quiet = false;
+	printf("random stream: %u client orders, %u trigger orders, %u "
+	       "dead-man switches fired\n", client_orders, triggers_made,
+	       fired);
+	CHECK(nblocks < 40 || (fired > 0 && client_orders > 0));
+	/* trigger orders reached their mark in blocks the VM ran */
+	{
+		struct cl_state_iter *it;
+		const uint8_t *k, *val;
+		size_t kl, vl;
+		unsigned by_status[6] = {0};
+		CHECK(cl_state_iter_new(&it, e.st, CL_TABLE_TRIGGERS, NULL,
+					0) == CL_OK);
+		while (cl_state_iter_next(it, &k, &kl, &val, &vl) == CL_OK)
+			if (vl == 77 && val[68] < 6)
+				by_status[val[68]]++;
+		cl_state_iter_free(it);
+		printf("trigger orders: %u pending, %u fired, %u cancelled, "
+		       "%u expired, %u refused\n", by_status[1], by_status[2],
+		       by_status[3], by_status[4], by_status[5]);
+		CHECK(nblocks < 40 || (triggers_made > 0 && by_status[2] > 0));
+	}
+	/* TWAP slices ran at block openings the VM replayed */
+	{
+		struct cl_state_iter *it;
+		const uint8_t *k, *val;
+		size_t kl, vl;
+		unsigned twaps = 0, later = 0;
+		CHECK(cl_state_iter_new(&it, e.st, CL_TABLE_TWAPS, NULL, 0) ==
+		      CL_OK);
+		while (cl_state_iter_next(it, &k, &kl, &val, &vl) == CL_OK) {
+			twaps++;
+			later += vl == 79 && cl_get_be32(val + 54) >= 2;
+		}
+		cl_state_iter_free(it);
+		printf("twap orders: %u, %u of them sliced at a later block\n",
+		       twaps, later);
+		CHECK(nblocks < 40 || later > 0);
+	}
 	printf("random stream: %u blocks, %llu derived steps (expiries, "
 	       "liquidations, funding fills)\n", nblocks,
 	       (unsigned long long)(derived - derived0));
