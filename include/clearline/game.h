@@ -212,4 +212,96 @@ CL_WUR int cl_game_prepare(struct cl_hash32 *key, struct cl_preimage_map *pm,
 			   size_t n_forced, const struct cl_genesis *g,
 			   struct cl_state *pre);
 
+/* ------------------------------------------------------------------ */
+/* Playing a game (player.c; docs/disputes.md "The nodes")             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One side of a bisection game over the program's run: the machine
+ * booted on the input key, run from a checkpoint kept at the agreed
+ * `lo` (vm_machine_clone), so a move costs at most the steps of the
+ * interval in play (and nothing past the run's halt: a halted machine
+ * does not change). An honest player claims the real state hash at
+ * every step; a player told to lie from step s claims made-up hashes
+ * at every step >= s (tests, and a sequencer injecting faults).
+ * Not thread-safe; owned by its creator.
+ */
+struct cl_game_player;
+
+/* What a player does in a bisection position. */
+struct cl_game_move {
+	bool agree;	      /* its judgement of the pending midpoint */
+	uint64_t lo, hi;      /* the interval after the judgement */
+	struct cl_hash32 mid; /* its hash at the next midpoint; zero when
+			       * the interval is one step (then the step) */
+};
+
+/*
+ * A player of the program `elf` (stf.elf; borrowed for the call) booted
+ * on `key` with every preimage of `pm` (copied; those above
+ * VM_PREIMAGE_MAX are left out: a run that reads one stops), for a game
+ * of `n_steps` steps. Returns CL_OK and *out, or CL_ERR_CONFIG (the ELF
+ * does not load or boot, n_steps is 0).
+ */
+CL_WUR int cl_game_player_new(struct cl_game_player **out, const uint8_t *elf,
+			      size_t elf_len, const struct cl_hash32 *key,
+			      const struct cl_preimage_map *pm,
+			      uint64_t n_steps);
+/* NULL is a no-op. */
+void cl_game_player_free(struct cl_game_player *p);
+
+/* Claim made-up hashes (first byte `verdict`) at every step >= `step`. */
+void cl_game_player_lie_from(struct cl_game_player *p, uint64_t step,
+			     uint8_t verdict);
+
+/* The state hash at step 0 (the game's pre). */
+void cl_game_player_pre(const struct cl_game_player *p, struct cl_hash32 *out);
+
+/*
+ * The hash the player claims at step `m` (0..n_steps): the real state
+ * hash after m steps (the halted state's past the halt), or a lie.
+ * m must not be below a step the player agreed to. Returns CL_OK,
+ * CL_ERR_CONFIG (m > n_steps) or CL_ERR_NOT_FOUND (the run reads a
+ * preimage the player was not given).
+ */
+CL_WUR int cl_game_player_hash(struct cl_game_player *p, struct cl_hash32 *out,
+			       uint64_t m);
+/* Its claim: the hash at n_steps. As cl_game_player_hash. */
+CL_WUR int cl_game_player_claim(struct cl_game_player *p,
+				struct cl_hash32 *out);
+/* The real run: *steps to its halt and the verdict byte of its final
+ * hash (enum vm_verdict). CL_OK, CL_ERR_TIMEOUT (it does not halt
+ * within n_steps) or CL_ERR_NOT_FOUND. */
+CL_WUR int cl_game_player_halt(struct cl_game_player *p, uint64_t *steps,
+			       uint8_t *verdict);
+/* The first midpoint, posted with `defend`: the hash at n_steps / 2,
+ * zero when n_steps is 1. */
+CL_WUR int cl_game_player_first(struct cl_game_player *p,
+				struct cl_hash32 *mid);
+
+/*
+ * The move in position (lo, hi] with the other side's hash `mid` at
+ * lo + (hi - lo) / 2 pending (hi - lo >= 2): agree when it is the
+ * player's own hash there, then the new interval and the player's hash
+ * at its midpoint. Moves the checkpoint to an agreed lo. Returns CL_OK,
+ * CL_ERR_CONFIG (not a bisection position) or CL_ERR_NOT_FOUND.
+ */
+CL_WUR int cl_game_player_move(struct cl_game_player *p,
+			       struct cl_game_move *out, uint64_t lo,
+			       uint64_t hi, const struct cl_hash32 *mid);
+
+/*
+ * Append the proof of step `lo` (from the real state after lo steps,
+ * vm_step_proof()) to `proof`; when the step reads a preimage, append
+ * it to `preimage` and set *has_preimage (it must be on the L1 oracle
+ * before the step). CL_OK, CL_ERR_CONFIG (lo >= n_steps) or
+ * CL_ERR_NOT_FOUND.
+ */
+CL_WUR int cl_game_player_proof(struct cl_game_player *p, struct cl_buf *proof,
+				struct cl_buf *preimage, bool *has_preimage,
+				uint64_t lo);
+
+/* VM steps the player ran so far (measurement). */
+uint64_t cl_game_player_steps_run(const struct cl_game_player *p);
+
 #endif /* CLEARLINE_GAME_H */
