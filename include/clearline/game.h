@@ -304,4 +304,36 @@ CL_WUR int cl_game_player_proof(struct cl_game_player *p, struct cl_buf *proof,
 /* VM steps the player ran so far (measurement). */
 uint64_t cl_game_player_steps_run(const struct cl_game_player *p);
 
+/* ------------------------------------------------------------------ */
+/* Rebuilding a past state (rebuild.c)                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The state after a past block, in memory: the genesis state, then the
+ * posted blocks one by one through the stf (signatures recovered here),
+ * each block's root compared with the root it was posted with. A node
+ * keeps only its latest state in LMDB; a game about block k needs the
+ * state after block k - 1 (cl_game_prepare's `pre`). Cost: the chain
+ * replayed from genesis, and the whole state in memory.
+ */
+struct cl_game_rebuild;
+struct cl_batch2_block;
+
+/* At genesis. CL_OK and *out, or a negative error (CL_ERR_CONFIG: the
+ * genesis is invalid). */
+CL_WUR int cl_game_rebuild_new(struct cl_game_rebuild **out,
+			       const struct cl_genesis *g);
+/* NULL is a no-op. */
+void cl_game_rebuild_free(struct cl_game_rebuild *r);
+/* Apply the next block (number head + 1). CL_OK; CL_ERR_CONFIG (not the
+ * next number: nothing applied); CL_ERR_CORRUPT (a header or request
+ * refused: nothing applied; or a root that is not the posted one: the
+ * rebuild is unusable from then on); or a negative error. */
+CL_WUR int cl_game_rebuild_block(struct cl_game_rebuild *r,
+				 const struct cl_batch2_block *blk);
+/* The last block applied (0: genesis). */
+uint64_t cl_game_rebuild_head(const struct cl_game_rebuild *r);
+/* The state (borrowed; valid until the next block or the free). */
+struct cl_state *cl_game_rebuild_state(struct cl_game_rebuild *r);
+
 #endif /* CLEARLINE_GAME_H */

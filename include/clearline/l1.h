@@ -639,6 +639,130 @@ CL_WUR bool cl_l1_decode_batches_discarded(struct cl_l1_discard_event *out,
 					   const struct cl_l1_log *log);
 
 /* ------------------------------------------------------------------ */
+/* ABI of the dispute games (game_abi.c; docs/disputes.md "The nodes") */
+/* ------------------------------------------------------------------ */
+
+/* The rollup's side: a game about block k of a batch, opened with the
+ * challenger's claim, and its outcome applied to the batches. */
+#define CL_L1_SIG_GAME_CHALLENGE                                           \
+	"challenge(uint64,uint32," CL_L1_BATCH_RECORD_TUPLE                 \
+	"," CL_L1_BATCH_RECORD_TUPLE ",bytes32)"
+#define CL_L1_SIG_GAME_INPUT                                               \
+	"gameInput(uint64,uint32," CL_L1_BATCH_RECORD_TUPLE                 \
+	"," CL_L1_BATCH_RECORD_TUPLE ")"
+#define CL_L1_SIG_GAME_RESOLVE "resolve(uint256)"
+#define CL_L1_SIG_DISPUTE "dispute()"
+#define CL_L1_SIG_PROGRAM "program()"
+#define CL_L1_SIG_GAME_STEPS "GAME_STEPS()"
+#define CL_L1_EV_GAME_OPENED "GameOpened(uint64,uint32,uint256,address)"
+#define CL_L1_EV_GAME_RESOLVED "GameResolved(uint64,uint256,bool)"
+/* ClearlineDispute */
+#define CL_L1_SIG_DISPUTE_DEFEND "defend(uint256,bytes32,bytes32)"
+#define CL_L1_SIG_DISPUTE_MOVE "move(uint256,uint64,uint64,bool,bytes32)"
+#define CL_L1_SIG_DISPUTE_STEP "step(uint256,bytes)"
+#define CL_L1_SIG_DISPUTE_TIMEOUT "timeout(uint256)"
+#define CL_L1_SIG_DISPUTE_WITHDRAW "withdraw()"
+#define CL_L1_SIG_DISPUTE_GAME "game(uint256)"
+#define CL_L1_SIG_DISPUTE_BOND "BOND()"
+#define CL_L1_SIG_DISPUTE_CLOCK "CLOCK()"
+#define CL_L1_SIG_DISPUTE_PREIMAGES "PREIMAGES()"
+/* ClearlinePreimages */
+#define CL_L1_SIG_PREIMAGE_POST "post(bytes)"
+#define CL_L1_SIG_PREIMAGE_LENGTH_OF "lengthOf(bytes32)"
+
+/* Sides and phases of a game (ClearlineDispute). */
+enum cl_l1_game_side {
+	CL_L1_SIDE_NONE = 0,
+	CL_L1_SIDE_DEFENDER = 1,
+	CL_L1_SIDE_CHALLENGER = 2,
+};
+enum cl_l1_game_phase {
+	CL_L1_PHASE_NONE = 0,	    /* no such game */
+	CL_L1_PHASE_WAIT_DEFENDER = 1,
+	CL_L1_PHASE_BISECT = 2,
+	CL_L1_PHASE_STEP = 3,
+	CL_L1_PHASE_OVER = 4,
+};
+/* "none", "wait-defender", "bisect", "step", "over"; "unknown" else. */
+const char *cl_l1_game_phase_str(unsigned phase);
+
+/* ClearlineDispute.game(id): the whole record. Clocks are the seconds
+ * left as of `since`, when the side to move got the turn. */
+#define CL_L1_GAME_WORDS 18
+struct cl_l1_game {
+	struct cl_address challenger, defender;
+	uint64_t challenger_clock, defender_clock;
+	uint8_t phase, turn, hi_owner, winner;
+	uint64_t lo, hi, since, steps;
+	struct cl_hash32 pre, lo_hash, hi_hash, mid_hash;
+	struct cl_hash32 defender_claim, challenger_claim;
+};
+
+/* Calldata builders (APPEND to out). `rec` is the disputed batch's
+ * BatchAppended event, `prev` the previous batch's (NULL for batch 0:
+ * a zero record, which the rollup ignores). */
+void cl_l1_abi_game_challenge(struct cl_buf *out,
+			      const struct cl_l1_batch_event *rec,
+			      const struct cl_l1_batch_event *prev, uint32_t k,
+			      const struct cl_hash32 *claim);
+void cl_l1_abi_game_input(struct cl_buf *out,
+			  const struct cl_l1_batch_event *rec,
+			  const struct cl_l1_batch_event *prev, uint32_t k);
+void cl_l1_abi_game_resolve(struct cl_buf *out, uint64_t game_id);
+void cl_l1_abi_dispute_defend(struct cl_buf *out, uint64_t game_id,
+			      const struct cl_hash32 *claim,
+			      const struct cl_hash32 *mid);
+void cl_l1_abi_dispute_move(struct cl_buf *out, uint64_t game_id, uint64_t lo,
+			    uint64_t hi, bool agree,
+			    const struct cl_hash32 *mid);
+void cl_l1_abi_dispute_step(struct cl_buf *out, uint64_t game_id,
+			    const uint8_t *proof, size_t len);
+void cl_l1_abi_dispute_timeout(struct cl_buf *out, uint64_t game_id);
+void cl_l1_abi_dispute_game(struct cl_buf *out, uint64_t game_id);
+void cl_l1_abi_preimage_post(struct cl_buf *out, const uint8_t *data,
+			     size_t len);
+void cl_l1_abi_preimage_length_of(struct cl_buf *out,
+				  const struct cl_hash32 *key);
+/* A call without arguments (views such as BOND(), GAME_STEPS()). */
+void cl_l1_abi_call0(struct cl_buf *out, const char *signature);
+
+/* Return data: game(id) (CL_L1_GAME_WORDS static words: a struct of
+ * static fields comes back in place, every small field checked);
+ * one `bytes` (canonical: offset 32, zero padding, nothing trailing;
+ * *data borrows from p); lengthOf (bool, uint256 below 2^64); one
+ * address word. False (outputs zeroed) when malformed. */
+CL_WUR bool cl_l1_abi_ret_game(struct cl_l1_game *out, const uint8_t *p,
+			       size_t len);
+CL_WUR bool cl_l1_abi_ret_bytes(const uint8_t **data, size_t *data_len,
+				const uint8_t *p, size_t len);
+CL_WUR bool cl_l1_abi_ret_length_of(bool *posted, uint64_t *length,
+				    const uint8_t *p, size_t len);
+CL_WUR bool cl_l1_abi_ret_address(struct cl_address *out, const uint8_t *p,
+				  size_t len);
+
+/* GameOpened(uint64 indexed batchIndex, uint32 k, uint256 indexed gameId,
+ *            address indexed challenger) */
+struct cl_l1_game_opened {
+	uint64_t batch;
+	uint32_t k;
+	uint64_t game_id; /* ids above 2^64 are refused */
+	struct cl_address challenger;
+	struct cl_l1_event_loc loc;
+};
+/* GameResolved(uint64 indexed batchIndex, uint256 indexed gameId,
+ *              bool challengerWins) */
+struct cl_l1_game_resolved {
+	uint64_t batch;
+	uint64_t game_id;
+	bool challenger_wins;
+	struct cl_l1_event_loc loc;
+};
+CL_WUR bool cl_l1_decode_game_opened(struct cl_l1_game_opened *out,
+				     const struct cl_l1_log *log);
+CL_WUR bool cl_l1_decode_game_resolved(struct cl_l1_game_resolved *out,
+				       const struct cl_l1_log *log);
+
+/* ------------------------------------------------------------------ */
 /* Transaction sender                                                  */
 /* ------------------------------------------------------------------ */
 

@@ -288,6 +288,45 @@ static void stf_game(const uint8_t *elf, size_t elf_len, struct stream *s,
 	cl_preimage_map_free(pm);
 }
 
+/* The state after each block, rebuilt from genesis, is the stream's; a
+ * block with another root or a refused request is not applied. */
+static void check_rebuild(struct stream *s)
+{
+	struct cl_game_rebuild *r;
+	struct cl_hash32 root;
+	struct cl_batch2_block bad;
+
+	CHECK(cl_game_rebuild_new(&r, &s->e.g) == CL_OK);
+	CHECK(cl_state_root(cl_game_rebuild_state(r), &root) == CL_OK);
+	CHECK(cl_hash32_eq(&root, &s->genesis_root));
+	bad = s->blk[1].b;
+	CHECK(cl_game_rebuild_block(r, &bad) == CL_ERR_CONFIG);
+	for (size_t i = 0; i < s->n; i++) {
+		CHECK(cl_state_root(cl_game_rebuild_state(r), &root) == CL_OK);
+		CHECK(cl_hash32_eq(&root, &s->blk[i].prev_root));
+		CHECK(cl_game_rebuild_block(r, &s->blk[i].b) == CL_OK);
+		CHECK(cl_state_root(cl_game_rebuild_state(r), &root) == CL_OK);
+		CHECK(cl_hash32_eq(&root, &s->blk[i].b.root));
+		CHECK(cl_game_rebuild_head(r) == s->blk[i].b.number);
+	}
+	/* a request the stf refuses: the first block's deposits again */
+	bad = s->blk[0].b;
+	bad.number = cl_game_rebuild_head(r) + 1;
+	CHECK(cl_game_rebuild_block(r, &bad) == CL_ERR_CORRUPT);
+	CHECK(cl_state_root(cl_game_rebuild_state(r), &root) == CL_OK);
+	CHECK(cl_hash32_eq(&root, &s->blk[s->n - 1].b.root));
+	cl_game_rebuild_free(r);
+	/* another root than the posted one: refused, and nothing after */
+	CHECK(cl_game_rebuild_new(&r, &s->e.g) == CL_OK);
+	bad = s->blk[0].b;
+	bad.root.b[5] ^= 1;
+	CHECK(cl_game_rebuild_block(r, &bad) == CL_ERR_CORRUPT);
+	CHECK(cl_game_rebuild_block(r, &s->blk[0].b) == CL_ERR_CORRUPT);
+	cl_game_rebuild_free(r);
+	printf("rebuild: %zu blocks from genesis, every root the posted one\n",
+	       s->n);
+}
+
 static void stf_games(const char *dir)
 {
 	struct stream *s = cl_xcalloc(1, sizeof(*s));
@@ -297,6 +336,7 @@ static void stf_games(const char *dir)
 	struct cl_batch2_block blocks[MAX_BLOCKS];
 
 	stream_build(s, 4);
+	check_rebuild(s);
 	post(&b0, s, 0, 3, NULL);
 	stf_game(elf, elf_len, s, &b0, 1, 0);
 	/* the last block's root changed: the batch is wrong at it */
