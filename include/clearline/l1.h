@@ -763,6 +763,80 @@ CL_WUR bool cl_l1_decode_game_resolved(struct cl_l1_game_resolved *out,
 				       const struct cl_l1_log *log);
 
 /* ------------------------------------------------------------------ */
+/* Playing a game (game_play.c)                                        */
+/* ------------------------------------------------------------------ */
+
+/* Read game(id) from ClearlineDispute at latest. CL_OK, CL_ERR_CORRUPT
+ * (malformed answer) or an RPC code (a revert: no such game). */
+CL_WUR int cl_l1_game_read(struct cl_l1_rpc *rpc,
+			   const struct cl_address *dispute,
+			   struct cl_l1_game *out, uint64_t game_id);
+
+/* Seconds `side` has left at L1 time `now` (its running turn counted). */
+uint64_t cl_l1_game_clock_left(const struct cl_l1_game *g, unsigned side,
+			       uint64_t now);
+
+/* What to claim: the node's VM player (src/game) behind three calls.
+ * Each returns CL_OK or an error (the round is tried again later). */
+struct cl_l1_game_strategy {
+	void *ctx;
+	/* the claim at N and the hash at N / 2 (defend) */
+	int (*claim)(void *ctx, struct cl_hash32 *claim, struct cl_hash32 *mid);
+	/* judge `mid` at lo + (hi - lo) / 2; the hash at the next midpoint
+	 * (zero when the interval becomes one step) */
+	int (*move)(void *ctx, uint64_t lo, uint64_t hi,
+		    const struct cl_hash32 *mid, bool *agree,
+		    struct cl_hash32 *next);
+	/* the proof of step lo and the preimage it reads (if *has);
+	 * CL_ERR_NOT_FOUND when the player has none to give */
+	int (*proof)(void *ctx, uint64_t lo, struct cl_buf *proof,
+		     struct cl_buf *preimage, bool *has);
+};
+
+/* Where the moves go: the contracts and the sender of the node's key
+ * (all borrowed). `bond` is ClearlineDispute.BOND(), paid by defend. */
+struct cl_l1_game_ctx {
+	struct cl_l1_rpc *rpc;
+	struct cl_l1_sender *sender;
+	struct cl_address rollup, dispute, preimages;
+	uint8_t bond[32];
+};
+
+/* One game a node plays (its record is the node's; zero it, then set
+ * id, batch, k and side). */
+struct cl_l1_game_play {
+	uint64_t id;
+	uint64_t batch;
+	uint32_t k;
+	unsigned side;	     /* enum cl_l1_game_side: ours */
+	struct cl_l1_game g; /* as last read */
+	uint64_t l1_time;    /* L1 head time at that read */
+	bool over;	     /* phase over seen */
+	bool resolved;	     /* the rollup applied it (or refused: done) */
+	uint64_t actions;    /* transactions sent */
+	char last[96];	     /* the last action, for status */
+	/* the transaction in flight, and the position it answered */
+	bool tx_inflight;
+	uint64_t tx_id;
+	char tx_what[24];
+	char key_kind;
+	uint64_t key_phase, key_lo, key_hi;
+};
+
+/*
+ * One round: follow the transaction in flight, read the game, and take
+ * at most one action: defend (we defend and it waits for us), move (our
+ * turn), post the step's preimage to the oracle then step (one step
+ * left: anyone may, the honest proof decides), timeout (the other side
+ * ran out of time), resolve on the rollup (over). Each action is sent
+ * once per position; a reverted one is tried again. Returns CL_OK or an
+ * error (L1 unreachable, the strategy failed; try again).
+ */
+CL_WUR int cl_l1_game_play_step(struct cl_l1_game_play *p,
+				const struct cl_l1_game_ctx *c,
+				const struct cl_l1_game_strategy *s);
+
+/* ------------------------------------------------------------------ */
 /* Transaction sender                                                  */
 /* ------------------------------------------------------------------ */
 
