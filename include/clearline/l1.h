@@ -654,10 +654,11 @@ CL_WUR bool cl_l1_decode_batches_discarded(struct cl_l1_discard_event *out,
 #define CL_L1_SIG_DISPUTE "dispute()"
 #define CL_L1_SIG_PROGRAM "program()"
 #define CL_L1_SIG_GAME_STEPS "GAME_STEPS()"
+#define CL_L1_SIG_CHALLENGE_BOND "challengeBond()"
 #define CL_L1_EV_GAME_OPENED "GameOpened(uint64,uint32,uint256,address)"
 #define CL_L1_EV_GAME_RESOLVED "GameResolved(uint64,uint256,bool)"
 /* ClearlineDispute */
-#define CL_L1_SIG_DISPUTE_DEFEND "defend(uint256,bytes32,bytes32)"
+#define CL_L1_SIG_DISPUTE_DEFEND "defendClaim(uint256,bytes32,bytes32)"
 #define CL_L1_SIG_DISPUTE_MOVE "move(uint256,uint64,uint64,bool,bytes32)"
 #define CL_L1_SIG_DISPUTE_STEP "step(uint256,bytes)"
 #define CL_L1_SIG_DISPUTE_TIMEOUT "timeout(uint256)"
@@ -688,7 +689,7 @@ const char *cl_l1_game_phase_str(unsigned phase);
 
 /* ClearlineDispute.game(id): the whole record. Clocks are the seconds
  * left as of `since`, when the side to move got the turn. */
-#define CL_L1_GAME_WORDS 18
+#define CL_L1_GAME_WORDS 20
 struct cl_l1_game {
 	struct cl_address challenger, defender;
 	uint64_t challenger_clock, defender_clock;
@@ -696,6 +697,8 @@ struct cl_l1_game {
 	uint64_t lo, hi, since, steps;
 	struct cl_hash32 pre, lo_hash, hi_hash, mid_hash;
 	struct cl_hash32 defender_claim, challenger_claim;
+	struct cl_address creator; /* the rollup for its games */
+	bool zero_verdict;	   /* the claims are verdicts */
 };
 
 /* Calldata builders (APPEND to out). `rec` is the disputed batch's
@@ -765,6 +768,63 @@ CL_WUR bool cl_l1_decode_game_resolved(struct cl_l1_game_resolved *out,
 /* ------------------------------------------------------------------ */
 /* Playing a game (game_play.c)                                        */
 /* ------------------------------------------------------------------ */
+
+/* The game contracts and parameters, read from the rollup. */
+struct cl_l1_game_setup {
+	struct cl_address dispute, preimages;
+	uint64_t game_steps; /* N of every game */
+	uint64_t clock;	     /* each side's chess clock, seconds */
+	uint8_t bond[32];    /* challengeBond() == the dispute's BOND */
+};
+/* dispute(), GAME_STEPS(), challengeBond() of the rollup; PREIMAGES()
+ * and CLOCK() of the dispute contract. CL_OK, CL_ERR_CORRUPT or an RPC
+ * code (a rollup without games reverts). */
+CL_WUR int cl_l1_game_setup_read(struct cl_l1_rpc *rpc,
+				 const struct cl_address *rollup,
+				 struct cl_l1_game_setup *out);
+
+/* What a game about block k of a batch is made of, from L1. */
+struct cl_l1_game_material {
+	uint32_t k;
+	struct cl_l1_batch_event rec;  /* the live batch */
+	bool has_prev;		       /* batch > 0 */
+	struct cl_l1_batch_event prev; /* the batch before */
+	struct cl_buf tx_input;	       /* its appendBatch calldata */
+	struct cl_l1_batch_args args;  /* decoded (data borrows tx_input) */
+	const uint8_t *data;	       /* the batch data (= args.data) */
+	size_t data_len;
+	uint64_t prev_forced;	       /* forcedConsumed before the batch */
+	struct cl_buf input;	       /* the rollup's gameInput: CLB3 */
+	struct cl_l1_deposit *deps;    /* ids prevDepositsConsumed.. */
+	size_t n_deps;
+	struct cl_l1_forced *forced;   /* ids prev_forced.. */
+	size_t n_forced;
+};
+/*
+ * Read everything: the live record of `batch` and of the one before
+ * (cl_l1_batch_record from `from_block`, `range`), the posted data (its
+ * keccak256 checked), the rollup's gameInput(batch, k, ..), and the
+ * Deposit and ForcedRequest events of the ids the batch consumes.
+ * Returns CL_OK (release *m), CL_ERR_NOT_FOUND (a batch, transaction
+ * or record is not on L1), CL_ERR_CORRUPT, or an RPC code (gameInput
+ * reverts on a k out of range).
+ */
+CL_WUR int cl_l1_game_material_fetch(struct cl_l1_rpc *rpc,
+				     const struct cl_address *rollup,
+				     uint64_t from_block, uint64_t range,
+				     uint64_t batch, uint32_t k,
+				     struct cl_l1_game_material *m);
+void cl_l1_game_material_release(struct cl_l1_game_material *m);
+
+/* The GameOpened events of the rollup in L1 blocks [from, to], in log
+ * order, each handed to `fn` (CL_OK to go on). CL_OK, fn's code or an
+ * RPC code. */
+CL_WUR int cl_l1_games_opened(struct cl_l1_rpc *rpc,
+			      const struct cl_address *rollup, uint64_t from,
+			      uint64_t to, uint64_t range,
+			      int (*fn)(void *ctx,
+					const struct cl_l1_game_opened *ev),
+			      void *ctx);
 
 /* Read game(id) from ClearlineDispute at latest. CL_OK, CL_ERR_CORRUPT
  * (malformed answer) or an RPC code (a revert: no such game). */

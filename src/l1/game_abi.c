@@ -186,6 +186,11 @@ bool cl_l1_abi_ret_game(struct cl_l1_game *out, const uint8_t *p, size_t len)
 	memcpy(out->mid_hash.b, w + 15 * 32, 32);
 	memcpy(out->defender_claim.b, w + 16 * 32, 32);
 	memcpy(out->challenger_claim.b, w + 17 * 32, 32);
+	uint64_t zv;
+	if (!l1_abi_word_address(&out->creator, w + 18 * 32) ||
+	    !l1_abi_word_u64(&zv, w + 19 * 32) || zv > 1)
+		goto bad;
+	out->zero_verdict = zv == 1;
 	return true;
 bad:
 	memset(out, 0, sizeof(*out));
