@@ -331,9 +331,53 @@ void cl_game_rebuild_free(struct cl_game_rebuild *r);
  * rebuild is unusable from then on); or a negative error. */
 CL_WUR int cl_game_rebuild_block(struct cl_game_rebuild *r,
 				 const struct cl_batch2_block *blk);
+/* Apply the blocks of posted batch data (version 2) numbered head + 1
+ * .. `last`; blocks at or below the head are skipped. As
+ * cl_game_rebuild_block, and CL_ERR_CORRUPT when the data does not
+ * decode. */
+CL_WUR int cl_game_rebuild_data(struct cl_game_rebuild *r, const uint8_t *data,
+				size_t len, uint64_t last);
 /* The last block applied (0: genesis). */
 uint64_t cl_game_rebuild_head(const struct cl_game_rebuild *r);
 /* The state (borrowed; valid until the next block or the free). */
 struct cl_state *cl_game_rebuild_state(struct cl_game_rebuild *r);
+
+/* What cl_game_setup() needs (all borrowed for the call). */
+struct cl_game_setup_args {
+	struct cl_game_input in; /* rec, k, prev_root, genesis given; the
+				  * hashes are computed */
+	const uint8_t *data;	 /* the posted batch data */
+	size_t data_len;
+	const struct cl_game_deposit *deps; /* the records it consumes */
+	size_t n_deps;
+	const struct cl_game_forced *forced;
+	size_t n_forced;
+	const struct cl_genesis *genesis;
+	struct cl_state *pre;	    /* the state after block k - 1 */
+	const uint8_t *want_input;  /* the rollup's CLB3 bytes, or NULL */
+	size_t want_len;
+	const uint8_t *elf;	    /* stf.elf */
+	size_t elf_len;
+	uint64_t n_steps;	    /* the game's N */
+};
+
+/*
+ * The program of a game about block in.k, ready to play: prepares the
+ * input and every preimage (cl_game_prepare), requires the input to be
+ * `want_input` byte for byte when given, answers it natively
+ * (*verdict: cl_game_verdict's code) and makes the player. Returns
+ * CL_OK with *out (also when the verdict says the batch is right: the
+ * defender plays it), CL_ERR_CORRUPT (not the rollup's input), or
+ * cl_game_prepare's, cl_game_verdict's or cl_game_player_new's error.
+ */
+CL_WUR int cl_game_setup(struct cl_game_player **out, int *verdict,
+			 const struct cl_game_setup_args *a);
+
+/* The largest game program file read. */
+#define CL_GAME_PROGRAM_MAX (16u << 20)
+/* Read the game program (stf.elf) at `path` into *out (free() it): it
+ * must load and boot in the VM (vm_image_id). CL_OK, CL_ERR_IO or
+ * CL_ERR_CONFIG (logged). */
+CL_WUR int cl_game_program_read(uint8_t **out, size_t *len, const char *path);
 
 #endif /* CLEARLINE_GAME_H */

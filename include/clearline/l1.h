@@ -816,6 +816,18 @@ CL_WUR int cl_l1_game_material_fetch(struct cl_l1_rpc *rpc,
 				     struct cl_l1_game_material *m);
 void cl_l1_game_material_release(struct cl_l1_game_material *m);
 
+/* The posted data of live batches first .. end - 1, in order, each
+ * handed to `fn` (its keccak256 checked against the record; CL_OK to go
+ * on). CL_OK, fn's code, CL_ERR_NOT_FOUND, CL_ERR_CORRUPT or an RPC
+ * code. */
+CL_WUR int cl_l1_batches_each(struct cl_l1_rpc *rpc,
+			      const struct cl_address *rollup,
+			      uint64_t from_block, uint64_t range,
+			      uint64_t first, uint64_t end,
+			      int (*fn)(void *ctx, uint64_t index,
+					const uint8_t *data, size_t len),
+			      void *ctx);
+
 /* The GameOpened events of the rollup in L1 blocks [from, to], in log
  * order, each handed to `fn` (CL_OK to go on). CL_OK, fn's code or an
  * RPC code. */

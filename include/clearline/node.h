@@ -72,6 +72,7 @@ struct cl_node_config {
 	uint64_t batch_max_bytes;
 	uint64_t batch_target_bytes;
 	uint64_t batch_zstd_level;
+	char *game_program;    /* stf.elf: the nodes play dispute games */
 	char *fault;           /* sequencer, devnet only: KIND[:AT] */
 	char *sequencer_url;   /* replica: where writes go */
 	uint64_t l1_log_range; /* verifier: L1 blocks per eth_getLogs */

@@ -268,6 +268,8 @@ struct cl_l1_driver_config {
 	int zstd_level;
 	size_t max_calldata;        /* appendBatch calldata bytes, at most */
 	const char *fault;          /* tests only: KIND[:AT] (fault.c) */
+	const char *game_program;   /* stf.elf: defend our batches in
+				     * dispute games; NULL: do not */
 };
 
 /* L1 counts as unreachable in the status when no call was answered for

@@ -110,3 +110,24 @@ int cl_game_rebuild_block(struct cl_game_rebuild *r,
 	r->head = blk->number;
 	return CL_OK;
 }
+
+int cl_game_rebuild_data(struct cl_game_rebuild *r, const uint8_t *data,
+			 size_t len, uint64_t last)
+{
+	struct cl_batch_limits lim;
+	struct cl_batch2 b;
+	int rc = CL_OK;
+
+	cl_batch_limits_default(&lim);
+	if (cl_batch2_decode(&b, data, len, &lim) != CL_BATCH_OK)
+		return CL_ERR_CORRUPT;
+	for (size_t i = 0; i < b.n_blocks && !rc; i++) {
+		if (b.blocks[i].number > last)
+			break;
+		if (b.blocks[i].number <= r->head)
+			continue;
+		rc = cl_game_rebuild_block(r, &b.blocks[i]);
+	}
+	cl_batch2_release(&b);
+	return rc;
+}

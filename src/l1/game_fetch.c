@@ -278,3 +278,28 @@ int cl_l1_games_opened(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 	return scan(rpc, rollup, CL_L1_EV_GAME_OPENED, from, to, range,
 		    take_opened, &o);
 }
+
+int cl_l1_batches_each(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
+		       uint64_t from_block, uint64_t range, uint64_t first,
+		       uint64_t end,
+		       int (*fn)(void *ctx, uint64_t index, const uint8_t *data,
+				 size_t len),
+		       void *ctx)
+{
+	struct cl_buf input;
+	int rc = CL_OK;
+
+	cl_buf_init(&input);
+	for (uint64_t j = first; j < end && !rc; j++) {
+		struct cl_l1_batch_event ev;
+		struct cl_l1_batch_args args;
+
+		rc = cl_l1_batch_record(rpc, rollup, &ev, j, from_block, range);
+		if (!rc)
+			rc = batch_args(rpc, &input, &args, &ev);
+		if (!rc)
+			rc = fn(ctx, j, args.data, args.data_len);
+	}
+	cl_buf_release(&input);
+	return rc;
+}

@@ -82,6 +82,8 @@ static bool inflight(struct cl_l1_game_play *p, struct cl_l1_sender *s)
 	case CL_L1_TX_INCLUDED:
 		/* the game's record (read at latest) tells whether it
 		 * worked; a reverted one is tried again at once */
+		if (t->success && p->key_kind == 'R')
+			p->resolved = true;
 		if (!t->success) {
 			cl_unusual(SUB, "game %llu: %s reverted on l1",
 				   (unsigned long long)p->id, p->tx_what);
@@ -90,6 +92,8 @@ static bool inflight(struct cl_l1_game_play *p, struct cl_l1_sender *s)
 		}
 		return false;
 	case CL_L1_TX_CONFIRMED:
+		if (t->success && p->key_kind == 'R')
+			p->resolved = true;
 		if (!t->success) {
 			cl_unusual(SUB, "game %llu: %s reverted on l1",
 				   (unsigned long long)p->id, p->tx_what);

@@ -96,7 +96,7 @@ static int on_log(struct cl_verifier *v, const struct cl_l1_log *l)
 				"deriving goes on",
 				(unsigned long long)v->fault.batch);
 			memset(&v->fault, 0, sizeof(v->fault));
-			v->challenge_inflight = false;
+			ver_game_reset(v);
 			ver_publish_head(v);
 		}
 		return STEP_OK;
