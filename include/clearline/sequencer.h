@@ -281,6 +281,11 @@ struct cl_l1_driver_config {
 
 struct cl_l1_status {
 	bool attached;              /* a driver runs */
+	/* dispute games against our batches (has_games: game-program set
+	 * and the game contracts read) */
+	bool has_games;
+	size_t n_games;
+	struct cl_chain_game games[CL_CHAIN_MAX_GAMES];
 	/* an L1 call succeeded within the last CL_L1_REACHABLE_MS and the
 	 * last poll did not fail (docs/sequencer.md) */
 	bool reachable;

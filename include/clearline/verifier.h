@@ -104,6 +104,10 @@ struct cl_verifier_status {
 	uint64_t txs_derived;	/* transactions replayed (persisted) */
 	uint64_t rederivations; /* wipes since start */
 	struct cl_chain_fault fault; /* the first wrong thing found */
+	/* the dispute game against it (has_games: game-program set) */
+	bool has_games;
+	size_t n_games;
+	struct cl_chain_game games[1];
 };
 
 struct cl_verifier;

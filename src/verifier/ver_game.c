@@ -328,4 +328,5 @@ void ver_challenge_step(struct cl_verifier *v)
 			(unsigned long long)gm->batch);
 	}
 	ver_publish_head(v);
+	ver_publish_games(v);
 }

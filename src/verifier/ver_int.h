@@ -156,6 +156,8 @@ bool ver_stopping(struct cl_verifier *v);
 
 /* Publish the derived head (and the fault) from the committed state. */
 void ver_publish_head(struct cl_verifier *v);
+/* Publish the game (kept after it is settled, until the next). */
+void ver_publish_games(struct cl_verifier *v);
 /* Publish what the last poll of L1 learnt. */
 void ver_publish_l1(struct cl_verifier *v, bool reachable);
 /* Update the rate and time left; log the progress line when due (or
