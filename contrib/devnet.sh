@@ -456,7 +456,9 @@ prepare_tools() {
 			{ tail -n 30 "$dev/build.log" >&2; die "meson setup failed; see $dev/build.log"; }
 	fi
 	say "building in ${build#"$top"/}"
-	ninja -C "$build" src/clearlined src/clearline-cli >"$dev/build.log" 2>&1 ||
+	# the deploy step needs the verdict program and the two id tools
+	ninja -C "$build" src/clearlined src/clearline-cli src/clearline-vm-image \
+		src/clearline-genesis-id tests/vm-programs/stf.elf >"$dev/build.log" 2>&1 ||
 		{ tail -n 30 "$dev/build.log" >&2; die "the build failed; see $dev/build.log"; }
 }
 
@@ -503,6 +505,7 @@ fresh_up() {
 	say "deploying the contracts (challenge period ${challenge_period}s)"
 	deploy=$(node "$top/contrib/l1/deploy.js" --rpc-url "$l1" \
 		--private-key "$DEPLOYER_KEY" --challenge-period "$challenge_period" \
+		--build "$build" --genesis "$top/genesis/devnet.json" --genesis-out "$dev/genesis.json" \
 		--mint "$ACCOUNT_1=$account_mint" --mint "$ACCOUNT_2=$account_mint" \
 		--mint "$ACCOUNT_3=$account_mint" --mint "$ACCOUNT_4=$account_mint" \
 		--mint "$MAKER=$bot_mint" --mint "$TAKER=$bot_mint" \
@@ -525,13 +528,9 @@ fresh_up() {
 	done
 	"$cast" rpc --rpc-url "$l1" evm_setIntervalMining 1 >/dev/null
 
-	say "writing the genesis and the sequencer's keystore"
-	ROLLUP=$ROLLUP node -e '
-		const fs = require("fs");
-		const g = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
-		g.rollup = process.env.ROLLUP;
-		fs.writeFileSync(process.argv[2], JSON.stringify(g, null, 2) + "\n");' \
-		"$top/genesis/devnet.json" "$dev/genesis.json"
+	# deploy.js wrote the genesis (naming the rollup) it took the
+	# rollup's genesis hash and root from
+	say "writing the sequencer's keystore"
 	mkdir -p "$dev/sequencer" "$dev/verifier"
 	(
 		umask 077

@@ -1,15 +1,31 @@
 #!/usr/bin/env node
-// Deploys ClearlineToken (unless --token is given) and ClearlineRollup to an
-// Ethereum JSON-RPC endpoint with cast, mints test tokens, and prints the
-// result as one JSON object on stdout. Progress goes to stderr.
+// Deploys ClearlineToken (unless --token is given), the fault-proof
+// contracts (ClearlineStep, ClearlinePreimages, ClearlineProgram with the
+// image id of the verdict program stf.elf, ClearlineDispute) and
+// ClearlineRollup to an Ethereum JSON-RPC endpoint with cast, mints test
+// tokens, and prints the result as one JSON object on stdout. Progress
+// goes to stderr.
 //
 // usage: node deploy.js --rpc-url URL --private-key KEY [options]
-//   --sequencer ADDR              batch poster (default: the deployer)
-//   --arbiter ADDR                challenge resolver (default: the deployer)
+//   --sequencer ADDR              batch poster and every game's defender
+//                                 (default: the deployer)
 //   --challenge-period SECONDS    default 3600
 //   --forced-inclusion-delay SECONDS  default 600
 //   --sequencing-window SECONDS   default 3600 (a public L1: ~43200)
-//   --challenge-bond WEI          default 1000000000000000000 (1 ether)
+//   --dispute-bond WEI            each side's bond in a game, the rollup's
+//                                 challengeBond; default 1000000000000000000 (1 ether)
+//   --dispute-clock SECONDS       each side's chess clock; default 3600
+//   --genesis FILE                the chain's genesis (JSON); deploy.js writes
+//                                 it to --genesis-out with "rollup" set to the
+//                                 rollup's address and takes the genesis hash
+//                                 and root from clearline-genesis-id on it
+//   --genesis-out FILE            where that genesis goes (needs --genesis)
+//   --genesis-hash HEX --genesis-root HEX   the two constants given directly
+//                                 (instead of --genesis)
+//   --program-image FILE          the verdict program (default BUILD/tests/vm-programs/stf.elf)
+//   --build DIR                   the build with clearline-vm-image and
+//                                 clearline-genesis-id (default $CLEARLINE_BUILD,
+//                                 else build/ at the top of the tree)
 //   --forced-request-delay SECONDS    default 3600
 //   --forced-request-fee WEI      default 10000000000000000 (0.01 ether)
 //   --max-forced-per-block N      default 16 (above zero)
@@ -40,7 +56,8 @@ function parseArgs(argv) {
 		challengePeriod: '3600',
 		forcedInclusionDelay: '600',
 		sequencingWindow: '3600',
-		challengeBond: '1000000000000000000',
+		disputeBond: '1000000000000000000',
+		disputeClock: '3600',
 		forcedRequestDelay: '3600',
 		forcedRequestFee: '10000000000000000',
 		maxForcedPerBlock: '16',
@@ -54,11 +71,17 @@ function parseArgs(argv) {
 		'--rpc-url': 'rpcUrl',
 		'--private-key': 'privateKey',
 		'--sequencer': 'sequencer',
-		'--arbiter': 'arbiter',
+		'--dispute-bond': 'disputeBond',
+		'--dispute-clock': 'disputeClock',
+		'--genesis': 'genesis',
+		'--genesis-out': 'genesisOut',
+		'--genesis-hash': 'genesisHash',
+		'--genesis-root': 'genesisRoot',
+		'--program-image': 'programImage',
+		'--build': 'build',
 		'--challenge-period': 'challengePeriod',
 		'--forced-inclusion-delay': 'forcedInclusionDelay',
 		'--sequencing-window': 'sequencingWindow',
-		'--challenge-bond': 'challengeBond',
 		'--forced-request-delay': 'forcedRequestDelay',
 		'--forced-request-fee': 'forcedRequestFee',
 		'--max-forced-per-block': 'maxForcedPerBlock',
@@ -91,17 +114,28 @@ function parseArgs(argv) {
 	}
 	if (!opts.rpcUrl) fail('--rpc-url is required');
 	if (!opts.privateKey) fail('--private-key is required');
-	for (const k of ['challengePeriod', 'forcedInclusionDelay', 'sequencingWindow', 'challengeBond',
+	for (const k of ['challengePeriod', 'forcedInclusionDelay', 'sequencingWindow', 'disputeBond', 'disputeClock',
 		'forcedRequestDelay', 'forcedRequestFee', 'maxForcedPerBlock', 'maxBatchGap', 'mintAmount']) {
 		if (opts[k] !== null && opts[k] !== undefined && !/^[0-9]+$/.test(opts[k])) {
 			fail(`${k} must be a decimal integer, got ${opts[k]}`);
 		}
 	}
-	if (/^0+$/.test(opts.challengeBond)) fail('--challenge-bond must be above zero');
+	if (/^0+$/.test(opts.disputeBond)) fail('--dispute-bond must be above zero');
+	if (BigInt(opts.disputeClock) > 0xffffffffffffffffn) fail('--dispute-clock must fit 64 bits');
+	if (opts.genesis) {
+		if (!opts.genesisOut) fail('--genesis needs --genesis-out');
+		if (opts.genesisHash || opts.genesisRoot) fail('--genesis and --genesis-hash/--genesis-root exclude each other');
+	} else {
+		if (opts.genesisOut) fail('--genesis-out needs --genesis');
+		if (!opts.genesisHash || !opts.genesisRoot) fail('give --genesis FILE, or --genesis-hash and --genesis-root');
+		for (const k of ['genesisHash', 'genesisRoot']) {
+			if (!/^0x[0-9a-fA-F]{64}$/.test(opts[k])) fail(`${k} must be 32 bytes of hex with 0x, got ${opts[k]}`);
+		}
+	}
 	if (/^0+$/.test(opts.maxForcedPerBlock) || BigInt(opts.maxForcedPerBlock) > 0xffffffffn) {
 		fail('--max-forced-per-block must be 1 .. 4294967295');
 	}
-	for (const k of ['sequencer', 'arbiter', 'token']) {
+	for (const k of ['sequencer', 'token']) {
 		if (opts[k] && !/^0x[0-9a-fA-F]{40}$/.test(opts[k])) fail(`${k} is not an address: ${opts[k]}`);
 	}
 	if (opts.mintTo.length) {
@@ -132,7 +166,8 @@ function artifactsStale() {
 		.map((f) => fs.statSync(path.join(srcDir, f)).mtimeMs);
 	sources.push(fs.statSync(path.join(here, 'compile.js')).mtimeMs);
 	const newest = Math.max(...sources);
-	for (const name of ['ClearlineToken', 'ClearlineRollup']) {
+	for (const name of ['ClearlineToken', 'ClearlineRollup', 'ClearlineDispute', 'ClearlineStep',
+		'ClearlinePreimages', 'ClearlineProgram']) {
 		const f = path.join(here, 'artifacts', `${name}.json`);
 		if (!fs.existsSync(f) || fs.statSync(f).mtimeMs < newest) return true;
 	}
@@ -163,6 +198,21 @@ function create(opts, artifact, ctorSig, ctorArgs) {
 	return { address: cast(['to-check-sum-address', r.contractAddress]), block: parseInt(r.blockNumber, 16) };
 }
 
+function tool(opts, rel) {
+	const f = path.join(opts.build, rel);
+	if (!fs.existsSync(f)) fail(`${f} not found: build the tree (ninja -C ${opts.build}) or pass --build`);
+	return f;
+}
+
+function runJson(exe, args) {
+	try {
+		return JSON.parse(execFileSync(exe, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+			maxBuffer: 1 << 24 }));
+	} catch (err) {
+		fail(`${exe} ${args.join(' ')} failed:\n${(err.stderr || err.message).toString().trim()}`);
+	}
+}
+
 function main() {
 	const opts = parseArgs(process.argv.slice(2));
 	if (opts.compile || artifactsStale()) {
@@ -172,7 +222,9 @@ function main() {
 	const chainId = Number(cast(['chain-id', '--rpc-url', opts.rpcUrl]));
 	const deployer = cast(['wallet', 'address', '--private-key', opts.privateKey]);
 	const sequencer = cast(['to-check-sum-address', opts.sequencer || deployer]);
-	const arbiter = cast(['to-check-sum-address', opts.arbiter || deployer]);
+	opts.build = path.resolve(opts.build || process.env.CLEARLINE_BUILD || path.join(here, '..', '..', 'build'));
+	const image = opts.programImage || tool(opts, path.join('tests', 'vm-programs', 'stf.elf'));
+	const imageId = runJson(tool(opts, path.join('src', 'clearline-vm-image')), [image]);
 
 	let token;
 	let tokenBlock = null;
@@ -185,11 +237,40 @@ function main() {
 		process.stderr.write(`deploy.js: ClearlineToken at ${token}\n`);
 	}
 
+	const step = create(opts, loadArtifact('ClearlineStep'));
+	const preimages = create(opts, loadArtifact('ClearlinePreimages'));
+	const program = create(opts, loadArtifact('ClearlineProgram'), 'constructor(uint64,bytes32[20])',
+		[imageId.entry, `[${imageId.siblings.join(',')}]`]);
+	const dispute = create(opts, loadArtifact('ClearlineDispute'), 'constructor(address,address,uint256,uint64)',
+		[step.address, preimages.address, opts.disputeBond, opts.disputeClock]);
+	process.stderr.write(`deploy.js: ClearlineStep at ${step.address}, ClearlinePreimages at ` +
+		`${preimages.address}, ClearlineProgram at ${program.address}, ClearlineDispute at ${dispute.address}\n`);
+
+	// The genesis names the rollup, and the rollup is deployed with the
+	// genesis hash: the rollup's address is the deployer's next CREATE.
+	let genesisHash = opts.genesisHash;
+	let genesisRoot = opts.genesisRoot;
+	let expected = null;
+	if (opts.genesis) {
+		const nonce = cast(['nonce', '--rpc-url', opts.rpcUrl, deployer]);
+		expected = cast(['compute-address', '--nonce', nonce, deployer]).replace(/^.*:\s*/, '');
+		expected = cast(['to-check-sum-address', expected]);
+		const g = JSON.parse(fs.readFileSync(opts.genesis, 'utf8'));
+		g.rollup = expected;
+		fs.writeFileSync(opts.genesisOut, JSON.stringify(g, null, 2) + '\n');
+		const id = runJson(tool(opts, path.join('src', 'clearline-genesis-id')), [opts.genesisOut]);
+		genesisHash = id.genesisHash;
+		genesisRoot = id.genesisRoot;
+	}
+
 	const rollup = create(opts, loadArtifact('ClearlineRollup'),
-		'constructor(address,address,uint64,uint64,uint256,address,uint64,uint64,uint256,uint32,uint64)',
-		[token, sequencer, opts.challengePeriod, opts.forcedInclusionDelay, opts.challengeBond, arbiter,
-			opts.sequencingWindow, opts.forcedRequestDelay, opts.forcedRequestFee, opts.maxForcedPerBlock,
-			opts.maxBatchGap]);
+		'constructor((address,address,uint64,uint64,address,address,bytes32,bytes32,uint64,uint64,uint256,uint32,uint64))',
+		[`(${[token, sequencer, opts.challengePeriod, opts.forcedInclusionDelay, dispute.address, program.address,
+			genesisHash, genesisRoot, opts.sequencingWindow, opts.forcedRequestDelay, opts.forcedRequestFee,
+			opts.maxForcedPerBlock, opts.maxBatchGap].join(',')})`]);
+	if (expected && rollup.address !== expected) {
+		fail(`the rollup went to ${rollup.address}, not ${expected} (another transaction from the deployer?)`);
+	}
 	process.stderr.write(`deploy.js: ClearlineRollup at ${rollup.address}\n`);
 
 	const minted = [];
@@ -207,11 +288,22 @@ function main() {
 		rollup: rollup.address,
 		rollupDeployBlock: rollup.block,
 		sequencer,
-		arbiter,
+		step: step.address,
+		preimages: preimages.address,
+		program: program.address,
+		programId: imageId.programId || null,
+		dispute: dispute.address,
+		disputeDeployBlock: dispute.block,
+		disputeBond: opts.disputeBond,
+		disputeClock: Number(opts.disputeClock),
+		gameSteps: 4294967296,
+		genesisHash,
+		genesisRoot,
+		genesisFile: opts.genesisOut ? path.resolve(opts.genesisOut) : null,
 		challengePeriod: Number(opts.challengePeriod),
 		forcedInclusionDelay: Number(opts.forcedInclusionDelay),
 		sequencingWindow: Number(opts.sequencingWindow),
-		challengeBond: opts.challengeBond,
+		challengeBond: opts.disputeBond,
 		forcedRequestDelay: Number(opts.forcedRequestDelay),
 		forcedRequestFee: opts.forcedRequestFee,
 		maxForcedPerBlock: Number(opts.maxForcedPerBlock),

@@ -101,24 +101,27 @@ async function mine(provider, n) {
  * anvil, the contracts (collateral minted to `users`), genesis, keystore
  * and a sequencer attached with --l1-confirmations `confirmations` and
  * `nodeArgs` (and deploy.js with `deployArgs`); the node is not started. `tag` prefixes the file names (for
- * several setups in one test); `arbiter` an address other than the
- * deployer's (which is the sequencer's); `sequencer` the address the
+ * several setups in one test); `sequencer` the address the
  * rollup accepts batches from (default: the deployer, the node's key);
  * `sequencingWindow` the rollup's (default: deploy.js's, 3600 s).
  * Returns what the caller needs.
  */
-async function setup(t, { users, confirmations, challengePeriod, anvilArgs, nodeArgs, tag, arbiter, sequencer,
+async function setup(t, { users, confirmations, challengePeriod, anvilArgs, nodeArgs, tag, sequencer,
 	sequencingWindow, deployArgs }) {
 	tag = tag || '';
 	const anvil = new Anvil(t, await freePort(), anvilArgs, tag);
 	process.on('exit', () => anvil.kill());
 	await anvil.start();
 	const deployer = devKey(0);
+	/* deploy.js writes the genesis naming the rollup (its hash and root
+	 * are the rollup's constants), with the build's tools */
+	const gpath = t.tmpPath(`${tag}genesis.json`);
 	const out = childProcess.execFileSync('node', [
 		path.join(l1dir, 'deploy.js'), '--rpc-url', anvil.url,
 		'--private-key', deployer.privateKey,
 		'--challenge-period', String(challengePeriod || 20),
-		...(arbiter ? ['--arbiter', arbiter] : []),
+		'--build', path.dirname(path.dirname(lib.cliBinary)),
+		'--genesis', lib.DEVNET_GENESIS, '--genesis-out', gpath,
 		...(sequencer ? ['--sequencer', sequencer] : []),
 		...(sequencingWindow ? ['--sequencing-window', String(sequencingWindow)] : []),
 		'--mint-to', users.map((u) => u.address).join(','),
@@ -126,11 +129,7 @@ async function setup(t, { users, confirmations, challengePeriod, anvilArgs, node
 	const dep = JSON.parse(out.toString());
 	const art = (n) => JSON.parse(fs.readFileSync(path.join(l1dir, 'artifacts', `${n}.json`)));
 
-	/* genesis with the deployed rollup, and the sequencer's keystore */
-	const genesis = JSON.parse(fs.readFileSync(lib.DEVNET_GENESIS, 'utf8'));
-	genesis.rollup = dep.rollup;
-	const gpath = t.tmpPath(`${tag}genesis.json`);
-	fs.writeFileSync(gpath, JSON.stringify(genesis, null, 2));
+	/* the sequencer's keystore */
 	const pass = t.tmpPath(`${tag}passphrase`);
 	fs.writeFileSync(pass, 'a devnet passphrase\n', { mode: 0o600 });
 	const ks = t.tmpPath(`${tag}sequencer.keystore`);

@@ -38,6 +38,12 @@ interface IClearlinePreimages {
 ///   the step, on hiOwner's clock.
 /// - `step` (anyone): the proof's pre-state must hash to loHash; if the
 ///   post-state is hiHash, hiOwner wins, else the other side does.
+/// - `createFor` (a contract, e.g. ClearlineRollup, with BOND) opens a
+///   game on behalf of a named challenger against a named defender,
+///   without the defender's claim: the defender posts it with
+///   `defendClaim`. The game keeps its `creator`; with `zeroVerdict`
+///   the defender's claim must have verdict byte (first byte) 0 and the
+///   challenger's not.
 /// Bonds are paid out by pull (`withdraw`).
 contract ClearlineDispute {
 	uint8 internal constant NONE = 0;
@@ -85,6 +91,9 @@ contract ClearlineDispute {
 		bytes32 midHash;
 		bytes32 defenderClaim;
 		bytes32 challengerClaim;
+		// slot 9, only for games made by createFor
+		address creator; // the contract that created the game, or 0
+		bool zeroVerdict; // claims about a verdict byte (see createFor)
 	}
 
 	uint256 public gameCount;
@@ -107,6 +116,11 @@ contract ClearlineDispute {
 	error PreimageNotPosted(bytes32 key, uint256 length);
 	error NothingToWithdraw();
 	error TransferFailed();
+	error ZeroAddress();
+	error ZeroClaim();
+	error ClaimNeeded(uint256 id);
+	error ClaimGiven(uint256 id);
+	error VerdictClaim(bytes32 claim);
 
 	event Created(
 		uint256 indexed id,
@@ -118,6 +132,10 @@ contract ClearlineDispute {
 		bytes32 challengerClaim
 	);
 	event Defended(uint256 indexed id, address indexed defender, bytes32 mid);
+	/// A game made by createFor: its creator and whether its claims are verdicts.
+	event CreatedFor(uint256 indexed id, address indexed creator, bool zeroVerdict);
+	/// The defender's claim, posted by defendClaim (before Defended).
+	event DefenderClaim(uint256 indexed id, bytes32 claim);
 	event Moved(uint256 indexed id, uint8 side, uint64 lo, uint64 hi, bool agree, bytes32 mid);
 	event Stepped(uint256 indexed id, uint64 lo, bytes32 post);
 	event Resolved(uint256 indexed id, uint8 winner, address indexed winnerAddress, uint256 payout);
@@ -150,6 +168,7 @@ contract ClearlineDispute {
 	{
 		if (msg.value != BOND) revert WrongBond(msg.value, BOND);
 		if (steps == 0) revert ZeroSteps();
+		if (defenderClaim == bytes32(0) || challengerClaim == bytes32(0)) revert ZeroClaim();
 		if (defenderClaim == challengerClaim) revert SameClaims();
 		if (defender == msg.sender) revert SelfPlay();
 		id = ++gameCount;
@@ -172,17 +191,75 @@ contract ClearlineDispute {
 		emit Created(id, msg.sender, defender, pre, steps, defenderClaim, challengerClaim);
 	}
 
+	/// @notice Open a game on behalf of `challenger` (msg.value == BOND,
+	/// paid by the caller, credited to `challenger` if it wins) against
+	/// `defender`, who posts its own claim with `defendClaim`. The caller
+	/// is the game's creator (ClearlineRollup counts only its own games).
+	/// With `zeroVerdict` the claims are about the program's verdict: the
+	/// challenger's claim must have a first byte other than 0 (checked
+	/// here) and the defender's a first byte of 0 (checked in defendClaim).
+	function createFor(
+		address challenger,
+		address defender,
+		bytes32 pre,
+		uint64 steps,
+		bytes32 challengerClaim,
+		bool zeroVerdict
+	)
+		external
+		payable
+		returns (uint256 id)
+	{
+		if (msg.value != BOND) revert WrongBond(msg.value, BOND);
+		if (challenger == address(0) || defender == address(0)) revert ZeroAddress();
+		if (challenger == defender) revert SelfPlay();
+		if (steps == 0) revert ZeroSteps();
+		if (challengerClaim == bytes32(0)) revert ZeroClaim();
+		if (zeroVerdict && uint8(challengerClaim[0]) == 0) revert VerdictClaim(challengerClaim);
+		id = ++gameCount;
+		Game storage g = games[id];
+		g.challenger = challenger;
+		g.defender = defender;
+		g.challengerClock = CLOCK;
+		g.defenderClock = CLOCK;
+		g.phase = P_WAIT_DEFENDER;
+		g.turn = DEFENDER;
+		g.hiOwner = DEFENDER;
+		g.hi = steps;
+		g.steps = steps;
+		g.since = uint64(block.timestamp);
+		g.pre = pre;
+		g.loHash = pre;
+		g.challengerClaim = challengerClaim;
+		g.creator = msg.sender;
+		g.zeroVerdict = zeroVerdict;
+		emit Created(id, challenger, defender, pre, steps, bytes32(0), challengerClaim);
+		emit CreatedFor(id, msg.sender, zeroVerdict);
+	}
+
 	/// @notice Take the defender's side (msg.value == BOND) and post the
 	/// hash at the first midpoint, steps / 2 (zero when steps == 1).
+	/// For games that have the defender's claim (made by `create`).
 	function defend(uint256 id, bytes32 mid) external payable {
 		Game storage g = live(id, P_WAIT_DEFENDER);
-		if (msg.value != BOND) revert WrongBond(msg.value, BOND);
-		if (msg.sender == g.challenger) revert SelfPlay();
-		if (g.defender != address(0) && msg.sender != g.defender) revert NotYourTurn(id, g.defender);
-		charge(id, g);
-		g.defender = msg.sender;
-		emit Defended(id, msg.sender, mid);
-		postOrStep(g, mid);
+		if (g.defenderClaim == bytes32(0)) revert ClaimNeeded(id);
+		join(id, g, mid);
+	}
+
+	/// @notice Take the defender's side of a game made by `createFor`
+	/// (msg.value == BOND): post the defender's claim (the state hash
+	/// after `steps` steps; verdict byte 0 when the game says so) and
+	/// the hash at the first midpoint, as `defend`.
+	function defendClaim(uint256 id, bytes32 claim, bytes32 mid) external payable {
+		Game storage g = live(id, P_WAIT_DEFENDER);
+		if (g.defenderClaim != bytes32(0)) revert ClaimGiven(id);
+		if (claim == bytes32(0)) revert ZeroClaim();
+		if (claim == g.challengerClaim) revert SameClaims();
+		if (g.zeroVerdict && uint8(claim[0]) != 0) revert VerdictClaim(claim);
+		g.defenderClaim = claim;
+		g.hiHash = claim;
+		emit DefenderClaim(id, claim);
+		join(id, g, mid);
 	}
 
 	/// @notice Judge the pending midpoint hash (agree or not) and post
@@ -248,6 +325,14 @@ contract ClearlineDispute {
 	// ---------------------------------------------------------------
 	// Reading
 
+	/// @notice The phase (4: over) and the winner (1 defender, 2
+	/// challenger, 0 while not over) of game `id`.
+	function outcome(uint256 id) external view returns (uint8 phase, uint8 winner) {
+		Game storage g = games[id];
+		if (g.phase == P_NONE) revert NoGame(id);
+		return (g.phase, g.winner);
+	}
+
 	function game(uint256 id) external view returns (Game memory) {
 		if (games[id].phase == P_NONE) revert NoGame(id);
 		return games[id];
@@ -272,6 +357,16 @@ contract ClearlineDispute {
 		g = games[id];
 		if (g.phase == P_NONE) revert NoGame(id);
 		if (g.phase != phase) revert WrongPhase(id, g.phase);
+	}
+
+	function join(uint256 id, Game storage g, bytes32 mid) private {
+		if (msg.value != BOND) revert WrongBond(msg.value, BOND);
+		if (msg.sender == g.challenger) revert SelfPlay();
+		if (g.defender != address(0) && msg.sender != g.defender) revert NotYourTurn(id, g.defender);
+		charge(id, g);
+		g.defender = msg.sender;
+		emit Defended(id, msg.sender, mid);
+		postOrStep(g, mid);
 	}
 
 	function other(uint8 side) private pure returns (uint8) {
