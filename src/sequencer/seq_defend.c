@@ -167,11 +167,11 @@ static int prepare(struct cl_l1_driver *drv, struct seq_games *sg,
 		return CL_OK;
 	}
 	cl_info(SUB,
-		"game %llu: block %u of batch %llu is right (verdict 0): "
-		"defending; state rebuilt and the run of %llu steps made in "
-		"%llu ms",
+		"game %llu: block %u of batch %llu: verdict %d: defending; "
+		"state rebuilt and the run of %llu steps made in %llu ms",
 		(unsigned long long)g->play.id, g->play.k,
-		(unsigned long long)g->play.batch, (unsigned long long)steps,
+		(unsigned long long)g->play.batch, verdict,
+		(unsigned long long)steps,
 		(unsigned long long)((cl_clock_mono_ns() - t0) / 1000000));
 	g->prepared = true;
 	return CL_OK;
@@ -221,6 +221,14 @@ void l1_defend_step(struct cl_l1_driver *drv)
 			return;
 		sg->has_setup = true;
 	}
+	/* our moves' receipts (the posters step the sender too, but only
+	 * while a batch is in flight) */
+	for (size_t i = 0; i < sg->n; i++)
+		if (sg->g[i].play.tx_inflight) {
+			if (cl_l1_sender_step(drv->sender))
+				return;
+			break;
+		}
 	rc = cl_l1_eth_block_number(drv->rpc, &head);
 	if (rc)
 		return;

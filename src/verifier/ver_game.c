@@ -22,6 +22,14 @@ static const char *const SUB = "verifier";
 
 void ver_game_reset(struct cl_verifier *v)
 {
+	/* the status keeps the game as L1 has it last */
+	if (v->game.opened && v->has_setup &&
+	    cl_l1_game_read(v->rpc, &v->setup.dispute, &v->game.play.g,
+			    v->game.play.id) == CL_OK) {
+		v->game.play.resolved |= v->game.play.g.phase ==
+					 CL_L1_PHASE_OVER;
+		ver_publish_games(v);
+	}
 	cl_game_player_free(v->game.player);
 	memset(&v->game, 0, sizeof(v->game));
 }
