@@ -50,6 +50,10 @@ cli="$build/src/clearline-cli"
 all_components=(l1 sequencer verifier replica oracle maker taker)
 mnemonic="test test test test test test test test test test test junk"
 challenge_period=30
+# each side's chess clock in a dispute game: a wrong batch's challenger and
+# the sequencer answer within seconds on 1 s blocks; finality waits at most
+# challenge_period + 2 x dispute_clock behind a dishonest challenger
+dispute_clock=300
 account_mint=1000000000000 # 1 000 000 tUSD (6 decimals) to each account
 bot_mint=10000000000000    # 10 000 000 tUSD to each bot, all deposited
 
@@ -506,6 +510,7 @@ fresh_up() {
 	deploy=$(node "$top/contrib/l1/deploy.js" --rpc-url "$l1" \
 		--private-key "$DEPLOYER_KEY" --challenge-period "$challenge_period" \
 		--build "$build" --genesis "$top/genesis/devnet.json" --genesis-out "$dev/genesis.json" \
+		--dispute-clock "$dispute_clock" \
 		--mint "$ACCOUNT_1=$account_mint" --mint "$ACCOUNT_2=$account_mint" \
 		--mint "$ACCOUNT_3=$account_mint" --mint "$ACCOUNT_4=$account_mint" \
 		--mint "$MAKER=$bot_mint" --mint "$TAKER=$bot_mint" \

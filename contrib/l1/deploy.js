@@ -296,7 +296,7 @@ function main() {
 		disputeDeployBlock: dispute.block,
 		disputeBond: opts.disputeBond,
 		disputeClock: Number(opts.disputeClock),
-		gameSteps: 4294967296,
+		gameSteps: Number(cast(['call', '--rpc-url', opts.rpcUrl, rollup.address, 'GAME_STEPS()(uint64)']).split(' ')[0]),
 		genesisHash,
 		genesisRoot,
 		genesisFile: opts.genesisOut ? path.resolve(opts.genesisOut) : null,

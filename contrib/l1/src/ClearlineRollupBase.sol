@@ -99,9 +99,13 @@ abstract contract ClearlineRollupBase {
     uint256 public constant MAX_BATCH_DATA = 128 * 1024;
 
     /// @notice The step budget N of every dispute game: the verdict
-    ///         program halts well before it, and a halted machine stays
-    ///         halted, so the claims are about its final state.
-    uint64 public constant GAME_STEPS = uint64(1) << 32;
+    ///         program must halt before it (a halted machine stays halted,
+    ///         so the claims are about its final state). Its run is about
+    ///         6 000 steps per entry of the pre-state it walks, 38 per byte
+    ///         of batch data and up to ~10^7 for the block: 2^40 covers
+    ///         some 180 million state entries (2^32 would stop at ~700 000),
+    ///         for 8 more moves than 2^32.
+    uint64 public constant GAME_STEPS = uint64(1) << 40;
 
     /// @notice Table id of withdrawals in the L2 state tree.
     uint8 public constant WITHDRAWAL_TABLE_ID = 5;

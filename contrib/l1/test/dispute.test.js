@@ -446,6 +446,67 @@ test('a game nobody defends returns the challenger its bond', async () => {
 	assert.equal(await balanceDeltaOfWithdraw(cat), BOND);
 });
 
+test('createFor: a game made by a contract for a named challenger, the defender\'s claim posted with defendClaim', async () => {
+	// olly stands for the creating contract (the rollup): it pays the
+	// challenger's bond, cat is credited if it wins
+	const V1 = '0x01' + '11'.repeat(31);
+	const V0 = '0x00' + '22'.repeat(31);
+	const args = [cat.address, dan.address, ethers.id('pre'), 10n, V1, true];
+	await expectRevert(as(olly).createFor(...args, { value: BOND - 1n }), 'WrongBond');
+	await expectRevert(as(olly).createFor(ethers.ZeroAddress, dan.address, ethers.id('pre'), 10n, V1, true,
+		{ value: BOND }), 'ZeroAddress');
+	await expectRevert(as(olly).createFor(cat.address, ethers.ZeroAddress, ethers.id('pre'), 10n, V1, true,
+		{ value: BOND }), 'ZeroAddress');
+	await expectRevert(as(olly).createFor(cat.address, cat.address, ethers.id('pre'), 10n, V1, true,
+		{ value: BOND }), 'SelfPlay');
+	await expectRevert(as(olly).createFor(cat.address, dan.address, ethers.id('pre'), 0n, V1, true,
+		{ value: BOND }), 'ZeroSteps');
+	await expectRevert(as(olly).createFor(cat.address, dan.address, ethers.id('pre'), 10n, ZERO32, false,
+		{ value: BOND }), 'ZeroClaim');
+	const vc = await expectRevert(as(olly).createFor(cat.address, dan.address, ethers.id('pre'), 10n, V0, true,
+		{ value: BOND }), 'VerdictClaim');
+	assert.equal(vc[0], V0);
+	// the generic create refuses zero claims (0 means "no claim yet")
+	await expectRevert(as(cat).create(ethers.id('pre'), 10n, ZERO32, V1, dan.address, { value: BOND }), 'ZeroClaim');
+	const r = await mined(as(olly).createFor(...args, { value: BOND }));
+	const [c] = events(r, 'Created');
+	assert.deepEqual([c.args.challenger, c.args.defender, c.args.defenderClaim, c.args.challengerClaim],
+		[cat.address, dan.address, ZERO32, V1]);
+	const [cf] = events(r, 'CreatedFor');
+	assert.deepEqual([cf.args.id, cf.args.creator, cf.args.zeroVerdict], [c.args.id, olly.address, true]);
+	const id = c.args.id;
+	const g = await dispute.game(id);
+	assert.deepEqual([g.creator, g.zeroVerdict, g.hiHash], [olly.address, true, ZERO32]);
+	assert.deepEqual([...(await dispute.outcome(id))], [1n, 0n]);
+	await expectRevert(as(dan).defend(id, ZERO32, { value: BOND }), 'ClaimNeeded');
+	await expectRevert(as(pete).defendClaim(id, V0, ZERO32, { value: BOND }), 'NotYourTurn');
+	await expectRevert(as(dan).defendClaim(id, V1, ZERO32, { value: BOND }), 'SameClaims');
+	await expectRevert(as(dan).defendClaim(id, ZERO32, ZERO32, { value: BOND }), 'ZeroClaim');
+	await expectRevert(as(dan).defendClaim(id, '0x03' + '22'.repeat(31), ZERO32, { value: BOND }), 'VerdictClaim');
+	await expectRevert(as(dan).defendClaim(id, V0, ZERO32, { value: BOND + 1n }), 'WrongBond');
+	const d = await mined(as(dan).defendClaim(id, V0, ethers.id('mid'), { value: BOND }));
+	assert.equal(events(d, 'DefenderClaim')[0].args.claim, V0);
+	assert.equal(events(d, 'Defended')[0].args.mid, ethers.id('mid'));
+	const g2 = await dispute.game(id);
+	assert.deepEqual([g2.defenderClaim, g2.hiHash, g2.phase], [V0, V0, BigInt(P_BISECT)]);
+	// a game made by create takes no second claim
+	const { id: id2 } = await create(ethers.id('pre'), 10n, ethers.id('a'), ethers.id('b'));
+	await expectRevert(as(dan).defendClaim(id2, V0, ZERO32, { value: BOND }), 'ClaimGiven');
+	// the challenger (not the creator) is paid: it wins when dan stops
+	await provider.send('evm_increaseTime', [CLOCK]);
+	await provider.send('evm_mine', []);
+	await expectRevert(dispute.outcome(999n), 'NoGame');
+	await mined(as(cat).move(id, 0n, 10n, true, ethers.id('m2')));
+	await provider.send('evm_increaseTime', [CLOCK + 1]);
+	await provider.send('evm_mine', []);
+	const t = await mined(dispute.timeout(id));
+	assert.deepEqual([events(t, 'Resolved')[0].args.winnerAddress, events(t, 'Resolved')[0].args.payout],
+		[cat.address, 2n * BOND]);
+	assert.deepEqual([...(await dispute.outcome(id))], [4n, BigInt(CHALLENGER)]);
+	assert.equal(await dispute.credit(olly.address), 0n);
+	assert.equal(await balanceDeltaOfWithdraw(cat), 2n * BOND);
+});
+
 test('moves out of turn, outside the interval or out of phase revert', async () => {
 	await expectRevert(as(cat).create(ethers.id('p'), 0n, ethers.id('a'), ethers.id('b'), dan.address, { value: BOND }), 'ZeroSteps');
 	await expectRevert(as(cat).create(ethers.id('p'), 8n, ethers.id('a'), ethers.id('a'), dan.address, { value: BOND }), 'SameClaims');

@@ -42,11 +42,28 @@ const provider = new ethers.JsonRpcProvider(RPC, undefined, {
 const hdRoot = ethers.HDNodeWallet.fromPhrase(MNEMONIC, undefined, "m/44'/60'/0'/0");
 const wallets = [];
 for (let i = 0; i < 8; i++) wallets.push(hdRoot.deriveChild(i).connect(provider));
-const [deployer, seq, arb, alice, bob, carol] = wallets;
+const [deployer, seq, , alice, bob, carol] = wallets;
 
 const rollupArtifact = require(path.join(L1, 'artifacts', 'ClearlineRollup.json'));
 const iface = new ethers.Interface(rollupArtifact.abi);
+const disputeArtifact = require(path.join(L1, 'artifacts', 'ClearlineDispute.json'));
 let rollup;
+let dispute;
+const FAULT = '0x01' + '00'.repeat(31); // a challenger's claim (verdict byte 1)
+const ZERO_RECORD = [ZERO32, ZERO32, ZERO32, 0n, 0n, 0n, 0n, 0n, 0n];
+
+// A discard: `bob` opens a game about batch `index` and the sequencer does
+// not defend; the dispute clock of this deployment is 1 s.
+async function discard(index, rec, prevRec) {
+	const r = await mined(as(rollup, bob).challenge(index, 0, rec, prevRec || ZERO_RECORD, FAULT, { value: BOND }));
+	const id = events(r, 'GameOpened')[0].args.gameId;
+	return id;
+}
+async function resolveWon(id) {
+	await advance(2);
+	await mined(dispute.timeout(id));
+	return mined(rollup.resolve(id));
+}
 const gasReport = [];
 
 async function mined(txPromise) {
@@ -305,9 +322,9 @@ test('discard: the count rolls back to the batch before, and pending requests ge
 	const e0 = events(await append(1), 'BatchAppended')[0];
 	const e1 = events(await append(3), 'BatchAppended')[0];
 	assert.equal(await rollup.forcedConsumed(), 3n);
-	await mined(as(rollup, bob).challenge(1, recordOf(e1), { value: BOND }));
+	const game = await discard(1, recordOf(e1), recordOf(e0));
 	await advance(DELAY + 50); // requests 1 and 2 are past their first deadline
-	const rr = await mined(as(rollup, arb).resolveChallenge(1, true));
+	const rr = await resolveWon(game);
 	const td = (await provider.getBlock(rr.blockNumber)).timestamp;
 	assert.equal(await rollup.batchCount(), 1n);
 	assert.equal(await rollup.forcedConsumed(), 1n);
@@ -325,8 +342,7 @@ test('discard: the count rolls back to the batch before, and pending requests ge
 	assert.equal(e.args.index, 3n);
 	const c0 = (await rollup.queryFilter(rollup.filters.BatchAppended(0n)));
 	const live0 = c0[c0.length - 1];
-	await mined(as(rollup, bob).challenge(0, recordOf(live0), { value: BOND }));
-	await mined(as(rollup, arb).resolveChallenge(0, true));
+	await resolveWon(await discard(0, recordOf(live0)));
 	assert.equal(await rollup.forcedConsumed(), 0n);
 });
 
@@ -382,7 +398,7 @@ test('freeze: a forced request overdue, to the second; the last final batch give
 	gasReport.push(['freeze', rf.gasUsed]);
 	// nothing moves any more
 	await expectRevert(append(1, { wait: false }), 'Frozen');
-	await expectRevert(as(rollup, bob).challenge(1, recordOf(e1), { value: BOND }), 'Frozen');
+	await expectRevert(as(rollup, bob).challenge(1, 0, recordOf(e1), recordOf(e0), FAULT, { value: BOND }), 'Frozen');
 	await expectRevert(force(alice, CANCEL_ALL, 0, 0), 'Frozen');
 	await expectRevert(as(rollup, alice).deposit(alice.address, 1), 'Frozen');
 	await expectRevert(as(rollup, carol).freeze(recordOf(e0)), 'Frozen');
@@ -427,9 +443,11 @@ async function main() {
 		'--rpc-url', RPC,
 		'--private-key', deployer.privateKey,
 		'--sequencer', seq.address,
-		'--arbiter', arb.address,
 		'--challenge-period', String(CHALLENGE_PERIOD),
-		'--challenge-bond', BOND.toString(),
+		'--dispute-bond', BOND.toString(),
+		'--dispute-clock', '1',
+		'--genesis-hash', ethers.id('forced.test genesis'),
+		'--genesis-root', ethers.id('forced.test genesis root'),
 		'--forced-request-delay', String(DELAY),
 		'--forced-request-fee', FEE.toString(),
 		'--max-forced-per-block', String(PER_BLOCK),
@@ -439,6 +457,7 @@ async function main() {
 	assert.equal(info.forcedRequestDelay, DELAY);
 	assert.equal(info.maxForcedPerBlock, PER_BLOCK);
 	rollup = new ethers.Contract(info.rollup, iface, deployer);
+	dispute = new ethers.Contract(info.dispute, disputeArtifact.abi, deployer);
 
 	let passed = 0;
 	let failed = 0;

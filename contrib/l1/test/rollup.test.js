@@ -39,17 +39,23 @@ const wallets = [];
 for (let i = 0; i < 8; i++) {
 	wallets.push(hdRoot.deriveChild(i).connect(provider));
 }
-const [deployer, seq, arb, alice, bob, carol, dave, eve] = wallets;
+const [deployer, seq, frank, alice, bob, carol, dave, eve] = wallets;
 
 const tokenArtifact = require(path.join(L1, 'artifacts', 'ClearlineToken.json'));
 const rollupArtifact = require(path.join(L1, 'artifacts', 'ClearlineRollup.json'));
 // The rollup bubbles up the token's revert data, so decode both sets of errors.
 const tokenErrors = tokenArtifact.abi.filter((x) => x.type === 'error');
-const rollupIface = new ethers.Interface([...rollupArtifact.abi, ...tokenErrors]);
+const disputeArtifact = require(path.join(L1, 'artifacts', 'ClearlineDispute.json'));
+// ... and the dispute contract's, which challenge() bubbles up too.
+const rollupErrorNames = new Set(rollupArtifact.abi.filter((x) => x.type === 'error').map((x) => x.name));
+const disputeErrors = disputeArtifact.abi.filter((x) => x.type === 'error' && !rollupErrorNames.has(x.name));
+const rollupIface = new ethers.Interface([...rollupArtifact.abi, ...tokenErrors, ...disputeErrors]);
+const disputeIface = new ethers.Interface(disputeArtifact.abi);
 const tokenIface = new ethers.Interface(tokenArtifact.abi);
 
 let token; // contract bound to deployer
 let rollup; // contract bound to deployer
+let dispute; // the dispute game contract, bound to deployer
 let deployInfo;
 const gasReport = [];
 
@@ -175,6 +181,41 @@ async function rec(index) {
 	return ZERO_RECORD;
 }
 
+// Dispute games. This deployment's chess clock is 60 s, so a silent side
+// loses within a minute: the tests here are about what a game's outcome
+// does to the batches (test/games.test.js plays real games).
+const CLOCK = 60;
+const GENESIS_HASH = ethers.id('rollup.test genesis');
+const GENESIS_ROOT = ethers.id('rollup.test genesis root');
+const FAULT = '0x01' + 'ab'.repeat(31); // a challenger's claim: verdict byte 1
+const RIGHT = '0x00' + 'cd'.repeat(31); // a defender's claim: verdict byte 0
+
+async function openGame(wallet, index, k = 0) {
+	const prev = index > 0 ? await rec(index - 1) : ZERO_RECORD;
+	const r = await mined(as(rollup, wallet).challenge(index, k, await rec(index), prev, FAULT, { value: BOND }));
+	return events(r, rollupIface, 'GameOpened')[0].args.gameId;
+}
+
+// The defender stays silent: the challenger wins on the defender's clock.
+async function challengerWins(id) {
+	await advance(CLOCK + 1);
+	await mined(dispute.timeout(id));
+	return mined(rollup.resolve(id));
+}
+
+// The sequencer defends (within its clock: right after the game opened).
+async function defend(id) {
+	await mined(as(dispute, seq).defendClaim(id, RIGHT, ethers.id('mid'), { value: BOND }));
+}
+
+// ... and the challenger stays silent: the defender wins.
+async function defenderWins(id) {
+	if ((await dispute.game(id)).phase === 1n) await defend(id);
+	await advance(CLOCK + 1);
+	await mined(dispute.timeout(id));
+	return mined(rollup.resolve(id));
+}
+
 // ---------------------------------------------------------------------
 // An independent sparse Merkle tree (the rule of docs/l1.md)
 // ---------------------------------------------------------------------
@@ -287,7 +328,15 @@ test('token: metadata, minter only, transfer and allowance semantics', async () 
 test('deploy: parameters are set as given', async () => {
 	assert.equal(await rollup.collateralToken(), token.target);
 	assert.equal(await rollup.sequencer(), seq.address);
-	assert.equal(await rollup.arbiter(), arb.address);
+	assert.equal(await rollup.dispute(), deployInfo.dispute);
+	assert.equal(await rollup.program(), deployInfo.program);
+	assert.equal(await rollup.genesisHash(), GENESIS_HASH);
+	assert.equal(await rollup.genesisRoot(), GENESIS_ROOT);
+	assert.equal(await rollup.GAME_STEPS(), 1n << 40n);
+	assert.equal(deployInfo.gameSteps, 2 ** 40);
+	assert.equal(await rollup.MAX_BATCH_DATA(), 131072n);
+	assert.equal(await dispute.BOND(), BOND);
+	assert.equal(await dispute.CLOCK(), BigInt(CLOCK));
 	assert.equal(await rollup.challengePeriod(), BigInt(CHALLENGE_PERIOD));
 	assert.equal(await rollup.forcedInclusionDelay(), BigInt(FORCED_DELAY));
 	assert.equal(await rollup.sequencingWindow(), BigInt(SEQ_WINDOW));
@@ -296,19 +345,42 @@ test('deploy: parameters are set as given', async () => {
 	assert.equal(await rollup.batchCount(), 0n);
 	assert.equal(await rollup.depositCount(), 0n);
 	assert.equal(await rollup.nextL2Block(), 1n);
-	assert.equal(await rollup.earliestOpenChallenge(), U64_MAX);
+	assert.equal(await rollup.earliestOpenGame(), U64_MAX);
 	for (const m of deployInfo.minted) assert.equal(await token.balanceOf(m.address), BigInt(m.amount));
 });
 
-test('constructor: rejects zero addresses, a token without code, a zero bond and a zero forced limit', async () => {
+// The constructor's one argument, ClearlineRollupBase.Config, with `over` replacing fields.
+function config(over = {}) {
+	const c = {
+		collateralToken: token.target, sequencer: seq.address, challengePeriod: CHALLENGE_PERIOD,
+		forcedInclusionDelay: FORCED_DELAY, dispute: deployInfo.dispute, program: deployInfo.program,
+		genesisHash: GENESIS_HASH, genesisRoot: GENESIS_ROOT, sequencingWindow: SEQ_WINDOW,
+		forcedRequestDelay: 3600, forcedRequestFee: 0, maxForcedPerBlock: 16, maxBatchGap: 86400, ...over,
+	};
+	return [c.collateralToken, c.sequencer, c.challengePeriod, c.forcedInclusionDelay, c.dispute, c.program,
+		c.genesisHash, c.genesisRoot, c.sequencingWindow, c.forcedRequestDelay, c.forcedRequestFee,
+		c.maxForcedPerBlock, c.maxBatchGap];
+}
+
+test('constructor: rejects zero addresses, contracts without code, a zero bond and a zero forced limit', async () => {
 	const f = new ethers.ContractFactory(rollupArtifact.abi, rollupArtifact.bytecode, deployer);
-	const a = seq.address;
-	await expectRevert(f.deploy(ethers.ZeroAddress, a, 1, 1, 1, a, 3600, 600, 0, 1, 86400), 'ZeroAddress');
-	await expectRevert(f.deploy(token.target, ethers.ZeroAddress, 1, 1, 1, a, 3600, 600, 0, 1, 86400), 'ZeroAddress');
-	await expectRevert(f.deploy(token.target, a, 1, 1, 1, ethers.ZeroAddress, 3600, 600, 0, 1, 86400), 'ZeroAddress');
-	await expectRevert(f.deploy(alice.address, a, 1, 1, 1, a, 3600, 600, 0, 1, 86400), 'NotAContract');
-	await expectRevert(f.deploy(token.target, a, 1, 1, 0, a, 3600, 600, 0, 1, 86400), 'ZeroBond');
-	await expectRevert(f.deploy(token.target, a, 1, 1, 1, a, 3600, 600, 0, 0, 86400), 'ZeroForcedLimit');
+	await expectRevert(f.deploy(config({ collateralToken: ethers.ZeroAddress })), 'ZeroAddress');
+	await expectRevert(f.deploy(config({ sequencer: ethers.ZeroAddress })), 'ZeroAddress');
+	await expectRevert(f.deploy(config({ dispute: ethers.ZeroAddress })), 'ZeroAddress');
+	await expectRevert(f.deploy(config({ program: ethers.ZeroAddress })), 'ZeroAddress');
+	await expectRevert(f.deploy(config({ collateralToken: alice.address })), 'NotAContract');
+	const a1 = await expectRevert(f.deploy(config({ dispute: alice.address })), 'NotAContract');
+	assert.equal(a1[0], alice.address);
+	const a2 = await expectRevert(f.deploy(config({ program: bob.address })), 'NotAContract');
+	assert.equal(a2[0], bob.address);
+	// a dispute contract whose bond is zero
+	const df = new ethers.ContractFactory(disputeArtifact.abi, disputeArtifact.bytecode, deployer);
+	const d0 = await (await df.deploy(deployInfo.step, deployInfo.preimages, 0, 3600)).waitForDeployment();
+	await expectRevert(f.deploy(config({ dispute: d0.target })), 'ZeroBond');
+	await expectRevert(f.deploy(config({ maxForcedPerBlock: 0 })), 'ZeroForcedLimit');
+	const ok = await (await f.deploy(config())).waitForDeployment();
+	const r = new ethers.Contract(ok.target, rollupIface, deployer);
+	assert.equal(await r.challengeBond(), BOND);
 });
 
 test('deposit after approve: sequential ids, events, tokens move', async () => {
@@ -360,7 +432,7 @@ test('deposit: zero, above uint64, zero recipient and missing allowance revert',
 test('appendBatch: only the sequencer', async () => {
 	await expectRevert(as(rollup, alice).appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1, await now(), 0), 'NotSequencer');
 	await expectRevert(rollup.appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1, await now(), 0), 'NotSequencer');
-	await expectRevert(as(rollup, arb).appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1, await now(), 0), 'NotSequencer');
+	await expectRevert(as(rollup, frank).appendBatch('0x01', ZERO32, ZERO32, 0, 1, 1, await now(), 0), 'NotSequencer');
 });
 
 test('appendBatch: records the batch and emits BatchAppended', async () => {
@@ -513,8 +585,7 @@ test('forced inclusion: an overdue deposit may wait for batches whose last block
 
 test('forced inclusion: a sequencingWindow of 0 turns the exemption off', async () => {
 	const f = new ethers.ContractFactory(rollupArtifact.abi, rollupArtifact.bytecode, deployer);
-	const r0 = await (await f.deploy(token.target, seq.address, CHALLENGE_PERIOD, FORCED_DELAY, BOND,
-		arb.address, 0, 3600, 0, 16, 86400)).waitForDeployment();
+	const r0 = await (await f.deploy(config({ sequencingWindow: 0 }))).waitForDeployment();
 	const r = new ethers.Contract(await r0.getAddress(), rollupIface, deployer);
 	assert.equal(await r.sequencingWindow(), 0n);
 	await mined(token.mint(alice.address, 100));
@@ -549,8 +620,7 @@ test('forced inclusion: a discard forgets the discarded batches\' L1 time', asyn
 	await bt.append({ l1ts: 0 });
 	const t = await now();
 	await bt.append({ l1ts: t }); // batch 1
-	await mined(as(rollup, carol).challenge(1, await rec(1), { value: BOND }));
-	await mined(as(rollup, arb).resolveChallenge(1, true));
+	await challengerWins(await openGame(carol, 1));
 	assert.equal(await rollup.lastL1Timestamp(), 0n);
 	// The re-post of batch 1 may name an older L1 block than the discarded
 	// one did (the L2 blocks keep their order; verifiers check them).
@@ -565,17 +635,17 @@ test('forced inclusion after a discard: deposits consumed by discarded batches g
 	const bt = batcher();
 	await bt.append({ consumed: 1n, blocks: 2n }); // batch 0: blocks 1..2
 	await bt.append({ blocks: 2n, consumed: 1n }); // batch 1 (k): blocks 3..4, wrong root
-	await mined(as(rollup, carol).challenge(1, await rec(1), { value: BOND }));
-	// While the challenge is open a user deposits; the sequencer credits it
+	const game = await openGame(carol, 1);
+	// While the game is open a user deposits; the sequencer credits it
 	// in block 6 and batch k+2 consumes it on L1.
 	const rd = await mined(as(rollup, alice).deposit(alice.address, 10)); // deposit 1
 	const td = (await provider.getBlock(rd.blockNumber)).timestamp;
 	await bt.append({ blocks: 1n, consumed: 1n }); // batch 2: block 5
 	await bt.append({ blocks: 2n, consumed: 2n }); // batch 3 (k+2): blocks 6..7
-	// L1 time passes the forced-inclusion delay; the challenge is upheld.
+	// L1 time passes the forced-inclusion delay; the challenger wins.
 	await advance(FORCED_DELAY + 100);
 	assert.ok((await now()) > td + FORCED_DELAY);
-	const r = await mined(as(rollup, arb).resolveChallenge(1, true));
+	const r = await challengerWins(game);
 	const tr = (await provider.getBlock(r.blockNumber)).timestamp;
 	assert.equal(await rollup.lastDiscardTime(), BigInt(tr));
 	assert.equal(await rollup.batchCount(), 1n);
@@ -601,8 +671,9 @@ test('forced inclusion after a discard: a sequencer that provokes discards canno
 	const bt = batcher();
 	await bt.append({ blocks: 1n }); // batch 0
 	await bt.append({ blocks: 1n, stateRoot: ethers.id('wrong') }); // batch 1: wrong on purpose
-	// The sequencer challenges its own batch (its bond comes back if it wins).
-	await mined(as(rollup, seq).challenge(1, await rec(1), { value: BOND }));
+	// A friend of the sequencer challenges its batch and the sequencer
+	// does not defend (the friend's bond comes back).
+	const g1 = await openGame(dave, 1);
 	const rd = await mined(as(rollup, alice).deposit(alice.address, 10)); // deposit 0
 	const td = (await provider.getBlock(rd.blockNumber)).timestamp;
 	// While the challenge is open the deadline still runs from the deposit:
@@ -612,7 +683,7 @@ test('forced inclusion after a discard: a sequencer that provokes discards canno
 		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, await now(), 0), 'ForcedInclusionViolated');
 	await bt.append({ blocks: 1n, consumed: 1n }); // batch 2 must consume it
 	// The discard comes at T: the window restarts once, from T.
-	const r1 = await mined(as(rollup, arb).resolveChallenge(1, true));
+	const r1 = await challengerWins(g1);
 	const t1 = (await provider.getBlock(r1.blockNumber)).timestamp;
 	bt.reset(2n);
 	await provider.send('evm_setNextBlockTimestamp', [t1 + FORCED_DELAY]);
@@ -621,19 +692,19 @@ test('forced inclusion after a discard: a sequencer that provokes discards canno
 	const args = await expectRevert(
 		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, await now(), 0), 'ForcedInclusionViolated');
 	assert.deepEqual([args[0], args[1]], [0n, BigInt(t1 + FORCED_DELAY)]);
-	// Another self-provoked discard needs another challenge won before the
-	// arbiter; even then every batch after T2 + delay must consume the deposit.
-	await mined(as(rollup, seq).challenge(1, await rec(1), { value: BOND }));
-	const r2 = await mined(as(rollup, arb).resolveChallenge(1, true));
+	// Another self-provoked discard needs another game lost by the
+	// sequencer; even then every batch after T2 + delay must consume the deposit.
+	const r2 = await challengerWins(await openGame(dave, 1));
 	const t2 = (await provider.getBlock(r2.blockNumber)).timestamp;
 	bt.reset(2n);
 	await mineAt(t2 + FORCED_DELAY + 1);
 	await expectRevert(
 		as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 0, bt.next, bt.next, await now(), 0), 'ForcedInclusionViolated');
 	await bt.append({ blocks: 1n, consumed: 1n });
-	// The challenger lost nothing and the sequencer gained nothing: both bonds
-	// went back to the challenger, here the sequencer itself.
-	assert.equal(await rollup.bondCredit(seq.address), 2n * BOND);
+	// The friend lost nothing and the sequencer gained nothing: both bonds
+	// went back to the friend.
+	assert.equal(await dispute.credit(dave.address), 2n * BOND);
+	assert.equal(await dispute.credit(seq.address), 0n);
 });
 
 test('finality: a batch is final once the challenge period has passed', async () => {
@@ -659,106 +730,225 @@ test('finality: a batch is final once the challenge period has passed', async ()
 	assert.equal(await rollup.finalizedBatchCount(), 2n);
 });
 
-test('challenge: wrong bond, unknown batch, final batch and duplicate challenges revert', async () => {
+test('appendBatch: batch data above MAX_BATCH_DATA (128 KiB, the preimage oracle\'s limit) reverts', async () => {
 	const bt = batcher();
+	const big = ethers.hexlify(crypto.randomBytes(128 * 1024 + 1));
+	const args = await expectRevert(
+		as(rollup, seq).appendBatch(big, ZERO32, ZERO32, 0, 1, 1, await now(), 0), 'BatchTooLarge');
+	assert.deepEqual([args[0], args[1]], [131073n, 131072n]);
+	await bt.append({ data: ethers.hexlify(crypto.randomBytes(128 * 1024)) });
+	assert.equal(await rollup.batchCount(), 1n);
+});
+
+// The CLB3 input computed here from the events, as docs/disputes.md
+// "Wiring" writes it (the C side's cl_game_input_encode; games.test.js
+// checks the rollup's against a real machine booted on it).
+function clb3(r, k, prevRoot, deps, forced, prevForced, forcedAfter) {
+	const depBytes = ethers.concat(deps.map((d) => ethers.solidityPacked(['address', 'uint64', 'uint32'],
+		[d.to, d.amount, d.timestamp])));
+	const fBytes = ethers.concat(forced.map((f) => ethers.solidityPacked(['address', 'uint8', 'uint64', 'uint64'],
+		[f.account, f.kind, f.a, f.b])));
+	return ethers.solidityPacked(
+		['string', 'bytes32', 'uint32', 'bytes32', 'bytes32', 'bytes32', 'bytes32', 'bytes32', 'bytes32',
+			'uint64', 'uint64', 'uint64', 'uint64', 'uint64', 'uint64'],
+		['CLB3', r[0], k, prevRoot, ethers.keccak256(depBytes), ethers.keccak256(fBytes), GENESIS_HASH, r[1], r[2],
+			r[3], r[4], prevForced, forcedAfter, r[5], r[6]]);
+}
+
+test('gameInput: the 280-byte CLB3 input from the rollup\'s records (deposits, forced requests, previous root)', async () => {
+	await fund(alice, 1000);
+	const deps = [];
+	for (let i = 0; i < 3; i++) {
+		const r = await mined(as(rollup, alice).deposit(i === 1 ? bob.address : alice.address, 10 + i));
+		const e = events(r, rollupIface, 'Deposit')[0].args;
+		deps.push({ to: e.to, amount: e.amount, timestamp: e.timestamp });
+	}
+	const fee = await rollup.forcedRequestFee();
+	const forced = [];
+	for (const [kind, a, b] of [[1, 5n, 0n], [4, 7n, 123456789n]]) {
+		await mined(as(rollup, carol).forceRequest(kind, a, b, { value: fee }));
+		forced.push({ account: carol.address, kind, a, b });
+	}
+	const t = await now();
+	// batch 0: deposit 0, forced request 0; batch 1: deposits 1..2, forced request 1
+	await mined(as(rollup, seq).appendBatch('0x0102', ethers.id('root0'), ethers.id('w0'), 1, 1, 3, t, 1));
+	await mined(as(rollup, seq).appendBatch('0x0304', ethers.id('root1'), ethers.id('w1'), 3, 4, 9, t, 2));
+	const r0 = await rec(0);
+	const r1 = await rec(1);
+	const in0 = await rollup.gameInput(0, 2, r0, ZERO_RECORD);
+	assert.equal(ethers.getBytes(in0).length, 280);
+	assert.equal(in0, clb3(r0, 2, GENESIS_ROOT, deps.slice(0, 1), forced.slice(0, 1), 0n, 1n));
+	const in1 = await rollup.gameInput(1, 5, r1, r0);
+	assert.equal(in1, clb3(r1, 5, ethers.id('root0'), deps.slice(1, 3), forced.slice(1, 2), 1n, 2n));
+	// an empty list hashes to keccak256 of nothing
+	await mined(as(rollup, seq).appendBatch('0x05', ethers.id('root2'), ethers.id('w2'), 3, 10, 10, t, 2));
+	const r2 = await rec(2);
+	assert.equal(await rollup.gameInput(2, 0, r2, r1), clb3(r2, 0, ethers.id('root1'), [], [], 2n, 2n));
+	// wrong records, a block outside the batch
+	await expectRevert(rollup.gameInput(1, 0, r1, r1), 'InvalidBatchRecord');
+	await expectRevert(rollup.gameInput(1, 0, r0, r0), 'InvalidBatchRecord');
+	const a = await expectRevert(rollup.gameInput(1, 6, r1, r0), 'BlockNotInBatch');
+	assert.deepEqual([a[0], a[1], a[2]], [1n, 6n, 5n]);
+	await expectRevert(rollup.gameInput(3, 0, r2, r2), 'UnknownBatch');
+	// the game's initial state is the program booted on the input's key
+	const id = await openGame(carol, 1, 5);
+	const g = await dispute.game(id);
+	const program = new ethers.Contract(deployInfo.program, ['function initialState(bytes32) view returns (bytes32)'], provider);
+	assert.equal(g.pre, await program.initialState(ethers.keccak256(in1)));
+});
+
+test('challenge: opens a game in the dispute contract (challenger, the sequencer as defender, GAME_STEPS, the verdict rule)', async () => {
+	const bt = batcher();
+	await bt.append({ blocks: 3n });
+	const c = as(rollup, carol);
+	const r = await mined(c.challenge(0, 2, await rec(0), ZERO_RECORD, FAULT, { value: BOND }));
+	const [e] = events(r, rollupIface, 'GameOpened');
+	assert.deepEqual([e.args.batchIndex, e.args.k, e.args.gameId, e.args.challenger], [0n, 2n, 1n, carol.address]);
+	const [ce] = events(r, disputeIface, 'CreatedFor');
+	assert.deepEqual([ce.args.id, ce.args.creator, ce.args.zeroVerdict], [1n, rollup.target, true]);
+	const g = await dispute.game(1);
+	assert.deepEqual([g.challenger, g.defender, g.creator, g.zeroVerdict, g.steps, g.phase, g.defenderClaim,
+		g.challengerClaim], [carol.address, seq.address, rollup.target, true, 1n << 40n, 1n, ZERO32, FAULT]);
+	assert.deepEqual([...(await rollup.gameOf(1))], [0n, 2n, false]);
+	assert.equal(await rollup.openGames(0), 1n);
+	assert.equal(await rollup.earliestOpenGame(), 0n);
+	assert.equal(await provider.getBalance(rollup.target), 0n);
+	assert.equal(await provider.getBalance(dispute.target), BOND);
+	gasReport.push(['challenge (no deposit, no forced request; input, initial state and the game)', r.gasUsed]);
+	// A second game on the same batch by someone else, and a third by the same challenger.
+	const r2 = await mined(as(rollup, dave).challenge(0, 0, await rec(0), ZERO_RECORD, FAULT, { value: BOND }));
+	gasReport.push(['challenge (a second game on the batch)', r2.gasUsed]);
+	await mined(c.challenge(0, 1, await rec(0), ZERO_RECORD, FAULT, { value: BOND }));
+	assert.equal(await rollup.openGames(0), 3n);
+	// The defender must post a verdict-0 claim, through defendClaim.
+	await expectRevert(as(dispute, seq).defend(1, ethers.id('m'), { value: BOND }), 'ClaimNeeded', disputeIface);
+	await expectRevert(as(dispute, seq).defendClaim(1, FAULT, ethers.id('m'), { value: BOND }), 'SameClaims', disputeIface);
+	const v = await expectRevert(as(dispute, seq).defendClaim(1, '0x02' + '00'.repeat(31), ethers.id('m'), { value: BOND }),
+		'VerdictClaim', disputeIface);
+	assert.equal(v[0], '0x02' + '00'.repeat(31));
+	await expectRevert(as(dispute, seq).defendClaim(1, ZERO32, ethers.id('m'), { value: BOND }), 'ZeroClaim', disputeIface);
+	await expectRevert(as(dispute, dave).defendClaim(1, RIGHT, ethers.id('m'), { value: BOND }), 'NotYourTurn', disputeIface);
+	const d = await mined(as(dispute, seq).defendClaim(1, RIGHT, ethers.id('m'), { value: BOND }));
+	assert.equal(events(d, disputeIface, 'DefenderClaim')[0].args.claim, RIGHT);
+	assert.equal(events(d, disputeIface, 'Defended')[0].args.defender, seq.address);
+	await expectRevert(as(dispute, seq).defendClaim(1, RIGHT, ethers.id('m'), { value: BOND }), 'WrongPhase', disputeIface);
+});
+
+test('challenge: every revert (bond, batch, records, block, verdict 0, the sequencer itself, period over, frozen)', async () => {
+	const bt = batcher();
+	const ra = await bt.append({ blocks: 2n });
+	const ta = (await provider.getBlock(ra.blockNumber)).timestamp;
 	await bt.append();
 	const c = as(rollup, carol);
-	await expectRevert(c.challenge(0, await rec(0)), 'WrongBond');
-	await expectRevert(c.challenge(0, await rec(0), { value: BOND - 1n }), 'WrongBond');
-	const args = await expectRevert(c.challenge(0, await rec(0), { value: BOND + 1n }), 'WrongBond');
+	const r0 = await rec(0);
+	const r1 = await rec(1);
+	await expectRevert(c.challenge(0, 0, r0, ZERO_RECORD, FAULT), 'WrongBond');
+	await expectRevert(c.challenge(0, 0, r0, ZERO_RECORD, FAULT, { value: BOND - 1n }), 'WrongBond');
+	const args = await expectRevert(c.challenge(0, 0, r0, ZERO_RECORD, FAULT, { value: BOND + 1n }), 'WrongBond');
 	assert.deepEqual([args[0], args[1]], [BOND + 1n, BOND]);
-	await expectRevert(c.challenge(1, await rec(1), { value: BOND }), 'UnknownBatch');
-	// the record must be batch 0's: any other field fails
-	const bad = [...(await rec(0))];
+	await expectRevert(c.challenge(2, 0, r1, r1, FAULT, { value: BOND }), 'UnknownBatch');
+	const bad = [...r0];
 	bad[3] = 1n;
-	await expectRevert(c.challenge(0, bad, { value: BOND }), 'InvalidBatchRecord');
-	const r = await mined(c.challenge(0, await rec(0), { value: BOND }));
-	const [e] = events(r, rollupIface, 'BatchChallenged');
-	assert.deepEqual([e.args.index, e.args.challenger], [0n, carol.address]);
-	assert.equal(await rollup.challengerOf(0), carol.address);
-	assert.equal(await rollup.openChallengeCount(), 1n);
-	assert.equal(await provider.getBalance(rollup.target), BOND);
-	await expectRevert(as(rollup, dave).challenge(0, await rec(0), { value: BOND }), 'ChallengeAlreadyOpen');
-	gasReport.push(['challenge', r.gasUsed]);
-
-	// A final batch cannot be challenged.
-	await bt.append();
-	await advance(CHALLENGE_PERIOD + 1);
-	await mined(as(rollup, arb).resolveChallenge(0, false));
-	assert.equal(await rollup.isFinal(1), true);
-	await expectRevert(c.challenge(1, await rec(1), { value: BOND }), 'BatchAlreadyFinal');
-	await expectRevert(c.challenge(0, await rec(0), { value: BOND }), 'BatchAlreadyFinal');
+	await expectRevert(c.challenge(0, 0, bad, ZERO_RECORD, FAULT, { value: BOND }), 'InvalidBatchRecord');
+	// batch 1's previous record must be batch 0's
+	const w = await expectRevert(c.challenge(1, 0, r1, r1, FAULT, { value: BOND }), 'InvalidBatchRecord');
+	assert.equal(w[0], 0n);
+	const k = await expectRevert(c.challenge(0, 2, r0, ZERO_RECORD, FAULT, { value: BOND }), 'BlockNotInBatch');
+	assert.deepEqual([k[0], k[1], k[2]], [0n, 2n, 1n]);
+	const z = await expectRevert(c.challenge(0, 1, r0, ZERO_RECORD, RIGHT, { value: BOND }), 'NotAFault');
+	assert.equal(z[0], RIGHT);
+	await expectRevert(c.challenge(0, 1, r0, ZERO_RECORD, ZERO32, { value: BOND }), 'NotAFault');
+	// the sequencer cannot challenge its own batch (it would play both sides)
+	await expectRevert(as(rollup, seq).challenge(0, 0, r0, ZERO_RECORD, FAULT, { value: BOND }), 'SelfPlay');
+	// the last second of the challenge period is open, the next closed
+	await provider.send('evm_setNextBlockTimestamp', [ta + CHALLENGE_PERIOD - 1]);
+	await mined(c.challenge(0, 1, r0, ZERO_RECORD, FAULT, { value: BOND }));
+	await provider.send('evm_setNextBlockTimestamp', [ta + CHALLENGE_PERIOD]);
+	const p = await expectRevert(c.challenge(0, 0, r0, ZERO_RECORD, FAULT, { value: BOND }), 'ChallengePeriodOver');
+	assert.deepEqual([p[0], p[1]], [0n, BigInt(ta + CHALLENGE_PERIOD)]);
+	await provider.send('evm_mine', []); // the timestamp set for the refused call
+	// frozen: no batch for maxBatchGap
+	await advance(86400 + 1);
+	await mined(dispute.timeout(1));
+	await mined(rollup.resolve(1));
+	assert.equal(await rollup.batchCount(), 0n); // the silent sequencer lost batch 0 (and 1)
+	await bt.reset(1n);
+	await advance(86400 + 1);
+	await mined(rollup.freeze(ZERO_RECORD));
+	await expectRevert(c.challenge(0, 0, r0, ZERO_RECORD, FAULT, { value: BOND }), 'Frozen');
 });
 
-test('challenge: blocks finality of the challenged batch and every later one', async () => {
-	const bt = batcher();
-	for (let i = 0; i < 4; i++) await bt.append();
-	await mined(as(rollup, carol).challenge(2, await rec(2), { value: BOND }));
-	// An earlier challenge moves the barrier down.
-	await mined(as(rollup, dave).challenge(1, await rec(1), { value: BOND }));
-	assert.equal(await rollup.earliestOpenChallenge(), 1n);
-	await advance(CHALLENGE_PERIOD + 1);
-	assert.equal(await rollup.isFinal(0), true);
-	assert.equal(await rollup.isFinal(1), false);
-	assert.equal(await rollup.finalizedBatchCount(), 1n);
-	// Batch 1 is past its period but blocked, so it can still be challenged.
-	await expectRevert(as(rollup, eve).challenge(1, await rec(1), { value: BOND }), 'ChallengeAlreadyOpen');
-	await mined(as(rollup, arb).resolveChallenge(1, false));
-	assert.equal(await rollup.earliestOpenChallenge(), 2n);
-	assert.equal(await rollup.isFinal(0), true);
-	assert.equal(await rollup.isFinal(1), true);
-	assert.equal(await rollup.isFinal(2), false);
-	assert.equal(await rollup.isFinal(3), false);
-	assert.equal(await rollup.finalizedBatchCount(), 2n);
-	await expectRevert(as(rollup, eve).challenge(1, await rec(1), { value: BOND }), 'BatchAlreadyFinal');
-	// Batch 3 is past its period and not final: it can still be challenged.
-	await mined(as(rollup, eve).challenge(3, await rec(3), { value: BOND }));
-	// Batches appended later are blocked too.
-	await bt.append();
-	await advance(CHALLENGE_PERIOD + 1);
-	assert.equal(await rollup.isFinal(4), false);
-	assert.equal(await rollup.finalizedBatchCount(), 2n);
-	// The barrier lifts when the challenges are decided for the sequencer.
-	await mined(as(rollup, arb).resolveChallenge(2, false));
-	assert.equal(await rollup.finalizedBatchCount(), 3n);
-	await mined(as(rollup, arb).resolveChallenge(3, false));
-	assert.equal(await rollup.finalizedBatchCount(), 5n);
-	assert.equal(await rollup.isFinal(4), true);
-});
-
-test('resolveChallenge: challenger loses, bond to the sequencer, batch goes on to finality', async () => {
+test('resolve: the defender wins, the challenger\'s bond goes to the sequencer, the batch goes on to finality', async () => {
 	const bt = batcher();
 	for (let i = 0; i < 3; i++) await bt.append();
-	await mined(as(rollup, carol).challenge(1, await rec(1), { value: BOND }));
-	await expectRevert(as(rollup, carol).resolveChallenge(1, true), 'NotArbiter');
-	await expectRevert(as(rollup, seq).resolveChallenge(1, false), 'NotArbiter');
-	await expectRevert(as(rollup, arb).resolveChallenge(0, false), 'NoOpenChallenge');
-	const r = await mined(as(rollup, arb).resolveChallenge(1, false));
-	const [e] = events(r, rollupIface, 'ChallengeResolved');
-	assert.deepEqual([e.args.index, e.args.challenger, e.args.challengerWins], [1n, carol.address, false]);
+	const id = await openGame(carol, 1);
+	await expectRevert(rollup.resolve(id + 1n), 'UnknownGame');
+	await expectRevert(rollup.gameOf(id + 1n), 'UnknownGame');
+	const n = await expectRevert(rollup.resolve(id), 'GameNotOver');
+	assert.deepEqual([n[0], n[1]], [id, 1n]);
+	await mined(as(dispute, seq).defendClaim(id, RIGHT, ethers.id('mid'), { value: BOND }));
+	await expectRevert(rollup.resolve(id), 'GameNotOver');
+	await advance(CLOCK + 1);
+	await mined(dispute.timeout(id));
+	const r = await mined(as(rollup, eve).resolve(id)); // anyone
+	const [e] = events(r, rollupIface, 'GameResolved');
+	assert.deepEqual([e.args.batchIndex, e.args.gameId, e.args.challengerWins], [1n, id, false]);
 	assert.equal(events(r, rollupIface, 'BatchesDiscarded').length, 0);
-	assert.equal(await rollup.challengerOf(1), ethers.ZeroAddress);
-	assert.equal(await rollup.openChallengeCount(), 0n);
-	assert.equal(await rollup.earliestOpenChallenge(), U64_MAX);
-	assert.equal(await rollup.bondCredit(seq.address), BOND);
-	assert.equal(await rollup.bondCredit(carol.address), 0n);
+	gasReport.push(['resolve (defender won, last game on the batch)', r.gasUsed]);
+	await expectRevert(rollup.resolve(id), 'GameAlreadyResolved');
+	assert.deepEqual([...(await rollup.gameOf(id))], [1n, 0n, true]);
+	assert.equal(await rollup.openGames(1), 0n);
+	assert.equal(await rollup.earliestOpenGame(), U64_MAX);
 	assert.equal(await rollup.batchCount(), 3n);
-	await expectRevert(as(rollup, arb).resolveChallenge(1, false), 'NoOpenChallenge');
 	// Still within the period: not final yet, but final after it.
 	assert.equal(await rollup.isFinal(1), false);
 	await advance(CHALLENGE_PERIOD + 1);
 	assert.equal(await rollup.finalizedBatchCount(), 3n);
-	// The sequencer collects the bond.
+	// The sequencer collects both bonds from the dispute contract.
+	assert.equal(await dispute.credit(seq.address), 2n * BOND);
+	assert.equal(await dispute.credit(carol.address), 0n);
 	const before = await provider.getBalance(seq.address);
-	const w = await mined(as(rollup, seq).withdrawBondCredit());
-	const after = await provider.getBalance(seq.address);
-	assert.equal(after - before + w.gasUsed * w.gasPrice, BOND);
-	assert.equal(events(w, rollupIface, 'BondWithdrawn')[0].args.amount, BOND);
-	await expectRevert(as(rollup, seq).withdrawBondCredit(), 'NothingToWithdraw');
-	assert.equal(await provider.getBalance(rollup.target), 0n);
+	const w = await mined(as(dispute, seq).withdraw());
+	assert.equal(await provider.getBalance(seq.address) - before + w.gasUsed * w.gasPrice, 2n * BOND);
+	assert.equal(await provider.getBalance(dispute.target), 0n);
 });
 
-test('resolveChallenge: challenger wins, the batch and all later ones are discarded', async () => {
+test('games: several on one batch and on different batches hold finality until every one is resolved', async () => {
+	const bt = batcher();
+	for (let i = 0; i < 4; i++) await bt.append();
+	const g1 = await openGame(carol, 1);
+	await defend(g1);
+	const g2 = await openGame(dave, 1);
+	await defend(g2);
+	const g3 = await openGame(eve, 2);
+	await defend(g3);
+	assert.equal(await rollup.earliestOpenGame(), 1n);
+	await advance(CHALLENGE_PERIOD + 1);
+	assert.equal(await rollup.isFinal(0), true);
+	assert.equal(await rollup.isFinal(1), false);
+	assert.equal(await rollup.finalizedBatchCount(), 1n);
+	// the period is over: no new game, even on a held batch
+	await expectRevert(openGame(frank, 3), 'ChallengePeriodOver');
+	await expectRevert(openGame(frank, 1), 'ChallengePeriodOver');
+	// Batches appended later are held too.
+	await bt.append();
+	await advance(CHALLENGE_PERIOD + 1);
+	assert.equal(await rollup.isFinal(4), false);
+	await defenderWins(g1);
+	assert.equal(await rollup.openGames(1), 1n);
+	assert.equal(await rollup.earliestOpenGame(), 1n);
+	assert.equal(await rollup.finalizedBatchCount(), 1n);
+	await defenderWins(g3);
+	assert.equal(await rollup.earliestOpenGame(), 1n);
+	assert.equal(await rollup.finalizedBatchCount(), 1n);
+	await defenderWins(g2);
+	assert.equal(await rollup.earliestOpenGame(), U64_MAX);
+	assert.equal(await rollup.finalizedBatchCount(), 5n);
+	assert.equal(await rollup.isFinal(4), true);
+	assert.equal(await dispute.credit(seq.address), 6n * BOND);
+});
+
+test('resolve: the challenger wins, the batch and all later ones are discarded, games on them become void', async () => {
 	await fund(alice, 1000);
 	for (let i = 0; i < 5; i++) await mined(as(rollup, alice).deposit(alice.address, 10));
 	const bt = batcher();
@@ -766,74 +956,118 @@ test('resolveChallenge: challenger wins, the batch and all later ones are discar
 	await bt.append({ consumed: 2n, blocks: 2n }); // 4..5
 	await bt.append({ consumed: 4n, blocks: 2n }); // 6..7
 	await bt.append({ consumed: 5n, blocks: 1n }); // 8
-	await mined(as(rollup, carol).challenge(3, await rec(3), { value: BOND }));
-	await mined(as(rollup, dave).challenge(2, await rec(2), { value: BOND }));
-	await mined(as(rollup, eve).challenge(0, await rec(0), { value: BOND }));
-	assert.equal(await rollup.earliestOpenChallenge(), 0n);
-	// Dave is right about batch 2: batches 2 and 3 go, Carol's challenge is void.
-	const r = await mined(as(rollup, arb).resolveChallenge(2, true));
-	const [res] = events(r, rollupIface, 'ChallengeResolved');
-	assert.deepEqual([res.args.index, res.args.challenger, res.args.challengerWins], [2n, dave.address, true]);
-	const [v] = events(r, rollupIface, 'ChallengeVoided');
-	assert.deepEqual([v.args.index, v.args.challenger], [3n, carol.address]);
+	const gc = await openGame(carol, 3);
+	const gd = await openGame(dave, 2);
+	const ge = await openGame(eve, 0);
+	await defend(ge);
+	assert.equal(await rollup.earliestOpenGame(), 0n);
+	// Dave is right about batch 2: batches 2 and 3 go, Carol's game is void.
+	const r = await challengerWins(gd);
+	const [res] = events(r, rollupIface, 'GameResolved');
+	assert.deepEqual([res.args.batchIndex, res.args.gameId, res.args.challengerWins], [2n, gd, true]);
 	const [d] = events(r, rollupIface, 'BatchesDiscarded');
 	assert.deepEqual([d.args.fromIndex, d.args.count], [2n, 2n]);
+	gasReport.push(['resolve (challenger won, 2 batches discarded, 1 other game voided)', r.gasUsed]);
 	assert.equal(await rollup.batchCount(), 2n);
 	assert.equal(await rollup.depositsConsumed(), 2n);
 	assert.equal(await rollup.nextL2Block(), 6n);
-	assert.equal(await rollup.openChallengeCount(), 1n);
-	assert.equal(await rollup.earliestOpenChallenge(), 0n);
-	assert.equal(await rollup.challengerOf(3), ethers.ZeroAddress);
-	assert.equal(await rollup.bondCredit(dave.address), BOND);
-	assert.equal(await rollup.bondCredit(carol.address), BOND);
+	assert.equal(await rollup.discardCount(), 1n);
+	assert.equal(await rollup.earliestOpenGame(), 0n);
+	assert.equal(await dispute.credit(dave.address), BOND);
 	await expectRevert(rollup.batchCommitment(2), 'UnknownBatch');
-	await expectRevert(as(rollup, carol).challenge(2, await rec(2), { value: BOND }), 'UnknownBatch');
-	// The sequencer continues from the end of batch 1.
+	await expectRevert(openGame(carol, 2), 'UnknownBatch');
+	// The sequencer continues from the end of batch 1; the new batch 3 is not
+	// held by Carol's game about the old one.
 	bt.reset(6n);
 	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 1, 6, 6, await now(), 0), 'DepositsConsumedDecreased');
 	await expectRevert(as(rollup, seq).appendBatch('0x01', ZERO32, ZERO32, 2, 8, 8, await now(), 0), 'NonContiguousBlocks');
 	const ra = await bt.append({ data: '0x99', consumed: 5n });
 	assert.equal(events(ra, rollupIface, 'BatchAppended')[0].args.index, 2n);
+	await bt.append({ data: '0x9a', consumed: 5n });
+	assert.equal(await rollup.openGames(3), 0n);
+	// Carol's game ends (the sequencer, rightly, does not play about a
+	// batch that is gone): void, whoever won it in the dispute contract.
+	await advance(CLOCK + 1);
+	await mined(dispute.timeout(gc));
+	const rv = await mined(rollup.resolve(gc));
+	const [v] = events(rv, rollupIface, 'GameVoided');
+	assert.deepEqual([v.args.batchIndex, v.args.gameId], [3n, gc]);
+	assert.equal(events(rv, rollupIface, 'GameResolved').length, 0);
+	assert.equal(events(rv, rollupIface, 'BatchesDiscarded').length, 0);
+	assert.equal(await rollup.batchCount(), 4n);
+	await expectRevert(rollup.resolve(gc), 'GameAlreadyResolved');
+	// A new game about the new batch 3 counts.
+	const g3 = await openGame(carol, 3);
+	await defend(g3);
+	assert.equal(await rollup.openGames(3), 1n);
 	// Eve was wrong about batch 0.
-	await mined(as(rollup, arb).resolveChallenge(0, false));
-	assert.equal(await rollup.bondCredit(seq.address), BOND);
+	await defenderWins(ge);
+	assert.equal(await rollup.earliestOpenGame(), 3n);
 	await advance(CHALLENGE_PERIOD + 1);
 	assert.equal(await rollup.finalizedBatchCount(), 3n);
-	// Everyone collects.
-	for (const w of [dave, carol, seq]) await mined(as(rollup, w).withdrawBondCredit());
+	await defenderWins(g3);
+	assert.equal(await rollup.finalizedBatchCount(), 4n);
 	assert.equal(await provider.getBalance(rollup.target), 0n);
 });
 
-test('resolveChallenge: challenger wins against batch 0, everything rolls back', async () => {
+test('resolve: the challenger wins against batch 0, everything rolls back', async () => {
 	await fund(alice, 1000);
 	await mined(as(rollup, alice).deposit(alice.address, 10));
 	const bt = batcher();
 	await bt.append({ consumed: 1n, blocks: 4n });
 	await bt.append({ consumed: 1n });
-	await mined(as(rollup, carol).challenge(0, await rec(0), { value: BOND }));
-	await mined(as(rollup, arb).resolveChallenge(0, true));
+	const g1 = await openGame(dave, 1);
+	await challengerWins(await openGame(carol, 0));
 	assert.equal(await rollup.batchCount(), 0n);
 	assert.equal(await rollup.depositsConsumed(), 0n);
 	assert.equal(await rollup.nextL2Block(), 1n);
-	assert.equal(await rollup.openChallengeCount(), 0n);
+	assert.equal(await rollup.earliestOpenGame(), U64_MAX);
 	assert.equal(await rollup.depositCount(), 1n);
 	bt.reset(1n);
 	await bt.append({ consumed: 1n });
+	await bt.append({ consumed: 1n });
+	// Dave's game about the old batch 1 is void; the same index re-posted is free.
+	await advance(CLOCK + 1);
+	await mined(dispute.timeout(g1));
+	const rv = await mined(rollup.resolve(g1));
+	assert.equal(events(rv, rollupIface, 'GameVoided').length, 1);
+	assert.equal(await rollup.batchCount(), 2n);
 });
 
-test('challenge: at most MAX_OPEN_CHALLENGES open at once', async () => {
-	const max = Number(await rollup.MAX_OPEN_CHALLENGES());
+test('games: across 256-batch words of the bitmap, a discard voids every later game and finality finds the next held batch', async () => {
 	const bt = batcher();
-	for (let i = 0; i <= max; i++) await bt.append();
-	for (let i = 0; i < max; i++) await mined(as(rollup, wallets[3 + (i % 5)]).challenge(i, await rec(i), { value: BOND }));
-	await expectRevert(as(rollup, carol).challenge(max, await rec(max), { value: BOND }), 'TooManyOpenChallenges');
-	const r = await mined(as(rollup, arb).resolveChallenge(5, true));
-	assert.equal(events(r, rollupIface, 'ChallengeVoided').length, max - 6);
-	assert.equal(await rollup.openChallengeCount(), 5n);
-	assert.equal(await rollup.earliestOpenChallenge(), 0n);
-	gasReport.push([`resolveChallenge (wins, ${max} open, ${max - 6} voided)`, r.gasUsed]);
-	await mined(as(rollup, arb).resolveChallenge(0, false));
-	assert.equal(await rollup.earliestOpenChallenge(), 1n);
+	const n = 262;
+	for (let i = 0; i < n; i++) await bt.append();
+	const ids = {};
+	for (const i of [1, 3, 255, 256, 261]) {
+		ids[i] = await openGame(wallets[3 + (i % 5)], i);
+		if (i < 256) await defend(ids[i]);
+	}
+	assert.equal(await rollup.earliestOpenGame(), 1n);
+	await defenderWins(ids[1]);
+	assert.equal(await rollup.earliestOpenGame(), 3n);
+	await defenderWins(ids[3]);
+	assert.equal(await rollup.earliestOpenGame(), 255n);
+	const r = await defenderWins(ids[255]);
+	assert.equal(await rollup.earliestOpenGame(), 256n); // found in the next word
+	gasReport.push(['resolve (defender won, next held batch in the next bitmap word)', r.gasUsed]);
+	// a win at 200 discards 200..261: the games on 256 and 261 become void
+	const g200 = await openGame(carol, 200);
+	assert.equal(await rollup.earliestOpenGame(), 200n);
+	const rw = await challengerWins(g200);
+	gasReport.push([`resolve (challenger won, ${n - 200} batches discarded, 2 games voided over 2 words)`, rw.gasUsed]);
+	assert.equal(await rollup.batchCount(), 200n);
+	assert.equal(await rollup.earliestOpenGame(), U64_MAX);
+	for (const i of [256, 261]) {
+		await advance(CLOCK + 1);
+		await mined(dispute.timeout(ids[i]));
+		assert.equal(events(await mined(rollup.resolve(ids[i])), rollupIface, 'GameVoided').length, 1);
+	}
+	bt.reset(await rollup.nextL2Block());
+	for (let i = 200; i < 258; i++) await bt.append();
+	assert.equal(await rollup.openGames(256), 0n);
+	await advance(CHALLENGE_PERIOD + 1);
+	assert.equal(await rollup.finalizedBatchCount(), 258n);
 });
 
 async function setupWithdrawals(ws, extra = {}) {
@@ -1027,16 +1261,19 @@ async function main() {
 		'--rpc-url', RPC,
 		'--private-key', deployer.privateKey,
 		'--sequencer', seq.address,
-		'--arbiter', arb.address,
 		'--challenge-period', String(CHALLENGE_PERIOD),
 		'--forced-inclusion-delay', String(FORCED_DELAY),
-		'--challenge-bond', BOND.toString(),
+		'--dispute-bond', BOND.toString(),
+		'--dispute-clock', String(CLOCK),
+		'--genesis-hash', GENESIS_HASH,
+		'--genesis-root', GENESIS_ROOT,
 		'--mint-to', [bob.address, carol.address].join(','),
 		'--mint-amount', '1000000000',
 	], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 	deployInfo = JSON.parse(deployOut);
 	token = new ethers.Contract(deployInfo.collateralToken, tokenArtifact.abi, deployer);
 	rollup = new ethers.Contract(deployInfo.rollup, rollupIface, deployer);
+	dispute = new ethers.Contract(deployInfo.dispute, disputeIface, deployer);
 
 	const hardfork = process.env.CLEARLINE_L1_HARDFORK || 'unknown';
 	let passed = 0;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Contract test driver: starts a private anvil on a free loopback port,
-# compiles the contracts, runs test/rollup.test.js and test/forced.test.js
-# against it (each deploys
-# with deploy.js), stops anvil, and ends with "N passed, N failed".
+# compiles the contracts, runs test/rollup.test.js, forced.test.js,
+# dispute.test.js, games.test.js and program.test.js against it (each
+# deploys what it needs), stops anvil, and ends with "N passed, N failed".
 # Exit status is non-zero on any failure. Runs offline.
 #
 # Environment:
@@ -101,6 +101,9 @@ timeout --kill-after=5 110 node test/forced.test.js "$rpc" || status=1
 # The dispute game on real VM traces (the build's vm_trace and guest
 # programs: CLEARLINE_BUILD, default build/ at the top of the tree).
 timeout --kill-after=5 110 node test/dispute.test.js "$rpc" "${CLEARLINE_BUILD:-$l1/../../build}" || status=1
+# The rollup's games played to the end on real traces of the verdict
+# program (the build's verdict_trace and stf.elf).
+timeout --kill-after=5 200 node test/games.test.js "$rpc" "${CLEARLINE_BUILD:-$l1/../../build}" || status=1
 # The program contract (initial VM states) against the build's
 # clearline-vm-image on the guest programs.
 timeout --kill-after=5 60 node test/program.test.js "$rpc" "${CLEARLINE_BUILD:-$l1/../../build}" || status=1

@@ -364,14 +364,25 @@ static int send_from(struct vh_env *e, const struct cl_address *from,
 
 static void deploy(struct vh_env *e)
 {
-	char cmd[4096], addr0[CL_ADDRESS_STR_LEN + 1];
+	char cmd[4096], addr0[CL_ADDRESS_STR_LEN + 1], build[512];
 	cl_address_format(addr0, &e->funder);
+	/* the build (BUILD/src/clearlined) has the tools deploy.js runs for
+	 * the rollup's genesis hash and root and the verdict program's id */
+	snprintf(build, sizeof(build), "%s", e->bin);
+	for (int up = 0; up < 2; up++) {
+		char *slash = strrchr(build, '/');
+		if (slash)
+			*slash = 0;
+	}
 	snprintf(cmd, sizeof(cmd),
 		 "node '%s/contrib/l1/deploy.js' --rpc-url %s --private-key %s "
 		 "--challenge-period %llu --mint-to %s --mint-amount "
-		 "1000000000000000 2>>'%s/deploy.log'",
+		 "1000000000000000 --build '%s' --genesis "
+		 "'%s/genesis/devnet.json' --genesis-out '%s/genesis.json' "
+		 "2>>'%s/deploy.log'",
 		 e->root, e->a.url, ANVIL_KEY0,
-		 (unsigned long long)e->challenge_period, addr0, e->tmp);
+		 (unsigned long long)e->challenge_period, addr0, build, e->root,
+		 e->tmp, e->tmp);
 	FILE *p = popen(cmd, "r");
 	if (!p)
 		die("cannot run deploy.js");
