@@ -376,7 +376,6 @@ CL_WUR int cl_l1_eth_get_logs(struct cl_l1_rpc *rpc, struct cl_l1_logs *out,
 #define CL_L1_SIG_CLAIM_WITHDRAWAL                                         \
 	"claimWithdrawal(uint64," CL_L1_BATCH_RECORD_TUPLE                  \
 	",uint64,address,uint64,bytes32[])"
-#define CL_L1_SIG_CHALLENGE "challenge(uint64," CL_L1_BATCH_RECORD_TUPLE ")"
 #define CL_L1_SIG_BATCH_COMMITMENT "batchCommitment(uint64)"
 #define CL_L1_SIG_BATCH_COUNT "batchCount()"
 #define CL_L1_SIG_IS_FINAL "isFinal(uint64)"
@@ -437,8 +436,6 @@ void cl_l1_abi_claim_withdrawal(struct cl_buf *out,
 				size_t n_siblings);
 void cl_l1_abi_deposit(struct cl_buf *out, const struct cl_address *to,
 		       uint64_t amount);
-void cl_l1_abi_challenge(struct cl_buf *out,
-			 const struct cl_l1_batch_event *batch);
 void cl_l1_abi_batch_count(struct cl_buf *out);
 void cl_l1_abi_deposit_count(struct cl_buf *out);
 void cl_l1_abi_is_final(struct cl_buf *out, uint64_t batch_index);

@@ -142,14 +142,6 @@ void cl_l1_abi_deposit(struct cl_buf *out, const struct cl_address *to,
 	cl_l1_abi_put_u64(out, amount);
 }
 
-void cl_l1_abi_challenge(struct cl_buf *out,
-			 const struct cl_l1_batch_event *batch)
-{
-	put_selector(out, CL_L1_SIG_CHALLENGE);
-	cl_l1_abi_put_u64(out, batch->index);
-	put_record(out, batch);
-}
-
 void cl_l1_abi_batch_count(struct cl_buf *out)
 {
 	put_selector(out, CL_L1_SIG_BATCH_COUNT);

@@ -111,6 +111,8 @@ static int prepare(struct cl_verifier *v)
 			   gm->verdict);
 		gm->done = true;
 		gm->not_provable = true;
+		v->fault.challenge_failed = true; /* "not sent" */
+		ver_publish_head(v);
 		return CL_OK;
 	}
 	rc = cl_game_player_claim(gm->player, &gm->claim);
