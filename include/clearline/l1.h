@@ -890,7 +890,11 @@ struct cl_l1_game_play {
 	char tx_what[24];
 	char key_kind;
 	uint64_t key_phase, key_lo, key_hi;
+	uint64_t warned_lo; /* the position a low clock was logged at */
 };
+
+/* Below this many seconds on our clock at our turn, a line is logged. */
+#define CL_L1_GAME_CLOCK_LOW_S 300
 
 /*
  * One round: follow the transaction in flight, read the game, and take

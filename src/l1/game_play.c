@@ -388,6 +388,18 @@ int cl_l1_game_play_step(struct cl_l1_game_play *p,
 	if (p->g.turn == other && p->l1_time > p->g.since &&
 	    p->l1_time - p->g.since > oc)
 		return do_timeout(p, c);
+	/* we move as soon as we can; say so when our clock runs low (L1
+	 * slow to include us, or the node was down) */
+	if (p->g.turn == p->side &&
+	    cl_l1_game_clock_left(&p->g, p->side, p->l1_time) <
+		CL_L1_GAME_CLOCK_LOW_S &&
+	    p->warned_lo != p->g.lo + p->g.hi) {
+		p->warned_lo = p->g.lo + p->g.hi;
+		cl_unusual(SUB, "game %llu: our clock is low: %llu s left",
+			   (unsigned long long)p->id,
+			   (unsigned long long)cl_l1_game_clock_left(
+			       &p->g, p->side, p->l1_time));
+	}
 	switch ((enum cl_l1_game_phase)p->g.phase) {
 	case CL_L1_PHASE_WAIT_DEFENDER:
 		if (p->side == CL_L1_SIDE_DEFENDER)

@@ -15,7 +15,7 @@
  *                                                   when the verdict
  *                                                   program proves it, a
  *                                                   game opened on L1
- *                                                   (not for l1-ref and
+ *                                                   (not for
  *                                                   l1-timestamp)
  *   test_verifier ROOT CLEARLINED discard KIND      the same, the sequencer
  *                                                   defending its batch with
@@ -496,9 +496,10 @@ static void scenario_fault(const char *kind, bool discard)
 	const char *sa[16];
 	char fault[64], line[4096];
 
-	/* the program does not see L1 references: no game for these */
-	bool provable = strcmp(kind, "l1-ref") != 0 &&
-			strcmp(kind, "l1-timestamp") != 0;
+	/* the program does not see the record's l1Timestamp: no game for
+	 * it. (l1-ref is provable as injected: the roots were computed with
+	 * the true reference, which the state commits to.) */
+	bool provable = strcmp(kind, "l1-timestamp") != 0;
 	snprintf(fault, sizeof(fault), "%s:1", kind);
 	vh_setup(&env, env.root, env.bin, 3600);
 	if (discard)
