@@ -119,6 +119,15 @@ static int prepare(struct cl_l1_driver *drv, struct seq_games *sg,
 	rc = cl_l1_game_material_fetch(drv->rpc, &drv->cfg.rollup,
 				       drv->cfg.start_block, 0, g->play.batch,
 				       g->play.k, &m);
+	if (rc == CL_ERR_NOT_FOUND) {
+		/* discarded since (another game won): nothing to defend */
+		cl_info(SUB, "game %llu: batch %llu is no longer on l1: not "
+			     "defended",
+			(unsigned long long)g->play.id,
+			(unsigned long long)g->play.batch);
+		g->done = true;
+		return CL_OK;
+	}
 	if (rc) {
 		cl_unusual(SUB, "game %llu: cannot read batch %llu from l1: %s",
 			   (unsigned long long)g->play.id,
