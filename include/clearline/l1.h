@@ -29,6 +29,10 @@
  *     a persisted cursor that survives restarts and L1 reorgs.
  *  6. struct cl_l1_poster: appendBatch through the sender, one batch in
  *     flight at a time, tracked until it is confirmed.
+ *  7. Dispute games (game_abi.c, game_fetch.c, game_play.c): the ABI of
+ *     the rollup's games and of ClearlineDispute, what a node reads to
+ *     play one, and one game played round by round through the sender;
+ *     what to claim comes from a strategy (the node's VM player).
  *
  * Confirmation depth, everywhere in this module: a block at height n is
  * confirmed at depth d >= 1 when head - n + 1 >= d (depth 1 = in the head
@@ -423,8 +427,9 @@ struct cl_l1_batch_args {
 struct cl_l1_batch_event;
 
 /* Calldata builders: each APPENDS selector and arguments to out. The
- * claim and the challenge carry the batch's record (docs/l1.md): `batch`
- * is its BatchAppended event (index and record fields; loc unused). */
+ * claim carries the batch's record (docs/l1.md): `batch` is its
+ * BatchAppended event (index and record fields; loc unused). The game's
+ * challenge is below ("ABI of the dispute games"). */
 void cl_l1_abi_append_batch(struct cl_buf *out,
 			    const struct cl_l1_batch_args *a);
 void cl_l1_abi_claim_withdrawal(struct cl_buf *out,
