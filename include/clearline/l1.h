@@ -669,6 +669,7 @@ CL_WUR bool cl_l1_decode_batches_discarded(struct cl_l1_discard_event *out,
 #define CL_L1_SIG_DISPUTE_BOND "BOND()"
 #define CL_L1_SIG_DISPUTE_CLOCK "CLOCK()"
 #define CL_L1_SIG_DISPUTE_PREIMAGES "PREIMAGES()"
+#define CL_L1_SIG_DISPUTE_CREDIT "credit(address)"
 /* ClearlinePreimages */
 #define CL_L1_SIG_PREIMAGE_POST "post(bytes)"
 #define CL_L1_SIG_PREIMAGE_LENGTH_OF "lengthOf(bytes32)"
@@ -887,6 +888,7 @@ struct cl_l1_game_play {
 	uint64_t l1_time;    /* L1 head time at that read */
 	bool over;	     /* phase over seen */
 	bool resolved;	     /* the rollup applied it (or refused: done) */
+	bool withdrawn;	     /* our winnings (if any) withdrawn */
 	uint64_t actions;    /* transactions sent */
 	char last[96];	     /* the last action, for status */
 	/* the transaction in flight, and the position it answered */
@@ -898,6 +900,10 @@ struct cl_l1_game_play {
 	uint64_t warned_lo; /* the position a low clock was logged at */
 };
 
+/* Over, resolved on the rollup, our winnings withdrawn, nothing in
+ * flight: nothing more to do. */
+bool cl_l1_game_settled(const struct cl_l1_game_play *p);
+
 /* Below this many seconds on our clock at our turn, a line is logged. */
 #define CL_L1_GAME_CLOCK_LOW_S 300
 
@@ -906,7 +912,8 @@ struct cl_l1_game_play {
  * at most one action: defend (we defend and it waits for us), move (our
  * turn), post the step's preimage to the oracle then step (one step
  * left: anyone may, the honest proof decides), timeout (the other side
- * ran out of time), resolve on the rollup (over). Each action is sent
+ * ran out of time), resolve on the rollup (over), then withdraw our
+ * credit from the dispute contract when we won. Each action is sent
  * once per position; a reverted one is tried again. Returns CL_OK or an
  * error (L1 unreachable, the strategy failed; try again).
  */

@@ -43,6 +43,12 @@ int cl_l1_game_read(struct cl_l1_rpc *rpc, const struct cl_address *dispute,
 	return rc;
 }
 
+bool cl_l1_game_settled(const struct cl_l1_game_play *p)
+{
+	return p->over && p->resolved && !p->tx_inflight &&
+	       (p->g.winner != p->side || p->withdrawn);
+}
+
 uint64_t cl_l1_game_clock_left(const struct cl_l1_game *g, unsigned side,
 			       uint64_t now)
 {
@@ -84,6 +90,8 @@ static bool inflight(struct cl_l1_game_play *p, struct cl_l1_sender *s)
 		 * worked; a reverted one is tried again at once */
 		if (t->success && p->key_kind == 'R')
 			p->resolved = true;
+		if (t->success && p->key_kind == 'W')
+			p->withdrawn = true;
 		if (!t->success) {
 			cl_unusual(SUB, "game %llu: %s reverted on l1",
 				   (unsigned long long)p->id, p->tx_what);
@@ -94,6 +102,10 @@ static bool inflight(struct cl_l1_game_play *p, struct cl_l1_sender *s)
 	case CL_L1_TX_CONFIRMED:
 		if (t->success && p->key_kind == 'R')
 			p->resolved = true;
+		if (t->success && p->key_kind == 'W')
+			p->withdrawn = true;
+		if (t->success && p->key_kind == 'W')
+			p->withdrawn = true;
 		if (!t->success) {
 			cl_unusual(SUB, "game %llu: %s reverted on l1",
 				   (unsigned long long)p->id, p->tx_what);
@@ -341,6 +353,41 @@ static int do_resolve(struct cl_l1_game_play *p,
 	return rc;
 }
 
+/* Our credit in the dispute contract (bonds won), withdrawn once. */
+static int do_withdraw(struct cl_l1_game_play *p,
+		       const struct cl_l1_game_ctx *c)
+{
+	struct cl_address me;
+	struct cl_buf cd, ret;
+	int rc;
+
+	cl_l1_sender_address(c->sender, &me);
+	cl_buf_init(&cd);
+	cl_buf_init(&ret);
+	cl_l1_abi_call0(&cd, CL_L1_SIG_DISPUTE_CREDIT);
+	cl_l1_abi_put_address(&cd, &me);
+	rc = view(c->rpc, &c->dispute, &ret, &cd);
+	bool none = true;
+	for (size_t i = 0; !rc && i < ret.len; i++)
+		none &= ret.p[i] == 0;
+	if (!rc && ret.len != 32)
+		rc = CL_ERR_CORRUPT;
+	if (!rc && none) {
+		p->withdrawn = true; /* nothing (left) to take */
+	} else if (!rc) {
+		cl_buf_reset(&cd);
+		cl_l1_abi_call0(&cd, CL_L1_SIG_DISPUTE_WITHDRAW);
+		rc = act(p, c, 'W', "withdraw", &c->dispute, NULL, &cd);
+		if (!rc && p->key_kind == 'W')
+			cl_info(SUB, "game %llu: won: our bonds withdrawn "
+				     "from the dispute contract",
+				(unsigned long long)p->id);
+	}
+	cl_buf_release(&cd);
+	cl_buf_release(&ret);
+	return rc;
+}
+
 int cl_l1_game_play_step(struct cl_l1_game_play *p,
 			 const struct cl_l1_game_ctx *c,
 			 const struct cl_l1_game_strategy *s)
@@ -375,9 +422,11 @@ int cl_l1_game_play_step(struct cl_l1_game_play *p,
 				    : "the challenger",
 				p->g.winner == p->side ? " (us)" : "");
 		}
-		if (p->resolved)
-			return CL_OK;
-		return do_resolve(p, c);
+		if (!p->resolved)
+			return do_resolve(p, c);
+		if (p->g.winner == p->side && !p->withdrawn)
+			return do_withdraw(p, c);
+		return CL_OK;
 	}
 	uint8_t other = p->side == CL_L1_SIDE_DEFENDER ? CL_L1_SIDE_CHALLENGER
 						       : CL_L1_SIDE_DEFENDER;

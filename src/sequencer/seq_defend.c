@@ -283,7 +283,7 @@ void l1_defend_step(struct cl_l1_driver *drv)
 			cl_debug(SUB, "game %llu: round ended early: %s",
 				 (unsigned long long)g->play.id,
 				 cl_l1_err_str(rc));
-		if (g->play.over && g->play.resolved && !g->play.tx_inflight) {
+		if (cl_l1_game_settled(&g->play)) {
 			g->done = true;
 			cl_game_player_free(g->player);
 			g->player = NULL;

@@ -28,7 +28,13 @@ void ver_game_reset(struct cl_verifier *v)
 			    v->game.play.id) == CL_OK) {
 		v->game.play.resolved |= v->game.play.g.phase ==
 					 CL_L1_PHASE_OVER;
+		v->game.play.over |= v->game.play.g.phase == CL_L1_PHASE_OVER;
 		ver_publish_games(v);
+		/* a won game: its bonds are still to be withdrawn */
+		if (v->game.play.over && !cl_l1_game_settled(&v->game.play)) {
+			v->settle = v->game.play;
+			v->has_settle = true;
+		}
 	}
 	cl_game_player_free(v->game.player);
 	memset(&v->game, 0, sizeof(v->game));
@@ -276,6 +282,18 @@ void ver_challenge_step(struct cl_verifier *v)
 	struct ver_game *gm = &v->game;
 	int rc;
 
+	if (v->has_settle && v->sender && v->has_setup) {
+		/* the bonds of a game won before its batch was discarded */
+		struct cl_l1_game_ctx sc = {.rpc = v->rpc, .sender = v->sender,
+					    .rollup = v->genesis.rollup,
+					    .dispute = v->setup.dispute,
+					    .preimages = v->setup.preimages};
+		struct cl_l1_game_strategy none = {0};
+		if (!cl_l1_sender_step(v->sender) &&
+		    !cl_l1_game_play_step(&v->settle, &sc, &none) &&
+		    cl_l1_game_settled(&v->settle))
+			v->has_settle = false;
+	}
 	if (!v->fault.set || gm->done)
 		return;
 	if (!v->cfg.key || !v->elf) {
@@ -331,7 +349,7 @@ void ver_challenge_step(struct cl_verifier *v)
 		cl_debug(SUB, "game %llu: round ended early: %s",
 			 (unsigned long long)gm->play.id, cl_l1_err_str(rc));
 	v->challenge_retry_ns = 0;
-	if (gm->play.over && gm->play.resolved && !gm->play.tx_inflight) {
+	if (cl_l1_game_settled(&gm->play)) {
 		gm->done = true;
 		cl_info(SUB, "game %llu about batch %llu is settled on l1",
 			(unsigned long long)gm->play.id,

@@ -119,6 +119,10 @@ struct cl_verifier {
 	bool has_setup;
 	struct cl_l1_game_setup setup;
 	struct ver_game game;
+	/* a game won whose bonds are still to be withdrawn (its batch was
+	 * discarded, the fault cleared) */
+	bool has_settle;
+	struct cl_l1_game_play settle;
 
 	/* progress */
 	uint64_t prog_ns, prog_block;

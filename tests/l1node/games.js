@@ -176,6 +176,15 @@ lib.main('l1-games', async (t) => {
 		}, 60000, 200);
 	}
 
+	/* the winner takes both bonds: the verifier withdrew them */
+	const disputeCredit = new ethers.Contract(dep.dispute,
+		['function credit(address) view returns (uint256)'], provider);
+	await waitFor('the verifier withdrew its winnings', async () => {
+		await mine(provider, 1);
+		return /our bonds withdrawn/.test(ver.log()) &&
+			(await disputeCredit.credit(vkey.address)) === 0n;
+	}, 30000, 200);
+
 	/* the verifier flagged one fault per corrupted batch and nothing else */
 	const flagged = ver.log().split('\n').filter((l) => l.includes(' broken '));
 	assert.strictEqual(flagged.length, FAULTS.length, flagged.join('\n'));
@@ -283,6 +292,11 @@ lib.main('l1-games', async (t) => {
 	t.log(`clearline-cli games (sequencer):\n${cli.stdout}`);
 	assert.ok(cli.stdout.includes(String(liarGame)));
 	assert.ok(/defender won/.test(cli.stdout));
+	await waitFor('the sequencer withdrew both bonds', async () => {
+		await mine(provider, 1);
+		return /our bonds withdrawn/.test(seqLog()) &&
+			(await disputeCredit.credit(dep.sequencer || env.deployer.address)) === 0n;
+	}, 30000, 200);
 	t.log(`game ${liarGame}: the dishonest challenger lost its bond to the sequencer`);
 
 	ver.proc.kill('SIGTERM');
