@@ -898,6 +898,9 @@ struct cl_l1_game_play {
 	char key_kind;
 	uint64_t key_phase, key_lo, key_hi;
 	uint64_t warned_lo; /* the position a low clock was logged at */
+	/* earlier transactions, forgotten from the sender once final */
+	uint64_t old[8];
+	size_t n_old;
 };
 
 /* Over, resolved on the rollup, our winnings withdrawn, nothing in

@@ -45,7 +45,7 @@ int cl_l1_game_read(struct cl_l1_rpc *rpc, const struct cl_address *dispute,
 
 bool cl_l1_game_settled(const struct cl_l1_game_play *p)
 {
-	return p->over && p->resolved && !p->tx_inflight &&
+	return p->over && p->resolved && !p->tx_inflight && p->n_old == 0 &&
 	       (p->g.winner != p->side || p->withdrawn);
 }
 
@@ -136,13 +136,17 @@ static int act(struct cl_l1_game_play *p, const struct cl_l1_game_ctx *c,
 	if (p->key_kind == kind && p->key_phase == p->g.phase &&
 	    p->key_lo == p->g.lo && p->key_hi == p->g.hi)
 		return CL_OK; /* sent already for this position */
-	if (p->tx_inflight && cl_l1_sender_get(c->sender, p->tx_id)) {
-		/* an earlier action still counts as ours; keep following
-		 * only the newest */
-		const struct cl_l1_tx *t = cl_l1_sender_get(c->sender, p->tx_id);
-		if (t->state == CL_L1_TX_CONFIRMED ||
-		    t->state == CL_L1_TX_FAILED)
-			forget(p, c->sender);
+	if (p->tx_inflight) {
+		/* follow only the newest; the earlier one is forgotten once
+		 * it is final (or left in the sender's file when too many
+		 * wait) */
+		if (p->n_old == CL_ARRAY_LEN(p->old)) {
+			memmove(p->old, p->old + 1,
+				sizeof(p->old) - sizeof(p->old[0]));
+			p->n_old--;
+		}
+		p->old[p->n_old++] = p->tx_id;
+		p->tx_inflight = false;
 	}
 	rc = cl_l1_sender_submit(c->sender, &id, &req);
 	if (rc) {
@@ -397,6 +401,13 @@ int cl_l1_game_play_step(struct cl_l1_game_play *p,
 	uint64_t n;
 	int rc;
 
+	for (size_t i = 0; i < p->n_old;) {
+		int f = cl_l1_sender_forget(c->sender, p->old[i]);
+		if (f == CL_OK || f == CL_ERR_NOT_FOUND)
+			p->old[i] = p->old[--p->n_old];
+		else
+			i++;
+	}
 	if (inflight(p, c->sender))
 		return CL_OK;
 	rc = cl_l1_game_read(c->rpc, &c->dispute, &p->g, p->id);

@@ -126,7 +126,7 @@ lib.main('l1-discard', async (t) => {
 		return (await view('depositsConsumed')) === 3n &&
 			(await view('batchCount')) >= BigInt(bad + 2);
 	}, 60000, 200);
-	const before = Number(await view('batchCount'));
+	let before = Number(await view('batchCount'));
 	t.log(`deposit 2 consumed on L1; ${before} batches, bad one ${bad}`);
 
 	/* L1 time passes the forced-inclusion delay and the defender's
@@ -144,7 +144,10 @@ lib.main('l1-discard', async (t) => {
 	}, 60000, 100);
 	const discardBlock = ev.block;
 	assert.strictEqual(ev.args.fromIndex, BigInt(bad));
-	assert.strictEqual(ev.args.count, BigInt(before - bad));
+	/* the sequencer may post more while the verifier plays its last
+	 * moves: every batch from the bad one on goes */
+	assert.ok(ev.args.count >= BigInt(before - bad), `${ev.args.count} discarded`);
+	before = bad + Number(ev.args.count);
 	const won = await eventsOf('GameResolved', 0, ethers.toBeHex(bad, 32));
 	assert.ok(won.length === 1 && won[0].args.challengerWins === true);
 	assert.ok(/the other side's clock ran out/.test(ver.log()), 'the verifier claimed the timeout');
