@@ -18,7 +18,7 @@
 #include "test.h"
 
 static struct cl_l1_rpc *rpc;
-static json_t *rollup_art, *token_art;
+static json_t *rollup_art, *token_art, *dispute_art;
 static struct cl_address token, rollup;
 static uint64_t rollup_block;
 
@@ -253,18 +253,35 @@ static void deploy(struct cl_l1_sender *s, const struct cl_address *seq)
 	free(code);
 	CHECK(create(s, &token, &blk, &b) == CL_OK);
 
+	/* the dispute contract the rollup opens its games in (its step and
+	 * oracle are never called here: any contract will do) */
+	struct cl_address dispute;
+	uint8_t bond[32] = {0};
+	cl_put_be64(bond + 24, 1000000000000000000ULL);
+	code = artifact_code(dispute_art, &len);
+	cl_buf_reset(&b);
+	cl_buf_append(&b, code, len);
+	free(code);
+	cl_l1_abi_put_address(&b, &token);
+	cl_l1_abi_put_address(&b, &token);
+	cl_l1_abi_put_u256(&b, bond);
+	cl_l1_abi_put_u64(&b, 3600);
+	CHECK(create(s, &dispute, &blk, &b) == CL_OK);
+
+	/* the rollup's Config, a static struct: its 13 words in order */
+	static const struct cl_hash32 zero_hash;
 	code = artifact_code(rollup_art, &len);
 	cl_buf_reset(&b);
 	cl_buf_append(&b, code, len);
 	free(code);
-	uint8_t bond[32] = {0};
-	cl_put_be64(bond + 24, 1000000000000000000ULL);
 	cl_l1_abi_put_address(&b, &token);
 	cl_l1_abi_put_address(&b, seq);
-	cl_l1_abi_put_u64(&b, 3600);
-	cl_l1_abi_put_u64(&b, 600);
-	cl_l1_abi_put_u256(&b, bond);
-	cl_l1_abi_put_address(&b, seq);
+	cl_l1_abi_put_u64(&b, 3600); /* challengePeriod */
+	cl_l1_abi_put_u64(&b, 600);  /* forcedInclusionDelay */
+	cl_l1_abi_put_address(&b, &dispute);
+	cl_l1_abi_put_address(&b, &token); /* program: any contract here */
+	cl_l1_abi_put_bytes32(&b, &zero_hash); /* genesisHash */
+	cl_l1_abi_put_bytes32(&b, &zero_hash); /* genesisRoot */
 	cl_l1_abi_put_u64(&b, 3600); /* sequencingWindow */
 	/* forced requests: delay 3600 s, no fee, 16 per L1 block; a day
 	 * without a batch before anyone may freeze */
@@ -868,6 +885,7 @@ int main(int argc, char **argv)
 	anvil_find(&a, argv[1]);
 	rollup_art = load_artifact(argv[1], "ClearlineRollup");
 	token_art = load_artifact(argv[1], "ClearlineToken");
+	dispute_art = load_artifact(argv[1], "ClearlineDispute");
 	test_abi_matches_solc();
 
 	if (anvil_start(&a, NULL) != 0) {
