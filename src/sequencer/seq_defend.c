@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The sequencer defends its batches in dispute games (docs/sequencer.md
- * "Games", docs/disputes.md "The nodes"): it follows the rollup's
+ * The sequencer defends its batches in dispute games (docs/disputes.md
+ * "The nodes", docs/sequencer.md "Dispute games"): it follows the rollup's
  * GameOpened events (from its start block, so a restart finds every
  * game again), and for each game still open rebuilds the state before
  * the disputed block from the batches on L1, makes the VM player, posts
