@@ -13,9 +13,11 @@
  *     on L1 and resolves: the batch is discarded and posted again
  *     honestly, which the verifier then verifies;
  *  2. a dishonest challenger (this script) opens a game against an honest
- *     batch with a made-up claim and stops answering: the sequencer
- *     defends, moves, claims the timeout and resolves; the challenger's
- *     bond is the sequencer's and the batch stands;
+ *     batch with a made-up claim and plays made-up hashes and random
+ *     judgements: the sequencer bisects to one step and proves it on L1;
+ *     then one that stops answering: the sequencer defends, moves,
+ *     claims the timeout and resolves; the challenger's bonds are the
+ *     sequencer's (withdrawn) and the batch stands;
  *  3. the sequencer and the verifier are both killed in the middle of a
  *     game and restarted: they find the game on L1 and finish it.
  *
@@ -260,13 +262,50 @@ lib.main('l1-games', async (t) => {
 		r.depositsConsumed, r.firstBlock, r.lastBlock, r.timestamp, r.l1Timestamp]
 		: [ethers.ZeroHash, ethers.ZeroHash, ethers.ZeroHash, 0, 0, 0, 0, 0, 0];
 	const liar = devKey(6);
-	const claim = '0x01' + 'ab'.repeat(31);
 	const bond = await view('challengeBond');
-	const crc = await sendTx(provider, liar, { to: dep.rollup, value: bond,
-		data: ri.encodeFunctionData('challenge', [honest, 0, asTuple(rec), asTuple(prev), claim]) });
-	const opened = crc.logs.map((l) => { try { return ri.parseLog(l); } catch (e) { return null; } })
-		.find((e) => e && e.name === 'GameOpened');
-	const liarGame = opened.args.gameId;
+	const open = async (claim) => {
+		const crc = await sendTx(provider, liar, { to: dep.rollup, value: bond,
+			data: ri.encodeFunctionData('challenge', [honest, 0, asTuple(rec), asTuple(prev), claim]) });
+		const opened = crc.logs.map((l) => { try { return ri.parseLog(l); } catch (e) { return null; } })
+			.find((e) => e && e.name === 'GameOpened');
+		return opened.args.gameId;
+	};
+	const resolvedOf = async (id) => {
+		const r = await provider.getLogs({ address: dep.rollup, fromBlock: 0, toBlock: 'latest',
+			topics: [ri.getEvent('GameResolved').topicHash, ethers.toBeHex(honest, 32),
+				ethers.toBeHex(id, 32)] });
+		return r.length ? ri.parseLog(r[0]).args : null;
+	};
+
+	/* 2a. a liar that plays: made-up hashes, judgements at random; the
+	 * sequencer bisects to one step and proves it on L1 */
+	const di = new ethers.Interface(['function move(uint256,uint64,uint64,bool,bytes32)']);
+	const playing = await open('0x01' + 'cd'.repeat(31));
+	t.log(`a dishonest challenger opened game ${playing} on honest batch ${honest} and plays at random`);
+	let liarMoves = 0;
+	let pr = null;
+	await waitFor('the sequencer wins the played game at the step', async () => {
+		const g = await dispute.game(playing);
+		if (Number(g.phase) === 2 && Number(g.turn) === 2) {
+			const agree = (liarMoves % 3) === 1;
+			const lo = agree ? g.lo + (g.hi - g.lo) / 2n : g.lo;
+			const hi = agree ? g.hi : g.lo + (g.hi - g.lo) / 2n;
+			const mid = hi - lo === 1n ? ethers.ZeroHash : ethers.hexlify(ethers.randomBytes(32));
+			await sendTx(provider, liar, { to: dep.dispute, gasLimit: 200000,
+				data: di.encodeFunctionData('move', [playing, g.lo, g.hi, agree, mid]) });
+			liarMoves++;
+		} else {
+			await mine(provider, 1);
+		}
+		pr = await resolvedOf(playing);
+		return pr !== null;
+	}, 120000, 50);
+	assert.strictEqual(pr.challengerWins, false);
+	assert.ok(new RegExp(`game ${playing} .*: step [0-9]+ proven on l1`).test(seqLog()), 'the sequencer stepped');
+	t.log(`game ${playing}: the sequencer won at the step after ${liarMoves} moves of the liar`);
+
+	/* 2b. a liar that goes silent after opening */
+	const liarGame = await open('0x01' + 'ab'.repeat(31));
 	t.log(`a dishonest challenger opened game ${liarGame} on honest batch ${honest}`);
 	await waitFor('the sequencer defends and moves', async () => {
 		await mine(provider, 1);
@@ -279,11 +318,7 @@ lib.main('l1-games', async (t) => {
 	let lr = null;
 	await waitFor('the sequencer wins on the clock and resolves', async () => {
 		await mine(provider, 1);
-		const r = await provider.getLogs({ address: dep.rollup, fromBlock: 0, toBlock: 'latest',
-			topics: [ri.getEvent('GameResolved').topicHash, ethers.toBeHex(honest, 32),
-				ethers.toBeHex(liarGame, 32)] });
-		if (r.length)
-			lr = ri.parseLog(r[0]).args;
+		lr = await resolvedOf(liarGame);
 		return lr !== null;
 	}, 60000, 300);
 	assert.strictEqual(lr.challengerWins, false);
