@@ -27,8 +27,18 @@
  * cl_game_prepare() is the host side: it builds the input and every
  * preimage the program reads for block k of a posted batch.
  *
+ * Playing (native only): cl_game_rebuild_* rebuilds the state after a
+ * past block (the pre-state of a game) from genesis and the posted
+ * blocks; cl_game_setup() makes the input and preimages, checks the
+ * input against the rollup's, answers it natively and boots the VM
+ * player on it; cl_game_player_* is one side of the bisection (the
+ * state hash at any step from a checkpoint at the agreed lo, the
+ * judgement of a midpoint, the last step's proof and preimage). The L1
+ * side of a game is src/l1 (game_play.c); docs/disputes.md "The nodes".
+ *
  * verdict.c and genesis.c compile for the guest too (no allocation that
- * outlives a call, no I/O); input.c is native only. Thread-safe: no
+ * outlives a call, no I/O); input.c, player.c, rebuild.c and setup.c are
+ * native only. Thread-safe: no
  * shared state.
  */
 #ifndef CLEARLINE_GAME_H

@@ -57,7 +57,9 @@ int cl_game_player_new(struct cl_game_player **out, const uint8_t *elf,
 		/* a preimage above the VM's limit cannot be read by any step:
 		 * a run that needs it stops with VM_E_PREIMAGE */
 		if (!vm_preimage_add(m, b, len))
-			continue;
+			cl_debug("game", "a preimage of %zu bytes is above the "
+					 "VM's limit: left out",
+				 len);
 	}
 	p = cl_xcalloc(1, sizeof(*p));
 	p->n_steps = n_steps;
@@ -165,18 +167,16 @@ static int real_hash(struct cl_game_player *p, struct cl_hash32 *out,
 	return CL_OK;
 }
 
+/* A made-up hash at step m: keccak256("clearline game lie" ‖ be64 m)
+ * with the claimed verdict as its first byte. */
 static void lie(struct cl_game_player *p, struct cl_hash32 *out, uint64_t m)
 {
-	uint8_t b[19];
+	static const char tag[] = "clearline game lie";
+	uint8_t b[sizeof(tag) - 1 + 8];
 
-	memcpy(b, "clearline game lie", 18);
-	b[18] = p->lie_verdict;
-	struct cl_buf t;
-	cl_buf_init(&t);
-	cl_buf_append(&t, b, sizeof(b));
-	cl_buf_append_be64(&t, m);
-	cl_keccak256(out->b, t.p, t.len);
-	cl_buf_release(&t);
+	memcpy(b, tag, sizeof(tag) - 1);
+	cl_put_be64(b + sizeof(tag) - 1, m);
+	cl_keccak256(out->b, b, sizeof(b));
 	out->b[0] = p->lie_verdict;
 }
 
