@@ -327,6 +327,11 @@ lib.main('l1-games', async (t) => {
 	t.log(`clearline-cli games (sequencer):\n${cli.stdout}`);
 	assert.ok(cli.stdout.includes(String(liarGame)));
 	assert.ok(/defender won/.test(cli.stdout));
+	const cj = await lib.runCli(['--rpc', node.url, '--json', 'games']);
+	const arr = JSON.parse(cj.stdout);
+	const entry = arr.find((g) => g.id === String(liarGame));
+	assert.ok(entry && entry.role === 'defender' && entry.phase === 'over' && entry.winner === 'defender',
+		  cj.stdout);
 	await waitFor('the sequencer withdrew both bonds', async () => {
 		await mine(provider, 1);
 		return /our bonds withdrawn/.test(seqLog()) &&
