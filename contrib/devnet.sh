@@ -212,6 +212,12 @@ start_l1() {
 		"$cast" chain-id --rpc-url "http://127.0.0.1:$L1_PORT"
 }
 
+# The nodes play the dispute games (docs/disputes.md "The nodes") with the
+# build's verdict program, when it was built (the RISC-V cross compiler).
+game_args=()
+[ -f "$build/tests/vm-programs/stf.elf" ] &&
+	game_args=(--game-program "$build/tests/vm-programs/stf.elf")
+
 start_sequencer() {
 	mkdir -p "$dev/sequencer"
 	spawn sequencer "$clearlined" --genesis "$dev/genesis.json" \
@@ -223,7 +229,8 @@ start_sequencer() {
 		--l1-keystore "$dev/sequencer/l1-key.json" \
 		--l1-passphrase "file:$dev/passphrase" \
 		--l1-confirmations 1 --l1-start-block "$START_BLOCK" \
-		--batch-interval-ms 3000 --collateral-token "$TOKEN"
+		--batch-interval-ms 3000 --collateral-token "$TOKEN" \
+		"${game_args[@]}"
 	wait_for 60 "the sequencer to answer" sequencer \
 		rpc "http://127.0.0.1:$L2_PORT" l2_syncStatus '[]'
 }
@@ -243,7 +250,7 @@ start_verifier() {
 		--l1-keystore "$dev/verifier/l1-key.json" \
 		--l1-passphrase "file:$dev/passphrase" \
 		--l1-confirmations 1 --l1-start-block "$START_BLOCK" \
-		--collateral-token "$TOKEN"
+		--collateral-token "$TOKEN" "${game_args[@]}"
 	for ((i = 0; i < 300; i++)); do
 		if rpc "http://127.0.0.1:$VERIFIER_PORT" l2_syncStatus '[]' >/dev/null 2>&1; then
 			VERIFIER_AVAILABLE=1

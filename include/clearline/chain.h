@@ -208,6 +208,55 @@ struct cl_chain_batch_record {
 void cl_chain_put_batch_record(struct cl_state *st, uint64_t index,
 			       const struct cl_chain_batch_record *r);
 
+/* ---- dispute games (game_host.c): what both modes need to play ---- */
+
+struct cl_game_player;
+struct cl_game_rebuild;
+
+/* The player for a game's L1 material and the state after block k - 1
+ * (cl_game_setup: the input must be the rollup's byte for byte); the
+ * native verdict in *verdict. `elf` is the game program. */
+CL_WUR int cl_chain_game_player(struct cl_game_player **out, int *verdict,
+				const struct cl_genesis *g,
+				const struct cl_l1_game_material *m,
+				struct cl_state *pre, const uint8_t *elf,
+				size_t elf_len, uint64_t n_steps);
+/* The state after block `last` (before the game's block), rebuilt in
+ * memory from genesis through the live batches before the game's, read
+ * from L1 (from_block, range as cl_l1_batch_record), then the game's
+ * batch's first blocks. CL_OK and *out, or an error. */
+CL_WUR int cl_chain_game_rebuild(struct cl_game_rebuild **out,
+				 struct cl_l1_rpc *rpc,
+				 const struct cl_address *rollup,
+				 uint64_t from_block, uint64_t range,
+				 const struct cl_genesis *g,
+				 const struct cl_l1_game_material *m,
+				 uint64_t last);
+/* The player as the L1 driver's strategy (borrowed). */
+void cl_chain_game_strategy(struct cl_l1_game_strategy *s,
+			    struct cl_game_player *p);
+
+/* One game as the sync status shows it. */
+struct cl_chain_game {
+	uint64_t id;
+	uint64_t batch;
+	uint32_t k;
+	unsigned role;	/* enum cl_l1_game_side: ours */
+	unsigned phase; /* enum cl_l1_game_phase */
+	unsigned turn;	/* the side to move */
+	uint64_t lo, hi;
+	uint64_t defender_clock, challenger_clock; /* seconds left now */
+	unsigned winner;			   /* when over */
+	bool resolved;
+	uint64_t actions; /* our transactions */
+	char next[48];	  /* what happens next */
+	char last[96];	  /* our last action */
+};
+#define CL_CHAIN_MAX_GAMES 16
+/* The status of a game from the driver's record. */
+void cl_chain_game_status(struct cl_chain_game *out,
+			  const struct cl_l1_game_play *p);
+
 /* ---- the read interface ---- */
 
 /* The first wrong thing a verifier found (docs/verifier.md "Faults"). */
@@ -264,6 +313,10 @@ struct cl_chain_sync {
 	struct cl_chain_fault fault;
 	char post_error[200];        /* why the last post failed; "" */
 	uint64_t post_failures;      /* failed posts in a row */
+	/* dispute games this node plays (has_games: it plays them) */
+	bool has_games;
+	size_t n_games;
+	struct cl_chain_game games[CL_CHAIN_MAX_GAMES];
 	/* a node that takes writes (a sequencer) */
 	bool has_queue;
 	uint64_t queued; /* submissions waiting */

@@ -27,8 +27,18 @@
  * cl_game_prepare() is the host side: it builds the input and every
  * preimage the program reads for block k of a posted batch.
  *
+ * Playing (native only): cl_game_rebuild_* rebuilds the state after a
+ * past block (the pre-state of a game) from genesis and the posted
+ * blocks; cl_game_setup() makes the input and preimages, checks the
+ * input against the rollup's, answers it natively and boots the VM
+ * player on it; cl_game_player_* is one side of the bisection (the
+ * state hash at any step from a checkpoint at the agreed lo, the
+ * judgement of a midpoint, the last step's proof and preimage). The L1
+ * side of a game is src/l1 (game_play.c); docs/disputes.md "The nodes".
+ *
  * verdict.c and genesis.c compile for the guest too (no allocation that
- * outlives a call, no I/O); input.c is native only. Thread-safe: no
+ * outlives a call, no I/O); input.c, player.c, rebuild.c and setup.c are
+ * native only. Thread-safe: no
  * shared state.
  */
 #ifndef CLEARLINE_GAME_H
@@ -211,5 +221,173 @@ CL_WUR int cl_game_prepare(struct cl_hash32 *key, struct cl_preimage_map *pm,
 			   size_t n_deps, const struct cl_game_forced *forced,
 			   size_t n_forced, const struct cl_genesis *g,
 			   struct cl_state *pre);
+
+/* ------------------------------------------------------------------ */
+/* Playing a game (player.c; docs/disputes.md "The nodes")             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One side of a bisection game over the program's run: the machine
+ * booted on the input key, run from a checkpoint kept at the agreed
+ * `lo` (vm_machine_clone), so a move costs at most the steps of the
+ * interval in play (and nothing past the run's halt: a halted machine
+ * does not change). An honest player claims the real state hash at
+ * every step; a player told to lie from step s claims made-up hashes
+ * at every step >= s (tests, and a sequencer injecting faults).
+ * Not thread-safe; owned by its creator.
+ */
+struct cl_game_player;
+
+/* What a player does in a bisection position. */
+struct cl_game_move {
+	bool agree;	      /* its judgement of the pending midpoint */
+	uint64_t lo, hi;      /* the interval after the judgement */
+	struct cl_hash32 mid; /* its hash at the next midpoint; zero when
+			       * the interval is one step (then the step) */
+};
+
+/*
+ * A player of the program `elf` (stf.elf; borrowed for the call) booted
+ * on `key` with every preimage of `pm` (copied; those above
+ * VM_PREIMAGE_MAX are left out: a run that reads one stops), for a game
+ * of `n_steps` steps. Returns CL_OK and *out, or CL_ERR_CONFIG (the ELF
+ * does not load or boot, n_steps is 0).
+ */
+CL_WUR int cl_game_player_new(struct cl_game_player **out, const uint8_t *elf,
+			      size_t elf_len, const struct cl_hash32 *key,
+			      const struct cl_preimage_map *pm,
+			      uint64_t n_steps);
+/* NULL is a no-op. */
+void cl_game_player_free(struct cl_game_player *p);
+
+/* Claim made-up hashes (first byte `verdict`) at every step >= `step`. */
+void cl_game_player_lie_from(struct cl_game_player *p, uint64_t step,
+			     uint8_t verdict);
+
+/* The state hash at step 0 (the game's pre). */
+void cl_game_player_pre(const struct cl_game_player *p, struct cl_hash32 *out);
+
+/*
+ * The hash the player claims at step `m` (0..n_steps): the real state
+ * hash after m steps (the halted state's past the halt), or a lie.
+ * m must not be below a step the player agreed to. Returns CL_OK,
+ * CL_ERR_CONFIG (m > n_steps) or CL_ERR_NOT_FOUND (the run reads a
+ * preimage the player was not given).
+ */
+CL_WUR int cl_game_player_hash(struct cl_game_player *p, struct cl_hash32 *out,
+			       uint64_t m);
+/* Its claim: the hash at n_steps. As cl_game_player_hash. */
+CL_WUR int cl_game_player_claim(struct cl_game_player *p,
+				struct cl_hash32 *out);
+/* The real run: *steps to its halt and the verdict byte of its final
+ * hash (enum vm_verdict). CL_OK, CL_ERR_TIMEOUT (it does not halt
+ * within n_steps) or CL_ERR_NOT_FOUND. */
+CL_WUR int cl_game_player_halt(struct cl_game_player *p, uint64_t *steps,
+			       uint8_t *verdict);
+/* The first midpoint, posted with `defend`: the hash at n_steps / 2,
+ * zero when n_steps is 1. */
+CL_WUR int cl_game_player_first(struct cl_game_player *p,
+				struct cl_hash32 *mid);
+
+/*
+ * The move in position (lo, hi] with the other side's hash `mid` at
+ * lo + (hi - lo) / 2 pending (hi - lo >= 2): agree when it is the
+ * player's own hash there, then the new interval and the player's hash
+ * at its midpoint. Moves the checkpoint to an agreed lo. Returns CL_OK,
+ * CL_ERR_CONFIG (not a bisection position) or CL_ERR_NOT_FOUND.
+ */
+CL_WUR int cl_game_player_move(struct cl_game_player *p,
+			       struct cl_game_move *out, uint64_t lo,
+			       uint64_t hi, const struct cl_hash32 *mid);
+
+/*
+ * Append the proof of step `lo` (from the real state after lo steps,
+ * vm_step_proof()) to `proof`; when the step reads a preimage, append
+ * it to `preimage` and set *has_preimage (it must be on the L1 oracle
+ * before the step). CL_OK, CL_ERR_CONFIG (lo >= n_steps) or
+ * CL_ERR_NOT_FOUND.
+ */
+CL_WUR int cl_game_player_proof(struct cl_game_player *p, struct cl_buf *proof,
+				struct cl_buf *preimage, bool *has_preimage,
+				uint64_t lo);
+
+/* VM steps the player ran so far (measurement). */
+uint64_t cl_game_player_steps_run(const struct cl_game_player *p);
+
+/* ------------------------------------------------------------------ */
+/* Rebuilding a past state (rebuild.c)                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The state after a past block, in memory: the genesis state, then the
+ * posted blocks one by one through the stf (signatures recovered here),
+ * each block's root compared with the root it was posted with. A node
+ * keeps only its latest state in LMDB; a game about block k needs the
+ * state after block k - 1 (cl_game_prepare's `pre`). Cost: the chain
+ * replayed from genesis, and the whole state in memory.
+ */
+struct cl_game_rebuild;
+struct cl_batch2_block;
+
+/* At genesis. CL_OK and *out, or a negative error (CL_ERR_CONFIG: the
+ * genesis is invalid). */
+CL_WUR int cl_game_rebuild_new(struct cl_game_rebuild **out,
+			       const struct cl_genesis *g);
+/* NULL is a no-op. */
+void cl_game_rebuild_free(struct cl_game_rebuild *r);
+/* Apply the next block (number head + 1). CL_OK; CL_ERR_CONFIG (not the
+ * next number: nothing applied); CL_ERR_CORRUPT (a header or request
+ * refused: nothing applied; or a root that is not the posted one: the
+ * rebuild is unusable from then on); or a negative error. */
+CL_WUR int cl_game_rebuild_block(struct cl_game_rebuild *r,
+				 const struct cl_batch2_block *blk);
+/* Apply the blocks of posted batch data (version 2) numbered head + 1
+ * .. `last`; blocks at or below the head are skipped. As
+ * cl_game_rebuild_block, and CL_ERR_CORRUPT when the data does not
+ * decode. */
+CL_WUR int cl_game_rebuild_data(struct cl_game_rebuild *r, const uint8_t *data,
+				size_t len, uint64_t last);
+/* The last block applied (0: genesis). */
+uint64_t cl_game_rebuild_head(const struct cl_game_rebuild *r);
+/* The state (borrowed; valid until the next block or the free). */
+struct cl_state *cl_game_rebuild_state(struct cl_game_rebuild *r);
+
+/* What cl_game_setup() needs (all borrowed for the call). */
+struct cl_game_setup_args {
+	struct cl_game_input in; /* rec, k, prev_root, genesis given; the
+				  * hashes are computed */
+	const uint8_t *data;	 /* the posted batch data */
+	size_t data_len;
+	const struct cl_game_deposit *deps; /* the records it consumes */
+	size_t n_deps;
+	const struct cl_game_forced *forced;
+	size_t n_forced;
+	const struct cl_genesis *genesis;
+	struct cl_state *pre;	    /* the state after block k - 1 */
+	const uint8_t *want_input;  /* the rollup's CLB3 bytes, or NULL */
+	size_t want_len;
+	const uint8_t *elf;	    /* stf.elf */
+	size_t elf_len;
+	uint64_t n_steps;	    /* the game's N */
+};
+
+/*
+ * The program of a game about block in.k, ready to play: prepares the
+ * input and every preimage (cl_game_prepare), requires the input to be
+ * `want_input` byte for byte when given, answers it natively
+ * (*verdict: cl_game_verdict's code) and makes the player. Returns
+ * CL_OK with *out (also when the verdict says the batch is right: the
+ * defender plays it), CL_ERR_CORRUPT (not the rollup's input), or
+ * cl_game_prepare's, cl_game_verdict's or cl_game_player_new's error.
+ */
+CL_WUR int cl_game_setup(struct cl_game_player **out, int *verdict,
+			 const struct cl_game_setup_args *a);
+
+/* The largest game program file read. */
+#define CL_GAME_PROGRAM_MAX (16u << 20)
+/* Read the game program (stf.elf) at `path` into *out (free() it): it
+ * must load and boot in the VM (vm_image_id). CL_OK, CL_ERR_IO or
+ * CL_ERR_CONFIG (logged). */
+CL_WUR int cl_game_program_read(uint8_t **out, size_t *len, const char *path);
 
 #endif /* CLEARLINE_GAME_H */

@@ -76,6 +76,7 @@ struct cl_node_config {
 	uint64_t batch_max_bytes;
 	uint64_t batch_target_bytes;
 	uint64_t batch_zstd_level;
+	char *game_program;    /* stf.elf: the nodes play dispute games */
 	char *fault;           /* sequencer, devnet only: KIND[:AT] */
 	char *censor;          /* sequencer, devnet only: an address */
 	char *sequencer_url;   /* replica: where writes go */

@@ -276,6 +276,8 @@ struct cl_l1_driver_config {
 	/* tests only (--censor): never apply this account's forced
 	 * requests (NULL: apply all); the queue stalls at the first */
 	const struct cl_address *censor;
+	const char *game_program;   /* stf.elf: defend our batches in
+				     * dispute games; NULL: do not */
 };
 
 /* L1 counts as unreachable in the status when no call was answered for
@@ -287,6 +289,11 @@ struct cl_l1_driver_config {
 
 struct cl_l1_status {
 	bool attached;              /* a driver runs */
+	/* dispute games against our batches (has_games: game-program set
+	 * and the game contracts read) */
+	bool has_games;
+	size_t n_games;
+	struct cl_chain_game games[CL_CHAIN_MAX_GAMES];
 	/* an L1 call succeeded within the last CL_L1_REACHABLE_MS and the
 	 * last poll did not fail (docs/sequencer.md) */
 	bool reachable;

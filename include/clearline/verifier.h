@@ -31,10 +31,14 @@
  * and checked against the batch again instead of being replayed.
  *
  * Faults: on the first mismatch the verifier stops applying at that batch,
- * logs exactly one `broken` line, exposes the fault in its status, and
- * (with a key) sends challenge(batchIndex) with the bond read from the
- * contract. A batch is challenged only while it is still the live batch
- * of that index on L1 (same dataHash) and nobody challenged it yet.
+ * logs exactly one `broken` line and exposes the fault in its status.
+ * With a key and the game program it plays a dispute game against the
+ * batch on L1 (docs/verifier.md "Games"): it rebuilds the state before
+ * the faulty block, asks the verdict program natively, and when the
+ * program proves the fault (verdict 1) opens a game with the real final
+ * state hash and plays every move until the game is resolved. A batch
+ * is challenged only while it is still the live batch of that index on
+ * L1 (same dataHash).
  *
  * Reorgs and discards: only confirmed logs are used, so a reorg shallower
  * than the depth never reaches applied state. A deeper reorg that changes
@@ -70,6 +74,8 @@ struct cl_verifier_config {
 	uint64_t max_fee_wei;	     /* fee ceiling of the challenge */
 	uint64_t drop_timeout_ms;    /* sender: 0 takes its default */
 	uint64_t progress_ms;	     /* period of the progress log line */
+	const char *game_program;    /* stf.elf, read at start; NULL: a
+				      * fault is reported, no game played */
 	struct cl_batch_limits limits;
 };
 
@@ -98,6 +104,10 @@ struct cl_verifier_status {
 	uint64_t txs_derived;	/* transactions replayed (persisted) */
 	uint64_t rederivations; /* wipes since start */
 	struct cl_chain_fault fault; /* the first wrong thing found */
+	/* the dispute game against it (has_games: game-program set) */
+	bool has_games;
+	size_t n_games;
+	struct cl_chain_game games[1];
 };
 
 struct cl_verifier;

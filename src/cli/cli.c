@@ -118,6 +118,8 @@ const struct cli_cmd cli_cmds[] = {
 	 "markets with their parameters and prices"},
 	{"status", cli_cmd_status, 0, 0, 0, "",
 	 "the node's head block and L1 batch progress"},
+	{"games", cli_cmd_games, 0, 0, 0, "",
+	 "the dispute games the node plays: position, clocks, next move"},
 	{"order-status", cli_cmd_order_status, 1, 1, 0, "ORDERHASH",
 	 "one order: its fields, filled size and status"},
 	{"withdrawal-proof", cli_cmd_withdrawal_proof, 1, 1, 0, "ID",

@@ -142,14 +142,6 @@ void cl_l1_abi_deposit(struct cl_buf *out, const struct cl_address *to,
 	cl_l1_abi_put_u64(out, amount);
 }
 
-void cl_l1_abi_challenge(struct cl_buf *out,
-			 const struct cl_l1_batch_event *batch)
-{
-	put_selector(out, CL_L1_SIG_CHALLENGE);
-	cl_l1_abi_put_u64(out, batch->index);
-	put_record(out, batch);
-}
-
 void cl_l1_abi_batch_count(struct cl_buf *out)
 {
 	put_selector(out, CL_L1_SIG_BATCH_COUNT);
@@ -358,4 +350,37 @@ bool cl_l1_decode_batches_discarded(struct cl_l1_discard_event *out,
 	}
 	set_loc(&out->loc, log);
 	return true;
+}
+
+/* ---- for the other ABI files of src/l1 (l1_int.h) ---- */
+
+void l1_abi_selector(struct cl_buf *b, const char *signature)
+{
+	put_selector(b, signature);
+}
+
+void l1_abi_put_record(struct cl_buf *out, const struct cl_l1_batch_event *r)
+{
+	put_record(out, r);
+}
+
+bool l1_abi_word_u64(uint64_t *out, const uint8_t *w)
+{
+	return word_u64(out, w);
+}
+
+bool l1_abi_word_address(struct cl_address *out, const uint8_t *w)
+{
+	return word_address(out, w);
+}
+
+bool l1_abi_topic_is(const struct cl_l1_log *log, const char *signature,
+		     size_t n_topics, size_t data_len)
+{
+	return topic_is(log, signature, n_topics, data_len);
+}
+
+void l1_abi_set_loc(struct cl_l1_event_loc *loc, const struct cl_l1_log *log)
+{
+	set_loc(loc, log);
 }

@@ -38,6 +38,16 @@ json_t *l1_json_hex(const uint8_t *p, size_t len);
 json_t *l1_json_address(const struct cl_address *a);
 const char *l1_tag_str(enum cl_l1_tag tag);
 
+/* ---- abi.c, for the other ABI files (game_abi.c) ---- */
+void l1_abi_selector(struct cl_buf *b, const char *signature);
+/* the nine words of a BatchRecord tuple */
+void l1_abi_put_record(struct cl_buf *out, const struct cl_l1_batch_event *r);
+CL_WUR bool l1_abi_word_u64(uint64_t *out, const uint8_t *w);
+CL_WUR bool l1_abi_word_address(struct cl_address *out, const uint8_t *w);
+bool l1_abi_topic_is(const struct cl_l1_log *log, const char *signature,
+		     size_t n_topics, size_t data_len);
+void l1_abi_set_loc(struct cl_l1_event_loc *loc, const struct cl_l1_log *log);
+
 /* ---- sender.c and sender_file.c ---- */
 
 #define SENDER_MAGIC "CLL1SNDR"

@@ -284,6 +284,7 @@ static int run_sequencer(const struct cl_node_config *cfg,
 			.max_calldata = cfg->batch_max_bytes,
 			.fault = cfg->fault,
 			.censor = sc.censor ? &sc.censored : NULL,
+			.game_program = cfg->game_program,
 		};
 		rc = cl_l1_driver_start(&l1, &lc, seq);
 		if (rc)
@@ -403,6 +404,7 @@ static int run_verifier(const struct cl_node_config *cfg,
 	vc.max_fee_wei = cfg->l1_max_fee_gwei * 1000000000ull;
 	vc.drop_timeout_ms = cfg->l1_drop_timeout_ms;
 	vc.progress_ms = cfg->progress_ms;
+	vc.game_program = cfg->game_program;
 	rc = cl_verifier_new(&ver, &vc, db, g);
 	if (rc)
 		goto out;

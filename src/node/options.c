@@ -178,6 +178,10 @@ static const struct cl_opt opts[] = {
 	 OFF(batch_max_bytes), 0, false},
 	{"batch-zstd-level", CL_OPT_U64, 1, 19, "9", NULL,
 	 "zstd level of batch data", OFF(batch_zstd_level), 0, false},
+	{"game-program", CL_OPT_STR, 0, 0, NULL, NULL,
+	 "sequencer and verifier: the dispute game's VM program (the "
+	 "build's stf.elf, docs/disputes.md); unset: no game is played",
+	 OFF(game_program), 0, false},
 	{"fault", CL_OPT_STR, 0, 0, NULL, NULL,
 	 "tests only, devnet genesis only: corrupt one posted batch "
 	 "(KIND[:AT], docs/verifier.md)", OFF(fault), 0, false},

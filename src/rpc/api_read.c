@@ -462,6 +462,48 @@ static json_t *fault_json(const struct cl_chain_fault *f)
 	return jf;
 }
 
+static const char *side_str(unsigned side)
+{
+	return side == CL_L1_SIDE_DEFENDER	  ? "defender"
+	       : side == CL_L1_SIDE_CHALLENGER ? "challenger"
+					       : "none";
+}
+
+/* The dispute games a node plays (docs/api.md "l2_syncStatus"). */
+static json_t *games_json(const struct cl_chain_sync *s)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < s->n_games; i++) {
+		const struct cl_chain_game *g = &s->games[i];
+		json_t *j = json_object();
+		json_object_set_new(j, "id", cl_json_from_u64(g->id));
+		json_object_set_new(j, "batch", cl_json_from_u64(g->batch));
+		json_object_set_new(j, "k", json_integer(g->k));
+		json_object_set_new(j, "role", json_string(side_str(g->role)));
+		json_object_set_new(j, "phase",
+				    json_string(cl_l1_game_phase_str(g->phase)));
+		json_object_set_new(j, "turn", json_string(side_str(g->turn)));
+		json_object_set_new(j, "lo", cl_json_from_u64(g->lo));
+		json_object_set_new(j, "hi", cl_json_from_u64(g->hi));
+		json_object_set_new(j, "defenderClockS",
+				    cl_json_from_u64(g->defender_clock));
+		json_object_set_new(j, "challengerClockS",
+				    cl_json_from_u64(g->challenger_clock));
+		json_object_set_new(j, "winner",
+				    g->phase == CL_L1_PHASE_OVER
+					? json_string(side_str(g->winner))
+					: json_null());
+		json_object_set_new(j, "resolved", json_boolean(g->resolved));
+		json_object_set_new(j, "transactions",
+				    cl_json_from_u64(g->actions));
+		json_object_set_new(j, "nextMove", json_string(g->next));
+		json_object_set_new(j, "lastMove", json_string(g->last));
+		json_array_append_new(a, j);
+	}
+	return a;
+}
+
 /* l2_syncStatus (docs/api.md, docs/verifier.md): the head, then each
  * group of fields the node knows. */
 struct cl_rpc_done m_sync_status(struct cl_rpc_call *call,
@@ -518,6 +560,8 @@ struct cl_rpc_done m_sync_status(struct cl_rpc_call *call,
 				    cl_json_from_u64(s.rederivations));
 		json_object_set_new(res, "fault", fault_json(&s.fault));
 	}
+	if (s.has_games)
+		json_object_set_new(res, "games", games_json(&s));
 	if (s.has_queue)
 		json_object_set_new(res, "queued", cl_json_from_u64(s.queued));
 	return cl_rpc_result(call, res);

@@ -675,6 +675,7 @@ static void *driver_main(void *arg)
 		name_l1_block(drv, wc.next_block);
 
 		follow_posts(drv);
+		l1_defend_step(drv);
 
 		uint64_t head = 0, count = 0, final = 0, next_block = 0;
 		uint64_t discard = 0;
@@ -735,6 +736,10 @@ int cl_l1_driver_start(struct cl_l1_driver **out,
 		drv->cfg.censor = NULL; /* borrowed: not kept */
 	}
 	if (cfg->fault && !cl_seq_fault_parse(&drv->fault, cfg->fault)) {
+		free(drv);
+		return CL_ERR_CONFIG;
+	}
+	if (l1_defend_open(drv)) {
 		free(drv);
 		return CL_ERR_CONFIG;
 	}
@@ -840,6 +845,7 @@ void cl_l1_driver_stop(struct cl_l1_driver *drv)
 		cl_l1_poster_free(drv->fl[i].poster);
 	for (size_t i = 0; i < drv->n_stale; i++)
 		cl_l1_poster_free(drv->stale[i]);
+	l1_defend_free(drv);
 	cl_l1_sender_free(drv->sender);
 	cl_l1_rpc_free(drv->rpc);
 	cl_l1_rpc_free(drv->query_rpc);

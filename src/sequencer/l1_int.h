@@ -62,6 +62,7 @@ struct cl_l1_driver {
 	bool has_censor;           /* tests only: --censor */
 	struct cl_address censor;
 	uint64_t l1_named; /* the newest L1 block blocks may name */
+	struct seq_games *games; /* seq_defend.c; NULL: no game-program */
 	/* the contract's forcedInclusionDelay and sequencingWindow */
 	bool have_params;
 	uint64_t fi_delay, seq_window;
@@ -85,5 +86,13 @@ int l1_on_deposit(void *arg, const struct cl_l1_deposit *d);
 int l1_on_forced(void *arg, const struct cl_l1_forced *f);
 /* One step of the forced-request watcher. */
 void l1_forced_step(struct cl_l1_driver *drv);
+
+/* ---- seq_defend.c (driver thread) ---- */
+
+/* Read the game program when one is configured. CL_OK or an error. */
+int l1_defend_open(struct cl_l1_driver *drv);
+void l1_defend_free(struct cl_l1_driver *drv);
+/* One round of every game against our batches. */
+void l1_defend_step(struct cl_l1_driver *drv);
 
 #endif

@@ -70,6 +70,9 @@ static int r_sync(void *impl, struct cl_chain_sync *out)
 		memcpy(out->post_error, ls.post_error, sizeof(out->post_error));
 		out->post_error[sizeof(out->post_error) - 1] = 0;
 		out->post_failures = ls.post_failures;
+		out->has_games = ls.has_games;
+		out->n_games = ls.n_games;
+		memcpy(out->games, ls.games, sizeof(out->games));
 	}
 	struct cl_seq_status st;
 	cl_seq_status(r->s, &st);

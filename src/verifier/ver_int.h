@@ -11,7 +11,8 @@
  *   ver_replay.c     replaying and closing one batch
  *   ver_deposits.c   the cursor and the L1 deposits not yet consumed
  *   ver_forced.c     L1 forced requests seen; each FORCED checked against L1
- *   ver_challenge.c  recording a fault and challenging it on L1
+ *   ver_challenge.c  recording a fault
+ *   ver_game.c       the dispute game against the faulty batch on L1
  *   ver_status.c     the published status and the progress line
  *   ver_reader.c     the read interface (struct cl_chain_reader)
  *
@@ -25,6 +26,7 @@
 
 #include <clearline/batch.h>
 #include <clearline/chain.h>
+#include <clearline/game.h>
 #include <clearline/verifier.h>
 
 #include <pthread.h>
@@ -44,6 +46,25 @@ struct vtx {
 	struct cl_tx tx;
 	uint32_t block; /* index in the batch */
 	uint32_t index; /* index in its block */
+};
+
+/* The game against the faulty batch (ver_game.c). */
+struct ver_game {
+	bool prepared;	   /* player made, verdict known */
+	bool done;	   /* settled, not provable, or given up */
+	bool not_provable; /* the program's verdict is not 1 */
+	bool opened;	   /* our game is on L1: play */
+	uint64_t batch;
+	uint32_t k;
+	struct cl_l1_batch_event rec, prev;
+	bool has_prev;
+	int verdict;
+	struct cl_hash32 claim;
+	struct cl_game_player *player;
+	bool challenge_inflight;
+	uint64_t challenge_tx;
+	unsigned challenge_errors;
+	struct cl_l1_game_play play;
 };
 
 struct cl_verifier {
@@ -88,13 +109,20 @@ struct cl_verifier {
 	uint64_t l1_head;
 	uint64_t batch_count, final_count, next_l2_block;
 
-	/* fault and challenge (thread only; copied to status) */
+	/* fault and game (thread only; copied to status) */
 	struct cl_chain_fault fault;
 	struct cl_l1_sender *sender;
-	bool challenge_inflight;
-	uint64_t challenge_id;
 	uint64_t challenge_retry_ns;
 	bool warned_no_key;
+	uint8_t *elf; /* the game program (cfg.game_program), or NULL */
+	size_t elf_len;
+	bool has_setup;
+	struct cl_l1_game_setup setup;
+	struct ver_game game;
+	/* a game won whose bonds are still to be withdrawn (its batch was
+	 * discarded, the fault cleared) */
+	bool has_settle;
+	struct cl_l1_game_play settle;
 
 	/* progress */
 	uint64_t prog_ns, prog_block;
@@ -132,6 +160,8 @@ bool ver_stopping(struct cl_verifier *v);
 
 /* Publish the derived head (and the fault) from the committed state. */
 void ver_publish_head(struct cl_verifier *v);
+/* Publish the game (kept after it is settled, until the next). */
+void ver_publish_games(struct cl_verifier *v);
 /* Publish what the last poll of L1 learnt. */
 void ver_publish_l1(struct cl_verifier *v, bool reachable);
 /* Update the rate and time left; log the progress line when due (or
@@ -202,7 +232,12 @@ int ver_record_fault(struct cl_verifier *v,
 		     const struct cl_l1_batch_event *ev,
 		     const struct fault_at *at, const char *fmt, ...)
     CL_PRINTF(4, 5);
-/* Drive the challenge of the recorded fault by one step. */
+
+/* ---- ver_game.c ---- */
+
+/* Drive the game about the recorded fault by one round. */
 void ver_challenge_step(struct cl_verifier *v);
+/* Forget the game (its fault was cleared). */
+void ver_game_reset(struct cl_verifier *v);
 
 #endif /* CLEARLINE_VER_INT_H */

@@ -51,6 +51,9 @@ static int r_sync(void *impl, struct cl_chain_sync *out)
 	out->txs_derived = st.txs_derived;
 	out->rederivations = st.rederivations;
 	out->fault = st.fault;
+	out->has_games = st.has_games;
+	out->n_games = st.n_games;
+	memcpy(out->games, st.games, sizeof(st.games));
 	return CL_OK;
 }
 

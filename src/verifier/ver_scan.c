@@ -73,7 +73,7 @@ static int on_log(struct cl_verifier *v, const struct cl_l1_log *l)
 	struct cl_l1_deposit d;
 	struct cl_l1_batch_event ev;
 	struct cl_l1_discard_event de;
-	struct cl_l1_challenge_event ce;
+	struct cl_l1_game_opened go;
 
 	if (l->removed || before_skip(v, l))
 		return STEP_OK;
@@ -96,22 +96,25 @@ static int on_log(struct cl_verifier *v, const struct cl_l1_log *l)
 				"deriving goes on",
 				(unsigned long long)v->fault.batch);
 			memset(&v->fault, 0, sizeof(v->fault));
-			v->challenge_inflight = false;
+			ver_game_reset(v);
 			ver_publish_head(v);
 		}
 		return STEP_OK;
 	}
-	if (cl_l1_decode_batch_challenged(&ce, l)) {
+	if (cl_l1_decode_game_opened(&go, l)) {
 		char a[CL_ADDRESS_STR_LEN + 1];
-		cl_address_format(a, &ce.challenger);
-		if (ce.index < v->cur.next_batch)
+		cl_address_format(a, &go.challenger);
+		if (go.batch < v->cur.next_batch)
 			cl_unusual(SUB,
-				   "batch %llu, which verified here, was "
-				   "challenged by %s",
-				   (unsigned long long)ce.index, a);
+				   "batch %llu, which verified here, is "
+				   "disputed by %s (game %llu, block %u)",
+				   (unsigned long long)go.batch, a,
+				   (unsigned long long)go.game_id, go.k);
 		else
-			cl_info(SUB, "batch %llu was challenged by %s",
-				(unsigned long long)ce.index, a);
+			cl_info(SUB, "batch %llu is disputed by %s (game %llu, "
+				     "block %u)",
+				(unsigned long long)go.batch, a,
+				(unsigned long long)go.game_id, go.k);
 		return STEP_OK;
 	}
 	if (!cl_l1_decode_batch_appended(&ev, l))

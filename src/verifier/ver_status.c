@@ -31,6 +31,17 @@ void ver_publish_head(struct cl_verifier *v)
 	pthread_mutex_unlock(&v->lock);
 }
 
+void ver_publish_games(struct cl_verifier *v)
+{
+	pthread_mutex_lock(&v->lock);
+	v->status.has_games = v->elf != NULL;
+	if (v->game.opened) {
+		cl_chain_game_status(&v->status.games[0], &v->game.play);
+		v->status.n_games = 1;
+	}
+	pthread_mutex_unlock(&v->lock);
+}
+
 void ver_publish_l1(struct cl_verifier *v, bool reachable)
 {
 	pthread_mutex_lock(&v->lock);

@@ -124,7 +124,7 @@ static int rederive(struct cl_verifier *v, const char *why)
 		return rc;
 	}
 	memset(&v->fault, 0, sizeof(v->fault));
-	v->challenge_inflight = false;
+	ver_game_reset(v);
 	v->has_l1_checked = false;
 	rc = init_state(v);
 	pthread_rwlock_unlock(&v->books_lock);
@@ -234,6 +234,13 @@ int cl_verifier_new(struct cl_verifier **out,
 	}
 	/* the loop retries by itself */
 	cl_l1_rpc_set_retries(v->rpc, 1);
+	v->cfg.game_program = NULL;
+	if (cfg->game_program) {
+		rc = cl_game_program_read(&v->elf, &v->elf_len,
+					  cfg->game_program);
+		if (rc)
+			goto fail;
+	}
 	rc = cl_state_new_lmdb(&v->st, db);
 	if (rc)
 		goto fail;
@@ -285,6 +292,8 @@ void cl_verifier_free(struct cl_verifier *v)
 	if (!v)
 		return;
 	cl_verifier_stop(v);
+	ver_game_reset(v);
+	free(v->elf);
 	cl_l1_sender_free(v->sender);
 	cl_stf_free(v->stf);
 	cl_state_free(v->st);

@@ -1,12 +1,13 @@
 'use strict';
 /*
- * A won challenge does not wedge the rollup (docs/l1.md "The
+ * A won game does not wedge the rollup (docs/l1.md "The
  * forced-inclusion rule"). The sequencer corrupts the root of one batch
- * (--fault root:AT), the verifier challenges it; while the challenge is
- * open a user deposits, the sequencer credits it and a later batch
- * consumes it on L1; L1 time passes the forced-inclusion delay; the
- * arbiter upholds the challenge, which discards the bad batch and every
- * later one. The sequencer, not restarted, merges the discarded batches
+ * (--fault root:AT) and does not defend it (no game-program); the
+ * verifier opens a game against it; while the game is open a user
+ * deposits, the sequencer credits it and a later batch consumes it on
+ * L1; L1 time passes the forced-inclusion delay, and with it the
+ * defender's clock: the verifier claims the timeout and resolves the
+ * game, which discards the bad batch and every later one (no arbiter). The sequencer, not restarted, merges the discarded batches
  * into as few as the size limit allows and posts them again at once:
  * posting resumes within two L1 blocks of the discard, every deposit is
  * credited once and consumed again on L1, and the verifier agrees with
@@ -16,11 +17,13 @@
  */
 const childProcess = require('child_process');
 const fs = require('fs');
+const path = require('path');
 const lib = require('../integration/lib.js');
 const { assert, ethers, devKey, sleep, waitFor } = lib;
-const { freePort, mine, setup, sendTx, deposit: l1deposit } = require('./l1env.js');
+const { freePort, mine, setup, deposit: l1deposit } = require('./l1env.js');
 
 const FORCED_DELAY = 600; /* deploy.js default */
+const CLOCK = 600; /* each side's chess clock in the games */
 
 /* A verifier process (lib.js's Node starts sequencers only). */
 async function startVerifier(t, env, ks, pass) {
@@ -32,6 +35,7 @@ async function startVerifier(t, env, ks, pass) {
 		'--datadir', t.tmpPath('verifier-data'), '--rpc-port', String(port),
 		'--l1-rpc', env.anvil.url, '--l1-start-block', String(env.dep.rollupDeployBlock),
 		'--l1-confirmations', '1', '--l1-poll-ms', '100',
+		'--game-program', path.join(path.dirname(path.dirname(lib.cliBinary)), 'tests', 'vm-programs', 'stf.elf'),
 		'--l1-keystore', ks, '--l1-passphrase', `file:${pass}`],
 	{ stdio: ['ignore', fd, fd] });
 	fs.closeSync(fd);
@@ -49,7 +53,8 @@ async function startVerifier(t, env, ks, pass) {
 lib.main('l1-discard', async (t) => {
 	const users = [devKey(1), devKey(2), devKey(3)];
 	const env = await setup(t, {
-		users, confirmations: 1, challengePeriod: 3600, arbiter: devKey(5).address,
+		users, confirmations: 1, challengePeriod: 3600,
+		deployArgs: ['--dispute-clock', String(CLOCK)],
 		nodeArgs: ['--l1-poll-ms', '100', '--batch-interval-ms', '300',
 			   '--block-interval-ms', '50', '--fault', 'root:2'] });
 	const { dep, node, rollupAbi } = env;
@@ -101,11 +106,16 @@ lib.main('l1-discard', async (t) => {
 		return bad !== null;
 	}, 60000, 200);
 	t.log(`the sequencer corrupted batch ${bad}`);
-	await waitFor('the verifier challenges it', async () => {
+	const ri = new ethers.Interface(rollupAbi);
+	const eventsOf = async (name, from, ...topics) => (await provider.getLogs({ address: dep.rollup,
+		fromBlock: from || 0, toBlock: 'latest', topics: [ri.getEvent(name).topicHash, ...topics] }))
+		.map((l) => ({ block: l.blockNumber, args: ri.parseLog(l).args }));
+	await waitFor('the verifier opens a game against it', async () => {
 		await mine(provider, 1);
-		return (await view('challengerOf', bad)) === vkey.address;
+		return (await eventsOf('GameOpened', 0, ethers.toBeHex(bad, 32)))
+			.some((e) => e.args.challenger === vkey.address);
 	}, 60000, 200);
-	t.log('the verifier challenged it');
+	t.log('the verifier opened a game against it');
 
 	/* a deposit while the challenge is open, credited and consumed on L1
 	 * by a batch after the challenged one */
@@ -116,24 +126,32 @@ lib.main('l1-discard', async (t) => {
 		return (await view('depositsConsumed')) === 3n &&
 			(await view('batchCount')) >= BigInt(bad + 2);
 	}, 60000, 200);
-	const before = Number(await view('batchCount'));
+	let before = Number(await view('batchCount'));
 	t.log(`deposit 2 consumed on L1; ${before} batches, bad one ${bad}`);
 
-	/* L1 time passes the forced-inclusion delay, then the arbiter (the
-	 * deployer) upholds the challenge */
+	/* L1 time passes the forced-inclusion delay and the defender's
+	 * clock: the verifier wins on the clock and resolves, by itself */
 	await provider.send('evm_increaseTime', [FORCED_DELAY + 100]);
 	await mine(provider, 1);
-	const ri = new ethers.Interface(rollupAbi);
-	const rc = await sendTx(provider, devKey(5), { to: dep.rollup,
-		data: ri.encodeFunctionData('resolveChallenge', [bad, true]) });
-	const discardBlock = rc.blockNumber;
-	/* (the sequencer may already be re-posting: read the receipt) */
-	const ev = rc.logs.map((l) => { try { return ri.parseLog(l); } catch (e) { return null; } })
-		.find((e) => e && e.name === 'BatchesDiscarded');
-	assert.ok(ev, 'BatchesDiscarded emitted');
+	let ev = null;
+	await waitFor('the verifier wins and the batches are discarded', async () => {
+		const d = await eventsOf('BatchesDiscarded', 0, ethers.toBeHex(bad, 32));
+		if (d.length)
+			ev = d[d.length - 1];
+		else
+			await sleep(100);
+		return ev !== null;
+	}, 60000, 100);
+	const discardBlock = ev.block;
 	assert.strictEqual(ev.args.fromIndex, BigInt(bad));
-	assert.strictEqual(ev.args.count, BigInt(before - bad));
-	t.log(`challenge upheld in L1 block ${discardBlock}: batches ${bad}..${before - 1} discarded`);
+	/* the sequencer may post more while the verifier plays its last
+	 * moves: every batch from the bad one on goes */
+	assert.ok(ev.args.count >= BigInt(before - bad), `${ev.args.count} discarded`);
+	before = bad + Number(ev.args.count);
+	const won = await eventsOf('GameResolved', 0, ethers.toBeHex(bad, 32));
+	assert.ok(won.length === 1 && won[0].args.challengerWins === true);
+	assert.ok(/the other side's clock ran out/.test(ver.log()), 'the verifier claimed the timeout');
+	t.log(`game won on the clock in L1 block ${discardBlock}: batches ${bad}..${before - 1} discarded`);
 
 	/* nothing else is sent to L1 now: the re-post must come by itself, in
 	 * one of the next two blocks (automine: one block per transaction) */

@@ -5,12 +5,14 @@
  * a key finds it and challenges it. Before, its metrics show no fault and
  * no open dispute; after, clearline_verifier_fault and
  * clearline_disputes_open are 1, clearline_challenge_confirmed becomes 1
- * once L1 names it the challenger, its verified batches stop below the
+ * once its game is open on L1 (the sequencer does not defend: the game
+ * waits), its verified batches stop below the
  * bad one while the sequencer keeps posting (the verifier lag grows), and
  * every scrape still passes promtool.
  */
 const childProcess = require('child_process');
 const fs = require('fs');
+const path = require('path');
 const lib = require('../integration/lib.js');
 const { assert, ethers, devKey, waitFor } = lib;
 const { freePort, mine, setup, deposit } = require('./l1env.js');
@@ -27,6 +29,7 @@ async function startVerifier(t, env, ks, pass) {
 		'--metrics-port', '0',
 		'--l1-rpc', env.anvil.url, '--l1-start-block', String(env.dep.rollupDeployBlock),
 		'--l1-confirmations', '1', '--l1-poll-ms', '100',
+		'--game-program', path.join(path.dirname(path.dirname(lib.cliBinary)), 'tests', 'vm-programs', 'stf.elf'),
 		'--l1-keystore', ks, '--l1-passphrase', `file:${pass}`],
 	{ stdio: ['ignore', fd, fd] });
 	fs.closeSync(fd);
@@ -109,7 +112,11 @@ lib.main('l1-metrics-dispute', async (t) => {
 		const q = await scrape(verUrl);
 		return q.get('clearline_challenge_confirmed') === 1;
 	}, 60000);
-	assert.strictEqual(await rollup.challengerOf.staticCall(bad), vkey.address);
+	const ri = rollup.interface;
+	const opened = (await provider.getLogs({ address: dep.rollup, fromBlock: 0, toBlock: 'latest',
+		topics: [ri.getEvent('GameOpened').topicHash, ethers.toBeHex(bad, 32)] }))
+		.map((l) => ri.parseLog(l).args);
+	assert.ok(opened.length === 1 && opened[0].challenger === vkey.address, 'the verifier opened the game');
 
 	/* the sequencer keeps posting; the verifier stays at the fault */
 	const posted = (await scrape(verUrl)).get('clearline_batches_posted');

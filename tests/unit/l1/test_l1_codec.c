@@ -114,7 +114,13 @@ static void test_selectors(void)
 	    {CL_L1_SIG_APPEND_BATCH, "0x79ed211b"},
 	    {CL_L1_SIG_CLAIM_WITHDRAWAL, "0x24d5d612"},
 	    {CL_L1_SIG_DEPOSIT_FN, "0x47e7ef24"},
-	    {CL_L1_SIG_CHALLENGE, "0x3eac91c3"},
+	    {CL_L1_SIG_GAME_CHALLENGE, "0x4e564440"},
+	    {CL_L1_SIG_GAME_INPUT, "0x500a671a"},
+	    {CL_L1_SIG_GAME_RESOLVE, "0x4f896d4f"},
+	    {CL_L1_SIG_DISPUTE_DEFEND, "0x8f57e898"},
+	    {CL_L1_SIG_CHALLENGE_BOND, "0x52305151"},
+	    {CL_L1_SIG_DISPUTE, "0xf240f7c3"},
+	    {CL_L1_SIG_GAME_STEPS, "0xdb3a6797"},
 	    {CL_L1_SIG_BATCH_COUNT, "0x06f13056"},
 	    {CL_L1_SIG_IS_FINAL, "0xa0d7031a"},
 	    {CL_L1_SIG_DEPOSIT_COUNT, "0x2dfdf0b5"},
@@ -300,13 +306,16 @@ static void test_claim(void)
 	CHECK(b.p[4 + 14 * 32 - 1] == 0xc0 && b.p[4 + 14 * 32 - 2] == 0x01 &&
 	      b.p[b.len - 1] == 0);
 
-	/* the challenge: index, then the record */
+	/* the game's challenge: index, k, the record, the previous one
+	 * (zero for batch 0), the claim */
 	cl_buf_reset(&b);
-	cl_l1_abi_challenge(&b, &rec);
-	CHECK(b.len == 4 + 10 * 32);
-	CHECK_HEX(b.p, 4, "0x3eac91c3");
-	CHECK(b.p[4 + 31] == 3 && b.p[4 + 32] == 0x11 &&
-	      b.p[b.len - 33] == 0xac && b.p[b.len - 1] == 0x00);
+	struct cl_hash32 claim;
+	memset(claim.b, 0x5c, 32);
+	cl_l1_abi_game_challenge(&b, &rec, NULL, 7, &claim);
+	CHECK(b.len == 4 + 21 * 32);
+	CHECK_HEX(b.p, 4, "0x4e564440");
+	CHECK(b.p[4 + 31] == 3 && b.p[4 + 63] == 7 && b.p[4 + 64] == 0x11 &&
+	      b.p[4 + 11 * 32] == 0 && b.p[b.len - 1] == 0x5c);
 
 	/* the commitment the contract stores (value from ethers: keccak256 of
 	 * the abi-encoded record, low 32 bits replaced by the timestamp) */

@@ -18,7 +18,7 @@
 #include "test.h"
 
 static struct cl_l1_rpc *rpc;
-static json_t *rollup_art, *token_art;
+static json_t *rollup_art, *token_art, *dispute_art;
 static struct cl_address token, rollup;
 static uint64_t rollup_block;
 
@@ -111,14 +111,20 @@ static void test_abi_matches_solc(void)
 	    {"function", "appendBatch", CL_L1_SIG_APPEND_BATCH},
 	    {"function", "claimWithdrawal", CL_L1_SIG_CLAIM_WITHDRAWAL},
 	    {"function", "deposit", CL_L1_SIG_DEPOSIT_FN},
-	    {"function", "challenge", CL_L1_SIG_CHALLENGE},
+	    {"function", "challenge", CL_L1_SIG_GAME_CHALLENGE},
+	    {"function", "gameInput", CL_L1_SIG_GAME_INPUT},
+	    {"function", "resolve", CL_L1_SIG_GAME_RESOLVE},
+	    {"function", "dispute", CL_L1_SIG_DISPUTE},
+	    {"function", "GAME_STEPS", CL_L1_SIG_GAME_STEPS},
+	    {"function", "challengeBond", CL_L1_SIG_CHALLENGE_BOND},
 	    {"function", "batchCount", CL_L1_SIG_BATCH_COUNT},
 	    {"function", "isFinal", CL_L1_SIG_IS_FINAL},
 	    {"function", "depositCount", CL_L1_SIG_DEPOSIT_COUNT},
 	    {"function", "batchCommitment", CL_L1_SIG_BATCH_COMMITMENT},
 	    {"event", "Deposit", CL_L1_EV_DEPOSIT},
 	    {"event", "BatchAppended", CL_L1_EV_BATCH_APPENDED},
-	    {"event", "BatchChallenged", CL_L1_EV_BATCH_CHALLENGED},
+	    {"event", "GameOpened", CL_L1_EV_GAME_OPENED},
+	    {"event", "GameResolved", CL_L1_EV_GAME_RESOLVED},
 	    {"event", "BatchesDiscarded", CL_L1_EV_BATCHES_DISCARDED},
 	    {"function", "forceRequest", CL_L1_SIG_FORCE_REQUEST},
 	    {"function", "forcedConsumed", CL_L1_SIG_FORCED_CONSUMED},
@@ -247,18 +253,35 @@ static void deploy(struct cl_l1_sender *s, const struct cl_address *seq)
 	free(code);
 	CHECK(create(s, &token, &blk, &b) == CL_OK);
 
+	/* the dispute contract the rollup opens its games in (its step and
+	 * oracle are never called here: any contract will do) */
+	struct cl_address dispute;
+	uint8_t bond[32] = {0};
+	cl_put_be64(bond + 24, 1000000000000000000ULL);
+	code = artifact_code(dispute_art, &len);
+	cl_buf_reset(&b);
+	cl_buf_append(&b, code, len);
+	free(code);
+	cl_l1_abi_put_address(&b, &token);
+	cl_l1_abi_put_address(&b, &token);
+	cl_l1_abi_put_u256(&b, bond);
+	cl_l1_abi_put_u64(&b, 3600);
+	CHECK(create(s, &dispute, &blk, &b) == CL_OK);
+
+	/* the rollup's Config, a static struct: its 13 words in order */
+	static const struct cl_hash32 zero_hash;
 	code = artifact_code(rollup_art, &len);
 	cl_buf_reset(&b);
 	cl_buf_append(&b, code, len);
 	free(code);
-	uint8_t bond[32] = {0};
-	cl_put_be64(bond + 24, 1000000000000000000ULL);
 	cl_l1_abi_put_address(&b, &token);
 	cl_l1_abi_put_address(&b, seq);
-	cl_l1_abi_put_u64(&b, 3600);
-	cl_l1_abi_put_u64(&b, 600);
-	cl_l1_abi_put_u256(&b, bond);
-	cl_l1_abi_put_address(&b, seq);
+	cl_l1_abi_put_u64(&b, 3600); /* challengePeriod */
+	cl_l1_abi_put_u64(&b, 600);  /* forcedInclusionDelay */
+	cl_l1_abi_put_address(&b, &dispute);
+	cl_l1_abi_put_address(&b, &token); /* program: any contract here */
+	cl_l1_abi_put_bytes32(&b, &zero_hash); /* genesisHash */
+	cl_l1_abi_put_bytes32(&b, &zero_hash); /* genesisRoot */
 	cl_l1_abi_put_u64(&b, 3600); /* sequencingWindow */
 	/* forced requests: delay 3600 s, no fee, 16 per L1 block; a day
 	 * without a batch before anyone may freeze */
@@ -862,6 +885,7 @@ int main(int argc, char **argv)
 	anvil_find(&a, argv[1]);
 	rollup_art = load_artifact(argv[1], "ClearlineRollup");
 	token_art = load_artifact(argv[1], "ClearlineToken");
+	dispute_art = load_artifact(argv[1], "ClearlineDispute");
 	test_abi_matches_solc();
 
 	if (anvil_start(&a, NULL) != 0) {
