@@ -75,6 +75,9 @@ struct cl_health {
 	int64_t equity; /* collateral + upnl */
 	int64_t im;     /* initial requirement, rounded up */
 	int64_t mm;     /* maintenance requirement, rounded up */
+	int64_t asset_value; /* part of `collateral` that is the haircut
+			      * value of collateral assets (docs/margin.md
+			      * "Collateral assets"); 0 from margin_health*() */
 	int64_t order_im; /* initial requirement counting the open orders
 			   * (>= im; docs/margin.md "Open orders"); the
 			   * margin_health*() functions know no orders and
@@ -190,7 +193,8 @@ bool margin_fill_increases_risk(const struct cl_position *pos, bool is_buy,
 /*
  * What can leave the account: collateral + min(0, upnl) - max(im,
  * order_im), never using unrealised profit or what the open orders
- * reserve, and never more than the collateral itself; 0 when negative.
+ * reserve, and never more than the settlement balance itself (collateral
+ * - asset_value); 0 when negative.
  */
 int64_t margin_withdrawable(const struct cl_health *h);
 

@@ -78,6 +78,10 @@ enum cl_table {
 				      * market (margin) */
 	CL_TABLE_FORCED = 0x0a,      /* consumed L1 forced requests and
 				      * their outcomes */
+	CL_TABLE_ASSET_BALANCES = 0x18, /* collateral asset balances per
+					 * asset and account */
+	CL_TABLE_ASSET_DEPTH = 0x19, /* hedge-book depth per asset, measured
+				      * when a block opens */
 	CL_TABLE_LIQ_INDEX = 0x20,   /* liquidation prices per market (was
 				      * local 0x83 until the stf ran as a
 				      * VM program: docs/state.md) */

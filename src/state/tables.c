@@ -19,6 +19,8 @@ static const struct cl_table_info registry[] = {
 	{ CL_TABLE_ADL_RANK, true, "adl_rank" },
 	{ CL_TABLE_OPEN_SIZE, true, "open_size" },
 	{ CL_TABLE_FORCED, true, "forced" },
+	{ CL_TABLE_ASSET_BALANCES, true, "asset_balances" },
+	{ CL_TABLE_ASSET_DEPTH, true, "asset_depth" },
 	{ CL_TABLE_LIQ_INDEX, true, "liq_index" },
 	{ CL_TABLE_LIQ_MULTI, true, "liq_multi" },
 	{ CL_TABLE_BLOCKS, false, "blocks" },

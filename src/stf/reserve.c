@@ -285,7 +285,8 @@ int stf_place_check(struct cl_stf *s, const struct cl_order_record *rec)
 		return CL_STF_OK;
 	rc = stf_settle(s, &a);
 	if (rc == CL_OK)
-		rc = stf_health(&v, &h, a.acc.collateral, a.pos, a.n);
+		rc = stf_health(&v, &h, &rec->trader, a.acc.collateral, a.pos,
+				a.n);
 	if (rc == CL_OK)
 		rc = stf_order_im(&v, &h.order_im, &rec->trader, a.pos, a.n,
 				  &extra);

@@ -51,6 +51,10 @@ const char *cl_tx_type_str(int type)
 		return "reindex";
 	case CL_TX_FORCED:
 		return "forced";
+	case CL_TX_ASSET_DEPOSIT:
+		return "asset_deposit";
+	case CL_TX_COLLATERAL_SALE:
+		return "collateral_sale";
 	}
 	return "unknown";
 }
@@ -249,6 +253,21 @@ bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
 	case CL_TX_FORCED:
 		decode_forced(&c, &out->u.forced);
 		break;
+	case CL_TX_ASSET_DEPOSIT: {
+		struct cl_tx_asset_deposit *d = &out->u.asset_deposit;
+		d->id = cl_cur_be64(&c);
+		d->asset = cl_cur_be32(&c);
+		cur_addr(&c, &d->to);
+		d->amount = cl_cur_be64(&c);
+		break;
+	}
+	case CL_TX_COLLATERAL_SALE: {
+		struct cl_tx_collateral_sale *t = &out->u.collateral_sale;
+		cur_addr(&c, &t->account);
+		t->asset = cl_cur_be32(&c);
+		t->amount = cl_cur_be64(&c);
+		break;
+	}
 	default:
 		cl_cur_fail(&c);
 		break;
@@ -394,6 +413,17 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 		}
 		CL_BUG("encoding a forced request of kind %d", (int)f->kind);
 	}
+	case CL_TX_ASSET_DEPOSIT:
+		cl_buf_append_be64(b, tx->u.asset_deposit.id);
+		cl_buf_append_be32(b, tx->u.asset_deposit.asset);
+		cl_buf_append(b, tx->u.asset_deposit.to.b, 20);
+		cl_buf_append_be64(b, tx->u.asset_deposit.amount);
+		return;
+	case CL_TX_COLLATERAL_SALE:
+		cl_buf_append(b, tx->u.collateral_sale.account.b, 20);
+		cl_buf_append_be32(b, tx->u.collateral_sale.asset);
+		cl_buf_append_be64(b, tx->u.collateral_sale.amount);
+		return;
 	}
 	CL_BUG("encoding a transaction of unknown type %d", (int)tx->type);
 }
@@ -442,6 +472,10 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 		}
 		CL_BUG("forced request of unknown kind %d",
 		       (int)tx->u.forced.kind);
+	case CL_TX_ASSET_DEPOSIT:
+		return 1 + 8 + 4 + 20 + 8;
+	case CL_TX_COLLATERAL_SALE:
+		return 1 + 20 + 4 + 8;
 	}
 	CL_BUG("unknown transaction type %d", (int)tx->type);
 }
@@ -520,6 +554,8 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 	case CL_TX_FUND_FILL:
 	case CL_TX_REINDEX:
 	case CL_TX_FORCED:
+	case CL_TX_ASSET_DEPOSIT:
+	case CL_TX_COLLATERAL_SALE:
 		break;
 	}
 	a->recovered = true;
@@ -536,8 +572,10 @@ bool cl_tx_is_request(enum cl_tx_type type)
 	case CL_TX_ORACLE_PRICE:
 	case CL_TX_ORACLE_UPDATE:
 	case CL_TX_FORCED:
+	case CL_TX_ASSET_DEPOSIT:
 		return true;
 	case CL_TX_FILL:
+	case CL_TX_COLLATERAL_SALE:
 	case CL_TX_ORDER_DONE:
 	case CL_TX_LIQUIDATE:
 	case CL_TX_ADL:

@@ -55,6 +55,8 @@ static size_t key_of(uint8_t *key, size_t ti, unsigned u)
 	case CL_TABLE_ADL_RANK:
 	case CL_TABLE_OPEN_SIZE:
 	case CL_TABLE_FORCED:
+	case CL_TABLE_ASSET_BALANCES:
+	case CL_TABLE_ASSET_DEPTH:
 	case CL_TABLE_LIQ_INDEX:
 	case CL_TABLE_RISK_EVENTS:
 	case CL_TABLE_LIQ_MULTI:
