@@ -226,11 +226,48 @@ static int sale_state(const struct cl_stf_view *v, int64_t *settlement,
 	return CL_OK;
 }
 
+/* The least amount in [1, bal] whose price reaches `want` (bal if none
+ * does), and the most whose price stays within `cap` (0 if none). */
+static int sale_bounds(const struct cl_stf_view *v, uint64_t *least,
+		       uint64_t *most, const struct cl_asset_params *ap,
+		       int64_t bal, int64_t want, int64_t cap)
+{
+	uint64_t lo = 1, hi = (uint64_t)bal;
+	int64_t pay;
+	int rc;
+
+	while (lo < hi) { /* least with pay >= want */
+		uint64_t mid = lo + (hi - lo) / 2;
+		rc = sale_price(v, &pay, ap, (int64_t)mid);
+		if (rc != CL_OK)
+			return rc;
+		if (pay >= want)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*least = hi;
+	lo = 0;
+	hi = (uint64_t)bal;
+	while (lo < hi) { /* most with pay <= cap */
+		uint64_t mid = hi - (hi - lo) / 2;
+		rc = sale_price(v, &pay, ap, (int64_t)mid);
+		if (rc != CL_OK)
+			return rc;
+		if (pay <= cap)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	*most = lo;
+	return CL_OK;
+}
+
 int stf_collateral_sale_next(const struct cl_stf_view *v,
 			     struct cl_tx_collateral_sale *out, bool *has,
 			     const struct cl_address *addr)
 {
-	int64_t settlement;
+	int64_t settlement, ins;
 	bool liq;
 	int rc;
 
@@ -239,12 +276,16 @@ int stf_collateral_sale_next(const struct cl_stf_view *v,
 	rc = sale_state(v, &settlement, &liq, addr);
 	if (rc != CL_OK || !liq || settlement >= 0)
 		return rc;
+	rc = stf_get_insurance(v, &ins);
+	if (rc != CL_OK || ins <= 0)
+		return rc;
 	/* the first asset held, in id order: just enough of it to bring the
-	 * settlement balance back to 0, or all of it */
+	 * settlement balance back to 0, or all of it, or what the fund can
+	 * pay for */
 	for (uint32_t i = 0; i < v->genesis->n_assets; i++) {
 		const struct cl_asset_params *ap = &v->genesis->assets[i];
+		uint64_t least, most;
 		int64_t bal, pay;
-		uint64_t lo = 1, hi;
 
 		rc = stf_asset_balance(v, &bal, ap->id, addr);
 		if (rc != CL_OK)
@@ -256,23 +297,16 @@ int stf_collateral_sale_next(const struct cl_stf_view *v,
 			return rc;
 		if (pay <= 0)
 			continue; /* worth nothing to the fund */
-		hi = (uint64_t)bal;
-		if (pay > -settlement) {
-			/* the least amount whose price covers the debt */
-			while (lo < hi) {
-				uint64_t mid = lo + (hi - lo) / 2;
-				rc = sale_price(v, &pay, ap, (int64_t)mid);
-				if (rc != CL_OK)
-					return rc;
-				if (pay >= -settlement)
-					hi = mid;
-				else
-					lo = mid + 1;
-			}
-		}
+		rc = sale_bounds(v, &least, &most, ap, bal, -settlement, ins);
+		if (rc != CL_OK)
+			return rc;
+		if (most < least)
+			least = most;
+		if (least == 0)
+			return CL_OK; /* the fund cannot pay for one atom */
 		out->account = *addr;
 		out->asset = ap->id;
-		out->amount = hi;
+		out->amount = least;
 		*has = true;
 		return CL_OK;
 	}

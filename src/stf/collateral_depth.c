@@ -3,9 +3,10 @@
  * The hedge-book depth of each collateral asset (docs/margin.md
  * "Collateral assets"), measured when a block opens from the books the
  * derivation keeps: the value of the bids of the asset's hedge market
- * priced within depthBandPpm below its mark (at most DEPTH_LEVELS price
- * levels), stored in ASSET_DEPTH so every haircut of the block reads the
- * same committed number.
+ * priced at or above mark x (1 - depthBandPpm) (a bid above the mark buys
+ * at least there; the best DEPTH_LEVELS price levels), stored in
+ * ASSET_DEPTH so every haircut of the block reads the same committed
+ * number.
  */
 #include "engine_int.h"
 
