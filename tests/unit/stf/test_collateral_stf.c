@@ -271,7 +271,7 @@ static void test_deposit_and_sale_rules(struct cl_state *st)
 	tenv_release(&e);
 }
 
-static void test_scenario(struct cl_state *st)
+static struct cl_hash32 test_scenario(struct cl_state *st)
 {
 	struct tenv e;
 	struct cl_stf_result r;
@@ -434,7 +434,12 @@ static void test_scenario(struct cl_state *st)
 	free(ar);
 	asset_conserved(&e, "block 4", teth_in);
 	t_invariants(&e, "block 4", usd_in + 2000 * T_USD);
+	cl_stf_end_block(e.stf);
+	e.in_block = false;
+	t_commit(&e);
+	struct cl_hash32 root = e.root;
 	tenv_release(&e);
+	return root;
 }
 
 int main(void)
@@ -445,10 +450,12 @@ int main(void)
 		return 2;
 	test_genesis();
 	test_deposit_and_sale_rules(cl_state_new_memory());
-	test_scenario(cl_state_new_memory());
+	struct cl_hash32 mem = test_scenario(cl_state_new_memory());
 	struct cl_state *st = t_lmdb_open(&l);
 	if (st) {
-		test_scenario(st);
+		/* the same requests reach the same root on LMDB */
+		struct cl_hash32 disk = test_scenario(st);
+		CHECK(memcmp(mem.b, disk.b, 32) == 0);
 		t_lmdb_close(&l);
 	}
 	return test_done("test_collateral_stf");
