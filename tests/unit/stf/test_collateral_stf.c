@@ -271,7 +271,11 @@ static void test_deposit_and_sale_rules(struct cl_state *st)
 	tenv_release(&e);
 }
 
-static struct cl_hash32 test_scenario(struct cl_state *st)
+static void sale_rules(struct tenv *e, int64_t teth_in, __int128 usd_in);
+
+/* The scenario; with `rules`, the COLLATERAL_SALE rules are checked on
+ * the liquidatable account of block 3 instead of letting block 4 open. */
+static struct cl_hash32 test_scenario(struct cl_state *st, bool rules)
 {
 	struct tenv e;
 	struct cl_stf_result r;
@@ -363,6 +367,12 @@ static struct cl_hash32 test_scenario(struct cl_state *st)
 	}
 	asset_conserved(&e, "block 3", teth_in);
 	t_invariants(&e, "block 3", usd_in + 2000 * T_USD);
+	if (rules) {
+		sale_rules(&e, teth_in, usd_in + 2000 * T_USD);
+		struct cl_hash32 none = {{0}};
+		tenv_release(&e);
+		return none;
+	}
 
 	/* the next block opens: the multi-market sweep finds the account
 	 * (it holds an asset) and liquidates it */
@@ -442,6 +452,57 @@ static struct cl_hash32 test_scenario(struct cl_state *st)
 	return root;
 }
 
+/* COLLATERAL_SALE on the account of block 3: equity $9,960 < MM
+ * $12,000, settlement -$540, the fund holding $149.50. */
+static void sale_rules(struct tenv *e, int64_t teth_in, __int128 usd_in)
+{
+	struct cl_address *a = &e->addr[2];
+	struct cl_haircut_params hp =
+		cl_genesis_haircut(&e->g, &e->g.assets[0]);
+	struct cl_amount p;
+	uint64_t cover = 0;
+
+	/* the least amount whose price covers the $540 debt */
+	for (uint64_t lo = 1, hi = (uint64_t)teth_in; lo <= hi;) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		CHECK(margin_collateral_sale_down(&p, &hp,
+						  (struct cl_amount){(int64_t)mid},
+						  (struct cl_price){ETH_P(2100)},
+						  20000));
+		if (p.atoms >= 540 * T_USD) {
+			cover = mid;
+			hi = mid - 1;
+		} else {
+			lo = mid + 1;
+		}
+	}
+	CHECK(cover == 262390671); /* 0.262390671 tETH: $540.000000 */
+	EXPECT_REJECT(e, sale(a, T_TETH, (uint64_t)teth_in + 1),
+		      CL_STF_ERR_INSUFFICIENT_COLLATERAL);
+	EXPECT_REJECT(e, sale(a, T_TETH, cover + 1),
+		      CL_STF_ERR_SLICE_TOO_LARGE);
+	EXPECT_REJECT(e, sale(a, T_TETH, cover),
+		      CL_STF_ERR_INSURANCE_INSUFFICIENT);
+	EXPECT_REJECT(e, sale(&e->addr[1], T_TETH, 1),
+		      CL_STF_ERR_NOT_LIQUIDATABLE);
+	/* a small sale: 1 000 000 atoms (0.001 tETH) for $2.058 */
+	struct cl_stf_globals g0, g1;
+	struct cl_stf_view v = tenv_view(e);
+	CHECK(cl_stf_get_globals(&v, &g0) == CL_OK);
+	int64_t set0 = health(e, a).collateral - health(e, a).asset_value;
+	EXPECT_OK(e, sale(a, T_TETH, 1000000));
+	v = tenv_view(e);
+	CHECK(cl_stf_get_globals(&v, &g1) == CL_OK);
+	CHECK(g1.insurance_balance == g0.insurance_balance - 2058000);
+	CHECK(health(e, a).collateral - health(e, a).asset_value ==
+	      set0 + 2058000);
+	CHECK(balance(e, a) == teth_in - 1000000);
+	int64_t fund = 0;
+	CHECK(stf_test_fund_teth(e, &fund) && fund == 1000000);
+	asset_conserved(e, "sale", teth_in);
+	t_invariants(e, "sale", usd_in);
+}
+
 int main(void)
 {
 	struct t_lmdb l;
@@ -450,11 +511,12 @@ int main(void)
 		return 2;
 	test_genesis();
 	test_deposit_and_sale_rules(cl_state_new_memory());
-	struct cl_hash32 mem = test_scenario(cl_state_new_memory());
+	(void)test_scenario(cl_state_new_memory(), true);
+	struct cl_hash32 mem = test_scenario(cl_state_new_memory(), false);
 	struct cl_state *st = t_lmdb_open(&l);
 	if (st) {
 		/* the same requests reach the same root on LMDB */
-		struct cl_hash32 disk = test_scenario(st);
+		struct cl_hash32 disk = test_scenario(st, false);
 		CHECK(memcmp(mem.b, disk.b, 32) == 0);
 		t_lmdb_close(&l);
 	}
