@@ -14,7 +14,9 @@
  *    falls 30 % with BTC flat, the haircut widens (volatility and an
  *    empty hedge book) and the account is liquidated when the next block
  *    opens; the settlement asset and tETH are conserved after every
- *    block.
+ *    block; the same root on memory and on LMDB;
+ *  - seeded random blocks (CL_TEST_SEED) of orders and price moves with
+ *    the same conservation checks after every block.
  */
 #include "stf_util.h"
 
@@ -503,6 +505,102 @@ static void sale_rules(struct tenv *e, int64_t teth_in, __int128 usd_in)
 	t_invariants(e, "sale", usd_in);
 }
 
+/*
+ * Seeded random blocks (CL_TEST_SEED): five traders with tETH and some
+ * USD, a market maker, random orders on BTC-PERP and ETH-PERP near the
+ * marks, random moves of ETH (up to 30 % a block) and BTC (up to 3 %),
+ * through the derivation (liquidations and collateral sales as they come
+ * due). After every block: every tETH atom and every settlement atom is
+ * accounted for, and no request ends in a system error.
+ */
+static void test_random(void)
+{
+	struct tenv e;
+	struct cl_stf_result r;
+	const int traders = 5;
+	__int128 usd_in = 0;
+	int64_t teth_in = 0;
+	uint64_t btc = BTC_P(60000), eth = ETH_P(3000), dep = 0, adep = 0;
+	int liquidations = 0;
+
+	test_seed();
+	tenv_init_with(&e, cl_state_new_memory(), add_teth);
+	open_next(&e, 1000);
+	CHECK(req(&e, &r, t_deposit(dep++, &e.addr[1],
+				    100000000 * (uint64_t)T_USD)) == CL_STF_OK);
+	usd_in += 100000000 * (__int128)T_USD;
+	for (int t = 2; t < 2 + traders; t++) {
+		int64_t q = (int64_t)(1 + test_rand() % 20) * ETH_ATOMS;
+		CHECK(req(&e, &r, asset_deposit(adep++, T_TETH, &e.addr[t],
+						(uint64_t)q)) == CL_STF_OK);
+		teth_in += q;
+		if (t % 2) {
+			uint64_t u = (1 + test_rand() % 5000) * T_USD;
+			CHECK(req(&e, &r, t_deposit(dep++, &e.addr[t], u)) ==
+			      CL_STF_OK);
+			usd_in += u;
+		}
+	}
+	CHECK(price(&e, T_BTC, btc) == CL_STF_OK);
+	CHECK(price(&e, T_ETH, eth) == CL_STF_OK);
+	for (int b = 0; b < 60; b++) {
+		char where[32];
+		snprintf(where, sizeof(where), "random block %d", b);
+		for (int k = 0; k < 12; k++) {
+			bool is_btc = test_rand() % 2;
+			uint32_t mkt = is_btc ? T_BTC : T_ETH;
+			uint64_t mid = is_btc ? btc : eth;
+			uint64_t tick = is_btc ? 100 : 1;
+			int who = (int)(1 + test_rand() % (traders + 1));
+			bool buy = test_rand() % 2;
+			uint64_t px = mid + mid * (test_rand() % 200) / 10000 -
+				      mid / 100;
+			px -= px % tick;
+			uint64_t sz = is_btc ? BTC_SZ(1 + test_rand() % 3000)
+					     : 10 * (1 + test_rand() % 5000);
+			uint8_t fl = who == 1 ? 0 :
+				     (uint8_t)((test_rand() % 2 ? CL_TIF_IOC
+								  : CL_TIF_GTC)
+					       << CL_ORDER_TIF_SHIFT);
+			struct cl_order o = t_order(&e.addr[who], mkt, buy, px,
+						    sz, e.order_nonce++,
+						    tenv_now(&e) + 600, fl);
+			int rc = req(&e, &r, t_place(&e, &o, e.key[who]));
+			CHECK_MSG(rc >= 0, "%s: order: %d", where, rc);
+		}
+		if (test_rand() % 3 == 0) {
+			uint64_t step = eth * (test_rand() % 300) / 1000;
+			eth = test_rand() % 2 ? eth + step : eth - step;
+			if (eth < ETH_P(100))
+				eth = ETH_P(100);
+		}
+		btc = btc - btc * 3 / 100 + btc * (test_rand() % 600) / 10000;
+		btc -= btc % 100;
+		CHECK(price(&e, T_ETH, eth) >= 0);
+		CHECK(price(&e, T_BTC, btc) >= 0);
+		asset_conserved(&e, where, teth_in);
+		t_invariants(&e, where, usd_in);
+		open_next(&e, 30000);
+	}
+	{
+		struct cl_stf_view v = tenv_view(&e);
+		struct cl_stf_event ev[256];
+		for (int t = 2; t < 2 + traders; t++) {
+			size_t n = 0;
+			if (cl_stf_get_events(&v, ev, 256, &n, &e.addr[t],
+					      0) == CL_OK)
+				liquidations += (int)n;
+		}
+	}
+	int64_t fund = 0;
+	CHECK(stf_test_fund_teth(&e, &fund));
+	printf("random: %d liquidation events, the fund holds %lld "
+	       "tETH atoms\n", liquidations, (long long)fund);
+	asset_conserved(&e, "random end", teth_in);
+	t_invariants(&e, "random end", usd_in);
+	tenv_release(&e);
+}
+
 int main(void)
 {
 	struct t_lmdb l;
@@ -510,6 +608,7 @@ int main(void)
 	if (cl_crypto_init() != CL_OK)
 		return 2;
 	test_genesis();
+	test_random();
 	test_deposit_and_sale_rules(cl_state_new_memory());
 	(void)test_scenario(cl_state_new_memory(), true);
 	struct cl_hash32 mem = test_scenario(cl_state_new_memory(), false);
