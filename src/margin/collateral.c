@@ -20,16 +20,17 @@ bool margin_haircut_tiers_valid(const struct cl_haircut_tier *tiers, size_t n)
 uint32_t margin_haircut_extra_ppm(const struct cl_haircut_params *p,
 				  uint64_t var, struct cl_amount depth)
 {
-	unsigned __int128 e = (unsigned __int128)margin_isqrt(var) *
-			      p->vol_factor;
+	unsigned __int128 e =
+	    (unsigned __int128)margin_isqrt(var) * p->vol_factor;
 	int64_t thr = p->depth_threshold.atoms;
 
 	if (thr > 0 && depth.atoms < thr) {
 		uint64_t d = depth.atoms < 0 ? 0 : (uint64_t)depth.atoms;
 		uint64_t gap = (uint64_t)thr - d;
 
-		e += ((unsigned __int128)p->thin_ppm * gap + (uint64_t)thr - 1) /
-		     (uint64_t)thr;
+		e +=
+		    ((unsigned __int128)p->thin_ppm * gap + (uint64_t)thr - 1) /
+		    (uint64_t)thr;
 	}
 	return e > CL_PPM ? CL_PPM : (uint32_t)e;
 }
@@ -48,9 +49,9 @@ bool margin_collateral_value_down(struct cl_amount *out,
 	if (balance.atoms < 0 || p->max_haircut_ppm > CL_PPM)
 		return false;
 	for (size_t i = 0; i < p->n_tiers && lo < balance.atoms; i++) {
-		int64_t hi = p->tiers[i].amount_cap < balance.atoms ?
-				     p->tiers[i].amount_cap :
-				     balance.atoms;
+		int64_t hi = p->tiers[i].amount_cap < balance.atoms
+				 ? p->tiers[i].amount_cap
+				 : balance.atoms;
 		uint64_t h = (uint64_t)p->tiers[i].haircut_ppm + extra;
 		struct cl_amount gross;
 
@@ -84,7 +85,7 @@ bool margin_collateral_sale_down(struct cl_amount *out,
 			      (struct cl_size){(uint64_t)amount.atoms},
 			      p->scale_exp))
 		return false;
-	return cl_i128_to_i64(&out->atoms,
-			      (__int128)gross.atoms * (CL_PPM - discount_ppm) /
-				      CL_PPM);
+	return cl_i128_to_i64(&out->atoms, (__int128)gross.atoms *
+					       (CL_PPM - discount_ppm) /
+					       CL_PPM);
 }

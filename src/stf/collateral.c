@@ -22,8 +22,8 @@ static void bal_key(uint8_t k[ASSET_BAL_KEY_LEN], uint32_t asset,
 	memcpy(k + 4, a->b, 20);
 }
 
-int stf_asset_balance(const struct cl_stf_view *v, int64_t *out,
-		      uint32_t asset, const struct cl_address *a)
+int stf_asset_balance(const struct cl_stf_view *v, int64_t *out, uint32_t asset,
+		      const struct cl_address *a)
 {
 	uint8_t k[ASSET_BAL_KEY_LEN];
 	const uint8_t *val;
@@ -102,13 +102,12 @@ static int asset_entry(const struct cl_stf_view *v,
 	if (rc != CL_OK)
 		return rc;
 	e->index = ms.oracle_price;
-	e->extra_ppm = margin_haircut_extra_ppm(
-		&hp, ms.vol_var, (struct cl_amount){e->depth});
-	if (!margin_collateral_value_down(&val, &hp,
-					  (struct cl_amount){e->balance},
-					  (struct cl_price){e->index},
-					  ms.vol_var,
-					  (struct cl_amount){e->depth}) ||
+	e->extra_ppm = margin_haircut_extra_ppm(&hp, ms.vol_var,
+						(struct cl_amount){e->depth});
+	if (!margin_collateral_value_down(
+		&val, &hp, (struct cl_amount){e->balance},
+		(struct cl_price){e->index}, ms.vol_var,
+		(struct cl_amount){e->depth}) ||
 	    !cl_notional_down(&gross, (struct cl_price){e->index},
 			      (struct cl_size){(uint64_t)e->balance},
 			      hp.scale_exp))

@@ -19,7 +19,7 @@ static int measure(struct cl_stf *s, int64_t *out,
 {
 	struct cl_stf_view v = cl_stf_view(s);
 	const struct cl_market_params *m =
-		cl_genesis_market(&s->g, ap->hedge_market);
+	    cl_genesis_market(&s->g, ap->hedge_market);
 	int mi = stf_market_index(&s->g, ap->hedge_market);
 	struct book_level lv[DEPTH_LEVELS];
 	struct cl_market_state ms;

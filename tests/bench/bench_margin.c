@@ -77,18 +77,25 @@ static void genesis(struct cl_genesis *g, const struct cl_address *oracle)
 		m->oi_cap = 1ull << 50;
 		m->taker_fee_ppm = 500;
 		m->n_tiers = 2;
-		m->tiers[0] = (struct cl_risk_tier){1000000000000, 20000, 10000};
+		m->tiers[0] =
+		    (struct cl_risk_tier){1000000000000, 20000, 10000};
 		m->tiers[1] = (struct cl_risk_tier){INT64_MAX, 50000, 25000};
 		m->risk = (struct cl_market_risk_params){
-			.oracle_band_ppm = 20000, .max_jump_ppm = 200000,
-			.max_jump_window = 60, .mark_band_ppm = 5000,
-			.premium_ema_seconds = 300, .funding_interest_ppm = 10,
-			.funding_interest_clamp_ppm = 50,
-			.funding_cap_ppm = 500,
-			.oi_imf_threshold_ppm = 500000,
-			.oi_imf_factor_ppm = 1000000, .vol_imf_factor = 10,
-			.vol_alpha_ppm = 100000, .imf_max_scale_ppm = 3000000,
-			.liq_slice_ppm = 250000, .liq_fee_ppm = 5000};
+		    .oracle_band_ppm = 20000,
+		    .max_jump_ppm = 200000,
+		    .max_jump_window = 60,
+		    .mark_band_ppm = 5000,
+		    .premium_ema_seconds = 300,
+		    .funding_interest_ppm = 10,
+		    .funding_interest_clamp_ppm = 50,
+		    .funding_cap_ppm = 500,
+		    .oi_imf_threshold_ppm = 500000,
+		    .oi_imf_factor_ppm = 1000000,
+		    .vol_imf_factor = 10,
+		    .vol_alpha_ppm = 100000,
+		    .imf_max_scale_ppm = 3000000,
+		    .liq_slice_ppm = 250000,
+		    .liq_fee_ppm = 5000};
 	}
 	g->n_assets = N_ASSETS;
 	for (uint32_t i = 0; i < N_ASSETS; i++) {
@@ -165,9 +172,13 @@ static void asset_deposit(const struct cl_address *to, uint32_t asset,
 static struct cl_hash32 place(const struct cl_address *who, uint32_t market,
 			      bool is_buy, uint64_t price, uint64_t size)
 {
-	struct cl_order o = {.trader = *who, .market = market,
-			     .is_buy = is_buy, .price = price, .size = size,
-			     .nonce = nonce++, .expiry = now_s + 3600,
+	struct cl_order o = {.trader = *who,
+			     .market = market,
+			     .is_buy = is_buy,
+			     .price = price,
+			     .size = size,
+			     .nonce = nonce++,
+			     .expiry = now_s + 3600,
 			     .flags = 0};
 	struct cl_tx tx;
 
@@ -204,8 +215,7 @@ static uint64_t now_ns(void)
 /* An account long 1 unit in each of the first k markets, with or
  * without the three assets. */
 static void setup_account(const struct cl_address *a,
-			  const struct cl_address *lp, uint32_t k,
-			  bool assets)
+			  const struct cl_address *lp, uint32_t k, bool assets)
 {
 	deposit(a, 1000000000000ull); /* $1M */
 	if (assets)
@@ -252,8 +262,8 @@ int main(int argc, char **argv)
 	addr_of(&lp, 1u << 30);
 	deposit(&lp, 1000000000000000ull);
 
-	printf("%-10s %-7s %14s %14s\n", "positions", "assets",
-	       "health (us)", "place (us)");
+	printf("%-10s %-7s %14s %14s\n", "positions", "assets", "health (us)",
+	       "place (us)");
 	uint64_t who = 0;
 	for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
 		for (int with = 0; with <= 1; with++) {
@@ -281,8 +291,10 @@ int main(int argc, char **argv)
 						    1 + (uint32_t)(i % ks[ki]),
 						    true, 100000, 1);
 				t2 = now_ns();
-				double hh = (double)(t1 - t0) / 1e3 / (double)per;
-				double pp = (double)(t2 - t1) / 1e3 / (double)per;
+				double hh =
+				    (double)(t1 - t0) / 1e3 / (double)per;
+				double pp =
+				    (double)(t2 - t1) / 1e3 / (double)per;
 				best_h = hh < best_h ? hh : best_h;
 				best_p = pp < best_p ? pp : best_p;
 			}

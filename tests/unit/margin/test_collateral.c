@@ -12,20 +12,20 @@
 #define PX(x) ((struct cl_price){(x)})
 
 static const struct cl_haircut_tier eth_tiers[] = {
-	{100 * ETH, 100000},
-	{1000 * ETH, 150000},
-	{INT64_MAX, 250000},
+    {100 * ETH, 100000},
+    {1000 * ETH, 150000},
+    {INT64_MAX, 250000},
 };
 
 /* settlement 6 decimals, price 2 (cents), tETH 9: 6 - 2 - 9 = -5 */
 static const struct cl_haircut_params eth = {
-	.scale_exp = -5,
-	.tiers = eth_tiers,
-	.n_tiers = 3,
-	.vol_factor = 2,
-	.thin_ppm = 100000,
-	.depth_threshold = {1000000 * USD},
-	.max_haircut_ppm = 500000,
+    .scale_exp = -5,
+    .tiers = eth_tiers,
+    .n_tiers = 3,
+    .vol_factor = 2,
+    .thin_ppm = 100000,
+    .depth_threshold = {1000000 * USD},
+    .max_haircut_ppm = 500000,
 };
 
 #define DEEP AMT(5000000 * USD)
@@ -47,9 +47,8 @@ static void tiers(void)
 	static const struct cl_haircut_tier falling[] = {{100, 2000},
 							 {INT64_MAX, 1000}};
 	static const struct cl_haircut_tier over[] = {{INT64_MAX, 1000001}};
-	static const struct cl_haircut_tier same_cap[] = {{100, 1000},
-							  {100, 2000},
-							  {INT64_MAX, 3000}};
+	static const struct cl_haircut_tier same_cap[] = {
+	    {100, 1000}, {100, 2000}, {INT64_MAX, 3000}};
 
 	CHECK(margin_haircut_tiers_valid(eth_tiers, 3));
 	CHECK(!margin_haircut_tiers_valid(eth_tiers, 0));
@@ -125,8 +124,8 @@ static void edges(void)
 	struct cl_haircut_params all = eth;
 	all.max_haircut_ppm = 1000000;
 	all.thin_ppm = 1000000;
-	CHECK(margin_collateral_value_down(&v, &all, AMT(10 * ETH),
-					   PX(300000), 0, AMT(0)) &&
+	CHECK(margin_collateral_value_down(&v, &all, AMT(10 * ETH), PX(300000),
+					   0, AMT(0)) &&
 	      v.atoms == 0);
 }
 

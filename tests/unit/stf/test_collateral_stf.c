@@ -24,10 +24,10 @@
 
 #define ETH_ATOMS 1000000000LL /* tETH: 9 L2 decimals */
 #define T_TETH 1
-#define BTC_P(usd) ((uint64_t)(usd) * 100)
-#define BTC_SZ(milli) ((uint64_t)(milli) * 100)
-#define ETH_P(usd) ((uint64_t)(usd) * 100)
-#define ETH_SZ(eth) ((uint64_t)(eth) * 10000)
+#define BTC_P(usd) ((uint64_t)(usd)*100)
+#define BTC_SZ(milli) ((uint64_t)(milli)*100)
+#define ETH_P(usd) ((uint64_t)(usd)*100)
+#define ETH_SZ(eth) ((uint64_t)(eth)*10000)
 
 static const struct cl_address stf_test_zero;
 
@@ -138,8 +138,7 @@ static int64_t balance(struct tenv *e, const struct cl_address *a)
 	size_t n;
 	int64_t total;
 
-	CHECK(cl_stf_get_collateral(&v, ab, &n, &total, a) == CL_OK &&
-	      n == 1);
+	CHECK(cl_stf_get_collateral(&v, ab, &n, &total, a) == CL_OK && n == 1);
 	return ab[0].balance;
 }
 
@@ -161,16 +160,16 @@ static void asset_conserved(struct tenv *e, const char *where,
 	size_t klen, vlen;
 	__int128 sum = 0;
 
-	CHECK(cl_state_iter_new(&it, e->st, CL_TABLE_ASSET_BALANCES, NULL,
-				0) == CL_OK);
+	CHECK(cl_state_iter_new(&it, e->st, CL_TABLE_ASSET_BALANCES, NULL, 0) ==
+	      CL_OK);
 	while (cl_state_iter_next(it, &key, &klen, &val, &vlen) == CL_OK) {
 		CHECK(klen == 24 && vlen == 8 && cl_get_be32(key) == T_TETH);
 		CHECK(cl_get_be64(val) > 0 && cl_get_be64(val) <= INT64_MAX);
 		sum += (int64_t)cl_get_be64(val);
 	}
 	cl_state_iter_free(it);
-	CHECK_MSG(sum == deposited, "%s: tETH held %lld, deposited %lld",
-		  where, (long long)sum, (long long)deposited);
+	CHECK_MSG(sum == deposited, "%s: tETH held %lld, deposited %lld", where,
+		  (long long)sum, (long long)deposited);
 }
 
 static void test_genesis(void)
@@ -306,20 +305,18 @@ static struct cl_hash32 test_scenario(struct cl_state *st, bool rules)
 	size_t n;
 	int64_t total;
 	CHECK(cl_stf_get_collateral(&v, ab, &n, &total, a) == CL_OK);
-	CHECK(n == 1 && ab[0].depth == 149500 * T_USD &&
-	      ab[0].extra_ppm == 0 && ab[0].gross == 30000 * T_USD &&
-	      ab[0].value == 27000 * T_USD && total == 27000 * T_USD);
+	CHECK(n == 1 && ab[0].depth == 149500 * T_USD && ab[0].extra_ppm == 0 &&
+	      ab[0].gross == 30000 * T_USD && ab[0].value == 27000 * T_USD &&
+	      total == 27000 * T_USD);
 	/* an account with only tETH goes long 18 BTC ($1,080,000): IM
 	 * $24,000, fee $540 paid from a settlement balance of 0 */
-	struct cl_order ask = t_order(mk, T_BTC, false, BTC_P(60000),
-				      BTC_SZ(18000), e.order_nonce++,
-				      tenv_now(&e) + 86400, 0);
+	struct cl_order ask =
+	    t_order(mk, T_BTC, false, BTC_P(60000), BTC_SZ(18000),
+		    e.order_nonce++, tenv_now(&e) + 86400, 0);
 	CHECK(req(&e, &r, t_place(&e, &ask, e.key[1])) == CL_STF_OK);
-	struct cl_order buy = t_order(a, T_BTC, true, BTC_P(60000),
-				      BTC_SZ(18000), e.order_nonce++,
-				      tenv_now(&e) + 86400,
-				      (uint8_t)(CL_TIF_IOC
-						<< CL_ORDER_TIF_SHIFT));
+	struct cl_order buy = t_order(
+	    a, T_BTC, true, BTC_P(60000), BTC_SZ(18000), e.order_nonce++,
+	    tenv_now(&e) + 86400, (uint8_t)(CL_TIF_IOC << CL_ORDER_TIF_SHIFT));
 	CHECK(req(&e, &r, t_place(&e, &buy, e.key[2])) == CL_STF_OK &&
 	      r.filled == BTC_SZ(18000));
 	struct cl_health h = health(&e, a);
@@ -331,22 +328,21 @@ static struct cl_hash32 test_scenario(struct cl_state *st, bool rules)
 	CHECK(req(&e, &r, t_withdraw(&e, a, a, 1, 0, e.key[2])) ==
 	      CL_STF_ERR_INSUFFICIENT_COLLATERAL);
 	/* bids for the liquidation on the BTC book */
-	struct cl_order bb = t_order(mk, T_BTC, true, BTC_P(59900),
-				     BTC_SZ(18000), e.order_nonce++,
-				     tenv_now(&e) + 86400, 0);
+	struct cl_order bb =
+	    t_order(mk, T_BTC, true, BTC_P(59900), BTC_SZ(18000),
+		    e.order_nonce++, tenv_now(&e) + 86400, 0);
 	CHECK(req(&e, &r, t_place(&e, &bb, e.key[1])) == CL_STF_OK);
 	/* another trader, long 10 ETH-PERP on $2,000: the fall liquidates
 	 * it on the ETH book, and its fee is the fund's first money */
 	struct cl_address *c = &e.addr[3];
 	CHECK(req(&e, &r, t_deposit(1, c, 2000 * T_USD)) == CL_STF_OK);
-	struct cl_order eask = t_order(mk, T_ETH, false, ETH_P(3000),
-				       ETH_SZ(10), e.order_nonce++,
-				       tenv_now(&e) + 86400, 0);
+	struct cl_order eask =
+	    t_order(mk, T_ETH, false, ETH_P(3000), ETH_SZ(10), e.order_nonce++,
+		    tenv_now(&e) + 86400, 0);
 	CHECK(req(&e, &r, t_place(&e, &eask, e.key[1])) == CL_STF_OK);
-	struct cl_order ebuy = t_order(c, T_ETH, true, ETH_P(3000), ETH_SZ(10),
-				       e.order_nonce++, tenv_now(&e) + 86400,
-				       (uint8_t)(CL_TIF_IOC
-						 << CL_ORDER_TIF_SHIFT));
+	struct cl_order ebuy = t_order(
+	    c, T_ETH, true, ETH_P(3000), ETH_SZ(10), e.order_nonce++,
+	    tenv_now(&e) + 86400, (uint8_t)(CL_TIF_IOC << CL_ORDER_TIF_SHIFT));
 	CHECK(req(&e, &r, t_place(&e, &ebuy, e.key[3])) == CL_STF_OK &&
 	      r.filled == ETH_SZ(10));
 	asset_conserved(&e, "block 2", teth_in);
@@ -397,18 +393,19 @@ static struct cl_hash32 test_scenario(struct cl_state *st, bool rules)
 	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
 	size_t np;
 	CHECK(cl_stf_get_positions(&v, pos, &np, a) == CL_OK);
-	CHECK(np == 0 || (pos[0].market == T_BTC &&
-			  pos[0].size < (int64_t)BTC_SZ(18000)));
+	CHECK(np == 0 ||
+	      (pos[0].market == T_BTC && pos[0].size < (int64_t)BTC_SZ(18000)));
 	int64_t sold = teth_in - balance(&e, a);
 	int64_t fund_teth = 0;
 	CHECK(stf_test_fund_teth(&e, &fund_teth));
 	CHECK(sold == fund_teth);
-	fprintf(stderr, "scenario: BTC left %lld units, tETH sold %lld atoms, "
-		"settlement %lld atoms, insurance %lld -> ",
-		np ? (long long)pos[0].size : 0LL, (long long)sold,
-		(long long)(health(&e, a).collateral -
-			    health(&e, a).asset_value),
-		(long long)ins_before);
+	fprintf(
+	    stderr,
+	    "scenario: BTC left %lld units, tETH sold %lld atoms, "
+	    "settlement %lld atoms, insurance %lld -> ",
+	    np ? (long long)pos[0].size : 0LL, (long long)sold,
+	    (long long)(health(&e, a).collateral - health(&e, a).asset_value),
+	    (long long)ins_before);
 	{
 		struct cl_stf_globals gl;
 		CHECK(cl_stf_get_globals(&v, &gl) == CL_OK);
@@ -420,14 +417,12 @@ static struct cl_hash32 test_scenario(struct cl_state *st, bool rules)
 	 * maintenance, one slice of a quarter of the position goes on the
 	 * book, whose fee ($1,347.75) is the fund's balance after; then the
 	 * account is above maintenance and nothing more happens */
-	struct cl_haircut_params hp =
-		cl_genesis_haircut(&e.g, &e.g.assets[0]);
+	struct cl_haircut_params hp = cl_genesis_haircut(&e.g, &e.g.assets[0]);
 	struct cl_amount pay1, pay2;
 	CHECK(sold == 72643344);
-	CHECK(margin_collateral_sale_down(&pay1, &hp,
-					  (struct cl_amount){sold - 1},
-					  (struct cl_price){ETH_P(2100)},
-					  20000) &&
+	CHECK(margin_collateral_sale_down(
+		  &pay1, &hp, (struct cl_amount){sold - 1},
+		  (struct cl_price){ETH_P(2100)}, 20000) &&
 	      pay1.atoms == 149499999);
 	CHECK(margin_collateral_sale_down(&pay2, &hp, (struct cl_amount){1},
 					  (struct cl_price){ETH_P(2100)},
@@ -460,17 +455,16 @@ static void sale_rules(struct tenv *e, int64_t teth_in, __int128 usd_in)
 {
 	struct cl_address *a = &e->addr[2];
 	struct cl_haircut_params hp =
-		cl_genesis_haircut(&e->g, &e->g.assets[0]);
+	    cl_genesis_haircut(&e->g, &e->g.assets[0]);
 	struct cl_amount p;
 	uint64_t cover = 0;
 
 	/* the least amount whose price covers the $540 debt */
 	for (uint64_t lo = 1, hi = (uint64_t)teth_in; lo <= hi;) {
 		uint64_t mid = lo + (hi - lo) / 2;
-		CHECK(margin_collateral_sale_down(&p, &hp,
-						  (struct cl_amount){(int64_t)mid},
-						  (struct cl_price){ETH_P(2100)},
-						  20000));
+		CHECK(margin_collateral_sale_down(
+		    &p, &hp, (struct cl_amount){(int64_t)mid},
+		    (struct cl_price){ETH_P(2100)}, 20000));
 		if (p.atoms >= 540 * T_USD) {
 			cover = mid;
 			hi = mid - 1;
@@ -526,13 +520,15 @@ static void test_random(void)
 	test_seed();
 	tenv_init_with(&e, cl_state_new_memory(), add_teth);
 	open_next(&e, 1000);
-	CHECK(req(&e, &r, t_deposit(dep++, &e.addr[1],
-				    100000000 * (uint64_t)T_USD)) == CL_STF_OK);
+	CHECK(req(&e, &r,
+		  t_deposit(dep++, &e.addr[1], 100000000 * (uint64_t)T_USD)) ==
+	      CL_STF_OK);
 	usd_in += 100000000 * (__int128)T_USD;
 	for (int t = 2; t < 2 + traders; t++) {
 		int64_t q = (int64_t)(1 + test_rand() % 20) * ETH_ATOMS;
-		CHECK(req(&e, &r, asset_deposit(adep++, T_TETH, &e.addr[t],
-						(uint64_t)q)) == CL_STF_OK);
+		CHECK(req(&e, &r,
+			  asset_deposit(adep++, T_TETH, &e.addr[t],
+					(uint64_t)q)) == CL_STF_OK);
 		teth_in += q;
 		if (t % 2) {
 			uint64_t u = (1 + test_rand() % 5000) * T_USD;
@@ -553,18 +549,19 @@ static void test_random(void)
 			uint64_t tick = is_btc ? 100 : 1;
 			int who = (int)(1 + test_rand() % (traders + 1));
 			bool buy = test_rand() % 2;
-			uint64_t px = mid + mid * (test_rand() % 200) / 10000 -
-				      mid / 100;
+			uint64_t px =
+			    mid + mid * (test_rand() % 200) / 10000 - mid / 100;
 			px -= px % tick;
 			uint64_t sz = is_btc ? BTC_SZ(1 + test_rand() % 3000)
 					     : 10 * (1 + test_rand() % 5000);
-			uint8_t fl = who == 1 ? 0 :
-				     (uint8_t)((test_rand() % 2 ? CL_TIF_IOC
+			uint8_t fl =
+			    who == 1 ? 0
+				     : (uint8_t)((test_rand() % 2 ? CL_TIF_IOC
 								  : CL_TIF_GTC)
-					       << CL_ORDER_TIF_SHIFT);
-			struct cl_order o = t_order(&e.addr[who], mkt, buy, px,
-						    sz, e.order_nonce++,
-						    tenv_now(&e) + 600, fl);
+						 << CL_ORDER_TIF_SHIFT);
+			struct cl_order o =
+			    t_order(&e.addr[who], mkt, buy, px, sz,
+				    e.order_nonce++, tenv_now(&e) + 600, fl);
 			int rc = req(&e, &r, t_place(&e, &o, e.key[who]));
 			CHECK_MSG(rc >= 0, "%s: order: %d", where, rc);
 		}
@@ -587,15 +584,16 @@ static void test_random(void)
 		struct cl_stf_event ev[256];
 		for (int t = 2; t < 2 + traders; t++) {
 			size_t n = 0;
-			if (cl_stf_get_events(&v, ev, 256, &n, &e.addr[t],
-					      0) == CL_OK)
+			if (cl_stf_get_events(&v, ev, 256, &n, &e.addr[t], 0) ==
+			    CL_OK)
 				liquidations += (int)n;
 		}
 	}
 	int64_t fund = 0;
 	CHECK(stf_test_fund_teth(&e, &fund));
 	printf("random: %d liquidation events, the fund holds %lld "
-	       "tETH atoms\n", liquidations, (long long)fund);
+	       "tETH atoms\n",
+	       liquidations, (long long)fund);
 	asset_conserved(&e, "random end", teth_in);
 	t_invariants(&e, "random end", usd_in);
 	tenv_release(&e);
