@@ -612,13 +612,13 @@ int stf_reindex(struct cl_stf *s, const struct cl_address *addr)
 	 * assets move with other markets' prices, are swept when blocks
 	 * open too */
 	bool holds = false;
-	if (n == 1 && s->g.n_assets > 0) {
+	if (n < 2 && s->g.n_assets > 0) {
 		int64_t val;
 		rc = stf_asset_value(&v, &val, &holds, addr);
 		if (rc != CL_OK)
 			return rc;
 	}
-	if (n >= 2 || holds || (a.collateral < 0 && s->g.n_assets > 0)) {
+	if (n >= 2 || holds) {
 		const uint8_t one = 1;
 		const uint8_t *old;
 		size_t olen;
