@@ -18,12 +18,10 @@
  *  - seeded random blocks (CL_TEST_SEED) of orders and price moves with
  *    the same conservation checks after every block.
  */
-#include "stf_util.h"
+#include "collateral_util.h"
 
 #include <clearline/game.h>
 
-#define ETH_ATOMS 1000000000LL /* tETH: 9 L2 decimals */
-#define T_TETH 1
 #define BTC_P(usd) ((uint64_t)(usd)*100)
 #define BTC_SZ(milli) ((uint64_t)(milli)*100)
 #define ETH_P(usd) ((uint64_t)(usd)*100)
@@ -51,34 +49,6 @@ static bool stf_test_fund_teth(struct tenv *e, int64_t *out)
 	return true;
 }
 
-static void add_teth(struct cl_genesis *g)
-{
-	struct cl_asset_params *a = &g->assets[0];
-
-	g->n_assets = 1;
-	memset(a, 0, sizeof(*a));
-	a->id = T_TETH;
-	snprintf(a->symbol, sizeof(a->symbol), "tETH");
-	t_addr_hex(&a->token, "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512");
-	a->decimals = 9;
-	a->oracle_market = T_ETH;
-	a->hedge_market = T_ETH;
-	a->n_tiers = 3;
-	a->tiers[0] = (struct cl_haircut_tier){100 * ETH_ATOMS, 100000};
-	a->tiers[1] = (struct cl_haircut_tier){1000 * ETH_ATOMS, 150000};
-	a->tiers[2] = (struct cl_haircut_tier){INT64_MAX, 250000};
-	a->vol_factor = 2;
-	a->thin_ppm = 100000;
-	a->depth_threshold = 100000 * (uint64_t)T_USD;
-	a->depth_band_ppm = 20000;
-	a->max_haircut_ppm = 500000;
-	a->liq_discount_ppm = 20000;
-	/* liquidation fees feed the insurance fund that buys collateral */
-	g->markets[0].risk.liq_fee_ppm = 5000;
-	g->markets[0].risk.liq_slice_ppm = 250000; /* slices of a quarter */
-	g->markets[1].risk.liq_fee_ppm = 5000;
-}
-
 static int req(struct tenv *e, struct cl_stf_result *r, struct cl_tx tx)
 {
 	cl_tx_recover(&tx, cl_stf_domain(e->stf));
@@ -99,17 +69,6 @@ static void open_next(struct tenv *e, uint64_t advance_ms)
 	h.l1 = t_l1_at(e->ms);
 	CHECK(cl_stf_open_block(e->stf, &h) == CL_STF_OK);
 	e->in_block = true;
-}
-
-static struct cl_tx asset_deposit(uint64_t id, uint32_t asset,
-				  const struct cl_address *to, uint64_t amount)
-{
-	struct cl_tx tx = {.type = CL_TX_ASSET_DEPOSIT};
-	tx.u.asset_deposit.id = id;
-	tx.u.asset_deposit.asset = asset;
-	tx.u.asset_deposit.to = *to;
-	tx.u.asset_deposit.amount = amount;
-	return tx;
 }
 
 static struct cl_tx sale(const struct cl_address *a, uint32_t asset,
