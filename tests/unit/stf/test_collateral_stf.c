@@ -558,6 +558,63 @@ static void test_random(void)
 	tenv_release(&e);
 }
 
+/*
+ * The thin-book term follows the hedge book, measured when each block
+ * opens: 10 tETH at $3,000 (var 0) are worth $27,000 with $149,500 of
+ * bids within 2 % of the mark; $24,000 once the bids are cancelled (the
+ * whole 10 % thin term); $25,500.06 with $50,002.50 of bids (about half
+ * of the $100,000 threshold: +4.9998 %); a bid 3 % under the mark counts
+ * nothing.
+ */
+static void test_thin_book(void)
+{
+	struct tenv e;
+	struct cl_stf_result r;
+	struct cl_address *mk = &e.addr[1], *a = &e.addr[2];
+
+	tenv_init_with(&e, cl_state_new_memory(), add_teth);
+	open_next(&e, 1000);
+	CHECK(req(&e, &r, t_deposit(0, mk, 1000000 * (uint64_t)T_USD)) ==
+	      CL_STF_OK);
+	CHECK(req(&e, &r, asset_deposit(0, T_TETH, a, 10 * ETH_ATOMS)) ==
+	      CL_STF_OK);
+	CHECK(price(&e, T_ETH, ETH_P(3000)) == CL_STF_OK);
+	struct cl_order deep =
+	    t_order(mk, T_ETH, true, ETH_P(2990), ETH_SZ(50), e.order_nonce++,
+		    tenv_now(&e) + 86400, 0);
+	CHECK(req(&e, &r, t_place(&e, &deep, e.key[1])) == CL_STF_OK);
+	open_next(&e, 1000);
+	CHECK(health(&e, a).asset_value == 27000 * T_USD);
+	struct cl_hash32 dh = t_order_hash(&e, &deep);
+	CHECK(req(&e, &r, t_cancel(&e, mk, &dh, e.key[1])) == CL_STF_OK);
+	CHECK(health(&e, a).asset_value == 27000 * T_USD); /* until ... */
+	open_next(&e, 1000); /* ... the next block measures */
+	CHECK(health(&e, a).asset_value == 24000 * T_USD);
+	/* 16.95 ETH at $2,950 (1.67 % under): $50,002.50; and a far bid
+	 * that counts nothing (3 % under) */
+	struct cl_order half =
+	    t_order(mk, T_ETH, true, ETH_P(2950), 169500, e.order_nonce++,
+		    tenv_now(&e) + 86400, 0);
+	struct cl_order far = t_order(mk, T_ETH, true, ETH_P(2910), ETH_SZ(100),
+				      e.order_nonce++, tenv_now(&e) + 86400, 0);
+	CHECK(req(&e, &r, t_place(&e, &half, e.key[1])) == CL_STF_OK);
+	CHECK(req(&e, &r, t_place(&e, &far, e.key[1])) == CL_STF_OK);
+	open_next(&e, 1000);
+	struct cl_stf_view v = tenv_view(&e);
+	struct cl_stf_asset_balance ab[CL_GENESIS_MAX_ASSETS];
+	size_t n;
+	int64_t total;
+	CHECK(cl_stf_get_collateral(&v, ab, &n, &total, a) == CL_OK && n == 1);
+	CHECK(ab[0].depth == 50002500000);
+	/* ceil(100 000 x (100 000 - 50 002.5) / 100 000) = ceil(49 997.5) */
+	CHECK(ab[0].extra_ppm == 49998);
+	/* $30,000 x (1 - 0.149 998) */
+	CHECK(ab[0].value == 25500060000);
+	asset_conserved(&e, "thin book", 10 * ETH_ATOMS);
+	t_invariants(&e, "thin book", 1000000 * (__int128)T_USD);
+	tenv_release(&e);
+}
+
 int main(void)
 {
 	struct t_lmdb l;
@@ -565,6 +622,7 @@ int main(void)
 	if (cl_crypto_init() != CL_OK)
 		return 2;
 	test_genesis();
+	test_thin_book();
 	test_random();
 	test_deposit_and_sale_rules(cl_state_new_memory());
 	(void)test_scenario(cl_state_new_memory(), true);
