@@ -75,6 +75,9 @@ struct cl_health {
 	int64_t equity; /* collateral + upnl */
 	int64_t im;     /* initial requirement, rounded up */
 	int64_t mm;     /* maintenance requirement, rounded up */
+	int64_t asset_value; /* part of `collateral` that is the haircut
+			      * value of collateral assets (docs/margin.md
+			      * "Collateral assets"); 0 from margin_health*() */
 	int64_t order_im; /* initial requirement counting the open orders
 			   * (>= im; docs/margin.md "Open orders"); the
 			   * margin_health*() functions know no orders and
@@ -190,7 +193,8 @@ bool margin_fill_increases_risk(const struct cl_position *pos, bool is_buy,
 /*
  * What can leave the account: collateral + min(0, upnl) - max(im,
  * order_im), never using unrealised profit or what the open orders
- * reserve, and never more than the collateral itself; 0 when negative.
+ * reserve, and never more than the settlement balance itself (collateral
+ * - asset_value); 0 when negative.
  */
 int64_t margin_withdrawable(const struct cl_health *h);
 
@@ -319,5 +323,75 @@ uint64_t margin_slice_max(uint64_t abs_size, uint32_t share_ppm,
  */
 int64_t margin_adl_score(struct cl_amount upnl, struct cl_amount cost,
 			 struct cl_amount notional, struct cl_amount equity);
+
+/* ------------------------------------------------------------------ */
+/* Collateral assets (docs/margin.md "Collateral assets")             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An account may hold collateral assets beside the settlement asset. An
+ * asset's balance is in its own atoms; it counts toward equity at its
+ * oracle index price less a haircut, in settlement atoms, rounded down.
+ * The haircut of each part of the balance is the tier of that part (the
+ * tiers are marginal, by amount held, like the margin tiers) plus a
+ * volatility term and a thin-book term, capped at max_haircut_ppm.
+ */
+
+/* One band of an asset's haircut tiers: tier i covers the balance in
+ * (cap[i-1], cap[i]] asset atoms; the last cap must be INT64_MAX.
+ * Haircuts never fall as the amount grows. */
+struct cl_haircut_tier {
+	int64_t amount_cap;
+	uint32_t haircut_ppm;
+};
+
+struct cl_haircut_params {
+	int scale_exp; /* settlementDecimals - priceDecimals - assetDecimals */
+	const struct cl_haircut_tier *tiers;
+	size_t n_tiers;
+	uint32_t vol_factor;     /* extra ppm per ppm of volatility (sigma) */
+	uint32_t thin_ppm;       /* extra ppm when the hedge book is empty */
+	struct cl_amount depth_threshold; /* settlement atoms; 0: no term */
+	uint32_t max_haircut_ppm; /* cap of every band's haircut, <= 1e6 */
+};
+
+/* Check a haircut tier table: non-empty, caps > 0 strictly rising and
+ * ending at INT64_MAX, haircuts <= 1e6 and non-decreasing. */
+CL_WUR bool margin_haircut_tiers_valid(const struct cl_haircut_tier *tiers,
+				       size_t n);
+
+/*
+ * What volatility and book depth add to every band's haircut, in ppm:
+ * isqrt(var) * vol_factor, plus ceil(thin_ppm * (thr - depth) / thr)
+ * when 0 <= depth < thr = depth_threshold (a negative depth counts as 0),
+ * saturating at 1e6.
+ */
+uint32_t margin_haircut_extra_ppm(const struct cl_haircut_params *p,
+				  uint64_t var, struct cl_amount depth);
+
+/*
+ * The haircut value of `balance` (>= 0 asset atoms) at `index`, with the
+ * asset's variance `var` (ppm^2) and hedge-book depth `depth`
+ * (settlement atoms): for each tier band, its part's value at the index
+ * rounded down, times (1e6 - min(tier + extra, max_haircut)); the sum
+ * divided by 1e6, rounded down. 0 for a zero balance or index. Fails
+ * (*out zeroed) on a negative balance or overflow.
+ */
+CL_WUR bool margin_collateral_value_down(struct cl_amount *out,
+					 const struct cl_haircut_params *p,
+					 struct cl_amount balance,
+					 struct cl_price index, uint64_t var,
+					 struct cl_amount depth);
+
+/*
+ * What the insurance fund pays for `amount` (>= 0) asset atoms taken
+ * from a liquidated account: its value at `index` rounded down, less
+ * `discount_ppm` (<= 1e6), rounded down. Fails on overflow.
+ */
+CL_WUR bool margin_collateral_sale_down(struct cl_amount *out,
+					const struct cl_haircut_params *p,
+					struct cl_amount amount,
+					struct cl_price index,
+					uint32_t discount_ppm);
 
 #endif /* CLEARLINE_MARGIN_H */

@@ -91,6 +91,10 @@ enum cl_table {
 	CL_TABLE_TWAP_DUE = 0x12,    /* running TWAPs by next slice time */
 	CL_TABLE_TWAP_OWNER = 0x13,  /* running TWAPs by trader and
 				      * sequence */
+	CL_TABLE_ASSET_BALANCES = 0x18, /* collateral asset balances per
+					 * asset and account */
+	CL_TABLE_ASSET_DEPTH = 0x19, /* hedge-book depth per asset, measured
+				      * when a block opens */
 	CL_TABLE_LIQ_INDEX = 0x20,   /* liquidation prices per market (was
 				      * local 0x83 until the stf ran as a
 				      * VM program: docs/state.md) */

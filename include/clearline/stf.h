@@ -121,6 +121,35 @@ struct cl_market_params {
 	struct cl_market_risk_params risk;
 };
 
+#define CL_GENESIS_MAX_ASSETS 8
+#define CL_ASSET_MAX_TIERS 8
+
+/*
+ * A collateral asset beside the settlement asset (docs/genesis.md
+ * "assets", docs/margin.md "Collateral assets"). Its balances are in its
+ * L2 atoms (`decimals`); its index is the oracle index of
+ * `oracle_market` (in that market's price decimals); the bids of
+ * `hedge_market` within depth_band_ppm of its mark are its book depth.
+ */
+struct cl_asset_params {
+	uint32_t id;                    /* >= 1; 0 is the settlement asset */
+	char symbol[CL_SYMBOL_MAX + 1]; /* as a market's symbol */
+	struct cl_address token;        /* the L1 ERC-20, non-zero */
+	uint8_t decimals;               /* L2 decimals of a balance */
+	uint32_t oracle_market;         /* a genesis market */
+	uint32_t hedge_market;          /* a genesis market */
+	uint32_t n_tiers;               /* 1..CL_ASSET_MAX_TIERS */
+	struct cl_haircut_tier tiers[CL_ASSET_MAX_TIERS];
+	uint32_t vol_factor;       /* extra haircut ppm per ppm of sigma,
+				    * <= 1000 */
+	uint32_t thin_ppm;         /* extra haircut with no depth, <= 1e6 */
+	uint64_t depth_threshold;  /* settlement atoms, <= INT64_MAX */
+	uint32_t depth_band_ppm;   /* band around the hedge mark, <= 1e6 */
+	uint32_t max_haircut_ppm;  /* >= every tier's haircut, <= 1e6 */
+	uint32_t liq_discount_ppm; /* the fund's discount when it takes the
+				    * asset, <= the first tier's haircut */
+};
+
 /*
  * Everything fixed at genesis. A plain struct: loading it from a file is
  * the job of whoever reads the file (the rpc/node modules own JSON).
@@ -137,6 +166,8 @@ struct cl_genesis {
 	uint64_t funding_interval; /* s, >= 1: one funding period */
 	uint32_t n_markets;      /* 1..CL_GENESIS_MAX_MARKETS */
 	struct cl_market_params markets[CL_GENESIS_MAX_MARKETS];
+	uint32_t n_assets;       /* 0..CL_GENESIS_MAX_ASSETS */
+	struct cl_asset_params assets[CL_GENESIS_MAX_ASSETS];
 };
 
 /*
@@ -148,7 +179,10 @@ struct cl_genesis {
  * 0 < max order size <= INT64_MAX and a multiple of step, 0 < oi cap <=
  * INT64_MAX, fees <= 1e6 ppm, 1..8 tiers valid for margin_tiers_valid(),
  * a funding interval >= 1 s and risk parameters within the bounds of
- * struct cl_market_risk_params.
+ * struct cl_market_risk_params; 0..8 assets with increasing ids >= 1, a
+ * valid symbol, distinct non-zero tokens, genesis oracle and hedge
+ * markets, a scale exponent in [-38, 18], valid haircut tiers and the
+ * bounds of struct cl_asset_params.
  *
  * why: out, may be NULL: a static lowercase description of the first
  *      broken rule, or NULL when valid.
@@ -159,6 +193,14 @@ CL_WUR bool cl_genesis_validate(const struct cl_genesis *g, const char **why);
 /* scale_exp = collateralDecimals - priceDecimals - sizeDecimals. */
 int cl_genesis_scale_exp(const struct cl_genesis *g,
 			 const struct cl_market_params *m);
+
+/* The asset with id `id`, or NULL. `g` must be valid (ids sorted). */
+const struct cl_asset_params *cl_genesis_asset(const struct cl_genesis *g,
+					       uint32_t id);
+
+/* The haircut parameters of asset `a` (borrows a's tiers). */
+struct cl_haircut_params cl_genesis_haircut(const struct cl_genesis *g,
+					    const struct cl_asset_params *a);
 
 /* The market with id `id`, or NULL. `g` must be valid (ids sorted). */
 const struct cl_market_params *cl_genesis_market(const struct cl_genesis *g,
@@ -261,8 +303,11 @@ enum cl_tx_type {
 	CL_TX_TRIGGER_ORDER = 18,  /* stop / take-profit / stop-loss */
 	CL_TX_SCALE_ORDER = 19,    /* a signed list of orders */
 	CL_TX_TWAP_ORDER = 20,     /* a parent order sliced over time */
+	/* 21..23 are kept for other request kinds */
+	CL_TX_ASSET_DEPOSIT = 24,  /* a collateral asset deposited on L1 */
+	CL_TX_COLLATERAL_SALE = 25, /* derived: the fund takes an asset */
 };
-#define CL_TX_TYPE_MAX 20
+#define CL_TX_TYPE_MAX 25
 
 /* Most signatures an ORACLE_PRICE transaction may carry. */
 #define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
@@ -280,6 +325,24 @@ struct cl_tx_deposit {
 	uint64_t id;
 	struct cl_address to;
 	uint64_t amount; /* collateral atoms */
+};
+
+/* A deposit of a collateral asset (docs/margin.md "Collateral assets"):
+ * ids count from 0 in their own sequence. */
+struct cl_tx_asset_deposit {
+	uint64_t id;
+	uint32_t asset; /* a genesis asset id (>= 1) */
+	struct cl_address to;
+	uint64_t amount; /* asset atoms, 1..2^63-1 */
+};
+
+/* The insurance fund takes `amount` of an asset from a liquidatable
+ * account whose settlement balance is negative, at the index less the
+ * asset's liquidation discount (docs/liquidation.md "Collateral"). */
+struct cl_tx_collateral_sale {
+	struct cl_address account;
+	uint32_t asset;
+	uint64_t amount; /* asset atoms, > 0 */
 };
 
 /*
@@ -459,6 +522,8 @@ struct cl_tx {
 		struct cl_tx_trigger trigger;
 		struct cl_tx_scale scale;
 		struct cl_tx_twap twap;
+		struct cl_tx_asset_deposit asset_deposit;
+		struct cl_tx_collateral_sale collateral_sale;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -577,8 +642,9 @@ enum cl_stf_code {
 					    * this client order id */
 	CL_STF_ERR_BAD_TWAP = 57,          /* zero slices or interval, or a
 					    * slippage above 1e6 ppm */
+	CL_STF_ERR_UNKNOWN_ASSET = 58,     /* not a genesis collateral asset */
 };
-#define CL_STF_CODE_MAX 57
+#define CL_STF_CODE_MAX 58
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,
@@ -914,6 +980,29 @@ CL_WUR int cl_stf_get_account(const struct cl_stf_view *v,
 CL_WUR int cl_stf_get_positions(const struct cl_stf_view *v,
 				struct cl_stf_position *out, size_t *n,
 				const struct cl_address *addr);
+
+/* One collateral asset of an account (cl_stf_get_collateral()). */
+struct cl_stf_asset_balance {
+	uint32_t asset;
+	int64_t balance;      /* asset atoms, >= 0 */
+	uint64_t index;       /* the oracle index used (0: none yet) */
+	int64_t gross;        /* balance at the index, settlement atoms,
+			       * rounded down */
+	int64_t value;        /* after the haircut (margin_collateral_value_down) */
+	uint32_t extra_ppm;   /* volatility and thin-book terms of the haircut */
+	int64_t depth;        /* the hedge book's measured depth */
+};
+
+/*
+ * The collateral assets of `addr`: one entry per genesis asset, in id
+ * order (balance 0 included), into out[0..*n). `total` gets the sum of
+ * the values (what health adds to the settlement balance).
+ * Returns CL_OK, CL_STF_ERR_OVERFLOW, or a negative error.
+ */
+CL_WUR int cl_stf_get_collateral(const struct cl_stf_view *v,
+				 struct cl_stf_asset_balance *out, size_t *n,
+				 int64_t *total,
+				 const struct cl_address *addr);
 
 /* Health (margin_health) of `addr` at the current marks, pending funding
  * included; out->order_im counts the account's open orders

@@ -629,6 +629,8 @@ static void get_sigs(struct dec *d)
 		case CL_TX_LIQUIDATE_FILL:
 		case CL_TX_FUND_FILL:
 		case CL_TX_REINDEX:
+		case CL_TX_ASSET_DEPOSIT:
+		case CL_TX_COLLATERAL_SALE:
 			break; /* unsigned, or never in a batch */
 		}
 	}

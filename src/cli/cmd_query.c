@@ -136,6 +136,40 @@ static void print_positions(struct cl_cli *cli, const json_t *ps)
 	cl_cli_table_release(&t);
 }
 
+/* Collateral assets (docs/margin.md "Collateral assets"): balances in
+ * the asset's atoms, values in the settlement token; nothing printed for
+ * a chain without assets. */
+static void print_assets(struct cl_cli *cli, const json_t *as)
+{
+	static const char *const head[] = {"asset", "balance (atoms)",
+					   "value", "haircut value",
+					   "extra haircut ppm"};
+	unsigned cd = cli->config.collateral_decimals;
+	struct cl_cli_table t;
+	const json_t *x;
+	size_t i;
+
+	if (!json_is_array(as) || json_array_size(as) == 0)
+		return;
+	fprintf(cli->out, "\ncollateral assets\n");
+	cl_cli_table_init(&t, 5, head, 0x1e);
+	json_array_foreach(as, i, x) {
+		char sym[CL_DEC_STR_MAX], bal[CL_DEC_STR_MAX];
+		char gv[CL_DEC_STR_MAX], hv[CL_DEC_STR_MAX];
+		char ex[CL_DEC_STR_MAX];
+
+		cli_fmt_text(sym, sizeof(sym), json_object_get(x, "symbol"));
+		cli_fmt_text(bal, sizeof(bal), json_object_get(x, "balance"));
+		cl_cli_fmt_units(gv, json_object_get(x, "grossValue"), cd);
+		cl_cli_fmt_units(hv, json_object_get(x, "haircutValue"), cd);
+		cli_fmt_text(ex, sizeof(ex),
+			     json_object_get(x, "haircutExtraPpm"));
+		cl_cli_table_add(&t, sym, bal, gv, hv, ex);
+	}
+	cl_cli_table_print(&t, cli->out);
+	cl_cli_table_release(&t);
+}
+
 static void print_open_orders(struct cl_cli *cli, const json_t *os)
 {
 	static const char *const head[] = {"order hash", "market", "side",
@@ -217,6 +251,7 @@ int cli_cmd_account(struct cl_cli *cli, const struct cli_args *a)
 	kv_units(cli, "free collateral", json_object_get(r, "freeCollateral"),
 		 cd);
 	kv_text(cli, "nonce", json_object_get(r, "nonce"));
+	print_assets(cli, json_object_get(r, "collateralAssets"));
 	print_positions(cli, json_object_get(r, "positions"));
 	print_open_orders(cli, json_object_get(r, "openOrders"));
 	json_decref(r);

@@ -61,6 +61,35 @@ static bool get_market(struct cl_cursor *c, struct cl_market_params *m)
 	return true;
 }
 
+static bool get_asset(struct cl_cursor *c, struct cl_asset_params *a)
+{
+	size_t slen;
+
+	a->id = cl_cur_be32(c);
+	slen = cl_cur_u8(c);
+	if (slen > CL_SYMBOL_MAX)
+		return false;
+	cl_cur_bytes(c, a->symbol, slen);
+	cl_cur_bytes(c, a->token.b, 20);
+	a->decimals = cl_cur_u8(c);
+	a->oracle_market = cl_cur_be32(c);
+	a->hedge_market = cl_cur_be32(c);
+	a->n_tiers = cl_cur_u8(c);
+	if (a->n_tiers > CL_ASSET_MAX_TIERS)
+		return false;
+	for (uint32_t t = 0; t < a->n_tiers; t++) {
+		a->tiers[t].amount_cap = (int64_t)cl_cur_be64(c);
+		a->tiers[t].haircut_ppm = cl_cur_be32(c);
+	}
+	a->vol_factor = cl_cur_be32(c);
+	a->thin_ppm = cl_cur_be32(c);
+	a->depth_threshold = cl_cur_be64(c);
+	a->depth_band_ppm = cl_cur_be32(c);
+	a->max_haircut_ppm = cl_cur_be32(c);
+	a->liq_discount_ppm = cl_cur_be32(c);
+	return true;
+}
+
 bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
 			    size_t len)
 {
@@ -93,6 +122,15 @@ bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
 	for (uint32_t i = 0; i < out->n_markets; i++)
 		if (!get_market(&c, &out->markets[i]))
 			goto bad;
+	/* the optional assets' section (present only when non-empty) */
+	if (!cl_cur_done(&c)) {
+		out->n_assets = cl_cur_u8(&c);
+		if (out->n_assets > CL_GENESIS_MAX_ASSETS)
+			goto bad;
+		for (uint32_t i = 0; i < out->n_assets; i++)
+			if (!get_asset(&c, &out->assets[i]))
+				goto bad;
+	}
 	if (!cl_cur_done(&c) || !cl_genesis_validate(out, NULL))
 		goto bad;
 	cl_buf_init(&again);

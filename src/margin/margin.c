@@ -275,8 +275,10 @@ int64_t margin_withdrawable(const struct cl_health *h)
 	int64_t im = h->order_im > h->im ? h->order_im : h->im;
 	__int128 avail = (__int128)h->collateral +
 			 (h->upnl < 0 ? h->upnl : 0) - im;
-	if (avail > h->collateral)
-		avail = h->collateral;
+	__int128 settlement = (__int128)h->collateral - h->asset_value;
+
+	if (avail > settlement)
+		avail = settlement;
 	return avail > 0 ? (int64_t)avail : 0;
 }
 

@@ -207,12 +207,95 @@ static void parse_market(struct ctx *c, struct cl_market_params *m,
 	}
 }
 
+/* A collateral asset (docs/genesis.md "assets"). */
+static void parse_asset(struct ctx *c, struct cl_asset_params *a,
+			const json_t *j, size_t idx)
+{
+	static const char *const keys[] = {
+		"id", "symbol", "token", "decimals", "oracleMarket",
+		"hedgeMarket", "haircutTiers", "volHaircutFactor",
+		"thinBookPpm", "depthThreshold", "depthBandPpm",
+		"maxHaircutPpm", "liquidationDiscountPpm", NULL};
+	char where[32];
+
+	snprintf(where, sizeof(where), "assets[%zu]", idx);
+	if (!json_is_object(j)) {
+		fail(c, "%s: expected an object", where);
+		return;
+	}
+	only_keys(c, j, where, keys);
+	a->id = (uint32_t)get_uint(c, j, where, "id", UINT32_MAX);
+	const json_t *sym = need(c, j, where, "symbol");
+	if (sym && (!json_is_string(sym) ||
+		    json_string_length(sym) > CL_SYMBOL_MAX))
+		fail(c, "%s.symbol: expected a string of at most %d "
+		     "characters", where, CL_SYMBOL_MAX);
+	else if (sym)
+		memcpy(a->symbol, json_string_value(sym),
+		       json_string_length(sym) + 1);
+	const json_t *tok = need(c, j, where, "token");
+	if (tok) {
+		char w[48];
+		snprintf(w, sizeof(w), "%s.token", where);
+		get_address(c, &a->token, tok, w);
+	}
+	a->decimals = (uint8_t)get_uint(c, j, where, "decimals",
+					CL_DECIMALS_MAX);
+	a->oracle_market = (uint32_t)get_uint(c, j, where, "oracleMarket",
+					      UINT32_MAX);
+	a->hedge_market = (uint32_t)get_uint(c, j, where, "hedgeMarket",
+					     UINT32_MAX);
+	a->vol_factor = (uint32_t)get_uint(c, j, where, "volHaircutFactor",
+					   1000);
+	a->thin_ppm = (uint32_t)get_uint(c, j, where, "thinBookPpm", CL_PPM);
+	a->depth_threshold = get_u64(c, j, where, "depthThreshold");
+	a->depth_band_ppm = (uint32_t)get_uint(c, j, where, "depthBandPpm",
+					       CL_PPM);
+	a->max_haircut_ppm = (uint32_t)get_uint(c, j, where, "maxHaircutPpm",
+						CL_PPM);
+	a->liq_discount_ppm = (uint32_t)get_uint(
+		c, j, where, "liquidationDiscountPpm", CL_PPM);
+	const json_t *tiers = need(c, j, where, "haircutTiers");
+	if (!tiers)
+		return;
+	if (!json_is_array(tiers) || json_array_size(tiers) == 0 ||
+	    json_array_size(tiers) > CL_ASSET_MAX_TIERS) {
+		fail(c, "%s.haircutTiers: expected 1..%d tiers", where,
+		     CL_ASSET_MAX_TIERS);
+		return;
+	}
+	a->n_tiers = (uint32_t)json_array_size(tiers);
+	for (size_t t = 0; t < a->n_tiers; t++) {
+		static const char *const tkeys[] = {"amountCap", "haircutPpm",
+						    NULL};
+		const json_t *tj = json_array_get(tiers, t);
+		char tw[80];
+		snprintf(tw, sizeof(tw), "%s.haircutTiers[%zu]", where, t);
+		if (!json_is_object(tj)) {
+			fail(c, "%s: expected an object", tw);
+			return;
+		}
+		only_keys(c, tj, tw, tkeys);
+		const json_t *cap = need(c, tj, tw, "amountCap");
+		uint64_t capv = 0;
+		if (json_is_string(cap) &&
+		    strcmp(json_string_value(cap), "max") == 0)
+			capv = INT64_MAX;
+		else if (cap && (!cl_json_u64(&capv, cap) || capv > INT64_MAX))
+			fail(c, "%s.amountCap: expected a decimal string in "
+			     "asset atoms, or \"max\"", tw);
+		a->tiers[t].amount_cap = (int64_t)capv;
+		a->tiers[t].haircut_ppm =
+			(uint32_t)get_uint(c, tj, tw, "haircutPpm", CL_PPM);
+	}
+}
+
 static void parse(struct ctx *c, struct cl_genesis *g, const json_t *j)
 {
 	static const char *const keys[] = {
 		"version", "l1ChainId", "rollup", "collateralDecimals",
 		"expiryHorizonSeconds", "fundingIntervalSeconds", "oracle",
-		"markets", NULL};
+		"markets", "assets", NULL};
 	static const char *const okeys[] = {"signers", "quorum",
 					    "maxAgeSeconds", NULL};
 
@@ -272,6 +355,19 @@ static void parse(struct ctx *c, struct cl_genesis *g, const json_t *j)
 	g->n_markets = (uint32_t)json_array_size(ms);
 	for (size_t i = 0; i < g->n_markets; i++)
 		parse_market(c, &g->markets[i], json_array_get(ms, i), i);
+
+	/* optional: the collateral assets beside the settlement token */
+	const json_t *as = json_object_get(j, "assets");
+	if (!as)
+		return;
+	if (!json_is_array(as) || json_array_size(as) > CL_GENESIS_MAX_ASSETS) {
+		fail(c, "genesis.assets: expected 0..%d assets",
+		     CL_GENESIS_MAX_ASSETS);
+		return;
+	}
+	g->n_assets = (uint32_t)json_array_size(as);
+	for (size_t i = 0; i < g->n_assets; i++)
+		parse_asset(c, &g->assets[i], json_array_get(as, i), i);
 }
 
 int cl_genesis_parse(struct cl_genesis *out, const char *text, size_t len,

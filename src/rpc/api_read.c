@@ -152,6 +152,40 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	}
 	free(risk);
 
+	/* collateral assets (docs/margin.md "Collateral assets") */
+	struct cl_stf_asset_balance ab[CL_GENESIS_MAX_ASSETS];
+	size_t n_ab = 0;
+	int64_t asset_total = 0;
+	json_t *jassets = json_array();
+	rc = cl_stf_get_collateral(&v, ab, &n_ab, &asset_total, &addr);
+	for (size_t i = 0; rc == CL_OK && i < n_ab; i++) {
+		const struct cl_asset_params *ap =
+			cl_genesis_asset(v.genesis, ab[i].asset);
+		json_t *ja = json_object();
+		json_object_set_new(ja, "asset", json_integer(ab[i].asset));
+		json_object_set_new(ja, "symbol",
+				    json_string(ap ? ap->symbol : ""));
+		json_object_set_new(ja, "balance",
+				    cl_json_from_i64(ab[i].balance));
+		json_object_set_new(ja, "indexPrice",
+				    cl_json_from_u64(ab[i].index));
+		json_object_set_new(ja, "grossValue",
+				    cl_json_from_i64(ab[i].gross));
+		json_object_set_new(ja, "haircutValue",
+				    cl_json_from_i64(ab[i].value));
+		json_object_set_new(ja, "haircutExtraPpm",
+				    json_integer(ab[i].extra_ppm));
+		json_object_set_new(ja, "bookDepth",
+				    cl_json_from_i64(ab[i].depth));
+		json_array_append_new(jassets, ja);
+	}
+	if (rc) {
+		json_decref(jpos);
+		json_decref(jassets);
+		cl_chain_view_release(&v);
+		return api_error(call, rc);
+	}
+
 	json_t *orders = json_array();
 	struct cl_hash32 hashes[CL_API_MAX_OPEN_ORDERS];
 	size_t n_orders = 0;
@@ -212,6 +246,7 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	cl_chain_view_release(&v);
 	if (rc && rc != CL_ERR_NOT_FOUND) {
 		json_decref(jpos);
+		json_decref(jassets);
 		json_decref(orders);
 		json_decref(triggers);
 		json_decref(twaps);
@@ -241,6 +276,9 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 			    h.equity > 0 ? cl_json_from_i64(h.mm * 1000000 / h.equity)
 					 : json_null());
 	json_object_set_new(res, "liquidatable", json_boolean(h.equity < h.mm));
+	json_object_set_new(res, "assetValue",
+			    cl_json_from_i64(h.asset_value));
+	json_object_set_new(res, "collateralAssets", jassets);
 	json_object_set_new(res, "positions", jpos);
 	json_object_set_new(res, "openOrders", orders);
 	json_object_set_new(res, "triggerOrders", triggers);

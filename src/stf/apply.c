@@ -259,7 +259,7 @@ int stf_side_prepare(struct cl_stf *s, struct stf_fill_side *fs,
 	fs->increases = margin_fill_increases_risk(&fs->before, fs->o.is_buy,
 						   (struct cl_size){size});
 	if (!fs->increases) {
-		rc = stf_health(&v, &fs->h_before, fs->acc.collateral, fs->pos,
+		rc = stf_health(&v, &fs->h_before, &fs->o.trader, fs->acc.collateral, fs->pos,
 				fs->n);
 		if (rc != CL_OK)
 			return rc;
@@ -289,7 +289,8 @@ int stf_side_check_margin(struct cl_stf *s, struct stf_fill_side *fs)
 	struct cl_stf_view v = cl_stf_view(s);
 	int rc;
 
-	rc = stf_health(&v, &fs->h_after, fs->acc.collateral, fs->pos, fs->n);
+	rc = stf_health(&v, &fs->h_after, &fs->o.trader, fs->acc.collateral,
+			fs->pos, fs->n);
 	if (rc != CL_OK)
 		return rc;
 	if (fs->increases)
@@ -527,7 +528,8 @@ static int apply_withdraw(struct cl_stf *s, const struct cl_tx *tx)
 	if (rc == CL_OK)
 		rc = stf_settle(s, &sa);
 	if (rc == CL_OK)
-		rc = stf_health(&v, &h, sa.acc.collateral, sa.pos, sa.n);
+		rc = stf_health(&v, &h, &sa.addr, sa.acc.collateral, sa.pos,
+				sa.n);
 	/* what the open orders reserve stays */
 	if (rc == CL_OK)
 		rc = stf_order_im(&v, &h.order_im, &w->trader, sa.pos, sa.n,
@@ -716,6 +718,10 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 		return stf_apply_reindex(s, &tx->u.reindex);
 	case CL_TX_FORCED:
 		return stf_apply_forced(s, &tx->u.forced);
+	case CL_TX_ASSET_DEPOSIT:
+		return stf_apply_asset_deposit(s, &tx->u.asset_deposit);
+	case CL_TX_COLLATERAL_SALE:
+		return stf_apply_collateral_sale(s, &tx->u.collateral_sale);
 	}
 	CL_BUG("applying a transaction of unknown type %d", (int)tx->type);
 }

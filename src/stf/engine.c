@@ -127,6 +127,8 @@ int cl_stf_open_block(struct cl_stf *s, const struct cl_block_header *h)
 	e->n_fills = 0;
 	rc = ensure_books(s);
 	if (rc == 0)
+		rc = stf_measure_depths(s);
+	if (rc == 0)
 		rc = stf_open_block_work(s);
 	if (rc > 0) {
 		cl_broken(SUB, "derived work at the opening of block %llu "
@@ -319,6 +321,7 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	}
 	case CL_TX_DEPOSIT:
 	case CL_TX_APPROVE_AGENT:
+	case CL_TX_ASSET_DEPOSIT:
 		rc = stf_apply_primitive(s, tx);
 		break;
 	case CL_TX_FORCED:
@@ -331,6 +334,7 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	case CL_TX_LIQUIDATE_FILL:
 	case CL_TX_FUND_FILL:
 	case CL_TX_REINDEX:
+	case CL_TX_COLLATERAL_SALE:
 		return CL_STF_ERR_NOT_A_REQUEST;
 	}
 	if (rc)

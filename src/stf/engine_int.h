@@ -98,6 +98,10 @@ void stf_book_commit(struct cl_stf *s, uint32_t mi);
 void stf_book_remove(struct cl_stf *s, uint32_t mi,
 		     const struct cl_hash32 *hash);
 
+/* ---- collateral_depth.c ---- */
+/* Store each collateral asset's hedge-book depth (books valid). */
+int stf_measure_depths(struct cl_stf *s);
+
 /* ---- place.c ---- */
 /* How much of `side` would only reduce owner's position in `market`. */
 int stf_reducible(struct cl_stf *s, uint64_t *out,

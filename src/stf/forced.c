@@ -123,7 +123,8 @@ static int forced_withdraw(struct cl_stf *s, struct cl_forced_record *r,
 	if (rc == CL_OK)
 		rc = stf_settle(s, &sa);
 	if (rc == CL_OK)
-		rc = stf_health(&v, &h, sa.acc.collateral, sa.pos, sa.n);
+		rc = stf_health(&v, &h, &sa.addr, sa.acc.collateral, sa.pos,
+				sa.n);
 	/* what the open orders reserve stays, as for WITHDRAW */
 	if (rc == CL_OK)
 		rc = stf_order_im(&v, &h.order_im, &f->account, sa.pos, sa.n,

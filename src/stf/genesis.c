@@ -105,6 +105,57 @@ static const char *market_invalid(const struct cl_genesis *g,
 	return risk_invalid(&m->risk);
 }
 
+static int asset_scale_exp(const struct cl_genesis *g,
+			   const struct cl_asset_params *a)
+{
+	const struct cl_market_params *m =
+		cl_genesis_market(g, a->oracle_market);
+
+	return (int)g->collateral_decimals - (int)m->price_decimals -
+	       (int)a->decimals;
+}
+
+static const char *asset_invalid(const struct cl_genesis *g, uint32_t i)
+{
+	const struct cl_asset_params *a = &g->assets[i];
+	int e;
+
+	if (a->id == 0)
+		return "asset id 0 is the settlement asset";
+	if (i > 0 && a->id <= g->assets[i - 1].id)
+		return "asset ids must be unique and increasing";
+	if (!symbol_valid(a->symbol))
+		return "asset symbol: 1 to 16 of [A-Za-z0-9._-]";
+	if (address_is_zero(&a->token))
+		return "asset token is the zero address";
+	for (uint32_t j = 0; j < i; j++)
+		if (memcmp(g->assets[j].token.b, a->token.b, 20) == 0)
+			return "duplicate asset token";
+	if (a->decimals > CL_DECIMALS_MAX)
+		return "asset decimals above 18";
+	if (!cl_genesis_market(g, a->oracle_market) ||
+	    !cl_genesis_market(g, a->hedge_market))
+		return "asset oracle or hedge market unknown";
+	e = asset_scale_exp(g, a);
+	if (e < -38 || e > 18)
+		return "asset scale exponent out of range";
+	if (a->n_tiers == 0 || a->n_tiers > CL_ASSET_MAX_TIERS ||
+	    !margin_haircut_tiers_valid(a->tiers, a->n_tiers))
+		return "asset haircut tiers invalid";
+	if (a->vol_factor > 1000)
+		return "asset volHaircutFactor above 1000";
+	if (a->thin_ppm > CL_PPM || a->depth_band_ppm > CL_PPM)
+		return "asset thinBookPpm or depthBandPpm above 100%";
+	if (a->depth_threshold > INT64_MAX)
+		return "asset depthThreshold above 2^63-1";
+	if (a->max_haircut_ppm > CL_PPM ||
+	    a->max_haircut_ppm < a->tiers[a->n_tiers - 1].haircut_ppm)
+		return "asset maxHaircutPpm below a tier or above 100%";
+	if (a->liq_discount_ppm > a->tiers[0].haircut_ppm)
+		return "asset liquidationDiscountPpm above the first haircut";
+	return NULL;
+}
+
 static const char *genesis_invalid(const struct cl_genesis *g)
 {
 	if (g->l1_chain_id == 0)
@@ -141,6 +192,13 @@ static const char *genesis_invalid(const struct cl_genesis *g)
 		if (i > 0 && g->markets[i].id <= g->markets[i - 1].id)
 			return "market ids must be unique and increasing";
 	}
+	if (g->n_assets > CL_GENESIS_MAX_ASSETS)
+		return "at most 8 collateral assets";
+	for (uint32_t i = 0; i < g->n_assets; i++) {
+		const char *why = asset_invalid(g, i);
+		if (why)
+			return why;
+	}
 	return NULL;
 }
 
@@ -168,6 +226,54 @@ const struct cl_market_params *cl_genesis_market(const struct cl_genesis *g,
 			hi = mid;
 	}
 	return NULL;
+}
+
+const struct cl_asset_params *cl_genesis_asset(const struct cl_genesis *g,
+					       uint32_t id)
+{
+	for (uint32_t i = 0; i < g->n_assets; i++)
+		if (g->assets[i].id == id)
+			return &g->assets[i];
+	return NULL;
+}
+
+struct cl_haircut_params cl_genesis_haircut(const struct cl_genesis *g,
+					    const struct cl_asset_params *a)
+{
+	struct cl_haircut_params p = {
+		.scale_exp = asset_scale_exp(g, a),
+		.tiers = a->tiers,
+		.n_tiers = a->n_tiers,
+		.vol_factor = a->vol_factor,
+		.thin_ppm = a->thin_ppm,
+		.depth_threshold = {(int64_t)a->depth_threshold},
+		.max_haircut_ppm = a->max_haircut_ppm,
+	};
+	return p;
+}
+
+static void encode_asset(struct cl_buf *out, const struct cl_asset_params *a)
+{
+	size_t slen = strlen(a->symbol);
+
+	cl_buf_append_be32(out, a->id);
+	cl_buf_append_byte(out, (uint8_t)slen);
+	cl_buf_append(out, a->symbol, slen);
+	cl_buf_append(out, a->token.b, 20);
+	cl_buf_append_byte(out, a->decimals);
+	cl_buf_append_be32(out, a->oracle_market);
+	cl_buf_append_be32(out, a->hedge_market);
+	cl_buf_append_byte(out, (uint8_t)a->n_tiers);
+	for (uint32_t t = 0; t < a->n_tiers; t++) {
+		cl_buf_append_be64(out, (uint64_t)a->tiers[t].amount_cap);
+		cl_buf_append_be32(out, a->tiers[t].haircut_ppm);
+	}
+	cl_buf_append_be32(out, a->vol_factor);
+	cl_buf_append_be32(out, a->thin_ppm);
+	cl_buf_append_be64(out, a->depth_threshold);
+	cl_buf_append_be32(out, a->depth_band_ppm);
+	cl_buf_append_be32(out, a->max_haircut_ppm);
+	cl_buf_append_be32(out, a->liq_discount_ppm);
 }
 
 static void encode_risk(struct cl_buf *out,
@@ -230,6 +336,13 @@ void cl_genesis_encode(struct cl_buf *out, const struct cl_genesis *g)
 		}
 		encode_risk(out, &m->risk);
 	}
+	/* the assets' section exists only when there are assets, so a
+	 * genesis without them keeps its encoding and hash */
+	if (g->n_assets == 0)
+		return;
+	cl_buf_append_byte(out, (uint8_t)g->n_assets);
+	for (uint32_t i = 0; i < g->n_assets; i++)
+		encode_asset(out, &g->assets[i]);
 }
 
 void cl_genesis_hash(struct cl_hash32 *out, const struct cl_genesis *g)

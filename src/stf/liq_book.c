@@ -208,7 +208,8 @@ int stf_apply_liquidate_fill(struct cl_stf *s,
 		return rc;
 
 	/* the liquidation fee, capped so the account keeps equity >= 0 */
-	rc = stf_health(&v, &h, ac->acc.collateral, ac->pos, ac->n);
+	rc = stf_health(&v, &h, &ac->o.trader, ac->acc.collateral, ac->pos,
+			ac->n);
 	if (rc != CL_OK)
 		return rc;
 	if (!margin_fee_up(&fa, notional, m->risk.liq_fee_ppm))

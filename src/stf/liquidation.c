@@ -64,7 +64,7 @@ int stf_liq_compute(const struct cl_stf_view *v, struct stf_liq_plan *p,
 		if (!cl_sub_i64(&p->acc.collateral, p->acc.collateral, pend))
 			return CL_STF_ERR_OVERFLOW;
 	}
-	rc = stf_health(v, &p->h, p->acc.collateral, p->pos, p->n);
+	rc = stf_health(v, &p->h, addr, p->acc.collateral, p->pos, p->n);
 	if (rc != CL_OK)
 		return rc;
 	if (p->h.equity >= p->h.mm)
@@ -164,7 +164,7 @@ int stf_liq_compute(const struct cl_stf_view *v, struct stf_liq_plan *p,
 		}
 		na++;
 	}
-	rc = stf_health(v, &h2, coll.atoms, after, na);
+	rc = stf_health(v, &h2, addr, coll.atoms, after, na);
 	if (rc != CL_OK)
 		return rc;
 	if (!margin_fee_up(&fee, a, p->m->risk.liq_fee_ppm))

@@ -276,8 +276,17 @@ int stf_place_check(struct cl_stf *s, const struct cl_order_record *rec)
 	rc = stf_acct_load(s, &a, &rec->trader);
 	if (rc != CL_OK)
 		return rc;
-	if (a.acc.collateral <= 0 && a.n == 0)
-		return CL_STF_ERR_NO_COLLATERAL;
+	if (a.acc.collateral <= 0 && a.n == 0) {
+		/* collateral assets count at their haircut value */
+		int64_t assets;
+		bool holds;
+		rc = stf_asset_value(&v, &assets, &holds, &rec->trader);
+		if (rc != CL_OK)
+			return rc;
+		if (!holds || assets <= 0 ||
+		    (__int128)a.acc.collateral + assets <= 0)
+			return CL_STF_ERR_NO_COLLATERAL;
+	}
 	/* 10: an order that may rest reserves its initial margin; IOC and
 	 * FOK orders never rest, reduce-only ones reserve nothing */
 	if (cl_order_tif(rec->flags) != CL_TIF_GTC ||
@@ -285,7 +294,8 @@ int stf_place_check(struct cl_stf *s, const struct cl_order_record *rec)
 		return CL_STF_OK;
 	rc = stf_settle(s, &a);
 	if (rc == CL_OK)
-		rc = stf_health(&v, &h, a.acc.collateral, a.pos, a.n);
+		rc = stf_health(&v, &h, &rec->trader, a.acc.collateral, a.pos,
+				a.n);
 	if (rc == CL_OK)
 		rc = stf_order_im(&v, &h.order_im, &rec->trader, a.pos, a.n,
 				  &extra);

@@ -120,20 +120,44 @@ static int health_prepare(const struct cl_stf_view *v, struct health_in *in,
 	return CL_OK;
 }
 
+/* The settlement balance plus the haircut value of addr's assets. */
+static int with_assets(const struct cl_stf_view *v, int64_t *out,
+		       int64_t *assets, const struct cl_address *addr,
+		       int64_t settlement)
+{
+	bool holds;
+	int rc;
+
+	*out = settlement;
+	*assets = 0;
+	if (!addr || v->genesis->n_assets == 0)
+		return CL_OK;
+	rc = stf_asset_value(v, assets, &holds, addr);
+	if (rc != CL_OK)
+		return rc;
+	if (!cl_add_i64(out, settlement, *assets))
+		return CL_STF_ERR_OVERFLOW;
+	return CL_OK;
+}
+
 int stf_health(const struct cl_stf_view *v, struct cl_health *out,
-	       int64_t collateral, const struct cl_stf_position *pos,
-	       size_t n)
+	       const struct cl_address *addr, int64_t collateral,
+	       const struct cl_stf_position *pos, size_t n)
 {
 	struct health_in in;
+	int64_t total, assets;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = health_prepare(v, &in, pos, n);
+	rc = with_assets(v, &total, &assets, addr, collateral);
+	if (rc == CL_OK)
+		rc = health_prepare(v, &in, pos, n);
 	if (rc != CL_OK)
 		return rc;
-	if (!margin_health_scaled(out, (struct cl_amount){collateral}, in.p,
-				  in.rp, in.marks, in.scales, n))
+	if (!margin_health_scaled(out, (struct cl_amount){total}, in.p, in.rp,
+				  in.marks, in.scales, n))
 		return CL_STF_ERR_OVERFLOW;
+	out->asset_value = assets;
 	return CL_OK;
 }
 
@@ -186,7 +210,7 @@ int cl_stf_get_health(const struct cl_stf_view *v, struct cl_health *out,
 		return rc;
 	rc = collateral_settled(v, &a.collateral, pos, n);
 	if (rc == CL_OK)
-		rc = stf_health(v, out, a.collateral, pos, n);
+		rc = stf_health(v, out, addr, a.collateral, pos, n);
 	if (rc == CL_OK)
 		rc = stf_order_im(v, &out->order_im, addr, pos, n, NULL);
 	return rc;
@@ -465,21 +489,26 @@ static uint64_t adl_key_of(int64_t score)
 
 /* Per-position risk numbers of a loaded, settled account. */
 static int account_risk(const struct cl_stf_view *v,
-			struct cl_stf_account_risk *out, int64_t collateral,
+			struct cl_stf_account_risk *out,
+			const struct cl_address *addr, int64_t settlement,
 			const struct cl_stf_position *pos, size_t n,
 			bool indexing)
 {
 	struct health_in in;
 	struct cl_health *h = &out->health;
+	int64_t collateral, assets;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = health_prepare(v, &in, pos, n);
+	rc = with_assets(v, &collateral, &assets, addr, settlement);
+	if (rc == CL_OK)
+		rc = health_prepare(v, &in, pos, n);
 	if (rc != CL_OK)
 		return rc;
 	if (!margin_health_scaled(h, (struct cl_amount){collateral}, in.p,
 				  in.rp, in.marks, in.scales, n))
 		return CL_STF_ERR_OVERFLOW;
+	h->asset_value = assets;
 	out->liquidatable = h->equity < h->mm;
 	if (h->equity <= 0) {
 		out->margin_ratio_ppm = INT64_MAX;
@@ -566,7 +595,7 @@ int stf_reindex(struct cl_stf *s, const struct cl_address *addr)
 	if (rc == CL_OK)
 		rc = collateral_settled(&v, &a.collateral, pos, n);
 	if (rc == CL_OK)
-		rc = account_risk(&v, &r, a.collateral, pos, n, true);
+		rc = account_risk(&v, &r, addr, a.collateral, pos, n, true);
 	if (rc != CL_OK)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
@@ -579,8 +608,17 @@ int stf_reindex(struct cl_stf *s, const struct cl_address *addr)
 		if (rc != CL_OK)
 			return rc;
 	}
-	/* accounts in several markets are swept by the sequencer too */
-	if (n >= 2) {
+	/* accounts in several markets, and accounts whose collateral
+	 * assets move with other markets' prices, are swept when blocks
+	 * open too */
+	bool holds = false;
+	if (n < 2 && s->g.n_assets > 0) {
+		int64_t val;
+		rc = stf_asset_value(&v, &val, &holds, addr);
+		if (rc != CL_OK)
+			return rc;
+	}
+	if (n >= 2 || holds) {
 		const uint8_t one = 1;
 		const uint8_t *old;
 		size_t olen;
@@ -638,7 +676,7 @@ int cl_stf_get_account_risk(const struct cl_stf_view *v,
 		int64_t pending[CL_GENESIS_MAX_MARKETS];
 		for (size_t i = 0; i < n; i++)
 			pending[i] = out->pos[i].pending_funding;
-		rc = account_risk(v, out, a.collateral, pos, n, false);
+		rc = account_risk(v, out, addr, a.collateral, pos, n, false);
 		for (size_t i = 0; i < n; i++)
 			out->pos[i].pending_funding = pending[i];
 	}

@@ -118,6 +118,8 @@ const char *cl_stf_err_str(int code)
 		return "transaction type is derived by the rollup, not requested";
 	case CL_STF_ERR_FORCED_OUT_OF_ORDER:
 		return "forced request is not the next one in l1 order";
+	case CL_STF_ERR_UNKNOWN_ASSET:
+		return "unknown collateral asset";
 	case CL_STF_ERR_NO_COLLATERAL:
 		return "account has no collateral";
 	case CL_STF_ERR_ORDER_MARGIN:

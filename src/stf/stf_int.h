@@ -148,10 +148,38 @@ int stf_schedule_due(struct cl_stf *s, bool *due,
 #define SCHEDULE_DUE_KEY_LEN 28 /* time u64 ‖ trader */
 
 /* Health from explicit positions (markets' marks and the current
- * dynamic margin multipliers read through v; funding as stored). */
+ * dynamic margin multipliers read through v; funding as stored), with
+ * `collateral` the settlement balance; the haircut value of addr's
+ * collateral assets is added (addr NULL: none; out->asset_value). */
 int stf_health(const struct cl_stf_view *v, struct cl_health *out,
-	       int64_t collateral, const struct cl_stf_position *pos,
-	       size_t n);
+	       const struct cl_address *addr, int64_t collateral,
+	       const struct cl_stf_position *pos, size_t n);
+
+/* ---- collateral assets (collateral.c) ---- */
+
+#define ASSET_BAL_KEY_LEN 24 /* asset u32 ‖ address */
+#define G_NEXT_ASSET_DEPOSIT "next_asset_deposit_id"
+/* The insurance fund's asset holdings are kept under this address. */
+extern const struct cl_address stf_fund_address;
+
+/* The balance of `asset` held by `a` (absent: 0). */
+int stf_asset_balance(const struct cl_stf_view *v, int64_t *out,
+		      uint32_t asset, const struct cl_address *a);
+/* Store a balance (0 deletes the record). */
+void stf_put_asset_balance(struct cl_state *st, uint32_t asset,
+			   const struct cl_address *a, int64_t bal);
+/* The sum of the haircut values of a's assets; *holds: a holds any. */
+int stf_asset_value(const struct cl_stf_view *v, int64_t *out, bool *holds,
+		    const struct cl_address *a);
+int stf_apply_asset_deposit(struct cl_stf *s,
+			    const struct cl_tx_asset_deposit *d);
+int stf_apply_collateral_sale(struct cl_stf *s,
+			      const struct cl_tx_collateral_sale *t);
+/* The next COLLATERAL_SALE a liquidatable account owes (docs/liquidation.md
+ * "Collateral"): *has false when none. Reads only. */
+int stf_collateral_sale_next(const struct cl_stf_view *v,
+			     struct cl_tx_collateral_sale *out, bool *has,
+			     const struct cl_address *addr);
 
 /* One side of a fill while it is being checked. */
 struct stf_fill_side {

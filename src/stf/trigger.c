@@ -240,6 +240,28 @@ static int liquidate_account(struct cl_stf *s, const struct cl_address *addr)
 		uint64_t limit, q = 0, filled;
 		uint32_t market;
 
+		/* collateral assets cover a negative settlement balance
+		 * before positions are closed (docs/liquidation.md
+		 * "Collateral") */
+		memset(&tx, 0, sizeof(tx));
+		rc = stf_collateral_sale_next(&view, &tx.u.collateral_sale,
+					      &has, addr);
+		if (rc > 0)
+			return 0;
+		if (rc)
+			return rc;
+		if (has) {
+			tx.type = CL_TX_COLLATERAL_SALE;
+			rc = stf_derive(s, &tx);
+			if (rc < 0)
+				return rc;
+			if (rc == 0) {
+				e->risk_ops++;
+				continue;
+			}
+			/* refused (the fund cannot pay): positions next */
+		}
+
 		rc = cl_stf_liquidation_next(&view, &tx, &has, addr);
 		if (rc > 0)
 			return 0; /* out of range: left as it is */

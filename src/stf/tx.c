@@ -61,6 +61,10 @@ const char *cl_tx_type_str(int type)
 		return "scale_order";
 	case CL_TX_TWAP_ORDER:
 		return "twap_order";
+	case CL_TX_ASSET_DEPOSIT:
+		return "asset_deposit";
+	case CL_TX_COLLATERAL_SALE:
+		return "collateral_sale";
 	}
 	return "unknown";
 }
@@ -327,6 +331,21 @@ bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
 			cl_cur_fail(&c); /* an order without an id is type 2 */
 		break;
 	}
+	case CL_TX_ASSET_DEPOSIT: {
+		struct cl_tx_asset_deposit *d = &out->u.asset_deposit;
+		d->id = cl_cur_be64(&c);
+		d->asset = cl_cur_be32(&c);
+		cur_addr(&c, &d->to);
+		d->amount = cl_cur_be64(&c);
+		break;
+	}
+	case CL_TX_COLLATERAL_SALE: {
+		struct cl_tx_collateral_sale *t = &out->u.collateral_sale;
+		cur_addr(&c, &t->account);
+		t->asset = cl_cur_be32(&c);
+		t->amount = cl_cur_be64(&c);
+		break;
+	}
 	default:
 		cl_cur_fail(&c);
 		break;
@@ -533,6 +552,17 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 		cl_buf_append(b, tx->u.trigger.sig.b, CL_SIG_LEN);
 		return;
 	}
+	case CL_TX_ASSET_DEPOSIT:
+		cl_buf_append_be64(b, tx->u.asset_deposit.id);
+		cl_buf_append_be32(b, tx->u.asset_deposit.asset);
+		cl_buf_append(b, tx->u.asset_deposit.to.b, 20);
+		cl_buf_append_be64(b, tx->u.asset_deposit.amount);
+		return;
+	case CL_TX_COLLATERAL_SALE:
+		cl_buf_append(b, tx->u.collateral_sale.account.b, 20);
+		cl_buf_append_be32(b, tx->u.collateral_sale.asset);
+		cl_buf_append_be64(b, tx->u.collateral_sale.amount);
+		return;
 	}
 	CL_BUG("encoding a transaction of unknown type %d", (int)tx->type);
 }
@@ -592,6 +622,10 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 	case CL_TX_SCALE_ORDER:
 		return 1 + 20 + 4 + 1 + 8 + 8 + 1 + 1 +
 		       (size_t)tx->u.scale.msg.n * 16 + CL_SIG_LEN;
+	case CL_TX_ASSET_DEPOSIT:
+		return 1 + 8 + 4 + 20 + 8;
+	case CL_TX_COLLATERAL_SALE:
+		return 1 + 20 + 4 + 8;
 	}
 	CL_BUG("unknown transaction type %d", (int)tx->type);
 }
@@ -701,6 +735,8 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 	case CL_TX_FUND_FILL:
 	case CL_TX_REINDEX:
 	case CL_TX_FORCED:
+	case CL_TX_ASSET_DEPOSIT:
+	case CL_TX_COLLATERAL_SALE:
 		break;
 	}
 	a->recovered = true;
@@ -722,8 +758,10 @@ bool cl_tx_is_request(enum cl_tx_type type)
 	case CL_TX_TRIGGER_ORDER:
 	case CL_TX_SCALE_ORDER:
 	case CL_TX_TWAP_ORDER:
+	case CL_TX_ASSET_DEPOSIT:
 		return true;
 	case CL_TX_FILL:
+	case CL_TX_COLLATERAL_SALE:
 	case CL_TX_ORDER_DONE:
 	case CL_TX_LIQUIDATE:
 	case CL_TX_ADL:

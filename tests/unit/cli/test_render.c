@@ -81,6 +81,33 @@ static void test_account(void)
 		      "\"l2_getAccount\",\"params\":[\"" DEV_ADDR "\"]}",
 		      "{\"nonce\":\"3\"}\n", "--json", "account", "--key-env",
 		      "CL_TEST_KEY", NULL);
+	/* an account holding a collateral asset: its table comes before the
+	 * positions (values in the settlement token, the balance in atoms) */
+	expect_render(__LINE__, "l2_getAccount",
+		      "{\"address\":\"" DEV_ADDR "\",\"collateral\":\"-540000000\","
+		      "\"nonce\":\"0\",\"collateralAssets\":[{\"asset\":1,"
+		      "\"symbol\":\"tETH\",\"balance\":\"10000000000\","
+		      "\"indexPrice\":\"300000\",\"grossValue\":\"30000000000\","
+		      "\"haircutValue\":\"27000000000\",\"haircutExtraPpm\":0,"
+		      "\"bookDepth\":\"149500000000\"}],"
+		      "\"positions\":[],\"openOrders\":[]}",
+		      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":"
+		      "\"l2_getAccount\",\"params\":[\"" DEV_ADDR "\"]}",
+		      "address             " DEV_ADDR "\n"
+		      "collateral          -540\n"
+		      "equity              -\n"
+		      "initial margin      -\n"
+		      "maintenance margin  -\n"
+		      "free collateral     -\n"
+		      "nonce               0\n"
+		      "\ncollateral assets\n"
+		      "asset  balance (atoms)  value  haircut value  "
+		      "extra haircut ppm\n"
+		      "tETH       10000000000  30000          27000  "
+		      "                0\n"
+		      "\npositions\n  (none)\n"
+		      "\nopen orders\n  (none)\n",
+		      "account", "--key-env", "CL_TEST_KEY", NULL);
 	/* an empty account */
 	expect_render(__LINE__, "l2_getAccount",
 		      "{\"address\":\"" DEV_ADDR "\",\"collateral\":\"0\","

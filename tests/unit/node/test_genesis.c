@@ -96,6 +96,54 @@ int main(int argc, char **argv)
 	bad(text, "\"volAlphaPpm\": 100000", "\"volAlpha\": 100000",
 	    "unknown key \"volAlpha\"");
 	bad(text, "\"markBandPpm\": 5000,", "", "markBandPpm");
+	/* collateral assets (optional) */
+	static const char teth[] =
+		"\"fundingIntervalSeconds\": 60, \"assets\": [{\"id\": 1, "
+		"\"symbol\": \"tETH\", "
+		"\"token\": \"0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0\", "
+		"\"decimals\": 9, \"oracleMarket\": 2, \"hedgeMarket\": 2, "
+		"\"haircutTiers\": [{\"amountCap\": \"100000000000\", "
+		"\"haircutPpm\": 100000}, {\"amountCap\": \"max\", "
+		"\"haircutPpm\": 250000}], \"volHaircutFactor\": 2, "
+		"\"thinBookPpm\": 100000, \"depthThreshold\": \"100000000000\", "
+		"\"depthBandPpm\": 20000, \"maxHaircutPpm\": 500000, "
+		"\"liquidationDiscountPpm\": 20000}],";
+	{
+		const char *from = "\"fundingIntervalSeconds\": 60,";
+		const char *at = strstr(text, from);
+		static char with[65536 + sizeof(teth)];
+		CHECK(at != NULL);
+		if (at) {
+			size_t pre = (size_t)(at - text);
+			memcpy(with, text, pre);
+			strcpy(with + pre, teth);
+			strcat(with, at + strlen(from));
+			CHECK_MSG(cl_genesis_parse(&g, with, strlen(with), err,
+						   sizeof(err)) == CL_OK,
+				  "%s", err);
+			CHECK(g.n_assets == 1 && g.assets[0].id == 1 &&
+			      strcmp(g.assets[0].symbol, "tETH") == 0 &&
+			      g.assets[0].decimals == 9 &&
+			      g.assets[0].n_tiers == 2 &&
+			      g.assets[0].tiers[1].amount_cap == INT64_MAX &&
+			      g.assets[0].depth_threshold == 100000000000ull &&
+			      g.assets[0].liq_discount_ppm == 20000);
+			bad(with, "\"oracleMarket\": 2", "\"oracleMarket\": 9",
+			    "oracle or hedge market");
+			bad(with, "\"liquidationDiscountPpm\": 20000",
+			    "\"liquidationDiscountPpm\": 200000",
+			    "liquidationDiscountPpm");
+			bad(with, "\"thinBookPpm\": 100000",
+			    "\"thinBook\": 100000", "unknown key \"thinBook\"");
+			bad(with, "\"amountCap\": \"max\"",
+			    "\"amountCap\": \"5\"", "haircut tiers");
+			bad(with, "\"decimals\": 9", "\"decimals\": 19",
+			    "decimals");
+		}
+		bad(text, "\"fundingIntervalSeconds\": 60,",
+		    "\"fundingIntervalSeconds\": 60, \"assets\": 3,",
+		    "genesis.assets");
+	}
 	CHECK(cl_genesis_load(&g, "/nonexistent/genesis.json", err,
 			      sizeof(err)) == CL_ERR_CONFIG);
 	return test_done("genesis");

@@ -187,6 +187,12 @@ static size_t sample(uint8_t *p, int type, unsigned n_sigs)
 	case CL_TX_DEPOSIT:
 		len += 36;
 		break;
+	case CL_TX_ASSET_DEPOSIT:
+		len += 40;
+		break;
+	case CL_TX_COLLATERAL_SALE:
+		len += 32;
+		break;
 	case CL_TX_PLACE_ORDER:
 		len += 20 + 4;
 		p[len++] = 1;
@@ -294,6 +300,11 @@ static void test_decode(void)
 		for (size_t i = 0; i < sizeof(buf); i++)
 			buf[i] = (uint8_t)(i * 37 + type);
 		size_t len = sample(buf, type, 3);
+		if (type > CL_TX_FORCED && type < CL_TX_ASSET_DEPOSIT) {
+			/* kept for other kinds: unknown today */
+			CHECK(!cl_tx_decode(&tx, buf, 37));
+			continue;
+		}
 		/* exact input decodes and re-encodes to the same bytes */
 		CHECK_MSG(cl_tx_decode(&tx, buf, len), "type %d", type);
 		CHECK(tx.type == (enum cl_tx_type)type && !tx.auth.recovered);
