@@ -169,12 +169,14 @@ static const struct cl_opt opts[] = {
 	 "sequencer: the longest a block waits to be cut into a batch "
 	 "(the age limit of a batch, from its first block)",
 	 OFF(batch_interval_ms), 0, false},
-	{"batch-target-bytes", CL_OPT_U64, 1024, 2000000, "64000", NULL,
+	{"batch-target-bytes", CL_OPT_U64, 1024, 131072, "64000", NULL,
 	 "sequencer: a batch is cut as soon as its transactions reach this "
 	 "many bytes (at most 90 % of batch-max-bytes is used)",
 	 OFF(batch_target_bytes), 0, false},
-	{"batch-max-bytes", CL_OPT_U64, 4096, 2000000, "120000", NULL,
-	 "most calldata bytes of one appendBatch transaction",
+	{"batch-max-bytes", CL_OPT_U64, 4096, 131072, "120000", NULL,
+	 "most calldata bytes of one appendBatch transaction (at most "
+	 "the rollup's MAX_BATCH_DATA, 131072: every preimage a dispute "
+	 "step reads must fit the L1 oracle)",
 	 OFF(batch_max_bytes), 0, false},
 	{"batch-zstd-level", CL_OPT_U64, 1, 19, "9", NULL,
 	 "zstd level of batch data", OFF(batch_zstd_level), 0, false},
