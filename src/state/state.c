@@ -36,6 +36,8 @@ struct cl_state {
 	uint64_t epoch;
 	unsigned open_iters;
 	struct cl_state_stats stats;
+	struct smt_top *top; /* LMDB: the tree's upper levels, or NULL */
+	bool top_off;	     /* the stored tree failed to load: no mirror */
 };
 
 struct cl_snapshot {
@@ -122,6 +124,7 @@ void cl_state_free(struct cl_state *st)
 	drop_txn(st);
 	journal_clear(st);
 	free(st->journal);
+	smt_top_free(st->top);
 	smap_release(&st->overlay);
 	switch (st->kv.kind) {
 	case KV_LMDB:
@@ -310,6 +313,8 @@ static int flush_one(struct cl_state *st, struct cl_hash32 *dirty,
 		}
 		if (rc)
 			return rc;
+		if (st->top)
+			smt_top_count(st->top, &path, -1);
 		dirty[(*nd)++] = path;
 		return CL_OK;
 	}
@@ -324,11 +329,40 @@ static int flush_one(struct cl_state *st, struct cl_hash32 *dirty,
 		return CL_OK; /* same value written again */
 	if (rc && rc != CL_ERR_NOT_FOUND)
 		return rc;
+	if (rc == CL_ERR_NOT_FOUND && st->top)
+		smt_top_count(st->top, &path, 1);
 	rc = kv_put(&st->kv, KV_LEAVES, path.b, 32, vh.b, 32);
 	if (rc)
 		return rc;
 	dirty[(*nd)++] = path;
 	return CL_OK;
+}
+
+/*
+ * The LMDB writer's mirror of the tree's upper levels, built on the first
+ * commit and checked against the stored root before every commit after
+ * (anything else that wrote the tables shows as a different root: the
+ * mirror is rebuilt). A store whose tree does not give its root keeps
+ * the plain path, which reads everything from LMDB.
+ */
+static void top_ready(struct cl_state *st)
+{
+	struct cl_hash32 stored, mine;
+	int rc;
+
+	if (st->kv.kind != KV_LMDB || st->top_off)
+		return;
+	if (st->top) {
+		smt_top_root(st->top, &mine);
+		if (smt_stored_root(&st->kv, &stored) == CL_OK &&
+		    memcmp(stored.b, mine.b, 32) == 0)
+			return;
+		smt_top_free(st->top);
+		st->top = NULL;
+	}
+	rc = smt_top_load(&st->top, &st->kv);
+	if (rc == CL_ERR_CORRUPT)
+		st->top_off = true;
 }
 
 int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
@@ -344,6 +378,7 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 	rc = backend(st);
 	if (rc)
 		return rc;
+	top_ready(st);
 	dirty = cl_xcalloc(st->overlay.count + 1, sizeof(*dirty));
 	for (struct smap_node *n = smap_first(&st->overlay); n && !rc;
 	     n = n->next[0])
@@ -358,20 +393,26 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 		if (rc)
 			cl_unusual(STATE_LOG, "two keys with one path");
 	}
-	if (!rc)
+	if (!rc && st->top)
+		rc = smt_update_top(&st->kv, st->top, &newroot, dirty, nd,
+				    &s.hashes);
+	else if (!rc)
 		rc = smt_update(&st->kv, &newroot, dirty, nd, &s.hashes);
 	free(dirty);
 	t2 = cl_clock_mono_ns();
 	switch (st->kv.kind) {
 	case KV_LMDB:
+		if (!rc) {
+			rc = db_txn_commit(st->kv.db, st->kv.txn);
+			st->kv.txn = NULL;
+		}
 		if (rc) {
+			/* the mirror went ahead of what is stored */
 			drop_txn(st);
+			smt_top_free(st->top);
+			st->top = NULL;
 			return rc;
 		}
-		rc = db_txn_commit(st->kv.db, st->kv.txn);
-		st->kv.txn = NULL;
-		if (rc)
-			return rc;
 		break;
 	case KV_MEM:
 		/* only an inconsistent store fails, half-written */

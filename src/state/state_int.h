@@ -193,6 +193,34 @@ int smt_prove(struct kv *kv, struct cl_proof *out,
 	      const struct cl_hash32 *path);
 /* The root recomputed from the committed tables' contents. */
 int smt_recompute(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes);
+/*
+ * The tree's upper levels in memory (the LMDB writer's): for every subtree
+ * at depth 0..SMT_TOP_DEPTH, its leaf count and its hash, dense arrays of
+ * 2^depth entries each (36 bytes × 2^(SMT_TOP_DEPTH+1), 4.7 MiB). It
+ * mirrors the committed KV_LEAVES and KV_NODES, which stay the durable
+ * form: an update reads the mirror instead of descending LMDB for the
+ * upper levels and still writes every changed KV_NODES entry. The owner
+ * drops it whenever a commit fails, and checks its root against the
+ * stored one before each use.
+ */
+#define SMT_TOP_DEPTH 16
+struct smt_top;
+/* Build the mirror from the committed tables (one scan of KV_LEAVES, the
+ * KV_NODES entries at SMT_TOP_DEPTH): CL_OK and *out, CL_ERR_CORRUPT
+ * when the tables do not give the stored root, or a backend error. */
+int smt_top_load(struct smt_top **out, struct kv *kv);
+/* smt_top_free(NULL) is a no-op. */
+void smt_top_free(struct smt_top *top);
+/* The root the mirror holds. */
+void smt_top_root(const struct smt_top *top, struct cl_hash32 *root);
+/* A leaf at `path` was added (+1) or removed (-1) in KV_LEAVES. */
+void smt_top_count(struct smt_top *top, const struct cl_hash32 *path,
+		   int delta);
+/* As smt_update, reading the upper levels from `top` (which must hold the
+ * tree before this update, with counts already moved by smt_top_count)
+ * and keeping it in step. On failure `top` is unusable: free it. */
+int smt_update_top(struct kv *kv, struct smt_top *top, struct cl_hash32 *root,
+		   const struct cl_hash32 *dirty, size_t n, uint64_t *hashes);
 /* Do a and b (32 bytes each) agree on their first `bits` bits? */
 bool smt_same_prefix(const uint8_t *a, const uint8_t *b, unsigned bits);
 /* The stored root (meta), zero when absent. */

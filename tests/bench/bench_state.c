@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <clearline/state.h>
@@ -58,6 +59,37 @@ static int cmp_u64(const void *a, const void *b)
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/* Print the process's resident memory: all of it, and the part that is
+ * the heap (the rest is LMDB's mapped file pages). */
+static void print_rss(const char *when)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return;
+	printf("memory %s:", when);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "VmRSS:", 6) == 0 ||
+		    strncmp(line, "RssAnon:", 8) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			printf("  %s", line);
+		}
+	}
+	printf("\n");
+	fclose(f);
+}
+
+/* CPU time of this thread, ns: unlike the wall clock, it does not count
+ * the time other jobs on the machine take the core. */
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void die(const char *what, int rc)
@@ -117,20 +149,34 @@ int main(int argc, char **argv)
 		if (rc)
 			die("fill", rc);
 	}
-	printf("fill: %.1f s\n\n",
+	printf("fill: %.1f s\n",
 	       (double)(cl_clock_mono_ns() - t0) / 1e9);
+	/* a new writer on the full database: its first commit (an empty
+	 * block) builds the in-memory upper levels of the tree */
+	cl_state_free(st);
+	rc = cl_state_new_lmdb(&st, db);
+	if (rc)
+		die("state", rc);
+	t0 = cl_clock_mono_ns();
+	rc = cl_state_commit_block(st, NULL);
+	if (rc)
+		die("reopen", rc);
+	printf("first commit of a new writer: %.2f s\n",
+	       (double)(cl_clock_mono_ns() - t0) / 1e9);
+	print_rss("after the fill");
+	printf("\n");
 
-	printf("%8s %8s %12s %12s %12s %12s %10s\n", "k", "blocks",
+	printf("%8s %8s %12s %12s %12s %12s %10s %12s\n", "k", "blocks",
 	       "tree us/key", "hashes/key", "flush us/key", "block ms",
-	       "sync ms");
+	       "sync ms", "block cpu ms");
 	for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
 		uint64_t k = ks[ki] > n / 10 ? n / 10 : ks[ki];
 		unsigned reps = k <= 1 ? 50 : k <= 100 ? 20 : 3;
 		uint64_t dirty = 0, hashes = 0, tree = 0, flush = 0, sync = 0;
-		uint64_t total = 0;
+		uint64_t total = 0, cpu = 0;
 
 		for (unsigned r = 0; r < reps; r++) {
-			uint64_t b0;
+			uint64_t b0, c0;
 
 			for (uint64_t j = 0; j < k; j++) {
 				uint64_t i = next_rand() % n;
@@ -141,9 +187,11 @@ int main(int argc, char **argv)
 					     val, 64);
 			}
 			b0 = cl_clock_mono_ns();
+			c0 = cpu_ns();
 			rc = cl_state_commit_block(st, NULL);
 			if (rc)
 				die("update", rc);
+			cpu += cpu_ns() - c0;
 			total += cl_clock_mono_ns() - b0;
 			cl_state_stats(st, &s);
 			dirty += s.dirty;
@@ -152,11 +200,13 @@ int main(int argc, char **argv)
 			flush += s.flush_ns;
 			sync += s.sync_ns;
 		}
-		printf("%8" PRIu64 " %8u %12.2f %12.2f %12.2f %12.2f %10.2f\n",
+		printf("%8" PRIu64 " %8u %12.2f %12.2f %12.2f %12.2f %10.2f "
+		       "%12.2f\n",
 		       k, reps, (double)tree / 1e3 / (double)dirty,
 		       (double)hashes / (double)dirty,
 		       (double)flush / 1e3 / (double)dirty,
-		       (double)total / 1e6 / reps, (double)sync / 1e6 / reps);
+		       (double)total / 1e6 / reps, (double)sync / 1e6 / reps,
+		       (double)cpu / 1e6 / reps);
 	}
 
 	/* commit latency of a small block (4 writes), synced */
@@ -179,6 +229,7 @@ int main(int argc, char **argv)
 	       "p50 %.2f ms, p99 %.2f ms\n",
 	       (double)lat[100] / 1e6, (double)lat[197] / 1e6);
 
+	print_rss("at the end");
 	cl_state_free(st);
 	cl_db_free(db);
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
