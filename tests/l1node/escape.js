@@ -234,6 +234,8 @@ lib.main('l1-escape', async (t) => {
 	assert.strictEqual(cli.code, 0, cli.stderr);
 	assert.ok(cli.stdout.includes(proofs[alice.address].tx.data), 'exit-proof prints the exit call');
 	assert.ok(cli.stdout.includes(escapeAddr), 'exit-proof prints the escape contract');
+	assert.ok(/is the exit root +true/.test(cli.stdout), 'exit-proof says it is the exit root');
+	t.log(`clearline-cli exit-proof:\n${cli.stdout}`);
 	const cliBatch = await lib.runCli(['--rpc', ver.url, '--json', 'exit-proof', alice.address,
 		'--batch', String(exitBatch)]);
 	assert.strictEqual(cliBatch.code, 0, cliBatch.stderr);
