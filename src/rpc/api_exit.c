@@ -492,16 +492,16 @@ struct cl_rpc_done m_account_proof(struct cl_rpc_call *call, json_t *params,
 					    "cannot read the rollup on L1: %s",
 					    cl_err_str(rc));
 		return cl_rpc_error(call, CL_API_ERR_UNKNOWN_BLOCK,
-				    "this node has no L1: it proves against "
-				    "its head only");
+				    "unknown block: this node has no L1, it "
+				    "proves against its head only");
 	}
 	if (at == AT_DEFAULT)
 		at = fz.frozen ? AT_EXIT : AT_HEAD;
 	if (at == AT_EXIT && !fz.frozen) {
 		cl_l1_rpc_free(l1);
 		return cl_rpc_error(call, CL_API_ERR_UNKNOWN_BLOCK,
-				    "the rollup is not frozen: it has no exit "
-				    "root");
+				    "unknown block: the rollup is not frozen, "
+				    "it has no exit root");
 	}
 	if (at == AT_EXIT) {
 		empty = fz.exit_batches == 0;
@@ -543,7 +543,8 @@ struct cl_rpc_done m_account_proof(struct cl_rpc_call *call, json_t *params,
 				    "rebuilt from L1, retry");
 	if (rc == CL_ERR_NOT_FOUND && at == AT_BATCH)
 		return cl_rpc_error(call, CL_API_ERR_UNKNOWN_BLOCK,
-				    "batch %llu is not a live batch on L1",
+				    "unknown block: batch %llu is not a live "
+				    "batch on L1",
 				    (unsigned long long)batch);
 	if (rc != CL_OK)
 		return api_error(call, rc);
