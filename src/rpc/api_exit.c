@@ -546,6 +546,11 @@ struct cl_rpc_done m_account_proof(struct cl_rpc_call *call, json_t *params,
 				    "unknown block: batch %llu is not a live "
 				    "batch on L1",
 				    (unsigned long long)batch);
+	if (rc == CL_ERR_CORRUPT && at != AT_HEAD)
+		return cl_rpc_error(call, CL_RPC_INTERNAL_ERROR,
+				    "internal error: the batches on L1 do not "
+				    "replay to the stateRoot of batch %llu",
+				    (unsigned long long)batch);
 	if (rc != CL_OK)
 		return api_error(call, rc);
 	return cl_rpc_result(call, res);
