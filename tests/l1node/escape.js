@@ -259,6 +259,11 @@ lib.main('l1-escape', async (t) => {
 	const early = await rep.call('l2_getAccountProof', [bob.address, { batch: 0 }]);
 	assert.strictEqual(early.stateRoot,
 			   (await batchRecord(provider, dep.rollup, rollupAbi, 0)).stateRoot);
+	/* from that earlier state the replica continues to the exit batch */
+	const again = await rep.call('l2_getAccountProof', [bob.address]);
+	assert.deepStrictEqual(again.tx, proofs[bob.address].tx, 'continued from batch 0: the same exit call');
+	assert.ok(exitBatch === 0 || new RegExp(`rebuilt the state after batch ${exitBatch} \\(block [0-9]+\\) from L1 in [0-9]+ ms, ` +
+			     'from batch 1').test(rep.log()), 'the replica continued from the state it kept');
 	await assert.rejects(ver.call('l2_getAccountProof', [bob.address, { batch: Number(posted) }]),
 			     /2004|not a live batch/);
 	await assert.rejects(ver.call('l2_getAccountProof', [bob.address, 'tail']), /invalid params/);
