@@ -95,7 +95,24 @@ struct cl_api {
 	 * buckets (cl_api_limits_init; NULL: that limit is off) */
 	struct cl_api_write_limits limits;
 	struct write_limit *account_buckets, *conn_buckets;
+	/* l2_getAccountProof against a posted batch or the exit root: the
+	 * L1 it reads and the last state it rebuilt (cl_api_exit_init;
+	 * NULL: the head only) */
+	struct api_exit_state *exit_state;
 };
+
+/*
+ * Let l2_getAccountProof prove against the exit root or any posted
+ * batch (docs/l1.md "Escape"): it reads the genesis's rollup at
+ * `l1_url` (copied; NULL: a node without an L1, which proves against
+ * its head only), scanning events from L1 block `from_block`,
+ * `log_range` blocks per eth_getLogs (0: the default), and keeps the
+ * last state it rebuilt from L1 in memory. Call before serving; release
+ * with cl_api_exit_release() (a no-op on a zeroed api).
+ */
+void cl_api_exit_init(struct cl_api *api, const char *l1_url,
+		      uint64_t from_block, uint64_t log_range);
+void cl_api_exit_release(struct cl_api *api);
 
 /* Set the limits of `api`'s orders and cancels before it serves: the
  * HTTP connections' buckets are kept here, the WebSocket connections'

@@ -232,6 +232,39 @@ CL_WUR int cl_chain_game_rebuild(struct cl_game_rebuild **out,
 				 const struct cl_genesis *g,
 				 const struct cl_l1_game_material *m,
 				 uint64_t last);
+/* The freeze as the rollup reports it (frozen(), exitRoot(),
+ * exitBatchCount(); docs/l1.md "Freeze"). */
+struct cl_chain_freeze {
+	bool frozen;
+	struct cl_hash32 exit_root; /* zero when not frozen or no batch was
+				     * final at the freeze */
+	uint64_t exit_batches;	    /* batches final at the freeze: the exit
+				     * root is batch exit_batches - 1's */
+};
+/* Read it at L1's latest block. CL_OK, CL_ERR_CORRUPT (a malformed
+ * answer) or an RPC code. */
+CL_WUR int cl_chain_freeze_read(struct cl_l1_rpc *rpc,
+				const struct cl_address *rollup,
+				struct cl_chain_freeze *out);
+/*
+ * The state after live batch `batch`'s last block, rebuilt in memory
+ * (the same rebuild as a game's pre-state): the live records and data of
+ * batches `first` .. `batch` read from L1 (from_block, range as
+ * cl_l1_batch_record) are applied to *r, which is made at genesis when
+ * NULL (then `first` must be 0) or continued (it must be the state after
+ * batch first - 1's last block: the caller checked that batch's live
+ * record). On CL_OK *r is at that batch's last block, its root is the
+ * record's stateRoot, and *rec is the record. On an error *r is freed
+ * and NULL. CL_ERR_NOT_FOUND (no such live batch), CL_ERR_CORRUPT (the
+ * data does not replay to the posted roots) or an RPC code.
+ */
+CL_WUR int cl_chain_batch_state(struct cl_game_rebuild **r,
+				struct cl_l1_batch_event *rec,
+				struct cl_l1_rpc *rpc,
+				const struct cl_address *rollup,
+				uint64_t from_block, uint64_t range,
+				const struct cl_genesis *g, uint64_t first,
+				uint64_t batch);
 /* The player as the L1 driver's strategy (borrowed). */
 void cl_chain_game_strategy(struct cl_l1_game_strategy *s,
 			    struct cl_game_player *p);

@@ -145,6 +145,84 @@ int cl_chain_game_rebuild(struct cl_game_rebuild **out, struct cl_l1_rpc *rpc,
 	return CL_OK;
 }
 
+/* ---- the state after a posted batch, for the escape's proofs ---- */
+
+static int view_word(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
+		     const char *sig, uint8_t word[32])
+{
+	struct cl_buf ret;
+	uint8_t sel[4];
+	struct cl_l1_callreq req = {.to = rollup, .data = sel,
+				    .data_len = sizeof(sel)};
+	int rc;
+
+	cl_l1_selector(sel, sig);
+	cl_buf_init(&ret);
+	rc = cl_l1_eth_call(rpc, &ret, &req, CL_L1_LATEST);
+	if (!rc && ret.len != 32)
+		rc = CL_ERR_CORRUPT;
+	if (!rc)
+		memcpy(word, ret.p, 32);
+	cl_buf_release(&ret);
+	return rc;
+}
+
+int cl_chain_freeze_read(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
+			 struct cl_chain_freeze *out)
+{
+	uint8_t w[32];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = view_word(rpc, rollup, "frozen()", w);
+	if (!rc && !cl_l1_abi_ret_bool(&out->frozen, w, 32))
+		rc = CL_ERR_CORRUPT;
+	if (!rc && out->frozen)
+		rc = view_word(rpc, rollup, "exitRoot()", out->exit_root.b);
+	if (!rc && out->frozen) {
+		rc = view_word(rpc, rollup, "exitBatchCount()", w);
+		if (!rc && !cl_l1_abi_ret_u64(&out->exit_batches, w, 32))
+			rc = CL_ERR_CORRUPT;
+	}
+	if (rc)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+int cl_chain_batch_state(struct cl_game_rebuild **r,
+			 struct cl_l1_batch_event *rec, struct cl_l1_rpc *rpc,
+			 const struct cl_address *rollup, uint64_t from_block,
+			 uint64_t range, const struct cl_genesis *g,
+			 uint64_t first, uint64_t batch)
+{
+	struct rebuild_to t = {.r = *r};
+	struct cl_hash32 root;
+	int rc = CL_OK;
+
+	CL_REQUIRE(*r != NULL || first == 0);
+	CL_REQUIRE(first <= batch);
+	*r = NULL;
+	rc = cl_l1_batch_record(rpc, rollup, rec, batch, from_block, range);
+	if (!rc && !t.r)
+		rc = cl_game_rebuild_new(&t.r, g);
+	t.last = rec->last_block;
+	if (!rc)
+		rc = cl_l1_batches_each(rpc, rollup, from_block, range, first,
+					batch + 1, rebuild_one, &t);
+	if (!rc && cl_game_rebuild_head(t.r) != rec->last_block)
+		rc = CL_ERR_CORRUPT;
+	if (!rc)
+		rc = cl_state_root(cl_game_rebuild_state(t.r), &root);
+	if (!rc && !cl_hash32_eq(&root, &rec->state_root))
+		rc = CL_ERR_CORRUPT;
+	if (rc) {
+		cl_game_rebuild_free(t.r);
+		return rc;
+	}
+	*r = t.r;
+	return CL_OK;
+}
+
 void cl_chain_game_status(struct cl_chain_game *out,
 			  const struct cl_l1_game_play *p)
 {

@@ -46,6 +46,8 @@ static const struct opt_def opt_defs[OPT_COUNT] = {
 	[OPT_GROUP] = {"group", true},
 	[OPT_TPSL] = {"tpsl", false},
 	[OPT_SLIPPAGE] = {"slippage-ppm", true},
+	[OPT_BATCH] = {"batch", true},
+	[OPT_HEAD] = {"head", false},
 };
 
 #define O(x) (1u << (x))
@@ -124,9 +126,10 @@ const struct cli_cmd cli_cmds[] = {
 	 "one order: its fields, filled size and status"},
 	{"withdrawal-proof", cli_cmd_withdrawal_proof, 1, 1, 0, "ID",
 	 "the status of a withdrawal and, once final, the L1 claim call"},
-	{"exit-proof", cli_cmd_exit_proof, 1, 1, 0, "ADDRESS",
-	 "an account's proof against the node's state root and the escape's "
-	 "L1 calls (after a freeze)"},
+	{"exit-proof", cli_cmd_exit_proof, 1, 1, O(OPT_BATCH) | O(OPT_HEAD),
+	 "ADDRESS [--batch N | --head]",
+	 "an account's proof and the escape's L1 calls: against the exit root "
+	 "once frozen (else the head), a posted batch's root or the head"},
 	{"oracle-feed", cli_cmd_oracle_feed, 0, 0, 0,
 	 "--oracle-key-env NAME[,NAME...] [--interval-ms N] [--seed N] "
 	 "[--start SYMBOL=PRICE,...] [--markets SYMBOL,...] [--ticks N]",

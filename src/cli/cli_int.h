@@ -31,6 +31,8 @@ enum cli_opt {
 	OPT_GROUP,
 	OPT_TPSL,
 	OPT_SLIPPAGE,
+	OPT_BATCH,
+	OPT_HEAD,
 	OPT_COUNT
 };
 

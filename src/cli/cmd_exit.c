@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * clearline-cli exit-proof ADDRESS (docs/cli.md): the account's leaf and
- * proof against the node's head root, the escape contract's address and
- * its ready-made L1 calls (l2_getAccountProof, docs/l1.md "Escape").
+ * clearline-cli exit-proof ADDRESS [--batch N | --head] (docs/cli.md):
+ * the account's leaf and proof, the escape contract's address and its
+ * ready-made L1 calls (l2_getAccountProof, docs/l1.md "Escape"). By
+ * default the node proves against the exit root once the rollup is
+ * frozen (else its head); --batch N against the state after posted
+ * batch N, --head against the node's head.
  */
 #include <string.h>
 
@@ -49,23 +52,43 @@ static void kv_tx(struct cl_cli *cli, const char *what, const json_t *tx)
 int cli_cmd_exit_proof(struct cl_cli *cli, const struct cli_args *a)
 {
 	struct cl_address who;
+	uint64_t batch = 0;
 	char s[CL_ADDRESS_STR_LEN + 2];
 	json_t *p, *r;
 	int rc;
 
 	if (!cli_parse_address(&who, a->pos[0]))
 		return cli_usage(cli, a->cmd, "not an address: %s", a->pos[0]);
+	if (a->set[OPT_BATCH] && a->set[OPT_HEAD])
+		return cli_usage(cli, a->cmd, "--batch and --head exclude "
+					      "each other");
+	if (a->set[OPT_BATCH] &&
+	    (!cl_parse_u64(&batch, a->val[OPT_BATCH],
+			   strlen(a->val[OPT_BATCH])) ||
+	     batch == UINT64_MAX))
+		return cli_usage(cli, a->cmd, "--batch: not a batch number: %s",
+				 a->val[OPT_BATCH]);
 	cl_address_format(s, &who);
 	p = json_array();
 	json_array_append_new(p, json_string(s));
+	if (a->set[OPT_HEAD])
+		json_array_append_new(p, json_string("head"));
+	if (a->set[OPT_BATCH])
+		json_array_append_new(
+		    p, json_pack("{s:o}", "batch", cl_json_from_u64(batch)));
 	rc = cl_cli_call(cli, &r, "l2_getAccountProof", p);
 	if (rc)
 		return rc;
 	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
 	cli_kv(cli, "address", s);
+	kv(cli, "proves against", json_object_get(r, "at"));
+	kv(cli, "batch", json_object_get(r, "batch"));
 	kv(cli, "block", json_object_get(r, "block"));
 	kv(cli, "state root", json_object_get(r, "stateRoot"));
+	kv(cli, "frozen", json_object_get(r, "frozen"));
+	kv(cli, "exit root", json_object_get(r, "exitRoot"));
+	kv(cli, "is the exit root", json_object_get(r, "isExitRoot"));
 	kv(cli, "in the state", json_object_get(r, "exists"));
 	cl_cli_fmt_address(s, json_object_get(r, "escape"));
 	cli_kv(cli, "escape contract", s);

@@ -76,6 +76,8 @@ static int start_rpc(struct cl_rpc_server **srv, char **token,
 			       .burst = (uint32_t)cfg->rate_orders_conn_burst},
 	};
 	cl_api_limits_init(api, &wl);
+	cl_api_exit_init(api, cfg->l1_rpc, cfg->l1_start_block,
+			 cfg->l1_log_range);
 	rcfg.rate_per_ip = (unsigned)cfg->rpc_rate_per_ip;
 	rcfg.rate_burst = (unsigned)cfg->rpc_rate_burst;
 	if (cfg->rpc_threads)
@@ -345,6 +347,7 @@ out:
 	cl_ws_server_free(ws);
 	cl_rpc_server_free(srv);
 	cl_api_limits_release(&api);
+	cl_api_exit_release(&api);
 	cl_seq_free(seq);
 	cl_seckey_free(key);
 	if (token) {
@@ -448,6 +451,7 @@ out:
 	cl_ws_server_free(ws);
 	cl_rpc_server_free(srv);
 	cl_api_limits_release(&api);
+	cl_api_exit_release(&api);
 	cl_verifier_free(ver);
 	cl_seckey_free(key);
 	if (token) {

@@ -1,20 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * l2_getAccountProof (docs/api.md, docs/l1.md "Escape"): an account's
- * leaf and its proof against the node's head state root, so that a
- * wallet checks its balance against a posted root; and, for an account
- * the state holds, the escape's proof with the ready-made L1 calls
+ * leaf and its proof against a state root, so that a wallet checks its
+ * balance against a posted root; and, for an account the state holds,
+ * the escape's proof with the ready-made L1 calls
  * (ClearlineEscape.startEscape and exit), as l2_getWithdrawalProof gives
- * the claim call. Every node mode answers it (the reads go through the
- * chain reader). The calls go to the escape contract, which the rollup's
- * constructor creates as its first and only CREATE: its address is
- * CREATE(rollup, nonce 1), derived from the genesis's rollup address
- * with no L1 call (deploy.js and tests/l1node/escape.js check it
- * against the rollup's escape() view).
+ * the claim call. Every node mode answers it.
+ *
+ * Which state: the node's head (read through the chain reader), or the
+ * state after a posted batch's last block — by default, once the rollup
+ * is frozen, the exit root's batch. A node keeps only its head, so a
+ * past state is rebuilt in memory from genesis and the batches on L1
+ * (cl_chain_batch_state, the rebuild a dispute game uses), checked
+ * against the batch's recorded stateRoot, and kept for the next call
+ * (the exit root is the same for every account). One rebuild at a time:
+ * a call that finds another one building answers "busy, retry".
+ *
+ * The calls go to the escape contract, which the rollup's constructor
+ * creates as its first and only CREATE: its address is CREATE(rollup,
+ * nonce 1), derived from the genesis's rollup address with no L1 call
+ * (deploy.js and tests/l1node/escape.js check it against the rollup's
+ * escape() view).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <clearline/game.h>
 #include <clearline/l1.h>
 
 #include "api_int.h"
@@ -149,90 +161,396 @@ static int collect(const struct cl_stf_view *v, struct exit_parts *x,
 	return rc;
 }
 
+
+/* ---- the state after a posted batch, kept between calls ---- */
+
+struct api_exit_state {
+	pthread_mutex_t lock;
+	char *l1_url;
+	uint64_t from_block, range;
+	bool building;		   /* a rebuild runs outside the lock */
+	struct cl_game_rebuild *r; /* NULL: none kept */
+	uint64_t batch;		   /* r is the state after this batch */
+	struct cl_hash32 root;	   /* ... whose stateRoot this is */
+	uint64_t last_block;
+};
+
+void cl_api_exit_init(struct cl_api *api, const char *l1_url,
+		      uint64_t from_block, uint64_t log_range)
+{
+	struct api_exit_state *e;
+
+	CL_REQUIRE(api->exit_state == NULL);
+	if (!l1_url)
+		return;
+	e = cl_xcalloc(1, sizeof(*e));
+	pthread_mutex_init(&e->lock, NULL);
+	e->l1_url = cl_xstrdup(l1_url);
+	e->from_block = from_block;
+	e->range = log_range;
+	api->exit_state = e;
+}
+
+void cl_api_exit_release(struct cl_api *api)
+{
+	struct api_exit_state *e = api->exit_state;
+
+	if (!e)
+		return;
+	cl_game_rebuild_free(e->r);
+	pthread_mutex_destroy(&e->lock);
+	free(e->l1_url);
+	free(e);
+	api->exit_state = NULL;
+}
+
+/* Rebuild the state after `batch` (outside the lock; e->building is
+ * ours), continuing from `r` (the kept state after `kept`, or NULL)
+ * when that batch is still live with the same root. */
+static int rebuild(struct cl_api *api, struct api_exit_state *e,
+		   struct cl_l1_rpc *l1, struct cl_game_rebuild **r,
+		   struct cl_l1_batch_event *rec, uint64_t kept,
+		   const struct cl_hash32 *kept_root, uint64_t batch)
+{
+	const struct cl_address *rollup = &api->genesis->rollup;
+	uint64_t first = 0, t0 = cl_clock_mono_ns();
+	int rc;
+
+	if (*r) {
+		struct cl_l1_batch_event k;
+
+		rc = cl_l1_batch_record(l1, rollup, &k, kept, e->from_block,
+					e->range);
+		if (rc || !cl_hash32_eq(&k.state_root, kept_root) ||
+		    cl_game_rebuild_head(*r) != k.last_block) {
+			cl_game_rebuild_free(*r);
+			*r = NULL;
+		} else {
+			first = kept + 1;
+		}
+	}
+	rc = cl_chain_batch_state(r, rec, l1, rollup, e->from_block, e->range,
+				  api->genesis, first, batch);
+	if (rc)
+		cl_unusual("rpc",
+			   "cannot rebuild the state after batch %llu from "
+			   "L1: %s",
+			   (unsigned long long)batch, cl_err_str(rc));
+	else
+		cl_info("rpc",
+			"rebuilt the state after batch %llu (block %llu) "
+			"from L1 in %llu ms, from batch %llu",
+			(unsigned long long)batch,
+			(unsigned long long)rec->last_block,
+			(unsigned long long)((cl_clock_mono_ns() - t0) /
+					     1000000),
+			(unsigned long long)first);
+	return rc;
+}
+
+/*
+ * Collect the parts against the state after live batch `batch`, whose
+ * stateRoot is `known` when the caller knows it (the exit root: final,
+ * it cannot change) or else read from its live record. The head serves
+ * when it is that state; else the kept state, rebuilt first when it is
+ * not that batch's. CL_ERR_BUSY when another call is rebuilding.
+ */
+static int past_collect(struct cl_api *api, struct cl_l1_rpc *l1,
+			struct exit_parts *x, const struct cl_address *addr,
+			uint64_t batch, const struct cl_hash32 *known)
+{
+	struct api_exit_state *e = api->exit_state;
+	struct cl_l1_batch_event rec;
+	struct cl_hash32 want, head;
+	struct cl_stf_view v;
+	int rc;
+
+	if (known) {
+		want = *known;
+	} else {
+		rc = cl_l1_batch_record(l1, &api->genesis->rollup, &rec, batch,
+					e->from_block, e->range);
+		if (rc)
+			return rc;
+		want = rec.state_root;
+	}
+	rc = cl_chain_view(&api->reader, &v);
+	if (rc)
+		return rc;
+	rc = view_root(&v, &head);
+	if (!rc && cl_hash32_eq(&head, &want))
+		rc = collect(&v, x, addr);
+	cl_chain_view_release(&v);
+	if (rc || cl_hash32_eq(&head, &want))
+		return rc;
+
+	pthread_mutex_lock(&e->lock);
+	for (;;) {
+		if (e->r && e->batch == batch && cl_hash32_eq(&e->root, &want)) {
+			struct cl_stf_view pv = {
+			    .genesis = api->genesis,
+			    .state = cl_game_rebuild_state(e->r),
+			};
+			rc = collect(&pv, x, addr);
+			break;
+		}
+		if (e->building) {
+			rc = CL_ERR_BUSY;
+			break;
+		}
+		/* ours to rebuild: the kept state is taken out (one state
+		 * in memory at a time) and continued when it is earlier */
+		struct cl_game_rebuild *r = e->r;
+		uint64_t kept = e->batch;
+		struct cl_hash32 kept_root = e->root;
+
+		e->r = NULL;
+		if (r && kept >= batch) {
+			cl_game_rebuild_free(r);
+			r = NULL;
+		}
+		e->building = true;
+		pthread_mutex_unlock(&e->lock);
+		rc = rebuild(api, e, l1, &r, &rec, kept, &kept_root, batch);
+		pthread_mutex_lock(&e->lock);
+		e->building = false;
+		if (rc)
+			break;
+		e->r = r;
+		e->batch = batch;
+		e->root = rec.state_root;
+		e->last_block = rec.last_block;
+		if (!cl_hash32_eq(&rec.state_root, &want)) {
+			/* the exit root is final; another root means L1
+			 * answered two different records of one batch */
+			if (known) {
+				rc = CL_ERR_CORRUPT;
+				break;
+			}
+			want = rec.state_root; /* replaced since: the live one */
+		}
+	}
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
+/* ---- the method ---- */
+
+enum at_kind { AT_DEFAULT, AT_HEAD, AT_EXIT, AT_BATCH };
+
+/* The second parameter: absent or null, "head", "exit" or
+ * {"batch": N}. */
+static bool parse_at(enum at_kind *k, uint64_t *batch, const json_t *v)
+{
+	static const char *const keys[] = {"batch", NULL};
+
+	*batch = 0;
+	*k = AT_DEFAULT;
+	if (!v || json_is_null(v))
+		return true;
+	if (json_is_string(v)) {
+		if (!strcmp(json_string_value(v), "head"))
+			*k = AT_HEAD;
+		else if (!strcmp(json_string_value(v), "exit"))
+			*k = AT_EXIT;
+		else
+			return false;
+		return true;
+	}
+	if (!api_exact_keys(v, keys) ||
+	    !cl_json_uint(batch, json_object_get(v, "batch"), UINT64_MAX - 1))
+		return false;
+	*k = AT_BATCH;
+	return true;
+}
+
+static const char *at_name(enum at_kind k)
+{
+	switch (k) {
+	case AT_DEFAULT:
+	case AT_HEAD:
+		return "head";
+	case AT_EXIT:
+		return "exit";
+	case AT_BATCH:
+		return "batch";
+	}
+	return "head";
+}
+
+static json_t *answer(struct cl_api *api, const struct cl_address *addr,
+		      struct exit_parts *x, enum at_kind at, bool has_batch,
+		      uint64_t batch, bool has_freeze,
+		      const struct cl_chain_freeze *fz, bool empty_state)
+{
+	struct cl_buf acct, gen, data;
+	struct cl_address escape;
+	json_t *res = json_object();
+
+	escape_address(&escape, &api->genesis->rollup);
+	cl_buf_init(&acct);
+	cl_buf_init(&gen);
+	cl_buf_init(&data);
+	json_object_set_new(res, "address", api_addr_json(addr));
+	json_object_set_new(res, "at", json_string(at_name(at)));
+	json_object_set_new(res, "batch", has_batch ? cl_json_from_u64(batch)
+						    : json_null());
+	json_object_set_new(res, "block",
+			    empty_state ? json_null()
+					: cl_json_from_u64(x->g.block_number));
+	json_object_set_new(res, "stateRoot", api_hash_json(&x->root));
+	json_object_set_new(res, "frozen", has_freeze
+					       ? json_boolean(fz->frozen)
+					       : json_null());
+	json_object_set_new(res, "exitRoot",
+			    has_freeze && fz->frozen
+				? api_hash_json(&fz->exit_root)
+				: json_null());
+	json_object_set_new(res, "isExitRoot",
+			    json_boolean(has_freeze && fz->frozen &&
+					 cl_hash32_eq(&x->root, &fz->exit_root)));
+	json_object_set_new(res, "escape", api_addr_json(&escape));
+	json_object_set_new(res, "exists", json_boolean(x->exists));
+	if (empty_state) {
+		/* a zero exit root: startEscape takes empty arguments */
+		json_object_set_new(res, "accountProof", json_null());
+		cl_buf_reset(&gen);
+	} else {
+		cl_proof_encode(&acct, x->acct);
+		json_object_set_new(res, "accountProof",
+				    cl_json_from_bytes(acct.p, acct.len));
+		cl_genesis_encode(&gen, api->genesis);
+	}
+	json_object_set_new(res, "depositsConsumed",
+			    cl_json_from_u64(x->deposits));
+	abi_start(&data, &gen, &x->gproof, x->deposits, &x->dproof);
+	json_object_set_new(res, "startTx", tx_json(&escape, &data));
+	if (x->exists) {
+		/* the account value is the proof's first 16 bytes */
+		json_object_set_new(res, "accountValue",
+				    cl_json_from_bytes(x->exit.p, 16));
+		json_object_set_new(res, "collateral",
+				    cl_json_from_i64(x->h.collateral));
+		json_object_set_new(res, "equity", cl_json_from_i64(x->h.equity));
+		json_object_set_new(
+		    res, "claim",
+		    cl_json_from_i64(x->h.equity > 0 ? x->h.equity : 0));
+		json_object_set_new(res, "positions",
+				    cl_json_from_u64(x->n_positions));
+		json_object_set_new(res, "proof",
+				    cl_json_from_bytes(x->exit.p, x->exit.len));
+		cl_buf_reset(&data);
+		abi_exit(&data, addr, &x->exit);
+		json_object_set_new(res, "tx", tx_json(&escape, &data));
+	} else {
+		json_object_set_new(res, "accountValue", json_null());
+		json_object_set_new(res, "collateral", cl_json_from_i64(0));
+		json_object_set_new(res, "equity", cl_json_from_i64(0));
+		json_object_set_new(res, "claim", cl_json_from_i64(0));
+		json_object_set_new(res, "positions", cl_json_from_u64(0));
+		json_object_set_new(res, "proof", json_null());
+		json_object_set_new(res, "tx", json_null());
+	}
+	cl_buf_release(&acct);
+	cl_buf_release(&gen);
+	cl_buf_release(&data);
+	return res;
+}
+
 struct cl_rpc_done m_account_proof(struct cl_rpc_call *call, json_t *params,
 				   void *app)
 {
 	struct cl_api *api = app;
 	struct cl_address addr;
-	struct cl_stf_view v;
+	struct cl_chain_freeze fz;
+	struct cl_l1_rpc *l1 = NULL;
 	struct exit_parts x;
+	enum at_kind at;
+	uint64_t batch;
+	bool has_freeze = false, has_batch = false, empty = false;
+	size_t n = json_is_array(params) ? json_array_size(params) : 0;
+	int rc = CL_OK;
 
-	if (!api_nparams(params, 1) ||
-	    !api_get_address(&addr, json_array_get(params, 0)))
-		return api_bad_params(call, "expected [address]");
+	if (n < 1 || n > 2 ||
+	    !api_get_address(&addr, json_array_get(params, 0)) ||
+	    !parse_at(&at, &batch, json_array_get(params, 1)))
+		return api_bad_params(call, "expected [address] or [address, "
+					    "\"head\" | \"exit\" | "
+					    "{\"batch\": N}]");
+	memset(&fz, 0, sizeof(fz));
+	if (api->exit_state) {
+		l1 = cl_l1_rpc_new(api->exit_state->l1_url, NULL);
+		if (!l1)
+			return api_error(call, CL_ERR_NET);
+		rc = cl_chain_freeze_read(l1, &api->genesis->rollup, &fz);
+		has_freeze = rc == CL_OK;
+	}
+	if (!has_freeze && at != AT_HEAD && (at != AT_DEFAULT || l1)) {
+		cl_l1_rpc_free(l1);
+		if (l1)
+			return cl_rpc_error(call, CL_API_ERR_BUSY,
+					    "cannot read the rollup on L1: %s",
+					    cl_err_str(rc));
+		return cl_rpc_error(call, CL_API_ERR_UNKNOWN_BLOCK,
+				    "unknown block: this node has no L1, it "
+				    "proves against its head only");
+	}
+	if (at == AT_DEFAULT)
+		at = fz.frozen ? AT_EXIT : AT_HEAD;
+	if (at == AT_EXIT && !fz.frozen) {
+		cl_l1_rpc_free(l1);
+		return cl_rpc_error(call, CL_API_ERR_UNKNOWN_BLOCK,
+				    "unknown block: the rollup is not frozen, "
+				    "it has no exit root");
+	}
+	if (at == AT_EXIT) {
+		empty = fz.exit_batches == 0;
+		batch = empty ? 0 : fz.exit_batches - 1;
+	}
+	has_batch = (at == AT_EXIT && !empty) || at == AT_BATCH;
+
 	memset(&x, 0, sizeof(x));
 	x.acct = cl_xcalloc(1, sizeof(*x.acct));
 	cl_buf_init(&x.exit);
 	cl_buf_init(&x.gproof);
 	cl_buf_init(&x.dproof);
-	int rc = cl_chain_view(&api->reader, &v);
-	if (rc == CL_OK) {
-		rc = collect(&v, &x, &addr);
-		cl_chain_view_release(&v);
-	}
-	json_t *res = NULL;
-	if (rc == CL_OK) {
-		struct cl_buf acct, gen, data;
-		struct cl_address escape;
-		escape_address(&escape, &api->genesis->rollup);
-		cl_buf_init(&acct);
-		cl_buf_init(&gen);
-		cl_buf_init(&data);
-		cl_proof_encode(&acct, x.acct);
-		cl_genesis_encode(&gen, api->genesis);
-		res = json_object();
-		json_object_set_new(res, "address", api_addr_json(&addr));
-		json_object_set_new(res, "block",
-				    cl_json_from_u64(x.g.block_number));
-		json_object_set_new(res, "stateRoot", api_hash_json(&x.root));
-		json_object_set_new(res, "escape", api_addr_json(&escape));
-		json_object_set_new(res, "exists", json_boolean(x.exists));
-		json_object_set_new(res, "accountProof",
-				    cl_json_from_bytes(acct.p, acct.len));
-		json_object_set_new(res, "depositsConsumed",
-				    cl_json_from_u64(x.deposits));
-		abi_start(&data, &gen, &x.gproof, x.deposits, &x.dproof);
-		json_object_set_new(res, "startTx",
-				    tx_json(&escape, &data));
-		if (x.exists) {
-			/* the account value is the proof's first 16 bytes */
-			json_object_set_new(res, "accountValue",
-					    cl_json_from_bytes(x.exit.p, 16));
-			json_object_set_new(res, "collateral",
-					    cl_json_from_i64(x.h.collateral));
-			json_object_set_new(res, "equity",
-					    cl_json_from_i64(x.h.equity));
-			json_object_set_new(
-			    res, "claim",
-			    cl_json_from_i64(x.h.equity > 0 ? x.h.equity : 0));
-			json_object_set_new(res, "positions",
-					    cl_json_from_u64(x.n_positions));
-			json_object_set_new(
-			    res, "proof",
-			    cl_json_from_bytes(x.exit.p, x.exit.len));
-			cl_buf_reset(&data);
-			abi_exit(&data, &addr, &x.exit);
-			json_object_set_new(
-			    res, "tx", tx_json(&escape, &data));
-		} else {
-			json_object_set_new(res, "accountValue", json_null());
-			json_object_set_new(res, "collateral",
-					    cl_json_from_i64(0));
-			json_object_set_new(res, "equity", cl_json_from_i64(0));
-			json_object_set_new(res, "claim", cl_json_from_i64(0));
-			json_object_set_new(res, "positions",
-					    cl_json_from_u64(0));
-			json_object_set_new(res, "proof", json_null());
-			json_object_set_new(res, "tx", json_null());
+	if (empty) {
+		/* no batch was final at the freeze: nothing to prove */
+	} else if (at == AT_HEAD) {
+		struct cl_stf_view v;
+
+		rc = cl_chain_view(&api->reader, &v);
+		if (rc == CL_OK) {
+			rc = collect(&v, &x, &addr);
+			cl_chain_view_release(&v);
 		}
-		cl_buf_release(&acct);
-		cl_buf_release(&gen);
-		cl_buf_release(&data);
+	} else {
+		rc = past_collect(api, l1, &x, &addr, batch,
+				  at == AT_EXIT ? &fz.exit_root : NULL);
 	}
+	cl_l1_rpc_free(l1);
+	json_t *res = NULL;
+	if (rc == CL_OK)
+		res = answer(api, &addr, &x, at, has_batch, batch, has_freeze,
+			     &fz, empty);
 	free(x.acct);
 	cl_buf_release(&x.exit);
 	cl_buf_release(&x.gproof);
 	cl_buf_release(&x.dproof);
+	if (rc == CL_ERR_BUSY)
+		return cl_rpc_error(call, CL_API_ERR_BUSY,
+				    "busy: the state of a posted batch is being "
+				    "rebuilt from L1, retry");
+	if (rc == CL_ERR_NOT_FOUND && at == AT_BATCH)
+		return cl_rpc_error(call, CL_API_ERR_UNKNOWN_BLOCK,
+				    "unknown block: batch %llu is not a live "
+				    "batch on L1",
+				    (unsigned long long)batch);
+	if (rc == CL_ERR_CORRUPT && at != AT_HEAD)
+		return cl_rpc_error(call, CL_RPC_INTERNAL_ERROR,
+				    "internal error: the batches on L1 do not "
+				    "replay to the stateRoot of batch %llu",
+				    (unsigned long long)batch);
 	if (rc != CL_OK)
 		return api_error(call, rc);
 	return cl_rpc_result(call, res);

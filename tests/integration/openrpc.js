@@ -166,6 +166,17 @@ L.main('openrpc', async (t) => {
 	const none = await check(url, 'l2_getAccountProof', [agent.address]);
 	assert.ok(!none.exists && none.tx === null && none.proof === null);
 	await check(url, 'l2_getAccountProof', ['0x12'], -32602);
+	/* which state: the head on a node without an L1; no exit root, no
+	 * posted batch; malformed choices refused */
+	const head = await check(url, 'l2_getAccountProof', [maker.address, 'head']);
+	assert.ok(head.at === 'head' && head.batch === null && head.frozen === null && head.exitRoot === null &&
+		  head.isExitRoot === false && head.stateRoot === acp.stateRoot, JSON.stringify(head));
+	await check(url, 'l2_getAccountProof', [maker.address, null]);
+	await check(url, 'l2_getAccountProof', [maker.address, 'exit'], 2004);
+	await check(url, 'l2_getAccountProof', [maker.address, { batch: 0 }], 2004);
+	for (const bad of ['tail', { batch: -1 }, { batch: '0x1' }, { batch: 0, block: 1 }, {}, 7, [0]])
+		await check(url, 'l2_getAccountProof', [maker.address, bad], -32602);
+	await check(url, 'l2_getAccountProof', [maker.address, 'head', 1], -32602);
 	await check(url, 'l2_withdraw', await withdrawOf(maker, 1000000, 12345), 1026);
 	await check(url, 'l2_withdraw', await withdrawOf(taker, String(10n ** 15n)), 1029);
 	await check(url, 'l2_withdraw', [{ trader: maker.address, amount: '1' }, '0x'], -32602);

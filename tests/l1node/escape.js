@@ -5,15 +5,19 @@
  * the sequencer is restarted censoring alice (--censor, tests and devnet
  * genesis only): her orders are refused, and her forced withdrawal and
  * forced close reach L1 but are never applied. Once the forced-request
- * deadline passes every post reverts, the last posted batch turns final,
- * and anyone freezes the rollup. A deposit made after the last final
- * batch is refunded. Every account of the chain gets its proof from the
- * verifier (l2_getAccountProof; clearline-cli exit-proof prints the same
- * call), whose state root is the exit root; the sequencer's head, a
- * later state, proves nothing. Each exit registers exactly the claim the
- * verifier's state gives (equity: collateral, positions at the mark,
- * pending funding), a second exit is refused, and after the claim window
- * each is paid in full; what is paid never exceeds what the rollup held.
+ * deadline passes every post reverts and anyone freezes the rollup —
+ * while the last posted batch is still in its challenge period, so the
+ * exit root (the last FINAL batch's) is older than every node's head. A
+ * deposit made after the last final batch is refunded. Every account of
+ * the chain gets its proof against the exit root from the verifier
+ * (l2_getAccountProof: by default, once frozen, the state rebuilt from
+ * L1 at the exit batch; clearline-cli exit-proof prints the same call),
+ * and the replica and the sequencer give the same proofs; a proof
+ * against a node's head (a later state) is refused by the contract. Each
+ * exit registers exactly the claim the exit state gives (equity:
+ * collateral, positions at the mark, pending funding), a second exit is
+ * refused, and after the claim window each is paid in full; what is paid
+ * never exceeds what the rollup held.
  * The calls go to the escape contract the rollup created, whose address
  * every node derives (CREATE(rollup, nonce 1)) and the rollup's escape()
  * view confirms.
@@ -27,26 +31,27 @@ const lib = require('../integration/lib.js');
 const { assert, ethers, devKey, waitFor } = lib;
 const { freePort, mine, rpc, setup, sendTx, deposit: l1deposit, batchRecord } = require('./l1env.js');
 
-const CHALLENGE_PERIOD = 20;
+const CHALLENGE_PERIOD = 40;
 const DELAY = 60; /* forcedRequestDelay */
 const [WITHDRAW, CLOSE] = [1, 4];
 
-/* A verifier without a key: it derives the state from L1 alone. */
-async function startVerifier(t, env) {
+/* A verifier (or replica) without a key: it derives the state from L1
+ * alone. */
+async function startVerifier(t, env, mode = 'verifier') {
 	const port = await freePort();
-	const logPath = t.tmpPath('verifier.log');
+	const logPath = t.tmpPath(`${mode}.log`);
 	const fd = fs.openSync(logPath, 'w');
 	const proc = childProcess.spawn(lib.clearlined || process.argv[3], [
-		'--mode', 'verifier', '--genesis', env.node.genesis,
-		'--datadir', t.tmpPath('verifier-data'), '--rpc-port', String(port),
+		'--mode', mode, '--genesis', env.node.genesis,
+		'--datadir', t.tmpPath(`${mode}-data`), '--rpc-port', String(port),
 		'--l1-rpc', env.anvil.url, '--l1-start-block', String(env.dep.rollupDeployBlock),
 		'--l1-confirmations', '1', '--l1-poll-ms', '100'],
 	{ stdio: ['ignore', fd, fd] });
 	fs.closeSync(fd);
 	process.on('exit', () => { try { proc.kill('SIGKILL'); } catch (e) { /* gone */ } });
 	const url = `http://127.0.0.1:${port}/`;
-	await waitFor('verifier ready', async () =>
-		/ready: verifier serving/.test(fs.readFileSync(logPath, 'utf8')), 30000);
+	await waitFor(`${mode} ready`, async () =>
+		new RegExp(`ready: ${mode} serving`).test(fs.readFileSync(logPath, 'utf8')), 30000);
 	return { proc, url, call: (m, p) => lib.call(url, m, p || []),
 		 log: () => fs.readFileSync(logPath, 'utf8') };
 }
@@ -76,6 +81,7 @@ lib.main('l1-escape', async (t) => {
 	const send = (w, tx) => sendTx(provider, w, tx);
 	await node.start();
 	const ver = await startVerifier(t, env);
+	const rep = await startVerifier(t, env, 'replica');
 	const status = () => node.call('l2_syncStatus', []);
 
 	/* funded, a price, alice long 0.01 BTC from bob; bob bids below */
@@ -136,8 +142,22 @@ lib.main('l1-escape', async (t) => {
 		return (await rollup.batchCount()) > postedBefore;
 	}, 30000, 200);
 
+	/* a last batch just before the deadline: every earlier batch is
+	 * final by then, this one is still in its challenge period when
+	 * the rollup freezes */
+	const deadline = fw.timestamp + DELAY;
+	const latest = async () => (await provider.getBlock('latest')).timestamp;
+	await rpc(provider, 'evm_increaseTime', [deadline - 12 - await latest()]);
+	await mine(provider, 1);
+	const postedBefore2 = Number(await rollup.batchCount());
+	await waitFor('a last batch before the deadline', async () => {
+		await traffic();
+		await mine(provider, 1);
+		return Number(await rollup.batchCount()) > postedBefore2;
+	}, 30000, 200);
+
 	/* past the deadline the censoring sequencer cannot post */
-	await rpc(provider, 'evm_increaseTime', [DELAY + 1]);
+	await rpc(provider, 'evm_increaseTime', [deadline + 1 - await latest()]);
 	await mine(provider, 1);
 	await waitFor('posts refused as overdue', async () => {
 		await traffic();
@@ -149,37 +169,60 @@ lib.main('l1-escape', async (t) => {
 	 * no batch can carry it any more) */
 	await l1deposit(env, provider, carol, 77000000n);
 	const lateDeposit = Number(await rollup.depositCount()) - 1;
-	await rpc(provider, 'evm_increaseTime', [CHALLENGE_PERIOD + 1]);
-	await mine(provider, 1);
 	const posted = await rollup.batchCount();
-	assert.strictEqual(await rollup.finalizedBatchCount(), posted, 'every posted batch is final');
+	const finalCount = await rollup.finalizedBatchCount();
+	assert.ok(finalCount >= 1n && finalCount < posted, 'the last posted batch is not final');
+	const lastRec = await batchRecord(provider, dep.rollup, rollupAbi, Number(posted) - 1);
 
 	/* anyone freezes with the last final batch's record */
-	const rec = await batchRecord(provider, dep.rollup, rollupAbi, Number(posted) - 1);
+	const exitBatch = Number(finalCount) - 1;
+	const rec = await batchRecord(provider, dep.rollup, rollupAbi, exitBatch);
 	const recArr = [rec.dataHash, rec.stateRoot, rec.withdrawalRoot, rec.prevDepositsConsumed,
 		rec.depositsConsumed, rec.firstBlock, rec.lastBlock, rec.timestamp, rec.l1Timestamp];
 	await send(anyone, { to: dep.rollup, data: ri.encodeFunctionData('freeze', [recArr]) });
 	const exitRoot = await rollup.exitRoot();
 	assert.strictEqual(exitRoot, rec.stateRoot);
-	t.log(`frozen at batch ${Number(posted) - 1} (block ${rec.lastBlock}), exit root ${exitRoot}`);
+	assert.strictEqual(await rollup.isFinal(Number(posted) - 1), false, 'and never becomes final');
+	t.log(`frozen at batch ${exitBatch} (block ${rec.lastBlock}), exit root ${exitRoot}; ` +
+	      `batch ${Number(posted) - 1} (to block ${lastRec.lastBlock}) was posted but not final`);
 
-	/* the verifier stops at the last posted block: its state is the exit state */
-	await waitFor('the verifier has the exit block', async () => {
-		await mine(provider, 1);
-		return (await ver.call('l2_syncStatus')).headStateRoot === exitRoot;
-	}, 30000, 200);
+	/* the deriving nodes stop at the last posted block: a later state
+	 * than the exit root's */
+	for (const n of [ver, rep])
+		await waitFor('the node has the last posted block', async () => {
+			await mine(provider, 1);
+			return (await n.call('l2_syncStatus')).headStateRoot === lastRec.stateRoot;
+		}, 30000, 200);
+	assert.notStrictEqual(lastRec.stateRoot, exitRoot);
 	const accounts = [alice, bob, carol];
 	const proofs = {};
+	const t0 = Date.now();
 	for (const w of accounts) {
 		const p = await ver.call('l2_getAccountProof', [w.address]);
 		assert.strictEqual(p.stateRoot, exitRoot);
+		assert.strictEqual(p.at, 'exit');
+		assert.strictEqual(p.batch, String(exitBatch));
+		assert.strictEqual(p.block, rec.lastBlock.toString());
+		assert.strictEqual(p.frozen, true);
+		assert.strictEqual(p.exitRoot, exitRoot);
+		assert.strictEqual(p.isExitRoot, true);
 		assert.strictEqual(p.exists, true);
+		/* the replica and the sequencer rebuild the same state */
+		for (const other of [rep, node]) {
+			const q = await other.call('l2_getAccountProof', [w.address]);
+			assert.strictEqual(q.stateRoot, exitRoot);
+			assert.deepStrictEqual(q.tx, p.tx, 'the same exit call from every node');
+		}
+		/* asked for explicitly: the same answer */
+		const e = await ver.call('l2_getAccountProof', [w.address, 'exit']);
+		assert.deepStrictEqual(e.tx, p.tx);
 		/* both calls go to the rollup's escape contract */
 		assert.strictEqual(p.escape, escapeAddr);
 		assert.strictEqual(ethers.getAddress(p.tx.to), escapeAddr);
 		assert.strictEqual(ethers.getAddress(p.startTx.to), escapeAddr);
 		proofs[w.address] = p;
 	}
+	t.log(`proofs against the exit root from the verifier, the replica and the sequencer in ${Date.now() - t0} ms`);
 	assert.strictEqual(proofs[alice.address].positions, '1', 'alice still holds her long');
 	assert.strictEqual(proofs[bob.address].positions, '1');
 	const noOne = await ver.call('l2_getAccountProof', [anyone.address]);
@@ -191,11 +234,39 @@ lib.main('l1-escape', async (t) => {
 	assert.strictEqual(cli.code, 0, cli.stderr);
 	assert.ok(cli.stdout.includes(proofs[alice.address].tx.data), 'exit-proof prints the exit call');
 	assert.ok(cli.stdout.includes(escapeAddr), 'exit-proof prints the escape contract');
-	/* the sequencer's head is a later state: its proof is refused */
-	const later = await node.call('l2_getAccountProof', [bob.address]);
+	assert.ok(/is the exit root +true/.test(cli.stdout), 'exit-proof says it is the exit root');
+	t.log(`clearline-cli exit-proof:\n${cli.stdout}`);
+	const cliBatch = await lib.runCli(['--rpc', ver.url, '--json', 'exit-proof', alice.address,
+		'--batch', String(exitBatch)]);
+	assert.strictEqual(cliBatch.code, 0, cliBatch.stderr);
+	assert.strictEqual(JSON.parse(cliBatch.stdout).tx.data, proofs[alice.address].tx.data,
+			   'exit-proof --batch of the exit batch');
+	/* a node's head is a later state: its proof is refused */
+	const later = await node.call('l2_getAccountProof', [bob.address, 'head']);
 	assert.notStrictEqual(later.stateRoot, exitRoot);
+	assert.strictEqual(later.isExitRoot, false);
 	assert.strictEqual(ethers.getAddress(later.tx.to), escapeAddr, 'the sequencer names the same escape');
 	await assert.rejects(provider.call({ to: later.tx.to, data: later.tx.data }), /InvalidExitProof|0x/);
+	const verHead = await ver.call('l2_getAccountProof', [bob.address, 'head']);
+	assert.strictEqual(verHead.stateRoot, lastRec.stateRoot);
+	const verLast = await ver.call('l2_getAccountProof', [bob.address, { batch: Number(posted) - 1 }]);
+	assert.strictEqual(verLast.stateRoot, lastRec.stateRoot, 'the last posted batch is the verifier\'s head');
+	assert.strictEqual(verLast.at, 'batch');
+	assert.strictEqual(verLast.isExitRoot, false);
+	await assert.rejects(provider.call({ to: verLast.tx.to, data: verLast.tx.data }), /InvalidExitProof|0x/,
+			     'a proof against the not-final batch is refused');
+	/* an earlier batch's state, rebuilt from L1, is that batch's root */
+	const early = await rep.call('l2_getAccountProof', [bob.address, { batch: 0 }]);
+	assert.strictEqual(early.stateRoot,
+			   (await batchRecord(provider, dep.rollup, rollupAbi, 0)).stateRoot);
+	/* from that earlier state the replica continues to the exit batch */
+	const again = await rep.call('l2_getAccountProof', [bob.address]);
+	assert.deepStrictEqual(again.tx, proofs[bob.address].tx, 'continued from batch 0: the same exit call');
+	assert.ok(exitBatch === 0 || new RegExp(`rebuilt the state after batch ${exitBatch} \\(block [0-9]+\\) from L1 in [0-9]+ ms, ` +
+			     'from batch 1').test(rep.log()), 'the replica continued from the state it kept');
+	await assert.rejects(ver.call('l2_getAccountProof', [bob.address, { batch: Number(posted) }]),
+			     /2004|not a live batch/);
+	await assert.rejects(ver.call('l2_getAccountProof', [bob.address, 'tail']), /invalid params/);
 
 	/* anyone starts the escape, then every account exits with its proof */
 	const sr = await send(anyone, proofs[alice.address].startTx);
@@ -212,12 +283,14 @@ lib.main('l1-escape', async (t) => {
 		t.log(`exit of ${w.address}: equity ${p.equity}, ${p.positions} position(s), gas ${r.gasUsed}`);
 	}
 	await assert.rejects(send(anyone, proofs[bob.address].tx), 'a second exit is refused');
-	/* the claims match the accounts as the verifier reports them */
+	/* carol did nothing after the exit batch: her equity there is the
+	 * verifier's head's */
 	const va = await ver.call('l2_getAccount', [carol.address]);
 	assert.strictEqual(proofs[carol.address].equity, va.equity);
 	const held = await token.balanceOf(dep.rollup);
 	assert.ok(claims <= held, `claims ${claims} within the ${held} held`);
 	ver.proc.kill('SIGTERM');
+	rep.proc.kill('SIGTERM');
 	await node.stop();
 
 	/* the deposit the exit state never consumed goes back at once */

@@ -251,16 +251,18 @@ function exitProof(t, s, addr) {
 // Deposits `amounts` (from alice, to the accounts given), posts one batch
 // with the state's root consuming `consumed` deposits, and freezes the
 // rollup through an overdue forced request once the batch is final.
-async function freezeWith(root, consumed, deposits) {
+// `wroot` is the batch's withdrawal root; `out.rec`, when given, its record.
+async function freezeWith(root, consumed, deposits, wroot = ZERO32, out = null) {
 	for (const [w, amount] of deposits) {
 		await mined(as(token, w).approve(rollup.target, amount));
 		await mined(as(rollup, w).deposit(w.address, amount));
 	}
-	const r = await mined(as(rollup, seq).appendBatch('0x01', root, ZERO32, consumed, 1, 1, 0, 0));
+	const r = await mined(as(rollup, seq).appendBatch('0x01', root, wroot, consumed, 1, 1, 0, 0));
 	const [e] = events(r, 'BatchAppended');
 	const a = e.args;
 	const rec = [a.dataHash, a.stateRoot, a.withdrawalRoot, a.prevDepositsConsumed, a.depositsConsumed,
 		a.firstBlock, a.lastBlock, a.timestamp, a.l1Timestamp];
+	if (out) out.rec = rec;
 	await mined(as(rollup, dave).forceRequest(3, 0, 0, { value: FEE }));
 	await advance(DELAY + 1);
 	const rf = await mined(as(rollup, dave).freeze(rec));
@@ -523,6 +525,59 @@ test('refundDeposit: deposits the exit state never consumed, to the depositor, o
 	assert.equal(await balance(carol.address), MINT);
 	await mined(escape.payExit(alice.address));
 	assert.equal(await balance(alice.address), MINT - 1_000_000_000n + 400_000_000n);
+});
+
+// The priority of docs/l1.md "Escape": a withdrawal of a final batch is
+// not in any account's equity (the exit state debited it), so it never
+// takes an exit's share. Claimed within the window it is paid first and
+// in full; claimed after it, only out of what the vault left.
+test('withdrawals vs exits: solvent, exits paid in full whenever the withdrawal is claimed; short, exits share what the window left', async () => {
+	const W = 300_000_000n;
+	const wtree = new Tree().put(5, be(0, 8), cat(carol.address, be(W, 8)));
+	const claimW = (rec) => rollup.claimWithdrawal(0, rec, 0, carol.address, W, []);
+	for (const [label, aliceColl, claimInWindow] of [
+		['solvent, claimed late', 700_000_000n, false],
+		['solvent, claimed in the window', 700_000_000n, true],
+		['short, claimed in the window', 900_000_000n, true],
+		['short, claimed late', 900_000_000n, false],
+	]) {
+		const snap = await provider.send('evm_snapshot', []);
+		// the rollup holds 1 500: alice's claim + bob's 500 + carol's withdrawal of 300
+		const s = scene({ accounts: { [alice.address]: aliceColl, [bob.address]: 500_000_000n }, positions: [] });
+		const t = buildTree(s);
+		const out = {};
+		const frozenAt = await freezeWith(t.root(), 2, [[alice, 1_000_000_000n], [bob, 500_000_000n]],
+			wtree.root(), out);
+		await mined(escape.startEscape(...startArgs(t, s)));
+		for (const w of [alice, bob]) await mined(escape.exit(w.address, exitProof(t, s, w.address)));
+		const claims = aliceColl + 500_000_000n;
+		if (claimInWindow) {
+			await mined(claimW(out.rec));
+			assert.equal(await balance(carol.address), MINT + W, `${label}: the withdrawal in full`);
+		}
+		await setNext(Number(frozenAt) + WINDOW + 1);
+		const [st] = events(await mined(escape.settleExits()), 'ExitsSettled');
+		const held = 1_500_000_000n - (claimInWindow ? W : 0n);
+		const pool = held < claims ? held : claims;
+		assert.deepEqual([st.args.balance, st.args.claims, st.args.pool], [held, claims, pool], label);
+		for (const [w, claim, left] of [[alice, aliceColl, MINT - 1_000_000_000n], [bob, 500_000_000n, MINT - 500_000_000n]]) {
+			await mined(escape.payExit(w.address));
+			assert.equal((await balance(w.address)) - left, (claim * pool) / claims, `${label}: ${w.address}'s share`);
+		}
+		if (!claimInWindow) {
+			// after the window: only what the vault left, all or nothing
+			const left = await balance(rollup.target);
+			assert.equal(left, held - pool);
+			if (left >= W) {
+				await mined(claimW(out.rec));
+				assert.equal(await balance(carol.address), MINT + W, `${label}: the late withdrawal in full`);
+			} else {
+				await assert.rejects(claimW(out.rec), `${label}: a late withdrawal cannot take the exits' pool`);
+				assert.equal(await balance(carol.address), MINT);
+			}
+		}
+		await provider.send('evm_revert', [snap]);
+	}
 });
 
 test('freeze: a batch not final at the freeze never becomes final; its withdrawals cannot be claimed', async () => {
