@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * options — the pricing core of European options, as pure integer
+ * functions.
+ *
+ * Nothing here touches state, floats, libm or the clock: the stf (and its
+ * RISC-V build for the fault proofs) can call every function, and a
+ * verifier recomputes the same integers. Every function either succeeds
+ * or fails with its outputs zeroed; a failure rejects what asked for it.
+ *
+ * Fixed point: "wad" values are signed integers scaled by 10^18
+ * (CL_WAD). The mathematical kernels (ln, exp, sqrt, the normal density
+ * and distribution) work in wad inside __int128 and carry the error
+ * bounds stated at each declaration; docs/options.md has the method and
+ * the bounds measured against a 40-digit reference
+ * (tests/vectors/options.json, made by tests/vectors/gen_options.py).
+ *
+ * Model: Black-76 on the forward F with no discounting (the premium and
+ * the settlement are both in the settlement asset at expiry's cash value;
+ * rates are zero): call = F N(d1) - K N(d2), put = K N(-d2) - F N(-d1),
+ * d1,2 = (ln(F/K) +- w/2) / sqrt(w), w = sigma^2 T the total implied
+ * variance. T is in years of 365 days (CL_OPT_YEAR_S seconds of block
+ * time). The volatility comes from an SVI slice per expiry
+ * (options_svi_*), which yields w directly.
+ */
+#ifndef CLEARLINE_OPTIONS_H
+#define CLEARLINE_OPTIONS_H
+
+#include <clearline/common.h>
+
+#define CL_WAD 1000000000000000000LL
+/* One year of block time, in seconds (365 days). */
+#define CL_OPT_YEAR_S 31536000u
+/* Forwards and strikes above this many price units are refused, so a
+ * price in micro price units fits an int64. */
+#define CL_OPT_PRICE_MAX 9000000000000ULL
+/* The longest time to expiry priced: 10 years of seconds. */
+#define CL_OPT_TAU_MAX_S 315360000u
+/* Greek and price outputs in price units carry this extra scale. */
+#define CL_OPT_MICRO 1000000LL
+
+/* ---- fixed-point kernels (wad) ---- */
+
+/* ln(a / b) in wad, for a, b >= 1; |error| <= 3e-17 (30 wad units).
+ * Fails (*out = 0) when a or b is 0 or |ln(a / b)| passes the int64
+ * range (9.22, a ratio beyond about 10 000). */
+CL_WUR bool options_ln_ratio(int64_t *out, uint64_t a, uint64_t b);
+
+/* exp(x) for wad x <= 0, in wad; |error| <= 5e-18.
+ * Returns 0 below x = -42 (e^-42 < 6e-19). */
+int64_t options_exp_neg(__int128 x);
+
+/* floor(sqrt(v)) of an unsigned 128-bit integer. */
+uint64_t options_isqrt(unsigned __int128 v);
+
+/* The standard normal density phi(x) for wad x, in wad; 0 for |x| >= 9;
+ * |error| <= 3e-18. */
+int64_t options_npdf(int64_t x);
+
+/* The standard normal distribution N(x) for wad x, in wad, in [0, 1e18];
+ * |error| <= 5e-17 (docs/options.md gives the measured maximum). N(x)
+ * is 0 for x <= -9 and 1e18 for x >= 9 (the true tail < 1.2e-19). */
+int64_t options_ncdf(int64_t x);
+
+/* ---- Black-76 ---- */
+
+enum cl_opt_kind {
+	CL_OPT_CALL = 0,
+	CL_OPT_PUT = 1,
+};
+
+/* Price and Greeks of one long contract of size 1 (one unit of the
+ * underlying). Prices are in price units times CL_OPT_MICRO. */
+struct cl_opt_greeks {
+	int64_t price_micro; /* premium, micro price units, rounded down */
+	int64_t delta_ppb;   /* dPrice/dF, parts per billion of one unit */
+	int64_t gamma_wad;   /* dDelta/dF per price unit, wad */
+	int64_t vega_micro;  /* dPrice/dSigma per 1.00 of volatility (100
+			      * vol points), micro price units */
+	int64_t theta_micro; /* dPrice/dt per day of 86 400 s, micro price
+			      * units (negative for a long) */
+	int64_t d1_wad;      /* the d1, d2 used, wad (clamped to +-9) */
+	int64_t d2_wad;
+};
+
+/*
+ * Black-76 price and Greeks of a European `kind` on forward `fwd` and
+ * strike `strike` (price units, 1 .. CL_OPT_PRICE_MAX) with total implied
+ * variance `w_wad` (sigma^2 T, wad, >= 0) and time to expiry `tau_s`
+ * seconds. With tau_s == 0 or w_wad == 0 the option is worth its
+ * intrinsic value, delta is the step (a call at the money counts as 1/2)
+ * and gamma, vega, theta are 0. Each output is the exact Black-76 value
+ * truncated toward zero, within the error bound of docs/options.md.
+ * Fails (*out zeroed) on a price out of range, a negative variance, or a
+ * Greek that does not fit an int64 (gamma of a near-expiry option on a
+ * tiny forward, theta in the last seconds on a huge forward).
+ */
+CL_WUR bool options_black76(struct cl_opt_greeks *out, enum cl_opt_kind kind,
+			    struct cl_price fwd, struct cl_price strike,
+			    int64_t w_wad, uint64_t tau_s);
+
+/* ---- the volatility surface: one SVI slice per expiry ---- */
+
+/*
+ * Raw SVI total variance at log-moneyness k = ln(K / F):
+ *   w(k) = a + b (rho (k - m) + sqrt((k - m)^2 + s^2)),
+ * all parameters in wad. A valid slice (options_svi_valid) has b >= 0,
+ * -1 < rho < 1, s > 0, |a|, |m| <= 4, b, s <= 4, a minimum
+ * a + b s sqrt(1 - rho^2) >= 0 (no negative variance), and wings
+ * b (1 + |rho|) <= 2 (Lee's moment bound, needed against arbitrage in
+ * the far strikes).
+ */
+struct cl_svi {
+	int64_t a, b, rho, m, s;
+};
+
+CL_WUR bool options_svi_valid(const struct cl_svi *p);
+
+/* The slice's total variance at strike `strike` for forward `fwd`, wad,
+ * rounded up (a margin figure never leans on a rounded-down vol). Fails
+ * on an invalid slice or a zero price. */
+CL_WUR bool options_svi_w_up(int64_t *w_wad, const struct cl_svi *p,
+			     struct cl_price fwd, struct cl_price strike);
+
+/*
+ * Calendar check of two slices of the same underlying, `near` expiring
+ * before `far`: total variance must not fall with expiry at any strike.
+ * Checked on the grid k = -3, -2.75, .., 3 and on the wing slopes (the
+ * far slice's b (1 +- rho) at least the near slice's), which together
+ * bound both wings. Returns false when any check fails.
+ */
+CL_WUR bool options_svi_calendar_ok(const struct cl_svi *near,
+				    const struct cl_svi *far);
+
+/* ---- the margin of a short option ---- */
+
+/* Standard margin of short options: per unit of the underlying,
+ *   premium + max(base_ppm x F - OTM, min_ppm x (call ? F : K)),
+ * OTM = max(K - F, 0) for a call, max(F - K, 0) for a put. */
+struct cl_opt_short_rule {
+	uint32_t base_ppm; /* e.g. 150 000 for 15 % of the underlying */
+	uint32_t min_ppm;  /* e.g. 100 000 for a floor of 10 % */
+};
+
+/*
+ * Requirement of one short unit of the underlying of an option with
+ * premium `premium_micro` (micro price units per unit, >= 0), in micro
+ * price units, rounded up; the caller scales it by the position size as
+ * for any notional. Fails (*out = 0) on a zero or out-of-range price, a
+ * negative premium, or a rule with base_ppm above 1 000 000 or min_ppm
+ * above base_ppm.
+ */
+CL_WUR bool options_short_margin_up(int64_t *out_micro,
+				    const struct cl_opt_short_rule *rule,
+				    enum cl_opt_kind kind, struct cl_price fwd,
+				    struct cl_price strike,
+				    int64_t premium_micro);
+
+#endif
