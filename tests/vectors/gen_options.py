@@ -106,13 +106,32 @@ def grid():
     return out
 
 
+def svi():
+    out = []
+    # (a, b, rho, m, s) in wad: a 30-day BTC-like smile, a flat slice, a
+    # steep put skew
+    slices = [(2 * 10**15, 5 * 10**16, -3 * 10**17, 0, 10**17),
+              (4 * 10**16, 0, 0, 0, 10**17),
+              (10**15, 2 * 10**17, -9 * 10**17, 5 * 10**16, 5 * 10**16)]
+    fwd = 6000000
+    for p in slices:
+        a, b, rho, m, s = (mpf(x) / WAD for x in p)
+        for km in [30, 50, 80, 95, 100, 105, 120, 200, 400]:
+            k = fwd * km // 100
+            x = log(mpf(k) / fwd)
+            w = a + b * (rho * (x - m) + sqrt((x - m) ** 2 + s * s))
+            out.append({"svi": [str(v) for v in p], "fwd": str(fwd),
+                        "strike": str(k), "w_wad": ref(w * WAD)})
+    return out
+
+
 def main():
     ln, ex, cdf = kernels()
     doc = {
         "about": "option pricer references (tests/vectors/gen_options.py, "
                  "mpmath 50 digits); every value is an integer string, "
                  "the C output's unit times 10^6",
-        "ln_ratio": ln, "exp_neg": ex, "normal": cdf, "black76": grid(),
+        "ln_ratio": ln, "exp_neg": ex, "normal": cdf, "black76": grid(), "svi": svi(),
     }
     print(json.dumps(doc, indent=1))
 
