@@ -156,4 +156,69 @@ CL_WUR bool options_short_margin_up(int64_t *out_micro,
 				    struct cl_price strike,
 				    int64_t premium_micro);
 
+/* ---- the risk array of one underlying ---- */
+
+/* A position of one account on one underlying: a perpetual (valued at
+ * the index) or a European option. */
+enum cl_opt_leg_kind {
+	CL_OPT_LEG_PERP = 0,
+	CL_OPT_LEG_CALL = 1,
+	CL_OPT_LEG_PUT = 2,
+};
+
+struct cl_opt_leg {
+	enum cl_opt_leg_kind kind;
+	struct cl_price strike; /* options only */
+	uint64_t tau_s;         /* options only: seconds to expiry */
+	int64_t w_wad;          /* options only: total variance now, from
+				 * the surface at this strike */
+	int64_t size_micro;     /* signed, millionths of one unit of the
+				 * underlying; > 0 long */
+};
+
+/*
+ * The scenario grid (docs/options.md "Risk array"): price moves of
+ * range_ppm x i / n_steps for i = -n_steps .. n_steps, each with the
+ * volatility down, unchanged and up by vol_shift_ppm (relative: sigma x
+ * (1 -+ shift), so w x (1 -+ shift)^2), then two extreme moves of
+ * +-extreme_mult x range_ppm at unchanged volatility whose losses count
+ * at extreme_ppm. Options keep their own total variance at their strike
+ * (sticky strike) and their time to expiry.
+ */
+struct cl_opt_scenarios {
+	uint32_t range_ppm;     /* e.g. 150 000: +-15 % */
+	uint32_t n_steps;       /* 1 .. CL_OPT_STEPS_MAX; 3 gives 7 moves */
+	uint32_t vol_shift_ppm; /* < 1 000 000, e.g. 300 000 */
+	uint32_t extreme_mult;  /* >= 1; extreme_mult x range_ppm < 1e6 */
+	uint32_t extreme_ppm;   /* <= 1 000 000, e.g. 330 000 */
+};
+
+#define CL_OPT_STEPS_MAX 10
+#define CL_OPT_LEGS_MAX 64
+#define CL_OPT_SCEN_MAX (3 * (2 * CL_OPT_STEPS_MAX + 1) + 2)
+
+struct cl_opt_risk {
+	size_t n;                          /* scenarios filled */
+	int64_t pnl[CL_OPT_SCEN_MAX];      /* micro price units, each
+					    * leg's change rounded down;
+					    * extreme ones already scaled */
+	int64_t worst_loss;                /* max(0, -min(pnl)) */
+	size_t worst;                      /* its index (0 if no loss) */
+};
+
+/*
+ * Revalue `legs` (n_legs of them, all on the underlying with index
+ * `fwd`) under every scenario of `sc` and fill `out`. Scenario order:
+ * move i = -n .. n outer, volatility down, unchanged, up inner, then the
+ * extreme down and up moves. A leg's value change is size x (value in
+ * the scenario - value now), rounded down, so a loss is never
+ * understated. Fails (*out zeroed) on an invalid grid or leg, more
+ * than CL_OPT_LEGS_MAX legs, a
+ * scenario forward outside 1 .. CL_OPT_PRICE_MAX, or overflow.
+ */
+CL_WUR bool options_risk_array(struct cl_opt_risk *out,
+			       const struct cl_opt_scenarios *sc,
+			       struct cl_price fwd,
+			       const struct cl_opt_leg *legs, size_t n_legs);
+
 #endif
