@@ -5,7 +5,7 @@
  * (23 scenarios: +-15 % in 7 moves x 3 volatilities, 2 extremes) for an
  * account with 1, 10 and 50 option legs plus a perpetual, with no
  * sharing of per-strike prices between accounts (the uncached worst
- * case). docs/performance.md "Options" has the figures.
+ * case). docs/options.md "Cost" has the figures.
  *
  * Each figure is the best of ROUNDS rounds (per call), since the machine
  * may be shared.
