@@ -213,12 +213,41 @@ struct cl_opt_risk {
  * extreme down and up moves. A leg's value change is size x (value in
  * the scenario - value now), rounded down, so a loss is never
  * understated. Fails (*out zeroed) on an invalid grid or leg, more
- * than CL_OPT_LEGS_MAX legs, a
- * scenario forward outside 1 .. CL_OPT_PRICE_MAX, or overflow.
+ * than CL_OPT_LEGS_MAX legs, a scenario forward outside
+ * 1 .. CL_OPT_PRICE_MAX, or overflow. The same as options_leg_values()
+ * for each leg followed by options_risk_array_from().
  */
 CL_WUR bool options_risk_array(struct cl_opt_risk *out,
 			       const struct cl_opt_scenarios *sc,
 			       struct cl_price fwd,
 			       const struct cl_opt_leg *legs, size_t n_legs);
+
+/* The value of one unit of a series (kind, strike, expiry, variance) now
+ * and in every scenario: what all accounts holding the series share, so
+ * a block computes it once per series (docs/options.md "Cost"). */
+struct cl_opt_values {
+	size_t n;                   /* scenarios, as cl_opt_risk.n */
+	int64_t now;                /* micro price units */
+	int64_t v[CL_OPT_SCEN_MAX]; /* in scenario order; extremes
+				     * unscaled */
+};
+
+/* Fill `out` for the series of `leg` (its size is ignored) under `sc`
+ * at index `fwd`. Fails (*out zeroed) as options_risk_array(). */
+CL_WUR bool options_leg_values(struct cl_opt_values *out,
+			       const struct cl_opt_scenarios *sc,
+			       struct cl_price fwd,
+			       const struct cl_opt_leg *leg);
+
+/* The risk array of `legs` from their series' values: vals[i] must come
+ * from options_leg_values() for legs[i]'s series with the same `sc` and
+ * index. Fails (*out zeroed) on an invalid grid, more than
+ * CL_OPT_LEGS_MAX legs, a value table of another grid size, or
+ * overflow. Borrowed pointers are read only during the call. */
+CL_WUR bool options_risk_array_from(struct cl_opt_risk *out,
+				    const struct cl_opt_scenarios *sc,
+				    const struct cl_opt_leg *legs,
+				    const struct cl_opt_values *const *vals,
+				    size_t n_legs);
 
 #endif

@@ -139,8 +139,53 @@ static void rules(void)
 				  CL_OPT_LEGS_MAX + 1));
 }
 
+/* the shared per-series tables give the same array as pricing each
+ * account's legs itself; a table of another grid is refused */
+static void shared_tables(void)
+{
+	uint64_t t = 30 * DAY;
+	struct cl_opt_leg legs[3] = {
+		{CL_OPT_LEG_PUT, PX(5400000), t, w_of(60, t), -1500000},
+		{CL_OPT_LEG_CALL, PX(6600000), t, w_of(55, t), 2000000},
+		{CL_OPT_LEG_PERP, PX(0), 0, 0, -700000},
+	};
+	struct cl_opt_values v[3];
+	const struct cl_opt_values *pv[3] = {&v[0], &v[1], &v[2]};
+	struct cl_opt_risk a, b;
+
+	for (int i = 0; i < 3; i++)
+		CHECK(options_leg_values(&v[i], &grid, PX(6000000), &legs[i]));
+	CHECK(v[2].now == 6000000 * CL_OPT_MICRO && v[2].n == 23);
+	CHECK(options_risk_array(&a, &grid, PX(6000000), legs, 3));
+	CHECK(options_risk_array_from(&b, &grid, legs, pv, 3));
+	CHECK(a.n == b.n && a.worst == b.worst &&
+	      a.worst_loss == b.worst_loss && a.worst_loss > 0 &&
+	      memcmp(a.pnl, b.pnl, sizeof(a.pnl)) == 0);
+	/* the same table serves any size: twice the size, twice the pnl
+	 * (each leg floored, so within one unit per leg) */
+	struct cl_opt_leg twice[3] = {legs[0], legs[1], legs[2]};
+	for (int i = 0; i < 3; i++)
+		twice[i].size_micro *= 2;
+	CHECK(options_risk_array_from(&b, &grid, twice, pv, 3));
+	for (size_t i = 0; i < 21; i++)
+		CHECK(b.pnl[i] - 2 * a.pnl[i] >= -3 &&
+		      b.pnl[i] - 2 * a.pnl[i] <= 3);
+	/* a table of a 5-move grid under a 7-move grid: refused */
+	struct cl_opt_scenarios five = grid;
+	five.n_steps = 2;
+	CHECK(options_leg_values(&v[0], &five, PX(6000000), &legs[0]));
+	CHECK(v[0].n == 17);
+	CHECK(!options_risk_array_from(&b, &grid, legs, pv, 3) && b.n == 0);
+	/* a refused series leaves its table zeroed */
+	struct cl_opt_leg bad = legs[0];
+	bad.w_wad = -1;
+	CHECK(!options_leg_values(&v[0], &grid, PX(6000000), &bad) &&
+	      v[0].n == 0);
+}
+
 int main(void)
 {
+	shared_tables();
 	hedged_call();
 	short_strangle();
 	rules();
