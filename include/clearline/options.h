@@ -156,6 +156,39 @@ CL_WUR bool options_short_margin_up(int64_t *out_micro,
 				    struct cl_price strike,
 				    int64_t premium_micro);
 
+/* ---- settlement at expiry ---- */
+
+/* One reading of the index: price `p` from block time `t` (seconds). */
+struct cl_opt_index_sample {
+	uint64_t t;
+	struct cl_price p;
+};
+
+/*
+ * The settlement price of an expiry: the time-weighted average of the
+ * index over the window [expiry - window_s, expiry], rounded down. The
+ * index is a step function: each sample's price holds from its time
+ * until the next sample's (the last one's until expiry), and the sample
+ * at or before the window's start gives the price the window opens
+ * with. Samples must have strictly rising times, non-zero prices, and
+ * the first must be at or before the window's start; none may be after
+ * expiry. A push of the index by x for the last d seconds moves the
+ * result by x d / window_s. Fails (*out zeroed) on window_s == 0, a
+ * window starting before time 0, or samples breaking a rule above.
+ */
+CL_WUR bool options_settlement_twap(struct cl_price *out,
+				    const struct cl_opt_index_sample *s,
+				    size_t n, uint64_t expiry,
+				    uint32_t window_s);
+
+/* What one long unit receives at settlement price `settle`: max(settle -
+ * K, 0) for a call, max(K - settle, 0) for a put, micro price units (a
+ * short pays it). Fails (*out = 0) on a price out of 1 ..
+ * CL_OPT_PRICE_MAX. */
+CL_WUR bool options_payoff_micro(int64_t *out, enum cl_opt_kind kind,
+				 struct cl_price settle,
+				 struct cl_price strike);
+
 /* ---- the risk array of one underlying ---- */
 
 /* A position of one account on one underlying: a perpetual (valued at
