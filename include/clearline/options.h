@@ -283,4 +283,66 @@ CL_WUR bool options_risk_array_from(struct cl_opt_risk *out,
 				    const struct cl_opt_values *const *vals,
 				    size_t n_legs);
 
+/* ---- an account's Greeks and portfolio requirement ---- */
+
+/* The Greeks of an account's legs on one underlying, each leg's Greek
+ * times its size, summed. */
+struct cl_opt_book_greeks {
+	int64_t delta_micro; /* units of the underlying x 10^6 */
+	int64_t gamma_wad;   /* change of delta (units) per price unit */
+	int64_t vega_micro;  /* micro price units per 1.00 of volatility */
+	int64_t theta_micro; /* micro price units per day */
+};
+
+/*
+ * Sum the Greeks of `legs` (a perpetual counts delta = its size and no
+ * other Greek) at index `fwd`: each leg's Greek x size_micro / 10^6,
+ * truncated toward zero per leg. Fails (*out zeroed) if a leg cannot be
+ * priced (options_black76) or a sum leaves int64.
+ */
+CL_WUR bool options_book_greeks(struct cl_opt_book_greeks *out,
+				struct cl_price fwd,
+				const struct cl_opt_leg *legs, size_t n_legs);
+
+#define CL_OPT_UNDERLYINGS_MAX 16
+
+/* One underlying's part of a portfolio requirement. */
+struct cl_opt_underlying_risk {
+	int64_t worst_loss;     /* options_risk_array().worst_loss, >= 0 */
+	int64_t delta_notional; /* signed net delta x index, any unit that
+				 * is the same for every underlying */
+	int64_t short_min;      /* the short-option minimum of its short
+				 * options, >= 0 (docs/options.md) */
+};
+
+/* A correlation credit between two underlyings (indexes into the array
+ * given to options_portfolio_margin), in ppm of the smaller loss. */
+struct cl_opt_pair_credit {
+	uint32_t a, b;
+	uint32_t credit_ppm; /* <= 1 000 000 */
+};
+
+/*
+ * The portfolio requirement of an account (docs/options.md "Portfolio
+ * requirement"), in the unit of the worst losses:
+ *  - each pair in `pairs`, in the order given, whose underlyings' net
+ *    deltas have opposite signs and whose losses are not yet used by an
+ *    earlier pair, credits credit_ppm x min(loss a, loss b), rounded down;
+ *    a loss takes part in at most one credit;
+ *  - the requirement of each underlying is max(loss - its credit share,
+ *    short_min), where a credit is taken from both losses in half
+ *    (the odd unit from the first);
+ *  - mm is the sum; im = ceil(mm x im_ppm / 10^6) with im_ppm >=
+ *    1 000 000.
+ * Fails (*mm = *im = 0) on more than CL_OPT_UNDERLYINGS_MAX
+ * underlyings, a negative loss or minimum, a pair out of range or of one
+ * underlying, a credit above 100 %, im_ppm below 1 000 000, or
+ * overflow.
+ */
+CL_WUR bool options_portfolio_margin(int64_t *mm, int64_t *im,
+				     const struct cl_opt_underlying_risk *u,
+				     size_t n_u,
+				     const struct cl_opt_pair_credit *pairs,
+				     size_t n_pairs, uint32_t im_ppm);
+
 #endif
