@@ -12,7 +12,7 @@
  * (CL_WAD). The mathematical kernels (ln, exp, sqrt, the normal density
  * and distribution) work in wad inside __int128 and carry the error
  * bounds stated at each declaration; docs/options.md has the method and
- * the bounds measured against a 40-digit reference
+ * the bounds measured against a 50-digit reference
  * (tests/vectors/options.json, made by tests/vectors/gen_options.py).
  *
  * Model: Black-76 on the forward F with no discounting (the premium and
@@ -46,8 +46,8 @@
  * range (9.22, a ratio beyond about 10 000). */
 CL_WUR bool options_ln_ratio(int64_t *out, uint64_t a, uint64_t b);
 
-/* exp(x) for wad x <= 0, in wad; |error| <= 5e-18.
- * Returns 0 below x = -42 (e^-42 < 6e-19). */
+/* exp(x) for wad x <= 0 (a positive x is a bug: CL_REQUIRE), in wad;
+ * |error| <= 5e-18. Returns 0 below x = -42 (e^-42 < 6e-19). */
 int64_t options_exp_neg(__int128 x);
 
 /* floor(sqrt(v)) of an unsigned 128-bit integer. */
