@@ -93,7 +93,8 @@ struct cl_opt_greeks {
  * truncated toward zero, within the error bound of docs/options.md.
  * Fails (*out zeroed) on a price out of range, a negative variance, or a
  * Greek that does not fit an int64 (gamma of a near-expiry option on a
- * tiny forward, theta in the last seconds on a huge forward).
+ * tiny forward, theta in the last seconds or vega over years on a huge
+ * forward).
  */
 CL_WUR bool options_black76(struct cl_opt_greeks *out, enum cl_opt_kind kind,
 			    struct cl_price fwd, struct cl_price strike,

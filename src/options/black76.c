@@ -88,8 +88,9 @@ bool options_black76(struct cl_opt_greeks *out, enum cl_opt_kind kind,
 	/* vega = F phi sqrt T, T in years */
 	tau_wad = (__int128)tau_s * W / CL_OPT_YEAR_S;
 	sqrt_t = options_isqrt((unsigned __int128)(tau_wad * W));
-	g.vega_micro = (int64_t)((__int128)phi * sqrt_t / W * f /
-				 WAD_PER_MICRO);
+	if (!fits64(&g.vega_micro,
+		    (__int128)phi * sqrt_t / W * f / WAD_PER_MICRO))
+		return false; /* a 9e12 forward over 10 years */
 	/* theta = -F phi sqrt(w) / (2 T) per year, / 365 per day; the
 	 * same for calls and puts with zero rates */
 	if (tau_wad == 0)

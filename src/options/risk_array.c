@@ -146,10 +146,12 @@ static bool finish(struct cl_opt_risk *out, const struct cl_opt_scenarios *sc,
 
 	for (size_t i = 0; i < n; i++) {
 		__int128 p = acc[i];
-		if (i >= n - 2)
-			p = floor_ppm(p * sc->extreme_ppm);
+		/* out of int64 before the extremes' scaling fails too, so
+		 * the product below stays under 2^84 */
 		if (p > INT64_MAX || p < INT64_MIN)
 			return false;
+		if (i >= n - 2)
+			p = floor_ppm(p * sc->extreme_ppm);
 		r.pnl[i] = (int64_t)p;
 		if (-p > r.worst_loss) {
 			r.worst_loss = (int64_t)-p;

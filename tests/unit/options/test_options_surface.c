@@ -215,6 +215,17 @@ static void black76_edges(void)
 	/* theta in the last second on the largest forward overflows */
 	CHECK(!options_black76(&g, CL_OPT_CALL, PX(CL_OPT_PRICE_MAX),
 			       PX(CL_OPT_PRICE_MAX), WAD / 1000, 1));
+	/* vega of an at-the-money 10-year option on the largest forward,
+	 * 9e12 x 0.399 x sqrt(10) x 1e6 > 2^63: refused, never wrapped;
+	 * a tenth of the forward fits */
+	CHECK(!options_black76(&g, CL_OPT_CALL, PX(CL_OPT_PRICE_MAX),
+			       PX(CL_OPT_PRICE_MAX), WAD / 100,
+			       CL_OPT_TAU_MAX_S) &&
+	      g.price_micro == 0);
+	CHECK(options_black76(&g, CL_OPT_CALL, PX(CL_OPT_PRICE_MAX / 10),
+			      PX(CL_OPT_PRICE_MAX / 10), WAD / 100,
+			      CL_OPT_TAU_MAX_S));
+	CHECK(g.vega_micro > 1000000000000000000LL);
 	/* deep in and out of the money saturate cleanly */
 	CHECK(options_black76(&g, CL_OPT_CALL, PX(6000000), PX(600000),
 			      WAD / 10000, 3600));
