@@ -100,6 +100,17 @@ CL_WUR bool options_black76(struct cl_opt_greeks *out, enum cl_opt_kind kind,
 			    struct cl_price fwd, struct cl_price strike,
 			    int64_t w_wad, uint64_t tau_s);
 
+/*
+ * The premium alone (micro price units, rounded down), the same integer
+ * as options_black76()'s price_micro, for the mark and the risk array.
+ * It fails only on the inputs options_black76() refuses before pricing
+ * (a price out of range, w < 0, tau_s above CL_OPT_TAU_MAX_S, a ratio
+ * F/K beyond about 10 000), never because a Greek would not fit.
+ */
+CL_WUR bool options_black76_price(int64_t *price_micro, enum cl_opt_kind kind,
+				  struct cl_price fwd, struct cl_price strike,
+				  int64_t w_wad, uint64_t tau_s);
+
 /* ---- the volatility surface: one SVI slice per expiry ---- */
 
 /*

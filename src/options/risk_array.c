@@ -30,22 +30,18 @@ static size_t grid_size(const struct cl_opt_scenarios *sc)
 static bool leg_value(int64_t *v, const struct cl_opt_leg *l, uint64_t f,
 		      int64_t w_wad)
 {
-	struct cl_opt_greeks g;
-
 	switch (l->kind) {
 	case CL_OPT_LEG_PERP:
 		*v = (int64_t)f * CL_OPT_MICRO; /* f <= CL_OPT_PRICE_MAX */
 		return true;
 	case CL_OPT_LEG_CALL:
 	case CL_OPT_LEG_PUT:
-		if (!options_black76(&g,
-				     l->kind == CL_OPT_LEG_CALL ? CL_OPT_CALL :
-								  CL_OPT_PUT,
-				     (struct cl_price){f}, l->strike, w_wad,
-				     l->tau_s))
-			return false;
-		*v = g.price_micro;
-		return true;
+		return options_black76_price(v,
+					     l->kind == CL_OPT_LEG_CALL ?
+						     CL_OPT_CALL :
+						     CL_OPT_PUT,
+					     (struct cl_price){f}, l->strike,
+					     w_wad, l->tau_s);
 	}
 	return false;
 }

@@ -72,6 +72,11 @@ int main(void)
 		} else {
 			CHECK(zero(&g, sizeof(g)));
 		}
+		if (options_black76_price(&v, kind, f, k, w, tau))
+			CHECK(v >= 0 && v <= (int64_t)(f.v > k.v ? f.v : k.v) *
+						     CL_OPT_MICRO);
+		else
+			CHECK(v == 0);
 		CHECK(options_ncdf(w) >= 0 && options_ncdf(w) <= CL_WAD);
 		CHECK(options_npdf(w) >= 0 && options_npdf(w) <= CL_WAD / 2);
 		if (!options_ln_ratio(&v, f.v, k.v))

@@ -6,7 +6,8 @@
  * error bounds of docs/options.md — price between intrinsic value and
  * the forward (strike for a put), put-call parity, prices falling in the
  * strike (calls) and rising with the variance, the signs of the Greeks,
- * and ln's antisymmetry.
+ * the premium alone (options_black76_price) equal to the full call's and
+ * priced even where a Greek is refused, and ln's antisymmetry.
  */
 #include "test.h"
 
@@ -55,8 +56,16 @@ static void one_case(void)
 		CHECK_MSG((__int128)f * f * w < 1900000000000000LL,
 			  "refused F %" PRIu64 " K %" PRIu64 " w %" PRId64
 			  " tau %" PRIu64, f, k, w, tau);
+		/* the premium alone is still priced */
+		int64_t pc;
+		CHECK(options_black76_price(&pc, CL_OPT_CALL, PX(f), PX(k), w,
+					    tau));
+		CHECK(pc >= 0 && pc <= (int64_t)f * CL_OPT_MICRO);
 		return;
 	}
+	int64_t only;
+	CHECK(options_black76_price(&only, CL_OPT_PUT, PX(f), PX(k), w, tau) &&
+	      only == p.price_micro);
 	int64_t fm = (int64_t)f * CL_OPT_MICRO, km = (int64_t)k * CL_OPT_MICRO;
 	int64_t ic = fm > km ? fm - km : 0, ip = km > fm ? km - fm : 0;
 	CHECK_MSG(c.price_micro >= ic - tol && c.price_micro <= fm,
