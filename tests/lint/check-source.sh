@@ -5,8 +5,9 @@
 #  2. each third-party library is included by exactly one module;
 #  3. dependencies point one way: a module includes only the public headers
 #     of the modules below it: ... stf <- batch <- game <- l1 <- chain <-
-#     {sequencer, verifier} <- rpc <- ws <- node. chain owns the node-local
-#     tables and the read interface both modes implement, so a verifier
+#     {sequencer, verifier} <- rpc <- ws <- node. options (the option
+#     pricer) sits beside margin on common alone, for the stf to call.
+#     chain owns the node-local tables and the read interface both modes implement, so a verifier
 #     never needs the sequencer (nor the reverse). ws (the WebSocket
 #     endpoint) sits on rpc: order entry over the socket runs through the
 #     rpc dispatcher (cl_rpc_server_call) instead of repeating it, and the
@@ -56,18 +57,19 @@ check_lib 'zstd' src/batch
 check_lib 'libwebsockets' src/ws
 
 # 3. layering: the modules each one may include
-order=(common json config crypto vm state margin matching stf batch game guest l1 chain sequencer verifier rpc ws node cli)
+order=(common json config crypto vm state margin options matching stf batch game guest l1 chain sequencer verifier rpc ws node cli)
 declare -A allowed=(
 	[common]="common"
 	[json]="common json"
 	[config]="common config"
 	[crypto]="common crypto"
 	[vm]="common crypto vm"
-	[guest]="common crypto vm state margin matching stf batch game guest"
+	[guest]="common crypto vm state margin options matching stf batch game guest"
 	[state]="common crypto state"
 	[margin]="common margin"
+	[options]="common options"
 	[matching]="common margin matching"
-	[stf]="common crypto state margin matching stf"
+	[stf]="common crypto state margin options matching stf"
 	[batch]="common crypto state margin stf batch"
 	[game]="common crypto vm state margin stf batch game"
 	[l1]="common json crypto state margin stf batch l1"
