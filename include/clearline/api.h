@@ -95,7 +95,17 @@ struct cl_api {
 	 * buckets (cl_api_limits_init; NULL: that limit is off) */
 	struct cl_api_write_limits limits;
 	struct write_limit *account_buckets, *conn_buckets;
+	/* orders and cancels refused (2007) by each bucket; the WebSocket
+	 * connections' are counted by the ws module */
+	_Atomic uint64_t refused_account, refused_conn;
 };
+
+/* What the rate limits refused so far (any thread). */
+struct cl_api_rate_stats {
+	uint64_t account;    /* by the signing account's bucket */
+	uint64_t connection; /* by an HTTP connection's bucket */
+};
+void cl_api_rate_stats(const struct cl_api *api, struct cl_api_rate_stats *out);
 
 /* Set the limits of `api`'s orders and cancels before it serves: the
  * HTTP connections' buckets are kept here, the WebSocket connections'

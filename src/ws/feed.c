@@ -38,14 +38,19 @@ static json_t *addr_json(const struct cl_address *a)
 /* Blocks and trades                                                   */
 /* ------------------------------------------------------------------ */
 
+/* `sealed_ms`: when the sequencer's block became durable (its hook), or
+ * NULL (a block no event named) */
 static void publish_block(struct cl_ws_server *s, uint64_t number,
-			  const uint64_t *time_ms, const struct cl_hash32 *root)
+			  const uint64_t *time_ms, const uint64_t *sealed_ms,
+			  const struct cl_hash32 *root)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "type", json_string("block"));
 	json_object_set_new(o, "block", cl_json_from_u64(number));
 	json_object_set_new(o, "time",
 			    time_ms ? cl_json_from_u64(*time_ms) : json_null());
+	if (sealed_ms)
+		json_object_set_new(o, "sealed", cl_json_from_u64(*sealed_ms));
 	json_object_set_new(o, "stateRoot", hash_json(root));
 	ws_stream_publish(s, &s->blocks, o);
 }
@@ -88,7 +93,8 @@ struct run {
 static void publish_event(struct cl_ws_server *s, const struct cl_stf_view *v,
 			  const struct ws_event *e, struct run *run)
 {
-	publish_block(s, e->number, &e->timestamp_ms, &e->root);
+	publish_block(s, e->number, &e->timestamp_ms, &e->sealed_ms,
+		      &e->root);
 	if (e->n_trades == 0)
 		return;
 	json_t **per = cl_xcalloc(s->n_markets, sizeof(*per));
@@ -160,7 +166,7 @@ static void publish_unnamed(struct cl_ws_server *s, uint64_t from, uint64_t to,
 			memset(&root, 0, sizeof(root));
 		bool head = gl && gl->block_number == n;
 		publish_block(s, n, head ? &gl->block_timestamp_ms : NULL,
-			      &root);
+			      NULL, &root);
 	}
 }
 

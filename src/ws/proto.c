@@ -181,6 +181,9 @@ static bool rate_ok(struct ws_client *c, json_t *j)
 	if (n == 0 ||
 	    cl_rate_take(lim, &c->orders, n, cl_clock_mono_ns(), &retry_ms))
 		return true;
+	pthread_mutex_lock(&c->srv->lock);
+	c->srv->stats.rate_limited += n;
+	pthread_mutex_unlock(&c->srv->lock);
 	if (json_is_object(j)) {
 		if (json_object_get(j, "id"))
 			ws_send_json(c, rate_error(lim, json_object_get(j, "id"),

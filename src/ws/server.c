@@ -250,6 +250,7 @@ void cl_ws_on_block(void *arg, const struct cl_seq_block_event *ev)
 	struct cl_ws_server *s = arg;
 	struct ws_event *e = NULL;
 	size_t bytes = event_bytes(s, ev->n_trades);
+	uint64_t sealed_ms = cl_clock_now_ms();
 
 	pthread_mutex_lock(&s->lock);
 	bool room = s->n_events < WS_EVENTS_MAX &&
@@ -266,6 +267,7 @@ void cl_ws_on_block(void *arg, const struct cl_seq_block_event *ev)
 		e = cl_xcalloc(1, sizeof(*e));
 		e->number = ev->number;
 		e->timestamp_ms = ev->timestamp_ms;
+		e->sealed_ms = sealed_ms;
 		e->root = ev->root;
 		e->bytes = bytes;
 		e->n_trades = ev->n_trades;

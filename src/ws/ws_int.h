@@ -121,6 +121,8 @@ struct cl_ws_server {
 struct ws_event {
 	struct ws_event *next;
 	uint64_t number, timestamp_ms;
+	uint64_t sealed_ms; /* wall clock when the hook was called: the
+			     * block had just become durable */
 	struct cl_hash32 root;
 	size_t bytes; /* what it holds, for the queue's bound */
 	size_t n_trades;
