@@ -115,6 +115,15 @@ void cl_api_limits_init(struct cl_api *api,
 			const struct cl_api_write_limits *l);
 void cl_api_limits_release(struct cl_api *api);
 
+/* A stored trigger order and a stored TWAP order as the answers show
+ * them (l2_getTriggerOrder, l2_getTwapOrder, l2_getAccount), for the
+ * other places that show them (the WebSocket's account stream). A new
+ * reference. */
+json_t *cl_api_trigger_json(const struct cl_hash32 *h,
+			    const struct cl_trigger_record *t);
+json_t *cl_api_twap_json(const struct cl_hash32 *h,
+			 const struct cl_twap_record *t);
+
 /* The method table (static storage). */
 const struct cl_rpc_method *cl_api_methods(size_t *n);
 

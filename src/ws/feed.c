@@ -359,6 +359,22 @@ static json_t *account_json(const struct cl_stf_view *v,
 				  cl_json_from_i64(pos[i].size), "cost",
 				  cl_json_from_i64(pos[i].cost)));
 	json_object_set_new(o, "positions", pa);
+	/* the balances of the collateral assets (their values move with
+	 * every price: l2_getAccount has them) */
+	struct cl_stf_asset_balance ab[CL_GENESIS_MAX_ASSETS];
+	size_t nab = 0;
+	int64_t total;
+	json_t *aa = json_array();
+	json_object_set_new(o, "assets", aa);
+	if (cl_stf_get_collateral(v, ab, &nab, &total, addr) != CL_OK) {
+		json_decref(o);
+		free(hashes);
+		return NULL;
+	}
+	for (size_t i = 0; i < nab; i++)
+		json_array_append_new(
+		    aa, json_pack("{s:i,s:o}", "asset", (json_int_t)ab[i].asset,
+				  "balance", cl_json_from_i64(ab[i].balance)));
 	json_t *oa = json_array();
 	for (size_t i = 0; i < no; i++) {
 		struct cl_order_record r;
@@ -380,8 +396,35 @@ static json_t *account_json(const struct cl_stf_view *v,
 		json_array_append_new(oa, jo);
 	}
 	json_object_set_new(o, "openOrders", oa);
+	/* pending trigger and running TWAP orders, as l2_getAccount */
+	json_t *ta = json_array(), *wa = json_array();
+	json_object_set_new(o, "triggerOrders", ta);
+	json_object_set_new(o, "twapOrders", wa);
+	size_t nt = 0, nw = 0;
+	if (cl_stf_get_pending_triggers(v, hashes, CL_API_MAX_OPEN_ORDERS, &nt,
+					addr) != CL_OK)
+		goto fail;
+	for (size_t i = 0; i < nt; i++) {
+		struct cl_trigger_record tr;
+		if (cl_stf_get_trigger(v, &tr, &hashes[i]) == CL_OK)
+			json_array_append_new(
+			    ta, cl_api_trigger_json(&hashes[i], &tr));
+	}
+	if (cl_stf_get_running_twaps(v, hashes, CL_API_MAX_OPEN_ORDERS, &nw,
+				     addr) != CL_OK)
+		goto fail;
+	for (size_t i = 0; i < nw; i++) {
+		struct cl_twap_record tw;
+		if (cl_stf_get_twap(v, &tw, &hashes[i]) == CL_OK)
+			json_array_append_new(wa,
+					      cl_api_twap_json(&hashes[i], &tw));
+	}
 	free(hashes);
 	return o;
+fail:
+	json_decref(o);
+	free(hashes);
+	return NULL;
 }
 
 /* Read the account now; store it as the stream's state when `store`. */

@@ -96,19 +96,21 @@ function worker() {
 		}
 		/* stop: latencies of the diffs whose block's seal time is known */
 		measuring = false;
-		const lat = [];
+		const lat = [], blk = [];
 		let unknown = 0;
 		for (let i = 0; i < recv.length; i += 2) {
 			const s = sealed.get(recv[i]);
-			if (s === undefined)
+			if (s === undefined) {
 				unknown++;
-			else
+			} else {
 				lat.push(recv[i + 1] - s);
+				blk.push(recv[i]);
+			}
 		}
 		recv = [];
 		for (const ws of socks)
 			ws.terminate();
-		process.send({ msgs, gaps, closed, unknown, lat }, () => process.exit(0));
+		process.send({ msgs, gaps, closed, unknown, lat, blk }, () => process.exit(0));
 	});
 }
 
@@ -210,6 +212,7 @@ function bench() {
 		for (const x of workers)
 			x.w.send('start');
 		const cpu0 = procStat(node.proc.pid);
+		const wcpu0 = workers.map((x) => procStat(x.w.pid).cpu);
 		const h0 = BigInt((await node.call('l2_syncStatus', [])).headBlock);
 		const t0 = Date.now();
 		let next = 0, inflight = 0, done = 0, filled = 0, oracleAt = Date.now();
@@ -245,6 +248,8 @@ function bench() {
 			throw failure;
 		const flowS = (Date.now() - t0) / 1000;
 		const cpu1 = procStat(node.proc.pid);
+		const wcpu = workers.reduce((a, x, i) => a + procStat(x.w.pid).cpu - wcpu0[i], 0);
+		const load = require('os').loadavg()[0];
 		const h1 = BigInt((await node.call('l2_syncStatus', [])).headBlock);
 		await sleep(1000); /* the last diffs arrive */
 
@@ -259,14 +264,25 @@ function bench() {
 		})));
 		let msgs = 0, gaps = 0, closed = 0, unknown = 0;
 		let lat = [];
+		/* per block: the first and the last client to get its diff */
+		const first = new Map(), last = new Map();
 		for (const r of results) {
 			msgs += r.msgs;
 			gaps += r.gaps;
 			closed += r.closed;
 			unknown += r.unknown;
 			lat = lat.concat(r.lat);
+			r.blk.forEach((b, i) => {
+				const v = r.lat[i];
+				if (!first.has(b) || v < first.get(b))
+					first.set(b, v);
+				if (!last.has(b) || v > last.get(b))
+					last.set(b, v);
+			});
 		}
 		lat.sort((a, b) => a - b);
+		const firsts = [...first.values()].sort((a, b) => a - b);
+		const spread = [...first.keys()].map((b) => last.get(b) - first.get(b)).sort((a, b) => a - b);
 		const f = (x) => x.toFixed(1);
 		const blocks = Number(h1 - h0);
 		t.log(`flow: ${pairs * 2} orders (${filled} of ${pairs} takers filled) in ` +
@@ -278,11 +294,16 @@ function bench() {
 		t.log(`latency block seal -> client (${lat.length} diffs; ${unknown} without a seal time): ` +
 		      `p50 ${f(pct(lat, 50))} ms, p90 ${f(pct(lat, 90))} ms, ` +
 		      `p99 ${f(pct(lat, 99))} ms, max ${f(lat[lat.length - 1])} ms`);
+		t.log(`per diff (${firsts.length}): the first client p50 ${f(pct(firsts, 50))} ms, ` +
+		      `p99 ${f(pct(firsts, 99))} ms; first to last client p50 ${f(pct(spread, 50))} ms, ` +
+		      `p99 ${f(pct(spread, 99))} ms`);
 		t.log(`node: CPU ${((cpu1.cpu - cpu0.cpu) / flowS * 100).toFixed(0)} % of one core ` +
 		      `over the flow, RSS ${(cpu1.rss / 1048576).toFixed(0)} MiB; ` +
 		      `ws messages sent ${metric('clearline_ws_messages_sent_total')}, ` +
 		      `clients cut ${metric('clearline_ws_clients_cut_total')}, ` +
 		      `dropped ${metric('clearline_ws_messages_dropped_total')}`);
+		t.log(`clients: CPU ${(wcpu / flowS * 100).toFixed(0)} % of one core (${WORKERS} processes); ` +
+		      `machine: ${require('os').cpus().length} cores, load average ${load.toFixed(1)}`);
 		lib.assert.strictEqual(gaps, 0, 'no seq gap');
 		lib.assert.strictEqual(metric('clearline_ws_clients_cut_total'), 0, 'no client cut');
 	}, SECONDS * 1000 + 240000);
