@@ -123,6 +123,8 @@ json_t *cl_api_trigger_json(const struct cl_hash32 *h,
 			    const struct cl_trigger_record *t);
 json_t *cl_api_twap_json(const struct cl_hash32 *h,
 			 const struct cl_twap_record *t);
+/* One risk event as l2_getRiskEvents shows it. A new reference. */
+json_t *cl_api_risk_event_json(const struct cl_stf_event *e);
 
 /* The method table (static storage). */
 const struct cl_rpc_method *cl_api_methods(size_t *n);

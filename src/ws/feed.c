@@ -435,6 +435,44 @@ static json_t *account_read(struct cl_ws_server *s, struct ws_stream *st,
 	return account_json(v, &st->account);
 }
 
+#define WS_EVENT_PAGE 64u
+#define WS_EVENT_PAGES 64u
+
+/*
+ * The account's risk events (liquidations, ADL: docs/api.md
+ * "l2_getRiskEvents") from the stream's ev_next on, as an array when
+ * `send`; without it they are only passed over, so a new stream starts
+ * after them. At most WS_EVENT_PAGE * WS_EVENT_PAGES a call (the rest
+ * comes with the next one). NULL on a read error.
+ */
+static json_t *account_events(const struct cl_stf_view *v,
+			      struct ws_stream *st, bool send)
+{
+	struct cl_stf_event ev[WS_EVENT_PAGE];
+	uint64_t from = st->ev_known ? st->ev_next : 0;
+	json_t *a = json_array();
+
+	for (unsigned page = 0; page < WS_EVENT_PAGES; page++) {
+		size_t n = 0;
+		if (cl_stf_get_events(v, ev, WS_EVENT_PAGE, &n, &st->account,
+				      from) != CL_OK) {
+			json_decref(a);
+			return NULL;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (send)
+				json_array_append_new(
+				    a, cl_api_risk_event_json(&ev[i]));
+			from = ev[i].seq + 1;
+		}
+		if (n < WS_EVENT_PAGE)
+			break;
+	}
+	st->ev_next = from;
+	st->ev_known = true;
+	return a;
+}
+
 static void account_update(struct cl_ws_server *s, struct ws_stream *st,
 			   const struct cl_stf_view *v, const struct run *run,
 			   uint64_t block)
@@ -454,11 +492,20 @@ static void account_update(struct cl_ws_server *s, struct ws_stream *st,
 			json_array_append_new(fills, c);
 		}
 	}
+	json_t *events = account_events(v, st, st->ev_known);
+	if (!events) {
+		cl_unusual(SUB, "block %llu: the risk events of %s cannot be "
+			   "read: sent with a later message",
+			   (unsigned long long)block, st->name);
+		events = json_array();
+	}
 	bool changed = !st->acct_text || strcmp(st->acct_text, text) != 0;
-	if (!changed && json_array_size(fills) == 0) {
+	if (!changed && json_array_size(fills) == 0 &&
+	    json_array_size(events) == 0) {
 		free(text);
 		json_decref(a);
 		json_decref(fills);
+		json_decref(events);
 		return;
 	}
 	free(st->acct_text);
@@ -468,6 +515,7 @@ static void account_update(struct cl_ws_server *s, struct ws_stream *st,
 	json_object_set_new(o, "block", cl_json_from_u64(block));
 	json_object_set_new(o, "account", a);
 	json_object_set_new(o, "fills", fills);
+	json_object_set_new(o, "events", events);
 	ws_stream_publish(s, st, o);
 }
 
@@ -605,6 +653,8 @@ void ws_feed_snapshot(struct cl_ws_server *s, struct ws_stream *st,
 				a = account_read(s, st, &v);
 				if (a)
 					st->acct_text = cl_json_dump(a);
+				/* the stream's events start after these */
+				json_decref(account_events(&v, st, false));
 			}
 			cl_chain_view_release(&v);
 		}
@@ -612,6 +662,10 @@ void ws_feed_snapshot(struct cl_ws_server *s, struct ws_stream *st,
 		json_object_set_new(o, "account", a ? a : json_null());
 		break;
 	}
+	case WS_BATCHES:
+		json_object_set_new(o, "type", json_string("subscribed"));
+		ws_batches_state(s, o);
+		break;
 	case WS_BLOCKS:
 	case WS_TRADES:
 		json_object_set_new(o, "type", json_string("subscribed"));
