@@ -15,8 +15,9 @@
  *
  * The flow: pairs of a resting maker order and a taker IOC order that
  * takes it (a sell then a buy at the same price, or the other way), so
- * every block moves the book and the book stays small; at most 64 pairs
- * in flight over HTTP, paced to ORDERS_PER_S orders a second, an oracle
+ * every block moves the book and the book stays small; at most
+ * max(64, ORDERS_PER_S / 4) pairs in flight over HTTP (at most 200),
+ * paced to ORDERS_PER_S orders a second, an oracle
  * price every 2 s. Loopback only; bounded by CLIENTS, SECONDS and the
  * time budget of lib.main.
  *
@@ -136,6 +137,8 @@ function bench() {
 	const RATE = Number(args[2]) || 200;
 	const WORKERS = Number(args[3]) || 4;
 	const MARKET = 1;
+	/* pairs in flight: each waits for two blocks (about 200 ms) */
+	const MAX_INFLIGHT = Math.min(200, Math.max(64, Math.ceil(RATE / 4)));
 	const TICKS = os_ticks();
 
 	function os_ticks() {
@@ -157,7 +160,7 @@ function bench() {
 
 	lib.main('bench_ws', async (t) => {
 		const node = await t.node({ args: [
-			'--ws-port', '0', '--metrics-port', '0',
+			'--ws-port', '0', '--metrics-port', '0', '--rpc-max-conns-per-ip', '1024',
 			'--ws-max-clients', String(CLIENTS + WORKERS + 16)] }).start();
 		const log = () => fs.readFileSync(node.logPath, 'utf8');
 		const wm = /websocket listening on ([0-9.]+) port ([0-9]+)/.exec(log());
@@ -226,7 +229,7 @@ function bench() {
 					oracle().catch((e) => { failure = e; });
 				}
 				const due = Math.min(pairs, Math.floor((Date.now() - t0) / 1000 * RATE / 2) + 1);
-				while (next < due && inflight < 64) {
+				while (next < due && inflight < MAX_INFLIGHT) {
 					const i = next++;
 					inflight++;
 					(async () => {
