@@ -55,23 +55,55 @@ static void publish_block(struct cl_ws_server *s, uint64_t number,
 	ws_stream_publish(s, &s->blocks, o);
 }
 
+/* Who took a fill: the order the answer names is an order, or a TWAP
+ * order (its first slice ran with the request), or a scale order (its
+ * legs are orders, the same market, side and trader). False when none
+ * of them can be read. */
+static bool taker_of(const struct cl_stf_view *v, const struct cl_hash32 *h,
+		     uint32_t *market, struct cl_address *trader,
+		     bool *is_buy)
+{
+	struct cl_order_record r;
+	struct cl_twap_record tw;
+	struct cl_hash32 leg;
+
+	if (cl_stf_get_order(v, &r, h) == CL_OK) {
+		*market = r.market;
+		*trader = r.trader;
+		*is_buy = r.is_buy;
+		return true;
+	}
+	if (cl_stf_get_twap(v, &tw, h) == CL_OK) {
+		*market = tw.market;
+		*trader = tw.trader;
+		*is_buy = tw.is_buy;
+		return true;
+	}
+	cl_stf_scale_leg_hash(&leg, h, 0);
+	if (cl_stf_get_order(v, &r, &leg) == CL_OK) {
+		*market = r.market;
+		*trader = r.trader;
+		*is_buy = r.is_buy;
+		return true;
+	}
+	return false;
+}
+
 /* One trade as streams show it; NULL when its orders cannot be read. */
 static json_t *trade_json(const struct cl_stf_view *v,
 			  const struct cl_seq_trade *t, uint32_t *market,
 			  struct cl_address *taker_trader)
 {
-	struct cl_order_record taker;
-	if (cl_stf_get_order(v, &taker, &t->taker) != CL_OK)
+	bool is_buy;
+	if (!taker_of(v, &t->taker, market, taker_trader, &is_buy))
 		return NULL;
-	*market = taker.market;
-	*taker_trader = taker.trader;
 	json_t *o = json_object();
 	json_object_set_new(o, "price", cl_json_from_u64(t->fill.price));
 	json_object_set_new(o, "size", cl_json_from_u64(t->fill.size));
 	json_object_set_new(o, "takerSide",
-			    json_string(taker.is_buy ? "buy" : "sell"));
+			    json_string(is_buy ? "buy" : "sell"));
 	json_object_set_new(o, "taker", hash_json(&t->taker));
-	json_object_set_new(o, "takerTrader", addr_json(&taker.trader));
+	json_object_set_new(o, "takerTrader", addr_json(taker_trader));
 	json_object_set_new(o, "maker", hash_json(&t->fill.maker));
 	json_object_set_new(o, "makerTrader", addr_json(&t->fill.maker_owner));
 	return o;

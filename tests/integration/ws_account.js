@@ -10,6 +10,9 @@
  *    an `account` message carries its risk events, equal to
  *    l2_getRiskEvents, once each, and the position is gone;
  *  - a second client subscribed after the liquidation gets no old event;
+ *  - the fills of a scale order and of a TWAP's first slice are in the
+ *    `trades` stream, the taker named by the scale or TWAP hash its
+ *    answer gives, with its trader and side;
  *  - the `batches` stream of a node without an L1 answers the
  *    subscription with null positions and sends nothing.
  */
@@ -23,6 +26,10 @@ const TT = { TriggerOrder: [{ name: 'trader', type: 'address' }, { name: 'market
 	{ name: 'size', type: 'uint64' }, { name: 'nonce', type: 'uint64' },
 	{ name: 'expiry', type: 'uint64' }, { name: 'flags', type: 'uint8' },
 	{ name: 'group', type: 'uint64' }, { name: 'positionBound', type: 'bool' }] };
+const SCL = { ScaleOrder: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+	{ name: 'isBuy', type: 'bool' }, { name: 'prices', type: 'uint64[]' },
+	{ name: 'sizes', type: 'uint64[]' }, { name: 'nonce', type: 'uint64' },
+	{ name: 'expiry', type: 'uint64' }, { name: 'flags', type: 'uint8' }] };
 const TW = { TwapOrder: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
 	{ name: 'isBuy', type: 'bool' }, { name: 'size', type: 'uint64' },
 	{ name: 'interval', type: 'uint64' }, { name: 'slices', type: 'uint32' },
@@ -47,6 +54,41 @@ L.main('ws-account', async (t) => {
 
 	const c = new Client(url);
 	await c.open();
+	c.send({ op: 'subscribe', stream: 'trades:1', id: 't' });
+	await c.ack('trades subscribed', (m) => m.id === 't');
+
+	/* a scale order and a TWAP take the maker's asks: their fills are
+	 * trades, named by the scale and TWAP hashes */
+	{
+		const buyer = L.devKey(3);
+		await L.credit(node.url, buyer.address, 1000000n * 10n ** 6n);
+		for (const p of [651000, 652000]) {
+			const a = await L.signOrder(maker, domain, { isBuy: false, price: p, size: 20 });
+			assert.strictEqual((await node.call('l2_submitOrder', [a.order, a.signature])).status, 'open');
+		}
+		const scale = { trader: buyer.address, market: 1, isBuy: true, prices: ['651000', '652000'],
+			sizes: ['5', '6'], nonce: '90', expiry: String(L.nowSec() + 3600), flags: L.TIF_IOC };
+		const sr = await node.call('l2_submitScaleOrder', [scale, await buyer.signTypedData(domain, SCL, scale)]);
+		const twap = { trader: buyer.address, market: 1, isBuy: true, size: '8', interval: '600',
+			slices: 2, slippagePpm: 10000, nonce: '91', reduceOnly: false };
+		const tw = await node.call('l2_submitTwapOrder', [twap, await buyer.signTypedData(domain, TW, twap)]);
+		assert.strictEqual((await node.call('l2_getTwapOrder', [tw.twapHash])).filledSize, '4');
+		for (const [what, h, size] of [['scale', sr.scaleHash, 11n], ['twap', tw.twapHash, 4n]]) {
+			const got = await c.until(`the ${what} order's trades`, () => {
+				const ts = c.trades.filter((x) => x.taker === h);
+				return ts.reduce((a, x) => a + BigInt(x.size), 0n) === size ? ts : null;
+			}, 5000);
+			for (const x of got) {
+				assert.strictEqual(x.takerTrader, buyer.address);
+				assert.strictEqual(x.takerSide, 'buy');
+				assert.strictEqual(x.makerTrader, maker.address);
+				assert.strictEqual(x.market, 1);
+			}
+		}
+		const tm = { trader: buyer.address, orderHash: tw.twapHash };
+		await node.call('l2_cancelOrder', [tm, await buyer.signTypedData(domain, L.TYPES.Cancel, tm)]);
+		t.log('scale and TWAP fills streamed as trades');
+	}
 	const stream = `account:${taker.address}`;
 	c.send({ op: 'subscribe', stream, id: 'a' });
 	c.send({ op: 'subscribe', stream: 'batches', id: 'b' });
