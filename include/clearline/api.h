@@ -99,6 +99,9 @@ struct cl_api {
 	 * L1 it reads and the last state it rebuilt (cl_api_exit_init;
 	 * NULL: the head only) */
 	struct api_exit_state *exit_state;
+	/* orders and cancels refused (2007) by each bucket; the WebSocket
+	 * connections' are counted by the ws module */
+	_Atomic uint64_t refused_account, refused_conn;
 };
 
 /*
@@ -114,6 +117,13 @@ void cl_api_exit_init(struct cl_api *api, const char *l1_url,
 		      uint64_t from_block, uint64_t log_range);
 void cl_api_exit_release(struct cl_api *api);
 
+/* What the rate limits refused so far (any thread). */
+struct cl_api_rate_stats {
+	uint64_t account;    /* by the signing account's bucket */
+	uint64_t connection; /* by an HTTP connection's bucket */
+};
+void cl_api_rate_stats(const struct cl_api *api, struct cl_api_rate_stats *out);
+
 /* Set the limits of `api`'s orders and cancels before it serves: the
  * HTTP connections' buckets are kept here, the WebSocket connections'
  * by the ws module (config orders_per_s). Release with
@@ -121,6 +131,17 @@ void cl_api_exit_release(struct cl_api *api);
 void cl_api_limits_init(struct cl_api *api,
 			const struct cl_api_write_limits *l);
 void cl_api_limits_release(struct cl_api *api);
+
+/* A stored trigger order and a stored TWAP order as the answers show
+ * them (l2_getTriggerOrder, l2_getTwapOrder, l2_getAccount), for the
+ * other places that show them (the WebSocket's account stream). A new
+ * reference. */
+json_t *cl_api_trigger_json(const struct cl_hash32 *h,
+			    const struct cl_trigger_record *t);
+json_t *cl_api_twap_json(const struct cl_hash32 *h,
+			 const struct cl_twap_record *t);
+/* One risk event as l2_getRiskEvents shows it. A new reference. */
+json_t *cl_api_risk_event_json(const struct cl_stf_event *e);
 
 /* The method table (static storage). */
 const struct cl_rpc_method *cl_api_methods(size_t *n);

@@ -236,6 +236,7 @@ const struct sockaddr *cl_rpc_call_peer(const struct cl_rpc_call *call);
 struct cl_chain_reader;
 struct cl_seq;
 struct cl_l1_driver;
+struct cl_api;
 struct cl_metrics_writer;
 
 /* Writes more metric families into `w` on the metrics thread (must be
@@ -250,6 +251,7 @@ struct cl_metrics_config {
 	struct cl_seq *seq;        /* a sequencer's counters, or NULL */
 	struct cl_l1_driver *l1;   /* a sequencer's L1 driver, or NULL */
 	struct cl_rpc_server *rpc; /* the JSON-RPC server, or NULL */
+	const struct cl_api *api;  /* its rate limits' refusals, or NULL */
 	cl_metrics_fn extra;       /* NULL: none */
 	void *extra_arg;
 };

@@ -111,6 +111,8 @@ struct cl_ws_stats {
 	uint64_t dropped;	 /* messages freed unsent with them */
 	uint64_t sent;		 /* messages handed to the socket */
 	uint64_t events_dropped; /* block events over the queue's bound */
+	uint64_t rate_limited;	 /* orders and cancels refused (2007) by
+				  * the connections' buckets */
 };
 
 /* Counters (any thread). */

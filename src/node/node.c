@@ -167,6 +167,7 @@ static int start_metrics(struct cl_metrics_server **m,
 		.seq = seq,
 		.l1 = l1,
 		.rpc = rpc,
+		.api = api,
 		.extra = ws ? cl_ws_metrics : NULL,
 		.extra_arg = ws,
 	};

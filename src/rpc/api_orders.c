@@ -340,3 +340,15 @@ struct cl_rpc_done m_get_twap_order(struct cl_rpc_call *call,
 		return api_error(call, rc);
 	return cl_rpc_result(call, api_twap_json(&h, &t));
 }
+
+json_t *cl_api_trigger_json(const struct cl_hash32 *h,
+			    const struct cl_trigger_record *t)
+{
+	return api_trigger_json(h, t);
+}
+
+json_t *cl_api_twap_json(const struct cl_hash32 *h,
+			 const struct cl_twap_record *t)
+{
+	return api_twap_json(h, t);
+}

@@ -746,6 +746,19 @@ static const char *event_kind_str(enum cl_stf_event_kind k)
 
 #define CL_API_MAX_EVENTS 200
 
+json_t *cl_api_risk_event_json(const struct cl_stf_event *e)
+{
+	return json_pack("{s:o,s:o,s:s,s:i,s:o,s:o,s:o,s:o,s:o}", "seq",
+			 cl_json_from_u64(e->seq), "block",
+			 cl_json_from_u64(e->block), "kind",
+			 event_kind_str(e->kind), "market", (int)e->market,
+			 "size", cl_json_from_i64(e->size), "flow",
+			 cl_json_from_i64(e->flow), "equityShare",
+			 cl_json_from_i64(e->equity_share), "fee",
+			 cl_json_from_i64(e->fee), "counterparty",
+			 api_addr_json(&e->other));
+}
+
 struct cl_rpc_done m_get_risk_events(struct cl_rpc_call *call,
 					    json_t *params, void *app)
 {
@@ -774,18 +787,7 @@ struct cl_rpc_done m_get_risk_events(struct cl_rpc_call *call,
 	}
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(
-			arr,
-			json_pack("{s:o,s:o,s:s,s:i,s:o,s:o,s:o,s:o,s:o}",
-				  "seq", cl_json_from_u64(ev[i].seq), "block",
-				  cl_json_from_u64(ev[i].block), "kind",
-				  event_kind_str(ev[i].kind), "market",
-				  (int)ev[i].market, "size",
-				  cl_json_from_i64(ev[i].size), "flow",
-				  cl_json_from_i64(ev[i].flow), "equityShare",
-				  cl_json_from_i64(ev[i].equity_share), "fee",
-				  cl_json_from_i64(ev[i].fee), "counterparty",
-				  api_addr_json(&ev[i].other)));
+		json_array_append_new(arr, cl_api_risk_event_json(&ev[i]));
 	free(ev);
 	return cl_rpc_result(call, arr);
 }

@@ -274,6 +274,54 @@ static void write_derivation(struct cl_metrics_writer *w,
 			 f->set && f->challenge_failed);
 }
 
+/* ---- dispute games (a node that plays them) ---- */
+
+/* The games l2_syncStatus lists (the node's most recent, at most
+ * CL_CHAIN_MAX_GAMES), by our side and where each stands: open (not
+ * over on L1), won or lost (over, by its winner). */
+static void write_games(struct cl_metrics_writer *w,
+			const struct cl_chain_sync *s)
+{
+	static const char *const G = "clearline_dispute_games";
+	static const unsigned sides[2] = {CL_L1_SIDE_DEFENDER,
+					  CL_L1_SIDE_CHALLENGER};
+	static const char *const side_names[2] = {"defender", "challenger"};
+	static const char *const states[3] = {"open", "won", "lost"};
+	uint64_t n[2][3] = {{0}};
+	uint64_t open = 0;
+	char l[64];
+
+	for (size_t i = 0; i < s->n_games && i < CL_CHAIN_MAX_GAMES; i++) {
+		const struct cl_chain_game *g = &s->games[i];
+		size_t r = g->role == CL_L1_SIDE_DEFENDER     ? 0
+			   : g->role == CL_L1_SIDE_CHALLENGER ? 1
+							      : 2;
+		if (r == 2)
+			continue;
+		size_t st = g->phase != CL_L1_PHASE_OVER ? 0
+			    : g->winner == g->role	   ? 1
+							   : 2;
+		n[r][st]++;
+		open += st == 0;
+	}
+	cl_metrics_family(w, G, "gauge",
+			  "Dispute games this node plays (its most recent, "
+			  "as l2_syncStatus lists them), by its side and "
+			  "state: open, won or lost");
+	for (size_t r = 0; r < 2; r++) {
+		(void)sides[r];
+		for (size_t st = 0; st < 3; st++) {
+			snprintf(l, sizeof(l), "role=\"%s\",state=\"%s\"",
+				 side_names[r], states[st]);
+			cl_metrics_sample(w, G, l, n[r][st]);
+		}
+	}
+	cl_metrics_gauge(w, "clearline_dispute_games_open",
+			 "Dispute games this node plays that are not over on "
+			 "L1",
+			 open);
+}
+
 /* ---- the chain, every mode ---- */
 
 static void write_chain(struct cl_metrics_writer *w,
@@ -320,6 +368,8 @@ static void write_chain(struct cl_metrics_writer *w,
 		write_posting(w, cfg, &s);
 	if (s.has_derivation)
 		write_derivation(w, &s);
+	if (s.has_games)
+		write_games(w, &s);
 }
 
 /* ---- the JSON-RPC server ---- */
@@ -353,6 +403,25 @@ static void write_rpc(struct cl_metrics_writer *w, struct cl_rpc_server *rpc)
 	cl_metrics_counter(w, "clearline_rpc_at_limit_total",
 			   "Times the JSON-RPC connections filled the limit",
 			   st.at_limit);
+}
+
+/* ---- orders and cancels refused by a rate limit ---- */
+
+static void write_rate_limits(struct cl_metrics_writer *w,
+			      const struct cl_api *api)
+{
+	static const char *const R = "clearline_orders_rate_limited_total";
+	struct cl_api_rate_stats st;
+
+	cl_api_rate_stats(api, &st);
+	cl_metrics_family(w, R, "counter",
+			  "Orders and cancels refused with 2007 by a rate "
+			  "limit, by bucket: the signing account's (HTTP and "
+			  "WebSocket) or the HTTP connection's (the WebSocket "
+			  "connection's: clearline_ws_orders_rate_limited_"
+			  "total)");
+	cl_metrics_sample(w, R, "limit=\"account\"", st.account);
+	cl_metrics_sample(w, R, "limit=\"connection\"", st.connection);
 }
 
 /* ---- the process ---- */
@@ -405,6 +474,8 @@ char *cl_metrics_render(const struct cl_metrics_config *cfg, size_t *len)
 		write_seq(&w, cfg->seq);
 	if (cfg->rpc)
 		write_rpc(&w, cfg->rpc);
+	if (cfg->api)
+		write_rate_limits(&w, cfg->api);
 	if (cfg->extra)
 		cfg->extra(cfg->extra_arg, &w);
 	write_process(&w);

@@ -21,6 +21,7 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -196,6 +197,12 @@ void cl_api_limits_init(struct cl_api *api, const struct cl_api_write_limits *l)
 	api->conn_buckets = write_limit_new(&l->connection);
 }
 
+void cl_api_rate_stats(const struct cl_api *api, struct cl_api_rate_stats *out)
+{
+	out->account = atomic_load(&api->refused_account);
+	out->connection = atomic_load(&api->refused_conn);
+}
+
 void cl_api_limits_release(struct cl_api *api)
 {
 	write_limit_free(api->account_buckets);
@@ -260,6 +267,7 @@ bool api_rate_check(struct cl_api *api, struct cl_rpc_call *call,
 	memcpy(akey + 1, signer->b, sizeof(signer->b));
 	if (api->account_buckets &&
 	    !write_limit_take(api->account_buckets, akey, &retry_ms)) {
+		atomic_fetch_add(&api->refused_account, 1);
 		*out = api_rate_refuse(call, &api->limits.account, "account",
 				       retry_ms);
 		return false;
@@ -269,6 +277,7 @@ bool api_rate_check(struct cl_api *api, struct cl_rpc_call *call,
 		/* a refused call takes no token: the account's comes back */
 		if (api->account_buckets)
 			write_limit_refund(api->account_buckets, akey);
+		atomic_fetch_add(&api->refused_conn, 1);
 		*out = api_rate_refuse(call, &api->limits.connection,
 				       "connection", retry_ms);
 		return false;

@@ -38,16 +38,55 @@ static json_t *addr_json(const struct cl_address *a)
 /* Blocks and trades                                                   */
 /* ------------------------------------------------------------------ */
 
+/* `sealed_ms`: when the sequencer's block became durable (its hook), or
+ * NULL (a block no event named) */
 static void publish_block(struct cl_ws_server *s, uint64_t number,
-			  const uint64_t *time_ms, const struct cl_hash32 *root)
+			  const uint64_t *time_ms, const uint64_t *sealed_ms,
+			  const struct cl_hash32 *root)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "type", json_string("block"));
 	json_object_set_new(o, "block", cl_json_from_u64(number));
 	json_object_set_new(o, "time",
 			    time_ms ? cl_json_from_u64(*time_ms) : json_null());
+	if (sealed_ms)
+		json_object_set_new(o, "sealed", cl_json_from_u64(*sealed_ms));
 	json_object_set_new(o, "stateRoot", hash_json(root));
 	ws_stream_publish(s, &s->blocks, o);
+}
+
+/* Who took a fill: the order the answer names is an order, or a TWAP
+ * order (its first slice ran with the request), or a scale order (its
+ * legs are orders, the same market, side and trader). False when none
+ * of them can be read. */
+static bool taker_of(const struct cl_stf_view *v, const struct cl_hash32 *h,
+		     uint32_t *market, struct cl_address *trader,
+		     bool *is_buy)
+{
+	struct cl_order_record r;
+	struct cl_twap_record tw;
+	struct cl_hash32 leg;
+
+	if (cl_stf_get_order(v, &r, h) == CL_OK) {
+		*market = r.market;
+		*trader = r.trader;
+		*is_buy = r.is_buy;
+		return true;
+	}
+	if (cl_stf_get_twap(v, &tw, h) == CL_OK) {
+		*market = tw.market;
+		*trader = tw.trader;
+		*is_buy = tw.is_buy;
+		return true;
+	}
+	cl_stf_scale_leg_hash(&leg, h, 0);
+	if (cl_stf_get_order(v, &r, &leg) == CL_OK) {
+		*market = r.market;
+		*trader = r.trader;
+		*is_buy = r.is_buy;
+		return true;
+	}
+	return false;
 }
 
 /* One trade as streams show it; NULL when its orders cannot be read. */
@@ -55,18 +94,16 @@ static json_t *trade_json(const struct cl_stf_view *v,
 			  const struct cl_seq_trade *t, uint32_t *market,
 			  struct cl_address *taker_trader)
 {
-	struct cl_order_record taker;
-	if (cl_stf_get_order(v, &taker, &t->taker) != CL_OK)
+	bool is_buy;
+	if (!taker_of(v, &t->taker, market, taker_trader, &is_buy))
 		return NULL;
-	*market = taker.market;
-	*taker_trader = taker.trader;
 	json_t *o = json_object();
 	json_object_set_new(o, "price", cl_json_from_u64(t->fill.price));
 	json_object_set_new(o, "size", cl_json_from_u64(t->fill.size));
 	json_object_set_new(o, "takerSide",
-			    json_string(taker.is_buy ? "buy" : "sell"));
+			    json_string(is_buy ? "buy" : "sell"));
 	json_object_set_new(o, "taker", hash_json(&t->taker));
-	json_object_set_new(o, "takerTrader", addr_json(&taker.trader));
+	json_object_set_new(o, "takerTrader", addr_json(taker_trader));
 	json_object_set_new(o, "maker", hash_json(&t->fill.maker));
 	json_object_set_new(o, "makerTrader", addr_json(&t->fill.maker_owner));
 	return o;
@@ -88,7 +125,8 @@ struct run {
 static void publish_event(struct cl_ws_server *s, const struct cl_stf_view *v,
 			  const struct ws_event *e, struct run *run)
 {
-	publish_block(s, e->number, &e->timestamp_ms, &e->root);
+	publish_block(s, e->number, &e->timestamp_ms, &e->sealed_ms,
+		      &e->root);
 	if (e->n_trades == 0)
 		return;
 	json_t **per = cl_xcalloc(s->n_markets, sizeof(*per));
@@ -160,7 +198,7 @@ static void publish_unnamed(struct cl_ws_server *s, uint64_t from, uint64_t to,
 			memset(&root, 0, sizeof(root));
 		bool head = gl && gl->block_number == n;
 		publish_block(s, n, head ? &gl->block_timestamp_ms : NULL,
-			      &root);
+			      NULL, &root);
 	}
 }
 
@@ -353,6 +391,22 @@ static json_t *account_json(const struct cl_stf_view *v,
 				  cl_json_from_i64(pos[i].size), "cost",
 				  cl_json_from_i64(pos[i].cost)));
 	json_object_set_new(o, "positions", pa);
+	/* the balances of the collateral assets (their values move with
+	 * every price: l2_getAccount has them) */
+	struct cl_stf_asset_balance ab[CL_GENESIS_MAX_ASSETS];
+	size_t nab = 0;
+	int64_t total;
+	json_t *aa = json_array();
+	json_object_set_new(o, "assets", aa);
+	if (cl_stf_get_collateral(v, ab, &nab, &total, addr) != CL_OK) {
+		json_decref(o);
+		free(hashes);
+		return NULL;
+	}
+	for (size_t i = 0; i < nab; i++)
+		json_array_append_new(
+		    aa, json_pack("{s:i,s:o}", "asset", (json_int_t)ab[i].asset,
+				  "balance", cl_json_from_i64(ab[i].balance)));
 	json_t *oa = json_array();
 	for (size_t i = 0; i < no; i++) {
 		struct cl_order_record r;
@@ -374,8 +428,35 @@ static json_t *account_json(const struct cl_stf_view *v,
 		json_array_append_new(oa, jo);
 	}
 	json_object_set_new(o, "openOrders", oa);
+	/* pending trigger and running TWAP orders, as l2_getAccount */
+	json_t *ta = json_array(), *wa = json_array();
+	json_object_set_new(o, "triggerOrders", ta);
+	json_object_set_new(o, "twapOrders", wa);
+	size_t nt = 0, nw = 0;
+	if (cl_stf_get_pending_triggers(v, hashes, CL_API_MAX_OPEN_ORDERS, &nt,
+					addr) != CL_OK)
+		goto fail;
+	for (size_t i = 0; i < nt; i++) {
+		struct cl_trigger_record tr;
+		if (cl_stf_get_trigger(v, &tr, &hashes[i]) == CL_OK)
+			json_array_append_new(
+			    ta, cl_api_trigger_json(&hashes[i], &tr));
+	}
+	if (cl_stf_get_running_twaps(v, hashes, CL_API_MAX_OPEN_ORDERS, &nw,
+				     addr) != CL_OK)
+		goto fail;
+	for (size_t i = 0; i < nw; i++) {
+		struct cl_twap_record tw;
+		if (cl_stf_get_twap(v, &tw, &hashes[i]) == CL_OK)
+			json_array_append_new(wa,
+					      cl_api_twap_json(&hashes[i], &tw));
+	}
 	free(hashes);
 	return o;
+fail:
+	json_decref(o);
+	free(hashes);
+	return NULL;
 }
 
 /* Read the account now; store it as the stream's state when `store`. */
@@ -384,6 +465,44 @@ static json_t *account_read(struct cl_ws_server *s, struct ws_stream *st,
 {
 	(void)s;
 	return account_json(v, &st->account);
+}
+
+#define WS_EVENT_PAGE 64u
+#define WS_EVENT_PAGES 64u
+
+/*
+ * The account's risk events (liquidations, ADL: docs/api.md
+ * "l2_getRiskEvents") from the stream's ev_next on, as an array when
+ * `send`; without it they are only passed over, so a new stream starts
+ * after them. At most WS_EVENT_PAGE * WS_EVENT_PAGES a call (the rest
+ * comes with the next one). NULL on a read error.
+ */
+static json_t *account_events(const struct cl_stf_view *v,
+			      struct ws_stream *st, bool send)
+{
+	struct cl_stf_event ev[WS_EVENT_PAGE];
+	uint64_t from = st->ev_known ? st->ev_next : 0;
+	json_t *a = json_array();
+
+	for (unsigned page = 0; page < WS_EVENT_PAGES; page++) {
+		size_t n = 0;
+		if (cl_stf_get_events(v, ev, WS_EVENT_PAGE, &n, &st->account,
+				      from) != CL_OK) {
+			json_decref(a);
+			return NULL;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (send)
+				json_array_append_new(
+				    a, cl_api_risk_event_json(&ev[i]));
+			from = ev[i].seq + 1;
+		}
+		if (n < WS_EVENT_PAGE)
+			break;
+	}
+	st->ev_next = from;
+	st->ev_known = true;
+	return a;
 }
 
 static void account_update(struct cl_ws_server *s, struct ws_stream *st,
@@ -405,11 +524,20 @@ static void account_update(struct cl_ws_server *s, struct ws_stream *st,
 			json_array_append_new(fills, c);
 		}
 	}
+	json_t *events = account_events(v, st, st->ev_known);
+	if (!events) {
+		cl_unusual(SUB, "block %llu: the risk events of %s cannot be "
+			   "read: sent with a later message",
+			   (unsigned long long)block, st->name);
+		events = json_array();
+	}
 	bool changed = !st->acct_text || strcmp(st->acct_text, text) != 0;
-	if (!changed && json_array_size(fills) == 0) {
+	if (!changed && json_array_size(fills) == 0 &&
+	    json_array_size(events) == 0) {
 		free(text);
 		json_decref(a);
 		json_decref(fills);
+		json_decref(events);
 		return;
 	}
 	free(st->acct_text);
@@ -419,6 +547,7 @@ static void account_update(struct cl_ws_server *s, struct ws_stream *st,
 	json_object_set_new(o, "block", cl_json_from_u64(block));
 	json_object_set_new(o, "account", a);
 	json_object_set_new(o, "fills", fills);
+	json_object_set_new(o, "events", events);
 	ws_stream_publish(s, st, o);
 }
 
@@ -556,6 +685,8 @@ void ws_feed_snapshot(struct cl_ws_server *s, struct ws_stream *st,
 				a = account_read(s, st, &v);
 				if (a)
 					st->acct_text = cl_json_dump(a);
+				/* the stream's events start after these */
+				json_decref(account_events(&v, st, false));
 			}
 			cl_chain_view_release(&v);
 		}
@@ -563,6 +694,10 @@ void ws_feed_snapshot(struct cl_ws_server *s, struct ws_stream *st,
 		json_object_set_new(o, "account", a ? a : json_null());
 		break;
 	}
+	case WS_BATCHES:
+		json_object_set_new(o, "type", json_string("subscribed"));
+		ws_batches_state(s, o);
+		break;
 	case WS_BLOCKS:
 	case WS_TRADES:
 		json_object_set_new(o, "type", json_string("subscribed"));

@@ -181,6 +181,9 @@ static bool rate_ok(struct ws_client *c, json_t *j)
 	if (n == 0 ||
 	    cl_rate_take(lim, &c->orders, n, cl_clock_mono_ns(), &retry_ms))
 		return true;
+	pthread_mutex_lock(&c->srv->lock);
+	c->srv->stats.rate_limited += n;
+	pthread_mutex_unlock(&c->srv->lock);
 	if (json_is_object(j)) {
 		if (json_object_get(j, "id"))
 			ws_send_json(c, rate_error(lim, json_object_get(j, "id"),
@@ -346,10 +349,14 @@ bool ws_stream_name_parse(struct ws_stream_name *out, const char *name,
 			  const char **why)
 {
 	memset(out, 0, sizeof(*out));
-	*why = "unknown stream: expected blocks, book:MARKET, "
+	*why = "unknown stream: expected blocks, batches, book:MARKET, "
 	       "trades:MARKET or account:ADDRESS";
 	if (strcmp(name, "blocks") == 0) {
 		out->kind = WS_BLOCKS;
+		return true;
+	}
+	if (strcmp(name, "batches") == 0) {
+		out->kind = WS_BATCHES;
 		return true;
 	}
 	if (strncmp(name, "book:", 5) == 0 ||
@@ -381,6 +388,9 @@ void ws_stream_name_format(char out[WS_STREAM_NAME_MAX],
 	switch (n->kind) {
 	case WS_BLOCKS:
 		snprintf(out, WS_STREAM_NAME_MAX, "blocks");
+		return;
+	case WS_BATCHES:
+		snprintf(out, WS_STREAM_NAME_MAX, "batches");
 		return;
 	case WS_BOOK:
 		snprintf(out, WS_STREAM_NAME_MAX, "book:%" PRIu32, n->market);

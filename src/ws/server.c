@@ -250,6 +250,7 @@ void cl_ws_on_block(void *arg, const struct cl_seq_block_event *ev)
 	struct cl_ws_server *s = arg;
 	struct ws_event *e = NULL;
 	size_t bytes = event_bytes(s, ev->n_trades);
+	uint64_t sealed_ms = cl_clock_now_ms();
 
 	pthread_mutex_lock(&s->lock);
 	bool room = s->n_events < WS_EVENTS_MAX &&
@@ -266,6 +267,7 @@ void cl_ws_on_block(void *arg, const struct cl_seq_block_event *ev)
 		e = cl_xcalloc(1, sizeof(*e));
 		e->number = ev->number;
 		e->timestamp_ms = ev->timestamp_ms;
+		e->sealed_ms = sealed_ms;
 		e->root = ev->root;
 		e->bytes = bytes;
 		e->n_trades = ev->n_trades;
@@ -394,6 +396,7 @@ static void poll_head(lws_sorted_usec_list_t *sul)
 	}
 	if (run)
 		inbox_serve(s);
+	ws_batches_poll(s);
 	lws_sul_schedule(s->ctx, 0, &s->poll_sul, poll_head,
 			 (lws_usec_t)s->cfg.poll_ms * LWS_US_PER_MS);
 }
@@ -623,6 +626,7 @@ int cl_ws_server_new(struct cl_ws_server **out, const struct cl_ws_config *cfg,
 	s->trades =
 	    cl_xcalloc(s->n_markets ? s->n_markets : 1, sizeof(*s->trades));
 	ws_stream_init(&s->blocks, WS_BLOCKS, "blocks", cfg->history);
+	ws_stream_init(&s->batches, WS_BATCHES, "batches", cfg->history);
 	for (size_t i = 0; i < s->n_markets; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "book:%u", g->markets[i].id);
@@ -724,6 +728,7 @@ void cl_ws_server_free(struct cl_ws_server *s)
 		free(w);
 	}
 	ws_stream_release(&s->blocks);
+	ws_stream_release(&s->batches);
 	for (size_t i = 0; i < s->n_markets; i++) {
 		ws_stream_release(&s->books[i]);
 		ws_stream_release(&s->trades[i]);

@@ -92,6 +92,8 @@ struct ws_stream *ws_stream_find(struct cl_ws_server *s, const char *name,
 	switch (n.kind) {
 	case WS_BLOCKS:
 		return &s->blocks;
+	case WS_BATCHES:
+		return &s->batches;
 	case WS_BOOK:
 	case WS_TRADES:
 		for (size_t i = 0; i < s->n_markets; i++) {

@@ -6,6 +6,7 @@
  *              queues, close codes, the inbox from other threads
  *   streams.c  streams: numbering, history, shared messages, replay
  *   feed.c     per block: blocks, trades, book diffs, accounts
+ *   batches.c  the batches stream: posted, verified, final, discarded
  *   www.c      the explorer page: its files over HTTP on the same port
  *   proto.c    client messages: subscribe, unsubscribe, resync,
  *              JSON-RPC (their parsing, apart from the server, is
@@ -66,6 +67,10 @@ struct ws_stream {
 	bool book_known; /* bids/asks hold a read (snapshot taken) */
 	/* account: the last state sent (JSON text), to send only changes */
 	char *acct_text;
+	/* account: the risk events from this seq on are not sent yet
+	 * (valid when ev_known) */
+	uint64_t ev_next;
+	bool ev_known;
 };
 
 struct ws_client;
@@ -106,6 +111,12 @@ struct cl_ws_server {
 	lws_sorted_usec_list_t poll_sul; /* the head poll's timer */
 	int close_all;			 /* shutting down: a close code */
 	struct ws_stream blocks;
+	/* batches (batches.c): how far the last message went; has_*: the
+	 * node knew it (an L1 is attached) */
+	struct ws_stream batches;
+	bool batches_known;
+	bool b_has_posted, b_has_verified, b_has_final;
+	uint64_t b_posted, b_verified, b_final; /* batch indices */
 	struct ws_stream *books; /* one per market (genesis order) */
 	struct ws_stream *trades;
 	size_t n_markets;
@@ -121,6 +132,8 @@ struct cl_ws_server {
 struct ws_event {
 	struct ws_event *next;
 	uint64_t number, timestamp_ms;
+	uint64_t sealed_ms; /* wall clock when the hook was called: the
+			     * block had just become durable */
 	struct cl_hash32 root;
 	size_t bytes; /* what it holds, for the queue's bound */
 	size_t n_trades;
@@ -219,6 +232,14 @@ void ws_feed_run(struct cl_ws_server *s, struct ws_event *events);
  * message (e.g. "historyLost"). */
 void ws_feed_snapshot(struct cl_ws_server *s, struct ws_stream *st,
 		      struct ws_client *c, json_t *flags);
+
+/* ---- batches.c ---- */
+/* Read the sync status and publish the batches posted, verified and
+ * final since the last call (every poll_ms, every mode). */
+void ws_batches_poll(struct cl_ws_server *s);
+/* Add where batches stand (postedBatch, verifiedBatch, finalizedBatch)
+ * to a subscription's answer. */
+void ws_batches_state(struct cl_ws_server *s, json_t *o);
 
 /* ---- www.c ---- */
 /* LWS_CALLBACK_HTTP: answer a GET of `uri` (an explorer file or 404);

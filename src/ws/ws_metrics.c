@@ -24,4 +24,8 @@ void cl_ws_metrics(void *ws, struct cl_metrics_writer *w)
 			   "Block events the WebSocket endpoint dropped over "
 			   "its queue's bound",
 			   st.events_dropped);
+	cl_metrics_counter(w, "clearline_ws_orders_rate_limited_total",
+			   "Orders and cancels refused with 2007 by a "
+			   "WebSocket connection's rate limit",
+			   st.rate_limited);
 }

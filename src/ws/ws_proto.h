@@ -16,6 +16,7 @@ enum ws_stream_kind {
 	WS_BOOK = 1,
 	WS_TRADES = 2,
 	WS_ACCOUNT = 3,
+	WS_BATCHES = 4,
 };
 
 /* Error codes of protocol answers (docs/api.md "WebSocket"). */

@@ -21,6 +21,7 @@ const http = require('http');
 const L = require('./lib');
 const { assert } = L;
 const { Client, wsPort } = require('./ws_client.js');
+const S = require('./metrics_scrape.js');
 
 const MARKET = 1;
 
@@ -59,7 +60,7 @@ L.main('it-ratelimit', async (t) => {
 			connection: { perSecond: 5000, burst: 10000 } });
 		await d.stop();
 	}
-	const node = t.node({ args: ['--ws-port', '0',
+	const node = t.node({ args: ['--ws-port', '0', '--metrics-port', '0',
 		'--rate-orders-account', '5', '--rate-orders-account-burst', '10',
 		'--rate-orders-conn', '20', '--rate-orders-conn-burst', '30'] });
 	await node.start();
@@ -238,4 +239,40 @@ L.main('it-ratelimit', async (t) => {
 	}
 	ws.close();
 	t.log('connection limit over the WebSocket: over the burst refused whole, then the wait');
+
+	/* ---- the refusals in the metrics (docs/operations.md "Metrics") */
+	await refill();
+	{
+		const base = S.metricsUrl(node.logPath);
+		const A = 'clearline_orders_rate_limited_total{limit="account"}';
+		const C = 'clearline_orders_rate_limited_total{limit="connection"}';
+		const W = 'clearline_ws_orders_rate_limited_total';
+		const m0 = await S.scrape(base);
+		assert.ok(m0.get(C) >= 2, 'the HTTP connection refusals above are counted');
+		assert.ok(m0.get(A) >= 6 && m0.get(W) >= 46, `the refusals above: ${m0.get(A)} ${m0.get(W)}`);
+		const b = [];
+		for (let i = 0; i < 13; i++)
+			b.push(order(keys[2]));
+		const rs2 = await L.batch(node.url, b.map((s) => ['l2_submitOrder', [s.order, s.signature]]));
+		const nAcct = rs2.filter((r) => r.error && r.error.code === 2007 &&
+			r.error.data.limit === 'account').length;
+		assert.strictEqual(nAcct, 3);
+		const c = new Client(wsPort(node.logPath));
+		await c.open();
+		const big = [];
+		for (let i = 0; i < 35; i++) {
+			const s = order(keys[3 + (i % 5)]);
+			big.push(call(`m-${i}`, 'l2_submitOrder', [s.order, s.signature]));
+		}
+		c.send(big);
+		await c.until('the refusal of 35', () =>
+			c.acks.find((m) => Array.isArray(m) && m[0] && m[0].id === 'm-0'));
+		c.close();
+		const m1 = await S.scrape(base);
+		assert.strictEqual(m1.get(A) - m0.get(A), nAcct, 'account refusals counted');
+		assert.strictEqual(m1.get(C) - m0.get(C), 0, 'no HTTP connection refusal');
+		assert.strictEqual(m1.get(W) - m0.get(W), 35, 'the WebSocket message\'s 35 refusals');
+		t.log(`metrics: ${m1.get(A)} account, ${m1.get(C)} HTTP connection and ` +
+		      `${m1.get(W)} WebSocket connection refusals, as answered`);
+	}
 });

@@ -92,7 +92,7 @@ class Client {
 		} else if (m.type === 'subscribed' || m.type === 'snapshot') {
 			this.seq.set(m.stream, BigInt(m.seq));
 			this.acks.push(m);
-		} else if (['diff', 'trades', 'block', 'account', 'gap'].includes(m.type)) {
+		} else if (['diff', 'trades', 'block', 'account', 'gap', 'batch', 'discarded'].includes(m.type)) {
 			const prev = this.seq.get(m.stream);
 			assert.ok(prev !== undefined, `${m.type} before its subscription: ${JSON.stringify(m)}`);
 			assert.strictEqual(BigInt(m.seq), prev + 1n,
@@ -115,7 +115,7 @@ class Client {
 					this.trades.push(Object.assign({ block: m.block }, t));
 			} else if (m.type === 'block') {
 				this.blocks.push(m);
-			} else if (m.type === 'account') {
+			} else if (['account', 'batch', 'discarded'].includes(m.type)) {
 				this.acks.push(m);
 			}
 		} else {

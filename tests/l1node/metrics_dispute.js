@@ -118,6 +118,27 @@ lib.main('l1-metrics-dispute', async (t) => {
 		.map((l) => ri.parseLog(l).args);
 	assert.ok(opened.length === 1 && opened[0].challenger === vkey.address, 'the verifier opened the game');
 
+	/* the game in clearline_dispute_games, as l2_syncStatus lists it */
+	const G = (st) => `clearline_dispute_games{role="challenger",state="${st}"}`;
+	await waitFor('the game in the games metrics', async () => {
+		await mine(provider, 1);
+		const q = await scrape(verUrl);
+		return q.get(G('open')) + q.get(G('won')) + q.get(G('lost')) === 1;
+	}, 60000);
+	{
+		const q = await scrape(verUrl);
+		const games = (await ver.call('l2_syncStatus')).games;
+		assert.strictEqual(games.length, 1, JSON.stringify(games));
+		assert.strictEqual(games[0].role, 'challenger');
+		const state = games[0].phase !== 'over' ? 'open'
+			: games[0].winner === 'challenger' ? 'won' : 'lost';
+		assert.ok(q.get(G(state)) === 1 || state !== 'open', `${state}: ${q.text}`);
+		assert.strictEqual(q.get('clearline_dispute_games_open'), q.get(G('open')));
+		for (const st of ['open', 'won', 'lost'])
+			assert.strictEqual(q.get(`clearline_dispute_games{role="defender",state="${st}"}`), 0);
+		t.log(`games metrics: the challenger's game ${state}`);
+	}
+
 	/* the sequencer keeps posting; the verifier stays at the fault */
 	const posted = (await scrape(verUrl)).get('clearline_batches_posted');
 	await waitFor('more batches posted', async () => {

@@ -10,7 +10,13 @@
  *    once, in order, with the sequencer's state roots, seq +1 each;
  *  - the verifier's account stream ends with the account
  *    l2_getAccount shows; it refuses `book:` and both refuse `trades:`
- *    (3004), and writes over their sockets answer 2003 (read-only).
+ *    (3004), and writes over their sockets answer 2003 (read-only);
+ *  - the `batches` stream of all three says each batch `posted`, once,
+ *    in order, and then `final` (challenge period 4 s); the verifier's
+ *    and the replica's say `verified` in between; the sequencer's posted
+ *    messages carry the batch's blocks and the root l2_getStateRoot has
+ *    for its last block; every node's last posted and final batch
+ *    equal its l2_syncStatus.
  */
 const childProcess = require('child_process');
 const fs = require('fs');
@@ -45,7 +51,7 @@ async function startDeriver(t, env, mode) {
 lib.main('l1-ws-modes', async (t) => {
 	const maker = devKey(1), taker = devKey(2);
 	const env = await setup(t, {
-		users: [maker, taker], confirmations: 1, challengePeriod: 3600,
+		users: [maker, taker], confirmations: 1, challengePeriod: 4,
 		nodeArgs: ['--l1-poll-ms', '100', '--batch-interval-ms', '300',
 			   '--ws-port', '0'] });
 	const { node } = env;
@@ -71,6 +77,8 @@ lib.main('l1-ws-modes', async (t) => {
 	v.send({ op: 'subscribe', stream: `trades:${MARKET}`, id: 'nt' });
 	r.send({ op: 'subscribe', stream: `trades:${MARKET}`, id: 'nt' });
 	s.send({ op: 'subscribe', stream: 'blocks', id: 'k' });
+	for (const c of [r, v, s])
+		c.send({ op: 'subscribe', stream: 'batches', id: 'bt' });
 	await r.ack('replica book snapshot', (m) => m.id === 'b' && m.type === 'snapshot');
 	await v.ack('verifier account snapshot', (m) => m.id === 'a');
 	for (const [c, id] of [[v, 'nb'], [v, 'nt'], [r, 'nt']]) {
@@ -145,6 +153,45 @@ lib.main('l1-ws-modes', async (t) => {
 		return lastA && lastA.account && lastA.account.collateral === acct.collateral &&
 			lastA.account.openOrders.length === 3;
 	}, 10000);
+	/* batches: posted (verified) final, each once and in order */
+	const posted = BigInt((await node.call('l2_syncStatus')).postedBatch);
+	for (const [name, c, d, deriver] of [['sequencer', s, node, false],
+		['replica', r, replica, true], ['verifier', v, verifier, true]]) {
+		const sub = await c.ack(`${name}: batches subscribed`, (m) => m.id === 'bt');
+		assert.strictEqual(sub.type, 'subscribed', JSON.stringify(sub));
+		const msgs = (st) => c.acks.filter((m) => m.stream === 'batches' &&
+			m.type === 'batch' && m.status === st);
+		await waitFor(`${name}: batch ${posted} final on the stream`, async () => {
+			await mine(provider, 1);
+			return msgs('final').some((m) => BigInt(m.batch) >= posted);
+		}, 60000);
+		const kinds = deriver ? ['posted', 'verified', 'final'] : ['posted', 'final'];
+		for (const k of kinds) {
+			const ns = msgs(k).map((m) => BigInt(m.batch));
+			assert.ok(ns.length > 0, `${name}: some ${k}`);
+			for (let i = 1; i < ns.length; i++)
+				assert.strictEqual(ns[i], ns[i - 1] + 1n, `${name} ${k}: ${ns[i - 1]}, ${ns[i]}`);
+		}
+		if (!deriver) {
+			assert.strictEqual(msgs('verified').length, 0);
+			for (const m of msgs('posted').slice(-3)) {
+				const root = await node.call('l2_getStateRoot', [m.lastBlock]);
+				assert.strictEqual(m.stateRoot, root.stateRoot, `batch ${m.batch}: root`);
+				assert.ok(BigInt(m.firstBlock) <= BigInt(m.lastBlock));
+			}
+		}
+		const st = await d.call('l2_syncStatus');
+		const lastOf = (k) => { const a = msgs(k); return a[a.length - 1].batch; };
+		await waitFor(`${name}: the stream reaches l2_syncStatus`, async () => {
+			const now = await d.call('l2_syncStatus');
+			return lastOf('posted') === now.postedBatch && lastOf('final') === now.finalizedBatch;
+		}, 10000).catch((e) => {
+			assert.deepStrictEqual([lastOf('posted'), lastOf('final')],
+					       [st.postedBatch, st.finalizedBatch], `${name}: ${e.message}`);
+		});
+		t.log(`${name}: batches ${msgs('posted')[0].batch}..${lastOf('posted')} posted, ` +
+		      `up to ${lastOf('final')} final on the stream`);
+	}
 	for (const c of [r, v, s])
 		c.close();
 });
