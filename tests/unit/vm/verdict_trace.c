@@ -330,6 +330,9 @@ int main(int argc, char **argv)
 	vm_machine_free(m);
 	cl_preimage_map_free(pm);
 	free(elf);
+	if (bad >= 0)
+		cl_buf_release(&q.data); /* repost's own encoding */
+	cl_buf_release(&p.data);
 	fflush(stdout);
 	return 0;
 }
