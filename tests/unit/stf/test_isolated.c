@@ -165,9 +165,11 @@ static void worked_example(void)
 	CHECK(cl_stf_get_positions(&v, pos, &n, &iso) == CL_OK);
 	CHECK(n == 0);
 	int64_t left = coll(e, &iso);
-	CHECK(left >= 0 && left < 150 * T_USD + 100000 - 100 * T_USD);
-	CHECK(g1.insurance_balance - g0.insurance_balance ==
-	      150 * T_USD + 100000 - 100 * T_USD - left);
+	printf("isolated liquidation: left %lld atoms, fund +%lld atoms\n",
+	       (long long)left,
+	       (long long)(g1.insurance_balance - g0.insurance_balance));
+	CHECK(left == 0);
+	CHECK(g1.insurance_balance - g0.insurance_balance == 50100000);
 	CHECK(coll(e, owner) == 849 * T_USD);
 	/* back to cross: what is left returns to the cross balance */
 	EXPECT_OK(e, t_mode(e, owner, T_ETH, false, 3, e->key[1]));
@@ -179,6 +181,29 @@ static void worked_example(void)
 	/* and the cross account trades ETH again */
 	CHECK(t_trade(e, owner, e->key[1], lp, e->key[0], T_ETH, 290000,
 		      ETH_1) == CL_STF_OK);
+
+	/* a bankrupt isolated position: a second owner, $1,000 of which
+	 * $200 isolated, long 1 ETH at $2,900 (fee 0.87): 199.13 of margin;
+	 * ETH to $2,700: equity 199.13 - 200 = -0.87. The fund pays the
+	 * shortfall; the owner's cross $800 does not move */
+	struct cl_address *o2 = &e->addr[2], iso2;
+	cl_stf_isolated_account(&iso2, o2, T_ETH);
+	EXPECT_OK(e, t_deposit(e->next_deposit++, o2, 1000 * T_USD));
+	EXPECT_OK(e, t_mode(e, o2, T_ETH, true, 0, e->key[2]));
+	EXPECT_OK(e, t_iso(e, o2, T_ETH, true, 200 * T_USD, 1, e->key[2]));
+	CHECK(t_trade(e, &iso2, e->key[2], lp, e->key[0], T_ETH, 290000,
+		      ETH_1) == CL_STF_OK);
+	CHECK(coll(e, &iso2) == 200 * T_USD - 870000);
+	tenv_block(e, 1000);
+	CHECK(t_oracle_all(e, T_ETH, 270000) == CL_STF_OK);
+	CHECK(cl_stf_get_account_risk(&v, &r, &iso2) == CL_OK);
+	CHECK(r.liquidatable && r.health.equity == -870000);
+	CHECK(cl_stf_get_globals(&v, &g0) == CL_OK);
+	EXPECT_OK(e, t_liquidate(&iso2, T_ETH, ETH_1));
+	CHECK(cl_stf_get_globals(&v, &g1) == CL_OK);
+	CHECK(g1.insurance_balance - g0.insurance_balance == -870000);
+	CHECK(coll(e, &iso2) == 0);
+	CHECK(coll(e, o2) == 800 * T_USD);
 	tenv_release(e);
 }
 
