@@ -309,9 +309,10 @@ enum cl_tx_type {
 	CL_TX_MARGIN_MODE = 26,    /* cross or isolated, per market */
 	CL_TX_ISOLATED_MARGIN = 27, /* margin into or out of an isolated
 				     * position */
-	/* 28..31 are kept for subaccount kinds */
+	CL_TX_SUBACCOUNT_TRANSFER = 28, /* collateral between subaccounts */
+	/* 29..31 are kept */
 };
-#define CL_TX_TYPE_MAX 27
+#define CL_TX_TYPE_MAX 28
 
 /* Most signatures an ORACLE_PRICE transaction may carry. */
 #define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
@@ -433,6 +434,12 @@ struct cl_tx_isolated_margin {
 	struct cl_sig sig;
 };
 
+/* Subaccounts (docs/margin.md "Subaccounts"). */
+struct cl_tx_subaccount_transfer {
+	struct cl_subaccount_transfer msg;
+	struct cl_sig sig;
+};
+
 struct cl_tx_withdraw {
 	struct cl_withdraw msg;
 	struct cl_sig sig;
@@ -541,6 +548,7 @@ struct cl_tx {
 		struct cl_tx_collateral_sale collateral_sale;
 		struct cl_tx_margin_mode margin_mode;
 		struct cl_tx_isolated_margin isolated_margin;
+		struct cl_tx_subaccount_transfer subaccount_transfer;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -670,8 +678,10 @@ enum cl_stf_code {
 					    * in another market) */
 	CL_STF_ERR_NOT_ISOLATED = 61,      /* isolated margin moved in a
 					    * market held in cross mode */
+	CL_STF_ERR_SAME_SUBACCOUNT = 62,   /* a transfer from a subaccount
+					    * to itself */
 };
-#define CL_STF_CODE_MAX 61
+#define CL_STF_CODE_MAX 62
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,
@@ -1091,13 +1101,43 @@ CL_WUR int cl_stf_get_margin_mode(const struct cl_stf_view *v, bool *isolated,
 				  const struct cl_address *owner,
 				  uint32_t market);
 
-/* The owner and market of an isolated account: CL_OK, CL_ERR_NOT_FOUND
- * for any other address (*owner zeroed), CL_ERR_CORRUPT or a negative
- * error. */
+/* What a derived account is. */
+enum cl_stf_account_kind {
+	CL_STF_ACCOUNT_ISOLATED = 1,   /* index: the market */
+	CL_STF_ACCOUNT_SUBACCOUNT = 2, /* index: the subaccount number */
+};
+
+/* The owner, kind and index of a derived account (an isolated account
+ * or a subaccount): CL_OK, CL_ERR_NOT_FOUND for any other address
+ * (*owner zeroed), CL_ERR_CORRUPT or a negative error. */
 CL_WUR int cl_stf_get_account_owner(const struct cl_stf_view *v,
 				    struct cl_address *owner,
-				    uint32_t *market,
+				    enum cl_stf_account_kind *kind,
+				    uint32_t *index,
 				    const struct cl_address *account);
+
+/*
+ * Subaccounts (docs/margin.md "Subaccounts"): subaccount `sub` of
+ * `owner` is an account of its own at the last 20 bytes of
+ * keccak256("clearline.subaccount.v1" ‖ owner ‖ sub u32); subaccount 0
+ * is the owner's own account (*out = *owner). The owner and its agents
+ * act for it.
+ */
+void cl_stf_subaccount_account(struct cl_address *out,
+			       const struct cl_address *owner, uint32_t sub);
+
+/* One subaccount of an owner. */
+struct cl_stf_subaccount {
+	uint32_t sub;
+	struct cl_address account;
+};
+
+/* The subaccounts of `owner` that ever received a transfer (0 not
+ * included), in increasing number, at most `cap`, into out[0..*n).
+ * Returns CL_OK or a negative error. */
+CL_WUR int cl_stf_get_subaccounts(const struct cl_stf_view *v,
+				  struct cl_stf_subaccount *out, size_t cap,
+				  size_t *n, const struct cl_address *owner);
 
 /* One isolated market of an owner. */
 struct cl_stf_isolated {

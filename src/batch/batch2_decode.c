@@ -231,6 +231,21 @@ static void get_ext(struct dec *d, struct cl_tx *tx, unsigned type,
 		d->off += n;
 		return;
 	}
+	case CL_TX_SUBACCOUNT_TRANSFER: {
+		struct cl_subaccount_transfer *m =
+			&tx->u.subaccount_transfer.msg;
+		tx->type = CL_TX_SUBACCOUNT_TRANSFER;
+		get_vcode(d, &tx->u.subaccount_transfer.sig, v);
+		(void)get_addr(d, &m->trader);
+		uint64_t f = get_varint(d), t = get_varint(d);
+		if (f > UINT32_MAX || t > UINT32_MAX)
+			fail(d, CL_BATCH_BAD_TX);
+		m->from = (uint32_t)f;
+		m->to = (uint32_t)t;
+		m->amount = get_varint(d);
+		m->nonce = get_varint(d);
+		return;
+	}
 	case CL_TX_MARGIN_MODE:
 	case CL_TX_ISOLATED_MARGIN: {
 		uint8_t fl = get_u8(d);
@@ -643,6 +658,9 @@ static void get_sigs(struct dec *d)
 			break;
 		case CL_TX_ISOLATED_MARGIN:
 			sig_rs(d, &tx->u.isolated_margin.sig);
+			break;
+		case CL_TX_SUBACCOUNT_TRANSFER:
+			sig_rs(d, &tx->u.subaccount_transfer.sig);
 			break;
 		case CL_TX_CANCEL:
 			sig_rs(d, &tx->u.cancel.sig);

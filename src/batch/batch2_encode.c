@@ -175,6 +175,12 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 		(void)keyset_index(&e->addr, tx->u.margin_mode.msg.trader.b);
 		(void)market_index(&e->mkt, tx->u.margin_mode.msg.market);
 		return true;
+	case CL_TX_SUBACCOUNT_TRANSFER:
+		if (!sig_ok(&tx->u.subaccount_transfer.sig))
+			return false;
+		(void)keyset_index(&e->addr,
+				   tx->u.subaccount_transfer.msg.trader.b);
+		return true;
 	case CL_TX_ISOLATED_MARGIN:
 		if (!sig_ok(&tx->u.isolated_margin.sig))
 			return false;
@@ -349,6 +355,19 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 		b2_put_varint(e->f, market_index(&e->mkt, m->market));
 		b2_put_varint(e->f, m->nonce);
 		put_sig(e, &tx->u.margin_mode.sig);
+		return;
+	}
+	case CL_TX_SUBACCOUNT_TRANSFER: {
+		const struct cl_subaccount_transfer *m =
+			&tx->u.subaccount_transfer.msg;
+		put_head(e, CL_TX_SUBACCOUNT_TRANSFER,
+			 &tx->u.subaccount_transfer.sig);
+		put_addr(e, &m->trader);
+		b2_put_varint(e->f, m->from);
+		b2_put_varint(e->f, m->to);
+		b2_put_varint(e->f, m->amount);
+		b2_put_varint(e->f, m->nonce);
+		put_sig(e, &tx->u.subaccount_transfer.sig);
 		return;
 	}
 	case CL_TX_ISOLATED_MARGIN: {

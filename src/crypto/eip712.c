@@ -51,6 +51,9 @@ static const char *const type_str[] = {
 	[CL_EIP712_ISOLATED_MARGIN] = "IsolatedMargin(address trader,"
 				      "uint32 market,bool add,"
 				      "uint64 amount,uint64 nonce)",
+	[CL_EIP712_SUBACCOUNT_TRANSFER] = "SubaccountTransfer(address trader,"
+					  "uint32 from,uint32 to,"
+					  "uint64 amount,uint64 nonce)",
 };
 
 /* keccak256 of the strings above; tests/unit/crypto checks them. */
@@ -133,6 +136,12 @@ static const struct cl_hash32 type_hash[] = {
 		0x03, 0xeb, 0x36, 0xf5, 0x4f, 0x60, 0xd6, 0x10,
 		0x13, 0xc2, 0x6f, 0x18, 0x35, 0xf2, 0x47, 0xd9,
 		0xc7, 0x58, 0x3c, 0xa6, 0x9e, 0xa8, 0x0b, 0x76,
+	} },
+	[CL_EIP712_SUBACCOUNT_TRANSFER] = { {
+		0xd1, 0x7c, 0xd5, 0x0c, 0xc9, 0x1c, 0xe5, 0x87,
+		0x2e, 0xec, 0x74, 0x40, 0x1a, 0x8f, 0xf4, 0xee,
+		0x54, 0x7b, 0x85, 0x68, 0xee, 0x93, 0x7b, 0xba,
+		0xd5, 0x02, 0x41, 0x0e, 0xf1, 0x30, 0x07, 0xe2,
 	} },
 };
 /* clang-format on */
@@ -712,5 +721,43 @@ enum cl_sig_err cl_isolated_margin_recover(struct cl_address *signer,
 	struct cl_hash32 sh;
 
 	cl_isolated_margin_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* SubaccountTransfer */
+
+void cl_subaccount_transfer_struct_hash(
+	struct cl_hash32 *out, const struct cl_subaccount_transfer *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_SUBACCOUNT_TRANSFER);
+	word_address(&k, &msg->trader);
+	word_u64(&k, msg->from);
+	word_u64(&k, msg->to);
+	word_u64(&k, msg->amount);
+	word_u64(&k, msg->nonce);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_subaccount_transfer_digest(struct cl_hash32 *out,
+				   const struct cl_eip712_domain *d,
+				   const struct cl_subaccount_transfer *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_subaccount_transfer_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_subaccount_transfer_recover(
+	struct cl_address *signer, struct cl_hash32 *digest,
+	const struct cl_eip712_domain *d,
+	const struct cl_subaccount_transfer *msg, const uint8_t *sig,
+	size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_subaccount_transfer_struct_hash(&sh, msg);
 	return recover(signer, digest, d, &sh, sig, sig_len);
 }

@@ -32,6 +32,7 @@ static const struct cl_table_info registry[] = {
 	{ CL_TABLE_ASSET_DEPTH, true, "asset_depth" },
 	{ CL_TABLE_MARGIN_MODES, true, "margin_modes" },
 	{ CL_TABLE_ACCOUNT_OWNERS, true, "account_owners" },
+	{ CL_TABLE_SUBACCOUNTS, true, "subaccounts" },
 	{ CL_TABLE_LIQ_INDEX, true, "liq_index" },
 	{ CL_TABLE_LIQ_MULTI, true, "liq_multi" },
 	{ CL_TABLE_BLOCKS, false, "blocks" },

@@ -726,6 +726,8 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 		return stf_apply_margin_mode(s, tx);
 	case CL_TX_ISOLATED_MARGIN:
 		return stf_apply_isolated_margin(s, tx);
+	case CL_TX_SUBACCOUNT_TRANSFER:
+		return stf_apply_subaccount_transfer(s, tx);
 	}
 	CL_BUG("applying a transaction of unknown type %d", (int)tx->type);
 }

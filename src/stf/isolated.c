@@ -17,9 +17,16 @@
  *
  * MARGIN_MODES (0x1a): owner(20) ‖ market u32 -> isolated account(20);
  *   present iff the owner trades the market isolated.
- * ACCOUNT_OWNERS (0x1b): isolated account(20) -> owner(20) ‖ kind u8 (1:
- *   isolated) ‖ market u32; written the first time the mode is set and
- *   never removed, so authorisation survives a switch back to cross.
+ * ACCOUNT_OWNERS (0x1b): derived account(20) -> owner(20) ‖ kind u8 (1:
+ *   isolated, 2: subaccount) ‖ index u32 (the market, or the subaccount
+ *   number); written the first time the account is used and never
+ *   removed, so authorisation survives a switch back to cross.
+ *   Subaccounts (subaccount.c) write their entries through
+ *   stf_put_account_owner().
+ *
+ * The owner of a subaccount signs MARGIN_MODE and ISOLATED_MARGIN for
+ * it (trader = the subaccount); its isolated accounts are owned by the
+ * subaccount, so the chain of owners is at most two long.
  */
 #include <string.h>
 
@@ -27,7 +34,6 @@
 
 #define MODE_KEY_LEN 24
 #define OWNER_VAL_LEN 25
-#define OWNER_KIND_ISOLATED 1
 
 static const char iso_tag[] = "clearline.isolated.v1";
 
@@ -78,7 +84,8 @@ int cl_stf_get_margin_mode(const struct cl_stf_view *v, bool *isolated,
 }
 
 int cl_stf_get_account_owner(const struct cl_stf_view *v,
-			     struct cl_address *owner, uint32_t *market,
+			     struct cl_address *owner,
+			     enum cl_stf_account_kind *kind, uint32_t *index,
 			     const struct cl_address *account)
 {
 	const uint8_t *val;
@@ -86,16 +93,33 @@ int cl_stf_get_account_owner(const struct cl_stf_view *v,
 	int rc;
 
 	memset(owner, 0, sizeof(*owner));
-	*market = 0;
+	*kind = CL_STF_ACCOUNT_ISOLATED;
+	*index = 0;
 	rc = stf_view_get(v, &val, &vlen, CL_TABLE_ACCOUNT_OWNERS, account->b,
 			  20);
 	if (rc != CL_OK)
 		return rc;
-	if (vlen != OWNER_VAL_LEN || val[20] != OWNER_KIND_ISOLATED)
+	if (vlen != OWNER_VAL_LEN || (val[20] != CL_STF_ACCOUNT_ISOLATED &&
+				      val[20] != CL_STF_ACCOUNT_SUBACCOUNT))
 		return CL_ERR_CORRUPT;
 	memcpy(owner->b, val, 20);
-	*market = cl_get_be32(val + 21);
+	*kind = (enum cl_stf_account_kind)val[20];
+	*index = cl_get_be32(val + 21);
 	return CL_OK;
+}
+
+void stf_put_account_owner(struct cl_state *st,
+			   const struct cl_address *account,
+			   const struct cl_address *owner,
+			   enum cl_stf_account_kind kind, uint32_t index)
+{
+	uint8_t val[OWNER_VAL_LEN];
+
+	memcpy(val, owner->b, 20);
+	val[20] = (uint8_t)kind;
+	cl_put_be32(val + 21, index);
+	cl_state_put(st, CL_TABLE_ACCOUNT_OWNERS, account->b, 20, val,
+		     sizeof(val));
 }
 
 int cl_stf_get_isolated(const struct cl_stf_view *v,
@@ -136,10 +160,11 @@ int stf_isolated_authorized(struct cl_stf *s, const struct cl_address *trader,
 {
 	struct cl_stf_view v = cl_stf_view(s);
 	struct cl_address owner;
-	uint32_t market;
+	enum cl_stf_account_kind kind;
+	uint32_t index;
 	int rc;
 
-	rc = cl_stf_get_account_owner(&v, &owner, &market, trader);
+	rc = cl_stf_get_account_owner(&v, &owner, &kind, &index, trader);
 	if (rc == CL_ERR_NOT_FOUND)
 		return CL_STF_ERR_NOT_AUTHORIZED;
 	if (rc != CL_OK)
@@ -155,15 +180,17 @@ int stf_isolated_check_order(struct cl_stf *s, const struct cl_address *trader,
 {
 	struct cl_stf_view v = cl_stf_view(s);
 	struct cl_address owner, acct;
+	enum cl_stf_account_kind kind;
 	uint32_t own_market;
 	bool iso;
 	int rc;
 
-	rc = cl_stf_get_account_owner(&v, &owner, &own_market, trader);
-	if (rc == CL_OK)
+	rc = cl_stf_get_account_owner(&v, &owner, &kind, &own_market, trader);
+	if (rc == CL_OK && kind == CL_STF_ACCOUNT_ISOLATED)
 		return own_market == market ? CL_STF_OK : CL_STF_ERR_WRONG_MODE;
-	if (rc != CL_ERR_NOT_FOUND)
+	if (rc != CL_OK && rc != CL_ERR_NOT_FOUND)
 		return rc;
+	/* the owner's own account or a subaccount: its own modes */
 	rc = cl_stf_get_margin_mode(&v, &iso, &acct, trader, market);
 	if (rc != CL_OK)
 		return rc;
@@ -219,6 +246,29 @@ static int movable(struct cl_stf *s, struct stf_acct *acct, int64_t *out,
 	return CL_OK;
 }
 
+/* May `signer` sign MARGIN_MODE and ISOLATED_MARGIN for `trader`: the
+ * trader itself, or the owner of the subaccount `trader`? An isolated
+ * account owns nothing (CL_STF_ERR_NOT_AUTHORIZED). */
+static int owner_signs(struct cl_stf *s, const struct cl_address *trader,
+		       const struct cl_address *signer)
+{
+	struct cl_stf_view v = cl_stf_view(s);
+	struct cl_address owner;
+	enum cl_stf_account_kind kind;
+	uint32_t index;
+	int rc;
+
+	rc = cl_stf_get_account_owner(&v, &owner, &kind, &index, trader);
+	if (rc == CL_ERR_NOT_FOUND)
+		return same_addr(trader, signer) ? CL_STF_OK
+						 : CL_STF_ERR_NOT_AUTHORIZED;
+	if (rc != CL_OK)
+		return rc;
+	if (kind == CL_STF_ACCOUNT_SUBACCOUNT && same_addr(&owner, signer))
+		return CL_STF_OK;
+	return CL_STF_ERR_NOT_AUTHORIZED;
+}
+
 /* The owner's account with funding settled; the nonce checked. */
 static int load_owner(struct cl_stf *s, struct stf_acct *o,
 		      const struct cl_address *owner, uint64_t nonce)
@@ -241,27 +291,21 @@ int stf_apply_margin_mode(struct cl_stf *s, const struct cl_tx *tx)
 {
 	const struct cl_margin_mode *m = &tx->u.margin_mode.msg;
 	struct cl_stf_view v = cl_stf_view(s);
-	struct cl_address iso_acct, cur_acct, owner;
+	struct cl_address iso_acct, cur_acct;
 	struct stf_acct o, ia;
-	uint8_t k[MODE_KEY_LEN], val[OWNER_VAL_LEN];
-	uint32_t own_market;
+	uint8_t k[MODE_KEY_LEN];
 	bool iso, busy;
 	int rc;
 
 	if (tx->auth.err[0] != CL_SIG_OK)
 		return CL_STF_ERR_BAD_SIGNATURE;
-	if (!same_addr(&m->trader, &tx->auth.signer[0]))
-		return CL_STF_ERR_NOT_AUTHORIZED;
+	rc = owner_signs(s, &m->trader, &tx->auth.signer[0]);
+	if (rc != CL_STF_OK)
+		return rc;
 	if (!cl_genesis_market(&s->g, m->market))
 		return CL_STF_ERR_UNKNOWN_MARKET;
 	rc = load_owner(s, &o, &m->trader, m->nonce);
 	if (rc != CL_STF_OK)
-		return rc;
-	/* an isolated account is no owner (nobody signs for it anyway) */
-	rc = cl_stf_get_account_owner(&v, &owner, &own_market, &m->trader);
-	if (rc == CL_OK)
-		return CL_STF_ERR_NOT_AUTHORIZED;
-	if (rc != CL_ERR_NOT_FOUND)
 		return rc;
 	rc = cl_stf_get_margin_mode(&v, &iso, &cur_acct, &m->trader,
 				    m->market);
@@ -282,11 +326,8 @@ int stf_apply_margin_mode(struct cl_stf *s, const struct cl_tx *tx)
 	if (m->isolated && !iso) {
 		cl_state_put(s->st, CL_TABLE_MARGIN_MODES, k, sizeof(k),
 			     iso_acct.b, 20);
-		memcpy(val, m->trader.b, 20);
-		val[20] = OWNER_KIND_ISOLATED;
-		cl_put_be32(val + 21, m->market);
-		cl_state_put(s->st, CL_TABLE_ACCOUNT_OWNERS, iso_acct.b, 20,
-			     val, sizeof(val));
+		stf_put_account_owner(s->st, &iso_acct, &m->trader,
+				      CL_STF_ACCOUNT_ISOLATED, m->market);
 	}
 	if (!m->isolated && iso) {
 		cl_state_del(s->st, CL_TABLE_MARGIN_MODES, k, sizeof(k));
@@ -325,8 +366,9 @@ int stf_apply_isolated_margin(struct cl_stf *s, const struct cl_tx *tx)
 
 	if (tx->auth.err[0] != CL_SIG_OK)
 		return CL_STF_ERR_BAD_SIGNATURE;
-	if (!same_addr(&m->trader, &tx->auth.signer[0]))
-		return CL_STF_ERR_NOT_AUTHORIZED;
+	rc = owner_signs(s, &m->trader, &tx->auth.signer[0]);
+	if (rc != CL_STF_OK)
+		return rc;
 	if (!cl_genesis_market(&s->g, m->market))
 		return CL_STF_ERR_UNKNOWN_MARKET;
 	if (m->amount == 0 || m->amount > INT64_MAX)

@@ -128,6 +128,8 @@ const char *cl_stf_err_str(int code)
 		       "isolated market through its isolated account";
 	case CL_STF_ERR_NOT_ISOLATED:
 		return "market is not in isolated mode for this account";
+	case CL_STF_ERR_SAME_SUBACCOUNT:
+		return "transfer from a subaccount to itself";
 	case CL_STF_ERR_NO_COLLATERAL:
 		return "account has no collateral";
 	case CL_STF_ERR_ORDER_MARGIN:

@@ -118,6 +118,13 @@ int stf_isolated_check_order(struct cl_stf *s, const struct cl_address *trader,
 			     uint32_t market);
 int stf_apply_margin_mode(struct cl_stf *s, const struct cl_tx *tx);
 int stf_apply_isolated_margin(struct cl_stf *s, const struct cl_tx *tx);
+/* Record who owns a derived account (ACCOUNT_OWNERS, isolated.c). */
+void stf_put_account_owner(struct cl_state *st,
+			   const struct cl_address *account,
+			   const struct cl_address *owner,
+			   enum cl_stf_account_kind kind, uint32_t index);
+/* Subaccounts (subaccount.c): SUBACCOUNT_TRANSFER. */
+int stf_apply_subaccount_transfer(struct cl_stf *s, const struct cl_tx *tx);
 
 /* PLACE_ORDER's rules and effect for a PLACE_ORDER or CLIENT_ORDER
  * whose auth (signer, digest) is set; scale orders (scale.c) place each

@@ -92,6 +92,7 @@ struct msg {
 		struct cl_twap_order twap;
 		struct cl_margin_mode mode;
 		struct cl_isolated_margin iso;
+		struct cl_subaccount_transfer sub;
 	} u;
 };
 
@@ -235,6 +236,13 @@ static bool load_msg(struct msg *m, const char *type, json_t *j)
 		m->u.iso.add = json_is_true(json_object_get(j, "add"));
 		m->u.iso.amount = u64_field(j, "amount");
 		m->u.iso.nonce = u64_field(j, "nonce");
+	} else if (strcmp(type, "SubaccountTransfer") == 0) {
+		m->type = CL_EIP712_SUBACCOUNT_TRANSFER;
+		m->u.sub.trader = addr_field(j, "trader");
+		m->u.sub.from = (uint32_t)u64_field(j, "from");
+		m->u.sub.to = (uint32_t)u64_field(j, "to");
+		m->u.sub.amount = u64_field(j, "amount");
+		m->u.sub.nonce = u64_field(j, "nonce");
 	} else if (strcmp(type, "OraclePrice") == 0) {
 		m->type = CL_EIP712_ORACLE_PRICE;
 		m->u.oracle.market = (uint32_t)u64_field(j, "market");
@@ -298,6 +306,10 @@ static void msg_hashes(struct cl_hash32 *sh, struct cl_hash32 *dg,
 		cl_isolated_margin_struct_hash(sh, &m->u.iso);
 		cl_isolated_margin_digest(dg, d, &m->u.iso);
 		return;
+	case CL_EIP712_SUBACCOUNT_TRANSFER:
+		cl_subaccount_transfer_struct_hash(sh, &m->u.sub);
+		cl_subaccount_transfer_digest(dg, d, &m->u.sub);
+		return;
 	}
 	CHECK(!"unknown type");
 }
@@ -343,6 +355,9 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 	case CL_EIP712_ISOLATED_MARGIN:
 		return cl_isolated_margin_recover(signer, dg, d, &m->u.iso, sig,
 						  len);
+	case CL_EIP712_SUBACCOUNT_TRANSFER:
+		return cl_subaccount_transfer_recover(signer, dg, d, &m->u.sub,
+						      sig, len);
 	}
 	return CL_SIG_INVALID;
 }
@@ -350,7 +365,7 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 static void test_vectors(json_t *root)
 {
 	json_t *vecs = json_object_get(root, "vectors");
-	bool seen[12] = {false};
+	bool seen[13] = {false};
 	size_t i;
 	json_t *v;
 
@@ -469,12 +484,15 @@ static void test_vectors(json_t *root)
 		case CL_EIP712_ISOLATED_MARGIN:
 			m2.u.iso.add = !m2.u.iso.add;
 			break;
+		case CL_EIP712_SUBACCOUNT_TRANSFER:
+			m2.u.sub.to++;
+			break;
 		}
 		e = msg_recover(&got, NULL, &dom, &m2, ws, slen);
 		CHECK(e != CL_SIG_OK || !addr_eq(&got, &signer));
 		free(ws);
 	}
-	for (int t = 0; t < 12; t++)
+	for (int t = 0; t < 13; t++)
 		CHECK_MSG(seen[t], "no vector for type %d", t);
 }
 

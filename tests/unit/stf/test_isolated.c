@@ -94,9 +94,11 @@ static void worked_example(void)
 	      CL_OK);
 	CHECK(!is_iso && cl_address_eq(&got, owner));
 	uint32_t mkt;
-	CHECK(cl_stf_get_account_owner(&v, &got, &mkt, &iso) == CL_OK);
-	CHECK(cl_address_eq(&got, owner) && mkt == T_ETH);
-	CHECK(cl_stf_get_account_owner(&v, &got, &mkt, owner) ==
+	enum cl_stf_account_kind kind;
+	CHECK(cl_stf_get_account_owner(&v, &got, &kind, &mkt, &iso) == CL_OK);
+	CHECK(cl_address_eq(&got, owner) && mkt == T_ETH &&
+	      kind == CL_STF_ACCOUNT_ISOLATED);
+	CHECK(cl_stf_get_account_owner(&v, &got, &kind, &mkt, owner) ==
 	      CL_ERR_NOT_FOUND);
 
 	/* $200 into the isolated position: cross 800, isolated 200 */
@@ -207,12 +209,124 @@ static void worked_example(void)
 	tenv_release(e);
 }
 
+static struct cl_tx t_sub(struct tenv *e, const struct cl_address *trader,
+			  uint32_t from, uint32_t to, uint64_t amount,
+			  uint64_t nonce, const struct cl_seckey *k)
+{
+	struct cl_tx tx = {.type = CL_TX_SUBACCOUNT_TRANSFER};
+	struct cl_hash32 d;
+
+	tx.u.subaccount_transfer.msg.trader = *trader;
+	tx.u.subaccount_transfer.msg.from = from;
+	tx.u.subaccount_transfer.msg.to = to;
+	tx.u.subaccount_transfer.msg.amount = amount;
+	tx.u.subaccount_transfer.msg.nonce = nonce;
+	cl_subaccount_transfer_digest(&d, cl_stf_domain(e->stf),
+				      &tx.u.subaccount_transfer.msg);
+	t_sign(&tx.u.subaccount_transfer.sig, k, &d);
+	return tx;
+}
+
+/* docs/margin.md "Subaccounts", the worked example. */
+static void subaccounts(void)
+{
+	struct tenv env, *e = &env;
+	struct cl_address *a, *agent, *lp, s1, s2, got;
+	struct cl_stf_view v;
+
+	tenv_init(e, cl_state_new_memory());
+	a = &e->addr[3];
+	agent = &e->addr[4];
+	lp = &e->addr[0];
+	tenv_block(e, 1000);
+	CHECK(t_oracle_all(e, T_ETH, 300000) == CL_STF_OK);
+	EXPECT_OK(e, t_deposit(e->next_deposit++, lp, 1000000 * T_USD));
+	EXPECT_OK(e, t_deposit(e->next_deposit++, a, 1000 * T_USD));
+	cl_stf_subaccount_account(&s1, a, 1);
+	cl_stf_subaccount_account(&s2, a, 2);
+	cl_stf_subaccount_account(&got, a, 0);
+	CHECK(cl_address_eq(&got, a) && !cl_address_eq(&s1, a) &&
+	      !cl_address_eq(&s1, &s2));
+
+	/* $400 from the main account (0) to subaccount 1 */
+	EXPECT_REJECT(e, t_sub(e, a, 1, 1, T_USD, 0, e->key[3]),
+		      CL_STF_ERR_SAME_SUBACCOUNT);
+	EXPECT_REJECT(e, t_sub(e, a, 0, 1, 0, 0, e->key[3]),
+		      CL_STF_ERR_BAD_AMOUNT);
+	EXPECT_REJECT(e, t_sub(e, a, 0, 1, T_USD, 0, e->key[5]),
+		      CL_STF_ERR_NOT_AUTHORIZED);
+	EXPECT_REJECT(e, t_sub(e, a, 0, 1, 1001 * T_USD, 0, e->key[3]),
+		      CL_STF_ERR_INSUFFICIENT_COLLATERAL);
+	EXPECT_OK(e, t_sub(e, a, 0, 1, 400 * T_USD, 0, e->key[3]));
+	CHECK(coll(e, a) == 600 * T_USD && coll(e, &s1) == 400 * T_USD);
+	v = tenv_view(e);
+	enum cl_stf_account_kind kind;
+	uint32_t idx;
+	CHECK(cl_stf_get_account_owner(&v, &got, &kind, &idx, &s1) == CL_OK);
+	CHECK(cl_address_eq(&got, a) && kind == CL_STF_ACCOUNT_SUBACCOUNT &&
+	      idx == 1);
+	/* an agent of the owner moves $100 from 1 to 2 */
+	EXPECT_OK(e, t_approve(e, a, agent, tenv_now(e) + 3600, 1, e->key[3]));
+	EXPECT_OK(e, t_sub(e, a, 1, 2, 100 * T_USD, 2, e->key[4]));
+	CHECK(coll(e, &s1) == 300 * T_USD && coll(e, &s2) == 100 * T_USD);
+	struct cl_stf_subaccount subs[4];
+	size_t n;
+	CHECK(cl_stf_get_subaccounts(&v, subs, 4, &n, a) == CL_OK);
+	CHECK(n == 2 && subs[0].sub == 1 && subs[1].sub == 2 &&
+	      cl_address_eq(&subs[0].account, &s1) &&
+	      cl_address_eq(&subs[1].account, &s2));
+	/* a subaccount owns no subaccounts */
+	EXPECT_REJECT(e, t_sub(e, &s1, 0, 1, T_USD, 0, e->key[3]),
+		      CL_STF_ERR_NOT_AUTHORIZED);
+
+	/* subaccount 1 buys 1 ETH at $3,000 (orders name it; the owner
+	 * signs): fee 0.9, margin 299.1, IM 150 */
+	CHECK(t_trade(e, &s1, e->key[3], lp, e->key[0], T_ETH, 300000,
+		      ETH_1) == CL_STF_OK);
+	CHECK(coll(e, &s1) == 300 * T_USD - 900000);
+	CHECK(coll(e, a) == 600 * T_USD);
+	/* 299.1 - 150 = 149.1 may leave it: $150 would leave it under its
+	 * initial margin */
+	EXPECT_REJECT(e, t_sub(e, a, 1, 0, 150 * T_USD, 3, e->key[3]),
+		      CL_STF_ERR_INSUFFICIENT_COLLATERAL);
+	EXPECT_OK(e, t_sub(e, a, 1, 0, 149 * T_USD, 3, e->key[3]));
+	CHECK(coll(e, a) == 749 * T_USD);
+	CHECK(coll(e, &s1) == 150 * T_USD + 100000);
+
+	/* a subaccount has its own margin modes, signed by the owner with
+	 * the subaccount's nonce */
+	struct cl_address iso;
+	cl_stf_isolated_account(&iso, &s2, T_ETH);
+	EXPECT_REJECT(e, t_mode(e, &s2, T_ETH, true, 0, e->key[5]),
+		      CL_STF_ERR_NOT_AUTHORIZED);
+	EXPECT_OK(e, t_mode(e, &s2, T_ETH, true, 0, e->key[3]));
+	EXPECT_OK(e, t_iso(e, &s2, T_ETH, true, 60 * T_USD, 1, e->key[3]));
+	CHECK(coll(e, &s2) == 40 * T_USD && coll(e, &iso) == 60 * T_USD);
+	/* its isolated account trades, signed by the owner's agent */
+	uint64_t exp = tenv_now(e) + 3600;
+	struct cl_order o = t_order(lp, T_ETH, false, 300000, 1000, 990, exp,
+				    0);
+	struct cl_hash32 mh = t_order_hash(e, &o);
+	EXPECT_OK(e, t_place(e, &o, e->key[0]));
+	o = t_order(&iso, T_ETH, true, 300000, 1000, 991, exp,
+		    CL_TIF_IOC << CL_ORDER_TIF_SHIFT);
+	struct cl_hash32 th = t_order_hash(e, &o);
+	EXPECT_OK(e, t_place(e, &o, e->key[4]));
+	EXPECT_OK(e, t_fill(&mh, &th, 1000));
+	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
+	CHECK(cl_stf_get_positions(&v, pos, &n, &iso) == CL_OK);
+	CHECK(n == 1 && pos[0].size == 1000);
+	tenv_release(e);
+}
+
 int main(void)
 {
 	if (cl_crypto_init() != CL_OK)
 		return 2;
 	worked_example();
-	for (int c = CL_STF_ERR_MODE_BUSY; c <= CL_STF_ERR_NOT_ISOLATED; c++)
+	subaccounts();
+	for (int c = CL_STF_ERR_MODE_BUSY; c <= CL_STF_ERR_SAME_SUBACCOUNT;
+	     c++)
 		CHECK_MSG(t_seen_code[c], "reject code %d (%s) not tested", c,
 			  cl_stf_err_str(c));
 	return test_done("test_isolated");

@@ -203,6 +203,9 @@ static size_t sample(uint8_t *p, int type, unsigned n_sigs)
 		p[len++] = 0; /* remove */
 		len += 8 + 8 + 65;
 		break;
+	case CL_TX_SUBACCOUNT_TRANSFER:
+		len += 20 + 4 + 4 + 8 + 8 + 65;
+		break;
 	case CL_TX_PLACE_ORDER:
 		len += 20 + 4;
 		p[len++] = 1;
