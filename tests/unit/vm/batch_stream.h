@@ -5,8 +5,8 @@
  * program"): a seeded random stream (12 traders on three markets, orders
  * of every kind, some with a client order id, cancels, deposits, oracle
  * moves, dead-man switches armed and disarmed, margin mode changes,
- * isolated margin moves and orders of isolated accounts, gaps up to an
- * hour) run
+ * isolated margin moves, subaccount transfers and orders of isolated
+ * accounts and subaccounts, gaps up to an hour) run
  * natively block by block on a fresh stf, each block keeping only
  * its accepted requests (a cancel with its order's sequence number
  * filled in), with the preimages of the state before each block; and
@@ -263,8 +263,24 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 				t_sign(&cand[n++].u.isolated_margin.sig,
 				       e->key[t], &d);
 			}
-			if (nreq < n + 4)
-				nreq = n + 4;
+			for (int t = 8; t < 12; t++) {
+				struct cl_subaccount_transfer st = {
+				    .trader = e->addr[t],
+				    .from = 0,
+				    .to = 1,
+				    .amount = 200 * T_USD,
+				    .nonce = 0};
+				struct cl_hash32 d;
+				memset(&cand[n], 0, sizeof(cand[n]));
+				cand[n].type = CL_TX_SUBACCOUNT_TRANSFER;
+				cand[n].u.subaccount_transfer.msg = st;
+				cl_subaccount_transfer_digest(
+				    &d, cl_stf_domain(e->stf), &st);
+				t_sign(&cand[n++].u.subaccount_transfer.sig,
+				       e->key[t], &d);
+			}
+			if (nreq < n + 3)
+				nreq = n + 3;
 		}
 		for (; n < nreq; n++) {
 			unsigned r = (unsigned)rnd(100);
@@ -289,6 +305,34 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 				    &e->addr[t], e->g.markets[mi].id,
 				    rnd(2) == 0, p, sz, e->order_nonce++,
 				    tenv_now(e) + 5 + rnd(3600), f);
+				if (t >= 4 && rnd(10) == 0) {
+					/* a transfer between subaccounts 0..2
+					 * (docs/margin.md "Subaccounts") */
+					struct cl_stf_view v = tenv_view(e);
+					struct cl_account acc;
+					struct cl_hash32 d;
+					int arc = cl_stf_get_account(
+					    &v, &acc, &e->addr[t]);
+					CHECK(arc == CL_OK ||
+					      arc == CL_ERR_NOT_FOUND);
+					struct cl_subaccount_transfer m = {
+					    .trader = e->addr[t],
+					    .from = (uint32_t)rnd(3),
+					    .to = (uint32_t)rnd(3),
+					    .amount =
+						(1 + rnd(200)) * T_USD,
+					    .nonce = acc.nonce};
+					memset(&cand[n], 0, sizeof(cand[n]));
+					cand[n].type =
+					    CL_TX_SUBACCOUNT_TRANSFER;
+					cand[n].u.subaccount_transfer.msg = m;
+					cl_subaccount_transfer_digest(
+					    &d, cl_stf_domain(e->stf), &m);
+					t_sign(&cand[n]
+						    .u.subaccount_transfer.sig,
+					       e->key[t], &d);
+					continue;
+				}
 				if (t >= 4 && rnd(8) == 0) {
 					/* isolated margin: a mode change or
 					 * a margin move of a small trader
@@ -424,6 +468,10 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 					 * while the market is cross) */
 					cl_stf_isolated_account(
 					    &o.trader, &e->addr[t], o.market);
+				else if (t >= 8 && rnd(2) == 0)
+					/* through subaccount 1 */
+					cl_stf_subaccount_account(
+					    &o.trader, &e->addr[t], 1);
 				if (rnd(4) == 0) {
 					/* a client order id from a small
 					 * pool: some are refused in use */
@@ -494,7 +542,7 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 		seal(s, cand, n, gap);
 	}
 	(void)triggers_made;
-	uint64_t iso_orders = 0;
+	uint64_t iso_orders = 0, sub_orders = 0;
 	for (size_t b = 0; b < s->n; b++)
 		for (size_t i = 0; i < s->blk[b].b.n_txs; i++) {
 			const struct cl_tx *tx = &s->blk[b].txs[i];
@@ -506,13 +554,19 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 				    &ia, &e->addr[t], tx->u.place.order.market);
 				iso_orders += cl_address_eq(
 				    &ia, &tx->u.place.order.trader);
+				cl_stf_subaccount_account(&ia, &e->addr[t], 1);
+				sub_orders += cl_address_eq(
+				    &ia, &tx->u.place.order.trader);
 			}
 		}
 	printf("stream: kept %llu margin mode changes, %llu isolated margin "
-	       "moves, %llu orders of isolated accounts\n",
+	       "moves, %llu orders of isolated accounts, %llu subaccount "
+	       "transfers, %llu orders of subaccounts\n",
 	       (unsigned long long)s->accepted[CL_TX_MARGIN_MODE],
 	       (unsigned long long)s->accepted[CL_TX_ISOLATED_MARGIN],
-	       (unsigned long long)iso_orders);
+	       (unsigned long long)iso_orders,
+	       (unsigned long long)s->accepted[CL_TX_SUBACCOUNT_TRANSFER],
+	       (unsigned long long)sub_orders);
 }
 
 /* ---- posting ---- */
