@@ -121,6 +121,13 @@ const struct cli_cmd cli_cmds[] = {
 	 "stays above its initial margin"},
 	{"isolated", cli_cmd_isolated, 0, 1, 0, "[ADDRESS]",
 	 "the isolated positions of an account: margin, health, size"},
+	{"subaccount-transfer", cli_cmd_subaccount_transfer, 3, 3, 0,
+	 "FROM TO AMOUNT",
+	 "move collateral from subaccount FROM to subaccount TO (0 is your "
+	 "own account; refused under the source's initial margin); orders of "
+	 "a subaccount: order --agent-for ACCOUNT"},
+	{"subaccounts", cli_cmd_subaccounts, 0, 1, 0, "[ADDRESS]",
+	 "the subaccounts of an account: address, collateral, margin"},
 	{"account", cli_cmd_account, 0, 1, 0, "[ADDRESS]",
 	 "balances, margin, positions and open orders of an account"},
 	{"book", cli_cmd_book, 1, 1, O(OPT_DEPTH), "SYMBOL|ID [--depth N]",

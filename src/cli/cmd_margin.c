@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Isolated margin (docs/margin.md "Isolated margin"): margin-mode chooses
- * cross or isolated for one market, isolated-margin moves margin into or
- * out of an isolated position, isolated lists an account's isolated
- * positions. Orders of an isolated position are `order ... --agent-for
- * ACCOUNT` with the isolated account the answers name: the owner's key
- * signs for it.
+ * Isolated margin and subaccounts (docs/margin.md "Isolated margin",
+ * "Subaccounts"): margin-mode chooses cross or isolated for one market,
+ * isolated-margin moves margin into or out of an isolated position,
+ * isolated lists an account's isolated positions; subaccount-transfer
+ * moves collateral between subaccounts, subaccounts lists them. Orders
+ * of an isolated position or a subaccount are `order ... --agent-for
+ * ACCOUNT` with the account the answers name: the owner's key signs for
+ * it.
  */
 #include <clearline/cli.h>
 
@@ -208,6 +210,112 @@ int cli_cmd_isolated(struct cl_cli *cli, const struct cli_args *a)
 	{
 		cli_fmt_text(buf, sizeof(buf), json_object_get(e, "market"));
 		cli_kv(cli, "market", buf);
+		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
+			cli_fmt_text(buf, sizeof(buf),
+				     json_object_get(e, fields[f]));
+			cli_kv(cli, fields[f], buf);
+		}
+	}
+	json_decref(arr);
+	return CL_CLI_EXIT_OK;
+}
+
+int cli_cmd_subaccount_transfer(struct cl_cli *cli, const struct cli_args *a)
+{
+	struct cl_subaccount_transfer m;
+	struct cl_hash32 digest;
+	char addr[CL_ADDRESS_STR_LEN + 1], err[CL_CLI_ERR_MAX];
+	char buf[CL_DEC_STR_MAX + 64];
+	uint64_t from, to;
+	json_t *r;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if (!cl_parse_u64(&from, a->pos[0], strlen(a->pos[0])) ||
+	    from > UINT32_MAX ||
+	    !cl_parse_u64(&to, a->pos[1], strlen(a->pos[1])) ||
+	    to > UINT32_MAX)
+		return cli_usage(cli, a->cmd,
+				 "FROM and TO: subaccount numbers "
+				 "0..4294967295");
+	if (cl_dec_check(a->pos[2], strlen(a->pos[2])) != CL_DEC_OK)
+		return cli_usage(cli, a->cmd, "amount '%s': not a decimal",
+				 a->pos[2]);
+	m.from = (uint32_t)from;
+	m.to = (uint32_t)to;
+	rc = prepare(cli, a, &m.trader, &m.nonce);
+	if (rc)
+		return rc;
+	if (!cl_cli_parse_amount(&m.amount, err, sizeof(err),
+				 cli->config.collateral_decimals, a->pos[2]))
+		return cli_usage(cli, a->cmd, "%s", err);
+	cl_subaccount_transfer_digest(&digest, &cli->config.domain, &m);
+	cl_address_format(addr, &m.trader);
+	rc = submit(cli, &r, "l2_transferSubaccount",
+		    json_pack("{s:s,s:I,s:I,s:o,s:o}", "trader", addr, "from",
+			      (json_int_t)m.from, "to", (json_int_t)m.to,
+			      "amount", cl_json_from_u64(m.amount), "nonce",
+			      cl_json_from_u64(m.nonce)),
+		    &digest);
+	if (rc)
+		return rc;
+	if (cli_json_done(cli, r))
+		return CL_CLI_EXIT_OK;
+	cl_dec_format_u64(buf, m.amount, cli->config.collateral_decimals);
+	cli_kv(cli, "amount", buf);
+	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "fromAccount"));
+	cli_kv(cli, "from account", buf);
+	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "toAccount"));
+	cli_kv(cli, "to account", buf);
+	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "block"));
+	cli_kv(cli, "block", buf);
+	json_decref(r);
+	return CL_CLI_EXIT_OK;
+}
+
+int cli_cmd_subaccounts(struct cl_cli *cli, const struct cli_args *a)
+{
+	static const char *const fields[] = {
+		"account", "collateral", "equity", "initialMargin",
+		"maintenanceMargin", "withdrawable", "liquidatable"};
+	struct cl_address who;
+	json_t *r, *arr, *e;
+	char buf[128];
+	size_t i;
+	int rc;
+
+	if (a->npos == 1) {
+		if (!cli_parse_address(&who, a->pos[0]))
+			return cli_usage(cli, a->cmd,
+					 "ADDRESS: not an address: %s",
+					 a->pos[0]);
+	} else {
+		rc = cli_load_key(cli, a->cmd);
+		if (rc)
+			return rc;
+		cl_seckey_address(&who, cli->key);
+	}
+	rc = get_account(cli, &r, &who);
+	if (rc)
+		return rc;
+	arr = json_object_get(r, "subaccounts");
+	if (!json_is_array(arr)) {
+		cli_errorf(cli, "l2_getAccount: the answer has no subaccounts "
+				"(an older node?)");
+		json_decref(r);
+		return CL_CLI_EXIT_FAILED;
+	}
+	json_incref(arr);
+	json_decref(r);
+	if (cli_json_done(cli, arr))
+		return CL_CLI_EXIT_OK;
+	if (json_array_size(arr) == 0)
+		cli_kv(cli, "subaccounts", "none (only subaccount 0)");
+	json_array_foreach(arr, i, e)
+	{
+		cli_fmt_text(buf, sizeof(buf),
+			     json_object_get(e, "subaccount"));
+		cli_kv(cli, "subaccount", buf);
 		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
 			cli_fmt_text(buf, sizeof(buf),
 				     json_object_get(e, fields[f]));

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Isolated margin over JSON-RPC (docs/api.md "l2_setMarginMode",
- * "l2_moveIsolatedMargin"), and the isolated positions l2_getAccount
- * shows (docs/margin.md "Isolated margin").
+ * Isolated margin and subaccounts over JSON-RPC (docs/api.md
+ * "l2_setMarginMode", "l2_moveIsolatedMargin", "l2_transferSubaccount"),
+ * and the isolated positions and subaccounts l2_getAccount shows
+ * (docs/margin.md "Isolated margin", "Subaccounts").
  */
 #include "api_int.h"
 
@@ -134,6 +135,90 @@ int api_isolated_json(json_t **out, const struct cl_stf_view *v,
 		json_array_append_new(arr, o);
 	}
 	free(r);
+	if (rc != CL_OK) {
+		json_decref(arr);
+		return rc;
+	}
+	*out = arr;
+	return CL_OK;
+}
+
+struct cl_rpc_done m_transfer_subaccount(struct cl_rpc_call *call,
+					 json_t *params, void *app)
+{
+	static const char *const keys[] = {"trader", "from", "to", "amount",
+					   "nonce", NULL};
+	struct cl_tx tx;
+
+	memset(&tx, 0, sizeof(tx));
+	if (!api_nparams(params, 2))
+		return api_bad_params(call,
+				      "expected [subaccountTransfer, signature]");
+	const json_t *j = json_array_get(params, 0);
+	struct cl_subaccount_transfer *m = &tx.u.subaccount_transfer.msg;
+	tx.type = CL_TX_SUBACCOUNT_TRANSFER;
+	if (!api_exact_keys(j, keys) ||
+	    !api_get_address(&m->trader, json_object_get(j, "trader")) ||
+	    !get_market(&m->from, json_object_get(j, "from")) ||
+	    !get_market(&m->to, json_object_get(j, "to")) ||
+	    !cl_json_u64(&m->amount, json_object_get(j, "amount")) ||
+	    !cl_json_u64(&m->nonce, json_object_get(j, "nonce")))
+		return api_bad_params(call, "subaccountTransfer must be "
+					    "{trader, from, to, amount, nonce} "
+					    "(from and to 0..4294967295, "
+					    "amounts as decimal strings)");
+	if (!api_get_sig(&tx.u.subaccount_transfer.sig,
+			 json_array_get(params, 1)))
+		return api_bad_params(call, "signature: expected 0x + 65 bytes");
+	struct cl_address fa, ta;
+	cl_stf_subaccount_account(&fa, &m->trader, m->from);
+	cl_stf_subaccount_account(&ta, &m->trader, m->to);
+	json_t *echo = json_pack("{s:o,s:o}", "fromAccount", api_addr_json(&fa),
+				 "toAccount", api_addr_json(&ta));
+	return api_submit(call, app, &tx, echo);
+}
+
+int api_subaccounts_json(json_t **out, const struct cl_stf_view *v,
+			 const struct cl_address *owner)
+{
+	struct cl_stf_subaccount *subs;
+	struct cl_account acct;
+	struct cl_health h;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	subs = cl_xcalloc(CL_API_MAX_SUBACCOUNTS, sizeof(*subs));
+	rc = cl_stf_get_subaccounts(v, subs, CL_API_MAX_SUBACCOUNTS, &n,
+				    owner);
+	json_t *arr = json_array();
+	for (size_t i = 0; rc == CL_OK && i < n; i++) {
+		rc = cl_stf_get_account(v, &acct, &subs[i].account);
+		if (rc == CL_ERR_NOT_FOUND)
+			rc = CL_OK;
+		if (rc == CL_OK)
+			rc = cl_stf_get_health(v, &h, &subs[i].account);
+		if (rc != CL_OK)
+			break;
+		json_t *o = json_object();
+		json_object_set_new(o, "subaccount",
+				    json_integer(subs[i].sub));
+		json_object_set_new(o, "account",
+				    api_addr_json(&subs[i].account));
+		json_object_set_new(o, "collateral",
+				    cl_json_from_i64(acct.collateral));
+		json_object_set_new(o, "equity", cl_json_from_i64(h.equity));
+		json_object_set_new(o, "initialMargin",
+				    cl_json_from_i64(h.im));
+		json_object_set_new(o, "maintenanceMargin",
+				    cl_json_from_i64(h.mm));
+		json_object_set_new(o, "withdrawable",
+				    cl_json_from_i64(margin_withdrawable(&h)));
+		json_object_set_new(o, "liquidatable",
+				    json_boolean(h.equity < h.mm));
+		json_array_append_new(arr, o);
+	}
+	free(subs);
 	if (rc != CL_OK) {
 		json_decref(arr);
 		return rc;

@@ -1,11 +1,15 @@
 'use strict';
 /*
- * Isolated margin end to end (docs/margin.md "Isolated margin"): the CLI
+ * Isolated margin and subaccounts end to end (docs/margin.md "Isolated
+ * margin", "Subaccounts"). Isolated margin: the CLI
  * sets a market isolated, moves margin in, trades through the isolated
  * account (signed by the owner's key) and out again; l2_getAccount shows
  * the isolated position; a MarginMode signed by ethers is accepted; the
  * refusals carry their codes (1059 mode busy, 1060 wrong mode, 1029 a
- * removal below initial margin, 1061 not isolated).
+ * removal below initial margin, 1061 not isolated). Subaccounts: the CLI
+ * funds subaccount 1, trades through it, is refused a transfer that
+ * would leave it under initial margin, lists it; a SubaccountTransfer
+ * signed by ethers is accepted, one to itself refused (1062).
  */
 const L = require('./lib');
 const { assert, ethers } = L;
@@ -105,5 +109,50 @@ L.main('isolated', async (t) => {
 	const mm2 = { ...mm, nonce: '1' };
 	await L.callError(node.url, 'l2_setMarginMode',
 			  [mm2, await ka.signTypedData(domain, types, mm2)], 1002);
+
+	/* ---- subaccounts ---- */
+	r = await cli(['subaccounts', kb.address]);
+	assert.match(r.stdout, /none/);
+	r = await cli(['subaccount-transfer', '0', '1', '2000', '--key-env', 'KB']);
+	const sub1 = field(r.stdout, 'to account');
+	assert.strictEqual(field(r.stdout, 'from account').toLowerCase(), kb.address.toLowerCase());
+	let bacct = await node.call('l2_getAccount', [kb.address]);
+	assert.strictEqual(bacct.subaccounts.length, 1);
+	assert.strictEqual(bacct.subaccounts[0].subaccount, 1);
+	assert.strictEqual(bacct.subaccounts[0].account, sub1);
+	assert.strictEqual(bacct.subaccounts[0].collateral, String(2000n * USD));
+	/* subaccount 1 sells 0.1 BTC to ka's cross... ka's BTC is isolated:
+	 * to ka's isolated account, signed by ka */
+	await cli(['order', 'BTC-PERP', 'sell', '65000', '0.1', '--agent-for', sub1,
+		   '--key-env', 'KB']);
+	r = await cli(['order', 'BTC-PERP', 'buy', '65000', '0.01', '--ioc',
+		       '--agent-for', iso, '--key-env', 'KA']);
+	assert.strictEqual(field(r.stdout, 'filled size'), '0.01');
+	const s1 = await node.call('l2_getAccount', [sub1]);
+	assert.strictEqual(s1.positions.length, 1);
+	assert.strictEqual(s1.positions[0].side, 'short');
+	/* everything but what the open order and the position hold may
+	 * move back; the whole $2,000 may not (1029) */
+	r = await cli(['subaccount-transfer', '1', '0', '2000', '--key-env', 'KB'], 1);
+	assert.match(r.stderr, /insufficient|withdraw/i);
+	await cli(['subaccount-transfer', '1', '0', '1000', '--key-env', 'KB']);
+	r = await cli(['--json', 'subaccounts', kb.address]);
+	bacct = await node.call('l2_getAccount', [kb.address]);
+	assert.deepStrictEqual(JSON.parse(r.stdout.trim()), bacct.subaccounts);
+	/* a SubaccountTransfer signed by ethers; one to itself: 1062 */
+	const stTypes = { SubaccountTransfer: [
+		{ name: 'trader', type: 'address' }, { name: 'from', type: 'uint32' },
+		{ name: 'to', type: 'uint32' }, { name: 'amount', type: 'uint64' },
+		{ name: 'nonce', type: 'uint64' }] };
+	const st = { trader: kb.address, from: 0, to: 7, amount: '5000000', nonce: bacct.nonce };
+	const got = await node.call('l2_transferSubaccount',
+				    [st, await kb.signTypedData(domain, stTypes, st)]);
+	assert.strictEqual(got.ok, true);
+	bacct = await node.call('l2_getAccount', [kb.address]);
+	assert.deepStrictEqual(bacct.subaccounts.map((x) => x.subaccount), [1, 7]);
+	assert.strictEqual(bacct.subaccounts[1].account, got.toAccount);
+	const st2 = { ...st, to: 0, nonce: bacct.nonce };
+	await L.callError(node.url, 'l2_transferSubaccount',
+			  [st2, await kb.signTypedData(domain, stTypes, st2)], 1062);
 	void ethers;
 });
