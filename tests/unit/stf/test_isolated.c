@@ -10,7 +10,7 @@
  * neutral risk engine (mark = index, no funding, whole-position slices,
  * no liquidation fee).
  */
-#include "stf_util.h"
+#include "orders_util.h"
 
 #define ETH_1 10000 /* 1 ETH in size units */
 
@@ -319,11 +319,102 @@ static void subaccounts(void)
 	tenv_release(e);
 }
 
+static void eth_price(struct tenv *e, uint64_t p)
+{
+	uint64_t ps[3] = {p, p, p}, ts[3];
+	struct cl_stf_result r;
+	for (int i = 0; i < 3; i++)
+		ts[i] = tenv_now(e);
+	CHECK(req(e, &r, t_oracle_update(e, T_ETH, ps, ts, e->okey, 3)) ==
+	      CL_STF_OK);
+}
+
+/* The liquidation pass, with no one asking: requests as a block carries
+ * them, the engine matches, and the ETH price request itself liquidates
+ * the isolated account while the owner's cross account, long BTC, is
+ * left alone. */
+static void engine_liquidation(void)
+{
+	struct tenv env, *e = &env;
+	struct cl_stf_result r;
+	struct cl_address *owner, *lp, iso;
+	struct cl_stf_view v;
+	uint64_t exp;
+
+	tenv_init(e, cl_state_new_memory());
+	owner = &e->addr[1];
+	lp = &e->addr[0];
+	cl_stf_isolated_account(&iso, owner, T_ETH);
+	open_next(e, 1000);
+	eth_price(e, 300000);
+	price(e, P(60000));
+	CHECK(req(e, &r, t_deposit(e->next_deposit++, lp,
+				   1000000 * T_USD)) == CL_STF_OK);
+	CHECK(req(e, &r, t_deposit(e->next_deposit++, owner,
+				   2000 * T_USD)) == CL_STF_OK);
+	CHECK(req(e, &r, t_mode(e, owner, T_ETH, true, 0, e->key[1])) ==
+	      CL_STF_OK);
+	CHECK(req(e, &r, t_iso(e, owner, T_ETH, true, 200 * T_USD, 1,
+			       e->key[1])) == CL_STF_OK);
+	exp = tenv_now(e) + 3600;
+	/* the isolated account buys 1 ETH at $3,000 from the book */
+	struct cl_order o = t_order(lp, T_ETH, false, 300000, ETH_1, 1, exp, 0);
+	CHECK(req(e, &r, t_place(e, &o, e->key[0])) == CL_STF_OK);
+	o = t_order(&iso, T_ETH, true, 300000, ETH_1, 2, exp,
+		    TIF(CL_TIF_IOC));
+	CHECK(req(e, &r, t_place(e, &o, e->key[1])) == CL_STF_OK);
+	CHECK(r.filled == ETH_1);
+	/* the cross account buys 0.01 BTC at $60,000 (fee 0.30) */
+	o = t_order(lp, T_BTC, false, P(60000), SZ(10), 3, exp, 0);
+	CHECK(req(e, &r, t_place(e, &o, e->key[0])) == CL_STF_OK);
+	o = t_order(owner, T_BTC, true, P(60000), SZ(10), 4, exp,
+		    TIF(CL_TIF_IOC));
+	CHECK(req(e, &r, t_place(e, &o, e->key[1])) == CL_STF_OK);
+	CHECK(r.filled == SZ(10));
+	int64_t cross = coll(e, owner);
+	CHECK(cross == 1800 * T_USD - 300000);
+
+	/* the lp bids below the market */
+	o = t_order(lp, T_ETH, true, 289000, 2 * ETH_1, 5, exp, 0);
+	CHECK(req(e, &r, t_place(e, &o, e->key[0])) == CL_STF_OK);
+	/* ETH to $2,900: equity 199.1 - 100 = 99.1 >= MM 87, not
+	 * liquidatable; to $2,880: equity 79.1 < MM 86.4, the price
+	 * request itself liquidates it, on the book */
+	open_next(e, 1000);
+	eth_price(e, 290000);
+	v = tenv_view(e);
+	struct cl_stf_account_risk *ar = calloc(1, sizeof(*ar));
+	CHECK(cl_stf_get_account_risk(&v, ar, &iso) == CL_OK);
+	CHECK(!ar->liquidatable);
+	open_next(e, 1000);
+	eth_price(e, 288000);
+	v = tenv_view(e);
+	CHECK(cl_stf_get_account_risk(&v, ar, &iso) == CL_OK);
+	CHECK(!ar->liquidatable);
+	free(ar);
+	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
+	size_t n;
+	CHECK(cl_stf_get_positions(&v, pos, &n, &iso) == CL_OK);
+	CHECK(n == 0);
+	struct cl_stf_event ev[4];
+	CHECK(cl_stf_get_events(&v, ev, 4, &n, &iso, 0) == CL_OK);
+	CHECK(n >= 1 && ev[0].kind == CL_STF_EVENT_LIQUIDATED_BOOK &&
+	      ev[0].market == T_ETH);
+	/* the cross account: untouched, its BTC long still there */
+	CHECK(coll(e, owner) == cross);
+	CHECK(cl_stf_get_positions(&v, pos, &n, owner) == CL_OK);
+	CHECK(n == 1 && pos[0].market == T_BTC && pos[0].size == SZ(10));
+	CHECK(cl_stf_get_events(&v, ev, 4, &n, owner, 0) == CL_OK);
+	CHECK(n == 0);
+	tenv_release(e);
+}
+
 int main(void)
 {
 	if (cl_crypto_init() != CL_OK)
 		return 2;
 	worked_example();
+	engine_liquidation();
 	subaccounts();
 	for (int c = CL_STF_ERR_MODE_BUSY; c <= CL_STF_ERR_SAME_SUBACCOUNT;
 	     c++)
