@@ -50,6 +50,13 @@
  * requirement counting its orders (CL_STF_ERR_ORDER_MARGIN), and an
  * account without collateral places nothing (CL_STF_ERR_NO_COLLATERAL).
  *
+ * Derived accounts (docs/margin.md "Isolated margin", "Subaccounts"): an
+ * isolated position and a subaccount are each an account of its own at
+ * an address derived from its owner (cl_stf_isolated_account(),
+ * cl_stf_subaccount_account()), so every rule above applies to them
+ * unchanged; ACCOUNT_OWNERS says whose they are, and the owner and its
+ * agents act for them. The escape hatch does not reach them yet.
+ *
  * Return values: cl_stf_apply() and the other state-touching calls return
  * CL_STF_OK (0), a positive enum cl_stf_code (a domain outcome: the
  * transaction is rejected and nothing changed), or a negative enum cl_err
