@@ -237,6 +237,9 @@ enum cl_eip712_type {
 	CL_EIP712_TRIGGER_ORDER,
 	CL_EIP712_SCALE_ORDER,
 	CL_EIP712_TWAP_ORDER,
+	CL_EIP712_MARGIN_MODE, /* isolated margin: docs/protocol.md */
+	CL_EIP712_ISOLATED_MARGIN,
+	CL_EIP712_SUBACCOUNT_TRANSFER, /* subaccounts: docs/protocol.md */
 };
 
 /* The canonical type string, e.g. "Cancel(address trader,bytes32
@@ -481,6 +484,68 @@ cl_twap_order_recover(struct cl_address *signer, struct cl_hash32 *digest,
 		      const struct cl_eip712_domain *d,
 		      const struct cl_twap_order *msg, const uint8_t *sig,
 		      size_t sig_len);
+
+/* MarginMode(address trader,uint32 market,bool isolated,uint64 nonce):
+ * the trader's margin mode in one market, cross (false) or isolated
+ * (docs/margin.md "Isolated margin"). */
+struct cl_margin_mode {
+	struct cl_address trader;
+	uint32_t market;
+	bool isolated;
+	uint64_t nonce;
+};
+
+void cl_margin_mode_struct_hash(struct cl_hash32 *out,
+				const struct cl_margin_mode *msg);
+void cl_margin_mode_digest(struct cl_hash32 *out,
+			   const struct cl_eip712_domain *d,
+			   const struct cl_margin_mode *msg);
+CL_WUR enum cl_sig_err
+cl_margin_mode_recover(struct cl_address *signer, struct cl_hash32 *digest,
+		       const struct cl_eip712_domain *d,
+		       const struct cl_margin_mode *msg, const uint8_t *sig,
+		       size_t sig_len);
+
+/* IsolatedMargin(address trader,uint32 market,bool add,uint64 amount,
+ *                uint64 nonce): move `amount` settlement atoms into
+ * (add) or out of the trader's isolated position in `market`. */
+struct cl_isolated_margin {
+	struct cl_address trader;
+	uint32_t market;
+	bool add;
+	uint64_t amount, nonce;
+};
+
+void cl_isolated_margin_struct_hash(struct cl_hash32 *out,
+				    const struct cl_isolated_margin *msg);
+void cl_isolated_margin_digest(struct cl_hash32 *out,
+			       const struct cl_eip712_domain *d,
+			       const struct cl_isolated_margin *msg);
+CL_WUR enum cl_sig_err
+cl_isolated_margin_recover(struct cl_address *signer, struct cl_hash32 *digest,
+			   const struct cl_eip712_domain *d,
+			   const struct cl_isolated_margin *msg,
+			   const uint8_t *sig, size_t sig_len);
+
+/* SubaccountTransfer(address trader,uint32 from,uint32 to,uint64 amount,
+ *                    uint64 nonce): move `amount` settlement atoms between
+ * two subaccounts of `trader` (0 is the trader's own account). */
+struct cl_subaccount_transfer {
+	struct cl_address trader;
+	uint32_t from, to;
+	uint64_t amount, nonce;
+};
+
+void cl_subaccount_transfer_struct_hash(
+	struct cl_hash32 *out, const struct cl_subaccount_transfer *msg);
+void cl_subaccount_transfer_digest(struct cl_hash32 *out,
+				   const struct cl_eip712_domain *d,
+				   const struct cl_subaccount_transfer *msg);
+CL_WUR enum cl_sig_err cl_subaccount_transfer_recover(
+	struct cl_address *signer, struct cl_hash32 *digest,
+	const struct cl_eip712_domain *d,
+	const struct cl_subaccount_transfer *msg, const uint8_t *sig,
+	size_t sig_len);
 
 /* For a client order the digest is the order hash, as for an Order. */
 void cl_client_order_struct_hash(struct cl_hash32 *out,

@@ -95,6 +95,12 @@ enum cl_table {
 					 * asset and account */
 	CL_TABLE_ASSET_DEPTH = 0x19, /* hedge-book depth per asset, measured
 				      * when a block opens */
+	CL_TABLE_MARGIN_MODES = 0x1a, /* isolated markets per account: owner,
+				       * market -> isolated account */
+	CL_TABLE_ACCOUNT_OWNERS = 0x1b, /* derived accounts (isolated,
+					 * subaccounts) -> owner, kind,
+					 * index */
+	CL_TABLE_SUBACCOUNTS = 0x1c, /* owner, number -> subaccount */
 	CL_TABLE_LIQ_INDEX = 0x20,   /* liquidation prices per market (was
 				      * local 0x83 until the stf ran as a
 				      * VM program: docs/state.md) */

@@ -50,6 +50,13 @@
  * requirement counting its orders (CL_STF_ERR_ORDER_MARGIN), and an
  * account without collateral places nothing (CL_STF_ERR_NO_COLLATERAL).
  *
+ * Derived accounts (docs/margin.md "Isolated margin", "Subaccounts"): an
+ * isolated position and a subaccount are each an account of its own at
+ * an address derived from its owner (cl_stf_isolated_account(),
+ * cl_stf_subaccount_account()), so every rule above applies to them
+ * unchanged; ACCOUNT_OWNERS says whose they are, and the owner and its
+ * agents act for them. The escape hatch does not reach them yet.
+ *
  * Return values: cl_stf_apply() and the other state-touching calls return
  * CL_STF_OK (0), a positive enum cl_stf_code (a domain outcome: the
  * transaction is rejected and nothing changed), or a negative enum cl_err
@@ -306,8 +313,13 @@ enum cl_tx_type {
 	/* 21..23 are kept for other request kinds */
 	CL_TX_ASSET_DEPOSIT = 24,  /* a collateral asset deposited on L1 */
 	CL_TX_COLLATERAL_SALE = 25, /* derived: the fund takes an asset */
+	CL_TX_MARGIN_MODE = 26,    /* cross or isolated, per market */
+	CL_TX_ISOLATED_MARGIN = 27, /* margin into or out of an isolated
+				     * position */
+	CL_TX_SUBACCOUNT_TRANSFER = 28, /* collateral between subaccounts */
+	/* 29..31 are kept */
 };
-#define CL_TX_TYPE_MAX 25
+#define CL_TX_TYPE_MAX 28
 
 /* Most signatures an ORACLE_PRICE transaction may carry. */
 #define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
@@ -418,6 +430,23 @@ struct cl_tx_cancel {
 			     * instead of the hash */
 };
 
+/* Isolated margin (docs/margin.md "Isolated margin"). */
+struct cl_tx_margin_mode {
+	struct cl_margin_mode msg;
+	struct cl_sig sig;
+};
+
+struct cl_tx_isolated_margin {
+	struct cl_isolated_margin msg;
+	struct cl_sig sig;
+};
+
+/* Subaccounts (docs/margin.md "Subaccounts"). */
+struct cl_tx_subaccount_transfer {
+	struct cl_subaccount_transfer msg;
+	struct cl_sig sig;
+};
+
 struct cl_tx_withdraw {
 	struct cl_withdraw msg;
 	struct cl_sig sig;
@@ -524,6 +553,9 @@ struct cl_tx {
 		struct cl_tx_twap twap;
 		struct cl_tx_asset_deposit asset_deposit;
 		struct cl_tx_collateral_sale collateral_sale;
+		struct cl_tx_margin_mode margin_mode;
+		struct cl_tx_isolated_margin isolated_margin;
+		struct cl_tx_subaccount_transfer subaccount_transfer;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -643,8 +675,20 @@ enum cl_stf_code {
 	CL_STF_ERR_BAD_TWAP = 57,          /* zero slices or interval, or a
 					    * slippage above 1e6 ppm */
 	CL_STF_ERR_UNKNOWN_ASSET = 58,     /* not a genesis collateral asset */
+	CL_STF_ERR_MODE_BUSY = 59,         /* a margin mode change with a
+					    * position or open orders in the
+					    * market */
+	CL_STF_ERR_WRONG_MODE = 60,        /* an order from an account that
+					    * does not margin the market
+					    * (cross account of an isolated
+					    * market, or an isolated account
+					    * in another market) */
+	CL_STF_ERR_NOT_ISOLATED = 61,      /* isolated margin moved in a
+					    * market held in cross mode */
+	CL_STF_ERR_SAME_SUBACCOUNT = 62,   /* a transfer from a subaccount
+					    * to itself */
 };
-#define CL_STF_CODE_MAX 58
+#define CL_STF_CODE_MAX 62
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,
@@ -1044,6 +1088,76 @@ struct cl_stf_open_sizes {
 CL_WUR int cl_stf_get_open_sizes(const struct cl_stf_view *v,
 				 struct cl_stf_open_sizes *out, size_t *n,
 				 const struct cl_address *addr);
+
+/*
+ * Isolated margin (docs/margin.md "Isolated margin"). The isolated
+ * position of `owner` in `market` is held by an account of its own whose
+ * address is the last 20 bytes of keccak256("clearline.isolated.v1" ‖
+ * owner ‖ market u32); nobody holds its key, the owner and its agents act
+ * for it.
+ */
+void cl_stf_isolated_account(struct cl_address *out,
+			     const struct cl_address *owner, uint32_t market);
+
+/* The margin mode of `owner` in `market`: *isolated, and *account the
+ * account that holds the owner's position there (the isolated account,
+ * or owner itself in cross mode). Returns CL_OK, CL_ERR_CORRUPT or a
+ * negative error. */
+CL_WUR int cl_stf_get_margin_mode(const struct cl_stf_view *v, bool *isolated,
+				  struct cl_address *account,
+				  const struct cl_address *owner,
+				  uint32_t market);
+
+/* What a derived account is. */
+enum cl_stf_account_kind {
+	CL_STF_ACCOUNT_ISOLATED = 1,   /* index: the market */
+	CL_STF_ACCOUNT_SUBACCOUNT = 2, /* index: the subaccount number */
+};
+
+/* The owner, kind and index of a derived account (an isolated account
+ * or a subaccount): CL_OK, CL_ERR_NOT_FOUND for any other address
+ * (*owner zeroed), CL_ERR_CORRUPT or a negative error. */
+CL_WUR int cl_stf_get_account_owner(const struct cl_stf_view *v,
+				    struct cl_address *owner,
+				    enum cl_stf_account_kind *kind,
+				    uint32_t *index,
+				    const struct cl_address *account);
+
+/*
+ * Subaccounts (docs/margin.md "Subaccounts"): subaccount `sub` of
+ * `owner` is an account of its own at the last 20 bytes of
+ * keccak256("clearline.subaccount.v1" ‖ owner ‖ sub u32); subaccount 0
+ * is the owner's own account (*out = *owner). The owner and its agents
+ * act for it.
+ */
+void cl_stf_subaccount_account(struct cl_address *out,
+			       const struct cl_address *owner, uint32_t sub);
+
+/* One subaccount of an owner. */
+struct cl_stf_subaccount {
+	uint32_t sub;
+	struct cl_address account;
+};
+
+/* The subaccounts of `owner` that ever received a transfer (0 not
+ * included), in increasing number, at most `cap`, into out[0..*n).
+ * Returns CL_OK or a negative error. */
+CL_WUR int cl_stf_get_subaccounts(const struct cl_stf_view *v,
+				  struct cl_stf_subaccount *out, size_t cap,
+				  size_t *n, const struct cl_address *owner);
+
+/* One isolated market of an owner. */
+struct cl_stf_isolated {
+	uint32_t market;
+	struct cl_address account;
+};
+
+/* The markets `owner` holds isolated, in increasing market id, into
+ * out[0..*n) (out holds CL_GENESIS_MAX_MARKETS). Returns CL_OK or a
+ * negative error. */
+CL_WUR int cl_stf_get_isolated(const struct cl_stf_view *v,
+			       struct cl_stf_isolated *out, size_t *n,
+			       const struct cl_address *owner);
 
 CL_WUR int cl_stf_get_market(const struct cl_stf_view *v,
 			     struct cl_market_state *out, uint32_t market);

@@ -231,6 +231,56 @@ static void get_ext(struct dec *d, struct cl_tx *tx, unsigned type,
 		d->off += n;
 		return;
 	}
+	case CL_TX_SUBACCOUNT_TRANSFER: {
+		struct cl_subaccount_transfer *m =
+			&tx->u.subaccount_transfer.msg;
+		tx->type = CL_TX_SUBACCOUNT_TRANSFER;
+		get_vcode(d, &tx->u.subaccount_transfer.sig, v);
+		(void)get_addr(d, &m->trader);
+		uint64_t f = get_varint(d), t = get_varint(d);
+		if (f > UINT32_MAX || t > UINT32_MAX)
+			fail(d, CL_BATCH_BAD_TX);
+		m->from = (uint32_t)f;
+		m->to = (uint32_t)t;
+		m->amount = get_varint(d);
+		m->nonce = get_varint(d);
+		return;
+	}
+	case CL_TX_MARGIN_MODE:
+	case CL_TX_ISOLATED_MARGIN: {
+		uint8_t fl = get_u8(d);
+		struct cl_address trader;
+		if (d->err)
+			return;
+		if (fl > 1) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		tx->type = (enum cl_tx_type)type;
+		get_vcode(d, type == CL_TX_MARGIN_MODE ?
+				     &tx->u.margin_mode.sig :
+				     &tx->u.isolated_margin.sig, v);
+		(void)get_addr(d, &trader);
+		size_t mi = get_index(d, d->n_mkt, &d->used_mkt);
+		if (d->err)
+			return;
+		if (type == CL_TX_MARGIN_MODE) {
+			struct cl_margin_mode *m = &tx->u.margin_mode.msg;
+			m->trader = trader;
+			m->market = d->mkt[mi];
+			m->isolated = fl == 1;
+			m->nonce = get_varint(d);
+		} else {
+			struct cl_isolated_margin *m =
+				&tx->u.isolated_margin.msg;
+			m->trader = trader;
+			m->market = d->mkt[mi];
+			m->add = fl == 1;
+			m->amount = get_varint(d);
+			m->nonce = get_varint(d);
+		}
+		return;
+	}
 	case CL_TX_TWAP_ORDER: {
 		struct cl_twap_order *m = &tx->u.twap.msg;
 		uint8_t fl = get_u8(d);
@@ -602,6 +652,15 @@ static void get_sigs(struct dec *d)
 			break;
 		case CL_TX_TWAP_ORDER:
 			sig_rs(d, &tx->u.twap.sig);
+			break;
+		case CL_TX_MARGIN_MODE:
+			sig_rs(d, &tx->u.margin_mode.sig);
+			break;
+		case CL_TX_ISOLATED_MARGIN:
+			sig_rs(d, &tx->u.isolated_margin.sig);
+			break;
+		case CL_TX_SUBACCOUNT_TRANSFER:
+			sig_rs(d, &tx->u.subaccount_transfer.sig);
 			break;
 		case CL_TX_CANCEL:
 			sig_rs(d, &tx->u.cancel.sig);

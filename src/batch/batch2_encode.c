@@ -169,6 +169,25 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 		(void)market_index(&e->mkt, o->market);
 		return true;
 	}
+	case CL_TX_MARGIN_MODE:
+		if (!sig_ok(&tx->u.margin_mode.sig))
+			return false;
+		(void)keyset_index(&e->addr, tx->u.margin_mode.msg.trader.b);
+		(void)market_index(&e->mkt, tx->u.margin_mode.msg.market);
+		return true;
+	case CL_TX_SUBACCOUNT_TRANSFER:
+		if (!sig_ok(&tx->u.subaccount_transfer.sig))
+			return false;
+		(void)keyset_index(&e->addr,
+				   tx->u.subaccount_transfer.msg.trader.b);
+		return true;
+	case CL_TX_ISOLATED_MARGIN:
+		if (!sig_ok(&tx->u.isolated_margin.sig))
+			return false;
+		(void)keyset_index(&e->addr,
+				   tx->u.isolated_margin.msg.trader.b);
+		(void)market_index(&e->mkt, tx->u.isolated_margin.msg.market);
+		return true;
 	case CL_TX_TWAP_ORDER:
 		if (!sig_ok(&tx->u.twap.sig))
 			return false;
@@ -328,6 +347,40 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 	case CL_TX_CLIENT_ORDER:
 		put_order(e, &tx->u.place, block_s, true);
 		return;
+	case CL_TX_MARGIN_MODE: {
+		const struct cl_margin_mode *m = &tx->u.margin_mode.msg;
+		put_head(e, CL_TX_MARGIN_MODE, &tx->u.margin_mode.sig);
+		cl_buf_append_byte(e->f, m->isolated ? 1 : 0);
+		put_addr(e, &m->trader);
+		b2_put_varint(e->f, market_index(&e->mkt, m->market));
+		b2_put_varint(e->f, m->nonce);
+		put_sig(e, &tx->u.margin_mode.sig);
+		return;
+	}
+	case CL_TX_SUBACCOUNT_TRANSFER: {
+		const struct cl_subaccount_transfer *m =
+			&tx->u.subaccount_transfer.msg;
+		put_head(e, CL_TX_SUBACCOUNT_TRANSFER,
+			 &tx->u.subaccount_transfer.sig);
+		put_addr(e, &m->trader);
+		b2_put_varint(e->f, m->from);
+		b2_put_varint(e->f, m->to);
+		b2_put_varint(e->f, m->amount);
+		b2_put_varint(e->f, m->nonce);
+		put_sig(e, &tx->u.subaccount_transfer.sig);
+		return;
+	}
+	case CL_TX_ISOLATED_MARGIN: {
+		const struct cl_isolated_margin *m = &tx->u.isolated_margin.msg;
+		put_head(e, CL_TX_ISOLATED_MARGIN, &tx->u.isolated_margin.sig);
+		cl_buf_append_byte(e->f, m->add ? 1 : 0);
+		put_addr(e, &m->trader);
+		b2_put_varint(e->f, market_index(&e->mkt, m->market));
+		b2_put_varint(e->f, m->amount);
+		b2_put_varint(e->f, m->nonce);
+		put_sig(e, &tx->u.isolated_margin.sig);
+		return;
+	}
 	case CL_TX_TWAP_ORDER: {
 		const struct cl_twap_order *m = &tx->u.twap.msg;
 		put_head(e, CL_TX_TWAP_ORDER, &tx->u.twap.sig);

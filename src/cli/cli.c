@@ -112,6 +112,24 @@ const struct cli_cmd cli_cmds[] = {
 	{"approve-agent", cli_cmd_approve_agent, 1, 1, O(OPT_EXPIRY),
 	 "AGENT --expiry SECONDS|@UNIX",
 	 "let AGENT sign orders for the selected key until the expiry"},
+	{"margin-mode", cli_cmd_margin_mode, 2, 2, 0,
+	 "SYMBOL|ID cross|isolated",
+	 "trade a market in cross or isolated margin (refused with a "
+	 "position or open orders there); isolated names the account whose "
+	 "orders (order --agent-for ACCOUNT) hold the isolated position"},
+	{"isolated-margin", cli_cmd_isolated_margin, 3, 3, 0,
+	 "SYMBOL|ID add|remove AMOUNT",
+	 "move collateral into an isolated position, or out of it while it "
+	 "stays above its initial margin"},
+	{"isolated", cli_cmd_isolated, 0, 1, 0, "[ADDRESS]",
+	 "the isolated positions of an account: margin, health, size"},
+	{"subaccount-transfer", cli_cmd_subaccount_transfer, 3, 3, 0,
+	 "FROM TO AMOUNT",
+	 "move collateral from subaccount FROM to subaccount TO (0 is your "
+	 "own account; refused under the source's initial margin); orders of "
+	 "a subaccount: order --agent-for ACCOUNT"},
+	{"subaccounts", cli_cmd_subaccounts, 0, 1, 0, "[ADDRESS]",
+	 "the subaccounts of an account: address, collateral, margin"},
 	{"account", cli_cmd_account, 0, 1, 0, "[ADDRESS]",
 	 "balances, margin, positions and open orders of an account"},
 	{"book", cli_cmd_book, 1, 1, O(OPT_DEPTH), "SYMBOL|ID [--depth N]",

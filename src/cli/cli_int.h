@@ -140,6 +140,12 @@ int cli_cmd_markets(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_status(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_order_status(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_games(struct cl_cli *cli, const struct cli_args *a);
+/* cmd_margin.c: isolated margin */
+int cli_cmd_margin_mode(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_isolated_margin(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_isolated(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_subaccount_transfer(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_subaccounts(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_withdrawal_proof(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_exit_proof(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_help(struct cl_cli *cli, const struct cli_args *a);

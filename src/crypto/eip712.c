@@ -46,6 +46,14 @@ static const char *const type_str[] = {
 				 "bool isBuy,uint64 size,uint64 interval,"
 				 "uint32 slices,uint32 slippagePpm,"
 				 "uint64 nonce,bool reduceOnly)",
+	[CL_EIP712_MARGIN_MODE] = "MarginMode(address trader,uint32 market,"
+				  "bool isolated,uint64 nonce)",
+	[CL_EIP712_ISOLATED_MARGIN] = "IsolatedMargin(address trader,"
+				      "uint32 market,bool add,"
+				      "uint64 amount,uint64 nonce)",
+	[CL_EIP712_SUBACCOUNT_TRANSFER] = "SubaccountTransfer(address trader,"
+					  "uint32 from,uint32 to,"
+					  "uint64 amount,uint64 nonce)",
 };
 
 /* keccak256 of the strings above; tests/unit/crypto checks them. */
@@ -116,6 +124,24 @@ static const struct cl_hash32 type_hash[] = {
 		0xaa, 0x0d, 0x44, 0xda, 0xff, 0x86, 0xae, 0xc9,
 		0x2b, 0x6f, 0xe0, 0x11, 0x42, 0x1e, 0xbb, 0x73,
 		0x08, 0xcc, 0xa6, 0xf6, 0x08, 0x80, 0x35, 0x81,
+	} },
+	[CL_EIP712_MARGIN_MODE] = { {
+		0x91, 0xbd, 0x89, 0x60, 0x78, 0x1a, 0x5a, 0x86,
+		0x8a, 0xaf, 0xc3, 0x22, 0x57, 0x8c, 0xf2, 0xf1,
+		0x85, 0xa7, 0x22, 0x7d, 0x50, 0xe5, 0x30, 0x31,
+		0xd6, 0xfa, 0x49, 0x6c, 0x97, 0x0f, 0x61, 0x11,
+	} },
+	[CL_EIP712_ISOLATED_MARGIN] = { {
+		0x35, 0xf6, 0xb4, 0x75, 0x75, 0xc0, 0x45, 0xfe,
+		0x03, 0xeb, 0x36, 0xf5, 0x4f, 0x60, 0xd6, 0x10,
+		0x13, 0xc2, 0x6f, 0x18, 0x35, 0xf2, 0x47, 0xd9,
+		0xc7, 0x58, 0x3c, 0xa6, 0x9e, 0xa8, 0x0b, 0x76,
+	} },
+	[CL_EIP712_SUBACCOUNT_TRANSFER] = { {
+		0xd1, 0x7c, 0xd5, 0x0c, 0xc9, 0x1c, 0xe5, 0x87,
+		0x2e, 0xec, 0x74, 0x40, 0x1a, 0x8f, 0xf4, 0xee,
+		0x54, 0x7b, 0x85, 0x68, 0xee, 0x93, 0x7b, 0xba,
+		0xd5, 0x02, 0x41, 0x0e, 0xf1, 0x30, 0x07, 0xe2,
 	} },
 };
 /* clang-format on */
@@ -620,5 +646,118 @@ enum cl_sig_err cl_twap_order_recover(struct cl_address *signer,
 	struct cl_hash32 sh;
 
 	cl_twap_order_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* MarginMode */
+
+void cl_margin_mode_struct_hash(struct cl_hash32 *out,
+				const struct cl_margin_mode *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_MARGIN_MODE);
+	word_address(&k, &msg->trader);
+	word_u64(&k, msg->market);
+	word_u64(&k, msg->isolated ? 1 : 0);
+	word_u64(&k, msg->nonce);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_margin_mode_digest(struct cl_hash32 *out,
+			   const struct cl_eip712_domain *d,
+			   const struct cl_margin_mode *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_margin_mode_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_margin_mode_recover(struct cl_address *signer,
+				       struct cl_hash32 *digest,
+				       const struct cl_eip712_domain *d,
+				       const struct cl_margin_mode *msg,
+				       const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_margin_mode_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* IsolatedMargin */
+
+void cl_isolated_margin_struct_hash(struct cl_hash32 *out,
+				    const struct cl_isolated_margin *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_ISOLATED_MARGIN);
+	word_address(&k, &msg->trader);
+	word_u64(&k, msg->market);
+	word_u64(&k, msg->add ? 1 : 0);
+	word_u64(&k, msg->amount);
+	word_u64(&k, msg->nonce);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_isolated_margin_digest(struct cl_hash32 *out,
+			       const struct cl_eip712_domain *d,
+			       const struct cl_isolated_margin *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_isolated_margin_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_isolated_margin_recover(struct cl_address *signer,
+					   struct cl_hash32 *digest,
+					   const struct cl_eip712_domain *d,
+					   const struct cl_isolated_margin *msg,
+					   const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_isolated_margin_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* SubaccountTransfer */
+
+void cl_subaccount_transfer_struct_hash(
+	struct cl_hash32 *out, const struct cl_subaccount_transfer *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_SUBACCOUNT_TRANSFER);
+	word_address(&k, &msg->trader);
+	word_u64(&k, msg->from);
+	word_u64(&k, msg->to);
+	word_u64(&k, msg->amount);
+	word_u64(&k, msg->nonce);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_subaccount_transfer_digest(struct cl_hash32 *out,
+				   const struct cl_eip712_domain *d,
+				   const struct cl_subaccount_transfer *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_subaccount_transfer_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_subaccount_transfer_recover(
+	struct cl_address *signer, struct cl_hash32 *digest,
+	const struct cl_eip712_domain *d,
+	const struct cl_subaccount_transfer *msg, const uint8_t *sig,
+	size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_subaccount_transfer_struct_hash(&sh, msg);
 	return recover(signer, digest, d, &sh, sig, sig_len);
 }

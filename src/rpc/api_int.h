@@ -100,6 +100,23 @@ json_t *api_trigger_json(const struct cl_hash32 *h,
 json_t *api_order_json(const struct cl_hash32 *h,
 		       const struct cl_order_record *r);
 
+/* ---- api_accounts.c ---- */
+struct cl_rpc_done m_set_margin_mode(struct cl_rpc_call *call,
+				     json_t *params, void *app);
+struct cl_rpc_done m_move_isolated_margin(struct cl_rpc_call *call,
+					  json_t *params, void *app);
+/* The isolated positions of `owner` as l2_getAccount shows them
+ * (docs/api.md): CL_OK with *out a new array, or an error (*out NULL). */
+int api_isolated_json(json_t **out, const struct cl_stf_view *v,
+		      const struct cl_address *owner);
+struct cl_rpc_done m_transfer_subaccount(struct cl_rpc_call *call,
+					 json_t *params, void *app);
+/* The subaccounts of `owner` (at most CL_API_MAX_SUBACCOUNTS, in
+ * number order) as l2_getAccount shows them. */
+#define CL_API_MAX_SUBACCOUNTS 256
+int api_subaccounts_json(json_t **out, const struct cl_stf_view *v,
+			 const struct cl_address *owner);
+
 /* ---- api_read.c ---- */
 struct cl_rpc_done m_get_config(struct cl_rpc_call *call, json_t *params,
 			  void *app);

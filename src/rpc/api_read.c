@@ -235,6 +235,13 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 			json_array_append_new(twaps,
 					      api_twap_json(&th[i], &tw));
 	}
+	/* isolated positions (docs/margin.md "Isolated margin") */
+	json_t *isolated = NULL, *subaccounts = NULL;
+	if (rc == CL_OK)
+		rc = api_isolated_json(&isolated, &v, &addr);
+	/* subaccounts (docs/margin.md "Subaccounts") */
+	if (rc == CL_OK)
+		rc = api_subaccounts_json(&subaccounts, &v, &addr);
 	/* the dead-man switch (docs/protocol.md "SCHEDULE_CANCEL") */
 	uint64_t sc_time = 0, sc_nonce = 0;
 	if (rc == CL_OK) {
@@ -250,6 +257,8 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 		json_decref(orders);
 		json_decref(triggers);
 		json_decref(twaps);
+		json_decref(isolated);
+		json_decref(subaccounts);
 		return api_error(call, rc);
 	}
 
@@ -283,6 +292,8 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	json_object_set_new(res, "openOrders", orders);
 	json_object_set_new(res, "triggerOrders", triggers);
 	json_object_set_new(res, "twapOrders", twaps);
+	json_object_set_new(res, "isolated", isolated);
+	json_object_set_new(res, "subaccounts", subaccounts);
 	json_object_set_new(res, "scheduledCancel",
 			    json_pack("{s:o,s:o}", "time",
 				      cl_json_from_u64(sc_time), "nonce",

@@ -138,6 +138,9 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 	case CL_TX_FORCED: /* from L1 only, never through the RPC */
 	case CL_TX_ASSET_DEPOSIT:
 	case CL_TX_COLLATERAL_SALE:
+	case CL_TX_MARGIN_MODE:
+	case CL_TX_ISOLATED_MARGIN:
+	case CL_TX_SUBACCOUNT_TRANSFER:
 		json_object_set_new(res, "ok", json_true());
 		break;
 	}

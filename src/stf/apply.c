@@ -93,8 +93,8 @@ static int check_authorized(struct cl_stf *s, const struct cl_address *trader,
 	if (addr_eq(trader, signer))
 		return CL_STF_OK;
 	rc = cl_stf_get_agent(&v, &expiry, trader, signer);
-	if (rc == CL_ERR_NOT_FOUND)
-		return CL_STF_ERR_NOT_AUTHORIZED;
+	if (rc == CL_ERR_NOT_FOUND) /* an isolated account's owner? */
+		return stf_isolated_authorized(s, trader, signer);
 	if (rc != CL_OK)
 		return rc;
 	return expiry > s->now_s ? CL_STF_OK : CL_STF_ERR_NOT_AUTHORIZED;
@@ -722,6 +722,12 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 		return stf_apply_asset_deposit(s, &tx->u.asset_deposit);
 	case CL_TX_COLLATERAL_SALE:
 		return stf_apply_collateral_sale(s, &tx->u.collateral_sale);
+	case CL_TX_MARGIN_MODE:
+		return stf_apply_margin_mode(s, tx);
+	case CL_TX_ISOLATED_MARGIN:
+		return stf_apply_isolated_margin(s, tx);
+	case CL_TX_SUBACCOUNT_TRANSFER:
+		return stf_apply_subaccount_transfer(s, tx);
 	}
 	CL_BUG("applying a transaction of unknown type %d", (int)tx->type);
 }

@@ -272,6 +272,11 @@ int stf_place_check(struct cl_stf *s, const struct cl_order_record *rec)
 	int64_t before;
 	int rc;
 
+	/* 8b: the account margins the market (docs/margin.md "Isolated
+	 * margin") */
+	rc = stf_isolated_check_order(s, &rec->trader, rec->market);
+	if (rc != CL_STF_OK)
+		return rc;
 	/* 9: an account with nothing behind it places nothing */
 	rc = stf_acct_load(s, &a, &rec->trader);
 	if (rc != CL_OK)

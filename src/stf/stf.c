@@ -120,6 +120,16 @@ const char *cl_stf_err_str(int code)
 		return "forced request is not the next one in l1 order";
 	case CL_STF_ERR_UNKNOWN_ASSET:
 		return "unknown collateral asset";
+	case CL_STF_ERR_MODE_BUSY:
+		return "margin mode cannot change with a position or open "
+		       "orders in the market";
+	case CL_STF_ERR_WRONG_MODE:
+		return "account does not margin this market: trade an "
+		       "isolated market through its isolated account";
+	case CL_STF_ERR_NOT_ISOLATED:
+		return "market is not in isolated mode for this account";
+	case CL_STF_ERR_SAME_SUBACCOUNT:
+		return "transfer from a subaccount to itself";
 	case CL_STF_ERR_NO_COLLATERAL:
 		return "account has no collateral";
 	case CL_STF_ERR_ORDER_MARGIN:

@@ -108,6 +108,24 @@ void stf_put_forced(struct cl_state *st, uint64_t id,
 int stf_check_authorized(struct cl_stf *s, const struct cl_address *trader,
 			 const struct cl_address *signer);
 
+/* Isolated margin (isolated.c): may `signer` act for the isolated
+ * account `trader` (its owner, or an agent of the owner)? Is `trader`
+ * the account that margins `market` (CL_STF_ERR_WRONG_MODE when not)?
+ * MARGIN_MODE and ISOLATED_MARGIN. */
+int stf_isolated_authorized(struct cl_stf *s, const struct cl_address *trader,
+			    const struct cl_address *signer);
+int stf_isolated_check_order(struct cl_stf *s, const struct cl_address *trader,
+			     uint32_t market);
+int stf_apply_margin_mode(struct cl_stf *s, const struct cl_tx *tx);
+int stf_apply_isolated_margin(struct cl_stf *s, const struct cl_tx *tx);
+/* Record who owns a derived account (ACCOUNT_OWNERS, isolated.c). */
+void stf_put_account_owner(struct cl_state *st,
+			   const struct cl_address *account,
+			   const struct cl_address *owner,
+			   enum cl_stf_account_kind kind, uint32_t index);
+/* Subaccounts (subaccount.c): SUBACCOUNT_TRANSFER. */
+int stf_apply_subaccount_transfer(struct cl_stf *s, const struct cl_tx *tx);
+
 /* PLACE_ORDER's rules and effect for a PLACE_ORDER or CLIENT_ORDER
  * whose auth (signer, digest) is set; scale orders (scale.c) place each
  * leg through it. */

@@ -65,6 +65,12 @@ const char *cl_tx_type_str(int type)
 		return "asset_deposit";
 	case CL_TX_COLLATERAL_SALE:
 		return "collateral_sale";
+	case CL_TX_MARGIN_MODE:
+		return "margin_mode";
+	case CL_TX_ISOLATED_MARGIN:
+		return "isolated_margin";
+	case CL_TX_SUBACCOUNT_TRANSFER:
+		return "subaccount_transfer";
 	}
 	return "unknown";
 }
@@ -346,6 +352,36 @@ bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
 		t->amount = cl_cur_be64(&c);
 		break;
 	}
+	case CL_TX_MARGIN_MODE: {
+		struct cl_margin_mode *m = &out->u.margin_mode.msg;
+		cur_addr(&c, &m->trader);
+		m->market = cl_cur_be32(&c);
+		m->isolated = cur_bool(&c);
+		m->nonce = cl_cur_be64(&c);
+		cur_sig(&c, &out->u.margin_mode.sig);
+		break;
+	}
+	case CL_TX_ISOLATED_MARGIN: {
+		struct cl_isolated_margin *m = &out->u.isolated_margin.msg;
+		cur_addr(&c, &m->trader);
+		m->market = cl_cur_be32(&c);
+		m->add = cur_bool(&c);
+		m->amount = cl_cur_be64(&c);
+		m->nonce = cl_cur_be64(&c);
+		cur_sig(&c, &out->u.isolated_margin.sig);
+		break;
+	}
+	case CL_TX_SUBACCOUNT_TRANSFER: {
+		struct cl_subaccount_transfer *m =
+			&out->u.subaccount_transfer.msg;
+		cur_addr(&c, &m->trader);
+		m->from = cl_cur_be32(&c);
+		m->to = cl_cur_be32(&c);
+		m->amount = cl_cur_be64(&c);
+		m->nonce = cl_cur_be64(&c);
+		cur_sig(&c, &out->u.subaccount_transfer.sig);
+		break;
+	}
 	default:
 		cl_cur_fail(&c);
 		break;
@@ -563,6 +599,36 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 		cl_buf_append_be32(b, tx->u.collateral_sale.asset);
 		cl_buf_append_be64(b, tx->u.collateral_sale.amount);
 		return;
+	case CL_TX_MARGIN_MODE: {
+		const struct cl_margin_mode *m = &tx->u.margin_mode.msg;
+		cl_buf_append(b, m->trader.b, 20);
+		cl_buf_append_be32(b, m->market);
+		cl_buf_append_byte(b, m->isolated ? 1 : 0);
+		cl_buf_append_be64(b, m->nonce);
+		cl_buf_append(b, tx->u.margin_mode.sig.b, CL_SIG_LEN);
+		return;
+	}
+	case CL_TX_ISOLATED_MARGIN: {
+		const struct cl_isolated_margin *m = &tx->u.isolated_margin.msg;
+		cl_buf_append(b, m->trader.b, 20);
+		cl_buf_append_be32(b, m->market);
+		cl_buf_append_byte(b, m->add ? 1 : 0);
+		cl_buf_append_be64(b, m->amount);
+		cl_buf_append_be64(b, m->nonce);
+		cl_buf_append(b, tx->u.isolated_margin.sig.b, CL_SIG_LEN);
+		return;
+	}
+	case CL_TX_SUBACCOUNT_TRANSFER: {
+		const struct cl_subaccount_transfer *m =
+			&tx->u.subaccount_transfer.msg;
+		cl_buf_append(b, m->trader.b, 20);
+		cl_buf_append_be32(b, m->from);
+		cl_buf_append_be32(b, m->to);
+		cl_buf_append_be64(b, m->amount);
+		cl_buf_append_be64(b, m->nonce);
+		cl_buf_append(b, tx->u.subaccount_transfer.sig.b, CL_SIG_LEN);
+		return;
+	}
 	}
 	CL_BUG("encoding a transaction of unknown type %d", (int)tx->type);
 }
@@ -626,6 +692,12 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 		return 1 + 8 + 4 + 20 + 8;
 	case CL_TX_COLLATERAL_SALE:
 		return 1 + 20 + 4 + 8;
+	case CL_TX_MARGIN_MODE:
+		return 1 + 20 + 4 + 1 + 8 + CL_SIG_LEN;
+	case CL_TX_ISOLATED_MARGIN:
+		return 1 + 20 + 4 + 1 + 8 + 8 + CL_SIG_LEN;
+	case CL_TX_SUBACCOUNT_TRANSFER:
+		return 1 + 20 + 4 + 4 + 8 + 8 + CL_SIG_LEN;
 	}
 	CL_BUG("unknown transaction type %d", (int)tx->type);
 }
@@ -704,6 +776,24 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 						     tx->u.approve.sig.b,
 						     CL_SIG_LEN);
 		break;
+	case CL_TX_MARGIN_MODE:
+		a->err[0] = cl_margin_mode_recover(&a->signer[0], &a->digest,
+						   d, &tx->u.margin_mode.msg,
+						   tx->u.margin_mode.sig.b,
+						   CL_SIG_LEN);
+		break;
+	case CL_TX_ISOLATED_MARGIN:
+		a->err[0] = cl_isolated_margin_recover(
+			&a->signer[0], &a->digest, d,
+			&tx->u.isolated_margin.msg,
+			tx->u.isolated_margin.sig.b, CL_SIG_LEN);
+		break;
+	case CL_TX_SUBACCOUNT_TRANSFER:
+		a->err[0] = cl_subaccount_transfer_recover(
+			&a->signer[0], &a->digest, d,
+			&tx->u.subaccount_transfer.msg,
+			tx->u.subaccount_transfer.sig.b, CL_SIG_LEN);
+		break;
 	case CL_TX_ORACLE_PRICE:
 		CL_REQUIRE(tx->u.oracle.n_sigs <= CL_TX_ORACLE_MAX_SIGS);
 		cl_oracle_price_digest(&a->digest, d, &tx->u.oracle.msg);
@@ -759,6 +849,9 @@ bool cl_tx_is_request(enum cl_tx_type type)
 	case CL_TX_SCALE_ORDER:
 	case CL_TX_TWAP_ORDER:
 	case CL_TX_ASSET_DEPOSIT:
+	case CL_TX_MARGIN_MODE:
+	case CL_TX_ISOLATED_MARGIN:
+	case CL_TX_SUBACCOUNT_TRANSFER:
 		return true;
 	case CL_TX_FILL:
 	case CL_TX_COLLATERAL_SALE:

@@ -6,7 +6,8 @@
  * must name the same methods (a method added without its description
  * fails here and in tests/unit/rpc/test_rpc_openrpc.c); every method is
  * called with valid params (signed orders, cancels, withdrawals, agent
- * approvals, oracle prices, a liquidation) and with invalid ones, and
+ * approvals, oracle prices, a liquidation, margin modes, isolated margin
+ * and subaccount transfers) and with invalid ones, and
  * every answer is checked: a result against the method's result schema,
  * an error against the method's documented errors, and the params against
  * the param schemas (accepted params must validate, params refused with
@@ -288,6 +289,37 @@ L.main('openrpc', async (t) => {
 		await check(url, 'l2_getTwapOrder', ['0x12'], -32602);
 		await check(url, 'l2_cancelOrder', await cancelOf(maker, tw.twapHash));
 		assert.strictEqual((await check(url, 'l2_getTwapOrder', [tw.twapHash])).status, 'cancelled');
+		/* isolated margin and subaccounts (docs/margin.md) in market 3,
+		 * where the maker holds nothing */
+		const MM = { MarginMode: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+			{ name: 'isolated', type: 'bool' }, { name: 'nonce', type: 'uint64' }] };
+		const IM = { IsolatedMargin: [{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+			{ name: 'add', type: 'bool' }, { name: 'amount', type: 'uint64' },
+			{ name: 'nonce', type: 'uint64' }] };
+		const STT = { SubaccountTransfer: [{ name: 'trader', type: 'address' }, { name: 'from', type: 'uint32' },
+			{ name: 'to', type: 'uint32' }, { name: 'amount', type: 'uint64' },
+			{ name: 'nonce', type: 'uint64' }] };
+		const nonceOf = async () => (await check(url, 'l2_getAccount', [maker.address])).nonce;
+		const mm = { trader: maker.address, market: 3, isolated: true, nonce: await nonceOf() };
+		const msig = await maker.signTypedData(domain, MM, mm);
+		const mr = await check(url, 'l2_setMarginMode', [mm, msig]);
+		assert.strictEqual(mr.isolated, true);
+		await check(url, 'l2_setMarginMode', [mm, msig], 1026);
+		await check(url, 'l2_setMarginMode', [{ ...mm, isolated: 1 }, msig], -32602);
+		const im = { trader: maker.address, market: 3, add: true, amount: '1000000', nonce: await nonceOf() };
+		const ir = await check(url, 'l2_moveIsolatedMargin', [im, await maker.signTypedData(domain, IM, im)]);
+		assert.strictEqual(ir.account, mr.account);
+		const im2 = { ...im, market: 2, nonce: await nonceOf() };
+		await check(url, 'l2_moveIsolatedMargin', [im2, await maker.signTypedData(domain, IM, im2)], 1061);
+		await check(url, 'l2_moveIsolatedMargin', [{ ...im, amount: -1 }, msig], -32602);
+		const stm = { trader: maker.address, from: 0, to: 1, amount: '1000000', nonce: await nonceOf() };
+		const sr2 = await check(url, 'l2_transferSubaccount', [stm, await maker.signTypedData(domain, STT, stm)]);
+		const st2 = { ...stm, to: 0, nonce: await nonceOf() };
+		await check(url, 'l2_transferSubaccount', [st2, await maker.signTypedData(domain, STT, st2)], 1062);
+		await check(url, 'l2_transferSubaccount', [{ ...stm, from: -1 }, msig], -32602);
+		const acc = await check(url, 'l2_getAccount', [maker.address]);
+		assert.strictEqual(acc.isolated[0].account, mr.account);
+		assert.strictEqual(acc.subaccounts[0].account, sr2.toAccount);
 	}
 
 	/* reads without params, state roots */

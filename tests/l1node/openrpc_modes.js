@@ -213,6 +213,29 @@ lib.main('l1-openrpc-modes', async (t) => {
 				{ name: 'sizes', type: 'uint64[]' }, { name: 'nonce', type: 'uint64' },
 				{ name: 'expiry', type: 'uint64' }, { name: 'flags', type: 'uint8' }] }, m)];
 		},
+		l2_transferSubaccount: async () => {
+			const m = { trader: maker.address, from: 0, to: 1, amount: '1000000',
+				    nonce: await nonceOf(maker) };
+			return [m, await maker.signTypedData(domain, { SubaccountTransfer: [
+				{ name: 'trader', type: 'address' }, { name: 'from', type: 'uint32' },
+				{ name: 'to', type: 'uint32' }, { name: 'amount', type: 'uint64' },
+				{ name: 'nonce', type: 'uint64' }] }, m)];
+		},
+		l2_setMarginMode: async () => {
+			const m = { trader: maker.address, market: 3, isolated: true,
+				    nonce: await nonceOf(maker) };
+			return [m, await maker.signTypedData(domain, { MarginMode: [
+				{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+				{ name: 'isolated', type: 'bool' }, { name: 'nonce', type: 'uint64' }] }, m)];
+		},
+		l2_moveIsolatedMargin: async () => {
+			const m = { trader: maker.address, market: 3, add: true, amount: '1000000',
+				    nonce: await nonceOf(maker) };
+			return [m, await maker.signTypedData(domain, { IsolatedMargin: [
+				{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
+				{ name: 'add', type: 'bool' }, { name: 'amount', type: 'uint64' },
+				{ name: 'nonce', type: 'uint64' }] }, m)];
+		},
 		l2_syncStatus: async () => [],
 		l2_getStateRoot: async () => [B],
 		op_credit: async () => [maker.address, '1'],

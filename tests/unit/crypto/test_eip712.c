@@ -90,6 +90,9 @@ struct msg {
 		struct cl_trigger_order trig;
 		struct cl_scale_order scale;
 		struct cl_twap_order twap;
+		struct cl_margin_mode mode;
+		struct cl_isolated_margin iso;
+		struct cl_subaccount_transfer sub;
 	} u;
 };
 
@@ -219,6 +222,27 @@ static bool load_msg(struct msg *m, const char *type, json_t *j)
 		o->nonce = u64_field(j, "nonce");
 		o->reduce_only =
 			json_is_true(json_object_get(j, "reduceOnly"));
+	} else if (strcmp(type, "MarginMode") == 0) {
+		m->type = CL_EIP712_MARGIN_MODE;
+		m->u.mode.trader = addr_field(j, "trader");
+		m->u.mode.market = (uint32_t)u64_field(j, "market");
+		m->u.mode.isolated =
+			json_is_true(json_object_get(j, "isolated"));
+		m->u.mode.nonce = u64_field(j, "nonce");
+	} else if (strcmp(type, "IsolatedMargin") == 0) {
+		m->type = CL_EIP712_ISOLATED_MARGIN;
+		m->u.iso.trader = addr_field(j, "trader");
+		m->u.iso.market = (uint32_t)u64_field(j, "market");
+		m->u.iso.add = json_is_true(json_object_get(j, "add"));
+		m->u.iso.amount = u64_field(j, "amount");
+		m->u.iso.nonce = u64_field(j, "nonce");
+	} else if (strcmp(type, "SubaccountTransfer") == 0) {
+		m->type = CL_EIP712_SUBACCOUNT_TRANSFER;
+		m->u.sub.trader = addr_field(j, "trader");
+		m->u.sub.from = (uint32_t)u64_field(j, "from");
+		m->u.sub.to = (uint32_t)u64_field(j, "to");
+		m->u.sub.amount = u64_field(j, "amount");
+		m->u.sub.nonce = u64_field(j, "nonce");
 	} else if (strcmp(type, "OraclePrice") == 0) {
 		m->type = CL_EIP712_ORACLE_PRICE;
 		m->u.oracle.market = (uint32_t)u64_field(j, "market");
@@ -274,6 +298,18 @@ static void msg_hashes(struct cl_hash32 *sh, struct cl_hash32 *dg,
 		cl_twap_order_struct_hash(sh, &m->u.twap);
 		cl_twap_order_digest(dg, d, &m->u.twap);
 		return;
+	case CL_EIP712_MARGIN_MODE:
+		cl_margin_mode_struct_hash(sh, &m->u.mode);
+		cl_margin_mode_digest(dg, d, &m->u.mode);
+		return;
+	case CL_EIP712_ISOLATED_MARGIN:
+		cl_isolated_margin_struct_hash(sh, &m->u.iso);
+		cl_isolated_margin_digest(dg, d, &m->u.iso);
+		return;
+	case CL_EIP712_SUBACCOUNT_TRANSFER:
+		cl_subaccount_transfer_struct_hash(sh, &m->u.sub);
+		cl_subaccount_transfer_digest(dg, d, &m->u.sub);
+		return;
 	}
 	CHECK(!"unknown type");
 }
@@ -313,6 +349,15 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 	case CL_EIP712_TWAP_ORDER:
 		return cl_twap_order_recover(signer, dg, d, &m->u.twap, sig,
 					     len);
+	case CL_EIP712_MARGIN_MODE:
+		return cl_margin_mode_recover(signer, dg, d, &m->u.mode, sig,
+					      len);
+	case CL_EIP712_ISOLATED_MARGIN:
+		return cl_isolated_margin_recover(signer, dg, d, &m->u.iso, sig,
+						  len);
+	case CL_EIP712_SUBACCOUNT_TRANSFER:
+		return cl_subaccount_transfer_recover(signer, dg, d, &m->u.sub,
+						      sig, len);
 	}
 	return CL_SIG_INVALID;
 }
@@ -320,7 +365,7 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 static void test_vectors(json_t *root)
 {
 	json_t *vecs = json_object_get(root, "vectors");
-	bool seen[10] = {false};
+	bool seen[13] = {false};
 	size_t i;
 	json_t *v;
 
@@ -433,12 +478,21 @@ static void test_vectors(json_t *root)
 		case CL_EIP712_TWAP_ORDER:
 			m2.u.twap.slices++;
 			break;
+		case CL_EIP712_MARGIN_MODE:
+			m2.u.mode.isolated = !m2.u.mode.isolated;
+			break;
+		case CL_EIP712_ISOLATED_MARGIN:
+			m2.u.iso.add = !m2.u.iso.add;
+			break;
+		case CL_EIP712_SUBACCOUNT_TRANSFER:
+			m2.u.sub.to++;
+			break;
 		}
 		e = msg_recover(&got, NULL, &dom, &m2, ws, slen);
 		CHECK(e != CL_SIG_OK || !addr_eq(&got, &signer));
 		free(ws);
 	}
-	for (int t = 0; t < 10; t++)
+	for (int t = 0; t < 13; t++)
 		CHECK_MSG(seen[t], "no vector for type %d", t);
 }
 

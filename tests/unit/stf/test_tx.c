@@ -193,6 +193,19 @@ static size_t sample(uint8_t *p, int type, unsigned n_sigs)
 	case CL_TX_COLLATERAL_SALE:
 		len += 32;
 		break;
+	case CL_TX_MARGIN_MODE:
+		len += 20 + 4;
+		p[len++] = 1; /* isolated */
+		len += 8 + 65;
+		break;
+	case CL_TX_ISOLATED_MARGIN:
+		len += 20 + 4;
+		p[len++] = 0; /* remove */
+		len += 8 + 8 + 65;
+		break;
+	case CL_TX_SUBACCOUNT_TRANSFER:
+		len += 20 + 4 + 4 + 8 + 8 + 65;
+		break;
 	case CL_TX_PLACE_ORDER:
 		len += 20 + 4;
 		p[len++] = 1;

@@ -4,7 +4,9 @@
  * of the verdict program (test_stf_batch; docs/vm.md "The verdict
  * program"): a seeded random stream (12 traders on three markets, orders
  * of every kind, some with a client order id, cancels, deposits, oracle
- * moves, dead-man switches armed and disarmed, gaps up to an hour) run
+ * moves, dead-man switches armed and disarmed, margin mode changes,
+ * isolated margin moves, subaccount transfers and orders of isolated
+ * accounts and subaccounts, gaps up to an hour) run
  * natively block by block on a fresh stf, each block keeping only
  * its accepted requests (a cancel with its order's sequence number
  * filled in), with the preimages of the state before each block; and
@@ -47,6 +49,7 @@ struct stream {
 	uint64_t next_forced_id;
 	struct cl_game_forced made[MAX_FORCED]; /* as L1 took each, by id */
 	uint64_t derived; /* primitive steps the blocks derived */
+	uint64_t accepted[CL_TX_TYPE_MAX + 1]; /* requests kept, by type */
 };
 
 /* A posted batch: blocks [first, first + n) of the stream. */
@@ -124,6 +127,7 @@ static inline void seal(struct stream *s, struct cl_tx *cand, size_t n,
 		if (cl_stf_request(stf, NULL, &tx) != CL_STF_OK)
 			continue;
 		sb->txs[sb->b.n_txs++] = tx;
+		s->accepted[tx.type]++;
 		if (tx.type == CL_TX_DEPOSIT) {
 			struct cl_game_deposit *d = &s->dep[s->n_dep++];
 
@@ -228,7 +232,57 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 
 		/* the requests are made at the block's time */
 		e->ms += gap;
-		for (n = 0; n < nreq; n++) {
+		n = 0;
+		if (k == 1) {
+			/* four small traders go isolated in one market and
+			 * move margin into it (the random requests below
+			 * trade, move and switch more) */
+			for (int t = 4; t < 8; t++) {
+				struct cl_margin_mode mm = {
+				    .trader = e->addr[t],
+				    .market = e->g.markets[t % 3].id,
+				    .isolated = true};
+				struct cl_isolated_margin im = {
+				    .trader = e->addr[t],
+				    .market = mm.market,
+				    .add = true,
+				    .amount = 200 * T_USD,
+				    .nonce = 1};
+				struct cl_hash32 d;
+				memset(&cand[n], 0, 2 * sizeof(cand[n]));
+				cand[n].type = CL_TX_MARGIN_MODE;
+				cand[n].u.margin_mode.msg = mm;
+				cl_margin_mode_digest(&d, cl_stf_domain(e->stf),
+						      &mm);
+				t_sign(&cand[n++].u.margin_mode.sig, e->key[t],
+				       &d);
+				cand[n].type = CL_TX_ISOLATED_MARGIN;
+				cand[n].u.isolated_margin.msg = im;
+				cl_isolated_margin_digest(
+				    &d, cl_stf_domain(e->stf), &im);
+				t_sign(&cand[n++].u.isolated_margin.sig,
+				       e->key[t], &d);
+			}
+			for (int t = 8; t < 12; t++) {
+				struct cl_subaccount_transfer st = {
+				    .trader = e->addr[t],
+				    .from = 0,
+				    .to = 1,
+				    .amount = 200 * T_USD,
+				    .nonce = 0};
+				struct cl_hash32 d;
+				memset(&cand[n], 0, sizeof(cand[n]));
+				cand[n].type = CL_TX_SUBACCOUNT_TRANSFER;
+				cand[n].u.subaccount_transfer.msg = st;
+				cl_subaccount_transfer_digest(
+				    &d, cl_stf_domain(e->stf), &st);
+				t_sign(&cand[n++].u.subaccount_transfer.sig,
+				       e->key[t], &d);
+			}
+			if (nreq < n + 3)
+				nreq = n + 3;
+		}
+		for (; n < nreq; n++) {
 			unsigned r = (unsigned)rnd(100);
 			int mi = (int)rnd(3), t = (int)rnd(NTRADERS);
 
@@ -251,6 +305,78 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 				    &e->addr[t], e->g.markets[mi].id,
 				    rnd(2) == 0, p, sz, e->order_nonce++,
 				    tenv_now(e) + 5 + rnd(3600), f);
+				if (t >= 4 && rnd(10) == 0) {
+					/* a transfer between subaccounts 0..2
+					 * (docs/margin.md "Subaccounts") */
+					struct cl_stf_view v = tenv_view(e);
+					struct cl_account acc;
+					struct cl_hash32 d;
+					int arc = cl_stf_get_account(
+					    &v, &acc, &e->addr[t]);
+					CHECK(arc == CL_OK ||
+					      arc == CL_ERR_NOT_FOUND);
+					struct cl_subaccount_transfer m = {
+					    .trader = e->addr[t],
+					    .from = (uint32_t)rnd(3),
+					    .to = (uint32_t)rnd(3),
+					    .amount =
+						(1 + rnd(200)) * T_USD,
+					    .nonce = acc.nonce};
+					memset(&cand[n], 0, sizeof(cand[n]));
+					cand[n].type =
+					    CL_TX_SUBACCOUNT_TRANSFER;
+					cand[n].u.subaccount_transfer.msg = m;
+					cl_subaccount_transfer_digest(
+					    &d, cl_stf_domain(e->stf), &m);
+					t_sign(&cand[n]
+						    .u.subaccount_transfer.sig,
+					       e->key[t], &d);
+					continue;
+				}
+				if (t >= 4 && rnd(8) == 0) {
+					/* isolated margin: a mode change or
+					 * a margin move of a small trader
+					 * (docs/margin.md "Isolated margin") */
+					struct cl_stf_view v = tenv_view(e);
+					struct cl_account acc;
+					struct cl_hash32 d;
+					int arc = cl_stf_get_account(
+					    &v, &acc, &e->addr[t]);
+					CHECK(arc == CL_OK ||
+					      arc == CL_ERR_NOT_FOUND);
+					memset(&cand[n], 0, sizeof(cand[n]));
+					if (rnd(2) == 0) {
+						struct cl_margin_mode m = {
+						    .trader = e->addr[t],
+						    .market = o.market,
+						    .isolated = rnd(3) != 0,
+						    .nonce = acc.nonce};
+						cand[n].type =
+						    CL_TX_MARGIN_MODE;
+						cand[n].u.margin_mode.msg = m;
+						cl_margin_mode_digest(
+						    &d, cl_stf_domain(e->stf),
+						    &m);
+						t_sign(&cand[n]
+							    .u.margin_mode.sig,
+						       e->key[t], &d);
+						continue;
+					}
+					struct cl_isolated_margin m = {
+					    .trader = e->addr[t],
+					    .market = o.market,
+					    .add = rnd(3) != 0,
+					    .amount =
+						(1 + rnd(300)) * T_USD,
+					    .nonce = acc.nonce};
+					cand[n].type = CL_TX_ISOLATED_MARGIN;
+					cand[n].u.isolated_margin.msg = m;
+					cl_isolated_margin_digest(
+					    &d, cl_stf_domain(e->stf), &m);
+					t_sign(&cand[n].u.isolated_margin.sig,
+					       e->key[t], &d);
+					continue;
+				}
 				if (rnd(12) == 0) {
 					/* a TWAP: 2 or 3 slices 1..5 s apart */
 					struct cl_twap_order tw = {
@@ -334,6 +460,18 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 					triggers_made++;
 					continue;
 				}
+				if ((t >= 4 && t < 8 &&
+				     o.market == e->g.markets[t % 3].id) ||
+				    (t >= 4 && rnd(3) == 0))
+					/* through the trader's isolated
+					 * account of the market (refused
+					 * while the market is cross) */
+					cl_stf_isolated_account(
+					    &o.trader, &e->addr[t], o.market);
+				else if (t >= 8 && rnd(2) == 0)
+					/* through subaccount 1 */
+					cl_stf_subaccount_account(
+					    &o.trader, &e->addr[t], 1);
 				if (rnd(4) == 0) {
 					/* a client order id from a small
 					 * pool: some are refused in use */
@@ -361,7 +499,7 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 				struct cl_hash32 h =
 				    t_order_hash(e, &placed[j]);
 
-				cand[n] = t_cancel(e, &e->addr[owner[j]], &h,
+				cand[n] = t_cancel(e, &placed[j].trader, &h,
 						   e->key[owner[j]]);
 			} else if (r < 90) {
 				unsigned pct = rnd(5) == 0 ? 8 : 2;
@@ -404,6 +542,31 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 		seal(s, cand, n, gap);
 	}
 	(void)triggers_made;
+	uint64_t iso_orders = 0, sub_orders = 0;
+	for (size_t b = 0; b < s->n; b++)
+		for (size_t i = 0; i < s->blk[b].b.n_txs; i++) {
+			const struct cl_tx *tx = &s->blk[b].txs[i];
+			struct cl_address ia;
+			if (!cl_tx_is_order(tx->type))
+				continue;
+			for (int t = 4; t < NTRADERS; t++) {
+				cl_stf_isolated_account(
+				    &ia, &e->addr[t], tx->u.place.order.market);
+				iso_orders += cl_address_eq(
+				    &ia, &tx->u.place.order.trader);
+				cl_stf_subaccount_account(&ia, &e->addr[t], 1);
+				sub_orders += cl_address_eq(
+				    &ia, &tx->u.place.order.trader);
+			}
+		}
+	printf("stream: kept %llu margin mode changes, %llu isolated margin "
+	       "moves, %llu orders of isolated accounts, %llu subaccount "
+	       "transfers, %llu orders of subaccounts\n",
+	       (unsigned long long)s->accepted[CL_TX_MARGIN_MODE],
+	       (unsigned long long)s->accepted[CL_TX_ISOLATED_MARGIN],
+	       (unsigned long long)iso_orders,
+	       (unsigned long long)s->accepted[CL_TX_SUBACCOUNT_TRANSFER],
+	       (unsigned long long)sub_orders);
 }
 
 /* ---- posting ---- */
