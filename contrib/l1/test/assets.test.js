@@ -63,6 +63,7 @@ let teth;
 let tbtc;
 let info;
 const FAULT = '0x01' + '00'.repeat(31);
+const gasReport = [];
 const ZERO_RECORD = [ZERO32, ZERO32, ZERO32, 0n, 0n, 0n, 0n, 0n, 0n];
 
 async function mined(txPromise) {
@@ -214,6 +215,8 @@ test('deposit: two assets, one id sequence, the L2 amount in the event, the toke
 		const [tok, to, amount, asset, l2] = cases[i];
 		const before = await tok.balanceOf(assets.target);
 		const r = await mined(depositAsset(alice, tok, to, amount));
+		gasReport.push([`deposit(token, to, amount) ${i === 0 ? '(the first: tells the rollup)' : `(${i + 1}.)`}`,
+			r.gasUsed]);
 		const [e] = events(r, 'AssetDeposit');
 		const ts = BigInt((await provider.getBlock(r.blockNumber)).timestamp);
 		assert.deepEqual([e.args.id, e.args.asset, e.args.to, e.args.amount, e.args.timestamp],
@@ -260,6 +263,7 @@ test('append: an asset deposit is due forcedInclusionDelay after it, to the seco
 	// the deposits' exception: a batch naming an L1 block before the deposit
 	await append(undefined, { l1Timestamp: t - 1 });
 	const ok = await append(1n, { l1Timestamp: t - 1 });
+	gasReport.push(['appendBatchWithAssets 1 B data, consuming an asset deposit', ok.gasUsed]);
 	const [e] = events(ok, 'AssetDepositsConsumed');
 	assert.deepEqual([e.args.batchIndex, e.args.assetDepositsConsumed], [2n, 1n]);
 	assert.equal(await assets.assetDepositsConsumed(), 1n);
@@ -267,6 +271,7 @@ test('append: an asset deposit is due forcedInclusionDelay after it, to the seco
 	assert.equal(await assets.assetDepositsAfter(2), 1n);
 	// plain appendBatch keeps the count and emits nothing about it
 	const plain = await append(undefined, { l1Timestamp: t - 1 });
+	gasReport.push(['appendBatch 1 B data once assets are live (the call to assets())', plain.gasUsed]);
 	assert.equal(events(plain, 'AssetDepositsConsumed').length, 0);
 	assert.equal(await assets.assetDepositsAfter(3), 1n);
 });
@@ -339,6 +344,7 @@ test('claimAssetWithdrawal: proven against a final root, scaled to token atoms, 
 	await expectRevert(rollup.claimWithdrawal(0, rec, 0, carol.address, 2n * ETH9, proofA), 'InvalidWithdrawalProof');
 
 	const c = await mined(as(assets, bob).claimAssetWithdrawal(0, rec, 0, carol.address, 1, 2n * ETH9, proofA));
+	gasReport.push(['claimAssetWithdrawal (depth 1)', c.gasUsed]);
 	const [e] = events(c, 'AssetWithdrawalClaimed');
 	assert.deepEqual([e.args.withdrawalId, e.args.batchIndex, e.args.recipient, e.args.asset, e.args.amount],
 		[0n, 0n, carol.address, 1n, 2n * ETH9]);
@@ -408,6 +414,9 @@ async function main() {
 		await provider.send('evm_revert', [snap]);
 		snap = await provider.send('evm_snapshot', []);
 	}
+	const hardfork = process.env.CLEARLINE_L1_HARDFORK || 'unknown';
+	console.log(`\ngas used (anvil, hardfork ${hardfork}, whole transaction incl. 21000 base):`);
+	for (const [what, gas] of gasReport) console.log(`  ${String(gas).padStart(9)}  ${what}`);
 	console.log(`\n${passed} passed, ${failed} failed`);
 	return failed === 0 ? 0 : 1;
 }
