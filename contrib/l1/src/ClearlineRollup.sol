@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity ^0.8.28;
 
 import {ClearlineAssets} from "./ClearlineAssets.sol";
 import {ClearlineBatches} from "./ClearlineBatches.sol";
