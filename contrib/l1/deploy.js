@@ -33,6 +33,17 @@
 //   --token ADDR                  use this collateral token, deploy none
 //   --mint ADDR=AMOUNT            mint AMOUNT units to ADDR (repeatable)
 //   --mint-to ADDR[,ADDR...] --mint-amount AMOUNT   the same for a list
+//   --asset SYMBOL:DECIMALS[:L2DECIMALS]   deploy a ClearlineTestToken for
+//                                 a collateral asset (repeatable; docs/l1.md
+//                                 "Collateral assets"). With --genesis, each of
+//                                 the genesis's `assets` needs one (same
+//                                 symbol): its token is written into the
+//                                 genesis and its L2 decimals come from there;
+//                                 without, the ids are 1, 2, ... in order and
+//                                 L2DECIMALS defaults to DECIMALS. The list is
+//                                 set on the rollup's assets() contract.
+//   --asset-mint-amount UNITS     mint UNITS whole tokens of every asset to
+//                                 each --mint-to address (default none)
 //   --compile                     recompile even if the artifacts look fresh
 //
 // Uses only node's built-ins and cast (contrib/l1/node_modules/.bin/cast,
@@ -63,6 +74,8 @@ function parseArgs(argv) {
 		maxForcedPerBlock: '16',
 		maxBatchGap: '86400',
 		mints: [],
+		assets: [],
+		assetMintAmount: null,
 		mintTo: [],
 		mintAmount: null,
 		compile: false,
@@ -88,6 +101,7 @@ function parseArgs(argv) {
 		'--max-batch-gap': 'maxBatchGap',
 		'--token': 'token',
 		'--mint-amount': 'mintAmount',
+		'--asset-mint-amount': 'assetMintAmount',
 	};
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
@@ -104,6 +118,12 @@ function parseArgs(argv) {
 			const m = /^(0x[0-9a-fA-F]{40})=([0-9]+)$/.exec(v);
 			if (!m) fail(`--mint wants ADDR=AMOUNT, got ${v}`);
 			opts.mints.push({ address: m[1], amount: m[2] });
+		} else if (a === '--asset') {
+			const m = /^([A-Za-z0-9]{1,16}):([0-9]{1,2})(?::([0-9]{1,2}))?$/.exec(v);
+			if (!m || Number(m[2]) > 36) fail(`--asset wants SYMBOL:DECIMALS[:L2DECIMALS], got ${v}`);
+			if (opts.assets.some((x) => x.symbol === m[1])) fail(`--asset ${m[1]} given twice`);
+			opts.assets.push({ symbol: m[1], decimals: Number(m[2]),
+				l2Decimals: m[3] === undefined ? Number(m[2]) : Number(m[3]) });
 		} else if (a === '--mint-to') {
 			opts.mintTo.push(...v.split(',').filter(Boolean));
 		} else if (names[a]) {
@@ -115,7 +135,8 @@ function parseArgs(argv) {
 	if (!opts.rpcUrl) fail('--rpc-url is required');
 	if (!opts.privateKey) fail('--private-key is required');
 	for (const k of ['challengePeriod', 'forcedInclusionDelay', 'sequencingWindow', 'disputeBond', 'disputeClock',
-		'forcedRequestDelay', 'forcedRequestFee', 'maxForcedPerBlock', 'maxBatchGap', 'mintAmount']) {
+		'forcedRequestDelay', 'forcedRequestFee', 'maxForcedPerBlock', 'maxBatchGap', 'mintAmount',
+		'assetMintAmount']) {
 		if (opts[k] !== null && opts[k] !== undefined && !/^[0-9]+$/.test(opts[k])) {
 			fail(`${k} must be a decimal integer, got ${opts[k]}`);
 		}
@@ -167,7 +188,7 @@ function artifactsStale() {
 	sources.push(fs.statSync(path.join(here, 'compile.js')).mtimeMs);
 	const newest = Math.max(...sources);
 	for (const name of ['ClearlineToken', 'ClearlineRollup', 'ClearlineDispute', 'ClearlineStep',
-		'ClearlinePreimages', 'ClearlineProgram']) {
+		'ClearlinePreimages', 'ClearlineProgram', 'ClearlineAssets', 'ClearlineTestToken']) {
 		const f = path.join(here, 'artifacts', `${name}.json`);
 		if (!fs.existsSync(f) || fs.statSync(f).mtimeMs < newest) return true;
 	}
@@ -213,6 +234,21 @@ function runJson(exe, args) {
 	}
 }
 
+// Writes each --asset's token into the genesis asset of the same symbol
+// and takes its id and L2 decimals from there; both lists must match.
+function matchAssets(given, genesisAssets) {
+	for (const ga of genesisAssets) {
+		const a = given.find((x) => x.symbol === ga.symbol);
+		if (!a) fail(`the genesis names asset ${ga.symbol}: give --asset ${ga.symbol}:DECIMALS`);
+		ga.token = a.token;
+		a.id = Number(ga.id);
+		a.shift = a.decimals - Number(ga.decimals);
+	}
+	for (const a of given) {
+		if (a.id === undefined) fail(`--asset ${a.symbol} is not in the genesis's assets`);
+	}
+}
+
 function main() {
 	const opts = parseArgs(process.argv.slice(2));
 	if (opts.compile || artifactsStale()) {
@@ -237,6 +273,15 @@ function main() {
 		process.stderr.write(`deploy.js: ClearlineToken at ${token}\n`);
 	}
 
+	// The collateral assets' tokens, before the genesis that names them.
+	for (const a of opts.assets) {
+		const t = create(opts, loadArtifact('ClearlineTestToken'), 'constructor(string,string,uint8)',
+			[`Clearline Test ${a.symbol}`, a.symbol, String(a.decimals)]);
+		a.token = t.address;
+		a.deployBlock = t.block;
+		process.stderr.write(`deploy.js: ClearlineTestToken ${a.symbol} at ${a.token}\n`);
+	}
+
 	const step = create(opts, loadArtifact('ClearlineStep'));
 	const preimages = create(opts, loadArtifact('ClearlinePreimages'));
 	const program = create(opts, loadArtifact('ClearlineProgram'), 'constructor(uint64,bytes32[20])',
@@ -257,6 +302,7 @@ function main() {
 		expected = cast(['to-check-sum-address', expected]);
 		const g = JSON.parse(fs.readFileSync(opts.genesis, 'utf8'));
 		g.rollup = expected;
+		matchAssets(opts.assets, g.assets || []);
 		fs.writeFileSync(opts.genesisOut, JSON.stringify(g, null, 2) + '\n');
 		const id = runJson(tool(opts, path.join('src', 'clearline-genesis-id')), [opts.genesisOut]);
 		genesisHash = id.genesisHash;
@@ -279,10 +325,36 @@ function main() {
 		cast(['compute-address', '--nonce', '1', rollup.address]).replace(/^.*:\s*/, '')]);
 	if (escape !== escapeExpected) fail(`the escape is at ${escape}, not CREATE(rollup, 1) = ${escapeExpected}`);
 
+	// The collateral assets' contract: the rollup's second CREATE.
+	const assetsAddr = cast(['to-check-sum-address',
+		cast(['call', '--rpc-url', opts.rpcUrl, rollup.address, 'assets()(address)'])]);
+	const assetsExpected = cast(['to-check-sum-address',
+		cast(['compute-address', '--nonce', '2', rollup.address]).replace(/^.*:\s*/, '')]);
+	if (assetsAddr !== assetsExpected) fail(`assets() is at ${assetsAddr}, not CREATE(rollup, 2) = ${assetsExpected}`);
+	if (!opts.genesis) opts.assets.forEach((a, i) => { a.id = i + 1; a.shift = a.decimals - a.l2Decimals; });
+	for (const a of opts.assets) {
+		if (a.shift < 0 || a.shift > 18) fail(`${a.symbol}: token decimals ${a.decimals} minus L2 decimals must be 0..18`);
+	}
+	const assets = [...opts.assets].sort((x, y) => x.id - y.id);
+	if (assets.length) {
+		send(opts, [assetsAddr, 'configureAssets(address[],uint32[],uint8[])',
+			`[${assets.map((a) => a.token).join(',')}]`, `[${assets.map((a) => a.id).join(',')}]`,
+			`[${assets.map((a) => a.shift).join(',')}]`]);
+	}
+
 	const minted = [];
 	for (const m of opts.mints) {
 		send(opts, [token, 'mint(address,uint256)', m.address, m.amount]);
 		minted.push({ address: cast(['to-check-sum-address', m.address]), amount: m.amount });
+	}
+	if (opts.assetMintAmount !== null) {
+		for (const a of assets) {
+			const amount = (BigInt(opts.assetMintAmount) * 10n ** BigInt(a.decimals)).toString();
+			for (const to of opts.mintTo) {
+				send(opts, [a.token, 'mint(address,uint256)', to, amount]);
+				minted.push({ address: cast(['to-check-sum-address', to]), amount, token: a.token });
+			}
+		}
 	}
 
 	const result = {
@@ -294,6 +366,9 @@ function main() {
 		rollup: rollup.address,
 		rollupDeployBlock: rollup.block,
 		escape,
+		assetsContract: assetsAddr,
+		assets: assets.map((a) => ({ symbol: a.symbol, id: a.id, token: a.token, decimals: a.decimals,
+			l2Decimals: a.decimals - a.shift, shift: a.shift, deployBlock: a.deployBlock })),
 		sequencer,
 		step: step.address,
 		preimages: preimages.address,

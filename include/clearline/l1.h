@@ -396,6 +396,13 @@ CL_WUR int cl_l1_eth_get_logs(struct cl_l1_rpc *rpc, struct cl_l1_logs *out,
 #define CL_L1_SIG_FORCED_COUNT "forcedCount()"
 #define CL_L1_EV_FORCED_REQUEST \
 	"ForcedRequest(uint64,address,uint8,uint64,uint64,uint64)"
+/* The collateral assets' contract, the rollup's assets() (docs/l1.md
+ * "Collateral assets"). */
+#define CL_L1_EV_ASSET_DEPOSIT \
+	"AssetDeposit(uint64,uint32,address,uint64,uint64)"
+#define CL_L1_SIG_APPEND_BATCH_WITH_ASSETS                                 \
+	"appendBatchWithAssets(bytes,bytes32,bytes32,uint64,uint64,uint64,"  \
+	"uint64,uint64,uint64)"
 
 /* The most siblings a withdrawal proof may carry here. */
 #define CL_L1_MAX_SIBLINGS 256
@@ -557,6 +564,29 @@ struct cl_l1_forced {
  * contract refuses such requests, so an event never does).
  */
 CL_WUR bool cl_l1_forced_tx(struct cl_tx *out, const struct cl_l1_forced *f);
+
+/* AssetDeposit(uint64 indexed id, uint32 indexed asset, address indexed
+ *              to, uint64 amount, uint64 timestamp) of the assets
+ * contract: `amount` in L2 atoms (docs/l1.md "Collateral assets"). */
+struct cl_l1_asset_deposit {
+	uint64_t id; /* its own sequence, not the deposits' */
+	uint32_t asset;
+	struct cl_address to;
+	uint64_t amount;
+	uint64_t timestamp; /* L1 block timestamp, seconds */
+	struct cl_l1_event_loc loc;
+};
+
+/* Decode a log as AssetDeposit: false (output zeroed) when topic 0 is not
+ * its, the topic count (4) or data length (64) is wrong, or a word has
+ * high bits set (the asset above 2^32 − 1 too). The emitting address is
+ * not checked: the caller filters by the assets contract's. */
+CL_WUR bool cl_l1_decode_asset_deposit(struct cl_l1_asset_deposit *out,
+				       const struct cl_l1_log *log);
+
+/* The ASSET_DEPOSIT request (type 24) an AssetDeposit event asks for. */
+void cl_l1_asset_deposit_tx(struct cl_tx *out,
+			    const struct cl_l1_asset_deposit *d);
 
 /* BatchAppended(uint64 indexed index, bytes32 dataHash, bytes32 stateRoot,
  *   bytes32 withdrawalRoot, uint64 prevDepositsConsumed,

@@ -20,7 +20,7 @@ struct dec {
 
 	uint64_t *last_nonce, *last_expiry, *last_price;
 	bool *has_expiry;
-	uint64_t last_cancel_seq, next_deposit, next_forced;
+	uint64_t last_cancel_seq, next_deposit, next_forced, next_asset_deposit;
 	size_t n_sigs;
 
 	struct cl_tx *txs;
@@ -369,6 +369,23 @@ static void get_ext(struct dec *d, struct cl_tx *tx, unsigned type,
 		m->nonce = get_varint(d);
 		m->expiry = b2_unzigzag(get_varint(d), block_s);
 		m->group = get_varint(d);
+		return;
+	}
+	case CL_TX_ASSET_DEPOSIT: {
+		struct cl_tx_asset_deposit *x = &tx->u.asset_deposit;
+		if (v != 0) {
+			fail(d, CL_BATCH_BAD_TX); /* unsigned: no v code */
+			return;
+		}
+		tx->type = CL_TX_ASSET_DEPOSIT;
+		x->id = b2_unzigzag(get_varint(d), d->next_asset_deposit);
+		uint64_t asset = get_varint(d);
+		if (asset > UINT32_MAX)
+			fail(d, CL_BATCH_BAD_TX);
+		x->asset = (uint32_t)asset;
+		(void)get_addr(d, &x->to);
+		x->amount = get_varint(d);
+		d->next_asset_deposit = x->id + 1;
 		return;
 	}
 	default:

@@ -82,6 +82,7 @@ struct enc {
 	uint64_t last_cancel_seq;
 	uint64_t next_deposit;
 	uint64_t next_forced;
+	uint64_t next_asset_deposit;
 	struct cl_buf *f;   /* fields */
 	struct cl_buf sigs; /* r ‖ s, in order */
 };
@@ -232,7 +233,8 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 	case CL_TX_COLLATERAL_SALE:
 		return false; /* derived by the stf */
 	case CL_TX_ASSET_DEPOSIT:
-		return false; /* no L1 vault yet whose log would back it */
+		(void)keyset_index(&e->addr, tx->u.asset_deposit.to.b);
+		return true;
 	}
 	return false; /* unknown */
 }
@@ -341,6 +343,16 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 	case CL_TX_FORCED:
 		put_forced(e, &tx->u.forced);
 		return;
+	case CL_TX_ASSET_DEPOSIT: {
+		const struct cl_tx_asset_deposit *x = &tx->u.asset_deposit;
+		put_head(e, CL_TX_ASSET_DEPOSIT, NULL);
+		b2_put_varint(e->f, b2_zigzag(x->id, e->next_asset_deposit));
+		b2_put_varint(e->f, x->asset);
+		put_addr(e, &x->to);
+		b2_put_varint(e->f, x->amount);
+		e->next_asset_deposit = x->id + 1;
+		return;
+	}
 	case CL_TX_PLACE_ORDER:
 		put_order(e, &tx->u.place, block_s, false);
 		return;
@@ -502,7 +514,6 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 	case CL_TX_LIQUIDATE_FILL:
 	case CL_TX_FUND_FILL:
 	case CL_TX_REINDEX:
-	case CL_TX_ASSET_DEPOSIT:
 	case CL_TX_COLLATERAL_SALE:
 		break;
 	}

@@ -210,6 +210,13 @@ static int check_batch(struct run *r)
 		const struct cl_tx *tx = &b->tx_store[i];
 		const uint8_t *d;
 
+		/* The input does not bind the rollup's asset deposits yet
+		 * (docs/disputes.md "Wiring"): a batch that applies one cannot
+		 * be shown right, so it is wrong. */
+		if (tx->type == CL_TX_ASSET_DEPOSIT)
+			return verdict(r, CL_GAME_WRONG,
+				       "an asset deposit the input does not "
+				       "bind");
 		if (tx->type != CL_TX_DEPOSIT)
 			continue;
 		if (j == n_deps)

@@ -75,6 +75,8 @@ abstract contract ClearlineBatches is ClearlineRollupBase {
     /// @param newForcedConsumed Cumulative forced requests applied on L2 up to
     ///        and including this batch: at least the previous value, at most
     ///        forcedCount, and every request older than forcedRequestDelay.
+    ///        Asset deposits consumed stay as they were (see
+    ///        ClearlineAssets.appendBatchWithAssets).
     function appendBatch(
         bytes calldata batchData,
         bytes32 stateRoot,
@@ -84,7 +86,7 @@ abstract contract ClearlineBatches is ClearlineRollupBase {
         uint64 lastBlock,
         uint64 l1Timestamp,
         uint64 newForcedConsumed
-    ) external {
+    ) public {
         if (msg.sender != sequencer) revert NotSequencer(msg.sender);
         if (batchData.length == 0) revert EmptyBatchData();
         if (batchData.length > MAX_BATCH_DATA) revert BatchTooLarge(batchData.length, MAX_BATCH_DATA);
@@ -113,6 +115,7 @@ abstract contract ClearlineBatches is ClearlineRollupBase {
         });
         uint64 index = batchCount;
         _checkForced(index, newForcedConsumed);
+        _checkAssetDeposits(index, l1Timestamp);
         _commitments[index] = _commit(rec);
         batchCount = index + 1;
         depositsConsumed = newDepositsConsumed;

@@ -255,6 +255,7 @@ abstract contract ClearlineChallenges is ClearlineRollupBase {
         nextL2Block = uint64(slot >> 128);
         depositsConsumed = uint64(slot >> 192);
         _rollbackForced(from);
+        _rollbackAssets(from);
         // Every pending deposit gets a fresh window from now, so the
         // re-posted batches can always meet the rule (docs/l1.md).
         lastDiscardTime = uint64(block.timestamp);

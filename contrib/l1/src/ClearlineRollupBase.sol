@@ -381,6 +381,10 @@ abstract contract ClearlineRollupBase {
     /// @notice Whether the rollup is frozen (for good). In the slot of the
     ///         forced counters, which appendBatch reads anyway.
     bool public frozen;
+    /// @dev Whether an asset deposit was ever made (set by the assets
+    ///      contract at its first): until then appendBatch skips the call
+    ///      to it. In the same slot as `frozen`, which appendBatch reads.
+    bool internal _assetsLive;
     mapping(uint64 => ForcedRecord) internal _forced;
     /// @dev Per batch index, four to a slot: forcedConsumed after the batch.
     mapping(uint256 => uint256) internal _forcedAfterWords;
@@ -586,6 +590,14 @@ abstract contract ClearlineRollupBase {
         }
         return lo;
     }
+
+    /// @dev The asset-deposit rules of appendBatch for batch `index`
+    ///      (ClearlineAssets), after the forced-request ones.
+    function _checkAssetDeposits(uint64 index, uint64 l1Timestamp) internal virtual;
+
+    /// @dev A discard from batch `batchIndex` on, for asset deposits
+    ///      (ClearlineAssets).
+    function _rollbackAssets(uint64 batchIndex) internal virtual;
 
     /// @dev Calls the token; accepts `true` or no return data, bubbles up
     ///      the token's own revert data, and otherwise reverts.

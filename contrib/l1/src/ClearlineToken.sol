@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-/// @title ClearlineToken
-/// @notice Test ERC-20 collateral token for Clearline's devnet and tests.
-///         Six decimals, like the dollar stablecoins it stands in for. The
-///         deployer is the only minter. Not for any real deployment.
+/// @title ClearlineTestToken
+/// @notice Test ERC-20 token for Clearline's devnet and tests, with the
+///         name, symbol and decimals given at deployment (the collateral
+///         assets tETH and tBTC; ClearlineToken below is the settlement
+///         token tUSD). The deployer is the only minter. Not for any real
+///         deployment.
 /// @dev An allowance of type(uint256).max is treated as unlimited and is not
 ///      decreased by transferFrom. Transfers to the zero address revert;
 ///      zero-amount transfers succeed and emit Transfer.
-contract ClearlineToken {
+contract ClearlineTestToken {
     /// @notice Emitted when `value` tokens move from `from` to `to`
     ///         (`from` is the zero address for a mint).
     event Transfer(address indexed from, address indexed to, uint256 value);
@@ -28,11 +30,11 @@ contract ClearlineToken {
     error SupplyOverflow();
 
     /// @notice Token name.
-    string public constant name = "Clearline Test Dollar";
+    string public name;
     /// @notice Token symbol.
-    string public constant symbol = "tUSD";
+    string public symbol;
     /// @notice Number of decimals of the smallest unit.
-    uint8 public constant decimals = 6;
+    uint8 public immutable decimals;
 
     /// @notice The only address allowed to mint (the deployer).
     address public immutable minter;
@@ -46,8 +48,14 @@ contract ClearlineToken {
     /// @notice allowance[owner][spender]: how much `spender` may move from `owner`.
     mapping(address => mapping(address => uint256)) public allowance;
 
-    constructor() {
+    /// @param name_ Token name.
+    /// @param symbol_ Token symbol.
+    /// @param decimals_ Number of decimals of the smallest unit.
+    constructor(string memory name_, string memory symbol_, uint8 decimals_) {
         minter = msg.sender;
+        name = name_;
+        symbol = symbol_;
+        decimals = decimals_;
     }
 
     /// @notice Creates `amount` new tokens for `to`. Minter only.
@@ -116,4 +124,11 @@ contract ClearlineToken {
         }
         emit Transfer(from, to, amount);
     }
+}
+
+/// @title ClearlineToken
+/// @notice The test collateral (settlement) token: "Clearline Test Dollar",
+///         tUSD, six decimals, like the dollar stablecoins it stands in for.
+contract ClearlineToken is ClearlineTestToken {
+    constructor() ClearlineTestToken("Clearline Test Dollar", "tUSD", 6) {}
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Contract test driver: starts a private anvil on a free loopback port,
 # compiles the contracts, runs test/rollup.test.js, forced.test.js,
-# escape.test.js, dispute.test.js, games.test.js and program.test.js
+# assets.test.js, escape.test.js, dispute.test.js, games.test.js and program.test.js
 # against it (each deploys what it needs), stops anvil, and ends with
 # "N passed, N failed".
 # Exit status is non-zero on any failure. Runs offline.
@@ -99,6 +99,8 @@ if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
 fi
 # The forced requests (docs/l1.md "Forced requests"), on their own deployment.
 timeout --kill-after=5 110 node test/forced.test.js "$rpc" || status=1
+# The collateral assets (docs/l1.md "Collateral assets"), on their own deployment.
+timeout --kill-after=5 110 node test/assets.test.js "$rpc" || status=1
 # The escape after a freeze (docs/l1.md "Escape"), on its own deployment.
 timeout --kill-after=5 110 node test/escape.test.js "$rpc" || status=1
 # The dispute game on real VM traces (the build's vm_trace and guest

@@ -55,6 +55,17 @@ static void rnd_sig(struct cl_sig *s)
 static void rnd_tx(struct cl_tx *tx)
 {
 	memset(tx, 0, sizeof(*tx));
+	if (test_rand() % 12 == 0) {
+		tx->type = CL_TX_ASSET_DEPOSIT;
+		tx->u.asset_deposit.id =
+		    test_rand() % 3 ? test_rand() % 50 : rnd_u64();
+		tx->u.asset_deposit.asset =
+		    test_rand() % 2 ? 1 + (uint32_t)(test_rand() % 3)
+				    : (uint32_t)rnd_u64();
+		rnd_addr(&tx->u.asset_deposit.to);
+		tx->u.asset_deposit.amount = rnd_u64();
+		return;
+	}
 	switch (test_rand() % 10) {
 	case 0:
 		tx->type = CL_TX_DEPOSIT;
@@ -777,6 +788,54 @@ static void unencodable(void)
 	cl_buf_release(&out);
 }
 
+/* ASSET_DEPOSIT (24): an extended head 0x48, unsigned; its bytes as
+ * docs/batch-format.md gives them; a v code is refused. */
+static void asset_deposits(const struct cl_batch_limits *lim)
+{
+	struct cl_batch2_block blk;
+	struct cl_tx tx[2];
+	struct cl_buf out;
+	struct cl_batch2 d;
+
+	memset(&blk, 0, sizeof(blk));
+	memset(tx, 0, sizeof(tx));
+	blk.number = 9;
+	blk.timestamp_ms = 1000;
+	blk.n_txs = 2;
+	blk.txs = tx;
+	for (int i = 0; i < 2; i++) {
+		tx[i].type = CL_TX_ASSET_DEPOSIT;
+		tx[i].u.asset_deposit.id = 5 + (uint64_t)i;
+		tx[i].u.asset_deposit.asset = 2;
+		memset(tx[i].u.asset_deposit.to.b, 0x31, 20);
+		tx[i].u.asset_deposit.amount = 300;
+	}
+	cl_buf_init(&out);
+	CHECK(cl_batch2_encode(&out, &blk, 1) == CL_BATCH_OK);
+	/* 48 0a 02 00 ac 02: zz(5 − 0) = 10, asset 2, address 0, 300;
+	 * then 48 00 02 00 ac 02: the next id is the previous one + 1 */
+	static const uint8_t want[] = {0x48, 0x0a, 0x02, 0x00, 0xac, 0x02,
+				       0x48, 0x00, 0x02, 0x00, 0xac, 0x02};
+	size_t at = 0;
+	for (size_t i = 0; i + sizeof(want) <= out.len; i++)
+		if (memcmp(out.p + i, want, sizeof(want)) == 0)
+			at = i;
+	CHECK(at != 0);
+	CHECK(cl_batch2_decode(&d, out.p, out.len, lim) == CL_BATCH_OK);
+	CHECK(d.n_blocks == 1 && d.blocks[0].n_txs == 2);
+	CHECK(same_tx(&d.blocks[0].txs[0], &tx[0]));
+	CHECK(same_tx(&d.blocks[0].txs[1], &tx[1]));
+	cl_batch2_release(&d);
+	CHECK(canonical_or_refused(out.p, out.len, lim));
+	/* a v code on the unsigned type */
+	if (at) {
+		out.p[at] = 0x58;
+		CHECK(cl_batch2_decode(&d, out.p, out.len, lim) ==
+		      CL_BATCH_BAD_TX);
+	}
+	cl_buf_release(&out);
+}
+
 /* ------------------------------------------------------------------ */
 /* real signatures                                                     */
 /* ------------------------------------------------------------------ */
@@ -1026,6 +1085,7 @@ int main(void)
 	round_trips(&lim);
 	refusals(&lim);
 	unencodable();
+	asset_deposits(&lim);
 	signatures(&lim);
 	order_kinds(&lim);
 	return test_done("batch2");

@@ -112,6 +112,7 @@ static void test_selectors(void)
 		const char *sel;
 	} cases[] = {
 	    {CL_L1_SIG_APPEND_BATCH, "0x79ed211b"},
+	    {CL_L1_SIG_APPEND_BATCH_WITH_ASSETS, "0x713a57c3"},
 	    {CL_L1_SIG_CLAIM_WITHDRAWAL, "0x24d5d612"},
 	    {CL_L1_SIG_DEPOSIT_FN, "0x47e7ef24"},
 	    {CL_L1_SIG_GAME_CHALLENGE, "0x4e564440"},
@@ -446,6 +447,65 @@ static void test_events(void)
 
 /* The time rules of appendBatch (docs/l1.md), each to the second, as
  * the contract tests check them on anvil (contrib/l1/test). */
+/* AssetDeposit(id 3, asset 2, to, 300, ts) as the assets contract logs it
+ * (topic 0 as cast sig-event gives it); damaged forms fail. */
+static void test_asset_deposit(void)
+{
+	static const char *const topics[] = {
+	    "0x3711726b5d850e7e98d50d3f6844f10ba81ed1ef40e785771e70d370b9b3a1d"
+	    "7",
+	    "0x000000000000000000000000000000000000000000000000000000000000000"
+	    "3",
+	    "0x000000000000000000000000000000000000000000000000000000000000000"
+	    "2",
+	    "0x00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c"
+	    "8",
+	};
+	static const char *data =
+	    "0x000000000000000000000000000000000000000000000000000000000000012c"
+	    "000000000000000000000000000000000000000000000000000000006b045eac";
+	struct cl_l1_log l;
+	struct cl_l1_asset_deposit d;
+	struct cl_l1_deposit dep;
+	struct cl_tx tx;
+	char addr[CL_ADDRESS_STR_LEN + 1];
+
+	fill_log(&l, topics, 4, data);
+	CHECK(cl_l1_decode_asset_deposit(&d, &l));
+	CHECK(d.id == 3 && d.asset == 2 && d.amount == 300 &&
+	      d.timestamp == 0x6b045eac && d.loc.block_number == 5);
+	cl_address_format(addr, &d.to);
+	CHECK(strcmp(addr, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8") == 0);
+	cl_l1_asset_deposit_tx(&tx, &d);
+	CHECK(tx.type == CL_TX_ASSET_DEPOSIT && tx.u.asset_deposit.id == 3 &&
+	      tx.u.asset_deposit.asset == 2 &&
+	      tx.u.asset_deposit.amount == 300 &&
+	      cl_address_eq(&tx.u.asset_deposit.to, &d.to));
+	CHECK(!cl_l1_decode_deposit(&dep, &l)); /* not a Deposit */
+
+	l.topics[2].b[27] = 1; /* an asset above 2^32 − 1 */
+	CHECK(!cl_l1_decode_asset_deposit(&d, &l));
+	CHECK(d.id == 0 && d.amount == 0);
+	l.topics[2].b[27] = 0;
+	l.topics[3].b[0] = 1; /* address word with high bits */
+	CHECK(!cl_l1_decode_asset_deposit(&d, &l));
+	l.topics[3].b[0] = 0;
+	l.data[0] = 1; /* amount above 2^64 − 1 */
+	CHECK(!cl_l1_decode_asset_deposit(&d, &l));
+	l.data[0] = 0;
+	l.data_len = 32;
+	CHECK(!cl_l1_decode_asset_deposit(&d, &l));
+	l.data_len = 64;
+	l.n_topics = 3;
+	CHECK(!cl_l1_decode_asset_deposit(&d, &l));
+	l.n_topics = 4;
+	l.topics[0].b[31] ^= 1;
+	CHECK(!cl_l1_decode_asset_deposit(&d, &l));
+	l.topics[0].b[31] ^= 1;
+	CHECK(cl_l1_decode_asset_deposit(&d, &l));
+	free(l.data);
+}
+
 static void test_append_rule(void)
 {
 	struct cl_l1_append_state st = {
@@ -742,6 +802,7 @@ int main(int argc, char **argv)
 	test_append_batch();
 	test_claim();
 	test_events();
+	test_asset_deposit();
 	test_floor();
 	test_state_file();
 	test_revert();

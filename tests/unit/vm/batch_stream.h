@@ -559,7 +559,7 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 				    &ia, &tx->u.place.order.trader);
 			}
 		}
-	printf("stream: kept %llu margin mode changes, %llu isolated margin "
+	fprintf(stderr, "stream: kept %llu margin mode changes, %llu isolated margin "
 	       "moves, %llu orders of isolated accounts, %llu subaccount "
 	       "transfers, %llu orders of subaccounts\n",
 	       (unsigned long long)s->accepted[CL_TX_MARGIN_MODE],

@@ -414,6 +414,30 @@ static void check_malformed(struct stream *s, const struct posted *p)
 		       "the block before a refused request");
 	cl_buf_release(&q.data);
 
+	/* an asset deposit: the input does not bind them, so wrong (in the
+	 * VM too), whatever the stf would say of it */
+	for (size_t i = 0; i < p->n; i++)
+		blocks[i] = s->blk[p->first + i].b;
+	memcpy(txs, blocks[k].txs, blocks[k].n_txs * sizeof(*txs));
+	memset(&txs[blocks[k].n_txs], 0, sizeof(txs[0]));
+	txs[blocks[k].n_txs].type = CL_TX_ASSET_DEPOSIT;
+	txs[blocks[k].n_txs].u.asset_deposit.asset = 1;
+	txs[blocks[k].n_txs].u.asset_deposit.to = s->e.addr[5];
+	txs[blocks[k].n_txs].u.asset_deposit.amount = 1;
+	blocks[k].txs = txs;
+	blocks[k].n_txs++;
+	repost(&q, p, blocks);
+	{
+		/* for that reason, not as a refused request (no genesis
+		 * asset here): checked before any block runs, so at block 0 */
+		struct outcome o = judge(s, &q, 0, true, NULL);
+		CHECK_MSG(o.native == CL_GAME_WRONG && o.why &&
+			      strstr(o.why, "asset deposit") != NULL,
+			  "an asset deposit: verdict %d (%s)", o.native,
+			  o.why ? o.why : "");
+	}
+	cl_buf_release(&q.data);
+
 	/* data that does not decode: a trailing byte */
 	q = *p;
 	cl_buf_init(&q.data);
