@@ -9,6 +9,10 @@
  *  - the account is liquidated (a long at about 30x, the oracle falls):
  *    an `account` message carries its risk events, equal to
  *    l2_getRiskEvents, once each, and the position is gone;
+ *  - the liquidation's slices filled against a resting bid are trades of
+ *    kind `liquidation` on `trades:1` (the liquidated account as
+ *    `takerTrader`, the bid as `maker`, its price), equal to the
+ *    `liquidated_on_book` events and to the position l2_getAccount shows;
  *  - a second client subscribed after the liquidation gets no old event;
  *  - the fills of a scale order and of a TWAP's first slice are in the
  *    `trades` stream, the taker named by the scale or TWAP hash its
@@ -151,6 +155,11 @@ L.main('ws-account', async (t) => {
 	assert.strictEqual(lastAccount().triggerOrders.length, 0);
 	assert.strictEqual(lastAccount().twapOrders.length, 0);
 
+	/* a bid above the taker's bankruptcy price (about 628 300): the
+	 * liquidation fills against it on the book */
+	const bid = await L.signOrder(maker, domain, { isBuy: true, price: 635000, size: 4600 });
+	assert.strictEqual((await node.call('l2_submitOrder', [bid.order, bid.signature])).status, 'open');
+
 	/* the price falls: the taker is liquidated */
 	let price = 650000;
 	const events = await L.waitFor('the taker\'s liquidation', async () => {
@@ -161,6 +170,12 @@ L.main('ws-account', async (t) => {
 		const ev = await node.call('l2_getRiskEvents', [taker.address]);
 		return ev.length > 0 ? ev : null;
 	}, 20000);
+	/* on the book the liquidation goes on a slice a block: wait until it
+	 * stops (no new event for a second) */
+	for (let n = events.length, k = -1; n !== k; await L.sleep(1000)) {
+		k = n;
+		n = (await node.call('l2_getRiskEvents', [taker.address])).length;
+	}
 	const streamed = () => c.acks.filter((m) => m.stream === stream && m.type === 'account')
 		.flatMap((m) => m.events);
 	await c.until('the risk events streamed', () => streamed().length >= events.length, 5000);
@@ -171,15 +186,46 @@ L.main('ws-account', async (t) => {
 	t.log(`${streamed().length} risk events streamed: ` +
 	      `${[...new Set(streamed().map((e) => e.kind))].join(', ')}`);
 
+	/* the fills on the book are trades, as the events and the position say */
+	const onBook = all.filter((e) => e.kind === 'liquidated_on_book');
+	assert.ok(onBook.length > 0, `the liquidation filled on the book: ${JSON.stringify(all)}`);
+	const bookSize = onBook.reduce((a, e) => a - BigInt(e.size), 0n); /* a long: size < 0 */
+	const liqTrades = await c.until('the liquidation trades', () => {
+		const ls = c.trades.filter((x) => x.kind === 'liquidation' && x.takerTrader === taker.address);
+		return ls.reduce((a, x) => a + BigInt(x.size), 0n) >= bookSize ? ls : null;
+	}, 5000);
+	assert.strictEqual(liqTrades.reduce((a, x) => a + BigInt(x.size), 0n), bookSize,
+			   'the liquidation trades add up to the on-book events');
+	assert.deepStrictEqual(liqTrades.map((x) => [x.block, String(-BigInt(x.size))]),
+			       onBook.map((e) => [e.block, e.size]), 'one trade per on-book event, in order');
+	for (const x of liqTrades) {
+		assert.strictEqual(x.maker, bid.hash);
+		assert.strictEqual(x.makerTrader, maker.address);
+		assert.strictEqual(x.price, '635000');
+		assert.strictEqual(x.takerSide, 'sell');
+		assert.strictEqual(x.taker, null);
+		assert.strictEqual(x.market, 1);
+	}
+	const moved = all.filter((e) => e.market === 1).reduce((a, e) => a + BigInt(e.size), 0n);
+	const pos = (await node.call('l2_getAccount', [taker.address])).positions.find((p) => p.market === 1);
+	assert.strictEqual(BigInt(pos ? pos.size : 0), 4600n + moved,
+			   'the position is what the trades and the fund took');
+	assert.strictEqual((await node.call('l2_getOrder', [bid.hash])).filledSize, String(bookSize),
+			   'the bid filled by the liquidation trades');
+	assert.ok(c.trades.every((x) => ['order', 'trigger', 'twap', 'liquidation', 'fund'].includes(x.kind)));
+	t.log(`${liqTrades.length} liquidation trades streamed, ${bookSize} filled on the book`);
+
 	/* a later subscriber gets no old event */
 	const d = new Client(url);
 	await d.open();
 	d.send({ op: 'subscribe', stream, id: 'a' });
 	await d.ack('the second snapshot', (m) => m.id === 'a');
-	await oracle(price - 1000);
+	const old = new Set((await node.call('l2_getRiskEvents', [taker.address])).map((e) => e.seq));
+	await oracle(price - 1000); /* may liquidate further: new events */
 	await L.sleep(500);
 	for (const m of d.acks.filter((x) => x.type === 'account'))
-		assert.deepStrictEqual(m.events, [], 'no old event for a new subscriber');
+		assert.deepStrictEqual(m.events.filter((e) => old.has(e.seq)), [],
+				       'no old event for a new subscriber');
 
 	/* no L1: nothing on the batches stream */
 	assert.strictEqual(c.acks.filter((m) => m.stream === 'batches' && m.type === 'batch').length, 0);
