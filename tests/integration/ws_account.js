@@ -16,7 +16,9 @@
  *  - a second client subscribed after the liquidation gets no old event;
  *  - the fills of a scale order and of a TWAP's first slice are in the
  *    `trades` stream, the taker named by the scale or TWAP hash its
- *    answer gives, with its trader and side;
+ *    answer gives, with its trader and side; a trigger order that fires
+ *    at once is a `trigger` trade named by the order it placed, as
+ *    l2_getTriggerOrder and l2_getOrder show it;
  *  - the `batches` stream of a node without an L1 answers the
  *    subscription with null positions and sends nothing.
  */
@@ -89,6 +91,27 @@ L.main('ws-account', async (t) => {
 				assert.strictEqual(x.market, 1);
 			}
 		}
+		/* a trigger order the mark has reached fires when placed: its
+		 * fills are derived, of kind `trigger` */
+		const trig = { trader: buyer.address, market: 1, isBuy: true, triggerPrice: '600000',
+			triggerAbove: true, price: '652000', size: '3', nonce: '92',
+			expiry: String(L.nowSec() + 3600), flags: L.TIF_IOC, group: '0', positionBound: false };
+		const tr = await node.call('l2_submitTriggerOrder', [trig, await buyer.signTypedData(domain, TT, trig)]);
+		const fired = await node.call('l2_getTriggerOrder', [tr.triggerHash]);
+		assert.strictEqual(fired.status, 'triggered', JSON.stringify(fired));
+		assert.strictEqual((await node.call('l2_getOrder', [fired.orderHash])).filledSize, '3');
+		const tt = await c.until('the trigger order\'s trades', () => {
+			const ts = c.trades.filter((x) => x.taker === fired.orderHash);
+			return ts.reduce((a, x) => a + BigInt(x.size), 0n) === 3n ? ts : null;
+		}, 5000);
+		for (const x of tt) {
+			assert.strictEqual(x.kind, 'trigger');
+			assert.strictEqual(x.takerTrader, buyer.address);
+			assert.strictEqual(x.takerSide, 'buy');
+			assert.strictEqual(x.makerTrader, maker.address);
+		}
+		assert.ok(c.trades.filter((x) => x.taker === sr.scaleHash || x.taker === tw.twapHash)
+			  .every((x) => x.kind === 'order'), 'request fills are of kind order');
 		const tm = { trader: buyer.address, orderHash: tw.twapHash };
 		await node.call('l2_cancelOrder', [tm, await buyer.signTypedData(domain, L.TYPES.Cancel, tm)]);
 		t.log('scale and TWAP fills streamed as trades');
