@@ -18,7 +18,8 @@
  *    `trades` stream, the taker named by the scale or TWAP hash its
  *    answer gives, with its trader and side; a trigger order that fires
  *    at once is a `trigger` trade named by the order it placed, as
- *    l2_getTriggerOrder and l2_getOrder show it;
+ *    l2_getTriggerOrder and l2_getOrder show it; a TWAP's second slice,
+ *    run when a later block opens, is a `twap` trade;
  *  - the `batches` stream of a node without an L1 answers the
  *    subscription with null positions and sends nothing.
  */
@@ -112,6 +113,27 @@ L.main('ws-account', async (t) => {
 		}
 		assert.ok(c.trades.filter((x) => x.taker === sr.scaleHash || x.taker === tw.twapHash)
 			  .every((x) => x.kind === 'order'), 'request fills are of kind order');
+		/* a TWAP's later slices run when blocks open: kind `twap` */
+		const tw2 = { trader: buyer.address, market: 1, isBuy: true, size: '2', interval: '1',
+			slices: 2, slippagePpm: 10000, nonce: '93', reduceOnly: false };
+		const t2 = await node.call('l2_submitTwapOrder', [tw2, await buyer.signTypedData(domain, TW, tw2)]);
+		await L.waitFor('the TWAP\'s second slice', async () => {
+			await oracle(650000); /* a request: the next block opens */
+			return (await node.call('l2_getTwapOrder', [t2.twapHash])).filledSize === '2';
+		}, 10000);
+		const slice = await c.until('the second slice\'s trade', () => {
+			const ts = c.trades.filter((x) => x.kind === 'twap');
+			return ts.reduce((a, x) => a + BigInt(x.size), 0n) === 1n ? ts : null;
+		}, 5000);
+		for (const x of slice) {
+			assert.strictEqual(x.takerTrader, buyer.address);
+			assert.strictEqual(x.takerSide, 'buy');
+			assert.strictEqual(x.makerTrader, maker.address);
+			assert.notStrictEqual(x.taker, t2.twapHash); /* the slice's own order */
+			assert.strictEqual((await node.call('l2_getOrder', [x.taker])).filledSize, x.size);
+		}
+		assert.strictEqual(c.trades.filter((x) => x.taker === t2.twapHash && x.kind === 'order')
+			.reduce((a, x) => a + BigInt(x.size), 0n), 1n, 'the first slice is the request\'s');
 		const tm = { trader: buyer.address, orderHash: tw.twapHash };
 		await node.call('l2_cancelOrder', [tm, await buyer.signTypedData(domain, L.TYPES.Cancel, tm)]);
 		t.log('scale and TWAP fills streamed as trades');
