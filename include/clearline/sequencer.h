@@ -116,10 +116,22 @@ struct cl_l1_driver;
 CL_WUR int cl_seq_new(struct cl_seq **out, const struct cl_seq_config *cfg,
 		      struct cl_db *db, const struct cl_genesis *g);
 
-/* A fill of a committed block, with the order that took it. */
+/*
+ * A fill of a committed block, with what took it. CL_STF_FILL_ORDER: a
+ * request's fill, `taker` is the hash its answer names (an order, a TWAP
+ * or a scale order) and market, taker_trader and taker_is_buy are zero
+ * (read them from the order). The other kinds are the stf's derived
+ * fills (struct cl_stf_block_fill): taker is the fired trigger order or
+ * the TWAP slice (zero for a liquidation or the fund's unwind) and the
+ * three fields say where and who.
+ */
 struct cl_seq_trade {
-	struct cl_hash32 taker;  /* the incoming order */
+	enum cl_stf_fill_kind kind;
+	struct cl_hash32 taker;
 	struct cl_seq_fill fill; /* the resting order, its owner, price, size */
+	uint32_t market;
+	struct cl_address taker_trader; /* zero: the insurance fund */
+	bool taker_is_buy;
 };
 
 /* A committed block as the block hook sees it. */
@@ -127,10 +139,9 @@ struct cl_seq_block_event {
 	uint64_t number;
 	uint64_t timestamp_ms;
 	struct cl_hash32 root;  /* the state root after it */
-	size_t n_trades;        /* the fills of its orders, in order (fills
-				 * the stf derives at the block's opening,
-				 * liquidations and the fund's, are not
-				 * listed) */
+	size_t n_trades;        /* its fills in the order they happened:
+				 * its requests' and those the stf derived
+				 * (cl_stf_block_fills()) */
 	const struct cl_seq_trade *trades; /* valid during the call */
 };
 

@@ -920,6 +920,47 @@ CL_WUR int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
  */
 CL_WUR int cl_stf_reload(struct cl_stf *s);
 
+/*
+ * The block's derived fills: fills the stf made on the book that belong
+ * to no request's own answer (struct cl_stf_result lists those): trigger
+ * orders fired (at a block's opening, after an oracle request, or at
+ * once when placed), TWAP slices after the first, liquidation slices
+ * filled on the book (LIQUIDATE_FILL) and the insurance fund's unwind
+ * (FUND_FILL). A read-only record of what the block did, kept in block
+ * order beside the state: it is never hashed, never stored, and does not
+ * change the state or its root; a verifier deriving the same block gets
+ * the same list. Slices that go to the fund (LIQUIDATE) or to a
+ * counterparty (ADL) are not book fills and are not listed.
+ */
+enum cl_stf_fill_kind {
+	CL_STF_FILL_ORDER = 1,       /* a request's own order (not listed) */
+	CL_STF_FILL_TRIGGER = 2,     /* a trigger order that fired */
+	CL_STF_FILL_TWAP = 3,        /* a TWAP slice */
+	CL_STF_FILL_LIQUIDATION = 4, /* a liquidation slice on the book */
+	CL_STF_FILL_FUND = 5,        /* the insurance fund's unwind */
+};
+
+struct cl_stf_block_fill {
+	enum cl_stf_fill_kind kind;
+	uint32_t market;
+	struct cl_hash32 taker;         /* the fired order or the slice;
+					 * zero for LIQUIDATION and FUND */
+	struct cl_address taker_trader; /* its trader, the liquidated
+					 * account, zero for the fund */
+	bool taker_is_buy;
+	struct cl_hash32 maker;         /* the resting order */
+	struct cl_address maker_owner;
+	uint64_t price;                 /* the maker's price */
+	uint64_t size;
+};
+
+/* The derived fills of the open block (or, after cl_stf_end_block(), of
+ * the block just ended) so far, in order: *out is valid until the next
+ * stf call that writes (cl_stf_open_block(), cl_stf_request(),
+ * cl_stf_reload()). A refused request leaves none of its fills here. */
+size_t cl_stf_block_fills(const struct cl_stf *s,
+			  const struct cl_stf_block_fill **out);
+
 /* Primitive steps derived in the open block so far (a block with no
  * request and no derived step changed nothing worth keeping). */
 uint64_t cl_stf_block_derived(const struct cl_stf *s);

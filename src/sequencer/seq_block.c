@@ -61,7 +61,29 @@ void seq_publish_status(struct cl_seq *s, uint64_t number, uint64_t ts,
 	pthread_mutex_unlock(&s->status_lock);
 }
 
-/* Tell the block hook (cl_seq_on_block) about the committed block. */
+/* The stf's derived fills [*from, to) as trades of the event. */
+static void add_derived(struct cl_seq_trade *t, size_t *n,
+			const struct cl_stf_block_fill *bf, size_t *from,
+			size_t to)
+{
+	for (; *from < to; (*from)++) {
+		const struct cl_stf_block_fill *f = &bf[*from];
+		struct cl_seq_trade *x = &t[(*n)++];
+		x->kind = f->kind;
+		x->taker = f->taker;
+		x->fill.maker = f->maker;
+		x->fill.maker_owner = f->maker_owner;
+		x->fill.price = f->price;
+		x->fill.size = f->size;
+		x->market = f->market;
+		x->taker_trader = f->taker_trader;
+		x->taker_is_buy = f->taker_is_buy;
+	}
+}
+
+/* Tell the block hook (cl_seq_on_block) about the committed block: the
+ * fills of its requests and the fills the stf derived (at the block's
+ * opening, and during each request), in the order they happened. */
 static void notify_block(struct cl_seq *s, const struct cl_hash32 *root)
 {
 	struct cl_seq_block_event ev = {
@@ -69,18 +91,24 @@ static void notify_block(struct cl_seq *s, const struct cl_hash32 *root)
 		.timestamp_ms = s->hdr.timestamp_ms,
 		.root = *root,
 	};
-	struct cl_seq_trade *t = s->n_fills
-		? cl_xmalloc(s->n_fills * sizeof(*t)) : NULL;
+	const struct cl_stf_block_fill *bf;
+	size_t n_bf = cl_stf_block_fills(s->stf, &bf), done = 0;
+	size_t cap = s->n_fills + n_bf;
+	struct cl_seq_trade *t = cap ? cl_xcalloc(cap, sizeof(*t)) : NULL;
 
 	for (size_t i = 0; i < s->n_acks; i++) {
 		const struct ack *a = &s->acks[i];
+		CL_REQUIRE(a->derived_end <= n_bf);
+		add_derived(t, &ev.n_trades, bf, &done, a->derived_end);
 		for (size_t j = 0; j < a->r.n_fills; j++) {
-			CL_REQUIRE(ev.n_trades < s->n_fills);
+			CL_REQUIRE(ev.n_trades < cap);
+			t[ev.n_trades].kind = CL_STF_FILL_ORDER;
 			t[ev.n_trades].taker = a->r.order_hash;
 			t[ev.n_trades].fill = s->fills[a->fills_off + j];
 			ev.n_trades++;
 		}
 	}
+	add_derived(t, &ev.n_trades, bf, &done, n_bf);
 	ev.trades = t;
 	s->block_fn(s->block_arg, &ev);
 	free(t);
@@ -333,6 +361,8 @@ void seq_process(struct cl_seq *s, struct item *it)
 	a->r.withdrawal_id = r.withdrawal_id;
 	a->r.mark_price = r.mark_price;
 	a->r.n_fills = r.n_fills;
+	const struct cl_stf_block_fill *bf;
+	a->derived_end = cl_stf_block_fills(s->stf, &bf);
 	push_fills(s, &r);
 	if (cl_stf_derived_pending(s->stf))
 		s->risk_pending = true;

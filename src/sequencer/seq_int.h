@@ -60,6 +60,7 @@ struct ack {
 	void *arg;
 	struct cl_seq_result r;
 	size_t fills_off; /* into seq->fills */
+	size_t derived_end; /* the stf's block fills after the request */
 	uint64_t t_ns;    /* the item's queue time */
 	bool is_order;    /* a PLACE_ORDER */
 };

@@ -603,7 +603,10 @@ int stf_run_triggers(struct cl_stf *s, uint32_t market)
 				break;
 			if (t.status != CL_TRIGGER_PENDING)
 				continue; /* its group went first */
+			enum cl_stf_fill_kind was = s->eng->fill_kind;
+			s->eng->fill_kind = CL_STF_FILL_TRIGGER;
 			rc = fire(s, &h[i]);
+			s->eng->fill_kind = was;
 			s->eng->risk_ops++;
 		}
 	} while (rc == CL_OK && n == TRIGGERS_PER_PASS);

@@ -17,6 +17,7 @@ struct stf_engine *stf_engine_new(void)
 
 	book_plan_init(&e->plan);
 	e->synced_block = UINT64_MAX;
+	e->fill_kind = CL_STF_FILL_ORDER;
 	return e;
 }
 
@@ -30,6 +31,7 @@ void stf_engine_free(struct cl_stf *s)
 	book_plan_release(&e->plan);
 	free(e->exp);
 	free(e->fills);
+	free(e->bfills);
 	free(e);
 	s->eng = NULL;
 }
@@ -51,6 +53,7 @@ int cl_stf_reload(struct cl_stf *s)
 {
 	CL_REQUIRE(!s->in_block);
 	s->eng->n_fills = 0;
+	s->eng->n_bfills = 0;
 	return stf_engine_load(s);
 }
 
@@ -60,14 +63,93 @@ void stf_engine_invalidate(struct cl_stf *s)
 		s->eng->valid = false;
 }
 
+/*
+ * What a fill primitive about to be applied will show in the block's
+ * derived fills; false when it is not listed (a request's own fill, not
+ * a fill, or its orders cannot be read: the primitive then refuses).
+ * Reads only: the state and its root are untouched.
+ */
+static bool block_fill_of(struct cl_stf *s, struct cl_stf_block_fill *f,
+			  const struct cl_tx *tx)
+{
+	struct cl_stf_view v = cl_stf_view(s);
+	struct cl_order_record mk, tk;
+	const struct cl_hash32 *maker;
+
+	memset(f, 0, sizeof(*f));
+	/* an if chain: only three of the many types matter here */
+	if (tx->type == CL_TX_FILL) {
+		if (s->eng->fill_kind == CL_STF_FILL_ORDER)
+			return false;
+		if (cl_stf_get_order(&v, &tk, &tx->u.fill.taker) != CL_OK)
+			return false;
+		f->kind = s->eng->fill_kind;
+		f->taker = tx->u.fill.taker;
+		f->taker_trader = tk.trader;
+		f->taker_is_buy = tk.is_buy;
+		maker = &tx->u.fill.maker;
+		f->size = tx->u.fill.size;
+	} else if (tx->type == CL_TX_LIQUIDATE_FILL) {
+		f->kind = CL_STF_FILL_LIQUIDATION;
+		f->taker_trader = tx->u.liquidate_fill.account;
+		maker = &tx->u.liquidate_fill.maker;
+		f->size = tx->u.liquidate_fill.size;
+	} else if (tx->type == CL_TX_FUND_FILL) {
+		f->kind = CL_STF_FILL_FUND;
+		maker = &tx->u.fund_fill.maker;
+		f->size = tx->u.fund_fill.size;
+	} else {
+		return false;
+	}
+	if (cl_stf_get_order(&v, &mk, maker) != CL_OK)
+		return false;
+	if (tx->type != CL_TX_FILL)
+		f->taker_is_buy = !mk.is_buy; /* the closing side */
+	f->market = mk.market;
+	f->maker = *maker;
+	f->maker_owner = mk.trader;
+	f->price = mk.price;
+	return true;
+}
+
+static void push_block_fill(struct stf_engine *e,
+			    const struct cl_stf_block_fill *f)
+{
+	if (e->n_bfills == e->cap_bfills) {
+		e->cap_bfills = e->cap_bfills ? 2 * e->cap_bfills : 64;
+		e->bfills = cl_xrealloc(e->bfills,
+					e->cap_bfills * sizeof(*e->bfills));
+	}
+	e->bfills[e->n_bfills++] = *f;
+}
+
 int stf_apply_primitive(struct cl_stf *s, const struct cl_tx *tx)
 {
+	struct cl_stf_block_fill f;
+	bool listed = block_fill_of(s, &f, tx);
+
 	s->deriving = true;
 	int rc = cl_stf_apply(s, tx);
 	s->deriving = false;
-	if (rc == CL_STF_OK)
+	if (rc == CL_STF_OK) {
 		s->eng->derived++;
+		if (listed)
+			push_block_fill(s->eng, &f);
+	}
 	return rc;
+}
+
+size_t cl_stf_block_fills(const struct cl_stf *s,
+			  const struct cl_stf_block_fill **out)
+{
+	*out = s->eng->n_bfills ? s->eng->bfills : NULL;
+	return s->eng->n_bfills;
+}
+
+void stf_block_fills_truncate(struct cl_stf *s, size_t n)
+{
+	if (n < s->eng->n_bfills)
+		s->eng->n_bfills = n;
 }
 
 int stf_derive(struct cl_stf *s, struct cl_tx *tx)
@@ -125,6 +207,8 @@ int cl_stf_open_block(struct cl_stf *s, const struct cl_block_header *h)
 	e->risk_ops = 0;
 	e->pending = false;
 	e->n_fills = 0;
+	e->n_bfills = 0;
+	e->fill_kind = CL_STF_FILL_ORDER;
 	rc = ensure_books(s);
 	if (rc == 0)
 		rc = stf_measure_depths(s);
@@ -268,6 +352,7 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	if (rc)
 		return rc;
 	sp = cl_state_savepoint(s->st);
+	size_t n_bfills = s->eng->n_bfills;
 	switch (tx->type) {
 	case CL_TX_PLACE_ORDER:
 	case CL_TX_CLIENT_ORDER:
@@ -340,8 +425,10 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	case CL_TX_COLLATERAL_SALE:
 		return CL_STF_ERR_NOT_A_REQUEST;
 	}
-	if (rc)
+	if (rc) {
 		cl_state_rollback_to(s->st, sp);
+		stf_block_fills_truncate(s, n_bfills);
+	}
 	if (rc < 0)
 		s->eng->valid = false; /* the books may be ahead of the state */
 	return rc;

@@ -60,11 +60,21 @@ struct stf_engine {
 	bool pending;       /* the budget cut derived work short */
 	uint64_t adl_reindexed[CL_GENESIS_MAX_MARKETS][2]; /* block */
 
+	/* the block's derived fills (cl_stf_block_fills), and what kind
+	 * of work a FILL applied now belongs to */
+	struct cl_stf_block_fill *bfills;
+	size_t n_bfills, cap_bfills;
+	enum cl_stf_fill_kind fill_kind;
+
 	/* the current request's fills */
 	struct cl_stf_fill *fills;
 	size_t n_fills, cap_fills;
 };
 
+
+/* Forget the block's derived fills after the first n (a savepoint
+ * rolled back). */
+void stf_block_fills_truncate(struct cl_stf *s, size_t n);
 
 /* The market's index in the genesis, or -1. */
 int stf_market_index(const struct cl_genesis *g, uint32_t market);

@@ -355,6 +355,7 @@ int stf_apply_forced(struct cl_stf *s, const struct cl_tx_forced *f)
 	r.account = f->account;
 	r.kind = f->kind;
 	sp = cl_state_savepoint(s->st);
+	size_t n_bfills = s->eng->n_bfills;
 	switch (f->kind) {
 	case CL_FORCED_WITHDRAW:
 		rc = forced_withdraw(s, &r, f);
@@ -373,6 +374,7 @@ int stf_apply_forced(struct cl_stf *s, const struct cl_tx_forced *f)
 		/* e.g. an overflow settling funding: the request is still
 		 * consumed, with nothing done */
 		cl_state_rollback_to(s->st, sp);
+		stf_block_fills_truncate(s, n_bfills);
 		r.outcome = CL_FORCED_NOTHING;
 		r.value = 0;
 	}

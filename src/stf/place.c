@@ -229,6 +229,7 @@ int stf_match_taker(struct cl_stf *s, struct cl_stf_result *r,
 
 	/* everything after the placement is undone for FOK and post-only */
 	struct cl_state_sp sp = cl_state_savepoint(s->st);
+	size_t n_bfills = e->n_bfills;
 	struct match_ctx m = {.s = s, .taker_reason = CL_DONE_MARGIN};
 	enum book_code bc = book_match(e->books[mi], &e->plan, &taker,
 				       on_candidate, &m);
@@ -251,6 +252,7 @@ int stf_match_taker(struct cl_stf *s, struct cl_stf_result *r,
 		book_discard(&e->plan);
 		cl_state_rollback_to(s->st, sp);
 		e->n_fills = 0;
+		stf_block_fills_truncate(s, n_bfills);
 		rc = stf_derive_done(s, hash, taker_done_reason(out, &m));
 		break;
 	case BOOK_FILLED:

@@ -473,10 +473,13 @@ int stf_run_twaps(struct cl_stf *s)
 	cl_state_iter_free(it);
 	if (rc == CL_ERR_NOT_FOUND)
 		rc = CL_OK;
+	enum cl_stf_fill_kind was = s->eng->fill_kind;
+	s->eng->fill_kind = CL_STF_FILL_TWAP; /* the slices after the first */
 	for (size_t i = 0; rc == CL_OK && i < n && !stf_budget_out(s); i++) {
 		rc = run_slice(s, &h[i]);
 		s->eng->risk_ops++;
 	}
+	s->eng->fill_kind = was;
 	free(h);
 	if (rc > 0) {
 		cl_broken("stf", "a twap slice could not run: %s",

@@ -89,20 +89,50 @@ static bool taker_of(const struct cl_stf_view *v, const struct cl_hash32 *h,
 	return false;
 }
 
+/* What took a fill, as the stream's `kind` says it. */
+static const char *kind_name(enum cl_stf_fill_kind k)
+{
+	switch (k) {
+	case CL_STF_FILL_ORDER:
+		return "order";
+	case CL_STF_FILL_TRIGGER:
+		return "trigger";
+	case CL_STF_FILL_TWAP:
+		return "twap";
+	case CL_STF_FILL_LIQUIDATION:
+		return "liquidation";
+	case CL_STF_FILL_FUND:
+		return "fund";
+	}
+	return "order";
+}
+
 /* One trade as streams show it; NULL when its orders cannot be read. */
 static json_t *trade_json(const struct cl_stf_view *v,
 			  const struct cl_seq_trade *t, uint32_t *market,
 			  struct cl_address *taker_trader)
 {
 	bool is_buy;
-	if (!taker_of(v, &t->taker, market, taker_trader, &is_buy))
-		return NULL;
+	bool by_order = t->kind == CL_STF_FILL_ORDER;
+	if (by_order) {
+		if (!taker_of(v, &t->taker, market, taker_trader, &is_buy))
+			return NULL;
+	} else {
+		/* a derived fill: the stf said where and who */
+		*market = t->market;
+		*taker_trader = t->taker_trader;
+		is_buy = t->taker_is_buy;
+	}
+	bool has_taker = by_order || t->kind == CL_STF_FILL_TRIGGER ||
+			 t->kind == CL_STF_FILL_TWAP;
 	json_t *o = json_object();
+	json_object_set_new(o, "kind", json_string(kind_name(t->kind)));
 	json_object_set_new(o, "price", cl_json_from_u64(t->fill.price));
 	json_object_set_new(o, "size", cl_json_from_u64(t->fill.size));
 	json_object_set_new(o, "takerSide",
 			    json_string(is_buy ? "buy" : "sell"));
-	json_object_set_new(o, "taker", hash_json(&t->taker));
+	json_object_set_new(o, "taker",
+			    has_taker ? hash_json(&t->taker) : json_null());
 	json_object_set_new(o, "takerTrader", addr_json(taker_trader));
 	json_object_set_new(o, "maker", hash_json(&t->fill.maker));
 	json_object_set_new(o, "makerTrader", addr_json(&t->fill.maker_owner));

@@ -11,7 +11,8 @@
  *  - a cancel that names its order by sequence (as batches carry it);
  *  - resting orders that expire are closed when a block opens;
  *  - an oracle move liquidates an account with no one asking, on the book
- *    first;
+ *    first, and the block's derived fills list each slice as the events
+ *    show it;
  *  - the books are a cache: a discarded block and a new stf on the same
  *    state give the same results as the writer that saw everything.
  */
@@ -308,6 +309,9 @@ static void test_liquidation(struct cl_state *st)
 	/* the maker bids below the market */
 	struct cl_order bid = order(&e, 1, true, P(59000), SZ(200), 0);
 	CHECK(place(&e, &r, &bid, 1) == CL_STF_OK);
+	struct cl_hash32 bid_hash = r.order_hash;
+	const struct cl_stf_block_fill *bf;
+	CHECK(cl_stf_block_fills(e.stf, &bf) == 0); /* request fills: none */
 	open_next(&e, 1000);
 	price(&e, P(59500));
 	struct cl_stf_view v = tenv_view(&e);
@@ -325,6 +329,22 @@ static void test_liquidation(struct cl_state *st)
 	v = tenv_view(&e);
 	CHECK(cl_stf_get_events(&v, ev, 8, &n, &e.addr[2], 0) == CL_OK);
 	CHECK(n >= 1 && ev[0].kind == CL_STF_EVENT_LIQUIDATED_BOOK);
+	/* each slice on the book is a derived fill of the block */
+	size_t nbf = cl_stf_block_fills(e.stf, &bf);
+	CHECK(nbf == n);
+	for (size_t i = 0; i < nbf && i < n; i++) {
+		static const struct cl_hash32 zh;
+		CHECK(bf[i].kind == CL_STF_FILL_LIQUIDATION);
+		CHECK(bf[i].market == ev[i].market);
+		CHECK(cl_hash32_eq(&bf[i].taker, &zh));
+		CHECK(memcmp(bf[i].taker_trader.b, e.addr[2].b, 20) == 0);
+		CHECK(!bf[i].taker_is_buy); /* a long closes by selling */
+		CHECK(cl_hash32_eq(&bf[i].maker, &bid_hash));
+		CHECK(memcmp(bf[i].maker_owner.b, e.addr[1].b, 20) == 0);
+		CHECK(bf[i].price == P(59000));
+		CHECK(ev[i].kind == CL_STF_EVENT_LIQUIDATED_BOOK &&
+		      (int64_t)bf[i].size == -ev[i].size);
+	}
 	CHECK(cl_stf_get_account_risk(&v, ar, &e.addr[2]) == CL_OK);
 	CHECK(!ar->liquidatable);
 	free(ar);
