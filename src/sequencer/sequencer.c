@@ -14,6 +14,7 @@ static const char *const SUB = "seq";
 
 void cl_seq_config_defaults(struct cl_seq_config *cfg)
 {
+	memset(cfg, 0, sizeof(*cfg)); /* every field not named below is off */
 	cfg->block_interval_ms = 100;
 	cfg->block_max_txs = 20000;
 	cfg->queue_max = 65536;
