@@ -320,6 +320,22 @@ L.main('openrpc', async (t) => {
 		const acc = await check(url, 'l2_getAccount', [maker.address]);
 		assert.strictEqual(acc.isolated[0].account, mr.account);
 		assert.strictEqual(acc.subaccounts[0].account, sr2.toAccount);
+		/* the escape's call: exit() from the account itself; a derived
+		 * account's exitDerived(kind, index, proof) from its owner */
+		const esc = new L.ethers.Interface(['function exit(address,bytes)',
+			'function exitDerived(uint8,uint32,bytes)']);
+		const same = (x, y) => x.toLowerCase() === y.toLowerCase();
+		const own = await check(url, 'l2_getAccountProof', [maker.address]);
+		assert.ok(own.derived === null && same(own.sender, maker.address), JSON.stringify(own));
+		assert.deepStrictEqual([...esc.decodeFunctionData('exit', own.tx.data)],
+				       [L.ethers.getAddress(maker.address), own.proof]);
+		for (const [acct, kind, index] of [[mr.account, 'isolated', 3], [sr2.toAccount, 'subaccount', 1]]) {
+			const dp = await check(url, 'l2_getAccountProof', [acct]);
+			assert.ok(dp.exists && same(dp.derived.owner, maker.address) && dp.derived.kind === kind &&
+				  dp.derived.index === index && same(dp.sender, maker.address), JSON.stringify(dp));
+			assert.deepStrictEqual([...esc.decodeFunctionData('exitDerived', dp.tx.data)],
+					       [kind === 'isolated' ? 1n : 2n, BigInt(index), dp.proof]);
+		}
 	}
 
 	/* reads without params, state roots */
