@@ -88,6 +88,9 @@ contract ClearlineEscape {
     uint8 public constant DERIVED_ISOLATED = 1;
     /// @notice exitDerived() kind of a subaccount (index: its number, from 1).
     uint8 public constant DERIVED_SUBACCOUNT = 2;
+    /// @notice DerivedExitRegistered kind of an isolated account of a
+    ///         subaccount (exitSubaccountIsolated(); index: the market).
+    uint8 public constant DERIVED_SUBACCOUNT_ISOLATED = 3;
 
     /// @notice The rollup this escape belongs to (its creator).
     IClearlineEscapeRollup public immutable rollup;
@@ -257,12 +260,22 @@ contract ClearlineEscape {
     ///         keccak256("clearline.subaccount.v1" ‖ owner ‖ index u32).
     ///         Its claim is registered once, toward the owner, and paid to
     ///         the owner as exit()'s. An isolated account of a subaccount
-    ///         (owned by the subaccount) is not reachable this way.
+    ///         exits with exitSubaccountIsolated().
     /// @param proof As exit()'s, for the derived account.
     function exitDerived(uint8 kind, uint32 index, bytes calldata proof) external {
         address account = derivedAccount(msg.sender, kind, index);
         _exit(account, proof);
         emit DerivedExitRegistered(account, msg.sender, kind, index);
+    }
+
+    /// @notice exitDerived() two derivations deep: the isolated account of
+    ///         market `market` of subaccount `sub` >= 1 of msg.sender (the
+    ///         subaccount owns it and has no key either). Paid to msg.sender.
+    function exitSubaccountIsolated(uint32 sub, uint32 market, bytes calldata proof) external {
+        address account =
+            derivedAccount(derivedAccount(msg.sender, DERIVED_SUBACCOUNT, sub), DERIVED_ISOLATED, market);
+        _exit(account, proof);
+        emit DerivedExitRegistered(account, msg.sender, DERIVED_SUBACCOUNT_ISOLATED, market);
     }
 
     /// @notice The derived account `kind` `index` of `owner` (exitDerived()).

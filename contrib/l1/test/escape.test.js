@@ -423,8 +423,9 @@ test('exit: equity to the atom (value rounded down, funding up), registered once
 // checked against cl_stf_isolated_account / cl_stf_subaccount_account by
 // tests/unit/stf/test_exit_proof.c)
 const DERIVED = require(path.join(L1, '..', '..', 'tests', 'vectors', 'derived_accounts.json')).vectors;
-function derivedOf(owner, kind, index) {
-	const v = DERIVED.find((x) => x.owner === owner.address.toLowerCase() && x.kind === kind && x.index === index);
+function derivedOf(owner, kind, index, sub) {
+	const v = DERIVED.find((x) => x.owner === owner.address.toLowerCase() && x.kind === kind && x.index === index &&
+		x.sub === sub);
 	assert.ok(v, `no vector for ${owner.address} kind ${kind} index ${index}`);
 	return ethers.getAddress(v.account);
 }
@@ -432,9 +433,14 @@ function derivedOf(owner, kind, index) {
 test('derivedAccount: the stf\'s isolated and subaccount addresses; other kinds and subaccount 0 refused', async () => {
 	assert.ok(DERIVED.length >= 8);
 	for (const v of DERIVED) {
-		assert.equal(await escape.derivedAccount(ethers.getAddress(v.owner), v.kind, v.index),
-			ethers.getAddress(v.account), `kind ${v.kind} index ${v.index} of ${v.owner}`);
+		const owner = ethers.getAddress(v.owner);
+		// kind 3: the isolated account of a subaccount, two derivations
+		const got = v.kind === 3
+			? await escape.derivedAccount(await escape.derivedAccount(owner, 2, v.sub), 1, v.index)
+			: await escape.derivedAccount(owner, v.kind, v.index);
+		assert.equal(got, ethers.getAddress(v.account), `kind ${v.kind} index ${v.index} of ${v.owner}`);
 	}
+	assert.ok(DERIVED.some((v) => v.kind === 3));
 	for (const [kind, index] of [[0, 1], [3, 1], [255, 7], [2, 0]]) {
 		const args = await expectRevert(escape.derivedAccount(alice.address, kind, index), 'InvalidDerivedAccount');
 		assert.deepEqual([args[0], args[1]], [BigInt(kind), BigInt(index)]);
@@ -511,6 +517,39 @@ test('exitDerived: an isolated account and a subaccount pay their owner; exit() 
 	assert.equal(await balance(bob.address), b0 + want[bobIso]);
 	assert.equal(await balance(bobIso), 0n);
 	assert.equal(await escape.exitPayee(bobIso), bob.address);
+});
+
+test('exitSubaccountIsolated: the isolated account of a subaccount pays the subaccount\'s owner', async () => {
+	const acct = derivedOf(alice, 3, 1, 2); // alice's subaccount 2's isolated BTC position
+	const s = scene({
+		accounts: { [alice.address]: 100_000_000n, [acct]: 70_000_000n, [bob.address]: 900_000_000n },
+		positions: [
+			{ addr: acct, market: 1, size: 10000n, cost: 6_000_000_000n, snap: 2_000_000_000n },
+			{ addr: bob.address, market: 1, size: -10000n, cost: -6_000_000_000n, snap: 2_000_000_000n },
+		],
+	});
+	const t = buildTree(s);
+	const frozenAt = await freezeWith(t.root(), 2, [[alice, 1_000_000_000n], [bob, 1_000_000_000n]]);
+	await mined(escape.startEscape(...startArgs(t, s)));
+	const proof = exitProof(t, s, acct);
+	const want = refEquity(s, acct);
+	// not by exit(), not as a one-level derived account, not by another owner, not subaccount 0
+	await expectRevert(as(escape, alice).exit(acct, proof), 'NotAccountHolder');
+	await expectRevert(as(escape, alice).exitDerived(1, 1, proof), 'InvalidExitProof');
+	await expectRevert(as(escape, bob).exitSubaccountIsolated(2, 1, proof), 'InvalidExitProof');
+	await expectRevert(as(escape, alice).exitSubaccountIsolated(0, 1, proof), 'InvalidDerivedAccount');
+	const r = await mined(as(escape, alice).exitSubaccountIsolated(2, 1, proof));
+	gasReport.push(['exitSubaccountIsolated (1 position, 3 markets)', r.gasUsed]);
+	let [e] = events(r, 'ExitRegistered');
+	assert.deepEqual([e.args.account, e.args.claim], [acct, want]);
+	[e] = events(r, 'DerivedExitRegistered');
+	assert.deepEqual([e.args.account, e.args.owner, e.args.kind, e.args.index], [acct, alice.address, 3n, 1n]);
+	await expectRevert(as(escape, alice).exitSubaccountIsolated(2, 1, proof), 'AlreadyExited');
+	await setNext(Number(frozenAt) + WINDOW + 1);
+	const a0 = await balance(alice.address);
+	await mined(as(escape, carol).payExit(acct));
+	assert.equal(await balance(alice.address), a0 + want);
+	assert.equal(await balance(acct), 0n);
 });
 
 test('exit: only the account itself sends its exit (relayed exits are not offered)', async () => {

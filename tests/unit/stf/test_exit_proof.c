@@ -216,7 +216,8 @@ static struct cl_hash32 scenario(struct cl_state *st)
 }
 
 /* Every vector's address is cl_stf_isolated_account's (kind 1) or
- * cl_stf_subaccount_account's (kind 2) of its owner and index. */
+ * cl_stf_subaccount_account's (kind 2) of its owner and index, or (kind
+ * 3) the isolated account of market index of subaccount sub. */
 static void derived_vectors(int argc, char **argv)
 {
 	json_t *root = test_load_vectors(argc, argv, "derived_accounts.json");
@@ -240,6 +241,15 @@ static void derived_vectors(int argc, char **argv)
 		else if (kind == CL_STF_ACCOUNT_SUBACCOUNT && index > 0)
 			cl_stf_subaccount_account(&got, &owner,
 						  (uint32_t)index);
+		else if (kind == 3) { /* isolated of subaccount `sub` */
+			json_int_t sub =
+			    json_integer_value(json_object_get(v, "sub"));
+			struct cl_address sa;
+
+			CHECK(sub > 0 && sub <= UINT32_MAX);
+			cl_stf_subaccount_account(&sa, &owner, (uint32_t)sub);
+			cl_stf_isolated_account(&got, &sa, (uint32_t)index);
+		}
 		else
 			CHECK_MSG(false, "vector %zu: kind %lld", i,
 				  (long long)kind);
