@@ -9,8 +9,9 @@
  * account itself; a derived account (an isolated account or a
  * subaccount: ACCOUNT_OWNERS names its owner) has no key, so its call is
  * exitDerived(kind, index, proof), sent by its owner and paid to it; an
- * isolated account of a subaccount (its owner has no key either) has no
- * call.
+ * isolated account of a subaccount (its owner has no key either) is
+ * exitSubaccountIsolated(sub, market, proof), sent by the subaccount's
+ * owner.
  *
  * Which state: the node's head (read through the chain reader), or the
  * state after a posted batch's last block — by default, once the rollup
@@ -98,6 +99,17 @@ static void abi_exit_derived(struct cl_buf *out, uint8_t kind, uint32_t index,
 	put_bytes_tail(out, proof);
 }
 
+/* exitSubaccountIsolated(uint32 sub, uint32 market, bytes proof) */
+static void abi_exit_sub_isolated(struct cl_buf *out, uint32_t sub,
+				  uint32_t market, const struct cl_buf *proof)
+{
+	put_selector(out, "exitSubaccountIsolated(uint32,uint32,bytes)");
+	cl_l1_abi_put_u64(out, sub);
+	cl_l1_abi_put_u64(out, market);
+	cl_l1_abi_put_u64(out, 0x60);
+	put_bytes_tail(out, proof);
+}
+
 /* startEscape(bytes genesis, bytes genesisProof, uint64 depositsConsumed,
  * bytes depositsProof) */
 static void abi_start(struct cl_buf *out, const struct cl_buf *genesis,
@@ -155,18 +167,20 @@ struct exit_parts {
 	struct cl_buf gproof, dproof;
 	uint64_t deposits;
 	/* a derived account: its owner, kind and index; owner_derived when
-	 * the owner is a derived account too (no key sends its exit) */
-	bool derived, owner_derived;
-	struct cl_address owner;
-	enum cl_stf_account_kind kind;
-	uint32_t index;
+	 * the owner is a derived account too, of kind up_kind, index
+	 * up_index of up_owner; up_derived when that one is as well (the
+	 * stf keeps chains at most two long: no call then) */
+	bool derived, owner_derived, up_derived;
+	struct cl_address owner, up_owner;
+	enum cl_stf_account_kind kind, up_kind;
+	uint32_t index, up_index;
 };
 
 /* ACCOUNT_OWNERS of `addr` and of its owner. */
 static int collect_owner(const struct cl_stf_view *v, struct exit_parts *x,
 			 const struct cl_address *addr)
 {
-	struct cl_address up;
+	struct cl_address top;
 	enum cl_stf_account_kind k;
 	uint32_t i;
 	int rc;
@@ -177,10 +191,17 @@ static int collect_owner(const struct cl_stf_view *v, struct exit_parts *x,
 	if (rc != CL_OK)
 		return rc;
 	x->derived = true;
-	rc = cl_stf_get_account_owner(v, &up, &k, &i, &x->owner);
+	rc = cl_stf_get_account_owner(v, &x->up_owner, &x->up_kind,
+				      &x->up_index, &x->owner);
 	if (rc == CL_ERR_NOT_FOUND)
 		return CL_OK;
-	x->owner_derived = rc == CL_OK;
+	if (rc != CL_OK)
+		return rc;
+	x->owner_derived = true;
+	rc = cl_stf_get_account_owner(v, &top, &k, &i, &x->up_owner);
+	if (rc == CL_ERR_NOT_FOUND)
+		return CL_OK;
+	x->up_derived = rc == CL_OK;
 	return rc;
 }
 
@@ -518,6 +539,13 @@ static json_t *answer(struct cl_api *api, const struct cl_address *addr,
 			json_object_set_new(res, "tx", tx_json(&escape, &data));
 			json_object_set_new(res, "sender",
 					    api_addr_json(&x->owner));
+		} else if (!x->up_derived && x->kind == CL_STF_ACCOUNT_ISOLATED &&
+			   x->up_kind == CL_STF_ACCOUNT_SUBACCOUNT) {
+			abi_exit_sub_isolated(&data, x->up_index, x->index,
+					      &x->exit);
+			json_object_set_new(res, "tx", tx_json(&escape, &data));
+			json_object_set_new(res, "sender",
+					    api_addr_json(&x->up_owner));
 		} else {
 			json_object_set_new(res, "tx", json_null());
 			json_object_set_new(res, "sender", json_null());

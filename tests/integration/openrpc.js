@@ -336,6 +336,19 @@ L.main('openrpc', async (t) => {
 			assert.deepStrictEqual([...esc.decodeFunctionData('exitDerived', dp.tx.data)],
 					       [kind === 'isolated' ? 1n : 2n, BigInt(index), dp.proof]);
 		}
+		/* subaccount 1's own isolated account (the owner signs for it):
+		 * exitSubaccountIsolated(sub, market, proof) from the owner */
+		const subNonce = async () => (await check(url, 'l2_getAccount', [sr2.toAccount])).nonce;
+		const smm = { trader: sr2.toAccount, market: 3, isolated: true, nonce: await subNonce() };
+		const smr = await check(url, 'l2_setMarginMode', [smm, await maker.signTypedData(domain, MM, smm)]);
+		const sim = { trader: sr2.toAccount, market: 3, add: true, amount: '500000', nonce: await subNonce() };
+		await check(url, 'l2_moveIsolatedMargin', [sim, await maker.signTypedData(domain, IM, sim)]);
+		const nested = await check(url, 'l2_getAccountProof', [smr.account]);
+		assert.ok(nested.exists && same(nested.derived.owner, sr2.toAccount) && nested.derived.kind === 'isolated' &&
+			  nested.derived.index === 3 && same(nested.sender, maker.address), JSON.stringify(nested));
+		const esc2 = new L.ethers.Interface(['function exitSubaccountIsolated(uint32,uint32,bytes)']);
+		assert.deepStrictEqual([...esc2.decodeFunctionData('exitSubaccountIsolated', nested.tx.data)],
+				       [1n, 3n, nested.proof]);
 	}
 
 	/* reads without params, state roots */
