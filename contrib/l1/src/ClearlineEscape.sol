@@ -59,7 +59,8 @@ contract ClearlineExitVault {
 ///      call and only when frozen. The tokens stay in the rollup until
 ///      paid. An isolated position or a subaccount is an account of its
 ///      own at an address derived from its owner's, whose key nobody
-///      holds: its owner exits it with exitDerived() and is paid its
+///      holds: its owner exits it with exitDerived() (or, for an isolated
+///      account of a subaccount, exitSubaccountIsolated()) and is paid its
 ///      claim (docs/margin.md "The escape hatch and derived accounts").
 ///      Proofs use the tree of docs/state.md in its canonical encoding
 ///      (kind u8 ‖ depth u16 ‖ siblings ‖ other leaf when kind 2).
