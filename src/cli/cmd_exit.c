@@ -100,6 +100,9 @@ int cli_cmd_exit_proof(struct cl_cli *cli, const struct cli_args *a)
 	kv_long(cli, "account proof", json_object_get(r, "accountProof"));
 	kv_tx(cli, "start", json_object_get(r, "startTx"));
 	kv_tx(cli, "exit", json_object_get(r, "tx"));
+	/* exit() from the account, exitDerived() from a derived
+	 * account's owner (docs/api.md) */
+	kv(cli, "exit sent by", json_object_get(r, "sender"));
 	json_decref(r);
 	return CL_CLI_EXIT_OK;
 }

@@ -5,7 +5,13 @@
  * balance against a posted root; and, for an account the state holds,
  * the escape's proof with the ready-made L1 calls
  * (ClearlineEscape.startEscape and exit), as l2_getWithdrawalProof gives
- * the claim call. Every node mode answers it.
+ * the claim call. Every node mode answers it. exit() is sent by the
+ * account itself; a derived account (an isolated account or a
+ * subaccount: ACCOUNT_OWNERS names its owner) has no key, so its call is
+ * exitDerived(kind, index, proof), sent by its owner and paid to it; an
+ * isolated account of a subaccount (its owner has no key either) is
+ * exitSubaccountIsolated(sub, market, proof), sent by the subaccount's
+ * owner.
  *
  * Which state: the node's head (read through the chain reader), or the
  * state after a posted batch's last block — by default, once the rollup
@@ -82,6 +88,28 @@ static void abi_exit(struct cl_buf *out, const struct cl_address *addr,
 	put_bytes_tail(out, proof);
 }
 
+/* exitDerived(uint8 kind, uint32 index, bytes proof) */
+static void abi_exit_derived(struct cl_buf *out, uint8_t kind, uint32_t index,
+			     const struct cl_buf *proof)
+{
+	put_selector(out, "exitDerived(uint8,uint32,bytes)");
+	cl_l1_abi_put_u64(out, kind);
+	cl_l1_abi_put_u64(out, index);
+	cl_l1_abi_put_u64(out, 0x60);
+	put_bytes_tail(out, proof);
+}
+
+/* exitSubaccountIsolated(uint32 sub, uint32 market, bytes proof) */
+static void abi_exit_sub_isolated(struct cl_buf *out, uint32_t sub,
+				  uint32_t market, const struct cl_buf *proof)
+{
+	put_selector(out, "exitSubaccountIsolated(uint32,uint32,bytes)");
+	cl_l1_abi_put_u64(out, sub);
+	cl_l1_abi_put_u64(out, market);
+	cl_l1_abi_put_u64(out, 0x60);
+	put_bytes_tail(out, proof);
+}
+
 /* startEscape(bytes genesis, bytes genesisProof, uint64 depositsConsumed,
  * bytes depositsProof) */
 static void abi_start(struct cl_buf *out, const struct cl_buf *genesis,
@@ -138,7 +166,65 @@ struct exit_parts {
 	struct cl_buf exit; /* exit()'s proof bytes */
 	struct cl_buf gproof, dproof;
 	uint64_t deposits;
+	/* a derived account: its owner, kind and index; owner_derived when
+	 * the owner is a derived account too, of kind up_kind, index
+	 * up_index of up_owner; up_derived when that one is as well (the
+	 * stf keeps chains at most two long: no call then) */
+	bool derived, owner_derived, up_derived;
+	struct cl_address owner, up_owner;
+	enum cl_stf_account_kind kind, up_kind;
+	uint32_t index, up_index;
 };
+
+/* ACCOUNT_OWNERS of `addr` and of its owner. */
+static int collect_owner(const struct cl_stf_view *v, struct exit_parts *x,
+			 const struct cl_address *addr)
+{
+	struct cl_address top;
+	enum cl_stf_account_kind k;
+	uint32_t i;
+	int rc;
+
+	rc = cl_stf_get_account_owner(v, &x->owner, &x->kind, &x->index, addr);
+	if (rc == CL_ERR_NOT_FOUND)
+		return CL_OK;
+	if (rc != CL_OK)
+		return rc;
+	x->derived = true;
+	rc = cl_stf_get_account_owner(v, &x->up_owner, &x->up_kind,
+				      &x->up_index, &x->owner);
+	if (rc == CL_ERR_NOT_FOUND)
+		return CL_OK;
+	if (rc != CL_OK)
+		return rc;
+	x->owner_derived = true;
+	rc = cl_stf_get_account_owner(v, &top, &k, &i, &x->up_owner);
+	if (rc == CL_ERR_NOT_FOUND)
+		return CL_OK;
+	x->up_derived = rc == CL_OK;
+	return rc;
+}
+
+static const char *kind_name(enum cl_stf_account_kind k)
+{
+	switch (k) {
+	case CL_STF_ACCOUNT_ISOLATED:
+		return "isolated";
+	case CL_STF_ACCOUNT_SUBACCOUNT:
+		return "subaccount";
+	}
+	return "isolated";
+}
+
+/* "derived": null, or the owner, kind and index of a derived account. */
+static json_t *derived_json(const struct exit_parts *x)
+{
+	if (!x->derived)
+		return json_null();
+	return json_pack("{s:o,s:s,s:I}", "owner", api_addr_json(&x->owner),
+			 "kind", kind_name(x->kind), "index",
+			 (json_int_t)x->index);
+}
 
 static int collect(const struct cl_stf_view *v, struct exit_parts *x,
 		   const struct cl_address *addr)
@@ -153,6 +239,8 @@ static int collect(const struct cl_stf_view *v, struct exit_parts *x,
 		return rc;
 	x->exists = x->acct->kind == CL_PROOF_INCLUSION;
 	rc = cl_stf_escape_proofs(v, &x->gproof, &x->dproof, &x->deposits);
+	if (rc == CL_OK)
+		rc = collect_owner(v, x, addr);
 	if (rc != CL_OK || !x->exists)
 		return rc;
 	rc = cl_stf_get_health(v, &x->h, addr);
@@ -411,6 +499,7 @@ static json_t *answer(struct cl_api *api, const struct cl_address *addr,
 					 cl_hash32_eq(&x->root, &fz->exit_root)));
 	json_object_set_new(res, "escape", api_addr_json(&escape));
 	json_object_set_new(res, "exists", json_boolean(x->exists));
+	json_object_set_new(res, "derived", derived_json(x));
 	if (empty_state) {
 		/* a zero exit root: startEscape takes empty arguments */
 		json_object_set_new(res, "accountProof", json_null());
@@ -440,8 +529,27 @@ static json_t *answer(struct cl_api *api, const struct cl_address *addr,
 		json_object_set_new(res, "proof",
 				    cl_json_from_bytes(x->exit.p, x->exit.len));
 		cl_buf_reset(&data);
-		abi_exit(&data, addr, &x->exit);
-		json_object_set_new(res, "tx", tx_json(&escape, &data));
+		if (!x->derived) {
+			abi_exit(&data, addr, &x->exit);
+			json_object_set_new(res, "tx", tx_json(&escape, &data));
+			json_object_set_new(res, "sender", api_addr_json(addr));
+		} else if (!x->owner_derived) {
+			abi_exit_derived(&data, (uint8_t)x->kind, x->index,
+					 &x->exit);
+			json_object_set_new(res, "tx", tx_json(&escape, &data));
+			json_object_set_new(res, "sender",
+					    api_addr_json(&x->owner));
+		} else if (!x->up_derived && x->kind == CL_STF_ACCOUNT_ISOLATED &&
+			   x->up_kind == CL_STF_ACCOUNT_SUBACCOUNT) {
+			abi_exit_sub_isolated(&data, x->up_index, x->index,
+					      &x->exit);
+			json_object_set_new(res, "tx", tx_json(&escape, &data));
+			json_object_set_new(res, "sender",
+					    api_addr_json(&x->up_owner));
+		} else {
+			json_object_set_new(res, "tx", json_null());
+			json_object_set_new(res, "sender", json_null());
+		}
 	} else {
 		json_object_set_new(res, "accountValue", json_null());
 		json_object_set_new(res, "collateral", cl_json_from_i64(0));
@@ -450,6 +558,7 @@ static json_t *answer(struct cl_api *api, const struct cl_address *addr,
 		json_object_set_new(res, "positions", cl_json_from_u64(0));
 		json_object_set_new(res, "proof", json_null());
 		json_object_set_new(res, "tx", json_null());
+		json_object_set_new(res, "sender", json_null());
 	}
 	cl_buf_release(&acct);
 	cl_buf_release(&gen);

@@ -320,6 +320,35 @@ L.main('openrpc', async (t) => {
 		const acc = await check(url, 'l2_getAccount', [maker.address]);
 		assert.strictEqual(acc.isolated[0].account, mr.account);
 		assert.strictEqual(acc.subaccounts[0].account, sr2.toAccount);
+		/* the escape's call: exit() from the account itself; a derived
+		 * account's exitDerived(kind, index, proof) from its owner */
+		const esc = new L.ethers.Interface(['function exit(address,bytes)',
+			'function exitDerived(uint8,uint32,bytes)']);
+		const same = (x, y) => x.toLowerCase() === y.toLowerCase();
+		const own = await check(url, 'l2_getAccountProof', [maker.address]);
+		assert.ok(own.derived === null && same(own.sender, maker.address), JSON.stringify(own));
+		assert.deepStrictEqual([...esc.decodeFunctionData('exit', own.tx.data)],
+				       [L.ethers.getAddress(maker.address), own.proof]);
+		for (const [acct, kind, index] of [[mr.account, 'isolated', 3], [sr2.toAccount, 'subaccount', 1]]) {
+			const dp = await check(url, 'l2_getAccountProof', [acct]);
+			assert.ok(dp.exists && same(dp.derived.owner, maker.address) && dp.derived.kind === kind &&
+				  dp.derived.index === index && same(dp.sender, maker.address), JSON.stringify(dp));
+			assert.deepStrictEqual([...esc.decodeFunctionData('exitDerived', dp.tx.data)],
+					       [kind === 'isolated' ? 1n : 2n, BigInt(index), dp.proof]);
+		}
+		/* subaccount 1's own isolated account (the owner signs for it):
+		 * exitSubaccountIsolated(sub, market, proof) from the owner */
+		const subNonce = async () => (await check(url, 'l2_getAccount', [sr2.toAccount])).nonce;
+		const smm = { trader: sr2.toAccount, market: 3, isolated: true, nonce: await subNonce() };
+		const smr = await check(url, 'l2_setMarginMode', [smm, await maker.signTypedData(domain, MM, smm)]);
+		const sim = { trader: sr2.toAccount, market: 3, add: true, amount: '500000', nonce: await subNonce() };
+		await check(url, 'l2_moveIsolatedMargin', [sim, await maker.signTypedData(domain, IM, sim)]);
+		const nested = await check(url, 'l2_getAccountProof', [smr.account]);
+		assert.ok(nested.exists && same(nested.derived.owner, sr2.toAccount) && nested.derived.kind === 'isolated' &&
+			  nested.derived.index === 3 && same(nested.sender, maker.address), JSON.stringify(nested));
+		const esc2 = new L.ethers.Interface(['function exitSubaccountIsolated(uint32,uint32,bytes)']);
+		assert.deepStrictEqual([...esc2.decodeFunctionData('exitSubaccountIsolated', nested.tx.data)],
+				       [1n, 3n, nested.proof]);
 	}
 
 	/* reads without params, state roots */

@@ -275,6 +275,8 @@ lib.main('l1-escape', async (t) => {
 	let claims = 0n;
 	for (const w of accounts) {
 		const p = proofs[w.address];
+		assert.ok(p.derived === null && p.sender.toLowerCase() === w.address.toLowerCase(),
+			  'exit() is sent by the account itself');
 		const r = await send(w, p.tx);
 		const [e] = parsed(ei, r, 'ExitRegistered');
 		assert.strictEqual(e.args.equity, BigInt(p.equity), `${w.address}: the verifier's equity`);
@@ -282,7 +284,8 @@ lib.main('l1-escape', async (t) => {
 		claims += BigInt(p.claim);
 		t.log(`exit of ${w.address}: equity ${p.equity}, ${p.positions} position(s), gas ${r.gasUsed}`);
 	}
-	await assert.rejects(send(anyone, proofs[bob.address].tx), 'a second exit is refused');
+	await assert.rejects(send(bob, proofs[bob.address].tx), 'a second exit is refused');
+	await assert.rejects(send(anyone, proofs[bob.address].tx), 'an exit from another sender is refused');
 	/* carol did nothing after the exit batch: her equity there is the
 	 * verifier's head's */
 	const va = await ver.call('l2_getAccount', [carol.address]);

@@ -57,7 +57,12 @@ contract ClearlineExitVault {
 ///      frozen state and the deposits through the rollup's views and pays
 ///      through the rollup's escapeTransfer, which only this contract may
 ///      call and only when frozen. The tokens stay in the rollup until
-///      paid. Proofs use the tree of docs/state.md in its canonical encoding
+///      paid. An isolated position or a subaccount is an account of its
+///      own at an address derived from its owner's, whose key nobody
+///      holds: its owner exits it with exitDerived() (or, for an isolated
+///      account of a subaccount, exitSubaccountIsolated()) and is paid its
+///      claim (docs/margin.md "The escape hatch and derived accounts").
+///      Proofs use the tree of docs/state.md in its canonical encoding
 ///      (kind u8 ‖ depth u16 ‖ siblings ‖ other leaf when kind 2).
 contract ClearlineEscape {
     // ------------------------------------------------------------------
@@ -80,6 +85,14 @@ contract ClearlineEscape {
     uint256 private constant MARKET_VALUE_LEN = 192;
     int256 private constant FUNDING_SCALE = 1e9;
 
+    /// @notice exitDerived() kind of an isolated account (index: the market).
+    uint8 public constant DERIVED_ISOLATED = 1;
+    /// @notice exitDerived() kind of a subaccount (index: its number, from 1).
+    uint8 public constant DERIVED_SUBACCOUNT = 2;
+    /// @notice DerivedExitRegistered kind of an isolated account of a
+    ///         subaccount (exitSubaccountIsolated(); index: the market).
+    uint8 public constant DERIVED_SUBACCOUNT_ISOLATED = 3;
+
     /// @notice The rollup this escape belongs to (its creator).
     IClearlineEscapeRollup public immutable rollup;
     /// @notice The collateral token (the rollup's).
@@ -93,7 +106,11 @@ contract ClearlineEscape {
     event EscapeStarted(uint64 depositsConsumed, uint256 markets);
     /// @notice `account` proved its equity; `claim` is what it is owed (0 when negative).
     event ExitRegistered(address indexed account, int256 equity, uint256 claim);
-    /// @notice `account` was paid `amount` of its `claim`.
+    /// @notice Derived `account` (`kind`, `index` of `owner`) registered its
+    ///         claim toward `owner` (emitted after its ExitRegistered).
+    event DerivedExitRegistered(address indexed account, address indexed owner, uint8 kind, uint32 index);
+    /// @notice `account` was paid `amount` of its `claim` (to its payee:
+    ///         the account, or a derived account's owner).
     event ExitPaid(address indexed account, uint256 claim, uint256 amount);
     /// @notice The claim window ended: `pool` of `balance` went to the vault for `claims`.
     event ExitsSettled(uint256 balance, uint256 claims, uint256 pool, address vault);
@@ -111,6 +128,11 @@ contract ClearlineEscape {
     /// @notice A proof does not lead to the exit root, or the proof bytes
     ///         are malformed (kind, depth, length, trailing bytes).
     error InvalidExitProof();
+    /// @notice exit() was sent by another address than the account's own.
+    error NotAccountHolder(address caller, address account);
+    /// @notice exitDerived() names no derived account: an unknown kind, or
+    ///         subaccount 0 (the owner's own account, exited with exit()).
+    error InvalidDerivedAccount(uint8 kind, uint32 index);
     /// @notice This account has exited before.
     error AlreadyExited(address account);
     /// @notice The claim window has not ended yet (it ends at `windowEnd`).
@@ -130,6 +152,7 @@ contract ClearlineEscape {
         uint128 claim;
         bool registered;
         bool paid;
+        address payee; // the account, or a derived account's owner
     }
 
     /// @notice Whether startEscape() ran.
@@ -215,15 +238,62 @@ contract ClearlineEscape {
     /// @notice Proves `account`'s equity in the exit state and claims it,
     ///         once. Within the claim window the claim is registered and
     ///         paid by payExit() after it; later it is paid at once out of
-    ///         what the rollup holds outside the vault. Anyone may send it;
-    ///         the tokens only ever go to `account`.
-    /// @param account The L2 account (its L1 address).
+    ///         what the rollup holds outside the vault. Only `account`
+    ///         itself may send it (relayed exits are not offered), so no
+    ///         claim is ever registered toward a derived account's address,
+    ///         which nobody holds the key of: those exit with exitDerived().
+    /// @param account The L2 account (its L1 address; msg.sender).
     /// @param proof accountValue (16) ‖ its proof, then for each market of
     ///        exitMarkets(), in order, the proof of the position leaf
     ///        (`account ‖ market`), followed, when it is an inclusion, by the
     ///        position value (32), the market value (192) and the market
     ///        leaf's proof (docs/l1.md "Escape").
     function exit(address account, bytes calldata proof) external {
+        if (msg.sender != account) revert NotAccountHolder(msg.sender, account);
+        _exit(account, proof);
+    }
+
+    /// @notice exit() of a derived account of msg.sender (its owner): the
+    ///         isolated account of market `index` (kind DERIVED_ISOLATED),
+    ///         or subaccount `index` >= 1 (kind DERIVED_SUBACCOUNT), at the
+    ///         address the rollup derives — the last 20 bytes of
+    ///         keccak256("clearline.isolated.v1" ‖ owner ‖ index u32), or of
+    ///         keccak256("clearline.subaccount.v1" ‖ owner ‖ index u32).
+    ///         Its claim is registered once, toward the owner, and paid to
+    ///         the owner as exit()'s. An isolated account of a subaccount
+    ///         exits with exitSubaccountIsolated().
+    /// @param proof As exit()'s, for the derived account.
+    function exitDerived(uint8 kind, uint32 index, bytes calldata proof) external {
+        address account = derivedAccount(msg.sender, kind, index);
+        _exit(account, proof);
+        emit DerivedExitRegistered(account, msg.sender, kind, index);
+    }
+
+    /// @notice exitDerived() two derivations deep: the isolated account of
+    ///         market `market` of subaccount `sub` >= 1 of msg.sender (the
+    ///         subaccount owns it and has no key either). Paid to msg.sender.
+    function exitSubaccountIsolated(uint32 sub, uint32 market, bytes calldata proof) external {
+        address account =
+            derivedAccount(derivedAccount(msg.sender, DERIVED_SUBACCOUNT, sub), DERIVED_ISOLATED, market);
+        _exit(account, proof);
+        emit DerivedExitRegistered(account, msg.sender, DERIVED_SUBACCOUNT_ISOLATED, market);
+    }
+
+    /// @notice The derived account `kind` `index` of `owner` (exitDerived()).
+    function derivedAccount(address owner, uint8 kind, uint32 index) public pure returns (address) {
+        bytes32 h;
+        if (kind == DERIVED_ISOLATED) {
+            h = keccak256(abi.encodePacked("clearline.isolated.v1", owner, index));
+        } else if (kind == DERIVED_SUBACCOUNT && index != 0) {
+            h = keccak256(abi.encodePacked("clearline.subaccount.v1", owner, index));
+        } else {
+            revert InvalidDerivedAccount(kind, index);
+        }
+        return address(uint160(uint256(h)));
+    }
+
+    /// @dev Registers (or, after the window, pays) `account`'s claim toward msg.sender.
+    function _exit(address account, bytes calldata proof) private {
         uint64 frozenAt_ = _requireFrozen();
         if (!escapeStarted) revert EscapeNotStarted();
         ExitClaim storage c = _exits[account];
@@ -233,6 +303,7 @@ contract ClearlineEscape {
         uint256 claim = equity > 0 ? uint256(equity) : 0;
         c.registered = true;
         c.claim = uint128(claim);
+        c.payee = msg.sender;
         emit ExitRegistered(account, equity, claim);
 
         if (block.timestamp <= uint256(frozenAt_) + EXIT_CLAIM_WINDOW) {
@@ -247,7 +318,7 @@ contract ClearlineEscape {
         uint256 free = _balance();
         uint256 amount = claim < free ? claim : free;
         emit ExitPaid(account, claim, amount);
-        if (amount > 0) rollup.escapeTransfer(account, amount);
+        if (amount > 0) rollup.escapeTransfer(c.payee, amount);
     }
 
     /// @notice Fixes the pool once the claim window is over: the vault
@@ -259,7 +330,8 @@ contract ClearlineEscape {
 
     /// @notice Pays a claim registered within the window:
     ///         claim × exitPool / exitClaimsTotal, rounded down (the whole
-    ///         claim when the pool sufficed). Anyone may call it.
+    ///         claim when the pool sufficed), to the claim's payee (the
+    ///         account, or a derived account's owner). Anyone may call it.
     function payExit(address account) external {
         uint64 frozenAt_ = _requireFrozen();
         ExitClaim storage c = _exits[account];
@@ -269,13 +341,18 @@ contract ClearlineEscape {
         uint256 claim = c.claim;
         uint256 amount = exitClaimsTotal == 0 ? 0 : (claim * exitPool) / exitClaimsTotal;
         emit ExitPaid(account, claim, amount);
-        if (amount > 0) exitVault.pay(account, amount);
+        if (amount > 0) exitVault.pay(c.payee, amount);
     }
 
     /// @notice An account's exit: whether it registered, its claim, whether it was paid.
     function exitOf(address account) external view returns (bool registered, uint256 claim, bool paid) {
         ExitClaim storage c = _exits[account];
         return (c.registered, c.claim, c.paid);
+    }
+
+    /// @notice Who an account's claim is paid to (zero before it registered).
+    function exitPayee(address account) external view returns (address) {
+        return _exits[account].payee;
     }
 
     /// @notice When the claim window ends (0 while not frozen); payouts come strictly later.

@@ -10,6 +10,9 @@
  * proven values by the contract's formula (value rounded down, funding
  * toward +infinity) equals the stf's own (cl_stf_get_health). An account
  * the state does not hold has no exit proof; the GLOBALS proofs verify.
+ * The derived addresses of tests/vectors/derived_accounts.json (which
+ * the escape contract's test checks its exitDerived() addresses
+ * against) are the stf's own.
  */
 #include "stf_util.h"
 
@@ -212,12 +215,56 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	return root;
 }
 
-int main(void)
+/* Every vector's address is cl_stf_isolated_account's (kind 1) or
+ * cl_stf_subaccount_account's (kind 2) of its owner and index, or (kind
+ * 3) the isolated account of market index of subaccount sub. */
+static void derived_vectors(int argc, char **argv)
+{
+	json_t *root = test_load_vectors(argc, argv, "derived_accounts.json");
+	json_t *vs = json_object_get(root, "vectors"), *v;
+	size_t i;
+
+	CHECK(json_array_size(vs) >= 8);
+	json_array_foreach(vs, i, v)
+	{
+		struct cl_address owner, want, got;
+		const char *o = json_string_value(json_object_get(v, "owner"));
+		const char *a = json_string_value(json_object_get(v, "account"));
+		json_int_t kind = json_integer_value(json_object_get(v, "kind"));
+		json_int_t index = json_integer_value(json_object_get(v, "index"));
+
+		CHECK(o && a && cl_address_parse(&owner, o, strlen(o)) &&
+		      cl_address_parse(&want, a, strlen(a)));
+		CHECK(index >= 0 && index <= UINT32_MAX);
+		if (kind == CL_STF_ACCOUNT_ISOLATED)
+			cl_stf_isolated_account(&got, &owner, (uint32_t)index);
+		else if (kind == CL_STF_ACCOUNT_SUBACCOUNT && index > 0)
+			cl_stf_subaccount_account(&got, &owner,
+						  (uint32_t)index);
+		else if (kind == 3) { /* isolated of subaccount `sub` */
+			json_int_t sub =
+			    json_integer_value(json_object_get(v, "sub"));
+			struct cl_address sa;
+
+			CHECK(sub > 0 && sub <= UINT32_MAX);
+			cl_stf_subaccount_account(&sa, &owner, (uint32_t)sub);
+			cl_stf_isolated_account(&got, &sa, (uint32_t)index);
+		}
+		else
+			CHECK_MSG(false, "vector %zu: kind %lld", i,
+				  (long long)kind);
+		CHECK_MSG(memcmp(got.b, want.b, 20) == 0, "vector %zu", i);
+	}
+	json_decref(root);
+}
+
+int main(int argc, char **argv)
 {
 	struct t_lmdb l;
 
 	if (cl_crypto_init() != CL_OK)
 		return 2;
+	derived_vectors(argc, argv);
 	struct cl_hash32 mem = scenario(cl_state_new_memory());
 	struct cl_state *st = t_lmdb_open(&l);
 	if (st) {
