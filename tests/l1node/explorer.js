@@ -68,9 +68,13 @@ class Browser {
 			'--disable-sync', '--disable-default-apps', '--disable-extensions',
 			'--hide-scrollbars', '--mute-audio', '--window-size=1440,1000',
 			`--user-data-dir=${profile}`, '--remote-debugging-address=127.0.0.1',
-			'--remote-debugging-port=0', 'about:blank'], { stdio: ['ignore', fd, fd] });
+			'--remote-debugging-port=0', 'about:blank'],
+			// its own process group, so that stop() ends every child
+			// (renderer, GPU, zygote) that writes to the profile
+			{ stdio: ['ignore', fd, fd], detached: true });
 		fs.closeSync(fd);
-		process.on('exit', () => { try { this.proc.kill('SIGKILL'); } catch (e) { /* gone */ } });
+		this.exited = new Promise((resolve) => this.proc.once('exit', resolve));
+		process.on('exit', () => { try { process.kill(-this.proc.pid, 'SIGKILL'); } catch (e) { /* gone */ } });
 		const portFile = path.join(profile, 'DevToolsActivePort');
 		const port = await waitFor('chromium DevTools port', () => {
 			try {
@@ -116,9 +120,22 @@ class Browser {
 		return r.result.value;
 	}
 
-	stop() {
+	/* Ends Chromium and all its children, and waits until the profile
+	 * folder is no longer written (the test's clean-up removes it). */
+	async stop() {
 		try { this.ws.close(); } catch (e) { /* gone */ }
-		try { this.proc.kill('SIGKILL'); } catch (e) { /* gone */ }
+		if (!this.proc)
+			return;
+		try { process.kill(-this.proc.pid, 'SIGKILL'); } catch (e) { /* gone */ }
+		await this.exited;
+		for (let i = 0; i < 50; i++) {
+			try {
+				process.kill(-this.proc.pid, 0);
+			} catch (e) {
+				return; /* no process of the group is left */
+			}
+			await new Promise((r) => setTimeout(r, 100));
+		}
 	}
 }
 
@@ -365,6 +382,6 @@ lib.main('l1-explorer', async (t) => {
 		assert.deepStrictEqual(late.map((e) => JSON.stringify(e.params).slice(0, 300)), [],
 				       'page errors on the derivers');
 	} finally {
-		b.stop();
+		await b.stop();
 	}
 }, 290000);
