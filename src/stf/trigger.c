@@ -19,6 +19,7 @@ static const char *const SUB = "stf";
 
 #define LIQ_CANDIDATES 1024
 #define LIQ_STEPS_PER_ACCOUNT 256
+#define LIQ_ROUNDS 4 /* candidate rounds of one pass */
 #define REINDEX_SIDE_MAX 2048
 #define MULTI_SWEEP_PER_BLOCK 1024
 /* GLOBALS: where the multi-market sweep goes on (an address; absent:
@@ -317,10 +318,23 @@ int stf_run_liquidations(struct cl_stf *s, uint32_t market)
 		return rc < 0 ? rc : CL_ERR_CORRUPT;
 	struct cl_address *cand = cl_xcalloc(LIQ_CANDIDATES, sizeof(*cand));
 	size_t n = 0;
-	rc = cl_stf_liquidation_candidates(&view, market, ms.mark_price, cand,
-					   LIQ_CANDIDATES, &n);
-	for (size_t i = 0; !rc && i < n && !stf_budget_out(s); i++)
-		rc = liquidate_account(s, &cand[i]);
+	/* Liquidating one account can push another back under maintenance
+	 * (its resting order filled by a liquidation slice, or an ADL
+	 * against it), so the candidates are asked again after a round
+	 * that did work, up to LIQ_ROUNDS rounds (docs/liquidation.md). */
+	for (int round = 0; !rc && round < LIQ_ROUNDS && !stf_budget_out(s);
+	     round++) {
+		uint64_t ops = s->eng->risk_ops;
+
+		view = cl_stf_view(s);
+		n = 0;
+		rc = cl_stf_liquidation_candidates(&view, market, ms.mark_price,
+						   cand, LIQ_CANDIDATES, &n);
+		for (size_t i = 0; !rc && i < n && !stf_budget_out(s); i++)
+			rc = liquidate_account(s, &cand[i]);
+		if (s->eng->risk_ops == ops)
+			break;
+	}
 	free(cand);
 	if (n == LIQ_CANDIDATES)
 		cl_unusual(SUB, "market %u: more than %d liquidation "
