@@ -250,6 +250,38 @@ contract ClearlineAssets {
         return _assetAfter(index);
     }
 
+    /// @notice The asset deposits live batch `index` consumed, as the
+    ///         rollup's dispute games bind them (docs/disputes.md
+    ///         "Wiring"): empty when it consumed none, else be64 id of the
+    ///         first ‖ per asset deposit to ‖ be64 amount ‖ be32 timestamp
+    ///         ‖ be32 asset (36 bytes each). The rollup's gameInput hashes
+    ///         it after the batch's deposits list.
+    function gameAssetList(uint64 index) external view returns (bytes memory b) {
+        if (index >= rollup.batchCount()) revert UnknownAssetDeposit(index);
+        uint64 from = index == 0 ? 0 : _assetAfter(index - 1);
+        uint256 n = _assetAfter(index) - from;
+        if (n == 0) return b;
+        // 32 spare bytes: each record's last word is written whole
+        b = new bytes(8 + 36 * n + 32);
+        uint256 w0 = uint256(from) << 192;
+        assembly ("memory-safe") {
+            mstore(add(b, 32), w0)
+        }
+        for (uint256 i = 0; i < n; i++) {
+            AssetDepositRecord storage d = _assetDeposits[uint64(from + i)];
+            uint256 w1 = (uint256(uint160(d.to)) << 96) | (uint256(d.amount) << 32) | uint256(d.timestamp);
+            uint256 w2 = uint256(d.asset) << 224;
+            assembly ("memory-safe") {
+                let p := add(add(b, 40), mul(i, 36))
+                mstore(p, w1)
+                mstore(add(p, 32), w2)
+            }
+        }
+        assembly ("memory-safe") {
+            mstore(b, add(8, mul(n, 36)))
+        }
+    }
+
     /// @notice Pays asset withdrawal `withdrawalId` of `amount` L2 atoms of
     ///         asset `asset` to `recipient`, proven against the withdrawal
     ///         root of final batch `batchIndex`, like claimWithdrawal. The
