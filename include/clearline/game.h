@@ -170,8 +170,8 @@ void cl_game_asset_deposits_encode(struct cl_buf *out,
  * The asset part of a deposits list as ClearlineAssets.gameAssetList
  * returns it (native only): true with *first, *n and *d (allocated,
  * free() it; NULL when empty) when `p` is empty or exactly an 8-byte
- * first id and one or more 36-byte records whose ids do not pass
- * 2^64 - 1; else false with everything zeroed.
+ * first id and one or more 36-byte records, first + n fitting in
+ * 64 bits; else false with everything zeroed.
  */
 CL_WUR bool cl_game_asset_list_decode(uint64_t *first,
 				      struct cl_game_asset_deposit **d,

@@ -276,7 +276,7 @@ static int check_batch(struct run *r)
 
 /* The asset part of the deposits list, from byte `at`: empty (no asset
  * deposit consumed), or an 8-byte first id and whole 36-byte records
- * (at least one) whose ids fit in 64 bits. */
+ * (at least one) whose count after, first + n, fits in 64 bits. */
 static bool asset_part(struct run *r, size_t at)
 {
 	size_t rest = r->deps.len - at, n;

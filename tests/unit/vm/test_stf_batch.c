@@ -919,9 +919,61 @@ static void check_assets(void)
 	expect(s, &q, 0, true, CL_GAME_WRONG,
 	       "an asset deposit the record does not consume");
 	cl_buf_release(&q.data);
+	/* a deposits list whose asset part is not whole records, a head
+	 * alone, or ids past 2^64 - 1: an input the rollup never builds */
+	{
+		static const size_t cut[] = {1, 8, 36 + 7};
+		struct cl_buf list;
+
+		for (size_t c = 0; c < 4; c++) {
+			struct cl_preimage_map *pm = cl_preimage_map_new();
+			struct cl_game_input in;
+			struct cl_hash32 key;
+			uint8_t bytes[CL_GAME_INPUT_LEN];
+			struct cl_state *pre;
+
+			memset(&in, 0, sizeof(in));
+			in.rec = b0.rec;
+			in.prev_root = b0.prev_root;
+			CHECK(cl_state_new_walk(&pre, &s->blk[0].prev_root,
+						cl_preimage_map_fetch,
+						s->blk[0].pre) == CL_OK);
+			CHECK(cl_game_prepare(&key, pm, &in, b0.data.p,
+					      b0.data.len, b0.dep, b0.n_dep,
+					      &b0.assets, b0.forced,
+					      b0.n_forced, &s->e.g,
+					      pre) == CL_OK);
+			cl_state_free(pre);
+			cl_buf_init(&list);
+			cl_game_deposits_encode(&list, b0.dep, b0.n_dep);
+			if (c < 3) {
+				size_t keep = list.len + cut[c];
+				cl_game_asset_deposits_encode(&list,
+							      &b0.assets);
+				list.len = keep;
+			} else {
+				struct cl_game_assets far = b0.assets;
+				far.first = UINT64_MAX - 1; /* 2 records */
+				cl_game_asset_deposits_encode(&list, &far);
+			}
+			cl_keccak256(in.deposits_hash.b, list.p, list.len);
+			cl_preimage_map_add(pm, list.p, list.len);
+			cl_game_input_encode(bytes, &in);
+			cl_keccak256(key.b, bytes, sizeof(bytes));
+			cl_preimage_map_add(pm, bytes, sizeof(bytes));
+			struct cl_game_report rep;
+			int v = cl_game_verdict(&rep, &key,
+						cl_preimage_map_fetch, pm);
+			CHECK_MSG(v == CL_GAME_E_INPUT,
+				  "a malformed asset part (%zu): %d (%s)", c,
+				  v, rep.why ? rep.why : "");
+			cl_buf_release(&list);
+			cl_preimage_map_free(pm);
+		}
+	}
 	printf("asset deposits: the honest batches 0; an amount, asset, "
 	       "recipient, first id, order, a skipped and an invented one: "
-	       "verdict 1 (native and VM)\n");
+	       "verdict 1 (native and VM); a malformed asset part: 10\n");
 
 	for (size_t i = 0; i < s->n; i++)
 		cl_preimage_map_free(s->blk[i].pre);
