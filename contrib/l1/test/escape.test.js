@@ -1047,6 +1047,37 @@ test('assets: a state that never applied an asset deposit proves 0 by exclusion,
 	});
 });
 
+test('assets: an exit after the window pays the assets and the settlement claim at once', async () => {
+	await onAssetDeploy(async () => {
+		const { teth } = assetDeploy;
+		await assetDeposit(alice, ETH_TOKEN);
+		const s = {
+			accounts: { [alice.address]: 100_000_000n },
+			positions: [],
+			markets: { 1: { mark: 1n, index: 0n }, 2: { mark: 200_000n, index: 0n }, 7: { mark: 0n, index: 0n } },
+			prices: { 2: 200_000n },
+			assets: { [alice.address]: ETH },
+			depositsConsumed: 1,
+			assetDepositsConsumed: 1,
+		};
+		s.genesis = assetGenesisBytes(rollup.target, teth.target);
+		const t = buildAssetTree(s);
+		const frozenAt = await freezeWith(t.root(), 1, [[alice, 1_000_000_000n]], ZERO32, null, 1);
+		await mined(escape.startEscape(...startArgs(t, s)));
+		await setNext(Number(frozenAt) + WINDOW + 1);
+		const usd = await balance(alice.address);
+		const eth = await teth.balanceOf(alice.address);
+		const r = await mined(as(escape, alice).exit(alice.address, assetExitProof(t, s, alice.address)));
+		assert.equal(events(r, 'ExitPaid')[0].args.amount, 100_000_000n);
+		assert.equal(events(r, 'AssetExitPaid')[0].args.tokens, ETH_TOKEN);
+		assert.equal(await balance(alice.address), usd + 100_000_000n);
+		assert.equal(await teth.balanceOf(alice.address), eth + ETH_TOKEN);
+		// paid once: nothing left to pay, and a second exit refused
+		await expectRevert(escape.payExit(alice.address), 'NothingToPay');
+		await expectRevert(as(escape, alice).exit(alice.address, assetExitProof(t, s, alice.address)), 'AlreadyExited');
+	});
+});
+
 async function main() {
 	const out = execFileSync(process.execPath, [
 		path.join(L1, 'deploy.js'),
