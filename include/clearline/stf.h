@@ -177,8 +177,7 @@ struct cl_genesis {
 	struct cl_market_params markets[CL_GENESIS_MAX_MARKETS];
 	uint32_t n_assets;       /* 0..CL_GENESIS_MAX_ASSETS */
 	struct cl_asset_params assets[CL_GENESIS_MAX_ASSETS];
-	struct cl_portfolio_params portfolio; /* portfolio margin; absent:
-					       * enabled false */
+	struct cl_portfolio_params portfolio; /* absent: enabled false */
 };
 
 /*
@@ -452,12 +451,6 @@ struct cl_tx_subaccount_transfer {
 	struct cl_sig sig;
 };
 
-/* Portfolio margin (docs/margin.md "Portfolio margin"). */
-struct cl_tx_portfolio_mode {
-	struct cl_portfolio_mode msg;
-	struct cl_sig sig;
-};
-
 struct cl_tx_withdraw {
 	struct cl_withdraw msg;
 	struct cl_sig sig;
@@ -700,14 +693,11 @@ enum cl_stf_code {
 	CL_STF_ERR_SAME_SUBACCOUNT = 62,   /* a transfer from a subaccount
 					    * to itself */
 	/* 63..74 are kept for other kinds */
-	CL_STF_ERR_PM_MIN_EQUITY = 75, /* portfolio mode below its minimum
-					* equity */
-	CL_STF_ERR_PM_ISOLATED = 76,   /* portfolio mode for an isolated
-					* account */
-	CL_STF_ERR_PM_DISABLED = 77,   /* the genesis has no portfolio
-					* section */
-	CL_STF_ERR_PM_MARGIN = 78,     /* the switch would leave the account
-					* under its initial margin */
+	/* portfolio margin: docs/protocol.md section 11 */
+	CL_STF_ERR_PM_MIN_EQUITY = 75,
+	CL_STF_ERR_PM_ISOLATED = 76,
+	CL_STF_ERR_PM_DISABLED = 77,
+	CL_STF_ERR_PM_MARGIN = 78,
 };
 #define CL_STF_CODE_MAX 78
 
