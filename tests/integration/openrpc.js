@@ -6,8 +6,8 @@
  * must name the same methods (a method added without its description
  * fails here and in tests/unit/rpc/test_rpc_openrpc.c); every method is
  * called with valid params (signed orders, cancels, withdrawals, agent
- * approvals, oracle prices, a liquidation, margin modes, isolated margin
- * and subaccount transfers) and with invalid ones, and
+ * approvals, oracle prices, a liquidation, margin modes, isolated margin,
+ * subaccount transfers and portfolio modes) and with invalid ones, and
  * every answer is checked: a result against the method's result schema,
  * an error against the method's documented errors, and the params against
  * the param schemas (accepted params must validate, params refused with
@@ -317,6 +317,13 @@ L.main('openrpc', async (t) => {
 		const st2 = { ...stm, to: 0, nonce: await nonceOf() };
 		await check(url, 'l2_transferSubaccount', [st2, await maker.signTypedData(domain, STT, st2)], 1062);
 		await check(url, 'l2_transferSubaccount', [{ ...stm, from: -1 }, msig], -32602);
+		/* portfolio margin: the devnet's genesis has no portfolio
+		 * section (docs/genesis.md "portfolio") */
+		const PM = { PortfolioMode: [{ name: 'trader', type: 'address' }, { name: 'enabled', type: 'bool' },
+			{ name: 'nonce', type: 'uint64' }] };
+		const pm = { trader: maker.address, enabled: true, nonce: await nonceOf() };
+		await check(url, 'l2_setPortfolioMode', [pm, await maker.signTypedData(domain, PM, pm)], 1077);
+		await check(url, 'l2_setPortfolioMode', [{ ...pm, enabled: 'yes' }, msig], -32602);
 		const acc = await check(url, 'l2_getAccount', [maker.address]);
 		assert.strictEqual(acc.isolated[0].account, mr.account);
 		assert.strictEqual(acc.subaccounts[0].account, sr2.toAccount);

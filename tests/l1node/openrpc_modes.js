@@ -221,6 +221,12 @@ lib.main('l1-openrpc-modes', async (t) => {
 				{ name: 'to', type: 'uint32' }, { name: 'amount', type: 'uint64' },
 				{ name: 'nonce', type: 'uint64' }] }, m)];
 		},
+		l2_setPortfolioMode: async () => {
+			const m = { trader: maker.address, enabled: true, nonce: await nonceOf(maker) };
+			return [m, await maker.signTypedData(domain, { PortfolioMode: [
+				{ name: 'trader', type: 'address' }, { name: 'enabled', type: 'bool' },
+				{ name: 'nonce', type: 'uint64' }] }, m)];
+		},
 		l2_setMarginMode: async () => {
 			const m = { trader: maker.address, market: 3, isolated: true,
 				    nonce: await nonceOf(maker) };
