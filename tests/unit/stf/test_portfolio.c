@@ -523,6 +523,85 @@ static void opt_in_margin(void)
 	tenv_release(e);
 }
 
+static void mark_at(struct tenv *e, uint32_t market, uint64_t p)
+{
+	uint64_t ps[3] = {p, p, p}, ts[3];
+	struct cl_stf_result r;
+	for (int i = 0; i < 3; i++)
+		ts[i] = tenv_now(e);
+	CHECK(req(e, &r, t_oracle_update(e, market, ps, ts, e->okey, 3)) ==
+	      CL_STF_OK);
+}
+
+/*
+ * The sequencer's own pass (the derivation, as a node runs it): the
+ * worked example's account, BTC falls 4 %; a portfolio account has no
+ * liquidation price of its own, so the price request leaves it; the
+ * sweep of several-market accounts when the next block opens finds it
+ * and sells its BTC on the book (the lp's bid at 47 000), ETH untouched.
+ */
+static void engine_sweep(void)
+{
+	struct tenv env, *e = &env;
+	struct cl_stf_result r;
+	struct cl_address *alice = &e->addr[1], *lp = &e->addr[0];
+	uint64_t exp;
+
+	tenv_init_with(e, cl_state_new_memory(), pm_genesis);
+	open_next(e, 1000);
+	mark_at(e, T_BTC, 5000000);
+	mark_at(e, T_ETH, 300000);
+	CHECK(req(e, &r, t_deposit(e->next_deposit++, lp,
+				   (uint64_t)USD(1e6))) == CL_STF_OK);
+	CHECK(req(e, &r, t_deposit(e->next_deposit++, alice,
+				   (uint64_t)USD(5000))) == CL_STF_OK);
+	CHECK(req(e, &r, t_pm(e, alice, true, 0, e->key[1])) == CL_STF_OK);
+	exp = tenv_now(e) + 3600;
+	struct cl_order o = t_order(lp, T_BTC, false, 5000000, BTC_1, 1, exp,
+				    0);
+	CHECK(req(e, &r, t_place(e, &o, e->key[0])) == CL_STF_OK);
+	o = t_order(alice, T_BTC, true, 5000000, BTC_1, 2, exp,
+		    TIF(CL_TIF_IOC));
+	CHECK(req(e, &r, t_place(e, &o, e->key[1])) == CL_STF_OK);
+	CHECK(r.filled == BTC_1);
+	o = t_order(lp, T_ETH, true, 300000, 15 * ETH_1, 3, exp, 0);
+	CHECK(req(e, &r, t_place(e, &o, e->key[0])) == CL_STF_OK);
+	o = t_order(alice, T_ETH, false, 300000, 15 * ETH_1, 4, exp,
+		    TIF(CL_TIF_IOC));
+	CHECK(req(e, &r, t_place(e, &o, e->key[1])) == CL_STF_OK);
+	CHECK(r.filled == 15 * ETH_1);
+	/* the lp bids for BTC under the market */
+	o = t_order(lp, T_BTC, true, 4700000, 2 * BTC_1, 5, exp, 0);
+	CHECK(req(e, &r, t_place(e, &o, e->key[0])) == CL_STF_OK);
+	CHECK(!risk_of(e, alice)->liquidatable);
+
+	open_next(e, 1000);
+	mark_at(e, T_BTC, 4800000);
+	CHECK(risk_of(e, alice)->liquidatable);
+	open_next(e, 1000);
+	/* BTC first, on the book: sold to the lp's bid at 47 000, which
+	 * costs her 1 000 more (equity about 1 960); alone, 15 ETH short
+	 * needs 2 250: under it still, ETH goes next, to the insurance fund
+	 * (nobody offers ETH) */
+	struct cl_stf_account_risk *ar = risk_of(e, alice);
+	CHECK_MSG(ar->n == 0, "n %zu", ar->n);
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_stf_event ev[8];
+	size_t n;
+	CHECK(cl_stf_get_events(&v, ev, 8, &n, alice, 0) == CL_OK);
+	CHECK_MSG(n >= 2 && ev[0].market == T_BTC &&
+			  ev[0].kind == CL_STF_EVENT_LIQUIDATED_BOOK &&
+			  ev[n - 1].market == T_ETH &&
+			  ev[n - 1].kind == CL_STF_EVENT_LIQUIDATED,
+		  "%zu events", n);
+	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
+	CHECK(cl_stf_get_positions(&v, pos, &n, lp) == CL_OK);
+	CHECK(n == 1 && pos[0].market == T_ETH && pos[0].size == 15 * ETH_1);
+	CHECK(t_mkt(e, T_BTC).fund_size == 0);
+	CHECK(t_mkt(e, T_ETH).fund_size == -15 * ETH_1);
+	tenv_release(e);
+}
+
 int main(void)
 {
 	struct t_lmdb l;
@@ -536,6 +615,7 @@ int main(void)
 	genesis_section();
 	disabled();
 	opt_in_margin();
+	engine_sweep();
 	mem = worked_example(cl_state_new_memory());
 	struct cl_state *st = t_lmdb_open(&l);
 	if (st) {
