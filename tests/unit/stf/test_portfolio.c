@@ -182,7 +182,12 @@ static void pure_options(void)
 	g.legs = both;
 	g.n_legs = 2;
 	CHECK(cl_pm_requirement(&r_both, &p, &g, 1));
-	CHECK(r_call.mm > 0 && r_perp.mm > 0);
+	/* docs/margin.md "Portfolio margin": 2 127.71 and 1 325 apart,
+	 * 1 026.58 together */
+	CHECK_MSG(r_call.mm == 2127707746 && r_perp.mm == 1325000000 &&
+			  r_both.mm == 1026583406,
+		  "call %lld perp %lld both %lld", (long long)r_call.mm,
+		  (long long)r_perp.mm, (long long)r_both.mm);
 	CHECK_MSG(r_both.mm * 3 < r_call.mm + r_perp.mm,
 		  "hedged %lld vs apart %lld + %lld", (long long)r_both.mm,
 		  (long long)r_call.mm, (long long)r_perp.mm);
