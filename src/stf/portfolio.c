@@ -45,14 +45,14 @@ int cl_stf_get_portfolio_mode(const struct cl_stf_view *v, bool *on,
 /* The legs of an account                                              */
 /* ------------------------------------------------------------------ */
 
-/* Everything the pure requirement reads, on the caller's stack. */
+/* Everything the pure requirement reads (on the heap: the value tables
+ * a computation without the block's memo needs are ~37 KiB). */
 struct pm_in {
 	size_t n_groups;
 	struct cl_pm_group g[CL_PM_UNDERLYINGS_MAX];
 	struct cl_opt_leg legs[CL_GENESIS_MAX_MARKETS];
 	const struct cl_opt_values *vals[CL_GENESIS_MAX_MARKETS];
 	struct cl_opt_values tmp[CL_GENESIS_MAX_MARKETS];
-	size_t group_of[CL_GENESIS_MAX_MARKETS]; /* per position */
 };
 
 /*
@@ -122,7 +122,7 @@ static int pm_collect(const struct cl_stf_view *v, struct pm_in *in,
 			return CL_STF_ERR_OVERFLOW;
 		g->floor_mm = mm.atoms;
 		g->floor_im = im.atoms;
-		in->group_of[i] = in->n_groups++;
+		in->n_groups++;
 	}
 	return CL_OK;
 }
