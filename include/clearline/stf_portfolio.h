@@ -59,13 +59,12 @@ struct cl_portfolio_params {
 	 * steps, i = -steps..steps (steps 3..10: 7 moves or more), each
 	 * with the volatility down, unchanged and up by vol_shift, then
 	 * +-extreme_mult x range counted at extreme_ppm */
-	uint32_t range_ppm, n_steps, vol_shift_ppm, extreme_mult,
-		extreme_ppm;
-	uint32_t im_ppm;            /* IM = MM x im_ppm / 1e6, 1e6..1e7 */
-	uint64_t min_equity;        /* atoms to opt in, <= INT64_MAX */
-	uint32_t short_min_ppm;     /* short-option minimum: of the index
-				     * per short unit, <= 1e6 */
-	uint32_t n_pairs;           /* 0..CL_PM_MAX_PAIRS */
+	uint32_t range_ppm, n_steps, vol_shift_ppm, extreme_mult, extreme_ppm;
+	uint32_t im_ppm;	/* IM = MM x im_ppm / 1e6, 1e6..1e7 */
+	uint64_t min_equity;	/* atoms to opt in, <= INT64_MAX */
+	uint32_t short_min_ppm; /* short-option minimum: of the index
+				 * per short unit, <= 1e6 */
+	uint32_t n_pairs;	/* 0..CL_PM_MAX_PAIRS */
 	struct cl_pm_pair pairs[CL_PM_MAX_PAIRS];
 };
 
@@ -80,31 +79,31 @@ struct cl_tx_portfolio_mode {
 /* One underlying of an account: its legs, its scenario centre and what
  * turns a loss into atoms and bounds it from below. */
 struct cl_pm_group {
-	uint32_t underlying;  /* the perpetual market id */
-	struct cl_price fwd;  /* scenario centre: the perpetual's mark */
-	int scale_exp;        /* of the perpetual market */
-	uint32_t dyn_ppm;     /* dynamic multiplier (>= 1e6) of the loss */
-	int64_t floor_mm;     /* leg-by-leg MM of the net position, atoms */
-	int64_t floor_im;     /* leg-by-leg IM of the net position, atoms */
+	uint32_t underlying; /* the perpetual market id */
+	struct cl_price fwd; /* scenario centre: the perpetual's mark */
+	int scale_exp;	     /* of the perpetual market */
+	uint32_t dyn_ppm;    /* dynamic multiplier (>= 1e6) of the loss */
+	int64_t floor_mm;    /* leg-by-leg MM of the net position, atoms */
+	int64_t floor_im;    /* leg-by-leg IM of the net position, atoms */
 	size_t n_legs;
-	const struct cl_opt_leg *legs;          /* sizes: perp size units */
+	const struct cl_opt_leg *legs;		 /* sizes: perp size units */
 	const struct cl_opt_values *const *vals; /* per leg, from
-						   * options_leg_values() with
-						   * the genesis grid; NULL:
-						   * computed here */
+						  * options_leg_values() with
+						  * the genesis grid; NULL:
+						  * computed here */
 };
 
 /* The requirement and what it is made of, per underlying. */
 struct cl_pm_result {
-	int64_t mm, im;     /* atoms */
-	size_t n;           /* underlyings */
+	int64_t mm, im; /* atoms */
+	size_t n;	/* underlyings */
 	struct {
 		uint32_t underlying;
-		int64_t worst_loss;   /* atoms, scaled by dyn_ppm */
-		int64_t floor;        /* floor_mm */
-		int64_t short_min;    /* the short-option minimum, atoms */
-		int64_t delta;        /* net delta x fwd, atoms */
-		size_t worst;         /* worst scenario's index */
+		int64_t worst_loss; /* atoms, scaled by dyn_ppm */
+		int64_t floor;	    /* floor_mm */
+		int64_t short_min;  /* the short-option minimum, atoms */
+		int64_t delta;	    /* net delta x fwd, atoms */
+		size_t worst;	    /* worst scenario's index */
 	} u[CL_PM_UNDERLYINGS_MAX];
 };
 

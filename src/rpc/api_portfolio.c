@@ -12,8 +12,7 @@
 struct cl_rpc_done m_set_portfolio_mode(struct cl_rpc_call *call,
 					json_t *params, void *app)
 {
-	static const char *const keys[] = {"trader", "enabled", "nonce",
-					   NULL};
+	static const char *const keys[] = {"trader", "enabled", "nonce", NULL};
 	struct cl_tx tx;
 
 	memset(&tx, 0, sizeof(tx));
@@ -30,7 +29,8 @@ struct cl_rpc_done m_set_portfolio_mode(struct cl_rpc_call *call,
 		return api_bad_params(call, "portfolioMode must be {trader, "
 					    "enabled, nonce}");
 	if (!api_get_sig(&tx.u.portfolio_mode.sig, json_array_get(params, 1)))
-		return api_bad_params(call, "signature: expected 0x + 65 bytes");
+		return api_bad_params(call,
+				      "signature: expected 0x + 65 bytes");
 	json_t *echo = json_pack("{s:b}", "enabled", m->enabled);
 	return api_submit(call, app, &tx, echo);
 }
@@ -61,18 +61,16 @@ int api_portfolio_json(json_t **out, const struct cl_stf_view *v,
 	json_t *us = json_array();
 	for (size_t i = 0; i < r.n; i++)
 		json_array_append_new(
-			us, json_pack("{s:i,s:o,s:o,s:o,s:i}", "market",
-				      (json_int_t)r.u[i].underlying,
-				      "worstLoss",
-				      cl_json_from_i64(r.u[i].worst_loss),
-				      "floor", cl_json_from_i64(r.u[i].floor),
-				      "shortOptionMinimum",
-				      cl_json_from_i64(r.u[i].short_min),
-				      "worstScenario",
-				      (json_int_t)r.u[i].worst));
+		    us, json_pack("{s:i,s:o,s:o,s:o,s:i}", "market",
+				  (json_int_t)r.u[i].underlying, "worstLoss",
+				  cl_json_from_i64(r.u[i].worst_loss), "floor",
+				  cl_json_from_i64(r.u[i].floor),
+				  "shortOptionMinimum",
+				  cl_json_from_i64(r.u[i].short_min),
+				  "worstScenario", (json_int_t)r.u[i].worst));
 	*out = json_pack("{s:b,s:{s:o,s:o,s:o}}", "enabled", on, "figures",
 			 "maintenanceMargin", cl_json_from_i64(r.mm),
-			 "initialMargin", cl_json_from_i64(r.im),
-			 "underlyings", us);
+			 "initialMargin", cl_json_from_i64(r.im), "underlyings",
+			 us);
 	return CL_OK;
 }

@@ -70,7 +70,7 @@ static int pm_collect(const struct cl_stf_view *v, struct pm_in *in,
 	in->n_groups = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct cl_market_params *m =
-			cl_genesis_market(v->genesis, pos[i].market);
+		    cl_genesis_market(v->genesis, pos[i].market);
 		struct cl_market_state ms;
 		struct cl_pm_group *g;
 		struct cl_amount im, mm;
@@ -102,12 +102,12 @@ static int pm_collect(const struct cl_stf_view *v, struct pm_in *in,
 		g->fwd.v = ms.mark_price;
 		g->scale_exp = cl_genesis_scale_exp(v->genesis, m);
 		g->dyn_ppm = stf_market_scale(m, &ms);
-		in->legs[i] = (struct cl_opt_leg){
-			.kind = CL_OPT_LEG_PERP, .size_micro = pos[i].size};
+		in->legs[i] = (struct cl_opt_leg){.kind = CL_OPT_LEG_PERP,
+						  .size_micro = pos[i].size};
 		g->legs = &in->legs[i];
 		g->n_legs = 1;
-		in->vals[i] = cl_pm_cache_values(v->pm_cache, &in->tmp[i],
-						 pp, g->fwd, &in->legs[i]);
+		in->vals[i] = cl_pm_cache_values(v->pm_cache, &in->tmp[i], pp,
+						 g->fwd, &in->legs[i]);
 		if (!in->vals[i])
 			return CL_STF_ERR_OVERFLOW;
 		g->vals = &in->vals[i];
@@ -117,8 +117,8 @@ static int pm_collect(const struct cl_stf_view *v, struct pm_in *in,
 		struct cl_market_risk risk = {g->scale_exp, m->tiers,
 					      m->n_tiers};
 		struct cl_position net = {pos[i].size, {0}};
-		if (!margin_requirement_scaled_up(&im, &mm, &risk, &net,
-						  g->fwd, g->dyn_ppm))
+		if (!margin_requirement_scaled_up(&im, &mm, &risk, &net, g->fwd,
+						  g->dyn_ppm))
 			return CL_STF_ERR_OVERFLOW;
 		g->floor_mm = mm.atoms;
 		g->floor_im = im.atoms;
@@ -178,8 +178,8 @@ static int with_orders(struct cl_stf_position *out, size_t *m,
 		if (j == k || (i < n && pos[i].market <= os[j].market)) {
 			p = pos[i];
 			if (j < k && os[j].market == p.market)
-				add = sign > 0 ? os[j++].open.buy.v :
-						 os[j++].open.sell.v;
+				add = sign > 0 ? os[j++].open.buy.v
+					       : os[j++].open.sell.v;
 			i++;
 		} else {
 			memset(&p, 0, sizeof(p));
@@ -272,7 +272,7 @@ int stf_pm_riskiest(const struct cl_stf_view *v, size_t *best,
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		const struct cl_market_params *m =
-			cl_genesis_market(v->genesis, pos[i].market);
+		    cl_genesis_market(v->genesis, pos[i].market);
 		struct cl_market_state ms;
 		struct cl_amount nt;
 		uint64_t q;
@@ -283,8 +283,7 @@ int stf_pm_riskiest(const struct cl_stf_view *v, size_t *best,
 		q = margin_slice_max(margin_abs_size(pos[i].size).v,
 				     m->risk.liq_slice_ppm, m->step_size);
 		struct cl_market_risk risk = {
-			cl_genesis_scale_exp(v->genesis, m), m->tiers,
-			m->n_tiers};
+		    cl_genesis_scale_exp(v->genesis, m), m->tiers, m->n_tiers};
 		if (!margin_notional_up(&nt, &risk, (struct cl_size){q},
 					(struct cl_price){ms.mark_price}))
 			return CL_STF_ERR_OVERFLOW;
@@ -325,18 +324,18 @@ static int pm_signer(struct cl_stf *s, const struct cl_address *trader,
 
 	rc = cl_stf_get_account_owner(&v, &owner, &kind, &index, trader);
 	if (rc == CL_ERR_NOT_FOUND)
-		return memcmp(trader->b, signer->b, 20) == 0 ?
-			       CL_STF_OK :
-			       CL_STF_ERR_NOT_AUTHORIZED;
+		return memcmp(trader->b, signer->b, 20) == 0
+			   ? CL_STF_OK
+			   : CL_STF_ERR_NOT_AUTHORIZED;
 	if (rc != CL_OK)
 		return rc;
 	switch (kind) {
 	case CL_STF_ACCOUNT_ISOLATED:
 		return CL_STF_ERR_PM_ISOLATED;
 	case CL_STF_ACCOUNT_SUBACCOUNT:
-		return memcmp(owner.b, signer->b, 20) == 0 ?
-			       CL_STF_OK :
-			       CL_STF_ERR_NOT_AUTHORIZED;
+		return memcmp(owner.b, signer->b, 20) == 0
+			   ? CL_STF_OK
+			   : CL_STF_ERR_NOT_AUTHORIZED;
 	}
 	return CL_ERR_CORRUPT;
 }
@@ -374,8 +373,8 @@ int stf_apply_portfolio_mode(struct cl_stf *s, const struct cl_tx *tx)
 		 * the switch back with the rest of the transaction) */
 		if (m->enabled) {
 			static const uint8_t one = PM_VAL;
-			cl_state_put(s->st, CL_TABLE_PORTFOLIO, m->trader.b,
-				     20, &one, 1);
+			cl_state_put(s->st, CL_TABLE_PORTFOLIO, m->trader.b, 20,
+				     &one, 1);
 		} else {
 			cl_state_del(s->st, CL_TABLE_PORTFOLIO, m->trader.b,
 				     20);

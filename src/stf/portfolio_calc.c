@@ -125,8 +125,8 @@ bool cl_pm_requirement(struct cl_pm_result *out,
 		for (size_t j = 0; j < i; j++)
 			if (g[j].underlying == gi->underlying)
 				goto fail;
-		if (gi->floor_mm < 0 || gi->floor_im < 0 ||
-		    gi->dyn_ppm < PPM || !group_risk(&r, p, gi) ||
+		if (gi->floor_mm < 0 || gi->floor_im < 0 || gi->dyn_ppm < PPM ||
+		    !group_risk(&r, p, gi) ||
 		    !to_atoms_up(&loss, r.worst_loss, gi->scale_exp) ||
 		    !scale_up(&loss, loss, gi->dyn_ppm) ||
 		    !short_min(&sm, p, gi) ||
@@ -158,8 +158,8 @@ bool cl_pm_requirement(struct cl_pm_result *out,
 		}
 		if (a == n || b == n)
 			continue;
-		pc[np++] = (struct cl_opt_pair_credit){
-			(uint32_t)a, (uint32_t)b, p->pairs[k].credit_ppm};
+		pc[np++] = (struct cl_opt_pair_credit){(uint32_t)a, (uint32_t)b,
+						       p->pairs[k].credit_ppm};
 	}
 	out->n = n;
 	if (!options_portfolio_margin(&out->mm, &out->im, ur, n, pc, np,
@@ -292,7 +292,8 @@ cl_pm_cache_values(struct cl_pm_cache *c, struct cl_opt_values *tmp,
 	if (!c || c->n == CACHE_MAX)
 		return tmp;
 	if (!c->chunk[c->n / CHUNK])
-		c->chunk[c->n / CHUNK] = cl_xcalloc(CHUNK, sizeof(struct pm_entry));
+		c->chunk[c->n / CHUNK] =
+		    cl_xcalloc(CHUNK, sizeof(struct pm_entry));
 	struct pm_entry *e = entry(c, c->n);
 	memset(e, 0, sizeof(*e));
 	e->key = k;

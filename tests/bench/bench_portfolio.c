@@ -169,8 +169,7 @@ static struct cl_hash32 place(const struct cl_address *who, uint32_t market,
 					     .size = size,
 					     .nonce = nonce++,
 					     .expiry = now_s + 3600};
-	cl_order_digest(&tx.auth.digest, cl_stf_domain(stf),
-			&tx.u.place.order);
+	cl_order_digest(&tx.auth.digest, cl_stf_domain(stf), &tx.u.place.order);
 	apply_as(&tx, who, "place");
 	return tx.auth.digest;
 }
@@ -278,8 +277,7 @@ static int bench_stf(uint64_t iters)
 				best_p = pp < best_p ? pp : best_p;
 			}
 			printf("%-10u %-12s %14.2f %14.2f\n", ks[ki],
-			       pm ? "portfolio" : "leg by leg", best_h,
-			       best_p);
+			       pm ? "portfolio" : "leg by leg", best_h, best_p);
 		}
 	}
 	cl_stf_free(stf);
@@ -299,9 +297,8 @@ static size_t make_legs(struct cl_opt_leg *legs, size_t *n_btc, size_t n)
 	for (int u = 0; u < 2; u++) {
 		uint64_t fwd = u == 0 ? 5000000 : 300000;
 		size_t mine = u == 0 ? (n + 1) / 2 : n / 2;
-		legs[k++] = (struct cl_opt_leg){.kind = CL_OPT_LEG_PERP,
-						.size_micro = u ? -50000
-								: 5000};
+		legs[k++] = (struct cl_opt_leg){
+		    .kind = CL_OPT_LEG_PERP, .size_micro = u ? -50000 : 5000};
 		for (size_t i = 0; i < mine; i++) {
 			uint64_t days = 7 + 21 * (i % 4);
 			int64_t vol_ppm = 500000 + 20000 * (int64_t)(i % 5);
@@ -309,11 +306,11 @@ static size_t make_legs(struct cl_opt_leg *legs, size_t *n_btc, size_t n)
 			    .kind = i % 2 ? CL_OPT_LEG_PUT : CL_OPT_LEG_CALL,
 			    .strike = {fwd * (80 + 5 * (i % 9)) / 100},
 			    .tau_s = days * 86400,
-			    .w_wad = (int64_t)((__int128)CL_WAD * vol_ppm *
-					       vol_ppm / 1000000 / 1000000 *
-					       days / 365),
-			    .size_micro = (i % 3 ? 1 : -1) * 1000 *
-					  (int64_t)(1 + i % 7)};
+			    .w_wad =
+				(int64_t)((__int128)CL_WAD * vol_ppm * vol_ppm /
+					  1000000 / 1000000 * days / 365),
+			    .size_micro =
+				(i % 3 ? 1 : -1) * 1000 * (int64_t)(1 + i % 7)};
 		}
 		if (u == 0)
 			*n_btc = k;
@@ -336,12 +333,18 @@ static int bench_pure(uint64_t iters)
 	       "priced (us)");
 	for (size_t ni = 0; ni < sizeof(ns) / sizeof(ns[0]); ni++) {
 		size_t nb = 0, k = make_legs(legs, &nb, ns[ni]);
-		struct cl_pm_group g[2] = {
-		    {.underlying = 1, .fwd = {5000000}, .scale_exp = 0,
-		     .dyn_ppm = 1000000, .legs = legs, .n_legs = nb},
-		    {.underlying = 2, .fwd = {300000}, .scale_exp = 0,
-		     .dyn_ppm = 1000000, .legs = legs + nb,
-		     .n_legs = k - nb}};
+		struct cl_pm_group g[2] = {{.underlying = 1,
+					    .fwd = {5000000},
+					    .scale_exp = 0,
+					    .dyn_ppm = 1000000,
+					    .legs = legs,
+					    .n_legs = nb},
+					   {.underlying = 2,
+					    .fwd = {300000},
+					    .scale_exp = 0,
+					    .dyn_ppm = 1000000,
+					    .legs = legs + nb,
+					    .n_legs = k - nb}};
 		double best_c = 1e30, best_p = 1e30;
 		uint64_t per = iters / ROUNDS / 10 + 1;
 		int64_t mm_c = 0, mm_p = 0;
@@ -383,8 +386,7 @@ static int bench_pure(uint64_t iters)
 	}
 	uint64_t hits, misses;
 	cl_pm_cache_stats(c, &hits, &misses);
-	printf("tables: %" PRIu64 " hits, %" PRIu64 " misses\n", hits,
-	       misses);
+	printf("tables: %" PRIu64 " hits, %" PRIu64 " misses\n", hits, misses);
 	cl_pm_cache_free(c);
 	return 0;
 }

@@ -18,7 +18,7 @@
 
 #include "orders_util.h"
 
-#define USD(x) ((int64_t)((x) * T_USD))
+#define USD(x) ((int64_t)((x)*T_USD))
 #define BTC_1 100000 /* 1 BTC in size units (5 dp) */
 #define ETH_1 10000  /* 1 ETH in size units (4 dp) */
 
@@ -45,16 +45,18 @@ static void pm_genesis(struct cl_genesis *g)
 
 /* A group of one perpetual leg, as the stf collects it. */
 static struct cl_pm_group perp_group(struct cl_opt_leg *leg, uint32_t market,
-				     uint64_t mark, int scale_exp,
-				     int64_t size, int64_t floor_mm,
-				     int64_t floor_im)
+				     uint64_t mark, int scale_exp, int64_t size,
+				     int64_t floor_mm, int64_t floor_im)
 {
-	*leg = (struct cl_opt_leg){.kind = CL_OPT_LEG_PERP,
-				   .size_micro = size};
-	struct cl_pm_group g = {
-		.underlying = market, .fwd = {mark}, .scale_exp = scale_exp,
-		.dyn_ppm = 1000000, .floor_mm = floor_mm,
-		.floor_im = floor_im, .n_legs = 1, .legs = leg};
+	*leg = (struct cl_opt_leg){.kind = CL_OPT_LEG_PERP, .size_micro = size};
+	struct cl_pm_group g = {.underlying = market,
+				.fwd = {mark},
+				.scale_exp = scale_exp,
+				.dyn_ppm = 1000000,
+				.floor_mm = floor_mm,
+				.floor_im = floor_im,
+				.n_legs = 1,
+				.legs = leg};
 	return g;
 }
 
@@ -70,8 +72,7 @@ static void pure_perps(void)
 	pm_params(&p);
 	/* long 1 BTC at 50 000 (scale -1), short 15 ETH at 3 000 (scale 0);
 	 * floors: the leg-by-leg MM / IM of each (1 % / 2 %, 3 % / 5 %) */
-	g[0] = perp_group(&lb, T_BTC, 5000000, -1, BTC_1, USD(500),
-			  USD(1000));
+	g[0] = perp_group(&lb, T_BTC, 5000000, -1, BTC_1, USD(500), USD(1000));
 	g[1] = perp_group(&le, T_ETH, 300000, 0, -15 * ETH_1, USD(1350),
 			  USD(2250));
 	CHECK(cl_pm_requirement(&r, &p, g, 2));
@@ -131,12 +132,15 @@ static void pure_hedged_pair(void)
 {
 	struct cl_portfolio_params p;
 	struct cl_opt_leg legs[2] = {
-		{.kind = CL_OPT_LEG_PERP, .size_micro = BTC_1},
-		{.kind = CL_OPT_LEG_PERP, .size_micro = -BTC_1},
+	    {.kind = CL_OPT_LEG_PERP, .size_micro = BTC_1},
+	    {.kind = CL_OPT_LEG_PERP, .size_micro = -BTC_1},
 	};
-	struct cl_pm_group g = {.underlying = T_BTC, .fwd = {5000000},
-				.scale_exp = -1, .dyn_ppm = 1000000,
-				.n_legs = 2, .legs = legs};
+	struct cl_pm_group g = {.underlying = T_BTC,
+				.fwd = {5000000},
+				.scale_exp = -1,
+				.dyn_ppm = 1000000,
+				.n_legs = 2,
+				.legs = legs};
 	struct cl_pm_result r;
 
 	pm_params(&p);
@@ -169,8 +173,10 @@ static void pure_options(void)
 	struct cl_opt_leg perp = {.kind = CL_OPT_LEG_PERP,
 				  .size_micro = -BTC_1 * 53 / 100};
 	struct cl_opt_leg both[2] = {call, perp};
-	struct cl_pm_group g = {.underlying = T_BTC, .fwd = {5000000},
-				.scale_exp = -1, .dyn_ppm = 1000000};
+	struct cl_pm_group g = {.underlying = T_BTC,
+				.fwd = {5000000},
+				.scale_exp = -1,
+				.dyn_ppm = 1000000};
 	struct cl_pm_result r_call, r_perp, r_both, r_cached;
 
 	pm_params(&p);
@@ -185,7 +191,7 @@ static void pure_options(void)
 	/* docs/margin.md "Portfolio margin": 2 127.71 and 1 325 apart,
 	 * 1 026.58 together */
 	CHECK_MSG(r_call.mm == 2127707746 && r_perp.mm == 1325000000 &&
-			  r_both.mm == 1026583406,
+		      r_both.mm == 1026583406,
 		  "call %lld perp %lld both %lld", (long long)r_call.mm,
 		  (long long)r_perp.mm, (long long)r_both.mm);
 	CHECK_MSG(r_both.mm * 3 < r_call.mm + r_perp.mm,
@@ -200,8 +206,8 @@ static void pure_options(void)
 	uint64_t hits, misses;
 	for (int round = 0; round < 2; round++) {
 		for (int i = 0; i < 2; i++)
-			vals[i] = cl_pm_cache_values(c, &tmp[i], &p, g.fwd,
-						     &both[i]);
+			vals[i] =
+			    cl_pm_cache_values(c, &tmp[i], &p, g.fwd, &both[i]);
 		CHECK(vals[0] && vals[1]);
 		g.vals = vals;
 		CHECK(cl_pm_requirement(&r_cached, &p, &g, 1));
@@ -260,8 +266,7 @@ static void genesis_section(void)
 	CHECK(memcmp(h0.b, h1.b, 32) != 0);
 	cl_genesis_encode(&b, &g);
 	CHECK(cl_game_genesis_decode(&back, b.p, b.len));
-	CHECK(memcmp(&back.portfolio, &g.portfolio, sizeof(g.portfolio)) ==
-	      0);
+	CHECK(memcmp(&back.portfolio, &g.portfolio, sizeof(g.portfolio)) == 0);
 	/* a trailing byte, an unknown tag, a truncation: refused */
 	cl_buf_append_byte(&b, 0);
 	CHECK(!cl_game_genesis_decode(&back, b.p, b.len));
@@ -417,8 +422,7 @@ static struct cl_hash32 worked_example(struct cl_state *st)
 	}
 	/* a withdrawal may not take her under the portfolio IM counting
 	 * her orders: 4 975 - 4 762.5 = 212.5 free */
-	EXPECT_REJECT(e, t_withdraw(e, alice, alice, (uint64_t)USD(213), 2,
-				    ak),
+	EXPECT_REJECT(e, t_withdraw(e, alice, alice, (uint64_t)USD(213), 2, ak),
 		      CL_STF_ERR_INSUFFICIENT_COLLATERAL);
 	EXPECT_OK(e, t_withdraw(e, alice, alice, (uint64_t)USD(12.5), 2, ak));
 	net_in -= USD(12.5);
@@ -428,9 +432,9 @@ static struct cl_hash32 worked_example(struct cl_state *st)
 	 * 0.5 BTC long, IM 3 937.5 below the 4 762.5 of the
 	 * positions) rests */
 	{
-		struct cl_order o = t_order(alice, T_BTC, true, 4000000, BTC_1,
-					    e->order_nonce++,
-					    tenv_now(e) + 3600, 0);
+		struct cl_order o =
+		    t_order(alice, T_BTC, true, 4000000, BTC_1,
+			    e->order_nonce++, tenv_now(e) + 3600, 0);
 		EXPECT_REJECT(e, t_place(e, &o, ak), CL_STF_ERR_ORDER_MARGIN);
 		o = t_order(alice, T_BTC, false, 6000000, BTC_1 / 2,
 			    e->order_nonce++, tenv_now(e) + 3600, 0);
@@ -496,8 +500,8 @@ static void disabled(void)
 
 	tenv_init(e, cl_state_new_memory());
 	tenv_block(e, 1000);
-	EXPECT_OK(e, t_deposit(e->next_deposit++, &e->addr[1],
-			       (uint64_t)USD(5000)));
+	EXPECT_OK(
+	    e, t_deposit(e->next_deposit++, &e->addr[1], (uint64_t)USD(5000)));
 	EXPECT_REJECT(e, t_pm(e, &e->addr[1], true, 0, e->key[1]),
 		      CL_STF_ERR_PM_DISABLED);
 	CHECK(!pm_on(e, &e->addr[1]));
@@ -516,8 +520,7 @@ static void opt_in_margin(void)
 	tenv_block(e, 1000);
 	CHECK(t_oracle_all(e, T_BTC, 5000000) == CL_STF_OK);
 	EXPECT_OK(e, t_deposit(e->next_deposit++, lp, (uint64_t)USD(1e6)));
-	EXPECT_OK(e, t_deposit(e->next_deposit++, alice,
-			       (uint64_t)USD(3525)));
+	EXPECT_OK(e, t_deposit(e->next_deposit++, alice, (uint64_t)USD(3525)));
 	CHECK(t_trade(e, alice, e->key[1], lp, e->key[0], T_BTC, 5000000,
 		      BTC_1) == CL_STF_OK);
 	EXPECT_REJECT(e, t_pm(e, alice, true, 0, e->key[1]),
@@ -556,14 +559,16 @@ static void engine_sweep(void)
 	open_next(e, 1000);
 	mark_at(e, T_BTC, 5000000);
 	mark_at(e, T_ETH, 300000);
-	CHECK(req(e, &r, t_deposit(e->next_deposit++, lp,
-				   (uint64_t)USD(1e6))) == CL_STF_OK);
-	CHECK(req(e, &r, t_deposit(e->next_deposit++, alice,
-				   (uint64_t)USD(5000))) == CL_STF_OK);
+	CHECK(
+	    req(e, &r, t_deposit(e->next_deposit++, lp, (uint64_t)USD(1e6))) ==
+	    CL_STF_OK);
+	CHECK(req(e, &r,
+		  t_deposit(e->next_deposit++, alice, (uint64_t)USD(5000))) ==
+	      CL_STF_OK);
 	CHECK(req(e, &r, t_pm(e, alice, true, 0, e->key[1])) == CL_STF_OK);
 	exp = tenv_now(e) + 3600;
-	struct cl_order o = t_order(lp, T_BTC, false, 5000000, BTC_1, 1, exp,
-				    0);
+	struct cl_order o =
+	    t_order(lp, T_BTC, false, 5000000, BTC_1, 1, exp, 0);
 	CHECK(req(e, &r, t_place(e, &o, e->key[0])) == CL_STF_OK);
 	o = t_order(alice, T_BTC, true, 5000000, BTC_1, 2, exp,
 		    TIF(CL_TIF_IOC));
@@ -595,9 +600,9 @@ static void engine_sweep(void)
 	size_t n;
 	CHECK(cl_stf_get_events(&v, ev, 8, &n, alice, 0) == CL_OK);
 	CHECK_MSG(n >= 2 && ev[0].market == T_BTC &&
-			  ev[0].kind == CL_STF_EVENT_LIQUIDATED_BOOK &&
-			  ev[n - 1].market == T_ETH &&
-			  ev[n - 1].kind == CL_STF_EVENT_LIQUIDATED,
+		      ev[0].kind == CL_STF_EVENT_LIQUIDATED_BOOK &&
+		      ev[n - 1].market == T_ETH &&
+		      ev[n - 1].kind == CL_STF_EVENT_LIQUIDATED,
 		  "%zu events", n);
 	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
 	CHECK(cl_stf_get_positions(&v, pos, &n, lp) == CL_OK);
