@@ -128,6 +128,8 @@ struct cl_market_params {
 	struct cl_market_risk_params risk;
 };
 
+#include <clearline/stf_portfolio.h>
+
 #define CL_GENESIS_MAX_ASSETS 8
 #define CL_ASSET_MAX_TIERS 8
 
@@ -175,6 +177,7 @@ struct cl_genesis {
 	struct cl_market_params markets[CL_GENESIS_MAX_MARKETS];
 	uint32_t n_assets;       /* 0..CL_GENESIS_MAX_ASSETS */
 	struct cl_asset_params assets[CL_GENESIS_MAX_ASSETS];
+	struct cl_portfolio_params portfolio; /* absent: enabled false */
 };
 
 /*
@@ -317,9 +320,10 @@ enum cl_tx_type {
 	CL_TX_ISOLATED_MARGIN = 27, /* margin into or out of an isolated
 				     * position */
 	CL_TX_SUBACCOUNT_TRANSFER = 28, /* collateral between subaccounts */
-	/* 29..31 are kept */
+	/* 29..33 are kept for other kinds */
+	CL_TX_PORTFOLIO_MODE = 34, /* portfolio margin on or off */
 };
-#define CL_TX_TYPE_MAX 28
+#define CL_TX_TYPE_MAX 34
 
 /* Most signatures an ORACLE_PRICE transaction may carry. */
 #define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
@@ -556,6 +560,7 @@ struct cl_tx {
 		struct cl_tx_margin_mode margin_mode;
 		struct cl_tx_isolated_margin isolated_margin;
 		struct cl_tx_subaccount_transfer subaccount_transfer;
+		struct cl_tx_portfolio_mode portfolio_mode;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -687,8 +692,14 @@ enum cl_stf_code {
 					    * market held in cross mode */
 	CL_STF_ERR_SAME_SUBACCOUNT = 62,   /* a transfer from a subaccount
 					    * to itself */
+	/* 63..74 are kept for other kinds */
+	/* portfolio margin: docs/protocol.md section 11 */
+	CL_STF_ERR_PM_MIN_EQUITY = 75,
+	CL_STF_ERR_PM_ISOLATED = 76,
+	CL_STF_ERR_PM_DISABLED = 77,
+	CL_STF_ERR_PM_MARGIN = 78,
 };
-#define CL_STF_CODE_MAX 62
+#define CL_STF_CODE_MAX 78
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,

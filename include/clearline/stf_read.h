@@ -26,6 +26,8 @@ struct cl_stf_view {
 	const struct cl_genesis *genesis;
 	struct cl_state *state;
 	struct cl_snapshot *snapshot;
+	struct cl_pm_cache *pm_cache; /* the writer's memo of scenario
+				       * values (NULL: none; same results) */
 };
 
 /* The view of the stf's own state (writer thread only). */
@@ -185,6 +187,21 @@ enum cl_stf_account_kind {
 	CL_STF_ACCOUNT_ISOLATED = 1,   /* index: the market */
 	CL_STF_ACCOUNT_SUBACCOUNT = 2, /* index: the subaccount number */
 };
+
+/* Portfolio margin (docs/margin.md "Portfolio margin"): is `addr`
+ * margined in portfolio mode (table PORTFOLIO)? CL_OK (*on false when
+ * not, or when the genesis has no portfolio section), CL_ERR_CORRUPT or
+ * a negative error. */
+CL_WUR int cl_stf_get_portfolio_mode(const struct cl_stf_view *v, bool *on,
+				     const struct cl_address *addr);
+
+/* The portfolio figures of `addr` at the current marks, whether or not
+ * it is in portfolio mode (what opting in would require; pending funding
+ * does not enter them). CL_OK, CL_STF_ERR_PM_DISABLED without a
+ * portfolio section, CL_STF_ERR_OVERFLOW, or a negative error. */
+CL_WUR int cl_stf_get_portfolio(const struct cl_stf_view *v,
+				struct cl_pm_result *out,
+				const struct cl_address *addr);
 
 /* The owner, kind and index of a derived account (an isolated account
  * or a subaccount): CL_OK, CL_ERR_NOT_FOUND for any other address
@@ -394,6 +411,10 @@ struct cl_stf_account_risk {
 	int64_t margin_ratio_ppm;  /* mm * 1e6 / equity; INT64_MAX if
 				    * equity <= 0 */
 	bool liquidatable;         /* equity < mm */
+	bool portfolio;            /* margined in portfolio mode: health
+				    * holds the portfolio figures, the
+				    * positions' own (leg by leg) and no
+				    * liquidation prices (0) */
 	size_t n;
 	struct cl_stf_position_risk pos[CL_GENESIS_MAX_MARKETS];
 };

@@ -117,6 +117,11 @@ const struct cli_cmd cli_cmds[] = {
 	 "trade a market in cross or isolated margin (refused with a "
 	 "position or open orders there); isolated names the account whose "
 	 "orders (order --agent-for ACCOUNT) hold the isolated position"},
+	{"portfolio-mode", cli_cmd_portfolio_mode, 1, 1, 0, "on|off",
+	 "margin the account in portfolio mode (on: scenario risk across "
+	 "its positions, refused under the genesis minimum equity or its "
+	 "portfolio initial margin) or leg by leg (off: refused under the "
+	 "leg-by-leg initial margin)"},
 	{"isolated-margin", cli_cmd_isolated_margin, 3, 3, 0,
 	 "SYMBOL|ID add|remove AMOUNT",
 	 "move collateral into an isolated position, or out of it while it "

@@ -172,6 +172,8 @@ int cli_cmd_games(struct cl_cli *cli, const struct cli_args *a);
 /* cmd_margin.c: isolated margin */
 int cli_cmd_margin_mode(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_isolated_margin(struct cl_cli *cli, const struct cli_args *a);
+/* portfolio margin on or off (docs/margin.md "Portfolio margin") */
+int cli_cmd_portfolio_mode(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_isolated(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_subaccount_transfer(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_subaccounts(struct cl_cli *cli, const struct cli_args *a);

@@ -94,6 +94,41 @@ int cli_cmd_margin_mode(struct cl_cli *cli, const struct cli_args *a)
 	return CL_CLI_EXIT_OK;
 }
 
+int cli_cmd_portfolio_mode(struct cl_cli *cli, const struct cli_args *a)
+{
+	struct cl_portfolio_mode m;
+	struct cl_hash32 digest;
+	char addr[CL_ADDRESS_STR_LEN + 1], buf[128];
+	json_t *r;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if (strcmp(a->pos[0], "on") == 0)
+		m.enabled = true;
+	else if (strcmp(a->pos[0], "off") != 0)
+		return cli_usage(cli, a->cmd, "expected on or off, not '%s'",
+				 a->pos[0]);
+	rc = prepare(cli, a, &m.trader, &m.nonce);
+	if (rc)
+		return rc;
+	cl_portfolio_mode_digest(&digest, &cli->config.domain, &m);
+	cl_address_format(addr, &m.trader);
+	rc = submit(cli, &r, "l2_setPortfolioMode",
+		    json_pack("{s:s,s:b,s:o}", "trader", addr, "enabled",
+			      m.enabled, "nonce", cl_json_from_u64(m.nonce)),
+		    &digest);
+	if (rc)
+		return rc;
+	if (cli_json_done(cli, r))
+		return CL_CLI_EXIT_OK;
+	cli_kv(cli, "account", addr);
+	cli_kv(cli, "mode", m.enabled ? "portfolio" : "leg by leg");
+	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "block"));
+	cli_kv(cli, "block", buf);
+	json_decref(r);
+	return CL_CLI_EXIT_OK;
+}
+
 int cli_cmd_isolated_margin(struct cl_cli *cli, const struct cli_args *a)
 {
 	struct cl_isolated_margin m;

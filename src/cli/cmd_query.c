@@ -251,6 +251,21 @@ int cli_cmd_account(struct cl_cli *cli, const struct cli_args *a)
 	kv_units(cli, "free collateral", json_object_get(r, "freeCollateral"),
 		 cd);
 	kv_text(cli, "nonce", json_object_get(r, "nonce"));
+	/* portfolio margin (docs/margin.md "Portfolio margin") */
+	const json_t *pf = json_object_get(r, "portfolio");
+	if (json_is_object(pf)) {
+		const json_t *fig = json_object_get(pf, "figures");
+		cli_kv(cli, "margin mode",
+		       json_is_true(json_object_get(pf, "enabled")) ?
+			       "portfolio" :
+			       "leg by leg");
+		if (json_is_object(fig)) {
+			kv_units(cli, "portfolio maintenance",
+				 json_object_get(fig, "maintenanceMargin"), cd);
+			kv_units(cli, "portfolio initial",
+				 json_object_get(fig, "initialMargin"), cd);
+		}
+	}
 	print_assets(cli, json_object_get(r, "collateralAssets"));
 	print_positions(cli, json_object_get(r, "positions"));
 	print_open_orders(cli, json_object_get(r, "openOrders"));

@@ -54,6 +54,8 @@ static const char *const type_str[] = {
 	[CL_EIP712_SUBACCOUNT_TRANSFER] = "SubaccountTransfer(address trader,"
 					  "uint32 from,uint32 to,"
 					  "uint64 amount,uint64 nonce)",
+	[CL_EIP712_PORTFOLIO_MODE] = "PortfolioMode(address trader,"
+				     "bool enabled,uint64 nonce)",
 };
 
 /* keccak256 of the strings above; tests/unit/crypto checks them. */
@@ -142,6 +144,12 @@ static const struct cl_hash32 type_hash[] = {
 		0x2e, 0xec, 0x74, 0x40, 0x1a, 0x8f, 0xf4, 0xee,
 		0x54, 0x7b, 0x85, 0x68, 0xee, 0x93, 0x7b, 0xba,
 		0xd5, 0x02, 0x41, 0x0e, 0xf1, 0x30, 0x07, 0xe2,
+	} },
+	[CL_EIP712_PORTFOLIO_MODE] = { {
+		0xc5, 0xbe, 0x52, 0x4e, 0xaa, 0x2a, 0xb2, 0x1c,
+		0xaa, 0xa2, 0xd4, 0x1c, 0xb9, 0x27, 0x83, 0x00,
+		0x9a, 0xb5, 0x3b, 0xcd, 0xa6, 0xc6, 0x4f, 0x91,
+		0xc1, 0x0e, 0x65, 0xdc, 0x8c, 0xeb, 0x5a, 0x7a,
 	} },
 };
 /* clang-format on */
@@ -759,5 +767,41 @@ enum cl_sig_err cl_subaccount_transfer_recover(
 	struct cl_hash32 sh;
 
 	cl_subaccount_transfer_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* PortfolioMode */
+
+void cl_portfolio_mode_struct_hash(struct cl_hash32 *out,
+				   const struct cl_portfolio_mode *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_PORTFOLIO_MODE);
+	word_address(&k, &msg->trader);
+	word_u64(&k, msg->enabled ? 1 : 0);
+	word_u64(&k, msg->nonce);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_portfolio_mode_digest(struct cl_hash32 *out,
+			      const struct cl_eip712_domain *d,
+			      const struct cl_portfolio_mode *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_portfolio_mode_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_portfolio_mode_recover(struct cl_address *signer,
+					  struct cl_hash32 *digest,
+					  const struct cl_eip712_domain *d,
+					  const struct cl_portfolio_mode *msg,
+					  const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_portfolio_mode_struct_hash(&sh, msg);
 	return recover(signer, digest, d, &sh, sig, sig_len);
 }

@@ -236,12 +236,15 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 					      api_twap_json(&th[i], &tw));
 	}
 	/* isolated positions (docs/margin.md "Isolated margin") */
-	json_t *isolated = NULL, *subaccounts = NULL;
+	json_t *isolated = NULL, *subaccounts = NULL, *portfolio = NULL;
 	if (rc == CL_OK)
 		rc = api_isolated_json(&isolated, &v, &addr);
 	/* subaccounts (docs/margin.md "Subaccounts") */
 	if (rc == CL_OK)
 		rc = api_subaccounts_json(&subaccounts, &v, &addr);
+	/* portfolio margin (docs/margin.md "Portfolio margin") */
+	if (rc == CL_OK)
+		rc = api_portfolio_json(&portfolio, &v, &addr);
 	/* the dead-man switch (docs/protocol.md "SCHEDULE_CANCEL") */
 	uint64_t sc_time = 0, sc_nonce = 0;
 	if (rc == CL_OK) {
@@ -259,6 +262,7 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 		json_decref(twaps);
 		json_decref(isolated);
 		json_decref(subaccounts);
+		json_decref(portfolio);
 		return api_error(call, rc);
 	}
 
@@ -294,6 +298,7 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	json_object_set_new(res, "twapOrders", twaps);
 	json_object_set_new(res, "isolated", isolated);
 	json_object_set_new(res, "subaccounts", subaccounts);
+	json_object_set_new(res, "portfolio", portfolio);
 	json_object_set_new(res, "scheduledCancel",
 			    json_pack("{s:o,s:o}", "time",
 				      cl_json_from_u64(sc_time), "nonce",

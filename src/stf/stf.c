@@ -130,6 +130,15 @@ const char *cl_stf_err_str(int code)
 		return "market is not in isolated mode for this account";
 	case CL_STF_ERR_SAME_SUBACCOUNT:
 		return "transfer from a subaccount to itself";
+	case CL_STF_ERR_PM_MIN_EQUITY:
+		return "equity below the portfolio mode minimum";
+	case CL_STF_ERR_PM_ISOLATED:
+		return "an isolated account cannot use portfolio mode";
+	case CL_STF_ERR_PM_DISABLED:
+		return "portfolio mode is not enabled by the genesis";
+	case CL_STF_ERR_PM_MARGIN:
+		return "the margin mode switch would leave the account under "
+		       "its initial margin";
 	case CL_STF_ERR_NO_COLLATERAL:
 		return "account has no collateral";
 	case CL_STF_ERR_ORDER_MARGIN:
@@ -146,7 +155,8 @@ const char *cl_stf_err_str(int code)
 struct cl_stf_view cl_stf_view(const struct cl_stf *s)
 {
 	return (struct cl_stf_view){
-		.genesis = &s->g, .state = s->st, .snapshot = NULL};
+		.genesis = &s->g, .state = s->st, .snapshot = NULL,
+		.pm_cache = s->pm_cache};
 }
 
 int cl_stf_new(struct cl_stf **out, struct cl_state *st,
@@ -167,6 +177,8 @@ int cl_stf_new(struct cl_stf **out, struct cl_state *st,
 	s = cl_xcalloc(1, sizeof(*s));
 	s->g = *g;
 	s->st = st;
+	if (g->portfolio.enabled)
+		s->pm_cache = cl_pm_cache_new();
 	cl_eip712_domain_init(&s->domain, g->l1_chain_id, &g->rollup);
 	cl_genesis_hash(&s->genesis_hash, g);
 	s->eng = stf_engine_new();
@@ -199,6 +211,7 @@ void cl_stf_free(struct cl_stf *s)
 	if (!s)
 		return;
 	stf_engine_free(s);
+	cl_pm_cache_free(s->pm_cache);
 	free(s);
 }
 
@@ -327,5 +340,6 @@ void cl_stf_end_block(struct cl_stf *s)
 {
 	CL_REQUIRE(s->in_block);
 	s->in_block = false;
+	cl_pm_cache_reset(s->pm_cache);
 	stf_engine_end_block(s);
 }

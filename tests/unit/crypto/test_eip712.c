@@ -93,6 +93,7 @@ struct msg {
 		struct cl_margin_mode mode;
 		struct cl_isolated_margin iso;
 		struct cl_subaccount_transfer sub;
+		struct cl_portfolio_mode pm;
 	} u;
 };
 
@@ -243,6 +244,11 @@ static bool load_msg(struct msg *m, const char *type, json_t *j)
 		m->u.sub.to = (uint32_t)u64_field(j, "to");
 		m->u.sub.amount = u64_field(j, "amount");
 		m->u.sub.nonce = u64_field(j, "nonce");
+	} else if (strcmp(type, "PortfolioMode") == 0) {
+		m->type = CL_EIP712_PORTFOLIO_MODE;
+		m->u.pm.trader = addr_field(j, "trader");
+		m->u.pm.enabled = json_is_true(json_object_get(j, "enabled"));
+		m->u.pm.nonce = u64_field(j, "nonce");
 	} else if (strcmp(type, "OraclePrice") == 0) {
 		m->type = CL_EIP712_ORACLE_PRICE;
 		m->u.oracle.market = (uint32_t)u64_field(j, "market");
@@ -310,6 +316,10 @@ static void msg_hashes(struct cl_hash32 *sh, struct cl_hash32 *dg,
 		cl_subaccount_transfer_struct_hash(sh, &m->u.sub);
 		cl_subaccount_transfer_digest(dg, d, &m->u.sub);
 		return;
+	case CL_EIP712_PORTFOLIO_MODE:
+		cl_portfolio_mode_struct_hash(sh, &m->u.pm);
+		cl_portfolio_mode_digest(dg, d, &m->u.pm);
+		return;
 	}
 	CHECK(!"unknown type");
 }
@@ -358,6 +368,9 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 	case CL_EIP712_SUBACCOUNT_TRANSFER:
 		return cl_subaccount_transfer_recover(signer, dg, d, &m->u.sub,
 						      sig, len);
+	case CL_EIP712_PORTFOLIO_MODE:
+		return cl_portfolio_mode_recover(signer, dg, d, &m->u.pm, sig,
+						 len);
 	}
 	return CL_SIG_INVALID;
 }
@@ -365,7 +378,7 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 static void test_vectors(json_t *root)
 {
 	json_t *vecs = json_object_get(root, "vectors");
-	bool seen[13] = {false};
+	bool seen[14] = {false};
 	size_t i;
 	json_t *v;
 
@@ -487,12 +500,15 @@ static void test_vectors(json_t *root)
 		case CL_EIP712_SUBACCOUNT_TRANSFER:
 			m2.u.sub.to++;
 			break;
+		case CL_EIP712_PORTFOLIO_MODE:
+			m2.u.pm.enabled = !m2.u.pm.enabled;
+			break;
 		}
 		e = msg_recover(&got, NULL, &dom, &m2, ws, slen);
 		CHECK(e != CL_SIG_OK || !addr_eq(&got, &signer));
 		free(ws);
 	}
-	for (int t = 0; t < 13; t++)
+	for (int t = 0; t < 14; t++)
 		CHECK_MSG(seen[t], "no vector for type %d", t);
 }
 

@@ -90,6 +90,39 @@ static inline void tweak(struct cl_genesis *g)
 		g->markets[i].risk.liq_fee_ppm = 5000;
 	}
 	t_risk_on(&g->markets[0]);
+	/* portfolio margin (docs/margin.md "Portfolio margin") */
+	g->portfolio.enabled = true;
+	g->portfolio.range_ppm = 50000;
+	g->portfolio.n_steps = 3;
+	g->portfolio.vol_shift_ppm = 300000;
+	g->portfolio.extreme_mult = 3;
+	g->portfolio.extreme_ppm = 330000;
+	g->portfolio.im_ppm = 1500000;
+	g->portfolio.min_equity = 1000 * T_USD;
+	g->portfolio.n_pairs = 1;
+	g->portfolio.pairs[0] =
+		(struct cl_pm_pair){g->markets[0].id, g->markets[1].id, 700000};
+}
+
+/* A PORTFOLIO_MODE request of trader t with its current nonce. */
+static inline struct cl_tx pm_tx(struct tenv *e, int t, bool enabled)
+{
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_account acc;
+	struct cl_tx tx;
+	struct cl_hash32 d;
+	int rc = cl_stf_get_account(&v, &acc, &e->addr[t]);
+
+	CHECK(rc == CL_OK || rc == CL_ERR_NOT_FOUND);
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_PORTFOLIO_MODE;
+	tx.u.portfolio_mode.msg.trader = e->addr[t];
+	tx.u.portfolio_mode.msg.enabled = enabled;
+	tx.u.portfolio_mode.msg.nonce = rc == CL_OK ? acc.nonce : 0;
+	cl_portfolio_mode_digest(&d, cl_stf_domain(e->stf),
+				 &tx.u.portfolio_mode.msg);
+	t_sign(&tx.u.portfolio_mode.sig, e->key[t], &d);
+	return tx;
 }
 
 static inline void tweak_assets(struct cl_genesis *g)
@@ -311,8 +344,11 @@ static inline void stream_build_with(struct stream *s, size_t nblocks,
 				t_sign(&cand[n++].u.subaccount_transfer.sig,
 				       e->key[t], &d);
 			}
-			if (nreq < n + 3)
-				nreq = n + 3;
+			/* two large traders margin in portfolio mode */
+			cand[n++] = pm_tx(e, 0, true);
+			cand[n++] = pm_tx(e, 2, true);
+			if (nreq < n + 2)
+				nreq = n + 2; /* <= MAX_REQS */
 		}
 		for (; n < nreq; n++) {
 			unsigned r = (unsigned)rnd(100);
@@ -363,6 +399,13 @@ static inline void stream_build_with(struct stream *s, size_t nblocks,
 					t_sign(&cand[n]
 						    .u.subaccount_transfer.sig,
 					       e->key[t], &d);
+					continue;
+				}
+				if (rnd(40) == 0) {
+					/* portfolio mode on or off (a
+					 * small trader's is often under
+					 * the minimum equity) */
+					cand[n] = pm_tx(e, t, rnd(3) != 0);
 					continue;
 				}
 				if (t >= 4 && rnd(8) == 0) {
@@ -591,6 +634,8 @@ static inline void stream_build_with(struct stream *s, size_t nblocks,
 				    &ia, &tx->u.place.order.trader);
 			}
 		}
+	fprintf(stderr, "stream: kept %llu portfolio mode requests\n",
+		(unsigned long long)s->accepted[CL_TX_PORTFOLIO_MODE]);
 	fprintf(stderr, "stream: kept %llu margin mode changes, %llu isolated margin "
 	       "moves, %llu orders of isolated accounts, %llu subaccount "
 	       "transfers, %llu orders of subaccounts\n",
