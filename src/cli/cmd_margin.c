@@ -113,7 +113,7 @@ int cli_cmd_portfolio_mode(struct cl_cli *cli, const struct cli_args *a)
 		return rc;
 	cl_portfolio_mode_digest(&digest, &cli->config.domain, &m);
 	cl_address_format(addr, &m.trader);
-	rc = submit(cli, &r, "l2_setPortfolioMode",
+	rc = cli_sign_submit(cli, &r, "l2_setPortfolioMode",
 		    json_pack("{s:s,s:b,s:o}", "trader", addr, "enabled",
 			      m.enabled, "nonce", cl_json_from_u64(m.nonce)),
 		    &digest);
