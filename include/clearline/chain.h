@@ -91,6 +91,9 @@ struct cl_batch_cut {
 	uint64_t forced_consumed;    /* cumulative forced requests, after
 				      * last_block (stored after the rest;
 				      * 0 in a cut from before them) */
+	uint64_t asset_deposits_consumed; /* cumulative asset deposits,
+					   * after last_block (stored last;
+					   * 0 in a cut from before them) */
 };
 
 /* Where the next cut starts. */

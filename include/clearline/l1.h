@@ -23,7 +23,8 @@
  *     nonce. The sender re-sends dropped transactions with the same nonce,
  *     replaces stuck ones with bumped fees, and notices when the block that
  *     held a receipt left the canonical chain.
- *  5. struct cl_l1_watcher: Deposit (or ForcedRequest) events up to a
+ *  5. struct cl_l1_watcher: Deposit (ForcedRequest, AssetDeposit) events
+ *     up to a
  *     confirmation depth,
  *     delivered to a callback exactly once and strictly in id order, with
  *     a persisted cursor that survives restarts and L1 reorgs.
@@ -429,11 +430,17 @@ struct cl_l1_batch_args {
 	/* the timestamp of the L1 block that last_block's header names */
 	uint64_t l1_timestamp;
 	uint64_t forced_consumed; /* cumulative forced requests, after it */
+	/* appendBatchWithAssets (a chain whose genesis lists assets) with
+	 * the cumulative asset deposits consumed after it; false:
+	 * appendBatch, which leaves the contract's count as it was */
+	bool with_assets;
+	uint64_t asset_deposits_consumed;
 };
 
 struct cl_l1_batch_event;
 
-/* Calldata builders: each APPENDS selector and arguments to out. The
+/* Calldata builders: each APPENDS selector and arguments to out
+ * (cl_l1_abi_append_batch: appendBatchWithAssets when a->with_assets). The
  * claim carries the batch's record (docs/l1.md): `batch` is its
  * BatchAppended event (index and record fields; loc unused). The game's
  * challenge is below ("ABI of the dispute games"). */
@@ -453,9 +460,11 @@ void cl_l1_abi_deposit_count(struct cl_buf *out);
 void cl_l1_abi_is_final(struct cl_buf *out, uint64_t batch_index);
 
 /*
- * Decode appendBatch calldata (selector included), canonical form only:
- * the offset of `bytes` is 0xe0, its padding is zero, the uint64 words
- * have no high bits, nothing trails. out->data borrows from `p`.
+ * Decode appendBatch or appendBatchWithAssets calldata (selector
+ * included; out->with_assets says which), canonical form only: the
+ * offset of `bytes` is right after the head (0x100, or 0x120 with
+ * assets), its padding is zero, the uint64 words have no high bits,
+ * nothing trails. out->data borrows from `p`.
  */
 CL_WUR bool cl_l1_abi_decode_append_batch(struct cl_l1_batch_args *out,
 					  const uint8_t *p, size_t len);
@@ -937,6 +946,25 @@ CL_WUR int cl_l1_forced_watcher_open(struct cl_l1_watcher **out,
 				     const struct cl_l1_cursor *initial,
 				     const struct cl_l1_watcher_opts *opts,
 				     cl_l1_forced_fn fn, void *arg);
+
+/* Called once per asset deposit, in id order, as cl_l1_deposit_fn. */
+typedef int (*cl_l1_asset_deposit_fn)(void *arg,
+				      const struct cl_l1_asset_deposit *d);
+
+/*
+ * A watcher of the assets contract's AssetDeposit events (docs/l1.md
+ * "Collateral assets"): everything as cl_l1_watcher_open(), with
+ * opts->rollup the assets contract's address (the rollup's assets()),
+ * its own id sequence, and its own state file l1-asset-deposits.dat. An
+ * asset deposit delivered before must come back with the same recipient,
+ * asset and amount.
+ */
+CL_WUR int cl_l1_asset_watcher_open(struct cl_l1_watcher **out,
+				    struct cl_l1_rpc *rpc,
+				    const char *state_dir,
+				    const struct cl_l1_cursor *initial,
+				    const struct cl_l1_watcher_opts *opts,
+				    cl_l1_asset_deposit_fn fn, void *arg);
 
 /* ------------------------------------------------------------------ */
 /* Batch poster                                                        */

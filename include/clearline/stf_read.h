@@ -75,6 +75,8 @@ struct cl_stf_globals {
 	uint64_t next_withdrawal_id;
 	uint64_t next_order_sequence;
 	uint64_t next_forced_id; /* forced requests consumed (0 if none) */
+	uint64_t next_asset_deposit_id; /* asset deposits credited (0 if
+					 * none) */
 	uint64_t block_number;
 	uint64_t block_timestamp_ms;
 	struct cl_l1_ref l1; /* the L1 block the last block named */

@@ -165,7 +165,16 @@ static void *verifier_main(void *arg)
 				continue;
 			}
 		}
+		if (v->assets_refused)
+			continue; /* another chain's deployment (logged) */
 		int rc = ver_poll_l1(v);
+		if (!rc && !v->assets_checked) {
+			rc = ver_assets_check(v);
+			if (rc == CL_ERR_CONFIG) {
+				v->assets_refused = true;
+				continue;
+			}
+		}
 		if (!rc)
 			rc = ver_check_anchor(v);
 		if (!rc)
@@ -248,6 +257,13 @@ int cl_verifier_new(struct cl_verifier **out,
 	if (rc)
 		goto fail;
 	cl_state_discard(v->st);
+	/* the assets contract must list the genesis's assets: refuse to
+	 * start against another chain's deployment (an unreachable L1 is
+	 * checked again before the first scan) */
+	rc = ver_assets_check(v);
+	if (rc == CL_ERR_CONFIG)
+		goto fail;
+	rc = CL_OK;
 	struct cl_verifier_status st;
 	cl_verifier_status(v, &st);
 	char hex[67];
