@@ -372,6 +372,8 @@ enum cl_seq_fault_kind {
 	CL_FAULT_CENSOR_FORCED, /* forced requests are never applied (the
 				 * batches stay honest) */
 	CL_FAULT_L1_TIMESTAMP, /* the posted l1Timestamp only (+1 s) */
+	CL_FAULT_ASSET_DEPOSIT, /* an asset deposit's amount (+1) */
+	CL_FAULT_ASSET_COUNT, /* the posted assetDepositsConsumed (-1) only */
 };
 
 struct cl_seq_fault {

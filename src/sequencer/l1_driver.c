@@ -572,6 +572,8 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 		a.withdrawal_root.b[31] ^= 0x01; /* tests only: --fault */
 	if (faulted && drv->fault.kind == CL_FAULT_FORCED_COUNT)
 		a.forced_consumed--; /* tests only: one fewer than applied */
+	if (faulted && drv->fault.kind == CL_FAULT_ASSET_COUNT)
+		a.asset_deposits_consumed--; /* tests only: one fewer */
 	if (faulted && drv->fault.kind == CL_FAULT_L1_TIMESTAMP)
 		a.l1_timestamp += 1; /* tests only: --fault */
 	if (!precheck(drv, batch_count, &a))
