@@ -48,6 +48,7 @@ static const struct opt_def opt_defs[OPT_COUNT] = {
 	[OPT_SLIPPAGE] = {"slippage-ppm", true},
 	[OPT_BATCH] = {"batch", true},
 	[OPT_HEAD] = {"head", false},
+	[OPT_L1_RPC] = {"l1-rpc", true},
 };
 
 #define O(x) (1u << (x))
@@ -107,6 +108,11 @@ const struct cli_cmd cli_cmds[] = {
 	 "ORDERHASH [--agent-for TRADER]", "cancel an open order"},
 	{"withdraw", cli_cmd_withdraw, 1, 1, O(OPT_TO), "AMOUNT [--to ADDRESS]",
 	 "withdraw collateral to an L1 address (default: your own)"},
+	{"asset-deposit", cli_cmd_asset_deposit, 2, 2, O(OPT_L1_RPC) | O(OPT_TO),
+	 "SYMBOL|ID AMOUNT --l1-rpc URL [--to ADDRESS]",
+	 "deposit a collateral asset on L1 (approve, then the assets "
+	 "contract's deposit, both sent with the selected key) for your own "
+	 "L2 account or ADDRESS; AMOUNT in the asset's units"},
 	{"credit", cli_cmd_credit, 2, 2, 0, "ADDRESS AMOUNT",
 	 "operator, node without an L1 only: credit collateral to an account"},
 	{"approve-agent", cli_cmd_approve_agent, 1, 1, O(OPT_EXPIRY),

@@ -33,6 +33,7 @@ enum cli_opt {
 	OPT_SLIPPAGE,
 	OPT_BATCH,
 	OPT_HEAD,
+	OPT_L1_RPC,
 	OPT_COUNT
 };
 
@@ -132,6 +133,8 @@ int cli_cmd_order(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_sign_order(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_cancel(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_withdraw(struct cl_cli *cli, const struct cli_args *a);
+/* cmd_l1.c: L1 transactions sent by the CLI itself */
+int cli_cmd_asset_deposit(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_approve_agent(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_credit(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_account(struct cl_cli *cli, const struct cli_args *a);

@@ -141,8 +141,8 @@ static void print_positions(struct cl_cli *cli, const json_t *ps)
  * a chain without assets. */
 static void print_assets(struct cl_cli *cli, const json_t *as)
 {
-	static const char *const head[] = {"asset", "balance (atoms)",
-					   "value", "haircut value",
+	static const char *const head[] = {"asset", "balance", "value",
+					   "haircut value",
 					   "extra haircut ppm"};
 	unsigned cd = cli->config.collateral_decimals;
 	struct cl_cli_table t;
@@ -159,7 +159,21 @@ static void print_assets(struct cl_cli *cli, const json_t *as)
 		char ex[CL_DEC_STR_MAX];
 
 		cli_fmt_text(sym, sizeof(sym), json_object_get(x, "symbol"));
-		cli_fmt_text(bal, sizeof(bal), json_object_get(x, "balance"));
+		/* in the asset's decimals when the configuration lists it,
+		 * else in atoms */
+		uint64_t id, atoms;
+		const struct cl_cli_asset *ca = NULL;
+		if (cli_json_u64(&id, json_object_get(x, "asset")) &&
+		    id <= UINT32_MAX) {
+			for (size_t k = 0; k < cli->config.n_assets; k++)
+				if (cli->config.assets[k].id == id)
+					ca = &cli->config.assets[k];
+		}
+		if (ca && cli_json_u64(&atoms, json_object_get(x, "balance")))
+			cl_dec_format_u64(bal, atoms, ca->decimals);
+		else
+			cli_fmt_text(bal, sizeof(bal),
+				     json_object_get(x, "balance"));
 		cl_cli_fmt_units(gv, json_object_get(x, "grossValue"), cd);
 		cl_cli_fmt_units(hv, json_object_get(x, "haircutValue"), cd);
 		cli_fmt_text(ex, sizeof(ex),

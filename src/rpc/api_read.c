@@ -62,6 +62,19 @@ struct cl_rpc_done m_get_config(struct cl_rpc_call *call,
 			  "1", "chainId", (json_int_t)g->l1_chain_id,
 			  "verifyingContract", api_addr_json(&g->rollup)));
 	json_object_set_new(res, "markets", markets);
+	json_t *assets = json_array();
+	for (uint32_t i = 0; i < g->n_assets; i++) {
+		const struct cl_asset_params *a = &g->assets[i];
+		json_array_append_new(
+		    assets,
+		    json_pack("{s:I,s:s,s:o,s:i,s:I,s:I}", "id",
+			      (json_int_t)a->id, "symbol", a->symbol, "token",
+			      api_addr_json(&a->token), "decimals",
+			      (int)a->decimals, "oracleMarket",
+			      (json_int_t)a->oracle_market, "hedgeMarket",
+			      (json_int_t)a->hedge_market));
+	}
+	json_object_set_new(res, "assets", assets);
 	json_object_set_new(res, "expiryHorizonSeconds",
 			    cl_json_from_u64(g->expiry_horizon));
 	json_t *signers = json_array();

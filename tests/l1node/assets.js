@@ -128,7 +128,22 @@ lib.main('l1-assets', async (t) => {
 	await l1deposit(env, provider, bob, 1000000n * USD);
 	await aDeposit(alice, teth, 10n * 10n ** 18n);          /* 10 tETH */
 	await aDeposit(bob, tbtc, 100000000n);                  /* 1 tBTC */
-	await aDeposit(bob, teth, 3n * 10n ** 17n);             /* 0.3 tETH */
+	{
+		/* 0.3 tETH through clearline-cli: approve and deposit */
+		const r = await lib.runCli(['--rpc', node.url, 'asset-deposit', 'tETH', '0.3',
+			'--l1-rpc', env.anvil.url, '--key-env', 'KB'], { KB: bob.privateKey });
+		assert.strictEqual(r.code, 0, `asset-deposit: ${r.stdout}\n${r.stderr}`);
+		assert.match(r.stdout, /^asset deposit id\s+2$/m, r.stdout);
+		assert.match(r.stdout, /^amount\s+0\.3$/m, r.stdout);
+		/* a fraction of an L2 atom, and an unknown asset: refused */
+		const bad = await lib.runCli(['--rpc', node.url, 'asset-deposit', 'tETH', '0.0000000001',
+			'--l1-rpc', env.anvil.url, '--key-env', 'KB'], { KB: bob.privateKey });
+		assert.notStrictEqual(bad.code, 0);
+		const unk = await lib.runCli(['--rpc', node.url, 'asset-deposit', 'tSOL', '1',
+			'--l1-rpc', env.anvil.url, '--key-env', 'KB'], { KB: bob.privateKey });
+		assert.notStrictEqual(unk.code, 0);
+		assert.match(unk.stderr, /not a collateral asset/);
+	}
 	await aDeposit(bob, tbtc, 50000000n);                   /* 0.5 tBTC */
 	assert.strictEqual(await assets.assetDepositCount(), 4n);
 	/* not a whole number of L2 atoms: refused on L1, nothing to credit */
@@ -211,7 +226,7 @@ lib.main('l1-assets', async (t) => {
 	assert.strictEqual(acct.isolated[0].market, 1);
 	assert.strictEqual(acct.isolated[0].size, '100');
 	r = await cli(['account', alice.address]);
-	assert.match(r.stdout, /tETH/, `the CLI shows the asset balances:\n${r.stdout}`);
+	assert.match(r.stdout, /^tETH\s+10(\.0+)?\s/m, `the CLI shows the asset balances:\n${r.stdout}`);
 	assert.strictEqual(await assetBal(alice.address, 2), 0n, 'alice holds no tBTC: tETH alone');
 	t.log(`alice: cross 2 ETH on ${acct.assetValue} atoms of tETH value (collateral ${acct.collateral}), ` +
 	      `isolated 0.01 BTC in ${iso}`);
