@@ -177,6 +177,9 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 				    json_integer(ab[i].extra_ppm));
 		json_object_set_new(ja, "bookDepth",
 				    cl_json_from_i64(ab[i].depth));
+		/* the L2 decimals of `balance` */
+		json_object_set_new(ja, "decimals",
+				    json_integer(ap ? ap->decimals : 0));
 		json_array_append_new(jassets, ja);
 	}
 	if (rc) {
