@@ -367,6 +367,140 @@ static struct cl_hash32 test_withdraw(struct cl_state *st)
 	return root;
 }
 
+/* A signed SUBACCOUNT_TRANSFER of the settlement asset. */
+static struct cl_tx sub_usd(struct tenv *e, const struct cl_address *trader,
+			    uint32_t from, uint32_t to, uint64_t amount,
+			    uint64_t nonce, const struct cl_seckey *k)
+{
+	struct cl_tx tx = {.type = CL_TX_SUBACCOUNT_TRANSFER};
+	struct cl_subaccount_transfer *m = &tx.u.subaccount_transfer.msg;
+	struct cl_hash32 d;
+
+	m->trader = *trader;
+	m->from = from;
+	m->to = to;
+	m->amount = amount;
+	m->nonce = nonce;
+	cl_subaccount_transfer_digest(&d, cl_stf_domain(e->stf), m);
+	t_sign(&tx.u.subaccount_transfer.sig, k, &d);
+	return tx;
+}
+
+/*
+ * SUBACCOUNT_ASSET_TRANSFER (docs/margin.md "Taking an asset out",
+ * subaccounts): Gus holds 10 tETH in subaccount 0.
+ */
+static struct cl_hash32 test_transfer(struct cl_state *st)
+{
+	struct tenv e;
+	struct cl_stf_result r;
+	struct cl_address *mk = &e.addr[1], *gus = &e.addr[6];
+	struct cl_address *agent = &e.addr[7], s1, s2;
+	struct cl_seckey *gk;
+	struct cl_hash32 root;
+
+	tenv_init_with(&e, st, add_teth);
+	gk = e.key[6];
+	cl_stf_subaccount_account(&s1, gus, 1);
+	cl_stf_subaccount_account(&s2, gus, 2);
+	open_next(&e, 1000);
+	ACCEPTED(&e, t_deposit(0, mk, 1000000 * T_USD));
+	ACCEPTED(&e, asset_deposit(0, T_TETH, gus, 10 * ETH_ATOMS));
+	CHECK(t_oracle_all(&e, T_ETH, ETH_P(3000)) == CL_STF_OK);
+	struct cl_order eb = t_order(mk, T_ETH, true, ETH_P(2990), ETH_SZ(50),
+				     e.order_nonce++, tenv_now(&e) + 86400, 0);
+	CHECK(req(&e, &r, t_place(&e, &eb, e.key[1])) == CL_STF_OK);
+	ACCEPTED(&e, t_approve(&e, gus, agent, tenv_now(&e) + 86400, 0, gk));
+	open_next(&e, 1000);
+
+	/* 1. the refusals, each leaving the root as it was */
+	REFUSED(&e, t_sub_asset(&e, gus, 1, 1, T_TETH, ETH_ATOMS, 1, gk),
+		CL_STF_ERR_SAME_SUBACCOUNT);
+	REFUSED(&e, t_sub_asset(&e, gus, 0, 1, 7, ETH_ATOMS, 1, gk),
+		CL_STF_ERR_UNKNOWN_ASSET);
+	REFUSED(&e, t_sub_asset(&e, gus, 0, 1, T_TETH, 0, 1, gk),
+		CL_STF_ERR_BAD_AMOUNT);
+	REFUSED(&e, t_sub_asset(&e, gus, 0, 1, T_TETH, ETH_ATOMS, 0, gk),
+		CL_STF_ERR_BAD_NONCE);
+	REFUSED(&e, t_sub_asset(&e, gus, 0, 1, T_TETH, ETH_ATOMS, 1,
+				e.key[8]),
+		CL_STF_ERR_NOT_AUTHORIZED); /* a stranger */
+	REFUSED(&e, t_sub_asset(&e, gus, 0, 1, T_TETH, 10 * ETH_ATOMS + 1, 1,
+				gk),
+		CL_STF_ERR_INSUFFICIENT_ASSET);
+	REFUSED(&e, t_sub_asset(&e, gus, 2, 1, T_TETH, 1, 1, gk),
+		CL_STF_ERR_INSUFFICIENT_ASSET); /* 2 holds nothing */
+
+	/* 2. Gus moves 4 tETH to subaccount 1; his agent 1 tETH on to 2 */
+	ACCEPTED(&e, t_sub_asset(&e, gus, 0, 1, T_TETH, 4 * ETH_ATOMS, 1, gk));
+	ACCEPTED(&e, t_sub_asset(&e, gus, 1, 2, T_TETH, ETH_ATOMS, 2,
+				 e.key[7]));
+	CHECK(teth(&e, gus) == 6 * ETH_ATOMS && teth(&e, &s1) == 3 * ETH_ATOMS &&
+	      teth(&e, &s2) == ETH_ATOMS);
+	CHECK(nonce_of(&e, gus) == 3);
+	/* a subaccount owns no subaccounts, whoever signs */
+	REFUSED(&e, t_sub_asset(&e, &s1, 0, 1, T_TETH, 1, 0, gk),
+		CL_STF_ERR_NOT_AUTHORIZED);
+	{
+		struct cl_stf_view v = tenv_view(&e);
+		struct cl_stf_subaccount subs[4];
+		size_t n = 0;
+		CHECK(cl_stf_get_subaccounts(&v, subs, 4, &n, gus) == CL_OK);
+		CHECK(n == 2 && subs[0].sub == 1 && subs[1].sub == 2);
+	}
+
+	/* 3. $100 to subaccount 1, which buys 50 ETH at $3,000: fee $45,
+	 * IM $7,500; collateral $55 + 3 x $2,700 = $8,155: $655 may
+	 * leave, so 1 tETH ($2,700) no, 0.2 tETH ($540) yes */
+	ACCEPTED(&e, t_deposit(1, gus, 100 * T_USD));
+	ACCEPTED(&e, sub_usd(&e, gus, 0, 1, 100 * T_USD, 3, gk));
+	struct cl_order ask = t_order(mk, T_ETH, false, ETH_P(3000),
+				      ETH_SZ(50), e.order_nonce++,
+				      tenv_now(&e) + 86400, 0);
+	CHECK(req(&e, &r, t_place(&e, &ask, e.key[1])) == CL_STF_OK);
+	struct cl_order buy = t_order(
+		&s1, T_ETH, true, ETH_P(3000), ETH_SZ(50), e.order_nonce++,
+		tenv_now(&e) + 86400,
+		(uint8_t)(CL_TIF_IOC << CL_ORDER_TIF_SHIFT));
+	CHECK(req(&e, &r, t_place(&e, &buy, gk)) == CL_STF_OK &&
+	      r.filled == ETH_SZ(50));
+	struct cl_health h = health(&e, &s1);
+	CHECK(h.collateral == 8155 * T_USD && h.im == 7500 * T_USD);
+	CHECK(margin_asset_withdrawable(&h) == 655 * T_USD);
+	REFUSED(&e, t_sub_asset(&e, gus, 1, 0, T_TETH, ETH_ATOMS, 4, gk),
+		CL_STF_ERR_ASSET_MARGIN);
+	ACCEPTED(&e, t_sub_asset(&e, gus, 1, 0, T_TETH, ETH_ATOMS / 5, 4, gk));
+	CHECK(teth(&e, &s1) == 3 * ETH_ATOMS - ETH_ATOMS / 5);
+	CHECK(health(&e, &s1).collateral == 7615 * T_USD);
+	/* the subaccount cannot withdraw to L1 itself: nobody's key */
+	REFUSED(&e, t_asset_withdraw(&e, &s1, gus, T_TETH, 1, 0, gk),
+		CL_STF_ERR_NOT_AUTHORIZED);
+
+	/* 4. subaccount 2 goes into debt in the settlement asset: its tETH
+	 * stays until the debt is paid */
+	struct cl_order ask2 = t_order(mk, T_ETH, false, ETH_P(3000),
+				       ETH_SZ(1), e.order_nonce++,
+				       tenv_now(&e) + 86400, 0);
+	CHECK(req(&e, &r, t_place(&e, &ask2, e.key[1])) == CL_STF_OK);
+	struct cl_order buy2 = t_order(
+		&s2, T_ETH, true, ETH_P(3000), ETH_SZ(1), e.order_nonce++,
+		tenv_now(&e) + 86400,
+		(uint8_t)(CL_TIF_IOC << CL_ORDER_TIF_SHIFT));
+	CHECK(req(&e, &r, t_place(&e, &buy2, e.key[7])) == CL_STF_OK &&
+	      r.filled == ETH_SZ(1));
+	h = health(&e, &s2);
+	CHECK(h.collateral - h.asset_value == -900000);
+	REFUSED(&e, t_sub_asset(&e, gus, 2, 0, T_TETH, 1, 5, gk),
+		CL_STF_ERR_ASSET_COVERS_DEBT);
+	teth_conserved(&e, "transfers", 10 * ETH_ATOMS, 0);
+	cl_stf_end_block(e.stf);
+	e.in_block = false;
+	t_commit(&e);
+	root = e.root;
+	tenv_release(&e);
+	return root;
+}
+
 int main(void)
 {
 	struct t_lmdb l;
@@ -374,10 +508,17 @@ int main(void)
 	if (cl_crypto_init() != CL_OK)
 		return 2;
 	struct cl_hash32 mem = test_withdraw(cl_state_new_memory());
+	struct cl_hash32 mem2 = test_transfer(cl_state_new_memory());
 	struct cl_state *st = t_lmdb_open(&l);
 	if (st) {
 		struct cl_hash32 disk = test_withdraw(st);
 		CHECK(memcmp(mem.b, disk.b, 32) == 0);
+		t_lmdb_close(&l);
+	}
+	st = t_lmdb_open(&l);
+	if (st) {
+		struct cl_hash32 disk = test_transfer(st);
+		CHECK(memcmp(mem2.b, disk.b, 32) == 0);
 		t_lmdb_close(&l);
 	}
 	return test_done("test_asset_out");
