@@ -401,6 +401,9 @@ CL_WUR int cl_l1_eth_get_logs(struct cl_l1_rpc *rpc, struct cl_l1_logs *out,
  * "Collateral assets"). */
 #define CL_L1_EV_ASSET_DEPOSIT \
 	"AssetDeposit(uint64,uint32,address,uint64,uint64)"
+#define CL_L1_SIG_CLAIM_ASSET_WITHDRAWAL                                   \
+	"claimAssetWithdrawal(uint64," CL_L1_BATCH_RECORD_TUPLE             \
+	",uint64,address,uint32,uint64,bytes32[])"
 #define CL_L1_SIG_APPEND_BATCH_WITH_ASSETS                                 \
 	"appendBatchWithAssets(bytes,bytes32,bytes32,uint64,uint64,uint64,"  \
 	"uint64,uint64,uint64)"
@@ -453,6 +456,19 @@ void cl_l1_abi_claim_withdrawal(struct cl_buf *out,
 				uint64_t amount,
 				const struct cl_hash32 *siblings,
 				size_t n_siblings);
+/* ClearlineAssets.claimAssetWithdrawal: as cl_l1_abi_claim_withdrawal,
+ * with the asset id (the call goes to cl_l1_assets_address()). */
+void cl_l1_abi_claim_asset_withdrawal(struct cl_buf *out,
+				      const struct cl_l1_batch_event *batch,
+				      uint64_t withdrawal_id,
+				      const struct cl_address *recipient,
+				      uint32_t asset, uint64_t amount,
+				      const struct cl_hash32 *siblings,
+				      size_t n_siblings);
+/* The rollup's assets contract: CREATE(rollup, nonce 2), the second
+ * contract its constructor creates (docs/l1.md "Collateral assets"). */
+void cl_l1_assets_address(struct cl_address *out,
+			  const struct cl_address *rollup);
 void cl_l1_abi_deposit(struct cl_buf *out, const struct cl_address *to,
 		       uint64_t amount);
 void cl_l1_abi_batch_count(struct cl_buf *out);

@@ -317,9 +317,12 @@ enum cl_tx_type {
 	CL_TX_ISOLATED_MARGIN = 27, /* margin into or out of an isolated
 				     * position */
 	CL_TX_SUBACCOUNT_TRANSFER = 28, /* collateral between subaccounts */
-	/* 29..31 are kept */
+	CL_TX_ASSET_WITHDRAW = 29, /* a collateral asset withdrawn to L1 */
+	CL_TX_SUBACCOUNT_ASSET_TRANSFER = 30, /* an asset between
+					       * subaccounts */
+	/* 31 is kept */
 };
-#define CL_TX_TYPE_MAX 28
+#define CL_TX_TYPE_MAX 30
 
 /* Most signatures an ORACLE_PRICE transaction may carry. */
 #define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
@@ -452,6 +455,17 @@ struct cl_tx_withdraw {
 	struct cl_sig sig;
 };
 
+/* Collateral assets out (docs/margin.md "Collateral assets"). */
+struct cl_tx_asset_withdraw {
+	struct cl_asset_withdraw msg;
+	struct cl_sig sig;
+};
+
+struct cl_tx_subaccount_asset_transfer {
+	struct cl_subaccount_asset_transfer msg;
+	struct cl_sig sig;
+};
+
 struct cl_tx_approve {
 	struct cl_approve_agent msg;
 	struct cl_sig sig;
@@ -556,6 +570,8 @@ struct cl_tx {
 		struct cl_tx_margin_mode margin_mode;
 		struct cl_tx_isolated_margin isolated_margin;
 		struct cl_tx_subaccount_transfer subaccount_transfer;
+		struct cl_tx_asset_withdraw asset_withdraw;
+		struct cl_tx_subaccount_asset_transfer subaccount_asset_transfer;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -687,8 +703,16 @@ enum cl_stf_code {
 					    * market held in cross mode */
 	CL_STF_ERR_SAME_SUBACCOUNT = 62,   /* a transfer from a subaccount
 					    * to itself */
+	CL_STF_ERR_INSUFFICIENT_ASSET = 63, /* more of a collateral asset
+					     * than the account holds */
+	CL_STF_ERR_ASSET_MARGIN = 64,      /* taking the asset's value out
+					    * leaves the account under its
+					    * initial requirement (open
+					    * orders counted) */
+	CL_STF_ERR_ASSET_COVERS_DEBT = 65, /* the asset covers a negative
+					    * settlement balance */
 };
-#define CL_STF_CODE_MAX 62
+#define CL_STF_CODE_MAX 65
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,
@@ -878,7 +902,7 @@ struct cl_stf_result {
 	size_t n_fills;                /* PLACE_ORDER: its fills, in order */
 	const struct cl_stf_fill *fills; /* valid until the next request or
 					  * cl_stf_end_block() */
-	uint64_t withdrawal_id;        /* WITHDRAW */
+	uint64_t withdrawal_id;        /* WITHDRAW, ASSET_WITHDRAW */
 	uint64_t mark_price;           /* ORACLE_PRICE, ORACLE_UPDATE */
 	enum cl_forced_outcome forced_outcome; /* FORCED */
 	uint64_t forced_value;         /* FORCED: see struct cl_forced_record */

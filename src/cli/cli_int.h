@@ -34,6 +34,7 @@ enum cli_opt {
 	OPT_BATCH,
 	OPT_HEAD,
 	OPT_L1_RPC,
+	OPT_ASSET,
 	OPT_COUNT
 };
 
@@ -148,6 +149,10 @@ int cli_cmd_margin_mode(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_isolated_margin(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_isolated(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_subaccount_transfer(struct cl_cli *cli, const struct cli_args *a);
+/* withdraw --asset, subaccount-transfer --asset (cmd_asset.c). */
+int cli_asset_withdraw(struct cl_cli *cli, const struct cli_args *a);
+int cli_subaccount_asset_transfer(struct cl_cli *cli,
+				  const struct cli_args *a);
 int cli_cmd_subaccounts(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_withdrawal_proof(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_exit_proof(struct cl_cli *cli, const struct cli_args *a);

@@ -562,7 +562,7 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 		.last_block = cut.last_block,
 		.forced_consumed = cut.forced_consumed,
 		/* a chain with assets counts its asset deposits each batch */
-		.with_assets = drv->assets_watcher != NULL,
+		.with_assets = drv->has_assets,
 		.asset_deposits_consumed = cut.asset_deposits_consumed,
 		/* what the last block names: the forced-inclusion rule's
 		 * "could not have seen the deposit" (docs/l1.md) */
@@ -877,6 +877,7 @@ int cl_l1_driver_start(struct cl_l1_driver **out,
 		if (rc)
 			goto fail;
 		memcpy(drv->assets.b, word + 12, 20);
+		drv->has_assets = true;
 		wo.rollup = drv->assets;
 		rc = cl_l1_asset_watcher_open(&drv->assets_watcher, drv->rpc,
 					      NULL, &cur, &wo,
@@ -965,9 +966,23 @@ int cl_l1_driver_is_claimed(struct cl_l1_driver *drv, bool *claimed,
 				    .data_len = cd.len};
 	pthread_mutex_lock(&drv->qlock);
 	int rc = cl_l1_eth_call(drv->query_rpc, &ret, &req, CL_L1_LATEST);
-	pthread_mutex_unlock(&drv->qlock);
 	if (!rc && !cl_l1_abi_ret_bool(claimed, ret.p, ret.len))
 		rc = CL_ERR_CORRUPT;
+	if (!rc && !*claimed && drv->has_assets) {
+		/* an asset withdrawal is paid by the assets contract (the
+		 * two share the id sequence: each id is paid by one) */
+		cl_buf_reset(&cd);
+		cl_buf_reset(&ret);
+		cl_l1_selector(sel, "isAssetWithdrawalClaimed(uint64)");
+		cl_buf_append(&cd, sel, 4);
+		cl_l1_abi_put_u64(&cd, wid);
+		struct cl_l1_callreq areq = {.to = &drv->assets, .data = cd.p,
+					     .data_len = cd.len};
+		rc = cl_l1_eth_call(drv->query_rpc, &ret, &areq, CL_L1_LATEST);
+		if (!rc && !cl_l1_abi_ret_bool(claimed, ret.p, ret.len))
+			rc = CL_ERR_CORRUPT;
+	}
+	pthread_mutex_unlock(&drv->qlock);
 	cl_buf_release(&cd);
 	cl_buf_release(&ret);
 	return rc;

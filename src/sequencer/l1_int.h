@@ -49,6 +49,7 @@ struct cl_l1_driver {
 	 * chain whose genesis lists no asset (it posts appendBatch) */
 	struct cl_l1_watcher *assets_watcher;
 	struct cl_address assets;
+	bool has_assets; /* set before the thread starts, never changed */
 	struct inflight fl[CL_L1_MAX_BATCHES_IN_FLIGHT]; /* in cut order */
 	size_t n_fl;
 	bool draining; /* a batch failed: post again once none is in flight */

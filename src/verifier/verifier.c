@@ -365,9 +365,21 @@ int cl_verifier_is_claimed(struct cl_verifier *v, bool *claimed, uint64_t wid)
 	pthread_mutex_lock(&v->qlock);
 	int rc = ver_view_call(v->query_rpc, &v->genesis.rollup, &ret,
 			       "isWithdrawalClaimed(uint64)", true, wid);
-	pthread_mutex_unlock(&v->qlock);
 	if (!rc && !cl_l1_abi_ret_bool(claimed, ret.p, ret.len))
 		rc = CL_ERR_CORRUPT;
+	if (!rc && !*claimed && v->genesis.n_assets) {
+		/* an asset withdrawal is paid by the assets contract (the
+		 * two share the id sequence: each id is paid by one) */
+		struct cl_address assets;
+		cl_l1_assets_address(&assets, &v->genesis.rollup);
+		cl_buf_reset(&ret);
+		rc = ver_view_call(v->query_rpc, &assets, &ret,
+				   "isAssetWithdrawalClaimed(uint64)", true,
+				   wid);
+		if (!rc && !cl_l1_abi_ret_bool(claimed, ret.p, ret.len))
+			rc = CL_ERR_CORRUPT;
+	}
+	pthread_mutex_unlock(&v->qlock);
 	cl_buf_release(&ret);
 	return rc;
 }

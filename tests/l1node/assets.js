@@ -9,8 +9,8 @@
  * deposits it consumed; one address trades a cross ETH position whose
  * margin is its tETH alone (its settlement balance goes below zero by the
  * fee) and an isolated BTC position; a withdrawal of each token is
- * claimed on L1 (balances checked on L1) when the asset withdrawal
- * request exists; a verifier process derives the same root for every
+ * claimed on L1 (balances checked on L1; a second claim reverts); a
+ * verifier process derives the same root for every
  * block, without a fault; each asset's escrow on L1 equals what L2
  * holds; and a verifier given a genesis whose asset list differs from
  * the contract's refuses to start, saying why. Then two lying sequencers
@@ -232,6 +232,7 @@ lib.main('l1-assets', async (t) => {
 	      `isolated 0.01 BTC in ${iso}`);
 
 	/* ---- withdrawals of the three tokens, claimed on L1 ---- */
+	let lastProof = null;
 	const claim = async (wid, w, check) => {
 		await waitFor(`withdrawal ${wid} posted`, async () => {
 			await mine(provider, 1);
@@ -248,6 +249,7 @@ lib.main('l1-assets', async (t) => {
 		assert.ok(proof.tx, 'a ready L1 call');
 		const before = await check();
 		await send(w, { to: proof.tx.to, data: proof.tx.data });
+		lastProof = proof;
 		return (await check()) - before;
 	};
 	{
@@ -257,21 +259,37 @@ lib.main('l1-assets', async (t) => {
 		const got = await claim(w.withdrawalId, bob, () => erc(dep.collateralToken).balanceOf(bob.address));
 		assert.strictEqual(got, 500n * USD, 'the settlement withdrawal pays on L1');
 	}
-	const assetWithdrawals = typeof lib.TYPES.AssetWithdraw === 'object';
-	if (assetWithdrawals) {
+	{
+		/* l2_withdrawAsset, claimed with claimAssetWithdrawal on the
+		 * assets contract (the `tx` of l2_getWithdrawalProof) */
+		const types = { AssetWithdraw: [
+			{ name: 'trader', type: 'address' }, { name: 'recipient', type: 'address' },
+			{ name: 'asset', type: 'uint32' }, { name: 'amount', type: 'uint64' },
+			{ name: 'nonce', type: 'uint64' }] };
 		const wd = async (w, a, amount) => {
 			const acc = await node.call('l2_getAccount', [w.address]);
 			const m = { trader: w.address, recipient: w.address, asset: a.id, amount: String(amount),
 				    nonce: acc.nonce };
-			const res = await node.call('l2_assetWithdraw',
-				[m, await w.signTypedData(domain, lib.TYPES.AssetWithdraw, m)]);
-			return claim(res.withdrawalId, w, () => erc(a.token).balanceOf(w.address));
+			const res = await node.call('l2_withdrawAsset',
+				[m, await w.signTypedData(domain, types, m)]);
+			const got = await claim(res.withdrawalId, w, () => erc(a.token).balanceOf(w.address));
+			const p = lastProof;
+			assert.strictEqual(p.asset, a.id);
+			assert.strictEqual(p.tx.to, dep.assetsContract, 'claimed from the assets contract');
+			await assert.rejects(send(w, p.tx), 'a second claim reverts');
+			await waitFor(`asset withdrawal ${res.withdrawalId} claimed`, async () =>
+				(await node.call('l2_getWithdrawalProof', [res.withdrawalId])).status === 'claimed', 10000);
+			return got;
 		};
 		assert.strictEqual(await wd(bob, tbtc, 25000000n), 25000000n, '0.25 tBTC paid on L1');
 		assert.strictEqual(await wd(bob, teth, 10n ** 8n), 10n ** 17n, '0.1 tETH paid on L1 (shift 9)');
-		t.log('withdrawals of all three tokens claimed on L1');
-	} else {
-		t.log('no asset withdrawal request in this tree: only the settlement withdrawal claimed');
+		/* alice's tETH backs her ETH position: not all of it may go */
+		const acc = await node.call('l2_getAccount', [alice.address]);
+		const m = { trader: alice.address, recipient: alice.address, asset: 1,
+			    amount: String(10n * 10n ** 9n), nonce: acc.nonce };
+		await lib.callError(node.url, 'l2_withdrawAsset',
+				    [m, await alice.signTypedData(domain, types, m)], 1065);
+		t.log('withdrawals of all three tokens claimed on L1; alice\'s tETH behind her position stays');
 	}
 
 	/* ---- the verifier agrees on every root ---- */

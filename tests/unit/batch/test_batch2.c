@@ -66,6 +66,31 @@ static void rnd_tx(struct cl_tx *tx)
 		tx->u.asset_deposit.amount = rnd_u64();
 		return;
 	}
+	if (test_rand() % 12 == 0) {
+		tx->type = CL_TX_ASSET_WITHDRAW;
+		struct cl_asset_withdraw *m = &tx->u.asset_withdraw.msg;
+		rnd_addr(&m->trader);
+		rnd_addr(&m->recipient);
+		m->asset = test_rand() % 2 ? 1 + (uint32_t)(test_rand() % 3)
+					   : (uint32_t)rnd_u64();
+		m->amount = rnd_u64();
+		m->nonce = rnd_u64();
+		rnd_sig(&tx->u.asset_withdraw.sig);
+		return;
+	}
+	if (test_rand() % 12 == 0) {
+		tx->type = CL_TX_SUBACCOUNT_ASSET_TRANSFER;
+		struct cl_subaccount_asset_transfer *m =
+		    &tx->u.subaccount_asset_transfer.msg;
+		rnd_addr(&m->trader);
+		m->from = (uint32_t)rnd_u64();
+		m->to = (uint32_t)rnd_u64();
+		m->asset = (uint32_t)rnd_u64();
+		m->amount = rnd_u64();
+		m->nonce = rnd_u64();
+		rnd_sig(&tx->u.subaccount_asset_transfer.sig);
+		return;
+	}
 	switch (test_rand() % 10) {
 	case 0:
 		tx->type = CL_TX_DEPOSIT;
