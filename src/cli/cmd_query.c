@@ -137,7 +137,8 @@ static void print_positions(struct cl_cli *cli, const json_t *ps)
 }
 
 /* Collateral assets (docs/margin.md "Collateral assets"): balances in
- * the asset's atoms, values in the settlement token; nothing printed for
+ * the asset's units (atoms when the configuration does not list it),
+ * values in the settlement token; nothing printed for
  * a chain without assets. */
 static void print_assets(struct cl_cli *cli, const json_t *as)
 {
