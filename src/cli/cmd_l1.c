@@ -394,7 +394,7 @@ int cli_cmd_asset_deposit(struct cl_cli *cli, const struct cli_args *a)
 	}
 	if (cli->json) {
 		json_t *o = json_pack(
-		    "{s:I,s:s,s:I,s:o,s:s,s:O}", "assetDepositId",
+		    "{s:I,s:s,s:I,s:o,s:s,s:O?}", "assetDepositId",
 		    (json_int_t)id, "asset", ca->symbol, "assetId",
 		    (json_int_t)ca->id, "to", addr_json(&to), "amount",
 		    a->pos[1], "txHash", json_object_get(r, "transactionHash"));

@@ -160,18 +160,21 @@ static void print_assets(struct cl_cli *cli, const json_t *as)
 		char ex[CL_DEC_STR_MAX];
 
 		cli_fmt_text(sym, sizeof(sym), json_object_get(x, "symbol"));
-		/* in the asset's decimals when the configuration lists it,
-		 * else in atoms */
-		uint64_t id, atoms;
-		const struct cl_cli_asset *ca = NULL;
-		if (cli_json_u64(&id, json_object_get(x, "asset")) &&
-		    id <= UINT32_MAX) {
-			for (size_t k = 0; k < cli->config.n_assets; k++)
-				if (cli->config.assets[k].id == id)
-					ca = &cli->config.assets[k];
+		/* in the asset's decimals (the entry's, else the
+		 * configuration's), else in atoms */
+		uint64_t id, atoms, dec;
+		bool has_dec = cli_json_u64(&dec, json_object_get(x, "decimals")) &&
+			       dec <= CL_DEC_MAX_DECIMALS;
+		if (!has_dec && cli_json_u64(&id, json_object_get(x, "asset"))) {
+			for (size_t k = 0; k < cli->config.n_assets; k++) {
+				if (cli->config.assets[k].id != id)
+					continue;
+				dec = cli->config.assets[k].decimals;
+				has_dec = true;
+			}
 		}
-		if (ca && cli_json_u64(&atoms, json_object_get(x, "balance")))
-			cl_dec_format_u64(bal, atoms, ca->decimals);
+		if (has_dec && cli_json_u64(&atoms, json_object_get(x, "balance")))
+			cl_dec_format_u64(bal, atoms, (unsigned)dec);
 		else
 			cli_fmt_text(bal, sizeof(bal),
 				     json_object_get(x, "balance"));
