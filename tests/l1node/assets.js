@@ -30,15 +30,27 @@ const { freePort, mine, rpc, setup, sendTx, deposit: l1deposit } = require('./l1
 const CHALLENGE_PERIOD = 20;
 const USD = 10n ** 6n;
 
-/* A verifier without a key; `genesis` defaults to the sequencer's. */
-function spawnVerifier(t, env, tag, port, genesis) {
+/* A verifier, without a key unless `key` (then it plays the dispute
+ * game with the verdict program); `genesis` defaults to the sequencer's. */
+function spawnVerifier(t, env, tag, port, genesis, key) {
 	const logPath = t.tmpPath(`${tag}verifier.log`);
+	const extra = [];
+	if (key) {
+		const pass = t.tmpPath(`${tag}verifier-passphrase`);
+		fs.writeFileSync(pass, 'a verifier passphrase\n', { mode: 0o600 });
+		const ks = t.tmpPath(`${tag}verifier.keystore`);
+		childProcess.execFileSync(lib.cliBinary, ['key', 'import', '--keystore', ks,
+			'--passphrase', `file:${pass}`],
+		{ input: key.privateKey + '\n', stdio: ['pipe', 'pipe', 'pipe'] });
+		extra.push('--game-program', path.join(path.dirname(path.dirname(lib.cliBinary)),
+			'tests', 'vm-programs', 'stf.elf'), '--l1-keystore', ks, '--l1-passphrase', `file:${pass}`);
+	}
 	const fd = fs.openSync(logPath, 'w');
 	const proc = childProcess.spawn(lib.clearlined || process.argv[3], [
 		'--mode', 'verifier', '--genesis', genesis || env.node.genesis,
 		'--datadir', t.tmpPath(`${tag}verifier-data`), '--rpc-port', String(port),
 		'--l1-rpc', env.anvil.url, '--l1-start-block', String(env.dep.rollupDeployBlock),
-		'--l1-confirmations', '1', '--l1-poll-ms', '100'],
+		'--l1-confirmations', '1', '--l1-poll-ms', '100', ...extra],
 	{ stdio: ['ignore', fd, fd] });
 	fs.closeSync(fd);
 	const exited = new Promise((r) => proc.on('exit', (code) => r(code)));
@@ -46,9 +58,9 @@ function spawnVerifier(t, env, tag, port, genesis) {
 	return { proc, exited, log: () => fs.readFileSync(logPath, 'utf8') };
 }
 
-async function startVerifier(t, env, tag) {
+async function startVerifier(t, env, tag, key) {
 	const port = await freePort();
-	const v = spawnVerifier(t, env, tag || '', port);
+	const v = spawnVerifier(t, env, tag || '', port, null, key);
 	const url = `http://127.0.0.1:${port}/`;
 	await waitFor('verifier ready', async () => /ready: verifier serving/.test(v.log()), 30000);
 	return Object.assign(v, { url, call: (m, p) => lib.call(url, m, p || []) });
@@ -79,12 +91,13 @@ async function assetSetup(t, users, tag, fault) {
 
 /* A sequencer that lies about asset deposits (`fault`); the verifier
  * reports the batch with a reason matching `want`. */
-async function lyingSequencer(t, fault, want) {
+async function lyingSequencer(t, fault, want, game) {
 	const alice = devKey(1);
+	const vkey = devKey(4);
 	const env = await assetSetup(t, [alice], `${fault}-`, fault);
 	const provider = env.provider();
 	await env.node.start();
-	const ver = await startVerifier(t, env, `${fault}-`);
+	const ver = await startVerifier(t, env, `${fault}-`, game ? vkey : null);
 	await assetDeposit(env, provider, alice, env.dep.assets[0], 10n ** 18n);
 	let vs;
 	await waitFor(`the verifier reports the ${fault} fault`, async () => {
@@ -94,6 +107,22 @@ async function lyingSequencer(t, fault, want) {
 	}, 60000, 200);
 	assert.ok(want.test(vs.fault.reason), `fault reason: ${vs.fault.reason}`);
 	t.log(`--fault ${fault}: the verifier reports batch ${vs.fault.batch}: ${vs.fault.reason}`);
+	if (game) {
+		/* the verifier with a key challenges it: the verdict program
+		 * replays the posted block and finds another root */
+		const ri = new ethers.Interface(env.rollupAbi);
+		let opened = [];
+		await waitFor('the verifier opens a game on the batch', async () => {
+			await mine(provider, 1);
+			opened = (await provider.getLogs({ address: env.dep.rollup, fromBlock: 0, toBlock: 'latest',
+				topics: [ri.getEvent('GameOpened').topicHash, ethers.toBeHex(Number(vs.fault.batch), 32)] }))
+				.map((l) => ri.parseLog(l).args);
+			assert.ok(!/not provable/.test(ver.log()), 'the program proves it');
+			return opened.length > 0;
+		}, 120000, 300);
+		assert.strictEqual(opened[0].challenger, vkey.address, 'the verifier opened the game');
+		t.log(`--fault ${fault}: the verifier opened a game on batch ${vs.fault.batch}`);
+	}
 	ver.proc.kill('SIGTERM');
 	await ver.exited;
 	await env.node.stop();
@@ -344,6 +373,6 @@ lib.main('l1-assets', async (t) => {
 	await env.anvil.stop();
 
 	/* ---- sequencers that lie about asset deposits ---- */
-	await lyingSequencer(t, 'asset-deposit', /asset deposit 0 differs from the l1 asset deposit/);
+	await lyingSequencer(t, 'asset-deposit', /asset deposit 0 differs from the l1 asset deposit/, true);
 	await lyingSequencer(t, 'asset-count', /assetDepositsConsumed is 0, the batch credited asset deposits up to 1/);
 });
