@@ -456,19 +456,6 @@ void cl_l1_abi_claim_withdrawal(struct cl_buf *out,
 				uint64_t amount,
 				const struct cl_hash32 *siblings,
 				size_t n_siblings);
-/* ClearlineAssets.claimAssetWithdrawal: as cl_l1_abi_claim_withdrawal,
- * with the asset id (the call goes to cl_l1_assets_address()). */
-void cl_l1_abi_claim_asset_withdrawal(struct cl_buf *out,
-				      const struct cl_l1_batch_event *batch,
-				      uint64_t withdrawal_id,
-				      const struct cl_address *recipient,
-				      uint32_t asset, uint64_t amount,
-				      const struct cl_hash32 *siblings,
-				      size_t n_siblings);
-/* The rollup's assets contract: CREATE(rollup, nonce 2), the second
- * contract its constructor creates (docs/l1.md "Collateral assets"). */
-void cl_l1_assets_address(struct cl_address *out,
-			  const struct cl_address *rollup);
 void cl_l1_abi_deposit(struct cl_buf *out, const struct cl_address *to,
 		       uint64_t amount);
 void cl_l1_abi_batch_count(struct cl_buf *out);
@@ -963,25 +950,6 @@ CL_WUR int cl_l1_forced_watcher_open(struct cl_l1_watcher **out,
 				     const struct cl_l1_watcher_opts *opts,
 				     cl_l1_forced_fn fn, void *arg);
 
-/* Called once per asset deposit, in id order, as cl_l1_deposit_fn. */
-typedef int (*cl_l1_asset_deposit_fn)(void *arg,
-				      const struct cl_l1_asset_deposit *d);
-
-/*
- * A watcher of the assets contract's AssetDeposit events (docs/l1.md
- * "Collateral assets"): everything as cl_l1_watcher_open(), with
- * opts->rollup the assets contract's address (the rollup's assets()),
- * its own id sequence, and its own state file l1-asset-deposits.dat. An
- * asset deposit delivered before must come back with the same recipient,
- * asset and amount.
- */
-CL_WUR int cl_l1_asset_watcher_open(struct cl_l1_watcher **out,
-				    struct cl_l1_rpc *rpc,
-				    const char *state_dir,
-				    const struct cl_l1_cursor *initial,
-				    const struct cl_l1_watcher_opts *opts,
-				    cl_l1_asset_deposit_fn fn, void *arg);
-
 /* ------------------------------------------------------------------ */
 /* Batch poster                                                        */
 /* ------------------------------------------------------------------ */
@@ -1081,5 +1049,8 @@ CL_WUR int cl_l1_poster_wait(struct cl_l1_poster *p, uint64_t timeout_ms,
 
 /* The dispute games: their ABI and playing one (l1_game.h). */
 #include <clearline/l1_game.h>
+/* The collateral assets' contract: its address, the asset-deposit
+ * watcher, the asset claim (l1_assets.h). */
+#include <clearline/l1_assets.h>
 
 #endif /* CLEARLINE_L1_H */
