@@ -333,6 +333,8 @@ struct cl_chain_sync {
 	 * an L1) */
 	bool has_posting;
 	uint64_t deposits_credited; /* deposit ids below this are credited */
+	uint64_t asset_deposits_credited; /* asset deposit ids below this
+					   * are credited */
 	uint64_t forced_applied;    /* forced request ids below this are
 				     * applied */
 	bool posting;		    /* a batch is in flight */

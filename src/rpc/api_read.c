@@ -603,6 +603,9 @@ struct cl_rpc_done m_sync_status(struct cl_rpc_call *call,
 				    cl_json_from_u64(s.deposits_credited));
 		json_object_set_new(res, "forcedApplied",
 				    cl_json_from_u64(s.forced_applied));
+		json_object_set_new(res, "assetDepositsCredited",
+				    cl_json_from_u64(
+					s.asset_deposits_credited));
 		json_object_set_new(res, "l1Posting", json_boolean(s.posting));
 		json_object_set_new(res, "l1PostError",
 				    s.post_error[0] ? json_string(s.post_error)

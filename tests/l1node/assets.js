@@ -189,6 +189,7 @@ lib.main('l1-assets', async (t) => {
 		(await assetBal(bob.address, 1)) === 3n * 10n ** 8n, 20000);
 	await waitFor('two deposits credited', async () =>
 		(await node.call('l2_syncStatus', [])).depositsCredited === '2', 20000);
+	assert.strictEqual((await node.call('l2_syncStatus', [])).assetDepositsCredited, '4');
 	t.log('deposits of all three tokens credited on L2');
 
 	/* every batch with appendBatchWithAssets; the contract's count moves */
