@@ -41,7 +41,8 @@ static int prepare(struct cl_cli *cli, const struct cli_args *a,
 	as = json_object_get(r, "collateralAssets");
 	json_array_foreach(as, i, e)
 	{
-		const char *sym = json_string_value(json_object_get(e, "symbol"));
+		const char *sym =
+		    json_string_value(json_object_get(e, "symbol"));
 		uint64_t id, dec;
 		char ids[24];
 
@@ -59,8 +60,10 @@ static int prepare(struct cl_cli *cli, const struct cli_args *a,
 		}
 	}
 	json_decref(r);
-	return cli_usage(cli, a->cmd, "--asset: no collateral asset '%s' on "
-				      "this chain", name);
+	return cli_usage(cli, a->cmd,
+			 "--asset: no collateral asset '%s' on "
+			 "this chain",
+			 name);
 }
 
 /* Sign `digest` and call `method` with [msg, signature]. */
@@ -129,8 +132,7 @@ int cli_asset_withdraw(struct cl_cli *cli, const struct cli_args *a)
 	return CL_CLI_EXIT_OK;
 }
 
-int cli_subaccount_asset_transfer(struct cl_cli *cli,
-				  const struct cli_args *a)
+int cli_subaccount_asset_transfer(struct cl_cli *cli, const struct cli_args *a)
 {
 	struct cl_subaccount_asset_transfer m;
 	struct cl_hash32 digest;
@@ -144,8 +146,7 @@ int cli_subaccount_asset_transfer(struct cl_cli *cli,
 	memset(&m, 0, sizeof(m));
 	if (!cl_parse_u64(&from, a->pos[0], strlen(a->pos[0])) ||
 	    from > UINT32_MAX ||
-	    !cl_parse_u64(&to, a->pos[1], strlen(a->pos[1])) ||
-	    to > UINT32_MAX)
+	    !cl_parse_u64(&to, a->pos[1], strlen(a->pos[1])) || to > UINT32_MAX)
 		return cli_usage(cli, a->cmd,
 				 "FROM and TO: subaccount numbers "
 				 "0..4294967295");

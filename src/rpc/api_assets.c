@@ -22,7 +22,7 @@ struct cl_rpc_done m_withdraw_asset(struct cl_rpc_call *call, json_t *params,
 				    void *app)
 {
 	static const char *const keys[] = {"trader", "recipient", "asset",
-					   "amount", "nonce", NULL};
+					   "amount", "nonce",	  NULL};
 	struct cl_tx tx;
 
 	memset(&tx, 0, sizeof(tx));
@@ -43,24 +43,25 @@ struct cl_rpc_done m_withdraw_asset(struct cl_rpc_call *call, json_t *params,
 					    "(asset 1..4294967295, amounts "
 					    "as decimal strings)");
 	if (!api_get_sig(&tx.u.asset_withdraw.sig, json_array_get(params, 1)))
-		return api_bad_params(call, "signature: expected 0x + 65 bytes");
+		return api_bad_params(call,
+				      "signature: expected 0x + 65 bytes");
 	return api_submit(call, app, &tx, NULL);
 }
 
 struct cl_rpc_done m_transfer_subaccount_asset(struct cl_rpc_call *call,
 					       json_t *params, void *app)
 {
-	static const char *const keys[] = {"trader", "from", "to", "asset",
+	static const char *const keys[] = {"trader", "from",  "to", "asset",
 					   "amount", "nonce", NULL};
 	struct cl_tx tx;
 
 	memset(&tx, 0, sizeof(tx));
 	if (!api_nparams(params, 2))
 		return api_bad_params(
-			call, "expected [subaccountAssetTransfer, signature]");
+		    call, "expected [subaccountAssetTransfer, signature]");
 	const json_t *j = json_array_get(params, 0);
 	struct cl_subaccount_asset_transfer *m =
-		&tx.u.subaccount_asset_transfer.msg;
+	    &tx.u.subaccount_asset_transfer.msg;
 	tx.type = CL_TX_SUBACCOUNT_ASSET_TRANSFER;
 	if (!api_exact_keys(j, keys) ||
 	    !api_get_address(&m->trader, json_object_get(j, "trader")) ||
@@ -76,7 +77,8 @@ struct cl_rpc_done m_transfer_subaccount_asset(struct cl_rpc_call *call,
 					    "decimal strings)");
 	if (!api_get_sig(&tx.u.subaccount_asset_transfer.sig,
 			 json_array_get(params, 1)))
-		return api_bad_params(call, "signature: expected 0x + 65 bytes");
+		return api_bad_params(call,
+				      "signature: expected 0x + 65 bytes");
 	struct cl_address fa, ta;
 	cl_stf_subaccount_account(&fa, &m->trader, m->from);
 	cl_stf_subaccount_account(&ta, &m->trader, m->to);

@@ -56,8 +56,7 @@ static int asset_out_check(struct cl_stf *s, struct stf_acct *a, int64_t *bal,
 	 * the two balances' values, not the value of `amount` alone */
 	rc = stf_asset_value_of(&v, &before, ap, *bal);
 	if (rc == CL_OK)
-		rc = stf_asset_value_of(&v, &after, ap,
-					*bal - (int64_t)amount);
+		rc = stf_asset_value_of(&v, &after, ap, *bal - (int64_t)amount);
 	if (rc != CL_OK)
 		return rc;
 	if (before - after > margin_asset_withdrawable(&h))
@@ -111,8 +110,7 @@ int stf_apply_asset_withdraw(struct cl_stf *s, const struct cl_tx *tx)
 			      bal - (int64_t)m->amount);
 	sa.acc.nonce++;
 	stf_put_account(s->st, &m->trader, &sa.acc);
-	stf_put_asset_withdrawal(s->st, id, &m->recipient, m->asset,
-				 m->amount);
+	stf_put_asset_withdrawal(s->st, id, &m->recipient, m->asset, m->amount);
 	return stf_reindex(s, &m->trader);
 }
 
@@ -120,7 +118,7 @@ int stf_apply_subaccount_asset_transfer(struct cl_stf *s,
 					const struct cl_tx *tx)
 {
 	const struct cl_subaccount_asset_transfer *m =
-		&tx->u.subaccount_asset_transfer.msg;
+	    &tx->u.subaccount_asset_transfer.msg;
 	const struct cl_asset_params *ap;
 	struct cl_stf_view v = cl_stf_view(s);
 	struct cl_address from, to, owner;
@@ -173,8 +171,7 @@ int stf_apply_subaccount_asset_transfer(struct cl_stf *s,
 		return rc;
 	if (!cl_add_i64(&dst, dst, (int64_t)m->amount))
 		return CL_STF_ERR_OVERFLOW;
-	stf_put_asset_balance(s->st, m->asset, &from,
-			      bal - (int64_t)m->amount);
+	stf_put_asset_balance(s->st, m->asset, &from, bal - (int64_t)m->amount);
 	stf_put_asset_balance(s->st, m->asset, &to, dst);
 	/* the owner's nonce, read again: the source's funding was just
 	 * settled and the owner may be the source */
