@@ -24,13 +24,10 @@ void cl_l1_assets_address(struct cl_address *out,
  * APPENDED to out: as cl_l1_abi_claim_withdrawal, with the asset id
  * (the call goes to cl_l1_assets_address()). n_siblings is at most
  * CL_L1_MAX_SIBLINGS. */
-void cl_l1_abi_claim_asset_withdrawal(struct cl_buf *out,
-				      const struct cl_l1_batch_event *batch,
-				      uint64_t withdrawal_id,
-				      const struct cl_address *recipient,
-				      uint32_t asset, uint64_t amount,
-				      const struct cl_hash32 *siblings,
-				      size_t n_siblings);
+void cl_l1_abi_claim_asset_withdrawal(
+    struct cl_buf *out, const struct cl_l1_batch_event *batch,
+    uint64_t withdrawal_id, const struct cl_address *recipient, uint32_t asset,
+    uint64_t amount, const struct cl_hash32 *siblings, size_t n_siblings);
 
 /* Called once per asset deposit, in id order, as cl_l1_deposit_fn. */
 typedef int (*cl_l1_asset_deposit_fn)(void *arg,

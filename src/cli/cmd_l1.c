@@ -93,7 +93,8 @@ static int view(struct cl_cli *cli, struct cl_buf *out, const char *url,
 	size_t n = s ? strlen(s) : 0;
 	if (!s || n < 2 || (n - 2) % 2 || n - 2 > 2 * 4096) {
 		json_decref(r);
-		cli_errorf(cli, "eth_call: the L1 node's answer is not hex data");
+		cli_errorf(cli,
+			   "eth_call: the L1 node's answer is not hex data");
 		return CL_CLI_EXIT_FAILED;
 	}
 	cl_buf_reserve(out, (n - 2) / 2 + 1);
@@ -101,7 +102,8 @@ static int view(struct cl_cli *cli, struct cl_buf *out, const char *url,
 	if (!cl_hex_decode_var(out->p, (n - 2) / 2 + 1, &got, s, n,
 			       CL_HEX_0X)) {
 		json_decref(r);
-		cli_errorf(cli, "eth_call: the L1 node's answer is not hex data");
+		cli_errorf(cli,
+			   "eth_call: the L1 node's answer is not hex data");
 		return CL_CLI_EXIT_FAILED;
 	}
 	out->len = got;
@@ -140,9 +142,9 @@ struct l1_ctx {
  * reverts is refused here: nothing is sent); the fee cap twice the base
  * fee plus the tip. *receipt is the receipt (a new reference) on success.
  */
-static int send_tx(struct cl_cli *cli, json_t **receipt,
-		   const struct l1_ctx *x, const struct cl_address *to,
-		   const struct cl_buf *data, const char *what)
+static int send_tx(struct cl_cli *cli, json_t **receipt, const struct l1_ctx *x,
+		   const struct cl_address *to, const struct cl_buf *data,
+		   const char *what)
 {
 	struct cl_tx1559 tx;
 	struct cl_buf raw;
@@ -227,8 +229,9 @@ static int send_tx(struct cl_cli *cli, json_t **receipt,
 			const char *st =
 			    json_string_value(json_object_get(r, "status"));
 			if (!st || strcmp(st, "0x1") != 0) {
-				cli_errorf(cli, "%s: transaction %s reverted "
-						"on L1",
+				cli_errorf(cli,
+					   "%s: transaction %s reverted "
+					   "on L1",
 					   what, hh);
 				json_decref(r);
 				return CL_CLI_EXIT_FAILED;
@@ -257,8 +260,10 @@ static bool deposit_id(uint64_t *id, const json_t *receipt,
 	size_t i;
 
 	cl_keccak256(topic, (const uint8_t *)ev, strlen(ev));
-	json_array_foreach(logs, i, l) {
-		const char *addr = json_string_value(json_object_get(l, "address"));
+	json_array_foreach(logs, i, l)
+	{
+		const char *addr =
+		    json_string_value(json_object_get(l, "address"));
 		const json_t *ts = json_object_get(l, "topics");
 		const char *s0 = json_string_value(json_array_get(ts, 0));
 		const char *s1 = json_string_value(json_array_get(ts, 1));
@@ -297,8 +302,8 @@ int cli_cmd_asset_deposit(struct cl_cli *cli, const struct cli_args *a)
 	cl_seckey_address(&x.from, cli->key);
 	if (!a->set[OPT_TO])
 		to = x.from;
-	const struct cl_cli_asset *ca = cl_cli_asset_find(&cli->config,
-							  a->pos[0]);
+	const struct cl_cli_asset *ca =
+	    cl_cli_asset_find(&cli->config, a->pos[0]);
 	if (!ca)
 		return cli_usage(cli, a->cmd,
 				 "%s: not a collateral asset of this chain",
@@ -343,8 +348,9 @@ int cli_cmd_asset_deposit(struct cl_cli *cli, const struct cli_args *a)
 	}
 	if (!rc && (ret.len != 64 || !word_small(&id, ret.p, UINT32_MAX) ||
 		    !word_small(&shift, ret.p + 32, 18) || id != ca->id)) {
-		cli_errorf(cli, "the L1 assets contract does not list %s as "
-				"asset %u",
+		cli_errorf(cli,
+			   "the L1 assets contract does not list %s as "
+			   "asset %u",
 			   ca->symbol, (unsigned)ca->id);
 		rc = CL_CLI_EXIT_FAILED;
 	}
@@ -388,7 +394,8 @@ int cli_cmd_asset_deposit(struct cl_cli *cli, const struct cli_args *a)
 		goto out;
 	if (!deposit_id(&id, r, &assets)) {
 		json_decref(r);
-		cli_errorf(cli, "deposit: no AssetDeposit event in the receipt");
+		cli_errorf(cli,
+			   "deposit: no AssetDeposit event in the receipt");
 		rc = CL_CLI_EXIT_FAILED;
 		goto out;
 	}

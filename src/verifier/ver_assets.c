@@ -31,8 +31,7 @@ static int call_word(struct cl_verifier *v, struct cl_buf *ret,
 	cl_buf_append(&cd, sel, 4);
 	if (arg)
 		cl_buf_append(&cd, arg, 32);
-	struct cl_l1_callreq req = {.to = to, .data = cd.p,
-				    .data_len = cd.len};
+	struct cl_l1_callreq req = {.to = to, .data = cd.p, .data_len = cd.len};
 	int rc = cl_l1_eth_call(v->rpc, ret, &req, CL_L1_LATEST);
 	cl_buf_release(&cd);
 	return rc;
@@ -80,11 +79,11 @@ static void u64_word(uint8_t w[32], uint64_t x)
 }
 
 /* A mismatch: one clear line, and the verifier refuses to derive. */
-#define MISMATCH(...)                                                      \
-	do {                                                               \
-		cl_unusual(SUB, __VA_ARGS__);                              \
-		rc = CL_ERR_CONFIG;                                        \
-		goto out;                                                  \
+#define MISMATCH(...)                         \
+	do {                                  \
+		cl_unusual(SUB, __VA_ARGS__); \
+		rc = CL_ERR_CONFIG;           \
+		goto out;                     \
 	} while (0)
 
 /* The checks of one genesis asset against the contract at `assets`. */
@@ -119,9 +118,9 @@ static int check_one(struct cl_verifier *v, const struct cl_address *assets,
 	rc = call_word(v, &ret, assets, "assetOf(address)", w);
 	if (rc)
 		goto out;
-	if (ret.len != 64 ||
-	    !cl_l1_abi_ret_u64(&id, ret.p, 32) || id > UINT32_MAX ||
-	    !cl_l1_abi_ret_u64(&shift, ret.p + 32, 32) || shift > 0xff) {
+	if (ret.len != 64 || !cl_l1_abi_ret_u64(&id, ret.p, 32) ||
+	    id > UINT32_MAX || !cl_l1_abi_ret_u64(&shift, ret.p + 32, 32) ||
+	    shift > 0xff) {
 		rc = CL_ERR_CORRUPT;
 		goto out;
 	}
@@ -137,8 +136,7 @@ static int check_one(struct cl_verifier *v, const struct cl_address *assets,
 		MISMATCH("the token %s of asset %u (%s) answers decimals() "
 			 "with something else than a uint8: not deriving",
 			 want, (unsigned)ap->id, ap->symbol);
-	if (id != ap->id || dec < ap->decimals ||
-	    shift != dec - ap->decimals)
+	if (id != ap->id || dec < ap->decimals || shift != dec - ap->decimals)
 		MISMATCH("the L1 assets contract has token %s as asset %llu "
 			 "with shift %llu (token decimals %llu), the genesis "
 			 "asset %u (%s) with %u L2 decimals wants shift %lld: "
@@ -198,8 +196,9 @@ int ver_assets_check(struct cl_verifier *v)
 done:
 	v->assets_checked = true;
 	if (g->n_assets)
-		cl_info(SUB, "the L1 assets contract lists the genesis's %u "
-			     "collateral assets",
+		cl_info(SUB,
+			"the L1 assets contract lists the genesis's %u "
+			"collateral assets",
 			(unsigned)g->n_assets);
 out:
 	cl_buf_release(&ret);
@@ -236,9 +235,8 @@ int ver_asset_deposit_check(struct cl_verifier *v,
 		return rc;
 	}
 	/* (uint32 asset, address to, uint64 amount, uint64 timestamp) */
-	bool ok = ret.len == 4 * 32 &&
-		  cl_l1_abi_ret_u64(&asset, ret.p, 32) && asset <= UINT32_MAX &&
-		  word_zero(ret.p + 32, 12) &&
+	bool ok = ret.len == 4 * 32 && cl_l1_abi_ret_u64(&asset, ret.p, 32) &&
+		  asset <= UINT32_MAX && word_zero(ret.p + 32, 12) &&
 		  cl_l1_abi_ret_u64(&amount, ret.p + 64, 32);
 	if (ok)
 		memcpy(to.b, ret.p + 44, 20);
@@ -248,12 +246,12 @@ int ver_asset_deposit_check(struct cl_verifier *v,
 	if (asset != got->asset || !cl_address_eq(&to, &got->to) ||
 	    amount != got->amount)
 		return ver_record_fault(
-			v, ev, at,
-			"asset deposit %llu differs from the l1 asset deposit "
-			"(asset %u amount %llu, on l1 asset %llu amount %llu)",
-			(unsigned long long)got->id, (unsigned)got->asset,
-			(unsigned long long)got->amount,
-			(unsigned long long)asset, (unsigned long long)amount);
+		    v, ev, at,
+		    "asset deposit %llu differs from the l1 asset deposit "
+		    "(asset %u amount %llu, on l1 asset %llu amount %llu)",
+		    (unsigned long long)got->id, (unsigned)got->asset,
+		    (unsigned long long)got->amount, (unsigned long long)asset,
+		    (unsigned long long)amount);
 	return STEP_OK;
 }
 
@@ -273,8 +271,8 @@ int ver_asset_count(struct cl_verifier *v, uint64_t *out,
 	/* appendBatch: the contract kept (and recorded) the count before */
 	cl_buf_init(&ret);
 	u64_word(w, ev->index);
-	int rc = call_word(v, &ret, &v->assets, "assetDepositsAfter(uint64)",
-			   w);
+	int rc =
+	    call_word(v, &ret, &v->assets, "assetDepositsAfter(uint64)", w);
 	if (!rc && !cl_l1_abi_ret_u64(out, ret.p, ret.len))
 		rc = CL_ERR_CORRUPT;
 	cl_buf_release(&ret);
