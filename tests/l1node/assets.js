@@ -9,14 +9,16 @@
  * deposits it consumed; one address trades a cross ETH position whose
  * margin is its tETH alone (its settlement balance goes below zero by the
  * fee) and an isolated BTC position; a withdrawal of each token is
- * claimed on L1 (balances checked on L1; a second claim reverts); a
- * verifier process derives the same root for every
- * block, without a fault; each asset's escrow on L1 equals what L2
+ * claimed on L1 (balances checked on L1; a second claim reverts); the
+ * sequencer killed and restarted credits a new asset deposit and none of
+ * the earlier ones again; a verifier process derives the same root for
+ * every block, without a fault; each asset's escrow on L1 equals what L2
  * holds; and a verifier given a genesis whose asset list differs from
  * the contract's refuses to start, saying why. Then two lying sequencers
- * (--fault asset-deposit: an asset deposit's amount one above L1's;
- * --fault asset-count: assetDepositsConsumed one below what the batch
- * credited): the verifier reports each batch.
+ * (--fault asset-deposit: an asset deposit's amount one above L1's, which
+ * a verifier with a key also challenges in a dispute game; --fault
+ * asset-count: assetDepositsConsumed one below what the batch credited):
+ * the verifier reports each batch.
  *
  * Run as: node assets.js SOURCE_ROOT CLEARLINED CLEARLINE_CLI
  */
@@ -321,6 +323,17 @@ lib.main('l1-assets', async (t) => {
 				    [m, await alice.signTypedData(domain, types, m)], 1065);
 		t.log('withdrawals of all three tokens claimed on L1; alice\'s tETH behind her position stays');
 	}
+
+	/* ---- a restart: the asset deposits read again, none twice ---- */
+	await node.kill9();
+	await node.start();
+	await aDeposit(alice, tbtc, 10000000n);                 /* 0.1 tBTC */
+	await mine(provider, 1);
+	await waitFor('the fifth asset deposit credited after the restart', async () =>
+		(await node.call('l2_syncStatus', [])).assetDepositsCredited === '5', 20000);
+	assert.strictEqual(await assetBal(alice.address, 2), 10000000n, 'credited once');
+	assert.strictEqual(await assetBal(alice.address, 1), 10n * 10n ** 9n, 'the earlier ones not again');
+	t.log('killed and restarted: a new asset deposit credited, none of the earlier ones twice');
 
 	/* ---- the verifier agrees on every root ---- */
 	await waitFor('every block posted', async () => {
