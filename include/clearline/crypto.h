@@ -240,6 +240,8 @@ enum cl_eip712_type {
 	CL_EIP712_MARGIN_MODE, /* isolated margin: docs/protocol.md */
 	CL_EIP712_ISOLATED_MARGIN,
 	CL_EIP712_SUBACCOUNT_TRANSFER, /* subaccounts: docs/protocol.md */
+	CL_EIP712_ASSET_WITHDRAW, /* collateral assets: docs/protocol.md */
+	CL_EIP712_SUBACCOUNT_ASSET_TRANSFER,
 	CL_EIP712_PORTFOLIO_MODE, /* portfolio margin: docs/protocol.md */
 };
 
@@ -565,6 +567,48 @@ CL_WUR enum cl_sig_err cl_subaccount_transfer_recover(
 	struct cl_address *signer, struct cl_hash32 *digest,
 	const struct cl_eip712_domain *d,
 	const struct cl_subaccount_transfer *msg, const uint8_t *sig,
+	size_t sig_len);
+
+/* AssetWithdraw(address trader,address recipient,uint32 asset,
+ *               uint64 amount,uint64 nonce): withdraw `amount` L2 atoms
+ * of collateral asset `asset` to `recipient` on L1. */
+struct cl_asset_withdraw {
+	struct cl_address trader;
+	struct cl_address recipient;
+	uint32_t asset;
+	uint64_t amount, nonce;
+};
+
+void cl_asset_withdraw_struct_hash(struct cl_hash32 *out,
+				   const struct cl_asset_withdraw *msg);
+void cl_asset_withdraw_digest(struct cl_hash32 *out,
+			      const struct cl_eip712_domain *d,
+			      const struct cl_asset_withdraw *msg);
+CL_WUR enum cl_sig_err
+cl_asset_withdraw_recover(struct cl_address *signer, struct cl_hash32 *digest,
+			  const struct cl_eip712_domain *d,
+			  const struct cl_asset_withdraw *msg,
+			  const uint8_t *sig, size_t sig_len);
+
+/* SubaccountAssetTransfer(address trader,uint32 from,uint32 to,
+ *                         uint32 asset,uint64 amount,uint64 nonce): move
+ * `amount` L2 atoms of collateral asset `asset` between two subaccounts
+ * of `trader` (0 is the trader's own account). */
+struct cl_subaccount_asset_transfer {
+	struct cl_address trader;
+	uint32_t from, to, asset;
+	uint64_t amount, nonce;
+};
+
+void cl_subaccount_asset_transfer_struct_hash(
+	struct cl_hash32 *out, const struct cl_subaccount_asset_transfer *msg);
+void cl_subaccount_asset_transfer_digest(
+	struct cl_hash32 *out, const struct cl_eip712_domain *d,
+	const struct cl_subaccount_asset_transfer *msg);
+CL_WUR enum cl_sig_err cl_subaccount_asset_transfer_recover(
+	struct cl_address *signer, struct cl_hash32 *digest,
+	const struct cl_eip712_domain *d,
+	const struct cl_subaccount_asset_transfer *msg, const uint8_t *sig,
 	size_t sig_len);
 
 /* For a client order the digest is the order hash, as for an Order. */

@@ -198,6 +198,14 @@ bool margin_fill_increases_risk(const struct cl_position *pos, bool is_buy,
  */
 int64_t margin_withdrawable(const struct cl_health *h);
 
+/*
+ * How much haircut value of collateral assets can leave the account
+ * (docs/margin.md "Collateral assets"): collateral + min(0, upnl) -
+ * max(im, order_im), as margin_withdrawable() but not capped by the
+ * settlement balance; 0 when negative.
+ */
+int64_t margin_asset_withdrawable(const struct cl_health *h);
+
 /* Entry price (cost / size in price units), rounded down, for display;
  * 0 for a flat position. */
 CL_WUR bool margin_entry_price(struct cl_price *out,

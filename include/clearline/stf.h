@@ -320,7 +320,10 @@ enum cl_tx_type {
 	CL_TX_ISOLATED_MARGIN = 27, /* margin into or out of an isolated
 				     * position */
 	CL_TX_SUBACCOUNT_TRANSFER = 28, /* collateral between subaccounts */
-	/* 29..33 are kept for other kinds */
+	CL_TX_ASSET_WITHDRAW = 29, /* a collateral asset withdrawn to L1 */
+	CL_TX_SUBACCOUNT_ASSET_TRANSFER = 30, /* an asset between
+					       * subaccounts */
+	/* 31..33 are kept for option markets */
 	CL_TX_PORTFOLIO_MODE = 34, /* portfolio margin on or off */
 };
 #define CL_TX_TYPE_MAX 34
@@ -456,6 +459,17 @@ struct cl_tx_withdraw {
 	struct cl_sig sig;
 };
 
+/* Collateral assets out (docs/margin.md "Collateral assets"). */
+struct cl_tx_asset_withdraw {
+	struct cl_asset_withdraw msg;
+	struct cl_sig sig;
+};
+
+struct cl_tx_subaccount_asset_transfer {
+	struct cl_subaccount_asset_transfer msg;
+	struct cl_sig sig;
+};
+
 struct cl_tx_approve {
 	struct cl_approve_agent msg;
 	struct cl_sig sig;
@@ -560,6 +574,8 @@ struct cl_tx {
 		struct cl_tx_margin_mode margin_mode;
 		struct cl_tx_isolated_margin isolated_margin;
 		struct cl_tx_subaccount_transfer subaccount_transfer;
+		struct cl_tx_asset_withdraw asset_withdraw;
+		struct cl_tx_subaccount_asset_transfer subaccount_asset_transfer;
 		struct cl_tx_portfolio_mode portfolio_mode;
 	} u;
 	struct cl_tx_auth auth;
@@ -692,8 +708,16 @@ enum cl_stf_code {
 					    * market held in cross mode */
 	CL_STF_ERR_SAME_SUBACCOUNT = 62,   /* a transfer from a subaccount
 					    * to itself */
-	/* 63..74 are kept for other kinds */
-	/* portfolio margin: docs/protocol.md section 11 */
+	CL_STF_ERR_INSUFFICIENT_ASSET = 63, /* more of a collateral asset
+					     * than the account holds */
+	CL_STF_ERR_ASSET_MARGIN = 64,      /* taking the asset's value out
+					    * leaves the account under its
+					    * initial requirement (open
+					    * orders counted) */
+	CL_STF_ERR_ASSET_COVERS_DEBT = 65, /* the asset covers a negative
+					    * settlement balance */
+	/* 66..74 are kept for other kinds */
+	/* portfolio margin: docs/protocol.md section 12 */
 	CL_STF_ERR_PM_MIN_EQUITY = 75,
 	CL_STF_ERR_PM_ISOLATED = 76,
 	CL_STF_ERR_PM_DISABLED = 77,
@@ -889,7 +913,7 @@ struct cl_stf_result {
 	size_t n_fills;                /* PLACE_ORDER: its fills, in order */
 	const struct cl_stf_fill *fills; /* valid until the next request or
 					  * cl_stf_end_block() */
-	uint64_t withdrawal_id;        /* WITHDRAW */
+	uint64_t withdrawal_id;        /* WITHDRAW, ASSET_WITHDRAW */
 	uint64_t mark_price;           /* ORACLE_PRICE, ORACLE_UPDATE */
 	enum cl_forced_outcome forced_outcome; /* FORCED */
 	uint64_t forced_value;         /* FORCED: see struct cl_forced_record */

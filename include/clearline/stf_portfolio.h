@@ -68,7 +68,7 @@ struct cl_portfolio_params {
 	struct cl_pm_pair pairs[CL_PM_MAX_PAIRS];
 };
 
-/* PORTFOLIO_MODE (34), docs/protocol.md section 11. */
+/* PORTFOLIO_MODE (34), docs/protocol.md section 12. */
 struct cl_tx_portfolio_mode {
 	struct cl_portfolio_mode msg;
 	struct cl_sig sig;

@@ -77,6 +77,8 @@ struct cl_stf_globals {
 	uint64_t next_withdrawal_id;
 	uint64_t next_order_sequence;
 	uint64_t next_forced_id; /* forced requests consumed (0 if none) */
+	uint64_t next_asset_deposit_id; /* asset deposits credited (0 if
+					 * none) */
 	uint64_t block_number;
 	uint64_t block_timestamp_ms;
 	struct cl_l1_ref l1; /* the L1 block the last block named */
@@ -259,9 +261,38 @@ CL_WUR int cl_stf_get_agent(const struct cl_stf_view *v, uint64_t *expiry,
 			    const struct cl_address *trader,
 			    const struct cl_address *agent);
 
+/* Settlement withdrawal `id` (recipient, settlement atoms); an asset
+ * withdrawal's id gives CL_ERR_NOT_FOUND (read it with
+ * cl_stf_get_withdrawal_leaf()). */
 CL_WUR int cl_stf_get_withdrawal(const struct cl_stf_view *v,
 				 struct cl_address *recipient,
 				 uint64_t *amount, uint64_t id);
+
+/*
+ * A withdrawal leaf of table WITHDRAWALS (docs/protocol.md): asset 0 is
+ * a settlement withdrawal (value recipient ‖ amount u64, 28 bytes,
+ * claimed with the rollup's claimWithdrawal); any other asset a
+ * collateral-asset withdrawal (value recipient ‖ amount u64 ‖ asset u32,
+ * 32 bytes, amount in the asset's L2 atoms, claimed with
+ * ClearlineAssets.claimAssetWithdrawal). Both share one id sequence.
+ */
+struct cl_stf_withdrawal {
+	struct cl_address recipient;
+	uint64_t amount;
+	uint32_t asset; /* 0: the settlement asset */
+};
+#define CL_STF_WITHDRAWAL_VAL_MAX 32
+
+/* Withdrawal `id` of either kind: CL_OK, CL_ERR_NOT_FOUND (*out zeroed),
+ * CL_ERR_CORRUPT or a negative error. */
+CL_WUR int cl_stf_get_withdrawal_leaf(const struct cl_stf_view *v,
+				      struct cl_stf_withdrawal *out,
+				      uint64_t id);
+
+/* The leaf value of `w` (what the L1 contracts hash) into out; returns
+ * its length, 28 or 32. */
+size_t cl_stf_withdrawal_value(uint8_t out[CL_STF_WITHDRAWAL_VAL_MAX],
+			       const struct cl_stf_withdrawal *w);
 
 /* The outcome of forced request `id` (CL_ERR_NOT_FOUND: not consumed). */
 CL_WUR int cl_stf_get_forced(const struct cl_stf_view *v,

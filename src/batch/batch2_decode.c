@@ -262,6 +262,37 @@ static void get_ext(struct dec *d, struct cl_tx *tx, unsigned type,
 		m->nonce = get_varint(d);
 		return;
 	}
+	case CL_TX_ASSET_WITHDRAW: {
+		struct cl_asset_withdraw *m = &tx->u.asset_withdraw.msg;
+		tx->type = CL_TX_ASSET_WITHDRAW;
+		get_vcode(d, &tx->u.asset_withdraw.sig, v);
+		(void)get_addr(d, &m->trader);
+		(void)get_addr(d, &m->recipient);
+		uint64_t a = get_varint(d);
+		if (a > UINT32_MAX)
+			fail(d, CL_BATCH_BAD_TX);
+		m->asset = (uint32_t)a;
+		m->amount = get_varint(d);
+		m->nonce = get_varint(d);
+		return;
+	}
+	case CL_TX_SUBACCOUNT_ASSET_TRANSFER: {
+		struct cl_subaccount_asset_transfer *m =
+			&tx->u.subaccount_asset_transfer.msg;
+		tx->type = CL_TX_SUBACCOUNT_ASSET_TRANSFER;
+		get_vcode(d, &tx->u.subaccount_asset_transfer.sig, v);
+		(void)get_addr(d, &m->trader);
+		uint64_t f = get_varint(d), t = get_varint(d);
+		uint64_t a = get_varint(d);
+		if (f > UINT32_MAX || t > UINT32_MAX || a > UINT32_MAX)
+			fail(d, CL_BATCH_BAD_TX);
+		m->from = (uint32_t)f;
+		m->to = (uint32_t)t;
+		m->asset = (uint32_t)a;
+		m->amount = get_varint(d);
+		m->nonce = get_varint(d);
+		return;
+	}
 	case CL_TX_MARGIN_MODE:
 	case CL_TX_ISOLATED_MARGIN: {
 		uint8_t fl = get_u8(d);
@@ -706,6 +737,12 @@ static void get_sigs(struct dec *d)
 			break;
 		case CL_TX_SUBACCOUNT_TRANSFER:
 			sig_rs(d, &tx->u.subaccount_transfer.sig);
+			break;
+		case CL_TX_ASSET_WITHDRAW:
+			sig_rs(d, &tx->u.asset_withdraw.sig);
+			break;
+		case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
+			sig_rs(d, &tx->u.subaccount_asset_transfer.sig);
 			break;
 		case CL_TX_PORTFOLIO_MODE:
 			sig_rs(d, &tx->u.portfolio_mode.sig);

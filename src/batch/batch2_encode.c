@@ -187,6 +187,19 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 		(void)keyset_index(&e->addr,
 				   tx->u.subaccount_transfer.msg.trader.b);
 		return true;
+	case CL_TX_ASSET_WITHDRAW:
+		if (!sig_ok(&tx->u.asset_withdraw.sig))
+			return false;
+		(void)keyset_index(&e->addr, tx->u.asset_withdraw.msg.trader.b);
+		(void)keyset_index(&e->addr,
+				   tx->u.asset_withdraw.msg.recipient.b);
+		return true;
+	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
+		if (!sig_ok(&tx->u.subaccount_asset_transfer.sig))
+			return false;
+		(void)keyset_index(&e->addr,
+				   tx->u.subaccount_asset_transfer.msg.trader.b);
+		return true;
 	case CL_TX_ISOLATED_MARGIN:
 		if (!sig_ok(&tx->u.isolated_margin.sig))
 			return false;
@@ -399,6 +412,31 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 		b2_put_varint(e->f, m->amount);
 		b2_put_varint(e->f, m->nonce);
 		put_sig(e, &tx->u.subaccount_transfer.sig);
+		return;
+	}
+	case CL_TX_ASSET_WITHDRAW: {
+		const struct cl_asset_withdraw *m = &tx->u.asset_withdraw.msg;
+		put_head(e, CL_TX_ASSET_WITHDRAW, &tx->u.asset_withdraw.sig);
+		put_addr(e, &m->trader);
+		put_addr(e, &m->recipient);
+		b2_put_varint(e->f, m->asset);
+		b2_put_varint(e->f, m->amount);
+		b2_put_varint(e->f, m->nonce);
+		put_sig(e, &tx->u.asset_withdraw.sig);
+		return;
+	}
+	case CL_TX_SUBACCOUNT_ASSET_TRANSFER: {
+		const struct cl_subaccount_asset_transfer *m =
+			&tx->u.subaccount_asset_transfer.msg;
+		put_head(e, CL_TX_SUBACCOUNT_ASSET_TRANSFER,
+			 &tx->u.subaccount_asset_transfer.sig);
+		put_addr(e, &m->trader);
+		b2_put_varint(e->f, m->from);
+		b2_put_varint(e->f, m->to);
+		b2_put_varint(e->f, m->asset);
+		b2_put_varint(e->f, m->amount);
+		b2_put_varint(e->f, m->nonce);
+		put_sig(e, &tx->u.subaccount_asset_transfer.sig);
 		return;
 	}
 	case CL_TX_ISOLATED_MARGIN: {

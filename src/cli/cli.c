@@ -48,6 +48,8 @@ static const struct opt_def opt_defs[OPT_COUNT] = {
 	[OPT_SLIPPAGE] = {"slippage-ppm", true},
 	[OPT_BATCH] = {"batch", true},
 	[OPT_HEAD] = {"head", false},
+	[OPT_L1_RPC] = {"l1-rpc", true},
+	[OPT_ASSET] = {"asset", true},
 };
 
 #define O(x) (1u << (x))
@@ -105,8 +107,16 @@ const struct cli_cmd cli_cmds[] = {
 	 "one trigger order: its fields and status"},
 	{"cancel", cli_cmd_cancel, 1, 1, O(OPT_AGENT_FOR),
 	 "ORDERHASH [--agent-for TRADER]", "cancel an open order"},
-	{"withdraw", cli_cmd_withdraw, 1, 1, O(OPT_TO), "AMOUNT [--to ADDRESS]",
-	 "withdraw collateral to an L1 address (default: your own)"},
+	{"asset-deposit", cli_cmd_asset_deposit, 2, 2, O(OPT_L1_RPC) | O(OPT_TO),
+	 "SYMBOL|ID AMOUNT --l1-rpc URL [--to ADDRESS]",
+	 "deposit a collateral asset on L1 (approve, then the assets "
+	 "contract's deposit, both sent with the selected key) for your own "
+	 "L2 account or ADDRESS; AMOUNT in the asset's units"},
+	{"withdraw", cli_cmd_withdraw, 1, 1, O(OPT_TO) | O(OPT_ASSET),
+	 "AMOUNT [--to ADDRESS] [--asset SYMBOL|ID]",
+	 "withdraw collateral to an L1 address (default: your own); with "
+	 "--asset, AMOUNT of that collateral asset (claimed from the assets "
+	 "contract)"},
 	{"credit", cli_cmd_credit, 2, 2, 0, "ADDRESS AMOUNT",
 	 "operator, node without an L1 only: credit collateral to an account"},
 	{"approve-agent", cli_cmd_approve_agent, 1, 1, O(OPT_EXPIRY),
@@ -128,11 +138,12 @@ const struct cli_cmd cli_cmds[] = {
 	 "stays above its initial margin"},
 	{"isolated", cli_cmd_isolated, 0, 1, 0, "[ADDRESS]",
 	 "the isolated positions of an account: margin, health, size"},
-	{"subaccount-transfer", cli_cmd_subaccount_transfer, 3, 3, 0,
-	 "FROM TO AMOUNT",
-	 "move collateral from subaccount FROM to subaccount TO (0 is your "
-	 "own account; refused under the source's initial margin); orders of "
-	 "a subaccount: order --agent-for ACCOUNT"},
+	{"subaccount-transfer", cli_cmd_subaccount_transfer, 3, 3,
+	 O(OPT_ASSET), "FROM TO AMOUNT [--asset SYMBOL|ID]",
+	 "move collateral (with --asset: that collateral asset) from "
+	 "subaccount FROM to subaccount TO (0 is your own account; refused "
+	 "under the source's initial margin); orders of a subaccount: order "
+	 "--agent-for ACCOUNT"},
 	{"subaccounts", cli_cmd_subaccounts, 0, 1, 0, "[ADDRESS]",
 	 "the subaccounts of an account: address, collateral, margin"},
 	{"account", cli_cmd_account, 0, 1, 0, "[ADDRESS]",

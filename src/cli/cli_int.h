@@ -33,6 +33,8 @@ enum cli_opt {
 	OPT_SLIPPAGE,
 	OPT_BATCH,
 	OPT_HEAD,
+	OPT_L1_RPC,
+	OPT_ASSET,
 	OPT_COUNT
 };
 
@@ -161,6 +163,8 @@ int cli_cmd_order(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_sign_order(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_cancel(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_withdraw(struct cl_cli *cli, const struct cli_args *a);
+/* cmd_l1.c: L1 transactions sent by the CLI itself */
+int cli_cmd_asset_deposit(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_approve_agent(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_credit(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_account(struct cl_cli *cli, const struct cli_args *a);
@@ -176,6 +180,10 @@ int cli_cmd_isolated_margin(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_portfolio_mode(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_isolated(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_subaccount_transfer(struct cl_cli *cli, const struct cli_args *a);
+/* withdraw --asset, subaccount-transfer --asset (cmd_asset.c). */
+int cli_asset_withdraw(struct cl_cli *cli, const struct cli_args *a);
+int cli_subaccount_asset_transfer(struct cl_cli *cli,
+				  const struct cli_args *a);
 int cli_cmd_subaccounts(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_withdrawal_proof(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_exit_proof(struct cl_cli *cli, const struct cli_args *a);

@@ -243,6 +243,8 @@ int cli_cmd_subaccount_transfer(struct cl_cli *cli, const struct cli_args *a)
 	json_t *r;
 	int rc;
 
+	if (a->set[OPT_ASSET])
+		return cli_subaccount_asset_transfer(cli, a);
 	memset(&m, 0, sizeof(m));
 	if (!cl_parse_u64(&from, a->pos[0], strlen(a->pos[0])) ||
 	    from > UINT32_MAX ||

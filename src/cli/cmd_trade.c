@@ -350,6 +350,8 @@ int cli_cmd_withdraw(struct cl_cli *cli, const struct cli_args *a)
 	json_t *r;
 	int rc;
 
+	if (a->set[OPT_ASSET])
+		return cli_asset_withdraw(cli, a);
 	memset(&w, 0, sizeof(w));
 	rc = check_decimal(cli, a, "amount", a->pos[0]);
 	if (rc)

@@ -54,6 +54,12 @@ static const char *const type_str[] = {
 	[CL_EIP712_SUBACCOUNT_TRANSFER] = "SubaccountTransfer(address trader,"
 					  "uint32 from,uint32 to,"
 					  "uint64 amount,uint64 nonce)",
+	[CL_EIP712_ASSET_WITHDRAW] = "AssetWithdraw(address trader,"
+				     "address recipient,uint32 asset,"
+				     "uint64 amount,uint64 nonce)",
+	[CL_EIP712_SUBACCOUNT_ASSET_TRANSFER] =
+		"SubaccountAssetTransfer(address trader,uint32 from,"
+		"uint32 to,uint32 asset,uint64 amount,uint64 nonce)",
 	[CL_EIP712_PORTFOLIO_MODE] = "PortfolioMode(address trader,"
 				     "bool enabled,uint64 nonce)",
 };
@@ -144,6 +150,18 @@ static const struct cl_hash32 type_hash[] = {
 		0x2e, 0xec, 0x74, 0x40, 0x1a, 0x8f, 0xf4, 0xee,
 		0x54, 0x7b, 0x85, 0x68, 0xee, 0x93, 0x7b, 0xba,
 		0xd5, 0x02, 0x41, 0x0e, 0xf1, 0x30, 0x07, 0xe2,
+	} },
+	[CL_EIP712_ASSET_WITHDRAW] = { {
+		0xfb, 0x69, 0xeb, 0x91, 0x97, 0xb5, 0xae, 0x8c,
+		0xdf, 0xcc, 0xd2, 0xa8, 0x02, 0x46, 0xcc, 0xbc,
+		0x69, 0x6e, 0xba, 0x8e, 0x44, 0xbc, 0x8c, 0xaa,
+		0xc4, 0xda, 0x09, 0xfa, 0xab, 0xcc, 0x94, 0x80,
+	} },
+	[CL_EIP712_SUBACCOUNT_ASSET_TRANSFER] = { {
+		0x29, 0x69, 0x64, 0xf9, 0x29, 0x2e, 0xac, 0xd4,
+		0xda, 0x5e, 0x21, 0x5f, 0x79, 0x51, 0xe6, 0xd7,
+		0x73, 0x0f, 0x54, 0x54, 0xd9, 0xca, 0x4a, 0x18,
+		0xa8, 0x21, 0x63, 0xb3, 0x50, 0xae, 0x3b, 0x13,
 	} },
 	[CL_EIP712_PORTFOLIO_MODE] = { {
 		0xc5, 0xbe, 0x52, 0x4e, 0xaa, 0x2a, 0xb2, 0x1c,
@@ -767,6 +785,83 @@ enum cl_sig_err cl_subaccount_transfer_recover(
 	struct cl_hash32 sh;
 
 	cl_subaccount_transfer_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* AssetWithdraw */
+
+void cl_asset_withdraw_struct_hash(struct cl_hash32 *out,
+				   const struct cl_asset_withdraw *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_ASSET_WITHDRAW);
+	word_address(&k, &msg->trader);
+	word_address(&k, &msg->recipient);
+	word_u64(&k, msg->asset);
+	word_u64(&k, msg->amount);
+	word_u64(&k, msg->nonce);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_asset_withdraw_digest(struct cl_hash32 *out,
+			      const struct cl_eip712_domain *d,
+			      const struct cl_asset_withdraw *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_asset_withdraw_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_asset_withdraw_recover(struct cl_address *signer,
+					  struct cl_hash32 *digest,
+					  const struct cl_eip712_domain *d,
+					  const struct cl_asset_withdraw *msg,
+					  const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_asset_withdraw_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* SubaccountAssetTransfer */
+
+void cl_subaccount_asset_transfer_struct_hash(
+	struct cl_hash32 *out, const struct cl_subaccount_asset_transfer *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_SUBACCOUNT_ASSET_TRANSFER);
+	word_address(&k, &msg->trader);
+	word_u64(&k, msg->from);
+	word_u64(&k, msg->to);
+	word_u64(&k, msg->asset);
+	word_u64(&k, msg->amount);
+	word_u64(&k, msg->nonce);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_subaccount_asset_transfer_digest(
+	struct cl_hash32 *out, const struct cl_eip712_domain *d,
+	const struct cl_subaccount_asset_transfer *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_subaccount_asset_transfer_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_subaccount_asset_transfer_recover(
+	struct cl_address *signer, struct cl_hash32 *digest,
+	const struct cl_eip712_domain *d,
+	const struct cl_subaccount_asset_transfer *msg, const uint8_t *sig,
+	size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_subaccount_asset_transfer_struct_hash(&sh, msg);
 	return recover(signer, digest, d, &sh, sig, sig_len);
 }
 

@@ -282,6 +282,15 @@ int64_t margin_withdrawable(const struct cl_health *h)
 	return avail > 0 ? (int64_t)avail : 0;
 }
 
+int64_t margin_asset_withdrawable(const struct cl_health *h)
+{
+	int64_t im = h->order_im > h->im ? h->order_im : h->im;
+	__int128 avail = (__int128)h->collateral +
+			 (h->upnl < 0 ? h->upnl : 0) - im;
+
+	return avail > 0 ? (int64_t)avail : 0;
+}
+
 bool margin_entry_price(struct cl_price *out, const struct cl_market_risk *m,
 			const struct cl_position *pos)
 {

@@ -117,6 +117,12 @@ struct cl_rpc_done m_transfer_subaccount(struct cl_rpc_call *call,
 int api_subaccounts_json(json_t **out, const struct cl_stf_view *v,
 			 const struct cl_address *owner);
 
+/* ---- api_assets.c ---- */
+struct cl_rpc_done m_withdraw_asset(struct cl_rpc_call *call, json_t *params,
+				    void *app);
+struct cl_rpc_done m_transfer_subaccount_asset(struct cl_rpc_call *call,
+					       json_t *params, void *app);
+
 /* ---- api_portfolio.c ---- */
 struct cl_rpc_done m_set_portfolio_mode(struct cl_rpc_call *call,
 					json_t *params, void *app);

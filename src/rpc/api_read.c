@@ -62,6 +62,19 @@ struct cl_rpc_done m_get_config(struct cl_rpc_call *call,
 			  "1", "chainId", (json_int_t)g->l1_chain_id,
 			  "verifyingContract", api_addr_json(&g->rollup)));
 	json_object_set_new(res, "markets", markets);
+	json_t *assets = json_array();
+	for (uint32_t i = 0; i < g->n_assets; i++) {
+		const struct cl_asset_params *a = &g->assets[i];
+		json_array_append_new(
+		    assets,
+		    json_pack("{s:I,s:s,s:o,s:i,s:I,s:I}", "id",
+			      (json_int_t)a->id, "symbol", a->symbol, "token",
+			      api_addr_json(&a->token), "decimals",
+			      (int)a->decimals, "oracleMarket",
+			      (json_int_t)a->oracle_market, "hedgeMarket",
+			      (json_int_t)a->hedge_market));
+	}
+	json_object_set_new(res, "assets", assets);
 	json_object_set_new(res, "expiryHorizonSeconds",
 			    cl_json_from_u64(g->expiry_horizon));
 	json_t *signers = json_array();
@@ -177,6 +190,9 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 				    json_integer(ab[i].extra_ppm));
 		json_object_set_new(ja, "bookDepth",
 				    cl_json_from_i64(ab[i].depth));
+		/* the L2 decimals of `balance` */
+		json_object_set_new(ja, "decimals",
+				    json_integer(ap ? ap->decimals : 0));
 		json_array_append_new(jassets, ja);
 	}
 	if (rc) {
@@ -592,6 +608,9 @@ struct cl_rpc_done m_sync_status(struct cl_rpc_call *call,
 				    cl_json_from_u64(s.deposits_credited));
 		json_object_set_new(res, "forcedApplied",
 				    cl_json_from_u64(s.forced_applied));
+		json_object_set_new(res, "assetDepositsCredited",
+				    cl_json_from_u64(
+					s.asset_deposits_credited));
 		json_object_set_new(res, "l1Posting", json_boolean(s.posting));
 		json_object_set_new(res, "l1PostError",
 				    s.post_error[0] ? json_string(s.post_error)
@@ -647,9 +666,9 @@ struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
 					     json_t *params, void *app)
 {
 	struct cl_api *api = app;
-	uint64_t id, amount;
-	struct cl_address to;
+	struct cl_stf_withdrawal leaf;
 	struct cl_stf_view v;
+	uint64_t id;
 
 	if (!api_nparams(params, 1) ||
 	    !cl_json_uint(&id, json_array_get(params, 0), UINT64_MAX))
@@ -658,7 +677,7 @@ struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
 	if (rc)
 		return api_error(call, rc);
 	struct cl_chain_withdrawal w;
-	rc = cl_stf_get_withdrawal(&v, &to, &amount, id);
+	rc = cl_stf_get_withdrawal_leaf(&v, &leaf, id);
 	int prc = CL_OK;
 	memset(&w, 0, sizeof(w));
 	if (rc == CL_OK)
@@ -676,8 +695,11 @@ struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
 	}
 	json_t *res = json_object();
 	json_object_set_new(res, "withdrawalId", cl_json_from_u64(id));
-	json_object_set_new(res, "recipient", api_addr_json(&to));
-	json_object_set_new(res, "amount", cl_json_from_u64(amount));
+	json_object_set_new(res, "recipient", api_addr_json(&leaf.recipient));
+	json_object_set_new(res, "amount", cl_json_from_u64(leaf.amount));
+	/* 0: the settlement asset; else a collateral asset, claimed from
+	 * ClearlineAssets (docs/l1.md "Collateral assets") */
+	json_object_set_new(res, "asset", json_integer(leaf.asset));
 
 	/* pending: not in a posted batch yet; posted: on L1, inside the
 	 * challenge period; final: claimable with `tx`; claimed: done */
@@ -699,12 +721,23 @@ struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
 	    api->reader.ops->batch_record(api->reader.impl, &brec, w.batch) ==
 		    CL_OK) {
 		struct cl_buf data;
+		struct cl_address to = *w.rollup;
 		cl_buf_init(&data);
-		cl_l1_abi_claim_withdrawal(&data, &brec, id, &to, amount,
-					   w.proof->siblings, w.proof->depth);
+		if (leaf.asset == 0) {
+			cl_l1_abi_claim_withdrawal(&data, &brec, id,
+						   &leaf.recipient, leaf.amount,
+						   w.proof->siblings,
+						   w.proof->depth);
+		} else {
+			/* claimed from the assets contract */
+			cl_l1_assets_address(&to, w.rollup);
+			cl_l1_abi_claim_asset_withdrawal(
+			    &data, &brec, id, &leaf.recipient, leaf.asset,
+			    leaf.amount, w.proof->siblings, w.proof->depth);
+		}
 		json_object_set_new(
 			res, "tx",
-			json_pack("{s:o,s:o}", "to", api_addr_json(w.rollup),
+			json_pack("{s:o,s:o}", "to", api_addr_json(&to),
 				  "data", cl_json_from_bytes(data.p, data.len)));
 		cl_buf_release(&data);
 	} else {

@@ -112,6 +112,7 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 				    cl_json_from_u64(r->filled));
 		break;
 	case CL_TX_WITHDRAW:
+	case CL_TX_ASSET_WITHDRAW:
 		json_object_set_new(res, "withdrawalId",
 				    cl_json_from_u64(r->withdrawal_id));
 		break;
@@ -141,6 +142,7 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 	case CL_TX_MARGIN_MODE:
 	case CL_TX_ISOLATED_MARGIN:
 	case CL_TX_SUBACCOUNT_TRANSFER:
+	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
 	case CL_TX_PORTFOLIO_MODE:
 		json_object_set_new(res, "ok", json_true());
 		break;

@@ -65,6 +65,7 @@ int seq_cut_prepare(struct cl_seq *s, struct cl_batch_cut *c)
 		.wid_begin = s->cut_wid,
 		.wid_end = g.next_withdrawal_id,
 		.forced_consumed = g.next_forced_id, /* forced requests */
+		.asset_deposits_consumed = g.next_asset_deposit_id,
 	};
 	struct cl_proof *proof = cl_xmalloc(sizeof(*proof));
 	for (uint64_t wid = c->wid_begin; wid < c->wid_end; wid++) {
@@ -73,17 +74,15 @@ int seq_cut_prepare(struct cl_seq *s, struct cl_batch_cut *c)
 		rc = cl_state_prove(s->st, proof, CL_TABLE_WITHDRAWALS, wk,
 				    sizeof(wk));
 		/* check it as the L1 contract will, before storing it */
-		struct cl_address to;
-		uint64_t amount;
+		struct cl_stf_withdrawal w;
 		if (!rc)
-			rc = cl_stf_get_withdrawal(&view, &to, &amount, wid);
+			rc = cl_stf_get_withdrawal_leaf(&view, &w, wid);
 		if (!rc) {
-			uint8_t val[28];
+			uint8_t val[CL_STF_WITHDRAWAL_VAL_MAX];
+			size_t vlen = cl_stf_withdrawal_value(val, &w);
 			struct cl_hash32 path, vh;
-			memcpy(val, to.b, 20);
-			cl_put_be64(val + 20, amount);
 			cl_smt_path(&path, CL_TABLE_WITHDRAWALS, wk, sizeof(wk));
-			cl_smt_value_hash(&vh, val, sizeof(val));
+			cl_smt_value_hash(&vh, val, vlen);
 			if (!cl_proof_verify_inclusion(proof, &c->root, &path,
 						       &vh))
 				CL_BUG("a fresh withdrawal proof does not "

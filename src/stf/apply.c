@@ -61,6 +61,11 @@ static int take_counter(struct cl_stf *s, uint64_t *out, const char *name)
 	return CL_OK;
 }
 
+int stf_take_withdrawal_id(struct cl_stf *s, uint64_t *out)
+{
+	return take_counter(s, out, G_NEXT_WITHDRAWAL);
+}
+
 static int load_market(struct cl_stf *s, struct cl_market_state *ms,
 		       uint32_t market)
 {
@@ -728,6 +733,10 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 		return stf_apply_isolated_margin(s, tx);
 	case CL_TX_SUBACCOUNT_TRANSFER:
 		return stf_apply_subaccount_transfer(s, tx);
+	case CL_TX_ASSET_WITHDRAW:
+		return stf_apply_asset_withdraw(s, tx);
+	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
+		return stf_apply_subaccount_asset_transfer(s, tx);
 	case CL_TX_PORTFOLIO_MODE:
 		return stf_apply_portfolio_mode(s, tx);
 	}

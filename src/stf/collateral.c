@@ -117,6 +117,30 @@ static int asset_entry(const struct cl_stf_view *v,
 	return CL_OK;
 }
 
+int stf_asset_value_of(const struct cl_stf_view *v, int64_t *out,
+		       const struct cl_asset_params *ap, int64_t amount)
+{
+	struct cl_haircut_params hp = cl_genesis_haircut(v->genesis, ap);
+	struct cl_market_state ms;
+	struct cl_amount val;
+	int64_t depth;
+	int rc;
+
+	*out = 0;
+	rc = asset_depth(v, &depth, ap->id);
+	if (rc == CL_OK)
+		rc = stf_load_market(v, &ms, ap->oracle_market);
+	if (rc != CL_OK)
+		return rc;
+	if (!margin_collateral_value_down(
+		&val, &hp, (struct cl_amount){amount},
+		(struct cl_price){ms.oracle_price}, ms.vol_var,
+		(struct cl_amount){depth}))
+		return CL_STF_ERR_OVERFLOW;
+	*out = val.atoms;
+	return CL_OK;
+}
+
 int cl_stf_get_collateral(const struct cl_stf_view *v,
 			  struct cl_stf_asset_balance *out, size_t *n,
 			  int64_t *total, const struct cl_address *addr)

@@ -392,7 +392,8 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	case CL_TX_ORACLE_UPDATE:
 		rc = oracle(s, out, tx->u.oracle_update.market, tx);
 		break;
-	case CL_TX_WITHDRAW: {
+	case CL_TX_WITHDRAW:
+	case CL_TX_ASSET_WITHDRAW: {
 		struct cl_stf_globals g;
 		rc = stf_apply_primitive(s, tx);
 		if (rc)
@@ -410,6 +411,7 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	case CL_TX_MARGIN_MODE:
 	case CL_TX_ISOLATED_MARGIN:
 	case CL_TX_SUBACCOUNT_TRANSFER:
+	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
 	case CL_TX_PORTFOLIO_MODE:
 		rc = stf_apply_primitive(s, tx);
 		break;

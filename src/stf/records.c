@@ -162,6 +162,11 @@ int cl_stf_get_globals(const struct cl_stf_view *v,
 	rc = stf_get_global_u64(v, &out->next_forced_id, G_FORCED_CONSUMED);
 	if (rc != CL_OK && rc != CL_ERR_NOT_FOUND)
 		return rc;
+	/* absent until the first asset deposit */
+	rc = stf_get_global_u64(v, &out->next_asset_deposit_id,
+				G_NEXT_ASSET_DEPOSIT);
+	if (rc != CL_OK && rc != CL_ERR_NOT_FOUND)
+		return rc;
 	return get_fixed(v, out->l1.hash.b, 32, CL_TABLE_GLOBALS,
 			 (const uint8_t *)G_L1_HASH, strlen(G_L1_HASH),
 			 "l1 block hash");
@@ -540,18 +545,55 @@ int cl_stf_get_open_orders(const struct cl_stf_view *v,
 
 /* ---- withdrawals ---- */
 
+int cl_stf_get_withdrawal_leaf(const struct cl_stf_view *v,
+			       struct cl_stf_withdrawal *out, uint64_t id)
+{
+	const uint8_t *val;
+	size_t vlen;
+	uint8_t k[8];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	cl_put_be64(k, id);
+	rc = stf_view_get(v, &val, &vlen, CL_TABLE_WITHDRAWALS, k, sizeof(k));
+	if (rc != CL_OK)
+		return rc;
+	if (vlen != WITHDRAWAL_VAL_LEN && vlen != ASSET_WITHDRAWAL_VAL_LEN)
+		return corrupt("withdrawal", vlen);
+	if (vlen == ASSET_WITHDRAWAL_VAL_LEN &&
+	    cl_get_be32(val + WITHDRAWAL_VAL_LEN) == 0)
+		return corrupt("asset withdrawal of asset 0", vlen);
+	memcpy(out->recipient.b, val, 20);
+	out->amount = cl_get_be64(val + 20);
+	if (vlen == ASSET_WITHDRAWAL_VAL_LEN)
+		out->asset = cl_get_be32(val + WITHDRAWAL_VAL_LEN);
+	return CL_OK;
+}
+
+size_t cl_stf_withdrawal_value(uint8_t out[CL_STF_WITHDRAWAL_VAL_MAX],
+			       const struct cl_stf_withdrawal *w)
+{
+	memcpy(out, w->recipient.b, 20);
+	cl_put_be64(out + 20, w->amount);
+	if (w->asset == 0)
+		return WITHDRAWAL_VAL_LEN;
+	cl_put_be32(out + WITHDRAWAL_VAL_LEN, w->asset);
+	return ASSET_WITHDRAWAL_VAL_LEN;
+}
+
 int cl_stf_get_withdrawal(const struct cl_stf_view *v,
 			  struct cl_address *recipient, uint64_t *amount,
 			  uint64_t id)
 {
-	uint8_t k[8], b[WITHDRAWAL_VAL_LEN];
-	int rc;
+	struct cl_stf_withdrawal w;
+	int rc = cl_stf_get_withdrawal_leaf(v, &w, id);
 
-	cl_put_be64(k, id);
-	rc = get_fixed(v, b, sizeof(b), CL_TABLE_WITHDRAWALS, k, sizeof(k),
-		       "withdrawal");
-	memcpy(recipient->b, b, 20);
-	*amount = cl_get_be64(b + 20);
+	if (rc == CL_OK && w.asset != 0) {
+		memset(&w, 0, sizeof(w));
+		rc = CL_ERR_NOT_FOUND; /* an asset withdrawal */
+	}
+	*recipient = w.recipient;
+	*amount = w.amount;
 	return rc;
 }
 
@@ -564,4 +606,19 @@ void stf_put_withdrawal(struct cl_state *st, uint64_t id,
 	memcpy(b, recipient->b, 20);
 	cl_put_be64(b + 20, amount);
 	cl_state_put(st, CL_TABLE_WITHDRAWALS, k, sizeof(k), b, sizeof(b));
+}
+
+void stf_put_asset_withdrawal(struct cl_state *st, uint64_t id,
+			      const struct cl_address *recipient,
+			      uint32_t asset, uint64_t amount)
+{
+	struct cl_stf_withdrawal w = {
+		.recipient = *recipient, .amount = amount, .asset = asset};
+	uint8_t k[8], b[CL_STF_WITHDRAWAL_VAL_MAX];
+	size_t n;
+
+	CL_REQUIRE(asset != 0);
+	cl_put_be64(k, id);
+	n = cl_stf_withdrawal_value(b, &w);
+	cl_state_put(st, CL_TABLE_WITHDRAWALS, k, sizeof(k), b, n);
 }

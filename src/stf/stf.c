@@ -130,6 +130,12 @@ const char *cl_stf_err_str(int code)
 		return "market is not in isolated mode for this account";
 	case CL_STF_ERR_SAME_SUBACCOUNT:
 		return "transfer from a subaccount to itself";
+	case CL_STF_ERR_INSUFFICIENT_ASSET:
+		return "asset balance too small";
+	case CL_STF_ERR_ASSET_MARGIN:
+		return "the asset's value is needed for the initial margin";
+	case CL_STF_ERR_ASSET_COVERS_DEBT:
+		return "the asset covers a negative settlement balance";
 	case CL_STF_ERR_PM_MIN_EQUITY:
 		return "equity below the portfolio mode minimum";
 	case CL_STF_ERR_PM_ISOLATED:

@@ -37,6 +37,7 @@ struct cl_stf {
 #define CLOID_KEY_LEN 36       /* trader(20) ‖ cloid(16) -> order hash */
 #define OPEN_KEY_LEN 28 /* trader(20) ‖ sequence(8) -> order hash */
 #define WITHDRAWAL_VAL_LEN 28
+#define ASSET_WITHDRAWAL_VAL_LEN 32 /* recipient ‖ amount ‖ asset u32 */
 
 /* GLOBALS keys. */
 #define G_FEE "fee_balance"
@@ -96,6 +97,13 @@ void stf_del_agent(struct cl_state *st, const struct cl_address *trader,
 		   const struct cl_address *agent);
 void stf_put_withdrawal(struct cl_state *st, uint64_t id,
 			const struct cl_address *recipient, uint64_t amount);
+/* An asset withdrawal's leaf (asset != 0): the value ClearlineAssets's
+ * claimAssetWithdrawal hashes. */
+void stf_put_asset_withdrawal(struct cl_state *st, uint64_t id,
+			      const struct cl_address *recipient,
+			      uint32_t asset, uint64_t amount);
+/* Take the next withdrawal id (GLOBALS next_withdrawal_id). */
+int stf_take_withdrawal_id(struct cl_stf *s, uint64_t *out);
 
 /* The primitive part of a forced request (forced.c). */
 int stf_apply_forced(struct cl_stf *s, const struct cl_tx_forced *f);
@@ -126,8 +134,16 @@ void stf_put_account_owner(struct cl_state *st,
 			   const struct cl_address *account,
 			   const struct cl_address *owner,
 			   enum cl_stf_account_kind kind, uint32_t index);
-/* Subaccounts (subaccount.c): SUBACCOUNT_TRANSFER. */
+/* Subaccounts (subaccount.c): SUBACCOUNT_TRANSFER; subaccount n of
+ * owner, recorded (SUBACCOUNTS, ACCOUNT_OWNERS) on first use. */
 int stf_apply_subaccount_transfer(struct cl_stf *s, const struct cl_tx *tx);
+int stf_subaccount(struct cl_stf *s, struct cl_address *out,
+		   const struct cl_address *owner, uint32_t n);
+/* Collateral assets out (asset_out.c): ASSET_WITHDRAW and
+ * SUBACCOUNT_ASSET_TRANSFER. */
+int stf_apply_asset_withdraw(struct cl_stf *s, const struct cl_tx *tx);
+int stf_apply_subaccount_asset_transfer(struct cl_stf *s,
+					const struct cl_tx *tx);
 
 /* PLACE_ORDER's rules and effect for a PLACE_ORDER or CLIENT_ORDER
  * whose auth (signer, digest) is set; scale orders (scale.c) place each
@@ -220,6 +236,10 @@ int stf_asset_balance(const struct cl_stf_view *v, int64_t *out,
 /* Store a balance (0 deletes the record). */
 void stf_put_asset_balance(struct cl_state *st, uint32_t asset,
 			   const struct cl_address *a, int64_t bal);
+/* The haircut value of `amount` (>= 0) atoms of asset ap, as a balance
+ * of that size would count now. */
+int stf_asset_value_of(const struct cl_stf_view *v, int64_t *out,
+		       const struct cl_asset_params *ap, int64_t amount);
 /* The sum of the haircut values of a's assets; *holds: a holds any. */
 int stf_asset_value(const struct cl_stf_view *v, int64_t *out, bool *holds,
 		    const struct cl_address *a);

@@ -83,9 +83,8 @@ int cl_stf_get_subaccounts(const struct cl_stf_view *v,
 	return rc;
 }
 
-/* Subaccount n of owner, recorded on first use. */
-static int subaccount(struct cl_stf *s, struct cl_address *out,
-		      const struct cl_address *owner, uint32_t n)
+int stf_subaccount(struct cl_stf *s, struct cl_address *out,
+		   const struct cl_address *owner, uint32_t n)
 {
 	struct cl_stf_view v = cl_stf_view(s);
 	uint8_t k[SUB_KEY_LEN];
@@ -144,9 +143,9 @@ int stf_apply_subaccount_transfer(struct cl_stf *s, const struct cl_tx *tx)
 		return CL_STF_ERR_BAD_NONCE;
 	if (o.acc.nonce == UINT64_MAX)
 		return CL_STF_ERR_OVERFLOW;
-	rc = subaccount(s, &from, &m->trader, m->from);
+	rc = stf_subaccount(s, &from, &m->trader, m->from);
 	if (rc == CL_OK)
-		rc = subaccount(s, &to, &m->trader, m->to);
+		rc = stf_subaccount(s, &to, &m->trader, m->to);
 	if (rc != CL_OK)
 		return rc;
 	/* the source keeps its initial margin (open orders counted) and

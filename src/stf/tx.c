@@ -71,6 +71,10 @@ const char *cl_tx_type_str(int type)
 		return "isolated_margin";
 	case CL_TX_SUBACCOUNT_TRANSFER:
 		return "subaccount_transfer";
+	case CL_TX_ASSET_WITHDRAW:
+		return "asset_withdraw";
+	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
+		return "subaccount_asset_transfer";
 	case CL_TX_PORTFOLIO_MODE:
 		return "portfolio_mode";
 	}
@@ -392,6 +396,28 @@ bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
 		cur_sig(&c, &out->u.subaccount_transfer.sig);
 		break;
 	}
+	case CL_TX_ASSET_WITHDRAW: {
+		struct cl_asset_withdraw *m = &out->u.asset_withdraw.msg;
+		cur_addr(&c, &m->trader);
+		cur_addr(&c, &m->recipient);
+		m->asset = cl_cur_be32(&c);
+		m->amount = cl_cur_be64(&c);
+		m->nonce = cl_cur_be64(&c);
+		cur_sig(&c, &out->u.asset_withdraw.sig);
+		break;
+	}
+	case CL_TX_SUBACCOUNT_ASSET_TRANSFER: {
+		struct cl_subaccount_asset_transfer *m =
+			&out->u.subaccount_asset_transfer.msg;
+		cur_addr(&c, &m->trader);
+		m->from = cl_cur_be32(&c);
+		m->to = cl_cur_be32(&c);
+		m->asset = cl_cur_be32(&c);
+		m->amount = cl_cur_be64(&c);
+		m->nonce = cl_cur_be64(&c);
+		cur_sig(&c, &out->u.subaccount_asset_transfer.sig);
+		break;
+	}
 	default:
 		cl_cur_fail(&c);
 		break;
@@ -647,6 +673,29 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 		cl_buf_append(b, tx->u.subaccount_transfer.sig.b, CL_SIG_LEN);
 		return;
 	}
+	case CL_TX_ASSET_WITHDRAW: {
+		const struct cl_asset_withdraw *m = &tx->u.asset_withdraw.msg;
+		cl_buf_append(b, m->trader.b, 20);
+		cl_buf_append(b, m->recipient.b, 20);
+		cl_buf_append_be32(b, m->asset);
+		cl_buf_append_be64(b, m->amount);
+		cl_buf_append_be64(b, m->nonce);
+		cl_buf_append(b, tx->u.asset_withdraw.sig.b, CL_SIG_LEN);
+		return;
+	}
+	case CL_TX_SUBACCOUNT_ASSET_TRANSFER: {
+		const struct cl_subaccount_asset_transfer *m =
+			&tx->u.subaccount_asset_transfer.msg;
+		cl_buf_append(b, m->trader.b, 20);
+		cl_buf_append_be32(b, m->from);
+		cl_buf_append_be32(b, m->to);
+		cl_buf_append_be32(b, m->asset);
+		cl_buf_append_be64(b, m->amount);
+		cl_buf_append_be64(b, m->nonce);
+		cl_buf_append(b, tx->u.subaccount_asset_transfer.sig.b,
+			      CL_SIG_LEN);
+		return;
+	}
 	}
 	CL_BUG("encoding a transaction of unknown type %d", (int)tx->type);
 }
@@ -716,6 +765,10 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 		return 1 + 20 + 4 + 1 + 8 + 8 + CL_SIG_LEN;
 	case CL_TX_SUBACCOUNT_TRANSFER:
 		return 1 + 20 + 4 + 4 + 8 + 8 + CL_SIG_LEN;
+	case CL_TX_ASSET_WITHDRAW:
+		return 1 + 20 + 20 + 4 + 8 + 8 + CL_SIG_LEN;
+	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
+		return 1 + 20 + 4 + 4 + 4 + 8 + 8 + CL_SIG_LEN;
 	case CL_TX_PORTFOLIO_MODE:
 		return 1 + 20 + 1 + 8 + CL_SIG_LEN;
 	}
@@ -820,6 +873,17 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 			&tx->u.subaccount_transfer.msg,
 			tx->u.subaccount_transfer.sig.b, CL_SIG_LEN);
 		break;
+	case CL_TX_ASSET_WITHDRAW:
+		a->err[0] = cl_asset_withdraw_recover(
+			&a->signer[0], &a->digest, d, &tx->u.asset_withdraw.msg,
+			tx->u.asset_withdraw.sig.b, CL_SIG_LEN);
+		break;
+	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
+		a->err[0] = cl_subaccount_asset_transfer_recover(
+			&a->signer[0], &a->digest, d,
+			&tx->u.subaccount_asset_transfer.msg,
+			tx->u.subaccount_asset_transfer.sig.b, CL_SIG_LEN);
+		break;
 	case CL_TX_ORACLE_PRICE:
 		CL_REQUIRE(tx->u.oracle.n_sigs <= CL_TX_ORACLE_MAX_SIGS);
 		cl_oracle_price_digest(&a->digest, d, &tx->u.oracle.msg);
@@ -878,6 +942,8 @@ bool cl_tx_is_request(enum cl_tx_type type)
 	case CL_TX_MARGIN_MODE:
 	case CL_TX_ISOLATED_MARGIN:
 	case CL_TX_SUBACCOUNT_TRANSFER:
+	case CL_TX_ASSET_WITHDRAW:
+	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
 	case CL_TX_PORTFOLIO_MODE:
 		return true;
 	case CL_TX_FILL:

@@ -154,5 +154,13 @@ L.main('isolated', async (t) => {
 	const st2 = { ...st, to: 0, nonce: bacct.nonce };
 	await L.callError(node.url, 'l2_transferSubaccount',
 			  [st2, await kb.signTypedData(domain, stTypes, st2)], 1062);
+	/* --asset: this chain lists no collateral asset, so the CLI finds
+	 * none in l2_getAccount's collateralAssets (a usage error) and
+	 * nothing is sent (docs/cli.md "withdraw") */
+	r = await cli(['withdraw', '1', '--asset', 'tETH', '--key-env', 'KB'], 2);
+	assert.match(r.stderr, /no collateral asset 'tETH'/);
+	r = await cli(['subaccount-transfer', '0', '1', '1', '--asset', '1', '--key-env', 'KB'], 2);
+	assert.match(r.stderr, /no collateral asset '1'/);
+	assert.strictEqual((await node.call('l2_getAccount', [kb.address])).nonce, bacct.nonce);
 	void ethers;
 });

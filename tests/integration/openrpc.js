@@ -325,6 +325,27 @@ L.main('openrpc', async (t) => {
 		const st2 = { ...stm, to: 0, nonce: await nonceOf() };
 		await check(url, 'l2_transferSubaccount', [st2, await maker.signTypedData(domain, STT, st2)], 1062);
 		await check(url, 'l2_transferSubaccount', [{ ...stm, from: -1 }, msig], -32602);
+		/* collateral assets out (docs/margin.md "Taking an asset out"):
+		 * this chain lists no asset, so a well-signed request (ethers
+		 * signs, the node recovers the maker) is refused as unknown */
+		const AW = { AssetWithdraw: [{ name: 'trader', type: 'address' }, { name: 'recipient', type: 'address' },
+			{ name: 'asset', type: 'uint32' }, { name: 'amount', type: 'uint64' },
+			{ name: 'nonce', type: 'uint64' }] };
+		const SAT = { SubaccountAssetTransfer: [{ name: 'trader', type: 'address' },
+			{ name: 'from', type: 'uint32' }, { name: 'to', type: 'uint32' },
+			{ name: 'asset', type: 'uint32' }, { name: 'amount', type: 'uint64' },
+			{ name: 'nonce', type: 'uint64' }] };
+		const aw = { trader: maker.address, recipient: nobody, asset: 1, amount: '1', nonce: await nonceOf() };
+		const awSig = await maker.signTypedData(domain, AW, aw);
+		await check(url, 'l2_withdrawAsset', [aw, awSig], 1058);
+		await check(url, 'l2_withdrawAsset', [{ ...aw, nonce: String(BigInt(aw.nonce) + 1n) }, awSig], 1002);
+		await check(url, 'l2_withdrawAsset', [{ ...aw, asset: -1 }, awSig], -32602);
+		await check(url, 'l2_withdrawAsset', [{ ...aw, amount: 1 }, awSig], -32602);
+		const sat = { trader: maker.address, from: 0, to: 1, asset: 1, amount: '1', nonce: await nonceOf() };
+		await check(url, 'l2_transferSubaccountAsset', [sat, await maker.signTypedData(domain, SAT, sat)], 1058);
+		const sat0 = { ...sat, to: 0 };
+		await check(url, 'l2_transferSubaccountAsset', [sat0, await maker.signTypedData(domain, SAT, sat0)], 1062);
+		await check(url, 'l2_transferSubaccountAsset', [{ ...sat, from: 2 ** 32 }, awSig], -32602);
 		/* portfolio margin (docs/margin.md "Portfolio margin"): on
 		 * and off again, a replay, a bad param */
 		const PM = { PortfolioMode: [{ name: 'trader', type: 'address' }, { name: 'enabled', type: 'bool' },
@@ -430,8 +451,10 @@ L.main('openrpc', async (t) => {
 
 	/* every documented method answered a result that fits; a forced
 	 * request exists only on a node attached to L1, so its result is
-	 * checked by l1-openrpc-modes (tests/l1node/openrpc_modes.js) */
-	const needsL1 = new Set(['l2_getForcedRequest']);
+	 * checked by l1-openrpc-modes (tests/l1node/openrpc_modes.js); so do
+	 * collateral assets, credited from L1 only (their accepted requests
+	 * are tests/unit/stf/test_asset_out.c's) */
+	const needsL1 = new Set(['l2_getForcedRequest', 'l2_withdrawAsset', 'l2_transferSubaccountAsset']);
 	for (const name of byName.keys()) {
 		const a = answered.get(name);
 		if (needsL1.has(name)) {

@@ -66,6 +66,31 @@ static void rnd_tx(struct cl_tx *tx)
 		tx->u.asset_deposit.amount = rnd_u64();
 		return;
 	}
+	if (test_rand() % 12 == 0) {
+		tx->type = CL_TX_ASSET_WITHDRAW;
+		struct cl_asset_withdraw *m = &tx->u.asset_withdraw.msg;
+		rnd_addr(&m->trader);
+		rnd_addr(&m->recipient);
+		m->asset = test_rand() % 2 ? 1 + (uint32_t)(test_rand() % 3)
+					   : (uint32_t)rnd_u64();
+		m->amount = rnd_u64();
+		m->nonce = rnd_u64();
+		rnd_sig(&tx->u.asset_withdraw.sig);
+		return;
+	}
+	if (test_rand() % 12 == 0) {
+		tx->type = CL_TX_SUBACCOUNT_ASSET_TRANSFER;
+		struct cl_subaccount_asset_transfer *m =
+		    &tx->u.subaccount_asset_transfer.msg;
+		rnd_addr(&m->trader);
+		m->from = (uint32_t)rnd_u64();
+		m->to = (uint32_t)rnd_u64();
+		m->asset = (uint32_t)rnd_u64();
+		m->amount = rnd_u64();
+		m->nonce = rnd_u64();
+		rnd_sig(&tx->u.subaccount_asset_transfer.sig);
+		return;
+	}
 	switch (test_rand() % 10) {
 	case 0:
 		tx->type = CL_TX_DEPOSIT;
@@ -836,6 +861,69 @@ static void asset_deposits(const struct cl_batch_limits *lim)
 	cl_buf_release(&out);
 }
 
+/* ASSET_WITHDRAW (29): head 0x4d with its v code, the trader and
+ * recipient entries, then varints; an asset of 2^32 is refused. */
+static void asset_withdrawals(const struct cl_batch_limits *lim)
+{
+	struct cl_batch2_block blk;
+	struct cl_tx tx;
+	struct cl_buf out, bad;
+	struct cl_batch2 d;
+
+	memset(&blk, 0, sizeof(blk));
+	memset(&tx, 0, sizeof(tx));
+	blk.number = 9;
+	blk.timestamp_ms = 1000;
+	blk.n_txs = 1;
+	blk.txs = &tx;
+	tx.type = CL_TX_ASSET_WITHDRAW;
+	memset(tx.u.asset_withdraw.msg.trader.b, 0x31, 20);
+	memset(tx.u.asset_withdraw.msg.recipient.b, 0x32, 20);
+	tx.u.asset_withdraw.msg.asset = 3;
+	tx.u.asset_withdraw.msg.amount = 300;
+	tx.u.asset_withdraw.msg.nonce = 7;
+	memset(tx.u.asset_withdraw.sig.b, 0x11, 64);
+	tx.u.asset_withdraw.sig.b[64] = 28;
+	cl_buf_init(&out);
+	CHECK(cl_batch2_encode(&out, &blk, 1) == CL_BATCH_OK);
+	/* 7d: extended (0x40) type 29 − 16 = 0x0d, v code 3 (v = 28);
+	 * trader 0, recipient 1, asset 3, amount 300, nonce 7 */
+	static const uint8_t want[] = {0x7d, 0x00, 0x01, 0x03,
+				       0xac, 0x02, 0x07};
+	size_t at = 0;
+	for (size_t i = 0; i + sizeof(want) <= out.len; i++)
+		if (memcmp(out.p + i, want, sizeof(want)) == 0)
+			at = i;
+	CHECK(at != 0);
+	CHECK(cl_batch2_decode(&d, out.p, out.len, lim) == CL_BATCH_OK);
+	CHECK(d.n_blocks == 1 && d.blocks[0].n_txs == 1);
+	CHECK(same_tx(&d.blocks[0].txs[0], &tx));
+	cl_batch2_release(&d);
+	CHECK(canonical_or_refused(out.p, out.len, lim));
+	if (at) {
+		/* the asset as 2^32 (80 80 80 80 10): not a uint32 */
+		static const uint8_t big[] = {0x80, 0x80, 0x80, 0x80, 0x10};
+		cl_buf_init(&bad);
+		cl_buf_append(&bad, out.p, at + 3);
+		cl_buf_append(&bad, big, sizeof(big));
+		cl_buf_append(&bad, out.p + at + 4, out.len - at - 4);
+		CHECK(cl_batch2_decode(&d, bad.p, bad.len, lim) ==
+		      CL_BATCH_BAD_TX);
+		/* 2^32 − 1 (ff ff ff ff 0f) is one */
+		bad.p[at + 3] = 0xff;
+		bad.p[at + 4] = 0xff;
+		bad.p[at + 5] = 0xff;
+		bad.p[at + 6] = 0xff;
+		bad.p[at + 7] = 0x0f;
+		CHECK(cl_batch2_decode(&d, bad.p, bad.len, lim) == CL_BATCH_OK);
+		CHECK(d.blocks[0].txs[0].u.asset_withdraw.msg.asset ==
+		      UINT32_MAX);
+		cl_batch2_release(&d);
+		cl_buf_release(&bad);
+	}
+	cl_buf_release(&out);
+}
+
 /* PORTFOLIO_MODE (34): a wide type, head 0x00 with the v code then the
  * number 0x22; a wide number under 32 or unknown is refused. */
 static void wide_types(const struct cl_batch_limits *lim)
@@ -1138,6 +1226,7 @@ int main(void)
 	refusals(&lim);
 	unencodable();
 	asset_deposits(&lim);
+	asset_withdrawals(&lim);
 	wide_types(&lim);
 	signatures(&lim);
 	order_kinds(&lim);

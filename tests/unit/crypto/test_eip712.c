@@ -93,6 +93,8 @@ struct msg {
 		struct cl_margin_mode mode;
 		struct cl_isolated_margin iso;
 		struct cl_subaccount_transfer sub;
+		struct cl_asset_withdraw aw;
+		struct cl_subaccount_asset_transfer sat;
 		struct cl_portfolio_mode pm;
 	} u;
 };
@@ -244,6 +246,21 @@ static bool load_msg(struct msg *m, const char *type, json_t *j)
 		m->u.sub.to = (uint32_t)u64_field(j, "to");
 		m->u.sub.amount = u64_field(j, "amount");
 		m->u.sub.nonce = u64_field(j, "nonce");
+	} else if (strcmp(type, "AssetWithdraw") == 0) {
+		m->type = CL_EIP712_ASSET_WITHDRAW;
+		m->u.aw.trader = addr_field(j, "trader");
+		m->u.aw.recipient = addr_field(j, "recipient");
+		m->u.aw.asset = (uint32_t)u64_field(j, "asset");
+		m->u.aw.amount = u64_field(j, "amount");
+		m->u.aw.nonce = u64_field(j, "nonce");
+	} else if (strcmp(type, "SubaccountAssetTransfer") == 0) {
+		m->type = CL_EIP712_SUBACCOUNT_ASSET_TRANSFER;
+		m->u.sat.trader = addr_field(j, "trader");
+		m->u.sat.from = (uint32_t)u64_field(j, "from");
+		m->u.sat.to = (uint32_t)u64_field(j, "to");
+		m->u.sat.asset = (uint32_t)u64_field(j, "asset");
+		m->u.sat.amount = u64_field(j, "amount");
+		m->u.sat.nonce = u64_field(j, "nonce");
 	} else if (strcmp(type, "PortfolioMode") == 0) {
 		m->type = CL_EIP712_PORTFOLIO_MODE;
 		m->u.pm.trader = addr_field(j, "trader");
@@ -316,6 +333,14 @@ static void msg_hashes(struct cl_hash32 *sh, struct cl_hash32 *dg,
 		cl_subaccount_transfer_struct_hash(sh, &m->u.sub);
 		cl_subaccount_transfer_digest(dg, d, &m->u.sub);
 		return;
+	case CL_EIP712_ASSET_WITHDRAW:
+		cl_asset_withdraw_struct_hash(sh, &m->u.aw);
+		cl_asset_withdraw_digest(dg, d, &m->u.aw);
+		return;
+	case CL_EIP712_SUBACCOUNT_ASSET_TRANSFER:
+		cl_subaccount_asset_transfer_struct_hash(sh, &m->u.sat);
+		cl_subaccount_asset_transfer_digest(dg, d, &m->u.sat);
+		return;
 	case CL_EIP712_PORTFOLIO_MODE:
 		cl_portfolio_mode_struct_hash(sh, &m->u.pm);
 		cl_portfolio_mode_digest(dg, d, &m->u.pm);
@@ -368,6 +393,12 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 	case CL_EIP712_SUBACCOUNT_TRANSFER:
 		return cl_subaccount_transfer_recover(signer, dg, d, &m->u.sub,
 						      sig, len);
+	case CL_EIP712_ASSET_WITHDRAW:
+		return cl_asset_withdraw_recover(signer, dg, d, &m->u.aw, sig,
+						 len);
+	case CL_EIP712_SUBACCOUNT_ASSET_TRANSFER:
+		return cl_subaccount_asset_transfer_recover(signer, dg, d,
+							    &m->u.sat, sig, len);
 	case CL_EIP712_PORTFOLIO_MODE:
 		return cl_portfolio_mode_recover(signer, dg, d, &m->u.pm, sig,
 						 len);
@@ -378,7 +409,7 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 static void test_vectors(json_t *root)
 {
 	json_t *vecs = json_object_get(root, "vectors");
-	bool seen[14] = {false};
+	bool seen[16] = {false};
 	size_t i;
 	json_t *v;
 
@@ -500,6 +531,12 @@ static void test_vectors(json_t *root)
 		case CL_EIP712_SUBACCOUNT_TRANSFER:
 			m2.u.sub.to++;
 			break;
+		case CL_EIP712_ASSET_WITHDRAW:
+			m2.u.aw.asset ^= 2; /* the same amount of another asset */
+			break;
+		case CL_EIP712_SUBACCOUNT_ASSET_TRANSFER:
+			m2.u.sat.asset ^= 2;
+			break;
 		case CL_EIP712_PORTFOLIO_MODE:
 			m2.u.pm.enabled = !m2.u.pm.enabled;
 			break;
@@ -508,7 +545,7 @@ static void test_vectors(json_t *root)
 		CHECK(e != CL_SIG_OK || !addr_eq(&got, &signer));
 		free(ws);
 	}
-	for (int t = 0; t < 14; t++)
+	for (int t = 0; t < 16; t++)
 		CHECK_MSG(seen[t], "no vector for type %d", t);
 }
 

@@ -50,4 +50,50 @@ static inline struct cl_tx asset_deposit(uint64_t id, uint32_t asset,
 	return tx;
 }
 
+/* A signed ASSET_WITHDRAW. */
+static inline struct cl_tx t_asset_withdraw(struct tenv *e,
+					    const struct cl_address *trader,
+					    const struct cl_address *recipient,
+					    uint32_t asset, uint64_t amount,
+					    uint64_t nonce,
+					    const struct cl_seckey *signer)
+{
+	struct cl_tx tx = {.type = CL_TX_ASSET_WITHDRAW};
+	struct cl_asset_withdraw *m = &tx.u.asset_withdraw.msg;
+	struct cl_hash32 d;
+
+	m->trader = *trader;
+	m->recipient = *recipient;
+	m->asset = asset;
+	m->amount = amount;
+	m->nonce = nonce;
+	cl_asset_withdraw_digest(&d, cl_stf_domain(e->stf), m);
+	t_sign(&tx.u.asset_withdraw.sig, signer, &d);
+	return tx;
+}
+
+/* A signed SUBACCOUNT_ASSET_TRANSFER. */
+static inline struct cl_tx t_sub_asset(struct tenv *e,
+				       const struct cl_address *trader,
+				       uint32_t from, uint32_t to,
+				       uint32_t asset, uint64_t amount,
+				       uint64_t nonce,
+				       const struct cl_seckey *signer)
+{
+	struct cl_tx tx = {.type = CL_TX_SUBACCOUNT_ASSET_TRANSFER};
+	struct cl_subaccount_asset_transfer *m =
+		&tx.u.subaccount_asset_transfer.msg;
+	struct cl_hash32 d;
+
+	m->trader = *trader;
+	m->from = from;
+	m->to = to;
+	m->asset = asset;
+	m->amount = amount;
+	m->nonce = nonce;
+	cl_subaccount_asset_transfer_digest(&d, cl_stf_domain(e->stf), m);
+	t_sign(&tx.u.subaccount_asset_transfer.sig, signer, &d);
+	return tx;
+}
+
 #endif

@@ -206,6 +206,12 @@ static size_t sample(uint8_t *p, int type, unsigned n_sigs)
 	case CL_TX_SUBACCOUNT_TRANSFER:
 		len += 20 + 4 + 4 + 8 + 8 + 65;
 		break;
+	case CL_TX_ASSET_WITHDRAW:
+		len += 20 + 20 + 4 + 8 + 8 + 65;
+		break;
+	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
+		len += 20 + 4 + 4 + 4 + 8 + 8 + 65;
+		break;
 	case CL_TX_PORTFOLIO_MODE:
 		len += 20;
 		p[len++] = 1; /* enabled */

@@ -8,7 +8,8 @@
  * uses a fresh stf per block (its books rebuilt from the state, as a
  * verifier's), so the depth measured when a block opens, the haircut
  * values, the liquidation and the fund's collateral sale are checked for
- * determinism three ways.
+ * determinism three ways; a last block takes tETH out (ASSET_WITHDRAW,
+ * SUBACCOUNT_ASSET_TRANSFER).
  *
  * argv[1] is the folder of the guest ELF files, or "--no-compiler" when
  * meson found no cross compiler: then this test fails.
@@ -167,6 +168,40 @@ int main(int argc, char **argv)
 	size_t np = 0;
 	CHECK(cl_stf_get_positions(&v, pos, &np, &e.addr[2]) == CL_OK &&
 	      np == 1 && pos[0].size == (int64_t)BTC_SZ(13500));
+	cl_stf_free(s);
+
+	/* 5: tETH out (docs/margin.md "Taking an asset out"): a deposit, a
+	 * withdrawal (the asset leaf), transfers between subaccounts, and
+	 * a withdrawal after them */
+	struct cl_address *f = &e.addr[5];
+	blk_init(&e, &b, 1000);
+	tx = asset_deposit(1, T_TETH, f, 5 * ETH_ATOMS);
+	add(&b, &tx);
+	tx = t_asset_withdraw(&e, f, &e.addr[6], T_TETH, ETH_ATOMS, 0,
+			      e.key[5]);
+	add(&b, &tx);
+	tx = t_sub_asset(&e, f, 0, 1, T_TETH, 2 * ETH_ATOMS, 1, e.key[5]);
+	add(&b, &tx);
+	tx = t_sub_asset(&e, f, 1, 0, T_TETH, ETH_ATOMS / 2, 2, e.key[5]);
+	add(&b, &tx);
+	tx = t_asset_withdraw(&e, f, f, T_TETH, ETH_ATOMS / 4, 3, e.key[5]);
+	add(&b, &tx);
+	check_block(&e, &b);
+	CHECK(cl_stf_new(&s, e.st, &e.g) == CL_OK);
+	v = cl_stf_view(s);
+	struct cl_address f1;
+	cl_stf_subaccount_account(&f1, f, 1);
+	CHECK(cl_stf_get_collateral(&v, ab, &n, &total, f) == CL_OK &&
+	      n == 1 && ab[0].balance == 2 * ETH_ATOMS - ETH_ATOMS / 4 +
+					     ETH_ATOMS / 2);
+	CHECK(cl_stf_get_collateral(&v, ab, &n, &total, &f1) == CL_OK &&
+	      n == 1 && ab[0].balance == 2 * ETH_ATOMS - ETH_ATOMS / 2);
+	struct cl_stf_globals gl;
+	CHECK(cl_stf_get_globals(&v, &gl) == CL_OK);
+	struct cl_stf_withdrawal w;
+	CHECK(cl_stf_get_withdrawal_leaf(&v, &w, gl.next_withdrawal_id - 1) ==
+		      CL_OK &&
+	      w.asset == T_TETH && w.amount == ETH_ATOMS / 4);
 	cl_stf_free(s);
 
 	tenv_release(&e);

@@ -5,7 +5,8 @@
  * (deposits, oracle updates, orders that match, a cancel, a withdrawal,
  * a leveraged long liquidated by an oracle move, an empty block an hour
  * later) and a seeded random stream of 40 blocks (CL_TEST_SEED replays)
- * that includes L1 forced requests of every kind.
+ * that includes L1 forced requests of every kind and, on a genesis with
+ * tETH, asset deposits, ASSET_WITHDRAW and SUBACCOUNT_ASSET_TRANSFER.
  *
  * For every block, from nothing but the pre-state root and the block: the
  * native stf runs it on a memory state (the root everyone agrees on); a
@@ -25,10 +26,10 @@
  * argv[1] is the folder of the guest ELF files, or "--no-compiler" when
  * meson found no cross compiler: then this test fails.
  */
-#include "stf/stf_util.h"
+#include "stf/collateral_util.h"
 #include "vm/stf_guest.h"
 
-#define MAX_REQS 16
+#define MAX_REQS 32
 
 #define P(usd) ((uint64_t)(usd) * 100)     /* BTC price, cents */
 #define SZ(milli) ((uint64_t)(milli) * 100) /* 0.001 BTC units */
@@ -457,6 +458,7 @@ static void tweak_stream(struct cl_genesis *g)
 	g->portfolio.n_pairs = 1;
 	g->portfolio.pairs[0] =
 		(struct cl_pm_pair){g->markets[0].id, g->markets[1].id, 700000};
+	add_teth(g); /* tETH, its index the ETH market's */
 }
 
 /* A PORTFOLIO_MODE request of trader t with its current nonce. */
@@ -478,6 +480,36 @@ static struct cl_tx pm_request(struct tenv *e, int t, bool enabled)
 				 &tx.u.portfolio_mode.msg);
 	t_sign(&tx.u.portfolio_mode.sig, e->key[t], &d);
 	return tx;
+}
+
+/*
+ * A collateral-asset request of trader t (docs/margin.md "Collateral
+ * assets", "Taking an asset out"): a tETH deposit, a withdrawal, or a
+ * transfer between subaccounts 0..2, with the trader's current nonce
+ * (some are refused: more than the balance, under the margin, in debt).
+ */
+static struct cl_tx asset_tx(struct tenv *e, uint64_t *next_dep, int t)
+{
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_account acc;
+	int rc = cl_stf_get_account(&v, &acc, &e->addr[t]);
+	uint64_t amount = (1 + rnd(8)) * (ETH_ATOMS / 4);
+
+	CHECK(rc == CL_OK || rc == CL_ERR_NOT_FOUND);
+	if (rc != CL_OK)
+		acc.nonce = 0;
+	switch (rnd(3)) {
+	case 0:
+		return asset_deposit((*next_dep)++, T_TETH, &e->addr[t],
+				     2 * amount);
+	case 1:
+		return t_asset_withdraw(e, &e->addr[t], &e->addr[t], T_TETH,
+					amount, acc.nonce, e->key[t]);
+	}
+	uint32_t from = rnd(4) == 0 ? 1 : 0;
+	return t_sub_asset(e, &e->addr[t], from,
+			   from ? 2 : 1 + (uint32_t)rnd(2), T_TETH, amount,
+			   acc.nonce, e->key[t]);
 }
 
 static struct cl_tx oracle_tx(struct tenv *e, int mi, uint64_t p)
@@ -533,7 +565,7 @@ static void test_stream(unsigned nblocks)
 	int owner[NPLACED];
 	size_t nplaced = 0;
 	uint64_t derived0 = derived;
-	uint64_t next_forced = 0;
+	uint64_t next_forced = 0, next_asset_dep = 0;
 	uint64_t sched_nonce = 0, armed[NTRADERS] = {0};
 	unsigned fired = 0, client_orders = 0, triggers_made = 0;
 
@@ -545,6 +577,12 @@ static void test_stream(unsigned nblocks)
 		uint64_t usd = t < 4 ? 10000000 : 500 + rnd(5000);
 
 		tx = t_deposit(e.next_deposit++, &e.addr[t], usd * T_USD);
+		add(&b, &tx);
+	}
+	/* tETH for every trader (more comes at random) */
+	for (int t = 0; t < NTRADERS; t++) {
+		tx = asset_deposit(next_asset_dep++, T_TETH, &e.addr[t],
+				   10 * ETH_ATOMS);
 		add(&b, &tx);
 	}
 	for (int mi = 0; mi < 3; mi++) {
@@ -570,6 +608,11 @@ static void test_stream(unsigned nblocks)
 			unsigned r = (unsigned)rnd(100);
 			int mi = (int)rnd(3), t = (int)rnd(NTRADERS);
 
+			if (rnd(6) == 0) {
+				tx = asset_tx(&e, &next_asset_dep, t);
+				add(&b, &tx);
+				continue;
+			}
 			if (rnd(30) == 0) {
 				/* portfolio mode on or off */
 				tx = pm_request(&e, t, rnd(3) != 0);
@@ -805,6 +848,28 @@ static void test_stream(unsigned nblocks)
 		printf("twap orders: %u, %u of them sliced at a later block\n",
 		       twaps, later);
 		CHECK(nblocks < 40 || later > 0);
+	}
+	/* tETH left through withdrawals and moved between subaccounts in
+	 * blocks the VM ran */
+	{
+		struct cl_state_iter *it;
+		const uint8_t *k, *val;
+		size_t kl, vl;
+		unsigned asset_leaves = 0, subs = 0;
+		CHECK(cl_state_iter_new(&it, e.st, CL_TABLE_WITHDRAWALS, NULL,
+					0) == CL_OK);
+		while (cl_state_iter_next(it, &k, &kl, &val, &vl) == CL_OK)
+			asset_leaves += vl == 32;
+		cl_state_iter_free(it);
+		CHECK(cl_state_iter_new(&it, e.st, CL_TABLE_SUBACCOUNTS, NULL,
+					0) == CL_OK);
+		while (cl_state_iter_next(it, &k, &kl, &val, &vl) == CL_OK)
+			subs++;
+		cl_state_iter_free(it);
+		printf("tETH: %llu deposits, %u asset withdrawals, %u "
+		       "subaccounts reached by asset transfers\n",
+		       (unsigned long long)next_asset_dep, asset_leaves, subs);
+		CHECK(nblocks < 40 || (asset_leaves > 0 && subs > 0));
 	}
 	printf("random stream: %u blocks, %llu derived steps (expiries, "
 	       "liquidations, funding fills)\n", nblocks,
