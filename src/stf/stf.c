@@ -130,6 +130,9 @@ const char *cl_stf_err_str(int code)
 		return "market is not in isolated mode for this account";
 	case CL_STF_ERR_SAME_SUBACCOUNT:
 		return "transfer from a subaccount to itself";
+	case CL_STF_ERR_TWAP_NONCE_USED:
+		return "twap nonce at or below the trader's floor: a pruned "
+		       "twap used it or a higher one";
 	case CL_STF_ERR_NO_COLLATERAL:
 		return "account has no collateral";
 	case CL_STF_ERR_ORDER_MARGIN:

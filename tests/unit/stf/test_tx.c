@@ -492,8 +492,11 @@ static void test_field_order(void)
 
 static void test_err_str(void)
 {
-	for (int c = 0; c <= CL_STF_CODE_MAX; c++)
+	for (int c = 0; c <= CL_STF_CODE_MAX; c++) {
+		if (c >= 63 && c <= 78)
+			continue; /* reserved: other branches' codes */
 		CHECK(strcmp(cl_stf_err_str(c), "unknown") != 0);
+	}
 	CHECK(strcmp(cl_stf_err_str(CL_STF_CODE_MAX + 1), "unknown") == 0);
 	CHECK(strcmp(cl_stf_err_str(CL_ERR_IO), cl_err_str(CL_ERR_IO)) == 0);
 }
