@@ -37,7 +37,8 @@ const char *cl_stf_err_str(int code)
 	case CL_STF_ERR_DUPLICATE_ORDER:
 		return "order already placed";
 	case CL_STF_ERR_UNKNOWN_ORDER:
-		return "unknown order";
+		return "unknown order: never placed, or closed and pruned "
+		       "after its expiry";
 	case CL_STF_ERR_ORDER_NOT_OPEN:
 		return "order is not open";
 	case CL_STF_ERR_MARKET_MISMATCH:
