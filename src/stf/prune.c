@@ -18,8 +18,9 @@
  * An order or trigger hash covers its expiry and no request with an
  * expiry at or before the block time applies, and block time never runs
  * backwards: so once `expiry <= now` no replay of it can apply, with or
- * without its record (the grace only keeps final statuses readable). A TWAP carries no expiry, so its nonce raises the
- * trader's floor when its record goes.
+ * without its record (the grace only keeps final statuses readable). A
+ * TWAP carries no expiry, so its nonce raises the trader's floor when
+ * its record goes.
  *
  * When a block opens, after the expired resting orders are closed, at
  * most CL_STF_PRUNE_PER_BLOCK entries with time <= now go in key order:
@@ -40,8 +41,8 @@ uint64_t stf_prune_after_expiry(uint64_t expiry)
 	return cl_add_u64(&t, expiry, CL_STF_PRUNE_GRACE_S) ? t : UINT64_MAX;
 }
 
-void stf_prune_due(struct cl_state *st, uint64_t time,
-		   enum stf_prune_kind kind, const struct cl_hash32 *h)
+void stf_prune_due(struct cl_state *st, uint64_t time, enum stf_prune_kind kind,
+		   const struct cl_hash32 *h)
 {
 	static const uint8_t zero = 0;
 	uint8_t k[PRUNE_DUE_KEY_LEN];
@@ -62,9 +63,8 @@ void stf_twap_nonce_put(struct cl_state *st, const struct cl_hash32 *h,
 }
 
 /* A fixed 8-byte value under (t, key): CL_ERR_NOT_FOUND leaves *out 0. */
-static int get_u64(const struct cl_stf_view *v, uint64_t *out,
-		   enum cl_table t, const uint8_t *key, size_t klen,
-		   const char *what)
+static int get_u64(const struct cl_stf_view *v, uint64_t *out, enum cl_table t,
+		   const uint8_t *key, size_t klen, const char *what)
 {
 	const uint8_t *b;
 	size_t len;
@@ -128,8 +128,7 @@ int cl_stf_pruned_before(const struct cl_stf_view *v, uint64_t *out)
 }
 
 /* An order's record: still open is "not yet" (*wait); else it goes. */
-static int prune_order(struct cl_stf *s, bool *wait,
-		       const struct cl_hash32 *h)
+static int prune_order(struct cl_stf *s, bool *wait, const struct cl_hash32 *h)
 {
 	struct cl_stf_view v = cl_stf_view(s);
 	struct cl_order_record o;
@@ -183,8 +182,7 @@ static int prune_twap(struct cl_stf *s, const struct cl_hash32 *h)
 		return rc;
 	if (t.status == CL_TWAP_RUNNING)
 		return CL_ERR_CORRUPT; /* entries are written when it stops */
-	rc = get_u64(&v, &nonce, CL_TABLE_TWAP_NONCES, h->b, 32,
-		     "twap nonce");
+	rc = get_u64(&v, &nonce, CL_TABLE_TWAP_NONCES, h->b, 32, "twap nonce");
 	if (rc == CL_ERR_NOT_FOUND)
 		return CL_OK;
 	if (rc != CL_OK)
@@ -260,6 +258,6 @@ int stf_prune(struct cl_stf *s, size_t *pruned, bool *pending)
 		rc = CL_OK;
 	if (rc == CL_ERR_CORRUPT)
 		cl_broken("stf", "the prune index names a record that is "
-			  "missing, running or of an unknown kind");
+				 "missing, running or of an unknown kind");
 	return rc;
 }

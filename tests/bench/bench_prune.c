@@ -152,8 +152,8 @@ static void oracle(struct cl_stf *stf, uint64_t t)
 }
 
 /* One order of the mix from account `who` at time t. */
-static void place(struct cl_stf *stf, uint64_t who, uint64_t t,
-		  uint64_t nonce, uint64_t horizon)
+static void place(struct cl_stf *stf, uint64_t who, uint64_t t, uint64_t nonce,
+		  uint64_t horizon)
 {
 	struct cl_tx tx;
 	struct cl_order *o = &tx.u.place.order;
@@ -199,19 +199,22 @@ int main(int argc, char **argv)
 
 	if (argc < 2 || n_orders == 0 || n_accts == 0 || days == 0 ||
 	    spacing == 0) {
-		fprintf(stderr, "usage: %s GENESIS [orders] [accounts] [days] "
-			"[block-seconds]\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s GENESIS [orders] [accounts] [days] "
+			"[block-seconds]\n",
+			argv[0]);
 		return 2;
 	}
 	cl_log_min_level = CL_LOG_UNUSUAL;
-	if (cl_crypto_init() || cl_genesis_load(&g, argv[1], err, sizeof(err))) {
+	if (cl_crypto_init() ||
+	    cl_genesis_load(&g, argv[1], err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	static const char *const ok7 =
-		"0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356";
-	static const char *const ok8 =
-		"0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97";
+	static const char *const ok7 = "0x4bbbf85ce3377467afe5d46f804f221813b2b"
+				       "b87f24d81f60f1fcdbf7cbf4356";
+	static const char *const ok8 = "0xdbda1821b80551c9d65939329250298aa3472"
+				       "ba22feea921c0cf5d620ea67b97";
 	if (!cl_seckey_new_from_hex(&oracle_keys[0], ok7, strlen(ok7)) ||
 	    !cl_seckey_new_from_hex(&oracle_keys[1], ok8, strlen(ok8)))
 		return 1;
@@ -307,8 +310,8 @@ int main(int argc, char **argv)
 		       " %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %12" PRIu64
 		       " %12.1f %8.0f\n",
 		       (double)(t - t0) / DAY, placed, pruned, records, placed,
-		       due, keys, keys_np,
-		       (double)file_size(dir) / (1 << 20), now_s() - start);
+		       due, keys, keys_np, (double)file_size(dir) / (1 << 20),
+		       now_s() - start);
 		fflush(stdout);
 	}
 
@@ -327,7 +330,8 @@ int main(int argc, char **argv)
 	       "%" PRIu64 " (peak %" PRIu64 ")\n",
 	       placed, pruned, records, peak_records);
 	printf("committed keys: %" PRIu64 " with pruning, %" PRIu64
-	       " without (exact)\n", keys, keys_np);
+	       " without (exact)\n",
+	       keys, keys_np);
 	printf("LMDB file: %.1f MiB with pruning (measured; LMDB reuses "
 	       "freed pages and never shrinks the file), %.1f bytes per key; "
 	       "without pruning about %.1f MiB (estimated at the same bytes "

@@ -113,8 +113,10 @@ static void both_open(struct pair *p, uint64_t advance_ms)
 	struct cl_hash32 a, b;
 	CHECK(cl_state_root(p->m.st, &a) == CL_OK);
 	CHECK(cl_state_root(p->l.st, &b) == CL_OK);
-	CHECK_MSG(cl_hash32_eq(&a, &b), "memory and lmdb roots differ at "
-		  "block %llu", (unsigned long long)p->m.number);
+	CHECK_MSG(cl_hash32_eq(&a, &b),
+		  "memory and lmdb roots differ at "
+		  "block %llu",
+		  (unsigned long long)p->m.number);
 	CHECK(cl_hash32_eq(&p->m.root, &p->l.root));
 	size_t pm = cl_stf_block_pruned(p->m.stf, NULL);
 	CHECK(pm == cl_stf_block_pruned(p->l.stf, NULL));
@@ -149,8 +151,7 @@ static void test_prune_kinds(void)
 	tenv_init(&p.l, lst);
 	both_open(&p, 1000);
 	for (int who = 0; who < 3; who++) {
-		CHECK(both_req(&p, t_deposit(p.m.next_deposit++,
-					     &e->addr[who],
+		CHECK(both_req(&p, t_deposit(p.m.next_deposit++, &e->addr[who],
 					     1000000 * T_USD)) == CL_STF_OK);
 		p.l.next_deposit++;
 	}
@@ -168,8 +169,8 @@ static void test_prune_kinds(void)
 	size_t n_pruned = 0;
 
 	/* a resting bid that will expire on the book */
-	struct cl_order rest = t_order(&e->addr[alice], T_BTC, true,
-				       P(49000), SZ(10), 1, exp, 0);
+	struct cl_order rest =
+	    t_order(&e->addr[alice], T_BTC, true, P(49000), SZ(10), 1, exp, 0);
 	sent[n_sent++] = t_place(e, &rest, e->key[alice]);
 	pruned[n_pruned++] = t_order_hash(e, &rest);
 	/* an IOC with nothing to meet: closed at once */
@@ -178,33 +179,42 @@ static void test_prune_kinds(void)
 	sent[n_sent++] = t_place(e, &ioc, e->key[alice]);
 	pruned[n_pruned++] = t_order_hash(e, &ioc);
 	/* an ask cancelled by its trader */
-	struct cl_order ask = t_order(&e->addr[bob], T_BTC, false, P(52000),
-				      SZ(10), 3, exp, 0);
+	struct cl_order ask =
+	    t_order(&e->addr[bob], T_BTC, false, P(52000), SZ(10), 3, exp, 0);
 	sent[n_sent++] = t_place(e, &ask, e->key[bob]);
 	struct cl_hash32 ask_h = t_order_hash(e, &ask);
 	pruned[n_pruned++] = ask_h;
 	/* a client order, left resting */
 	struct cl_cloid id = cloid_of(7, 7);
-	struct cl_order co = t_order(&e->addr[carol], T_BTC, true, P(48000),
-				     SZ(10), 4, exp, 0);
+	struct cl_order co =
+	    t_order(&e->addr[carol], T_BTC, true, P(48000), SZ(10), 4, exp, 0);
 	sent[n_sent++] = client_tx(e, &co, &id, e->key[carol]);
 	pruned[n_pruned++] = client_hash(e, &co, &id);
 	/* a two-leg scale of bids */
 	struct cl_scale_order sc = {.trader = e->addr[carol],
-				    .market = T_BTC, .is_buy = true, .n = 2,
+				    .market = T_BTC,
+				    .is_buy = true,
+				    .n = 2,
 				    .price = {P(47000), P(46000)},
-				    .size = {SZ(10), SZ(20)}, .nonce = 5,
-				    .expiry = exp, .flags = 0};
+				    .size = {SZ(10), SZ(20)},
+				    .nonce = 5,
+				    .expiry = exp,
+				    .flags = 0};
 	struct cl_hash32 sch;
 	sent[n_sent++] = scale_tx(e, &sc, carol, &sch);
 	for (uint8_t i = 0; i < 2; i++)
 		cl_stf_scale_leg_hash(&pruned[n_pruned++], &sch, i);
 	/* a stop that is never reached */
-	struct cl_trigger_order never = {
-		.trader = e->addr[bob], .market = T_BTC, .is_buy = true,
-		.trigger_price = P(90000), .trigger_above = true,
-		.price = P(91000), .size = SZ(10), .nonce = 6, .expiry = exp,
-		.flags = TIF(CL_TIF_IOC)};
+	struct cl_trigger_order never = {.trader = e->addr[bob],
+					 .market = T_BTC,
+					 .is_buy = true,
+					 .trigger_price = P(90000),
+					 .trigger_above = true,
+					 .price = P(91000),
+					 .size = SZ(10),
+					 .nonce = 6,
+					 .expiry = exp,
+					 .flags = TIF(CL_TIF_IOC)};
 	struct cl_hash32 never_h;
 	sent[n_sent++] = trig_tx(e, &never, bob, &never_h);
 	/* a stop already reached: fires in its own request, and its order
@@ -219,16 +229,15 @@ static void test_prune_kinds(void)
 	cl_stf_triggered_order_hash(&fired_oh, &fired_h);
 	pruned[n_pruned++] = fired_oh;
 	/* an order due much later: open all along */
-	struct cl_order later = t_order(&e->addr[alice], T_BTC, false,
-					P(60000), SZ(10), 8, t0 + 7200, 0);
+	struct cl_order later = t_order(&e->addr[alice], T_BTC, false, P(60000),
+					SZ(10), 8, t0 + 7200, 0);
 	struct cl_hash32 later_h = t_order_hash(e, &later);
 
 	for (size_t i = 0; i < n_sent; i++)
-		CHECK_MSG(both_req(&p, sent[i]) == CL_STF_OK, "request %zu",
-			  i);
+		CHECK_MSG(both_req(&p, sent[i]) == CL_STF_OK, "request %zu", i);
 	CHECK(both_req(&p, t_place(e, &later, e->key[alice])) == CL_STF_OK);
-	CHECK(both_req(&p, t_cancel(e, &e->addr[bob], &ask_h,
-				    e->key[bob])) == CL_STF_OK);
+	CHECK(both_req(&p, t_cancel(e, &e->addr[bob], &ask_h, e->key[bob])) ==
+	      CL_STF_OK);
 	CHECK(rec_of(e, &fired_oh).status == CL_ORDER_OPEN);
 	/* 8 order records, 2 triggers: each has its entry */
 	CHECK(count_table(e, CL_TABLE_PRUNE_DUE) == n_pruned + 1 + 2);
@@ -278,16 +287,21 @@ static void test_prune_kinds(void)
 	 * moves; and a cancel of a pruned order */
 	for (size_t i = 0; i < n_sent; i++)
 		both_refused(&p, sent[i], CL_STF_ERR_EXPIRED);
-	both_refused(&p, t_cancel(e, &e->addr[alice], &pruned[0],
-				  e->key[alice]),
+	both_refused(&p,
+		     t_cancel(e, &e->addr[alice], &pruned[0], e->key[alice]),
 		     CL_STF_ERR_UNKNOWN_ORDER);
 
 	/* ---- TWAPs: one slice, stopped at once; its record goes
 	 * expiryHorizon later and its nonce becomes the floor ---- */
-	struct cl_twap_order tw = {
-		.trader = e->addr[carol], .market = T_BTC, .is_buy = true,
-		.size = SZ(10), .interval = 10, .slices = 1,
-		.slippage_ppm = 1000, .nonce = 1000, .reduce_only = false};
+	struct cl_twap_order tw = {.trader = e->addr[carol],
+				   .market = T_BTC,
+				   .is_buy = true,
+				   .size = SZ(10),
+				   .interval = 10,
+				   .slices = 1,
+				   .slippage_ppm = 1000,
+				   .nonce = 1000,
+				   .reduce_only = false};
 	struct cl_hash32 tw_h;
 	struct cl_tx tw_tx = twap_tx(e, &tw, carol, &tw_h);
 	CHECK(both_req(&p, tw_tx) == CL_STF_OK);
@@ -351,9 +365,9 @@ static void test_prune_budget(void)
 	price(&e, P(50000));
 	uint64_t exp = tenv_now(&e) + 10;
 	for (size_t i = 0; i < n; i++) {
-		struct cl_order o = t_order(&e.addr[0], T_BTC, true, P(40000),
-					    SZ(1), e.order_nonce++, exp,
-					    TIF(CL_TIF_IOC));
+		struct cl_order o =
+		    t_order(&e.addr[0], T_BTC, true, P(40000), SZ(1),
+			    e.order_nonce++, exp, TIF(CL_TIF_IOC));
 		CHECK(place(&e, &r, &o, 0) == CL_STF_OK &&
 		      r.status == CL_ORDER_DONE);
 	}
