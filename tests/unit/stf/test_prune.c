@@ -18,6 +18,8 @@
  *    below the floor, is TWAP_NONCE_USED, one above it is accepted;
  *  - at most CL_STF_PRUNE_PER_BLOCK records go at one opening, the rest
  *    at the next (cl_stf_block_pruned says so);
+ *  - an order due but still open (the expiry sweep's budget was spent)
+ *    is never pruned: the step stops there and goes on once it closed;
  *  - cl_stf_pruned_before reports how far pruning went.
  */
 #include "orders_util.h"
@@ -405,9 +407,66 @@ static void test_prune_budget(void)
 	tenv_release(&e);
 }
 
+/* An order whose time came but which is still open (the expiry sweep
+ * ran out of budget: here a dead-man switch took part of it) stops the
+ * step: nothing after it goes, and it goes once it is closed. */
+static void test_prune_waits_for_open(void)
+{
+	struct tenv e;
+	struct cl_stf_result r;
+	const size_t k = 100, n = CL_STF_DERIVED_PER_BLOCK;
+	struct cl_hash32 *h = calloc(n, sizeof(*h));
+
+	tenv_init(&e, cl_state_new_memory());
+	open_next(&e, 1000);
+	fund(&e, 0, 1000000000);
+	fund(&e, 1, 1000000);
+	price(&e, P(50000));
+	for (size_t i = 0; i < k; i++) {
+		struct cl_order o = order(&e, 1, true, P(40000), SZ(1), 0);
+		CHECK(place(&e, &r, &o, 1) == CL_STF_OK);
+	}
+	CHECK(sched(&e, 1, tenv_now(&e) + 5, 1) == CL_STF_OK);
+	uint64_t exp = tenv_now(&e) + 10;
+	for (size_t i = 0; i < n; i++) {
+		struct cl_order o = t_order(&e.addr[0], T_BTC, true, P(40000),
+					    SZ(1), e.order_nonce++, exp, 0);
+		h[i] = t_order_hash(&e, &o);
+		CHECK(place(&e, &r, &o, 0) == CL_STF_OK &&
+		      r.status == CL_ORDER_OPEN);
+	}
+	/* the switch closes k orders first, the sweep the budget's rest */
+	open_next(&e, (10 + GRACE) * 1000);
+	CHECK(cl_stf_derived_pending(e.stf));
+	CHECK(open_count(&e, 1) == 0);
+	bool pending = false;
+	size_t pruned = cl_stf_block_pruned(e.stf, &pending);
+	/* the switch's k closes and its disarming took k + 1 of the budget */
+	CHECK_MSG(pruned == n - k - 1, "%zu pruned", pruned);
+	CHECK(pending);
+	size_t kept_open = 0, gone = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!has_order(&e, &h[i])) {
+			gone++;
+			continue;
+		}
+		CHECK(rec_of(&e, &h[i]).status == CL_ORDER_OPEN);
+		kept_open++;
+	}
+	CHECK(gone == pruned && kept_open == k + 1);
+	/* the next opening closes them, and prunes them */
+	open_next(&e, 1000);
+	CHECK(cl_stf_block_pruned(e.stf, &pending) == k + 1 && !pending);
+	for (size_t i = 0; i < n; i++)
+		CHECK(!has_order(&e, &h[i]));
+	free(h);
+	tenv_release(&e);
+}
+
 int main(void)
 {
 	test_prune_kinds();
 	test_prune_budget();
+	test_prune_waits_for_open();
 	return test_done("test_prune");
 }
