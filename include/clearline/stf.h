@@ -815,7 +815,9 @@ CL_WUR int cl_stf_apply(struct cl_stf *s, const struct cl_tx *tx);
  *    liquidation pass runs on every market (book first, then the
  *    insurance fund, then ADL on re-scored rankings), accounts in several
  *    markets are swept a slice at a time, the insurance fund unwinds one
- *    slice per market on the book;
+ *    slice per market on the book; last, closed order, trigger and TWAP
+ *    records whose time came are pruned (CL_STF_PRUNE_PER_BLOCK at most,
+ *    docs/protocol.md "Pruning");
  *  - after every accepted oracle request the liquidation pass runs on its
  *    market.
  * Derived work is bounded per block (CL_STF_DERIVED_PER_BLOCK); what is
