@@ -52,11 +52,10 @@ struct cl_rpc_done api_unknown_record(struct cl_rpc_call *call,
 	return cl_rpc_error_data(
 	    call, CL_API_ERR_STF_BASE + CL_STF_ERR_UNKNOWN_ORDER,
 	    json_pack("{s:o}", "prunedBefore", cl_json_from_u64(before)),
-	    "unknown order: no %s with this hash (never placed, or closed "
-	    "and pruned: the records of orders and triggers whose expiry + "
-	    "%u s, and of twaps stopped expiryHorizon before, is before %llu "
-	    "are gone)",
-	    what, (unsigned)CL_STF_PRUNE_GRACE_S, (unsigned long long)before);
+	    "unknown order: no %s with this hash (never placed, or pruned: "
+	    "records due before %llu are gone; an order or trigger is due "
+	    "%u s after its expiry, a twap expiryHorizon after it stopped)",
+	    what, (unsigned long long)before, (unsigned)CL_STF_PRUNE_GRACE_S);
 }
 
 /* l2_getOrderByCloid [trader, cloid]: the open order with that id */
