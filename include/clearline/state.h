@@ -108,6 +108,12 @@ enum cl_table {
 				      * local 0x85) */
 	CL_TABLE_PORTFOLIO = 0x30,   /* accounts in portfolio margin mode
 				      * (0x31..0x33 kept for it) */
+	CL_TABLE_PRUNE_DUE = 0x34,   /* closed records by the time they
+				      * may be pruned */
+	CL_TABLE_TWAP_FLOOR = 0x35,  /* per trader: the highest nonce of a
+				      * pruned TWAP (replay protection) */
+	CL_TABLE_TWAP_NONCES = 0x36, /* TWAP hash -> its signed nonce,
+				      * while its record is kept */
 	/* local */
 	CL_TABLE_BLOCKS = 0x80,      /* block headers */
 	CL_TABLE_TX_INDEX = 0x81,    /* transaction hash -> location */

@@ -722,8 +722,12 @@ enum cl_stf_code {
 	CL_STF_ERR_PM_ISOLATED = 76,
 	CL_STF_ERR_PM_DISABLED = 77,
 	CL_STF_ERR_PM_MARGIN = 78,
+	CL_STF_ERR_TWAP_NONCE_USED = 79,   /* a TWAP whose nonce is at or
+					    * below the trader's floor (a
+					    * pruned TWAP had it or a
+					    * higher one) */
 };
-#define CL_STF_CODE_MAX 78
+#define CL_STF_CODE_MAX 79
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,
@@ -846,7 +850,9 @@ CL_WUR int cl_stf_apply(struct cl_stf *s, const struct cl_tx *tx);
  *    liquidation pass runs on every market (book first, then the
  *    insurance fund, then ADL on re-scored rankings), accounts in several
  *    markets are swept a slice at a time, the insurance fund unwinds one
- *    slice per market on the book;
+ *    slice per market on the book; last, closed order, trigger and TWAP
+ *    records whose time came are pruned (CL_STF_PRUNE_PER_BLOCK at most,
+ *    docs/protocol.md "Pruning");
  *  - after every accepted oracle request the liquidation pass runs on its
  *    market.
  * Derived work is bounded per block (CL_STF_DERIVED_PER_BLOCK); what is
@@ -864,6 +870,15 @@ CL_WUR int cl_stf_apply(struct cl_stf *s, const struct cl_tx *tx);
 /* Most derived primitive steps a block performs at its opening and after
  * oracle requests; the rest is left for the next block. */
 #define CL_STF_DERIVED_PER_BLOCK 8192
+
+/* Most closed records (orders, triggers, TWAPs) a block's opening prunes
+ * (docs/protocol.md "Pruning"); the rest waits for the next block. */
+#define CL_STF_PRUNE_PER_BLOCK 8192
+
+/* An order's or trigger's record is pruned this long after its expiry,
+ * so its final status stays readable for a while (docs/protocol.md
+ * "Pruning"). */
+#define CL_STF_PRUNE_GRACE_S 600
 
 /* One price level of a book. */
 struct cl_stf_level {
@@ -1003,6 +1018,12 @@ uint64_t cl_stf_block_derived(const struct cl_stf *s);
 /* True when derived work was cut short by CL_STF_DERIVED_PER_BLOCK in
  * the last block: the next block should open without waiting. */
 bool cl_stf_derived_pending(const struct cl_stf *s);
+
+/* Records the open block's opening pruned (at most
+ * CL_STF_PRUNE_PER_BLOCK), and whether due ones were left for the next
+ * block. Pruning alone does not count as derived work: a block with
+ * nothing else is not worth keeping, and the next kept one prunes. */
+size_t cl_stf_block_pruned(const struct cl_stf *s, bool *pending);
 
 /*
  * Price levels of one side of `market`'s book as the stf sees it now

@@ -386,6 +386,23 @@ CL_WUR int cl_stf_get_twap(const struct cl_stf_view *v,
 			   struct cl_twap_record *out,
 			   const struct cl_hash32 *twap_hash);
 
+/*
+ * Pruning (docs/protocol.md "Pruning"). *floor gets the highest nonce of
+ * `trader`'s pruned TWAPs (CL_ERR_NOT_FOUND, *floor 0: none was pruned);
+ * a TWAP_ORDER with a nonce at or below it is refused.
+ */
+CL_WUR int cl_stf_get_twap_floor(const struct cl_stf_view *v,
+				 uint64_t *floor,
+				 const struct cl_address *trader);
+
+/*
+ * *out gets a time T such that every record due before T has been pruned
+ * (an order or trigger whose expiry is below T; a TWAP that stopped more
+ * than expiryHorizon before T): a hash with no record was never stored,
+ * or was such a record. T is at most the last block's time + 1.
+ */
+CL_WUR int cl_stf_pruned_before(const struct cl_stf_view *v, uint64_t *out);
+
 /* The hashes of `trader`'s running TWAP orders in sequence order, at
  * most `cap`; *n gets how many. */
 CL_WUR int cl_stf_get_running_twaps(const struct cl_stf_view *v,

@@ -94,6 +94,13 @@ struct cl_rpc_done m_get_twap_order(struct cl_rpc_call *call,
 json_t *api_twap_json(const struct cl_hash32 *h,
 		      const struct cl_twap_record *t);
 /* A stored trigger order as the answers show it. */
+/* The answer for a hash with no order, trigger or TWAP record (`what`
+ * names the kind): UNKNOWN_ORDER, saying how far pruning went (data
+ * {prunedBefore}: records due before that time are gone,
+ * docs/protocol.md "Pruning"). Call it before the view is released. */
+struct cl_rpc_done api_unknown_record(struct cl_rpc_call *call,
+				      const struct cl_stf_view *v,
+				      const char *what);
 json_t *api_trigger_json(const struct cl_hash32 *h,
 			 const struct cl_trigger_record *t);
 /* l2_getOrder's answer for the stored order `r` under `h`. */

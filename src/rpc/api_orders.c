@@ -40,6 +40,24 @@ struct cl_rpc_done m_schedule_cancel(struct cl_rpc_call *call,
 	return api_submit(call, app, &tx, echo);
 }
 
+struct cl_rpc_done api_unknown_record(struct cl_rpc_call *call,
+				      const struct cl_stf_view *v,
+				      const char *what)
+{
+	uint64_t before;
+	int rc = cl_stf_pruned_before(v, &before);
+
+	if (rc)
+		return api_error(call, rc);
+	return cl_rpc_error_data(
+	    call, CL_API_ERR_STF_BASE + CL_STF_ERR_UNKNOWN_ORDER,
+	    json_pack("{s:o}", "prunedBefore", cl_json_from_u64(before)),
+	    "unknown order: no %s with this hash (never placed, or pruned: "
+	    "records due before %llu are gone; an order or trigger is due "
+	    "%u s after its expiry, a twap expiryHorizon after it stopped)",
+	    what, (unsigned long long)before, (unsigned)CL_STF_PRUNE_GRACE_S);
+}
+
 /* l2_getOrderByCloid [trader, cloid]: the open order with that id */
 struct cl_rpc_done m_get_order_by_cloid(struct cl_rpc_call *call,
 					json_t *params, void *app)
@@ -177,13 +195,13 @@ struct cl_rpc_done m_get_trigger_order(struct cl_rpc_call *call,
 	if (rc)
 		return api_error(call, rc);
 	rc = cl_stf_get_trigger(&v, &t, &h);
+	if (rc == CL_ERR_NOT_FOUND) {
+		struct cl_rpc_done d = api_unknown_record(call, &v, "trigger "
+							 "order");
+		cl_chain_view_release(&v);
+		return d;
+	}
 	cl_chain_view_release(&v);
-	if (rc == CL_ERR_NOT_FOUND)
-		return cl_rpc_error(call,
-				    CL_API_ERR_STF_BASE +
-					    CL_STF_ERR_UNKNOWN_ORDER,
-				    "unknown order: no trigger order with this "
-				    "hash");
 	if (rc)
 		return api_error(call, rc);
 	return cl_rpc_result(call, api_trigger_json(&h, &t));
@@ -329,13 +347,13 @@ struct cl_rpc_done m_get_twap_order(struct cl_rpc_call *call,
 	if (rc)
 		return api_error(call, rc);
 	rc = cl_stf_get_twap(&v, &t, &h);
+	if (rc == CL_ERR_NOT_FOUND) {
+		struct cl_rpc_done d = api_unknown_record(call, &v, "twap "
+							 "order");
+		cl_chain_view_release(&v);
+		return d;
+	}
 	cl_chain_view_release(&v);
-	if (rc == CL_ERR_NOT_FOUND)
-		return cl_rpc_error(call,
-				    CL_API_ERR_STF_BASE +
-					    CL_STF_ERR_UNKNOWN_ORDER,
-				    "unknown order: no twap order with this "
-				    "hash");
 	if (rc)
 		return api_error(call, rc);
 	return cl_rpc_result(call, api_twap_json(&h, &t));

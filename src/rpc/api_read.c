@@ -337,11 +337,12 @@ struct cl_rpc_done m_get_order(struct cl_rpc_call *call,
 	if (rc)
 		return api_error(call, rc);
 	rc = cl_stf_get_order(&v, &r, &h);
+	if (rc == CL_ERR_NOT_FOUND) {
+		struct cl_rpc_done d = api_unknown_record(call, &v, "order");
+		cl_chain_view_release(&v);
+		return d;
+	}
 	cl_chain_view_release(&v);
-	if (rc == CL_ERR_NOT_FOUND)
-		return cl_rpc_error(call,
-				    CL_API_ERR_STF_BASE + CL_STF_ERR_UNKNOWN_ORDER,
-				    "unknown order");
 	if (rc)
 		return api_error(call, rc);
 	return cl_rpc_result(call, api_order_json(&h, &r));

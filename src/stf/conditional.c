@@ -159,6 +159,13 @@ static void index_del(struct cl_state *st, const struct cl_trigger_record *t,
 	cl_state_del(st, CL_TABLE_TRIGGER_OWNER, ok, sizeof(ok));
 }
 
+void stf_trigger_unindex(struct cl_state *st,
+			 const struct cl_trigger_record *t,
+			 const struct cl_hash32 *h)
+{
+	index_del(st, t, h);
+}
+
 /* Leave the pending state with `status`. */
 static void settle(struct cl_stf *s, struct cl_trigger_record *t,
 		   const struct cl_hash32 *h, enum cl_trigger_status status)
@@ -328,6 +335,8 @@ int stf_apply_trigger_order(struct cl_stf *s, const struct cl_tx *tx)
 	t.sequence = seq;
 	put_trigger(s->st, h, &t);
 	index_put(s->st, &t, h);
+	stf_prune_due(s->st, stf_prune_after_expiry(t.expiry),
+		      STF_PRUNE_TRIGGER, h);
 	return CL_STF_OK;
 }
 

@@ -206,6 +206,8 @@ int cl_stf_open_block(struct cl_stf *s, const struct cl_block_header *h)
 	e->derived = 0;
 	e->risk_ops = 0;
 	e->pending = false;
+	e->pruned = 0;
+	e->prune_pending = false;
 	e->n_fills = 0;
 	e->n_bfills = 0;
 	e->fill_kind = CL_STF_FILL_ORDER;
@@ -214,6 +216,9 @@ int cl_stf_open_block(struct cl_stf *s, const struct cl_block_header *h)
 		rc = stf_measure_depths(s);
 	if (rc == 0)
 		rc = stf_open_block_work(s);
+	/* last: the expiry sweep closed what it could */
+	if (rc == 0)
+		rc = stf_prune(s, &e->pruned, &e->prune_pending);
 	if (rc > 0) {
 		cl_broken(SUB, "derived work at the opening of block %llu "
 			  "was refused: %s", (unsigned long long)h->number,
@@ -445,6 +450,13 @@ uint64_t cl_stf_block_derived(const struct cl_stf *s)
 bool cl_stf_derived_pending(const struct cl_stf *s)
 {
 	return s->eng->pending;
+}
+
+size_t cl_stf_block_pruned(const struct cl_stf *s, bool *pending)
+{
+	if (pending)
+		*pending = s->eng->prune_pending;
+	return s->eng->pruned;
 }
 
 void stf_engine_end_block(struct cl_stf *s)

@@ -58,6 +58,8 @@ struct stf_engine {
 	uint64_t derived;   /* primitive steps derived */
 	uint64_t risk_ops;  /* of which counted against the budget */
 	bool pending;       /* the budget cut derived work short */
+	size_t pruned;      /* records the opening pruned */
+	bool prune_pending; /* due records left for the next block */
 	uint64_t adl_reindexed[CL_GENESIS_MAX_MARKETS][2]; /* block */
 
 	/* the block's derived fills (cl_stf_block_fills), and what kind

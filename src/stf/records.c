@@ -18,8 +18,8 @@ int stf_view_get(const struct cl_stf_view *v, const uint8_t **val,
 	return cl_snapshot_get(v->snapshot, val, vlen, t, key, klen);
 }
 
-static int view_iter(const struct cl_stf_view *v, struct cl_state_iter **it,
-		     enum cl_table t, const uint8_t *start, size_t slen)
+int stf_view_iter(const struct cl_stf_view *v, struct cl_state_iter **it,
+		  enum cl_table t, const uint8_t *start, size_t slen)
 {
 	CL_REQUIRE((v->state == NULL) != (v->snapshot == NULL));
 	if (v->state)
@@ -267,7 +267,7 @@ int cl_stf_get_positions(const struct cl_stf_view *v,
 	int rc;
 
 	*n = 0;
-	rc = view_iter(v, &it, CL_TABLE_POSITIONS, addr->b, 20);
+	rc = stf_view_iter(v, &it, CL_TABLE_POSITIONS, addr->b, 20);
 	if (rc != CL_OK)
 		return rc;
 	while ((rc = cl_state_iter_next(it, &key, &klen, &val, &vlen)) ==
@@ -489,6 +489,10 @@ void stf_put_open(struct cl_state *st, const struct cl_order_record *o,
 
 	open_key(k, &o->trader, o->sequence);
 	cl_state_put(st, CL_TABLE_ORDERS, k, sizeof(k), hash->b, 32);
+	/* an order is indexed as open once, when it is stored: its record
+	 * may go once its expiry passed (prune.c) */
+	stf_prune_due(st, stf_prune_after_expiry(o->expiry), STF_PRUNE_ORDER,
+		      hash);
 	if (!cloid_zero(&o->cloid)) {
 		uint8_t ck[CLOID_KEY_LEN];
 		cloid_key(ck, &o->trader, &o->cloid);
@@ -519,7 +523,7 @@ int cl_stf_get_open_orders(const struct cl_stf_view *v,
 	int rc;
 
 	*n = 0;
-	rc = view_iter(v, &it, CL_TABLE_ORDERS, trader->b, 20);
+	rc = stf_view_iter(v, &it, CL_TABLE_ORDERS, trader->b, 20);
 	if (rc != CL_OK)
 		return rc;
 	while (*n < cap && (rc = cl_state_iter_next(it, &key, &klen, &val,

@@ -37,7 +37,8 @@ const char *cl_stf_err_str(int code)
 	case CL_STF_ERR_DUPLICATE_ORDER:
 		return "order already placed";
 	case CL_STF_ERR_UNKNOWN_ORDER:
-		return "unknown order";
+		return "unknown order: never placed, or closed and pruned "
+		       "after its expiry";
 	case CL_STF_ERR_ORDER_NOT_OPEN:
 		return "order is not open";
 	case CL_STF_ERR_MARKET_MISMATCH:
@@ -145,6 +146,9 @@ const char *cl_stf_err_str(int code)
 	case CL_STF_ERR_PM_MARGIN:
 		return "the margin mode switch would leave the account under "
 		       "its initial margin";
+	case CL_STF_ERR_TWAP_NONCE_USED:
+		return "twap nonce at or below the trader's floor: a pruned "
+		       "twap used it or a higher one";
 	case CL_STF_ERR_NO_COLLATERAL:
 		return "account has no collateral";
 	case CL_STF_ERR_ORDER_MARGIN:

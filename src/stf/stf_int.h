@@ -105,6 +105,40 @@ void stf_put_asset_withdrawal(struct cl_state *st, uint64_t id,
 /* Take the next withdrawal id (GLOBALS next_withdrawal_id). */
 int stf_take_withdrawal_id(struct cl_stf *s, uint64_t *out);
 
+/* Iterate table t of a view from `start` (records.c). */
+int stf_view_iter(const struct cl_stf_view *v, struct cl_state_iter **it,
+		  enum cl_table t, const uint8_t *start, size_t slen);
+
+/* ---- pruning of closed records (prune.c) ---- */
+
+#define PRUNE_DUE_KEY_LEN 41 /* time u64 ‖ kind u8 ‖ hash */
+enum stf_prune_kind {
+	STF_PRUNE_ORDER = 1,   /* ORDERS, due after its expiry */
+	STF_PRUNE_TRIGGER = 2, /* TRIGGERS, due after its expiry */
+	STF_PRUNE_TWAP = 3,    /* TWAPS, due expiryHorizon after it stopped */
+};
+/* When an order or trigger record with `expiry` may go: expiry +
+ * CL_STF_PRUNE_GRACE_S (saturating: never). */
+uint64_t stf_prune_after_expiry(uint64_t expiry);
+/* Enter the record `h` of `kind` in PRUNE_DUE at `time`. */
+void stf_prune_due(struct cl_state *st, uint64_t time,
+		   enum stf_prune_kind kind, const struct cl_hash32 *h);
+/* Keep a placed TWAP's signed nonce while its record lives. */
+void stf_twap_nonce_put(struct cl_state *st, const struct cl_hash32 *h,
+			uint64_t nonce);
+/* CL_STF_ERR_TWAP_NONCE_USED when `nonce` is at or below the trader's
+ * TWAP floor, else CL_STF_OK (or a negative error). */
+int stf_twap_check_floor(struct cl_stf *s, const struct cl_address *trader,
+			 uint64_t nonce);
+/* The block opening's pruning step: *pruned records went, *pending when
+ * due ones are left for the next block. */
+int stf_prune(struct cl_stf *s, size_t *pruned, bool *pending);
+/* A pending trigger that is pruned leaves its two indexes
+ * (conditional.c). */
+void stf_trigger_unindex(struct cl_state *st,
+			 const struct cl_trigger_record *t,
+			 const struct cl_hash32 *h);
+
 /* The primitive part of a forced request (forced.c). */
 int stf_apply_forced(struct cl_stf *s, const struct cl_tx_forced *f);
 /* The order a forced close places (keccak256 of a fixed tag and the id). */

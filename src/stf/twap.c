@@ -132,6 +132,12 @@ static void stop(struct cl_stf *s, struct cl_twap_record *t,
 	cl_state_del(s->st, CL_TABLE_TWAP_OWNER, ok, sizeof(ok));
 	t->status = status;
 	put_twap(s->st, h, t);
+	/* its record goes expiryHorizon later (prune.c); past 2^64 - 1,
+	 * never */
+	uint64_t due;
+	if (!cl_add_u64(&due, s->now_s, s->g.expiry_horizon))
+		due = UINT64_MAX;
+	stf_prune_due(s->st, due, STF_PRUNE_TWAP, h);
 }
 
 /* ---- TWAP_ORDER (the primitive) ---- */
@@ -173,6 +179,10 @@ int stf_apply_twap(struct cl_stf *s, const struct cl_tx *tx)
 		return CL_STF_ERR_DUPLICATE_ORDER;
 	if (rc != CL_ERR_NOT_FOUND)
 		return rc;
+	/* a pruned TWAP's nonce raised the trader's floor */
+	rc = stf_twap_check_floor(s, &m->trader, m->nonce);
+	if (rc != CL_STF_OK)
+		return rc;
 	rc = stf_acct_load(s, &acct, &m->trader);
 	if (rc != CL_OK)
 		return rc;
@@ -198,6 +208,7 @@ int stf_apply_twap(struct cl_stf *s, const struct cl_tx *tx)
 	t.status = CL_TWAP_RUNNING;
 	t.sequence = seq;
 	put_twap(s->st, h, &t);
+	stf_twap_nonce_put(s->st, h, m->nonce);
 	due_key(dk, t.next, h);
 	cl_state_put(s->st, CL_TABLE_TWAP_DUE, dk, sizeof(dk), &zero, 1);
 	owner_key(ok, &t.trader, t.sequence);

@@ -48,7 +48,14 @@ L.main('rejections', async (t) => {
 	};
 	/* a refused order must leave no record */
 	const unknown = async (hash, what) => {
-		await node.callError('l2_getOrder', [hash], 1013, `${what}: no record`);
+		const e = await node.callError('l2_getOrder', [hash], 1013, `${what}: no record`);
+		/* how far pruning went: a decimal string of seconds, at most the
+		 * head block's time + 1 (docs/protocol.md "Pruning") */
+		assert.ok(e.data && /^[0-9]+$/.test(e.data.prunedBefore),
+			  `${what}: data.prunedBefore ${JSON.stringify(e.data)}`);
+		assert.ok(BigInt(e.data.prunedBefore) <= BigInt(Math.floor(Date.now() / 1000)) + 1n,
+			  `${what}: prunedBefore in the future`);
+		assert.match(e.message, /pruned/, `${what}: the message says why`);
 	};
 	const rejectOrder = async (what, s, code, sig) => {
 		const e = await expectErr(what, 'l2_submitOrder',

@@ -73,6 +73,9 @@ static size_t key_of(uint8_t *key, size_t ti, unsigned u)
 	case CL_TABLE_RISK_EVENTS:
 	case CL_TABLE_LIQ_MULTI:
 	case CL_TABLE_PORTFOLIO:
+	case CL_TABLE_PRUNE_DUE:
+	case CL_TABLE_TWAP_FLOOR:
+	case CL_TABLE_TWAP_NONCES:
 		break;
 	}
 	if (u < 8) {

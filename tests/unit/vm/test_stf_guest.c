@@ -4,9 +4,13 @@
  * program") against the native stf, block by block: a scenario
  * (deposits, oracle updates, orders that match, a cancel, a withdrawal,
  * a leveraged long liquidated by an oracle move, an empty block an hour
- * later) and a seeded random stream of 40 blocks (CL_TEST_SEED replays)
- * that includes L1 forced requests of every kind and, on a genesis with
- * tETH, asset deposits, ASSET_WITHDRAW and SUBACCOUNT_ASSET_TRANSFER.
+ * later, one ten minutes on that prunes the closed orders) and a seeded
+ * random stream of 40 blocks (CL_TEST_SEED replays) that includes L1
+ * forced requests of every kind and, on a genesis with tETH, asset
+ * deposits, ASSET_WITHDRAW and SUBACCOUNT_ASSET_TRANSFER, then one block
+ * past every expiry and the horizon that prunes every closed order,
+ * trigger and TWAP. Every record due at a block is gone after it
+ * (docs/protocol.md "Pruning").
  *
  * For every block, from nothing but the pre-state root and the block: the
  * native stf runs it on a memory state (the root everyone agrees on); a
@@ -77,6 +81,43 @@ static size_t max_preimages, max_bytes;
 
 /* quiet: the random stream prints only its summary */
 static bool quiet;
+
+/* Records the blocks pruned (docs/protocol.md "Pruning"), by kind (1
+ * order, 2 trigger, 3 TWAP), and the pruned triggers by status. */
+static uint64_t pruned_kind[4];
+static unsigned pruned_trigger_status[6];
+
+/* The PRUNE_DUE entries due by `now` (tallied when `count`): a block
+ * prunes each (the streams stay far below CL_STF_PRUNE_PER_BLOCK and
+ * the expiry sweep's budget). Returns how many. */
+static uint64_t tally_due(struct tenv *e, uint64_t now, bool count)
+{
+	struct cl_stf_view v = cl_stf_view(e->stf);
+	struct cl_state_iter *it;
+	const uint8_t *k, *val;
+	size_t kl, vl;
+	uint64_t n = 0;
+
+	CHECK(cl_state_iter_new(&it, e->st, CL_TABLE_PRUNE_DUE, NULL, 0) ==
+	      CL_OK);
+	while (cl_state_iter_next(it, &k, &kl, &val, &vl) == CL_OK) {
+		CHECK(kl == 41 && k[8] >= 1 && k[8] <= 3);
+		if (kl != 41 || cl_get_be64(k) > now)
+			break;
+		if (count && k[8] == 2) {
+			struct cl_trigger_record t;
+			struct cl_hash32 h;
+			memcpy(h.b, k + 9, 32);
+			CHECK(cl_stf_get_trigger(&v, &t, &h) == CL_OK);
+			pruned_trigger_status[t.status % 6]++;
+		}
+		if (count)
+			pruned_kind[k[8] & 3]++;
+		n++;
+	}
+	cl_state_iter_free(it);
+	return n;
+}
 
 /*
  * Every preimage of the pre-state left out in turn: the VM must stop on
@@ -171,6 +212,10 @@ static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 	size_t np, nbytes;
 	int rej, rej_w, rc;
 
+	/* what the block will prune, counted on the pre-state */
+	uint64_t now = b->h.timestamp_ms / 1000;
+	uint64_t due = tally_due(e, now, true);
+
 	/* the pre-state's preimages: all the host has */
 	CHECK(cl_preimage_map_add_state(pm, e->st) == CL_OK);
 	np = cl_preimage_map_count(pm, &nbytes);
@@ -236,6 +281,11 @@ static void check_block(struct tenv *e, struct blk *b, bool vm_tamper)
 	}
 	e->root = native;
 	cl_preimage_map_free(pm);
+	/* and it did: nothing due is left */
+	uint64_t left = tally_due(e, now, false);
+	CHECK_MSG(left == 0, "block %llu left %llu of %llu due records",
+		  (unsigned long long)b->h.number, (unsigned long long)left,
+		  (unsigned long long)due);
 }
 
 /*
@@ -421,6 +471,16 @@ static void test_scenario(void)
 	blk_init(&e, &b, 3600 * 1000);
 	check_block(&e, &b, false);
 	blk_release(&b);
+
+	/* 7: ten minutes on, the orders of blocks 2 and 4 (all closed by
+	 * now) are past expiry + grace: the opening prunes their eight
+	 * records, natively and in the VM alike */
+	uint64_t orders_before = pruned_kind[1];
+	blk_init(&e, &b, CL_STF_PRUNE_GRACE_S * 1000);
+	check_block(&e, &b, false);
+	blk_release(&b);
+	CHECK_MSG(pruned_kind[1] - orders_before == 8, "%llu orders pruned",
+		  (unsigned long long)(pruned_kind[1] - orders_before));
 
 	tenv_release(&e);
 }
@@ -827,6 +887,9 @@ static void test_stream(unsigned nblocks)
 			if (vl == 77 && val[68] < 6)
 				by_status[val[68]]++;
 		cl_state_iter_free(it);
+		/* and those the stream pruned, by their status then */
+		for (int i = 0; i < 6; i++)
+			by_status[i] += pruned_trigger_status[i];
 		printf("trigger orders: %u pending, %u fired, %u cancelled, "
 		       "%u expired, %u refused\n", by_status[1], by_status[2],
 		       by_status[3], by_status[4], by_status[5]);
@@ -875,6 +938,17 @@ static void test_stream(unsigned nblocks)
 	       "liquidations, funding fills)\n", nblocks,
 	       (unsigned long long)(derived - derived0));
 	CHECK(derived > derived0);
+	/* a last empty block past every expiry + grace and the horizon:
+	 * every closed record goes (the VM agrees, check_block) */
+	blk_init(&e, &b, (T_HORIZON + 3605 + CL_STF_PRUNE_GRACE_S) * 1000);
+	check_block(&e, &b, false);
+	blk_release(&b);
+	printf("random stream: pruned %llu orders, %llu triggers, %llu twaps "
+	       "in blocks the VM replayed\n",
+	       (unsigned long long)pruned_kind[1],
+	       (unsigned long long)pruned_kind[2],
+	       (unsigned long long)pruned_kind[3]);
+	CHECK(nblocks < 40 || (pruned_kind[1] > 0 && pruned_kind[2] > 0));
 	tenv_release(&e);
 }
 
