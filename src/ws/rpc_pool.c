@@ -53,6 +53,7 @@ static void *worker_main(void *arg)
 	struct ws_worker *w = arg;
 	struct ws_pool *p = w->pool;
 
+	pthread_setname_np(pthread_self(), "cl-ws-rpc");
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		while (!w->head && !p->stopping)

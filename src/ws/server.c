@@ -564,6 +564,7 @@ static void *thread_main(void *arg)
 {
 	struct cl_ws_server *s = arg;
 
+	pthread_setname_np(pthread_self(), "cl-ws");
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
 		bool stop = s->stopping;

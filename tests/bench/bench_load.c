@@ -472,6 +472,11 @@ void spawn(const char *bin, const char *gpath, unsigned port,
 	fail("the node did not answer within 10 s");
 }
 
+pid_t bench_child(void)
+{
+	return child;
+}
+
 void stop_child(void)
 {
 	int st;

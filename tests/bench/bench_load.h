@@ -11,6 +11,7 @@
 #define CLEARLINE_BENCH_LOAD_H
 
 #include <curl/curl.h>
+#include <sys/types.h>
 
 #include <clearline/crypto.h>
 #include <clearline/node.h>
@@ -83,6 +84,8 @@ void post_oracle(void);
  * be NULL) after the usual ones; `url` then names it. */
 void spawn(const char *bin, const char *gpath, unsigned port,
 	   uint64_t block_ms, const char *const *extra);
+/* The node spawn() started (0: none). */
+pid_t bench_child(void);
 /* SIGTERM to the node spawn() started, its folder removed. */
 void stop_child(void);
 

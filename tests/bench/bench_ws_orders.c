@@ -16,6 +16,13 @@
  * connection that has W in flight waits, so it never sends more than
  * the node answers; the latency counts from the actual send.
  *
+ * The client is a minimal RFC 6455 client of its own (masked text
+ * frames out, frames parsed in, pings answered) driving every connection
+ * from one thread over poll(): it shares the two cores with the node,
+ * so it must cost little (libwebsockets' blocking client of
+ * ws_client.h, one context and thread per connection, cost more than
+ * the node did).
+ *
  * The node: one this program starts (-s path/to/clearlined) in a
  * temporary data folder, JSON-RPC on -p and the WebSocket on -p + 1,
  * blocks every -i ms (or 5000 txs), with the rate limits of orders off
@@ -30,15 +37,21 @@
  * Defaults: -p 18745, -i 100, a pool of 200000, 5 s per phase, -K 8,
  * -W 256, -r 2000,5000,10000,0.
  */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,7 +65,6 @@
 static const char *ws_url;
 static char own_ws_url[64];
 static uint64_t *sent_ns; /* per message: when it was sent */
-static atomic_size_t next_pool;
 
 /* ------------------------------------------------------------------ */
 /* The recovery rate on this machine's cpus                            */
@@ -114,136 +126,378 @@ static double recovery_rate(size_t n, unsigned threads)
 }
 
 /* ------------------------------------------------------------------ */
-/* A phase: K connections, W in flight each, a total rate or none      */
+/* A minimal WebSocket client (RFC 6455) over poll(): one thread drives  */
+/* every connection, so the client costs little beside the node         */
 /* ------------------------------------------------------------------ */
 
 #define N_CODES 16
 
 struct conn {
-	pthread_t th;
-	unsigned w;
-	double interval_ns; /* between sends; 0: unpaced */
-	uint64_t t0, deadline;
-	/* results */
+	int fd;
+	struct cl_buf out; /* frames not yet written */
+	size_t out_off;
+	struct cl_buf in; /* bytes read, not yet parsed */
+	struct cl_buf msg; /* a fragmented message being joined */
+	unsigned inflight;
+	uint64_t next_send;
+	bool closed;
+};
+
+struct tally {
 	uint64_t *lat;
 	size_t n_lat, cap_lat;
 	uint64_t ok, errs, lost, sent;
 	uint64_t last_send_ns;
 	uint64_t code[N_CODES], code_n[N_CODES];
-	char why[CL_WS_CONN_WHY_MAX];
-	bool failed;
 };
 
-static void count_code(struct conn *c, uint64_t code)
+static void count_code(struct tally *t, uint64_t code)
 {
 	for (int i = 0; i < N_CODES; i++) {
-		if (c->code_n[i] && c->code[i] != code)
+		if (t->code_n[i] && t->code[i] != code)
 			continue;
-		c->code[i] = code;
-		c->code_n[i]++;
+		t->code[i] = code;
+		t->code_n[i]++;
 		return;
 	}
 }
 
 /* One answer: its id names the message, so its send time. */
-static void tally(struct conn *c, const char *a, uint64_t now)
+static void tally(struct tally *t, const char *a, uint64_t now)
 {
 	uint64_t id = 0, code = 0;
 
 	if (!find_u64(&id, a, "id") || id >= n_msgs) {
-		c->errs++;
-		count_code(c, 0);
+		t->errs++;
+		count_code(t, 0);
 		return;
 	}
-	if (c->n_lat == c->cap_lat) {
-		c->cap_lat = c->cap_lat ? 2 * c->cap_lat : 4096;
-		c->lat = cl_xrealloc(c->lat, c->cap_lat * sizeof(*c->lat));
+	if (t->n_lat == t->cap_lat) {
+		t->cap_lat = t->cap_lat ? 2 * t->cap_lat : 4096;
+		t->lat = cl_xrealloc(t->lat, t->cap_lat * sizeof(*t->lat));
 	}
-	c->lat[c->n_lat++] = now - sent_ns[id];
+	t->lat[t->n_lat++] = now - sent_ns[id];
 	if (strstr(a, "\"result\"")) {
-		c->ok++;
+		t->ok++;
 		return;
 	}
-	c->errs++;
+	t->errs++;
 	const char *p = strstr(a, "\"code\":");
-	if (p && *(p + 7) == '-')
+	if (p && p[7] == '-')
 		p++;
 	if (p && cl_parse_u64(&code, p + 7, strspn(p + 7, "0123456789")))
-		count_code(c, code);
+		count_code(t, code);
 }
 
-static void *conn_main(void *arg)
+/* A client frame: FIN, `op`, masked (the mask need not be secret here). */
+static void put_frame(struct cl_buf *b, int op, const char *p, size_t len)
 {
-	struct conn *c = arg;
-	struct cl_ws_conn *ws;
-	unsigned inflight = 0;
-	uint64_t next_send = c->t0;
+	uint8_t h[14];
+	size_t n = 0;
+	static const uint8_t mask[4] = {0x5a, 0x3c, 0x96, 0xe1};
 
-	if (cl_ws_conn_open(&ws, c->why, sizeof(c->why), ws_url, 5000,
-			    1u << 20, 30) != CL_OK) {
-		c->failed = true;
-		return NULL;
+	h[n++] = (uint8_t)(0x80 | op);
+	if (len < 126) {
+		h[n++] = (uint8_t)(0x80 | len);
+	} else if (len < 65536) {
+		h[n++] = 0x80 | 126;
+		h[n++] = (uint8_t)(len >> 8);
+		h[n++] = (uint8_t)len;
+	} else {
+		h[n++] = 0x80 | 127;
+		for (int i = 7; i >= 0; i--)
+			h[n++] = (uint8_t)((uint64_t)len >> (8 * i));
 	}
+	memcpy(h + n, mask, 4);
+	n += 4;
+	cl_buf_append(b, h, n);
+	size_t at = b->len;
+	cl_buf_append(b, p, len);
+	for (size_t i = 0; i < len; i++)
+		b->p[at + i] ^= mask[i & 3];
+}
+
+/* Connect and upgrade (blocking, before the load). */
+static int ws_connect(const char *host, uint16_t port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	char req[512], resp[2048];
+	size_t got = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(port);
+	if (fd < 0 || inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		fail("cannot connect to the WebSocket port");
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	int n = snprintf(req, sizeof(req),
+			 "GET / HTTP/1.1\r\nHost: %s:%u\r\nUpgrade: websocket\r\n"
+			 "Connection: Upgrade\r\n"
+			 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+			 "Sec-WebSocket-Version: 13\r\n\r\n",
+			 host, port);
+	if (write(fd, req, (size_t)n) != n)
+		fail("upgrade: write");
+	while (got < sizeof(resp) - 1) {
+		ssize_t r = read(fd, resp + got, 1); /* up to the blank line */
+		if (r <= 0)
+			fail("upgrade: no answer");
+		got++;
+		if (got >= 4 && memcmp(resp + got - 4, "\r\n\r\n", 4) == 0)
+			break;
+	}
+	resp[got] = '\0';
+	if (strncmp(resp, "HTTP/1.1 101", 12) != 0)
+		fail("upgrade refused");
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+/* Parse the complete frames in c->in; answers go to `t`. */
+static void read_frames(struct conn *c, struct tally *t)
+{
+	size_t off = 0;
+
+	for (;;) {
+		const uint8_t *p = c->in.p + off;
+		size_t avail = c->in.len - off, hl = 2;
+		if (avail < 2)
+			break;
+		uint64_t len = p[1] & 0x7f;
+		if (len == 126) {
+			hl = 4;
+			if (avail < hl)
+				break;
+			len = (uint64_t)p[2] << 8 | p[3];
+		} else if (len == 127) {
+			hl = 10;
+			if (avail < hl)
+				break;
+			len = 0;
+			for (int i = 0; i < 8; i++)
+				len = len << 8 | p[2 + i];
+		}
+		if (avail - hl < len)
+			break;
+		int op = p[0] & 0x0f;
+		bool fin = p[0] & 0x80;
+		const char *body = (const char *)p + hl;
+		off += hl + (size_t)len;
+		if (op == 8) { /* close */
+			c->closed = true;
+			break;
+		}
+		if (op == 9) { /* ping: pong */
+			put_frame(&c->out, 10, body, (size_t)len);
+			continue;
+		}
+		if (op != 0 && op != 1)
+			continue;
+		cl_buf_append(&c->msg, body, (size_t)len);
+		if (!fin)
+			continue;
+		cl_buf_append_byte(&c->msg, 0);
+		const char *m = (const char *)c->msg.p;
+		uint64_t now = cl_clock_mono_ns();
+		if (m[0] == '[') { /* a batch answer: one per call */
+			for (const char *q = m; (q = strstr(q, "\"jsonrpc\""));
+			     q += 9) {
+				tally(t, q, now);
+				c->inflight--;
+			}
+		} else if (strstr(m, "\"jsonrpc\"")) {
+			tally(t, m, now);
+			c->inflight--;
+		}
+		cl_buf_reset(&c->msg);
+	}
+	memmove(c->in.p, c->in.p + off, c->in.len - off);
+	c->in.len -= off;
+}
+
+static void run_phase(struct conn *cs, unsigned k, unsigned w,
+		      double interval_ns, uint64_t deadline, struct tally *t)
+{
+	struct pollfd *pf = cl_xcalloc(k, sizeof(*pf));
+	bool pool_left = true;
+
 	for (;;) {
 		uint64_t now = cl_clock_mono_ns();
-		bool open = now < c->deadline;
+		bool open = now < deadline && pool_left;
+		uint64_t wake = now + 50000000; /* 50 ms */
+		unsigned busy = 0;
 
-		while (open && inflight < c->w &&
-		       (c->interval_ns == 0 || now >= next_send)) {
-			size_t i = atomic_fetch_add(&next_pool, 1);
-			if (i >= n_msgs) {
-				open = false;
+		for (unsigned i = 0; i < k; i++) {
+			struct conn *c = &cs[i];
+			while (open && !c->closed && c->inflight < w &&
+			       (interval_ns == 0 || now >= c->next_send)) {
+				size_t j = next_msg++;
+				if (j >= n_msgs) {
+					pool_left = open = false;
+					break;
+				}
+				sent_ns[j] = now;
+				t->last_send_ns = now;
+				put_frame(&c->out, 1,
+					  (const char *)calls.p + msgs[j].off,
+					  msgs[j].len);
+				c->inflight++;
+				t->sent++;
+				c->next_send += (uint64_t)interval_ns;
+			}
+			if (open && interval_ns && c->inflight < w &&
+			    c->next_send < wake)
+				wake = c->next_send;
+			if (c->out.len > c->out_off) {
+				ssize_t r = write(c->fd, c->out.p + c->out_off,
+						  c->out.len - c->out_off);
+				if (r > 0)
+					c->out_off += (size_t)r;
+				if (c->out_off == c->out.len) {
+					cl_buf_reset(&c->out);
+					c->out_off = 0;
+				}
+			}
+			pf[i].fd = c->closed ? -1 : c->fd;
+			pf[i].events = POLLIN;
+			if (c->out.len > c->out_off)
+				pf[i].events |= POLLOUT;
+			pf[i].revents = 0;
+			busy += c->inflight;
+		}
+		if (!open && busy == 0)
+			break;
+		if (!open && now > deadline + 20000000000ULL) {
+			t->lost += busy; /* no answer within 20 s */
+			break;
+		}
+		struct timespec ts = {0, 0};
+		if (wake > now) {
+			ts.tv_sec = (time_t)((wake - now) / 1000000000u);
+			ts.tv_nsec = (long)((wake - now) % 1000000000u);
+		}
+		if (ppoll(pf, k, &ts, NULL) < 0)
+			continue;
+		for (unsigned i = 0; i < k; i++) {
+			struct conn *c = &cs[i];
+			if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			char buf[65536];
+			for (;;) {
+				ssize_t r = read(c->fd, buf, sizeof(buf));
+				if (r > 0) {
+					cl_buf_append(&c->in, buf, (size_t)r);
+					continue;
+				}
+				if (r == 0) {
+					c->closed = true;
+				}
 				break;
 			}
-			sent_ns[i] = cl_clock_mono_ns();
-			if (cl_ws_conn_send(ws, (const char *)calls.p + msgs[i].off,
-					    msgs[i].len, 5000) != CL_OK) {
-				snprintf(c->why, sizeof(c->why), "send failed");
-				c->failed = true;
-				goto out;
+			read_frames(c, t);
+			if (c->closed && c->inflight) {
+				t->lost += c->inflight;
+				c->inflight = 0;
 			}
-			inflight++;
-			c->sent++;
-			c->last_send_ns = sent_ns[i];
-			next_send += (uint64_t)c->interval_ns;
-			now = cl_clock_mono_ns();
-		}
-		if (!open && inflight == 0)
-			break;
-		unsigned wait_ms = 50;
-		if (open && c->interval_ns && inflight < c->w)
-			wait_ms = next_send > now
-					  ? (unsigned)((next_send - now) / 1000000)
-					  : 0;
-		if (!open && now > c->deadline + 20000000000ULL) {
-			c->lost += inflight; /* no answer within 20 s */
-			break;
-		}
-		char *text;
-		size_t len;
-		int rc = cl_ws_conn_recv(ws, &text, &len, c->why,
-					 sizeof(c->why), wait_ms);
-		if (rc == CL_ERR_TIMEOUT)
-			continue;
-		if (rc != CL_OK) {
-			c->failed = true;
-			c->lost += inflight;
-			goto out;
-		}
-		tally(c, text, cl_clock_mono_ns());
-		free(text);
-		inflight--;
-		/* drain what is already there without waiting */
-		while (inflight && cl_ws_conn_recv(ws, &text, &len, c->why,
-						   sizeof(c->why), 0) == CL_OK) {
-			tally(c, text, cl_clock_mono_ns());
-			free(text);
-			inflight--;
 		}
 	}
-out:
-	cl_ws_conn_free(ws);
-	return NULL;
+	free(pf);
+}
+
+/* ------------------------------------------------------------------ */
+/* The node's cpu per thread name (/proc), over a phase                 */
+/* ------------------------------------------------------------------ */
+
+#define N_THREAD_NAMES 8
+
+struct node_cpu {
+	char name[N_THREAD_NAMES][16];
+	uint64_t ticks[N_THREAD_NAMES];
+	uint64_t wait_ns[N_THREAD_NAMES]; /* runnable, waiting for a cpu */
+	size_t n;
+};
+
+static void node_cpu_read(struct node_cpu *nc)
+{
+	pid_t pid = bench_child();
+	char path[64];
+
+	memset(nc, 0, sizeof(*nc));
+	if (pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char p2[400], comm[16] = "", stat[1024];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p2, sizeof(p2), "%s/%s/comm", path, e->d_name);
+		FILE *f = fopen(p2, "r");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		fclose(f);
+		comm[strcspn(comm, "\n")] = '\0';
+		snprintf(p2, sizeof(p2), "%s/%s/stat", path, e->d_name);
+		f = fopen(p2, "r");
+		if (!f)
+			continue;
+		size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+		fclose(f);
+		stat[n] = '\0';
+		/* after "(comm) ": fields 3.. ; utime and stime are 14, 15 */
+		const char *q = strrchr(stat, ')');
+		unsigned long long ut = 0, st = 0;
+		if (!q || sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+				 "%*u %*u %llu %llu", &ut, &st) != 2)
+			continue;
+		size_t i = 0;
+		while (i < nc->n && strcmp(nc->name[i], comm) != 0)
+			i++;
+		if (i == nc->n) {
+			if (nc->n == N_THREAD_NAMES)
+				continue;
+			snprintf(nc->name[nc->n++], sizeof(nc->name[0]), "%s",
+				 comm);
+		}
+		nc->ticks[i] += ut + st;
+		snprintf(p2, sizeof(p2), "%s/%s/schedstat", path, e->d_name);
+		f = fopen(p2, "r");
+		unsigned long long run_ns, wait_ns;
+		if (f && fscanf(f, "%llu %llu", &run_ns, &wait_ns) == 2)
+			nc->wait_ns[i] += wait_ns;
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+}
+
+/* "name 87%" per thread name: the cpu each used between a and b. */
+static void node_cpu_print(const struct node_cpu *a, const struct node_cpu *b,
+			   double seconds)
+{
+	double hz = (double)sysconf(_SC_CLK_TCK);
+
+	printf("      node cpu:");
+	for (size_t i = 0; i < b->n; i++) {
+		uint64_t before = 0, wait0 = 0;
+		for (size_t j = 0; j < a->n; j++)
+			if (strcmp(a->name[j], b->name[i]) == 0) {
+				before = a->ticks[j];
+				wait0 = a->wait_ns[j];
+			}
+		printf(" %s %.0f%% (+%.0f%%)", b->name[i],
+		       100.0 * (double)(b->ticks[i] - before) / hz / seconds,
+		       100.0 * (double)(b->wait_ns[i] - wait0) / 1e9 / seconds);
+	}
+	printf("\n      (of one core, threads by name; in brackets the time "
+	       "they were runnable but waited for a cpu)\n");
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -267,92 +521,82 @@ static void phase(unsigned k, unsigned w, uint64_t rate, double seconds,
 		  double recover)
 {
 	struct conn *cs = cl_xcalloc(k, sizeof(*cs));
-	size_t need = rate ? (size_t)((double)rate * seconds * 1.2)
+	size_t need = rate ? (size_t)((double)rate * seconds * 1.1)
 			   : (size_t)k * w * 4;
-	(void)recover;
+	struct tally t;
+	char host[64], path[64];
+	uint16_t port;
 
-	if (atomic_load(&next_pool) + need > n_msgs) {
+	if (next_msg + need > n_msgs) {
 		printf("  rate %6" PRIu64 ": pool nearly exhausted, skipped "
 		       "(raise -n)\n", rate);
 		free(cs);
 		return;
 	}
+	if (!cl_ws_url_parse(ws_url, host, sizeof(host), &port, path,
+			     sizeof(path)))
+		fail("bad ws url");
+	memset(&t, 0, sizeof(t));
 	post_oracle();
+	for (unsigned i = 0; i < k; i++) {
+		cs[i].fd = ws_connect(host, port);
+		cl_buf_init(&cs[i].out);
+		cl_buf_init(&cs[i].in);
+		cl_buf_init(&cs[i].msg);
+	}
+	double interval_ns = rate ? 1e9 * k / (double)rate : 0;
 	uint64_t b0 = head_block();
 	double cpu0 = cpu_s();
+	struct node_cpu nc0, nc1;
+	node_cpu_read(&nc0);
 	uint64_t t0 = cl_clock_mono_ns();
+	for (unsigned i = 0; i < k; i++)
+		cs[i].next_send = t0 + (uint64_t)(interval_ns * i / k);
+	run_phase(cs, k, w, interval_ns, t0 + (uint64_t)(seconds * 1e9), &t);
+	double el = (double)(cl_clock_mono_ns() - t0) / 1e9;
+	double cpu = cpu_s() - cpu0;
+	node_cpu_read(&nc1);
+	uint64_t b1 = head_block();
 	for (unsigned i = 0; i < k; i++) {
-		cs[i].w = w;
-		cs[i].interval_ns = rate ? 1e9 * k / (double)rate : 0;
-		cs[i].t0 = t0 + (uint64_t)(cs[i].interval_ns * i / k);
-		cs[i].deadline = t0 + (uint64_t)(seconds * 1e9);
-		if (pthread_create(&cs[i].th, NULL, conn_main, &cs[i]))
-			fail("no thread");
+		close(cs[i].fd);
+		cl_buf_release(&cs[i].out);
+		cl_buf_release(&cs[i].in);
+		cl_buf_release(&cs[i].msg);
 	}
-	struct conn all;
-	memset(&all, 0, sizeof(all));
-	for (unsigned i = 0; i < k; i++) {
-		struct conn *c = &cs[i];
-		pthread_join(c->th, NULL);
-		if (c->failed)
-			printf("  connection %u: %s\n", i, c->why);
-		all.ok += c->ok;
-		all.errs += c->errs;
-		all.lost += c->lost;
-		all.sent += c->sent;
-		if (c->last_send_ns > all.last_send_ns)
-			all.last_send_ns = c->last_send_ns;
-		for (int j = 0; j < N_CODES; j++)
-			for (uint64_t r = 0; r < c->code_n[j]; r++)
-				count_code(&all, c->code[j]);
-		all.lat = cl_xrealloc(all.lat, (all.n_lat + c->n_lat + 1) *
-						       sizeof(*all.lat));
-		if (c->n_lat)
-			memcpy(all.lat + all.n_lat, c->lat,
-			       c->n_lat * sizeof(*c->lat));
-		all.n_lat += c->n_lat;
-		free(c->lat);
+	free(cs);
+	if (t.n_lat == 0) {
+		printf("  rate %6" PRIu64 ": no answer\n", rate);
+		return;
 	}
 	/* the rate counts over the sending window (shorter when the pool ran
 	 * out); the answers of the last block come after it */
-	double s = seconds;
-	if (all.last_send_ns > t0 &&
-	    (double)(all.last_send_ns - t0) / 1e9 < s)
-		s = (double)(all.last_send_ns - t0) / 1e9;
-	double cpu = cpu_s() - cpu0;
-	uint64_t b1 = head_block();
-	double el = (double)(cl_clock_mono_ns() - t0) / 1e9;
-
-	if (all.n_lat == 0) {
-		printf("  rate %6" PRIu64 ": no answer\n", rate);
-		free(all.lat);
-		free(cs);
-		return;
-	}
-	qsort(all.lat, all.n_lat, sizeof(*all.lat), cmp_u64);
-	double ops = (double)all.n_lat / s;
+	double s = (double)(t.last_send_ns - t0) / 1e9;
+	if (s > seconds || s <= 0)
+		s = seconds;
+	qsort(t.lat, t.n_lat, sizeof(*t.lat), cmp_u64);
+	double ops = (double)t.n_lat / s;
 	char what[32];
 	if (rate)
 		snprintf(what, sizeof(what), "%6" PRIu64 "/s", rate);
 	else
 		snprintf(what, sizeof(what), "%8s", "unpaced");
-	printf("  %s %3u conns x %4u: %8.0f orders/s  %.2f of recovery | "
+	printf("  %s %3u conns x %4u: %7.0f orders/s %5.2f of recovery | "
 	       "ack p50 %6.1f ms p99 %6.1f ms max %6.1f ms | %5.1f blocks/s"
 	       " | client cpu %3.0f%% | %" PRIu64 " ok, %" PRIu64 " refused",
 	       what, k, w, ops, ops / recover,
-	       (double)all.lat[all.n_lat / 2] / 1e6,
-	       (double)all.lat[(all.n_lat * 99) / 100] / 1e6,
-	       (double)all.lat[all.n_lat - 1] / 1e6, (double)(b1 - b0) / el,
-	       100.0 * cpu / el, all.ok, all.errs);
+	       (double)t.lat[t.n_lat / 2] / 1e6,
+	       (double)t.lat[(t.n_lat * 99) / 100] / 1e6,
+	       (double)t.lat[t.n_lat - 1] / 1e6, (double)(b1 - b0) / el,
+	       100.0 * cpu / el, t.ok, t.errs);
 	for (int i = 0; i < N_CODES; i++)
-		if (all.code_n[i])
-			printf(" %" PRIu64 "x%" PRIu64, all.code_n[i],
-			       all.code[i]);
-	if (all.lost)
-		printf(", %" PRIu64 " unanswered", all.lost);
+		if (t.code_n[i])
+			printf(" %" PRIu64 "x%" PRIu64, t.code_n[i], t.code[i]);
+	if (t.lost)
+		printf(", %" PRIu64 " unanswered", t.lost);
 	printf("\n");
-	free(all.lat);
-	free(cs);
+	if (nc1.n)
+		node_cpu_print(&nc0, &nc1, el);
+	free(t.lat);
 }
 
 /* ------------------------------------------------------------------ */
