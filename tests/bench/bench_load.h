@@ -82,8 +82,8 @@ void post_oracle(void);
 /* Start `bin` in a temporary data folder on JSON-RPC port `port`,
  * blocks every `block_ms`, with the options in `extra` (NULL-ended, may
  * be NULL) after the usual ones; `url` then names it. */
-void spawn(const char *bin, const char *gpath, unsigned port,
-	   uint64_t block_ms, const char *const *extra);
+void spawn(const char *bin, const char *gpath, unsigned port, uint64_t block_ms,
+	   const char *const *extra);
 /* The node spawn() started (0: none). */
 pid_t bench_child(void);
 /* SIGTERM to the node spawn() started, its folder removed. */

@@ -99,8 +99,7 @@ static void *rec_main(void *arg)
 		build_tx(&tx, &msgs[i]);
 		cl_tx_recover(&tx, &domain);
 		if (tx.auth.err[0] != CL_SIG_OK ||
-		    !cl_address_eq(&tx.auth.signer[0],
-				   &addrs[msgs[i].trader]))
+		    !cl_address_eq(&tx.auth.signer[0], &addrs[msgs[i].trader]))
 			j->failed++;
 	}
 	return NULL;
@@ -136,7 +135,7 @@ struct conn {
 	int fd;
 	struct cl_buf out; /* frames not yet written */
 	size_t out_off;
-	struct cl_buf in; /* bytes read, not yet parsed */
+	struct cl_buf in;  /* bytes read, not yet parsed */
 	struct cl_buf msg; /* a fragmented message being joined */
 	unsigned inflight;
 	uint64_t next_send;
@@ -232,12 +231,13 @@ static int ws_connect(const char *host, uint16_t port)
 	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
 		fail("cannot connect to the WebSocket port");
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	int n = snprintf(req, sizeof(req),
-			 "GET / HTTP/1.1\r\nHost: %s:%u\r\nUpgrade: websocket\r\n"
-			 "Connection: Upgrade\r\n"
-			 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-			 "Sec-WebSocket-Version: 13\r\n\r\n",
-			 host, port);
+	int n =
+	    snprintf(req, sizeof(req),
+		     "GET / HTTP/1.1\r\nHost: %s:%u\r\nUpgrade: websocket\r\n"
+		     "Connection: Upgrade\r\n"
+		     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+		     "Sec-WebSocket-Version: 13\r\n\r\n",
+		     host, port);
 	if (write(fd, req, (size_t)n) != n)
 		fail("upgrade: write");
 	while (got < sizeof(resp) - 1) {
@@ -454,8 +454,10 @@ static void node_cpu_read(struct node_cpu *nc)
 		/* after "(comm) ": fields 3.. ; utime and stime are 14, 15 */
 		const char *q = strrchr(stat, ')');
 		unsigned long long ut = 0, st = 0;
-		if (!q || sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
-				 "%*u %*u %llu %llu", &ut, &st) != 2)
+		if (!q || sscanf(q + 2,
+				 "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+				 "%*u %*u %llu %llu",
+				 &ut, &st) != 2)
 			continue;
 		size_t i = 0;
 		while (i < nc->n && strcmp(nc->name[i], comm) != 0)
@@ -514,22 +516,23 @@ static double cpu_s(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
 	       ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) /
-		       1e6;
+		   1e6;
 }
 
 static void phase(unsigned k, unsigned w, uint64_t rate, double seconds,
 		  double recover)
 {
 	struct conn *cs = cl_xcalloc(k, sizeof(*cs));
-	size_t need = rate ? (size_t)((double)rate * seconds * 1.1)
-			   : (size_t)k * w * 4;
+	size_t need =
+	    rate ? (size_t)((double)rate * seconds * 1.1) : (size_t)k * w * 4;
 	struct tally t;
 	char host[64], path[64];
 	uint16_t port;
 
 	if (next_msg + need > n_msgs) {
 		printf("  rate %6" PRIu64 ": pool nearly exhausted, skipped "
-		       "(raise -n)\n", rate);
+		       "(raise -n)\n",
+		       rate);
 		free(cs);
 		return;
 	}
@@ -583,8 +586,7 @@ static void phase(unsigned k, unsigned w, uint64_t rate, double seconds,
 	printf("  %s %3u conns x %4u: %7.0f orders/s %5.2f of recovery | "
 	       "ack p50 %6.1f ms p99 %6.1f ms max %6.1f ms | %5.1f blocks/s"
 	       " | client cpu %3.0f%% | %" PRIu64 " ok, %" PRIu64 " refused",
-	       what, k, w, ops, ops / recover,
-	       (double)t.lat[t.n_lat / 2] / 1e6,
+	       what, k, w, ops, ops / recover, (double)t.lat[t.n_lat / 2] / 1e6,
 	       (double)t.lat[(t.n_lat * 99) / 100] / 1e6,
 	       (double)t.lat[t.n_lat - 1] / 1e6, (double)(b1 - b0) / el,
 	       100.0 * cpu / el, t.ok, t.errs);
@@ -630,12 +632,24 @@ int main(int argc, char **argv)
 	bench_name = "bench_ws_orders";
 	while ((c = getopt(argc, argv, "u:w:s:p:i:g:n:d:K:W:r:")) != -1) {
 		switch (c) {
-		case 'u': url = optarg; break;
-		case 'w': ws_url = optarg; break;
-		case 's': bin = optarg; break;
-		case 'g': gpath = optarg; break;
-		case 'd': seconds = strtod(optarg, NULL); break;
-		case 'r': n_rates = parse_list(rates, 16, optarg); break;
+		case 'u':
+			url = optarg;
+			break;
+		case 'w':
+			ws_url = optarg;
+			break;
+		case 's':
+			bin = optarg;
+			break;
+		case 'g':
+			gpath = optarg;
+			break;
+		case 'd':
+			seconds = strtod(optarg, NULL);
+			break;
+		case 'r':
+			n_rates = parse_list(rates, 16, optarg);
+			break;
 		case 'p':
 		case 'i':
 		case 'n':
@@ -700,13 +714,16 @@ int main(int argc, char **argv)
 		snprintf(own_ws_url, sizeof(own_ws_url), "ws://127.0.0.1:%u/",
 			 (unsigned)port + 1);
 		ws_url = own_ws_url;
-		const char *extra[] = {a_ws, "--rate-orders-account=0",
+		const char *extra[] = {a_ws,
+				       "--rate-orders-account=0",
 				       "--rate-orders-conn=0",
 				       "--ws-max-inflight=4096",
-				       "--ws-max-clients=1024", NULL};
+				       "--ws-max-clients=1024",
+				       NULL};
 		spawn(bin, gpath, (unsigned)port, block_ms, extra);
-		printf("node: %s %s, started by this program, blocks every %"
-		       PRIu64 " ms or 5000 txs\n", url, ws_url, block_ms);
+		printf("node: %s %s, started by this program, blocks every "
+		       "%" PRIu64 " ms or 5000 txs\n",
+		       url, ws_url, block_ms);
 	} else {
 		printf("node: %s %s\n", url, ws_url);
 	}
@@ -715,12 +732,14 @@ int main(int argc, char **argv)
 	       "(cl_tx_recover: EIP-712 digest + secp256k1)\n",
 	       rec0, threads);
 	printf("one order per message, %" PRIu64 " connections, up to %" PRIu64
-	       " in flight each:\n", k, w);
+	       " in flight each:\n",
+	       k, w);
 	for (size_t i = 0; i < n_rates; i++)
 		phase((unsigned)k, (unsigned)w, rates[i], seconds, rec0);
 	double rec1 = recovery_rate(sample, threads);
 	printf("recovery: %.0f/s on %u threads after the load (ratios above "
-	       "use the first)\n", rec1, threads);
+	       "use the first)\n",
+	       rec1, threads);
 
 	stop_child();
 	curl_slist_free_all(headers);
