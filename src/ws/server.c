@@ -689,7 +689,8 @@ int cl_ws_server_new(struct cl_ws_server **out, const struct cl_ws_config *cfg,
 		return CL_ERR_NET;
 	}
 	s->port = (uint16_t)port;
-	s->pool = ws_pool_new(cfg->rpc_threads);
+	if (rpc) /* no order entry, no workers */
+		s->pool = ws_pool_new(cfg->rpc_threads);
 	if (pthread_create(&s->thread, NULL, thread_main, s) != 0) {
 		cl_ws_server_free(s);
 		return CL_ERR_CONFIG;
@@ -701,7 +702,7 @@ int cl_ws_server_new(struct cl_ws_server **out, const struct cl_ws_config *cfg,
 		"stream; ping after %u s, timeout %u s; %u JSON-RPC workers)",
 		addr, s->port, cfg->max_clients, cfg->queue_msgs,
 		cfg->queue_bytes, cfg->history, cfg->ping_s, cfg->timeout_s,
-		ws_pool_size(s->pool));
+		s->pool ? ws_pool_size(s->pool) : 0);
 	*out = s;
 	return CL_OK;
 }
