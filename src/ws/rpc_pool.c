@@ -15,9 +15,11 @@
  * thread. The queues need no bound of their own: a job is a request in
  * flight, at most ws-max-inflight per connection.
  *
- * Stopping: the workers run what is queued (the sequencer answers a
- * stopped node's writes at once), then end; a job handed in after that
- * runs on the caller's thread.
+ * Stopping: the workers run what is queued, then end; a job handed in
+ * once the stop began runs on the caller's thread at once, so a client
+ * that keeps sending cannot hold the stop up. Such a job may overtake
+ * one of its connection still queued: harmless where the node stops its
+ * sequencer first (src/node), which then refuses every write.
  */
 #include "ws_int.h"
 
@@ -140,8 +142,10 @@ void ws_pool_stop(struct ws_pool *p)
 		struct ws_worker *w = &p->w[i];
 		if (w->started)
 			pthread_join(w->th, NULL);
+		pthread_mutex_lock(&p->lock);
 		w->started = false;
 		CL_REQUIRE(!w->head); /* every job ran */
+		pthread_mutex_unlock(&p->lock);
 	}
 }
 

@@ -215,8 +215,8 @@ void ws_rpc_run(struct cl_ws_server *s, uint64_t client_id, const char *text,
 /* `n` workers (0: one per online cpu, at most 16). */
 struct ws_pool *ws_pool_new(unsigned n);
 unsigned ws_pool_size(const struct ws_pool *p);
-/* Hand client `client_id`'s request (copied) to its worker; after
- * ws_pool_free() began, it runs on the caller's thread. */
+/* Hand client `client_id`'s request (copied) to its worker; once
+ * ws_pool_stop() began, it runs on the caller's thread. */
 void ws_pool_submit(struct ws_pool *p, struct cl_ws_server *s,
 		    uint64_t client_id, const char *text, size_t len);
 /* Run what is queued and end the workers (later jobs run on the
