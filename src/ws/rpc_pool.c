@@ -31,6 +31,7 @@ struct ws_job {
 	struct ws_job *next;
 	struct cl_ws_server *srv;
 	uint64_t client_id;
+	json_t *doc; /* the text parsed (a reference) */
 	size_t len;
 	char text[];
 };
@@ -67,7 +68,8 @@ static void *worker_main(void *arg)
 		if (!w->head)
 			w->tail = &w->head;
 		pthread_mutex_unlock(&p->lock);
-		ws_rpc_run(j->srv, j->client_id, j->text, j->len);
+		ws_rpc_run(j->srv, j->client_id, j->text, j->len, j->doc);
+		json_decref(j->doc);
 		free(j);
 		pthread_mutex_lock(&p->lock);
 	}
@@ -106,7 +108,8 @@ unsigned ws_pool_size(const struct ws_pool *p)
 }
 
 void ws_pool_submit(struct ws_pool *p, struct cl_ws_server *s,
-		    uint64_t client_id, const char *text, size_t len)
+		    uint64_t client_id, const char *text, size_t len,
+		    json_t *doc)
 {
 	struct ws_worker *w = &p->w[client_id % p->n];
 
@@ -117,6 +120,7 @@ void ws_pool_submit(struct ws_pool *p, struct cl_ws_server *s,
 		j->next = NULL;
 		j->srv = s;
 		j->client_id = client_id;
+		j->doc = json_incref(doc);
 		j->len = len;
 		memcpy(j->text, text, len);
 		j->text[len] = '\0';
@@ -126,7 +130,7 @@ void ws_pool_submit(struct ws_pool *p, struct cl_ws_server *s,
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (inline_run)
-		ws_rpc_run(s, client_id, text, len);
+		ws_rpc_run(s, client_id, text, len, doc);
 }
 
 void ws_pool_stop(struct ws_pool *p)

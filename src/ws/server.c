@@ -326,19 +326,19 @@ static void on_rpc_answer(void *arg, char *text)
 }
 
 void ws_rpc_run(struct cl_ws_server *s, uint64_t client_id, const char *text,
-		size_t len)
+		size_t len, json_t *doc)
 {
 	struct answer_ctx *a = cl_xmalloc(sizeof(*a));
 	a->srv = s;
 	a->client_id = client_id;
-	cl_rpc_server_call(s->rpc, (const uint8_t *)text, len, false,
-			   on_rpc_answer, a);
+	cl_rpc_server_call_parsed(s->rpc, (const uint8_t *)text, len, doc,
+				  false, on_rpc_answer, a);
 }
 
-void ws_rpc_call(struct ws_client *c, const char *text, size_t len)
+void ws_rpc_call(struct ws_client *c, const char *text, size_t len, json_t *doc)
 {
 	c->inflight++;
-	ws_pool_submit(c->srv->pool, c->srv, c->id, text, len);
+	ws_pool_submit(c->srv->pool, c->srv, c->id, text, len, doc);
 }
 
 static struct ws_client *client_by_id(struct cl_ws_server *s, uint64_t id)
