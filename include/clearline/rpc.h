@@ -188,6 +188,18 @@ void cl_rpc_server_call(struct cl_rpc_server *s, const uint8_t *body,
 			size_t len, bool is_operator, cl_rpc_answer_fn fn,
 			void *arg);
 
+/*
+ * The same for a body its caller parsed already (the WebSocket endpoint
+ * parses every message to tell requests from its own messages): `doc`
+ * (borrowed; a reference is taken) must be `body` parsed by
+ * cl_json_load() (duplicate members refused, any value, as the server
+ * parses), so it is not parsed again; the depth limit is still checked
+ * on `body`. NULL `doc`: cl_rpc_server_call().
+ */
+void cl_rpc_server_call_parsed(struct cl_rpc_server *s, const uint8_t *body,
+			       size_t len, json_t *doc, bool is_operator,
+			       cl_rpc_answer_fn fn, void *arg);
+
 /* ---- finishing a call ---- */
 
 /* Answer with `result` (reference stolen; NULL means JSON null). */

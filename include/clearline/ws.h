@@ -35,7 +35,13 @@
  * Order entry: a message that is a JSON-RPC request object (or batch) is
  * run by the JSON-RPC server's own dispatcher (cl_rpc_server_call) and
  * answered on the same connection with the same result or error, the
- * client's id echoed; operator methods are never served here.
+ * client's id echoed; operator methods are never served here. The
+ * requests run on a few worker threads (a connection always on the same
+ * one, so its requests reach the sequencer in the order sent), never on
+ * the ws thread, which only parses, limits and forwards; a write's
+ * answer comes from the sequencer's thread when its block is durable,
+ * through the inbox. A client gone before its answers came loses them;
+ * what it sent still runs, once.
  *
  * The explorer page: a plain HTTP GET on the same port answers the
  * static files of src/ws/www/, embedded in the binary at build time
@@ -62,6 +68,9 @@ struct cl_ws_config {
 	unsigned max_accounts; /* account streams at once; default 1024 */
 	unsigned max_inflight; /* JSON-RPC requests per client not yet
 				* answered; default 64 */
+	unsigned rpc_threads;  /* workers that run JSON-RPC requests (their
+				* signatures recovered there); 0: one per
+				* online cpu, at most 16 */
 	struct cl_rate_limit orders; /* orders and cancels per connection
 				      * (docs/api.md "Rate limits");
 				      * default 5000/s, bursts of 10000 */

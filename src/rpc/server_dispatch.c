@@ -314,8 +314,11 @@ void request_dispatch(struct request *r)
 					"request nesting too deep");
 		goto whole;
 	}
-	r->parsed = json_loadb((const char *)r->body.p, r->body.len,
-			       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	/* cl_rpc_server_call_parsed: parsed already, with the same flags */
+	if (!r->parsed)
+		r->parsed = json_loadb((const char *)r->body.p, r->body.len,
+				       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+				       &jerr);
 	if (!r->parsed) {
 		r->answer = request_whole_error(CL_RPC_PARSE_ERROR, "parse error");
 		goto whole;
@@ -417,9 +420,17 @@ void cl_rpc_server_call(struct cl_rpc_server *s, const uint8_t *body,
 			size_t len, bool is_operator, cl_rpc_answer_fn fn,
 			void *arg)
 {
+	cl_rpc_server_call_parsed(s, body, len, NULL, is_operator, fn, arg);
+}
+
+void cl_rpc_server_call_parsed(struct cl_rpc_server *s, const uint8_t *body,
+			       size_t len, json_t *doc, bool is_operator,
+			       cl_rpc_answer_fn fn, void *arg)
+{
 	/* our reference, dropped below */
 	struct request *r = request_new(s, is_operator);
 
+	r->parsed = doc ? json_incref(doc) : NULL;
 	r->on_answer = fn;
 	r->on_answer_arg = arg;
 	cl_buf_append(&r->body, body, len);

@@ -235,7 +235,7 @@ static void rpc_message(struct ws_client *c, json_t *j, const char *text,
 	}
 	if (!rate_ok(c, j))
 		return;
-	ws_rpc_call(c, text, len);
+	ws_rpc_call(c, text, len, j); /* parsed once: here */
 }
 
 /*

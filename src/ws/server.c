@@ -198,7 +198,10 @@ static int client_write(struct ws_client *c)
 	pthread_mutex_lock(&c->srv->lock);
 	c->srv->stats.sent++;
 	pthread_mutex_unlock(&c->srv->lock);
-	if (c->q_head)
+	/* more to send, or the close frame after the last message (a client
+	 * closed with messages queued, as at shutdown, waited for its
+	 * close frame until the goodbye's second ran out: 1006, not 1001) */
+	if (c->q_head || c->cutting)
 		lws_callback_on_writable(c->wsi);
 	return 0;
 }
@@ -298,7 +301,11 @@ struct answer_ctx {
 	uint64_t client_id;
 };
 
-/* cl_rpc_answer_fn: any thread; only queues. */
+/* cl_rpc_answer_fn: any thread (a write's answer comes on the
+ * sequencer's writer); only queues. The ws thread is woken when the
+ * inbox of answers was empty: otherwise a wake-up is already on its way
+ * and takes the whole list, so a burst of answers of one block costs
+ * the writer one wake-up, not one each. */
 static void on_rpc_answer(void *arg, char *text)
 {
 	struct answer_ctx *a = arg;
@@ -310,20 +317,28 @@ static void on_rpc_answer(void *arg, char *text)
 	w->text = text;
 	free(a);
 	pthread_mutex_lock(&s->lock);
+	bool wake = s->answers == NULL;
 	*s->answers_tail = w;
 	s->answers_tail = &w->next;
 	pthread_mutex_unlock(&s->lock);
-	lws_cancel_service(s->ctx);
+	if (wake)
+		lws_cancel_service(s->ctx);
 }
 
-void ws_rpc_call(struct ws_client *c, const char *text, size_t len)
+void ws_rpc_run(struct cl_ws_server *s, uint64_t client_id, const char *text,
+		size_t len, json_t *doc)
 {
 	struct answer_ctx *a = cl_xmalloc(sizeof(*a));
-	a->srv = c->srv;
-	a->client_id = c->id;
+	a->srv = s;
+	a->client_id = client_id;
+	cl_rpc_server_call_parsed(s->rpc, (const uint8_t *)text, len, doc,
+				  false, on_rpc_answer, a);
+}
+
+void ws_rpc_call(struct ws_client *c, const char *text, size_t len, json_t *doc)
+{
 	c->inflight++;
-	cl_rpc_server_call(c->srv->rpc, (const uint8_t *)text, len, false,
-			   on_rpc_answer, a);
+	ws_pool_submit(c->srv->pool, c->srv, c->id, text, len, doc);
 }
 
 static struct ws_client *client_by_id(struct cl_ws_server *s, uint64_t id)
@@ -449,13 +464,15 @@ static int on_receive(struct ws_client *c, const void *in, size_t len)
 	    lws_remaining_packet_payload(c->wsi) != 0)
 		return 0;
 	if (c->rx_too_big) {
+		/* closed like a cut client: what is queued, then the close
+		 * frame from the writeable callback (closing from here lost
+		 * the frame to a reset about one time in five) */
 		char why[80];
 		snprintf(why, sizeof(why), "message over %zu bytes",
 			 s->cfg.max_msg_bytes);
-		lws_close_reason(c->wsi,
-				 (enum lws_close_status)WS_CLOSE_TOO_BIG,
-				 (unsigned char *)why, strlen(why));
-		return -1;
+		cl_buf_reset(&c->rx);
+		client_close(c, WS_CLOSE_TOO_BIG, why);
+		return 0;
 	}
 	if (lws_frame_is_binary(c->wsi)) {
 		ws_send_error(c, NULL, WS_ERR_BAD_MESSAGE,
@@ -552,6 +569,7 @@ static void *thread_main(void *arg)
 {
 	struct cl_ws_server *s = arg;
 
+	pthread_setname_np(pthread_self(), "cl-ws");
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
 		bool stop = s->stopping;
@@ -676,6 +694,8 @@ int cl_ws_server_new(struct cl_ws_server **out, const struct cl_ws_config *cfg,
 		return CL_ERR_NET;
 	}
 	s->port = (uint16_t)port;
+	if (rpc) /* no order entry, no workers */
+		s->pool = ws_pool_new(cfg->rpc_threads);
 	if (pthread_create(&s->thread, NULL, thread_main, s) != 0) {
 		cl_ws_server_free(s);
 		return CL_ERR_CONFIG;
@@ -684,9 +704,10 @@ int cl_ws_server_new(struct cl_ws_server **out, const struct cl_ws_config *cfg,
 	cl_info(SUB,
 		"websocket listening on %s port %u (at most %u clients; "
 		"send queue %u messages / %zu bytes; history %u messages per "
-		"stream; ping after %u s, timeout %u s)",
+		"stream; ping after %u s, timeout %u s; %u JSON-RPC workers)",
 		addr, s->port, cfg->max_clients, cfg->queue_msgs,
-		cfg->queue_bytes, cfg->history, cfg->ping_s, cfg->timeout_s);
+		cfg->queue_bytes, cfg->history, cfg->ping_s, cfg->timeout_s,
+		s->pool ? ws_pool_size(s->pool) : 0);
 	*out = s;
 	return CL_OK;
 }
@@ -707,6 +728,9 @@ void cl_ws_server_free(struct cl_ws_server *s)
 {
 	if (!s)
 		return;
+	/* the workers first: what they run is answered into the inbox,
+	 * which the ws thread sends before it closes the connections */
+	ws_pool_stop(s->pool);
 	if (s->started) {
 		pthread_mutex_lock(&s->lock);
 		s->stopping = true;
@@ -716,6 +740,7 @@ void cl_ws_server_free(struct cl_ws_server *s)
 	}
 	if (s->ctx)
 		lws_context_destroy(s->ctx); /* closes what is left */
+	ws_pool_free(s->pool);
 	while (s->events) {
 		struct ws_event *e = s->events;
 		s->events = e->next;

@@ -8,6 +8,8 @@
  *   feed.c     per block: blocks, trades, book diffs, accounts
  *   batches.c  the batches stream: posted, verified, final, discarded
  *   www.c      the explorer page: its files over HTTP on the same port
+ *   rpc_pool.c the JSON-RPC workers: requests run off the ws thread,
+ *              in order per connection
  *   proto.c    client messages: subscribe, unsubscribe, resync,
  *              JSON-RPC (their parsing, apart from the server, is
  *              declared in ws_proto.h)
@@ -74,11 +76,13 @@ struct ws_stream {
 };
 
 struct ws_client;
+struct ws_pool;
 
 struct cl_ws_server {
 	struct cl_ws_config cfg;
 	struct cl_chain_reader reader;
 	struct cl_rpc_server *rpc;
+	struct ws_pool *pool; /* runs the JSON-RPC requests (rpc_pool.c) */
 	struct lws_context *ctx;
 	struct lws_vhost *vhost;
 	uint16_t port;
@@ -198,9 +202,34 @@ void ws_send_json(struct ws_client *c, json_t *v);
 void ws_send_error(struct ws_client *c, const json_t *id, int code,
 		   const char *fmt, ...) CL_PRINTF(4, 5);
 
-/* Run a JSON-RPC request (text) for `c` through the rpc dispatcher;
- * the answer is queued to `c` when it comes. */
-void ws_rpc_call(struct ws_client *c, const char *text, size_t len);
+/* Run a JSON-RPC request (text, and `doc` that text parsed: borrowed)
+ * for `c` through the rpc dispatcher on its worker (rpc_pool.c; counted
+ * in c->inflight until answered); the answer is queued to `c` when it
+ * comes. */
+void ws_rpc_call(struct ws_client *c, const char *text, size_t len,
+		 json_t *doc);
+/* Any thread: run `len` bytes of JSON-RPC text for client `client_id`
+ * now, `doc` that text parsed by cl_json_load() (borrowed; parsed once:
+ * cl_rpc_server_call_parsed); its answer goes to the inbox. */
+void ws_rpc_run(struct cl_ws_server *s, uint64_t client_id, const char *text,
+		size_t len, json_t *doc);
+
+/* ---- rpc_pool.c ---- */
+/* `n` workers (0: one per online cpu, at most 16). */
+struct ws_pool *ws_pool_new(unsigned n);
+unsigned ws_pool_size(const struct ws_pool *p);
+/* Hand client `client_id`'s request (the text copied, a reference to
+ * `doc`, the text parsed) to its worker; once ws_pool_stop() began, it
+ * runs on the caller's thread. */
+void ws_pool_submit(struct ws_pool *p, struct cl_ws_server *s,
+		    uint64_t client_id, const char *text, size_t len,
+		    json_t *doc);
+/* Run what is queued and end the workers (later jobs run on the
+ * caller's thread). NULL is a no-op. */
+void ws_pool_stop(struct ws_pool *p);
+/* Stop (if not yet) and free; no thread may submit any more. NULL is a
+ * no-op. */
+void ws_pool_free(struct ws_pool *p);
 
 /* ---- streams.c ---- */
 void ws_stream_init(struct ws_stream *st, enum ws_stream_kind kind,
