@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the devnet end to end, the way README.md "Try it" uses it:
 # `contrib/devnet.sh up`, then with anvil account 1 a deposit on L1 that is
-# credited on L2, an order that fills against the demo maker, an order
+# credited on L2, a tETH deposit through clearline-cli credited on L2, an order that fills against the demo maker, an order
 # placed and cancelled, a withdrawal that becomes final after the challenge
 # period and is claimed on L1 (the balance grows by the amount; a second
 # claim reverts), the replica, an oracle drop that liquidates a leveraged
@@ -151,6 +151,28 @@ for _ in $(seq 1 150); do
 done
 [ $credited -eq 1 ] && ok "deposit of 1000 tUSD credited on L2" ||
 	bad "deposit not credited on L2 within 30 s (collateral ${c:-?})"
+
+# --------------------------------------------------- asset deposit
+# 1 tETH through clearline-cli (approve and deposit on L1), credited in
+# the asset's L2 atoms (9 decimals)
+[ "$(js 'j.assets.map((a) => a.symbol).join()' <<<"$j")" = tETH,tBTC ] &&
+	ok "devnet.json lists tETH and tBTC" || bad "devnet.json assets: $(js 'j.assets' <<<"$j")"
+if "$cli" asset-deposit tETH 1 --l1-rpc "$L1_RPC" --key-env ALICE_KEY >/dev/null; then
+	credited=0
+	for _ in $(seq 1 150); do
+		b=$("$cli" --json account "$ALICE" 2>/dev/null |
+			js 'j.collateralAssets.find((a) => a.asset === 1).balance') || b=
+		if [ "$b" = 1000000000 ]; then
+			credited=1
+			break
+		fi
+		sleep 0.2
+	done
+	[ $credited -eq 1 ] && ok "asset deposit of 1 tETH credited on L2" ||
+		bad "asset deposit not credited on L2 within 30 s (tETH ${b:-?})"
+else
+	bad "clearline-cli asset-deposit tETH 1"
+fi
 
 # ----------------------------------------------------------- trade
 book=$("$cli" --json book BTC-PERP 2>/dev/null)

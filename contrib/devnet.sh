@@ -18,7 +18,9 @@
 # `up` starts: anvil (the L1, chain id 31337, one block a second, its state
 # kept in .devnet/l1/state.json), the contracts (deployed by anvil key 0,
 # which is also the sequencer, with a 30 s challenge period), collateral
-# minted to anvil keys 1-4 and to the two bots, the sequencer (clearlined),
+# minted to anvil keys 1-4 and to the two bots, the collateral assets tETH
+# (18 decimals) and tBTC (8) with 1 000 of each minted to keys 1-4
+# (genesis/devnet-assets.json lists them), the sequencer (clearlined),
 # the oracle price feeder (clearline-cli oracle-feed, anvil keys 7-9) and
 # the demo traffic (clearline-cli bot maker / bot taker, keys derived from
 # fixed labels, funded on L1 and deposited into the rollup), and a verifier
@@ -56,6 +58,7 @@ challenge_period=30
 dispute_clock=300
 account_mint=1000000000000 # 1 000 000 tUSD (6 decimals) to each account
 bot_mint=10000000000000    # 10 000 000 tUSD to each bot, all deposited
+asset_mint=1000            # 1 000 tETH and 1 000 tBTC to each account
 
 say() { echo "devnet: $*"; }
 die() {
@@ -390,6 +393,10 @@ write_outputs() {
 			rollupDeployBlock: Number(e.START_BLOCK),
 			collateralToken: e.TOKEN,
 			collateralDecimals: 6,
+			assetsContract: e.ASSETS,
+			assets: [
+				{ id: 1, symbol: "tETH", token: e.TETH, decimals: 18, l2Decimals: 9 },
+				{ id: 2, symbol: "tBTC", token: e.TBTC, decimals: 8, l2Decimals: 8 }],
 			challengePeriodSeconds: Number(e.CHALLENGE_PERIOD),
 			sequencer: e.SEQUENCER,
 			accounts,
@@ -415,6 +422,7 @@ export ETH_RPC_URL=\$L1_RPC
 export CLEARLINE_RPC=http://127.0.0.1:$L2_PORT
 export ROLLUP=$ROLLUP
 export TOKEN=$TOKEN
+export ASSETS=$ASSETS TETH=$TETH TBTC=$TBTC
 export ALICE=$ACCOUNT_1 ALICE_KEY=$ACCOUNT_KEY_1
 export BOB=$ACCOUNT_2 BOB_KEY=$ACCOUNT_KEY_2
 export CAROL=$ACCOUNT_3 CAROL_KEY=$ACCOUNT_KEY_3
@@ -517,9 +525,10 @@ fresh_up() {
 	deploy=$(node "$top/contrib/l1/deploy.js" --rpc-url "$l1" \
 		--private-key "$DEPLOYER_KEY" --challenge-period "$challenge_period" \
 		--build "$build" --genesis "$top/genesis/devnet.json" --genesis-out "$dev/genesis.json" \
+		--genesis-assets "$top/genesis/devnet-assets.json" \
+		--asset tETH:18 --asset tBTC:8 --asset-mint-amount "$asset_mint" \
 		--dispute-clock "$dispute_clock" \
-		--mint "$ACCOUNT_1=$account_mint" --mint "$ACCOUNT_2=$account_mint" \
-		--mint "$ACCOUNT_3=$account_mint" --mint "$ACCOUNT_4=$account_mint" \
+		--mint-to "$ACCOUNT_1,$ACCOUNT_2,$ACCOUNT_3,$ACCOUNT_4" --mint-amount "$account_mint" \
 		--mint "$MAKER=$bot_mint" --mint "$TAKER=$bot_mint" \
 		2>"$dev/l1/deploy.log") ||
 		{ tail -n 20 "$dev/l1/deploy.log" >&2; die "deploy failed; see $dev/l1/deploy.log"; }
@@ -527,6 +536,9 @@ fresh_up() {
 	ROLLUP=$(json_get 'j.rollup' <<<"$deploy")
 	TOKEN=$(json_get 'j.collateralToken' <<<"$deploy")
 	START_BLOCK=$(json_get 'j.rollupDeployBlock' <<<"$deploy")
+	ASSETS=$(json_get 'j.assetsContract' <<<"$deploy")
+	TETH=$(json_get 'j.assets.find((a) => a.symbol === "tETH").token' <<<"$deploy")
+	TBTC=$(json_get 'j.assets.find((a) => a.symbol === "tBTC").token' <<<"$deploy")
 
 	say "funding the bots and depositing their collateral"
 	for k in "$MAKER_KEY" "$TAKER_KEY"; do
@@ -557,7 +569,7 @@ fresh_up() {
 	)
 
 	{
-		for v in L1_PORT L2_PORT VERIFIER_PORT REPLICA_PORT ROLLUP TOKEN START_BLOCK CHALLENGE_PERIOD \
+		for v in L1_PORT L2_PORT VERIFIER_PORT REPLICA_PORT ROLLUP TOKEN ASSETS TETH TBTC START_BLOCK CHALLENGE_PERIOD \
 			SEQUENCER ACCOUNT_1 ACCOUNT_2 ACCOUNT_3 ACCOUNT_4 \
 			ACCOUNT_KEY_1 ACCOUNT_KEY_2 ACCOUNT_KEY_3 ACCOUNT_KEY_4 \
 			ORACLE_KEY_1 ORACLE_KEY_2 ORACLE_KEY_3 \

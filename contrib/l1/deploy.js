@@ -42,6 +42,10 @@
 //                                 without, the ids are 1, 2, ... in order and
 //                                 L2DECIMALS defaults to DECIMALS. The list is
 //                                 set on the rollup's assets() contract.
+//   --genesis-assets FILE         the genesis's `assets` from FILE (a JSON array
+//                                 of genesis assets without `token`: --asset
+//                                 fills it), in place of the genesis's own
+//                                 (needs --genesis; genesis/devnet-assets.json)
 //   --asset-mint-amount UNITS     mint UNITS whole tokens of every asset to
 //                                 each --mint-to address (default none)
 //   --compile                     recompile even if the artifacts look fresh
@@ -88,6 +92,7 @@ function parseArgs(argv) {
 		'--dispute-clock': 'disputeClock',
 		'--genesis': 'genesis',
 		'--genesis-out': 'genesisOut',
+		'--genesis-assets': 'genesisAssets',
 		'--genesis-hash': 'genesisHash',
 		'--genesis-root': 'genesisRoot',
 		'--program-image': 'programImage',
@@ -147,6 +152,7 @@ function parseArgs(argv) {
 		if (!opts.genesisOut) fail('--genesis needs --genesis-out');
 		if (opts.genesisHash || opts.genesisRoot) fail('--genesis and --genesis-hash/--genesis-root exclude each other');
 	} else {
+		if (opts.genesisAssets) fail('--genesis-assets needs --genesis');
 		if (opts.genesisOut) fail('--genesis-out needs --genesis');
 		if (!opts.genesisHash || !opts.genesisRoot) fail('give --genesis FILE, or --genesis-hash and --genesis-root');
 		for (const k of ['genesisHash', 'genesisRoot']) {
@@ -302,6 +308,11 @@ function main() {
 		expected = cast(['to-check-sum-address', expected]);
 		const g = JSON.parse(fs.readFileSync(opts.genesis, 'utf8'));
 		g.rollup = expected;
+		if (opts.genesisAssets) {
+			const ga = JSON.parse(fs.readFileSync(opts.genesisAssets, 'utf8'));
+			if (!Array.isArray(ga)) fail(`${opts.genesisAssets}: not a JSON array of genesis assets`);
+			g.assets = ga;
+		}
 		matchAssets(opts.assets, g.assets || []);
 		fs.writeFileSync(opts.genesisOut, JSON.stringify(g, null, 2) + '\n');
 		const id = runJson(tool(opts, path.join('src', 'clearline-genesis-id')), [opts.genesisOut]);

@@ -91,6 +91,9 @@ struct cl_batch_cut {
 	uint64_t forced_consumed;    /* cumulative forced requests, after
 				      * last_block (stored after the rest;
 				      * 0 in a cut from before them) */
+	uint64_t asset_deposits_consumed; /* cumulative asset deposits,
+					   * after last_block (stored last;
+					   * 0 in a cut from before them) */
 };
 
 /* Where the next cut starts. */
@@ -330,6 +333,8 @@ struct cl_chain_sync {
 	 * an L1) */
 	bool has_posting;
 	uint64_t deposits_credited; /* deposit ids below this are credited */
+	uint64_t asset_deposits_credited; /* asset deposit ids below this
+					   * are credited */
 	uint64_t forced_applied;    /* forced request ids below this are
 				     * applied */
 	bool posting;		    /* a batch is in flight */

@@ -125,8 +125,21 @@ struct cl_cli_market {
 	int64_t maker_fee_ppm, taker_fee_ppm;
 };
 
+/* One collateral asset as the node describes it (l2_getConfig's
+ * `assets`; `decimals` are its L2 decimals). */
+struct cl_cli_asset {
+	uint32_t id;
+	char symbol[CL_CLI_SYMBOL_MAX + 1];
+	struct cl_address token;
+	unsigned decimals;
+};
+
+/* Most collateral assets a configuration may list. */
+#define CL_CLI_MAX_ASSETS 8
+
 /* The node's configuration; owns `markets`. Release with
- * cl_cli_config_release(). */
+ * cl_cli_config_release(). A node from before collateral assets sends
+ * no `assets`: none. */
 struct cl_cli_config {
 	uint64_t l1_chain_id;
 	struct cl_address rollup, collateral_token;
@@ -134,6 +147,8 @@ struct cl_cli_config {
 	struct cl_eip712_domain domain;
 	struct cl_cli_market *markets;
 	size_t n_markets;
+	struct cl_cli_asset assets[CL_CLI_MAX_ASSETS];
+	size_t n_assets;
 };
 
 /*
@@ -158,6 +173,10 @@ const struct cl_cli_market *cl_cli_market_find(const struct cl_cli_config *cfg,
 					       const char *name);
 const struct cl_cli_market *cl_cli_market_by_id(const struct cl_cli_config *cfg,
 						uint32_t id);
+/* A collateral asset by symbol (case-insensitive) or by decimal id; NULL
+ * when there is none. Valid until the config is released. */
+const struct cl_cli_asset *cl_cli_asset_find(const struct cl_cli_config *cfg,
+					     const char *name);
 
 /* ------------------------------------------------------------------ */
 /* Building signed messages                                            */

@@ -242,6 +242,7 @@ enum cl_eip712_type {
 	CL_EIP712_SUBACCOUNT_TRANSFER, /* subaccounts: docs/protocol.md */
 	CL_EIP712_ASSET_WITHDRAW, /* collateral assets: docs/protocol.md */
 	CL_EIP712_SUBACCOUNT_ASSET_TRANSFER,
+	CL_EIP712_PORTFOLIO_MODE, /* portfolio margin: docs/protocol.md */
 };
 
 /* The canonical type string, e.g. "Cancel(address trader,bytes32
@@ -507,6 +508,25 @@ cl_margin_mode_recover(struct cl_address *signer, struct cl_hash32 *digest,
 		       const struct cl_eip712_domain *d,
 		       const struct cl_margin_mode *msg, const uint8_t *sig,
 		       size_t sig_len);
+
+/* PortfolioMode(address trader,bool enabled,uint64 nonce): margin the
+ * trader's account in portfolio mode (enabled) or leg by leg. */
+struct cl_portfolio_mode {
+	struct cl_address trader;
+	bool enabled;
+	uint64_t nonce;
+};
+
+void cl_portfolio_mode_struct_hash(struct cl_hash32 *out,
+				   const struct cl_portfolio_mode *msg);
+void cl_portfolio_mode_digest(struct cl_hash32 *out,
+			      const struct cl_eip712_domain *d,
+			      const struct cl_portfolio_mode *msg);
+CL_WUR enum cl_sig_err
+cl_portfolio_mode_recover(struct cl_address *signer, struct cl_hash32 *digest,
+			  const struct cl_eip712_domain *d,
+			  const struct cl_portfolio_mode *msg, const uint8_t *sig,
+			  size_t sig_len);
 
 /* IsolatedMargin(address trader,uint32 market,bool add,uint64 amount,
  *                uint64 nonce): move `amount` settlement atoms into

@@ -10,7 +10,8 @@
  * batch's record (dataHash, stateRoot, withdrawalRoot, the deposits
  * consumed before and after it, its first and last block), the index k,
  * the previous batch's state root, the hash of the deposit records the
- * batch consumes and the genesis hash. Everything else — the batch data,
+ * batch consumes (followed by the asset-deposit records it consumes, if
+ * any) and the genesis hash. Everything else — the batch data,
  * the deposit records, the genesis struct and the whole pre-state — is
  * read through the preimage interface by its keccak256, so no party
  * chooses it.
@@ -57,6 +58,12 @@
 /* One deposit record in the deposits list: to (20) ‖ be64 amount ‖
  * be32 timestamp, the rollup's DepositRecord slot, packed. */
 #define CL_GAME_DEPOSIT_LEN 32
+/* The asset part of the deposits list, present only when the batch
+ * consumed asset deposits (ClearlineAssets.gameAssetList): be64 id of
+ * the first ‖ per asset deposit to (20) ‖ be64 amount ‖ be32 timestamp ‖
+ * be32 asset, the contract's AssetDepositRecord slots, packed. */
+#define CL_GAME_ASSET_HEAD_LEN 8
+#define CL_GAME_ASSET_DEPOSIT_LEN 36
 /* One forced request in the forced list: account (20) ‖ kind (1) ‖
  * be64 a ‖ be64 b, the rollup's ForcedRecord without its timestamp and
  * fee flag. */
@@ -114,6 +121,22 @@ struct cl_game_deposit {
 	uint32_t timestamp; /* L1 time of the deposit */
 };
 
+/* One asset deposit as ClearlineAssets stores it (AssetDepositRecord;
+ * the amount in L2 atoms of the asset). */
+struct cl_game_asset_deposit {
+	struct cl_address to;
+	uint64_t amount;
+	uint32_t timestamp; /* L1 time of the deposit */
+	uint32_t asset;	    /* the genesis asset id */
+};
+
+/* The asset deposits a batch consumed: ids first .. first + n - 1. */
+struct cl_game_assets {
+	uint64_t first;
+	const struct cl_game_asset_deposit *d;
+	size_t n;
+};
+
 /* One forced request as the rollup stores it (ForcedRecord): the kind
  * and its two fields as forceRequest() took them (docs/l1.md). */
 struct cl_game_forced {
@@ -135,6 +158,24 @@ CL_WUR bool cl_game_input_decode(struct cl_game_input *out, const uint8_t *p,
  * no deposit is empty, its hash keccak256 of nothing). */
 void cl_game_deposits_encode(struct cl_buf *out,
 			     const struct cl_game_deposit *d, size_t n);
+
+/* Append the asset part of the deposits list: nothing when a->n is 0
+ * (or a is NULL), else be64 a->first ‖ n × (to ‖ be64 amount ‖ be32
+ * timestamp ‖ be32 asset), 36 bytes each, after the deposits: the
+ * input's depositsHash is keccak256 of both. */
+void cl_game_asset_deposits_encode(struct cl_buf *out,
+				   const struct cl_game_assets *a);
+
+/*
+ * The asset part of a deposits list as ClearlineAssets.gameAssetList
+ * returns it (native only): true with *first, *n and *d (allocated,
+ * free() it; NULL when empty) when `p` is empty or exactly an 8-byte
+ * first id and one or more 36-byte records, first + n fitting in
+ * 64 bits; else false with everything zeroed.
+ */
+CL_WUR bool cl_game_asset_list_decode(uint64_t *first,
+				      struct cl_game_asset_deposit **d,
+				      size_t *n, const uint8_t *p, size_t len);
 
 /* Append the forced list: n × (account ‖ kind ‖ be64 a ‖ be64 b), 37
  * bytes each; its keccak256 is the input's forcedHash. */
@@ -171,7 +212,9 @@ struct cl_game_report {
  *
  *  1. the input, the genesis (cl_game_genesis_decode()), the deposits
  *     list (32 bytes per deposit, depositsConsumed -
- *     prevDepositsConsumed of them) and the forced list (37 bytes per
+ *     prevDepositsConsumed of them, then either nothing or the asset
+ *     part: an 8-byte first id and one or more 36-byte asset deposits)
+ *     and the forced list (37 bytes per
  *     request, forcedConsumed - prevForcedConsumed of them), and
  *     k < lastBlock - firstBlock + 1: else CL_GAME_E_INPUT;
  *  2. the batch data, decoded by cl_batch2_decode() under the default
@@ -179,7 +222,10 @@ struct cl_game_report {
  *     firstBlock + 1 blocks, end with the root stateRoot (and
  *     withdrawalRoot, which is the state root), and carry as its
  *     DEPOSIT requests, in order, exactly the deposits list (ids
- *     prevDepositsConsumed.., same to and amount) and as its FORCED
+ *     prevDepositsConsumed.., same to and amount), as its
+ *     ASSET_DEPOSIT requests, in order, exactly the asset part (ids
+ *     first.., same asset, to and amount; none when the part is empty)
+ *     and as its FORCED
  *     requests exactly the forced list (ids prevForcedConsumed.., same
  *     account, kind and fields). Else CL_GAME_WRONG;
  *  3. the pre-state: walked from prevRoot (k = 0) or block k-1's posted
@@ -202,7 +248,8 @@ CL_WUR int cl_game_verdict(struct cl_game_report *rep,
  * fills in->deposits_hash, in->forced_hash and in->genesis_hash, writes
  * the input's keccak256 to *key and adds to `pm` the input, the batch
  * `data` (borrowed for the call), the deposits list of `deps` (n_deps
- * records, ids in->rec.prev_deposits..), the forced list of `forced`
+ * records, ids in->rec.prev_deposits..) followed by the asset part of
+ * `assets` (NULL: none consumed), the forced list of `forced`
  * (n_forced, ids in->rec.prev_forced..), the genesis encoding and, when
  * `pre` is not
  * NULL, every preimage of pre's last committed state (which must be the
@@ -218,7 +265,8 @@ CL_WUR int cl_game_verdict(struct cl_game_report *rep,
 CL_WUR int cl_game_prepare(struct cl_hash32 *key, struct cl_preimage_map *pm,
 			   struct cl_game_input *in, const uint8_t *data,
 			   size_t data_len, const struct cl_game_deposit *deps,
-			   size_t n_deps, const struct cl_game_forced *forced,
+			   size_t n_deps, const struct cl_game_assets *assets,
+			   const struct cl_game_forced *forced,
 			   size_t n_forced, const struct cl_genesis *g,
 			   struct cl_state *pre);
 
@@ -360,6 +408,7 @@ struct cl_game_setup_args {
 	size_t data_len;
 	const struct cl_game_deposit *deps; /* the records it consumes */
 	size_t n_deps;
+	struct cl_game_assets assets; /* the asset deposits it consumes */
 	const struct cl_game_forced *forced;
 	size_t n_forced;
 	const struct cl_genesis *genesis;

@@ -23,7 +23,8 @@
  *     nonce. The sender re-sends dropped transactions with the same nonce,
  *     replaces stuck ones with bumped fees, and notices when the block that
  *     held a receipt left the canonical chain.
- *  5. struct cl_l1_watcher: Deposit (or ForcedRequest) events up to a
+ *  5. struct cl_l1_watcher: Deposit (ForcedRequest, AssetDeposit) events
+ *     up to a
  *     confirmation depth,
  *     delivered to a callback exactly once and strictly in id order, with
  *     a persisted cursor that survives restarts and L1 reorgs.
@@ -400,6 +401,9 @@ CL_WUR int cl_l1_eth_get_logs(struct cl_l1_rpc *rpc, struct cl_l1_logs *out,
  * "Collateral assets"). */
 #define CL_L1_EV_ASSET_DEPOSIT \
 	"AssetDeposit(uint64,uint32,address,uint64,uint64)"
+#define CL_L1_SIG_CLAIM_ASSET_WITHDRAWAL                                   \
+	"claimAssetWithdrawal(uint64," CL_L1_BATCH_RECORD_TUPLE             \
+	",uint64,address,uint32,uint64,bytes32[])"
 #define CL_L1_SIG_APPEND_BATCH_WITH_ASSETS                                 \
 	"appendBatchWithAssets(bytes,bytes32,bytes32,uint64,uint64,uint64,"  \
 	"uint64,uint64,uint64)"
@@ -429,11 +433,17 @@ struct cl_l1_batch_args {
 	/* the timestamp of the L1 block that last_block's header names */
 	uint64_t l1_timestamp;
 	uint64_t forced_consumed; /* cumulative forced requests, after it */
+	/* appendBatchWithAssets (a chain whose genesis lists assets) with
+	 * the cumulative asset deposits consumed after it; false:
+	 * appendBatch, which leaves the contract's count as it was */
+	bool with_assets;
+	uint64_t asset_deposits_consumed;
 };
 
 struct cl_l1_batch_event;
 
-/* Calldata builders: each APPENDS selector and arguments to out. The
+/* Calldata builders: each APPENDS selector and arguments to out
+ * (cl_l1_abi_append_batch: appendBatchWithAssets when a->with_assets). The
  * claim carries the batch's record (docs/l1.md): `batch` is its
  * BatchAppended event (index and record fields; loc unused). The game's
  * challenge is below ("ABI of the dispute games"). */
@@ -453,9 +463,11 @@ void cl_l1_abi_deposit_count(struct cl_buf *out);
 void cl_l1_abi_is_final(struct cl_buf *out, uint64_t batch_index);
 
 /*
- * Decode appendBatch calldata (selector included), canonical form only:
- * the offset of `bytes` is 0xe0, its padding is zero, the uint64 words
- * have no high bits, nothing trails. out->data borrows from `p`.
+ * Decode appendBatch or appendBatchWithAssets calldata (selector
+ * included; out->with_assets says which), canonical form only: the
+ * offset of `bytes` is right after the head (0x100, or 0x120 with
+ * assets), its padding is zero, the uint64 words have no high bits,
+ * nothing trails. out->data borrows from `p`.
  */
 CL_WUR bool cl_l1_abi_decode_append_batch(struct cl_l1_batch_args *out,
 					  const uint8_t *p, size_t len);
@@ -1037,5 +1049,8 @@ CL_WUR int cl_l1_poster_wait(struct cl_l1_poster *p, uint64_t timeout_ms,
 
 /* The dispute games: their ABI and playing one (l1_game.h). */
 #include <clearline/l1_game.h>
+/* The collateral assets' contract: its address, the asset-deposit
+ * watcher, the asset claim (l1_assets.h). */
+#include <clearline/l1_assets.h>
 
 #endif /* CLEARLINE_L1_H */

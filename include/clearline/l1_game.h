@@ -29,6 +29,10 @@
 #define CL_L1_SIG_DISPUTE "dispute()"
 #define CL_L1_SIG_PROGRAM "program()"
 #define CL_L1_SIG_GAME_STEPS "GAME_STEPS()"
+/* The asset part of a game's deposits list: the rollup's assets(), then
+ * ClearlineAssets.gameAssetList(batchIndex) (docs/disputes.md "Wiring"). */
+#define CL_L1_SIG_GAME_ASSETS "assets()"
+#define CL_L1_SIG_GAME_ASSET_LIST "gameAssetList(uint64)"
 #define CL_L1_SIG_CHALLENGE_BOND "challengeBond()"
 #define CL_L1_EV_GAME_OPENED "GameOpened(uint64,uint32,uint256,address)"
 #define CL_L1_EV_GAME_RESOLVED "GameResolved(uint64,uint256,bool)"
@@ -175,12 +179,15 @@ struct cl_l1_game_material {
 	size_t n_deps;
 	struct cl_l1_forced *forced;   /* ids prev_forced.. */
 	size_t n_forced;
+	struct cl_buf asset_list;      /* gameAssetList(batch): the asset
+					* deposits it consumes (empty: none) */
 };
 /*
  * Read everything: the live record of `batch` and of the one before
  * (cl_l1_batch_record from `from_block`, `range`), the posted data (its
- * keccak256 checked), the rollup's gameInput(batch, k, ..), and the
- * Deposit and ForcedRequest events of the ids the batch consumes.
+ * keccak256 checked), the rollup's gameInput(batch, k, ..), the
+ * Deposit and ForcedRequest events of the ids the batch consumes, and
+ * the asset deposits it consumes (its assets contract's gameAssetList).
  * Returns CL_OK (release *m), CL_ERR_NOT_FOUND (a batch, transaction
  * or record is not on L1), CL_ERR_CORRUPT, or an RPC code (gameInput
  * reverts on a k out of range).

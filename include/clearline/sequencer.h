@@ -314,6 +314,8 @@ struct cl_l1_status {
 	uint64_t deposits_credited; /* deposit ids below this are credited */
 	uint64_t forced_applied;    /* forced request ids below this are
 				     * applied (docs/sequencer.md) */
+	uint64_t asset_deposits_credited; /* asset deposit ids below this
+					   * are credited */
 	uint64_t l1_scanned;        /* deposits scanned below this L1 block */
 	bool posting;               /* a batch is in flight, not yet final */
 	size_t last_batch_bytes;    /* calldata of the last confirmed batch */
@@ -370,6 +372,8 @@ enum cl_seq_fault_kind {
 	CL_FAULT_CENSOR_FORCED, /* forced requests are never applied (the
 				 * batches stay honest) */
 	CL_FAULT_L1_TIMESTAMP, /* the posted l1Timestamp only (+1 s) */
+	CL_FAULT_ASSET_DEPOSIT, /* an asset deposit's amount (+1) */
+	CL_FAULT_ASSET_COUNT, /* the posted assetDepositsConsumed (-1) only */
 };
 
 struct cl_seq_fault {

@@ -128,6 +128,8 @@ struct cl_market_params {
 	struct cl_market_risk_params risk;
 };
 
+#include <clearline/stf_portfolio.h>
+
 #define CL_GENESIS_MAX_ASSETS 8
 #define CL_ASSET_MAX_TIERS 8
 
@@ -175,6 +177,7 @@ struct cl_genesis {
 	struct cl_market_params markets[CL_GENESIS_MAX_MARKETS];
 	uint32_t n_assets;       /* 0..CL_GENESIS_MAX_ASSETS */
 	struct cl_asset_params assets[CL_GENESIS_MAX_ASSETS];
+	struct cl_portfolio_params portfolio; /* absent: enabled false */
 };
 
 /*
@@ -320,9 +323,10 @@ enum cl_tx_type {
 	CL_TX_ASSET_WITHDRAW = 29, /* a collateral asset withdrawn to L1 */
 	CL_TX_SUBACCOUNT_ASSET_TRANSFER = 30, /* an asset between
 					       * subaccounts */
-	/* 31 is kept */
+	/* 31..33 are kept for option markets */
+	CL_TX_PORTFOLIO_MODE = 34, /* portfolio margin on or off */
 };
-#define CL_TX_TYPE_MAX 30
+#define CL_TX_TYPE_MAX 34
 
 /* Most signatures an ORACLE_PRICE transaction may carry. */
 #define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
@@ -572,6 +576,7 @@ struct cl_tx {
 		struct cl_tx_subaccount_transfer subaccount_transfer;
 		struct cl_tx_asset_withdraw asset_withdraw;
 		struct cl_tx_subaccount_asset_transfer subaccount_asset_transfer;
+		struct cl_tx_portfolio_mode portfolio_mode;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -711,8 +716,14 @@ enum cl_stf_code {
 					    * orders counted) */
 	CL_STF_ERR_ASSET_COVERS_DEBT = 65, /* the asset covers a negative
 					    * settlement balance */
+	/* 66..74 are kept for other kinds */
+	/* portfolio margin: docs/protocol.md section 12 */
+	CL_STF_ERR_PM_MIN_EQUITY = 75,
+	CL_STF_ERR_PM_ISOLATED = 76,
+	CL_STF_ERR_PM_DISABLED = 77,
+	CL_STF_ERR_PM_MARGIN = 78,
 };
-#define CL_STF_CODE_MAX 65
+#define CL_STF_CODE_MAX 78
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,

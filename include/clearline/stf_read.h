@@ -26,6 +26,8 @@ struct cl_stf_view {
 	const struct cl_genesis *genesis;
 	struct cl_state *state;
 	struct cl_snapshot *snapshot;
+	struct cl_pm_cache *pm_cache; /* the writer's memo of scenario
+				       * values (NULL: none; same results) */
 };
 
 /* The view of the stf's own state (writer thread only). */
@@ -75,6 +77,8 @@ struct cl_stf_globals {
 	uint64_t next_withdrawal_id;
 	uint64_t next_order_sequence;
 	uint64_t next_forced_id; /* forced requests consumed (0 if none) */
+	uint64_t next_asset_deposit_id; /* asset deposits credited (0 if
+					 * none) */
 	uint64_t block_number;
 	uint64_t block_timestamp_ms;
 	struct cl_l1_ref l1; /* the L1 block the last block named */
@@ -185,6 +189,21 @@ enum cl_stf_account_kind {
 	CL_STF_ACCOUNT_ISOLATED = 1,   /* index: the market */
 	CL_STF_ACCOUNT_SUBACCOUNT = 2, /* index: the subaccount number */
 };
+
+/* Portfolio margin (docs/margin.md "Portfolio margin"): is `addr`
+ * margined in portfolio mode (table PORTFOLIO)? CL_OK (*on false when
+ * not, or when the genesis has no portfolio section), CL_ERR_CORRUPT or
+ * a negative error. */
+CL_WUR int cl_stf_get_portfolio_mode(const struct cl_stf_view *v, bool *on,
+				     const struct cl_address *addr);
+
+/* The portfolio figures of `addr` at the current marks, whether or not
+ * it is in portfolio mode (what opting in would require; pending funding
+ * does not enter them). CL_OK, CL_STF_ERR_PM_DISABLED without a
+ * portfolio section, CL_STF_ERR_OVERFLOW, or a negative error. */
+CL_WUR int cl_stf_get_portfolio(const struct cl_stf_view *v,
+				struct cl_pm_result *out,
+				const struct cl_address *addr);
 
 /* The owner, kind and index of a derived account (an isolated account
  * or a subaccount): CL_OK, CL_ERR_NOT_FOUND for any other address
@@ -423,6 +442,10 @@ struct cl_stf_account_risk {
 	int64_t margin_ratio_ppm;  /* mm * 1e6 / equity; INT64_MAX if
 				    * equity <= 0 */
 	bool liquidatable;         /* equity < mm */
+	bool portfolio;            /* margined in portfolio mode: health
+				    * holds the portfolio figures, the
+				    * positions' own (leg by leg) and no
+				    * liquidation prices (0) */
 	size_t n;
 	struct cl_stf_position_risk pos[CL_GENESIS_MAX_MARKETS];
 };
@@ -571,8 +594,12 @@ void cl_stf_withdrawal_key(uint8_t out[CL_STF_WITHDRAWAL_KEY_LEN],
  * inclusion proof, then for each genesis market in order the proof of
  * the position leaf (addr ‖ market), followed, when it is an inclusion,
  * by the position's value (32), the market's value (192) and the market
- * leaf's inclusion proof; proofs in the canonical encoding of
- * docs/state.md. *n_positions counts the positions. CL_OK;
+ * leaf's inclusion proof; then for each genesis collateral asset in
+ * order the proof of the ASSET_BALANCES leaf (asset u32 ‖ addr),
+ * followed, when it is an inclusion, by the balance (8), the value of the
+ * asset's oracle market (192) and that market leaf's inclusion proof;
+ * proofs in the canonical encoding of docs/state.md. *n_positions counts
+ * the positions. CL_OK;
  * CL_ERR_NOT_FOUND when the state has no account record for addr
  * (nothing to exit with; `out` unchanged); CL_ERR_CORRUPT or another
  * negative error otherwise.
@@ -591,5 +618,40 @@ CL_WUR int cl_stf_escape_proofs(const struct cl_stf_view *v,
 				struct cl_buf *genesis_proof,
 				struct cl_buf *deposits_proof,
 				uint64_t *deposits_consumed);
+
+/*
+ * What ClearlineEscape.startAssetRefunds() proves against the root of
+ * `v`: the proof of GLOBALS next_asset_deposit_id appended to `proof`
+ * (an inclusion, or an exclusion when the state never applied an asset
+ * deposit) and its value in *consumed (0 then). CL_OK or a negative
+ * error.
+ */
+CL_WUR int cl_stf_escape_asset_proof(const struct cl_stf_view *v,
+				     struct cl_buf *proof, uint64_t *consumed);
+
+/* One collateral asset an exiting account holds (cl_stf_exit_assets). */
+struct cl_stf_exit_asset {
+	uint32_t asset;
+	int64_t balance; /* asset atoms, > 0 */
+	uint64_t index;  /* its oracle market's index in the state */
+	int64_t value;   /* balance at the index, settlement atoms, rounded
+			  * down (no haircut) */
+	uint64_t paid;   /* asset atoms the escape pays */
+};
+
+/*
+ * What ClearlineEscape.exit() pays `addr` against the root of `v`
+ * (docs/l1.md "Escape" 2c): *settlement the equity it proves (health's
+ * equity less the assets' haircut value; its claim is max(0, it)), and
+ * out[0..*n) each asset held, in genesis order, with what is paid of it:
+ * the whole balance when *settlement >= 0, else balance × (V − debt) / V
+ * rounded down (V the sum of the values, debt = −*settlement), 0 when
+ * V <= debt. out holds CL_GENESIS_MAX_ASSETS entries. CL_OK,
+ * CL_STF_ERR_OVERFLOW or a negative error.
+ */
+CL_WUR int cl_stf_exit_assets(const struct cl_stf_view *v,
+			      struct cl_stf_exit_asset *out, size_t *n,
+			      int64_t *settlement,
+			      const struct cl_address *addr);
 
 #endif /* CLEARLINE_STF_READ_H */

@@ -231,6 +231,22 @@ static void get_ext(struct dec *d, struct cl_tx *tx, unsigned type,
 		d->off += n;
 		return;
 	}
+	case CL_TX_PORTFOLIO_MODE: {
+		struct cl_portfolio_mode *m = &tx->u.portfolio_mode.msg;
+		uint8_t fl = get_u8(d);
+		if (d->err)
+			return;
+		if (fl > 1) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		tx->type = CL_TX_PORTFOLIO_MODE;
+		get_vcode(d, &tx->u.portfolio_mode.sig, v);
+		m->enabled = fl == 1;
+		(void)get_addr(d, &m->trader);
+		m->nonce = get_varint(d);
+		return;
+	}
 	case CL_TX_SUBACCOUNT_TRANSFER: {
 		struct cl_subaccount_transfer *m =
 			&tx->u.subaccount_transfer.msg;
@@ -440,6 +456,18 @@ static void get_tx(struct dec *d, struct cl_tx *tx, uint64_t block_s)
 	unsigned v = (head >> B2_HEAD_V_SHIFT) & 3;
 	if (head & B2_HEAD_EXT) {
 		get_ext(d, tx, B2_EXT_BASE + type, v, block_s);
+		return;
+	}
+	if (type == 0) {
+		/* a wide type: its number (>= B2_WIDE_MIN) in the next byte */
+		uint8_t wide = get_u8(d);
+		if (d->err)
+			return;
+		if (wide < B2_WIDE_MIN) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		get_ext(d, tx, wide, v, block_s);
 		return;
 	}
 	switch (type) {
@@ -715,6 +743,9 @@ static void get_sigs(struct dec *d)
 			break;
 		case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
 			sig_rs(d, &tx->u.subaccount_asset_transfer.sig);
+			break;
+		case CL_TX_PORTFOLIO_MODE:
+			sig_rs(d, &tx->u.portfolio_mode.sig);
 			break;
 		case CL_TX_CANCEL:
 			sig_rs(d, &tx->u.cancel.sig);

@@ -176,6 +176,11 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 		(void)keyset_index(&e->addr, tx->u.margin_mode.msg.trader.b);
 		(void)market_index(&e->mkt, tx->u.margin_mode.msg.market);
 		return true;
+	case CL_TX_PORTFOLIO_MODE:
+		if (!sig_ok(&tx->u.portfolio_mode.sig))
+			return false;
+		(void)keyset_index(&e->addr, tx->u.portfolio_mode.msg.trader.b);
+		return true;
 	case CL_TX_SUBACCOUNT_TRANSFER:
 		if (!sig_ok(&tx->u.subaccount_transfer.sig))
 			return false;
@@ -271,6 +276,11 @@ static void put_head(struct enc *e, unsigned type, const struct cl_sig *s)
 {
 	unsigned v = s ? vcode(s) : 0;
 
+	if (type >= B2_WIDE_MIN) {
+		cl_buf_append_byte(e->f, (uint8_t)(v << B2_HEAD_V_SHIFT));
+		cl_buf_append_byte(e->f, (uint8_t)type);
+		return;
+	}
 	if (type >= B2_EXT_BASE)
 		type = B2_HEAD_EXT | (type - B2_EXT_BASE);
 	cl_buf_append_byte(e->f, (uint8_t)(type | v << B2_HEAD_V_SHIFT));
@@ -380,6 +390,15 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 		b2_put_varint(e->f, market_index(&e->mkt, m->market));
 		b2_put_varint(e->f, m->nonce);
 		put_sig(e, &tx->u.margin_mode.sig);
+		return;
+	}
+	case CL_TX_PORTFOLIO_MODE: {
+		const struct cl_portfolio_mode *m = &tx->u.portfolio_mode.msg;
+		put_head(e, CL_TX_PORTFOLIO_MODE, &tx->u.portfolio_mode.sig);
+		cl_buf_append_byte(e->f, m->enabled ? 1 : 0);
+		put_addr(e, &m->trader);
+		b2_put_varint(e->f, m->nonce);
+		put_sig(e, &tx->u.portfolio_mode.sig);
 		return;
 	}
 	case CL_TX_SUBACCOUNT_TRANSFER: {

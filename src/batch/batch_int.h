@@ -25,6 +25,9 @@
  * out as in the PLACE_ORDER head (bits 0-3 flags, bit 4 isBuy). */
 #define B2_HEAD_EXT B2_HEAD_RESERVED
 #define B2_EXT_BASE 16u
+/* Bit 6 clear and type 0: a wide type, whose number (32..255) follows
+ * in the next byte; the fields as for an extended type. */
+#define B2_WIDE_MIN 32u
 /* A TRIGGER_ORDER's flag byte: the order flags and isBuy as above, bit 5
  * triggerAbove, bit 6 positionBound. */
 #define B2_TRIG_ABOVE 0x20u

@@ -55,6 +55,7 @@ void cl_chain_put_cut(struct cl_state *st, const struct cl_batch_cut *c)
 	cl_buf_append_be64(&v, c->wid_begin);
 	cl_buf_append_be64(&v, c->wid_end);
 	cl_buf_append_be64(&v, c->forced_consumed);
+	cl_buf_append_be64(&v, c->asset_deposits_consumed);
 	chain_key(key, CHAIN_CUT, c->seq);
 	cl_state_put(st, CL_TABLE_NODE, key, 9, v.p, v.len);
 	cl_buf_reset(&v);
@@ -78,7 +79,8 @@ int cl_chain_get_cut(struct cl_snapshot *snap, struct cl_batch_cut *out,
 	int rc = cl_snapshot_get(snap, &v, &vl, CL_TABLE_NODE, key, 9);
 	if (rc)
 		return rc;
-	if (vl != 72 && vl != 80) /* 72: a cut from before forced requests */
+	/* 72: a cut from before forced requests, 80: before asset deposits */
+	if (vl != 72 && vl != 80 && vl != 88)
 		return CL_ERR_CORRUPT;
 	out->seq = seq;
 	out->first_block = cl_get_be64(v);
@@ -87,7 +89,8 @@ int cl_chain_get_cut(struct cl_snapshot *snap, struct cl_batch_cut *out,
 	out->deposits_consumed = cl_get_be64(v + 48);
 	out->wid_begin = cl_get_be64(v + 56);
 	out->wid_end = cl_get_be64(v + 64);
-	out->forced_consumed = vl == 80 ? cl_get_be64(v + 72) : 0;
+	out->forced_consumed = vl >= 80 ? cl_get_be64(v + 72) : 0;
+	out->asset_deposits_consumed = vl == 88 ? cl_get_be64(v + 80) : 0;
 	return CL_OK;
 }
 

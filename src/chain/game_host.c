@@ -59,6 +59,7 @@ int cl_chain_game_player(struct cl_game_player **out, int *verdict,
 {
 	struct cl_game_setup_args a;
 	struct cl_game_deposit *deps;
+	struct cl_game_asset_deposit *adeps = NULL;
 	struct cl_game_forced *forced;
 	int rc;
 
@@ -86,6 +87,13 @@ int cl_chain_game_player(struct cl_game_player **out, int *verdict,
 	a.data_len = m->data_len;
 	a.deps = deps;
 	a.n_deps = m->n_deps;
+	if (!cl_game_asset_list_decode(&a.assets.first, &adeps, &a.assets.n,
+				       m->asset_list.p, m->asset_list.len)) {
+		free(deps);
+		free(forced);
+		return CL_ERR_CORRUPT;
+	}
+	a.assets.d = adeps;
 	a.forced = forced;
 	a.n_forced = m->n_forced;
 	a.genesis = g;
@@ -96,6 +104,7 @@ int cl_chain_game_player(struct cl_game_player **out, int *verdict,
 	a.elf_len = elf_len;
 	a.n_steps = n_steps;
 	rc = cl_game_setup(out, verdict, &a);
+	free(adeps);
 	free(deps);
 	free(forced);
 	return rc;

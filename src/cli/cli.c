@@ -48,6 +48,7 @@ static const struct opt_def opt_defs[OPT_COUNT] = {
 	[OPT_SLIPPAGE] = {"slippage-ppm", true},
 	[OPT_BATCH] = {"batch", true},
 	[OPT_HEAD] = {"head", false},
+	[OPT_L1_RPC] = {"l1-rpc", true},
 	[OPT_ASSET] = {"asset", true},
 };
 
@@ -106,6 +107,11 @@ const struct cli_cmd cli_cmds[] = {
 	 "one trigger order: its fields and status"},
 	{"cancel", cli_cmd_cancel, 1, 1, O(OPT_AGENT_FOR),
 	 "ORDERHASH [--agent-for TRADER]", "cancel an open order"},
+	{"asset-deposit", cli_cmd_asset_deposit, 2, 2, O(OPT_L1_RPC) | O(OPT_TO),
+	 "SYMBOL|ID AMOUNT --l1-rpc URL [--to ADDRESS]",
+	 "deposit a collateral asset on L1 (approve, then the assets "
+	 "contract's deposit, both sent with the selected key) for your own "
+	 "L2 account or ADDRESS; AMOUNT in the asset's units"},
 	{"withdraw", cli_cmd_withdraw, 1, 1, O(OPT_TO) | O(OPT_ASSET),
 	 "AMOUNT [--to ADDRESS] [--asset SYMBOL|ID]",
 	 "withdraw collateral to an L1 address (default: your own); with "
@@ -121,6 +127,11 @@ const struct cli_cmd cli_cmds[] = {
 	 "trade a market in cross or isolated margin (refused with a "
 	 "position or open orders there); isolated names the account whose "
 	 "orders (order --agent-for ACCOUNT) hold the isolated position"},
+	{"portfolio-mode", cli_cmd_portfolio_mode, 1, 1, 0, "on|off",
+	 "margin the account in portfolio mode (on: scenario risk across "
+	 "its positions, refused under the genesis minimum equity or its "
+	 "portfolio initial margin) or leg by leg (off: refused under the "
+	 "leg-by-leg initial margin)"},
 	{"isolated-margin", cli_cmd_isolated_margin, 3, 3, 0,
 	 "SYMBOL|ID add|remove AMOUNT",
 	 "move collateral into an isolated position, or out of it while it "

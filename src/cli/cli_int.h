@@ -33,6 +33,7 @@ enum cli_opt {
 	OPT_SLIPPAGE,
 	OPT_BATCH,
 	OPT_HEAD,
+	OPT_L1_RPC,
 	OPT_ASSET,
 	OPT_COUNT
 };
@@ -89,6 +90,35 @@ void cli_print_json(struct cl_cli *cli, const json_t *v);
  * command is done); otherwise false and `r` stays the caller's. */
 bool cli_json_done(struct cl_cli *cli, json_t *r);
 
+/* ---- signed requests and record lookups (submit.c) ---- */
+
+/* The trader of a signed request: --agent-for TRADER, else the address
+ * of cli->key (loaded). Returns an exit code. */
+CL_WUR int cli_trader_of(struct cl_cli *cli, const struct cli_args *a,
+			 struct cl_address *out);
+/* --nonce N, else cli_order_nonce(). Returns an exit code. */
+CL_WUR int cli_nonce_opt(struct cl_cli *cli, const struct cli_args *a,
+			 uint64_t *out);
+/* Sign `digest` with cli->key and call `method` with [msg, signature]
+ * (msg is consumed, also on failure). Returns an exit code; the answer
+ * in *r is the caller's. */
+CL_WUR int cli_sign_submit(struct cl_cli *cli, json_t **r, const char *method,
+			   json_t *msg, const struct cl_hash32 *digest);
+/* "label  value" with the answer's field `key` as text. */
+void cli_kv_field(struct cl_cli *cli, const char *label, const json_t *r,
+		  const char *key);
+/* The fields `keys` of `r`, each labelled with its name; with
+ * skip_missing, absent fields print nothing. */
+void cli_kv_fields(struct cl_cli *cli, const json_t *r,
+		   const char *const *keys, size_t n, bool skip_missing);
+/* Call `method` with the hash typed in `hash_text` (named `what` in the
+ * usage error) and print the fields `keys` of the record (or the JSON
+ * with --json). Returns an exit code. */
+CL_WUR int cli_show_record(struct cl_cli *cli, const struct cli_cmd *cmd,
+			   const char *method, const char *hash_text,
+			   const char *what, const char *const *keys,
+			   size_t n, bool skip_missing);
+
 /* ---- shared steps of the commands (cli.c) ---- */
 
 /* Check the key options before any network call: one source, and a
@@ -133,6 +163,8 @@ int cli_cmd_order(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_sign_order(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_cancel(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_withdraw(struct cl_cli *cli, const struct cli_args *a);
+/* cmd_l1.c: L1 transactions sent by the CLI itself */
+int cli_cmd_asset_deposit(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_approve_agent(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_credit(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_account(struct cl_cli *cli, const struct cli_args *a);
@@ -144,6 +176,8 @@ int cli_cmd_games(struct cl_cli *cli, const struct cli_args *a);
 /* cmd_margin.c: isolated margin */
 int cli_cmd_margin_mode(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_isolated_margin(struct cl_cli *cli, const struct cli_args *a);
+/* portfolio margin on or off (docs/margin.md "Portfolio margin") */
+int cli_cmd_portfolio_mode(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_isolated(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_subaccount_transfer(struct cl_cli *cli, const struct cli_args *a);
 /* withdraw --asset, subaccount-transfer --asset (cmd_asset.c). */

@@ -96,9 +96,29 @@ int cli_cmd_exit_proof(struct cl_cli *cli, const struct cli_args *a)
 	kv(cli, "equity atoms", json_object_get(r, "equity"));
 	kv(cli, "claim atoms", json_object_get(r, "claim"));
 	kv(cli, "positions", json_object_get(r, "positions"));
+	/* collateral assets: each held balance and what the exit pays of
+	 * it (a settlement debt is netted against them first) */
+	json_t *assets = json_object_get(r, "assets");
+	for (size_t i = 0; json_is_array(assets) && i < json_array_size(assets);
+	     i++) {
+		const json_t *e = json_array_get(assets, i);
+		char label[32], bal[64], paid[64];
+
+		cli_fmt_text(bal, sizeof(bal), json_object_get(e, "balance"));
+		cli_fmt_text(paid, sizeof(paid), json_object_get(e, "paid"));
+		snprintf(label, sizeof(label), "asset %lld",
+			 (long long)json_integer_value(
+			     json_object_get(e, "asset")));
+		char line[160];
+		snprintf(line, sizeof(line), "%s atoms, the exit pays %s", bal,
+			 paid);
+		cli_kv(cli, label, line);
+	}
 	kv_long(cli, "account value", json_object_get(r, "accountValue"));
 	kv_long(cli, "account proof", json_object_get(r, "accountProof"));
 	kv_tx(cli, "start", json_object_get(r, "startTx"));
+	if (json_is_object(json_object_get(r, "assetStartTx")))
+		kv_tx(cli, "asset start", json_object_get(r, "assetStartTx"));
 	kv_tx(cli, "exit", json_object_get(r, "tx"));
 	/* exit() from the account, exitDerived() from a derived
 	 * account's owner (docs/api.md) */

@@ -52,30 +52,12 @@ static int prepare(struct cl_cli *cli, const struct cli_args *a,
 	return CL_CLI_EXIT_OK;
 }
 
-/* Sign `digest` and call `method` with [msg, signature]. */
-static int submit(struct cl_cli *cli, json_t **r, const char *method,
-		  json_t *msg, const struct cl_hash32 *digest)
-{
-	struct cl_sig sig;
-	json_t *p;
-
-	if (cl_sign_digest(&sig, cli->key, digest) != CL_OK) {
-		json_decref(msg);
-		cli_errorf(cli, "signing failed");
-		return CL_CLI_EXIT_FAILED;
-	}
-	p = json_array();
-	json_array_append_new(p, msg);
-	json_array_append_new(p, cl_json_from_bytes(sig.b, CL_SIG_LEN));
-	return cl_cli_call(cli, r, method, p);
-}
-
 int cli_cmd_margin_mode(struct cl_cli *cli, const struct cli_args *a)
 {
 	struct cl_margin_mode m;
 	struct cl_hash32 digest;
 	const struct cl_cli_market *mk;
-	char addr[CL_ADDRESS_STR_LEN + 1], buf[128];
+	char addr[CL_ADDRESS_STR_LEN + 1];
 	json_t *r;
 	int rc;
 
@@ -95,7 +77,7 @@ int cli_cmd_margin_mode(struct cl_cli *cli, const struct cli_args *a)
 	m.market = mk->id;
 	cl_margin_mode_digest(&digest, &cli->config.domain, &m);
 	cl_address_format(addr, &m.trader);
-	rc = submit(cli, &r, "l2_setMarginMode",
+	rc = cli_sign_submit(cli, &r, "l2_setMarginMode",
 		    json_pack("{s:s,s:i,s:b,s:o}", "trader", addr, "market",
 			      (int)m.market, "isolated", m.isolated, "nonce",
 			      cl_json_from_u64(m.nonce)),
@@ -106,8 +88,41 @@ int cli_cmd_margin_mode(struct cl_cli *cli, const struct cli_args *a)
 		return CL_CLI_EXIT_OK;
 	cli_kv(cli, "market", mk->symbol);
 	cli_kv(cli, "mode", m.isolated ? "isolated" : "cross");
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "account"));
-	cli_kv(cli, "account", buf);
+	cli_kv_field(cli, "account", r, "account");
+	cli_kv_field(cli, "block", r, "block");
+	json_decref(r);
+	return CL_CLI_EXIT_OK;
+}
+
+int cli_cmd_portfolio_mode(struct cl_cli *cli, const struct cli_args *a)
+{
+	struct cl_portfolio_mode m;
+	struct cl_hash32 digest;
+	char addr[CL_ADDRESS_STR_LEN + 1], buf[128];
+	json_t *r;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if (strcmp(a->pos[0], "on") == 0)
+		m.enabled = true;
+	else if (strcmp(a->pos[0], "off") != 0)
+		return cli_usage(cli, a->cmd, "expected on or off, not '%s'",
+				 a->pos[0]);
+	rc = prepare(cli, a, &m.trader, &m.nonce);
+	if (rc)
+		return rc;
+	cl_portfolio_mode_digest(&digest, &cli->config.domain, &m);
+	cl_address_format(addr, &m.trader);
+	rc = cli_sign_submit(cli, &r, "l2_setPortfolioMode",
+		    json_pack("{s:s,s:b,s:o}", "trader", addr, "enabled",
+			      m.enabled, "nonce", cl_json_from_u64(m.nonce)),
+		    &digest);
+	if (rc)
+		return rc;
+	if (cli_json_done(cli, r))
+		return CL_CLI_EXIT_OK;
+	cli_kv(cli, "account", addr);
+	cli_kv(cli, "mode", m.enabled ? "portfolio" : "leg by leg");
 	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "block"));
 	cli_kv(cli, "block", buf);
 	json_decref(r);
@@ -146,7 +161,7 @@ int cli_cmd_isolated_margin(struct cl_cli *cli, const struct cli_args *a)
 		return cli_usage(cli, a->cmd, "%s", err);
 	cl_isolated_margin_digest(&digest, &cli->config.domain, &m);
 	cl_address_format(addr, &m.trader);
-	rc = submit(cli, &r, "l2_moveIsolatedMargin",
+	rc = cli_sign_submit(cli, &r, "l2_moveIsolatedMargin",
 		    json_pack("{s:s,s:i,s:b,s:o,s:o}", "trader", addr,
 			      "market", (int)m.market, "add", m.add,
 			      "amount", cl_json_from_u64(m.amount), "nonce",
@@ -159,10 +174,8 @@ int cli_cmd_isolated_margin(struct cl_cli *cli, const struct cli_args *a)
 	cli_kv(cli, "market", mk->symbol);
 	cl_dec_format_u64(buf, m.amount, cli->config.collateral_decimals);
 	cli_kv(cli, m.add ? "added" : "removed", buf);
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "account"));
-	cli_kv(cli, "isolated account", buf);
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "block"));
-	cli_kv(cli, "block", buf);
+	cli_kv_field(cli, "isolated account", r, "account");
+	cli_kv_field(cli, "block", r, "block");
 	json_decref(r);
 	return CL_CLI_EXIT_OK;
 }
@@ -253,7 +266,7 @@ int cli_cmd_subaccount_transfer(struct cl_cli *cli, const struct cli_args *a)
 		return cli_usage(cli, a->cmd, "%s", err);
 	cl_subaccount_transfer_digest(&digest, &cli->config.domain, &m);
 	cl_address_format(addr, &m.trader);
-	rc = submit(cli, &r, "l2_transferSubaccount",
+	rc = cli_sign_submit(cli, &r, "l2_transferSubaccount",
 		    json_pack("{s:s,s:I,s:I,s:o,s:o}", "trader", addr, "from",
 			      (json_int_t)m.from, "to", (json_int_t)m.to,
 			      "amount", cl_json_from_u64(m.amount), "nonce",
@@ -265,12 +278,9 @@ int cli_cmd_subaccount_transfer(struct cl_cli *cli, const struct cli_args *a)
 		return CL_CLI_EXIT_OK;
 	cl_dec_format_u64(buf, m.amount, cli->config.collateral_decimals);
 	cli_kv(cli, "amount", buf);
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "fromAccount"));
-	cli_kv(cli, "from account", buf);
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "toAccount"));
-	cli_kv(cli, "to account", buf);
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "block"));
-	cli_kv(cli, "block", buf);
+	cli_kv_field(cli, "from account", r, "fromAccount");
+	cli_kv_field(cli, "to account", r, "toAccount");
+	cli_kv_field(cli, "block", r, "block");
 	json_decref(r);
 	return CL_CLI_EXIT_OK;
 }

@@ -41,27 +41,12 @@ bool cli_parse_cloid(struct cl_cloid *out, const char *text)
 	return memcmp(out->b, zero.b, CL_CLOID_LEN) != 0;
 }
 
-/* The trader: --agent-for TRADER, else the selected key's address. */
-static int trader_of(struct cl_cli *cli, const struct cli_args *a,
-		     struct cl_address *out)
-{
-	if (!a->set[OPT_AGENT_FOR]) {
-		cl_seckey_address(out, cli->key);
-		return CL_CLI_EXIT_OK;
-	}
-	if (!cli_parse_address(out, a->val[OPT_AGENT_FOR]))
-		return cli_usage(cli, a->cmd, "--agent-for: not an address: %s",
-				 a->val[OPT_AGENT_FOR]);
-	return CL_CLI_EXIT_OK;
-}
-
 int cli_cmd_schedule_cancel(struct cl_cli *cli, const struct cli_args *a)
 {
 	struct cl_schedule_cancel m;
 	struct cl_hash32 digest;
-	struct cl_sig sig;
 	char buf[64], addr[CL_ADDRESS_STR_LEN + 1];
-	json_t *p, *r;
+	json_t *r;
 	int rc;
 
 	memset(&m, 0, sizeof(m));
@@ -70,36 +55,23 @@ int cli_cmd_schedule_cancel(struct cl_cli *cli, const struct cli_args *a)
 		return cli_usage(cli, a->cmd,
 				 "expected SECONDS (from now), @UNIX or off, "
 				 "not '%s'", a->pos[0]);
-	if (a->set[OPT_NONCE]) {
-		if (!cl_parse_u64(&m.nonce, a->val[OPT_NONCE],
-				  strlen(a->val[OPT_NONCE])))
-			return cli_usage(cli, a->cmd,
-					 "--nonce: not a decimal number: %s",
-					 a->val[OPT_NONCE]);
-	} else {
-		/* grows with the clock: above every earlier one */
-		m.nonce = cli_order_nonce(cli);
-	}
+	rc = cli_nonce_opt(cli, a, &m.nonce);
+	if (rc)
+		return rc;
 	rc = cli_load_key(cli, a->cmd);
 	if (!rc)
-		rc = trader_of(cli, a, &m.trader);
+		rc = cli_trader_of(cli, a, &m.trader);
 	if (!rc)
 		rc = cli_get_config(cli);
 	if (rc)
 		return rc;
 	cl_schedule_cancel_digest(&digest, &cli->config.domain, &m);
-	if (cl_sign_digest(&sig, cli->key, &digest) != CL_OK) {
-		cli_errorf(cli, "signing failed");
-		return CL_CLI_EXIT_FAILED;
-	}
 	cl_address_format(addr, &m.trader);
-	p = json_array();
-	json_array_append_new(
-		p, json_pack("{s:s,s:o,s:o}", "trader", addr, "time",
-			     cl_json_from_u64(m.time), "nonce",
-			     cl_json_from_u64(m.nonce)));
-	json_array_append_new(p, cl_json_from_bytes(sig.b, CL_SIG_LEN));
-	rc = cl_cli_call(cli, &r, "l2_scheduleCancel", p);
+	rc = cli_sign_submit(cli, &r, "l2_scheduleCancel",
+			     json_pack("{s:s,s:o,s:o}", "trader", addr, "time",
+				       cl_json_from_u64(m.time), "nonce",
+				       cl_json_from_u64(m.nonce)),
+			     &digest);
 	if (rc)
 		return rc;
 	if (cli_json_done(cli, r))
@@ -111,8 +83,7 @@ int cli_cmd_schedule_cancel(struct cl_cli *cli, const struct cli_args *a)
 		cli_fmt_time(buf, m.time);
 		cli_kv(cli, "cancel all at", buf);
 	}
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "block"));
-	cli_kv(cli, "block", buf);
+	cli_kv_field(cli, "block", r, "block");
 	json_decref(r);
 	return CL_CLI_EXIT_OK;
 }
@@ -121,7 +92,7 @@ int cli_cmd_order_by_cloid(struct cl_cli *cli, const struct cli_args *a)
 {
 	struct cl_address trader;
 	struct cl_cloid id;
-	char addr[CL_ADDRESS_STR_LEN + 1], buf[128];
+	char addr[CL_ADDRESS_STR_LEN + 1];
 	json_t *p, *r;
 	int rc;
 
@@ -141,14 +112,10 @@ int cli_cmd_order_by_cloid(struct cl_cli *cli, const struct cli_args *a)
 		return rc;
 	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "orderHash"));
-	cli_kv(cli, "order hash", buf);
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "status"));
-	cli_kv(cli, "status", buf);
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "filledSize"));
-	cli_kv(cli, "filled size", buf);
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "cloid"));
-	cli_kv(cli, "client order id", buf);
+	cli_kv_field(cli, "order hash", r, "orderHash");
+	cli_kv_field(cli, "status", r, "status");
+	cli_kv_field(cli, "filled size", r, "filledSize");
+	cli_kv_field(cli, "client order id", r, "cloid");
 	json_decref(r);
 	return CL_CLI_EXIT_OK;
 }
@@ -159,9 +126,8 @@ int cli_cmd_trigger(struct cl_cli *cli, const struct cli_args *a)
 	struct cl_trigger_order m;
 	struct cl_order o, ot;
 	struct cl_hash32 digest;
-	struct cl_sig sig;
-	char err[CL_CLI_ERR_MAX], buf[128];
-	json_t *p, *j, *r;
+	char err[CL_CLI_ERR_MAX];
+	json_t *j, *r;
 	int rc;
 
 	memset(&req, 0, sizeof(req));
@@ -197,18 +163,12 @@ int cli_cmd_trigger(struct cl_cli *cli, const struct cli_args *a)
 	} else {
 		req.expiry = cli->now_ms() / 1000 + 24 * 3600;
 	}
-	if (a->set[OPT_NONCE]) {
-		if (!cl_parse_u64(&req.nonce, a->val[OPT_NONCE],
-				  strlen(a->val[OPT_NONCE])))
-			return cli_usage(cli, a->cmd,
-					 "--nonce: not a decimal number: %s",
-					 a->val[OPT_NONCE]);
-	} else {
-		req.nonce = cli_order_nonce(cli);
-	}
+	rc = cli_nonce_opt(cli, a, &req.nonce);
+	if (rc)
+		return rc;
 	rc = cli_load_key(cli, a->cmd);
 	if (!rc)
-		rc = trader_of(cli, a, &req.trader);
+		rc = cli_trader_of(cli, a, &req.trader);
 	if (!rc)
 		rc = cli_get_config(cli);
 	if (rc)
@@ -233,60 +193,30 @@ int cli_cmd_trigger(struct cl_cli *cli, const struct cli_args *a)
 	m.expiry = o.expiry;
 	m.flags = o.flags;
 	cl_trigger_order_digest(&digest, &cli->config.domain, &m);
-	if (cl_sign_digest(&sig, cli->key, &digest) != CL_OK) {
-		cli_errorf(cli, "signing failed");
-		return CL_CLI_EXIT_FAILED;
-	}
 	j = cl_cli_order_json(&o);
 	json_object_set_new(j, "triggerPrice",
 			    cl_json_from_u64(m.trigger_price));
 	json_object_set_new(j, "triggerAbove", json_boolean(m.trigger_above));
 	json_object_set_new(j, "group", cl_json_from_u64(m.group));
 	json_object_set_new(j, "positionBound", json_boolean(m.position_bound));
-	p = json_array();
-	json_array_append_new(p, j);
-	json_array_append_new(p, cl_json_from_bytes(sig.b, CL_SIG_LEN));
-	rc = cl_cli_call(cli, &r, "l2_submitTriggerOrder", p);
+	rc = cli_sign_submit(cli, &r, "l2_submitTriggerOrder", j, &digest);
 	if (rc)
 		return rc;
 	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "triggerHash"));
-	cli_kv(cli, "trigger hash", buf);
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "block"));
-	cli_kv(cli, "block", buf);
+	cli_kv_field(cli, "trigger hash", r, "triggerHash");
+	cli_kv_field(cli, "block", r, "block");
 	json_decref(r);
 	return CL_CLI_EXIT_OK;
 }
 
 int cli_cmd_trigger_status(struct cl_cli *cli, const struct cli_args *a)
 {
-	struct cl_hash32 h;
-	char buf[128];
-	json_t *p, *r;
-	int rc;
-
-	if (!cli_parse_hash(&h, a->pos[0]))
-		return cli_usage(cli, a->cmd,
-				 "TRIGGERHASH must be 0x and 64 hex digits");
-	p = json_array();
-	json_array_append_new(p, cl_json_from_bytes(h.b, 32));
-	rc = cl_cli_call(cli, &r, "l2_getTriggerOrder", p);
-	if (rc)
-		return rc;
-	if (cli_json_done(cli, r))
-		return CL_CLI_EXIT_OK;
 	static const char *const fields[] = {
 		"triggerHash", "status", "side", "triggerPrice", "triggerAbove",
 		"price", "size", "group", "positionBound", "orderHash"};
-	for (size_t i = 0; i < CL_ARRAY_LEN(fields); i++) {
-		if (!json_object_get(r, fields[i]))
-			continue;
-		cli_fmt_text(buf, sizeof(buf), json_object_get(r, fields[i]));
-		cli_kv(cli, fields[i], buf);
-	}
-	json_decref(r);
-	return CL_CLI_EXIT_OK;
+	return cli_show_record(cli, a->cmd, "l2_getTriggerOrder", a->pos[0], "TRIGGERHASH",
+			       fields, CL_ARRAY_LEN(fields), true);
 }
 
 int cli_cmd_scale(struct cl_cli *cli, const struct cli_args *a)
@@ -294,9 +224,8 @@ int cli_cmd_scale(struct cl_cli *cli, const struct cli_args *a)
 	struct cl_cli_order_req req;
 	struct cl_scale_order m;
 	struct cl_hash32 digest;
-	struct cl_sig sig;
 	char err[CL_CLI_ERR_MAX], buf[128], legs[512];
-	json_t *p, *j, *pr, *sz, *r;
+	json_t *j, *pr, *sz, *r;
 	int rc;
 
 	memset(&req, 0, sizeof(req));
@@ -318,20 +247,14 @@ int cli_cmd_scale(struct cl_cli *cli, const struct cli_args *a)
 	} else {
 		req.expiry = cli->now_ms() / 1000 + 3600;
 	}
-	if (a->set[OPT_NONCE]) {
-		if (!cl_parse_u64(&req.nonce, a->val[OPT_NONCE],
-				  strlen(a->val[OPT_NONCE])))
-			return cli_usage(cli, a->cmd,
-					 "--nonce: not a decimal number: %s",
-					 a->val[OPT_NONCE]);
-	} else {
-		req.nonce = cli_order_nonce(cli);
-	}
+	rc = cli_nonce_opt(cli, a, &req.nonce);
+	if (rc)
+		return rc;
 	if (strlen(a->pos[2]) >= sizeof(legs))
 		return cli_usage(cli, a->cmd, "the list of legs is too long");
 	rc = cli_load_key(cli, a->cmd);
 	if (!rc)
-		rc = trader_of(cli, a, &req.trader);
+		rc = cli_trader_of(cli, a, &req.trader);
 	if (!rc)
 		rc = cli_get_config(cli);
 	if (rc)
@@ -371,10 +294,6 @@ int cli_cmd_scale(struct cl_cli *cli, const struct cli_args *a)
 	if (m.n == 0)
 		return cli_usage(cli, a->cmd, "legs: at least one PRICE:SIZE");
 	cl_scale_order_digest(&digest, &cli->config.domain, &m);
-	if (cl_sign_digest(&sig, cli->key, &digest) != CL_OK) {
-		cli_errorf(cli, "signing failed");
-		return CL_CLI_EXIT_FAILED;
-	}
 	char addr[CL_ADDRESS_STR_LEN + 1];
 	cl_address_format(addr, &m.trader);
 	pr = json_array();
@@ -387,16 +306,12 @@ int cli_cmd_scale(struct cl_cli *cli, const struct cli_args *a)
 		      "market", (int)m.market, "isBuy", m.is_buy, "prices", pr,
 		      "sizes", sz, "nonce", cl_json_from_u64(m.nonce), "expiry",
 		      cl_json_from_u64(m.expiry), "flags", (int)m.flags);
-	p = json_array();
-	json_array_append_new(p, j);
-	json_array_append_new(p, cl_json_from_bytes(sig.b, CL_SIG_LEN));
-	rc = cl_cli_call(cli, &r, "l2_submitScaleOrder", p);
+	rc = cli_sign_submit(cli, &r, "l2_submitScaleOrder", j, &digest);
 	if (rc)
 		return rc;
 	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "scaleHash"));
-	cli_kv(cli, "scale hash", buf);
+	cli_kv_field(cli, "scale hash", r, "scaleHash");
 	const json_t *hs = json_object_get(r, "orderHashes");
 	for (size_t i = 0; i < json_array_size(hs); i++) {
 		char label[32];
@@ -413,10 +328,9 @@ int cli_cmd_twap(struct cl_cli *cli, const struct cli_args *a)
 	struct cl_cli_order_req req;
 	struct cl_twap_order m;
 	struct cl_hash32 digest;
-	struct cl_sig sig;
-	char err[CL_CLI_ERR_MAX], buf[128], addr[CL_ADDRESS_STR_LEN + 1];
+	char err[CL_CLI_ERR_MAX], addr[CL_ADDRESS_STR_LEN + 1];
 	uint64_t slices, slip = 30000;
-	json_t *p, *j, *r;
+	json_t *j, *r;
 	int rc;
 
 	memset(&req, 0, sizeof(req));
@@ -443,18 +357,12 @@ int cli_cmd_twap(struct cl_cli *cli, const struct cli_args *a)
 		return cli_usage(cli, a->cmd,
 				 "--slippage-ppm: 0..1000000, not '%s'",
 				 a->val[OPT_SLIPPAGE]);
-	if (a->set[OPT_NONCE]) {
-		if (!cl_parse_u64(&m.nonce, a->val[OPT_NONCE],
-				  strlen(a->val[OPT_NONCE])))
-			return cli_usage(cli, a->cmd,
-					 "--nonce: not a decimal number: %s",
-					 a->val[OPT_NONCE]);
-	} else {
-		m.nonce = cli_order_nonce(cli);
-	}
+	rc = cli_nonce_opt(cli, a, &m.nonce);
+	if (rc)
+		return rc;
 	rc = cli_load_key(cli, a->cmd);
 	if (!rc)
-		rc = trader_of(cli, a, &req.trader);
+		rc = cli_trader_of(cli, a, &req.trader);
 	if (!rc)
 		rc = cli_get_config(cli);
 	if (rc)
@@ -473,10 +381,6 @@ int cli_cmd_twap(struct cl_cli *cli, const struct cli_args *a)
 	m.slippage_ppm = (uint32_t)slip;
 	m.reduce_only = a->set[OPT_REDUCE_ONLY];
 	cl_twap_order_digest(&digest, &cli->config.domain, &m);
-	if (cl_sign_digest(&sig, cli->key, &digest) != CL_OK) {
-		cli_errorf(cli, "signing failed");
-		return CL_CLI_EXIT_FAILED;
-	}
 	cl_address_format(addr, &m.trader);
 	j = json_pack("{s:s,s:i,s:b,s:o,s:o,s:I,s:I,s:o,s:b}", "trader", addr,
 		      "market", (int)m.market, "isBuy", m.is_buy, "size",
@@ -485,46 +389,22 @@ int cli_cmd_twap(struct cl_cli *cli, const struct cli_args *a)
 		      (json_int_t)m.slices, "slippagePpm",
 		      (json_int_t)m.slippage_ppm, "nonce",
 		      cl_json_from_u64(m.nonce), "reduceOnly", m.reduce_only);
-	p = json_array();
-	json_array_append_new(p, j);
-	json_array_append_new(p, cl_json_from_bytes(sig.b, CL_SIG_LEN));
-	rc = cl_cli_call(cli, &r, "l2_submitTwapOrder", p);
+	rc = cli_sign_submit(cli, &r, "l2_submitTwapOrder", j, &digest);
 	if (rc)
 		return rc;
 	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "twapHash"));
-	cli_kv(cli, "twap hash", buf);
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "block"));
-	cli_kv(cli, "block", buf);
+	cli_kv_field(cli, "twap hash", r, "twapHash");
+	cli_kv_field(cli, "block", r, "block");
 	json_decref(r);
 	return CL_CLI_EXIT_OK;
 }
 
 int cli_cmd_twap_status(struct cl_cli *cli, const struct cli_args *a)
 {
-	struct cl_hash32 h;
-	char buf[128];
-	json_t *p, *r;
-	int rc;
-
-	if (!cli_parse_hash(&h, a->pos[0]))
-		return cli_usage(cli, a->cmd,
-				 "TWAPHASH must be 0x and 64 hex digits");
-	p = json_array();
-	json_array_append_new(p, cl_json_from_bytes(h.b, 32));
-	rc = cl_cli_call(cli, &r, "l2_getTwapOrder", p);
-	if (rc)
-		return rc;
-	if (cli_json_done(cli, r))
-		return CL_CLI_EXIT_OK;
 	static const char *const fields[] = {
 		"twapHash", "status", "side", "size", "filledSize", "slices",
 		"slicesDone", "interval", "nextSliceTime", "slippagePpm"};
-	for (size_t i = 0; i < CL_ARRAY_LEN(fields); i++) {
-		cli_fmt_text(buf, sizeof(buf), json_object_get(r, fields[i]));
-		cli_kv(cli, fields[i], buf);
-	}
-	json_decref(r);
-	return CL_CLI_EXIT_OK;
+	return cli_show_record(cli, a->cmd, "l2_getTwapOrder", a->pos[0], "TWAPHASH",
+			       fields, CL_ARRAY_LEN(fields), false);
 }

@@ -137,12 +137,13 @@ static void print_positions(struct cl_cli *cli, const json_t *ps)
 }
 
 /* Collateral assets (docs/margin.md "Collateral assets"): balances in
- * the asset's atoms, values in the settlement token; nothing printed for
+ * the asset's units (atoms when the configuration does not list it),
+ * values in the settlement token; nothing printed for
  * a chain without assets. */
 static void print_assets(struct cl_cli *cli, const json_t *as)
 {
-	static const char *const head[] = {"asset", "balance (atoms)",
-					   "value", "haircut value",
+	static const char *const head[] = {"asset", "balance", "value",
+					   "haircut value",
 					   "extra haircut ppm"};
 	unsigned cd = cli->config.collateral_decimals;
 	struct cl_cli_table t;
@@ -159,7 +160,24 @@ static void print_assets(struct cl_cli *cli, const json_t *as)
 		char ex[CL_DEC_STR_MAX];
 
 		cli_fmt_text(sym, sizeof(sym), json_object_get(x, "symbol"));
-		cli_fmt_text(bal, sizeof(bal), json_object_get(x, "balance"));
+		/* in the asset's decimals (the entry's, else the
+		 * configuration's), else in atoms */
+		uint64_t id, atoms, dec;
+		bool has_dec = cli_json_u64(&dec, json_object_get(x, "decimals")) &&
+			       dec <= CL_DEC_MAX_DECIMALS;
+		if (!has_dec && cli_json_u64(&id, json_object_get(x, "asset"))) {
+			for (size_t k = 0; k < cli->config.n_assets; k++) {
+				if (cli->config.assets[k].id != id)
+					continue;
+				dec = cli->config.assets[k].decimals;
+				has_dec = true;
+			}
+		}
+		if (has_dec && cli_json_u64(&atoms, json_object_get(x, "balance")))
+			cl_dec_format_u64(bal, atoms, (unsigned)dec);
+		else
+			cli_fmt_text(bal, sizeof(bal),
+				     json_object_get(x, "balance"));
 		cl_cli_fmt_units(gv, json_object_get(x, "grossValue"), cd);
 		cl_cli_fmt_units(hv, json_object_get(x, "haircutValue"), cd);
 		cli_fmt_text(ex, sizeof(ex),
@@ -251,6 +269,21 @@ int cli_cmd_account(struct cl_cli *cli, const struct cli_args *a)
 	kv_units(cli, "free collateral", json_object_get(r, "freeCollateral"),
 		 cd);
 	kv_text(cli, "nonce", json_object_get(r, "nonce"));
+	/* portfolio margin (docs/margin.md "Portfolio margin") */
+	const json_t *pf = json_object_get(r, "portfolio");
+	if (json_is_object(pf)) {
+		const json_t *fig = json_object_get(pf, "figures");
+		cli_kv(cli, "margin mode",
+		       json_is_true(json_object_get(pf, "enabled")) ?
+			       "portfolio" :
+			       "leg by leg");
+		if (json_is_object(fig)) {
+			kv_units(cli, "portfolio maintenance",
+				 json_object_get(fig, "maintenanceMargin"), cd);
+			kv_units(cli, "portfolio initial",
+				 json_object_get(fig, "initialMargin"), cd);
+		}
+	}
 	print_assets(cli, json_object_get(r, "collateralAssets"));
 	print_positions(cli, json_object_get(r, "positions"));
 	print_open_orders(cli, json_object_get(r, "openOrders"));

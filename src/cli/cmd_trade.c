@@ -29,20 +29,6 @@ static int sign_digest(struct cl_cli *cli, struct cl_sig *sig,
 	return CL_CLI_EXIT_OK;
 }
 
-/* The trader: --agent-for TRADER, else the selected key's address. */
-static int trader_of(struct cl_cli *cli, const struct cli_args *a,
-		     struct cl_address *out)
-{
-	if (!a->set[OPT_AGENT_FOR]) {
-		cl_seckey_address(out, cli->key);
-		return CL_CLI_EXIT_OK;
-	}
-	if (!cli_parse_address(out, a->val[OPT_AGENT_FOR]))
-		return cli_usage(cli, a->cmd, "--agent-for: not an address: %s",
-				 a->val[OPT_AGENT_FOR]);
-	return CL_CLI_EXIT_OK;
-}
-
 /* Load the key, find the trader, fetch the node's configuration. */
 static int key_trader_config(struct cl_cli *cli, const struct cli_args *a,
 			     struct cl_address *trader)
@@ -50,7 +36,7 @@ static int key_trader_config(struct cl_cli *cli, const struct cli_args *a,
 	int rc = cli_load_key(cli, a->cmd);
 
 	if (!rc)
-		rc = trader_of(cli, a, trader);
+		rc = cli_trader_of(cli, a, trader);
 	if (!rc)
 		rc = cli_get_config(cli);
 	return rc;
@@ -284,8 +270,7 @@ int cli_cmd_order(struct cl_cli *cli, const struct cli_args *a)
 	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
 	cli_kv(cli, "order hash", ours);
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "status"));
-	cli_kv(cli, "status", buf);
+	cli_kv_field(cli, "status", r, "status");
 	cl_cli_fmt_units(buf, json_object_get(r, "filledSize"),
 			 so.market->size_decimals);
 	cli_kv(cli, "filled size", buf);
@@ -392,8 +377,7 @@ int cli_cmd_withdraw(struct cl_cli *cli, const struct cli_args *a)
 		return rc;
 	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "withdrawalId"));
-	cli_kv(cli, "withdrawal id", buf);
+	cli_kv_field(cli, "withdrawal id", r, "withdrawalId");
 	cl_dec_format_u64(buf, w.amount, cli->config.collateral_decimals);
 	cli_kv(cli, "amount", buf);
 	cl_address_format(buf, &w.recipient);
@@ -407,7 +391,7 @@ int cli_cmd_withdraw(struct cl_cli *cli, const struct cli_args *a)
 int cli_cmd_credit(struct cl_cli *cli, const struct cli_args *a)
 {
 	struct cl_address to;
-	char err[CL_CLI_ERR_MAX], buf[CL_DEC_STR_MAX + 64];
+	char err[CL_CLI_ERR_MAX];
 	uint64_t amount;
 	json_t *r;
 	int rc;
@@ -436,8 +420,7 @@ int cli_cmd_credit(struct cl_cli *cli, const struct cli_args *a)
 		return CL_CLI_EXIT_OK;
 	cli_kv(cli, "credited", a->pos[1]);
 	cli_kv(cli, "to", addr);
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "block"));
-	cli_kv(cli, "block", buf);
+	cli_kv_field(cli, "block", r, "block");
 	json_decref(r);
 	return CL_CLI_EXIT_OK;
 }
@@ -477,8 +460,7 @@ int cli_cmd_approve_agent(struct cl_cli *cli, const struct cli_args *a)
 	cli_kv(cli, "agent", buf);
 	cli_fmt_time(buf, ap.expiry);
 	cli_kv(cli, "expires", buf);
-	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "ok"));
-	cli_kv(cli, "ok", buf);
+	cli_kv_field(cli, "ok", r, "ok");
 	json_decref(r);
 	return CL_CLI_EXIT_OK;
 }

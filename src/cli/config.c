@@ -111,6 +111,66 @@ static bool parse_market(struct cl_cli_market *m, char *err, size_t errlen,
 	       get_fee(&m->taker_fee_ppm, err, errlen, j, where, "takerFeePpm");
 }
 
+/* assets[index] of l2_getConfig. */
+static bool parse_asset(struct cl_cli_asset *a, char *err, size_t errlen,
+			const json_t *j, size_t index)
+{
+	char where[32];
+	const json_t *sym;
+	uint64_t v;
+
+	snprintf(where, sizeof(where), "assets[%zu].", index);
+	if (!json_is_object(j)) {
+		snprintf(err, errlen, "assets[%zu]: not an object", index);
+		return false;
+	}
+	sym = json_object_get(j, "symbol");
+	if (!json_is_string(sym) || json_string_length(sym) == 0 ||
+	    json_string_length(sym) > CL_CLI_SYMBOL_MAX) {
+		snprintf(err, errlen, "%ssymbol: missing or longer than %d",
+			 where, CL_CLI_SYMBOL_MAX);
+		return false;
+	}
+	memcpy(a->symbol, json_string_value(sym), json_string_length(sym));
+	a->symbol[json_string_length(sym)] = '\0';
+	if (!get_uint(&v, err, errlen, j, where, "id", UINT32_MAX))
+		return false;
+	a->id = (uint32_t)v;
+	if (!get_uint(&v, err, errlen, j, where, "decimals",
+		      CL_DEC_MAX_DECIMALS))
+		return false;
+	a->decimals = (unsigned)v;
+	return get_address(&a->token, err, errlen, j, where, "token");
+}
+
+static bool parse_assets(struct cl_cli_config *cfg, char *err, size_t errlen,
+			 const json_t *as)
+{
+	if (!as)
+		return true; /* a node from before collateral assets */
+	if (!json_is_array(as) || json_array_size(as) > CL_CLI_MAX_ASSETS) {
+		snprintf(err, errlen, "assets: not an array of at most %d",
+			 CL_CLI_MAX_ASSETS);
+		return false;
+	}
+	for (size_t i = 0; i < json_array_size(as); i++) {
+		struct cl_cli_asset *a = &cfg->assets[i];
+		if (!parse_asset(a, err, errlen, json_array_get(as, i), i))
+			return false;
+		for (size_t k = 0; k < i; k++) {
+			if (cfg->assets[k].id == a->id ||
+			    strcasecmp(cfg->assets[k].symbol, a->symbol) == 0) {
+				snprintf(err, errlen,
+					 "assets[%zu]: duplicate id or symbol",
+					 i);
+				return false;
+			}
+		}
+		cfg->n_assets = i + 1;
+	}
+	return true;
+}
+
 static bool parse_config(struct cl_cli_config *cfg, char *err, size_t errlen,
 			 const json_t *r)
 {
@@ -172,7 +232,7 @@ static bool parse_config(struct cl_cli_config *cfg, char *err, size_t errlen,
 			}
 		}
 	}
-	return true;
+	return parse_assets(cfg, err, errlen, json_object_get(r, "assets"));
 }
 
 bool cl_cli_config_parse(struct cl_cli_config *cfg, char *err, size_t errlen,
@@ -212,5 +272,21 @@ const struct cl_cli_market *cl_cli_market_find(const struct cl_cli_config *cfg,
 			return &cfg->markets[i];
 	if (cl_parse_u64(&id, name, strlen(name)) && id <= UINT32_MAX)
 		return cl_cli_market_by_id(cfg, (uint32_t)id);
+	return NULL;
+}
+
+const struct cl_cli_asset *cl_cli_asset_find(const struct cl_cli_config *cfg,
+					     const char *name)
+{
+	uint64_t id;
+
+	for (size_t i = 0; i < cfg->n_assets; i++)
+		if (strcasecmp(cfg->assets[i].symbol, name) == 0)
+			return &cfg->assets[i];
+	if (!cl_parse_u64(&id, name, strlen(name)))
+		return NULL;
+	for (size_t i = 0; i < cfg->n_assets; i++)
+		if (cfg->assets[i].id == id)
+			return &cfg->assets[i];
 	return NULL;
 }

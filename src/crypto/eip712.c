@@ -60,6 +60,8 @@ static const char *const type_str[] = {
 	[CL_EIP712_SUBACCOUNT_ASSET_TRANSFER] =
 		"SubaccountAssetTransfer(address trader,uint32 from,"
 		"uint32 to,uint32 asset,uint64 amount,uint64 nonce)",
+	[CL_EIP712_PORTFOLIO_MODE] = "PortfolioMode(address trader,"
+				     "bool enabled,uint64 nonce)",
 };
 
 /* keccak256 of the strings above; tests/unit/crypto checks them. */
@@ -160,6 +162,12 @@ static const struct cl_hash32 type_hash[] = {
 		0xda, 0x5e, 0x21, 0x5f, 0x79, 0x51, 0xe6, 0xd7,
 		0x73, 0x0f, 0x54, 0x54, 0xd9, 0xca, 0x4a, 0x18,
 		0xa8, 0x21, 0x63, 0xb3, 0x50, 0xae, 0x3b, 0x13,
+	} },
+	[CL_EIP712_PORTFOLIO_MODE] = { {
+		0xc5, 0xbe, 0x52, 0x4e, 0xaa, 0x2a, 0xb2, 0x1c,
+		0xaa, 0xa2, 0xd4, 0x1c, 0xb9, 0x27, 0x83, 0x00,
+		0x9a, 0xb5, 0x3b, 0xcd, 0xa6, 0xc6, 0x4f, 0x91,
+		0xc1, 0x0e, 0x65, 0xdc, 0x8c, 0xeb, 0x5a, 0x7a,
 	} },
 };
 /* clang-format on */
@@ -854,5 +862,41 @@ enum cl_sig_err cl_subaccount_asset_transfer_recover(
 	struct cl_hash32 sh;
 
 	cl_subaccount_asset_transfer_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* PortfolioMode */
+
+void cl_portfolio_mode_struct_hash(struct cl_hash32 *out,
+				   const struct cl_portfolio_mode *msg)
+{
+	struct cl_keccak k;
+
+	struct_begin(&k, CL_EIP712_PORTFOLIO_MODE);
+	word_address(&k, &msg->trader);
+	word_u64(&k, msg->enabled ? 1 : 0);
+	word_u64(&k, msg->nonce);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_portfolio_mode_digest(struct cl_hash32 *out,
+			      const struct cl_eip712_domain *d,
+			      const struct cl_portfolio_mode *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_portfolio_mode_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_portfolio_mode_recover(struct cl_address *signer,
+					  struct cl_hash32 *digest,
+					  const struct cl_eip712_domain *d,
+					  const struct cl_portfolio_mode *msg,
+					  const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_portfolio_mode_struct_hash(&sh, msg);
 	return recover(signer, digest, d, &sh, sig, sig_len);
 }

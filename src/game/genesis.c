@@ -90,6 +90,28 @@ static bool get_asset(struct cl_cursor *c, struct cl_asset_params *a)
 	return true;
 }
 
+static bool get_portfolio(struct cl_cursor *c, struct cl_portfolio_params *p)
+{
+	p->enabled = true;
+	p->range_ppm = cl_cur_be32(c);
+	p->n_steps = cl_cur_u8(c);
+	p->vol_shift_ppm = cl_cur_be32(c);
+	p->extreme_mult = cl_cur_be32(c);
+	p->extreme_ppm = cl_cur_be32(c);
+	p->im_ppm = cl_cur_be32(c);
+	p->min_equity = cl_cur_be64(c);
+	p->short_min_ppm = cl_cur_be32(c);
+	p->n_pairs = cl_cur_u8(c);
+	if (p->n_pairs > CL_PM_MAX_PAIRS)
+		return false;
+	for (uint32_t i = 0; i < p->n_pairs; i++) {
+		p->pairs[i].a = cl_cur_be32(c);
+		p->pairs[i].b = cl_cur_be32(c);
+		p->pairs[i].credit_ppm = cl_cur_be32(c);
+	}
+	return !c->failed;
+}
+
 bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
 			    size_t len)
 {
@@ -122,7 +144,8 @@ bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
 	for (uint32_t i = 0; i < out->n_markets; i++)
 		if (!get_market(&c, &out->markets[i]))
 			goto bad;
-	/* the optional assets' section (present only when non-empty) */
+	/* the optional assets' section (present only when non-empty or
+	 * when a tagged section follows) */
 	if (!cl_cur_done(&c)) {
 		out->n_assets = cl_cur_u8(&c);
 		if (out->n_assets > CL_GENESIS_MAX_ASSETS)
@@ -130,6 +153,13 @@ bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
 		for (uint32_t i = 0; i < out->n_assets; i++)
 			if (!get_asset(&c, &out->assets[i]))
 				goto bad;
+	}
+	/* tagged sections; the re-encoding below checks their order */
+	while (!cl_cur_done(&c)) {
+		uint8_t tag = cl_cur_u8(&c);
+		if (tag != CL_GENESIS_TAG_PORTFOLIO || out->portfolio.enabled ||
+		    !get_portfolio(&c, &out->portfolio))
+			goto bad;
 	}
 	if (!cl_cur_done(&c) || !cl_genesis_validate(out, NULL))
 		goto bad;

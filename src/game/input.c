@@ -37,7 +37,8 @@ static bool walk_root(struct cl_hash32 *out, const struct cl_game_input *in,
 int cl_game_prepare(struct cl_hash32 *key, struct cl_preimage_map *pm,
 		    struct cl_game_input *in, const uint8_t *data,
 		    size_t data_len, const struct cl_game_deposit *deps,
-		    size_t n_deps, const struct cl_game_forced *forced,
+		    size_t n_deps, const struct cl_game_assets *assets,
+		    const struct cl_game_forced *forced,
 		    size_t n_forced, const struct cl_genesis *g,
 		    struct cl_state *pre)
 {
@@ -51,7 +52,9 @@ int cl_game_prepare(struct cl_hash32 *key, struct cl_preimage_map *pm,
 	    in->rec.deposits < in->rec.prev_deposits ||
 	    n_deps != in->rec.deposits - in->rec.prev_deposits ||
 	    in->rec.forced < in->rec.prev_forced ||
-	    n_forced != in->rec.forced - in->rec.prev_forced)
+	    n_forced != in->rec.forced - in->rec.prev_forced ||
+	    (assets && assets->n > 0 &&
+	     assets->first > UINT64_MAX - assets->n))
 		return CL_ERR_CONFIG;
 	if (pre) {
 		rc = cl_state_root(pre, &have);
@@ -66,6 +69,7 @@ int cl_game_prepare(struct cl_hash32 *key, struct cl_preimage_map *pm,
 	}
 	cl_buf_init(&list);
 	cl_game_deposits_encode(&list, deps, n_deps);
+	cl_game_asset_deposits_encode(&list, assets);
 	cl_keccak256(in->deposits_hash.b, list.p, list.len);
 	cl_preimage_map_add(pm, list.p, list.len);
 	cl_buf_reset(&list);
@@ -82,4 +86,34 @@ int cl_game_prepare(struct cl_hash32 *key, struct cl_preimage_map *pm,
 	cl_keccak256(key->b, bytes, sizeof(bytes));
 	cl_preimage_map_add(pm, bytes, sizeof(bytes));
 	return CL_OK;
+}
+
+bool cl_game_asset_list_decode(uint64_t *first,
+			       struct cl_game_asset_deposit **d, size_t *n,
+			       const uint8_t *p, size_t len)
+{
+	size_t count;
+
+	*first = 0;
+	*d = NULL;
+	*n = 0;
+	if (len == 0)
+		return true;
+	if (len < CL_GAME_ASSET_HEAD_LEN + CL_GAME_ASSET_DEPOSIT_LEN ||
+	    (len - CL_GAME_ASSET_HEAD_LEN) % CL_GAME_ASSET_DEPOSIT_LEN != 0)
+		return false;
+	count = (len - CL_GAME_ASSET_HEAD_LEN) / CL_GAME_ASSET_DEPOSIT_LEN;
+	if (cl_get_be64(p) > UINT64_MAX - count)
+		return false;
+	*first = cl_get_be64(p);
+	*d = cl_xcalloc(count, sizeof(**d));
+	p += CL_GAME_ASSET_HEAD_LEN;
+	for (size_t i = 0; i < count; i++, p += CL_GAME_ASSET_DEPOSIT_LEN) {
+		memcpy((*d)[i].to.b, p, 20);
+		(*d)[i].amount = cl_get_be64(p + 20);
+		(*d)[i].timestamp = cl_get_be32(p + 28);
+		(*d)[i].asset = cl_get_be32(p + 32);
+	}
+	*n = count;
+	return true;
 }

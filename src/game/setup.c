@@ -23,8 +23,8 @@ int cl_game_setup(struct cl_game_player **out, int *verdict,
 	*out = NULL;
 	*verdict = -1;
 	rc = cl_game_prepare(&key, pm, &in, a->data, a->data_len, a->deps,
-			     a->n_deps, a->forced, a->n_forced, a->genesis,
-			     a->pre);
+			     a->n_deps, &a->assets, a->forced, a->n_forced,
+			     a->genesis, a->pre);
 	if (rc)
 		goto out;
 	cl_game_input_encode(mine, &in);

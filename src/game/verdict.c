@@ -74,6 +74,20 @@ void cl_game_deposits_encode(struct cl_buf *out,
 	}
 }
 
+void cl_game_asset_deposits_encode(struct cl_buf *out,
+				   const struct cl_game_assets *a)
+{
+	if (!a || a->n == 0)
+		return;
+	cl_buf_append_be64(out, a->first);
+	for (size_t i = 0; i < a->n; i++) {
+		cl_buf_append(out, a->d[i].to.b, 20);
+		cl_buf_append_be64(out, a->d[i].amount);
+		cl_buf_append_be32(out, a->d[i].timestamp);
+		cl_buf_append_be32(out, a->d[i].asset);
+	}
+}
+
 void cl_game_forced_encode(struct cl_buf *out, const struct cl_game_forced *f,
 			   size_t n)
 {
@@ -132,6 +146,10 @@ struct run {
 	struct cl_game_input in;
 	struct cl_genesis g;
 	struct cl_buf buf, deps, forced;
+	/* the asset part of r->deps: r->assets_n records from r->assets_at,
+	 * ids from r->assets_first */
+	size_t assets_at, assets_n;
+	uint64_t assets_first;
 	struct cl_batch2 b;
 	struct cl_state *st;
 	struct cl_stf *stf;
@@ -189,7 +207,8 @@ static int check_batch(struct run *r)
 	const struct cl_game_batch *rec = &r->in.rec;
 	const struct cl_batch2 *b = &r->b;
 	const struct cl_batch2_block *last;
-	size_t n_deps = r->deps.len / CL_GAME_DEPOSIT_LEN, j = 0;
+	size_t n_deps = (size_t)(rec->deposits - rec->prev_deposits), j = 0;
+	size_t ja = 0;
 
 	if (b->first_block != rec->first_block)
 		return verdict(r, CL_GAME_WRONG,
@@ -210,13 +229,27 @@ static int check_batch(struct run *r)
 		const struct cl_tx *tx = &b->tx_store[i];
 		const uint8_t *d;
 
-		/* The input does not bind the rollup's asset deposits yet
-		 * (docs/disputes.md "Wiring"): a batch that applies one cannot
-		 * be shown right, so it is wrong. */
-		if (tx->type == CL_TX_ASSET_DEPOSIT)
-			return verdict(r, CL_GAME_WRONG,
-				       "an asset deposit the input does not "
-				       "bind");
+		if (tx->type == CL_TX_ASSET_DEPOSIT) {
+			const struct cl_tx_asset_deposit *x =
+			    &tx->u.asset_deposit;
+
+			if (ja == r->assets_n)
+				return verdict(r, CL_GAME_WRONG,
+					       "an asset deposit the record "
+					       "does not consume");
+			d = r->deps.p + r->assets_at +
+			    ja * CL_GAME_ASSET_DEPOSIT_LEN;
+			if (x->id != r->assets_first + ja ||
+			    memcmp(x->to.b, d, 20) != 0 ||
+			    x->amount != cl_get_be64(d + 20) ||
+			    x->asset != cl_get_be32(d + 32))
+				return verdict(r, CL_GAME_WRONG,
+					       "an asset deposit differs from "
+					       "the rollup's asset deposit "
+					       "record");
+			ja++;
+			continue;
+		}
 		if (tx->type != CL_TX_DEPOSIT)
 			continue;
 		if (j == n_deps)
@@ -231,10 +264,37 @@ static int check_batch(struct run *r)
 				       "deposit record");
 		j++;
 	}
+	if (ja != r->assets_n)
+		return verdict(r, CL_GAME_WRONG,
+			       "an asset deposit the record consumes is "
+			       "missing");
 	if (j != n_deps)
 		return verdict(r, CL_GAME_WRONG,
 			       "a deposit the record consumes is missing");
 	return check_forced(r);
+}
+
+/* The asset part of the deposits list, from byte `at`: empty (no asset
+ * deposit consumed), or an 8-byte first id and whole 36-byte records
+ * (at least one) whose count after, first + n, fits in 64 bits. */
+static bool asset_part(struct run *r, size_t at)
+{
+	size_t rest = r->deps.len - at, n;
+
+	r->assets_at = at + CL_GAME_ASSET_HEAD_LEN;
+	r->assets_n = 0;
+	r->assets_first = 0;
+	if (rest == 0)
+		return true;
+	if (rest < CL_GAME_ASSET_HEAD_LEN + CL_GAME_ASSET_DEPOSIT_LEN ||
+	    (rest - CL_GAME_ASSET_HEAD_LEN) % CL_GAME_ASSET_DEPOSIT_LEN != 0)
+		return false;
+	n = (rest - CL_GAME_ASSET_HEAD_LEN) / CL_GAME_ASSET_DEPOSIT_LEN;
+	r->assets_first = cl_get_be64(r->deps.p + at);
+	if (r->assets_first > UINT64_MAX - n)
+		return false;
+	r->assets_n = n;
+	return true;
 }
 
 /* Fetch the preimage of h into r->buf: CL_OK or CL_ERR_NOT_FOUND. */
@@ -271,7 +331,8 @@ static int load(struct run *r, const struct cl_hash32 *key)
 		return CL_ERR_NOT_FOUND;
 	n_deps = rec->deposits - rec->prev_deposits;
 	if (n_deps > SIZE_MAX / CL_GAME_DEPOSIT_LEN ||
-	    r->deps.len != n_deps * CL_GAME_DEPOSIT_LEN)
+	    r->deps.len < n_deps * CL_GAME_DEPOSIT_LEN ||
+	    !asset_part(r, n_deps * CL_GAME_DEPOSIT_LEN))
 		return verdict(r, CL_GAME_E_INPUT,
 			       "the deposits list has the wrong length");
 	if (!fetch_cb(&r->f, &r->forced, &r->in.forced_hash))

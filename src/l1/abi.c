@@ -70,10 +70,12 @@ void cl_l1_abi_append_batch(struct cl_buf *out,
 			    const struct cl_l1_batch_args *a)
 {
 	static const uint8_t zeros[32];
+	uint64_t head = a->with_assets ? 9 : 8;
 
-	put_selector(out, CL_L1_SIG_APPEND_BATCH);
-	/* head: eight words; the bytes' tail starts right after them */
-	cl_l1_abi_put_u64(out, 8 * 32);
+	put_selector(out, a->with_assets ? CL_L1_SIG_APPEND_BATCH_WITH_ASSETS
+					 : CL_L1_SIG_APPEND_BATCH);
+	/* head: eight or nine words; the bytes' tail starts right after */
+	cl_l1_abi_put_u64(out, head * 32);
 	cl_l1_abi_put_bytes32(out, &a->state_root);
 	cl_l1_abi_put_bytes32(out, &a->withdrawal_root);
 	cl_l1_abi_put_u64(out, a->deposits_consumed);
@@ -81,6 +83,8 @@ void cl_l1_abi_append_batch(struct cl_buf *out,
 	cl_l1_abi_put_u64(out, a->last_block);
 	cl_l1_abi_put_u64(out, a->l1_timestamp);
 	cl_l1_abi_put_u64(out, a->forced_consumed);
+	if (a->with_assets)
+		cl_l1_abi_put_u64(out, a->asset_deposits_consumed);
 	/* tail: length, contents, zero padding */
 	cl_l1_abi_put_u64(out, a->data_len);
 	cl_buf_append(out, a->data, a->data_len);
@@ -209,30 +213,43 @@ bool cl_l1_abi_ret_bool(bool *out, const uint8_t *p, size_t len)
 bool cl_l1_abi_decode_append_batch(struct cl_l1_batch_args *out,
 				   const uint8_t *p, size_t len)
 {
-	uint8_t sel[4];
+	uint8_t sel[4], sel_assets[4];
 	uint64_t off, n;
+	size_t head;
 
 	memset(out, 0, sizeof(*out));
 	cl_l1_selector(sel, CL_L1_SIG_APPEND_BATCH);
-	if (len < 4 + 9 * 32 || memcmp(p, sel, 4) != 0)
+	cl_l1_selector(sel_assets, CL_L1_SIG_APPEND_BATCH_WITH_ASSETS);
+	if (len < 4)
+		return false;
+	if (memcmp(p, sel, 4) == 0)
+		head = 8;
+	else if (memcmp(p, sel_assets, 4) == 0)
+		head = 9;
+	else
+		return false;
+	if (len < 4 + (head + 1) * 32)
 		return false;
 	const uint8_t *w = p + 4;
-	if (!word_u64(&off, w) || off != 8 * 32 ||
+	if (!word_u64(&off, w) || off != head * 32 ||
 	    !word_u64(&out->deposits_consumed, w + 3 * 32) ||
 	    !word_u64(&out->first_block, w + 4 * 32) ||
 	    !word_u64(&out->last_block, w + 5 * 32) ||
 	    !word_u64(&out->l1_timestamp, w + 6 * 32) ||
 	    !word_u64(&out->forced_consumed, w + 7 * 32) ||
-	    !word_u64(&n, w + 8 * 32))
+	    (head == 9 &&
+	     !word_u64(&out->asset_deposits_consumed, w + 8 * 32)) ||
+	    !word_u64(&n, w + head * 32))
 		goto bad;
+	out->with_assets = head == 9;
 	memcpy(out->state_root.b, w + 32, 32);
 	memcpy(out->withdrawal_root.b, w + 64, 32);
-	size_t body = len - 4 - 9 * 32;
+	size_t body = len - 4 - (head + 1) * 32;
 	if (n > body || pad32((size_t)n) != body)
 		goto bad;
-	if (!zero(w + 9 * 32 + n, body - (size_t)n))
+	if (!zero(w + (head + 1) * 32 + n, body - (size_t)n))
 		goto bad;
-	out->data = w + 9 * 32;
+	out->data = w + (head + 1) * 32;
 	out->data_len = (size_t)n;
 	return true;
 bad:

@@ -69,6 +69,7 @@ void cl_l1_game_material_release(struct cl_l1_game_material *m)
 {
 	cl_buf_release(&m->tx_input);
 	cl_buf_release(&m->input);
+	cl_buf_release(&m->asset_list);
 	free(m->deps);
 	free(m->forced);
 	memset(m, 0, sizeof(*m));
@@ -157,6 +158,42 @@ static int take_forced(void *ctx, const struct cl_l1_log *log)
 	return CL_OK;
 }
 
+/* The asset deposits batch `batch` consumed, as the rollup's assets
+ * contract lists them for the game (the asset part of the deposits
+ * list, docs/disputes.md "Wiring"): the bytes of gameAssetList. */
+static int asset_list(struct cl_l1_rpc *rpc, struct cl_buf *out,
+		      const struct cl_address *rollup, uint64_t batch)
+{
+	struct cl_address assets;
+	struct cl_buf ret, cd;
+	const uint8_t *p;
+	size_t n;
+	uint8_t sel[4];
+	int rc;
+
+	cl_buf_init(&ret);
+	cl_buf_init(&cd);
+	rc = call0(rpc, rollup, &ret, CL_L1_SIG_GAME_ASSETS);
+	if (!rc && !cl_l1_abi_ret_address(&assets, ret.p, ret.len))
+		rc = CL_ERR_CORRUPT;
+	if (!rc) {
+		cl_l1_selector(sel, CL_L1_SIG_GAME_ASSET_LIST);
+		cl_buf_append(&cd, sel, 4);
+		cl_l1_abi_put_u64(&cd, batch);
+		struct cl_l1_callreq req = {.to = &assets, .data = cd.p,
+					    .data_len = cd.len};
+		cl_buf_reset(&ret);
+		rc = cl_l1_eth_call(rpc, &ret, &req, CL_L1_LATEST);
+	}
+	if (!rc && !cl_l1_abi_ret_bytes(&p, &n, ret.p, ret.len))
+		rc = CL_ERR_CORRUPT;
+	if (!rc)
+		cl_buf_append(out, p, n);
+	cl_buf_release(&ret);
+	cl_buf_release(&cd);
+	return rc;
+}
+
 int cl_l1_game_material_fetch(struct cl_l1_rpc *rpc,
 			      const struct cl_address *rollup,
 			      uint64_t from_block, uint64_t range,
@@ -171,6 +208,7 @@ int cl_l1_game_material_fetch(struct cl_l1_rpc *rpc,
 	memset(m, 0, sizeof(*m));
 	cl_buf_init(&m->tx_input);
 	cl_buf_init(&m->input);
+	cl_buf_init(&m->asset_list);
 	cl_buf_init(&prev_input);
 	cl_buf_init(&cd);
 	m->k = k;
@@ -203,6 +241,8 @@ int cl_l1_game_material_fetch(struct cl_l1_rpc *rpc,
 		else
 			rc = CL_ERR_CORRUPT;
 	}
+	if (!rc)
+		rc = asset_list(rpc, &m->asset_list, rollup, batch);
 	cl_buf_release(&ret);
 	if (rc)
 		goto out;

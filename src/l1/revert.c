@@ -44,6 +44,15 @@ static const struct {
     {"L1TimestampTooOld(uint64,uint64,uint256)",
      CL_L1_REVERT_L1_TIMESTAMP_TOO_OLD, 3, {A_U64, A_U64, A_U256},
      {"depositId", "l1Timestamp", "oldestAllowed"}},
+    /* ClearlineAssets' rules of appendBatch (docs/l1.md "Collateral
+     * assets") */
+    {"AssetForcedInclusionViolated(uint64,uint256)",
+     CL_L1_REVERT_FORCED_INCLUSION_VIOLATED, 2, {A_U64, A_U256},
+     {"assetDepositId", "deadline"}},
+    {"AssetDepositsConsumedDecreased(uint64,uint64)",
+     CL_L1_REVERT_ROLLUP_OTHER, 2, {A_U64, A_U64}, {"previous", "given"}},
+    {"AssetDepositsConsumedExceedDeposits(uint64,uint64)",
+     CL_L1_REVERT_ROLLUP_OTHER, 2, {A_U64, A_U64}, {"given", "made"}},
     {"ForcedRequestOverdue(uint64,uint256)",
      CL_L1_REVERT_FORCED_REQUEST_OVERDUE, 2, {A_U64, A_U256},
      {"id", "deadline"}},

@@ -2,8 +2,9 @@
 /*
  * The deposit watcher: Deposit logs of the rollup in bounded ranges up to
  * the confirmation depth, delivered exactly once in id order. The same
- * machine watches ForcedRequest logs (cl_l1_forced_watcher_open): only the
- * event, its decoding and the state file differ.
+ * machine watches ForcedRequest logs (cl_l1_forced_watcher_open) and the
+ * assets contract's AssetDeposit logs (cl_l1_asset_watcher_open): only
+ * the event, its decoding and the state file differ.
  *
  * Memory kept with the cursor (and stored with it): the hashes of the
  * last range ends (to find the fork point after a reorg) and the contents
@@ -21,6 +22,8 @@
 #define WATCH_FILE "l1-deposits.dat"
 #define FORCED_MAGIC "CLL1FRCW"
 #define FORCED_FILE "l1-forced.dat"
+#define ASSET_MAGIC "CLL1ASTW"
+#define ASSET_FILE "l1-asset-deposits.dat"
 #define CHECKPOINTS 64
 #define REMEMBERED 1024
 
@@ -29,8 +32,9 @@ struct checkpoint {
 	struct cl_hash32 hash;
 };
 
-/* A delivered event: a deposit's recipient and amount, or a forced
- * request's account and a digest of its kind and fields. */
+/* A delivered event: a deposit's recipient and amount, a forced
+ * request's account and a digest of its kind and fields, or an asset
+ * deposit's recipient and a digest of its asset and amount. */
 struct remembered {
 	uint64_t id;
 	struct cl_address to;
@@ -43,6 +47,7 @@ struct cl_l1_watcher {
 	struct cl_l1_watcher_opts o;
 	cl_l1_deposit_fn fn;
 	cl_l1_forced_fn ffn; /* set: a forced-request watcher */
+	cl_l1_asset_deposit_fn afn; /* set: an asset-deposit watcher */
 	void *arg;
 	struct cl_l1_cursor cur;
 	size_t n_cps; /* oldest first */
@@ -72,6 +77,16 @@ static bool hash_zero(const struct cl_hash32 *h)
 /* State file                                                          */
 /* ------------------------------------------------------------------ */
 
+static const char *file_name(const struct cl_l1_watcher *w)
+{
+	return w->ffn ? FORCED_FILE : w->afn ? ASSET_FILE : WATCH_FILE;
+}
+
+static const char *file_magic(const struct cl_l1_watcher *w)
+{
+	return w->ffn ? FORCED_MAGIC : w->afn ? ASSET_MAGIC : WATCH_MAGIC;
+}
+
 static int save(struct cl_l1_watcher *w)
 {
 	struct cl_buf b;
@@ -99,8 +114,7 @@ static int save(struct cl_l1_watcher *w)
 		cl_buf_append(&b, w->mem[k].to.b, 20);
 		cl_buf_append_be64(&b, w->mem[k].amount);
 	}
-	int rc = l1_file_write(w->dir, w->ffn ? FORCED_FILE : WATCH_FILE,
-			       w->ffn ? FORCED_MAGIC : WATCH_MAGIC,
+	int rc = l1_file_write(w->dir, file_name(w), file_magic(w),
 			       WATCH_VERSION, b.p, b.len);
 	cl_buf_release(&b);
 	if (rc == CL_OK)
@@ -115,8 +129,7 @@ static int load(struct cl_l1_watcher *w)
 	struct cl_address rollup;
 
 	cl_buf_init(&b);
-	int rc = l1_file_read(&b, w->dir, w->ffn ? FORCED_FILE : WATCH_FILE,
-			      w->ffn ? FORCED_MAGIC : WATCH_MAGIC,
+	int rc = l1_file_read(&b, w->dir, file_name(w), file_magic(w),
 			      WATCH_VERSION);
 	if (rc != CL_OK)
 		goto out;
@@ -147,7 +160,7 @@ static int load(struct cl_l1_watcher *w)
 		cl_unusual(L1_LOG,
 			   "%s/%s: contents do not decode or name "
 			   "another contract",
-			   w->dir, w->ffn ? FORCED_FILE : WATCH_FILE);
+			   w->dir, file_name(w));
 		rc = CL_ERR_CORRUPT;
 	}
 out:
@@ -163,7 +176,8 @@ static int watcher_open(struct cl_l1_watcher **out, struct cl_l1_rpc *rpc,
 			const char *state_dir,
 			const struct cl_l1_cursor *initial,
 			const struct cl_l1_watcher_opts *opts,
-			cl_l1_deposit_fn fn, cl_l1_forced_fn ffn, void *arg)
+			cl_l1_deposit_fn fn, cl_l1_forced_fn ffn,
+			cl_l1_asset_deposit_fn afn, void *arg)
 {
 	struct cl_l1_watcher *w = cl_xcalloc(1, sizeof(*w));
 
@@ -178,6 +192,7 @@ static int watcher_open(struct cl_l1_watcher **out, struct cl_l1_rpc *rpc,
 		w->o.max_ranges = 1;
 	w->fn = fn;
 	w->ffn = ffn;
+	w->afn = afn;
 	w->arg = arg;
 	w->dir = state_dir ? cl_xstrdup(state_dir) : NULL;
 	w->cur.next_block = opts->start_block;
@@ -213,7 +228,7 @@ int cl_l1_watcher_open(struct cl_l1_watcher **out, struct cl_l1_rpc *rpc,
 {
 	CL_REQUIRE(fn);
 	return watcher_open(out, rpc, state_dir, initial, opts, fn, NULL,
-			    arg);
+			    NULL, arg);
 }
 
 int cl_l1_forced_watcher_open(struct cl_l1_watcher **out,
@@ -224,7 +239,18 @@ int cl_l1_forced_watcher_open(struct cl_l1_watcher **out,
 {
 	CL_REQUIRE(fn);
 	return watcher_open(out, rpc, state_dir, initial, opts, NULL, fn,
-			    arg);
+			    NULL, arg);
+}
+
+int cl_l1_asset_watcher_open(struct cl_l1_watcher **out,
+			     struct cl_l1_rpc *rpc, const char *state_dir,
+			     const struct cl_l1_cursor *initial,
+			     const struct cl_l1_watcher_opts *opts,
+			     cl_l1_asset_deposit_fn fn, void *arg)
+{
+	CL_REQUIRE(fn);
+	return watcher_open(out, rpc, state_dir, initial, opts, NULL, NULL,
+			    fn, arg);
 }
 
 void cl_l1_watcher_free(struct cl_l1_watcher *w)
@@ -341,7 +367,7 @@ static int rewind_to_fork(struct cl_l1_watcher *w)
 
 static const char *what(const struct cl_l1_watcher *w)
 {
-	return w->ffn ? "forced request" : "deposit";
+	return w->ffn ? "forced request" : w->afn ? "asset deposit" : "deposit";
 }
 
 /* 64 bits of keccak256(kind ‖ a ‖ b): what must not change when a
@@ -357,6 +383,17 @@ static uint64_t forced_digest(const struct cl_l1_forced *f)
 	return cl_get_be64(h);
 }
 
+/* 64 bits of keccak256(asset ‖ amount) of an asset deposit. */
+static uint64_t asset_digest(const struct cl_l1_asset_deposit *a)
+{
+	uint8_t b[12], h[32];
+
+	cl_put_be32(b, a->asset);
+	cl_put_be64(b + 4, a->amount);
+	cl_keccak256(h, b, sizeof(b));
+	return cl_get_be64(h);
+}
+
 /* Hand over the deposits of one range. *gap is set when an id is
  * missing (the range is then re-queried later). */
 static int deliver(struct cl_l1_watcher *w, const struct cl_l1_logs *logs,
@@ -367,6 +404,7 @@ static int deliver(struct cl_l1_watcher *w, const struct cl_l1_logs *logs,
 		const struct cl_l1_log *log = &logs->v[i];
 		struct cl_l1_deposit dep;
 		struct cl_l1_forced frc;
+		struct cl_l1_asset_deposit ad;
 		struct remembered d;
 		bool ok;
 
@@ -377,6 +415,11 @@ static int deliver(struct cl_l1_watcher *w, const struct cl_l1_logs *logs,
 			d.id = frc.id;
 			d.to = frc.account;
 			d.amount = forced_digest(&frc);
+		} else if (w->afn) {
+			ok = cl_l1_decode_asset_deposit(&ad, log);
+			d.id = ad.id;
+			d.to = ad.to;
+			d.amount = asset_digest(&ad);
 		} else {
 			ok = cl_l1_decode_deposit(&dep, log);
 			d.id = dep.id;
@@ -389,7 +432,7 @@ static int deliver(struct cl_l1_watcher *w, const struct cl_l1_logs *logs,
 			cl_unusual(L1_LOG,
 				   "eth_getLogs: a %s log in block "
 				   "%llu does not decode",
-				   w->ffn ? "forced request" : "deposit",
+				   what(w),
 				   (unsigned long long)log->block_number);
 			return CL_L1_MALFORMED;
 		}
@@ -426,7 +469,9 @@ static int deliver(struct cl_l1_watcher *w, const struct cl_l1_logs *logs,
 			*gap = true;
 			return CL_OK;
 		}
-		int rc = w->ffn ? w->ffn(w->arg, &frc) : w->fn(w->arg, &dep);
+		int rc = w->ffn	  ? w->ffn(w->arg, &frc)
+			 : w->afn ? w->afn(w->arg, &ad)
+				  : w->fn(w->arg, &dep);
 		if (rc != CL_OK) {
 			cl_info(L1_LOG,
 				"watcher: %s %llu refused by the "
@@ -469,8 +514,9 @@ static int scan_range(struct cl_l1_watcher *w, uint64_t to, size_t *delivered,
 	f.has_address = true;
 	f.address = w->o.rollup;
 	f.n_topics = 1;
-	cl_l1_event_topic(&f.topics[0],
-			  w->ffn ? CL_L1_EV_FORCED_REQUEST : CL_L1_EV_DEPOSIT);
+	cl_l1_event_topic(&f.topics[0], w->ffn   ? CL_L1_EV_FORCED_REQUEST
+					: w->afn ? CL_L1_EV_ASSET_DEPOSIT
+						 : CL_L1_EV_DEPOSIT);
 	f.from_block = from;
 	f.to_block = to;
 	rc = cl_l1_eth_get_logs(w->rpc, &logs, &f);

@@ -290,12 +290,65 @@ static void parse_asset(struct ctx *c, struct cl_asset_params *a,
 	}
 }
 
+/* Portfolio margin (docs/genesis.md "portfolio"). */
+static void parse_portfolio(struct ctx *c, struct cl_portfolio_params *p,
+			    const json_t *j)
+{
+	static const char *const keys[] = {
+		"rangePpm", "steps", "volShiftPpm", "extremeMult",
+		"extremePpm", "imPpm", "minEquity", "shortMinPpm", "pairs",
+		NULL};
+	static const char *const pkeys[] = {"a", "b", "creditPpm", NULL};
+	const char *where = "portfolio";
+
+	if (!json_is_object(j)) {
+		fail(c, "genesis.portfolio: expected an object");
+		return;
+	}
+	only_keys(c, j, where, keys);
+	p->enabled = true;
+	p->range_ppm = (uint32_t)get_uint(c, j, where, "rangePpm", CL_PPM);
+	p->n_steps = (uint32_t)get_uint(c, j, where, "steps", 10);
+	p->vol_shift_ppm =
+		(uint32_t)get_uint(c, j, where, "volShiftPpm", CL_PPM);
+	p->extreme_mult =
+		(uint32_t)get_uint(c, j, where, "extremeMult", 1000);
+	p->extreme_ppm = (uint32_t)get_uint(c, j, where, "extremePpm", CL_PPM);
+	p->im_ppm = (uint32_t)get_uint(c, j, where, "imPpm", 10 * CL_PPM);
+	p->min_equity = get_u64(c, j, where, "minEquity");
+	p->short_min_ppm =
+		(uint32_t)get_uint(c, j, where, "shortMinPpm", CL_PPM);
+	const json_t *pairs = json_object_get(j, "pairs");
+	if (!pairs)
+		return;
+	if (!json_is_array(pairs) || json_array_size(pairs) > CL_PM_MAX_PAIRS) {
+		fail(c, "portfolio.pairs: expected 0..%d pairs",
+		     CL_PM_MAX_PAIRS);
+		return;
+	}
+	p->n_pairs = (uint32_t)json_array_size(pairs);
+	for (size_t i = 0; i < p->n_pairs; i++) {
+		const json_t *pj = json_array_get(pairs, i);
+		char pw[40];
+		snprintf(pw, sizeof(pw), "portfolio.pairs[%zu]", i);
+		if (!json_is_object(pj)) {
+			fail(c, "%s: expected an object", pw);
+			return;
+		}
+		only_keys(c, pj, pw, pkeys);
+		p->pairs[i].a = (uint32_t)get_uint(c, pj, pw, "a", UINT32_MAX);
+		p->pairs[i].b = (uint32_t)get_uint(c, pj, pw, "b", UINT32_MAX);
+		p->pairs[i].credit_ppm =
+			(uint32_t)get_uint(c, pj, pw, "creditPpm", CL_PPM);
+	}
+}
+
 static void parse(struct ctx *c, struct cl_genesis *g, const json_t *j)
 {
 	static const char *const keys[] = {
 		"version", "l1ChainId", "rollup", "collateralDecimals",
 		"expiryHorizonSeconds", "fundingIntervalSeconds", "oracle",
-		"markets", "assets", NULL};
+		"markets", "assets", "portfolio", NULL};
 	static const char *const okeys[] = {"signers", "quorum",
 					    "maxAgeSeconds", NULL};
 
@@ -355,6 +408,11 @@ static void parse(struct ctx *c, struct cl_genesis *g, const json_t *j)
 	g->n_markets = (uint32_t)json_array_size(ms);
 	for (size_t i = 0; i < g->n_markets; i++)
 		parse_market(c, &g->markets[i], json_array_get(ms, i), i);
+
+	/* optional: portfolio margin (docs/genesis.md "portfolio") */
+	const json_t *pf = json_object_get(j, "portfolio");
+	if (pf)
+		parse_portfolio(c, &g->portfolio, pf);
 
 	/* optional: the collateral assets beside the settlement token */
 	const json_t *as = json_object_get(j, "assets");

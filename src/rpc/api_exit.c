@@ -11,7 +11,10 @@
  * exitDerived(kind, index, proof), sent by its owner and paid to it; an
  * isolated account of a subaccount (its owner has no key either) is
  * exitSubaccountIsolated(sub, market, proof), sent by the subaccount's
- * owner.
+ * owner. On a chain with collateral assets the answer adds the account's
+ * asset balances and what the escape pays of each (its settlement debt
+ * netted against them at the state's index first), and the
+ * startAssetRefunds call.
  *
  * Which state: the node's head (read through the chain reader), or the
  * state after a posted batch's last block — by default, once the rollup
@@ -130,6 +133,16 @@ static void abi_start(struct cl_buf *out, const struct cl_buf *genesis,
 	put_bytes_tail(out, dproof);
 }
 
+/* startAssetRefunds(uint64 assetDepositsConsumed, bytes proof) */
+static void abi_start_assets(struct cl_buf *out, uint64_t consumed,
+			     const struct cl_buf *proof)
+{
+	put_selector(out, "startAssetRefunds(uint64,bytes)");
+	cl_l1_abi_put_u64(out, consumed);
+	cl_l1_abi_put_u64(out, 0x40);
+	put_bytes_tail(out, proof);
+}
+
 static json_t *tx_json(const struct cl_address *to, const struct cl_buf *data)
 {
 	return json_pack("{s:o,s:o}", "to", api_addr_json(to), "data",
@@ -166,6 +179,14 @@ struct exit_parts {
 	struct cl_buf exit; /* exit()'s proof bytes */
 	struct cl_buf gproof, dproof;
 	uint64_t deposits;
+	/* collateral assets: startAssetRefunds' proof and count; the
+	 * account's balances (one per genesis asset) and its settlement
+	 * equity (health's equity less the assets' haircut value) */
+	struct cl_buf aproof;
+	uint64_t asset_deposits;
+	struct cl_stf_exit_asset ab[CL_GENESIS_MAX_ASSETS];
+	size_t n_ab;
+	int64_t settlement;
 	/* a derived account: its owner, kind and index; owner_derived when
 	 * the owner is a derived account too, of kind up_kind, index
 	 * up_index of up_owner; up_derived when that one is as well (the
@@ -239,6 +260,9 @@ static int collect(const struct cl_stf_view *v, struct exit_parts *x,
 		return rc;
 	x->exists = x->acct->kind == CL_PROOF_INCLUSION;
 	rc = cl_stf_escape_proofs(v, &x->gproof, &x->dproof, &x->deposits);
+	if (rc == CL_OK && v->genesis->n_assets > 0)
+		rc = cl_stf_escape_asset_proof(v, &x->aproof,
+					       &x->asset_deposits);
 	if (rc == CL_OK)
 		rc = collect_owner(v, x, addr);
 	if (rc != CL_OK || !x->exists)
@@ -246,6 +270,9 @@ static int collect(const struct cl_stf_view *v, struct exit_parts *x,
 	rc = cl_stf_get_health(v, &x->h, addr);
 	if (rc == CL_OK)
 		rc = cl_stf_exit_proof(v, &x->exit, &x->n_positions, addr);
+	if (rc == CL_OK)
+		rc = cl_stf_exit_assets(v, x->ab, &x->n_ab, &x->settlement,
+					addr);
 	return rc;
 }
 
@@ -452,6 +479,26 @@ static bool parse_at(enum at_kind *k, uint64_t *batch, const json_t *v)
 	return true;
 }
 
+/* Each asset the account holds and what the escape pays of it
+ * (cl_stf_exit_assets: a settlement debt is netted against them). */
+static json_t *assets_json(const struct exit_parts *x)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < x->n_ab; i++) {
+		const struct cl_stf_exit_asset *a = &x->ab[i];
+
+		json_array_append_new(
+		    arr, json_pack("{s:I,s:o,s:o,s:o,s:o}", "asset",
+				   (json_int_t)a->asset, "balance",
+				   cl_json_from_i64(a->balance), "index",
+				   cl_json_from_u64(a->index), "value",
+				   cl_json_from_i64(a->value), "paid",
+				   cl_json_from_u64(a->paid)));
+	}
+	return arr;
+}
+
 static const char *at_name(enum at_kind k)
 {
 	switch (k) {
@@ -514,16 +561,31 @@ static json_t *answer(struct cl_api *api, const struct cl_address *addr,
 			    cl_json_from_u64(x->deposits));
 	abi_start(&data, &gen, &x->gproof, x->deposits, &x->dproof);
 	json_object_set_new(res, "startTx", tx_json(&escape, &data));
+	if (api->genesis->n_assets > 0) {
+		cl_buf_reset(&data);
+		abi_start_assets(&data, x->asset_deposits, &x->aproof);
+		json_object_set_new(res, "assetDepositsConsumed",
+				    cl_json_from_u64(x->asset_deposits));
+		json_object_set_new(res, "assetStartTx",
+				    tx_json(&escape, &data));
+	} else {
+		json_object_set_new(res, "assetDepositsConsumed", json_null());
+		json_object_set_new(res, "assetStartTx", json_null());
+	}
 	if (x->exists) {
 		/* the account value is the proof's first 16 bytes */
 		json_object_set_new(res, "accountValue",
 				    cl_json_from_bytes(x->exit.p, 16));
 		json_object_set_new(res, "collateral",
 				    cl_json_from_i64(x->h.collateral));
-		json_object_set_new(res, "equity", cl_json_from_i64(x->h.equity));
+		/* the escape's: the settlement part (assets are paid in
+		 * their own tokens, "assets") */
+		json_object_set_new(res, "equity",
+				    cl_json_from_i64(x->settlement));
 		json_object_set_new(
 		    res, "claim",
-		    cl_json_from_i64(x->h.equity > 0 ? x->h.equity : 0));
+		    cl_json_from_i64(x->settlement > 0 ? x->settlement : 0));
+		json_object_set_new(res, "assets", assets_json(x));
 		json_object_set_new(res, "positions",
 				    cl_json_from_u64(x->n_positions));
 		json_object_set_new(res, "proof",
@@ -555,6 +617,7 @@ static json_t *answer(struct cl_api *api, const struct cl_address *addr,
 		json_object_set_new(res, "collateral", cl_json_from_i64(0));
 		json_object_set_new(res, "equity", cl_json_from_i64(0));
 		json_object_set_new(res, "claim", cl_json_from_i64(0));
+		json_object_set_new(res, "assets", json_array());
 		json_object_set_new(res, "positions", cl_json_from_u64(0));
 		json_object_set_new(res, "proof", json_null());
 		json_object_set_new(res, "tx", json_null());
@@ -623,6 +686,7 @@ struct cl_rpc_done m_account_proof(struct cl_rpc_call *call, json_t *params,
 	cl_buf_init(&x.exit);
 	cl_buf_init(&x.gproof);
 	cl_buf_init(&x.dproof);
+	cl_buf_init(&x.aproof);
 	if (empty) {
 		/* no batch was final at the freeze: nothing to prove */
 	} else if (at == AT_HEAD) {
@@ -646,6 +710,7 @@ struct cl_rpc_done m_account_proof(struct cl_rpc_call *call, json_t *params,
 	cl_buf_release(&x.exit);
 	cl_buf_release(&x.gproof);
 	cl_buf_release(&x.dproof);
+	cl_buf_release(&x.aproof);
 	if (rc == CL_ERR_BUSY)
 		return cl_rpc_error(call, CL_API_ERR_BUSY,
 				    "busy: the state of a posted batch is being "

@@ -123,6 +123,14 @@ struct cl_rpc_done m_withdraw_asset(struct cl_rpc_call *call, json_t *params,
 struct cl_rpc_done m_transfer_subaccount_asset(struct cl_rpc_call *call,
 					       json_t *params, void *app);
 
+/* ---- api_portfolio.c ---- */
+struct cl_rpc_done m_set_portfolio_mode(struct cl_rpc_call *call,
+					json_t *params, void *app);
+/* The `portfolio` object of l2_getAccount (docs/api.md): null without a
+ * portfolio section in the genesis. CL_OK with *out new, or an error. */
+int api_portfolio_json(json_t **out, const struct cl_stf_view *v,
+		       const struct cl_address *addr);
+
 /* ---- api_read.c ---- */
 struct cl_rpc_done m_get_config(struct cl_rpc_call *call, json_t *params,
 			  void *app);

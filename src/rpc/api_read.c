@@ -62,6 +62,19 @@ struct cl_rpc_done m_get_config(struct cl_rpc_call *call,
 			  "1", "chainId", (json_int_t)g->l1_chain_id,
 			  "verifyingContract", api_addr_json(&g->rollup)));
 	json_object_set_new(res, "markets", markets);
+	json_t *assets = json_array();
+	for (uint32_t i = 0; i < g->n_assets; i++) {
+		const struct cl_asset_params *a = &g->assets[i];
+		json_array_append_new(
+		    assets,
+		    json_pack("{s:I,s:s,s:o,s:i,s:I,s:I}", "id",
+			      (json_int_t)a->id, "symbol", a->symbol, "token",
+			      api_addr_json(&a->token), "decimals",
+			      (int)a->decimals, "oracleMarket",
+			      (json_int_t)a->oracle_market, "hedgeMarket",
+			      (json_int_t)a->hedge_market));
+	}
+	json_object_set_new(res, "assets", assets);
 	json_object_set_new(res, "expiryHorizonSeconds",
 			    cl_json_from_u64(g->expiry_horizon));
 	json_t *signers = json_array();
@@ -239,12 +252,15 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 					      api_twap_json(&th[i], &tw));
 	}
 	/* isolated positions (docs/margin.md "Isolated margin") */
-	json_t *isolated = NULL, *subaccounts = NULL;
+	json_t *isolated = NULL, *subaccounts = NULL, *portfolio = NULL;
 	if (rc == CL_OK)
 		rc = api_isolated_json(&isolated, &v, &addr);
 	/* subaccounts (docs/margin.md "Subaccounts") */
 	if (rc == CL_OK)
 		rc = api_subaccounts_json(&subaccounts, &v, &addr);
+	/* portfolio margin (docs/margin.md "Portfolio margin") */
+	if (rc == CL_OK)
+		rc = api_portfolio_json(&portfolio, &v, &addr);
 	/* the dead-man switch (docs/protocol.md "SCHEDULE_CANCEL") */
 	uint64_t sc_time = 0, sc_nonce = 0;
 	if (rc == CL_OK) {
@@ -262,6 +278,7 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 		json_decref(twaps);
 		json_decref(isolated);
 		json_decref(subaccounts);
+		json_decref(portfolio);
 		return api_error(call, rc);
 	}
 
@@ -297,6 +314,7 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	json_object_set_new(res, "twapOrders", twaps);
 	json_object_set_new(res, "isolated", isolated);
 	json_object_set_new(res, "subaccounts", subaccounts);
+	json_object_set_new(res, "portfolio", portfolio);
 	json_object_set_new(res, "scheduledCancel",
 			    json_pack("{s:o,s:o}", "time",
 				      cl_json_from_u64(sc_time), "nonce",
@@ -590,6 +608,9 @@ struct cl_rpc_done m_sync_status(struct cl_rpc_call *call,
 				    cl_json_from_u64(s.deposits_credited));
 		json_object_set_new(res, "forcedApplied",
 				    cl_json_from_u64(s.forced_applied));
+		json_object_set_new(res, "assetDepositsCredited",
+				    cl_json_from_u64(
+					s.asset_deposits_credited));
 		json_object_set_new(res, "l1Posting", json_boolean(s.posting));
 		json_object_set_new(res, "l1PostError",
 				    s.post_error[0] ? json_string(s.post_error)
@@ -696,17 +717,27 @@ struct cl_rpc_done m_withdrawal_proof(struct cl_rpc_call *call,
 	}
 	/* the claim carries the batch's record, read from L1 */
 	struct cl_l1_batch_event brec;
-	if (w.status == CL_WITHDRAWAL_FINAL && leaf.asset == 0 &&
+	if (w.status == CL_WITHDRAWAL_FINAL &&
 	    api->reader.ops->batch_record(api->reader.impl, &brec, w.batch) ==
 		    CL_OK) {
 		struct cl_buf data;
+		struct cl_address to = *w.rollup;
 		cl_buf_init(&data);
-		cl_l1_abi_claim_withdrawal(&data, &brec, id, &leaf.recipient,
-					   leaf.amount,
-					   w.proof->siblings, w.proof->depth);
+		if (leaf.asset == 0) {
+			cl_l1_abi_claim_withdrawal(&data, &brec, id,
+						   &leaf.recipient, leaf.amount,
+						   w.proof->siblings,
+						   w.proof->depth);
+		} else {
+			/* claimed from the assets contract */
+			cl_l1_assets_address(&to, w.rollup);
+			cl_l1_abi_claim_asset_withdrawal(
+			    &data, &brec, id, &leaf.recipient, leaf.asset,
+			    leaf.amount, w.proof->siblings, w.proof->depth);
+		}
 		json_object_set_new(
 			res, "tx",
-			json_pack("{s:o,s:o}", "to", api_addr_json(w.rollup),
+			json_pack("{s:o,s:o}", "to", api_addr_json(&to),
 				  "data", cl_json_from_bytes(data.p, data.len)));
 		cl_buf_release(&data);
 	} else {

@@ -143,6 +143,7 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 	case CL_TX_ISOLATED_MARGIN:
 	case CL_TX_SUBACCOUNT_TRANSFER:
 	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
+	case CL_TX_PORTFOLIO_MODE:
 		json_object_set_new(res, "ok", json_true());
 		break;
 	}

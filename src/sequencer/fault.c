@@ -27,6 +27,8 @@ static const struct {
     {"forced", CL_FAULT_FORCED},       {"forced-count", CL_FAULT_FORCED_COUNT},
     {"censor-forced", CL_FAULT_CENSOR_FORCED},
     {"l1-timestamp", CL_FAULT_L1_TIMESTAMP},
+    {"asset-deposit", CL_FAULT_ASSET_DEPOSIT},
+    {"asset-count", CL_FAULT_ASSET_COUNT},
 };
 
 bool cl_seq_fault_parse(struct cl_seq_fault *out, const char *spec)
@@ -164,6 +166,16 @@ bool cl_seq_fault_apply(struct cl_seq_fault *f, uint64_t index,
 		break; /* the poster adds one to forcedConsumed */
 	case CL_FAULT_L1_TIMESTAMP:
 		break; /* the poster changes it in the appendBatch arguments */
+	case CL_FAULT_ASSET_DEPOSIT:
+		tx = find_first(b, CL_TX_ASSET_DEPOSIT, &block);
+		if (!tx || tx->u.asset_deposit.amount >= INT64_MAX)
+			return false;
+		tx->u.asset_deposit.amount++;
+		break;
+	case CL_FAULT_ASSET_COUNT:
+		if (!find_first(b, CL_TX_ASSET_DEPOSIT, &block))
+			return false;
+		break; /* the poster takes one from assetDepositsConsumed */
 	case CL_FAULT_CENSOR_FORCED: /* the L1 driver ignores them */
 	case CL_FAULT_NONE:
 		return false;

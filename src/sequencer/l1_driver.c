@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The sequencer's link to L1, on its own thread: deposits and forced
- * requests from the watchers become requests (l1_inbox.c: in id order,
+ * The sequencer's link to L1, on its own thread: deposits, forced
+ * requests and asset deposits from the watchers become requests
+ * (l1_inbox.c: in id order,
  * exactly once: the stf refuses an id it already applied), and batch
  * cuts become appendBatch
  * transactions in order (the contract's batchCount says which cut is
@@ -421,8 +422,33 @@ static int append_state(struct cl_l1_driver *drv,
 }
 
 /*
+ * The append state of the assets contract's rule: `st` as append_state()
+ * filled it, with its deposit count and the timestamp of the first asset
+ * deposit batch `a` leaves unconsumed in place of the deposits'.
+ */
+static int asset_state(struct cl_l1_driver *drv, struct cl_l1_append_state *st,
+		       const struct cl_l1_batch_args *a)
+{
+	uint8_t w[4 * 32];
+
+	st->deposit_timestamp = 0;
+	int rc = l1_view_u64(drv->rpc, &drv->assets, "assetDepositCount()",
+			     &st->deposit_count);
+	if (!rc && a->asset_deposits_consumed < st->deposit_count) {
+		/* (uint32 asset, address to, uint64 amount, uint64 time) */
+		rc = l1_view_words(drv->rpc, &drv->assets,
+				   "assetDeposits(uint64)", true,
+				   a->asset_deposits_consumed, w, 4);
+		if (!rc && !cl_l1_abi_ret_u64(&st->deposit_timestamp, w + 96,
+					      32))
+			rc = CL_ERR_CORRUPT;
+	}
+	return rc;
+}
+
+/*
  * Would the contract refuse batch `a` for its L1 time or an overdue
- * deposit? Then it is not sent: the reason goes to the log and the
+ * deposit or asset deposit? Then it is not sent: the reason goes to the log and the
  * status, and a re-cut is asked for when merging the waiting cuts can
  * help (an overdue deposit the batch does not reach). Returns true when
  * the batch may go (also when L1 could not be read: the gas estimate
@@ -433,16 +459,27 @@ static bool precheck(struct cl_l1_driver *drv, uint64_t index,
 {
 	struct cl_l1_append_state st;
 	uint64_t earliest, latest;
-	char r[160], why[200];
+	char r[160], why[240];
 
 	if (append_state(drv, &st, &earliest, &latest, a) != CL_OK)
 		return true;
 	enum cl_l1_revert k = cl_l1_append_rule(
 	    r, sizeof(r), &st, a->deposits_consumed, a->l1_timestamp,
 	    earliest, latest);
+	const char *what = "";
+	if (k == CL_L1_REVERT_NONE && a->with_assets) {
+		/* the assets contract applies the same rule to its own
+		 * deposits (docs/l1.md "Collateral assets") */
+		if (asset_state(drv, &st, a) != CL_OK)
+			return true;
+		k = cl_l1_append_rule(r, sizeof(r), &st,
+				      a->asset_deposits_consumed,
+				      a->l1_timestamp, earliest, latest);
+		what = "asset deposits: ";
+	}
 	if (k == CL_L1_REVERT_NONE)
 		return true;
-	snprintf(why, sizeof(why), "appendBatch would revert: %s", r);
+	snprintf(why, sizeof(why), "appendBatch would revert: %s%s", what, r);
 	post_failed(drv, index, why);
 	bool fi = k == CL_L1_REVERT_FORCED_INCLUSION_VIOLATED ||
 		  k == CL_L1_REVERT_L1_TIMESTAMP_TOO_OLD;
@@ -524,6 +561,9 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 		.first_block = cut.first_block,
 		.last_block = cut.last_block,
 		.forced_consumed = cut.forced_consumed,
+		/* a chain with assets counts its asset deposits each batch */
+		.with_assets = drv->has_assets,
+		.asset_deposits_consumed = cut.asset_deposits_consumed,
 		/* what the last block names: the forced-inclusion rule's
 		 * "could not have seen the deposit" (docs/l1.md) */
 		.l1_timestamp = blocks.blocks[blocks.n_blocks - 1].l1.timestamp,
@@ -532,6 +572,8 @@ static void try_post(struct cl_l1_driver *drv, const struct next_post *np)
 		a.withdrawal_root.b[31] ^= 0x01; /* tests only: --fault */
 	if (faulted && drv->fault.kind == CL_FAULT_FORCED_COUNT)
 		a.forced_consumed--; /* tests only: one fewer than applied */
+	if (faulted && drv->fault.kind == CL_FAULT_ASSET_COUNT)
+		a.asset_deposits_consumed--; /* tests only: one fewer */
 	if (faulted && drv->fault.kind == CL_FAULT_L1_TIMESTAMP)
 		a.l1_timestamp += 1; /* tests only: --fault */
 	if (!precheck(drv, batch_count, &a))
@@ -617,6 +659,21 @@ static void name_l1_block(struct cl_l1_driver *drv, uint64_t next_block)
 	drv->l1_named = b.number;
 }
 
+/* Every deposit and asset deposit of the L1 blocks below this one is
+ * credited: the newest block a block may name is below it. */
+static uint64_t scanned_below(const struct cl_l1_driver *drv)
+{
+	struct cl_l1_cursor c, ac;
+
+	cl_l1_watcher_cursor(drv->watcher, &c);
+	if (drv->assets_watcher) {
+		cl_l1_watcher_cursor(drv->assets_watcher, &ac);
+		if (ac.next_block < c.next_block)
+			return ac.next_block;
+	}
+	return c.next_block;
+}
+
 static bool sleep_or_stop(struct cl_l1_driver *drv, uint64_t ms)
 {
 	/* the condition variable waits on CLOCK_MONOTONIC */
@@ -638,9 +695,7 @@ static void *driver_main(void *arg)
 
 	while (!sleep_or_stop(drv, drv->cfg.poll_ms)) {
 		size_t got = 0;
-		struct cl_l1_cursor before;
-		cl_l1_watcher_cursor(drv->watcher, &before);
-		name_l1_block(drv, before.next_block); /* before any deposit */
+		name_l1_block(drv, scanned_below(drv)); /* before any deposit */
 		int rc = cl_l1_watcher_step(drv->watcher, &got);
 		if (rc == CL_L1_BROKEN) {
 			/* L1 lost more blocks than the watcher remembers (an
@@ -667,12 +722,13 @@ static void *driver_main(void *arg)
 			cl_debug(SUB, "deposit watcher: %s", cl_l1_err_str(rc));
 		}
 		l1_forced_step(drv);
+		l1_asset_step(drv);
 		struct cl_l1_cursor wc;
 		cl_l1_watcher_cursor(drv->watcher, &wc);
 		pthread_mutex_lock(&drv->lock);
 		drv->status.l1_scanned = wc.next_block;
 		pthread_mutex_unlock(&drv->lock);
-		name_l1_block(drv, wc.next_block);
+		name_l1_block(drv, scanned_below(drv));
 
 		follow_posts(drv);
 		l1_defend_step(drv);
@@ -809,6 +865,26 @@ int cl_l1_driver_start(struct cl_l1_driver **out,
 				       l1_on_forced, drv);
 	if (rc)
 		goto fail;
+	/* asset deposits: the same, from the rollup's assets() contract,
+	 * when the genesis lists assets */
+	if (cl_seq_genesis(seq)->n_assets) {
+		uint8_t word[32];
+		rc = l1_view_words(drv->rpc, &cfg->rollup, "assets()", false, 0,
+				   word, 1);
+		for (size_t i = 0; !rc && i < 12; i++)
+			if (word[i])
+				rc = CL_ERR_CORRUPT;
+		if (rc)
+			goto fail;
+		memcpy(drv->assets.b, word + 12, 20);
+		drv->has_assets = true;
+		wo.rollup = drv->assets;
+		rc = cl_l1_asset_watcher_open(&drv->assets_watcher, drv->rpc,
+					      NULL, &cur, &wo,
+					      l1_on_asset_deposit, drv);
+		if (rc)
+			goto fail;
+	}
 	if (pthread_create(&drv->thread, NULL, driver_main, drv) != 0) {
 		rc = CL_ERR_IO;
 		goto fail;
@@ -841,6 +917,7 @@ void cl_l1_driver_stop(struct cl_l1_driver *drv)
 	}
 	cl_l1_watcher_free(drv->watcher);
 	cl_l1_watcher_free(drv->forced);
+	cl_l1_watcher_free(drv->assets_watcher);
 	for (size_t i = 0; i < drv->n_fl; i++)
 		cl_l1_poster_free(drv->fl[i].poster);
 	for (size_t i = 0; i < drv->n_stale; i++)
@@ -889,9 +966,23 @@ int cl_l1_driver_is_claimed(struct cl_l1_driver *drv, bool *claimed,
 				    .data_len = cd.len};
 	pthread_mutex_lock(&drv->qlock);
 	int rc = cl_l1_eth_call(drv->query_rpc, &ret, &req, CL_L1_LATEST);
-	pthread_mutex_unlock(&drv->qlock);
 	if (!rc && !cl_l1_abi_ret_bool(claimed, ret.p, ret.len))
 		rc = CL_ERR_CORRUPT;
+	if (!rc && !*claimed && drv->has_assets) {
+		/* an asset withdrawal is paid by the assets contract (the
+		 * two share the id sequence: each id is paid by one) */
+		cl_buf_reset(&cd);
+		cl_buf_reset(&ret);
+		cl_l1_selector(sel, "isAssetWithdrawalClaimed(uint64)");
+		cl_buf_append(&cd, sel, 4);
+		cl_l1_abi_put_u64(&cd, wid);
+		struct cl_l1_callreq areq = {.to = &drv->assets, .data = cd.p,
+					     .data_len = cd.len};
+		rc = cl_l1_eth_call(drv->query_rpc, &ret, &areq, CL_L1_LATEST);
+		if (!rc && !cl_l1_abi_ret_bool(claimed, ret.p, ret.len))
+			rc = CL_ERR_CORRUPT;
+	}
+	pthread_mutex_unlock(&drv->qlock);
 	cl_buf_release(&cd);
 	cl_buf_release(&ret);
 	return rc;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What L1 sends the sequencer: deposits and forced requests read by the
- * watchers become DEPOSIT and FORCED requests in the next block, in id
- * order, exactly once (the stf refuses any other id), each handed to the
- * writer and waited for until its block is durable.
+ * What L1 sends the sequencer: deposits, forced requests and asset
+ * deposits read by the watchers become DEPOSIT, FORCED and ASSET_DEPOSIT
+ * requests in the next block, in id order, exactly once (the stf refuses
+ * any other id), each handed to the writer and waited for until its block
+ * is durable.
  */
 #include "l1_int.h"
 
@@ -191,3 +192,83 @@ void l1_forced_step(struct cl_l1_driver *drv)
 	}
 }
 
+
+/* ---- asset deposits (docs/sequencer.md "Collateral assets") ---- */
+
+/*
+ * An AssetDeposit read from the assets contract becomes an ASSET_DEPOSIT
+ * request, in its own id order, exactly once, as a deposit does. An
+ * asset the genesis does not list is refused by the stf: that can only
+ * be a contract configured for another chain (the verifier refuses to
+ * run against one), so it is logged and retried, never skipped.
+ */
+int l1_on_asset_deposit(void *arg, const struct cl_l1_asset_deposit *d)
+{
+	struct cl_l1_driver *drv = arg;
+	struct cl_stf_view v;
+	struct cl_stf_globals g;
+	struct cl_tx tx;
+
+	int rc = cl_seq_view(drv->seq, &v);
+	if (rc)
+		return rc;
+	rc = cl_stf_get_globals(&v, &g);
+	cl_seq_view_release(&v);
+	if (rc)
+		return rc;
+	if (d->id < g.next_asset_deposit_id) {
+		pthread_mutex_lock(&drv->lock);
+		if (drv->status.asset_deposits_credited < d->id + 1)
+			drv->status.asset_deposits_credited = d->id + 1;
+		pthread_mutex_unlock(&drv->lock);
+		return CL_OK;
+	}
+	cl_l1_asset_deposit_tx(&tx, d);
+	cl_tx_recover(&tx, cl_seq_domain(drv->seq));
+
+	rc = submit_and_wait(drv, &tx);
+	if (rc) {
+		cl_unusual(SUB, "asset deposit %llu not credited yet: %s",
+			   (unsigned long long)d->id, cl_seq_err_str(rc));
+		return rc;
+	}
+	char to[CL_ADDRESS_STR_LEN + 1];
+	cl_address_format(to, &d->to);
+	cl_info(SUB, "asset deposit %llu credited: %llu of asset %u to %s",
+		(unsigned long long)d->id, (unsigned long long)d->amount,
+		(unsigned)d->asset, to);
+	pthread_mutex_lock(&drv->lock);
+	drv->status.asset_deposits_credited = d->id + 1;
+	pthread_mutex_unlock(&drv->lock);
+	return CL_OK;
+}
+
+/* One step of the asset-deposit watcher (none on a chain without
+ * assets); one that lost its place starts again from the start block. */
+void l1_asset_step(struct cl_l1_driver *drv)
+{
+	if (!drv->assets_watcher)
+		return;
+	int rc = cl_l1_watcher_step(drv->assets_watcher, NULL);
+
+	if (rc == CL_L1_BROKEN) {
+		cl_unusual(SUB, "asset-deposit watcher lost its place on L1: "
+			   "reading them again from block %llu",
+			   (unsigned long long)drv->cfg.start_block);
+		struct cl_l1_watcher *w = NULL;
+		struct cl_l1_watcher_opts wo;
+		cl_l1_watcher_opts_default(&wo);
+		wo.rollup = drv->assets;
+		wo.start_block = drv->cfg.start_block;
+		wo.confirmations = drv->cfg.confirmations;
+		struct cl_l1_cursor cur = {.next_block = drv->cfg.start_block};
+		if (cl_l1_asset_watcher_open(&w, drv->rpc, NULL, &cur, &wo,
+					     l1_on_asset_deposit,
+					     drv) == CL_OK) {
+			cl_l1_watcher_free(drv->assets_watcher);
+			drv->assets_watcher = w;
+		}
+	} else if (rc && rc != CL_L1_STOPPED) {
+		cl_debug(SUB, "asset-deposit watcher: %s", cl_l1_err_str(rc));
+	}
+}

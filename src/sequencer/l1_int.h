@@ -2,7 +2,8 @@
 /*
  * Internal to the sequencer's L1 link: the driver's state, shared by
  * l1_driver.c (the thread, posting batches, status) and l1_inbox.c
- * (deposits and forced requests from L1 become requests, exactly once),
+ * (deposits, forced requests and asset deposits from L1 become
+ * requests, exactly once),
  * and the contract views both read.
  */
 #ifndef CLEARLINE_SEQ_L1_INT_H
@@ -44,6 +45,11 @@ struct cl_l1_driver {
 	struct cl_l1_poster_opts po;
 	struct cl_l1_watcher *watcher;
 	struct cl_l1_watcher *forced; /* ForcedRequest events */
+	/* AssetDeposit events of the assets contract `assets`; NULL on a
+	 * chain whose genesis lists no asset (it posts appendBatch) */
+	struct cl_l1_watcher *assets_watcher;
+	struct cl_address assets;
+	bool has_assets; /* set before the thread starts, never changed */
 	struct inflight fl[CL_L1_MAX_BATCHES_IN_FLIGHT]; /* in cut order */
 	size_t n_fl;
 	bool draining; /* a batch failed: post again once none is in flight */
@@ -84,8 +90,11 @@ CL_WUR int l1_view_words(struct cl_l1_rpc *rpc,
  * a request in the next block, in id order, exactly once. */
 int l1_on_deposit(void *arg, const struct cl_l1_deposit *d);
 int l1_on_forced(void *arg, const struct cl_l1_forced *f);
+int l1_on_asset_deposit(void *arg, const struct cl_l1_asset_deposit *d);
 /* One step of the forced-request watcher. */
 void l1_forced_step(struct cl_l1_driver *drv);
+/* One step of the asset-deposit watcher (nothing without one). */
+void l1_asset_step(struct cl_l1_driver *drv);
 
 /* ---- seq_defend.c (driver thread) ---- */
 

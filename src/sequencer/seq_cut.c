@@ -65,6 +65,7 @@ int seq_cut_prepare(struct cl_seq *s, struct cl_batch_cut *c)
 		.wid_begin = s->cut_wid,
 		.wid_end = g.next_withdrawal_id,
 		.forced_consumed = g.next_forced_id, /* forced requests */
+		.asset_deposits_consumed = g.next_asset_deposit_id,
 	};
 	struct cl_proof *proof = cl_xmalloc(sizeof(*proof));
 	for (uint64_t wid = c->wid_begin; wid < c->wid_end; wid++) {

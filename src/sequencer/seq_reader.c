@@ -66,6 +66,7 @@ static int r_sync(void *impl, struct cl_chain_sync *out)
 		out->has_posting = true;
 		out->deposits_credited = ls.deposits_credited;
 		out->forced_applied = ls.forced_applied;
+		out->asset_deposits_credited = ls.asset_deposits_credited;
 		out->posting = ls.posting;
 		memcpy(out->post_error, ls.post_error, sizeof(out->post_error));
 		out->post_error[sizeof(out->post_error) - 1] = 0;

@@ -737,6 +737,8 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 		return stf_apply_asset_withdraw(s, tx);
 	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
 		return stf_apply_subaccount_asset_transfer(s, tx);
+	case CL_TX_PORTFOLIO_MODE:
+		return stf_apply_portfolio_mode(s, tx);
 	}
 	CL_BUG("applying a transaction of unknown type %d", (int)tx->type);
 }

@@ -412,6 +412,7 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	case CL_TX_ISOLATED_MARGIN:
 	case CL_TX_SUBACCOUNT_TRANSFER:
 	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
+	case CL_TX_PORTFOLIO_MODE:
 		rc = stf_apply_primitive(s, tx);
 		break;
 	case CL_TX_FORCED:

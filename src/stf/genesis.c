@@ -156,6 +156,50 @@ static const char *asset_invalid(const struct cl_genesis *g, uint32_t i)
 	return NULL;
 }
 
+/* The portfolio section (docs/genesis.md "portfolio"). */
+static const char *portfolio_invalid(const struct cl_genesis *g)
+{
+	const struct cl_portfolio_params *p = &g->portfolio, *sc = p;
+
+	if (!p->enabled) {
+		static const struct cl_portfolio_params none;
+		return memcmp(p, &none, sizeof(none)) == 0 ?
+			       NULL :
+			       "portfolio parameters without the section";
+	}
+	if (sc->range_ppm == 0 || sc->range_ppm >= CL_PPM)
+		return "portfolio.rangePpm must be in 1..999999";
+	if (sc->n_steps < 3 || sc->n_steps > 10)
+		return "portfolio.steps must be in 3..10";
+	if (sc->vol_shift_ppm >= CL_PPM)
+		return "portfolio.volShiftPpm must be below 1000000";
+	if (sc->extreme_mult == 0 ||
+	    (uint64_t)sc->extreme_mult * sc->range_ppm >= CL_PPM)
+		return "portfolio.extremeMult: >= 1 and x range below 100%";
+	if (sc->extreme_ppm > CL_PPM)
+		return "portfolio.extremePpm above 100%";
+	if (p->im_ppm < CL_PPM || p->im_ppm > 10 * CL_PPM)
+		return "portfolio.imPpm must be in 1000000..10000000";
+	if (p->min_equity > INT64_MAX)
+		return "portfolio.minEquity above 2^63-1";
+	if (p->short_min_ppm > CL_PPM)
+		return "portfolio.shortMinPpm above 100%";
+	if (p->n_pairs > CL_PM_MAX_PAIRS)
+		return "portfolio: at most 16 pairs";
+	for (uint32_t i = 0; i < p->n_pairs; i++) {
+		const struct cl_pm_pair *a = &p->pairs[i];
+		if (a->a >= a->b || !cl_genesis_market(g, a->a) ||
+		    !cl_genesis_market(g, a->b))
+			return "portfolio pair: two genesis markets, a < b";
+		if (a->credit_ppm > CL_PPM)
+			return "portfolio pair credit above 100%";
+		for (uint32_t j = 0; j < i; j++)
+			if (p->pairs[j].a == a->a && p->pairs[j].b == a->b)
+				return "portfolio pair listed twice";
+	}
+	return NULL;
+}
+
 static const char *genesis_invalid(const struct cl_genesis *g)
 {
 	if (g->l1_chain_id == 0)
@@ -199,7 +243,7 @@ static const char *genesis_invalid(const struct cl_genesis *g)
 		if (why)
 			return why;
 	}
-	return NULL;
+	return portfolio_invalid(g);
 }
 
 bool cl_genesis_validate(const struct cl_genesis *g, const char **why)
@@ -276,6 +320,26 @@ static void encode_asset(struct cl_buf *out, const struct cl_asset_params *a)
 	cl_buf_append_be32(out, a->liq_discount_ppm);
 }
 
+static void encode_portfolio(struct cl_buf *out,
+			     const struct cl_portfolio_params *p)
+{
+	cl_buf_append_byte(out, CL_GENESIS_TAG_PORTFOLIO);
+	cl_buf_append_be32(out, p->range_ppm);
+	cl_buf_append_byte(out, (uint8_t)p->n_steps);
+	cl_buf_append_be32(out, p->vol_shift_ppm);
+	cl_buf_append_be32(out, p->extreme_mult);
+	cl_buf_append_be32(out, p->extreme_ppm);
+	cl_buf_append_be32(out, p->im_ppm);
+	cl_buf_append_be64(out, p->min_equity);
+	cl_buf_append_be32(out, p->short_min_ppm);
+	cl_buf_append_byte(out, (uint8_t)p->n_pairs);
+	for (uint32_t i = 0; i < p->n_pairs; i++) {
+		cl_buf_append_be32(out, p->pairs[i].a);
+		cl_buf_append_be32(out, p->pairs[i].b);
+		cl_buf_append_be32(out, p->pairs[i].credit_ppm);
+	}
+}
+
 static void encode_risk(struct cl_buf *out,
 			const struct cl_market_risk_params *r)
 {
@@ -336,13 +400,17 @@ void cl_genesis_encode(struct cl_buf *out, const struct cl_genesis *g)
 		}
 		encode_risk(out, &m->risk);
 	}
-	/* the assets' section exists only when there are assets, so a
-	 * genesis without them keeps its encoding and hash */
-	if (g->n_assets == 0)
+	/* the assets' section exists only when there are assets (or a
+	 * tagged section follows), so a genesis without them keeps its
+	 * encoding and hash */
+	if (g->n_assets == 0 && !g->portfolio.enabled)
 		return;
 	cl_buf_append_byte(out, (uint8_t)g->n_assets);
 	for (uint32_t i = 0; i < g->n_assets; i++)
 		encode_asset(out, &g->assets[i]);
+	/* tagged sections follow, each once, in increasing tag order */
+	if (g->portfolio.enabled)
+		encode_portfolio(out, &g->portfolio);
 }
 
 void cl_genesis_hash(struct cl_hash32 *out, const struct cl_genesis *g)

@@ -100,6 +100,14 @@ int stf_liq_compute(const struct cl_stf_view *v, struct stf_liq_plan *p,
 			riskiest = i;
 		}
 	}
+	/* a portfolio account loses first what cuts its requirement most
+	 * per unit of notional (docs/liquidation.md "Portfolio margin") */
+	bool pm;
+	rc = cl_stf_get_portfolio_mode(v, &pm, addr);
+	if (rc == CL_OK && pm)
+		rc = stf_pm_riskiest(v, &riskiest, p->pos, p->n);
+	if (rc != CL_OK)
+		return rc;
 	if (riskiest != p->j)
 		return CL_STF_ERR_NOT_RISKIEST;
 
@@ -502,6 +510,15 @@ int cl_stf_liquidation_next(const struct cl_stf_view *v, struct cl_tx *out,
 	for (size_t i = 1; i < r.n; i++)
 		if (r.pos[i].mm > r.pos[best].mm)
 			best = i;
+	if (r.portfolio) {
+		struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
+		size_t n;
+		rc = cl_stf_get_positions(v, pos, &n, addr);
+		if (rc == CL_OK)
+			rc = stf_pm_riskiest(v, &best, pos, n);
+		if (rc != CL_OK)
+			return rc > 0 && rc != CL_STF_ERR_OVERFLOW ? CL_OK : rc;
+	}
 	p = cl_xcalloc(1, sizeof(*p));
 	rc = stf_liq_compute(v, p, addr, r.pos[best].market, 0);
 	if (rc != CL_STF_OK)

@@ -162,6 +162,11 @@ int cl_stf_get_globals(const struct cl_stf_view *v,
 	rc = stf_get_global_u64(v, &out->next_forced_id, G_FORCED_CONSUMED);
 	if (rc != CL_OK && rc != CL_ERR_NOT_FOUND)
 		return rc;
+	/* absent until the first asset deposit */
+	rc = stf_get_global_u64(v, &out->next_asset_deposit_id,
+				G_NEXT_ASSET_DEPOSIT);
+	if (rc != CL_OK && rc != CL_ERR_NOT_FOUND)
+		return rc;
 	return get_fixed(v, out->l1.hash.b, 32, CL_TABLE_GLOBALS,
 			 (const uint8_t *)G_L1_HASH, strlen(G_L1_HASH),
 			 "l1 block hash");

@@ -256,7 +256,8 @@ int stf_order_im(const struct cl_stf_view *v, int64_t *out,
 			return CL_STF_ERR_OVERFLOW;
 	}
 	*out = total;
-	return CL_OK;
+	/* a portfolio account: its orders in the scenarios */
+	return stf_pm_order_im(v, out, trader, pos, n, os, k);
 }
 
 /* ------------------------------------------------------------------ */

@@ -140,9 +140,9 @@ static int with_assets(const struct cl_stf_view *v, int64_t *out,
 	return CL_OK;
 }
 
-int stf_health(const struct cl_stf_view *v, struct cl_health *out,
-	       const struct cl_address *addr, int64_t collateral,
-	       const struct cl_stf_position *pos, size_t n)
+int stf_health_legs(const struct cl_stf_view *v, struct cl_health *out,
+		    const struct cl_address *addr, int64_t collateral,
+		    const struct cl_stf_position *pos, size_t n)
 {
 	struct health_in in;
 	int64_t total, assets;
@@ -159,6 +159,17 @@ int stf_health(const struct cl_stf_view *v, struct cl_health *out,
 		return CL_STF_ERR_OVERFLOW;
 	out->asset_value = assets;
 	return CL_OK;
+}
+
+int stf_health(const struct cl_stf_view *v, struct cl_health *out,
+	       const struct cl_address *addr, int64_t collateral,
+	       const struct cl_stf_position *pos, size_t n)
+{
+	bool pm;
+	int rc = stf_health_legs(v, out, addr, collateral, pos, n);
+
+	/* a portfolio account's requirements (docs/margin.md) */
+	return rc == CL_OK ? stf_pm_health(v, out, &pm, addr, pos, n) : rc;
 }
 
 int stf_pending_funding(const struct cl_stf_view *v, int64_t *out,
@@ -509,6 +520,9 @@ static int account_risk(const struct cl_stf_view *v,
 				  in.rp, in.marks, in.scales, n))
 		return CL_STF_ERR_OVERFLOW;
 	h->asset_value = assets;
+	rc = stf_pm_health(v, h, &out->portfolio, addr, pos, n);
+	if (rc != CL_OK)
+		return rc;
 	out->liquidatable = h->equity < h->mm;
 	if (h->equity <= 0) {
 		out->margin_ratio_ppm = INT64_MAX;
@@ -537,12 +551,22 @@ static int account_risk(const struct cl_stf_view *v,
 		r->im = im.atoms;
 		r->mm = mm.atoms;
 		r->entry_price = entry.v;
-		r->liquidation_price =
-			crossing_price(&in, n, i, collateral,
-				       indexing ? in.worst : in.scales, true);
-		r->bankruptcy_price = indexing ? 0 :
-				crossing_price(&in, n, i, collateral,
-					       in.scales, false);
+		/* a portfolio account has no price of its own per
+		 * position: its index entries never match (a long at 0,
+		 * a short at the top) and the sweep of several-market
+		 * accounts checks it every block */
+		if (out->portfolio) {
+			r->liquidation_price = pos[i].size > 0 ? 0 : UINT64_MAX;
+			r->bankruptcy_price = 0;
+		} else {
+			r->liquidation_price = crossing_price(
+				&in, n, i, collateral,
+				indexing ? in.worst : in.scales, true);
+			r->bankruptcy_price =
+				indexing ? 0 :
+					   crossing_price(&in, n, i, collateral,
+							  in.scales, false);
+		}
 		r->adl_score = margin_adl_score(upnl, in.p[i].cost, notional,
 						(struct cl_amount){h->equity});
 	}
@@ -618,7 +642,7 @@ int stf_reindex(struct cl_stf *s, const struct cl_address *addr)
 		if (rc != CL_OK)
 			return rc;
 	}
-	if (n >= 2 || holds) {
+	if (n >= 2 || holds || (r.portfolio && n > 0)) {
 		const uint8_t one = 1;
 		const uint8_t *old;
 		size_t olen;

@@ -136,6 +136,15 @@ const char *cl_stf_err_str(int code)
 		return "the asset's value is needed for the initial margin";
 	case CL_STF_ERR_ASSET_COVERS_DEBT:
 		return "the asset covers a negative settlement balance";
+	case CL_STF_ERR_PM_MIN_EQUITY:
+		return "equity below the portfolio mode minimum";
+	case CL_STF_ERR_PM_ISOLATED:
+		return "an isolated account cannot use portfolio mode";
+	case CL_STF_ERR_PM_DISABLED:
+		return "portfolio mode is not enabled by the genesis";
+	case CL_STF_ERR_PM_MARGIN:
+		return "the margin mode switch would leave the account under "
+		       "its initial margin";
 	case CL_STF_ERR_NO_COLLATERAL:
 		return "account has no collateral";
 	case CL_STF_ERR_ORDER_MARGIN:
@@ -152,7 +161,8 @@ const char *cl_stf_err_str(int code)
 struct cl_stf_view cl_stf_view(const struct cl_stf *s)
 {
 	return (struct cl_stf_view){
-		.genesis = &s->g, .state = s->st, .snapshot = NULL};
+		.genesis = &s->g, .state = s->st, .snapshot = NULL,
+		.pm_cache = s->pm_cache};
 }
 
 int cl_stf_new(struct cl_stf **out, struct cl_state *st,
@@ -173,6 +183,8 @@ int cl_stf_new(struct cl_stf **out, struct cl_state *st,
 	s = cl_xcalloc(1, sizeof(*s));
 	s->g = *g;
 	s->st = st;
+	if (g->portfolio.enabled)
+		s->pm_cache = cl_pm_cache_new();
 	cl_eip712_domain_init(&s->domain, g->l1_chain_id, &g->rollup);
 	cl_genesis_hash(&s->genesis_hash, g);
 	s->eng = stf_engine_new();
@@ -205,6 +217,7 @@ void cl_stf_free(struct cl_stf *s)
 	if (!s)
 		return;
 	stf_engine_free(s);
+	cl_pm_cache_free(s->pm_cache);
 	free(s);
 }
 
@@ -333,5 +346,6 @@ void cl_stf_end_block(struct cl_stf *s)
 {
 	CL_REQUIRE(s->in_block);
 	s->in_block = false;
+	cl_pm_cache_reset(s->pm_cache);
 	stf_engine_end_block(s);
 }

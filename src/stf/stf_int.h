@@ -18,6 +18,9 @@ struct cl_stf {
 	uint64_t now_s; /* block timestamp in whole seconds */
 	struct stf_engine *eng; /* the derivation layer (engine_int.h) */
 	bool deriving; /* cl_stf_apply() is called by the derivation */
+	struct cl_pm_cache *pm_cache; /* the block's scenario values
+				       * (portfolio.c), reset when a block
+				       * ends */
 };
 
 /* Record sizes (docs/protocol.md "State"). */
@@ -180,6 +183,37 @@ int stf_schedule_due(struct cl_stf *s, bool *due,
 		     const struct cl_address *trader);
 #define SCHEDULE_VAL_LEN 16    /* time u64 ‖ nonce u64 */
 #define SCHEDULE_DUE_KEY_LEN 28 /* time u64 ‖ trader */
+
+/* Health from explicit positions, leg by leg whatever the account's
+ * mode (stf_health below with the portfolio figures left out; addr NULL:
+ * no collateral assets). */
+int stf_health_legs(const struct cl_stf_view *v, struct cl_health *out,
+		    const struct cl_address *addr, int64_t collateral,
+		    const struct cl_stf_position *pos, size_t n);
+
+/* ---- portfolio margin (portfolio.c) ---- */
+
+/* The portfolio figures of positions pos[0..n) whatever the mode. */
+int stf_pm_figures(const struct cl_stf_view *v, struct cl_pm_result *out,
+		   const struct cl_stf_position *pos, size_t n);
+/* When `addr` is in portfolio mode (*on), replace h's im, mm and order_im
+ * with the portfolio figures of pos[0..n); else leave h alone. */
+int stf_pm_health(const struct cl_stf_view *v, struct cl_health *h, bool *on,
+		  const struct cl_address *addr,
+		  const struct cl_stf_position *pos, size_t n);
+/* When `trader` is in portfolio mode, replace *out (the leg-by-leg IM
+ * counting open orders) by the largest portfolio IM of the positions
+ * pos[0..n) as they are, with every open buy os[].open.buy filled, and
+ * with every open sell filled (os[0..k) in increasing market order). */
+int stf_pm_order_im(const struct cl_stf_view *v, int64_t *out,
+		    const struct cl_address *trader,
+		    const struct cl_stf_position *pos, size_t n,
+		    const struct cl_stf_open_sizes *os, size_t k);
+/* The position a portfolio account loses first: the largest cut of the
+ * requirement per atom of slice notional, the lowest market on a tie. */
+int stf_pm_riskiest(const struct cl_stf_view *v, size_t *best,
+		    const struct cl_stf_position *pos, size_t n);
+int stf_apply_portfolio_mode(struct cl_stf *s, const struct cl_tx *tx);
 
 /* Health from explicit positions (markets' marks and the current
  * dynamic margin multipliers read through v; funding as stored), with

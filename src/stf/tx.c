@@ -75,6 +75,8 @@ const char *cl_tx_type_str(int type)
 		return "asset_withdraw";
 	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
 		return "subaccount_asset_transfer";
+	case CL_TX_PORTFOLIO_MODE:
+		return "portfolio_mode";
 	}
 	return "unknown";
 }
@@ -356,6 +358,14 @@ bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
 		t->amount = cl_cur_be64(&c);
 		break;
 	}
+	case CL_TX_PORTFOLIO_MODE: {
+		struct cl_portfolio_mode *m = &out->u.portfolio_mode.msg;
+		cur_addr(&c, &m->trader);
+		m->enabled = cur_bool(&c);
+		m->nonce = cl_cur_be64(&c);
+		cur_sig(&c, &out->u.portfolio_mode.sig);
+		break;
+	}
 	case CL_TX_MARGIN_MODE: {
 		struct cl_margin_mode *m = &out->u.margin_mode.msg;
 		cur_addr(&c, &m->trader);
@@ -625,6 +635,14 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 		cl_buf_append_be32(b, tx->u.collateral_sale.asset);
 		cl_buf_append_be64(b, tx->u.collateral_sale.amount);
 		return;
+	case CL_TX_PORTFOLIO_MODE: {
+		const struct cl_portfolio_mode *m = &tx->u.portfolio_mode.msg;
+		cl_buf_append(b, m->trader.b, 20);
+		cl_buf_append_byte(b, m->enabled ? 1 : 0);
+		cl_buf_append_be64(b, m->nonce);
+		cl_buf_append(b, tx->u.portfolio_mode.sig.b, CL_SIG_LEN);
+		return;
+	}
 	case CL_TX_MARGIN_MODE: {
 		const struct cl_margin_mode *m = &tx->u.margin_mode.msg;
 		cl_buf_append(b, m->trader.b, 20);
@@ -751,6 +769,8 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 		return 1 + 20 + 20 + 4 + 8 + 8 + CL_SIG_LEN;
 	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
 		return 1 + 20 + 4 + 4 + 4 + 8 + 8 + CL_SIG_LEN;
+	case CL_TX_PORTFOLIO_MODE:
+		return 1 + 20 + 1 + 8 + CL_SIG_LEN;
 	}
 	CL_BUG("unknown transaction type %d", (int)tx->type);
 }
@@ -828,6 +848,12 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 						     d, &tx->u.approve.msg,
 						     tx->u.approve.sig.b,
 						     CL_SIG_LEN);
+		break;
+	case CL_TX_PORTFOLIO_MODE:
+		a->err[0] = cl_portfolio_mode_recover(
+			&a->signer[0], &a->digest, d,
+			&tx->u.portfolio_mode.msg, tx->u.portfolio_mode.sig.b,
+			CL_SIG_LEN);
 		break;
 	case CL_TX_MARGIN_MODE:
 		a->err[0] = cl_margin_mode_recover(&a->signer[0], &a->digest,
@@ -918,6 +944,7 @@ bool cl_tx_is_request(enum cl_tx_type type)
 	case CL_TX_SUBACCOUNT_TRANSFER:
 	case CL_TX_ASSET_WITHDRAW:
 	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
+	case CL_TX_PORTFOLIO_MODE:
 		return true;
 	case CL_TX_FILL:
 	case CL_TX_COLLATERAL_SALE:

@@ -11,6 +11,8 @@
  *   ver_replay.c     replaying and closing one batch
  *   ver_deposits.c   the cursor and the L1 deposits not yet consumed
  *   ver_forced.c     L1 forced requests seen; each FORCED checked against L1
+ *   ver_assets.c     the assets contract against the genesis; each
+ *                    ASSET_DEPOSIT and each batch's count against L1
  *   ver_challenge.c  recording a fault
  *   ver_game.c       the dispute game against the faulty batch on L1
  *   ver_status.c     the published status and the progress line
@@ -105,6 +107,14 @@ struct cl_verifier {
 	uint64_t forced_base;
 	size_t n_forced, cap_forced;
 	uint64_t batch_forced; /* the batch's appendBatch forcedConsumed */
+	/* collateral assets (ver_assets.c): the contract, whether it was
+	 * checked against the genesis, and the batch's count when it was
+	 * posted with appendBatchWithAssets */
+	struct cl_address assets;
+	bool assets_checked;
+	bool assets_refused; /* another chain's deployment: not deriving */
+	bool batch_with_assets;
+	uint64_t batch_assets;
 	bool wipe_requested;
 	uint64_t l1_head;
 	uint64_t batch_count, final_count, next_l2_block;
@@ -205,6 +215,24 @@ void ver_forced_clear(struct cl_verifier *v, uint64_t consumed);
  * (recorded) or a negative error. */
 int ver_forced_check(struct cl_verifier *v, const struct cl_l1_batch_event *ev,
 		     const struct fault_at *at, const struct cl_tx *tx);
+
+/* ---- ver_assets.c ---- */
+
+/* Does the L1 assets contract list exactly the genesis's assets (token,
+ * id, shift; none when the genesis has none)? CL_OK (assets_checked
+ * set), CL_ERR_CONFIG (a mismatch, logged: refuse to derive) or an RPC
+ * error (try again). */
+int ver_assets_check(struct cl_verifier *v);
+/* Is ASSET_DEPOSIT request `tx` the L1 asset deposit of its id? STEP_OK,
+ * STEP_FAULT (recorded) or a negative error. */
+int ver_asset_deposit_check(struct cl_verifier *v,
+			    const struct cl_l1_batch_event *ev,
+			    const struct fault_at *at, const struct cl_tx *tx);
+/* The cumulative asset deposits batch `ev` consumed on L1: its
+ * appendBatchWithAssets argument, else the contract's record. CL_OK or
+ * an RPC error. */
+int ver_asset_count(struct cl_verifier *v, uint64_t *out,
+		    const struct cl_l1_batch_event *ev);
 
 /* ---- ver_deposits.c ---- */
 

@@ -108,6 +108,20 @@ static int close_batch(struct cl_verifier *v,
 					(unsigned long long)v->batch_forced,
 					(unsigned long long)g.next_forced_id);
 	}
+	uint64_t assets_consumed;
+	rc = ver_asset_count(v, &assets_consumed, ev);
+	if (rc)
+		return rc;
+	if (g.next_asset_deposit_id != assets_consumed) {
+		at.posted = &ev->state_root;
+		return ver_record_fault(v, ev, &at,
+					"assetDepositsConsumed is %llu, the "
+					"batch credited asset deposits up to "
+					"%llu",
+					(unsigned long long)assets_consumed,
+					(unsigned long long)
+						g.next_asset_deposit_id);
+	}
 	if (g.next_deposit_id != ev->deposits_consumed) {
 		at.posted = &ev->state_root;
 		return ver_record_fault(v, ev, &at,
@@ -283,6 +297,11 @@ static int apply_block(struct cl_verifier *v,
 			if (rc)
 				break;
 		}
+		if (tx->type == CL_TX_ASSET_DEPOSIT) {
+			rc = ver_asset_deposit_check(v, ev, &at, tx);
+			if (rc)
+				break;
+		}
 		pthread_rwlock_wrlock(&v->books_lock);
 		rc = cl_stf_request(v->stf, NULL, tx);
 		pthread_rwlock_unlock(&v->books_lock);
@@ -425,6 +444,8 @@ int ver_verify_batch(struct cl_verifier *v,
 					"input is not an appendBatch call");
 	}
 	v->batch_forced = args.forced_consumed;
+	v->batch_with_assets = args.with_assets;
+	v->batch_assets = args.asset_deposits_consumed;
 	struct cl_hash32 dh;
 	cl_keccak256(dh.b, args.data, args.data_len);
 	if (!cl_hash32_eq(&dh, &ev->data_hash)) {

@@ -165,7 +165,16 @@ static void *verifier_main(void *arg)
 				continue;
 			}
 		}
+		if (v->assets_refused)
+			continue; /* another chain's deployment (logged) */
 		int rc = ver_poll_l1(v);
+		if (!rc && !v->assets_checked) {
+			rc = ver_assets_check(v);
+			if (rc == CL_ERR_CONFIG) {
+				v->assets_refused = true;
+				continue;
+			}
+		}
 		if (!rc)
 			rc = ver_check_anchor(v);
 		if (!rc)
@@ -248,6 +257,13 @@ int cl_verifier_new(struct cl_verifier **out,
 	if (rc)
 		goto fail;
 	cl_state_discard(v->st);
+	/* the assets contract must list the genesis's assets: refuse to
+	 * start against another chain's deployment (an unreachable L1 is
+	 * checked again before the first scan) */
+	rc = ver_assets_check(v);
+	if (rc == CL_ERR_CONFIG)
+		goto fail;
+	rc = CL_OK;
 	struct cl_verifier_status st;
 	cl_verifier_status(v, &st);
 	char hex[67];
@@ -349,9 +365,21 @@ int cl_verifier_is_claimed(struct cl_verifier *v, bool *claimed, uint64_t wid)
 	pthread_mutex_lock(&v->qlock);
 	int rc = ver_view_call(v->query_rpc, &v->genesis.rollup, &ret,
 			       "isWithdrawalClaimed(uint64)", true, wid);
-	pthread_mutex_unlock(&v->qlock);
 	if (!rc && !cl_l1_abi_ret_bool(claimed, ret.p, ret.len))
 		rc = CL_ERR_CORRUPT;
+	if (!rc && !*claimed && v->genesis.n_assets) {
+		/* an asset withdrawal is paid by the assets contract (the
+		 * two share the id sequence: each id is paid by one) */
+		struct cl_address assets;
+		cl_l1_assets_address(&assets, &v->genesis.rollup);
+		cl_buf_reset(&ret);
+		rc = ver_view_call(v->query_rpc, &assets, &ret,
+				   "isAssetWithdrawalClaimed(uint64)", true,
+				   wid);
+		if (!rc && !cl_l1_abi_ret_bool(claimed, ret.p, ret.len))
+			rc = CL_ERR_CORRUPT;
+	}
+	pthread_mutex_unlock(&v->qlock);
 	cl_buf_release(&ret);
 	return rc;
 }

@@ -220,6 +220,37 @@ L.main('cli', async (t) => {
 	}
 	await bare.stop();
 
+	/* ---- portfolio-mode (docs/cli.md): refused by a genesis without
+	 * the section (1077), on and off where the genesis has it ---- */
+	r = await cli(['portfolio-mode', 'on', '--key-env', 'KA'], 1);
+	assert.match(r.stderr, /1077|portfolio mode is not enabled/, r.stderr);
+	await cli(['portfolio-mode', 'maybe', '--key-env', 'KA'], 2);
+	const gen = JSON.parse(require('fs').readFileSync(L.DEVNET_GENESIS, 'utf8'));
+	gen.portfolio = { rangePpm: 150000, steps: 3, volShiftPpm: 300000, extremeMult: 2,
+		extremePpm: 330000, imPpm: 1500000, minEquity: '1000000000', shortMinPpm: 100000 };
+	const genPath = t.tmpPath('genesis-portfolio.json');
+	require('fs').writeFileSync(genPath, JSON.stringify(gen));
+	const pmNode = await t.node({ datadir: t.tmpPath('pm'), genesis: genPath }).start();
+	const pmCli = async (args, want = 0) => {
+		const rr = await L.runCli(['--rpc', pmNode.url, ...args], env);
+		outputs.push(rr.stdout, rr.stderr);
+		assert.strictEqual(rr.code, want, `${args.join(' ')}: exit ${rr.code}\n${rr.stderr}`);
+		return rr;
+	};
+	await L.credit(pmNode.url, ka.address, 500n * 10n ** 6n);
+	r = await pmCli(['portfolio-mode', 'on', '--key-env', 'KA'], 1); /* under 1 000 */
+	assert.match(r.stderr, /1075|minimum/, r.stderr);
+	await L.credit(pmNode.url, ka.address, 1000n * 10n ** 6n);
+	r = await pmCli(['portfolio-mode', 'on', '--key-env', 'KA']);
+	assert.match(r.stdout, /mode\s+portfolio/);
+	r = await pmCli(['account', ka.address]);
+	assert.match(r.stdout, /margin mode\s+portfolio/);
+	assert.strictEqual((await pmNode.call('l2_getAccount', [ka.address])).portfolio.enabled, true);
+	r = await pmCli(['portfolio-mode', 'off', '--key-env', 'KA']);
+	assert.match(r.stdout, /mode\s+leg by leg/);
+	assert.strictEqual((await pmNode.call('l2_getAccount', [ka.address])).portfolio.enabled, false);
+	await pmNode.stop();
+
 	/* the secret keys never show */
 	for (const out of outputs)
 		for (const s of secrets)

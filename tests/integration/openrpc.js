@@ -6,8 +6,8 @@
  * must name the same methods (a method added without its description
  * fails here and in tests/unit/rpc/test_rpc_openrpc.c); every method is
  * called with valid params (signed orders, cancels, withdrawals, agent
- * approvals, oracle prices, a liquidation, margin modes, isolated margin
- * and subaccount transfers) and with invalid ones, and
+ * approvals, oracle prices, a liquidation, margin modes, isolated margin,
+ * subaccount transfers and portfolio modes) and with invalid ones, and
  * every answer is checked: a result against the method's result schema,
  * an error against the method's documented errors, and the params against
  * the param schemas (accepted params must validate, params refused with
@@ -27,7 +27,15 @@ L.main('openrpc', async (t) => {
 	lintDocument();
 	checkLists();
 
-	const node = await t.node({ args: ['--ws-port', '0'] }).start();
+	/* the devnet's genesis with a portfolio section (docs/genesis.md
+	 * "portfolio"), so that l2_setPortfolioMode can succeed */
+	const gen = JSON.parse(require('fs').readFileSync(L.DEVNET_GENESIS, 'utf8'));
+	gen.portfolio = { rangePpm: 150000, steps: 3, volShiftPpm: 300000, extremeMult: 2,
+		extremePpm: 330000, imPpm: 1500000, minEquity: '1000000000', shortMinPpm: 100000,
+		pairs: [{ a: 1, b: 2, creditPpm: 700000 }] };
+	const genPath = t.tmpPath('genesis-portfolio.json');
+	require('fs').writeFileSync(genPath, JSON.stringify(gen));
+	const node = await t.node({ genesis: genPath, args: ['--ws-port', '0'] }).start();
 	const url = node.url;
 	const served = await check(url, 'rpc.discover', []);
 	assert.deepStrictEqual(served, doc, 'rpc.discover answers docs/openrpc.json');
@@ -338,6 +346,18 @@ L.main('openrpc', async (t) => {
 		const sat0 = { ...sat, to: 0 };
 		await check(url, 'l2_transferSubaccountAsset', [sat0, await maker.signTypedData(domain, SAT, sat0)], 1062);
 		await check(url, 'l2_transferSubaccountAsset', [{ ...sat, from: 2 ** 32 }, awSig], -32602);
+		/* portfolio margin (docs/margin.md "Portfolio margin"): on
+		 * and off again, a replay, a bad param */
+		const PM = { PortfolioMode: [{ name: 'trader', type: 'address' }, { name: 'enabled', type: 'bool' },
+			{ name: 'nonce', type: 'uint64' }] };
+		const pm = { trader: maker.address, enabled: true, nonce: await nonceOf() };
+		const pmsig = await maker.signTypedData(domain, PM, pm);
+		assert.strictEqual((await check(url, 'l2_setPortfolioMode', [pm, pmsig])).enabled, true);
+		assert.strictEqual((await check(url, 'l2_getAccount', [maker.address])).portfolio.enabled, true);
+		await check(url, 'l2_setPortfolioMode', [pm, pmsig], 1026);
+		const pm2 = { ...pm, enabled: false, nonce: await nonceOf() };
+		await check(url, 'l2_setPortfolioMode', [pm2, await maker.signTypedData(domain, PM, pm2)]);
+		await check(url, 'l2_setPortfolioMode', [{ ...pm, enabled: 'yes' }, msig], -32602);
 		const acc = await check(url, 'l2_getAccount', [maker.address]);
 		assert.strictEqual(acc.isolated[0].account, mr.account);
 		assert.strictEqual(acc.subaccounts[0].account, sr2.toAccount);

@@ -103,11 +103,12 @@ async function mine(provider, n) {
  * `nodeArgs` (and deploy.js with `deployArgs`); the node is not started. `tag` prefixes the file names (for
  * several setups in one test); `sequencer` the address the
  * rollup accepts batches from (default: the deployer, the node's key);
- * `sequencingWindow` the rollup's (default: deploy.js's, 3600 s).
+ * `sequencingWindow` the rollup's (default: deploy.js's, 3600 s);
+ * `genesisIn` the genesis deploy.js starts from (default: the devnet's).
  * Returns what the caller needs.
  */
 async function setup(t, { users, confirmations, challengePeriod, anvilArgs, nodeArgs, tag, sequencer,
-	sequencingWindow, deployArgs }) {
+	sequencingWindow, deployArgs, genesisIn }) {
 	tag = tag || '';
 	const anvil = new Anvil(t, await freePort(), anvilArgs, tag);
 	process.on('exit', () => anvil.kill());
@@ -121,7 +122,7 @@ async function setup(t, { users, confirmations, challengePeriod, anvilArgs, node
 		'--private-key', deployer.privateKey,
 		'--challenge-period', String(challengePeriod || 20),
 		'--build', path.dirname(path.dirname(lib.cliBinary)),
-		'--genesis', lib.DEVNET_GENESIS, '--genesis-out', gpath,
+		'--genesis', genesisIn || lib.DEVNET_GENESIS, '--genesis-out', gpath,
 		...(sequencer ? ['--sequencer', sequencer] : []),
 		...(sequencingWindow ? ['--sequencing-window', String(sequencingWindow)] : []),
 		'--mint-to', users.map((u) => u.address).join(','),

@@ -43,8 +43,16 @@ async function startDeriver(t, env, mode) {
 lib.main('l1-openrpc-modes', async (t) => {
 	C.lintDocument();
 	const maker = devKey(1), taker = devKey(2), agent = devKey(4);
+	/* the devnet's genesis with a portfolio section (docs/genesis.md
+	 * "portfolio"), so that l2_setPortfolioMode runs */
+	const gen = JSON.parse(fs.readFileSync(lib.DEVNET_GENESIS, 'utf8'));
+	gen.portfolio = { rangePpm: 150000, steps: 3, volShiftPpm: 300000, extremeMult: 2,
+		extremePpm: 330000, imPpm: 1500000, minEquity: '1000000000', shortMinPpm: 100000,
+		pairs: [{ a: 1, b: 2, creditPpm: 700000 }] };
+	const genesisIn = t.tmpPath('genesis-portfolio-in.json');
+	fs.writeFileSync(genesisIn, JSON.stringify(gen));
 	const env = await setup(t, {
-		users: [maker, taker], confirmations: 1, challengePeriod: CHALLENGE_PERIOD,
+		users: [maker, taker], confirmations: 1, challengePeriod: CHALLENGE_PERIOD, genesisIn,
 		nodeArgs: ['--l1-poll-ms', '100', '--batch-interval-ms', '300'] });
 	const { node } = env;
 	const provider = env.provider();
@@ -238,6 +246,12 @@ lib.main('l1-openrpc-modes', async (t) => {
 				{ name: 'trader', type: 'address' }, { name: 'from', type: 'uint32' },
 				{ name: 'to', type: 'uint32' }, { name: 'asset', type: 'uint32' },
 				{ name: 'amount', type: 'uint64' }, { name: 'nonce', type: 'uint64' }] }, m)];
+		},
+		l2_setPortfolioMode: async () => {
+			const m = { trader: maker.address, enabled: true, nonce: await nonceOf(maker) };
+			return [m, await maker.signTypedData(domain, { PortfolioMode: [
+				{ name: 'trader', type: 'address' }, { name: 'enabled', type: 'bool' },
+				{ name: 'nonce', type: 'uint64' }] }, m)];
 		},
 		l2_setMarginMode: async () => {
 			const m = { trader: maker.address, market: 3, isolated: true,

@@ -3,6 +3,11 @@ pragma solidity ^0.8.28;
 
 import {IClearlineCollateral} from "./ClearlineRollupBase.sol";
 
+/// @dev What the escape payouts read of an asset token.
+interface IClearlineAssetBalance {
+    function balanceOf(address account) external view returns (uint256);
+}
+
 /// @dev What ClearlineAssets reads of its rollup.
 interface IClearlineAssetsRollup {
     /// @dev The batch record, as ClearlineRollupBase.BatchRecord.
@@ -25,6 +30,7 @@ interface IClearlineAssetsRollup {
     function batchCommitment(uint64 index) external view returns (bytes32);
     function commitBatchRecord(BatchRecord calldata rec) external pure returns (bytes32);
     function assetsLive() external;
+    function escape() external view returns (address);
 }
 
 /// @title ClearlineAssets
@@ -126,6 +132,10 @@ contract ClearlineAssets {
     error AssetForcedInclusionViolated(uint64 id, uint256 deadline);
     /// @notice No asset deposit with this id (or no batch with this index).
     error UnknownAssetDeposit(uint64 id);
+    /// @notice escapePay() from another address than the rollup's escape.
+    error NotEscape(address caller);
+    /// @notice escapePay() while the rollup is not frozen.
+    error NotFrozen();
 
     /// @notice The rollup (ClearlineRollup) that created this contract.
     IClearlineAssetsRollup public immutable rollup;
@@ -250,6 +260,38 @@ contract ClearlineAssets {
         return _assetAfter(index);
     }
 
+    /// @notice The asset deposits live batch `index` consumed, as the
+    ///         rollup's dispute games bind them (docs/disputes.md
+    ///         "Wiring"): empty when it consumed none, else be64 id of the
+    ///         first ‖ per asset deposit to ‖ be64 amount ‖ be32 timestamp
+    ///         ‖ be32 asset (36 bytes each). The rollup's gameInput hashes
+    ///         it after the batch's deposits list.
+    function gameAssetList(uint64 index) external view returns (bytes memory b) {
+        if (index >= rollup.batchCount()) revert UnknownAssetDeposit(index);
+        uint64 from = index == 0 ? 0 : _assetAfter(index - 1);
+        uint256 n = _assetAfter(index) - from;
+        if (n == 0) return b;
+        // 32 spare bytes: each record's last word is written whole
+        b = new bytes(8 + 36 * n + 32);
+        uint256 w0 = uint256(from) << 192;
+        assembly ("memory-safe") {
+            mstore(add(b, 32), w0)
+        }
+        for (uint256 i = 0; i < n; i++) {
+            AssetDepositRecord storage d = _assetDeposits[uint64(from + i)];
+            uint256 w1 = (uint256(uint160(d.to)) << 96) | (uint256(d.amount) << 32) | uint256(d.timestamp);
+            uint256 w2 = uint256(d.asset) << 224;
+            assembly ("memory-safe") {
+                let p := add(add(b, 40), mul(i, 36))
+                mstore(p, w1)
+                mstore(add(p, 32), w2)
+            }
+        }
+        assembly ("memory-safe") {
+            mstore(b, add(8, mul(n, 36)))
+        }
+    }
+
     /// @notice Pays asset withdrawal `withdrawalId` of `amount` L2 atoms of
     ///         asset `asset` to `recipient`, proven against the withdrawal
     ///         root of final batch `batchIndex`, like claimWithdrawal. The
@@ -293,6 +335,24 @@ contract ClearlineAssets {
 
         uint256 pay = uint256(amount) * 10 ** ((_assetInfo[token] >> 32) & 0xff);
         _callToken(token, abi.encodeCall(IClearlineCollateral.transfer, (recipient, pay)));
+    }
+
+    /// @notice Pays `amount` L2 atoms of asset `asset` (amount × 10^shift
+    ///         token atoms) to `to`, at most what this contract holds of
+    ///         the token: the escape's asset payouts (exits, asset deposit
+    ///         refunds; docs/l1.md "Escape"). Only the rollup's escape may
+    ///         call it, and only after the freeze; the escape decides the
+    ///         amounts.
+    /// @return paid The token atoms sent.
+    function escapePay(uint32 asset, address to, uint64 amount) external returns (uint256 paid) {
+        if (msg.sender != rollup.escape()) revert NotEscape(msg.sender);
+        if (!rollup.frozen()) revert NotFrozen();
+        address token = _assetToken[asset];
+        if (token == address(0)) revert UnknownAsset(address(0), asset);
+        paid = uint256(amount) * 10 ** ((_assetInfo[token] >> 32) & 0xff);
+        uint256 held = IClearlineAssetBalance(token).balanceOf(address(this));
+        if (held < paid) paid = held;
+        if (paid > 0) _callToken(token, abi.encodeCall(IClearlineCollateral.transfer, (to, paid)));
     }
 
     // ------------------------------------------------------------------

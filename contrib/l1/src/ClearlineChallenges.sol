@@ -125,7 +125,8 @@ abstract contract ClearlineChallenges is ClearlineRollupBase {
     }
 
     /// @dev The CLB3 input: abi.encodePacked("CLB3", dataHash, uint32 k,
-    ///      prevRoot, depositsHash, forcedHash, genesisHash, stateRoot,
+    ///      prevRoot, depositsHash (the deposits, then the asset deposits
+    ///      the batch consumed, if any), forcedHash, genesisHash, stateRoot,
     ///      withdrawalRoot, prevDepositsConsumed, depositsConsumed,
     ///      prevForcedConsumed, forcedConsumed, firstBlock, lastBlock),
     ///      280 bytes, as src/game's cl_game_input_encode().
@@ -150,7 +151,7 @@ abstract contract ClearlineChallenges is ClearlineRollupBase {
             rec.dataHash,
             k,
             prevRoot,
-            _depositsHash(rec.prevDepositsConsumed, rec.depositsConsumed),
+            _depositsHash(batchIndex, rec.prevDepositsConsumed, rec.depositsConsumed),
             _forcedHash(prevForced, forced),
             genesisHash
         );
@@ -170,8 +171,11 @@ abstract contract ClearlineChallenges is ClearlineRollupBase {
     }
 
     /// @dev keccak256 of deposits from .. to - 1, 32 packed bytes each:
-    ///      to ‖ be64 amount ‖ be32 timestamp. One SLOAD a deposit.
-    function _depositsHash(uint64 from, uint64 to) private view returns (bytes32 h) {
+    ///      to ‖ be64 amount ‖ be32 timestamp, then the asset deposits
+    ///      batch `index` consumed (_gameAssetList; empty when none, so a
+    ///      batch without any hashes its deposits alone). One SLOAD a
+    ///      deposit.
+    function _depositsHash(uint64 index, uint64 from, uint64 to) private view returns (bytes32 h) {
         uint256 n = to - from;
         bytes memory b = new bytes(32 * n);
         for (uint256 i = 0; i < n; i++) {
@@ -181,7 +185,7 @@ abstract contract ClearlineChallenges is ClearlineRollupBase {
                 mstore(add(add(b, 32), mul(i, 32)), w)
             }
         }
-        h = keccak256(b);
+        h = keccak256(bytes.concat(b, _gameAssetList(index)));
     }
 
     /// @dev keccak256 of forced requests from .. to - 1, 37 packed bytes

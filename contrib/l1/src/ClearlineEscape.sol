@@ -16,6 +16,15 @@ interface IClearlineEscapeRollup {
     function depositCount() external view returns (uint64);
     function deposits(uint64 id) external view returns (address to, uint64 amount, uint64 timestamp);
     function escapeTransfer(address to, uint256 amount) external;
+    function assets() external view returns (IClearlineEscapeAssets);
+}
+
+/// @dev What the escape reads from and asks of the rollup's collateral
+///      assets contract (ClearlineAssets).
+interface IClearlineEscapeAssets {
+    function assetDepositCount() external view returns (uint64);
+    function assetDeposits(uint64 id) external view returns (uint32 asset, address to, uint64 amount, uint64 timestamp);
+    function escapePay(uint32 asset, address to, uint64 amount) external returns (uint256 paid);
 }
 
 /// @title ClearlineExitVault
@@ -77,12 +86,14 @@ contract ClearlineEscape {
     uint8 private constant T_POSITIONS = 0x02;
     uint8 private constant T_MARKETS = 0x03;
     uint8 private constant T_GLOBALS = 0x07;
+    uint8 private constant T_ASSET_BALANCES = 0x18;
     uint8 private constant P_INCLUSION = 0;
     uint8 private constant P_EMPTY = 1;
     uint8 private constant P_OTHER_LEAF = 2;
     uint256 private constant ACCOUNT_VALUE_LEN = 16;
     uint256 private constant POSITION_VALUE_LEN = 32;
     uint256 private constant MARKET_VALUE_LEN = 192;
+    uint256 private constant ASSET_VALUE_LEN = 8;
     int256 private constant FUNDING_SCALE = 1e9;
 
     /// @notice exitDerived() kind of an isolated account (index: the market).
@@ -116,6 +127,19 @@ contract ClearlineEscape {
     event ExitsSettled(uint256 balance, uint256 claims, uint256 pool, address vault);
     /// @notice Unconsumed deposit `id` was paid back (`amount` of `owed`) to its depositor.
     event DepositRefunded(uint64 indexed id, address indexed to, uint256 owed, uint256 amount);
+    /// @notice `account` held `balance` L2 atoms of asset `asset`, worth
+    ///         `value` settlement atoms at the exit root's index; `paid` of
+    ///         them went to its payee (`tokens` token atoms). `paid` is
+    ///         below `balance` only when the account's settlement equity
+    ///         was negative: its debt is netted against its assets first.
+    event AssetExitPaid(
+        address indexed account, uint32 indexed asset, uint64 balance, uint256 value, uint64 paid, uint256 tokens
+    );
+    /// @notice The exit state's asset deposits consumed are proven.
+    event AssetRefundsStarted(uint64 assetDepositsConsumed);
+    /// @notice Unconsumed asset deposit `id` (`amount` L2 atoms of `asset`)
+    ///         was paid back to its depositor (`tokens` token atoms).
+    event AssetDepositRefunded(uint64 indexed id, address indexed to, uint32 asset, uint64 amount, uint256 tokens);
 
     /// @notice The rollup is not frozen.
     error NotFrozen();
@@ -143,6 +167,10 @@ contract ClearlineEscape {
     error DepositNotRefundable(uint64 id);
     /// @notice The deposit was refunded before.
     error DepositAlreadyRefunded(uint64 id);
+    /// @notice startAssetRefunds() has not been called yet.
+    error AssetRefundsNotStarted();
+    /// @notice startAssetRefunds() was called before.
+    error AssetRefundsAlreadyStarted();
 
     // ------------------------------------------------------------------
     // State
@@ -173,6 +201,17 @@ contract ClearlineEscape {
     /// @dev The genesis markets in order, with their scale exponents.
     uint32[] private _marketIds;
     int8[] private _marketScales;
+    /// @dev The genesis collateral assets in order: id, oracle market and
+    ///      the scale of a balance at the oracle's index (collateral
+    ///      decimals - the market's price decimals - the asset's decimals).
+    uint32[] private _assetIds;
+    uint32[] private _assetOracles;
+    int8[] private _assetScales;
+    /// @notice Whether startAssetRefunds() ran.
+    bool public assetRefundsStarted;
+    /// @notice Asset deposits the exit state had consumed.
+    uint64 public exitAssetDepositsConsumed;
+    mapping(uint256 => uint256) private _assetRefundedWords;
 
     /// @param rollup_ The rollup (the creator passes itself).
     /// @param collateralToken_ The rollup's collateral token.
@@ -292,33 +331,66 @@ contract ClearlineEscape {
         return address(uint160(uint256(h)));
     }
 
-    /// @dev Registers (or, after the window, pays) `account`'s claim toward msg.sender.
+    /// @dev Registers (or, after the window, pays) `account`'s claim toward
+    ///      msg.sender, and pays its collateral assets at once.
     function _exit(address account, bytes calldata proof) private {
         uint64 frozenAt_ = _requireFrozen();
         if (!escapeStarted) revert EscapeNotStarted();
         ExitClaim storage c = _exits[account];
         if (c.registered) revert AlreadyExited(account);
 
-        int256 equity = _proveEquity(rollup.exitRoot(), account, proof);
+        bytes32 root = rollup.exitRoot();
+        (int256 equity, uint256 off) = _proveEquity(root, account, proof);
+        AssetHolding[] memory held;
+        (held, off) = _proveAssets(root, account, proof, off);
+        if (off != proof.length) revert InvalidExitProof();
         uint256 claim = equity > 0 ? uint256(equity) : 0;
+        bool late = block.timestamp > uint256(frozenAt_) + EXIT_CLAIM_WINDOW;
         c.registered = true;
         c.claim = uint128(claim);
         c.payee = msg.sender;
-        emit ExitRegistered(account, equity, claim);
-
-        if (block.timestamp <= uint256(frozenAt_) + EXIT_CLAIM_WINDOW) {
-            exitClaimsTotal += claim;
-            return;
-        }
         // late: first come, out of what is left outside the vault; marked
         // paid before anything is called (payExit must refuse it, even
-        // from a token's callback during the settlement)
-        c.paid = true;
+        // from a token's callback during the settlement or an asset payout)
+        c.paid = late;
+        if (!late) exitClaimsTotal += claim;
+        emit ExitRegistered(account, equity, claim);
+        if (held.length > 0) _payAssets(account, msg.sender, equity, held);
+        if (!late) return;
         _settle(frozenAt_);
         uint256 free = _balance();
         uint256 amount = claim < free ? claim : free;
         emit ExitPaid(account, claim, amount);
         if (amount > 0) rollup.escapeTransfer(c.payee, amount);
+    }
+
+    /// @dev One collateral asset an exiting account holds.
+    struct AssetHolding {
+        uint32 asset;
+        uint64 balance; // L2 atoms of the asset
+        uint256 value; // at the exit root's index, settlement atoms, rounded down
+    }
+
+    /// @dev Pays an exiting account's assets to `payee`. Settlement equity
+    ///      >= 0: every balance in full. Negative: the debt is netted
+    ///      against the assets at the exit root's index first, so the
+    ///      account gets of each asset balance × (V - debt) / V (V the sum
+    ///      of their values; rounded down), nothing when V <= debt; what
+    ///      it does not get stays in the assets contract.
+    function _payAssets(address account, address payee, int256 equity, AssetHolding[] memory held) private {
+        uint256 total = 0;
+        for (uint256 i = 0; i < held.length; i++) {
+            total += held[i].value;
+        }
+        uint256 debt = equity < 0 ? uint256(-equity) : 0;
+        IClearlineEscapeAssets a = rollup.assets();
+        for (uint256 i = 0; i < held.length; i++) {
+            AssetHolding memory h = held[i];
+            uint64 paid = h.balance;
+            if (debt > 0) paid = total <= debt ? 0 : uint64((uint256(h.balance) * (total - debt)) / total);
+            uint256 tokens = paid > 0 ? a.escapePay(h.asset, payee, paid) : 0;
+            emit AssetExitPaid(account, h.asset, h.balance, h.value, paid, tokens);
+        }
     }
 
     /// @notice Fixes the pool once the claim window is over: the vault
@@ -389,6 +461,62 @@ contract ClearlineEscape {
         if (amount > 0) rollup.escapeTransfer(to, amount);
     }
 
+    /// @notice Opens the refunds of asset deposits, once, after
+    ///         startEscape(): proves the exit state's GLOBALS
+    ///         `next_asset_deposit_id` (an inclusion, or an exclusion for
+    ///         0: the state never applied an asset deposit). With a zero
+    ///         exit root it takes 0 and no proof. Anyone may call it.
+    function startAssetRefunds(uint64 assetDepositsConsumed, bytes calldata proof) external {
+        _requireFrozen();
+        if (!escapeStarted) revert EscapeNotStarted();
+        if (assetRefundsStarted) revert AssetRefundsAlreadyStarted();
+        bytes32 root = rollup.exitRoot();
+        if (root != bytes32(0)) {
+            bytes32 path = keccak256(abi.encodePacked(T_GLOBALS, "next_asset_deposit_id"));
+            (uint8 kind,) = _proofKind(proof, 0);
+            if (kind == P_INCLUSION) {
+                _requireInclusion(root, path, keccak256(abi.encodePacked(assetDepositsConsumed)), proof);
+            } else if (assetDepositsConsumed != 0 || _requireExclusionAt(root, path, proof, 0) != proof.length) {
+                revert InvalidExitProof();
+            }
+        } else if (assetDepositsConsumed != 0) {
+            revert InvalidExitProof();
+        }
+        assetRefundsStarted = true;
+        exitAssetDepositsConsumed = assetDepositsConsumed;
+        emit AssetRefundsStarted(assetDepositsConsumed);
+    }
+
+    /// @notice Pays asset deposit `id` back to its depositor, in its
+    ///         asset, when the exit state never consumed it (id >=
+    ///         exitAssetDepositsConsumed), at any time after
+    ///         startAssetRefunds(). Anyone may call it, once per id.
+    function refundAssetDeposit(uint64 id) external {
+        _requireFrozen();
+        if (!assetRefundsStarted) revert AssetRefundsNotStarted();
+        IClearlineEscapeAssets a = rollup.assets();
+        // no asset deposit is made after the freeze: the count is final
+        if (id >= a.assetDepositCount() || id < exitAssetDepositsConsumed) revert DepositNotRefundable(id);
+        uint256 word = id >> 8;
+        uint256 mask = uint256(1) << (id & 0xff);
+        uint256 done = _assetRefundedWords[word];
+        if (done & mask != 0) revert DepositAlreadyRefunded(id);
+        _assetRefundedWords[word] = done | mask;
+        (uint32 asset, address to, uint64 amount,) = a.assetDeposits(id);
+        uint256 tokens = a.escapePay(asset, to, amount);
+        emit AssetDepositRefunded(id, to, asset, amount, tokens);
+    }
+
+    /// @notice Whether asset deposit `id` was refunded.
+    function isAssetDepositRefunded(uint64 id) external view returns (bool) {
+        return _assetRefundedWords[id >> 8] & (uint256(1) << (id & 0xff)) != 0;
+    }
+
+    /// @notice How many collateral assets the exit state has (one asset proof each).
+    function exitAssetCount() external view returns (uint256) {
+        return _assetIds.length;
+    }
+
     /// @notice Whether deposit `id` was refunded.
     function isDepositRefunded(uint64 id) external view returns (bool) {
         return _refundedWords[id >> 8] & (uint256(1) << (id & 0xff)) != 0;
@@ -428,8 +556,12 @@ contract ClearlineEscape {
     }
 
     /// @dev The equity of `account` in the exit state, from the proof bytes.
-    function _proveEquity(bytes32 root, address account, bytes calldata p) private view returns (int256 equity) {
-        uint256 off = ACCOUNT_VALUE_LEN;
+    function _proveEquity(bytes32 root, address account, bytes calldata p)
+        private
+        view
+        returns (int256 equity, uint256 off)
+    {
+        off = ACCOUNT_VALUE_LEN;
         if (p.length < off) revert InvalidExitProof();
         bytes calldata acct = p[0:off];
         off = _requireInclusionAt(
@@ -443,7 +575,50 @@ contract ClearlineEscape {
             (e, off) = _positionAt(root, account, i, p, off);
             equity += e;
         }
-        if (off != p.length) revert InvalidExitProof();
+    }
+
+    /// @dev The account's collateral assets from the proof bytes at `off`:
+    ///      for each genesis asset in order the proof of its ASSET_BALANCES
+    ///      leaf (asset u32 ‖ account), followed, when it is an inclusion,
+    ///      by the balance (8), the asset's oracle market value (192) and
+    ///      that market leaf's proof. Returns the assets held and where
+    ///      their bytes end.
+    function _proveAssets(bytes32 root, address account, bytes calldata p, uint256 off)
+        private
+        view
+        returns (AssetHolding[] memory held, uint256)
+    {
+        uint256 n = _assetIds.length;
+        held = new AssetHolding[](n);
+        uint256 count = 0;
+        for (uint256 i = 0; i < n; i++) {
+            bytes32 path = keccak256(abi.encodePacked(T_ASSET_BALANCES, _assetIds[i], account));
+            (uint8 kind, uint256 end) = _proofKind(p, off);
+            if (kind != P_INCLUSION) {
+                off = _requireExclusionAt(root, path, p, off);
+                continue;
+            }
+            uint256 mkt = end + ASSET_VALUE_LEN;
+            if (p.length < mkt + MARKET_VALUE_LEN) revert InvalidExitProof();
+            _requireInclusionAt(root, path, keccak256(p[end:mkt]), p, off);
+            off = _requireInclusionAt(
+                root,
+                keccak256(abi.encodePacked(T_MARKETS, _assetOracles[i])),
+                keccak256(p[mkt:mkt + MARKET_VALUE_LEN]),
+                p,
+                mkt + MARKET_VALUE_LEN
+            );
+            uint64 bal = uint64(bytes8(p[end:mkt]));
+            // the index (market record bytes 0..7) times the balance, down
+            uint256 prod = uint256(uint64(bytes8(p[mkt:mkt + 8]))) * bal;
+            int8 scale = _assetScales[i];
+            uint256 value = scale >= 0 ? prod * 10 ** uint256(int256(scale)) : prod / 10 ** uint256(-int256(scale));
+            held[count++] = AssetHolding(_assetIds[i], bal, value);
+        }
+        assembly ("memory-safe") {
+            mstore(held, count)
+        }
+        return (held, off);
     }
 
     /// @dev The position of `account` in the `i`-th market: its proof at
@@ -506,11 +681,13 @@ contract ClearlineEscape {
         if (g.length < off + 1) revert InvalidExitGenesis();
         uint256 nMarkets = uint8(g[off]);
         off += 1;
+        uint8[] memory priceDecimals = new uint8[](nMarkets);
         for (uint256 i = 0; i < nMarkets; i++) {
             if (g.length < off + 5) revert InvalidExitGenesis();
             uint32 id = uint32(bytes4(g[off:off + 4]));
             off += 5 + uint8(g[off + 4]); // id, symbol
             if (g.length < off + 51) revert InvalidExitGenesis();
+            priceDecimals[i] = uint8(g[off]);
             int256 scale = cd - int256(uint256(uint8(g[off]))) - int256(uint256(uint8(g[off + 1])));
             // decimals 2, tick, step, maxOrder, oiCap 32, fees 8, then the tiers
             off += 2 + 32 + 8;
@@ -520,7 +697,40 @@ contract ClearlineEscape {
             _marketIds.push(id);
             _marketScales.push(int8(scale));
         }
+        // the assets' section, present only when there are assets
+        if (off < g.length) off = _readAssets(g, off, cd, priceDecimals);
         if (off != g.length) revert InvalidExitGenesis();
+    }
+
+    /// @dev The genesis's assets section at `off`: nAssets u8, then each
+    ///      id u32 ‖ symbol ‖ token (20) ‖ decimals u8 ‖ oracleMarket u32 ‖
+    ///      hedgeMarket u32 ‖ nTiers u8 ‖ tiers (12 each) ‖ 28 bytes of
+    ///      haircut parameters (docs/genesis.md). Returns where it ends.
+    function _readAssets(bytes calldata g, uint256 off, int256 cd, uint8[] memory priceDecimals)
+        private
+        returns (uint256)
+    {
+        uint256 n = uint8(g[off]);
+        off += 1;
+        if (n == 0) revert InvalidExitGenesis();
+        for (uint256 i = 0; i < n; i++) {
+            if (g.length < off + 5) revert InvalidExitGenesis();
+            uint32 id = uint32(bytes4(g[off:off + 4]));
+            off += 5 + uint8(g[off + 4]); // id, symbol
+            if (g.length < off + 31) revert InvalidExitGenesis();
+            uint256 decimals = uint8(g[off + 20]);
+            uint32 oracle = uint32(bytes4(g[off + 21:off + 25]));
+            off += 30 + 12 * uint256(uint8(g[off + 29])) + 28; // token .. tiers, parameters
+            uint256 j = 0;
+            while (j < _marketIds.length && _marketIds[j] != oracle) j++;
+            if (j == _marketIds.length) revert InvalidExitGenesis();
+            int256 scale = cd - int256(uint256(priceDecimals[j])) - int256(decimals);
+            if (scale < -38 || scale > 18) revert InvalidExitGenesis();
+            _assetIds.push(id);
+            _assetOracles.push(oracle);
+            _assetScales.push(int8(scale));
+        }
+        return off;
     }
 
     // ---- proofs (docs/state.md "Proofs"; canonical encoding) ----

@@ -94,6 +94,11 @@ contract ClearlineRollup is ClearlineBatches, ClearlineChallenges, ClearlineForc
         assets.onDiscard(batchIndex);
     }
 
+    function _gameAssetList(uint64 index) internal view override returns (bytes memory b) {
+        // never an asset deposit: every batch consumed none
+        if (_assetsLive) b = assets.gameAssetList(index);
+    }
+
     /// @notice Pays `amount` of the collateral token to `to` out of what the
     ///         rollup holds: the escape's payouts (exits, deposit refunds,
     ///         the exit vault's pool). Only escape() may call it, and only

@@ -599,6 +599,11 @@ abstract contract ClearlineRollupBase {
     ///      (ClearlineAssets).
     function _rollbackAssets(uint64 batchIndex) internal virtual;
 
+    /// @dev The asset deposits live batch `index` consumed, as a game's
+    ///      deposits list carries them after the deposits
+    ///      (ClearlineAssets.gameAssetList; empty when none).
+    function _gameAssetList(uint64 index) internal view virtual returns (bytes memory);
+
     /// @dev Calls the token; accepts `true` or no return data, bubbles up
     ///      the token's own revert data, and otherwise reverts.
     function _callToken(bytes memory data) internal {

@@ -11,7 +11,11 @@
 // incomplete refused), the claim window to the second, payment in full or
 // pro rata, late exits, and deposit refunds; the escape's own address
 // (CREATE(rollup, nonce 1)) and the rollup's escapeTransfer gate; a token
-// calling back during a payout. The L2 state is built here
+// calling back during a payout; collateral assets (a second deployment
+// whose genesis has tETH): asset balances paid in the asset token at the
+// exit, a debt netted against the assets at the exit root's index first
+// (partly, or wholly), a hidden asset refused, unconsumed asset deposits
+// refunded once. The L2 state is built here
 // by an independent JavaScript implementation of docs/state.md's tree and
 // docs/protocol.md's layouts. Ends with "N passed, N failed".
 //
@@ -255,12 +259,14 @@ function exitProof(t, s, addr) {
 // with the state's root consuming `consumed` deposits, and freezes the
 // rollup through an overdue forced request once the batch is final.
 // `wroot` is the batch's withdrawal root; `out.rec`, when given, its record.
-async function freezeWith(root, consumed, deposits, wroot = ZERO32, out = null) {
+async function freezeWith(root, consumed, deposits, wroot = ZERO32, out = null, assetsConsumed = null) {
 	for (const [w, amount] of deposits) {
 		await mined(as(token, w).approve(rollup.target, amount));
 		await mined(as(rollup, w).deposit(w.address, amount));
 	}
-	const r = await mined(as(rollup, seq).appendBatch('0x01', root, wroot, consumed, 1, 1, 0, 0));
+	const r = await mined(assetsConsumed === null
+		? as(rollup, seq).appendBatch('0x01', root, wroot, consumed, 1, 1, 0, 0)
+		: as(rollup, seq).appendBatchWithAssets('0x01', root, wroot, consumed, 1, 1, 0, 0, assetsConsumed));
 	const [e] = events(r, 'BatchAppended');
 	const a = e.args;
 	const rec = [a.dataHash, a.stateRoot, a.withdrawalRoot, a.prevDepositsConsumed, a.depositsConsumed,
@@ -866,6 +872,212 @@ test('payouts: a token calling back from the settlement cannot make payExit pay 
 	}
 });
 
+// ---- collateral assets: a second rollup whose genesis lists tETH ----
+
+let assetDeploy; // { rollup, escape, token, assets, teth }
+const TETH = { id: 1, symbol: 'tETH', decimals: 9, oracle: 2 }; // ETH-PERP: price decimals 2, scale 6 - 2 - 9 = -5
+const ETH = 10n ** 9n; // one tETH in L2 atoms
+const ETH_TOKEN = 10n ** 18n; // ... in token atoms (shift 9)
+
+function assetGenesisBytes(rollupAddr, tokenAddr) {
+	const a = TETH;
+	return cat(genesisBytes(rollupAddr), be(1, 1), be(a.id, 4), be(a.symbol.length, 1), ethers.toUtf8Bytes(a.symbol),
+		tokenAddr, be(a.decimals, 1), be(a.oracle, 4), be(a.oracle, 4), be(1, 1), be((1n << 63n) - 1n, 8),
+		be(100000, 4), ethers.hexlify(new Uint8Array(28).fill(0)));
+}
+
+// a market record with its index (bytes 0..7), mark and funding index
+function marketValueAt(price, mark, index) {
+	const v = ethers.getBytes(marketValue(mark, index));
+	v.set(ethers.getBytes(be(price, 8)), 0);
+	return ethers.hexlify(v);
+}
+
+// s.assets: {addr: balance}; s.prices: {market: index price}; s.assetDepositsConsumed
+function buildAssetTree(s) {
+	const t = new Tree();
+	for (const [a, c] of Object.entries(s.accounts)) t.put(1, a, accountValue(c));
+	for (const [id, m] of Object.entries(s.markets)) {
+		t.put(3, be(Number(id), 4), marketValueAt(s.prices[id] ?? 0n, m.mark, m.index));
+	}
+	for (const [a, b] of Object.entries(s.assets)) t.put(0x18, cat(be(TETH.id, 4), a), be(b, 8));
+	t.put(7, ethers.hexlify(ethers.toUtf8Bytes('genesis_hash')), k256(s.genesis));
+	t.put(7, ethers.hexlify(ethers.toUtf8Bytes('next_deposit_id')), be(s.depositsConsumed, 8));
+	if (s.assetDepositsConsumed !== null) {
+		t.put(7, ethers.hexlify(ethers.toUtf8Bytes('next_asset_deposit_id')), be(s.assetDepositsConsumed, 8));
+	}
+	return t;
+}
+
+// exit() proof bytes of an account without positions: the account, an
+// exclusion per market, then the asset leaf (with the balance, the oracle
+// market's record and its proof when held)
+function assetExitProof(t, s, addr, { hide = false } = {}) {
+	const parts = [accountValue(s.accounts[addr]), t.prove(1, addr)];
+	for (const m of MARKETS) parts.push(t.prove(2, cat(addr, be(m.id, 4))));
+	if (!hide) {
+		parts.push(t.prove(0x18, cat(be(TETH.id, 4), addr)));
+		if (s.assets[addr] !== undefined) {
+			const mk = s.markets[TETH.oracle];
+			parts.push(be(s.assets[addr], 8), marketValueAt(s.prices[TETH.oracle], mk.mark, mk.index),
+				t.prove(3, be(TETH.oracle, 4)));
+		}
+	}
+	return cat(...parts);
+}
+
+async function onAssetDeploy(fn) {
+	const saved = [rollup, escape, token];
+	[rollup, escape, token] = [assetDeploy.rollup, assetDeploy.escape, assetDeploy.token];
+	try {
+		await fn();
+	} finally {
+		[rollup, escape, token] = saved;
+	}
+}
+
+async function assetDeposit(w, amountToken) {
+	const { assets, teth } = assetDeploy;
+	await mined(as(teth, w).approve(assets.target, amountToken));
+	await mined(as(assets, w).deposit(teth.target, w.address, amountToken));
+}
+
+test('assets: an exit pays the asset balances in tETH; a debt is netted against the assets at the exit root\'s index first; unconsumed asset deposits are refunded once', async () => {
+	await onAssetDeploy(async () => {
+		const { assets, teth } = assetDeploy;
+		// L1: alice 5 tETH, bob 2, carol 1 (consumed by the batch), then alice 0.25 (not)
+		await assetDeposit(alice, 5n * ETH_TOKEN);
+		await assetDeposit(bob, 2n * ETH_TOKEN);
+		await assetDeposit(carol, ETH_TOKEN);
+		await assetDeposit(alice, ETH_TOKEN / 4n);
+		const s = {
+			accounts: {
+				[alice.address]: 400_000_000n, // 400 USD and 5 tETH: both paid
+				[bob.address]: -1_000_000_000n, // owes 1 000 USD, holds 2 tETH (4 000 USD): gets 1.5
+				[carol.address]: -5_000_000_000n, // owes 5 000 USD, holds 1 tETH (2 000 USD): gets none
+			},
+			positions: [],
+			markets: { 1: { mark: 1n, index: 0n }, 2: { mark: 200_000n, index: 0n }, 7: { mark: 0n, index: 0n } },
+			prices: { 2: 200_000n }, // the ETH index: 2 000.00 USD
+			assets: { [alice.address]: 5n * ETH, [bob.address]: 2n * ETH, [carol.address]: ETH },
+			depositsConsumed: 1,
+			assetDepositsConsumed: 3,
+		};
+		s.genesis = assetGenesisBytes(rollup.target, teth.target);
+		const t = buildAssetTree(s);
+		await freezeWith(t.root(), 1, [[alice, 1_000_000_000n]], ZERO32, null, 3);
+		await mined(escape.startEscape(...startArgs(t, s)));
+		assert.equal(await escape.exitAssetCount(), 1n);
+		// only the escape pays out of the assets contract
+		await expectRevert(as(assets, alice).escapePay(1, alice.address, 1), 'NotEscape');
+		// an exit that leaves out its asset leaf is refused
+		await expectRevert(as(escape, alice).exit(alice.address, assetExitProof(t, s, alice.address, { hide: true })),
+			'InvalidExitProof');
+		const paidTo = {};
+		for (const w of [alice, bob, carol]) {
+			const before = await teth.balanceOf(w.address);
+			const r = await mined(as(escape, w).exit(w.address, assetExitProof(t, s, w.address)));
+			gasReport.push([`exit (0 positions, 3 markets, 1 asset held)`, r.gasUsed]);
+			const [reg] = events(r, 'ExitRegistered');
+			assert.equal(reg.args.equity, s.accounts[w.address]);
+			const [ap] = events(r, 'AssetExitPaid');
+			assert.equal(ap.args.asset, 1n);
+			assert.equal(ap.args.balance, s.assets[w.address]);
+			assert.equal(ap.args.value, s.assets[w.address] * 200_000n / 100_000n); // balance x index x 10^-5
+			paidTo[w.address] = ap.args.paid;
+			assert.equal(ap.args.tokens, ap.args.paid * 10n ** 9n);
+			assert.equal(await teth.balanceOf(w.address), before + ap.args.tokens);
+		}
+		assert.equal(paidTo[alice.address], 5n * ETH); // no debt: all of it
+		assert.equal(paidTo[bob.address], 2n * ETH * 3n / 4n); // (4 000 - 1 000) / 4 000 of it
+		assert.equal(paidTo[carol.address], 0n); // a debt above its assets' value: none
+		assert.equal(await escape.exitClaimsTotal(), 400_000_000n); // the debtors claim nothing
+		// what the debts kept stays in the assets contract, with the unconsumed deposit
+		assert.equal(await teth.balanceOf(assets.target), ETH_TOKEN / 2n + ETH_TOKEN + ETH_TOKEN / 4n);
+
+		// refunds of asset deposits the exit state never consumed
+		await expectRevert(escape.refundAssetDeposit(3), 'AssetRefundsNotStarted');
+		const aproof = t.prove(7, ethers.hexlify(ethers.toUtf8Bytes('next_asset_deposit_id')));
+		await expectRevert(escape.startAssetRefunds(2, aproof), 'InvalidExitProof');
+		const rs = await mined(escape.startAssetRefunds(3, aproof));
+		assert.equal(events(rs, 'AssetRefundsStarted')[0].args.assetDepositsConsumed, 3n);
+		await expectRevert(escape.startAssetRefunds(3, aproof), 'AssetRefundsAlreadyStarted');
+		await expectRevert(escape.refundAssetDeposit(2), 'DepositNotRefundable'); // consumed
+		await expectRevert(escape.refundAssetDeposit(4), 'DepositNotRefundable'); // unknown
+		const before = await teth.balanceOf(alice.address);
+		const rr = await mined(as(escape, dave).refundAssetDeposit(3)); // anyone
+		gasReport.push(['refundAssetDeposit', rr.gasUsed]);
+		const [rf] = events(rr, 'AssetDepositRefunded');
+		assert.deepEqual([rf.args.to, rf.args.asset, rf.args.amount, rf.args.tokens],
+			[alice.address, 1n, ETH / 4n, ETH_TOKEN / 4n]);
+		assert.equal(await teth.balanceOf(alice.address), before + ETH_TOKEN / 4n);
+		assert.equal(await escape.isAssetDepositRefunded(3), true);
+		await expectRevert(escape.refundAssetDeposit(3), 'DepositAlreadyRefunded');
+		assert.equal(await teth.balanceOf(assets.target), ETH_TOKEN / 2n + ETH_TOKEN);
+	});
+});
+
+test('assets: a state that never applied an asset deposit proves 0 by exclusion, and every asset deposit is refunded', async () => {
+	await onAssetDeploy(async () => {
+		const { teth } = assetDeploy;
+		await assetDeposit(bob, 3n * ETH_TOKEN);
+		const s = {
+			accounts: { [alice.address]: 7n },
+			positions: [],
+			markets: { 1: { mark: 1n, index: 0n }, 2: { mark: 1n, index: 0n }, 7: { mark: 0n, index: 0n } },
+			prices: {},
+			assets: {},
+			depositsConsumed: 0,
+			assetDepositsConsumed: null,
+		};
+		s.genesis = assetGenesisBytes(rollup.target, teth.target);
+		const t = buildAssetTree(s);
+		await freezeWith(t.root(), 0, [], ZERO32, null, 0);
+		await mined(escape.startEscape(...startArgs(t, s)));
+		const absent = t.prove(7, ethers.hexlify(ethers.toUtf8Bytes('next_asset_deposit_id')));
+		assert.notEqual(ethers.dataSlice(absent, 0, 1), '0x00'); // an exclusion
+		await expectRevert(escape.startAssetRefunds(1, absent), 'InvalidExitProof');
+		await mined(escape.startAssetRefunds(0, absent));
+		// alice holds no asset: an exclusion for the asset leaf, nothing paid
+		const r = await mined(as(escape, alice).exit(alice.address, assetExitProof(t, s, alice.address)));
+		assert.equal(events(r, 'AssetExitPaid').length, 0);
+		const before = await teth.balanceOf(bob.address);
+		await mined(escape.refundAssetDeposit(0));
+		assert.equal(await teth.balanceOf(bob.address), before + 3n * ETH_TOKEN);
+	});
+});
+
+test('assets: an exit after the window pays the assets and the settlement claim at once', async () => {
+	await onAssetDeploy(async () => {
+		const { teth } = assetDeploy;
+		await assetDeposit(alice, ETH_TOKEN);
+		const s = {
+			accounts: { [alice.address]: 100_000_000n },
+			positions: [],
+			markets: { 1: { mark: 1n, index: 0n }, 2: { mark: 200_000n, index: 0n }, 7: { mark: 0n, index: 0n } },
+			prices: { 2: 200_000n },
+			assets: { [alice.address]: ETH },
+			depositsConsumed: 1,
+			assetDepositsConsumed: 1,
+		};
+		s.genesis = assetGenesisBytes(rollup.target, teth.target);
+		const t = buildAssetTree(s);
+		const frozenAt = await freezeWith(t.root(), 1, [[alice, 1_000_000_000n]], ZERO32, null, 1);
+		await mined(escape.startEscape(...startArgs(t, s)));
+		await setNext(Number(frozenAt) + WINDOW + 1);
+		const usd = await balance(alice.address);
+		const eth = await teth.balanceOf(alice.address);
+		const r = await mined(as(escape, alice).exit(alice.address, assetExitProof(t, s, alice.address)));
+		assert.equal(events(r, 'ExitPaid')[0].args.amount, 100_000_000n);
+		assert.equal(events(r, 'AssetExitPaid')[0].args.tokens, ETH_TOKEN);
+		assert.equal(await balance(alice.address), usd + 100_000_000n);
+		assert.equal(await teth.balanceOf(alice.address), eth + ETH_TOKEN);
+		// paid once: nothing left to pay, and a second exit refused
+		await expectRevert(escape.payExit(alice.address), 'NothingToPay');
+		await expectRevert(as(escape, alice).exit(alice.address, assetExitProof(t, s, alice.address)), 'AlreadyExited');
+	});
+});
+
 async function main() {
 	const out = execFileSync(process.execPath, [
 		path.join(L1, 'deploy.js'),
@@ -885,6 +1097,31 @@ async function main() {
 	escape = new ethers.Contract(info.escape, escIface, deployer);
 	token = new ethers.Contract(info.collateralToken, tokenArtifact.abi, deployer);
 	assert.equal(await escape.EXIT_CLAIM_WINDOW(), BigInt(WINDOW));
+	// the second deployment, with the tETH collateral asset (18 decimals, 9 on L2)
+	const outA = JSON.parse(execFileSync(process.execPath, [
+		path.join(L1, 'deploy.js'),
+		'--rpc-url', RPC,
+		'--private-key', deployer.privateKey,
+		'--sequencer', seq.address,
+		'--challenge-period', String(CHALLENGE_PERIOD),
+		'--genesis-hash', ethers.id('escape.test assets genesis'),
+		'--genesis-root', ethers.id('escape.test assets genesis root'),
+		'--forced-request-delay', String(DELAY),
+		'--forced-request-fee', FEE.toString(),
+		'--mint-to', [alice.address, bob.address, carol.address].join(','),
+		'--mint-amount', MINT.toString(),
+		'--asset', 'tETH:18:9',
+		'--asset-mint-amount', '100',
+	], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+	const assetsArtifact = require(path.join(L1, 'artifacts', 'ClearlineAssets.json'));
+	const testTokenArtifact = require(path.join(L1, 'artifacts', 'ClearlineTestToken.json'));
+	assetDeploy = {
+		rollup: new ethers.Contract(outA.rollup, iface, deployer),
+		escape: new ethers.Contract(outA.escape, escIface, deployer),
+		token: new ethers.Contract(outA.collateralToken, tokenArtifact.abi, deployer),
+		assets: new ethers.Contract(outA.assetsContract, assetsArtifact.abi, deployer),
+		teth: new ethers.Contract(outA.assets[0].token, testTokenArtifact.abi, deployer),
+	};
 
 	let passed = 0;
 	let failed = 0;

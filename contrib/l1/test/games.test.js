@@ -20,7 +20,14 @@
 //     of the challenge period, each side using its whole clock: the batch
 //     is final exactly challengePeriod + 2 x CLOCK after it was appended,
 //     not a second before;
-//   - a challenger that stops answering mid-game loses on its clock.
+//   - a challenger that stops answering mid-game loses on its clock;
+//   - asset deposits (docs/disputes.md "Wiring"), on a second rollup whose
+//     genesis has the tETH collateral asset and whose first block applies
+//     two asset deposits made on its ClearlineAssets: the game's input binds
+//     them (after the deposits, in the deposits list). A batch crediting
+//     one atom more than L1's deposit: the honest challenger wins (the step
+//     that reads the deposits list needs it on the oracle). The honest
+//     batch: a lying challenger loses and the batch becomes final.
 //
 // usage: node test/games.test.js RPC_URL BUILD_DIR
 'use strict';
@@ -74,6 +81,8 @@ let preimages;
 let token;
 let info; // verdict_trace info of the posted batch
 let depositTimes;
+// the trace tool's asset records (CL_TRACE_ASSETS), null: a chain without
+let traceAssets = null;
 const gas = {};
 
 function note(what, g) {
@@ -85,8 +94,10 @@ function note(what, g) {
 function trace(bad, k, mode, arg) {
 	const args = [STF_ELF, String(NBLOCKS), String(bad), String(k), depositTimes || '-', mode];
 	if (arg !== undefined) args.push(arg);
-	const out = execFileSync(TRACE, args, { encoding: 'utf8', env: { ...process.env, CL_TEST_SEED: SEED },
-		maxBuffer: 1 << 26 });
+	const env = { ...process.env, CL_TEST_SEED: SEED };
+	if (traceAssets !== null) env.CL_TRACE_ASSETS = traceAssets;
+	else delete env.CL_TRACE_ASSETS;
+	const out = execFileSync(TRACE, args, { encoding: 'utf8', env, maxBuffer: 1 << 26 });
 	return out.split('\n').filter((l) => l && !l.startsWith('seed:'));
 }
 
@@ -405,16 +416,137 @@ test('the worst delay, to the second: two games opened at the last second of the
 });
 
 // ---------------------------------------------------------------------
+// asset deposits: a second rollup with the tETH asset
+
+let assetChain; // { rollup, dispute, preimages, assets, teth, depositTimes, amounts, times }
+
+// Runs fn with the asset chain's contracts and trace records (L1's asset
+// deposits: amounts in L2 atoms and their L1 times).
+async function onAssetChain(fn) {
+	const saved = [rollup, dispute, preimages, depositTimes, traceAssets];
+	rollup = assetChain.rollup;
+	dispute = assetChain.dispute;
+	preimages = assetChain.preimages;
+	depositTimes = assetChain.depositTimes;
+	traceAssets = '-'; // the batch's own, until the L1 deposits are made
+	try {
+		await fn();
+	} finally {
+		[rollup, dispute, preimages, depositTimes, traceAssets] = saved;
+	}
+}
+
+// Makes the batch's asset deposits on L1 (the first `delta` L2 atoms
+// off from what the batch credits), then posts the batch with
+// appendBatchWithAssets as batch 0.
+async function postAssetBatch(delta) {
+	const { assets, teth } = assetChain;
+	const want = traceInfo(-1, K).assetDeposits;
+	assetChain.amounts = [];
+	assetChain.times = [];
+	for (const [i, [to, asset, amount]] of want.entries()) {
+		assert.equal(asset, 1);
+		const l2 = BigInt(amount) + (i === 1 ? BigInt(delta) : 0n);
+		const r = await mined(assets.connect(funder).deposit(teth.target, to, l2 * 10n ** 9n));
+		const [ev] = events(r, assets.interface, 'AssetDeposit');
+		assert.equal(ev.args.id, BigInt(i));
+		assetChain.amounts.push(l2.toString());
+		assetChain.times.push(Number(ev.args.timestamp));
+	}
+	traceAssets = assetChain.amounts.map((a, i) => `${a}:${assetChain.times[i]}`).join(',');
+	const b = traceInfo(-1, K);
+	assert.equal(b.forced, 0);
+	assert.equal(b.assetsConsumed, 2);
+	const r = await mined(rollup.connect(seq).appendBatchWithAssets(b.data, b.stateRoot, b.withdrawalRoot,
+		b.depositsConsumed, b.firstBlock, b.lastBlock, await now(), 0, 2));
+	const a = events(r, rollupIface, 'BatchAppended')[0].args;
+	assert.equal(await assets.assetDepositsAfter(0), 2n);
+	return { rec: [a.dataHash, a.stateRoot, a.withdrawalRoot, a.prevDepositsConsumed, a.depositsConsumed,
+		a.firstBlock, a.lastBlock, a.timestamp, a.l1Timestamp], time: Number(a.timestamp), b };
+}
+
+test('asset deposits: a batch crediting one atom more than L1\'s asset deposit loses its game to the honest challenger, down to the step that reads the deposits list', async () => {
+	await onAssetChain(async () => {
+		const { rec, b } = await postAssetBatch(-1);
+		assert.equal(b.verdict, 1);
+		assert.equal(b.exit, 1);
+		assert.equal(b.final.slice(0, 4), '0x01');
+		// the input binds L1's asset deposits: the rollup's is the C side's
+		assert.equal(await rollup.gameInput(0, K, rec, ZERO_RECORD), b.input);
+		const list = await assetChain.assets.gameAssetList(0);
+		assert.equal(ethers.getBytes(list).length, 8 + 2 * 36);
+		const depLen = 32 * Number(b.depositsConsumed) + 8 + 2 * 36;
+		const rc = await mined(rollup.connect(carol).challenge(0, K, rec, ZERO_RECORD, b.final, { value: BOND }));
+		note(`challenge (${b.depositsConsumed} deposits, 2 asset deposits)`, rc.gasUsed);
+		const id = events(rc, rollupIface, 'GameOpened')[0].args.gameId;
+		assert.equal((await dispute.game(id)).pre, b.boot);
+		// the sequencer lies from the step that reads the deposits list on
+		const [L] = b.reads.find(([, n]) => n === depLen);
+		const claim = '0x00' + ethers.keccak256(ethers.toUtf8Bytes('the asset deposits are right')).slice(4);
+		await play(id, -1, BigInt(L), DEFENDER, claim);
+		const p = stepProof(-1, K, L);
+		assert.equal(ethers.getBytes(p.preimage).length, depLen);
+		assert.equal(ethers.dataSlice(p.preimage, depLen - 80), list); // the asset part, last
+		await expectRevert(dispute.connect(eve).step(id, p.proof), 'PreimageNotPosted', disputeIface);
+		await mined(preimages.connect(carol).post(p.preimage));
+		const rs = await mined(dispute.connect(eve).step(id, p.proof));
+		assert.equal(events(rs, disputeIface, 'Resolved')[0].args.winner, CHALLENGER);
+		const rr = await mined(rollup.connect(eve).resolve(id));
+		assert.equal(events(rr, rollupIface, 'GameResolved')[0].args.challengerWins, true);
+		assert.equal(await rollup.batchCount(), 0n);
+		// the asset deposits are pending again
+		assert.equal(await assetChain.assets.assetDepositsConsumed(), 0n);
+	});
+});
+
+test('asset deposits: the honest batch that consumed them wins against a lying challenger and becomes final', async () => {
+	await onAssetChain(async () => {
+		const { rec, time, b } = await postAssetBatch(0);
+		assert.equal(b.verdict, 0);
+		assert.equal(b.final.slice(0, 4), '0x00');
+		assert.equal(await rollup.gameInput(0, K, rec, ZERO_RECORD), b.input);
+		const lie = '0x01' + ethers.keccak256(ethers.toUtf8Bytes('the asset deposits are wrong')).slice(4);
+		const rc = await mined(rollup.connect(dave).challenge(0, K, rec, ZERO_RECORD, lie, { value: BOND }));
+		const id = events(rc, rollupIface, 'GameOpened')[0].args.gameId;
+		const L = BigInt(Math.floor(b.steps / 3));
+		await play(id, -1, L, CHALLENGER, lie);
+		const p = stepProof(-1, K, L);
+		if (p.preimage) await mined(preimages.connect(seq).post(p.preimage));
+		const rs = await mined(dispute.connect(eve).step(id, p.proof));
+		assert.equal(events(rs, disputeIface, 'Resolved')[0].args.winner, DEFENDER);
+		await at(time + CHALLENGE_PERIOD);
+		await mined(rollup.resolve(id));
+		assert.equal(await rollup.isFinal(0), true);
+		assert.equal(await dispute.credit(seq.address), 2n * BOND);
+	});
+});
+
+// ---------------------------------------------------------------------
+
+async function deploy(g, extra = []) {
+	return JSON.parse(execFileSync(process.execPath, [path.join(L1, 'deploy.js'), '--rpc-url', RPC,
+		'--private-key', deployer.privateKey, '--sequencer', seq.address, '--build', BUILD,
+		'--challenge-period', String(CHALLENGE_PERIOD), '--dispute-bond', BOND.toString(),
+		'--dispute-clock', String(CLOCK), '--genesis-hash', g.genesisHash, '--genesis-root', g.genesisRoot,
+		'--mint-to', funder.address, '--mint-amount', '1000000000000000', ...extra],
+	{ encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+}
+
+// The batch's deposits made on a rollup; their L1 times, comma-separated.
+async function makeDeposits(r, tok, deposits) {
+	await mined(tok.connect(funder).approve(r.target, ethers.MaxUint256));
+	const times = [];
+	for (const [to, amount] of deposits) {
+		const rc = await mined(r.connect(funder).deposit(to, amount));
+		times.push(Number(events(rc, rollupIface, 'Deposit')[0].args.timestamp));
+	}
+	return times.join(',');
+}
 
 async function main() {
 	// The chain's genesis constants come from the trace tool (the stream's genesis).
 	const g = traceInfo(-1, K);
-	const dep = JSON.parse(execFileSync(process.execPath, [path.join(L1, 'deploy.js'), '--rpc-url', RPC,
-		'--private-key', deployer.privateKey, '--sequencer', seq.address, '--build', BUILD,
-		'--challenge-period', String(CHALLENGE_PERIOD), '--dispute-bond', BOND.toString(),
-		'--dispute-clock', String(CLOCK), '--genesis-hash', g.genesisHash, '--genesis-root', g.genesisRoot,
-		'--mint-to', funder.address, '--mint-amount', '1000000000000000'],
-	{ encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+	const dep = await deploy(g);
 	rollup = new ethers.Contract(dep.rollup, rollupIface, deployer);
 	N = await rollup.GAME_STEPS();
 	assert.equal(N, 1n << 40n);
@@ -422,14 +554,27 @@ async function main() {
 	preimages = new ethers.Contract(dep.preimages, art('ClearlinePreimages').abi, deployer);
 	token = new ethers.Contract(dep.collateralToken, art('ClearlineToken').abi, deployer);
 	// The batch's deposits, made on L1; their L1 times go into the deposits list.
-	await mined(token.connect(funder).approve(rollup.target, ethers.MaxUint256));
-	const times = [];
-	for (const [to, amount] of g.deposits) {
-		const r = await mined(rollup.connect(funder).deposit(to, amount));
-		times.push(Number(events(r, rollupIface, 'Deposit')[0].args.timestamp));
-	}
-	depositTimes = times.join(',');
+	depositTimes = await makeDeposits(rollup, token, g.deposits);
 	info = traceInfo(-1, K);
+	// The asset chain: the stream with tETH, its own rollup and assets
+	// contract (tETH with 18 decimals, 9 on L2), the same deposits.
+	traceAssets = '-';
+	const ga = traceInfo(-1, K);
+	traceAssets = null;
+	assert.notEqual(ga.genesisHash, g.genesisHash);
+	const depA = await deploy(ga, ['--asset', 'tETH:18:9', '--asset-mint-amount', '1000']);
+	const assetsArt = art('ClearlineAssets');
+	const tokenAbi = art('ClearlineTestToken').abi;
+	assetChain = {
+		rollup: new ethers.Contract(depA.rollup, rollupIface, deployer),
+		dispute: new ethers.Contract(depA.dispute, disputeIface, deployer),
+		preimages: new ethers.Contract(depA.preimages, art('ClearlinePreimages').abi, deployer),
+		assets: new ethers.Contract(depA.assetsContract, assetsArt.abi, deployer),
+		teth: new ethers.Contract(depA.assets[0].token, tokenAbi, deployer),
+	};
+	assetChain.depositTimes = await makeDeposits(assetChain.rollup,
+		new ethers.Contract(depA.collateralToken, art('ClearlineToken').abi, deployer), ga.deposits);
+	await mined(assetChain.teth.connect(funder).approve(assetChain.assets.target, ethers.MaxUint256));
 	console.log(`verdict program: ${info.steps} steps about block ${K} of an honest ${NBLOCKS}-block batch ` +
 		`(${ethers.getBytes(info.data).length} B of data, ${info.deposits.length} deposits), ` +
 		`${traceInfo(K, K).steps} about the wrong one`);

@@ -924,6 +924,58 @@ static void asset_withdrawals(const struct cl_batch_limits *lim)
 	cl_buf_release(&out);
 }
 
+/* PORTFOLIO_MODE (34): a wide type, head 0x00 with the v code then the
+ * number 0x22; a wide number under 32 or unknown is refused. */
+static void wide_types(const struct cl_batch_limits *lim)
+{
+	struct cl_batch2_block blk;
+	struct cl_tx tx;
+	struct cl_buf out;
+	struct cl_batch2 d;
+
+	memset(&blk, 0, sizeof(blk));
+	memset(&tx, 0, sizeof(tx));
+	blk.number = 9;
+	blk.timestamp_ms = 1000;
+	blk.n_txs = 1;
+	blk.txs = &tx;
+	tx.type = CL_TX_PORTFOLIO_MODE;
+	memset(tx.u.portfolio_mode.msg.trader.b, 0x31, 20);
+	tx.u.portfolio_mode.msg.enabled = true;
+	tx.u.portfolio_mode.msg.nonce = 300;
+	memset(tx.u.portfolio_mode.sig.b, 0x11, 64);
+	tx.u.portfolio_mode.sig.b[64] = 1; /* v code 1 */
+	cl_buf_init(&out);
+	CHECK(cl_batch2_encode(&out, &blk, 1) == CL_BATCH_OK);
+	/* 10 22 01 00 ac 02: v code 1, type 34, enabled, address 0, 300 */
+	static const uint8_t want[] = {0x10, 0x22, 0x01, 0x00, 0xac, 0x02};
+	size_t at = 0;
+	for (size_t i = 0; i + sizeof(want) <= out.len; i++)
+		if (memcmp(out.p + i, want, sizeof(want)) == 0)
+			at = i;
+	CHECK(at != 0);
+	CHECK(cl_batch2_decode(&d, out.p, out.len, lim) == CL_BATCH_OK);
+	CHECK(d.n_blocks == 1 && d.blocks[0].n_txs == 1);
+	CHECK(same_tx(&d.blocks[0].txs[0], &tx));
+	cl_batch2_release(&d);
+	CHECK(canonical_or_refused(out.p, out.len, lim));
+	if (at) {
+		/* a wide number with its own head form, an unknown one, an
+		 * enabled byte above 1 */
+		out.p[at + 1] = 0x1a;
+		CHECK(cl_batch2_decode(&d, out.p, out.len, lim) ==
+		      CL_BATCH_BAD_TX);
+		out.p[at + 1] = 0x23;
+		CHECK(cl_batch2_decode(&d, out.p, out.len, lim) ==
+		      CL_BATCH_BAD_TX);
+		out.p[at + 1] = 0x22;
+		out.p[at + 2] = 2;
+		CHECK(cl_batch2_decode(&d, out.p, out.len, lim) ==
+		      CL_BATCH_BAD_TX);
+	}
+	cl_buf_release(&out);
+}
+
 /* ------------------------------------------------------------------ */
 /* real signatures                                                     */
 /* ------------------------------------------------------------------ */
@@ -1175,6 +1227,7 @@ int main(void)
 	unencodable();
 	asset_deposits(&lim);
 	asset_withdrawals(&lim);
+	wide_types(&lim);
 	signatures(&lim);
 	order_kinds(&lim);
 	return test_done("batch2");

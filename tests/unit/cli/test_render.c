@@ -82,11 +82,13 @@ static void test_account(void)
 		      "{\"nonce\":\"3\"}\n", "--json", "account", "--key-env",
 		      "CL_TEST_KEY", NULL);
 	/* an account holding a collateral asset: its table comes before the
-	 * positions (values in the settlement token, the balance in atoms) */
+	 * positions (values in the settlement token, the balance in the
+	 * asset's decimals: 10 tETH of 9) */
 	expect_render(__LINE__, "l2_getAccount",
 		      "{\"address\":\"" DEV_ADDR "\",\"collateral\":\"-540000000\","
 		      "\"nonce\":\"0\",\"collateralAssets\":[{\"asset\":1,"
-		      "\"symbol\":\"tETH\",\"balance\":\"10000000000\","
+		      "\"symbol\":\"tETH\",\"decimals\":9,"
+		      "\"balance\":\"10000000000\","
 		      "\"indexPrice\":\"300000\",\"grossValue\":\"30000000000\","
 		      "\"haircutValue\":\"27000000000\",\"haircutExtraPpm\":0,"
 		      "\"bookDepth\":\"149500000000\"}],"
@@ -101,9 +103,9 @@ static void test_account(void)
 		      "free collateral     -\n"
 		      "nonce               0\n"
 		      "\ncollateral assets\n"
-		      "asset  balance (atoms)  value  haircut value  "
+		      "asset  balance  value  haircut value  "
 		      "extra haircut ppm\n"
-		      "tETH       10000000000  30000          27000  "
+		      "tETH        10  30000          27000  "
 		      "                0\n"
 		      "\npositions\n  (none)\n"
 		      "\nopen orders\n  (none)\n",
@@ -326,7 +328,32 @@ static void test_config_parse(void)
 	CHECK(cfg.markets[0].maker_fee_ppm == -100 &&
 	      cfg.markets[0].max_order_size == 100000000000ULL &&
 	      cfg.markets[1].max_order_size == 0);
+	CHECK(cfg.n_assets == 0); /* a node from before collateral assets */
 	cl_cli_config_release(&cfg);
+
+	/* collateral assets: found by symbol (any case) or id */
+	{
+		json_t *c = json_deep_copy(j);
+		json_object_set_new(
+		    c, "assets",
+		    json_loads("[{\"id\":1,\"symbol\":\"tETH\",\"token\":"
+			       "\"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512\","
+			       "\"decimals\":9,\"oracleMarket\":2,"
+			       "\"hedgeMarket\":2},{\"id\":2,\"symbol\":"
+			       "\"tBTC\",\"token\":\"0x9fE46736679d2D9a65F0"
+			       "992F2272dE9f3c7fa6e0\",\"decimals\":8,"
+			       "\"oracleMarket\":1,\"hedgeMarket\":1}]",
+			       0, NULL));
+		CHECK(cl_cli_config_parse(&cfg, err, sizeof(err), c));
+		CHECK(cfg.n_assets == 2 && cfg.assets[0].decimals == 9 &&
+		      cfg.assets[1].id == 2);
+		CHECK(cl_cli_asset_find(&cfg, "teth") == &cfg.assets[0]);
+		CHECK(cl_cli_asset_find(&cfg, "2") == &cfg.assets[1]);
+		CHECK(cl_cli_asset_find(&cfg, "3") == NULL);
+		CHECK(cl_cli_asset_find(&cfg, "ETH-PERP") == NULL);
+		cl_cli_config_release(&cfg);
+		json_decref(c);
+	}
 
 	/* each broken field is named */
 	static const struct {
@@ -358,6 +385,17 @@ static void test_config_parse(void)
 	     "\"stepSize\":\"1\"}]",
 	     "markets[0].priceDecimals"},
 	    {"markets", "{}", "markets: missing"},
+	    {"assets", "{}", "assets: not an array"},
+	    {"assets",
+	     "[{\"id\":1,\"symbol\":\"A\",\"token\":\"0x5FbDB2315678afecb"
+	     "367f032d93F642f64180aa3\",\"decimals\":9},{\"id\":1,"
+	     "\"symbol\":\"B\",\"token\":\"0x5FbDB2315678afecb367f032d93F"
+	     "642f64180aa3\",\"decimals\":9}]",
+	     "assets[1]: duplicate"},
+	    {"assets",
+	     "[{\"id\":1,\"symbol\":\"A\",\"token\":\"0x5FbDB2315678afecb"
+	     "367f032d93F642f64180aa3\",\"decimals\":40}]",
+	     "assets[0].decimals"},
 	};
 	for (size_t i = 0; i < CL_ARRAY_LEN(bad); i++) {
 		json_t *c = json_deep_copy(j);

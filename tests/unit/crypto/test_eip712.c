@@ -95,6 +95,7 @@ struct msg {
 		struct cl_subaccount_transfer sub;
 		struct cl_asset_withdraw aw;
 		struct cl_subaccount_asset_transfer sat;
+		struct cl_portfolio_mode pm;
 	} u;
 };
 
@@ -260,6 +261,11 @@ static bool load_msg(struct msg *m, const char *type, json_t *j)
 		m->u.sat.asset = (uint32_t)u64_field(j, "asset");
 		m->u.sat.amount = u64_field(j, "amount");
 		m->u.sat.nonce = u64_field(j, "nonce");
+	} else if (strcmp(type, "PortfolioMode") == 0) {
+		m->type = CL_EIP712_PORTFOLIO_MODE;
+		m->u.pm.trader = addr_field(j, "trader");
+		m->u.pm.enabled = json_is_true(json_object_get(j, "enabled"));
+		m->u.pm.nonce = u64_field(j, "nonce");
 	} else if (strcmp(type, "OraclePrice") == 0) {
 		m->type = CL_EIP712_ORACLE_PRICE;
 		m->u.oracle.market = (uint32_t)u64_field(j, "market");
@@ -335,6 +341,10 @@ static void msg_hashes(struct cl_hash32 *sh, struct cl_hash32 *dg,
 		cl_subaccount_asset_transfer_struct_hash(sh, &m->u.sat);
 		cl_subaccount_asset_transfer_digest(dg, d, &m->u.sat);
 		return;
+	case CL_EIP712_PORTFOLIO_MODE:
+		cl_portfolio_mode_struct_hash(sh, &m->u.pm);
+		cl_portfolio_mode_digest(dg, d, &m->u.pm);
+		return;
 	}
 	CHECK(!"unknown type");
 }
@@ -389,6 +399,9 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 	case CL_EIP712_SUBACCOUNT_ASSET_TRANSFER:
 		return cl_subaccount_asset_transfer_recover(signer, dg, d,
 							    &m->u.sat, sig, len);
+	case CL_EIP712_PORTFOLIO_MODE:
+		return cl_portfolio_mode_recover(signer, dg, d, &m->u.pm, sig,
+						 len);
 	}
 	return CL_SIG_INVALID;
 }
@@ -396,7 +409,7 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 static void test_vectors(json_t *root)
 {
 	json_t *vecs = json_object_get(root, "vectors");
-	bool seen[15] = {false};
+	bool seen[16] = {false};
 	size_t i;
 	json_t *v;
 
@@ -524,12 +537,15 @@ static void test_vectors(json_t *root)
 		case CL_EIP712_SUBACCOUNT_ASSET_TRANSFER:
 			m2.u.sat.asset ^= 2;
 			break;
+		case CL_EIP712_PORTFOLIO_MODE:
+			m2.u.pm.enabled = !m2.u.pm.enabled;
+			break;
 		}
 		e = msg_recover(&got, NULL, &dom, &m2, ws, slen);
 		CHECK(e != CL_SIG_OK || !addr_eq(&got, &signer));
 		free(ws);
 	}
-	for (int t = 0; t < 15; t++)
+	for (int t = 0; t < 16; t++)
 		CHECK_MSG(seen[t], "no vector for type %d", t);
 }
 

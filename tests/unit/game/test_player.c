@@ -246,7 +246,7 @@ static struct cl_preimage_map *prepare(struct stream *s,
 				cl_preimage_map_fetch,
 				s->blk[bi].pre) == CL_OK);
 	CHECK(cl_game_prepare(key, pm, &in, p->data.p, p->data.len, p->dep,
-			      p->n_dep, p->forced, p->n_forced, &s->e.g,
+			      p->n_dep, &p->assets, p->forced, p->n_forced, &s->e.g,
 			      pre) == CL_OK);
 	cl_state_free(pre);
 	return pm;

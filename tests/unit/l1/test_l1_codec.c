@@ -247,7 +247,29 @@ static void test_append_batch(void)
 	cl_l1_abi_append_batch(&b, &a);
 	CHECK(b.len == 4 + 9 * 32 + 64);
 	CHECK(cl_l1_abi_decode_append_batch(&d, b.p, b.len) &&
-	      d.data_len == 64);
+	      d.data_len == 64 && !d.with_assets);
+
+	/* appendBatchWithAssets: one more head word, the count */
+	a.with_assets = true;
+	a.asset_deposits_consumed = 0x0102030405;
+	cl_buf_reset(&b);
+	cl_l1_abi_append_batch(&b, &a);
+	uint8_t sel[4];
+	cl_l1_selector(sel, CL_L1_SIG_APPEND_BATCH_WITH_ASSETS);
+	CHECK(b.len == 4 + 10 * 32 + 64 && memcmp(b.p, sel, 4) == 0);
+	CHECK(b.p[4 + 30] == 0x01 && b.p[4 + 31] == 0x20); /* offset 0x120 */
+	CHECK(cl_l1_abi_decode_append_batch(&d, b.p, b.len) &&
+	      d.with_assets && d.asset_deposits_consumed == 0x0102030405 &&
+	      d.forced_consumed == a.forced_consumed && d.data_len == 64 &&
+	      memcmp(d.data, d32, 64) == 0);
+	b.p[4 + 8 * 32 + 7] = 1; /* the count's high bits */
+	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len));
+	b.p[4 + 8 * 32 + 7] = 0;
+	b.p[4 + 31] = 0x00; /* appendBatch's offset 0x100 with assets */
+	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len));
+	b.p[4 + 31] = 0x20;
+	CHECK(!cl_l1_abi_decode_append_batch(&d, b.p, b.len - 32));
+	CHECK(cl_l1_abi_decode_append_batch(&d, b.p, b.len));
 	cl_buf_release(&b);
 }
 

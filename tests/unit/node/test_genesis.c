@@ -144,6 +144,62 @@ int main(int argc, char **argv)
 		    "\"fundingIntervalSeconds\": 60, \"assets\": 3,",
 		    "genesis.assets");
 	}
+	/* portfolio margin (optional, docs/genesis.md "portfolio") */
+	static const char pf[] =
+		"\"fundingIntervalSeconds\": 60, \"portfolio\": {"
+		"\"rangePpm\": 150000, \"steps\": 3, \"volShiftPpm\": 300000, "
+		"\"extremeMult\": 2, \"extremePpm\": 330000, "
+		"\"imPpm\": 1500000, \"minEquity\": \"10000000000\", "
+		"\"shortMinPpm\": 100000, "
+		"\"pairs\": [{\"a\": 1, \"b\": 2, \"creditPpm\": 700000}]},";
+	{
+		const char *from = "\"fundingIntervalSeconds\": 60,";
+		const char *at = strstr(text, from);
+		static char with[65536 + sizeof(pf)];
+		struct cl_hash32 h0, h1;
+		CHECK(g.n_markets > 0);
+		CHECK(at != NULL);
+		if (at) {
+			struct cl_genesis plain;
+			CHECK(cl_genesis_parse(&plain, text, strlen(text), err,
+					       sizeof(err)) == CL_OK);
+			CHECK(!plain.portfolio.enabled);
+			size_t pre = (size_t)(at - text);
+			memcpy(with, text, pre);
+			strcpy(with + pre, pf);
+			strcat(with, at + strlen(from));
+			CHECK_MSG(cl_genesis_parse(&g, with, strlen(with), err,
+						   sizeof(err)) == CL_OK,
+				  "%s", err);
+			CHECK(g.portfolio.enabled &&
+			      g.portfolio.range_ppm == 150000 &&
+			      g.portfolio.n_steps == 3 &&
+			      g.portfolio.extreme_mult == 2 &&
+			      g.portfolio.im_ppm == 1500000 &&
+			      g.portfolio.min_equity == 10000000000ull &&
+			      g.portfolio.n_pairs == 1 &&
+			      g.portfolio.pairs[0].b == 2 &&
+			      g.portfolio.pairs[0].credit_ppm == 700000);
+			/* the section changes the hash; without it the hash
+			 * is the one of before */
+			cl_genesis_hash(&h0, &plain);
+			cl_genesis_hash(&h1, &g);
+			CHECK(memcmp(h0.b, h1.b, 32) != 0);
+			g.portfolio = plain.portfolio;
+			cl_genesis_hash(&h1, &g);
+			CHECK(memcmp(h0.b, h1.b, 32) == 0);
+			bad(with, "\"steps\": 3", "\"steps\": 2",
+			    "portfolio.steps");
+			bad(with, "\"imPpm\": 1500000", "\"imPpm\": 999999",
+			    "portfolio.imPpm");
+			bad(with, "\"a\": 1, \"b\": 2", "\"a\": 2, \"b\": 1",
+			    "portfolio pair");
+			bad(with, "\"extremePpm\": 330000",
+			    "\"extreme\": 330000", "unknown key \"extreme\"");
+			bad(with, "\"minEquity\": \"10000000000\"",
+			    "\"minEquity\": 5", "minEquity");
+		}
+	}
 	CHECK(cl_genesis_load(&g, "/nonexistent/genesis.json", err,
 			      sizeof(err)) == CL_ERR_CONFIG);
 	return test_done("genesis");

@@ -72,6 +72,7 @@ static size_t key_of(uint8_t *key, size_t ti, unsigned u)
 	case CL_TABLE_LIQ_INDEX:
 	case CL_TABLE_RISK_EVENTS:
 	case CL_TABLE_LIQ_MULTI:
+	case CL_TABLE_PORTFOLIO:
 		break;
 	}
 	if (u < 8) {

@@ -10,10 +10,18 @@
  * proven values by the contract's formula (value rounded down, funding
  * toward +infinity) equals the stf's own (cl_stf_get_health). An account
  * the state does not hold has no exit proof; the GLOBALS proofs verify.
+ * With the tETH collateral asset: the asset leaf (inclusion with the
+ * balance and the oracle market's record, or exclusion) follows the
+ * markets, the equity from the proof is the settlement part of the
+ * stf's (health's equity less the assets' haircut value), the asset's
+ * value at the proven index is the stf's gross value, and
+ * startAssetRefunds' GLOBALS leaf verifies (an exclusion before any
+ * asset deposit).
  * The derived addresses of tests/vectors/derived_accounts.json (which
  * the escape contract's test checks its exitDerived() addresses
  * against) are the stf's own.
  */
+#include "collateral_util.h"
 #include "stf_util.h"
 
 struct rd {
@@ -83,8 +91,11 @@ static __int128 position_equity(const uint8_t *pos, const uint8_t *mkt,
 
 /* Check the exit proof of `who` against the root; returns the number
  * of positions it proves. */
-static size_t check_exit(struct tenv *e, const struct cl_address *who)
+static size_t check_exit_assets(struct tenv *e, const struct cl_address *who,
+				size_t *n_assets, size_t *n_in_debt)
 {
+	int64_t proven_bal[CL_GENESIS_MAX_ASSETS];
+	int64_t proven_value[CL_GENESIS_MAX_ASSETS];
 	struct cl_stf_view v = tenv_view(e);
 	struct cl_proof *p = cl_xcalloc(1, sizeof(*p));
 	struct cl_hash32 path, vh;
@@ -136,15 +147,183 @@ static size_t check_exit(struct tenv *e, const struct cl_address *who)
 			    m->size_decimals;
 		equity += position_equity(pos, mkt, scale);
 	}
+	for (uint32_t i = 0; i < e->g.n_assets; i++) {
+		const struct cl_asset_params *a = &e->g.assets[i];
+		struct cl_stf_asset_balance ab[CL_GENESIS_MAX_ASSETS];
+		size_t nab;
+		int64_t total;
+		uint8_t key[24], mkey[4];
+
+		cl_put_be32(key, a->id);
+		memcpy(key + 4, who->b, 20);
+		cl_put_be32(mkey, a->oracle_market);
+		cl_smt_path(&path, CL_TABLE_ASSET_BALANCES, key, sizeof(key));
+		CHECK(take_proof(&r, p));
+		if (!r.ok)
+			goto out;
+		if (p->kind != CL_PROOF_INCLUSION) {
+			CHECK(cl_proof_verify_exclusion(p, &e->root, &path));
+			continue;
+		}
+		const uint8_t *bal = take(&r, 8), *mkt = take(&r, 192);
+		CHECK(bal && mkt);
+		if (!r.ok)
+			goto out;
+		cl_smt_value_hash(&vh, bal, 8);
+		CHECK(cl_proof_verify_inclusion(p, &e->root, &path, &vh));
+		CHECK(take_proof(&r, p));
+		if (!r.ok)
+			goto out;
+		cl_smt_path(&path, CL_TABLE_MARKETS, mkey, sizeof(mkey));
+		cl_smt_value_hash(&vh, mkt, 192);
+		CHECK(cl_proof_verify_inclusion(p, &e->root, &path, &vh));
+		/* the contract's value: balance x index (bytes 0..7) x 10^e */
+		const struct cl_market_params *om =
+		    cl_genesis_market(&e->g, a->oracle_market);
+		int scale = (int)e->g.collateral_decimals - om->price_decimals -
+			    a->decimals;
+		unsigned __int128 value =
+		    (unsigned __int128)cl_get_be64(bal) * cl_get_be64(mkt);
+		for (int k = 0; k < scale; k++)
+			value *= 10;
+		for (int k = 0; k < -scale; k++)
+			value /= 10;
+		CHECK(cl_stf_get_collateral(&v, ab, &nab, &total, who) ==
+		      CL_OK);
+		CHECK(nab > i && ab[i].asset == a->id &&
+		      ab[i].balance == (int64_t)cl_get_be64(bal));
+		CHECK_MSG(value == (unsigned __int128)ab[i].gross,
+			  "asset value %lld, the stf's gross %lld",
+			  (long long)value, (long long)ab[i].gross);
+		proven_bal[*n_assets] = (int64_t)cl_get_be64(bal);
+		proven_value[*n_assets] = (int64_t)value;
+		(*n_assets)++;
+	}
 	CHECK_MSG(r.off == b.len, "%zu trailing bytes", b.len - r.off);
-	CHECK_MSG(equity == h.equity, "equity %lld, the stf says %lld",
-		  (long long)equity, (long long)h.equity);
+	/* the escape's equity is the settlement part: the assets are paid
+	 * in their own tokens */
+	CHECK_MSG(equity == h.equity - h.asset_value,
+		  "equity %lld, the stf says %lld (assets %lld)",
+		  (long long)equity, (long long)h.equity,
+		  (long long)h.asset_value);
+	/* what the escape pays of the assets, from the proven numbers */
+	struct cl_stf_exit_asset ea[CL_GENESIS_MAX_ASSETS];
+	size_t nea = 99;
+	int64_t settlement;
+	CHECK(cl_stf_exit_assets(&v, ea, &nea, &settlement, who) == CL_OK);
+	CHECK(settlement == equity && nea == *n_assets);
+	unsigned __int128 vsum = 0;
+	for (size_t i = 0; i < nea; i++)
+		vsum += (unsigned __int128)proven_value[i];
+	for (size_t i = 0; i < nea; i++) {
+		unsigned __int128 want = (uint64_t)proven_bal[i];
+		if (equity < 0) {
+			unsigned __int128 debt = (unsigned __int128)-equity;
+			want = vsum <= debt ? 0 : want * (vsum - debt) / vsum;
+		}
+		CHECK(ea[i].balance == proven_bal[i] &&
+		      ea[i].value == proven_value[i] && ea[i].paid == want);
+		if (equity < 0)
+			(*n_in_debt)++;
+	}
 	CHECK(counted == n);
 out:
 	CHECK(r.ok);
 	cl_buf_release(&b);
 	free(p);
 	return n;
+}
+
+static size_t check_exit(struct tenv *e, const struct cl_address *who)
+{
+	size_t n_assets = 0, debt = 0,
+	       n = check_exit_assets(e, who, &n_assets, &debt);
+
+	CHECK(n_assets == 0);
+	return n;
+}
+
+/* startAssetRefunds' leaf: an inclusion of `want`, or an exclusion for
+ * a state that never applied an asset deposit. */
+static void check_asset_start(struct tenv *e, uint64_t want, bool present)
+{
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_proof *p = cl_xcalloc(1, sizeof(*p));
+	struct cl_hash32 path, vh;
+	struct cl_buf b;
+	uint64_t consumed = 99;
+	uint8_t be[8];
+
+	cl_buf_init(&b);
+	CHECK(cl_stf_escape_asset_proof(&v, &b, &consumed) == CL_OK);
+	CHECK(consumed == want);
+	CHECK(cl_proof_decode(p, b.p, b.len));
+	cl_smt_path(&path, CL_TABLE_GLOBALS,
+		    (const uint8_t *)"next_asset_deposit_id", 21);
+	if (present) {
+		cl_put_be64(be, want);
+		cl_smt_value_hash(&vh, be, 8);
+		CHECK(cl_proof_verify_inclusion(p, &e->root, &path, &vh));
+	} else {
+		CHECK(p->kind != CL_PROOF_INCLUSION &&
+		      cl_proof_verify_exclusion(p, &e->root, &path));
+	}
+	cl_buf_release(&b);
+	free(p);
+}
+
+/* The tETH asset: two holders (one with a position, one in debt after
+ * the mark moved), one without. */
+static void scenario_assets(void)
+{
+	struct tenv e;
+	struct cl_address *a = e.addr;
+	size_t n_assets = 0;
+
+	tenv_init_with(&e, cl_state_new_memory(), add_teth);
+	tenv_block(&e, 1000);
+	EXPECT_OK(&e, t_deposit(0, &a[1], 100000 * T_USD));
+	EXPECT_OK(&e, t_deposit(1, &a[2], 10 * T_USD));
+	EXPECT_OK(&e, t_deposit(2, &a[3], 1000 * T_USD));
+	EXPECT_OK(&e, asset_deposit(0, T_TETH, &a[1], 3 * ETH_ATOMS));
+	EXPECT_OK(&e, asset_deposit(1, T_TETH, &a[2], 2 * ETH_ATOMS + 5));
+	CHECK(t_oracle_all(&e, T_BTC, 6000000) == CL_STF_OK);
+	CHECK(t_oracle_all(&e, T_ETH, 300000) == CL_STF_OK);
+	/* 2 is long 1 ETH on its tETH, from 1 */
+	CHECK(t_trade(&e, &a[2], e.key[2], &a[1], e.key[1], T_ETH, 300000,
+		      10000) == CL_STF_OK);
+	tenv_block(&e, 1000);
+	CHECK(t_oracle_all(&e, T_ETH, 290001) == CL_STF_OK);
+	cl_stf_end_block(e.stf);
+	e.in_block = false;
+	t_commit(&e);
+
+	size_t debt = 0;
+	CHECK(check_exit_assets(&e, &a[1], &n_assets, &debt) == 1 &&
+	      n_assets == 1 && debt == 0);
+	n_assets = 0;
+	/* 2's settlement equity is negative after the drop: its debt is
+	 * netted against its tETH */
+	CHECK(check_exit_assets(&e, &a[2], &n_assets, &debt) == 1 &&
+	      n_assets == 1 && debt == 1);
+	{
+		struct cl_stf_view v = tenv_view(&e);
+		struct cl_stf_exit_asset ea[CL_GENESIS_MAX_ASSETS];
+		size_t nea;
+		int64_t st;
+		CHECK(cl_stf_exit_assets(&v, ea, &nea, &st, &a[2]) == CL_OK);
+		CHECK_MSG(nea == 1 && st < 0 && ea[0].paid > 0 &&
+			      ea[0].paid < (uint64_t)ea[0].balance,
+			  "2 owes %lld: paid %llu of %lld", (long long)st,
+			  (unsigned long long)ea[0].paid,
+			  (long long)ea[0].balance);
+	}
+	n_assets = 0;
+	debt = 0;
+	CHECK(check_exit_assets(&e, &a[3], &n_assets, &debt) == 0 &&
+	      n_assets == 0);
+	check_asset_start(&e, 2, true);
+	tenv_release(&e);
 }
 
 static struct cl_hash32 scenario(struct cl_state *st)
@@ -174,6 +353,8 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	CHECK(check_exit(&e, &a[1]) == 2);
 	CHECK(check_exit(&e, &a[2]) == 2);
 	CHECK(check_exit(&e, &a[3]) == 0);
+
+	check_asset_start(&e, 0, false);
 
 	/* an account the state does not hold */
 	struct cl_stf_view v = tenv_view(&e);
@@ -265,6 +446,7 @@ int main(int argc, char **argv)
 	if (cl_crypto_init() != CL_OK)
 		return 2;
 	derived_vectors(argc, argv);
+	scenario_assets();
 	struct cl_hash32 mem = scenario(cl_state_new_memory());
 	struct cl_state *st = t_lmdb_open(&l);
 	if (st) {

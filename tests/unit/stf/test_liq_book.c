@@ -444,7 +444,8 @@ static void limits(struct tenv *e, const struct dir *d)
 		struct cl_snapshot *snap;
 		t_commit(e);
 		CHECK(cl_snapshot_new(&snap, lmdb.db) == CL_OK);
-		struct cl_stf_view sv = {cl_stf_genesis(e->stf), NULL, snap};
+		struct cl_stf_view sv = {.genesis = cl_stf_genesis(e->stf),
+					 .snapshot = snap};
 		q = 0;
 		CHECK(cl_stf_liquidation_limit(&sv, &lim, &buy, &e->addr[A1],
 					       T_BTC, &q) == CL_OK &&
@@ -1313,7 +1314,8 @@ static struct cl_hash32 multi_market(enum backend bk)
 		/* the same from a snapshot of the committed state */
 		struct cl_snapshot *snap;
 		CHECK(cl_snapshot_new(&snap, lmdb.db) == CL_OK);
-		struct cl_stf_view sv = {cl_stf_genesis(e->stf), NULL, snap};
+		struct cl_stf_view sv = {.genesis = cl_stf_genesis(e->stf),
+					 .snapshot = snap};
 		expect_multi(&sv, NULL, want, nw, 16, "snapshot");
 		expect_multi(&sv, &want[0], want + 1, nw - 1, 16,
 			     "snapshot after");

@@ -223,7 +223,8 @@ static void worked_example(struct tenv *e)
 
 		t_commit(e);
 		CHECK(cl_snapshot_new(&snap, lmdb.db) == CL_OK);
-		struct cl_stf_view sv = {cl_stf_genesis(e->stf), NULL, snap};
+		struct cl_stf_view sv = {.genesis = cl_stf_genesis(e->stf),
+					 .snapshot = snap};
 		CHECK(cl_stf_get_open_sizes(&sv, os, &n, &e->addr[alice]) ==
 			      CL_OK &&
 		      n == 1 && os[0].market == T_BTC &&

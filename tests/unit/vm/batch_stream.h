@@ -11,11 +11,14 @@
  * its accepted requests (a cancel with its order's sequence number
  * filled in), with the preimages of the state before each block; and
  * version 2 batches of it (cl_batch2_encode) with the rollup's record
- * and deposit records of each.
+ * and deposit records of each. stream_build_with(.., true) gives the
+ * genesis the tETH collateral asset and the first block two asset
+ * deposits (ClearlineAssets' records beside the deposits).
  */
 #ifndef CLEARLINE_TEST_BATCH_STREAM_H
 #define CLEARLINE_TEST_BATCH_STREAM_H
 
+#include "stf/collateral_util.h"
 #include "stf/stf_util.h"
 
 #include <clearline/batch.h>
@@ -23,7 +26,8 @@
 #include <clearline/l1.h>
 
 #define MAX_BLOCKS 16
-#define MAX_REQS 16
+#define MAX_REQS 18 /* a block's requests (the first: 17 with assets) */
+#define RAND_REQS 16 /* the random blocks' most requests */
 #define MAX_DEPS 64
 #define MAX_FORCED 64
 #define NTRADERS 12
@@ -44,6 +48,8 @@ struct stream {
 	struct cl_hash32 genesis_root;
 	struct cl_game_deposit dep[MAX_DEPS]; /* the rollup's records */
 	size_t n_dep;
+	struct cl_game_asset_deposit adep[MAX_DEPS]; /* ClearlineAssets' */
+	size_t n_adep;
 	struct cl_game_forced forced[MAX_FORCED]; /* the rollup's records */
 	size_t n_forced;
 	uint64_t next_forced_id;
@@ -60,6 +66,8 @@ struct posted {
 	struct cl_hash32 prev_root;
 	const struct cl_game_deposit *dep;
 	size_t n_dep;
+	struct cl_game_assets assets; /* the asset deposits it consumes */
+	uint64_t assets_after;	      /* asset deposits consumed after it */
 	const struct cl_game_forced *forced;
 	size_t n_forced;
 };
@@ -82,6 +90,45 @@ static inline void tweak(struct cl_genesis *g)
 		g->markets[i].risk.liq_fee_ppm = 5000;
 	}
 	t_risk_on(&g->markets[0]);
+	/* portfolio margin (docs/margin.md "Portfolio margin") */
+	g->portfolio.enabled = true;
+	g->portfolio.range_ppm = 50000;
+	g->portfolio.n_steps = 3;
+	g->portfolio.vol_shift_ppm = 300000;
+	g->portfolio.extreme_mult = 3;
+	g->portfolio.extreme_ppm = 330000;
+	g->portfolio.im_ppm = 1500000;
+	g->portfolio.min_equity = 1000 * T_USD;
+	g->portfolio.n_pairs = 1;
+	g->portfolio.pairs[0] =
+		(struct cl_pm_pair){g->markets[0].id, g->markets[1].id, 700000};
+}
+
+/* A PORTFOLIO_MODE request of trader t with its current nonce. */
+static inline struct cl_tx pm_tx(struct tenv *e, int t, bool enabled)
+{
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_account acc;
+	struct cl_tx tx;
+	struct cl_hash32 d;
+	int rc = cl_stf_get_account(&v, &acc, &e->addr[t]);
+
+	CHECK(rc == CL_OK || rc == CL_ERR_NOT_FOUND);
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_PORTFOLIO_MODE;
+	tx.u.portfolio_mode.msg.trader = e->addr[t];
+	tx.u.portfolio_mode.msg.enabled = enabled;
+	tx.u.portfolio_mode.msg.nonce = rc == CL_OK ? acc.nonce : 0;
+	cl_portfolio_mode_digest(&d, cl_stf_domain(e->stf),
+				 &tx.u.portfolio_mode.msg);
+	t_sign(&tx.u.portfolio_mode.sig, e->key[t], &d);
+	return tx;
+}
+
+static inline void tweak_assets(struct cl_genesis *g)
+{
+	tweak(g);
+	add_teth(g);
 }
 
 static inline struct cl_tx oracle_tx(struct tenv *e, int mi, uint64_t p)
@@ -136,6 +183,16 @@ static inline void seal(struct stream *s, struct cl_tx *cand, size_t n,
 			d->to = tx.u.deposit.to;
 			d->amount = tx.u.deposit.amount;
 			d->timestamp = (uint32_t)(e->ms / 1000 - 7);
+		}
+		if (tx.type == CL_TX_ASSET_DEPOSIT) {
+			struct cl_game_asset_deposit *d = &s->adep[s->n_adep++];
+
+			CHECK(s->n_adep <= MAX_DEPS);
+			CHECK(tx.u.asset_deposit.id == s->n_adep - 1);
+			d->to = tx.u.asset_deposit.to;
+			d->amount = tx.u.asset_deposit.amount;
+			d->asset = tx.u.asset_deposit.asset;
+			d->timestamp = (uint32_t)(e->ms / 1000 - 5);
 		}
 		if (tx.type == CL_TX_FORCED) {
 			struct cl_game_forced back;
@@ -201,7 +258,8 @@ static inline struct cl_tx forced_l1(struct stream *s, int t, int mi,
 	return tx;
 }
 
-static inline void stream_build(struct stream *s, size_t nblocks)
+static inline void stream_build_with(struct stream *s, size_t nblocks,
+				     bool assets)
 {
 	struct tenv *e = &s->e;
 	uint64_t mid[3] = {5000000, 300000, 150000};
@@ -214,7 +272,8 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 
 	test_seed();
 	memset(s, 0, sizeof(*s));
-	tenv_init_with(e, cl_state_new_memory(), tweak);
+	tenv_init_with(e, cl_state_new_memory(),
+		       assets ? tweak_assets : tweak);
 	s->genesis_root = e->root;
 	for (int t = 0; t < NTRADERS; t++) {
 		uint64_t usd = t < 4 ? 10000000 : 500 + rnd(5000);
@@ -222,13 +281,19 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 		cand[n++] =
 		    t_deposit(e->next_deposit++, &e->addr[t], usd * T_USD);
 	}
+	if (assets) {
+		cand[n++] = asset_deposit(0, T_TETH, &e->addr[4],
+					  3 * ETH_ATOMS);
+		cand[n++] = asset_deposit(1, T_TETH, &e->addr[5],
+					  2 * ETH_ATOMS + 7);
+	}
 	for (int mi = 0; mi < 3; mi++)
 		cand[n++] = oracle_tx(e, mi, mid[mi]);
 	seal(s, cand, n, 1000);
 
 	for (size_t k = 1; k < nblocks; k++) {
 		uint64_t gap = rnd(10) == 0 ? 3600 * 1000 : 1000 + rnd(20000);
-		size_t nreq = 1 + rnd(MAX_REQS - 1);
+		size_t nreq = 1 + rnd(RAND_REQS - 1);
 
 		/* the requests are made at the block's time */
 		e->ms += gap;
@@ -279,8 +344,11 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 				t_sign(&cand[n++].u.subaccount_transfer.sig,
 				       e->key[t], &d);
 			}
-			if (nreq < n + 3)
-				nreq = n + 3;
+			/* two large traders margin in portfolio mode */
+			cand[n++] = pm_tx(e, 0, true);
+			cand[n++] = pm_tx(e, 2, true);
+			if (nreq < n + 2)
+				nreq = n + 2; /* <= MAX_REQS */
 		}
 		for (; n < nreq; n++) {
 			unsigned r = (unsigned)rnd(100);
@@ -331,6 +399,13 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 					t_sign(&cand[n]
 						    .u.subaccount_transfer.sig,
 					       e->key[t], &d);
+					continue;
+				}
+				if (rnd(40) == 0) {
+					/* portfolio mode on or off (a
+					 * small trader's is often under
+					 * the minimum equity) */
+					cand[n] = pm_tx(e, t, rnd(3) != 0);
 					continue;
 				}
 				if (t >= 4 && rnd(8) == 0) {
@@ -559,6 +634,8 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 				    &ia, &tx->u.place.order.trader);
 			}
 		}
+	fprintf(stderr, "stream: kept %llu portfolio mode requests\n",
+		(unsigned long long)s->accepted[CL_TX_PORTFOLIO_MODE]);
 	fprintf(stderr, "stream: kept %llu margin mode changes, %llu isolated margin "
 	       "moves, %llu orders of isolated accounts, %llu subaccount "
 	       "transfers, %llu orders of subaccounts\n",
@@ -567,6 +644,11 @@ static inline void stream_build(struct stream *s, size_t nblocks)
 	       (unsigned long long)iso_orders,
 	       (unsigned long long)s->accepted[CL_TX_SUBACCOUNT_TRANSFER],
 	       (unsigned long long)sub_orders);
+}
+
+static inline void stream_build(struct stream *s, size_t nblocks)
+{
+	stream_build_with(s, nblocks, false);
 }
 
 /* ---- posting ---- */
@@ -579,6 +661,7 @@ static inline void post(struct posted *p, struct stream *s, size_t first,
 	struct cl_batch2_block blocks[MAX_BLOCKS];
 	uint64_t dep0 = prev ? prev->rec.deposits : 0, dep1 = dep0;
 	uint64_t f0 = prev ? prev->rec.forced : 0, f1 = f0;
+	uint64_t a0 = prev ? prev->assets_after : 0, a1 = a0;
 
 	memset(p, 0, sizeof(*p));
 	p->first = first;
@@ -587,7 +670,8 @@ static inline void post(struct posted *p, struct stream *s, size_t first,
 		blocks[i] = s->blk[first + i].b;
 		for (size_t t = 0; t < blocks[i].n_txs; t++)
 			dep1 += blocks[i].txs[t].type == CL_TX_DEPOSIT,
-			    f1 += blocks[i].txs[t].type == CL_TX_FORCED;
+			    f1 += blocks[i].txs[t].type == CL_TX_FORCED,
+			    a1 += blocks[i].txs[t].type == CL_TX_ASSET_DEPOSIT;
 	}
 	cl_buf_init(&p->data);
 	CHECK(cl_batch2_encode(&p->data, blocks, n) == CL_BATCH_OK);
@@ -601,6 +685,10 @@ static inline void post(struct posted *p, struct stream *s, size_t first,
 	p->prev_root = prev ? prev->rec.state_root : s->genesis_root;
 	p->dep = s->dep + dep0;
 	p->n_dep = (size_t)(dep1 - dep0);
+	p->assets.first = a0;
+	p->assets.d = s->adep + a0;
+	p->assets.n = (size_t)(a1 - a0);
+	p->assets_after = a1;
 	p->rec.prev_forced = f0;
 	p->rec.forced = f1;
 	p->forced = s->forced + f0;

@@ -157,7 +157,7 @@ static struct outcome judge_with(struct stream *s, const struct posted *p,
 					cl_preimage_map_fetch,
 					s->blk[bi].pre) == CL_OK);
 	CHECK(cl_game_prepare(&key, pm, &in, p->data.p, p->data.len, p->dep,
-			      p->n_dep, p->forced, p->n_forced,
+			      p->n_dep, &p->assets, p->forced, p->n_forced,
 			      other_genesis ? other_genesis : &s->e.g,
 			      pre) == CL_OK);
 	cl_state_free(pre);
@@ -239,6 +239,8 @@ static void expect(struct stream *s, const struct posted *p, uint32_t k,
 }
 
 /* ---- the checks ---- */
+
+static void check_assets(void);
 
 static uint64_t steps_clb3, steps_clb2, runs;
 
@@ -414,8 +416,9 @@ static void check_malformed(struct stream *s, const struct posted *p)
 		       "the block before a refused request");
 	cl_buf_release(&q.data);
 
-	/* an asset deposit: the input does not bind them, so wrong (in the
-	 * VM too), whatever the stf would say of it */
+	/* an asset deposit in a batch that consumes none on L1 (its asset
+	 * part is empty): wrong (in the VM too), whatever the stf would say
+	 * of it */
 	for (size_t i = 0; i < p->n; i++)
 		blocks[i] = s->blk[p->first + i].b;
 	memcpy(txs, blocks[k].txs, blocks[k].n_txs * sizeof(*txs));
@@ -430,6 +433,7 @@ static void check_malformed(struct stream *s, const struct posted *p)
 	{
 		/* for that reason, not as a refused request (no genesis
 		 * asset here): checked before any block runs, so at block 0 */
+		CHECK(p->assets.n == 0);
 		struct outcome o = judge(s, &q, 0, true, NULL);
 		CHECK_MSG(o.native == CL_GAME_WRONG && o.why &&
 			      strstr(o.why, "asset deposit") != NULL,
@@ -707,19 +711,19 @@ static void check_prepare(struct stream *s, const struct posted *p)
 				cl_preimage_map_fetch,
 				s->blk[p->first].pre) == CL_OK);
 	CHECK(cl_game_prepare(&key, pm, &in, p->data.p, p->data.len, p->dep,
-			      p->n_dep, p->forced, p->n_forced, &s->e.g,
+			      p->n_dep, &p->assets, p->forced, p->n_forced, &s->e.g,
 			      pre) == CL_ERR_CONFIG);
 	in.k = 0;
 	CHECK(cl_game_prepare(&key, pm, &in, p->data.p, p->data.len - 1, p->dep,
-			      p->n_dep, p->forced, p->n_forced, &s->e.g,
+			      p->n_dep, &p->assets, p->forced, p->n_forced, &s->e.g,
 			      pre) == CL_ERR_CONFIG);
 	CHECK(p->n_dep > 0);
 	CHECK(cl_game_prepare(&key, pm, &in, p->data.p, p->data.len, p->dep,
-			      p->n_dep - 1, p->forced, p->n_forced, &s->e.g,
+			      p->n_dep - 1, &p->assets, p->forced, p->n_forced, &s->e.g,
 			      pre) == CL_ERR_CONFIG);
 	CHECK(cl_preimage_map_count(pm, NULL) == 0);
 	CHECK(cl_game_prepare(&key, pm, &in, p->data.p, p->data.len, p->dep,
-			      p->n_dep, p->forced, p->n_forced, &s->e.g,
+			      p->n_dep, &p->assets, p->forced, p->n_forced, &s->e.g,
 			      pre) == CL_OK);
 	CHECK(cl_preimage_map_count(pm, NULL) > 4);
 	cl_state_free(pre);
@@ -772,6 +776,211 @@ static void check_encoding(void)
 	CHECK(!cl_game_input_decode(&back, bytes, sizeof(bytes) - 1));
 	bytes[3] = '2';
 	CHECK(!cl_game_input_decode(&back, bytes, sizeof(bytes)));
+
+	/* the asset part: nothing for none, else the first id and 36 bytes
+	 * a record; and back */
+	struct cl_game_asset_deposit ad[2] = {
+	    {.amount = 0x1112131415161718ull, .timestamp = 0x21222324,
+	     .asset = 0x31323334},
+	    {.amount = 5, .timestamp = 6, .asset = 1}};
+	struct cl_game_assets as = {.first = 0x0102030405060708ull, .d = ad,
+				    .n = 0};
+	struct cl_game_asset_deposit *got;
+	uint64_t first;
+	size_t n;
+
+	memset(ad[0].to.b, 0xbb, 20);
+	cl_buf_init(&b);
+	cl_game_asset_deposits_encode(&b, &as);
+	cl_game_asset_deposits_encode(&b, NULL);
+	CHECK(b.len == 0);
+	as.n = 2;
+	cl_game_asset_deposits_encode(&b, &as);
+	CHECK(b.len == 8 + 2 * CL_GAME_ASSET_DEPOSIT_LEN && b.p[0] == 1 &&
+	      b.p[7] == 8 && b.p[8] == 0xbb && b.p[27] == 0xbb &&
+	      b.p[28] == 0x11 && b.p[35] == 0x18 && b.p[36] == 0x21 &&
+	      b.p[39] == 0x24 && b.p[40] == 0x31 && b.p[43] == 0x34 &&
+	      b.p[79] == 1);
+	CHECK(cl_game_asset_list_decode(&first, &got, &n, b.p, b.len));
+	CHECK(first == as.first && n == 2 &&
+	      memcmp(got, ad, sizeof(ad)) == 0);
+	free(got);
+	CHECK(cl_game_asset_list_decode(&first, &got, &n, b.p, 0) &&
+	      n == 0 && got == NULL);
+	/* lengths that are not whole records, a head alone, ids past 2^64 */
+	CHECK(!cl_game_asset_list_decode(&first, &got, &n, b.p, b.len - 1) &&
+	      n == 0 && got == NULL);
+	CHECK(!cl_game_asset_list_decode(&first, &got, &n, b.p, 8));
+	CHECK(!cl_game_asset_list_decode(&first, &got, &n, b.p, 7));
+	memset(b.p, 0xff, 8);
+	CHECK(!cl_game_asset_list_decode(&first, &got, &n, b.p, b.len));
+	cl_buf_release(&b);
+}
+
+/*
+ * Asset deposits (docs/disputes.md "Wiring"): a stream whose genesis has
+ * the tETH asset and whose first block applies two asset deposits, so
+ * its first batch consumes them and the deposits list carries their
+ * records after the deposits. Honest: 0 for every block (native and
+ * VM). Every way the batch can disagree with ClearlineAssets' records
+ * is 1: an amount, an asset, a recipient, the first id, a record the
+ * batch skips, one it invents, the two in another order (on L1 or in
+ * the data). The batch after it consumes none: its list is the
+ * deposits alone (as on a chain without assets), and an asset deposit
+ * slipped into it is 1.
+ */
+static void check_assets(void)
+{
+	struct stream *s = cl_xcalloc(1, sizeof(*s));
+	struct cl_game_asset_deposit ad[MAX_DEPS];
+	struct cl_batch2_block blocks[MAX_BLOCKS];
+	struct cl_tx txs[MAX_REQS + 1];
+	struct posted b0, b1, q;
+	size_t n = 6;
+
+	stream_build_with(s, n, true);
+	CHECK(s->n_adep == 2);
+	post(&b0, s, 0, n / 2, NULL);
+	post(&b1, s, n / 2, n - n / 2, &b0);
+	CHECK(b0.assets.n == 2 && b0.assets.first == 0 && b1.assets.n == 0 &&
+	      b1.assets.first == 2);
+	for (uint32_t k = 0; k < b0.n; k++)
+		expect(s, &b0, k, k == 0 || k + 1 == b0.n, CL_GAME_RIGHT,
+		       "honest batch with asset deposits");
+	for (uint32_t k = 0; k < b1.n; k++)
+		expect(s, &b1, k, k == 0, CL_GAME_RIGHT,
+		       "honest batch after the asset deposits");
+
+	q = b0;
+	memcpy(ad, b0.assets.d, 2 * sizeof(*ad));
+	q.assets.d = ad;
+	ad[1].amount += 1;
+	expect(s, &q, 0, true, CL_GAME_WRONG, "an asset deposit amount");
+	expect(s, &q, (uint32_t)q.n - 1, true, CL_GAME_WRONG,
+	       "an asset deposit amount");
+	ad[1] = b0.assets.d[1];
+	ad[0].asset = 2;
+	expect(s, &q, 0, false, CL_GAME_WRONG, "an asset deposit's asset");
+	ad[0] = b0.assets.d[0];
+	ad[0].to.b[3] ^= 1;
+	expect(s, &q, (uint32_t)q.n - 1, true, CL_GAME_WRONG,
+	       "an asset deposit recipient");
+	ad[0] = b0.assets.d[0];
+	/* the timestamp is in the hash, not in the batch */
+	ad[0].timestamp += 1;
+	expect(s, &q, 0, false, CL_GAME_RIGHT, "another asset timestamp");
+	ad[0] = b0.assets.d[0];
+	/* the two in the other order on L1 */
+	ad[0] = b0.assets.d[1];
+	ad[1] = b0.assets.d[0];
+	expect(s, &q, 0, true, CL_GAME_WRONG, "asset deposits out of order");
+	ad[0] = b0.assets.d[0];
+	ad[1] = b0.assets.d[1];
+	/* ids from another first */
+	q.assets.first = 1;
+	expect(s, &q, 0, false, CL_GAME_WRONG, "asset ids from 1");
+	q.assets.first = 0;
+	/* the record consumes one fewer: the batch invents the second */
+	q.assets.n = 1;
+	expect(s, &q, 0, true, CL_GAME_WRONG, "an invented asset deposit");
+	/* the record consumes one more: the batch skips it */
+	ad[2] = ad[0];
+	q.assets.n = 3;
+	expect(s, &q, 0, true, CL_GAME_WRONG, "a skipped asset deposit");
+	q.assets.n = 0;
+	expect(s, &q, 0, false, CL_GAME_WRONG, "no asset part");
+
+	/* the data carries the two in the other order */
+	for (size_t i = 0; i < b0.n; i++)
+		blocks[i] = s->blk[b0.first + i].b;
+	memcpy(txs, blocks[0].txs, blocks[0].n_txs * sizeof(*txs));
+	for (size_t i = 0; i + 1 < blocks[0].n_txs; i++)
+		if (txs[i].type == CL_TX_ASSET_DEPOSIT) {
+			struct cl_tx t = txs[i];
+			CHECK(txs[i + 1].type == CL_TX_ASSET_DEPOSIT);
+			txs[i] = txs[i + 1];
+			txs[i + 1] = t;
+			break;
+		}
+	blocks[0].txs = txs;
+	repost(&q, &b0, blocks);
+	expect(s, &q, 0, true, CL_GAME_WRONG,
+	       "the data's asset deposits out of order");
+	cl_buf_release(&q.data);
+
+	/* the batch after consumes none: an asset deposit slipped in */
+	for (size_t i = 0; i < b1.n; i++)
+		blocks[i] = s->blk[b1.first + i].b;
+	memcpy(txs, blocks[0].txs, blocks[0].n_txs * sizeof(*txs));
+	txs[blocks[0].n_txs] = asset_deposit(2, T_TETH, &s->e.addr[6], 1);
+	blocks[0].txs = txs;
+	blocks[0].n_txs++;
+	repost(&q, &b1, blocks);
+	expect(s, &q, 0, true, CL_GAME_WRONG,
+	       "an asset deposit the record does not consume");
+	cl_buf_release(&q.data);
+	/* a deposits list whose asset part is not whole records, a head
+	 * alone, or ids past 2^64 - 1: an input the rollup never builds */
+	{
+		static const size_t cut[] = {1, 8, 36 + 7};
+		struct cl_buf list;
+
+		for (size_t c = 0; c < 4; c++) {
+			struct cl_preimage_map *pm = cl_preimage_map_new();
+			struct cl_game_input in;
+			struct cl_hash32 key;
+			uint8_t bytes[CL_GAME_INPUT_LEN];
+			struct cl_state *pre;
+
+			memset(&in, 0, sizeof(in));
+			in.rec = b0.rec;
+			in.prev_root = b0.prev_root;
+			CHECK(cl_state_new_walk(&pre, &s->blk[0].prev_root,
+						cl_preimage_map_fetch,
+						s->blk[0].pre) == CL_OK);
+			CHECK(cl_game_prepare(&key, pm, &in, b0.data.p,
+					      b0.data.len, b0.dep, b0.n_dep,
+					      &b0.assets, b0.forced,
+					      b0.n_forced, &s->e.g,
+					      pre) == CL_OK);
+			cl_state_free(pre);
+			cl_buf_init(&list);
+			cl_game_deposits_encode(&list, b0.dep, b0.n_dep);
+			if (c < 3) {
+				size_t keep = list.len + cut[c];
+				cl_game_asset_deposits_encode(&list,
+							      &b0.assets);
+				list.len = keep;
+			} else {
+				struct cl_game_assets far = b0.assets;
+				far.first = UINT64_MAX - 1; /* 2 records */
+				cl_game_asset_deposits_encode(&list, &far);
+			}
+			cl_keccak256(in.deposits_hash.b, list.p, list.len);
+			cl_preimage_map_add(pm, list.p, list.len);
+			cl_game_input_encode(bytes, &in);
+			cl_keccak256(key.b, bytes, sizeof(bytes));
+			cl_preimage_map_add(pm, bytes, sizeof(bytes));
+			struct cl_game_report rep;
+			int v = cl_game_verdict(&rep, &key,
+						cl_preimage_map_fetch, pm);
+			CHECK_MSG(v == CL_GAME_E_INPUT,
+				  "a malformed asset part (%zu): %d (%s)", c,
+				  v, rep.why ? rep.why : "");
+			cl_buf_release(&list);
+			cl_preimage_map_free(pm);
+		}
+	}
+	printf("asset deposits: the honest batches 0; an amount, asset, "
+	       "recipient, first id, order, a skipped and an invented one: "
+	       "verdict 1 (native and VM); a malformed asset part: 10\n");
+
+	for (size_t i = 0; i < s->n; i++)
+		cl_preimage_map_free(s->blk[i].pre);
+	cl_buf_release(&b0.data);
+	cl_buf_release(&b1.data);
+	tenv_release(&s->e);
+	free(s);
 }
 
 int main(int argc, char **argv)
@@ -835,6 +1044,7 @@ int main(int argc, char **argv)
 	check_malformed(s, &b1);
 	check_mutations(s, &b1, 40);
 	check_decode_cost(s);
+	check_assets();
 
 	for (size_t i = 0; i < s->n; i++)
 		cl_preimage_map_free(s->blk[i].pre);

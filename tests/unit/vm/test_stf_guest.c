@@ -446,7 +446,40 @@ static void tweak_stream(struct cl_genesis *g)
 		g->markets[i].risk.liq_fee_ppm = 5000;
 	}
 	t_risk_on(&g->markets[0]);
+	/* portfolio margin (docs/margin.md "Portfolio margin") */
+	g->portfolio.enabled = true;
+	g->portfolio.range_ppm = 50000;
+	g->portfolio.n_steps = 3;
+	g->portfolio.vol_shift_ppm = 300000;
+	g->portfolio.extreme_mult = 3;
+	g->portfolio.extreme_ppm = 330000;
+	g->portfolio.im_ppm = 1500000;
+	g->portfolio.min_equity = 1000 * T_USD;
+	g->portfolio.n_pairs = 1;
+	g->portfolio.pairs[0] =
+		(struct cl_pm_pair){g->markets[0].id, g->markets[1].id, 700000};
 	add_teth(g); /* tETH, its index the ETH market's */
+}
+
+/* A PORTFOLIO_MODE request of trader t with its current nonce. */
+static struct cl_tx pm_request(struct tenv *e, int t, bool enabled)
+{
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_account acc;
+	struct cl_tx tx;
+	struct cl_hash32 d;
+	int rc = cl_stf_get_account(&v, &acc, &e->addr[t]);
+
+	CHECK(rc == CL_OK || rc == CL_ERR_NOT_FOUND);
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_PORTFOLIO_MODE;
+	tx.u.portfolio_mode.msg.trader = e->addr[t];
+	tx.u.portfolio_mode.msg.enabled = enabled;
+	tx.u.portfolio_mode.msg.nonce = rc == CL_OK ? acc.nonce : 0;
+	cl_portfolio_mode_digest(&d, cl_stf_domain(e->stf),
+				 &tx.u.portfolio_mode.msg);
+	t_sign(&tx.u.portfolio_mode.sig, e->key[t], &d);
+	return tx;
 }
 
 /*
@@ -564,6 +597,13 @@ static void test_stream(unsigned nblocks)
 		size_t nreq = rnd(11);
 
 		blk_init(&e, &b, gap);
+		if (k == 1) {
+			/* two market makers margin in portfolio mode */
+			tx = pm_request(&e, 0, true);
+			add(&b, &tx);
+			tx = pm_request(&e, 2, true);
+			add(&b, &tx);
+		}
 		for (size_t i = 0; i < nreq; i++) {
 			unsigned r = (unsigned)rnd(100);
 			int mi = (int)rnd(3), t = (int)rnd(NTRADERS);
@@ -573,6 +613,13 @@ static void test_stream(unsigned nblocks)
 				add(&b, &tx);
 				continue;
 			}
+			if (rnd(30) == 0) {
+				/* portfolio mode on or off */
+				tx = pm_request(&e, t, rnd(3) != 0);
+				add(&b, &tx);
+				continue;
+			}
+
 			if (r < 60) {
 				bool maker = t < 4;
 				int64_t off = (int64_t)rnd(21) - 10;

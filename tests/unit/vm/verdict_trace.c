@@ -33,6 +33,14 @@
  *           after S + 1 steps, and the preimage the step reads (hex, or
  *           "-"), one per line
  *
+ * CL_TRACE_ASSETS, when set, gives the stream's genesis the tETH asset
+ * and its first block two asset deposits (batch_stream.h), and says
+ * what ClearlineAssets recorded for them: "-" (the batch's own amounts,
+ * timestamp 0) or "AMOUNT:TIME,AMOUNT:TIME" (the L2 amount and L1 time
+ * of each asset deposit on L1: an amount other than the batch's makes
+ * the batch wrong). info then adds the batch's asset deposits (to,
+ * asset, amount) and their count.
+ *
  * The seed line test_seed() prints comes first. Exit status 2 on bad
  * arguments, 1 when the run does not halt.
  */
@@ -161,8 +169,38 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	stream_build(&S, nblocks);
+	const char *assets = getenv("CL_TRACE_ASSETS");
+	struct cl_game_asset_deposit l1_assets[MAX_DEPS];
+
+	stream_build_with(&S, nblocks, assets != NULL);
 	post(&p, &S, 0, nblocks, NULL);
+	memcpy(l1_assets, p.assets.d, p.assets.n * sizeof(*l1_assets));
+	if (assets && strcmp(assets, "-") != 0) {
+		const char *c = assets;
+
+		for (size_t i = 0; i < p.assets.n; i++) {
+			char *end;
+
+			l1_assets[i].amount = strtoull(c, &end, 10);
+			if (end == c || *end != ':') {
+				fprintf(stderr, "verdict_trace: %zu asset "
+						"AMOUNT:TIME wanted\n",
+					p.assets.n);
+				return 2;
+			}
+			c = end + 1;
+			l1_assets[i].timestamp = (uint32_t)strtoul(c, &end, 10);
+			if (end == c || (*end != ',' && *end != 0)) {
+				fprintf(stderr, "verdict_trace: %zu asset "
+						"AMOUNT:TIME wanted\n",
+					p.assets.n);
+				return 2;
+			}
+			c = *end ? end + 1 : end;
+		}
+	}
+	/* the batch carries the stream's; the input binds L1's */
+	p.assets.d = l1_assets;
 	if (strcmp(argv[5], "-") != 0) {
 		const char *c = argv[5];
 
@@ -194,7 +232,7 @@ int main(int argc, char **argv)
 				S.blk[k].pre) == CL_OK);
 	pm = cl_preimage_map_new();
 	CHECK(cl_game_prepare(&key, pm, &in, q.data.p, q.data.len, q.dep,
-			      q.n_dep, q.forced, q.n_forced, &S.e.g,
+			      q.n_dep, &q.assets, q.forced, q.n_forced, &S.e.g,
 			      pre) == CL_OK);
 	cl_state_free(pre);
 	verdict = cl_game_verdict(&rep, &key, cl_preimage_map_fetch, pm);
@@ -232,7 +270,14 @@ int main(int argc, char **argv)
 			       (unsigned long long)q.dep[i].amount,
 			       q.dep[i].timestamp);
 		}
-		printf("],\"input\":\"");
+		printf("],\"assetDeposits\":[");
+		for (size_t i = 0; i < q.assets.n; i++) {
+			printf("%s[\"", i ? "," : "");
+			print_hex(S.adep[i].to.b, 20);
+			printf("\",%u,\"%llu\"]", S.adep[i].asset,
+			       (unsigned long long)S.adep[i].amount);
+		}
+		printf("],\"assetsConsumed\":%zu,\"input\":\"", q.assets.n);
 		cl_game_input_encode(bytes, &in);
 		print_hex(bytes, sizeof(bytes));
 		printf("\",");
