@@ -66,24 +66,6 @@ static int prepare(struct cl_cli *cli, const struct cli_args *a,
 			 name);
 }
 
-/* Sign `digest` and call `method` with [msg, signature]. */
-static int submit(struct cl_cli *cli, json_t **r, const char *method,
-		  json_t *msg, const struct cl_hash32 *digest)
-{
-	struct cl_sig sig;
-	json_t *p;
-
-	if (cl_sign_digest(&sig, cli->key, digest) != CL_OK) {
-		json_decref(msg);
-		cli_errorf(cli, "signing failed");
-		return CL_CLI_EXIT_FAILED;
-	}
-	p = json_array();
-	json_array_append_new(p, msg);
-	json_array_append_new(p, cl_json_from_bytes(sig.b, CL_SIG_LEN));
-	return cl_cli_call(cli, r, method, p);
-}
-
 int cli_asset_withdraw(struct cl_cli *cli, const struct cli_args *a)
 {
 	struct cl_asset_withdraw m;
@@ -112,12 +94,13 @@ int cli_asset_withdraw(struct cl_cli *cli, const struct cli_args *a)
 	cl_asset_withdraw_digest(&digest, &cli->config.domain, &m);
 	cl_address_format(from, &m.trader);
 	cl_address_format(to, &m.recipient);
-	rc = submit(cli, &r, "l2_withdrawAsset",
-		    json_pack("{s:s,s:s,s:I,s:o,s:o}", "trader", from,
-			      "recipient", to, "asset", (json_int_t)m.asset,
-			      "amount", cl_json_from_u64(m.amount), "nonce",
-			      cl_json_from_u64(m.nonce)),
-		    &digest);
+	rc = cli_sign_submit(cli, &r, "l2_withdrawAsset",
+			     json_pack("{s:s,s:s,s:I,s:o,s:o}", "trader", from,
+				       "recipient", to, "asset",
+				       (json_int_t)m.asset, "amount",
+				       cl_json_from_u64(m.amount), "nonce",
+				       cl_json_from_u64(m.nonce)),
+			     &digest);
 	if (rc)
 		return rc;
 	if (cli_json_done(cli, r))
@@ -163,13 +146,13 @@ int cli_subaccount_asset_transfer(struct cl_cli *cli, const struct cli_args *a)
 		return cli_usage(cli, a->cmd, "%s", err);
 	cl_subaccount_asset_transfer_digest(&digest, &cli->config.domain, &m);
 	cl_address_format(addr, &m.trader);
-	rc = submit(cli, &r, "l2_transferSubaccountAsset",
-		    json_pack("{s:s,s:I,s:I,s:I,s:o,s:o}", "trader", addr,
-			      "from", (json_int_t)m.from, "to",
-			      (json_int_t)m.to, "asset", (json_int_t)m.asset,
-			      "amount", cl_json_from_u64(m.amount), "nonce",
-			      cl_json_from_u64(m.nonce)),
-		    &digest);
+	rc = cli_sign_submit(
+	    cli, &r, "l2_transferSubaccountAsset",
+	    json_pack("{s:s,s:I,s:I,s:I,s:o,s:o}", "trader", addr, "from",
+		      (json_int_t)m.from, "to", (json_int_t)m.to, "asset",
+		      (json_int_t)m.asset, "amount", cl_json_from_u64(m.amount),
+		      "nonce", cl_json_from_u64(m.nonce)),
+	    &digest);
 	if (rc)
 		return rc;
 	if (cli_json_done(cli, r))

@@ -262,10 +262,39 @@ static void open_orders(void)
 	CHECK(margin_withdrawable(&h) == 2800 * USD);
 }
 
+/* What asset value may leave (docs/margin.md "Taking an asset out"):
+ * Dana's numbers, with a settlement balance of $810 and $24,300 of
+ * tETH: not capped by the settlement balance, as margin_withdrawable()
+ * is; unrealised losses count, profits do not. */
+static void asset_withdrawable(void)
+{
+	struct cl_health h = {.collateral = 25110 * USD,
+			      .equity = 25110 * USD,
+			      .im = 15000 * USD,
+			      .order_im = 18000 * USD,
+			      .asset_value = 24300 * USD};
+
+	CHECK(margin_asset_withdrawable(&h) == 7110 * USD);
+	CHECK(margin_withdrawable(&h) == 810 * USD);
+	h.order_im = 0;
+	CHECK(margin_asset_withdrawable(&h) == 10110 * USD);
+	h.upnl = 5000 * USD; /* a profit stays */
+	CHECK(margin_asset_withdrawable(&h) == 10110 * USD);
+	h.upnl = -1000 * USD; /* a loss counts */
+	CHECK(margin_asset_withdrawable(&h) == 9110 * USD);
+	h.upnl = -20000 * USD; /* under the requirement: nothing */
+	CHECK(margin_asset_withdrawable(&h) == 0);
+	h = (struct cl_health){.collateral = INT64_MAX, .upnl = INT64_MIN};
+	CHECK(margin_asset_withdrawable(&h) == 0);
+	h = (struct cl_health){.collateral = INT64_MAX};
+	CHECK(margin_asset_withdrawable(&h) == INT64_MAX);
+}
+
 int main(void)
 {
 	worked_examples();
 	open_orders();
+	asset_withdrawable();
 	bad_inputs();
 	conservation();
 	return test_done("margin");
