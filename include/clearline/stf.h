@@ -111,7 +111,18 @@ struct cl_market_risk_params {
 	uint32_t liq_fee_ppm;          /* of slice notional, <= 1e6 */
 };
 
-/* One market, fixed at genesis. Units: docs/conventions.md "Numbers". */
+/* What a market trades (docs/genesis.md "option"). */
+enum cl_market_kind {
+	CL_MARKET_PERP = 0, /* a perpetual future on its own oracle index */
+	CL_MARKET_CALL = 1, /* a European, cash-settled call */
+	CL_MARKET_PUT = 2,  /* a European, cash-settled put */
+};
+
+/* One market, fixed at genesis. Units: docs/conventions.md "Numbers".
+ * An option market (kind CALL or PUT) prices and settles on the oracle
+ * index of its `underlying` perpetual, has that market's price decimals,
+ * a strike in its price units and an expiry in unix seconds of block
+ * time; a perpetual has kind 0 and the three option fields zero. */
 struct cl_market_params {
 	uint32_t id;
 	char symbol[CL_SYMBOL_MAX + 1]; /* 1..16 chars of [A-Za-z0-9._-], NUL */
@@ -126,7 +137,17 @@ struct cl_market_params {
 	uint32_t n_tiers;        /* 1..CL_GENESIS_MAX_TIERS */
 	struct cl_risk_tier tiers[CL_GENESIS_MAX_TIERS];
 	struct cl_market_risk_params risk;
+	uint8_t kind;        /* enum cl_market_kind */
+	uint32_t underlying; /* options: the perpetual priced on */
+	uint64_t strike;     /* options: underlying's price units, > 0 */
+	uint64_t expiry;     /* options: unix seconds of block time */
 };
+
+/* Is `m` an option market (CALL or PUT)? */
+static inline bool cl_market_is_option(const struct cl_market_params *m)
+{
+	return m->kind == CL_MARKET_CALL || m->kind == CL_MARKET_PUT;
+}
 
 #define CL_GENESIS_MAX_ASSETS 8
 #define CL_ASSET_MAX_TIERS 8
@@ -186,7 +207,10 @@ struct cl_genesis {
  * 0 < max order size <= INT64_MAX and a multiple of step, 0 < oi cap <=
  * INT64_MAX, fees <= 1e6 ppm, 1..8 tiers valid for margin_tiers_valid(),
  * a funding interval >= 1 s and risk parameters within the bounds of
- * struct cl_market_risk_params; 0..8 assets with increasing ids >= 1, a
+ * struct cl_market_risk_params; an option market (docs/genesis.md
+ * "option") names a genesis perpetual as its underlying with the same
+ * price decimals, a strike in 1..CL_OPT_PRICE_MAX and an expiry in
+ * 1..2^63-1, a perpetual has the option fields zero; 0..8 assets with increasing ids >= 1, a
  * valid symbol, distinct non-zero tokens, genesis oracle and hedge
  * markets, a scale exponent in [-38, 18], valid haircut tiers and the
  * bounds of struct cl_asset_params.
@@ -219,6 +243,9 @@ const struct cl_market_params *cl_genesis_market(const struct cl_genesis *g,
  * `g` must be valid.
  */
 void cl_genesis_encode(struct cl_buf *out, const struct cl_genesis *g);
+
+/* The number of option markets (kind CALL or PUT) of `g`. */
+uint32_t cl_genesis_n_options(const struct cl_genesis *g);
 
 /* keccak256 of the canonical encoding; `g` must be valid. */
 void cl_genesis_hash(struct cl_hash32 *out, const struct cl_genesis *g);

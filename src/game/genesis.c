@@ -61,6 +61,34 @@ static bool get_market(struct cl_cursor *c, struct cl_market_params *m)
 	return true;
 }
 
+/* The options' section: count, then per option market id, kind,
+ * underlying, strike, expiry, in market order (the re-encoding below
+ * checks the order and that every option is listed once). */
+static bool get_options(struct cl_cursor *c, struct cl_genesis *g)
+{
+	uint32_t n = cl_cur_u8(c);
+
+	if (n == 0 || n > g->n_markets)
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t id = cl_cur_be32(c);
+		struct cl_market_params *m = NULL;
+
+		for (uint32_t j = 0; j < g->n_markets; j++)
+			if (g->markets[j].id == id)
+				m = &g->markets[j];
+		if (!m || m->kind != CL_MARKET_PERP)
+			return false;
+		m->kind = cl_cur_u8(c);
+		m->underlying = cl_cur_be32(c);
+		m->strike = cl_cur_be64(c);
+		m->expiry = cl_cur_be64(c);
+		if (m->kind == CL_MARKET_PERP)
+			return false;
+	}
+	return !c->failed;
+}
+
 static bool get_asset(struct cl_cursor *c, struct cl_asset_params *a)
 {
 	size_t slen;
@@ -122,7 +150,8 @@ bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
 	for (uint32_t i = 0; i < out->n_markets; i++)
 		if (!get_market(&c, &out->markets[i]))
 			goto bad;
-	/* the optional assets' section (present only when non-empty) */
+	/* the optional assets' section (present when there are assets or
+	 * options), then the optional options' section */
 	if (!cl_cur_done(&c)) {
 		out->n_assets = cl_cur_u8(&c);
 		if (out->n_assets > CL_GENESIS_MAX_ASSETS)
@@ -131,6 +160,8 @@ bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
 			if (!get_asset(&c, &out->assets[i]))
 				goto bad;
 	}
+	if (!cl_cur_done(&c) && !get_options(&c, out))
+		goto bad;
 	if (!cl_cur_done(&c) || !cl_genesis_validate(out, NULL))
 		goto bad;
 	cl_buf_init(&again);
