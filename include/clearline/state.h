@@ -106,6 +106,8 @@ enum cl_table {
 				      * VM program: docs/state.md) */
 	CL_TABLE_LIQ_MULTI = 0x21,   /* accounts in several markets (was
 				      * local 0x85) */
+	CL_TABLE_OPT_SURFACE = 0x28, /* SVI slices: underlying, expiry ->
+				      * parameters, time */
 	/* local */
 	CL_TABLE_BLOCKS = 0x80,      /* block headers */
 	CL_TABLE_TX_INDEX = 0x81,    /* transaction hash -> location */

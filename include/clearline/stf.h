@@ -344,9 +344,10 @@ enum cl_tx_type {
 	CL_TX_ISOLATED_MARGIN = 27, /* margin into or out of an isolated
 				     * position */
 	CL_TX_SUBACCOUNT_TRANSFER = 28, /* collateral between subaccounts */
-	/* 29..31 are kept */
+	/* 29..30 are kept */
+	CL_TX_ORACLE_SURFACE = 31, /* per-signer SVI slices of one expiry */
 };
-#define CL_TX_TYPE_MAX 28
+#define CL_TX_TYPE_MAX 31
 
 /* Most signatures an ORACLE_PRICE transaction may carry. */
 #define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
@@ -356,9 +357,10 @@ enum cl_tx_type {
 /* Most accounts one REINDEX names. */
 #define CL_TX_REINDEX_MAX 32
 
-/* Longest encoding: an ORACLE_UPDATE with 16 entries. */
+/* Longest encoding: an ORACLE_SURFACE with 16 entries. */
+#define CL_TX_SURFACE_ENTRY_LEN (5 * 8 + 8 + CL_SIG_LEN)
 #define CL_TX_MAX_LEN                                                      \
-	(1 + 4 + 1 + CL_TX_ORACLE_MAX_ENTRIES * (8 + 8 + CL_SIG_LEN))
+	(1 + 4 + 8 + 1 + CL_TX_ORACLE_MAX_ENTRIES * CL_TX_SURFACE_ENTRY_LEN)
 
 struct cl_tx_deposit {
 	uint64_t id;
@@ -508,6 +510,32 @@ struct cl_tx_oracle_update {
 	struct cl_oracle_entry e[CL_TX_ORACLE_MAX_ENTRIES];
 };
 
+/*
+ * One signer's volatility slice (docs/options.md "The surface in the
+ * stf"): the EIP-712 message OracleSurface(uint32 market,uint64 expiry,
+ * int64 a,int64 b,int64 rho,int64 m,int64 s,uint64 timestamp) with the
+ * raw SVI parameters in wad, and its signature.
+ */
+struct cl_surface_entry {
+	int64_t a, b, rho, m, s;
+	uint64_t timestamp;
+	struct cl_sig sig;
+};
+
+/* ORACLE_SURFACE: the slices of 1..16 signers for the options on the
+ * perpetual `market` expiring at `expiry` (unix s). */
+struct cl_tx_oracle_surface {
+	uint32_t market;
+	uint64_t expiry;
+	uint32_t n; /* 1..CL_TX_ORACLE_MAX_ENTRIES */
+	struct cl_surface_entry e[CL_TX_ORACLE_MAX_ENTRIES];
+};
+
+/* The EIP-712 digest of one surface entry of `t` (entry `i`). */
+void cl_surface_entry_digest(struct cl_hash32 *out,
+			     const struct cl_eip712_domain *d,
+			     const struct cl_tx_oracle_surface *t, uint32_t i);
+
 struct cl_tx_liquidate {
 	struct cl_address account;
 	uint32_t market;
@@ -583,6 +611,7 @@ struct cl_tx {
 		struct cl_tx_margin_mode margin_mode;
 		struct cl_tx_isolated_margin isolated_margin;
 		struct cl_tx_subaccount_transfer subaccount_transfer;
+		struct cl_tx_oracle_surface oracle_surface;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -714,8 +743,20 @@ enum cl_stf_code {
 					    * market held in cross mode */
 	CL_STF_ERR_SAME_SUBACCOUNT = 62,   /* a transfer from a subaccount
 					    * to itself */
+	/* 63..66 are kept */
+	CL_STF_ERR_OPTION_MARKET = 67,     /* an oracle price for an option
+					    * market, or a surface for an
+					    * underlying and expiry no genesis
+					    * option has */
+	CL_STF_ERR_BAD_SURFACE = 68,       /* a slice that is not valid SVI,
+					    * out of the band of the others,
+					    * or breaks the calendar */
+	CL_STF_ERR_NO_SURFACE = 69,        /* an option order with no fresh
+					    * index or surface */
+	CL_STF_ERR_OPTION_EXPIRED = 70,    /* an order in an option market at
+					    * or after its expiry */
 };
-#define CL_STF_CODE_MAX 62
+#define CL_STF_CODE_MAX 70
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,

@@ -563,4 +563,22 @@ CL_WUR int cl_stf_escape_proofs(const struct cl_stf_view *v,
 				struct cl_buf *deposits_proof,
 				uint64_t *deposits_consumed);
 
+/* ------------------------------------------------------------------ */
+/* Options                                                             */
+/* ------------------------------------------------------------------ */
+
+/* The stored volatility slice of one underlying and expiry
+ * (docs/options.md "The surface in the stf"): the combined raw SVI
+ * parameters (wad) and the newest signer time that made them. */
+struct cl_stf_surface {
+	int64_t a, b, rho, m, s;
+	uint64_t timestamp;
+};
+
+/* CL_OK and *out; CL_ERR_NOT_FOUND (zeroed) when no slice was posted;
+ * or a backend error. */
+CL_WUR int cl_stf_get_surface(const struct cl_stf_view *v,
+			      struct cl_stf_surface *out, uint32_t underlying,
+			      uint64_t expiry);
+
 #endif /* CLEARLINE_STF_READ_H */

@@ -117,6 +117,7 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 		break;
 	case CL_TX_ORACLE_PRICE:
 	case CL_TX_ORACLE_UPDATE:
+	case CL_TX_ORACLE_SURFACE:
 		json_object_set_new(res, "accepted", json_true());
 		json_object_set_new(res, "markPrice",
 				    cl_json_from_u64(r->mark_price));
@@ -169,6 +170,7 @@ struct cl_rpc_done api_submit(struct cl_rpc_call *call, struct cl_api *api,
 	cl_tx_recover(tx, cl_seq_domain(api->seq));
 	if (tx->type != CL_TX_ORACLE_PRICE && tx->type != CL_TX_DEPOSIT &&
 	    tx->type != CL_TX_ORACLE_UPDATE &&
+	    tx->type != CL_TX_ORACLE_SURFACE &&
 	    tx->auth.err[0] != CL_SIG_OK) {
 		json_decref(echo);
 		return cl_rpc_error_data(

@@ -706,6 +706,8 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 		return apply_done(s, &tx->u.done);
 	case CL_TX_ORACLE_UPDATE:
 		return apply_oracle_update(s, tx);
+	case CL_TX_ORACLE_SURFACE:
+		return stf_apply_oracle_surface(s, tx);
 	case CL_TX_LIQUIDATE:
 		return stf_apply_liquidate(s, &tx->u.liquidate);
 	case CL_TX_ADL:

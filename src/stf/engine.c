@@ -392,6 +392,9 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	case CL_TX_ORACLE_UPDATE:
 		rc = oracle(s, out, tx->u.oracle_update.market, tx);
 		break;
+	case CL_TX_ORACLE_SURFACE:
+		rc = oracle(s, out, tx->u.oracle_surface.market, tx);
+		break;
 	case CL_TX_WITHDRAW: {
 		struct cl_stf_globals g;
 		rc = stf_apply_primitive(s, tx);

@@ -3,6 +3,7 @@
 #ifndef CLEARLINE_STF_INT_H
 #define CLEARLINE_STF_INT_H
 
+#include <clearline/options.h>
 #include <clearline/stf.h>
 
 struct cl_stf {
@@ -295,6 +296,15 @@ int stf_reindex(struct cl_stf *s, const struct cl_address *addr);
 int stf_pending_funding(const struct cl_stf_view *v, int64_t *out,
 			const struct cl_stf_position *p);
 
+/* ORACLE_SURFACE's bytes (surface_tx.c). */
+void stf_surface_decode(struct cl_cursor *c, struct cl_tx_oracle_surface *o);
+void stf_surface_encode(struct cl_buf *b,
+			const struct cl_tx_oracle_surface *o);
+size_t stf_surface_len(const struct cl_tx_oracle_surface *o);
+void stf_surface_recover(struct cl_tx_auth *a,
+			 const struct cl_eip712_domain *d,
+			 const struct cl_tx_oracle_surface *o);
+
 /* Oracle updates (both transaction types), liquidation, ADL. */
 struct stf_oracle_entry {
 	uint64_t price, timestamp;
@@ -351,5 +361,38 @@ int stf_log_event(struct cl_stf *s, const struct cl_address *addr,
 		  const struct cl_stf_event *ev);
 /* The insurance balance (GLOBALS). */
 int stf_get_insurance(const struct cl_stf_view *v, int64_t *out);
+
+/* ---- option markets (surface.c) ---- */
+
+/* ORACLE_SURFACE (docs/options.md "The surface in the stf"). */
+int stf_apply_oracle_surface(struct cl_stf *s, const struct cl_tx *tx);
+
+/* The Black-76 inputs of option market `m` at this block: forward F =
+ * the underlying's index (its price units), strike, seconds to expiry,
+ * the surface's total variance w (wad). Returns false (out zeroed) when
+ * m is not an option, is expired, or has no fresh index or surface. */
+struct cl_stf_opt_inputs {
+	struct cl_price fwd;
+	uint64_t strike;
+	uint32_t tau_s;
+	int64_t w_wad;
+	enum cl_opt_kind kind;
+	uint32_t underlying;
+};
+bool stf_option_inputs(struct cl_stf *s, const struct cl_market_params *m,
+		       struct cl_stf_opt_inputs *out);
+/* The same on a view at block time `now`, with the reason: CL_OK,
+ * CL_STF_ERR_OPTION_MARKET (not an option), CL_STF_ERR_OPTION_EXPIRED,
+ * CL_STF_ERR_NO_SURFACE (no fresh index or slice, or a slice that does
+ * not price this strike), or a backend error. */
+int stf_option_inputs_rc(const struct cl_stf_view *v, uint64_t now,
+			 const struct cl_market_params *m,
+			 struct cl_stf_opt_inputs *out);
+/* The mark of one contract: the Black-76 premium rounded up to a whole
+ * price unit, at least 1. CL_OK or CL_STF_ERR_NO_SURFACE. */
+int stf_option_mark(uint64_t *mark, const struct cl_stf_opt_inputs *in);
+/* Re-mark every option market on `underlying` (UINT32_MAX: all) that has
+ * fresh inputs; the others keep their mark. */
+int stf_options_refresh(struct cl_stf *s, uint32_t underlying);
 
 #endif
