@@ -180,6 +180,13 @@ static int apply_place(struct cl_stf *s, const struct cl_tx *tx)
 		latest = UINT64_MAX;
 	if (o->expiry > latest)
 		return CL_STF_ERR_EXPIRY_TOO_FAR;
+	if (cl_market_is_option(m)) {
+		/* 7b: an option trades only while it can be priced */
+		struct cl_stf_opt_inputs in;
+		rc = stf_option_inputs_rc(&v, s->now_s, m, &in);
+		if (rc != CL_OK)
+			return rc;
+	}
 	rc = cl_stf_get_order(&v, &rec, hash);
 	if (rc == CL_OK)
 		return CL_STF_ERR_DUPLICATE_ORDER;
@@ -273,6 +280,15 @@ int stf_side_prepare(struct cl_stf *s, struct stf_fill_side *fs,
 	    !cl_sub_i64(&coll.atoms, coll.atoms, fs->fee))
 		return CL_STF_ERR_OVERFLOW;
 	fs->acc.collateral = coll.atoms;
+	/* an option's premium moves in the settlement asset at the fill:
+	 * what the position's cost would carry is realised at once, so an
+	 * option position keeps a cost of 0 (docs/margin.md "Options") */
+	if (cl_market_is_option(cl_genesis_market(&s->g, fs->o.market))) {
+		if (!cl_sub_i64(&fs->acc.collateral, fs->acc.collateral,
+				fs->after.cost.atoms))
+			return CL_STF_ERR_OVERFLOW;
+		fs->after.cost.atoms = 0;
+	}
 	if (fs->idx == fs->n) {
 		fs->pos[fs->n].market = fs->o.market;
 		fs->pos[fs->n].funding_snap = fs->snap;
@@ -293,6 +309,27 @@ int stf_side_check_margin(struct cl_stf *s, struct stf_fill_side *fs)
 			fs->pos, fs->n);
 	if (rc != CL_OK)
 		return rc;
+	if (fs->increases && fs->after.size > 0 &&
+	    cl_market_is_option(cl_genesis_market(&s->g, fs->o.market))) {
+		/* a long option is paid for: its own value does not count
+		 * toward the check that buys it */
+		const struct cl_market_params *m =
+			cl_genesis_market(&s->g, fs->o.market);
+		struct cl_market_state ms;
+		struct cl_amount val;
+		rc = stf_load_market(&v, &ms, m->id);
+		if (rc != CL_OK)
+			return rc;
+		if (!cl_notional_down(&val, (struct cl_price){ms.mark_price},
+				      (struct cl_size){(uint64_t)
+							       fs->after.size},
+				      cl_genesis_scale_exp(&s->g, m)))
+			return CL_STF_ERR_OVERFLOW;
+		return (__int128)fs->h_after.equity - val.atoms >=
+				       fs->h_after.im ?
+			       CL_STF_OK :
+			       CL_STF_ERR_INSUFFICIENT_MARGIN;
+	}
 	if (fs->increases)
 		return fs->h_after.equity >= fs->h_after.im ?
 			       CL_STF_OK :

@@ -186,6 +186,8 @@ static int market_order_im(const struct cl_stf_view *v, int64_t *out,
 			  market);
 		return CL_ERR_CORRUPT;
 	}
+	if (cl_market_is_option(m))
+		return stf_option_order_im(v, out, m, size, open);
 	rc = stf_load_market(v, &ms, market);
 	if (rc != CL_OK)
 		return rc;

@@ -140,23 +140,73 @@ static int with_assets(const struct cl_stf_view *v, int64_t *out,
 	return CL_OK;
 }
 
+/* Move the option positions of `in` (n of them) to the end and add
+ * their value and requirements to `opt` (docs/margin.md "Options");
+ * *n_perp gets the count of the others, which stay in order. */
+static int split_options(const struct cl_stf_view *v, struct health_in *in,
+			 size_t n, size_t *n_perp, struct cl_health *opt)
+{
+	size_t k = 0;
+
+	memset(opt, 0, sizeof(*opt));
+	for (size_t i = 0; i < n; i++) {
+		struct cl_amount u;
+		int64_t im, mm;
+		int rc;
+
+		if (!cl_market_is_option(in->m[i])) {
+			in->m[k] = in->m[i];
+			in->risk[k] = in->risk[i];
+			in->rp[k] = &in->risk[k];
+			in->p[k] = in->p[i];
+			in->marks[k] = in->marks[i];
+			in->scales[k] = in->scales[i];
+			in->worst[k] = in->worst[i];
+			k++;
+			continue;
+		}
+		rc = stf_option_requirement(v, in->m[i], in->p[i].size,
+					    in->p[i].cost.atoms, &im, &mm);
+		if (rc != CL_OK)
+			return rc;
+		if (!margin_upnl_down(&u, in->rp[i], &in->p[i], in->marks[i]) ||
+		    !cl_add_i64(&opt->upnl, opt->upnl, u.atoms) ||
+		    !cl_add_i64(&opt->im, opt->im, im) ||
+		    !cl_add_i64(&opt->mm, opt->mm, mm))
+			return CL_STF_ERR_OVERFLOW;
+	}
+	*n_perp = k;
+	return CL_OK;
+}
+
 int stf_health(const struct cl_stf_view *v, struct cl_health *out,
 	       const struct cl_address *addr, int64_t collateral,
 	       const struct cl_stf_position *pos, size_t n)
 {
 	struct health_in in;
+	struct cl_health opt;
 	int64_t total, assets;
+	size_t n_perp;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = with_assets(v, &total, &assets, addr, collateral);
 	if (rc == CL_OK)
 		rc = health_prepare(v, &in, pos, n);
+	if (rc == CL_OK)
+		rc = split_options(v, &in, n, &n_perp, &opt);
 	if (rc != CL_OK)
 		return rc;
 	if (!margin_health_scaled(out, (struct cl_amount){total}, in.p, in.rp,
-				  in.marks, in.scales, n))
+				  in.marks, in.scales, n_perp) ||
+	    !cl_add_i64(&out->upnl, out->upnl, opt.upnl) ||
+	    !cl_add_i64(&out->equity, out->equity, opt.upnl) ||
+	    !cl_add_i64(&out->im, out->im, opt.im) ||
+	    !cl_add_i64(&out->mm, out->mm, opt.mm)) {
+		memset(out, 0, sizeof(*out));
 		return CL_STF_ERR_OVERFLOW;
+	}
+	out->order_im = out->im;
 	out->asset_value = assets;
 	return CL_OK;
 }

@@ -391,6 +391,24 @@ int stf_option_inputs_rc(const struct cl_stf_view *v, uint64_t now,
 /* The mark of one contract: the Black-76 premium rounded up to a whole
  * price unit, at least 1. CL_OK or CL_STF_ERR_NO_SURFACE. */
 int stf_option_mark(uint64_t *mark, const struct cl_stf_opt_inputs *in);
+/* The short-option rule (docs/margin.md "Options"): per unit of the
+ * underlying, premium + max(15 % of the index - OTM, 10 % of the index
+ * for a call or of the strike for a put). */
+#define CL_OPT_SHORT_BASE_PPM 150000u
+#define CL_OPT_SHORT_MIN_PPM 100000u
+/* The initial and maintenance requirement (atoms, rounded up) of a
+ * position of `size` with cost `cost` in option market `m` at the
+ * current marks (option_margin.c). CL_OK, CL_STF_ERR_NO_MARK_PRICE,
+ * CL_STF_ERR_NO_SURFACE (no index), CL_STF_ERR_OVERFLOW or a backend
+ * error. */
+int stf_option_requirement(const struct cl_stf_view *v,
+			   const struct cl_market_params *m, int64_t size,
+			   int64_t cost, int64_t *im, int64_t *mm);
+/* An option market's part of the requirement counting open orders:
+ * max(IM(size + buy) + the buys' premium at the mark, IM(size - sell)). */
+int stf_option_order_im(const struct cl_stf_view *v, int64_t *out,
+			const struct cl_market_params *m, int64_t size,
+			const struct cl_open_sizes *open);
 /* Re-mark every option market on `underlying` (UINT32_MAX: all) that has
  * fresh inputs; the others keep their mark. */
 int stf_options_refresh(struct cl_stf *s, uint32_t underlying);
