@@ -108,6 +108,8 @@ enum cl_table {
 				      * local 0x85) */
 	CL_TABLE_OPT_SURFACE = 0x28, /* SVI slices: underlying, expiry ->
 				      * parameters, time */
+	CL_TABLE_OPT_SETTLE = 0x29,  /* settlement averages: underlying,
+				      * expiry -> sum, seconds, price */
 	/* local */
 	CL_TABLE_BLOCKS = 0x80,      /* block headers */
 	CL_TABLE_TX_INDEX = 0x81,    /* transaction hash -> location */

@@ -346,8 +346,10 @@ enum cl_tx_type {
 	CL_TX_SUBACCOUNT_TRANSFER = 28, /* collateral between subaccounts */
 	/* 29..30 are kept */
 	CL_TX_ORACLE_SURFACE = 31, /* per-signer SVI slices of one expiry */
+	/* 32 is kept */
+	CL_TX_OPTION_SETTLE = 33,  /* derived: a position settled at expiry */
 };
-#define CL_TX_TYPE_MAX 31
+#define CL_TX_TYPE_MAX 33
 
 /* Most signatures an ORACLE_PRICE transaction may carry. */
 #define CL_TX_ORACLE_MAX_SIGS CL_GENESIS_MAX_SIGNERS
@@ -536,6 +538,15 @@ void cl_surface_entry_digest(struct cl_hash32 *out,
 			     const struct cl_eip712_domain *d,
 			     const struct cl_tx_oracle_surface *t, uint32_t i);
 
+/* OPTION_SETTLE: the position of `account` in the expired option
+ * `market` closes at its intrinsic value against the settlement price
+ * (docs/options.md "Expiry"); the zero account is the insurance
+ * fund's position. */
+struct cl_tx_option_settle {
+	struct cl_address account;
+	uint32_t market;
+};
+
 struct cl_tx_liquidate {
 	struct cl_address account;
 	uint32_t market;
@@ -612,6 +623,7 @@ struct cl_tx {
 		struct cl_tx_isolated_margin isolated_margin;
 		struct cl_tx_subaccount_transfer subaccount_transfer;
 		struct cl_tx_oracle_surface oracle_surface;
+		struct cl_tx_option_settle option_settle;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -755,8 +767,11 @@ enum cl_stf_code {
 					    * index or surface */
 	CL_STF_ERR_OPTION_EXPIRED = 70,    /* an order in an option market at
 					    * or after its expiry */
+	CL_STF_ERR_NOT_SETTLED = 71,       /* OPTION_SETTLE before the
+					    * market's settlement price is
+					    * fixed */
 };
-#define CL_STF_CODE_MAX 70
+#define CL_STF_CODE_MAX 71
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,

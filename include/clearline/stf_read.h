@@ -575,6 +575,23 @@ struct cl_stf_surface {
 	uint64_t timestamp;
 };
 
+/* The running settlement average of one underlying and expiry
+ * (docs/options.md "Expiry"): sum of index x seconds over the window so
+ * far, the seconds counted, the block time reached, and the settlement
+ * price (0 until the first block at or after the expiry fixes it). */
+struct cl_stf_option_twap {
+	__int128 sum;
+	uint64_t covered_s;
+	uint64_t last_s;
+	uint64_t settle_price;
+};
+
+/* CL_OK and *out; CL_ERR_NOT_FOUND (zeroed) before the window opened;
+ * or a backend error. */
+CL_WUR int cl_stf_get_option_twap(const struct cl_stf_view *v,
+				  struct cl_stf_option_twap *out,
+				  uint32_t underlying, uint64_t expiry);
+
 /* CL_OK and *out; CL_ERR_NOT_FOUND (zeroed) when no slice was posted;
  * or a backend error. */
 CL_WUR int cl_stf_get_surface(const struct cl_stf_view *v,

@@ -743,6 +743,7 @@ static void get_sigs(struct dec *d)
 		case CL_TX_REINDEX:
 		case CL_TX_ASSET_DEPOSIT:
 		case CL_TX_COLLATERAL_SALE:
+		case CL_TX_OPTION_SETTLE:
 			break; /* unsigned, or never in a batch */
 		}
 	}

@@ -240,6 +240,7 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 	case CL_TX_FUND_FILL:
 	case CL_TX_REINDEX:
 	case CL_TX_COLLATERAL_SALE:
+	case CL_TX_OPTION_SETTLE:
 		return false; /* derived by the stf */
 	case CL_TX_ASSET_DEPOSIT:
 		(void)keyset_index(&e->addr, tx->u.asset_deposit.to.b);
@@ -543,6 +544,7 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 	case CL_TX_FUND_FILL:
 	case CL_TX_REINDEX:
 	case CL_TX_COLLATERAL_SALE:
+	case CL_TX_OPTION_SETTLE:
 		break;
 	}
 	CL_BUG("batch: tx type %d passed collect()", tx->type);

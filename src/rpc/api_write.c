@@ -142,6 +142,7 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 	case CL_TX_MARGIN_MODE:
 	case CL_TX_ISOLATED_MARGIN:
 	case CL_TX_SUBACCOUNT_TRANSFER:
+	case CL_TX_OPTION_SETTLE:
 		json_object_set_new(res, "ok", json_true());
 		break;
 	}

@@ -36,6 +36,7 @@ static const struct cl_table_info registry[] = {
 	{ CL_TABLE_LIQ_INDEX, true, "liq_index" },
 	{ CL_TABLE_LIQ_MULTI, true, "liq_multi" },
 	{ CL_TABLE_OPT_SURFACE, true, "opt_surface" },
+	{ CL_TABLE_OPT_SETTLE, true, "opt_settle" },
 	{ CL_TABLE_BLOCKS, false, "blocks" },
 	{ CL_TABLE_TX_INDEX, false, "tx_index" },
 	{ CL_TABLE_NODE, false, "node" },

@@ -684,7 +684,11 @@ static bool done_reason_holds(struct cl_stf *s,
 	case CL_DONE_MARGIN:
 		return true;
 	case CL_DONE_EXPIRED:
-		return expired(s, o->expiry);
+		/* an order of an option market expires with the market */
+		return expired(s, o->expiry) ||
+		       stf_option_closed(&s->g,
+					 cl_genesis_market(&s->g, o->market),
+					 s->now_s);
 	}
 	return false;
 }
@@ -745,6 +749,8 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 		return apply_oracle_update(s, tx);
 	case CL_TX_ORACLE_SURFACE:
 		return stf_apply_oracle_surface(s, tx);
+	case CL_TX_OPTION_SETTLE:
+		return stf_apply_option_settle(s, &tx->u.option_settle);
 	case CL_TX_LIQUIDATE:
 		return stf_apply_liquidate(s, &tx->u.liquidate);
 	case CL_TX_ADL:

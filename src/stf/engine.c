@@ -426,6 +426,7 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	case CL_TX_FUND_FILL:
 	case CL_TX_REINDEX:
 	case CL_TX_COLLATERAL_SALE:
+	case CL_TX_OPTION_SETTLE:
 		return CL_STF_ERR_NOT_A_REQUEST;
 	}
 	if (rc) {

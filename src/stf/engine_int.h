@@ -163,4 +163,9 @@ int stf_run_liquidations(struct cl_stf *s, uint32_t market);
 /* Work due when a block opens. */
 int stf_open_block_work(struct cl_stf *s);
 
+/* ---- option_close.c ---- */
+/* Close the expired option markets: orders, then positions (within the
+ * budget). */
+int stf_run_option_expiry(struct cl_stf *s);
+
 #endif

@@ -132,7 +132,7 @@ static const char *option_invalid(const struct cl_genesis *g,
 		return "option price decimals must be its underlying's";
 	if (m->strike == 0 || m->strike > CL_OPT_PRICE_MAX)
 		return "option strike out of range";
-	if (m->expiry == 0 || m->expiry > INT64_MAX)
+	if (m->expiry <= 1800 || m->expiry > INT64_MAX)
 		return "option expiry out of range";
 	return NULL;
 }

@@ -141,6 +141,8 @@ const char *cl_stf_err_str(int code)
 		return "option has no fresh index or volatility surface";
 	case CL_STF_ERR_OPTION_EXPIRED:
 		return "option market is expired";
+	case CL_STF_ERR_NOT_SETTLED:
+		return "option has no settlement price yet";
 	case CL_STF_ERR_NO_COLLATERAL:
 		return "account has no collateral";
 	case CL_STF_ERR_ORDER_MARGIN:
@@ -326,6 +328,8 @@ int cl_stf_begin_block(struct cl_stf *s, const struct cl_block_header *h)
 	s->now_s = h->timestamp_ms / 1000;
 	/* premium EMA, funding accrual and marks move with the block time */
 	rc = stf_risk_begin_block(s);
+	if (rc == CL_OK)
+		rc = stf_options_accumulate(s);
 	if (rc == CL_OK)
 		rc = stf_options_refresh(s, UINT32_MAX);
 	if (rc != CL_OK) {

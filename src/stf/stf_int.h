@@ -409,6 +409,23 @@ int stf_option_requirement(const struct cl_stf_view *v,
 int stf_option_order_im(const struct cl_stf_view *v, int64_t *out,
 			const struct cl_market_params *m, int64_t size,
 			const struct cl_open_sizes *open);
+/* ---- expiry (option_expiry.c, option_close.c) ---- */
+
+/* The settlement window before an expiry (docs/options.md "Expiry"). */
+#define CL_OPT_SETTLE_WINDOW_S 1800u
+/* Is `m` an option market at or after its expiry (closed)? */
+bool stf_option_closed(const struct cl_genesis *g,
+		       const struct cl_market_params *m, uint64_t now);
+/* begin_block: add the underlying's index to the running time-weighted
+ * average of every expiry whose window has opened, and fix the
+ * settlement price at the first block at or after the expiry. */
+int stf_options_accumulate(struct cl_stf *s);
+/* The settlement price of option `m`: 0 while not fixed. */
+int stf_option_settle_price(const struct cl_stf_view *v,
+			    const struct cl_market_params *m, uint64_t *out);
+int stf_apply_option_settle(struct cl_stf *s,
+			    const struct cl_tx_option_settle *t);
+
 /* Re-mark every option market on `underlying` (UINT32_MAX: all) that has
  * fresh inputs; the others keep their mark. */
 int stf_options_refresh(struct cl_stf *s, uint32_t underlying);

@@ -496,5 +496,7 @@ int stf_open_block_work(struct cl_stf *s)
 		rc = unwind_fund(s);
 	if (rc == 0)
 		rc = sweep_expired(s);
+	if (rc == 0)
+		rc = stf_run_option_expiry(s);
 	return rc;
 }

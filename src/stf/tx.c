@@ -73,6 +73,8 @@ const char *cl_tx_type_str(int type)
 		return "subaccount_transfer";
 	case CL_TX_ORACLE_SURFACE:
 		return "oracle_surface";
+	case CL_TX_OPTION_SETTLE:
+		return "option_settle";
 	}
 	return "unknown";
 }
@@ -216,6 +218,10 @@ bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
 	}
 	case CL_TX_ORACLE_SURFACE:
 		stf_surface_decode(&c, &out->u.oracle_surface);
+		break;
+	case CL_TX_OPTION_SETTLE:
+		cur_addr(&c, &out->u.option_settle.account);
+		out->u.option_settle.market = cl_cur_be32(&c);
 		break;
 	case CL_TX_ORACLE_UPDATE: {
 		struct cl_tx_oracle_update *o = &out->u.oracle_update;
@@ -467,6 +473,10 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 	case CL_TX_ORACLE_SURFACE:
 		stf_surface_encode(b, &tx->u.oracle_surface);
 		return;
+	case CL_TX_OPTION_SETTLE:
+		cl_buf_append(b, tx->u.option_settle.account.b, 20);
+		cl_buf_append_be32(b, tx->u.option_settle.market);
+		return;
 	case CL_TX_ORACLE_UPDATE: {
 		const struct cl_tx_oracle_update *o = &tx->u.oracle_update;
 		CL_REQUIRE(o->n >= 1 && o->n <= CL_TX_ORACLE_MAX_ENTRIES);
@@ -662,6 +672,8 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 		return 1 + 32 + 1;
 	case CL_TX_ORACLE_SURFACE:
 		return stf_surface_len(&tx->u.oracle_surface);
+	case CL_TX_OPTION_SETTLE:
+		return 1 + 20 + 4;
 	case CL_TX_ORACLE_UPDATE:
 		return 1 + 4 + 1 +
 		       (size_t)tx->u.oracle_update.n * (8 + 8 + CL_SIG_LEN);
@@ -840,6 +852,7 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 	case CL_TX_FORCED:
 	case CL_TX_ASSET_DEPOSIT:
 	case CL_TX_COLLATERAL_SALE:
+	case CL_TX_OPTION_SETTLE:
 		break;
 	}
 	a->recovered = true;
@@ -875,6 +888,7 @@ bool cl_tx_is_request(enum cl_tx_type type)
 	case CL_TX_LIQUIDATE_FILL:
 	case CL_TX_FUND_FILL:
 	case CL_TX_REINDEX:
+	case CL_TX_OPTION_SETTLE:
 		return false;
 	}
 	return false;
