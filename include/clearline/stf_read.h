@@ -592,6 +592,33 @@ CL_WUR int cl_stf_get_option_twap(const struct cl_stf_view *v,
 				  struct cl_stf_option_twap *out,
 				  uint32_t underlying, uint64_t expiry);
 
+/* What an option market shows (docs/options.md "The surface in the
+ * stf"): its Black-76 inputs and outputs at the last block's time. */
+struct cl_stf_option_quote {
+	bool fresh;            /* index and slice fresh: the inputs below
+				* are now's; otherwise only mark, strike,
+				* expiry and settle_price are set */
+	uint64_t index;        /* the underlying's index (F), price units */
+	uint64_t strike;
+	uint64_t expiry;       /* unix s */
+	uint32_t tau_s;        /* seconds to expiry */
+	int64_t w_wad;         /* total variance at the strike */
+	uint64_t iv_ppm;       /* sqrt(w / T), T in years of 365 days */
+	uint64_t mark;         /* the stored mark, price units */
+	int64_t delta_ppb;     /* per unit of the underlying, as
+				* options_black76() */
+	int64_t gamma_wad;
+	int64_t vega_micro;
+	int64_t theta_micro;
+	uint64_t settle_price; /* 0 until the expiry fixes it */
+};
+
+/* CL_OK and *out; CL_STF_ERR_UNKNOWN_MARKET, CL_STF_ERR_OPTION_MARKET
+ * (a perpetual), or a backend error. */
+CL_WUR int cl_stf_get_option_quote(const struct cl_stf_view *v,
+				   struct cl_stf_option_quote *out,
+				   uint32_t market);
+
 /* CL_OK and *out; CL_ERR_NOT_FOUND (zeroed) when no slice was posted;
  * or a backend error. */
 CL_WUR int cl_stf_get_surface(const struct cl_stf_view *v,

@@ -218,7 +218,7 @@ int stf_apply_option_settle(struct cl_stf *s,
 		return CL_STF_ERR_OVERFLOW;
 	if (!margin_apply_close(&p, &coll, &realised, p.size < 0, q, n))
 		return CL_STF_ERR_OVERFLOW;
-	if (p.size > 0 ? !cl_sub_i64(&ins, ins, n.atoms) :
+	if (pos[j].size > 0 ? !cl_sub_i64(&ins, ins, n.atoms) :
 			 !cl_add_i64(&ins, ins, n.atoms))
 		return CL_STF_ERR_OVERFLOW;
 	if (pos[j].size > 0)

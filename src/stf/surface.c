@@ -359,3 +359,52 @@ int stf_options_refresh(struct cl_stf *s, uint32_t underlying)
 	}
 	return CL_OK;
 }
+
+int cl_stf_get_option_quote(const struct cl_stf_view *v,
+			    struct cl_stf_option_quote *out, uint32_t market)
+{
+	const struct cl_market_params *m = cl_genesis_market(v->genesis,
+							     market);
+	struct cl_stf_opt_inputs in;
+	struct cl_market_state ms;
+	struct cl_opt_greeks gk;
+	uint64_t ms_now;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!m)
+		return CL_STF_ERR_UNKNOWN_MARKET;
+	if (!cl_market_is_option(m))
+		return CL_STF_ERR_OPTION_MARKET;
+	rc = stf_get_global_u64(v, &ms_now, G_BLOCK_TIME);
+	if (rc == CL_OK)
+		rc = stf_load_market(v, &ms, market);
+	if (rc == CL_OK)
+		rc = stf_option_settle_price(v, m, &out->settle_price);
+	if (rc != CL_OK)
+		return rc;
+	out->strike = m->strike;
+	out->expiry = m->expiry;
+	out->mark = ms.mark_price;
+	rc = stf_option_inputs_rc(v, ms_now / 1000, m, &in);
+	if (rc > 0)
+		return CL_OK; /* not priced now: the stored figures only */
+	if (rc != CL_OK)
+		return rc;
+	out->fresh = true;
+	out->index = in.fwd.v;
+	out->tau_s = in.tau_s;
+	out->w_wad = in.w_wad;
+	out->iv_ppm = options_isqrt((unsigned __int128)in.w_wad *
+				    CL_OPT_YEAR_S / in.tau_s / 1000000);
+	/* a Greek that does not fit (the last seconds) shows as 0 */
+	if (options_black76(&gk, in.kind, in.fwd,
+			    (struct cl_price){in.strike}, in.w_wad,
+			    in.tau_s)) {
+		out->delta_ppb = gk.delta_ppb;
+		out->gamma_wad = gk.gamma_wad;
+		out->vega_micro = gk.vega_micro;
+		out->theta_micro = gk.theta_micro;
+	}
+	return CL_OK;
+}
