@@ -135,6 +135,81 @@ static void test_genesis(void)
 	CHECK(!cl_genesis_validate(&bad, &why) && strstr(why, "kind"));
 }
 
+/* ---- the signed message: ethers v6 vectors ---- */
+
+static const char *vstr(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+	CHECK(json_is_string(v));
+	return json_is_string(v) ? json_string_value(v) : "0";
+}
+
+static void check_hex32(const struct cl_hash32 *h, const char *hex)
+{
+	size_t n;
+	uint8_t *want = test_unhex(hex, &n);
+	CHECK(n == 32 && memcmp(h->b, want, 32) == 0);
+	free(want);
+}
+
+static void test_vectors(int argc, char **argv)
+{
+	json_t *j = test_load_vectors(argc, argv, "eip712_surface.json");
+	const json_t *vs = json_object_get(j, "vectors"), *v;
+	struct cl_eip712_domain d;
+	struct cl_address rollup;
+	size_t i;
+
+	t_addr_hex(&rollup, "0x5fbdb2315678afecb367f032d93f642f64180aa3");
+	cl_eip712_domain_init(&d, 31337, &rollup);
+	CHECK(json_array_size(vs) == 3);
+	json_array_foreach(vs, i, v) {
+		const json_t *m = json_object_get(v, "message");
+		struct cl_tx tx = {.type = CL_TX_ORACLE_SURFACE};
+		struct cl_tx_oracle_surface *o = &tx.u.oracle_surface;
+		struct cl_surface_entry *e = &o->e[0];
+		struct cl_hash32 dg;
+		struct cl_address want;
+		const char *x;
+		size_t n;
+
+		o->market = (uint32_t)json_integer_value(
+			json_object_get(m, "market"));
+		x = vstr(m, "expiry");
+		CHECK(cl_parse_u64(&o->expiry, x, strlen(x)));
+		x = vstr(m, "timestamp");
+		CHECK(cl_parse_u64(&e->timestamp, x, strlen(x)));
+		x = vstr(m, "a");
+		CHECK(cl_parse_i64(&e->a, x, strlen(x)));
+		x = vstr(m, "b");
+		CHECK(cl_parse_i64(&e->b, x, strlen(x)));
+		x = vstr(m, "rho");
+		CHECK(cl_parse_i64(&e->rho, x, strlen(x)));
+		x = vstr(m, "m");
+		CHECK(cl_parse_i64(&e->m, x, strlen(x)));
+		x = vstr(m, "s");
+		CHECK(cl_parse_i64(&e->s, x, strlen(x)));
+		o->n = 1;
+		uint8_t *sig = test_unhex(vstr(v, "signature"), &n);
+		CHECK(n == CL_SIG_LEN);
+		memcpy(e->sig.b, sig, CL_SIG_LEN);
+		free(sig);
+		cl_surface_entry_digest(&dg, &d, o, 0);
+		check_hex32(&dg, vstr(v, "digest"));
+		/* the stf's recovery finds ethers' signer */
+		cl_tx_recover(&tx, &d);
+		x = vstr(v, "signer");
+		CHECK(cl_address_parse(&want, x, strlen(x)));
+		CHECK(tx.auth.err[0] == CL_SIG_OK &&
+		      memcmp(tx.auth.signer[0].b, want.b, 20) == 0);
+		/* one bit of a parameter changed: another signer */
+		e->rho ^= 1;
+		cl_tx_recover(&tx, &d);
+		CHECK(memcmp(tx.auth.signer[0].b, want.b, 20) != 0);
+	}
+	json_decref(j);
+}
+
 /* ---- helpers ---- */
 
 static int req(struct tenv *e, struct cl_stf_result *r, struct cl_tx tx)
@@ -564,13 +639,14 @@ static struct cl_hash32 scenario(struct cl_state *st, bool checks)
 	return root;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct t_lmdb l;
 
 	if (cl_crypto_init() != CL_OK)
 		return 2;
 	test_genesis();
+	test_vectors(argc, argv);
 	struct cl_hash32 a = scenario(cl_state_new_memory(), true);
 	struct cl_hash32 b = scenario(cl_state_new_memory(), true);
 	CHECK(memcmp(a.b, b.b, 32) == 0);
