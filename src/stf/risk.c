@@ -553,12 +553,10 @@ static int account_risk(const struct cl_stf_view *v,
 	rc = with_assets(v, &collateral, &assets, addr, settlement);
 	if (rc == CL_OK)
 		rc = health_prepare(v, &in, pos, n);
+	if (rc == CL_OK) /* the same figures as stf_health(), options too */
+		rc = stf_health(v, h, addr, settlement, pos, n);
 	if (rc != CL_OK)
 		return rc;
-	if (!margin_health_scaled(h, (struct cl_amount){collateral}, in.p,
-				  in.rp, in.marks, in.scales, n))
-		return CL_STF_ERR_OVERFLOW;
-	h->asset_value = assets;
 	out->liquidatable = h->equity < h->mm;
 	if (h->equity <= 0) {
 		out->margin_ratio_ppm = INT64_MAX;
@@ -575,6 +573,28 @@ static int account_risk(const struct cl_stf_view *v,
 		r->market = pos[i].market;
 		r->size = pos[i].size;
 		r->cost = pos[i].cost;
+		if (cl_market_is_option(in.m[i])) {
+			/* leg by leg (option_margin.c); an option has no
+			 * liquidation price of its own: its accounts are
+			 * swept with the multi-market ones */
+			rc = stf_option_requirement(v, in.m[i], pos[i].size,
+						    pos[i].cost, &r->im,
+						    &r->mm);
+			if (rc != CL_OK)
+				return rc;
+			if (!margin_upnl_down(&upnl, in.rp[i], &in.p[i],
+					      in.marks[i]) ||
+			    !margin_notional_up(&notional, in.rp[i],
+						margin_abs_size(pos[i].size),
+						in.marks[i]))
+				return CL_STF_ERR_OVERFLOW;
+			r->upnl = upnl.atoms;
+			r->liquidation_price = pos[i].size > 0 ? 0 : UINT64_MAX;
+			r->adl_score = margin_adl_score(
+				upnl, in.p[i].cost, notional,
+				(struct cl_amount){h->equity});
+			continue;
+		}
 		if (!margin_upnl_down(&upnl, in.rp[i], &in.p[i], in.marks[i]) ||
 		    !margin_requirement_scaled_up(&im, &mm, in.rp[i], &in.p[i],
 						  in.marks[i], in.scales[i]) ||
@@ -662,7 +682,10 @@ int stf_reindex(struct cl_stf *s, const struct cl_address *addr)
 	 * assets move with other markets' prices, are swept when blocks
 	 * open too */
 	bool holds = false;
-	if (n < 2 && s->g.n_assets > 0) {
+	for (size_t i = 0; i < n && !holds; i++)
+		holds = cl_market_is_option(cl_genesis_market(&s->g,
+							      pos[i].market));
+	if (!holds && n < 2 && s->g.n_assets > 0) {
 		int64_t val;
 		rc = stf_asset_value(&v, &val, &holds, addr);
 		if (rc != CL_OK)

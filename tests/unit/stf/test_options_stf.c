@@ -572,6 +572,59 @@ static struct cl_hash32 scenario(struct cl_state *st, bool checks)
 	return root;
 }
 
+/*
+ * A crash: BTC from $60,000 to $75,000 with the surface fresh. The
+ * writer of a call (the $760 premium and $20,000) owes its value (about
+ * $15,000) plus 15 % of the index: below maintenance, the opening of the
+ * next block liquidates the short (the insurance fund takes it at the
+ * mark); the holder of the long keeps it. Conservation holds throughout.
+ */
+static void test_liquidation(void)
+{
+	struct tenv e;
+	struct cl_stf_result r;
+	struct cl_address *A, *B;
+	struct cl_svi d3[3] = {day, day, day};
+
+	tenv_init_with(&e, cl_state_new_memory(), add_options);
+	A = &e.addr[1];
+	B = &e.addr[2];
+	open_next(&e, 1000);
+	CHECK(req(&e, &r, t_deposit(0, A, DEP_A)) == CL_STF_OK);
+	CHECK(req(&e, &r, t_deposit(1, B, DEP_B)) == CL_STF_OK);
+	CHECK(price(&e, BTC_P(60000)) == CL_STF_OK);
+	CHECK(req(&e, &r, surface(&e, T_EXPIRY, d3, 3, tenv_now(&e))) ==
+	      CL_STF_OK);
+	open_next(&e, 1000);
+	uint64_t exp = tenv_now(&e) + 3600;
+	struct cl_order ask = t_order(B, T_CALL, false, BTC_P(760), BTC_SZ(1),
+				      e.order_nonce++, exp, 0);
+	struct cl_order bid = t_order(A, T_CALL, true, BTC_P(760), BTC_SZ(1),
+				      e.order_nonce++, exp, 0);
+	CHECK(req(&e, &r, t_place(&e, &ask, e.key[2])) == CL_STF_OK);
+	CHECK(req(&e, &r, t_place(&e, &bid, e.key[1])) == CL_STF_OK);
+	CHECK(pos_size(&e, B, T_CALL) == -(int64_t)BTC_SZ(1));
+	open_next(&e, 1000);
+	CHECK(price(&e, BTC_P(75000)) == CL_STF_OK);
+	CHECK(req(&e, &r, surface(&e, T_EXPIRY, d3, 3, tenv_now(&e))) ==
+	      CL_STF_OK);
+	struct cl_health hb = health(&e, B);
+	CHECK_MSG(hb.equity < hb.mm, "equity %lld mm %lld",
+		  (long long)hb.equity, (long long)hb.mm);
+	conserved(&e, "crash", DEP_A + DEP_B);
+	open_next(&e, 1000);
+	conserved(&e, "liquidated", DEP_A + DEP_B);
+	CHECK(pos_size(&e, A, T_CALL) == (int64_t)BTC_SZ(1));
+	CHECK_MSG(pos_size(&e, B, T_CALL) > -(int64_t)BTC_SZ(1),
+		  "short not reduced: %lld",
+		  (long long)pos_size(&e, B, T_CALL));
+	hb = health(&e, B);
+	printf("after the crash: B size %lld equity %lld mm %lld fund %lld\n",
+	       (long long)pos_size(&e, B, T_CALL), (long long)hb.equity,
+	       (long long)hb.mm, (long long)t_mkt(&e, T_CALL).fund_size);
+	tenv_release(&e);
+}
+
 int main(int argc, char **argv)
 {
 	struct t_lmdb l;
@@ -580,6 +633,7 @@ int main(int argc, char **argv)
 		return 2;
 	test_genesis();
 	test_vectors(argc, argv);
+	test_liquidation();
 	struct cl_hash32 a = scenario(cl_state_new_memory(), true);
 	struct cl_hash32 b = scenario(cl_state_new_memory(), true);
 	CHECK(memcmp(a.b, b.b, 32) == 0);
