@@ -619,6 +619,34 @@ CL_WUR int cl_stf_get_option_quote(const struct cl_stf_view *v,
 				   struct cl_stf_option_quote *out,
 				   uint32_t market);
 
+/* The Greeks of one position, or of all of an account's positions on
+ * one underlying (docs/options.md "Greeks in the stf"): each leg's
+ * Greek times its size, a perpetual counting delta = its size. */
+struct cl_stf_leg_greeks {
+	uint32_t market;     /* the position's market (totals: the
+			      * underlying) */
+	uint32_t underlying; /* the perpetual the delta is on */
+	bool fresh;          /* priced now (an option without a fresh
+			      * index or slice shows zeros) */
+	int64_t delta_micro; /* units of the underlying x 10^6 */
+	int64_t gamma_wad;   /* change of delta (units) per price unit */
+	int64_t vega_micro;  /* micro price units per 1.00 of volatility */
+	int64_t theta_micro; /* micro price units per day */
+};
+
+struct cl_stf_account_greeks {
+	size_t n; /* positions, in market order */
+	struct cl_stf_leg_greeks leg[CL_GENESIS_MAX_MARKETS];
+	size_t n_u; /* underlyings, in order of first position */
+	struct cl_stf_leg_greeks total[CL_GENESIS_MAX_MARKETS];
+};
+
+/* The Greeks of addr's positions at the last block's time. CL_OK, or
+ * CL_STF_ERR_OVERFLOW, or a backend error. */
+CL_WUR int cl_stf_get_account_greeks(const struct cl_stf_view *v,
+				     struct cl_stf_account_greeks *out,
+				     const struct cl_address *addr);
+
 /* CL_OK and *out; CL_ERR_NOT_FOUND (zeroed) when no slice was posted;
  * or a backend error. */
 CL_WUR int cl_stf_get_surface(const struct cl_stf_view *v,
