@@ -180,13 +180,6 @@ static int apply_place(struct cl_stf *s, const struct cl_tx *tx)
 		latest = UINT64_MAX;
 	if (o->expiry > latest)
 		return CL_STF_ERR_EXPIRY_TOO_FAR;
-	if (cl_market_is_option(m)) {
-		/* 7b: an option trades only while it can be priced */
-		struct cl_stf_opt_inputs in;
-		rc = stf_option_inputs_rc(&v, s->now_s, m, &in);
-		if (rc != CL_OK)
-			return rc;
-	}
 	rc = cl_stf_get_order(&v, &rec, hash);
 	if (rc == CL_OK)
 		return CL_STF_ERR_DUPLICATE_ORDER;

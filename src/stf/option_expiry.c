@@ -83,13 +83,16 @@ int stf_options_accumulate(struct cl_stf *s)
 
 	for (uint32_t i = 0; i < s->g.n_markets; i++) {
 		const struct cl_market_params *m = &s->g.markets[i];
-		uint64_t start = m->expiry - CL_OPT_SETTLE_WINDOW_S, lo, hi;
 		struct cl_stf_option_twap t;
 		struct cl_market_state us;
+		uint64_t start, lo, hi;
 		int rc;
 
-		if (!cl_market_is_option(m) || now <= start ||
-		    !first_of_pair(&s->g, i))
+		if (!cl_market_is_option(m))
+			continue;
+		/* the genesis rule expiry > the window keeps this positive */
+		start = m->expiry - CL_OPT_SETTLE_WINDOW_S;
+		if (now <= start || !first_of_pair(&s->g, i))
 			continue;
 		rc = cl_stf_get_option_twap(&v, &t, m->underlying, m->expiry);
 		if (rc != CL_OK && rc != CL_ERR_NOT_FOUND)
