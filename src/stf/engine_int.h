@@ -17,6 +17,8 @@
  * conditional.c trigger orders (stops, TP/SL): placed when the mark
  *            reaches their price, at a block's opening and after oracle
  *            requests
+ * option_close.c expired option markets: orders closed, positions
+ *            settled (OPTION_SETTLE), first thing when a block opens
  *
  * Every change goes through a primitive transition (stf_derive()), which
  * is checked like any transaction; the books only mirror what the state
