@@ -118,13 +118,6 @@ struct cl_market_risk_params {
 	uint32_t liq_fee_ppm;          /* of slice notional, <= 1e6 */
 };
 
-/* What a market trades (docs/genesis.md "option"). */
-enum cl_market_kind {
-	CL_MARKET_PERP = 0, /* a perpetual future on its own oracle index */
-	CL_MARKET_CALL = 1, /* a European, cash-settled call */
-	CL_MARKET_PUT = 2,  /* a European, cash-settled put */
-};
-
 /* One market, fixed at genesis. Units: docs/conventions.md "Numbers".
  * An option market (kind CALL or PUT) prices and settles on the oracle
  * index of its `underlying` perpetual, has that market's price decimals,
@@ -144,17 +137,11 @@ struct cl_market_params {
 	uint32_t n_tiers;        /* 1..CL_GENESIS_MAX_TIERS */
 	struct cl_risk_tier tiers[CL_GENESIS_MAX_TIERS];
 	struct cl_market_risk_params risk;
-	uint8_t kind;        /* enum cl_market_kind */
+	uint8_t kind;        /* enum cl_market_kind (stf_options.h) */
 	uint32_t underlying; /* options: the perpetual priced on */
 	uint64_t strike;     /* options: underlying's price units, > 0 */
 	uint64_t expiry;     /* options: unix seconds of block time */
 };
-
-/* Is `m` an option market (CALL or PUT)? */
-static inline bool cl_market_is_option(const struct cl_market_params *m)
-{
-	return m->kind == CL_MARKET_CALL || m->kind == CL_MARKET_PUT;
-}
 
 #define CL_GENESIS_MAX_ASSETS 8
 #define CL_ASSET_MAX_TIERS 8
@@ -519,40 +506,8 @@ struct cl_tx_oracle_update {
 	struct cl_oracle_entry e[CL_TX_ORACLE_MAX_ENTRIES];
 };
 
-/*
- * One signer's volatility slice (docs/options.md "The surface in the
- * stf"): the EIP-712 message OracleSurface(uint32 market,uint64 expiry,
- * int64 a,int64 b,int64 rho,int64 m,int64 s,uint64 timestamp) with the
- * raw SVI parameters in wad, and its signature.
- */
-struct cl_surface_entry {
-	int64_t a, b, rho, m, s;
-	uint64_t timestamp;
-	struct cl_sig sig;
-};
-
-/* ORACLE_SURFACE: the slices of 1..16 signers for the options on the
- * perpetual `market` expiring at `expiry` (unix s). */
-struct cl_tx_oracle_surface {
-	uint32_t market;
-	uint64_t expiry;
-	uint32_t n; /* 1..CL_TX_ORACLE_MAX_ENTRIES */
-	struct cl_surface_entry e[CL_TX_ORACLE_MAX_ENTRIES];
-};
-
-/* The EIP-712 digest of one surface entry of `t` (entry `i`). */
-void cl_surface_entry_digest(struct cl_hash32 *out,
-			     const struct cl_eip712_domain *d,
-			     const struct cl_tx_oracle_surface *t, uint32_t i);
-
-/* OPTION_SETTLE: the position of `account` in the expired option
- * `market` closes at its intrinsic value against the settlement price
- * (docs/options.md "Expiry"); the zero account is the insurance
- * fund's position. */
-struct cl_tx_option_settle {
-	struct cl_address account;
-	uint32_t market;
-};
+/* ORACLE_SURFACE and OPTION_SETTLE (option markets). */
+#include <clearline/stf_options.h>
 
 struct cl_tx_liquidate {
 	struct cl_address account;
@@ -763,20 +718,12 @@ enum cl_stf_code {
 	CL_STF_ERR_SAME_SUBACCOUNT = 62,   /* a transfer from a subaccount
 					    * to itself */
 	/* 63..66 are kept */
-	CL_STF_ERR_OPTION_MARKET = 67,     /* an oracle price for an option
-					    * market, or a surface for an
-					    * underlying and expiry no genesis
-					    * option has */
-	CL_STF_ERR_BAD_SURFACE = 68,       /* a slice that is not valid SVI,
-					    * out of the band of the others,
-					    * or breaks the calendar */
-	CL_STF_ERR_NO_SURFACE = 69,        /* an option order with no fresh
-					    * index or surface */
-	CL_STF_ERR_OPTION_EXPIRED = 70,    /* an order in an option market at
-					    * or after its expiry */
-	CL_STF_ERR_NOT_SETTLED = 71,       /* OPTION_SETTLE before the
-					    * market's settlement price is
-					    * fixed */
+	/* option markets: docs/protocol.md section 6 */
+	CL_STF_ERR_OPTION_MARKET = 67,     /* not the kind of market asked */
+	CL_STF_ERR_BAD_SURFACE = 68,       /* not SVI, or breaks the calendar */
+	CL_STF_ERR_NO_SURFACE = 69,        /* no fresh index or surface */
+	CL_STF_ERR_OPTION_EXPIRED = 70,    /* at or after its expiry */
+	CL_STF_ERR_NOT_SETTLED = 71,       /* no settlement price yet */
 };
 #define CL_STF_CODE_MAX 71
 
