@@ -64,11 +64,16 @@ static int first_holder(struct cl_stf *s, struct cl_address *out, bool *found,
 	rc = cl_state_iter_new(&it, s->st, T_ADL, start, sizeof(start));
 	if (rc != CL_OK)
 		return rc;
-	rc = cl_state_iter_next(it, &k, &kl, &v, &vl);
-	if (rc == CL_OK && kl == ADL_ENTRY_KEY_LEN &&
-	    memcmp(k, start, sizeof(start)) == 0) {
+	/* the table holds reverse keys too (address ‖ market): one whose
+	 * address begins with these five bytes is skipped, not taken for
+	 * the end of the ranking */
+	while ((rc = cl_state_iter_next(it, &k, &kl, &v, &vl)) == CL_OK &&
+	       kl >= sizeof(start) && memcmp(k, start, sizeof(start)) == 0) {
+		if (kl != ADL_ENTRY_KEY_LEN)
+			continue;
 		memcpy(out->b, k + kl - 20, 20);
 		*found = true;
+		break;
 	}
 	cl_state_iter_free(it);
 	return rc == CL_ERR_NOT_FOUND || rc == CL_OK ? CL_OK : rc;
