@@ -179,11 +179,7 @@ static void test_vectors(int argc, char **argv)
 static int req(struct tenv *e, struct cl_stf_result *r, struct cl_tx tx)
 {
 	cl_tx_recover(&tx, cl_stf_domain(e->stf));
-	int rc = cl_stf_request(e->stf, r, &tx);
-	if (getenv("T_DEBUG"))
-		fprintf(stderr, "type %d -> %d %s\n", tx.type, rc,
-			cl_stf_err_str(rc));
-	return rc;
+	return cl_stf_request(e->stf, r, &tx);
 }
 
 static void open_next(struct tenv *e, uint64_t advance_ms)
