@@ -106,6 +106,10 @@ enum cl_table {
 				      * VM program: docs/state.md) */
 	CL_TABLE_LIQ_MULTI = 0x21,   /* accounts in several markets (was
 				      * local 0x85) */
+	CL_TABLE_OPT_SURFACE = 0x28, /* SVI slices: underlying, expiry ->
+				      * parameters, time */
+	CL_TABLE_OPT_SETTLE = 0x29,  /* settlement averages: underlying,
+				      * expiry -> sum, seconds, price */
 	CL_TABLE_PORTFOLIO = 0x30,   /* accounts in portfolio margin mode
 				      * (0x31..0x33 kept for it) */
 	CL_TABLE_PRUNE_DUE = 0x34,   /* closed records by the time they

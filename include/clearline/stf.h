@@ -57,6 +57,13 @@
  * unchanged; ACCOUNT_OWNERS says whose they are, and the owner and its
  * agents act for them. The escape hatch does not reach them yet.
  *
+ * Option markets (docs/options.md "Option markets in the stf"): genesis
+ * markets of kind CALL or PUT on a perpetual's index, marked by Black-76
+ * with the oracle signers' SVI slice of their expiry (ORACLE_SURFACE),
+ * traded on the same books with the premium paid at the fill, margined
+ * leg by leg, settled at expiry on the index's average over the window
+ * before it (OPTION_SETTLE).
+ *
  * Return values: cl_stf_apply() and the other state-touching calls return
  * CL_STF_OK (0), a positive enum cl_stf_code (a domain outcome: the
  * transaction is rejected and nothing changed), or a negative enum cl_err
@@ -111,7 +118,11 @@ struct cl_market_risk_params {
 	uint32_t liq_fee_ppm;          /* of slice notional, <= 1e6 */
 };
 
-/* One market, fixed at genesis. Units: docs/conventions.md "Numbers". */
+/* One market, fixed at genesis. Units: docs/conventions.md "Numbers".
+ * An option market (kind CALL or PUT) prices and settles on the oracle
+ * index of its `underlying` perpetual, has that market's price decimals,
+ * a strike in its price units and an expiry in unix seconds of block
+ * time; a perpetual has kind 0 and the three option fields zero. */
 struct cl_market_params {
 	uint32_t id;
 	char symbol[CL_SYMBOL_MAX + 1]; /* 1..16 chars of [A-Za-z0-9._-], NUL */
@@ -126,6 +137,10 @@ struct cl_market_params {
 	uint32_t n_tiers;        /* 1..CL_GENESIS_MAX_TIERS */
 	struct cl_risk_tier tiers[CL_GENESIS_MAX_TIERS];
 	struct cl_market_risk_params risk;
+	uint8_t kind;        /* enum cl_market_kind (stf_options.h) */
+	uint32_t underlying; /* options: the perpetual priced on */
+	uint64_t strike;     /* options: underlying's price units, > 0 */
+	uint64_t expiry;     /* options: unix seconds of block time */
 };
 
 #include <clearline/stf_portfolio.h>
@@ -189,7 +204,10 @@ struct cl_genesis {
  * 0 < max order size <= INT64_MAX and a multiple of step, 0 < oi cap <=
  * INT64_MAX, fees <= 1e6 ppm, 1..8 tiers valid for margin_tiers_valid(),
  * a funding interval >= 1 s and risk parameters within the bounds of
- * struct cl_market_risk_params; 0..8 assets with increasing ids >= 1, a
+ * struct cl_market_risk_params; an option market (docs/genesis.md
+ * "option") names a genesis perpetual as its underlying with the same
+ * price decimals, a strike in 1..CL_OPT_PRICE_MAX and an expiry in
+ * 1..2^63-1, a perpetual has the option fields zero; 0..8 assets with increasing ids >= 1, a
  * valid symbol, distinct non-zero tokens, genesis oracle and hedge
  * markets, a scale exponent in [-38, 18], valid haircut tiers and the
  * bounds of struct cl_asset_params.
@@ -222,6 +240,9 @@ const struct cl_market_params *cl_genesis_market(const struct cl_genesis *g,
  * `g` must be valid.
  */
 void cl_genesis_encode(struct cl_buf *out, const struct cl_genesis *g);
+
+/* The number of option markets (kind CALL or PUT) of `g`. */
+uint32_t cl_genesis_n_options(const struct cl_genesis *g);
 
 /* keccak256 of the canonical encoding; `g` must be valid. */
 void cl_genesis_hash(struct cl_hash32 *out, const struct cl_genesis *g);
@@ -323,7 +344,9 @@ enum cl_tx_type {
 	CL_TX_ASSET_WITHDRAW = 29, /* a collateral asset withdrawn to L1 */
 	CL_TX_SUBACCOUNT_ASSET_TRANSFER = 30, /* an asset between
 					       * subaccounts */
-	/* 31..33 are kept for option markets */
+	CL_TX_ORACLE_SURFACE = 31, /* per-signer SVI slices of one expiry */
+	/* 32 is kept */
+	CL_TX_OPTION_SETTLE = 33,  /* derived: a position settled at expiry */
 	CL_TX_PORTFOLIO_MODE = 34, /* portfolio margin on or off */
 };
 #define CL_TX_TYPE_MAX 34
@@ -336,9 +359,10 @@ enum cl_tx_type {
 /* Most accounts one REINDEX names. */
 #define CL_TX_REINDEX_MAX 32
 
-/* Longest encoding: an ORACLE_UPDATE with 16 entries. */
+/* Longest encoding: an ORACLE_SURFACE with 16 entries. */
+#define CL_TX_SURFACE_ENTRY_LEN (5 * 8 + 8 + CL_SIG_LEN)
 #define CL_TX_MAX_LEN                                                      \
-	(1 + 4 + 1 + CL_TX_ORACLE_MAX_ENTRIES * (8 + 8 + CL_SIG_LEN))
+	(1 + 4 + 8 + 1 + CL_TX_ORACLE_MAX_ENTRIES * CL_TX_SURFACE_ENTRY_LEN)
 
 struct cl_tx_deposit {
 	uint64_t id;
@@ -499,6 +523,9 @@ struct cl_tx_oracle_update {
 	struct cl_oracle_entry e[CL_TX_ORACLE_MAX_ENTRIES];
 };
 
+/* ORACLE_SURFACE and OPTION_SETTLE (option markets). */
+#include <clearline/stf_options.h>
+
 struct cl_tx_liquidate {
 	struct cl_address account;
 	uint32_t market;
@@ -577,6 +604,8 @@ struct cl_tx {
 		struct cl_tx_asset_withdraw asset_withdraw;
 		struct cl_tx_subaccount_asset_transfer subaccount_asset_transfer;
 		struct cl_tx_portfolio_mode portfolio_mode;
+		struct cl_tx_oracle_surface oracle_surface;
+		struct cl_tx_option_settle option_settle;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -716,7 +745,14 @@ enum cl_stf_code {
 					    * orders counted) */
 	CL_STF_ERR_ASSET_COVERS_DEBT = 65, /* the asset covers a negative
 					    * settlement balance */
-	/* 66..74 are kept for other kinds */
+	/* 66 is kept */
+	/* option markets: docs/protocol.md section 13 */
+	CL_STF_ERR_OPTION_MARKET = 67,     /* not the kind of market asked */
+	CL_STF_ERR_BAD_SURFACE = 68,       /* not SVI, or breaks the calendar */
+	CL_STF_ERR_NO_SURFACE = 69,        /* no fresh index or surface */
+	CL_STF_ERR_OPTION_EXPIRED = 70,    /* at or after its expiry */
+	CL_STF_ERR_NOT_SETTLED = 71,       /* no settlement price yet */
+	/* 72..74 are kept */
 	/* portfolio margin: docs/protocol.md section 12 */
 	CL_STF_ERR_PM_MIN_EQUITY = 75,
 	CL_STF_ERR_PM_ISOLATED = 76,

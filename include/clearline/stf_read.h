@@ -670,5 +670,94 @@ CL_WUR int cl_stf_exit_assets(const struct cl_stf_view *v,
 			      struct cl_stf_exit_asset *out, size_t *n,
 			      int64_t *settlement,
 			      const struct cl_address *addr);
+/* ------------------------------------------------------------------ */
+/* Options                                                             */
+/* ------------------------------------------------------------------ */
+
+/* The stored volatility slice of one underlying and expiry
+ * (docs/options.md "The surface in the stf"): the combined raw SVI
+ * parameters (wad) and the newest signer time that made them. */
+struct cl_stf_surface {
+	int64_t a, b, rho, m, s;
+	uint64_t timestamp;
+};
+
+/* The running settlement average of one underlying and expiry
+ * (docs/options.md "Expiry"): sum of index x seconds over the window so
+ * far, the seconds counted, the block time reached, and the settlement
+ * price (0 until the first block at or after the expiry fixes it). */
+struct cl_stf_option_twap {
+	__int128 sum;
+	uint64_t covered_s;
+	uint64_t last_s;
+	uint64_t settle_price;
+};
+
+/* CL_OK and *out; CL_ERR_NOT_FOUND (zeroed) before the window opened;
+ * or a backend error. */
+CL_WUR int cl_stf_get_option_twap(const struct cl_stf_view *v,
+				  struct cl_stf_option_twap *out,
+				  uint32_t underlying, uint64_t expiry);
+
+/* What an option market shows (docs/options.md "The surface in the
+ * stf"): its Black-76 inputs and outputs at the last block's time. */
+struct cl_stf_option_quote {
+	bool fresh;            /* index and slice fresh: the inputs below
+				* are now's; otherwise only mark, strike,
+				* expiry and settle_price are set */
+	uint64_t index;        /* the underlying's index (F), price units */
+	uint64_t strike;
+	uint64_t expiry;       /* unix s */
+	uint32_t tau_s;        /* seconds to expiry */
+	int64_t w_wad;         /* total variance at the strike */
+	uint64_t iv_ppm;       /* sqrt(w / T), T in years of 365 days */
+	uint64_t mark;         /* the stored mark, price units */
+	int64_t delta_ppb;     /* per unit of the underlying, as
+				* options_black76() */
+	int64_t gamma_wad;
+	int64_t vega_micro;
+	int64_t theta_micro;
+	uint64_t settle_price; /* 0 until the expiry fixes it */
+};
+
+/* CL_OK and *out; CL_STF_ERR_UNKNOWN_MARKET, CL_STF_ERR_OPTION_MARKET
+ * (a perpetual), or a backend error. */
+CL_WUR int cl_stf_get_option_quote(const struct cl_stf_view *v,
+				   struct cl_stf_option_quote *out,
+				   uint32_t market);
+
+/* The Greeks of one position, or of all of an account's positions on
+ * one underlying (docs/options.md "Greeks in the stf"): each leg's
+ * Greek times its size, a perpetual counting delta = its size. */
+struct cl_stf_leg_greeks {
+	uint32_t market;     /* the position's market (totals: the
+			      * underlying) */
+	uint32_t underlying; /* the perpetual the delta is on */
+	bool fresh;          /* priced now (an option without a fresh
+			      * index or slice shows zeros) */
+	int64_t delta_micro; /* units of the underlying x 10^6 */
+	int64_t gamma_wad;   /* change of delta (units) per price unit */
+	int64_t vega_micro;  /* micro price units per 1.00 of volatility */
+	int64_t theta_micro; /* micro price units per day */
+};
+
+struct cl_stf_account_greeks {
+	size_t n; /* positions, in market order */
+	struct cl_stf_leg_greeks leg[CL_GENESIS_MAX_MARKETS];
+	size_t n_u; /* underlyings, in order of first position */
+	struct cl_stf_leg_greeks total[CL_GENESIS_MAX_MARKETS];
+};
+
+/* The Greeks of addr's positions at the last block's time. CL_OK, or
+ * CL_STF_ERR_OVERFLOW, or a backend error. */
+CL_WUR int cl_stf_get_account_greeks(const struct cl_stf_view *v,
+				     struct cl_stf_account_greeks *out,
+				     const struct cl_address *addr);
+
+/* CL_OK and *out; CL_ERR_NOT_FOUND (zeroed) when no slice was posted;
+ * or a backend error. */
+CL_WUR int cl_stf_get_surface(const struct cl_stf_view *v,
+			      struct cl_stf_surface *out, uint32_t underlying,
+			      uint64_t expiry);
 
 #endif /* CLEARLINE_STF_READ_H */

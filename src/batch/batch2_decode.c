@@ -418,6 +418,38 @@ static void get_ext(struct dec *d, struct cl_tx *tx, unsigned type,
 		m->group = get_varint(d);
 		return;
 	}
+	case CL_TX_ORACLE_SURFACE: {
+		struct cl_tx_oracle_surface *x = &tx->u.oracle_surface;
+		if (v != 0) {
+			fail(d, CL_BATCH_BAD_TX); /* unsigned head */
+			return;
+		}
+		tx->type = CL_TX_ORACLE_SURFACE;
+		uint64_t m = get_varint(d);
+		if (m > UINT32_MAX)
+			fail(d, CL_BATCH_BAD_TX);
+		x->market = (uint32_t)m;
+		x->expiry = get_varint(d);
+		uint64_t n = get_varint(d);
+		if (d->err)
+			return;
+		if (n < 1 || n > CL_TX_ORACLE_MAX_ENTRIES) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		x->n = (uint32_t)n;
+		for (uint32_t i = 0; i < x->n && !d->err; i++) {
+			struct cl_surface_entry *e = &x->e[i];
+			e->a = (int64_t)b2_unzigzag(get_varint(d), 0);
+			e->b = (int64_t)b2_unzigzag(get_varint(d), 0);
+			e->rho = (int64_t)b2_unzigzag(get_varint(d), 0);
+			e->m = (int64_t)b2_unzigzag(get_varint(d), 0);
+			e->s = (int64_t)b2_unzigzag(get_varint(d), 0);
+			e->timestamp = b2_unzigzag(get_varint(d), block_s);
+			get_vcode(d, &e->sig, get_u8(d));
+		}
+		return;
+	}
 	case CL_TX_ASSET_DEPOSIT: {
 		struct cl_tx_asset_deposit *x = &tx->u.asset_deposit;
 		if (v != 0) {
@@ -764,6 +796,10 @@ static void get_sigs(struct dec *d)
 			for (uint32_t k = 0; k < tx->u.oracle_update.n; k++)
 				sig_rs(d, &tx->u.oracle_update.e[k].sig);
 			break;
+		case CL_TX_ORACLE_SURFACE:
+			for (uint32_t k = 0; k < tx->u.oracle_surface.n; k++)
+				sig_rs(d, &tx->u.oracle_surface.e[k].sig);
+			break;
 		case CL_TX_DEPOSIT:
 		case CL_TX_FORCED:
 		case CL_TX_FILL:
@@ -775,6 +811,7 @@ static void get_sigs(struct dec *d)
 		case CL_TX_REINDEX:
 		case CL_TX_ASSET_DEPOSIT:
 		case CL_TX_COLLATERAL_SALE:
+		case CL_TX_OPTION_SETTLE:
 			break; /* unsigned, or never in a batch */
 		}
 	}

@@ -234,6 +234,15 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 	case CL_TX_FILL:
 	case CL_TX_ORDER_DONE:
 		return false; /* derived by the stf */
+	case CL_TX_ORACLE_SURFACE: {
+		const struct cl_tx_oracle_surface *u = &tx->u.oracle_surface;
+		if (u->n < 1 || u->n > CL_TX_ORACLE_MAX_ENTRIES)
+			return false;
+		for (uint32_t i = 0; i < u->n; i++)
+			if (!sig_ok(&u->e[i].sig))
+				return false;
+		return true;
+	}
 	case CL_TX_ORACLE_UPDATE: {
 		const struct cl_tx_oracle_update *u = &tx->u.oracle_update;
 		if (u->n < 1 || u->n > CL_TX_ORACLE_MAX_ENTRIES)
@@ -249,6 +258,7 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 	case CL_TX_FUND_FILL:
 	case CL_TX_REINDEX:
 	case CL_TX_COLLATERAL_SALE:
+	case CL_TX_OPTION_SETTLE:
 		return false; /* derived by the stf */
 	case CL_TX_ASSET_DEPOSIT:
 		(void)keyset_index(&e->addr, tx->u.asset_deposit.to.b);
@@ -566,12 +576,32 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 		}
 		return;
 	}
+	case CL_TX_ORACLE_SURFACE: {
+		const struct cl_tx_oracle_surface *u = &tx->u.oracle_surface;
+		put_head(e, CL_TX_ORACLE_SURFACE, NULL);
+		b2_put_varint(e->f, u->market);
+		b2_put_varint(e->f, u->expiry);
+		b2_put_varint(e->f, u->n);
+		for (uint32_t i = 0; i < u->n; i++) {
+			const struct cl_surface_entry *x = &u->e[i];
+			b2_put_varint(e->f, b2_zigzag((uint64_t)x->a, 0));
+			b2_put_varint(e->f, b2_zigzag((uint64_t)x->b, 0));
+			b2_put_varint(e->f, b2_zigzag((uint64_t)x->rho, 0));
+			b2_put_varint(e->f, b2_zigzag((uint64_t)x->m, 0));
+			b2_put_varint(e->f, b2_zigzag((uint64_t)x->s, 0));
+			b2_put_varint(e->f, b2_zigzag(x->timestamp, block_s));
+			cl_buf_append_byte(e->f, vcode(&x->sig));
+			put_sig(e, &x->sig);
+		}
+		return;
+	}
 	case CL_TX_LIQUIDATE:
 	case CL_TX_ADL:
 	case CL_TX_LIQUIDATE_FILL:
 	case CL_TX_FUND_FILL:
 	case CL_TX_REINDEX:
 	case CL_TX_COLLATERAL_SALE:
+	case CL_TX_OPTION_SETTLE:
 		break;
 	}
 	CL_BUG("batch: tx type %d passed collect()", tx->type);

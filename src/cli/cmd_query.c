@@ -136,6 +136,41 @@ static void print_positions(struct cl_cli *cli, const json_t *ps)
 	cl_cli_table_release(&t);
 }
 
+/* The Greeks per underlying (docs/options.md "Greeks in the stf"):
+ * delta in units of the underlying, gamma in delta per price unit, vega
+ * and theta in price units per 1.00 of volatility and per day; printed
+ * only for an account holding options. */
+static void print_greeks(struct cl_cli *cli, const json_t *ps,
+			 const json_t *gs)
+{
+	static const char *const head[] = {"underlying", "delta", "gamma",
+					   "vega", "theta/day"};
+	struct cl_cli_table t;
+	const json_t *g, *p;
+	bool any = false;
+	size_t i;
+
+	json_array_foreach(ps, i, p)
+		any |= json_is_object(json_object_get(p, "option"));
+	if (!any || !json_is_array(gs))
+		return;
+	fprintf(cli->out, "\ngreeks\n");
+	cl_cli_table_init(&t, 5, head, 0x1e);
+	json_array_foreach(gs, i, g) {
+		char u[CL_DEC_STR_MAX], d[CL_DEC_STR_MAX], ga[CL_DEC_STR_MAX];
+		char v[CL_DEC_STR_MAX], th[CL_DEC_STR_MAX];
+
+		cli_fmt_text(u, sizeof(u), json_object_get(g, "underlying"));
+		cl_cli_fmt_units(d, json_object_get(g, "deltaMicro"), 6);
+		cl_cli_fmt_units(ga, json_object_get(g, "gammaWad"), 18);
+		cl_cli_fmt_units(v, json_object_get(g, "vegaMicro"), 6);
+		cl_cli_fmt_units(th, json_object_get(g, "thetaMicro"), 6);
+		cl_cli_table_add(&t, u, d, ga, v, th);
+	}
+	cl_cli_table_print(&t, cli->out);
+	cl_cli_table_release(&t);
+}
+
 /* Collateral assets (docs/margin.md "Collateral assets"): balances in
  * the asset's units (atoms when the configuration does not list it),
  * values in the settlement token; nothing printed for
@@ -286,6 +321,8 @@ int cli_cmd_account(struct cl_cli *cli, const struct cli_args *a)
 	}
 	print_assets(cli, json_object_get(r, "collateralAssets"));
 	print_positions(cli, json_object_get(r, "positions"));
+	print_greeks(cli, json_object_get(r, "positions"),
+		     json_object_get(r, "greeks"));
 	print_open_orders(cli, json_object_get(r, "openOrders"));
 	json_decref(r);
 	return CL_CLI_EXIT_OK;

@@ -61,6 +61,34 @@ static bool get_market(struct cl_cursor *c, struct cl_market_params *m)
 	return true;
 }
 
+/* The options' section: count, then per option market id, kind,
+ * underlying, strike, expiry, in market order (the re-encoding below
+ * checks the order and that every option is listed once). */
+static bool get_options(struct cl_cursor *c, struct cl_genesis *g)
+{
+	uint32_t n = cl_cur_u8(c);
+
+	if (n == 0 || n > g->n_markets)
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t id = cl_cur_be32(c);
+		struct cl_market_params *m = NULL;
+
+		for (uint32_t j = 0; j < g->n_markets; j++)
+			if (g->markets[j].id == id)
+				m = &g->markets[j];
+		if (!m || m->kind != CL_MARKET_PERP)
+			return false;
+		m->kind = cl_cur_u8(c);
+		m->underlying = cl_cur_be32(c);
+		m->strike = cl_cur_be64(c);
+		m->expiry = cl_cur_be64(c);
+		if (m->kind == CL_MARKET_PERP)
+			return false;
+	}
+	return !c->failed;
+}
+
 static bool get_asset(struct cl_cursor *c, struct cl_asset_params *a)
 {
 	size_t slen;
@@ -144,8 +172,8 @@ bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
 	for (uint32_t i = 0; i < out->n_markets; i++)
 		if (!get_market(&c, &out->markets[i]))
 			goto bad;
-	/* the optional assets' section (present only when non-empty or
-	 * when a tagged section follows) */
+	/* the optional assets' section (present when there are assets or
+	 * a tagged section follows) */
 	if (!cl_cur_done(&c)) {
 		out->n_assets = cl_cur_u8(&c);
 		if (out->n_assets > CL_GENESIS_MAX_ASSETS)
@@ -154,11 +182,20 @@ bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
 			if (!get_asset(&c, &out->assets[i]))
 				goto bad;
 	}
-	/* tagged sections; the re-encoding below checks their order */
+	/* tagged sections (options 0x40, portfolio 0x50); the re-encoding
+	 * below checks that each comes once, in increasing tag order */
 	while (!cl_cur_done(&c)) {
 		uint8_t tag = cl_cur_u8(&c);
-		if (tag != CL_GENESIS_TAG_PORTFOLIO || out->portfolio.enabled ||
-		    !get_portfolio(&c, &out->portfolio))
+		bool ok_tag;
+
+		if (tag == CL_GENESIS_TAG_OPTIONS)
+			ok_tag = get_options(&c, out);
+		else if (tag == CL_GENESIS_TAG_PORTFOLIO)
+			ok_tag = !out->portfolio.enabled &&
+				 get_portfolio(&c, &out->portfolio);
+		else
+			ok_tag = false;
+		if (!ok_tag)
 			goto bad;
 	}
 	if (!cl_cur_done(&c) || !cl_genesis_validate(out, NULL))

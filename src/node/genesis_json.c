@@ -132,13 +132,42 @@ static void parse_risk(struct ctx *c, struct cl_market_risk_params *r,
 					    CL_PPM);
 }
 
+/* An option market's terms (docs/genesis.md "option"). */
+static void parse_option(struct ctx *c, struct cl_market_params *m,
+			 const json_t *j, const char *market)
+{
+	static const char *const keys[] = {"kind", "underlying", "strike",
+					   "expiry", NULL};
+	const json_t *kind;
+	char w[48];
+
+	snprintf(w, sizeof(w), "%s.option", market);
+	if (!json_is_object(j)) {
+		fail(c, "%s: expected an object", w);
+		return;
+	}
+	only_keys(c, j, w, keys);
+	kind = need(c, j, w, "kind");
+	if (kind && json_is_string(kind) &&
+	    strcmp(json_string_value(kind), "call") == 0)
+		m->kind = CL_MARKET_CALL;
+	else if (kind && json_is_string(kind) &&
+		 strcmp(json_string_value(kind), "put") == 0)
+		m->kind = CL_MARKET_PUT;
+	else if (kind)
+		fail(c, "%s.kind: expected \"call\" or \"put\"", w);
+	m->underlying = (uint32_t)get_uint(c, j, w, "underlying", UINT32_MAX);
+	m->strike = get_u64(c, j, w, "strike");
+	m->expiry = get_u64(c, j, w, "expiry");
+}
+
 static void parse_market(struct ctx *c, struct cl_market_params *m,
 			 const json_t *j, size_t idx)
 {
 	static const char *const keys[] = {
 		"id", "symbol", "priceDecimals", "sizeDecimals", "tickSize",
 		"stepSize", "maxOrderSize", "openInterestCap", "makerFeePpm",
-		"takerFeePpm", "riskTiers", "risk", NULL};
+		"takerFeePpm", "riskTiers", "risk", "option", NULL};
 	char where[32];
 	snprintf(where, sizeof(where), "markets[%zu]", idx);
 	if (!json_is_object(j)) {
@@ -170,6 +199,9 @@ static void parse_market(struct ctx *c, struct cl_market_params *m,
 	const json_t *risk = need(c, j, where, "risk");
 	if (risk)
 		parse_risk(c, &m->risk, risk, where);
+	const json_t *opt = json_object_get(j, "option");
+	if (opt)
+		parse_option(c, m, opt, where);
 	const json_t *tiers = need(c, j, where, "riskTiers");
 	if (!tiers)
 		return;

@@ -23,8 +23,55 @@ static const struct cl_market_params *market_by_id(const struct cl_api *api,
 	return cl_genesis_market(api->genesis, id);
 }
 
+static json_t *market_params_json_base(const struct cl_api *api,
+				       const struct cl_market_params *m);
+
+static const char *market_kind_str(const struct cl_market_params *m)
+{
+	switch ((enum cl_market_kind)m->kind) {
+	case CL_MARKET_PERP:
+		return "perp";
+	case CL_MARKET_CALL:
+		return "call";
+	case CL_MARKET_PUT:
+		return "put";
+	}
+	return "unknown";
+}
+
+/* An option market's terms (null for a perpetual). */
+static json_t *option_terms_json(const struct cl_market_params *m)
+{
+	if (!cl_market_is_option(m))
+		return json_null();
+	return json_pack("{s:s,s:i,s:o,s:o}", "kind", market_kind_str(m),
+			 "underlying", (int)m->underlying, "strike",
+			 cl_json_from_u64(m->strike), "expiry",
+			 cl_json_from_u64(m->expiry));
+}
+
+static json_t *greeks_json(const struct cl_stf_leg_greeks *g)
+{
+	return json_pack("{s:i,s:b,s:o,s:o,s:o,s:o}", "underlying",
+			 (int)g->underlying, "fresh", g->fresh, "deltaMicro",
+			 cl_json_from_i64(g->delta_micro), "gammaWad",
+			 cl_json_from_i64(g->gamma_wad), "vegaMicro",
+			 cl_json_from_i64(g->vega_micro), "thetaMicro",
+			 cl_json_from_i64(g->theta_micro));
+}
+
 static json_t *market_params_json(const struct cl_api *api,
 				  const struct cl_market_params *m)
+{
+	json_t *o = market_params_json_base(api, m);
+
+	json_object_set_new(o, "kind", json_string(market_kind_str(m)));
+	json_object_set_new(o, "option", option_terms_json(m));
+	return o;
+}
+
+static json_t *market_params_json_base(const struct cl_api *api,
+				       const struct cl_market_params *m)
 {
 	return json_pack(
 		"{s:i,s:s,s:i,s:i,s:o,s:o,s:o,s:o,s:i,s:i}", "id", (int)m->id,
@@ -128,6 +175,15 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 		return api_error(call, rc);
 	}
 	const struct cl_health h = risk->health;
+	/* the Greeks (docs/options.md "Greeks in the stf") */
+	struct cl_stf_account_greeks *gk = cl_xcalloc(1, sizeof(*gk));
+	rc = cl_stf_get_account_greeks(&v, gk, &addr);
+	if (rc) {
+		free(gk);
+		free(risk);
+		cl_chain_view_release(&v);
+		return api_error(call, rc);
+	}
 
 	json_t *jpos = json_array();
 	for (size_t i = 0; i < risk->n; i++) {
@@ -161,9 +217,18 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 					    : json_null());
 		json_object_set_new(jp, "bankruptcyPrice",
 				    cl_json_from_u64(p->bankruptcy_price));
+		json_object_set_new(jp, "option", option_terms_json(m));
+		for (size_t k = 0; k < gk->n; k++)
+			if (gk->leg[k].market == p->market)
+				json_object_set_new(jp, "greeks",
+						    greeks_json(&gk->leg[k]));
 		json_array_append_new(jpos, jp);
 	}
 	free(risk);
+	json_t *jgreeks = json_array();
+	for (size_t k = 0; k < gk->n_u; k++)
+		json_array_append_new(jgreeks, greeks_json(&gk->total[k]));
+	free(gk);
 
 	/* collateral assets (docs/margin.md "Collateral assets") */
 	struct cl_stf_asset_balance ab[CL_GENESIS_MAX_ASSETS];
@@ -197,6 +262,7 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	}
 	if (rc) {
 		json_decref(jpos);
+		json_decref(jgreeks);
 		json_decref(jassets);
 		cl_chain_view_release(&v);
 		return api_error(call, rc);
@@ -272,6 +338,7 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	cl_chain_view_release(&v);
 	if (rc && rc != CL_ERR_NOT_FOUND) {
 		json_decref(jpos);
+		json_decref(jgreeks);
 		json_decref(jassets);
 		json_decref(orders);
 		json_decref(triggers);
@@ -309,6 +376,7 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 			    cl_json_from_i64(h.asset_value));
 	json_object_set_new(res, "collateralAssets", jassets);
 	json_object_set_new(res, "positions", jpos);
+	json_object_set_new(res, "greeks", jgreeks);
 	json_object_set_new(res, "openOrders", orders);
 	json_object_set_new(res, "triggerOrders", triggers);
 	json_object_set_new(res, "twapOrders", twaps);
@@ -495,6 +563,36 @@ struct cl_rpc_done m_get_markets(struct cl_rpc_call *call,
 				    cl_json_from_u64(mi.volatility_ppm));
 		json_object_set_new(o, "insuranceFundPosition",
 				    cl_json_from_i64(mi.fund_size));
+		if (cl_market_is_option(m)) {
+			/* the mark's inputs (docs/options.md) */
+			struct cl_stf_option_quote q;
+			rc = cl_stf_get_option_quote(&v, &q, m->id);
+			if (rc) {
+				json_decref(o);
+				break;
+			}
+			json_t *jo = option_terms_json(m);
+			json_object_set_new(jo, "fresh", json_boolean(q.fresh));
+			json_object_set_new(jo, "indexPrice",
+					    cl_json_from_u64(q.index));
+			json_object_set_new(jo, "secondsToExpiry",
+					    json_integer(q.tau_s));
+			json_object_set_new(jo, "totalVarianceWad",
+					    cl_json_from_i64(q.w_wad));
+			json_object_set_new(jo, "impliedVolatilityPpm",
+					    cl_json_from_u64(q.iv_ppm));
+			json_object_set_new(jo, "deltaPpb",
+					    cl_json_from_i64(q.delta_ppb));
+			json_object_set_new(jo, "gammaWad",
+					    cl_json_from_i64(q.gamma_wad));
+			json_object_set_new(jo, "vegaMicro",
+					    cl_json_from_i64(q.vega_micro));
+			json_object_set_new(jo, "thetaMicro",
+					    cl_json_from_i64(q.theta_micro));
+			json_object_set_new(jo, "settlementPrice",
+					    cl_json_from_u64(q.settle_price));
+			json_object_set_new(o, "option", jo);
+		}
 		json_array_append_new(arr, o);
 	}
 	cl_chain_view_release(&v);

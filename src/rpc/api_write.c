@@ -118,6 +118,7 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 		break;
 	case CL_TX_ORACLE_PRICE:
 	case CL_TX_ORACLE_UPDATE:
+	case CL_TX_ORACLE_SURFACE:
 		json_object_set_new(res, "accepted", json_true());
 		json_object_set_new(res, "markPrice",
 				    cl_json_from_u64(r->mark_price));
@@ -144,6 +145,7 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 	case CL_TX_SUBACCOUNT_TRANSFER:
 	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
 	case CL_TX_PORTFOLIO_MODE:
+	case CL_TX_OPTION_SETTLE:
 		json_object_set_new(res, "ok", json_true());
 		break;
 	}
@@ -172,6 +174,7 @@ struct cl_rpc_done api_submit(struct cl_rpc_call *call, struct cl_api *api,
 	cl_tx_recover(tx, cl_seq_domain(api->seq));
 	if (tx->type != CL_TX_ORACLE_PRICE && tx->type != CL_TX_DEPOSIT &&
 	    tx->type != CL_TX_ORACLE_UPDATE &&
+	    tx->type != CL_TX_ORACLE_SURFACE &&
 	    tx->auth.err[0] != CL_SIG_OK) {
 		json_decref(echo);
 		return cl_rpc_error_data(

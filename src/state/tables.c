@@ -35,6 +35,8 @@ static const struct cl_table_info registry[] = {
 	{ CL_TABLE_SUBACCOUNTS, true, "subaccounts" },
 	{ CL_TABLE_LIQ_INDEX, true, "liq_index" },
 	{ CL_TABLE_LIQ_MULTI, true, "liq_multi" },
+	{ CL_TABLE_OPT_SURFACE, true, "opt_surface" },
+	{ CL_TABLE_OPT_SETTLE, true, "opt_settle" },
 	{ CL_TABLE_PORTFOLIO, true, "portfolio" },
 	{ CL_TABLE_PRUNE_DUE, true, "prune_due" },
 	{ CL_TABLE_TWAP_FLOOR, true, "twap_floor" },

@@ -278,6 +278,15 @@ int stf_side_prepare(struct cl_stf *s, struct stf_fill_side *fs,
 	    !cl_sub_i64(&coll.atoms, coll.atoms, fs->fee))
 		return CL_STF_ERR_OVERFLOW;
 	fs->acc.collateral = coll.atoms;
+	/* an option's premium moves in the settlement asset at the fill:
+	 * what the position's cost would carry is realised at once, so an
+	 * option position keeps a cost of 0 (docs/margin.md "Options") */
+	if (cl_market_is_option(cl_genesis_market(&s->g, fs->o.market))) {
+		if (!cl_sub_i64(&fs->acc.collateral, fs->acc.collateral,
+				fs->after.cost.atoms))
+			return CL_STF_ERR_OVERFLOW;
+		fs->after.cost.atoms = 0;
+	}
 	if (fs->idx == fs->n) {
 		fs->pos[fs->n].market = fs->o.market;
 		fs->pos[fs->n].funding_snap = fs->snap;
@@ -298,6 +307,27 @@ int stf_side_check_margin(struct cl_stf *s, struct stf_fill_side *fs)
 			fs->pos, fs->n);
 	if (rc != CL_OK)
 		return rc;
+	if (fs->increases && fs->after.size > 0 &&
+	    cl_market_is_option(cl_genesis_market(&s->g, fs->o.market))) {
+		/* a long option is paid for: its own value does not count
+		 * toward the check that buys it */
+		const struct cl_market_params *m =
+			cl_genesis_market(&s->g, fs->o.market);
+		struct cl_market_state ms;
+		struct cl_amount val;
+		rc = stf_load_market(&v, &ms, m->id);
+		if (rc != CL_OK)
+			return rc;
+		if (!cl_notional_down(&val, (struct cl_price){ms.mark_price},
+				      (struct cl_size){(uint64_t)
+							       fs->after.size},
+				      cl_genesis_scale_exp(&s->g, m)))
+			return CL_STF_ERR_OVERFLOW;
+		return (__int128)fs->h_after.equity - val.atoms >=
+				       fs->h_after.im ?
+			       CL_STF_OK :
+			       CL_STF_ERR_INSUFFICIENT_MARGIN;
+	}
 	if (fs->increases)
 		return fs->h_after.equity >= fs->h_after.im ?
 			       CL_STF_OK :
@@ -652,7 +682,11 @@ static bool done_reason_holds(struct cl_stf *s,
 	case CL_DONE_MARGIN:
 		return true;
 	case CL_DONE_EXPIRED:
-		return expired(s, o->expiry);
+		/* an order of an option market expires with the market */
+		return expired(s, o->expiry) ||
+		       stf_option_closed(&s->g,
+					 cl_genesis_market(&s->g, o->market),
+					 s->now_s);
 	}
 	return false;
 }
@@ -711,6 +745,10 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 		return apply_done(s, &tx->u.done);
 	case CL_TX_ORACLE_UPDATE:
 		return apply_oracle_update(s, tx);
+	case CL_TX_ORACLE_SURFACE:
+		return stf_apply_oracle_surface(s, tx);
+	case CL_TX_OPTION_SETTLE:
+		return stf_apply_option_settle(s, &tx->u.option_settle);
 	case CL_TX_LIQUIDATE:
 		return stf_apply_liquidate(s, &tx->u.liquidate);
 	case CL_TX_ADL:

@@ -397,6 +397,9 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	case CL_TX_ORACLE_UPDATE:
 		rc = oracle(s, out, tx->u.oracle_update.market, tx);
 		break;
+	case CL_TX_ORACLE_SURFACE:
+		rc = oracle(s, out, tx->u.oracle_surface.market, tx);
+		break;
 	case CL_TX_WITHDRAW:
 	case CL_TX_ASSET_WITHDRAW: {
 		struct cl_stf_globals g;
@@ -431,6 +434,7 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	case CL_TX_FUND_FILL:
 	case CL_TX_REINDEX:
 	case CL_TX_COLLATERAL_SALE:
+	case CL_TX_OPTION_SETTLE:
 		return CL_STF_ERR_NOT_A_REQUEST;
 	}
 	if (rc) {

@@ -17,6 +17,8 @@
  * conditional.c trigger orders (stops, TP/SL): placed when the mark
  *            reaches their price, at a block's opening and after oracle
  *            requests
+ * option_close.c expired option markets: orders closed, positions
+ *            settled (OPTION_SETTLE), first thing when a block opens
  *
  * Every change goes through a primitive transition (stf_derive()), which
  * is checked like any transaction; the books only mirror what the state
@@ -164,5 +166,10 @@ int stf_fire_scheduled_cancels(struct cl_stf *s);
 int stf_run_liquidations(struct cl_stf *s, uint32_t market);
 /* Work due when a block opens. */
 int stf_open_block_work(struct cl_stf *s);
+
+/* ---- option_close.c ---- */
+/* Close the expired option markets: orders, then positions (within the
+ * budget). */
+int stf_run_option_expiry(struct cl_stf *s);
 
 #endif

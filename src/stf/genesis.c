@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Genesis parameters: validation, canonical encoding and hash. */
+#include <clearline/options.h>
 #include <clearline/stf.h>
 
 #include <string.h>
@@ -105,6 +106,37 @@ static const char *market_invalid(const struct cl_genesis *g,
 	return risk_invalid(&m->risk);
 }
 
+/* The option fields (docs/genesis.md "option"); the underlying is
+ * looked up among all markets, so it may come before or after. */
+static const char *option_invalid(const struct cl_genesis *g,
+				  const struct cl_market_params *m)
+{
+	const struct cl_market_params *u;
+
+	switch ((enum cl_market_kind)m->kind) {
+	case CL_MARKET_PERP:
+		if (m->underlying || m->strike || m->expiry)
+			return "a perpetual has no underlying, strike or "
+			       "expiry";
+		return NULL;
+	case CL_MARKET_CALL:
+	case CL_MARKET_PUT:
+		break;
+	}
+	if (m->kind > CL_MARKET_PUT)
+		return "market kind must be perp, call or put";
+	u = cl_genesis_market(g, m->underlying);
+	if (!u || u->kind != CL_MARKET_PERP)
+		return "option underlying must be a genesis perpetual";
+	if (u->price_decimals != m->price_decimals)
+		return "option price decimals must be its underlying's";
+	if (m->strike == 0 || m->strike > CL_OPT_PRICE_MAX)
+		return "option strike out of range";
+	if (m->expiry <= 1800 || m->expiry > INT64_MAX)
+		return "option expiry out of range";
+	return NULL;
+}
+
 static int asset_scale_exp(const struct cl_genesis *g,
 			   const struct cl_asset_params *a)
 {
@@ -136,6 +168,9 @@ static const char *asset_invalid(const struct cl_genesis *g, uint32_t i)
 	if (!cl_genesis_market(g, a->oracle_market) ||
 	    !cl_genesis_market(g, a->hedge_market))
 		return "asset oracle or hedge market unknown";
+	if (cl_genesis_market(g, a->oracle_market)->kind != CL_MARKET_PERP ||
+	    cl_genesis_market(g, a->hedge_market)->kind != CL_MARKET_PERP)
+		return "asset oracle and hedge markets must be perpetuals";
 	e = asset_scale_exp(g, a);
 	if (e < -38 || e > 18)
 		return "asset scale exponent out of range";
@@ -235,6 +270,11 @@ static const char *genesis_invalid(const struct cl_genesis *g)
 			return why;
 		if (i > 0 && g->markets[i].id <= g->markets[i - 1].id)
 			return "market ids must be unique and increasing";
+	}
+	for (uint32_t i = 0; i < g->n_markets; i++) {
+		const char *why = option_invalid(g, &g->markets[i]);
+		if (why)
+			return why;
 	}
 	if (g->n_assets > CL_GENESIS_MAX_ASSETS)
 		return "at most 8 collateral assets";
@@ -362,6 +402,8 @@ static void encode_risk(struct cl_buf *out,
 
 void cl_genesis_encode(struct cl_buf *out, const struct cl_genesis *g)
 {
+	uint32_t n_opt;
+
 	CL_REQUIRE(cl_genesis_validate(g, NULL));
 	cl_buf_append(out, "CLGENESIS", 9);
 	cl_buf_append_byte(out, GENESIS_ENCODING_VERSION);
@@ -400,17 +442,42 @@ void cl_genesis_encode(struct cl_buf *out, const struct cl_genesis *g)
 		}
 		encode_risk(out, &m->risk);
 	}
-	/* the assets' section exists only when there are assets (or a
-	 * tagged section follows), so a genesis without them keeps its
-	 * encoding and hash */
-	if (g->n_assets == 0 && !g->portfolio.enabled)
+	/* the assets' section exists only when there are assets or a
+	 * tagged section follows (options, portfolio), so a genesis without
+	 * them keeps its encoding and hash */
+	n_opt = cl_genesis_n_options(g);
+	if (g->n_assets == 0 && n_opt == 0 && !g->portfolio.enabled)
 		return;
 	cl_buf_append_byte(out, (uint8_t)g->n_assets);
 	for (uint32_t i = 0; i < g->n_assets; i++)
 		encode_asset(out, &g->assets[i]);
 	/* tagged sections follow, each once, in increasing tag order */
+	if (n_opt != 0) {
+		cl_buf_append_byte(out, CL_GENESIS_TAG_OPTIONS);
+		cl_buf_append_byte(out, (uint8_t)n_opt);
+		for (uint32_t i = 0; i < g->n_markets; i++) {
+			const struct cl_market_params *m = &g->markets[i];
+
+			if (m->kind == CL_MARKET_PERP)
+				continue;
+			cl_buf_append_be32(out, m->id);
+			cl_buf_append_byte(out, m->kind);
+			cl_buf_append_be32(out, m->underlying);
+			cl_buf_append_be64(out, m->strike);
+			cl_buf_append_be64(out, m->expiry);
+		}
+	}
 	if (g->portfolio.enabled)
 		encode_portfolio(out, &g->portfolio);
+}
+
+uint32_t cl_genesis_n_options(const struct cl_genesis *g)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < g->n_markets; i++)
+		n += g->markets[i].kind != CL_MARKET_PERP;
+	return n;
 }
 
 void cl_genesis_hash(struct cl_hash32 *out, const struct cl_genesis *g)

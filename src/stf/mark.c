@@ -58,6 +58,8 @@ int stf_apply_oracle_entries(struct cl_stf *s, uint32_t market,
 	CL_REQUIRE(n <= CL_TX_ORACLE_MAX_ENTRIES);
 	if (!m)
 		return CL_STF_ERR_UNKNOWN_MARKET;
+	if (m->kind != CL_MARKET_PERP)
+		return CL_STF_ERR_OPTION_MARKET; /* priced from its underlying */
 	rc = stf_load_market(&v, &ms, market);
 	if (rc != CL_OK)
 		return rc;
@@ -119,7 +121,8 @@ int stf_apply_oracle_entries(struct cl_stf *s, uint32_t market,
 					  m->risk.mark_band_ppm)
 				.v;
 	stf_put_market(s->st, market, &ms);
-	return CL_STF_OK;
+	/* the options on this index follow it */
+	return stf_options_refresh(s, market);
 }
 
 /* ------------------------------------------------------------------ */

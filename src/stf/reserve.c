@@ -186,6 +186,8 @@ static int market_order_im(const struct cl_stf_view *v, int64_t *out,
 			  market);
 		return CL_ERR_CORRUPT;
 	}
+	if (cl_market_is_option(m))
+		return stf_option_order_im(v, out, m, size, open);
 	rc = stf_load_market(v, &ms, market);
 	if (rc != CL_OK)
 		return rc;
@@ -273,6 +275,16 @@ int stf_place_check(struct cl_stf *s, const struct cl_order_record *rec)
 	int64_t before;
 	int rc;
 
+	/* an option trades only while it can be priced (every order
+	 * kind comes through here: triggers and TWAP slices too) */
+	const struct cl_market_params *m = cl_genesis_market(&s->g,
+							     rec->market);
+	if (m && cl_market_is_option(m)) {
+		struct cl_stf_opt_inputs in;
+		rc = stf_option_inputs_rc(&v, s->now_s, m, &in);
+		if (rc != CL_OK)
+			return rc;
+	}
 	/* 8b: the account margins the market (docs/margin.md "Isolated
 	 * margin") */
 	rc = stf_isolated_check_order(s, &rec->trader, rec->market);

@@ -140,23 +140,73 @@ static int with_assets(const struct cl_stf_view *v, int64_t *out,
 	return CL_OK;
 }
 
+/* Move the option positions of `in` (n of them) to the end and add
+ * their value and requirements to `opt` (docs/margin.md "Options");
+ * *n_perp gets the count of the others, which stay in order. */
+static int split_options(const struct cl_stf_view *v, struct health_in *in,
+			 size_t n, size_t *n_perp, struct cl_health *opt)
+{
+	size_t k = 0;
+
+	memset(opt, 0, sizeof(*opt));
+	for (size_t i = 0; i < n; i++) {
+		struct cl_amount u;
+		int64_t im, mm;
+		int rc;
+
+		if (!cl_market_is_option(in->m[i])) {
+			in->m[k] = in->m[i];
+			in->risk[k] = in->risk[i];
+			in->rp[k] = &in->risk[k];
+			in->p[k] = in->p[i];
+			in->marks[k] = in->marks[i];
+			in->scales[k] = in->scales[i];
+			in->worst[k] = in->worst[i];
+			k++;
+			continue;
+		}
+		rc = stf_option_requirement(v, in->m[i], in->p[i].size,
+					    in->p[i].cost.atoms, &im, &mm);
+		if (rc != CL_OK)
+			return rc;
+		if (!margin_upnl_down(&u, in->rp[i], &in->p[i], in->marks[i]) ||
+		    !cl_add_i64(&opt->upnl, opt->upnl, u.atoms) ||
+		    !cl_add_i64(&opt->im, opt->im, im) ||
+		    !cl_add_i64(&opt->mm, opt->mm, mm))
+			return CL_STF_ERR_OVERFLOW;
+	}
+	*n_perp = k;
+	return CL_OK;
+}
+
 int stf_health_legs(const struct cl_stf_view *v, struct cl_health *out,
 		    const struct cl_address *addr, int64_t collateral,
 		    const struct cl_stf_position *pos, size_t n)
 {
 	struct health_in in;
+	struct cl_health opt;
 	int64_t total, assets;
+	size_t n_perp;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = with_assets(v, &total, &assets, addr, collateral);
 	if (rc == CL_OK)
 		rc = health_prepare(v, &in, pos, n);
+	if (rc == CL_OK)
+		rc = split_options(v, &in, n, &n_perp, &opt);
 	if (rc != CL_OK)
 		return rc;
 	if (!margin_health_scaled(out, (struct cl_amount){total}, in.p, in.rp,
-				  in.marks, in.scales, n))
+				  in.marks, in.scales, n_perp) ||
+	    !cl_add_i64(&out->upnl, out->upnl, opt.upnl) ||
+	    !cl_add_i64(&out->equity, out->equity, opt.upnl) ||
+	    !cl_add_i64(&out->im, out->im, opt.im) ||
+	    !cl_add_i64(&out->mm, out->mm, opt.mm)) {
+		memset(out, 0, sizeof(*out));
 		return CL_STF_ERR_OVERFLOW;
+	}
+	out->order_im = out->im;
 	out->asset_value = assets;
 	return CL_OK;
 }
@@ -514,12 +564,10 @@ static int account_risk(const struct cl_stf_view *v,
 	rc = with_assets(v, &collateral, &assets, addr, settlement);
 	if (rc == CL_OK)
 		rc = health_prepare(v, &in, pos, n);
+	if (rc == CL_OK) /* the same figures as stf_health(), options too */
+		rc = stf_health_legs(v, h, addr, settlement, pos, n);
 	if (rc != CL_OK)
 		return rc;
-	if (!margin_health_scaled(h, (struct cl_amount){collateral}, in.p,
-				  in.rp, in.marks, in.scales, n))
-		return CL_STF_ERR_OVERFLOW;
-	h->asset_value = assets;
 	rc = stf_pm_health(v, h, &out->portfolio, addr, pos, n);
 	if (rc != CL_OK)
 		return rc;
@@ -539,6 +587,28 @@ static int account_risk(const struct cl_stf_view *v,
 		r->market = pos[i].market;
 		r->size = pos[i].size;
 		r->cost = pos[i].cost;
+		if (cl_market_is_option(in.m[i])) {
+			/* leg by leg (option_margin.c); an option has no
+			 * liquidation price of its own: its accounts are
+			 * swept with the multi-market ones */
+			rc = stf_option_requirement(v, in.m[i], pos[i].size,
+						    pos[i].cost, &r->im,
+						    &r->mm);
+			if (rc != CL_OK)
+				return rc;
+			if (!margin_upnl_down(&upnl, in.rp[i], &in.p[i],
+					      in.marks[i]) ||
+			    !margin_notional_up(&notional, in.rp[i],
+						margin_abs_size(pos[i].size),
+						in.marks[i]))
+				return CL_STF_ERR_OVERFLOW;
+			r->upnl = upnl.atoms;
+			r->liquidation_price = pos[i].size > 0 ? 0 : UINT64_MAX;
+			r->adl_score = margin_adl_score(
+				upnl, in.p[i].cost, notional,
+				(struct cl_amount){h->equity});
+			continue;
+		}
 		if (!margin_upnl_down(&upnl, in.rp[i], &in.p[i], in.marks[i]) ||
 		    !margin_requirement_scaled_up(&im, &mm, in.rp[i], &in.p[i],
 						  in.marks[i], in.scales[i]) ||
@@ -636,7 +706,10 @@ int stf_reindex(struct cl_stf *s, const struct cl_address *addr)
 	 * assets move with other markets' prices, are swept when blocks
 	 * open too */
 	bool holds = false;
-	if (n < 2 && s->g.n_assets > 0) {
+	for (size_t i = 0; i < n && !holds; i++)
+		holds = cl_market_is_option(cl_genesis_market(&s->g,
+							      pos[i].market));
+	if (!holds && n < 2 && s->g.n_assets > 0) {
 		int64_t val;
 		rc = stf_asset_value(&v, &val, &holds, addr);
 		if (rc != CL_OK)

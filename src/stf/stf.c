@@ -149,6 +149,19 @@ const char *cl_stf_err_str(int code)
 	case CL_STF_ERR_TWAP_NONCE_USED:
 		return "twap nonce at or below the trader's floor: a pruned "
 		       "twap used it or a higher one";
+	case CL_STF_ERR_OPTION_MARKET:
+		return "an option market has no oracle price of its own, and "
+		       "a surface needs a genesis option on its underlying "
+		       "and expiry";
+	case CL_STF_ERR_BAD_SURFACE:
+		return "volatility slice is not valid svi, or breaks the "
+		       "calendar against its neighbours";
+	case CL_STF_ERR_NO_SURFACE:
+		return "option has no fresh index or volatility surface";
+	case CL_STF_ERR_OPTION_EXPIRED:
+		return "option market is expired";
+	case CL_STF_ERR_NOT_SETTLED:
+		return "option has no settlement price yet";
 	case CL_STF_ERR_NO_COLLATERAL:
 		return "account has no collateral";
 	case CL_STF_ERR_ORDER_MARGIN:
@@ -338,6 +351,10 @@ int cl_stf_begin_block(struct cl_stf *s, const struct cl_block_header *h)
 	s->now_s = h->timestamp_ms / 1000;
 	/* premium EMA, funding accrual and marks move with the block time */
 	rc = stf_risk_begin_block(s);
+	if (rc == CL_OK)
+		rc = stf_options_accumulate(s);
+	if (rc == CL_OK)
+		rc = stf_options_refresh(s, UINT32_MAX);
 	if (rc != CL_OK) {
 		cl_state_rollback_to(s->st, sp);
 		return rc;

@@ -3,6 +3,7 @@
 #ifndef CLEARLINE_STF_INT_H
 #define CLEARLINE_STF_INT_H
 
+#include <clearline/options.h>
 #include <clearline/stf.h>
 
 struct cl_stf {
@@ -383,6 +384,15 @@ int stf_reindex(struct cl_stf *s, const struct cl_address *addr);
 int stf_pending_funding(const struct cl_stf_view *v, int64_t *out,
 			const struct cl_stf_position *p);
 
+/* ORACLE_SURFACE's bytes (surface_tx.c). */
+void stf_surface_decode(struct cl_cursor *c, struct cl_tx_oracle_surface *o);
+void stf_surface_encode(struct cl_buf *b,
+			const struct cl_tx_oracle_surface *o);
+size_t stf_surface_len(const struct cl_tx_oracle_surface *o);
+void stf_surface_recover(struct cl_tx_auth *a,
+			 const struct cl_eip712_domain *d,
+			 const struct cl_tx_oracle_surface *o);
+
 /* Oracle updates (both transaction types), liquidation, ADL. */
 struct stf_oracle_entry {
 	uint64_t price, timestamp;
@@ -439,5 +449,73 @@ int stf_log_event(struct cl_stf *s, const struct cl_address *addr,
 		  const struct cl_stf_event *ev);
 /* The insurance balance (GLOBALS). */
 int stf_get_insurance(const struct cl_stf_view *v, int64_t *out);
+
+/* ---- option markets (surface.c) ---- */
+
+/* ORACLE_SURFACE (docs/options.md "The surface in the stf"). */
+int stf_apply_oracle_surface(struct cl_stf *s, const struct cl_tx *tx);
+
+/* The Black-76 inputs of option market `m` at this block: forward F =
+ * the underlying's index (its price units), strike, seconds to expiry,
+ * the surface's total variance w (wad). Returns false (out zeroed) when
+ * m is not an option, is expired, or has no fresh index or surface. */
+struct cl_stf_opt_inputs {
+	struct cl_price fwd;
+	uint64_t strike;
+	uint32_t tau_s;
+	int64_t w_wad;
+	enum cl_opt_kind kind;
+	uint32_t underlying;
+};
+bool stf_option_inputs(struct cl_stf *s, const struct cl_market_params *m,
+		       struct cl_stf_opt_inputs *out);
+/* The same on a view at block time `now`, with the reason: CL_OK,
+ * CL_STF_ERR_OPTION_MARKET (not an option), CL_STF_ERR_OPTION_EXPIRED,
+ * CL_STF_ERR_NO_SURFACE (no fresh index or slice, or a slice that does
+ * not price this strike), or a backend error. */
+int stf_option_inputs_rc(const struct cl_stf_view *v, uint64_t now,
+			 const struct cl_market_params *m,
+			 struct cl_stf_opt_inputs *out);
+/* The mark of one contract: the Black-76 premium rounded up to a whole
+ * price unit, at least 1. CL_OK or CL_STF_ERR_NO_SURFACE. */
+int stf_option_mark(uint64_t *mark, const struct cl_stf_opt_inputs *in);
+/* The short-option rule (docs/margin.md "Options"): per unit of the
+ * underlying, premium + max(15 % of the index - OTM, 10 % of the index
+ * for a call or of the strike for a put). */
+#define CL_OPT_SHORT_BASE_PPM 150000u
+#define CL_OPT_SHORT_MIN_PPM 100000u
+/* The initial and maintenance requirement (atoms, rounded up) of a
+ * position of `size` with cost `cost` in option market `m` at the
+ * current marks (option_margin.c). CL_OK, CL_STF_ERR_NO_MARK_PRICE,
+ * CL_STF_ERR_NO_SURFACE (no index), CL_STF_ERR_OVERFLOW or a backend
+ * error. */
+int stf_option_requirement(const struct cl_stf_view *v,
+			   const struct cl_market_params *m, int64_t size,
+			   int64_t cost, int64_t *im, int64_t *mm);
+/* An option market's part of the requirement counting open orders:
+ * max(IM(size + buy) + the buys' premium at the mark, IM(size - sell)). */
+int stf_option_order_im(const struct cl_stf_view *v, int64_t *out,
+			const struct cl_market_params *m, int64_t size,
+			const struct cl_open_sizes *open);
+/* ---- expiry (option_expiry.c, option_close.c) ---- */
+
+/* The settlement window before an expiry (docs/options.md "Expiry"). */
+#define CL_OPT_SETTLE_WINDOW_S 1800u
+/* Is `m` an option market at or after its expiry (closed)? */
+bool stf_option_closed(const struct cl_genesis *g,
+		       const struct cl_market_params *m, uint64_t now);
+/* begin_block: add the underlying's index to the running time-weighted
+ * average of every expiry whose window has opened, and fix the
+ * settlement price at the first block at or after the expiry. */
+int stf_options_accumulate(struct cl_stf *s);
+/* The settlement price of option `m`: 0 while not fixed. */
+int stf_option_settle_price(const struct cl_stf_view *v,
+			    const struct cl_market_params *m, uint64_t *out);
+int stf_apply_option_settle(struct cl_stf *s,
+			    const struct cl_tx_option_settle *t);
+
+/* Re-mark every option market on `underlying` (UINT32_MAX: all) that has
+ * fresh inputs; the others keep their mark. */
+int stf_options_refresh(struct cl_stf *s, uint32_t underlying);
 
 #endif

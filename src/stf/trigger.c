@@ -475,9 +475,14 @@ static int sweep_expired(struct cl_stf *s)
 
 int stf_open_block_work(struct cl_stf *s)
 {
-	/* dead-man switches first: no order of a trader whose switch
+	/* expired option markets close first: nothing else of the block
+	 * touches their books or positions (docs/options.md "Expiry") */
+	int rc = stf_run_option_expiry(s);
+
+	/* dead-man switches next: no order of a trader whose switch
 	 * fell due trades in this block */
-	int rc = stf_fire_scheduled_cancels(s);
+	if (rc == 0)
+		rc = stf_fire_scheduled_cancels(s);
 
 	/* trigger orders the block's marks reached, before the liquidation
 	 * pass (a stop-loss may spare its account a liquidation) */

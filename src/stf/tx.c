@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Transactions: strict decoding, canonical encoding, signer recovery. */
-#include <clearline/stf.h>
+#include "stf_int.h"
 
 #include <string.h>
 
@@ -77,6 +77,10 @@ const char *cl_tx_type_str(int type)
 		return "subaccount_asset_transfer";
 	case CL_TX_PORTFOLIO_MODE:
 		return "portfolio_mode";
+	case CL_TX_ORACLE_SURFACE:
+		return "oracle_surface";
+	case CL_TX_OPTION_SETTLE:
+		return "option_settle";
 	}
 	return "unknown";
 }
@@ -218,6 +222,13 @@ bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
 		out->u.done.reason = (enum cl_done_reason)r;
 		break;
 	}
+	case CL_TX_ORACLE_SURFACE:
+		stf_surface_decode(&c, &out->u.oracle_surface);
+		break;
+	case CL_TX_OPTION_SETTLE:
+		cur_addr(&c, &out->u.option_settle.account);
+		out->u.option_settle.market = cl_cur_be32(&c);
+		break;
 	case CL_TX_ORACLE_UPDATE: {
 		struct cl_tx_oracle_update *o = &out->u.oracle_update;
 		o->market = cl_cur_be32(&c);
@@ -495,6 +506,13 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 		cl_buf_append(b, tx->u.done.order_hash.b, 32);
 		cl_buf_append_byte(b, (uint8_t)tx->u.done.reason);
 		return;
+	case CL_TX_ORACLE_SURFACE:
+		stf_surface_encode(b, &tx->u.oracle_surface);
+		return;
+	case CL_TX_OPTION_SETTLE:
+		cl_buf_append(b, tx->u.option_settle.account.b, 20);
+		cl_buf_append_be32(b, tx->u.option_settle.market);
+		return;
 	case CL_TX_ORACLE_UPDATE: {
 		const struct cl_tx_oracle_update *o = &tx->u.oracle_update;
 		CL_REQUIRE(o->n >= 1 && o->n <= CL_TX_ORACLE_MAX_ENTRIES);
@@ -719,6 +737,10 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 		       (size_t)tx->u.oracle.n_sigs * CL_SIG_LEN;
 	case CL_TX_ORDER_DONE:
 		return 1 + 32 + 1;
+	case CL_TX_ORACLE_SURFACE:
+		return stf_surface_len(&tx->u.oracle_surface);
+	case CL_TX_OPTION_SETTLE:
+		return 1 + 20 + 4;
 	case CL_TX_ORACLE_UPDATE:
 		return 1 + 4 + 1 +
 		       (size_t)tx->u.oracle_update.n * (8 + 8 + CL_SIG_LEN);
@@ -892,6 +914,9 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 						   tx->u.oracle.sigs[i].b,
 						   CL_SIG_LEN);
 		break;
+	case CL_TX_ORACLE_SURFACE:
+		stf_surface_recover(a, d, &tx->u.oracle_surface);
+		break;
 	case CL_TX_ORACLE_UPDATE: {
 		const struct cl_tx_oracle_update *o = &tx->u.oracle_update;
 		CL_REQUIRE(o->n <= CL_TX_ORACLE_MAX_ENTRIES);
@@ -917,6 +942,7 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 	case CL_TX_FORCED:
 	case CL_TX_ASSET_DEPOSIT:
 	case CL_TX_COLLATERAL_SALE:
+	case CL_TX_OPTION_SETTLE:
 		break;
 	}
 	a->recovered = true;
@@ -932,6 +958,7 @@ bool cl_tx_is_request(enum cl_tx_type type)
 	case CL_TX_APPROVE_AGENT:
 	case CL_TX_ORACLE_PRICE:
 	case CL_TX_ORACLE_UPDATE:
+	case CL_TX_ORACLE_SURFACE:
 	case CL_TX_FORCED:
 	case CL_TX_SCHEDULE_CANCEL:
 	case CL_TX_CLIENT_ORDER:
@@ -954,6 +981,7 @@ bool cl_tx_is_request(enum cl_tx_type type)
 	case CL_TX_LIQUIDATE_FILL:
 	case CL_TX_FUND_FILL:
 	case CL_TX_REINDEX:
+	case CL_TX_OPTION_SETTLE:
 		return false;
 	}
 	return false;

@@ -5,6 +5,22 @@
 
 #include <clearline/node.h>
 
+/* base with its first `from` replaced by `to` (malloc'ed; NULL when
+ * `from` is not there). */
+static char *replaced(const char *base, const char *from, const char *to)
+{
+	const char *at = strstr(base, from);
+	char *text;
+
+	if (!at)
+		return NULL;
+	text = cl_xmalloc(strlen(base) + strlen(to) + 1);
+	memcpy(text, base, (size_t)(at - base));
+	strcpy(text + (at - base), to);
+	strcat(text, at + strlen(from));
+	return text;
+}
+
 static void bad(const char *base, const char *from, const char *to,
 		const char *want_in_msg)
 {
@@ -198,6 +214,49 @@ int main(int argc, char **argv)
 			    "\"extreme\": 330000", "unknown key \"extreme\"");
 			bad(with, "\"minEquity\": \"10000000000\"",
 			    "\"minEquity\": 5", "minEquity");
+		}
+	}
+	/* an option market (docs/genesis.md "option"): market 2 as a call
+	 * on market 1, with market 1's price decimals */
+	{
+		char *o1 = replaced(text, "\"id\": 2,",
+				    "\"id\": 2, \"option\": {\"kind\": "
+				    "\"call\", \"underlying\": 1, "
+				    "\"strike\": \"600000\", \"expiry\": "
+				    "\"1900000000\"},");
+		CHECK(o1 != NULL);
+		if (o1) {
+			/* ETH's 2 price decimals are not BTC's 1 */
+			bad(o1, "\"priceDecimals\": 3", "\"priceDecimals\": 3",
+			    "price decimals");
+			char *o2 = replaced(o1, "\"priceDecimals\": 2",
+					    "\"priceDecimals\": 1");
+			CHECK(o2 != NULL);
+			if (o2) {
+				int prc = cl_genesis_parse(&g, o2, strlen(o2),
+							   err, sizeof(err));
+				CHECK_MSG(prc == CL_OK, "%s", err);
+				CHECK(g.markets[1].kind == CL_MARKET_CALL &&
+				      g.markets[1].underlying == 1 &&
+				      g.markets[1].strike == 600000 &&
+				      g.markets[1].expiry == 1900000000 &&
+				      g.markets[0].kind == CL_MARKET_PERP);
+				bad(o2, "\"call\"", "\"straddle\"",
+				    "expected \"call\" or \"put\"");
+				bad(o2, "\"underlying\": 1", "\"underlying\": 3",
+				    "price decimals");
+				bad(o2, "\"underlying\": 1", "\"underlying\": 9",
+				    "underlying must be a genesis perpetual");
+				bad(o2, "\"strike\": \"600000\"",
+				    "\"strike\": \"0\"", "strike");
+				bad(o2, "\"expiry\": \"1900000000\"",
+				    "\"expiry\": 5", "expiry");
+				bad(o2, "\"kind\": \"call\"",
+				    "\"kind\": \"call\", \"style\": 1",
+				    "unknown key \"style\"");
+				free(o2);
+			}
+			free(o1);
 		}
 	}
 	CHECK(cl_genesis_load(&g, "/nonexistent/genesis.json", err,

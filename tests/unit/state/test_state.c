@@ -69,6 +69,8 @@ static size_t key_of(uint8_t *key, size_t ti, unsigned u)
 	case CL_TABLE_MARGIN_MODES:
 	case CL_TABLE_ACCOUNT_OWNERS:
 	case CL_TABLE_SUBACCOUNTS:
+	case CL_TABLE_OPT_SURFACE:
+	case CL_TABLE_OPT_SETTLE:
 	case CL_TABLE_LIQ_INDEX:
 	case CL_TABLE_RISK_EVENTS:
 	case CL_TABLE_LIQ_MULTI:

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared helpers of the option-market tests (test_options_stf.c and the
+ * VM's test_options_guest.c): a genesis with three BTC options beside
+ * the perpetuals of stf_util.h, two SVI slices, and an ORACLE_SURFACE
+ * builder that signs with the oracle keys.
+ */
+#ifndef CLEARLINE_TEST_OPTIONS_UTIL_H
+#define CLEARLINE_TEST_OPTIONS_UTIL_H
+
+#include "stf_util.h"
+
+#include <clearline/options.h>
+
+#define T_CALL 10 /* BTC call, strike $60,000 */
+#define T_PUT 11  /* BTC put, strike $50,000, same expiry */
+#define T_CALL2 12 /* BTC call, strike $60,000, a week later */
+#define T_EXPIRY (T_START_MS / 1000 + 86400)
+#define T_EXPIRY2 (T_START_MS / 1000 + 7 * 86400)
+#define BTC_P(d) ((uint64_t)(d) * 100)     /* $ -> price units */
+#define BTC_SZ(b) ((uint64_t)(b) * 100000) /* BTC -> size units */
+#define WAD 1000000000000000000LL
+
+static inline void opt_market(struct cl_market_params *m, uint32_t id,
+		       const char *sym, uint8_t kind, uint64_t strike,
+		       uint64_t expiry)
+{
+	t_market(m, id, sym, 2, 5, 100, 100, BTC_SZ(10), BTC_SZ(100), 200,
+		 500);
+	m->n_tiers = 1;
+	m->tiers[0] = (struct cl_risk_tier){INT64_MAX, 150000, 100000};
+	m->kind = kind;
+	m->underlying = T_BTC;
+	m->strike = strike;
+	m->expiry = expiry;
+}
+
+static inline void add_options(struct cl_genesis *g)
+{
+	opt_market(&g->markets[3], T_CALL, "BTC-C60K", CL_MARKET_CALL,
+		   BTC_P(60000), T_EXPIRY);
+	opt_market(&g->markets[4], T_PUT, "BTC-P50K", CL_MARKET_PUT,
+		   BTC_P(50000), T_EXPIRY);
+	opt_market(&g->markets[5], T_CALL2, "BTC-C60K-W", CL_MARKET_CALL,
+		   BTC_P(60000), T_EXPIRY2);
+	g->n_markets = 6;
+	g->markets[0].risk.oracle_band_ppm = 20000; /* 2 % agreement */
+}
+
+/* A surface of n signers (okey[0..n)) for `expiry`; signer i posts
+ * `p[i]` at time ts. */
+static inline struct cl_tx surface(struct tenv *e, uint64_t expiry,
+			    const struct cl_svi *p, uint32_t n, uint64_t ts)
+{
+	struct cl_tx tx = {.type = CL_TX_ORACLE_SURFACE};
+	struct cl_tx_oracle_surface *o = &tx.u.oracle_surface;
+
+	o->market = T_BTC;
+	o->expiry = expiry;
+	o->n = n;
+	for (uint32_t i = 0; i < n; i++) {
+		o->e[i] = (struct cl_surface_entry){p[i].a, p[i].b, p[i].rho,
+						    p[i].m, p[i].s, ts,
+						    {{0}}};
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct cl_hash32 d;
+		cl_surface_entry_digest(&d, cl_stf_domain(e->stf), o, i);
+		t_sign(&o->e[i].sig, e->okey[i], &d);
+	}
+	return tx;
+}
+
+/* About 54 % volatility for a day at the money: w(0) = 0.0008. */
+static const struct cl_svi day = {6 * WAD / 10000, 2 * WAD / 1000,
+				  -3 * WAD / 10, 0, WAD / 10};
+/* The week: w(0) = 0.006 (a higher total variance at every k). */
+static const struct cl_svi week = {4 * WAD / 1000, 2 * WAD / 100,
+				   -3 * WAD / 10, 0, WAD / 10};
+
+#endif
