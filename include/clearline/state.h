@@ -418,6 +418,17 @@ CL_WUR int cl_state_prove(struct cl_state *st, struct cl_proof *out,
 CL_WUR int cl_state_recompute_root(struct cl_state *st,
 				   struct cl_hash32 *root);
 
+/*
+ * Check the stored tree (tests, tooling): the root recomputed from the
+ * committed tables must be the stored root, and the stored tree nodes
+ * (docs/state.md "Storage") exactly those of the tree over the stored
+ * leaves, no more, no fewer. Uncommitted writes are ignored. Returns
+ * CL_OK and *nodes (the number of stored internal nodes), CL_ERR_CORRUPT
+ * (logged) or a negative backend error. Memory: about 130 bytes per
+ * entry.
+ */
+CL_WUR int cl_state_check_tree(struct cl_state *st, uint64_t *nodes);
+
 /* Counters and timings of the most recent commit (measurement only). */
 struct cl_state_stats {
 	uint64_t blocks;   /* blocks committed through this handle */
@@ -427,6 +438,12 @@ struct cl_state_stats {
 	uint64_t flush_ns; /* writing the overlay (and leaf hashes) */
 	uint64_t tree_ns;  /* updating the tree */
 	uint64_t sync_ns;  /* the LMDB commit and fsync */
+	uint64_t node_puts; /* smt_nodes entries written by the last commit */
+	uint64_t node_dels; /* smt_nodes entries deleted by the last commit */
+	uint64_t load_ns;  /* LMDB writer: building the tree in memory (the
+			    * first commit, or after a failed one), in the
+			    * last commit; 0 when it was already there */
+	uint64_t tree_bytes; /* LMDB writer: memory of the tree */
 };
 void cl_state_stats(const struct cl_state *st, struct cl_state_stats *out);
 

@@ -191,36 +191,59 @@ int smt_update(struct kv *kv, struct cl_hash32 *root,
 /* A proof for `path` against the stored tree. */
 int smt_prove(struct kv *kv, struct cl_proof *out,
 	      const struct cl_hash32 *path);
+/* Check that KV_NODES holds exactly the internal nodes of the tree over
+ * KV_LEAVES, and that it gives the stored root: CL_OK and *nodes (their
+ * count), CL_ERR_CORRUPT (logged), or a backend error. */
+int smt_check(struct kv *kv, uint64_t *nodes);
 /* The root recomputed from the committed tables' contents. */
 int smt_recompute(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes);
+/* ------------------------------------------------------------------ */
+/* smt_mem.c: the LMDB writer's whole tree in memory                   */
+/* ------------------------------------------------------------------ */
+
 /*
- * The tree's upper levels in memory (the LMDB writer's): for every subtree
- * at depth 0..SMT_TOP_DEPTH, its leaf count and its hash, dense arrays of
- * 2^depth entries each (36 bytes × 2^(SMT_TOP_DEPTH+1), 4.7 MiB). It
- * mirrors the committed KV_LEAVES and KV_NODES, which stay the durable
- * form: an update reads the mirror instead of descending LMDB for the
- * upper levels and still writes every changed KV_NODES entry. The owner
+ * A crit-bit tree over the committed leaves (path and leaf hash) with the
+ * hash of every branch, 64 bytes per leaf and 48 per branch (about 112
+ * bytes per key). It mirrors the committed KV_LEAVES and KV_NODES, which
+ * stay the durable form: an update reads nothing from LMDB and writes
+ * the changed KV_NODES entries (and deletes the stale ones). The owner
  * drops it whenever a commit fails, and checks its root against the
- * stored one before each use.
+ * stored one before each use. Not in the guest (src/guest/sys.c).
  */
-#define SMT_TOP_DEPTH 16
-struct smt_top;
-/* Build the mirror from the committed tables (one scan of KV_LEAVES, the
- * KV_NODES entries at SMT_TOP_DEPTH): CL_OK and *out, CL_ERR_CORRUPT
- * when the tables do not give the stored root, or a backend error. */
-int smt_top_load(struct smt_top **out, struct kv *kv);
-/* smt_top_free(NULL) is a no-op. */
-void smt_top_free(struct smt_top *top);
-/* The root the mirror holds. */
-void smt_top_root(const struct smt_top *top, struct cl_hash32 *root);
-/* A leaf at `path` was added (+1) or removed (-1) in KV_LEAVES. */
-void smt_top_count(struct smt_top *top, const struct cl_hash32 *path,
-		   int delta);
-/* As smt_update, reading the upper levels from `top` (which must hold the
- * tree before this update, with counts already moved by smt_top_count)
- * and keeping it in step. On failure `top` is unusable: free it. */
-int smt_update_top(struct kv *kv, struct smt_top *top, struct cl_hash32 *root,
-		   const struct cl_hash32 *dirty, size_t n, uint64_t *hashes);
+struct smt_mem;
+
+/* One changed path of a block: a new leaf hash, or a deletion. */
+struct smt_op {
+	struct cl_hash32 path;
+	struct cl_hash32 lh; /* leaf hash (not for a deletion) */
+	bool del;
+};
+
+/* Build it from the committed KV_LEAVES (one scan, every leaf and node
+ * hashed, the root's two halves on two threads): CL_OK and *out,
+ * CL_ERR_CORRUPT when they do not give the stored root, or a backend
+ * error. `hashes` is incremented by the hashes computed. */
+int smt_mem_load(struct smt_mem **out, struct kv *kv, uint64_t *hashes);
+/* smt_mem_free(NULL) is a no-op. */
+void smt_mem_free(struct smt_mem *m);
+/* The root it holds. */
+void smt_mem_root(const struct smt_mem *m, struct cl_hash32 *root);
+/* The leaf hash at `path`: true and *lh, or false when there is none. */
+bool smt_mem_leaf(const struct smt_mem *m, struct cl_hash32 *lh,
+		  const struct cl_hash32 *path);
+/*
+ * Apply a block's changes ops[0..n) (sorted, distinct paths; KV_LEAVES
+ * already written), store the changed KV_NODES entries, delete the stale
+ * ones, and store the new root in *root and KV_META. Counts go to
+ * s->hashes, s->node_puts and s->node_dels. On failure `m` is unusable:
+ * free it.
+ */
+int smt_mem_update(struct smt_mem *m, struct kv *kv, struct cl_hash32 *root,
+		   const struct smt_op *ops, size_t n,
+		   struct cl_state_stats *s);
+/* Bytes it holds (capacity of its arrays). */
+size_t smt_mem_bytes(const struct smt_mem *m);
+
 /* Do a and b (32 bytes each) agree on their first `bits` bits? */
 bool smt_same_prefix(const uint8_t *a, const uint8_t *b, unsigned bits);
 /* The stored root (meta), zero when absent. */

@@ -16,6 +16,8 @@
 #define BLOCKS 24
 
 static bool present[KEYS];
+static uint32_t deleted[KEYS]; /* deleted in the current block */
+static size_t ndeleted;
 
 static void key_of(uint8_t key[8], uint32_t i)
 {
@@ -43,6 +45,8 @@ static void del_both(struct cl_state *a, struct cl_state *b, uint32_t i)
 	cl_state_del(a, CL_TABLE_ACCOUNTS, key, 8);
 	cl_state_del(b, CL_TABLE_ACCOUNTS, key, 8);
 	present[i] = false;
+	if (ndeleted < KEYS)
+		deleted[ndeleted++] = i;
 }
 
 /* Commit both, check their roots agree; every `full` blocks also check
@@ -55,11 +59,38 @@ static void commit_both(struct cl_db *db, struct cl_state *lm,
 	CHECK(cl_state_commit_block(lm, &r1) == 0);
 	CHECK(cl_state_commit_block(mem, &r2) == 0);
 	CHECK_MSG(memcmp(r1.b, r2.b, 32) == 0, "block %d: roots differ", b);
+	/* proofs of the keys deleted in the block (which walk down to where
+	 * stale nodes would be), byte for byte the memory state's */
+	for (size_t j = 0; j < ndeleted; j++) {
+		struct cl_proof p1, p2;
+		struct cl_buf e1, e2;
+		uint8_t key[8];
+
+		key_of(key, deleted[j]);
+		CHECK(cl_state_prove(lm, &p1, CL_TABLE_ACCOUNTS, key, 8) == 0);
+		CHECK(cl_state_prove(mem, &p2, CL_TABLE_ACCOUNTS, key, 8) == 0);
+		cl_buf_init(&e1);
+		cl_buf_init(&e2);
+		cl_proof_encode(&e1, &p1);
+		cl_proof_encode(&e2, &p2);
+		CHECK_MSG(e1.len == e2.len && memcmp(e1.p, e2.p, e1.len) == 0,
+			  "block %d: proofs of a deleted key differ", b);
+		cl_buf_release(&e1);
+		cl_buf_release(&e2);
+	}
+	ndeleted = 0;
 	if (!full)
 		return;
 	CHECK(cl_state_recompute_root(lm, &r3) == 0);
 	CHECK_MSG(memcmp(r1.b, r3.b, 32) == 0,
 		  "block %d: the root is not the tables' root", b);
+	{
+		uint64_t nodes;
+
+		/* the stored nodes are exactly the tree's: none stale */
+		CHECK_MSG(cl_state_check_tree(lm, &nodes) == 0,
+			  "block %d: the stored tree is not the tables'", b);
+	}
 	{
 		struct cl_snapshot *snap;
 
