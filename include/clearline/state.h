@@ -217,7 +217,7 @@ CL_WUR bool cl_proof_verify_exclusion(const struct cl_proof *p,
 /* ------------------------------------------------------------------ */
 
 /* Current layout version; see the migration list in src/state/db.c. */
-#define CL_DB_SCHEMA_VERSION 2
+#define CL_DB_SCHEMA_VERSION 3
 
 struct cl_db;
 
@@ -436,7 +436,10 @@ struct cl_state_stats {
 	uint64_t dirty;    /* leaves that changed in the last commit */
 	uint64_t hashes;   /* tree node hashes computed by the last commit */
 	uint64_t flush_ns; /* writing the overlay (and leaf hashes) */
-	uint64_t tree_ns;  /* updating the tree */
+	uint64_t tree_ns;  /* updating the tree (hash_ns included) */
+	uint64_t hash_ns;  /* LMDB writer: the tree in memory, changed and
+			    * hashed (the rest of tree_ns writes the
+			    * changed tree nodes to LMDB) */
 	uint64_t sync_ns;  /* the LMDB commit and fsync */
 	uint64_t node_puts; /* smt_nodes entries written by the last commit */
 	uint64_t node_dels; /* smt_nodes entries deleted by the last commit */

@@ -70,6 +70,12 @@ int db_del(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 	CL_BUG("no LMDB in the guest");
 }
 
+int db_clear(struct cl_db *db, struct MDB_txn *txn, unsigned tbl)
+{
+	(void)db, (void)txn, (void)tbl;
+	CL_BUG("no LMDB in the guest");
+}
+
 int db_cursor_open(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 		   struct MDB_cursor **out)
 {

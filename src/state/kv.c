@@ -92,6 +92,18 @@ int kv_put(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen,
 	CL_BUG("bad kv kind");
 }
 
+int kv_clear(struct kv *kv, unsigned tbl)
+{
+	switch (kv->kind) {
+	case KV_LMDB:
+		return db_clear(kv->db, kv->txn, tbl);
+	case KV_MEM:
+		smap_clear(&kv->mem->tables[tbl]);
+		return CL_OK;
+	}
+	CL_BUG("bad kv kind");
+}
+
 int kv_del(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen)
 {
 	switch (kv->kind) {

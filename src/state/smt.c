@@ -5,9 +5,11 @@
  *   KV_LEAVES  path (32) -> value hash (32), one entry per committed key,
  *              sorted by path, so the leaves under any subtree are one
  *              contiguous key range;
- *   KV_NODES   depth (1) ‖ prefix (32, bits from `depth` on zeroed) ->
+ *   KV_NODES   prefix (32, bits from `depth` on zeroed) ‖ depth (1) ->
  *              hash (32), for exactly the subtrees holding two or more
- *              leaves (the internal nodes of the compacted tree).
+ *              leaves (the internal nodes of the compacted tree), in
+ *              depth-first order: the nodes of a subtree are one key
+ *              range, so a path's lower nodes share a page or two.
  *
  * The hash of a subtree is: a KV_NODES entry if there is one; else, by a
  * cursor seek in KV_LEAVES, zero (no leaf) or the hash of its single leaf.
@@ -48,12 +50,23 @@ static void set_bit(struct cl_hash32 *p, unsigned i)
 	p->b[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 }
 
+void smt_node_key(uint8_t out[33], unsigned depth,
+		  const struct cl_hash32 *path)
+{
+	unsigned whole = depth / 8, rest = depth % 8;
+
+	CL_REQUIRE(depth < CL_SMT_DEPTH);
+	memset(out, 0, 32);
+	memcpy(out, path->b, whole);
+	if (rest)
+		out[whole] = path->b[whole] & (uint8_t)(0xff00 >> rest);
+	out[32] = (uint8_t)depth;
+}
+
 static void node_key(uint8_t out[33], unsigned depth,
 		     const struct cl_hash32 *prefix)
 {
-	CL_REQUIRE(depth < CL_SMT_DEPTH);
-	out[0] = (uint8_t)depth;
-	memcpy(out + 1, prefix->b, 32);
+	smt_node_key(out, depth, prefix);
 }
 
 static int corrupt(const char *what, unsigned depth)
@@ -478,16 +491,16 @@ static void build_list(struct cl_hash32 *out, const struct leaf *l, size_t n,
 	nl->n++;
 }
 
-int smt_check(struct kv *kv, uint64_t *nodes)
+/* The stored leaves, in path order: CL_OK and *out (free it), *n. */
+static int stored_leaves(struct kv *kv, struct leaf **out, size_t *n)
 {
 	struct leaf *leaves = NULL;
-	struct node_list nl = { 0 };
 	struct kv_cursor c;
-	struct cl_hash32 root, stored;
-	size_t n = 0, cap = 0, i = 0;
+	size_t cap = 0;
 	int rc;
 
-	*nodes = 0;
+	*out = NULL;
+	*n = 0;
 	rc = kv_cursor_open(&c, kv, KV_LEAVES);
 	if (rc)
 		return rc;
@@ -497,17 +510,60 @@ int smt_check(struct kv *kv, uint64_t *nodes)
 			rc = corrupt("malformed leaf", CL_SMT_DEPTH);
 			break;
 		}
-		if (n == cap) {
+		if (*n == cap) {
 			cap = cap ? cap * 2 : 1024;
 			leaves = cl_xrealloc(leaves, cap * sizeof(*leaves));
 		}
-		memcpy(leaves[n].path.b, c.key, 32);
-		memcpy(leaves[n].vh.b, c.val, 32);
-		n++;
+		memcpy(leaves[*n].path.b, c.key, 32);
+		memcpy(leaves[*n].vh.b, c.val, 32);
+		(*n)++;
 	}
 	kv_cursor_close(&c);
-	if (rc != CL_ERR_NOT_FOUND)
-		goto out;
+	if (rc != CL_ERR_NOT_FOUND) {
+		free(leaves);
+		*n = 0;
+		return rc;
+	}
+	*out = leaves;
+	return CL_OK;
+}
+
+int smt_rebuild(struct kv *kv, struct cl_hash32 *root)
+{
+	struct leaf *leaves;
+	struct node_list nl = { 0 };
+	size_t n;
+	int rc = stored_leaves(kv, &leaves, &n);
+
+	if (rc)
+		return rc;
+	build_list(root, leaves, n, 0, &nl);
+	if (nl.n > 1)
+		qsort(nl.v, nl.n, sizeof(*nl.v), entry_cmp);
+	rc = kv_clear(kv, KV_NODES);
+	for (size_t i = 0; i < nl.n && !rc; i++)
+		rc = kv_put(kv, KV_NODES, nl.v[i].key, 33, nl.v[i].h.b, 32);
+	if (!rc)
+		rc = kv_put(kv, KV_META, (const uint8_t *)META_KEY_ROOT,
+			    strlen(META_KEY_ROOT), root->b, 32);
+	free(leaves);
+	free(nl.v);
+	return rc;
+}
+
+int smt_check(struct kv *kv, uint64_t *nodes)
+{
+	struct leaf *leaves = NULL;
+	struct node_list nl = { 0 };
+	struct kv_cursor c;
+	struct cl_hash32 root, stored;
+	size_t n = 0, i = 0;
+	int rc;
+
+	*nodes = 0;
+	rc = stored_leaves(kv, &leaves, &n);
+	if (rc)
+		return rc;
 	build_list(&root, leaves, n, 0, &nl);
 	if (nl.n > 1)
 		qsort(nl.v, nl.n, sizeof(*nl.v), entry_cmp);
@@ -525,7 +581,7 @@ int smt_check(struct kv *kv, uint64_t *nodes)
 		    memcmp(c.key, nl.v[i].key, 33) != 0 ||
 		    memcmp(c.val, nl.v[i].h.b, 32) != 0) {
 			rc = corrupt("a stored node is not the tree's",
-				     c.klen ? c.key[0] : 0);
+				     c.klen == 33 ? c.key[32] : 0);
 			break;
 		}
 	}

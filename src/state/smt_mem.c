@@ -20,9 +20,9 @@
  * An update applies the block's changes to the shape (marking the
  * branches on changed paths), hashes the marked branches bottom-up
  * (the two halves of the tree on two threads when the block is large),
- * and emits each marked branch's chain as KV_NODES writes, grouped by
- * depth so LMDB sees them in key order (a depth-first walk gives the
- * nodes of one depth in increasing prefix order). A deleted path's
+ * and emits each marked branch's chain as KV_NODES writes in key order
+ * (KV_NODES keys sort a node before its subtree, left before right: a
+ * depth-first walk that lists a branch's chain before its children). A deleted path's
  * stale entries are those between the depth where the path stops being
  * shared by two leaves after the block and where it stopped before.
  */
@@ -204,50 +204,45 @@ bool smt_mem_leaf(const struct smt_mem *m, struct cl_hash32 *lh,
 /* Hashing marked branches                                             */
 /* ------------------------------------------------------------------ */
 
-static void emit_push(struct emitter *e, uint32_t rep, unsigned depth,
-		      const struct cl_hash32 *h)
+/* Reserve `n` emits (filled by emit_fill); returns the first's index. */
+static size_t emit_reserve(struct emitter *e, size_t n)
 {
+	size_t at = e->n;
+
 	if (!e->record)
-		return;
-	if (e->n == e->cap) {
+		return 0;
+	while (e->n + n > e->cap) {
 		e->cap = e->cap ? e->cap * 2 : 1024;
 		e->v = cl_xrealloc(e->v, e->cap * sizeof(*e->v));
 	}
-	e->v[e->n].rep = rep;
-	e->v[e->n].depth = (uint16_t)depth;
-	e->v[e->n].h = *h;
-	e->n++;
+	e->n += n;
+	return at;
 }
 
-/*
- * Rehash the subtree r whose edge starts at depth `start` (its parent's
- * bit + 1): marked branches get their hashes recomputed; F_FULL ones
- * emit their chain. Clears the marks.
- */
-static void rehash(struct smt_mem *m, struct emitter *e, uint32_t r,
-		   unsigned start)
+static void emit_fill(struct emitter *e, size_t at, uint32_t rep,
+		      unsigned depth, const struct cl_hash32 *h)
 {
-	struct mnode *b;
-	struct cl_hash32 h;
-	const struct cl_hash32 *path;
-	bool full;
+	if (!e->record)
+		return;
+	e->v[at].rep = rep;
+	e->v[at].depth = (uint16_t)depth;
+	e->v[at].h = *h;
+}
 
-	if (r == REF_NONE || is_leaf(r))
-		return;
-	b = &m->nodes[r];
-	if (!b->flags)
-		return;
-	full = b->flags & F_FULL;
-	if (full) {
-		rehash(m, e, b->kid[0], b->bit + 1u);
-		rehash(m, e, b->kid[1], b->bit + 1u);
-	}
-	b = &m->nodes[r];
+/* Hash branch r (its children done) and its chain up to `start`; a
+ * F_FULL one fills its emits at slots [at, at + bit - start]. */
+static void finish(struct smt_mem *m, struct emitter *e, uint32_t r,
+		   unsigned start, size_t at)
+{
+	struct mnode *b = &m->nodes[r];
+	const struct cl_hash32 *path = &m->leaves[b->rep].path;
+	bool full = b->flags & F_FULL;
+	struct cl_hash32 h;
+
 	cl_smt_node_hash(&h, top_of(m, b->kid[0]), top_of(m, b->kid[1]));
 	e->hashes++;
 	if (full)
-		emit_push(e, b->rep, b->bit, &h);
-	path = &m->leaves[b->rep].path;
+		emit_fill(e, at + (b->bit - start), b->rep, b->bit, &h);
 	for (unsigned d = b->bit; d-- > start;) {
 		if (cl_smt_bit(path, d))
 			cl_smt_node_hash(&h, &zero_hash, &h);
@@ -255,10 +250,37 @@ static void rehash(struct smt_mem *m, struct emitter *e, uint32_t r,
 			cl_smt_node_hash(&h, &h, &zero_hash);
 		e->hashes++;
 		if (full)
-			emit_push(e, b->rep, d, &h);
+			emit_fill(e, at + (d - start), b->rep, d, &h);
 	}
 	b->top = h;
 	b->flags = 0;
+}
+
+/*
+ * Rehash the subtree r whose edge starts at depth `start` (its parent's
+ * bit + 1): marked branches get their hashes recomputed; F_FULL ones
+ * emit their chain, before their children's (a depth-first order, the
+ * KV_NODES key order). Clears the marks.
+ */
+static void rehash(struct smt_mem *m, struct emitter *e, uint32_t r,
+		   unsigned start)
+{
+	struct mnode *b;
+	size_t at = 0;
+
+	if (r == REF_NONE || is_leaf(r))
+		return;
+	b = &m->nodes[r];
+	if (!b->flags)
+		return;
+	if (b->flags & F_FULL) {
+		unsigned bit = b->bit;
+
+		at = emit_reserve(e, bit - start + 1u);
+		rehash(m, e, m->nodes[r].kid[0], bit + 1u);
+		rehash(m, e, m->nodes[r].kid[1], bit + 1u);
+	}
+	finish(m, e, r, start, at);
 }
 
 struct par_job {
@@ -286,28 +308,36 @@ static void rehash_root(struct smt_mem *m, struct emitter *e, bool par)
 	struct par_job job = { .m = m };
 	struct mnode *b;
 	pthread_t th;
-	bool spawned = false;
+	size_t at;
 
 	if (m->root == REF_NONE || is_leaf(m->root))
 		return;
 	b = &m->nodes[m->root];
-	if (par && (b->flags & F_FULL) && !is_leaf(b->kid[1]) &&
-	    m->nodes[b->kid[1]].flags) {
-		job.r = b->kid[1];
-		job.start = b->bit + 1u;
-		job.e.record = e->record;
-		spawned = pthread_create(&th, NULL, par_run, &job) == 0;
+	if (!par || !(b->flags & F_FULL) || is_leaf(b->kid[1]) ||
+	    !m->nodes[b->kid[1]].flags) {
+		rehash(m, e, m->root, 0);
+		return;
 	}
-	if (spawned) {
-		rehash(m, e, b->kid[0], b->bit + 1u);
-		CL_REQUIRE(pthread_join(th, NULL) == 0);
-		for (size_t i = 0; i < job.e.n; i++)
-			emit_push(e, job.e.v[i].rep, job.e.v[i].depth,
-				  &job.e.v[i].h);
-		e->hashes += job.e.hashes;
-		free(job.e.v);
+	job.r = b->kid[1];
+	job.start = b->bit + 1u;
+	job.e.record = e->record;
+	if (pthread_create(&th, NULL, par_run, &job) != 0) {
+		rehash(m, e, m->root, 0);
+		return;
 	}
-	rehash(m, e, m->root, 0);
+	/* the root's chain, then its left half here, then the right half
+	 * from the helper: key order */
+	at = emit_reserve(e, b->bit + 1u);
+	rehash(m, e, b->kid[0], b->bit + 1u);
+	CL_REQUIRE(pthread_join(th, NULL) == 0);
+	if (e->record) {
+		size_t to = emit_reserve(e, job.e.n);
+
+		memcpy(e->v + to, job.e.v, job.e.n * sizeof(*e->v));
+	}
+	e->hashes += job.e.hashes;
+	free(job.e.v);
+	finish(m, e, m->root, 0, at);
 }
 
 /* ------------------------------------------------------------------ */
@@ -430,44 +460,20 @@ static int corrupt(const char *what)
 	return CL_ERR_CORRUPT;
 }
 
-static void node_key_of(uint8_t key[33], unsigned depth,
-			const struct cl_hash32 *path)
-{
-	unsigned whole = depth / 8, rest = depth % 8;
-
-	key[0] = (uint8_t)depth;
-	memset(key + 1, 0, 32);
-	memcpy(key + 1, path->b, whole);
-	if (rest)
-		key[1 + whole] = path->b[whole] & (uint8_t)(0xff00 >> rest);
-}
-
-/* Write the emitted nodes grouped by depth (a stable counting sort), so
- * they reach LMDB in key order. */
+/* Write the emitted nodes: they are in key order already. */
 static int write_emits(struct smt_mem *m, struct kv *kv,
 		       const struct emitter *e, struct cl_state_stats *s)
 {
-	size_t count[CL_SMT_DEPTH + 1] = { 0 }, *order;
 	uint8_t key[33];
 	int rc = CL_OK;
 
-	if (e->n == 0)
-		return CL_OK;
-	for (size_t i = 0; i < e->n; i++)
-		count[e->v[i].depth + 1]++;
-	for (unsigned d = 1; d <= CL_SMT_DEPTH; d++)
-		count[d] += count[d - 1];
-	order = cl_xmalloc(e->n * sizeof(*order));
-	for (size_t i = 0; i < e->n; i++)
-		order[count[e->v[i].depth]++] = i;
 	for (size_t j = 0; j < e->n && !rc; j++) {
-		const struct emit *x = &e->v[order[j]];
+		const struct emit *x = &e->v[j];
 
-		node_key_of(key, x->depth, &m->leaves[x->rep].path);
+		smt_node_key(key, x->depth, &m->leaves[x->rep].path);
 		rc = kv_put(kv, KV_NODES, key, sizeof(key), x->h.b, 32);
 	}
 	s->node_puts += e->n;
-	free(order);
 	return rc;
 }
 
@@ -478,6 +484,7 @@ int smt_mem_update(struct smt_mem *m, struct kv *kv, struct cl_hash32 *root,
 	struct emitter e = { .record = true };
 	uint16_t *old_span = NULL;
 	uint8_t key[33];
+	uint64_t t0 = cl_clock_mono_ns();
 	int rc = CL_OK;
 
 	if (n == 0) {
@@ -503,6 +510,7 @@ int smt_mem_update(struct smt_mem *m, struct kv *kv, struct cl_hash32 *root,
 	rehash_root(m, &e, n >= PAR_MIN);
 	s->hashes += e.hashes;
 	smt_mem_root(m, root);
+	s->hash_ns = cl_clock_mono_ns() - t0;
 	/* stale entries along deleted paths */
 	for (size_t i = 0; i < n && !rc && old_span; i++) {
 		unsigned now;
@@ -511,7 +519,7 @@ int smt_mem_update(struct smt_mem *m, struct kv *kv, struct cl_hash32 *root,
 			continue;
 		now = span(m, &ops[i].path);
 		for (unsigned d = now; d < old_span[i] && !rc; d++) {
-			node_key_of(key, d, &ops[i].path);
+			smt_node_key(key, d, &ops[i].path);
 			rc = kv_del(kv, KV_NODES, key, sizeof(key));
 			if (rc == CL_ERR_NOT_FOUND)
 				rc = CL_OK; /* shared with an earlier path */

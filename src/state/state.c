@@ -417,6 +417,7 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 	s.hashes = 0;
 	s.node_puts = 0;
 	s.node_dels = 0;
+	s.hash_ns = 0;
 	if (!rc) {
 		qsort(ops, nops, sizeof(*ops), op_cmp);
 		for (size_t i = 1; i < nops && !rc; i++)

@@ -28,7 +28,8 @@
 enum {
 	KV_META = 0,   /* "schema_version" -> be32, "root" -> 32 bytes */
 	KV_LEAVES = 1, /* path (32) -> value hash (32) */
-	KV_NODES = 2,  /* depth (1) ‖ masked prefix (32) -> node hash (32) */
+	KV_NODES = 2,  /* masked prefix (32) ‖ depth (1) -> node hash (32):
+			* smt_node_key() */
 	KV_FIRST_TABLE = 3,
 };
 
@@ -121,6 +122,8 @@ int kv_get(struct kv *kv, const uint8_t **val, size_t *vlen, unsigned tbl,
 	   const uint8_t *key, size_t klen);
 int kv_put(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen,
 	   const uint8_t *val, size_t vlen);
+/* Remove every entry of a table. */
+int kv_clear(struct kv *kv, unsigned tbl);
 /* Deleting an absent key returns CL_ERR_NOT_FOUND (not logged). */
 int kv_del(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen);
 
@@ -164,6 +167,8 @@ int db_put(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 	   const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
 int db_del(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 	   const uint8_t *key, size_t klen);
+/* Remove every entry of a table (it stays open). */
+int db_clear(struct cl_db *db, struct MDB_txn *txn, unsigned tbl);
 int db_cursor_open(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 		   struct MDB_cursor **out);
 void db_cursor_close(struct MDB_cursor *mc);
@@ -191,6 +196,9 @@ int smt_update(struct kv *kv, struct cl_hash32 *root,
 /* A proof for `path` against the stored tree. */
 int smt_prove(struct kv *kv, struct cl_proof *out,
 	      const struct cl_hash32 *path);
+/* Write KV_NODES from scratch from KV_LEAVES (every entry removed, every
+ * internal node written) and store the root: migrations. */
+int smt_rebuild(struct kv *kv, struct cl_hash32 *root);
 /* Check that KV_NODES holds exactly the internal nodes of the tree over
  * KV_LEAVES, and that it gives the stored root: CL_OK and *nodes (their
  * count), CL_ERR_CORRUPT (logged), or a backend error. */
@@ -244,6 +252,11 @@ int smt_mem_update(struct smt_mem *m, struct kv *kv, struct cl_hash32 *root,
 /* Bytes it holds (capacity of its arrays). */
 size_t smt_mem_bytes(const struct smt_mem *m);
 
+/* The KV_NODES key of the node at `depth` (< 256) on `path`: the first
+ * `depth` bits of the path (the rest zero), then the depth, so a key
+ * order walk is a depth-first walk of the tree (schema 3). */
+void smt_node_key(uint8_t out[33], unsigned depth,
+		  const struct cl_hash32 *path);
 /* Do a and b (32 bytes each) agree on their first `bits` bits? */
 bool smt_same_prefix(const uint8_t *a, const uint8_t *b, unsigned bits);
 /* The stored root (meta), zero when absent. */

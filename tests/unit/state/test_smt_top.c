@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The LMDB writer's in-memory upper levels of the tree (docs/state.md
- * "The upper levels in memory"): with enough keys that the mirrored
- * subtrees hold none, one and many leaves, blocks of random puts, updates
- * and deletes (thinning the tree out and refilling it) give the same roots
- * as a memory state; the stored tree behind them stays right (the root
- * recomputed from the tables, proofs from a snapshot, which read LMDB
- * only, and a new writer, which rebuilds the mirror from the stored tree
- * and checks it against the stored root); emptying everything gives the
- * zero root.
+ * The LMDB writer's tree in memory (docs/state.md "The tree in memory"):
+ * blocks of random puts, updates and deletes (small ones, and ones large
+ * enough to be hashed on two threads; thinning the tree out and refilling
+ * it) give the same roots as a memory state; the stored tree behind them
+ * stays exactly right (cl_state_check_tree: no stale node, none missing;
+ * proofs of every key deleted in a block, byte for byte the memory
+ * state's; the root recomputed from the tables; proofs from a snapshot,
+ * which read LMDB only; a new writer, which rebuilds the tree from the
+ * stored leaves and checks it against the stored root); emptying
+ * everything gives the zero root.
  */
 #include "state_util.h"
 
@@ -156,13 +157,13 @@ static void test_blocks(void)
 		}
 		commit_both(db, lm, mem, b, b % 4 == 3);
 		if (b == 11 || b == 19) {
-			/* a new writer rebuilds the mirror from LMDB */
+			/* a new writer rebuilds the tree from LMDB */
 			cl_state_free(lm);
 			CHECK(cl_state_new_lmdb(&lm, db) == 0);
 		}
 	}
 
-	/* a discarded block leaves the mirror as it was */
+	/* a discarded block leaves the tree as it was */
 	for (uint32_t i = 0; i < 500; i++) {
 		uint8_t key[8];
 
