@@ -83,6 +83,21 @@ int db_cursor_open(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 	CL_BUG("no LMDB in the guest");
 }
 
+int db_cursor_put(struct cl_db *db, struct MDB_cursor *mc,
+		  const uint8_t *key, size_t klen, const uint8_t *val,
+		  size_t vlen)
+{
+	(void)db, (void)mc, (void)key, (void)klen, (void)val, (void)vlen;
+	CL_BUG("no LMDB in the guest");
+}
+
+int db_cursor_del(struct cl_db *db, struct MDB_cursor *mc,
+		  const uint8_t *key, size_t klen)
+{
+	(void)db, (void)mc, (void)key, (void)klen;
+	CL_BUG("no LMDB in the guest");
+}
+
 void db_cursor_close(struct MDB_cursor *mc)
 {
 	(void)mc;

@@ -488,6 +488,27 @@ int db_cursor_open(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 	return CL_OK;
 }
 
+int db_cursor_put(struct cl_db *db, struct MDB_cursor *mc,
+		  const uint8_t *key, size_t klen, const uint8_t *val,
+		  size_t vlen)
+{
+	MDB_val k = mval(key, klen), v = mval(val, vlen);
+	int mrc = mdb_cursor_put(mc, &k, &v, 0);
+
+	return mrc ? db_err(db, mrc, "writing") : CL_OK;
+}
+
+int db_cursor_del(struct cl_db *db, struct MDB_cursor *mc,
+		  const uint8_t *key, size_t klen)
+{
+	MDB_val k = mval(key, klen), v = { 0, NULL };
+	int mrc = mdb_cursor_get(mc, &k, &v, MDB_SET);
+
+	if (!mrc)
+		mrc = mdb_cursor_del(mc, 0);
+	return mrc ? db_err(db, mrc, "deleting") : CL_OK;
+}
+
 void db_cursor_close(struct MDB_cursor *mc)
 {
 	if (mc)

@@ -461,7 +461,7 @@ static int corrupt(const char *what)
 }
 
 /* Write the emitted nodes: they are in key order already. */
-static int write_emits(struct smt_mem *m, struct kv *kv,
+static int write_emits(struct smt_mem *m, struct kv_cursor *c,
 		       const struct emitter *e, struct cl_state_stats *s)
 {
 	uint8_t key[33];
@@ -471,7 +471,7 @@ static int write_emits(struct smt_mem *m, struct kv *kv,
 		const struct emit *x = &e->v[j];
 
 		smt_node_key(key, x->depth, &m->leaves[x->rep].path);
-		rc = kv_put(kv, KV_NODES, key, sizeof(key), x->h.b, 32);
+		rc = kv_cursor_put(c, key, sizeof(key), x->h.b, 32);
 	}
 	s->node_puts += e->n;
 	return rc;
@@ -482,6 +482,7 @@ int smt_mem_update(struct smt_mem *m, struct kv *kv, struct cl_hash32 *root,
 		   struct cl_state_stats *s)
 {
 	struct emitter e = { .record = true };
+	struct kv_cursor c;
 	uint16_t *old_span = NULL;
 	uint8_t key[33];
 	uint64_t t0 = cl_clock_mono_ns();
@@ -511,7 +512,14 @@ int smt_mem_update(struct smt_mem *m, struct kv *kv, struct cl_hash32 *root,
 	s->hashes += e.hashes;
 	smt_mem_root(m, root);
 	s->hash_ns = cl_clock_mono_ns() - t0;
-	/* stale entries along deleted paths */
+	rc = kv_cursor_open(&c, kv, KV_NODES);
+	if (rc) {
+		free(old_span);
+		free(e.v);
+		return rc;
+	}
+	/* stale entries along deleted paths (in key order: by path, then
+	 * by depth) */
 	for (size_t i = 0; i < n && !rc && old_span; i++) {
 		unsigned now;
 
@@ -520,7 +528,7 @@ int smt_mem_update(struct smt_mem *m, struct kv *kv, struct cl_hash32 *root,
 		now = span(m, &ops[i].path);
 		for (unsigned d = now; d < old_span[i] && !rc; d++) {
 			smt_node_key(key, d, &ops[i].path);
-			rc = kv_del(kv, KV_NODES, key, sizeof(key));
+			rc = kv_cursor_del(&c, key, sizeof(key));
 			if (rc == CL_ERR_NOT_FOUND)
 				rc = CL_OK; /* shared with an earlier path */
 			else if (!rc)
@@ -529,7 +537,8 @@ int smt_mem_update(struct smt_mem *m, struct kv *kv, struct cl_hash32 *root,
 	}
 	free(old_span);
 	if (!rc)
-		rc = write_emits(m, kv, &e, s);
+		rc = write_emits(m, &c, &e, s);
+	kv_cursor_close(&c);
 	free(e.v);
 	if (rc)
 		return rc;

@@ -286,49 +286,66 @@ static int op_cmp(const void *a, const void *b)
 		      ((const struct smt_op *)b)->path.b, 32);
 }
 
-/* Write one overlay entry to the backend; a changed leaf is appended to
- * ops[*nops]. */
-static int flush_one(struct cl_state *st, struct smt_op *ops, size_t *nops,
+/* The table being written by the flush, through one cursor: the overlay
+ * is in (table, key) order, so its writes reach each table in key order. */
+struct flush {
+	struct kv_cursor c;
+	unsigned tbl; /* the cursor's table, or 0 = none open */
+};
+
+static int flush_table(struct cl_state *st, struct flush *f, unsigned tbl)
+{
+	int rc;
+
+	if (f->tbl == tbl)
+		return CL_OK;
+	if (f->tbl)
+		kv_cursor_close(&f->c);
+	f->tbl = 0;
+	rc = kv_cursor_open(&f->c, &st->kv, tbl);
+	if (!rc)
+		f->tbl = tbl;
+	return rc;
+}
+
+/* Write one overlay entry to its table; a changed leaf is appended to
+ * ops[*nops] (smt_leaves is written once they are sorted). */
+static int flush_one(struct cl_state *st, struct flush *f,
+		     struct smt_op *ops, size_t *nops,
 		     const struct smap_node *n)
 {
 	const struct cl_table_info *info = cl_table_find(n->key[0]);
 	const uint8_t *key = n->key + 1, *old;
 	size_t klen = n->klen - 1, oldlen;
-	unsigned tbl;
 	struct smt_op *op = &ops[*nops];
-	struct cl_hash32 vh, lh;
+	struct cl_hash32 lh;
 	int rc;
 
 	CL_REQUIRE(info && n->klen >= 2);
-	tbl = kv_table_index(info->id);
+	rc = flush_table(st, f, kv_table_index(info->id));
+	if (rc)
+		return rc;
 	if (n->tomb) {
-		rc = kv_del(&st->kv, tbl, key, klen);
+		rc = kv_cursor_del(&f->c, key, klen);
 		if (rc == CL_ERR_NOT_FOUND)
 			return CL_OK; /* was not there: nothing changes */
 		if (rc || !info->committed)
 			return rc;
 		cl_smt_path(&op->path, n->key[0], key, klen);
-		rc = kv_del(&st->kv, KV_LEAVES, op->path.b, 32);
-		if (rc == CL_ERR_NOT_FOUND) {
-			cl_unusual(STATE_LOG, "a deleted key had no leaf");
-			return CL_ERR_CORRUPT;
-		}
-		if (rc)
-			return rc;
 		op->del = true;
 		(*nops)++;
 		return CL_OK;
 	}
-	rc = kv_put(&st->kv, tbl, key, klen, n->val ? n->val : empty_value,
-		    n->vlen);
+	rc = kv_cursor_put(&f->c, key, klen, n->val ? n->val : empty_value,
+			   n->vlen);
 	if (rc || !info->committed)
 		return rc;
 	cl_smt_path(&op->path, n->key[0], key, klen);
-	cl_smt_value_hash(&vh, n->val, n->vlen);
+	cl_smt_value_hash(&op->vh, n->val, n->vlen);
 	op->del = false;
 	if (st->mem) {
 		/* the tree in memory knows the leaf: no LMDB read */
-		cl_smt_leaf_hash(&op->lh, &op->path, &vh);
+		cl_smt_leaf_hash(&op->lh, &op->path, &op->vh);
 		if (smt_mem_leaf(st->mem, &lh, &op->path) &&
 		    memcmp(lh.b, op->lh.b, 32) == 0)
 			return CL_OK; /* same value written again */
@@ -336,16 +353,36 @@ static int flush_one(struct cl_state *st, struct smt_op *ops, size_t *nops,
 		rc = kv_get(&st->kv, &old, &oldlen, KV_LEAVES, op->path.b,
 			    32);
 		if (rc == CL_OK && oldlen == 32 &&
-		    memcmp(old, vh.b, 32) == 0)
+		    memcmp(old, op->vh.b, 32) == 0)
 			return CL_OK; /* same value written again */
 		if (rc && rc != CL_ERR_NOT_FOUND)
 			return rc;
 	}
-	rc = kv_put(&st->kv, KV_LEAVES, op->path.b, 32, vh.b, 32);
-	if (rc)
-		return rc;
 	(*nops)++;
 	return CL_OK;
+}
+
+/* Write the sorted changed leaves to smt_leaves, in key order. */
+static int flush_leaves(struct cl_state *st, const struct smt_op *ops,
+			size_t n)
+{
+	struct kv_cursor c;
+	int rc = kv_cursor_open(&c, &st->kv, KV_LEAVES);
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (!ops[i].del) {
+			rc = kv_cursor_put(&c, ops[i].path.b, 32,
+					   ops[i].vh.b, 32);
+			continue;
+		}
+		rc = kv_cursor_del(&c, ops[i].path.b, 32);
+		if (rc == CL_ERR_NOT_FOUND) {
+			cl_unusual(STATE_LOG, "a deleted key had no leaf");
+			rc = CL_ERR_CORRUPT;
+		}
+	}
+	kv_cursor_close(&c);
+	return rc;
 }
 
 /*
@@ -398,6 +435,7 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 	struct cl_state_stats s = st->stats;
 	struct cl_hash32 newroot;
 	struct smt_op *ops;
+	struct flush f = { .tbl = 0 };
 	size_t nops = 0;
 	uint64_t t0, t1, t2, t3;
 	int rc;
@@ -412,8 +450,9 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 	ops = cl_xmalloc((st->overlay.count + 1) * sizeof(*ops));
 	for (struct smap_node *n = smap_first(&st->overlay); n && !rc;
 	     n = n->next[0])
-		rc = flush_one(st, ops, &nops, n);
-	t1 = cl_clock_mono_ns();
+		rc = flush_one(st, &f, ops, &nops, n);
+	if (f.tbl)
+		kv_cursor_close(&f.c);
 	s.hashes = 0;
 	s.node_puts = 0;
 	s.node_dels = 0;
@@ -426,6 +465,9 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 		if (rc)
 			cl_unusual(STATE_LOG, "two keys with one path");
 	}
+	if (!rc)
+		rc = flush_leaves(st, ops, nops);
+	t1 = cl_clock_mono_ns();
 	if (!rc && st->mem)
 		rc = smt_mem_update(st->mem, &st->kv, &newroot, ops, nops, &s);
 	else if (!rc)

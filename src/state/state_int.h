@@ -142,6 +142,13 @@ int kv_cursor_open(struct kv_cursor *c, struct kv *kv, unsigned tbl);
  * CL_ERR_NOT_FOUND (valid = false) past the end, or an error. */
 int kv_cursor_seek(struct kv_cursor *c, const uint8_t *key, size_t klen);
 int kv_cursor_next(struct kv_cursor *c);
+/* Write or delete `key` in the cursor's table (the cursor's position is
+ * then unspecified: seek again before reading). Faster than kv_put and
+ * kv_del for keys in increasing order. Deleting an absent key returns
+ * CL_ERR_NOT_FOUND (not logged). */
+int kv_cursor_put(struct kv_cursor *c, const uint8_t *key, size_t klen,
+		  const uint8_t *val, size_t vlen);
+int kv_cursor_del(struct kv_cursor *c, const uint8_t *key, size_t klen);
 void kv_cursor_close(struct kv_cursor *c);
 
 struct mem_store *mem_store_new(void);
@@ -172,6 +179,13 @@ int db_clear(struct cl_db *db, struct MDB_txn *txn, unsigned tbl);
 int db_cursor_open(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 		   struct MDB_cursor **out);
 void db_cursor_close(struct MDB_cursor *mc);
+/* Write or delete through a cursor of a write transaction: keys in
+ * increasing order reuse the cursor's page instead of a descent each. */
+int db_cursor_put(struct cl_db *db, struct MDB_cursor *mc,
+		  const uint8_t *key, size_t klen, const uint8_t *val,
+		  size_t vlen);
+int db_cursor_del(struct cl_db *db, struct MDB_cursor *mc,
+		  const uint8_t *key, size_t klen);
 /* op: 0 = first key >= key (klen 0: first), 1 = next. */
 int db_cursor_get(struct cl_db *db, struct MDB_cursor *mc, int op,
 		  const uint8_t *key, size_t klen, const uint8_t **k,
@@ -223,7 +237,9 @@ struct smt_mem;
 /* One changed path of a block: a new leaf hash, or a deletion. */
 struct smt_op {
 	struct cl_hash32 path;
-	struct cl_hash32 lh; /* leaf hash (not for a deletion) */
+	struct cl_hash32 vh; /* value hash (not for a deletion) */
+	struct cl_hash32 lh; /* leaf hash (not for a deletion; only with
+			      * the tree in memory) */
 	bool del;
 };
 
