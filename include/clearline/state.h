@@ -24,6 +24,10 @@
  *    machine: nothing hashed depends on memory layout or iteration order.
  *  - Writes go to an in-memory overlay; the tree is updated once per block
  *    for the changed paths only (O(k log n) hashes for k changed keys).
+ *    The LMDB writer also holds the whole tree in memory (about 112 bytes
+ *    per key, built by its first commit from the stored leaves), so an
+ *    update reads nothing from LMDB; the stored tree stays the durable
+ *    form that proofs, snapshots and the walk read (docs/state.md).
  *
  * Ownership: callers own the objects they create (x_new/x_free). Values and
  * keys handed out by get and iterator calls are BORROWED: from a cl_state
@@ -33,7 +37,8 @@
  *
  * Threads: one environment per process (a second cl_db_new() fails while
  * one is open); never fork() with it open. Exactly one writer: one cl_state
- * per cl_db, used by one thread. Any number of snapshots may be used at the
+ * per cl_db, used by one thread (its commit may hash on a helper thread
+ * it starts and joins before returning; the helper never touches LMDB). Any number of snapshots may be used at the
  * same time, each by one thread at a time; keep them short (a long read
  * transaction stops LMDB from reusing pages).
  *
