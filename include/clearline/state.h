@@ -38,9 +38,10 @@
  * Threads: one environment per process (a second cl_db_new() fails while
  * one is open); never fork() with it open. Exactly one writer: one cl_state
  * per cl_db, used by one thread (its commit may hash on a helper thread
- * it starts and joins before returning; the helper never touches LMDB). Any number of snapshots may be used at the
- * same time, each by one thread at a time; keep them short (a long read
- * transaction stops LMDB from reusing pages).
+ * it starts and joins before returning; the helper never touches LMDB).
+ * Any number of snapshots may be used at the same time, each by one
+ * thread at a time; keep them short (a long read transaction stops LMDB
+ * from reusing pages).
  *
  * Errors: negative enum cl_err codes for system failures, logged once where
  * they start (CL_ERR_MAP_FULL when the LMDB map is full, CL_ERR_IO,

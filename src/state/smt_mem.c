@@ -22,9 +22,10 @@
  * (the two halves of the tree on two threads when the block is large),
  * and emits each marked branch's chain as KV_NODES writes in key order
  * (KV_NODES keys sort a node before its subtree, left before right: a
- * depth-first walk that lists a branch's chain before its children). A deleted path's
- * stale entries are those between the depth where the path stops being
- * shared by two leaves after the block and where it stopped before.
+ * depth-first walk that lists a branch's chain before its children). A
+ * deleted path's stale entries are those between the depth where the
+ * path stops being shared by two leaves after the block and where it
+ * stopped before.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -640,8 +641,8 @@ int smt_mem_load(struct smt_mem **out, struct kv *kv, uint64_t *hashes)
 		l = &m->leaves[m->nleaves];
 		memcpy(l->path.b, c.key, 32);
 		memcpy(l->lh.b, c.val, 32);
-		if (m->nleaves &&
-		    memcmp(m->leaves[m->nleaves - 1].path.b, l->path.b, 32) >= 0) {
+		if (m->nleaves && memcmp(m->leaves[m->nleaves - 1].path.b,
+					 l->path.b, 32) >= 0) {
 			rc = corrupt("stored leaves out of order");
 			break;
 		}
