@@ -115,7 +115,7 @@ static uint32_t leaf_new(struct smt_mem *m, const struct cl_hash32 *path,
 		m->lfree = cl_get_be32(m->leaves[i].path.b);
 	} else {
 		if (m->nleaves == m->lcap) {
-			m->lcap = m->lcap ? m->lcap * 2 : 1024;
+			m->lcap = m->lcap ? m->lcap + m->lcap / 4 + 1024 : 1024;
 			CL_REQUIRE(m->lcap < REF_LEAF);
 			m->leaves = cl_xrealloc(m->leaves,
 						m->lcap * sizeof(*m->leaves));
@@ -144,7 +144,7 @@ static uint32_t node_new(struct smt_mem *m)
 		m->nfree = m->nodes[i].kid[0];
 	} else {
 		if (m->nnodes == m->ncap) {
-			m->ncap = m->ncap ? m->ncap * 2 : 1024;
+			m->ncap = m->ncap ? m->ncap + m->ncap / 4 + 1024 : 1024;
 			CL_REQUIRE(m->ncap < REF_LEAF);
 			m->nodes = cl_xrealloc(m->nodes,
 					       m->ncap * sizeof(*m->nodes));
@@ -651,10 +651,13 @@ int smt_mem_load(struct smt_mem **out, struct kv *kv, uint64_t *hashes)
 	kv_cursor_close(&c);
 	if (rc != CL_ERR_NOT_FOUND)
 		goto fail;
+	/* no doubling slack: a tenth more than the leaves there are */
+	m->lcap = m->nleaves + m->nleaves / 10 + 1024;
+	m->leaves = cl_xrealloc(m->leaves, m->lcap * sizeof(*m->leaves));
 	m->count = m->nleaves;
 	if (m->nleaves > 1) {
-		m->ncap = m->nleaves - 1;
-		m->nnodes = m->ncap;
+		m->nnodes = m->nleaves - 1;
+		m->ncap = m->nnodes + m->nnodes / 10 + 1024;
 		m->nodes = cl_xcalloc(m->ncap, sizeof(*m->nodes));
 	}
 	if (m->nleaves == 1) {
