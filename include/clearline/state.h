@@ -24,6 +24,10 @@
  *    machine: nothing hashed depends on memory layout or iteration order.
  *  - Writes go to an in-memory overlay; the tree is updated once per block
  *    for the changed paths only (O(k log n) hashes for k changed keys).
+ *    The LMDB writer also holds the whole tree in memory (about 112 bytes
+ *    per key, built by its first commit from the stored leaves), so an
+ *    update reads nothing from LMDB; the stored tree stays the durable
+ *    form that proofs, snapshots and the walk read (docs/state.md).
  *
  * Ownership: callers own the objects they create (x_new/x_free). Values and
  * keys handed out by get and iterator calls are BORROWED: from a cl_state
@@ -33,9 +37,11 @@
  *
  * Threads: one environment per process (a second cl_db_new() fails while
  * one is open); never fork() with it open. Exactly one writer: one cl_state
- * per cl_db, used by one thread. Any number of snapshots may be used at the
- * same time, each by one thread at a time; keep them short (a long read
- * transaction stops LMDB from reusing pages).
+ * per cl_db, used by one thread (its commit may hash on a helper thread
+ * it starts and joins before returning; the helper never touches LMDB).
+ * Any number of snapshots may be used at the same time, each by one
+ * thread at a time; keep them short (a long read transaction stops LMDB
+ * from reusing pages).
  *
  * Errors: negative enum cl_err codes for system failures, logged once where
  * they start (CL_ERR_MAP_FULL when the LMDB map is full, CL_ERR_IO,
@@ -229,7 +235,7 @@ CL_WUR bool cl_proof_verify_exclusion(const struct cl_proof *p,
 /* ------------------------------------------------------------------ */
 
 /* Current layout version; see the migration list in src/state/db.c. */
-#define CL_DB_SCHEMA_VERSION 2
+#define CL_DB_SCHEMA_VERSION 3
 
 struct cl_db;
 
@@ -430,6 +436,17 @@ CL_WUR int cl_state_prove(struct cl_state *st, struct cl_proof *out,
 CL_WUR int cl_state_recompute_root(struct cl_state *st,
 				   struct cl_hash32 *root);
 
+/*
+ * Check the stored tree (tests, tooling): the root recomputed from the
+ * committed tables must be the stored root, and the stored tree nodes
+ * (docs/state.md "Storage") exactly those of the tree over the stored
+ * leaves, no more, no fewer. Uncommitted writes are ignored. Returns
+ * CL_OK and *nodes (the number of stored internal nodes), CL_ERR_CORRUPT
+ * (logged) or a negative backend error. Memory: about 130 bytes per
+ * entry.
+ */
+CL_WUR int cl_state_check_tree(struct cl_state *st, uint64_t *nodes);
+
 /* Counters and timings of the most recent commit (measurement only). */
 struct cl_state_stats {
 	uint64_t blocks;   /* blocks committed through this handle */
@@ -437,8 +454,17 @@ struct cl_state_stats {
 	uint64_t dirty;    /* leaves that changed in the last commit */
 	uint64_t hashes;   /* tree node hashes computed by the last commit */
 	uint64_t flush_ns; /* writing the overlay (and leaf hashes) */
-	uint64_t tree_ns;  /* updating the tree */
+	uint64_t tree_ns;  /* updating the tree (hash_ns included) */
+	uint64_t hash_ns;  /* LMDB writer: the tree in memory, changed and
+			    * hashed (the rest of tree_ns writes the
+			    * changed tree nodes to LMDB) */
 	uint64_t sync_ns;  /* the LMDB commit and fsync */
+	uint64_t node_puts; /* smt_nodes entries written by the last commit */
+	uint64_t node_dels; /* smt_nodes entries deleted by the last commit */
+	uint64_t load_ns;  /* LMDB writer: building the tree in memory (the
+			    * first commit, or after a failed one), in the
+			    * last commit; 0 when it was already there */
+	uint64_t tree_bytes; /* LMDB writer: memory of the tree */
 };
 void cl_state_stats(const struct cl_state *st, struct cl_state_stats *out);
 

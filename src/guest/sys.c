@@ -70,10 +70,31 @@ int db_del(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 	CL_BUG("no LMDB in the guest");
 }
 
+int db_clear(struct cl_db *db, struct MDB_txn *txn, unsigned tbl)
+{
+	(void)db, (void)txn, (void)tbl;
+	CL_BUG("no LMDB in the guest");
+}
+
 int db_cursor_open(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 		   struct MDB_cursor **out)
 {
 	(void)db, (void)txn, (void)tbl, (void)out;
+	CL_BUG("no LMDB in the guest");
+}
+
+int db_cursor_put(struct cl_db *db, struct MDB_cursor *mc,
+		  const uint8_t *key, size_t klen, const uint8_t *val,
+		  size_t vlen)
+{
+	(void)db, (void)mc, (void)key, (void)klen, (void)val, (void)vlen;
+	CL_BUG("no LMDB in the guest");
+}
+
+int db_cursor_del(struct cl_db *db, struct MDB_cursor *mc,
+		  const uint8_t *key, size_t klen)
+{
+	(void)db, (void)mc, (void)key, (void)klen;
 	CL_BUG("no LMDB in the guest");
 }
 
@@ -105,4 +126,44 @@ void db_writer_release(struct cl_db *db)
 void db_readers_add(struct cl_db *db, int delta)
 {
 	(void)db, (void)delta;
+}
+
+/* The LMDB writer's tree in memory (src/state/smt_mem.c), which a memory
+ * state never has. */
+int smt_mem_load(struct smt_mem **out, struct kv *kv, uint64_t *hashes)
+{
+	(void)out, (void)kv, (void)hashes;
+	CL_BUG("no tree in memory in the guest");
+}
+
+void smt_mem_free(struct smt_mem *m)
+{
+	(void)m;
+}
+
+void smt_mem_root(const struct smt_mem *m, struct cl_hash32 *root)
+{
+	(void)m, (void)root;
+	CL_BUG("no tree in memory in the guest");
+}
+
+bool smt_mem_leaf(const struct smt_mem *m, struct cl_hash32 *lh,
+		  const struct cl_hash32 *path)
+{
+	(void)m, (void)lh, (void)path;
+	CL_BUG("no tree in memory in the guest");
+}
+
+int smt_mem_update(struct smt_mem *m, struct kv *kv, struct cl_hash32 *root,
+		   const struct smt_op *ops, size_t n,
+		   struct cl_state_stats *s)
+{
+	(void)m, (void)kv, (void)root, (void)ops, (void)n, (void)s;
+	CL_BUG("no tree in memory in the guest");
+}
+
+size_t smt_mem_bytes(const struct smt_mem *m)
+{
+	(void)m;
+	return 0;
 }

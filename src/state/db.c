@@ -109,15 +109,13 @@ static int migrate_initial(struct cl_db *db, MDB_txn *txn)
 		      strlen(META_KEY_ROOT), zero, sizeof(zero));
 }
 
-static int path_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, 32);
-}
-
 /*
  * Version 2: liq_index and liq_multi, local until then, are committed
  * (docs/state.md "Tables"): their entries get leaves and the tree is
- * updated over them, so the stored root is the one the tables give.
+ * written again over all leaves, so the stored root is the one the
+ * tables give. (It updated the stored tree in place until version 3
+ * changed the tree's key layout; a rebuild gives the same tree in the
+ * layout of whatever version follows.)
  */
 static int migrate_commit_liq(struct cl_db *db, MDB_txn *txn)
 {
@@ -127,7 +125,6 @@ static int migrate_commit_liq(struct cl_db *db, MDB_txn *txn)
 	struct kv kv = { .kind = KV_LMDB, .db = db, .txn = txn };
 	struct cl_hash32 *dirty = NULL, root;
 	size_t n = 0, cap = 0;
-	uint64_t hashes = 0;
 	int rc = CL_OK;
 
 	for (size_t i = 0; i < CL_ARRAY_LEN(now_committed) && !rc; i++) {
@@ -155,11 +152,30 @@ static int migrate_commit_liq(struct cl_db *db, MDB_txn *txn)
 		if (rc == CL_ERR_NOT_FOUND)
 			rc = CL_OK;
 	}
-	if (!rc && n > 1)
-		qsort(dirty, n, sizeof(*dirty), path_cmp);
 	if (!rc)
-		rc = smt_update(&kv, &root, dirty, n, &hashes);
+		rc = smt_rebuild(&kv, &root);
 	free(dirty);
+	return rc;
+}
+
+/*
+ * Version 3: smt_nodes keys are prefix ‖ depth (they were depth ‖
+ * prefix), so a subtree's nodes are one key range (docs/state.md
+ * "Storage"): written again from smt_leaves.
+ */
+static int migrate_node_order(struct cl_db *db, MDB_txn *txn)
+{
+	struct kv kv = { .kind = KV_LMDB, .db = db, .txn = txn };
+	struct cl_hash32 root, stored;
+	int rc = smt_stored_root(&kv, &stored);
+
+	if (!rc)
+		rc = smt_rebuild(&kv, &root);
+	if (!rc && memcmp(root.b, stored.b, 32) != 0) {
+		cl_unusual(STATE_LOG, "migration: the stored leaves do not "
+				      "give the stored root");
+		rc = CL_ERR_CORRUPT;
+	}
 	return rc;
 }
 
@@ -168,6 +184,7 @@ static const struct migration migrations[] = {
 	  migrate_initial },
 	{ 2, "liq_index and liq_multi are committed tables",
 	  migrate_commit_liq },
+	{ 3, "smt_nodes keyed by prefix and depth", migrate_node_order },
 };
 
 static int read_schema(struct cl_db *db, MDB_txn *txn, uint32_t *version)
@@ -451,6 +468,13 @@ int db_del(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 	return mrc ? db_err(db, mrc, "deleting") : CL_OK;
 }
 
+int db_clear(struct cl_db *db, struct MDB_txn *txn, unsigned tbl)
+{
+	int mrc = mdb_drop(txn, db->dbi[tbl], 0);
+
+	return mrc ? db_err(db, mrc, "clearing a table") : CL_OK;
+}
+
 int db_cursor_open(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 		   struct MDB_cursor **out)
 {
@@ -462,6 +486,27 @@ int db_cursor_open(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 		return db_err(db, mrc, "opening a cursor");
 	*out = mc;
 	return CL_OK;
+}
+
+int db_cursor_put(struct cl_db *db, struct MDB_cursor *mc,
+		  const uint8_t *key, size_t klen, const uint8_t *val,
+		  size_t vlen)
+{
+	MDB_val k = mval(key, klen), v = mval(val, vlen);
+	int mrc = mdb_cursor_put(mc, &k, &v, 0);
+
+	return mrc ? db_err(db, mrc, "writing") : CL_OK;
+}
+
+int db_cursor_del(struct cl_db *db, struct MDB_cursor *mc,
+		  const uint8_t *key, size_t klen)
+{
+	MDB_val k = mval(key, klen), v = { 0, NULL };
+	int mrc = mdb_cursor_get(mc, &k, &v, MDB_SET);
+
+	if (!mrc)
+		mrc = mdb_cursor_del(mc, 0);
+	return mrc ? db_err(db, mrc, "deleting") : CL_OK;
 }
 
 void db_cursor_close(struct MDB_cursor *mc)

@@ -92,6 +92,18 @@ int kv_put(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen,
 	CL_BUG("bad kv kind");
 }
 
+int kv_clear(struct kv *kv, unsigned tbl)
+{
+	switch (kv->kind) {
+	case KV_LMDB:
+		return db_clear(kv->db, kv->txn, tbl);
+	case KV_MEM:
+		smap_clear(&kv->mem->tables[tbl]);
+		return CL_OK;
+	}
+	CL_BUG("bad kv kind");
+}
+
 int kv_del(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen)
 {
 	switch (kv->kind) {
@@ -174,6 +186,36 @@ int kv_cursor_next(struct kv_cursor *c)
 	case KV_MEM:
 		c->node = c->node->next[0];
 		return mem_cursor_load(c);
+	}
+	CL_BUG("bad kv kind");
+}
+
+int kv_cursor_put(struct kv_cursor *c, const uint8_t *key, size_t klen,
+		  const uint8_t *val, size_t vlen)
+{
+	switch (c->kv->kind) {
+	case KV_LMDB:
+		c->valid = false;
+		return db_cursor_put(c->kv->db, c->mc, key, klen, val, vlen);
+	case KV_MEM:
+		c->valid = false;
+		c->node = NULL;
+		mem_put(c->kv->mem, c->tbl, key, klen, val, vlen);
+		return CL_OK;
+	}
+	CL_BUG("bad kv kind");
+}
+
+int kv_cursor_del(struct kv_cursor *c, const uint8_t *key, size_t klen)
+{
+	switch (c->kv->kind) {
+	case KV_LMDB:
+		c->valid = false;
+		return db_cursor_del(c->kv->db, c->mc, key, klen);
+	case KV_MEM:
+		c->valid = false;
+		c->node = NULL;
+		return mem_del(c->kv->mem, c->tbl, key, klen);
 	}
 	CL_BUG("bad kv kind");
 }

@@ -5,9 +5,11 @@
  *   KV_LEAVES  path (32) -> value hash (32), one entry per committed key,
  *              sorted by path, so the leaves under any subtree are one
  *              contiguous key range;
- *   KV_NODES   depth (1) ‖ prefix (32, bits from `depth` on zeroed) ->
+ *   KV_NODES   prefix (32, bits from `depth` on zeroed) ‖ depth (1) ->
  *              hash (32), for exactly the subtrees holding two or more
- *              leaves (the internal nodes of the compacted tree).
+ *              leaves (the internal nodes of the compacted tree), in
+ *              depth-first order: the nodes of a subtree are one key
+ *              range, so a path's lower nodes share a page or two.
  *
  * The hash of a subtree is: a KV_NODES entry if there is one; else, by a
  * cursor seek in KV_LEAVES, zero (no leaf) or the hash of its single leaf.
@@ -48,12 +50,23 @@ static void set_bit(struct cl_hash32 *p, unsigned i)
 	p->b[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 }
 
+void smt_node_key(uint8_t out[33], unsigned depth,
+		  const struct cl_hash32 *path)
+{
+	unsigned whole = depth / 8, rest = depth % 8;
+
+	CL_REQUIRE(depth < CL_SMT_DEPTH);
+	memset(out, 0, 32);
+	memcpy(out, path->b, whole);
+	if (rest)
+		out[whole] = path->b[whole] & (uint8_t)(0xff00 >> rest);
+	out[32] = (uint8_t)depth;
+}
+
 static void node_key(uint8_t out[33], unsigned depth,
 		     const struct cl_hash32 *prefix)
 {
-	CL_REQUIRE(depth < CL_SMT_DEPTH);
-	out[0] = (uint8_t)depth;
-	memcpy(out + 1, prefix->b, 32);
+	smt_node_key(out, depth, prefix);
 }
 
 static int corrupt(const char *what, unsigned depth)
@@ -429,229 +442,156 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
-/* The upper levels in memory                                          */
+/* Checking the stored tree                                            */
 /* ------------------------------------------------------------------ */
 
-struct smt_top {
-	uint32_t *count[SMT_TOP_DEPTH + 1];	    /* leaves under a subtree */
-	struct cl_hash32 *hash[SMT_TOP_DEPTH + 1]; /* its hash */
+struct node_entry {
+	uint8_t key[33];
+	struct cl_hash32 h;
 };
 
-/* The index of the subtree at `depth` holding `path`: its first `depth`
- * bits as a number. */
-static uint32_t top_index(const struct cl_hash32 *path, unsigned depth)
-{
-	uint32_t v = (uint32_t)path->b[0] << 24 | (uint32_t)path->b[1] << 16 |
-		     (uint32_t)path->b[2] << 8 | path->b[3];
+struct node_list {
+	struct node_entry *v;
+	size_t n, cap;
+};
 
-	return depth ? v >> (32 - depth) : 0;
+static int entry_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct node_entry *)a)->key,
+		      ((const struct node_entry *)b)->key, 33);
 }
 
-/* The prefix of subtree `idx` at `depth`. */
-static void top_prefix(struct cl_hash32 *out, unsigned depth, uint32_t idx)
+/* As build(), listing every internal node with its key. */
+static void build_list(struct cl_hash32 *out, const struct leaf *l, size_t n,
+		       unsigned depth, struct node_list *nl)
 {
-	uint32_t v = depth ? idx << (32 - depth) : 0;
+	struct cl_hash32 left, right, prefix;
+	size_t m;
 
-	memset(out->b, 0, sizeof(out->b));
-	out->b[0] = (uint8_t)(v >> 24);
-	out->b[1] = (uint8_t)(v >> 16);
-	out->b[2] = (uint8_t)(v >> 8);
-	out->b[3] = (uint8_t)v;
-}
-
-void smt_top_free(struct smt_top *top)
-{
-	if (!top)
+	if (n == 0) {
+		*out = zero_hash;
 		return;
-	for (unsigned d = 0; d <= SMT_TOP_DEPTH; d++) {
-		free(top->count[d]);
-		free(top->hash[d]);
 	}
-	free(top);
+	if (n == 1) {
+		cl_smt_leaf_hash(out, &l[0].path, &l[0].vh);
+		return;
+	}
+	CL_REQUIRE(depth < CL_SMT_DEPTH);
+	m = leaf_split(l, n, depth);
+	build_list(&left, l, m, depth + 1, nl);
+	build_list(&right, l + m, n - m, depth + 1, nl);
+	cl_smt_node_hash(out, &left, &right);
+	if (nl->n == nl->cap) {
+		nl->cap = nl->cap ? nl->cap * 2 : 1024;
+		nl->v = cl_xrealloc(nl->v, nl->cap * sizeof(*nl->v));
+	}
+	prefix_of(&prefix, &l[0].path, depth);
+	node_key(nl->v[nl->n].key, depth, &prefix);
+	nl->v[nl->n].h = *out;
+	nl->n++;
 }
 
-void smt_top_root(const struct smt_top *top, struct cl_hash32 *root)
+/* The stored leaves, in path order: CL_OK and *out (free it), *n. */
+static int stored_leaves(struct kv *kv, struct leaf **out, size_t *n)
 {
-	*root = top->hash[0][0];
-}
-
-void smt_top_count(struct smt_top *top, const struct cl_hash32 *path,
-		   int delta)
-{
-	for (unsigned d = 0; d <= SMT_TOP_DEPTH; d++) {
-		uint32_t *c = &top->count[d][top_index(path, d)];
-
-		CL_REQUIRE(delta >= 0 || *c > 0);
-		*c = (uint32_t)((int64_t)*c + delta);
-	}
-}
-
-/* The hashes at SMT_TOP_DEPTH from KV_NODES and KV_LEAVES, then the levels
- * above from them. */
-static int top_hashes(struct smt *t, struct smt_top *top)
-{
-	const unsigned D = SMT_TOP_DEPTH;
-	struct cl_hash32 prefix, lp, lvh;
-	int count, rc;
-
-	for (uint32_t i = 0; i < (1u << D); i++) {
-		uint32_t c = top->count[D][i];
-
-		if (c == 0)
-			continue;
-		top_prefix(&prefix, D, i);
-		if (c >= 2) {
-			rc = node_get(t, &top->hash[D][i], D, &prefix);
-			if (rc == CL_ERR_NOT_FOUND)
-				return corrupt("missing node", D);
-			if (rc)
-				return rc;
-			continue;
-		}
-		rc = probe(t, &count, &lp, &lvh, D, &prefix);
-		if (rc)
-			return rc;
-		if (count != 1)
-			return corrupt("leaf count", D);
-		cl_smt_leaf_hash(&top->hash[D][i], &lp, &lvh);
-	}
-	for (unsigned d = D; d-- > 0;) {
-		for (uint32_t i = 0; i < (1u << d); i++) {
-			uint32_t c = top->count[d][i];
-			const struct cl_hash32 *h = top->hash[d + 1] + 2 * i;
-
-			if (c >= 2)
-				cl_smt_node_hash(&top->hash[d][i], &h[0],
-						 &h[1]);
-			else if (c == 1) /* the leaf's own hash */
-				top->hash[d][i] =
-					top->count[d + 1][2 * i] ? h[0] : h[1];
-		}
-	}
-	return CL_OK;
-}
-
-int smt_top_load(struct smt_top **out, struct kv *kv)
-{
-	struct smt_top *top = cl_xcalloc(1, sizeof(*top));
-	struct smt t = { .kv = kv };
-	struct cl_hash32 stored, path;
+	struct leaf *leaves = NULL;
+	struct kv_cursor c;
+	size_t cap = 0;
 	int rc;
 
 	*out = NULL;
-	for (unsigned d = 0; d <= SMT_TOP_DEPTH; d++) {
-		top->count[d] = cl_xcalloc((size_t)1 << d, sizeof(uint32_t));
-		top->hash[d] =
-			cl_xcalloc((size_t)1 << d, sizeof(struct cl_hash32));
-	}
-	rc = kv_cursor_open(&t.leaves, kv, KV_LEAVES);
+	*n = 0;
+	rc = kv_cursor_open(&c, kv, KV_LEAVES);
 	if (rc)
-		goto fail;
-	for (rc = kv_cursor_seek(&t.leaves, NULL, 0); rc == CL_OK;
-	     rc = kv_cursor_next(&t.leaves)) {
-		if (t.leaves.klen != 32 || t.leaves.vlen != 32) {
+		return rc;
+	for (rc = kv_cursor_seek(&c, NULL, 0); rc == CL_OK;
+	     rc = kv_cursor_next(&c)) {
+		if (c.klen != 32 || c.vlen != 32) {
 			rc = corrupt("malformed leaf", CL_SMT_DEPTH);
 			break;
 		}
-		memcpy(path.b, t.leaves.key, 32);
-		smt_top_count(top, &path, 1);
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			leaves = cl_xrealloc(leaves, cap * sizeof(*leaves));
+		}
+		memcpy(leaves[*n].path.b, c.key, 32);
+		memcpy(leaves[*n].vh.b, c.val, 32);
+		(*n)++;
 	}
-	if (rc == CL_ERR_NOT_FOUND)
-		rc = top_hashes(&t, top);
-	kv_cursor_close(&t.leaves);
-	if (!rc)
-		rc = smt_stored_root(kv, &stored);
-	if (!rc && memcmp(stored.b, top->hash[0][0].b, 32) != 0) {
-		cl_unusual(STATE_LOG, "the stored root does not match the "
-				      "stored tree");
-		rc = CL_ERR_CORRUPT;
+	kv_cursor_close(&c);
+	if (rc != CL_ERR_NOT_FOUND) {
+		free(leaves);
+		*n = 0;
+		return rc;
 	}
-	if (rc)
-		goto fail;
-	*out = top;
+	*out = leaves;
 	return CL_OK;
-fail:
-	smt_top_free(top);
+}
+
+int smt_rebuild(struct kv *kv, struct cl_hash32 *root)
+{
+	struct leaf *leaves;
+	struct node_list nl = { 0 };
+	size_t n;
+	int rc = stored_leaves(kv, &leaves, &n);
+
+	if (rc)
+		return rc;
+	build_list(root, leaves, n, 0, &nl);
+	if (nl.n > 1)
+		qsort(nl.v, nl.n, sizeof(*nl.v), entry_cmp);
+	rc = kv_clear(kv, KV_NODES);
+	for (size_t i = 0; i < nl.n && !rc; i++)
+		rc = kv_put(kv, KV_NODES, nl.v[i].key, 33, nl.v[i].h.b, 32);
+	if (!rc)
+		rc = kv_put(kv, KV_META, (const uint8_t *)META_KEY_ROOT,
+			    strlen(META_KEY_ROOT), root->b, 32);
+	free(leaves);
+	free(nl.v);
 	return rc;
 }
 
-/* After the subtree (depth, idx) was left with fewer than two leaves, whose
- * hash is `h`: set the hashes of the mirrored subtrees below it on the
- * changed paths (each holds that one leaf, or nothing). */
-static void top_settle(struct smt_top *top, unsigned depth,
-		       const struct cl_hash32 *h,
-		       const struct cl_hash32 *dirty, size_t n)
+int smt_check(struct kv *kv, uint64_t *nodes)
 {
-	for (size_t i = 0; i < n; i++) {
-		for (unsigned d = depth + 1; d <= SMT_TOP_DEPTH; d++) {
-			uint32_t j = top_index(&dirty[i], d);
-
-			top->hash[d][j] = top->count[d][j] ? *h : zero_hash;
-		}
-	}
-}
-
-/* As update(), for a mirrored subtree (depth <= SMT_TOP_DEPTH). */
-static int top_update(struct smt *t, struct smt_top *top,
-		      struct cl_hash32 *out, unsigned depth, uint32_t idx,
-		      const struct cl_hash32 *prefix,
-		      const struct cl_hash32 *dirty, size_t n)
-{
-	struct cl_hash32 child[2], cp[2];
-	uint8_t key[33];
-	size_t m;
-	int rc = CL_OK;
-
-	if (depth == SMT_TOP_DEPTH || top->count[depth][idx] < 2) {
-		/* below the mirror, or too few leaves left: from LMDB */
-		rc = update(t, out, depth, prefix, dirty, n);
-		if (rc)
-			return rc;
-		top->hash[depth][idx] = *out;
-		top_settle(top, depth, out, dirty, n);
-		return CL_OK;
-	}
-	m = split(dirty, n, depth);
-	cp[0] = *prefix;
-	cp[1] = *prefix;
-	set_bit(&cp[1], depth);
-	if (m > 0)
-		rc = top_update(t, top, &child[0], depth + 1, 2 * idx, &cp[0],
-				dirty, m);
-	else
-		child[0] = top->hash[depth + 1][2 * idx];
-	if (rc)
-		return rc;
-	if (m < n)
-		rc = top_update(t, top, &child[1], depth + 1, 2 * idx + 1,
-				&cp[1], dirty + m, n - m);
-	else
-		child[1] = top->hash[depth + 1][2 * idx + 1];
-	if (rc)
-		return rc;
-	cl_smt_node_hash(out, &child[0], &child[1]);
-	t->hashes++;
-	top->hash[depth][idx] = *out;
-	node_key(key, depth, prefix);
-	return kv_put(t->kv, KV_NODES, key, sizeof(key), out->b, 32);
-}
-
-int smt_update_top(struct kv *kv, struct smt_top *top, struct cl_hash32 *root,
-		   const struct cl_hash32 *dirty, size_t n, uint64_t *hashes)
-{
-	struct smt t = { .kv = kv };
+	struct leaf *leaves = NULL;
+	struct node_list nl = { 0 };
+	struct kv_cursor c;
+	struct cl_hash32 root, stored;
+	size_t n = 0, i = 0;
 	int rc;
 
-	if (n == 0)
-		return smt_stored_root(kv, root);
-	rc = kv_cursor_open(&t.leaves, kv, KV_LEAVES);
+	*nodes = 0;
+	rc = stored_leaves(kv, &leaves, &n);
 	if (rc)
 		return rc;
-	rc = top_update(&t, top, root, 0, 0, &zero_hash, dirty, n);
-	kv_cursor_close(&t.leaves);
-	*hashes += t.hashes;
+	build_list(&root, leaves, n, 0, &nl);
+	if (nl.n > 1)
+		qsort(nl.v, nl.n, sizeof(*nl.v), entry_cmp);
+	rc = smt_stored_root(kv, &stored);
+	if (!rc && memcmp(root.b, stored.b, 32) != 0)
+		rc = corrupt("the leaves do not give the stored root", 0);
 	if (rc)
-		return rc;
-	return kv_put(kv, KV_META, (const uint8_t *)META_KEY_ROOT,
-		      strlen(META_KEY_ROOT), root->b, 32);
+		goto out;
+	rc = kv_cursor_open(&c, kv, KV_NODES);
+	if (rc)
+		goto out;
+	for (rc = kv_cursor_seek(&c, NULL, 0); rc == CL_OK;
+	     rc = kv_cursor_next(&c), i++) {
+		if (i >= nl.n || c.klen != 33 || c.vlen != 32 ||
+		    memcmp(c.key, nl.v[i].key, 33) != 0 ||
+		    memcmp(c.val, nl.v[i].h.b, 32) != 0) {
+			rc = corrupt("a stored node is not the tree's",
+				     c.klen == 33 ? c.key[32] : 0);
+			break;
+		}
+	}
+	kv_cursor_close(&c);
+	if (rc == CL_ERR_NOT_FOUND)
+		rc = i == nl.n ? CL_OK
+			       : corrupt("a node of the tree is missing", 0);
+	*nodes = i;
+out:
+	free(leaves);
+	free(nl.v);
+	return rc;
 }

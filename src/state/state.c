@@ -36,8 +36,8 @@ struct cl_state {
 	uint64_t epoch;
 	unsigned open_iters;
 	struct cl_state_stats stats;
-	struct smt_top *top; /* LMDB: the tree's upper levels, or NULL */
-	bool top_off;	     /* the stored tree failed to load: no mirror */
+	struct smt_mem *mem; /* LMDB: the tree in memory, or NULL */
+	bool mem_off;	     /* the stored tree failed to load: none */
 };
 
 struct cl_snapshot {
@@ -124,7 +124,7 @@ void cl_state_free(struct cl_state *st)
 	drop_txn(st);
 	journal_clear(st);
 	free(st->journal);
-	smt_top_free(st->top);
+	smt_mem_free(st->mem);
 	smap_release(&st->overlay);
 	switch (st->kv.kind) {
 	case KV_LMDB:
@@ -280,96 +280,163 @@ void cl_state_rollback_to(struct cl_state *st, struct cl_state_sp sp)
 /* Commit                                                              */
 /* ------------------------------------------------------------------ */
 
-static int path_cmp(const void *a, const void *b)
+static int op_cmp(const void *a, const void *b)
 {
-	return memcmp(a, b, 32);
+	return memcmp(((const struct smt_op *)a)->path.b,
+		      ((const struct smt_op *)b)->path.b, 32);
 }
 
-/* Write one overlay entry to the backend; a changed leaf's path is
- * appended to dirty[*nd]. */
-static int flush_one(struct cl_state *st, struct cl_hash32 *dirty,
-		     size_t *nd, const struct smap_node *n)
+/* The table being written by the flush, through one cursor: the overlay
+ * is in (table, key) order, so its writes reach each table in key order. */
+struct flush {
+	struct kv_cursor c;
+	unsigned tbl; /* the cursor's table, or 0 = none open */
+};
+
+static int flush_table(struct cl_state *st, struct flush *f, unsigned tbl)
+{
+	int rc;
+
+	if (f->tbl == tbl)
+		return CL_OK;
+	if (f->tbl)
+		kv_cursor_close(&f->c);
+	f->tbl = 0;
+	rc = kv_cursor_open(&f->c, &st->kv, tbl);
+	if (!rc)
+		f->tbl = tbl;
+	return rc;
+}
+
+/* Write one overlay entry to its table; a changed leaf is appended to
+ * ops[*nops] (smt_leaves is written once they are sorted). */
+static int flush_one(struct cl_state *st, struct flush *f,
+		     struct smt_op *ops, size_t *nops,
+		     const struct smap_node *n)
 {
 	const struct cl_table_info *info = cl_table_find(n->key[0]);
 	const uint8_t *key = n->key + 1, *old;
 	size_t klen = n->klen - 1, oldlen;
-	unsigned tbl;
-	struct cl_hash32 path, vh;
+	struct smt_op *op = &ops[*nops];
+	struct cl_hash32 lh;
 	int rc;
 
 	CL_REQUIRE(info && n->klen >= 2);
-	tbl = kv_table_index(info->id);
+	rc = flush_table(st, f, kv_table_index(info->id));
+	if (rc)
+		return rc;
 	if (n->tomb) {
-		rc = kv_del(&st->kv, tbl, key, klen);
+		rc = kv_cursor_del(&f->c, key, klen);
 		if (rc == CL_ERR_NOT_FOUND)
 			return CL_OK; /* was not there: nothing changes */
 		if (rc || !info->committed)
 			return rc;
-		cl_smt_path(&path, n->key[0], key, klen);
-		rc = kv_del(&st->kv, KV_LEAVES, path.b, 32);
-		if (rc == CL_ERR_NOT_FOUND) {
-			cl_unusual(STATE_LOG, "a deleted key had no leaf");
-			return CL_ERR_CORRUPT;
-		}
-		if (rc)
-			return rc;
-		if (st->top)
-			smt_top_count(st->top, &path, -1);
-		dirty[(*nd)++] = path;
+		cl_smt_path(&op->path, n->key[0], key, klen);
+		op->del = true;
+		(*nops)++;
 		return CL_OK;
 	}
-	rc = kv_put(&st->kv, tbl, key, klen, n->val ? n->val : empty_value,
-		    n->vlen);
+	rc = kv_cursor_put(&f->c, key, klen, n->val ? n->val : empty_value,
+			   n->vlen);
 	if (rc || !info->committed)
 		return rc;
-	cl_smt_path(&path, n->key[0], key, klen);
-	cl_smt_value_hash(&vh, n->val, n->vlen);
-	rc = kv_get(&st->kv, &old, &oldlen, KV_LEAVES, path.b, 32);
-	if (rc == CL_OK && oldlen == 32 && memcmp(old, vh.b, 32) == 0)
-		return CL_OK; /* same value written again */
-	if (rc && rc != CL_ERR_NOT_FOUND)
-		return rc;
-	if (rc == CL_ERR_NOT_FOUND && st->top)
-		smt_top_count(st->top, &path, 1);
-	rc = kv_put(&st->kv, KV_LEAVES, path.b, 32, vh.b, 32);
-	if (rc)
-		return rc;
-	dirty[(*nd)++] = path;
+	cl_smt_path(&op->path, n->key[0], key, klen);
+	cl_smt_value_hash(&op->vh, n->val, n->vlen);
+	op->del = false;
+	if (st->mem) {
+		/* the tree in memory knows the leaf: no LMDB read */
+		cl_smt_leaf_hash(&op->lh, &op->path, &op->vh);
+		if (smt_mem_leaf(st->mem, &lh, &op->path) &&
+		    memcmp(lh.b, op->lh.b, 32) == 0)
+			return CL_OK; /* same value written again */
+	} else {
+		rc = kv_get(&st->kv, &old, &oldlen, KV_LEAVES, op->path.b,
+			    32);
+		if (rc == CL_OK && oldlen == 32 &&
+		    memcmp(old, op->vh.b, 32) == 0)
+			return CL_OK; /* same value written again */
+		if (rc && rc != CL_ERR_NOT_FOUND)
+			return rc;
+	}
+	(*nops)++;
 	return CL_OK;
 }
 
+/* Write the sorted changed leaves to smt_leaves, in key order. */
+static int flush_leaves(struct cl_state *st, const struct smt_op *ops,
+			size_t n)
+{
+	struct kv_cursor c;
+	int rc = kv_cursor_open(&c, &st->kv, KV_LEAVES);
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (!ops[i].del) {
+			rc = kv_cursor_put(&c, ops[i].path.b, 32,
+					   ops[i].vh.b, 32);
+			continue;
+		}
+		rc = kv_cursor_del(&c, ops[i].path.b, 32);
+		if (rc == CL_ERR_NOT_FOUND) {
+			cl_unusual(STATE_LOG, "a deleted key had no leaf");
+			rc = CL_ERR_CORRUPT;
+		}
+	}
+	kv_cursor_close(&c);
+	return rc;
+}
+
 /*
- * The LMDB writer's mirror of the tree's upper levels, built on the first
- * commit and checked against the stored root before every commit after
- * (anything else that wrote the tables shows as a different root: the
- * mirror is rebuilt). A store whose tree does not give its root keeps
- * the plain path, which reads everything from LMDB.
+ * The LMDB writer's tree in memory, built on the first commit and
+ * checked against the stored root before every commit after (anything
+ * else that wrote the tables shows as a different root: it is rebuilt).
+ * A store whose leaves do not give its root keeps the plain path, which
+ * reads everything from LMDB.
  */
-static void top_ready(struct cl_state *st)
+static void mem_ready(struct cl_state *st, struct cl_state_stats *s)
 {
 	struct cl_hash32 stored, mine;
+	uint64_t t0, hashes = 0;
 	int rc;
 
-	if (st->kv.kind != KV_LMDB || st->top_off)
+	s->load_ns = 0;
+	if (st->kv.kind != KV_LMDB || st->mem_off)
 		return;
-	if (st->top) {
-		smt_top_root(st->top, &mine);
+	if (st->mem) {
+		smt_mem_root(st->mem, &mine);
 		if (smt_stored_root(&st->kv, &stored) == CL_OK &&
 		    memcmp(stored.b, mine.b, 32) == 0)
 			return;
-		smt_top_free(st->top);
-		st->top = NULL;
+		smt_mem_free(st->mem);
+		st->mem = NULL;
 	}
-	rc = smt_top_load(&st->top, &st->kv);
+	t0 = cl_clock_mono_ns();
+	rc = smt_mem_load(&st->mem, &st->kv, &hashes);
+	s->load_ns = cl_clock_mono_ns() - t0;
 	if (rc == CL_ERR_CORRUPT)
-		st->top_off = true;
+		st->mem_off = true;
+}
+
+/* The tree update without the tree in memory: from the kv tables. */
+static int update_plain(struct cl_state *st, struct cl_hash32 *root,
+			const struct smt_op *ops, size_t n, uint64_t *hashes)
+{
+	struct cl_hash32 *paths = cl_xcalloc(n + 1, sizeof(*paths));
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		paths[i] = ops[i].path;
+	rc = smt_update(&st->kv, root, paths, n, hashes);
+	free(paths);
+	return rc;
 }
 
 int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 {
 	struct cl_state_stats s = st->stats;
-	struct cl_hash32 newroot, *dirty;
-	size_t nd = 0;
+	struct cl_hash32 newroot;
+	struct smt_op *ops;
+	struct flush f = { .tbl = 0 };
+	size_t nops = 0;
 	uint64_t t0, t1, t2, t3;
 	int rc;
 
@@ -378,27 +445,34 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 	rc = backend(st);
 	if (rc)
 		return rc;
-	top_ready(st);
-	dirty = cl_xcalloc(st->overlay.count + 1, sizeof(*dirty));
+	mem_ready(st, &s);
+	t0 += s.load_ns;
+	ops = cl_xmalloc((st->overlay.count + 1) * sizeof(*ops));
 	for (struct smap_node *n = smap_first(&st->overlay); n && !rc;
 	     n = n->next[0])
-		rc = flush_one(st, dirty, &nd, n);
-	t1 = cl_clock_mono_ns();
+		rc = flush_one(st, &f, ops, &nops, n);
+	if (f.tbl)
+		kv_cursor_close(&f.c);
 	s.hashes = 0;
+	s.node_puts = 0;
+	s.node_dels = 0;
+	s.hash_ns = 0;
 	if (!rc) {
-		qsort(dirty, nd, sizeof(*dirty), path_cmp);
-		for (size_t i = 1; i < nd && !rc; i++)
-			if (memcmp(dirty[i - 1].b, dirty[i].b, 32) == 0)
+		qsort(ops, nops, sizeof(*ops), op_cmp);
+		for (size_t i = 1; i < nops && !rc; i++)
+			if (memcmp(ops[i - 1].path.b, ops[i].path.b, 32) == 0)
 				rc = CL_ERR_CORRUPT;
 		if (rc)
 			cl_unusual(STATE_LOG, "two keys with one path");
 	}
-	if (!rc && st->top)
-		rc = smt_update_top(&st->kv, st->top, &newroot, dirty, nd,
-				    &s.hashes);
+	if (!rc)
+		rc = flush_leaves(st, ops, nops);
+	t1 = cl_clock_mono_ns();
+	if (!rc && st->mem)
+		rc = smt_mem_update(st->mem, &st->kv, &newroot, ops, nops, &s);
 	else if (!rc)
-		rc = smt_update(&st->kv, &newroot, dirty, nd, &s.hashes);
-	free(dirty);
+		rc = update_plain(st, &newroot, ops, nops, &s.hashes);
+	free(ops);
 	t2 = cl_clock_mono_ns();
 	switch (st->kv.kind) {
 	case KV_LMDB:
@@ -407,10 +481,10 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 			st->kv.txn = NULL;
 		}
 		if (rc) {
-			/* the mirror went ahead of what is stored */
+			/* the tree in memory went ahead of what is stored */
 			drop_txn(st);
-			smt_top_free(st->top);
-			st->top = NULL;
+			smt_mem_free(st->mem);
+			st->mem = NULL;
 			return rc;
 		}
 		break;
@@ -424,10 +498,11 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 
 	s.blocks++;
 	s.entries = st->overlay.count;
-	s.dirty = nd;
+	s.dirty = nops;
 	s.flush_ns = t1 - t0;
 	s.tree_ns = t2 - t1;
 	s.sync_ns = t3 - t2;
+	s.tree_bytes = st->mem ? smt_mem_bytes(st->mem) : 0;
 	st->stats = s;
 	smap_clear(&st->overlay);
 	journal_clear(st);
@@ -499,6 +574,23 @@ int cl_state_recompute_root(struct cl_state *st, struct cl_hash32 *root)
 		return rc;
 	}
 	return smt_recompute(&st->kv, root, NULL);
+}
+
+int cl_state_check_tree(struct cl_state *st, uint64_t *nodes)
+{
+	struct cl_hash32 stored, again;
+	int rc = backend(st);
+
+	*nodes = 0;
+	if (!rc)
+		rc = smt_recompute(&st->kv, &again, NULL);
+	if (!rc)
+		rc = smt_stored_root(&st->kv, &stored);
+	if (!rc && memcmp(stored.b, again.b, 32) != 0) {
+		cl_unusual(STATE_LOG, "the tables do not give the stored root");
+		rc = CL_ERR_CORRUPT;
+	}
+	return rc ? rc : smt_check(&st->kv, nodes);
 }
 
 /* ------------------------------------------------------------------ */

@@ -28,7 +28,8 @@
 enum {
 	KV_META = 0,   /* "schema_version" -> be32, "root" -> 32 bytes */
 	KV_LEAVES = 1, /* path (32) -> value hash (32) */
-	KV_NODES = 2,  /* depth (1) ‖ masked prefix (32) -> node hash (32) */
+	KV_NODES = 2,  /* masked prefix (32) ‖ depth (1) -> node hash (32):
+			* smt_node_key() */
 	KV_FIRST_TABLE = 3,
 };
 
@@ -121,6 +122,8 @@ int kv_get(struct kv *kv, const uint8_t **val, size_t *vlen, unsigned tbl,
 	   const uint8_t *key, size_t klen);
 int kv_put(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen,
 	   const uint8_t *val, size_t vlen);
+/* Remove every entry of a table. */
+int kv_clear(struct kv *kv, unsigned tbl);
 /* Deleting an absent key returns CL_ERR_NOT_FOUND (not logged). */
 int kv_del(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen);
 
@@ -139,6 +142,13 @@ int kv_cursor_open(struct kv_cursor *c, struct kv *kv, unsigned tbl);
  * CL_ERR_NOT_FOUND (valid = false) past the end, or an error. */
 int kv_cursor_seek(struct kv_cursor *c, const uint8_t *key, size_t klen);
 int kv_cursor_next(struct kv_cursor *c);
+/* Write or delete `key` in the cursor's table (the cursor's position is
+ * then unspecified: seek again before reading). Faster than kv_put and
+ * kv_del for keys in increasing order. Deleting an absent key returns
+ * CL_ERR_NOT_FOUND (not logged). */
+int kv_cursor_put(struct kv_cursor *c, const uint8_t *key, size_t klen,
+		  const uint8_t *val, size_t vlen);
+int kv_cursor_del(struct kv_cursor *c, const uint8_t *key, size_t klen);
 void kv_cursor_close(struct kv_cursor *c);
 
 struct mem_store *mem_store_new(void);
@@ -164,9 +174,18 @@ int db_put(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 	   const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
 int db_del(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 	   const uint8_t *key, size_t klen);
+/* Remove every entry of a table (it stays open). */
+int db_clear(struct cl_db *db, struct MDB_txn *txn, unsigned tbl);
 int db_cursor_open(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 		   struct MDB_cursor **out);
 void db_cursor_close(struct MDB_cursor *mc);
+/* Write or delete through a cursor of a write transaction: keys in
+ * increasing order reuse the cursor's page instead of a descent each. */
+int db_cursor_put(struct cl_db *db, struct MDB_cursor *mc,
+		  const uint8_t *key, size_t klen, const uint8_t *val,
+		  size_t vlen);
+int db_cursor_del(struct cl_db *db, struct MDB_cursor *mc,
+		  const uint8_t *key, size_t klen);
 /* op: 0 = first key >= key (klen 0: first), 1 = next. */
 int db_cursor_get(struct cl_db *db, struct MDB_cursor *mc, int op,
 		  const uint8_t *key, size_t klen, const uint8_t **k,
@@ -191,36 +210,69 @@ int smt_update(struct kv *kv, struct cl_hash32 *root,
 /* A proof for `path` against the stored tree. */
 int smt_prove(struct kv *kv, struct cl_proof *out,
 	      const struct cl_hash32 *path);
+/* Write KV_NODES from scratch from KV_LEAVES (every entry removed, every
+ * internal node written) and store the root: migrations. */
+int smt_rebuild(struct kv *kv, struct cl_hash32 *root);
+/* Check that KV_NODES holds exactly the internal nodes of the tree over
+ * KV_LEAVES, and that it gives the stored root: CL_OK and *nodes (their
+ * count), CL_ERR_CORRUPT (logged), or a backend error. */
+int smt_check(struct kv *kv, uint64_t *nodes);
 /* The root recomputed from the committed tables' contents. */
 int smt_recompute(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes);
+/* ------------------------------------------------------------------ */
+/* smt_mem.c: the LMDB writer's whole tree in memory                   */
+/* ------------------------------------------------------------------ */
+
 /*
- * The tree's upper levels in memory (the LMDB writer's): for every subtree
- * at depth 0..SMT_TOP_DEPTH, its leaf count and its hash, dense arrays of
- * 2^depth entries each (36 bytes × 2^(SMT_TOP_DEPTH+1), 4.7 MiB). It
- * mirrors the committed KV_LEAVES and KV_NODES, which stay the durable
- * form: an update reads the mirror instead of descending LMDB for the
- * upper levels and still writes every changed KV_NODES entry. The owner
+ * A crit-bit tree over the committed leaves (path and leaf hash) with the
+ * hash of every branch, 64 bytes per leaf and 48 per branch (about 112
+ * bytes per key). It mirrors the committed KV_LEAVES and KV_NODES, which
+ * stay the durable form: an update reads nothing from LMDB and writes
+ * the changed KV_NODES entries (and deletes the stale ones). The owner
  * drops it whenever a commit fails, and checks its root against the
- * stored one before each use.
+ * stored one before each use. Not in the guest (src/guest/sys.c).
  */
-#define SMT_TOP_DEPTH 16
-struct smt_top;
-/* Build the mirror from the committed tables (one scan of KV_LEAVES, the
- * KV_NODES entries at SMT_TOP_DEPTH): CL_OK and *out, CL_ERR_CORRUPT
- * when the tables do not give the stored root, or a backend error. */
-int smt_top_load(struct smt_top **out, struct kv *kv);
-/* smt_top_free(NULL) is a no-op. */
-void smt_top_free(struct smt_top *top);
-/* The root the mirror holds. */
-void smt_top_root(const struct smt_top *top, struct cl_hash32 *root);
-/* A leaf at `path` was added (+1) or removed (-1) in KV_LEAVES. */
-void smt_top_count(struct smt_top *top, const struct cl_hash32 *path,
-		   int delta);
-/* As smt_update, reading the upper levels from `top` (which must hold the
- * tree before this update, with counts already moved by smt_top_count)
- * and keeping it in step. On failure `top` is unusable: free it. */
-int smt_update_top(struct kv *kv, struct smt_top *top, struct cl_hash32 *root,
-		   const struct cl_hash32 *dirty, size_t n, uint64_t *hashes);
+struct smt_mem;
+
+/* One changed path of a block: a new leaf hash, or a deletion. */
+struct smt_op {
+	struct cl_hash32 path;
+	struct cl_hash32 vh; /* value hash (not for a deletion) */
+	struct cl_hash32 lh; /* leaf hash (not for a deletion; only with
+			      * the tree in memory) */
+	bool del;
+};
+
+/* Build it from the committed KV_LEAVES (one scan, every leaf and node
+ * hashed, the root's two halves on two threads): CL_OK and *out,
+ * CL_ERR_CORRUPT when they do not give the stored root, or a backend
+ * error. `hashes` is incremented by the hashes computed. */
+int smt_mem_load(struct smt_mem **out, struct kv *kv, uint64_t *hashes);
+/* smt_mem_free(NULL) is a no-op. */
+void smt_mem_free(struct smt_mem *m);
+/* The root it holds. */
+void smt_mem_root(const struct smt_mem *m, struct cl_hash32 *root);
+/* The leaf hash at `path`: true and *lh, or false when there is none. */
+bool smt_mem_leaf(const struct smt_mem *m, struct cl_hash32 *lh,
+		  const struct cl_hash32 *path);
+/*
+ * Apply a block's changes ops[0..n) (sorted, distinct paths; KV_LEAVES
+ * already written), store the changed KV_NODES entries, delete the stale
+ * ones, and store the new root in *root and KV_META. Counts go to
+ * s->hashes, s->node_puts and s->node_dels. On failure `m` is unusable:
+ * free it.
+ */
+int smt_mem_update(struct smt_mem *m, struct kv *kv, struct cl_hash32 *root,
+		   const struct smt_op *ops, size_t n,
+		   struct cl_state_stats *s);
+/* Bytes it holds (capacity of its arrays). */
+size_t smt_mem_bytes(const struct smt_mem *m);
+
+/* The KV_NODES key of the node at `depth` (< 256) on `path`: the first
+ * `depth` bits of the path (the rest zero), then the depth, so a key
+ * order walk is a depth-first walk of the tree (schema 3). */
+void smt_node_key(uint8_t out[33], unsigned depth,
+		  const struct cl_hash32 *path);
 /* Do a and b (32 bytes each) agree on their first `bits` bits? */
 bool smt_same_prefix(const uint8_t *a, const uint8_t *b, unsigned bits);
 /* The stored root (meta), zero when absent. */

@@ -11,7 +11,7 @@
  * its path (path = keccak256(table id ‖ key)), its value the preimage of
  * its value hash. What is found goes straight into a memory store, as a
  * memory state would hold it after committing the same contents: the
- * tables, KV_LEAVES (path -> value hash), KV_NODES ((depth, prefix) ->
+ * tables, KV_LEAVES (path -> value hash), KV_NODES ((prefix, depth) ->
  * hash of every internal node) and the root in KV_META. Nothing is
  * hashed: the fetch function only returns true preimages (the VM
  * guarantees it inside the guest), so every byte is bound to the root.
@@ -125,8 +125,7 @@ static int walk(struct walker *w, unsigned *count, const struct cl_hash32 *h,
 	if (n[0] + n[1] < 2)
 		return refuse("an internal node over fewer than two leaves",
 			      depth);
-	key[0] = (uint8_t)depth;
-	memcpy(key + 1, prefix->b, 32);
+	smt_node_key(key, depth, prefix);
 	mem_put(w->mem, KV_NODES, key, sizeof(key), h->b, 32);
 	w->stats.nodes++;
 	*count = 2;

@@ -620,7 +620,7 @@ int main(int argc, char **argv)
 				print_run("ingress 2", &res, rec2);
 			} else if (*p == '0') {
 				res = run(&cfg, 0, r == 0);
-				print_run("writer only", &res, 0);
+				print_run("writer only", &res, rec1);
 			}
 		}
 	}

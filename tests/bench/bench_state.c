@@ -6,8 +6,9 @@
  *    with 1 000 000 keys present (LMDB in a temporary directory);
  *  - LMDB commit latency (p50, p99) of a small block, synced.
  *
- * Usage: bench_state [divisor]   (divide the key count for a quick run;
- * k is capped at a tenth of the keys present)
+ * Usage: bench_state [divisor | xM]   (divide the key count for a quick
+ * run, or multiply it: x10 for 10 000 000 keys; k is capped at a tenth of
+ * the keys present)
  */
 #include <ftw.h>
 #include <inttypes.h>
@@ -82,13 +83,14 @@ static void print_rss(const char *when)
 	fclose(f);
 }
 
-/* CPU time of this thread, ns: unlike the wall clock, it does not count
- * the time other jobs on the machine take the core. */
+/* CPU time of this process (every thread: the commit hashes large
+ * blocks on two), ns: unlike the wall clock, it does not count the time
+ * other jobs on the machine take the cores. */
 static uint64_t cpu_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -102,7 +104,7 @@ int main(int argc, char **argv)
 {
 	static const uint64_t ks[] = { 1, 100, 10000, 100000 };
 	const char *base = getenv("TMPDIR");
-	uint64_t divisor = 1, n, t0, lat[200];
+	uint64_t divisor = 1, times = 1, n, t0, lat[200];
 	char dir[4096];
 	struct cl_db_config cfg = { .map_size = 8ull << 30 };
 	struct cl_db *db;
@@ -111,12 +113,20 @@ int main(int argc, char **argv)
 	uint8_t key[20], val[64];
 	int rc;
 
-	if (argc > 1 && (!cl_parse_u64(&divisor, argv[1], strlen(argv[1])) ||
-			 divisor == 0)) {
-		fprintf(stderr, "usage: %s [divisor]\n", argv[0]);
+	if (argc > 1 && argv[1][0] == 'x') {
+		if (!cl_parse_u64(&times, argv[1] + 1, strlen(argv[1] + 1)) ||
+		    times == 0 || times > 100) {
+			fprintf(stderr, "usage: %s [divisor | xM]\n", argv[0]);
+			return 2;
+		}
+	} else if (argc > 1 &&
+		   (!cl_parse_u64(&divisor, argv[1], strlen(argv[1])) ||
+		    divisor == 0)) {
+		fprintf(stderr, "usage: %s [divisor | xM]\n", argv[0]);
 		return 2;
 	}
-	n = 1000000 / divisor;
+	n = 1000000 * times / divisor;
+	cfg.map_size *= times;
 	if (n < 1000)
 		n = 1000;
 	snprintf(dir, sizeof(dir), "%s/clearline-bench-XXXXXX",
@@ -161,19 +171,23 @@ int main(int argc, char **argv)
 	rc = cl_state_commit_block(st, NULL);
 	if (rc)
 		die("reopen", rc);
-	printf("first commit of a new writer: %.2f s\n",
-	       (double)(cl_clock_mono_ns() - t0) / 1e9);
+	cl_state_stats(st, &s);
+	printf("first commit of a new writer: %.2f s (building the tree in "
+	       "memory: %.2f s, %.1f MB)\n",
+	       (double)(cl_clock_mono_ns() - t0) / 1e9,
+	       (double)s.load_ns / 1e9, (double)s.tree_bytes / 1e6);
 	print_rss("after the fill");
 	printf("\n");
 
-	printf("%8s %8s %12s %12s %12s %12s %10s %12s\n", "k", "blocks",
-	       "tree us/key", "hashes/key", "flush us/key", "block ms",
-	       "sync ms", "block cpu ms");
+	printf("%8s %8s %12s %12s %12s %12s %10s %12s %10s %10s %10s\n", "k",
+	       "blocks", "tree us/key", "hashes/key", "flush us/key",
+	       "block ms", "sync ms", "block cpu ms", "tree ms", "hash ms",
+	       "nodes/key");
 	for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
 		uint64_t k = ks[ki] > n / 10 ? n / 10 : ks[ki];
 		unsigned reps = k <= 1 ? 50 : k <= 100 ? 20 : 3;
 		uint64_t dirty = 0, hashes = 0, tree = 0, flush = 0, sync = 0;
-		uint64_t total = 0, cpu = 0;
+		uint64_t total = 0, cpu = 0, hash = 0, nodes = 0;
 
 		for (unsigned r = 0; r < reps; r++) {
 			uint64_t b0, c0;
@@ -199,14 +213,18 @@ int main(int argc, char **argv)
 			tree += s.tree_ns;
 			flush += s.flush_ns;
 			sync += s.sync_ns;
+			hash += s.hash_ns;
+			nodes += s.node_puts + s.node_dels;
 		}
 		printf("%8" PRIu64 " %8u %12.2f %12.2f %12.2f %12.2f %10.2f "
-		       "%12.2f\n",
+		       "%12.2f %10.2f %10.2f %10.2f\n",
 		       k, reps, (double)tree / 1e3 / (double)dirty,
 		       (double)hashes / (double)dirty,
 		       (double)flush / 1e3 / (double)dirty,
 		       (double)total / 1e6 / reps, (double)sync / 1e6 / reps,
-		       (double)cpu / 1e6 / reps);
+		       (double)cpu / 1e6 / reps, (double)tree / 1e6 / reps,
+		       (double)hash / 1e6 / reps,
+		       (double)nodes / (double)dirty);
 	}
 
 	/* commit latency of a small block (4 writes), synced */

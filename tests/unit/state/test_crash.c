@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Crash safety: a child process commits blocks to an LMDB store and
+ * Crash safety: a child process commits blocks to an LMDB store (small
+ * ones, and one in eight of 256 to 755 writes, which the writer's tree
+ * in memory hashes on two threads) and
  * reports each block number on a pipe after its commit returned; the
  * parent kills it with SIGKILL at random moments, then reopens the store
- * and checks that the stored root matches the tables' contents, that every
+ * and checks that the stored root matches the tables' contents and the
+ * stored tree nodes are exactly the tree's (cl_state_check_tree), that every
  * reported block is there, and that the state equals a model that applied
  * the same blocks (their contents derive from the block number).
  *
@@ -20,7 +23,7 @@
 
 #define ROUNDS 200
 #define MAP_SIZE (64u << 20)
-#define KEYS 3000
+#define KEYS 8000
 
 static const uint8_t height_key[] = "height";
 
@@ -48,7 +51,10 @@ static void block_apply(struct cl_state *st, uint64_t seed, uint64_t b)
 	static const enum cl_table t[] = { CL_TABLE_ACCOUNTS, CL_TABLE_ORDERS,
 					   CL_TABLE_POSITIONS };
 	uint64_t s = seed ^ (b * 0xd1b54a32d192ed03ULL);
-	unsigned n = 1 + (unsigned)(mix(&s) % 40);
+	/* mostly small blocks; one in eight large enough for the writer
+	 * to hash the tree on two threads and rewrite many tree nodes */
+	unsigned n = mix(&s) % 8 == 0 ? 256 + (unsigned)(mix(&s) % 500)
+				      : 1 + (unsigned)(mix(&s) % 40);
 	uint8_t key[8], val[48], rec[32];
 
 	for (unsigned i = 0; i < n; i++) {
@@ -144,7 +150,7 @@ int main(void)
 		struct cl_db *db;
 		struct cl_state *st;
 		struct cl_hash32 stored, again, want;
-		uint64_t before = last, h, deadline;
+		uint64_t before = last, h, deadline, nodes;
 		int fds[2], status;
 		pid_t pid;
 
@@ -210,6 +216,10 @@ int main(void)
 		CHECK(cl_state_recompute_root(st, &again) == 0);
 		CHECK_MSG(memcmp(stored.b, again.b, 32) == 0,
 			  "round %d: stored root does not match contents",
+			  round);
+		/* the stored tree nodes are exactly the tree's */
+		CHECK_MSG(cl_state_check_tree(st, &nodes) == 0,
+			  "round %d: the stored tree is not the tables'",
 			  round);
 		for (uint64_t b = before + 1; b <= last; b++) {
 			uint8_t key[8], rec[32];

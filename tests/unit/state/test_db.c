@@ -203,13 +203,18 @@ static void test_migration_2(void)
 	CHECK(cl_state_commit_block(mem, &want) == CL_OK);
 	CHECK(!cl_hash32_eq(&r1, &want));
 
-	/* opened by schema 2: the tree now covers them */
+	/* opened by schema 2 (and on): the tree now covers them */
 	db = db_open_at(dir, 8u << 20);
-	CHECK(cl_db_schema_version(db) == 2);
+	CHECK(cl_db_schema_version(db) == CL_DB_SCHEMA_VERSION);
 	CHECK(cl_state_new_lmdb(&st, db) == CL_OK);
 	CHECK(cl_state_root(st, &r2) == CL_OK && cl_hash32_eq(&r2, &want));
 	CHECK(cl_state_recompute_root(st, &rec) == CL_OK &&
 	      cl_hash32_eq(&rec, &want));
+	{
+		uint64_t nodes;
+
+		CHECK(cl_state_check_tree(st, &nodes) == CL_OK && nodes > 0);
+	}
 	cl_state_free(st);
 	cl_db_free(db);
 	/* and opened again, nothing more happens */
@@ -222,11 +227,87 @@ static void test_migration_2(void)
 	tmpdir_remove(dir);
 }
 
+/*
+ * Schema 3 keys smt_nodes by prefix ‖ depth; schema 2 had depth ‖
+ * prefix. A store written in the old layout (its keys rotated back, the
+ * version set to 2) is rewritten on open: the exact tree, the same root.
+ */
+static void test_migration_3(void)
+{
+	char *dir = tmpdir_make("db");
+	struct cl_db *db = db_open_at(dir, 16u << 20);
+	struct cl_state *st;
+	struct cl_hash32 r1, r2;
+	uint8_t key[20], val[8], be[4], (*keys)[33], (*vals)[32];
+	size_t n = 0;
+	uint64_t nodes, nodes2;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *c;
+	MDB_val k, v;
+
+	CHECK(cl_state_new_lmdb(&st, db) == CL_OK);
+	for (unsigned i = 0; i < 3000; i++) {
+		cl_put_be32(key, i);
+		memset(key + 4, 7, 16);
+		cl_put_be64(val, i * 3);
+		cl_state_put(st, CL_TABLE_ACCOUNTS, key, 20, val, 8);
+	}
+	CHECK(cl_state_commit_block(st, &r1) == CL_OK);
+	CHECK(cl_state_check_tree(st, &nodes) == CL_OK && nodes >= 2999);
+	cl_state_free(st);
+	cl_db_free(db);
+
+	keys = cl_xcalloc(nodes, sizeof(*keys));
+	vals = cl_xcalloc(nodes, sizeof(*vals));
+	CHECK(mdb_env_create(&env) == 0);
+	CHECK(mdb_env_set_maxdbs(env, 64) == 0);
+	CHECK(mdb_env_set_mapsize(env, 16u << 20) == 0);
+	CHECK(mdb_env_open(env, dir, MDB_NOTLS, 0600) == 0);
+	CHECK(mdb_txn_begin(env, NULL, 0, &txn) == 0);
+	CHECK(mdb_dbi_open(txn, "smt_nodes", 0, &dbi) == 0);
+	CHECK(mdb_cursor_open(txn, dbi, &c) == 0);
+	while (mdb_cursor_get(c, &k, &v, n ? MDB_NEXT : MDB_FIRST) == 0) {
+		CHECK(n < nodes && k.mv_size == 33 && v.mv_size == 32);
+		keys[n][0] = ((uint8_t *)k.mv_data)[32]; /* depth first */
+		memcpy(keys[n] + 1, k.mv_data, 32);
+		memcpy(vals[n], v.mv_data, 32);
+		n++;
+	}
+	mdb_cursor_close(c);
+	CHECK(n == nodes);
+	CHECK(mdb_drop(txn, dbi, 0) == 0);
+	for (size_t i = 0; i < n; i++)
+		raw_put(txn, "smt_nodes", keys[i], 33, vals[i], 32);
+	cl_put_be32(be, 2);
+	raw_put(txn, "meta", "schema_version", 14, be, 4);
+	CHECK(mdb_txn_commit(txn) == 0);
+	mdb_env_close(env);
+	free(keys);
+	free(vals);
+
+	db = db_open_at(dir, 16u << 20);
+	CHECK(cl_db_schema_version(db) == 3);
+	CHECK(cl_state_new_lmdb(&st, db) == CL_OK);
+	CHECK(cl_state_root(st, &r2) == CL_OK && cl_hash32_eq(&r1, &r2));
+	CHECK(cl_state_check_tree(st, &nodes2) == CL_OK && nodes2 == nodes);
+	/* and the writer goes on from it */
+	cl_put_be32(key, 5);
+	cl_state_put(st, CL_TABLE_ACCOUNTS, key, 20, val, 8);
+	CHECK(cl_state_commit_block(st, &r2) == CL_OK);
+	CHECK(cl_state_check_tree(st, &nodes2) == CL_OK);
+	cl_state_free(st);
+	cl_db_free(db);
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	test_open_rules();
 	test_snapshot_isolation();
 	test_map_full();
 	test_migration_2();
+	test_migration_3();
 	return test_done("test_db");
 }

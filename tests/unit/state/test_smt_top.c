@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The LMDB writer's in-memory upper levels of the tree (docs/state.md
- * "The upper levels in memory"): with enough keys that the mirrored
- * subtrees hold none, one and many leaves, blocks of random puts, updates
- * and deletes (thinning the tree out and refilling it) give the same roots
- * as a memory state; the stored tree behind them stays right (the root
- * recomputed from the tables, proofs from a snapshot, which read LMDB
- * only, and a new writer, which rebuilds the mirror from the stored tree
- * and checks it against the stored root); emptying everything gives the
- * zero root.
+ * The LMDB writer's tree in memory (docs/state.md "The tree in memory"):
+ * blocks of random puts, updates and deletes (small ones, and ones large
+ * enough to be hashed on two threads; thinning the tree out and refilling
+ * it) give the same roots as a memory state; the stored tree behind them
+ * stays exactly right (cl_state_check_tree: no stale node, none missing;
+ * proofs of every key deleted in a block, byte for byte the memory
+ * state's; the root recomputed from the tables; proofs from a snapshot,
+ * which read LMDB only; a new writer, which rebuilds the tree from the
+ * stored leaves and checks it against the stored root); emptying
+ * everything gives the zero root.
  */
 #include "state_util.h"
 
@@ -16,6 +17,8 @@
 #define BLOCKS 24
 
 static bool present[KEYS];
+static uint32_t deleted[KEYS]; /* deleted in the current block */
+static size_t ndeleted;
 
 static void key_of(uint8_t key[8], uint32_t i)
 {
@@ -43,6 +46,8 @@ static void del_both(struct cl_state *a, struct cl_state *b, uint32_t i)
 	cl_state_del(a, CL_TABLE_ACCOUNTS, key, 8);
 	cl_state_del(b, CL_TABLE_ACCOUNTS, key, 8);
 	present[i] = false;
+	if (ndeleted < KEYS)
+		deleted[ndeleted++] = i;
 }
 
 /* Commit both, check their roots agree; every `full` blocks also check
@@ -55,11 +60,38 @@ static void commit_both(struct cl_db *db, struct cl_state *lm,
 	CHECK(cl_state_commit_block(lm, &r1) == 0);
 	CHECK(cl_state_commit_block(mem, &r2) == 0);
 	CHECK_MSG(memcmp(r1.b, r2.b, 32) == 0, "block %d: roots differ", b);
+	/* proofs of the keys deleted in the block (which walk down to where
+	 * stale nodes would be), byte for byte the memory state's */
+	for (size_t j = 0; j < ndeleted; j++) {
+		struct cl_proof p1, p2;
+		struct cl_buf e1, e2;
+		uint8_t key[8];
+
+		key_of(key, deleted[j]);
+		CHECK(cl_state_prove(lm, &p1, CL_TABLE_ACCOUNTS, key, 8) == 0);
+		CHECK(cl_state_prove(mem, &p2, CL_TABLE_ACCOUNTS, key, 8) == 0);
+		cl_buf_init(&e1);
+		cl_buf_init(&e2);
+		cl_proof_encode(&e1, &p1);
+		cl_proof_encode(&e2, &p2);
+		CHECK_MSG(e1.len == e2.len && memcmp(e1.p, e2.p, e1.len) == 0,
+			  "block %d: proofs of a deleted key differ", b);
+		cl_buf_release(&e1);
+		cl_buf_release(&e2);
+	}
+	ndeleted = 0;
 	if (!full)
 		return;
 	CHECK(cl_state_recompute_root(lm, &r3) == 0);
 	CHECK_MSG(memcmp(r1.b, r3.b, 32) == 0,
 		  "block %d: the root is not the tables' root", b);
+	{
+		uint64_t nodes;
+
+		/* the stored nodes are exactly the tree's: none stale */
+		CHECK_MSG(cl_state_check_tree(lm, &nodes) == 0,
+			  "block %d: the stored tree is not the tables'", b);
+	}
 	{
 		struct cl_snapshot *snap;
 
@@ -125,13 +157,13 @@ static void test_blocks(void)
 		}
 		commit_both(db, lm, mem, b, b % 4 == 3);
 		if (b == 11 || b == 19) {
-			/* a new writer rebuilds the mirror from LMDB */
+			/* a new writer rebuilds the tree from LMDB */
 			cl_state_free(lm);
 			CHECK(cl_state_new_lmdb(&lm, db) == 0);
 		}
 	}
 
-	/* a discarded block leaves the mirror as it was */
+	/* a discarded block leaves the tree as it was */
 	for (uint32_t i = 0; i < 500; i++) {
 		uint8_t key[8];
 

@@ -1,0 +1,724 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The LMDB writer's whole tree in memory (docs/state.md "The tree in
+ * memory"): a crit-bit tree over the committed leaves, so a root update
+ * reads nothing from LMDB. It mirrors KV_LEAVES and KV_NODES, which stay
+ * the durable form (proofs, snapshots, the walk and the start-up read
+ * them); an update only writes the KV_NODES entries that changed and
+ * deletes the stale ones.
+ *
+ * Shape. A leaf holds its path and its leaf hash (64 bytes). A branch
+ * holds the bit at which its two children split, its two children, one
+ * leaf under it (`rep`, which gives its prefix) and `top`, the hash of
+ * the subtree at the depth just below its parent's bit (48 bytes). The
+ * stored internal nodes of the compacted tree are, for each branch B
+ * with parent bit p (p = -1 at the root), the nodes at depths p+1 .. bit
+ * along B's prefix: H(0x01 ‖ top(kid0) ‖ top(kid1)) at `bit`, and above
+ * it a chain of nodes whose other child is empty. A leaf's top is its
+ * leaf hash, wherever it sits.
+ *
+ * An update applies the block's changes to the shape (marking the
+ * branches on changed paths), hashes the marked branches bottom-up
+ * (the two halves of the tree on two threads when the block is large),
+ * and emits each marked branch's chain as KV_NODES writes in key order
+ * (KV_NODES keys sort a node before its subtree, left before right: a
+ * depth-first walk that lists a branch's chain before its children). A
+ * deleted path's stale entries are those between the depth where the
+ * path stops being shared by two leaves after the block and where it
+ * stopped before.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state_int.h"
+
+#define REF_NONE 0xffffffffu
+#define REF_LEAF 0x80000000u /* tag: the rest is a leaf index */
+
+enum {
+	F_FULL = 1,  /* rehash, and write its chain */
+	F_RETOP = 2, /* rehash its top only (its edge got shorter) */
+};
+
+/* Blocks with at least this many changed paths hash on two threads. */
+#define PAR_MIN 256
+
+struct mleaf {
+	struct cl_hash32 path;
+	struct cl_hash32 lh; /* leaf hash */
+};
+
+struct mnode {
+	uint32_t kid[2];
+	uint32_t rep; /* a leaf index under this branch */
+	uint16_t bit;
+	uint8_t flags;
+	uint8_t pad;
+	struct cl_hash32 top;
+};
+
+struct smt_mem {
+	struct mleaf *leaves;
+	uint32_t nleaves, lcap, lfree; /* lfree: a list through path.b[0..4) */
+	struct mnode *nodes;
+	uint32_t nnodes, ncap, nfree; /* nfree: a list through kid[0] */
+	uint32_t root;
+	uint64_t count; /* leaves in the tree */
+};
+
+/* One KV_NODES write: the node at `depth` on the prefix of leaf `rep`. */
+struct emit {
+	uint32_t rep;
+	uint16_t depth;
+	struct cl_hash32 h;
+};
+
+struct emitter {
+	struct emit *v;
+	size_t n, cap;
+	uint64_t hashes;
+	bool record; /* false while loading: nothing to write */
+};
+
+static const struct cl_hash32 zero_hash;
+
+static bool is_leaf(uint32_t r)
+{
+	return r != REF_NONE && (r & REF_LEAF);
+}
+
+static struct mleaf *leaf_at(const struct smt_mem *m, uint32_t r)
+{
+	return &m->leaves[r & ~REF_LEAF];
+}
+
+/* The first bit (0..255) where a and b differ, 256 when equal. */
+static unsigned crit_bit(const struct cl_hash32 *a, const struct cl_hash32 *b)
+{
+	for (unsigned i = 0; i < 32; i += 8) {
+		uint64_t x = cl_get_be64(a->b + i) ^ cl_get_be64(b->b + i);
+
+		if (x)
+			return i * 8 + (unsigned)__builtin_clzll(x);
+	}
+	return 256;
+}
+
+static uint32_t leaf_new(struct smt_mem *m, const struct cl_hash32 *path,
+			 const struct cl_hash32 *lh)
+{
+	uint32_t i;
+
+	if (m->lfree != REF_NONE) {
+		i = m->lfree;
+		m->lfree = cl_get_be32(m->leaves[i].path.b);
+	} else {
+		if (m->nleaves == m->lcap) {
+			m->lcap = m->lcap ? m->lcap + m->lcap / 4 + 1024 : 1024;
+			CL_REQUIRE(m->lcap < REF_LEAF);
+			m->leaves = cl_xrealloc(m->leaves,
+						m->lcap * sizeof(*m->leaves));
+		}
+		i = m->nleaves++;
+	}
+	m->leaves[i].path = *path;
+	m->leaves[i].lh = *lh;
+	return i | REF_LEAF;
+}
+
+static void leaf_free(struct smt_mem *m, uint32_t r)
+{
+	uint32_t i = r & ~REF_LEAF;
+
+	cl_put_be32(m->leaves[i].path.b, m->lfree);
+	m->lfree = i;
+}
+
+static uint32_t node_new(struct smt_mem *m)
+{
+	uint32_t i;
+
+	if (m->nfree != REF_NONE) {
+		i = m->nfree;
+		m->nfree = m->nodes[i].kid[0];
+	} else {
+		if (m->nnodes == m->ncap) {
+			m->ncap = m->ncap ? m->ncap + m->ncap / 4 + 1024 : 1024;
+			CL_REQUIRE(m->ncap < REF_LEAF);
+			m->nodes = cl_xrealloc(m->nodes,
+					       m->ncap * sizeof(*m->nodes));
+		}
+		i = m->nnodes++;
+	}
+	memset(&m->nodes[i], 0, sizeof(m->nodes[i]));
+	return i;
+}
+
+static void node_free(struct smt_mem *m, uint32_t i)
+{
+	m->nodes[i].kid[0] = m->nfree;
+	m->nfree = i;
+}
+
+/* The leaf index a subtree's prefix can be read from. */
+static uint32_t rep_of(const struct smt_mem *m, uint32_t r)
+{
+	return is_leaf(r) ? (r & ~REF_LEAF) : m->nodes[r].rep;
+}
+
+static const struct cl_hash32 *top_of(const struct smt_mem *m, uint32_t r)
+{
+	if (r == REF_NONE)
+		return &zero_hash;
+	return is_leaf(r) ? &leaf_at(m, r)->lh : &m->nodes[r].top;
+}
+
+void smt_mem_free(struct smt_mem *m)
+{
+	if (!m)
+		return;
+	free(m->leaves);
+	free(m->nodes);
+	free(m);
+}
+
+void smt_mem_root(const struct smt_mem *m, struct cl_hash32 *root)
+{
+	*root = *top_of(m, m->root);
+}
+
+bool smt_mem_leaf(const struct smt_mem *m, struct cl_hash32 *lh,
+		  const struct cl_hash32 *path)
+{
+	uint32_t r = m->root;
+
+	while (r != REF_NONE && !is_leaf(r))
+		r = m->nodes[r].kid[cl_smt_bit(path, m->nodes[r].bit)];
+	if (r == REF_NONE || memcmp(leaf_at(m, r)->path.b, path->b, 32) != 0)
+		return false;
+	*lh = leaf_at(m, r)->lh;
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hashing marked branches                                             */
+/* ------------------------------------------------------------------ */
+
+/* Reserve `n` emits (filled by emit_fill); returns the first's index. */
+static size_t emit_reserve(struct emitter *e, size_t n)
+{
+	size_t at = e->n;
+
+	if (!e->record)
+		return 0;
+	while (e->n + n > e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 1024;
+		e->v = cl_xrealloc(e->v, e->cap * sizeof(*e->v));
+	}
+	e->n += n;
+	return at;
+}
+
+static void emit_fill(struct emitter *e, size_t at, uint32_t rep,
+		      unsigned depth, const struct cl_hash32 *h)
+{
+	if (!e->record)
+		return;
+	e->v[at].rep = rep;
+	e->v[at].depth = (uint16_t)depth;
+	e->v[at].h = *h;
+}
+
+/* Hash branch r (its children done) and its chain up to `start`; a
+ * F_FULL one fills its emits at slots [at, at + bit - start]. */
+static void finish(struct smt_mem *m, struct emitter *e, uint32_t r,
+		   unsigned start, size_t at)
+{
+	struct mnode *b = &m->nodes[r];
+	const struct cl_hash32 *path = &m->leaves[b->rep].path;
+	bool full = b->flags & F_FULL;
+	struct cl_hash32 h;
+
+	cl_smt_node_hash(&h, top_of(m, b->kid[0]), top_of(m, b->kid[1]));
+	e->hashes++;
+	if (full)
+		emit_fill(e, at + (b->bit - start), b->rep, b->bit, &h);
+	for (unsigned d = b->bit; d-- > start;) {
+		if (cl_smt_bit(path, d))
+			cl_smt_node_hash(&h, &zero_hash, &h);
+		else
+			cl_smt_node_hash(&h, &h, &zero_hash);
+		e->hashes++;
+		if (full)
+			emit_fill(e, at + (d - start), b->rep, d, &h);
+	}
+	b->top = h;
+	b->flags = 0;
+}
+
+/*
+ * Rehash the subtree r whose edge starts at depth `start` (its parent's
+ * bit + 1): marked branches get their hashes recomputed; F_FULL ones
+ * emit their chain, before their children's (a depth-first order, the
+ * KV_NODES key order). Clears the marks.
+ */
+static void rehash(struct smt_mem *m, struct emitter *e, uint32_t r,
+		   unsigned start)
+{
+	struct mnode *b;
+	size_t at = 0;
+
+	if (r == REF_NONE || is_leaf(r))
+		return;
+	b = &m->nodes[r];
+	if (!b->flags)
+		return;
+	if (b->flags & F_FULL) {
+		unsigned bit = b->bit;
+
+		at = emit_reserve(e, bit - start + 1u);
+		rehash(m, e, m->nodes[r].kid[0], bit + 1u);
+		rehash(m, e, m->nodes[r].kid[1], bit + 1u);
+	}
+	finish(m, e, r, start, at);
+}
+
+struct par_job {
+	struct smt_mem *m;
+	struct emitter e;
+	uint32_t r;
+	unsigned start;
+};
+
+static void *par_run(void *arg)
+{
+	struct par_job *j = arg;
+
+	rehash(j->m, &j->e, j->r, j->start);
+	return NULL;
+}
+
+/*
+ * Rehash the whole marked tree; the root's two children on two threads
+ * when `par` and both are marked. The second thread's emits go after
+ * the first's in `e` (its prefixes are larger at every depth).
+ */
+static void rehash_root(struct smt_mem *m, struct emitter *e, bool par)
+{
+	struct par_job job = { .m = m };
+	struct mnode *b;
+	pthread_t th;
+	size_t at;
+
+	if (m->root == REF_NONE || is_leaf(m->root))
+		return;
+	b = &m->nodes[m->root];
+	if (!par || !(b->flags & F_FULL) || is_leaf(b->kid[1]) ||
+	    !m->nodes[b->kid[1]].flags) {
+		rehash(m, e, m->root, 0);
+		return;
+	}
+	job.r = b->kid[1];
+	job.start = b->bit + 1u;
+	job.e.record = e->record;
+	if (pthread_create(&th, NULL, par_run, &job) != 0) {
+		rehash(m, e, m->root, 0);
+		return;
+	}
+	/* the root's chain, then its left half here, then the right half
+	 * from the helper: key order */
+	at = emit_reserve(e, b->bit + 1u);
+	rehash(m, e, b->kid[0], b->bit + 1u);
+	CL_REQUIRE(pthread_join(th, NULL) == 0);
+	if (e->record) {
+		size_t to = emit_reserve(e, job.e.n);
+
+		memcpy(e->v + to, job.e.v, job.e.n * sizeof(*e->v));
+	}
+	e->hashes += job.e.hashes;
+	free(job.e.v);
+	finish(m, e, m->root, 0, at);
+}
+
+/* ------------------------------------------------------------------ */
+/* Changing the shape                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Along `path`: the first depth at which fewer than two leaves share the
+ * path's prefix, so KV_NODES holds (d, prefix) exactly for d below it.
+ */
+static unsigned span(const struct smt_mem *m, const struct cl_hash32 *path)
+{
+	uint32_t r = m->root;
+
+	while (r != REF_NONE && !is_leaf(r)) {
+		const struct mnode *b = &m->nodes[r];
+		unsigned l = crit_bit(path, &m->leaves[b->rep].path);
+
+		if (l < b->bit)
+			return l + 1;
+		r = b->kid[cl_smt_bit(path, b->bit)];
+		if (r == REF_NONE || is_leaf(r))
+			return b->bit + 1u;
+	}
+	return 0;
+}
+
+/* Insert or change the leaf at `path`. */
+static void put(struct smt_mem *m, const struct cl_hash32 *path,
+		const struct cl_hash32 *lh)
+{
+	uint32_t r = m->root, *link = &m->root, nl = REF_NONE, n = REF_NONE;
+	unsigned crit;
+
+	if (r == REF_NONE) {
+		m->root = leaf_new(m, path, lh);
+		m->count++;
+		return;
+	}
+	while (!is_leaf(r))
+		r = m->nodes[r].kid[cl_smt_bit(path, m->nodes[r].bit)];
+	crit = crit_bit(path, &leaf_at(m, r)->path);
+	if (crit < 256) {
+		/* allocate first: the links below point into the arrays */
+		nl = leaf_new(m, path, lh);
+		n = node_new(m);
+	}
+	/* mark the branches above the change; find where it goes */
+	r = m->root;
+	while (!is_leaf(r) && m->nodes[r].bit < crit) {
+		m->nodes[r].flags |= F_FULL;
+		link = &m->nodes[r].kid[cl_smt_bit(path, m->nodes[r].bit)];
+		r = *link;
+	}
+	if (crit == 256) {
+		CL_REQUIRE(is_leaf(r));
+		leaf_at(m, r)->lh = *lh;
+		return;
+	}
+	m->nodes[n].bit = (uint16_t)crit;
+	m->nodes[n].kid[cl_smt_bit(path, crit)] = nl;
+	m->nodes[n].kid[!cl_smt_bit(path, crit)] = r;
+	m->nodes[n].rep = nl & ~REF_LEAF;
+	m->nodes[n].flags = F_FULL;
+	if (!is_leaf(r))
+		m->nodes[r].flags |= F_RETOP;
+	*link = n;
+	m->count++;
+}
+
+/* Remove the leaf at `path`: false when there is none. */
+static bool del(struct smt_mem *m, const struct cl_hash32 *path)
+{
+	uint32_t stack[CL_SMT_DEPTH + 1], *links[CL_SMT_DEPTH + 1];
+	uint32_t r = m->root, *link = &m->root, sib, newrep;
+	size_t depth = 0;
+
+	while (r != REF_NONE && !is_leaf(r)) {
+		stack[depth] = r;
+		links[depth++] = link;
+		link = &m->nodes[r].kid[cl_smt_bit(path, m->nodes[r].bit)];
+		r = *link;
+	}
+	if (r == REF_NONE || memcmp(leaf_at(m, r)->path.b, path->b, 32) != 0)
+		return false;
+	leaf_free(m, r);
+	m->count--;
+	if (depth == 0) {
+		m->root = REF_NONE;
+		return true;
+	}
+	/* the parent goes; the sibling takes its place, its edge longer */
+	{
+		uint32_t p = stack[--depth];
+
+		sib = m->nodes[p].kid[m->nodes[p].kid[0] == r ? 1 : 0];
+		*links[depth] = sib;
+		node_free(m, p);
+	}
+	if (!is_leaf(sib))
+		m->nodes[sib].flags |= F_FULL;
+	newrep = rep_of(m, sib);
+	for (size_t i = 0; i < depth; i++) {
+		struct mnode *a = &m->nodes[stack[i]];
+
+		a->flags |= F_FULL;
+		if (a->rep == (r & ~REF_LEAF))
+			a->rep = newrep;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Update                                                              */
+/* ------------------------------------------------------------------ */
+
+static int corrupt(const char *what)
+{
+	cl_unusual(STATE_LOG, "merkle tree in memory: %s", what);
+	return CL_ERR_CORRUPT;
+}
+
+/* Write the emitted nodes: they are in key order already. */
+static int write_emits(struct smt_mem *m, struct kv_cursor *c,
+		       const struct emitter *e, struct cl_state_stats *s)
+{
+	uint8_t key[33];
+	int rc = CL_OK;
+
+	for (size_t j = 0; j < e->n && !rc; j++) {
+		const struct emit *x = &e->v[j];
+
+		smt_node_key(key, x->depth, &m->leaves[x->rep].path);
+		rc = kv_cursor_put(c, key, sizeof(key), x->h.b, 32);
+	}
+	s->node_puts += e->n;
+	return rc;
+}
+
+int smt_mem_update(struct smt_mem *m, struct kv *kv, struct cl_hash32 *root,
+		   const struct smt_op *ops, size_t n,
+		   struct cl_state_stats *s)
+{
+	struct emitter e = { .record = true };
+	struct kv_cursor c;
+	uint16_t *old_span = NULL;
+	uint8_t key[33];
+	uint64_t t0 = cl_clock_mono_ns();
+	int rc = CL_OK;
+
+	if (n == 0) {
+		smt_mem_root(m, root);
+		return CL_OK;
+	}
+	/* where each deleted path's stored nodes end before the block */
+	for (size_t i = 0; i < n; i++) {
+		if (!ops[i].del)
+			continue;
+		if (!old_span)
+			old_span = cl_xcalloc(n, sizeof(*old_span));
+		old_span[i] = (uint16_t)span(m, &ops[i].path);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!ops[i].del)
+			put(m, &ops[i].path, &ops[i].lh);
+		else if (!del(m, &ops[i].path)) {
+			free(old_span);
+			return corrupt("a deleted path had no leaf");
+		}
+	}
+	rehash_root(m, &e, n >= PAR_MIN);
+	s->hashes += e.hashes;
+	smt_mem_root(m, root);
+	s->hash_ns = cl_clock_mono_ns() - t0;
+	rc = kv_cursor_open(&c, kv, KV_NODES);
+	if (rc) {
+		free(old_span);
+		free(e.v);
+		return rc;
+	}
+	/* stale entries along deleted paths (in key order: by path, then
+	 * by depth) */
+	for (size_t i = 0; i < n && !rc && old_span; i++) {
+		unsigned now;
+
+		if (!ops[i].del)
+			continue;
+		now = span(m, &ops[i].path);
+		for (unsigned d = now; d < old_span[i] && !rc; d++) {
+			smt_node_key(key, d, &ops[i].path);
+			rc = kv_cursor_del(&c, key, sizeof(key));
+			if (rc == CL_ERR_NOT_FOUND)
+				rc = CL_OK; /* shared with an earlier path */
+			else if (!rc)
+				s->node_dels++;
+		}
+	}
+	free(old_span);
+	if (!rc)
+		rc = write_emits(m, &c, &e, s);
+	kv_cursor_close(&c);
+	free(e.v);
+	if (rc)
+		return rc;
+	return kv_put(kv, KV_META, (const uint8_t *)META_KEY_ROOT,
+		      strlen(META_KEY_ROOT), root->b, 32);
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading                                                             */
+/* ------------------------------------------------------------------ */
+
+struct build_job {
+	struct smt_mem *m;
+	uint32_t lo, hi, out;
+	unsigned start; /* the depth its edge starts at */
+	uint64_t hashes;
+};
+
+/*
+ * Build the subtree over the sorted leaves [lo, hi) (their lh holds the
+ * value hash until here), into node slots [lo, hi - 1); returns its ref.
+ * Its branches are left marked for rehash().
+ */
+static uint32_t build(struct smt_mem *m, uint32_t lo, uint32_t hi,
+		      uint64_t *hashes)
+{
+	struct mleaf *a, *z;
+	uint32_t mid, l, h, b;
+	unsigned crit;
+
+	if (hi - lo == 1) {
+		a = &m->leaves[lo];
+		cl_smt_leaf_hash(&a->lh, &a->path, &a->lh);
+		(*hashes)++;
+		return lo | REF_LEAF;
+	}
+	a = &m->leaves[lo];
+	z = &m->leaves[hi - 1];
+	crit = crit_bit(&a->path, &z->path);
+	l = lo;
+	h = hi;
+	while (l < h) {
+		uint32_t x = l + (h - l) / 2;
+
+		if (cl_smt_bit(&m->leaves[x].path, crit))
+			h = x;
+		else
+			l = x + 1;
+	}
+	mid = l;
+	b = mid - 1;
+	m->nodes[b].bit = (uint16_t)crit;
+	m->nodes[b].rep = lo;
+	m->nodes[b].flags = F_FULL;
+	m->nodes[b].kid[0] = build(m, lo, mid, hashes);
+	m->nodes[b].kid[1] = build(m, mid, hi, hashes);
+	return b;
+}
+
+static void *build_run(void *arg)
+{
+	struct build_job *j = arg;
+	struct emitter e = { .record = false };
+
+	j->out = build(j->m, j->lo, j->hi, &j->hashes);
+	rehash(j->m, &e, j->out, j->start);
+	j->hashes += e.hashes;
+	return NULL;
+}
+
+int smt_mem_load(struct smt_mem **out, struct kv *kv, uint64_t *hashes)
+{
+	struct smt_mem *m = cl_xcalloc(1, sizeof(*m));
+	struct kv_cursor c;
+	struct cl_hash32 stored, mine;
+	struct emitter e = { .record = false };
+	int rc;
+
+	*out = NULL;
+	m->lfree = m->nfree = REF_NONE;
+	m->root = REF_NONE;
+	rc = kv_cursor_open(&c, kv, KV_LEAVES);
+	if (rc)
+		goto fail;
+	for (rc = kv_cursor_seek(&c, NULL, 0); rc == CL_OK;
+	     rc = kv_cursor_next(&c)) {
+		struct mleaf *l;
+
+		if (c.klen != 32 || c.vlen != 32) {
+			rc = corrupt("a malformed stored leaf");
+			break;
+		}
+		if (m->nleaves == m->lcap) {
+			m->lcap = m->lcap ? m->lcap * 2 : 1024;
+			CL_REQUIRE(m->lcap < REF_LEAF);
+			m->leaves = cl_xrealloc(m->leaves,
+						m->lcap * sizeof(*m->leaves));
+		}
+		l = &m->leaves[m->nleaves];
+		memcpy(l->path.b, c.key, 32);
+		memcpy(l->lh.b, c.val, 32);
+		if (m->nleaves && memcmp(m->leaves[m->nleaves - 1].path.b,
+					 l->path.b, 32) >= 0) {
+			rc = corrupt("stored leaves out of order");
+			break;
+		}
+		m->nleaves++;
+	}
+	kv_cursor_close(&c);
+	if (rc != CL_ERR_NOT_FOUND)
+		goto fail;
+	/* no doubling slack: a tenth more than the leaves there are */
+	m->lcap = m->nleaves + m->nleaves / 10 + 1024;
+	m->leaves = cl_xrealloc(m->leaves, m->lcap * sizeof(*m->leaves));
+	m->count = m->nleaves;
+	if (m->nleaves > 1) {
+		m->nnodes = m->nleaves - 1;
+		m->ncap = m->nnodes + m->nnodes / 10 + 1024;
+		m->nodes = cl_xcalloc(m->ncap, sizeof(*m->nodes));
+	}
+	if (m->nleaves == 1) {
+		uint64_t one = 0;
+
+		m->root = build(m, 0, 1, &one);
+		*hashes += one;
+	} else if (m->nleaves > 1) {
+		/* the two halves of the root on two threads */
+		unsigned crit = crit_bit(&m->leaves[0].path,
+					 &m->leaves[m->nleaves - 1].path);
+		uint32_t l = 0, h = m->nleaves, r;
+		struct build_job j[2];
+		pthread_t th;
+		bool spawned;
+
+		while (l < h) {
+			uint32_t x = l + (h - l) / 2;
+
+			if (cl_smt_bit(&m->leaves[x].path, crit))
+				h = x;
+			else
+				l = x + 1;
+		}
+		r = l - 1;
+		j[0] = (struct build_job){ .m = m, .lo = 0, .hi = l,
+					   .start = crit + 1 };
+		j[1] = (struct build_job){ .m = m, .lo = l, .hi = m->nleaves,
+					   .start = crit + 1 };
+		spawned = pthread_create(&th, NULL, build_run, &j[1]) == 0;
+		build_run(&j[0]);
+		if (spawned)
+			CL_REQUIRE(pthread_join(th, NULL) == 0);
+		else
+			build_run(&j[1]);
+		m->nodes[r].bit = (uint16_t)crit;
+		m->nodes[r].rep = 0;
+		m->nodes[r].kid[0] = j[0].out;
+		m->nodes[r].kid[1] = j[1].out;
+		m->nodes[r].flags = F_RETOP; /* hash it, its children done */
+		m->root = r;
+		rehash_root(m, &e, false);
+		*hashes += j[0].hashes + j[1].hashes + e.hashes;
+	}
+	rc = smt_stored_root(kv, &stored);
+	if (rc)
+		goto fail;
+	smt_mem_root(m, &mine);
+	if (memcmp(stored.b, mine.b, 32) != 0) {
+		rc = corrupt("the stored leaves do not give the stored root");
+		goto fail;
+	}
+	*out = m;
+	return CL_OK;
+fail:
+	smt_mem_free(m);
+	return rc;
+}
+
+size_t smt_mem_bytes(const struct smt_mem *m)
+{
+	return (size_t)m->lcap * sizeof(*m->leaves) +
+	       (size_t)m->ncap * sizeof(*m->nodes);
+}
