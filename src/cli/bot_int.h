@@ -45,6 +45,8 @@ enum bot_opt {
 	BO_LEVELS,
 	BO_SPREAD_BPS,
 	BO_NOTIONAL,
+	BO_IV_PCT,
+	BO_SURFACE_INTERVAL_S,
 	BO_COUNT
 };
 
@@ -54,7 +56,7 @@ struct bot_args {
 	const char *val[BO_COUNT];
 	bool set[BO_COUNT];
 	uint64_t interval_ms, seed, ticks, volatility_bps, levels, spread_bps,
-		notional;
+		notional, iv_pct, surface_interval_s;
 };
 
 /* The state of a run. */

@@ -55,6 +55,8 @@ static const struct {
 	[BO_LEVELS] = {"levels", true, K_MAKER},
 	[BO_SPREAD_BPS] = {"spread-bps", true, K_MAKER},
 	[BO_NOTIONAL] = {"notional", true, K_BOTS},
+	[BO_IV_PCT] = {"iv-pct", true, K_ORACLE},
+	[BO_SURFACE_INTERVAL_S] = {"surface-interval-s", true, K_ORACLE},
 };
 
 /* Options of the other commands that take a value: skipped when looking
@@ -221,6 +223,13 @@ static void print_bot_help(struct cl_cli *cli, enum bot_kind kind)
 			"(default 4)\n"
 			"  --markets SYM,...     only these markets (default "
 			"all)\n"
+			"  --iv-pct N            at-the-money implied volatility "
+			"of the SVI\n"
+			"                        slices posted for option "
+			"expiries (default 60)\n"
+			"  --surface-interval-s N  seconds between two slices "
+			"of one expiry\n"
+			"                        (default 5)\n"
 			"  --ticks N             stop after N ticks (default: "
 			"run until killed)\n");
 		return;
@@ -387,6 +396,11 @@ static int parse_bot_argv(struct cl_cli *cli, struct bot_args *a, int argc,
 	if (!rc)
 		rc = parse_number(cli, a, BO_VOLATILITY_BPS,
 				  &a->volatility_bps, 4, 0, 1000);
+	if (!rc)
+		rc = parse_number(cli, a, BO_IV_PCT, &a->iv_pct, 60, 1, 300);
+	if (!rc)
+		rc = parse_number(cli, a, BO_SURFACE_INTERVAL_S,
+				  &a->surface_interval_s, 5, 1, 3600);
 	if (!rc)
 		rc = parse_number(cli, a, BO_LEVELS, &a->levels, 3, 1,
 				  MAX_LEVELS);
