@@ -59,6 +59,12 @@ dispute_clock=300
 account_mint=1000000000000 # 1 000 000 tUSD (6 decimals) to each account
 bot_mint=10000000000000    # 10 000 000 tUSD to each bot, all deposited
 asset_mint=1000            # 1 000 tETH and 1 000 tBTC to each account
+# the option markets' two expiries (genesis/devnet-options.json), this
+# long after `up`: 6 hours and 7 days unless set
+option_near_s=${CLEARLINE_OPTION_NEAR_S:-21600}
+option_far_s=${CLEARLINE_OPTION_FAR_S:-604800}
+case "$option_near_s$option_far_s" in *[!0-9]*) echo "devnet: CLEARLINE_OPTION_NEAR_S and CLEARLINE_OPTION_FAR_S are seconds" >&2; exit 2 ;; esac
+[ "$option_near_s" -ge 60 ] && [ "$option_far_s" -gt "$option_near_s" ] || { echo "devnet: CLEARLINE_OPTION_NEAR_S must be at least 60 and below CLEARLINE_OPTION_FAR_S" >&2; exit 2; }
 
 say() { echo "devnet: $*"; }
 die() {
@@ -343,17 +349,24 @@ start_component() {
 	esac
 }
 
+# Every market has a mark: a perpetual's index, a live option's surface
+# (an expired option is left out).
 marks_ready() {
 	rpc "http://127.0.0.1:$L2_PORT" l2_getMarkets '[]' |
-		json_get 'j.length>0&&j.every(m=>m.markPrice!=="0")||undefined'
+		json_get 'j.length>0&&j.every(m=>m.markPrice!=="0"||
+			(m.option&&Number(m.option.expiry)<=Date.now()/1000+60))||undefined'
 }
 
+# The maker quotes both sides of every perpetual and sells every live
+# option (a far out-of-the-money option marked at one tick has no bid).
 quotes_ready() {
-	local n i
-	n=$(rpc "http://127.0.0.1:$L2_PORT" l2_getMarkets '[]' | json_get 'j.length')
-	for ((i = 1; i <= n; i++)); do
-		rpc "http://127.0.0.1:$L2_PORT" l2_getOrderBook "[$i, 1]" |
-			json_get '(j.bids.length>0&&j.asks.length>0)||undefined' ||
+	local ids i
+	ids=$(rpc "http://127.0.0.1:$L2_PORT" l2_getMarkets '[]' |
+		json_get 'j.filter(m=>!m.option||Number(m.option.expiry)>Date.now()/1000+60)
+			.map(m=>(m.option?"o":"p")+m.id).join(" ")')
+	for i in $ids; do
+		rpc "http://127.0.0.1:$L2_PORT" l2_getOrderBook "[${i#?}, 1]" |
+			json_get "(j.asks.length>0&&(\"$i\"[0]===\"o\"||j.bids.length>0))||undefined" ||
 			return 1
 	done
 }
@@ -450,6 +463,8 @@ fi)
   collateral token  $TOKEN  (tUSD, 6 decimals)
   accounts          anvil keys 1-4, 1000000 tUSD each on L1 (not deposited)
   oracle            anvil keys 7, 8, 9; maker $MAKER, taker $TAKER
+  options           BTC and ETH calls and puts expiring $(date -u -d "@$OPTION_NEAR_EXPIRY" '+%F %T' 2>/dev/null || echo "$OPTION_NEAR_EXPIRY") and
+                    $(date -u -d "@$OPTION_FAR_EXPIRY" '+%F %T' 2>/dev/null || echo "$OPTION_FAR_EXPIRY") UTC; portfolio margin on (the taker uses it)
 
   details  $dev/devnet.json
   logs     $dev/{l1/anvil.log, sequencer/clearlined.log,
@@ -522,10 +537,16 @@ fresh_up() {
 	"$cast" rpc --rpc-url "$l1" evm_setAutomine true >/dev/null
 
 	say "deploying the contracts (challenge period ${challenge_period}s)"
+	local now
+	now=$(date +%s)
+	OPTION_NEAR_EXPIRY=$((now + option_near_s))
+	OPTION_FAR_EXPIRY=$((now + option_far_s))
 	deploy=$(node "$top/contrib/l1/deploy.js" --rpc-url "$l1" \
 		--private-key "$DEPLOYER_KEY" --challenge-period "$challenge_period" \
 		--build "$build" --genesis "$top/genesis/devnet.json" --genesis-out "$dev/genesis.json" \
 		--genesis-assets "$top/genesis/devnet-assets.json" \
+		--genesis-options "$top/genesis/devnet-options.json" \
+		--option-expiry "near=$((now + option_near_s)),far=$((now + option_far_s))" \
 		--asset tETH:18 --asset tBTC:8 --asset-mint-amount "$asset_mint" \
 		--dispute-clock "$dispute_clock" \
 		--mint-to "$ACCOUNT_1,$ACCOUNT_2,$ACCOUNT_3,$ACCOUNT_4" --mint-amount "$account_mint" \
@@ -570,6 +591,7 @@ fresh_up() {
 
 	{
 		for v in L1_PORT L2_PORT VERIFIER_PORT REPLICA_PORT ROLLUP TOKEN ASSETS TETH TBTC START_BLOCK CHALLENGE_PERIOD \
+			OPTION_NEAR_EXPIRY OPTION_FAR_EXPIRY \
 			SEQUENCER ACCOUNT_1 ACCOUNT_2 ACCOUNT_3 ACCOUNT_4 \
 			ACCOUNT_KEY_1 ACCOUNT_KEY_2 ACCOUNT_KEY_3 ACCOUNT_KEY_4 \
 			ORACLE_KEY_1 ORACLE_KEY_2 ORACLE_KEY_3 \

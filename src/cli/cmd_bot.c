@@ -56,6 +56,7 @@ static const struct {
 	[BO_SPREAD_BPS] = {"spread-bps", true, K_MAKER},
 	[BO_NOTIONAL] = {"notional", true, K_BOTS},
 	[BO_IV_PCT] = {"iv-pct", true, K_ORACLE},
+	[BO_HEDGE] = {"hedge", false, K_TAKER},
 	[BO_SURFACE_INTERVAL_S] = {"surface-interval-s", true, K_ORACLE},
 };
 
@@ -260,6 +261,11 @@ static void print_bot_help(struct cl_cli *cli, enum bot_kind kind)
 		"  --spread-bps N        maker: grid step (default 5)\n"
 		"  --notional USD        dollars per order (default maker "
 		"5000, taker 2000)\n"
+		"  --hedge               taker: after each trade, bring the "
+		"delta of every\n"
+		"                        underlying it holds options on "
+		"back towards 0\n"
+		"                        with an order on the perpetual\n"
 		"  --ticks N             stop after N ticks (default: run "
 		"until killed)\n");
 }
@@ -641,6 +647,13 @@ static uint64_t size_for(const struct bot *b, const struct cl_cli_market *m,
 	return s;
 }
 
+/* Whether market m takes orders for a while yet: a perpetual always, an
+ * option until a minute before its expiry. */
+static bool live(const struct cl_cli_market *m, uint64_t now)
+{
+	return !m->is_option || m->expiry > now + 60;
+}
+
 /* Wait for collateral: true (after saying so once) while there is none. */
 static bool no_collateral(struct bot *b, int64_t collateral)
 {
@@ -685,7 +698,9 @@ static size_t wanted_quotes(struct bot *b, size_t i,
 	g -= g % m->tick_size;
 	if (g < m->tick_size)
 		g = m->tick_size;
-	base = size_for(b, m, b->a->notional, ref);
+	/* an option's size is counted in units of its underlying, at the
+	 * strike: the premium is a small part of the exposure */
+	base = size_for(b, m, b->a->notional, m->is_option ? m->strike : ref);
 	bid0 = (mark - 1) / g * g;
 	ask0 = (mark / g + 1) * g;
 	for (uint64_t k = 0; k < b->a->levels; k++) {
@@ -732,7 +747,7 @@ static int maker_tick(struct bot *b, uint64_t tick)
 		size_t nq;
 		int placed = 0, cancelled = 0;
 
-		if (!b->selected[i] || b->mark[i] == 0)
+		if (!b->selected[i] || b->mark[i] == 0 || !live(m, now))
 			continue;
 		nq = wanted_quotes(b, i, m, q);
 
@@ -831,6 +846,8 @@ static int position_side(const json_t *acct, uint32_t id)
 	return 0;
 }
 
+static int hedge_tick(struct bot *b);
+
 static int taker_tick(struct bot *b, uint64_t tick)
 {
 	const struct cl_cli_config *cfg = &b->cli->config;
@@ -853,7 +870,8 @@ static int taker_tick(struct bot *b, uint64_t tick)
 	}
 	rc = read_marks(b);
 	for (i = 0; !rc && i < cfg->n_markets; i++)
-		if (b->selected[i] && b->mark[i] > 0)
+		if (b->selected[i] && b->mark[i] > 0 &&
+		    live(&cfg->markets[i], b->cli->now_ms() / 1000))
 			cand[ncand++] = i;
 	if (rc || ncand == 0) {
 		json_decref(acct);
@@ -883,10 +901,11 @@ static int taker_tick(struct bot *b, uint64_t tick)
 		if (price == 0)
 			price = m->tick_size;
 	}
-	/* a random share of the notional, 25 % .. 100 % */
+	/* a random share of the notional, 25 % .. 100 % (an option's at
+	 * its strike) */
 	size = size_for(b, m,
 			b->a->notional * (1 + rand_below(&b->rng, 4)) / 4 + 1,
-			mark);
+			m->is_option ? m->strike : mark);
 	rc = place_order(b, &r, m, buy, price, size, CL_CLI_FLAG_IOC, 60);
 	if (rc)
 		return rc;
@@ -898,6 +917,84 @@ static int taker_tick(struct bot *b, uint64_t tick)
 		 buy ? "buy" : "sell", sz, m->symbol, px, filled,
 		 json_array_size(json_object_get(r, "fills")));
 	json_decref(r);
+	return b->a->set[BO_HEDGE] ? hedge_tick(b) : CL_CLI_EXIT_OK;
+}
+
+/*
+ * --hedge: for every underlying whose Greeks l2_getAccount reports fresh
+ * and on which the account holds an option, an IOC order on the
+ * perpetual that brings the net delta (options and perpetual) back to
+ * about 0, when it is off by more than a quarter of --notional.
+ */
+static int hedge_tick(struct bot *b)
+{
+	const struct cl_cli_config *cfg = &b->cli->config;
+	const json_t *g, *p;
+	json_t *acct, *r;
+	int64_t collateral;
+	size_t k, q;
+	int rc = read_account(b, &acct, &collateral);
+
+	if (rc)
+		return rc;
+	json_array_foreach(json_object_get(acct, "greeks"), k, g) {
+		uint64_t uid, size, price, slip, mark = 0, opts = 0;
+		int64_t delta;
+		const struct cl_cli_market *u;
+		char sz[CL_DEC_STR_MAX];
+
+		if (!cl_json_uint(&uid, json_object_get(g, "underlying"),
+				  UINT32_MAX) ||
+		    !json_is_true(json_object_get(g, "fresh")) ||
+		    !cli_json_i64(&delta, json_object_get(g, "deltaMicro")))
+			continue;
+		u = cl_cli_market_by_id(cfg, (uint32_t)uid);
+		if (!u || u->is_option)
+			continue;
+		json_array_foreach(json_object_get(acct, "positions"), q, p) {
+			uint64_t mid;
+			const struct cl_cli_market *m;
+
+			if (cl_json_uint(&mid, json_object_get(p, "market"),
+					 UINT32_MAX) &&
+			    (m = cl_cli_market_by_id(cfg, (uint32_t)mid)) &&
+			    m->is_option && m->underlying == u->id)
+				opts++;
+		}
+		mark = b->mark[u - cfg->markets];
+		if (opts == 0 || mark == 0 || delta == INT64_MIN)
+			continue;
+		/* delta in micro units of the underlying -> perp size units */
+		size = bot_mul_div((uint64_t)(delta < 0 ? -delta : delta),
+				   pow10_u64(u->size_decimals), 1000000);
+		size -= size % u->step_size;
+		if (size == 0 ||
+		    size < size_for(b, u, b->a->notional / 4 + 1, mark))
+			continue;
+		if (u->max_order_size && size > u->max_order_size)
+			size = u->max_order_size - u->max_order_size %
+							 u->step_size;
+		slip = bot_mul_div(mark, TAKER_SLIPPAGE_BPS, 10000);
+		if (delta < 0) { /* short delta: buy the perpetual */
+			price = mark + slip;
+			price += (u->tick_size - price % u->tick_size) %
+				 u->tick_size;
+		} else {
+			price = mark > slip ? mark - slip : u->tick_size;
+			price -= price % u->tick_size;
+			if (price == 0)
+				price = u->tick_size;
+		}
+		if (place_order(b, &r, u, delta < 0, price, size,
+				CL_CLI_FLAG_IOC, 60) != CL_CLI_EXIT_OK)
+			continue;
+		cl_dec_format_u64(sz, size, u->size_decimals);
+		bot_out_line(b->cli, "taker: hedge %s %s %s (delta of %" PRIu64
+				 " option position(s))",
+			 delta < 0 ? "buy" : "sell", sz, u->symbol, opts);
+		json_decref(r);
+	}
+	json_decref(acct);
 	return CL_CLI_EXIT_OK;
 }
 
