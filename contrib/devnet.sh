@@ -330,12 +330,30 @@ start_bot() {
 	local kind=$1 key
 	if [ "$kind" = maker ]; then key=$MAKER_KEY; else key=$TAKER_KEY; fi
 	mkdir -p "$dev/bots"
+	local extra=()
+	[ "$kind" = taker ] && extra=(--hedge)
 	BOT_KEY=$key spawn "$kind" "$cli" --rpc "http://127.0.0.1:$L2_PORT" \
 		bot "$kind" --key-env BOT_KEY \
-		--interval-ms "$([ "$kind" = maker ] && echo 2000 || echo 3000)"
+		--interval-ms "$([ "$kind" = maker ] && echo 2000 || echo 3000)" \
+		"${extra[@]}"
 	if [ "$kind" = maker ]; then
 		wait_for 90 "the maker's quotes on every market" maker quotes_ready
+	else
+		# the taker holds options and their delta hedge in portfolio
+		# margin mode (docs/margin.md "Portfolio margin"); kept across
+		# restarts (it is state)
+		wait_for 60 "the taker in portfolio mode" taker taker_portfolio
 	fi
+}
+
+# The taker in portfolio mode: asked for once its deposit is credited.
+taker_portfolio() {
+	local on
+	on=$(rpc "http://127.0.0.1:$L2_PORT" l2_getAccount "[\"$TAKER\"]" |
+		json_get 'j.portfolio&&j.portfolio.enabled?"yes":"no"') || return 1
+	[ "$on" = yes ] && return 0
+	BOT_KEY=$TAKER_KEY "$cli" --rpc "http://127.0.0.1:$L2_PORT" \
+		--key-env BOT_KEY portfolio-mode on >>"$(logfile taker)" 2>&1
 }
 
 start_component() {
