@@ -33,7 +33,12 @@
 #
 # Environment: CLEARLINE_L1_PORT (default 8545), CLEARLINE_L2_PORT (default
 # 8645), CLEARLINE_VERIFIER_PORT (default 8745), CLEARLINE_DEVNET_DIR (default .devnet at the top of the tree),
-# CLEARLINE_DEVNET_BUILD (build directory, default build). Each node's
+# CLEARLINE_DEVNET_BUILD (build directory, default build),
+# CLEARLINE_OPTION_NEAR_S and CLEARLINE_OPTION_FAR_S (the option markets'
+# two expiries, seconds after `up`: default 21600 and 604800; the genesis
+# lists BTC and ETH calls and puts from genesis/devnet-options.json and a
+# portfolio margin section, the feeder posts their volatility slices and
+# the taker trades them in portfolio mode). Each node's
 # WebSocket endpoint is on its JSON-RPC port + 1 (8646, 8746, 8846), its
 # Prometheus metrics on its JSON-RPC port + 2 (8647, 8747, 8847; GET
 # /metrics, docs/operations.md "Metrics").
