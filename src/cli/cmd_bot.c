@@ -119,7 +119,7 @@ uint64_t bot_mul_div(uint64_t a, uint64_t b, uint64_t c)
 	return r > UINT64_MAX ? 0 : (uint64_t)r;
 }
 
-static uint64_t pow10_u64(unsigned n)
+uint64_t bot_pow10(unsigned n)
 {
 	uint64_t v = 1;
 
@@ -527,7 +527,7 @@ static int read_marks(struct bot *b)
 }
 
 /* l2_getAccount of the key's own address. */
-static int read_account(struct bot *b, json_t **acct, int64_t *collateral)
+int bot_read_account(struct bot *b, json_t **acct, int64_t *collateral)
 {
 	char addr[CL_ADDRESS_STR_LEN + 1];
 	struct cl_address me;
@@ -575,7 +575,7 @@ int bot_run_ticks(struct bot *b, int (*step)(struct bot *b, uint64_t tick))
 /* ------------------------------------------------------------------ */
 
 /* Sign and submit an order; *result is the node's answer (or NULL). */
-static int place_order(struct bot *b, json_t **result,
+int bot_place_order(struct bot *b, json_t **result,
 		       const struct cl_cli_market *m, bool is_buy,
 		       uint64_t price, uint64_t size, uint8_t flags,
 		       uint64_t lifetime_s)
@@ -632,10 +632,10 @@ static int cancel_order(struct bot *b, const char *hash_text)
 
 /* `notional` dollars of market m at `price`, in size units on the step
  * grid: at least one step, at most the market's maximum. */
-static uint64_t size_for(const struct bot *b, const struct cl_cli_market *m,
+uint64_t bot_size_for(const struct bot *b, const struct cl_cli_market *m,
 			 uint64_t notional, uint64_t price)
 {
-	uint64_t scale = pow10_u64(m->price_decimals + m->size_decimals);
+	uint64_t scale = bot_pow10(m->price_decimals + m->size_decimals);
 	uint64_t s = bot_mul_div(notional, scale, price);
 
 	s -= s % m->step_size;
@@ -700,7 +700,7 @@ static size_t wanted_quotes(struct bot *b, size_t i,
 		g = m->tick_size;
 	/* an option's size is counted in units of its underlying, at the
 	 * strike: the premium is a small part of the exposure */
-	base = size_for(b, m, b->a->notional, m->is_option ? m->strike : ref);
+	base = bot_size_for(b, m, b->a->notional, m->is_option ? m->strike : ref);
 	bid0 = (mark - 1) / g * g;
 	ask0 = (mark / g + 1) * g;
 	for (uint64_t k = 0; k < b->a->levels; k++) {
@@ -728,7 +728,7 @@ static int maker_tick(struct bot *b, uint64_t tick)
 	int rc;
 
 	(void)tick;
-	rc = read_account(b, &acct, &collateral);
+	rc = bot_read_account(b, &acct, &collateral);
 	if (rc)
 		return rc;
 	if (no_collateral(b, collateral)) {
@@ -793,7 +793,7 @@ static int maker_tick(struct bot *b, uint64_t tick)
 
 			if (q[j].present)
 				continue;
-			if (place_order(b, &r, m, q[j].is_buy, q[j].price,
+			if (bot_place_order(b, &r, m, q[j].is_buy, q[j].price,
 					q[j].size, CL_CLI_FLAG_POST_ONLY,
 					QUOTE_LIFETIME_S) != CL_CLI_EXIT_OK)
 				continue;
@@ -846,8 +846,6 @@ static int position_side(const json_t *acct, uint32_t id)
 	return 0;
 }
 
-static int hedge_tick(struct bot *b);
-
 static int taker_tick(struct bot *b, uint64_t tick)
 {
 	const struct cl_cli_config *cfg = &b->cli->config;
@@ -861,7 +859,7 @@ static int taker_tick(struct bot *b, uint64_t tick)
 	int rc;
 
 	(void)tick;
-	rc = read_account(b, &acct, &collateral);
+	rc = bot_read_account(b, &acct, &collateral);
 	if (rc)
 		return rc;
 	if (no_collateral(b, collateral)) {
@@ -903,10 +901,10 @@ static int taker_tick(struct bot *b, uint64_t tick)
 	}
 	/* a random share of the notional, 25 % .. 100 % (an option's at
 	 * its strike) */
-	size = size_for(b, m,
+	size = bot_size_for(b, m,
 			b->a->notional * (1 + rand_below(&b->rng, 4)) / 4 + 1,
 			m->is_option ? m->strike : mark);
-	rc = place_order(b, &r, m, buy, price, size, CL_CLI_FLAG_IOC, 60);
+	rc = bot_place_order(b, &r, m, buy, price, size, CL_CLI_FLAG_IOC, 60);
 	if (rc)
 		return rc;
 	cl_dec_format_u64(px, price, m->price_decimals);
@@ -917,85 +915,7 @@ static int taker_tick(struct bot *b, uint64_t tick)
 		 buy ? "buy" : "sell", sz, m->symbol, px, filled,
 		 json_array_size(json_object_get(r, "fills")));
 	json_decref(r);
-	return b->a->set[BO_HEDGE] ? hedge_tick(b) : CL_CLI_EXIT_OK;
-}
-
-/*
- * --hedge: for every underlying whose Greeks l2_getAccount reports fresh
- * and on which the account holds an option, an IOC order on the
- * perpetual that brings the net delta (options and perpetual) back to
- * about 0, when it is off by more than a quarter of --notional.
- */
-static int hedge_tick(struct bot *b)
-{
-	const struct cl_cli_config *cfg = &b->cli->config;
-	const json_t *g, *p;
-	json_t *acct, *r;
-	int64_t collateral;
-	size_t k, q;
-	int rc = read_account(b, &acct, &collateral);
-
-	if (rc)
-		return rc;
-	json_array_foreach(json_object_get(acct, "greeks"), k, g) {
-		uint64_t uid, size, price, slip, mark = 0, opts = 0;
-		int64_t delta;
-		const struct cl_cli_market *u;
-		char sz[CL_DEC_STR_MAX];
-
-		if (!cl_json_uint(&uid, json_object_get(g, "underlying"),
-				  UINT32_MAX) ||
-		    !json_is_true(json_object_get(g, "fresh")) ||
-		    !cli_json_i64(&delta, json_object_get(g, "deltaMicro")))
-			continue;
-		u = cl_cli_market_by_id(cfg, (uint32_t)uid);
-		if (!u || u->is_option)
-			continue;
-		json_array_foreach(json_object_get(acct, "positions"), q, p) {
-			uint64_t mid;
-			const struct cl_cli_market *m;
-
-			if (cl_json_uint(&mid, json_object_get(p, "market"),
-					 UINT32_MAX) &&
-			    (m = cl_cli_market_by_id(cfg, (uint32_t)mid)) &&
-			    m->is_option && m->underlying == u->id)
-				opts++;
-		}
-		mark = b->mark[u - cfg->markets];
-		if (opts == 0 || mark == 0 || delta == INT64_MIN)
-			continue;
-		/* delta in micro units of the underlying -> perp size units */
-		size = bot_mul_div((uint64_t)(delta < 0 ? -delta : delta),
-				   pow10_u64(u->size_decimals), 1000000);
-		size -= size % u->step_size;
-		if (size == 0 ||
-		    size < size_for(b, u, b->a->notional / 4 + 1, mark))
-			continue;
-		if (u->max_order_size && size > u->max_order_size)
-			size = u->max_order_size - u->max_order_size %
-							 u->step_size;
-		slip = bot_mul_div(mark, TAKER_SLIPPAGE_BPS, 10000);
-		if (delta < 0) { /* short delta: buy the perpetual */
-			price = mark + slip;
-			price += (u->tick_size - price % u->tick_size) %
-				 u->tick_size;
-		} else {
-			price = mark > slip ? mark - slip : u->tick_size;
-			price -= price % u->tick_size;
-			if (price == 0)
-				price = u->tick_size;
-		}
-		if (place_order(b, &r, u, delta < 0, price, size,
-				CL_CLI_FLAG_IOC, 60) != CL_CLI_EXIT_OK)
-			continue;
-		cl_dec_format_u64(sz, size, u->size_decimals);
-		bot_out_line(b->cli, "taker: hedge %s %s %s (delta of %" PRIu64
-				 " option position(s))",
-			 delta < 0 ? "buy" : "sell", sz, u->symbol, opts);
-		json_decref(r);
-	}
-	json_decref(acct);
-	return CL_CLI_EXIT_OK;
+	return b->a->set[BO_HEDGE] ? bot_hedge_tick(b) : CL_CLI_EXIT_OK;
 }
 
 static int run_bot(struct bot *b)
