@@ -115,6 +115,23 @@ lib.main('l1-options', async (t) => {
 	t.log(`the feeder posts the index and a slice: call mark ${q.markPrice}, iv ${q.option.impliedVolatilityPpm} ppm, ` +
 	      `${q.option.secondsToExpiry} s to expiry`);
 
+	{
+		/* l2_submitOracleSurface refuses malformed entries, changing nothing */
+		const sig = '0x' + '11'.repeat(64) + '1b';
+		const e = { a: '1', b: '1', rho: '0', m: '0', s: '100000000000000000',
+			    timestamp: String(lib.nowSec()), signature: sig };
+		await lib.callError(node.url, 'l2_submitOracleSurface', [BTC, String(expiry), [
+			Object.assign({}, e, { a: 1 })]], -32602, 'a number, not a string');
+		await lib.callError(node.url, 'l2_submitOracleSurface', [BTC, String(expiry), [
+			Object.assign({}, e, { extra: '1' })]], -32602, 'an unknown key');
+		await lib.callError(node.url, 'l2_submitOracleSurface', [BTC, String(expiry), []],
+				    -32602, 'no entry');
+		const bad = await lib.rpcResponse(node.url, 'l2_submitOracleSurface',
+						  [BTC, String(expiry), [e, e, e]]);
+		assert.ok(bad.error, 'slices signed by nobody refused');
+		t.log(`l2_submitOracleSurface refuses bad params (-32602) and unsigned slices (${bad.error.code})`);
+	}
+
 	/* ---- a written call: premium at the fill, the writer's margin ---- */
 	const cli = async (args, keyName, want = 0) => {
 		const r = await lib.runCli(['--rpc', node.url, ...args, ...(keyName ? ['--key-env', keyName] : [])],
