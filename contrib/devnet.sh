@@ -33,7 +33,12 @@
 #
 # Environment: CLEARLINE_L1_PORT (default 8545), CLEARLINE_L2_PORT (default
 # 8645), CLEARLINE_VERIFIER_PORT (default 8745), CLEARLINE_DEVNET_DIR (default .devnet at the top of the tree),
-# CLEARLINE_DEVNET_BUILD (build directory, default build). Each node's
+# CLEARLINE_DEVNET_BUILD (build directory, default build),
+# CLEARLINE_OPTION_NEAR_S and CLEARLINE_OPTION_FAR_S (the option markets'
+# two expiries, seconds after `up`: default 21600 and 604800; the genesis
+# lists BTC and ETH calls and puts from genesis/devnet-options.json and a
+# portfolio margin section, the feeder posts their volatility slices and
+# the taker trades them in portfolio mode). Each node's
 # WebSocket endpoint is on its JSON-RPC port + 1 (8646, 8746, 8846), its
 # Prometheus metrics on its JSON-RPC port + 2 (8647, 8747, 8847; GET
 # /metrics, docs/operations.md "Metrics").
@@ -59,6 +64,13 @@ dispute_clock=300
 account_mint=1000000000000 # 1 000 000 tUSD (6 decimals) to each account
 bot_mint=10000000000000    # 10 000 000 tUSD to each bot, all deposited
 asset_mint=1000            # 1 000 tETH and 1 000 tBTC to each account
+# the option markets' two expiries (genesis/devnet-options.json), this
+# long after `up`: 6 hours and 7 days unless set
+option_near_s=${CLEARLINE_OPTION_NEAR_S:-21600}
+taker_markets=BTC-PERP,ETH-PERP,SOL-PERP,BTC-N-65000-C,BTC-N-65000-P,BTC-F-65000-C,BTC-F-65000-P,ETH-N-3200-C,ETH-F-3200-P
+option_far_s=${CLEARLINE_OPTION_FAR_S:-604800}
+case "$option_near_s$option_far_s" in *[!0-9]*) echo "devnet: CLEARLINE_OPTION_NEAR_S and CLEARLINE_OPTION_FAR_S are seconds" >&2; exit 2 ;; esac
+[ "$option_near_s" -ge 60 ] && [ "$option_far_s" -gt "$option_near_s" ] || { echo "devnet: CLEARLINE_OPTION_NEAR_S must be at least 60 and below CLEARLINE_OPTION_FAR_S" >&2; exit 2; }
 
 say() { echo "devnet: $*"; }
 die() {
@@ -324,12 +336,34 @@ start_bot() {
 	local kind=$1 key
 	if [ "$kind" = maker ]; then key=$MAKER_KEY; else key=$TAKER_KEY; fi
 	mkdir -p "$dev/bots"
+	local extra=()
+	# the taker trades in portfolio mode on the perpetuals and a few
+	# options of each expiry: the stf's portfolio margin counts every
+	# option position as its own group of at most 16 (docs/options.md
+	# "The devnet")
+	[ "$kind" = taker ] && extra=(--hedge --markets "$taker_markets")
 	BOT_KEY=$key spawn "$kind" "$cli" --rpc "http://127.0.0.1:$L2_PORT" \
 		bot "$kind" --key-env BOT_KEY \
-		--interval-ms "$([ "$kind" = maker ] && echo 2000 || echo 3000)"
+		--interval-ms "$([ "$kind" = maker ] && echo 2000 || echo 3000)" \
+		"${extra[@]}"
 	if [ "$kind" = maker ]; then
 		wait_for 90 "the maker's quotes on every market" maker quotes_ready
+	else
+		# the taker holds options and their delta hedge in portfolio
+		# margin mode (docs/margin.md "Portfolio margin"); kept across
+		# restarts (it is state)
+		wait_for 60 "the taker in portfolio mode" taker taker_portfolio
 	fi
+}
+
+# The taker in portfolio mode: asked for once its deposit is credited.
+taker_portfolio() {
+	local on
+	on=$(rpc "http://127.0.0.1:$L2_PORT" l2_getAccount "[\"$TAKER\"]" |
+		json_get 'j.portfolio&&j.portfolio.enabled?"yes":"no"') || return 1
+	[ "$on" = yes ] && return 0
+	BOT_KEY=$TAKER_KEY "$cli" --rpc "http://127.0.0.1:$L2_PORT" \
+		--key-env BOT_KEY portfolio-mode on >>"$(logfile taker)" 2>&1
 }
 
 start_component() {
@@ -343,17 +377,24 @@ start_component() {
 	esac
 }
 
+# Every market has a mark: a perpetual's index, a live option's surface
+# (an expired option is left out).
 marks_ready() {
 	rpc "http://127.0.0.1:$L2_PORT" l2_getMarkets '[]' |
-		json_get 'j.length>0&&j.every(m=>m.markPrice!=="0")||undefined'
+		json_get 'j.length>0&&j.every(m=>m.markPrice!=="0"||
+			(m.option&&Number(m.option.expiry)<=Date.now()/1000+60))||undefined'
 }
 
+# The maker quotes both sides of every perpetual and sells every live
+# option (a far out-of-the-money option marked at one tick has no bid).
 quotes_ready() {
-	local n i
-	n=$(rpc "http://127.0.0.1:$L2_PORT" l2_getMarkets '[]' | json_get 'j.length')
-	for ((i = 1; i <= n; i++)); do
-		rpc "http://127.0.0.1:$L2_PORT" l2_getOrderBook "[$i, 1]" |
-			json_get '(j.bids.length>0&&j.asks.length>0)||undefined' ||
+	local ids i
+	ids=$(rpc "http://127.0.0.1:$L2_PORT" l2_getMarkets '[]' |
+		json_get 'j.filter(m=>!m.option||Number(m.option.expiry)>Date.now()/1000+60)
+			.map(m=>(m.option?"o":"p")+m.id).join(" ")')
+	for i in $ids; do
+		rpc "http://127.0.0.1:$L2_PORT" l2_getOrderBook "[${i#?}, 1]" |
+			json_get "(j.asks.length>0&&(\"$i\"[0]===\"o\"||j.bids.length>0))||undefined" ||
 			return 1
 	done
 }
@@ -450,6 +491,8 @@ fi)
   collateral token  $TOKEN  (tUSD, 6 decimals)
   accounts          anvil keys 1-4, 1000000 tUSD each on L1 (not deposited)
   oracle            anvil keys 7, 8, 9; maker $MAKER, taker $TAKER
+  options           BTC and ETH calls and puts expiring $(date -u -d "@$OPTION_NEAR_EXPIRY" '+%F %T' 2>/dev/null || echo "$OPTION_NEAR_EXPIRY") and
+                    $(date -u -d "@$OPTION_FAR_EXPIRY" '+%F %T' 2>/dev/null || echo "$OPTION_FAR_EXPIRY") UTC; portfolio margin on (the taker uses it)
 
   details  $dev/devnet.json
   logs     $dev/{l1/anvil.log, sequencer/clearlined.log,
@@ -522,10 +565,16 @@ fresh_up() {
 	"$cast" rpc --rpc-url "$l1" evm_setAutomine true >/dev/null
 
 	say "deploying the contracts (challenge period ${challenge_period}s)"
+	local now
+	now=$(date +%s)
+	OPTION_NEAR_EXPIRY=$((now + option_near_s))
+	OPTION_FAR_EXPIRY=$((now + option_far_s))
 	deploy=$(node "$top/contrib/l1/deploy.js" --rpc-url "$l1" \
 		--private-key "$DEPLOYER_KEY" --challenge-period "$challenge_period" \
 		--build "$build" --genesis "$top/genesis/devnet.json" --genesis-out "$dev/genesis.json" \
 		--genesis-assets "$top/genesis/devnet-assets.json" \
+		--genesis-options "$top/genesis/devnet-options.json" \
+		--option-expiry "near=$((now + option_near_s)),far=$((now + option_far_s))" \
 		--asset tETH:18 --asset tBTC:8 --asset-mint-amount "$asset_mint" \
 		--dispute-clock "$dispute_clock" \
 		--mint-to "$ACCOUNT_1,$ACCOUNT_2,$ACCOUNT_3,$ACCOUNT_4" --mint-amount "$account_mint" \
@@ -570,6 +619,7 @@ fresh_up() {
 
 	{
 		for v in L1_PORT L2_PORT VERIFIER_PORT REPLICA_PORT ROLLUP TOKEN ASSETS TETH TBTC START_BLOCK CHALLENGE_PERIOD \
+			OPTION_NEAR_EXPIRY OPTION_FAR_EXPIRY \
 			SEQUENCER ACCOUNT_1 ACCOUNT_2 ACCOUNT_3 ACCOUNT_4 \
 			ACCOUNT_KEY_1 ACCOUNT_KEY_2 ACCOUNT_KEY_3 ACCOUNT_KEY_4 \
 			ORACLE_KEY_1 ORACLE_KEY_2 ORACLE_KEY_3 \

@@ -46,6 +46,15 @@
 //                                 of genesis assets without `token`: --asset
 //                                 fills it), in place of the genesis's own
 //                                 (needs --genesis; genesis/devnet-assets.json)
+//   --genesis-options FILE        option markets and a portfolio section added
+//                                 to the genesis (needs --genesis;
+//                                 genesis/devnet-options.json): a JSON object
+//                                 {options: [genesis markets whose
+//                                 option.expiry is a NAME], portfolio?}; the
+//                                 markets are appended after the genesis's
+//                                 own, `portfolio` replaces the genesis's
+//   --option-expiry NAME=UNIX[,NAME=UNIX...]   the unix second each expiry
+//                                 NAME of --genesis-options stands for
 //   --asset-mint-amount UNITS     mint UNITS whole tokens of every asset to
 //                                 each --mint-to address (default none)
 //   --compile                     recompile even if the artifacts look fresh
@@ -93,6 +102,7 @@ function parseArgs(argv) {
 		'--genesis': 'genesis',
 		'--genesis-out': 'genesisOut',
 		'--genesis-assets': 'genesisAssets',
+		'--genesis-options': 'genesisOptions',
 		'--genesis-hash': 'genesisHash',
 		'--genesis-root': 'genesisRoot',
 		'--program-image': 'programImage',
@@ -129,6 +139,14 @@ function parseArgs(argv) {
 			if (opts.assets.some((x) => x.symbol === m[1])) fail(`--asset ${m[1]} given twice`);
 			opts.assets.push({ symbol: m[1], decimals: Number(m[2]),
 				l2Decimals: m[3] === undefined ? Number(m[2]) : Number(m[3]) });
+		} else if (a === '--option-expiry') {
+			opts.optionExpiry = opts.optionExpiry || {};
+			for (const kv of v.split(',').filter(Boolean)) {
+				const m = /^([A-Za-z0-9_-]{1,32})=([1-9][0-9]{0,18})$/.exec(kv);
+				if (!m) fail(`--option-expiry wants NAME=UNIX[,...], got ${kv}`);
+				if (opts.optionExpiry[m[1]]) fail(`--option-expiry ${m[1]} given twice`);
+				opts.optionExpiry[m[1]] = m[2];
+			}
 		} else if (a === '--mint-to') {
 			opts.mintTo.push(...v.split(',').filter(Boolean));
 		} else if (names[a]) {
@@ -153,6 +171,7 @@ function parseArgs(argv) {
 		if (opts.genesisHash || opts.genesisRoot) fail('--genesis and --genesis-hash/--genesis-root exclude each other');
 	} else {
 		if (opts.genesisAssets) fail('--genesis-assets needs --genesis');
+		if (opts.genesisOptions) fail('--genesis-options needs --genesis');
 		if (opts.genesisOut) fail('--genesis-out needs --genesis');
 		if (!opts.genesisHash || !opts.genesisRoot) fail('give --genesis FILE, or --genesis-hash and --genesis-root');
 		for (const k of ['genesisHash', 'genesisRoot']) {
@@ -240,6 +259,27 @@ function runJson(exe, args) {
 	}
 }
 
+// Appends the option markets of FILE to the genesis g, each expiry NAME
+// replaced by its --option-expiry time, and sets g.portfolio from FILE.
+function addOptions(g, file, expiry) {
+	const o = JSON.parse(fs.readFileSync(file, 'utf8'));
+	if (!o || !Array.isArray(o.options)) fail(`${file}: expected {options: [...], portfolio?}`);
+	const used = new Set();
+	for (const m of o.options) {
+		const name = m && m.option && m.option.expiry;
+		if (typeof name !== 'string') fail(`${file}: market ${m && m.id} has no option.expiry name`);
+		if (/^[0-9]+$/.test(name)) continue; /* already a time */
+		if (!expiry[name]) fail(`${file}: give --option-expiry ${name}=UNIX (market ${m.id})`);
+		m.option.expiry = expiry[name];
+		used.add(name);
+	}
+	for (const name of Object.keys(expiry)) {
+		if (!used.has(name)) fail(`--option-expiry ${name}: no option of ${file} expires at ${name}`);
+	}
+	g.markets = g.markets.concat(o.options);
+	if (o.portfolio !== undefined) g.portfolio = o.portfolio;
+}
+
 // Writes each --asset's token into the genesis asset of the same symbol
 // and takes its id and L2 decimals from there; both lists must match.
 function matchAssets(given, genesisAssets) {
@@ -313,6 +353,8 @@ function main() {
 			if (!Array.isArray(ga)) fail(`${opts.genesisAssets}: not a JSON array of genesis assets`);
 			g.assets = ga;
 		}
+		if (opts.genesisOptions) addOptions(g, opts.genesisOptions, opts.optionExpiry || {});
+		else if (opts.optionExpiry) fail('--option-expiry needs --genesis-options');
 		matchAssets(opts.assets, g.assets || []);
 		fs.writeFileSync(opts.genesisOut, JSON.stringify(g, null, 2) + '\n');
 		const id = runJson(tool(opts, path.join('src', 'clearline-genesis-id')), [opts.genesisOut]);

@@ -123,6 +123,12 @@ struct cl_cli_market {
 	unsigned price_decimals, size_decimals;
 	uint64_t tick_size, step_size, max_order_size;
 	int64_t maker_fee_ppm, taker_fee_ppm;
+	/* an option market (l2_getConfig's `option`): is_option, a call or
+	 * a put on perpetual `underlying`, strike in its price units,
+	 * expiry in unix seconds; all 0 for a perpetual */
+	bool is_option, is_call;
+	uint32_t underlying;
+	uint64_t strike, expiry;
 };
 
 /* One collateral asset as the node describes it (l2_getConfig's

@@ -45,6 +45,9 @@ enum bot_opt {
 	BO_LEVELS,
 	BO_SPREAD_BPS,
 	BO_NOTIONAL,
+	BO_IV_PCT,
+	BO_HEDGE,
+	BO_SURFACE_INTERVAL_S,
 	BO_COUNT
 };
 
@@ -54,7 +57,7 @@ struct bot_args {
 	const char *val[BO_COUNT];
 	bool set[BO_COUNT];
 	uint64_t interval_ms, seed, ticks, volatility_bps, levels, spread_bps,
-		notional;
+		notional, iv_pct, surface_interval_s;
 };
 
 /* The state of a run. */
@@ -80,6 +83,21 @@ int bot_config(struct bot *b, json_t **raw);
 int bot_select_markets(struct bot *b);
 /* Call step(b, tick) every interval until killed or --ticks. */
 int bot_run_ticks(struct bot *b, int (*step)(struct bot *b, uint64_t tick));
+
+/* 10^n, saturating (cmd_bot.c). */
+uint64_t bot_pow10(unsigned n);
+/* l2_getAccount of the key's own address (cmd_bot.c). */
+int bot_read_account(struct bot *b, json_t **acct, int64_t *collateral);
+/* Sign and submit an order; *result is the node's answer (cmd_bot.c). */
+int bot_place_order(struct bot *b, json_t **result,
+		    const struct cl_cli_market *m, bool is_buy, uint64_t price,
+		    uint64_t size, uint8_t flags, uint64_t lifetime_s);
+/* `notional` dollars of m at `price` in size units on its step grid
+ * (cmd_bot.c). */
+uint64_t bot_size_for(const struct bot *b, const struct cl_cli_market *m,
+		      uint64_t notional, uint64_t price);
+/* bot taker --hedge: one round of delta hedges (cmd_hedge.c). */
+int bot_hedge_tick(struct bot *b);
 
 /* oracle-feed (cmd_oracle.c). */
 int run_oracle(struct bot *b);

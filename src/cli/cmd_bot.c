@@ -55,6 +55,9 @@ static const struct {
 	[BO_LEVELS] = {"levels", true, K_MAKER},
 	[BO_SPREAD_BPS] = {"spread-bps", true, K_MAKER},
 	[BO_NOTIONAL] = {"notional", true, K_BOTS},
+	[BO_IV_PCT] = {"iv-pct", true, K_ORACLE},
+	[BO_HEDGE] = {"hedge", false, K_TAKER},
+	[BO_SURFACE_INTERVAL_S] = {"surface-interval-s", true, K_ORACLE},
 };
 
 /* Options of the other commands that take a value: skipped when looking
@@ -116,7 +119,7 @@ uint64_t bot_mul_div(uint64_t a, uint64_t b, uint64_t c)
 	return r > UINT64_MAX ? 0 : (uint64_t)r;
 }
 
-static uint64_t pow10_u64(unsigned n)
+uint64_t bot_pow10(unsigned n)
 {
 	uint64_t v = 1;
 
@@ -221,6 +224,13 @@ static void print_bot_help(struct cl_cli *cli, enum bot_kind kind)
 			"(default 4)\n"
 			"  --markets SYM,...     only these markets (default "
 			"all)\n"
+			"  --iv-pct N            at-the-money implied volatility "
+			"of the SVI\n"
+			"                        slices posted for option "
+			"expiries (default 60)\n"
+			"  --surface-interval-s N  seconds between two slices "
+			"of one expiry\n"
+			"                        (default 5)\n"
 			"  --ticks N             stop after N ticks (default: "
 			"run until killed)\n");
 		return;
@@ -251,6 +261,11 @@ static void print_bot_help(struct cl_cli *cli, enum bot_kind kind)
 		"  --spread-bps N        maker: grid step (default 5)\n"
 		"  --notional USD        dollars per order (default maker "
 		"5000, taker 2000)\n"
+		"  --hedge               taker: after each trade, bring the "
+		"delta of every\n"
+		"                        underlying it holds options on "
+		"back towards 0\n"
+		"                        with an order on the perpetual\n"
 		"  --ticks N             stop after N ticks (default: run "
 		"until killed)\n");
 }
@@ -388,6 +403,11 @@ static int parse_bot_argv(struct cl_cli *cli, struct bot_args *a, int argc,
 		rc = parse_number(cli, a, BO_VOLATILITY_BPS,
 				  &a->volatility_bps, 4, 0, 1000);
 	if (!rc)
+		rc = parse_number(cli, a, BO_IV_PCT, &a->iv_pct, 60, 1, 300);
+	if (!rc)
+		rc = parse_number(cli, a, BO_SURFACE_INTERVAL_S,
+				  &a->surface_interval_s, 5, 1, 3600);
+	if (!rc)
 		rc = parse_number(cli, a, BO_LEVELS, &a->levels, 3, 1,
 				  MAX_LEVELS);
 	if (!rc)
@@ -507,7 +527,7 @@ static int read_marks(struct bot *b)
 }
 
 /* l2_getAccount of the key's own address. */
-static int read_account(struct bot *b, json_t **acct, int64_t *collateral)
+int bot_read_account(struct bot *b, json_t **acct, int64_t *collateral)
 {
 	char addr[CL_ADDRESS_STR_LEN + 1];
 	struct cl_address me;
@@ -555,7 +575,7 @@ int bot_run_ticks(struct bot *b, int (*step)(struct bot *b, uint64_t tick))
 /* ------------------------------------------------------------------ */
 
 /* Sign and submit an order; *result is the node's answer (or NULL). */
-static int place_order(struct bot *b, json_t **result,
+int bot_place_order(struct bot *b, json_t **result,
 		       const struct cl_cli_market *m, bool is_buy,
 		       uint64_t price, uint64_t size, uint8_t flags,
 		       uint64_t lifetime_s)
@@ -612,10 +632,10 @@ static int cancel_order(struct bot *b, const char *hash_text)
 
 /* `notional` dollars of market m at `price`, in size units on the step
  * grid: at least one step, at most the market's maximum. */
-static uint64_t size_for(const struct bot *b, const struct cl_cli_market *m,
+uint64_t bot_size_for(const struct bot *b, const struct cl_cli_market *m,
 			 uint64_t notional, uint64_t price)
 {
-	uint64_t scale = pow10_u64(m->price_decimals + m->size_decimals);
+	uint64_t scale = bot_pow10(m->price_decimals + m->size_decimals);
 	uint64_t s = bot_mul_div(notional, scale, price);
 
 	s -= s % m->step_size;
@@ -625,6 +645,13 @@ static uint64_t size_for(const struct bot *b, const struct cl_cli_market *m,
 		s = m->max_order_size - m->max_order_size % m->step_size;
 	(void)b;
 	return s;
+}
+
+/* Whether market m takes orders for a while yet: a perpetual always, an
+ * option until a minute before its expiry. */
+static bool live(const struct cl_cli_market *m, uint64_t now)
+{
+	return !m->is_option || m->expiry > now + 60;
 }
 
 /* Wait for collateral: true (after saying so once) while there is none. */
@@ -671,7 +698,9 @@ static size_t wanted_quotes(struct bot *b, size_t i,
 	g -= g % m->tick_size;
 	if (g < m->tick_size)
 		g = m->tick_size;
-	base = size_for(b, m, b->a->notional, ref);
+	/* an option's size is counted in units of its underlying, at the
+	 * strike: the premium is a small part of the exposure */
+	base = bot_size_for(b, m, b->a->notional, m->is_option ? m->strike : ref);
 	bid0 = (mark - 1) / g * g;
 	ask0 = (mark / g + 1) * g;
 	for (uint64_t k = 0; k < b->a->levels; k++) {
@@ -699,7 +728,7 @@ static int maker_tick(struct bot *b, uint64_t tick)
 	int rc;
 
 	(void)tick;
-	rc = read_account(b, &acct, &collateral);
+	rc = bot_read_account(b, &acct, &collateral);
 	if (rc)
 		return rc;
 	if (no_collateral(b, collateral)) {
@@ -718,7 +747,7 @@ static int maker_tick(struct bot *b, uint64_t tick)
 		size_t nq;
 		int placed = 0, cancelled = 0;
 
-		if (!b->selected[i] || b->mark[i] == 0)
+		if (!b->selected[i] || b->mark[i] == 0 || !live(m, now))
 			continue;
 		nq = wanted_quotes(b, i, m, q);
 
@@ -764,7 +793,7 @@ static int maker_tick(struct bot *b, uint64_t tick)
 
 			if (q[j].present)
 				continue;
-			if (place_order(b, &r, m, q[j].is_buy, q[j].price,
+			if (bot_place_order(b, &r, m, q[j].is_buy, q[j].price,
 					q[j].size, CL_CLI_FLAG_POST_ONLY,
 					QUOTE_LIFETIME_S) != CL_CLI_EXIT_OK)
 				continue;
@@ -830,7 +859,7 @@ static int taker_tick(struct bot *b, uint64_t tick)
 	int rc;
 
 	(void)tick;
-	rc = read_account(b, &acct, &collateral);
+	rc = bot_read_account(b, &acct, &collateral);
 	if (rc)
 		return rc;
 	if (no_collateral(b, collateral)) {
@@ -839,7 +868,8 @@ static int taker_tick(struct bot *b, uint64_t tick)
 	}
 	rc = read_marks(b);
 	for (i = 0; !rc && i < cfg->n_markets; i++)
-		if (b->selected[i] && b->mark[i] > 0)
+		if (b->selected[i] && b->mark[i] > 0 &&
+		    live(&cfg->markets[i], b->cli->now_ms() / 1000))
 			cand[ncand++] = i;
 	if (rc || ncand == 0) {
 		json_decref(acct);
@@ -869,11 +899,12 @@ static int taker_tick(struct bot *b, uint64_t tick)
 		if (price == 0)
 			price = m->tick_size;
 	}
-	/* a random share of the notional, 25 % .. 100 % */
-	size = size_for(b, m,
+	/* a random share of the notional, 25 % .. 100 % (an option's at
+	 * its strike) */
+	size = bot_size_for(b, m,
 			b->a->notional * (1 + rand_below(&b->rng, 4)) / 4 + 1,
-			mark);
-	rc = place_order(b, &r, m, buy, price, size, CL_CLI_FLAG_IOC, 60);
+			m->is_option ? m->strike : mark);
+	rc = bot_place_order(b, &r, m, buy, price, size, CL_CLI_FLAG_IOC, 60);
 	if (rc)
 		return rc;
 	cl_dec_format_u64(px, price, m->price_decimals);
@@ -884,7 +915,7 @@ static int taker_tick(struct bot *b, uint64_t tick)
 		 buy ? "buy" : "sell", sz, m->symbol, px, filled,
 		 json_array_size(json_object_get(r, "fills")));
 	json_decref(r);
-	return CL_CLI_EXIT_OK;
+	return b->a->set[BO_HEDGE] ? bot_hedge_tick(b) : CL_CLI_EXIT_OK;
 }
 
 static int run_bot(struct bot *b)

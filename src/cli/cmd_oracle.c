@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * oracle-feed: signs an OraclePrice update for every market on every tick
- * with a quorum of oracle keys and submits it; the prices follow a
- * seeded, bounded random walk around a realistic start price.
+ * oracle-feed: signs an OraclePrice update for every perpetual market on
+ * every tick with a quorum of oracle keys and submits it; the prices
+ * follow a seeded, bounded random walk around a realistic start price.
+ * For every expiry of the option markets on a perpetual it also signs,
+ * with every key, one raw SVI slice (OracleSurface) every
+ * --surface-interval-s seconds and submits it (l2_submitOracleSurface).
  */
 #include <clearline/cli.h>
+#include <clearline/stf.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -24,10 +28,15 @@ struct walk {
 	uint64_t start, price, last_ts, rng;
 };
 
+/* Most distinct option expiries per underlying the feed posts. */
+#define MAX_FEED_EXPIRIES 16
+
 struct oracle {
 	struct cl_seckey *keys[MAX_ORACLE_KEYS];
 	size_t nkeys;
 	struct walk walk[MAX_BOT_MARKETS];
+	uint64_t surface_ts[MAX_BOT_MARKETS]; /* last slice round per
+					       * underlying */
 };
 
 static struct oracle *g_oracle; /* the running feed (one per process) */
@@ -150,6 +159,132 @@ static int oracle_submit(struct bot *b, const struct cl_cli_market *m,
 	return rc;
 }
 
+/*
+ * The slice posted for an expiry `tau` seconds away: raw SVI with
+ * w(0) = sigma^2 T (sigma = --iv-pct at the money), a mild put skew and
+ * the shape fixed in k, so the total variance scales with T:
+ *
+ *   s = 0.1, rho = -0.3, m = 0, b = sigma^2 T, a = 0.9 sigma^2 T
+ *
+ * Valid SVI while sigma^2 T <= 1.5 (b (1 + |rho|) <= 2; the minimum
+ * a + b s sqrt(1 - rho^2) > 0), and a later expiry's slice lies above an
+ * earlier one's everywhere, wings included (calendar check), because w
+ * grows with T at every k. Integers in wad; false when T is too long.
+ */
+static bool feed_slice(struct cl_surface_entry *e, uint64_t iv_pct,
+		       uint64_t tau)
+{
+	const unsigned __int128 wad = 1000000000000000000ULL;
+	unsigned __int128 var = (unsigned __int128)iv_pct * iv_pct * wad /
+				10000; /* sigma^2, wad */
+	unsigned __int128 w = var * tau / 31536000U; /* sigma^2 T */
+
+	if (w > 3 * wad / 2)
+		return false;
+	e->b = (int64_t)w;
+	e->a = (int64_t)(w * 9 / 10);
+	e->rho = -(int64_t)(wad * 3 / 10);
+	e->m = 0;
+	e->s = (int64_t)(wad / 10);
+	return true;
+}
+
+/* One ORACLE_SURFACE for the options on perpetual m expiring at `expiry`:
+ * every key signs the same slice. */
+static int surface_submit(struct bot *b, const struct cl_cli_market *m,
+			  uint64_t expiry, uint64_t ts)
+{
+	struct cl_tx_oracle_surface t;
+	json_t *entries = json_array(), *p, *r;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	t.market = m->id;
+	t.expiry = expiry;
+	t.n = (uint32_t)g_oracle->nkeys;
+	for (size_t i = 0; i < g_oracle->nkeys; i++) {
+		struct cl_surface_entry *e = &t.e[i];
+		struct cl_hash32 digest;
+
+		if (!feed_slice(e, b->a->iv_pct, expiry - ts)) {
+			json_decref(entries);
+			cli_errorf(b->cli, "expiry %" PRIu64 " is too far for "
+					   "--iv-pct %" PRIu64,
+				   expiry, b->a->iv_pct);
+			return CL_CLI_EXIT_FAILED;
+		}
+		e->timestamp = ts;
+		cl_surface_entry_digest(&digest, &b->cli->config.domain, &t,
+					(uint32_t)i);
+		if (cl_sign_digest(&e->sig, g_oracle->keys[i], &digest) !=
+		    CL_OK) {
+			json_decref(entries);
+			cli_errorf(b->cli, "signing failed");
+			return CL_CLI_EXIT_FAILED;
+		}
+		json_array_append_new(
+			entries,
+			json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "a",
+				  cl_json_from_i64(e->a), "b",
+				  cl_json_from_i64(e->b), "rho",
+				  cl_json_from_i64(e->rho), "m",
+				  cl_json_from_i64(e->m), "s",
+				  cl_json_from_i64(e->s), "timestamp",
+				  cl_json_from_u64(ts), "signature",
+				  cl_json_from_bytes(e->sig.b, CL_SIG_LEN)));
+	}
+	p = json_array();
+	json_array_append_new(p, json_integer((json_int_t)m->id));
+	json_array_append_new(p, cl_json_from_u64(expiry));
+	json_array_append_new(p, entries);
+	rc = cl_cli_call(b->cli, &r, "l2_submitOracleSurface", p);
+	if (rc == CL_CLI_EXIT_OK)
+		json_decref(r);
+	return rc;
+}
+
+/* The slices of every live expiry of the options on perpetual index i,
+ * nearest first (so each later one is checked against a fresh earlier
+ * one), every --surface-interval-s. Returns how many were accepted. */
+static int surfaces_tick(struct bot *b, size_t i, uint64_t ts, int *rc)
+{
+	const struct cl_cli_config *cfg = &b->cli->config;
+	const struct cl_cli_market *u = &cfg->markets[i];
+	uint64_t exp[MAX_FEED_EXPIRIES];
+	size_t n = 0;
+	int sent = 0;
+
+	if (ts < g_oracle->surface_ts[i] + b->a->surface_interval_s)
+		return 0;
+	for (size_t k = 0; k < cfg->n_markets; k++) {
+		const struct cl_cli_market *o = &cfg->markets[k];
+		size_t j;
+
+		if (!o->is_option || o->underlying != u->id ||
+		    o->expiry <= ts)
+			continue;
+		for (j = 0; j < n && exp[j] != o->expiry; j++)
+			;
+		if (j < n || n == MAX_FEED_EXPIRIES)
+			continue;
+		/* insertion into the sorted list */
+		for (j = n++; j > 0 && exp[j - 1] > o->expiry; j--)
+			exp[j] = exp[j - 1];
+		exp[j] = o->expiry;
+	}
+	for (size_t j = 0; j < n; j++) {
+		int r1 = surface_submit(b, u, exp[j], ts);
+
+		if (r1)
+			*rc = r1;
+		else
+			sent++;
+	}
+	if (n)
+		g_oracle->surface_ts[i] = ts;
+	return sent;
+}
+
 static int oracle_tick(struct bot *b, uint64_t tick)
 {
 	const struct cl_cli_config *cfg = &b->cli->config;
@@ -163,7 +298,7 @@ static int oracle_tick(struct bot *b, uint64_t tick)
 		struct walk *w = &g_oracle->walk[i];
 		char px[CL_DEC_STR_MAX];
 
-		if (!b->selected[i])
+		if (!b->selected[i] || m->is_option)
 			continue;
 		if (ts <= w->last_ts)
 			continue; /* one update per second at most */
@@ -181,6 +316,15 @@ static int oracle_tick(struct bot *b, uint64_t tick)
 		if (n < sizeof(line)) {
 			int k = snprintf(line + n, sizeof(line) - n, "  %s %s",
 					 m->symbol, px);
+			if (k > 0)
+				n += (size_t)k;
+		}
+		int ns = surfaces_tick(b, i, ts, &rc);
+
+		if (ns && n < sizeof(line)) {
+			int k = snprintf(line + n, sizeof(line) - n,
+					 " (%d slice%s)", ns,
+					 ns == 1 ? "" : "s");
 			if (k > 0)
 				n += (size_t)k;
 		}

@@ -59,6 +59,38 @@ static bool check_string(char *err, size_t errlen, const json_t *obj,
 	return false;
 }
 
+/* A market's `option` terms: absent or null for a perpetual (and from a
+ * node before option markets), else {kind, underlying, strike, expiry}. */
+static bool parse_option(struct cl_cli_market *m, char *err, size_t errlen,
+			 const json_t *o, const char *where)
+{
+	const char *kind = json_string_value(json_object_get(o, "kind"));
+	uint64_t v;
+
+	m->is_option = m->is_call = false;
+	m->underlying = 0;
+	m->strike = m->expiry = 0;
+	if (!o || json_is_null(o))
+		return true;
+	if (!json_is_object(o) || !kind ||
+	    (strcmp(kind, "call") != 0 && strcmp(kind, "put") != 0) ||
+	    !cl_json_uint(&v, json_object_get(o, "underlying"), UINT32_MAX) ||
+	    !cl_json_u64(&m->strike, json_object_get(o, "strike")) ||
+	    !cl_json_u64(&m->expiry, json_object_get(o, "expiry")) ||
+	    v == 0 || m->strike == 0) {
+		snprintf(err, errlen,
+			 "%soption: expected null or {kind: call|put, "
+			 "underlying, strike, expiry}",
+			 where);
+		m->strike = m->expiry = 0;
+		return false;
+	}
+	m->is_option = true;
+	m->is_call = strcmp(kind, "call") == 0;
+	m->underlying = (uint32_t)v;
+	return true;
+}
+
 static bool parse_market(struct cl_cli_market *m, char *err, size_t errlen,
 			 const json_t *j, size_t index)
 {
@@ -105,6 +137,9 @@ static bool parse_market(struct cl_cli_market *m, char *err, size_t errlen,
 	if (json_object_get(j, "maxOrderSize") &&
 	    !get_uint(&m->max_order_size, err, errlen, j, where, "maxOrderSize",
 		      UINT64_MAX))
+		return false;
+	if (!parse_option(m, err, errlen, json_object_get(j, "option"),
+			  where))
 		return false;
 	return get_fee(&m->maker_fee_ppm, err, errlen, j, where,
 		       "makerFeePpm") &&

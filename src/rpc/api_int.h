@@ -56,6 +56,8 @@ struct cl_rpc_done m_submit_oracle(struct cl_rpc_call *call, json_t *params,
 			  void *app);
 struct cl_rpc_done m_submit_oracle_update(struct cl_rpc_call *call, json_t *params,
 			  void *app);
+struct cl_rpc_done m_submit_oracle_surface(struct cl_rpc_call *call,
+					   json_t *params, void *app);
 struct cl_rpc_done m_op_credit(struct cl_rpc_call *call, json_t *params,
 			  void *app);
 

@@ -418,3 +418,66 @@ struct cl_rpc_done m_op_credit(struct cl_rpc_call *call,
 	}
 	return cl_rpc_pending(call);
 }
+
+/* A signed 64-bit wad parameter: a decimal string, strict as
+ * cl_parse_i64. */
+static bool api_get_i64(int64_t *out, const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	*out = 0;
+	return s && cl_parse_i64(out, s, strlen(s));
+}
+
+/*
+ * l2_submitOracleSurface [market, expiry, [{a, b, rho, m, s, timestamp,
+ * signature}, ...]]: each signer's own SVI slice (OracleSurface) for the
+ * options on perpetual `market` expiring at `expiry`; the stf combines a
+ * quorum of them (docs/options.md "The surface in the stf").
+ */
+struct cl_rpc_done m_submit_oracle_surface(struct cl_rpc_call *call,
+					   json_t *params, void *app)
+{
+	static const char *const keys[] = {"a", "b", "rho", "m", "s",
+					   "timestamp", "signature", NULL};
+	struct cl_tx tx;
+	uint64_t v;
+
+	memset(&tx, 0, sizeof(tx));
+	if (!api_nparams(params, 3) ||
+	    !cl_json_uint(&v, json_array_get(params, 0), UINT32_MAX) ||
+	    !cl_json_u64(&tx.u.oracle_surface.expiry,
+			 json_array_get(params, 1)))
+		return api_bad_params(call, "expected [market, expiry, "
+					    "[entries]] (expiry a decimal "
+					    "string)");
+	const json_t *es = json_array_get(params, 2);
+	if (!json_is_array(es) || json_array_size(es) == 0 ||
+	    json_array_size(es) > CL_TX_ORACLE_MAX_ENTRIES)
+		return api_bad_params(call, "entries: expected 1..16 {a, b, "
+					    "rho, m, s, timestamp, "
+					    "signature}");
+	tx.type = CL_TX_ORACLE_SURFACE;
+	tx.u.oracle_surface.market = (uint32_t)v;
+	tx.u.oracle_surface.n = (uint32_t)json_array_size(es);
+	for (size_t i = 0; i < tx.u.oracle_surface.n; i++) {
+		const json_t *e = json_array_get(es, i);
+		struct cl_surface_entry *o = &tx.u.oracle_surface.e[i];
+		if (!api_exact_keys(e, keys) ||
+		    !api_get_i64(&o->a, json_object_get(e, "a")) ||
+		    !api_get_i64(&o->b, json_object_get(e, "b")) ||
+		    !api_get_i64(&o->rho, json_object_get(e, "rho")) ||
+		    !api_get_i64(&o->m, json_object_get(e, "m")) ||
+		    !api_get_i64(&o->s, json_object_get(e, "s")) ||
+		    !cl_json_u64(&o->timestamp,
+				 json_object_get(e, "timestamp")) ||
+		    !api_get_sig(&o->sig, json_object_get(e, "signature")))
+			return api_bad_params(call, "entries: expected {a, b, "
+					  "rho, m, s, timestamp, signature}: "
+					  "the five SVI parameters as signed "
+					  "decimal strings (wad), timestamp a "
+					  "decimal string, a 65-byte "
+					  "signature");
+	}
+	return submit(call, app, &tx);
+}

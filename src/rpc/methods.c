@@ -98,6 +98,7 @@ static const struct cl_rpc_method methods[] = {
 	{"l2_approveAgent", m_approve_agent, 0},
 	{"l2_submitOraclePrice", m_submit_oracle, 0},
 	{"l2_submitOracleUpdate", m_submit_oracle_update, 0},
+	{"l2_submitOracleSurface", m_submit_oracle_surface, 0},
 	{"l2_getAccount", m_get_account, 0},
 	{"l2_getOrder", m_get_order, 0},
 	{"l2_getForcedRequest", m_get_forced, 0},

@@ -12,6 +12,7 @@
  */
 const childProcess = require('child_process');
 const fs = require('fs');
+const path = require('path');
 const lib = require('../integration/lib.js');
 const C = require('../integration/openrpc_check.js');
 const { assert, devKey, waitFor } = lib;
@@ -49,6 +50,15 @@ lib.main('l1-openrpc-modes', async (t) => {
 	gen.portfolio = { rangePpm: 150000, steps: 3, volShiftPpm: 300000, extremeMult: 2,
 		extremePpm: 330000, imPpm: 1500000, minEquity: '1000000000', shortMinPpm: 100000,
 		pairs: [{ a: 1, b: 2, creditPpm: 700000 }] };
+	/* and one BTC call, so that l2_submitOracleSurface has an expiry
+	 * (docs/options.md "The devnet") */
+	const optExpiry = lib.nowSec() + 3600;
+	{
+		const o = JSON.parse(fs.readFileSync(path.join(lib.root, 'genesis', 'devnet-options.json'), 'utf8'));
+		const call = o.options.find((m) => m.symbol === 'BTC-N-65000-C');
+		gen.markets.push(Object.assign({}, call, { id: gen.markets.length + 1,
+			option: Object.assign({}, call.option, { expiry: String(optExpiry) }) }));
+	}
 	const genesisIn = t.tmpPath('genesis-portfolio-in.json');
 	fs.writeFileSync(genesisIn, JSON.stringify(gen));
 	const env = await setup(t, {
@@ -81,6 +91,22 @@ lib.main('l1-openrpc-modes', async (t) => {
 				  signature: await w.signTypedData(domain, lib.TYPES.OraclePrice, u) });
 		}
 		return [1, es];
+	};
+	let sts = lib.nowSec() - 20;
+	const surfaceParams = async () => {
+		sts = Math.max(sts + 1, lib.nowSec() - 20);
+		/* the feeder's slice at 60 %: w = 0.36 T, b = w, a = 0.9 w */
+		const w = 360000000000000000n * BigInt(optExpiry - sts) / 31536000n;
+		const sl = { a: String(w * 9n / 10n), b: String(w), rho: '-300000000000000000', m: '0',
+			     s: '100000000000000000', timestamp: String(sts) };
+		const ST = { OracleSurface: [{ name: 'market', type: 'uint32' }, { name: 'expiry', type: 'uint64' },
+			{ name: 'a', type: 'int64' }, { name: 'b', type: 'int64' }, { name: 'rho', type: 'int64' },
+			{ name: 'm', type: 'int64' }, { name: 's', type: 'int64' }, { name: 'timestamp', type: 'uint64' }] };
+		const es = [];
+		for (const k of [devKey(7), devKey(8)])
+			es.push(Object.assign({}, sl, { signature: await k.signTypedData(domain, ST,
+				Object.assign({ market: 1, expiry: String(optExpiry) }, sl)) }));
+		return [1, String(optExpiry), es];
 	};
 	await C.check(node.url, 'l2_submitOraclePrice', await oracleParams(650000));
 	const orderParams = async (w, o) => {
@@ -183,6 +209,7 @@ lib.main('l1-openrpc-modes', async (t) => {
 		},
 		l2_submitOraclePrice: async () => oracleParams(650000),
 		l2_submitOracleUpdate: async () => oracleUpdateParams(650000),
+		l2_submitOracleSurface: surfaceParams,
 		l2_getAccount: async () => [maker.address],
 		l2_getOrder: async () => [ask.orderHash],
 		l2_getOrderBook: async () => [1, 10],
