@@ -90,6 +90,23 @@ L.main('openrpc', async (t) => {
 	await oracleUpdate(650000, signers);
 	await oracleUpdate(650000, [signers[0], L.devKey(3)], 1032);
 	await check(url, 'l2_submitOracleUpdate', [1, []], -32602);
+	/* a volatility slice: this genesis lists no option, so a well-signed
+	 * one is refused (1067); its accepted path is l1-openrpc-modes' and
+	 * l1-options' (docs/options.md "The surface in the stf") */
+	{
+		const exp = String(L.nowSec() + 3600);
+		const sl = { a: '9000000000000000', b: '10000000000000000', rho: '-300000000000000000', m: '0',
+			     s: '100000000000000000', timestamp: String(ts) };
+		const ST = { OracleSurface: [{ name: 'market', type: 'uint32' }, { name: 'expiry', type: 'uint64' },
+			{ name: 'a', type: 'int64' }, { name: 'b', type: 'int64' }, { name: 'rho', type: 'int64' },
+			{ name: 'm', type: 'int64' }, { name: 's', type: 'int64' }, { name: 'timestamp', type: 'uint64' }] };
+		const es = [];
+		for (const w of signers)
+			es.push(Object.assign({}, sl, { signature: await w.signTypedData(domain, ST,
+				Object.assign({ market: 1, expiry: exp }, sl)) }));
+		await check(url, 'l2_submitOracleSurface', [1, exp, es], 1067);
+		await check(url, 'l2_submitOracleSurface', [1, exp, []], -32602);
+	}
 	{
 		const { update, sigs } = await L.signOracle(domain, signers.slice(0, 1), 1, 650000, ts + 1);
 		await check(url, 'l2_submitOraclePrice', [update, sigs], 1034);
@@ -453,8 +470,10 @@ L.main('openrpc', async (t) => {
 	 * request exists only on a node attached to L1, so its result is
 	 * checked by l1-openrpc-modes (tests/l1node/openrpc_modes.js); so do
 	 * collateral assets, credited from L1 only (their accepted requests
-	 * are tests/unit/stf/test_asset_out.c's) */
-	const needsL1 = new Set(['l2_getForcedRequest', 'l2_withdrawAsset', 'l2_transferSubaccountAsset']);
+	 * are tests/unit/stf/test_asset_out.c's); and a volatility slice
+	 * needs a genesis option (l1-openrpc-modes accepts one) */
+	const needsL1 = new Set(['l2_getForcedRequest', 'l2_withdrawAsset', 'l2_transferSubaccountAsset',
+		'l2_submitOracleSurface']);
 	for (const name of byName.keys()) {
 		const a = answered.get(name);
 		if (needsL1.has(name)) {
