@@ -96,6 +96,10 @@ struct cl_pm_group {
 /* The requirement and what it is made of, per underlying. */
 struct cl_pm_result {
 	int64_t mm, im; /* atoms */
+	/* of which (the stf's figures only): options the scenarios cannot
+	 * price (no fresh surface or index, expired awaiting settlement,
+	 * finer size units than their underlying's), leg by leg */
+	int64_t apart_mm, apart_im;
 	size_t n;	/* underlyings */
 	struct {
 		uint32_t underlying;
