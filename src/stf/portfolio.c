@@ -157,18 +157,33 @@ static int pm_option_leg(const struct cl_stf_view *v, struct cl_opt_leg *leg,
 
 /*
  * The group's net delta in the perpetual's size units: the perpetual's
- * size plus each option's Black-76 delta x size (options_book_greeks).
- * Where a delta cannot be had (a Greek beyond int64 in the last
- * seconds) every leg counts at its full size, the largest delta it can
- * have.
+ * size plus each option's Black-76 delta x size, truncated toward zero
+ * per leg (the integers of options_book_greeks(); each series' delta is
+ * kept for the block beside its value table). Where a delta cannot be
+ * had (a Greek beyond int64 in the last seconds) every leg counts at its
+ * full size, the largest delta it can have.
  */
-static int64_t pm_net_delta(const struct cl_pm_group *g)
+static int64_t pm_net_delta(const struct cl_stf_view *v,
+			    const struct cl_pm_group *g)
 {
-	struct cl_opt_book_greeks bg;
-	int64_t sum = 0;
+	const struct cl_portfolio_params *pp = &v->genesis->portfolio;
+	int64_t sum = 0, d;
 
-	if (options_book_greeks(&bg, g->fwd, g->legs, g->n_legs))
-		return bg.delta_micro;
+	for (size_t i = 0; i < g->n_legs; i++) {
+		const struct cl_opt_leg *l = &g->legs[i];
+		__int128 part;
+		if (!cl_pm_cache_delta(v->pm_cache, &d, pp, g->fwd, l))
+			goto full;
+		part = l->kind == CL_OPT_LEG_PERP
+			   ? (__int128)l->size_micro
+			   : (__int128)d * l->size_micro / 1000000000;
+		if (part > INT64_MAX || part < INT64_MIN ||
+		    !cl_add_i64(&sum, sum, (int64_t)part))
+			goto full;
+	}
+	return sum;
+full:
+	sum = 0;
 	for (size_t i = 0; i < g->n_legs; i++) {
 		int64_t s = g->legs[i].size_micro;
 		if (s == INT64_MIN || !cl_add_i64(&sum, sum, s < 0 ? -s : s))
@@ -264,7 +279,7 @@ static int pm_collect(const struct cl_stf_view *v, struct pm_in *in,
 		 * and volatility rules bind in portfolio mode too */
 		struct cl_market_risk risk = {g->scale_exp, pm->tiers,
 					      pm->n_tiers};
-		struct cl_position net = {pm_net_delta(g), {0}};
+		struct cl_position net = {pm_net_delta(v, g), {0}};
 		if (net.size == INT64_MIN ||
 		    !margin_requirement_scaled_up(&im, &mm, &risk, &net, g->fwd,
 						  g->dyn_ppm))
