@@ -16,6 +16,7 @@
 #define T_ECALL 13 /* ETH call, strike $3,000, the day's expiry */
 #define T_SCALL 14 /* BTC call, strike $57,000, the day's expiry */
 #define T_SPUT 15  /* BTC put, strike $53,000, the day's expiry */
+#define T_FINE 16  /* BTC call, strike $60,000, the day's, 6 size dp */
 #define ETH_P(d) ((uint64_t)(d) * 100)    /* $ -> price units */
 #define ETH_SZ(e) ((uint64_t)(e) * 10000) /* ETH -> size units */
 
@@ -56,7 +57,10 @@ static inline void pmo_genesis(struct cl_genesis *g)
 		   BTC_P(57000), T_EXPIRY);
 	opt_market(&g->markets[8], T_SPUT, "BTC-P53K", CL_MARKET_PUT,
 		   BTC_P(53000), T_EXPIRY);
-	g->n_markets = 9;
+	opt_market(&g->markets[9], T_FINE, "BTC-C60K-F", CL_MARKET_CALL,
+		   BTC_P(60000), T_EXPIRY);
+	g->markets[9].size_decimals = 6; /* finer than BTC-PERP's 5 */
+	g->n_markets = 10;
 	pmo_params(&g->portfolio);
 }
 

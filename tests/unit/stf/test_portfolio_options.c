@@ -235,10 +235,39 @@ static void correlation(void)
 	(void)p;
 }
 
+/*
+ * An option market with finer size units than its underlying (6 decimals
+ * against BTC-PERP's 5) cannot be converted exactly: in portfolio mode
+ * its positions count leg by leg, the same figure a leg-by-leg account
+ * holding them needs.
+ */
+static void finer_sizes(void)
+{
+	struct ex x;
+
+	ex_init(&x);
+	struct tenv *e = &x.e;
+	uint64_t mk = t_mkt(e, T_FINE).mark_price / 100 * 100; /* tick */
+	CHECK(mk > 0);
+	CHECK(t_trade(e, x.lp, x.lk, x.a, x.ak, T_FINE, mk, 1000000) ==
+	      CL_STF_OK);
+	CHECK(t_trade(e, x.lp, x.lk, x.b, x.bk, T_FINE, mk, 1000000) ==
+	      CL_STF_OK);
+	struct cl_pm_result pr = pmo_figures(e, x.a);
+	struct cl_health ha = pmo_health(e, x.a), hb = pmo_health(e, x.b);
+	CHECK(pr.n == 0 && pr.apart_mm > 0);
+	CHECK_MSG(ha.mm == hb.mm && pr.apart_mm == hb.mm && ha.im == hb.im,
+		  "portfolio %lld / %lld, leg by leg %lld / %lld",
+		  (long long)ha.mm, (long long)ha.im, (long long)hb.mm,
+		  (long long)hb.im);
+	tenv_release(e);
+}
+
 int main(void)
 {
 	hedged_call();
 	strangle();
 	correlation();
+	finer_sizes();
 	return test_done("test_portfolio_options");
 }
