@@ -263,11 +263,59 @@ static void finer_sizes(void)
 	tenv_release(e);
 }
 
+/*
+ * The liquidation's choice with an option: C ($3,000, portfolio mode)
+ * writes a BTC put at $53,000 with BTC at $55,000 and hedges part of its
+ * delta with 0.2 BTC short on the perpetual. BTC falls 15 % with the
+ * surface up: C is under maintenance; the perpetual hedges (removing it
+ * would raise the requirement), so the put goes first (the perpetual,
+ * left alone without equity to carry it, follows in the same sweep).
+ */
+static void riskiest_option(void)
+{
+	struct ex x;
+	struct cl_stf_result r;
+	struct cl_svi d = pmo_day(4), spike = pmo_day(9);
+
+	ex_init(&x);
+	struct tenv *e = &x.e;
+	struct cl_address *c = &e->addr[3];
+	struct cl_seckey *ck = e->key[3];
+	fund(e, 3, 3000);
+	CHECK(req(e, &r, pmo_mode(e, c, true, 0, ck)) == CL_STF_OK);
+	open_next(e, 1000);
+	ex_prices(&x, BTC_P(55000), ETH_P(3000), &d);
+	uint64_t mk = t_mkt(e, T_SPUT).mark_price / 100 * 100;
+	CHECK(t_trade(e, x.lp, x.lk, c, ck, T_SPUT, mk, BTC_SZ(1)) ==
+	      CL_STF_OK);
+	CHECK(t_trade(e, x.lp, x.lk, c, ck, T_BTC, BTC_P(55000),
+		      BTC_SZ(1) / 5) == CL_STF_OK);
+	open_next(e, 1000);
+	ex_prices(&x, BTC_P(46750), ETH_P(3000), &spike);
+	struct cl_health h = pmo_health(e, c);
+	CHECK_MSG(h.equity < h.mm, "equity %lld mm %lld", (long long)h.equity,
+		  (long long)h.mm);
+	open_next(e, 1000);
+	CHECK_MSG(pmo_size(e, c, T_SPUT) > -(int64_t)BTC_SZ(1),
+		  "put not reduced: %lld", (long long)pmo_size(e, c, T_SPUT));
+	{
+		struct cl_stf_view v = tenv_view(e);
+		struct cl_stf_event ev[16];
+		size_t n;
+		CHECK(cl_stf_get_events(&v, ev, 16, &n, c, 0) == CL_OK);
+		/* the first liquidation event is the put's */
+		CHECK_MSG(n >= 1 && ev[0].market == T_SPUT, "%zu events, "
+			  "first in market %u", n, n ? ev[0].market : 0);
+	}
+	tenv_release(e);
+}
+
 int main(void)
 {
 	hedged_call();
 	strangle();
 	correlation();
 	finer_sizes();
+	riskiest_option();
 	return test_done("test_portfolio_options");
 }
