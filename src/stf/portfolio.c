@@ -155,6 +155,26 @@ static int pm_option_leg(const struct cl_stf_view *v, struct cl_opt_leg *leg,
 	return CL_OK;
 }
 
+/* The larger of *ppm and option market m's dynamic multiplier (its own
+ * open interest, its underlying's volatility: as leg by leg), so the
+ * dynamic rules bind on an option group too. */
+static int pm_option_scale(const struct cl_stf_view *v, uint32_t *ppm,
+			   const struct cl_market_params *m,
+			   const struct cl_market_state *us)
+{
+	struct cl_market_state ms;
+	uint32_t s;
+	int rc = stf_load_market(v, &ms, m->id);
+
+	if (rc != CL_OK)
+		return rc;
+	ms.vol_var = us->vol_var;
+	s = stf_market_scale(m, &ms);
+	if (s > *ppm)
+		*ppm = s;
+	return CL_OK;
+}
+
 /*
  * The group's net delta in the perpetual's size units: the perpetual's
  * size plus each option's Black-76 delta x size, truncated toward zero
@@ -225,6 +245,7 @@ static int pm_collect(const struct cl_stf_view *v, struct pm_in *in,
 		struct cl_pm_group *g = &in->g[in->n_groups];
 		struct cl_market_state ms;
 		struct cl_amount im, mm;
+		uint32_t opt_ppm = 0;
 		size_t first = nl;
 
 		if (!pm || cl_market_is_option(pm))
@@ -257,14 +278,18 @@ static int pm_collect(const struct cl_stf_view *v, struct pm_in *in,
 			if (rc == CL_OK && (!ok || g->fwd.v == 0))
 				rc = pm_apart(v, in, m, &pos[i]);
 			else if (rc == CL_OK)
-				nl++;
+				rc = pm_option_scale(v, &opt_ppm, m, &ms);
 			if (rc != CL_OK)
 				return rc;
+			if (ok && g->fwd.v != 0)
+				nl++;
 		}
 		if (nl == first)
 			continue;
 		g->scale_exp = cl_genesis_scale_exp(v->genesis, pm);
 		g->dyn_ppm = stf_market_scale(pm, &ms);
+		if (opt_ppm > g->dyn_ppm)
+			g->dyn_ppm = opt_ppm;
 		g->legs = &in->legs[first];
 		g->n_legs = nl - first;
 		for (size_t i = first; i < nl; i++) {
