@@ -109,6 +109,9 @@ static struct cl_hash32 crash(struct cl_state *st, bool print)
 	}
 	CHECK(hu.equity < hu.mm);
 	CHECK(hh.equity >= hh.mm);
+	/* the figures of docs/margin.md */
+	CHECK(hu.mm > USD(2332.04) && hu.mm < USD(2332.06) &&
+	      hh.mm == USD(467.5));
 	conserved(e, "crash", in);
 	open_next(e, 1000);
 	conserved(e, "swept", in);

@@ -64,6 +64,14 @@ static void show_pm(struct tenv *e, const struct cl_address *a)
 		       (double)r.apart_mm / T_USD);
 }
 
+/* v (atoms) is the figure of docs/margin.md, `cents` USD cents, to
+ * the cent */
+static bool near(int64_t v, int64_t cents)
+{
+	int64_t d = v - cents * (T_USD / 100);
+	return d >= -(T_USD / 200) && d <= T_USD / 200;
+}
+
 static void show(const char *what, const struct cl_health *h)
 {
 	printf("%-30s mm %10.2f im %10.2f equity %10.2f\n", what,
@@ -94,6 +102,9 @@ static void hedged_call(void)
 	struct cl_health ha = pmo_health(e, x.a), hb = pmo_health(e, x.b);
 	show("hedged call, portfolio", &ha);
 	show("hedged call, leg by leg", &hb);
+	/* the figures of docs/margin.md */
+	CHECK(near(ha.mm, 20309) && near(ha.im, 30464));
+	CHECK(hb.mm == USD(300) && hb.im == USD(600));
 	struct cl_pm_result pr = pmo_figures(e, x.a);
 	CHECK(pr.n == 1 && pr.u[0].underlying == T_BTC && pr.apart_mm == 0);
 	CHECK(ha.mm == pr.mm && ha.im == pr.im);
@@ -109,6 +120,7 @@ static void hedged_call(void)
 	CHECK(t_oracle_all(e, T_ETH, ETH_P(3000)) == CL_STF_OK);
 	struct cl_health hs = pmo_health(e, x.a);
 	show("hedged call, stale surface", &hs);
+	CHECK(hs.mm == USD(1500));
 	pr = pmo_figures(e, x.a);
 	CHECK(pr.n == 1 && pr.apart_mm == 0 /* a paid long needs none */);
 	CHECK(hs.mm > ha.mm);
@@ -187,6 +199,10 @@ static void strangle(void)
 	       (double)need(&h1) / T_USD, (double)need(&h2) / T_USD,
 	       (double)need(&h3) / T_USD);
 	CHECK(need(&h2) > need(&h1) && need(&h3) > need(&h2));
+	CHECK(near(h0.mm, 174890) && near(h1.mm, 204106) &&
+	      near(h2.mm, 196528) && near(h3.mm, 185633));
+	CHECK(near(need(&h1), 210605) && near(need(&h2), 226063) &&
+	      near(need(&h3), 249233));
 	CHECK(h2.equity < h1.equity && h3.equity < h2.equity);
 	struct cl_pm_result pr = pmo_figures(e, x.a);
 	CHECK(pr.n == 1 && pr.u[0].short_min == USD(1100) &&
@@ -221,6 +237,7 @@ static void correlation(void)
 	printf("credit: BTC loss %.2f ETH loss %.2f mm %.2f (credit %.2f)\n",
 	       (double)l0 / T_USD, (double)l1 / T_USD, (double)pr.mm / T_USD,
 	       (double)credit / T_USD);
+	CHECK(near(l0, 67526) && near(l1, 137329) && near(pr.mm, 157587));
 	/* each group keeps at least its short-option minimum */
 	CHECK_MSG(pr.mm >= l0 + l1 - small * 7 / 10 - 1 &&
 		  pr.mm <= l0 + l1 - small * 7 / 10 + 1 && credit > 0,
