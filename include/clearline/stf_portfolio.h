@@ -96,6 +96,10 @@ struct cl_pm_group {
 /* The requirement and what it is made of, per underlying. */
 struct cl_pm_result {
 	int64_t mm, im; /* atoms */
+	/* of which (the stf's figures only): options the scenarios cannot
+	 * price (no fresh surface or index, expired awaiting settlement,
+	 * finer size units than their underlying's), leg by leg */
+	int64_t apart_mm, apart_im;
 	size_t n;	/* underlyings */
 	struct {
 		uint32_t underlying;
@@ -144,6 +148,14 @@ const struct cl_opt_values *
 cl_pm_cache_values(struct cl_pm_cache *c, struct cl_opt_values *tmp,
 		   const struct cl_portfolio_params *p, struct cl_price fwd,
 		   const struct cl_opt_leg *leg);
+/* The Black-76 delta (ppb of one unit, options_black76()'s delta_ppb;
+ * 10^9 for a perpetual) of `leg`'s series at `fwd`, kept beside the
+ * series' table once cl_pm_cache_values() made it (c NULL or no table:
+ * computed). False when options_black76() fails. */
+CL_WUR bool cl_pm_cache_delta(struct cl_pm_cache *c, int64_t *delta_ppb,
+			      const struct cl_portfolio_params *p,
+			      struct cl_price fwd,
+			      const struct cl_opt_leg *leg);
 /* Hits and misses since the cache was made (the benchmark). */
 void cl_pm_cache_stats(const struct cl_pm_cache *c, uint64_t *hits,
 		       uint64_t *misses);

@@ -48,30 +48,33 @@ static int close_orders(struct cl_stf *s, uint32_t mi)
 }
 
 /* The first account of the ranking of `market` on `side` (0 long, 1
- * short): every position is ranked there. *found false when none. */
+ * short) at or after key `from` (flen bytes, beginning with market ‖
+ * side): every position is ranked there. *found false when none; else
+ * `from` gets the entry's key, so the next search starts past the
+ * entries already settled (they are deleted, and a settlement adds no
+ * entry to this market's ranking) instead of skipping them again. */
 static int first_holder(struct cl_stf *s, struct cl_address *out, bool *found,
-			uint32_t market, uint8_t side)
+			uint8_t from[ADL_ENTRY_KEY_LEN], size_t *flen)
 {
-	uint8_t start[5];
 	struct cl_state_iter *it;
 	const uint8_t *k, *v;
 	size_t kl, vl;
 	int rc;
 
 	*found = false;
-	cl_put_be32(start, market);
-	start[4] = side;
-	rc = cl_state_iter_new(&it, s->st, T_ADL, start, sizeof(start));
+	rc = cl_state_iter_new(&it, s->st, T_ADL, from, *flen);
 	if (rc != CL_OK)
 		return rc;
 	/* the table holds reverse keys too (address ‖ market): one whose
 	 * address begins with these five bytes is skipped, not taken for
 	 * the end of the ranking */
 	while ((rc = cl_state_iter_next(it, &k, &kl, &v, &vl)) == CL_OK &&
-	       kl >= sizeof(start) && memcmp(k, start, sizeof(start)) == 0) {
+	       kl >= 5 && memcmp(k, from, 5) == 0) {
 		if (kl != ADL_ENTRY_KEY_LEN)
 			continue;
 		memcpy(out->b, k + kl - 20, 20);
+		memcpy(from, k, kl);
+		*flen = kl;
 		*found = true;
 		break;
 	}
@@ -111,12 +114,16 @@ static int close_market(struct cl_stf *s, const struct cl_market_params *m)
 		return rc;
 	rc = close_orders(s, (uint32_t)stf_market_index(&s->g, m->id));
 	for (uint8_t side = 2; side-- > 0 && rc == CL_OK;) {
+		uint8_t from[ADL_ENTRY_KEY_LEN];
+		size_t flen = 5;
+		cl_put_be32(from, m->id);
+		from[4] = side;
 		for (;;) {
 			struct cl_address a;
 			bool found;
 			if (stf_budget_out(s))
 				return CL_OK;
-			rc = first_holder(s, &a, &found, m->id, side);
+			rc = first_holder(s, &a, &found, from, &flen);
 			if (rc != CL_OK || !found)
 				break;
 			rc = settle(s, &a, m->id);

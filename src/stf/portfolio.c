@@ -53,71 +53,260 @@ struct pm_in {
 	struct cl_opt_leg legs[CL_GENESIS_MAX_MARKETS];
 	const struct cl_opt_values *vals[CL_GENESIS_MAX_MARKETS];
 	struct cl_opt_values tmp[CL_GENESIS_MAX_MARKETS];
+	/* the options the scenarios cannot price, counted leg by leg */
+	int64_t apart_mm, apart_im;
 };
 
+/* The underlying a position belongs to: an option's perpetual, or the
+ * perpetual itself. */
+static uint32_t pm_underlying(const struct cl_market_params *m)
+{
+	return cl_market_is_option(m) ? m->underlying : m->id;
+}
+
 /*
- * Collect the legs of positions pos[0..n) (in increasing market order):
- * today every position is a perpetual, its own underlying and its own
- * group of one leg, centred on its mark. Fails with CL_STF_ERR_OVERFLOW
+ * An option size in the size units of its underlying perpetual: exact,
+ * since an option market whose size decimals exceed its underlying's is
+ * never converted (false: the caller counts it leg by leg).
+ */
+static bool pm_opt_size(int64_t *out, int64_t size,
+			const struct cl_market_params *opt,
+			const struct cl_market_params *perp)
+{
+	uint64_t p;
+
+	*out = 0;
+	if (opt->size_decimals > perp->size_decimals ||
+	    !cl_pow10_u64(&p, perp->size_decimals - opt->size_decimals) ||
+	    p > INT64_MAX)
+		return false;
+	return cl_mul_i64(out, size, (int64_t)p);
+}
+
+/* The underlyings of pos[0..n), each once, in increasing id order. */
+static int pm_underlyings(const struct cl_stf_view *v, uint32_t *us,
+			  size_t *nu, const struct cl_stf_position *pos,
+			  size_t n)
+{
+	*nu = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct cl_market_params *m =
+		    cl_genesis_market(v->genesis, pos[i].market);
+		size_t at = 0;
+		uint32_t u;
+
+		if (!m)
+			return CL_ERR_CORRUPT;
+		u = pm_underlying(m);
+		while (at < *nu && us[at] < u)
+			at++;
+		if (at < *nu && us[at] == u)
+			continue;
+		if (*nu == CL_PM_UNDERLYINGS_MAX)
+			return CL_STF_ERR_OVERFLOW;
+		memmove(&us[at + 1], &us[at], (*nu - at) * sizeof(*us));
+		us[at] = u;
+		(*nu)++;
+	}
+	return CL_OK;
+}
+
+/* Count option position p leg by leg (its requirement on top of the
+ * scenarios', hedging nothing). */
+static int pm_apart(const struct cl_stf_view *v, struct pm_in *in,
+		    const struct cl_market_params *m,
+		    const struct cl_stf_position *p)
+{
+	int64_t im, mm;
+	int rc = stf_option_requirement(v, m, p->size, p->cost, &im, &mm);
+
+	if (rc != CL_OK)
+		return rc;
+	if (!cl_add_i64(&in->apart_mm, in->apart_mm, mm) ||
+	    !cl_add_i64(&in->apart_im, in->apart_im, im))
+		return CL_STF_ERR_OVERFLOW;
+	return CL_OK;
+}
+
+/* The leg of option position p in its underlying's units, or *ok false
+ * when the scenarios cannot price it (no fresh index or surface, expired
+ * awaiting settlement, or finer size units than the underlying's). */
+static int pm_option_leg(const struct cl_stf_view *v, struct cl_opt_leg *leg,
+			 bool *ok, uint64_t now,
+			 const struct cl_market_params *m,
+			 const struct cl_market_params *perp,
+			 const struct cl_stf_position *p)
+{
+	struct cl_stf_opt_inputs oi;
+	int rc = stf_option_inputs_rc(v, now, m, &oi);
+
+	*ok = false;
+	memset(leg, 0, sizeof(*leg));
+	if (rc < 0)
+		return rc;
+	if (rc != CL_OK || oi.fwd.v == 0 ||
+	    !pm_opt_size(&leg->size_micro, p->size, m, perp))
+		return CL_OK;
+	leg->kind = oi.kind == CL_OPT_CALL ? CL_OPT_LEG_CALL : CL_OPT_LEG_PUT;
+	leg->strike = (struct cl_price){oi.strike}; /* same price units */
+	leg->tau_s = oi.tau_s;
+	leg->w_wad = oi.w_wad;
+	*ok = true;
+	return CL_OK;
+}
+
+/* The larger of *ppm and option market m's dynamic multiplier (its own
+ * open interest, its underlying's volatility: as leg by leg), so the
+ * dynamic rules bind on an option group too. */
+static int pm_option_scale(const struct cl_stf_view *v, uint32_t *ppm,
+			   const struct cl_market_params *m,
+			   const struct cl_market_state *us)
+{
+	struct cl_market_state ms;
+	uint32_t s;
+	int rc = stf_load_market(v, &ms, m->id);
+
+	if (rc != CL_OK)
+		return rc;
+	ms.vol_var = us->vol_var;
+	s = stf_market_scale(m, &ms);
+	if (s > *ppm)
+		*ppm = s;
+	return CL_OK;
+}
+
+/*
+ * The group's net delta in the perpetual's size units: the perpetual's
+ * size plus each option's Black-76 delta x size, truncated toward zero
+ * per leg (the integers of options_book_greeks(); each series' delta is
+ * kept for the block beside its value table). Where a delta cannot be
+ * had (a Greek beyond int64 in the last seconds) every leg counts at its
+ * full size, the largest delta it can have.
+ */
+static int64_t pm_net_delta(const struct cl_stf_view *v,
+			    const struct cl_pm_group *g)
+{
+	const struct cl_portfolio_params *pp = &v->genesis->portfolio;
+	int64_t sum = 0, d;
+
+	for (size_t i = 0; i < g->n_legs; i++) {
+		const struct cl_opt_leg *l = &g->legs[i];
+		__int128 part;
+		if (!cl_pm_cache_delta(v->pm_cache, &d, pp, g->fwd, l))
+			goto full;
+		part = l->kind == CL_OPT_LEG_PERP
+			   ? (__int128)l->size_micro
+			   : (__int128)d * l->size_micro / 1000000000;
+		if (part > INT64_MAX || part < INT64_MIN ||
+		    !cl_add_i64(&sum, sum, (int64_t)part))
+			goto full;
+	}
+	return sum;
+full:
+	sum = 0;
+	for (size_t i = 0; i < g->n_legs; i++) {
+		int64_t s = g->legs[i].size_micro;
+		if (s == INT64_MIN || !cl_add_i64(&sum, sum, s < 0 ? -s : s))
+			return INT64_MAX;
+	}
+	return sum;
+}
+
+/*
+ * Collect the legs of positions pos[0..n) (in increasing market order)
+ * into one group per underlying, in increasing underlying id, each
+ * group's legs contiguous: the perpetual first, then its options in
+ * market order, sizes in the perpetual's size units, centred on the
+ * perpetual's mark (its index before the first mark). The floor is the
+ * leg-by-leg requirement of the net delta. Options the scenarios cannot
+ * price go to apart_mm / apart_im. Fails with CL_STF_ERR_OVERFLOW
  * beyond CL_PM_UNDERLYINGS_MAX underlyings.
  */
 static int pm_collect(const struct cl_stf_view *v, struct pm_in *in,
 		      const struct cl_stf_position *pos, size_t n)
 {
 	const struct cl_portfolio_params *pp = &v->genesis->portfolio;
+	uint32_t us[CL_PM_UNDERLYINGS_MAX];
+	uint64_t now_ms;
+	size_t nu, nl = 0;
+	int rc;
 
 	CL_REQUIRE(n <= CL_GENESIS_MAX_MARKETS);
 	in->n_groups = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct cl_market_params *m =
-		    cl_genesis_market(v->genesis, pos[i].market);
+	in->apart_mm = in->apart_im = 0;
+	rc = pm_underlyings(v, us, &nu, pos, n);
+	if (rc == CL_OK)
+		rc = stf_get_global_u64(v, &now_ms, G_BLOCK_TIME);
+	if (rc != CL_OK)
+		return rc;
+	for (size_t k = 0; k < nu; k++) {
+		const struct cl_market_params *pm =
+		    cl_genesis_market(v->genesis, us[k]);
+		struct cl_pm_group *g = &in->g[in->n_groups];
 		struct cl_market_state ms;
-		struct cl_pm_group *g;
 		struct cl_amount im, mm;
-		int rc;
+		uint32_t opt_ppm = 0;
+		size_t first = nl;
 
-		if (!m)
+		if (!pm || cl_market_is_option(pm))
 			return CL_ERR_CORRUPT;
-		rc = stf_load_market(v, &ms, m->id);
+		rc = stf_load_market(v, &ms, pm->id);
 		if (rc != CL_OK)
 			return rc;
-		/* no mark yet: only open orders can be there (a position
-		 * needs one), and they weigh nothing, as leg by leg */
-		if (ms.mark_price == 0)
-			continue;
-		/*
-		 * Option legs join here when option markets land: an option
-		 * position (m->kind CALL/PUT) becomes a leg
-		 * {CL_OPT_LEG_CALL/PUT, strike, tau_s, w_wad, size} from
-		 * stf_option_inputs() in the group of m->underlying (sizes
-		 * and strike converted to that perpetual's size and price
-		 * units), its delta x size added to the group's net size
-		 * before the floor below is taken.
-		 */
-		if (in->n_groups == CL_PM_UNDERLYINGS_MAX)
-			return CL_STF_ERR_OVERFLOW;
-		g = &in->g[in->n_groups];
 		memset(g, 0, sizeof(*g));
-		g->underlying = m->id;
-		g->fwd.v = ms.mark_price;
-		g->scale_exp = cl_genesis_scale_exp(v->genesis, m);
-		g->dyn_ppm = stf_market_scale(m, &ms);
-		in->legs[i] = (struct cl_opt_leg){.kind = CL_OPT_LEG_PERP,
-						  .size_micro = pos[i].size};
-		g->legs = &in->legs[i];
-		g->n_legs = 1;
-		in->vals[i] = cl_pm_cache_values(v->pm_cache, &in->tmp[i], pp,
-						 g->fwd, &in->legs[i]);
-		if (!in->vals[i])
-			return CL_STF_ERR_OVERFLOW;
-		g->vals = &in->vals[i];
+		g->underlying = pm->id;
+		g->fwd.v = ms.mark_price ? ms.mark_price : ms.oracle_price;
+		for (size_t i = 0; i < n; i++) {
+			const struct cl_market_params *m =
+			    cl_genesis_market(v->genesis, pos[i].market);
+			bool ok;
+
+			if (pm_underlying(m) != pm->id)
+				continue;
+			if (!cl_market_is_option(m)) {
+				/* no mark yet: only open orders can be
+				 * there, and they weigh nothing */
+				if (ms.mark_price == 0)
+					continue;
+				in->legs[nl++] = (struct cl_opt_leg){
+				    .kind = CL_OPT_LEG_PERP,
+				    .size_micro = pos[i].size};
+				continue;
+			}
+			rc = pm_option_leg(v, &in->legs[nl], &ok,
+					   now_ms / 1000, m, pm, &pos[i]);
+			if (rc == CL_OK && (!ok || g->fwd.v == 0))
+				rc = pm_apart(v, in, m, &pos[i]);
+			else if (rc == CL_OK)
+				rc = pm_option_scale(v, &opt_ppm, m, &ms);
+			if (rc != CL_OK)
+				return rc;
+			if (ok && g->fwd.v != 0)
+				nl++;
+		}
+		if (nl == first)
+			continue;
+		g->scale_exp = cl_genesis_scale_exp(v->genesis, pm);
+		g->dyn_ppm = stf_market_scale(pm, &ms);
+		if (opt_ppm > g->dyn_ppm)
+			g->dyn_ppm = opt_ppm;
+		g->legs = &in->legs[first];
+		g->n_legs = nl - first;
+		for (size_t i = first; i < nl; i++) {
+			in->vals[i] = cl_pm_cache_values(
+			    v->pm_cache, &in->tmp[i], pp, g->fwd, &in->legs[i]);
+			if (!in->vals[i])
+				return CL_STF_ERR_OVERFLOW;
+		}
+		g->vals = &in->vals[first];
 		/* the floor: the leg-by-leg requirement of the net position
 		 * with the dynamic multiplier, so the size, open-interest
 		 * and volatility rules bind in portfolio mode too */
-		struct cl_market_risk risk = {g->scale_exp, m->tiers,
-					      m->n_tiers};
-		struct cl_position net = {pos[i].size, {0}};
-		if (!margin_requirement_scaled_up(&im, &mm, &risk, &net, g->fwd,
+		struct cl_market_risk risk = {g->scale_exp, pm->tiers,
+					      pm->n_tiers};
+		struct cl_position net = {pm_net_delta(v, g), {0}};
+		if (net.size == INT64_MIN ||
+		    !margin_requirement_scaled_up(&im, &mm, &risk, &net, g->fwd,
 						  g->dyn_ppm))
 			return CL_STF_ERR_OVERFLOW;
 		g->floor_mm = mm.atoms;
@@ -137,6 +326,17 @@ int stf_pm_figures(const struct cl_stf_view *v, struct cl_pm_result *out,
 	if (rc == CL_OK && !cl_pm_requirement(out, &v->genesis->portfolio,
 					      in->g, in->n_groups))
 		rc = CL_STF_ERR_OVERFLOW;
+	/* the options the scenarios cannot price, leg by leg on top */
+	if (rc == CL_OK &&
+	    (!cl_add_i64(&out->mm, out->mm, in->apart_mm) ||
+	     !cl_add_i64(&out->im, out->im, in->apart_im)))
+		rc = CL_STF_ERR_OVERFLOW;
+	if (rc == CL_OK) {
+		out->apart_mm = in->apart_mm;
+		out->apart_im = in->apart_im;
+	} else {
+		memset(out, 0, sizeof(*out));
+	}
 	free(in);
 	return rc;
 }
@@ -201,6 +401,34 @@ static int with_orders(struct cl_stf_position *out, size_t *m,
 	return CL_OK;
 }
 
+/* The premium at the mark of the open option buys os[0..k). */
+static int pm_buy_premium(const struct cl_stf_view *v, int64_t *out,
+			  const struct cl_stf_open_sizes *os, size_t k)
+{
+	*out = 0;
+	for (size_t j = 0; j < k; j++) {
+		const struct cl_market_params *m =
+		    cl_genesis_market(v->genesis, os[j].market);
+		struct cl_market_state ms;
+		struct cl_amount a;
+		int rc;
+
+		if (!m)
+			return CL_ERR_CORRUPT;
+		if (!cl_market_is_option(m) || os[j].open.buy.v == 0)
+			continue;
+		rc = stf_load_market(v, &ms, m->id);
+		if (rc != CL_OK)
+			return rc;
+		if (!cl_notional_up(&a, (struct cl_price){ms.mark_price},
+				    os[j].open.buy,
+				    cl_genesis_scale_exp(v->genesis, m)) ||
+		    !cl_add_i64(out, *out, a.atoms))
+			return CL_STF_ERR_OVERFLOW;
+	}
+	return CL_OK;
+}
+
 int stf_pm_order_im(const struct cl_stf_view *v, int64_t *out,
 		    const struct cl_address *trader,
 		    const struct cl_stf_position *pos, size_t n,
@@ -225,9 +453,16 @@ int stf_pm_order_im(const struct cl_stf_view *v, int64_t *out,
 		return rc;
 	best = r.im;
 	for (int sign = 1; sign >= -1 && k > 0; sign -= 2) {
+		int64_t prem = 0;
 		rc = with_orders(side, &m, pos, n, os, k, sign);
 		if (rc == CL_OK)
 			rc = stf_pm_figures(v, &r, side, m);
+		/* the buys of options also pay their premium at the mark,
+		 * as leg by leg */
+		if (rc == CL_OK && sign > 0)
+			rc = pm_buy_premium(v, &prem, os, k);
+		if (rc == CL_OK && !cl_add_i64(&r.im, r.im, prem))
+			rc = CL_STF_ERR_OVERFLOW;
 		if (rc != CL_OK)
 			return rc;
 		if (r.im > best)
@@ -263,11 +498,14 @@ int stf_pm_riskiest(const struct cl_stf_view *v, size_t *best,
 	struct cl_stf_position cut[CL_GENESIS_MAX_MARKETS];
 	struct cl_pm_result r0, r1;
 	__int128 best_drop = 0, best_nt = 1;
+	uint64_t now_ms;
 	bool have = false;
 	int rc;
 
 	*best = 0;
-	rc = stf_pm_figures(v, &r0, pos, n);
+	rc = stf_get_global_u64(v, &now_ms, G_BLOCK_TIME);
+	if (rc == CL_OK)
+		rc = stf_pm_figures(v, &r0, pos, n);
 	if (rc != CL_OK)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
@@ -277,7 +515,15 @@ int stf_pm_riskiest(const struct cl_stf_view *v, size_t *best,
 		struct cl_amount nt;
 		uint64_t q;
 
-		rc = stf_load_market(v, &ms, pos[i].market);
+		if (!m)
+			return CL_ERR_CORRUPT;
+		/* an expired option waits for its settlement: not traded */
+		if (cl_market_is_option(m) &&
+		    stf_option_closed(v->genesis, m, now_ms / 1000))
+			continue;
+		/* an option's notional is its underlying's (the index it
+		 * moves with), not its premium's */
+		rc = stf_load_market(v, &ms, pm_underlying(m));
 		if (rc != CL_OK)
 			return rc;
 		q = margin_slice_max(margin_abs_size(pos[i].size).v,

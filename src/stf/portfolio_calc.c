@@ -182,6 +182,8 @@ struct pm_entry {
 	uint64_t fwd;
 	struct cl_opt_scenarios sc;
 	struct cl_opt_values v;
+	uint8_t delta_state; /* 0 not yet, 1 delta_ppb valid, 2 failed */
+	int64_t delta_ppb;
 };
 
 /* Entries live in chunks that never move (a table handed out stays
@@ -302,4 +304,49 @@ cl_pm_cache_values(struct cl_pm_cache *c, struct cl_opt_values *tmp,
 	e->v = *tmp;
 	c->slot[at] = (uint32_t)++c->n;
 	return &e->v;
+}
+
+/* The Black-76 delta of one unit of an option series, from scratch. */
+static bool delta_of(int64_t *out, struct cl_price fwd,
+		     const struct cl_opt_leg *leg)
+{
+	struct cl_opt_greeks g;
+
+	*out = 0;
+	if (!options_black76(&g,
+			     leg->kind == CL_OPT_LEG_CALL ? CL_OPT_CALL :
+							    CL_OPT_PUT,
+			     fwd, leg->strike, leg->w_wad, leg->tau_s))
+		return false;
+	*out = g.delta_ppb;
+	return true;
+}
+
+bool cl_pm_cache_delta(struct cl_pm_cache *c, int64_t *delta_ppb,
+		       const struct cl_portfolio_params *p, struct cl_price fwd,
+		       const struct cl_opt_leg *leg)
+{
+	struct cl_opt_scenarios sc = grid(p);
+	struct cl_opt_leg k = *leg;
+
+	*delta_ppb = 0;
+	if (k.kind == CL_OPT_LEG_PERP) {
+		*delta_ppb = 1000000000;
+		return true;
+	}
+	k.size_micro = 0;
+	if (c) {
+		size_t at = key_slot(&k, fwd.v);
+		for (; c->slot[at]; at = (at + 1) & (SLOTS - 1)) {
+			struct pm_entry *e = entry(c, c->slot[at] - 1);
+			if (!same_key(e, &k, fwd.v, &sc))
+				continue;
+			if (e->delta_state == 0)
+				e->delta_state =
+				    delta_of(&e->delta_ppb, fwd, &k) ? 1 : 2;
+			*delta_ppb = e->delta_ppb;
+			return e->delta_state == 1;
+		}
+	}
+	return delta_of(delta_ppb, fwd, &k);
 }

@@ -234,8 +234,16 @@ int stf_order_im(const struct cl_stf_view *v, int64_t *out,
 			return CL_STF_ERR_OVERFLOW;
 		side->v += extra->size;
 	}
+	/* a portfolio account's figure replaces the per-market sum: not
+	 * computed (docs/margin.md "Portfolio margin: options") */
+	bool pm = false;
+	if (v->genesis->portfolio.enabled) {
+		rc = cl_stf_get_portfolio_mode(v, &pm, trader);
+		if (rc != CL_OK)
+			return rc;
+	}
 	/* positions and open sizes are both in increasing market order */
-	while (i < n || j < k) {
+	while (!pm && (i < n || j < k)) {
 		static const struct cl_open_sizes none;
 		const struct cl_open_sizes *open = &none;
 		uint32_t market;

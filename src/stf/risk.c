@@ -144,7 +144,8 @@ static int with_assets(const struct cl_stf_view *v, int64_t *out,
  * their value and requirements to `opt` (docs/margin.md "Options");
  * *n_perp gets the count of the others, which stay in order. */
 static int split_options(const struct cl_stf_view *v, struct health_in *in,
-			 size_t n, size_t *n_perp, struct cl_health *opt)
+			 size_t n, size_t *n_perp, struct cl_health *opt,
+			 bool reqs)
 {
 	size_t k = 0;
 
@@ -165,8 +166,11 @@ static int split_options(const struct cl_stf_view *v, struct health_in *in,
 			k++;
 			continue;
 		}
-		rc = stf_option_requirement(v, in->m[i], in->p[i].size,
-					    in->p[i].cost.atoms, &im, &mm);
+		im = mm = 0;
+		rc = reqs ? stf_option_requirement(v, in->m[i], in->p[i].size,
+						   in->p[i].cost.atoms, &im,
+						   &mm)
+			  : CL_OK;
 		if (rc != CL_OK)
 			return rc;
 		if (!margin_upnl_down(&u, in->rp[i], &in->p[i], in->marks[i]) ||
@@ -179,9 +183,11 @@ static int split_options(const struct cl_stf_view *v, struct health_in *in,
 	return CL_OK;
 }
 
-int stf_health_legs(const struct cl_stf_view *v, struct cl_health *out,
-		    const struct cl_address *addr, int64_t collateral,
-		    const struct cl_stf_position *pos, size_t n)
+/* stf_health_legs(), the options' requirements left out when !reqs
+ * (a portfolio account's are replaced whole). */
+static int health_legs(const struct cl_stf_view *v, struct cl_health *out,
+		       const struct cl_address *addr, int64_t collateral,
+		       const struct cl_stf_position *pos, size_t n, bool reqs)
 {
 	struct health_in in;
 	struct cl_health opt;
@@ -194,7 +200,7 @@ int stf_health_legs(const struct cl_stf_view *v, struct cl_health *out,
 	if (rc == CL_OK)
 		rc = health_prepare(v, &in, pos, n);
 	if (rc == CL_OK)
-		rc = split_options(v, &in, n, &n_perp, &opt);
+		rc = split_options(v, &in, n, &n_perp, &opt, reqs);
 	if (rc != CL_OK)
 		return rc;
 	if (!margin_health_scaled(out, (struct cl_amount){total}, in.p, in.rp,
@@ -211,15 +217,29 @@ int stf_health_legs(const struct cl_stf_view *v, struct cl_health *out,
 	return CL_OK;
 }
 
+int stf_health_legs(const struct cl_stf_view *v, struct cl_health *out,
+		    const struct cl_address *addr, int64_t collateral,
+		    const struct cl_stf_position *pos, size_t n)
+{
+	return health_legs(v, out, addr, collateral, pos, n, true);
+}
+
 int stf_health(const struct cl_stf_view *v, struct cl_health *out,
 	       const struct cl_address *addr, int64_t collateral,
 	       const struct cl_stf_position *pos, size_t n)
 {
-	bool pm;
-	int rc = stf_health_legs(v, out, addr, collateral, pos, n);
+	bool pm = false, on;
+	int rc = CL_OK;
 
-	/* a portfolio account's requirements (docs/margin.md) */
-	return rc == CL_OK ? stf_pm_health(v, out, &pm, addr, pos, n) : rc;
+	/* a portfolio account's requirements (docs/margin.md) replace the
+	 * leg-by-leg ones: its options' are not computed */
+	if (addr && v->genesis->portfolio.enabled)
+		rc = cl_stf_get_portfolio_mode(v, &pm, addr);
+	if (rc == CL_OK)
+		rc = health_legs(v, out, addr, collateral, pos, n, !pm);
+	if (rc != CL_OK || !pm)
+		return rc;
+	return stf_pm_health(v, out, &on, addr, pos, n);
 }
 
 int stf_pending_funding(const struct cl_stf_view *v, int64_t *out,

@@ -78,4 +78,53 @@ static const struct cl_svi day = {6 * WAD / 10000, 2 * WAD / 1000,
 static const struct cl_svi week = {4 * WAD / 1000, 2 * WAD / 100,
 				   -3 * WAD / 10, 0, WAD / 10};
 
+/*
+ * Conservation of the settlement asset: the collateral of every account
+ * less the cost carried by positions, the fees, the insurance fund and
+ * each market's pool less the fund's cost equal what came in.
+ */
+static inline void conserved(struct tenv *e, const char *where, __int128 net_in)
+{
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_state_iter *it;
+	const uint8_t *key, *val;
+	size_t klen, vlen;
+	__int128 sum = 0;
+	struct cl_stf_globals g;
+	int64_t net[CL_GENESIS_MAX_MARKETS] = {0};
+
+	CHECK(cl_state_iter_new(&it, e->st, CL_TABLE_ACCOUNTS, NULL, 0) ==
+	      CL_OK);
+	while (cl_state_iter_next(it, &key, &klen, &val, &vlen) == CL_OK)
+		if (klen == 20)
+			sum += (int64_t)cl_get_be64(val);
+	cl_state_iter_free(it);
+	CHECK(cl_state_iter_new(&it, e->st, CL_TABLE_POSITIONS, NULL, 0) ==
+	      CL_OK);
+	while (cl_state_iter_next(it, &key, &klen, &val, &vlen) == CL_OK) {
+		int mi = -1;
+		for (uint32_t i = 0; i < e->g.n_markets; i++)
+			if (e->g.markets[i].id == cl_get_be32(key + 20))
+				mi = (int)i;
+		CHECK(mi >= 0);
+		sum -= (int64_t)cl_get_be64(val + 8);
+		if (mi >= 0)
+			net[mi] += (int64_t)cl_get_be64(val);
+	}
+	cl_state_iter_free(it);
+	CHECK(cl_stf_get_globals(&v, &g) == CL_OK);
+	sum += g.fee_balance + g.insurance_balance;
+	for (uint32_t i = 0; i < e->g.n_markets; i++) {
+		struct cl_market_state ms = t_mkt(e, e->g.markets[i].id);
+		sum += ms.funding_pool - ms.fund_cost;
+		CHECK_MSG(net[i] + ms.fund_size == 0, "%s: market %u nets",
+			  where, e->g.markets[i].id);
+	}
+	CHECK_MSG(sum == net_in, "%s: conservation broken by %lld atoms "
+		  "(t %llu insurance %lld fees %lld)",
+		  where, (long long)(sum - net_in),
+		  (unsigned long long)tenv_now(e),
+		  (long long)g.insurance_balance, (long long)g.fee_balance);
+}
+
 #endif

@@ -6,7 +6,10 @@
  * volatility surface signed by the oracle signers, an option trade with
  * its premium, a short's margin refusing an over-large order, the
  * settlement window, and the block at expiry that settles every position
- * (derived OPTION_SETTLE) and closes the resting orders. For each block
+ * (derived OPTION_SETTLE) and closes the resting orders; the writer and
+ * the buyer are in portfolio mode, the writer hedged with a perpetual,
+ * so the program runs the portfolio check over option legs (docs/margin.md
+ * "Portfolio margin: options"). For each block
  * the RISC-V program, given only the block and the pre-state's
  * preimages, must write the root the native stf reaches with a fresh
  * stf (as a verifier's).
@@ -14,11 +17,18 @@
  * argv[1] is the folder of the guest ELF files, or "--no-compiler" when
  * meson found no cross compiler: then this test fails.
  */
-#include "stf/options_util.h"
+#include "stf/pm_options_util.h"
 #include "vm/stf_guest.h"
 
 #define MAX_REQS 16
 #define IOC ((uint8_t)(CL_TIF_IOC << CL_ORDER_TIF_SHIFT))
+
+/* The option markets of options_util.h and the portfolio section. */
+static void pm_options(struct cl_genesis *g)
+{
+	add_options(g);
+	pmo_params(&g->portfolio);
+}
 
 static uint8_t *elf;
 static size_t elf_len;
@@ -126,7 +136,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	elf = sg_read_elf(argv[1], &elf_len);
-	tenv_init_with(&e, cl_state_new_memory(), add_options);
+	tenv_init_with(&e, cl_state_new_memory(), pm_options);
 
 	/* 1: deposits, the index, both expiries' slices */
 	blk_init(&e, &b, 1000);
@@ -141,6 +151,10 @@ int main(int argc, char **argv)
 	tx = surface(&e, T_EXPIRY, d3, 3, tenv_now(&e));
 	add(&b, &tx);
 	tx = surface(&e, T_EXPIRY2, w3, 3, tenv_now(&e));
+	add(&b, &tx);
+	tx = pmo_mode(&e, &e.addr[1], true, 0, e.key[1]);
+	add(&b, &tx);
+	tx = pmo_mode(&e, &e.addr[2], true, 0, e.key[2]);
 	add(&b, &tx);
 	check_block(&e, &b, 0);
 
@@ -159,7 +173,13 @@ int main(int argc, char **argv)
 	add(&b, &tx);
 	tx = place_tx(&e, 2, T_CALL2, true, BTC_P(1), BTC_SZ(1), 0);
 	add(&b, &tx);
+	/* 1 hedges its calls: it buys one BTC of the perpetual from 2 */
+	tx = place_tx(&e, 2, T_BTC, false, BTC_P(60000), BTC_SZ(1), 0);
+	add(&b, &tx);
+	tx = place_tx(&e, 1, T_BTC, true, BTC_P(60000), BTC_SZ(1), IOC);
+	add(&b, &tx);
 	check_block(&e, &b, 1);
+	CHECK(size_of(&e, 1, T_BTC) == (int64_t)BTC_SZ(1));
 	CHECK(size_of(&e, 2, T_CALL) == (int64_t)BTC_SZ(1));
 	CHECK(size_of(&e, 1, T_PUT) == -(int64_t)BTC_SZ(1));
 
