@@ -851,6 +851,22 @@ static void test_stream(unsigned nblocks)
 			}
 			add(&b, &tx);
 		}
+		if (k == 1) {
+			/* one switch sure to fire when the next block opens
+			 * (at least a second later), whatever the draws */
+			struct cl_schedule_cancel *m = &tx.u.schedule_cancel.msg;
+			struct cl_hash32 d;
+			memset(&tx, 0, sizeof(tx));
+			tx.type = CL_TX_SCHEDULE_CANCEL;
+			m->trader = e.addr[NTRADERS - 1];
+			m->time = tenv_now(&e) + 1;
+			m->nonce = ++sched_nonce;
+			cl_schedule_cancel_digest(&d, cl_stf_domain(e.stf), m);
+			t_sign(&tx.u.schedule_cancel.sig, e.key[NTRADERS - 1],
+			       &d);
+			armed[NTRADERS - 1] = m->time;
+			add(&b, &tx);
+		}
 		check_block(&e, &b, false);
 		blk_release(&b);
 		/* a switch whose time came fired at this block's opening
