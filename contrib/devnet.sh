@@ -67,7 +67,6 @@ asset_mint=1000            # 1 000 tETH and 1 000 tBTC to each account
 # the option markets' two expiries (genesis/devnet-options.json), this
 # long after `up`: 6 hours and 7 days unless set
 option_near_s=${CLEARLINE_OPTION_NEAR_S:-21600}
-taker_markets=BTC-PERP,ETH-PERP,SOL-PERP,BTC-N-65000-C,BTC-N-65000-P,BTC-F-65000-C,BTC-F-65000-P,ETH-N-3200-C,ETH-F-3200-P
 option_far_s=${CLEARLINE_OPTION_FAR_S:-604800}
 case "$option_near_s$option_far_s" in *[!0-9]*) echo "devnet: CLEARLINE_OPTION_NEAR_S and CLEARLINE_OPTION_FAR_S are seconds" >&2; exit 2 ;; esac
 [ "$option_near_s" -ge 60 ] && [ "$option_far_s" -gt "$option_near_s" ] || { echo "devnet: CLEARLINE_OPTION_NEAR_S must be at least 60 and below CLEARLINE_OPTION_FAR_S" >&2; exit 2; }
@@ -337,11 +336,9 @@ start_bot() {
 	if [ "$kind" = maker ]; then key=$MAKER_KEY; else key=$TAKER_KEY; fi
 	mkdir -p "$dev/bots"
 	local extra=()
-	# the taker trades in portfolio mode on the perpetuals and a few
-	# options of each expiry: the stf's portfolio margin counts every
-	# option position as its own group of at most 16 (docs/options.md
-	# "The devnet")
-	[ "$kind" = taker ] && extra=(--hedge --markets "$taker_markets")
+	# the taker trades every market in portfolio mode and hedges its
+	# options' delta on the perpetuals (docs/options.md "The devnet")
+	[ "$kind" = taker ] && extra=(--hedge)
 	BOT_KEY=$key spawn "$kind" "$cli" --rpc "http://127.0.0.1:$L2_PORT" \
 		bot "$kind" --key-env BOT_KEY \
 		--interval-ms "$([ "$kind" = maker ] && echo 2000 || echo 3000)" \

@@ -226,7 +226,7 @@ int cli_usage(struct cl_cli *cli, const struct cli_cmd *cmd, const char *fmt,
 
 void cli_kv(struct cl_cli *cli, const char *label, const char *value)
 {
-	fprintf(cli->out, "%-20s%s\n", label, value);
+	fprintf(cli->out, "%-19s %s\n", label, value);
 }
 
 void cli_print_json(struct cl_cli *cli, const json_t *v)
