@@ -35,6 +35,7 @@
  * in. */
 struct cl_opt_leg;
 struct cl_opt_values;
+struct cl_svi;
 
 #define CL_PM_UNDERLYINGS_MAX 16 /* = CL_OPT_UNDERLYINGS_MAX */
 #define CL_PM_MAX_PAIRS 16
@@ -156,6 +157,14 @@ CL_WUR bool cl_pm_cache_delta(struct cl_pm_cache *c, int64_t *delta_ppb,
 			      const struct cl_portfolio_params *p,
 			      struct cl_price fwd,
 			      const struct cl_opt_leg *leg);
+/* The total variance of slice *p at `strike` for forward `fwd`
+ * (options_svi_w_up(), wad, rounded up), kept for the block keyed by
+ * every input (the five parameters, fwd, strike), so a slice or an index
+ * written mid-block is a new key, never a stale hit; c NULL: computed.
+ * False (*w_wad 0) when options_svi_w_up() fails. */
+CL_WUR bool cl_pm_cache_svi_w(struct cl_pm_cache *c, int64_t *w_wad,
+			      const struct cl_svi *p, struct cl_price fwd,
+			      struct cl_price strike);
 /* Hits and misses since the cache was made (the benchmark). */
 void cl_pm_cache_stats(const struct cl_pm_cache *c, uint64_t *hits,
 		       uint64_t *misses);

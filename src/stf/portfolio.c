@@ -55,6 +55,8 @@ struct pm_in {
 	struct cl_opt_values tmp[CL_GENESIS_MAX_MARKETS];
 	/* the options the scenarios cannot price, counted leg by leg */
 	int64_t apart_mm, apart_im;
+	/* the surface slices this check read, each once */
+	struct stf_surface_memo sm;
 };
 
 /* The underlying a position belongs to: an option's perpetual, or the
@@ -131,14 +133,16 @@ static int pm_apart(const struct cl_stf_view *v, struct pm_in *in,
 /* The leg of option position p in its underlying's units, or *ok false
  * when the scenarios cannot price it (no fresh index or surface, expired
  * awaiting settlement, or finer size units than the underlying's). */
-static int pm_option_leg(const struct cl_stf_view *v, struct cl_opt_leg *leg,
-			 bool *ok, uint64_t now,
+static int pm_option_leg(const struct cl_stf_view *v, struct pm_in *in,
+			 struct cl_opt_leg *leg, bool *ok, uint64_t now,
 			 const struct cl_market_params *m,
 			 const struct cl_market_params *perp,
+			 const struct cl_market_state *us,
 			 const struct cl_stf_position *p)
 {
 	struct cl_stf_opt_inputs oi;
-	int rc = stf_option_inputs_rc(v, now, m, &oi);
+	int rc = stf_option_inputs_with(v, now, m, us, &in->sm, v->pm_cache,
+					&oi);
 
 	*ok = false;
 	memset(leg, 0, sizeof(*leg));
@@ -234,6 +238,7 @@ static int pm_collect(const struct cl_stf_view *v, struct pm_in *in,
 	CL_REQUIRE(n <= CL_GENESIS_MAX_MARKETS);
 	in->n_groups = 0;
 	in->apart_mm = in->apart_im = 0;
+	in->sm.n = 0;
 	rc = pm_underlyings(v, us, &nu, pos, n);
 	if (rc == CL_OK)
 		rc = stf_get_global_u64(v, &now_ms, G_BLOCK_TIME);
@@ -273,8 +278,8 @@ static int pm_collect(const struct cl_stf_view *v, struct pm_in *in,
 				    .size_micro = pos[i].size};
 				continue;
 			}
-			rc = pm_option_leg(v, &in->legs[nl], &ok,
-					   now_ms / 1000, m, pm, &pos[i]);
+			rc = pm_option_leg(v, in, &in->legs[nl], &ok,
+					   now_ms / 1000, m, pm, &ms, &pos[i]);
 			if (rc == CL_OK && (!ok || g->fwd.v == 0))
 				rc = pm_apart(v, in, m, &pos[i]);
 			else if (rc == CL_OK)

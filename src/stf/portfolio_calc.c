@@ -192,11 +192,24 @@ struct pm_entry {
 #define CACHE_MAX 4096 /* series x index per block; beyond: computed */
 #define SLOTS 8192     /* power of two, > CACHE_MAX */
 
+/* The memo of a slice's variance at a strike (cl_pm_cache_svi_w()). */
+struct pm_w_entry {
+	struct cl_svi p;
+	uint64_t fwd, strike;
+	bool ok;
+	int64_t w_wad;
+};
+#define W_MAX 1024  /* slice x index x strike per block; beyond: computed */
+#define W_SLOTS 2048 /* power of two, > W_MAX */
+
 struct cl_pm_cache {
 	struct pm_entry *chunk[CACHE_MAX / CHUNK];
 	uint32_t slot[SLOTS]; /* entry + 1; 0: empty */
 	size_t n;
 	uint64_t hits, misses;
+	struct pm_w_entry w[W_MAX];
+	uint32_t w_slot[W_SLOTS]; /* w entry + 1; 0: empty */
+	size_t n_w;
 };
 
 struct cl_pm_cache *cl_pm_cache_new(void)
@@ -215,10 +228,16 @@ void cl_pm_cache_free(struct cl_pm_cache *c)
 
 void cl_pm_cache_reset(struct cl_pm_cache *c)
 {
-	if (!c || c->n == 0)
+	if (!c)
 		return;
-	memset(c->slot, 0, sizeof(c->slot));
-	c->n = 0;
+	if (c->n) {
+		memset(c->slot, 0, sizeof(c->slot));
+		c->n = 0;
+	}
+	if (c->n_w) {
+		memset(c->w_slot, 0, sizeof(c->w_slot));
+		c->n_w = 0;
+	}
 }
 
 void cl_pm_cache_stats(const struct cl_pm_cache *c, uint64_t *hits,
@@ -349,4 +368,59 @@ bool cl_pm_cache_delta(struct cl_pm_cache *c, int64_t *delta_ppb,
 		}
 	}
 	return delta_of(delta_ppb, fwd, &k);
+}
+
+/* ------------------------------------------------------------------ */
+/* The memo of a slice's variance                                      */
+/* ------------------------------------------------------------------ */
+
+static bool same_w(const struct pm_w_entry *e, const struct cl_svi *p,
+		   uint64_t fwd, uint64_t strike)
+{
+	return e->fwd == fwd && e->strike == strike && e->p.a == p->a &&
+	       e->p.b == p->b && e->p.rho == p->rho && e->p.m == p->m &&
+	       e->p.s == p->s;
+}
+
+bool cl_pm_cache_svi_w(struct cl_pm_cache *c, int64_t *w_wad,
+		       const struct cl_svi *p, struct cl_price fwd,
+		       struct cl_price strike)
+{
+	size_t at = 0;
+	bool ok;
+
+	*w_wad = 0;
+	if (c) {
+		uint64_t h = mix(0, (uint64_t)p->a);
+		h = mix(h, (uint64_t)p->b);
+		h = mix(h, (uint64_t)p->rho);
+		h = mix(h, (uint64_t)p->m);
+		h = mix(h, (uint64_t)p->s);
+		h = mix(h, fwd.v);
+		h = mix(h, strike.v);
+		at = (size_t)(h & (W_SLOTS - 1));
+		for (; c->w_slot[at]; at = (at + 1) & (W_SLOTS - 1)) {
+			const struct pm_w_entry *e = &c->w[c->w_slot[at] - 1];
+			if (same_w(e, p, fwd.v, strike.v)) {
+				c->hits++;
+				*w_wad = e->w_wad;
+				return e->ok;
+			}
+		}
+		c->misses++;
+	}
+	ok = options_svi_w_up(w_wad, p, fwd, strike);
+	if (!ok)
+		*w_wad = 0;
+	if (!c || c->n_w == W_MAX)
+		return ok;
+	struct pm_w_entry *e = &c->w[c->n_w];
+	memset(e, 0, sizeof(*e));
+	e->p = *p;
+	e->fwd = fwd.v;
+	e->strike = strike.v;
+	e->ok = ok;
+	e->w_wad = *w_wad;
+	c->w_slot[at] = (uint32_t)++c->n_w;
+	return ok;
 }

@@ -476,6 +476,28 @@ bool stf_option_inputs(struct cl_stf *s, const struct cl_market_params *m,
 int stf_option_inputs_rc(const struct cl_stf_view *v, uint64_t now,
 			 const struct cl_market_params *m,
 			 struct cl_stf_opt_inputs *out);
+/* A memo of surface slices for one computation (a portfolio check
+ * reads each (underlying, expiry) once): n 0 to start; it must not
+ * outlive a write to the state. */
+#define STF_SURFACE_MEMO_MAX 32
+struct stf_surface_memo {
+	size_t n;
+	struct {
+		uint32_t underlying;
+		uint64_t expiry;
+		int rc;
+		struct cl_stf_surface sf;
+	} e[STF_SURFACE_MEMO_MAX];
+};
+/* stf_option_inputs_rc() with the underlying's state `under` already
+ * loaded (NULL: loaded here), slices through `sm` (NULL: read) and the
+ * variance through the block's memo c (NULL: computed): the same
+ * integers and codes. */
+int stf_option_inputs_with(const struct cl_stf_view *v, uint64_t now,
+			   const struct cl_market_params *m,
+			   const struct cl_market_state *under,
+			   struct stf_surface_memo *sm, struct cl_pm_cache *c,
+			   struct cl_stf_opt_inputs *out);
 /* The mark of one contract: the Black-76 premium rounded up to a whole
  * price unit, at least 1. CL_OK or CL_STF_ERR_NO_SURFACE. */
 int stf_option_mark(uint64_t *mark, const struct cl_stf_opt_inputs *in);

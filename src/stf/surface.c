@@ -261,9 +261,39 @@ int stf_apply_oracle_surface(struct cl_stf *s, const struct cl_tx *tx)
 /* Pricing inputs and marks                                            */
 /* ------------------------------------------------------------------ */
 
-int stf_option_inputs_rc(const struct cl_stf_view *v, uint64_t now,
-			 const struct cl_market_params *m,
-			 struct cl_stf_opt_inputs *out)
+/* Slice (underlying, expiry) through memo sm (NULL: read). */
+static int memo_surface(const struct cl_stf_view *v,
+			struct stf_surface_memo *sm, struct cl_stf_surface *sf,
+			uint32_t underlying, uint64_t expiry)
+{
+	int rc;
+
+	if (!sm)
+		return cl_stf_get_surface(v, sf, underlying, expiry);
+	for (size_t i = 0; i < sm->n; i++)
+		if (sm->e[i].underlying == underlying &&
+		    sm->e[i].expiry == expiry) {
+			*sf = sm->e[i].sf;
+			return sm->e[i].rc;
+		}
+	rc = cl_stf_get_surface(v, sf, underlying, expiry);
+	if (sm->n < STF_SURFACE_MEMO_MAX && (rc == CL_OK ||
+					      rc == CL_ERR_NOT_FOUND)) {
+		sm->e[sm->n].underlying = underlying;
+		sm->e[sm->n].expiry = expiry;
+		sm->e[sm->n].rc = rc;
+		sm->e[sm->n].sf = *sf;
+		sm->n++;
+	}
+	return rc;
+}
+
+int stf_option_inputs_with(const struct cl_stf_view *v, uint64_t now,
+			   const struct cl_market_params *m,
+			   const struct cl_market_state *under,
+			   struct stf_surface_memo *sm,
+			   struct cl_pm_cache *c,
+			   struct cl_stf_opt_inputs *out)
 {
 	const struct cl_genesis *g = v->genesis;
 	struct cl_market_state us;
@@ -273,28 +303,33 @@ int stf_option_inputs_rc(const struct cl_stf_view *v, uint64_t now,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	memset(&sf, 0, sizeof(sf));
 	if (!cl_market_is_option(m))
 		return CL_STF_ERR_OPTION_MARKET;
 	if (m->expiry <= now)
 		return CL_STF_ERR_OPTION_EXPIRED;
 	if (m->expiry - now > CL_OPT_TAU_MAX_S)
 		return CL_STF_ERR_NO_SURFACE;
-	rc = stf_load_market(v, &us, m->underlying);
-	if (rc != CL_OK)
-		return rc;
+	if (under) {
+		us = *under;
+	} else {
+		rc = stf_load_market(v, &us, m->underlying);
+		if (rc != CL_OK)
+			return rc;
+	}
 	if (us.oracle_price == 0 || us.oracle_price > CL_OPT_PRICE_MAX ||
 	    us.oracle_timestamp > now ||
 	    now - us.oracle_timestamp > g->oracle_max_age)
 		return CL_STF_ERR_NO_SURFACE;
-	rc = cl_stf_get_surface(v, &sf, m->underlying, m->expiry);
+	rc = memo_surface(v, sm, &sf, m->underlying, m->expiry);
 	if (rc == CL_ERR_NOT_FOUND || (rc == CL_OK &&
 				       !surface_fresh(g, &sf, now)))
 		return CL_STF_ERR_NO_SURFACE;
 	if (rc != CL_OK)
 		return rc;
 	p = svi_of(&sf);
-	if (!options_svi_w_up(&w, &p, (struct cl_price){us.oracle_price},
-			      (struct cl_price){m->strike}))
+	if (!cl_pm_cache_svi_w(c, &w, &p, (struct cl_price){us.oracle_price},
+			       (struct cl_price){m->strike}))
 		return CL_STF_ERR_NO_SURFACE;
 	out->fwd.v = us.oracle_price;
 	out->strike = m->strike;
@@ -303,6 +338,13 @@ int stf_option_inputs_rc(const struct cl_stf_view *v, uint64_t now,
 	out->kind = m->kind == CL_MARKET_CALL ? CL_OPT_CALL : CL_OPT_PUT;
 	out->underlying = m->underlying;
 	return CL_OK;
+}
+
+int stf_option_inputs_rc(const struct cl_stf_view *v, uint64_t now,
+			 const struct cl_market_params *m,
+			 struct cl_stf_opt_inputs *out)
+{
+	return stf_option_inputs_with(v, now, m, NULL, NULL, NULL, out);
 }
 
 bool stf_option_inputs(struct cl_stf *s, const struct cl_market_params *m,

@@ -327,6 +327,76 @@ static void riskiest_option(void)
 	tenv_release(e);
 }
 
+/* The figures of A with the block's memo and without it (a verifier);
+ * they must agree to the atom. */
+static struct cl_pm_result both(struct tenv *e, const struct cl_address *a)
+{
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_pm_result with, without;
+
+	CHECK(v.pm_cache != NULL);
+	CHECK(cl_stf_get_portfolio(&v, &with, a) == CL_OK);
+	v.pm_cache = NULL;
+	CHECK(cl_stf_get_portfolio(&v, &without, a) == CL_OK);
+	CHECK_MSG(with.mm == without.mm && with.im == without.im &&
+		      with.n == without.n &&
+		      with.u[0].worst_loss == without.u[0].worst_loss,
+		  "memo mm %lld, without %lld", (long long)with.mm,
+		  (long long)without.mm);
+	return with;
+}
+
+static uint64_t hits(struct tenv *e)
+{
+	uint64_t h, m;
+	cl_pm_cache_stats(tenv_view(e).pm_cache, &h, &m);
+	return h;
+}
+
+/*
+ * The block's memo never serves a stale figure: A holds two BTC calls
+ * and is short the perpetual; within one block a check fills the memo,
+ * a second is served from it, then a surface (and, in the next block,
+ * an index) is written mid-block: the next check's figure moves, and
+ * equals a computation without the memo.
+ */
+static void mid_block_update(void)
+{
+	struct ex x;
+	struct cl_svi d = pmo_day(1), up = pmo_day_scaled(3, 2);
+	struct cl_stf_result r;
+	struct cl_pm_result p0, p1, p2, p3;
+	uint64_t h0;
+
+	ex_init(&x);
+	struct tenv *e = &x.e;
+	CHECK(t_trade(e, x.a, x.ak, x.lp, x.lk, T_CALL, BTC_P(760),
+		      BTC_SZ(2)) == CL_STF_OK);
+	CHECK(t_trade(e, x.lp, x.lk, x.a, x.ak, T_BTC, BTC_P(60000),
+		      BTC_SZ(1) / 2) == CL_STF_OK);
+	open_next(e, 1000);
+	p0 = both(e, x.a);
+	h0 = hits(e);
+	CHECK(both(e, x.a).mm == p0.mm);
+	CHECK_MSG(hits(e) > h0, "the second check is not served by the memo");
+	/* the surface up by half, in the same block */
+	CHECK(req(e, &r, pmo_surface(e, T_BTC, T_EXPIRY, &up)) == CL_STF_OK);
+	p1 = both(e, x.a);
+	printf("mid-block surface: mm %.2f -> %.2f\n", (double)p0.mm / T_USD,
+	       (double)p1.mm / T_USD);
+	CHECK(p1.mm != p0.mm && p1.u[0].worst_loss != p0.u[0].worst_loss);
+	/* back down in the next block, then the index moves mid-block */
+	open_next(e, 1000);
+	CHECK(req(e, &r, pmo_surface(e, T_BTC, T_EXPIRY, &d)) == CL_STF_OK);
+	p2 = both(e, x.a);
+	CHECK(t_oracle_all(e, T_BTC, BTC_P(63000)) == CL_STF_OK);
+	p3 = both(e, x.a);
+	printf("mid-block index: mm %.2f -> %.2f\n", (double)p2.mm / T_USD,
+	       (double)p3.mm / T_USD);
+	CHECK(p3.u[0].worst_loss != p2.u[0].worst_loss);
+	tenv_release(e);
+}
+
 int main(void)
 {
 	hedged_call();
@@ -334,5 +404,6 @@ int main(void)
 	correlation();
 	finer_sizes();
 	riskiest_option();
+	mid_block_update();
 	return test_done("test_portfolio_options");
 }
