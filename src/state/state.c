@@ -19,12 +19,14 @@
 
 #include "state_int.h"
 
+/* An overlay node stays in place while the journal can reach it: the
+ * entry that created it is older than any other naming it, so the
+ * backward replay removes it last, and the clear empties both. */
 struct journal_entry {
-	uint8_t *ckey; /* table id ‖ key, owned */
-	size_t cklen;
+	struct smap_node *node; /* the overlay entry changed */
 	bool existed; /* the overlay had an entry before */
 	bool tomb;    /* its previous deletion flag */
-	uint8_t *val; /* its previous value, owned */
+	uint8_t *val; /* its previous value, the overlay's */
 	size_t vlen;
 };
 
@@ -66,7 +68,7 @@ static struct cl_state *state_alloc(void)
 {
 	struct cl_state *st = cl_xcalloc(1, sizeof(*st));
 
-	smap_init(&st->overlay);
+	smap_init_arena(&st->overlay);
 	return st;
 }
 
@@ -97,10 +99,8 @@ struct cl_state *cl_state_new_memory(void)
 
 static void journal_clear(struct cl_state *st)
 {
-	for (size_t i = 0; i < st->jlen; i++) {
-		free(st->journal[i].ckey);
-		free(st->journal[i].val);
-	}
+	for (size_t i = 0; i < st->jlen; i++)
+		smap_free_val(&st->overlay, st->journal[i].val);
 	st->jlen = 0;
 }
 
@@ -209,9 +209,7 @@ static struct smap_node *journaled(struct cl_state *st, const uint8_t *ck,
 					  st->jcap * sizeof(*st->journal));
 	}
 	e = &st->journal[st->jlen++];
-	e->ckey = cl_xmalloc(cklen);
-	memcpy(e->ckey, ck, cklen);
-	e->cklen = cklen;
+	e->node = n;
 	e->existed = !created;
 	e->tomb = n->tomb;
 	e->val = n->val;
@@ -231,7 +229,7 @@ void cl_state_put(struct cl_state *st, enum cl_table table,
 
 	CL_REQUIRE(vlen <= CL_STATE_VALUE_MAX && (val || vlen == 0));
 	n = journaled(st, ck, cklen);
-	smap_set_val(n, val, vlen);
+	smap_set_val(&st->overlay, n, val, vlen);
 	n->tomb = false;
 }
 
@@ -258,21 +256,17 @@ void cl_state_rollback_to(struct cl_state *st, struct cl_state_sp sp)
 	while (st->jlen > sp.pos) {
 		struct journal_entry *e = &st->journal[--st->jlen];
 
-		if (!e->existed) {
-			CL_REQUIRE(smap_remove(&st->overlay, e->ckey,
-					       e->cklen));
-			free(e->val);
-		} else {
-			struct smap_node *n =
-				smap_find(&st->overlay, e->ckey, e->cklen);
+		struct smap_node *n = e->node;
 
-			CL_REQUIRE(n);
-			free(n->val);
+		if (!e->existed) {
+			CL_REQUIRE(smap_remove(&st->overlay, n->key, n->klen));
+			smap_free_val(&st->overlay, e->val);
+		} else {
+			smap_free_val(&st->overlay, n->val);
 			n->val = e->val;
 			n->vlen = e->vlen;
 			n->tomb = e->tomb;
 		}
-		free(e->ckey);
 	}
 }
 
