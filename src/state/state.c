@@ -40,6 +40,9 @@ struct cl_state {
 	struct cl_state_stats stats;
 	struct smt_mem *mem; /* LMDB: the tree in memory, or NULL */
 	bool mem_off;	     /* the stored tree failed to load: none */
+	/* The last state iterator freed, kept for the next one: the stf
+	 * opens one or more per transaction. */
+	struct cl_state_iter *spare_iter;
 };
 
 struct cl_snapshot {
@@ -124,6 +127,7 @@ void cl_state_free(struct cl_state *st)
 	drop_txn(st);
 	journal_clear(st);
 	free(st->journal);
+	free(st->spare_iter);
 	smt_mem_free(st->mem);
 	smap_release(&st->overlay);
 	switch (st->kv.kind) {
@@ -647,15 +651,21 @@ int cl_snapshot_recompute_root(struct cl_snapshot *s, struct cl_hash32 *root)
 /* Iterators: the backend merged with the overlay                      */
 /* ------------------------------------------------------------------ */
 
+/* spare: a freed iterator to reuse, or NULL. */
 static struct cl_state_iter *iter_alloc(struct kv *kv, enum cl_table table,
 					const uint8_t *start, size_t slen,
-					int *rc)
+					struct cl_state_iter *spare, int *rc)
 {
 	struct cl_state_iter *it;
 
 	table_require(table);
 	CL_REQUIRE(slen <= CL_STATE_KEY_MAX && (start || slen == 0));
-	it = cl_xcalloc(1, sizeof(*it));
+	if (spare) {
+		it = spare;
+		memset(it, 0, sizeof(*it));
+	} else {
+		it = cl_xcalloc(1, sizeof(*it));
+	}
 	it->tid = (uint8_t)table;
 	it->pos[0] = it->tid;
 	if (slen)
@@ -677,7 +687,8 @@ int cl_state_iter_new(struct cl_state_iter **out, struct cl_state *st,
 	*out = NULL;
 	if (rc)
 		return rc;
-	*out = iter_alloc(&st->kv, table, start, slen, &rc);
+	*out = iter_alloc(&st->kv, table, start, slen, st->spare_iter, &rc);
+	st->spare_iter = NULL;
 	if (rc)
 		return rc;
 	(*out)->st = st;
@@ -691,7 +702,7 @@ int cl_snapshot_iter_new(struct cl_state_iter **out, struct cl_snapshot *s,
 {
 	int rc;
 
-	*out = iter_alloc(&s->kv, table, start, slen, &rc);
+	*out = iter_alloc(&s->kv, table, start, slen, NULL, &rc);
 	if (rc)
 		return rc;
 	(*out)->snap = s;
@@ -774,9 +785,14 @@ void cl_state_iter_free(struct cl_state_iter *it)
 	if (!it)
 		return;
 	kv_cursor_close(&it->bc);
-	if (it->st)
-		it->st->open_iters--;
 	if (it->snap)
 		it->snap->open_iters--;
+	if (it->st) {
+		it->st->open_iters--;
+		if (!it->st->spare_iter) {
+			it->st->spare_iter = it;
+			return;
+		}
+	}
 	free(it);
 }
