@@ -53,7 +53,7 @@ void mem_put(struct mem_store *m, unsigned tbl, const uint8_t *key,
 	bool created;
 	struct smap_node *n = smap_upsert(&m->tables[tbl], &created, key, klen);
 
-	smap_set_val(n, val, vlen);
+	smap_set_val(&m->tables[tbl], n, val, vlen);
 }
 
 int mem_del(struct mem_store *m, unsigned tbl, const uint8_t *key,

@@ -3,17 +3,97 @@
  * A sorted map of byte strings: a skip list. Node levels come from a
  * fixed-seed generator, so the layout is the same on every run (it never
  * affects results, only speed).
+ *
+ * An arena map (the state's overlay, emptied at every block's commit)
+ * carves its nodes and values out of 64 KiB chunks that smap_clear
+ * rewinds and keeps, so a put costs no malloc once the first blocks
+ * have grown the chunks; a value replaced or an entry removed leaves its
+ * bytes in place until the clear.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "state_int.h"
 
-static struct smap_node *node_alloc(unsigned level, const uint8_t *key,
-				    size_t klen)
+#define CHUNK_BYTES ((size_t)64 * 1024)
+
+struct smap_chunk {
+	struct smap_chunk *next;
+	size_t size; /* bytes in data[] */
+	_Alignas(16) uint8_t data[];
+};
+
+static struct smap_chunk *chunk_new(size_t size)
+{
+	struct smap_chunk *c = cl_xmalloc(sizeof(*c) + size);
+
+	c->next = NULL;
+	c->size = size;
+	return c;
+}
+
+/* n bytes, 16-aligned, from m's chunks: the next chunk that has room
+ * (chunks too small for n are passed over until the clear), or a new
+ * one of max(n, CHUNK_BYTES) at the end of the list. */
+static void *arena_take(struct smap *m, size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	if (m->cur && m->cur->size - m->used >= n) {
+		void *p = m->cur->data + m->used;
+
+		m->used += n;
+		return p;
+	}
+	if (!m->cur) {
+		if (!m->chunks)
+			m->chunks = chunk_new(n > CHUNK_BYTES ? n : CHUNK_BYTES);
+		m->cur = m->chunks;
+		m->used = 0;
+	}
+	while (m->cur->size - m->used < n) {
+		if (!m->cur->next)
+			m->cur->next = chunk_new(n > CHUNK_BYTES ? n
+							 : CHUNK_BYTES);
+		m->cur = m->cur->next;
+		m->used = 0;
+	}
+	m->used += n;
+	return m->cur->data + m->used - n;
+}
+
+static void arena_rewind(struct smap *m)
+{
+	m->cur = m->chunks;
+	m->used = 0;
+}
+
+static void arena_release(struct smap *m)
+{
+	struct smap_chunk *c = m->chunks;
+
+	while (c) {
+		struct smap_chunk *next = c->next;
+
+		free(c);
+		c = next;
+	}
+	m->chunks = m->cur = NULL;
+	m->used = 0;
+}
+
+static struct smap_node *node_alloc(struct smap *m, unsigned level,
+				    const uint8_t *key, size_t klen)
 {
 	size_t links = sizeof(struct smap_node *) * level;
-	struct smap_node *n = cl_xcalloc(1, sizeof(*n) + links + klen + 1);
+	size_t size = sizeof(struct smap_node) + links + klen + 1;
+	struct smap_node *n;
+
+	if (m->arena) {
+		n = arena_take(m, size);
+		memset(n, 0, size);
+	} else {
+		n = cl_xcalloc(1, size);
+	}
 
 	n->level = level;
 	n->key = (uint8_t *)n + sizeof(*n) + links;
@@ -23,29 +103,60 @@ static struct smap_node *node_alloc(unsigned level, const uint8_t *key,
 	return n;
 }
 
-static void node_free(struct smap_node *n)
+static void node_free(const struct smap *m, struct smap_node *n)
 {
+	if (m->arena)
+		return;
 	free(n->val);
 	free(n);
 }
 
-void smap_init(struct smap *m)
+void smap_free_val(const struct smap *m, uint8_t *val)
 {
-	m->head = node_alloc(SMAP_MAX_LEVEL, NULL, 0);
+	if (!m->arena)
+		free(val);
+}
+
+static void map_init(struct smap *m, bool arena)
+{
+	m->arena = arena;
+	m->chunks = m->cur = NULL;
+	m->used = 0;
+	/* The head lives outside the arena: a rewind must not reuse it. */
+	m->head = cl_xcalloc(1, sizeof(struct smap_node) +
+					sizeof(struct smap_node *) *
+						SMAP_MAX_LEVEL + 1);
+	m->head->level = SMAP_MAX_LEVEL;
+	m->head->key = (uint8_t *)m->head + sizeof(struct smap_node) +
+		       sizeof(struct smap_node *) * SMAP_MAX_LEVEL;
 	m->level = 1;
 	m->rng = 0x243f6a8885a308d3ULL;
 	m->count = 0;
+}
+
+void smap_init(struct smap *m)
+{
+	map_init(m, false);
+}
+
+void smap_init_arena(struct smap *m)
+{
+	map_init(m, true);
 }
 
 void smap_clear(struct smap *m)
 {
 	struct smap_node *n = m->head->next[0];
 
-	while (n) {
-		struct smap_node *next = n->next[0];
-		node_free(n);
-		n = next;
-	}
+	if (m->arena)
+		arena_rewind(m);
+	else
+		while (n) {
+			struct smap_node *next = n->next[0];
+
+			node_free(m, n);
+			n = next;
+		}
 	for (unsigned i = 0; i < SMAP_MAX_LEVEL; i++)
 		m->head->next[i] = NULL;
 	m->level = 1;
@@ -57,8 +168,9 @@ void smap_release(struct smap *m)
 	if (!m->head)
 		return;
 	smap_clear(m);
-	node_free(m->head);
+	free(m->head);
 	m->head = NULL;
+	arena_release(m);
 }
 
 int smap_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
@@ -149,7 +261,7 @@ struct smap_node *smap_upsert(struct smap *m, bool *created,
 		update[i] = m->head;
 	if (level > m->level)
 		m->level = level;
-	n = node_alloc(level, key, klen);
+	n = node_alloc(m, level, key, klen);
 	for (unsigned i = 0; i < level; i++) {
 		n->next[i] = update[i]->next[i];
 		update[i]->next[i] = n;
@@ -171,19 +283,20 @@ bool smap_remove(struct smap *m, const uint8_t *key, size_t klen)
 	while (m->level > 1 && !m->head->next[m->level - 1])
 		m->level--;
 	m->count--;
-	node_free(n);
+	node_free(m, n);
 	return true;
 }
 
-void smap_set_val(struct smap_node *n, const uint8_t *val, size_t vlen)
+void smap_set_val(struct smap *m, struct smap_node *n, const uint8_t *val,
+		  size_t vlen)
 {
 	uint8_t *copy = NULL;
 
 	if (vlen) {
-		copy = cl_xmalloc(vlen);
+		copy = m->arena ? arena_take(m, vlen) : cl_xmalloc(vlen);
 		memcpy(copy, val, vlen);
 	}
-	free(n->val);
+	smap_free_val(m, n->val);
 	n->val = copy;
 	n->vlen = vlen;
 }

@@ -19,12 +19,14 @@
 
 #include "state_int.h"
 
+/* An overlay node stays in place while the journal can reach it: the
+ * entry that created it is older than any other naming it, so the
+ * backward replay removes it last, and the clear empties both. */
 struct journal_entry {
-	uint8_t *ckey; /* table id ‖ key, owned */
-	size_t cklen;
+	struct smap_node *node; /* the overlay entry changed */
 	bool existed; /* the overlay had an entry before */
 	bool tomb;    /* its previous deletion flag */
-	uint8_t *val; /* its previous value, owned */
+	uint8_t *val; /* its previous value, the overlay's */
 	size_t vlen;
 };
 
@@ -38,6 +40,9 @@ struct cl_state {
 	struct cl_state_stats stats;
 	struct smt_mem *mem; /* LMDB: the tree in memory, or NULL */
 	bool mem_off;	     /* the stored tree failed to load: none */
+	/* The last state iterator freed, kept for the next one: the stf
+	 * opens one or more per transaction. */
+	struct cl_state_iter *spare_iter;
 };
 
 struct cl_snapshot {
@@ -66,7 +71,7 @@ static struct cl_state *state_alloc(void)
 {
 	struct cl_state *st = cl_xcalloc(1, sizeof(*st));
 
-	smap_init(&st->overlay);
+	smap_init_arena(&st->overlay);
 	return st;
 }
 
@@ -97,10 +102,8 @@ struct cl_state *cl_state_new_memory(void)
 
 static void journal_clear(struct cl_state *st)
 {
-	for (size_t i = 0; i < st->jlen; i++) {
-		free(st->journal[i].ckey);
-		free(st->journal[i].val);
-	}
+	for (size_t i = 0; i < st->jlen; i++)
+		smap_free_val(&st->overlay, st->journal[i].val);
 	st->jlen = 0;
 }
 
@@ -124,6 +127,7 @@ void cl_state_free(struct cl_state *st)
 	drop_txn(st);
 	journal_clear(st);
 	free(st->journal);
+	free(st->spare_iter);
 	smt_mem_free(st->mem);
 	smap_release(&st->overlay);
 	switch (st->kv.kind) {
@@ -209,9 +213,7 @@ static struct smap_node *journaled(struct cl_state *st, const uint8_t *ck,
 					  st->jcap * sizeof(*st->journal));
 	}
 	e = &st->journal[st->jlen++];
-	e->ckey = cl_xmalloc(cklen);
-	memcpy(e->ckey, ck, cklen);
-	e->cklen = cklen;
+	e->node = n;
 	e->existed = !created;
 	e->tomb = n->tomb;
 	e->val = n->val;
@@ -231,7 +233,7 @@ void cl_state_put(struct cl_state *st, enum cl_table table,
 
 	CL_REQUIRE(vlen <= CL_STATE_VALUE_MAX && (val || vlen == 0));
 	n = journaled(st, ck, cklen);
-	smap_set_val(n, val, vlen);
+	smap_set_val(&st->overlay, n, val, vlen);
 	n->tomb = false;
 }
 
@@ -258,21 +260,17 @@ void cl_state_rollback_to(struct cl_state *st, struct cl_state_sp sp)
 	while (st->jlen > sp.pos) {
 		struct journal_entry *e = &st->journal[--st->jlen];
 
-		if (!e->existed) {
-			CL_REQUIRE(smap_remove(&st->overlay, e->ckey,
-					       e->cklen));
-			free(e->val);
-		} else {
-			struct smap_node *n =
-				smap_find(&st->overlay, e->ckey, e->cklen);
+		struct smap_node *n = e->node;
 
-			CL_REQUIRE(n);
-			free(n->val);
+		if (!e->existed) {
+			CL_REQUIRE(smap_remove(&st->overlay, n->key, n->klen));
+			smap_free_val(&st->overlay, e->val);
+		} else {
+			smap_free_val(&st->overlay, n->val);
 			n->val = e->val;
 			n->vlen = e->vlen;
 			n->tomb = e->tomb;
 		}
-		free(e->ckey);
 	}
 }
 
@@ -653,15 +651,21 @@ int cl_snapshot_recompute_root(struct cl_snapshot *s, struct cl_hash32 *root)
 /* Iterators: the backend merged with the overlay                      */
 /* ------------------------------------------------------------------ */
 
+/* spare: a freed iterator to reuse, or NULL. */
 static struct cl_state_iter *iter_alloc(struct kv *kv, enum cl_table table,
 					const uint8_t *start, size_t slen,
-					int *rc)
+					struct cl_state_iter *spare, int *rc)
 {
 	struct cl_state_iter *it;
 
 	table_require(table);
 	CL_REQUIRE(slen <= CL_STATE_KEY_MAX && (start || slen == 0));
-	it = cl_xcalloc(1, sizeof(*it));
+	if (spare) {
+		it = spare;
+		memset(it, 0, sizeof(*it));
+	} else {
+		it = cl_xcalloc(1, sizeof(*it));
+	}
 	it->tid = (uint8_t)table;
 	it->pos[0] = it->tid;
 	if (slen)
@@ -683,7 +687,8 @@ int cl_state_iter_new(struct cl_state_iter **out, struct cl_state *st,
 	*out = NULL;
 	if (rc)
 		return rc;
-	*out = iter_alloc(&st->kv, table, start, slen, &rc);
+	*out = iter_alloc(&st->kv, table, start, slen, st->spare_iter, &rc);
+	st->spare_iter = NULL;
 	if (rc)
 		return rc;
 	(*out)->st = st;
@@ -697,7 +702,7 @@ int cl_snapshot_iter_new(struct cl_state_iter **out, struct cl_snapshot *s,
 {
 	int rc;
 
-	*out = iter_alloc(&s->kv, table, start, slen, &rc);
+	*out = iter_alloc(&s->kv, table, start, slen, NULL, &rc);
 	if (rc)
 		return rc;
 	(*out)->snap = s;
@@ -780,9 +785,14 @@ void cl_state_iter_free(struct cl_state_iter *it)
 	if (!it)
 		return;
 	kv_cursor_close(&it->bc);
-	if (it->st)
-		it->st->open_iters--;
 	if (it->snap)
 		it->snap->open_iters--;
+	if (it->st) {
+		it->st->open_iters--;
+		if (!it->st->spare_iter) {
+			it->st->spare_iter = it;
+			return;
+		}
+	}
 	free(it);
 }

@@ -61,14 +61,25 @@ struct smap_node {
 	struct smap_node *next[];
 };
 
+struct smap_chunk;
+
 struct smap {
 	struct smap_node *head;
 	unsigned level;
 	uint64_t rng;
 	size_t count;
+	/* An arena map (smap_init_arena) takes its nodes and values from
+	 * chunks it keeps across smap_clear, which only rewinds them: no
+	 * malloc or free per entry, nothing freed before the clear. */
+	bool arena;
+	struct smap_chunk *chunks; /* the first chunk, or NULL */
+	struct smap_chunk *cur;	   /* the chunk being filled */
+	size_t used;		   /* bytes taken from cur */
 };
 
 void smap_init(struct smap *m);
+/* A map for short-lived entries, emptied as a whole (the overlay). */
+void smap_init_arena(struct smap *m);
 void smap_release(struct smap *m);
 /* Remove every entry. */
 void smap_clear(struct smap *m);
@@ -90,7 +101,10 @@ struct smap_node *smap_upsert(struct smap *m, bool *created,
 /* Remove and free the entry (and its value); false if absent. */
 bool smap_remove(struct smap *m, const uint8_t *key, size_t klen);
 /* Replace a node's value with a copy of (val, vlen). */
-void smap_set_val(struct smap_node *n, const uint8_t *val, size_t vlen);
+void smap_set_val(struct smap *m, struct smap_node *n, const uint8_t *val,
+		  size_t vlen);
+/* Give back a value taken from a node of m (a no-op in an arena map). */
+void smap_free_val(const struct smap *m, uint8_t *val);
 
 /* ------------------------------------------------------------------ */
 /* kv: the backend interface                                           */
