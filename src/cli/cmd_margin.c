@@ -180,15 +180,16 @@ int cli_cmd_isolated_margin(struct cl_cli *cli, const struct cli_args *a)
 	return CL_CLI_EXIT_OK;
 }
 
-int cli_cmd_isolated(struct cl_cli *cli, const struct cli_args *a)
+/*
+ * The list `list` of l2_getAccount for ADDRESS (or the key's address):
+ * per entry its `head` field, then `fields`; `none` when it is empty.
+ */
+static int show_list(struct cl_cli *cli, const struct cli_args *a,
+		     const char *list, const char *head, const char *none,
+		     const char *const *fields, size_t nfields)
 {
-	static const char *const fields[] = {
-		"account", "margin", "equity", "unrealizedPnl",
-		"initialMargin", "maintenanceMargin", "removable", "size",
-		"entryPrice", "liquidatable"};
 	struct cl_address who;
 	json_t *r, *arr, *e;
-	char buf[128];
 	size_t i;
 	int rc;
 
@@ -206,10 +207,10 @@ int cli_cmd_isolated(struct cl_cli *cli, const struct cli_args *a)
 	rc = get_account(cli, &r, &who);
 	if (rc)
 		return rc;
-	arr = json_object_get(r, "isolated");
+	arr = json_object_get(r, list);
 	if (!json_is_array(arr)) {
-		cli_errorf(cli, "l2_getAccount: the answer has no isolated "
-				"positions (an older node?)");
+		cli_errorf(cli, "l2_getAccount: the answer has no %s (an older "
+				"node?)", list);
 		json_decref(r);
 		return CL_CLI_EXIT_FAILED;
 	}
@@ -218,19 +219,26 @@ int cli_cmd_isolated(struct cl_cli *cli, const struct cli_args *a)
 	if (cli_json_done(cli, arr))
 		return CL_CLI_EXIT_OK;
 	if (json_array_size(arr) == 0)
-		cli_kv(cli, "isolated", "none (every market is cross)");
+		cli_kv(cli, list, none);
 	json_array_foreach(arr, i, e)
 	{
-		cli_fmt_text(buf, sizeof(buf), json_object_get(e, "market"));
-		cli_kv(cli, "market", buf);
-		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
-			cli_fmt_text(buf, sizeof(buf),
-				     json_object_get(e, fields[f]));
-			cli_kv(cli, fields[f], buf);
-		}
+		cli_kv_field(cli, head, e, head);
+		cli_kv_fields(cli, e, fields, nfields, false);
 	}
 	json_decref(arr);
 	return CL_CLI_EXIT_OK;
+}
+
+int cli_cmd_isolated(struct cl_cli *cli, const struct cli_args *a)
+{
+	static const char *const fields[] = {
+		"account", "margin", "equity", "unrealizedPnl",
+		"initialMargin", "maintenanceMargin", "removable", "size",
+		"entryPrice", "liquidatable"};
+
+	return show_list(cli, a, "isolated", "market",
+			 "none (every market is cross)", fields,
+			 CL_ARRAY_LEN(fields));
 }
 
 int cli_cmd_subaccount_transfer(struct cl_cli *cli, const struct cli_args *a)
@@ -290,50 +298,8 @@ int cli_cmd_subaccounts(struct cl_cli *cli, const struct cli_args *a)
 	static const char *const fields[] = {
 		"account", "collateral", "equity", "initialMargin",
 		"maintenanceMargin", "withdrawable", "liquidatable"};
-	struct cl_address who;
-	json_t *r, *arr, *e;
-	char buf[128];
-	size_t i;
-	int rc;
 
-	if (a->npos == 1) {
-		if (!cli_parse_address(&who, a->pos[0]))
-			return cli_usage(cli, a->cmd,
-					 "ADDRESS: not an address: %s",
-					 a->pos[0]);
-	} else {
-		rc = cli_load_key(cli, a->cmd);
-		if (rc)
-			return rc;
-		cl_seckey_address(&who, cli->key);
-	}
-	rc = get_account(cli, &r, &who);
-	if (rc)
-		return rc;
-	arr = json_object_get(r, "subaccounts");
-	if (!json_is_array(arr)) {
-		cli_errorf(cli, "l2_getAccount: the answer has no subaccounts "
-				"(an older node?)");
-		json_decref(r);
-		return CL_CLI_EXIT_FAILED;
-	}
-	json_incref(arr);
-	json_decref(r);
-	if (cli_json_done(cli, arr))
-		return CL_CLI_EXIT_OK;
-	if (json_array_size(arr) == 0)
-		cli_kv(cli, "subaccounts", "none (only subaccount 0)");
-	json_array_foreach(arr, i, e)
-	{
-		cli_fmt_text(buf, sizeof(buf),
-			     json_object_get(e, "subaccount"));
-		cli_kv(cli, "subaccount", buf);
-		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
-			cli_fmt_text(buf, sizeof(buf),
-				     json_object_get(e, fields[f]));
-			cli_kv(cli, fields[f], buf);
-		}
-	}
-	json_decref(arr);
-	return CL_CLI_EXIT_OK;
+	return show_list(cli, a, "subaccounts", "subaccount",
+			 "none (only subaccount 0)", fields,
+			 CL_ARRAY_LEN(fields));
 }
