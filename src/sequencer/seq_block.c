@@ -318,6 +318,21 @@ static void log_request(struct cl_seq *s, const struct cl_tx *tx)
 	s->block_ntx++;
 }
 
+/*
+ * The clock is in a later second than the open block's time, and no block
+ * was closed early in this second yet (when the block time is held back by
+ * a stale L1 block, a new block would not help: once is enough).
+ */
+static bool close_early_for_time(struct cl_seq *s)
+{
+	uint64_t now_s = cl_clock_now_ms() / 1000;
+
+	if (now_s <= s->hdr.timestamp_ms / 1000 || now_s == s->early_close_s)
+		return false;
+	s->early_close_s = now_s;
+	return true;
+}
+
 void seq_process(struct cl_seq *s, struct item *it)
 {
 	struct cl_stf_result r;
@@ -343,6 +358,26 @@ void seq_process(struct cl_seq *s, struct item *it)
 	pthread_rwlock_wrlock(&s->books_lock);
 	rc = cl_stf_request(s->stf, &r, &it->tx);
 	pthread_rwlock_unlock(&s->books_lock);
+	if (rc == CL_STF_ERR_ORACLE_FUTURE && close_early_for_time(s)) {
+		/*
+		 * A price or surface signed in a second the open block has
+		 * not reached, while the clock has: the block closes and the
+		 * request goes into the next one, whose time is the clock's.
+		 * At most one early close a second (the next block is in
+		 * the clock's second); a time truly ahead of the clock still
+		 * gets code 36.
+		 */
+		seq_seal_block(s);
+		if ((rc = seq_open_block(s)) != CL_OK) {
+			seq_reply_now(it, rc, &it->tx);
+			if (s->block_open)
+				seq_abort_block(s, rc);
+			return;
+		}
+		pthread_rwlock_wrlock(&s->books_lock);
+		rc = cl_stf_request(s->stf, &r, &it->tx);
+		pthread_rwlock_unlock(&s->books_lock);
+	}
 	if (rc > 0) {
 		seq_reply_now(it, rc, &it->tx);
 		return;

@@ -95,6 +95,9 @@ struct cl_seq {
 	bool block_open;
 	struct cl_block_header hdr;
 	uint64_t deadline_ns;
+	/* the clock second of the last block closed early for a request
+	 * signed ahead of the block's time (one a second at most) */
+	uint64_t early_close_s;
 	struct cl_buf block_txs; /* be32 len ‖ encoding, per request */
 	size_t block_ntx;
 	struct ack *acks;

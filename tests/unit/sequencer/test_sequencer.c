@@ -208,12 +208,13 @@ static struct cl_genesis genesis;
 static struct cl_db *db;
 
 static uint64_t cut_ms;
+static uint64_t block_ms = 5;
 
 static void open_seq(uint64_t queue_max, bool start)
 {
 	struct cl_seq_config cfg;
 	cl_seq_config_defaults(&cfg);
-	cfg.block_interval_ms = 5;
+	cfg.block_interval_ms = block_ms;
 	cfg.queue_max = queue_max;
 	cfg.cut_interval_ms = cut_ms;
 	CHECK(cl_seq_new(&seq, &cfg, db, &genesis) == CL_OK);
@@ -403,6 +404,93 @@ static void risk_on_the_book(void)
 		  (long long)(unwound - unwound_before), (long long)later3);
 	CHECK(cancel(6, 6, &far) == 0);
 	cl_seq_free(seq);
+}
+
+/*
+ * A price signed in a second the open block has not reached, while the
+ * clock has, goes into the next block instead of being refused; one
+ * signed ahead of the clock is still refused.
+ */
+struct pending {
+	struct waiter w;
+	struct cl_tx tx;
+};
+
+static void submit_async(struct pending *p)
+{
+	memset(&p->w, 0, sizeof(p->w));
+	pthread_mutex_init(&p->w.m, NULL);
+	pthread_cond_init(&p->w.c, NULL);
+	cl_tx_recover(&p->tx, cl_seq_domain(seq));
+	CHECK(cl_seq_submit(seq, &p->tx, on_result, &p->w) == CL_OK);
+}
+
+static struct cl_seq_result wait_for(struct pending *p)
+{
+	pthread_mutex_lock(&p->w.m);
+	while (!p->w.done)
+		pthread_cond_wait(&p->w.c, &p->w.m);
+	pthread_mutex_unlock(&p->w.m);
+	return p->w.r;
+}
+
+static struct cl_tx oracle_tx(uint64_t price, uint64_t ts)
+{
+	struct cl_tx tx;
+	struct cl_hash32 d;
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_ORACLE_PRICE;
+	tx.u.oracle.msg.market = BTC;
+	tx.u.oracle.msg.price = price;
+	tx.u.oracle.msg.timestamp = ts;
+	cl_oracle_price_digest(&d, cl_seq_domain(seq), &tx.u.oracle.msg);
+	tx.u.oracle.n_sigs = 2;
+	CHECK(cl_sign_digest(&tx.u.oracle.sigs[0], key[7], &d) == CL_OK);
+	CHECK(cl_sign_digest(&tx.u.oracle.sigs[1], key[8], &d) == CL_OK);
+	return tx;
+}
+
+/* Sleep until `ms` milliseconds into the next second of the clock. */
+static void sleep_into_next_second(uint64_t ms)
+{
+	uint64_t now = cl_clock_now_ms();
+	usleep((useconds_t)((1000 - now % 1000 + ms) * 1000));
+}
+
+static void oracle_ahead_of_the_block(void)
+{
+	static struct pending dep, px, ahead;
+
+	block_ms = 1500; /* a block spans a second boundary */
+	open_seq(1024, true);
+	sleep_into_next_second(100);
+	/* a deposit opens a block in this second */
+	memset(&dep.tx, 0, sizeof(dep.tx));
+	dep.tx.type = CL_TX_DEPOSIT;
+	dep.tx.u.deposit.id = deposit_id;
+	dep.tx.u.deposit.to = addr[4];
+	dep.tx.u.deposit.amount = USD;
+	submit_async(&dep);
+	sleep_into_next_second(200);
+	/* the block is still open, its time a second behind the clock */
+	px.tx = oracle_tx(650100, now_s());
+	submit_async(&px);
+	struct cl_seq_result rd = wait_for(&dep), rp = wait_for(&px);
+	CHECK_MSG(rd.code == 0, "deposit: %s", cl_stf_err_str(rd.code));
+	if (rd.code == 0)
+		deposit_id++;
+	CHECK_MSG(rp.code == 0, "price in the next block: %s",
+		  cl_stf_err_str(rp.code));
+	CHECK_MSG(rp.block > rd.block, "blocks %llu, %llu",
+		  (unsigned long long)rd.block, (unsigned long long)rp.block);
+	/* a time ahead of the clock: refused, as before */
+	ahead.tx = oracle_tx(650200, now_s() + 5);
+	submit_async(&ahead);
+	rp = wait_for(&ahead);
+	CHECK(rp.code == CL_STF_ERR_ORACLE_FUTURE);
+	cl_seq_free(seq);
+	seq = NULL;
+	block_ms = 5;
 }
 
 int main(int argc, char **argv)
@@ -688,6 +776,7 @@ int main(int argc, char **argv)
 
 	risk_on_the_book();
 	expired_leave_the_book();
+	oracle_ahead_of_the_block();
 
 	cl_db_free(db);
 	cascade_across_blocks();
