@@ -135,11 +135,18 @@ struct cl_seq {
 
 /* Answer `it` at once with `code` (no block holds it). */
 void seq_reply_now(struct item *it, int code, const struct cl_tx *tx);
-/* The writer's wait: up to `max` queued items into `out` (their count),
- * waking for the open block's deadline or the next timed cut; *stop
- * tells that the sequencer is stopping (nothing is taken then). */
-size_t seq_queue_take(struct cl_seq *s, struct item *out, size_t max,
+/*
+ * The writer's wait: up to `max` queued items, taken where they lie in the
+ * ring (no copy): returns how many, *first gets the first one and the
+ * others follow it. They stay the writer's until seq_queue_release();
+ * producers never write them meanwhile. Wakes for the open block's
+ * deadline or the next timed cut; *stop tells that the sequencer is
+ * stopping (nothing is taken then).
+ */
+size_t seq_queue_take(struct cl_seq *s, struct item **first, size_t max,
 		      bool *stop);
+/* Give the `n` items of the last take back to the ring. */
+void seq_queue_release(struct cl_seq *s, size_t n);
 /* Answer everything still queued with CL_SEQ_ERR_SHUTDOWN. */
 void seq_queue_drain(struct cl_seq *s);
 

@@ -80,7 +80,7 @@ int cl_seq_submit_credit(struct cl_seq *s, const struct cl_address *to,
 	return enqueue(s, &tx, fn, arg, true);
 }
 
-size_t seq_queue_take(struct cl_seq *s, struct item *out, size_t max,
+size_t seq_queue_take(struct cl_seq *s, struct item **first, size_t max,
 		      bool *stop)
 {
 	size_t n = 0;
@@ -104,13 +104,28 @@ size_t seq_queue_take(struct cl_seq *s, struct item *out, size_t max,
 		pthread_cond_timedwait(&s->qcond, &s->qlock, &ts);
 	}
 	*stop = s->stopping;
-	while (n < max && s->qlen > 0 && !*stop) {
-		out[n++] = s->q[s->qhead];
-		s->qhead = (s->qhead + 1) % s->qcap;
-		s->qlen--;
+	*first = &s->q[s->qhead];
+	if (!*stop) {
+		/* up to the end of the ring; the rest comes next time */
+		n = s->qcap - s->qhead;
+		if (n > s->qlen)
+			n = s->qlen;
+		if (n > max)
+			n = max;
 	}
 	pthread_mutex_unlock(&s->qlock);
 	return n;
+}
+
+void seq_queue_release(struct cl_seq *s, size_t n)
+{
+	if (n == 0)
+		return;
+	pthread_mutex_lock(&s->qlock);
+	CL_REQUIRE(n <= s->qlen);
+	s->qhead = (s->qhead + n) % s->qcap;
+	s->qlen -= n;
+	pthread_mutex_unlock(&s->qlock);
 }
 
 void seq_queue_drain(struct cl_seq *s)

@@ -47,16 +47,17 @@ static void *writer_main(void *arg)
 {
 	struct cl_seq *s = arg;
 	enum { BATCH = 256 };
-	struct item *local = cl_xcalloc(BATCH, sizeof(*local));
 
 	for (;;) {
-		size_t n = 0;
+		struct item *first;
 		bool stop;
+		size_t n = seq_queue_take(s, &first, BATCH, &stop);
 
-		n = seq_queue_take(s, local, BATCH, &stop);
-
+		/* in place in the ring: a request is copied once, by
+		 * cl_seq_submit */
 		for (size_t i = 0; i < n; i++)
-			seq_process(s, &local[i]);
+			seq_process(s, &first[i]);
+		seq_queue_release(s, n);
 		if (s->block_open &&
 		    (stop || cl_clock_mono_ns() >= s->deadline_ns))
 			seq_seal_block(s);
@@ -80,7 +81,6 @@ static void *writer_main(void *arg)
 
 	/* answer whatever is still queued */
 	seq_queue_drain(s);
-	free(local);
 	return NULL;
 }
 
