@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Contract test driver: starts a private anvil on a free loopback port,
-# compiles the contracts, runs test/rollup.test.js, forced.test.js,
-# assets.test.js, escape.test.js, dispute.test.js, games.test.js and program.test.js
-# against it (each deploys what it needs), stops anvil, and ends with
+# compiles the contracts, runs a group of the contract tests against it
+# (each deploys what it needs), stops anvil, and ends with
 # "N passed, N failed".
 # Exit status is non-zero on any failure. Runs offline.
+#
+# Usage: run.sh [contracts | traces | all]   (default all)
+#   contracts  the contracts alone: rollup.test.js, forced.test.js,
+#              assets.test.js, escape.test.js (node and solc only)
+#   traces     the tests that play the build's C tools: dispute.test.js,
+#              games.test.js, program.test.js (CLEARLINE_BUILD)
 #
 # Environment:
 #   CL_TEST_ALLOW_SKIP=1   exit 77 (skipped) instead of failing when the
@@ -90,26 +95,50 @@ if ! start_anvil; then
 fi
 echo "anvil $("$anvil" --version | head -n1) on $rpc, hardfork $hardfork"
 
-# A hung RPC must not hang the suite: the tests take ~20 s.
-cd "$l1" && timeout --kill-after=5 110 node test/rollup.test.js "$rpc"
-status=$?
-if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-	echo "run.sh: the tests did not finish within 110 s"
+group=${1:-all}
+case "$group" in
+contracts | traces | all) ;;
+*)
+	echo "run.sh: unknown group '$group' (contracts, traces or all)" >&2
 	echo "0 passed, 1 failed"
+	exit 2
+	;;
+esac
+build=${CLEARLINE_BUILD:-$l1/../../build}
+status=0
+
+# one test file, bounded: a hung RPC must not hang the suite
+run_one() {
+	local limit=$1
+	shift
+	timeout --kill-after=5 "$limit" node "$@"
+	local rc=$?
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "run.sh: $1 did not finish within $limit s"
+		echo "0 passed, 1 failed"
+	fi
+	[ "$rc" -eq 0 ] || status=1
+}
+
+cd "$l1" || exit 1
+if [ "$group" != traces ]; then
+	run_one 110 test/rollup.test.js "$rpc"
+	# the forced requests (docs/l1.md "Forced requests")
+	run_one 110 test/forced.test.js "$rpc"
+	# the collateral assets (docs/l1.md "Collateral assets")
+	run_one 110 test/assets.test.js "$rpc"
+	# the escape after a freeze (docs/l1.md "Escape")
+	run_one 110 test/escape.test.js "$rpc"
 fi
-# The forced requests (docs/l1.md "Forced requests"), on their own deployment.
-timeout --kill-after=5 110 node test/forced.test.js "$rpc" || status=1
-# The collateral assets (docs/l1.md "Collateral assets"), on their own deployment.
-timeout --kill-after=5 110 node test/assets.test.js "$rpc" || status=1
-# The escape after a freeze (docs/l1.md "Escape"), on its own deployment.
-timeout --kill-after=5 110 node test/escape.test.js "$rpc" || status=1
-# The dispute game on real VM traces (the build's vm_trace and guest
-# programs: CLEARLINE_BUILD, default build/ at the top of the tree).
-timeout --kill-after=5 110 node test/dispute.test.js "$rpc" "${CLEARLINE_BUILD:-$l1/../../build}" || status=1
-# The rollup's games played to the end on real traces of the verdict
-# program (the build's verdict_trace and stf.elf).
-timeout --kill-after=5 200 node test/games.test.js "$rpc" "${CLEARLINE_BUILD:-$l1/../../build}" || status=1
-# The program contract (initial VM states) against the build's
-# clearline-vm-image on the guest programs.
-timeout --kill-after=5 60 node test/program.test.js "$rpc" "${CLEARLINE_BUILD:-$l1/../../build}" || status=1
+if [ "$group" != contracts ]; then
+	# the dispute game on real VM traces (the build's vm_trace and
+	# guest programs)
+	run_one 110 test/dispute.test.js "$rpc" "$build"
+	# the rollup's games played to the end on real traces of the
+	# verdict program (the build's verdict_trace and stf.elf)
+	run_one 200 test/games.test.js "$rpc" "$build"
+	# the program contract (initial VM states) against the build's
+	# clearline-vm-image on the guest programs
+	run_one 60 test/program.test.js "$rpc" "$build"
+fi
 exit $status
