@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Internal to the sequencer's L1 link: the driver's state, shared by
- * l1_driver.c (the thread, posting batches, status) and l1_inbox.c
+ * l1_driver.c (the thread, status), l1_post.c (posting batches) and l1_inbox.c
  * (deposits, forced requests and asset deposits from L1 become
  * requests, exactly once),
  * and the contract views both read.
@@ -103,5 +103,27 @@ int l1_defend_open(struct cl_l1_driver *drv);
 void l1_defend_free(struct cl_l1_driver *drv);
 /* One round of every game against our batches. */
 void l1_defend_step(struct cl_l1_driver *drv);
+
+/* ---- posting batches (l1_post.c) ---- */
+
+/* The next cut to post, and how (l1_next_post). */
+struct next_post {
+	uint64_t cut;	      /* cut number, the batch index it will get */
+	uint64_t first_block; /* where L1 will expect it to start */
+	bool gas_bound;	      /* an earlier batch is not mined yet */
+};
+
+/* Follow the batches in flight and the stale posters (finished ones
+ * leave the list, failures are counted and explained). */
+void l1_follow_posts(struct cl_l1_driver *drv);
+/* L1 discarded batches: posting starts again from batchCount `count`. */
+void l1_on_discard(struct cl_l1_driver *drv, uint64_t count);
+/* Whether a batch can go now: *np gets which cut, from which block. */
+bool l1_next_post(struct cl_l1_driver *drv, uint64_t count,
+		  uint64_t next_block, struct next_post *np);
+/* Merge the cuts waiting from `cut` on before posting it, when asked. */
+void l1_maybe_recut(struct cl_l1_driver *drv, uint64_t count);
+/* Pre-check, build and send the batch `np` names. */
+void l1_try_post(struct cl_l1_driver *drv, const struct next_post *np);
 
 #endif
