@@ -12,27 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "l1_int.h"
-
-
-struct cl_l1_sender {
-	struct cl_l1_rpc *rpc;
-	const struct cl_seckey *key;
-	struct cl_address from;
-	char *dir;
-	char fname[80];
-	uint64_t chain_id;
-	struct cl_l1_sender_opts o;
-	uint64_t next_nonce;
-	uint64_t next_id;
-	size_t n, cap;
-	struct cl_l1_tx *txs; /* by id, which is also nonce order */
-	bool dirty;
-	/* fees of the current step, computed at most once per step */
-	bool fees_known;
-	int fees_rc;
-	uint64_t fee_max, fee_tip;
-};
+#include "sender_int.h"
 
 const char *cl_l1_tx_state_str(enum cl_l1_tx_state s)
 {
@@ -74,7 +54,7 @@ uint64_t cl_l1_calldata_floor(const uint8_t *data, size_t len, bool create)
 	return gas;
 }
 
-static bool finished(const struct cl_l1_tx *t)
+bool sender_finished(const struct cl_l1_tx *t)
 {
 	return t->state == CL_L1_TX_CONFIRMED || t->state == CL_L1_TX_FAILED;
 }
@@ -85,7 +65,7 @@ void l1_tx_clear(struct cl_l1_tx *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static int save(struct cl_l1_sender *s)
+int sender_save(struct cl_l1_sender *s)
 {
 	struct cl_l1_sender_file f = {
 	    .chain_id = s->chain_id,
@@ -132,7 +112,7 @@ static int reconcile(struct cl_l1_sender *s, bool had_file)
 				   "in the pool but unknown to this sender",
 				   (unsigned long long)(pending - latest));
 		s->next_nonce = pending;
-		return save(s);
+		return sender_save(s);
 	}
 	if (pending > s->next_nonce) {
 		cl_unusual(L1_LOG,
@@ -142,7 +122,7 @@ static int reconcile(struct cl_l1_sender *s, bool had_file)
 			   (unsigned long long)pending,
 			   (unsigned long long)s->next_nonce);
 		s->next_nonce = pending;
-		return save(s);
+		return sender_save(s);
 	}
 	if (latest < s->next_nonce)
 		cl_info(L1_LOG,
@@ -247,7 +227,7 @@ uint64_t cl_l1_sender_next_nonce(const struct cl_l1_sender *s)
 	return s->next_nonce;
 }
 
-static struct cl_l1_tx *find(const struct cl_l1_sender *s, uint64_t id)
+struct cl_l1_tx *sender_find(const struct cl_l1_sender *s, uint64_t id)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (s->txs[i].id == id)
@@ -258,7 +238,7 @@ static struct cl_l1_tx *find(const struct cl_l1_sender *s, uint64_t id)
 const struct cl_l1_tx *cl_l1_sender_get(const struct cl_l1_sender *s,
 					uint64_t id)
 {
-	return find(s, id);
+	return sender_find(s, id);
 }
 
 size_t cl_l1_sender_list(const struct cl_l1_sender *s, uint64_t *ids,
@@ -271,17 +251,17 @@ size_t cl_l1_sender_list(const struct cl_l1_sender *s, uint64_t *ids,
 
 int cl_l1_sender_forget(struct cl_l1_sender *s, uint64_t id)
 {
-	struct cl_l1_tx *t = find(s, id);
+	struct cl_l1_tx *t = sender_find(s, id);
 
 	if (!t)
 		return CL_ERR_NOT_FOUND;
-	if (!finished(t))
+	if (!sender_finished(t))
 		return CL_ERR_BUSY;
 	size_t i = (size_t)(t - s->txs);
 	l1_tx_clear(t);
 	memmove(&s->txs[i], &s->txs[i + 1], (s->n - i - 1) * sizeof(*t));
 	s->n--;
-	return save(s);
+	return sender_save(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -300,8 +280,7 @@ static int cmp_u64(const void *a, const void *b)
  * configured minimum. Capped at the ceiling when base + tip still fits
  * under it; CL_L1_FEE_CEILING otherwise. Computed once per step.
  */
-static int current_fees(struct cl_l1_sender *s, uint64_t *max_fee,
-			uint64_t *tip)
+int sender_fees(struct cl_l1_sender *s, uint64_t *max_fee, uint64_t *tip)
 {
 	struct cl_l1_fee_history h;
 	uint64_t t, base, m;
@@ -379,7 +358,7 @@ static bool has_hash(const struct cl_l1_tx *t, const struct cl_hash32 *h)
 	return false;
 }
 
-static void set_state(struct cl_l1_sender *s, struct cl_l1_tx *t,
+void sender_set_state(struct cl_l1_sender *s, struct cl_l1_tx *t,
 		      enum cl_l1_tx_state st)
 {
 	if (t->state == st)
@@ -402,7 +381,7 @@ static bool already_known(const struct cl_l1_error *e)
  * then hand it to the node. Returns CL_OK, a transport or I/O failure, or
  * CL_L1_RPC_ERROR when the node refused it (logged by the client).
  */
-static int send_version(struct cl_l1_sender *s, struct cl_l1_tx *t,
+int sender_send_version(struct cl_l1_sender *s, struct cl_l1_tx *t,
 			uint64_t max_fee, uint64_t tip)
 {
 	struct cl_tx1559 tx;
@@ -430,7 +409,7 @@ static int send_version(struct cl_l1_sender *s, struct cl_l1_tx *t,
 		s->dirty = true;
 	}
 	if (s->dirty) {
-		rc = save(s);
+		rc = sender_save(s);
 		if (rc != CL_OK)
 			goto out;
 	}
@@ -443,7 +422,7 @@ static int send_version(struct cl_l1_sender *s, struct cl_l1_tx *t,
 		t->sent_ns = cl_clock_mono_ns();
 		t->unknown_ns = 0;
 		if (t->state == CL_L1_TX_QUEUED)
-			set_state(s, t, CL_L1_TX_SENT);
+			sender_set_state(s, t, CL_L1_TX_SENT);
 		cl_debug(L1_LOG,
 			 "sender: sent id %llu nonce %llu max fee %llu "
 			 "tip %llu gas %llu",
@@ -463,11 +442,11 @@ out:
  * a transaction whose max fee fell below the base fee). Without a
  * version in the pool there is no replacement rule to meet.
  */
-static int resend(struct cl_l1_sender *s, struct cl_l1_tx *t)
+int sender_resend(struct cl_l1_sender *s, struct cl_l1_tx *t)
 {
 	uint64_t cur_max, cur_tip;
 	uint64_t max_fee = t->max_fee, tip = t->priority_fee;
-	int rc = current_fees(s, &cur_max, &cur_tip);
+	int rc = sender_fees(s, &cur_max, &cur_tip);
 
 	if (rc != CL_OK && rc != CL_L1_FEE_CEILING)
 		return rc;
@@ -483,7 +462,7 @@ static int resend(struct cl_l1_sender *s, struct cl_l1_tx *t)
 		max_fee = cur_max;
 		tip = cur_tip;
 	}
-	return send_version(s, t, max_fee, tip);
+	return sender_send_version(s, t, max_fee, tip);
 }
 
 /* A fee raised by the bump factor, rounded up. */
@@ -496,10 +475,10 @@ static bool bumped(uint64_t *out, uint64_t fee, unsigned permille)
  * Replace a stuck transaction: both fees at least bump_permille of the
  * old ones (at least +12.5%), and at least the current policy's fees.
  */
-static int bump(struct cl_l1_sender *s, struct cl_l1_tx *t)
+int sender_bump(struct cl_l1_sender *s, struct cl_l1_tx *t)
 {
 	uint64_t cur_max = 0, cur_tip = 0, min_max, min_tip, new_max, new_tip;
-	int rc = current_fees(s, &cur_max, &cur_tip);
+	int rc = sender_fees(s, &cur_max, &cur_tip);
 
 	if (rc != CL_OK && rc != CL_L1_FEE_CEILING)
 		return rc;
@@ -527,7 +506,7 @@ static int bump(struct cl_l1_sender *s, struct cl_l1_tx *t)
 		(unsigned long long)t->priority_fee,
 		(unsigned long long)new_max, (unsigned long long)new_tip);
 	t->bumps++;
-	return send_version(s, t, new_max, new_tip);
+	return sender_send_version(s, t, new_max, new_tip);
 }
 
 /* ------------------------------------------------------------------ */
@@ -543,7 +522,7 @@ int cl_l1_sender_submit(struct cl_l1_sender *s, uint64_t *id,
 
 	*id = 0;
 	for (size_t i = 0; i < s->n; i++)
-		open += !finished(&s->txs[i]);
+		open += !sender_finished(&s->txs[i]);
 	if (open >= s->o.max_inflight)
 		return CL_ERR_BUSY;
 	if (req->data_len > SENDER_MAX_DATA)
@@ -595,7 +574,7 @@ int cl_l1_sender_submit(struct cl_l1_sender *s, uint64_t *id,
 	s->next_id++;
 	s->next_nonce++;
 
-	rc = save(s);
+	rc = sender_save(s);
 	if (rc != CL_OK) {
 		s->n--;
 		s->next_id--;
@@ -613,389 +592,7 @@ int cl_l1_sender_submit(struct cl_l1_sender *s, uint64_t *id,
 	/* the first send; whatever fails here is retried by step() */
 	uint64_t max_fee, tip;
 	s->fees_known = false;
-	if (current_fees(s, &max_fee, &tip) == CL_OK)
-		(void)send_version(s, t, max_fee, tip);
+	if (sender_fees(s, &max_fee, &tip) == CL_OK)
+		(void)sender_send_version(s, t, max_fee, tip);
 	return CL_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* Step                                                                */
-/* ------------------------------------------------------------------ */
-
-/* Look for a receipt of any version, newest first. */
-static int find_receipt(struct cl_l1_sender *s, struct cl_l1_tx *t, bool *found)
-{
-	*found = false;
-	for (size_t i = t->n_hashes; i-- > 0;) {
-		struct cl_l1_receipt r;
-		int rc = cl_l1_eth_receipt(s->rpc, &r, found, &t->hashes[i]);
-		if (rc != CL_OK)
-			return rc;
-		if (!*found)
-			continue;
-		t->mined_hash = t->hashes[i];
-		t->block_number = r.block_number;
-		t->block_hash = r.block_hash;
-		t->success = r.status;
-		t->gas_used = r.gas_used;
-		t->effective_gas_price = r.effective_gas_price;
-		cl_l1_receipt_release(&r);
-		return CL_OK;
-	}
-	return CL_OK;
-}
-
-/* Does the node know any version (pending or mined)? */
-static int node_knows(struct cl_l1_sender *s, const struct cl_l1_tx *t,
-		      bool *known)
-{
-	*known = false;
-	for (size_t i = t->n_hashes; i-- > 0;) {
-		struct cl_l1_txinfo info;
-		int rc =
-		    cl_l1_eth_tx_by_hash(s->rpc, &info, known, &t->hashes[i]);
-		if (rc != CL_OK || *known)
-			return rc;
-	}
-	return CL_OK;
-}
-
-/*
- * The chain's mined nonce is below our lowest open nonce and nothing is
- * pending: the chain lost transactions we thought were final (a reorg
- * deeper than the confirmation depth, or a new chain with the same id).
- * Our open transactions would wait forever behind the gap, so they are
- * given new nonces from the chain's one.
- */
-static int renumber(struct cl_l1_sender *s, uint64_t latest)
-{
-	uint64_t pending;
-	int rc = cl_l1_eth_tx_count(s->rpc, &pending, &s->from, CL_L1_PENDING);
-
-	if (rc != CL_OK)
-		return rc;
-	if (pending != latest)
-		return CL_OK; /* something is pending: wait for it */
-	uint64_t next = latest;
-	cl_unusual(L1_LOG,
-		   "sender: l1 lost nonces %llu..%llu, giving the "
-		   "open transactions new nonces",
-		   (unsigned long long)latest,
-		   (unsigned long long)s->next_nonce);
-	for (size_t i = 0; i < s->n; i++) {
-		struct cl_l1_tx *t = &s->txs[i];
-		if (finished(t))
-			continue;
-		t->nonce = next++;
-		t->n_hashes = 0;
-		t->unknown_ns = 0;
-		t->state = CL_L1_TX_QUEUED;
-		t->state_since_ns = cl_clock_mono_ns();
-	}
-	s->next_nonce = next;
-	s->dirty = true;
-	return save(s);
-}
-
-/* Most empty transfers sent to fill one gap; a larger gap is not a
- * reorg of our own recent history (renumber() handles a new chain). */
-#define GAP_FILL_MAX 64
-
-/*
- * The chain lost nonces below our lowest open transaction, ones we had as
- * final (a reorg deeper than the confirmation depth), while the node
- * holds that transaction: it waits behind the gap, which only this key
- * can fill. Empty transfers to ourselves at the missing nonces let the
- * open transactions be mined as they are; what the lost transactions did
- * is for their owners to redo (the poster posts a lost batch again, and
- * a copy it sent meanwhile is one of the open transactions).
- */
-static int fill_gap(struct cl_l1_sender *s, struct cl_l1_tx *t,
-		    uint64_t latest)
-{
-	uint64_t pending, max_fee, tip;
-	int rc = cl_l1_eth_tx_count(s->rpc, &pending, &s->from, CL_L1_PENDING);
-
-	if (rc != CL_OK)
-		return rc;
-	if (pending != latest)
-		return CL_OK; /* lost ones are back in the pool: wait */
-	if (t->nonce - latest > GAP_FILL_MAX)
-		return renumber(s, latest);
-	rc = current_fees(s, &max_fee, &tip);
-	if (rc == CL_L1_FEE_CEILING)
-		return CL_OK; /* logged; the next timeout tries again */
-	if (rc != CL_OK)
-		return rc;
-	cl_unusual(L1_LOG,
-		   "sender: l1 lost nonces %llu..%llu below id %llu (a reorg "
-		   "deeper than %llu confirmations): filling them with empty "
-		   "transfers",
-		   (unsigned long long)latest,
-		   (unsigned long long)(t->nonce - 1),
-		   (unsigned long long)t->id,
-		   (unsigned long long)s->o.confirmations);
-	for (uint64_t n = latest; n < t->nonce; n++) {
-		struct cl_tx1559 tx;
-		struct cl_buf raw;
-		struct cl_hash32 h;
-
-		memset(&tx, 0, sizeof(tx));
-		tx.chain_id = s->chain_id;
-		tx.nonce = n;
-		tx.max_priority_fee_per_gas = tip;
-		tx.max_fee_per_gas = max_fee;
-		tx.gas_limit = 21000;
-		tx.has_to = true;
-		tx.to = s->from;
-		cl_buf_init(&raw);
-		rc = cl_tx1559_sign(&raw, &h, s->key, &tx);
-		if (rc == CL_OK)
-			rc = cl_l1_eth_send_raw(s->rpc, NULL, raw.p, raw.len);
-		cl_buf_release(&raw);
-		if (rc == CL_L1_RPC_ERROR)
-			return CL_OK; /* logged; the next timeout tries again */
-		if (rc != CL_OK)
-			return rc;
-		t->gap_fills++;
-	}
-	return CL_OK;
-}
-
-static int step_sent(struct cl_l1_sender *s, struct cl_l1_tx *t,
-		     uint64_t latest_nonce, bool lowest_open)
-{
-	bool found, known;
-	int rc = find_receipt(s, t, &found);
-
-	if (rc != CL_OK)
-		return rc;
-	if (found) {
-		set_state(s, t, CL_L1_TX_INCLUDED);
-		t->unknown_ns = 0;
-		t->resend_now = false;
-		cl_debug(L1_LOG,
-			 "sender: id %llu nonce %llu included in block "
-			 "%llu",
-			 (unsigned long long)t->id,
-			 (unsigned long long)t->nonce,
-			 (unsigned long long)t->block_number);
-		return CL_OK;
-	}
-	uint64_t now = cl_clock_mono_ns();
-	if (latest_nonce > t->nonce) {
-		/* our nonce is used, but by none of our versions (or the
-		 * receipt lags): give it the drop timeout */
-		if (!t->unknown_ns)
-			t->unknown_ns = now;
-		if (l1_ms_since(t->unknown_ns) < s->o.drop_timeout_ms)
-			return CL_OK;
-		cl_unusual(L1_LOG,
-			   "sender: nonce %llu of id %llu was used by "
-			   "another transaction",
-			   (unsigned long long)t->nonce,
-			   (unsigned long long)t->id);
-		set_state(s, t, CL_L1_TX_FAILED);
-		return CL_OK;
-	}
-	rc = node_knows(s, t, &known);
-	if (rc != CL_OK)
-		return rc;
-	if (known) {
-		t->unknown_ns = 0;
-		if (lowest_open && latest_nonce < t->nonce) {
-			/* held behind nonces the chain lost: give a lagging
-			 * node the drop timeout, then fill the gap */
-			if (!t->gap_ns)
-				t->gap_ns = now;
-			if (l1_ms_since(t->gap_ns) < s->o.drop_timeout_ms)
-				return CL_OK;
-			t->gap_ns = now; /* a fill that fails waits again */
-			return fill_gap(s, t, latest_nonce);
-		}
-		t->gap_ns = 0;
-		if (l1_ms_since(t->sent_ns) >= s->o.stuck_timeout_ms) {
-			rc = bump(s, t);
-			if (rc == CL_L1_FEE_CEILING || rc == CL_L1_RPC_ERROR)
-				rc = CL_OK;
-		}
-		return rc;
-	}
-	if (!t->unknown_ns)
-		t->unknown_ns = now;
-	if (!t->resend_now && l1_ms_since(t->unknown_ns) < s->o.drop_timeout_ms)
-		return CL_OK;
-	if (lowest_open && latest_nonce < t->nonce)
-		return renumber(s, latest_nonce);
-	cl_info(L1_LOG,
-		"sender: id %llu nonce %llu is unknown to l1, "
-		"sending it again",
-		(unsigned long long)t->id, (unsigned long long)t->nonce);
-	t->resend_now = false;
-	t->resends++;
-	t->unknown_ns = now; /* a refused resend waits another timeout */
-	rc = resend(s, t);
-	if (rc == CL_L1_RPC_ERROR)
-		rc = CL_OK; /* logged; tried again next round */
-	return rc;
-}
-
-static int step_included(struct cl_l1_sender *s, struct cl_l1_tx *t,
-			 uint64_t head)
-{
-	struct cl_l1_block b;
-	bool found;
-	int rc = cl_l1_eth_block_by_number(s->rpc, &b, &found, t->block_number);
-
-	if (rc != CL_OK)
-		return rc;
-	if (!found || !cl_hash32_eq(&b.hash, &t->block_hash)) {
-		cl_unusual(L1_LOG,
-			   "sender: block %llu holding nonce %llu left "
-			   "the canonical chain",
-			   (unsigned long long)t->block_number,
-			   (unsigned long long)t->nonce);
-		t->reorgs++;
-		t->resend_now = true;
-		t->unknown_ns = 0;
-		t->sent_ns = cl_clock_mono_ns();
-		memset(&t->mined_hash, 0, sizeof(t->mined_hash));
-		memset(&t->block_hash, 0, sizeof(t->block_hash));
-		t->block_number = 0;
-		set_state(s, t, CL_L1_TX_SENT);
-		return CL_OK;
-	}
-	if (head + 1 >= t->block_number + s->o.confirmations) {
-		set_state(s, t, CL_L1_TX_CONFIRMED);
-		cl_info(L1_LOG,
-			"sender: id %llu nonce %llu confirmed in block "
-			"%llu (%s, gas used %llu)",
-			(unsigned long long)t->id, (unsigned long long)t->nonce,
-			(unsigned long long)t->block_number,
-			t->success ? "success" : "reverted",
-			(unsigned long long)t->gas_used);
-	}
-	return CL_OK;
-}
-
-int cl_l1_sender_recheck(struct cl_l1_sender *s, uint64_t id)
-{
-	struct cl_l1_tx *t = find(s, id);
-	struct cl_l1_block b;
-	bool found;
-
-	if (!t || t->state != CL_L1_TX_CONFIRMED)
-		return CL_OK;
-	int rc = cl_l1_eth_block_by_number(s->rpc, &b, &found, t->block_number);
-	if (rc != CL_OK || (found && cl_hash32_eq(&b.hash, &t->block_hash)))
-		return rc;
-	/* as if still included: step_included sees the block gone and
-	 * sends it again (head 0: it cannot count it confirmed here) */
-	set_state(s, t, CL_L1_TX_INCLUDED);
-	rc = step_included(s, t, 0);
-	int src = s->dirty ? save(s) : CL_OK;
-	return rc != CL_OK ? rc : src;
-}
-
-int cl_l1_sender_step(struct cl_l1_sender *s)
-{
-	uint64_t head, latest_nonce;
-	bool lowest = true;
-	int rc = CL_OK;
-
-	s->fees_known = false;
-	size_t open = 0;
-	for (size_t i = 0; i < s->n; i++)
-		open += !finished(&s->txs[i]);
-	if (!open)
-		return s->dirty ? save(s) : CL_OK;
-
-	rc = cl_l1_eth_block_number(s->rpc, &head);
-	if (rc != CL_OK)
-		return rc;
-	rc = cl_l1_eth_tx_count(s->rpc, &latest_nonce, &s->from, CL_L1_LATEST);
-	if (rc != CL_OK)
-		return rc;
-
-	for (size_t i = 0; i < s->n && rc == CL_OK; i++) {
-		struct cl_l1_tx *t = &s->txs[i];
-		uint64_t max_fee, tip;
-		bool was_lowest = lowest;
-
-		if (finished(t))
-			continue;
-		lowest = false;
-		switch (t->state) {
-		case CL_L1_TX_QUEUED:
-			if (t->n_hashes) {
-				/* signed and stored, maybe sent before a
-				 * restart: look for it like a sent one */
-				set_state(s, t, CL_L1_TX_SENT);
-				rc = step_sent(s, t, latest_nonce, was_lowest);
-				break;
-			}
-			if (latest_nonce > t->nonce) {
-				/* no version of ours exists: not our use */
-				cl_unusual(L1_LOG,
-					   "sender: nonce %llu of id "
-					   "%llu was used by another "
-					   "transaction",
-					   (unsigned long long)t->nonce,
-					   (unsigned long long)t->id);
-				set_state(s, t, CL_L1_TX_FAILED);
-				break;
-			}
-			rc = current_fees(s, &max_fee, &tip);
-			if (rc == CL_L1_FEE_CEILING) {
-				rc = CL_OK;
-				break;
-			}
-			if (rc == CL_OK)
-				rc = send_version(s, t, max_fee, tip);
-			if (rc == CL_L1_RPC_ERROR)
-				rc = CL_OK;
-			break;
-		case CL_L1_TX_SENT:
-			rc = step_sent(s, t, latest_nonce, was_lowest);
-			break;
-		case CL_L1_TX_INCLUDED:
-			rc = step_included(s, t, head);
-			break;
-		case CL_L1_TX_CONFIRMED:
-		case CL_L1_TX_FAILED:
-			break;
-		}
-	}
-	if (s->dirty) {
-		int src = save(s);
-		if (rc == CL_OK)
-			rc = src;
-	}
-	return rc;
-}
-
-int cl_l1_sender_wait(struct cl_l1_sender *s, uint64_t id, uint64_t timeout_ms,
-		      uint64_t poll_ms)
-{
-	uint64_t start = cl_clock_mono_ns();
-
-	for (;;) {
-		const struct cl_l1_tx *t = find(s, id);
-		if (!t)
-			return CL_ERR_NOT_FOUND;
-		if (t->state == CL_L1_TX_CONFIRMED)
-			return t->success ? CL_OK : CL_L1_REVERTED;
-		if (t->state == CL_L1_TX_FAILED)
-			return CL_L1_NONCE_TAKEN;
-		if (l1_ms_since(start) >= timeout_ms)
-			return CL_ERR_TIMEOUT;
-		/* failures are logged where they start; keep going */
-		int rc = cl_l1_sender_step(s);
-		(void)rc;
-		t = find(s, id);
-		if (t && (t->state == CL_L1_TX_CONFIRMED ||
-			  t->state == CL_L1_TX_FAILED))
-			continue;
-		l1_sleep_ms(poll_ms);
-	}
 }

@@ -50,9 +50,11 @@ static void post_failed(struct cl_l1_driver *drv, uint64_t index,
 		 why);
 	pthread_mutex_unlock(&drv->lock);
 	if (!same || n % 30 == 0)
-		cl_unusual(SUB, "cannot post batch %llu: %s (%llu failures in "
+		cl_unusual(SUB,
+			   "cannot post batch %llu: %s (%llu failures in "
 			   "a row)",
-			   (unsigned long long)index, why, (unsigned long long)n);
+			   (unsigned long long)index, why,
+			   (unsigned long long)n);
 }
 
 static void post_ok(struct cl_l1_driver *drv)
@@ -75,7 +77,8 @@ static void finish_post(struct cl_l1_driver *drv)
 	uint64_t index = r.has_index ? r.batch_index : f->cut;
 	if (r.state == CL_L1_POST_CONFIRMED && !f->cut_known) {
 		/* adopted after a restart: its orders were not counted */
-		cl_info(SUB, "batch %llu confirmed in L1 block %llu: blocks "
+		cl_info(SUB,
+			"batch %llu confirmed in L1 block %llu: blocks "
 			"%llu..%llu, %zu calldata bytes, %llu gas",
 			(unsigned long long)index,
 			(unsigned long long)r.l1_block,
@@ -84,7 +87,8 @@ static void finish_post(struct cl_l1_driver *drv)
 			(unsigned long long)r.gas_used);
 	} else if (r.state == CL_L1_POST_CONFIRMED) {
 		uint64_t per = f->orders ? r.gas_used / f->orders : 0;
-		cl_info(SUB, "batch %llu confirmed in L1 block %llu: blocks "
+		cl_info(SUB,
+			"batch %llu confirmed in L1 block %llu: blocks "
 			"%llu..%llu, %zu calldata bytes, %llu gas, %zu "
 			"orders, %llu gas per order",
 			(unsigned long long)index,
@@ -147,7 +151,8 @@ void l1_follow_posts(struct cl_l1_driver *drv)
 			cl_debug(SUB, "poster: %s", cl_l1_err_str(rc));
 	}
 	while (drv->n_fl) {
-		enum cl_l1_poster_state ps = cl_l1_poster_state(drv->fl[0].poster);
+		enum cl_l1_poster_state ps =
+		    cl_l1_poster_state(drv->fl[0].poster);
 		if (ps != CL_L1_POST_CONFIRMED && ps != CL_L1_POST_FAILED)
 			break;
 		finish_post(drv);
@@ -168,8 +173,8 @@ void l1_follow_posts(struct cl_l1_driver *drv)
  * batchCount once none is in flight) or behind one adopted after a
  * restart.
  */
-bool l1_next_post(struct cl_l1_driver *drv, uint64_t count,
-		      uint64_t next_block, struct next_post *np)
+bool l1_next_post(struct cl_l1_driver *drv, uint64_t count, uint64_t next_block,
+		  struct next_post *np)
 {
 	if (drv->draining && drv->n_fl)
 		return false;
@@ -177,7 +182,8 @@ bool l1_next_post(struct cl_l1_driver *drv, uint64_t count,
 	if (drv->n_fl >= drv->cfg.batches_in_flight)
 		return false;
 	if (!drv->n_fl) {
-		*np = (struct next_post){.cut = count, .first_block = next_block};
+		*np =
+		    (struct next_post){.cut = count, .first_block = next_block};
 		return true;
 	}
 	bool mined = true;
@@ -292,9 +298,9 @@ static void refusal(struct cl_l1_driver *drv, int rc, char *why, size_t cap,
  * one second after the newest L1 block, no later than INCLUSION_MARGIN_S
  * after it or the clock. Returns CL_OK or an RPC code.
  */
-static int append_state(struct cl_l1_driver *drv,
-			struct cl_l1_append_state *st, uint64_t *earliest,
-			uint64_t *latest, const struct cl_l1_batch_args *a)
+static int append_state(struct cl_l1_driver *drv, struct cl_l1_append_state *st,
+			uint64_t *earliest, uint64_t *latest,
+			const struct cl_l1_batch_args *a)
 {
 	const struct cl_address *rollup = &drv->cfg.rollup;
 	uint8_t w[3 * 32];
@@ -304,10 +310,10 @@ static int append_state(struct cl_l1_driver *drv,
 	memset(st, 0, sizeof(*st));
 	if (!drv->have_params) {
 		rc = l1_view_u64(drv->rpc, rollup, "forcedInclusionDelay()",
-			      &drv->fi_delay);
+				 &drv->fi_delay);
 		if (!rc)
 			rc = l1_view_u64(drv->rpc, rollup, "sequencingWindow()",
-				      &drv->seq_window);
+					 &drv->seq_window);
 		if (rc)
 			return rc;
 		drv->have_params = true;
@@ -318,14 +324,15 @@ static int append_state(struct cl_l1_driver *drv,
 	if (drv->n_fl)
 		st->prev_l1_timestamp = drv->fl[drv->n_fl - 1].l1_timestamp;
 	else if ((rc = l1_view_u64(drv->rpc, rollup, "lastL1Timestamp()",
-				&st->prev_l1_timestamp)))
+				   &st->prev_l1_timestamp)))
 		return rc;
-	rc = l1_view_u64(drv->rpc, rollup, "depositCount()", &st->deposit_count);
+	rc =
+	    l1_view_u64(drv->rpc, rollup, "depositCount()", &st->deposit_count);
 	if (!rc && a->deposits_consumed < st->deposit_count) {
 		rc = l1_view_words(drv->rpc, rollup, "deposits(uint64)", true,
-				a->deposits_consumed, w, 3);
-		if (!rc && !cl_l1_abi_ret_u64(&st->deposit_timestamp, w + 64,
-					      32))
+				   a->deposits_consumed, w, 3);
+		if (!rc &&
+		    !cl_l1_abi_ret_u64(&st->deposit_timestamp, w + 64, 32))
 			rc = CL_ERR_CORRUPT;
 	}
 	if (!rc)
@@ -340,8 +347,8 @@ static int append_state(struct cl_l1_driver *drv,
 		return rc;
 	uint64_t wall = cl_clock_now_ms() / 1000;
 	*earliest = b.timestamp + 1;
-	*latest = (wall > b.timestamp ? wall : b.timestamp) +
-		  INCLUSION_MARGIN_S;
+	*latest =
+	    (wall > b.timestamp ? wall : b.timestamp) + INCLUSION_MARGIN_S;
 	return CL_OK;
 }
 
@@ -363,8 +370,8 @@ static int asset_state(struct cl_l1_driver *drv, struct cl_l1_append_state *st,
 		rc = l1_view_words(drv->rpc, &drv->assets,
 				   "assetDeposits(uint64)", true,
 				   a->asset_deposits_consumed, w, 4);
-		if (!rc && !cl_l1_abi_ret_u64(&st->deposit_timestamp, w + 96,
-					      32))
+		if (!rc &&
+		    !cl_l1_abi_ret_u64(&st->deposit_timestamp, w + 96, 32))
 			rc = CL_ERR_CORRUPT;
 	}
 	return rc;
@@ -372,11 +379,11 @@ static int asset_state(struct cl_l1_driver *drv, struct cl_l1_append_state *st,
 
 /*
  * Would the contract refuse batch `a` for its L1 time or an overdue
- * deposit or asset deposit? Then it is not sent: the reason goes to the log and the
- * status, and a re-cut is asked for when merging the waiting cuts can
- * help (an overdue deposit the batch does not reach). Returns true when
- * the batch may go (also when L1 could not be read: the gas estimate
- * catches what is left).
+ * deposit or asset deposit? Then it is not sent: the reason goes to the log and
+ * the status, and a re-cut is asked for when merging the waiting cuts can help
+ * (an overdue deposit the batch does not reach). Returns true when the batch
+ * may go (also when L1 could not be read: the gas estimate catches what is
+ * left).
  */
 static bool precheck(struct cl_l1_driver *drv, uint64_t index,
 		     const struct cl_l1_batch_args *a)
@@ -387,9 +394,9 @@ static bool precheck(struct cl_l1_driver *drv, uint64_t index,
 
 	if (append_state(drv, &st, &earliest, &latest, a) != CL_OK)
 		return true;
-	enum cl_l1_revert k = cl_l1_append_rule(
-	    r, sizeof(r), &st, a->deposits_consumed, a->l1_timestamp,
-	    earliest, latest);
+	enum cl_l1_revert k =
+	    cl_l1_append_rule(r, sizeof(r), &st, a->deposits_consumed,
+			      a->l1_timestamp, earliest, latest);
 	const char *what = "";
 	if (k == CL_L1_REVERT_NONE && a->with_assets) {
 		/* the assets contract applies the same rule to its own
@@ -446,7 +453,8 @@ void l1_try_post(struct cl_l1_driver *drv, const struct next_post *np)
 		return;
 	}
 	if (cut.first_block != np->first_block) {
-		cl_broken(SUB, "cut %llu starts at block %llu but L1 expects "
+		cl_broken(SUB,
+			  "cut %llu starts at block %llu but L1 expects "
 			  "%llu: not posting",
 			  (unsigned long long)batch_count,
 			  (unsigned long long)cut.first_block,
@@ -458,15 +466,14 @@ void l1_try_post(struct cl_l1_driver *drv, const struct next_post *np)
 	struct cl_batch2 blocks = {0};
 	struct cl_buf data;
 	cl_buf_init(&data);
-	rc = cl_chain_cut_blocks(snap, cl_seq_genesis(drv->seq), &cut,
-				 &blocks);
+	rc = cl_chain_cut_blocks(snap, cl_seq_genesis(drv->seq), &cut, &blocks);
 	cl_snapshot_free(snap);
 	bool faulted = false;
 	if (!rc && blocks.n_blocks == 0)
 		rc = CL_ERR_CORRUPT; /* a cut holds one block at least */
 	if (!rc) {
-		faulted = cl_seq_fault_apply(&drv->fault, batch_count, &blocks,
-					     &cut);
+		faulted =
+		    cl_seq_fault_apply(&drv->fault, batch_count, &blocks, &cut);
 		if (cl_batch2_encode(&data, blocks.blocks, blocks.n_blocks) !=
 		    CL_BATCH_OK)
 			rc = CL_ERR_CORRUPT; /* the stf accepted each request */
@@ -477,20 +484,20 @@ void l1_try_post(struct cl_l1_driver *drv, const struct next_post *np)
 		goto out;
 	}
 	struct cl_l1_batch_args a = {
-		.data = data.p,
-		.data_len = data.len,
-		.state_root = cut.root,
-		.withdrawal_root = cut.root,
-		.deposits_consumed = cut.deposits_consumed,
-		.first_block = cut.first_block,
-		.last_block = cut.last_block,
-		.forced_consumed = cut.forced_consumed,
-		/* a chain with assets counts its asset deposits each batch */
-		.with_assets = drv->has_assets,
-		.asset_deposits_consumed = cut.asset_deposits_consumed,
-		/* what the last block names: the forced-inclusion rule's
-		 * "could not have seen the deposit" (docs/l1.md) */
-		.l1_timestamp = blocks.blocks[blocks.n_blocks - 1].l1.timestamp,
+	    .data = data.p,
+	    .data_len = data.len,
+	    .state_root = cut.root,
+	    .withdrawal_root = cut.root,
+	    .deposits_consumed = cut.deposits_consumed,
+	    .first_block = cut.first_block,
+	    .last_block = cut.last_block,
+	    .forced_consumed = cut.forced_consumed,
+	    /* a chain with assets counts its asset deposits each batch */
+	    .with_assets = drv->has_assets,
+	    .asset_deposits_consumed = cut.asset_deposits_consumed,
+	    /* what the last block names: the forced-inclusion rule's
+	     * "could not have seen the deposit" (docs/l1.md) */
+	    .l1_timestamp = blocks.blocks[blocks.n_blocks - 1].l1.timestamp,
 	};
 	if (faulted && drv->fault.kind == CL_FAULT_WITHDRAWAL_ROOT)
 		a.withdrawal_root.b[31] ^= 0x01; /* tests only: --fault */
@@ -516,8 +523,8 @@ void l1_try_post(struct cl_l1_driver *drv, const struct next_post *np)
 		 * batch reaches the block that credited them */
 		if (fi && !drv->n_fl)
 			drv->want_recut = true;
-		drv->retry_ns = cl_clock_mono_ns() +
-				(fi ? 500000000ull : 2000000000ull);
+		drv->retry_ns =
+		    cl_clock_mono_ns() + (fi ? 500000000ull : 2000000000ull);
 		goto out;
 	}
 	post_ok(drv);
@@ -530,7 +537,8 @@ void l1_try_post(struct cl_l1_driver *drv, const struct next_post *np)
 	    .orders = count_orders(&blocks),
 	};
 	set_posting(drv);
-	cl_info(SUB, "posting batch %llu: blocks %llu..%llu, %zu requests, "
+	cl_info(SUB,
+		"posting batch %llu: blocks %llu..%llu, %zu requests, "
 		"%zu bytes%s",
 		(unsigned long long)batch_count,
 		(unsigned long long)cut.first_block,
@@ -540,4 +548,3 @@ out:
 	cl_batch2_release(&blocks);
 	cl_buf_release(&data);
 }
-
