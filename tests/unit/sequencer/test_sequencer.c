@@ -93,20 +93,28 @@ static uint64_t now_s(void)
 	return cl_clock_now_ms() / 1000;
 }
 
-static struct cl_seq_result oracle(uint32_t market, uint64_t price)
+/* A price for `market` at time `ts`, signed by two of the
+ * three oracle signers. */
+static struct cl_tx oracle_tx(uint32_t market, uint64_t price, uint64_t ts)
 {
 	struct cl_tx tx;
-	struct waiter w;
 	struct cl_hash32 d;
 	memset(&tx, 0, sizeof(tx));
 	tx.type = CL_TX_ORACLE_PRICE;
 	tx.u.oracle.msg.market = market;
 	tx.u.oracle.msg.price = price;
-	tx.u.oracle.msg.timestamp = now_s();
+	tx.u.oracle.msg.timestamp = ts;
 	cl_oracle_price_digest(&d, cl_seq_domain(seq), &tx.u.oracle.msg);
 	tx.u.oracle.n_sigs = 2;
 	CHECK(cl_sign_digest(&tx.u.oracle.sigs[0], key[7], &d) == CL_OK);
 	CHECK(cl_sign_digest(&tx.u.oracle.sigs[1], key[8], &d) == CL_OK);
+	return tx;
+}
+
+static struct cl_seq_result oracle(uint32_t market, uint64_t price)
+{
+	struct waiter w;
+	struct cl_tx tx = oracle_tx(market, price, now_s());
 	return run(&tx, &w);
 }
 
@@ -434,22 +442,6 @@ static struct cl_seq_result wait_for(struct pending *p)
 	return p->w.r;
 }
 
-static struct cl_tx oracle_tx(uint64_t price, uint64_t ts)
-{
-	struct cl_tx tx;
-	struct cl_hash32 d;
-	memset(&tx, 0, sizeof(tx));
-	tx.type = CL_TX_ORACLE_PRICE;
-	tx.u.oracle.msg.market = BTC;
-	tx.u.oracle.msg.price = price;
-	tx.u.oracle.msg.timestamp = ts;
-	cl_oracle_price_digest(&d, cl_seq_domain(seq), &tx.u.oracle.msg);
-	tx.u.oracle.n_sigs = 2;
-	CHECK(cl_sign_digest(&tx.u.oracle.sigs[0], key[7], &d) == CL_OK);
-	CHECK(cl_sign_digest(&tx.u.oracle.sigs[1], key[8], &d) == CL_OK);
-	return tx;
-}
-
 /* Sleep until `ms` milliseconds into the next second of the clock. */
 static void sleep_into_next_second(uint64_t ms)
 {
@@ -473,7 +465,7 @@ static void oracle_ahead_of_the_block(void)
 	submit_async(&dep);
 	sleep_into_next_second(200);
 	/* the block is still open, its time a second behind the clock */
-	px.tx = oracle_tx(650100, now_s());
+	px.tx = oracle_tx(BTC, 650100, now_s());
 	submit_async(&px);
 	struct cl_seq_result rd = wait_for(&dep), rp = wait_for(&px);
 	CHECK_MSG(rd.code == 0, "deposit: %s", cl_stf_err_str(rd.code));
@@ -484,7 +476,7 @@ static void oracle_ahead_of_the_block(void)
 	CHECK_MSG(rp.block > rd.block, "blocks %llu, %llu",
 		  (unsigned long long)rd.block, (unsigned long long)rp.block);
 	/* a time ahead of the clock: refused, as before */
-	ahead.tx = oracle_tx(650200, now_s() + 5);
+	ahead.tx = oracle_tx(BTC, 650200, now_s() + 5);
 	submit_async(&ahead);
 	rp = wait_for(&ahead);
 	CHECK(rp.code == CL_STF_ERR_ORACLE_FUTURE);
