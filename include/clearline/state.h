@@ -261,6 +261,37 @@ CL_WUR int cl_db_new(struct cl_db **out, const struct cl_db_config *cfg);
  * first. cl_db_free(NULL) does nothing. */
 void cl_db_free(struct cl_db *db);
 
+/*
+ * Durability of commits. CL_DB_SYNC_EVERY (the default): a commit returns
+ * after the data pages and then the meta page are on disk. CL_DB_SYNC_DATA
+ * (LMDB's MDB_NOMETASYNC): a commit syncs the data pages only and leaves
+ * the meta page to the next commit's sync or cl_db_sync(). Integrity is
+ * kept after a crash of the process or of the machine (the meta page on
+ * disk always names pages that are on disk), but a machine crash may undo
+ * the last commit: use it only where everything stored can be derived
+ * again (the verifier: docs/verifier.md "Durability"). A process crash
+ * loses nothing in either mode. MDB_NOSYNC, which can corrupt the
+ * database in a machine crash, is not offered.
+ */
+enum cl_db_sync_mode {
+	CL_DB_SYNC_EVERY = 0,
+	CL_DB_SYNC_DATA = 1,
+};
+
+/*
+ * Set the durability of later commits. Call it like cl_db_new(): before
+ * any other thread uses the database (LMDB keeps the mode in the
+ * environment's flags, which readers also read). CL_OK or CL_ERR_DB.
+ */
+CL_WUR int cl_db_set_sync(struct cl_db *db, enum cl_db_sync_mode mode);
+
+/*
+ * Flush everything committed to disk, meta page included (mdb_env_sync
+ * forced): after CL_OK the last commit survives a machine crash. From the
+ * writer's thread. CL_OK or CL_ERR_IO (logged).
+ */
+CL_WUR int cl_db_sync(struct cl_db *db);
+
 /* The schema version stored in the open database. */
 uint32_t cl_db_schema_version(const struct cl_db *db);
 

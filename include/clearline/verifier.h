@@ -61,6 +61,8 @@
 #include <clearline/state.h>
 #include <clearline/stf.h>
 
+#include <pthread.h>
+
 struct cl_verifier_config {
 	bool replica;		     /* keep order books for readers */
 	const char *l1_url;	     /* L1 JSON-RPC endpoint (copied) */
@@ -166,5 +168,85 @@ const struct cl_address *cl_verifier_rollup(const struct cl_verifier *v);
  * chain.h): the derived state, roots, the replica's books, the sync
  * status and claims. `v` is borrowed and must outlive every use. */
 void cl_verifier_reader(struct cl_chain_reader *out, struct cl_verifier *v);
+
+/* ------------------------------------------------------------------ */
+/* Applying the blocks of a batch                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The derivation thread's inner loop, public so that the replay bench
+ * (tests/bench/bench_replay) and the replay crash test run exactly what
+ * the verifier runs.
+ *
+ * cl_replay_blocks() applies blocks [from, n_blocks) of a decoded batch.
+ * Signatures: a helper thread recovers the requests in order, ahead of
+ * the writer; the writer, when the block it needs next is not recovered
+ * yet, recovers the unclaimed rest of it itself, so both cores work
+ * whichever side is slower. Each block: hooks.block, cl_stf_open_block
+ * with the block's header (the previous root from the state), for every
+ * request hooks.request then cl_stf_request, cl_stf_end_block; then the
+ * root after the previous block and the batch's partial record
+ * (cl_chain_put_root, cl_chain_put_partial) go into the same overlay,
+ * the block is committed as its own transaction (cl_state_commit_block,
+ * with the database's sync mode), hooks.committed is called, and the
+ * root is compared with the block's root in the batch. The stf's calls
+ * are made under `books_lock` (write) when it is set.
+ */
+enum cl_replay_fault_kind {
+	CL_REPLAY_HEADER_REFUSED,  /* cl_stf_open_block refused the header */
+	CL_REPLAY_REQUEST_REFUSED, /* cl_stf_request refused request `tx` */
+	CL_REPLAY_ROOT_DIFFERS,	   /* the derived root is not the batch's */
+};
+
+struct cl_replay_fault {
+	enum cl_replay_fault_kind kind;
+	const struct cl_batch2_block *blk;
+	size_t tx;	       /* REQUEST_REFUSED: index in the block */
+	int code;	       /* REFUSED kinds: the stf's code */
+	struct cl_hash32 root; /* ROOT_DIFFERS: the derived root (the
+				* block is committed) */
+};
+
+/*
+ * Hooks (arg is passed to each). A hook's positive return means it
+ * recorded a fault: the replay stops and returns that value unchanged.
+ */
+struct cl_replay_hooks {
+	void *arg;
+	/* Before block `blk` opens (NULL: none). CL_OK, positive, or a
+	 * negative error (the replay stops with it). */
+	int (*block)(void *arg, const struct cl_batch2_block *blk);
+	/* Before request i of `blk` (recovered) is applied (NULL: none). */
+	int (*request)(void *arg, const struct cl_batch2_block *blk, size_t i,
+		       const struct cl_tx *tx);
+	/* A fault the replay found (required): record it, return a
+	 * positive code. */
+	int (*fault)(void *arg, const struct cl_replay_fault *f);
+	/* After block `blk` committed, before its root is compared (NULL:
+	 * none). */
+	void (*committed)(void *arg, const struct cl_batch2_block *blk);
+	/* Between blocks: true stops the replay with CL_ERR_BUSY (NULL:
+	 * never). */
+	bool (*stop)(void *arg);
+};
+
+struct cl_replay {
+	struct cl_state *st; /* the only writer of its database */
+	struct cl_stf *stf;  /* on st */
+	pthread_rwlock_t *books_lock; /* NULL: none */
+	struct cl_replay_hooks hooks;
+};
+
+/*
+ * Apply blocks [from, b->n_blocks) of batch `b` (its requests are
+ * recovered in place: tx->auth) as batch number `batch` with data hash
+ * `data_hash` (the partial record). Returns CL_OK (every block committed
+ * and its root the batch's), a hook's positive code, CL_ERR_BUSY (hooks.
+ * stop), or a negative error. On anything but CL_OK the block being
+ * applied is discarded, and the blocks before it stay committed.
+ */
+CL_WUR int cl_replay_blocks(const struct cl_replay *r, struct cl_batch2 *b,
+			    size_t from, uint64_t batch,
+			    const struct cl_hash32 *data_hash);
 
 #endif /* CLEARLINE_VERIFIER_H */

@@ -8,7 +8,9 @@
  *   verifier.c       life cycle, the derivation loop, start-up and wipe,
  *                    readers
  *   ver_scan.c       following L1: counters, confirmed logs, the anchor
- *   ver_replay.c     replaying and closing one batch
+ *   ver_replay.c     fetching, checking, replaying and closing one batch
+ *   ver_blocks.c     applying a batch's blocks (cl_replay_blocks, also
+ *                    run by the replay bench and crash test)
  *   ver_deposits.c   the cursor and the L1 deposits not yet consumed
  *   ver_forced.c     L1 forced requests seen; each FORCED checked against L1
  *   ver_assets.c     the assets contract against the genesis; each
@@ -41,13 +43,6 @@ struct vdeposit {
 	struct cl_address to;
 	uint64_t amount;
 	bool stored; /* in the database already */
-};
-
-/* One decoded transaction of a batch being verified. */
-struct vtx {
-	struct cl_tx tx;
-	uint32_t block; /* index in the batch */
-	uint32_t index; /* index in its block */
 };
 
 /* The game against the faulty batch (ver_game.c). */

@@ -250,6 +250,13 @@ int cl_verifier_new(struct cl_verifier **out,
 		if (rc)
 			goto fail;
 	}
+	/* everything stored here can be derived again from L1: commits
+	 * sync their data but leave the meta page to the next commit, and
+	 * each verified batch ends with one full sync (docs/verifier.md
+	 * "Durability"). Before any other thread uses the database. */
+	rc = cl_db_set_sync(db, CL_DB_SYNC_DATA);
+	if (rc)
+		goto fail;
 	rc = cl_state_new_lmdb(&v->st, db);
 	if (rc)
 		goto fail;

@@ -6,18 +6,31 @@
  * Phase 1 runs the real sequencer (cl_seq, LMDB in a temporary folder,
  * devnet genesis) on N pre-signed orders from 32 accounts — makers resting
  * around the mid, takers crossing — and measures orders/s, requests/s
- * and blocks/s. Phase 2 does what a verifier does with the same blocks:
- * reads every block record, decodes and recovers every request, hands it
- * to a fresh stf on a second LMDB, which matches it and derives fills and
- * closures exactly as the sequencer's stf did, commits block by block,
- * and checks every root against the sequencer's. It prints both rates and
- * their ratio (the replay does the same matching work: the fills are not
- * in the blocks).
+ * and blocks/s. Between the phases (untimed) the blocks are cut into
+ * batches the way the sequencer cuts them (at most cut_max_bytes of
+ * transaction bytes, whole blocks) and encoded as the poster encodes them
+ * (cl_chain_cut_blocks, cl_batch2_encode). Phase 2 does what
+ * `clearlined --mode verifier` does with each batch once it has its
+ * bytes from L1: keccak256 of the data, cl_batch2_decode under the
+ * default limits, cl_replay_blocks (the verifier's own code: recovery on
+ * a helper thread ahead of the writer, every request through a fresh stf
+ * on a second LMDB that matches it and derives the fills and closures as
+ * the sequencer's stf did, one commit per block, every root compared),
+ * then the batch's closing commit and one sync, with the verifier's sync
+ * mode (CL_DB_SYNC_DATA). It prints both rates and their ratio (the
+ * replay does the same matching work: the fills are not in the blocks).
+ * What the verifier does besides is L1 traffic: reading logs and the
+ * posting transaction, and each block's L1 reference once per L1 block.
  *
- * usage: bench_replay GENESIS [orders]   (default 50000)
+ * usage: bench_replay GENESIS [orders [block-ms [every]]]
+ *   orders   default 50000
+ *   block-ms the sequencer's block interval, default 20
+ *   every    replay with CL_DB_SYNC_EVERY (every commit fully synced)
+ *            instead of the verifier's mode, to measure the difference
  */
 #include <clearline/node.h>
 #include <clearline/sequencer.h>
+#include <clearline/verifier.h>
 
 #include <ftw.h>
 #include <pthread.h>
@@ -62,6 +75,26 @@ static void submit(struct cl_seq *s, struct cl_tx *tx, struct counter *k)
 		usleep(1000);
 }
 
+struct replay_count {
+	uint64_t txs, blocks, faults;
+};
+
+static int on_fault(void *arg, const struct cl_replay_fault *f)
+{
+	struct replay_count *c = arg;
+	c->faults++;
+	fprintf(stderr, "block %llu: fault %d (code %d)\n",
+		(unsigned long long)f->blk->number, (int)f->kind, f->code);
+	return 1;
+}
+
+static void on_committed(void *arg, const struct cl_batch2_block *blk)
+{
+	struct replay_count *c = arg;
+	c->txs += blk->n_txs;
+	c->blocks++;
+}
+
 static int rm_entry(const char *p, const struct stat *sb, int f,
 		    struct FTW *ftw)
 {
@@ -74,10 +107,13 @@ int main(int argc, char **argv)
 	char err[400], dir_a[] = "/tmp/clreplayXXXXXX",
 			   dir_b[] = "/tmp/clreplayXXXXXX";
 	size_t n_orders = argc > 2 ? strtoull(argv[2], NULL, 10) : 50000;
+	uint64_t block_ms = argc > 3 ? strtoull(argv[3], NULL, 10) : 20;
+	bool sync_every = argc > 4 && strcmp(argv[4], "every") == 0;
 	struct counter k = {.done = 0};
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s GENESIS [orders]\n", argv[0]);
+		fprintf(stderr, "usage: %s GENESIS [orders [block-ms [every]]]\n",
+			argv[0]);
 		return 2;
 	}
 	cl_log_min_level = CL_LOG_UNUSUAL;
@@ -109,7 +145,7 @@ int main(int argc, char **argv)
 	if (cl_db_new(&db, &dc))
 		return 1;
 	cl_seq_config_defaults(&sc);
-	sc.block_interval_ms = 20;
+	sc.block_interval_ms = block_ms;
 	if (cl_seq_new(&seq, &sc, db, &g) || cl_seq_start(seq))
 		return 1;
 	const struct cl_eip712_domain *dom = cl_seq_domain(seq);
@@ -180,71 +216,124 @@ int main(int argc, char **argv)
 	uint64_t head = st1.head_block;
 	cl_seq_stop(seq);
 
-	/* ---- phase 2: replay from the block records ---- */
+	/* ---- between the phases: cut and encode the batches ---- */
 	struct cl_state *st;
 	struct cl_db *db2;
 	struct cl_db_config dc2 = {.path = dir_b, .map_size = 8ull << 30};
 	cl_seq_free(seq);
-	/* one LMDB environment per process: read the records, then close */
+	/* one LMDB environment per process: read the blocks, then close */
 	struct cl_snapshot *snap;
 	if (cl_snapshot_new(&snap, db))
 		return 1;
-	struct cl_buf all;
-	size_t *rec_off = cl_xcalloc(head + 1, sizeof(size_t));
-	size_t *rec_len = cl_xcalloc(head + 1, sizeof(size_t));
-	struct cl_hash32 *roots = cl_xcalloc(head + 2, sizeof(*roots));
+	struct cl_buf all;	    /* every batch's L1 data */
+	size_t *bat_off = cl_xcalloc(head + 1, sizeof(size_t));
+	size_t *bat_len = cl_xcalloc(head + 1, sizeof(size_t));
+	struct cl_batch_cut *cuts = cl_xcalloc(head + 1, sizeof(*cuts));
+	size_t n_batches = 0;
 	cl_buf_init(&all);
-	for (uint64_t n = 1; n <= head; n++) {
-		uint8_t key[8];
-		const uint8_t *v;
-		size_t vl;
-		cl_put_be64(key, n);
-		if (cl_snapshot_get(snap, &v, &vl, CL_TABLE_BLOCKS, key, 8))
+	for (uint64_t first = 1; first <= head;) {
+		/* whole blocks, at most cut_max_bytes of transaction bytes */
+		uint64_t last = first, bytes = 0;
+		for (uint64_t n = first; n <= head; n++) {
+			struct cl_block_record rec;
+			uint64_t rb = 0;
+			if (cl_chain_get_block(snap, &rec, n))
+				return 1;
+			for (size_t i = 0; i < rec.n_txs; i++)
+				rb += rec.tx_lens[i];
+			cl_block_record_release(&rec);
+			if (n > first && bytes + rb > sc.cut_max_bytes)
+				break;
+			bytes += rb;
+			last = n;
+		}
+		struct cl_batch_cut *c = &cuts[n_batches];
+		c->seq = n_batches;
+		c->first_block = first;
+		c->last_block = last;
+		if (last == head) {
+			if (cl_snapshot_root(snap, &c->root))
+				return 1;
+		} else {
+			struct cl_block_record rec;
+			if (cl_chain_get_block(snap, &rec, last + 1))
+				return 1;
+			c->root = rec.prev_root;
+			cl_block_record_release(&rec);
+		}
+		struct cl_batch2 b2;
+		if (cl_chain_cut_blocks(snap, &g, c, &b2))
 			return 1;
-		rec_off[n] = all.len;
-		rec_len[n] = vl;
-		cl_buf_append(&all, v, vl);
-		memcpy(roots[n - 1].b, v + 8, 32); /* root after block n - 1 */
+		bat_off[n_batches] = all.len;
+		if (cl_batch2_encode(&all, b2.blocks, b2.n_blocks) !=
+		    CL_BATCH_OK)
+			return 1;
+		bat_len[n_batches] = all.len - bat_off[n_batches];
+		cl_batch2_release(&b2);
+		n_batches++;
+		first = last + 1;
 	}
-	if (cl_snapshot_root(snap, &roots[head]))
-		return 1;
 	cl_snapshot_free(snap);
 	cl_db_free(db);
 
-	if (cl_db_new(&db2, &dc2) || cl_state_new_lmdb(&st, db2))
+	/* ---- phase 2: replay the batches as the verifier does ---- */
+	if (cl_db_new(&db2, &dc2) ||
+	    cl_db_set_sync(db2, sync_every ? CL_DB_SYNC_EVERY
+					   : CL_DB_SYNC_DATA) ||
+	    cl_state_new_lmdb(&st, db2))
 		return 1;
 	struct cl_stf *stf;
 	if (cl_stf_new(&stf, st, &g) || cl_stf_genesis_init(stf) ||
 	    cl_state_commit_block(st, NULL))
 		return 1;
-	uint64_t r0 = cl_clock_mono_ns(), txs = 0, bad = 0;
-	for (uint64_t n = 1; n <= head; n++) {
-		struct cl_block_record rec;
-		if (!cl_block_record_parse(&rec, n, all.p + rec_off[n],
-					   rec_len[n]))
+	struct cl_batch_limits lim;
+	cl_batch_limits_default(&lim);
+	struct replay_count cnt = {0};
+	struct cl_replay r = {
+	    .st = st,
+	    .stf = stf,
+	    .hooks = {.arg = &cnt,
+		      .fault = on_fault,
+		      .committed = on_committed},
+	};
+	uint64_t r0 = cl_clock_mono_ns(), bad = 0, sync_ns = 0;
+	for (size_t i = 0; i < n_batches; i++) {
+		const uint8_t *data = all.p + bat_off[i];
+		struct cl_hash32 dh, root;
+		struct cl_batch2 b2;
+		cl_keccak256(dh.b, data, bat_len[i]);
+		if (cl_batch2_decode(&b2, data, bat_len[i], &lim) !=
+		    CL_BATCH_OK)
 			return 1;
-		struct cl_block_header h = {.number = n,
-					    .timestamp_ms = rec.timestamp_ms,
-					    .prev_root = rec.prev_root,
-					    .l1 = rec.l1};
-		if (cl_stf_open_block(stf, &h))
+		int rc = cl_replay_blocks(&r, &b2, 0, i, &dh);
+		cl_batch2_release(&b2);
+		if (rc < 0)
 			return 1;
-		for (size_t i = 0; i < rec.n_txs; i++) {
-			struct cl_tx tx;
-			if (!cl_tx_decode(&tx, rec.txs[i], rec.tx_lens[i]))
-				return 1;
-			cl_tx_recover(&tx, cl_stf_domain(stf));
-			bad += cl_stf_request(stf, NULL, &tx) != CL_STF_OK;
-			txs++;
+		if (rc > 0) {
+			bad++;
+			break;
 		}
-		cl_stf_end_block(stf);
-		struct cl_hash32 root;
+		/* the close: the batch record in one commit, then one sync */
+		struct cl_chain_batch_record br = {
+		    .first_block = cuts[i].first_block,
+		    .last_block = cuts[i].last_block,
+		    .root = cuts[i].root,
+		};
+		cl_chain_put_batch_record(st, i, &br);
+		cl_chain_del_partial(st);
 		if (cl_state_commit_block(st, &root))
 			return 1;
-		bad += !cl_hash32_eq(&root, &roots[n]);
-		cl_block_record_release(&rec);
+		bad += !cl_hash32_eq(&root, &cuts[i].root);
+		uint64_t s0 = cl_clock_mono_ns();
+		if (cl_db_sync(db2))
+			return 1;
+		sync_ns += cl_clock_mono_ns() - s0;
 	}
 	uint64_t rep_ns = cl_clock_mono_ns() - r0;
+	uint64_t txs = cnt.txs;
+	bad += cnt.faults;
+	if (cnt.blocks != head)
+		bad++;
 
 	double ss = (double)seq_ns / 1e9, rs = (double)rep_ns / 1e9;
 	printf("sequencer: %zu orders in %.2f s: %.0f orders/s, %.0f "
@@ -253,10 +342,13 @@ int main(int argc, char **argv)
 	       (unsigned long long)seq_txs, (double)seq_blocks / ss,
 	       (unsigned long long)seq_blocks);
 	printf("replay:    %llu requests in %.2f s: %.0f requests/s, %.1f "
-	       "blocks/s (%llu blocks from genesis, matching included, "
-	       "recovery on 1 thread)\n",
+	       "blocks/s (%llu blocks from genesis in %zu batches, matching "
+	       "included, recovery on a helper thread ahead of the writer; "
+	       "sync %s, batch syncs %.0f ms in all)\n",
 	       (unsigned long long)txs, rs, (double)txs / rs,
-	       (double)head / rs, (unsigned long long)head);
+	       (double)head / rs, (unsigned long long)head, n_batches,
+	       sync_every ? "every commit" : "data per commit, full per batch",
+	       (double)sync_ns / 1e6);
 	printf("replay / sequencer, requests/s: %.2f; roots or requests that "
 	       "differ: %llu\n",
 	       ((double)txs / rs) / ((double)seq_txs / ss),
@@ -265,9 +357,9 @@ int main(int argc, char **argv)
 	cl_state_free(st);
 	cl_db_free(db2);
 	free(orders);
-	free(rec_off);
-	free(rec_len);
-	free(roots);
+	free(bat_off);
+	free(bat_len);
+	free(cuts);
 	cl_buf_release(&all);
 	nftw(dir_a, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	nftw(dir_b, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
