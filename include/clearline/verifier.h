@@ -11,8 +11,9 @@
  * the batch data comes from the posting transaction's input
  * (cl_l1_abi_decode_append_batch), keccak256(data) must equal the event's
  * dataHash, the data is decoded with bounds (cl_batch_decode), every
- * transaction must decode, its signatures are recovered on two threads,
- * and the blocks are replayed: begin_block with the block's number,
+ * transaction must decode, and the blocks are replayed
+ * (cl_replay_blocks() below; the signatures recovered on a helper thread
+ * ahead of the writer): begin_block with the block's number,
  * timestamp and the previous root; every transaction must be accepted;
  * a DEPOSIT must equal the L1 Deposit event of its id; each block is
  * committed and its root compared with the root the batch carries; at
@@ -29,6 +30,11 @@
  * last block's root was compared. A SIGKILL at any instant resumes
  * correctly: blocks of an unfinished batch are recognised by that record
  * and checked against the batch again instead of being replayed.
+ * Durability: the database commits with CL_DB_SYNC_DATA (data pages
+ * synced per commit, the meta page by the next one) and each verified
+ * batch ends with cl_db_sync(): a machine crash keeps the database whole
+ * and may undo the last commit, which is derived again
+ * (docs/verifier.md "Durability").
  *
  * Faults: on the first mismatch the verifier stops applying at that batch,
  * logs exactly one `broken` line and exposes the fault in its status.
