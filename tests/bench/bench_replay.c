@@ -22,9 +22,12 @@
  * What the verifier does besides is L1 traffic: reading logs and the
  * posting transaction, and each block's L1 reference once per L1 block.
  *
- * usage: bench_replay GENESIS [orders [block-ms [every]]]
+ * usage: bench_replay GENESIS [orders [block-ms [block-txs [every]]]]
  *   orders   default 50000
  *   block-ms the sequencer's block interval, default 20
+ *   block-txs the most requests in a block, default the sequencer's
+ *            (20 000); small values give many small blocks, where the
+ *            commits weigh most
  *   every    replay with CL_DB_SYNC_EVERY (every commit fully synced)
  *            instead of the verifier's mode, to measure the difference
  */
@@ -34,6 +37,7 @@
 
 #include <ftw.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,8 +79,21 @@ static void submit(struct cl_seq *s, struct cl_tx *tx, struct counter *k)
 		usleep(1000);
 }
 
+/* CPU time of the whole process (every thread), user and system. */
+static uint64_t cpu_ns(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
+		   1000000000ull +
+	       ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) *
+		   1000ull;
+}
+
 struct replay_count {
+	struct cl_state *st;
 	uint64_t txs, blocks, faults;
+	uint64_t commit_ns; /* the LMDB commits of the blocks (and syncs) */
 };
 
 static int on_fault(void *arg, const struct cl_replay_fault *f)
@@ -91,8 +108,11 @@ static int on_fault(void *arg, const struct cl_replay_fault *f)
 static void on_committed(void *arg, const struct cl_batch2_block *blk)
 {
 	struct replay_count *c = arg;
+	struct cl_state_stats s;
 	c->txs += blk->n_txs;
 	c->blocks++;
+	cl_state_stats(c->st, &s);
+	c->commit_ns += s.sync_ns;
 }
 
 static int rm_entry(const char *p, const struct stat *sb, int f,
@@ -108,11 +128,14 @@ int main(int argc, char **argv)
 			   dir_b[] = "/tmp/clreplayXXXXXX";
 	size_t n_orders = argc > 2 ? strtoull(argv[2], NULL, 10) : 50000;
 	uint64_t block_ms = argc > 3 ? strtoull(argv[3], NULL, 10) : 20;
-	bool sync_every = argc > 4 && strcmp(argv[4], "every") == 0;
+	uint64_t block_txs = argc > 4 ? strtoull(argv[4], NULL, 10) : 0;
+	bool sync_every = argc > 5 && strcmp(argv[5], "every") == 0;
 	struct counter k = {.done = 0};
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s GENESIS [orders [block-ms [every]]]\n",
+		fprintf(stderr,
+			"usage: %s GENESIS [orders [block-ms [block-txs "
+			"[every]]]]\n",
 			argv[0]);
 		return 2;
 	}
@@ -146,6 +169,8 @@ int main(int argc, char **argv)
 		return 1;
 	cl_seq_config_defaults(&sc);
 	sc.block_interval_ms = block_ms;
+	if (block_txs)
+		sc.block_max_txs = block_txs;
 	if (cl_seq_new(&seq, &sc, db, &g) || cl_seq_start(seq))
 		return 1;
 	const struct cl_eip712_domain *dom = cl_seq_domain(seq);
@@ -203,13 +228,13 @@ int main(int argc, char **argv)
 	}
 	struct cl_seq_status st0, st1;
 	cl_seq_status(seq, &st0);
-	uint64_t t0 = cl_clock_mono_ns();
+	uint64_t t0 = cl_clock_mono_ns(), c0 = cpu_ns();
 	for (size_t i = 0; i < n_orders; i++) {
 		submit(seq, &orders[i], &k);
 		sent++;
 	}
 	wait_for(&k, sent);
-	uint64_t seq_ns = cl_clock_mono_ns() - t0;
+	uint64_t seq_ns = cl_clock_mono_ns() - t0, seq_cpu = cpu_ns() - c0;
 	cl_seq_status(seq, &st1);
 	uint64_t seq_blocks = st1.head_block - st0.head_block;
 	uint64_t seq_txs = st1.txs_sealed - st0.txs_sealed;
@@ -288,7 +313,7 @@ int main(int argc, char **argv)
 		return 1;
 	struct cl_batch_limits lim;
 	cl_batch_limits_default(&lim);
-	struct replay_count cnt = {0};
+	struct replay_count cnt = {.st = st};
 	struct cl_replay r = {
 	    .st = st,
 	    .stf = stf,
@@ -296,7 +321,7 @@ int main(int argc, char **argv)
 		      .fault = on_fault,
 		      .committed = on_committed},
 	};
-	uint64_t r0 = cl_clock_mono_ns(), bad = 0, sync_ns = 0;
+	uint64_t r0 = cl_clock_mono_ns(), rc0 = cpu_ns(), bad = 0, sync_ns = 0;
 	for (size_t i = 0; i < n_batches; i++) {
 		const uint8_t *data = all.p + bat_off[i];
 		struct cl_hash32 dh, root;
@@ -329,7 +354,7 @@ int main(int argc, char **argv)
 			return 1;
 		sync_ns += cl_clock_mono_ns() - s0;
 	}
-	uint64_t rep_ns = cl_clock_mono_ns() - r0;
+	uint64_t rep_ns = cl_clock_mono_ns() - r0, rep_cpu = cpu_ns() - rc0;
 	uint64_t txs = cnt.txs;
 	bad += cnt.faults;
 	if (cnt.blocks != head)
@@ -344,15 +369,20 @@ int main(int argc, char **argv)
 	printf("replay:    %llu requests in %.2f s: %.0f requests/s, %.1f "
 	       "blocks/s (%llu blocks from genesis in %zu batches, matching "
 	       "included, recovery on a helper thread ahead of the writer; "
-	       "sync %s, batch syncs %.0f ms in all)\n",
+	       "sync %s: block commits %.0f ms, batch syncs %.0f ms in "
+	       "all)\n",
 	       (unsigned long long)txs, rs, (double)txs / rs,
 	       (double)head / rs, (unsigned long long)head, n_batches,
 	       sync_every ? "every commit" : "data per commit, full per batch",
-	       (double)sync_ns / 1e6);
+	       (double)cnt.commit_ns / 1e6, (double)sync_ns / 1e6);
 	printf("replay / sequencer, requests/s: %.2f; roots or requests that "
 	       "differ: %llu\n",
 	       ((double)txs / rs) / ((double)seq_txs / ss),
 	       (unsigned long long)bad);
+	printf("cpu per request (every thread): sequencer %.1f us, replay "
+	       "%.1f us\n",
+	       (double)seq_cpu / 1e3 / (double)seq_txs,
+	       (double)rep_cpu / 1e3 / (double)txs);
 	cl_stf_free(stf);
 	cl_state_free(st);
 	cl_db_free(db2);
