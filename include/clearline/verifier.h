@@ -234,6 +234,10 @@ struct cl_replay_hooks {
 	/* Between blocks: true stops the replay with CL_ERR_BUSY (NULL:
 	 * never). */
 	bool (*stop)(void *arg);
+	/* After the last block, its root compared (NULL: none): the
+	 * batch's close, while the helper recovers the next batch.
+	 * CL_OK, positive or a negative error, returned as is. */
+	int (*end)(void *arg);
 };
 
 struct cl_replay {
@@ -243,16 +247,30 @@ struct cl_replay {
 	struct cl_replay_hooks hooks;
 };
 
+/* A decoded batch to replay. */
+struct cl_replay_batch {
+	struct cl_batch2 *b;	    /* borrowed; its requests are recovered
+				     * in place (tx->auth) */
+	uint64_t index;		    /* its number, for the partial record */
+	struct cl_hash32 data_hash; /* its dataHash, for the partial record */
+	size_t recovered;	    /* its first requests (from block 0)
+				     * recovered already: skipped */
+};
+
 /*
- * Apply blocks [from, b->n_blocks) of batch `b` (its requests are
- * recovered in place: tx->auth) as batch number `batch` with data hash
- * `data_hash` (the partial record). Returns CL_OK (every block committed
- * and its root the batch's), a hook's positive code, CL_ERR_BUSY (hooks.
- * stop), or a negative error. On anything but CL_OK the block being
- * applied is discarded, and the blocks before it stay committed.
+ * Apply blocks [from, rb->b->n_blocks) of batch `rb`, then call
+ * hooks.end. `next` (NULL: none) is the batch that comes after: once the
+ * helper has recovered every request of `rb`, it goes on with next's, in
+ * order, until this call returns (through the last block's commit and
+ * hooks.end), and next->recovered is raised to the prefix it finished;
+ * pass `next` as `rb` to the following call. Returns CL_OK (every block
+ * committed, its root the batch's, hooks.end CL_OK), a hook's positive
+ * code, CL_ERR_BUSY (hooks.stop), or a negative error. On anything but
+ * CL_OK the block being applied is discarded and the blocks before it
+ * stay committed.
  */
-CL_WUR int cl_replay_blocks(const struct cl_replay *r, struct cl_batch2 *b,
-			    size_t from, uint64_t batch,
-			    const struct cl_hash32 *data_hash);
+CL_WUR int cl_replay_blocks(const struct cl_replay *r,
+			    struct cl_replay_batch *rb, size_t from,
+			    struct cl_replay_batch *next);
 
 #endif /* CLEARLINE_VERIFIER_H */

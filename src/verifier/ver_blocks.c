@@ -197,46 +197,81 @@ static int apply_one(const struct cl_replay *r, struct cl_batch2_block *blk,
 	return CL_OK;
 }
 
-int cl_replay_blocks(const struct cl_replay *r, struct cl_batch2 *b,
-		     size_t from, uint64_t batch,
-		     const struct cl_hash32 *data_hash)
+int cl_replay_blocks(const struct cl_replay *r, struct cl_replay_batch *rb,
+		     size_t from, struct cl_replay_batch *next)
 {
+	struct cl_batch2 *b = rb->b;
 	struct pipe p;
 	pthread_t th;
 	bool threaded = false;
+	size_t skip = 0, n_b = 0;
 	int rc = CL_OK;
 
 	CL_REQUIRE(from <= b->n_blocks && r->hooks.fault);
 	memset(&p, 0, sizeof(p));
-	for (size_t i = from; i < b->n_blocks; i++)
-		p.n += b->blocks[i].n_txs;
+	/* this batch's requests from block `from` on, then the next
+	 * batch's (the helper goes on with them; the writer never waits
+	 * for them) */
+	for (size_t i = 0; i < b->n_blocks; i++) {
+		if (i < from)
+			skip += b->blocks[i].n_txs;
+		else
+			n_b += b->blocks[i].n_txs;
+	}
+	skip = rb->recovered > skip ? rb->recovered - skip : 0;
+	p.n = n_b;
+	if (next)
+		for (size_t i = 0; i < next->b->n_blocks; i++)
+			p.n += next->b->blocks[i].n_txs;
 	p.txs = cl_xcalloc(p.n ? p.n : 1, sizeof(*p.txs));
-	for (size_t i = from, k = 0; i < b->n_blocks; i++)
+	size_t k = 0;
+	for (size_t i = from; i < b->n_blocks; i++)
 		for (size_t t = 0; t < b->blocks[i].n_txs; t++)
 			p.txs[k++] = &b->blocks[i].txs[t];
+	for (size_t i = 0; next && i < next->b->n_blocks; i++)
+		for (size_t t = 0; t < next->b->blocks[i].n_txs; t++)
+			p.txs[k++] = &next->b->blocks[i].txs[t];
 	p.n_chunks = (p.n + CHUNK - 1) / CHUNK;
 	p.chunk_done = cl_xcalloc(p.n_chunks ? p.n_chunks : 1, 1);
+	/* what an earlier call recovered as its `next` (whole chunks:
+	 * the rest of a chunk is recovered again, which changes nothing) */
+	skip = skip > n_b ? n_b : skip;
+	p.next = p.ready = skip / CHUNK * CHUNK;
+	for (size_t c = 0; c < p.next / CHUNK; c++)
+		p.chunk_done[c] = 1;
 	p.d = cl_stf_domain(r->stf);
 	pthread_mutex_init(&p.m, NULL);
 	pthread_cond_init(&p.c, NULL);
 	/* one chunk alone is not worth a thread */
-	if (p.n_chunks > 1)
+	if (p.n_chunks - p.next / CHUNK > 1)
 		threaded = pthread_create(&th, NULL, helper_main, &p) == 0;
 
 	size_t end = 0;
 	for (size_t i = from; i < b->n_blocks && !rc; i++) {
 		end += b->blocks[i].n_txs;
 		wait_ready(&p, end);
-		rc = apply_one(r, &b->blocks[i], batch, data_hash);
+		rc = apply_one(r, &b->blocks[i], rb->index, &rb->data_hash);
 		if (!rc && i + 1 < b->n_blocks && r->hooks.stop &&
 		    r->hooks.stop(r->hooks.arg))
 			rc = CL_ERR_BUSY; /* resumes after the restart */
 	}
+	/* the batch's close, while the helper recovers the next batch */
+	if (!rc && r->hooks.end)
+		rc = r->hooks.end(r->hooks.arg);
 	pthread_mutex_lock(&p.m);
 	p.stop = true;
 	pthread_mutex_unlock(&p.m);
 	if (threaded)
 		pthread_join(th, NULL);
+	rb->recovered = 0;
+	if (next) {
+		/* chunks of the next batch are claimed in order by the
+		 * helper alone, and every claimed one is done after the
+		 * join: the prefix up to p.next is recovered */
+		size_t done = p.next > n_b ? p.next - n_b : 0;
+		if (done > next->recovered)
+			next->recovered = done;
+	}
 	pthread_mutex_destroy(&p.m);
 	pthread_cond_destroy(&p.c);
 	free(p.chunk_done);

@@ -221,6 +221,7 @@ static int check_deposit(struct cl_verifier *v,
 struct replay_ctx {
 	struct cl_verifier *v;
 	const struct cl_l1_batch_event *ev;
+	const struct cl_l1_block *evblock;
 };
 
 static int hook_block(void *arg, const struct cl_batch2_block *blk)
@@ -285,6 +286,68 @@ static bool hook_stop(void *arg)
 {
 	struct replay_ctx *c = arg;
 	return ver_stopping(c->v);
+}
+
+static int hook_end(void *arg)
+{
+	struct replay_ctx *c = arg;
+	return close_batch(c->v, c->ev, c->evblock);
+}
+
+void ver_ahead_clear(struct cl_verifier *v)
+{
+	if (!v->has_ahead)
+		return;
+	cl_buf_release(&v->ahead_input);
+	cl_batch2_release(&v->ahead_b);
+	v->has_ahead = false;
+}
+
+/*
+ * Read and decode the batch after `ev` when its event is among the logs
+ * the scan holds, so that the replay of `ev`'s batch recovers its
+ * signatures meanwhile. Anything unexpected (not there, not readable,
+ * not decodable) only means no read-ahead: the batch is read and
+ * checked again when its event comes.
+ */
+static void read_ahead(struct cl_verifier *v,
+		       const struct cl_l1_batch_event *ev)
+{
+	struct cl_l1_batch_event nx;
+	struct cl_l1_batch_args args;
+	struct cl_hash32 dh;
+	bool found = false, have = false;
+
+	ver_ahead_clear(v);
+	for (size_t i = 0; i < v->scan_rest_n && !have; i++) {
+		const struct cl_l1_log *l = &v->scan_rest[i];
+		have = !l->removed &&
+		       cl_address_eq(&l->address, &v->genesis.rollup) &&
+		       cl_l1_decode_batch_appended(&nx, l) &&
+		       nx.index == ev->index + 1;
+	}
+	if (!have)
+		return;
+	cl_buf_init(&v->ahead_input);
+	if (cl_l1_eth_tx_input(v->rpc, &v->ahead_input, &found,
+			       &nx.loc.tx_hash) ||
+	    !found ||
+	    !cl_l1_abi_decode_append_batch(&args, v->ahead_input.p,
+					   v->ahead_input.len)) {
+		cl_buf_release(&v->ahead_input);
+		return;
+	}
+	cl_keccak256(dh.b, args.data, args.data_len);
+	if (!cl_hash32_eq(&dh, &nx.data_hash) ||
+	    cl_batch2_decode(&v->ahead_b, args.data, args.data_len,
+			     &v->cfg.limits) != CL_BATCH_OK) {
+		cl_buf_release(&v->ahead_input);
+		return;
+	}
+	v->ahead_ev = nx;
+	v->ahead = (struct cl_replay_batch){
+	    .b = &v->ahead_b, .index = nx.index, .data_hash = nx.data_hash};
+	v->has_ahead = true;
 }
 
 /* Blocks of this batch committed before a restart: check them against
@@ -370,8 +433,33 @@ int ver_verify_batch(struct cl_verifier *v,
 	if (rc)
 		return rc;
 
+	/* the batch read ahead while the previous one was replayed, if it
+	 * is this one: the same posting transaction (its input), the same
+	 * dataHash (the decoded batch) */
+	bool use_ahead = v->has_ahead && v->ahead_ev.index == ev->index &&
+			 cl_hash32_eq(&v->ahead_ev.loc.tx_hash,
+				      &ev->loc.tx_hash) &&
+			 cl_hash32_eq(&v->ahead_ev.data_hash, &ev->data_hash);
+	struct cl_batch2 b;
+	struct cl_replay_batch rb = {.b = &b, .index = ev->index,
+				     .data_hash = ev->data_hash};
 	cl_buf_init(&input);
-	rc = cl_l1_eth_tx_input(v->rpc, &input, &found, &ev->loc.tx_hash);
+	memset(&b, 0, sizeof(b));
+	if (use_ahead) {
+		input = v->ahead_input;
+		b = v->ahead_b;
+		rb.recovered = v->ahead.recovered;
+		v->has_ahead = false;
+		cl_debug(SUB, "batch %llu was read ahead, %zu of its %zu "
+			      "requests recovered",
+			 (unsigned long long)ev->index, rb.recovered, b.n_txs);
+		found = true;
+		rc = CL_OK;
+	} else {
+		ver_ahead_clear(v);
+		rc = cl_l1_eth_tx_input(v->rpc, &input, &found,
+					&ev->loc.tx_hash);
+	}
 	if (rc) {
 		cl_buf_release(&input);
 		return rc;
@@ -382,6 +470,7 @@ int ver_verify_batch(struct cl_verifier *v,
 	}
 	if (!cl_l1_abi_decode_append_batch(&args, input.p, input.len)) {
 		cl_buf_release(&input);
+		cl_batch2_release(&b);
 		return ver_record_fault(v, ev, &none,
 					"the posting transaction's "
 					"input is not an appendBatch call");
@@ -393,13 +482,15 @@ int ver_verify_batch(struct cl_verifier *v,
 	cl_keccak256(dh.b, args.data, args.data_len);
 	if (!cl_hash32_eq(&dh, &ev->data_hash)) {
 		cl_buf_release(&input);
+		cl_batch2_release(&b);
 		return ver_record_fault(v, ev, &none,
 					"keccak256 of the batch data "
 					"differs from the event's dataHash");
 	}
-	struct cl_batch2 b;
-	enum cl_batch_err be = cl_batch2_decode(&b, args.data, args.data_len,
-						&v->cfg.limits);
+	enum cl_batch_err be = CL_BATCH_OK;
+	if (!use_ahead)
+		be = cl_batch2_decode(&b, args.data, args.data_len,
+				      &v->cfg.limits);
 	cl_buf_release(&input);
 	if (be != CL_BATCH_OK)
 		return ver_record_fault(v, ev, &none,
@@ -444,8 +535,11 @@ int ver_verify_batch(struct cl_verifier *v,
 	}
 
 	/* the requests are decoded already (a batch that does not decode
-	 * is a fault as a whole) */
-	struct replay_ctx ctx = {.v = v, .ev = ev};
+	 * is a fault as a whole); the next batch is read now so that the
+	 * helper recovers its signatures during this one's last block and
+	 * close */
+	read_ahead(v, ev);
+	struct replay_ctx ctx = {.v = v, .ev = ev, .evblock = &evblock};
 	struct cl_replay r = {
 	    .st = v->st,
 	    .stf = v->stf,
@@ -455,12 +549,11 @@ int ver_verify_batch(struct cl_verifier *v,
 		      .request = hook_request,
 		      .fault = hook_fault,
 		      .committed = hook_committed,
-		      .stop = hook_stop},
+		      .stop = hook_stop,
+		      .end = hook_end},
 	};
-	rc = cl_replay_blocks(&r, &b, done, ev->index, &ev->data_hash);
+	rc = cl_replay_blocks(&r, &rb, done, v->has_ahead ? &v->ahead : NULL);
 	cl_batch2_release(&b);
-	if (rc)
-		return rc;
-	return close_batch(v, ev, &evblock);
+	return rc;
 }
 

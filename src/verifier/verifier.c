@@ -125,6 +125,7 @@ static int rederive(struct cl_verifier *v, const char *why)
 	}
 	memset(&v->fault, 0, sizeof(v->fault));
 	ver_game_reset(v);
+	ver_ahead_clear(v);
 	v->has_l1_checked = false;
 	rc = init_state(v);
 	pthread_rwlock_unlock(&v->books_lock);
@@ -315,6 +316,7 @@ void cl_verifier_free(struct cl_verifier *v)
 	if (!v)
 		return;
 	cl_verifier_stop(v);
+	ver_ahead_clear(v);
 	ver_game_reset(v);
 	free(v->elf);
 	cl_l1_sender_free(v->sender);

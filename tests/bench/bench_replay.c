@@ -12,8 +12,10 @@
  * (cl_chain_cut_blocks, cl_batch2_encode). Phase 2 does what
  * `clearlined --mode verifier` does with each batch once it has its
  * bytes from L1: keccak256 of the data, cl_batch2_decode under the
- * default limits, cl_replay_blocks (the verifier's own code: recovery on
- * a helper thread ahead of the writer, every request through a fresh stf
+ * default limits (the next batch before the current one is replayed, as
+ * the verifier reads ahead), cl_replay_blocks (the verifier's own code:
+ * recovery on a helper thread ahead of the writer, into the next batch
+ * during the last block and the close, every request through a fresh stf
  * on a second LMDB that matches it and derives the fills and closures as
  * the sequencer's stf did, one commit per block, every root compared),
  * then the batch's closing commit and one sync, with the verifier's sync
@@ -92,9 +94,46 @@ static uint64_t cpu_ns(void)
 
 struct replay_count {
 	struct cl_state *st;
-	uint64_t txs, blocks, faults;
+	struct cl_db *db;
+	const struct cl_batch_cut *cuts;
+	size_t i; /* the batch being replayed */
+	uint64_t txs, blocks, faults, bad_roots;
 	uint64_t commit_ns; /* the LMDB commits of the blocks (and syncs) */
+	uint64_t sync_ns;   /* the syncs that end the batches */
 };
+
+static bool decode_batch(struct cl_batch2 *b, struct cl_replay_batch *rb,
+			 const uint8_t *data, size_t len, size_t i,
+			 const struct cl_batch_limits *lim)
+{
+	*rb = (struct cl_replay_batch){.b = b, .index = i};
+	cl_keccak256(rb->data_hash.b, data, len);
+	return cl_batch2_decode(b, data, len, lim) == CL_BATCH_OK;
+}
+
+/* The close, as the verifier's: the batch record in one commit, then
+ * one sync. */
+static int on_close(void *arg)
+{
+	struct replay_count *c = arg;
+	const struct cl_batch_cut *cut = &c->cuts[c->i];
+	struct cl_hash32 root;
+	struct cl_chain_batch_record br = {
+	    .first_block = cut->first_block,
+	    .last_block = cut->last_block,
+	    .root = cut->root,
+	};
+	cl_chain_put_batch_record(c->st, c->i, &br);
+	cl_chain_del_partial(c->st);
+	int rc = cl_state_commit_block(c->st, &root);
+	if (rc)
+		return rc;
+	c->bad_roots += !cl_hash32_eq(&root, &cut->root);
+	uint64_t s0 = cl_clock_mono_ns();
+	rc = cl_db_sync(c->db);
+	c->sync_ns += cl_clock_mono_ns() - s0;
+	return rc;
+}
 
 static int on_fault(void *arg, const struct cl_replay_fault *f)
 {
@@ -313,50 +352,49 @@ int main(int argc, char **argv)
 		return 1;
 	struct cl_batch_limits lim;
 	cl_batch_limits_default(&lim);
-	struct replay_count cnt = {.st = st};
+	struct replay_count cnt = {.st = st, .db = db2, .cuts = cuts};
 	struct cl_replay r = {
 	    .st = st,
 	    .stf = stf,
 	    .hooks = {.arg = &cnt,
 		      .fault = on_fault,
-		      .committed = on_committed},
+		      .committed = on_committed,
+		      .end = on_close},
 	};
-	uint64_t r0 = cl_clock_mono_ns(), rc0 = cpu_ns(), bad = 0, sync_ns = 0;
+	uint64_t r0 = cl_clock_mono_ns(), rc0 = cpu_ns(), bad = 0;
+	/* as the verifier: each batch read (keccak256 of its data checked
+	 * by the verifier against the event) and decoded before the one
+	 * before it is replayed, so the helper recovers it meanwhile */
+	struct cl_batch2 bb[2];
+	struct cl_replay_batch rb[2];
+	if (n_batches &&
+	    !decode_batch(&bb[0], &rb[0], all.p + bat_off[0], bat_len[0], 0,
+			  &lim))
+		return 1;
 	for (size_t i = 0; i < n_batches; i++) {
-		const uint8_t *data = all.p + bat_off[i];
-		struct cl_hash32 dh, root;
-		struct cl_batch2 b2;
-		cl_keccak256(dh.b, data, bat_len[i]);
-		if (cl_batch2_decode(&b2, data, bat_len[i], &lim) !=
-		    CL_BATCH_OK)
-			return 1;
-		int rc = cl_replay_blocks(&r, &b2, 0, i, &dh);
-		cl_batch2_release(&b2);
+		struct cl_replay_batch *now = &rb[i % 2], *nx = NULL;
+		if (i + 1 < n_batches) {
+			nx = &rb[(i + 1) % 2];
+			if (!decode_batch(&bb[(i + 1) % 2], nx,
+					  all.p + bat_off[i + 1],
+					  bat_len[i + 1], i + 1, &lim))
+				return 1;
+		}
+		cnt.i = i;
+		int rc = cl_replay_blocks(&r, now, 0, nx);
+		cl_batch2_release(now->b);
 		if (rc < 0)
 			return 1;
 		if (rc > 0) {
 			bad++;
+			if (nx)
+				cl_batch2_release(nx->b);
 			break;
 		}
-		/* the close: the batch record in one commit, then one sync */
-		struct cl_chain_batch_record br = {
-		    .first_block = cuts[i].first_block,
-		    .last_block = cuts[i].last_block,
-		    .root = cuts[i].root,
-		};
-		cl_chain_put_batch_record(st, i, &br);
-		cl_chain_del_partial(st);
-		if (cl_state_commit_block(st, &root))
-			return 1;
-		bad += !cl_hash32_eq(&root, &cuts[i].root);
-		uint64_t s0 = cl_clock_mono_ns();
-		if (cl_db_sync(db2))
-			return 1;
-		sync_ns += cl_clock_mono_ns() - s0;
 	}
 	uint64_t rep_ns = cl_clock_mono_ns() - r0, rep_cpu = cpu_ns() - rc0;
-	uint64_t txs = cnt.txs;
-	bad += cnt.faults;
+	uint64_t txs = cnt.txs, sync_ns = cnt.sync_ns;
+	bad += cnt.faults + cnt.bad_roots;
 	if (cnt.blocks != head)
 		bad++;
 

@@ -224,6 +224,45 @@ static void make_chain(const char *dir)
 
 static int report_fd;
 
+struct child_ctx {
+	struct cl_state *st;
+	struct cl_db *db;
+	struct cl_chain_derive_cursor cur;
+	size_t i; /* the batch being replayed */
+};
+
+static void decode_batch(struct cl_batch2 *b, struct cl_replay_batch *rb,
+			 size_t i, const struct cl_batch_limits *lim)
+{
+	const uint8_t *p = data.p + bat_off[i];
+	*rb = (struct cl_replay_batch){.b = b, .index = i};
+	cl_keccak256(rb->data_hash.b, p, bat_len[i]);
+	if (cl_batch2_decode(b, p, bat_len[i], lim) != CL_BATCH_OK)
+		_exit(9);
+}
+
+/* The close: record and cursor in one commit, then a sync. */
+static int child_close(void *arg)
+{
+	struct child_ctx *c = arg;
+	struct cl_hash32 root;
+	size_t i = c->i;
+	struct cl_chain_batch_record br = {
+	    .first_block = cuts[i].first_block,
+	    .last_block = cuts[i].last_block,
+	    .root = cuts[i].root,
+	};
+	cl_chain_put_batch_record(c->st, i, &br);
+	c->cur.next_batch = i + 1;
+	c->cur.last_block = cuts[i].last_block;
+	cl_chain_put_derive_cursor(c->st, &c->cur);
+	cl_chain_del_partial(c->st);
+	if (cl_state_commit_block(c->st, &root) ||
+	    !cl_hash32_eq(&root, &cuts[i].root) || cl_db_sync(c->db))
+		_exit(11);
+	return CL_OK;
+}
+
 static int child_fault(void *arg, const struct cl_replay_fault *f)
 {
 	fprintf(stderr, "child: block %llu: fault %d\n",
@@ -286,36 +325,33 @@ static CL_NORETURN void child_run(const char *dir)
 	}
 	cl_state_discard(st);
 
+	struct child_ctx ctx = {.st = st, .db = db, .cur = cur};
 	struct cl_replay r = {
 	    .st = st,
 	    .stf = stf,
-	    .hooks = {.fault = child_fault, .committed = child_committed},
+	    .hooks = {.arg = &ctx,
+		      .fault = child_fault,
+		      .committed = child_committed,
+		      .end = child_close},
 	};
-	for (size_t i = (size_t)cur.next_batch; i < n_batches; i++) {
-		const uint8_t *p = data.p + bat_off[i];
-		struct cl_hash32 dh, root;
-		struct cl_batch2 b2;
-		cl_keccak256(dh.b, p, bat_len[i]);
-		if (cl_batch2_decode(&b2, p, bat_len[i], &lim) != CL_BATCH_OK)
-			_exit(9);
-		if (cl_replay_blocks(&r, &b2, done, i, &dh))
+	/* each batch decoded before the previous one is replayed, as the
+	 * verifier reads ahead: the helper recovers it meanwhile */
+	struct cl_batch2 bb[2];
+	struct cl_replay_batch rb[2];
+	size_t i0 = (size_t)cur.next_batch;
+	if (i0 < n_batches)
+		decode_batch(&bb[i0 % 2], &rb[i0 % 2], i0, &lim);
+	for (size_t i = i0; i < n_batches; i++) {
+		struct cl_replay_batch *now = &rb[i % 2], *nx = NULL;
+		if (i + 1 < n_batches) {
+			nx = &rb[(i + 1) % 2];
+			decode_batch(&bb[(i + 1) % 2], nx, i + 1, &lim);
+		}
+		ctx.i = i;
+		if (cl_replay_blocks(&r, now, done, nx))
 			_exit(10);
-		cl_batch2_release(&b2);
+		cl_batch2_release(now->b);
 		done = 0;
-		/* the close: record and cursor in one commit, then a sync */
-		struct cl_chain_batch_record br = {
-		    .first_block = cuts[i].first_block,
-		    .last_block = cuts[i].last_block,
-		    .root = cuts[i].root,
-		};
-		cl_chain_put_batch_record(st, i, &br);
-		cur.next_batch = i + 1;
-		cur.last_block = cuts[i].last_block;
-		cl_chain_put_derive_cursor(st, &cur);
-		cl_chain_del_partial(st);
-		if (cl_state_commit_block(st, &root) ||
-		    !cl_hash32_eq(&root, &cuts[i].root) || cl_db_sync(db))
-			_exit(11);
 	}
 	_exit(0);
 }
