@@ -3,9 +3,10 @@
  * Crash safety of the verifier's replay with its sync mode: a real
  * sequencer (LMDB, devnet genesis) orders deposits, an oracle price and
  * signed orders in blocks of at most 20 requests; its blocks are cut
- * into small batches and encoded as the poster does. Then, many times, a child process replays those
- * batches the way the verifier does — cl_replay_blocks() on its own LMDB
- * with CL_DB_SYNC_DATA, each batch closed (batch record, cursor) in one
+ * into small batches and encoded as the poster does. Then, many times,
+ * a child process replays those batches the way the verifier does —
+ * cl_replay_blocks() on its own LMDB with CL_DB_SYNC_DATA, the next
+ * batch read ahead, each batch closed (batch record, cursor) in one
  * commit and made durable with cl_db_sync(), a restart resuming the
  * batch in progress from the stored partial record after checking the
  * stored roots of its blocks — and reports each block on a pipe after
