@@ -19,7 +19,8 @@
  * Invariants:
  *  - The stored root always matches the committed tables' contents: a block
  *    (its table writes, the tree update and the new root) is one LMDB write
- *    transaction, committed with sync on. cl_state_recompute_root() checks it.
+ *    transaction, committed with sync on (the meta page's sync deferred
+ *    under CL_DB_SYNC_DATA). cl_state_recompute_root() checks it.
  *  - The same sequence of writes gives the same root on every backend and
  *    machine: nothing hashed depends on memory layout or iteration order.
  *  - Writes go to an in-memory overlay; the tree is updated once per block
@@ -437,8 +438,9 @@ void cl_state_rollback_to(struct cl_state *st, struct cl_state_sp sp);
  * Seal the block: write the overlay to the backend, update the Merkle tree
  * for the changed paths, store the new root and commit everything
  * atomically (LMDB: one write transaction, synced to disk before this
- * returns). On CL_OK *root (may be NULL) gets the new root and the block is
- * durable. On failure (CL_ERR_MAP_FULL, CL_ERR_IO, ...) nothing of the
+ * returns; under CL_DB_SYNC_DATA its meta page only at the next commit or
+ * cl_db_sync()). On CL_OK *root (may be NULL) gets the new root and the
+ * block is durable (under CL_DB_SYNC_DATA: survives a process crash). On failure (CL_ERR_MAP_FULL, CL_ERR_IO, ...) nothing of the
  * block is stored and the overlay is kept, so the caller may retry or
  * discard. No iterator may be open.
  */
