@@ -19,7 +19,8 @@
  * Invariants:
  *  - The stored root always matches the committed tables' contents: a block
  *    (its table writes, the tree update and the new root) is one LMDB write
- *    transaction, committed with sync on. cl_state_recompute_root() checks it.
+ *    transaction, committed with sync on (the meta page's sync deferred
+ *    under CL_DB_SYNC_DATA). cl_state_recompute_root() checks it.
  *  - The same sequence of writes gives the same root on every backend and
  *    machine: nothing hashed depends on memory layout or iteration order.
  *  - Writes go to an in-memory overlay; the tree is updated once per block
@@ -261,6 +262,37 @@ CL_WUR int cl_db_new(struct cl_db **out, const struct cl_db_config *cfg);
  * first. cl_db_free(NULL) does nothing. */
 void cl_db_free(struct cl_db *db);
 
+/*
+ * Durability of commits. CL_DB_SYNC_EVERY (the default): a commit returns
+ * after the data pages and then the meta page are on disk. CL_DB_SYNC_DATA
+ * (LMDB's MDB_NOMETASYNC): a commit syncs the data pages only and leaves
+ * the meta page to the next commit's sync or cl_db_sync(). Integrity is
+ * kept after a crash of the process or of the machine (the meta page on
+ * disk always names pages that are on disk), but a machine crash may undo
+ * the last commit: use it only where everything stored can be derived
+ * again (the verifier: docs/verifier.md "Durability"). A process crash
+ * loses nothing in either mode. MDB_NOSYNC, which can corrupt the
+ * database in a machine crash, is not offered.
+ */
+enum cl_db_sync_mode {
+	CL_DB_SYNC_EVERY = 0,
+	CL_DB_SYNC_DATA = 1,
+};
+
+/*
+ * Set the durability of later commits. Call it like cl_db_new(): before
+ * any other thread uses the database (LMDB keeps the mode in the
+ * environment's flags, which readers also read). CL_OK or CL_ERR_DB.
+ */
+CL_WUR int cl_db_set_sync(struct cl_db *db, enum cl_db_sync_mode mode);
+
+/*
+ * Flush everything committed to disk, meta page included (mdb_env_sync
+ * forced): after CL_OK the last commit survives a machine crash. From the
+ * writer's thread. CL_OK or CL_ERR_IO (logged).
+ */
+CL_WUR int cl_db_sync(struct cl_db *db);
+
 /* The schema version stored in the open database. */
 uint32_t cl_db_schema_version(const struct cl_db *db);
 
@@ -406,8 +438,9 @@ void cl_state_rollback_to(struct cl_state *st, struct cl_state_sp sp);
  * Seal the block: write the overlay to the backend, update the Merkle tree
  * for the changed paths, store the new root and commit everything
  * atomically (LMDB: one write transaction, synced to disk before this
- * returns). On CL_OK *root (may be NULL) gets the new root and the block is
- * durable. On failure (CL_ERR_MAP_FULL, CL_ERR_IO, ...) nothing of the
+ * returns; under CL_DB_SYNC_DATA its meta page only at the next commit or
+ * cl_db_sync()). On CL_OK *root (may be NULL) gets the new root and the
+ * block is durable (under CL_DB_SYNC_DATA: survives a process crash). On failure (CL_ERR_MAP_FULL, CL_ERR_IO, ...) nothing of the
  * block is stored and the overlay is kept, so the caller may retry or
  * discard. No iterator may be open.
  */

@@ -11,8 +11,9 @@
  * the batch data comes from the posting transaction's input
  * (cl_l1_abi_decode_append_batch), keccak256(data) must equal the event's
  * dataHash, the data is decoded with bounds (cl_batch_decode), every
- * transaction must decode, its signatures are recovered on two threads,
- * and the blocks are replayed: begin_block with the block's number,
+ * transaction must decode, and the blocks are replayed
+ * (cl_replay_blocks() below; the signatures recovered on a helper thread
+ * ahead of the writer): begin_block with the block's number,
  * timestamp and the previous root; every transaction must be accepted;
  * a DEPOSIT must equal the L1 Deposit event of its id; each block is
  * committed and its root compared with the root the batch carries; at
@@ -29,6 +30,11 @@
  * last block's root was compared. A SIGKILL at any instant resumes
  * correctly: blocks of an unfinished batch are recognised by that record
  * and checked against the batch again instead of being replayed.
+ * Durability: the database commits with CL_DB_SYNC_DATA (data pages
+ * synced per commit, the meta page by the next one) and each verified
+ * batch ends with cl_db_sync(): a machine crash keeps the database whole
+ * and may undo the last commit, which is derived again
+ * (docs/verifier.md "Durability").
  *
  * Faults: on the first mismatch the verifier stops applying at that batch,
  * logs exactly one `broken` line and exposes the fault in its status.
@@ -60,6 +66,8 @@
 #include <clearline/matching.h>
 #include <clearline/state.h>
 #include <clearline/stf.h>
+
+#include <pthread.h>
 
 struct cl_verifier_config {
 	bool replica;		     /* keep order books for readers */
@@ -166,5 +174,103 @@ const struct cl_address *cl_verifier_rollup(const struct cl_verifier *v);
  * chain.h): the derived state, roots, the replica's books, the sync
  * status and claims. `v` is borrowed and must outlive every use. */
 void cl_verifier_reader(struct cl_chain_reader *out, struct cl_verifier *v);
+
+/* ------------------------------------------------------------------ */
+/* Applying the blocks of a batch                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The derivation thread's inner loop, public so that the replay bench
+ * (tests/bench/bench_replay) and the replay crash test run exactly what
+ * the verifier runs.
+ *
+ * cl_replay_blocks() applies blocks [from, n_blocks) of a decoded batch.
+ * Signatures: a helper thread recovers the requests in order, ahead of
+ * the writer; the writer, when the block it needs next is not recovered
+ * yet, recovers the unclaimed rest of it itself, so both cores work
+ * whichever side is slower. Each block: hooks.block, cl_stf_open_block
+ * with the block's header (the previous root from the state), for every
+ * request hooks.request then cl_stf_request, cl_stf_end_block; then the
+ * root after the previous block and the batch's partial record
+ * (cl_chain_put_root, cl_chain_put_partial) go into the same overlay,
+ * the block is committed as its own transaction (cl_state_commit_block,
+ * with the database's sync mode), hooks.committed is called, and the
+ * root is compared with the block's root in the batch. The stf's calls
+ * are made under `books_lock` (write) when it is set.
+ */
+enum cl_replay_fault_kind {
+	CL_REPLAY_HEADER_REFUSED,  /* cl_stf_open_block refused the header */
+	CL_REPLAY_REQUEST_REFUSED, /* cl_stf_request refused request `tx` */
+	CL_REPLAY_ROOT_DIFFERS,	   /* the derived root is not the batch's */
+};
+
+struct cl_replay_fault {
+	enum cl_replay_fault_kind kind;
+	const struct cl_batch2_block *blk;
+	size_t tx;	       /* REQUEST_REFUSED: index in the block */
+	int code;	       /* REFUSED kinds: the stf's code */
+	struct cl_hash32 root; /* ROOT_DIFFERS: the derived root (the
+				* block is committed) */
+};
+
+/*
+ * Hooks (arg is passed to each). A hook's positive return means it
+ * recorded a fault: the replay stops and returns that value unchanged.
+ */
+struct cl_replay_hooks {
+	void *arg;
+	/* Before block `blk` opens (NULL: none). CL_OK, positive, or a
+	 * negative error (the replay stops with it). */
+	int (*block)(void *arg, const struct cl_batch2_block *blk);
+	/* Before request i of `blk` (recovered) is applied (NULL: none). */
+	int (*request)(void *arg, const struct cl_batch2_block *blk, size_t i,
+		       const struct cl_tx *tx);
+	/* A fault the replay found (required): record it, return a
+	 * positive code. */
+	int (*fault)(void *arg, const struct cl_replay_fault *f);
+	/* After block `blk` committed, before its root is compared (NULL:
+	 * none). */
+	void (*committed)(void *arg, const struct cl_batch2_block *blk);
+	/* Between blocks: true stops the replay with CL_ERR_BUSY (NULL:
+	 * never). */
+	bool (*stop)(void *arg);
+	/* After the last block, its root compared (NULL: none): the
+	 * batch's close, while the helper recovers the next batch.
+	 * CL_OK, positive or a negative error, returned as is. */
+	int (*end)(void *arg);
+};
+
+struct cl_replay {
+	struct cl_state *st; /* the only writer of its database */
+	struct cl_stf *stf;  /* on st */
+	pthread_rwlock_t *books_lock; /* NULL: none */
+	struct cl_replay_hooks hooks;
+};
+
+/* A decoded batch to replay. */
+struct cl_replay_batch {
+	struct cl_batch2 *b;	    /* borrowed; its requests are recovered
+				     * in place (tx->auth) */
+	uint64_t index;		    /* its number, for the partial record */
+	struct cl_hash32 data_hash; /* its dataHash, for the partial record */
+	size_t recovered;	    /* its first requests (from block 0)
+				     * recovered already: skipped */
+};
+
+/*
+ * Apply blocks [from, rb->b->n_blocks) of batch `rb`, then call
+ * hooks.end. `next` (NULL: none) is the batch that comes after: once the
+ * helper has recovered every request of `rb`, it goes on with next's, in
+ * order, until this call returns (through the last block's commit and
+ * hooks.end), and next->recovered is raised to the prefix it finished;
+ * pass `next` as `rb` to the following call. Returns CL_OK (every block
+ * committed, its root the batch's, hooks.end CL_OK), a hook's positive
+ * code, CL_ERR_BUSY (hooks.stop), or a negative error. On anything but
+ * CL_OK the block being applied is discarded and the blocks before it
+ * stay committed.
+ */
+CL_WUR int cl_replay_blocks(const struct cl_replay *r,
+			    struct cl_replay_batch *rb, size_t from,
+			    struct cl_replay_batch *next);
 
 #endif /* CLEARLINE_VERIFIER_H */

@@ -6,9 +6,10 @@
  *
  * Layout: one named database per kv table (meta, smt_leaves, smt_nodes and
  * one per registered table). Commits use LMDB's default durability (a
- * synced write of the data pages, then of the meta page); MDB_NOSYNC and
- * MDB_NOMETASYNC are never set. MDB_NOTLS lets a read transaction move
- * between threads of a pool.
+ * synced write of the data pages, then of the meta page) unless the
+ * owner chose CL_DB_SYNC_DATA (MDB_NOMETASYNC: data pages synced, the
+ * meta page left to the next commit or cl_db_sync()); MDB_NOSYNC is never
+ * set. MDB_NOTLS lets a read transaction move between threads of a pool.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -374,6 +375,28 @@ void cl_db_free(struct cl_db *db)
 	free(db->dbi);
 	free(db);
 	atomic_store(&db_open_in_process, false);
+}
+
+int cl_db_set_sync(struct cl_db *db, enum cl_db_sync_mode mode)
+{
+	int mrc = 0;
+
+	switch (mode) {
+	case CL_DB_SYNC_EVERY:
+		mrc = mdb_env_set_flags(db->env, MDB_NOMETASYNC, 0);
+		break;
+	case CL_DB_SYNC_DATA:
+		mrc = mdb_env_set_flags(db->env, MDB_NOMETASYNC, 1);
+		break;
+	}
+	return mrc ? db_err(db, mrc, "setting the sync mode") : CL_OK;
+}
+
+int cl_db_sync(struct cl_db *db)
+{
+	int mrc = mdb_env_sync(db->env, 1);
+
+	return mrc ? db_err(db, mrc, "syncing the database") : CL_OK;
 }
 
 uint32_t cl_db_schema_version(const struct cl_db *db)

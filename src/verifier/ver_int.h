@@ -8,7 +8,9 @@
  *   verifier.c       life cycle, the derivation loop, start-up and wipe,
  *                    readers
  *   ver_scan.c       following L1: counters, confirmed logs, the anchor
- *   ver_replay.c     replaying and closing one batch
+ *   ver_replay.c     fetching, checking, replaying and closing one batch
+ *   ver_blocks.c     applying a batch's blocks (cl_replay_blocks, also
+ *                    run by the replay bench and crash test)
  *   ver_deposits.c   the cursor and the L1 deposits not yet consumed
  *   ver_forced.c     L1 forced requests seen; each FORCED checked against L1
  *   ver_assets.c     the assets contract against the genesis; each
@@ -41,13 +43,6 @@ struct vdeposit {
 	struct cl_address to;
 	uint64_t amount;
 	bool stored; /* in the database already */
-};
-
-/* One decoded transaction of a batch being verified. */
-struct vtx {
-	struct cl_tx tx;
-	uint32_t block; /* index in the batch */
-	uint32_t index; /* index in its block */
 };
 
 /* The game against the faulty batch (ver_game.c). */
@@ -139,6 +134,21 @@ struct cl_verifier {
 	uint64_t bps;
 	uint64_t last_log_ns;
 
+	/* the scan's logs after the one being handled (only while on_log
+	 * runs; ver_scan.c), where the next batch's event may already be */
+	const struct cl_l1_log *scan_rest;
+	size_t scan_rest_n;
+	/* the next batch, read and decoded before the current one is
+	 * replayed so its signatures are recovered meanwhile
+	 * (ver_replay.c): the posting transaction's input and the decoded
+	 * batch, used when its event comes if the index, transaction and
+	 * dataHash are the same */
+	bool has_ahead;
+	struct cl_l1_batch_event ahead_ev;
+	struct cl_buf ahead_input;
+	struct cl_batch2 ahead_b;
+	struct cl_replay_batch ahead;
+
 	/* the last L1 reference checked against L1 */
 	struct cl_l1_ref l1_checked;
 	bool has_l1_checked;
@@ -203,6 +213,8 @@ int ver_poll_l1(struct cl_verifier *v);
  * STEP_FAULT, STEP_SKIP, STEP_RESTART or a negative error. */
 int ver_verify_batch(struct cl_verifier *v,
 		     const struct cl_l1_batch_event *ev);
+/* Forget the batch read ahead. */
+void ver_ahead_clear(struct cl_verifier *v);
 
 /* ---- ver_forced.c ---- */
 /* Remember a ForcedRequest event (in id order; a re-read must match).

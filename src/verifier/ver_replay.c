@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Replaying one batch: fetch its data from the posting transaction,
- * check and decode it, recover the signatures on two threads, apply each
- * block through the stf and compare its root, then close the batch
- * (final comparisons, cursor, withdrawal proofs) in one transaction.
+ * check and decode it, apply its blocks (cl_replay_blocks: signatures
+ * recovered on a second thread ahead of the writer, each block committed
+ * and its root compared) with the checks against L1 as hooks, then close
+ * the batch (final comparisons, cursor, withdrawal proofs) in one
+ * transaction and make the batch durable (docs/verifier.md
+ * "Durability").
  */
 #include "ver_int.h"
 
@@ -13,52 +16,6 @@
 #include <string.h>
 
 static const char *const SUB = "verifier";
-
-struct recover_job {
-	struct vtx *txs;
-	size_t n;
-	const struct cl_eip712_domain *d;
-};
-
-/* A cancel that names its order by sequence is recovered by the stf
- * once it has found the order's hash. */
-static void recover_one(struct cl_tx *tx, const struct cl_eip712_domain *d)
-{
-	static const struct cl_hash32 zero;
-
-	if (tx->type == CL_TX_CANCEL &&
-	    cl_hash32_eq(&tx->u.cancel.msg.order_hash, &zero))
-		return;
-	cl_tx_recover(tx, d);
-}
-
-static void *recover_main(void *arg)
-{
-	struct recover_job *j = arg;
-	for (size_t i = 0; i < j->n; i++)
-		recover_one(&j->txs[i].tx, j->d);
-	return NULL;
-}
-
-/* Recover the signatures of txs[0..n) on two threads. */
-static void recover_all(struct cl_verifier *v, struct vtx *txs, size_t n)
-{
-	const struct cl_eip712_domain *d = cl_stf_domain(v->stf);
-	size_t half = n / 2;
-	struct recover_job j = {txs + half, n - half, d};
-	pthread_t th;
-	bool threaded =
-	    n >= 64 && pthread_create(&th, NULL, recover_main, &j) == 0;
-
-	if (!threaded) {
-		for (size_t i = 0; i < n; i++)
-			recover_one(&txs[i].tx, d);
-		return;
-	}
-	for (size_t i = 0; i < half; i++)
-		recover_one(&txs[i].tx, d);
-	pthread_join(th, NULL);
-}
 
 static int stored_root(struct cl_verifier *v, struct cl_hash32 *out,
 		       uint64_t number, uint64_t head)
@@ -190,6 +147,13 @@ static int close_batch(struct cl_verifier *v,
 		(unsigned long long)ev->index,
 		(unsigned long long)ev->first_block,
 		(unsigned long long)ev->last_block, hex);
+	/* the blocks' meta pages were left unsynced (CL_DB_SYNC_DATA):
+	 * one sync makes the whole batch durable. Committed either way: a
+	 * failure here only leaves the batch to derive again after a
+	 * machine crash, and the next commit syncs again */
+	rc = cl_db_sync(v->db);
+	if (rc)
+		return rc;
 	return STEP_OK;
 }
 
@@ -252,96 +216,138 @@ static int check_deposit(struct cl_verifier *v,
 	return STEP_OK;
 }
 
-/* Apply one block of the batch through the stf, which derives its
- * fills, closures and liquidations; the requests are decoded and
- * recovered already. Returns STEP_OK, STEP_FAULT or a negative error. */
-static int apply_block(struct cl_verifier *v,
-		       const struct cl_l1_batch_event *ev,
-		       const struct cl_batch2_block *blk, struct vtx *txs,
-		       size_t n)
+/* The hooks of cl_replay_blocks(): the checks against L1 and the
+ * recording of faults. */
+struct replay_ctx {
+	struct cl_verifier *v;
+	const struct cl_l1_batch_event *ev;
+	const struct cl_l1_block *evblock;
+};
+
+static int hook_block(void *arg, const struct cl_batch2_block *blk)
 {
-	struct cl_block_header h;
-	struct cl_hash32 prev, root;
-	struct fault_at at = {.has_block = true, .block = blk->number};
-	int rc;
+	struct replay_ctx *c = arg;
+	return check_l1_ref(c->v, c->ev, blk);
+}
 
-	rc = check_l1_ref(v, ev, blk);
-	if (rc)
-		return rc;
-	rc = cl_state_root(v->st, &prev);
-	if (rc)
-		return rc;
-	h.number = blk->number;
-	h.timestamp_ms = blk->timestamp_ms;
-	h.prev_root = prev;
-	h.l1 = blk->l1;
-	pthread_rwlock_wrlock(&v->books_lock);
-	rc = cl_stf_open_block(v->stf, &h);
-	pthread_rwlock_unlock(&v->books_lock);
-	if (rc > 0) {
-		cl_state_discard(v->st);
-		return ver_record_fault(v, ev, &at, "block header refused: %s",
-					cl_stf_err_str(rc));
-	}
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct cl_tx *tx = &txs[i].tx;
-		at.has_tx = true;
-		at.tx = i;
-		if (tx->type == CL_TX_DEPOSIT) {
-			rc = check_deposit(v, ev, &at, tx);
-			if (rc)
-				break;
-		}
-		if (tx->type == CL_TX_FORCED) {
-			rc = ver_forced_check(v, ev, &at, tx);
-			if (rc)
-				break;
-		}
-		if (tx->type == CL_TX_ASSET_DEPOSIT) {
-			rc = ver_asset_deposit_check(v, ev, &at, tx);
-			if (rc)
-				break;
-		}
-		pthread_rwlock_wrlock(&v->books_lock);
-		rc = cl_stf_request(v->stf, NULL, tx);
-		pthread_rwlock_unlock(&v->books_lock);
-		if (rc > 0)
-			rc = ver_record_fault(v, ev, &at,
-					      "%s request refused: %s",
-					      cl_tx_type_str(tx->type),
-					      cl_stf_err_str(rc));
-	}
-	cl_stf_end_block(v->stf);
-	if (rc) {
-		cl_state_discard(v->st);
-		/* the books go back to the committed state (a replica serves
-		 * them); failing that, they rebuild when a block opens */
-		pthread_rwlock_wrlock(&v->books_lock);
-		if (cl_stf_reload(v->stf))
-			cl_unusual(SUB, "cannot rebuild the books");
-		pthread_rwlock_unlock(&v->books_lock);
-		return rc;
-	}
+static int hook_request(void *arg, const struct cl_batch2_block *blk,
+			size_t i, const struct cl_tx *tx)
+{
+	struct replay_ctx *c = arg;
+	struct fault_at at = {
+	    .has_block = true, .block = blk->number, .has_tx = true, .tx = i};
 
-	/* the root after the previous block, and which batch this block
-	 * belongs to (see docs/verifier.md "Restart") */
-	cl_chain_put_root(v->st, blk->number - 1, &prev);
-	cl_chain_put_partial(v->st, ev->index, &ev->data_hash);
-	rc = cl_state_commit_block(v->st, &root);
-	if (rc) {
-		cl_state_discard(v->st);
-		return rc;
-	}
-	v->cur.txs += n;
-	ver_publish_head(v);
-	if (!cl_hash32_eq(&root, &blk->root)) {
-		at.has_tx = false;
-		at.has_roots = true;
-		at.expected = &root;
-		at.posted = &blk->root;
-		return ver_record_fault(v, ev, &at, "block root differs");
-	}
+	/* the requests that come from L1 must be L1's */
+	if (tx->type == CL_TX_DEPOSIT)
+		return check_deposit(c->v, c->ev, &at, tx);
+	if (tx->type == CL_TX_FORCED)
+		return ver_forced_check(c->v, c->ev, &at, tx);
+	if (tx->type == CL_TX_ASSET_DEPOSIT)
+		return ver_asset_deposit_check(c->v, c->ev, &at, tx);
 	return STEP_OK;
+}
+
+static int hook_fault(void *arg, const struct cl_replay_fault *f)
+{
+	struct replay_ctx *c = arg;
+	struct fault_at at = {.has_block = true, .block = f->blk->number};
+
+	switch (f->kind) {
+	case CL_REPLAY_HEADER_REFUSED:
+		return ver_record_fault(c->v, c->ev, &at,
+					"block header refused: %s",
+					cl_stf_err_str(f->code));
+	case CL_REPLAY_REQUEST_REFUSED:
+		at.has_tx = true;
+		at.tx = f->tx;
+		return ver_record_fault(
+		    c->v, c->ev, &at, "%s request refused: %s",
+		    cl_tx_type_str(f->blk->txs[f->tx].type),
+		    cl_stf_err_str(f->code));
+	case CL_REPLAY_ROOT_DIFFERS:
+		at.has_roots = true;
+		at.expected = &f->root;
+		at.posted = &f->blk->root;
+		return ver_record_fault(c->v, c->ev, &at,
+					"block root differs");
+	}
+	CL_BUG("bad replay fault kind");
+}
+
+static void hook_committed(void *arg, const struct cl_batch2_block *blk)
+{
+	struct replay_ctx *c = arg;
+	c->v->cur.txs += blk->n_txs;
+	ver_publish_head(c->v);
+	ver_progress(c->v, false);
+}
+
+static bool hook_stop(void *arg)
+{
+	struct replay_ctx *c = arg;
+	return ver_stopping(c->v);
+}
+
+static int hook_end(void *arg)
+{
+	struct replay_ctx *c = arg;
+	return close_batch(c->v, c->ev, c->evblock);
+}
+
+void ver_ahead_clear(struct cl_verifier *v)
+{
+	if (!v->has_ahead)
+		return;
+	cl_buf_release(&v->ahead_input);
+	cl_batch2_release(&v->ahead_b);
+	v->has_ahead = false;
+}
+
+/*
+ * Read and decode the batch after `ev` when its event is among the logs
+ * the scan holds, so that the replay of `ev`'s batch recovers its
+ * signatures meanwhile. Anything unexpected (not there, not readable,
+ * not decodable) only means no read-ahead: the batch is read and
+ * checked again when its event comes.
+ */
+static void read_ahead(struct cl_verifier *v,
+		       const struct cl_l1_batch_event *ev)
+{
+	struct cl_l1_batch_event nx;
+	struct cl_l1_batch_args args;
+	struct cl_hash32 dh;
+	bool found = false, have = false;
+
+	ver_ahead_clear(v);
+	for (size_t i = 0; i < v->scan_rest_n && !have; i++) {
+		const struct cl_l1_log *l = &v->scan_rest[i];
+		have = !l->removed &&
+		       cl_address_eq(&l->address, &v->genesis.rollup) &&
+		       cl_l1_decode_batch_appended(&nx, l) &&
+		       nx.index == ev->index + 1;
+	}
+	if (!have)
+		return;
+	cl_buf_init(&v->ahead_input);
+	if (cl_l1_eth_tx_input(v->rpc, &v->ahead_input, &found,
+			       &nx.loc.tx_hash) ||
+	    !found ||
+	    !cl_l1_abi_decode_append_batch(&args, v->ahead_input.p,
+					   v->ahead_input.len)) {
+		cl_buf_release(&v->ahead_input);
+		return;
+	}
+	cl_keccak256(dh.b, args.data, args.data_len);
+	if (!cl_hash32_eq(&dh, &nx.data_hash) ||
+	    cl_batch2_decode(&v->ahead_b, args.data, args.data_len,
+			     &v->cfg.limits) != CL_BATCH_OK) {
+		cl_buf_release(&v->ahead_input);
+		return;
+	}
+	v->ahead_ev = nx;
+	v->ahead = (struct cl_replay_batch){
+	    .b = &v->ahead_b, .index = nx.index, .data_hash = nx.data_hash};
+	v->has_ahead = true;
 }
 
 /* Blocks of this batch committed before a restart: check them against
@@ -427,8 +433,33 @@ int ver_verify_batch(struct cl_verifier *v,
 	if (rc)
 		return rc;
 
+	/* the batch read ahead while the previous one was replayed, if it
+	 * is this one: the same posting transaction (its input), the same
+	 * dataHash (the decoded batch) */
+	bool use_ahead = v->has_ahead && v->ahead_ev.index == ev->index &&
+			 cl_hash32_eq(&v->ahead_ev.loc.tx_hash,
+				      &ev->loc.tx_hash) &&
+			 cl_hash32_eq(&v->ahead_ev.data_hash, &ev->data_hash);
+	struct cl_batch2 b;
+	struct cl_replay_batch rb = {.b = &b, .index = ev->index,
+				     .data_hash = ev->data_hash};
 	cl_buf_init(&input);
-	rc = cl_l1_eth_tx_input(v->rpc, &input, &found, &ev->loc.tx_hash);
+	memset(&b, 0, sizeof(b));
+	if (use_ahead) {
+		input = v->ahead_input;
+		b = v->ahead_b;
+		rb.recovered = v->ahead.recovered;
+		v->has_ahead = false;
+		cl_debug(SUB, "batch %llu was read ahead, %zu of its %zu "
+			      "requests recovered",
+			 (unsigned long long)ev->index, rb.recovered, b.n_txs);
+		found = true;
+		rc = CL_OK;
+	} else {
+		ver_ahead_clear(v);
+		rc = cl_l1_eth_tx_input(v->rpc, &input, &found,
+					&ev->loc.tx_hash);
+	}
 	if (rc) {
 		cl_buf_release(&input);
 		return rc;
@@ -439,6 +470,7 @@ int ver_verify_batch(struct cl_verifier *v,
 	}
 	if (!cl_l1_abi_decode_append_batch(&args, input.p, input.len)) {
 		cl_buf_release(&input);
+		cl_batch2_release(&b);
 		return ver_record_fault(v, ev, &none,
 					"the posting transaction's "
 					"input is not an appendBatch call");
@@ -450,13 +482,15 @@ int ver_verify_batch(struct cl_verifier *v,
 	cl_keccak256(dh.b, args.data, args.data_len);
 	if (!cl_hash32_eq(&dh, &ev->data_hash)) {
 		cl_buf_release(&input);
+		cl_batch2_release(&b);
 		return ver_record_fault(v, ev, &none,
 					"keccak256 of the batch data "
 					"differs from the event's dataHash");
 	}
-	struct cl_batch2 b;
-	enum cl_batch_err be = cl_batch2_decode(&b, args.data, args.data_len,
-						&v->cfg.limits);
+	enum cl_batch_err be = CL_BATCH_OK;
+	if (!use_ahead)
+		be = cl_batch2_decode(&b, args.data, args.data_len,
+				      &v->cfg.limits);
 	cl_buf_release(&input);
 	if (be != CL_BATCH_OK)
 		return ver_record_fault(v, ev, &none,
@@ -501,35 +535,25 @@ int ver_verify_batch(struct cl_verifier *v,
 	}
 
 	/* the requests are decoded already (a batch that does not decode
-	 * is a fault as a whole); recover their signers on two threads */
-	size_t total = 0;
-	for (size_t i = done; i < b.n_blocks; i++)
-		total += b.blocks[i].n_txs;
-	struct vtx *txs = cl_xcalloc(total ? total : 1, sizeof(*txs));
-	size_t k = 0;
-	for (size_t i = done; i < b.n_blocks; i++) {
-		const struct cl_batch2_block *blk = &b.blocks[i];
-		for (size_t t = 0; t < blk->n_txs; t++, k++) {
-			txs[k].block = (uint32_t)i;
-			txs[k].index = (uint32_t)t;
-			txs[k].tx = blk->txs[t];
-		}
-	}
-	recover_all(v, txs, total);
-	k = 0;
-	for (size_t i = done; i < b.n_blocks && !rc; i++) {
-		const struct cl_batch2_block *blk = &b.blocks[i];
-		rc = apply_block(v, ev, blk, txs + k, blk->n_txs);
-		k += blk->n_txs;
-		if (!rc && ver_stopping(v) && i + 1 < b.n_blocks)
-			rc = CL_ERR_BUSY; /* resumes after the restart */
-		if (!rc)
-			ver_progress(v, false);
-	}
-	free(txs);
+	 * is a fault as a whole); the next batch is read now so that the
+	 * helper recovers its signatures during this one's last block and
+	 * close */
+	read_ahead(v, ev);
+	struct replay_ctx ctx = {.v = v, .ev = ev, .evblock = &evblock};
+	struct cl_replay r = {
+	    .st = v->st,
+	    .stf = v->stf,
+	    .books_lock = &v->books_lock,
+	    .hooks = {.arg = &ctx,
+		      .block = hook_block,
+		      .request = hook_request,
+		      .fault = hook_fault,
+		      .committed = hook_committed,
+		      .stop = hook_stop,
+		      .end = hook_end},
+	};
+	rc = cl_replay_blocks(&r, &rb, done, v->has_ahead ? &v->ahead : NULL);
 	cl_batch2_release(&b);
-	if (rc)
-		return rc;
-	return close_batch(v, ev, &evblock);
+	return rc;
 }
 

@@ -231,7 +231,11 @@ int ver_scan(struct cl_verifier *v, bool *more)
 			if (!cl_address_eq(&logs.v[i].address,
 					   &v->genesis.rollup))
 				continue;
+			v->scan_rest = &logs.v[i + 1];
+			v->scan_rest_n = logs.n - i - 1;
 			rc = on_log(v, &logs.v[i]);
+			v->scan_rest = NULL;
+			v->scan_rest_n = 0;
 			if (rc == STEP_OK && ver_stopping(v))
 				rc = CL_ERR_BUSY;
 		}

@@ -125,6 +125,7 @@ static int rederive(struct cl_verifier *v, const char *why)
 	}
 	memset(&v->fault, 0, sizeof(v->fault));
 	ver_game_reset(v);
+	ver_ahead_clear(v);
 	v->has_l1_checked = false;
 	rc = init_state(v);
 	pthread_rwlock_unlock(&v->books_lock);
@@ -250,6 +251,13 @@ int cl_verifier_new(struct cl_verifier **out,
 		if (rc)
 			goto fail;
 	}
+	/* everything stored here can be derived again from L1: commits
+	 * sync their data but leave the meta page to the next commit, and
+	 * each verified batch ends with one full sync (docs/verifier.md
+	 * "Durability"). Before any other thread uses the database. */
+	rc = cl_db_set_sync(db, CL_DB_SYNC_DATA);
+	if (rc)
+		goto fail;
 	rc = cl_state_new_lmdb(&v->st, db);
 	if (rc)
 		goto fail;
@@ -308,6 +316,7 @@ void cl_verifier_free(struct cl_verifier *v)
 	if (!v)
 		return;
 	cl_verifier_stop(v);
+	ver_ahead_clear(v);
 	ver_game_reset(v);
 	free(v->elf);
 	cl_l1_sender_free(v->sender);
