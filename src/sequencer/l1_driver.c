@@ -191,8 +191,18 @@ static void *driver_main(void *arg)
 		l1_defend_step(drv);
 
 		uint64_t head = 0, count = 0, final = 0, next_block = 0;
-		uint64_t discard = 0;
+		uint64_t discard = 0, discard0 = 0;
+		/*
+		 * The views are read one by one at the newest block: a
+		 * discard landing between two of them would pair a batch
+		 * count from before it with a next block from after it.
+		 * lastDiscardTime is read first and last; when they differ,
+		 * this round posts nothing and the next one reads again.
+		 */
 		rc = cl_l1_eth_block_number(drv->rpc, &head);
+		if (!rc)
+			rc = l1_view_u64(drv->rpc, rollup, "lastDiscardTime()",
+					 &discard0);
 		if (!rc)
 			rc = l1_view_u64(drv->rpc, rollup, "batchCount()", &count);
 		if (!rc)
@@ -214,6 +224,11 @@ static void *driver_main(void *arg)
 		pthread_mutex_unlock(&drv->lock);
 		if (rc)
 			continue;
+		if (discard != discard0) {
+			cl_debug(SUB, "a discard landed while reading the "
+				 "rollup's views: reading them again");
+			continue;
+		}
 		if (drv->have_discard && discard != drv->last_discard)
 			l1_on_discard(drv, count);
 		drv->have_discard = true;
