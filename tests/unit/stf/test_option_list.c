@@ -23,26 +23,11 @@ static void with_listing(struct cl_genesis *g)
 	g->listing.max_listed = 2;
 }
 
-/* An OPTION_LIST signed by key k. */
 static struct cl_tx list_tx(struct tenv *e, struct cl_seckey *k, uint32_t tmpl,
 			    uint8_t kind, uint64_t strike, uint64_t expiry,
 			    const char *sym, uint64_t nonce)
 {
-	struct cl_tx tx;
-	struct cl_hash32 d;
-
-	memset(&tx, 0, sizeof(tx));
-	tx.type = CL_TX_OPTION_LIST;
-	tx.u.option_list.msg.template_market = tmpl;
-	tx.u.option_list.msg.kind = kind;
-	tx.u.option_list.msg.strike = strike;
-	tx.u.option_list.msg.expiry = expiry;
-	CHECK(strlen(sym) <= CL_OPTION_LIST_SYMBOL_MAX);
-	memcpy(tx.u.option_list.msg.symbol, sym, strlen(sym));
-	tx.u.option_list.msg.nonce = nonce;
-	cl_option_list_digest(&d, cl_stf_domain(e->stf), &tx.u.option_list.msg);
-	t_sign(&tx.u.option_list.sig, k, &d);
-	return tx;
+	return t_list_tx(e, k, tmpl, kind, strike, expiry, sym, nonce);
 }
 
 static int req(struct tenv *e, struct cl_stf_result *r, struct cl_tx tx)
