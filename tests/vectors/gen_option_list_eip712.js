@@ -2,8 +2,11 @@
 // The OptionList EIP-712 vectors (docs/options.md "Listing"): type hash,
 // struct hash, digest and signature from ethers v6 for the Clearline
 // devnet domain, appended to tests/vectors/eip712.json (entries of
-// primaryType OptionList are replaced). Run from the repository root:
+// primaryType OptionList are replaced); castAgrees is true when Foundry's
+// cast (contrib/l1/node_modules/.bin/cast) makes the same signature with
+// `cast wallet sign --data`. Run from the repository root:
 //   NODE_PATH=contrib/l1/node_modules node tests/vectors/gen_option_list_eip712.js
+const childProcess = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const { ethers } = require('ethers');
@@ -33,6 +36,29 @@ const messages = [
     nonce: '18446744073709551615' },
 ];
 
+const castBin = path.join(__dirname, '..', '..', 'contrib', 'l1', 'node_modules', '.bin', 'cast');
+
+function castSignature(key, msg) {
+  if (!fs.existsSync(castBin)) return null;
+  const typed = {
+    types: {
+      EIP712Domain: [
+        { name: 'name', type: 'string' },
+        { name: 'version', type: 'string' },
+        { name: 'chainId', type: 'uint256' },
+        { name: 'verifyingContract', type: 'address' },
+      ],
+      ...types,
+    },
+    primaryType: 'OptionList',
+    domain,
+    message: msg,
+  };
+  const r = childProcess.spawnSync(castBin, ['wallet', 'sign', '--private-key', key,
+    '--data', JSON.stringify(typed)], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
 async function main() {
   const enc = ethers.TypedDataEncoder.from(types);
   const vectors = doc.vectors.filter((v) => v.primaryType !== 'OptionList');
@@ -53,7 +79,7 @@ async function main() {
       r: sig.r,
       s: sig.s,
       v: sig.v,
-      castAgrees: false,
+      castAgrees: castSignature(keys[i % keys.length], msg) === sig.serialized,
     });
   }
   doc.vectors = vectors;
