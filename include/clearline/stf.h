@@ -981,6 +981,7 @@ struct cl_stf_result {
 	const struct cl_stf_fill *fills; /* valid until the next request or
 					  * cl_stf_end_block() */
 	uint64_t withdrawal_id;        /* WITHDRAW, ASSET_WITHDRAW */
+	uint32_t listed_market;        /* OPTION_LIST: the new market's id */
 	uint64_t mark_price;           /* ORACLE_PRICE, ORACLE_UPDATE */
 	enum cl_forced_outcome forced_outcome; /* FORCED */
 	uint64_t forced_value;         /* FORCED: see struct cl_forced_record */

@@ -98,6 +98,8 @@ int cli_cmd_option_list(struct cl_cli *cli, const struct cli_args *a)
 	if (cli_json_done(cli, r))
 		return CL_CLI_EXIT_OK;
 	cli_kv(cli, "listed", m.symbol);
+	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "market"));
+	cli_kv(cli, "market", buf);
 	cli_kv(cli, "template", t->symbol);
 	cli_fmt_text(buf, sizeof(buf), json_object_get(r, "block"));
 	cli_kv(cli, "block", buf);

@@ -423,8 +423,13 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	case CL_TX_SUBACCOUNT_TRANSFER:
 	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
 	case CL_TX_PORTFOLIO_MODE:
+		rc = stf_apply_primitive(s, tx);
+		break;
 	case CL_TX_OPTION_LIST:
 		rc = stf_apply_primitive(s, tx);
+		if (rc == CL_OK && out)
+			out->listed_market =
+				s->g.markets[s->g.n_markets - 1].id;
 		break;
 	case CL_TX_FORCED:
 		rc = stf_forced(s, out, tx);

@@ -393,11 +393,13 @@ L.main('openrpc', async (t) => {
 		const olp = { ...ol, kind: 'put' };
 		await check(url, 'l2_listOption', [olp, await maker.signTypedData(domain, OL, ol)], 1080);
 		const olsig = await L.devKey(6).signTypedData(domain, OL, ol);
-		assert.strictEqual((await check(url, 'l2_listOption', [olp, olsig])).symbol, 'BTC-59000-P');
+		const lres = await check(url, 'l2_listOption', [olp, olsig]);
+		assert.strictEqual(lres.symbol, 'BTC-59000-P');
 		await check(url, 'l2_listOption', [olp, olsig], 1026);
 		await check(url, 'l2_listOption', [{ ...olp, kind: 'straddle' }, olsig], -32602);
 		const listed = (await check(url, 'l2_getConfig', [])).markets.find((x) => x.listed);
 		assert.strictEqual(listed.symbol, 'BTC-59000-P');
+		assert.strictEqual(listed.id, lres.market);
 		const acc = await check(url, 'l2_getAccount', [maker.address]);
 		assert.strictEqual(acc.isolated[0].account, mr.account);
 		assert.strictEqual(acc.subaccounts[0].account, sr2.toAccount);

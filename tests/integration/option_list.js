@@ -77,6 +77,7 @@ L.main('option-list', async (t) => {
 			  '--key-env', 'KL'];
 	let r = await cli(listArgs);
 	assert.match(r.stdout, /^listed\s+BTC-N-58000-P$/m);
+	assert.match(r.stdout, /^market\s+5$/m);
 
 	/* the node's market tables have it, with the next id */
 	const cfg2 = await node.call('l2_getConfig', []);

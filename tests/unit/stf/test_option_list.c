@@ -290,6 +290,7 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	CHECK(req(&e, &r, list_tx(&e, lk, T_CALL, CL_MARKET_CALL,
 				  BTC_P(55000), T_EXPIRY, "BTC-C55K", 0)) ==
 	      CL_STF_OK);
+	CHECK(r.listed_market == L);
 	check_markets(&e, 1);
 	const struct cl_market_params *m =
 		cl_genesis_market(cl_stf_genesis(e.stf), L);
