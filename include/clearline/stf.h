@@ -57,12 +57,13 @@
  * unchanged; ACCOUNT_OWNERS says whose they are, and the owner and its
  * agents act for them. The escape hatch does not reach them yet.
  *
- * Option markets (docs/options.md "Option markets in the stf"): genesis
- * markets of kind CALL or PUT on a perpetual's index, marked by Black-76
+ * Option markets (docs/options.md "Option markets in the stf"): markets of
+ * kind CALL or PUT on a perpetual's index, from the genesis or listed later
+ * by the genesis lister (OPTION_LIST, stf_listing.h), marked by Black-76
  * with the oracle signers' SVI slice of their expiry (ORACLE_SURFACE),
- * traded on the same books with the premium paid at the fill, margined
- * leg by leg, settled at expiry on the index's average over the window
- * before it (OPTION_SETTLE).
+ * traded on the same books with the premium paid at the fill, margined leg
+ * by leg, settled at expiry on the index's average over the window before
+ * it (OPTION_SETTLE).
  *
  * Return values: cl_stf_apply() and the other state-touching calls return
  * CL_STF_OK (0), a positive enum cl_stf_code (a domain outcome: the

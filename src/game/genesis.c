@@ -191,7 +191,8 @@ bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
 				goto bad;
 	}
 	/* tagged sections (options 0x40, portfolio 0x50, listing 0x60);
-	 * the re-encoding below checks that each comes once, in increasing tag order */
+	 * the re-encoding below checks that each comes once, in
+	 * increasing tag order */
 	while (!cl_cur_done(&c)) {
 		uint8_t tag = cl_cur_u8(&c);
 		bool ok_tag;

@@ -41,7 +41,8 @@ struct cl_rpc_done m_list_option(struct cl_rpc_call *call, json_t *params,
 	else if (strcmp(json_string_value(kind), "put") == 0)
 		m->kind = 2;
 	else
-		return api_bad_params(call, "kind: expected \"call\" or \"put\"");
+		return api_bad_params(call,
+				      "kind: expected \"call\" or \"put\"");
 	size_t n = json_string_length(sym);
 	if (n > CL_OPTION_LIST_SYMBOL_MAX ||
 	    strlen(json_string_value(sym)) != n)

@@ -102,9 +102,10 @@ struct cl_rpc_done m_get_config(struct cl_rpc_call *call,
 		return api_error(call, rc);
 	}
 	/* the genesis markets, then the options listed after it */
-	for (uint32_t i = 0; i < v.genesis->n_markets; i++)
-		json_array_append_new(
-			markets, market_params_json(api, &v.genesis->markets[i]));
+	for (uint32_t i = 0; i < v.genesis->n_markets; i++) {
+		const struct cl_market_params *m = &v.genesis->markets[i];
+		json_array_append_new(markets, market_params_json(api, m));
+	}
 	cl_chain_view_release(&v);
 	json_t *res = json_object();
 	json_object_set_new(res, "l1ChainId", json_integer((json_int_t)g->l1_chain_id));

@@ -221,7 +221,8 @@ int main(int argc, char **argv)
 		char *l1 = replaced(text, "\"fundingIntervalSeconds\": 60,",
 				    "\"fundingIntervalSeconds\": 60, "
 				    "\"listing\": {\"lister\": "
-				    "\"0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc\", "
+				    "\"0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"
+				    "\", "
 				    "\"maxListed\": 8},");
 		CHECK(l1 != NULL);
 		if (l1) {
@@ -232,7 +233,8 @@ int main(int argc, char **argv)
 			CHECK_MSG(cl_genesis_parse(&lg, l1, strlen(l1), err,
 						   sizeof(err)) == CL_OK,
 				  "%s", err);
-			CHECK(lg.listing.enabled && lg.listing.max_listed == 8 &&
+			CHECK(lg.listing.enabled &&
+			      lg.listing.max_listed == 8 &&
 			      lg.listing.lister.b[0] == 0x99 &&
 			      lg.listing.lister.b[19] == 0xdc);
 			cl_genesis_hash(&h0, &plain);
