@@ -163,8 +163,8 @@ const char *cl_stf_err_str(int code)
 		return "no more option markets may be listed";
 	case CL_STF_ERR_OPTION_MARKET:
 		return "an option market has no oracle price of its own, and "
-		       "a surface needs a genesis option on its underlying "
-		       "and expiry";
+		       "a surface needs a genesis or listed option on its "
+		       "underlying and expiry";
 	case CL_STF_ERR_BAD_SURFACE:
 		return "volatility slice is not valid svi, or breaks the "
 		       "calendar against its neighbours";

@@ -3,7 +3,7 @@
  * Option markets listed after genesis (docs/options.md "Listing"): the
  * genesis section 0x60 and its hash, OPTION_LIST and every refusal with
  * the state and the stf's markets unchanged, a trade and a mark on the
- * listed market, a discarded block and a restart that give exactly the
+ * listed market, a surface accepted for a listed market's new expiry, a discarded block and a restart that give exactly the
  * committed markets, and the settlement at expiry; the same root on
  * memory and LMDB.
  */
@@ -20,7 +20,7 @@ static void with_listing(struct cl_genesis *g)
 	g->listing.enabled = true;
 	t_addr_hex(&g->listing.lister,
 		   "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"); /* anvil 5 */
-	g->listing.max_listed = 2;
+	g->listing.max_listed = 3;
 }
 
 static struct cl_tx list_tx(struct tenv *e, struct cl_seckey *k, uint32_t tmpl,
@@ -112,9 +112,9 @@ static void test_genesis(void)
 	CHECK(b.len == a.len + 22 && memcmp(a.p, b.p, a.len) == 0);
 	CHECK(b.p[a.len] == CL_GENESIS_TAG_LISTING &&
 	      memcmp(b.p + a.len + 1, g.listing.lister.b, 20) == 0 &&
-	      b.p[a.len + 21] == 2);
+	      b.p[a.len + 21] == 3);
 	CHECK(cl_game_genesis_decode(&d, b.p, b.len));
-	CHECK(d.listing.enabled && d.listing.max_listed == 2 &&
+	CHECK(d.listing.enabled && d.listing.max_listed == 3 &&
 	      memcmp(d.listing.lister.b, g.listing.lister.b, 20) == 0);
 	/* the section twice, or cut short, is refused */
 	uint8_t *x = malloc(b.len + 22);
@@ -379,11 +379,26 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	CHECK(cl_genesis_market(cl_stf_genesis(e.stf), L + 1) &&
 	      strcmp(cl_genesis_market(cl_stf_genesis(e.stf), L + 1)->symbol,
 		     "BTC-P52K") == 0);
-	/* the quota (2) is used */
+	/* a new expiry: a surface for it is refused before the listing
+	 * and accepted after it (the calendar check against the day's) */
+	{
+		uint64_t exp3 = T_EXPIRY2 + 86400;
+		struct cl_svi w3[3] = {week, week, week};
+		CHECK(req(&e, &r, surface(&e, exp3, w3, 3, tenv_now(&e))) ==
+		      CL_STF_ERR_OPTION_MARKET);
+		CHECK(req(&e, &r, list_tx(&e, lk, T_CALL2, CL_MARKET_CALL,
+					  BTC_P(65000), exp3, "BTC-C65K-W2",
+					  2)) == CL_STF_OK);
+		CHECK(r.listed_market == L + 2);
+		CHECK(req(&e, &r, surface(&e, exp3, w3, 3, tenv_now(&e))) ==
+		      CL_STF_OK);
+	}
+	check_markets(&e, 3);
+	/* the quota (3) is used */
 	EXPECT_REJECT(&e, list_tx(&e, lk, T_PUT, CL_MARKET_PUT, BTC_P(51000),
-				  T_EXPIRY, "BTC-P51K", 2),
+				  T_EXPIRY, "BTC-P51K", 3),
 		      CL_STF_ERR_LIST_FULL);
-	check_markets(&e, 2);
+	check_markets(&e, 3);
 
 	/* a restart: a new stf on the state sees the committed markets
 	 * and the resting orders of the listed one */
@@ -396,7 +411,7 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	t_commit(&e);
 	cl_stf_free(e.stf);
 	CHECK(cl_stf_new(&e.stf, e.st, &e.g) == CL_OK);
-	check_markets(&e, 2);
+	check_markets(&e, 3);
 	CHECK(cl_stf_book_depth(e.stf, lv, 4, L, true) == 1 &&
 	      lv[0].price == BTC_P(100));
 
