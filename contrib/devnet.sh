@@ -465,6 +465,7 @@ export ALICE=$ACCOUNT_1 ALICE_KEY=$ACCOUNT_KEY_1
 export BOB=$ACCOUNT_2 BOB_KEY=$ACCOUNT_KEY_2
 export CAROL=$ACCOUNT_3 CAROL_KEY=$ACCOUNT_KEY_3
 export DAVE=$ACCOUNT_4 DAVE_KEY=$ACCOUNT_KEY_4
+export LISTER_KEY=$LISTER_KEY
 export PATH="$build/src:$top/contrib/l1/node_modules/.bin:\$PATH"
 ENV
 }
@@ -549,6 +550,7 @@ fresh_up() {
 	ORACLE_KEY_1=$(dev_key 7)
 	ORACLE_KEY_2=$(dev_key 8)
 	ORACLE_KEY_3=$(dev_key 9)
+	LISTER_KEY=$(dev_key 6) # genesis/devnet-options.json "listing"
 	MAKER_KEY=$(bot_key maker)
 	TAKER_KEY=$(bot_key taker)
 	MAKER=$(address_of "$MAKER_KEY")
@@ -619,7 +621,7 @@ fresh_up() {
 			OPTION_NEAR_EXPIRY OPTION_FAR_EXPIRY \
 			SEQUENCER ACCOUNT_1 ACCOUNT_2 ACCOUNT_3 ACCOUNT_4 \
 			ACCOUNT_KEY_1 ACCOUNT_KEY_2 ACCOUNT_KEY_3 ACCOUNT_KEY_4 \
-			ORACLE_KEY_1 ORACLE_KEY_2 ORACLE_KEY_3 \
+			ORACLE_KEY_1 ORACLE_KEY_2 ORACLE_KEY_3 LISTER_KEY \
 			MAKER MAKER_KEY TAKER TAKER_KEY; do
 			echo "$v=${!v}"
 		done

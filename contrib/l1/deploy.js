@@ -260,7 +260,8 @@ function runJson(exe, args) {
 }
 
 // Appends the option markets of FILE to the genesis g, each expiry NAME
-// replaced by its --option-expiry time, and sets g.portfolio from FILE.
+// replaced by its --option-expiry time, and sets g.portfolio and
+// g.listing (who may list options later) from FILE.
 function addOptions(g, file, expiry) {
 	const o = JSON.parse(fs.readFileSync(file, 'utf8'));
 	if (!o || !Array.isArray(o.options)) fail(`${file}: expected {options: [...], portfolio?}`);
@@ -278,6 +279,7 @@ function addOptions(g, file, expiry) {
 	}
 	g.markets = g.markets.concat(o.options);
 	if (o.portfolio !== undefined) g.portfolio = o.portfolio;
+	if (o.listing !== undefined) g.listing = o.listing;
 }
 
 // Writes each --asset's token into the genesis asset of the same symbol

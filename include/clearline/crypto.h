@@ -243,6 +243,7 @@ enum cl_eip712_type {
 	CL_EIP712_ASSET_WITHDRAW, /* collateral assets: docs/protocol.md */
 	CL_EIP712_SUBACCOUNT_ASSET_TRANSFER,
 	CL_EIP712_PORTFOLIO_MODE, /* portfolio margin: docs/protocol.md */
+	CL_EIP712_OPTION_LIST,    /* listed options: docs/options.md */
 };
 
 /* The canonical type string, e.g. "Cancel(address trader,bytes32
@@ -527,6 +528,31 @@ cl_portfolio_mode_recover(struct cl_address *signer, struct cl_hash32 *digest,
 			  const struct cl_eip712_domain *d,
 			  const struct cl_portfolio_mode *msg, const uint8_t *sig,
 			  size_t sig_len);
+
+/* OptionList(uint32 template,uint8 kind,uint64 strike,uint64 expiry,
+ *            string symbol,uint64 nonce): the genesis lister adds an
+ * option market copied from the genesis option `template` (docs/options.md
+ * "Listing"). `symbol` is hashed as EIP-712 hashes a string: keccak256
+ * of its bytes (the NUL is not part of it). */
+#define CL_OPTION_LIST_SYMBOL_MAX 16
+struct cl_option_list {
+	uint32_t template_market;
+	uint8_t kind; /* 1 call, 2 put */
+	uint64_t strike, expiry;
+	char symbol[CL_OPTION_LIST_SYMBOL_MAX + 1]; /* NUL-terminated */
+	uint64_t nonce;
+};
+
+void cl_option_list_struct_hash(struct cl_hash32 *out,
+				const struct cl_option_list *msg);
+void cl_option_list_digest(struct cl_hash32 *out,
+			   const struct cl_eip712_domain *d,
+			   const struct cl_option_list *msg);
+CL_WUR enum cl_sig_err
+cl_option_list_recover(struct cl_address *signer, struct cl_hash32 *digest,
+		       const struct cl_eip712_domain *d,
+		       const struct cl_option_list *msg, const uint8_t *sig,
+		       size_t sig_len);
 
 /* IsolatedMargin(address trader,uint32 market,bool add,uint64 amount,
  *                uint64 nonce): move `amount` settlement atoms into

@@ -96,6 +96,8 @@ struct cl_seq_result {
 	const struct cl_seq_fill *fills;
 	/* WITHDRAW */
 	uint64_t withdrawal_id;
+	/* OPTION_LIST: the id of the market listed */
+	uint32_t listed_market;
 	/* ORACLE_PRICE */
 	uint64_t mark_price;
 };

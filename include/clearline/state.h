@@ -125,6 +125,8 @@ enum cl_table {
 				      * pruned TWAP (replay protection) */
 	CL_TABLE_TWAP_NONCES = 0x36, /* TWAP hash -> its signed nonce,
 				      * while its record is kept */
+	CL_TABLE_OPT_LISTED = 0x37,  /* option markets listed after
+				      * genesis: id -> the market */
 	/* local */
 	CL_TABLE_BLOCKS = 0x80,      /* block headers */
 	CL_TABLE_TX_INDEX = 0x81,    /* transaction hash -> location */

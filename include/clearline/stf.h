@@ -57,12 +57,13 @@
  * unchanged; ACCOUNT_OWNERS says whose they are, and the owner and its
  * agents act for them. The escape hatch does not reach them yet.
  *
- * Option markets (docs/options.md "Option markets in the stf"): genesis
- * markets of kind CALL or PUT on a perpetual's index, marked by Black-76
+ * Option markets (docs/options.md "Option markets in the stf"): markets of
+ * kind CALL or PUT on a perpetual's index, from the genesis or listed later
+ * by the genesis lister (OPTION_LIST, stf_listing.h), marked by Black-76
  * with the oracle signers' SVI slice of their expiry (ORACLE_SURFACE),
- * traded on the same books with the premium paid at the fill, margined
- * leg by leg, settled at expiry on the index's average over the window
- * before it (OPTION_SETTLE).
+ * traded on the same books with the premium paid at the fill, margined leg
+ * by leg, settled at expiry on the index's average over the window before
+ * it (OPTION_SETTLE).
  *
  * Return values: cl_stf_apply() and the other state-touching calls return
  * CL_STF_OK (0), a positive enum cl_stf_code (a domain outcome: the
@@ -141,8 +142,11 @@ struct cl_market_params {
 	uint32_t underlying; /* options: the perpetual priced on */
 	uint64_t strike;     /* options: underlying's price units, > 0 */
 	uint64_t expiry;     /* options: unix seconds of block time */
+	bool listed; /* added by OPTION_LIST, not a genesis market: only
+		      * in the stf's copy of the genesis (stf_listing.h) */
 };
 
+#include <clearline/stf_listing.h>
 #include <clearline/stf_portfolio.h>
 
 #define CL_GENESIS_MAX_ASSETS 8
@@ -193,6 +197,7 @@ struct cl_genesis {
 	uint32_t n_assets;       /* 0..CL_GENESIS_MAX_ASSETS */
 	struct cl_asset_params assets[CL_GENESIS_MAX_ASSETS];
 	struct cl_portfolio_params portfolio; /* absent: enabled false */
+	struct cl_listing_params listing;     /* absent: enabled false */
 };
 
 /*
@@ -236,12 +241,13 @@ const struct cl_market_params *cl_genesis_market(const struct cl_genesis *g,
 
 /*
  * Append the canonical encoding of `g` (docs/protocol.md "Genesis
- * encoding") to `out`. Only the used entries of the arrays are encoded;
- * `g` must be valid.
+ * encoding") to `out`. Only the used entries of the arrays are encoded,
+ * and listed markets (stf_listing.h) never; `g` must be valid.
  */
 void cl_genesis_encode(struct cl_buf *out, const struct cl_genesis *g);
 
-/* The number of option markets (kind CALL or PUT) of `g`. */
+/* The number of genesis option markets (kind CALL or PUT, not listed)
+ * of `g`. */
 uint32_t cl_genesis_n_options(const struct cl_genesis *g);
 
 /* keccak256 of the canonical encoding; `g` must be valid. */
@@ -345,7 +351,7 @@ enum cl_tx_type {
 	CL_TX_SUBACCOUNT_ASSET_TRANSFER = 30, /* an asset between
 					       * subaccounts */
 	CL_TX_ORACLE_SURFACE = 31, /* per-signer SVI slices of one expiry */
-	/* 32 is kept */
+	CL_TX_OPTION_LIST = 32,    /* the lister adds an option market */
 	CL_TX_OPTION_SETTLE = 33,  /* derived: a position settled at expiry */
 	CL_TX_PORTFOLIO_MODE = 34, /* portfolio margin on or off */
 };
@@ -606,6 +612,7 @@ struct cl_tx {
 		struct cl_tx_portfolio_mode portfolio_mode;
 		struct cl_tx_oracle_surface oracle_surface;
 		struct cl_tx_option_settle option_settle;
+		struct cl_tx_option_list option_list;
 	} u;
 	struct cl_tx_auth auth;
 };
@@ -762,8 +769,18 @@ enum cl_stf_code {
 					    * below the trader's floor (a
 					    * pruned TWAP had it or a
 					    * higher one) */
+	/* listed options: docs/options.md "Listing" */
+	CL_STF_ERR_LIST_NOT_LISTER = 80,   /* not the genesis lister, or no
+					    * listing section */
+	CL_STF_ERR_LIST_TEMPLATE = 81,     /* the template is not a genesis
+					    * option market */
+	CL_STF_ERR_LIST_TERMS = 82,        /* kind, strike or expiry out of
+					    * range */
+	CL_STF_ERR_LIST_SYMBOL = 83,       /* symbol invalid or in use */
+	CL_STF_ERR_LIST_FULL = 84,         /* the lister's quota or the
+					    * market table is full */
 };
-#define CL_STF_CODE_MAX 79
+#define CL_STF_CODE_MAX 84
 
 /*
  * A static, lowercase description of `code`: a positive enum cl_stf_code,
@@ -965,6 +982,7 @@ struct cl_stf_result {
 	const struct cl_stf_fill *fills; /* valid until the next request or
 					  * cl_stf_end_block() */
 	uint64_t withdrawal_id;        /* WITHDRAW, ASSET_WITHDRAW */
+	uint32_t listed_market;        /* OPTION_LIST: the new market's id */
 	uint64_t mark_price;           /* ORACLE_PRICE, ORACLE_UPDATE */
 	enum cl_forced_outcome forced_outcome; /* FORCED */
 	uint64_t forced_value;         /* FORCED: see struct cl_forced_record */

@@ -28,6 +28,10 @@ struct cl_stf_view {
 	struct cl_snapshot *snapshot;
 	struct cl_pm_cache *pm_cache; /* the writer's memo of scenario
 				       * values (NULL: none; same results) */
+	struct cl_genesis *owned; /* the genesis with the listed markets
+				   * (stf_listing.h) a snapshot view made
+				   * for itself, freed by its release;
+				   * NULL: none */
 };
 
 /* The view of the stf's own state (writer thread only). */

@@ -247,6 +247,35 @@ static void get_ext(struct dec *d, struct cl_tx *tx, unsigned type,
 		m->nonce = get_varint(d);
 		return;
 	}
+	case CL_TX_OPTION_LIST: {
+		struct cl_option_list *m = &tx->u.option_list.msg;
+		tx->type = CL_TX_OPTION_LIST;
+		get_vcode(d, &tx->u.option_list.sig, v);
+		uint64_t t = get_varint(d);
+		if (t > UINT32_MAX)
+			fail(d, CL_BATCH_BAD_TX);
+		m->template_market = (uint32_t)t;
+		m->kind = get_u8(d);
+		m->strike = get_varint(d);
+		m->expiry = get_varint(d);
+		m->nonce = get_varint(d);
+		uint8_t n = get_u8(d);
+		if (d->err)
+			return;
+		if (n > CL_OPTION_LIST_SYMBOL_MAX) {
+			fail(d, CL_BATCH_BAD_TX);
+			return;
+		}
+		if (n > left(d)) {
+			fail(d, CL_BATCH_MALFORMED);
+			return;
+		}
+		memcpy(m->symbol, d->p + d->off, n);
+		if (strnlen(m->symbol, n) != n) /* a NUL inside */
+			fail(d, CL_BATCH_BAD_TX);
+		d->off += n;
+		return;
+	}
 	case CL_TX_SUBACCOUNT_TRANSFER: {
 		struct cl_subaccount_transfer *m =
 			&tx->u.subaccount_transfer.msg;
@@ -778,6 +807,9 @@ static void get_sigs(struct dec *d)
 			break;
 		case CL_TX_PORTFOLIO_MODE:
 			sig_rs(d, &tx->u.portfolio_mode.sig);
+			break;
+		case CL_TX_OPTION_LIST:
+			sig_rs(d, &tx->u.option_list.sig);
 			break;
 		case CL_TX_CANCEL:
 			sig_rs(d, &tx->u.cancel.sig);

@@ -181,6 +181,8 @@ static bool collect(struct enc *e, const struct cl_tx *tx)
 			return false;
 		(void)keyset_index(&e->addr, tx->u.portfolio_mode.msg.trader.b);
 		return true;
+	case CL_TX_OPTION_LIST:
+		return sig_ok(&tx->u.option_list.sig);
 	case CL_TX_SUBACCOUNT_TRANSFER:
 		if (!sig_ok(&tx->u.subaccount_transfer.sig))
 			return false;
@@ -409,6 +411,20 @@ static void put_tx(struct enc *e, const struct cl_tx *tx, uint64_t block_s)
 		put_addr(e, &m->trader);
 		b2_put_varint(e->f, m->nonce);
 		put_sig(e, &tx->u.portfolio_mode.sig);
+		return;
+	}
+	case CL_TX_OPTION_LIST: {
+		const struct cl_option_list *m = &tx->u.option_list.msg;
+		size_t n = strnlen(m->symbol, CL_OPTION_LIST_SYMBOL_MAX + 1);
+		put_head(e, CL_TX_OPTION_LIST, &tx->u.option_list.sig);
+		b2_put_varint(e->f, m->template_market);
+		cl_buf_append_byte(e->f, m->kind);
+		b2_put_varint(e->f, m->strike);
+		b2_put_varint(e->f, m->expiry);
+		b2_put_varint(e->f, m->nonce);
+		cl_buf_append_byte(e->f, (uint8_t)n);
+		cl_buf_append(e->f, m->symbol, n);
+		put_sig(e, &tx->u.option_list.sig);
 		return;
 	}
 	case CL_TX_SUBACCOUNT_TRANSFER: {

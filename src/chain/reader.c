@@ -11,15 +11,34 @@
 
 int cl_chain_view(const struct cl_chain_reader *r, struct cl_stf_view *out)
 {
+	uint32_t n;
+	int rc;
+
 	memset(out, 0, sizeof(*out));
 	out->genesis = r->genesis;
-	return cl_snapshot_new(&out->snapshot, r->db);
+	rc = cl_snapshot_new(&out->snapshot, r->db);
+	if (rc)
+		return rc;
+	/* option markets listed after genesis: the view sees them as the
+	 * stf does (include/clearline/stf_listing.h) */
+	rc = cl_stf_listed_count(out, &n);
+	if (rc == CL_OK && n > 0) {
+		out->owned = cl_xmalloc(sizeof(*out->owned));
+		rc = cl_stf_view_genesis(out, out->owned);
+		if (rc == CL_OK)
+			out->genesis = out->owned;
+	}
+	if (rc)
+		cl_chain_view_release(out);
+	return rc;
 }
 
 void cl_chain_view_release(struct cl_stf_view *v)
 {
 	cl_snapshot_free(v->snapshot);
 	v->snapshot = NULL;
+	free(v->owned);
+	v->owned = NULL;
 }
 
 int cl_chain_block_root(const struct cl_chain_reader *r, struct cl_hash32 *out,

@@ -50,6 +50,10 @@ static const struct opt_def opt_defs[OPT_COUNT] = {
 	[OPT_HEAD] = {"head", false},
 	[OPT_L1_RPC] = {"l1-rpc", true},
 	[OPT_ASSET] = {"asset", true},
+	[OPT_TEMPLATE] = {"template", true},
+	[OPT_KIND] = {"kind", true},
+	[OPT_STRIKE] = {"strike", true},
+	[OPT_SYMBOL] = {"symbol", true},
 };
 
 #define O(x) (1u << (x))
@@ -132,6 +136,14 @@ const struct cli_cmd cli_cmds[] = {
 	 "its positions, refused under the genesis minimum equity or its "
 	 "portfolio initial margin) or leg by leg (off: refused under the "
 	 "leg-by-leg initial margin)"},
+	{"option-list", cli_cmd_option_list, 0, 0,
+	 O(OPT_TEMPLATE) | O(OPT_KIND) | O(OPT_STRIKE) | O(OPT_EXPIRY) |
+		 O(OPT_SYMBOL),
+	 "--template SYMBOL|ID --kind call|put --strike PRICE "
+	 "--expiry SECONDS|@UNIX --symbol SYMBOL",
+	 "the genesis lister only: list an option market copied from a "
+	 "genesis option market (the template) with its own kind, strike, "
+	 "expiry and symbol"},
 	{"isolated-margin", cli_cmd_isolated_margin, 3, 3, 0,
 	 "SYMBOL|ID add|remove AMOUNT",
 	 "move collateral into an isolated position, or out of it while it "

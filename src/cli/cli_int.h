@@ -35,6 +35,10 @@ enum cli_opt {
 	OPT_HEAD,
 	OPT_L1_RPC,
 	OPT_ASSET,
+	OPT_TEMPLATE,
+	OPT_KIND,
+	OPT_STRIKE,
+	OPT_SYMBOL,
 	OPT_COUNT
 };
 
@@ -178,6 +182,7 @@ int cli_cmd_margin_mode(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_isolated_margin(struct cl_cli *cli, const struct cli_args *a);
 /* portfolio margin on or off (docs/margin.md "Portfolio margin") */
 int cli_cmd_portfolio_mode(struct cl_cli *cli, const struct cli_args *a);
+int cli_cmd_option_list(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_isolated(struct cl_cli *cli, const struct cli_args *a);
 int cli_cmd_subaccount_transfer(struct cl_cli *cli, const struct cli_args *a);
 /* withdraw --asset, subaccount-transfer --asset (cmd_asset.c). */

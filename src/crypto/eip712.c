@@ -62,6 +62,9 @@ static const char *const type_str[] = {
 		"uint32 to,uint32 asset,uint64 amount,uint64 nonce)",
 	[CL_EIP712_PORTFOLIO_MODE] = "PortfolioMode(address trader,"
 				     "bool enabled,uint64 nonce)",
+	[CL_EIP712_OPTION_LIST] = "OptionList(uint32 template,uint8 kind,"
+				  "uint64 strike,uint64 expiry,"
+				  "string symbol,uint64 nonce)",
 };
 
 /* keccak256 of the strings above; tests/unit/crypto checks them. */
@@ -168,6 +171,12 @@ static const struct cl_hash32 type_hash[] = {
 		0xaa, 0xa2, 0xd4, 0x1c, 0xb9, 0x27, 0x83, 0x00,
 		0x9a, 0xb5, 0x3b, 0xcd, 0xa6, 0xc6, 0x4f, 0x91,
 		0xc1, 0x0e, 0x65, 0xdc, 0x8c, 0xeb, 0x5a, 0x7a,
+	} },
+	[CL_EIP712_OPTION_LIST] = { {
+		0x69, 0x1d, 0xb6, 0xd3, 0x63, 0x86, 0xa9, 0x19,
+		0xc5, 0x0d, 0x19, 0x6e, 0xd5, 0x3a, 0xb6, 0xbb,
+		0x0d, 0xf0, 0xc6, 0xef, 0xdb, 0x54, 0x01, 0xea,
+		0xc9, 0x3c, 0x76, 0x28, 0x7b, 0x64, 0xf0, 0xf7,
 	} },
 };
 /* clang-format on */
@@ -898,5 +907,47 @@ enum cl_sig_err cl_portfolio_mode_recover(struct cl_address *signer,
 	struct cl_hash32 sh;
 
 	cl_portfolio_mode_struct_hash(&sh, msg);
+	return recover(signer, digest, d, &sh, sig, sig_len);
+}
+
+/* OptionList */
+
+void cl_option_list_struct_hash(struct cl_hash32 *out,
+				const struct cl_option_list *msg)
+{
+	struct cl_keccak k;
+	struct cl_hash32 sym;
+
+	cl_keccak256(sym.b, msg->symbol,
+		     strnlen(msg->symbol, CL_OPTION_LIST_SYMBOL_MAX));
+	struct_begin(&k, CL_EIP712_OPTION_LIST);
+	word_u64(&k, msg->template_market);
+	word_u64(&k, msg->kind);
+	word_u64(&k, msg->strike);
+	word_u64(&k, msg->expiry);
+	word_bytes32(&k, &sym);
+	word_u64(&k, msg->nonce);
+	cl_keccak_final(&k, out->b);
+}
+
+void cl_option_list_digest(struct cl_hash32 *out,
+			   const struct cl_eip712_domain *d,
+			   const struct cl_option_list *msg)
+{
+	struct cl_hash32 sh;
+
+	cl_option_list_struct_hash(&sh, msg);
+	cl_eip712_digest(out, d, &sh);
+}
+
+enum cl_sig_err cl_option_list_recover(struct cl_address *signer,
+				       struct cl_hash32 *digest,
+				       const struct cl_eip712_domain *d,
+				       const struct cl_option_list *msg,
+				       const uint8_t *sig, size_t sig_len)
+{
+	struct cl_hash32 sh;
+
+	cl_option_list_struct_hash(&sh, msg);
 	return recover(signer, digest, d, &sh, sig, sig_len);
 }

@@ -89,6 +89,14 @@ static bool get_options(struct cl_cursor *c, struct cl_genesis *g)
 	return !c->failed;
 }
 
+static bool get_listing(struct cl_cursor *c, struct cl_listing_params *l)
+{
+	l->enabled = true;
+	cl_cur_bytes(c, l->lister.b, 20);
+	l->max_listed = cl_cur_u8(c);
+	return !c->failed;
+}
+
 static bool get_asset(struct cl_cursor *c, struct cl_asset_params *a)
 {
 	size_t slen;
@@ -182,8 +190,9 @@ bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
 			if (!get_asset(&c, &out->assets[i]))
 				goto bad;
 	}
-	/* tagged sections (options 0x40, portfolio 0x50); the re-encoding
-	 * below checks that each comes once, in increasing tag order */
+	/* tagged sections (options 0x40, portfolio 0x50, listing 0x60);
+	 * the re-encoding below checks that each comes once, in
+	 * increasing tag order */
 	while (!cl_cur_done(&c)) {
 		uint8_t tag = cl_cur_u8(&c);
 		bool ok_tag;
@@ -193,6 +202,9 @@ bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
 		else if (tag == CL_GENESIS_TAG_PORTFOLIO)
 			ok_tag = !out->portfolio.enabled &&
 				 get_portfolio(&c, &out->portfolio);
+		else if (tag == CL_GENESIS_TAG_LISTING)
+			ok_tag = !out->listing.enabled &&
+				 get_listing(&c, &out->listing);
 		else
 			ok_tag = false;
 		if (!ok_tag)

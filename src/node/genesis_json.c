@@ -375,12 +375,31 @@ static void parse_portfolio(struct ctx *c, struct cl_portfolio_params *p,
 	}
 }
 
+/* Listed options (docs/genesis.md "listing"). */
+static void parse_listing(struct ctx *c, struct cl_listing_params *l,
+			  const json_t *j)
+{
+	static const char *const keys[] = {"lister", "maxListed", NULL};
+
+	if (!json_is_object(j)) {
+		fail(c, "genesis.listing: expected an object");
+		return;
+	}
+	only_keys(c, j, "listing", keys);
+	l->enabled = true;
+	const json_t *a = need(c, j, "listing", "lister");
+	if (a)
+		get_address(c, &l->lister, a, "listing.lister");
+	l->max_listed = (uint32_t)get_uint(c, j, "listing", "maxListed",
+					   CL_GENESIS_MAX_MARKETS - 1);
+}
+
 static void parse(struct ctx *c, struct cl_genesis *g, const json_t *j)
 {
 	static const char *const keys[] = {
 		"version", "l1ChainId", "rollup", "collateralDecimals",
 		"expiryHorizonSeconds", "fundingIntervalSeconds", "oracle",
-		"markets", "assets", "portfolio", NULL};
+		"markets", "assets", "portfolio", "listing", NULL};
 	static const char *const okeys[] = {"signers", "quorum",
 					    "maxAgeSeconds", NULL};
 
@@ -445,6 +464,10 @@ static void parse(struct ctx *c, struct cl_genesis *g, const json_t *j)
 	const json_t *pf = json_object_get(j, "portfolio");
 	if (pf)
 		parse_portfolio(c, &g->portfolio, pf);
+	/* optional: listed options (docs/genesis.md "listing") */
+	const json_t *ls = json_object_get(j, "listing");
+	if (ls)
+		parse_listing(c, &g->listing, ls);
 
 	/* optional: the collateral assets beside the settlement token */
 	const json_t *as = json_object_get(j, "assets");

@@ -132,6 +132,10 @@ struct cl_rpc_done m_withdraw_asset(struct cl_rpc_call *call, json_t *params,
 struct cl_rpc_done m_transfer_subaccount_asset(struct cl_rpc_call *call,
 					       json_t *params, void *app);
 
+/* ---- api_listing.c ---- */
+struct cl_rpc_done m_list_option(struct cl_rpc_call *call, json_t *params,
+				 void *app);
+
 /* ---- api_portfolio.c ---- */
 struct cl_rpc_done m_set_portfolio_mode(struct cl_rpc_call *call,
 					json_t *params, void *app);

@@ -17,10 +17,12 @@ static int open_view(struct cl_api *api, struct cl_stf_view *v)
 	return cl_chain_view(&api->reader, v);
 }
 
-static const struct cl_market_params *market_by_id(const struct cl_api *api,
+/* The market `id` as the view sees it: a genesis market, or an option
+ * listed after genesis (the view's genesis has those appended). */
+static const struct cl_market_params *market_by_id(const struct cl_stf_view *v,
 						   uint32_t id)
 {
-	return cl_genesis_market(api->genesis, id);
+	return cl_genesis_market(v->genesis, id);
 }
 
 static json_t *market_params_json_base(const struct cl_api *api,
@@ -67,6 +69,7 @@ static json_t *market_params_json(const struct cl_api *api,
 
 	json_object_set_new(o, "kind", json_string(market_kind_str(m)));
 	json_object_set_new(o, "option", option_terms_json(m));
+	json_object_set_new(o, "listed", json_boolean(m->listed));
 	return o;
 }
 
@@ -91,10 +94,19 @@ struct cl_rpc_done m_get_config(struct cl_rpc_call *call,
 	struct cl_api *api = app;
 	const struct cl_genesis *g = api->genesis;
 	json_t *markets = json_array();
+	struct cl_stf_view v;
+	int rc = open_view(api, &v);
 
-	for (uint32_t i = 0; i < g->n_markets; i++)
-		json_array_append_new(markets,
-				      market_params_json(api, &g->markets[i]));
+	if (rc) {
+		json_decref(markets);
+		return api_error(call, rc);
+	}
+	/* the genesis markets, then the options listed after it */
+	for (uint32_t i = 0; i < v.genesis->n_markets; i++) {
+		const struct cl_market_params *m = &v.genesis->markets[i];
+		json_array_append_new(markets, market_params_json(api, m));
+	}
+	cl_chain_view_release(&v);
 	json_t *res = json_object();
 	json_object_set_new(res, "l1ChainId", json_integer((json_int_t)g->l1_chain_id));
 	json_object_set_new(res, "rollup", api_addr_json(&g->rollup));
@@ -188,7 +200,7 @@ struct cl_rpc_done m_get_account(struct cl_rpc_call *call,
 	json_t *jpos = json_array();
 	for (size_t i = 0; i < risk->n; i++) {
 		const struct cl_stf_position_risk *p = &risk->pos[i];
-		const struct cl_market_params *m = market_by_id(api, p->market);
+		const struct cl_market_params *m = market_by_id(&v, p->market);
 		struct cl_market_state ms;
 		if (!m || cl_stf_get_market(&v, &ms, p->market) != CL_OK)
 			continue;
@@ -486,7 +498,13 @@ struct cl_rpc_done m_get_order_book(struct cl_rpc_call *call,
 	    (json_array_size(params) == 2 &&
 	     !cl_json_uint(&depth, json_array_get(params, 1), CL_API_MAX_DEPTH)))
 		return api_bad_params(call, "expected [market, depth <= 500]");
-	if (!market_by_id(api, (uint32_t)market))
+	struct cl_stf_view v;
+	int rc = open_view(api, &v);
+	if (rc)
+		return api_error(call, rc);
+	bool known = market_by_id(&v, (uint32_t)market) != NULL;
+	cl_chain_view_release(&v);
+	if (!known)
 		return cl_rpc_error(call,
 				    CL_API_ERR_STF_BASE + CL_STF_ERR_UNKNOWN_MARKET,
 				    "unknown market %llu",
@@ -522,8 +540,8 @@ struct cl_rpc_done m_get_markets(struct cl_rpc_call *call,
 	if (rc)
 		return api_error(call, rc);
 	json_t *arr = json_array();
-	for (uint32_t i = 0; i < api->genesis->n_markets; i++) {
-		const struct cl_market_params *m = &api->genesis->markets[i];
+	for (uint32_t i = 0; i < v.genesis->n_markets; i++) {
+		const struct cl_market_params *m = &v.genesis->markets[i];
 		struct cl_market_state ms;
 		rc = cl_stf_get_market(&v, &ms, m->id);
 		if (rc)
@@ -531,6 +549,7 @@ struct cl_rpc_done m_get_markets(struct cl_rpc_call *call,
 		json_t *o = json_object();
 		json_object_set_new(o, "id", json_integer(m->id));
 		json_object_set_new(o, "symbol", json_string(m->symbol));
+		json_object_set_new(o, "listed", json_boolean(m->listed));
 		struct cl_stf_market_info mi;
 		rc = cl_stf_get_market_info(&v, &mi, m->id);
 		if (rc) {

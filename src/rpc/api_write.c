@@ -148,6 +148,11 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 	case CL_TX_OPTION_SETTLE:
 		json_object_set_new(res, "ok", json_true());
 		break;
+	case CL_TX_OPTION_LIST:
+		json_object_set_new(res, "ok", json_true());
+		json_object_set_new(res, "market",
+				    json_integer((json_int_t)r->listed_market));
+		break;
 	}
 	if (echo)
 		json_object_update(res, echo);

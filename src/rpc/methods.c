@@ -123,6 +123,7 @@ static const struct cl_rpc_method methods[] = {
 	{"l2_withdrawAsset", m_withdraw_asset, 0},
 	{"l2_transferSubaccountAsset", m_transfer_subaccount_asset, 0},
 	{"l2_setPortfolioMode", m_set_portfolio_mode, 0},
+	{"l2_listOption", m_list_option, 0},
 	{"op_credit", m_op_credit, CL_RPC_OPERATOR},
 	{"op_rpcStats", m_op_rpc_stats, CL_RPC_OPERATOR},
 };

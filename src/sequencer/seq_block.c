@@ -394,6 +394,7 @@ void seq_process(struct cl_seq *s, struct item *it)
 	a->r.filled = r.filled;
 	a->r.done_reason = r.done_reason;
 	a->r.withdrawal_id = r.withdrawal_id;
+	a->r.listed_market = r.listed_market;
 	a->r.mark_price = r.mark_price;
 	a->r.n_fills = r.n_fills;
 	const struct cl_stf_block_fill *bf;

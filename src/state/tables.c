@@ -41,6 +41,7 @@ static const struct cl_table_info registry[] = {
 	{ CL_TABLE_PRUNE_DUE, true, "prune_due" },
 	{ CL_TABLE_TWAP_FLOOR, true, "twap_floor" },
 	{ CL_TABLE_TWAP_NONCES, true, "twap_nonces" },
+	{ CL_TABLE_OPT_LISTED, true, "opt_listed" },
 	{ CL_TABLE_BLOCKS, false, "blocks" },
 	{ CL_TABLE_TX_INDEX, false, "tx_index" },
 	{ CL_TABLE_NODE, false, "node" },

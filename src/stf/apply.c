@@ -777,6 +777,8 @@ static int dispatch(struct cl_stf *s, const struct cl_tx *tx)
 		return stf_apply_subaccount_asset_transfer(s, tx);
 	case CL_TX_PORTFOLIO_MODE:
 		return stf_apply_portfolio_mode(s, tx);
+	case CL_TX_OPTION_LIST:
+		return stf_apply_option_list(s, tx);
 	}
 	CL_BUG("applying a transaction of unknown type %d", (int)tx->type);
 }

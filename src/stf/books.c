@@ -138,6 +138,32 @@ void stf_book_remove(struct cl_stf *s, uint32_t mi,
 	s->eng->versions[mi]++;
 }
 
+static struct book *new_book(const struct cl_market_params *m)
+{
+	struct book_params bp = {
+		.market = m->id,
+		.tick = m->tick_size,
+		.step = m->step_size,
+		.min_price = m->tick_size,
+		.max_price = UINT64_MAX - UINT64_MAX % m->tick_size,
+		.min_size = m->step_size,
+		.max_size = m->max_order_size,
+	};
+	return book_new(&bp);
+}
+
+void stf_book_add(struct cl_stf *s, uint32_t mi)
+{
+	struct stf_engine *e = s->eng;
+
+	CL_REQUIRE(mi < s->g.n_markets);
+	if (!e->valid)
+		return; /* the rebuild makes it */
+	CL_REQUIRE(e->books[mi] == NULL);
+	e->books[mi] = new_book(&s->g.markets[mi]);
+	e->versions[mi]++;
+}
+
 int stf_books_rebuild(struct cl_stf *s)
 {
 	struct stf_engine *e = s->eng;
@@ -150,17 +176,7 @@ int stf_books_rebuild(struct cl_stf *s)
 	stf_books_free(e);
 	e->valid = false;
 	for (uint32_t i = 0; i < s->g.n_markets; i++) {
-		const struct cl_market_params *m = &s->g.markets[i];
-		struct book_params bp = {
-			.market = m->id,
-			.tick = m->tick_size,
-			.step = m->step_size,
-			.min_price = m->tick_size,
-			.max_price = UINT64_MAX - UINT64_MAX % m->tick_size,
-			.min_size = m->step_size,
-			.max_size = m->max_order_size,
-		};
-		e->books[i] = book_new(&bp);
+		e->books[i] = new_book(&s->g.markets[i]);
 		e->versions[i]++;
 	}
 	/* the open-order index (trader ‖ sequence -> hash) lists exactly the

@@ -40,8 +40,10 @@ int stf_engine_load(struct cl_stf *s)
 {
 	struct cl_stf_view v = cl_stf_view(s);
 	uint64_t number;
-	int rc = stf_books_rebuild(s);
+	int rc = stf_listing_sync(s);
 
+	if (rc == CL_OK)
+		rc = stf_books_rebuild(s);
 	if (rc == CL_OK)
 		rc = stf_get_global_u64(&v, &number, G_BLOCK_NUMBER);
 	if (rc == CL_OK)
@@ -422,6 +424,12 @@ int cl_stf_request(struct cl_stf *s, struct cl_stf_result *out,
 	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
 	case CL_TX_PORTFOLIO_MODE:
 		rc = stf_apply_primitive(s, tx);
+		break;
+	case CL_TX_OPTION_LIST:
+		rc = stf_apply_primitive(s, tx);
+		if (rc == CL_OK && out)
+			out->listed_market =
+				s->g.markets[s->g.n_markets - 1].id;
 		break;
 	case CL_TX_FORCED:
 		rc = stf_forced(s, out, tx);

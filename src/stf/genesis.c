@@ -13,7 +13,7 @@ static bool address_is_zero(const struct cl_address *a)
 	return memcmp(a->b, zero.b, sizeof(a->b)) == 0;
 }
 
-static bool symbol_valid(const char *s)
+bool cl_genesis_symbol_valid(const char *s)
 {
 	size_t n = strnlen(s, CL_SYMBOL_MAX + 1);
 	if (n == 0 || n > CL_SYMBOL_MAX)
@@ -76,7 +76,7 @@ static const char *market_invalid(const struct cl_genesis *g,
 	int e;
 	struct cl_amount a;
 
-	if (!symbol_valid(m->symbol))
+	if (!cl_genesis_symbol_valid(m->symbol))
 		return "market symbol: 1 to 16 of [A-Za-z0-9._-]";
 	if (m->price_decimals > CL_DECIMALS_MAX ||
 	    m->size_decimals > CL_DECIMALS_MAX)
@@ -156,7 +156,7 @@ static const char *asset_invalid(const struct cl_genesis *g, uint32_t i)
 		return "asset id 0 is the settlement asset";
 	if (i > 0 && a->id <= g->assets[i - 1].id)
 		return "asset ids must be unique and increasing";
-	if (!symbol_valid(a->symbol))
+	if (!cl_genesis_symbol_valid(a->symbol))
 		return "asset symbol: 1 to 16 of [A-Za-z0-9._-]";
 	if (address_is_zero(&a->token))
 		return "asset token is the zero address";
@@ -235,6 +235,42 @@ static const char *portfolio_invalid(const struct cl_genesis *g)
 	return NULL;
 }
 
+/* The listing section (docs/genesis.md "listing") and the listed
+ * markets of an stf's copy: after every genesis market, options, each
+ * with a genesis option of the same underlying as template. */
+static const char *listing_invalid(const struct cl_genesis *g)
+{
+	const struct cl_listing_params *l = &g->listing;
+	uint32_t n_listed = 0;
+
+	for (uint32_t i = 0; i < g->n_markets; i++) {
+		const struct cl_market_params *m = &g->markets[i];
+		if (!m->listed) {
+			if (n_listed > 0)
+				return "a genesis market after a listed one";
+			continue;
+		}
+		n_listed++;
+		if (!cl_market_is_option(m))
+			return "a listed market must be an option";
+	}
+	if (!l->enabled) {
+		static const struct cl_listing_params none;
+		if (memcmp(l, &none, sizeof(none)) != 0)
+			return "listing parameters without the section";
+		return n_listed ? "listed markets without the section" : NULL;
+	}
+	if (address_is_zero(&l->lister))
+		return "listing.lister is the zero address";
+	if (l->max_listed == 0 || l->max_listed >= CL_GENESIS_MAX_MARKETS)
+		return "listing.maxListed must be in 1..63";
+	if (n_listed > l->max_listed)
+		return "more listed markets than listing.maxListed";
+	if (g->n_markets - n_listed == 0)
+		return "need a genesis market";
+	return NULL;
+}
+
 static const char *genesis_invalid(const struct cl_genesis *g)
 {
 	if (g->l1_chain_id == 0)
@@ -283,7 +319,8 @@ static const char *genesis_invalid(const struct cl_genesis *g)
 		if (why)
 			return why;
 	}
-	return portfolio_invalid(g);
+	const char *why = portfolio_invalid(g);
+	return why ? why : listing_invalid(g);
 }
 
 bool cl_genesis_validate(const struct cl_genesis *g, const char **why)
@@ -400,9 +437,53 @@ static void encode_risk(struct cl_buf *out,
 	cl_buf_append_be32(out, r->liq_fee_ppm);
 }
 
+static void encode_listing(struct cl_buf *out,
+			   const struct cl_listing_params *l)
+{
+	cl_buf_append_byte(out, CL_GENESIS_TAG_LISTING);
+	cl_buf_append(out, l->lister.b, 20);
+	cl_buf_append_byte(out, (uint8_t)l->max_listed);
+}
+
+void cl_genesis_market_encode(struct cl_buf *out,
+			      const struct cl_market_params *m)
+{
+	size_t slen = strlen(m->symbol);
+
+	cl_buf_append_be32(out, m->id);
+	cl_buf_append_byte(out, (uint8_t)slen);
+	cl_buf_append(out, m->symbol, slen);
+	cl_buf_append_byte(out, m->price_decimals);
+	cl_buf_append_byte(out, m->size_decimals);
+	cl_buf_append_be64(out, m->tick_size);
+	cl_buf_append_be64(out, m->step_size);
+	cl_buf_append_be64(out, m->max_order_size);
+	cl_buf_append_be64(out, m->oi_cap);
+	cl_buf_append_be32(out, m->maker_fee_ppm);
+	cl_buf_append_be32(out, m->taker_fee_ppm);
+	cl_buf_append_byte(out, (uint8_t)m->n_tiers);
+	for (uint32_t t = 0; t < m->n_tiers; t++) {
+		cl_buf_append_be64(out, (uint64_t)m->tiers[t].notional_cap);
+		cl_buf_append_be32(out, m->tiers[t].imf_ppm);
+		cl_buf_append_be32(out, m->tiers[t].mmf_ppm);
+	}
+	encode_risk(out, &m->risk);
+}
+
+/* The genesis markets: the listed ones (an stf's copy) are not part of
+ * the genesis and come after all of them. */
+static uint32_t n_genesis_markets(const struct cl_genesis *g)
+{
+	uint32_t n = g->n_markets;
+
+	while (n > 0 && g->markets[n - 1].listed)
+		n--;
+	return n;
+}
+
 void cl_genesis_encode(struct cl_buf *out, const struct cl_genesis *g)
 {
-	uint32_t n_opt;
+	uint32_t n_opt, n_mk = n_genesis_markets(g);
 
 	CL_REQUIRE(cl_genesis_validate(g, NULL));
 	cl_buf_append(out, "CLGENESIS", 9);
@@ -417,36 +498,15 @@ void cl_genesis_encode(struct cl_buf *out, const struct cl_genesis *g)
 	cl_buf_append_byte(out, (uint8_t)g->oracle_quorum);
 	cl_buf_append_be64(out, g->oracle_max_age);
 	cl_buf_append_be64(out, g->funding_interval);
-	cl_buf_append_byte(out, (uint8_t)g->n_markets);
-	for (uint32_t i = 0; i < g->n_markets; i++) {
-		const struct cl_market_params *m = &g->markets[i];
-		size_t slen = strlen(m->symbol);
-
-		cl_buf_append_be32(out, m->id);
-		cl_buf_append_byte(out, (uint8_t)slen);
-		cl_buf_append(out, m->symbol, slen);
-		cl_buf_append_byte(out, m->price_decimals);
-		cl_buf_append_byte(out, m->size_decimals);
-		cl_buf_append_be64(out, m->tick_size);
-		cl_buf_append_be64(out, m->step_size);
-		cl_buf_append_be64(out, m->max_order_size);
-		cl_buf_append_be64(out, m->oi_cap);
-		cl_buf_append_be32(out, m->maker_fee_ppm);
-		cl_buf_append_be32(out, m->taker_fee_ppm);
-		cl_buf_append_byte(out, (uint8_t)m->n_tiers);
-		for (uint32_t t = 0; t < m->n_tiers; t++) {
-			cl_buf_append_be64(out,
-					   (uint64_t)m->tiers[t].notional_cap);
-			cl_buf_append_be32(out, m->tiers[t].imf_ppm);
-			cl_buf_append_be32(out, m->tiers[t].mmf_ppm);
-		}
-		encode_risk(out, &m->risk);
-	}
+	cl_buf_append_byte(out, (uint8_t)n_mk);
+	for (uint32_t i = 0; i < n_mk; i++)
+		cl_genesis_market_encode(out, &g->markets[i]);
 	/* the assets' section exists only when there are assets or a
 	 * tagged section follows (options, portfolio), so a genesis without
 	 * them keeps its encoding and hash */
 	n_opt = cl_genesis_n_options(g);
-	if (g->n_assets == 0 && n_opt == 0 && !g->portfolio.enabled)
+	if (g->n_assets == 0 && n_opt == 0 && !g->portfolio.enabled &&
+	    !g->listing.enabled)
 		return;
 	cl_buf_append_byte(out, (uint8_t)g->n_assets);
 	for (uint32_t i = 0; i < g->n_assets; i++)
@@ -455,7 +515,7 @@ void cl_genesis_encode(struct cl_buf *out, const struct cl_genesis *g)
 	if (n_opt != 0) {
 		cl_buf_append_byte(out, CL_GENESIS_TAG_OPTIONS);
 		cl_buf_append_byte(out, (uint8_t)n_opt);
-		for (uint32_t i = 0; i < g->n_markets; i++) {
+		for (uint32_t i = 0; i < n_mk; i++) {
 			const struct cl_market_params *m = &g->markets[i];
 
 			if (m->kind == CL_MARKET_PERP)
@@ -469,6 +529,8 @@ void cl_genesis_encode(struct cl_buf *out, const struct cl_genesis *g)
 	}
 	if (g->portfolio.enabled)
 		encode_portfolio(out, &g->portfolio);
+	if (g->listing.enabled)
+		encode_listing(out, &g->listing);
 }
 
 uint32_t cl_genesis_n_options(const struct cl_genesis *g)
@@ -476,7 +538,8 @@ uint32_t cl_genesis_n_options(const struct cl_genesis *g)
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < g->n_markets; i++)
-		n += g->markets[i].kind != CL_MARKET_PERP;
+		n += g->markets[i].kind != CL_MARKET_PERP &&
+		     !g->markets[i].listed;
 	return n;
 }
 

@@ -149,10 +149,22 @@ const char *cl_stf_err_str(int code)
 	case CL_STF_ERR_TWAP_NONCE_USED:
 		return "twap nonce at or below the trader's floor: a pruned "
 		       "twap used it or a higher one";
+	case CL_STF_ERR_LIST_NOT_LISTER:
+		return "only the genesis lister may list option markets";
+	case CL_STF_ERR_LIST_TEMPLATE:
+		return "the template is not a genesis option market";
+	case CL_STF_ERR_LIST_TERMS:
+		return "listed option: kind must be call or put, strike in "
+		       "1..9e12 and expiry more than the settlement window and "
+		       "at most 10 years after the block time";
+	case CL_STF_ERR_LIST_SYMBOL:
+		return "listed option symbol invalid or already in use";
+	case CL_STF_ERR_LIST_FULL:
+		return "no more option markets may be listed";
 	case CL_STF_ERR_OPTION_MARKET:
 		return "an option market has no oracle price of its own, and "
-		       "a surface needs a genesis option on its underlying "
-		       "and expiry";
+		       "a surface needs a genesis or listed option on its "
+		       "underlying and expiry";
 	case CL_STF_ERR_BAD_SURFACE:
 		return "volatility slice is not valid svi, or breaks the "
 		       "calendar against its neighbours";
@@ -339,6 +351,11 @@ int cl_stf_begin_block(struct cl_stf *s, const struct cl_block_header *h)
 		return CL_STF_ERR_BAD_BLOCK;
 	rc = check_l1_ref(s, h, last_number);
 	if (rc != CL_STF_OK)
+		return rc;
+	/* the listed markets of the state this block builds on (a
+	 * discarded block may have listed some that are gone) */
+	rc = stf_listing_sync(s);
+	if (rc != CL_OK)
 		return rc;
 	sp = cl_state_savepoint(s->st);
 	stf_put_global_u64(s->st, G_BLOCK_NUMBER, h->number);

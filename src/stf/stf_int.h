@@ -536,6 +536,22 @@ int stf_option_settle_price(const struct cl_stf_view *v,
 int stf_apply_option_settle(struct cl_stf *s,
 			    const struct cl_tx_option_settle *t);
 
+/* ---- listed option markets (option_list.c) ---- */
+
+/* OPTION_LIST (docs/options.md "Listing"). */
+int stf_apply_option_list(struct cl_stf *s, const struct cl_tx *tx);
+/* Make the stf's copy of the genesis hold exactly the listed markets of
+ * the state (the books are invalidated when they changed). */
+int stf_listing_sync(struct cl_stf *s);
+/* OPTION_LIST's bytes. */
+void stf_option_list_decode(struct cl_cursor *c, struct cl_tx_option_list *o);
+void stf_option_list_encode(struct cl_buf *b,
+			    const struct cl_tx_option_list *o);
+size_t stf_option_list_len(const struct cl_tx_option_list *o);
+/* An empty book for the market at index mi of the stf's genesis, just
+ * listed (books.c); nothing while the books wait for a rebuild. */
+void stf_book_add(struct cl_stf *s, uint32_t mi);
+
 /* Re-mark every option market on `underlying` (UINT32_MAX: all) that has
  * fresh inputs; the others keep their mark. */
 int stf_options_refresh(struct cl_stf *s, uint32_t underlying);

@@ -77,6 +77,8 @@ const char *cl_tx_type_str(int type)
 		return "subaccount_asset_transfer";
 	case CL_TX_PORTFOLIO_MODE:
 		return "portfolio_mode";
+	case CL_TX_OPTION_LIST:
+		return "option_list";
 	case CL_TX_ORACLE_SURFACE:
 		return "oracle_surface";
 	case CL_TX_OPTION_SETTLE:
@@ -224,6 +226,9 @@ bool cl_tx_decode(struct cl_tx *out, const uint8_t *p, size_t len)
 	}
 	case CL_TX_ORACLE_SURFACE:
 		stf_surface_decode(&c, &out->u.oracle_surface);
+		break;
+	case CL_TX_OPTION_LIST:
+		stf_option_list_decode(&c, &out->u.option_list);
 		break;
 	case CL_TX_OPTION_SETTLE:
 		cur_addr(&c, &out->u.option_settle.account);
@@ -509,6 +514,9 @@ void cl_tx_encode(struct cl_buf *b, const struct cl_tx *tx)
 	case CL_TX_ORACLE_SURFACE:
 		stf_surface_encode(b, &tx->u.oracle_surface);
 		return;
+	case CL_TX_OPTION_LIST:
+		stf_option_list_encode(b, &tx->u.option_list);
+		return;
 	case CL_TX_OPTION_SETTLE:
 		cl_buf_append(b, tx->u.option_settle.account.b, 20);
 		cl_buf_append_be32(b, tx->u.option_settle.market);
@@ -739,6 +747,8 @@ size_t cl_tx_encoded_len(const struct cl_tx *tx)
 		return 1 + 32 + 1;
 	case CL_TX_ORACLE_SURFACE:
 		return stf_surface_len(&tx->u.oracle_surface);
+	case CL_TX_OPTION_LIST:
+		return stf_option_list_len(&tx->u.option_list);
 	case CL_TX_OPTION_SETTLE:
 		return 1 + 20 + 4;
 	case CL_TX_ORACLE_UPDATE:
@@ -871,6 +881,11 @@ void cl_tx_recover(struct cl_tx *tx, const struct cl_eip712_domain *d)
 						     tx->u.approve.sig.b,
 						     CL_SIG_LEN);
 		break;
+	case CL_TX_OPTION_LIST:
+		a->err[0] = cl_option_list_recover(
+			&a->signer[0], &a->digest, d, &tx->u.option_list.msg,
+			tx->u.option_list.sig.b, CL_SIG_LEN);
+		break;
 	case CL_TX_PORTFOLIO_MODE:
 		a->err[0] = cl_portfolio_mode_recover(
 			&a->signer[0], &a->digest, d,
@@ -972,6 +987,7 @@ bool cl_tx_is_request(enum cl_tx_type type)
 	case CL_TX_ASSET_WITHDRAW:
 	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
 	case CL_TX_PORTFOLIO_MODE:
+	case CL_TX_OPTION_LIST:
 		return true;
 	case CL_TX_FILL:
 	case CL_TX_COLLATERAL_SALE:

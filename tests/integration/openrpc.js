@@ -33,6 +33,14 @@ L.main('openrpc', async (t) => {
 	gen.portfolio = { rangePpm: 150000, steps: 3, volShiftPpm: 300000, extremeMult: 2,
 		extremePpm: 330000, imPpm: 1500000, minEquity: '1000000000', shortMinPpm: 100000,
 		pairs: [{ a: 1, b: 2, creditPpm: 700000 }] };
+	/* ... and an option market with a lister (docs/genesis.md
+	 * "listing"), so that l2_listOption can succeed */
+	const optExpiry = L.nowSec() + 7 * 86400;
+	const opt = JSON.parse(require('fs').readFileSync(
+		require('path').join(process.argv[2], 'genesis', 'devnet-options.json'), 'utf8')).options[0];
+	opt.option.expiry = String(optExpiry);
+	gen.markets.push(opt);
+	gen.listing = { lister: L.devKey(6).address, maxListed: 2 };
 	const genPath = t.tmpPath('genesis-portfolio.json');
 	require('fs').writeFileSync(genPath, JSON.stringify(gen));
 	const node = await t.node({ genesis: genPath, args: ['--ws-port', '0'] }).start();
@@ -375,6 +383,23 @@ L.main('openrpc', async (t) => {
 		const pm2 = { ...pm, enabled: false, nonce: await nonceOf() };
 		await check(url, 'l2_setPortfolioMode', [pm2, await maker.signTypedData(domain, PM, pm2)]);
 		await check(url, 'l2_setPortfolioMode', [{ ...pm, enabled: 'yes' }, msig], -32602);
+		/* an option listed by the genesis lister; refused to anyone
+		 * else; a bad kind */
+		const OL = { OptionList: [{ name: 'template', type: 'uint32' }, { name: 'kind', type: 'uint8' },
+			{ name: 'strike', type: 'uint64' }, { name: 'expiry', type: 'uint64' },
+			{ name: 'symbol', type: 'string' }, { name: 'nonce', type: 'uint64' }] };
+		const ol = { template: opt.id, kind: 2, strike: '590000', expiry: String(optExpiry),
+			symbol: 'BTC-59000-P', nonce: '0' };
+		const olp = { ...ol, kind: 'put' };
+		await check(url, 'l2_listOption', [olp, await maker.signTypedData(domain, OL, ol)], 1080);
+		const olsig = await L.devKey(6).signTypedData(domain, OL, ol);
+		const lres = await check(url, 'l2_listOption', [olp, olsig]);
+		assert.strictEqual(lres.symbol, 'BTC-59000-P');
+		await check(url, 'l2_listOption', [olp, olsig], 1026);
+		await check(url, 'l2_listOption', [{ ...olp, kind: 'straddle' }, olsig], -32602);
+		const listed = (await check(url, 'l2_getConfig', [])).markets.find((x) => x.listed);
+		assert.strictEqual(listed.symbol, 'BTC-59000-P');
+		assert.strictEqual(listed.id, lres.market);
 		const acc = await check(url, 'l2_getAccount', [maker.address]);
 		assert.strictEqual(acc.isolated[0].account, mr.account);
 		assert.strictEqual(acc.subaccounts[0].account, sr2.toAccount);

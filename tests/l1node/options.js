@@ -14,7 +14,8 @@
  * account` showing the Greeks; the index moved from 65 000 to 66 000
  * during the settlement window, and the settlement price checked against
  * the time-weighted average of those two samples, and the payouts; a
- * verifier process deriving the same root for every block.
+ * verifier process deriving the same root for every block (a put listed
+ * after genesis by the lister among them).
  *
  * Run as: node options.js SOURCE_ROOT CLEARLINED CLEARLINE_CLI
  */
@@ -199,6 +200,21 @@ lib.main('l1-options', async (t) => {
 	assert.match(r.stdout, /portfolio/, r.stdout);
 	t.log('clearline-cli account shows the Greeks:\n' +
 	      r.stdout.split('\n').filter((l) => /greeks|delta|BTC|^ *1 /.test(l)).join('\n'));
+
+	/* ---- a put listed after genesis by the file's lister, anvil key 6
+	 * (docs/options.md "Listing"): it is in a posted batch, so the
+	 * verifier below replays it ---- */
+	{
+		const far = lib.nowSec() + 86400;
+		const lr = await lib.runCli(['--rpc', node.url, 'option-list', '--template', 'BTC-N-65000-C',
+			'--kind', 'put', '--strike', '60000', '--expiry', `@${far}`, '--symbol', 'BTC-D-60000-P',
+			'--key-env', 'KL'], { KL: devKey(6).privateKey });
+		assert.strictEqual(lr.code, 0, `option-list: ${lr.stdout}${lr.stderr}`);
+		const lm = (await node.call('l2_getConfig', [])).markets.find((m) => m.symbol === 'BTC-D-60000-P');
+		assert.ok(lm && lm.listed === true && lm.id === PUT + 1 && lm.option.strike === '600000',
+			  JSON.stringify(lm));
+		t.log(`clearline-cli option-list listed ${lm.symbol} as market ${lm.id}`);
+	}
 
 	/* ---- the index moves to 66 000 inside the window ---- */
 	await waitFor('20 s at 65 000', async () => (await head()) >= t1 + 20, 30000);

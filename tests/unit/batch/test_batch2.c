@@ -976,6 +976,57 @@ static void wide_types(const struct cl_batch_limits *lim)
 	cl_buf_release(&out);
 }
 
+/* OPTION_LIST (32): a wide type with its symbol as length and bytes;
+ * a symbol over 16 bytes or with a NUL is refused. */
+static void wide_option_list(const struct cl_batch_limits *lim)
+{
+	struct cl_batch2_block blk;
+	struct cl_tx tx;
+	struct cl_buf out;
+	struct cl_batch2 d;
+
+	memset(&blk, 0, sizeof(blk));
+	memset(&tx, 0, sizeof(tx));
+	blk.number = 9;
+	blk.timestamp_ms = 1000;
+	blk.n_txs = 1;
+	blk.txs = &tx;
+	tx.type = CL_TX_OPTION_LIST;
+	tx.u.option_list.msg.template_market = 4;
+	tx.u.option_list.msg.kind = 2;
+	tx.u.option_list.msg.strike = 580000;
+	tx.u.option_list.msg.expiry = 1700086400;
+	tx.u.option_list.msg.nonce = 3;
+	memcpy(tx.u.option_list.msg.symbol, "BTC-P", 5);
+	memset(tx.u.option_list.sig.b, 0x11, 64);
+	tx.u.option_list.sig.b[64] = 0; /* v code 0 */
+	cl_buf_init(&out);
+	CHECK(cl_batch2_encode(&out, &blk, 1) == CL_BATCH_OK);
+	/* 00 20 04 02 ..: v code 0, type 32, template 4, kind 2, then
+	 * varints; the symbol after the nonce */
+	static const uint8_t want[] = {0x03, 0x05, 'B', 'T', 'C', '-', 'P'};
+	size_t at = 0;
+	for (size_t i = 0; i + sizeof(want) <= out.len; i++)
+		if (memcmp(out.p + i, want, sizeof(want)) == 0)
+			at = i;
+	CHECK(at != 0);
+	CHECK(cl_batch2_decode(&d, out.p, out.len, lim) == CL_BATCH_OK);
+	CHECK(d.n_blocks == 1 && d.blocks[0].n_txs == 1);
+	CHECK(same_tx(&d.blocks[0].txs[0], &tx));
+	cl_batch2_release(&d);
+	CHECK(canonical_or_refused(out.p, out.len, lim));
+	if (at) {
+		out.p[at + 3] = 0; /* a NUL in the symbol */
+		CHECK(cl_batch2_decode(&d, out.p, out.len, lim) ==
+		      CL_BATCH_BAD_TX);
+		out.p[at + 3] = 'T';
+		out.p[at + 1] = 17; /* longer than 16 */
+		CHECK(cl_batch2_decode(&d, out.p, out.len, lim) ==
+		      CL_BATCH_BAD_TX);
+	}
+	cl_buf_release(&out);
+}
+
 /* ------------------------------------------------------------------ */
 /* real signatures                                                     */
 /* ------------------------------------------------------------------ */
@@ -1227,6 +1278,7 @@ int main(void)
 	unencodable();
 	asset_deposits(&lim);
 	asset_withdrawals(&lim);
+	wide_option_list(&lim);
 	wide_types(&lim);
 	signatures(&lim);
 	order_kinds(&lim);

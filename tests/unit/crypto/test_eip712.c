@@ -96,6 +96,7 @@ struct msg {
 		struct cl_asset_withdraw aw;
 		struct cl_subaccount_asset_transfer sat;
 		struct cl_portfolio_mode pm;
+		struct cl_option_list ol;
 	} u;
 };
 
@@ -266,6 +267,17 @@ static bool load_msg(struct msg *m, const char *type, json_t *j)
 		m->u.pm.trader = addr_field(j, "trader");
 		m->u.pm.enabled = json_is_true(json_object_get(j, "enabled"));
 		m->u.pm.nonce = u64_field(j, "nonce");
+	} else if (strcmp(type, "OptionList") == 0) {
+		const char *sym = str(j, "symbol");
+		m->type = CL_EIP712_OPTION_LIST;
+		m->u.ol.template_market = (uint32_t)u64_field(j, "template");
+		m->u.ol.kind = (uint8_t)u64_field(j, "kind");
+		m->u.ol.strike = u64_field(j, "strike");
+		m->u.ol.expiry = u64_field(j, "expiry");
+		CHECK(strlen(sym) <= CL_OPTION_LIST_SYMBOL_MAX);
+		memset(m->u.ol.symbol, 0, sizeof(m->u.ol.symbol));
+		memcpy(m->u.ol.symbol, sym, strlen(sym));
+		m->u.ol.nonce = u64_field(j, "nonce");
 	} else if (strcmp(type, "OraclePrice") == 0) {
 		m->type = CL_EIP712_ORACLE_PRICE;
 		m->u.oracle.market = (uint32_t)u64_field(j, "market");
@@ -345,6 +357,10 @@ static void msg_hashes(struct cl_hash32 *sh, struct cl_hash32 *dg,
 		cl_portfolio_mode_struct_hash(sh, &m->u.pm);
 		cl_portfolio_mode_digest(dg, d, &m->u.pm);
 		return;
+	case CL_EIP712_OPTION_LIST:
+		cl_option_list_struct_hash(sh, &m->u.ol);
+		cl_option_list_digest(dg, d, &m->u.ol);
+		return;
 	}
 	CHECK(!"unknown type");
 }
@@ -402,6 +418,9 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 	case CL_EIP712_PORTFOLIO_MODE:
 		return cl_portfolio_mode_recover(signer, dg, d, &m->u.pm, sig,
 						 len);
+	case CL_EIP712_OPTION_LIST:
+		return cl_option_list_recover(signer, dg, d, &m->u.ol, sig,
+					      len);
 	}
 	return CL_SIG_INVALID;
 }
@@ -409,7 +428,7 @@ static enum cl_sig_err msg_recover(struct cl_address *signer,
 static void test_vectors(json_t *root)
 {
 	json_t *vecs = json_object_get(root, "vectors");
-	bool seen[16] = {false};
+	bool seen[17] = {false};
 	size_t i;
 	json_t *v;
 
@@ -540,12 +559,15 @@ static void test_vectors(json_t *root)
 		case CL_EIP712_PORTFOLIO_MODE:
 			m2.u.pm.enabled = !m2.u.pm.enabled;
 			break;
+		case CL_EIP712_OPTION_LIST:
+			m2.u.ol.symbol[0] ^= 1; /* another symbol */
+			break;
 		}
 		e = msg_recover(&got, NULL, &dom, &m2, ws, slen);
 		CHECK(e != CL_SIG_OK || !addr_eq(&got, &signer));
 		free(ws);
 	}
-	for (int t = 0; t < 16; t++)
+	for (int t = 0; t < 17; t++)
 		CHECK_MSG(seen[t], "no vector for type %d", t);
 }
 

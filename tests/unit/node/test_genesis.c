@@ -216,6 +216,42 @@ int main(int argc, char **argv)
 			    "\"minEquity\": 5", "minEquity");
 		}
 	}
+	/* listed options (optional, docs/genesis.md "listing") */
+	{
+		char *l1 = replaced(text, "\"fundingIntervalSeconds\": 60,",
+				    "\"fundingIntervalSeconds\": 60, "
+				    "\"listing\": {\"lister\": "
+				    "\"0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"
+				    "\", "
+				    "\"maxListed\": 8},");
+		CHECK(l1 != NULL);
+		if (l1) {
+			struct cl_genesis plain, lg;
+			struct cl_hash32 h0, h1;
+			CHECK(cl_genesis_parse(&plain, text, strlen(text), err,
+					       sizeof(err)) == CL_OK);
+			CHECK_MSG(cl_genesis_parse(&lg, l1, strlen(l1), err,
+						   sizeof(err)) == CL_OK,
+				  "%s", err);
+			CHECK(lg.listing.enabled &&
+			      lg.listing.max_listed == 8 &&
+			      lg.listing.lister.b[0] == 0x99 &&
+			      lg.listing.lister.b[19] == 0xdc);
+			cl_genesis_hash(&h0, &plain);
+			cl_genesis_hash(&h1, &lg);
+			CHECK(memcmp(h0.b, h1.b, 32) != 0);
+			lg.listing = plain.listing;
+			cl_genesis_hash(&h1, &lg);
+			CHECK(memcmp(h0.b, h1.b, 32) == 0);
+			bad(l1, "\"maxListed\": 8", "\"maxListed\": 0",
+			    "maxListed");
+			bad(l1, "\"maxListed\": 8", "\"maxListed\": 64",
+			    "maxListed");
+			bad(l1, "\"maxListed\": 8", "\"max\": 8",
+			    "unknown key \"max\"");
+			free(l1);
+		}
+	}
 	/* an option market (docs/genesis.md "option"): market 2 as a call
 	 * on market 1, with market 1's price decimals */
 	{

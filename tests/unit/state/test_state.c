@@ -78,6 +78,7 @@ static size_t key_of(uint8_t *key, size_t ti, unsigned u)
 	case CL_TABLE_PRUNE_DUE:
 	case CL_TABLE_TWAP_FLOOR:
 	case CL_TABLE_TWAP_NONCES:
+	case CL_TABLE_OPT_LISTED:
 		break;
 	}
 	if (u < 8) {

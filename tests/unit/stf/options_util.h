@@ -71,6 +71,29 @@ static inline struct cl_tx surface(struct tenv *e, uint64_t expiry,
 	return tx;
 }
 
+/* An OPTION_LIST (docs/options.md "Listing") signed by key k. */
+static inline struct cl_tx t_list_tx(struct tenv *e, struct cl_seckey *k,
+				     uint32_t tmpl, uint8_t kind,
+				     uint64_t strike, uint64_t expiry,
+				     const char *sym, uint64_t nonce)
+{
+	struct cl_tx tx;
+	struct cl_hash32 d;
+
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_OPTION_LIST;
+	tx.u.option_list.msg.template_market = tmpl;
+	tx.u.option_list.msg.kind = kind;
+	tx.u.option_list.msg.strike = strike;
+	tx.u.option_list.msg.expiry = expiry;
+	CHECK(strlen(sym) <= CL_OPTION_LIST_SYMBOL_MAX);
+	memcpy(tx.u.option_list.msg.symbol, sym, strlen(sym));
+	tx.u.option_list.msg.nonce = nonce;
+	cl_option_list_digest(&d, cl_stf_domain(e->stf), &tx.u.option_list.msg);
+	t_sign(&tx.u.option_list.sig, k, &d);
+	return tx;
+}
+
 /* About 54 % volatility for a day at the money: w(0) = 0.0008. */
 static const struct cl_svi day = {6 * WAD / 10000, 2 * WAD / 1000,
 				  -3 * WAD / 10, 0, WAD / 10};

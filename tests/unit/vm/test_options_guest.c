@@ -9,7 +9,8 @@
  * (derived OPTION_SETTLE) and closes the resting orders; the writer and
  * the buyer are in portfolio mode, the writer hedged with a perpetual,
  * so the program runs the portfolio check over option legs (docs/margin.md
- * "Portfolio margin: options"). For each block
+ * "Portfolio margin: options"); a put listed after genesis (OPTION_LIST,
+ * docs/options.md "Listing") trades and settles beside them. For each block
  * the RISC-V program, given only the block and the pre-state's
  * preimages, must write the root the native stf reaches with a fresh
  * stf (as a verifier's).
@@ -28,7 +29,13 @@ static void pm_options(struct cl_genesis *g)
 {
 	add_options(g);
 	pmo_params(&g->portfolio);
+	g->listing.enabled = true;
+	t_addr_hex(&g->listing.lister,
+		   "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"); /* anvil 5 */
+	g->listing.max_listed = 1;
 }
+
+#define T_LISTED (T_CALL2 + 1)
 
 static uint8_t *elf;
 static size_t elf_len;
@@ -171,6 +178,10 @@ int main(int argc, char **argv)
 	add(&b, &tx);
 	tx = place_tx(&e, 3, T_CALL, false, BTC_P(700), BTC_SZ(1), 0);
 	add(&b, &tx);
+	/* a $55,000 put listed by the lister (marked from the next block) */
+	tx = t_list_tx(&e, e.key[5], T_CALL, CL_MARKET_PUT, BTC_P(55000),
+		       T_EXPIRY, "BTC-P55K", 0);
+	add(&b, &tx);
 	tx = place_tx(&e, 2, T_CALL2, true, BTC_P(1), BTC_SZ(1), 0);
 	add(&b, &tx);
 	/* 1 hedges its calls: it buys one BTC of the perpetual from 2 */
@@ -182,6 +193,17 @@ int main(int argc, char **argv)
 	CHECK(size_of(&e, 1, T_BTC) == (int64_t)BTC_SZ(1));
 	CHECK(size_of(&e, 2, T_CALL) == (int64_t)BTC_SZ(1));
 	CHECK(size_of(&e, 1, T_PUT) == -(int64_t)BTC_SZ(1));
+
+	/* 2b: the listed put trades */
+	blk_init(&e, &b, 1000);
+	tx = price_tx(&e, BTC_P(60000));
+	add(&b, &tx);
+	tx = place_tx(&e, 1, T_LISTED, false, BTC_P(50), BTC_SZ(1), 0);
+	add(&b, &tx);
+	tx = place_tx(&e, 2, T_LISTED, true, BTC_P(50), BTC_SZ(1), IOC);
+	add(&b, &tx);
+	check_block(&e, &b, 0);
+	CHECK(size_of(&e, 2, T_LISTED) == (int64_t)BTC_SZ(1));
 
 	/* 3, 4: inside the settlement window, the index at $61,000 */
 	blk_init(&e, &b, (T_EXPIRY - 900 - tenv_now(&e)) * 1000);
@@ -197,7 +219,8 @@ int main(int argc, char **argv)
 	blk_init(&e, &b, (T_EXPIRY - tenv_now(&e)) * 1000);
 	check_block(&e, &b, 0);
 	CHECK(size_of(&e, 2, T_CALL) == 0 && size_of(&e, 1, T_CALL) == 0 &&
-	      size_of(&e, 1, T_PUT) == 0 && size_of(&e, 2, T_PUT) == 0);
+	      size_of(&e, 1, T_PUT) == 0 && size_of(&e, 2, T_PUT) == 0 &&
+	      size_of(&e, 2, T_LISTED) == 0 && size_of(&e, 1, T_LISTED) == 0);
 
 	tenv_release(&e);
 	free(elf);
