@@ -235,7 +235,7 @@ CL_WUR bool cl_proof_verify_exclusion(const struct cl_proof *p,
 /* ------------------------------------------------------------------ */
 
 /* Current layout version; see the migration list in src/state/db.c. */
-#define CL_DB_SCHEMA_VERSION 3
+#define CL_DB_SCHEMA_VERSION 4
 
 struct cl_db;
 
