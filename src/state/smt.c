@@ -176,22 +176,40 @@ static int node_get(struct smt *t, struct cl_hash32 *out, unsigned depth,
 	return CL_OK;
 }
 
+/*
+ * Does (depth, prefix) hold fewer than t->min leaves? Then *small is
+ * true and *out their hash. (Not inlined in the recursive update: its
+ * leaves stay off the recursion's stack.)
+ */
+static __attribute__((noinline)) int small_hash(struct smt *t, bool *small,
+						struct cl_hash32 *out,
+						unsigned depth,
+						const struct cl_hash32 *prefix)
+{
+	struct few f;
+	int rc = gather(t, &f, depth, prefix);
+
+	*small = false;
+	if (rc || f.n >= t->min)
+		return rc;
+	build(out, f.v, f.n, depth, &t->hashes);
+	*small = true;
+	return CL_OK;
+}
+
 /* The hash of an unchanged subtree. */
 static int clean_hash(struct smt *t, struct cl_hash32 *out, unsigned depth,
 		      const struct cl_hash32 *prefix)
 {
-	struct few f;
+	bool small;
 	int rc = node_get(t, out, depth, prefix);
 
 	if (rc != CL_ERR_NOT_FOUND)
 		return rc;
-	rc = gather(t, &f, depth, prefix);
+	rc = small_hash(t, &small, out, depth, prefix);
 	if (rc)
 		return rc;
-	if (f.n >= t->min)
-		return corrupt("missing node", depth);
-	build(out, f.v, f.n, depth, &t->hashes);
-	return CL_OK;
+	return small ? CL_OK : corrupt("missing node", depth);
 }
 
 /* Index of the first path in sorted dirty[0..n) with bit `depth` set (all
@@ -245,17 +263,16 @@ static int update(struct smt *t, struct cl_hash32 *out, unsigned depth,
 		  const struct cl_hash32 *dirty, size_t n)
 {
 	struct cl_hash32 child[2], cp[2];
-	struct few f;
 	uint8_t key[33];
 	size_t m;
-	int rc = gather(t, &f, depth, prefix);
+	bool small;
+	int rc = small_hash(t, &small, out, depth, prefix);
 
 	if (rc)
 		return rc;
-	if (f.n < t->min) {
-		/* below the stored nodes now: hash the few leaves, drop
-		 * what was stored when it held more */
-		build(out, f.v, f.n, depth, &t->hashes);
+	if (small) {
+		/* below the stored nodes now: the few leaves were hashed;
+		 * drop what was stored when it held more */
 		return purge(t, depth, prefix, dirty, n);
 	}
 	if (depth >= CL_SMT_DEPTH)
