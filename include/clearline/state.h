@@ -27,7 +27,9 @@
  *    The LMDB writer also holds the whole tree in memory (about 112 bytes
  *    per key, built by its first commit from the stored leaves), so an
  *    update reads nothing from LMDB; the stored tree stays the durable
- *    form that proofs, snapshots and the walk read (docs/state.md).
+ *    form that proofs, snapshots and the walk read (docs/state.md). LMDB
+ *    stores the leaves and only the upper internal nodes (over 16 leaves
+ *    or more): a lower node is computed from its few leaves.
  *
  * Ownership: callers own the objects they create (x_new/x_free). Values and
  * keys handed out by get and iterator calls are BORROWED: from a cl_state
@@ -439,8 +441,10 @@ CL_WUR int cl_state_recompute_root(struct cl_state *st,
 /*
  * Check the stored tree (tests, tooling): the root recomputed from the
  * committed tables must be the stored root, and the stored tree nodes
- * (docs/state.md "Storage") exactly those of the tree over the stored
- * leaves, no more, no fewer. Uncommitted writes are ignored. Returns
+ * exactly those the layout keeps of the tree over the stored leaves (in
+ * LMDB the internal nodes over 16 leaves or more, in memory all of them:
+ * docs/state.md "Which nodes are stored"), no more, no fewer.
+ * Uncommitted writes are ignored. Returns
  * CL_OK and *nodes (the number of stored internal nodes), CL_ERR_CORRUPT
  * (logged) or a negative backend error. Memory: about 130 bytes per
  * entry.
