@@ -418,6 +418,16 @@ CL_WUR int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root);
 /* Drop every uncommitted write (the overlay and any open transaction). */
 void cl_state_discard(struct cl_state *st);
 
+/*
+ * LMDB writer: keep the whole tree in memory (`on`, the default: about
+ * 112 bytes per key, built by the next commit) or not (its memory freed
+ * now; each commit then reads the stored nodes and leaves it needs from
+ * LMDB: slower, no memory per key). Either way the stored tree and the
+ * roots are the same (docs/state.md "Tree update", "The tree in
+ * memory"). No effect on a memory state.
+ */
+void cl_state_tree_in_memory(struct cl_state *st, bool on);
+
 /* The root of the last committed block (zero for an empty state). */
 CL_WUR int cl_state_root(struct cl_state *st, struct cl_hash32 *root);
 

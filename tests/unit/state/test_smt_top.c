@@ -10,8 +10,9 @@
  * state's; the root recomputed from the tables; proofs from a snapshot,
  * which read LMDB only and compute the lower levels from the leaves,
  * byte for byte the memory state's; a new writer, which rebuilds the tree from the
- * stored leaves and checks it against the stored root); emptying
- * everything gives the zero root.
+ * stored leaves and checks it against the stored root; blocks committed
+ * without the tree in memory, by the plain update over LMDB, the same);
+ * emptying everything gives the zero root.
  */
 #include "state_util.h"
 
@@ -175,7 +176,19 @@ static void test_blocks(void)
 			else
 				put_both(lm, mem, i, (uint32_t)b + 1);
 		}
-		commit_both(db, lm, mem, b, b % 4 == 3);
+		commit_both(db, lm, mem, b, b % 4 == 3 || (b > 5 && b <= 11));
+		if (b > 5 && b <= 11) {
+			/* the plain update did it: no tree in memory */
+			cl_state_stats(lm, &s);
+			CHECK(s.tree_bytes == 0 && s.dirty > 0);
+		}
+		if (b == 5) {
+			/* blocks 6 to 11 (mostly deletes from 8 on) without
+			 * the tree in memory: the plain update reads and
+			 * writes the stored nodes over 16 leaves and
+			 * computes the lower ones from the leaves */
+			cl_state_tree_in_memory(lm, false);
+		}
 		if (b == 11 || b == 19) {
 			/* a new writer rebuilds the tree from LMDB */
 			cl_state_free(lm);
