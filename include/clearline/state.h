@@ -28,7 +28,9 @@
  *    The LMDB writer also holds the whole tree in memory (about 112 bytes
  *    per key, built by its first commit from the stored leaves), so an
  *    update reads nothing from LMDB; the stored tree stays the durable
- *    form that proofs, snapshots and the walk read (docs/state.md).
+ *    form that proofs, snapshots and the walk read (docs/state.md). LMDB
+ *    stores the leaves and only the upper internal nodes (over 16 leaves
+ *    or more): a lower node is computed from its few leaves.
  *
  * Ownership: callers own the objects they create (x_new/x_free). Values and
  * keys handed out by get and iterator calls are BORROWED: from a cl_state
@@ -238,7 +240,7 @@ CL_WUR bool cl_proof_verify_exclusion(const struct cl_proof *p,
 /* ------------------------------------------------------------------ */
 
 /* Current layout version; see the migration list in src/state/db.c. */
-#define CL_DB_SCHEMA_VERSION 3
+#define CL_DB_SCHEMA_VERSION 4
 
 struct cl_db;
 
@@ -451,6 +453,16 @@ CL_WUR int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root);
 /* Drop every uncommitted write (the overlay and any open transaction). */
 void cl_state_discard(struct cl_state *st);
 
+/*
+ * LMDB writer: keep the whole tree in memory (`on`, the default: about
+ * 112 bytes per key, built by the next commit) or not (its memory freed
+ * now; each commit then reads the stored nodes and leaves it needs from
+ * LMDB: slower, no memory per key). Either way the stored tree and the
+ * roots are the same (docs/state.md "Tree update", "The tree in
+ * memory"). No effect on a memory state.
+ */
+void cl_state_tree_in_memory(struct cl_state *st, bool on);
+
 /* The root of the last committed block (zero for an empty state). */
 CL_WUR int cl_state_root(struct cl_state *st, struct cl_hash32 *root);
 
@@ -474,8 +486,10 @@ CL_WUR int cl_state_recompute_root(struct cl_state *st,
 /*
  * Check the stored tree (tests, tooling): the root recomputed from the
  * committed tables must be the stored root, and the stored tree nodes
- * (docs/state.md "Storage") exactly those of the tree over the stored
- * leaves, no more, no fewer. Uncommitted writes are ignored. Returns
+ * exactly those the layout keeps of the tree over the stored leaves (in
+ * LMDB the internal nodes over 16 leaves or more, in memory all of them:
+ * docs/state.md "Which nodes are stored"), no more, no fewer.
+ * Uncommitted writes are ignored. Returns
  * CL_OK and *nodes (the number of stored internal nodes), CL_ERR_CORRUPT
  * (logged) or a negative backend error. Memory: about 130 bytes per
  * entry.

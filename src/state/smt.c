@@ -6,19 +6,21 @@
  *              sorted by path, so the leaves under any subtree are one
  *              contiguous key range;
  *   KV_NODES   prefix (32, bits from `depth` on zeroed) ‖ depth (1) ->
- *              hash (32), for exactly the subtrees holding two or more
- *              leaves (the internal nodes of the compacted tree), in
- *              depth-first order: the nodes of a subtree are one key
- *              range, so a path's lower nodes share a page or two.
+ *              hash (32), for exactly the subtrees holding `min` or more
+ *              leaves (smt_store_min(): 16 in LMDB, the upper internal
+ *              nodes; 2 in memory, every internal node of the compacted
+ *              tree), in depth-first order: the nodes of a subtree are
+ *              one key range.
  *
- * The hash of a subtree is: a KV_NODES entry if there is one; else, by a
- * cursor seek in KV_LEAVES, zero (no leaf) or the hash of its single leaf.
+ * The hash of a subtree is: a KV_NODES entry if there is one; else it
+ * holds fewer than `min` leaves, read by a cursor seek in KV_LEAVES and
+ * hashed (zero for none, the leaf hash for one).
  *
  * An update walks down only the subtrees containing a changed path:
  * O(k log n) hashes and lookups for k changed leaves among n. Where a
- * changed subtree is left with fewer than two leaves, its stale KV_NODES
- * entries are deleted: each of them lies on a changed path, since it held
- * two or more leaves of which at most one remains.
+ * changed subtree is left with fewer than `min` leaves, its stale
+ * KV_NODES entries are deleted: each of them lies on a changed path,
+ * since it held at least `min` leaves and lost some.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +29,23 @@
 
 static const struct cl_hash32 zero_hash;
 
+struct leaf {
+	struct cl_hash32 path;
+	struct cl_hash32 vh;
+};
+
+/* The leaves of a subtree below the stored nodes: fewer than the
+ * tree's `min`, or exactly `min` meaning "that many or more". */
+struct few {
+	struct leaf v[SMT_STORE_MIN];
+	unsigned n;
+};
+
 struct smt {
 	struct kv *kv;
 	struct kv_cursor leaves;
 	uint64_t hashes;
+	unsigned min; /* smt_store_min() */
 };
 
 /* The first `depth` bits of `path`, the rest zero. */
@@ -77,39 +92,67 @@ static int corrupt(const char *what, unsigned depth)
 	return CL_ERR_CORRUPT;
 }
 
+static size_t leaf_split(const struct leaf *l, size_t n, unsigned depth)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cl_smt_bit(&l[mid].path, depth))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* The hash of the subtree holding the sorted, distinct leaves l[0..n). */
+static void build(struct cl_hash32 *out, const struct leaf *l, size_t n,
+		  unsigned depth, uint64_t *hashes)
+{
+	struct cl_hash32 left, right;
+	size_t m;
+
+	if (n == 0) {
+		*out = zero_hash;
+		return;
+	}
+	if (n == 1) {
+		cl_smt_leaf_hash(out, &l[0].path, &l[0].vh);
+		(*hashes)++;
+		return;
+	}
+	CL_REQUIRE(depth < CL_SMT_DEPTH);
+	m = leaf_split(l, n, depth);
+	build(&left, l, m, depth + 1, hashes);
+	build(&right, l + m, n - m, depth + 1, hashes);
+	cl_smt_node_hash(out, &left, &right);
+	(*hashes)++;
+}
+
 /*
- * Count the leaves under (depth, prefix), stopping at two: *count gets 0,
- * 1 or 2 (two or more); the first leaf goes to *lp and *lvh.
+ * Read the leaves under (depth, prefix), stopping at t->min: f->n is
+ * their number, or t->min for that many or more.
  */
-static int probe(struct smt *t, int *count, struct cl_hash32 *lp,
-		 struct cl_hash32 *lvh, unsigned depth,
-		 const struct cl_hash32 *prefix)
+static int gather(struct smt *t, struct few *f, unsigned depth,
+		  const struct cl_hash32 *prefix)
 {
 	struct kv_cursor *c = &t->leaves;
-	int rc = kv_cursor_seek(c, prefix->b, 32);
+	int rc;
 
-	*count = 0;
-	if (rc == CL_ERR_NOT_FOUND)
-		return CL_OK;
-	if (rc)
-		return rc;
-	if (c->klen != 32 || c->vlen != 32)
-		return corrupt("malformed leaf", depth);
-	if (!smt_same_prefix(c->key, prefix->b, depth))
-		return CL_OK;
-	memcpy(lp->b, c->key, 32);
-	memcpy(lvh->b, c->val, 32);
-	*count = 1;
-	rc = kv_cursor_next(c);
-	if (rc == CL_ERR_NOT_FOUND)
-		return CL_OK;
-	if (rc)
-		return rc;
-	if (c->klen != 32)
-		return corrupt("malformed leaf", depth);
-	if (smt_same_prefix(c->key, prefix->b, depth))
-		*count = 2;
-	return CL_OK;
+	f->n = 0;
+	for (rc = kv_cursor_seek(c, prefix->b, 32);
+	     rc == CL_OK && f->n < t->min; rc = kv_cursor_next(c)) {
+		if (c->klen != 32 || c->vlen != 32)
+			return corrupt("malformed leaf", depth);
+		if (!smt_same_prefix(c->key, prefix->b, depth))
+			return CL_OK;
+		memcpy(f->v[f->n].path.b, c->key, 32);
+		memcpy(f->v[f->n].vh.b, c->val, 32);
+		f->n++;
+	}
+	return rc == CL_ERR_NOT_FOUND ? CL_OK : rc;
 }
 
 /* The stored internal node at (depth, prefix): CL_OK, or NOT_FOUND. */
@@ -133,28 +176,40 @@ static int node_get(struct smt *t, struct cl_hash32 *out, unsigned depth,
 	return CL_OK;
 }
 
+/*
+ * Does (depth, prefix) hold fewer than t->min leaves? Then *small is
+ * true and *out their hash. (Not inlined in the recursive update: its
+ * leaves stay off the recursion's stack.)
+ */
+static __attribute__((noinline)) int small_hash(struct smt *t, bool *small,
+						struct cl_hash32 *out,
+						unsigned depth,
+						const struct cl_hash32 *prefix)
+{
+	struct few f;
+	int rc = gather(t, &f, depth, prefix);
+
+	*small = false;
+	if (rc || f.n >= t->min)
+		return rc;
+	build(out, f.v, f.n, depth, &t->hashes);
+	*small = true;
+	return CL_OK;
+}
+
 /* The hash of an unchanged subtree. */
 static int clean_hash(struct smt *t, struct cl_hash32 *out, unsigned depth,
 		      const struct cl_hash32 *prefix)
 {
-	struct cl_hash32 lp, lvh;
-	int count, rc = node_get(t, out, depth, prefix);
+	bool small;
+	int rc = node_get(t, out, depth, prefix);
 
 	if (rc != CL_ERR_NOT_FOUND)
 		return rc;
-	rc = probe(t, &count, &lp, &lvh, depth, prefix);
+	rc = small_hash(t, &small, out, depth, prefix);
 	if (rc)
 		return rc;
-	switch (count) {
-	case 0:
-		*out = zero_hash;
-		return CL_OK;
-	case 1:
-		cl_smt_leaf_hash(out, &lp, &lvh);
-		t->hashes++;
-		return CL_OK;
-	}
-	return corrupt("missing node", depth);
+	return small ? CL_OK : corrupt("missing node", depth);
 }
 
 /* Index of the first path in sorted dirty[0..n) with bit `depth` set (all
@@ -207,20 +262,17 @@ static int update(struct smt *t, struct cl_hash32 *out, unsigned depth,
 		  const struct cl_hash32 *prefix,
 		  const struct cl_hash32 *dirty, size_t n)
 {
-	struct cl_hash32 lp, lvh, child[2], cp[2];
+	struct cl_hash32 child[2], cp[2];
 	uint8_t key[33];
 	size_t m;
-	int count, rc = probe(t, &count, &lp, &lvh, depth, prefix);
+	bool small;
+	int rc = small_hash(t, &small, out, depth, prefix);
 
 	if (rc)
 		return rc;
-	if (count < 2) {
-		if (count == 0) {
-			*out = zero_hash;
-		} else {
-			cl_smt_leaf_hash(out, &lp, &lvh);
-			t->hashes++;
-		}
+	if (small) {
+		/* below the stored nodes now: the few leaves were hashed;
+		 * drop what was stored when it held more */
 		return purge(t, depth, prefix, dirty, n);
 	}
 	if (depth >= CL_SMT_DEPTH)
@@ -270,7 +322,7 @@ int smt_stored_root(struct kv *kv, struct cl_hash32 *root)
 int smt_update(struct kv *kv, struct cl_hash32 *root,
 	       const struct cl_hash32 *dirty, size_t n, uint64_t *hashes)
 {
-	struct smt t = { .kv = kv };
+	struct smt t = { .kv = kv, .min = smt_store_min(kv) };
 	int rc;
 
 	if (n == 0)
@@ -290,15 +342,19 @@ int smt_update(struct kv *kv, struct cl_hash32 *root,
 int smt_prove(struct kv *kv, struct cl_proof *out,
 	      const struct cl_hash32 *path)
 {
-	struct smt t = { .kv = kv };
-	struct cl_hash32 prefix = zero_hash, node, sib, lp, lvh;
+	struct smt t = { .kv = kv, .min = smt_store_min(kv) };
+	struct cl_hash32 prefix = zero_hash, node, sib;
+	const struct leaf *l;
+	struct few f;
 	unsigned depth;
-	int count = 0, rc;
+	size_t n;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = kv_cursor_open(&t.leaves, kv, KV_LEAVES);
 	if (rc)
 		return rc;
+	/* down the stored nodes */
 	for (depth = 0;; depth++) {
 		rc = node_get(&t, &node, depth, &prefix);
 		if (rc == CL_ERR_NOT_FOUND)
@@ -313,20 +369,41 @@ int smt_prove(struct kv *kv, struct cl_proof *out,
 			goto out;
 		prefix_of(&prefix, path, depth + 1);
 	}
-	rc = probe(&t, &count, &lp, &lvh, depth, &prefix);
+	/* then down the few leaves below them */
+	rc = gather(&t, &f, depth, &prefix);
 	if (rc)
 		goto out;
-	out->depth = depth;
-	if (count == 0) {
-		out->kind = CL_PROOF_EXCLUSION_EMPTY;
-	} else if (count == 1 && memcmp(lp.b, path->b, 32) == 0) {
-		out->kind = CL_PROOF_INCLUSION;
-	} else if (count == 1) {
-		out->kind = CL_PROOF_EXCLUSION_LEAF;
-		out->other_path = lp;
-		out->other_value_hash = lvh;
-	} else {
+	if (f.n >= t.min) {
 		rc = corrupt("missing node", depth);
+		goto out;
+	}
+	l = f.v;
+	n = f.n;
+	while (n >= 2) {
+		size_t m = leaf_split(l, n, depth);
+
+		CL_REQUIRE(depth < CL_SMT_DEPTH);
+		if (cl_smt_bit(path, depth)) {
+			build(&out->siblings[depth], l, m, depth + 1,
+			      &t.hashes);
+			l += m;
+			n -= m;
+		} else {
+			build(&out->siblings[depth], l + m, n - m, depth + 1,
+			      &t.hashes);
+			n = m;
+		}
+		depth++;
+	}
+	out->depth = depth;
+	if (n == 0) {
+		out->kind = CL_PROOF_EXCLUSION_EMPTY;
+	} else if (memcmp(l->path.b, path->b, 32) == 0) {
+		out->kind = CL_PROOF_INCLUSION;
+	} else {
+		out->kind = CL_PROOF_EXCLUSION_LEAF;
+		out->other_path = l->path;
+		out->other_value_hash = l->vh;
 	}
 out:
 	kv_cursor_close(&t.leaves);
@@ -339,54 +416,10 @@ out:
 /* From scratch                                                        */
 /* ------------------------------------------------------------------ */
 
-struct leaf {
-	struct cl_hash32 path;
-	struct cl_hash32 vh;
-};
-
 static int leaf_cmp(const void *a, const void *b)
 {
 	return memcmp(((const struct leaf *)a)->path.b,
 		      ((const struct leaf *)b)->path.b, 32);
-}
-
-static size_t leaf_split(const struct leaf *l, size_t n, unsigned depth)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (cl_smt_bit(&l[mid].path, depth))
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
-}
-
-/* The hash of the subtree holding the sorted, distinct leaves l[0..n). */
-static void build(struct cl_hash32 *out, const struct leaf *l, size_t n,
-		  unsigned depth, uint64_t *hashes)
-{
-	struct cl_hash32 left, right;
-	size_t m;
-
-	if (n == 0) {
-		*out = zero_hash;
-		return;
-	}
-	if (n == 1) {
-		cl_smt_leaf_hash(out, &l[0].path, &l[0].vh);
-		(*hashes)++;
-		return;
-	}
-	CL_REQUIRE(depth < CL_SMT_DEPTH);
-	m = leaf_split(l, n, depth);
-	build(&left, l, m, depth + 1, hashes);
-	build(&right, l + m, n - m, depth + 1, hashes);
-	cl_smt_node_hash(out, &left, &right);
-	(*hashes)++;
 }
 
 int smt_recompute(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes)
@@ -453,6 +486,7 @@ struct node_entry {
 struct node_list {
 	struct node_entry *v;
 	size_t n, cap;
+	unsigned min; /* smt_store_min(): the fewest leaves of a listed node */
 };
 
 static int entry_cmp(const void *a, const void *b)
@@ -461,7 +495,8 @@ static int entry_cmp(const void *a, const void *b)
 		      ((const struct node_entry *)b)->key, 33);
 }
 
-/* As build(), listing every internal node with its key. */
+/* As build(), listing every internal node over nl->min or more leaves
+ * (the stored ones) with its key. */
 static void build_list(struct cl_hash32 *out, const struct leaf *l, size_t n,
 		       unsigned depth, struct node_list *nl)
 {
@@ -481,6 +516,8 @@ static void build_list(struct cl_hash32 *out, const struct leaf *l, size_t n,
 	build_list(&left, l, m, depth + 1, nl);
 	build_list(&right, l + m, n - m, depth + 1, nl);
 	cl_smt_node_hash(out, &left, &right);
+	if (n < nl->min)
+		return; /* computed from its leaves, not stored */
 	if (nl->n == nl->cap) {
 		nl->cap = nl->cap ? nl->cap * 2 : 1024;
 		nl->v = cl_xrealloc(nl->v, nl->cap * sizeof(*nl->v));
@@ -531,7 +568,7 @@ static int stored_leaves(struct kv *kv, struct leaf **out, size_t *n)
 int smt_rebuild(struct kv *kv, struct cl_hash32 *root)
 {
 	struct leaf *leaves;
-	struct node_list nl = { 0 };
+	struct node_list nl = { .min = smt_store_min(kv) };
 	size_t n;
 	int rc = stored_leaves(kv, &leaves, &n);
 
@@ -554,7 +591,7 @@ int smt_rebuild(struct kv *kv, struct cl_hash32 *root)
 int smt_check(struct kv *kv, uint64_t *nodes)
 {
 	struct leaf *leaves = NULL;
-	struct node_list nl = { 0 };
+	struct node_list nl = { .min = smt_store_min(kv) };
 	struct kv_cursor c;
 	struct cl_hash32 root, stored;
 	size_t n = 0, i = 0;

@@ -9,13 +9,15 @@
  *
  * Shape. A leaf holds its path and its leaf hash (64 bytes). A branch
  * holds the bit at which its two children split, its two children, one
- * leaf under it (`rep`, which gives its prefix) and `top`, the hash of
- * the subtree at the depth just below its parent's bit (48 bytes). The
- * stored internal nodes of the compacted tree are, for each branch B
- * with parent bit p (p = -1 at the root), the nodes at depths p+1 .. bit
- * along B's prefix: H(0x01 ‖ top(kid0) ‖ top(kid1)) at `bit`, and above
- * it a chain of nodes whose other child is empty. A leaf's top is its
- * leaf hash, wherever it sits.
+ * leaf under it (`rep`, which gives its prefix), its number of leaves
+ * (counted up to SMT_STORE_MIN) and `top`, the hash of the subtree at
+ * the depth just below its parent's bit (48 bytes). The internal nodes
+ * of the compacted tree are, for each branch B with parent bit p (p = -1
+ * at the root), the nodes at depths p+1 .. bit along B's prefix:
+ * H(0x01 ‖ top(kid0) ‖ top(kid1)) at `bit`, and above it a chain of
+ * nodes whose other child is empty; all of them hold B's leaves, so
+ * KV_NODES has all of them when B has SMT_STORE_MIN leaves or more, and
+ * none otherwise. A leaf's top is its leaf hash, wherever it sits.
  *
  * An update applies the block's changes to the shape (marking the
  * branches on changed paths), hashes the marked branches bottom-up
@@ -24,8 +26,8 @@
  * (KV_NODES keys sort a node before its subtree, left before right: a
  * depth-first walk that lists a branch's chain before its children). A
  * deleted path's stale entries are those between the depth where the
- * path stops being shared by two leaves after the block and where it
- * stopped before.
+ * path stops being shared by SMT_STORE_MIN leaves after the block and
+ * where it stopped before.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -54,9 +56,12 @@ struct mnode {
 	uint32_t rep; /* a leaf index under this branch */
 	uint16_t bit;
 	uint8_t flags;
-	uint8_t pad;
+	uint8_t cnt; /* leaves under it, at most SMT_STORE_MIN */
 	struct cl_hash32 top;
 };
+
+_Static_assert(SMT_STORE_MIN >= 2 && SMT_STORE_MIN <= 255,
+	       "a branch counts its leaves in a byte");
 
 struct smt_mem {
 	struct mleaf *leaves;
@@ -167,6 +172,29 @@ static uint32_t rep_of(const struct smt_mem *m, uint32_t r)
 	return is_leaf(r) ? (r & ~REF_LEAF) : m->nodes[r].rep;
 }
 
+/* The leaves under r, at most SMT_STORE_MIN. */
+static unsigned cnt_of(const struct smt_mem *m, uint32_t r)
+{
+	if (r == REF_NONE)
+		return 0;
+	return is_leaf(r) ? 1 : m->nodes[r].cnt;
+}
+
+/* Count branch i's leaves again from its children's counts. */
+static void recount(struct smt_mem *m, uint32_t i)
+{
+	unsigned c = cnt_of(m, m->nodes[i].kid[0]) +
+		     cnt_of(m, m->nodes[i].kid[1]);
+
+	m->nodes[i].cnt = (uint8_t)(c < SMT_STORE_MIN ? c : SMT_STORE_MIN);
+}
+
+/* Are branch i's nodes in KV_NODES? */
+static bool stored(const struct smt_mem *m, uint32_t i)
+{
+	return m->nodes[i].cnt >= SMT_STORE_MIN;
+}
+
 static const struct cl_hash32 *top_of(const struct smt_mem *m, uint32_t r)
 {
 	if (r == REF_NONE)
@@ -237,7 +265,7 @@ static void finish(struct smt_mem *m, struct emitter *e, uint32_t r,
 {
 	struct mnode *b = &m->nodes[r];
 	const struct cl_hash32 *path = &m->leaves[b->rep].path;
-	bool full = b->flags & F_FULL;
+	bool full = (b->flags & F_FULL) && stored(m, r);
 	struct cl_hash32 h;
 
 	cl_smt_node_hash(&h, top_of(m, b->kid[0]), top_of(m, b->kid[1]));
@@ -260,8 +288,9 @@ static void finish(struct smt_mem *m, struct emitter *e, uint32_t r,
 /*
  * Rehash the subtree r whose edge starts at depth `start` (its parent's
  * bit + 1): marked branches get their hashes recomputed; F_FULL ones
- * emit their chain, before their children's (a depth-first order, the
- * KV_NODES key order). Clears the marks.
+ * with SMT_STORE_MIN leaves or more emit their chain, before their
+ * children's (a depth-first order, the KV_NODES key order). Clears the
+ * marks.
  */
 static void rehash(struct smt_mem *m, struct emitter *e, uint32_t r,
 		   unsigned start)
@@ -277,7 +306,8 @@ static void rehash(struct smt_mem *m, struct emitter *e, uint32_t r,
 	if (b->flags & F_FULL) {
 		unsigned bit = b->bit;
 
-		at = emit_reserve(e, bit - start + 1u);
+		if (stored(m, r))
+			at = emit_reserve(e, bit - start + 1u);
 		rehash(m, e, m->nodes[r].kid[0], bit + 1u);
 		rehash(m, e, m->nodes[r].kid[1], bit + 1u);
 	}
@@ -328,7 +358,7 @@ static void rehash_root(struct smt_mem *m, struct emitter *e, bool par)
 	}
 	/* the root's chain, then its left half here, then the right half
 	 * from the helper: key order */
-	at = emit_reserve(e, b->bit + 1u);
+	at = stored(m, m->root) ? emit_reserve(e, b->bit + 1u) : 0;
 	rehash(m, e, b->kid[0], b->bit + 1u);
 	CL_REQUIRE(pthread_join(th, NULL) == 0);
 	if (e->record) {
@@ -346,24 +376,27 @@ static void rehash_root(struct smt_mem *m, struct emitter *e, bool par)
 /* ------------------------------------------------------------------ */
 
 /*
- * Along `path`: the first depth at which fewer than two leaves share the
- * path's prefix, so KV_NODES holds (d, prefix) exactly for d below it.
+ * Along `path`: the first depth at which fewer than SMT_STORE_MIN leaves
+ * share the path's prefix, so KV_NODES holds (d, prefix) exactly for d
+ * below it. A branch's leaves share the path's first d bits for every
+ * depth d of its edge (from its parent's bit + 1 to its own bit) up to
+ * where the path leaves its prefix; below, the path is in one child.
  */
 static unsigned span(const struct smt_mem *m, const struct cl_hash32 *path)
 {
 	uint32_t r = m->root;
+	unsigned start = 0;
 
-	while (r != REF_NONE && !is_leaf(r)) {
+	while (r != REF_NONE && !is_leaf(r) && stored(m, r)) {
 		const struct mnode *b = &m->nodes[r];
 		unsigned l = crit_bit(path, &m->leaves[b->rep].path);
 
 		if (l < b->bit)
 			return l + 1;
+		start = b->bit + 1u;
 		r = b->kid[cl_smt_bit(path, b->bit)];
-		if (r == REF_NONE || is_leaf(r))
-			return b->bit + 1u;
 	}
-	return 0;
+	return start;
 }
 
 /* Insert or change the leaf at `path`. */
@@ -371,6 +404,8 @@ static void put(struct smt_mem *m, const struct cl_hash32 *path,
 		const struct cl_hash32 *lh)
 {
 	uint32_t r = m->root, *link = &m->root, nl = REF_NONE, n = REF_NONE;
+	uint32_t stack[CL_SMT_DEPTH];
+	size_t depth = 0;
 	unsigned crit;
 
 	if (r == REF_NONE) {
@@ -390,6 +425,7 @@ static void put(struct smt_mem *m, const struct cl_hash32 *path,
 	r = m->root;
 	while (!is_leaf(r) && m->nodes[r].bit < crit) {
 		m->nodes[r].flags |= F_FULL;
+		stack[depth++] = r;
 		link = &m->nodes[r].kid[cl_smt_bit(path, m->nodes[r].bit)];
 		r = *link;
 	}
@@ -407,6 +443,10 @@ static void put(struct smt_mem *m, const struct cl_hash32 *path,
 		m->nodes[r].flags |= F_RETOP;
 	*link = n;
 	m->count++;
+	/* one leaf more under the new branch and every branch above it */
+	recount(m, n);
+	while (depth > 0)
+		recount(m, stack[--depth]);
 }
 
 /* Remove the leaf at `path`: false when there is none. */
@@ -448,6 +488,9 @@ static bool del(struct smt_mem *m, const struct cl_hash32 *path)
 		if (a->rep == (r & ~REF_LEAF))
 			a->rep = newrep;
 	}
+	/* one leaf fewer under every branch above, bottom-up */
+	while (depth > 0)
+		recount(m, stack[--depth]);
 	return true;
 }
 
@@ -596,6 +639,7 @@ static uint32_t build(struct smt_mem *m, uint32_t lo, uint32_t hi,
 	m->nodes[b].flags = F_FULL;
 	m->nodes[b].kid[0] = build(m, lo, mid, hashes);
 	m->nodes[b].kid[1] = build(m, mid, hi, hashes);
+	recount(m, b);
 	return b;
 }
 
@@ -697,6 +741,7 @@ int smt_mem_load(struct smt_mem **out, struct kv *kv, uint64_t *hashes)
 		m->nodes[r].rep = 0;
 		m->nodes[r].kid[0] = j[0].out;
 		m->nodes[r].kid[1] = j[1].out;
+		recount(m, r);
 		m->nodes[r].flags = F_RETOP; /* hash it, its children done */
 		m->root = r;
 		rehash_root(m, &e, false);

@@ -40,6 +40,7 @@ struct cl_state {
 	struct cl_state_stats stats;
 	struct smt_mem *mem; /* LMDB: the tree in memory, or NULL */
 	bool mem_off;	     /* the stored tree failed to load: none */
+	bool mem_unwanted;   /* cl_state_tree_in_memory(st, false) */
 	/* The last state iterator freed, kept for the next one: the stf
 	 * opens one or more per transaction. */
 	struct cl_state_iter *spare_iter;
@@ -397,7 +398,7 @@ static void mem_ready(struct cl_state *st, struct cl_state_stats *s)
 	int rc;
 
 	s->load_ns = 0;
-	if (st->kv.kind != KV_LMDB || st->mem_off)
+	if (st->kv.kind != KV_LMDB || st->mem_off || st->mem_unwanted)
 		return;
 	if (st->mem) {
 		smt_mem_root(st->mem, &mine);
@@ -517,6 +518,15 @@ void cl_state_discard(struct cl_state *st)
 	smap_clear(&st->overlay);
 	journal_clear(st);
 	st->epoch++;
+}
+
+void cl_state_tree_in_memory(struct cl_state *st, bool on)
+{
+	st->mem_unwanted = !on;
+	if (!on) {
+		smt_mem_free(st->mem);
+		st->mem = NULL;
+	}
 }
 
 void cl_state_stats(const struct cl_state *st, struct cl_state_stats *out)

@@ -29,7 +29,8 @@ enum {
 	KV_META = 0,   /* "schema_version" -> be32, "root" -> 32 bytes */
 	KV_LEAVES = 1, /* path (32) -> value hash (32) */
 	KV_NODES = 2,  /* masked prefix (32) ‖ depth (1) -> node hash (32):
-			* smt_node_key() */
+			* smt_node_key(); the nodes over smt_store_min()
+			* leaves or more */
 	KV_FIRST_TABLE = 3,
 };
 
@@ -215,6 +216,30 @@ void db_readers_add(struct cl_db *db, int delta);
 /* ------------------------------------------------------------------ */
 
 /*
+ * In LMDB, KV_NODES holds exactly the internal nodes whose subtree holds
+ * at least this many leaves (schema 4, docs/state.md "Storage"); a lower
+ * node is computed from its subtree's leaves, fewer than this, one key
+ * range of KV_LEAVES. (At least 2, at most 255: smt_mem.c counts in a
+ * byte. Changing it changes the stored layout: a migration, db.c.)
+ */
+#define SMT_STORE_MIN 16u
+
+/* The fewest leaves of a subtree whose node KV_NODES holds: SMT_STORE_MIN
+ * in LMDB (fewer pages written per block), 2 in memory (every internal
+ * node: no page to write, and fewer hashes per update, which matters to
+ * the stf as a VM program). */
+static inline unsigned smt_store_min(const struct kv *kv)
+{
+	switch (kv->kind) {
+	case KV_LMDB:
+		return SMT_STORE_MIN;
+	case KV_MEM:
+		return 2;
+	}
+	return 2;
+}
+
+/*
  * Bring KV_NODES up to date after the leaves at `dirty` (sorted, distinct
  * paths) changed in KV_LEAVES, and store the new root in *root. `hashes`
  * is incremented by the number of node hashes computed.
@@ -225,10 +250,12 @@ int smt_update(struct kv *kv, struct cl_hash32 *root,
 int smt_prove(struct kv *kv, struct cl_proof *out,
 	      const struct cl_hash32 *path);
 /* Write KV_NODES from scratch from KV_LEAVES (every entry removed, every
- * internal node written) and store the root: migrations. */
+ * internal node over smt_store_min() or more leaves written) and store
+ * the root: migrations. */
 int smt_rebuild(struct kv *kv, struct cl_hash32 *root);
-/* Check that KV_NODES holds exactly the internal nodes of the tree over
- * KV_LEAVES, and that it gives the stored root: CL_OK and *nodes (their
+/* Check that KV_NODES holds exactly the internal nodes over
+ * smt_store_min() or more leaves of the tree over KV_LEAVES, and that
+ * KV_LEAVES gives the stored root: CL_OK and *nodes (their
  * count), CL_ERR_CORRUPT (logged), or a backend error. */
 int smt_check(struct kv *kv, uint64_t *nodes);
 /* The root recomputed from the committed tables' contents. */

@@ -11,6 +11,7 @@
  * the keys present)
  */
 #include <ftw.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,17 @@ static void print_rss(const char *when)
 	}
 	printf("\n");
 	fclose(f);
+}
+
+/* The size of the LMDB file (its pages in use and free). */
+static void print_file_size(const char *dir)
+{
+	char path[4200];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (stat(path, &sb) == 0)
+		printf("data.mdb: %.1f MB\n", (double)sb.st_size / 1e6);
 }
 
 /* CPU time of this process (every thread: the commit hashes large
@@ -177,6 +189,7 @@ int main(int argc, char **argv)
 	       (double)(cl_clock_mono_ns() - t0) / 1e9,
 	       (double)s.load_ns / 1e9, (double)s.tree_bytes / 1e6);
 	print_rss("after the fill");
+	print_file_size(dir);
 	printf("\n");
 
 	printf("%8s %8s %12s %12s %12s %12s %10s %12s %10s %10s %10s\n", "k",

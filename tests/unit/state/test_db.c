@@ -3,11 +3,14 @@
  * The LMDB environment: schema version, one environment and one writer,
  * configuration errors, snapshot isolation, a full map reported as
  * CL_ERR_MAP_FULL with nothing of the failed block stored, and the
- * migration to schema 2 (liq_index and liq_multi committed) of a
- * database written by schema 1 (made here with LMDB itself).
+ * migrations of databases written by older schemas (made here with
+ * LMDB itself): to schema 2 (liq_index and liq_multi committed) from 1,
+ * and to schema 4 (smt_nodes holds the nodes over 16 leaves or more)
+ * from the full trees of schemas 2 and 3.
  */
 #include "state_util.h"
 
+#include <inttypes.h>
 #include <lmdb.h>
 
 static void test_open_rules(void)
@@ -227,78 +230,170 @@ static void test_migration_2(void)
 	tmpdir_remove(dir);
 }
 
-/*
- * Schema 3 keys smt_nodes by prefix ‖ depth; schema 2 had depth ‖
- * prefix. A store written in the old layout (its keys rotated back, the
- * version set to 2) is rewritten on open: the exact tree, the same root.
- */
-static void test_migration_3(void)
+/* Every internal node of the tree over the sorted leaves l[0..n) at
+ * `depth`, by a rule of its own: key prefix ‖ depth (schema 3 and on),
+ * hash, and its number of leaves. */
+struct ref_node {
+	uint8_t key[33];
+	uint8_t h[32];
+	size_t leaves;
+};
+
+static void ref_nodes(uint8_t out[32], const struct ref_leaf *l, size_t n,
+		      unsigned depth, struct ref_node **v, size_t *nv,
+		      size_t *cap)
 {
+	uint8_t a[32], b[32];
+	size_t m = 0;
+	struct ref_node *x;
+
+	if (n < 2) {
+		ref_build(out, l, n, depth);
+		return;
+	}
+	while (m < n && !ref_bit(l[m].path, depth))
+		m++;
+	ref_nodes(a, l, m, depth + 1, v, nv, cap);
+	ref_nodes(b, l + m, n - m, depth + 1, v, nv, cap);
+	ref_node_hash(out, a, b);
+	if (*nv == *cap) {
+		*cap = *cap ? *cap * 2 : 1024;
+		*v = cl_xrealloc(*v, *cap * sizeof(**v));
+	}
+	x = &(*v)[(*nv)++];
+	memset(x->key, 0, 33);
+	for (unsigned i = 0; i < depth; i++)
+		if (ref_bit(l[0].path, i))
+			x->key[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	x->key[32] = (uint8_t)depth;
+	memcpy(x->h, out, 32);
+	x->leaves = n;
+}
+
+static void account_kv(uint8_t key[20], uint8_t val[8], unsigned i)
+{
+	cl_put_be32(key, i);
+	memset(key + 4, 7, 16);
+	cl_put_be64(val, (uint64_t)i * 3);
+}
+
+/*
+ * A store written in an old layout of smt_nodes, made here with LMDB
+ * itself from a tree computed by the test's own rule: every internal
+ * node, keyed depth ‖ prefix (schema 2) or prefix ‖ depth (schema 3).
+ * Opened, it is rewritten to schema 4, which stores the nodes over 16
+ * leaves or more only: the same root, exactly those nodes, proofs from
+ * a snapshot byte for byte a memory state's, and the writer goes on.
+ */
+static void test_migration_from(uint32_t version)
+{
+	enum { N = 3000 };
 	char *dir = tmpdir_make("db");
 	struct cl_db *db = db_open_at(dir, 16u << 20);
-	struct cl_state *st;
-	struct cl_hash32 r1, r2;
-	uint8_t key[20], val[8], be[4], (*keys)[33], (*vals)[32];
-	size_t n = 0;
-	uint64_t nodes, nodes2;
+	struct cl_state *st, *mem = cl_state_new_memory();
+	struct cl_snapshot *snap;
+	struct cl_hash32 r1, r2, r3;
+	struct ref_leaf *l = cl_xcalloc(N, sizeof(*l));
+	struct ref_node *nodes = NULL;
+	uint8_t key[20], val[8], be[4], root[32];
+	size_t nn = 0, cap = 0, upper = 0;
+	uint64_t stored;
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	MDB_cursor *c;
-	MDB_val k, v;
 
 	CHECK(cl_state_new_lmdb(&st, db) == CL_OK);
-	for (unsigned i = 0; i < 3000; i++) {
-		cl_put_be32(key, i);
-		memset(key + 4, 7, 16);
-		cl_put_be64(val, i * 3);
+	for (unsigned i = 0; i < N; i++) {
+		account_kv(key, val, i);
 		cl_state_put(st, CL_TABLE_ACCOUNTS, key, 20, val, 8);
+		cl_state_put(mem, CL_TABLE_ACCOUNTS, key, 20, val, 8);
+		ref_path(l[i].path, CL_TABLE_ACCOUNTS, key, 20);
+		cl_keccak256(l[i].vh, val, 8);
 	}
 	CHECK(cl_state_commit_block(st, &r1) == CL_OK);
-	CHECK(cl_state_check_tree(st, &nodes) == CL_OK && nodes >= 2999);
+	CHECK(cl_state_commit_block(mem, &r2) == CL_OK);
+	CHECK(cl_hash32_eq(&r1, &r2));
 	cl_state_free(st);
 	cl_db_free(db);
+	qsort(l, N, sizeof(*l), ref_leaf_cmp);
+	ref_nodes(root, l, N, 0, &nodes, &nn, &cap);
+	CHECK(memcmp(root, r1.b, 32) == 0);
+	for (size_t i = 0; i < nn; i++)
+		upper += nodes[i].leaves >= 16;
+	CHECK(nn >= N - 1 && upper > 0 && upper < nn / 4);
 
-	keys = cl_xcalloc(nodes, sizeof(*keys));
-	vals = cl_xcalloc(nodes, sizeof(*vals));
 	CHECK(mdb_env_create(&env) == 0);
 	CHECK(mdb_env_set_maxdbs(env, 64) == 0);
 	CHECK(mdb_env_set_mapsize(env, 16u << 20) == 0);
 	CHECK(mdb_env_open(env, dir, MDB_NOTLS, 0600) == 0);
 	CHECK(mdb_txn_begin(env, NULL, 0, &txn) == 0);
 	CHECK(mdb_dbi_open(txn, "smt_nodes", 0, &dbi) == 0);
-	CHECK(mdb_cursor_open(txn, dbi, &c) == 0);
-	while (mdb_cursor_get(c, &k, &v, n ? MDB_NEXT : MDB_FIRST) == 0) {
-		CHECK(n < nodes && k.mv_size == 33 && v.mv_size == 32);
-		keys[n][0] = ((uint8_t *)k.mv_data)[32]; /* depth first */
-		memcpy(keys[n] + 1, k.mv_data, 32);
-		memcpy(vals[n], v.mv_data, 32);
-		n++;
-	}
-	mdb_cursor_close(c);
-	CHECK(n == nodes);
 	CHECK(mdb_drop(txn, dbi, 0) == 0);
-	for (size_t i = 0; i < n; i++)
-		raw_put(txn, "smt_nodes", keys[i], 33, vals[i], 32);
-	cl_put_be32(be, 2);
+	for (size_t i = 0; i < nn; i++) {
+		uint8_t k[33];
+
+		if (version == 2) {
+			k[0] = nodes[i].key[32]; /* depth first */
+			memcpy(k + 1, nodes[i].key, 32);
+		} else {
+			memcpy(k, nodes[i].key, 33);
+		}
+		raw_put(txn, "smt_nodes", k, 33, nodes[i].h, 32);
+	}
+	cl_put_be32(be, version);
 	raw_put(txn, "meta", "schema_version", 14, be, 4);
 	CHECK(mdb_txn_commit(txn) == 0);
 	mdb_env_close(env);
-	free(keys);
-	free(vals);
 
 	db = db_open_at(dir, 16u << 20);
-	CHECK(cl_db_schema_version(db) == 3);
+	CHECK(cl_db_schema_version(db) == CL_DB_SCHEMA_VERSION);
 	CHECK(cl_state_new_lmdb(&st, db) == CL_OK);
 	CHECK(cl_state_root(st, &r2) == CL_OK && cl_hash32_eq(&r1, &r2));
-	CHECK(cl_state_check_tree(st, &nodes2) == CL_OK && nodes2 == nodes);
+	CHECK_MSG(cl_state_check_tree(st, &stored) == CL_OK &&
+		  stored == upper, "%" PRIu64 " nodes stored, %zu expected",
+		  stored, upper);
+	cl_state_free(st);
+	/* proofs read from LMDB, byte for byte the memory state's */
+	CHECK(cl_snapshot_new(&snap, db) == CL_OK);
+	for (unsigned i = 0; i < N + 200; i += 7) {
+		struct cl_proof p1, p2;
+		struct cl_buf e1, e2;
+
+		account_kv(key, val, i);
+		CHECK(cl_snapshot_prove(snap, &p1, CL_TABLE_ACCOUNTS, key,
+					20) == CL_OK);
+		CHECK(cl_state_prove(mem, &p2, CL_TABLE_ACCOUNTS, key, 20) ==
+		      CL_OK);
+		CHECK((p1.kind == CL_PROOF_INCLUSION) == (i < N));
+		cl_buf_init(&e1);
+		cl_buf_init(&e2);
+		cl_proof_encode(&e1, &p1);
+		cl_proof_encode(&e2, &p2);
+		CHECK_MSG(buf_eq(&e1, &e2), "key %u: proofs differ", i);
+		cl_buf_release(&e1);
+		cl_buf_release(&e2);
+	}
+	cl_snapshot_free(snap);
 	/* and the writer goes on from it */
-	cl_put_be32(key, 5);
-	cl_state_put(st, CL_TABLE_ACCOUNTS, key, 20, val, 8);
+	CHECK(cl_state_new_lmdb(&st, db) == CL_OK);
+	for (unsigned i = 0; i < 40; i++) {
+		account_kv(key, val, i * 71);
+		val[0] ^= 0x55;
+		cl_state_put(st, CL_TABLE_ACCOUNTS, key, 20, val, 8);
+		cl_state_put(mem, CL_TABLE_ACCOUNTS, key, 20, val, 8);
+		account_kv(key, val, i * 71 + 3);
+		cl_state_del(st, CL_TABLE_ACCOUNTS, key, 20);
+		cl_state_del(mem, CL_TABLE_ACCOUNTS, key, 20);
+	}
 	CHECK(cl_state_commit_block(st, &r2) == CL_OK);
-	CHECK(cl_state_check_tree(st, &nodes2) == CL_OK);
+	CHECK(cl_state_commit_block(mem, &r3) == CL_OK);
+	CHECK(cl_hash32_eq(&r2, &r3));
+	CHECK(cl_state_check_tree(st, &stored) == CL_OK);
 	cl_state_free(st);
 	cl_db_free(db);
+	cl_state_free(mem);
+	free(l);
+	free(nodes);
 	tmpdir_remove(dir);
 }
 
@@ -308,6 +403,7 @@ int main(void)
 	test_snapshot_isolation();
 	test_map_full();
 	test_migration_2();
-	test_migration_3();
+	test_migration_from(2);
+	test_migration_from(3);
 	return test_done("test_db");
 }

@@ -4,12 +4,15 @@
  * blocks of random puts, updates and deletes (small ones, and ones large
  * enough to be hashed on two threads; thinning the tree out and refilling
  * it) give the same roots as a memory state; the stored tree behind them
- * stays exactly right (cl_state_check_tree: no stale node, none missing;
+ * stays exactly right (cl_state_check_tree: the nodes over 16 leaves or
+ * more and no others, no stale node, none missing;
  * proofs of every key deleted in a block, byte for byte the memory
  * state's; the root recomputed from the tables; proofs from a snapshot,
- * which read LMDB only; a new writer, which rebuilds the tree from the
- * stored leaves and checks it against the stored root); emptying
- * everything gives the zero root.
+ * which read LMDB only and compute the lower levels from the leaves,
+ * byte for byte the memory state's; a new writer, which rebuilds the tree from the
+ * stored leaves and checks it against the stored root; blocks committed
+ * without the tree in memory, by the plain update over LMDB, the same);
+ * emptying everything gives the zero root.
  */
 #include "state_util.h"
 
@@ -88,18 +91,23 @@ static void commit_both(struct cl_db *db, struct cl_state *lm,
 	{
 		uint64_t nodes;
 
-		/* the stored nodes are exactly the tree's: none stale */
+		/* the stored nodes are exactly the tree's over 16 leaves or
+		 * more: none stale, none missing, none lower; the memory
+		 * state's are all of its internal nodes */
 		CHECK_MSG(cl_state_check_tree(lm, &nodes) == 0,
 			  "block %d: the stored tree is not the tables'", b);
+		CHECK_MSG(cl_state_check_tree(mem, &nodes) == 0,
+			  "block %d: the memory tree is not the tables'", b);
 	}
 	{
 		struct cl_snapshot *snap;
 
 		CHECK(cl_snapshot_new(&snap, db) == 0);
-		for (int j = 0; j < 20; j++) {
+		for (int j = 0; j < 200; j++) {
 			uint32_t i = (uint32_t)(test_rand() % KEYS);
-			struct cl_proof p;
+			struct cl_proof p, pm;
 			struct cl_hash32 path, vh;
+			struct cl_buf e1, e2;
 			const uint8_t *v;
 			size_t vl;
 			uint8_t key[8];
@@ -108,6 +116,19 @@ static void commit_both(struct cl_db *db, struct cl_state *lm,
 			cl_smt_path(&path, CL_TABLE_ACCOUNTS, key, 8);
 			CHECK(cl_snapshot_prove(snap, &p, CL_TABLE_ACCOUNTS,
 						key, 8) == 0);
+			/* computed below the stored nodes from the leaves:
+			 * byte for byte the memory state's */
+			CHECK(cl_state_prove(mem, &pm, CL_TABLE_ACCOUNTS, key,
+					     8) == 0);
+			cl_buf_init(&e1);
+			cl_buf_init(&e2);
+			cl_proof_encode(&e1, &p);
+			cl_proof_encode(&e2, &pm);
+			CHECK_MSG(e1.len == e2.len &&
+					  memcmp(e1.p, e2.p, e1.len) == 0,
+				  "block %d: a snapshot's proof differs", b);
+			cl_buf_release(&e1);
+			cl_buf_release(&e2);
 			if (present[i]) {
 				CHECK(cl_snapshot_get(snap, &v, &vl,
 						      CL_TABLE_ACCOUNTS, key,
@@ -155,7 +176,19 @@ static void test_blocks(void)
 			else
 				put_both(lm, mem, i, (uint32_t)b + 1);
 		}
-		commit_both(db, lm, mem, b, b % 4 == 3);
+		commit_both(db, lm, mem, b, b % 4 == 3 || (b > 5 && b <= 11));
+		if (b > 5 && b <= 11) {
+			/* the plain update did it: no tree in memory */
+			cl_state_stats(lm, &s);
+			CHECK(s.tree_bytes == 0 && s.dirty > 0);
+		}
+		if (b == 5) {
+			/* blocks 6 to 11 (mostly deletes from 8 on) without
+			 * the tree in memory: the plain update reads and
+			 * writes the stored nodes over 16 leaves and
+			 * computes the lower ones from the leaves */
+			cl_state_tree_in_memory(lm, false);
+		}
 		if (b == 11 || b == 19) {
 			/* a new writer rebuilds the tree from LMDB */
 			cl_state_free(lm);
