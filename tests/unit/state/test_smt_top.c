@@ -178,9 +178,12 @@ static void test_blocks(void)
 		}
 		commit_both(db, lm, mem, b, b % 4 == 3 || (b > 5 && b <= 11));
 		if (b > 5 && b <= 11) {
-			/* the plain update did it: no tree in memory */
+			/* the plain update did it: no tree in memory (a block
+			 * of 1 to 3 operations may change no leaf: deletes
+			 * of absent keys) */
 			cl_state_stats(lm, &s);
-			CHECK(s.tree_bytes == 0 && s.dirty > 0);
+			CHECK(s.tree_bytes == 0);
+			CHECK(ops <= 3 || s.dirty > 0);
 		}
 		if (b == 5) {
 			/* blocks 6 to 11 (mostly deletes from 8 on) without
