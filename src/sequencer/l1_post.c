@@ -46,8 +46,10 @@ static void post_failed(struct cl_l1_driver *drv, uint64_t index,
 	pthread_mutex_lock(&drv->lock);
 	bool same = strcmp(drv->status.post_error, why) == 0;
 	uint64_t n = ++drv->status.post_failures;
-	snprintf(drv->status.post_error, sizeof(drv->status.post_error), "%s",
-		 why);
+	/* a reason longer than the status holds is cut there */
+	size_t len = strnlen(why, sizeof(drv->status.post_error) - 1);
+	memcpy(drv->status.post_error, why, len);
+	drv->status.post_error[len] = '\0';
 	pthread_mutex_unlock(&drv->lock);
 	if (!same || n % 30 == 0)
 		cl_unusual(SUB,

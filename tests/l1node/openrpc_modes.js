@@ -59,6 +59,11 @@ lib.main('l1-openrpc-modes', async (t) => {
 		gen.markets.push(Object.assign({}, call, { id: gen.markets.length + 1,
 			option: Object.assign({}, call.option, { expiry: String(optExpiry) }) }));
 	}
+	/* and a lister, so that l2_listOption succeeds (docs/options.md
+	 * "Listing") */
+	const lister = devKey(6);
+	const template = gen.markets.length;
+	gen.listing = { lister: lister.address, maxListed: 4 };
 	const genesisIn = t.tmpPath('genesis-portfolio-in.json');
 	fs.writeFileSync(genesisIn, JSON.stringify(gen));
 	const env = await setup(t, {
@@ -294,6 +299,14 @@ lib.main('l1-openrpc-modes', async (t) => {
 				{ name: 'trader', type: 'address' }, { name: 'market', type: 'uint32' },
 				{ name: 'add', type: 'bool' }, { name: 'amount', type: 'uint64' },
 				{ name: 'nonce', type: 'uint64' }] }, m)];
+		},
+		l2_listOption: async () => {
+			const m = { template, kind: 2, strike: '590000', expiry: String(optExpiry),
+				    symbol: 'BTC-59000-P', nonce: await nonceOf(lister) };
+			return [{ ...m, kind: 'put' }, await lister.signTypedData(domain, { OptionList: [
+				{ name: 'template', type: 'uint32' }, { name: 'kind', type: 'uint8' },
+				{ name: 'strike', type: 'uint64' }, { name: 'expiry', type: 'uint64' },
+				{ name: 'symbol', type: 'string' }, { name: 'nonce', type: 'uint64' }] }, m)];
 		},
 		l2_syncStatus: async () => [],
 		l2_getStateRoot: async () => [B],
