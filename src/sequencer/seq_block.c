@@ -17,7 +17,8 @@
 static const char *const SUB = "seq";
 
 static struct ack *push_ack(struct cl_seq *s, struct item *it,
-			    const struct cl_tx *tx)
+			    const struct cl_tx *tx,
+			    const struct cl_hash32 *tx_hash)
 {
 	if (s->n_acks == s->cap_acks) {
 		s->cap_acks = s->cap_acks ? 2 * s->cap_acks : 256;
@@ -30,7 +31,7 @@ static struct ack *push_ack(struct cl_seq *s, struct item *it,
 	a->fills_off = s->n_fills;
 	a->t_ns = it->t_ns;
 	a->is_order = cl_tx_is_order(tx->type);
-	cl_tx_hash(&a->r.tx_hash, tx);
+	a->r.tx_hash = *tx_hash;
 	return a;
 }
 
@@ -308,11 +309,14 @@ failed:
 	}
 }
 
-/* Log an accepted request into the block. */
-static void log_request(struct cl_seq *s, const struct cl_tx *tx)
+/* Log an accepted request into the block; *hash gets its hash (that of
+ * the encoding logged: cl_tx_hash without a second encoding). */
+static void log_request(struct cl_seq *s, const struct cl_tx *tx,
+			struct cl_hash32 *hash)
 {
 	cl_buf_reset(&s->scratch);
 	cl_tx_encode(&s->scratch, tx);
+	cl_keccak256(hash->b, s->scratch.p, s->scratch.len);
 	cl_buf_append_be32(&s->block_txs, (uint32_t)s->scratch.len);
 	cl_buf_append(&s->block_txs, s->scratch.p, s->scratch.len);
 	s->block_ntx++;
@@ -387,8 +391,9 @@ void seq_process(struct cl_seq *s, struct item *it)
 		seq_abort_block(s, rc);
 		return;
 	}
-	log_request(s, &it->tx);
-	struct ack *a = push_ack(s, it, &it->tx);
+	struct cl_hash32 tx_hash;
+	log_request(s, &it->tx, &tx_hash);
+	struct ack *a = push_ack(s, it, &it->tx, &tx_hash);
 	a->r.order_hash = r.order_hash;
 	a->r.status = r.status;
 	a->r.filled = r.filled;
