@@ -63,6 +63,12 @@ bool cl_genesis_symbol_valid(const char *s);
 void cl_genesis_market_encode(struct cl_buf *out,
 			      const struct cl_market_params *m);
 
+/* Read back one entry cl_genesis_market_encode() wrote (the option fields
+ * are left as they were). False when the symbol or the tier count is
+ * longer than a market holds; a short input fails the cursor. Checks
+ * nothing else: callers validate, or re-encode and compare. */
+bool cl_genesis_market_decode(struct cl_cursor *c, struct cl_market_params *m);
+
 /* OPTION_LIST (32), docs/protocol.md "OPTION_LIST". */
 struct cl_tx_option_list {
 	struct cl_option_list msg;

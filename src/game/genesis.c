@@ -13,54 +13,6 @@
 
 #include <clearline/game.h>
 
-static void get_risk(struct cl_cursor *c, struct cl_market_risk_params *r)
-{
-	r->oracle_band_ppm = cl_cur_be32(c);
-	r->max_jump_ppm = cl_cur_be32(c);
-	r->max_jump_window = cl_cur_be64(c);
-	r->mark_band_ppm = cl_cur_be32(c);
-	r->premium_ema_seconds = cl_cur_be64(c);
-	r->funding_interest_ppm = cl_cur_be32(c);
-	r->funding_interest_clamp_ppm = cl_cur_be32(c);
-	r->funding_cap_ppm = cl_cur_be32(c);
-	r->oi_imf_threshold_ppm = cl_cur_be32(c);
-	r->oi_imf_factor_ppm = cl_cur_be32(c);
-	r->vol_imf_factor = cl_cur_be32(c);
-	r->vol_alpha_ppm = cl_cur_be32(c);
-	r->imf_max_scale_ppm = cl_cur_be32(c);
-	r->liq_slice_ppm = cl_cur_be32(c);
-	r->liq_fee_ppm = cl_cur_be32(c);
-}
-
-static bool get_market(struct cl_cursor *c, struct cl_market_params *m)
-{
-	size_t slen;
-
-	m->id = cl_cur_be32(c);
-	slen = cl_cur_u8(c);
-	if (slen > CL_SYMBOL_MAX)
-		return false;
-	cl_cur_bytes(c, m->symbol, slen);
-	m->price_decimals = cl_cur_u8(c);
-	m->size_decimals = cl_cur_u8(c);
-	m->tick_size = cl_cur_be64(c);
-	m->step_size = cl_cur_be64(c);
-	m->max_order_size = cl_cur_be64(c);
-	m->oi_cap = cl_cur_be64(c);
-	m->maker_fee_ppm = cl_cur_be32(c);
-	m->taker_fee_ppm = cl_cur_be32(c);
-	m->n_tiers = cl_cur_u8(c);
-	if (m->n_tiers > CL_GENESIS_MAX_TIERS)
-		return false;
-	for (uint32_t t = 0; t < m->n_tiers; t++) {
-		m->tiers[t].notional_cap = (int64_t)cl_cur_be64(c);
-		m->tiers[t].imf_ppm = cl_cur_be32(c);
-		m->tiers[t].mmf_ppm = cl_cur_be32(c);
-	}
-	get_risk(c, &m->risk);
-	return true;
-}
-
 /* The options' section: count, then per option market id, kind,
  * underlying, strike, expiry, in market order (the re-encoding below
  * checks the order and that every option is listed once). */
@@ -178,7 +130,7 @@ bool cl_game_genesis_decode(struct cl_genesis *out, const uint8_t *p,
 	if (out->n_markets > CL_GENESIS_MAX_MARKETS)
 		goto bad;
 	for (uint32_t i = 0; i < out->n_markets; i++)
-		if (!get_market(&c, &out->markets[i]))
+		if (!cl_genesis_market_decode(&c, &out->markets[i]))
 			goto bad;
 	/* the optional assets' section (present when there are assets or
 	 * a tagged section follows) */

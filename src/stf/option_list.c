@@ -33,53 +33,6 @@ static void listed_encode(struct cl_buf *b, const struct cl_market_params *m,
 	cl_buf_append_be32(b, tmpl);
 }
 
-static void get_market(struct cl_cursor *c, struct cl_market_params *m)
-{
-	struct cl_market_risk_params *r = &m->risk;
-	size_t slen;
-
-	m->id = cl_cur_be32(c);
-	slen = cl_cur_u8(c);
-	if (slen > CL_SYMBOL_MAX) {
-		cl_cur_fail(c);
-		return;
-	}
-	cl_cur_bytes(c, m->symbol, slen);
-	m->price_decimals = cl_cur_u8(c);
-	m->size_decimals = cl_cur_u8(c);
-	m->tick_size = cl_cur_be64(c);
-	m->step_size = cl_cur_be64(c);
-	m->max_order_size = cl_cur_be64(c);
-	m->oi_cap = cl_cur_be64(c);
-	m->maker_fee_ppm = cl_cur_be32(c);
-	m->taker_fee_ppm = cl_cur_be32(c);
-	m->n_tiers = cl_cur_u8(c);
-	if (m->n_tiers > CL_GENESIS_MAX_TIERS) {
-		cl_cur_fail(c);
-		return;
-	}
-	for (uint32_t t = 0; t < m->n_tiers; t++) {
-		m->tiers[t].notional_cap = (int64_t)cl_cur_be64(c);
-		m->tiers[t].imf_ppm = cl_cur_be32(c);
-		m->tiers[t].mmf_ppm = cl_cur_be32(c);
-	}
-	r->oracle_band_ppm = cl_cur_be32(c);
-	r->max_jump_ppm = cl_cur_be32(c);
-	r->max_jump_window = cl_cur_be64(c);
-	r->mark_band_ppm = cl_cur_be32(c);
-	r->premium_ema_seconds = cl_cur_be64(c);
-	r->funding_interest_ppm = cl_cur_be32(c);
-	r->funding_interest_clamp_ppm = cl_cur_be32(c);
-	r->funding_cap_ppm = cl_cur_be32(c);
-	r->oi_imf_threshold_ppm = cl_cur_be32(c);
-	r->oi_imf_factor_ppm = cl_cur_be32(c);
-	r->vol_imf_factor = cl_cur_be32(c);
-	r->vol_alpha_ppm = cl_cur_be32(c);
-	r->imf_max_scale_ppm = cl_cur_be32(c);
-	r->liq_slice_ppm = cl_cur_be32(c);
-	r->liq_fee_ppm = cl_cur_be32(c);
-}
-
 /* Strict: exactly the encoding listed_encode() makes of the record of
  * `id` (re-encoded and compared). */
 static bool listed_decode(struct cl_market_params *m, uint32_t *tmpl,
@@ -91,7 +44,8 @@ static bool listed_decode(struct cl_market_params *m, uint32_t *tmpl,
 
 	memset(m, 0, sizeof(*m));
 	cl_cur_init(&c, p, len);
-	get_market(&c, m);
+	if (!cl_genesis_market_decode(&c, m))
+		cl_cur_fail(&c);
 	m->kind = cl_cur_u8(&c);
 	m->underlying = cl_cur_be32(&c);
 	m->strike = cl_cur_be64(&c);
