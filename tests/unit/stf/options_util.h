@@ -101,6 +101,42 @@ static const struct cl_svi day = {6 * WAD / 10000, 2 * WAD / 1000,
 static const struct cl_svi week = {4 * WAD / 1000, 2 * WAD / 100,
 				   -3 * WAD / 10, 0, WAD / 10};
 
+/* A request recovered and handed to the stf. */
+static inline int opt_req(struct tenv *e, struct cl_stf_result *r,
+			  struct cl_tx tx)
+{
+	cl_tx_recover(&tx, cl_stf_domain(e->stf));
+	return cl_stf_request(e->stf, r, &tx);
+}
+
+/* Commit the open block and open the next, `advance_ms` later. */
+static inline void opt_open_next(struct tenv *e, uint64_t advance_ms)
+{
+	struct cl_block_header h;
+
+	if (e->in_block)
+		cl_stf_end_block(e->stf);
+	t_commit(e);
+	h.number = ++e->number;
+	e->ms += advance_ms;
+	h.timestamp_ms = e->ms;
+	h.prev_root = e->root;
+	h.l1 = t_l1_at(e->ms);
+	CHECK(cl_stf_open_block(e->stf, &h) == CL_STF_OK);
+	e->in_block = true;
+}
+
+/* BTC's index at `p` from all three oracle signers. */
+static inline int opt_price(struct tenv *e, uint64_t p)
+{
+	uint64_t ps[3] = {p, p, p}, ts[3];
+	struct cl_stf_result r;
+
+	for (int i = 0; i < 3; i++)
+		ts[i] = tenv_now(e);
+	return opt_req(e, &r, t_oracle_update(e, T_BTC, ps, ts, e->okey, 3));
+}
+
 /*
  * Conservation of the settlement asset: the collateral of every account
  * less the cost carried by positions, the fees, the insurance fund and

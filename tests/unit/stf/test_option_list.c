@@ -30,38 +30,6 @@ static struct cl_tx list_tx(struct tenv *e, struct cl_seckey *k, uint32_t tmpl,
 	return t_list_tx(e, k, tmpl, kind, strike, expiry, sym, nonce);
 }
 
-static int req(struct tenv *e, struct cl_stf_result *r, struct cl_tx tx)
-{
-	cl_tx_recover(&tx, cl_stf_domain(e->stf));
-	return cl_stf_request(e->stf, r, &tx);
-}
-
-static void open_next(struct tenv *e, uint64_t advance_ms)
-{
-	struct cl_block_header h;
-
-	if (e->in_block)
-		cl_stf_end_block(e->stf);
-	t_commit(e);
-	h.number = ++e->number;
-	e->ms += advance_ms;
-	h.timestamp_ms = e->ms;
-	h.prev_root = e->root;
-	h.l1 = t_l1_at(e->ms);
-	CHECK(cl_stf_open_block(e->stf, &h) == CL_STF_OK);
-	e->in_block = true;
-}
-
-static int price(struct tenv *e, uint64_t p)
-{
-	uint64_t ps[3] = {p, p, p}, ts[3];
-	struct cl_stf_result r;
-
-	for (int i = 0; i < 3; i++)
-		ts[i] = tenv_now(e);
-	return req(e, &r, t_oracle_update(e, T_BTC, ps, ts, e->okey, 3));
-}
-
 static int64_t coll(struct tenv *e, const struct cl_address *a)
 {
 	struct cl_stf_view v = tenv_view(e);
@@ -275,19 +243,19 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	lister = &e.addr[LISTER];
 	lk = e.key[LISTER];
 	CHECK(memcmp(lister->b, e.g.listing.lister.b, 20) == 0);
-	open_next(&e, 1000);
-	CHECK(req(&e, &r, t_deposit(0, A, DEP)) == CL_STF_OK);
-	CHECK(req(&e, &r, t_deposit(1, B, DEP)) == CL_STF_OK);
-	CHECK(price(&e, BTC_P(60000)) == CL_STF_OK);
+	opt_open_next(&e, 1000);
+	CHECK(opt_req(&e, &r, t_deposit(0, A, DEP)) == CL_STF_OK);
+	CHECK(opt_req(&e, &r, t_deposit(1, B, DEP)) == CL_STF_OK);
+	CHECK(opt_price(&e, BTC_P(60000)) == CL_STF_OK);
 	{
 		struct cl_svi d3[3] = {day, day, day};
-		CHECK(req(&e, &r, surface(&e, T_EXPIRY, d3, 3,
+		CHECK(opt_req(&e, &r, surface(&e, T_EXPIRY, d3, 3,
 					  tenv_now(&e))) == CL_STF_OK);
 	}
 	refusals(&e);
 
 	/* a $55,000 call on the day's expiry, copied from BTC-C60K */
-	CHECK(req(&e, &r, list_tx(&e, lk, T_CALL, CL_MARKET_CALL,
+	CHECK(opt_req(&e, &r, list_tx(&e, lk, T_CALL, CL_MARKET_CALL,
 				  BTC_P(55000), T_EXPIRY, "BTC-C55K", 0)) ==
 	      CL_STF_OK);
 	CHECK(r.listed_market == L);
@@ -330,8 +298,8 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	check_markets(&e, 1);
 
 	/* it is marked from the surface at the next block and trades */
-	open_next(&e, 1000);
-	CHECK(price(&e, BTC_P(60000)) == CL_STF_OK);
+	opt_open_next(&e, 1000);
+	CHECK(opt_price(&e, BTC_P(60000)) == CL_STF_OK);
 	uint64_t mk = t_mkt(&e, L).mark_price;
 	CHECK_MSG(mk > BTC_P(5000) && mk < BTC_P(6000), "mark %llu",
 		  (unsigned long long)mk);
@@ -341,11 +309,11 @@ static struct cl_hash32 scenario(struct cl_state *st)
 				      e.order_nonce++, exp, 0);
 	struct cl_order bid = t_order(A, L, true, px, BTC_SZ(1),
 				      e.order_nonce++, exp, 0);
-	CHECK(req(&e, &r, t_place(&e, &ask, e.key[2])) == CL_STF_OK);
+	CHECK(opt_req(&e, &r, t_place(&e, &ask, e.key[2])) == CL_STF_OK);
 	struct cl_stf_level lv[4];
 	CHECK(cl_stf_book_depth(e.stf, lv, 4, L, false) == 1 &&
 	      lv[0].price == px);
-	CHECK(req(&e, &r, t_place(&e, &bid, e.key[1])) == CL_STF_OK);
+	CHECK(opt_req(&e, &r, t_place(&e, &bid, e.key[1])) == CL_STF_OK);
 	CHECK(r.n_fills == 1 && r.filled == BTC_SZ(1));
 	CHECK(pos_size(&e, A, L) == (int64_t)BTC_SZ(1) &&
 	      pos_size(&e, B, L) == -(int64_t)BTC_SZ(1));
@@ -362,8 +330,8 @@ static struct cl_hash32 scenario(struct cl_state *st)
 
 	/* a listing in a block that is thrown away is gone, and its id is
 	 * free again */
-	open_next(&e, 1000);
-	CHECK(req(&e, &r, list_tx(&e, lk, T_PUT, CL_MARKET_PUT, BTC_P(52000),
+	opt_open_next(&e, 1000);
+	CHECK(opt_req(&e, &r, list_tx(&e, lk, T_PUT, CL_MARKET_PUT, BTC_P(52000),
 				  T_EXPIRY, "GONE", 1)) == CL_STF_OK);
 	check_markets(&e, 2);
 	cl_stf_end_block(e.stf);
@@ -372,8 +340,8 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	e.in_block = false;
 	e.number--;
 	check_markets(&e, 1);
-	open_next(&e, 1000);
-	CHECK(req(&e, &r, list_tx(&e, lk, T_PUT, CL_MARKET_PUT, BTC_P(52000),
+	opt_open_next(&e, 1000);
+	CHECK(opt_req(&e, &r, list_tx(&e, lk, T_PUT, CL_MARKET_PUT, BTC_P(52000),
 				  T_EXPIRY, "BTC-P52K", 1)) == CL_STF_OK);
 	check_markets(&e, 2);
 	CHECK(cl_genesis_market(cl_stf_genesis(e.stf), L + 1) &&
@@ -384,13 +352,13 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	{
 		uint64_t exp3 = T_EXPIRY2 + 86400;
 		struct cl_svi w3[3] = {week, week, week};
-		CHECK(req(&e, &r, surface(&e, exp3, w3, 3, tenv_now(&e))) ==
+		CHECK(opt_req(&e, &r, surface(&e, exp3, w3, 3, tenv_now(&e))) ==
 		      CL_STF_ERR_OPTION_MARKET);
-		CHECK(req(&e, &r, list_tx(&e, lk, T_CALL2, CL_MARKET_CALL,
+		CHECK(opt_req(&e, &r, list_tx(&e, lk, T_CALL2, CL_MARKET_CALL,
 					  BTC_P(65000), exp3, "BTC-C65K-W2",
 					  2)) == CL_STF_OK);
 		CHECK(r.listed_market == L + 2);
-		CHECK(req(&e, &r, surface(&e, exp3, w3, 3, tenv_now(&e))) ==
+		CHECK(opt_req(&e, &r, surface(&e, exp3, w3, 3, tenv_now(&e))) ==
 		      CL_STF_OK);
 	}
 	check_markets(&e, 3);
@@ -404,8 +372,8 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	 * and the resting orders of the listed one */
 	struct cl_order rest = t_order(A, L, true, BTC_P(100), BTC_SZ(1),
 				       e.order_nonce++, T_EXPIRY + 86400, 0);
-	CHECK(req(&e, &r, t_place(&e, &rest, e.key[1])) == CL_STF_OK);
-	open_next(&e, 1000);
+	CHECK(opt_req(&e, &r, t_place(&e, &rest, e.key[1])) == CL_STF_OK);
+	opt_open_next(&e, 1000);
 	cl_stf_end_block(e.stf);
 	e.in_block = false;
 	t_commit(&e);
@@ -417,13 +385,13 @@ static struct cl_hash32 scenario(struct cl_state *st)
 
 	/* the settlement window at $60,000: the call pays $5,000 a BTC */
 	uint64_t start = T_EXPIRY - 1800;
-	open_next(&e, (start - 60 - tenv_now(&e)) * 1000);
-	CHECK(price(&e, BTC_P(60000)) == CL_STF_OK);
+	opt_open_next(&e, (start - 60 - tenv_now(&e)) * 1000);
+	CHECK(opt_price(&e, BTC_P(60000)) == CL_STF_OK);
 	int64_t ca = coll(&e, A), cb = coll(&e, B);
 	for (uint64_t tt = start; tt <= T_EXPIRY; tt += 60) {
-		open_next(&e, 60000);
+		opt_open_next(&e, 60000);
 		if (tt < T_EXPIRY)
-			CHECK(price(&e, BTC_P(60000)) == CL_STF_OK);
+			CHECK(opt_price(&e, BTC_P(60000)) == CL_STF_OK);
 	}
 	CHECK(pos_size(&e, A, L) == 0 && pos_size(&e, B, L) == 0);
 	CHECK(coll(&e, A) - ca == 5000 * T_USD);
@@ -435,7 +403,7 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	      rec.status == CL_ORDER_DONE);
 	struct cl_order late = t_order(A, L, true, BTC_P(100), BTC_SZ(1),
 				       e.order_nonce++, tenv_now(&e) + 60, 0);
-	CHECK(req(&e, &r, t_place(&e, &late, e.key[1])) ==
+	CHECK(opt_req(&e, &r, t_place(&e, &late, e.key[1])) ==
 	      CL_STF_ERR_OPTION_EXPIRED);
 	cl_stf_end_block(e.stf);
 	e.in_block = false;

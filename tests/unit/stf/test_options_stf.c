@@ -177,38 +177,6 @@ static void test_vectors(int argc, char **argv)
 
 /* ---- helpers ---- */
 
-static int req(struct tenv *e, struct cl_stf_result *r, struct cl_tx tx)
-{
-	cl_tx_recover(&tx, cl_stf_domain(e->stf));
-	return cl_stf_request(e->stf, r, &tx);
-}
-
-static void open_next(struct tenv *e, uint64_t advance_ms)
-{
-	struct cl_block_header h;
-
-	if (e->in_block)
-		cl_stf_end_block(e->stf);
-	t_commit(e);
-	h.number = ++e->number;
-	e->ms += advance_ms;
-	h.timestamp_ms = e->ms;
-	h.prev_root = e->root;
-	h.l1 = t_l1_at(e->ms);
-	CHECK(cl_stf_open_block(e->stf, &h) == CL_STF_OK);
-	e->in_block = true;
-}
-
-static int price(struct tenv *e, uint64_t p)
-{
-	uint64_t ps[3] = {p, p, p}, ts[3];
-	struct cl_stf_result r;
-
-	for (int i = 0; i < 3; i++)
-		ts[i] = tenv_now(e);
-	return req(e, &r, t_oracle_update(e, T_BTC, ps, ts, e->okey, 3));
-}
-
 static struct cl_health health(struct tenv *e, const struct cl_address *a)
 {
 	struct cl_stf_view v = tenv_view(e);
@@ -274,58 +242,58 @@ static void test_surface(struct tenv *e)
 	struct cl_order o = t_order(&e->addr[1], T_CALL, true, BTC_P(700),
 				    BTC_SZ(1), e->order_nonce++, now + 3600,
 				    0);
-	CHECK(req(e, &r, t_place(e, &o, e->key[1])) == CL_STF_ERR_NO_SURFACE);
+	CHECK(opt_req(e, &r, t_place(e, &o, e->key[1])) == CL_STF_ERR_NO_SURFACE);
 	CHECK(t_mkt(e, T_CALL).mark_price == 0);
 	{
 		uint64_t ps[3] = {700, 700, 700}, ts[3] = {now, now, now};
-		CHECK(req(e, &r, t_oracle_update(e, T_CALL, ps, ts, e->okey,
+		CHECK(opt_req(e, &r, t_oracle_update(e, T_CALL, ps, ts, e->okey,
 						 3)) ==
 		      CL_STF_ERR_OPTION_MARKET);
 	}
 	/* quorum, freshness, time, listing */
-	CHECK(req(e, &r, surface(e, T_EXPIRY, three, 1, now)) ==
+	CHECK(opt_req(e, &r, surface(e, T_EXPIRY, three, 1, now)) ==
 	      CL_STF_ERR_ORACLE_QUORUM);
-	CHECK(req(e, &r, surface(e, T_EXPIRY, three, 3, now - T_MAX_AGE - 1)) ==
+	CHECK(opt_req(e, &r, surface(e, T_EXPIRY, three, 3, now - T_MAX_AGE - 1)) ==
 	      CL_STF_ERR_ORACLE_STALE);
-	CHECK(req(e, &r, surface(e, T_EXPIRY, three, 3, now + 1)) ==
+	CHECK(opt_req(e, &r, surface(e, T_EXPIRY, three, 3, now + 1)) ==
 	      CL_STF_ERR_ORACLE_FUTURE);
-	CHECK(req(e, &r, surface(e, T_EXPIRY + 1, three, 3, now)) ==
+	CHECK(opt_req(e, &r, surface(e, T_EXPIRY + 1, three, 3, now)) ==
 	      CL_STF_ERR_OPTION_MARKET);
 	/* a signer's slice that is not SVI (|rho| >= 1) */
 	struct cl_svi bad[3] = {day, day, day};
 	bad[2].rho = WAD;
-	CHECK(req(e, &r, surface(e, T_EXPIRY, bad, 3, now)) ==
+	CHECK(opt_req(e, &r, surface(e, T_EXPIRY, bad, 3, now)) ==
 	      CL_STF_ERR_BAD_SURFACE);
 	/* two of three far apart: no quorum inside the band (2 %) */
 	struct cl_svi apart[3] = {day, week, week};
 	apart[1].a = 3 * WAD / 1000;
-	CHECK(req(e, &r, surface(e, T_EXPIRY, apart, 3, now)) ==
+	CHECK(opt_req(e, &r, surface(e, T_EXPIRY, apart, 3, now)) ==
 	      CL_STF_ERR_ORACLE_OUT_OF_BOUND);
 	/* a signer signs another slice than the one carried */
 	struct cl_tx forged = surface(e, T_EXPIRY, three, 3, now);
 	forged.u.oracle_surface.e[1].a += 1;
-	CHECK(req(e, &r, forged) == CL_STF_ERR_ORACLE_UNKNOWN_SIGNER);
+	CHECK(opt_req(e, &r, forged) == CL_STF_ERR_ORACLE_UNKNOWN_SIGNER);
 
 	/* the day's slice, then the week's */
-	CHECK(req(e, &r, surface(e, T_EXPIRY, three, 3, now)) == CL_STF_OK);
+	CHECK(opt_req(e, &r, surface(e, T_EXPIRY, three, 3, now)) == CL_STF_OK);
 	v = tenv_view(e);
 	CHECK(cl_stf_get_surface(&v, &sf, T_BTC, T_EXPIRY) == CL_OK);
 	CHECK(sf.a == day.a && sf.b == day.b && sf.rho == day.rho &&
 	      sf.s == day.s && sf.timestamp == now);
 	/* the same time again is not newer */
-	CHECK(req(e, &r, surface(e, T_EXPIRY, three, 3, now)) ==
+	CHECK(opt_req(e, &r, surface(e, T_EXPIRY, three, 3, now)) ==
 	      CL_STF_ERR_ORACLE_NOT_MONOTONIC);
 	/* a week below the day breaks the calendar */
 	struct cl_svi low[3] = {day, day, day};
 	for (int i = 0; i < 3; i++)
 		low[i].a = day.a / 2;
-	CHECK(req(e, &r, surface(e, T_EXPIRY2, low, 3, now)) ==
+	CHECK(opt_req(e, &r, surface(e, T_EXPIRY2, low, 3, now)) ==
 	      CL_STF_ERR_BAD_SURFACE);
 	/* the signers' entries combine per parameter (lower median) */
 	struct cl_svi wk[3] = {week, week, week};
 	wk[0].b = week.b + week.b / 100;
 	wk[1].b = week.b - week.b / 100;
-	CHECK(req(e, &r, surface(e, T_EXPIRY2, wk, 3, now)) == CL_STF_OK);
+	CHECK(opt_req(e, &r, surface(e, T_EXPIRY2, wk, 3, now)) == CL_STF_OK);
 	v = tenv_view(e);
 	CHECK(cl_stf_get_surface(&v, &sf, T_BTC, T_EXPIRY2) == CL_OK &&
 	      sf.b == week.b);
@@ -341,12 +309,12 @@ static void test_surface(struct tenv *e)
 	CHECK(t_mkt(e, T_CALL2).mark_price ==
 	      want_mark(e, T_CALL2, &week, BTC_P(60000)));
 	/* the index moves, the marks follow */
-	open_next(e, 1000);
-	CHECK(price(e, BTC_P(61000)) == CL_STF_OK);
+	opt_open_next(e, 1000);
+	CHECK(opt_price(e, BTC_P(61000)) == CL_STF_OK);
 	CHECK(t_mkt(e, T_CALL).mark_price ==
 	      want_mark(e, T_CALL, &day, BTC_P(61000)));
-	open_next(e, 1000);
-	CHECK(price(e, BTC_P(60000)) == CL_STF_OK);
+	opt_open_next(e, 1000);
+	CHECK(opt_price(e, BTC_P(60000)) == CL_STF_OK);
 	now = tenv_now(e);
 	mk = t_mkt(e, T_CALL).mark_price;
 
@@ -393,32 +361,32 @@ static struct cl_hash32 scenario(struct cl_state *st, bool checks)
 	B = &e.addr[2];
 	C = &e.addr[3];
 	D = &e.addr[4];
-	open_next(&e, 1000);
-	CHECK(req(&e, &r, t_deposit(0, A, DEP_A)) == CL_STF_OK);
-	CHECK(req(&e, &r, t_deposit(1, B, DEP_B)) == CL_STF_OK);
-	CHECK(req(&e, &r, t_deposit(2, C, DEP_C)) == CL_STF_OK);
-	CHECK(req(&e, &r, t_deposit(3, D, DEP_D)) == CL_STF_OK);
+	opt_open_next(&e, 1000);
+	CHECK(opt_req(&e, &r, t_deposit(0, A, DEP_A)) == CL_STF_OK);
+	CHECK(opt_req(&e, &r, t_deposit(1, B, DEP_B)) == CL_STF_OK);
+	CHECK(opt_req(&e, &r, t_deposit(2, C, DEP_C)) == CL_STF_OK);
+	CHECK(opt_req(&e, &r, t_deposit(3, D, DEP_D)) == CL_STF_OK);
 	in = DEP_A + DEP_B + DEP_C + DEP_D;
-	CHECK(price(&e, BTC_P(60000)) == CL_STF_OK);
+	CHECK(opt_price(&e, BTC_P(60000)) == CL_STF_OK);
 	if (checks)
 		test_surface(&e);
 	else {
 		struct cl_svi d3[3] = {day, day, day};
-		CHECK(req(&e, &r, surface(&e, T_EXPIRY, d3, 3,
+		CHECK(opt_req(&e, &r, surface(&e, T_EXPIRY, d3, 3,
 					  tenv_now(&e))) == CL_STF_OK);
 	}
 	conserved(&e, "surface", in);
 
 	/* B sells A one call at $760: the premium moves at the fill */
-	open_next(&e, 1000);
-	CHECK(price(&e, BTC_P(60000)) == CL_STF_OK);
+	opt_open_next(&e, 1000);
+	CHECK(opt_price(&e, BTC_P(60000)) == CL_STF_OK);
 	uint64_t exp = tenv_now(&e) + 3600;
 	struct cl_order ask = t_order(B, T_CALL, false, BTC_P(760), BTC_SZ(1),
 				      e.order_nonce++, exp, 0);
 	struct cl_order bid = t_order(A, T_CALL, true, BTC_P(760), BTC_SZ(1),
 				      e.order_nonce++, exp, 0);
-	CHECK(req(&e, &r, t_place(&e, &ask, e.key[2])) == CL_STF_OK);
-	CHECK(req(&e, &r, t_place(&e, &bid, e.key[1])) == CL_STF_OK);
+	CHECK(opt_req(&e, &r, t_place(&e, &ask, e.key[2])) == CL_STF_OK);
+	CHECK(opt_req(&e, &r, t_place(&e, &bid, e.key[1])) == CL_STF_OK);
 	CHECK(r.n_fills == 1 && r.filled == BTC_SZ(1));
 	/* $760 premium; taker fee 5 bps ($0.38), maker fee 2 bps ($0.152) */
 	CHECK(coll(&e, A) == DEP_A - 760 * T_USD - 380000);
@@ -449,15 +417,15 @@ static struct cl_hash32 scenario(struct cl_state *st, bool checks)
 	/* C ($1,000) cannot write a call (it needs about $14,600 of IM) */
 	struct cl_order cask = t_order(C, T_CALL, false, BTC_P(760),
 				       BTC_SZ(1), e.order_nonce++, exp, 0);
-	CHECK(req(&e, &r, t_place(&e, &cask, e.key[3])) ==
+	CHECK(opt_req(&e, &r, t_place(&e, &cask, e.key[3])) ==
 	      CL_STF_ERR_ORDER_MARGIN);
 	/* nor buy two calls: the premium ($1,520) is paid in cash */
 	struct cl_order ask2 = t_order(D, T_CALL, false, BTC_P(760),
 				       BTC_SZ(2), e.order_nonce++, exp, 0);
 	struct cl_order cbid = t_order(C, T_CALL, true, BTC_P(760), BTC_SZ(2),
 				       e.order_nonce++, exp, 1 << 2 /* IOC */);
-	CHECK(req(&e, &r, t_place(&e, &ask2, e.key[4])) == CL_STF_OK);
-	CHECK(req(&e, &r, t_place(&e, &cbid, e.key[3])) == CL_STF_OK);
+	CHECK(opt_req(&e, &r, t_place(&e, &ask2, e.key[4])) == CL_STF_OK);
+	CHECK(opt_req(&e, &r, t_place(&e, &cbid, e.key[3])) == CL_STF_OK);
 	CHECK(r.n_fills == 0 && r.status == CL_ORDER_DONE &&
 	      r.done_reason == CL_DONE_MARGIN);
 	CHECK(coll(&e, C) == DEP_C && pos_size(&e, C, T_CALL) == 0);
@@ -465,20 +433,20 @@ static struct cl_hash32 scenario(struct cl_state *st, bool checks)
 	struct cl_order rest = t_order(A, T_CALL, true, BTC_P(1), BTC_SZ(1),
 				       e.order_nonce++, T_EXPIRY + 86400, 0);
 	struct cl_hash32 rest_h = t_order_hash(&e, &rest);
-	CHECK(req(&e, &r, t_place(&e, &rest, e.key[1])) == CL_STF_OK);
+	CHECK(opt_req(&e, &r, t_place(&e, &rest, e.key[1])) == CL_STF_OK);
 	conserved(&e, "refusals", in);
 
 	/* the settlement window: one block a minute with the index at
 	 * $60,000, then a push to $66,000 for the last minute */
 	uint64_t start = T_EXPIRY - 1800;
-	open_next(&e, (start - 60 - tenv_now(&e)) * 1000);
-	CHECK(price(&e, BTC_P(60000)) == CL_STF_OK);
+	opt_open_next(&e, (start - 60 - tenv_now(&e)) * 1000);
+	CHECK(opt_price(&e, BTC_P(60000)) == CL_STF_OK);
 	for (uint64_t t = start; t <= T_EXPIRY; t += 60) {
-		open_next(&e, 60000);
+		opt_open_next(&e, 60000);
 		CHECK(tenv_now(&e) == t);
 		conserved(&e, "window", in);
 		if (t < T_EXPIRY)
-			CHECK(price(&e, t == T_EXPIRY - 60 ? BTC_P(66000) :
+			CHECK(opt_price(&e, t == T_EXPIRY - 60 ? BTC_P(66000) :
 							     BTC_P(60000)) ==
 			      CL_STF_OK);
 	}
@@ -508,9 +476,9 @@ static struct cl_hash32 scenario(struct cl_state *st, bool checks)
 	/* the market is closed */
 	struct cl_order late = t_order(A, T_CALL, true, BTC_P(100), BTC_SZ(1),
 				       e.order_nonce++, tenv_now(&e) + 60, 0);
-	CHECK(req(&e, &r, t_place(&e, &late, e.key[1])) ==
+	CHECK(opt_req(&e, &r, t_place(&e, &late, e.key[1])) ==
 	      CL_STF_ERR_OPTION_EXPIRED);
-	open_next(&e, 1000);
+	opt_open_next(&e, 1000);
 	conserved(&e, "after", in);
 	cl_stf_end_block(e.stf);
 	e.in_block = false;
@@ -537,30 +505,30 @@ static void test_liquidation(void)
 	tenv_init_with(&e, cl_state_new_memory(), add_options);
 	A = &e.addr[1];
 	B = &e.addr[2];
-	open_next(&e, 1000);
-	CHECK(req(&e, &r, t_deposit(0, A, DEP_A)) == CL_STF_OK);
-	CHECK(req(&e, &r, t_deposit(1, B, DEP_B)) == CL_STF_OK);
-	CHECK(price(&e, BTC_P(60000)) == CL_STF_OK);
-	CHECK(req(&e, &r, surface(&e, T_EXPIRY, d3, 3, tenv_now(&e))) ==
+	opt_open_next(&e, 1000);
+	CHECK(opt_req(&e, &r, t_deposit(0, A, DEP_A)) == CL_STF_OK);
+	CHECK(opt_req(&e, &r, t_deposit(1, B, DEP_B)) == CL_STF_OK);
+	CHECK(opt_price(&e, BTC_P(60000)) == CL_STF_OK);
+	CHECK(opt_req(&e, &r, surface(&e, T_EXPIRY, d3, 3, tenv_now(&e))) ==
 	      CL_STF_OK);
-	open_next(&e, 1000);
+	opt_open_next(&e, 1000);
 	uint64_t exp = tenv_now(&e) + 3600;
 	struct cl_order ask = t_order(B, T_CALL, false, BTC_P(760), BTC_SZ(1),
 				      e.order_nonce++, exp, 0);
 	struct cl_order bid = t_order(A, T_CALL, true, BTC_P(760), BTC_SZ(1),
 				      e.order_nonce++, exp, 0);
-	CHECK(req(&e, &r, t_place(&e, &ask, e.key[2])) == CL_STF_OK);
-	CHECK(req(&e, &r, t_place(&e, &bid, e.key[1])) == CL_STF_OK);
+	CHECK(opt_req(&e, &r, t_place(&e, &ask, e.key[2])) == CL_STF_OK);
+	CHECK(opt_req(&e, &r, t_place(&e, &bid, e.key[1])) == CL_STF_OK);
 	CHECK(pos_size(&e, B, T_CALL) == -(int64_t)BTC_SZ(1));
-	open_next(&e, 1000);
-	CHECK(price(&e, BTC_P(75000)) == CL_STF_OK);
-	CHECK(req(&e, &r, surface(&e, T_EXPIRY, d3, 3, tenv_now(&e))) ==
+	opt_open_next(&e, 1000);
+	CHECK(opt_price(&e, BTC_P(75000)) == CL_STF_OK);
+	CHECK(opt_req(&e, &r, surface(&e, T_EXPIRY, d3, 3, tenv_now(&e))) ==
 	      CL_STF_OK);
 	struct cl_health hb = health(&e, B);
 	CHECK_MSG(hb.equity < hb.mm, "equity %lld mm %lld",
 		  (long long)hb.equity, (long long)hb.mm);
 	conserved(&e, "crash", DEP_A + DEP_B);
-	open_next(&e, 1000);
+	opt_open_next(&e, 1000);
 	conserved(&e, "liquidated", DEP_A + DEP_B);
 	CHECK(pos_size(&e, A, T_CALL) == (int64_t)BTC_SZ(1));
 	CHECK_MSG(pos_size(&e, B, T_CALL) > -(int64_t)BTC_SZ(1),
