@@ -414,7 +414,10 @@ static void run(struct bench_node *node, pid_t writer, double rec1,
 	bench_tally_init(&t, n_msgs);
 	progress_start(&p, "flow", seq, &t, NULL);
 	printf("measured flow starts (writer thread %d)\n", (int)writer);
-	uint64_t cpu0 = bench_thread_cpu_ns(writer);
+	uint64_t cpu0, wait0, cpu1, wait1;
+
+	bench_thread_sched(writer, &cpu0, &wait0);
+	uint64_t wr0 = bench_written_bytes();
 	uint64_t t0 = cl_clock_mono_ns();
 	for (size_t i = 0; i < n_msgs; i++) {
 		bench_msg_tx(&tx, &msgs[i]);
@@ -423,7 +426,9 @@ static void run(struct bench_node *node, pid_t writer, double rec1,
 	}
 	uint64_t t_sub = cl_clock_mono_ns();
 	bench_tally_wait(&t);
-	uint64_t cpu = bench_thread_cpu_ns(writer) - cpu0;
+	bench_thread_sched(writer, &cpu1, &wait1);
+	uint64_t wr = bench_written_bytes() - wr0;
+	uint64_t cpu = cpu1 - cpu0, wait = wait1 - wait0;
 	double el = bench_secs(t.last_ns - t0);
 
 	progress_stop(&p);
@@ -455,10 +460,20 @@ static void run(struct bench_node *node, pid_t writer, double rec1,
 	       orders_s, 1e6 / orders_s, (double)blocks / el,
 	       blocks ? (double)sealed / (double)blocks : 0.0,
 	       (double)sealed / el, el);
-	printf("  writer CPU   %.1f s of %.1f s (%.0f %%), %.2f us per order "
-	       "on the CPU; submitted at %.0f/s, %" PRIu64 " busy retries\n",
+	printf("  writer       on a CPU %.1f s of %.1f s (%.0f %%, %.2f us per "
+	       "order), waiting for a CPU %.1f s (%.0f %%), blocked %.1f s "
+	       "(%.0f %%: fsync, I/O, an empty queue)\n",
 	       bench_secs(cpu), el, 100.0 * bench_secs(cpu) / el,
-	       1e6 * bench_secs(cpu) / (double)n_msgs,
+	       1e6 * bench_secs(cpu) / (double)n_msgs, bench_secs(wait),
+	       100.0 * bench_secs(wait) / el,
+	       el - bench_secs(cpu) - bench_secs(wait),
+	       100.0 * (el - bench_secs(cpu) - bench_secs(wait)) / el);
+	printf("  storage      %.0f MiB written, %.1f MiB per block, %.0f "
+	       "MiB/s, %.1f KiB per order\n",
+	       (double)wr / (1 << 20),
+	       blocks ? (double)wr / (1 << 20) / (double)blocks : 0.0,
+	       (double)wr / (1 << 20) / el, (double)wr / 1024 / (double)n_msgs);
+	printf("  submitter    %.0f/s, %" PRIu64 " busy retries\n",
 	       (double)n_msgs / bench_secs(t_sub - t0), busy);
 	printf("  ratio        %.2f of the 1-thread recovery rate, %.2f of "
 	       "the 2-thread one; target 100 000 orders/s: %s\n",

@@ -283,21 +283,37 @@ size_t bench_tids(pid_t *out, size_t max)
 	return n;
 }
 
-uint64_t bench_thread_cpu_ns(pid_t tid)
+void bench_thread_sched(pid_t tid, uint64_t *cpu, uint64_t *wait)
 {
 	char path[64];
-	unsigned long long ns = 0;
+	unsigned long long c = 0, w = 0;
 	FILE *f;
 
-	/* schedstat's first field: time on a CPU, ns */
+	/* schedstat: time on a CPU, time waiting on a run queue (ns) */
 	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", (int)tid);
 	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%llu %llu", &c, &w) != 2)
+			c = w = 0;
+		fclose(f);
+	}
+	*cpu = c;
+	*wait = w;
+}
+
+uint64_t bench_written_bytes(void)
+{
+	char line[128];
+	unsigned long long v = 0;
+	FILE *f = fopen("/proc/self/io", "r");
+
 	if (!f)
 		return 0;
-	if (fscanf(f, "%llu", &ns) != 1)
-		ns = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "wchar: %llu", &v) == 1)
+			break;
 	fclose(f);
-	return ns;
+	return v;
 }
 
 /* ------------------------------------------------------------------ */

@@ -118,8 +118,14 @@ double bench_parallel(size_t n, int threads, bool (*fn)(void *ctx, size_t i),
 
 /* The thread ids of this process, at most `max` into `out`; their count. */
 size_t bench_tids(pid_t *out, size_t max);
-/* CPU time thread `tid` of this process has had, in ns (0 if unknown). */
-uint64_t bench_thread_cpu_ns(pid_t tid);
+/* Thread `tid` of this process so far, ns (zero if unknown): *cpu on a
+ * CPU, *wait runnable but waiting for one (other jobs had the cores);
+ * the rest of its wall time it was blocked (I/O, a lock, idle). */
+void bench_thread_sched(pid_t tid, uint64_t *cpu, uint64_t *wait);
+
+/* Bytes this process's write calls have handed the kernel so far
+ * (/proc/self/io wchar: LMDB's pages; 0 when unknown). */
+uint64_t bench_written_bytes(void);
 
 /* ---- memory ---- */
 
