@@ -316,24 +316,16 @@ int main(int argc, char **argv)
 	uint64_t n = 200000, rounds = 2;
 	const char *modes = "1,2,0";
 	struct cl_seq_config cfg;
-	char err[512];
 	int c;
 
-	cl_seq_config_defaults(&cfg);
-	cfg.block_interval_ms = 100;
-	/* not the node's 20000: a block record is one state value, capped
-	 * at CL_STATE_VALUE_MAX (1 MiB), about 9000 order transactions */
-	cfg.block_max_txs = 5000;
-	cfg.queue_max = 65536;
+	bench_seq_defaults(&cfg);
 	while ((c = getopt(argc, argv, "n:r:g:b:m:q:M:")) != -1) {
-		uint64_t *dst = NULL;
+		uint64_t *dst = bench_seq_option(&cfg, c);
 
 		switch (c) {
 		case 'n': dst = &n; break;
 		case 'r': dst = &rounds; break;
-		case 'b': dst = &cfg.block_interval_ms; break;
-		case 'm': dst = &cfg.block_max_txs; break;
-		case 'q': dst = &cfg.queue_max; break;
+		case 'b': case 'm': case 'q': break;
 		case 'g': gpath = optarg; continue;
 		case 'M': modes = optarg; continue;
 		default:
@@ -351,15 +343,7 @@ int main(int argc, char **argv)
 	}
 	if (n < 100)
 		n = 100;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	bench_prog = "bench_pipeline";
-	cl_log_min_level = CL_LOG_UNUSUAL;
-	if (cl_crypto_init() != CL_OK)
-		return 1;
-	if (cl_genesis_load(&genesis, gpath, err, sizeof(err)) != CL_OK) {
-		fprintf(stderr, "bench_pipeline: %s: %s\n", gpath, err);
-		return 1;
-	}
+	bench_init("bench_pipeline", &genesis, gpath);
 	if (!cl_genesis_market(&genesis, MARKET)) {
 		fprintf(stderr, "bench_pipeline: no market %d\n", MARKET);
 		return 1;

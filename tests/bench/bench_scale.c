@@ -532,26 +532,23 @@ int main(int argc, char **argv)
 	uint64_t a = 1000000, r = 1000000, n = 200000;
 	struct cl_seq_config cfg;
 	struct bench_node node;
-	char err[512];
 	int c;
 
-	cl_seq_config_defaults(&cfg);
-	cfg.block_interval_ms = 100;
-	cfg.block_max_txs = 5000; /* docs/performance.md: not the 20 000 */
-	cfg.queue_max = 65536;
+	bench_seq_defaults(&cfg);
 	while ((c = getopt(argc, argv, "A:R:n:g:b:m:q:")) != -1) {
-		uint64_t *dst = NULL;
+		uint64_t *dst = bench_seq_option(&cfg, c);
 
-		switch (c) {
-		case 'A': dst = &a; break;
-		case 'R': dst = &r; break;
-		case 'n': dst = &n; break;
-		case 'b': dst = &cfg.block_interval_ms; break;
-		case 'm': dst = &cfg.block_max_txs; break;
-		case 'q': dst = &cfg.queue_max; break;
-		case 'g': gpath = optarg; continue;
-		default: usage();
-		}
+		if (c == 'A')
+			dst = &a;
+		else if (c == 'R')
+			dst = &r;
+		else if (c == 'n')
+			dst = &n;
+		else if (c == 'g') {
+			gpath = optarg;
+			continue;
+		} else if (!dst)
+			usage();
 		if (!cl_parse_u64(dst, optarg, strlen(optarg)) || *dst == 0 ||
 		    *dst > UINT32_MAX - KEY_BASE) {
 			fprintf(stderr, "bench_scale: -%c: expected a number "
@@ -563,15 +560,7 @@ int main(int argc, char **argv)
 		usage();
 	n_accounts = (size_t)a;
 	n_rest = (size_t)r;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	bench_prog = "bench_scale";
-	cl_log_min_level = CL_LOG_UNUSUAL;
-	if (cl_crypto_init() != CL_OK)
-		return 1;
-	if (cl_genesis_load(&genesis, gpath, err, sizeof(err)) != CL_OK) {
-		fprintf(stderr, "bench_scale: %s: %s\n", gpath, err);
-		return 1;
-	}
+	bench_init("bench_scale", &genesis, gpath);
 	load_markets();
 	cl_eip712_domain_init(&domain, genesis.l1_chain_id, &genesis.rollup);
 	if (!dev_key(&oracle_keys[0], 7, SEED) ||

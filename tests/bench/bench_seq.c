@@ -17,6 +17,21 @@
 
 const char *bench_prog = "bench";
 
+void bench_init(const char *prog, struct cl_genesis *g, const char *gpath)
+{
+	char err[512];
+
+	bench_prog = prog;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	cl_log_min_level = CL_LOG_UNUSUAL;
+	if (cl_crypto_init() != CL_OK)
+		exit(1);
+	if (cl_genesis_load(g, gpath, err, sizeof(err)) != CL_OK) {
+		fprintf(stderr, "%s: %s: %s\n", prog, gpath, err);
+		exit(1);
+	}
+}
+
 void bench_die(const char *what, int rc)
 {
 	fprintf(stderr, "%s: %s: %s\n", bench_prog, what, cl_seq_err_str(rc));
@@ -139,6 +154,27 @@ void bench_submit(struct cl_seq *s, const struct cl_tx *tx,
 /* ------------------------------------------------------------------ */
 /* A sequencer of its own                                              */
 /* ------------------------------------------------------------------ */
+
+void bench_seq_defaults(struct cl_seq_config *cfg)
+{
+	cl_seq_config_defaults(cfg);
+	cfg->block_interval_ms = 100;
+	cfg->block_max_txs = 5000;
+	cfg->queue_max = 65536;
+}
+
+uint64_t *bench_seq_option(struct cl_seq_config *cfg, int c)
+{
+	switch (c) {
+	case 'b':
+		return &cfg->block_interval_ms;
+	case 'm':
+		return &cfg->block_max_txs;
+	case 'q':
+		return &cfg->queue_max;
+	}
+	return NULL;
+}
 
 static int rm_one(const char *p, const struct stat *sb, int flag,
 		  struct FTW *ftw)

@@ -26,6 +26,11 @@
 /* The program's name in error messages. */
 extern const char *bench_prog;
 
+/* A program's start: `bench_prog` = prog, stdout line-buffered, logs
+ * from "unusual" up, the crypto library, the genesis at `gpath` into *g.
+ * Exits on failure. */
+void bench_init(const char *prog, struct cl_genesis *g, const char *gpath);
+
 /* Print "NAME: what: <code's text>" and exit(1). `rc` is a stf code, a
  * sequencer code (>= 100) or a negative error. */
 void bench_die(const char *what, int rc);
@@ -88,6 +93,15 @@ void bench_submit(struct cl_seq *s, const struct cl_tx *tx,
 		  struct bench_tally *t, uint64_t *busy);
 
 /* ---- a sequencer of its own ---- */
+
+/* The benchmarks' sequencer: the node's defaults but blocks of 100 ms or
+ * 5 000 transactions (not the node's 20 000: a block record is one state
+ * value, capped at CL_STATE_VALUE_MAX, 1 MiB, about 9 000 order
+ * transactions) and a queue of 65 536. */
+void bench_seq_defaults(struct cl_seq_config *cfg);
+/* The field of the shared option `c` (-b block-ms, -m block-max-txs,
+ * -q queue-max), or NULL for another letter. */
+uint64_t *bench_seq_option(struct cl_seq_config *cfg, int c);
 
 struct bench_node {
 	char dir[4096]; /* the temporary folder ($TMPDIR or /tmp) */
