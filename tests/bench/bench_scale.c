@@ -4,10 +4,11 @@
  * R resting orders built through the sequencer, then the writer alone
  * (signatures recovered beforehand) over a flow of orders and cancels by
  * those accounts, on LMDB synced at every block, with the state roots.
- * It prints orders/s, µs per order, blocks/s, the writer thread's CPU
- * time, the signature recovery rate measured in the same process and the
- * ratio of the two, and the process's resident memory after the set-up
- * and at the end.
+ * It prints orders/s, µs per order, blocks/s, the writer thread's time
+ * on a CPU, waiting for one and blocked, the bytes written per block and
+ * per order, the signature recovery rate measured in the same process and
+ * the ratio of the two, and the process's resident memory after the
+ * set-up and at the end.
  *
  * Set-up, on a fresh database with the devnet genesis (markets 1-3):
  *  - an ORACLE_PRICE for each market signed by anvil's keys 7 and 8;
