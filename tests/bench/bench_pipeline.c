@@ -33,7 +33,6 @@
  * 100 ms or 5000 transactions, a queue of 65536 (docs/performance.md
  * says why not the node's 20000 transactions).
  */
-#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -49,6 +48,7 @@
 #include <clearline/sequencer.h>
 
 #include "../unit/dev_keys.h"
+#include "bench_seq.h"
 #include "order_mix.h"
 
 #define N_ACCOUNTS 50
@@ -63,68 +63,15 @@ static struct cl_address addrs[N_ACCOUNTS];
 static struct cl_genesis genesis;
 static struct cl_eip712_domain domain;
 
-/* One pre-signed message, kept small (a struct cl_tx is 1.5 KiB). */
-struct msg {
-	bool is_cancel;
-	uint8_t trader;
-	union {
-		struct cl_order order;
-		struct cl_cancel cancel;
-	} u;
-	struct cl_sig sig;
-};
-
-static struct msg *msgs;
+static struct bench_msg *msgs;
 static size_t n_msgs;
 static struct cl_tx_auth *auths; /* for the writer-only mode */
-
-/* ------------------------------------------------------------------ */
-/* Small helpers                                                       */
-/* ------------------------------------------------------------------ */
-
-static uint64_t rng_state = 0x6a09e667f3bcc909ULL;
-
-static uint64_t rnd(uint64_t n)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return (z ^ (z >> 31)) % n;
-}
-
-static void die(const char *what, int rc)
-{
-	fprintf(stderr, "bench_pipeline: %s: %s\n", what, cl_stf_err_str(rc));
-	exit(1);
-}
-
-static double secs(uint64_t ns)
-{
-	return (double)ns / 1e9;
-}
-
-static void build_tx(struct cl_tx *tx, const struct msg *m)
-{
-	memset(tx, 0, sizeof(*tx));
-	if (m->is_cancel) {
-		tx->type = CL_TX_CANCEL;
-		tx->u.cancel.msg = m->u.cancel;
-		tx->u.cancel.sig = m->sig;
-	} else {
-		tx->type = CL_TX_PLACE_ORDER;
-		tx->u.place.order = m->u.order;
-		tx->u.place.sig = m->sig;
-	}
-}
 
 static void load_keys(void)
 {
 	for (unsigned i = 0; i < N_ACCOUNTS; i++) {
-		if (!dev_key(&keys[i], i, "clearline bench account")) {
-			fprintf(stderr, "bench_pipeline: bad key %u\n", i);
-			exit(1);
-		}
+		if (!dev_key(&keys[i], i, "clearline bench account"))
+			bench_die("key", CL_ERR_CRYPTO);
 		cl_seckey_address(&addrs[i], keys[i]);
 	}
 }
@@ -148,15 +95,15 @@ static void generate(size_t n, uint64_t expiry)
 	msgs = cl_xcalloc(n, sizeof(*msgs));
 	n_msgs = n;
 	for (size_t i = 0; i < n; i++) {
-		struct msg *m = &msgs[i];
-		uint64_t r = rnd(100);
-		unsigned t = (unsigned)rnd(N_ACCOUNTS);
+		struct bench_msg *m = &msgs[i];
+		uint64_t r = bench_rnd(100);
+		unsigned t = (unsigned)bench_rnd(N_ACCOUNTS);
 		struct cl_order *o = &m->u.order;
 
-		m->trader = (uint8_t)t;
+		m->trader = t;
 		if (r >= 90 && makers[t].n > 0) {
 			struct hash_list *l = &makers[t];
-			size_t k = (size_t)rnd(l->n);
+			size_t k = (size_t)bench_rnd(l->n);
 
 			m->is_cancel = true;
 			m->u.cancel.trader = addrs[t];
@@ -166,10 +113,10 @@ static void generate(size_t n, uint64_t expiry)
 		}
 		o->trader = addrs[t];
 		o->market = MARKET;
-		o->is_buy = rnd(2) == 0;
+		o->is_buy = bench_rnd(2) == 0;
 		o->nonce = i;
 		o->expiry = expiry;
-		order_mix(o, r, rnd, MID, tick, step);
+		order_mix(o, r, bench_rnd, MID, tick, step);
 		if (o->flags == 0 || o->flags == CL_ORDER_POST_ONLY) {
 			struct hash_list *l = &makers[t];
 			struct cl_hash32 h;
@@ -186,143 +133,29 @@ static void generate(size_t n, uint64_t expiry)
 		free(makers[t].h);
 }
 
-/* Sign (or recover) a share of the messages on several threads. */
-struct job {
-	size_t from, to, stride;
-	int what; /* 0 sign, 1 recover (rate), 2 recover into auths */
-	uint64_t failed;
-	pthread_t th;
-};
-
-static void *job_main(void *arg)
+/* Sign message i with its trader's key. */
+static bool sign_one(void *ctx, size_t i)
 {
-	struct job *j = arg;
+	struct bench_msg *m = &msgs[i];
+	struct cl_hash32 d;
+
+	(void)ctx;
+	bench_msg_digest(&d, &domain, m);
+	return cl_sign_digest(&m->sig, keys[m->trader], &d) == CL_OK;
+}
+
+/* Recover message i (into auths[i] when ctx is not NULL). */
+static bool recover_one(void *ctx, size_t i)
+{
+	const struct bench_msg *m = &msgs[i];
 	struct cl_tx tx;
 
-	for (size_t i = j->from; i < j->to; i += j->stride) {
-		struct msg *m = &msgs[i];
-		struct cl_hash32 d;
-
-		if (j->what == 0) {
-			if (m->is_cancel)
-				cl_cancel_digest(&d, &domain, &m->u.cancel);
-			else
-				cl_order_digest(&d, &domain, &m->u.order);
-			if (cl_sign_digest(&m->sig, keys[m->trader], &d))
-				j->failed++;
-			continue;
-		}
-		build_tx(&tx, m);
-		cl_tx_recover(&tx, &domain);
-		if (tx.auth.err[0] != CL_SIG_OK ||
-		    !cl_address_eq(&tx.auth.signer[0], &addrs[m->trader]))
-			j->failed++;
-		if (j->what == 2)
-			auths[i] = tx.auth;
-	}
-	return NULL;
-}
-
-/* Items per second of `what` over [0, n) on `threads` threads. */
-static double run_jobs(int what, size_t n, int threads)
-{
-	struct job j[2];
-	uint64_t t0 = cl_clock_mono_ns();
-
-	for (int t = 0; t < threads; t++) {
-		j[t] = (struct job){.from = (size_t)t, .to = n,
-				    .stride = (size_t)threads, .what = what};
-		if (pthread_create(&j[t].th, NULL, job_main, &j[t])) {
-			fprintf(stderr, "bench_pipeline: no thread\n");
-			exit(1);
-		}
-	}
-	for (int t = 0; t < threads; t++) {
-		pthread_join(j[t].th, NULL);
-		if (j[t].failed) {
-			fprintf(stderr, "bench_pipeline: %" PRIu64
-				" signatures failed\n", j[t].failed);
-			exit(1);
-		}
-	}
-	return (double)n / secs(cl_clock_mono_ns() - t0);
-}
-
-/* ------------------------------------------------------------------ */
-/* Answers from the sequencer                                          */
-/* ------------------------------------------------------------------ */
-
-#define CODE_SLOTS 128
-
-struct tally {
-	pthread_mutex_t m;
-	pthread_cond_t c;
-	uint64_t expected;
-	_Atomic uint64_t answered;
-	_Atomic uint64_t accepted;
-	_Atomic uint64_t fills;
-	_Atomic uint64_t status[5];
-	_Atomic uint64_t codes[CODE_SLOTS];
-	uint64_t last_ns;
-	bool all;
-};
-
-static void on_answer(void *arg, const struct cl_seq_result *r)
-{
-	struct tally *t = arg;
-
-	if (r->code == 0) {
-		atomic_fetch_add(&t->accepted, 1);
-		atomic_fetch_add(&t->fills, r->n_fills);
-		if (r->status >= 1 && r->status <= 4)
-			atomic_fetch_add(&t->status[r->status], 1);
-	} else {
-		int c = r->code > 0 && r->code < CODE_SLOTS ? r->code : 0;
-		atomic_fetch_add(&t->codes[c], 1);
-	}
-	if (atomic_fetch_add(&t->answered, 1) + 1 == t->expected) {
-		pthread_mutex_lock(&t->m);
-		t->last_ns = cl_clock_mono_ns();
-		t->all = true;
-		pthread_cond_signal(&t->c);
-		pthread_mutex_unlock(&t->m);
-	}
-}
-
-static void tally_init(struct tally *t, uint64_t expected)
-{
-	memset(t, 0, sizeof(*t));
-	pthread_mutex_init(&t->m, NULL);
-	pthread_cond_init(&t->c, NULL);
-	t->expected = expected;
-}
-
-static void tally_wait(struct tally *t)
-{
-	pthread_mutex_lock(&t->m);
-	while (!t->all)
-		pthread_cond_wait(&t->c, &t->m);
-	pthread_mutex_unlock(&t->m);
-	pthread_mutex_destroy(&t->m);
-	pthread_cond_destroy(&t->c);
-}
-
-static void submit_retry(struct cl_seq *s, const struct cl_tx *tx,
-			 struct tally *t, uint64_t *busy)
-{
-	for (;;) {
-		int rc = cl_seq_submit(s, tx, on_answer, t);
-
-		if (rc == CL_OK)
-			return;
-		if (rc != CL_ERR_BUSY)
-			die("submit", rc);
-		/* a full queue: back off as a client told "busy" would */
-		struct timespec ts = {0, 100000};
-
-		(*busy)++;
-		nanosleep(&ts, NULL);
-	}
+	bench_msg_tx(&tx, m);
+	cl_tx_recover(&tx, &domain);
+	if (ctx)
+		auths[i] = tx.auth;
+	return tx.auth.err[0] == CL_SIG_OK &&
+	       cl_address_eq(&tx.auth.signer[0], &addrs[m->trader]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -331,7 +164,7 @@ static void submit_retry(struct cl_seq *s, const struct cl_tx *tx,
 
 struct ingress {
 	struct cl_seq *seq;
-	struct tally *tally;
+	struct bench_tally *tally;
 	int index, threads; /* threads 0: recovered beforehand */
 	uint64_t busy;
 	uint64_t done_ns;
@@ -345,28 +178,19 @@ static void *ingress_main(void *arg)
 	struct cl_tx tx;
 
 	for (size_t i = 0; i < n_msgs; i++) {
-		const struct msg *m = &msgs[i];
+		const struct bench_msg *m = &msgs[i];
 
-		if (m->trader % share != in->index)
+		if (m->trader % share != (unsigned)in->index)
 			continue;
-		build_tx(&tx, m);
+		bench_msg_tx(&tx, m);
 		if (in->threads)
 			cl_tx_recover(&tx, cl_seq_domain(in->seq));
 		else
 			tx.auth = auths[i];
-		submit_retry(in->seq, &tx, in->tally, &in->busy);
+		bench_submit(in->seq, &tx, in->tally, &in->busy);
 	}
 	in->done_ns = cl_clock_mono_ns();
 	return NULL;
-}
-
-static int rm_one(const char *p, const struct stat *sb, int flag,
-		  struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
 }
 
 /* Credit every account and post an oracle price; waits for both. */
@@ -374,9 +198,8 @@ static void set_up(struct cl_seq *s)
 {
 	struct cl_stf_view v;
 	struct cl_stf_globals g;
-	struct tally t;
+	struct bench_tally t;
 	struct cl_tx tx;
-	struct cl_hash32 d;
 	uint64_t busy = 0;
 	int rc;
 
@@ -385,9 +208,9 @@ static void set_up(struct cl_seq *s)
 		rc = cl_stf_get_globals(&v, &g);
 	cl_seq_view_release(&v);
 	if (rc)
-		die("globals", rc);
+		bench_die("globals", rc);
 
-	tally_init(&t, N_ACCOUNTS);
+	bench_tally_init(&t, N_ACCOUNTS);
 	for (int i = 0; i < N_ACCOUNTS; i++) {
 		memset(&tx, 0, sizeof(tx));
 		tx.type = CL_TX_DEPOSIT;
@@ -395,31 +218,12 @@ static void set_up(struct cl_seq *s)
 		tx.u.deposit.to = addrs[i];
 		tx.u.deposit.amount = CREDIT;
 		cl_tx_recover(&tx, cl_seq_domain(s));
-		submit_retry(s, &tx, &t, &busy);
+		bench_submit(s, &tx, &t, &busy);
 	}
-	tally_wait(&t);
+	bench_tally_wait(&t);
 	if (t.accepted != N_ACCOUNTS)
-		die("deposits", CL_STF_ERR_DEPOSIT_OUT_OF_ORDER);
-
-	memset(&tx, 0, sizeof(tx));
-	tx.type = CL_TX_ORACLE_PRICE;
-	tx.u.oracle.msg.market = MARKET;
-	tx.u.oracle.msg.price = MID;
-	tx.u.oracle.msg.timestamp = cl_clock_now_ms() / 1000;
-	cl_oracle_price_digest(&d, cl_seq_domain(s), &tx.u.oracle.msg);
-	tx.u.oracle.n_sigs = 2;
-	if (cl_sign_digest(&tx.u.oracle.sigs[0], keys[7], &d) ||
-	    cl_sign_digest(&tx.u.oracle.sigs[1], keys[8], &d))
-		die("oracle signature", CL_ERR_CRYPTO);
-	cl_tx_recover(&tx, cl_seq_domain(s));
-	tally_init(&t, 1);
-	submit_retry(s, &tx, &t, &busy);
-	tally_wait(&t);
-	if (t.accepted != 1) {
-		for (int c = 0; c < CODE_SLOTS; c++)
-			if (t.codes[c])
-				die("oracle price", c);
-	}
+		bench_die("deposits", CL_STF_ERR_DEPOSIT_OUT_OF_ORDER);
+	bench_oracle(s, keys[7], keys[8], MARKET, MID);
 }
 
 struct run_result {
@@ -430,38 +234,20 @@ struct run_result {
 static struct run_result run(const struct cl_seq_config *cfg, int threads,
 			     bool verbose)
 {
-	const char *base = getenv("TMPDIR");
-	char dir[4096];
-	struct cl_db_config dbc = {.map_size = 32ull << 30};
-	struct cl_db *db;
-	struct cl_seq *seq;
+	struct bench_node node;
 	struct cl_seq_status s0, s1;
 	struct ingress in[2];
-	struct tally t;
+	struct bench_tally t;
 	struct run_result res;
 	int n_in = threads ? threads : 1;
-	int rc;
 
-	snprintf(dir, sizeof(dir), "%s/clearline-bench-XXXXXX",
-		 base && base[0] ? base : "/tmp");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		exit(1);
-	}
-	dbc.path = dir;
-	rc = cl_db_new(&db, &dbc);
-	if (rc)
-		die("open", rc);
-	rc = cl_seq_new(&seq, cfg, db, &genesis);
-	if (rc)
-		die("sequencer", rc);
-	rc = cl_seq_start(seq);
-	if (rc)
-		die("start", rc);
+	bench_node_start(&node, cfg, &genesis);
+	struct cl_seq *seq = node.seq;
+
 	set_up(seq);
 	cl_seq_status(seq, &s0);
 
-	tally_init(&t, n_msgs);
+	bench_tally_init(&t, n_msgs);
 	uint64_t t0 = cl_clock_mono_ns();
 	for (int i = 0; i < n_in; i++) {
 		in[i] = (struct ingress){.seq = seq, .tally = &t, .index = i,
@@ -479,8 +265,8 @@ static struct run_result run(const struct cl_seq_config *cfg, int threads,
 			submitted = in[i].done_ns - t0;
 		res.busy += in[i].busy;
 	}
-	tally_wait(&t);
-	double el = secs(t.last_ns - t0);
+	bench_tally_wait(&t);
+	double el = bench_secs(t.last_ns - t0);
 
 	cl_seq_status(seq, &s1);
 	res.blocks = s1.head_block - s0.head_block;
@@ -488,7 +274,7 @@ static struct run_result run(const struct cl_seq_config *cfg, int threads,
 	res.orders_s = (double)n_msgs / el;
 	res.blocks_s = (double)res.blocks / el;
 	res.sealed_s = (double)res.sealed / el;
-	res.submit_s = (double)n_msgs / secs(submitted);
+	res.submit_s = (double)n_msgs / bench_secs(submitted);
 
 	if (verbose) {
 		char root[67];
@@ -502,16 +288,11 @@ static struct run_result run(const struct cl_seq_config *cfg, int threads,
 		       (uint64_t)t.accepted, (uint64_t)t.status[1],
 		       (uint64_t)t.status[2], (uint64_t)t.status[3],
 		       (uint64_t)t.status[4], (uint64_t)t.fills, rejected);
-		for (int c = 0; c < CODE_SLOTS; c++)
-			if (t.codes[c])
-				printf(" %" PRIu64 " %s", (uint64_t)t.codes[c],
-				       cl_seq_err_str(c));
+		bench_tally_print_refusals(&t);
 		printf("\n    head block %" PRIu64 ", root %.18s...\n",
 		       s1.head_block, root);
 	}
-	cl_seq_free(seq);
-	cl_db_free(db);
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	bench_node_stop(&node);
 	return res;
 }
 
@@ -535,24 +316,16 @@ int main(int argc, char **argv)
 	uint64_t n = 200000, rounds = 2;
 	const char *modes = "1,2,0";
 	struct cl_seq_config cfg;
-	char err[512];
 	int c;
 
-	cl_seq_config_defaults(&cfg);
-	cfg.block_interval_ms = 100;
-	/* not the node's 20000: a block record is one state value, capped
-	 * at CL_STATE_VALUE_MAX (1 MiB), about 9000 order transactions */
-	cfg.block_max_txs = 5000;
-	cfg.queue_max = 65536;
+	bench_seq_defaults(&cfg);
 	while ((c = getopt(argc, argv, "n:r:g:b:m:q:M:")) != -1) {
-		uint64_t *dst = NULL;
+		uint64_t *dst = bench_seq_option(&cfg, c);
 
 		switch (c) {
 		case 'n': dst = &n; break;
 		case 'r': dst = &rounds; break;
-		case 'b': dst = &cfg.block_interval_ms; break;
-		case 'm': dst = &cfg.block_max_txs; break;
-		case 'q': dst = &cfg.queue_max; break;
+		case 'b': case 'm': case 'q': break;
 		case 'g': gpath = optarg; continue;
 		case 'M': modes = optarg; continue;
 		default:
@@ -570,14 +343,7 @@ int main(int argc, char **argv)
 	}
 	if (n < 100)
 		n = 100;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	cl_log_min_level = CL_LOG_UNUSUAL;
-	if (cl_crypto_init() != CL_OK)
-		return 1;
-	if (cl_genesis_load(&genesis, gpath, err, sizeof(err)) != CL_OK) {
-		fprintf(stderr, "bench_pipeline: %s: %s\n", gpath, err);
-		return 1;
-	}
+	bench_init("bench_pipeline", &genesis, gpath);
 	if (!cl_genesis_market(&genesis, MARKET)) {
 		fprintf(stderr, "bench_pipeline: no market %d\n", MARKET);
 		return 1;
@@ -596,16 +362,16 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n_msgs; i++)
 		cancels += msgs[i].is_cancel;
 	printf("flow: %zu orders, %zu cancels\n", n_msgs - cancels, cancels);
-	double sign = run_jobs(0, n_msgs, 2);
+	double sign = bench_parallel(n_msgs, 2, sign_one, NULL);
 	printf("pre-signed at %.0f/s on 2 threads\n", sign);
 	auths = cl_xcalloc(n_msgs, sizeof(*auths));
-	run_jobs(2, n_msgs, 2);
+	bench_parallel(n_msgs, 2, recover_one, auths);
 
 	size_t sample = n_msgs < RECOVER_SAMPLE ? n_msgs : RECOVER_SAMPLE;
 	for (uint64_t r = 0; r < rounds; r++) {
 		printf("round %" PRIu64 ":\n", r + 1);
-		double rec1 = run_jobs(1, sample, 1);
-		double rec2 = run_jobs(1, sample, 2);
+		double rec1 = bench_parallel(sample, 1, recover_one, NULL);
+		double rec2 = bench_parallel(sample, 2, recover_one, NULL);
 		printf("  recovery    %8.0f /s on 1 thread, %8.0f /s on 2 "
 		       "(cl_tx_recover: EIP-712 digest + secp256k1)\n",
 		       rec1, rec2);
