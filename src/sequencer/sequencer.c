@@ -54,9 +54,15 @@ static void *writer_main(void *arg)
 		size_t n = seq_queue_take(s, &first, BATCH, &stop);
 
 		/* in place in the ring: a request is copied once, by
-		 * cl_seq_submit */
-		for (size_t i = 0; i < n; i++)
+		 * cl_seq_submit. The deadline is looked at after each one,
+		 * so a block closes on time however many are taken at once
+		 * (the rest go into the next block). */
+		for (size_t i = 0; i < n; i++) {
 			seq_process(s, &first[i]);
+			if (s->block_open &&
+			    cl_clock_mono_ns() >= s->deadline_ns)
+				seq_seal_block(s);
+		}
 		seq_queue_release(s, n);
 		if (s->block_open &&
 		    (stop || cl_clock_mono_ns() >= s->deadline_ns))
