@@ -109,21 +109,29 @@ static inline int opt_req(struct tenv *e, struct cl_stf_result *r,
 	return cl_stf_request(e->stf, r, &tx);
 }
 
-/* Commit the open block and open the next, `advance_ms` later. */
-static inline void opt_open_next(struct tenv *e, uint64_t advance_ms)
+/* The settlement collateral of `a`. */
+static inline int64_t opt_coll(struct tenv *e, const struct cl_address *a)
 {
-	struct cl_block_header h;
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_account acc;
 
-	if (e->in_block)
-		cl_stf_end_block(e->stf);
-	t_commit(e);
-	h.number = ++e->number;
-	e->ms += advance_ms;
-	h.timestamp_ms = e->ms;
-	h.prev_root = e->root;
-	h.l1 = t_l1_at(e->ms);
-	CHECK(cl_stf_open_block(e->stf, &h) == CL_STF_OK);
-	e->in_block = true;
+	CHECK(cl_stf_get_account(&v, &acc, a) == CL_OK);
+	return acc.collateral;
+}
+
+/* The size of `a`'s position in `market` (0: none). */
+static inline int64_t opt_pos_size(struct tenv *e, const struct cl_address *a,
+				   uint32_t market)
+{
+	struct cl_stf_view v = tenv_view(e);
+	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
+	size_t n;
+
+	CHECK(cl_stf_get_positions(&v, pos, &n, a) == CL_OK);
+	for (size_t i = 0; i < n; i++)
+		if (pos[i].market == market)
+			return pos[i].size;
+	return 0;
 }
 
 /* BTC's index at `p` from all three oracle signers. */

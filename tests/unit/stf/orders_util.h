@@ -36,18 +36,7 @@ static inline int req(struct tenv *e, struct cl_stf_result *r, struct cl_tx tx)
 
 static inline void open_next(struct tenv *e, uint64_t advance_ms)
 {
-	struct cl_block_header h;
-
-	if (e->in_block)
-		cl_stf_end_block(e->stf);
-	t_commit(e);
-	h.number = ++e->number;
-	e->ms += advance_ms;
-	h.timestamp_ms = e->ms;
-	h.prev_root = e->root;
-	h.l1 = t_l1_at(e->ms);
-	CHECK(cl_stf_open_block(e->stf, &h) == CL_STF_OK);
-	e->in_block = true;
+	t_open_next(e, advance_ms);
 }
 
 static inline void fund(struct tenv *e, int who, int64_t usd)

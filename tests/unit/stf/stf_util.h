@@ -250,6 +250,24 @@ static inline void tenv_block(struct tenv *e, uint64_t advance_ms)
 	e->in_block = true;
 }
 
+/* Commit the open block (ending it first) and open the next,
+ * `advance_ms` later, with its L1 reference. */
+static inline void t_open_next(struct tenv *e, uint64_t advance_ms)
+{
+	struct cl_block_header h;
+
+	if (e->in_block)
+		cl_stf_end_block(e->stf);
+	t_commit(e);
+	h.number = ++e->number;
+	e->ms += advance_ms;
+	h.timestamp_ms = e->ms;
+	h.prev_root = e->root;
+	h.l1 = t_l1_at(e->ms);
+	CHECK(cl_stf_open_block(e->stf, &h) == CL_STF_OK);
+	e->in_block = true;
+}
+
 static inline uint64_t tenv_now(const struct tenv *e)
 {
 	return e->ms / 1000;

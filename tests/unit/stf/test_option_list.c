@@ -30,29 +30,6 @@ static struct cl_tx list_tx(struct tenv *e, struct cl_seckey *k, uint32_t tmpl,
 	return t_list_tx(e, k, tmpl, kind, strike, expiry, sym, nonce);
 }
 
-static int64_t coll(struct tenv *e, const struct cl_address *a)
-{
-	struct cl_stf_view v = tenv_view(e);
-	struct cl_account acc;
-
-	CHECK(cl_stf_get_account(&v, &acc, a) == CL_OK);
-	return acc.collateral;
-}
-
-static int64_t pos_size(struct tenv *e, const struct cl_address *a,
-			uint32_t market)
-{
-	struct cl_stf_view v = tenv_view(e);
-	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
-	size_t n;
-
-	CHECK(cl_stf_get_positions(&v, pos, &n, a) == CL_OK);
-	for (size_t i = 0; i < n; i++)
-		if (pos[i].market == market)
-			return pos[i].size;
-	return 0;
-}
-
 /* ---- genesis ---- */
 
 static void test_genesis(void)
@@ -243,7 +220,7 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	lister = &e.addr[LISTER];
 	lk = e.key[LISTER];
 	CHECK(memcmp(lister->b, e.g.listing.lister.b, 20) == 0);
-	opt_open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	CHECK(opt_req(&e, &r, t_deposit(0, A, DEP)) == CL_STF_OK);
 	CHECK(opt_req(&e, &r, t_deposit(1, B, DEP)) == CL_STF_OK);
 	CHECK(opt_price(&e, BTC_P(60000)) == CL_STF_OK);
@@ -298,7 +275,7 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	check_markets(&e, 1);
 
 	/* it is marked from the surface at the next block and trades */
-	opt_open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	CHECK(opt_price(&e, BTC_P(60000)) == CL_STF_OK);
 	uint64_t mk = t_mkt(&e, L).mark_price;
 	CHECK_MSG(mk > BTC_P(5000) && mk < BTC_P(6000), "mark %llu",
@@ -315,11 +292,11 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	      lv[0].price == px);
 	CHECK(opt_req(&e, &r, t_place(&e, &bid, e.key[1])) == CL_STF_OK);
 	CHECK(r.n_fills == 1 && r.filled == BTC_SZ(1));
-	CHECK(pos_size(&e, A, L) == (int64_t)BTC_SZ(1) &&
-	      pos_size(&e, B, L) == -(int64_t)BTC_SZ(1));
+	CHECK(opt_pos_size(&e, A, L) == (int64_t)BTC_SZ(1) &&
+	      opt_pos_size(&e, B, L) == -(int64_t)BTC_SZ(1));
 	/* premium at the fill: px price units of $0.01 a BTC */
 	int64_t prem = (int64_t)px * 10000;
-	CHECK(coll(&e, A) == DEP - prem - prem / 2000);
+	CHECK(opt_coll(&e, A) == DEP - prem - prem / 2000);
 	/* the writer's requirement is the short-option rule's */
 	{
 		struct cl_stf_view v = tenv_view(&e);
@@ -330,7 +307,7 @@ static struct cl_hash32 scenario(struct cl_state *st)
 
 	/* a listing in a block that is thrown away is gone, and its id is
 	 * free again */
-	opt_open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	CHECK(opt_req(&e, &r, list_tx(&e, lk, T_PUT, CL_MARKET_PUT, BTC_P(52000),
 				  T_EXPIRY, "GONE", 1)) == CL_STF_OK);
 	check_markets(&e, 2);
@@ -340,7 +317,7 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	e.in_block = false;
 	e.number--;
 	check_markets(&e, 1);
-	opt_open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	CHECK(opt_req(&e, &r, list_tx(&e, lk, T_PUT, CL_MARKET_PUT, BTC_P(52000),
 				  T_EXPIRY, "BTC-P52K", 1)) == CL_STF_OK);
 	check_markets(&e, 2);
@@ -373,7 +350,7 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	struct cl_order rest = t_order(A, L, true, BTC_P(100), BTC_SZ(1),
 				       e.order_nonce++, T_EXPIRY + 86400, 0);
 	CHECK(opt_req(&e, &r, t_place(&e, &rest, e.key[1])) == CL_STF_OK);
-	opt_open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	cl_stf_end_block(e.stf);
 	e.in_block = false;
 	t_commit(&e);
@@ -385,17 +362,17 @@ static struct cl_hash32 scenario(struct cl_state *st)
 
 	/* the settlement window at $60,000: the call pays $5,000 a BTC */
 	uint64_t start = T_EXPIRY - 1800;
-	opt_open_next(&e, (start - 60 - tenv_now(&e)) * 1000);
+	t_open_next(&e, (start - 60 - tenv_now(&e)) * 1000);
 	CHECK(opt_price(&e, BTC_P(60000)) == CL_STF_OK);
-	int64_t ca = coll(&e, A), cb = coll(&e, B);
+	int64_t ca = opt_coll(&e, A), cb = opt_coll(&e, B);
 	for (uint64_t tt = start; tt <= T_EXPIRY; tt += 60) {
-		opt_open_next(&e, 60000);
+		t_open_next(&e, 60000);
 		if (tt < T_EXPIRY)
 			CHECK(opt_price(&e, BTC_P(60000)) == CL_STF_OK);
 	}
-	CHECK(pos_size(&e, A, L) == 0 && pos_size(&e, B, L) == 0);
-	CHECK(coll(&e, A) - ca == 5000 * T_USD);
-	CHECK(cb - coll(&e, B) == 5000 * T_USD);
+	CHECK(opt_pos_size(&e, A, L) == 0 && opt_pos_size(&e, B, L) == 0);
+	CHECK(opt_coll(&e, A) - ca == 5000 * T_USD);
+	CHECK(cb - opt_coll(&e, B) == 5000 * T_USD);
 	struct cl_stf_view v = tenv_view(&e);
 	struct cl_order_record rec;
 	struct cl_hash32 rest_h = t_order_hash(&e, &rest);

@@ -186,29 +186,6 @@ static struct cl_health health(struct tenv *e, const struct cl_address *a)
 	return h;
 }
 
-static int64_t coll(struct tenv *e, const struct cl_address *a)
-{
-	struct cl_stf_view v = tenv_view(e);
-	struct cl_account acc;
-
-	CHECK(cl_stf_get_account(&v, &acc, a) == CL_OK);
-	return acc.collateral;
-}
-
-static int64_t pos_size(struct tenv *e, const struct cl_address *a,
-			uint32_t market)
-{
-	struct cl_stf_view v = tenv_view(e);
-	struct cl_stf_position pos[CL_GENESIS_MAX_MARKETS];
-	size_t n;
-
-	CHECK(cl_stf_get_positions(&v, pos, &n, a) == CL_OK);
-	for (size_t i = 0; i < n; i++)
-		if (pos[i].market == market)
-			return pos[i].size;
-	return 0;
-}
-
 /* The mark the pricing core gives market `id` at index `fwd` now. */
 static uint64_t want_mark(struct tenv *e, uint32_t id, const struct cl_svi *p,
 			  uint64_t fwd)
@@ -309,11 +286,11 @@ static void test_surface(struct tenv *e)
 	CHECK(t_mkt(e, T_CALL2).mark_price ==
 	      want_mark(e, T_CALL2, &week, BTC_P(60000)));
 	/* the index moves, the marks follow */
-	opt_open_next(e, 1000);
+	t_open_next(e, 1000);
 	CHECK(opt_price(e, BTC_P(61000)) == CL_STF_OK);
 	CHECK(t_mkt(e, T_CALL).mark_price ==
 	      want_mark(e, T_CALL, &day, BTC_P(61000)));
-	opt_open_next(e, 1000);
+	t_open_next(e, 1000);
 	CHECK(opt_price(e, BTC_P(60000)) == CL_STF_OK);
 	now = tenv_now(e);
 	mk = t_mkt(e, T_CALL).mark_price;
@@ -361,7 +338,7 @@ static struct cl_hash32 scenario(struct cl_state *st, bool checks)
 	B = &e.addr[2];
 	C = &e.addr[3];
 	D = &e.addr[4];
-	opt_open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	CHECK(opt_req(&e, &r, t_deposit(0, A, DEP_A)) == CL_STF_OK);
 	CHECK(opt_req(&e, &r, t_deposit(1, B, DEP_B)) == CL_STF_OK);
 	CHECK(opt_req(&e, &r, t_deposit(2, C, DEP_C)) == CL_STF_OK);
@@ -378,7 +355,7 @@ static struct cl_hash32 scenario(struct cl_state *st, bool checks)
 	conserved(&e, "surface", in);
 
 	/* B sells A one call at $760: the premium moves at the fill */
-	opt_open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	CHECK(opt_price(&e, BTC_P(60000)) == CL_STF_OK);
 	uint64_t exp = tenv_now(&e) + 3600;
 	struct cl_order ask = t_order(B, T_CALL, false, BTC_P(760), BTC_SZ(1),
@@ -389,10 +366,10 @@ static struct cl_hash32 scenario(struct cl_state *st, bool checks)
 	CHECK(opt_req(&e, &r, t_place(&e, &bid, e.key[1])) == CL_STF_OK);
 	CHECK(r.n_fills == 1 && r.filled == BTC_SZ(1));
 	/* $760 premium; taker fee 5 bps ($0.38), maker fee 2 bps ($0.152) */
-	CHECK(coll(&e, A) == DEP_A - 760 * T_USD - 380000);
-	CHECK(coll(&e, B) == DEP_B + 760 * T_USD - 152000);
-	CHECK(pos_size(&e, A, T_CALL) == (int64_t)BTC_SZ(1));
-	CHECK(pos_size(&e, B, T_CALL) == -(int64_t)BTC_SZ(1));
+	CHECK(opt_coll(&e, A) == DEP_A - 760 * T_USD - 380000);
+	CHECK(opt_coll(&e, B) == DEP_B + 760 * T_USD - 152000);
+	CHECK(opt_pos_size(&e, A, T_CALL) == (int64_t)BTC_SZ(1));
+	CHECK(opt_pos_size(&e, B, T_CALL) == -(int64_t)BTC_SZ(1));
 	conserved(&e, "trade", in);
 
 	/* B's requirement: the short-option margin of one BTC at the
@@ -410,9 +387,9 @@ static struct cl_hash32 scenario(struct cl_state *st, bool checks)
 	struct cl_health hb = health(&e, B), ha = health(&e, A);
 	CHECK(hb.mm == mm && hb.im == mm + mm / 2);
 	/* equity counts the short at minus its mark */
-	CHECK(hb.equity == coll(&e, B) - (int64_t)mk * 10000);
+	CHECK(hb.equity == opt_coll(&e, B) - (int64_t)mk * 10000);
 	CHECK(ha.mm == 0 && ha.im == 0 &&
-	      ha.equity == coll(&e, A) + (int64_t)mk * 10000);
+	      ha.equity == opt_coll(&e, A) + (int64_t)mk * 10000);
 
 	/* C ($1,000) cannot write a call (it needs about $14,600 of IM) */
 	struct cl_order cask = t_order(C, T_CALL, false, BTC_P(760),
@@ -428,7 +405,7 @@ static struct cl_hash32 scenario(struct cl_state *st, bool checks)
 	CHECK(opt_req(&e, &r, t_place(&e, &cbid, e.key[3])) == CL_STF_OK);
 	CHECK(r.n_fills == 0 && r.status == CL_ORDER_DONE &&
 	      r.done_reason == CL_DONE_MARGIN);
-	CHECK(coll(&e, C) == DEP_C && pos_size(&e, C, T_CALL) == 0);
+	CHECK(opt_coll(&e, C) == DEP_C && opt_pos_size(&e, C, T_CALL) == 0);
 	/* an order that rests until the expiry closes the market */
 	struct cl_order rest = t_order(A, T_CALL, true, BTC_P(1), BTC_SZ(1),
 				       e.order_nonce++, T_EXPIRY + 86400, 0);
@@ -439,10 +416,10 @@ static struct cl_hash32 scenario(struct cl_state *st, bool checks)
 	/* the settlement window: one block a minute with the index at
 	 * $60,000, then a push to $66,000 for the last minute */
 	uint64_t start = T_EXPIRY - 1800;
-	opt_open_next(&e, (start - 60 - tenv_now(&e)) * 1000);
+	t_open_next(&e, (start - 60 - tenv_now(&e)) * 1000);
 	CHECK(opt_price(&e, BTC_P(60000)) == CL_STF_OK);
 	for (uint64_t t = start; t <= T_EXPIRY; t += 60) {
-		opt_open_next(&e, 60000);
+		t_open_next(&e, 60000);
 		CHECK(tenv_now(&e) == t);
 		conserved(&e, "window", in);
 		if (t < T_EXPIRY)
@@ -466,9 +443,9 @@ static struct cl_hash32 scenario(struct cl_state *st, bool checks)
 		      ref.v == tw.settle_price);
 	}
 	/* every position settled at $200 a BTC, the resting order closed */
-	CHECK(pos_size(&e, A, T_CALL) == 0 && pos_size(&e, B, T_CALL) == 0);
-	CHECK(coll(&e, A) == DEP_A - 760 * T_USD - 380000 + 200 * T_USD);
-	CHECK(coll(&e, B) == DEP_B + 760 * T_USD - 152000 - 200 * T_USD);
+	CHECK(opt_pos_size(&e, A, T_CALL) == 0 && opt_pos_size(&e, B, T_CALL) == 0);
+	CHECK(opt_coll(&e, A) == DEP_A - 760 * T_USD - 380000 + 200 * T_USD);
+	CHECK(opt_coll(&e, B) == DEP_B + 760 * T_USD - 152000 - 200 * T_USD);
 	struct cl_order_record rec;
 	CHECK(cl_stf_get_order(&v, &rec, &rest_h) == CL_OK &&
 	      rec.status == CL_ORDER_DONE);
@@ -478,7 +455,7 @@ static struct cl_hash32 scenario(struct cl_state *st, bool checks)
 				       e.order_nonce++, tenv_now(&e) + 60, 0);
 	CHECK(opt_req(&e, &r, t_place(&e, &late, e.key[1])) ==
 	      CL_STF_ERR_OPTION_EXPIRED);
-	opt_open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	conserved(&e, "after", in);
 	cl_stf_end_block(e.stf);
 	e.in_block = false;
@@ -505,13 +482,13 @@ static void test_liquidation(void)
 	tenv_init_with(&e, cl_state_new_memory(), add_options);
 	A = &e.addr[1];
 	B = &e.addr[2];
-	opt_open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	CHECK(opt_req(&e, &r, t_deposit(0, A, DEP_A)) == CL_STF_OK);
 	CHECK(opt_req(&e, &r, t_deposit(1, B, DEP_B)) == CL_STF_OK);
 	CHECK(opt_price(&e, BTC_P(60000)) == CL_STF_OK);
 	CHECK(opt_req(&e, &r, surface(&e, T_EXPIRY, d3, 3, tenv_now(&e))) ==
 	      CL_STF_OK);
-	opt_open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	uint64_t exp = tenv_now(&e) + 3600;
 	struct cl_order ask = t_order(B, T_CALL, false, BTC_P(760), BTC_SZ(1),
 				      e.order_nonce++, exp, 0);
@@ -519,8 +496,8 @@ static void test_liquidation(void)
 				      e.order_nonce++, exp, 0);
 	CHECK(opt_req(&e, &r, t_place(&e, &ask, e.key[2])) == CL_STF_OK);
 	CHECK(opt_req(&e, &r, t_place(&e, &bid, e.key[1])) == CL_STF_OK);
-	CHECK(pos_size(&e, B, T_CALL) == -(int64_t)BTC_SZ(1));
-	opt_open_next(&e, 1000);
+	CHECK(opt_pos_size(&e, B, T_CALL) == -(int64_t)BTC_SZ(1));
+	t_open_next(&e, 1000);
 	CHECK(opt_price(&e, BTC_P(75000)) == CL_STF_OK);
 	CHECK(opt_req(&e, &r, surface(&e, T_EXPIRY, d3, 3, tenv_now(&e))) ==
 	      CL_STF_OK);
@@ -528,15 +505,15 @@ static void test_liquidation(void)
 	CHECK_MSG(hb.equity < hb.mm, "equity %lld mm %lld",
 		  (long long)hb.equity, (long long)hb.mm);
 	conserved(&e, "crash", DEP_A + DEP_B);
-	opt_open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	conserved(&e, "liquidated", DEP_A + DEP_B);
-	CHECK(pos_size(&e, A, T_CALL) == (int64_t)BTC_SZ(1));
-	CHECK_MSG(pos_size(&e, B, T_CALL) > -(int64_t)BTC_SZ(1),
+	CHECK(opt_pos_size(&e, A, T_CALL) == (int64_t)BTC_SZ(1));
+	CHECK_MSG(opt_pos_size(&e, B, T_CALL) > -(int64_t)BTC_SZ(1),
 		  "short not reduced: %lld",
-		  (long long)pos_size(&e, B, T_CALL));
+		  (long long)opt_pos_size(&e, B, T_CALL));
 	hb = health(&e, B);
 	printf("after the crash: B size %lld equity %lld mm %lld fund %lld\n",
-	       (long long)pos_size(&e, B, T_CALL), (long long)hb.equity,
+	       (long long)opt_pos_size(&e, B, T_CALL), (long long)hb.equity,
 	       (long long)hb.mm, (long long)t_mkt(&e, T_CALL).fund_size);
 	tenv_release(&e);
 }
