@@ -37,6 +37,8 @@
 #include <clearline/sequencer.h>
 #include <clearline/verifier.h>
 
+#include "../unit/verifier/replay_flow.h"
+
 #include <ftw.h>
 #include <pthread.h>
 #include <sys/resource.h>
@@ -216,26 +218,14 @@ int main(int argc, char **argv)
 	size_t sent = 0;
 	for (int i = 0; i < N_ACCTS; i++) {
 		struct cl_tx tx;
-		memset(&tx, 0, sizeof(tx));
-		tx.type = CL_TX_DEPOSIT;
-		tx.u.deposit.id = (uint64_t)i;
-		tx.u.deposit.to = addrs[i];
-		tx.u.deposit.amount = 10000000ull * 1000000ull;
+		replay_flow_deposit(&tx, (uint64_t)i, &addrs[i]);
 		submit(seq, &tx, &k);
 		sent++;
 	}
 	{
 		struct cl_tx tx;
-		struct cl_hash32 d;
-		memset(&tx, 0, sizeof(tx));
-		tx.type = CL_TX_ORACLE_PRICE;
-		tx.u.oracle.msg.market = 1;
-		tx.u.oracle.msg.price = 650000;
-		tx.u.oracle.msg.timestamp = cl_clock_now_ms() / 1000;
-		cl_oracle_price_digest(&d, dom, &tx.u.oracle.msg);
-		tx.u.oracle.n_sigs = 2;
-		if (cl_sign_digest(&tx.u.oracle.sigs[0], oracle_keys[0], &d) ||
-		    cl_sign_digest(&tx.u.oracle.sigs[1], oracle_keys[1], &d))
+		if (replay_flow_price(&tx, dom, oracle_keys,
+				      cl_clock_now_ms() / 1000))
 			return 1;
 		submit(seq, &tx, &k);
 		sent++;
@@ -244,27 +234,11 @@ int main(int argc, char **argv)
 
 	/* pre-sign: makers (even accounts) rest, takers (odd) cross */
 	struct cl_tx *orders = cl_xcalloc(n_orders, sizeof(*orders));
-	uint64_t mid = 650000, expiry = cl_clock_now_ms() / 1000 + 3600;
-	for (size_t i = 0; i < n_orders; i++) {
-		struct cl_tx *tx = &orders[i];
-		struct cl_hash32 d;
-		int who = (int)(i % N_ACCTS);
-		bool maker = (i / N_ACCTS) % 3 != 2 && who % 2 == 0;
-		tx->type = CL_TX_PLACE_ORDER;
-		struct cl_order *o = &tx->u.place.order;
-		o->trader = addrs[who];
-		o->market = 1;
-		o->is_buy = (i / 7) % 2;
-		o->price = maker ? (o->is_buy ? mid - 1 - i % 20 : mid + 1 + i % 20)
-				 : (o->is_buy ? mid + 30 : mid - 30);
-		o->size = 1 + i % 50;
-		o->nonce = i + 1;
-		o->expiry = expiry;
-		o->flags = maker ? 0 : 1u << 2; /* takers are IOC */
-		cl_order_digest(&d, dom, o);
-		if (cl_sign_digest(&tx->u.place.sig, keys[who], &d))
+	uint64_t expiry = cl_clock_now_ms() / 1000 + 3600;
+	for (size_t i = 0; i < n_orders; i++)
+		if (replay_flow_order(&orders[i], dom, i, N_ACCTS, addrs, keys,
+				      expiry))
 			return 1;
-	}
 	struct cl_seq_status st0, st1;
 	cl_seq_status(seq, &st0);
 	uint64_t t0 = cl_clock_mono_ns(), c0 = cpu_ns();

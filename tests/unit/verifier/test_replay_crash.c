@@ -33,6 +33,7 @@
 #include <clearline/verifier.h>
 
 #include "../state/state_util.h"
+#include "replay_flow.h"
 
 #define ROUNDS 60
 #define MAP_SIZE (256u << 20)
@@ -104,53 +105,22 @@ static void make_chain(const char *dir)
 	const struct cl_eip712_domain *dom = cl_seq_domain(seq);
 	for (int i = 0; i < N_ACCTS; i++) {
 		struct cl_tx tx;
-		memset(&tx, 0, sizeof(tx));
-		tx.type = CL_TX_DEPOSIT;
-		tx.u.deposit.id = (uint64_t)i;
-		tx.u.deposit.to = addrs[i];
-		tx.u.deposit.amount = 10000000ull * 1000000ull;
+		replay_flow_deposit(&tx, (uint64_t)i, &addrs[i]);
 		submit(seq, &tx, &k);
 		sent++;
 	}
 	{
 		struct cl_tx tx;
-		struct cl_hash32 d;
-		memset(&tx, 0, sizeof(tx));
-		tx.type = CL_TX_ORACLE_PRICE;
-		tx.u.oracle.msg.market = 1;
-		tx.u.oracle.msg.price = 650000;
-		tx.u.oracle.msg.timestamp = cl_clock_now_ms() / 1000;
-		cl_oracle_price_digest(&d, dom, &tx.u.oracle.msg);
-		tx.u.oracle.n_sigs = 2;
-		CHECK(cl_sign_digest(&tx.u.oracle.sigs[0], oracle[0], &d) ==
-		      0);
-		CHECK(cl_sign_digest(&tx.u.oracle.sigs[1], oracle[1], &d) ==
-		      0);
+		CHECK(replay_flow_price(&tx, dom, oracle,
+					cl_clock_now_ms() / 1000) == 0);
 		submit(seq, &tx, &k);
 		sent++;
 	}
-	/* makers (even accounts) rest around the mid, IOC takers cross */
-	uint64_t mid = 650000, expiry = cl_clock_now_ms() / 1000 + 3600;
+	uint64_t expiry = cl_clock_now_ms() / 1000 + 3600;
 	for (size_t i = 0; i < N_ORDERS; i++) {
 		struct cl_tx tx;
-		struct cl_hash32 d;
-		int who = (int)(i % N_ACCTS);
-		bool maker = (i / N_ACCTS) % 3 != 2 && who % 2 == 0;
-		memset(&tx, 0, sizeof(tx));
-		tx.type = CL_TX_PLACE_ORDER;
-		struct cl_order *o = &tx.u.place.order;
-		o->trader = addrs[who];
-		o->market = 1;
-		o->is_buy = (i / 7) % 2;
-		o->price = maker ? (o->is_buy ? mid - 1 - i % 20
-					      : mid + 1 + i % 20)
-				 : (o->is_buy ? mid + 30 : mid - 30);
-		o->size = 1 + i % 50;
-		o->nonce = i + 1;
-		o->expiry = expiry;
-		o->flags = maker ? 0 : 1u << 2;
-		cl_order_digest(&d, dom, o);
-		CHECK(cl_sign_digest(&tx.u.place.sig, keys[who], &d) == 0);
+		CHECK(replay_flow_order(&tx, dom, i, N_ACCTS, addrs, keys,
+					expiry) == 0);
 		submit(seq, &tx, &k);
 		sent++;
 	}
