@@ -924,21 +924,46 @@ static void asset_withdrawals(const struct cl_batch_limits *lim)
 	cl_buf_release(&out);
 }
 
+/*
+ * A block of the one transaction `tx` encoded into `out`; checks that it
+ * decodes to the same transaction and is canonical, and returns where
+ * the bytes `want` are in it (0: not found, a failed check).
+ */
+static size_t one_tx_block(struct cl_buf *out, const struct cl_tx *tx,
+			   const uint8_t *want, size_t want_len,
+			   const struct cl_batch_limits *lim)
+{
+	struct cl_batch2_block blk;
+	struct cl_batch2 d;
+	size_t at = 0;
+
+	memset(&blk, 0, sizeof(blk));
+	blk.number = 9;
+	blk.timestamp_ms = 1000;
+	blk.n_txs = 1;
+	blk.txs = (struct cl_tx *)tx;
+	CHECK(cl_batch2_encode(out, &blk, 1) == CL_BATCH_OK);
+	for (size_t i = 0; i + want_len <= out->len; i++)
+		if (memcmp(out->p + i, want, want_len) == 0)
+			at = i;
+	CHECK(at != 0);
+	CHECK(cl_batch2_decode(&d, out->p, out->len, lim) == CL_BATCH_OK);
+	CHECK(d.n_blocks == 1 && d.blocks[0].n_txs == 1 &&
+	      same_tx(&d.blocks[0].txs[0], tx));
+	cl_batch2_release(&d);
+	CHECK(canonical_or_refused(out->p, out->len, lim));
+	return at;
+}
+
 /* PORTFOLIO_MODE (34): a wide type, head 0x00 with the v code then the
  * number 0x22; a wide number under 32 or unknown is refused. */
 static void wide_types(const struct cl_batch_limits *lim)
 {
-	struct cl_batch2_block blk;
 	struct cl_tx tx;
 	struct cl_buf out;
 	struct cl_batch2 d;
 
-	memset(&blk, 0, sizeof(blk));
 	memset(&tx, 0, sizeof(tx));
-	blk.number = 9;
-	blk.timestamp_ms = 1000;
-	blk.n_txs = 1;
-	blk.txs = &tx;
 	tx.type = CL_TX_PORTFOLIO_MODE;
 	memset(tx.u.portfolio_mode.msg.trader.b, 0x31, 20);
 	tx.u.portfolio_mode.msg.enabled = true;
@@ -946,19 +971,9 @@ static void wide_types(const struct cl_batch_limits *lim)
 	memset(tx.u.portfolio_mode.sig.b, 0x11, 64);
 	tx.u.portfolio_mode.sig.b[64] = 1; /* v code 1 */
 	cl_buf_init(&out);
-	CHECK(cl_batch2_encode(&out, &blk, 1) == CL_BATCH_OK);
 	/* 10 22 01 00 ac 02: v code 1, type 34, enabled, address 0, 300 */
 	static const uint8_t want[] = {0x10, 0x22, 0x01, 0x00, 0xac, 0x02};
-	size_t at = 0;
-	for (size_t i = 0; i + sizeof(want) <= out.len; i++)
-		if (memcmp(out.p + i, want, sizeof(want)) == 0)
-			at = i;
-	CHECK(at != 0);
-	CHECK(cl_batch2_decode(&d, out.p, out.len, lim) == CL_BATCH_OK);
-	CHECK(d.n_blocks == 1 && d.blocks[0].n_txs == 1);
-	CHECK(same_tx(&d.blocks[0].txs[0], &tx));
-	cl_batch2_release(&d);
-	CHECK(canonical_or_refused(out.p, out.len, lim));
+	size_t at = one_tx_block(&out, &tx, want, sizeof(want), lim);
 	if (at) {
 		/* a wide number with its own head form, an unknown one, an
 		 * enabled byte above 1 */
@@ -980,17 +995,11 @@ static void wide_types(const struct cl_batch_limits *lim)
  * a symbol over 16 bytes or with a NUL is refused. */
 static void wide_option_list(const struct cl_batch_limits *lim)
 {
-	struct cl_batch2_block blk;
 	struct cl_tx tx;
 	struct cl_buf out;
 	struct cl_batch2 d;
 
-	memset(&blk, 0, sizeof(blk));
 	memset(&tx, 0, sizeof(tx));
-	blk.number = 9;
-	blk.timestamp_ms = 1000;
-	blk.n_txs = 1;
-	blk.txs = &tx;
 	tx.type = CL_TX_OPTION_LIST;
 	tx.u.option_list.msg.template_market = 4;
 	tx.u.option_list.msg.kind = 2;
@@ -1001,20 +1010,10 @@ static void wide_option_list(const struct cl_batch_limits *lim)
 	memset(tx.u.option_list.sig.b, 0x11, 64);
 	tx.u.option_list.sig.b[64] = 0; /* v code 0 */
 	cl_buf_init(&out);
-	CHECK(cl_batch2_encode(&out, &blk, 1) == CL_BATCH_OK);
 	/* 00 20 04 02 ..: v code 0, type 32, template 4, kind 2, then
 	 * varints; the symbol after the nonce */
 	static const uint8_t want[] = {0x03, 0x05, 'B', 'T', 'C', '-', 'P'};
-	size_t at = 0;
-	for (size_t i = 0; i + sizeof(want) <= out.len; i++)
-		if (memcmp(out.p + i, want, sizeof(want)) == 0)
-			at = i;
-	CHECK(at != 0);
-	CHECK(cl_batch2_decode(&d, out.p, out.len, lim) == CL_BATCH_OK);
-	CHECK(d.n_blocks == 1 && d.blocks[0].n_txs == 1);
-	CHECK(same_tx(&d.blocks[0].txs[0], &tx));
-	cl_batch2_release(&d);
-	CHECK(canonical_or_refused(out.p, out.len, lim));
+	size_t at = one_tx_block(&out, &tx, want, sizeof(want), lim);
 	if (at) {
 		out.p[at + 3] = 0; /* a NUL in the symbol */
 		CHECK(cl_batch2_decode(&d, out.p, out.len, lim) ==
