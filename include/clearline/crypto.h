@@ -56,6 +56,14 @@
  */
 CL_WUR int cl_crypto_init(void);
 
+/*
+ * A 16-byte BLAKE2b digest of p[0..len): a checksum that finds torn or
+ * damaged records in the project's own files (the state log), not a
+ * commitment anyone else checks. The one function here that needs no
+ * cl_crypto_init().
+ */
+void cl_checksum16(uint8_t out[16], const void *p, size_t len);
+
 /* ------------------------------------------------------------------ */
 /* Signatures                                                          */
 /* ------------------------------------------------------------------ */

@@ -249,7 +249,17 @@ struct cl_db_config {
 	uint64_t map_size;    /* bytes: the most the database may grow to */
 	unsigned max_tables;  /* named databases; 0 = what the registry needs */
 	unsigned max_readers; /* concurrent read transactions; 0 = default */
+	/* The state log (docs/state.md "The state log"): 0 = off, each
+	 * commit an LMDB commit; otherwise a commit appends its block to
+	 * the log (synced) and LMDB becomes a checkpoint, written by a
+	 * thread of its own every `checkpoint_ms` or `checkpoint_bytes` of
+	 * blocks (0 = CL_DB_CHECKPOINT_BYTES), whichever comes first. */
+	unsigned checkpoint_ms;
+	uint64_t checkpoint_bytes;
 };
+
+/* Blocks held in memory before a checkpoint starts, by default. */
+#define CL_DB_CHECKPOINT_BYTES (256u << 20)
 
 /*
  * Open (creating if needed) the environment at cfg->path, create missing
@@ -299,6 +309,17 @@ CL_WUR int cl_db_sync(struct cl_db *db);
 
 /* The schema version stored in the open database. */
 uint32_t cl_db_schema_version(const struct cl_db *db);
+
+/* The state log of a db (all zero without one). */
+struct cl_db_log_stats {
+	uint64_t checkpoints;	 /* written since the open */
+	uint64_t failures;	 /* checkpoints that failed */
+	uint64_t checkpointed;	 /* the last block LMDB holds */
+	uint64_t held_blocks;	 /* blocks over it, in memory and the log */
+	uint64_t held_bytes;	 /* their memory */
+	uint64_t last_ns;	 /* the last checkpoint's duration */
+};
+void cl_db_log_stats(struct cl_db *db, struct cl_db_log_stats *out);
 
 /* ------------------------------------------------------------------ */
 /* The state store (one writer)                                        */

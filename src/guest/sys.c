@@ -167,3 +167,82 @@ size_t smt_mem_bytes(const struct smt_mem *m)
 	(void)m;
 	return 0;
 }
+
+/* The state log's layer (src/state/layer.c), which a memory state never
+ * reaches. */
+struct layer *db_layer(struct cl_db *db)
+{
+	(void)db;
+	return NULL;
+}
+
+void lay_writer_init(struct kv *kv, struct layer *lay)
+{
+	(void)kv, (void)lay;
+	CL_BUG("no state log in the guest");
+}
+
+int lay_writer_ready(struct kv *kv, bool may_trim)
+{
+	(void)kv, (void)may_trim;
+	CL_BUG("no state log in the guest");
+}
+
+int lay_writer_commit(struct kv *kv, const struct cl_hash32 *root)
+{
+	(void)kv, (void)root;
+	CL_BUG("no state log in the guest");
+}
+
+void lay_writer_discard(struct kv *kv)
+{
+	(void)kv;
+}
+
+void lay_writer_close(struct kv *kv)
+{
+	(void)kv;
+}
+
+int lay_snapshot_open(struct kv *kv, struct cl_db *db, struct layer *lay)
+{
+	(void)kv, (void)db, (void)lay;
+	CL_BUG("no state log in the guest");
+}
+
+void lay_snapshot_close(struct kv *kv)
+{
+	(void)kv;
+}
+
+int lay_get(struct kv *kv, const uint8_t **val, size_t *vlen, unsigned tbl,
+	    const uint8_t *key, size_t klen)
+{
+	(void)kv, (void)val, (void)vlen, (void)tbl, (void)key, (void)klen;
+	CL_BUG("no state log in the guest");
+}
+
+int lay_put(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen,
+	    const uint8_t *val, size_t vlen)
+{
+	(void)kv, (void)tbl, (void)key, (void)klen, (void)val, (void)vlen;
+	CL_BUG("no state log in the guest");
+}
+
+int lay_del(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen)
+{
+	(void)kv, (void)tbl, (void)key, (void)klen;
+	CL_BUG("no state log in the guest");
+}
+
+int lay_cursor_seek(struct kv_cursor *c, const uint8_t *key, size_t klen)
+{
+	(void)c, (void)key, (void)klen;
+	CL_BUG("no state log in the guest");
+}
+
+int lay_cursor_next(struct kv_cursor *c)
+{
+	(void)c;
+	CL_BUG("no state log in the guest");
+}

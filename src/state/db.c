@@ -29,6 +29,8 @@ struct cl_db {
 	uint32_t schema_version;
 	atomic_bool has_writer;
 	atomic_uint readers; /* open snapshots */
+	enum cl_db_sync_mode sync_mode;
+	struct layer *lay; /* the state log and its checkpoints, or NULL */
 };
 
 /* One environment per process (LMDB's locks are per process). */
@@ -260,6 +262,31 @@ static int migrate(struct cl_db *db, MDB_txn *txn)
 /* Environment                                                         */
 /* ------------------------------------------------------------------ */
 
+/* The last block of the state log that LMDB holds (0: none). */
+static int read_log_seq(struct cl_db *db, uint64_t *seq)
+{
+	MDB_txn *txn;
+	const uint8_t *v;
+	size_t vl;
+	int rc = db_txn_begin(db, (struct MDB_txn **)&txn, false);
+
+	*seq = 0;
+	if (rc)
+		return rc;
+	rc = db_get(db, txn, &v, &vl, KV_META,
+		    (const uint8_t *)META_KEY_LOG_SEQ, strlen(META_KEY_LOG_SEQ));
+	if (rc == CL_OK && vl != 8) {
+		cl_unusual(STATE_LOG, "meta log_seq is %zu bytes", vl);
+		rc = CL_ERR_CORRUPT;
+	} else if (rc == CL_OK) {
+		*seq = cl_get_be64(v);
+	} else if (rc == CL_ERR_NOT_FOUND) {
+		rc = CL_OK;
+	}
+	db_txn_abort(txn);
+	return rc;
+}
+
 static int open_tables(struct cl_db *db)
 {
 	MDB_txn *txn;
@@ -289,7 +316,7 @@ int cl_db_new(struct cl_db **out, const struct cl_db_config *cfg)
 	struct cl_db *db;
 	unsigned need = kv_table_count();
 	unsigned maxdbs = cfg->max_tables ? cfg->max_tables : need;
-	uint64_t map_size;
+	uint64_t map_size, base = 0;
 	int mrc, rc;
 	int dead = 0;
 
@@ -358,8 +385,21 @@ int cl_db_new(struct cl_db **out, const struct cl_db_config *cfg)
 	rc = open_tables(db);
 	if (rc)
 		goto fail;
+	/* blocks a crash left in the state log, whether or not this open
+	 * keeps one: LMDB alone would be behind */
+	rc = read_log_seq(db, &base);
+	if (!rc)
+		rc = slog_recover(db, cfg->path, base, &base);
+	if (!rc && cfg->checkpoint_ms)
+		rc = layer_open(&db->lay, db, cfg->path, base,
+				cfg->checkpoint_ms,
+				cfg->checkpoint_bytes ? cfg->checkpoint_bytes
+						      : CL_DB_CHECKPOINT_BYTES);
+	if (rc)
+		goto fail;
 	cl_debug(STATE_LOG, "database open, schema %" PRIu32 ", map %" PRIu64
-		 " bytes", db->schema_version, db->map_size);
+		 " bytes, %s", db->schema_version, db->map_size,
+		 db->lay ? "state log on" : "no state log");
 	*out = db;
 	return CL_OK;
 
@@ -378,6 +418,7 @@ void cl_db_free(struct cl_db *db)
 		return;
 	CL_REQUIRE(!atomic_load(&db->has_writer));
 	CL_REQUIRE(atomic_load(&db->readers) == 0);
+	layer_close(db->lay);
 	mdb_env_close(db->env);
 	free(db->dbi);
 	free(db);
@@ -388,6 +429,7 @@ int cl_db_set_sync(struct cl_db *db, enum cl_db_sync_mode mode)
 {
 	int mrc = 0;
 
+	db->sync_mode = mode;
 	switch (mode) {
 	case CL_DB_SYNC_EVERY:
 		mrc = mdb_env_set_flags(db->env, MDB_NOMETASYNC, 0);
@@ -401,9 +443,31 @@ int cl_db_set_sync(struct cl_db *db, enum cl_db_sync_mode mode)
 
 int cl_db_sync(struct cl_db *db)
 {
+	return db->lay ? lay_sync(db->lay) : db_env_sync(db);
+}
+
+int db_env_sync(struct cl_db *db)
+{
 	int mrc = mdb_env_sync(db->env, 1);
 
 	return mrc ? db_err(db, mrc, "syncing the database") : CL_OK;
+}
+
+bool db_sync_every(const struct cl_db *db)
+{
+	return db->sync_mode == CL_DB_SYNC_EVERY;
+}
+
+void cl_db_log_stats(struct cl_db *db, struct cl_db_log_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (db->lay)
+		lay_stats(db->lay, out);
+}
+
+struct layer *db_layer(struct cl_db *db)
+{
+	return db->lay;
 }
 
 uint32_t cl_db_schema_version(const struct cl_db *db)

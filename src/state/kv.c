@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The kv interface over the two backends: LMDB (db.c) and a memory store
- * of sorted maps. The tree code and the state store are written once
+ * The kv interface over the backends: LMDB (db.c), a memory store of
+ * sorted maps, and LMDB under the state log's blocks (layer.c). The tree code and the state store are written once
  * against it.
  */
 #include <stdlib.h>
@@ -75,6 +75,8 @@ int kv_get(struct kv *kv, const uint8_t **val, size_t *vlen, unsigned tbl,
 		return db_get(kv->db, kv->txn, val, vlen, tbl, key, klen);
 	case KV_MEM:
 		return mem_get(kv->mem, val, vlen, tbl, key, klen);
+	case KV_LAYER:
+		return lay_get(kv, val, vlen, tbl, key, klen);
 	}
 	CL_BUG("bad kv kind");
 }
@@ -88,6 +90,8 @@ int kv_put(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen,
 	case KV_MEM:
 		mem_put(kv->mem, tbl, key, klen, val, vlen);
 		return CL_OK;
+	case KV_LAYER:
+		return lay_put(kv, tbl, key, klen, val, vlen);
 	}
 	CL_BUG("bad kv kind");
 }
@@ -100,6 +104,10 @@ int kv_clear(struct kv *kv, unsigned tbl)
 	case KV_MEM:
 		smap_clear(&kv->mem->tables[tbl]);
 		return CL_OK;
+	case KV_LAYER:
+		/* only migrations clear a table, on LMDB before any layer */
+		cl_broken(STATE_LOG, "clearing a table through the state log");
+		return CL_ERR_DB;
 	}
 	CL_BUG("bad kv kind");
 }
@@ -111,6 +119,8 @@ int kv_del(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen)
 		return db_del(kv->db, kv->txn, tbl, key, klen);
 	case KV_MEM:
 		return mem_del(kv->mem, tbl, key, klen);
+	case KV_LAYER:
+		return lay_del(kv, tbl, key, klen);
 	}
 	CL_BUG("bad kv kind");
 }
@@ -126,6 +136,7 @@ int kv_cursor_open(struct kv_cursor *c, struct kv *kv, unsigned tbl)
 	c->tbl = tbl;
 	switch (kv->kind) {
 	case KV_LMDB:
+	case KV_LAYER:
 		return db_cursor_open(kv->db, kv->txn, tbl, &c->mc);
 	case KV_MEM:
 		return CL_OK;
@@ -172,6 +183,8 @@ int kv_cursor_seek(struct kv_cursor *c, const uint8_t *key, size_t klen)
 		m = &c->kv->mem->tables[c->tbl];
 		c->node = klen ? smap_seek(m, key, klen, false) : smap_first(m);
 		return mem_cursor_load(c);
+	case KV_LAYER:
+		return lay_cursor_seek(c, key, klen);
 	}
 	CL_BUG("bad kv kind");
 }
@@ -186,6 +199,8 @@ int kv_cursor_next(struct kv_cursor *c)
 	case KV_MEM:
 		c->node = c->node->next[0];
 		return mem_cursor_load(c);
+	case KV_LAYER:
+		return lay_cursor_next(c);
 	}
 	CL_BUG("bad kv kind");
 }
@@ -202,6 +217,9 @@ int kv_cursor_put(struct kv_cursor *c, const uint8_t *key, size_t klen,
 		c->node = NULL;
 		mem_put(c->kv->mem, c->tbl, key, klen, val, vlen);
 		return CL_OK;
+	case KV_LAYER:
+		c->valid = false;
+		return lay_put(c->kv, c->tbl, key, klen, val, vlen);
 	}
 	CL_BUG("bad kv kind");
 }
@@ -216,6 +234,9 @@ int kv_cursor_del(struct kv_cursor *c, const uint8_t *key, size_t klen)
 		c->valid = false;
 		c->node = NULL;
 		return mem_del(c->kv->mem, c->tbl, key, klen);
+	case KV_LAYER:
+		c->valid = false;
+		return lay_del(c->kv, c->tbl, key, klen);
 	}
 	CL_BUG("bad kv kind");
 }
@@ -224,6 +245,7 @@ void kv_cursor_close(struct kv_cursor *c)
 {
 	switch (c->kv ? c->kv->kind : KV_MEM) {
 	case KV_LMDB:
+	case KV_LAYER:
 		db_cursor_close(c->mc);
 		break;
 	case KV_MEM:

@@ -44,6 +44,10 @@ struct cl_state {
 	/* The last state iterator freed, kept for the next one: the stf
 	 * opens one or more per transaction. */
 	struct cl_state_iter *spare_iter;
+	/* state_expect(): the log's replay */
+	bool expect;
+	struct cl_hash32 expect_root;
+	uint64_t expect_seq;
 };
 
 struct cl_snapshot {
@@ -86,8 +90,12 @@ int cl_state_new_lmdb(struct cl_state **out, struct cl_db *db)
 		return CL_ERR_BUSY;
 	}
 	st = state_alloc();
-	st->kv.kind = KV_LMDB;
-	st->kv.db = db;
+	if (db_layer(db)) {
+		lay_writer_init(&st->kv, db_layer(db));
+	} else {
+		st->kv.kind = KV_LMDB;
+		st->kv.db = db;
+	}
 	*out = st;
 	return CL_OK;
 }
@@ -117,6 +125,10 @@ static void drop_txn(struct cl_state *st)
 		break;
 	case KV_MEM:
 		break;
+	case KV_LAYER:
+		/* the read transaction stays: the checkpoint did not move */
+		lay_writer_discard(&st->kv);
+		break;
 	}
 }
 
@@ -138,6 +150,10 @@ void cl_state_free(struct cl_state *st)
 	case KV_MEM:
 		mem_store_free(st->kv.mem);
 		break;
+	case KV_LAYER:
+		lay_writer_close(&st->kv);
+		db_writer_release(st->kv.db);
+		break;
 	}
 	free(st);
 }
@@ -153,6 +169,10 @@ static int backend(struct cl_state *st)
 		return db_txn_begin(st->kv.db, &st->kv.txn, true);
 	case KV_MEM:
 		return CL_OK;
+	case KV_LAYER:
+		/* blocks a checkpoint holds leave only while no iterator
+		 * reads them */
+		return lay_writer_ready(&st->kv, st->open_iters == 0);
 	}
 	CL_BUG("bad kv kind");
 }
@@ -398,7 +418,7 @@ static void mem_ready(struct cl_state *st, struct cl_state_stats *s)
 	int rc;
 
 	s->load_ns = 0;
-	if (st->kv.kind != KV_LMDB || st->mem_off || st->mem_unwanted)
+	if (st->kv.kind == KV_MEM || st->mem_off || st->mem_unwanted)
 		return;
 	if (st->mem) {
 		smt_mem_root(st->mem, &mine);
@@ -466,18 +486,32 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 	}
 	if (!rc)
 		rc = flush_leaves(st, ops, nops);
+	if (!rc && st->expect) {
+		uint8_t be[8];
+		cl_put_be64(be, st->expect_seq);
+		rc = kv_put(&st->kv, KV_META, (const uint8_t *)META_KEY_LOG_SEQ,
+			    strlen(META_KEY_LOG_SEQ), be, sizeof(be));
+	}
 	t1 = cl_clock_mono_ns();
 	if (!rc && st->mem)
 		rc = smt_mem_update(st->mem, &st->kv, &newroot, ops, nops, &s);
 	else if (!rc)
 		rc = update_plain(st, &newroot, ops, nops, &s.hashes);
 	free(ops);
+	if (!rc && st->expect && memcmp(newroot.b, st->expect_root.b, 32)) {
+		cl_unusual(STATE_LOG, "the replayed state log gives another "
+				      "root than it recorded");
+		rc = CL_ERR_CORRUPT;
+	}
 	t2 = cl_clock_mono_ns();
 	switch (st->kv.kind) {
 	case KV_LMDB:
-		if (!rc) {
+	case KV_LAYER:
+		if (!rc && st->kv.kind == KV_LMDB) {
 			rc = db_txn_commit(st->kv.db, st->kv.txn);
 			st->kv.txn = NULL;
+		} else if (!rc) {
+			rc = lay_writer_commit(&st->kv, &newroot);
 		}
 		if (rc) {
 			/* the tree in memory went ahead of what is stored */
@@ -506,9 +540,18 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 	smap_clear(&st->overlay);
 	journal_clear(st);
 	st->epoch++;
+	st->expect = false;
 	if (root)
 		*root = newroot;
 	return CL_OK;
+}
+
+void state_expect(struct cl_state *st, const struct cl_hash32 *root,
+		  uint64_t log_seq)
+{
+	st->expect = true;
+	st->expect_root = *root;
+	st->expect_seq = log_seq;
 }
 
 void cl_state_discard(struct cl_state *st)
@@ -608,15 +651,20 @@ int cl_state_check_tree(struct cl_state *st, uint64_t *nodes)
 int cl_snapshot_new(struct cl_snapshot **out, struct cl_db *db)
 {
 	struct cl_snapshot *s = cl_xcalloc(1, sizeof(*s));
-	int rc = db_txn_begin(db, &s->kv.txn, false);
+	int rc;
 
 	*out = NULL;
+	if (db_layer(db)) {
+		rc = lay_snapshot_open(&s->kv, db, db_layer(db));
+	} else {
+		rc = db_txn_begin(db, &s->kv.txn, false);
+		s->kv.kind = KV_LMDB;
+		s->kv.db = db;
+	}
 	if (rc) {
 		free(s);
 		return rc;
 	}
-	s->kv.kind = KV_LMDB;
-	s->kv.db = db;
 	db_readers_add(db, 1);
 	*out = s;
 	return CL_OK;
@@ -627,7 +675,10 @@ void cl_snapshot_free(struct cl_snapshot *s)
 	if (!s)
 		return;
 	CL_REQUIRE(s->open_iters == 0);
-	db_txn_abort(s->kv.txn);
+	if (s->kv.kind == KV_LAYER)
+		lay_snapshot_close(&s->kv);
+	else
+		db_txn_abort(s->kv.txn);
 	db_readers_add(s->kv.db, -1);
 	free(s);
 }

@@ -40,6 +40,8 @@ unsigned kv_table_count(void);
 const char *kv_table_name(unsigned idx);
 /* The kv index of a registered table; aborts for an unknown id. */
 unsigned kv_table_index(enum cl_table t);
+/* The registry entry of kv table `idx`, or NULL for an internal one. */
+const struct cl_table_info *kv_table_info(unsigned idx);
 /* The registry entry of a table; aborts for an unknown id. */
 const struct cl_table_info *table_require(enum cl_table t);
 
@@ -114,6 +116,7 @@ void smap_free_val(const struct smap *m, uint8_t *val);
 enum kv_kind {
 	KV_LMDB,
 	KV_MEM,
+	KV_LAYER, /* LMDB under the blocks not yet checkpointed (layer.c) */
 };
 
 struct MDB_txn;
@@ -124,11 +127,25 @@ struct mem_store {
 	struct cl_state_walk_stats walked; /* walk.c: what the walk fetched */
 };
 
+struct layer;
+struct delta;
+struct lay_index;
+
 struct kv {
 	enum kv_kind kind;
-	struct cl_db *db;     /* KV_LMDB */
-	struct MDB_txn *txn;  /* KV_LMDB: the open transaction */
+	struct cl_db *db;     /* KV_LMDB, KV_LAYER */
+	struct MDB_txn *txn;  /* KV_LMDB: the open transaction; KV_LAYER:
+			       * a read transaction on the checkpoint */
 	struct mem_store *mem; /* KV_MEM */
+	/* KV_LAYER: the blocks over the checkpoint, oldest first (the
+	 * writer's are the layer's own; a snapshot holds a counted copy),
+	 * and, for the writer only, the block being committed and the
+	 * index of the newest entry of every key in dv */
+	struct layer *lay;
+	struct delta **dv;
+	size_t dn;
+	struct smap *builder;
+	struct lay_index *index;
 };
 
 /* Values returned by kv_get and cursors are borrowed until the next write
@@ -142,14 +159,25 @@ int kv_clear(struct kv *kv, unsigned tbl);
 /* Deleting an absent key returns CL_ERR_NOT_FOUND (not logged). */
 int kv_del(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen);
 
+/* The most blocks a layer holds over its checkpoint (layer.c). */
+#define LAYER_MAX_DELTAS 64
+
 struct kv_cursor {
 	struct kv *kv;
 	unsigned tbl;
-	struct MDB_cursor *mc;    /* KV_LMDB */
-	struct smap_node *node;   /* KV_MEM */
+	struct MDB_cursor *mc;    /* KV_LMDB, KV_LAYER */
+	struct smap_node *node;   /* KV_MEM; KV_LAYER: the builder's */
 	bool valid;
 	const uint8_t *key, *val;
 	size_t klen, vlen;
+	/* KV_LAYER: a merge of the builder, the blocks (newest wins) and
+	 * the checkpoint's cursor */
+	bool base_valid;
+	const uint8_t *bkey, *bval;
+	size_t bklen, bvlen;
+	size_t dpos[LAYER_MAX_DELTAS];
+	uint8_t cur[1 + 255]; /* table ‖ the key returned */
+	size_t cur_len;
 };
 
 int kv_cursor_open(struct kv_cursor *c, struct kv *kv, unsigned tbl);
@@ -210,6 +238,115 @@ bool db_writer_claim(struct cl_db *db);
 void db_writer_release(struct cl_db *db);
 /* Count open snapshots (+1 / -1), so closing the db with one open aborts. */
 void db_readers_add(struct cl_db *db, int delta);
+/* Flush LMDB to disk, meta page included (the layer's checkpoints). */
+int db_env_sync(struct cl_db *db);
+/* Whether each commit is synced (CL_DB_SYNC_EVERY). */
+bool db_sync_every(const struct cl_db *db);
+
+/* ------------------------------------------------------------------ */
+/* delta.c: one committed block's changes, frozen                       */
+/* ------------------------------------------------------------------ */
+
+/* An entry: its key is the kv table index (one byte) ‖ the key. */
+struct delta_ent {
+	const uint8_t *key;
+	const uint8_t *val; /* NULL for a deletion */
+	uint32_t klen;
+	uint32_t vlen;
+};
+
+/* Immutable once made; shared by the writer and snapshots, counted. */
+struct delta {
+	uint64_t seq;	       /* the block's place in the state log */
+	_Atomic unsigned refs;
+	size_t n;	       /* entries, in smap_cmp order of their keys */
+	size_t bytes;	       /* memory held */
+	struct delta_ent *e;
+};
+
+/* A delta holding a copy of every entry of `m` (keys table ‖ key,
+ * deletions as tombs); one reference. */
+struct delta *delta_from_map(const struct smap *m, uint64_t seq);
+void delta_ref(struct delta *d);
+/* Drop a reference; the last frees it. NULL is a no-op. */
+void delta_unref(struct delta *d);
+/* The index of the first entry with key >= (strict: >) ck, or d->n. */
+size_t delta_seek(const struct delta *d, const uint8_t *ck, size_t cklen,
+		  bool strict);
+/* The entry with key ck, or NULL. */
+const struct delta_ent *delta_find(const struct delta *d, const uint8_t *ck,
+				   size_t cklen);
+
+/* ------------------------------------------------------------------ */
+/* layer.c: LMDB under a state log (docs/state.md "The state log")     */
+/* ------------------------------------------------------------------ */
+
+/* The layer of a db, or NULL when its commits go straight to LMDB. */
+struct layer *db_layer(struct cl_db *db);
+/* Start and stop a db's layer (db.c: open and close). */
+int layer_open(struct layer **out, struct cl_db *db, const char *dir,
+	       uint64_t base, unsigned checkpoint_ms,
+	       uint64_t checkpoint_bytes);
+void layer_close(struct layer *lay);
+
+/* The writer's kv over a layer; its read transaction opens lazily. */
+void lay_writer_init(struct kv *kv, struct layer *lay);
+/* Make the writer's kv readable: renew its read transaction and drop
+ * the blocks a finished checkpoint holds. */
+int lay_writer_ready(struct kv *kv, bool may_trim);
+/* Freeze the builder as the next block, log it (synced per the db's
+ * mode) and publish it to the writer and later snapshots. `root` is the
+ * block's root (in the log record). On failure nothing is kept (the
+ * builder emptied). */
+int lay_writer_commit(struct kv *kv, const struct cl_hash32 *root);
+/* Forget the builder (a failed commit). */
+void lay_writer_discard(struct kv *kv);
+/* Checkpoint every block and close the writer's kv. */
+void lay_writer_close(struct kv *kv);
+/* A snapshot's kv: the layer's blocks now, and a read transaction. */
+int lay_snapshot_open(struct kv *kv, struct cl_db *db, struct layer *lay);
+void lay_snapshot_close(struct kv *kv);
+void lay_stats(struct layer *lay, struct cl_db_log_stats *out);
+/* Sync the log (cl_db_sync on a layered db). */
+int lay_sync(struct layer *lay);
+
+/* kv operations of KV_LAYER (kv.c dispatches here). */
+int lay_get(struct kv *kv, const uint8_t **val, size_t *vlen, unsigned tbl,
+	    const uint8_t *key, size_t klen);
+int lay_put(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen,
+	    const uint8_t *val, size_t vlen);
+int lay_del(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen);
+int lay_cursor_seek(struct kv_cursor *c, const uint8_t *key, size_t klen);
+int lay_cursor_next(struct kv_cursor *c);
+
+/* ------------------------------------------------------------------ */
+/* statelog.c: the state log's files                                   */
+/* ------------------------------------------------------------------ */
+
+struct slog;
+
+/* Open the log in `dir`, appending from `next_seq`; an existing file of
+ * the log must have been replayed (slog_recover) and removed first. */
+int slog_open(struct slog **out, const char *dir, uint64_t next_seq);
+void slog_close(struct slog *l);
+/* Append the table entries of `d` (not KV_META, KV_LEAVES, KV_NODES)
+ * with its root; fdatasync when `sync`. On failure the file is cut back
+ * to where it was. */
+int slog_append(struct slog *l, const struct delta *d,
+		const struct cl_hash32 *root, bool sync);
+int slog_sync(struct slog *l);
+/* Close the file being written and start one for records from
+ * `next_seq` on; *closed (malloc'd) names the closed file, or NULL when
+ * it held nothing. */
+int slog_rotate(struct slog *l, uint64_t next_seq, char **closed);
+/* Replay the log files in `dir` whose records come after `base` (the
+ * checkpoint's) into a state on `db`, check the last root, commit,
+ * and remove the files. *last gets the last record's seq (base when
+ * there was none). */
+int slog_recover(struct cl_db *db, const char *dir, uint64_t base,
+		 uint64_t *last);
+
+#define META_KEY_LOG_SEQ "log_seq"
 
 /* ------------------------------------------------------------------ */
 /* smt.c: the tree over KV_LEAVES and KV_NODES                         */
@@ -232,6 +369,7 @@ static inline unsigned smt_store_min(const struct kv *kv)
 {
 	switch (kv->kind) {
 	case KV_LMDB:
+	case KV_LAYER:
 		return SMT_STORE_MIN;
 	case KV_MEM:
 		return 2;
@@ -325,5 +463,10 @@ int smt_stored_root(struct kv *kv, struct cl_hash32 *root);
 
 /* The backend of `st`, made readable (NULL on a backend error). */
 struct kv *state_kv(struct cl_state *st);
+/* Replay of the state log (statelog.c): the next commit also stores
+ * meta log_seq = `log_seq`, and stores nothing (CL_ERR_CORRUPT, logged)
+ * unless its root is `root`. */
+void state_expect(struct cl_state *st, const struct cl_hash32 *root,
+		  uint64_t log_seq);
 
 #endif /* CLEARLINE_STATE_INT_H */

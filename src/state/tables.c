@@ -106,3 +106,10 @@ unsigned kv_table_index(enum cl_table t)
 		CL_BUG("unknown table id 0x%02x", (unsigned)t);
 	return KV_FIRST_TABLE + (unsigned)pos;
 }
+
+const struct cl_table_info *kv_table_info(unsigned idx)
+{
+	if (idx < KV_FIRST_TABLE || idx >= kv_table_count())
+		return NULL;
+	return &registry[idx - KV_FIRST_TABLE];
+}

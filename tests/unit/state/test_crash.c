@@ -13,6 +13,13 @@
  *
  * The child forks before it opens LMDB, and the parent has its environment
  * closed whenever it forks.
+ *
+ * With the argument `log` the child commits through the state log
+ * (docs/state.md "The state log") with checkpoints every few
+ * milliseconds and every 64 KiB of blocks, so kills land while a block is
+ * appended, while a checkpoint is written and while its files are
+ * removed; every reopen replays the log, and every other one reads
+ * through a layer of its own.
  */
 #include <errno.h>
 #include <poll.h>
@@ -27,6 +34,7 @@
 #define KEYS 8000
 
 static const uint8_t height_key[] = "height";
+static bool use_log; /* the child commits through the state log */
 
 static uint64_t mix(uint64_t *s)
 {
@@ -101,6 +109,10 @@ static CL_NORETURN void child_run(const char *dir, uint64_t seed, int fd)
 	struct cl_state *st;
 	uint64_t b;
 
+	if (use_log) {
+		cfg.checkpoint_ms = 1 + (unsigned)(seed % 7);
+		cfg.checkpoint_bytes = 64u << 10;
+	}
 	if (cl_db_new(&db, &cfg) || cl_state_new_lmdb(&st, db))
 		_exit(3);
 	b = stored_height(st);
@@ -135,7 +147,7 @@ static bool read_reports(int fd, uint64_t *last, int timeout_ms)
 	return true;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	uint64_t seed = test_seed(), last = 0, model_h = 0, prev_h = 0, t0;
 	char *dir = tmpdir_make("crash");
@@ -146,6 +158,8 @@ int main(void)
 	cl_buf_init(&d1);
 	cl_buf_init(&d2);
 	cl_log_min_level = CL_LOG_UNUSUAL;
+	for (int i = 1; i < argc; i++)
+		use_log |= strcmp(argv[i], "log") == 0;
 	t0 = cl_clock_mono_ns();
 	for (int round = 0; round < ROUNDS; round++) {
 		struct cl_db *db;
@@ -201,8 +215,15 @@ int main(void)
 		if (last > before)
 			mid_round_kills++;
 
-		/* reopen and check */
-		db = db_open_at(dir, MAP_SIZE);
+		/* reopen (which replays the state log) and check */
+		if (use_log && round % 2) {
+			struct cl_db_config lc = { .path = dir,
+						   .map_size = MAP_SIZE,
+						   .checkpoint_ms = 1000 };
+			CHECK(cl_db_new(&db, &lc) == 0);
+		} else {
+			db = db_open_at(dir, MAP_SIZE);
+		}
 		CHECK(cl_state_new_lmdb(&st, db) == 0);
 		h = stored_height(st);
 		/* every reported block is durable; at most one block per
@@ -270,5 +291,5 @@ int main(void)
 	cl_buf_release(&d1);
 	cl_buf_release(&d2);
 	tmpdir_remove(dir);
-	return test_done("test_crash");
+	return test_done(use_log ? "test_crash log" : "test_crash");
 }

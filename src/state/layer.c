@@ -1,0 +1,866 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The layer: LMDB as a checkpoint, with the blocks committed since held
+ * in memory as deltas and made durable by the state log (statelog.c).
+ * docs/state.md "The state log" has the design; in short:
+ *
+ *  - a commit freezes the block's writes (table entries, leaves, nodes,
+ *    root) into a delta, appends the delta's table entries and root to
+ *    the log (fdatasync), and publishes the delta: one sequential write
+ *    and one sync per block, where an LMDB commit rewrote every page a
+ *    changed key sits on;
+ *  - reads look at the block being committed (the builder), then the
+ *    deltas newest first (the writer through an index of the newest
+ *    entry of every key, a snapshot by a binary search of each), then
+ *    LMDB;
+ *  - a checkpoint thread writes the deltas into LMDB in one transaction
+ *    (every key once, in key order, on the second core), records the
+ *    last block it holds (meta "log_seq"), syncs, and removes the log
+ *    files it covers; the writer then drops those deltas;
+ *  - at open, the log files past the checkpoint are replayed (the tree
+ *    and root recomputed and checked against the log's).
+ *
+ * Threads: the writer owns the builder, the index and the chain's
+ * changes; it changes the chain under `lock`, which snapshots take to
+ * copy it. The checkpoint thread works on its own counted copy.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state_int.h"
+
+struct lay_slot {
+	uint64_t h;
+	const struct delta_ent *e; /* NULL: empty */
+	uint64_t seq;
+};
+
+struct lay_index {
+	struct lay_slot *s;
+	size_t cap, n; /* cap a power of two */
+};
+
+struct layer {
+	struct cl_db *db;
+	char *dir;
+	struct slog *log;
+	unsigned checkpoint_ms;
+	uint64_t checkpoint_bytes;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct delta *chain[LAYER_MAX_DELTAS]; /* oldest first */
+	size_t n;
+	size_t bytes;	   /* of the chain */
+	uint64_t base;	   /* the last block LMDB holds */
+	uint64_t next_seq; /* of the next block */
+
+	/* the checkpoint thread (its job under `lock`) */
+	pthread_t thread;
+	bool thread_on, stop, busy;
+	struct delta *job[LAYER_MAX_DELTAS];
+	size_t job_n;
+	_Atomic uint64_t done; /* LMDB holds every block up to here */
+	int err;       /* the last checkpoint's failure, or CL_OK */
+	char **files;  /* closed log files, removed once checkpointed */
+	size_t nfiles;
+	uint64_t start_ns; /* of the last checkpoint started */
+	uint64_t checkpoints, failures, last_ns;
+
+	/* the writer's */
+	struct smap builder;
+	struct lay_index index;
+};
+
+/* ------------------------------------------------------------------ */
+/* The writer's index: key -> its newest entry in the chain            */
+/* ------------------------------------------------------------------ */
+
+static uint64_t key_hash(const uint8_t *k, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15u ^ len;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, k + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	for (; i < len; i++)
+		h = (h ^ k[i]) * 0xc4ceb9fe1a85ec53u;
+	h ^= h >> 29;
+	return h ? h : 1;
+}
+
+static struct lay_slot *index_find(const struct lay_index *x, uint64_t h,
+				   const uint8_t *k, size_t len)
+{
+	size_t mask = x->cap - 1;
+
+	if (!x->cap)
+		return NULL;
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		struct lay_slot *s = &x->s[i];
+
+		if (!s->e)
+			return s;
+		if (s->h == h && s->e->klen == len &&
+		    memcmp(s->e->key, k, len) == 0)
+			return s;
+	}
+}
+
+static void index_grow(struct lay_index *x)
+{
+	struct lay_index old = *x;
+
+	x->cap = old.cap ? old.cap * 2 : 1024;
+	x->s = cl_xcalloc(x->cap, sizeof(*x->s));
+	for (size_t i = 0; i < old.cap; i++) {
+		if (!old.s[i].e)
+			continue;
+		struct lay_slot *s = index_find(x, old.s[i].h, old.s[i].e->key,
+						old.s[i].e->klen);
+		*s = old.s[i];
+	}
+	free(old.s);
+}
+
+static void index_add(struct lay_index *x, const struct delta *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct delta_ent *e = &d->e[i];
+		uint64_t h = key_hash(e->key, e->klen);
+		struct lay_slot *s;
+
+		if ((x->n + 1) * 10 >= x->cap * 7)
+			index_grow(x);
+		s = index_find(x, h, e->key, e->klen);
+		if (!s->e)
+			x->n++;
+		s->h = h;
+		s->e = e;
+		s->seq = d->seq;
+	}
+}
+
+/* Remove the slot at i, shifting back the run after it. */
+static void index_remove_at(struct lay_index *x, size_t i)
+{
+	size_t mask = x->cap - 1, j = i;
+
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!x->s[j].e)
+			break;
+		size_t home = x->s[j].h & mask;
+		/* j's entry may move to i when i lies between its home and j */
+		bool move = i <= j ? (home <= i || home > j)
+				   : (home <= i && home > j);
+		if (move) {
+			x->s[i] = x->s[j];
+			i = j;
+		}
+	}
+	x->s[i].e = NULL;
+	x->n--;
+}
+
+/* Forget the entries of `d` that are still the newest of their key. */
+static void index_drop(struct lay_index *x, const struct delta *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct delta_ent *e = &d->e[i];
+		struct lay_slot *s = index_find(x, key_hash(e->key, e->klen),
+						e->key, e->klen);
+
+		if (s && s->e && s->seq == d->seq)
+			index_remove_at(x, (size_t)(s - x->s));
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Reads and writes through a layered kv                               */
+/* ------------------------------------------------------------------ */
+
+static size_t compose(uint8_t ck[1 + CL_STATE_KEY_MAX], unsigned tbl,
+		      const uint8_t *key, size_t klen)
+{
+	CL_REQUIRE(klen <= CL_STATE_KEY_MAX + 1u && tbl < 256);
+	ck[0] = (uint8_t)tbl;
+	if (klen)
+		memcpy(ck + 1, key, klen);
+	return 1 + klen;
+}
+
+static const uint8_t empty_val[1];
+
+/* The newest entry of ck above LMDB: 1 with *val (NULL: deleted), or 0
+ * when the layer does not hold the key. */
+static int layered_find(struct kv *kv, const uint8_t *ck, size_t cklen,
+			const uint8_t **val, size_t *vlen)
+{
+	if (kv->builder && kv->builder->count) {
+		struct smap_node *n = smap_find(kv->builder, ck, cklen);
+		if (n) {
+			*val = n->tomb ? NULL : (n->val ? n->val : empty_val);
+			*vlen = n->tomb ? 0 : n->vlen;
+			return 1;
+		}
+	}
+	if (kv->index) {
+		struct lay_slot *s = index_find(
+			kv->index, key_hash(ck, cklen), ck, cklen);
+		if (!s || !s->e)
+			return 0;
+		*val = s->e->val;
+		*vlen = s->e->vlen;
+		return 1;
+	}
+	for (size_t i = kv->dn; i-- > 0;) {
+		const struct delta_ent *e = delta_find(kv->dv[i], ck, cklen);
+		if (e) {
+			*val = e->val;
+			*vlen = e->vlen;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int lay_get(struct kv *kv, const uint8_t **val, size_t *vlen, unsigned tbl,
+	    const uint8_t *key, size_t klen)
+{
+	uint8_t ck[1 + CL_STATE_KEY_MAX + 1];
+	size_t cklen = compose(ck, tbl, key, klen);
+
+	if (layered_find(kv, ck, cklen, val, vlen)) {
+		if (*val)
+			return CL_OK;
+		*vlen = 0;
+		return CL_ERR_NOT_FOUND;
+	}
+	return db_get(kv->db, kv->txn, val, vlen, tbl, key, klen);
+}
+
+int lay_put(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen,
+	    const uint8_t *val, size_t vlen)
+{
+	uint8_t ck[1 + CL_STATE_KEY_MAX + 1];
+	size_t cklen = compose(ck, tbl, key, klen);
+	bool created;
+	struct smap_node *n;
+
+	CL_REQUIRE(kv->builder); /* snapshots do not write */
+	n = smap_upsert(kv->builder, &created, ck, cklen);
+	n->tomb = false;
+	smap_set_val(kv->builder, n, val, vlen);
+	return CL_OK;
+}
+
+int lay_del(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen)
+{
+	uint8_t ck[1 + CL_STATE_KEY_MAX + 1];
+	size_t cklen = compose(ck, tbl, key, klen);
+	const uint8_t *v;
+	size_t vl;
+	bool created;
+	struct smap_node *n;
+	int rc;
+
+	CL_REQUIRE(kv->builder);
+	rc = lay_get(kv, &v, &vl, tbl, key, klen);
+	if (rc)
+		return rc; /* absent: CL_ERR_NOT_FOUND, as LMDB says it */
+	n = smap_upsert(kv->builder, &created, ck, cklen);
+	smap_set_val(kv->builder, n, NULL, 0);
+	n->tomb = true;
+	return CL_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Cursors: the builder, the deltas and LMDB merged, the newest wins   */
+/* ------------------------------------------------------------------ */
+
+static int base_move(struct kv_cursor *c, int op, const uint8_t *key,
+		     size_t klen)
+{
+	int rc = db_cursor_get(c->kv->db, c->mc, op, key, klen, &c->bkey,
+			       &c->bklen, &c->bval, &c->bvlen);
+
+	c->base_valid = rc == CL_OK;
+	return rc == CL_ERR_NOT_FOUND ? CL_OK : rc;
+}
+
+static struct smap_node *builder_at(const struct kv_cursor *c)
+{
+	struct smap_node *n = c->node;
+
+	return n && n->key[0] == c->tbl ? n : NULL;
+}
+
+static const struct delta_ent *delta_at(const struct kv_cursor *c, size_t i)
+{
+	const struct delta *d = c->kv->dv[i];
+
+	if (c->dpos[i] >= d->n || d->e[c->dpos[i]].key[0] != c->tbl)
+		return NULL;
+	return &d->e[c->dpos[i]];
+}
+
+/* Compare a source's key (without its table byte) with the smallest. */
+static bool take_min(const uint8_t *k, size_t kl, const uint8_t **mk,
+		     size_t *ml)
+{
+	if (*mk && smap_cmp(k, kl, *mk, *ml) >= 0)
+		return false;
+	*mk = k;
+	*ml = kl;
+	return true;
+}
+
+/* Move every source at the key c->cur past it. */
+static int advance_at_cur(struct kv_cursor *c)
+{
+	const uint8_t *k = c->cur + 1;
+	size_t kl = c->cur_len - 1;
+	struct smap_node *n = builder_at(c);
+
+	if (n && smap_cmp(n->key + 1, n->klen - 1, k, kl) == 0)
+		c->node = n->next[0];
+	for (size_t i = 0; i < c->kv->dn; i++) {
+		const struct delta_ent *e = delta_at(c, i);
+		if (e && smap_cmp(e->key + 1, e->klen - 1, k, kl) == 0)
+			c->dpos[i]++;
+	}
+	if (c->base_valid && smap_cmp(c->bkey, c->bklen, k, kl) == 0)
+		return base_move(c, 1, NULL, 0);
+	return CL_OK;
+}
+
+/* Settle on the smallest key any source holds that is not deleted. */
+static int settle(struct kv_cursor *c)
+{
+	for (;;) {
+		const uint8_t *mk = NULL, *val = NULL;
+		size_t ml = 0, vl = 0;
+		bool tomb = false;
+		struct smap_node *n = builder_at(c);
+		int rc;
+
+		/* the oldest first, so a newer source at the same key wins */
+		if (c->base_valid && take_min(c->bkey, c->bklen, &mk, &ml)) {
+			val = c->bval;
+			vl = c->bvlen;
+			tomb = false;
+		}
+		for (size_t i = 0; i < c->kv->dn; i++) {
+			const struct delta_ent *e = delta_at(c, i);
+			if (!e)
+				continue;
+			if (take_min(e->key + 1, e->klen - 1, &mk, &ml) ||
+			    smap_cmp(e->key + 1, e->klen - 1, mk, ml) == 0) {
+				mk = e->key + 1;
+				val = e->val;
+				vl = e->vlen;
+				tomb = e->val == NULL;
+			}
+		}
+		if (n && (take_min(n->key + 1, n->klen - 1, &mk, &ml) ||
+			  smap_cmp(n->key + 1, n->klen - 1, mk, ml) == 0)) {
+			mk = n->key + 1;
+			tomb = n->tomb;
+			val = n->val ? n->val : empty_val;
+			vl = n->vlen;
+		}
+		if (!mk) {
+			c->valid = false;
+			c->key = c->val = NULL;
+			c->klen = c->vlen = 0;
+			return CL_ERR_NOT_FOUND;
+		}
+		CL_REQUIRE(ml <= sizeof(c->cur) - 1);
+		c->cur[0] = (uint8_t)c->tbl;
+		memmove(c->cur + 1, mk, ml);
+		c->cur_len = 1 + ml;
+		if (tomb) {
+			rc = advance_at_cur(c);
+			if (rc)
+				return rc;
+			continue;
+		}
+		c->valid = true;
+		c->key = c->cur + 1;
+		c->klen = ml;
+		c->val = val;
+		c->vlen = vl;
+		return CL_OK;
+	}
+}
+
+int lay_cursor_seek(struct kv_cursor *c, const uint8_t *key, size_t klen)
+{
+	uint8_t ck[1 + CL_STATE_KEY_MAX + 1];
+	size_t cklen = compose(ck, c->tbl, key, klen);
+	int rc = base_move(c, 0, key, klen);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < c->kv->dn; i++)
+		c->dpos[i] = delta_seek(c->kv->dv[i], ck, cklen, false);
+	c->node = c->kv->builder && c->kv->builder->count
+			  ? smap_seek(c->kv->builder, ck, cklen, false)
+			  : NULL;
+	return settle(c);
+}
+
+int lay_cursor_next(struct kv_cursor *c)
+{
+	int rc;
+
+	if (!c->valid)
+		return CL_ERR_NOT_FOUND;
+	rc = advance_at_cur(c);
+	return rc ? rc : settle(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* The checkpoint thread                                               */
+/* ------------------------------------------------------------------ */
+
+/* Write table `tbl` of the job's deltas through one LMDB cursor. */
+static int write_table(struct layer *lay, struct MDB_txn *txn, unsigned tbl,
+		       size_t *pos)
+{
+	struct MDB_cursor *mc = NULL;
+	uint8_t t = (uint8_t)tbl;
+	int rc = CL_OK;
+
+	for (size_t i = 0; i < lay->job_n; i++)
+		pos[i] = delta_seek(lay->job[i], &t, 1, false);
+	for (;;) {
+		const struct delta_ent *win = NULL;
+
+		for (size_t i = 0; i < lay->job_n; i++) {
+			const struct delta *d = lay->job[i];
+			const struct delta_ent *e =
+				pos[i] < d->n ? &d->e[pos[i]] : NULL;
+			if (!e || e->key[0] != t)
+				continue;
+			if (!win ||
+			    smap_cmp(e->key, e->klen, win->key, win->klen) <= 0)
+				win = e; /* later deltas win ties */
+		}
+		if (!win)
+			break;
+		for (size_t i = 0; i < lay->job_n; i++) {
+			const struct delta *d = lay->job[i];
+			if (pos[i] < d->n &&
+			    smap_cmp(d->e[pos[i]].key, d->e[pos[i]].klen,
+				     win->key, win->klen) == 0)
+				pos[i]++;
+		}
+		if (!mc && (rc = db_cursor_open(lay->db, txn, tbl, &mc)))
+			return rc;
+		if (win->val)
+			rc = db_cursor_put(lay->db, mc, win->key + 1,
+					   win->klen - 1, win->val, win->vlen);
+		else if ((rc = db_cursor_del(lay->db, mc, win->key + 1,
+					     win->klen - 1)) == CL_ERR_NOT_FOUND)
+			rc = CL_OK;
+		if (rc)
+			break;
+	}
+	db_cursor_close(mc);
+	return rc;
+}
+
+static int checkpoint_write(struct layer *lay, uint64_t upto)
+{
+	struct MDB_txn *txn;
+	size_t pos[LAYER_MAX_DELTAS];
+	uint8_t be[8];
+	int rc = db_txn_begin(lay->db, &txn, true);
+
+	for (unsigned t = 0; t < kv_table_count() && !rc; t++)
+		rc = write_table(lay, txn, t, pos);
+	cl_put_be64(be, upto);
+	if (!rc)
+		rc = db_put(lay->db, txn, KV_META,
+			    (const uint8_t *)META_KEY_LOG_SEQ,
+			    strlen(META_KEY_LOG_SEQ), be, 8);
+	if (rc) {
+		db_txn_abort(txn);
+		return rc;
+	}
+	rc = db_txn_commit(lay->db, txn);
+	return rc ? rc : db_env_sync(lay->db);
+}
+
+static void *checkpoint_main(void *arg)
+{
+	struct layer *lay = arg;
+
+	pthread_mutex_lock(&lay->lock);
+	for (;;) {
+		while (!lay->stop && !(lay->busy && lay->job_n))
+			pthread_cond_wait(&lay->cond, &lay->lock);
+		if (lay->stop)
+			break;
+		uint64_t upto = lay->job[lay->job_n - 1]->seq;
+		size_t nfiles = lay->nfiles;
+		pthread_mutex_unlock(&lay->lock);
+
+		uint64_t t0 = cl_clock_mono_ns();
+		int rc = checkpoint_write(lay, upto);
+		if (rc == CL_OK) {
+			for (size_t i = 0; i < nfiles; i++)
+				if (remove(lay->files[i]) != 0)
+					cl_unusual(STATE_LOG,
+						   "cannot remove the "
+						   "checkpointed log file %s",
+						   lay->files[i]);
+			cl_debug(STATE_LOG,
+				 "checkpoint to block %llu: %zu blocks, "
+				 "%.1f ms",
+				 (unsigned long long)upto, lay->job_n,
+				 (double)(cl_clock_mono_ns() - t0) / 1e6);
+		} else {
+			cl_unusual(STATE_LOG,
+				   "checkpoint to block %llu failed: %s (the "
+				   "log keeps the blocks; retried later)",
+				   (unsigned long long)upto, cl_err_str(rc));
+		}
+
+		pthread_mutex_lock(&lay->lock);
+		for (size_t i = 0; i < lay->job_n; i++)
+			delta_unref(lay->job[i]);
+		lay->job_n = 0;
+		if (rc == CL_OK) {
+			for (size_t i = 0; i < nfiles; i++)
+				free(lay->files[i]);
+			memmove(lay->files, lay->files + nfiles,
+				(lay->nfiles - nfiles) * sizeof(*lay->files));
+			lay->nfiles -= nfiles;
+			atomic_store_explicit(&lay->done, upto,
+					      memory_order_release);
+		}
+		lay->err = rc;
+		lay->busy = false;
+		lay->last_ns = cl_clock_mono_ns() - t0;
+		if (rc == CL_OK)
+			lay->checkpoints++;
+		else
+			lay->failures++;
+		pthread_cond_broadcast(&lay->cond);
+	}
+	pthread_mutex_unlock(&lay->lock);
+	return NULL;
+}
+
+/* Hand every block of the chain to the checkpoint thread (the writer,
+ * not busy). The log goes on in a new file. */
+static int start_checkpoint(struct layer *lay)
+{
+	char *closed = NULL;
+	int rc = slog_rotate(lay->log, lay->next_seq, &closed);
+
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&lay->lock);
+	if (closed) {
+		lay->files = cl_xrealloc(lay->files, (lay->nfiles + 1) *
+							     sizeof(*lay->files));
+		lay->files[lay->nfiles++] = closed;
+	}
+	for (size_t i = 0; i < lay->n; i++) {
+		delta_ref(lay->chain[i]);
+		lay->job[i] = lay->chain[i];
+	}
+	lay->job_n = lay->n;
+	lay->busy = true;
+	lay->start_ns = cl_clock_mono_ns();
+	pthread_cond_broadcast(&lay->cond);
+	pthread_mutex_unlock(&lay->lock);
+	return CL_OK;
+}
+
+/* Wait until no checkpoint runs; its result. */
+static int wait_checkpoint(struct layer *lay)
+{
+	int rc;
+
+	pthread_mutex_lock(&lay->lock);
+	while (lay->busy)
+		pthread_cond_wait(&lay->cond, &lay->lock);
+	rc = lay->err;
+	pthread_mutex_unlock(&lay->lock);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The writer                                                          */
+/* ------------------------------------------------------------------ */
+
+void lay_writer_init(struct kv *kv, struct layer *lay)
+{
+	memset(kv, 0, sizeof(*kv));
+	kv->kind = KV_LAYER;
+	kv->db = lay->db;
+	kv->lay = lay;
+	kv->dv = lay->chain;
+	kv->dn = lay->n;
+	kv->builder = &lay->builder;
+	kv->index = &lay->index;
+}
+
+int lay_writer_ready(struct kv *kv, bool may_trim)
+{
+	struct layer *lay = kv->lay;
+	uint64_t done;
+	size_t k = 0;
+
+	done = atomic_load_explicit(&lay->done, memory_order_acquire);
+	if (may_trim && done > lay->base) {
+		/* LMDB holds blocks up to `done` now: read it there, then
+		 * forget them (the read must be at least as new first) */
+		db_txn_abort(kv->txn);
+		kv->txn = NULL;
+		int rc = db_txn_begin(kv->db, &kv->txn, false);
+		if (rc)
+			return rc;
+		while (k < lay->n && lay->chain[k]->seq <= done)
+			index_drop(&lay->index, lay->chain[k++]);
+		struct delta *gone[LAYER_MAX_DELTAS];
+		pthread_mutex_lock(&lay->lock);
+		for (size_t i = 0; i < k; i++) {
+			gone[i] = lay->chain[i];
+			lay->bytes -= gone[i]->bytes;
+		}
+		memmove(lay->chain, lay->chain + k,
+			(lay->n - k) * sizeof(*lay->chain));
+		lay->n -= k;
+		lay->base = done;
+		pthread_mutex_unlock(&lay->lock);
+		for (size_t i = 0; i < k; i++)
+			delta_unref(gone[i]);
+	}
+	kv->dn = lay->n;
+	return kv->txn ? CL_OK : db_txn_begin(kv->db, &kv->txn, false);
+}
+
+/* Room for one more block: the chain is bounded in blocks and bytes
+ * (twice the checkpoint size); past that the writer waits for the
+ * checkpoint, which it starts itself if none runs. */
+static int make_room(struct kv *kv)
+{
+	struct layer *lay = kv->lay;
+	bool warned = false;
+
+	while (lay->n + 1 >= LAYER_MAX_DELTAS ||
+	       lay->bytes >= 2 * lay->checkpoint_bytes) {
+		int rc;
+		pthread_mutex_lock(&lay->lock);
+		bool busy = lay->busy;
+		pthread_mutex_unlock(&lay->lock);
+		if (!busy && (rc = start_checkpoint(lay)))
+			return rc;
+		if (!warned)
+			cl_debug(STATE_LOG, "%zu blocks (%zu bytes) wait for "
+					    "their checkpoint",
+				 lay->n, lay->bytes);
+		warned = true;
+		rc = wait_checkpoint(lay);
+		if (rc)
+			return rc;
+		rc = lay_writer_ready(kv, true);
+		if (rc)
+			return rc;
+	}
+	return CL_OK;
+}
+
+int lay_writer_commit(struct kv *kv, const struct cl_hash32 *root)
+{
+	struct layer *lay = kv->lay;
+	struct delta *d;
+	bool busy;
+	int rc = make_room(kv);
+
+	if (rc) {
+		lay_writer_discard(kv);
+		return rc;
+	}
+	d = delta_from_map(&lay->builder, lay->next_seq);
+	smap_clear(&lay->builder);
+	rc = slog_append(lay->log, d, root, db_sync_every(lay->db));
+	if (rc) {
+		delta_unref(d);
+		return rc;
+	}
+	pthread_mutex_lock(&lay->lock);
+	lay->chain[lay->n++] = d;
+	lay->bytes += d->bytes;
+	busy = lay->busy;
+	pthread_mutex_unlock(&lay->lock);
+	lay->next_seq++;
+	index_add(&lay->index, d);
+	kv->dn = lay->n;
+	if (!busy && (lay->bytes >= lay->checkpoint_bytes ||
+		      cl_clock_mono_ns() - lay->start_ns >=
+			      (uint64_t)lay->checkpoint_ms * 1000000u)) {
+		rc = start_checkpoint(lay);
+		if (rc) /* the block is durable: only the checkpoint waits */
+			cl_unusual(STATE_LOG, "cannot start a checkpoint: %s",
+				   cl_err_str(rc));
+	}
+	return CL_OK;
+}
+
+void lay_writer_discard(struct kv *kv)
+{
+	smap_clear(&kv->lay->builder);
+}
+
+void lay_writer_close(struct kv *kv)
+{
+	struct layer *lay = kv->lay;
+	int rc = wait_checkpoint(lay);
+
+	smap_clear(&lay->builder);
+	if (lay->n && (rc = start_checkpoint(lay)) == CL_OK)
+		rc = wait_checkpoint(lay);
+	if (rc == CL_OK)
+		rc = lay_writer_ready(kv, true);
+	if (rc)
+		cl_unusual(STATE_LOG, "the last checkpoint failed: %s (the "
+				      "log is replayed at the next open)",
+			   cl_err_str(rc));
+	db_txn_abort(kv->txn);
+	kv->txn = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Snapshots                                                           */
+/* ------------------------------------------------------------------ */
+
+int lay_snapshot_open(struct kv *kv, struct cl_db *db, struct layer *lay)
+{
+	int rc;
+
+	memset(kv, 0, sizeof(*kv));
+	kv->kind = KV_LAYER;
+	kv->db = db;
+	kv->lay = lay;
+	/* the blocks first: a read transaction begun after sees LMDB at
+	 * least at their base (a newer one holds some of them again, the
+	 * same values) */
+	pthread_mutex_lock(&lay->lock);
+	kv->dn = lay->n;
+	kv->dv = cl_xmalloc((lay->n + 1) * sizeof(*kv->dv));
+	for (size_t i = 0; i < lay->n; i++) {
+		kv->dv[i] = lay->chain[i];
+		delta_ref(kv->dv[i]);
+	}
+	pthread_mutex_unlock(&lay->lock);
+	rc = db_txn_begin(db, &kv->txn, false);
+	if (rc)
+		lay_snapshot_close(kv);
+	return rc;
+}
+
+void lay_snapshot_close(struct kv *kv)
+{
+	db_txn_abort(kv->txn);
+	kv->txn = NULL;
+	for (size_t i = 0; i < kv->dn; i++)
+		delta_unref(kv->dv[i]);
+	free(kv->dv);
+	kv->dv = NULL;
+	kv->dn = 0;
+}
+
+void lay_stats(struct layer *lay, struct cl_db_log_stats *out)
+{
+	pthread_mutex_lock(&lay->lock);
+	out->checkpoints = lay->checkpoints;
+	out->failures = lay->failures;
+	out->checkpointed = atomic_load(&lay->done);
+	out->held_blocks = lay->n;
+	out->held_bytes = lay->bytes;
+	out->last_ns = lay->last_ns;
+	pthread_mutex_unlock(&lay->lock);
+}
+
+int lay_sync(struct layer *lay)
+{
+	return slog_sync(lay->log);
+}
+
+/* ------------------------------------------------------------------ */
+/* Open and close                                                      */
+/* ------------------------------------------------------------------ */
+
+int layer_open(struct layer **out, struct cl_db *db, const char *dir,
+	       uint64_t base, unsigned checkpoint_ms,
+	       uint64_t checkpoint_bytes)
+{
+	struct layer *lay = cl_xcalloc(1, sizeof(*lay));
+	int rc;
+
+	*out = NULL;
+	lay->db = db;
+	lay->dir = cl_xstrdup(dir);
+	lay->checkpoint_ms = checkpoint_ms;
+	lay->checkpoint_bytes = checkpoint_bytes;
+	smap_init_arena(&lay->builder);
+	pthread_mutex_init(&lay->lock, NULL);
+	pthread_cond_init(&lay->cond, NULL);
+	lay->base = base;
+	atomic_init(&lay->done, base);
+	lay->next_seq = base + 1;
+	lay->start_ns = cl_clock_mono_ns();
+	rc = slog_open(&lay->log, dir, lay->next_seq);
+	if (!rc && pthread_create(&lay->thread, NULL, checkpoint_main, lay)) {
+		cl_unusual(STATE_LOG, "cannot start the checkpoint thread");
+		rc = CL_ERR_IO;
+	}
+	if (rc) {
+		layer_close(lay);
+		return rc;
+	}
+	lay->thread_on = true;
+	*out = lay;
+	return CL_OK;
+}
+
+void layer_close(struct layer *lay)
+{
+	if (!lay)
+		return;
+	if (lay->thread_on) {
+		pthread_mutex_lock(&lay->lock);
+		while (lay->busy)
+			pthread_cond_wait(&lay->cond, &lay->lock);
+		lay->stop = true;
+		pthread_cond_broadcast(&lay->cond);
+		pthread_mutex_unlock(&lay->lock);
+		pthread_join(lay->thread, NULL);
+	}
+	for (size_t i = 0; i < lay->n; i++)
+		delta_unref(lay->chain[i]);
+	for (size_t i = 0; i < lay->nfiles; i++)
+		free(lay->files[i]);
+	free(lay->files);
+	free(lay->index.s);
+	smap_release(&lay->builder);
+	slog_close(lay->log);
+	pthread_mutex_destroy(&lay->lock);
+	pthread_cond_destroy(&lay->cond);
+	free(lay->dir);
+	free(lay);
+}

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The state log (docs/state.md "The state log"), against a memory state
+ * given the same blocks:
+ *  - a writer committing through the log with checkpoints every
+ *    millisecond gives the model's root after every block, and the
+ *    model's contents through its merged iterators;
+ *  - snapshots keep the block they were opened on (root, contents,
+ *    proofs) while later blocks are committed and checkpointed;
+ *  - a child that commits and exits without closing leaves log files
+ *    and an older checkpoint; the next open replays them to the child's
+ *    root;
+ *  - a torn last record is dropped (the block before it comes back), a
+ *    damaged record before another file is refused, and so is a log
+ *    whose entries do not give the root it recorded: LMDB stays as it
+ *    was.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+
+#include <clearline/crypto.h>
+
+#include "state_util.h"
+
+#define MAP_SIZE (64u << 20)
+#define KEYS 3000
+
+static uint64_t mix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* The writes of block b: a function of (seed, b) only. */
+static void block_apply(struct cl_state *st, uint64_t seed, uint64_t b)
+{
+	static const enum cl_table t[] = { CL_TABLE_ACCOUNTS, CL_TABLE_ORDERS,
+					   CL_TABLE_NODE };
+	uint64_t s = seed ^ (b * 0xd1b54a32d192ed03ULL);
+	unsigned n = mix(&s) % 6 == 0 ? 200 + (unsigned)(mix(&s) % 400)
+				      : 1 + (unsigned)(mix(&s) % 30);
+	uint8_t key[4], val[40];
+
+	for (unsigned i = 0; i < n; i++) {
+		enum cl_table tab = t[mix(&s) % 3];
+		size_t vlen = (size_t)(mix(&s) % 40); /* empty values too */
+
+		cl_put_be32(key, (uint32_t)(mix(&s) % KEYS));
+		if (mix(&s) % 4 == 0) {
+			cl_state_del(st, tab, key, 1 + mix(&s) % 4);
+			continue;
+		}
+		for (size_t j = 0; j < vlen; j++)
+			val[j] = (uint8_t)mix(&s);
+		cl_state_put(st, tab, key, 1 + mix(&s) % 4, val, vlen);
+	}
+}
+
+static struct cl_db *open_db(const char *dir, unsigned ms, uint64_t bytes)
+{
+	struct cl_db_config cfg = { .path = dir,
+				    .map_size = MAP_SIZE,
+				    .checkpoint_ms = ms,
+				    .checkpoint_bytes = bytes };
+	struct cl_db *db = NULL;
+	int rc = cl_db_new(&db, &cfg);
+
+	CHECK_MSG(rc == 0, "open: %s", cl_err_str(rc));
+	return db;
+}
+
+static void snap_dump(struct cl_snapshot *s, struct cl_buf *out)
+{
+	const struct cl_table_info *t;
+	size_t nt;
+
+	cl_buf_reset(out);
+	t = cl_table_list(&nt);
+	for (size_t i = 0; i < nt; i++) {
+		struct cl_state_iter *it;
+		const uint8_t *k, *v;
+		size_t kl, vl;
+		int rc;
+
+		CHECK(cl_snapshot_iter_new(&it, s, t[i].id, NULL, 0) == 0);
+		while ((rc = cl_state_iter_next(it, &k, &kl, &v, &vl)) == 0) {
+			cl_buf_append_byte(out, (uint8_t)t[i].id);
+			cl_buf_append_be32(out, (uint32_t)kl);
+			cl_buf_append(out, k, kl);
+			cl_buf_append_be32(out, (uint32_t)vl);
+			cl_buf_append(out, v, vl);
+		}
+		CHECK(rc == CL_ERR_NOT_FOUND);
+		cl_state_iter_free(it);
+	}
+}
+
+static size_t count_logs(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	CHECK(d != NULL);
+	while (d && (de = readdir(d)) != NULL)
+		n += strncmp(de->d_name, "state-log-", 10) == 0;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The path of the one log file in dir (malloc'd). */
+static char *only_log(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char *path = NULL;
+
+	while (d && (de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "state-log-", 10) == 0) {
+			size_t n = strlen(dir) + strlen(de->d_name) + 2;
+			free(path);
+			path = cl_xmalloc(n);
+			snprintf(path, n, "%s/%s", dir, de->d_name);
+		}
+	if (d)
+		closedir(d);
+	CHECK(path != NULL);
+	return path;
+}
+
+static void read_all(const char *path, struct cl_buf *b)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t chunk[4096];
+	size_t n;
+
+	cl_buf_reset(b);
+	CHECK(f != NULL);
+	while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		cl_buf_append(b, chunk, n);
+	if (f)
+		fclose(f);
+}
+
+static void write_all(const char *path, const struct cl_buf *b)
+{
+	FILE *f = fopen(path, "wb");
+
+	CHECK(f != NULL);
+	if (f) {
+		CHECK(fwrite(b->p, 1, b->len, f) == b->len);
+		fclose(f);
+	}
+}
+
+/* The writer and snapshots against the model, checkpoints every ms. */
+static void test_differential(uint64_t seed)
+{
+	char *dir = tmpdir_make("slog");
+	struct cl_db *db = open_db(dir, 1, 32u << 10);
+	struct cl_state *st, *model = cl_state_new_memory();
+	struct cl_snapshot *snap = NULL;
+	struct cl_hash32 r1, r2, snap_root;
+	struct cl_buf d1, d2, snap_want;
+	uint64_t snap_until = 0, snaps = 0, most_held = 0;
+	struct cl_db_log_stats ls;
+
+	cl_buf_init(&d1);
+	cl_buf_init(&d2);
+	cl_buf_init(&snap_want);
+	CHECK(cl_state_new_lmdb(&st, db) == 0);
+	for (uint64_t b = 1; b <= 300; b++) {
+		block_apply(st, seed, b);
+		block_apply(model, seed, b);
+		if (b % 37 == 0) {
+			/* a discarded block leaves nothing behind */
+			cl_state_discard(st);
+			cl_state_discard(model);
+			continue;
+		}
+		CHECK(cl_state_commit_block(st, &r1) == 0);
+		CHECK(cl_state_commit_block(model, &r2) == 0);
+		CHECK_MSG(memcmp(r1.b, r2.b, 32) == 0, "block %" PRIu64
+			  ": root differs from the model", b);
+		CHECK(cl_state_root(st, &r1) == 0);
+		CHECK(memcmp(r1.b, r2.b, 32) == 0);
+		cl_db_log_stats(db, &ls);
+		if (ls.held_blocks > most_held)
+			most_held = ls.held_blocks;
+		if (b % 10 == 0) {
+			state_dump(st, &d1);
+			state_dump(model, &d2);
+			CHECK_MSG(buf_eq(&d1, &d2), "block %" PRIu64
+				  ": contents differ", b);
+		}
+		if (snap && b >= snap_until) {
+			struct cl_hash32 again;
+			snap_dump(snap, &d1);
+			CHECK_MSG(buf_eq(&d1, &snap_want),
+				  "a snapshot moved with later blocks");
+			CHECK(cl_snapshot_root(snap, &again) == 0);
+			CHECK(memcmp(again.b, snap_root.b, 32) == 0);
+			CHECK(cl_snapshot_recompute_root(snap, &again) == 0);
+			CHECK(memcmp(again.b, snap_root.b, 32) == 0);
+			cl_snapshot_free(snap);
+			snap = NULL;
+		}
+		if (!snap && b % 7 == 0) {
+			uint8_t key[4] = { 0 };
+			struct cl_proof p;
+			CHECK(cl_snapshot_new(&snap, db) == 0);
+			CHECK(cl_snapshot_root(snap, &snap_root) == 0);
+			CHECK(memcmp(snap_root.b, r2.b, 32) == 0);
+			snap_dump(snap, &snap_want);
+			state_dump(model, &d2);
+			CHECK(buf_eq(&snap_want, &d2));
+			cl_put_be32(key, (uint32_t)(b % KEYS));
+			CHECK(cl_snapshot_prove(snap, &p, CL_TABLE_ACCOUNTS,
+						key, 1) == 0);
+			snap_until = b + 3 + b % 20;
+			snaps++;
+		}
+	}
+	cl_snapshot_free(snap);
+	cl_db_log_stats(db, &ls);
+	/* LMDB was behind the writer, and caught up many times */
+	CHECK_MSG(ls.checkpoints > 20 && most_held >= 1 && ls.failures == 0,
+		  "%" PRIu64 " checkpoints, at most %" PRIu64 " blocks held",
+		  ls.checkpoints, most_held);
+	cl_state_free(st);
+	/* a clean close leaves LMDB whole and no log behind */
+	CHECK(count_logs(dir) == 0);
+	cl_db_free(db);
+	db = open_db(dir, 0, 0);
+	CHECK(cl_state_new_lmdb(&st, db) == 0);
+	CHECK(cl_state_root(st, &r1) == 0);
+	CHECK(cl_state_root(model, &r2) == 0);
+	CHECK(memcmp(r1.b, r2.b, 32) == 0);
+	uint64_t nodes;
+	CHECK(cl_state_check_tree(st, &nodes) == 0);
+	cl_state_free(st);
+	cl_db_free(db);
+	CHECK(snaps > 10);
+	cl_state_free(model);
+	cl_buf_release(&d1);
+	cl_buf_release(&d2);
+	cl_buf_release(&snap_want);
+	tmpdir_remove(dir);
+}
+
+/* A child commits blocks 1..n through the log (no checkpoint) and exits
+ * without closing; roots[b] gets block b's root. */
+static void child_commits(const char *dir, uint64_t seed, uint64_t n,
+			  struct cl_hash32 *roots)
+{
+	int fds[2], status;
+	pid_t pid;
+
+	CHECK(pipe(fds) == 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		struct cl_db *db;
+		struct cl_state *st;
+		struct cl_db_config cfg = { .path = dir,
+					    .map_size = MAP_SIZE,
+					    .checkpoint_ms = 3600000,
+					    .checkpoint_bytes = 1u << 30 };
+		struct cl_hash32 r;
+
+		close(fds[0]);
+		if (cl_db_new(&db, &cfg) || cl_state_new_lmdb(&st, db))
+			_exit(3);
+		for (uint64_t b = 1; b <= n; b++) {
+			block_apply(st, seed, b);
+			if (cl_state_commit_block(st, &r) ||
+			    write(fds[1], r.b, 32) != 32)
+				_exit(4);
+		}
+		_exit(0); /* no close: as a crash leaves it */
+	}
+	close(fds[1]);
+	for (uint64_t b = 1; b <= n; b++)
+		CHECK(read(fds[0], roots[b].b, 32) == 32);
+	close(fds[0]);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0);
+}
+
+static void root_is(const char *dir, const struct cl_hash32 *want)
+{
+	struct cl_db *db = open_db(dir, 0, 0);
+	struct cl_state *st;
+	struct cl_hash32 r;
+
+	CHECK(cl_state_new_lmdb(&st, db) == 0);
+	CHECK(cl_state_root(st, &r) == 0);
+	CHECK_MSG(memcmp(r.b, want->b, 32) == 0, "replayed root differs");
+	CHECK(cl_state_recompute_root(st, &r) == 0);
+	CHECK(memcmp(r.b, want->b, 32) == 0);
+	cl_state_free(st);
+	cl_db_free(db);
+	CHECK(count_logs(dir) == 0);
+}
+
+/* The offset of the last record of a log file. */
+static size_t last_record(const struct cl_buf *b)
+{
+	size_t off = 0, last = 0;
+
+	while (off + 8 <= b->len) {
+		last = off;
+		off += 8 + cl_get_be32(b->p + off + 4) + 16;
+	}
+	CHECK(off == b->len);
+	return last;
+}
+
+static void test_replay(uint64_t seed)
+{
+	char *dir = tmpdir_make("slog-replay");
+	struct cl_hash32 roots[41], zero = { { 0 } };
+	struct cl_buf b, keep;
+	char *path;
+	size_t at;
+
+	cl_buf_init(&b);
+	cl_buf_init(&keep);
+	/* 1. a crash leaves the log: replayed at open */
+	child_commits(dir, seed, 40, roots);
+	CHECK(count_logs(dir) == 1);
+	root_is(dir, &roots[40]);
+
+	/* 2. a torn last record: the block before it */
+	child_commits(dir, seed ^ 1, 20, roots);
+	path = only_log(dir);
+	read_all(path, &b);
+	b.len -= 5;
+	write_all(path, &b);
+	root_is(dir, &roots[19]);
+	free(path);
+
+	/* 3. a flipped byte in the last record: dropped the same way */
+	child_commits(dir, seed ^ 2, 10, roots);
+	path = only_log(dir);
+	read_all(path, &b);
+	b.p[last_record(&b) + 20] ^= 0x40;
+	write_all(path, &b);
+	root_is(dir, &roots[9]);
+	free(path);
+
+	/* 4. damage before a later file: refused, nothing changed */
+	{
+		struct cl_hash32 before;
+		struct cl_db *db;
+		struct cl_db_config cfg = { .path = dir, .map_size = MAP_SIZE };
+
+		db = open_db(dir, 0, 0);
+		struct cl_state *st;
+		CHECK(cl_state_new_lmdb(&st, db) == 0);
+		CHECK(cl_state_root(st, &before) == 0);
+		cl_state_free(st);
+		cl_db_free(db);
+
+		child_commits(dir, seed ^ 3, 8, roots);
+		path = only_log(dir);
+		read_all(path, &b);
+		cl_buf_reset(&keep);
+		cl_buf_append(&keep, b.p, b.len);
+		b.p[last_record(&b) + 20] ^= 0x40;
+		write_all(path, &b);
+		char later[4096];
+		snprintf(later, sizeof(later), "%s/state-log-%016x", dir,
+			 0x7fffffffu);
+		write_all(later, &keep);
+		CHECK(cl_db_new(&db, &cfg) == CL_ERR_CORRUPT);
+		CHECK(remove(later) == 0);
+
+		/* 5. a record that does not give its root: refused */
+		at = last_record(&keep);
+		size_t body = cl_get_be32(keep.p + at + 4);
+		CHECK(body >= 44);
+		/* the root it recorded (after the block's seq) */
+		keep.p[at + 8 + 8] ^= 0x01;
+		cl_checksum16(keep.p + at + 8 + body, keep.p + at + 8, body);
+		write_all(path, &keep);
+		CHECK(cl_db_new(&db, &cfg) == CL_ERR_CORRUPT);
+		CHECK(count_logs(dir) == 1);
+		CHECK(remove(path) == 0);
+		free(path);
+		/* LMDB is still at the checkpoint before the child */
+		root_is(dir, &before);
+		CHECK(memcmp(before.b, zero.b, 32) != 0);
+	}
+	cl_buf_release(&b);
+	cl_buf_release(&keep);
+	tmpdir_remove(dir);
+}
+
+int main(void)
+{
+	uint64_t seed = test_seed();
+
+	cl_log_min_level = CL_LOG_BROKEN;
+	test_differential(seed);
+	test_replay(seed);
+	return test_done("test_statelog");
+}
