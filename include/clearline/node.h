@@ -23,6 +23,8 @@ struct cl_node_config {
 	char *genesis;
 	uint64_t log_level;
 	uint64_t map_size_mb;
+	uint64_t checkpoint_ms; /* the state log: docs/state.md */
+	uint64_t checkpoint_mb;
 	char *rpc_bind;
 	uint64_t rpc_port;
 	uint64_t rpc_max_body;

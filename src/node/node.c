@@ -516,6 +516,8 @@ int cl_node_main(int argc, char **argv)
 	struct cl_db_config dbc = {
 		.path = cfg.datadir,
 		.map_size = cfg.map_size_mb << 20,
+		.checkpoint_ms = (unsigned)cfg.checkpoint_ms,
+		.checkpoint_bytes = cfg.checkpoint_mb << 20,
 	};
 	if (cl_db_new(&db, &dbc) != CL_OK)
 		goto out;

@@ -23,6 +23,15 @@ static const struct cl_opt opts[] = {
 	{"map-size-mb", CL_OPT_U64, 16, 1u << 24, "4096", NULL,
 	 "largest size the database may grow to, MiB", OFF(map_size_mb), 0,
 	 false},
+	{"checkpoint-ms", CL_OPT_U64, 0, 3600000, "1000", NULL,
+	 "a block is made durable by the state log and the database is "
+	 "written as a checkpoint this often, ms (0: no state log, every "
+	 "block written to the database; docs/state.md \"The state log\")",
+	 OFF(checkpoint_ms), 0, false},
+	{"checkpoint-mb", CL_OPT_U64, 1, 1u << 16, "256", NULL,
+	 "blocks held in memory that start a checkpoint before its time, "
+	 "MiB (up to twice this is held while one is written)",
+	 OFF(checkpoint_mb), 0, false},
 	{"rpc-bind", CL_OPT_STR, 0, 0, "127.0.0.1", NULL,
 	 "address the JSON-RPC server listens on", OFF(rpc_bind), 0, false},
 	{"rpc-port", CL_OPT_U64, 0, 65535, "8645", NULL,
