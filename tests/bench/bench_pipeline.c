@@ -319,23 +319,24 @@ int main(int argc, char **argv)
 	int c;
 
 	bench_seq_defaults(&cfg);
-	while ((c = getopt(argc, argv, "n:r:g:b:m:q:M:")) != -1) {
+	while ((c = getopt(argc, argv, "n:r:g:b:m:q:M:c:")) != -1) {
 		uint64_t *dst = bench_seq_option(&cfg, c);
 
 		switch (c) {
 		case 'n': dst = &n; break;
 		case 'r': dst = &rounds; break;
-		case 'b': case 'm': case 'q': break;
+		case 'b': case 'm': case 'q': case 'c': break;
 		case 'g': gpath = optarg; continue;
 		case 'M': modes = optarg; continue;
 		default:
 			fprintf(stderr, "usage: bench_pipeline [-n orders] "
 				"[-r rounds] [-g genesis] [-b block-ms] "
 				"[-m block-max-txs] [-q queue-max] "
-				"[-M 1,2,0]\n");
+				"[-M 1,2,0] [-c checkpoint-ms]\n");
 			return 2;
 		}
-		if (!cl_parse_u64(dst, optarg, strlen(optarg)) || *dst == 0) {
+		if (!cl_parse_u64(dst, optarg, strlen(optarg)) ||
+		    (*dst == 0 && c != 'c')) {
 			fprintf(stderr, "bench_pipeline: -%c: expected a "
 				"positive number\n", c);
 			return 2;

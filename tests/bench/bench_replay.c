@@ -24,14 +24,19 @@
  * What the verifier does besides is L1 traffic: reading logs and the
  * posting transaction, and each block's L1 reference once per L1 block.
  *
- * usage: bench_replay GENESIS [orders [block-ms [block-txs [every]]]]
+ * usage: bench_replay GENESIS [orders [block-ms [block-txs [every|data
+ *                                                            [ckpt-ms]]]]]
  *   orders   default 50000
  *   block-ms the sequencer's block interval, default 20
  *   block-txs the most requests in a block, default the sequencer's
  *            (20 000); small values give many small blocks, where the
  *            commits weigh most
  *   every    replay with CL_DB_SYNC_EVERY (every commit fully synced)
- *            instead of the verifier's mode, to measure the difference
+ *            instead of the verifier's mode ("data"), to measure the
+ *            difference
+ *   ckpt-ms  both databases' state log checkpoint interval, as the
+ *            nodes' --checkpoint-ms: default 1000; 0 no state log (an
+ *            LMDB commit per block)
  */
 #include <clearline/node.h>
 #include <clearline/sequencer.h>
@@ -171,12 +176,14 @@ int main(int argc, char **argv)
 	uint64_t block_ms = argc > 3 ? strtoull(argv[3], NULL, 10) : 20;
 	uint64_t block_txs = argc > 4 ? strtoull(argv[4], NULL, 10) : 0;
 	bool sync_every = argc > 5 && strcmp(argv[5], "every") == 0;
+	unsigned ckpt_ms = argc > 6 ? (unsigned)strtoul(argv[6], NULL, 10)
+				    : 1000;
 	struct counter k = {.done = 0};
 
 	if (argc < 2) {
 		fprintf(stderr,
 			"usage: %s GENESIS [orders [block-ms [block-txs "
-			"[every]]]]\n",
+			"[every|data [ckpt-ms]]]]]\n",
 			argv[0]);
 		return 2;
 	}
@@ -205,7 +212,8 @@ int main(int argc, char **argv)
 	struct cl_seq_config sc;
 	if (!mkdtemp(dir_a) || !mkdtemp(dir_b))
 		return 1;
-	struct cl_db_config dc = {.path = dir_a, .map_size = 8ull << 30};
+	struct cl_db_config dc = {.path = dir_a, .map_size = 8ull << 30,
+				  .checkpoint_ms = ckpt_ms};
 	if (cl_db_new(&db, &dc))
 		return 1;
 	cl_seq_config_defaults(&sc);
@@ -257,7 +265,8 @@ int main(int argc, char **argv)
 	/* ---- between the phases: cut and encode the batches ---- */
 	struct cl_state *st;
 	struct cl_db *db2;
-	struct cl_db_config dc2 = {.path = dir_b, .map_size = 8ull << 30};
+	struct cl_db_config dc2 = {.path = dir_b, .map_size = 8ull << 30,
+				   .checkpoint_ms = ckpt_ms};
 	cl_seq_free(seq);
 	/* one LMDB environment per process: read the blocks, then close */
 	struct cl_snapshot *snap;
@@ -373,6 +382,9 @@ int main(int argc, char **argv)
 		bad++;
 
 	double ss = (double)seq_ns / 1e9, rs = (double)rep_ns / 1e9;
+	printf("state log: %s\n", ckpt_ms ? "on (checkpoints on a thread of "
+					     "their own)"
+				   : "off (an LMDB commit per block)");
 	printf("sequencer: %zu orders in %.2f s: %.0f orders/s, %.0f "
 	       "requests/s (%llu requests), %.1f blocks/s (%llu blocks)\n",
 	       n_orders, ss, (double)n_orders / ss, (double)seq_txs / ss,

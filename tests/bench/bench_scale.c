@@ -34,7 +34,7 @@
  * Usage (from the project root):
  *   bench_scale [-A accounts] [-R resting-orders] [-n messages]
  *               [-g genesis.json] [-b block-interval-ms]
- *               [-m block-max-txs] [-q queue-max]
+ *               [-m block-max-txs] [-q queue-max] [-c checkpoint-ms]
  * Defaults: 1 000 000 accounts, 1 000 000 resting orders, 200 000
  * messages, genesis/devnet.json, blocks of 100 ms or 5 000 transactions
  * (docs/performance.md says why not more), a queue of 65 536.
@@ -498,7 +498,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: bench_scale [-A accounts] [-R resting-orders] "
 		"[-n messages] [-g genesis] [-b block-ms] "
-		"[-m block-max-txs] [-q queue-max]\n");
+		"[-m block-max-txs] [-q queue-max] [-c checkpoint-ms]\n");
 	exit(2);
 }
 
@@ -536,7 +536,7 @@ int main(int argc, char **argv)
 	int c;
 
 	bench_seq_defaults(&cfg);
-	while ((c = getopt(argc, argv, "A:R:n:g:b:m:q:")) != -1) {
+	while ((c = getopt(argc, argv, "A:R:n:g:b:m:q:c:")) != -1) {
 		uint64_t *dst = bench_seq_option(&cfg, c);
 
 		if (c == 'A')
@@ -550,8 +550,8 @@ int main(int argc, char **argv)
 			continue;
 		} else if (!dst)
 			usage();
-		if (!cl_parse_u64(dst, optarg, strlen(optarg)) || *dst == 0 ||
-		    *dst > UINT32_MAX - KEY_BASE) {
+		if (!cl_parse_u64(dst, optarg, strlen(optarg)) ||
+		    (*dst == 0 && c != 'c') || *dst > UINT32_MAX - KEY_BASE) {
 			fprintf(stderr, "bench_scale: -%c: expected a number "
 				"from 1 to %u\n", c, UINT32_MAX - KEY_BASE);
 			return 2;
@@ -573,9 +573,11 @@ int main(int argc, char **argv)
 
 	printf("scale benchmark: %zu accounts, %zu resting orders over %zu "
 	       "markets, %" PRIu64 " messages, %ld cpus, blocks every %"
-	       PRIu64 " ms or %" PRIu64 " txs, queue %" PRIu64 "\n",
+	       PRIu64 " ms or %" PRIu64 " txs, queue %" PRIu64
+	       ", checkpoints every %" PRIu64 " ms (0: no state log)\n",
 	       n_accounts, n_rest, n_markets, n, sysconf(_SC_NPROCESSORS_ONLN),
-	       cfg.block_interval_ms, cfg.block_max_txs, cfg.queue_max);
+	       cfg.block_interval_ms, cfg.block_max_txs, cfg.queue_max,
+	       bench_checkpoint_ms);
 	bench_mem_print("at the start");
 
 	pid_t before[64], after[64];

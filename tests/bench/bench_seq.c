@@ -163,9 +163,13 @@ void bench_seq_defaults(struct cl_seq_config *cfg)
 	cfg->queue_max = 65536;
 }
 
+uint64_t bench_checkpoint_ms = 1000;
+
 uint64_t *bench_seq_option(struct cl_seq_config *cfg, int c)
 {
 	switch (c) {
+	case 'c':
+		return &bench_checkpoint_ms;
 	case 'b':
 		return &cfg->block_interval_ms;
 	case 'm':
@@ -189,7 +193,9 @@ void bench_node_start(struct bench_node *n, const struct cl_seq_config *cfg,
 		      const struct cl_genesis *g)
 {
 	const char *base = getenv("TMPDIR");
-	struct cl_db_config dbc = {.map_size = 64ull << 30};
+	struct cl_db_config dbc = {.map_size = 64ull << 30,
+				   .checkpoint_ms =
+					   (unsigned)bench_checkpoint_ms};
 	int rc;
 
 	snprintf(n->dir, sizeof(n->dir), "%s/clearline-bench-XXXXXX",

@@ -99,8 +99,13 @@ void bench_submit(struct cl_seq *s, const struct cl_tx *tx,
  * value, capped at CL_STATE_VALUE_MAX, 1 MiB, about 9 000 order
  * transactions) and a queue of 65 536. */
 void bench_seq_defaults(struct cl_seq_config *cfg);
+/* The state log's checkpoint interval of bench_node_start()'s database
+ * (-c; 0: no state log, a synced LMDB commit per block), as clearlined's
+ * --checkpoint-ms; default 1000. */
+extern uint64_t bench_checkpoint_ms;
+
 /* The field of the shared option `c` (-b block-ms, -m block-max-txs,
- * -q queue-max), or NULL for another letter. */
+ * -q queue-max, -c checkpoint-ms), or NULL for another letter. */
 uint64_t *bench_seq_option(struct cl_seq_config *cfg, int c);
 
 struct bench_node {
