@@ -318,6 +318,11 @@ struct cl_db_log_stats {
 	uint64_t held_blocks;	 /* blocks over it, in memory and the log */
 	uint64_t held_bytes;	 /* their memory */
 	uint64_t last_ns;	 /* the last checkpoint's duration */
+	uint64_t ckpt_ns;	 /* every checkpoint's duration, summed */
+	uint64_t appends;	 /* blocks appended to the log */
+	uint64_t append_bytes;	 /* their records' bytes */
+	uint64_t append_ns;	 /* time in the appends (and their syncs) */
+	uint64_t room_wait_ns;	 /* the writer waiting for a checkpoint */
 };
 void cl_db_log_stats(struct cl_db *db, struct cl_db_log_stats *out);
 

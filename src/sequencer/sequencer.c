@@ -180,6 +180,7 @@ int cl_seq_start(struct cl_seq *s)
 	CL_REQUIRE(!s->running);
 	if (pthread_create(&s->thread, NULL, writer_main, s) != 0)
 		return CL_ERR_IO;
+	pthread_setname_np(s->thread, "cl-seq-writer"); /* for top, perf */
 	s->running = true;
 	return CL_OK;
 }

@@ -7,6 +7,12 @@
  * writer and every snapshot read through them. A delta never changes
  * after it is made, so readers on other threads need no lock, only a
  * reference.
+ *
+ * The builder collects a block's writes before it is frozen: one sorted
+ * run of entries per kv table, their bytes in one buffer. The commit
+ * writes each table in key order (docs/state.md "Storage"), so almost
+ * every write is an append after one comparison; a write out of order
+ * is put in place by a binary search.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -14,14 +20,126 @@
 
 #include "state_int.h"
 
-struct delta *delta_from_map(const struct smap *m, uint64_t seq)
+/* ------------------------------------------------------------------ */
+/* The builder                                                         */
+/* ------------------------------------------------------------------ */
+
+void builder_init(struct builder *b)
 {
-	size_t bytes = 0, n = m->count, i = 0;
+	memset(b, 0, sizeof(*b));
+	b->runs = cl_xcalloc(kv_table_count(), sizeof(*b->runs));
+	cl_buf_init(&b->bytes);
+}
+
+void builder_release(struct builder *b)
+{
+	for (unsigned t = 0; t < kv_table_count(); t++)
+		free(b->runs[t].e);
+	free(b->runs);
+	cl_buf_release(&b->bytes);
+}
+
+void builder_clear(struct builder *b)
+{
+	if (!b->count)
+		return;
+	for (unsigned t = 0; t < kv_table_count(); t++)
+		b->runs[t].n = 0;
+	cl_buf_reset(&b->bytes);
+	b->count = 0;
+}
+
+static int bent_cmp(const struct builder *b, const struct bld_ent *e,
+		    const uint8_t *key, size_t klen)
+{
+	return smap_cmp(b->bytes.p + e->koff, e->klen, key, klen);
+}
+
+/* The position of the first entry >= key in run r. */
+static size_t run_seek(const struct builder *b, const struct bld_run *r,
+		       const uint8_t *key, size_t klen)
+{
+	size_t lo = 0, hi = r->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (bent_cmp(b, &r->e[mid], key, klen) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void builder_set(struct builder *b, unsigned tbl, const uint8_t *key,
+		 size_t klen, const uint8_t *val, size_t vlen, bool tomb)
+{
+	struct bld_run *r = &b->runs[tbl];
+	struct bld_ent *e;
+	size_t pos = r->n;
+
+	CL_REQUIRE(klen <= UINT32_MAX && vlen <= UINT32_MAX &&
+		   b->bytes.len <= UINT32_MAX - klen - vlen);
+	if (r->n && bent_cmp(b, &r->e[r->n - 1], key, klen) >= 0) {
+		pos = run_seek(b, r, key, klen);
+		if (bent_cmp(b, &r->e[pos], key, klen) == 0)
+			goto fill; /* written again in the block */
+	}
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 256;
+		r->e = cl_xrealloc(r->e, r->cap * sizeof(*r->e));
+	}
+	memmove(&r->e[pos + 1], &r->e[pos], (r->n - pos) * sizeof(*r->e));
+	r->n++;
+	b->count++;
+	r->e[pos].koff = (uint32_t)b->bytes.len;
+	r->e[pos].klen = (uint32_t)klen;
+	cl_buf_append(&b->bytes, key, klen);
+fill:
+	e = &r->e[pos];
+	e->tomb = tomb;
+	e->voff = (uint32_t)b->bytes.len;
+	e->vlen = tomb ? 0 : (uint32_t)vlen;
+	if (!tomb && vlen)
+		cl_buf_append(&b->bytes, val, vlen);
+}
+
+const struct bld_ent *builder_find(const struct builder *b, unsigned tbl,
+				   const uint8_t *key, size_t klen)
+{
+	const struct bld_run *r = &b->runs[tbl];
+	size_t pos;
+
+	if (!r->n)
+		return NULL;
+	pos = run_seek(b, r, key, klen);
+	if (pos < r->n && bent_cmp(b, &r->e[pos], key, klen) == 0)
+		return &r->e[pos];
+	return NULL;
+}
+
+size_t builder_seek(const struct builder *b, unsigned tbl,
+		    const uint8_t *key, size_t klen)
+{
+	return run_seek(b, &b->runs[tbl], key, klen);
+}
+
+/* ------------------------------------------------------------------ */
+/* Deltas                                                              */
+/* ------------------------------------------------------------------ */
+
+struct delta *delta_from_builder(const struct builder *b, uint64_t seq)
+{
+	size_t bytes = 0, n = b->count, i = 0;
 	struct delta *d;
 	uint8_t *p;
 
-	for (struct smap_node *s = smap_first(m); s; s = s->next[0])
-		bytes += s->klen + (s->tomb ? 0 : s->vlen);
+	for (unsigned t = 0; t < kv_table_count(); t++)
+		for (size_t j = 0; j < b->runs[t].n; j++) {
+			const struct bld_ent *s = &b->runs[t].e[j];
+			bytes += 1 + s->klen + s->vlen;
+		}
 	d = cl_xmalloc(sizeof(*d) + n * sizeof(*d->e) + bytes + 1);
 	d->seq = seq;
 	atomic_init(&d->refs, 1);
@@ -29,24 +147,28 @@ struct delta *delta_from_map(const struct smap *m, uint64_t seq)
 	d->e = (struct delta_ent *)(d + 1);
 	d->bytes = sizeof(*d) + n * sizeof(*d->e) + bytes;
 	p = (uint8_t *)(d->e + n);
-	for (struct smap_node *s = smap_first(m); s; s = s->next[0], i++) {
-		struct delta_ent *e = &d->e[i];
+	/* the runs in table order: the entries in (table ‖ key) order */
+	for (unsigned t = 0; t < kv_table_count(); t++)
+		for (size_t j = 0; j < b->runs[t].n; j++, i++) {
+			const struct bld_ent *s = &b->runs[t].e[j];
+			struct delta_ent *e = &d->e[i];
 
-		memcpy(p, s->key, s->klen);
-		e->key = p;
-		e->klen = (uint32_t)s->klen;
-		p += s->klen;
-		if (s->tomb) {
-			e->val = NULL;
-			e->vlen = 0;
-			continue;
+			e->key = p;
+			*p++ = (uint8_t)t;
+			memcpy(p, b->bytes.p + s->koff, s->klen);
+			p += s->klen;
+			e->klen = s->klen + 1;
+			if (s->tomb) {
+				e->val = NULL;
+				e->vlen = 0;
+				continue;
+			}
+			if (s->vlen)
+				memcpy(p, b->bytes.p + s->voff, s->vlen);
+			e->val = p; /* an empty value points into the block */
+			e->vlen = s->vlen;
+			p += s->vlen;
 		}
-		if (s->vlen)
-			memcpy(p, s->val, s->vlen);
-		e->val = p; /* an empty value still points into the block */
-		e->vlen = (uint32_t)s->vlen;
-		p += s->vlen;
-	}
 	return d;
 }
 

@@ -68,10 +68,11 @@ struct layer {
 	char **files;  /* closed log files, removed once checkpointed */
 	size_t nfiles;
 	uint64_t start_ns; /* of the last checkpoint started */
-	uint64_t checkpoints, failures, last_ns;
+	uint64_t checkpoints, failures, last_ns, ckpt_ns;
+	uint64_t appends, append_bytes, append_ns, room_wait_ns;
 
 	/* the writer's */
-	struct smap builder;
+	struct builder builder;
 	struct lay_index index;
 };
 
@@ -197,18 +198,17 @@ static size_t compose(uint8_t ck[1 + CL_STATE_KEY_MAX], unsigned tbl,
 	return 1 + klen;
 }
 
-static const uint8_t empty_val[1];
-
 /* The newest entry of ck above LMDB: 1 with *val (NULL: deleted), or 0
  * when the layer does not hold the key. */
 static int layered_find(struct kv *kv, const uint8_t *ck, size_t cklen,
 			const uint8_t **val, size_t *vlen)
 {
 	if (kv->builder && kv->builder->count) {
-		struct smap_node *n = smap_find(kv->builder, ck, cklen);
-		if (n) {
-			*val = n->tomb ? NULL : (n->val ? n->val : empty_val);
-			*vlen = n->tomb ? 0 : n->vlen;
+		const struct bld_ent *e = builder_find(kv->builder, ck[0],
+						       ck + 1, cklen - 1);
+		if (e) {
+			*val = e->tomb ? NULL : kv->builder->bytes.p + e->voff;
+			*vlen = e->vlen;
 			return 1;
 		}
 	}
@@ -250,35 +250,22 @@ int lay_get(struct kv *kv, const uint8_t **val, size_t *vlen, unsigned tbl,
 int lay_put(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen,
 	    const uint8_t *val, size_t vlen)
 {
-	uint8_t ck[1 + CL_STATE_KEY_MAX + 1];
-	size_t cklen = compose(ck, tbl, key, klen);
-	bool created;
-	struct smap_node *n;
-
 	CL_REQUIRE(kv->builder); /* snapshots do not write */
-	n = smap_upsert(kv->builder, &created, ck, cklen);
-	n->tomb = false;
-	smap_set_val(kv->builder, n, val, vlen);
+	builder_set(kv->builder, tbl, key, klen, val, vlen, false);
 	return CL_OK;
 }
 
 int lay_del(struct kv *kv, unsigned tbl, const uint8_t *key, size_t klen)
 {
-	uint8_t ck[1 + CL_STATE_KEY_MAX + 1];
-	size_t cklen = compose(ck, tbl, key, klen);
 	const uint8_t *v;
 	size_t vl;
-	bool created;
-	struct smap_node *n;
 	int rc;
 
 	CL_REQUIRE(kv->builder);
 	rc = lay_get(kv, &v, &vl, tbl, key, klen);
 	if (rc)
 		return rc; /* absent: CL_ERR_NOT_FOUND, as LMDB says it */
-	n = smap_upsert(kv->builder, &created, ck, cklen);
-	smap_set_val(kv->builder, n, NULL, 0);
-	n->tomb = true;
+	builder_set(kv->builder, tbl, key, klen, NULL, 0, true);
 	return CL_OK;
 }
 
@@ -296,11 +283,18 @@ static int base_move(struct kv_cursor *c, int op, const uint8_t *key,
 	return rc == CL_ERR_NOT_FOUND ? CL_OK : rc;
 }
 
-static struct smap_node *builder_at(const struct kv_cursor *c)
+static const struct bld_ent *builder_at(const struct kv_cursor *c)
 {
-	struct smap_node *n = c->node;
+	const struct builder *b = c->kv->builder;
 
-	return n && n->key[0] == c->tbl ? n : NULL;
+	if (!b || c->bpos >= b->runs[c->tbl].n)
+		return NULL;
+	return &b->runs[c->tbl].e[c->bpos];
+}
+
+static const uint8_t *bkey(const struct kv_cursor *c, const struct bld_ent *e)
+{
+	return c->kv->builder->bytes.p + e->koff;
 }
 
 static const struct delta_ent *delta_at(const struct kv_cursor *c, size_t i)
@@ -328,10 +322,10 @@ static int advance_at_cur(struct kv_cursor *c)
 {
 	const uint8_t *k = c->cur + 1;
 	size_t kl = c->cur_len - 1;
-	struct smap_node *n = builder_at(c);
+	const struct bld_ent *n = builder_at(c);
 
-	if (n && smap_cmp(n->key + 1, n->klen - 1, k, kl) == 0)
-		c->node = n->next[0];
+	if (n && smap_cmp(bkey(c, n), n->klen, k, kl) == 0)
+		c->bpos++;
 	for (size_t i = 0; i < c->kv->dn; i++) {
 		const struct delta_ent *e = delta_at(c, i);
 		if (e && smap_cmp(e->key + 1, e->klen - 1, k, kl) == 0)
@@ -349,7 +343,7 @@ static int settle(struct kv_cursor *c)
 		const uint8_t *mk = NULL, *val = NULL;
 		size_t ml = 0, vl = 0;
 		bool tomb = false;
-		struct smap_node *n = builder_at(c);
+		const struct bld_ent *n = builder_at(c);
 		int rc;
 
 		/* the oldest first, so a newer source at the same key wins */
@@ -370,11 +364,11 @@ static int settle(struct kv_cursor *c)
 				tomb = e->val == NULL;
 			}
 		}
-		if (n && (take_min(n->key + 1, n->klen - 1, &mk, &ml) ||
-			  smap_cmp(n->key + 1, n->klen - 1, mk, ml) == 0)) {
-			mk = n->key + 1;
+		if (n && (take_min(bkey(c, n), n->klen, &mk, &ml) ||
+			  smap_cmp(bkey(c, n), n->klen, mk, ml) == 0)) {
+			mk = bkey(c, n);
 			tomb = n->tomb;
-			val = n->val ? n->val : empty_val;
+			val = c->kv->builder->bytes.p + n->voff;
 			vl = n->vlen;
 		}
 		if (!mk) {
@@ -412,9 +406,9 @@ int lay_cursor_seek(struct kv_cursor *c, const uint8_t *key, size_t klen)
 		return rc;
 	for (size_t i = 0; i < c->kv->dn; i++)
 		c->dpos[i] = delta_seek(c->kv->dv[i], ck, cklen, false);
-	c->node = c->kv->builder && c->kv->builder->count
-			  ? smap_seek(c->kv->builder, ck, cklen, false)
-			  : NULL;
+	c->bpos = c->kv->builder ? builder_seek(c->kv->builder, c->tbl, key,
+						 klen)
+				 : 0;
 	return settle(c);
 }
 
@@ -552,6 +546,7 @@ static void *checkpoint_main(void *arg)
 		lay->err = rc;
 		lay->busy = false;
 		lay->last_ns = cl_clock_mono_ns() - t0;
+		lay->ckpt_ns += lay->last_ns;
 		if (rc == CL_OK)
 			lay->checkpoints++;
 		else
@@ -689,15 +684,19 @@ int lay_writer_commit(struct kv *kv, const struct cl_hash32 *root)
 	struct layer *lay = kv->lay;
 	struct delta *d;
 	bool busy;
+	uint64_t t0 = cl_clock_mono_ns(), t1;
 	int rc = make_room(kv);
 
+	t1 = cl_clock_mono_ns();
 	if (rc) {
 		lay_writer_discard(kv);
 		return rc;
 	}
-	d = delta_from_map(&lay->builder, lay->next_seq);
-	smap_clear(&lay->builder);
-	rc = slog_append(lay->log, d, root, db_sync_every(lay->db));
+	d = delta_from_builder(&lay->builder, lay->next_seq);
+	builder_clear(&lay->builder);
+	size_t rec_bytes = 0;
+	rc = slog_append(lay->log, d, root, db_sync_every(lay->db),
+			 &rec_bytes);
 	if (rc) {
 		delta_unref(d);
 		return rc;
@@ -705,6 +704,10 @@ int lay_writer_commit(struct kv *kv, const struct cl_hash32 *root)
 	pthread_mutex_lock(&lay->lock);
 	lay->chain[lay->n++] = d;
 	lay->bytes += d->bytes;
+	lay->room_wait_ns += t1 - t0;
+	lay->appends++;
+	lay->append_bytes += rec_bytes;
+	lay->append_ns += cl_clock_mono_ns() - t1;
 	busy = lay->busy;
 	pthread_mutex_unlock(&lay->lock);
 	lay->next_seq++;
@@ -723,7 +726,7 @@ int lay_writer_commit(struct kv *kv, const struct cl_hash32 *root)
 
 void lay_writer_discard(struct kv *kv)
 {
-	smap_clear(&kv->lay->builder);
+	builder_clear(&kv->lay->builder);
 }
 
 void lay_writer_close(struct kv *kv)
@@ -731,7 +734,7 @@ void lay_writer_close(struct kv *kv)
 	struct layer *lay = kv->lay;
 	int rc = wait_checkpoint(lay);
 
-	smap_clear(&lay->builder);
+	builder_clear(&lay->builder);
 	if (lay->n && (rc = start_checkpoint(lay)) == CL_OK)
 		rc = wait_checkpoint(lay);
 	if (rc == CL_OK)
@@ -793,6 +796,11 @@ void lay_stats(struct layer *lay, struct cl_db_log_stats *out)
 	out->held_blocks = lay->n;
 	out->held_bytes = lay->bytes;
 	out->last_ns = lay->last_ns;
+	out->ckpt_ns = lay->ckpt_ns;
+	out->appends = lay->appends;
+	out->append_bytes = lay->append_bytes;
+	out->append_ns = lay->append_ns;
+	out->room_wait_ns = lay->room_wait_ns;
 	pthread_mutex_unlock(&lay->lock);
 }
 
@@ -817,7 +825,7 @@ int layer_open(struct layer **out, struct cl_db *db, const char *dir,
 	lay->dir = cl_xstrdup(dir);
 	lay->checkpoint_ms = checkpoint_ms;
 	lay->checkpoint_bytes = checkpoint_bytes;
-	smap_init_arena(&lay->builder);
+	builder_init(&lay->builder);
 	pthread_mutex_init(&lay->lock, NULL);
 	pthread_cond_init(&lay->cond, NULL);
 	lay->base = base;
@@ -829,6 +837,8 @@ int layer_open(struct layer **out, struct cl_db *db, const char *dir,
 		cl_unusual(STATE_LOG, "cannot start the checkpoint thread");
 		rc = CL_ERR_IO;
 	}
+	if (!rc)
+		pthread_setname_np(lay->thread, "cl-checkpoint");
 	if (rc) {
 		layer_close(lay);
 		return rc;
@@ -857,7 +867,7 @@ void layer_close(struct layer *lay)
 		free(lay->files[i]);
 	free(lay->files);
 	free(lay->index.s);
-	smap_release(&lay->builder);
+	builder_release(&lay->builder);
 	slog_close(lay->log);
 	pthread_mutex_destroy(&lay->lock);
 	pthread_cond_destroy(&lay->cond);

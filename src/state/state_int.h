@@ -144,7 +144,7 @@ struct kv {
 	struct layer *lay;
 	struct delta **dv;
 	size_t dn;
-	struct smap *builder;
+	struct builder *builder;
 	struct lay_index *index;
 };
 
@@ -166,13 +166,14 @@ struct kv_cursor {
 	struct kv *kv;
 	unsigned tbl;
 	struct MDB_cursor *mc;    /* KV_LMDB, KV_LAYER */
-	struct smap_node *node;   /* KV_MEM; KV_LAYER: the builder's */
+	struct smap_node *node;   /* KV_MEM */
 	bool valid;
 	const uint8_t *key, *val;
 	size_t klen, vlen;
 	/* KV_LAYER: a merge of the builder, the blocks (newest wins) and
 	 * the checkpoint's cursor */
 	bool base_valid;
+	size_t bpos; /* in the builder's run of the table */
 	const uint8_t *bkey, *bval;
 	size_t bklen, bvlen;
 	size_t dpos[LAYER_MAX_DELTAS];
@@ -264,9 +265,37 @@ struct delta {
 	struct delta_ent *e;
 };
 
-/* A delta holding a copy of every entry of `m` (keys table ‖ key,
+/* A block's writes before it is frozen: a sorted run per kv table. */
+struct bld_ent {
+	uint32_t koff, klen; /* in bytes */
+	uint32_t voff, vlen;
+	bool tomb;
+};
+struct bld_run {
+	struct bld_ent *e;
+	size_t n, cap;
+};
+struct builder {
+	struct bld_run *runs; /* kv_table_count() */
+	struct cl_buf bytes;  /* keys and values */
+	size_t count;
+};
+void builder_init(struct builder *b);
+void builder_release(struct builder *b);
+void builder_clear(struct builder *b);
+/* Set (or, with tomb, delete) key in table tbl; pointers from find are
+ * borrowed until the next set. */
+void builder_set(struct builder *b, unsigned tbl, const uint8_t *key,
+		 size_t klen, const uint8_t *val, size_t vlen, bool tomb);
+const struct bld_ent *builder_find(const struct builder *b, unsigned tbl,
+				   const uint8_t *key, size_t klen);
+/* The position of the first entry >= key in the run of tbl. */
+size_t builder_seek(const struct builder *b, unsigned tbl,
+		    const uint8_t *key, size_t klen);
+
+/* A delta holding a copy of every entry of `b` (keys table ‖ key,
  * deletions as tombs); one reference. */
-struct delta *delta_from_map(const struct smap *m, uint64_t seq);
+struct delta *delta_from_builder(const struct builder *b, uint64_t seq);
 void delta_ref(struct delta *d);
 /* Drop a reference; the last frees it. NULL is a no-op. */
 void delta_unref(struct delta *d);
@@ -330,10 +359,10 @@ struct slog;
 int slog_open(struct slog **out, const char *dir, uint64_t next_seq);
 void slog_close(struct slog *l);
 /* Append the table entries of `d` (not KV_META, KV_LEAVES, KV_NODES)
- * with its root; fdatasync when `sync`. On failure the file is cut back
- * to where it was. */
+ * with its root; fdatasync when `sync`; *bytes gets the record's size.
+ * On failure the file is cut back to where it was. */
 int slog_append(struct slog *l, const struct delta *d,
-		const struct cl_hash32 *root, bool sync);
+		const struct cl_hash32 *root, bool sync, size_t *bytes);
 int slog_sync(struct slog *l);
 /* Close the file being written and start one for records from
  * `next_seq` on; *closed (malloc'd) names the closed file, or NULL when

@@ -155,7 +155,7 @@ static void encode(struct cl_buf *b, const struct delta *d,
 }
 
 int slog_append(struct slog *l, const struct delta *d,
-		const struct cl_hash32 *root, bool sync)
+		const struct cl_hash32 *root, bool sync, size_t *bytes)
 {
 	size_t off = 0;
 	int rc = ensure_file(l);
@@ -183,6 +183,7 @@ int slog_append(struct slog *l, const struct delta *d,
 		return rc;
 	}
 	l->size += (off_t)l->rec.len;
+	*bytes = l->rec.len;
 	return CL_OK;
 }
 

@@ -401,6 +401,9 @@ static uint64_t file_mib(const char *dir)
 	return stat(p, &st) == 0 ? (uint64_t)st.st_size >> 20 : 0;
 }
 
+/* The state log's checkpoint thread (0: none). */
+static pid_t checkpointer;
+
 static void run(struct bench_node *node, pid_t writer, double rec1,
 		double rec2)
 {
@@ -415,9 +418,11 @@ static void run(struct bench_node *node, pid_t writer, double rec1,
 	bench_tally_init(&t, n_msgs);
 	progress_start(&p, "flow", seq, &t, NULL);
 	printf("measured flow starts (writer thread %d)\n", (int)writer);
-	uint64_t cpu0, wait0, cpu1, wait1;
+	uint64_t cpu0, wait0, cpu1, wait1, ck0 = 0, ck1 = 0, ckw;
 
 	bench_thread_sched(writer, &cpu0, &wait0);
+	if (checkpointer)
+		bench_thread_sched(checkpointer, &ck0, &ckw);
 	uint64_t wr0 = bench_written_bytes();
 	uint64_t t0 = cl_clock_mono_ns();
 	for (size_t i = 0; i < n_msgs; i++) {
@@ -428,6 +433,8 @@ static void run(struct bench_node *node, pid_t writer, double rec1,
 	uint64_t t_sub = cl_clock_mono_ns();
 	bench_tally_wait(&t);
 	bench_thread_sched(writer, &cpu1, &wait1);
+	if (checkpointer)
+		bench_thread_sched(checkpointer, &ck1, &ckw);
 	uint64_t wr = bench_written_bytes() - wr0;
 	uint64_t cpu = cpu1 - cpu0, wait = wait1 - wait0;
 	double el = bench_secs(t.last_ns - t0);
@@ -469,6 +476,11 @@ static void run(struct bench_node *node, pid_t writer, double rec1,
 	       100.0 * bench_secs(wait) / el,
 	       el - bench_secs(cpu) - bench_secs(wait),
 	       100.0 * (el - bench_secs(cpu) - bench_secs(wait)) / el);
+	if (checkpointer)
+		printf("  checkpointer on a CPU %.1f s (%.2f us per order), the "
+		       "state log's thread beside the writer\n",
+		       bench_secs(ck1 - ck0),
+		       1e6 * bench_secs(ck1 - ck0) / (double)n_msgs);
 	printf("  storage      %.0f MiB written, %.1f MiB per block, %.0f "
 	       "MiB/s, %.1f KiB per order\n",
 	       (double)wr / (1 << 20),
@@ -500,6 +512,34 @@ static void usage(void)
 		"[-n messages] [-g genesis] [-b block-ms] "
 		"[-m block-max-txs] [-q queue-max] [-c checkpoint-ms]\n");
 	exit(2);
+}
+
+/* What the state log did during the flow (nothing without one). */
+static void log_print(const struct cl_db_log_stats *a,
+		      const struct cl_db_log_stats *b)
+{
+	uint64_t n = b->appends - a->appends;
+
+	if (!n) {
+		printf("  state log    off: an LMDB commit per block\n");
+		return;
+	}
+	printf("  state log    %" PRIu64 " blocks appended, %.1f KiB a block, "
+	       "%.1f ms a block appending and syncing, %.1f s waiting for a "
+	       "checkpoint in all\n",
+	       n, (double)(b->append_bytes - a->append_bytes) / 1024.0 / n,
+	       (double)(b->append_ns - a->append_ns) / 1e6 / n,
+	       (double)(b->room_wait_ns - a->room_wait_ns) / 1e9);
+	printf("  checkpoints  %" PRIu64 " (%" PRIu64 " failed), %.0f ms "
+	       "each on average, the last %.0f ms; %" PRIu64 " blocks "
+	       "held at the end (%.0f MiB)\n",
+	       b->checkpoints - a->checkpoints, b->failures - a->failures,
+	       b->checkpoints > a->checkpoints
+		       ? (double)(b->ckpt_ns - a->ckpt_ns) / 1e6 /
+				 (double)(b->checkpoints - a->checkpoints)
+		       : 0.0,
+	       (double)b->last_ns / 1e6, b->held_blocks,
+	       (double)b->held_bytes / 1048576.0);
 }
 
 static void load_markets(void)
@@ -585,14 +625,18 @@ int main(int argc, char **argv)
 	bench_node_start(&node, &cfg, &genesis);
 	size_t na = bench_tids(after, 64);
 	pid_t writer = 0;
-	for (size_t i = 0; i < na && !writer; i++) {
+	for (size_t i = 0; i < na; i++) {
 		bool old = false;
 
 		for (size_t j = 0; j < nb; j++)
 			old |= after[i] == before[j];
-		if (!old)
+		if (!old && bench_tid_named(after[i], "cl-seq-writer"))
 			writer = after[i];
+		else if (!old && bench_tid_named(after[i], "cl-checkpoint"))
+			checkpointer = after[i];
 	}
+	if (!writer)
+		bench_die("no thread named cl-seq-writer", CL_ERR_CONFIG);
 
 	uint64_t last_price_s = 0;
 	post_prices(node.seq, &last_price_s);
@@ -616,7 +660,11 @@ int main(int argc, char **argv)
 	double rec2 = bench_parallel(sample, 2, recover_flow, NULL);
 
 	post_prices(node.seq, &last_price_s);
+	struct cl_db_log_stats l0, l1;
+	cl_db_log_stats(node.db, &l0);
 	run(&node, writer, rec1, rec2);
+	cl_db_log_stats(node.db, &l1);
+	log_print(&l0, &l1);
 	bench_mem_print("at the end");
 	print_own();
 

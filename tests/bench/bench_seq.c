@@ -325,6 +325,22 @@ size_t bench_tids(pid_t *out, size_t max)
 	return n;
 }
 
+bool bench_tid_named(pid_t tid, const char *name)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	comm[strcspn(comm, "\n")] = 0;
+	return strcmp(comm, name) == 0;
+}
+
 void bench_thread_sched(pid_t tid, uint64_t *cpu, uint64_t *wait)
 {
 	char path[64];

@@ -137,6 +137,8 @@ double bench_parallel(size_t n, int threads, bool (*fn)(void *ctx, size_t i),
 
 /* The thread ids of this process, at most `max` into `out`; their count. */
 size_t bench_tids(pid_t *out, size_t max);
+/* Whether thread `tid` of this process is named `name` (its comm). */
+bool bench_tid_named(pid_t tid, const char *name);
 /* Thread `tid` of this process so far, ns (zero if unknown): *cpu on a
  * CPU, *wait runnable but waiting for one (other jobs had the cores);
  * the rest of its wall time it was blocked (I/O, a lock, idle). */
