@@ -10,6 +10,10 @@
  * the ratio of the two, and the process's resident memory after the
  * set-up and at the end.
  *
+ * First, on a sequencer of its own whose writer never runs, the ingress
+ * queue's resident size when full: of orders, then of oracle prices
+ * (bench_queue_full, bench_seq.h).
+ *
  * Set-up, on a fresh database with the devnet genesis (markets 1-3):
  *  - an ORACLE_PRICE for each market signed by anvil's keys 7 and 8;
  *  - on two threads beside the writer, for each account i: its key
@@ -95,7 +99,7 @@ static struct bench_msg *msgs; /* the flow */
 static size_t n_msgs;
 
 /* What a recovery of a flow message gave, kept small (a struct
- * cl_tx_auth is 456 bytes); auth_of() gives back the whole. */
+ * cl_tx_auth is 452 bytes); auth_of() gives back the whole. */
 struct recovered {
 	struct cl_hash32 digest;
 	struct cl_address signer;
@@ -577,6 +581,8 @@ int main(int argc, char **argv)
 	       n_accounts, n_rest, n_markets, n, sysconf(_SC_NPROCESSORS_ONLN),
 	       cfg.block_interval_ms, cfg.block_max_txs, cfg.queue_max);
 	bench_mem_print("at the start");
+	bench_queue_full(&cfg, &genesis);
+	bench_mem_print("after the queue measurement");
 
 	pid_t before[64], after[64];
 	size_t nb = bench_tids(before, 64);
