@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -463,4 +464,35 @@ void bench_mem_print(const char *when)
 	       "VmHWM %.0f MiB\n",
 	       when, (double)m.rss_kib / 1024, (double)m.anon_kib / 1024,
 	       (double)m.file_kib / 1024, (double)m.hwm_kib / 1024);
+}
+
+uint64_t bench_heap_bytes(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	unsigned long long fast = 0, rest = 0, mmap_b = 0, current = 0;
+	uint64_t out = 0;
+
+	if (!f)
+		return 0;
+	if (malloc_info(0, f) != 0) {
+		fclose(f);
+		free(buf);
+		return 0;
+	}
+	fclose(f);
+	/* the totals over every arena follow the last heap */
+	const char *t = buf, *h;
+	while ((h = strstr(t, "</heap>")) != NULL)
+		t = h + 7;
+	if (sscanf(t, " <total type=\"fast\" count=\"%*u\" size=\"%llu\"/>"
+		      " <total type=\"rest\" count=\"%*u\" size=\"%llu\"/>"
+		      " <total type=\"mmap\" count=\"%*u\" size=\"%llu\"/>"
+		      " <system type=\"current\" size=\"%llu\"/>",
+		   &fast, &rest, &mmap_b, &current) == 4 &&
+	    current >= fast + rest)
+		out = current - fast - rest + mmap_b;
+	free(buf);
+	return out;
 }

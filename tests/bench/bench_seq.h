@@ -167,4 +167,13 @@ void bench_mem(struct bench_mem *out);
 /* "memory WHEN: VmRSS .. MiB, RssAnon .., RssFile .., VmHWM .." */
 void bench_mem_print(const char *when);
 
+/*
+ * The bytes the allocator holds for live objects now, over every arena
+ * and thread: glibc's malloc_info() totals, the arenas' memory less
+ * their free chunks (the top chunks included), plus the chunks mapped
+ * on their own. Chunk headers count; pages never touched count too (a
+ * calloc'd array is "in use" before it is resident). 0 when unknown.
+ */
+uint64_t bench_heap_bytes(void);
+
 #endif
