@@ -580,6 +580,20 @@ static void memory_breakdown(struct bench_node *node, uint64_t queue_max)
 	struct bench_mem m;
 	int rc;
 
+	/* the orders resting at the end, from the books' levels */
+	enum { MAX_LEVELS = 1 << 16 };
+	struct book_level *lv = cl_xcalloc(MAX_LEVELS, sizeof(*lv));
+	uint64_t resting = 0;
+	for (size_t i = 0; i < n_markets; i++)
+		for (int side = 0; side < 2; side++) {
+			size_t n = cl_seq_book_depth(node->seq, lv, MAX_LEVELS,
+						     markets[i].id,
+						     (enum book_side)side);
+			for (size_t j = 0; j < n; j++)
+				resting += lv[j].orders;
+		}
+	free(lv);
+
 	bench_mem(&m);
 	uint64_t h_end = bench_heap_bytes();
 	cl_seq_free(node->seq);
@@ -629,9 +643,9 @@ static void memory_breakdown(struct bench_node *node, uint64_t queue_max)
 	       mib(seq));
 	printf("  %-58s %7.1f MiB\n", "  the state handle (built again)",
 	       mib(less(h_st, h_noseq)));
-	printf("  %-58s %7.1f MiB\n",
+	printf("  %-58s %7.1f MiB (%" PRIu64 " orders rest)\n",
 	       "  the stf, its tables and books (built again)",
-	       mib(less(h_stf, h_st)));
+	       mib(less(h_stf, h_st)), resting);
 	printf("  %-58s %7.1f MiB (tree_bytes %.1f MiB)\n",
 	       "  the tree in memory (built again by a commit)",
 	       mib(less(h_tree, h_stf)), mib(ss.tree_bytes));
