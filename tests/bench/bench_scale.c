@@ -270,7 +270,9 @@ static void progress_stop(struct progress *p)
 	pthread_join(p->th, NULL);
 }
 
-/* Every market's price, at a clock second after `*last_s`. */
+/* Every market's price, at a clock second after `*last_s`; *last_s
+ * becomes the second the last of them was signed in or a later one (a
+ * second can turn between two markets' prices). */
 static void post_prices(struct cl_seq *s, uint64_t *last_s)
 {
 	while (cl_clock_now_ms() / 1000 <= *last_s) {
@@ -278,10 +280,10 @@ static void post_prices(struct cl_seq *s, uint64_t *last_s)
 
 		nanosleep(&ts, NULL);
 	}
-	*last_s = cl_clock_now_ms() / 1000;
 	for (size_t i = 0; i < n_markets; i++)
 		bench_oracle(s, oracle_keys[0], oracle_keys[1], markets[i].id,
 			     markets[i].mid);
+	*last_s = cl_clock_now_ms() / 1000;
 }
 
 static void set_up(struct cl_seq *seq)
@@ -658,7 +660,8 @@ static void memory_breakdown(struct bench_node *node, uint64_t queue_max)
 	printf("  %-58s %7.1f MiB (%.0f bytes an order)\n",
 	       "the set-up's resting orders in fresh books, alone",
 	       mib(books), n_rest ? (double)books / (double)n_rest : 0.0);
-	printf("  %-58s %7.1f MiB\n", "LMDB's environment (closing it gave back)",
+	printf("  %-58s %7.1f MiB\n",
+	       "LMDB's environment (closing it gave back)",
 	       mib(less(h_freed, h_nodb)));
 	printf("  %-58s %7.1f MiB\n",
 	       "left: the benchmark's arrays, libraries", mib(h_nodb));

@@ -283,7 +283,8 @@ static void queue_full_with(const struct cl_seq_config *cfg,
 	bench_mem(&m0);
 	uint64_t k = fill_queue(n.seq, tx);
 	bench_mem(&m1);
-	uint64_t kib = m1.anon_kib > m0.anon_kib ? m1.anon_kib - m0.anon_kib : 0;
+	uint64_t kib =
+		m1.anon_kib > m0.anon_kib ? m1.anon_kib - m0.anon_kib : 0;
 	printf("queue full of %s: %" PRIu64 " taken, resident heap +%.1f "
 	       "MiB, %.0f bytes a request\n",
 	       what, k, (double)kib / 1024,
