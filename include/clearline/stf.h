@@ -579,9 +579,17 @@ struct cl_tx_auth {
 	struct cl_address signer[CL_TX_ORACLE_MAX_SIGS];
 };
 
-/* A decoded transaction. Plain data: copy it freely. */
+/*
+ * A decoded transaction. Plain data: copy it freely. `auth` comes before
+ * the union, so the bytes up to the end of the member `type` names are a
+ * prefix of the struct: code that takes a request (the stf, the encoder)
+ * reads `type`, `auth` and that member only, and a holder may keep a
+ * request in storage that ends there (the sequencer's queue does:
+ * docs/sequencer.md "Threads").
+ */
 struct cl_tx {
 	enum cl_tx_type type;
+	struct cl_tx_auth auth;
 	union {
 		struct cl_tx_deposit deposit;
 		struct cl_tx_place place;
@@ -614,7 +622,6 @@ struct cl_tx {
 		struct cl_tx_option_settle option_settle;
 		struct cl_tx_option_list option_list;
 	} u;
-	struct cl_tx_auth auth;
 };
 
 /*

@@ -343,7 +343,7 @@ void seq_process(struct cl_seq *s, struct item *it)
 	int rc = 0;
 
 	if (!s->block_open && (rc = seq_open_block(s)) != CL_OK) {
-		seq_reply_now(it, rc, &it->tx);
+		seq_reply_now(it, rc, it->tx);
 		if (s->block_open)
 			seq_abort_block(s, rc); /* derived work failed */
 		return;
@@ -354,13 +354,13 @@ void seq_process(struct cl_seq *s, struct item *it)
 		rc = cl_stf_get_globals(&view, &g);
 		if (rc) {
 			seq_reply_now(it, rc < 0 ? rc : CL_ERR_CORRUPT,
-				      &it->tx);
+				      it->tx);
 			return;
 		}
-		it->tx.u.deposit.id = g.next_deposit_id;
+		it->tx->u.deposit.id = g.next_deposit_id;
 	}
 	pthread_rwlock_wrlock(&s->books_lock);
-	rc = cl_stf_request(s->stf, &r, &it->tx);
+	rc = cl_stf_request(s->stf, &r, it->tx);
 	pthread_rwlock_unlock(&s->books_lock);
 	if (rc == CL_STF_ERR_ORACLE_FUTURE && close_early_for_time(s)) {
 		/*
@@ -373,27 +373,27 @@ void seq_process(struct cl_seq *s, struct item *it)
 		 */
 		seq_seal_block(s);
 		if ((rc = seq_open_block(s)) != CL_OK) {
-			seq_reply_now(it, rc, &it->tx);
+			seq_reply_now(it, rc, it->tx);
 			if (s->block_open)
 				seq_abort_block(s, rc);
 			return;
 		}
 		pthread_rwlock_wrlock(&s->books_lock);
-		rc = cl_stf_request(s->stf, &r, &it->tx);
+		rc = cl_stf_request(s->stf, &r, it->tx);
 		pthread_rwlock_unlock(&s->books_lock);
 	}
 	if (rc > 0) {
-		seq_reply_now(it, rc, &it->tx);
+		seq_reply_now(it, rc, it->tx);
 		return;
 	}
 	if (rc < 0) {
-		seq_reply_now(it, rc, &it->tx);
+		seq_reply_now(it, rc, it->tx);
 		seq_abort_block(s, rc);
 		return;
 	}
 	struct cl_hash32 tx_hash;
-	log_request(s, &it->tx, &tx_hash);
-	struct ack *a = push_ack(s, it, &it->tx, &tx_hash);
+	log_request(s, it->tx, &tx_hash);
+	struct ack *a = push_ack(s, it, it->tx, &tx_hash);
 	a->r.order_hash = r.order_hash;
 	a->r.status = r.status;
 	a->r.filled = r.filled;

@@ -29,6 +29,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 
 /* The counters behind cl_seq_metrics(): relaxed atomics, written where
  * submissions are answered and blocks sealed (seq_metrics.c). */
@@ -45,13 +46,42 @@ struct seq_counters {
 	_Atomic uint64_t blocks_sealed, txs_sealed;
 };
 
+/*
+ * The request types most traffic is made of. A queue slot holds, in
+ * place, any request whose union member is no larger than the largest of
+ * these (struct cl_tx keeps `auth` before the union, so such a request
+ * is a prefix of the struct: include/clearline/stf.h); a larger one
+ * (oracle prices and updates, surfaces, scale orders) goes into a
+ * full-size record of the side pool.
+ */
+union seq_common_u {
+	struct cl_tx_place place;
+	struct cl_tx_cancel cancel;
+	struct cl_tx_trigger trigger;
+	struct cl_tx_twap twap;
+	struct cl_tx_withdraw withdraw;
+	struct cl_tx_deposit deposit;
+};
+#define SEQ_SLOT_TX_BYTES \
+	(offsetof(struct cl_tx, u) + sizeof(union seq_common_u))
+
+/* The side pool: one full-size record per this many queue slots (and at
+ * least SEQ_POOL_MIN, at most one per slot). */
+#define SEQ_POOL_RATIO 32
+#define SEQ_POOL_MIN 16
+
+/* One queue slot. */
 struct item {
-	struct cl_tx tx;
+	/* the request: `small`, or a record of the side pool; it holds the
+	 * bytes of the request up to the end of its type's member only */
+	struct cl_tx *tx;
 	cl_seq_done_fn fn;
 	void *arg;
-	bool assign_deposit_id; /* a dev credit: the writer picks the id */
 	uint64_t t_ns;             /* monotonic time it was queued */
 	struct seq_counters *ctr;  /* its sequencer's, counted at the answer */
+	uint32_t rec;              /* its pool record + 1; 0: in `small` */
+	bool assign_deposit_id; /* a dev credit: the writer picks the id */
+	_Alignas(struct cl_tx) unsigned char small[SEQ_SLOT_TX_BYTES];
 };
 
 /* An accepted submission waiting for its block to be durable. */
@@ -88,6 +118,12 @@ struct cl_seq {
 	pthread_cond_t qcond;
 	struct item *q;
 	size_t qcap, qhead, qlen;
+	/* the side pool of full-size records for the large requests, and
+	 * the free ones as a stack (the last freed is taken first, so only
+	 * as many records as were ever in use at once are resident) */
+	struct cl_tx *pool;
+	uint32_t *pool_free;
+	size_t pool_cap, pool_nfree;
 	bool stopping, running;
 	pthread_t thread;
 
@@ -145,8 +181,13 @@ void seq_reply_now(struct item *it, int code, const struct cl_tx *tx);
  */
 size_t seq_queue_take(struct cl_seq *s, struct item **first, size_t max,
 		      bool *stop);
-/* Give the `n` items of the last take back to the ring. */
+/* Give the `n` items of the last take back to the ring (and their pool
+ * records to the pool). */
 void seq_queue_release(struct cl_seq *s, size_t n);
+/* Make the ring of s->cfg.queue_max slots and its side pool (at set-up);
+ * seq_queue_free() frees them (nothing made yet is fine). */
+void seq_queue_init(struct cl_seq *s);
+void seq_queue_free(struct cl_seq *s);
 /* Answer everything still queued with CL_SEQ_ERR_SHUTDOWN. */
 void seq_queue_drain(struct cl_seq *s);
 

@@ -126,8 +126,7 @@ int cl_seq_new(struct cl_seq **out, const struct cl_seq_config *cfg,
 	pthread_cond_init(&s->qcond, &ca);
 	pthread_cond_init(&s->recut_cond, NULL);
 	pthread_condattr_destroy(&ca);
-	s->qcap = cfg->queue_max;
-	s->q = cl_xcalloc(s->qcap, sizeof(*s->q));
+	seq_queue_init(s);
 	cl_buf_init(&s->block_txs);
 	cl_buf_init(&s->scratch);
 
@@ -219,7 +218,7 @@ void cl_seq_free(struct cl_seq *s)
 	cl_seq_stop(s);
 	cl_stf_free(s->stf);
 	cl_state_free(s->st);
-	free(s->q);
+	seq_queue_free(s);
 	free(s->acks);
 	free(s->fills);
 	cl_buf_release(&s->block_txs);

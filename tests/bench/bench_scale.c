@@ -10,6 +10,11 @@
  * the ratio of the two, and the process's resident memory after the
  * set-up and at the end.
  *
+ * First, on a sequencer of its own whose writer never runs, the ingress
+ * queue's resident size when full: of orders, then of oracle prices
+ * (bench_queue_full, bench_seq.h). Last, where the heap goes at the end,
+ * piece by piece (memory_breakdown).
+ *
  * Set-up, on a fresh database with the devnet genesis (markets 1-3):
  *  - an ORACLE_PRICE for each market signed by anvil's keys 7 and 8;
  *  - on two threads beside the writer, for each account i: its key
@@ -51,8 +56,11 @@
 #include <unistd.h>
 
 #include <clearline/crypto.h>
+#include <clearline/matching.h>
 #include <clearline/node.h>
 #include <clearline/sequencer.h>
+#include <clearline/state.h>
+#include <clearline/stf.h>
 
 #include "../unit/dev_keys.h"
 #include "bench_seq.h"
@@ -95,7 +103,7 @@ static struct bench_msg *msgs; /* the flow */
 static size_t n_msgs;
 
 /* What a recovery of a flow message gave, kept small (a struct
- * cl_tx_auth is 456 bytes); auth_of() gives back the whole. */
+ * cl_tx_auth is 452 bytes); auth_of() gives back the whole. */
 struct recovered {
 	struct cl_hash32 digest;
 	struct cl_address signer;
@@ -262,7 +270,9 @@ static void progress_stop(struct progress *p)
 	pthread_join(p->th, NULL);
 }
 
-/* Every market's price, at a clock second after `*last_s`. */
+/* Every market's price, at a clock second after `*last_s`; *last_s
+ * becomes the second the last of them was signed in or a later one (a
+ * second can turn between two markets' prices). */
 static void post_prices(struct cl_seq *s, uint64_t *last_s)
 {
 	while (cl_clock_now_ms() / 1000 <= *last_s) {
@@ -270,10 +280,10 @@ static void post_prices(struct cl_seq *s, uint64_t *last_s)
 
 		nanosleep(&ts, NULL);
 	}
-	*last_s = cl_clock_now_ms() / 1000;
 	for (size_t i = 0; i < n_markets; i++)
 		bench_oracle(s, oracle_keys[0], oracle_keys[1], markets[i].id,
 			     markets[i].mid);
+	*last_s = cl_clock_now_ms() / 1000;
 }
 
 static void set_up(struct cl_seq *seq)
@@ -506,6 +516,169 @@ static void print_own(void)
 	       mib);
 }
 
+static double mib(uint64_t b)
+{
+	return (double)b / (1 << 20);
+}
+
+static uint64_t less(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+/* The set-up's resting orders, in fresh books of their own: the heap
+ * bytes they took. */
+static uint64_t books_alone(void)
+{
+	struct book *b[N_MIDS];
+	uint64_t h0 = bench_heap_bytes();
+
+	for (size_t i = 0; i < n_markets; i++) {
+		const struct cl_market_params *mp =
+			cl_genesis_market(&genesis, markets[i].id);
+		struct book_params bp = {
+			.market = mp->id,
+			.tick = mp->tick_size,
+			.step = mp->step_size,
+			.min_price = mp->tick_size,
+			.max_price = UINT64_MAX - UINT64_MAX % mp->tick_size,
+			.min_size = mp->step_size,
+			.max_size = mp->max_order_size,
+		};
+		b[i] = book_new(&bp);
+	}
+	for (size_t k = 0; k < n_rest; k++) {
+		struct bench_msg m;
+		struct book_order o;
+
+		resting_order(&m, k);
+		memset(&o, 0, sizeof(o));
+		o.hash = rest_hash[k];
+		o.owner = m.u.order.trader;
+		o.market = m.u.order.market;
+		o.side = m.u.order.is_buy ? BOOK_BUY : BOOK_SELL;
+		o.price.v = m.u.order.price;
+		o.size.v = m.u.order.size;
+		o.expiry = m.u.order.expiry;
+		o.seq = k + 1;
+		enum book_code bc = book_restore(b[k % n_markets], &o);
+		if (bc != BOOK_OK) {
+			fprintf(stderr, "bench_scale: book: %s\n",
+				book_code_str(bc));
+			exit(1);
+		}
+	}
+	uint64_t h1 = bench_heap_bytes();
+	for (size_t i = 0; i < n_markets; i++)
+		book_free(b[i]);
+	return less(h1, h0);
+}
+
+/*
+ * Where the heap goes at the end (docs/performance.md "Where the memory
+ * goes"), in bytes the allocator holds for live objects over every arena
+ * (bench_heap_bytes): the sequencer as it ran (what freeing it gave
+ * back); then, on this thread from the committed state, the writer's
+ * objects built again one at a time: the state handle, the stf (its
+ * tables and its books), the tree in memory (built by the first commit,
+ * here an empty one); the books alone (the set-up's resting orders in
+ * fresh books); LMDB's environment (what closing it gave back); and a
+ * new sequencer on an empty database (its queue and side pool).
+ */
+static void memory_breakdown(struct bench_node *node, uint64_t queue_max)
+{
+	struct cl_state_stats ss;
+	struct cl_state *st;
+	struct cl_stf *stf;
+	struct cl_hash32 root;
+	struct bench_mem m;
+	int rc;
+
+	/* the orders resting at the end, from the books' levels */
+	enum { MAX_LEVELS = 1 << 16 };
+	struct book_level *lv = cl_xcalloc(MAX_LEVELS, sizeof(*lv));
+	uint64_t resting = 0;
+	for (size_t i = 0; i < n_markets; i++)
+		for (int side = 0; side < 2; side++) {
+			size_t n = cl_seq_book_depth(node->seq, lv, MAX_LEVELS,
+						     markets[i].id,
+						     (enum book_side)side);
+			for (size_t j = 0; j < n; j++)
+				resting += lv[j].orders;
+		}
+	free(lv);
+
+	bench_mem(&m);
+	uint64_t h_end = bench_heap_bytes();
+	cl_seq_free(node->seq);
+	node->seq = NULL;
+	uint64_t h_noseq = bench_heap_bytes();
+
+	rc = cl_state_new_lmdb(&st, node->db);
+	if (rc)
+		bench_die("state", rc);
+	uint64_t h_st = bench_heap_bytes();
+	rc = cl_stf_new(&stf, st, &genesis);
+	if (rc)
+		bench_die("stf", rc);
+	uint64_t h_stf = bench_heap_bytes();
+	rc = cl_state_commit_block(st, &root);
+	if (rc)
+		bench_die("commit", rc);
+	uint64_t h_tree = bench_heap_bytes();
+	cl_state_stats(st, &ss);
+	cl_stf_free(stf);
+	cl_state_free(st);
+	uint64_t h_freed = bench_heap_bytes();
+	uint64_t books = books_alone();
+	cl_db_free(node->db);
+	node->db = NULL;
+	uint64_t h_nodb = bench_heap_bytes();
+
+	/* what a new sequencer holds before any request: its queue and
+	 * side pool, allocated, not yet touched */
+	struct bench_node fresh;
+	struct cl_seq_config cfg;
+	cl_seq_config_defaults(&cfg);
+	cfg.queue_max = queue_max;
+	bench_node_open(&fresh, &cfg, &genesis);
+	uint64_t h_fresh = bench_heap_bytes();
+	bench_node_stop(&fresh);
+	uint64_t fresh_seq = less(h_fresh, bench_heap_bytes());
+
+	uint64_t seq = less(h_end, h_noseq);
+	uint64_t rebuilt = less(h_tree, h_noseq);
+	printf("memory at the end, piece by piece (heap bytes in use over "
+	       "every arena):\n");
+	printf("  %-58s %7.1f MiB (RssAnon %.1f MiB)\n",
+	       "in use, the sequencer running", mib(h_end),
+	       (double)m.anon_kib / 1024);
+	printf("  %-58s %7.1f MiB\n", "the sequencer (freeing it gave back)",
+	       mib(seq));
+	printf("  %-58s %7.1f MiB\n", "  the state handle (built again)",
+	       mib(less(h_st, h_noseq)));
+	printf("  %-58s %7.1f MiB (%" PRIu64 " orders rest)\n",
+	       "  the stf, its tables and books (built again)",
+	       mib(less(h_stf, h_st)), resting);
+	printf("  %-58s %7.1f MiB (tree_bytes %.1f MiB)\n",
+	       "  the tree in memory (built again by a commit)",
+	       mib(less(h_tree, h_stf)), mib(ss.tree_bytes));
+	printf("  %-58s %7.1f MiB\n",
+	       "  the rest: the queue, block buffers, what grew in use",
+	       mib(less(seq, rebuilt)));
+	printf("  %-58s %7.1f MiB\n",
+	       "  (a new sequencer: its queue and pool, untouched)",
+	       mib(fresh_seq));
+	printf("  %-58s %7.1f MiB (%.0f bytes an order)\n",
+	       "the set-up's resting orders in fresh books, alone",
+	       mib(books), n_rest ? (double)books / (double)n_rest : 0.0);
+	printf("  %-58s %7.1f MiB\n",
+	       "LMDB's environment (closing it gave back)",
+	       mib(less(h_freed, h_nodb)));
+	printf("  %-58s %7.1f MiB\n",
+	       "left: the benchmark's arrays, libraries", mib(h_nodb));
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_scale [-A accounts] [-R resting-orders] "
@@ -619,6 +792,8 @@ int main(int argc, char **argv)
 	       cfg.block_interval_ms, cfg.block_max_txs, cfg.queue_max,
 	       bench_checkpoint_ms);
 	bench_mem_print("at the start");
+	bench_queue_full(&cfg, &genesis);
+	bench_mem_print("after the queue measurement");
 
 	pid_t before[64], after[64];
 	size_t nb = bench_tids(before, 64);
@@ -667,6 +842,7 @@ int main(int argc, char **argv)
 	log_print(&l0, &l1);
 	bench_mem_print("at the end");
 	print_own();
+	memory_breakdown(&node, cfg.queue_max);
 
 	bench_node_stop(&node);
 	free(recs);

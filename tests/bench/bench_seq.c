@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,8 +190,8 @@ static int rm_one(const char *p, const struct stat *sb, int flag,
 	return remove(p);
 }
 
-void bench_node_start(struct bench_node *n, const struct cl_seq_config *cfg,
-		      const struct cl_genesis *g)
+void bench_node_open(struct bench_node *n, const struct cl_seq_config *cfg,
+		     const struct cl_genesis *g)
 {
 	const char *base = getenv("TMPDIR");
 	struct cl_db_config dbc = {.map_size = 64ull << 30,
@@ -211,7 +212,13 @@ void bench_node_start(struct bench_node *n, const struct cl_seq_config *cfg,
 	rc = cl_seq_new(&n->seq, cfg, n->db, g);
 	if (rc)
 		bench_die("sequencer", rc);
-	rc = cl_seq_start(n->seq);
+}
+
+void bench_node_start(struct bench_node *n, const struct cl_seq_config *cfg,
+		      const struct cl_genesis *g)
+{
+	bench_node_open(n, cfg, g);
+	int rc = cl_seq_start(n->seq);
 	if (rc)
 		bench_die("start", rc);
 }
@@ -254,6 +261,68 @@ void bench_oracle(struct cl_seq *s, const struct cl_seckey *k1,
 			bench_die("oracle price", c);
 	fprintf(stderr, "%s: oracle price refused\n", bench_prog);
 	exit(1);
+}
+
+/* Submit `tx` to `s` until the queue says "busy"; how many it took. */
+static uint64_t fill_queue(struct cl_seq *s, const struct cl_tx *tx)
+{
+	uint64_t k = 0;
+	int rc;
+
+	while ((rc = cl_seq_submit(s, tx, NULL, NULL)) == CL_OK)
+		k++;
+	if (rc != CL_ERR_BUSY)
+		bench_die("queue", rc);
+	return k;
+}
+
+/* One queue of `cfg` filled with `tx` on a sequencer whose writer never
+ * runs: the requests it took and the process's resident heap growth. */
+static void queue_full_with(const struct cl_seq_config *cfg,
+			    const struct cl_genesis *g, const char *what,
+			    const struct cl_tx *tx)
+{
+	struct bench_node n;
+	struct bench_mem m0, m1;
+
+	bench_node_open(&n, cfg, g);
+	bench_mem(&m0);
+	uint64_t k = fill_queue(n.seq, tx);
+	bench_mem(&m1);
+	uint64_t kib =
+		m1.anon_kib > m0.anon_kib ? m1.anon_kib - m0.anon_kib : 0;
+	printf("queue full of %s: %" PRIu64 " taken, resident heap +%.1f "
+	       "MiB, %.0f bytes a request\n",
+	       what, k, (double)kib / 1024,
+	       k ? (double)kib * 1024 / (double)k : 0.0);
+	bench_node_stop(&n);
+}
+
+void bench_queue_full(const struct cl_seq_config *cfg,
+		      const struct cl_genesis *g)
+{
+	struct cl_eip712_domain d;
+	struct cl_tx tx;
+
+	/* the signatures need not verify: the writer never sees them */
+	cl_eip712_domain_init(&d, g->l1_chain_id, &g->rollup);
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_PLACE_ORDER;
+	tx.u.place.order.market = 1;
+	tx.u.place.order.price = 650000;
+	tx.u.place.order.size = 1;
+	memset(tx.u.place.sig.b, 0x5a, CL_SIG_LEN);
+	cl_tx_recover(&tx, &d);
+	queue_full_with(cfg, g, "orders", &tx);
+
+	memset(&tx, 0, sizeof(tx));
+	tx.type = CL_TX_ORACLE_PRICE;
+	tx.u.oracle.msg.market = 1;
+	tx.u.oracle.msg.price = 650000;
+	tx.u.oracle.n_sigs = 2;
+	memset(tx.u.oracle.sigs, 0x5a, 2 * sizeof(tx.u.oracle.sigs[0]));
+	cl_tx_recover(&tx, &d);
+	queue_full_with(cfg, g, "oracle prices", &tx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -418,4 +487,35 @@ void bench_mem_print(const char *when)
 	       "VmHWM %.0f MiB\n",
 	       when, (double)m.rss_kib / 1024, (double)m.anon_kib / 1024,
 	       (double)m.file_kib / 1024, (double)m.hwm_kib / 1024);
+}
+
+uint64_t bench_heap_bytes(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	unsigned long long fast = 0, rest = 0, mmap_b = 0, current = 0;
+	uint64_t out = 0;
+
+	if (!f)
+		return 0;
+	if (malloc_info(0, f) != 0) {
+		fclose(f);
+		free(buf);
+		return 0;
+	}
+	fclose(f);
+	/* the totals over every arena follow the last heap */
+	const char *t = buf, *h;
+	while ((h = strstr(t, "</heap>")) != NULL)
+		t = h + 7;
+	if (sscanf(t, " <total type=\"fast\" count=\"%*u\" size=\"%llu\"/>"
+		      " <total type=\"rest\" count=\"%*u\" size=\"%llu\"/>"
+		      " <total type=\"mmap\" count=\"%*u\" size=\"%llu\"/>"
+		      " <system type=\"current\" size=\"%llu\"/>",
+		   &fast, &rest, &mmap_b, &current) == 4 &&
+	    current >= fast + rest)
+		out = current - fast - rest + mmap_b;
+	free(buf);
+	return out;
 }

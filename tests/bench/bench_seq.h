@@ -44,7 +44,7 @@ uint64_t bench_mix(uint64_t x);
 /* Uniform in 0..n-1 (n > 0) from a fixed-seed sequence; one thread. */
 uint64_t bench_rnd(uint64_t n);
 
-/* One pre-signed message (small: a struct cl_tx is 1.5 KiB). */
+/* One pre-signed message (small: a struct cl_tx is 2.3 KiB). */
 struct bench_msg {
 	bool is_cancel;
 	uint32_t trader; /* the program's account index */
@@ -118,6 +118,9 @@ struct bench_node {
  * the LMDB file grows as needed). Exits on failure. */
 void bench_node_start(struct bench_node *n, const struct cl_seq_config *cfg,
 		      const struct cl_genesis *g);
+/* The same, its writer not started (cl_seq_start is the caller's). */
+void bench_node_open(struct bench_node *n, const struct cl_seq_config *cfg,
+		     const struct cl_genesis *g);
 /* Stop and free the sequencer and database; remove the folder. */
 void bench_node_stop(struct bench_node *n);
 
@@ -126,6 +129,15 @@ void bench_node_stop(struct bench_node *n);
  * refused. */
 void bench_oracle(struct cl_seq *s, const struct cl_seckey *k1,
 		  const struct cl_seckey *k2, uint32_t market, uint64_t price);
+
+/* The ingress queue of `cfg` at its fullest, on a fresh sequencer of its
+ * own whose writer never runs: filled with orders (the common request)
+ * until it answers "busy", then another with oracle prices (a large
+ * request: docs/sequencer.md "Threads"); prints, for each, how many it
+ * took and the process's resident heap growth (RssAnon), in all and a
+ * request. */
+void bench_queue_full(const struct cl_seq_config *cfg,
+		      const struct cl_genesis *g);
 
 /* ---- threads ---- */
 
@@ -161,5 +173,14 @@ struct bench_mem {
 void bench_mem(struct bench_mem *out);
 /* "memory WHEN: VmRSS .. MiB, RssAnon .., RssFile .., VmHWM .." */
 void bench_mem_print(const char *when);
+
+/*
+ * The bytes the allocator holds for live objects now, over every arena
+ * and thread: glibc's malloc_info() totals, the arenas' memory less
+ * their free chunks (the top chunks included), plus the chunks mapped
+ * on their own. Chunk headers count; pages never touched count too (a
+ * calloc'd array is "in use" before it is resident). 0 when unknown.
+ */
+uint64_t bench_heap_bytes(void);
 
 #endif
