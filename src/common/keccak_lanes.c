@@ -39,27 +39,31 @@ static const uint64_t round_consts[24] = {
 	0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
 };
 
+/* Words of the state the first block reaches (the rest, the capacity,
+ * starts at zero). */
+#define RATE_WORDS (RATE / 8)
+
 /*
  * Lay out up to `w` inputs (n of them; the other lanes repeat the first)
  * as the sponge's first block, transposed: s[i * w + j] is 64-bit word i
- * of input j, padding included (x86-64 is little-endian: a word is
- * 8 input bytes as they are).
+ * (i < RATE_WORDS) of input j, padding included (x86-64 is
+ * little-endian: a word is 8 input bytes as they are).
  */
 static void lanes_load(uint64_t *s, unsigned w, const uint8_t *in,
 		       size_t len, size_t n)
 {
-	uint8_t block[RATE];
-
-	memset(s, 0, 25 * w * sizeof(*s));
 	for (unsigned j = 0; j < w; j++) {
 		const uint8_t *p = in + len * (j < n ? j : 0);
+		uint64_t tail = 0;
+		size_t i = 0;
 
-		memcpy(block, p, len);
-		memset(block + len, 0, RATE - len);
-		block[len] ^= 0x01;
-		block[RATE - 1] ^= 0x80;
-		for (unsigned i = 0; i < RATE / 8; i++)
-			memcpy(&s[i * w + j], block + 8 * i, 8);
+		for (; 8 * i + 8 <= len; i++)
+			memcpy(&s[i * w + j], p + 8 * i, 8);
+		memcpy(&tail, p + 8 * i, len - 8 * i);
+		s[i * w + j] = tail ^ (0x01ULL << (8 * (len - 8 * i)));
+		for (i++; i < RATE_WORDS; i++)
+			s[i * w + j] = 0;
+		s[(RATE_WORDS - 1) * w + j] ^= 0x80ULL << 56;
 	}
 }
 
@@ -136,7 +140,7 @@ static void lanes_store(uint8_t *out, const uint64_t *t, unsigned w,
 __attribute__((target("avx512f"))) static void
 many_avx512(uint8_t *out, const uint8_t *in, size_t len, size_t n)
 {
-	_Alignas(64) uint64_t s[25 * 8];
+	_Alignas(64) uint64_t s[RATE_WORDS * 8];
 
 	for (size_t at = 0; at < n; at += 8) {
 		size_t k = n - at < 8 ? n - at : 8;
@@ -144,7 +148,9 @@ many_avx512(uint8_t *out, const uint8_t *in, size_t len, size_t n)
 
 		lanes_load(s, 8, in + len * at, len, k);
 		for (int i = 0; i < 25; i++)
-			a[i] = _mm512_load_si512((const void *)&s[8 * i]);
+			a[i] = i < RATE_WORDS ? _mm512_load_si512(
+							(const void *)&s[8 * i])
+					      : _mm512_setzero_si512();
 		KECCAK_ROUNDS(__m512i, a)
 		for (int i = 0; i < 4; i++)
 			_mm512_store_si512((void *)&s[8 * i], a[i]);
@@ -170,7 +176,7 @@ many_avx512(uint8_t *out, const uint8_t *in, size_t len, size_t n)
 __attribute__((target("avx2"))) static void
 many_avx2(uint8_t *out, const uint8_t *in, size_t len, size_t n)
 {
-	_Alignas(32) uint64_t s[25 * 4];
+	_Alignas(32) uint64_t s[RATE_WORDS * 4];
 
 	for (size_t at = 0; at < n; at += 4) {
 		size_t k = n - at < 4 ? n - at : 4;
@@ -178,7 +184,9 @@ many_avx2(uint8_t *out, const uint8_t *in, size_t len, size_t n)
 
 		lanes_load(s, 4, in + len * at, len, k);
 		for (int i = 0; i < 25; i++)
-			a[i] = _mm256_load_si256((const void *)&s[4 * i]);
+			a[i] = i < RATE_WORDS ? _mm256_load_si256(
+							(const void *)&s[4 * i])
+					      : _mm256_setzero_si256();
 		KECCAK_ROUNDS(__m256i, a)
 		for (int i = 0; i < 4; i++)
 			_mm256_store_si256((void *)&s[4 * i], a[i]);

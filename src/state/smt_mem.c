@@ -202,7 +202,8 @@ static void put(struct smt_mem *m, const struct cl_hash32 *path,
 	/* mark the branches above the change; find where it goes */
 	r = m->root;
 	while (!is_leaf(r) && m->nodes[r].bit < crit) {
-		m->nodes[r].flags |= F_FULL;
+		m->nodes[r].flags |=
+			F_FULL | f_kid(cl_smt_bit(path, m->nodes[r].bit));
 		stack[depth++] = r;
 		link = &m->nodes[r].kid[cl_smt_bit(path, m->nodes[r].bit)];
 		r = *link;
@@ -216,7 +217,7 @@ static void put(struct smt_mem *m, const struct cl_hash32 *path,
 	m->nodes[n].kid[cl_smt_bit(path, crit)] = nl;
 	m->nodes[n].kid[!cl_smt_bit(path, crit)] = r;
 	m->nodes[n].rep = nl & ~REF_LEAF;
-	m->nodes[n].flags = F_FULL;
+	m->nodes[n].flags = F_FULL | F_KID0 | F_KID1;
 	if (!is_leaf(r))
 		m->nodes[r].flags |= F_RETOP;
 	*link = n;
@@ -262,7 +263,7 @@ static bool del(struct smt_mem *m, const struct cl_hash32 *path)
 	for (size_t i = 0; i < depth; i++) {
 		struct mnode *a = &m->nodes[stack[i]];
 
-		a->flags |= F_FULL;
+		a->flags |= F_FULL | f_kid(cl_smt_bit(path, a->bit));
 		if (a->rep == (r & ~REF_LEAF))
 			a->rep = newrep;
 	}
@@ -329,13 +330,15 @@ static void *values_run(void *arg)
 			 * mark the upper ones too) */
 			while (!is_leaf(r)) {
 				struct mnode *b = &m->nodes[r];
+				unsigned dir = cl_smt_bit(&op->path, b->bit);
+				uint8_t want = F_FULL | f_kid(dir);
 
-				if (!(__atomic_load_n(&b->flags,
-						      __ATOMIC_RELAXED) &
-				      F_FULL))
-					__atomic_fetch_or(&b->flags, F_FULL,
+				if ((__atomic_load_n(&b->flags,
+						     __ATOMIC_RELAXED) &
+				     want) != want)
+					__atomic_fetch_or(&b->flags, want,
 							  __ATOMIC_RELAXED);
-				r = b->kid[cl_smt_bit(&op->path, b->bit)];
+				r = b->kid[dir];
 			}
 		}
 	}
@@ -535,7 +538,7 @@ static uint32_t build(struct smt_mem *m, uint32_t lo, uint32_t hi)
 	b = mid - 1;
 	m->nodes[b].bit = (uint16_t)crit;
 	m->nodes[b].rep = lo;
-	m->nodes[b].flags = F_FULL;
+	m->nodes[b].flags = F_FULL | F_KID0 | F_KID1;
 	m->nodes[b].kid[0] = build(m, lo, mid);
 	m->nodes[b].kid[1] = build(m, mid, hi);
 	recount(m, b);

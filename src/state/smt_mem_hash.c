@@ -179,10 +179,13 @@ static void item_add(struct smt_mem *m, struct emitter *e, struct pass *p,
 	x->bit = b->bit;
 	x->full = (b->flags & F_FULL) && stored(m, r);
 	x->at = x->full ? emit_reserve(e, b->bit - start + 1u) : 0;
-	/* its children's tops are read when it is hashed: fetch them now */
+	/* its children's tops, and for a chain its path, are read when it
+	 * is hashed: fetch them now */
 	for (int k = 0; k < 2; k++)
 		if (b->kid[k] != REF_NONE)
 			prefetch_ref(m, b->kid[k]);
+	if (b->bit > start)
+		__builtin_prefetch(&m->leaves[b->rep].path);
 }
 
 /* Is r a marked branch? */
@@ -195,20 +198,25 @@ static bool marked(const struct smt_mem *m, uint32_t r)
  * Add the marked subtree (r, start) to the pass: its marked branches get
  * their hashes recomputed, and F_FULL ones reserve their chain's emits
  * before their children's (a depth-first order, the KV_NODES key order).
+ * A branch's F_KID marks say which children to go into, so the others
+ * (most of them unchanged siblings) are not read here.
  */
 static void collect(struct smt_mem *m, struct emitter *e, struct pass *p,
 		    uint32_t r, unsigned start)
 {
+	uint8_t flags;
 	unsigned bit;
 
-	if (!marked(m, r))
+	if (r == REF_NONE || is_leaf(r))
 		return;
 	item_add(m, e, p, r, start);
-	if (!(m->nodes[r].flags & F_FULL))
+	flags = m->nodes[r].flags;
+	if (!(flags & F_FULL))
 		return;
 	bit = m->nodes[r].bit;
-	collect(m, e, p, m->nodes[r].kid[0], bit + 1u);
-	collect(m, e, p, m->nodes[r].kid[1], bit + 1u);
+	for (unsigned k = 0; k < 2; k++)
+		if (flags & f_kid(k))
+			collect(m, e, p, m->nodes[r].kid[k], bit + 1u);
 }
 
 /*
@@ -320,8 +328,9 @@ static void split_tree(struct smt_mem *m, struct split *sp, uint32_t r,
 			}
 			b->flags |= F_TOP;
 			again = true;
-			for (int k = 0; k < 2; k++)
-				if (marked(m, b->kid[k]))
+			for (unsigned k = 0; k < 2; k++)
+				if ((b->flags & f_kid(k)) &&
+				    !is_leaf(b->kid[k]))
 					sub_push(sp, b->kid[k], b->bit + 1u);
 		}
 	}
@@ -345,16 +354,15 @@ static void order_top(struct smt_mem *m, struct split *sp,
 		seg_push(sp, (uint32_t)sp->next++, 0, 0);
 		return;
 	}
-	if (!marked(m, r))
-		return;
 	b = &m->nodes[r];
 	CL_REQUIRE(b->flags & F_TOP);
 	b->flags &= (uint8_t)~F_TOP;
 	item_add(m, e, p, r, start);
 	if (e->n > before)
 		seg_push(sp, SEG_TOP, before, e->n - before);
-	order_top(m, sp, e, p, b->kid[0], b->bit + 1u);
-	order_top(m, sp, e, p, m->nodes[r].kid[1], b->bit + 1u);
+	for (unsigned k = 0; k < 2; k++)
+		if ((b->flags & f_kid(k)) && !is_leaf(b->kid[k]))
+			order_top(m, sp, e, p, b->kid[k], b->bit + 1u);
 }
 
 /* Compare the first `bits` bits of two paths. */

@@ -16,7 +16,15 @@ enum {
 	F_FULL = 1,  /* rehash, and write its chain */
 	F_RETOP = 2, /* rehash its top only (its edge got shorter) */
 	F_TOP = 4,   /* while hashing: one of the upper branches */
+	F_KID0 = 8,  /* kid[0] is marked (or a leaf on a changed path) */
+	F_KID1 = 16, /* kid[1] is marked (or a leaf on a changed path) */
 };
+
+/* The mark a branch gets for a change below its kid[k]. */
+static inline uint8_t f_kid(unsigned k)
+{
+	return (uint8_t)(F_KID0 << k);
+}
 
 /* Blocks with at least this many changed paths hash on two threads,
  * split into at least PAR_SUBS subtrees; the loader splits each half of
