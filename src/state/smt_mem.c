@@ -20,9 +20,13 @@
  * none otherwise. A leaf's top is its leaf hash, wherever it sits.
  *
  * An update applies the block's changes to the shape (marking the
- * branches on changed paths), hashes the marked branches bottom-up
- * (the two halves of the tree on two threads when the block is large),
- * and emits each marked branch's chain as KV_NODES writes in key order
+ * branches on changed paths, and in each which child is on one): the
+ * changed values of leaves already there first (no shape change; on two
+ * threads when the block is large), then new and deleted leaves one at
+ * a time. smt_mem_hash.c hashes the marked branches bottom-up, depth by
+ * depth through the multi-lane keccak (on two threads when the block is
+ * large), and emits each marked branch's chain as KV_NODES writes in key
+ * order
  * (KV_NODES keys sort a node before its subtree, left before right: a
  * depth-first walk that lists a branch's chain before its children). A
  * deleted path's stale entries are those between the depth where the

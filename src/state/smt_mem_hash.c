@@ -427,9 +427,10 @@ void smt_mem_hash(struct smt_mem *m, struct emitter *e, uint32_t r,
 	pthread_t th;
 	bool spawned = false;
 
-	split_tree(m, &sp, r, start, want);
-	if (sp.nsubs == 0)
+	if (!marked(m, r))
 		return;
+	/* (every marked branch may end up a top one, and no subtree left) */
+	split_tree(m, &sp, r, start, want);
 	for (size_t i = 0; i < sp.nsubs; i++) {
 		struct sub *s = &sp.subs[i];
 
