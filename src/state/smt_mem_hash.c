@@ -53,7 +53,7 @@ static void emit_fill(struct emitter *e, size_t at, uint32_t rep,
 struct item {
 	uint32_t r;
 	uint16_t start, bit;
-	bool full;	     /* fills emits [at, at + bit - start] */
+	bool full; /* fills emits [at, at + bit - start] */
 	size_t at;
 	struct cl_hash32 h; /* its hash at the depth reached */
 };
@@ -283,7 +283,8 @@ static void sub_push(struct split *sp, uint32_t r, unsigned start)
 		sp->scap = sp->scap ? sp->scap * 2 : 64;
 		sp->subs = cl_xrealloc(sp->subs, sp->scap * sizeof(*sp->subs));
 	}
-	sp->subs[sp->nsubs++] = (struct sub){ .r = r, .start = (uint16_t)start };
+	sp->subs[sp->nsubs++] =
+		(struct sub){ .r = r, .start = (uint16_t)start };
 }
 
 static void seg_push(struct split *sp, uint32_t sub, size_t off, size_t cnt)
@@ -415,8 +416,8 @@ static size_t ops_under(const struct smt_op *ops, size_t n,
  * emits go to e in key order; clears the marks.
  */
 void smt_mem_hash(struct smt_mem *m, struct emitter *e, uint32_t r,
-		      unsigned start, size_t want, bool par,
-		      const struct smt_op *ops, size_t nops)
+		  unsigned start, size_t want, bool par,
+		  const struct smt_op *ops, size_t nops)
 {
 	struct split sp = { 0 };
 	struct worker w[2];
@@ -433,11 +434,9 @@ void smt_mem_hash(struct smt_mem *m, struct emitter *e, uint32_t r,
 	split_tree(m, &sp, r, start, want);
 	for (size_t i = 0; i < sp.nsubs; i++) {
 		struct sub *s = &sp.subs[i];
+		const struct cl_hash32 *path = &m->leaves[rep_of(m, s->r)].path;
 
-		s->weight = ops ? 1 + ops_under(ops, nops,
-						&m->leaves[rep_of(m, s->r)].path,
-						s->start)
-				: 1;
+		s->weight = ops ? 1 + ops_under(ops, nops, path, s->start) : 1;
 		total += s->weight;
 	}
 	/* the first worker's run: about half of the weight, both non-empty */
@@ -449,7 +448,8 @@ void smt_mem_hash(struct smt_mem *m, struct emitter *e, uint32_t r,
 			uint64_t gap;
 
 			sum += sp.subs[i - 1].weight;
-			gap = 2 * sum > total ? 2 * sum - total : total - 2 * sum;
+			gap = 2 * sum > total ? 2 * sum - total
+					      : total - 2 * sum;
 			if (gap < best) {
 				best = gap;
 				cut = i;

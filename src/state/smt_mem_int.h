@@ -98,7 +98,8 @@ static inline bool stored(const struct smt_mem *m, uint32_t i)
 	return m->nodes[i].cnt >= SMT_STORE_MIN;
 }
 
-static inline const struct cl_hash32 *top_of(const struct smt_mem *m, uint32_t r)
+static inline const struct cl_hash32 *top_of(const struct smt_mem *m,
+					     uint32_t r)
 {
 	if (r == REF_NONE)
 		return &zero_hash;

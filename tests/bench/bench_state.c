@@ -226,10 +226,12 @@ int main(int argc, char **argv)
 	       "nodes/key");
 	for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
 		uint64_t k = ks[ki] > n / 10 ? n / 10 : ks[ki];
-		unsigned reps = k <= 1 ? 50 : k <= 100 ? 20 : k <= 10000 ? 10 : 3;
+		unsigned reps = k <= 1 ? 50 : k <= 100 ? 20 : 10;
 		uint64_t dirty = 0, hashes = 0, tree = 0, flush = 0, sync = 0;
 		uint64_t total = 0, cpu = 0, hash = 0, nodes = 0;
 
+		if (k > 10000)
+			reps = 3;
 		for (unsigned r = 0; r < reps; r++) {
 			uint64_t b0, c0;
 

@@ -23,8 +23,10 @@ static void check_vectors(enum cl_keccak_kernel k, json_t *vecs)
 	size_t i, checked = 0;
 
 	json_array_foreach(vecs, i, v) {
-		const char *want = json_string_value(json_object_get(v, "hash"));
-		const char *text = json_string_value(json_object_get(v, "text"));
+		json_t *jw = json_object_get(v, "hash");
+		json_t *jt = json_object_get(v, "text");
+		const char *want = json_string_value(jw);
+		const char *text = json_string_value(jt);
 		uint8_t wantb[32], *msg, *in, *out;
 		size_t len;
 
