@@ -13,10 +13,6 @@
 
 #include "smt_mem_int.h"
 
-/* ------------------------------------------------------------------ */
-/* Hashing marked branches                                             */
-/* ------------------------------------------------------------------ */
-
 /* Reserve `n` emits (filled by emit_fill); returns the first's index. */
 static size_t emit_reserve(struct emitter *e, size_t n)
 {
@@ -113,9 +109,9 @@ static void pass_hash(struct smt_mem *m, struct emitter *e, struct pass *p)
 		p->in = cl_xrealloc(p->in, n * 65);
 		p->out = cl_xrealloc(p->out, n * 32);
 	}
-	/* by bit, deepest first (a counting sort) */
+	/* by bit, deepest first: a counting sort on 255 - bit */
 	for (size_t i = 0; i < n; i++)
-		per[CL_SMT_DEPTH - 1 - p->it[i].bit + 1]++;
+		per[(CL_SMT_DEPTH - 1 - p->it[i].bit) + 1]++;
 	for (size_t b = 1; b <= CL_SMT_DEPTH; b++)
 		per[b] += per[b - 1];
 	for (size_t i = 0; i < n; i++)
