@@ -20,9 +20,13 @@
  * none otherwise. A leaf's top is its leaf hash, wherever it sits.
  *
  * An update applies the block's changes to the shape (marking the
- * branches on changed paths), hashes the marked branches bottom-up
- * (the two halves of the tree on two threads when the block is large),
- * and emits each marked branch's chain as KV_NODES writes in key order
+ * branches on changed paths, and in each which child is on one): the
+ * changed values of leaves already there first (no shape change; on two
+ * threads when the block is large), then new and deleted leaves one at
+ * a time. smt_mem_hash.c hashes the marked branches bottom-up, depth by
+ * depth through the multi-lane keccak (on two threads when the block is
+ * large), and emits each marked branch's chain as KV_NODES writes in key
+ * order
  * (KV_NODES keys sort a node before its subtree, left before right: a
  * depth-first walk that lists a branch's chain before its children). A
  * deleted path's stale entries are those between the depth where the
@@ -33,70 +37,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "state_int.h"
+#include <clearline/keccak.h>
 
-#define REF_NONE 0xffffffffu
-#define REF_LEAF 0x80000000u /* tag: the rest is a leaf index */
-
-enum {
-	F_FULL = 1,  /* rehash, and write its chain */
-	F_RETOP = 2, /* rehash its top only (its edge got shorter) */
-};
-
-/* Blocks with at least this many changed paths hash on two threads. */
-#define PAR_MIN 256
-
-struct mleaf {
-	struct cl_hash32 path;
-	struct cl_hash32 lh; /* leaf hash */
-};
-
-struct mnode {
-	uint32_t kid[2];
-	uint32_t rep; /* a leaf index under this branch */
-	uint16_t bit;
-	uint8_t flags;
-	uint8_t cnt; /* leaves under it, at most SMT_STORE_MIN */
-	struct cl_hash32 top;
-};
-
-_Static_assert(SMT_STORE_MIN >= 2 && SMT_STORE_MIN <= 255,
-	       "a branch counts its leaves in a byte");
-
-struct smt_mem {
-	struct mleaf *leaves;
-	uint32_t nleaves, lcap, lfree; /* lfree: a list through path.b[0..4) */
-	struct mnode *nodes;
-	uint32_t nnodes, ncap, nfree; /* nfree: a list through kid[0] */
-	uint32_t root;
-	uint64_t count; /* leaves in the tree */
-};
-
-/* One KV_NODES write: the node at `depth` on the prefix of leaf `rep`. */
-struct emit {
-	uint32_t rep;
-	uint16_t depth;
-	struct cl_hash32 h;
-};
-
-struct emitter {
-	struct emit *v;
-	size_t n, cap;
-	uint64_t hashes;
-	bool record; /* false while loading: nothing to write */
-};
-
-static const struct cl_hash32 zero_hash;
-
-static bool is_leaf(uint32_t r)
-{
-	return r != REF_NONE && (r & REF_LEAF);
-}
-
-static struct mleaf *leaf_at(const struct smt_mem *m, uint32_t r)
-{
-	return &m->leaves[r & ~REF_LEAF];
-}
+#include "smt_mem_int.h"
 
 /* The first bit (0..255) where a and b differ, 256 when equal. */
 static unsigned crit_bit(const struct cl_hash32 *a, const struct cl_hash32 *b)
@@ -166,12 +109,6 @@ static void node_free(struct smt_mem *m, uint32_t i)
 	m->nfree = i;
 }
 
-/* The leaf index a subtree's prefix can be read from. */
-static uint32_t rep_of(const struct smt_mem *m, uint32_t r)
-{
-	return is_leaf(r) ? (r & ~REF_LEAF) : m->nodes[r].rep;
-}
-
 /* The leaves under r, at most SMT_STORE_MIN. */
 static unsigned cnt_of(const struct smt_mem *m, uint32_t r)
 {
@@ -187,19 +124,6 @@ static void recount(struct smt_mem *m, uint32_t i)
 		     cnt_of(m, m->nodes[i].kid[1]);
 
 	m->nodes[i].cnt = (uint8_t)(c < SMT_STORE_MIN ? c : SMT_STORE_MIN);
-}
-
-/* Are branch i's nodes in KV_NODES? */
-static bool stored(const struct smt_mem *m, uint32_t i)
-{
-	return m->nodes[i].cnt >= SMT_STORE_MIN;
-}
-
-static const struct cl_hash32 *top_of(const struct smt_mem *m, uint32_t r)
-{
-	if (r == REF_NONE)
-		return &zero_hash;
-	return is_leaf(r) ? &leaf_at(m, r)->lh : &m->nodes[r].top;
 }
 
 void smt_mem_free(struct smt_mem *m)
@@ -227,148 +151,6 @@ bool smt_mem_leaf(const struct smt_mem *m, struct cl_hash32 *lh,
 		return false;
 	*lh = leaf_at(m, r)->lh;
 	return true;
-}
-
-/* ------------------------------------------------------------------ */
-/* Hashing marked branches                                             */
-/* ------------------------------------------------------------------ */
-
-/* Reserve `n` emits (filled by emit_fill); returns the first's index. */
-static size_t emit_reserve(struct emitter *e, size_t n)
-{
-	size_t at = e->n;
-
-	if (!e->record)
-		return 0;
-	while (e->n + n > e->cap) {
-		e->cap = e->cap ? e->cap * 2 : 1024;
-		e->v = cl_xrealloc(e->v, e->cap * sizeof(*e->v));
-	}
-	e->n += n;
-	return at;
-}
-
-static void emit_fill(struct emitter *e, size_t at, uint32_t rep,
-		      unsigned depth, const struct cl_hash32 *h)
-{
-	if (!e->record)
-		return;
-	e->v[at].rep = rep;
-	e->v[at].depth = (uint16_t)depth;
-	e->v[at].h = *h;
-}
-
-/* Hash branch r (its children done) and its chain up to `start`; a
- * F_FULL one fills its emits at slots [at, at + bit - start]. */
-static void finish(struct smt_mem *m, struct emitter *e, uint32_t r,
-		   unsigned start, size_t at)
-{
-	struct mnode *b = &m->nodes[r];
-	const struct cl_hash32 *path = &m->leaves[b->rep].path;
-	bool full = (b->flags & F_FULL) && stored(m, r);
-	struct cl_hash32 h;
-
-	cl_smt_node_hash(&h, top_of(m, b->kid[0]), top_of(m, b->kid[1]));
-	e->hashes++;
-	if (full)
-		emit_fill(e, at + (b->bit - start), b->rep, b->bit, &h);
-	for (unsigned d = b->bit; d-- > start;) {
-		if (cl_smt_bit(path, d))
-			cl_smt_node_hash(&h, &zero_hash, &h);
-		else
-			cl_smt_node_hash(&h, &h, &zero_hash);
-		e->hashes++;
-		if (full)
-			emit_fill(e, at + (d - start), b->rep, d, &h);
-	}
-	b->top = h;
-	b->flags = 0;
-}
-
-/*
- * Rehash the subtree r whose edge starts at depth `start` (its parent's
- * bit + 1): marked branches get their hashes recomputed; F_FULL ones
- * with SMT_STORE_MIN leaves or more emit their chain, before their
- * children's (a depth-first order, the KV_NODES key order). Clears the
- * marks.
- */
-static void rehash(struct smt_mem *m, struct emitter *e, uint32_t r,
-		   unsigned start)
-{
-	struct mnode *b;
-	size_t at = 0;
-
-	if (r == REF_NONE || is_leaf(r))
-		return;
-	b = &m->nodes[r];
-	if (!b->flags)
-		return;
-	if (b->flags & F_FULL) {
-		unsigned bit = b->bit;
-
-		if (stored(m, r))
-			at = emit_reserve(e, bit - start + 1u);
-		rehash(m, e, m->nodes[r].kid[0], bit + 1u);
-		rehash(m, e, m->nodes[r].kid[1], bit + 1u);
-	}
-	finish(m, e, r, start, at);
-}
-
-struct par_job {
-	struct smt_mem *m;
-	struct emitter e;
-	uint32_t r;
-	unsigned start;
-};
-
-static void *par_run(void *arg)
-{
-	struct par_job *j = arg;
-
-	rehash(j->m, &j->e, j->r, j->start);
-	return NULL;
-}
-
-/*
- * Rehash the whole marked tree; the root's two children on two threads
- * when `par` and both are marked. The second thread's emits go after
- * the first's in `e` (its prefixes are larger at every depth).
- */
-static void rehash_root(struct smt_mem *m, struct emitter *e, bool par)
-{
-	struct par_job job = { .m = m };
-	struct mnode *b;
-	pthread_t th;
-	size_t at;
-
-	if (m->root == REF_NONE || is_leaf(m->root))
-		return;
-	b = &m->nodes[m->root];
-	if (!par || !(b->flags & F_FULL) || is_leaf(b->kid[1]) ||
-	    !m->nodes[b->kid[1]].flags) {
-		rehash(m, e, m->root, 0);
-		return;
-	}
-	job.r = b->kid[1];
-	job.start = b->bit + 1u;
-	job.e.record = e->record;
-	if (pthread_create(&th, NULL, par_run, &job) != 0) {
-		rehash(m, e, m->root, 0);
-		return;
-	}
-	/* the root's chain, then its left half here, then the right half
-	 * from the helper: key order */
-	at = stored(m, m->root) ? emit_reserve(e, b->bit + 1u) : 0;
-	rehash(m, e, b->kid[0], b->bit + 1u);
-	CL_REQUIRE(pthread_join(th, NULL) == 0);
-	if (e->record) {
-		size_t to = emit_reserve(e, job.e.n);
-
-		memcpy(e->v + to, job.e.v, job.e.n * sizeof(*e->v));
-	}
-	e->hashes += job.e.hashes;
-	free(job.e.v);
-	finish(m, e, m->root, 0, at);
 }
 
 /* ------------------------------------------------------------------ */
@@ -424,7 +206,8 @@ static void put(struct smt_mem *m, const struct cl_hash32 *path,
 	/* mark the branches above the change; find where it goes */
 	r = m->root;
 	while (!is_leaf(r) && m->nodes[r].bit < crit) {
-		m->nodes[r].flags |= F_FULL;
+		m->nodes[r].flags |=
+			F_FULL | f_kid(cl_smt_bit(path, m->nodes[r].bit));
 		stack[depth++] = r;
 		link = &m->nodes[r].kid[cl_smt_bit(path, m->nodes[r].bit)];
 		r = *link;
@@ -438,7 +221,7 @@ static void put(struct smt_mem *m, const struct cl_hash32 *path,
 	m->nodes[n].kid[cl_smt_bit(path, crit)] = nl;
 	m->nodes[n].kid[!cl_smt_bit(path, crit)] = r;
 	m->nodes[n].rep = nl & ~REF_LEAF;
-	m->nodes[n].flags = F_FULL;
+	m->nodes[n].flags = F_FULL | F_KID0 | F_KID1;
 	if (!is_leaf(r))
 		m->nodes[r].flags |= F_RETOP;
 	*link = n;
@@ -484,7 +267,7 @@ static bool del(struct smt_mem *m, const struct cl_hash32 *path)
 	for (size_t i = 0; i < depth; i++) {
 		struct mnode *a = &m->nodes[stack[i]];
 
-		a->flags |= F_FULL;
+		a->flags |= F_FULL | f_kid(cl_smt_bit(path, a->bit));
 		if (a->rep == (r & ~REF_LEAF))
 			a->rep = newrep;
 	}
@@ -492,6 +275,103 @@ static bool del(struct smt_mem *m, const struct cl_hash32 *path)
 	while (depth > 0)
 		recount(m, stack[--depth]);
 	return true;
+}
+
+/*
+ * Changed values of leaves already there go first, and on two threads
+ * for a large block: they change no shape, only their leaf hash and the
+ * marks above them. The other changes (new leaves, deletions) follow
+ * one at a time (put, del); the marks come out the same in either
+ * order, as every branch on a changed path ends up marked F_FULL.
+ */
+struct values_job {
+	struct smt_mem *m;
+	const struct smt_op *ops;
+	size_t from, to;
+	bool *done; /* done[i]: ops[i] applied */
+};
+
+/* Descents at once in a group (their cache misses overlap). */
+#define GROUP 16
+
+static void *values_run(void *arg)
+{
+	struct values_job *j = arg;
+	struct smt_mem *m = j->m;
+
+	for (size_t at = j->from; at < j->to; at += GROUP) {
+		size_t k = j->to - at < GROUP ? j->to - at : GROUP;
+		uint32_t ref[GROUP];
+		bool walking = true;
+
+		/* down to the leaf each path leads to, a depth at a time */
+		for (size_t g = 0; g < k; g++)
+			ref[g] = m->root;
+		while (walking) {
+			walking = false;
+			for (size_t g = 0; g < k; g++) {
+				const struct mnode *b;
+
+				if (is_leaf(ref[g]))
+					continue;
+				b = &m->nodes[ref[g]];
+				ref[g] = b->kid[cl_smt_bit(&j->ops[at + g].path,
+							   b->bit)];
+				prefetch_ref(m, ref[g]);
+				walking = true;
+			}
+		}
+		for (size_t g = 0; g < k; g++) {
+			const struct smt_op *op = &j->ops[at + g];
+			uint32_t r = m->root;
+
+			if (op->del || memcmp(leaf_at(m, ref[g])->path.b,
+					      op->path.b, 32) != 0)
+				continue;
+			leaf_at(m, ref[g])->lh = op->lh;
+			j->done[at + g] = true;
+			/* mark the branches above it (the other thread may
+			 * mark the upper ones too) */
+			while (!is_leaf(r)) {
+				struct mnode *b = &m->nodes[r];
+				unsigned dir = cl_smt_bit(&op->path, b->bit);
+				uint8_t want = F_FULL | f_kid(dir);
+
+				if ((__atomic_load_n(&b->flags,
+						     __ATOMIC_RELAXED) &
+				     want) != want)
+					__atomic_fetch_or(&b->flags, want,
+							  __ATOMIC_RELAXED);
+				r = b->kid[dir];
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Apply the changed values of leaves already there (done[i] set for
+ * them), on two threads when `par`. */
+static void apply_values(struct smt_mem *m, const struct smt_op *ops,
+			 size_t n, bool *done, bool par)
+{
+	struct values_job j[2] = {
+		{ .m = m, .ops = ops, .from = 0, .to = par ? n / 2 : n,
+		  .done = done },
+		{ .m = m, .ops = ops, .from = par ? n / 2 : n, .to = n,
+		  .done = done },
+	};
+	pthread_t th;
+	bool spawned = false;
+
+	if (m->root == REF_NONE)
+		return;
+	if (j[1].from < j[1].to)
+		spawned = pthread_create(&th, NULL, values_run, &j[1]) == 0;
+	values_run(&j[0]);
+	if (spawned)
+		CL_REQUIRE(pthread_join(th, NULL) == 0);
+	else
+		values_run(&j[1]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -528,6 +408,7 @@ int smt_mem_update(struct smt_mem *m, struct kv *kv, struct cl_hash32 *root,
 	struct emitter e = { .record = true };
 	struct kv_cursor c;
 	uint16_t *old_span = NULL;
+	bool *done;
 	uint8_t key[33];
 	uint64_t t0 = cl_clock_mono_ns();
 	int rc = CL_OK;
@@ -544,15 +425,22 @@ int smt_mem_update(struct smt_mem *m, struct kv *kv, struct cl_hash32 *root,
 			old_span = cl_xcalloc(n, sizeof(*old_span));
 		old_span[i] = (uint16_t)span(m, &ops[i].path);
 	}
+	done = cl_xcalloc(n, sizeof(*done));
+	apply_values(m, ops, n, done, n >= PAR_MIN);
 	for (size_t i = 0; i < n; i++) {
+		if (done[i])
+			continue;
 		if (!ops[i].del)
 			put(m, &ops[i].path, &ops[i].lh);
 		else if (!del(m, &ops[i].path)) {
+			free(done);
 			free(old_span);
 			return corrupt("a deleted path had no leaf");
 		}
 	}
-	rehash_root(m, &e, n >= PAR_MIN);
+	free(done);
+	smt_mem_hash(m, &e, m->root, 0, n >= PAR_MIN ? PAR_SUBS : 1,
+		  n >= PAR_MIN, ops, n);
 	s->hashes += e.hashes;
 	smt_mem_root(m, root);
 	s->hash_ns = cl_clock_mono_ns() - t0;
@@ -601,24 +489,42 @@ struct build_job {
 	uint64_t hashes;
 };
 
+/* The leaf hashes of leaves [lo, hi), whose lh holds the value hash
+ * until here: keccak256(0x00 ‖ path ‖ value hash), many at once. */
+static void leaf_hashes(struct smt_mem *m, uint32_t lo, uint32_t hi,
+			uint64_t *hashes)
+{
+	enum { N = 256 };
+	uint8_t in[65 * N], out[32 * N];
+
+	for (uint32_t at = lo; at < hi; at += N) {
+		uint32_t k = hi - at < N ? hi - at : N;
+
+		for (uint32_t i = 0; i < k; i++) {
+			in[65 * i] = 0x00;
+			memcpy(in + 65 * i + 1, m->leaves[at + i].path.b, 32);
+			memcpy(in + 65 * i + 33, m->leaves[at + i].lh.b, 32);
+		}
+		cl_keccak256_many(out, in, 65, k);
+		for (uint32_t i = 0; i < k; i++)
+			memcpy(m->leaves[at + i].lh.b, out + 32 * i, 32);
+		*hashes += k;
+	}
+}
+
 /*
- * Build the subtree over the sorted leaves [lo, hi) (their lh holds the
- * value hash until here), into node slots [lo, hi - 1); returns its ref.
- * Its branches are left marked for rehash().
+ * Build the subtree over the sorted leaves [lo, hi) (their leaf hashes
+ * done), into node slots [lo, hi - 1); returns its ref. Its branches are
+ * left marked for smt_mem_hash().
  */
-static uint32_t build(struct smt_mem *m, uint32_t lo, uint32_t hi,
-		      uint64_t *hashes)
+static uint32_t build(struct smt_mem *m, uint32_t lo, uint32_t hi)
 {
 	struct mleaf *a, *z;
 	uint32_t mid, l, h, b;
 	unsigned crit;
 
-	if (hi - lo == 1) {
-		a = &m->leaves[lo];
-		cl_smt_leaf_hash(&a->lh, &a->path, &a->lh);
-		(*hashes)++;
+	if (hi - lo == 1)
 		return lo | REF_LEAF;
-	}
 	a = &m->leaves[lo];
 	z = &m->leaves[hi - 1];
 	crit = crit_bit(&a->path, &z->path);
@@ -636,9 +542,9 @@ static uint32_t build(struct smt_mem *m, uint32_t lo, uint32_t hi,
 	b = mid - 1;
 	m->nodes[b].bit = (uint16_t)crit;
 	m->nodes[b].rep = lo;
-	m->nodes[b].flags = F_FULL;
-	m->nodes[b].kid[0] = build(m, lo, mid, hashes);
-	m->nodes[b].kid[1] = build(m, mid, hi, hashes);
+	m->nodes[b].flags = F_FULL | F_KID0 | F_KID1;
+	m->nodes[b].kid[0] = build(m, lo, mid);
+	m->nodes[b].kid[1] = build(m, mid, hi);
 	recount(m, b);
 	return b;
 }
@@ -648,8 +554,9 @@ static void *build_run(void *arg)
 	struct build_job *j = arg;
 	struct emitter e = { .record = false };
 
-	j->out = build(j->m, j->lo, j->hi, &j->hashes);
-	rehash(j->m, &e, j->out, j->start);
+	leaf_hashes(j->m, j->lo, j->hi, &j->hashes);
+	j->out = build(j->m, j->lo, j->hi);
+	smt_mem_hash(j->m, &e, j->out, j->start, LOAD_SUBS, false, NULL, 0);
 	j->hashes += e.hashes;
 	return NULL;
 }
@@ -705,10 +612,8 @@ int smt_mem_load(struct smt_mem **out, struct kv *kv, uint64_t *hashes)
 		m->nodes = cl_xcalloc(m->ncap, sizeof(*m->nodes));
 	}
 	if (m->nleaves == 1) {
-		uint64_t one = 0;
-
-		m->root = build(m, 0, 1, &one);
-		*hashes += one;
+		leaf_hashes(m, 0, 1, hashes);
+		m->root = build(m, 0, 1);
 	} else if (m->nleaves > 1) {
 		/* the two halves of the root on two threads */
 		unsigned crit = crit_bit(&m->leaves[0].path,
@@ -744,7 +649,7 @@ int smt_mem_load(struct smt_mem **out, struct kv *kv, uint64_t *hashes)
 		recount(m, r);
 		m->nodes[r].flags = F_RETOP; /* hash it, its children done */
 		m->root = r;
-		rehash_root(m, &e, false);
+		smt_mem_hash(m, &e, m->root, 0, 1, false, NULL, 0);
 		*hashes += j[0].hashes + j[1].hashes + e.hashes;
 	}
 	rc = smt_stored_root(kv, &stored);

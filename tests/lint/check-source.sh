@@ -59,13 +59,13 @@ check_lib 'libwebsockets' src/ws
 # 3. layering: the modules each one may include
 order=(common json config crypto vm state margin options matching stf batch game guest l1 chain sequencer verifier rpc ws node cli)
 declare -A allowed=(
-	[common]="common"
+	[common]="common keccak"
 	[json]="common json"
 	[config]="common config"
 	[crypto]="common crypto"
 	[vm]="common crypto vm"
 	[guest]="common crypto vm state margin options matching stf batch game guest"
-	[state]="common crypto state"
+	[state]="common crypto state keccak"
 	[margin]="common margin"
 	[options]="common options"
 	[matching]="common margin matching"
