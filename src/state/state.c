@@ -327,17 +327,16 @@ static int flush_table(struct cl_state *st, struct flush *f, unsigned tbl)
 	return rc;
 }
 
-/* Write one overlay entry to its table; a changed leaf is appended to
- * ops[*nops] (smt_leaves is written once they are sorted). */
+/* Write one overlay entry to its table; an entry of a committed table
+ * that changed is appended to ops[*nops] and src[*nops], its hashes left
+ * to leaf_hashes() (smt_leaves is written once they are sorted). */
 static int flush_one(struct cl_state *st, struct flush *f,
-		     struct smt_op *ops, size_t *nops,
+		     struct smt_op *ops, struct flush_src *src, size_t *nops,
 		     const struct smap_node *n)
 {
 	const struct cl_table_info *info = cl_table_find(n->key[0]);
-	const uint8_t *key = n->key + 1, *old;
-	size_t klen = n->klen - 1, oldlen;
-	struct smt_op *op = &ops[*nops];
-	struct cl_hash32 lh;
+	const uint8_t *key = n->key + 1;
+	size_t klen = n->klen - 1;
 	int rc;
 
 	CL_REQUIRE(info && n->klen >= 2);
@@ -348,36 +347,54 @@ static int flush_one(struct cl_state *st, struct flush *f,
 		rc = kv_cursor_del(&f->c, key, klen);
 		if (rc == CL_ERR_NOT_FOUND)
 			return CL_OK; /* was not there: nothing changes */
-		if (rc || !info->committed)
-			return rc;
-		cl_smt_path(&op->path, n->key[0], key, klen);
-		op->del = true;
-		(*nops)++;
-		return CL_OK;
+	} else {
+		rc = kv_cursor_put(&f->c, key, klen,
+				   n->val ? n->val : empty_value, n->vlen);
 	}
-	rc = kv_cursor_put(&f->c, key, klen, n->val ? n->val : empty_value,
-			   n->vlen);
 	if (rc || !info->committed)
 		return rc;
-	cl_smt_path(&op->path, n->key[0], key, klen);
-	cl_smt_value_hash(&op->vh, n->val, n->vlen);
-	op->del = false;
-	if (st->mem) {
-		/* the tree in memory knows the leaf: no LMDB read */
-		cl_smt_leaf_hash(&op->lh, &op->path, &op->vh);
-		if (smt_mem_leaf(st->mem, &lh, &op->path) &&
-		    memcmp(lh.b, op->lh.b, 32) == 0)
-			return CL_OK; /* same value written again */
-	} else {
-		rc = kv_get(&st->kv, &old, &oldlen, KV_LEAVES, op->path.b,
-			    32);
-		if (rc == CL_OK && oldlen == 32 &&
-		    memcmp(old, op->vh.b, 32) == 0)
-			return CL_OK; /* same value written again */
-		if (rc && rc != CL_ERR_NOT_FOUND)
-			return rc;
-	}
+	ops[*nops].del = n->tomb;
+	src[*nops] = (struct flush_src){ .tid = n->key[0],
+					 .key = key,
+					 .klen = klen,
+					 .val = n->val ? n->val : empty_value,
+					 .vlen = n->vlen };
 	(*nops)++;
+	return CL_OK;
+}
+
+/* Hash the changed leaves, many at once, and drop the writes of a value
+ * a key already had. */
+static int leaf_hashes(struct cl_state *st, struct smt_op *ops,
+		       const struct flush_src *src, size_t *nops)
+{
+	size_t kept = 0;
+
+	flush_hash(ops, src, *nops, st->mem != NULL);
+	for (size_t i = 0; i < *nops; i++) {
+		struct smt_op *op = &ops[i];
+		bool same = false;
+
+		if (op->del) {
+		} else if (st->mem) {
+			/* the tree in memory knows the leaf: no LMDB read */
+			struct cl_hash32 lh;
+			same = smt_mem_leaf(st->mem, &lh, &op->path) &&
+			       memcmp(lh.b, op->lh.b, 32) == 0;
+		} else {
+			const uint8_t *old;
+			size_t oldlen;
+			int rc = kv_get(&st->kv, &old, &oldlen, KV_LEAVES,
+					op->path.b, 32);
+			if (rc && rc != CL_ERR_NOT_FOUND)
+				return rc;
+			same = rc == CL_OK && oldlen == 32 &&
+			       memcmp(old, op->vh.b, 32) == 0;
+		}
+		if (!same)
+			ops[kept++] = *op;
+	}
+	*nops = kept;
 	return CL_OK;
 }
 
@@ -454,6 +471,7 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 	struct cl_state_stats s = st->stats;
 	struct cl_hash32 newroot;
 	struct smt_op *ops;
+	struct flush_src *src;
 	struct flush f = { .tbl = 0 };
 	size_t nops = 0;
 	uint64_t t0, t1, t2, t3;
@@ -467,11 +485,15 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 	mem_ready(st, &s);
 	t0 += s.load_ns;
 	ops = cl_xmalloc((st->overlay.count + 1) * sizeof(*ops));
+	src = cl_xmalloc((st->overlay.count + 1) * sizeof(*src));
 	for (struct smap_node *n = smap_first(&st->overlay); n && !rc;
 	     n = n->next[0])
-		rc = flush_one(st, &f, ops, &nops, n);
+		rc = flush_one(st, &f, ops, src, &nops, n);
 	if (f.tbl)
 		kv_cursor_close(&f.c);
+	if (!rc)
+		rc = leaf_hashes(st, ops, src, &nops);
+	free(src);
 	s.hashes = 0;
 	s.node_puts = 0;
 	s.node_dels = 0;

@@ -487,6 +487,23 @@ bool smt_same_prefix(const uint8_t *a, const uint8_t *b, unsigned bits);
 int smt_stored_root(struct kv *kv, struct cl_hash32 *root);
 
 /* ------------------------------------------------------------------ */
+/* flush_hash.c: a block's changed leaves hashed many at once           */
+/* ------------------------------------------------------------------ */
+
+/* Where a changed entry's path and value come from. */
+struct flush_src {
+	uint8_t tid;
+	const uint8_t *key;
+	size_t klen;
+	const uint8_t *val; /* not for a deletion */
+	size_t vlen;
+};
+/* ops[i].path for every i, .vh for every non-deletion and, when `leaf`,
+ * .lh too (cl_smt_path, cl_smt_value_hash, cl_smt_leaf_hash). */
+void flush_hash(struct smt_op *ops, const struct flush_src *src, size_t n,
+		bool leaf);
+
+/* ------------------------------------------------------------------ */
 /* state.c: access for walk.c and preimages.c                          */
 /* ------------------------------------------------------------------ */
 
