@@ -280,7 +280,8 @@ static bool del(struct smt_mem *m, const struct cl_hash32 *path)
 /*
  * Changed values of leaves already there go first, and on two threads
  * for a large block: they change no shape, only their leaf hash and the
- * marks above them. The other changes (new leaves, deletions) follow
+ * marks above them (a value written again, with the leaf hash it had,
+ * changes nothing and marks nothing). The other changes (new leaves, deletions) follow
  * one at a time (put, del); the marks come out the same in either
  * order, as every branch on a changed path ends up marked F_FULL.
  */
@@ -328,8 +329,10 @@ static void *values_run(void *arg)
 			if (op->del || memcmp(leaf_at(m, ref[g])->path.b,
 					      op->path.b, 32) != 0)
 				continue;
-			leaf_at(m, ref[g])->lh = op->lh;
 			j->done[at + g] = true;
+			if (memcmp(leaf_at(m, ref[g])->lh.b, op->lh.b, 32) == 0)
+				continue; /* the value it had: nothing changes */
+			leaf_at(m, ref[g])->lh = op->lh;
 			/* mark the branches above it (the other thread may
 			 * mark the upper ones too) */
 			while (!is_leaf(r)) {

@@ -363,8 +363,10 @@ static int flush_one(struct cl_state *st, struct flush *f,
 	return CL_OK;
 }
 
-/* Hash the changed leaves, many at once, and drop the writes of a value
- * a key already had. */
+/* Hash the changed leaves, many at once. Without the tree in memory, drop
+ * the writes of a value a key already had (its stored leaf says so);
+ * with it, smt_mem_update finds them on its own walk down and leaves
+ * them unmarked. */
 static int leaf_hashes(struct cl_state *st, struct smt_op *ops,
 		       const struct flush_src *src, size_t *nops)
 {
@@ -375,13 +377,7 @@ static int leaf_hashes(struct cl_state *st, struct smt_op *ops,
 		struct smt_op *op = &ops[i];
 		bool same = false;
 
-		if (op->del) {
-		} else if (st->mem) {
-			/* the tree in memory knows the leaf: no LMDB read */
-			struct cl_hash32 lh;
-			same = smt_mem_leaf(st->mem, &lh, &op->path) &&
-			       memcmp(lh.b, op->lh.b, 32) == 0;
-		} else {
+		if (!op->del && !st->mem) {
 			const uint8_t *old;
 			size_t oldlen;
 			int rc = kv_get(&st->kv, &old, &oldlen, KV_LEAVES,
