@@ -315,7 +315,7 @@ struct cl_db_log_stats {
 	uint64_t checkpoints;	 /* written since the open */
 	uint64_t failures;	 /* checkpoints that failed */
 	uint64_t checkpointed;	 /* the last block LMDB holds */
-	uint64_t held_blocks;	 /* blocks over it, in memory and the log */
+	uint64_t held_blocks;	 /* deltas over it (merged blocks count once) */
 	uint64_t held_bytes;	 /* their memory */
 	uint64_t last_ns;	 /* the last checkpoint's duration */
 	uint64_t ckpt_ns;	 /* every checkpoint's duration, summed */
@@ -323,6 +323,7 @@ struct cl_db_log_stats {
 	uint64_t append_bytes;	 /* their records' bytes */
 	uint64_t append_ns;	 /* time in the appends (and their syncs) */
 	uint64_t room_wait_ns;	 /* the writer waiting for a checkpoint */
+	uint64_t merges;	 /* times the newest blocks were merged */
 };
 void cl_db_log_stats(struct cl_db *db, struct cl_db_log_stats *out);
 

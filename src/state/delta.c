@@ -210,3 +210,60 @@ const struct delta_ent *delta_find(const struct delta *d, const uint8_t *ck,
 		return &d->e[i];
 	return NULL;
 }
+
+struct delta *delta_merge(struct delta *const *v, size_t k, uint64_t seq)
+{
+	size_t nmax = 0, bytes = 0, pos[LAYER_MAX_DELTAS] = { 0 }, n = 0;
+	struct delta *d;
+	uint8_t *p;
+
+	CL_REQUIRE(k >= 1 && k <= LAYER_MAX_DELTAS);
+	for (size_t i = 0; i < k; i++) {
+		nmax += v[i]->n;
+		for (size_t j = 0; j < v[i]->n; j++)
+			bytes += v[i]->e[j].klen + v[i]->e[j].vlen;
+	}
+	d = cl_xmalloc(sizeof(*d) + nmax * sizeof(*d->e) + bytes + 1);
+	d->seq = seq;
+	atomic_init(&d->refs, 1);
+	d->e = (struct delta_ent *)(d + 1);
+	p = (uint8_t *)(d->e + nmax);
+	for (;;) {
+		const struct delta_ent *win = NULL;
+
+		/* the smallest key; of equal keys the newest (last) delta's */
+		for (size_t i = 0; i < k; i++) {
+			const struct delta_ent *e;
+			if (pos[i] >= v[i]->n)
+				continue;
+			e = &v[i]->e[pos[i]];
+			if (!win || smap_cmp(e->key, e->klen, win->key,
+					     win->klen) <= 0)
+				win = e;
+		}
+		if (!win)
+			break;
+		struct delta_ent *out = &d->e[n++];
+		memcpy(p, win->key, win->klen);
+		out->key = p;
+		out->klen = win->klen;
+		p += win->klen;
+		out->val = NULL;
+		out->vlen = 0;
+		if (win->val) {
+			if (win->vlen)
+				memcpy(p, win->val, win->vlen);
+			out->val = p;
+			out->vlen = win->vlen;
+			p += win->vlen;
+		}
+		for (size_t i = 0; i < k; i++)
+			if (pos[i] < v[i]->n &&
+			    smap_cmp(v[i]->e[pos[i]].key, v[i]->e[pos[i]].klen,
+				     out->key, out->klen) == 0)
+				pos[i]++;
+	}
+	d->n = n;
+	d->bytes = sizeof(*d) + n * sizeof(*d->e) + (size_t)(p - (uint8_t *)(d->e + nmax));
+	return d;
+}

@@ -69,7 +69,7 @@ struct layer {
 	size_t nfiles;
 	uint64_t start_ns; /* of the last checkpoint started */
 	uint64_t checkpoints, failures, last_ns, ckpt_ns;
-	uint64_t appends, append_bytes, append_ns, room_wait_ns;
+	uint64_t appends, append_bytes, append_ns, room_wait_ns, merges;
 
 	/* the writer's */
 	struct builder builder;
@@ -648,6 +648,57 @@ int lay_writer_ready(struct kv *kv, bool may_trim)
 	return kv->txn ? CL_OK : db_txn_begin(kv->db, &kv->txn, false);
 }
 
+/*
+ * Every seek of a cursor searches each block held, so the blocks no
+ * checkpoint has taken yet are merged into one once there are
+ * LAYER_MERGE_AT of them: a key's newest entry only, numbered as the
+ * newest block (a checkpoint that holds it has written all of them). The
+ * merged blocks are the newest, so every key of the merged one had its
+ * newest entry in them: the index moves to it. Snapshots keep their own
+ * references to the blocks they copied.
+ */
+#define LAYER_MERGE_AT 8
+
+static void merge_newest(struct kv *kv)
+{
+	struct layer *lay = kv->lay;
+	struct delta *m, *gone[LAYER_MAX_DELTAS];
+	uint64_t taken = 0;
+	size_t from = 0, k;
+
+	pthread_mutex_lock(&lay->lock);
+	if (lay->busy && lay->job_n)
+		taken = lay->job[lay->job_n - 1]->seq;
+	pthread_mutex_unlock(&lay->lock);
+	while (from < lay->n && lay->chain[from]->seq <= taken)
+		from++;
+	k = lay->n - from;
+	if (k < LAYER_MERGE_AT)
+		return;
+	m = delta_merge(&lay->chain[from], k, lay->chain[lay->n - 1]->seq);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct delta_ent *e = &m->e[i];
+		struct lay_slot *sl = index_find(
+			&lay->index, key_hash(e->key, e->klen), e->key, e->klen);
+		CL_REQUIRE(sl && sl->e && sl->seq > taken);
+		sl->e = e;
+		sl->seq = m->seq;
+	}
+	pthread_mutex_lock(&lay->lock);
+	for (size_t i = 0; i < k; i++) {
+		gone[i] = lay->chain[from + i];
+		lay->bytes -= gone[i]->bytes;
+	}
+	lay->chain[from] = m;
+	lay->n = from + 1;
+	lay->bytes += m->bytes;
+	lay->merges++;
+	pthread_mutex_unlock(&lay->lock);
+	for (size_t i = 0; i < k; i++)
+		delta_unref(gone[i]);
+	kv->dn = lay->n;
+}
+
 /* Room for one more block: the chain is bounded in blocks and bytes
  * (twice the checkpoint size); past that the writer waits for the
  * checkpoint, which it starts itself if none runs. */
@@ -713,6 +764,7 @@ int lay_writer_commit(struct kv *kv, const struct cl_hash32 *root)
 	lay->next_seq++;
 	index_add(&lay->index, d);
 	kv->dn = lay->n;
+	merge_newest(kv);
 	if (!busy && (lay->bytes >= lay->checkpoint_bytes ||
 		      cl_clock_mono_ns() - lay->start_ns >=
 			      (uint64_t)lay->checkpoint_ms * 1000000u)) {
@@ -801,6 +853,7 @@ void lay_stats(struct layer *lay, struct cl_db_log_stats *out)
 	out->append_bytes = lay->append_bytes;
 	out->append_ns = lay->append_ns;
 	out->room_wait_ns = lay->room_wait_ns;
+	out->merges = lay->merges;
 	pthread_mutex_unlock(&lay->lock);
 }
 

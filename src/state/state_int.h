@@ -296,6 +296,9 @@ size_t builder_seek(const struct builder *b, unsigned tbl,
 /* A delta holding a copy of every entry of `b` (keys table ‖ key,
  * deletions as tombs); one reference. */
 struct delta *delta_from_builder(const struct builder *b, uint64_t seq);
+/* One delta holding the newest entry of every key of v[0..k) (oldest
+ * first; a deletion stays a deletion), numbered `seq`; one reference. */
+struct delta *delta_merge(struct delta *const *v, size_t k, uint64_t seq);
 void delta_ref(struct delta *d);
 /* Drop a reference; the last frees it. NULL is a no-op. */
 void delta_unref(struct delta *d);

@@ -704,14 +704,15 @@ static void log_print(const struct cl_db_log_stats *a,
 	       (double)(b->append_ns - a->append_ns) / 1e6 / n,
 	       (double)(b->room_wait_ns - a->room_wait_ns) / 1e9);
 	printf("  checkpoints  %" PRIu64 " (%" PRIu64 " failed), %.0f ms "
-	       "each on average, the last %.0f ms; %" PRIu64 " blocks "
-	       "held at the end (%.0f MiB)\n",
+	       "each on average, the last %.0f ms; %" PRIu64 " merges of "
+	       "the newest blocks; %" PRIu64 " deltas held at the end "
+	       "(%.0f MiB)\n",
 	       b->checkpoints - a->checkpoints, b->failures - a->failures,
 	       b->checkpoints > a->checkpoints
 		       ? (double)(b->ckpt_ns - a->ckpt_ns) / 1e6 /
 				 (double)(b->checkpoints - a->checkpoints)
 		       : 0.0,
-	       (double)b->last_ns / 1e6, b->held_blocks,
+	       (double)b->last_ns / 1e6, b->merges - a->merges, b->held_blocks,
 	       (double)b->held_bytes / 1048576.0);
 }
 
