@@ -148,6 +148,29 @@ static inline bool buf_eq(const struct cl_buf *a, const struct cl_buf *b)
 /* Dump of everything a state shows, in table and key order            */
 /* ------------------------------------------------------------------ */
 
+/* Append every entry an iterator gives (table id, key, value) to out and
+ * free it. */
+static inline void dump_iter(struct cl_buf *out, struct cl_state_iter *it,
+			     uint8_t id)
+{
+	const uint8_t *k, *v;
+	size_t kl, vl;
+	int rc;
+
+	while ((rc = cl_state_iter_next(it, &k, &kl, &v, &vl)) == 0) {
+		cl_buf_append_byte(out, id);
+		cl_buf_append_be32(out, (uint32_t)kl);
+		cl_buf_append(out, k, kl);
+		cl_buf_append_be32(out, (uint32_t)vl);
+		cl_buf_append(out, v, vl);
+	}
+	if (rc != CL_ERR_NOT_FOUND) {
+		fprintf(stderr, "iter_next failed: %d\n", rc);
+		exit(2);
+	}
+	cl_state_iter_free(it);
+}
+
 static inline void state_dump(struct cl_state *st, struct cl_buf *out)
 {
 	const struct cl_table_info *t;
@@ -157,26 +180,12 @@ static inline void state_dump(struct cl_state *st, struct cl_buf *out)
 	t = cl_table_list(&nt);
 	for (size_t i = 0; i < nt; i++) {
 		struct cl_state_iter *it;
-		const uint8_t *k, *v;
-		size_t kl, vl;
-		int rc;
 
 		if (cl_state_iter_new(&it, st, t[i].id, NULL, 0)) {
 			fprintf(stderr, "iter_new failed\n");
 			exit(2);
 		}
-		while ((rc = cl_state_iter_next(it, &k, &kl, &v, &vl)) == 0) {
-			cl_buf_append_byte(out, (uint8_t)t[i].id);
-			cl_buf_append_be32(out, (uint32_t)kl);
-			cl_buf_append(out, k, kl);
-			cl_buf_append_be32(out, (uint32_t)vl);
-			cl_buf_append(out, v, vl);
-		}
-		if (rc != CL_ERR_NOT_FOUND) {
-			fprintf(stderr, "iter_next failed: %d\n", rc);
-			exit(2);
-		}
-		cl_state_iter_free(it);
+		dump_iter(out, it, (uint8_t)t[i].id);
 	}
 }
 

@@ -83,20 +83,9 @@ static void snap_dump(struct cl_snapshot *s, struct cl_buf *out)
 	t = cl_table_list(&nt);
 	for (size_t i = 0; i < nt; i++) {
 		struct cl_state_iter *it;
-		const uint8_t *k, *v;
-		size_t kl, vl;
-		int rc;
 
 		CHECK(cl_snapshot_iter_new(&it, s, t[i].id, NULL, 0) == 0);
-		while ((rc = cl_state_iter_next(it, &k, &kl, &v, &vl)) == 0) {
-			cl_buf_append_byte(out, (uint8_t)t[i].id);
-			cl_buf_append_be32(out, (uint32_t)kl);
-			cl_buf_append(out, k, kl);
-			cl_buf_append_be32(out, (uint32_t)vl);
-			cl_buf_append(out, v, vl);
-		}
-		CHECK(rc == CL_ERR_NOT_FOUND);
-		cl_state_iter_free(it);
+		dump_iter(out, it, (uint8_t)t[i].id);
 	}
 }
 
