@@ -699,27 +699,38 @@ static void merge_newest(struct kv *kv)
 	kv->dn = lay->n;
 }
 
-/* Room for one more block: the chain is bounded in blocks and bytes
- * (twice the checkpoint size); past that the writer waits for the
- * checkpoint, which it starts itself if none runs. */
+/*
+ * Room for one more block. The blocks held are bounded in deltas and
+ * bytes (twice the checkpoint size): past that the writer waits for the
+ * checkpoint, which it starts itself if none runs. And once a checkpoint
+ * has failed (the map or the disk full), no block is taken until one
+ * succeeds: each commit tries one and fails with its error, so the
+ * writes are refused as they were when every block was an LMDB commit,
+ * instead of piling up in memory and in the log.
+ */
 static int make_room(struct kv *kv)
 {
 	struct layer *lay = kv->lay;
-	bool warned = false;
 
-	while (lay->n + 1 >= LAYER_MAX_DELTAS ||
-	       lay->bytes >= 2 * lay->checkpoint_bytes) {
-		int rc;
+	for (;;) {
+		int rc, err;
+		bool busy;
+
 		pthread_mutex_lock(&lay->lock);
-		bool busy = lay->busy;
+		busy = lay->busy;
+		if (lay->err && !busy && lay->n == 0)
+			lay->err = CL_OK; /* nothing left to write */
+		err = lay->err;
 		pthread_mutex_unlock(&lay->lock);
+		if (!err && lay->n + 1 < LAYER_MAX_DELTAS &&
+		    lay->bytes < 2 * lay->checkpoint_bytes)
+			return CL_OK;
 		if (!busy && (rc = start_checkpoint(lay)))
 			return rc;
-		if (!warned)
-			cl_debug(STATE_LOG, "%zu blocks (%zu bytes) wait for "
-					    "their checkpoint",
-				 lay->n, lay->bytes);
-		warned = true;
+		cl_debug(STATE_LOG, "%zu deltas (%zu bytes) wait for their "
+				    "checkpoint%s",
+			 lay->n, lay->bytes,
+			 err ? " (the last one failed)" : "");
 		rc = wait_checkpoint(lay);
 		if (rc)
 			return rc;
@@ -727,7 +738,6 @@ static int make_room(struct kv *kv)
 		if (rc)
 			return rc;
 	}
-	return CL_OK;
 }
 
 int lay_writer_commit(struct kv *kv, const struct cl_hash32 *root)

@@ -14,7 +14,9 @@
  *  - a torn last record is dropped (the block before it comes back), a
  *    damaged record before another file is refused, and so is a log
  *    whose entries do not give the root it recorded: LMDB stays as it
- *    was.
+ *    was;
+ *  - a full map fails a checkpoint, and then every commit, until a
+ *    larger map replays the log to the last committed block.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -406,6 +408,57 @@ static void test_replay(uint64_t seed)
 	tmpdir_remove(dir);
 }
 
+/* The map fills: a checkpoint fails, and from then on commits fail with
+ * CL_ERR_MAP_FULL (nothing piles up); every block committed before is in
+ * the log, and a larger map replays it. */
+static void test_map_full(void)
+{
+	char *dir = tmpdir_make("slog-full");
+	struct cl_db_config cfg = { .path = dir, .map_size = 1u << 20,
+				    .checkpoint_ms = 1 };
+	struct cl_db *db;
+	struct cl_state *st;
+	struct cl_hash32 last = { { 0 } }, r;
+	uint8_t key[8], val[2000];
+	uint64_t b;
+	int rc = CL_OK;
+
+	CHECK(cl_db_new(&db, &cfg) == 0);
+	CHECK(cl_state_new_lmdb(&st, db) == 0);
+	for (b = 1; b <= 2000 && rc == CL_OK; b++) {
+		for (unsigned i = 0; i < 4; i++) {
+			cl_put_be64(key, b * 4 + i);
+			memset(val, (int)(b + i), sizeof(val));
+			cl_state_put(st, CL_TABLE_ORDERS, key, 8, val,
+				     sizeof(val));
+		}
+		rc = cl_state_commit_block(st, &r);
+		if (rc == CL_OK)
+			last = r;
+	}
+	CHECK_MSG(rc == CL_ERR_MAP_FULL, "commits went on: %s after %" PRIu64
+		  " blocks", cl_err_str(rc), b - 1);
+	/* refused again, nothing kept */
+	cl_state_discard(st);
+	cl_put_be64(key, 1);
+	cl_state_put(st, CL_TABLE_ORDERS, key, 8, val, 10);
+	CHECK(cl_state_commit_block(st, &r) == CL_ERR_MAP_FULL);
+	cl_state_discard(st);
+	cl_state_free(st); /* its last checkpoint fails: the log stays */
+	cl_db_free(db);
+	CHECK(count_logs(dir) >= 1);
+	cfg.map_size = 64u << 20;
+	CHECK(cl_db_new(&db, &cfg) == 0);
+	CHECK(cl_state_new_lmdb(&st, db) == 0);
+	CHECK(cl_state_root(st, &r) == 0);
+	CHECK_MSG(memcmp(r.b, last.b, 32) == 0,
+		  "the larger map does not hold the last committed block");
+	cl_state_free(st);
+	cl_db_free(db);
+	CHECK(count_logs(dir) == 0);
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	uint64_t seed = test_seed();
@@ -414,5 +467,6 @@ int main(void)
 	test_differential(seed, true);
 	test_differential(seed, false);
 	test_replay(seed);
+	test_map_full();
 	return test_done("test_statelog");
 }
