@@ -40,14 +40,25 @@ finish() {
 }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# A port p with p, p + 1 and p + 2 free: a node listens on its JSON-RPC
+# port, the WebSocket one above it and the metrics one above that.
 free_port() {
 	local p
 	for _ in $(seq 1 200); do
 		p=$((20000 + RANDOM % 30000))
-		port_busy "$p" || {
+		port_busy "$p" || port_busy $((p + 1)) || port_busy $((p + 2)) || {
 			echo "$p"
 			return 0
 		}
+	done
+	return 1
+}
+# Whether the three ports from $1 and from any later argument meet.
+clash() {
+	local a=$1 b
+	shift
+	for b in "$@"; do
+		[ $((a - b)) -lt 3 ] && [ $((b - a)) -lt 3 ] && return 0
 	done
 	return 1
 }
@@ -69,13 +80,13 @@ fi
 export CLEARLINE_DEVNET_DIR
 export CLEARLINE_L1_PORT=${CLEARLINE_L1_PORT:-$(free_port)}
 l2=${CLEARLINE_L2_PORT:-$(free_port)}
-while [ "$l2" = "$CLEARLINE_L1_PORT" ]; do l2=$(free_port); done
+while clash "$l2" "$CLEARLINE_L1_PORT"; do l2=$(free_port); done
 export CLEARLINE_L2_PORT=$l2
 vp=${CLEARLINE_VERIFIER_PORT:-$(free_port)}
-while [ "$vp" = "$CLEARLINE_L1_PORT" ] || [ "$vp" = "$l2" ]; do vp=$(free_port); done
+while clash "$vp" "$CLEARLINE_L1_PORT" "$l2"; do vp=$(free_port); done
 export CLEARLINE_VERIFIER_PORT=$vp
 rp=${CLEARLINE_REPLICA_PORT:-$(free_port)}
-while [ "$rp" = "$CLEARLINE_L1_PORT" ] || [ "$rp" = "$l2" ] || [ "$rp" = "$vp" ]; do
+while clash "$rp" "$CLEARLINE_L1_PORT" "$l2" "$vp"; do
 	rp=$(free_port)
 done
 export CLEARLINE_REPLICA_PORT=$rp
