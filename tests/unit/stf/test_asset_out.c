@@ -37,22 +37,6 @@ static int req(struct tenv *e, struct cl_stf_result *r, struct cl_tx tx)
 	return cl_stf_request(e->stf, r, &dec);
 }
 
-static void open_next(struct tenv *e, uint64_t advance_ms)
-{
-	struct cl_block_header h;
-
-	if (e->in_block)
-		cl_stf_end_block(e->stf);
-	t_commit(e);
-	h.number = ++e->number;
-	e->ms += advance_ms;
-	h.timestamp_ms = e->ms;
-	h.prev_root = e->root;
-	h.l1 = t_l1_at(e->ms);
-	CHECK(cl_stf_open_block(e->stf, &h) == CL_STF_OK);
-	e->in_block = true;
-}
-
 /* Refused with `code`, and the state root is what it was. */
 #define REFUSED(e, tx, code)                                               \
 	do {                                                               \
@@ -190,7 +174,7 @@ static struct cl_hash32 test_withdraw(struct cl_state *st)
 
 	tenv_init_with(&e, st, add_teth);
 	dk = e.key[2];
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	ACCEPTED(&e, t_deposit(0, mk, 1000000 * T_USD));
 	ACCEPTED(&e, asset_deposit(0, T_TETH, dana, 10 * ETH_ATOMS));
 	ACCEPTED(&e, asset_deposit(1, T_TETH, erin, 10 * ETH_ATOMS));
@@ -202,7 +186,7 @@ static struct cl_hash32 test_withdraw(struct cl_state *st)
 	ACCEPTED(&e, t_approve(&e, dana, agent, tenv_now(&e) + 86400, 0, dk));
 
 	/* block 2: the depth is measured, 10 tETH are worth $27,000 */
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	CHECK(health(&e, dana).collateral == 27000 * T_USD);
 
 	/* 1. the refusals, each leaving the root as it was */
@@ -403,7 +387,7 @@ static struct cl_hash32 test_transfer(struct cl_state *st)
 	gk = e.key[6];
 	cl_stf_subaccount_account(&s1, gus, 1);
 	cl_stf_subaccount_account(&s2, gus, 2);
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	ACCEPTED(&e, t_deposit(0, mk, 1000000 * T_USD));
 	ACCEPTED(&e, asset_deposit(0, T_TETH, gus, 10 * ETH_ATOMS));
 	CHECK(t_oracle_all(&e, T_ETH, ETH_P(3000)) == CL_STF_OK);
@@ -411,7 +395,7 @@ static struct cl_hash32 test_transfer(struct cl_state *st)
 				     e.order_nonce++, tenv_now(&e) + 86400, 0);
 	CHECK(req(&e, &r, t_place(&e, &eb, e.key[1])) == CL_STF_OK);
 	ACCEPTED(&e, t_approve(&e, gus, agent, tenv_now(&e) + 86400, 0, gk));
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 
 	/* 1. the refusals, each leaving the root as it was */
 	REFUSED(&e, t_sub_asset(&e, gus, 1, 1, T_TETH, ETH_ATOMS, 1, gk),

@@ -55,22 +55,6 @@ static int req(struct tenv *e, struct cl_stf_result *r, struct cl_tx tx)
 	return cl_stf_request(e->stf, r, &tx);
 }
 
-static void open_next(struct tenv *e, uint64_t advance_ms)
-{
-	struct cl_block_header h;
-
-	if (e->in_block)
-		cl_stf_end_block(e->stf);
-	t_commit(e);
-	h.number = ++e->number;
-	e->ms += advance_ms;
-	h.timestamp_ms = e->ms;
-	h.prev_root = e->root;
-	h.l1 = t_l1_at(e->ms);
-	CHECK(cl_stf_open_block(e->stf, &h) == CL_STF_OK);
-	e->in_block = true;
-}
-
 static struct cl_tx sale(const struct cl_address *a, uint32_t asset,
 			 uint64_t amount)
 {
@@ -244,7 +228,7 @@ static struct cl_hash32 test_scenario(struct cl_state *st, bool rules)
 	const int64_t teth_in = 10 * ETH_ATOMS;
 
 	tenv_init_with(&e, st, add_teth);
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	CHECK(req(&e, &r, t_deposit(0, mk, (uint64_t)usd_in)) == CL_STF_OK);
 	CHECK(req(&e, &r, asset_deposit(0, T_TETH, a, (uint64_t)teth_in)) ==
 	      CL_STF_OK);
@@ -258,7 +242,7 @@ static struct cl_hash32 test_scenario(struct cl_state *st, bool rules)
 	asset_conserved(&e, "block 1", teth_in);
 	t_invariants(&e, "block 1", usd_in);
 
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	struct cl_stf_view v = tenv_view(&e);
 	struct cl_stf_asset_balance ab[CL_GENESIS_MAX_ASSETS];
 	size_t n;
@@ -309,7 +293,7 @@ static struct cl_hash32 test_scenario(struct cl_state *st, bool rules)
 
 	/* tETH falls 30 %, BTC is flat: r = 300 000 ppm, var 9 * 10^10,
 	 * the haircut reaches its 50 % cap: $10,500 */
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	CHECK(price(&e, T_ETH, ETH_P(2100)) == CL_STF_OK);
 	CHECK(price(&e, T_BTC, BTC_P(60000)) == CL_STF_OK);
 	h = health(&e, a);
@@ -340,7 +324,7 @@ static struct cl_hash32 test_scenario(struct cl_state *st, bool rules)
 		CHECK(cl_stf_get_globals(&v, &gl) == CL_OK);
 		ins_before = gl.insurance_balance;
 	}
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	v = tenv_view(&e);
 	CHECK(cl_stf_get_collateral(&v, ab, &n, &total, a) == CL_OK);
 	/* a bid above the mark still counts (it buys at least there); C
@@ -478,7 +462,7 @@ static void test_random(void)
 
 	test_seed();
 	tenv_init_with(&e, cl_state_new_memory(), add_teth);
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	CHECK(req(&e, &r,
 		  t_deposit(dep++, &e.addr[1], 100000000 * (uint64_t)T_USD)) ==
 	      CL_STF_OK);
@@ -536,7 +520,7 @@ static void test_random(void)
 		CHECK(price(&e, T_BTC, btc) >= 0);
 		asset_conserved(&e, where, teth_in);
 		t_invariants(&e, where, usd_in);
-		open_next(&e, 30000);
+		t_open_next(&e, 30000);
 	}
 	{
 		struct cl_stf_view v = tenv_view(&e);
@@ -573,7 +557,7 @@ static void test_thin_book(void)
 	struct cl_address *mk = &e.addr[1], *a = &e.addr[2];
 
 	tenv_init_with(&e, cl_state_new_memory(), add_teth);
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	CHECK(req(&e, &r, t_deposit(0, mk, 1000000 * (uint64_t)T_USD)) ==
 	      CL_STF_OK);
 	CHECK(req(&e, &r, asset_deposit(0, T_TETH, a, 10 * ETH_ATOMS)) ==
@@ -583,12 +567,12 @@ static void test_thin_book(void)
 	    t_order(mk, T_ETH, true, ETH_P(2990), ETH_SZ(50), e.order_nonce++,
 		    tenv_now(&e) + 86400, 0);
 	CHECK(req(&e, &r, t_place(&e, &deep, e.key[1])) == CL_STF_OK);
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	CHECK(health(&e, a).asset_value == 27000 * T_USD);
 	struct cl_hash32 dh = t_order_hash(&e, &deep);
 	CHECK(req(&e, &r, t_cancel(&e, mk, &dh, e.key[1])) == CL_STF_OK);
 	CHECK(health(&e, a).asset_value == 27000 * T_USD); /* until ... */
-	open_next(&e, 1000); /* ... the next block measures */
+	t_open_next(&e, 1000); /* ... the next block measures */
 	CHECK(health(&e, a).asset_value == 24000 * T_USD);
 	/* 16.95 ETH at $2,950 (1.67 % under): $50,002.50; and a far bid
 	 * that counts nothing (3 % under) */
@@ -599,7 +583,7 @@ static void test_thin_book(void)
 				      e.order_nonce++, tenv_now(&e) + 86400, 0);
 	CHECK(req(&e, &r, t_place(&e, &half, e.key[1])) == CL_STF_OK);
 	CHECK(req(&e, &r, t_place(&e, &far, e.key[1])) == CL_STF_OK);
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	struct cl_stf_view v = tenv_view(&e);
 	struct cl_stf_asset_balance ab[CL_GENESIS_MAX_ASSETS];
 	size_t n;

@@ -28,24 +28,6 @@ static int req(struct tenv *e, struct cl_stf_result *r, struct cl_tx tx)
 	return cl_stf_request(e->stf, r, &tx);
 }
 
-/* Close the open block (if any), commit and open the next through the
- * derivation, `advance_ms` later. */
-static void open_next(struct tenv *e, uint64_t advance_ms)
-{
-	struct cl_block_header h;
-
-	if (e->in_block)
-		cl_stf_end_block(e->stf);
-	t_commit(e);
-	h.number = ++e->number;
-	e->ms += advance_ms;
-	h.timestamp_ms = e->ms;
-	h.prev_root = e->root;
-	h.l1 = t_l1_at(e->ms);
-	CHECK(cl_stf_open_block(e->stf, &h) == CL_STF_OK);
-	e->in_block = true;
-}
-
 static void fund(struct tenv *e, int who, int64_t usd)
 {
 	struct cl_stf_result r;
@@ -96,7 +78,7 @@ static void test_l1_ref(struct cl_state *st)
 	struct cl_hash32 before;
 
 	tenv_init(&e, st);
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	cl_stf_end_block(e.stf);
 	e.in_block = false;
 	t_commit(&e);
@@ -156,7 +138,7 @@ static void test_not_a_request(struct cl_state *st)
 	struct cl_hash32 a = {{1}}, b = {{2}};
 
 	tenv_init(&e, st);
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	t_commit(&e);
 	struct cl_hash32 before = e.root;
 	CHECK(req(&e, &r, t_fill(&a, &b, 1)) == CL_STF_ERR_NOT_A_REQUEST);
@@ -176,7 +158,7 @@ static void test_matching(struct cl_state *st)
 	struct cl_stf_result r;
 
 	tenv_init(&e, st);
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	for (int i = 0; i < 6; i++)
 		fund(&e, i, 1000000);
 	price(&e, P(60000));
@@ -279,9 +261,9 @@ static void test_matching(struct cl_state *st)
 				     SZ(1), e.order_nonce++,
 				     tenv_now(&e) + 5, 0);
 	CHECK(place(&e, &r, &ex, 1) == CL_STF_OK && r.status == CL_ORDER_OPEN);
-	open_next(&e, 4000);
+	t_open_next(&e, 4000);
 	CHECK(record(&e, &ex).status == CL_ORDER_OPEN);
-	open_next(&e, 2000);
+	t_open_next(&e, 2000);
 	CHECK(record(&e, &ex).status == CL_ORDER_DONE);
 	CHECK(cl_stf_block_derived(e.stf) >= 1);
 	CHECK(cl_stf_book_depth(e.stf, lv, 4, T_BTC, false) == 0);
@@ -297,7 +279,7 @@ static void test_liquidation(struct cl_state *st)
 	struct cl_stf_result r;
 
 	tenv_init(&e, st);
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	fund(&e, 1, 1000000); /* the maker */
 	fund(&e, 2, 150);     /* a 40x long of 0.1 BTC at 60000 */
 	price(&e, P(60000));
@@ -312,7 +294,7 @@ static void test_liquidation(struct cl_state *st)
 	struct cl_hash32 bid_hash = r.order_hash;
 	const struct cl_stf_block_fill *bf;
 	CHECK(cl_stf_block_fills(e.stf, &bf) == 0); /* request fills: none */
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	price(&e, P(59500));
 	struct cl_stf_view v = tenv_view(&e);
 	struct cl_stf_account_risk *ar = calloc(1, sizeof(*ar));
@@ -324,7 +306,7 @@ static void test_liquidation(struct cl_state *st)
 	      n == 0);
 	/* at 59000 the equity (150 - 3 fee - 100) is below maintenance
 	 * (59): the price request itself liquidates, on the book */
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	price(&e, P(59000));
 	v = tenv_view(&e);
 	CHECK(cl_stf_get_events(&v, ev, 8, &n, &e.addr[2], 0) == CL_OK);
@@ -366,7 +348,7 @@ static void test_cache(void)
 	tenv_init(&b, cl_state_new_memory());
 	for (int k = 0; k < 2; k++) {
 		struct tenv *e = k ? &b : &a;
-		open_next(e, 1000);
+		t_open_next(e, 1000);
 		fund(e, 1, 100000);
 		fund(e, 2, 100000);
 		price(e, P(60000));
@@ -374,7 +356,7 @@ static void test_cache(void)
 		CHECK(place(e, &r, &o, 1) == CL_STF_OK);
 	}
 	/* a: a block with a resting order that is thrown away */
-	open_next(&a, 1000);
+	t_open_next(&a, 1000);
 	struct cl_order gone = order(&a, 1, false, P(59990), SZ(5), 0);
 	CHECK(place(&a, &r, &gone, 1) == CL_STF_OK);
 	cl_stf_end_block(a.stf);
@@ -396,7 +378,7 @@ static void test_cache(void)
 	CHECK(cl_stf_new(&b.stf, b.st, &b.g) == CL_OK);
 	for (int k = 0; k < 2; k++) {
 		struct tenv *e = k ? &b : &a;
-		open_next(e, 1000);
+		t_open_next(e, 1000);
 		struct cl_order t = order(e, 2, true, P(60000), SZ(3), 0);
 		/* the nonce counter moved on a; give b the same order */
 		t.nonce = 1000;
@@ -424,7 +406,7 @@ static void test_budget(void)
 	struct cl_hash32 *h = calloc(n, sizeof(*h));
 
 	tenv_init(&e, cl_state_new_memory());
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	fund(&e, 1, 100000000);
 	price(&e, P(60000));
 	uint64_t exp = tenv_now(&e) + 10;
@@ -437,7 +419,7 @@ static void test_budget(void)
 		      r.status == CL_ORDER_OPEN);
 	}
 	CHECK(!cl_stf_derived_pending(e.stf));
-	open_next(&e, 11000); /* every order expired */
+	t_open_next(&e, 11000); /* every order expired */
 	CHECK(cl_stf_derived_pending(e.stf));
 	CHECK(cl_stf_block_derived(e.stf) == CL_STF_DERIVED_PER_BLOCK);
 	struct cl_stf_view v = tenv_view(&e);
@@ -449,7 +431,7 @@ static void test_budget(void)
 	}
 	CHECK_MSG(open == n - CL_STF_DERIVED_PER_BLOCK, "%zu still open",
 		  open);
-	open_next(&e, 100);
+	t_open_next(&e, 100);
 	CHECK(!cl_stf_derived_pending(e.stf));
 	CHECK(cl_stf_block_derived(e.stf) == n - CL_STF_DERIVED_PER_BLOCK);
 	v = tenv_view(&e);

@@ -47,22 +47,6 @@ static int req(struct tenv *e, struct cl_stf_result *r, struct cl_tx tx)
 	return cl_stf_request(e->stf, r, &dec);
 }
 
-static void open_next(struct tenv *e, uint64_t advance_ms)
-{
-	struct cl_block_header h;
-
-	if (e->in_block)
-		cl_stf_end_block(e->stf);
-	t_commit(e);
-	h.number = ++e->number;
-	e->ms += advance_ms;
-	h.timestamp_ms = e->ms;
-	h.prev_root = e->root;
-	h.l1 = t_l1_at(e->ms);
-	CHECK(cl_stf_open_block(e->stf, &h) == CL_STF_OK);
-	e->in_block = true;
-}
-
 static void fund(struct tenv *e, int who, int64_t usd)
 {
 	struct cl_stf_result r;
@@ -237,7 +221,7 @@ static void test_order(struct cl_state *st)
 	struct cl_stf_result r;
 
 	tenv_init(&e, st);
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	fund(&e, 0, 100);
 	t_commit(&e);
 	struct cl_hash32 before = e.root;
@@ -270,7 +254,7 @@ static struct cl_hash32 scenario(struct cl_state *st)
 	const int alice = 0, bob = 1, carol = 2, dave = 3;
 
 	tenv_init(&e, st);
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	fund(&e, alice, 10000);
 	fund(&e, bob, 1000000);
 	fund(&e, carol, 500);
@@ -441,7 +425,7 @@ static struct cl_hash32 random_mix(struct cl_state *st, uint64_t seed)
 
 	test_rng_state = seed;
 	tenv_init(&e, st);
-	open_next(&e, 1000);
+	t_open_next(&e, 1000);
 	for (int who = 0; who < 4; who++) {
 		fund(&e, who, 100000);
 		net += (__int128)100000 * T_USD;
@@ -449,7 +433,7 @@ static struct cl_hash32 random_mix(struct cl_state *st, uint64_t seed)
 	price(&e, P(50000));
 	for (int step = 0; step < 400; step++) {
 		if (step % 8 == 7)
-			open_next(&e, 1000);
+			t_open_next(&e, 1000);
 		uint64_t k = rnd(10), who = rnd(4);
 		if (k <= 4) {
 			bool buy = rnd(2);
@@ -462,7 +446,7 @@ static struct cl_hash32 random_mix(struct cl_state *st, uint64_t seed)
 		}
 		if (k == 5) {
 			/* oracle times must move: a new block, a second on */
-			open_next(&e, 1000);
+			t_open_next(&e, 1000);
 			price(&e, P(49500 + 10 * rnd(101)));
 			continue;
 		}
