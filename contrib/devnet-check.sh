@@ -502,6 +502,7 @@ grep -q "already up" <<<"$out" && [ $((SECONDS - t2)) -le 5 ] &&
 coll=$("$cli" --json account "$ALICE" | js j.collateral)
 restarts="sequencer l1"
 [ -n "$vrpc" ] && restarts+=" verifier"
+[ -n "$rrpc" ] && restarts+=" replica"
 for c in $restarts; do
 	old=$(js "j.pids.$c" <"$dev/devnet.json")
 	if "$devnet" restart "$c" >/dev/null; then
@@ -512,6 +513,28 @@ for c in $restarts; do
 		bad "restart $c"
 	fi
 done
+# An L1 killed while it rewrites its state file leaves the file torn: the
+# devnet starts it again from the last whole copy (kept while it runs).
+l1url=$(js j.l1Rpc <"$dev/devnet.json")
+l1block() {
+	curl -s -H 'Content-Type: application/json' \
+		-d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}' \
+		"$l1url" | js '/^0x[0-9a-f]+$/.test(j.result) ? parseInt(j.result, 16) : null'
+}
+sleep 2
+b1=$(l1block)
+kill -9 "$(js j.pids.l1 <"$dev/devnet.json")" 2>/dev/null
+sleep 0.5
+sz=$(stat -c %s "$dev/l1/state.json")
+truncate -s $((sz / 2)) "$dev/l1/state.json"
+out=$("$devnet" restart l1 2>&1)
+b2=$(l1block)
+if grep -q "state file was torn" <<<"$out" && [ -f "$dev/l1/state.json.torn" ] &&
+	[[ "$b1" =~ ^[0-9]+$ ]] && [[ "$b2" =~ ^[0-9]+$ ]] && [ "$b2" -ge $((b1 - 3)) ]; then
+	ok "a torn L1 state file: the L1 comes back from its last whole copy (block $b1 -> $b2)"
+else
+	bad "a torn L1 state file: blocks $b1 -> $b2; $out"
+fi
 sleep 3
 [ "$("$cli" --json account "$ALICE" | js j.collateral)" = "$coll" ] &&
 	ok "account 1 unchanged after the restarts" || bad "account changed after the restarts"

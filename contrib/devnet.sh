@@ -216,12 +216,48 @@ components() {
 	done
 }
 
+# Whether a file holds one whole JSON document.
+json_whole() {
+	node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' \
+		"$1" 2>/dev/null
+}
+
+# anvil rewrites its state file in place every second, so a SIGKILL in the
+# middle of a write leaves it torn, and anvil refuses to start from it. While
+# the given anvil runs, this keeps the last whole copy of the file as
+# state.good.json (copied, checked, then renamed over the old copy).
+keep_l1_state() {
+	local pid=$1 f=$dev/l1/state.json good=$dev/l1/state.good.json
+	local tmp=$dev/l1/.state.copy.json seen="" m
+	while sleep 1 && running "$pid"; do
+		m=$(stat -c %y:%s "$f" 2>/dev/null) || continue
+		[ "$m" = "$seen" ] && continue
+		cp "$f" "$tmp" 2>/dev/null && json_whole "$tmp" &&
+			mv -f "$tmp" "$good" && seen=$m
+	done
+	rm -f "$tmp"
+}
+
 start_l1() {
+	local f=$dev/l1/state.json good=$dev/l1/state.good.json
 	mkdir -p "$dev/l1"
+	if [ -f "$f" ] && ! json_whole "$f"; then
+		# the rollup nodes see the lost blocks as a reorg and post again
+		# what the lost blocks held (docs/l1-client.md)
+		mv -f "$f" "$f.torn"
+		if [ -f "$good" ] && json_whole "$good"; then
+			cp "$good" "$f"
+			say "the L1 state file was torn (anvil was killed while writing it, kept as $f.torn); starting from its last whole copy, $(($(stat -c %Y "$f.torn") - $(stat -c %Y "$good"))) s older"
+		else
+			die "the L1 state file $f is torn (kept as $f.torn) and there is no whole copy: contrib/devnet.sh down, then up, starts a new devnet"
+		fi
+	fi
 	# --state loads the file when it exists and dumps to it on exit and
 	# every second, so a SIGKILLed anvil comes back with its chain
 	spawn l1 "$anvil" --host 127.0.0.1 --port "$L1_PORT" --chain-id 31337 \
-		--block-time 1 --state "$dev/l1/state.json" --state-interval 1
+		--block-time 1 --state "$f" --state-interval 1
+	keep_l1_state "$(cat "$(pidfile l1)")" </dev/null >/dev/null 2>&1 &
+	disown
 	wait_for 30 "the L1 to answer" l1 \
 		"$cast" chain-id --rpc-url "http://127.0.0.1:$L1_PORT"
 }
@@ -703,13 +739,16 @@ cmd_down() {
 cmd_restart() {
 	local name=${1:-} targets
 	case "$name" in
-	l1 | sequencer | verifier | oracle | maker | taker) targets=("$name") ;;
+	l1 | sequencer | verifier | replica | oracle | maker | taker) targets=("$name") ;;
 	bots) targets=(maker taker) ;;
-	*) die "usage: contrib/devnet.sh restart l1|sequencer|verifier|oracle|bots|maker|taker" ;;
+	*) die "usage: contrib/devnet.sh restart l1|sequencer|verifier|replica|oracle|bots|maker|taker" ;;
 	esac
 	load_state
 	if [ "$name" = verifier ] && [ "${VERIFIER_AVAILABLE:-0}" != 1 ]; then
 		die "this devnet has no verifier (this build's clearlined has no verifier mode)"
+	fi
+	if [ "$name" = replica ] && [ "${REPLICA_AVAILABLE:-0}" != 1 ]; then
+		die "this devnet has no replica (it did not start; see $(logfile replica))"
 	fi
 	export L1_PORT L2_PORT
 	for c in "${targets[@]}"; do
