@@ -262,19 +262,16 @@ static int migrate(struct cl_db *db, MDB_txn *txn)
 /* Environment                                                         */
 /* ------------------------------------------------------------------ */
 
-/* The last block of the state log that LMDB holds (0: none). */
-static int read_log_seq(struct cl_db *db, uint64_t *seq)
+/* The last block of the state log that LMDB holds in `txn` (0: none). */
+int db_log_seq(struct cl_db *db, struct MDB_txn *txn, uint64_t *seq)
 {
-	MDB_txn *txn;
 	const uint8_t *v;
 	size_t vl;
-	int rc = db_txn_begin(db, (struct MDB_txn **)&txn, false);
+	int rc = db_get(db, txn, &v, &vl, KV_META,
+			(const uint8_t *)META_KEY_LOG_SEQ,
+			strlen(META_KEY_LOG_SEQ));
 
 	*seq = 0;
-	if (rc)
-		return rc;
-	rc = db_get(db, txn, &v, &vl, KV_META,
-		    (const uint8_t *)META_KEY_LOG_SEQ, strlen(META_KEY_LOG_SEQ));
 	if (rc == CL_OK && vl != 8) {
 		cl_unusual(STATE_LOG, "meta log_seq is %zu bytes", vl);
 		rc = CL_ERR_CORRUPT;
@@ -283,6 +280,18 @@ static int read_log_seq(struct cl_db *db, uint64_t *seq)
 	} else if (rc == CL_ERR_NOT_FOUND) {
 		rc = CL_OK;
 	}
+	return rc;
+}
+
+static int read_log_seq(struct cl_db *db, uint64_t *seq)
+{
+	struct MDB_txn *txn;
+	int rc = db_txn_begin(db, &txn, false);
+
+	*seq = 0;
+	if (rc)
+		return rc;
+	rc = db_log_seq(db, txn, seq);
 	db_txn_abort(txn);
 	return rc;
 }

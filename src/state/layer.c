@@ -815,27 +815,40 @@ void lay_writer_close(struct kv *kv)
 
 int lay_snapshot_open(struct kv *kv, struct cl_db *db, struct layer *lay)
 {
-	int rc;
+	for (;;) {
+		uint64_t newest, held;
+		int rc;
 
-	memset(kv, 0, sizeof(*kv));
-	kv->kind = KV_LAYER;
-	kv->db = db;
-	kv->lay = lay;
-	/* the blocks first: a read transaction begun after sees LMDB at
-	 * least at their base (a newer one holds some of them again, the
-	 * same values) */
-	pthread_mutex_lock(&lay->lock);
-	kv->dn = lay->n;
-	kv->dv = cl_xmalloc((lay->n + 1) * sizeof(*kv->dv));
-	for (size_t i = 0; i < lay->n; i++) {
-		kv->dv[i] = lay->chain[i];
-		delta_ref(kv->dv[i]);
-	}
-	pthread_mutex_unlock(&lay->lock);
-	rc = db_txn_begin(db, &kv->txn, false);
-	if (rc)
+		memset(kv, 0, sizeof(*kv));
+		kv->kind = KV_LAYER;
+		kv->db = db;
+		kv->lay = lay;
+		/* the blocks first: a read transaction begun after sees LMDB
+		 * at least at their base (a newer one holds some of them
+		 * again, the same values) */
+		pthread_mutex_lock(&lay->lock);
+		kv->dn = lay->n;
+		kv->dv = cl_xmalloc((lay->n + 1) * sizeof(*kv->dv));
+		for (size_t i = 0; i < lay->n; i++) {
+			kv->dv[i] = lay->chain[i];
+			delta_ref(kv->dv[i]);
+		}
+		newest = lay->n ? lay->chain[lay->n - 1]->seq : lay->base;
+		pthread_mutex_unlock(&lay->lock);
+		rc = db_txn_begin(db, &kv->txn, false);
+		if (!rc)
+			rc = db_log_seq(db, kv->txn, &held);
+		if (rc) {
+			lay_snapshot_close(kv);
+			return rc;
+		}
+		/* but not newer than the newest: blocks committed after the
+		 * copy and checkpointed before the transaction began would
+		 * show through under the copied ones. Copy again. */
+		if (held <= newest)
+			return CL_OK;
 		lay_snapshot_close(kv);
-	return rc;
+	}
 }
 
 void lay_snapshot_close(struct kv *kv)

@@ -218,6 +218,8 @@ int db_put(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 	   const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen);
 int db_del(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 	   const uint8_t *key, size_t klen);
+/* The last block of the state log that LMDB holds in `txn` (0: none). */
+int db_log_seq(struct cl_db *db, struct MDB_txn *txn, uint64_t *seq);
 /* Remove every entry of a table (it stays open). */
 int db_clear(struct cl_db *db, struct MDB_txn *txn, unsigned tbl);
 int db_cursor_open(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
