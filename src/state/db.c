@@ -403,7 +403,10 @@ int cl_db_new(struct cl_db **out, const struct cl_db_config *cfg)
 		rc = layer_open(&db->lay, db, cfg->path, base,
 				cfg->checkpoint_ms,
 				cfg->checkpoint_bytes ? cfg->checkpoint_bytes
-						      : CL_DB_CHECKPOINT_BYTES);
+						      : CL_DB_CHECKPOINT_BYTES,
+				cfg->checkpoint_txn_entries
+					? cfg->checkpoint_txn_entries
+					: CL_DB_CHECKPOINT_TXN_ENTRIES);
 	if (rc)
 		goto fail;
 	cl_debug(STATE_LOG, "database open, schema %" PRIu32 ", map %" PRIu64

@@ -13,10 +13,11 @@
  *    deltas newest first (the writer through an index of the newest
  *    entry of every key, a snapshot by a binary search of each), then
  *    LMDB;
- *  - a checkpoint thread writes the deltas into LMDB in one transaction
- *    (every key once, in key order, on the second core), records the
- *    last block it holds (meta "log_seq"), syncs, and removes the log
- *    files it covers; the writer then drops those deltas;
+ *  - a checkpoint thread writes the deltas into LMDB in transactions of
+ *    whole blocks (every key once per transaction, in key order, on the
+ *    second core), each recording the last block it holds (meta
+ *    "log_seq"), syncs, and removes the log files it covers; the writer
+ *    then drops those deltas, between two blocks;
  *  - at open, the log files past the checkpoint are replayed (the tree
  *    and root recomputed and checked against the log's).
  *
@@ -49,6 +50,7 @@ struct layer {
 	struct slog *log;
 	unsigned checkpoint_ms;
 	uint64_t checkpoint_bytes;
+	uint32_t txn_entries; /* of one checkpoint transaction, about */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -68,7 +70,7 @@ struct layer {
 	char **files;  /* closed log files, removed once checkpointed */
 	size_t nfiles;
 	uint64_t start_ns; /* of the last checkpoint started */
-	uint64_t checkpoints, failures, last_ns, ckpt_ns;
+	uint64_t checkpoints, failures, last_ns, ckpt_ns, txns;
 	uint64_t appends, append_bytes, append_ns, room_wait_ns, merges;
 
 	/* the writer's */
@@ -426,20 +428,21 @@ int lay_cursor_next(struct kv_cursor *c)
 /* The checkpoint thread                                               */
 /* ------------------------------------------------------------------ */
 
-/* Write table `tbl` of the job's deltas through one LMDB cursor. */
+/* Write table `tbl` of the job's deltas lo..hi-1 through one LMDB
+ * cursor: each key once, its newest entry. */
 static int write_table(struct layer *lay, struct MDB_txn *txn, unsigned tbl,
-		       size_t *pos)
+		       size_t lo, size_t hi, size_t *pos)
 {
 	struct MDB_cursor *mc = NULL;
 	uint8_t t = (uint8_t)tbl;
 	int rc = CL_OK;
 
-	for (size_t i = 0; i < lay->job_n; i++)
+	for (size_t i = lo; i < hi; i++)
 		pos[i] = delta_seek(lay->job[i], &t, 1, false);
 	for (;;) {
 		const struct delta_ent *win = NULL;
 
-		for (size_t i = 0; i < lay->job_n; i++) {
+		for (size_t i = lo; i < hi; i++) {
 			const struct delta *d = lay->job[i];
 			const struct delta_ent *e =
 				pos[i] < d->n ? &d->e[pos[i]] : NULL;
@@ -451,7 +454,7 @@ static int write_table(struct layer *lay, struct MDB_txn *txn, unsigned tbl,
 		}
 		if (!win)
 			break;
-		for (size_t i = 0; i < lay->job_n; i++) {
+		for (size_t i = lo; i < hi; i++) {
 			const struct delta *d = lay->job[i];
 			if (pos[i] < d->n &&
 			    smap_cmp(d->e[pos[i]].key, d->e[pos[i]].klen,
@@ -473,7 +476,10 @@ static int write_table(struct layer *lay, struct MDB_txn *txn, unsigned tbl,
 	return rc;
 }
 
-static int checkpoint_write(struct layer *lay, uint64_t upto)
+/* One LMDB transaction: the job's deltas lo..hi-1, and meta "log_seq" at
+ * the last of them. The log's replay recomputes the tree from the
+ * tables, so LMDB is only ever left at a whole block. */
+static int write_group(struct layer *lay, size_t lo, size_t hi)
 {
 	struct MDB_txn *txn;
 	size_t pos[LAYER_MAX_DELTAS];
@@ -481,8 +487,8 @@ static int checkpoint_write(struct layer *lay, uint64_t upto)
 	int rc = db_txn_begin(lay->db, &txn, true);
 
 	for (unsigned t = 0; t < kv_table_count() && !rc; t++)
-		rc = write_table(lay, txn, t, pos);
-	cl_put_be64(be, upto);
+		rc = write_table(lay, txn, t, lo, hi, pos);
+	cl_put_be64(be, lay->job[hi - 1]->seq);
 	if (!rc)
 		rc = db_put(lay->db, txn, KV_META,
 			    (const uint8_t *)META_KEY_LOG_SEQ,
@@ -491,7 +497,31 @@ static int checkpoint_write(struct layer *lay, uint64_t upto)
 		db_txn_abort(txn);
 		return rc;
 	}
-	rc = db_txn_commit(lay->db, txn);
+	return db_txn_commit(lay->db, txn);
+}
+
+/*
+ * The job in transactions of whole blocks, about lay->txn_entries
+ * entries each. Bounded transactions keep LMDB's list of dirty pages
+ * short, let the pages one frees be reused two later (one transaction
+ * copying most of the database made the file three times its data), and
+ * bound the page buffers LMDB keeps after a commit.
+ */
+static int checkpoint_write(struct layer *lay, uint64_t *txns)
+{
+	size_t lo = 0;
+	int rc = CL_OK;
+
+	while (lo < lay->job_n && !rc) {
+		size_t hi = lo + 1, ents = lay->job[lo]->n;
+
+		while (hi < lay->job_n &&
+		       ents + lay->job[hi]->n <= lay->txn_entries)
+			ents += lay->job[hi++]->n;
+		rc = write_group(lay, lo, hi);
+		(*txns)++;
+		lo = hi;
+	}
 	return rc ? rc : db_env_sync(lay->db);
 }
 
@@ -510,7 +540,8 @@ static void *checkpoint_main(void *arg)
 		pthread_mutex_unlock(&lay->lock);
 
 		uint64_t t0 = cl_clock_mono_ns();
-		int rc = checkpoint_write(lay, upto);
+		uint64_t txns = 0;
+		int rc = checkpoint_write(lay, &txns);
 		if (rc == CL_OK) {
 			for (size_t i = 0; i < nfiles; i++)
 				if (remove(lay->files[i]) != 0)
@@ -544,6 +575,7 @@ static void *checkpoint_main(void *arg)
 					      memory_order_release);
 		}
 		lay->err = rc;
+		lay->txns += txns;
 		lay->busy = false;
 		lay->last_ns = cl_clock_mono_ns() - t0;
 		lay->ckpt_ns += lay->last_ns;
@@ -643,6 +675,12 @@ int lay_writer_ready(struct kv *kv, bool may_trim)
 		pthread_mutex_unlock(&lay->lock);
 		for (size_t i = 0; i < k; i++)
 			delta_unref(gone[i]);
+	} else if (may_trim && kv->txn) {
+		/* a newer read, so that LMDB may reuse the pages the
+		 * checkpoint's transactions freed (an old reader keeps them);
+		 * the chain covers whatever they wrote */
+		db_txn_abort(kv->txn);
+		kv->txn = NULL;
 	}
 	kv->dn = lay->n;
 	return kv->txn ? CL_OK : db_txn_begin(kv->db, &kv->txn, false);
@@ -775,6 +813,10 @@ int lay_writer_commit(struct kv *kv, const struct cl_hash32 *root)
 	index_add(&lay->index, d);
 	kv->dn = lay->n;
 	merge_newest(kv);
+	/* between blocks no value read is held: drop what a checkpoint
+	 * wrote and read LMDB anew (a failure here begins again at the
+	 * next read) */
+	(void)lay_writer_ready(kv, true);
 	if (!busy && (lay->bytes >= lay->checkpoint_bytes ||
 		      cl_clock_mono_ns() - lay->start_ns >=
 			      (uint64_t)lay->checkpoint_ms * 1000000u)) {
@@ -789,6 +831,7 @@ int lay_writer_commit(struct kv *kv, const struct cl_hash32 *root)
 void lay_writer_discard(struct kv *kv)
 {
 	builder_clear(&kv->lay->builder);
+	(void)lay_writer_ready(kv, true);
 }
 
 void lay_writer_close(struct kv *kv)
@@ -877,6 +920,7 @@ void lay_stats(struct layer *lay, struct cl_db_log_stats *out)
 	out->append_ns = lay->append_ns;
 	out->room_wait_ns = lay->room_wait_ns;
 	out->merges = lay->merges;
+	out->txns = lay->txns;
 	pthread_mutex_unlock(&lay->lock);
 }
 
@@ -891,7 +935,7 @@ int lay_sync(struct layer *lay)
 
 int layer_open(struct layer **out, struct cl_db *db, const char *dir,
 	       uint64_t base, unsigned checkpoint_ms,
-	       uint64_t checkpoint_bytes)
+	       uint64_t checkpoint_bytes, uint32_t txn_entries)
 {
 	struct layer *lay = cl_xcalloc(1, sizeof(*lay));
 	int rc;
@@ -901,6 +945,7 @@ int layer_open(struct layer **out, struct cl_db *db, const char *dir,
 	lay->dir = cl_xstrdup(dir);
 	lay->checkpoint_ms = checkpoint_ms;
 	lay->checkpoint_bytes = checkpoint_bytes;
+	lay->txn_entries = txn_entries;
 	builder_init(&lay->builder);
 	pthread_mutex_init(&lay->lock, NULL);
 	pthread_cond_init(&lay->cond, NULL);

@@ -170,9 +170,10 @@ static int backend(struct cl_state *st)
 	case KV_MEM:
 		return CL_OK;
 	case KV_LAYER:
-		/* blocks a checkpoint holds leave only while no iterator
-		 * reads them */
-		return lay_writer_ready(&st->kv, st->open_iters == 0);
+		/* blocks a checkpoint holds leave between blocks only
+		 * (lay_writer_commit, lay_writer_discard): a value read
+		 * earlier in the block may point into them */
+		return lay_writer_ready(&st->kv, false);
 	}
 	CL_BUG("bad kv kind");
 }

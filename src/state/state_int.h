@@ -320,7 +320,7 @@ struct layer *db_layer(struct cl_db *db);
 /* Start and stop a db's layer (db.c: open and close). */
 int layer_open(struct layer **out, struct cl_db *db, const char *dir,
 	       uint64_t base, unsigned checkpoint_ms,
-	       uint64_t checkpoint_bytes);
+	       uint64_t checkpoint_bytes, uint32_t txn_entries);
 void layer_close(struct layer *lay);
 
 /* The writer's kv over a layer; its read transaction opens lazily. */

@@ -40,6 +40,7 @@
  *   bench_scale [-A accounts] [-R resting-orders] [-n messages]
  *               [-g genesis.json] [-b block-interval-ms]
  *               [-m block-max-txs] [-q queue-max] [-c checkpoint-ms]
+ *               [-t checkpoint-txn-entries]
  * Defaults: 1 000 000 accounts, 1 000 000 resting orders, 200 000
  * messages, genesis/devnet.json, blocks of 100 ms or 5 000 transactions
  * (docs/performance.md says why not more), a queue of 65 536.
@@ -683,7 +684,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: bench_scale [-A accounts] [-R resting-orders] "
 		"[-n messages] [-g genesis] [-b block-ms] "
-		"[-m block-max-txs] [-q queue-max] [-c checkpoint-ms]\n");
+		"[-m block-max-txs] [-q queue-max] [-c checkpoint-ms] "
+		"[-t checkpoint-txn-entries]\n");
 	exit(2);
 }
 
@@ -703,12 +705,13 @@ static void log_print(const struct cl_db_log_stats *a,
 	       n, (double)(b->append_bytes - a->append_bytes) / 1024.0 / n,
 	       (double)(b->append_ns - a->append_ns) / 1e6 / n,
 	       (double)(b->room_wait_ns - a->room_wait_ns) / 1e9);
-	printf("  checkpoints  %" PRIu64 " (%" PRIu64 " failed), %.0f ms "
+	printf("  checkpoints  %" PRIu64 " (%" PRIu64 " failed) in %" PRIu64
+	       " LMDB transactions, %.0f ms "
 	       "each on average, the last %.0f ms; %" PRIu64 " merges of "
 	       "the newest blocks; %" PRIu64 " deltas held at the end "
 	       "(%.0f MiB)\n",
 	       b->checkpoints - a->checkpoints, b->failures - a->failures,
-	       b->checkpoints > a->checkpoints
+	       b->txns - a->txns, b->checkpoints > a->checkpoints
 		       ? (double)(b->ckpt_ns - a->ckpt_ns) / 1e6 /
 				 (double)(b->checkpoints - a->checkpoints)
 		       : 0.0,
@@ -750,7 +753,7 @@ int main(int argc, char **argv)
 	int c;
 
 	bench_seq_defaults(&cfg);
-	while ((c = getopt(argc, argv, "A:R:n:g:b:m:q:c:")) != -1) {
+	while ((c = getopt(argc, argv, "A:R:n:g:b:m:q:c:t:")) != -1) {
 		uint64_t *dst = bench_seq_option(&cfg, c);
 
 		if (c == 'A')
@@ -765,7 +768,7 @@ int main(int argc, char **argv)
 		} else if (!dst)
 			usage();
 		if (!cl_parse_u64(dst, optarg, strlen(optarg)) ||
-		    (*dst == 0 && c != 'c') || *dst > UINT32_MAX - KEY_BASE) {
+		    (*dst == 0 && c != 'c' && c != 't') || *dst > UINT32_MAX - KEY_BASE) {
 			fprintf(stderr, "bench_scale: -%c: expected a number "
 				"from 1 to %u\n", c, UINT32_MAX - KEY_BASE);
 			return 2;

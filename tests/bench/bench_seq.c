@@ -165,12 +165,15 @@ void bench_seq_defaults(struct cl_seq_config *cfg)
 }
 
 uint64_t bench_checkpoint_ms = 1000;
+uint64_t bench_checkpoint_txn;
 
 uint64_t *bench_seq_option(struct cl_seq_config *cfg, int c)
 {
 	switch (c) {
 	case 'c':
 		return &bench_checkpoint_ms;
+	case 't':
+		return &bench_checkpoint_txn;
 	case 'b':
 		return &cfg->block_interval_ms;
 	case 'm':
@@ -194,9 +197,10 @@ void bench_node_open(struct bench_node *n, const struct cl_seq_config *cfg,
 		     const struct cl_genesis *g)
 {
 	const char *base = getenv("TMPDIR");
-	struct cl_db_config dbc = {.map_size = 64ull << 30,
-				   .checkpoint_ms =
-					   (unsigned)bench_checkpoint_ms};
+	struct cl_db_config dbc = {
+		.map_size = 64ull << 30,
+		.checkpoint_ms = (unsigned)bench_checkpoint_ms,
+		.checkpoint_txn_entries = (uint32_t)bench_checkpoint_txn};
 	int rc;
 
 	snprintf(n->dir, sizeof(n->dir), "%s/clearline-bench-XXXXXX",

@@ -103,9 +103,13 @@ void bench_seq_defaults(struct cl_seq_config *cfg);
  * (-c; 0: no state log, a synced LMDB commit per block), as clearlined's
  * --checkpoint-ms; default 1000. */
 extern uint64_t bench_checkpoint_ms;
+/* Entries of one checkpoint transaction (-t; 0: the default,
+ * CL_DB_CHECKPOINT_TXN_ENTRIES). */
+extern uint64_t bench_checkpoint_txn;
 
 /* The field of the shared option `c` (-b block-ms, -m block-max-txs,
- * -q queue-max, -c checkpoint-ms), or NULL for another letter. */
+ * -q queue-max, -c checkpoint-ms, -t checkpoint-txn-entries), or NULL
+ * for another letter. */
 uint64_t *bench_seq_option(struct cl_seq_config *cfg, int c);
 
 struct bench_node {

@@ -16,9 +16,10 @@
  *
  * With the argument `log` the child commits through the state log
  * (docs/state.md "The state log") with checkpoints every few
- * milliseconds and every 64 KiB of blocks, so kills land while a block is
- * appended, while a checkpoint is written and while its files are
- * removed; every reopen replays the log, and every other one reads
+ * milliseconds and every 64 KiB of blocks, in LMDB transactions of 64 to
+ * 4 063 entries, so kills land while a block is appended, while a
+ * checkpoint is written, between its transactions and while its files
+ * are removed; every reopen replays the log, and every other one reads
  * through a layer of its own.
  */
 #include <errno.h>
@@ -112,6 +113,8 @@ static CL_NORETURN void child_run(const char *dir, uint64_t seed, int fd)
 	if (use_log) {
 		cfg.checkpoint_ms = 1 + (unsigned)(seed % 7);
 		cfg.checkpoint_bytes = 64u << 10;
+		/* transactions of one block to many: kills between them */
+		cfg.checkpoint_txn_entries = 64 + (uint32_t)(seed % 4000);
 	}
 	if (cl_db_new(&db, &cfg) || cl_state_new_lmdb(&st, db))
 		_exit(3);
