@@ -9,9 +9,11 @@
  *    placed; a cancel is counted too; another account is not affected;
  *    after the wait the signer may send again; the same bucket holds over
  *    the WebSocket;
- *  - connection, HTTP: on one keep-alive connection 32 orders of four
- *    signers (8 each) run 30 and refuse 2 with limit "connection"; a new
- *    connection has a full bucket;
+ *  - connection, HTTP: on one keep-alive connection 48 orders of six
+ *    signers (8 each) run the burst of 30 and at most what the bucket
+ *    refilled before the answer (20 a second; the exact count depends on
+ *    the machine's pace), and refuse the rest with limit "connection"; a
+ *    new connection has a full bucket;
  *  - connection, WebSocket: a message of 35 writes (over the burst) is
  *    refused whole (retryAfterMs null, none placed), one of 25 runs, then
  *    one of 10 is refused with its wait and runs after it; of 31 single
@@ -146,17 +148,25 @@ L.main('it-ratelimit', async (t) => {
 	{
 		const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 		const calls = [];
-		for (const k of [4, 5, 6, 9])
+		for (const k of [4, 5, 6, 7, 8, 9])
 			for (let i = 0; i < 8; i++) {
 				const s = order(keys[k]);
 				calls.push(call(calls.length + 1, 'l2_submitOrder', [s.order, s.signature]));
 			}
 		const t0 = Date.now();
 		const r = await postOn(agent, node.url, calls);
+		const took = (Date.now() - t0) / 1000;
 		assert.strictEqual(r.status, 200);
 		const errs = r.json.filter((x) => x.error);
-		assert.strictEqual(r.json.length - errs.length, 30, JSON.stringify(errs));
-		assert.strictEqual(errs.length, 2);
+		/* the burst of 30, and at most what the bucket refilled (20 a
+		 * second) before the answer came (which waits for the block):
+		 * 48 orders (8 a signer, under the account limit) leave some
+		 * refused unless the machine took most of a second */
+		const ran = r.json.length - errs.length;
+		assert.strictEqual(r.json.length, 48);
+		assert.ok(ran >= 30 && ran <= 30 + Math.floor(20 * took) + 1 && ran < 48,
+			  `${ran} of 48 ran in ${took} s: ${JSON.stringify(errs)}`);
+		t.log(`one connection: ${ran} of 48 ran, the answer after ${took} s`);
 		for (const x of errs) {
 			checkRefusal(x.error, 'connection', 'the 31st write of a connection');
 			assert.deepStrictEqual([x.error.data.perSecond, x.error.data.burst], [20, 30]);
@@ -184,7 +194,7 @@ L.main('it-ratelimit', async (t) => {
 		const r3 = await postOn(fresh, node.url, call(1, 'l2_submitOrder', [again.order, again.signature]));
 		assert.ok(r3.json.result, `a new connection: ${JSON.stringify(r3.json)}`);
 	}
-	t.log('connection limit over HTTP: 30 of 32 ran, a new connection is not affected');
+	t.log('connection limit over HTTP: the burst of 30 and the refill ran, the rest refused; a new connection is not affected');
 
 	/* ---- connection, WebSocket ---- */
 	await refill();
