@@ -689,7 +689,8 @@ int lay_writer_ready(struct kv *kv, bool may_trim)
 /*
  * Every seek of a cursor searches each block held, so the blocks no
  * checkpoint has taken yet are merged into one once there are
- * LAYER_MERGE_AT of them: a key's newest entry only, numbered as the
+ * LAYER_MERGE_AT of them (all but the oldest when it alone is as large
+ * as the rest): a key's newest entry only, numbered as the
  * newest block (a checkpoint that holds it has written all of them). The
  * merged blocks are the newest, so every key of the merged one had its
  * newest entry in them: the index moves to it. Snapshots keep their own
@@ -713,6 +714,17 @@ static void merge_newest(struct kv *kv)
 	k = lay->n - from;
 	if (k < LAYER_MERGE_AT)
 		return;
+	/* a merged delta at least as large as all newer ones together
+	 * stays as it is, and only those are merged: copying it again at
+	 * every merge, while a slow checkpoint keeps it, cost more than
+	 * the one more delta a read searches */
+	size_t newer = 0;
+	for (size_t i = from + 1; i < lay->n; i++)
+		newer += lay->chain[i]->n;
+	if (lay->chain[from]->n >= newer) {
+		from++;
+		k--;
+	}
 	m = delta_merge(&lay->chain[from], k, lay->chain[lay->n - 1]->seq);
 	for (size_t i = 0; i < m->n; i++) {
 		const struct delta_ent *e = &m->e[i];
