@@ -502,10 +502,11 @@ static int write_group(struct layer *lay, size_t lo, size_t hi)
 
 /*
  * The job in transactions of whole blocks, about lay->txn_entries
- * entries each. Bounded transactions keep LMDB's list of dirty pages
- * short, let the pages one frees be reused two later (one transaction
- * copying most of the database made the file three times its data), and
- * bound the page buffers LMDB keeps after a commit.
+ * entries each (a larger block alone): LMDB reuses the pages one frees
+ * two transactions later, so the file grows less than with one
+ * transaction a checkpoint. Transactions smaller than a block would
+ * also bound LMDB's dirty-page list, but the log's replay needs LMDB at
+ * a whole block.
  */
 static int checkpoint_write(struct layer *lay, uint64_t *txns)
 {

@@ -325,8 +325,10 @@ void layer_close(struct layer *lay);
 
 /* The writer's kv over a layer; its read transaction opens lazily. */
 void lay_writer_init(struct kv *kv, struct layer *lay);
-/* Make the writer's kv readable: renew its read transaction and drop
- * the blocks a finished checkpoint holds. */
+/* Make the writer's kv readable (begin its LMDB read transaction if it
+ * has none). With `may_trim` — between blocks only, when no value read
+ * is held — also drop the blocks a finished checkpoint holds and begin
+ * the read anew. */
 int lay_writer_ready(struct kv *kv, bool may_trim);
 /* Freeze the builder as the next block, log it (synced per the db's
  * mode) and publish it to the writer and later snapshots. `root` is the
