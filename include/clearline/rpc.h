@@ -205,6 +205,12 @@ void cl_rpc_server_call_parsed(struct cl_rpc_server *s, const uint8_t *body,
 /* Answer with `result` (reference stolen; NULL means JSON null). */
 struct cl_rpc_done cl_rpc_result(struct cl_rpc_call *call, json_t *result);
 
+/* Answer with a result already written as JSON text (taken: one whole,
+ * valid JSON value, as cl_json_dump would write it). For the answers of
+ * writes, built on the sequencer's writer, where a tree of json_t and
+ * its dump cost more than the rest of the answer (docs/performance.md). */
+struct cl_rpc_done cl_rpc_result_text(struct cl_rpc_call *call, char *text);
+
 /* Answer with an error object {code, message}. */
 struct cl_rpc_done cl_rpc_error(struct cl_rpc_call *call, int code,
 				const char *fmt, ...) CL_PRINTF(3, 4);

@@ -15,33 +15,43 @@
 struct pending {
 	struct cl_rpc_call *call;
 	enum cl_tx_type type;
-	json_t *echo; /* fields of the request the answer repeats, or NULL */
+	/* the fields of the request the answer repeats, as the text of a
+	 * JSON object written on the RPC worker, or NULL */
+	char *echo;
 };
 
-/* The fills of a placed order (or a scale order's legs). */
-static json_t *api_fills_json(const struct cl_seq_result *r)
+/* The echo as an object, for the answers with an error (they are built
+ * with jansson): NULL without one. */
+static json_t *echo_json(const char *echo)
 {
-	json_t *fills = json_array();
-
-	for (size_t i = 0; i < r->n_fills; i++) {
-		const struct cl_seq_fill *f = &r->fills[i];
-		json_array_append_new(
-			fills,
-			json_pack("{s:o,s:o,s:o,s:o}", "maker",
-				  api_hash_json(&f->maker), "makerTrader",
-				  api_addr_json(&f->maker_owner), "price",
-				  cl_json_from_u64(f->price), "size",
-				  cl_json_from_u64(f->size)));
-	}
-	return fills;
+	return echo ? cl_json_load(echo, strlen(echo), NULL, 0) : NULL;
 }
 
+/* The fills of a placed order (or a scale order's legs). */
+static void fills_text(struct api_text *t, const struct cl_seq_result *r)
+{
+	api_text_open(t, "fills", '[');
+	for (size_t i = 0; i < r->n_fills; i++) {
+		const struct cl_seq_fill *f = &r->fills[i];
+		api_text_open(t, NULL, '{');
+		api_text_hash(t, "maker", &f->maker);
+		api_text_addr(t, "makerTrader", &f->maker_owner);
+		api_text_u64(t, "price", f->price);
+		api_text_u64(t, "size", f->size);
+		api_text_close(t, '}');
+	}
+	api_text_close(t, ']');
+}
+
+/* The sequencer's answer, on its writer once the block is durable: an
+ * error built with jansson, a result written straight to text (the
+ * members in the order docs/api.md lists them). */
 static void on_done(void *arg, const struct cl_seq_result *r)
 {
 	struct pending *p = arg;
 	struct cl_rpc_call *call = p->call;
 	enum cl_tx_type type = p->type;
-	json_t *echo = p->echo;
+	char *echo = p->echo;
 
 	free(p);
 	if (r->code < 0 &&
@@ -51,9 +61,11 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 				       ? json_pack("{s:o}", "orderHash",
 						   api_hash_json(&r->order_hash))
 				       : NULL;
-		if (data && echo)
-			json_object_update(data, echo);
-		json_decref(echo);
+		json_t *ej = data ? echo_json(echo) : NULL;
+		if (ej)
+			json_object_update(data, ej);
+		json_decref(ej);
+		free(echo);
 		cl_rpc_error_data(call, cl_api_error_code(r->code), data,
 				  "internal error: %s: nothing of this request "
 				  "was stored%s",
@@ -69,63 +81,56 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 		if (cl_tx_is_order(type)) {
 			json_t *data = json_pack("{s:o}", "orderHash",
 						 api_hash_json(&r->order_hash));
-			if (echo)
-				json_object_update(data, echo);
+			json_t *ej = echo_json(echo);
+			if (ej)
+				json_object_update(data, ej);
+			json_decref(ej);
 			cl_rpc_error_data(call, cl_api_error_code(r->code),
 					  data, "%s", cl_seq_err_str(r->code));
 		} else {
 			api_error(call, r->code);
 		}
-		json_decref(echo);
+		free(echo);
 		return;
 	}
-	json_t *res = json_object();
+	struct api_text t;
+	api_text_init(&t);
 	switch (type) {
 	case CL_TX_TWAP_ORDER:
-		json_object_set_new(res, "twapHash",
-				    api_hash_json(&r->order_hash));
-		json_object_set_new(res, "fills", api_fills_json(r));
+		api_text_hash(&t, "twapHash", &r->order_hash);
+		fills_text(&t, r);
 		break;
 	case CL_TX_SCALE_ORDER:
-		json_object_set_new(res, "scaleHash",
-				    api_hash_json(&r->order_hash));
-		json_object_set_new(res, "fills", api_fills_json(r));
+		api_text_hash(&t, "scaleHash", &r->order_hash);
+		fills_text(&t, r);
 		break;
 	case CL_TX_PLACE_ORDER:
-	case CL_TX_CLIENT_ORDER: {
-		json_object_set_new(res, "orderHash", api_hash_json(&r->order_hash));
-		json_object_set_new(res, "status",
-				    json_string(api_status_str(r->status)));
+	case CL_TX_CLIENT_ORDER:
+		api_text_hash(&t, "orderHash", &r->order_hash);
+		api_text_str(&t, "status", api_status_str(r->status));
 		if (r->status == CL_ORDER_DONE)
-			json_object_set_new(
-				res, "closeReason",
-				json_string(api_reason_str(r->done_reason)));
-		json_object_set_new(res, "filledSize",
-				    cl_json_from_u64(r->filled));
-		json_object_set_new(res, "fills", api_fills_json(r));
+			api_text_str(&t, "closeReason",
+				     api_reason_str(r->done_reason));
+		api_text_u64(&t, "filledSize", r->filled);
+		fills_text(&t, r);
 		break;
-	}
 	case CL_TX_CANCEL:
-		json_object_set_new(res, "orderHash", api_hash_json(&r->order_hash));
-		json_object_set_new(res, "status", json_string("cancelled"));
-		json_object_set_new(res, "filledSize",
-				    cl_json_from_u64(r->filled));
+		api_text_hash(&t, "orderHash", &r->order_hash);
+		api_text_str(&t, "status", "cancelled");
+		api_text_u64(&t, "filledSize", r->filled);
 		break;
 	case CL_TX_WITHDRAW:
 	case CL_TX_ASSET_WITHDRAW:
-		json_object_set_new(res, "withdrawalId",
-				    cl_json_from_u64(r->withdrawal_id));
+		api_text_u64(&t, "withdrawalId", r->withdrawal_id);
 		break;
 	case CL_TX_ORACLE_PRICE:
 	case CL_TX_ORACLE_UPDATE:
 	case CL_TX_ORACLE_SURFACE:
-		json_object_set_new(res, "accepted", json_true());
-		json_object_set_new(res, "markPrice",
-				    cl_json_from_u64(r->mark_price));
+		api_text_raw(&t, "accepted", "true");
+		api_text_u64(&t, "markPrice", r->mark_price);
 		break;
 	case CL_TX_TRIGGER_ORDER:
-		json_object_set_new(res, "triggerHash",
-				    api_hash_json(&r->order_hash));
+		api_text_hash(&t, "triggerHash", &r->order_hash);
 		break;
 	case CL_TX_SCHEDULE_CANCEL:
 	case CL_TX_DEPOSIT:
@@ -146,20 +151,22 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
 	case CL_TX_PORTFOLIO_MODE:
 	case CL_TX_OPTION_SETTLE:
-		json_object_set_new(res, "ok", json_true());
+		api_text_raw(&t, "ok", "true");
 		break;
-	case CL_TX_OPTION_LIST:
-		json_object_set_new(res, "ok", json_true());
-		json_object_set_new(res, "market",
-				    json_integer((json_int_t)r->listed_market));
+	case CL_TX_OPTION_LIST: {
+		char n[21];
+		cl_fmt_u64(n, r->listed_market);
+		api_text_raw(&t, "ok", "true");
+		api_text_raw(&t, "market", n);
 		break;
 	}
+	}
 	if (echo)
-		json_object_update(res, echo);
-	json_decref(echo);
-	json_object_set_new(res, "block", cl_json_from_u64(r->block));
-	json_object_set_new(res, "txHash", api_hash_json(&r->tx_hash));
-	cl_rpc_result(call, res);
+		api_text_members(&t, echo);
+	free(echo);
+	api_text_u64(&t, "block", r->block);
+	api_text_hash(&t, "txHash", &r->tx_hash);
+	cl_rpc_result_text(call, api_text_end(&t));
 }
 
 /* Recover signatures here, on the RPC worker (in parallel), then queue;
@@ -202,11 +209,13 @@ struct cl_rpc_done api_submit(struct cl_rpc_call *call, struct cl_api *api,
 	struct pending *p = cl_xmalloc(sizeof(*p));
 	p->call = call;
 	p->type = tx->type;
-	p->echo = echo;
+	/* written here, on the worker: the writer only copies it */
+	p->echo = echo ? cl_json_dump(echo) : NULL;
+	json_decref(echo);
 	int rc = cl_seq_submit(api->seq, tx, on_done, p);
 	if (rc != CL_OK) {
+		free(p->echo);
 		free(p);
-		json_decref(echo);
 		return api_error(call, rc);
 	}
 	return cl_rpc_pending(call);

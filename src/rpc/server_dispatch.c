@@ -22,31 +22,57 @@
 
 static void request_answer_locked(struct request *r);
 
-static json_t *envelope(void)
+/* The text of a response object: {"jsonrpc":"2.0","<key>":<val>,"id":<id>}
+ * (the members in the order the server always wrote them). */
+static char *response_text(const char *key, const char *val, size_t val_len,
+			   const char *id, size_t *out_len)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "jsonrpc", json_string("2.0"));
-	return o;
+	static const char head[] = "{\"jsonrpc\":\"2.0\",\"";
+	static const char mid[] = "\":";
+	static const char tail[] = ",\"id\":";
+	size_t key_len = strlen(key), id_len = strlen(id);
+	size_t n = sizeof(head) - 1 + key_len + sizeof(mid) - 1 + val_len +
+		   sizeof(tail) - 1 + id_len + 1;
+	char *t = cl_xmalloc(n + 1), *p = t;
+
+	memcpy(p, head, sizeof(head) - 1);
+	p += sizeof(head) - 1;
+	memcpy(p, key, key_len);
+	p += key_len;
+	memcpy(p, mid, sizeof(mid) - 1);
+	p += sizeof(mid) - 1;
+	memcpy(p, val, val_len);
+	p += val_len;
+	memcpy(p, tail, sizeof(tail) - 1);
+	p += sizeof(tail) - 1;
+	memcpy(p, id, id_len);
+	p += id_len;
+	*p++ = '}';
+	*p = '\0';
+	*out_len = n;
+	return t;
 }
 
-/* Finish `call` with a ready reply object member ("result" or "error"). */
-static struct cl_rpc_done finish(struct cl_rpc_call *call, const char *key,
-				 json_t *val)
+/* Finish `call` with its reply member `key` ("result" or "error") whose
+ * value is the JSON text `val` (taken). The response is written here,
+ * outside the request's lock, on the thread that finishes the call. */
+static struct cl_rpc_done finish_text(struct cl_rpc_call *call,
+				      const char *key, char *val)
 {
 	struct request *r = call->req;
+	char *reply = NULL;
+	size_t reply_len = 0;
 	bool last;
 
+	if (call->id) /* notifications get no answer */
+		reply = response_text(key, val, strlen(val), call->id,
+				      &reply_len);
+	free(val);
 	pthread_mutex_lock(&r->lock);
 	CL_REQUIRE(!call->finished);
 	call->finished = true;
-	if (call->id) {
-		json_t *o = envelope();
-		json_object_set_new(o, key, val);
-		json_object_set(o, "id", call->id);
-		call->reply = o;
-	} else {
-		json_decref(val); /* notifications get no answer */
-	}
+	call->reply = reply;
+	call->reply_len = reply_len;
 	CL_REQUIRE(r->pending > 0);
 	last = --r->pending == 0;
 	if (last && r->dispatched)
@@ -56,9 +82,22 @@ static struct cl_rpc_done finish(struct cl_rpc_call *call, const char *key,
 	return (struct cl_rpc_done){call};
 }
 
+static struct cl_rpc_done finish(struct cl_rpc_call *call, const char *key,
+				 json_t *val)
+{
+	char *text = call->id ? cl_json_dump(val) : NULL;
+	json_decref(val);
+	return finish_text(call, key, text);
+}
+
 struct cl_rpc_done cl_rpc_result(struct cl_rpc_call *call, json_t *result)
 {
 	return finish(call, "result", result ? result : json_null());
+}
+
+struct cl_rpc_done cl_rpc_result_text(struct cl_rpc_call *call, char *text)
+{
+	return finish_text(call, "result", text);
 }
 
 static json_t *error_object(int code, json_t *data, const char *fmt,
@@ -120,7 +159,8 @@ bool cl_rpc_call_is_operator(const struct cl_rpc_call *call)
 
 char *request_whole_error(int code, const char *msg)
 {
-	json_t *o = envelope(), *e = json_object();
+	json_t *o = json_object(), *e = json_object();
+	json_object_set_new(o, "jsonrpc", json_string("2.0"));
 	json_object_set_new(e, "code", json_integer(code));
 	/* the message may quote a client's text cut inside a UTF-8
 	 * character ("%.64s" of a method name): never lose it */
@@ -158,8 +198,10 @@ static void request_free(struct request *r)
 	if (--srv->active == 0)
 		pthread_cond_broadcast(&srv->active_cond);
 	pthread_mutex_unlock(&srv->active_lock);
-	for (size_t i = 0; i < r->n_calls; i++)
-		json_decref(r->calls[i].reply);
+	for (size_t i = 0; i < r->n_calls; i++) {
+		free(r->calls[i].id);
+		free(r->calls[i].reply);
+	}
 	free(r->calls);
 	json_decref(r->parsed);
 	free(r->answer);
@@ -177,28 +219,44 @@ void request_unref(struct request *r)
 		request_free(r);
 }
 
-/* All calls finished: build the HTTP body; resume if suspended. */
+/* All calls finished: build the HTTP body; resume if suspended. A batch's
+ * body is its replies' texts in order, joined as an array; a single
+ * call's is its reply, taken as it is. */
 static void request_answer_locked(struct request *r)
 {
-	json_t *arr = json_array();
-	size_t replies = 0;
+	size_t replies = 0, bytes = 2;
 
 	for (size_t i = 0; i < r->n_calls; i++) {
 		if (!r->calls[i].reply)
 			continue;
-		json_array_append(arr, r->calls[i].reply);
 		replies++;
+		bytes += r->calls[i].reply_len + 1;
 	}
 	r->status = MHD_HTTP_OK;
 	if (replies == 0) {
 		r->answer = NULL;
 		r->status = MHD_HTTP_NO_CONTENT;
 	} else if (r->batch) {
-		r->answer = cl_json_dump(arr);
+		char *a = cl_xmalloc(bytes + 1), *p = a;
+		*p++ = '[';
+		for (size_t i = 0; i < r->n_calls; i++) {
+			struct cl_rpc_call *c = &r->calls[i];
+			if (!c->reply)
+				continue;
+			if (p != a + 1)
+				*p++ = ',';
+			memcpy(p, c->reply, c->reply_len);
+			p += c->reply_len;
+		}
+		*p++ = ']';
+		*p = '\0';
+		r->answer = a;
 	} else {
-		r->answer = cl_json_dump(json_array_get(arr, 0));
+		for (size_t i = 0; i < r->n_calls && !r->answer; i++) {
+			r->answer = r->calls[i].reply;
+			r->calls[i].reply = NULL;
+		}
 	}
-	json_decref(arr);
 	r->answer_ready = true;
 	if (r->on_answer) {
 		r->on_answer(r->on_answer_arg, r->answer);
@@ -363,12 +421,18 @@ void request_dispatch(struct request *r)
 		call->req = r;
 		call->is_operator = r->is_operator;
 		if (why) {
-			/* an invalid request always gets an answer */
-			call->id = id ? id : json_null();
+			/* an invalid request always gets an answer; an id
+			 * that is not a string, an integer or null is
+			 * answered as null */
+			call->id = cl_xstrdup("null");
+			if (id && (json_is_string(id) || json_is_integer(id))) {
+				free(call->id);
+				call->id = cl_json_dump(id);
+			}
 			cl_rpc_error(call, CL_RPC_INVALID_REQUEST, "%s", why);
 			continue;
 		}
-		call->id = id;
+		call->id = id ? cl_json_dump(id) : NULL;
 		const struct cl_rpc_method *m = find_method(s, mname);
 		if (!m) {
 			cl_rpc_error(call, CL_RPC_METHOD_NOT_FOUND,
@@ -389,6 +453,10 @@ void request_dispatch(struct request *r)
 		CL_REQUIRE(done.call == call);
 	}
 
+	/* every call has its id as text and its arguments read: the document
+	 * is freed here, on the thread that parsed it (or its worker) */
+	json_decref(r->parsed);
+	r->parsed = NULL;
 	pthread_mutex_lock(&r->lock);
 	r->dispatched = true;
 	if (r->pending == 0 && !r->answer_ready)

@@ -51,8 +51,14 @@ struct request;
 
 struct cl_rpc_call {
 	struct request *req;
-	json_t *id;    /* borrowed from the parsed request; NULL: notification */
-	json_t *reply; /* the response object once finished */
+	/* the call's id as JSON text, written when the call was read: the
+	 * request's parsed document is dropped once every call has been
+	 * dispatched, on the thread that read it (not on the thread that
+	 * finishes a pending call, the sequencer's writer). NULL: a
+	 * notification. */
+	char *id;
+	char *reply; /* the response object's text once finished */
+	size_t reply_len;
 	bool finished;
 	bool is_operator;
 };
@@ -77,7 +83,7 @@ struct request {
 	pthread_mutex_t lock;
 	unsigned refs;     /* MHD's + one per unfinished call */
 	unsigned pending;  /* unfinished calls */
-	json_t *parsed;    /* the whole request document */
+	json_t *parsed;    /* the whole request document, until dispatched */
 	bool batch;
 	struct cl_rpc_call *calls;
 	size_t n_calls;
