@@ -170,34 +170,55 @@ void ws_send_error(struct ws_client *c, const json_t *id, int code,
 	ws_send_json(c, o);
 }
 
-/* Hand the next queued message to the library; -1 closes. */
+/* At most this many messages of one client per writable callback: the
+ * other clients get their turn, and one poll() round trip carries a
+ * block's answers of a connection in tens, not one each. */
+#define WRITES_PER_CALLBACK 64
+
+/* Hand queued messages to the library while the socket takes them
+ * whole; -1 closes. The first write is the callback's own; each one
+ * after it only when lws_send_pipe_choked() says the socket would take
+ * more and nothing is left buffered (a write the kernel took in part is
+ * finished by the library before the next callback). */
 static int client_write(struct ws_client *c)
 {
-	struct ws_qnode *n = c->q_head;
-	if (!n && c->cutting) {
-		/* closing: what was queued before went first (a cut client's
-		 * queue was freed) */
-		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-				 (unsigned char *)c->close_reason,
-				 strlen(c->close_reason));
-		return -1;
+	unsigned sent = 0;
+
+	for (;;) {
+		struct ws_qnode *n = c->q_head;
+		if (!n && c->cutting) {
+			/* closing: what was queued before went first (a cut
+			 * client's queue was freed) */
+			lws_close_reason(c->wsi,
+					 (enum lws_close_status)c->close_code,
+					 (unsigned char *)c->close_reason,
+					 strlen(c->close_reason));
+			return -1;
+		}
+		if (!n)
+			break;
+		if (sent > 0 &&
+		    (sent >= WRITES_PER_CALLBACK || lws_send_pipe_choked(c->wsi)))
+			break;
+		c->q_head = n->next;
+		if (!c->q_head)
+			c->q_tail = NULL;
+		c->q_msgs--;
+		c->q_bytes -= n->m->len;
+		int w = lws_write(c->wsi, n->m->text, n->m->len,
+				  LWS_WRITE_TEXT);
+		bool ok = w >= 0 && (size_t)w >= n->m->len;
+		ws_msg_unref(n->m);
+		free(n);
+		if (!ok)
+			return -1;
+		sent++;
 	}
-	if (!n)
-		return 0;
-	c->q_head = n->next;
-	if (!c->q_head)
-		c->q_tail = NULL;
-	c->q_msgs--;
-	c->q_bytes -= n->m->len;
-	int w = lws_write(c->wsi, n->m->text, n->m->len, LWS_WRITE_TEXT);
-	bool ok = w >= 0 && (size_t)w >= n->m->len;
-	ws_msg_unref(n->m);
-	free(n);
-	if (!ok)
-		return -1;
-	pthread_mutex_lock(&c->srv->lock);
-	c->srv->stats.sent++;
-	pthread_mutex_unlock(&c->srv->lock);
+	if (sent) {
+		pthread_mutex_lock(&c->srv->lock);
+		c->srv->stats.sent += sent;
+		pthread_mutex_unlock(&c->srv->lock);
+	}
 	/* more to send, or the close frame after the last message (a client
 	 * closed with messages queued, as at shutdown, waited for its
 	 * close frame until the goodbye's second ran out: 1006, not 1001) */
