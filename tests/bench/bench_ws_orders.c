@@ -35,7 +35,10 @@
  *       [-g genesis.json] [-n pool] [-d seconds per phase]
  *       [-K conns] [-W in-flight] [-r rate,...]
  * Defaults: -p 18745, -i 100, a pool of 200000, 5 s per phase, -K 8,
- * -W 256, -r 2000,5000,10000,0.
+ * -W 1024, -r 2000,5000,10000,0. The window must hold more than a block
+ * and its commit take: with 8 x 256 every request in flight sat in the
+ * one block being sealed, and the unpaced phase measured that window
+ * over the block's round trip (2 048 / ~0.18 s), not the node.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -624,7 +627,7 @@ int main(int argc, char **argv)
 	const char *gpath = "genesis/devnet.json", *bin = NULL;
 	uint64_t rates[16] = {2000, 5000, 10000, 0};
 	size_t n_rates = 4;
-	uint64_t pool = 200000, port = 18745, block_ms = 100, k = 8, w = 256;
+	uint64_t pool = 200000, port = 18745, block_ms = 100, k = 8, w = 1024;
 	double seconds = 5;
 	char err[512];
 	int c;
