@@ -173,18 +173,6 @@ void smap_release(struct smap *m)
 	arena_release(m);
 }
 
-int smap_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	size_t n = alen < blen ? alen : blen;
-	int c = n ? memcmp(a, b, n) : 0;
-
-	if (c)
-		return c;
-	if (alen == blen)
-		return 0;
-	return alen < blen ? -1 : 1;
-}
-
 /* One in four nodes climbs a level (xorshift64). */
 static unsigned random_level(struct smap *m)
 {
