@@ -15,6 +15,8 @@
 #include "ws_int.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,12 +185,22 @@ void ws_send_error(struct ws_client *c, const json_t *id, int code,
 static int client_write(struct ws_client *c)
 {
 	unsigned sent = 0;
+	/* several messages: corked, so they leave in full segments rather
+	 * than a packet each (the kernel's path per packet, and the
+	 * client's per read, cost more than the send itself) */
+	int fd = c->q_head && c->q_head->next ? lws_get_socket_fd(c->wsi) : -1;
+	int on = 1, off = 0;
+	bool corked = fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on,
+					    sizeof(on)) == 0;
 
 	for (;;) {
 		struct ws_qnode *n = c->q_head;
 		if (!n && c->cutting) {
 			/* closing: what was queued before went first (a cut
 			 * client's queue was freed) */
+			if (corked)
+				(void)setsockopt(fd, IPPROTO_TCP, TCP_CORK,
+						 &off, sizeof(off));
 			lws_close_reason(c->wsi,
 					 (enum lws_close_status)c->close_code,
 					 (unsigned char *)c->close_reason,
@@ -210,10 +222,16 @@ static int client_write(struct ws_client *c)
 		bool ok = w >= 0 && (size_t)w >= n->m->len;
 		ws_msg_unref(n->m);
 		free(n);
-		if (!ok)
+		if (!ok) {
+			if (corked)
+				(void)setsockopt(fd, IPPROTO_TCP, TCP_CORK,
+						 &off, sizeof(off));
 			return -1;
+		}
 		sent++;
 	}
+	if (corked)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
 	if (sent) {
 		pthread_mutex_lock(&c->srv->lock);
 		c->srv->stats.sent += sent;
