@@ -54,11 +54,19 @@ static struct cl_rpc_done m_op(struct cl_rpc_call *c, json_t *params,
 	return cl_rpc_result(c, json_string("operator"));
 }
 
+/* A result written as text already (the answers of writes). */
+static struct cl_rpc_done m_text(struct cl_rpc_call *c, json_t *params,
+				 void *app)
+{
+	return cl_rpc_result_text(c, cl_xstrdup("{\"a\":[1,\"x\"],\"b\":null}"));
+}
+
 static const struct cl_rpc_method methods[] = {
 	{"echo", m_echo, 0},
 	{"add", m_add, 0},
 	{"later", m_later, 0},
 	{"op", m_op, CL_RPC_OPERATOR},
+	{"text", m_text, 0},
 };
 
 /* ---- client ---- */
@@ -107,6 +115,46 @@ static json_t *post(const char *body, size_t len, long *status,
 	return j;
 }
 
+/* The answer's exact bytes (NUL-ended, to free), or NULL for none. */
+static char *post_raw(const char *body, long *status)
+{
+	CURL *h = curl_easy_init();
+	struct resp r = {0};
+	char url[64];
+	struct curl_slist *hdr = NULL;
+
+	cl_buf_init(&r.body);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", port);
+	hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+	CURLcode rc = curl_easy_perform(h);
+	CHECK_MSG(rc == CURLE_OK, "curl: %s", curl_easy_strerror(rc));
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(h);
+	char *text = NULL;
+	if (r.body.len) {
+		text = cl_xmalloc(r.body.len + 1);
+		memcpy(text, r.body.p, r.body.len);
+		text[r.body.len] = '\0';
+	}
+	cl_buf_release(&r.body);
+	return text;
+}
+
+static void check_text(const char *body, const char *want)
+{
+	long st;
+	char *got = post_raw(body, &st);
+	CHECK_MSG(got && strcmp(got, want) == 0, "%s\n  got  %s\n  want %s",
+		  body, got ? got : "(nothing)", want);
+	free(got);
+}
+
 static json_t *call(const char *body, long *status)
 {
 	return post(body, strlen(body), status, NULL);
@@ -141,7 +189,7 @@ int main(void)
 	cfg.max_batch = 5;
 	cfg.max_depth = 8;
 	cfg.threads = 2;
-	CHECK(cl_rpc_server_new(&srv, &cfg, methods, 4, NULL) == CL_OK);
+	CHECK(cl_rpc_server_new(&srv, &cfg, methods, 5, NULL) == CL_OK);
 	port = cl_rpc_server_port(srv);
 	CHECK(port != 0);
 
@@ -211,6 +259,26 @@ int main(void)
 	CHECK(err_code(json_array_get(j, 2)) == CL_RPC_INVALID_REQUEST);
 	json_decref(j);
 
+	/* the exact bytes: replies are kept as text and a batch's body is
+	 * its replies joined in order; a result written as text goes out as
+	 * it was written; an invalid call's id is repeated when it is a
+	 * string, an integer or null, else answered as null */
+	check_text("{\"jsonrpc\":\"2.0\",\"method\":\"text\",\"id\":\"t1\"}",
+		   "{\"jsonrpc\":\"2.0\",\"result\":{\"a\":[1,\"x\"],\"b\":null},"
+		   "\"id\":\"t1\"}");
+	check_text("[{\"jsonrpc\":\"2.0\",\"method\":\"text\",\"id\":1},"
+		   "{\"jsonrpc\":\"2.0\",\"method\":\"text\"},"
+		   "{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[\"1\","
+		   "\"2\"],\"id\":null}]",
+		   "[{\"jsonrpc\":\"2.0\",\"result\":{\"a\":[1,\"x\"],\"b\":null},"
+		   "\"id\":1},{\"jsonrpc\":\"2.0\",\"result\":\"3\",\"id\":null}]");
+	check_text("{\"jsonrpc\":\"1.0\",\"method\":\"echo\",\"id\":\"q\\\"\"}",
+		   "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32600,\"message\":"
+		   "\"jsonrpc must be \\\"2.0\\\"\"},\"id\":\"q\\\"\"}");
+	check_text("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":[1]}",
+		   "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32600,\"message\":"
+		   "\"id must be a string, an integer or null\"},\"id\":null}");
+
 	/* only notifications: no body at all */
 	j = call("{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[]}", &st);
 	CHECK(j == NULL && st == 204);
@@ -250,7 +318,7 @@ int main(void)
 	/* with loopback trust off, only the token opens them */
 	cfg.operator_loopback = false;
 	cfg.operator_token = "s3cret-token";
-	CHECK(cl_rpc_server_new(&srv, &cfg, methods, 4, NULL) == CL_OK);
+	CHECK(cl_rpc_server_new(&srv, &cfg, methods, 5, NULL) == CL_OK);
 	port = cl_rpc_server_port(srv);
 	const char *op = "{\"jsonrpc\":\"2.0\",\"method\":\"op\",\"id\":1}";
 	j = post(op, strlen(op), &st, NULL);
