@@ -84,8 +84,9 @@ static size_t sink(char *p, size_t sz, size_t n, void *arg)
 
 static uint16_t port;
 
-static json_t *post(const char *body, size_t len, long *status,
-		    const char *auth)
+/* The answer's exact bytes (NUL-ended, to free), or NULL for none. */
+static char *post_raw(const char *body, size_t len, long *status,
+		      const char *auth)
 {
 	CURL *h = curl_easy_init();
 	struct resp r = {0};
@@ -108,34 +109,6 @@ static json_t *post(const char *body, size_t len, long *status,
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(h);
-	json_t *j = NULL;
-	if (r.body.len)
-		j = json_loadb((const char *)r.body.p, r.body.len, 0, NULL);
-	cl_buf_release(&r.body);
-	return j;
-}
-
-/* The answer's exact bytes (NUL-ended, to free), or NULL for none. */
-static char *post_raw(const char *body, long *status)
-{
-	CURL *h = curl_easy_init();
-	struct resp r = {0};
-	char url[64];
-	struct curl_slist *hdr = NULL;
-
-	cl_buf_init(&r.body);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", port);
-	hdr = curl_slist_append(hdr, "Content-Type: application/json");
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
-	CURLcode rc = curl_easy_perform(h);
-	CHECK_MSG(rc == CURLE_OK, "curl: %s", curl_easy_strerror(rc));
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(h);
 	char *text = NULL;
 	if (r.body.len) {
 		text = cl_xmalloc(r.body.len + 1);
@@ -146,10 +119,19 @@ static char *post_raw(const char *body, long *status)
 	return text;
 }
 
+static json_t *post(const char *body, size_t len, long *status,
+		    const char *auth)
+{
+	char *text = post_raw(body, len, status, auth);
+	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	return j;
+}
+
 static void check_text(const char *body, const char *want)
 {
 	long st;
-	char *got = post_raw(body, &st);
+	char *got = post_raw(body, strlen(body), &st, NULL);
 	CHECK_MSG(got && strcmp(got, want) == 0, "%s\n  got  %s\n  want %s",
 		  body, got ? got : "(nothing)", want);
 	free(got);
