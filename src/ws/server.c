@@ -185,6 +185,7 @@ void ws_send_error(struct ws_client *c, const json_t *id, int code,
 static int client_write(struct ws_client *c)
 {
 	unsigned sent = 0;
+	int rc = 0;
 	/* several messages: corked, so they leave in full segments rather
 	 * than a packet each (the kernel's path per packet, and the
 	 * client's per read, cost more than the send itself) */
@@ -198,19 +199,15 @@ static int client_write(struct ws_client *c)
 		if (!n && c->cutting) {
 			/* closing: what was queued before went first (a cut
 			 * client's queue was freed) */
-			if (corked)
-				(void)setsockopt(fd, IPPROTO_TCP, TCP_CORK,
-						 &off, sizeof(off));
 			lws_close_reason(c->wsi,
 					 (enum lws_close_status)c->close_code,
 					 (unsigned char *)c->close_reason,
 					 strlen(c->close_reason));
-			return -1;
-		}
-		if (!n)
+			rc = -1;
 			break;
-		if (sent > 0 &&
-		    (sent >= WRITES_PER_CALLBACK || lws_send_pipe_choked(c->wsi)))
+		}
+		if (!n || (sent > 0 && (sent >= WRITES_PER_CALLBACK ||
+					lws_send_pipe_choked(c->wsi))))
 			break;
 		c->q_head = n->next;
 		if (!c->q_head)
@@ -223,10 +220,8 @@ static int client_write(struct ws_client *c)
 		ws_msg_unref(n->m);
 		free(n);
 		if (!ok) {
-			if (corked)
-				(void)setsockopt(fd, IPPROTO_TCP, TCP_CORK,
-						 &off, sizeof(off));
-			return -1;
+			rc = -1;
+			break;
 		}
 		sent++;
 	}
@@ -237,6 +232,8 @@ static int client_write(struct ws_client *c)
 		c->srv->stats.sent += sent;
 		pthread_mutex_unlock(&c->srv->lock);
 	}
+	if (rc)
+		return rc;
 	/* more to send, or the close frame after the last message (a client
 	 * closed with messages queued, as at shutdown, waited for its
 	 * close frame until the goodbye's second ran out: 1006, not 1001) */

@@ -758,11 +758,7 @@ static void load_markets(void)
 static void startup(struct bench_node *node, const struct cl_seq_config *cfg,
 		    uint64_t *last_price_s)
 {
-	struct cl_db_config dbc = {
-		.path = node->dir,
-		.map_size = 64ull << 30,
-		.checkpoint_ms = (unsigned)bench_checkpoint_ms,
-		.checkpoint_txn_entries = (uint32_t)bench_checkpoint_txn};
+	struct cl_db_config dbc = bench_db_config(node->dir);
 	struct cl_seq_status st;
 	int rc;
 

@@ -193,14 +193,20 @@ static int rm_one(const char *p, const struct stat *sb, int flag,
 	return remove(p);
 }
 
+struct cl_db_config bench_db_config(const char *dir)
+{
+	return (struct cl_db_config){
+		.path = dir,
+		.map_size = 64ull << 30,
+		.checkpoint_ms = (unsigned)bench_checkpoint_ms,
+		.checkpoint_txn_entries = (uint32_t)bench_checkpoint_txn};
+}
+
 void bench_node_open(struct bench_node *n, const struct cl_seq_config *cfg,
 		     const struct cl_genesis *g)
 {
 	const char *base = getenv("TMPDIR");
-	struct cl_db_config dbc = {
-		.map_size = 64ull << 30,
-		.checkpoint_ms = (unsigned)bench_checkpoint_ms,
-		.checkpoint_txn_entries = (uint32_t)bench_checkpoint_txn};
+	struct cl_db_config dbc;
 	int rc;
 
 	snprintf(n->dir, sizeof(n->dir), "%s/clearline-bench-XXXXXX",
@@ -209,7 +215,7 @@ void bench_node_open(struct bench_node *n, const struct cl_seq_config *cfg,
 		perror("mkdtemp");
 		exit(1);
 	}
-	dbc.path = n->dir;
+	dbc = bench_db_config(n->dir);
 	rc = cl_db_new(&n->db, &dbc);
 	if (rc)
 		bench_die("open", rc);

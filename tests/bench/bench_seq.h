@@ -122,6 +122,8 @@ struct bench_node {
  * the LMDB file grows as needed). Exits on failure. */
 void bench_node_start(struct bench_node *n, const struct cl_seq_config *cfg,
 		      const struct cl_genesis *g);
+/* The database settings of bench_node_open() for the folder `dir`. */
+struct cl_db_config bench_db_config(const char *dir);
 /* The same, its writer not started (cl_seq_start is the caller's). */
 void bench_node_open(struct bench_node *n, const struct cl_seq_config *cfg,
 		     const struct cl_genesis *g);
