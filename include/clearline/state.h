@@ -256,16 +256,17 @@ struct cl_db_config {
 	 * blocks (0 = CL_DB_CHECKPOINT_BYTES), whichever comes first. */
 	unsigned checkpoint_ms;
 	uint64_t checkpoint_bytes;
-	/* A checkpoint writes its blocks in LMDB transactions of about this
-	 * many entries (0 = CL_DB_CHECKPOINT_TXN_ENTRIES), whole blocks each
-	 * (one larger block alone): each leaves LMDB at a block of its own. */
+	/* A checkpoint writes its blocks, each key once, in LMDB
+	 * transactions of this many entries (0 =
+	 * CL_DB_CHECKPOINT_TXN_ENTRIES), cut anywhere, inside a block too:
+	 * the log's replay completes a checkpoint stopped between two. */
 	uint32_t checkpoint_txn_entries;
 };
 
 /* Blocks held in memory before a checkpoint starts, by default. */
 #define CL_DB_CHECKPOINT_BYTES (256u << 20)
 /* Entries of one checkpoint transaction, by default. */
-#define CL_DB_CHECKPOINT_TXN_ENTRIES (1u << 20)
+#define CL_DB_CHECKPOINT_TXN_ENTRIES (1u << 14)
 
 /*
  * Open (creating if needed) the environment at cfg->path, create missing
@@ -331,6 +332,10 @@ struct cl_db_log_stats {
 	uint64_t room_wait_ns;	 /* the writer waiting for a checkpoint */
 	uint64_t merges;	 /* times the newest blocks were merged */
 	uint64_t txns;		 /* LMDB transactions of the checkpoints */
+	/* At the open, with or without the log on: the last block of a
+	 * checkpoint that stopped between its transactions, which the
+	 * log's replay completed (0: none). */
+	uint64_t open_part;
 };
 void cl_db_log_stats(struct cl_db *db, struct cl_db_log_stats *out);
 

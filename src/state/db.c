@@ -31,6 +31,7 @@ struct cl_db {
 	atomic_uint readers; /* open snapshots */
 	enum cl_db_sync_mode sync_mode;
 	struct layer *lay; /* the state log and its checkpoints, or NULL */
+	uint64_t open_part; /* at the open: a partial checkpoint's block */
 };
 
 /* One environment per process (LMDB's locks are per process). */
@@ -262,36 +263,51 @@ static int migrate(struct cl_db *db, MDB_txn *txn)
 /* Environment                                                         */
 /* ------------------------------------------------------------------ */
 
-/* The last block of the state log that LMDB holds in `txn` (0: none). */
-int db_log_seq(struct cl_db *db, struct MDB_txn *txn, uint64_t *seq)
+/* A u64 of KV_META in `txn` (0: none). */
+static int meta_u64(struct cl_db *db, struct MDB_txn *txn, const char *key,
+		    uint64_t *out)
 {
 	const uint8_t *v;
 	size_t vl;
-	int rc = db_get(db, txn, &v, &vl, KV_META,
-			(const uint8_t *)META_KEY_LOG_SEQ,
-			strlen(META_KEY_LOG_SEQ));
+	int rc = db_get(db, txn, &v, &vl, KV_META, (const uint8_t *)key,
+			strlen(key));
 
-	*seq = 0;
+	*out = 0;
 	if (rc == CL_OK && vl != 8) {
-		cl_unusual(STATE_LOG, "meta log_seq is %zu bytes", vl);
+		cl_unusual(STATE_LOG, "meta %s is %zu bytes", key, vl);
 		rc = CL_ERR_CORRUPT;
 	} else if (rc == CL_OK) {
-		*seq = cl_get_be64(v);
+		*out = cl_get_be64(v);
 	} else if (rc == CL_ERR_NOT_FOUND) {
 		rc = CL_OK;
 	}
 	return rc;
 }
 
-static int read_log_seq(struct cl_db *db, uint64_t *seq)
+int db_log_seq(struct cl_db *db, struct MDB_txn *txn, uint64_t *seq)
+{
+	return meta_u64(db, txn, META_KEY_LOG_SEQ, seq);
+}
+
+int db_log_part(struct cl_db *db, struct MDB_txn *txn, uint64_t *seq)
+{
+	return meta_u64(db, txn, META_KEY_LOG_PART, seq);
+}
+
+/* Where the last checkpoint left LMDB: at block *seq, and with parts of
+ * the blocks up to *part (0: none). */
+static int read_log_seq(struct cl_db *db, uint64_t *seq, uint64_t *part)
 {
 	struct MDB_txn *txn;
 	int rc = db_txn_begin(db, &txn, false);
 
 	*seq = 0;
+	*part = 0;
 	if (rc)
 		return rc;
 	rc = db_log_seq(db, txn, seq);
+	if (!rc)
+		rc = db_log_part(db, txn, part);
 	db_txn_abort(txn);
 	return rc;
 }
@@ -325,7 +341,7 @@ int cl_db_new(struct cl_db **out, const struct cl_db_config *cfg)
 	struct cl_db *db;
 	unsigned need = kv_table_count();
 	unsigned maxdbs = cfg->max_tables ? cfg->max_tables : need;
-	uint64_t map_size, base = 0;
+	uint64_t map_size, base = 0, part = 0;
 	int mrc, rc;
 	int dead = 0;
 
@@ -396,9 +412,10 @@ int cl_db_new(struct cl_db **out, const struct cl_db_config *cfg)
 		goto fail;
 	/* blocks a crash left in the state log, whether or not this open
 	 * keeps one: LMDB alone would be behind */
-	rc = read_log_seq(db, &base);
+	rc = read_log_seq(db, &base, &part);
+	db->open_part = part;
 	if (!rc)
-		rc = slog_recover(db, cfg->path, base, &base);
+		rc = slog_recover(db, cfg->path, base, part, &base);
 	if (!rc && cfg->checkpoint_ms)
 		rc = layer_open(&db->lay, db, cfg->path, base,
 				cfg->checkpoint_ms,
@@ -475,6 +492,7 @@ void cl_db_log_stats(struct cl_db *db, struct cl_db_log_stats *out)
 	memset(out, 0, sizeof(*out));
 	if (db->lay)
 		lay_stats(db->lay, out);
+	out->open_part = db->open_part;
 }
 
 struct layer *db_layer(struct cl_db *db)

@@ -428,21 +428,78 @@ int lay_cursor_next(struct kv_cursor *c)
 /* The checkpoint thread                                               */
 /* ------------------------------------------------------------------ */
 
-/* Write table `tbl` of the job's deltas lo..hi-1 through one LMDB
- * cursor: each key once, its newest entry. */
-static int write_table(struct layer *lay, struct MDB_txn *txn, unsigned tbl,
-		       size_t lo, size_t hi, size_t *pos)
+/*
+ * A checkpoint's LMDB transactions: every `txn_entries` entries written,
+ * the transaction is committed with meta "log_part" = the job's last
+ * block (LMDB may now hold parts of blocks after "log_seq") and a new
+ * one begun; the last records "log_seq" and removes "log_part". So
+ * LMDB's dirty-page list, quadratic in its length, and the page buffers
+ * it keeps after its largest transaction, are bounded whatever the
+ * blocks' size. The log's replay takes a "log_part" as a checkpoint
+ * stopped half way (statelog.c).
+ */
+struct ckpt_txn {
+	struct layer *lay;
+	struct MDB_txn *txn;
+	uint64_t upto;	/* the job's last block */
+	uint32_t ents;	/* written in this transaction */
+	uint64_t txns;	/* committed */
+};
+
+static int ckpt_begin(struct ckpt_txn *ct)
 {
+	ct->ents = 0;
+	return db_txn_begin(ct->lay->db, &ct->txn, true);
+}
+
+/* Commit the transaction: the last (`final`) at a whole block, the
+ * others part way. */
+static int ckpt_commit(struct ckpt_txn *ct, bool final)
+{
+	struct cl_db *db = ct->lay->db;
+	uint8_t be[8];
+	int rc;
+
+	cl_put_be64(be, ct->upto);
+	rc = db_put(db, ct->txn, KV_META,
+		    (const uint8_t *)(final ? META_KEY_LOG_SEQ
+					    : META_KEY_LOG_PART),
+		    strlen(final ? META_KEY_LOG_SEQ : META_KEY_LOG_PART), be,
+		    8);
+	if (!rc && final) {
+		rc = db_del(db, ct->txn, KV_META,
+			    (const uint8_t *)META_KEY_LOG_PART,
+			    strlen(META_KEY_LOG_PART));
+		if (rc == CL_ERR_NOT_FOUND)
+			rc = CL_OK;
+	}
+	if (rc) {
+		db_txn_abort(ct->txn);
+	} else {
+		rc = db_txn_commit(db, ct->txn);
+		if (!rc)
+			ct->txns++;
+	}
+	ct->txn = NULL;
+	return rc;
+}
+
+/* Write table `tbl` of the job's deltas through one LMDB cursor: each
+ * key once, its newest entry; a full transaction is committed on the
+ * way and the cursor opened again in the next. */
+static int write_table(struct ckpt_txn *ct, unsigned tbl, size_t *pos)
+{
+	struct layer *lay = ct->lay;
 	struct MDB_cursor *mc = NULL;
 	uint8_t t = (uint8_t)tbl;
 	int rc = CL_OK;
 
-	for (size_t i = lo; i < hi; i++)
+	for (size_t i = 0; i < lay->job_n; i++)
 		pos[i] = delta_seek(lay->job[i], &t, 1, false);
 	for (;;) {
 		const struct delta_ent *win = NULL;
 
-		for (size_t i = lo; i < hi; i++) {
+		for (size_t i = 0; i < lay->job_n; i++) {
 			const struct delta *d = lay->job[i];
 			const struct delta_ent *e =
 				pos[i] < d->n ? &d->e[pos[i]] : NULL;
@@ -454,14 +511,23 @@ static int write_table(struct layer *lay, struct MDB_txn *txn, unsigned tbl,
 		}
 		if (!win)
 			break;
-		for (size_t i = lo; i < hi; i++) {
+		for (size_t i = 0; i < lay->job_n; i++) {
 			const struct delta *d = lay->job[i];
 			if (pos[i] < d->n &&
 			    smap_cmp(d->e[pos[i]].key, d->e[pos[i]].klen,
 				     win->key, win->klen) == 0)
 				pos[i]++;
 		}
-		if (!mc && (rc = db_cursor_open(lay->db, txn, tbl, &mc)))
+		if (ct->ents >= lay->txn_entries) {
+			db_cursor_close(mc);
+			mc = NULL;
+			rc = ckpt_commit(ct, false);
+			if (!rc)
+				rc = ckpt_begin(ct);
+			if (rc)
+				return rc;
+		}
+		if (!mc && (rc = db_cursor_open(lay->db, ct->txn, tbl, &mc)))
 			return rc;
 		if (win->val)
 			rc = db_cursor_put(lay->db, mc, win->key + 1,
@@ -471,58 +537,28 @@ static int write_table(struct layer *lay, struct MDB_txn *txn, unsigned tbl,
 			rc = CL_OK;
 		if (rc)
 			break;
+		ct->ents++;
 	}
 	db_cursor_close(mc);
 	return rc;
 }
 
-/* One LMDB transaction: the job's deltas lo..hi-1, and meta "log_seq" at
- * the last of them. The log's replay recomputes the tree from the
- * tables, so LMDB is only ever left at a whole block. */
-static int write_group(struct layer *lay, size_t lo, size_t hi)
-{
-	struct MDB_txn *txn;
-	size_t pos[LAYER_MAX_DELTAS];
-	uint8_t be[8];
-	int rc = db_txn_begin(lay->db, &txn, true);
-
-	for (unsigned t = 0; t < kv_table_count() && !rc; t++)
-		rc = write_table(lay, txn, t, lo, hi, pos);
-	cl_put_be64(be, lay->job[hi - 1]->seq);
-	if (!rc)
-		rc = db_put(lay->db, txn, KV_META,
-			    (const uint8_t *)META_KEY_LOG_SEQ,
-			    strlen(META_KEY_LOG_SEQ), be, 8);
-	if (rc) {
-		db_txn_abort(txn);
-		return rc;
-	}
-	return db_txn_commit(lay->db, txn);
-}
-
-/*
- * The job in transactions of whole blocks, about lay->txn_entries
- * entries each (a larger block alone): LMDB reuses the pages one frees
- * two transactions later, so the file grows less than with one
- * transaction a checkpoint. Transactions smaller than a block would
- * also bound LMDB's dirty-page list, but the log's replay needs LMDB at
- * a whole block.
- */
+/* The job, each key once at its newest entry, in transactions of about
+ * lay->txn_entries entries; then one sync. */
 static int checkpoint_write(struct layer *lay, uint64_t *txns)
 {
-	size_t lo = 0;
-	int rc = CL_OK;
+	struct ckpt_txn ct = { .lay = lay,
+			       .upto = lay->job[lay->job_n - 1]->seq };
+	size_t pos[LAYER_MAX_DELTAS];
+	int rc = ckpt_begin(&ct);
 
-	while (lo < lay->job_n && !rc) {
-		size_t hi = lo + 1, ents = lay->job[lo]->n;
-
-		while (hi < lay->job_n &&
-		       ents + lay->job[hi]->n <= lay->txn_entries)
-			ents += lay->job[hi++]->n;
-		rc = write_group(lay, lo, hi);
-		(*txns)++;
-		lo = hi;
-	}
+	for (unsigned t = 0; t < kv_table_count() && !rc; t++)
+		rc = write_table(&ct, t, pos);
+	if (ct.txn && rc)
+		db_txn_abort(ct.txn);
+	else if (ct.txn)
+		rc = ckpt_commit(&ct, true);
+	*txns = ct.txns;
 	return rc ? rc : db_env_sync(lay->db);
 }
 
@@ -872,7 +908,7 @@ void lay_writer_close(struct kv *kv)
 int lay_snapshot_open(struct kv *kv, struct cl_db *db, struct layer *lay)
 {
 	for (;;) {
-		uint64_t newest, held;
+		uint64_t newest, held, part;
 		int rc;
 
 		memset(kv, 0, sizeof(*kv));
@@ -894,14 +930,17 @@ int lay_snapshot_open(struct kv *kv, struct cl_db *db, struct layer *lay)
 		rc = db_txn_begin(db, &kv->txn, false);
 		if (!rc)
 			rc = db_log_seq(db, kv->txn, &held);
+		if (!rc)
+			rc = db_log_part(db, kv->txn, &part);
 		if (rc) {
 			lay_snapshot_close(kv);
 			return rc;
 		}
 		/* but not newer than the newest: blocks committed after the
-		 * copy and checkpointed before the transaction began would
-		 * show through under the copied ones. Copy again. */
-		if (held <= newest)
+		 * copy and checkpointed (in whole or in part) before the
+		 * transaction began would show through under the copied
+		 * ones. Copy again. */
+		if (held <= newest && part <= newest)
 			return CL_OK;
 		lay_snapshot_close(kv);
 	}

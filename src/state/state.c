@@ -46,6 +46,7 @@ struct cl_state {
 	struct cl_state_iter *spare_iter;
 	/* state_expect(): the log's replay */
 	bool expect;
+	bool expect_part; /* LMDB holds parts of the replayed blocks */
 	struct cl_hash32 expect_root;
 	uint64_t expect_seq;
 };
@@ -346,8 +347,11 @@ static int flush_one(struct cl_state *st, struct flush *f,
 		return rc;
 	if (n->tomb) {
 		rc = kv_cursor_del(&f->c, key, klen);
-		if (rc == CL_ERR_NOT_FOUND)
+		if (rc == CL_ERR_NOT_FOUND && !st->expect_part)
 			return CL_OK; /* was not there: nothing changes */
+		if (rc == CL_ERR_NOT_FOUND)
+			rc = CL_OK; /* a partial checkpoint may have removed
+				     * it, but not its leaf */
 	} else {
 		rc = kv_cursor_put(&f->c, key, klen,
 				   n->val ? n->val : empty_value, n->vlen);
@@ -378,7 +382,7 @@ static int leaf_hashes(struct cl_state *st, struct smt_op *ops,
 		struct smt_op *op = &ops[i];
 		bool same = false;
 
-		if (!op->del && !st->mem) {
+		if (!op->del && !st->mem && !st->expect_part) {
 			const uint8_t *old;
 			size_t oldlen;
 			int rc = kv_get(&st->kv, &old, &oldlen, KV_LEAVES,
@@ -409,7 +413,9 @@ static int flush_leaves(struct cl_state *st, const struct smt_op *ops,
 			continue;
 		}
 		rc = kv_cursor_del(&c, ops[i].path.b, 32);
-		if (rc == CL_ERR_NOT_FOUND) {
+		if (rc == CL_ERR_NOT_FOUND && st->expect_part) {
+			rc = CL_OK; /* removed by a partial checkpoint */
+		} else if (rc == CL_ERR_NOT_FOUND) {
 			cl_unusual(STATE_LOG, "a deleted key had no leaf");
 			rc = CL_ERR_CORRUPT;
 		}
@@ -510,9 +516,20 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 		cl_put_be64(be, st->expect_seq);
 		rc = kv_put(&st->kv, KV_META, (const uint8_t *)META_KEY_LOG_SEQ,
 			    strlen(META_KEY_LOG_SEQ), be, sizeof(be));
+		if (!rc)
+			rc = kv_del(&st->kv, KV_META,
+				    (const uint8_t *)META_KEY_LOG_PART,
+				    strlen(META_KEY_LOG_PART));
+		if (rc == CL_ERR_NOT_FOUND)
+			rc = CL_OK;
 	}
 	t1 = cl_clock_mono_ns();
-	if (!rc && st->mem)
+	if (!rc && st->expect_part)
+		/* KV_NODES may hold nodes of either side of the partial
+		 * checkpoint, and stale ones below a removed node: all
+		 * from KV_LEAVES, which are whole now */
+		rc = smt_rebuild(&st->kv, &newroot);
+	else if (!rc && st->mem)
 		rc = smt_mem_update(st->mem, &st->kv, &newroot, ops, nops, &s);
 	else if (!rc)
 		rc = update_plain(st, &newroot, ops, nops, &s.hashes);
@@ -560,15 +577,18 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 	journal_clear(st);
 	st->epoch++;
 	st->expect = false;
+	st->expect_part = false;
 	if (root)
 		*root = newroot;
 	return CL_OK;
 }
 
 void state_expect(struct cl_state *st, const struct cl_hash32 *root,
-		  uint64_t log_seq)
+		  uint64_t log_seq, bool part)
 {
+	CL_REQUIRE(!part || (st->kv.kind == KV_LMDB && !st->mem));
 	st->expect = true;
+	st->expect_part = part;
 	st->expect_root = *root;
 	st->expect_seq = log_seq;
 }

@@ -246,6 +246,9 @@ int db_del(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
 	   const uint8_t *key, size_t klen);
 /* The last block of the state log that LMDB holds in `txn` (0: none). */
 int db_log_seq(struct cl_db *db, struct MDB_txn *txn, uint64_t *seq);
+/* The last block of a checkpoint that LMDB holds only part of in `txn`
+ * (0: none; layer.c "ckpt_txn"). */
+int db_log_part(struct cl_db *db, struct MDB_txn *txn, uint64_t *seq);
 /* Remove every entry of a table (it stays open). */
 int db_clear(struct cl_db *db, struct MDB_txn *txn, unsigned tbl);
 int db_cursor_open(struct cl_db *db, struct MDB_txn *txn, unsigned tbl,
@@ -406,9 +409,10 @@ int slog_rotate(struct slog *l, uint64_t next_seq, char **closed);
  * and remove the files. *last gets the last record's seq (base when
  * there was none). */
 int slog_recover(struct cl_db *db, const char *dir, uint64_t base,
-		 uint64_t *last);
+		 uint64_t part, uint64_t *last);
 
 #define META_KEY_LOG_SEQ "log_seq"
+#define META_KEY_LOG_PART "log_part"
 
 /* ------------------------------------------------------------------ */
 /* smt.c: the tree over KV_LEAVES and KV_NODES                         */
@@ -543,9 +547,13 @@ void flush_hash(struct smt_op *ops, const struct flush_src *src, size_t n,
 /* The backend of `st`, made readable (NULL on a backend error). */
 struct kv *state_kv(struct cl_state *st);
 /* Replay of the state log (statelog.c): the next commit also stores
- * meta log_seq = `log_seq`, and stores nothing (CL_ERR_CORRUPT, logged)
- * unless its root is `root`. */
+ * meta log_seq = `log_seq` (and removes log_part), and stores nothing
+ * (CL_ERR_CORRUPT, logged) unless its root is `root`. `part`: LMDB holds
+ * parts of the replayed blocks (a checkpoint stopped between its
+ * transactions): every key of the commit counts as changed, whatever
+ * the table or KV_LEAVES holds, and KV_NODES is rebuilt from KV_LEAVES
+ * (the tree in memory must be off). */
 void state_expect(struct cl_state *st, const struct cl_hash32 *root,
-		  uint64_t log_seq);
+		  uint64_t log_seq, bool part);
 
 #endif /* CLEARLINE_STATE_INT_H */

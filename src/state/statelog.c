@@ -383,7 +383,7 @@ static int apply_file(struct replay *r, const struct cl_buf *b, bool *torn)
 }
 
 int slog_recover(struct cl_db *db, const char *dir, uint64_t base,
-		 uint64_t *last)
+		 uint64_t part, uint64_t *last)
 {
 	struct log_file *files;
 	struct replay r = { .base = base, .last = base };
@@ -393,6 +393,14 @@ int slog_recover(struct cl_db *db, const char *dir, uint64_t base,
 	int rc = list_files(dir, &files, &n);
 
 	*last = base;
+	if (!rc && n == 0 && part) {
+		cl_unusual(STATE_LOG, "the database holds part of a checkpoint "
+				      "to block %" PRIu64 " (after block %" PRIu64
+				      ") but the state log that completes it "
+				      "is gone",
+			   part, base);
+		rc = CL_ERR_CORRUPT;
+	}
 	if (rc || n == 0) {
 		free(files);
 		return rc;
@@ -416,10 +424,24 @@ int slog_recover(struct cl_db *db, const char *dir, uint64_t base,
 					   "written): dropped",
 				files[i].path);
 	}
+	if (!rc && part && r.last < part) {
+		cl_unusual(STATE_LOG, "the database holds part of a checkpoint "
+				      "to block %" PRIu64 " but the state log "
+				      "ends at block %" PRIu64,
+			   part, r.last);
+		rc = CL_ERR_CORRUPT;
+	}
+	if (!rc && part)
+		cl_info(STATE_LOG, "state log: the last checkpoint stopped "
+				   "between its transactions (blocks %" PRIu64
+				   "..%" PRIu64 " in part): every key replayed "
+				   "is written again and the stored tree rebuilt",
+			base + 1, part);
 	if (!rc && r.records) {
-		/* the tree in memory pays for a large replay only */
-		cl_state_tree_in_memory(r.st, r.entries > 20000);
-		state_expect(r.st, &r.root, r.last);
+		/* the tree in memory pays for a large replay only; a
+		 * partial checkpoint rebuilds the stored tree instead */
+		cl_state_tree_in_memory(r.st, !part && r.entries > 20000);
+		state_expect(r.st, &r.root, r.last, part != 0);
 		rc = cl_state_commit_block(r.st, NULL);
 	}
 	cl_state_free(r.st);
