@@ -293,7 +293,11 @@ void cl_db_free(struct cl_db *db);
  * the last commit: use it only where everything stored can be derived
  * again (the verifier: docs/verifier.md "Durability"). A process crash
  * loses nothing in either mode. MDB_NOSYNC, which can corrupt the
- * database in a machine crash, is not offered.
+ * database in a machine crash, is not offered. With the state log on, a
+ * commit is durable when its log record is synced (as the mode says);
+ * LMDB's own commits are then the checkpoint's transactions, which sync
+ * their data pages each and everything once at the checkpoint's end,
+ * before the log files it covers are removed.
  */
 enum cl_db_sync_mode {
 	CL_DB_SYNC_EVERY = 0,

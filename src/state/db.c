@@ -416,6 +416,13 @@ int cl_db_new(struct cl_db **out, const struct cl_db_config *cfg)
 	db->open_part = part;
 	if (!rc)
 		rc = slog_recover(db, cfg->path, base, part, &base);
+	/* with the log on, LMDB's commits are the checkpoint's
+	 * transactions, synced once at its end before the log files it
+	 * covers go: none needs its meta page synced of its own (and the
+	 * replay above was, in the mode set at open) */
+	if (!rc && cfg->checkpoint_ms &&
+	    (mrc = mdb_env_set_flags(db->env, MDB_NOMETASYNC, 1)))
+		rc = db_err(db, mrc, "setting the checkpoint's sync mode");
 	if (!rc && cfg->checkpoint_ms)
 		rc = layer_open(&db->lay, db, cfg->path, base,
 				cfg->checkpoint_ms,
@@ -461,7 +468,8 @@ int cl_db_set_sync(struct cl_db *db, enum cl_db_sync_mode mode)
 	db->sync_mode = mode;
 	switch (mode) {
 	case CL_DB_SYNC_EVERY:
-		mrc = mdb_env_set_flags(db->env, MDB_NOMETASYNC, 0);
+		/* the state log's checkpoints keep theirs (cl_db_new) */
+		mrc = mdb_env_set_flags(db->env, MDB_NOMETASYNC, db->lay != NULL);
 		break;
 	case CL_DB_SYNC_DATA:
 		mrc = mdb_env_set_flags(db->env, MDB_NOMETASYNC, 1);

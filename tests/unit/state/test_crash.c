@@ -16,8 +16,8 @@
  *
  * With the argument `log` the child commits through the state log
  * (docs/state.md "The state log") with checkpoints every few
- * milliseconds and every 64 KiB of blocks, in LMDB transactions of 64 to
- * 4 063 entries, so kills land while a block is appended, while a
+ * milliseconds and every 64 KiB of blocks, in LMDB transactions of 16 to
+ * 415 entries, so kills land while a block is appended, while a
  * checkpoint is written, between its transactions (inside a block too,
  * leaving LMDB with part of the checkpoint, which the replay completes)
  * and while its files are removed; every reopen replays the log, and
@@ -114,8 +114,10 @@ static CL_NORETURN void child_run(const char *dir, uint64_t seed, int fd)
 	if (use_log) {
 		cfg.checkpoint_ms = 1 + (unsigned)(seed % 7);
 		cfg.checkpoint_bytes = 64u << 10;
-		/* transactions of one block to many: kills between them */
-		cfg.checkpoint_txn_entries = 64 + (uint32_t)(seed % 4000);
+		/* transactions of part of a block to several blocks (a
+		 * checkpoint of 64 KiB of blocks holds about a thousand
+		 * entries): kills between them */
+		cfg.checkpoint_txn_entries = 16 + (uint32_t)(seed % 400);
 	}
 	if (cl_db_new(&db, &cfg) || cl_state_new_lmdb(&st, db))
 		_exit(3);
@@ -295,8 +297,8 @@ int main(int argc, char **argv)
 	       (cl_clock_mono_ns() - t0) / 1000000);
 	CHECK(last > ROUNDS / 2);
 	CHECK(mid_round_kills > ROUNDS / 4);
-	/* kills inside a checkpoint: its transactions are cut every 64 to
-	 * 4 063 entries, so most reopens complete one (116 - 124 of 200) */
+	/* kills inside a checkpoint: its transactions are cut every 16 to
+	 * 415 entries, so many reopens complete one */
 	CHECK(!use_log || part_opens > ROUNDS / 10);
 	cl_state_free(model);
 	cl_buf_release(&d1);
