@@ -158,6 +158,7 @@ struct delta *delta_from_builder(const struct builder *b, uint64_t seq)
 			memcpy(p, b->bytes.p + s->koff, s->klen);
 			p += s->klen;
 			e->klen = s->klen + 1;
+			e->k8 = delta_key8(e->key, e->klen);
 			if (s->tomb) {
 				e->val = NULL;
 				e->vlen = 0;
@@ -188,10 +189,11 @@ size_t delta_seek(const struct delta *d, const uint8_t *ck, size_t cklen,
 		  bool strict)
 {
 	size_t lo = 0, hi = d->n;
+	uint64_t k8 = delta_key8(ck, cklen);
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = smap_cmp(d->e[mid].key, d->e[mid].klen, ck, cklen);
+		int c = delta_ent_cmp(&d->e[mid], k8, ck, cklen);
 
 		if (c < 0 || (strict && c == 0))
 			lo = mid + 1;
@@ -237,8 +239,8 @@ struct delta *delta_merge(struct delta *const *v, size_t k, uint64_t seq)
 			if (pos[i] >= v[i]->n)
 				continue;
 			e = &v[i]->e[pos[i]];
-			if (!win || smap_cmp(e->key, e->klen, win->key,
-					     win->klen) <= 0)
+			if (!win ||
+			    delta_ent_cmp(e, win->k8, win->key, win->klen) <= 0)
 				win = e;
 		}
 		if (!win)
@@ -247,6 +249,7 @@ struct delta *delta_merge(struct delta *const *v, size_t k, uint64_t seq)
 		memcpy(p, win->key, win->klen);
 		out->key = p;
 		out->klen = win->klen;
+		out->k8 = win->k8;
 		p += win->klen;
 		out->val = NULL;
 		out->vlen = 0;
@@ -259,8 +262,8 @@ struct delta *delta_merge(struct delta *const *v, size_t k, uint64_t seq)
 		}
 		for (size_t i = 0; i < k; i++)
 			if (pos[i] < v[i]->n &&
-			    smap_cmp(v[i]->e[pos[i]].key, v[i]->e[pos[i]].klen,
-				     out->key, out->klen) == 0)
+			    delta_ent_cmp(&v[i]->e[pos[i]], out->k8, out->key,
+					  out->klen) == 0)
 				pos[i]++;
 	}
 	d->n = n;

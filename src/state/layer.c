@@ -506,7 +506,7 @@ static int write_table(struct ckpt_txn *ct, unsigned tbl, size_t *pos)
 			if (!e || e->key[0] != t)
 				continue;
 			if (!win ||
-			    smap_cmp(e->key, e->klen, win->key, win->klen) <= 0)
+			    delta_ent_cmp(e, win->k8, win->key, win->klen) <= 0)
 				win = e; /* later deltas win ties */
 		}
 		if (!win)
@@ -514,8 +514,8 @@ static int write_table(struct ckpt_txn *ct, unsigned tbl, size_t *pos)
 		for (size_t i = 0; i < lay->job_n; i++) {
 			const struct delta *d = lay->job[i];
 			if (pos[i] < d->n &&
-			    smap_cmp(d->e[pos[i]].key, d->e[pos[i]].klen,
-				     win->key, win->klen) == 0)
+			    delta_ent_cmp(&d->e[pos[i]], win->k8, win->key,
+					  win->klen) == 0)
 				pos[i]++;
 		}
 		if (ct->ents >= lay->txn_entries) {

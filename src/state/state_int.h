@@ -285,7 +285,29 @@ struct delta_ent {
 	const uint8_t *val; /* NULL for a deletion */
 	uint32_t klen;
 	uint32_t vlen;
+	uint64_t k8; /* delta_key8(key): most comparisons end here */
 };
+
+/* The first 8 bytes of a key as a big-endian number, zeros past its
+ * end: when two differ, they order the keys as smap_cmp does (a shorter
+ * key padded with zeros can only tie with a longer one, never pass
+ * it). */
+static inline uint64_t delta_key8(const uint8_t *k, size_t len)
+{
+	uint8_t b[8] = { 0 };
+
+	memcpy(b, k, len < 8 ? len : 8);
+	return cl_get_be64(b);
+}
+
+/* smap_cmp(e's key, key) given key8 = delta_key8(key). */
+static inline int delta_ent_cmp(const struct delta_ent *e, uint64_t key8,
+				const uint8_t *key, size_t klen)
+{
+	if (e->k8 != key8)
+		return e->k8 < key8 ? -1 : 1;
+	return smap_cmp(e->key, e->klen, key, klen);
+}
 
 /* Immutable once made; shared by the writer and snapshots, counted. */
 struct delta {

@@ -5,7 +5,10 @@
  * default, memcmp over the shorter length, then the shorter key first.
  * Keys of 0 to 40 bytes sharing prefixes of every length, so the
  * eight-byte steps meet their differences at every offset and at both
- * ends of a word.
+ * ends of a word. delta_ent_cmp, which compares the deltas' entries by
+ * their first eight bytes (delta_key8, zero-padded) before their keys,
+ * is held to the same order: padding must never order a short key
+ * after a longer one that continues it with zeros.
  */
 #include "test.h"
 
@@ -60,6 +63,14 @@ int main(void)
 					  blen, common);
 				CHECK(sign(smap_cmp(b, blen, a, alen)) == -want);
 				CHECK(smap_cmp(a, alen, a, alen) == 0);
+				struct delta_ent ea = { .key = a,
+							.klen = (uint32_t)alen,
+							.k8 = delta_key8(a, alen) };
+				CHECK_MSG(sign(delta_ent_cmp(&ea,
+							     delta_key8(b, blen),
+							     b, blen)) == want,
+					  "delta_ent_cmp: lengths %zu, %zu, "
+					  "common %zu", alen, blen, common);
 				checked++;
 			}
 		}
