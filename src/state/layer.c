@@ -13,13 +13,15 @@
  *    deltas newest first (the writer through an index of the newest
  *    entry of every key, a snapshot by a binary search of each), then
  *    LMDB;
- *  - a checkpoint thread writes the deltas into LMDB in transactions of
- *    whole blocks (every key once per transaction, in key order, on the
- *    second core), each recording the last block it holds (meta
- *    "log_seq"), syncs, and removes the log files it covers; the writer
- *    then drops those deltas, between two blocks;
+ *  - a checkpoint thread writes the deltas into LMDB (every key once, in
+ *    key order, on the second core) in transactions of a bounded size,
+ *    cut anywhere ("ckpt_txn" below), the last recording the last block
+ *    it holds (meta "log_seq"), syncs, and removes the log files it
+ *    covers; the writer then drops those deltas, between two blocks;
  *  - at open, the log files past the checkpoint are replayed (the tree
- *    and root recomputed and checked against the log's).
+ *    and root recomputed and checked against the log's; after a
+ *    checkpoint stopped between its transactions, every replayed key
+ *    rewritten and the stored tree rebuilt).
  *
  * Threads: the writer owns the builder, the index and the chain's
  * changes; it changes the chain under `lock`, which snapshots take to
