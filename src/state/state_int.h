@@ -296,7 +296,8 @@ static inline uint64_t delta_key8(const uint8_t *k, size_t len)
 {
 	uint8_t b[8] = { 0 };
 
-	memcpy(b, k, len < 8 ? len : 8);
+	if (len)
+		memcpy(b, k, len < 8 ? len : 8);
 	return cl_get_be64(b);
 }
 
