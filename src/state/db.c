@@ -413,6 +413,17 @@ int cl_db_new(struct cl_db **out, const struct cl_db_config *cfg)
 	/* blocks a crash left in the state log, whether or not this open
 	 * keeps one: LMDB alone would be behind */
 	rc = read_log_seq(db, &base, &part);
+	if (!rc && part && part <= base) {
+		/* a checkpoint of blocks LMDB already held whole (written
+		 * again by a version that did so): nothing to complete; the
+		 * next checkpoint or replay removes the mark */
+		cl_info(STATE_LOG, "state log: a checkpoint of blocks the "
+				   "database already held (to block %" PRIu64
+				   ", held %" PRIu64 ") stopped between its "
+				   "transactions: nothing to complete",
+			part, base);
+		part = 0;
+	}
 	db->open_part = part;
 	if (!rc)
 		rc = slog_recover(db, cfg->path, base, part, &base);

@@ -628,13 +628,24 @@ static void *checkpoint_main(void *arg)
 	return NULL;
 }
 
-/* Hand every block of the chain to the checkpoint thread (the writer,
- * not busy). The log goes on in a new file. */
+/* Hand the blocks of the chain LMDB does not hold yet to the checkpoint
+ * thread (the writer, not busy). The log goes on in a new file. The
+ * chain can still hold blocks the last checkpoint wrote (they are
+ * dropped between blocks): writing them again would be a checkpoint of
+ * nothing new whose transactions mark LMDB as holding part of blocks it
+ * holds whole. */
 static int start_checkpoint(struct layer *lay)
 {
+	uint64_t done = atomic_load_explicit(&lay->done, memory_order_acquire);
 	char *closed = NULL;
-	int rc = slog_rotate(lay->log, lay->next_seq, &closed);
+	size_t k = 0;
+	int rc;
 
+	while (k < lay->n && lay->chain[k]->seq <= done)
+		k++;
+	if (k == lay->n)
+		return CL_OK; /* nothing new */
+	rc = slog_rotate(lay->log, lay->next_seq, &closed);
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&lay->lock);
@@ -643,11 +654,11 @@ static int start_checkpoint(struct layer *lay)
 							     sizeof(*lay->files));
 		lay->files[lay->nfiles++] = closed;
 	}
-	for (size_t i = 0; i < lay->n; i++) {
+	for (size_t i = k; i < lay->n; i++) {
 		delta_ref(lay->chain[i]);
-		lay->job[i] = lay->chain[i];
+		lay->job[i - k] = lay->chain[i];
 	}
-	lay->job_n = lay->n;
+	lay->job_n = lay->n - k;
 	lay->busy = true;
 	lay->start_ns = cl_clock_mono_ns();
 	pthread_cond_broadcast(&lay->cond);
