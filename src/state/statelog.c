@@ -393,15 +393,7 @@ int slog_recover(struct cl_db *db, const char *dir, uint64_t base,
 	int rc = list_files(dir, &files, &n);
 
 	*last = base;
-	if (!rc && n == 0 && part) {
-		cl_unusual(STATE_LOG, "the database holds part of a checkpoint "
-				      "to block %" PRIu64 " (after block %" PRIu64
-				      ") but the state log that completes it "
-				      "is gone",
-			   part, base);
-		rc = CL_ERR_CORRUPT;
-	}
-	if (rc || n == 0) {
+	if (rc || (n == 0 && !part)) {
 		free(files);
 		return rc;
 	}
@@ -425,10 +417,16 @@ int slog_recover(struct cl_db *db, const char *dir, uint64_t base,
 				files[i].path);
 	}
 	if (!rc && part && r.last < part) {
+		/* LMDB holds blocks the log no longer (or never) reached */
+		char ends[48] = "is gone";
+		if (n)
+			snprintf(ends, sizeof(ends), "ends at block %" PRIu64,
+				 r.last);
 		cl_unusual(STATE_LOG, "the database holds part of a checkpoint "
-				      "to block %" PRIu64 " but the state log "
-				      "ends at block %" PRIu64,
-			   part, r.last);
+				      "to block %" PRIu64 " (after block %" PRIu64
+				      ") but the state log that completes it "
+				      "%s",
+			   part, base, ends);
 		rc = CL_ERR_CORRUPT;
 	}
 	if (!rc && part)

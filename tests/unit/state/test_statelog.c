@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/wait.h>
+#include <lmdb.h>
 
 #include <clearline/crypto.h>
 
@@ -332,6 +333,63 @@ static size_t last_record(const struct cl_buf *b)
 	return last;
 }
 
+/* Set (or with part 0 remove) meta/log_part in LMDB itself, as a
+ * checkpoint stopped between its transactions leaves it; returns the
+ * checkpoint's block (meta/log_seq). */
+static uint64_t mark_part(const char *dir, uint64_t ahead)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { 7, (void *)"log_seq" }, v;
+	uint8_t be[8];
+	uint64_t seq = 0;
+
+	CHECK(mdb_env_create(&env) == 0);
+	CHECK(mdb_env_set_maxdbs(env, 64) == 0);
+	CHECK(mdb_env_set_mapsize(env, MAP_SIZE) == 0);
+	CHECK(mdb_env_open(env, dir, 0, 0600) == 0);
+	CHECK(mdb_txn_begin(env, NULL, 0, &txn) == 0);
+	CHECK(mdb_dbi_open(txn, "meta", 0, &dbi) == 0);
+	if (mdb_get(txn, dbi, &k, &v) == 0) {
+		CHECK(v.mv_size == 8);
+		seq = cl_get_be64(v.mv_data);
+	}
+	k = (MDB_val){ 8, (void *)"log_part" };
+	if (ahead) {
+		cl_put_be64(be, seq + ahead);
+		v = (MDB_val){ 8, be };
+		CHECK(mdb_put(txn, dbi, &k, &v, 0) == 0);
+	} else {
+		CHECK(mdb_del(txn, dbi, &k, NULL) == 0);
+	}
+	CHECK(mdb_txn_commit(txn) == 0);
+	mdb_env_close(env);
+	return seq;
+}
+
+/* cl_db_new refuses the database with CL_ERR_CORRUPT, and its log says
+ * `text`. */
+static void refused_saying(const struct cl_db_config *cfg, const char *text)
+{
+	FILE *f = tmpfile();
+	struct cl_db *db = NULL;
+	char got[4096];
+
+	CHECK(f != NULL);
+	cl_log_set_fd(fileno(f));
+	cl_log_min_level = CL_LOG_UNUSUAL;
+	CHECK(cl_db_new(&db, cfg) == CL_ERR_CORRUPT);
+	cl_log_min_level = CL_LOG_BROKEN;
+	cl_log_set_fd(2);
+	rewind(f);
+	size_t n = fread(got, 1, sizeof(got) - 1, f);
+	got[n] = 0;
+	fclose(f);
+	CHECK_MSG(strstr(got, text) != NULL, "the log says \"%s\", not \"%s\"",
+		  got, text);
+}
+
 static void test_replay(uint64_t seed)
 {
 	char *dir = tmpdir_make("slog-replay");
@@ -407,6 +465,25 @@ static void test_replay(uint64_t seed)
 		/* LMDB is still at the checkpoint before the child */
 		root_is(dir, &before);
 		CHECK(memcmp(before.b, zero.b, 32) != 0);
+
+		/* 6. LMDB holds part of a checkpoint to a block the log does
+		 * not reach, then with no log at all: refused, nothing
+		 * changed; without the mark it opens where it was */
+		child_commits(dir, seed ^ 4, 6, roots);
+		CHECK(count_logs(dir) == 1);
+		uint64_t seq = mark_part(dir, 7);
+		char says[160];
+		snprintf(says, sizeof(says), "completes it ends at block %" PRIu64,
+			 seq + 6);
+		refused_saying(&cfg, says);
+		CHECK(count_logs(dir) == 1);
+		path = only_log(dir);
+		CHECK(remove(path) == 0);
+		free(path);
+		CHECK(mark_part(dir, 7) == seq);
+		refused_saying(&cfg, "completes it is gone");
+		CHECK(mark_part(dir, 0) == seq);
+		root_is(dir, &before);
 	}
 	cl_buf_release(&b);
 	cl_buf_release(&keep);
