@@ -54,6 +54,9 @@ struct cl_l1_driver {
 	size_t n_fl;
 	bool draining; /* a batch failed: post again once none is in flight */
 	uint64_t retry_ns;
+	/* since when the next cut has not started where L1's nextL2Block
+	 * says (0: it has); re-read every second, broken after a while */
+	uint64_t mismatch_ns;
 	/* posters of batches L1 discarded: followed until they finish, never
 	 * waited for */
 	struct cl_l1_poster *stale[2 * CL_L1_MAX_BATCHES_IN_FLIGHT];

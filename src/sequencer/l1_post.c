@@ -435,6 +435,40 @@ static bool precheck(struct cl_l1_driver *drv, uint64_t index,
 	return false;
 }
 
+/*
+ * Cut `seq` does not start at the block L1 expects next. The views were
+ * read one by one: L1 may have moved between them (a discard, a batch of
+ * a poster that was still out), so they are read again in a second. A
+ * mismatch that lasts MISMATCH_BROKEN_S means the cuts and L1 disagree:
+ * logged as broken, and tried again every ten seconds, never posted.
+ */
+#define MISMATCH_BROKEN_S 30
+static void mismatch(struct cl_l1_driver *drv, uint64_t seq, uint64_t first,
+		     uint64_t want)
+{
+	uint64_t now = cl_clock_mono_ns();
+
+	if (!drv->mismatch_ns) {
+		drv->mismatch_ns = now;
+		cl_unusual(SUB,
+			   "cut %llu starts at block %llu but L1 expects %llu: "
+			   "reading L1 again in 1 s",
+			   (unsigned long long)seq, (unsigned long long)first,
+			   (unsigned long long)want);
+	} else if (now - drv->mismatch_ns >= MISMATCH_BROKEN_S * 1000000000ull) {
+		cl_broken(SUB,
+			  "cut %llu starts at block %llu but L1 expects %llu "
+			  "(for %llu s): not posting",
+			  (unsigned long long)seq, (unsigned long long)first,
+			  (unsigned long long)want,
+			  (unsigned long long)((now - drv->mismatch_ns) /
+					       1000000000ull));
+		drv->retry_ns = now + 10000000000ull;
+		return;
+	}
+	drv->retry_ns = now + 1000000000ull;
+}
+
 void l1_try_post(struct cl_l1_driver *drv, const struct next_post *np)
 {
 	struct cl_snapshot *snap;
@@ -455,16 +489,11 @@ void l1_try_post(struct cl_l1_driver *drv, const struct next_post *np)
 		return;
 	}
 	if (cut.first_block != np->first_block) {
-		cl_broken(SUB,
-			  "cut %llu starts at block %llu but L1 expects "
-			  "%llu: not posting",
-			  (unsigned long long)batch_count,
-			  (unsigned long long)cut.first_block,
-			  (unsigned long long)np->first_block);
-		drv->retry_ns = cl_clock_mono_ns() + 60000000000ull;
+		mismatch(drv, batch_count, cut.first_block, np->first_block);
 		cl_snapshot_free(snap);
 		return;
 	}
+	drv->mismatch_ns = 0;
 	struct cl_batch2 blocks = {0};
 	struct cl_buf data;
 	cl_buf_init(&data);
