@@ -29,6 +29,7 @@ passed=0
 failed=0
 skipped=0
 built=()
+notes=()
 for v in "${variants[@]}"; do
 	dir=${v%%|*}
 	opts=${v#*|}
@@ -61,6 +62,12 @@ for dir in "${built[@]}"; do
 		status=1
 		continue
 	fi
+	# the names of the ones that did not pass, again at the end: a long
+	# log's tail is what a CI page shows
+	while IFS= read -r line; do
+		notes+=("$dir: ${line}")
+	done < <(grep -v '"result": "\(OK\|SKIP\)"' "$log" |
+		sed -n 's/^{"name": "\([^"]*\)".*"result": "\([A-Z]*\)".*/\1 \2/p')
 	p=$(grep -c '"result": "OK"' "$log")
 	s=$(grep -c '"result": "SKIP"' "$log")
 	t=$(grep -c '"result": ' "$log")
@@ -81,6 +88,7 @@ if [ -x build-release/src/clearlined ]; then
 		status=1
 		tail -40 build-release.devnet.log
 		echo "== devnet check failed (log: build-release.devnet.log)"
+		notes+=("devnet: contrib/devnet-check.sh FAIL")
 	fi
 fi
 
@@ -89,6 +97,10 @@ if [ $((passed + failed)) -eq 0 ]; then
 	failed=1
 fi
 [ "$failed" -eq 0 ] || status=1
+if [ "${#notes[@]}" -gt 0 ]; then
+	echo "== did not pass:"
+	printf '   %s\n' "${notes[@]}"
+fi
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else
