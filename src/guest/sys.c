@@ -162,6 +162,12 @@ int smt_mem_update(struct smt_mem *m, struct kv *kv, struct cl_hash32 *root,
 	CL_BUG("no tree in memory in the guest");
 }
 
+int smt_mem_rebuild(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes)
+{
+	(void)kv, (void)root, (void)hashes;
+	CL_BUG("no tree in memory in the guest");
+}
+
 size_t smt_mem_bytes(const struct smt_mem *m)
 {
 	(void)m;

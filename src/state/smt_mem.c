@@ -564,11 +564,12 @@ static void *build_run(void *arg)
 	return NULL;
 }
 
-int smt_mem_load(struct smt_mem **out, struct kv *kv, uint64_t *hashes)
+/* The tree of the committed KV_LEAVES, every hash computed: CL_OK and
+ * *out, or an error (nothing kept). */
+static int mem_build(struct smt_mem **out, struct kv *kv, uint64_t *hashes)
 {
 	struct smt_mem *m = cl_xcalloc(1, sizeof(*m));
 	struct kv_cursor c;
-	struct cl_hash32 stored, mine;
 	struct emitter e = { .record = false };
 	int rc;
 
@@ -655,17 +656,62 @@ int smt_mem_load(struct smt_mem **out, struct kv *kv, uint64_t *hashes)
 		smt_mem_hash(m, &e, m->root, 0, 1, false, NULL, 0);
 		*hashes += j[0].hashes + j[1].hashes + e.hashes;
 	}
-	rc = smt_stored_root(kv, &stored);
-	if (rc)
-		goto fail;
-	smt_mem_root(m, &mine);
-	if (memcmp(stored.b, mine.b, 32) != 0) {
-		rc = corrupt("the stored leaves do not give the stored root");
-		goto fail;
-	}
 	*out = m;
 	return CL_OK;
 fail:
+	smt_mem_free(m);
+	return rc;
+}
+
+int smt_mem_load(struct smt_mem **out, struct kv *kv, uint64_t *hashes)
+{
+	struct smt_mem *m;
+	struct cl_hash32 stored, mine;
+	int rc = mem_build(&m, kv, hashes);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	rc = smt_stored_root(kv, &stored);
+	smt_mem_root(m, &mine);
+	if (!rc && memcmp(stored.b, mine.b, 32) != 0)
+		rc = corrupt("the stored leaves do not give the stored root");
+	if (rc) {
+		smt_mem_free(m);
+		return rc;
+	}
+	*out = m;
+	return CL_OK;
+}
+
+int smt_mem_rebuild(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes)
+{
+	struct smt_mem *m;
+	struct emitter e = { .record = true };
+	struct kv_cursor c;
+	struct cl_state_stats s = { 0 };
+	int rc;
+
+	CL_REQUIRE(smt_store_min(kv) == SMT_STORE_MIN);
+	rc = mem_build(&m, kv, hashes);
+	if (rc)
+		return rc;
+	smt_mem_root(m, root);
+	if (m->root != REF_NONE && !is_leaf(m->root))
+		rc = smt_mem_emit_stored(m, &e, m->root, 0);
+	*hashes += e.hashes;
+	if (!rc)
+		rc = kv_clear(kv, KV_NODES);
+	if (!rc)
+		rc = kv_cursor_open(&c, kv, KV_NODES);
+	if (!rc) {
+		rc = write_emits(m, &c, &e, &s);
+		kv_cursor_close(&c);
+	}
+	if (!rc)
+		rc = kv_put(kv, KV_META, (const uint8_t *)META_KEY_ROOT,
+			    strlen(META_KEY_ROOT), root->b, 32);
+	free(e.v);
 	smt_mem_free(m);
 	return rc;
 }

@@ -497,3 +497,47 @@ void smt_mem_hash(struct smt_mem *m, struct emitter *e, uint32_t r,
 	free(sp.segs);
 }
 
+
+int smt_mem_emit_stored(const struct smt_mem *m, struct emitter *e,
+			uint32_t r, unsigned start)
+{
+	const struct mnode *b = &m->nodes[r];
+	unsigned bit = b->bit;
+	struct cl_hash32 h = b->top;
+	int rc = CL_OK;
+
+	if (!stored(m, r))
+		return CL_OK; /* nor is any below it */
+	size_t at = emit_reserve(e, bit - start + 1u);
+	if (bit > start) {
+		const struct cl_hash32 *path = &m->leaves[b->rep].path;
+
+		/* the chain is not kept: its nodes from the branch's own */
+		cl_smt_node_hash(&h, top_of(m, b->kid[0]),
+				 top_of(m, b->kid[1]));
+		e->hashes++;
+		for (unsigned d = bit;; d--) {
+			emit_fill(e, at + (d - start), b->rep, d, &h);
+			if (d == start)
+				break;
+			if (cl_smt_bit(path, d - 1))
+				cl_smt_node_hash(&h, &zero_hash, &h);
+			else
+				cl_smt_node_hash(&h, &h, &zero_hash);
+			e->hashes++;
+		}
+		if (memcmp(h.b, b->top.b, 32) != 0) {
+			cl_unusual(STATE_LOG, "merkle tree in memory: a chain "
+					      "at depth %u does not give its "
+					      "branch's top",
+				   start);
+			return CL_ERR_CORRUPT;
+		}
+	} else {
+		emit_fill(e, at, b->rep, bit, &h);
+	}
+	for (unsigned k = 0; k < 2 && !rc; k++)
+		if (b->kid[k] != REF_NONE && !is_leaf(b->kid[k]))
+			rc = smt_mem_emit_stored(m, e, b->kid[k], bit + 1u);
+	return rc;
+}

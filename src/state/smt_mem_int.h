@@ -128,4 +128,13 @@ void smt_mem_hash(struct smt_mem *m, struct emitter *e, uint32_t r,
 		  unsigned start, size_t want, bool par,
 		  const struct smt_op *ops, size_t nops);
 
+/*
+ * Emit every stored node (KV_NODES) of the hashed subtree r whose edge
+ * starts at depth `start`, in KV_NODES key order: each stored branch's
+ * node and the chain above it, then its children's. CL_ERR_CORRUPT when a
+ * chain does not give its branch's top (the tree is not hashed).
+ */
+int smt_mem_emit_stored(const struct smt_mem *m, struct emitter *e,
+			uint32_t r, unsigned start);
+
 #endif

@@ -527,8 +527,9 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 	if (!rc && st->expect_part)
 		/* KV_NODES may hold nodes of either side of the partial
 		 * checkpoint, and stale ones below a removed node: all
-		 * from KV_LEAVES, which are whole now */
-		rc = smt_rebuild(&st->kv, &newroot);
+		 * from KV_LEAVES, which are whole now (through a tree in
+		 * memory: its hashing many at once, on two threads) */
+		rc = smt_mem_rebuild(&st->kv, &newroot, &s.hashes);
 	else if (!rc && st->mem)
 		rc = smt_mem_update(st->mem, &st->kv, &newroot, ops, nops, &s);
 	else if (!rc)

@@ -516,6 +516,11 @@ struct smt_op {
  * CL_ERR_CORRUPT when they do not give the stored root, or a backend
  * error. `hashes` is incremented by the hashes computed. */
 int smt_mem_load(struct smt_mem **out, struct kv *kv, uint64_t *hashes);
+/* As smt_rebuild(), through a tree in memory built for it (the hashing
+ * many at once and on two threads) and freed: KV_NODES cleared and
+ * written again from KV_LEAVES, the root in *root and KV_META. Only for
+ * a store with SMT_STORE_MIN. `hashes` is incremented. */
+int smt_mem_rebuild(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes);
 /* smt_mem_free(NULL) is a no-op. */
 void smt_mem_free(struct smt_mem *m);
 /* The root it holds. */
