@@ -336,6 +336,9 @@ struct cl_db_log_stats {
 	uint64_t room_wait_ns;	 /* the writer waiting for a checkpoint */
 	uint64_t merges;	 /* times the newest blocks were merged */
 	uint64_t txns;		 /* LMDB transactions of the checkpoints */
+	/* of the checkpoint running now, the transactions committed part
+	 * way (a crash now leaves LMDB holding part of it) */
+	uint64_t part_txns;
 	/* At the open, with or without the log on: the last block of a
 	 * checkpoint that stopped between its transactions, which the
 	 * log's replay completed (0: none). */

@@ -68,6 +68,9 @@ struct layer {
 	struct delta *job[LAYER_MAX_DELTAS];
 	size_t job_n;
 	_Atomic uint64_t done; /* LMDB holds every block up to here */
+	/* transactions the running checkpoint committed so far (each a
+	 * "log_part" mark: a crash now leaves a partial checkpoint) */
+	_Atomic uint64_t part_txns;
 	int err;       /* the last checkpoint's failure, or CL_OK */
 	char **files;  /* closed log files, removed once checkpointed */
 	size_t nfiles;
@@ -481,6 +484,9 @@ static int ckpt_commit(struct ckpt_txn *ct, bool final)
 		rc = db_txn_commit(db, ct->txn);
 		if (!rc)
 			ct->txns++;
+		if (!rc && !final)
+			atomic_fetch_add_explicit(&ct->lay->part_txns, 1,
+						  memory_order_relaxed);
 	}
 	ct->txn = NULL;
 	return rc;
@@ -580,7 +586,11 @@ static void *checkpoint_main(void *arg)
 
 		uint64_t t0 = cl_clock_mono_ns();
 		uint64_t txns = 0;
+		atomic_store_explicit(&lay->part_txns, 0,
+				      memory_order_relaxed);
 		int rc = checkpoint_write(lay, &txns);
+		atomic_store_explicit(&lay->part_txns, 0,
+				      memory_order_relaxed);
 		if (rc == CL_OK) {
 			for (size_t i = 0; i < nfiles; i++)
 				if (remove(lay->files[i]) != 0)
@@ -986,6 +996,8 @@ void lay_stats(struct layer *lay, struct cl_db_log_stats *out)
 	out->room_wait_ns = lay->room_wait_ns;
 	out->merges = lay->merges;
 	out->txns = lay->txns;
+	out->part_txns = atomic_load_explicit(&lay->part_txns,
+					      memory_order_relaxed);
 	pthread_mutex_unlock(&lay->lock);
 }
 

@@ -41,7 +41,14 @@
  *   bench_scale [-A accounts] [-R resting-orders] [-n messages]
  *               [-g genesis.json] [-b block-interval-ms]
  *               [-m block-max-txs] [-q queue-max] [-c checkpoint-ms]
- *               [-t checkpoint-txn-entries]
+ *               [-t checkpoint-txn-entries] [-k]
+ * -k: a crash inside a checkpoint, then the start-up it leaves. The run
+ * goes on in a child process that SIGKILLs itself once the flow has run
+ * 3 s and the checkpoint in progress has committed two of its
+ * transactions part way (LMDB then holds part of the checkpoint); the
+ * parent then times the start-up on that database (the state log's
+ * replay completes the checkpoint and rebuilds the stored tree), checks
+ * that it did and that every block sealed before the kill is there.
  * Defaults: 1 000 000 accounts, 1 000 000 resting orders, 200 000
  * messages, genesis/devnet.json, blocks of 100 ms or 5 000 transactions
  * (docs/performance.md says why not more), a queue of 65 536.
@@ -53,7 +60,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -686,7 +695,7 @@ static void usage(void)
 	fprintf(stderr, "usage: bench_scale [-A accounts] [-R resting-orders] "
 		"[-n messages] [-g genesis] [-b block-ms] "
 		"[-m block-max-txs] [-q queue-max] [-c checkpoint-ms] "
-		"[-t checkpoint-txn-entries]\n");
+		"[-t checkpoint-txn-entries] [-k]\n");
 	exit(2);
 }
 
@@ -795,6 +804,88 @@ static void startup(struct bench_node *node, const struct cl_seq_config *cfg,
 	bench_mem_print("after the start-up");
 }
 
+/* -k: the child's end of the pipe to the parent (else -1), and what it
+ * tells: the folder, then the last block sealed before the kill. */
+static int kill_fd = -1;
+
+static void tell_parent(const void *p, size_t n)
+{
+	if (write(kill_fd, p, n) != (ssize_t)n)
+		bench_die("-k: the pipe to the parent", CL_ERR_IO);
+}
+
+static void *killer_main(void *arg)
+{
+	struct bench_node *node = arg;
+	struct timespec wait = {3, 0}, ms = {0, 1000000};
+	struct cl_db_log_stats ls;
+	struct cl_seq_status st;
+
+	nanosleep(&wait, NULL);
+	for (;;) {
+		cl_db_log_stats(node->db, &ls);
+		if (ls.part_txns >= 2)
+			break;
+		nanosleep(&ms, NULL);
+	}
+	cl_seq_status(node->seq, &st);
+	printf("-k: SIGKILL inside the checkpoint after block %" PRIu64
+	       " (%" PRIu64 " of its transactions committed), block %" PRIu64
+	       " sealed\n",
+	       ls.checkpointed, ls.part_txns, st.head_block);
+	fflush(stdout);
+	tell_parent(&st.head_block, sizeof(st.head_block));
+	raise(SIGKILL);
+	return NULL;
+}
+
+/*
+ * -k, in the parent: wait for the child's kill, then start on what it
+ * left (startup()), as the node would after the crash; the replay must
+ * have completed a partial checkpoint and kept every sealed block.
+ */
+static int after_kill(pid_t child, int fd, const struct cl_seq_config *cfg)
+{
+	struct bench_node node = {0};
+	uint64_t sealed = 0, last_s = cl_clock_now_ms() / 1000;
+	struct cl_db_log_stats ls;
+	struct cl_seq_status st;
+	size_t len = 0;
+	int status;
+
+	if (read(fd, &len, sizeof(len)) != (ssize_t)sizeof(len) ||
+	    len == 0 || len >= sizeof(node.dir) ||
+	    read(fd, node.dir, len) != (ssize_t)len ||
+	    read(fd, &sealed, sizeof(sealed)) != (ssize_t)sizeof(sealed)) {
+		waitpid(child, &status, 0);
+		fprintf(stderr, "bench_scale -k: the run ended without the "
+			"kill (exit status %d)\n", status);
+		return 1;
+	}
+	if (waitpid(child, &status, 0) != child || !WIFSIGNALED(status) ||
+	    WTERMSIG(status) != SIGKILL) {
+		fprintf(stderr, "bench_scale -k: the child was not killed\n");
+		return 1;
+	}
+	/* the open's own lines: the replay, the partial checkpoint */
+	cl_log_min_level = CL_LOG_INFO;
+	startup(&node, cfg, &last_s);
+	cl_log_min_level = CL_LOG_UNUSUAL;
+	cl_db_log_stats(node.db, &ls);
+	cl_seq_status(node.seq, &st);
+	printf("-k: the open completed a checkpoint to block %" PRIu64
+	       "; head block %" PRIu64 " (%" PRIu64 " sealed before the "
+	       "kill)\n", ls.open_part, st.head_block, sealed);
+	bench_node_stop(&node);
+	if (!ls.open_part || st.head_block < sealed) {
+		fprintf(stderr, "bench_scale -k: %s\n", !ls.open_part
+			? "the open found no partial checkpoint"
+			: "blocks sealed before the kill are gone");
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *gpath = "genesis/devnet.json";
@@ -804,9 +895,14 @@ int main(int argc, char **argv)
 	int c;
 
 	bench_seq_defaults(&cfg);
-	while ((c = getopt(argc, argv, "A:R:n:g:b:m:q:c:t:")) != -1) {
+	bool kill_mode = false;
+	while ((c = getopt(argc, argv, "A:R:n:g:b:m:q:c:t:k")) != -1) {
 		uint64_t *dst = bench_seq_option(&cfg, c);
 
+		if (c == 'k') {
+			kill_mode = true;
+			continue;
+		}
 		if (c == 'A')
 			dst = &a;
 		else if (c == 'R')
@@ -846,6 +942,21 @@ int main(int argc, char **argv)
 	       n_accounts, n_rest, n_markets, n, sysconf(_SC_NPROCESSORS_ONLN),
 	       cfg.block_interval_ms, cfg.block_max_txs, cfg.queue_max,
 	       bench_checkpoint_ms);
+	if (kill_mode) {
+		int fds[2];
+		fflush(stdout);
+		if (pipe(fds) != 0)
+			bench_die("-k: pipe", CL_ERR_IO);
+		pid_t child = fork();
+		if (child < 0)
+			bench_die("-k: fork", CL_ERR_IO);
+		if (child > 0) {
+			close(fds[1]);
+			return after_kill(child, fds[0], &cfg);
+		}
+		close(fds[0]);
+		kill_fd = fds[1];
+	}
 	bench_mem_print("at the start");
 	bench_queue_full(&cfg, &genesis);
 	bench_mem_print("after the queue measurement");
@@ -867,6 +978,11 @@ int main(int argc, char **argv)
 	}
 	if (!writer)
 		bench_die("no thread named cl-seq-writer", CL_ERR_CONFIG);
+	if (kill_fd >= 0) {
+		size_t len = strlen(node.dir);
+		tell_parent(&len, sizeof(len));
+		tell_parent(node.dir, len);
+	}
 
 	uint64_t last_price_s = 0;
 	post_prices(node.seq, &last_price_s);
@@ -892,7 +1008,15 @@ int main(int argc, char **argv)
 	post_prices(node.seq, &last_price_s);
 	struct cl_db_log_stats l0, l1;
 	cl_db_log_stats(node.db, &l0);
+	pthread_t killer;
+	if (kill_fd >= 0 && pthread_create(&killer, NULL, killer_main, &node))
+		bench_die("-k: thread", CL_ERR_IO);
 	run(&node, writer, rec1, rec2);
+	if (kill_fd >= 0) {
+		fprintf(stderr, "bench_scale -k: the flow ended before a "
+			"checkpoint was caught half way\n");
+		_exit(1);
+	}
 	cl_db_log_stats(node.db, &l1);
 	log_print(&l0, &l1);
 	bench_mem_print("at the end");
