@@ -3,7 +3,8 @@
  * Hashing the marked branches of the tree in memory (smt_mem.c has the
  * design): depth by depth, all the nodes at one depth through the
  * multi-lane keccak together, the tree split into subtrees for two
- * threads, and the stored nodes' writes put in KV_NODES key order.
+ * threads, and the stored nodes' writes put in KV_NODES key order; and
+ * for a rebuild of KV_NODES, every stored node of a hashed tree.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -496,7 +497,6 @@ void smt_mem_hash(struct smt_mem *m, struct emitter *e, uint32_t r,
 	free(sp.subs);
 	free(sp.segs);
 }
-
 
 int smt_mem_emit_stored(const struct smt_mem *m, struct emitter *e,
 			uint32_t r, unsigned start)
