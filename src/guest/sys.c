@@ -162,9 +162,22 @@ int smt_mem_update(struct smt_mem *m, struct kv *kv, struct cl_hash32 *root,
 	CL_BUG("no tree in memory in the guest");
 }
 
-int smt_mem_rebuild(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes)
+int smt_mem_rebuild(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes,
+		    struct smt_mem **keep)
 {
-	(void)kv, (void)root, (void)hashes;
+	(void)kv, (void)root, (void)hashes, (void)keep;
+	CL_BUG("no tree in memory in the guest");
+}
+
+struct smt_mem *db_tree_take(struct cl_db *db)
+{
+	(void)db;
+	return NULL;
+}
+
+void db_tree_leave(struct cl_db *db, struct smt_mem *m)
+{
+	(void)db, (void)m;
 	CL_BUG("no tree in memory in the guest");
 }
 

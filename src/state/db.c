@@ -32,6 +32,7 @@ struct cl_db {
 	enum cl_db_sync_mode sync_mode;
 	struct layer *lay; /* the state log and its checkpoints, or NULL */
 	uint64_t open_part; /* at the open: a partial checkpoint's block */
+	struct smt_mem *tree; /* the replay's, for the next writer */
 };
 
 /* One environment per process (LMDB's locks are per process). */
@@ -466,10 +467,25 @@ void cl_db_free(struct cl_db *db)
 	CL_REQUIRE(!atomic_load(&db->has_writer));
 	CL_REQUIRE(atomic_load(&db->readers) == 0);
 	layer_close(db->lay);
+	smt_mem_free(db->tree);
 	mdb_env_close(db->env);
 	free(db->dbi);
 	free(db);
 	atomic_store(&db_open_in_process, false);
+}
+
+void db_tree_leave(struct cl_db *db, struct smt_mem *m)
+{
+	smt_mem_free(db->tree);
+	db->tree = m;
+}
+
+struct smt_mem *db_tree_take(struct cl_db *db)
+{
+	struct smt_mem *m = db->tree;
+
+	db->tree = NULL;
+	return m;
 }
 
 int cl_db_set_sync(struct cl_db *db, enum cl_db_sync_mode mode)

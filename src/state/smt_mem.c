@@ -684,7 +684,8 @@ int smt_mem_load(struct smt_mem **out, struct kv *kv, uint64_t *hashes)
 	return CL_OK;
 }
 
-int smt_mem_rebuild(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes)
+int smt_mem_rebuild(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes,
+		    struct smt_mem **keep)
 {
 	struct smt_mem *m;
 	struct emitter e = { .record = true };
@@ -712,7 +713,10 @@ int smt_mem_rebuild(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes)
 		rc = kv_put(kv, KV_META, (const uint8_t *)META_KEY_ROOT,
 			    strlen(META_KEY_ROOT), root->b, 32);
 	free(e.v);
-	smt_mem_free(m);
+	if (!rc && keep)
+		*keep = m;
+	else
+		smt_mem_free(m);
 	return rc;
 }
 

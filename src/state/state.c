@@ -91,6 +91,8 @@ int cl_state_new_lmdb(struct cl_state **out, struct cl_db *db)
 		return CL_ERR_BUSY;
 	}
 	st = state_alloc();
+	/* the replay's tree, if it left one (mem_ready checks its root) */
+	st->mem = db_tree_take(db);
 	if (db_layer(db)) {
 		lay_writer_init(&st->kv, db_layer(db));
 	} else {
@@ -529,7 +531,7 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 		 * checkpoint, and stale ones below a removed node: all
 		 * from KV_LEAVES, which are whole now (through a tree in
 		 * memory: its hashing many at once, on two threads) */
-		rc = smt_mem_rebuild(&st->kv, &newroot, &s.hashes);
+		rc = smt_mem_rebuild(&st->kv, &newroot, &s.hashes, &st->mem);
 	else if (!rc && st->mem)
 		rc = smt_mem_update(st->mem, &st->kv, &newroot, ops, nops, &s);
 	else if (!rc)
@@ -601,6 +603,14 @@ void cl_state_discard(struct cl_state *st)
 	smap_clear(&st->overlay);
 	journal_clear(st);
 	st->epoch++;
+}
+
+struct smt_mem *state_take_tree(struct cl_state *st)
+{
+	struct smt_mem *m = st->mem;
+
+	st->mem = NULL;
+	return m;
 }
 
 void cl_state_tree_in_memory(struct cl_state *st, bool on)

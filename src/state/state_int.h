@@ -517,10 +517,12 @@ struct smt_op {
  * error. `hashes` is incremented by the hashes computed. */
 int smt_mem_load(struct smt_mem **out, struct kv *kv, uint64_t *hashes);
 /* As smt_rebuild(), through a tree in memory built for it (the hashing
- * many at once and on two threads) and freed: KV_NODES cleared and
- * written again from KV_LEAVES, the root in *root and KV_META. Only for
- * a store with SMT_STORE_MIN. `hashes` is incremented. */
-int smt_mem_rebuild(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes);
+ * many at once and on two threads): KV_NODES cleared and written again
+ * from KV_LEAVES, the root in *root and KV_META. The tree goes to *keep
+ * on success (keep NULL: freed). Only for a store with SMT_STORE_MIN.
+ * `hashes` is incremented. */
+int smt_mem_rebuild(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes,
+		    struct smt_mem **keep);
 /* smt_mem_free(NULL) is a no-op. */
 void smt_mem_free(struct smt_mem *m);
 /* The root it holds. */
@@ -583,5 +585,13 @@ struct kv *state_kv(struct cl_state *st);
  * (the tree in memory must be off). */
 void state_expect(struct cl_state *st, const struct cl_hash32 *root,
 		  uint64_t log_seq, bool part);
+/* Take the writer's tree in memory (NULL: none), its root the stored one
+ * after its last commit; the writer goes on without it. */
+struct smt_mem *state_take_tree(struct cl_state *st);
+/* A tree in memory left by the state log's replay for the next writer of
+ * `db` to take (one at most; freed with the db): the first block then
+ * skips building its own when the stored root is still the tree's. */
+void db_tree_leave(struct cl_db *db, struct smt_mem *m);
+struct smt_mem *db_tree_take(struct cl_db *db);
 
 #endif /* CLEARLINE_STATE_INT_H */

@@ -441,6 +441,10 @@ int slog_recover(struct cl_db *db, const char *dir, uint64_t base,
 		cl_state_tree_in_memory(r.st, !part && r.entries > 20000);
 		state_expect(r.st, &r.root, r.last, part != 0);
 		rc = cl_state_commit_block(r.st, NULL);
+		/* the tree it built (a large or partial replay), for the
+		 * first writer: its first block need not build it again */
+		if (!rc)
+			db_tree_leave(db, state_take_tree(r.st));
 	}
 	cl_state_free(r.st);
 	cl_buf_release(&b);
