@@ -713,10 +713,10 @@ int smt_mem_rebuild(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes,
 		rc = kv_put(kv, KV_META, (const uint8_t *)META_KEY_ROOT,
 			    strlen(META_KEY_ROOT), root->b, 32);
 	free(e.v);
-	if (!rc && keep)
-		*keep = m;
-	else
+	if (rc)
 		smt_mem_free(m);
+	else
+		*keep = m;
 	return rc;
 }
 

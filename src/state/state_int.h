@@ -518,8 +518,8 @@ struct smt_op {
 int smt_mem_load(struct smt_mem **out, struct kv *kv, uint64_t *hashes);
 /* As smt_rebuild(), through a tree in memory built for it (the hashing
  * many at once and on two threads): KV_NODES cleared and written again
- * from KV_LEAVES, the root in *root and KV_META. The tree goes to *keep
- * on success (keep NULL: freed). Only for a store with SMT_STORE_MIN.
+ * from KV_LEAVES, the root in *root and KV_META; the tree in *keep (on
+ * failure freed, *keep untouched). Only for a store with SMT_STORE_MIN.
  * `hashes` is incremented. */
 int smt_mem_rebuild(struct kv *kv, struct cl_hash32 *root, uint64_t *hashes,
 		    struct smt_mem **keep);
