@@ -41,6 +41,9 @@ export CL_TEST_STEPS=${CL_TEST_STEPS:-2000}
 wrapper="valgrind --error-exitcode=1 --leak-check=full"
 wrapper+=" --errors-for-leak-kinds=definite --show-leak-kinds=definite"
 wrapper+=" --suppressions=$top/contrib/valgrind.supp --num-callers=30 -q"
+# the build's malloc is jemalloc's (meson.build, -Dallocator): memcheck
+# replaces it there as it would glibc's
+wrapper+=" --soname-synonyms=somalloc=*jemalloc*"
 args=("$@")
 [ ${#args[@]} -eq 0 ] && args=(--suite unit)
 

@@ -499,6 +499,23 @@ void bench_mem_print(const char *when)
 	       (double)m.file_kib / 1024, (double)m.hwm_kib / 1024);
 }
 
+#ifdef CL_BENCH_JEMALLOC
+#include <jemalloc/jemalloc.h>
+
+uint64_t bench_heap_bytes(void)
+{
+	uint64_t epoch = 1;
+	size_t allocated = 0, len = sizeof(epoch);
+
+	/* jemalloc's statistics are as of its last epoch: start a new one */
+	if (mallctl("epoch", &epoch, &len, &epoch, len) != 0)
+		return 0;
+	len = sizeof(allocated);
+	if (mallctl("stats.allocated", &allocated, &len, NULL, 0) != 0)
+		return 0;
+	return allocated;
+}
+#else
 uint64_t bench_heap_bytes(void)
 {
 	char *buf = NULL;
@@ -529,3 +546,4 @@ uint64_t bench_heap_bytes(void)
 	free(buf);
 	return out;
 }
+#endif

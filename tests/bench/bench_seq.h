@@ -182,10 +182,13 @@ void bench_mem_print(const char *when);
 
 /*
  * The bytes the allocator holds for live objects now, over every arena
- * and thread: glibc's malloc_info() totals, the arenas' memory less
- * their free chunks (the top chunks included), plus the chunks mapped
- * on their own. Chunk headers count; pages never touched count too (a
- * calloc'd array is "in use" before it is resident). 0 when unknown.
+ * and thread. With jemalloc (the builds' default malloc): its
+ * `stats.allocated`, the bytes of the live allocations (their size
+ * classes, rounded up). With glibc's malloc (-Dallocator=system):
+ * malloc_info()'s totals, the arenas' memory less their free chunks (the
+ * top chunks included), plus the chunks mapped on their own; chunk
+ * headers count. Either way pages never touched count too (a calloc'd
+ * array is "in use" before it is resident). 0 when unknown.
  */
 uint64_t bench_heap_bytes(void);
 

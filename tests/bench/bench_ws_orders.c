@@ -5,10 +5,11 @@
  * l2_cancelOrder as JSON-RPC messages over K WebSocket connections, each
  * with up to W requests in flight (answered when their block is durable,
  * matched by id). In the same run and on the same cores it measures the
- * signature recovery rate (cl_tx_recover on one thread per cpu, before
- * and after the load), and prints for each phase orders/s, their ratio to
- * the recovery rate, and the acknowledgement latency (p50, p99, max)
- * from each message's send to its answer.
+ * signature recovery rate (cl_tx_recover on one thread per cpu, with the
+ * node idle, before the first phase and after each), and prints for each
+ * phase orders/s, their ratio to the mean of the recovery rates measured
+ * just before and just after it, and the acknowledgement latency (p50,
+ * p99, max) from each message's send to its answer.
  *
  * A phase is paced (-r: a total rate in orders/s spread over the
  * connections, the loads below saturation) or unpaced (rate 0: every
@@ -522,8 +523,19 @@ static double cpu_s(void)
 		   1e6;
 }
 
+/* the recovery measurement: its sample of the pool, its threads */
+static size_t rec_sample;
+static unsigned rec_threads;
+
+/*
+ * One phase. `rec` is the recovery rate measured just before it; the
+ * rate is measured again right after it (and left in `rec` for the next
+ * phase), and orders/s are divided by the mean of the two: the speed of
+ * these virtual cpus drifts by a third over minutes, so one measurement
+ * at the start of the run would set every ratio after it.
+ */
 static void phase(unsigned k, unsigned w, uint64_t rate, double seconds,
-		  double recover)
+		  double *rec)
 {
 	struct conn *cs = cl_xcalloc(k, sizeof(*cs));
 	size_t need =
@@ -581,6 +593,9 @@ static void phase(unsigned k, unsigned w, uint64_t rate, double seconds,
 		s = seconds;
 	qsort(t.lat, t.n_lat, sizeof(*t.lat), cmp_u64);
 	double ops = (double)t.n_lat / s;
+	double rec0 = *rec;
+	*rec = recovery_rate(rec_sample, rec_threads);
+	double recover = (rec0 + *rec) / 2;
 	char what[32];
 	if (rate)
 		snprintf(what, sizeof(what), "%6" PRIu64 "/s", rate);
@@ -588,11 +603,12 @@ static void phase(unsigned k, unsigned w, uint64_t rate, double seconds,
 		snprintf(what, sizeof(what), "%8s", "unpaced");
 	printf("  %s %3u conns x %4u: %7.0f orders/s %5.2f of recovery | "
 	       "ack p50 %6.1f ms p99 %6.1f ms max %6.1f ms | %5.1f blocks/s"
-	       " | client cpu %3.0f%% | %" PRIu64 " ok, %" PRIu64 " refused",
+	       " | recovery %.0f/s, %.0f/s after | client cpu %3.0f%% | %" PRIu64
+	       " ok, %" PRIu64 " refused",
 	       what, k, w, ops, ops / recover, (double)t.lat[t.n_lat / 2] / 1e6,
 	       (double)t.lat[(t.n_lat * 99) / 100] / 1e6,
 	       (double)t.lat[t.n_lat - 1] / 1e6, (double)(b1 - b0) / el,
-	       100.0 * cpu / el, t.ok, t.errs);
+	       rec0, *rec, 100.0 * cpu / el, t.ok, t.errs);
 	for (int i = 0; i < N_CODES; i++)
 		if (t.code_n[i])
 			printf(" %" PRIu64 "x%" PRIu64, t.code_n[i], t.code[i]);
@@ -705,7 +721,8 @@ int main(int argc, char **argv)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads = cpus < 1 ? 1 : cpus > 16 ? 16 : (unsigned)cpus;
 	size_t sample = n_msgs < RECOVER_SAMPLE ? n_msgs : RECOVER_SAMPLE;
-	double rec0 = recovery_rate(sample, threads);
+	rec_sample = sample;
+	rec_threads = threads;
 	printf("ws order entry: %zu pre-signed messages (%.1f s to sign and "
 	       "encode), %ld cpus, %.0f s per phase\n",
 	       n_msgs, (double)(cl_clock_mono_ns() - t0) / 1e9, cpus, seconds);
@@ -731,18 +748,17 @@ int main(int argc, char **argv)
 		printf("node: %s %s\n", url, ws_url);
 	}
 	credit_all();
+	double rec = recovery_rate(sample, threads);
 	printf("recovery: %.0f/s on %u threads before the load "
-	       "(cl_tx_recover: EIP-712 digest + secp256k1)\n",
-	       rec0, threads);
+	       "(cl_tx_recover: EIP-712 digest + secp256k1), measured again "
+	       "after each phase; a phase's ratio is to the mean of the "
+	       "measurements before and after it\n",
+	       rec, threads);
 	printf("one order per message, %" PRIu64 " connections, up to %" PRIu64
 	       " in flight each:\n",
 	       k, w);
 	for (size_t i = 0; i < n_rates; i++)
-		phase((unsigned)k, (unsigned)w, rates[i], seconds, rec0);
-	double rec1 = recovery_rate(sample, threads);
-	printf("recovery: %.0f/s on %u threads after the load (ratios above "
-	       "use the first)\n",
-	       rec1, threads);
+		phase((unsigned)k, (unsigned)w, rates[i], seconds, &rec);
 
 	stop_child();
 	curl_slist_free_all(headers);
