@@ -11,7 +11,7 @@ packages=(
 	gcc pkg-config meson ninja-build
 	libsecp256k1-dev libsodium-dev liblmdb-dev libcurl4-openssl-dev
 	libzstd-dev libmicrohttpd-dev libjansson-dev libwebsockets-dev
-	libjemalloc-dev
+	libjemalloc-dev libyajl-dev
 	clang valgrind curl ca-certificates
 	gcc-riscv64-unknown-elf
 	prometheus

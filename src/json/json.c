@@ -116,17 +116,6 @@ char *cl_json_dump(const json_t *v)
 	return s;
 }
 
-json_t *cl_json_load(const char *text, size_t len, char *err, size_t errlen)
-{
-	json_error_t e;
-	json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-			       &e);
-	if (!j && err && errlen)
-		snprintf(err, errlen, "line %d column %d: %s", e.line,
-			 e.column, e.text);
-	return j;
-}
-
 json_t *cl_json_load_file(const char *path, char *err, size_t errlen)
 {
 	json_error_t e;

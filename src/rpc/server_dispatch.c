@@ -358,7 +358,6 @@ const struct sockaddr *cl_rpc_call_peer(const struct cl_rpc_call *call)
 void request_dispatch(struct request *r)
 {
 	struct cl_rpc_server *s = r->srv;
-	json_error_t jerr;
 	unsigned status = MHD_HTTP_OK;
 
 	/* one call's worth before parsing, so a flood costs no parsing */
@@ -372,11 +371,10 @@ void request_dispatch(struct request *r)
 					"request nesting too deep");
 		goto whole;
 	}
-	/* cl_rpc_server_call_parsed: parsed already, with the same flags */
+	/* cl_rpc_server_call_parsed: parsed already (cl_json_load too) */
 	if (!r->parsed)
-		r->parsed = json_loadb((const char *)r->body.p, r->body.len,
-				       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-				       &jerr);
+		r->parsed = cl_json_load((const char *)r->body.p,
+					 r->body.len, NULL, 0);
 	if (!r->parsed) {
 		r->answer = request_whole_error(CL_RPC_PARSE_ERROR, "parse error");
 		goto whole;

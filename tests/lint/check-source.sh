@@ -53,6 +53,7 @@ check_lib 'sodium' src/crypto
 check_lib 'curl/' src/l1 src/cli
 check_lib 'microhttpd\.h' src/rpc
 check_lib 'jansson\.h' src/json
+check_lib 'yajl/' src/json
 check_lib 'zstd' src/batch
 check_lib 'libwebsockets' src/ws
 

@@ -29,6 +29,26 @@ int main(void)
 	CHECK(!cl_hex_decode(b, 1, "a\0", 2, CL_HEX_NO_PREFIX));
 	CHECK(!cl_hex_decode(b, 1, "0x", 2, CL_HEX_0X));
 	CHECK(cl_hex_decode(b, 0, "0x", 2, CL_HEX_0X));
+	/* every byte value, as the high and as the low digit: a digit
+	 * exactly when strtol says so, with its value (the table of
+	 * hex.c against the C library) */
+	int wrong = 0;
+	for (int c = 0; c < 256; c++) {
+		char d[2] = {(char)c, 0};
+		bool digit = c != 0 && strchr("0123456789abcdefABCDEF", c);
+		long v = digit ? strtol(d, NULL, 16) : -1;
+		char hi[2] = {(char)c, '7'}, lo[2] = {'7', (char)c};
+		bool ok_hi = cl_hex_decode(b, 1, hi, 2, CL_HEX_NO_PREFIX);
+		uint8_t got_hi = b[0];
+		bool ok_lo = cl_hex_decode(b, 1, lo, 2, CL_HEX_NO_PREFIX);
+		uint8_t got_lo = b[0];
+		if (ok_hi != digit || ok_lo != digit ||
+		    (digit && (got_hi != (uint8_t)(v << 4 | 7) ||
+			       got_lo != (uint8_t)(0x70 | v))) ||
+		    (!digit && (got_hi != 0 || got_lo != 0)))
+			wrong++;
+	}
+	CHECK_MSG(wrong == 0, "%d byte values decoded wrongly", wrong);
 
 	CHECK(cl_hex_decode_var(b, 4, &n, "0x", 2, CL_HEX_0X) && n == 0);
 	CHECK(cl_hex_decode_var(b, 4, &n, "0x01020304", 10, CL_HEX_0X) &&
