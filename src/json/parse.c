@@ -297,6 +297,9 @@ json_t *cl_json_load(const char *text, size_t len, char *err, size_t errlen)
 {
 	struct builder b = {0};
 	size_t at = 0;
+
+	if (!text)
+		text = ""; /* an empty body may come as NULL (len 0) */
 	const char *why = check_escapes(text, len, &at);
 	/* YAJL takes \f and \v for blanks; JSON's are space, \t, \n, \r
 	 * (inside a string a raw control character is refused anyway) */

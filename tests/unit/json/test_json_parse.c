@@ -177,6 +177,8 @@ static void edge_cases(void)
 	CHECK(same("\"a\0b\"", 5));
 	CHECK(same("[1]\0", 4));
 	CHECK(same("\0", 1));
+	/* no text at all: an empty HTTP body comes as NULL */
+	CHECK(cl_json_load(NULL, 0, NULL, 0) == NULL);
 	CHECK(same("[true\0]", 7));
 	CHECK(same("[null\0 ]", 8));
 	/* duplicate keys, at any depth */
