@@ -139,12 +139,20 @@ static int open_container(struct builder *b, json_t *v)
 	return 1;
 }
 
-static int close_container(void *ctx)
+/* Drop the innermost container's stack reference (its parent or the
+ * root keeps the value). */
+static void pop(struct builder *b)
 {
-	struct builder *b = ctx;
 	struct level *l = &b->stack[--b->depth];
 	key_drop(l);
 	json_decref(l->v);
+}
+
+static int close_container(void *ctx)
+{
+	struct builder *b = ctx;
+
+	pop(b);
 	if (b->depth == 0)
 		root_done(b);
 	return 1;
@@ -234,22 +242,13 @@ static const yajl_callbacks callbacks = {
 	.yajl_end_array = close_container,
 };
 
+/* The four hex digits of a \u escape as a code unit, or -1. */
 static int hex4(const char *p)
 {
-	int v = 0;
-	for (int i = 0; i < 4; i++) {
-		int c = p[i], d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
-			return -1;
-		v = v * 16 + d;
-	}
-	return v;
+	uint8_t u[2];
+
+	return cl_hex_decode(u, 2, p, 4, CL_HEX_NO_PREFIX) ? u[0] << 8 | u[1]
+							   : -1;
 }
 
 /*
@@ -360,7 +359,7 @@ json_t *cl_json_load(const char *text, size_t len, char *err, size_t errlen)
 	}
 refused:
 	while (b.depth)
-		close_container(&b);
+		pop(&b);
 	free(b.stack);
 	json_decref(b.root);
 	yajl_free(h);
