@@ -344,6 +344,10 @@ CL_WUR int cl_l1_eth_estimate_gas(struct cl_l1_rpc *rpc, uint64_t *out,
 /* eth_call at `tag`; the return data is appended to out. */
 CL_WUR int cl_l1_eth_call(struct cl_l1_rpc *rpc, struct cl_buf *out,
 			  const struct cl_l1_callreq *req, enum cl_l1_tag tag);
+/* The same call on the state after block `block`: views read at one
+ * block agree with each other, where "latest" may move between calls. */
+CL_WUR int cl_l1_eth_call_at(struct cl_l1_rpc *rpc, struct cl_buf *out,
+			     const struct cl_l1_callreq *req, uint64_t block);
 /* `blocks` in 1..CL_L1_FEE_HISTORY_MAX ending at latest; percentile
  * 0..100. A node that sends no reward array gives has_reward = false. */
 CL_WUR int cl_l1_eth_fee_history(struct cl_l1_rpc *rpc,

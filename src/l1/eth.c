@@ -368,13 +368,13 @@ static bool append_hex(struct cl_buf *out, const json_t *v)
 	return true;
 }
 
-int cl_l1_eth_call(struct cl_l1_rpc *rpc, struct cl_buf *out,
-		   const struct cl_l1_callreq *req, enum cl_l1_tag tag)
+/* `block`: a tag's name or a block number's quantity (stolen). */
+static int eth_call(struct cl_l1_rpc *rpc, struct cl_buf *out,
+		    const struct cl_l1_callreq *req, json_t *block)
 {
 	json_t *res;
-	int rc = cl_l1_rpc_call(
-	    rpc, &res, "eth_call",
-	    json_pack("[o, s]", call_object(req), l1_tag_str(tag)));
+	int rc = cl_l1_rpc_call(rpc, &res, "eth_call",
+				json_pack("[o, o]", call_object(req), block));
 	if (rc != CL_OK)
 		return rc;
 	size_t before = out->len;
@@ -385,6 +385,18 @@ int cl_l1_eth_call(struct cl_l1_rpc *rpc, struct cl_buf *out,
 		return malformed("eth_call", "return data");
 	}
 	return CL_OK;
+}
+
+int cl_l1_eth_call(struct cl_l1_rpc *rpc, struct cl_buf *out,
+		   const struct cl_l1_callreq *req, enum cl_l1_tag tag)
+{
+	return eth_call(rpc, out, req, json_string(l1_tag_str(tag)));
+}
+
+int cl_l1_eth_call_at(struct cl_l1_rpc *rpc, struct cl_buf *out,
+		      const struct cl_l1_callreq *req, uint64_t block)
+{
+	return eth_call(rpc, out, req, l1_json_qty(block));
 }
 
 int cl_l1_eth_fee_history(struct cl_l1_rpc *rpc, struct cl_l1_fee_history *out,

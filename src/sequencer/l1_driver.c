@@ -29,6 +29,12 @@ static const char *const SUB = "l1";
 int l1_view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 		    const char *sig, uint64_t *out)
 {
+	return l1_view_u64_at(rpc, rollup, sig, UINT64_MAX, out);
+}
+
+int l1_view_u64_at(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
+		   const char *sig, uint64_t block, uint64_t *out)
+{
 	struct cl_buf cd, ret;
 	uint8_t sel[4];
 	int rc;
@@ -40,7 +46,9 @@ int l1_view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 	cl_buf_append(&cd, sel, 4);
 	struct cl_l1_callreq req = {.to = rollup, .data = cd.p,
 				    .data_len = cd.len};
-	rc = cl_l1_eth_call(rpc, &ret, &req, CL_L1_LATEST);
+	rc = block == UINT64_MAX
+		 ? cl_l1_eth_call(rpc, &ret, &req, CL_L1_LATEST)
+		 : cl_l1_eth_call_at(rpc, &ret, &req, block);
 	if (!rc && !cl_l1_abi_ret_u64(out, ret.p, ret.len))
 		rc = CL_ERR_CORRUPT;
 	cl_buf_release(&cd);
@@ -191,29 +199,28 @@ static void *driver_main(void *arg)
 		l1_defend_step(drv);
 
 		uint64_t head = 0, count = 0, final = 0, next_block = 0;
-		uint64_t discard = 0, discard0 = 0;
+		uint64_t discard = 0;
 		/*
-		 * The views are read one by one at the newest block: a
-		 * discard landing between two of them would pair a batch
-		 * count from before it with a next block from after it.
-		 * lastDiscardTime is read first and last; when they differ,
-		 * this round posts nothing and the next one reads again.
+		 * The views are read one by one, all at the block number
+		 * read first: at "latest", a batch or a discard landing
+		 * between two calls paired a batch count from before it
+		 * with a next block from after it, and the cut to post was
+		 * refused as starting at the wrong block.
 		 */
 		rc = cl_l1_eth_block_number(drv->rpc, &head);
 		if (!rc)
-			rc = l1_view_u64(drv->rpc, rollup, "lastDiscardTime()",
-					 &discard0);
+			rc = l1_view_u64_at(drv->rpc, rollup, "batchCount()",
+					    head, &count);
 		if (!rc)
-			rc = l1_view_u64(drv->rpc, rollup, "batchCount()", &count);
+			rc = l1_view_u64_at(drv->rpc, rollup,
+					    "finalizedBatchCount()", head,
+					    &final);
 		if (!rc)
-			rc = l1_view_u64(drv->rpc, rollup, "finalizedBatchCount()",
-				      &final);
+			rc = l1_view_u64_at(drv->rpc, rollup, "nextL2Block()",
+					    head, &next_block);
 		if (!rc)
-			rc = l1_view_u64(drv->rpc, rollup, "nextL2Block()",
-				      &next_block);
-		if (!rc)
-			rc = l1_view_u64(drv->rpc, rollup, "lastDiscardTime()",
-				      &discard);
+			rc = l1_view_u64_at(drv->rpc, rollup,
+					    "lastDiscardTime()", head, &discard);
 		pthread_mutex_lock(&drv->lock);
 		drv->status.reachable = rc == CL_OK;
 		if (!rc) {
@@ -224,11 +231,6 @@ static void *driver_main(void *arg)
 		pthread_mutex_unlock(&drv->lock);
 		if (rc)
 			continue;
-		if (discard != discard0) {
-			cl_debug(SUB, "a discard landed while reading the "
-				 "rollup's views: reading them again");
-			continue;
-		}
 		if (drv->have_discard && discard != drv->last_discard)
 			l1_on_discard(drv, count);
 		drv->have_discard = true;

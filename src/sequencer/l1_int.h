@@ -79,9 +79,14 @@ struct cl_l1_driver {
 
 /* ---- contract views (l1_driver.c) ---- */
 
-/* A view without arguments returning one uint64. */
+/* A view without arguments returning one uint64, at "latest". */
 CL_WUR int l1_view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 		       const char *sig, uint64_t *out);
+/* The same, read on the state after L1 block `block` (UINT64_MAX:
+ * "latest"). */
+CL_WUR int l1_view_u64_at(struct cl_l1_rpc *rpc,
+			  const struct cl_address *rollup, const char *sig,
+			  uint64_t block, uint64_t *out);
 /* A view with one optional uint64 argument returning `n` words. */
 CL_WUR int l1_view_words(struct cl_l1_rpc *rpc,
 			 const struct cl_address *rollup, const char *sig,

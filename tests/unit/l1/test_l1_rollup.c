@@ -311,7 +311,8 @@ static void fund(struct cl_l1_sender *minter, struct cl_l1_sender *s)
 	cl_buf_release(&b);
 }
 
-static uint64_t view_u64(void (*build)(struct cl_buf *))
+/* The view at L1 block `at`, or at "latest" with UINT64_MAX. */
+static uint64_t view_u64_at(void (*build)(struct cl_buf *), uint64_t at)
 {
 	struct cl_buf in, out;
 	uint64_t v = UINT64_MAX;
@@ -321,11 +322,18 @@ static uint64_t view_u64(void (*build)(struct cl_buf *))
 	build(&in);
 	struct cl_l1_callreq cr = {
 	    .to = &rollup, .data = in.p, .data_len = in.len};
-	CHECK(cl_l1_eth_call(rpc, &out, &cr, CL_L1_LATEST) == CL_OK);
+	CHECK((at == UINT64_MAX ? cl_l1_eth_call(rpc, &out, &cr, CL_L1_LATEST)
+				: cl_l1_eth_call_at(rpc, &out, &cr, at)) ==
+	      CL_OK);
 	CHECK(cl_l1_abi_ret_u64(&v, out.p, out.len));
 	cl_buf_release(&in);
 	cl_buf_release(&out);
 	return v;
+}
+
+static uint64_t view_u64(void (*build)(struct cl_buf *))
+{
+	return view_u64_at(build, UINT64_MAX);
 }
 
 /* ------------------------------------------------------------------ */
@@ -706,6 +714,12 @@ static void test_batches(struct cl_l1_sender **sp, const char *dir0,
 	CHECK(res.gas_used > cl_l1_calldata_floor(data, sizeof(data), false));
 	CHECK(res.effective_gas_price > 0 && res.l1_block > 0);
 	CHECK(view_u64(cl_l1_abi_batch_count) == 1);
+	/* read at a block number: the state before the batch's block, and
+	 * in it, whatever "latest" is by now */
+	CHECK(view_u64_at(cl_l1_abi_batch_count, res.l1_block - 1) == 0);
+	CHECK(view_u64_at(cl_l1_abi_batch_count, res.l1_block) == 1);
+	CHECK(mine(3) == CL_OK);
+	CHECK(view_u64_at(cl_l1_abi_batch_count, res.l1_block - 1) == 0);
 
 	/* read BatchAppended back */
 	struct cl_l1_filter f = {.has_address = true,
