@@ -9,6 +9,14 @@
  * rewinds and keeps, so a put costs no malloc once the first blocks
  * have grown the chunks; a value replaced or an entry removed leaves its
  * bytes in place until the clear.
+ *
+ * Beside the list, a hash index of the same nodes answers exact finds
+ * (present or absent) and the find of an upsert in one probe sequence;
+ * the list is still what orders the entries and what every walk
+ * follows, so the index never decides an order anything observes. Its
+ * hash is keyed by the address of the map's head, which nothing outside
+ * the process sees: keys chosen by traders (addresses, order hashes)
+ * cannot be ground offline to fall into one probe sequence.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +125,111 @@ void smap_free_val(const struct smap *m, uint8_t *val)
 		free(val);
 }
 
+/* ---- the hash index ---- */
+
+#define INDEX_MIN_CAP 64
+
+/* A 64-bit mix with full avalanche (the finaliser of splitmix64). */
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+/* The key's hash: its eight-byte words folded one at a time through the
+ * mix, starting from the map's seed and the length. */
+static uint64_t key_hash(const struct smap *m, const uint8_t *key,
+			 size_t klen)
+{
+	uint64_t h = mix64(m->seed ^ klen);
+	size_t i = 0;
+
+	for (; i + 8 <= klen; i += 8) {
+		uint64_t w;
+		memcpy(&w, key + i, 8);
+		h = mix64(h ^ w);
+	}
+	if (i < klen) {
+		uint64_t w = 0;
+		memcpy(&w, key + i, klen - i);
+		h = mix64(h ^ w ^ 0x8000000000000000ULL);
+	}
+	return h;
+}
+
+static inline size_t slot_home(const struct smap *m, uint64_t h)
+{
+	return (size_t)h & (m->cap - 1);
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static struct smap_slot *index_probe(const struct smap *m, uint64_t h,
+				     const uint8_t *key, size_t klen)
+{
+	size_t mask = m->cap - 1;
+
+	for (size_t i = slot_home(m, h);; i = (i + 1) & mask) {
+		struct smap_slot *s = &m->slots[i];
+
+		if (!s->n)
+			return s;
+		if (s->h == h && s->n->klen == klen &&
+		    memcmp(s->n->key, key, klen) == 0)
+			return s;
+	}
+}
+
+static void index_insert(struct smap *m, uint64_t h, struct smap_node *n)
+{
+	size_t mask = m->cap - 1, i = slot_home(m, h);
+
+	while (m->slots[i].n)
+		i = (i + 1) & mask;
+	m->slots[i] = (struct smap_slot){.h = h, .n = n};
+}
+
+/* Room for one more entry at load 1/2 or less (count: before it). */
+static void index_reserve(struct smap *m)
+{
+	if ((m->count + 1) * 2 <= m->cap)
+		return;
+	struct smap_slot *old = m->slots;
+	size_t old_cap = m->cap;
+
+	m->cap = old_cap ? old_cap * 2 : INDEX_MIN_CAP;
+	m->slots = cl_xcalloc(m->cap, sizeof(*m->slots));
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].n)
+			index_insert(m, old[i].h, old[i].n);
+	free(old);
+}
+
+/* Empty slot s and shift back the entries after it that probed past it
+ * (no tombstones). */
+static void index_delete(struct smap *m, struct smap_slot *s)
+{
+	size_t mask = m->cap - 1;
+	size_t i = (size_t)(s - m->slots), j = i;
+
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!m->slots[j].n)
+			break;
+		size_t home = slot_home(m, m->slots[j].h);
+		/* j's entry may move to i when i lies on its probe path,
+		 * from home to j, cyclically */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			m->slots[i] = m->slots[j];
+			i = j;
+		}
+	}
+	m->slots[i] = (struct smap_slot){0};
+}
+
 static void map_init(struct smap *m, bool arena)
 {
 	m->arena = arena;
@@ -132,6 +245,9 @@ static void map_init(struct smap *m, bool arena)
 	m->level = 1;
 	m->rng = 0x243f6a8885a308d3ULL;
 	m->count = 0;
+	m->slots = NULL;
+	m->cap = 0;
+	m->seed = mix64((uint64_t)(uintptr_t)m->head);
 }
 
 void smap_init(struct smap *m)
@@ -159,6 +275,8 @@ void smap_clear(struct smap *m)
 		}
 	for (unsigned i = 0; i < SMAP_MAX_LEVEL; i++)
 		m->head->next[i] = NULL;
+	if (m->count)
+		memset(m->slots, 0, m->cap * sizeof(*m->slots));
 	m->level = 1;
 	m->count = 0;
 }
@@ -170,6 +288,9 @@ void smap_release(struct smap *m)
 	smap_clear(m);
 	free(m->head);
 	m->head = NULL;
+	free(m->slots);
+	m->slots = NULL;
+	m->cap = 0;
 	arena_release(m);
 }
 
@@ -226,24 +347,25 @@ struct smap_node *smap_seek(const struct smap *m, const uint8_t *key,
 struct smap_node *smap_find(const struct smap *m, const uint8_t *key,
 			    size_t klen)
 {
-	struct smap_node *n = descend(m, NULL, key, klen, false);
-
-	if (n && smap_cmp(n->key, n->klen, key, klen) == 0)
-		return n;
-	return NULL;
+	if (!m->count)
+		return NULL;
+	return index_probe(m, key_hash(m, key, klen), key, klen)->n;
 }
 
 struct smap_node *smap_upsert(struct smap *m, bool *created,
 			      const uint8_t *key, size_t klen)
 {
 	struct smap_node *update[SMAP_MAX_LEVEL];
-	struct smap_node *n = descend(m, update, key, klen, false);
+	uint64_t h = key_hash(m, key, klen);
+	struct smap_node *n;
 	unsigned level;
 
-	if (n && smap_cmp(n->key, n->klen, key, klen) == 0) {
+	if (m->count && (n = index_probe(m, h, key, klen)->n)) {
 		*created = false;
 		return n;
 	}
+	index_reserve(m);
+	n = descend(m, update, key, klen, false);
 	level = random_level(m);
 	for (unsigned i = m->level; i < level; i++)
 		update[i] = m->head;
@@ -254,6 +376,7 @@ struct smap_node *smap_upsert(struct smap *m, bool *created,
 		n->next[i] = update[i]->next[i];
 		update[i]->next[i] = n;
 	}
+	index_insert(m, h, n);
 	m->count++;
 	*created = true;
 	return n;
@@ -266,6 +389,7 @@ bool smap_remove(struct smap *m, const uint8_t *key, size_t klen)
 
 	if (!n || smap_cmp(n->key, n->klen, key, klen) != 0)
 		return false;
+	index_delete(m, index_probe(m, key_hash(m, key, klen), key, klen));
 	for (unsigned i = 0; i < n->level; i++)
 		update[i]->next[i] = n->next[i];
 	while (m->level > 1 && !m->head->next[m->level - 1])

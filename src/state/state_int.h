@@ -67,11 +67,24 @@ struct smap_node {
 
 struct smap_chunk;
 
+/* A slot of the map's hash index: the key's hash, and its node (NULL:
+ * empty). */
+struct smap_slot {
+	uint64_t h;
+	struct smap_node *n;
+};
+
 struct smap {
 	struct smap_node *head;
 	unsigned level;
 	uint64_t rng;
 	size_t count;
+	/* The hash index over the same nodes (smap.c): exact finds and the
+	 * finds of upserts take one probe sequence instead of a descent of
+	 * the list. Open addressing, linear probing, load at most 1/2. */
+	struct smap_slot *slots;
+	size_t cap;    /* a power of two */
+	uint64_t seed; /* the hash's key: see smap.c */
 	/* An arena map (smap_init_arena) takes its nodes and values from
 	 * chunks it keeps across smap_clear, which only rewinds them: no
 	 * malloc or free per entry, nothing freed before the clear. */
