@@ -201,6 +201,26 @@ void cl_address_format(char out[CL_ADDRESS_STR_LEN + 1],
 		       const struct cl_address *addr);
 
 /*
+ * The same text, from a cache of the addresses formatted last: a thread
+ * that formats the same traders again and again (answers with fills,
+ * the trade streams) pays the checksum's keccak once per trader. The
+ * cache is the caller's, one per thread, zeroed before first use; a
+ * slot is chosen by the address's bytes, and two that share one only
+ * take turns (a miss formats as cl_address_format does).
+ */
+#define CL_ADDRESS_CACHE_SLOTS 256
+struct cl_address_cache {
+	struct {
+		struct cl_address a;
+		bool used;
+		char s[CL_ADDRESS_STR_LEN + 1];
+	} e[CL_ADDRESS_CACHE_SLOTS];
+};
+void cl_address_format_cached(struct cl_address_cache *c,
+			      char out[CL_ADDRESS_STR_LEN + 1],
+			      const struct cl_address *addr);
+
+/*
  * Parse an address from text of `len` characters (no NUL needed).
  * The rule: exactly "0x" (lowercase x) followed by 40 hex digits. If the
  * letters are all lowercase or all uppercase the address is accepted as

@@ -33,6 +33,22 @@ void cl_address_format(char out[CL_ADDRESS_STR_LEN + 1],
 	}
 }
 
+void cl_address_format_cached(struct cl_address_cache *c,
+			      char out[CL_ADDRESS_STR_LEN + 1],
+			      const struct cl_address *addr)
+{
+	const uint8_t *b = addr->b;
+	size_t i = (size_t)(b[0] ^ b[5] ^ b[11] ^ b[19]) %
+		   CL_ADDRESS_CACHE_SLOTS;
+
+	if (!c->e[i].used || memcmp(c->e[i].a.b, b, sizeof(addr->b)) != 0) {
+		cl_address_format(c->e[i].s, addr);
+		c->e[i].a = *addr;
+		c->e[i].used = true;
+	}
+	memcpy(out, c->e[i].s, CL_ADDRESS_STR_LEN + 1);
+}
+
 bool cl_address_parse(struct cl_address *out, const char *s, size_t len)
 {
 	bool lower = false, upper = false;

@@ -94,11 +94,14 @@ void api_text_hash(struct api_text *t, const char *k,
 	api_text_str(t, k, s);
 }
 
+/* Answers with fills name the same makers again and again: their text
+ * comes from a cache of the thread's (the sequencer's writer). */
 void api_text_addr(struct api_text *t, const char *k,
 		   const struct cl_address *a)
 {
+	static _Thread_local struct cl_address_cache cache;
 	char s[CL_ADDRESS_STR_LEN + 1];
-	cl_address_format(s, a);
+	cl_address_format_cached(&cache, s, a);
 	api_text_str(t, k, s);
 }
 

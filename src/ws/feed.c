@@ -27,10 +27,13 @@ static json_t *hash_json(const struct cl_hash32 *h)
 	return cl_json_from_bytes(h->b, 32);
 }
 
+/* The trades name the same traders block after block: their text comes
+ * from a cache of the ws thread's. */
 static json_t *addr_json(const struct cl_address *a)
 {
+	static _Thread_local struct cl_address_cache cache;
 	char s[CL_ADDRESS_STR_LEN + 1];
-	cl_address_format(s, a);
+	cl_address_format_cached(&cache, s, a);
 	return json_string(s);
 }
 

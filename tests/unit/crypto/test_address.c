@@ -78,5 +78,35 @@ int main(void)
 		CHECK(cl_address_parse(&b, text, strlen(text)));
 		CHECK(memcmp(a.b, b.b, 20) == 0);
 	}
+
+	/* the cache gives the same text: a pool of 600 addresses, many of
+	 * them sharing a slot (their four bytes the slot is chosen by
+	 * differ, the rest the same), in random order, hits and misses */
+	static struct cl_address_cache cache; /* zeroed */
+	struct cl_address pool[600];
+	for (int i = 0; i < 600; i++) {
+		cl_randbytes(pool[i].b, sizeof(pool[i].b));
+		if (i % 3 == 1) {
+			pool[i] = pool[i - 1];
+			pool[i].b[7] ^= (uint8_t)(1 + i % 255); /* same slot */
+		}
+	}
+	unsigned hits = 0;
+	for (int i = 0; i < 20000; i++) {
+		uint8_t r[2];
+		cl_randbytes(r, 2);
+		const struct cl_address *p = &pool[(r[0] << 8 | r[1]) % 600];
+		char want[CL_ADDRESS_STR_LEN + 1], got[CL_ADDRESS_STR_LEN + 1];
+		size_t slot = (size_t)(p->b[0] ^ p->b[5] ^ p->b[11] ^ p->b[19]) %
+			      CL_ADDRESS_CACHE_SLOTS;
+		bool cached = cache.e[slot].used &&
+			      memcmp(cache.e[slot].a.b, p->b, 20) == 0;
+		hits += cached;
+		cl_address_format(want, p);
+		memset(got, 'x', sizeof(got));
+		cl_address_format_cached(&cache, got, p);
+		CHECK(memcmp(want, got, sizeof(want)) == 0);
+	}
+	CHECK(hits > 1000 && hits < 19000); /* both paths taken */
 	return test_done("test_address");
 }
