@@ -29,11 +29,12 @@ static json_t *hash_json(const struct cl_hash32 *h)
 
 /* The trades name the same traders block after block: their text comes
  * from a cache of the ws thread's. */
+static _Thread_local struct cl_address_cache addr_cache;
+
 static json_t *addr_json(const struct cl_address *a)
 {
-	static _Thread_local struct cl_address_cache cache;
 	char s[CL_ADDRESS_STR_LEN + 1];
-	cl_address_format_cached(&cache, s, a);
+	cl_address_format_cached(&addr_cache, s, a);
 	return json_string(s);
 }
 
@@ -110,44 +111,115 @@ static const char *kind_name(enum cl_stf_fill_kind k)
 	return "order";
 }
 
-/* One trade as streams show it; NULL when its orders cannot be read. */
-static json_t *trade_json(const struct cl_stf_view *v,
-			  const struct cl_seq_trade *t, uint32_t *market,
-			  struct cl_address *taker_trader)
+/* The trade of fill `t` as streams show it: false when its orders
+ * cannot be read. */
+static bool trade_read(const struct cl_stf_view *v,
+		       const struct cl_seq_trade *t, struct ws_trade *out)
 {
-	bool is_buy;
-	bool by_order = t->kind == CL_STF_FILL_ORDER;
-	if (by_order) {
-		if (!taker_of(v, &t->taker, market, taker_trader, &is_buy))
-			return NULL;
+	memset(out, 0, sizeof(*out));
+	out->kind = t->kind;
+	if (t->kind == CL_STF_FILL_ORDER) {
+		if (!taker_of(v, &t->taker, &out->market, &out->taker_trader,
+			      &out->is_buy))
+			return false;
 	} else {
 		/* a derived fill: the stf said where and who */
-		*market = t->market;
-		*taker_trader = t->taker_trader;
-		is_buy = t->taker_is_buy;
+		out->market = t->market;
+		out->taker_trader = t->taker_trader;
+		out->is_buy = t->taker_is_buy;
 	}
-	bool has_taker = by_order || t->kind == CL_STF_FILL_TRIGGER ||
+	out->has_taker = t->kind == CL_STF_FILL_ORDER ||
+			 t->kind == CL_STF_FILL_TRIGGER ||
 			 t->kind == CL_STF_FILL_TWAP;
+	out->taker = t->taker;
+	out->price = t->fill.price;
+	out->size = t->fill.size;
+	out->maker = t->fill.maker;
+	out->maker_trader = t->fill.maker_owner;
+	return true;
+}
+
+json_t *ws_trade_json(const struct ws_trade *t)
+{
 	json_t *o = json_object();
 	json_object_set_new(o, "kind", json_string(kind_name(t->kind)));
-	json_object_set_new(o, "price", cl_json_from_u64(t->fill.price));
-	json_object_set_new(o, "size", cl_json_from_u64(t->fill.size));
+	json_object_set_new(o, "price", cl_json_from_u64(t->price));
+	json_object_set_new(o, "size", cl_json_from_u64(t->size));
 	json_object_set_new(o, "takerSide",
-			    json_string(is_buy ? "buy" : "sell"));
+			    json_string(t->is_buy ? "buy" : "sell"));
 	json_object_set_new(o, "taker",
-			    has_taker ? hash_json(&t->taker) : json_null());
-	json_object_set_new(o, "takerTrader", addr_json(taker_trader));
-	json_object_set_new(o, "maker", hash_json(&t->fill.maker));
-	json_object_set_new(o, "makerTrader", addr_json(&t->fill.maker_owner));
+			    t->has_taker ? hash_json(&t->taker) : json_null());
+	json_object_set_new(o, "takerTrader", addr_json(&t->taker_trader));
+	json_object_set_new(o, "maker", hash_json(&t->maker));
+	json_object_set_new(o, "makerTrader", addr_json(&t->maker_trader));
+	json_object_set_new(o, "market", json_integer(t->market));
 	return o;
+}
+
+/* ---- the same object written as text (the trade streams) ---- */
+
+static void text_lit(struct cl_buf *b, const char *s)
+{
+	cl_buf_append(b, s, strlen(s));
+}
+
+static void text_u64(struct cl_buf *b, const char *key, uint64_t v)
+{
+	char d[21];
+	text_lit(b, key);
+	cl_buf_append_byte(b, '"');
+	cl_buf_append(b, d, cl_fmt_u64(d, v));
+	cl_buf_append_byte(b, '"');
+}
+
+static void text_hash(struct cl_buf *b, const char *key,
+		      const struct cl_hash32 *h)
+{
+	char x[2 + 64 + 1];
+	text_lit(b, key);
+	cl_buf_append_byte(b, '"');
+	cl_hex_encode(x, h->b, sizeof(h->b), true);
+	cl_buf_append(b, x, 2 + 64);
+	cl_buf_append_byte(b, '"');
+}
+
+static void text_addr(struct cl_buf *b, const char *key,
+		      const struct cl_address *a)
+{
+	char x[CL_ADDRESS_STR_LEN + 1];
+	text_lit(b, key);
+	cl_buf_append_byte(b, '"');
+	cl_address_format_cached(&addr_cache, x, a);
+	cl_buf_append(b, x, CL_ADDRESS_STR_LEN);
+	cl_buf_append_byte(b, '"');
+}
+
+void ws_trade_text(struct cl_buf *b, const struct ws_trade *t)
+{
+	char d[21];
+	text_lit(b, "{\"kind\":\"");
+	text_lit(b, kind_name(t->kind)); /* a fixed word: nothing to escape */
+	cl_buf_append_byte(b, '"');
+	text_u64(b, ",\"price\":", t->price);
+	text_u64(b, ",\"size\":", t->size);
+	text_lit(b, t->is_buy ? ",\"takerSide\":\"buy\""
+			      : ",\"takerSide\":\"sell\"");
+	if (t->has_taker)
+		text_hash(b, ",\"taker\":", &t->taker);
+	else
+		text_lit(b, ",\"taker\":null");
+	text_addr(b, ",\"takerTrader\":", &t->taker_trader);
+	text_hash(b, ",\"maker\":", &t->maker);
+	text_addr(b, ",\"makerTrader\":", &t->maker_trader);
+	text_lit(b, ",\"market\":");
+	cl_buf_append(b, d, cl_fmt_u64(d, t->market));
+	cl_buf_append_byte(b, '}');
 }
 
 /* The fills of one run, kept for the account streams. */
 struct run_fill {
-	struct cl_address taker, maker;
-	uint32_t market;
 	uint64_t block;
-	json_t *j; /* the trade object (a reference) */
+	struct ws_trade t;
 };
 
 struct run {
@@ -155,6 +227,9 @@ struct run {
 	size_t n, cap;
 };
 
+/* The block of event `e`, then its trades: one message a market, written
+ * as text (a block can hold thousands), and each trade kept in `run`
+ * for the account streams. */
 static void publish_event(struct cl_ws_server *s, const struct cl_stf_view *v,
 			  const struct ws_event *e, struct run *run)
 {
@@ -162,48 +237,45 @@ static void publish_event(struct cl_ws_server *s, const struct cl_stf_view *v,
 		      &e->root);
 	if (e->n_trades == 0)
 		return;
-	json_t **per = cl_xcalloc(s->n_markets, sizeof(*per));
+	struct cl_buf *per = cl_xcalloc(s->n_markets, sizeof(*per));
 	for (size_t i = 0; i < e->n_trades; i++) {
-		uint32_t market;
-		struct cl_address taker;
-		json_t *t = trade_json(v, &e->trades[i], &market, &taker);
-		if (!t) {
+		struct ws_trade t;
+		if (!trade_read(v, &e->trades[i], &t)) {
 			cl_unusual(SUB,
 				   "block %llu: a fill's order cannot be "
 				   "read: trade not streamed",
 				   (unsigned long long)e->number);
 			continue;
 		}
-		json_object_set_new(t, "market", json_integer(market));
 		size_t mi = s->n_markets;
 		for (size_t k = 0; k < s->n_markets; k++)
-			if (s->trades[k].market == market)
+			if (s->trades[k].market == t.market)
 				mi = k;
 		if (mi < s->n_markets) {
-			if (!per[mi])
-				per[mi] = json_array();
-			json_array_append(per[mi], t);
+			struct cl_buf *b = &per[mi];
+			if (b->len == 0) {
+				text_u64(b, "{\"type\":\"trades\",\"block\":",
+					 e->number);
+				text_lit(b, ",\"trades\":[");
+			} else {
+				cl_buf_append_byte(b, ',');
+			}
+			ws_trade_text(b, &t);
 		}
 		if (run->n == run->cap) {
 			run->cap = run->cap ? 2 * run->cap : 64;
 			run->fills = cl_xrealloc(
 			    run->fills, run->cap * sizeof(*run->fills));
 		}
-		struct run_fill *f = &run->fills[run->n++];
-		f->taker = taker;
-		f->maker = e->trades[i].fill.maker_owner;
-		f->market = market;
-		f->block = e->number;
-		f->j = t; /* our reference */
+		run->fills[run->n++] =
+		    (struct run_fill){.block = e->number, .t = t};
 	}
 	for (size_t k = 0; k < s->n_markets; k++) {
-		if (!per[k])
-			continue;
-		json_t *o = json_object();
-		json_object_set_new(o, "type", json_string("trades"));
-		json_object_set_new(o, "block", cl_json_from_u64(e->number));
-		json_object_set_new(o, "trades", per[k]);
-		ws_stream_publish(s, &s->trades[k], o);
+		if (per[k].len) {
+			cl_buf_append_byte(&per[k], ']');
+			ws_stream_publish_text(s, &s->trades[k], &per[k]);
+		}
+		cl_buf_release(&per[k]);
 	}
 	free(per);
 }
@@ -549,9 +621,9 @@ static void account_update(struct cl_ws_server *s, struct ws_stream *st,
 	json_t *fills = json_array();
 	for (size_t i = 0; i < run->n; i++) {
 		const struct run_fill *f = &run->fills[i];
-		if (memcmp(f->taker.b, st->account.b, 20) == 0 ||
-		    memcmp(f->maker.b, st->account.b, 20) == 0) {
-			json_t *c = json_deep_copy(f->j);
+		if (memcmp(f->t.taker_trader.b, st->account.b, 20) == 0 ||
+		    memcmp(f->t.maker_trader.b, st->account.b, 20) == 0) {
+			json_t *c = ws_trade_json(&f->t);
 			json_object_set_new(c, "block",
 					    cl_json_from_u64(f->block));
 			json_array_append_new(fills, c);
@@ -676,8 +748,6 @@ void ws_feed_run(struct cl_ws_server *s, struct ws_event *events)
 			account_update(s, s->accounts[i], &v, &run,
 				       s->published);
 	}
-	for (size_t i = 0; i < run.n; i++)
-		json_decref(run.fills[i].j);
 	free(run.fills);
 	cl_chain_view_release(&v);
 }

@@ -40,15 +40,11 @@ static bool subscribed(const struct ws_client *c, const struct ws_stream *st)
 	return false;
 }
 
-void ws_stream_publish(struct cl_ws_server *s, struct ws_stream *st,
-		       json_t *body)
+/* Keep message m (numbered st->seq) in the history and send it to every
+ * subscriber; takes the caller's reference. */
+static void keep_and_send(struct cl_ws_server *s, struct ws_stream *st,
+			  struct ws_msg *m)
 {
-	st->seq++;
-	json_object_set_new(body, "stream", json_string(st->name));
-	json_object_set_new(body, "seq", cl_json_from_u64(st->seq));
-	struct ws_msg *m = ws_msg_json(body);
-	json_decref(body);
-
 	if (st->n_hist == st->hist_cap) {
 		ws_msg_unref(st->hist[st->hist_head]);
 		st->hist[st->hist_head] = m;
@@ -64,6 +60,36 @@ void ws_stream_publish(struct cl_ws_server *s, struct ws_stream *st,
 				ws_send(c, m);
 	}
 	ws_msg_unref(m);
+}
+
+void ws_stream_publish(struct cl_ws_server *s, struct ws_stream *st,
+		       json_t *body)
+{
+	st->seq++;
+	json_object_set_new(body, "stream", json_string(st->name));
+	json_object_set_new(body, "seq", cl_json_from_u64(st->seq));
+	struct ws_msg *m = ws_msg_json(body);
+	json_decref(body);
+	keep_and_send(s, st, m);
+}
+
+void ws_stream_publish_text(struct cl_ws_server *s, struct ws_stream *st,
+			    struct cl_buf *body)
+{
+	char seq[21];
+	json_t *name = json_string(st->name);
+	char *quoted = cl_json_dump(name);
+
+	json_decref(name);
+	st->seq++;
+	cl_fmt_u64(seq, st->seq);
+	cl_buf_append(body, ",\"stream\":", 10);
+	cl_buf_append(body, quoted, strlen(quoted));
+	cl_buf_append(body, ",\"seq\":\"", 8);
+	cl_buf_append(body, seq, strlen(seq));
+	cl_buf_append(body, "\"}", 2);
+	free(quoted);
+	keep_and_send(s, st, ws_msg_new((const char *)body->p, body->len));
 }
 
 bool ws_stream_replay(struct ws_stream *st, struct ws_client *c, uint64_t since)
