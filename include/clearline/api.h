@@ -154,4 +154,39 @@ const char *cl_api_openrpc(size_t *len);
 /* Map a stf/sequencer/system code to its JSON-RPC error code. */
 int cl_api_error_code(int code);
 
+/*
+ * A JSON object written straight to text, member by member, where a tree
+ * of json_t, its print and its free would cost a hot thread too much:
+ * the answers of writes on the sequencer's writer, the trade streams on
+ * the WebSocket thread. The text is what cl_json_dump prints for the
+ * same members in the same order. Strings must need no escaping (hex,
+ * digits, fixed words): anything else is a bug (checked).
+ */
+#define CL_API_TEXT_DEPTH 8
+struct cl_api_text {
+	struct cl_buf b;
+	unsigned depth;
+	bool any[CL_API_TEXT_DEPTH]; /* a member written at this depth yet */
+};
+/* "{": the object, members to follow. */
+void cl_api_text_init(struct cl_api_text *t);
+/* A member `k` (NULL inside an array) that opens an object or array. */
+void cl_api_text_open(struct cl_api_text *t, const char *k, char open);
+void cl_api_text_close(struct cl_api_text *t, char close);
+/* A string that needs no escaping (checked: anything else is a bug). */
+void cl_api_text_str(struct cl_api_text *t, const char *k, const char *plain);
+/* A u64 as a decimal string, as cl_json_from_u64 writes it. */
+void cl_api_text_u64(struct cl_api_text *t, const char *k, uint64_t v);
+void cl_api_text_hash(struct cl_api_text *t, const char *k,
+		      const struct cl_hash32 *h);
+/* The EIP-55 text, through a cache of the calling thread's. */
+void cl_api_text_addr(struct cl_api_text *t, const char *k,
+		      const struct cl_address *a);
+/* A member whose value is JSON text already (true, false, a number). */
+void cl_api_text_raw(struct cl_api_text *t, const char *k, const char *json);
+/* The members of `object`, the text of a JSON object, appended. */
+void cl_api_text_members(struct cl_api_text *t, const char *object);
+/* "}": the text, to free(). */
+char *cl_api_text_end(struct cl_api_text *t);
+
 #endif /* CLEARLINE_API_H */

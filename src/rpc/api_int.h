@@ -45,32 +45,7 @@ bool api_nparams(const json_t *p, size_t n);
 const char *api_status_str(enum cl_order_status st);
 const char *api_reason_str(enum cl_done_reason r);
 
-/* ---- api_text.c ---- */
-#define API_TEXT_DEPTH 8
-struct api_text {
-	struct cl_buf b;
-	unsigned depth;
-	bool any[API_TEXT_DEPTH]; /* a member written at this depth yet */
-};
-/* "{": the answer's object, members to follow. */
-void api_text_init(struct api_text *t);
-/* A member `k` (NULL inside an array) that opens an object or array. */
-void api_text_open(struct api_text *t, const char *k, char open);
-void api_text_close(struct api_text *t, char close);
-/* A string that needs no escaping (checked: anything else is a bug). */
-void api_text_str(struct api_text *t, const char *k, const char *plain);
-/* A u64 as a decimal string, as cl_json_from_u64 writes it. */
-void api_text_u64(struct api_text *t, const char *k, uint64_t v);
-void api_text_hash(struct api_text *t, const char *k,
-		   const struct cl_hash32 *h);
-void api_text_addr(struct api_text *t, const char *k,
-		   const struct cl_address *a);
-/* A member whose value is JSON text already (true, false, a number). */
-void api_text_raw(struct api_text *t, const char *k, const char *json);
-/* The members of `object`, the text of a JSON object, appended. */
-void api_text_members(struct api_text *t, const char *object);
-/* "}": the text, to free(). */
-char *api_text_end(struct api_text *t);
+/* ---- api_text.c: declared in include/clearline/api.h ---- */
 
 /* ---- api_write.c ---- */
 struct cl_rpc_done m_submit_order(struct cl_rpc_call *call, json_t *params,

@@ -28,19 +28,19 @@ static json_t *echo_json(const char *echo)
 }
 
 /* The fills of a placed order (or a scale order's legs). */
-static void fills_text(struct api_text *t, const struct cl_seq_result *r)
+static void fills_text(struct cl_api_text *t, const struct cl_seq_result *r)
 {
-	api_text_open(t, "fills", '[');
+	cl_api_text_open(t, "fills", '[');
 	for (size_t i = 0; i < r->n_fills; i++) {
 		const struct cl_seq_fill *f = &r->fills[i];
-		api_text_open(t, NULL, '{');
-		api_text_hash(t, "maker", &f->maker);
-		api_text_addr(t, "makerTrader", &f->maker_owner);
-		api_text_u64(t, "price", f->price);
-		api_text_u64(t, "size", f->size);
-		api_text_close(t, '}');
+		cl_api_text_open(t, NULL, '{');
+		cl_api_text_hash(t, "maker", &f->maker);
+		cl_api_text_addr(t, "makerTrader", &f->maker_owner);
+		cl_api_text_u64(t, "price", f->price);
+		cl_api_text_u64(t, "size", f->size);
+		cl_api_text_close(t, '}');
 	}
-	api_text_close(t, ']');
+	cl_api_text_close(t, ']');
 }
 
 /* The sequencer's answer, on its writer once the block is durable: an
@@ -93,44 +93,44 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 		free(echo);
 		return;
 	}
-	struct api_text t;
-	api_text_init(&t);
+	struct cl_api_text t;
+	cl_api_text_init(&t);
 	switch (type) {
 	case CL_TX_TWAP_ORDER:
-		api_text_hash(&t, "twapHash", &r->order_hash);
+		cl_api_text_hash(&t, "twapHash", &r->order_hash);
 		fills_text(&t, r);
 		break;
 	case CL_TX_SCALE_ORDER:
-		api_text_hash(&t, "scaleHash", &r->order_hash);
+		cl_api_text_hash(&t, "scaleHash", &r->order_hash);
 		fills_text(&t, r);
 		break;
 	case CL_TX_PLACE_ORDER:
 	case CL_TX_CLIENT_ORDER:
-		api_text_hash(&t, "orderHash", &r->order_hash);
-		api_text_str(&t, "status", api_status_str(r->status));
+		cl_api_text_hash(&t, "orderHash", &r->order_hash);
+		cl_api_text_str(&t, "status", api_status_str(r->status));
 		if (r->status == CL_ORDER_DONE)
-			api_text_str(&t, "closeReason",
+			cl_api_text_str(&t, "closeReason",
 				     api_reason_str(r->done_reason));
-		api_text_u64(&t, "filledSize", r->filled);
+		cl_api_text_u64(&t, "filledSize", r->filled);
 		fills_text(&t, r);
 		break;
 	case CL_TX_CANCEL:
-		api_text_hash(&t, "orderHash", &r->order_hash);
-		api_text_str(&t, "status", "cancelled");
-		api_text_u64(&t, "filledSize", r->filled);
+		cl_api_text_hash(&t, "orderHash", &r->order_hash);
+		cl_api_text_str(&t, "status", "cancelled");
+		cl_api_text_u64(&t, "filledSize", r->filled);
 		break;
 	case CL_TX_WITHDRAW:
 	case CL_TX_ASSET_WITHDRAW:
-		api_text_u64(&t, "withdrawalId", r->withdrawal_id);
+		cl_api_text_u64(&t, "withdrawalId", r->withdrawal_id);
 		break;
 	case CL_TX_ORACLE_PRICE:
 	case CL_TX_ORACLE_UPDATE:
 	case CL_TX_ORACLE_SURFACE:
-		api_text_raw(&t, "accepted", "true");
-		api_text_u64(&t, "markPrice", r->mark_price);
+		cl_api_text_raw(&t, "accepted", "true");
+		cl_api_text_u64(&t, "markPrice", r->mark_price);
 		break;
 	case CL_TX_TRIGGER_ORDER:
-		api_text_hash(&t, "triggerHash", &r->order_hash);
+		cl_api_text_hash(&t, "triggerHash", &r->order_hash);
 		break;
 	case CL_TX_SCHEDULE_CANCEL:
 	case CL_TX_DEPOSIT:
@@ -151,22 +151,22 @@ static void on_done(void *arg, const struct cl_seq_result *r)
 	case CL_TX_SUBACCOUNT_ASSET_TRANSFER:
 	case CL_TX_PORTFOLIO_MODE:
 	case CL_TX_OPTION_SETTLE:
-		api_text_raw(&t, "ok", "true");
+		cl_api_text_raw(&t, "ok", "true");
 		break;
 	case CL_TX_OPTION_LIST: {
 		char n[21];
 		cl_fmt_u64(n, r->listed_market);
-		api_text_raw(&t, "ok", "true");
-		api_text_raw(&t, "market", n);
+		cl_api_text_raw(&t, "ok", "true");
+		cl_api_text_raw(&t, "market", n);
 		break;
 	}
 	}
 	if (echo)
-		api_text_members(&t, echo);
+		cl_api_text_members(&t, echo);
 	free(echo);
-	api_text_u64(&t, "block", r->block);
-	api_text_hash(&t, "txHash", &r->tx_hash);
-	cl_rpc_result_text(call, api_text_end(&t));
+	cl_api_text_u64(&t, "block", r->block);
+	cl_api_text_hash(&t, "txHash", &r->tx_hash);
+	cl_rpc_result_text(call, cl_api_text_end(&t));
 }
 
 /* Recover signatures here, on the RPC worker (in parallel), then queue;

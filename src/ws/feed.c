@@ -156,64 +156,22 @@ json_t *ws_trade_json(const struct ws_trade *t)
 	return o;
 }
 
-/* ---- the same object written as text (the trade streams) ---- */
-
-static void text_lit(struct cl_buf *b, const char *s)
+void ws_trade_members(struct cl_api_text *b, const struct ws_trade *t)
 {
-	cl_buf_append(b, s, strlen(s));
-}
-
-static void text_u64(struct cl_buf *b, const char *key, uint64_t v)
-{
-	char d[21];
-	text_lit(b, key);
-	cl_buf_append_byte(b, '"');
-	cl_buf_append(b, d, cl_fmt_u64(d, v));
-	cl_buf_append_byte(b, '"');
-}
-
-static void text_hash(struct cl_buf *b, const char *key,
-		      const struct cl_hash32 *h)
-{
-	char x[2 + 64 + 1];
-	text_lit(b, key);
-	cl_buf_append_byte(b, '"');
-	cl_hex_encode(x, h->b, sizeof(h->b), true);
-	cl_buf_append(b, x, 2 + 64);
-	cl_buf_append_byte(b, '"');
-}
-
-static void text_addr(struct cl_buf *b, const char *key,
-		      const struct cl_address *a)
-{
-	char x[CL_ADDRESS_STR_LEN + 1];
-	text_lit(b, key);
-	cl_buf_append_byte(b, '"');
-	cl_address_format_cached(&addr_cache, x, a);
-	cl_buf_append(b, x, CL_ADDRESS_STR_LEN);
-	cl_buf_append_byte(b, '"');
-}
-
-void ws_trade_text(struct cl_buf *b, const struct ws_trade *t)
-{
-	char d[21];
-	text_lit(b, "{\"kind\":\"");
-	text_lit(b, kind_name(t->kind)); /* a fixed word: nothing to escape */
-	cl_buf_append_byte(b, '"');
-	text_u64(b, ",\"price\":", t->price);
-	text_u64(b, ",\"size\":", t->size);
-	text_lit(b, t->is_buy ? ",\"takerSide\":\"buy\""
-			      : ",\"takerSide\":\"sell\"");
+	char market[21];
+	cl_api_text_str(b, "kind", kind_name(t->kind));
+	cl_api_text_u64(b, "price", t->price);
+	cl_api_text_u64(b, "size", t->size);
+	cl_api_text_str(b, "takerSide", t->is_buy ? "buy" : "sell");
 	if (t->has_taker)
-		text_hash(b, ",\"taker\":", &t->taker);
+		cl_api_text_hash(b, "taker", &t->taker);
 	else
-		text_lit(b, ",\"taker\":null");
-	text_addr(b, ",\"takerTrader\":", &t->taker_trader);
-	text_hash(b, ",\"maker\":", &t->maker);
-	text_addr(b, ",\"makerTrader\":", &t->maker_trader);
-	text_lit(b, ",\"market\":");
-	cl_buf_append(b, d, cl_fmt_u64(d, t->market));
-	cl_buf_append_byte(b, '}');
+		cl_api_text_raw(b, "taker", "null");
+	cl_api_text_addr(b, "takerTrader", &t->taker_trader);
+	cl_api_text_hash(b, "maker", &t->maker);
+	cl_api_text_addr(b, "makerTrader", &t->maker_trader);
+	cl_fmt_u64(market, t->market);
+	cl_api_text_raw(b, "market", market); /* a number, as in the JSON */
 }
 
 /* The fills of one run, kept for the account streams. */
@@ -237,7 +195,8 @@ static void publish_event(struct cl_ws_server *s, const struct cl_stf_view *v,
 		      &e->root);
 	if (e->n_trades == 0)
 		return;
-	struct cl_buf *per = cl_xcalloc(s->n_markets, sizeof(*per));
+	/* per market: the message, its "trades" array open (depth > 1) */
+	struct cl_api_text *per = cl_xcalloc(s->n_markets, sizeof(*per));
 	for (size_t i = 0; i < e->n_trades; i++) {
 		struct ws_trade t;
 		if (!trade_read(v, &e->trades[i], &t)) {
@@ -252,15 +211,16 @@ static void publish_event(struct cl_ws_server *s, const struct cl_stf_view *v,
 			if (s->trades[k].market == t.market)
 				mi = k;
 		if (mi < s->n_markets) {
-			struct cl_buf *b = &per[mi];
-			if (b->len == 0) {
-				text_u64(b, "{\"type\":\"trades\",\"block\":",
-					 e->number);
-				text_lit(b, ",\"trades\":[");
-			} else {
-				cl_buf_append_byte(b, ',');
+			struct cl_api_text *b = &per[mi];
+			if (b->depth == 0) {
+				cl_api_text_init(b);
+				cl_api_text_str(b, "type", "trades");
+				cl_api_text_u64(b, "block", e->number);
+				cl_api_text_open(b, "trades", '[');
 			}
-			ws_trade_text(b, &t);
+			cl_api_text_open(b, NULL, '{');
+			ws_trade_members(b, &t);
+			cl_api_text_close(b, '}');
 		}
 		if (run->n == run->cap) {
 			run->cap = run->cap ? 2 * run->cap : 64;
@@ -271,11 +231,10 @@ static void publish_event(struct cl_ws_server *s, const struct cl_stf_view *v,
 		    (struct run_fill){.block = e->number, .t = t};
 	}
 	for (size_t k = 0; k < s->n_markets; k++) {
-		if (per[k].len) {
-			cl_buf_append_byte(&per[k], ']');
-			ws_stream_publish_text(s, &s->trades[k], &per[k]);
-		}
-		cl_buf_release(&per[k]);
+		if (per[k].depth == 0)
+			continue;
+		cl_api_text_close(&per[k], ']');
+		ws_stream_publish_text(s, &s->trades[k], &per[k]);
 	}
 	free(per);
 }

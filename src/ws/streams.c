@@ -74,22 +74,14 @@ void ws_stream_publish(struct cl_ws_server *s, struct ws_stream *st,
 }
 
 void ws_stream_publish_text(struct cl_ws_server *s, struct ws_stream *st,
-			    struct cl_buf *body)
+			    struct cl_api_text *body)
 {
-	char seq[21];
-	json_t *name = json_string(st->name);
-	char *quoted = cl_json_dump(name);
-
-	json_decref(name);
 	st->seq++;
-	cl_fmt_u64(seq, st->seq);
-	cl_buf_append(body, ",\"stream\":", 10);
-	cl_buf_append(body, quoted, strlen(quoted));
-	cl_buf_append(body, ",\"seq\":\"", 8);
-	cl_buf_append(body, seq, strlen(seq));
-	cl_buf_append(body, "\"}", 2);
-	free(quoted);
-	keep_and_send(s, st, ws_msg_new((const char *)body->p, body->len));
+	cl_api_text_str(body, "stream", st->name);
+	cl_api_text_u64(body, "seq", st->seq);
+	char *text = cl_api_text_end(body);
+	keep_and_send(s, st, ws_msg_new(text, strlen(text)));
+	free(text);
 }
 
 bool ws_stream_replay(struct ws_stream *st, struct ws_client *c, uint64_t since)

@@ -239,12 +239,12 @@ void ws_stream_release(struct ws_stream *st);
  * it to every subscriber. Steals `body`. */
 void ws_stream_publish(struct cl_ws_server *s, struct ws_stream *st,
 		       json_t *body);
-/* The same for a message written as text: `body` holds an object's
- * members without its closing brace; "stream", "seq" and the brace are
- * appended to it, and the text is the one ws_stream_publish would give
- * for the same members in the same order. */
+/* The same for a message written as text: `body`, an object whose
+ * members are written and nothing left open, gets "stream" and "seq"
+ * and is ended (its buffer handed on); the text is the one
+ * ws_stream_publish gives for the same members in the same order. */
 void ws_stream_publish_text(struct cl_ws_server *s, struct ws_stream *st,
-			    struct cl_buf *body);
+			    struct cl_api_text *body);
 /* The stream named `name`, made (when `create`) if it is an account
  * stream not yet open; NULL with a reason in *why and its error code in
  * *code. */
@@ -268,11 +268,11 @@ struct ws_trade {
 	struct cl_hash32 taker, maker;
 	struct cl_address taker_trader, maker_trader;
 };
-/* The trade as a JSON object, and the same object as compact text
- * appended to `b` (the members in the same order: byte for byte what
+/* The trade as a JSON object, and its members written as text into an
+ * open object of `b` (in the same order: byte for byte what
  * cl_json_dump gives for ws_trade_json). */
 json_t *ws_trade_json(const struct ws_trade *t);
-void ws_trade_text(struct cl_buf *b, const struct ws_trade *t);
+void ws_trade_members(struct cl_api_text *b, const struct ws_trade *t);
 /* Publish the blocks in `events` (taken from the inbox; freed here),
  * then every block up to the polled head that no event named (a node
  * without a block hook), then the books' and accounts' changes. */

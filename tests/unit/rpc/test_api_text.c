@@ -20,7 +20,7 @@ static void check_same(const char *got, const char *want)
 
 int main(void)
 {
-	struct api_text t;
+	struct cl_api_text t;
 	struct cl_hash32 h;
 	struct cl_address a;
 	char *s;
@@ -31,30 +31,30 @@ int main(void)
 		a.b[i] = (uint8_t)(0x11 * (i + 1));
 
 	/* empty */
-	api_text_init(&t);
-	s = api_text_end(&t);
+	cl_api_text_init(&t);
+	s = cl_api_text_end(&t);
 	check_same(s, "{}");
 	free(s);
 
 	/* every kind of member, nested, and an echo spliced in */
-	api_text_init(&t);
-	api_text_hash(&t, "orderHash", &h);
-	api_text_str(&t, "status", "open");
-	api_text_u64(&t, "filledSize", UINT64_MAX);
-	api_text_open(&t, "fills", '[');
+	cl_api_text_init(&t);
+	cl_api_text_hash(&t, "orderHash", &h);
+	cl_api_text_str(&t, "status", "open");
+	cl_api_text_u64(&t, "filledSize", UINT64_MAX);
+	cl_api_text_open(&t, "fills", '[');
 	for (int i = 0; i < 2; i++) {
-		api_text_open(&t, NULL, '{');
-		api_text_addr(&t, "makerTrader", &a);
-		api_text_u64(&t, "size", (uint64_t)i);
-		api_text_close(&t, '}');
+		cl_api_text_open(&t, NULL, '{');
+		cl_api_text_addr(&t, "makerTrader", &a);
+		cl_api_text_u64(&t, "size", (uint64_t)i);
+		cl_api_text_close(&t, '}');
 	}
-	api_text_close(&t, ']');
-	api_text_open(&t, "none", '[');
-	api_text_close(&t, ']');
-	api_text_members(&t, "{}");
-	api_text_members(&t, "{\"cloid\":\"0x01\",\"time\":\"5\"}");
-	api_text_raw(&t, "ok", "true");
-	s = api_text_end(&t);
+	cl_api_text_close(&t, ']');
+	cl_api_text_open(&t, "none", '[');
+	cl_api_text_close(&t, ']');
+	cl_api_text_members(&t, "{}");
+	cl_api_text_members(&t, "{\"cloid\":\"0x01\",\"time\":\"5\"}");
+	cl_api_text_raw(&t, "ok", "true");
+	s = cl_api_text_end(&t);
 
 	/* the same object through jansson, as the answers were built before */
 	json_t *fills = json_array();

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The trade streams write their messages as text (src/ws/feed.c
- * ws_trade_text, src/ws/streams.c ws_stream_publish_text) where they
- * were built as JSON values and printed. The text must be byte for byte
+ * ws_trade_members through the answers' writer cl_api_text,
+ * src/ws/streams.c ws_stream_publish_text) where they were built as
+ * JSON values and printed. The text must be byte for byte
  * what the JSON path prints: random trades of every kind (with and
  * without a taker order, numbers at 0 and at their tops, traders that
  * repeat so the address cache hits) against cl_json_dump of
@@ -47,13 +48,11 @@ int main(void)
 {
 	static struct cl_ws_server srv; /* no clients: publish only keeps */
 	struct cl_address pool[40];
-	struct cl_buf b;
 
 	test_seed();
 	for (size_t i = 0; i < 40; i++)
 		for (size_t j = 0; j < 20; j++)
 			pool[i].b[j] = (uint8_t)test_rand();
-	cl_buf_init(&b);
 
 	/* one trade */
 	for (int round = 0; round < 20000; round++) {
@@ -61,11 +60,12 @@ int main(void)
 		random_trade(&t, pool, 40);
 		json_t *j = ws_trade_json(&t);
 		char *want = cl_json_dump(j);
-		cl_buf_reset(&b);
-		ws_trade_text(&b, &t);
-		CHECK_MSG(b.len == strlen(want) &&
-			      memcmp(b.p, want, b.len) == 0,
-			  "%s\n  != %.*s", want, (int)b.len, (char *)b.p);
+		struct cl_api_text b;
+		cl_api_text_init(&b);
+		ws_trade_members(&b, &t);
+		char *got = cl_api_text_end(&b);
+		CHECK_MSG(strcmp(got, want) == 0, "%s\n  != %s", want, got);
+		free(got);
 		free(want);
 		json_decref(j);
 	}
@@ -79,22 +79,20 @@ int main(void)
 			uint64_t block = test_rand() >> (test_rand() % 64);
 			size_t n = 1 + test_rand() % 40;
 			json_t *arr = json_array();
-			cl_buf_reset(&b);
-			char d[21];
-			cl_fmt_u64(d, block);
-			const char *head = "{\"type\":\"trades\",\"block\":\"";
-			cl_buf_append(&b, head, strlen(head));
-			cl_buf_append(&b, d, strlen(d));
-			cl_buf_append(&b, "\",\"trades\":[", 12);
+			struct cl_api_text b;
+			cl_api_text_init(&b);
+			cl_api_text_str(&b, "type", "trades");
+			cl_api_text_u64(&b, "block", block);
+			cl_api_text_open(&b, "trades", '[');
 			for (size_t i = 0; i < n; i++) {
 				struct ws_trade t;
 				random_trade(&t, pool, 40);
 				json_array_append_new(arr, ws_trade_json(&t));
-				if (i)
-					cl_buf_append_byte(&b, ',');
-				ws_trade_text(&b, &t);
+				cl_api_text_open(&b, NULL, '{');
+				ws_trade_members(&b, &t);
+				cl_api_text_close(&b, '}');
 			}
-			cl_buf_append_byte(&b, ']');
+			cl_api_text_close(&b, ']');
 			json_t *o = json_object();
 			json_object_set_new(o, "type", json_string("trades"));
 			json_object_set_new(o, "block", cl_json_from_u64(block));
@@ -126,6 +124,5 @@ int main(void)
 		ws_stream_release(&a);
 		ws_stream_release(&c);
 	}
-	cl_buf_release(&b);
 	return test_done("ws_trade");
 }
