@@ -17,6 +17,17 @@
  * hash is keyed by the address of the map's head, which nothing outside
  * the process sees: keys chosen by traders (addresses, order hashes)
  * cannot be ground offline to fall into one probe sequence.
+ *
+ * The overlay's map is lazy about the list as well. Most of a block's
+ * new entries are in tables it writes and never walks before the commit
+ * (order records, the pruning queue): a descent of the list for each of
+ * them was a seventh of the writer. So a new entry joins the list only
+ * when a seek asks for its group (its key's first byte: its table);
+ * until then it waits in its group's array, found by the index, and a
+ * seek into the group links the group's waiting entries first. The
+ * commit's walk merges the list with each group's waiting entries,
+ * sorted then (smap_sorted). The order anything observes is the keys'
+ * order either way.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -140,25 +151,41 @@ static inline uint64_t mix64(uint64_t x)
 	return x;
 }
 
-/* The key's hash: its eight-byte words folded one at a time through the
- * mix, starting from the map's seed and the length. */
+/* The high and low halves of a 64 x 64-bit product, folded. */
+static inline uint64_t mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* The key's hash: sixteen bytes at a time through one wide multiply,
+ * each word mixed with the running hash (which starts from the map's
+ * seed and the length) and a fixed odd constant, then the mix of
+ * splitmix64 over the result. Half the multiplies of a fold word by
+ * word: the index hashes every key a block reads or writes. */
 static uint64_t key_hash(const struct smap *m, const uint8_t *key,
 			 size_t klen)
 {
-	uint64_t h = mix64(m->seed ^ klen);
+	uint64_t h = m->seed ^ ((uint64_t)klen * 0x9e3779b97f4a7c15ULL);
+	uint64_t a = 0, b = 0;
 	size_t i = 0;
 
-	for (; i + 8 <= klen; i += 8) {
-		uint64_t w;
-		memcpy(&w, key + i, 8);
-		h = mix64(h ^ w);
+	for (; i + 16 <= klen; i += 16) {
+		memcpy(&a, key + i, 8);
+		memcpy(&b, key + i + 8, 8);
+		h = mum(a ^ h ^ 0xa0761d6478bd642fULL,
+			b ^ 0xe7037ed1a0b428dbULL);
 	}
-	if (i < klen) {
-		uint64_t w = 0;
-		memcpy(&w, key + i, klen - i);
-		h = mix64(h ^ w ^ 0x8000000000000000ULL);
+	a = b = 0;
+	if (klen - i > 8) {
+		memcpy(&a, key + i, 8);
+		memcpy(&b, key + i + 8, klen - i - 8);
+	} else {
+		memcpy(&a, key + i, klen - i);
 	}
-	return h;
+	h = mum(a ^ h ^ 0x8ebc6af09c88c6e3ULL, b ^ 0x589965cc75374cc3ULL);
+	return mix64(h);
 }
 
 static inline size_t slot_home(const struct smap *m, uint64_t h)
@@ -233,6 +260,11 @@ static void index_delete(struct smap *m, struct smap_slot *s)
 static void map_init(struct smap *m, bool arena)
 {
 	m->arena = arena;
+	m->groups = NULL;
+	m->order = NULL;
+	m->order_cap = 0;
+	m->sortbuf = NULL;
+	m->sort_cap = 0;
 	m->chunks = m->cur = NULL;
 	m->used = 0;
 	/* The head lives outside the arena: a rewind must not reuse it. */
@@ -245,6 +277,7 @@ static void map_init(struct smap *m, bool arena)
 	m->level = 1;
 	m->rng = 0x243f6a8885a308d3ULL;
 	m->count = 0;
+	m->gen = 0;
 	m->slots = NULL;
 	m->cap = 0;
 	m->seed = mix64((uint64_t)(uintptr_t)m->head);
@@ -255,9 +288,10 @@ void smap_init(struct smap *m)
 	map_init(m, false);
 }
 
-void smap_init_arena(struct smap *m)
+void smap_init_overlay(struct smap *m)
 {
 	map_init(m, true);
+	m->groups = cl_xcalloc(256, sizeof(*m->groups));
 }
 
 void smap_clear(struct smap *m)
@@ -277,8 +311,11 @@ void smap_clear(struct smap *m)
 		m->head->next[i] = NULL;
 	if (m->count)
 		memset(m->slots, 0, m->cap * sizeof(*m->slots));
+	for (unsigned g = 0; m->groups && g < 256; g++)
+		m->groups[g].n = 0;
 	m->level = 1;
 	m->count = 0;
+	m->gen++;
 }
 
 void smap_release(struct smap *m)
@@ -291,6 +328,14 @@ void smap_release(struct smap *m)
 	free(m->slots);
 	m->slots = NULL;
 	m->cap = 0;
+	for (unsigned g = 0; m->groups && g < 256; g++)
+		free(m->groups[g].v);
+	free(m->groups);
+	m->groups = NULL;
+	free(m->order);
+	m->order = NULL;
+	free(m->sortbuf);
+	m->sortbuf = NULL;
 	arena_release(m);
 }
 
@@ -338,9 +383,46 @@ static struct smap_node *descend(const struct smap *m,
 	return x->next[0];
 }
 
-struct smap_node *smap_seek(const struct smap *m, const uint8_t *key,
-			    size_t klen, bool strict)
+/* Put node n, of `level` links, into the list. */
+static void link_node(struct smap *m, struct smap_node *n)
 {
+	struct smap_node *update[SMAP_MAX_LEVEL];
+
+	descend(m, update, n->key, n->klen, false);
+	for (unsigned i = m->level; i < n->level; i++)
+		update[i] = m->head;
+	if (n->level > m->level)
+		m->level = n->level;
+	for (unsigned i = 0; i < n->level; i++) {
+		n->next[i] = update[i]->next[i];
+		update[i]->next[i] = n;
+	}
+	n->pending = false;
+}
+
+/* Does a new entry of this key wait in its group? */
+static bool goes_pending(const struct smap *m, const uint8_t *key,
+			 size_t klen)
+{
+	return m->groups && klen;
+}
+
+/* Link group g's pending entries. */
+static void link_group(struct smap *m, unsigned g)
+{
+	struct smap_group *grp = &m->groups[g];
+
+	for (uint32_t i = 0; i < grp->n; i++)
+		link_node(m, grp->v[i]);
+	grp->n = 0;
+	m->gen++;
+}
+
+struct smap_node *smap_seek(struct smap *m, const uint8_t *key, size_t klen,
+			    bool strict)
+{
+	if (goes_pending(m, key, klen) && m->groups[key[0]].n)
+		link_group(m, key[0]);
 	return descend(m, NULL, key, klen, strict);
 }
 
@@ -355,29 +437,33 @@ struct smap_node *smap_find(const struct smap *m, const uint8_t *key,
 struct smap_node *smap_upsert(struct smap *m, bool *created,
 			      const uint8_t *key, size_t klen)
 {
-	struct smap_node *update[SMAP_MAX_LEVEL];
 	uint64_t h = key_hash(m, key, klen);
 	struct smap_node *n;
-	unsigned level;
 
 	if (m->count && (n = index_probe(m, h, key, klen)->n)) {
 		*created = false;
 		return n;
 	}
 	index_reserve(m);
-	n = descend(m, update, key, klen, false);
-	level = random_level(m);
-	for (unsigned i = m->level; i < level; i++)
-		update[i] = m->head;
-	if (level > m->level)
-		m->level = level;
-	n = node_alloc(m, level, key, klen);
-	for (unsigned i = 0; i < level; i++) {
-		n->next[i] = update[i]->next[i];
-		update[i]->next[i] = n;
+	n = node_alloc(m, random_level(m), key, klen);
+	if (goes_pending(m, key, klen)) {
+		struct smap_group *grp = &m->groups[key[0]];
+
+		if (grp->n == grp->cap) {
+			CL_REQUIRE(grp->cap < UINT32_MAX / 2);
+			grp->cap = grp->cap ? grp->cap * 2 : 256;
+			grp->v = cl_xrealloc(grp->v,
+					     grp->cap * sizeof(*grp->v));
+		}
+		n->pending = true;
+		n->pidx = grp->n;
+		grp->v[grp->n++] = n;
+	} else {
+		link_node(m, n);
 	}
 	index_insert(m, h, n);
 	m->count++;
+	m->gen++;
 	*created = true;
 	return n;
 }
@@ -385,18 +471,104 @@ struct smap_node *smap_upsert(struct smap *m, bool *created,
 bool smap_remove(struct smap *m, const uint8_t *key, size_t klen)
 {
 	struct smap_node *update[SMAP_MAX_LEVEL];
-	struct smap_node *n = descend(m, update, key, klen, false);
+	struct smap_slot *slot;
+	struct smap_node *n;
 
-	if (!n || smap_cmp(n->key, n->klen, key, klen) != 0)
+	if (!m->count)
 		return false;
-	index_delete(m, index_probe(m, key_hash(m, key, klen), key, klen));
-	for (unsigned i = 0; i < n->level; i++)
-		update[i]->next[i] = n->next[i];
-	while (m->level > 1 && !m->head->next[m->level - 1])
-		m->level--;
+	slot = index_probe(m, key_hash(m, key, klen), key, klen);
+	n = slot->n;
+	if (!n)
+		return false;
+	index_delete(m, slot);
+	if (n->pending) {
+		struct smap_group *grp = &m->groups[key[0]];
+		struct smap_node *last = grp->v[--grp->n];
+
+		grp->v[n->pidx] = last;
+		last->pidx = n->pidx;
+	} else {
+		CL_REQUIRE(descend(m, update, key, klen, false) == n);
+		for (unsigned i = 0; i < n->level; i++)
+			update[i]->next[i] = n->next[i];
+		while (m->level > 1 && !m->head->next[m->level - 1])
+			m->level--;
+	}
 	m->count--;
+	m->gen++;
 	node_free(m, n);
 	return true;
+}
+
+static int sortkey_cmp(const void *pa, const void *pb)
+{
+	const struct smap_sortkey *a = pa, *b = pb;
+
+	if (a->k[0] != b->k[0])
+		return a->k[0] < b->k[0] ? -1 : 1;
+	if (a->k[1] != b->k[1])
+		return a->k[1] < b->k[1] ? -1 : 1;
+	return smap_cmp(a->n->key, a->n->klen, b->n->key, b->n->klen);
+}
+
+/* Sort a group's pending entries into m->sortbuf[0..grp->n). */
+static void sort_group(struct smap *m, const struct smap_group *grp)
+{
+	if (grp->n > m->sort_cap) {
+		m->sort_cap = grp->n;
+		free(m->sortbuf);
+		m->sortbuf = cl_xmalloc(m->sort_cap * sizeof(*m->sortbuf));
+	}
+	for (uint32_t i = 0; i < grp->n; i++) {
+		struct smap_node *x = grp->v[i];
+		uint8_t b[16] = { 0 };
+
+		memcpy(b, x->key + 1, x->klen - 1 < 16 ? x->klen - 1 : 16);
+		m->sortbuf[i] = (struct smap_sortkey){
+			.k = { cl_get_be64(b), cl_get_be64(b + 8) },
+			.n = x,
+		};
+	}
+	qsort(m->sortbuf, grp->n, sizeof(*m->sortbuf), sortkey_cmp);
+}
+
+struct smap_node *const *smap_sorted(struct smap *m, size_t *n)
+{
+	struct smap_node *x = m->head->next[0];
+	size_t k = 0;
+
+	if (m->count > m->order_cap) {
+		m->order_cap = m->count;
+		free(m->order);
+		m->order = cl_xmalloc(m->order_cap * sizeof(*m->order));
+	}
+	/* the list's entries of no bytes first; then, group by group, the
+	 * list's entries of the group merged with its pending ones, sorted
+	 * now (a plain map: the list alone) */
+	while (x && !x->klen) {
+		m->order[k++] = x;
+		x = x->next[0];
+	}
+	for (unsigned g = 0; g < 256; g++) {
+		const struct smap_group *grp = m->groups ? &m->groups[g] : NULL;
+		uint32_t i = 0, np = grp ? grp->n : 0;
+
+		if (np)
+			sort_group(m, grp);
+		while (x && x->key[0] == g) {
+			while (i < np && smap_cmp(m->sortbuf[i].n->key,
+						  m->sortbuf[i].n->klen, x->key,
+						  x->klen) < 0)
+				m->order[k++] = m->sortbuf[i++].n;
+			m->order[k++] = x;
+			x = x->next[0];
+		}
+		while (i < np)
+			m->order[k++] = m->sortbuf[i++].n;
+	}
+	CL_REQUIRE(!x && k == m->count);
+	*n = k;
+	return m->order;
 }
 
 void smap_set_val(struct smap *m, struct smap_node *n, const uint8_t *val,

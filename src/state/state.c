@@ -65,6 +65,12 @@ struct cl_state_iter {
 	bool strict;         /* pos was returned: continue after it */
 	uint8_t pos[1 + CL_STATE_KEY_MAX]; /* tid ‖ start or last key */
 	size_t pos_len;
+	/* The overlay's first entry after pos (any table; NULL: none), as
+	 * of the overlay's generation ogen: while no entry has come or gone
+	 * since, the next step needs no seek of its own. */
+	struct smap_node *onext;
+	uint64_t ogen;
+	bool ocached;
 };
 
 static const uint8_t empty_value[1];
@@ -77,7 +83,7 @@ static struct cl_state *state_alloc(void)
 {
 	struct cl_state *st = cl_xcalloc(1, sizeof(*st));
 
-	smap_init_arena(&st->overlay);
+	smap_init_overlay(&st->overlay);
 	return st;
 }
 
@@ -491,9 +497,11 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 	t0 += s.load_ns;
 	ops = cl_xmalloc((st->overlay.count + 1) * sizeof(*ops));
 	src = cl_xmalloc((st->overlay.count + 1) * sizeof(*src));
-	for (struct smap_node *n = smap_first(&st->overlay); n && !rc;
-	     n = n->next[0])
-		rc = flush_one(st, &f, ops, src, &nops, n);
+	size_t nsorted;
+	struct smap_node *const *sorted = smap_sorted(&st->overlay, &nsorted);
+
+	for (size_t i = 0; i < nsorted && !rc; i++)
+		rc = flush_one(st, &f, ops, src, &nops, sorted[i]);
 	if (f.tbl)
 		kv_cursor_close(&f.c);
 	if (!rc)
@@ -857,9 +865,18 @@ int cl_state_iter_next(struct cl_state_iter *it, const uint8_t **key,
 		*klen = *vlen = 0;
 		if (rc)
 			return rc;
-		if (it->st)
-			o = smap_seek(&it->st->overlay, it->pos, it->pos_len,
-				      it->strict);
+		if (it->st) {
+			struct smap *ov = &it->st->overlay;
+
+			if (it->ocached && it->ogen == ov->gen)
+				o = it->onext;
+			else
+				o = smap_seek(ov, it->pos, it->pos_len,
+					      it->strict);
+			it->onext = o;
+			it->ogen = ov->gen;
+			it->ocached = true;
+		}
 		if (o && o->key[0] != it->tid)
 			o = NULL;
 		if (!o && !bc->valid)
@@ -867,6 +884,11 @@ int cl_state_iter_next(struct cl_state_iter *it, const uint8_t **key,
 		take_o = o && (!bc->valid ||
 			       smap_cmp(o->key + 1, o->klen - 1, bc->key,
 					bc->klen) <= 0);
+		/* The entry after the key returned: past o when o is taken;
+		 * o itself when the backend's key came first, since nothing
+		 * in the overlay lies between pos and o. */
+		if (take_o)
+			it->onext = o->next[0];
 		if (take_o) {
 			*key = o->key + 1;
 			*klen = o->klen - 1;

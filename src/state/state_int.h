@@ -60,12 +60,31 @@ struct smap_node {
 	size_t klen;
 	uint8_t *val; /* owned, may be NULL when vlen == 0 */
 	size_t vlen;
-	bool tomb; /* overlay: a deletion marker */
-	unsigned level;
+	bool tomb;    /* overlay: a deletion marker */
+	bool pending; /* a lazy map's entry not yet in the list */
+	uint8_t level;
+	uint32_t pidx; /* pending: its place in its group's array */
 	struct smap_node *next[];
 };
 
 struct smap_chunk;
+
+/* A lazy map's entries of one first key byte (the overlay: one table)
+ * that no seek has asked for since they came: in no order, not in the
+ * list. */
+struct smap_group {
+	struct smap_node **v;
+	uint32_t n, cap;
+};
+
+/* An entry and the first sixteen bytes of its key after the group's
+ * byte, as two big-endian words, zero-padded: what the sort of a group's
+ * waiting entries compares first (the full keys only where both words
+ * are equal: a key that short, or one sharing its first 16 bytes). */
+struct smap_sortkey {
+	uint64_t k[2];
+	struct smap_node *n;
+};
 
 /* A slot of the map's hash index: the key's hash, and its node (NULL:
  * empty). */
@@ -79,6 +98,9 @@ struct smap {
 	unsigned level;
 	uint64_t rng;
 	size_t count;
+	/* Bumped by every insert, removal and clear: a position found by a
+	 * seek (smap_seek) still holds while gen has not moved. */
+	uint64_t gen;
 	/* The hash index over the same nodes (smap.c): exact finds and the
 	 * finds of upserts take one probe sequence instead of a descent of
 	 * the list. Open addressing, linear probing, load at most 1/2. */
@@ -92,11 +114,22 @@ struct smap {
 	struct smap_chunk *chunks; /* the first chunk, or NULL */
 	struct smap_chunk *cur;	   /* the chunk being filled */
 	size_t used;		   /* bytes taken from cur */
+	/* A lazy map (the overlay) links an entry into the list only when
+	 * a seek asks for its group (its key's first byte, the table):
+	 * the entries a block writes and never walks (orders, the pruning
+	 * queue) never pay for a descent each, and are sorted once at the
+	 * end (smap_sorted). NULL for a plain map. */
+	struct smap_group *groups; /* [256] */
+	struct smap_node **order;  /* smap_sorted's answer */
+	size_t order_cap;
+	struct smap_sortkey *sortbuf;
+	size_t sort_cap;
 };
 
 void smap_init(struct smap *m);
-/* A map for short-lived entries, emptied as a whole (the overlay). */
-void smap_init_arena(struct smap *m);
+/* The overlay's map: short-lived entries in an arena, emptied as a whole,
+ * ordered lazily by group (above). */
+void smap_init_overlay(struct smap *m);
 void smap_release(struct smap *m);
 /* Remove every entry. */
 void smap_clear(struct smap *m);
@@ -129,13 +162,22 @@ static inline int smap_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
 }
 struct smap_node *smap_find(const struct smap *m, const uint8_t *key,
 			    size_t klen);
-/* First entry with key >= (strict: >) the given key, or NULL. */
-struct smap_node *smap_seek(const struct smap *m, const uint8_t *key,
+/* First entry with key >= (strict: >) the given key, or NULL. In a lazy
+ * map the key's group's waiting entries are linked first, and the answer
+ * is exact within that group only: past it, an entry of a later group
+ * may come before the one returned (or NULL) unseen. */
+struct smap_node *smap_seek(struct smap *m, const uint8_t *key,
 			    size_t klen, bool strict);
+/* The first entry of a plain map; walk on with next[0]. */
 static inline struct smap_node *smap_first(const struct smap *m)
 {
+	CL_REQUIRE(!m->groups);
 	return m->head->next[0];
 }
+/* Every entry of the map, in key order (*n of them): the list merged with
+ * the pending groups, each sorted now. The array is the map's, valid
+ * until the next change. */
+struct smap_node *const *smap_sorted(struct smap *m, size_t *n);
 /* Find or create the entry for key; *created tells which. A new entry has
  * val = NULL, vlen = 0, tomb = false. */
 struct smap_node *smap_upsert(struct smap *m, bool *created,
