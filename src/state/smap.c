@@ -500,36 +500,74 @@ bool smap_remove(struct smap *m, const uint8_t *key, size_t klen)
 	return true;
 }
 
-static int sortkey_cmp(const void *pa, const void *pb)
+/* Two sort entries by their nodes' whole keys. */
+static int ent_cmp(const void *pa, const void *pb)
 {
-	const struct smap_sortkey *a = pa, *b = pb;
+	const struct smap_node *a =
+		(const struct smap_node *)((const struct keysort_ent *)pa)->v;
+	const struct smap_node *b =
+		(const struct smap_node *)((const struct keysort_ent *)pb)->v;
 
-	if (a->k[0] != b->k[0])
-		return a->k[0] < b->k[0] ? -1 : 1;
-	if (a->k[1] != b->k[1])
-		return a->k[1] < b->k[1] ? -1 : 1;
-	return smap_cmp(a->n->key, a->n->klen, b->n->key, b->n->klen);
+	return smap_cmp(a->key, a->klen, b->key, b->klen);
 }
 
-/* Sort a group's pending entries into m->sortbuf[0..grp->n). */
+/* The word of node n's key at byte `at` (past the group's byte). */
+static uint64_t word_at(uintptr_t n, size_t at)
+{
+	const struct smap_node *x = (const struct smap_node *)n;
+
+	return at < x->klen ? keysort_word(x->key + at, x->klen - at) : 0;
+}
+
+/*
+ * Sort a group's waiting entries into m->sortbuf[0..n): by the word
+ * after the group's byte (keysort); a run of entries sharing it by the
+ * next word (a table keyed by time, then hash: the pruning queue); a
+ * run sharing both by their whole keys.
+ */
 static void sort_group(struct smap *m, const struct smap_group *grp)
 {
-	if (grp->n > m->sort_cap) {
-		m->sort_cap = grp->n;
+	struct keysort_ent *e;
+	size_t n = grp->n;
+
+	if (2 * n > m->sort_cap) {
+		m->sort_cap = 2 * n;
 		free(m->sortbuf);
 		m->sortbuf = cl_xmalloc(m->sort_cap * sizeof(*m->sortbuf));
 	}
-	for (uint32_t i = 0; i < grp->n; i++) {
-		struct smap_node *x = grp->v[i];
-		uint8_t b[16] = { 0 };
+	e = m->sortbuf;
+	for (size_t i = 0; i < n; i++)
+		e[i] = (struct keysort_ent){ word_at((uintptr_t)grp->v[i], 1),
+					     (uintptr_t)grp->v[i] };
+	keysort(e, e + n, n);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
 
-		memcpy(b, x->key + 1, x->klen - 1 < 16 ? x->klen - 1 : 16);
-		m->sortbuf[i] = (struct smap_sortkey){
-			.k = { cl_get_be64(b), cl_get_be64(b + 8) },
-			.n = x,
-		};
+		while (j < n && e[j].k == e[i].k)
+			j++;
+		if (j - i > 1) {
+			for (size_t a = i; a < j; a++)
+				e[a].k = word_at(e[a].v, 9);
+			keysort(e + i, e + n, j - i);
+			for (size_t a = i; a < j;) {
+				size_t b = a + 1;
+
+				while (b < j && e[b].k == e[a].k)
+					b++;
+				if (b - a > 1)
+					qsort(e + a, b - a, sizeof(*e),
+					      ent_cmp);
+				a = b;
+			}
+		}
+		i = j;
 	}
-	qsort(m->sortbuf, grp->n, sizeof(*m->sortbuf), sortkey_cmp);
+}
+
+/* The i-th of the group just sorted. */
+static struct smap_node *pend(const struct smap *m, size_t i)
+{
+	return (struct smap_node *)m->sortbuf[i].v;
 }
 
 struct smap_node *const *smap_sorted(struct smap *m, size_t *n)
@@ -556,15 +594,15 @@ struct smap_node *const *smap_sorted(struct smap *m, size_t *n)
 		if (np)
 			sort_group(m, grp);
 		while (x && x->key[0] == g) {
-			while (i < np && smap_cmp(m->sortbuf[i].n->key,
-						  m->sortbuf[i].n->klen, x->key,
+			while (i < np && smap_cmp(pend(m, i)->key,
+						  pend(m, i)->klen, x->key,
 						  x->klen) < 0)
-				m->order[k++] = m->sortbuf[i++].n;
+				m->order[k++] = pend(m, i++);
 			m->order[k++] = x;
 			x = x->next[0];
 		}
 		while (i < np)
-			m->order[k++] = m->sortbuf[i++].n;
+			m->order[k++] = pend(m, i++);
 	}
 	CL_REQUIRE(!x && k == m->count);
 	*n = k;

@@ -309,10 +309,41 @@ void cl_state_rollback_to(struct cl_state *st, struct cl_state_sp sp)
 /* Commit                                                              */
 /* ------------------------------------------------------------------ */
 
-static int op_cmp(const void *a, const void *b)
+/* The changed paths in order: by their first word (keysort: paths are
+ * hashes, so it nearly always decides), a run of equal words by the
+ * whole paths; the operations gathered once into a new array (ops is
+ * freed). */
+static struct smt_op *sort_ops(struct smt_op *ops, size_t n)
 {
-	return memcmp(((const struct smt_op *)a)->path.b,
-		      ((const struct smt_op *)b)->path.b, 32);
+	struct keysort_ent *e = cl_xmalloc((2 * n + 1) * sizeof(*e));
+	struct smt_op *out = cl_xmalloc((n + 1) * sizeof(*out));
+
+	for (size_t i = 0; i < n; i++)
+		e[i] = (struct keysort_ent){ keysort_word(ops[i].path.b, 32), i };
+	keysort(e, e + n, n);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+
+		while (j < n && e[j].k == e[i].k)
+			j++;
+		for (size_t a = i + 1; a < j; a++) {
+			struct keysort_ent x = e[a];
+			size_t b = a;
+
+			while (b > i && memcmp(ops[e[b - 1].v].path.b,
+					       ops[x.v].path.b, 32) > 0) {
+				e[b] = e[b - 1];
+				b--;
+			}
+			e[b] = x;
+		}
+		i = j;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = ops[e[i].v];
+	free(e);
+	free(ops);
+	return out;
 }
 
 /* The table being written by the flush, through one cursor: the overlay
@@ -512,7 +543,7 @@ int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root)
 	s.node_dels = 0;
 	s.hash_ns = 0;
 	if (!rc) {
-		qsort(ops, nops, sizeof(*ops), op_cmp);
+		ops = sort_ops(ops, nops);
 		for (size_t i = 1; i < nops && !rc; i++)
 			if (memcmp(ops[i - 1].path.b, ops[i].path.b, 32) == 0)
 				rc = CL_ERR_CORRUPT;

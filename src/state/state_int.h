@@ -50,6 +50,22 @@ const struct cl_table_info *table_require(enum cl_table t);
 #define META_KEY_ROOT "root"
 
 /* ------------------------------------------------------------------ */
+/* keysort.c: sorting by a key's first eight bytes                     */
+/* ------------------------------------------------------------------ */
+
+struct keysort_ent {
+	uint64_t k; /* the key's first eight bytes, big-endian */
+	uint64_t v; /* the caller's: an index, a pointer */
+};
+
+/* Sort v[0..n) by k, stable (equal words keep their order; the caller
+ * orders them by the rest of their keys); tmp has room for n. */
+void keysort(struct keysort_ent *v, struct keysort_ent *tmp, size_t n);
+/* The first eight bytes of p[0..len) as a big-endian word, zero-padded:
+ * words that differ order their keys as smap_cmp does. */
+uint64_t keysort_word(const uint8_t *p, size_t len);
+
+/* ------------------------------------------------------------------ */
 /* smap.c: sorted map of byte strings                                  */
 /* ------------------------------------------------------------------ */
 
@@ -75,15 +91,6 @@ struct smap_chunk;
 struct smap_group {
 	struct smap_node **v;
 	uint32_t n, cap;
-};
-
-/* An entry and the first sixteen bytes of its key after the group's
- * byte, as two big-endian words, zero-padded: what the sort of a group's
- * waiting entries compares first (the full keys only where both words
- * are equal: a key that short, or one sharing its first 16 bytes). */
-struct smap_sortkey {
-	uint64_t k[2];
-	struct smap_node *n;
 };
 
 /* A slot of the map's hash index: the key's hash, and its node (NULL:
@@ -122,7 +129,7 @@ struct smap {
 	struct smap_group *groups; /* [256] */
 	struct smap_node **order;  /* smap_sorted's answer */
 	size_t order_cap;
-	struct smap_sortkey *sortbuf;
+	struct keysort_ent *sortbuf; /* smap_sorted's sort of a group */
 	size_t sort_cap;
 };
 
