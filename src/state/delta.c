@@ -129,6 +129,25 @@ size_t builder_seek(const struct builder *b, unsigned tbl,
 /* Deltas                                                              */
 /* ------------------------------------------------------------------ */
 
+/* The bytes of a delta's table of where each kv table starts. */
+static size_t tab_bytes(void)
+{
+	return ((size_t)kv_table_count() + 1) * sizeof(uint32_t);
+}
+
+/* Fill d->tab from d's entries (in key order, each key starting with its
+ * table's byte). */
+static void tab_fill(struct delta *d)
+{
+	size_t i = 0;
+
+	for (unsigned t = 0; t <= kv_table_count(); t++) {
+		while (i < d->n && d->e[i].key[0] < t)
+			i++;
+		d->tab[t] = (uint32_t)i;
+	}
+}
+
 struct delta *delta_from_builder(const struct builder *b, uint64_t seq)
 {
 	size_t bytes = 0, n = b->count, i = 0;
@@ -140,15 +159,19 @@ struct delta *delta_from_builder(const struct builder *b, uint64_t seq)
 			const struct bld_ent *s = &b->runs[t].e[j];
 			bytes += 1 + s->klen + s->vlen;
 		}
-	d = cl_xmalloc(sizeof(*d) + n * sizeof(*d->e) + bytes + 1);
+	CL_REQUIRE(n <= UINT32_MAX);
+	d = cl_xmalloc(sizeof(*d) + n * sizeof(*d->e) + tab_bytes() + bytes +
+		       1);
 	d->seq = seq;
 	atomic_init(&d->refs, 1);
 	d->n = n;
 	d->e = (struct delta_ent *)(d + 1);
-	d->bytes = sizeof(*d) + n * sizeof(*d->e) + bytes;
-	p = (uint8_t *)(d->e + n);
+	d->tab = (uint32_t *)(d->e + n);
+	d->bytes = sizeof(*d) + n * sizeof(*d->e) + tab_bytes() + bytes;
+	p = (uint8_t *)d->tab + tab_bytes();
 	/* the runs in table order: the entries in (table ‖ key) order */
-	for (unsigned t = 0; t < kv_table_count(); t++)
+	for (unsigned t = 0; t < kv_table_count(); t++) {
+		d->tab[t] = (uint32_t)i;
 		for (size_t j = 0; j < b->runs[t].n; j++, i++) {
 			const struct bld_ent *s = &b->runs[t].e[j];
 			struct delta_ent *e = &d->e[i];
@@ -170,6 +193,8 @@ struct delta *delta_from_builder(const struct builder *b, uint64_t seq)
 			e->vlen = s->vlen;
 			p += s->vlen;
 		}
+	}
+	d->tab[kv_table_count()] = (uint32_t)i;
 	return d;
 }
 
@@ -190,6 +215,13 @@ size_t delta_seek(const struct delta *d, const uint8_t *ck, size_t cklen,
 {
 	size_t lo = 0, hi = d->n;
 	uint64_t k8 = delta_key8(ck, cklen);
+
+	/* every entry before the key's table is smaller, every one after
+	 * it larger */
+	if (cklen && ck[0] < kv_table_count()) {
+		lo = d->tab[ck[0]];
+		hi = d->tab[ck[0] + 1];
+	}
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -225,11 +257,14 @@ struct delta *delta_merge(struct delta *const *v, size_t k, uint64_t seq)
 		for (size_t j = 0; j < v[i]->n; j++)
 			bytes += v[i]->e[j].klen + v[i]->e[j].vlen;
 	}
-	d = cl_xmalloc(sizeof(*d) + nmax * sizeof(*d->e) + bytes + 1);
+	CL_REQUIRE(nmax <= UINT32_MAX);
+	d = cl_xmalloc(sizeof(*d) + nmax * sizeof(*d->e) + tab_bytes() +
+		       bytes + 1);
 	d->seq = seq;
 	atomic_init(&d->refs, 1);
 	d->e = (struct delta_ent *)(d + 1);
-	p = (uint8_t *)(d->e + nmax);
+	d->tab = (uint32_t *)(d->e + nmax);
+	p = (uint8_t *)d->tab + tab_bytes();
 	for (;;) {
 		const struct delta_ent *win = NULL;
 
@@ -267,6 +302,8 @@ struct delta *delta_merge(struct delta *const *v, size_t k, uint64_t seq)
 				pos[i]++;
 	}
 	d->n = n;
-	d->bytes = sizeof(*d) + n * sizeof(*d->e) + (size_t)(p - (uint8_t *)(d->e + nmax));
+	d->bytes = sizeof(*d) + n * sizeof(*d->e) +
+		   (size_t)(p - (uint8_t *)d->tab);
+	tab_fill(d);
 	return d;
 }

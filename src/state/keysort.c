@@ -63,11 +63,3 @@ void keysort(struct keysort_ent *v, struct keysort_ent *tmp, size_t n)
 	if (src != v)
 		memcpy(v, src, n * sizeof(*v));
 }
-
-uint64_t keysort_word(const uint8_t *p, size_t len)
-{
-	uint8_t b[8] = { 0 };
-
-	memcpy(b, p, len < 8 ? len : 8);
-	return cl_get_be64(b);
-}

@@ -516,7 +516,7 @@ static uint64_t word_at(uintptr_t n, size_t at)
 {
 	const struct smap_node *x = (const struct smap_node *)n;
 
-	return at < x->klen ? keysort_word(x->key + at, x->klen - at) : 0;
+	return at < x->klen ? delta_key8(x->key + at, x->klen - at) : 0;
 }
 
 /*

@@ -319,7 +319,7 @@ static struct smt_op *sort_ops(struct smt_op *ops, size_t n)
 	struct smt_op *out = cl_xmalloc((n + 1) * sizeof(*out));
 
 	for (size_t i = 0; i < n; i++)
-		e[i] = (struct keysort_ent){ keysort_word(ops[i].path.b, 32), i };
+		e[i] = (struct keysort_ent){ delta_key8(ops[i].path.b, 32), i };
 	keysort(e, e + n, n);
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;

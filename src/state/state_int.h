@@ -59,11 +59,10 @@ struct keysort_ent {
 };
 
 /* Sort v[0..n) by k, stable (equal words keep their order; the caller
- * orders them by the rest of their keys); tmp has room for n. */
+ * orders them by the rest of their keys); tmp has room for n. The word
+ * of a key is delta_key8() of it (below): words that differ order their
+ * keys as smap_cmp does. */
 void keysort(struct keysort_ent *v, struct keysort_ent *tmp, size_t n);
-/* The first eight bytes of p[0..len) as a big-endian word, zero-padded:
- * words that differ order their keys as smap_cmp does. */
-uint64_t keysort_word(const uint8_t *p, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* smap.c: sorted map of byte strings                                  */
@@ -379,6 +378,11 @@ struct delta {
 	size_t n;	       /* entries, in smap_cmp order of their keys */
 	size_t bytes;	       /* memory held */
 	struct delta_ent *e;
+	/* tab[t] .. tab[t + 1]: the entries of kv table t (keys start with
+	 * their table's byte), so a seek searches its table's entries only
+	 * and none in a table the block did not write; kv_table_count() + 1
+	 * of them */
+	uint32_t *tab;
 };
 
 /* A block's writes before it is frozen: a sorted run per kv table. */

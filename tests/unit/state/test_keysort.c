@@ -4,8 +4,8 @@
  * every size around its switch from insertion to radix (64) and up to
  * 200 000, words that are random, that share their high bits (passes
  * skipped), that repeat (stability: equal words keep their order), all
- * equal, and already sorted or reversed; and keysort_word against
- * smap_cmp on keys of 0 to 12 bytes.
+ * equal, and already sorted or reversed; and the words keys give
+ * (delta_key8) against smap_cmp on keys of 0 to 12 bytes.
  */
 #include "test.h"
 
@@ -75,7 +75,7 @@ static void check_words(void)
 			a[i] = (uint8_t)(test_rand() % 3);
 			b[i] = test_rand() % 4 ? a[i] : (uint8_t)(test_rand() % 3);
 		}
-		uint64_t wa = keysort_word(a, la), wb = keysort_word(b, lb);
+		uint64_t wa = delta_key8(a, la), wb = delta_key8(b, lb);
 		int c = smap_cmp(a, la, b, lb);
 
 		/* words that differ order as the keys do */
