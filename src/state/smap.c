@@ -311,8 +311,10 @@ void smap_clear(struct smap *m)
 		m->head->next[i] = NULL;
 	if (m->count)
 		memset(m->slots, 0, m->cap * sizeof(*m->slots));
-	for (unsigned g = 0; m->groups && g < 256; g++)
+	for (unsigned g = 0; m->groups && g < 256; g++) {
 		m->groups[g].n = 0;
+		m->groups[g].all = 0;
+	}
 	m->level = 1;
 	m->count = 0;
 	m->gen++;
@@ -461,6 +463,8 @@ struct smap_node *smap_upsert(struct smap *m, bool *created,
 	} else {
 		link_node(m, n);
 	}
+	if (m->groups && klen)
+		m->groups[key[0]].all++;
 	index_insert(m, h, n);
 	m->count++;
 	m->gen++;
@@ -494,6 +498,8 @@ bool smap_remove(struct smap *m, const uint8_t *key, size_t klen)
 		while (m->level > 1 && !m->head->next[m->level - 1])
 			m->level--;
 	}
+	if (m->groups && klen)
+		m->groups[key[0]].all--;
 	m->count--;
 	m->gen++;
 	node_free(m, n);

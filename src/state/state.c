@@ -65,9 +65,10 @@ struct cl_state_iter {
 	bool strict;         /* pos was returned: continue after it */
 	uint8_t pos[1 + CL_STATE_KEY_MAX]; /* tid ‖ start or last key */
 	size_t pos_len;
-	/* The overlay's first entry after pos (any table; NULL: none), as
-	 * of the overlay's generation ogen: while no entry has come or gone
-	 * since, the next step needs no seek of its own. */
+	/* The overlay's first entry after pos (any table; NULL: none, or
+	 * none of this table), as of the overlay's generation ogen: while no
+	 * entry has come or gone since, the next step needs no seek of its
+	 * own. */
 	struct smap_node *onext;
 	uint64_t ogen;
 	bool ocached;
@@ -901,6 +902,8 @@ int cl_state_iter_next(struct cl_state_iter *it, const uint8_t **key,
 
 			if (it->ocached && it->ogen == ov->gen)
 				o = it->onext;
+			else if (!smap_group_count(ov, it->tid))
+				o = NULL; /* nothing of this table in the block */
 			else
 				o = smap_seek(ov, it->pos, it->pos_len,
 					      it->strict);

@@ -90,6 +90,7 @@ struct smap_chunk;
 struct smap_group {
 	struct smap_node **v;
 	uint32_t n, cap;
+	size_t all; /* the group's entries, waiting or linked */
 };
 
 /* A slot of the map's hash index: the key's hash, and its node (NULL:
@@ -174,6 +175,12 @@ struct smap_node *smap_find(const struct smap *m, const uint8_t *key,
  * may come before the one returned (or NULL) unseen. */
 struct smap_node *smap_seek(struct smap *m, const uint8_t *key,
 			    size_t klen, bool strict);
+/* How many entries of a lazy map's key start with byte g. */
+static inline size_t smap_group_count(const struct smap *m, uint8_t g)
+{
+	CL_REQUIRE(m->groups);
+	return m->groups[g].all;
+}
 /* The first entry of a plain map; walk on with next[0]. */
 static inline struct smap_node *smap_first(const struct smap *m)
 {

@@ -103,6 +103,15 @@ static void check_whole(struct smap *m)
 			CHECK(f->klen == keys[k].klen &&
 			      memcmp(f->key, keys[k].key, f->klen) == 0);
 	}
+	/* a lazy map counts each group's entries */
+	for (unsigned g = 0; m->groups && g < 256; g++) {
+		size_t want = 0;
+
+		for (size_t k = 0; k < NKEYS; k++)
+			want += keys[k].present && keys[k].klen &&
+				keys[k].key[0] == g;
+		CHECK(smap_group_count(m, (uint8_t)g) == want);
+	}
 	/* the index's load stays at 1/2 or below */
 	CHECK(m->count == 0 || m->count * 2 <= m->cap);
 }

@@ -598,6 +598,18 @@ static void test_random(void)
 			model_root(want);
 			CHECK(memcmp(r1.b, r2.b, 32) == 0);
 			CHECK(memcmp(r1.b, want, 32) == 0);
+
+			/* a block's first entry in a table: a walk of the
+			 * table must meet it (the overlay holds one entry) */
+			struct op op;
+
+			random_op(&op);
+			op.del = false;
+			apply_state(lm, &op);
+			apply_state(mem, &op);
+			apply_model(&op);
+			check_iter(lm, NULL, op.ti, -1);
+			check_iter(mem, NULL, op.ti, -1);
 		}
 	}
 
