@@ -196,17 +196,22 @@ uint64_t margin_vol_update(uint64_t var, struct cl_price old_price,
 
 uint64_t margin_isqrt(uint64_t v)
 {
-	uint64_t lo = 0, hi = 4294967296ull; /* 2^32: hi^2 > any u64 */
+	/* the largest r with r * r <= v: Newton's step from above, from a
+	 * power of two at least sqrt(v) (v < 2^bits), falls to it in a few
+	 * divisions and stops there (the next step would not go lower);
+	 * x + v / x < 2^34 throughout */
+	if (v < 2)
+		return v;
+	unsigned bits = 64u - (unsigned)__builtin_clzll(v);
+	uint64_t x = (uint64_t)1 << ((bits + 1) / 2);
 
-	/* the largest r with r * r <= v */
-	while (hi - lo > 1) {
-		uint64_t mid = lo + (hi - lo) / 2;
-		if ((unsigned __int128)mid * mid <= v)
-			lo = mid;
-		else
-			hi = mid;
+	for (;;) {
+		uint64_t y = (x + v / x) / 2;
+
+		if (y >= x)
+			return x;
+		x = y;
 	}
-	return lo;
 }
 
 uint32_t margin_imf_scale_ppm(const struct cl_imf_scale_params *p,

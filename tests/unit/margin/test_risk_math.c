@@ -120,6 +120,30 @@ static void volatility_scale(void)
 	CHECK(margin_isqrt(var) == 31622);
 	CHECK(margin_isqrt(0) == 0 && margin_isqrt(15) == 3 &&
 	      margin_isqrt(16) == 4 && margin_isqrt(UINT64_MAX) == 4294967295u);
+	/* the floor of the root: r^2 <= v < (r + 1)^2, for every v below
+	 * 2^16, squares and their neighbours up to 2^32 - 1, and values
+	 * spread over every bit length */
+	unsigned bad = 0;
+	for (uint64_t v = 0; v < 65536; v++) {
+		unsigned __int128 r = margin_isqrt(v);
+		bad += !(r * r <= v && (r + 1) * (r + 1) > v);
+	}
+	for (uint64_t q = 1; q < 4294967296ull; q = q * 3 + 1)
+		for (int d = -1; d <= 1; d++) {
+			uint64_t v = q * q + (uint64_t)(int64_t)d;
+			unsigned __int128 r = margin_isqrt(v);
+			bad += !(r * r <= v && (r + 1) * (r + 1) > v);
+		}
+	for (unsigned b = 1; b < 64; b++)
+		for (unsigned k = 0; k < 200; k++) {
+			uint64_t v = ((uint64_t)1 << b) |
+				     ((uint64_t)k * 0x9e3779b97f4a7c15ull >>
+				      (64 - b));
+			unsigned __int128 r = margin_isqrt(v);
+			bad += !(r * r <= v && (r + 1) * (r + 1) > v);
+		}
+	CHECK_MSG(bad == 0, "margin_isqrt: %u values not the floor of their "
+		  "root", bad);
 	/* a quiet update pulls it back: r = 0 */
 	CHECK(margin_vol_update(var, PX(5418000), PX(5418000), 100000) == 900000000);
 	CHECK(margin_vol_update(var, PX(0), PX(5), 100000) == var);
