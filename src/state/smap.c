@@ -181,7 +181,7 @@ static uint64_t key_hash(const struct smap *m, const uint8_t *key,
 	if (klen - i > 8) {
 		memcpy(&a, key + i, 8);
 		memcpy(&b, key + i + 8, klen - i - 8);
-	} else {
+	} else if (klen > i) {
 		memcpy(&a, key + i, klen - i);
 	}
 	h = mum(a ^ h ^ 0x8ebc6af09c88c6e3ULL, b ^ 0x589965cc75374cc3ULL);
@@ -385,7 +385,7 @@ static struct smap_node *descend(const struct smap *m,
 	return x->next[0];
 }
 
-/* Put node n, of `level` links, into the list. */
+/* Put node n into the list, at each of its levels. */
 static void link_node(struct smap *m, struct smap_node *n)
 {
 	struct smap_node *update[SMAP_MAX_LEVEL];
