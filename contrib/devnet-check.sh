@@ -40,12 +40,20 @@ finish() {
 }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# A port p with p, p + 1 and p + 2 free: a node listens on its JSON-RPC
-# port, the WebSocket one above it and the metrics one above that.
+# The kernel's range of ephemeral ports: the local ports it hands to
+# outgoing connections (the nodes' own calls to anvil and to each other).
+# A listening port picked inside it can be taken by such a connection
+# between the check and the node's bind, so free_port keeps out of it.
+read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null ||
+	{ eph_lo=32768; eph_hi=60999; }
+# A port p with p, p + 1 and p + 2 free and outside the ephemeral range:
+# a node listens on its JSON-RPC port, the WebSocket one above it and the
+# metrics one above that.
 free_port() {
 	local p
-	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 30000))
+	for _ in $(seq 1 400); do
+		p=$((10000 + (RANDOM * 32768 + RANDOM) % 55530))
+		[ $((p + 2)) -lt "$eph_lo" ] || [ "$p" -gt "$eph_hi" ] || continue
 		port_busy "$p" || port_busy $((p + 1)) || port_busy $((p + 2)) || {
 			echo "$p"
 			return 0
