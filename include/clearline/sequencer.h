@@ -382,7 +382,8 @@ struct cl_seq_fault {
 	enum cl_seq_fault_kind kind;
 	uint64_t at;
 	bool applied;     /* a batch was corrupted ... */
-	uint64_t batch;   /* ... this one (corrupted again if re-posted) */
+	uint64_t batch;   /* ... this one (corrupted again if posted again
+			   * before L1 confirmed it; honest after) */
 };
 
 /* Parse "KIND[:AT]"; false (and *out zeroed) when malformed. */

@@ -99,6 +99,11 @@ static void finish_post(struct cl_l1_driver *drv)
 			(unsigned long long)r.last_block, r.calldata_bytes,
 			(unsigned long long)r.gas_used, f->orders,
 			(unsigned long long)per);
+		/* tests (--fault): the corrupted batch is on L1; if it is
+		 * posted again (a discard, a reorg) it goes honestly, even
+		 * when the discard is seen only after the re-post */
+		if (drv->fault.applied && drv->fault.batch == index)
+			drv->fault.kind = CL_FAULT_NONE;
 		pthread_mutex_lock(&drv->lock);
 		drv->status.last_batch_bytes = r.calldata_bytes;
 		drv->status.last_batch_gas = r.gas_used;

@@ -176,6 +176,11 @@ lib.main('l1-games', async (t) => {
 			const s = await ver.call('l2_syncStatus');
 			return s.fault === null && s.derivedBatch !== null && Number(s.derivedBatch) >= bad;
 		}, 60000, 200);
+		/* corrupted once: once L1 confirmed the batch the fault is
+		 * spent, even for a merged batch posted before the sequencer
+		 * read the discard */
+		const injected = seqLog().slice(marks).split('\n').filter((l) => l.includes('fault injection: ' + kind + ' in batch'));
+		assert.strictEqual(injected.length, 1, injected.join('\n'));
 	}
 
 	/* the winner takes both bonds: the verifier withdrew them */
