@@ -26,40 +26,12 @@ static const char *const SUB = "l1";
 
 /* ---- contract views ---- */
 
-int l1_view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
-		    const char *sig, uint64_t *out)
-{
-	return l1_view_u64_at(rpc, rollup, sig, UINT64_MAX, out);
-}
-
-int l1_view_u64_at(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
-		   const char *sig, uint64_t block, uint64_t *out)
-{
-	struct cl_buf cd, ret;
-	uint8_t sel[4];
-	int rc;
-
-	*out = 0;
-	cl_buf_init(&cd);
-	cl_buf_init(&ret);
-	cl_l1_selector(sel, sig);
-	cl_buf_append(&cd, sel, 4);
-	struct cl_l1_callreq req = {.to = rollup, .data = cd.p,
-				    .data_len = cd.len};
-	rc = block == UINT64_MAX
-		 ? cl_l1_eth_call(rpc, &ret, &req, CL_L1_LATEST)
-		 : cl_l1_eth_call_at(rpc, &ret, &req, block);
-	if (!rc && !cl_l1_abi_ret_u64(out, ret.p, ret.len))
-		rc = CL_ERR_CORRUPT;
-	cl_buf_release(&cd);
-	cl_buf_release(&ret);
-	return rc;
-}
-
-/* A view with one optional uint64 argument returning `n` words. */
-int l1_view_words(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
-		      const char *sig, bool has_arg, uint64_t arg,
-		      uint8_t *out, size_t n)
+/* A view with one optional uint64 argument returning exactly `n` words,
+ * read on the state after L1 block `block` (UINT64_MAX: "latest"). */
+static int view_words_at(struct cl_l1_rpc *rpc,
+			 const struct cl_address *rollup, const char *sig,
+			 bool has_arg, uint64_t arg, uint64_t block,
+			 uint8_t *out, size_t n)
 {
 	struct cl_buf cd, ret;
 	uint8_t sel[4];
@@ -73,7 +45,9 @@ int l1_view_words(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 		cl_l1_abi_put_u64(&cd, arg);
 	struct cl_l1_callreq req = {.to = rollup, .data = cd.p,
 				    .data_len = cd.len};
-	int rc = cl_l1_eth_call(rpc, &ret, &req, CL_L1_LATEST);
+	int rc = block == UINT64_MAX
+			 ? cl_l1_eth_call(rpc, &ret, &req, CL_L1_LATEST)
+			 : cl_l1_eth_call_at(rpc, &ret, &req, block);
 	if (!rc && ret.len != 32 * n)
 		rc = CL_ERR_CORRUPT;
 	if (!rc)
@@ -82,6 +56,45 @@ int l1_view_words(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 	cl_buf_release(&ret);
 	return rc;
 }
+
+int l1_view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
+		const char *sig, uint64_t *out)
+{
+	uint8_t w[32];
+	int rc = view_words_at(rpc, rollup, sig, false, 0, UINT64_MAX, w, 1);
+
+	*out = 0;
+	if (!rc && !cl_l1_abi_ret_u64(out, w, 32))
+		rc = CL_ERR_CORRUPT;
+	return rc;
+}
+
+int l1_view_words(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
+		  const char *sig, bool has_arg, uint64_t arg, uint8_t *out,
+		  size_t n)
+{
+	return view_words_at(rpc, rollup, sig, has_arg, arg, UINT64_MAX, out,
+			     n);
+}
+
+int l1_posting_state(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
+		     uint64_t block, struct l1_posting_state *out)
+{
+	uint8_t w[4 * 32];
+	uint64_t *field[4] = {&out->count, &out->final, &out->next_block,
+			      &out->discard_time};
+	int rc = view_words_at(rpc, rollup, "postingState()", false, 0, block,
+			       w, 4);
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; !rc && i < 4; i++)
+		if (!cl_l1_abi_ret_u64(field[i], w + 32 * i, 32))
+			rc = CL_ERR_CORRUPT;
+	if (rc)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
 /* ---- the thread ---- */
 
 /*
@@ -198,45 +211,37 @@ static void *driver_main(void *arg)
 		l1_follow_posts(drv);
 		l1_defend_step(drv);
 
-		uint64_t head = 0, count = 0, final = 0, next_block = 0;
-		uint64_t discard = 0;
+		uint64_t head = 0;
+		struct l1_posting_state ps;
 		/*
-		 * The views are read one by one, all at the block number
-		 * read first: at "latest", a batch or a discard landing
-		 * between two calls paired a batch count from before it
-		 * with a next block from after it, and the cut to post was
-		 * refused as starting at the wrong block.
+		 * One call, on the state after the block number read first: read
+		 * one by one at "latest", a batch or a discard landing between
+		 * two calls paired a batch count from before it with a next
+		 * block from after it; even read one by one at one block
+		 * number, a devnet's answers once mixed two states while it
+		 * mined a discard (a count after it, a next block and
+		 * lastDiscardTime from before it), so the discard went unseen
+		 * for a poll and the re-cut batch went out first.
 		 */
 		rc = cl_l1_eth_block_number(drv->rpc, &head);
 		if (!rc)
-			rc = l1_view_u64_at(drv->rpc, rollup, "batchCount()",
-					    head, &count);
-		if (!rc)
-			rc = l1_view_u64_at(drv->rpc, rollup,
-					    "finalizedBatchCount()", head,
-					    &final);
-		if (!rc)
-			rc = l1_view_u64_at(drv->rpc, rollup, "nextL2Block()",
-					    head, &next_block);
-		if (!rc)
-			rc = l1_view_u64_at(drv->rpc, rollup,
-					    "lastDiscardTime()", head, &discard);
+			rc = l1_posting_state(drv->rpc, rollup, head, &ps);
 		pthread_mutex_lock(&drv->lock);
 		drv->status.reachable = rc == CL_OK;
 		if (!rc) {
 			drv->status.l1_head = head;
-			drv->status.batches_posted = count;
-			drv->status.batches_final = final;
+			drv->status.batches_posted = ps.count;
+			drv->status.batches_final = ps.final;
 		}
 		pthread_mutex_unlock(&drv->lock);
 		if (rc)
 			continue;
-		if (drv->have_discard && discard != drv->last_discard)
-			l1_on_discard(drv, count);
+		if (drv->have_discard && ps.discard_time != drv->last_discard)
+			l1_on_discard(drv, ps.count);
 		drv->have_discard = true;
-		drv->last_discard = discard;
+		drv->last_discard = ps.discard_time;
 		struct next_post np;
-		if (l1_next_post(drv, count, next_block, &np)) {
+		if (l1_next_post(drv, ps.count, ps.next_block, &np)) {
 			if (cl_clock_mono_ns() >= drv->retry_ns)
 				l1_maybe_recut(drv, np.cut);
 			l1_try_post(drv, &np);

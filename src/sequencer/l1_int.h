@@ -82,11 +82,17 @@ struct cl_l1_driver {
 /* A view without arguments returning one uint64, at "latest". */
 CL_WUR int l1_view_u64(struct cl_l1_rpc *rpc, const struct cl_address *rollup,
 		       const char *sig, uint64_t *out);
-/* The same, read on the state after L1 block `block` (UINT64_MAX:
- * "latest"). */
-CL_WUR int l1_view_u64_at(struct cl_l1_rpc *rpc,
-			  const struct cl_address *rollup, const char *sig,
-			  uint64_t block, uint64_t *out);
+/* What the poster reads each poll: the rollup's postingState(), one call
+ * on the state after L1 block `block`, so the four come from one state. */
+struct l1_posting_state {
+	uint64_t count;	       /* batchCount */
+	uint64_t final;	       /* finalizedBatchCount() */
+	uint64_t next_block;   /* nextL2Block */
+	uint64_t discard_time; /* lastDiscardTime */
+};
+CL_WUR int l1_posting_state(struct cl_l1_rpc *rpc,
+			    const struct cl_address *rollup, uint64_t block,
+			    struct l1_posting_state *out);
 /* A view with one optional uint64 argument returning `n` words. */
 CL_WUR int l1_view_words(struct cl_l1_rpc *rpc,
 			 const struct cl_address *rollup, const char *sig,

@@ -571,6 +571,23 @@ abstract contract ClearlineRollupBase {
         return block.timestamp >= _batchTime(index) + challengePeriod;
     }
 
+    /// @notice What a poster reads before each post, in one call: every
+    ///         value from one state. Read one by one, a batch or a discard
+    ///         landing between two calls pairs a count from before it with
+    ///         a next block from after it (a devnet L1 once mixed two
+    ///         states even for calls at one block number).
+    /// @return count batchCount.
+    /// @return finalized finalizedBatchCount().
+    /// @return nextBlock nextL2Block.
+    /// @return discardTime lastDiscardTime.
+    function postingState()
+        external
+        view
+        returns (uint64 count, uint64 finalized, uint64 nextBlock, uint64 discardTime)
+    {
+        return (batchCount, finalizedBatchCount(), nextL2Block, lastDiscardTime);
+    }
+
     /// @notice Number of final batches: batches 0 .. n-1 are final, the rest are not.
     /// @return n Count of final batches (the last final batch is n - 1 if n > 0).
     function finalizedBatchCount() public view returns (uint64 n) {

@@ -650,6 +650,10 @@ test('forced inclusion after a discard: deposits consumed by discarded batches g
 	assert.equal(await rollup.lastDiscardTime(), BigInt(tr));
 	assert.equal(await rollup.batchCount(), 1n);
 	assert.equal(await rollup.depositsConsumed(), 1n);
+	// the poster's one call: the same four values as the views alone
+	assert.deepEqual([...await rollup.postingState()],
+		[1n, await rollup.finalizedBatchCount(), 3n, BigInt(tr)]);
+	assert.equal(await rollup.nextL2Block(), 3n);
 	const dl = await rollup.forcedInclusionDeadline();
 	assert.deepEqual([...dl], [1n, BigInt(tr + FORCED_DELAY), true]);
 	// The re-post from k ends before the block that credited deposit 1 and
