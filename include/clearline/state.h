@@ -346,6 +346,34 @@ struct cl_db_log_stats {
 };
 void cl_db_log_stats(struct cl_db *db, struct cl_db_log_stats *out);
 
+/*
+ * Where the database file's pages go, read in one LMDB read transaction
+ * (what LMDB holds: blocks still only in the state log are not in it).
+ * Pages are LMDB's (CL_DB_SPACE page_size bytes); a table's pages are
+ * its branch, leaf and overflow pages.
+ */
+#define CL_DB_SPACE_MAX 64
+struct cl_db_table_space {
+	const char *name; /* the LMDB database's name (static) */
+	uint64_t entries;
+	uint64_t pages;
+	uint64_t leaf_pages;
+	uint64_t overflow_pages;
+	uint32_t depth;
+};
+struct cl_db_space {
+	uint64_t page_size;
+	uint64_t file_pages; /* the file's high-water mark: last page + 1 */
+	uint64_t map_pages;  /* the map's size in pages */
+	uint64_t free_pages; /* on LMDB's free list, to be reused */
+	uint64_t free_list_pages; /* the free list's own pages */
+	uint64_t meta_pages;      /* the two meta pages and the names' tree */
+	uint64_t table_pages;     /* every table's pages, summed */
+	size_t n;                 /* tables in t[] */
+	struct cl_db_table_space t[CL_DB_SPACE_MAX];
+};
+CL_WUR int cl_db_space(struct cl_db *db, struct cl_db_space *out);
+
 /* ------------------------------------------------------------------ */
 /* The state store (one writer)                                        */
 /* ------------------------------------------------------------------ */

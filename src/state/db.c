@@ -530,6 +530,92 @@ void cl_db_log_stats(struct cl_db *db, struct cl_db_log_stats *out)
 	out->open_part = db->open_part;
 }
 
+static void table_space(struct cl_db_table_space *t, const MDB_stat *st)
+{
+	t->entries = st->ms_entries;
+	t->leaf_pages = st->ms_leaf_pages;
+	t->overflow_pages = st->ms_overflow_pages;
+	t->pages = (uint64_t)st->ms_branch_pages + st->ms_leaf_pages +
+		   st->ms_overflow_pages;
+	t->depth = st->ms_depth;
+}
+
+/* The pages on LMDB's free list: each record of its free database is
+ * a list of page numbers whose first word is their count. */
+static int free_pages(struct cl_db *db, MDB_txn *txn, uint64_t *out)
+{
+	MDB_cursor *mc;
+	MDB_val k, v;
+	int mrc = mdb_cursor_open(txn, 0 /* FREE_DBI */, &mc);
+
+	*out = 0;
+	if (mrc)
+		return db_err(db, mrc, "opening the free list");
+	while ((mrc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) == MDB_SUCCESS) {
+		size_t n;
+		if (v.mv_size < sizeof(n)) {
+			mrc = MDB_CORRUPTED;
+			break;
+		}
+		memcpy(&n, v.mv_data, sizeof(n));
+		if (n > v.mv_size / sizeof(n) - 1) {
+			mrc = MDB_CORRUPTED;
+			break;
+		}
+		*out += n;
+	}
+	mdb_cursor_close(mc);
+	return mrc == MDB_NOTFOUND ? CL_OK : db_err(db, mrc, "the free list");
+}
+
+int cl_db_space(struct cl_db *db, struct cl_db_space *out)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	MDB_txn *txn;
+	int rc, mrc;
+
+	memset(out, 0, sizeof(*out));
+	CL_REQUIRE(kv_table_count() <= CL_DB_SPACE_MAX);
+	rc = db_txn_begin(db, (struct MDB_txn **)&txn, false);
+	if (rc)
+		return rc;
+	mrc = mdb_env_info(db->env, &info);
+	if (!mrc)
+		mrc = mdb_env_stat(db->env, &st);
+	if (mrc) {
+		db_txn_abort(txn);
+		return db_err(db, mrc, "reading the environment");
+	}
+	out->page_size = st.ms_psize;
+	out->map_pages = info.me_mapsize / st.ms_psize;
+	/* info.me_last_pgno is the newest committed page's number: the
+	 * read transaction's own is the same or older */
+	out->file_pages = (uint64_t)info.me_last_pgno + 1;
+	if ((mrc = mdb_stat(txn, 1 /* MAIN_DBI */, &st)) != 0)
+		goto fail;
+	out->meta_pages = 2 + (uint64_t)st.ms_branch_pages +
+			  st.ms_leaf_pages + st.ms_overflow_pages;
+	if ((mrc = mdb_stat(txn, 0 /* FREE_DBI */, &st)) != 0)
+		goto fail;
+	out->free_list_pages = (uint64_t)st.ms_branch_pages +
+			       st.ms_leaf_pages + st.ms_overflow_pages;
+	for (unsigned i = 0; i < kv_table_count(); i++) {
+		if ((mrc = mdb_stat(txn, db->dbi[i], &st)) != 0)
+			goto fail;
+		struct cl_db_table_space *t = &out->t[out->n++];
+		t->name = kv_table_name(i);
+		table_space(t, &st);
+		out->table_pages += t->pages;
+	}
+	rc = free_pages(db, txn, &out->free_pages);
+	db_txn_abort(txn);
+	return rc;
+fail:
+	db_txn_abort(txn);
+	return db_err(db, mrc, "reading a table's statistics");
+}
+
 struct layer *db_layer(struct cl_db *db)
 {
 	return db->lay;

@@ -596,6 +596,66 @@ static uint64_t books_alone(void)
  * fresh books); LMDB's environment (what closing it gave back); and a
  * new sequencer on an empty database (its queue and side pool).
  */
+/*
+ * Where the LMDB file's pages go once the state log's last checkpoint
+ * has run (the sequencer freed): each table holding 1 % of the file or
+ * more, largest first, then the rest, the free list and the pages LMDB
+ * keeps for itself.
+ */
+static int space_cmp(const void *a, const void *b)
+{
+	const struct cl_db_table_space *x = a, *y = b;
+	return (x->pages < y->pages) - (x->pages > y->pages);
+}
+
+static void space_report(struct cl_db *db)
+{
+	struct cl_db_space sp;
+	int rc = cl_db_space(db, &sp);
+
+	if (rc)
+		bench_die("db space", rc);
+	double pm = (double)sp.page_size / (1024.0 * 1024.0);
+	uint64_t rest = 0, rest_n = 0;
+	qsort(sp.t, sp.n, sizeof(sp.t[0]), space_cmp);
+	printf("the LMDB file by table (%" PRIu64 " pages of %" PRIu64
+	       " bytes, %.1f MiB):\n",
+	       sp.file_pages, sp.page_size, (double)sp.file_pages * pm);
+	for (size_t i = 0; i < sp.n; i++) {
+		const struct cl_db_table_space *t = &sp.t[i];
+		if (t->pages * 100 < sp.file_pages) {
+			rest += t->pages;
+			rest_n += t->pages != 0;
+			continue;
+		}
+		printf("  %-12s %8.1f MiB %5.1f %%  %10" PRIu64
+		       " entries, %6.1f bytes an entry (leaves %" PRIu64
+		       ", overflow %" PRIu64 ", depth %u)\n",
+		       t->name, (double)t->pages * pm,
+		       100.0 * (double)t->pages / (double)sp.file_pages,
+		       t->entries,
+		       t->entries ? (double)t->pages * (double)sp.page_size /
+					    (double)t->entries
+				  : 0.0,
+		       t->leaf_pages, t->overflow_pages, t->depth);
+	}
+	printf("  %-12s %8.1f MiB %5.1f %%  (%" PRIu64 " tables)\n", "the rest",
+	       (double)rest * pm, 100.0 * (double)rest / (double)sp.file_pages,
+	       rest_n);
+	printf("  %-12s %8.1f MiB %5.1f %%  (and the free list's own %" PRIu64
+	       " pages)\n", "free",
+	       (double)sp.free_pages * pm,
+	       100.0 * (double)sp.free_pages / (double)sp.file_pages,
+	       sp.free_list_pages);
+	uint64_t used = sp.table_pages + sp.meta_pages + sp.free_list_pages +
+			sp.free_pages;
+	printf("  %-12s %8.1f MiB %5.1f %%  (meta pages, names, pages freed "
+	       "by the newest transactions)\n", "other",
+	       (double)(sp.file_pages - used + sp.meta_pages) * pm,
+	       100.0 * (double)(sp.file_pages - used + sp.meta_pages) /
+		       (double)sp.file_pages);
+}
+
 static void memory_breakdown(struct bench_node *node, uint64_t queue_max)
 {
 	struct cl_state_stats ss;
@@ -624,6 +684,7 @@ static void memory_breakdown(struct bench_node *node, uint64_t queue_max)
 	cl_seq_free(node->seq);
 	node->seq = NULL;
 	uint64_t h_noseq = bench_heap_bytes();
+	space_report(node->db);
 
 	rc = cl_state_new_lmdb(&st, node->db);
 	if (rc)

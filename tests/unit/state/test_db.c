@@ -397,11 +397,86 @@ static void test_migration_from(uint32_t version)
 	tmpdir_remove(dir);
 }
 
+/* Where the file's pages go: a table's entries and pages, smt_leaves one
+ * entry per committed key, the sums and the free list bounded by the
+ * file; what the state log holds is in LMDB once the writer closes. */
+static const struct cl_db_table_space *space_of(const struct cl_db_space *sp,
+						 const char *name)
+{
+	for (size_t i = 0; i < sp->n; i++)
+		if (strcmp(sp->t[i].name, name) == 0)
+			return &sp->t[i];
+	return NULL;
+}
+
+static void test_space(void)
+{
+	char *dir = tmpdir_make("db");
+	struct cl_db *db = db_open_at(dir, 64u << 20);
+	struct cl_state *st;
+	struct cl_db_space sp, sp2;
+	struct cl_hash32 r;
+	uint8_t k[4], v[200];
+	const struct cl_db_table_space *mk, *lv, *nd;
+
+	CHECK(cl_db_space(db, &sp) == CL_OK);
+	CHECK(sp.page_size >= 512 && sp.file_pages >= sp.meta_pages);
+	CHECK(sp.map_pages == (64u << 20) / sp.page_size);
+	mk = space_of(&sp, "markets");
+	CHECK(mk && mk->entries == 0 && mk->pages == 0);
+
+	memset(v, 0x5a, sizeof(v));
+	CHECK(cl_state_new_lmdb(&st, db) == CL_OK);
+	for (unsigned b = 0; b < 4; b++) {
+		for (unsigned i = 0; i < 1000; i++) {
+			cl_put_be32(k, b * 1000 + i);
+			cl_state_put(st, CL_TABLE_MARKETS, k, 4, v, sizeof(v));
+		}
+		CHECK(cl_state_commit_block(st, &r) == CL_OK);
+	}
+	/* a thousand removed: their pages go back to the free list */
+	for (unsigned i = 0; i < 1000; i++) {
+		cl_put_be32(k, i);
+		cl_state_del(st, CL_TABLE_MARKETS, k, 4);
+	}
+	CHECK(cl_state_commit_block(st, &r) == CL_OK);
+	cl_state_free(st); /* the log's last checkpoint */
+
+	CHECK(cl_db_space(db, &sp) == CL_OK);
+	mk = space_of(&sp, "markets");
+	lv = space_of(&sp, "smt_leaves");
+	nd = space_of(&sp, "smt_nodes");
+	CHECK(mk && lv && nd);
+	CHECK(mk->entries == 3000);
+	/* 3000 values of 200 bytes and their keys: more than 150 pages of
+	 * 4 KiB, leaves and branches */
+	CHECK(mk->leaf_pages * sp.page_size >= 3000u * 200u);
+	CHECK(mk->pages > mk->leaf_pages && mk->depth >= 2);
+	CHECK(lv->entries == 3000);
+	CHECK(nd->entries > 0);
+	uint64_t sum = 0;
+	for (size_t i = 0; i < sp.n; i++)
+		sum += sp.t[i].pages;
+	CHECK(sum == sp.table_pages);
+	CHECK(sp.table_pages + sp.meta_pages + sp.free_list_pages +
+		      sp.free_pages <= sp.file_pages);
+	CHECK(sp.free_pages > 0);
+	CHECK(sp.file_pages <= sp.map_pages);
+	/* nothing written: the same again */
+	CHECK(cl_db_space(db, &sp2) == CL_OK);
+	CHECK(sp2.file_pages == sp.file_pages &&
+	      sp2.table_pages == sp.table_pages &&
+	      sp2.free_pages == sp.free_pages);
+	cl_db_free(db);
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	test_open_rules();
 	test_snapshot_isolation();
 	test_map_full();
+	test_space();
 	test_migration_2();
 	test_migration_from(2);
 	test_migration_from(3);
