@@ -479,8 +479,17 @@ static void run(struct bench_node *node, pid_t writer, double rec1,
 	       (uint64_t)(t.answered - t.accepted));
 	bench_tally_print_refusals(&t);
 	printf("\n  head block %" PRIu64 ", root %.18s..., LMDB file %" PRIu64
-	       " MiB\n",
+	       " MiB",
 	       s1.head_block, root, file_mib(node->dir));
+	struct cl_db_space sp;
+	if (cl_db_space(node->db, &sp) == CL_OK) {
+		double pm = (double)sp.page_size / (1024.0 * 1024.0);
+		printf(" (what LMDB holds now: its tables %.1f MiB, free "
+		       "pages %.1f MiB)",
+		       (double)sp.table_pages * pm,
+		       (double)sp.free_pages * pm);
+	}
+	printf("\n");
 	printf("  recovery     %8.0f /s on 1 thread, %8.0f /s on 2 "
 	       "(cl_tx_recover, this process, just before)\n",
 	       rec1, rec2);
