@@ -339,6 +339,9 @@ struct cl_db_log_stats {
 	/* of the checkpoint running now, the transactions committed part
 	 * way (a crash now leaves LMDB holding part of it) */
 	uint64_t part_txns;
+	/* the writer's LMDB reads ended between requests because a
+	 * checkpoint transaction had committed (cl_state_refresh) */
+	uint64_t refreshes;
 	/* At the open, with or without the log on: the last block of a
 	 * checkpoint that stopped between its transactions, which the
 	 * log's replay completed (0: none). */
@@ -526,6 +529,17 @@ CL_WUR int cl_state_commit_block(struct cl_state *st, struct cl_hash32 *root);
 
 /* Drop every uncommitted write (the overlay and any open transaction). */
 void cl_state_discard(struct cl_state *st);
+
+/*
+ * Between two requests, when the caller holds no value, key or iterator
+ * of `st` (the sequencer's writer before each request): a writer on the
+ * state log ends its LMDB read if a checkpoint transaction has committed
+ * since it began, so LMDB may reuse the pages that transaction freed
+ * instead of growing the file; the next read begins a new one. What
+ * every read returns is unchanged. Does nothing on other backends, or
+ * with an iterator open.
+ */
+void cl_state_refresh(struct cl_state *st);
 
 /*
  * LMDB writer: keep the whole tree in memory (`on`, the default: about

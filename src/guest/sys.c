@@ -213,6 +213,12 @@ int lay_writer_commit(struct kv *kv, const struct cl_hash32 *root)
 	CL_BUG("no state log in the guest");
 }
 
+void lay_writer_refresh(struct kv *kv)
+{
+	(void)kv;
+	CL_BUG("no state log in the guest");
+}
+
 void lay_writer_discard(struct kv *kv)
 {
 	(void)kv;

@@ -348,6 +348,9 @@ void seq_process(struct cl_seq *s, struct item *it)
 			seq_abort_block(s, rc); /* derived work failed */
 		return;
 	}
+	/* between requests nothing of the state is held: let LMDB reuse
+	 * what the checkpoint freed since the writer's read began */
+	cl_state_refresh(s->st);
 	if (it->assign_deposit_id) {
 		struct cl_stf_globals g;
 		struct cl_stf_view view = cl_stf_view(s->stf);

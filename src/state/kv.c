@@ -136,8 +136,12 @@ int kv_cursor_open(struct kv_cursor *c, struct kv *kv, unsigned tbl)
 	c->tbl = tbl;
 	switch (kv->kind) {
 	case KV_LMDB:
-	case KV_LAYER:
-		return db_cursor_open(kv->db, kv->txn, tbl, &c->mc);
+	case KV_LAYER: {
+		int rc = db_cursor_open(kv->db, kv->txn, tbl, &c->mc);
+		if (rc == CL_OK)
+			kv->cursors++;
+		return rc;
+	}
 	case KV_MEM:
 		return CL_OK;
 	}
@@ -246,7 +250,11 @@ void kv_cursor_close(struct kv_cursor *c)
 	switch (c->kv ? c->kv->kind : KV_MEM) {
 	case KV_LMDB:
 	case KV_LAYER:
-		db_cursor_close(c->mc);
+		if (c->mc) {
+			db_cursor_close(c->mc);
+			CL_REQUIRE(c->kv->cursors > 0);
+			c->kv->cursors--;
+		}
 		break;
 	case KV_MEM:
 		break;

@@ -71,6 +71,9 @@ struct layer {
 	/* transactions the running checkpoint committed so far (each a
 	 * "log_part" mark: a crash now leaves a partial checkpoint) */
 	_Atomic uint64_t part_txns;
+	/* checkpoint transactions committed since the open */
+	_Atomic uint64_t commits;
+	uint64_t refreshes; /* the writer's reads ended by lay_writer_refresh */
 	int err;       /* the last checkpoint's failure, or CL_OK */
 	char **files;  /* closed log files, removed once checkpointed */
 	size_t nfiles;
@@ -482,8 +485,11 @@ static int ckpt_commit(struct ckpt_txn *ct, bool final)
 		db_txn_abort(ct->txn);
 	} else {
 		rc = db_txn_commit(db, ct->txn);
-		if (!rc)
+		if (!rc) {
 			ct->txns++;
+			atomic_fetch_add_explicit(&ct->lay->commits, 1,
+						  memory_order_release);
+		}
 		if (!rc && !final)
 			atomic_fetch_add_explicit(&ct->lay->part_txns, 1,
 						  memory_order_relaxed);
@@ -717,6 +723,8 @@ int lay_writer_ready(struct kv *kv, bool may_trim)
 		 * forget them (the read must be at least as new first) */
 		db_txn_abort(kv->txn);
 		kv->txn = NULL;
+		kv->read_commits = atomic_load_explicit(&lay->commits,
+							memory_order_acquire);
 		int rc = db_txn_begin(kv->db, &kv->txn, false);
 		if (rc)
 			return rc;
@@ -743,7 +751,27 @@ int lay_writer_ready(struct kv *kv, bool may_trim)
 		kv->txn = NULL;
 	}
 	kv->dn = lay->n;
-	return kv->txn ? CL_OK : db_txn_begin(kv->db, &kv->txn, false);
+	if (kv->txn)
+		return CL_OK;
+	/* read before the begin: a commit in between is seen as new */
+	kv->read_commits =
+	    atomic_load_explicit(&lay->commits, memory_order_acquire);
+	return db_txn_begin(kv->db, &kv->txn, false);
+}
+
+void lay_writer_refresh(struct kv *kv)
+{
+	struct layer *lay = kv->lay;
+
+	if (!kv->txn || kv->cursors ||
+	    atomic_load_explicit(&lay->commits, memory_order_acquire) ==
+		kv->read_commits)
+		return;
+	db_txn_abort(kv->txn);
+	kv->txn = NULL;
+	pthread_mutex_lock(&lay->lock);
+	lay->refreshes++;
+	pthread_mutex_unlock(&lay->lock);
 }
 
 /*
@@ -1008,6 +1036,7 @@ void lay_stats(struct layer *lay, struct cl_db_log_stats *out)
 	out->txns = lay->txns;
 	out->part_txns = atomic_load_explicit(&lay->part_txns,
 					      memory_order_relaxed);
+	out->refreshes = lay->refreshes;
 	pthread_mutex_unlock(&lay->lock);
 }
 

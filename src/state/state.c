@@ -636,6 +636,19 @@ void state_expect(struct cl_state *st, const struct cl_hash32 *root,
 	st->expect_seq = log_seq;
 }
 
+void cl_state_refresh(struct cl_state *st)
+{
+	switch (st->kv.kind) {
+	case KV_LAYER:
+		lay_writer_refresh(&st->kv);
+		return;
+	case KV_LMDB:
+	case KV_MEM:
+		return;
+	}
+	CL_BUG("bad kv kind");
+}
+
 void cl_state_discard(struct cl_state *st)
 {
 	CL_REQUIRE(st->open_iters == 0);

@@ -240,6 +240,10 @@ struct kv {
 	size_t dn;
 	struct builder *builder;
 	struct lay_index *index;
+	/* KV_LMDB, KV_LAYER: LMDB cursors open on txn; KV_LAYER writer:
+	 * the layer's checkpoint transactions committed when txn began */
+	unsigned cursors;
+	uint64_t read_commits;
 };
 
 /* Values returned by kv_get and cursors are borrowed until the next write
@@ -455,6 +459,12 @@ void lay_writer_init(struct kv *kv, struct layer *lay);
  * is held — also drop the blocks a finished checkpoint holds and begin
  * the read anew. */
 int lay_writer_ready(struct kv *kv, bool may_trim);
+/* Between requests (no value, key or cursor of the kv held): end the
+ * writer's LMDB read when a checkpoint transaction has committed since it
+ * began, so that LMDB may reuse the pages that transaction freed; the
+ * next read begins a new one. The blocks held cover all a checkpoint
+ * wrote, so every read gives what it gave before. */
+void lay_writer_refresh(struct kv *kv);
 /* Freeze the builder as the next block, log it (synced per the db's
  * mode) and publish it to the writer and later snapshots. `root` is the
  * block's root (in the log record). On failure nothing is kept (the

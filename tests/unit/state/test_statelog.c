@@ -27,6 +27,8 @@
 
 #include "state_util.h"
 
+#include <time.h>
+
 #define MAP_SIZE (64u << 20)
 #define KEYS 3000
 
@@ -193,6 +195,113 @@ static void seeks_agree(struct cl_state *st, struct cl_state *model,
 	}
 }
 
+/*
+ * Between requests the writer may end its LMDB read (cl_state_refresh)
+ * when a checkpoint transaction has committed meanwhile: reads after it
+ * agree with the model, and an iterator open across it keeps its place
+ * (no refresh while one is open).
+ */
+static void reads_agree(struct cl_state *st, struct cl_state *model,
+			uint64_t s)
+{
+	static const enum cl_table t[] = { CL_TABLE_ACCOUNTS, CL_TABLE_ORDERS,
+					   CL_TABLE_NODE };
+
+	for (int i = 0; i < 40; i++) {
+		const uint8_t *va, *vb;
+		size_t la, lb, klen = 1 + mix(&s) % 4;
+		uint8_t key[4];
+
+		cl_state_refresh(st);
+		cl_put_be32(key, (uint32_t)(mix(&s) % KEYS));
+		int ra = cl_state_get(st, &va, &la, t[i % 3], key, klen);
+		int rb = cl_state_get(model, &vb, &lb, t[i % 3], key, klen);
+		CHECK_MSG(ra == rb && la == lb &&
+				  (la == 0 || memcmp(va, vb, la) == 0),
+			  "a read after a refresh differs from the model");
+	}
+	struct cl_state_iter *a, *b;
+	const uint8_t *ka, *va, *kb, *vb;
+	size_t kla, vla, klb, vlb;
+	CHECK(cl_state_iter_new(&a, st, CL_TABLE_ORDERS, NULL, 0) == 0);
+	CHECK(cl_state_iter_new(&b, model, CL_TABLE_ORDERS, NULL, 0) == 0);
+	for (int step = 0; step < 8; step++) {
+		cl_state_refresh(st); /* an iterator is open: nothing */
+		int ra = cl_state_iter_next(a, &ka, &kla, &va, &vla);
+		int rb = cl_state_iter_next(b, &kb, &klb, &vb, &vlb);
+		CHECK(ra == rb);
+		if (ra != CL_OK || rb != CL_OK)
+			break;
+		CHECK_MSG(kla == klb && memcmp(ka, kb, kla) == 0 &&
+				  vla == vlb &&
+				  (vla == 0 || memcmp(va, vb, vla) == 0),
+			  "an iterator's step %d after a refresh differs",
+			  step);
+	}
+	cl_state_iter_free(a);
+	cl_state_iter_free(b);
+}
+
+/*
+ * A checkpoint in many small transactions runs while the writer holds an
+ * iterator: the writer's read ends only once no iterator is open, and
+ * the reads after it still give what was written.
+ */
+static void test_refresh(void)
+{
+	char *dir = tmpdir_make("slog");
+	struct cl_db *db = open_db(dir, 1, 32u << 10, 100);
+	struct cl_db_log_stats ls;
+	struct cl_state *st;
+	struct cl_state_iter *it;
+	struct cl_hash32 r;
+	const uint8_t *k, *v;
+	size_t kl, vl;
+	uint8_t key[4], val[8];
+
+	CHECK(cl_state_new_lmdb(&st, db) == 0);
+	for (uint32_t i = 0; i < 20000; i++) {
+		cl_put_be32(key, i);
+		cl_put_be64(val, (uint64_t)i * 7);
+		cl_state_put(st, CL_TABLE_ORDERS, key, 4, val, 8);
+	}
+	/* the commit starts a checkpoint of some 40 000 entries (the
+	 * table's and smt_leaves') in transactions of 100, each synced */
+	CHECK(cl_state_commit_block(st, &r) == 0);
+	CHECK(cl_state_iter_new(&it, st, CL_TABLE_ORDERS, NULL, 0) == 0);
+	CHECK(cl_state_iter_next(it, &k, &kl, &v, &vl) == CL_OK);
+	cl_db_log_stats(db, &ls);
+	uint64_t txns = ls.txns, refreshes = ls.refreshes;
+	for (int i = 0; i < 5000 && ls.txns == txns; i++) {
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+		cl_db_log_stats(db, &ls);
+	}
+	CHECK_MSG(ls.txns > txns, "no checkpoint transaction in 5 s");
+	cl_state_refresh(st);
+	cl_db_log_stats(db, &ls);
+	CHECK_MSG(ls.refreshes == refreshes,
+		  "the read ended under an open iterator");
+	CHECK(cl_state_iter_next(it, &k, &kl, &v, &vl) == CL_OK);
+	CHECK(kl == 4 && cl_get_be32(k) == 1 && vl == 8 &&
+	      cl_get_be64(v) == 7);
+	cl_state_iter_free(it);
+	cl_state_refresh(st);
+	cl_db_log_stats(db, &ls);
+	CHECK_MSG(ls.refreshes == refreshes + 1,
+		  "the read did not end once the iterator was closed");
+	for (uint32_t i = 0; i < 20000; i += 997) {
+		cl_put_be32(key, i);
+		CHECK(cl_state_get(st, &v, &vl, CL_TABLE_ORDERS, key, 4) ==
+			      CL_OK &&
+		      vl == 8 && cl_get_be64(v) == (uint64_t)i * 7);
+		cl_state_refresh(st);
+	}
+	cl_state_free(st);
+	cl_db_free(db);
+	tmpdir_remove(dir);
+}
+
 static void test_differential(uint64_t seed, bool often)
 {
 	char *dir = tmpdir_make("slog");
@@ -214,6 +323,7 @@ static void test_differential(uint64_t seed, bool often)
 	for (uint64_t b = 1; b <= 300; b++) {
 		block_apply(st, seed, b);
 		block_apply(model, seed, b);
+		reads_agree(st, model, seed ^ (b << 8));
 		if (b % 37 == 0) {
 			/* a discarded block leaves nothing behind */
 			cl_state_discard(st);
@@ -272,10 +382,12 @@ static void test_differential(uint64_t seed, bool often)
 	if (often)
 		CHECK_MSG(ls.checkpoints > 20 && most_held >= 1 &&
 				  ls.failures == 0 &&
-				  ls.txns > ls.checkpoints,
+				  ls.txns > ls.checkpoints &&
+				  ls.refreshes > 0,
 			  "%" PRIu64 " checkpoints in %" PRIu64
-			  " transactions, at most %" PRIu64 " blocks held",
-			  ls.checkpoints, ls.txns, most_held);
+			  " transactions, at most %" PRIu64 " blocks held, "
+			  "%" PRIu64 " reads ended between requests",
+			  ls.checkpoints, ls.txns, most_held, ls.refreshes);
 	else
 		CHECK_MSG(ls.checkpoints == 0 && ls.merges > 20 &&
 				  most_held >= 7 && most_held < 16,
@@ -625,5 +737,6 @@ int main(void)
 	test_differential(seed, false);
 	test_replay(seed);
 	test_map_full();
+	test_refresh();
 	return test_done("test_statelog");
 }
