@@ -224,8 +224,27 @@ static void *driver_main(void *arg)
 		 * for a poll and the re-cut batch went out first.
 		 */
 		rc = cl_l1_eth_block_number(drv->rpc, &head);
-		if (!rc)
+		if (!rc) {
 			rc = l1_posting_state(drv->rpc, rollup, head, &ps);
+			/* an error reply, or not four words: an older
+			 * rollup, or no rollup at that address */
+			bool refused = rc == CL_L1_RPC_ERROR ||
+				       rc == CL_ERR_CORRUPT;
+			if (refused && !drv->state_refused)
+				cl_broken(SUB,
+					  "the rollup does not answer "
+					  "postingState() (%s): one deployed "
+					  "by an older release has no such "
+					  "view; nothing is posted until it "
+					  "answers (deploy this release's "
+					  "rollup)",
+					  cl_l1_err_str(rc));
+			else if (!rc && drv->state_refused)
+				cl_info(SUB, "the rollup answers "
+					     "postingState() again");
+			if (refused || !rc)
+				drv->state_refused = refused;
+		}
 		pthread_mutex_lock(&drv->lock);
 		drv->status.reachable = rc == CL_OK;
 		if (!rc) {

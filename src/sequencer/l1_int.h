@@ -61,6 +61,7 @@ struct cl_l1_driver {
 	 * waited for */
 	struct cl_l1_poster *stale[2 * CL_L1_MAX_BATCHES_IN_FLIGHT];
 	size_t n_stale;
+	bool state_refused;    /* postingState() answered an error: said */
 	bool have_discard;     /* last_discard read once */
 	uint64_t last_discard; /* the contract's lastDiscardTime */
 	bool want_recut;       /* merge the waiting cuts before posting */
