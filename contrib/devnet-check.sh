@@ -50,10 +50,12 @@ read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null ||
 # a node listens on its JSON-RPC port, the WebSocket one above it and the
 # metrics one above that.
 free_port() {
-	local p
-	for _ in $(seq 1 400); do
+	local p i
+	for i in $(seq 1 400); do
 		p=$((10000 + (RANDOM * 32768 + RANDOM) % 55530))
-		[ $((p + 2)) -lt "$eph_lo" ] || [ "$p" -gt "$eph_hi" ] || continue
+		# the last tries take any port: a range that leaves none
+		[ "$i" -gt 300 ] || [ $((p + 2)) -lt "$eph_lo" ] ||
+			[ "$p" -gt "$eph_hi" ] || continue
 		port_busy "$p" || port_busy $((p + 1)) || port_busy $((p + 2)) || {
 			echo "$p"
 			return 0
