@@ -266,7 +266,7 @@ struct cl_db_config {
 /* Blocks held in memory before a checkpoint starts, by default. */
 #define CL_DB_CHECKPOINT_BYTES (256u << 20)
 /* Entries of one checkpoint transaction, by default. */
-#define CL_DB_CHECKPOINT_TXN_ENTRIES (1u << 14)
+#define CL_DB_CHECKPOINT_TXN_ENTRIES (1u << 12)
 
 /*
  * Open (creating if needed) the environment at cfg->path, create missing
