@@ -39,12 +39,17 @@
  * key: be64(number); value: be64 timestamp_ms ‖ prev_root (32) ‖
  * the L1 reference: be64 number ‖ hash (32) ‖ be64 timestamp ‖
  * be32 request count ‖ per request: be32 length ‖ stf encoding.
- * Only requests are recorded: what the stf derived from them is not. */
+ * Only requests are recorded: what the stf derived from them is not.
+ * A pruned record is the first CL_BLOCK_HEADER_LEN bytes alone (no
+ * count): the block's requests were dropped once its batch was final
+ * on L1, where they stay (cl_chain_prune_block). */
+#define CL_BLOCK_HEADER_LEN 88
 struct cl_block_record {
 	uint64_t number;
 	uint64_t timestamp_ms;
 	struct cl_hash32 prev_root;
 	struct cl_l1_ref l1;
+	bool pruned; /* the requests are gone: n_txs is 0, not their count */
 	size_t n_txs;
 	const uint8_t **txs; /* borrowed from the record bytes */
 	size_t *tx_lens;
@@ -71,6 +76,21 @@ CL_WUR int cl_chain_get_block(struct cl_snapshot *snap,
  * the request bytes a cut is limited by). CL_OK or an error. */
 CL_WUR int cl_chain_blocks_bytes(struct cl_snapshot *snap, uint64_t *out,
 				 uint64_t first, uint64_t last);
+/*
+ * Drop the requests of block `number`'s record in `st`'s overlay (a
+ * writer's: read through it), keeping its header, so its prev_root
+ * still gives the root after the block before. The caller makes sure
+ * the block's batch is final on L1. *dropped: the bytes freed (0 for a
+ * record already pruned). CL_OK, CL_ERR_NOT_FOUND, CL_ERR_CORRUPT or an
+ * error.
+ */
+CL_WUR int cl_chain_prune_block(struct cl_state *st, uint64_t number,
+				size_t *dropped);
+/* The last block whose requests were pruned (0: none), from the chain's
+ * cursor in CL_TABLE_NODE; put moves it. */
+CL_WUR int cl_chain_load_pruned(struct cl_state *st, uint64_t *out);
+void cl_chain_put_pruned(struct cl_state *st, uint64_t last);
+
 /* The state root after block `number`, from the records: the prev_root
  * of block number + 1, or the snapshot's root when there is none (the
  * caller checked that `number` is at most the head). */
@@ -123,7 +143,8 @@ CL_WUR int cl_chain_get_cut(struct cl_snapshot *snap, struct cl_batch_cut *out,
  * reference, the root after each block, the decoded requests, each
  * CANCEL with the sequence number of its order (read through `snap` and
  * `g`). Release *out with cl_batch2_release(). Returns CL_OK or a
- * negative error (CL_ERR_CORRUPT for a record that does not parse).
+ * negative error (CL_ERR_CORRUPT for a record that does not parse,
+ * CL_ERR_PRUNED for a block whose requests were pruned).
  */
 CL_WUR int cl_chain_cut_blocks(struct cl_snapshot *snap,
 			       const struct cl_genesis *g,

@@ -54,6 +54,7 @@ enum cl_err {
 	CL_ERR_CRYPTO = -8,   /* crypto library refused (bad key, ...) */
 	CL_ERR_BUSY = -9,     /* resource busy (lock held, queue full) */
 	CL_ERR_NOT_FOUND = -10,
+	CL_ERR_PRUNED = -11, /* kept in part only: the rest was pruned */
 };
 
 /* A short, lowercase, static description of a cl_err code. */

@@ -62,6 +62,8 @@ struct cl_node_config {
 	uint64_t block_interval_ms;
 	uint64_t block_max_txs;
 	uint64_t queue_max;
+	uint64_t keep_blocks;  /* sequencer: final blocks keep requests */
+	bool archive_blocks;   /* sequencer: ... for good */
 	char *collateral_token;
 	bool dev_credit;
 	char *l1_rpc;

@@ -53,6 +53,14 @@ struct cl_seq_config {
 	uint64_t cut_target_bytes;  /* ... and is cut once it holds this
 				     * many; 0 or above cut_max_bytes:
 				     * cut_max_bytes */
+	/* the requests of a block whose batch is final on L1 are dropped
+	 * from its record once this many newer blocks exist (its header
+	 * and root stay; the requests are on L1 for good), at most
+	 * prune_per_block records per sealed block; archive_blocks:
+	 * never */
+	uint64_t keep_blocks;
+	uint64_t prune_per_block;
+	bool archive_blocks;
 	bool wait_for_l1;           /* attached to L1: no block before the
 				     * L1 driver named an L1 block
 				     * (cl_seq_set_l1_ref) */
@@ -199,6 +207,14 @@ CL_WUR int cl_seq_submit_credit(struct cl_seq *s, const struct cl_address *to,
  * without L1). Thread-safe.
  */
 void cl_seq_set_l1_ref(struct cl_seq *s, const struct cl_l1_ref *ref);
+
+/*
+ * How many batches are final on L1 (finalizedBatchCount; the L1 driver
+ * sets it after each poll). The writer then drops the requests of the
+ * final batches' block records, a few with each block it seals
+ * (cl_seq_config.keep_blocks). Thread-safe.
+ */
+void cl_seq_set_final_batches(struct cl_seq *s, uint64_t count);
 
 /* The best `max` levels of one side of a market's book; thread-safe.
  * Returns the count, or 0 for an unknown market. */

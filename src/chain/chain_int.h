@@ -12,6 +12,8 @@
  *   'R' be64 block  the state root after it                   (verifier)
  *   'D' be64 id     to (20) ‖ be64 amount                     (verifier)
  *   'B' be64 index  the verified batch's record               (verifier)
+ *   "blocks-pruned" be64 the last block whose requests were pruned
+ *                                                             (sequencer)
  *
  * CL_TABLE_BLOCKS holds the block records under be64(number).
  */
@@ -23,6 +25,7 @@
 #define CHAIN_CUT_NEXT_KEY "cut-next"
 #define CHAIN_CURSOR_KEY "v-cursor"
 #define CHAIN_PARTIAL_KEY "v-partial"
+#define CHAIN_PRUNED_KEY "blocks-pruned"
 /* the length of one of the string keys above */
 #define CHAIN_KEY_LEN(k) (sizeof(k) - 1)
 /* ... as the key bytes */

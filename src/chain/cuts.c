@@ -138,6 +138,8 @@ int cl_chain_cut_blocks(struct cl_snapshot *snap, const struct cl_genesis *g,
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < n && !rc; i++) {
 		rc = cl_chain_get_block(snap, &recs[i], cut->first_block + i);
+		if (!rc && recs[i].pruned)
+			rc = CL_ERR_PRUNED; /* its batch was final */
 		if (!rc)
 			total += recs[i].n_txs;
 	}

@@ -30,6 +30,8 @@ const char *cl_err_str(int err)
 		return "busy";
 	case CL_ERR_NOT_FOUND:
 		return "not found";
+	case CL_ERR_PRUNED:
+		return "pruned";
 	}
 	return "unknown error";
 }

@@ -207,6 +207,8 @@ static int run_sequencer(const struct cl_node_config *cfg,
 	sc.block_interval_ms = cfg->block_interval_ms;
 	sc.block_max_txs = cfg->block_max_txs;
 	sc.queue_max = cfg->queue_max;
+	sc.keep_blocks = cfg->keep_blocks;
+	sc.archive_blocks = cfg->archive_blocks;
 	if (cfg->fault && !cfg->l1_rpc) {
 		cl_unusual(SUB, "option fault corrupts posted batches: it "
 			   "needs l1-rpc");

@@ -138,6 +138,13 @@ static const struct cl_opt opts[] = {
 	{"queue-max", CL_OPT_U64, 1, 10000000, "65536", NULL,
 	 "submissions waiting for the sequencer before it answers busy",
 	 OFF(queue_max), 0, false},
+	{"keep-blocks", CL_OPT_U64, 0, 1000000000, "10000", NULL,
+	 "sequencer: a block's record loses its requests (keeping its "
+	 "header and root) once its batch is final on L1, which holds them, "
+	 "and this many newer blocks exist", OFF(keep_blocks), 0, false},
+	{"archive-blocks", CL_OPT_BOOL, 0, 0, "false", NULL,
+	 "sequencer: keep every block's requests in its record for good "
+	 "(keep-blocks is then unused)", OFF(archive_blocks), 0, false},
 	{"collateral-token", CL_OPT_STR, 0, 0, NULL, NULL,
 	 "L1 address of the collateral token (shown by l2_getConfig)",
 	 OFF(collateral_token), 0, false},

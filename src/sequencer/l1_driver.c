@@ -253,6 +253,8 @@ static void *driver_main(void *arg)
 			drv->status.batches_final = ps.final;
 		}
 		pthread_mutex_unlock(&drv->lock);
+		if (!rc)
+			cl_seq_set_final_batches(drv->seq, ps.final);
 		if (rc)
 			continue;
 		if (drv->have_discard && ps.discard_time != drv->last_discard)

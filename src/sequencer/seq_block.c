@@ -270,12 +270,14 @@ void seq_seal_block(struct cl_seq *s)
 	}
 	cl_chain_put_block(s->st, &s->hdr, s->block_ntx, s->block_txs.p,
 			   s->block_txs.len);
+	seq_prune_blocks(s);
 
 	rc = cl_state_commit_block(s->st, &root);
 	if (rc) {
 		cl_unusual(SUB, "commit of block %llu failed: %s",
 			   (unsigned long long)s->hdr.number, cl_err_str(rc));
 failed:
+		seq_prune_done(s, false);
 		s->block_open = false;
 		cl_state_discard(s->st);
 		reload_books(s);
@@ -283,6 +285,7 @@ failed:
 		return;
 	}
 	s->block_open = false;
+	seq_prune_done(s, true);
 	seq_count_seal(&s->ctr, cl_clock_mono_ns() - t0, s->block_ntx);
 	seq_publish_status(s, s->hdr.number, s->hdr.timestamp_ms, &root,
 			   s->block_ntx);

@@ -112,6 +112,7 @@ struct cl_seq {
 	pthread_mutex_t l1_lock;
 	struct cl_l1_ref l1_ref;
 	bool has_l1_ref;
+	uint64_t l1_final; /* batches final on L1 (cl_seq_set_final_batches) */
 
 	/* the queue */
 	pthread_mutex_t qlock;
@@ -153,6 +154,12 @@ struct cl_seq {
 	bool recut_req, recut_done;
 	uint64_t recut_from, recut_cuts;
 	int recut_rc;
+
+	/* pruning of block records (writer only; seq_prune.c) */
+	uint64_t pruned_through;  /* the last block whose requests are gone */
+	uint64_t prune_final;     /* the final count prune_target is for */
+	uint64_t prune_target;    /* the last block of the final batches */
+	uint64_t prune_pending;   /* pruned_through once the block commits */
 
 	/* published status */
 	pthread_mutex_t status_lock;
@@ -223,5 +230,13 @@ void seq_cut_done(struct cl_seq *s, const struct cl_batch_cut *c);
 void seq_do_cut(struct cl_seq *s);
 /* Serve a pending cl_seq_recut() (writer, between blocks). */
 void seq_recut_serve(struct cl_seq *s);
+
+/* ---- seq_prune.c (writer thread) ---- */
+
+/* Into the block about to be sealed: drop the requests of a few more
+ * block records whose batch is final on L1. */
+void seq_prune_blocks(struct cl_seq *s);
+/* After that block committed (true) or was thrown away (false). */
+void seq_prune_done(struct cl_seq *s, bool committed);
 
 #endif /* CLEARLINE_SEQ_INT_H */

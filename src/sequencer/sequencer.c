@@ -23,6 +23,9 @@ void cl_seq_config_defaults(struct cl_seq_config *cfg)
 	cfg->cut_max_bytes = 110000;
 	cfg->cut_target_bytes = 0;
 	cfg->wait_for_l1 = false;
+	cfg->keep_blocks = 10000;
+	cfg->prune_per_block = 64;
+	cfg->archive_blocks = false;
 }
 
 const char *cl_seq_err_str(int code)
@@ -156,6 +159,8 @@ int cl_seq_new(struct cl_seq **out, const struct cl_seq_config *cfg,
 		goto fail;
 	seq_publish_status(s, gl.block_number, gl.block_timestamp_ms, &root, 0);
 	rc = seq_load_cut_cursor(s);
+	if (!rc)
+		rc = cl_chain_load_pruned(s->st, &s->pruned_through);
 	if (rc)
 		goto fail;
 	s->cut_due_ns = cl_clock_mono_ns() + cfg->cut_interval_ms * 1000000u;

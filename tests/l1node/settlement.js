@@ -7,7 +7,8 @@
  * reverting), an L1 outage during which trading goes on and after which
  * posting resumes with nothing lost or posted twice, reorgs that remove
  * a posted batch (one within the confirmation depth, one deeper), after
- * which it is posted again, several batches in flight at once, an L1
+ * which it is posted again, the block records of final batches pruned to
+ * their headers (--keep-blocks 0) with their roots unchanged, several batches in flight at once, an L1
  * that loses more blocks than the deposit watcher remembers, and a node
  * killed with two batches in flight.
  *
@@ -26,7 +27,7 @@ lib.main('l1-settlement', async (t) => {
 	const users = [devKey(1), devKey(2), devKey(3)];
 	const env = await setup(t, {
 		users, confirmations: CONFIRMATIONS, challengePeriod: CHALLENGE_PERIOD,
-		nodeArgs: ['--l1-poll-ms', '100', '--batch-interval-ms', '300',
+		nodeArgs: ['--l1-poll-ms', '100', '--batch-interval-ms', '300', '--keep-blocks', '0',
 			   '--l1-drop-timeout-ms', '1000'] });
 	const { anvil, dep, deployer, node, rollupAbi, tokenAbi } = env;
 	t.log(`rollup ${dep.rollup}, token ${dep.collateralToken}`);
@@ -159,6 +160,25 @@ lib.main('l1-settlement', async (t) => {
 	await waitFor('claimed', async () =>
 		(await node.call('l2_getWithdrawalProof', [wid])).status === 'claimed', 10000);
 	t.log('withdrawal claimed on L1 once; the second claim reverted');
+
+	/* ---- block records of final batches keep their headers only ---- */
+	{
+		const rollupR = new ethers.Contract(dep.rollup, rollupAbi, provider);
+		const final = Number(await rollupR.finalizedBatchCount());
+		assert.ok(final > 0, 'a batch is final');
+		const rootsBefore = [];
+		for (let b = 1; b <= 3; b++)
+			rootsBefore.push((await node.call('l2_getStateRoot', [b])).stateRoot);
+		/* the writer prunes as it seals: one more block */
+		const o = await lib.signOrder(users[1], domain, { isBuy: false, price: 659000, size: 100 });
+		await node.call('l2_submitOrder', [o.order, o.signature]);
+		await waitFor('the final blocks pruned', async () =>
+			fs.readFileSync(node.logPath, 'utf8').includes('keep their headers only'), 20000);
+		for (let b = 1; b <= 3; b++)
+			assert.strictEqual((await node.call('l2_getStateRoot', [b])).stateRoot, rootsBefore[b - 1],
+					   `the root after block ${b} reads the same`);
+		t.log(`the block records of ${final} final batches keep their headers only; their roots read the same`);
+	}
 
 	/* ---- L1 outage: trading goes on, posting resumes ---- */
 	await waitFor('every block posted before the outage', allPosted, 30000);

@@ -9,6 +9,7 @@
 #ifndef CLEARLINE_TEST_H
 #define CLEARLINE_TEST_H
 
+#include <ftw.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -56,6 +57,22 @@ static int test_checks;
  * failed. A test that ran no check fails too: it cannot have shown
  * anything (a skipped setup, a loop over an empty list).
  */
+static inline int test_rm_entry(const char *p, const struct stat *sb,
+				int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+/* Remove the folder `dir` and everything in it (a test's temporary
+ * datadir). */
+static inline void test_rm_tree(const char *dir)
+{
+	nftw(dir, test_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static inline int test_done(const char *name)
 {
 	printf("%s: %d checks, %d failed\n", name, test_checks,

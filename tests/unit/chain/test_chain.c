@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The chain module's tables on a real LMDB in a temporary folder: block
- * records and the roots read back from them, batch cuts and their
+ * records and the roots read back from them, their pruning to headers,
+ * batch cuts and their
  * cursor, withdrawal proofs, and a deriving node's cursor, batch marker,
  * per-block roots and deposits; written through a state overlay,
  * committed, and read back through the writer's state and a snapshot.
@@ -9,19 +10,9 @@
  */
 #include "test.h"
 
-#include <ftw.h>
 #include <unistd.h>
 
 #include <clearline/chain.h>
-
-static int rm_entry(const char *p, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
 
 static struct cl_hash32 h32(uint8_t fill)
 {
@@ -91,6 +82,70 @@ static void blocks(struct cl_db *db, struct cl_state *st)
 	CHECK(cl_chain_get_block(snap, &rec, 4) == CL_ERR_CORRUPT);
 	CHECK(rec.txs == NULL && rec.n_txs == 0);
 	cl_snapshot_free(snap);
+}
+
+/* Blocks 1..3 as blocks() left them: 1 and 2 lose their requests. */
+static void pruning(struct cl_db *db, struct cl_state *st)
+{
+	static const struct cl_genesis g; /* no CANCEL is read */
+	struct cl_snapshot *snap;
+	struct cl_block_record rec;
+	struct cl_batch2 b2;
+	struct cl_hash32 root;
+	uint64_t last;
+	size_t dropped;
+
+	/* no cursor yet: nothing pruned */
+	CHECK(cl_chain_load_pruned(st, &last) == CL_OK && last == 0);
+	CHECK(cl_chain_prune_block(st, 1, &dropped) == CL_OK);
+	CHECK(dropped == 4 + 1 * (4 + 2)); /* the count and one request */
+	CHECK(cl_chain_prune_block(st, 2, &dropped) == CL_OK);
+	CHECK(dropped == 4 + 2 * (4 + 3));
+	/* again, in the same overlay: nothing more to drop */
+	CHECK(cl_chain_prune_block(st, 2, &dropped) == CL_OK && dropped == 0);
+	CHECK(cl_chain_prune_block(st, 9, &dropped) == CL_ERR_NOT_FOUND);
+	cl_chain_put_pruned(st, 2);
+	commit(st);
+	CHECK(cl_chain_load_pruned(st, &last) == CL_OK && last == 2);
+
+	CHECK(cl_snapshot_new(&snap, db) == CL_OK);
+	CHECK(cl_chain_get_block(snap, &rec, 2) == CL_OK);
+	CHECK(rec.pruned && rec.n_txs == 0 && rec.number == 2 &&
+	      rec.timestamp_ms == 2000 && rec.prev_root.b[0] == 2 &&
+	      rec.prev_root.b[31] == 2);
+	cl_block_record_release(&rec);
+	CHECK(cl_chain_get_block(snap, &rec, 3) == CL_OK);
+	CHECK(!rec.pruned && rec.n_txs == 3);
+	cl_block_record_release(&rec);
+	/* the roots stay readable: after block 1 is block 2's prev_root */
+	CHECK(cl_chain_root_from_blocks(snap, &root, 1) == CL_OK);
+	CHECK(root.b[0] == 2 && root.b[31] == 2);
+	/* a batch of a pruned block cannot be made again; one of block 3
+	 * gets as far as its (made-up) requests */
+	struct cl_batch_cut c = {.first_block = 1, .last_block = 3};
+	CHECK(cl_chain_cut_blocks(snap, &g, &c, &b2) == CL_ERR_PRUNED);
+	CHECK(b2.blocks == NULL && b2.n_blocks == 0);
+	c.first_block = 3;
+	CHECK(cl_chain_cut_blocks(snap, &g, &c, &b2) == CL_ERR_CORRUPT);
+	cl_snapshot_free(snap);
+
+	/* neither a whole record nor a header: refused, nothing written */
+	uint8_t key[8], odd[CL_BLOCK_HEADER_LEN + 2] = {0};
+	cl_put_be64(key, 5);
+	cl_state_put(st, CL_TABLE_BLOCKS, key, 8, odd, sizeof(odd));
+	commit(st);
+	CHECK(cl_chain_prune_block(st, 5, &dropped) == CL_ERR_CORRUPT);
+	CHECK(dropped == 0);
+	CHECK(cl_snapshot_new(&snap, db) == CL_OK);
+	CHECK(cl_chain_get_block(snap, &rec, 5) == CL_ERR_CORRUPT);
+	cl_snapshot_free(snap);
+	/* a cursor of the wrong size */
+	static const uint8_t seven[7];
+	cl_state_put(st, CL_TABLE_NODE, (const uint8_t *)"blocks-pruned", 13,
+		     seven, sizeof(seven));
+	CHECK(cl_chain_load_pruned(st, &last) == CL_ERR_CORRUPT);
+	cl_state_discard(st);
+	CHECK(cl_chain_load_pruned(st, &last) == CL_OK && last == 2);
 }
 
 static void cuts_and_proofs(struct cl_db *db, struct cl_state *st)
@@ -236,11 +291,12 @@ int main(void)
 	CHECK(db && cl_state_new_lmdb(&st, db) == CL_OK);
 	if (st) {
 		blocks(db, st);
+		pruning(db, st);
 		cuts_and_proofs(db, st);
 		derivation(db, st);
 	}
 	cl_state_free(st);
 	cl_db_free(db);
-	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	test_rm_tree(dir);
 	return test_done("test_chain");
 }

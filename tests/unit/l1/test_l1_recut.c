@@ -11,7 +11,6 @@
 #include "dev_keys.h"
 #include "test.h"
 
-#include <ftw.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -136,12 +135,6 @@ static void wait_cut(void)
 	CHECK_MSG(false, "the blocks were not cut");
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	return remove(p);
-}
-
 int main(int argc, char **argv)
 {
 	char path[4096], err[400], dir[] = "/tmp/clrecutXXXXXX";
@@ -255,7 +248,7 @@ int main(int argc, char **argv)
 
 	cl_seq_free(seq);
 	cl_db_free(db);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_rm_tree(dir);
 	for (int i = 0; i < NKEYS; i++)
 		cl_seckey_free(key[i]);
 	return test_done("test_l1_recut");

@@ -17,7 +17,6 @@
  */
 #include "test.h"
 
-#include <ftw.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -292,15 +291,6 @@ static void side_pool(void)
 	cl_seq_free(s);
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 int main(int argc, char **argv)
 {
 	char path[4096], err[400], dir[] = "/tmp/clseqqXXXXXX";
@@ -318,7 +308,7 @@ int main(int argc, char **argv)
 	side_pool();
 
 	cl_db_free(db);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_rm_tree(dir);
 	printf("ok\n");
 	return 0;
 }

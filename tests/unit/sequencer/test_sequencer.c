@@ -9,7 +9,6 @@
 #include "dev_keys.h"
 #include "test.h"
 
-#include <ftw.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -205,12 +204,6 @@ static void cascade_across_blocks(void);
 static void expired_leave_the_book(void);
 
 /* ---- set-up ---- */
-
-static int rm_entry(const char *p, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	return remove(p);
-}
 
 static struct cl_genesis genesis;
 static struct cl_db *db;
@@ -774,7 +767,7 @@ int main(int argc, char **argv)
 	cascade_across_blocks();
 	for (int i = 0; i < NKEYS; i++)
 		cl_seckey_free(key[i]);
-	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	test_rm_tree(dir);
 	return test_done("sequencer");
 }
 
@@ -863,7 +856,7 @@ static void cascade_across_blocks(void)
 	cl_seq_free(seq);
 	seq = NULL;
 	cl_db_free(db2);
-	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	test_rm_tree(dir);
 }
 
 /*
