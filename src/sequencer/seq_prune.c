@@ -106,16 +106,18 @@ void seq_prune_blocks(struct cl_seq *s)
 	cl_debug(SUB, "block records %llu..%llu: requests dropped (%zu bytes)",
 		 (unsigned long long)(s->pruned_through + 1),
 		 (unsigned long long)last, bytes);
-	if (last == s->prune_target)
-		cl_info(SUB,
-			"block records up to %llu keep their headers only: "
-			"the %llu batches up to it are final on L1, which "
-			"holds their requests",
-			(unsigned long long)last, (unsigned long long)final);
 }
 
 void seq_prune_done(struct cl_seq *s, bool committed)
 {
+	if (committed && s->prune_pending != s->pruned_through &&
+	    s->prune_pending == s->prune_target)
+		cl_info(SUB,
+			"block records up to %llu keep their headers only: "
+			"the %llu batches up to it are final on L1, which "
+			"holds their requests",
+			(unsigned long long)s->prune_pending,
+			(unsigned long long)s->prune_final);
 	if (committed)
 		s->pruned_through = s->prune_pending;
 	s->prune_pending = s->pruned_through;
