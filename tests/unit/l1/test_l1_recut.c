@@ -10,6 +10,7 @@
  */
 #include "dev_keys.h"
 #include "test.h"
+#include "seq_wait.h"
 
 #include <pthread.h>
 #include <unistd.h>
@@ -28,44 +29,10 @@ static struct cl_genesis genesis;
 static struct cl_db *db;
 static uint64_t deposit_id;
 
-struct waiter {
-	pthread_mutex_t m;
-	pthread_cond_t c;
-	bool done;
-	struct cl_seq_result r;
-};
-
-static void on_result(void *arg, const struct cl_seq_result *r)
-{
-	struct waiter *w = arg;
-	pthread_mutex_lock(&w->m);
-	w->r = *r;
-	w->r.fills = NULL;
-	w->done = true;
-	pthread_cond_signal(&w->c);
-	pthread_mutex_unlock(&w->m);
-}
-
 static struct cl_seq_result run(struct cl_tx *tx)
 {
-	struct waiter w;
-	memset(&w, 0, sizeof(w));
-	pthread_mutex_init(&w.m, NULL);
-	pthread_cond_init(&w.c, NULL);
-	cl_tx_recover(tx, cl_seq_domain(seq));
-	int rc = cl_seq_submit(seq, tx, on_result, &w);
-	CHECK_MSG(rc == CL_OK, "submit: %d", rc);
-	if (rc == CL_OK) {
-		pthread_mutex_lock(&w.m);
-		while (!w.done)
-			pthread_cond_wait(&w.c, &w.m);
-		pthread_mutex_unlock(&w.m);
-	} else {
-		w.r.code = rc;
-	}
-	pthread_mutex_destroy(&w.m);
-	pthread_cond_destroy(&w.c);
-	return w.r;
+	struct seq_waiter w;
+	return seq_run(seq, tx, &w);
 }
 
 static int deposit(int who, uint64_t amount)

@@ -10,6 +10,7 @@
  * cannot be made again.
  */
 #include "test.h"
+#include "seq_wait.h"
 
 #include <pthread.h>
 #include <unistd.h>
@@ -22,43 +23,18 @@ static struct cl_genesis genesis;
 static struct cl_db *db;
 static struct cl_seq *seq;
 
-struct waiter {
-	pthread_mutex_t m;
-	pthread_cond_t c;
-	bool done;
-	struct cl_seq_result r;
-};
-
-static void on_result(void *arg, const struct cl_seq_result *r)
-{
-	struct waiter *w = arg;
-	pthread_mutex_lock(&w->m);
-	w->r = *r;
-	w->done = true;
-	pthread_cond_signal(&w->c);
-	pthread_mutex_unlock(&w->m);
-}
-
 /* One credit, waited for: each goes into a block of its own. */
 static uint64_t credit(uint8_t who)
 {
 	struct cl_address to;
-	struct waiter w;
+	struct seq_waiter w;
 
 	memset(&to, who, sizeof(to));
-	memset(&w, 0, sizeof(w));
-	pthread_mutex_init(&w.m, NULL);
-	pthread_cond_init(&w.c, NULL);
-	int rc = cl_seq_submit_credit(seq, &to, 1000, on_result, &w);
-	CHECK_MSG(rc == CL_OK, "credit: %d", rc);
-	if (rc)
-		return 0;
-	pthread_mutex_lock(&w.m);
-	while (!w.done)
-		pthread_cond_wait(&w.c, &w.m);
-	pthread_mutex_unlock(&w.m);
-	CHECK_MSG(w.r.code == 0, "credit: %d", w.r.code);
-	return w.r.block;
+	seq_waiter_init(&w);
+	struct cl_seq_result r = seq_waiter_wait(&w,
+		cl_seq_submit_credit(seq, &to, 1000, seq_waiter_done, &w));
+	CHECK_MSG(r.code == 0, "credit: %d", r.code);
+	return r.code == 0 ? r.block : 0;
 }
 
 static void open_seq(uint64_t keep, bool archive)

@@ -8,6 +8,7 @@
  */
 #include "dev_keys.h"
 #include "test.h"
+#include "seq_wait.h"
 
 #include <pthread.h>
 #include <unistd.h>
@@ -27,47 +28,9 @@ static struct cl_address addr[NKEYS];
 static struct cl_seq *seq;
 static uint64_t deposit_id;
 
-/* ---- waiting for one submission ---- */
-
-struct waiter {
-	pthread_mutex_t m;
-	pthread_cond_t c;
-	bool done;
-	struct cl_seq_result r;
-	struct cl_seq_fill fills[16];
-};
-
-static void on_result(void *arg, const struct cl_seq_result *r)
+static struct cl_seq_result run(struct cl_tx *tx, struct seq_waiter *w)
 {
-	struct waiter *w = arg;
-	pthread_mutex_lock(&w->m);
-	w->r = *r;
-	size_t n = r->n_fills < 16 ? r->n_fills : 16;
-	if (n)
-		memcpy(w->fills, r->fills, n * sizeof(*r->fills));
-	w->r.fills = w->fills;
-	w->done = true;
-	pthread_cond_signal(&w->c);
-	pthread_mutex_unlock(&w->m);
-}
-
-static struct cl_seq_result run(struct cl_tx *tx, struct waiter *w)
-{
-	memset(w, 0, sizeof(*w));
-	pthread_mutex_init(&w->m, NULL);
-	pthread_cond_init(&w->c, NULL);
-	cl_tx_recover(tx, cl_seq_domain(seq));
-	int rc = cl_seq_submit(seq, tx, on_result, w);
-	CHECK_MSG(rc == CL_OK, "submit: %d", rc);
-	if (rc != CL_OK) {
-		w->r.code = rc;
-		return w->r;
-	}
-	pthread_mutex_lock(&w->m);
-	while (!w->done)
-		pthread_cond_wait(&w->c, &w->m);
-	pthread_mutex_unlock(&w->m);
-	return w->r;
+	return seq_run(seq, tx, w);
 }
 
 /* ---- transactions ---- */
@@ -75,7 +38,7 @@ static struct cl_seq_result run(struct cl_tx *tx, struct waiter *w)
 static int deposit(int who, uint64_t amount)
 {
 	struct cl_tx tx;
-	struct waiter w;
+	struct seq_waiter w;
 	memset(&tx, 0, sizeof(tx));
 	tx.type = CL_TX_DEPOSIT;
 	tx.u.deposit.id = deposit_id;
@@ -112,7 +75,7 @@ static struct cl_tx oracle_tx(uint32_t market, uint64_t price, uint64_t ts)
 
 static struct cl_seq_result oracle(uint32_t market, uint64_t price)
 {
-	struct waiter w;
+	struct seq_waiter w;
 	struct cl_tx tx = oracle_tx(market, price, now_s());
 	return run(&tx, &w);
 }
@@ -142,7 +105,7 @@ static struct cl_tx order_tx(int who, bool buy, uint64_t price, uint64_t size,
 
 static struct cl_seq_result place(int who, bool buy, uint64_t price,
 				  uint64_t size, uint8_t flags,
-				  struct waiter *w)
+				  struct seq_waiter *w)
 {
 	struct cl_tx tx = order_tx(who, buy, price, size, flags);
 	return run(&tx, w);
@@ -151,7 +114,7 @@ static struct cl_seq_result place(int who, bool buy, uint64_t price,
 static int cancel(int signer, int trader, const struct cl_hash32 *h)
 {
 	struct cl_tx tx;
-	struct waiter w;
+	struct seq_waiter w;
 	struct cl_hash32 d;
 	memset(&tx, 0, sizeof(tx));
 	tx.type = CL_TX_CANCEL;
@@ -165,7 +128,7 @@ static int cancel(int signer, int trader, const struct cl_hash32 *h)
 static struct cl_seq_result withdraw(int who, uint64_t amount, uint64_t nonce)
 {
 	struct cl_tx tx;
-	struct waiter w;
+	struct seq_waiter w;
 	struct cl_hash32 d;
 	memset(&tx, 0, sizeof(tx));
 	tx.type = CL_TX_WITHDRAW;
@@ -282,7 +245,7 @@ static int64_t event_sizes(const struct cl_address *a,
  */
 static void open_36x(int who, uint64_t price, uint64_t *liq, uint64_t *bkr)
 {
-	struct waiter w;
+	struct seq_waiter w;
 	struct cl_seq_result r;
 	struct cl_stf_view v;
 
@@ -312,7 +275,7 @@ static void open_36x(int who, uint64_t price, uint64_t *liq, uint64_t *bkr)
 static void risk_on_the_book(void)
 {
 	static const struct cl_address fund;
-	struct waiter w;
+	struct seq_waiter w;
 	struct cl_seq_result r;
 	uint64_t liq, bkr;
 	size_t k;
@@ -413,26 +376,22 @@ static void risk_on_the_book(void)
  * signed ahead of the clock is still refused.
  */
 struct pending {
-	struct waiter w;
+	struct seq_waiter w;
 	struct cl_tx tx;
+	int rc; /* cl_seq_submit's */
 };
 
 static void submit_async(struct pending *p)
 {
-	memset(&p->w, 0, sizeof(p->w));
-	pthread_mutex_init(&p->w.m, NULL);
-	pthread_cond_init(&p->w.c, NULL);
+	seq_waiter_init(&p->w);
 	cl_tx_recover(&p->tx, cl_seq_domain(seq));
-	CHECK(cl_seq_submit(seq, &p->tx, on_result, &p->w) == CL_OK);
+	p->rc = cl_seq_submit(seq, &p->tx, seq_waiter_done, &p->w);
+	CHECK(p->rc == CL_OK);
 }
 
 static struct cl_seq_result wait_for(struct pending *p)
 {
-	pthread_mutex_lock(&p->w.m);
-	while (!p->w.done)
-		pthread_cond_wait(&p->w.c, &p->w.m);
-	pthread_mutex_unlock(&p->w.m);
-	return p->w.r;
+	return seq_waiter_wait(&p->w, p->rc);
 }
 
 /* Sleep until `ms` milliseconds into the next second of the clock. */
@@ -481,7 +440,7 @@ static void oracle_ahead_of_the_block(void)
 int main(int argc, char **argv)
 {
 	char path[4096], err[400], dir[] = "/tmp/clseqXXXXXX";
-	struct waiter w;
+	struct seq_waiter w;
 	struct cl_seq_result r;
 	uint64_t sz;
 
@@ -777,7 +736,7 @@ static void cascade_across_blocks(void)
 	struct cl_db *db2;
 	struct cl_seq_config cfg;
 	struct cl_seq_status st;
-	struct waiter w;
+	struct seq_waiter w;
 	struct cl_seq_result r;
 	uint64_t liq = 0, bkr = 0;
 
@@ -866,7 +825,7 @@ static void cascade_across_blocks(void)
  */
 static void expired_leave_the_book(void)
 {
-	struct waiter w;
+	struct seq_waiter w;
 	struct cl_seq_result r;
 	uint64_t sz;
 	struct cl_hash32 d;

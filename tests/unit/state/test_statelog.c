@@ -157,6 +157,34 @@ static void write_all(const char *path, const struct cl_buf *b)
 
 /* The writer and snapshots against the model: checkpoints every ms
  * (`often`), or none until the close, the blocks merged as they pile up. */
+/* Step `a` (on the layered state `st`) and `b` (on the model) together,
+ * `steps` at most, refreshing `st` before each step when `refresh`:
+ * the same keys and values, and the end at the same step. Frees both. */
+static void iters_agree(struct cl_state *st, bool refresh,
+			struct cl_state_iter *a, struct cl_state_iter *b,
+			int steps, const char *what)
+{
+	for (int step = 0; step < steps; step++) {
+		const uint8_t *ka, *va, *kb, *vb;
+		size_t kla, vla, klb, vlb;
+
+		if (refresh)
+			cl_state_refresh(st); /* an iterator is open: nothing */
+		int ra = cl_state_iter_next(a, &ka, &kla, &va, &vla);
+		int rb = cl_state_iter_next(b, &kb, &klb, &vb, &vlb);
+		CHECK_MSG(ra == rb, "%s, step %d: %d, the model %d", what,
+			  step, ra, rb);
+		if (ra != CL_OK || rb != CL_OK)
+			break;
+		CHECK_MSG(kla == klb && memcmp(ka, kb, kla) == 0 &&
+				  vla == vlb &&
+				  (vla == 0 || memcmp(va, vb, vla) == 0),
+			  "%s, step %d differs from the model", what, step);
+	}
+	cl_state_iter_free(a);
+	cl_state_iter_free(b);
+}
+
 /* Iterators started at keys inside the tables (not at their starts),
  * a few steps each, the same on the layered state as on the model: a
  * seek lands in each delta's entries of its own table only. */
@@ -174,24 +202,7 @@ static void seeks_agree(struct cl_state *st, struct cl_state *model,
 		cl_put_be32(key, (uint32_t)(mix(&s) % (KEYS + 100)));
 		CHECK(cl_state_iter_new(&a, st, t[i % 3], key, klen) == 0);
 		CHECK(cl_state_iter_new(&b, model, t[i % 3], key, klen) == 0);
-		for (int step = 0; step < 4; step++) {
-			const uint8_t *ka, *va, *kb, *vb;
-			size_t kla, vla, klb, vlb;
-			int ra = cl_state_iter_next(a, &ka, &kla, &va, &vla);
-			int rb = cl_state_iter_next(b, &kb, &klb, &vb, &vlb);
-
-			CHECK_MSG(ra == rb, "a seek's step %d: %d, the model "
-				  "%d", step, ra, rb);
-			if (ra != CL_OK || rb != CL_OK)
-				break;
-			CHECK_MSG(kla == klb && memcmp(ka, kb, kla) == 0 &&
-					  vla == vlb &&
-					  (vla == 0 || memcmp(va, vb, vla) == 0),
-				  "a seek's step %d differs from the model",
-				  step);
-		}
-		cl_state_iter_free(a);
-		cl_state_iter_free(b);
+		iters_agree(st, false, a, b, 4, "a seek");
 	}
 }
 
@@ -221,25 +232,9 @@ static void reads_agree(struct cl_state *st, struct cl_state *model,
 			  "a read after a refresh differs from the model");
 	}
 	struct cl_state_iter *a, *b;
-	const uint8_t *ka, *va, *kb, *vb;
-	size_t kla, vla, klb, vlb;
 	CHECK(cl_state_iter_new(&a, st, CL_TABLE_ORDERS, NULL, 0) == 0);
 	CHECK(cl_state_iter_new(&b, model, CL_TABLE_ORDERS, NULL, 0) == 0);
-	for (int step = 0; step < 8; step++) {
-		cl_state_refresh(st); /* an iterator is open: nothing */
-		int ra = cl_state_iter_next(a, &ka, &kla, &va, &vla);
-		int rb = cl_state_iter_next(b, &kb, &klb, &vb, &vlb);
-		CHECK(ra == rb);
-		if (ra != CL_OK || rb != CL_OK)
-			break;
-		CHECK_MSG(kla == klb && memcmp(ka, kb, kla) == 0 &&
-				  vla == vlb &&
-				  (vla == 0 || memcmp(va, vb, vla) == 0),
-			  "an iterator's step %d after a refresh differs",
-			  step);
-	}
-	cl_state_iter_free(a);
-	cl_state_iter_free(b);
+	iters_agree(st, true, a, b, 8, "an iterator across refreshes");
 }
 
 /*
