@@ -451,6 +451,9 @@ struct cl_seq_metrics {
 	uint64_t txs_sealed;      /* requests in them */
 	uint64_t queued;          /* submissions waiting now */
 	uint64_t queue_max;       /* the queue's bound */
+	uint64_t pruned_through;  /* the last block record pruned to its
+				   * header (cl_seq_set_final_batches) */
+	uint64_t pruned_bytes;    /* request bytes pruned by this process */
 };
 
 /* The counters since cl_seq_new() (thread-safe; the fields are read one

@@ -176,6 +176,14 @@ static void write_seq(struct cl_metrics_writer *w, struct cl_seq *seq)
 	cl_metrics_gauge(w, "clearline_queue_capacity",
 			 "Submissions the queue holds before it answers busy",
 			 m.queue_max);
+	cl_metrics_gauge(w, "clearline_block_records_pruned_through",
+			 "The newest block whose record keeps its header only "
+			 "(its batch final on L1)",
+			 m.pruned_through);
+	cl_metrics_counter(w, "clearline_block_record_bytes_pruned_total",
+			   "Request bytes dropped from block records of final "
+			   "batches by this process",
+			   m.pruned_bytes);
 }
 
 /* ---- the sequencer's link to L1 ---- */

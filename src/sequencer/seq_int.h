@@ -44,6 +44,8 @@ struct seq_counters {
 	_Atomic uint64_t order_rejects[CL_SEQ_MAX_CODE];
 	struct seq_hist ack, seal;
 	_Atomic uint64_t blocks_sealed, txs_sealed;
+	/* block records pruned to their headers (seq_prune.c) */
+	_Atomic uint64_t pruned_through, pruned_bytes;
 };
 
 /*
@@ -160,6 +162,7 @@ struct cl_seq {
 	uint64_t prune_final;     /* the final count prune_target is for */
 	uint64_t prune_target;    /* the last block of the final batches */
 	uint64_t prune_pending;   /* pruned_through once the block commits */
+	size_t prune_bytes;       /* the requests' bytes it drops */
 
 	/* published status */
 	pthread_mutex_t status_lock;

@@ -97,6 +97,8 @@ void cl_seq_metrics(struct cl_seq *s, struct cl_seq_metrics *out)
 	hist_read(&out->ack, &c->ack);
 	hist_read(&out->seal, &c->seal);
 	out->blocks_sealed = load(&c->blocks_sealed);
+	out->pruned_through = load(&c->pruned_through);
+	out->pruned_bytes = load(&c->pruned_bytes);
 	out->txs_sealed = load(&c->txs_sealed);
 	pthread_mutex_lock(&s->qlock);
 	out->queued = s->qlen;

@@ -12,6 +12,7 @@
 #include "seq_int.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 static const char *const SUB = "seq";
 
@@ -49,6 +50,7 @@ static int find_target(struct cl_seq *s, uint64_t final)
 void seq_prune_blocks(struct cl_seq *s)
 {
 	s->prune_pending = s->pruned_through;
+	s->prune_bytes = 0;
 	if (s->cfg.archive_blocks || s->cfg.prune_per_block == 0)
 		return;
 	pthread_mutex_lock(&s->l1_lock);
@@ -103,6 +105,7 @@ void seq_prune_blocks(struct cl_seq *s)
 		return;
 	cl_chain_put_pruned(s->st, last);
 	s->prune_pending = last;
+	s->prune_bytes = bytes;
 	cl_debug(SUB, "block records %llu..%llu: requests dropped (%zu bytes)",
 		 (unsigned long long)(s->pruned_through + 1),
 		 (unsigned long long)last, bytes);
@@ -118,7 +121,13 @@ void seq_prune_done(struct cl_seq *s, bool committed)
 			"holds their requests",
 			(unsigned long long)s->prune_pending,
 			(unsigned long long)s->prune_final);
-	if (committed)
+	if (committed && s->prune_pending != s->pruned_through) {
 		s->pruned_through = s->prune_pending;
+		atomic_store_explicit(&s->ctr.pruned_through, s->pruned_through,
+				      memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->ctr.pruned_bytes, s->prune_bytes,
+					  memory_order_relaxed);
+	}
 	s->prune_pending = s->pruned_through;
+	s->prune_bytes = 0;
 }

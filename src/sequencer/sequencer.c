@@ -7,6 +7,7 @@
 
 #include <time.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,6 +164,8 @@ int cl_seq_new(struct cl_seq **out, const struct cl_seq_config *cfg,
 		rc = cl_chain_load_pruned(s->st, &s->pruned_through);
 	if (rc)
 		goto fail;
+	atomic_store_explicit(&s->ctr.pruned_through, s->pruned_through,
+			      memory_order_relaxed);
 	s->cut_due_ns = cl_clock_mono_ns() + cfg->cut_interval_ms * 1000000u;
 	/* LMDB ties a write transaction to its thread: end the one these
 	 * reads opened here before the writer thread takes over */

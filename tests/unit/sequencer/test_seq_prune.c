@@ -6,8 +6,8 @@
  * the records of their blocks lose their requests a few per sealed
  * block, and only theirs: later blocks, the keep-blocks margin, an
  * archive node and a final count with no cut behind it keep theirs. The
- * roots stay readable, the cursor survives a restart, and a final batch
- * cannot be made again.
+ * roots stay readable, the metrics count the bytes dropped, the cursor
+ * survives a restart, and a final batch cannot be made again.
  */
 #include "test.h"
 #include "seq_wait.h"
@@ -106,6 +106,11 @@ static void pruning(void)
 	for (uint64_t n = 1; n <= head() && n < 64; n++)
 		CHECK(cl_seq_block_root(seq, &before[n], n) == CL_OK);
 	CHECK(pruned(1) == 0);
+	uint64_t whole = 0; /* the records of blocks 1..c3, in bytes */
+	struct cl_snapshot *snap;
+	CHECK(cl_snapshot_new(&snap, db) == CL_OK);
+	CHECK(cl_chain_blocks_bytes(snap, &whole, 1, c3) == CL_OK);
+	cl_snapshot_free(snap);
 
 	/* batches 0..3 are final: their blocks go, three a sealed block */
 	cl_seq_set_final_batches(seq, 4);
@@ -117,12 +122,19 @@ static void pruning(void)
 	for (int i = 0; i < 4; i++)
 		credit(1);
 	CHECK(pruned(c3 + 1) == 0);
+	/* the metrics say so: each of these blocks held one credit */
+	struct cl_seq_metrics m;
+	cl_seq_metrics(seq, &m);
+	CHECK(m.pruned_through == c3);
+	CHECK_MSG(m.pruned_bytes == whole - c3 * CL_BLOCK_HEADER_LEN,
+		  "%llu bytes pruned of %llu in %llu records",
+		  (unsigned long long)m.pruned_bytes,
+		  (unsigned long long)whole, (unsigned long long)c3);
 	/* the roots read as before; a final batch cannot be made again */
 	for (uint64_t n = 1; n <= c7; n++) {
 		CHECK(cl_seq_block_root(seq, &r, n) == CL_OK);
 		CHECK(cl_hash32_eq(&r, &before[n]));
 	}
-	struct cl_snapshot *snap;
 	struct cl_batch_cut cut;
 	struct cl_batch2 b2;
 	CHECK(cl_snapshot_new(&snap, db) == CL_OK);
@@ -151,6 +163,8 @@ static void pruning(void)
 	/* a restart goes on from it: the next seal prunes c3 + 1 on */
 	open_seq(2, false);
 	CHECK(pruned(c3) == 1 && pruned(c3 + 1) == 0);
+	cl_seq_metrics(seq, &m);
+	CHECK(m.pruned_through == c3 && m.pruned_bytes == 0);
 	cl_seq_set_final_batches(seq, 8);
 	credit(1);
 	CHECK(pruned(c3 + 1) == 1);
