@@ -240,7 +240,7 @@ CL_WUR bool cl_proof_verify_exclusion(const struct cl_proof *p,
 /* ------------------------------------------------------------------ */
 
 /* Current layout version; see the migration list in src/state/db.c. */
-#define CL_DB_SCHEMA_VERSION 4
+#define CL_DB_SCHEMA_VERSION 5
 
 struct cl_db;
 

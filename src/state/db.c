@@ -167,12 +167,13 @@ static int migrate_commit_liq(struct cl_db *db, MDB_txn *txn)
  * Version 3: smt_nodes keys are prefix ‖ depth (they were depth ‖
  * prefix), so a subtree's nodes are one key range (docs/state.md
  * "Storage"): written again from smt_leaves. Version 4: smt_nodes holds
- * only the nodes over SMT_STORE_MIN (16) leaves or more: written again
- * the same way. A rebuild writes the newest layout, so a database below
- * version 3 is rebuilt twice (a few seconds at a million keys, once);
- * each checks that the root comes out the same.
+ * only the nodes over 16 leaves or more; version 5: over SMT_STORE_MIN
+ * (64): each written again the same way. A rebuild writes the newest
+ * layout, so a database below version 5 is rebuilt once per version
+ * above it (a few seconds at a million keys, once); each checks that
+ * the root comes out the same.
  */
-_Static_assert(SMT_STORE_MIN == 16, "a new SMT_STORE_MIN is a migration");
+_Static_assert(SMT_STORE_MIN == 64, "a new SMT_STORE_MIN is a migration");
 
 static int migrate_node_order(struct cl_db *db, MDB_txn *txn)
 {
@@ -197,6 +198,7 @@ static const struct migration migrations[] = {
 	  migrate_commit_liq },
 	{ 3, "smt_nodes keyed by prefix and depth", migrate_node_order },
 	{ 4, "smt_nodes only over 16 leaves or more", migrate_node_order },
+	{ 5, "smt_nodes only over 64 leaves or more", migrate_node_order },
 };
 
 static int read_schema(struct cl_db *db, MDB_txn *txn, uint32_t *version)

@@ -531,7 +531,7 @@ int slog_recover(struct cl_db *db, const char *dir, uint64_t base,
  * range of KV_LEAVES. (At least 2, at most 255: smt_mem.c counts in a
  * byte. Changing it changes the stored layout: a migration, db.c.)
  */
-#define SMT_STORE_MIN 16u
+#define SMT_STORE_MIN 64u
 
 /* The fewest leaves of a subtree whose node KV_NODES holds: SMT_STORE_MIN
  * in LMDB (fewer pages written per block), 2 in memory (every internal

@@ -6,7 +6,7 @@
  * reports each block number on a pipe after its commit returned; the
  * parent kills it with SIGKILL at random moments, then reopens the store
  * and checks that the stored root matches the tables' contents and the
- * stored tree nodes are exactly the tree's over 16 leaves or more
+ * stored tree nodes are exactly the tree's over 64 leaves or more
  * (cl_state_check_tree), that every
  * reported block is there, and that the state equals a model that applied
  * the same blocks (their contents derive from the block number).
@@ -253,7 +253,7 @@ int main(int argc, char **argv)
 			  "round %d: the stored tree is not the tables'",
 			  round);
 		/* past a few thousand keys the rule stores upper nodes
-		 * (those over 16 leaves or more): the check covers them */
+		 * (those over 64 leaves or more): the check covers them */
 		CHECK_MSG(h < 60 || nodes > 0,
 			  "round %d: no stored tree node at height %" PRIu64,
 			  round, h);

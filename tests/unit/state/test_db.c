@@ -5,8 +5,9 @@
  * CL_ERR_MAP_FULL with nothing of the failed block stored, and the
  * migrations of databases written by older schemas (made here with
  * LMDB itself): to schema 2 (liq_index and liq_multi committed) from 1,
- * and to schema 4 (smt_nodes holds the nodes over 16 leaves or more)
- * from the full trees of schemas 2 and 3.
+ * and to schema 5 (smt_nodes holds the nodes over 64 leaves or more)
+ * from the full trees of schemas 2 and 3 and the nodes over 16 of
+ * schema 4.
  */
 #include "state_util.h"
 
@@ -170,7 +171,8 @@ static void test_migration_2(void)
 
 	/* what schema 1 committed: accounts, with a root over them only */
 	CHECK(cl_state_new_lmdb(&st, db) == CL_OK);
-	for (unsigned i = 0; i < 20; i++) {
+	/* more than SMT_STORE_MIN, so the tree has a stored node */
+	for (unsigned i = 0; i < 80; i++) {
 		memset(key, (int)i + 1, 20);
 		cl_put_be64(val, i);
 		cl_state_put(st, CL_TABLE_ACCOUNTS, key, 20, val, 8);
@@ -280,11 +282,13 @@ static void account_kv(uint8_t key[20], uint8_t val[8], unsigned i)
 /*
  * A store written in an old layout of smt_nodes, made here with LMDB
  * itself from a tree computed by the test's own rule: every internal
- * node, keyed depth ‖ prefix (schema 2) or prefix ‖ depth (schema 3).
- * Opened, it is rewritten to schema 4, which stores the nodes over 16
- * leaves or more only: the same root, exactly those nodes, proofs from
- * a snapshot byte for byte a memory state's, and the writer goes on.
+ * node, keyed depth ‖ prefix (schema 2) or prefix ‖ depth (schema 3),
+ * or those over 16 leaves or more (schema 4). Opened, it is rewritten
+ * to schema 5, which stores the nodes over STORE_MIN (64) leaves or more
+ * only: the same root, exactly those nodes, proofs from a snapshot byte
+ * for byte a memory state's, and the writer goes on.
  */
+#define STORE_MIN 64 /* SMT_STORE_MIN, src/state/state_int.h */
 static void test_migration_from(uint32_t version)
 {
 	enum { N = 3000 };
@@ -319,7 +323,7 @@ static void test_migration_from(uint32_t version)
 	ref_nodes(root, l, N, 0, &nodes, &nn, &cap);
 	CHECK(memcmp(root, r1.b, 32) == 0);
 	for (size_t i = 0; i < nn; i++)
-		upper += nodes[i].leaves >= 16;
+		upper += nodes[i].leaves >= STORE_MIN;
 	CHECK(nn >= N - 1 && upper > 0 && upper < nn / 4);
 
 	CHECK(mdb_env_create(&env) == 0);
@@ -332,6 +336,8 @@ static void test_migration_from(uint32_t version)
 	for (size_t i = 0; i < nn; i++) {
 		uint8_t k[33];
 
+		if (version == 4 && nodes[i].leaves < 16)
+			continue; /* schema 4 stored the nodes over 16 */
 		if (version == 2) {
 			k[0] = nodes[i].key[32]; /* depth first */
 			memcpy(k + 1, nodes[i].key, 32);
@@ -535,6 +541,7 @@ int main(void)
 	test_space_close();
 	test_migration_2();
 	test_migration_from(2);
+	test_migration_from(4);
 	test_migration_from(3);
 	return test_done("test_db");
 }

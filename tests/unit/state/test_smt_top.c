@@ -4,7 +4,7 @@
  * blocks of random puts, updates and deletes (small ones, and ones large
  * enough to be hashed on two threads; thinning the tree out and refilling
  * it) give the same roots as a memory state; the stored tree behind them
- * stays exactly right (cl_state_check_tree: the nodes over 16 leaves or
+ * stays exactly right (cl_state_check_tree: the nodes over 64 leaves or
  * more and no others, no stale node, none missing;
  * proofs of every key deleted in a block, byte for byte the memory
  * state's; the root recomputed from the tables; proofs from a snapshot,
@@ -91,7 +91,7 @@ static void commit_both(struct cl_db *db, struct cl_state *lm,
 	{
 		uint64_t nodes;
 
-		/* the stored nodes are exactly the tree's over 16 leaves or
+		/* the stored nodes are exactly the tree's over 64 leaves or
 		 * more: none stale, none missing, none lower; the memory
 		 * state's are all of its internal nodes */
 		CHECK_MSG(cl_state_check_tree(lm, &nodes) == 0,
@@ -188,7 +188,7 @@ static void test_blocks(void)
 		if (b == 5) {
 			/* blocks 6 to 11 (mostly deletes from 8 on) without
 			 * the tree in memory: the plain update reads and
-			 * writes the stored nodes over 16 leaves and
+			 * writes the stored nodes over 64 leaves and
 			 * computes the lower ones from the leaves */
 			cl_state_tree_in_memory(lm, false);
 		}
