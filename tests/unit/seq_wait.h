@@ -2,14 +2,19 @@
 /*
  * Waiting for a sequencer's answer in a unit test: seq_waiter_done() is
  * the submission's callback (it copies the result and its first fills
- * and wakes the waiter), seq_waiter_wait() blocks until it ran.
+ * and wakes the waiter), seq_waiter_wait() blocks until it ran; and
+ * seq_test_setup(), the devnet genesis and a fresh LMDB they start from.
  * Include after test.h.
  */
 #ifndef CLEARLINE_TEST_SEQ_WAIT_H
 #define CLEARLINE_TEST_SEQ_WAIT_H
 
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 
+#include <clearline/crypto.h>
+#include <clearline/node.h>
 #include <clearline/sequencer.h>
 
 #define SEQ_WAIT_FILLS 16
@@ -69,6 +74,26 @@ static inline struct cl_seq_result seq_run(struct cl_seq *seq,
 	seq_waiter_init(w);
 	cl_tx_recover(tx, cl_seq_domain(seq));
 	return seq_waiter_wait(w, cl_seq_submit(seq, tx, seq_waiter_done, w));
+}
+
+/* The crypto library, the devnet genesis from the source root argv[1]
+ * (meson passes it; "." without) into *g, and a fresh LMDB of 256 MiB
+ * in `dir` (a mkdtemp template, made here) into *db. */
+static inline void seq_test_setup(int argc, char **argv,
+				  struct cl_genesis *g, char *dir,
+				  struct cl_db **db)
+{
+	char path[4096], err[400];
+
+	*db = NULL;
+	CHECK(cl_crypto_init() == CL_OK);
+	snprintf(path, sizeof(path), "%s/genesis/devnet.json",
+		 argc > 1 ? argv[1] : ".");
+	CHECK_MSG(cl_genesis_load(g, path, err, sizeof(err)) == CL_OK, "%s",
+		  err);
+	CHECK(mkdtemp(dir) != NULL);
+	struct cl_db_config dbc = {.path = dir, .map_size = 256u << 20};
+	CHECK(cl_db_new(db, &dbc) == CL_OK);
 }
 
 #endif /* CLEARLINE_TEST_SEQ_WAIT_H */

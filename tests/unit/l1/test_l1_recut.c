@@ -104,7 +104,7 @@ static void wait_cut(void)
 
 int main(int argc, char **argv)
 {
-	char path[4096], err[400], dir[] = "/tmp/clrecutXXXXXX";
+	char dir[] = "/tmp/clrecutXXXXXX";
 	struct cl_batch_cut old[256], cut[256];
 
 	CHECK(cl_crypto_init() == CL_OK);
@@ -112,13 +112,7 @@ int main(int argc, char **argv)
 		CHECK(dev_key(&key[i], (unsigned)i, "trader"));
 		cl_seckey_address(&addr[i], key[i]);
 	}
-	snprintf(path, sizeof(path), "%s/genesis/devnet.json",
-		 argc > 1 ? argv[1] : ".");
-	CHECK_MSG(cl_genesis_load(&genesis, path, err, sizeof(err)) == CL_OK,
-		  "%s", err);
-	CHECK(mkdtemp(dir) != NULL);
-	struct cl_db_config dbc = {.path = dir, .map_size = 256u << 20};
-	CHECK(cl_db_new(&db, &dbc) == CL_OK);
+	seq_test_setup(argc, argv, &genesis, dir, &db);
 	open_seq();
 
 	/* cut 0: the deposits; then one withdrawal per cut */

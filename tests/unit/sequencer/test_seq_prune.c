@@ -207,16 +207,9 @@ static void pruning(void)
 
 int main(int argc, char **argv)
 {
-	char path[4096], err[400], dir[] = "/tmp/clpruneXXXXXX";
+	char dir[] = "/tmp/clpruneXXXXXX";
 
-	CHECK(cl_crypto_init() == CL_OK);
-	snprintf(path, sizeof(path), "%s/genesis/devnet.json",
-		 argc > 1 ? argv[1] : ".");
-	CHECK_MSG(cl_genesis_load(&genesis, path, err, sizeof(err)) == CL_OK,
-		  "%s", err);
-	CHECK(mkdtemp(dir) != NULL);
-	struct cl_db_config dbc = {.path = dir, .map_size = 256u << 20};
-	CHECK(cl_db_new(&db, &dbc) == CL_OK);
+	seq_test_setup(argc, argv, &genesis, dir, &db);
 	if (db)
 		pruning();
 	cl_db_free(db);
